@@ -1,0 +1,36 @@
+/* llmbo_common.h: internal helpers shared by every module: checked allocation (with
+ * allocation-failure injection in LLMBO_TESTING builds), error filling, monotonic time.
+ * Never installed. */
+#ifndef LLMBO_COMMON_H
+#define LLMBO_COMMON_H
+
+#include <stddef.h>
+#include <stdarg.h>
+#include "llmbo.h"
+
+/* Checked allocation: n * size overflow returns NULL. Memory from these is released with
+ * llmbo_free. In LLMBO_TESTING builds llmbo_test_fail_after(k) makes the k-th following call
+ * (1-based) and every later one fail until llmbo_test_fail_after(0). */
+void *llmbo_malloc(size_t n, size_t size);
+void *llmbo_calloc(size_t n, size_t size);
+void *llmbo_realloc(void *p, size_t n, size_t size);
+void llmbo_free(void *p);
+char *llmbo_strdup(const char *s); /* NULL for NULL or on failure */
+#ifdef LLMBO_TESTING
+void llmbo_test_fail_after(long k);
+long llmbo_test_alloc_count(void); /* allocations attempted since the last fail_after call */
+#endif
+
+/* Fills err (if non-NULL) with status and a printf-style message; returns status. */
+llmbo_status llmbo_error_set(llmbo_error *err, llmbo_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes err->msg with "prefix: " (for adding a file name or key path). */
+void llmbo_error_prefix(llmbo_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void llmbo_error_clear(llmbo_error *err);
+
+/* Seconds from a monotonic clock, and CPU seconds of this process. */
+double llmbo_now(void);
+double llmbo_cpu_seconds(void);
+
+#endif

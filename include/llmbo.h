@@ -1,0 +1,252 @@
+/* llmbo.h: the one public header of libllmbo, LLM-in-the-loop Bayesian optimisation in C11.
+ * Shows no GSL, NLopt, curl or cJSON type. Objects are opaque handles with _create/_free (free
+ * of NULL does nothing); option structs are filled by *_default() and then adjusted. Functions
+ * that can fail return an llmbo_status and, when given one, fill a caller-owned llmbo_error.
+ * Unless a contract says otherwise an object may be used by one thread at a time. */
+#ifndef LLMBO_H
+#define LLMBO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LLMBO_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes and errors. Append-only: values never change meaning.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum llmbo_status {
+    LLMBO_OK = 0,
+    LLMBO_ERR_NOMEM = 1,        /* an allocation failed */
+    LLMBO_ERR_INVALID = 2,      /* an argument is out of its documented domain */
+    LLMBO_ERR_CONFIG = 3,       /* a configuration file or object is malformed */
+    LLMBO_ERR_IO = 4,           /* reading or writing a file failed */
+    LLMBO_ERR_NUMERIC = 5,      /* a numerical failure (matrix not positive definite, NaN) */
+    LLMBO_ERR_PARSE = 6,        /* text (JSON, an LLM answer) could not be parsed */
+    LLMBO_ERR_HTTP = 7,         /* transport or HTTP protocol failure */
+    LLMBO_ERR_TIMEOUT = 8,      /* an operation exceeded its time limit */
+    LLMBO_ERR_OBJECTIVE = 9,    /* an objective evaluation failed (crash, NaN, garbage) */
+    LLMBO_ERR_NOT_FOUND = 10,   /* a named thing (objective, backend, cassette entry) is unknown */
+    LLMBO_ERR_FORMAT = 11,      /* a binary file (GGUF) is malformed or truncated */
+    LLMBO_ERR_UNSUPPORTED = 12, /* valid input that this build does not support */
+    LLMBO_ERR_BACKEND = 13,     /* an advisor backend answered unusably */
+    LLMBO_ERR_STATE = 14,       /* a call made in the wrong state (tell of an unknown id) */
+    LLMBO_ERR_VALIDATION = 15   /* an advisor's answer failed validation */
+} llmbo_status;
+
+/* A short, static, human-readable name of a status; never NULL. */
+const char *llmbo_strerror(llmbo_status status);
+
+/* Caller-owned detailed error: message names what and where (file, key path, byte offset). */
+typedef struct llmbo_error {
+    llmbo_status status;
+    char msg[1024];
+} llmbo_error;
+
+/* Process-wide set-up: turns off GSL's aborting error handler and initialises curl. Idempotent;
+ * call once before other threads use the library (the llmbo binary does). */
+llmbo_status llmbo_init(void);
+
+/* ---------------------------------------------------------------------------------------------
+ * Parameter spaces. Values of a point are held in "original units" as doubles: continuous and
+ * log parameters as themselves, integers as whole numbers, categoricals as the choice index.
+ * The optimiser works in the unit cube [0,1]^d, one coordinate per parameter.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum llmbo_param_type {
+    LLMBO_PARAM_CONTINUOUS = 0,
+    LLMBO_PARAM_INTEGER = 1,
+    LLMBO_PARAM_LOG = 2, /* continuous, mapped to the cube through log(x); lo > 0 */
+    LLMBO_PARAM_CATEGORICAL = 3
+} llmbo_param_type;
+
+typedef struct llmbo_param {
+    const char *name; /* required, unique in a space */
+    llmbo_param_type type;
+    double lo, hi;              /* bounds (ignored for categoricals) */
+    int n_choices;              /* categoricals: number of choices */
+    const char *const *choices; /* categoricals: (n_choices) names */
+    const char *unit;           /* optional, e.g. "degC"; NULL if none */
+    const char *description;    /* optional, shown to advisors; NULL if none */
+} llmbo_param;
+
+typedef struct llmbo_space llmbo_space;
+
+/* Creates an empty space. Returns NULL on allocation failure. */
+llmbo_space *llmbo_space_create(void);
+void llmbo_space_free(llmbo_space *space);
+/* Adds a parameter; strings are copied. LLMBO_ERR_INVALID names the problem in err. */
+llmbo_status llmbo_space_add(llmbo_space *space, const llmbo_param *param, llmbo_error *err);
+int llmbo_space_dim(const llmbo_space *space);
+/* The i-th parameter (0 <= i < dim); pointers stay valid until the space is freed. */
+const llmbo_param *llmbo_space_param(const llmbo_space *space, int i);
+/* Original units -> unit cube. x and u are (dim). */
+void llmbo_space_to_unit(const llmbo_space *space, const double *x, double *u);
+/* Unit cube -> original units, rounding integers and categoricals. u is clamped to [0,1]. */
+void llmbo_space_from_unit(const llmbo_space *space, const double *u, double *x);
+/* Snaps u to the cube coordinates of its rounded point (integers, categoricals). In place. */
+void llmbo_space_round_unit(const llmbo_space *space, double *u);
+/* Checks a point in original units: finite, within bounds, integer/choice valid. */
+llmbo_status llmbo_space_check(const llmbo_space *space, const double *x, llmbo_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Objectives: built-in benchmark functions ("branin", "ackley:10"), semantic simulations, and
+ * external commands. Values are reported as the function defines them; llmbo_objective_maximize
+ * tells the sense, and the loop handles it.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct llmbo_objective llmbo_objective;
+
+/* Creates a built-in objective from "name" or "name:DIM". LLMBO_ERR_NOT_FOUND for an unknown
+ * name, LLMBO_ERR_INVALID for a bad dimension. */
+llmbo_status llmbo_objective_create(const char *spec, llmbo_objective **out, llmbo_error *err);
+/* Creates an external-command objective: command is run by /bin/sh once per evaluation, gets
+ * {"name": value, ...} on stdin and must print a number or {"value": number} on stdout. The
+ * space is copied. timeout_s <= 0 means no limit. */
+llmbo_status llmbo_objective_create_external(const char *command, const llmbo_space *space,
+                                             double timeout_s, int maximize, llmbo_objective **out,
+                                             llmbo_error *err);
+void llmbo_objective_free(llmbo_objective *obj);
+/* Adds N(0, sd^2) observation noise drawn from a generator seeded with seed. */
+void llmbo_objective_set_noise(llmbo_objective *obj, double sd, uint64_t seed);
+const char *llmbo_objective_name(const llmbo_objective *obj); /* canonical, "ackley:10" */
+const char *llmbo_objective_description(const llmbo_objective *obj);
+int llmbo_objective_dim(const llmbo_objective *obj);
+const llmbo_space *llmbo_objective_space(const llmbo_objective *obj);
+int llmbo_objective_maximize(const llmbo_objective *obj); /* 1 if larger is better */
+/* 1 and *value set if the optimal value is known (for the objective's sense). */
+int llmbo_objective_optimal_value(const llmbo_objective *obj, double *value);
+/* Evaluates at x (original units). LLMBO_ERR_OBJECTIVE (with the reason in err) for a failed
+ * evaluation: crash, timeout, non-zero exit, garbage or non-finite output. */
+llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double *y,
+                                  llmbo_error *err);
+
+/* Enumeration of the built-in table, for listings. */
+int llmbo_objective_count(void);
+const char *llmbo_objective_builtin_name(int i);
+
+/* ---------------------------------------------------------------------------------------------
+ * Gaussian-process surrogate on inputs in the unit cube. The GP standardises outputs itself and
+ * predicts in the caller's units. Hyperparameters are held in log space:
+ * theta = [log l_1 .. log l_d, log sigma_f^2, log sigma_n^2] (standardised-output units).
+ * ------------------------------------------------------------------------------------------- */
+typedef enum llmbo_kernel_type {
+    LLMBO_KERNEL_SE = 0,
+    LLMBO_KERNEL_MATERN12 = 1,
+    LLMBO_KERNEL_MATERN32 = 2,
+    LLMBO_KERNEL_MATERN52 = 3
+} llmbo_kernel_type;
+
+typedef struct llmbo_gp_options {
+    llmbo_kernel_type kernel; /* default MATERN52 */
+    int fit_noise;            /* 1: noise variance fitted (>= noise_floor); 0: fixed at noise */
+    double noise;             /* fixed noise variance (standardised units) when fit_noise = 0 */
+    double noise_floor;       /* lower bound of fitted noise variance, default 1e-4 */
+    int use_priors;           /* 1: MAP with BoTorch-like priors (default); 0: plain ML-II */
+    int n_restarts;           /* L-BFGS starts besides the previous optimum, default 3 */
+    int max_eval;             /* likelihood evaluations per start, default 200 */
+    uint64_t seed;            /* for restart points */
+} llmbo_gp_options;
+
+void llmbo_gp_options_default(llmbo_gp_options *opt);
+
+typedef struct llmbo_gp llmbo_gp;
+
+/* Creates a GP for inputs of dimension d. NULL on allocation failure or d < 1. */
+llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt);
+void llmbo_gp_free(llmbo_gp *gp);
+/* Sets the data (X (n, d) row-major in [0,1]^d, y (n)), copying it. If optimize is nonzero the
+ * hyperparameters are refitted, otherwise the current ones are kept. */
+llmbo_status llmbo_gp_fit(llmbo_gp *gp, const double *X, const double *y, int n, int optimize,
+                          llmbo_error *err);
+/* Adds one observation keeping hyperparameters and normalisation: O(n^2) Cholesky extension. */
+llmbo_status llmbo_gp_add(llmbo_gp *gp, const double *x, double y, llmbo_error *err);
+int llmbo_gp_n(const llmbo_gp *gp);
+int llmbo_gp_dim(const llmbo_gp *gp);
+/* Copies theta (d + 2) out / in. Setting refactorises the current data. */
+void llmbo_gp_get_theta(const llmbo_gp *gp, double *theta);
+llmbo_status llmbo_gp_set_theta(llmbo_gp *gp, const double *theta, llmbo_error *err);
+/* Log marginal likelihood of the standardised data at the current theta (no prior terms). */
+double llmbo_gp_log_marginal_likelihood(const llmbo_gp *gp);
+/* Posterior mean and variance of the latent f at x (d), in the caller's y units; the gradients
+ * dmean, dvar (d) may be NULL. Does not allocate. Never returns NaN for finite x. */
+void llmbo_gp_predict(llmbo_gp *gp, const double *x, double *mean, double *var, double *dmean,
+                      double *dvar);
+/* Joint posterior samples of f at Xs (m, d): out (ns, m), drawn with the given seed. */
+llmbo_status llmbo_gp_sample(llmbo_gp *gp, const double *Xs, int m, int ns, uint64_t seed,
+                             double *out, llmbo_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * Advisor hook: how the loop asks an advisor (an LLM, or any other decision-maker) for advice.
+ * The advisor sees only this plain description of the optimisation: the space, the history in
+ * original units and the GP's candidates with their predictions. It never sees the GP.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum llmbo_advice_mode {
+    LLMBO_ADVICE_RANK = 0,     /* order the candidates, best first */
+    LLMBO_ADVICE_PROPOSE = 1,  /* propose n_want points, evaluated directly */
+    LLMBO_ADVICE_POOL = 2,     /* propose n_want points that join the acquisition's pool */
+    LLMBO_ADVICE_WARMSTART = 3 /* propose n_want initial points from the description alone */
+} llmbo_advice_mode;
+
+typedef enum llmbo_advice_outcome {
+    LLMBO_OUTCOME_VALID = 0,          /* first answer was valid */
+    LLMBO_OUTCOME_REPAIRED = 1,       /* valid after one repair request */
+    LLMBO_OUTCOME_FALLBACK = 2,       /* no usable answer: the loop falls back to the GP's choice */
+    LLMBO_OUTCOME_TRANSPORT_ERROR = 3 /* the backend could not be reached: fallback as well */
+} llmbo_advice_outcome;
+
+typedef struct llmbo_advice_request {
+    llmbo_advice_mode mode;
+    const llmbo_space *space; /* parameter names, types, bounds, units, descriptions */
+    const char *problem;      /* plain-language description of the objective; may be NULL */
+    int maximize;             /* 1 if larger y is better */
+    int n_hist;               /* evaluations so far */
+    const double *hist_x;     /* (n_hist, d) original units */
+    const double *hist_y;     /* (n_hist) values; entries with hist_failed[i] != 0 are NaN */
+    const int *hist_failed;   /* (n_hist) nonzero for failed evaluations */
+    int iteration;            /* evaluations done (including pending) */
+    int budget;               /* total evaluations */
+    int n_cand;               /* RANK/POOL: GP candidates */
+    const double *cand_x;     /* (n_cand, d) original units */
+    const double *cand_mean;  /* (n_cand) predicted mean, caller's y units */
+    const double *cand_std;   /* (n_cand) predicted standard deviation */
+    const double *cand_acq;   /* (n_cand) acquisition value (larger is better) */
+    int n_want;               /* RANK: how many to choose; others: points to propose */
+} llmbo_advice_request;
+
+typedef struct llmbo_advice_reply {
+    int *order;  /* RANK: caller-allocated (n_cand); filled with candidate indices */
+    int n_order; /* RANK: entries filled (>= 1 on success) */
+    double *x;   /* PROPOSE/POOL/WARMSTART: caller-allocated (n_want, d), original units */
+    int n_x;     /* points filled */
+    llmbo_advice_outcome outcome;
+} llmbo_advice_reply;
+
+/* Cumulative advisor cost, as journalled. Counters only grow. */
+typedef struct llmbo_cost {
+    long calls, retries;
+    long prompt_tokens, completion_tokens, reasoning_tokens, cached_tokens;
+    double dollars;     /* API price of the tokens */
+    double seconds;     /* wall-clock seconds spent waiting for the advisor */
+    double cpu_seconds; /* local backends: CPU seconds used */
+    double cpu_dollars; /* local backends: cpu_seconds times the configured CPU-hour price */
+    long valid, repaired, fallback, errors; /* outcome counts */
+} llmbo_cost;
+
+typedef struct llmbo_advisor_hook {
+    int version; /* LLMBO_ADVISOR_HOOK_VERSION */
+    void *ctx;
+    /* Fills reply for req. A non-OK status means no advice (the loop falls back and counts an
+     * error); outcome says how the advice was obtained. */
+    llmbo_status (*advise)(void *ctx, const llmbo_advice_request *req, llmbo_advice_reply *reply,
+                           llmbo_error *err);
+    /* Copies the cumulative cost; may be NULL (then the cost is zero). */
+    void (*cost)(void *ctx, llmbo_cost *out);
+} llmbo_advisor_hook;
+#define LLMBO_ADVISOR_HOOK_VERSION 1
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LLMBO_H */

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages llmbo needs, only those missing. Usage: install-deps.sh [build|test|ci]
+#   build: compiler, CMake and the libraries; test: also Python with numpy and scikit-learn (the
+#   independent references some tests compare against); ci: also clang-format.
+set -eu
+level=${1:-build}
+pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-dev
+      libcurl4-openssl-dev libcjson-dev"
+case "$level" in
+build) ;;
+test) pkgs="$pkgs python3 python3-numpy python3-sklearn" ;;
+ci) pkgs="$pkgs python3 python3-numpy python3-sklearn clang-format" ;;
+*) echo "install-deps.sh: unknown level '$level' (expected build, test or ci)" >&2; exit 2 ;;
+esac
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps.sh: installing$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -246,6 +246,33 @@ typedef struct llmbo_advisor_hook {
 } llmbo_advisor_hook;
 #define LLMBO_ADVISOR_HOOK_VERSION 1
 
+/* How a strategy schedules its advisor (parsed by the advisor's config, applied by the loop). */
+typedef struct llmbo_advice_schedule {
+    llmbo_advice_mode mode; /* rank, propose, pool; warm-start is the flag below */
+    int warmstart;          /* 1: the advisor also proposes the initial design */
+    int every;              /* consult the advisor every k-th proposal (1 = always) */
+    double phase_start;     /* only within [phase_start, phase_end) of the budget, as fractions */
+    double phase_end;
+    int adaptive;     /* 1: bandit gate between GP and advisor by delivered improvement */
+    int n_candidates; /* RANK/POOL: GP candidates shown (top-K) */
+    int n_propose;    /* PROPOSE/POOL/WARMSTART: points asked per call */
+} llmbo_advice_schedule;
+
+/* ---------------------------------------------------------------------------------------------
+ * The BO loop (ask/tell). Section owned by bo/.
+ * ------------------------------------------------------------------------------------------- */
+/* (bo: declarations go here) */
+
+/* ---------------------------------------------------------------------------------------------
+ * Advisors (LLM backends). Section owned by llm/.
+ * ------------------------------------------------------------------------------------------- */
+/* (llm: declarations go here) */
+
+/* ---------------------------------------------------------------------------------------------
+ * Local engine. Section owned by llm/engine/.
+ * ------------------------------------------------------------------------------------------- */
+/* (engine: declarations go here) */
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,29 @@
+/* advisor.h: what bo/ sees of the LLM advisor. An advisor is created from the config's
+ * "advisor" object; it exposes its schedule (mode, every k, phase, gate) and a plain
+ * llmbo_advisor_hook that the loop calls. It never sees the GP. */
+#ifndef LLMBO_ADVISOR_H
+#define LLMBO_ADVISOR_H
+
+#include <cJSON.h>
+#include "llmbo.h"
+
+typedef struct llmbo_advisor llmbo_advisor;
+
+/* Parses and validates obj (the config's "advisor" object; where = "run.json: advisor" is used
+ * as the prefix of every error message), creates the backend, and opens run_dir/advisor.jsonl
+ * for the call log when run_dir is not NULL. problem is the objective's plain description.
+ * Unknown keys are LLMBO_ERR_CONFIG. */
+llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const char *run_dir,
+                                  llmbo_advisor **out, llmbo_error *err);
+void llmbo_advisor_free(llmbo_advisor *adv);
+/* The schedule parsed from the config. */
+const llmbo_advice_schedule *llmbo_advisor_schedule(const llmbo_advisor *adv);
+/* The hook to hand to the loop; valid while adv lives. */
+llmbo_advisor_hook llmbo_advisor_hook_get(llmbo_advisor *adv);
+/* Restores cumulative cost (when a run is resumed from its journal). */
+void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost);
+/* Model name and backend name, for summaries and reports. */
+const char *llmbo_advisor_model(const llmbo_advisor *adv);
+const char *llmbo_advisor_backend_name(const llmbo_advisor *adv);
+
+#endif

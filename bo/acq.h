@@ -1,6 +1,8 @@
 /* acq.h: acquisition functions, initial designs and the acquisition optimiser (bo/ internal).
  * All points here live in the unit cube; the GP predicts in the loop's internal sense, which is
- * minimisation (the loop negates values of maximised objectives before the GP sees them). */
+ * minimisation (the loop negates values of maximised objectives before the GP sees them).
+ * Every acquisition value is "larger is better". References: Ament et al. 2023, "Unexpected
+ * Improvements to Expected Improvement" (logEI, eq. 9); Srinivas et al. 2010 (UCB). */
 #ifndef LLMBO_ACQ_H
 #define LLMBO_ACQ_H
 
@@ -15,64 +17,122 @@ typedef enum llmbo_acq_type {
     LLMBO_ACQ_TS = 4   /* Thompson sampling: handled by the optimiser via joint samples */
 } llmbo_acq_type;
 
-/* Parses "ei", "logei", "pi", "ucb", "ts"; returns -1 if unknown. */
+/* Parses "ei", "logei", "pi", "ucb", "ts"; returns -1 if unknown (or NULL). */
 int llmbo_acq_parse(const char *name);
+/* The name parsed by llmbo_acq_parse; "unknown" for a value outside the enum. */
 const char *llmbo_acq_name(llmbo_acq_type t);
 
 /* Closed forms in terms of z = (best - mean) / std for minimisation. log_h(z) = log(phi(z) +
  * z Phi(z)), computed stably for very negative z (Ament et al. 2023, eq. 9); dlog_h its
- * derivative. */
+ * derivative, Phi(z) / h(z). Both are finite and dlog_h > 0 for every finite z (for z below
+ * about -1e154, where z^2 overflows, log_h is -inf); log_h(z) ~ -z^2/2 - log(2 pi)/2 -
+ * 2 log|z| and dlog_h(z) ~ |z| + 2/|z| as z -> -inf. No underflow: for z <= -4 both come from
+ * the continued fraction of Mills' ratio, which has no cancellation. */
 double llmbo_log_h(double z);
 double llmbo_dlog_h(double z);
+/* log Phi(z) (standard normal CDF) and its derivative phi(z)/Phi(z), finite for all finite z
+ * (again up to z^2 overflow), accurate to a few ulps far into the lower tail. */
+double llmbo_log_Phi(double z);
+double llmbo_dlog_Phi(double z);
 
 typedef struct llmbo_acq_params {
     llmbo_acq_type type;
-    double best; /* incumbent (minimisation sense, caller's y units) */
+    /* Incumbent (minimisation sense, caller's y units). With exact observations the best
+     * observed value; in noisy settings (a fitted noise variance) the caller passes the best
+     * posterior mean over the observed points instead, which a single lucky noisy observation
+     * cannot drag down (the "plug-in" incumbent of noisy EI). */
+    double best;
     double beta; /* UCB exploration weight (see llmbo_ucb_beta) */
-    double xi;   /* EI/PI improvement margin, default 0 */
+    double xi;   /* EI/PI improvement margin, default 0: z = (best - xi - mean) / std */
 } llmbo_acq_params;
 
-/* UCB beta schedule (Srinivas et al. 2010, Thm. 1 form): beta_t = 2 log(d t^2 pi^2 / (6 delta))
- * scaled by 0.2 as in common practice; documented in the README. t >= 1. */
+/* UCB beta schedule (Srinivas et al. 2010, Thm. 1 form): beta_t = 0.2 * 2 log(d t^2 pi^2 /
+ * (6 delta)) with delta = 0.1, i.e. the theorem's rate scaled by 0.2 as in common practice
+ * (the theoretical constant over-explores badly). t >= 1 is the BO iteration (evaluations so
+ * far plus one); d the dimension. Values of d or t below 1 are treated as 1. */
 double llmbo_ucb_beta(int d, int t);
 
 /* Value (larger is better) of the acquisition at x (d) and, if grad is not NULL, its gradient
- * with respect to x. Uses llmbo_gp_predict; does not allocate. Not for LLMBO_ACQ_TS. */
+ * with respect to x. Uses llmbo_gp_predict. The posterior variance is floored at
+ * LLMBO_ACQ_VAR_FLOOR (where the floor is active the variance's gradient is taken as zero, the
+ * gradient of the floored function). Not for LLMBO_ACQ_TS (returns -HUGE_VAL). Never NaN for
+ * finite x: a NaN prediction scores -HUGE_VAL with a zero gradient.
+ * llmbo_acq_eval does not allocate for d <= LLMBO_ACQ_STACK_DIM; above that it needs 2 d
+ * doubles of scratch from llmbo_malloc when grad is requested (an allocation failure scores
+ * -HUGE_VAL with a zero gradient). llmbo_acq_eval_ws never allocates: work holds 2 d doubles. */
+#define LLMBO_ACQ_VAR_FLOOR 1e-30
+#define LLMBO_ACQ_STACK_DIM 128
 double llmbo_acq_eval(llmbo_gp *gp, const llmbo_acq_params *p, const double *x, double *grad);
+double llmbo_acq_eval_ws(llmbo_gp *gp, const llmbo_acq_params *p, const double *x, double *grad,
+                         double *work);
+/* The same, from a prediction already made: mean, var and (when grad is not NULL) their
+ * gradients dmean, dvar (d) at the point. */
+double llmbo_acq_from_pred(const llmbo_acq_params *p, int d, double mean, double var,
+                           const double *dmean, const double *dvar, double *grad);
 
-/* Initial designs: n points in [0,1]^d, row-major (n, d). Sobol is scrambled with a random
- * digital shift seeded by seed (GSL's Sobol generator underneath). */
+/* Initial designs: n points in [0,1]^d, row-major (n, d). Deterministic for a seed.
+ * - SOBOL: the Sobol sequence (GSL's direction numbers, d <= 40) with a random digital shift:
+ *   each coordinate's 32-bit binary fraction is XORed with a seeded random 32-bit word (one
+ *   per dimension). GSL's generator skips the sequence's first point, the origin; we put it
+ *   back as point 0: after the shift it is an ordinary random point, and with it the first
+ *   2^m points form a digital net (one point in each 1/2^m slab of every coordinate, a
+ *   (0,m,2)-net in the first two), which dropping it would break (Owen 2020, "On dropping the
+ *   first Sobol' point"). For 40 < d <= 1229 the Halton sequence (GSL, again from index 0)
+ *   with a seeded random shift modulo 1 (Cranley-Patterson rotation) is used instead; larger
+ *   d is LLMBO_ERR_UNSUPPORTED.
+ * - LHS: Latin hypercube, each coordinate an independent random permutation of the n strata
+ *   [k/n, (k+1)/n), with a uniform position inside the stratum.
+ * - RANDOM: independent uniforms.
+ * Statuses: LLMBO_ERR_INVALID (n < 1, d < 1, out NULL), LLMBO_ERR_NOMEM. */
 typedef enum llmbo_design_type {
     LLMBO_DESIGN_SOBOL = 0,
     LLMBO_DESIGN_LHS = 1,
     LLMBO_DESIGN_RANDOM = 2
 } llmbo_design_type;
 int llmbo_design_parse(const char *name); /* "sobol", "lhs", "random"; -1 if unknown */
+const char *llmbo_design_name(llmbo_design_type t);
 llmbo_status llmbo_design(llmbo_design_type type, int n, int d, uint64_t seed, double *out,
                           llmbo_error *err);
 
-/* The acquisition optimiser: a quasi-random sweep of n_sweep points, L-BFGS (NLopt) from the
- * best n_starts within [0,1]^d, and rounding through the space for integer and categorical
- * parameters (the acquisition is evaluated at the rounded point). Returns up to k distinct
- * candidates sorted by acquisition value, best first. Extra points (e.g. advisor proposals in
- * pool mode, unit cube, (n_extra, d)) join the pool and are scored like the others. */
+/* The acquisition optimiser: a quasi-random sweep of n_sweep points plus Gaussian perturbations
+ * of the anchors (e.g. the best observed points), L-BFGS (NLopt) from the best n_starts within
+ * [0,1]^d, and rounding through the space for integer and categorical parameters (the
+ * acquisition is evaluated at the rounded point). Returns up to k distinct candidates sorted
+ * by acquisition value, best first. Extra points (e.g. advisor proposals in pool mode, unit
+ * cube, (n_extra, d)) join the pool and are scored like the others. */
 typedef struct llmbo_acqopt_options {
-    int n_sweep;     /* default 512 * ... (documented in acq.c) */
-    int n_starts;    /* default 8 */
+    int n_sweep;     /* Sobol sweep size; default clamp(256 d, 512, 2048) */
+    int n_starts;    /* L-BFGS starts; default 8 */
     int max_eval;    /* L-BFGS evaluations per start, default 100 */
-    double min_dist; /* candidates closer than this (unit cube, inf-norm) are duplicates */
+    double min_dist; /* candidates closer than this (unit cube, inf-norm) are duplicates;
+                        default 1e-3 */
     uint64_t seed;
+    /* Members below were appended; *_default sets them. */
+    const double *anchors; /* (n_anchors, d) unit cube, points to perturb (best observed) */
+    int n_anchors;
+    int n_local;           /* perturbations per anchor, default 32; std cycles over
+                              0.001, 0.01, 0.1 of the cube side, then clamped to [0,1] */
+    const double *pending; /* (n_pending, d) unit cube: points being evaluated; candidates */
+    int n_pending;         /* closer than min_dist to one of them are dropped */
+    int ts_max_points;     /* TS: cap on the joint-sample set (sweep + local), default 1024 */
 } llmbo_acqopt_options;
 void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d);
 
 typedef struct llmbo_candidate {
-    double *u; /* (d) unit cube, owned by the candidate list */
+    double *u; /* (d) unit cube, caller storage */
     double mean, std, acq;
 } llmbo_candidate;
 
 /* Fills out[0..*n_out-1] (caller array of k candidates whose u arrays point at caller storage
- * of k*d doubles). space may be NULL (all continuous). For LLMBO_ACQ_TS the candidates are the
- * minimisers of joint posterior samples over the sweep. */
+ * of k*d doubles). space may be NULL (all continuous); otherwise its dimension must equal the
+ * GP's. mean and std are the GP's prediction at the candidate, acq its acquisition value.
+ * For LLMBO_ACQ_TS the candidates are the minimisers of k joint posterior samples over at
+ * most ts_max_points sweep/local/extra points (distinct after rounding), drawn with o->seed;
+ * acq is then minus the sample's minimum (larger is better, like the other acquisitions) and
+ * the list is sorted by it. *n_out < k happens when fewer distinct points exist.
+ * Statuses: LLMBO_ERR_INVALID (bad arguments, named in err), LLMBO_ERR_NOMEM,
+ * LLMBO_ERR_NUMERIC (no finite acquisition value anywhere), errors of llmbo_gp_sample.
+ * Allocates its workspace once per call; the NLopt objective does not allocate. */
 llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const llmbo_acq_params *p,
                                 const llmbo_acqopt_options *o, const double *extra, int n_extra,
                                 int k, llmbo_candidate *out, int *n_out, llmbo_error *err);

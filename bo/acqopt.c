@@ -1,0 +1,440 @@
+/* acqopt.c: the acquisition optimiser. A pool of candidate points (a scrambled Sobol sweep,
+ * Gaussian perturbations of the anchors at three scales, as BoTorch samples around the best
+ * points, and caller-supplied extras) is scored; the best n_starts seed NLopt's L-BFGS in
+ * [0,1]^d; the refined points join the pool, and the top k distinct points are returned.
+ * Integer and categorical coordinates are optimised relaxed, then rounded to their cells and
+ * re-scored there. Thompson sampling replaces scoring by joint posterior samples over the pool.
+ * One workspace allocation per call; the NLopt objective never allocates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <nlopt.h>
+#include <gsl/gsl_randist.h>
+#include "llmbo_common.h"
+#include "acq.h"
+#include "design_impl.h"
+
+void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d)
+{
+    memset(o, 0, sizeof *o);
+    int n = 256 * (d < 1 ? 1 : d);
+    o->n_sweep = n < 512 ? 512 : n > 2048 ? 2048 : n;
+    o->n_starts = 8;
+    o->max_eval = 100;
+    o->min_dist = 1e-3;
+    o->seed = 0;
+    o->anchors = NULL;
+    o->n_anchors = 0;
+    o->n_local = 32;
+    o->pending = NULL;
+    o->n_pending = 0;
+    o->ts_max_points = 1024;
+}
+
+typedef struct scored {
+    double v; /* acquisition value (larger is better), -HUGE_VAL if unusable */
+    int i;    /* row in the pool */
+} scored;
+
+/* Best first; ties broken by pool row so the order is fully deterministic. */
+static int scored_cmp(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    if (x->v > y->v)
+        return -1;
+    if (x->v < y->v)
+        return 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+typedef struct objective_ctx {
+    llmbo_gp *gp;
+    const llmbo_acq_params *p;
+    double *work; /* (2 d) dmean, dvar scratch */
+} objective_ctx;
+
+static double objective(unsigned n, const double *x, double *grad, void *data)
+{
+    objective_ctx *c = data;
+    double v = llmbo_acq_eval_ws(c->gp, c->p, x, grad, c->work);
+    if (!isfinite(v)) {
+        /* Keep L-BFGS's line search in finite arithmetic. */
+        if (grad)
+            for (unsigned j = 0; j < n; j++)
+                grad[j] = 0;
+        return -1e300;
+    }
+    return v;
+}
+
+static int space_is_discrete(const llmbo_space *space)
+{
+    for (int j = 0; j < llmbo_space_dim(space); j++) {
+        llmbo_param_type t = llmbo_space_param(space, j)->type;
+        if (t == LLMBO_PARAM_INTEGER || t == LLMBO_PARAM_CATEGORICAL)
+            return 1;
+    }
+    return 0;
+}
+
+static double inf_dist(const double *a, const double *b, int d)
+{
+    double m = 0;
+    for (int j = 0; j < d; j++) {
+        double t = fabs(a[j] - b[j]);
+        if (t > m)
+            m = t;
+    }
+    return m;
+}
+
+/* 1 if u is closer than min_dist (inf-norm) to one of the n rows of A. A duplicate is also an
+ * exact match when min_dist is 0. */
+static int near_any(const double *u, const double *A, int n, int d, double min_dist)
+{
+    for (int i = 0; i < n; i++) {
+        double t = inf_dist(u, A + (size_t)i * d, d);
+        if (t < min_dist || t == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void clamp_unit(double *u, int d)
+{
+    for (int j = 0; j < d; j++)
+        u[j] = !(u[j] >= 0) ? 0 : u[j] > 1 ? 1 : u[j];
+}
+
+static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llmbo_acq_params *p,
+                               const llmbo_acqopt_options *o, const double *extra, int n_extra,
+                               int k, const llmbo_candidate *out, const int *n_out,
+                               llmbo_error *err)
+{
+    if (!gp || !p || !o || !out || !n_out)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: NULL argument (gp, params, options, out and n_out "
+                               "are required)");
+    int d = llmbo_gp_dim(gp);
+    if (space && llmbo_space_dim(space) != d)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: space has %d parameters but the GP has dimension %d",
+                               llmbo_space_dim(space), d);
+    if ((int)p->type < LLMBO_ACQ_EI || (int)p->type > LLMBO_ACQ_TS)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: unknown acquisition %d",
+                               (int)p->type);
+    if (!isfinite(p->best) && p->type != LLMBO_ACQ_UCB && p->type != LLMBO_ACQ_TS)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: incumbent best = %g is not finite", p->best);
+    if (k < 1)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: k = %d, need k >= 1", k);
+    for (int i = 0; i < k; i++)
+        if (!out[i].u)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "acq_optimize: out[%d].u is NULL (needs d doubles)", i);
+    if (o->n_sweep < 0 || o->n_starts < 0 || o->n_local < 0 || o->n_anchors < 0 ||
+        o->n_pending < 0 || n_extra < 0)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: negative count (n_sweep %d, n_starts %d, n_local "
+                               "%d, n_anchors %d, n_pending %d, n_extra %d)",
+                               o->n_sweep, o->n_starts, o->n_local, o->n_anchors, o->n_pending,
+                               n_extra);
+    if ((o->n_anchors > 0 && !o->anchors) || (o->n_pending > 0 && !o->pending) ||
+        (n_extra > 0 && !extra))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: anchors, pending or extra points counted but NULL");
+    if (o->n_starts > 0 && o->max_eval < 1)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: max_eval = %d, need >= 1",
+                               o->max_eval);
+    if (!(o->min_dist >= 0))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: min_dist = %g, need >= 0",
+                               o->min_dist);
+    if (p->type == LLMBO_ACQ_TS && o->ts_max_points < 1)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: ts_max_points = %d, need >= 1", o->ts_max_points);
+    const double *sets[2] = {extra, o->anchors};
+    int counts[2] = {n_extra, o->n_anchors};
+    const char *names[2] = {"extra", "anchor"};
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < (size_t)counts[s] * d; i++)
+            if (!isfinite(sets[s][i]))
+                return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                       "acq_optimize: %s point %d, coordinate %d is not finite",
+                                       names[s], (int)(i / d), (int)(i % d));
+    long total = (long)o->n_sweep + (long)o->n_anchors * o->n_local + n_extra;
+    if (total < 1)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: empty candidate pool (n_sweep, anchors x n_local "
+                               "and extra are all zero)");
+    if (total > 100000000L)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: candidate pool of %ld points is too large", total);
+    return LLMBO_OK;
+}
+
+/* Pool rows, in this order: extra, anchor perturbations, then the Sobol sweep, at most cap rows
+ * in all (TS caps the pool; everything else takes it whole). Returns the number of rows. */
+static llmbo_status fill_pool(const llmbo_acqopt_options *o, int d, const double *extra,
+                              int n_extra, long cap, double *P, int *n_rows, llmbo_error *err)
+{
+    long n = 0;
+    for (int i = 0; i < n_extra && n < cap; i++, n++) {
+        memcpy(P + n * d, extra + (size_t)i * d, (size_t)d * sizeof *P);
+        clamp_unit(P + n * d, d);
+    }
+    if (o->n_anchors > 0 && o->n_local > 0 && n < cap) {
+        static const double sd[3] = {1e-3, 1e-2, 1e-1};
+        gsl_rng *r = llmbo_design_rng(o->seed, 4);
+        if (!r)
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory");
+        for (int a = 0; a < o->n_anchors; a++)
+            for (int l = 0; l < o->n_local && n < cap; l++, n++) {
+                for (int j = 0; j < d; j++)
+                    P[n * d + j] = o->anchors[(size_t)a * d + j] + gsl_ran_gaussian(r, sd[l % 3]);
+                clamp_unit(P + n * d, d);
+            }
+        gsl_rng_free(r);
+    }
+    long ns = o->n_sweep < cap - n ? o->n_sweep : cap - n;
+    if (ns > 0) {
+        llmbo_status st = llmbo_design(LLMBO_DESIGN_SOBOL, (int)ns, d, o->seed, P + n * d, err);
+        if (st != LLMBO_OK)
+            return st;
+        n += ns;
+    }
+    *n_rows = (int)n;
+    return LLMBO_OK;
+}
+
+static void fill_candidate(llmbo_gp *gp, const double *u, int d, double acq, llmbo_candidate *c)
+{
+    double mean, var;
+    memcpy(c->u, u, (size_t)d * sizeof *u);
+    llmbo_gp_predict(gp, u, &mean, &var, NULL, NULL);
+    c->mean = mean;
+    c->std = var > 0 ? sqrt(var) : 0;
+    c->acq = acq;
+}
+
+/* Thompson sampling: k joint samples over the (capped, distinct) pool; each sample gives the
+ * point where it is smallest, among points not within min_dist of those already taken or of
+ * pending points. */
+static llmbo_status optimize_ts(llmbo_gp *gp, const llmbo_space *space, const llmbo_acq_params *p,
+                                const llmbo_acqopt_options *o, const double *extra, int n_extra,
+                                int k, llmbo_candidate *out, int *n_out, llmbo_error *err)
+{
+    (void)p;
+    int d = llmbo_gp_dim(gp);
+    long total = (long)o->n_sweep + (long)o->n_anchors * o->n_local + n_extra;
+    long m = total < o->ts_max_points ? total : o->ts_max_points;
+    /* Workspace: pool (m, d), samples (k, m), taken rows (k, d). */
+    double *P = llmbo_malloc((size_t)(m * d + (long)k * m + (long)k * d), sizeof *P);
+    scored *S = P ? llmbo_malloc((size_t)k, sizeof *S) : NULL;
+    if (!S) {
+        llmbo_free(P);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory");
+    }
+    double *samp = P + m * d, *taken = samp + (long)k * m;
+    int n_rows;
+    llmbo_status st = fill_pool(o, d, extra, n_extra, m, P, &n_rows, err);
+    if (st != LLMBO_OK)
+        goto done;
+    if (space && space_is_discrete(space))
+        for (int i = 0; i < n_rows; i++)
+            llmbo_space_round_unit(space, P + (size_t)i * d);
+    /* Coinciding rows would make the joint covariance singular: keep the first of each. */
+    int m2 = 0;
+    for (int i = 0; i < n_rows; i++) {
+        const double *u = P + (size_t)i * d;
+        if (near_any(u, P, m2, d, 1e-12))
+            continue;
+        memmove(P + (size_t)m2 * d, u, (size_t)d * sizeof *P);
+        m2++;
+    }
+    st = llmbo_gp_sample(gp, P, m2, k, o->seed, samp, err);
+    if (st != LLMBO_OK) {
+        llmbo_error_prefix(err, "acq_optimize (Thompson sampling)");
+        goto done;
+    }
+    int n = 0;
+    for (int s = 0; s < k; s++) {
+        const double *f = samp + (size_t)s * m2;
+        int best = -1;
+        for (int i = 0; i < m2; i++) {
+            if (!isfinite(f[i]) || (best >= 0 && f[i] >= f[best]))
+                continue;
+            const double *u = P + (size_t)i * d;
+            if (near_any(u, taken, n, d, o->min_dist) ||
+                near_any(u, o->pending, o->n_pending, d, o->min_dist))
+                continue;
+            best = i;
+        }
+        if (best < 0)
+            continue;
+        memcpy(taken + (size_t)n * d, P + (size_t)best * d, (size_t)d * sizeof *P);
+        S[n].v = -f[best];
+        S[n].i = n;
+        n++;
+    }
+    if (n == 0) {
+        st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
+                             "acq_optimize: Thompson samples gave no usable point");
+        goto done;
+    }
+    qsort(S, (size_t)n, sizeof *S, scored_cmp);
+    for (int i = 0; i < n; i++)
+        fill_candidate(gp, taken + (size_t)S[i].i * d, d, S[i].v, &out[i]);
+    *n_out = n;
+done:
+    llmbo_free(S);
+    llmbo_free(P);
+    return st;
+}
+
+llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const llmbo_acq_params *p,
+                                const llmbo_acqopt_options *o, const double *extra, int n_extra,
+                                int k, llmbo_candidate *out, int *n_out, llmbo_error *err)
+{
+    if (n_out)
+        *n_out = 0;
+    llmbo_status st = check_args(gp, space, p, o, extra, n_extra, k, out, n_out, err);
+    if (st != LLMBO_OK)
+        return st;
+    if (p->type == LLMBO_ACQ_TS)
+        return optimize_ts(gp, space, p, o, extra, n_extra, k, out, n_out, err);
+
+    int d = llmbo_gp_dim(gp);
+    int discrete = space && space_is_discrete(space);
+    long total = (long)o->n_sweep + (long)o->n_anchors * o->n_local + n_extra;
+    int n_starts = o->n_starts < total ? o->n_starts : (int)total;
+    long rows = total + n_starts;
+    /* Workspace: pool (rows, d), NLopt point x (d), predict scratch (2 d), polish bounds
+     * lb, ub (2 d), accepted (k, d). */
+    double *P = llmbo_malloc((size_t)(rows * d + 5L * d + (long)k * d), sizeof *P);
+    scored *S = P ? llmbo_malloc((size_t)rows, sizeof *S) : NULL;
+    nlopt_opt opt = NULL, polish = NULL;
+    if (!S) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory");
+        goto done;
+    }
+    double *x = P + rows * d, *work = x + d, *lb = work + 2 * d, *ub = lb + d, *acc = ub + d;
+    int n_pool;
+    st = fill_pool(o, d, extra, n_extra, total, P, &n_pool, err);
+    if (st != LLMBO_OK)
+        goto done;
+
+    /* Score the pool (at the rounded points in mixed spaces). */
+    for (int i = 0; i < n_pool; i++) {
+        double *u = P + (size_t)i * d;
+        if (discrete)
+            llmbo_space_round_unit(space, u);
+        S[i].v = llmbo_acq_eval_ws(gp, p, u, NULL, work);
+        S[i].i = i;
+    }
+    qsort(S, (size_t)n_pool, sizeof *S, scored_cmp);
+
+    /* L-BFGS from the best distinct starting points. */
+    int n_rows = n_pool;
+    if (n_starts > 0 && S[0].v > -HUGE_VAL) {
+        /* In a mixed space the relaxed optimum is rounded, then polished: L-BFGS again over
+         * the continuous coordinates only, the discrete ones fixed (lb = ub) at their cells. */
+        int n_cont = 0;
+        for (int j = 0; discrete && j < d; j++) {
+            llmbo_param_type pt = llmbo_space_param(space, j)->type;
+            n_cont += pt != LLMBO_PARAM_INTEGER && pt != LLMBO_PARAM_CATEGORICAL;
+        }
+        objective_ctx ctx = {gp, p, work};
+        opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)d);
+        if (opt && n_cont > 0)
+            polish = nlopt_create(NLOPT_LD_LBFGS, (unsigned)d);
+        if (!opt || (n_cont > 0 && !polish)) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory (NLopt)");
+            goto done;
+        }
+        nlopt_opt both[2] = {opt, polish};
+        for (int b = 0; b < 2 && both[b]; b++) {
+            nlopt_set_lower_bounds1(both[b], 0.0);
+            nlopt_set_upper_bounds1(both[b], 1.0);
+            nlopt_set_max_objective(both[b], objective, &ctx);
+            nlopt_set_maxeval(both[b], o->max_eval);
+            nlopt_set_ftol_rel(both[b], 1e-10);
+            nlopt_set_xtol_rel(both[b], 1e-8);
+        }
+        int started = 0;
+        for (int s = 0; s < n_pool && started < n_starts; s++) {
+            if (!(S[s].v > -HUGE_VAL))
+                break;
+            const double *u0 = P + (size_t)S[s].i * d;
+            /* Skip starts that coincide with an earlier start's point (rounded pools repeat). */
+            int dup = 0;
+            for (int t = n_pool; t < n_rows && !dup; t++)
+                dup = inf_dist(u0, P + (size_t)t * d, d) == 0;
+            if (dup)
+                continue;
+            memcpy(x, u0, (size_t)d * sizeof *x);
+            double fval;
+            nlopt_optimize(opt, x, &fval); /* x holds the best point found, whatever the code */
+            clamp_unit(x, d);
+            if (discrete) {
+                llmbo_space_round_unit(space, x);
+                if (polish) {
+                    for (int j = 0; j < d; j++) {
+                        llmbo_param_type pt = llmbo_space_param(space, j)->type;
+                        int fixed = pt == LLMBO_PARAM_INTEGER || pt == LLMBO_PARAM_CATEGORICAL;
+                        lb[j] = fixed ? x[j] : 0.0;
+                        ub[j] = fixed ? x[j] : 1.0;
+                    }
+                    if (nlopt_set_lower_bounds(polish, lb) < 0 ||
+                        nlopt_set_upper_bounds(polish, ub) < 0) {
+                        st = llmbo_error_set(err, LLMBO_ERR_NOMEM,
+                                             "acq_optimize: out of memory (NLopt)");
+                        goto done;
+                    }
+                    nlopt_optimize(polish, x, &fval);
+                    clamp_unit(x, d);
+                    llmbo_space_round_unit(space, x);
+                }
+            }
+            double *row = P + (size_t)n_rows * d;
+            memcpy(row, x, (size_t)d * sizeof *x);
+            S[n_rows].v = llmbo_acq_eval_ws(gp, p, row, NULL, work);
+            S[n_rows].i = n_rows;
+            n_rows++;
+            started++;
+        }
+        qsort(S, (size_t)n_rows, sizeof *S, scored_cmp);
+    }
+    if (!(S[0].v > -HUGE_VAL)) {
+        st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
+                             "acq_optimize: the %s acquisition is not finite at any of %d "
+                             "points (check the GP and the incumbent)",
+                             llmbo_acq_name(p->type), n_rows);
+        goto done;
+    }
+
+    /* Greedy selection of k distinct points, best first. */
+    int n = 0;
+    for (int s = 0; s < n_rows && n < k; s++) {
+        if (!(S[s].v > -HUGE_VAL))
+            break;
+        const double *u = P + (size_t)S[s].i * d;
+        if (near_any(u, acc, n, d, o->min_dist) ||
+            near_any(u, o->pending, o->n_pending, d, o->min_dist))
+            continue;
+        memcpy(acc + (size_t)n * d, u, (size_t)d * sizeof *u);
+        fill_candidate(gp, u, d, S[s].v, &out[n]);
+        n++;
+    }
+    *n_out = n;
+    if (n == 0)
+        st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
+                             "acq_optimize: every candidate is within min_dist = %g of a pending "
+                             "point",
+                             o->min_dist);
+done:
+    nlopt_destroy(polish);
+    nlopt_destroy(opt);
+    llmbo_free(S);
+    llmbo_free(P);
+    return st;
+}

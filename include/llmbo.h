@@ -117,6 +117,9 @@ const llmbo_space *llmbo_objective_space(const llmbo_objective *obj);
 int llmbo_objective_maximize(const llmbo_objective *obj); /* 1 if larger is better */
 /* 1 and *value set if the optimal value is known (for the objective's sense). */
 int llmbo_objective_optimal_value(const llmbo_objective *obj, double *value);
+/* Number of known global optimisers (0 if none is known); *xs (may be NULL) is set to the
+ * (n, dim) row-major optimisers in original units, owned by obj. */
+int llmbo_objective_optimizers(const llmbo_objective *obj, const double **xs);
 /* Evaluates at x (original units). LLMBO_ERR_OBJECTIVE (with the reason in err) for a failed
  * evaluation: crash, timeout, non-zero exit, garbage or non-finite output. */
 llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double *y,

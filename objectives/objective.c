@@ -1,0 +1,398 @@
+/* objective.c: the llmbo_objective object. A built-in objective is a row of the definition
+ * table (builtin.c) instantiated at a dimension, with its space and known optimisers copied out;
+ * an external one runs a command per evaluation (external.c). Observation noise and the checks
+ * on inputs and outputs are applied here, in one place, for both kinds. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include "llmbo_common.h"
+#include "objective_impl.h"
+
+struct llmbo_objective {
+    const llmbo_objective_def *def; /* NULL for an external objective */
+    char *name;                     /* canonical: "branin", "ackley:10", or the external's name */
+    char *description;
+    int dim;
+    llmbo_space *space;
+    int maximize;
+    int has_opt;
+    double opt_value;
+    int n_opt;
+    double *xopt; /* (n_opt, dim) known optimisers */
+    double noise_sd;
+    gsl_rng *rng;   /* noise generator, allocated by set_noise when sd > 0 */
+    int rng_failed; /* set_noise could not allocate its generator: evaluations fail */
+    char *command;  /* external: run by /bin/sh -c */
+    double timeout_s;
+};
+
+/* Levenshtein distance of two short strings (names), capped at 99. */
+static int edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 63 || nb > 63)
+        return 99;
+    int row[64];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+static llmbo_status unknown_name(const char *name, llmbo_error *err)
+{
+    const char *best = NULL;
+    int bestd = 3; /* suggest only names within two edits */
+    for (int i = 0; i < llmbo_objective_def_count(); i++) {
+        int dd = edit_distance(name, llmbo_objective_def_at(i)->name);
+        if (dd < bestd) {
+            bestd = dd;
+            best = llmbo_objective_def_at(i)->name;
+        }
+    }
+    if (best)
+        return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND,
+                               "unknown objective \"%s\" (did you mean \"%s\"?)", name, best);
+    return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND,
+                           "unknown objective \"%s\" (see 'llmbo objectives' for the list)", name);
+}
+
+/* Parses "name" or "name:DIM" into the table row and the dimension. */
+static llmbo_status parse_spec(const char *spec, const llmbo_objective_def **def, int *dim,
+                               llmbo_error *err)
+{
+    char name[64];
+    const char *colon = strchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (n == 0)
+        return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND, "empty objective name in \"%s\"", spec);
+    if (n >= sizeof name)
+        return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND, "unknown objective \"%.60s...\"", spec);
+    memcpy(name, spec, n);
+    name[n] = '\0';
+    *def = llmbo_objective_def_find(name);
+    if (!*def)
+        return unknown_name(name, err);
+    const llmbo_objective_def *df = *def;
+    if (!colon) {
+        *dim = df->dim ? df->dim : df->default_dim;
+        return LLMBO_OK;
+    }
+    const char *ds = colon + 1;
+    char *end = NULL;
+    errno = 0;
+    long d = isdigit((unsigned char)ds[0]) ? strtol(ds, &end, 10) : -1;
+    if (d < 0 || !end || *end != '\0' || errno == ERANGE)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "objective \"%s\": dimension \"%s\" is not a positive integer", spec,
+                               ds);
+    if (df->dim) {
+        if (d != df->dim)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "objective \"%s\": %s is defined in dimension %d only", spec,
+                                   df->name, df->dim);
+    } else if (d < df->min_dim || d > LLMBO_OBJECTIVE_MAX_DIM || d % df->dim_step != 0) {
+        if (df->dim_step > 1)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "objective \"%s\": dimension must be a multiple of %d in "
+                                   "[%d, %d]",
+                                   spec, df->dim_step, df->min_dim, LLMBO_OBJECTIVE_MAX_DIM);
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "objective \"%s\": dimension must be in [%d, %d]", spec, df->min_dim,
+                               LLMBO_OBJECTIVE_MAX_DIM);
+    }
+    *dim = (int)d;
+    return LLMBO_OK;
+}
+
+static llmbo_status builtin_space(const llmbo_objective_def *df, int d, llmbo_space *space,
+                                  llmbo_error *err)
+{
+    for (int i = 0; i < d; i++) {
+        llmbo_status st;
+        if (df->params) {
+            st = llmbo_space_add(space, &df->params[i], err);
+        } else {
+            char name[16];
+            snprintf(name, sizeof name, "x%d", i + 1);
+            llmbo_param p = {.name = name, .type = LLMBO_PARAM_CONTINUOUS};
+            if (df->bounds) {
+                p.lo = df->bounds[i][0];
+                p.hi = df->bounds[i][1];
+            } else if (df->dim_bounds) {
+                df->dim_bounds(d, &p.lo, &p.hi);
+            } else {
+                p.lo = df->lo;
+                p.hi = df->hi;
+            }
+            st = llmbo_space_add(space, &p, err);
+        }
+        if (st != LLMBO_OK)
+            return st;
+    }
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_objective_create(const char *spec, llmbo_objective **out, llmbo_error *err)
+{
+    if (!out)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "objective_create: NULL out");
+    *out = NULL;
+    if (!spec)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "objective_create: NULL name");
+    const llmbo_objective_def *df = NULL;
+    int d = 0;
+    llmbo_status st = parse_spec(spec, &df, &d, err);
+    if (st != LLMBO_OK)
+        return st;
+    llmbo_objective *o = llmbo_calloc(1, sizeof *o);
+    if (!o)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    o->def = df;
+    o->dim = d;
+    o->maximize = df->maximize;
+    char name[96];
+    if (df->dim)
+        snprintf(name, sizeof name, "%s", df->name);
+    else
+        snprintf(name, sizeof name, "%s:%d", df->name, d);
+    o->name = llmbo_strdup(name);
+    o->description = llmbo_strdup(df->description);
+    o->space = llmbo_space_create();
+    if (!o->name || !o->description || !o->space) {
+        llmbo_objective_free(o);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    st = builtin_space(df, d, o->space, err);
+    if (st != LLMBO_OK) {
+        llmbo_objective_free(o);
+        return st;
+    }
+    if (df->optimum) {
+        int n = df->optimum(d, &o->opt_value, NULL);
+        if (n > 0) {
+            o->xopt = llmbo_malloc((size_t)n * (size_t)d, sizeof(double));
+            if (!o->xopt) {
+                llmbo_objective_free(o);
+                return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            }
+            df->optimum(d, &o->opt_value, o->xopt);
+            o->n_opt = n;
+            o->has_opt = 1;
+        }
+    } else if (df->n_opt > 0) {
+        o->xopt = llmbo_malloc((size_t)df->n_opt * (size_t)d, sizeof(double));
+        if (!o->xopt) {
+            llmbo_objective_free(o);
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        }
+        memcpy(o->xopt, df->xopt, (size_t)df->n_opt * (size_t)d * sizeof(double));
+        o->n_opt = df->n_opt;
+        o->opt_value = df->fstar;
+        o->has_opt = 1;
+    }
+    *out = o;
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_objective_create_external(const char *command, const llmbo_space *space,
+                                             double timeout_s, int maximize, llmbo_objective **out,
+                                             llmbo_error *err)
+{
+    if (!out)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "objective_create_external: NULL out");
+    *out = NULL;
+    if (!command || !command[0])
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "external objective: empty command");
+    if (!space || llmbo_space_dim(space) < 1)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "external objective \"%s\": needs at least one parameter", command);
+    if (isnan(timeout_s))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "external objective \"%s\": timeout is NaN",
+                               command);
+    llmbo_objective *o = llmbo_calloc(1, sizeof *o);
+    if (!o)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    o->dim = llmbo_space_dim(space);
+    o->maximize = maximize ? 1 : 0;
+    o->timeout_s = timeout_s > 0 ? timeout_s : 0;
+    o->name = llmbo_strdup("external");
+    o->description = llmbo_strdup("external command objective");
+    o->command = llmbo_strdup(command);
+    o->space = llmbo_space_create();
+    if (!o->name || !o->description || !o->command || !o->space) {
+        llmbo_objective_free(o);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < o->dim; i++) {
+        llmbo_status st = llmbo_space_add(o->space, llmbo_space_param(space, i), err);
+        if (st != LLMBO_OK) {
+            llmbo_objective_free(o);
+            return st;
+        }
+    }
+    *out = o;
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_objective_set_info(llmbo_objective *obj, const char *name,
+                                      const char *description, llmbo_error *err)
+{
+    char *n = name ? llmbo_strdup(name) : NULL;
+    char *d = description ? llmbo_strdup(description) : NULL;
+    if ((name && !n) || (description && !d)) {
+        llmbo_free(n);
+        llmbo_free(d);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    if (n) {
+        llmbo_free(obj->name);
+        obj->name = n;
+    }
+    if (d) {
+        llmbo_free(obj->description);
+        obj->description = d;
+    }
+    return LLMBO_OK;
+}
+
+void llmbo_objective_free(llmbo_objective *obj)
+{
+    if (!obj)
+        return;
+    llmbo_free(obj->name);
+    llmbo_free(obj->description);
+    llmbo_free(obj->xopt);
+    llmbo_free(obj->command);
+    llmbo_space_free(obj->space);
+    if (obj->rng)
+        gsl_rng_free(obj->rng);
+    llmbo_free(obj);
+}
+
+void llmbo_objective_set_noise(llmbo_objective *obj, double sd, uint64_t seed)
+{
+    if (!obj)
+        return;
+    obj->rng_failed = 0;
+    if (!(sd > 0) || !isfinite(sd)) {
+        obj->noise_sd = 0;
+        return;
+    }
+    if (!obj->rng)
+        obj->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!obj->rng) {
+        obj->rng_failed = 1;
+        return;
+    }
+    /* mt19937 takes an unsigned long seed; fold the high half in so 64-bit seeds differ. */
+    gsl_rng_set(obj->rng, (unsigned long)(seed ^ (seed >> 32)));
+    obj->noise_sd = sd;
+}
+
+double llmbo_objective_noise(const llmbo_objective *obj)
+{
+    return obj ? obj->noise_sd : 0;
+}
+
+const char *llmbo_objective_name(const llmbo_objective *obj)
+{
+    return obj ? obj->name : NULL;
+}
+
+const char *llmbo_objective_description(const llmbo_objective *obj)
+{
+    return obj ? obj->description : NULL;
+}
+
+int llmbo_objective_dim(const llmbo_objective *obj)
+{
+    return obj ? obj->dim : 0;
+}
+
+const llmbo_space *llmbo_objective_space(const llmbo_objective *obj)
+{
+    return obj ? obj->space : NULL;
+}
+
+int llmbo_objective_maximize(const llmbo_objective *obj)
+{
+    return obj ? obj->maximize : 0;
+}
+
+int llmbo_objective_optimal_value(const llmbo_objective *obj, double *value)
+{
+    if (!obj || !obj->has_opt)
+        return 0;
+    if (value)
+        *value = obj->opt_value;
+    return 1;
+}
+
+int llmbo_objective_optimizers(const llmbo_objective *obj, const double **xs)
+{
+    if (xs)
+        *xs = obj ? obj->xopt : NULL;
+    return obj ? obj->n_opt : 0;
+}
+
+llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double *y,
+                                  llmbo_error *err)
+{
+    if (!obj || !x || !y)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "objective_eval: NULL argument");
+    *y = NAN;
+    if (obj->rng_failed)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM,
+                               "objective \"%s\": noise generator could not be allocated",
+                               obj->name);
+    llmbo_status st = llmbo_space_check(obj->space, x, err);
+    if (st != LLMBO_OK) {
+        llmbo_error_prefix(err, "objective \"%s\"", obj->name);
+        return st;
+    }
+    double v;
+    if (obj->def) {
+        v = obj->def->f(x, obj->dim);
+        if (!isfinite(v))
+            return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
+                                   "objective \"%s\": the function returned %g", obj->name, v);
+    } else {
+        st = llmbo_external_eval(obj->command, obj->space, obj->timeout_s, x, &v, err);
+        if (st != LLMBO_OK)
+            return st;
+    }
+    if (obj->noise_sd > 0)
+        v += gsl_ran_gaussian(obj->rng, obj->noise_sd);
+    *y = v;
+    return LLMBO_OK;
+}
+
+int llmbo_objective_count(void)
+{
+    return llmbo_objective_def_count();
+}
+
+const char *llmbo_objective_builtin_name(int i)
+{
+    const llmbo_objective_def *df = llmbo_objective_def_at(i);
+    return df ? df->name : NULL;
+}

@@ -133,6 +133,23 @@ const char *llmbo_objective_builtin_name(int i);
  * Gaussian-process surrogate on inputs in the unit cube. The GP standardises outputs itself and
  * predicts in the caller's units. Hyperparameters are held in log space:
  * theta = [log l_1 .. log l_d, log sigma_f^2, log sigma_n^2] (standardised-output units).
+ *
+ * Model: y_s = f(x) + eps, f ~ GP(0, sigma_f^2 g(r)), eps ~ N(0, sigma_n^2), with
+ * r^2 = sum_j (x_j - x'_j)^2 / l_j^2, y_s = (y - mean(y)) / std(y) (population std; 1 when y is
+ * constant). Fitting maximises the log marginal likelihood plus, by default, log priors (MAP):
+ *   log l_j       ~ N(sqrt(2) + ln(d)/2, 3)   (BoTorch's dimension-scaled LogNormal prior)
+ *   log sigma_f^2 ~ N(0, 1.5^2)
+ *   log sigma_n^2 ~ N(-4, 1)
+ * within bounds l_j in [0.025, 100], sigma_f^2 in [1e-2, 1e2], sigma_n^2 in [noise_floor, 10].
+ * Starts: the previous optimum (or the prior modes on a first fit), then n_restarts points drawn
+ * from the priors (seeded); the starts are screened by their objective value and L-BFGS (NLopt)
+ * runs from the best ones, each capped at max_eval evaluations.
+ *
+ * Refit policy. fit(optimize = 1) refits hyperparameters and standardisation (O(n^3) per
+ * likelihood evaluation); fit(optimize = 0) keeps theta and refactorises (one O(n^3)); add()
+ * keeps theta and the standardisation constants and costs O(n^2). A BO loop typically calls
+ * add() after each evaluation and fit(all data, optimize = 1) when llmbo_gp_needs_refit() says
+ * so (e.g. every 5 additions, or when the per-point likelihood has dropped).
  * ------------------------------------------------------------------------------------------- */
 typedef enum llmbo_kernel_type {
     LLMBO_KERNEL_SE = 0,
@@ -144,11 +161,13 @@ typedef enum llmbo_kernel_type {
 typedef struct llmbo_gp_options {
     llmbo_kernel_type kernel; /* default MATERN52 */
     int fit_noise;            /* 1: noise variance fitted (>= noise_floor); 0: fixed at noise */
-    double noise;             /* fixed noise variance (standardised units) when fit_noise = 0 */
+    double noise;             /* fixed noise variance (standardised units) when fit_noise = 0,
+                                 default 1e-6; 0 means noise-free (held as 1e-300, with jitter
+                                 added only when K is numerically singular) */
     double noise_floor;       /* lower bound of fitted noise variance, default 1e-4 */
     int use_priors;           /* 1: MAP with BoTorch-like priors (default); 0: plain ML-II */
-    int n_restarts;           /* L-BFGS starts besides the previous optimum, default 3 */
-    int max_eval;             /* likelihood evaluations per start, default 200 */
+    int n_restarts;           /* random starts besides the previous optimum, default 3 */
+    int max_eval;             /* likelihood evaluations per L-BFGS run, default 200 */
     uint64_t seed;            /* for restart points */
 } llmbo_gp_options;
 
@@ -156,18 +175,26 @@ void llmbo_gp_options_default(llmbo_gp_options *opt);
 
 typedef struct llmbo_gp llmbo_gp;
 
-/* Creates a GP for inputs of dimension d. NULL on allocation failure or d < 1. */
+/* Creates a GP for inputs of dimension d. NULL on allocation failure, d < 1, or options out of
+ * their domain (unknown kernel, noise_floor not in (0, 1), n_restarts < 0, max_eval < 1). opt
+ * may be NULL for the defaults. Turns GSL's aborting error handler off (as llmbo_init does). */
 llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt);
 void llmbo_gp_free(llmbo_gp *gp);
 /* Sets the data (X (n, d) row-major in [0,1]^d, y (n)), copying it. If optimize is nonzero the
- * hyperparameters are refitted, otherwise the current ones are kept. */
+ * hyperparameters are refitted, otherwise the current ones are kept. n >= 1; X and y finite.
+ * LLMBO_ERR_INVALID names the bad entry; LLMBO_ERR_NUMERIC if no jitter made K positive
+ * definite; LLMBO_ERR_NOMEM. On error the GP keeps its previous data and factor. */
 llmbo_status llmbo_gp_fit(llmbo_gp *gp, const double *X, const double *y, int n, int optimize,
                           llmbo_error *err);
-/* Adds one observation keeping hyperparameters and normalisation: O(n^2) Cholesky extension. */
+/* Adds one observation keeping hyperparameters and normalisation: O(n^2) Cholesky extension
+ * (a full refactorisation with jitter if the extension is not positive definite). Before any
+ * fit it behaves as fit(x, y, 1, 0). On error the GP is unchanged. */
 llmbo_status llmbo_gp_add(llmbo_gp *gp, const double *x, double y, llmbo_error *err);
 int llmbo_gp_n(const llmbo_gp *gp);
 int llmbo_gp_dim(const llmbo_gp *gp);
-/* Copies theta (d + 2) out / in. Setting refactorises the current data. */
+/* Copies theta (d + 2) out / in. Setting refactorises the current data. Values outside the
+ * bounds are accepted (bounds apply to the optimiser only); non-finite ones are
+ * LLMBO_ERR_INVALID. */
 void llmbo_gp_get_theta(const llmbo_gp *gp, double *theta);
 llmbo_status llmbo_gp_set_theta(llmbo_gp *gp, const double *theta, llmbo_error *err);
 /* Log marginal likelihood of the standardised data at the current theta (no prior terms). */
@@ -179,6 +206,32 @@ void llmbo_gp_predict(llmbo_gp *gp, const double *x, double *mean, double *var, 
 /* Joint posterior samples of f at Xs (m, d): out (ns, m), drawn with the given seed. */
 llmbo_status llmbo_gp_sample(llmbo_gp *gp, const double *Xs, int m, int ns, uint64_t seed,
                              double *out, llmbo_error *err);
+
+/* Posterior mean and variance at m points Xs (m, d) into mean (m) and var (m) (either may be
+ * NULL), using BLAS-3 solves in chunks; equal to m calls of llmbo_gp_predict. Does not
+ * allocate. */
+void llmbo_gp_predict_batch(llmbo_gp *gp, const double *Xs, int m, double *mean, double *var);
+/* Hyperparameters in natural units: lengthscales (d) in unit-cube units, the signal and noise
+ * variances in the caller's y units (squared). Any pointer may be NULL. */
+void llmbo_gp_get_hyper(const llmbo_gp *gp, double *lengthscales, double *signal_var,
+                        double *noise_var);
+/* The optimiser's box bounds of theta (d + 2 each). */
+void llmbo_gp_get_bounds(const llmbo_gp *gp, double *lo, double *hi);
+/* The fitting objective at the current theta: log marginal likelihood plus log prior (when
+ * use_priors). */
+double llmbo_gp_log_posterior(const llmbo_gp *gp);
+/* Log marginal likelihood (plus log prior if with_prior) of the current data at theta (d + 2)
+ * and its gradient (d + 2, may be NULL), analytic (Rasmussen & Williams eq. 5.9). Leaves the
+ * GP's theta and factor unchanged; allocates O(n^2) workspace. With fit_noise = 0 the last
+ * gradient entry is still d/dlog sigma_n^2. */
+llmbo_status llmbo_gp_log_marginal_likelihood_grad(llmbo_gp *gp, const double *theta,
+                                                   int with_prior, double *value, double *grad,
+                                                   llmbo_error *err);
+/* Refit policy helper: 1 if the hyperparameters should be re-optimised now, i.e. at least
+ * `every` observations were added since the last optimisation (every <= 0 disables this test),
+ * or the log marginal likelihood per observation fell by more than lml_drop since then
+ * (lml_drop <= 0 disables it), or no optimisation has been done yet. */
+int llmbo_gp_needs_refit(const llmbo_gp *gp, int every, double lml_drop);
 
 /* ---------------------------------------------------------------------------------------------
  * Advisor hook: how the loop asks an advisor (an LLM, or any other decision-maker) for advice.

@@ -1,0 +1,393 @@
+/* gp_fit.c: hyperparameter fitting of the GP: log marginal likelihood (R&W eq. 2.30) with its
+ * analytic gradient 0.5 tr((alpha alpha' - K^{-1}) dK/dtheta) (R&W eq. 5.9), Normal priors on
+ * the log hyperparameters (MAP), and NLopt L-BFGS from screened starts inside box bounds.
+ * Speed: pairwise squared differences (n(n-1)/2, d) are computed once per fit, so K is one GEMV
+ * plus one profile call per pair, and each gradient trace is one more GEMV over the pairs instead
+ * of d dense dK matrices; K^{-1} comes from GSL's level-3 triangular inverse. No allocation
+ * happens inside an evaluation. */
+#include <math.h>
+#include <string.h>
+#include <nlopt.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
+#include "llmbo_common.h"
+#include "gp_impl.h"
+
+#define LOG_2PI 1.8378770664093453
+/* Relative tolerance on the objective that ends an L-BFGS run. */
+#define FIT_FTOL_REL 1e-7
+#define FIT_XTOL_REL 1e-5
+
+typedef struct fit_ws {
+    llmbo_gp *gp;
+    int n, d, np;   /* observations, dimension, optimised entries of theta */
+    int with_prior; /* add log priors to the objective */
+    size_t npairs;  /* n (n - 1) / 2; pair p = i (i - 1) / 2 + k for k < i */
+    double *D;      /* (npairs, d) squared differences (x_ij - x_kj)^2, or NULL */
+    double *r2;     /* (npairs) scaled squared distances, then gradient weights */
+    double *g, *dg; /* (npairs) profile and its derivative at r2 */
+    double *K;      /* (n, n) full K, then lower factor, then lower K^{-1} */
+    double *alpha;  /* (n) */
+    double *w;      /* (d) 1 / l_j^2 */
+    double *theta;  /* (d + 2) full theta of the current evaluation */
+    double *grad;   /* (d + 2) gradient of the full theta */
+    double *best;   /* (d + 2) best theta seen */
+    double best_f;  /* its objective (to minimise) */
+    double sf2;     /* signal variance of the current evaluation */
+    int n_eval;
+} fit_ws;
+
+static void ws_free(fit_ws *ws)
+{
+    llmbo_free(ws->D);
+    llmbo_free(ws->r2);
+    llmbo_free(ws->K);
+    llmbo_free(ws->alpha);
+}
+
+static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, int with_prior, llmbo_error *err)
+{
+    int n = gp->n, d = gp->d;
+    memset(ws, 0, sizeof *ws);
+    ws->gp = gp;
+    ws->n = n;
+    ws->d = d;
+    ws->np = gp->opt.fit_noise ? d + 2 : d + 1;
+    ws->with_prior = with_prior;
+    ws->npairs = (size_t)n * (n - 1) / 2;
+    ws->best_f = HUGE_VAL;
+    size_t np = ws->npairs > 0 ? ws->npairs : 1;
+    if (np * d * sizeof(double) <= gp->pair_cache_max) {
+        ws->D = llmbo_malloc(np, (size_t)d * sizeof(double));
+        if (!ws->D)
+            goto nomem;
+    }
+    ws->r2 = llmbo_malloc(np, 3 * sizeof(double));
+    ws->K = llmbo_malloc((size_t)n * n, sizeof(double));
+    ws->alpha = llmbo_malloc((size_t)n + 4 * ((size_t)d + 2), sizeof(double));
+    if (!ws->r2 || !ws->K || !ws->alpha)
+        goto nomem;
+    ws->g = ws->r2 + np;
+    ws->dg = ws->g + np;
+    ws->w = ws->alpha + n;
+    ws->theta = ws->w + (d + 2);
+    ws->grad = ws->theta + (d + 2);
+    ws->best = ws->grad + (d + 2);
+    if (ws->D) {
+        double *row = ws->D;
+        for (int i = 1; i < n; i++) {
+            const double *xi = gp->X + (size_t)i * d;
+            for (int k = 0; k < i; k++) {
+                const double *xk = gp->X + (size_t)k * d;
+                for (int j = 0; j < d; j++) {
+                    double t = xi[j] - xk[j];
+                    row[j] = t * t;
+                }
+                row += d;
+            }
+        }
+    }
+    return LLMBO_OK;
+nomem:
+    ws_free(ws);
+    return llmbo_error_set(err, LLMBO_ERR_NOMEM, "gp: out of memory for the fit workspace (n = %d)",
+                           n);
+}
+
+double llmbo_gp_log_prior(const llmbo_gp *gp, const double *theta, double *grad)
+{
+    if (!gp->opt.use_priors)
+        return 0.0;
+    int np = gp->opt.fit_noise ? gp->d + 2 : gp->d + 1;
+    double lp = 0.0;
+    for (int j = 0; j < np; j++) {
+        double s = gp->prior_sd[j], z = (theta[j] - gp->prior_mu[j]) / s;
+        lp += -0.5 * z * z - log(s) - 0.5 * LOG_2PI;
+        if (grad)
+            grad[j] += -z / s;
+    }
+    return lp;
+}
+
+/* Strict lower triangle of K from the pair profiles. */
+static void fill_pairs(void *ctx, double *A, int lda)
+{
+    fit_ws *ws = ctx;
+    const double *g = ws->g;
+    for (int i = 1; i < ws->n; i++) {
+        double *Ai = A + (size_t)i * lda;
+        for (int k = 0; k < i; k++)
+            Ai[k] = ws->sf2 * g[k];
+        g += i;
+    }
+}
+
+/* Objective at ws->theta: log marginal likelihood (+ log prior); its gradient into ws->grad when
+ * want_grad. Returns NAN if K could not be factorised. */
+static double ws_eval(fit_ws *ws, int want_grad)
+{
+    llmbo_gp *gp = ws->gp;
+    int n = ws->n, d = ws->d;
+    size_t npairs = ws->npairs;
+    const double *theta = ws->theta;
+    double sf2 = exp(theta[d]), sn2 = exp(theta[d + 1]);
+    for (int j = 0; j < d; j++)
+        ws->w[j] = exp(-2.0 * theta[j]);
+    ws->n_eval++;
+
+    /* Scaled squared distances of all pairs: r2 = D w. */
+    if (npairs > 0) {
+        if (ws->D) {
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)npairs, d, 1.0, ws->D, d, ws->w, 1, 0.0,
+                        ws->r2, 1);
+        } else {
+            size_t p = 0;
+            for (int i = 1; i < n; i++) {
+                const double *xi = gp->X + (size_t)i * d;
+                for (int k = 0; k < i; k++, p++) {
+                    const double *xk = gp->X + (size_t)k * d;
+                    double r2 = 0.0;
+                    for (int j = 0; j < d; j++) {
+                        double t = xi[j] - xk[j];
+                        r2 += ws->w[j] * t * t;
+                    }
+                    ws->r2[p] = r2;
+                }
+            }
+        }
+    }
+    /* Profile values of all pairs, then the strict lower triangle of K from them. */
+    size_t p;
+    if (want_grad)
+        for (p = 0; p < npairs; p++)
+            ws->g[p] = gp->kern->profile(ws->r2[p], &ws->dg[p]);
+    else
+        for (p = 0; p < npairs; p++)
+            ws->g[p] = gp->kern->profile(ws->r2[p], NULL);
+    double *K = ws->K;
+    ws->sf2 = sf2;
+    fill_pairs(ws, K, n);
+    double jitter;
+    if (llmbo_gp_chol_jitter(K, n, n, sf2 + sn2, sf2, fill_pairs, ws, &jitter) != LLMBO_OK)
+        return NAN;
+    memcpy(ws->alpha, gp->ys, (size_t)n * sizeof(double));
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, K, n, ws->alpha, 1);
+    double quad = cblas_ddot(n, ws->alpha, 1, ws->alpha, 1), logdet = 0.0;
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, n, K, n, ws->alpha, 1);
+    for (int i = 0; i < n; i++)
+        logdet += log(K[(size_t)i * n + i]);
+    double f = -0.5 * quad - logdet - 0.5 * n * LOG_2PI;
+
+    if (want_grad) {
+        /* K^{-1} = L^{-T} L^{-1} in the lower triangle (level-3 triangular inverse). */
+        gsl_matrix_view m = gsl_matrix_view_array(K, (size_t)n, (size_t)n);
+        gsl_linalg_tri_invert(CblasLower, CblasNonUnit, &m.matrix);
+        gsl_linalg_tri_LTL(&m.matrix);
+        /* W = alpha alpha' - K^{-1}; the pair sums of W g (signal) and W g' (lengthscales). */
+        const double *a = ws->alpha;
+        double tr_w = 0.0, sum_wg = 0.0;
+        double *v = ws->r2; /* r2 is no longer needed: reuse it for the weights W g' */
+        p = 0;
+        for (int i = 0; i < n; i++) {
+            const double *Ki = K + (size_t)i * n;
+            double ai = a[i];
+            for (int k = 0; k < i; k++, p++) {
+                double wik = ai * a[k] - Ki[k];
+                sum_wg += wik * ws->g[p];
+                v[p] = wik * ws->dg[p];
+            }
+            tr_w += ai * ai - Ki[i];
+        }
+        /* dK_ik/dlog l_j = -2 sf2 g'_ik w_j D_ikj; the 0.5 of eq. 5.9 cancels the pair symmetry. */
+        double *gr = ws->grad;
+        if (npairs > 0 && ws->D) {
+            cblas_dgemv(CblasRowMajor, CblasTrans, (int)npairs, d, 1.0, ws->D, d, v, 1, 0.0, gr, 1);
+        } else {
+            for (int j = 0; j < d; j++)
+                gr[j] = 0.0;
+            p = 0;
+            for (int i = 1; i < n; i++) {
+                const double *xi = gp->X + (size_t)i * d;
+                for (int k = 0; k < i; k++, p++) {
+                    const double *xk = gp->X + (size_t)k * d;
+                    for (int j = 0; j < d; j++) {
+                        double t = xi[j] - xk[j];
+                        gr[j] += v[p] * t * t;
+                    }
+                }
+            }
+        }
+        for (int j = 0; j < d; j++)
+            gr[j] *= -2.0 * sf2 * ws->w[j];
+        gr[d] = 0.5 * sf2 * (tr_w + 2.0 * sum_wg);
+        gr[d + 1] = 0.5 * sn2 * tr_w;
+    }
+    if (ws->with_prior)
+        f += llmbo_gp_log_prior(gp, theta, want_grad ? ws->grad : NULL);
+    return f;
+}
+
+/* NLopt objective: minimise -(lml + log prior) over the first np entries of theta. */
+static double nlopt_objective(unsigned np, const double *x, double *grad, void *data)
+{
+    fit_ws *ws = data;
+    memcpy(ws->theta, x, np * sizeof(double));
+    double f = ws_eval(ws, grad != NULL);
+    if (!isfinite(f)) {
+        /* A failed factorisation: a large value steers the line search back. */
+        if (grad)
+            memset(grad, 0, np * sizeof(double));
+        return 1e300;
+    }
+    if (grad)
+        for (unsigned j = 0; j < np; j++)
+            grad[j] = -ws->grad[j];
+    if (-f < ws->best_f) {
+        ws->best_f = -f;
+        memcpy(ws->best, ws->theta, (size_t)(ws->d + 2) * sizeof(double));
+    }
+    return -f;
+}
+
+static void clip(const llmbo_gp *gp, double *theta)
+{
+    for (int j = 0; j < gp->d + 2; j++)
+        theta[j] = fmin(fmax(theta[j], gp->lo[j]), gp->hi[j]);
+}
+
+/* Start candidates: (d + 2) each, into starts; returns how many. The first is the previous
+ * optimum (or the prior modes on a first fit). */
+static int make_starts(llmbo_gp *gp, double *starts)
+{
+    int d = gp->d, ns = 0;
+    double *c = starts;
+    memcpy(c, gp->theta, (size_t)(d + 2) * sizeof(double));
+    if (gp->n_fits == 0) {
+        for (int j = 0; j < d + 2; j++)
+            c[j] = fmin(fmax(gp->prior_mu[j], gp->lo[j]), gp->hi[j]);
+        if (!gp->opt.use_priors)
+            for (int j = 0; j < d; j++)
+                c[j] = log(0.5 * sqrt((double)d));
+    }
+    clip(gp, c);
+    ns++;
+    if (gp->n_fits > 0) { /* the prior modes as well */
+        c = starts + (size_t)ns * (d + 2);
+        for (int j = 0; j < d + 2; j++)
+            c[j] = gp->prior_mu[j];
+        clip(gp, c);
+        ns++;
+    }
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+        return ns;
+    gsl_rng_set(rng, (unsigned long)(gp->opt.seed + 0x9e3779b97f4a7c15ULL * (gp->n_fits + 1)));
+    for (int r = 0; r < gp->opt.n_restarts; r++) {
+        c = starts + (size_t)ns * (d + 2);
+        for (int j = 0; j < d + 2; j++)
+            c[j] = gp->prior_mu[j] + gp->prior_sd[j] * gsl_ran_gaussian_ziggurat(rng, 1.0);
+        clip(gp, c);
+        ns++;
+    }
+    gsl_rng_free(rng);
+    return ns;
+}
+
+llmbo_status llmbo_gp_optimize(llmbo_gp *gp, llmbo_error *err)
+{
+    int d = gp->d;
+    fit_ws ws;
+    llmbo_status st = ws_init(&ws, gp, gp->opt.use_priors, err);
+    if (st != LLMBO_OK)
+        return st;
+    int max_starts = gp->opt.n_restarts + 2;
+    double *starts = llmbo_malloc((size_t)max_starts * (d + 2) + max_starts, sizeof(double));
+    nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)ws.np);
+    if (!starts || !opt) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "gp: out of memory for the optimiser");
+        goto done;
+    }
+    double *score = starts + (size_t)max_starts * (d + 2);
+    int ns = make_starts(gp, starts);
+
+    /* Screen every start by its objective value (one Cholesky each, no gradient). */
+    for (int s = 0; s < ns; s++) {
+        memcpy(ws.theta, starts + (size_t)s * (d + 2), (size_t)(d + 2) * sizeof(double));
+        double f = ws_eval(&ws, 0);
+        score[s] = isfinite(f) ? -f : HUGE_VAL;
+        if (score[s] < ws.best_f) {
+            ws.best_f = score[s];
+            memcpy(ws.best, ws.theta, (size_t)(d + 2) * sizeof(double));
+        }
+    }
+    /* L-BFGS from the first start (previous optimum) and from the best third of the others. */
+    int extra = (gp->opt.n_restarts + 2) / 3;
+    nlopt_set_lower_bounds(opt, gp->lo);
+    nlopt_set_upper_bounds(opt, gp->hi);
+    nlopt_set_min_objective(opt, nlopt_objective, &ws);
+    nlopt_set_maxeval(opt, gp->opt.max_eval);
+    nlopt_set_ftol_rel(opt, FIT_FTOL_REL);
+    nlopt_set_xtol_rel(opt, FIT_XTOL_REL);
+    for (int run = 0; run <= extra; run++) {
+        int s = 0;
+        if (run > 0) { /* the best start not yet used */
+            s = -1;
+            for (int t = 1; t < ns; t++)
+                if (score[t] < HUGE_VAL && (s < 0 || score[t] < score[s]))
+                    s = t;
+            if (s < 0)
+                break;
+        }
+        double *x = starts + (size_t)s * (d + 2);
+        score[s] = HUGE_VAL;
+        memcpy(ws.theta, x, (size_t)(d + 2) * sizeof(double)); /* keeps the fixed noise entry */
+        double fmin;
+        nlopt_optimize(opt, x, &fmin); /* failures are fine: the best point seen is kept */
+    }
+    if (!(ws.best_f < HUGE_VAL)) {
+        st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
+                             "gp: no hyperparameters gave a positive definite covariance (n = %d)",
+                             gp->n);
+        goto done;
+    }
+    memcpy(gp->theta, ws.best, (size_t)(d + 2) * sizeof(double));
+done:
+    if (opt)
+        nlopt_destroy(opt);
+    llmbo_free(starts);
+    ws_free(&ws);
+    return st;
+}
+
+llmbo_status llmbo_gp_log_marginal_likelihood_grad(llmbo_gp *gp, const double *theta,
+                                                   int with_prior, double *value, double *grad,
+                                                   llmbo_error *err)
+{
+    if (!gp || !theta || gp->n < 1)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "gp: no data to evaluate a likelihood on");
+    int d = gp->d;
+    for (int j = 0; j < d + 2; j++)
+        if (!isfinite(theta[j]) || fabs(theta[j]) > 700.0)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "gp: theta[%d] = %g is not a finite log value", j, theta[j]);
+    fit_ws ws;
+    llmbo_status st = ws_init(&ws, gp, with_prior && gp->opt.use_priors, err);
+    if (st != LLMBO_OK)
+        return st;
+    memcpy(ws.theta, theta, (size_t)(d + 2) * sizeof(double));
+    double f = ws_eval(&ws, grad != NULL);
+    if (!isfinite(f)) {
+        st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
+                             "gp: covariance not positive definite at this theta");
+    } else {
+        if (value)
+            *value = f;
+        if (grad)
+            memcpy(grad, ws.grad, (size_t)(d + 2) * sizeof(double));
+    }
+    ws_free(&ws);
+    return st;
+}

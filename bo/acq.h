@@ -99,7 +99,7 @@ llmbo_status llmbo_design(llmbo_design_type type, int n, int d, uint64_t seed, d
  * [0,1]^d, and rounding through the space for integer and categorical parameters (the
  * acquisition is evaluated at the rounded point). Returns up to k distinct candidates sorted
  * by acquisition value, best first. Extra points (e.g. advisor proposals in pool mode, unit
- * cube, (n_extra, d)) join the pool and are scored like the others. */
+ * cube, (n_extra, d), clamped to it) join the pool and are scored like the others. */
 typedef struct llmbo_acqopt_options {
     int n_sweep;     /* Sobol sweep size; default clamp(256 d, 512, 2048) */
     int n_starts;    /* L-BFGS starts; default 8 */

@@ -88,13 +88,16 @@ static double inf_dist(const double *a, const double *b, int d)
     return m;
 }
 
-/* 1 if u is closer than min_dist (inf-norm) to one of the n rows of A. A duplicate is also an
- * exact match when min_dist is 0. */
+/* 1 if u is closer than min_dist (inf-norm) to one of the n rows of A; an exact match counts
+ * even when min_dist is 0. A row is abandoned at its first coordinate that is far enough. */
 static int near_any(const double *u, const double *A, int n, int d, double min_dist)
 {
     for (int i = 0; i < n; i++) {
-        double t = inf_dist(u, A + (size_t)i * d, d);
-        if (t < min_dist || t == 0)
+        const double *a = A + (size_t)i * d;
+        int j = 0;
+        while (j < d && fabs(u[j] - a[j]) < min_dist)
+            j++;
+        if (j == d || inf_dist(u, a, d) == 0)
             return 1;
     }
     return 0;
@@ -206,14 +209,37 @@ static llmbo_status fill_pool(const llmbo_acqopt_options *o, int d, const double
     return LLMBO_OK;
 }
 
-static void fill_candidate(llmbo_gp *gp, const double *u, int d, double acq, llmbo_candidate *c)
+/* Copies u into c with the GP's pointwise prediction there. p == NULL keeps acq as given
+ * (Thompson sampling); otherwise acq is recomputed from the pointwise prediction, so that it is
+ * exactly llmbo_acq_eval at u (the pool was scored by batch prediction, equal to rounding). */
+static void fill_candidate(llmbo_gp *gp, const llmbo_acq_params *p, const double *u, int d,
+                           double acq, llmbo_candidate *c)
 {
     double mean, var;
     memcpy(c->u, u, (size_t)d * sizeof *u);
     llmbo_gp_predict(gp, u, &mean, &var, NULL, NULL);
     c->mean = mean;
     c->std = var > 0 ? sqrt(var) : 0;
-    c->acq = acq;
+    c->acq = p ? llmbo_acq_from_pred(p, d, mean, var, NULL, NULL, NULL) : acq;
+}
+
+/* Insertion sort of the n candidates by acq, best first, swapping contents (each out[i].u
+ * stays the caller's i-th row); tmp holds d doubles. Stable, and n is small. */
+static void sort_candidates(llmbo_candidate *c, int n, int d, double *tmp)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && c[j].acq > c[j - 1].acq; j--) {
+            llmbo_candidate t = c[j];
+            memcpy(tmp, c[j].u, (size_t)d * sizeof *tmp);
+            memcpy(c[j].u, c[j - 1].u, (size_t)d * sizeof *tmp);
+            memcpy(c[j - 1].u, tmp, (size_t)d * sizeof *tmp);
+            c[j].mean = c[j - 1].mean;
+            c[j].std = c[j - 1].std;
+            c[j].acq = c[j - 1].acq;
+            c[j - 1].mean = t.mean;
+            c[j - 1].std = t.std;
+            c[j - 1].acq = t.acq;
+        }
 }
 
 /* Thompson sampling: k joint samples over the (capped, distinct) pool; each sample gives the
@@ -283,7 +309,7 @@ static llmbo_status optimize_ts(llmbo_gp *gp, const llmbo_space *space, const ll
     }
     qsort(S, (size_t)n, sizeof *S, scored_cmp);
     for (int i = 0; i < n; i++)
-        fill_candidate(gp, taken + (size_t)S[i].i * d, d, S[i].v, &out[i]);
+        fill_candidate(gp, NULL, taken + (size_t)S[i].i * d, d, S[i].v, &out[i]);
     *n_out = n;
 done:
     llmbo_free(S);
@@ -309,26 +335,32 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     int n_starts = o->n_starts < total ? o->n_starts : (int)total;
     long rows = total + n_starts;
     /* Workspace: pool (rows, d), NLopt point x (d), predict scratch (2 d), polish bounds
-     * lb, ub (2 d), accepted (k, d). */
-    double *P = llmbo_malloc((size_t)(rows * d + 5L * d + (long)k * d), sizeof *P);
+     * lb, ub (2 d), accepted (k, d), starting points (n_starts, d), pool means and variances
+     * (2 rows). */
+    double *P =
+        llmbo_malloc((size_t)(rows * d + 5L * d + (long)(k + n_starts) * d + 2 * rows), sizeof *P);
     scored *S = P ? llmbo_malloc((size_t)rows, sizeof *S) : NULL;
     nlopt_opt opt = NULL, polish = NULL;
     if (!S) {
         st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory");
         goto done;
     }
-    double *x = P + rows * d, *work = x + d, *lb = work + 2 * d, *ub = lb + d, *acc = ub + d;
+    double *x = P + rows * d, *work = x + d, *lb = work + 2 * d, *ub = lb + d, *acc = ub + d,
+           *starts = acc + (size_t)k * d, *pmean = starts + (size_t)n_starts * d,
+           *pvar = pmean + rows;
     int n_pool;
     st = fill_pool(o, d, extra, n_extra, total, P, &n_pool, err);
     if (st != LLMBO_OK)
         goto done;
 
-    /* Score the pool (at the rounded points in mixed spaces). */
+    /* Score the pool (at the rounded points in mixed spaces), predicting in one batch: the
+     * GP's BLAS-3 solves make this several times cheaper than point by point. */
+    if (discrete)
+        for (int i = 0; i < n_pool; i++)
+            llmbo_space_round_unit(space, P + (size_t)i * d);
+    llmbo_gp_predict_batch(gp, P, n_pool, pmean, pvar);
     for (int i = 0; i < n_pool; i++) {
-        double *u = P + (size_t)i * d;
-        if (discrete)
-            llmbo_space_round_unit(space, u);
-        S[i].v = llmbo_acq_eval_ws(gp, p, u, NULL, work);
+        S[i].v = llmbo_acq_from_pred(p, d, pmean[i], pvar[i], NULL, NULL, NULL);
         S[i].i = i;
     }
     qsort(S, (size_t)n_pool, sizeof *S, scored_cmp);
@@ -365,15 +397,18 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             if (!(S[s].v > -HUGE_VAL))
                 break;
             const double *u0 = P + (size_t)S[s].i * d;
-            /* Skip starts that coincide with an earlier start's point (rounded pools repeat). */
-            int dup = 0;
-            for (int t = n_pool; t < n_rows && !dup; t++)
-                dup = inf_dist(u0, P + (size_t)t * d, d) == 0;
-            if (dup)
+            /* Distinct starts only (rounded pools repeat points). */
+            if (near_any(u0, starts, started, d, o->min_dist))
                 continue;
+            memcpy(starts + (size_t)started * d, u0, (size_t)d * sizeof *x);
             memcpy(x, u0, (size_t)d * sizeof *x);
             double fval;
-            nlopt_optimize(opt, x, &fval); /* x holds the best point found, whatever the code */
+            /* x holds the best point found whatever the result code; only running out of
+             * memory inside NLopt is an error. */
+            if (nlopt_optimize(opt, x, &fval) == NLOPT_OUT_OF_MEMORY) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory (NLopt)");
+                goto done;
+            }
             clamp_unit(x, d);
             if (discrete) {
                 llmbo_space_round_unit(space, x);
@@ -390,7 +425,11 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
                                              "acq_optimize: out of memory (NLopt)");
                         goto done;
                     }
-                    nlopt_optimize(polish, x, &fval);
+                    if (nlopt_optimize(polish, x, &fval) == NLOPT_OUT_OF_MEMORY) {
+                        st = llmbo_error_set(err, LLMBO_ERR_NOMEM,
+                                             "acq_optimize: out of memory (NLopt)");
+                        goto done;
+                    }
                     clamp_unit(x, d);
                     llmbo_space_round_unit(space, x);
                 }
@@ -422,9 +461,10 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             near_any(u, o->pending, o->n_pending, d, o->min_dist))
             continue;
         memcpy(acc + (size_t)n * d, u, (size_t)d * sizeof *u);
-        fill_candidate(gp, u, d, S[s].v, &out[n]);
+        fill_candidate(gp, p, u, d, S[s].v, &out[n]);
         n++;
     }
+    sort_candidates(out, n, d, x);
     *n_out = n;
     if (n == 0)
         st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,

@@ -1,0 +1,123 @@
+/* bench_acq.c: time of one acquisition optimisation (llmbo_acq_optimize with default options)
+ * against the GP size n and dimension d, for logEI and Thompson sampling. The reference run in
+ * the same invocation is the sweep alone (n_starts = 0: the same pool scored, no L-BFGS), so
+ * the ratio column is what the L-BFGS refinement costs on top of scoring the pool.
+ * Usage: bench_acq [reps] [max_n]   (defaults 5 and 500). Prints a Markdown table. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "llmbo_common.h"
+#include "acq.h"
+
+static double fn(const double *x, int d)
+{
+    double s = 0;
+    for (int j = 0; j < d; j++)
+        s += sin(5.3 * x[j] + j) + 2.0 * (x[j] - 0.4) * (x[j] - 0.4);
+    return s;
+}
+
+static int by_value(const void *a, const void *b, const double *y)
+{
+    double u = y[*(const int *)a], v = y[*(const int *)b];
+    return (u > v) - (u < v);
+}
+
+static const double *g_y;
+static int cmp_idx(const void *a, const void *b)
+{
+    return by_value(a, b, g_y);
+}
+
+/* Median of reps timings of one llmbo_acq_optimize call, in seconds. */
+static double time_opt(llmbo_gp *gp, const llmbo_acq_params *p, llmbo_acqopt_options *o, int k,
+                       int reps, int *n_out)
+{
+    int d = llmbo_gp_dim(gp);
+    double *U = malloc(sizeof(double) * (size_t)k * d), t[64];
+    llmbo_candidate *c = malloc(sizeof *c * (size_t)k);
+    for (int i = 0; i < k; i++)
+        c[i].u = U + (size_t)i * d;
+    llmbo_error err;
+    for (int r = 0; r < reps; r++) {
+        o->seed = 1000 + (uint64_t)r;
+        double t0 = llmbo_now();
+        if (llmbo_acq_optimize(gp, NULL, p, o, NULL, 0, k, c, n_out, &err) != LLMBO_OK)
+            fprintf(stderr, "acq_optimize: %s\n", err.msg);
+        t[r] = llmbo_now() - t0;
+    }
+    for (int i = 1; i < reps; i++) /* insertion sort for the median */
+        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+            double s = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = s;
+        }
+    free(U);
+    free(c);
+    return t[reps / 2];
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 ? atoi(argv[1]) : 5, max_n = argc > 2 ? atoi(argv[2]) : 500;
+    if (reps < 1 || reps > 64)
+        reps = 5;
+    llmbo_init();
+    const int dims[] = {2, 6, 20}, ns[] = {10, 25, 50, 100, 200, 500};
+    printf("| d | n | fit (s) | pool pts | sweep only (ms) | logEI opt (ms) | ratio | "
+           "TS 512 pts (ms) | TS 1024 pts (ms) |\n");
+    printf("|---|---|---|---|---|---|---|---|---|\n");
+    for (int di = 0; di < 3; di++)
+        for (int ni = 0; ni < 6 && ns[ni] <= max_n; ni++) {
+            int d = dims[di], n = ns[ni];
+            double *X = malloc(sizeof(double) * (size_t)n * d), *y = malloc(sizeof(double) * n);
+            int *idx = malloc(sizeof(int) * n);
+            double *anchors = malloc(sizeof(double) * 5 * (size_t)d);
+            llmbo_error err;
+            llmbo_design(LLMBO_DESIGN_SOBOL, n, d, 7, X, &err);
+            for (int i = 0; i < n; i++) {
+                y[i] = fn(X + (size_t)i * d, d);
+                idx[i] = i;
+            }
+            g_y = y;
+            qsort(idx, (size_t)n, sizeof *idx, cmp_idx);
+            int na = n < 5 ? n : 5;
+            for (int a = 0; a < na; a++)
+                memcpy(anchors + (size_t)a * d, X + (size_t)idx[a] * d, sizeof(double) * d);
+            llmbo_gp_options go;
+            llmbo_gp_options_default(&go);
+            llmbo_gp *gp = llmbo_gp_create(d, &go);
+            double t0 = llmbo_now();
+            if (llmbo_gp_fit(gp, X, y, n, 1, &err) != LLMBO_OK)
+                fprintf(stderr, "fit: %s\n", err.msg);
+            double tfit = llmbo_now() - t0;
+            llmbo_acq_params p = {LLMBO_ACQ_LOGEI, y[idx[0]], 0, 0};
+            llmbo_acqopt_options o;
+            llmbo_acqopt_options_default(&o, d);
+            o.anchors = anchors;
+            o.n_anchors = na;
+            int n_out;
+            o.n_starts = 0;
+            double tsweep = time_opt(gp, &p, &o, 5, reps, &n_out);
+            llmbo_acqopt_options_default(&o, d);
+            o.anchors = anchors;
+            o.n_anchors = na;
+            double topt = time_opt(gp, &p, &o, 5, reps, &n_out);
+            p.type = LLMBO_ACQ_TS;
+            o.ts_max_points = 512;
+            double tts5 = time_opt(gp, &p, &o, 5, reps < 3 ? reps : 3, &n_out);
+            o.ts_max_points = 1024;
+            double tts10 = time_opt(gp, &p, &o, 5, reps < 3 ? reps : 3, &n_out);
+            printf("| %d | %d | %.4f | %d | %.2f | %.2f | %.2f | %.1f | %.1f |\n", d, n, tfit,
+                   o.n_sweep + na * o.n_local, 1e3 * tsweep, 1e3 * topt, topt / tsweep, 1e3 * tts5,
+                   1e3 * tts10);
+            fflush(stdout);
+            llmbo_gp_free(gp);
+            free(X);
+            free(y);
+            free(idx);
+            free(anchors);
+        }
+    return 0;
+}

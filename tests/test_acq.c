@@ -494,9 +494,12 @@ static void test_optimizer_1d(void)
     enum { N = 6 };
     double X[N], y[N];
     llmbo_gp *gp = fit_gp(1, N, 5, quad1, X, y);
-    llmbo_acq_type types[] = {LLMBO_ACQ_EI, LLMBO_ACQ_LOGEI, LLMBO_ACQ_PI, LLMBO_ACQ_UCB};
-    for (int t = 0; t < 4; t++) {
-        llmbo_acq_params p = {types[t], min_of(y, N), 1.7, 0};
+    /* The last two cases put the incumbent 30 below every observation: EI underflows to 0
+     * over the whole cube (and its optimiser has nothing to climb), logEI and log PI do not. */
+    llmbo_acq_type types[] = {LLMBO_ACQ_EI,  LLMBO_ACQ_LOGEI, LLMBO_ACQ_PI,
+                              LLMBO_ACQ_UCB, LLMBO_ACQ_LOGEI, LLMBO_ACQ_PI};
+    for (int t = 0; t < 6; t++) {
+        llmbo_acq_params p = {types[t], min_of(y, N) - (t >= 4 ? 30.0 : 0.0), 1.7, 0};
         /* Dense grid: 200001 points. */
         double gbest = -HUGE_VAL, gx = 0;
         for (int i = 0; i <= 200000; i++) {
@@ -523,6 +526,13 @@ static void test_optimizer_1d(void)
               "1-D %s: optimiser value %.12g >= grid max %.12g", llmbo_acq_name(types[t]), c[0].acq,
               gbest);
         check_list(gp, &p, c, n, 1, o.min_dist, llmbo_acq_name(types[t]));
+        if (t >= 4) {
+            llmbo_acq_params pe = p;
+            pe.type = LLMBO_ACQ_EI;
+            CHECK(llmbo_acq_eval(gp, &pe, c[0].u, NULL) == 0 && isfinite(c[0].acq),
+                  "1-D %s far below the data: EI underflows (0), the log form is %.6g",
+                  llmbo_acq_name(types[t]), c[0].acq);
+        }
     }
     llmbo_gp_free(gp);
 }

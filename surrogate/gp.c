@@ -592,15 +592,18 @@ void llmbo_gp_predict_batch(llmbo_gp *gp, const double *Xs, int m, double *mean,
         if (var) {
             cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, c, 1.0,
                         gp->L, lda, B, LLMBO_GP_PRED_CHUNK);
+            /* Column sums of squares accumulate in var itself: gp->tmp holds only cap (n)
+             * doubles, fewer than a chunk's c when n < LLMBO_GP_PRED_CHUNK. */
+            double *ss = var + p0;
             for (int p = 0; p < c; p++)
-                gp->tmp[p] = 0.0;
+                ss[p] = 0.0;
             for (int i = 0; i < n; i++)
                 for (int p = 0; p < c; p++) {
                     double b = B[(size_t)i * LLMBO_GP_PRED_CHUNK + p];
-                    gp->tmp[p] += b * b;
+                    ss[p] += b * b;
                 }
             for (int p = 0; p < c; p++) {
-                double vs = sf2 - gp->tmp[p];
+                double vs = sf2 - ss[p];
                 var[p0 + p] = vs > 0.0 ? s * s * vs : 0.0;
             }
         }

@@ -317,7 +317,174 @@ typedef struct llmbo_advice_schedule {
 /* ---------------------------------------------------------------------------------------------
  * The BO loop (ask/tell). Section owned by bo/.
  * ------------------------------------------------------------------------------------------- */
-/* (bo: declarations go here) */
+/* Ask/tell Bayesian optimisation over a parameter space. The loop minimises internally: for a
+ * maximised objective (options.maximize = 1) it negates every told value before the GP sees it,
+ * and reports best values, advisor histories and candidate means back in the objective's own
+ * sense. Points are exchanged in original units.
+ *
+ * Proposals. Each point returned by llmbo_bo_ask gets an id: 0, 1, 2, ... in the order asked.
+ * Ids below n_init come from the initial design (or the advisor's warm start); later ids come
+ * from the strategy. Every random choice behind proposal k is drawn from generators seeded by
+ * (seed, k), never from a running stream, and the GP is refitted from the previous
+ * hyperparameters recorded with each proposal, so a loop rebuilt with llmbo_bo_replay from a
+ * journal proposes exactly what the uninterrupted loop would have proposed.
+ *
+ * Pending points. Points asked but not yet told are pending. The GP that chooses the next point
+ * is conditioned on a fantasy value at each pending point (options.pending): the kriging
+ * believer (default) uses the GP's posterior mean there, the constant liars the minimum, mean
+ * or maximum of the successful values so far. A batch ask(q > 1) chooses its points one after
+ * the other, each conditioned on the fantasies of the earlier ones. Fantasies are never
+ * stored: the model is rebuilt from the real data at the next ask.
+ *
+ * Failures. A point told with failed = 1 stays in the history (the advisor sees it as failed,
+ * it counts in llmbo_bo_n_failed) but never enters the GP; it stops being pending. */
+typedef enum llmbo_strategy {
+    LLMBO_STRATEGY_RANDOM = 0, /* uniform random points after the initial design */
+    LLMBO_STRATEGY_GP = 1,     /* GP + acquisition; an advisor hook is consulted per schedule */
+    LLMBO_STRATEGY_ADVISOR = 2 /* the advisor proposes every point (warm start, then propose
+                                  mode); on a fallback a design point or a random point */
+} llmbo_strategy;
+
+/* Acquisition functions (larger is better; see bo/acq.h for the formulas). */
+typedef enum llmbo_acquisition {
+    LLMBO_ACQUISITION_EI = 0,
+    LLMBO_ACQUISITION_LOGEI = 1,
+    LLMBO_ACQUISITION_PI = 2,
+    LLMBO_ACQUISITION_UCB = 3,
+    LLMBO_ACQUISITION_TS = 4
+} llmbo_acquisition;
+
+/* Initial designs in the unit cube: scrambled Sobol, Latin hypercube, independent uniforms. */
+typedef enum llmbo_init_design {
+    LLMBO_INIT_SOBOL = 0,
+    LLMBO_INIT_LHS = 1,
+    LLMBO_INIT_RANDOM = 2
+} llmbo_init_design;
+
+/* Fantasy values at pending points (see above). */
+typedef enum llmbo_pending_method {
+    LLMBO_PENDING_KB = 0,      /* kriging believer: the posterior mean */
+    LLMBO_PENDING_CL_MIN = 1,  /* constant liar: the best (internal minimum) value so far */
+    LLMBO_PENDING_CL_MEAN = 2, /* constant liar: the mean of the successful values */
+    LLMBO_PENDING_CL_MAX = 3   /* constant liar: the worst value so far */
+} llmbo_pending_method;
+
+/* Who proposed a point; journalled as "init", "gp", "llm", "random", "warmstart". */
+typedef enum llmbo_source {
+    LLMBO_SOURCE_INIT = 0,
+    LLMBO_SOURCE_GP = 1,
+    LLMBO_SOURCE_LLM = 2,
+    LLMBO_SOURCE_RANDOM = 3,
+    LLMBO_SOURCE_WARMSTART = 4
+} llmbo_source;
+
+/* Static lower-case names of the enums above ("unknown" outside them), and their parsers
+ * (-1 for an unknown or NULL name). */
+const char *llmbo_source_name(llmbo_source s);
+int llmbo_source_parse(const char *name);
+const char *llmbo_acquisition_name(llmbo_acquisition a);
+int llmbo_acquisition_parse(const char *name);
+const char *llmbo_init_design_name(llmbo_init_design t);
+int llmbo_init_design_parse(const char *name);
+const char *llmbo_pending_name(llmbo_pending_method m);
+int llmbo_pending_parse(const char *name);
+
+typedef struct llmbo_bo_options {
+    llmbo_strategy strategy;       /* default LLMBO_STRATEGY_GP */
+    llmbo_acquisition acquisition; /* default LLMBO_ACQUISITION_LOGEI */
+    llmbo_init_design design;      /* default LLMBO_INIT_SOBOL */
+    int n_init;                    /* initial design size; 0 (default) means 2 d + 2, at most
+                                      budget when a budget is set */
+    int budget;          /* total evaluations planned, initial design included; 0 = unknown. Used
+                            by the advice schedule's phase and the UCB beta schedule only: ask never
+                            refuses to propose beyond it */
+    llmbo_gp_options gp; /* llmbo_gp_options_default; its seed is replaced per refit */
+    int refit_every;     /* refit hyperparameters when this many successes arrived since the
+                            last refit (default 1: every ask); in between the GP is extended
+                            with llmbo_gp_add at fixed hyperparameters */
+    llmbo_pending_method pending; /* default LLMBO_PENDING_KB */
+    uint64_t seed;                /* default 0 */
+    int maximize;                 /* 1: larger y is better (default 0) */
+    int noisy;        /* 1: observations are noisy; the incumbent (for EI/PI and llmbo_bo_incumbent)
+                         is the best posterior mean over the observed points (default 0) */
+    double xi;        /* EI/PI improvement margin, default 0 */
+    int n_candidates; /* GP candidates computed per proposal (top-K), default 5; an advisor in
+                         rank or pool mode gets max(this, schedule.n_candidates) */
+    int acq_sweep;    /* acquisition optimiser sweep size; 0 = the optimiser's default */
+    int acq_starts;   /* L-BFGS starts; 0 = the optimiser's default */
+    llmbo_advisor_hook advisor;     /* advise == NULL (default): no advisor */
+    llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
+                                       adaptive, 5 candidates, 1 proposal */
+    const char *problem;            /* plain description for the advisor; copied; may be NULL */
+} llmbo_bo_options;
+
+void llmbo_bo_options_default(llmbo_bo_options *opt);
+
+/* Counters of the advisor's use by the loop. */
+typedef struct llmbo_bo_stats {
+    long consulted; /* advisor calls made by the loop */
+    long used;      /* calls whose advice was taken (a point with source llm/warmstart) */
+    long fallbacks; /* calls that ended with the GP's (or design's, or a random) choice */
+    long errors;    /* of those, calls whose hook returned a non-OK status */
+    long gate_gp;   /* adaptive gate decisions for the GP */
+    long gate_llm;  /* adaptive gate decisions for the advisor */
+} llmbo_bo_stats;
+
+typedef struct llmbo_bo llmbo_bo;
+
+/* Creates a loop over space (copied: the caller may free it afterwards) with opt (copied; NULL
+ * for the defaults). The initial design is drawn here. LLMBO_ERR_INVALID names a bad option
+ * (an advisor strategy without a hook, a schedule outside its domain, an empty space),
+ * LLMBO_ERR_NOMEM. *out is NULL on failure. */
+llmbo_status llmbo_bo_create(const llmbo_space *space, const llmbo_bo_options *opt, llmbo_bo **out,
+                             llmbo_error *err);
+void llmbo_bo_free(llmbo_bo *bo);
+
+/* Proposes q >= 1 points: X (q, d) in original units, ids (q) and, if sources is not NULL,
+ * sources (q). The points become pending. May fit the GP and call the advisor. Statuses:
+ * LLMBO_ERR_INVALID (q < 1, NULL arrays), LLMBO_ERR_NOMEM, LLMBO_ERR_NUMERIC (the GP could not
+ * be fitted), errors of the acquisition optimiser; advisor failures are not errors (the loop
+ * falls back and counts them in llmbo_bo_stats). On an error no point became pending. */
+llmbo_status llmbo_bo_ask(llmbo_bo *bo, int q, int64_t *ids, double *X, llmbo_source *sources,
+                          llmbo_error *err);
+
+/* Reports the result of pending point id, in any order. failed = 1 marks a failed evaluation
+ * (y is ignored); otherwise y must be finite (as the objective defines it, not negated).
+ * LLMBO_ERR_STATE for an id that was never asked or was already told, LLMBO_ERR_INVALID for a
+ * non-finite y with failed = 0. */
+llmbo_status llmbo_bo_tell(llmbo_bo *bo, int64_t id, double y, int failed, llmbo_error *err);
+
+/* Registers, without any computation, a proposal made by an earlier loop with the same space
+ * and options: it becomes pending exactly as if ask had returned it. Calls must follow the
+ * original interleaving of asks and tells (a batch's replays before its tells). id must be the
+ * next id; theta (d + 2) is the GP hyperparameter vector recorded with the proposal
+ * (llmbo_bo_theta), or NULL when it had none. LLMBO_ERR_STATE for an out-of-order id,
+ * LLMBO_ERR_INVALID for a point outside the space. */
+llmbo_status llmbo_bo_replay(llmbo_bo *bo, int64_t id, const double *x, llmbo_source source,
+                             const double *theta, llmbo_error *err);
+
+/* The GP hyperparameters (d + 2, see llmbo_gp_get_theta) of the model that proposed id: 1 and
+ * theta filled, or 0 when no GP was involved (design, random, advisor-only points) or id is
+ * unknown. */
+int llmbo_bo_theta(const llmbo_bo *bo, int64_t id, double *theta);
+
+int llmbo_bo_dim(const llmbo_bo *bo);
+int llmbo_bo_n_init(const llmbo_bo *bo); /* the resolved initial design size */
+long llmbo_bo_n_asked(const llmbo_bo *bo);
+long llmbo_bo_n_told(const llmbo_bo *bo);
+long llmbo_bo_n_failed(const llmbo_bo *bo);
+long llmbo_bo_n_pending(const llmbo_bo *bo);
+
+/* Best successful observation in the objective's own sense: x (d, may be NULL), y and id (may
+ * be NULL). LLMBO_ERR_STATE when nothing succeeded yet. */
+llmbo_status llmbo_bo_best(const llmbo_bo *bo, double *x, double *y, int64_t *id);
+
+/* The incumbent: for noisy options the observed point with the best GP posterior mean (mean
+ * in the objective's sense), otherwise the same as llmbo_bo_best. May refit the GP.
+ * LLMBO_ERR_STATE when nothing succeeded yet. */
+llmbo_status llmbo_bo_incumbent(llmbo_bo *bo, double *x, double *mean, llmbo_error *err);
+
+void llmbo_bo_get_stats(const llmbo_bo *bo, llmbo_bo_stats *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Advisors (LLM backends). Section owned by llm/.

@@ -1,0 +1,1200 @@
+/* loop.c: the ask/tell Bayesian optimisation loop. Minimises internally (maximised objectives
+ * are negated at tell). Invariants: proposal ids are 0..n_asked-1; every random choice behind
+ * proposal k comes from generators seeded by mix(seed, k, purpose); the base GP equals
+ * "hyperparameters theta_last, fitted on the first m_last successes (tell order), extended by
+ * llmbo_gp_add with the later ones", whether it was built incrementally or rebuilt after a
+ * replay, so a replayed loop proposes exactly what the original did. */
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include "llmbo_common.h"
+#include "acq.h"
+#include "loop_impl.h"
+
+enum { P_PENDING = 0, P_OK = 1, P_FAILED = 2 };
+
+/* Purposes mixed into per-proposal seeds, so no two generators share a stream. */
+enum { TAG_DESIGN = 1, TAG_RANDOM = 2, TAG_GP = 3, TAG_ACQ = 4, TAG_FANTASY = 5 };
+
+/* Best points handed to the acquisition optimiser as anchors for local perturbation. */
+#define LOOP_N_ANCHORS 5
+/* UCB1 exploration weight of the adaptive gate: the textbook 1 explores for hundreds of
+ * iterations, longer than a BO budget; 0.5 still retries a poor arm about every e^(n/2) pulls. */
+#define LOOP_GATE_C 0.5
+
+typedef struct proposal {
+    int status;
+    llmbo_source source;
+    int has_theta;
+    double y;      /* internal (minimisation) value when status is P_OK */
+    double reward; /* gate reward in [0, 1], set at tell */
+} proposal;
+
+struct llmbo_bo {
+    llmbo_space *space;
+    int d;
+    llmbo_bo_options opt;
+    char *problem;
+    int n_init;
+    double *design; /* (n_init, d) unit cube */
+
+    /* Warm start: 0 not asked yet, 1 asked; ws_n valid points in ws_x (n_init, d) original. */
+    int ws_state, ws_n;
+    double *ws_x;
+
+    long cap, n_asked, n_told, n_ok, n_failed;
+    proposal *p;    /* (cap) indexed by id */
+    double *px;     /* (cap, d) original units */
+    double *pu;     /* (cap, d) unit cube */
+    double *ptheta; /* (cap, d + 2) hyperparameters of the model that proposed the point */
+    long *told;     /* (cap) ids in tell order */
+    long *ok;       /* (cap) ids of successes in tell order: the GP's data order */
+    double *Xg;     /* (cap, d) scratch: GP inputs */
+    double *yg;     /* (cap) scratch: GP outputs */
+
+    llmbo_gp *gp;       /* base model on ok[0..gp_n), or NULL when it must be rebuilt */
+    long gp_n;          /* successes held by gp */
+    int have_theta;     /* theta_last is set */
+    double *theta_last; /* (d + 2) hyperparameters of the last refit */
+    long m_last;        /* successes at the last refit */
+
+    double best;        /* internal best successful value; +inf before the first success */
+    double gate_sum[2]; /* gate rewards of GP (0) and advisor (1) proposals */
+    long gate_n[2];
+    llmbo_bo_stats stats;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Names */
+
+static const char *const source_names[] = {"init", "gp", "llm", "random", "warmstart"};
+static const char *const acq_names[] = {"ei", "logei", "pi", "ucb", "ts"};
+static const char *const design_names[] = {"sobol", "lhs", "random"};
+static const char *const pending_names[] = {"kb", "cl_min", "cl_mean", "cl_max"};
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static int name_parse(const char *const *names, int n, const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *llmbo_source_name(llmbo_source s)
+{
+    return (int)s >= 0 && (int)s < N_OF(source_names) ? source_names[s] : "unknown";
+}
+int llmbo_source_parse(const char *name)
+{
+    return name_parse(source_names, N_OF(source_names), name);
+}
+const char *llmbo_acquisition_name(llmbo_acquisition a)
+{
+    return (int)a >= 0 && (int)a < N_OF(acq_names) ? acq_names[a] : "unknown";
+}
+int llmbo_acquisition_parse(const char *name)
+{
+    return name_parse(acq_names, N_OF(acq_names), name);
+}
+const char *llmbo_init_design_name(llmbo_init_design t)
+{
+    return (int)t >= 0 && (int)t < N_OF(design_names) ? design_names[t] : "unknown";
+}
+int llmbo_init_design_parse(const char *name)
+{
+    return name_parse(design_names, N_OF(design_names), name);
+}
+const char *llmbo_pending_name(llmbo_pending_method m)
+{
+    return (int)m >= 0 && (int)m < N_OF(pending_names) ? pending_names[m] : "unknown";
+}
+int llmbo_pending_parse(const char *name)
+{
+    return name_parse(pending_names, N_OF(pending_names), name);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Seeds: splitmix64 finaliser over (seed, id, tag), so each proposal's randomness is a pure
+ * function of the run seed and the proposal index. */
+
+static uint64_t splitmix(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t llmbo_bo_mix_seed(uint64_t seed, uint64_t id, uint64_t tag)
+{
+    return splitmix(splitmix(splitmix(seed) ^ id) ^ (tag * 0xd1b54a32d192ed03ULL));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Options, create, free */
+
+void llmbo_bo_options_default(llmbo_bo_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->strategy = LLMBO_STRATEGY_GP;
+    opt->acquisition = LLMBO_ACQUISITION_LOGEI;
+    opt->design = LLMBO_INIT_SOBOL;
+    llmbo_gp_options_default(&opt->gp);
+    opt->refit_every = 1;
+    opt->pending = LLMBO_PENDING_KB;
+    opt->n_candidates = 5;
+    opt->schedule.mode = LLMBO_ADVICE_RANK;
+    opt->schedule.every = 1;
+    opt->schedule.phase_start = 0.0;
+    opt->schedule.phase_end = 1.0;
+    opt->schedule.n_candidates = 5;
+    opt->schedule.n_propose = 1;
+}
+
+int llmbo_bo_default_n_init(int d, int budget)
+{
+    int n = 2 * d + 2;
+    if (budget > 0 && n > budget)
+        n = budget;
+    return n;
+}
+
+static int has_advisor(const llmbo_bo *bo)
+{
+    return bo->opt.advisor.advise != NULL;
+}
+
+static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
+{
+    const llmbo_advice_schedule *s = &o->schedule;
+    if ((int)o->strategy < 0 || (int)o->strategy > LLMBO_STRATEGY_ADVISOR)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown strategy %d", o->strategy);
+    if ((int)o->acquisition < 0 || (int)o->acquisition >= N_OF(acq_names))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown acquisition %d",
+                               o->acquisition);
+    if ((int)o->design < 0 || (int)o->design >= N_OF(design_names))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown design %d", o->design);
+    if ((int)o->pending < 0 || (int)o->pending >= N_OF(pending_names))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown pending method %d", o->pending);
+    if (o->n_init < 0 || o->budget < 0 || o->refit_every < 1 || o->n_candidates < 1 ||
+        o->acq_sweep < 0 || o->acq_starts < 0 || !(o->xi >= 0))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: options out of domain (n_init %d >= 0, budget %d >= 0, "
+                               "refit_every %d >= 1, n_candidates %d >= 1, acq_sweep %d >= 0, "
+                               "acq_starts %d >= 0, xi %g >= 0)",
+                               o->n_init, o->budget, o->refit_every, o->n_candidates, o->acq_sweep,
+                               o->acq_starts, o->xi);
+    if (o->strategy == LLMBO_STRATEGY_ADVISOR && !o->advisor.advise)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: the advisor strategy needs an advisor hook");
+    if (o->advisor.advise) {
+        if (o->advisor.version != LLMBO_ADVISOR_HOOK_VERSION)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "bo: advisor hook version %d, expected %d", o->advisor.version,
+                                   LLMBO_ADVISOR_HOOK_VERSION);
+        if ((int)s->mode < LLMBO_ADVICE_RANK || (int)s->mode > LLMBO_ADVICE_POOL)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "bo: schedule mode must be rank, propose or pool");
+        if (s->every < 1 || !(s->phase_start >= 0) || !(s->phase_end <= 1) ||
+            !(s->phase_start < s->phase_end) || s->n_candidates < 1 || s->n_propose < 1)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "bo: schedule out of domain (every %d >= 1, 0 <= phase_start "
+                                   "%g < phase_end %g <= 1, n_candidates %d >= 1, n_propose %d "
+                                   ">= 1)",
+                                   s->every, s->phase_start, s->phase_end, s->n_candidates,
+                                   s->n_propose);
+    }
+    return LLMBO_OK;
+}
+
+static llmbo_status grow(llmbo_bo *bo, long need)
+{
+    if (need <= bo->cap)
+        return LLMBO_OK;
+    long cap = bo->cap ? bo->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    size_t d = (size_t)bo->d, c = (size_t)cap;
+    proposal *p = llmbo_realloc(bo->p, c, sizeof *p);
+    if (!p)
+        return LLMBO_ERR_NOMEM;
+    bo->p = p;
+    double *px = llmbo_realloc(bo->px, c * d, sizeof(double));
+    if (!px)
+        return LLMBO_ERR_NOMEM;
+    bo->px = px;
+    double *pu = llmbo_realloc(bo->pu, c * d, sizeof(double));
+    if (!pu)
+        return LLMBO_ERR_NOMEM;
+    bo->pu = pu;
+    double *pt = llmbo_realloc(bo->ptheta, c * (d + 2), sizeof(double));
+    if (!pt)
+        return LLMBO_ERR_NOMEM;
+    bo->ptheta = pt;
+    long *told = llmbo_realloc(bo->told, c, sizeof(long));
+    if (!told)
+        return LLMBO_ERR_NOMEM;
+    bo->told = told;
+    long *ok = llmbo_realloc(bo->ok, c, sizeof(long));
+    if (!ok)
+        return LLMBO_ERR_NOMEM;
+    bo->ok = ok;
+    double *Xg = llmbo_realloc(bo->Xg, c * d, sizeof(double));
+    if (!Xg)
+        return LLMBO_ERR_NOMEM;
+    bo->Xg = Xg;
+    double *yg = llmbo_realloc(bo->yg, c, sizeof(double));
+    if (!yg)
+        return LLMBO_ERR_NOMEM;
+    bo->yg = yg;
+    bo->cap = cap;
+    return LLMBO_OK;
+}
+
+static llmbo_status copy_space(const llmbo_space *src, llmbo_space **out, llmbo_error *err)
+{
+    llmbo_space *s = llmbo_space_create();
+    if (!s)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+    for (int i = 0; i < llmbo_space_dim(src); i++) {
+        llmbo_status st = llmbo_space_add(s, llmbo_space_param(src, i), err);
+        if (st != LLMBO_OK) {
+            llmbo_space_free(s);
+            return st;
+        }
+    }
+    *out = s;
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_bo_create(const llmbo_space *space, const llmbo_bo_options *opt, llmbo_bo **out,
+                             llmbo_error *err)
+{
+    llmbo_bo_options defaults;
+    llmbo_status st;
+    if (!out)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_create: out is NULL");
+    *out = NULL;
+    if (!space || llmbo_space_dim(space) < 1)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_create: empty or NULL space");
+    if (!opt) {
+        llmbo_bo_options_default(&defaults);
+        opt = &defaults;
+    }
+    if ((st = check_options(opt, err)) != LLMBO_OK)
+        return st;
+    llmbo_bo *bo = llmbo_calloc(1, sizeof *bo);
+    if (!bo)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_create: out of memory");
+    bo->opt = *opt;
+    bo->opt.problem = NULL;
+    bo->d = llmbo_space_dim(space);
+    bo->best = HUGE_VAL;
+    bo->n_init = opt->n_init > 0 ? opt->n_init : llmbo_bo_default_n_init(bo->d, opt->budget);
+    if ((st = copy_space(space, &bo->space, err)) != LLMBO_OK)
+        goto fail;
+    st = LLMBO_ERR_NOMEM;
+    if (opt->problem && !(bo->problem = llmbo_strdup(opt->problem)))
+        goto nomem;
+    bo->theta_last = llmbo_calloc((size_t)bo->d + 2, sizeof(double));
+    bo->design = llmbo_malloc((size_t)bo->n_init * (size_t)bo->d, sizeof(double));
+    if (!bo->theta_last || !bo->design || grow(bo, 64) != LLMBO_OK)
+        goto nomem;
+    st = llmbo_design((llmbo_design_type)opt->design, bo->n_init, bo->d,
+                      llmbo_bo_mix_seed(opt->seed, 0, TAG_DESIGN), bo->design, err);
+    if (st != LLMBO_OK)
+        goto fail;
+    *out = bo;
+    return LLMBO_OK;
+nomem:
+    llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_create: out of memory");
+fail:
+    llmbo_bo_free(bo);
+    return st;
+}
+
+void llmbo_bo_free(llmbo_bo *bo)
+{
+    if (!bo)
+        return;
+    llmbo_space_free(bo->space);
+    llmbo_gp_free(bo->gp);
+    llmbo_free(bo->problem);
+    llmbo_free(bo->design);
+    llmbo_free(bo->ws_x);
+    llmbo_free(bo->p);
+    llmbo_free(bo->px);
+    llmbo_free(bo->pu);
+    llmbo_free(bo->ptheta);
+    llmbo_free(bo->told);
+    llmbo_free(bo->ok);
+    llmbo_free(bo->Xg);
+    llmbo_free(bo->yg);
+    llmbo_free(bo->theta_last);
+    llmbo_free(bo);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The model */
+
+/* A GP with hyperparameters theta (NULL: the GP's defaults) on n points, optimised from there
+ * when optimize is set. */
+static llmbo_status gp_build(llmbo_bo *bo, uint64_t seed, const double *theta, const double *X,
+                             const double *y, long n, int optimize, llmbo_gp **out,
+                             llmbo_error *err)
+{
+    llmbo_gp_options go = bo->opt.gp;
+    go.seed = seed;
+    llmbo_gp *g = llmbo_gp_create(bo->d, &go);
+    llmbo_status st;
+    *out = NULL;
+    if (!g)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory creating the GP");
+    if (theta && (st = llmbo_gp_set_theta(g, theta, err)) != LLMBO_OK)
+        goto fail;
+    if ((st = llmbo_gp_fit(g, X, y, (int)n, optimize, err)) != LLMBO_OK)
+        goto fail;
+    *out = g;
+    return LLMBO_OK;
+fail:
+    llmbo_gp_free(g);
+    return st;
+}
+
+static void gather_ok(llmbo_bo *bo, long n)
+{
+    for (long i = 0; i < n; i++) {
+        long id = bo->ok[i];
+        memcpy(bo->Xg + i * bo->d, bo->pu + id * bo->d, (size_t)bo->d * sizeof(double));
+        bo->yg[i] = bo->p[id].y;
+    }
+}
+
+static int refit_due(const llmbo_bo *bo)
+{
+    return !bo->have_theta || bo->n_ok - bo->m_last >= bo->opt.refit_every;
+}
+
+/* Brings the base GP up to date for proposal id: refits the hyperparameters when the policy
+ * says so (warm-started from theta_last, restarts seeded by (seed, id)), otherwise rebuilds
+ * from (theta_last, m_last) if needed and adds the newer successes. *have is 0 when fewer than
+ * two successes exist. On a fitting failure the previous model (if any) is kept. */
+static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *have,
+                                  llmbo_error *err)
+{
+    llmbo_status st;
+    *have = 0;
+    if (bo->n_ok < 2)
+        return LLMBO_OK;
+    if (allow_refit && refit_due(bo)) {
+        llmbo_gp *g = NULL;
+        gather_ok(bo, bo->n_ok);
+        st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP),
+                      bo->have_theta ? bo->theta_last : NULL, bo->Xg, bo->yg, bo->n_ok, 1, &g, err);
+        if (st == LLMBO_ERR_NOMEM)
+            return st;
+        if (st != LLMBO_OK && !bo->have_theta)
+            return st;
+        /* On a failed refit the previous hyperparameters stand, but the refit still counts:
+         * a replayed loop cannot tell the difference. Either way the model is rebuilt below
+         * from (theta_last, m_last) exactly as a replayed loop would rebuild it. */
+        if (st == LLMBO_OK)
+            llmbo_gp_get_theta(g, bo->theta_last);
+        llmbo_gp_free(g);
+        bo->have_theta = 1;
+        bo->m_last = bo->n_ok;
+        llmbo_gp_free(bo->gp);
+        bo->gp = NULL;
+    }
+    if (!bo->have_theta) {
+        /* Only reachable without refits allowed (llmbo_bo_incumbent before any ask). */
+        llmbo_gp *g = NULL;
+        gather_ok(bo, bo->n_ok);
+        st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), NULL, bo->Xg,
+                      bo->yg, bo->n_ok, 1, &g, err);
+        if (st != LLMBO_OK)
+            return st;
+        llmbo_gp_free(bo->gp);
+        bo->gp = g;
+        bo->gp_n = bo->n_ok;
+        *have = 1;
+        return LLMBO_OK;
+    }
+    if (!bo->gp) {
+        gather_ok(bo, bo->m_last);
+        st = gp_build(bo, 0, bo->theta_last, bo->Xg, bo->yg, bo->m_last, 0, &bo->gp, err);
+        if (st != LLMBO_OK)
+            return st;
+        bo->gp_n = bo->m_last;
+    }
+    for (; bo->gp_n < bo->n_ok; bo->gp_n++) {
+        long pid = bo->ok[bo->gp_n];
+        st = llmbo_gp_add(bo->gp, bo->pu + pid * bo->d, bo->p[pid].y, err);
+        if (st != LLMBO_OK) {
+            llmbo_gp_free(bo->gp);
+            bo->gp = NULL;
+            return st;
+        }
+    }
+    *have = 1;
+    return LLMBO_OK;
+}
+
+/* The incumbent in the internal sense: the best observed value, or for noisy options the best
+ * posterior mean over the successes (index into ok in *which). */
+static double incumbent_internal(llmbo_bo *bo, llmbo_gp *gp, long *which)
+{
+    double best = HUGE_VAL;
+    *which = -1;
+    for (long i = 0; i < bo->n_ok; i++) {
+        long id = bo->ok[i];
+        double v = bo->p[id].y;
+        if (bo->opt.noisy && gp) {
+            double var;
+            llmbo_gp_predict(gp, bo->pu + id * bo->d, &v, &var, NULL, NULL);
+        }
+        if (v < best) {
+            best = v;
+            *which = i;
+        }
+    }
+    return best;
+}
+
+/* The model conditioned on fantasies at the pending points (ids < upto), or NULL when none is
+ * pending. See llmbo.h for the methods. */
+static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, double **pend_u,
+                                  int *n_pend, llmbo_error *err)
+{
+    long np = 0, n = bo->n_ok;
+    *out = NULL;
+    *pend_u = NULL;
+    *n_pend = 0;
+    for (long id = 0; id < upto; id++)
+        np += bo->p[id].status == P_PENDING;
+    if (np == 0)
+        return LLMBO_OK;
+    double *U = llmbo_malloc((size_t)np * (size_t)bo->d, sizeof(double));
+    double *X = llmbo_malloc((size_t)(n + np) * (size_t)bo->d, sizeof(double));
+    double *y = llmbo_malloc((size_t)(n + np), sizeof(double));
+    double *theta = llmbo_malloc((size_t)bo->d + 2, sizeof(double));
+    llmbo_status st = LLMBO_ERR_NOMEM;
+    if (!U || !X || !y || !theta) {
+        llmbo_error_set(err, st, "bo: out of memory building the fantasy model");
+        goto done;
+    }
+    gather_ok(bo, n);
+    memcpy(X, bo->Xg, (size_t)n * (size_t)bo->d * sizeof(double));
+    memcpy(y, bo->yg, (size_t)n * sizeof(double));
+    double lie = 0, mean = 0, lo = HUGE_VAL, hi = -HUGE_VAL;
+    for (long i = 0; i < n; i++) {
+        mean += y[i] / (double)n;
+        lo = y[i] < lo ? y[i] : lo;
+        hi = y[i] > hi ? y[i] : hi;
+    }
+    lie = bo->opt.pending == LLMBO_PENDING_CL_MIN    ? lo
+          : bo->opt.pending == LLMBO_PENDING_CL_MAX  ? hi
+          : bo->opt.pending == LLMBO_PENDING_CL_MEAN ? mean
+                                                     : 0;
+    long k = 0;
+    for (long id = 0; id < upto; id++) {
+        if (bo->p[id].status != P_PENDING)
+            continue;
+        const double *u = bo->pu + id * bo->d;
+        memcpy(U + k * bo->d, u, (size_t)bo->d * sizeof(double));
+        memcpy(X + (n + k) * bo->d, u, (size_t)bo->d * sizeof(double));
+        if (bo->opt.pending == LLMBO_PENDING_KB) {
+            /* Conditioning on y = posterior mean leaves the mean unchanged, so the believer
+             * values of all pending points come from the base model at once. */
+            double var;
+            llmbo_gp_predict(bo->gp, u, &y[n + k], &var, NULL, NULL);
+        } else {
+            y[n + k] = lie;
+        }
+        k++;
+    }
+    llmbo_gp_get_theta(bo->gp, theta);
+    st = gp_build(bo, 0, theta, X, y, n + np, 0, out, err);
+    if (st == LLMBO_OK) {
+        *pend_u = U;
+        U = NULL;
+        *n_pend = (int)np;
+    }
+done:
+    llmbo_free(U);
+    llmbo_free(X);
+    llmbo_free(y);
+    llmbo_free(theta);
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The advisor */
+
+typedef struct advice_buf {
+    llmbo_advice_request req;
+    double *hist_x, *hist_y;
+    int *hist_failed;
+    double *cand_x, *cand_mean, *cand_std, *cand_acq;
+} advice_buf;
+
+static void advice_buf_free(advice_buf *b)
+{
+    llmbo_free(b->hist_x);
+    llmbo_free(b->hist_y);
+    llmbo_free(b->hist_failed);
+    llmbo_free(b->cand_x);
+    llmbo_free(b->cand_mean);
+    llmbo_free(b->cand_std);
+    llmbo_free(b->cand_acq);
+}
+
+/* Fills the plain description of the optimisation (history in tell order, in original units
+ * and the objective's sense; candidates likewise). */
+static llmbo_status advice_buf_init(llmbo_bo *bo, advice_buf *b, llmbo_advice_mode mode, long id,
+                                    const llmbo_candidate *cand, int n_cand, int n_want)
+{
+    size_t d = (size_t)bo->d, nh = (size_t)bo->n_told, nc = (size_t)n_cand;
+    memset(b, 0, sizeof *b);
+    b->hist_x = llmbo_malloc(nh ? nh * d : 1, sizeof(double));
+    b->hist_y = llmbo_malloc(nh ? nh : 1, sizeof(double));
+    b->hist_failed = llmbo_malloc(nh ? nh : 1, sizeof(int));
+    b->cand_x = llmbo_malloc(nc ? nc * d : 1, sizeof(double));
+    b->cand_mean = llmbo_malloc(nc ? nc : 1, sizeof(double));
+    b->cand_std = llmbo_malloc(nc ? nc : 1, sizeof(double));
+    b->cand_acq = llmbo_malloc(nc ? nc : 1, sizeof(double));
+    if (!b->hist_x || !b->hist_y || !b->hist_failed || !b->cand_x || !b->cand_mean ||
+        !b->cand_std || !b->cand_acq)
+        return LLMBO_ERR_NOMEM;
+    double sign = bo->opt.maximize ? -1.0 : 1.0;
+    for (size_t i = 0; i < nh; i++) {
+        long pid = bo->told[i];
+        memcpy(b->hist_x + i * d, bo->px + pid * bo->d, d * sizeof(double));
+        b->hist_failed[i] = bo->p[pid].status == P_FAILED;
+        b->hist_y[i] = b->hist_failed[i] ? NAN : sign * bo->p[pid].y;
+    }
+    for (size_t i = 0; i < nc; i++) {
+        llmbo_space_from_unit(bo->space, cand[i].u, b->cand_x + i * d);
+        b->cand_mean[i] = sign * cand[i].mean;
+        b->cand_std[i] = cand[i].std;
+        b->cand_acq[i] = cand[i].acq;
+    }
+    llmbo_advice_request *r = &b->req;
+    r->mode = mode;
+    r->space = bo->space;
+    r->problem = bo->problem;
+    r->maximize = bo->opt.maximize;
+    r->n_hist = (int)nh;
+    r->hist_x = b->hist_x;
+    r->hist_y = b->hist_y;
+    r->hist_failed = b->hist_failed;
+    r->iteration = (int)id;
+    r->budget = bo->opt.budget;
+    r->n_cand = n_cand;
+    r->cand_x = b->cand_x;
+    r->cand_mean = b->cand_mean;
+    r->cand_std = b->cand_std;
+    r->cand_acq = b->cand_acq;
+    r->n_want = n_want;
+    return LLMBO_OK;
+}
+
+/* Calls the advisor. Returns 1 when usable advice came back (a non-fallback outcome), 0
+ * otherwise (counted); a non-OK status other than NOMEM is never propagated. */
+static int advise(llmbo_bo *bo, const llmbo_advice_request *req, llmbo_advice_reply *reply)
+{
+    llmbo_error aerr;
+    bo->stats.consulted++;
+    reply->outcome = LLMBO_OUTCOME_VALID;
+    llmbo_status st = bo->opt.advisor.advise(bo->opt.advisor.ctx, req, reply, &aerr);
+    if (st != LLMBO_OK) {
+        bo->stats.errors++;
+        return 0;
+    }
+    return reply->outcome == LLMBO_OUTCOME_VALID || reply->outcome == LLMBO_OUTCOME_REPAIRED;
+}
+
+/* Copies the valid points of an advisor's answer to the front of x; returns how many. */
+static int keep_valid_points(llmbo_bo *bo, double *x, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const double *xi = x + (size_t)i * bo->d;
+        if (llmbo_space_check(bo->space, xi, NULL) != LLMBO_OK)
+            continue;
+        if (k != i)
+            memmove(x + (size_t)k * bo->d, xi, (size_t)bo->d * sizeof(double));
+        k++;
+    }
+    return k;
+}
+
+/* Asks the advisor for n_want points in mode (propose, pool, warm start) with candidates as
+ * context; *out (n_want, d) original units, *n_out valid ones. Counts the outcome. */
+static llmbo_status advise_points(llmbo_bo *bo, llmbo_advice_mode mode, long id, int n_want,
+                                  const llmbo_candidate *cand, int n_cand, double **out, int *n_out)
+{
+    advice_buf b;
+    llmbo_advice_reply reply;
+    *out = NULL;
+    *n_out = 0;
+    double *x = llmbo_calloc((size_t)n_want * (size_t)bo->d, sizeof(double));
+    if (!x || advice_buf_init(bo, &b, mode, id, cand, n_cand, n_want) != LLMBO_OK) {
+        llmbo_free(x);
+        advice_buf_free(&b);
+        return LLMBO_ERR_NOMEM;
+    }
+    memset(&reply, 0, sizeof reply);
+    reply.x = x;
+    int n = 0;
+    if (advise(bo, &b.req, &reply)) {
+        n = reply.n_x < 0 ? 0 : reply.n_x > n_want ? n_want : reply.n_x;
+        n = keep_valid_points(bo, x, n);
+    }
+    if (n == 0)
+        bo->stats.fallbacks++;
+    advice_buf_free(&b);
+    *out = x;
+    *n_out = n;
+    return LLMBO_OK;
+}
+
+/* The adaptive gate: UCB1 (Auer et al. 2002) over the sources gp (arm 0) and advisor (arm 1)
+ * with rank-improvement rewards in [0, 1] and exploration weight LOOP_GATE_C; an arm never
+ * pulled goes first (the advisor before the GP), ties go to the advisor. See docs/config.md. */
+static int gate_choose_advisor(llmbo_bo *bo)
+{
+    int choice;
+    if (bo->gate_n[1] == 0)
+        choice = 1;
+    else if (bo->gate_n[0] == 0)
+        choice = 0;
+    else {
+        double n = (double)(bo->gate_n[0] + bo->gate_n[1]), u[2];
+        for (int a = 0; a < 2; a++)
+            u[a] = bo->gate_sum[a] / (double)bo->gate_n[a] +
+                   LOOP_GATE_C * sqrt(2.0 * log(n) / (double)bo->gate_n[a]);
+        choice = u[1] >= u[0];
+    }
+    if (choice)
+        bo->stats.gate_llm++;
+    else
+        bo->stats.gate_gp++;
+    return choice;
+}
+
+/* Whether the schedule consults the advisor for proposal id (GP strategy, after the design). */
+static int scheduled(llmbo_bo *bo, long id)
+{
+    const llmbo_advice_schedule *s = &bo->opt.schedule;
+    if (!has_advisor(bo))
+        return 0;
+    if ((id - bo->n_init) % s->every != 0)
+        return 0;
+    if (bo->opt.budget > 0) {
+        double f = (double)id / (double)bo->opt.budget;
+        if (f < s->phase_start || f >= s->phase_end)
+            return 0;
+    }
+    return s->adaptive ? gate_choose_advisor(bo) : 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Proposals */
+
+static void random_unit(const llmbo_bo *bo, long id, double *u)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (r) {
+        gsl_rng_set(r, (unsigned long)llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_RANDOM));
+        for (int j = 0; j < bo->d; j++)
+            u[j] = gsl_rng_uniform(r);
+        gsl_rng_free(r);
+    } else {
+        /* No generator: a deterministic point from the mixed seed bits still varies by id. */
+        for (int j = 0; j < bo->d; j++)
+            u[j] =
+                (double)(llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, (uint64_t)(j + 16)) >> 11) *
+                0x1.0p-53;
+    }
+}
+
+static llmbo_status propose_init(llmbo_bo *bo, long id, double *x, llmbo_source *src)
+{
+    int want_ws = bo->opt.strategy == LLMBO_STRATEGY_ADVISOR ||
+                  (has_advisor(bo) && bo->opt.schedule.warmstart);
+    if (want_ws && bo->ws_state == 0) {
+        llmbo_status st = advise_points(bo, LLMBO_ADVICE_WARMSTART, id, bo->n_init, NULL, 0,
+                                        &bo->ws_x, &bo->ws_n);
+        if (st != LLMBO_OK)
+            return st;
+        bo->ws_state = 1;
+        if (bo->ws_n > 0)
+            bo->stats.used++;
+    }
+    if (want_ws && id < bo->ws_n) {
+        memcpy(x, bo->ws_x + id * bo->d, (size_t)bo->d * sizeof(double));
+        *src = LLMBO_SOURCE_WARMSTART;
+    } else {
+        llmbo_space_from_unit(bo->space, bo->design + id * bo->d, x);
+        *src = LLMBO_SOURCE_INIT;
+    }
+    return LLMBO_OK;
+}
+
+static void propose_random(llmbo_bo *bo, long id, double *x, llmbo_source *src)
+{
+    double *u = bo->pu + id * bo->d; /* scratch until the caller recomputes it from x */
+    random_unit(bo, id, u);
+    llmbo_space_from_unit(bo->space, u, x);
+    *src = LLMBO_SOURCE_RANDOM;
+}
+
+/* 1 if u lies within tol (inf-norm, unit cube) of one of the n points P (n, d). */
+static int near_any(const double *u, const double *P, int n, int d, double tol)
+{
+    for (int i = 0; i < n; i++) {
+        double m = 0;
+        for (int j = 0; j < d; j++) {
+            double a = fabs(u[j] - P[(size_t)i * d + j]);
+            m = a > m ? a : m;
+        }
+        if (m <= tol)
+            return 1;
+    }
+    return 0;
+}
+
+static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
+                               llmbo_error *err)
+{
+    int have = 0, d = bo->d;
+    llmbo_status st = model_prepare(bo, id, 1, &have, err);
+    *has_theta = 0;
+    if (st == LLMBO_ERR_NOMEM)
+        return st;
+    if (st != LLMBO_OK || !have) {
+        /* Too few successes (or an unfittable GP): explore at random. */
+        propose_random(bo, id, x, src);
+        return LLMBO_OK;
+    }
+    *has_theta = 1;
+    const llmbo_advice_schedule *s = &bo->opt.schedule;
+    int consult = scheduled(bo, id);
+    if (consult && s->mode == LLMBO_ADVICE_PROPOSE) {
+        double *ax = NULL;
+        int n = 0;
+        if ((st = advise_points(bo, LLMBO_ADVICE_PROPOSE, id, 1, NULL, 0, &ax, &n)) != LLMBO_OK) {
+            llmbo_free(ax);
+            return llmbo_error_set(err, st, "bo: out of memory asking the advisor");
+        }
+        if (n > 0) {
+            memcpy(x, ax, (size_t)d * sizeof(double));
+            llmbo_free(ax);
+            bo->stats.used++;
+            *src = LLMBO_SOURCE_LLM;
+            return LLMBO_OK;
+        }
+        llmbo_free(ax);
+        consult = 0;
+    }
+
+    llmbo_gp *fgp = NULL, *gp;
+    double *pend_u = NULL, *extra = NULL, *anchors = NULL, *cu = NULL;
+    llmbo_candidate *cand = NULL;
+    int n_pend = 0, n_extra = 0, n_cand = 0;
+    if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, err)) != LLMBO_OK)
+        goto done;
+    gp = fgp ? fgp : bo->gp;
+
+    if (consult && s->mode == LLMBO_ADVICE_POOL) {
+        double *ax = NULL;
+        st = advise_points(bo, LLMBO_ADVICE_POOL, id, s->n_propose, NULL, 0, &ax, &n_extra);
+        if (st != LLMBO_OK) {
+            llmbo_free(ax);
+            llmbo_error_set(err, st, "bo: out of memory asking the advisor");
+            goto done;
+        }
+        extra = ax;
+        double *t = llmbo_malloc((size_t)d, sizeof(double));
+        if (!t) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+            goto done;
+        }
+        for (int i = 0; i < n_extra; i++) {
+            llmbo_space_to_unit(bo->space, extra + (size_t)i * d, t);
+            memcpy(extra + (size_t)i * d, t, (size_t)d * sizeof(double));
+        }
+        llmbo_free(t);
+    }
+
+    int k = bo->opt.n_candidates;
+    if (consult && (s->mode == LLMBO_ADVICE_RANK || s->mode == LLMBO_ADVICE_POOL) &&
+        s->n_candidates > k)
+        k = s->n_candidates;
+    cand = llmbo_calloc((size_t)k, sizeof *cand);
+    cu = llmbo_malloc((size_t)k * (size_t)d, sizeof(double));
+    int n_anchor = bo->n_ok < LOOP_N_ANCHORS ? (int)bo->n_ok : LOOP_N_ANCHORS;
+    anchors = llmbo_malloc((size_t)(n_anchor > 0 ? n_anchor : 1) * (size_t)d, sizeof(double));
+    if (!cand || !cu || !anchors) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < k; i++)
+        cand[i].u = cu + (size_t)i * d;
+    /* Anchors: the n_anchor best successes (selection by repeated scan; n_anchor is small). */
+    for (int a = 0; a < n_anchor; a++) {
+        long bi = -1;
+        for (long i = 0; i < bo->n_ok; i++) {
+            long pid = bo->ok[i];
+            int used = 0;
+            for (int b = 0; b < a && !used; b++)
+                used = memcmp(anchors + (size_t)b * d, bo->pu + pid * d,
+                              (size_t)d * sizeof(double)) == 0;
+            if (!used && (bi < 0 || bo->p[pid].y < bo->p[bi].y))
+                bi = pid;
+        }
+        memcpy(anchors + (size_t)a * d, bo->pu + bi * d, (size_t)d * sizeof(double));
+    }
+
+    llmbo_acq_params ap;
+    long which;
+    memset(&ap, 0, sizeof ap);
+    ap.type = (llmbo_acq_type)bo->opt.acquisition;
+    ap.best = incumbent_internal(bo, bo->gp, &which);
+    ap.xi = bo->opt.xi;
+    ap.beta = llmbo_ucb_beta(d, (int)id + 1);
+    llmbo_acqopt_options ao;
+    llmbo_acqopt_options_default(&ao, d);
+    ao.seed = llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_ACQ);
+    if (bo->opt.acq_sweep > 0)
+        ao.n_sweep = bo->opt.acq_sweep;
+    if (bo->opt.acq_starts > 0)
+        ao.n_starts = bo->opt.acq_starts;
+    ao.anchors = anchors;
+    ao.n_anchors = n_anchor;
+    ao.pending = pend_u;
+    ao.n_pending = n_pend;
+    st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
+    if (st != LLMBO_OK)
+        goto done;
+    if (n_cand < 1) {
+        st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
+                             "bo: the acquisition optimiser returned "
+                             "no candidate");
+        goto done;
+    }
+
+    int chosen = 0;
+    *src = LLMBO_SOURCE_GP;
+    if (consult && s->mode == LLMBO_ADVICE_RANK) {
+        advice_buf b;
+        llmbo_advice_reply reply;
+        int *order = llmbo_calloc((size_t)n_cand, sizeof(int));
+        if (!order || advice_buf_init(bo, &b, LLMBO_ADVICE_RANK, id, cand, n_cand, 1) != LLMBO_OK) {
+            llmbo_free(order);
+            advice_buf_free(&b);
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+            goto done;
+        }
+        memset(&reply, 0, sizeof reply);
+        reply.order = order;
+        int taken = -1;
+        if (advise(bo, &b.req, &reply)) {
+            int n = reply.n_order > n_cand ? n_cand : reply.n_order;
+            for (int i = 0; i < n && taken < 0; i++)
+                if (order[i] >= 0 && order[i] < n_cand)
+                    taken = order[i];
+        }
+        if (taken >= 0) {
+            chosen = taken;
+            bo->stats.used++;
+            *src = LLMBO_SOURCE_LLM;
+        } else {
+            bo->stats.fallbacks++;
+        }
+        llmbo_free(order);
+        advice_buf_free(&b);
+    } else if (consult && s->mode == LLMBO_ADVICE_POOL) {
+        if (n_extra > 0 && near_any(cand[0].u, extra, n_extra, d, ao.min_dist)) {
+            *src = LLMBO_SOURCE_LLM;
+            bo->stats.used++;
+        }
+    }
+    llmbo_space_from_unit(bo->space, cand[chosen].u, x);
+    st = LLMBO_OK;
+done:
+    llmbo_gp_free(fgp);
+    llmbo_free(pend_u);
+    llmbo_free(extra);
+    llmbo_free(anchors);
+    llmbo_free(cand);
+    llmbo_free(cu);
+    return st;
+}
+
+static llmbo_status propose_one(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
+                                llmbo_error *err)
+{
+    llmbo_status st;
+    *has_theta = 0;
+    if (id < bo->n_init) {
+        if ((st = propose_init(bo, id, x, src)) != LLMBO_OK)
+            return llmbo_error_set(err, st, "bo: out of memory asking the advisor");
+        return LLMBO_OK;
+    }
+    switch (bo->opt.strategy) {
+    case LLMBO_STRATEGY_RANDOM:
+        propose_random(bo, id, x, src);
+        return LLMBO_OK;
+    case LLMBO_STRATEGY_ADVISOR: {
+        double *ax = NULL;
+        int n = 0;
+        st = advise_points(bo, LLMBO_ADVICE_PROPOSE, id, 1, NULL, 0, &ax, &n);
+        if (st != LLMBO_OK) {
+            llmbo_free(ax);
+            return llmbo_error_set(err, st, "bo: out of memory asking the advisor");
+        }
+        if (n > 0) {
+            memcpy(x, ax, (size_t)bo->d * sizeof(double));
+            *src = LLMBO_SOURCE_LLM;
+            bo->stats.used++;
+        } else {
+            propose_random(bo, id, x, src);
+        }
+        llmbo_free(ax);
+        return LLMBO_OK;
+    }
+    case LLMBO_STRATEGY_GP:
+        break;
+    }
+    return propose_gp(bo, id, x, src, has_theta, err);
+}
+
+/* Registers proposal id (== n_asked) with point x (original units) as pending. */
+static void register_proposal(llmbo_bo *bo, long id, const double *x, llmbo_source src,
+                              int has_theta, const double *theta)
+{
+    size_t d = (size_t)bo->d;
+    proposal *p = &bo->p[id];
+    memset(p, 0, sizeof *p);
+    p->status = P_PENDING;
+    p->source = src;
+    p->has_theta = has_theta;
+    if (bo->px + id * bo->d != x)
+        memcpy(bo->px + id * bo->d, x, d * sizeof(double));
+    llmbo_space_to_unit(bo->space, x, bo->pu + id * bo->d);
+    if (has_theta)
+        memcpy(bo->ptheta + (size_t)id * (d + 2), theta, (d + 2) * sizeof(double));
+    bo->n_asked = id + 1;
+}
+
+llmbo_status llmbo_bo_ask(llmbo_bo *bo, int q, int64_t *ids, double *X, llmbo_source *sources,
+                          llmbo_error *err)
+{
+    if (!bo || q < 1 || !ids || !X)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_ask: NULL argument or q = %d < 1", q);
+    if (grow(bo, bo->n_asked + q) != LLMBO_OK)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_ask: out of memory");
+    long start = bo->n_asked;
+    for (int j = 0; j < q; j++) {
+        long id = start + j;
+        llmbo_source src = LLMBO_SOURCE_INIT;
+        int has_theta = 0;
+        double *x = bo->px + id * bo->d;
+        llmbo_status st = propose_one(bo, id, x, &src, &has_theta, err);
+        if (st != LLMBO_OK) {
+            bo->n_asked = start; /* nothing of this call stays pending */
+            return st;
+        }
+        register_proposal(bo, id, x, src, has_theta, bo->theta_last);
+    }
+    for (int j = 0; j < q; j++) {
+        long id = start + j;
+        ids[j] = id;
+        memcpy(X + (size_t)j * bo->d, bo->px + id * bo->d, (size_t)bo->d * sizeof(double));
+        if (sources)
+            sources[j] = bo->p[id].source;
+    }
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_bo_replay(llmbo_bo *bo, int64_t id, const double *x, llmbo_source source,
+                             const double *theta, llmbo_error *err)
+{
+    llmbo_status st;
+    if (!bo || !x)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_replay: NULL argument");
+    if (id != bo->n_asked)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "bo_replay: id %lld out of order (next %ld)",
+                               (long long)id, bo->n_asked);
+    if ((int)source < 0 || (int)source >= N_OF(source_names))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_replay: unknown source %d", source);
+    if ((st = llmbo_space_check(bo->space, x, err)) != LLMBO_OK) {
+        llmbo_error_prefix(err, "bo_replay: id %lld", (long long)id);
+        return st;
+    }
+    if (grow(bo, id + 1) != LLMBO_OK)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_replay: out of memory");
+    /* Mirror the refit decision the original ask made for this proposal. */
+    int gp_phase = id >= bo->n_init && bo->opt.strategy == LLMBO_STRATEGY_GP && bo->n_ok >= 2;
+    if (theta && gp_phase && refit_due(bo)) {
+        memcpy(bo->theta_last, theta, ((size_t)bo->d + 2) * sizeof(double));
+        bo->have_theta = 1;
+        bo->m_last = bo->n_ok;
+        llmbo_gp_free(bo->gp);
+        bo->gp = NULL;
+    }
+    /* The gate's counters advance as the original ask's did. */
+    if (gp_phase && theta && bo->opt.schedule.adaptive && has_advisor(bo)) {
+        const llmbo_advice_schedule *s = &bo->opt.schedule;
+        int in_phase = bo->opt.budget <= 0 || ((double)id / bo->opt.budget >= s->phase_start &&
+                                               (double)id / bo->opt.budget < s->phase_end);
+        if ((id - bo->n_init) % s->every == 0 && in_phase)
+            (void)gate_choose_advisor(bo);
+    }
+    register_proposal(bo, (long)id, x, source, theta != NULL, theta);
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_bo_tell(llmbo_bo *bo, int64_t id, double y, int failed, llmbo_error *err)
+{
+    if (!bo)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_tell: NULL loop");
+    if (id < 0 || id >= bo->n_asked)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "bo_tell: id %lld was never asked",
+                               (long long)id);
+    proposal *p = &bo->p[id];
+    if (p->status != P_PENDING)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "bo_tell: id %lld was already told",
+                               (long long)id);
+    if (!failed && !isfinite(y))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo_tell: id %lld: non-finite y %g; tell it as failed",
+                               (long long)id, y);
+    double r = 0;
+    if (!failed) {
+        double yi = bo->opt.maximize ? -y : y;
+        /* Gate reward: the rank improvement, i.e. the fraction of earlier successes this
+         * value beats (1 for a new incumbent). Scale-free, unlike the raw improvement, whose
+         * size is set by the initial design's worst values. */
+        if (bo->n_ok > 0) {
+            long beaten = 0;
+            for (long i = 0; i < bo->n_ok; i++)
+                beaten += bo->p[bo->ok[i]].y > yi;
+            r = (double)beaten / (double)bo->n_ok;
+        }
+        p->y = yi;
+        p->status = P_OK;
+        bo->ok[bo->n_ok++] = (long)id;
+        bo->best = fmin(bo->best, yi);
+    } else {
+        p->status = P_FAILED;
+        bo->n_failed++;
+    }
+    p->reward = r;
+    bo->told[bo->n_told++] = (long)id;
+    if (id >= bo->n_init && (p->source == LLMBO_SOURCE_GP || p->source == LLMBO_SOURCE_LLM)) {
+        int arm = p->source == LLMBO_SOURCE_LLM;
+        bo->gate_sum[arm] += r;
+        bo->gate_n[arm]++;
+    }
+    return LLMBO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Queries */
+
+int llmbo_bo_theta(const llmbo_bo *bo, int64_t id, double *theta)
+{
+    if (!bo || id < 0 || id >= bo->n_asked || !bo->p[id].has_theta)
+        return 0;
+    if (theta)
+        memcpy(theta, bo->ptheta + (size_t)id * ((size_t)bo->d + 2),
+               ((size_t)bo->d + 2) * sizeof(double));
+    return 1;
+}
+
+int llmbo_bo_dim(const llmbo_bo *bo)
+{
+    return bo ? bo->d : 0;
+}
+int llmbo_bo_n_init(const llmbo_bo *bo)
+{
+    return bo ? bo->n_init : 0;
+}
+long llmbo_bo_n_asked(const llmbo_bo *bo)
+{
+    return bo ? bo->n_asked : 0;
+}
+long llmbo_bo_n_told(const llmbo_bo *bo)
+{
+    return bo ? bo->n_told : 0;
+}
+long llmbo_bo_n_failed(const llmbo_bo *bo)
+{
+    return bo ? bo->n_failed : 0;
+}
+long llmbo_bo_n_pending(const llmbo_bo *bo)
+{
+    return bo ? bo->n_asked - bo->n_told : 0;
+}
+
+llmbo_status llmbo_bo_best(const llmbo_bo *bo, double *x, double *y, int64_t *id)
+{
+    if (!bo || bo->n_ok == 0)
+        return LLMBO_ERR_STATE;
+    long bi = bo->ok[0];
+    for (long i = 1; i < bo->n_ok; i++)
+        if (bo->p[bo->ok[i]].y < bo->p[bi].y)
+            bi = bo->ok[i];
+    if (x)
+        memcpy(x, bo->px + bi * bo->d, (size_t)bo->d * sizeof(double));
+    if (y)
+        *y = bo->opt.maximize ? -bo->p[bi].y : bo->p[bi].y;
+    if (id)
+        *id = bi;
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_bo_incumbent(llmbo_bo *bo, double *x, double *mean, llmbo_error *err)
+{
+    if (!bo)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_incumbent: NULL loop");
+    if (bo->n_ok == 0)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "bo_incumbent: no successful evaluation");
+    if (!bo->opt.noisy || bo->n_ok < 2) {
+        double y;
+        llmbo_bo_best(bo, x, &y, NULL);
+        if (mean)
+            *mean = y;
+        return LLMBO_OK;
+    }
+    int have = 0;
+    /* No refit here: a refit outside ask would not be visible to a replayed loop. */
+    llmbo_status st = model_prepare(bo, bo->n_asked, 0, &have, err);
+    if (st != LLMBO_OK)
+        return st;
+    long which;
+    double v = incumbent_internal(bo, bo->gp, &which);
+    long pid = bo->ok[which];
+    if (x)
+        memcpy(x, bo->px + pid * bo->d, (size_t)bo->d * sizeof(double));
+    if (mean)
+        *mean = bo->opt.maximize ? -v : v;
+    return LLMBO_OK;
+}
+
+void llmbo_bo_get_stats(const llmbo_bo *bo, llmbo_bo_stats *out)
+{
+    if (!out)
+        return;
+    if (bo)
+        *out = bo->stats;
+    else
+        memset(out, 0, sizeof *out);
+}

@@ -1,0 +1,805 @@
+/* test_bo.c: the ask/tell loop. Semantics (ids, sources, pending points, out-of-order tells,
+ * failures), determinism and replay, maximisation, and every advisor hook mode with small
+ * deterministic advisors written here; schedules (every k, phase, the UCB1 gate re-derived
+ * from its documented rule); allocation-failure sweep. Branin is written out here as the
+ * independent truth. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "llmbo.h"
+#include "llmbo_common.h"
+#include "loop_impl.h"
+
+#define PI_ 3.14159265358979323846
+
+static double branin(const double *x)
+{
+    double a = 1, b = 5.1 / (4 * PI_ * PI_), c = 5 / PI_, r = 6, s = 10, t = 1 / (8 * PI_);
+    double u = x[1] - b * x[0] * x[0] + c * x[0] - r;
+    return a * u * u + s * (1 - t) * cos(x[0]) + s;
+}
+#define BRANIN_MIN 0.397887357729738
+
+static llmbo_space *branin_space(void)
+{
+    llmbo_space *s = llmbo_space_create();
+    llmbo_param p;
+    memset(&p, 0, sizeof p);
+    p.type = LLMBO_PARAM_CONTINUOUS;
+    p.name = "x1";
+    p.lo = -5;
+    p.hi = 10;
+    llmbo_space_add(s, &p, NULL);
+    p.name = "x2";
+    p.lo = 0;
+    p.hi = 15;
+    llmbo_space_add(s, &p, NULL);
+    return s;
+}
+
+static llmbo_bo *make_bo(const llmbo_space *s, const llmbo_bo_options *o)
+{
+    llmbo_bo *bo = NULL;
+    llmbo_error err;
+    llmbo_status st = llmbo_bo_create(s, o, &bo, &err);
+    CHECK(st == LLMBO_OK, "bo_create: %s", st == LLMBO_OK ? "ok" : err.msg);
+    return bo;
+}
+
+static void fast_options(llmbo_bo_options *o)
+{
+    llmbo_bo_options_default(o);
+    o->seed = 2385;
+    o->acq_sweep = 256;
+    o->acq_starts = 3;
+}
+
+/* Runs n sequential ask/tell steps on branin; records points and sources when given. */
+static int run_steps(llmbo_bo *bo, int n, double *xs, llmbo_source *srcs)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t id;
+        double x[2];
+        llmbo_source src;
+        llmbo_error err;
+        if (llmbo_bo_ask(bo, 1, &id, x, &src, &err) != LLMBO_OK) {
+            printf("ask failed: %s\n", err.msg);
+            return 0;
+        }
+        if (xs)
+            memcpy(xs + 2 * i, x, sizeof x);
+        if (srcs)
+            srcs[i] = src;
+        if (llmbo_bo_tell(bo, id, branin(x), 0, &err) != LLMBO_OK) {
+            printf("tell failed: %s\n", err.msg);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static double linf(const double *a, const double *b, int d)
+{
+    double m = 0;
+    for (int j = 0; j < d; j++)
+        m = fmax(m, fabs(a[j] - b[j]));
+    return m;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_create_errors(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_space *empty = llmbo_space_create();
+    llmbo_bo_options o;
+    llmbo_bo *bo = (llmbo_bo *)&o;
+    llmbo_error err;
+    CHECK(llmbo_bo_create(NULL, NULL, &bo, &err) == LLMBO_ERR_INVALID && bo == NULL,
+          "NULL space rejected: %s", err.msg);
+    CHECK(llmbo_bo_create(empty, NULL, &bo, &err) == LLMBO_ERR_INVALID, "empty space: %s", err.msg);
+    llmbo_bo_options_default(&o);
+    o.strategy = LLMBO_STRATEGY_ADVISOR;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID && strstr(err.msg, "advisor hook"),
+          "advisor strategy without hook: %s", err.msg);
+    llmbo_bo_options_default(&o);
+    o.refit_every = 0;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID && strstr(err.msg, "refit"),
+          "refit_every 0: %s", err.msg);
+    llmbo_bo_options_default(&o);
+    o.acquisition = (llmbo_acquisition)7;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID, "bad acquisition: %s", err.msg);
+    CHECK(llmbo_bo_create(s, NULL, NULL, &err) == LLMBO_ERR_INVALID, "NULL out: %s", err.msg);
+    CHECK(llmbo_bo_n_asked(NULL) == 0 && llmbo_bo_dim(NULL) == 0, "NULL queries are zero");
+    llmbo_bo_free(NULL);
+    /* Defaults: 2 d + 2 initial points, capped by the budget. */
+    llmbo_bo_options_default(&o);
+    bo = make_bo(s, &o);
+    CHECK(llmbo_bo_n_init(bo) == 6, "default n_init for d = 2 is %d", llmbo_bo_n_init(bo));
+    llmbo_bo_free(bo);
+    o.budget = 4;
+    bo = make_bo(s, &o);
+    CHECK(llmbo_bo_n_init(bo) == 4, "n_init capped by budget: %d", llmbo_bo_n_init(bo));
+    llmbo_bo_free(bo);
+    CHECK(llmbo_source_parse("warmstart") == LLMBO_SOURCE_WARMSTART &&
+              llmbo_source_parse("xx") == -1 &&
+              strcmp(llmbo_source_name(LLMBO_SOURCE_LLM), "llm") == 0 &&
+              llmbo_acquisition_parse("logei") == LLMBO_ACQUISITION_LOGEI &&
+              llmbo_pending_parse("cl_max") == LLMBO_PENDING_CL_MAX &&
+              llmbo_init_design_parse("lhs") == LLMBO_INIT_LHS,
+          "enum names round-trip");
+    llmbo_space_free(s);
+    llmbo_space_free(empty);
+}
+
+static void test_ask_tell_semantics(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    llmbo_bo *bo = make_bo(s, &o);
+    llmbo_space_free(s); /* the loop holds its own copy */
+    int64_t ids[6];
+    double X[12];
+    llmbo_source src[6];
+    llmbo_error err;
+    CHECK_OK(llmbo_bo_ask(bo, 6, ids, X, src, &err));
+    int ok = 1;
+    for (int i = 0; i < 6; i++) {
+        ok &= ids[i] == i && src[i] == LLMBO_SOURCE_INIT;
+        ok &= X[2 * i] >= -5 && X[2 * i] <= 10 && X[2 * i + 1] >= 0 && X[2 * i + 1] <= 15;
+        for (int j = 0; j < i; j++)
+            ok &= linf(X + 2 * i, X + 2 * j, 2) > 1e-6;
+    }
+    CHECK(ok, "initial design: ids 0..5, source init, distinct points within bounds");
+    CHECK(llmbo_bo_n_pending(bo) == 6 && llmbo_bo_n_told(bo) == 0, "6 pending");
+    double y;
+    CHECK(llmbo_bo_best(bo, NULL, &y, NULL) == LLMBO_ERR_STATE, "no best before a success");
+    /* Out of order, one failure. */
+    int order[6] = {4, 1, 5, 0, 3, 2};
+    for (int k = 0; k < 6; k++) {
+        int i = order[k];
+        CHECK_OK(llmbo_bo_tell(bo, ids[i], branin(X + 2 * i), i == 3, &err));
+    }
+    CHECK(llmbo_bo_tell(bo, 3, 1.0, 0, &err) == LLMBO_ERR_STATE, "double tell: %s", err.msg);
+    CHECK(llmbo_bo_tell(bo, 99, 1.0, 0, &err) == LLMBO_ERR_STATE, "unknown id: %s", err.msg);
+    CHECK(llmbo_bo_tell(bo, -1, 1.0, 0, &err) == LLMBO_ERR_STATE, "negative id: %s", err.msg);
+    CHECK(llmbo_bo_n_pending(bo) == 0 && llmbo_bo_n_told(bo) == 6 && llmbo_bo_n_failed(bo) == 1,
+          "told 6, failed 1, none pending");
+    double bx[2], best = HUGE_VAL;
+    int64_t bid;
+    for (int i = 0; i < 6; i++)
+        if (i != 3)
+            best = fmin(best, branin(X + 2 * i));
+    CHECK_OK(llmbo_bo_best(bo, bx, &y, &bid));
+    CHECK(y == best && branin(bx) == y && bid != 3, "best is the minimum over successes (%g)", y);
+    /* A NaN must be told as a failure. */
+    CHECK_OK(llmbo_bo_ask(bo, 1, ids, X, src, &err));
+    CHECK(ids[0] == 6 && src[0] == LLMBO_SOURCE_GP, "first GP proposal has id 6, source gp (%s)",
+          llmbo_source_name(src[0]));
+    CHECK(llmbo_bo_theta(bo, 6, NULL) == 1 && llmbo_bo_theta(bo, 0, NULL) == 0,
+          "theta recorded for GP proposals only");
+    CHECK(llmbo_bo_tell(bo, 6, NAN, 0, &err) == LLMBO_ERR_INVALID, "NaN not failed: %s", err.msg);
+    CHECK_OK(llmbo_bo_tell(bo, 6, NAN, 1, &err));
+    CHECK(llmbo_bo_ask(bo, 0, ids, X, src, &err) == LLMBO_ERR_INVALID, "q = 0 rejected");
+    llmbo_bo_free(bo);
+}
+
+/* Pending points: a second ask while the first point is pending gets a different point, and a
+ * batch is made of distinct points, for the believer and each liar. */
+static void test_pending(void)
+{
+    llmbo_space *s = branin_space();
+    for (int m = LLMBO_PENDING_KB; m <= LLMBO_PENDING_CL_MAX; m++) {
+        llmbo_bo_options o;
+        fast_options(&o);
+        o.pending = (llmbo_pending_method)m;
+        llmbo_bo *bo = make_bo(s, &o);
+        run_steps(bo, 8, NULL, NULL);
+        int64_t ids[4], id2;
+        double X[8], x2[2];
+        llmbo_error err;
+        CHECK_OK(llmbo_bo_ask(bo, 4, ids, X, NULL, &err));
+        int distinct = 1;
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < i; j++)
+                distinct &= linf(X + 2 * i, X + 2 * j, 2) > 1e-3 * 15;
+        CHECK(distinct && ids[3] == 11, "%s: batch of 4 distinct points",
+              llmbo_pending_name((llmbo_pending_method)m));
+        CHECK_OK(llmbo_bo_ask(bo, 1, &id2, x2, NULL, &err));
+        int far = 1;
+        for (int i = 0; i < 4; i++)
+            far &= linf(x2, X + 2 * i, 2) > 1e-3 * 15;
+        CHECK(far && llmbo_bo_n_pending(bo) == 5, "%s: ask with 4 pending avoids them",
+              llmbo_pending_name((llmbo_pending_method)m));
+        /* Tell in reverse order. */
+        CHECK_OK(llmbo_bo_tell(bo, id2, branin(x2), 0, &err));
+        for (int i = 3; i >= 0; i--)
+            CHECK_OK(llmbo_bo_tell(bo, ids[i], branin(X + 2 * i), 0, &err));
+        llmbo_bo_free(bo);
+    }
+    llmbo_space_free(s);
+}
+
+/* Failures never enter the GP: with all but one design point failed, the GP strategy has too
+ * few successes and explores at random. */
+static void test_failures(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    llmbo_bo *bo = make_bo(s, &o);
+    int64_t ids[6], id;
+    double X[12], x[2];
+    llmbo_source src;
+    llmbo_error err;
+    CHECK_OK(llmbo_bo_ask(bo, 6, ids, X, NULL, &err));
+    for (int i = 0; i < 6; i++)
+        llmbo_bo_tell(bo, ids[i], branin(X + 2 * i), i != 2, &err);
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    CHECK(src == LLMBO_SOURCE_RANDOM && llmbo_bo_theta(bo, id, NULL) == 0,
+          "one success: random exploration (source %s)", llmbo_source_name(src));
+    CHECK_OK(llmbo_bo_tell(bo, id, branin(x), 0, &err));
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    CHECK(src == LLMBO_SOURCE_GP, "two successes: the GP proposes (%s)", llmbo_source_name(src));
+    CHECK(llmbo_bo_n_failed(bo) == 5, "5 failures kept in the history");
+    llmbo_bo_free(bo);
+    llmbo_space_free(s);
+}
+
+/* Same seed, same proposals (bitwise); another seed, other proposals. Replaying the first part
+ * of a run into a fresh loop continues it bitwise, with refits every 3 successes and batches. */
+static void test_determinism_and_replay(void)
+{
+    llmbo_space *s = branin_space();
+    enum { N = 16, M = 11 };
+    double xa[2 * N], xb[2 * N], xc[2 * N];
+    llmbo_bo_options o;
+    fast_options(&o);
+    o.refit_every = 3;
+    llmbo_bo *a = make_bo(s, &o), *b = make_bo(s, &o);
+    run_steps(a, N, xa, NULL);
+    run_steps(b, N, xb, NULL);
+    CHECK(memcmp(xa, xb, sizeof xa) == 0, "same seed: bitwise identical proposals");
+    llmbo_bo_free(b);
+    o.seed = 7;
+    b = make_bo(s, &o);
+    run_steps(b, N, xc, NULL);
+    CHECK(memcmp(xa, xc, sizeof xa) != 0, "another seed: other proposals");
+    llmbo_bo_free(b);
+
+    /* Replay the first M of a's evaluations, then continue. */
+    o.seed = 2385;
+    b = make_bo(s, &o);
+    llmbo_error err;
+    int ok = 1;
+    for (int64_t id = 0; id < M; id++) {
+        double theta[4], *t = llmbo_bo_theta(a, id, theta) ? theta : NULL;
+        llmbo_source src = id < 6 ? LLMBO_SOURCE_INIT : LLMBO_SOURCE_GP;
+        ok &= llmbo_bo_replay(b, id, xa + 2 * id, src, t, &err) == LLMBO_OK;
+        ok &= llmbo_bo_tell(b, id, branin(xa + 2 * id), 0, &err) == LLMBO_OK;
+    }
+    CHECK(ok, "replayed %d evaluations", M);
+    CHECK(llmbo_bo_replay(b, 3, xa, LLMBO_SOURCE_INIT, NULL, &err) == LLMBO_ERR_STATE,
+          "replay out of order: %s", err.msg);
+    double bad[2] = {11, 3};
+    CHECK(llmbo_bo_replay(b, M, bad, LLMBO_SOURCE_GP, NULL, &err) == LLMBO_ERR_INVALID,
+          "replay outside the space: %s", err.msg);
+    run_steps(b, N - M, xb + 2 * M, NULL);
+    CHECK(memcmp(xa + 2 * M, xb + 2 * M, sizeof(double) * 2 * (N - M)) == 0,
+          "replayed loop continues bitwise like the original");
+    llmbo_bo_free(a);
+    llmbo_bo_free(b);
+
+    llmbo_space_free(s);
+}
+
+/* Batches of 3: replaying 4 whole batches (points, sources and recorded hyperparameters from
+ * the original loop) into a fresh loop continues the run bitwise. */
+static void test_batch_replay(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    llmbo_bo *a = make_bo(s, &o), *b = make_bo(s, &o);
+    llmbo_error err;
+    enum { B = 6, Q = 3 };
+    double xa[B * Q * 2], xb[B * Q * 2];
+    llmbo_source sa[B * Q];
+    int ok = 1;
+    for (int batch = 0; batch < B; batch++) {
+        int64_t ids[Q];
+        ok &= llmbo_bo_ask(a, Q, ids, xa + batch * Q * 2, sa + batch * Q, &err) == LLMBO_OK;
+        for (int j = 0; j < Q; j++)
+            ok &= llmbo_bo_tell(a, ids[j], branin(xa + (batch * Q + j) * 2), 0, &err) == LLMBO_OK;
+    }
+    for (int batch = 0; batch < B; batch++) {
+        int64_t ids[Q];
+        if (batch < 4) {
+            for (int j = 0; j < Q; j++) {
+                int64_t id = batch * Q + j;
+                double th[4];
+                ok &= llmbo_bo_replay(b, id, xa + id * 2, sa[id],
+                                      llmbo_bo_theta(a, id, th) ? th : NULL, &err) == LLMBO_OK;
+                memcpy(xb + id * 2, xa + id * 2, 2 * sizeof(double));
+            }
+            for (int j = 0; j < Q; j++)
+                ok &= llmbo_bo_tell(b, batch * Q + j, branin(xa + (batch * Q + j) * 2), 0, &err) ==
+                      LLMBO_OK;
+            continue;
+        }
+        ok &= llmbo_bo_ask(b, Q, ids, xb + batch * Q * 2, NULL, &err) == LLMBO_OK;
+        for (int j = 0; j < Q; j++)
+            ok &= llmbo_bo_tell(b, ids[j], branin(xb + (batch * Q + j) * 2), 0, &err) == LLMBO_OK;
+    }
+    CHECK(ok, "batch runs completed");
+    CHECK(memcmp(xa, xb, sizeof xa) == 0, "replay of 4 batches of 3 continues bitwise");
+    llmbo_bo_free(a);
+    llmbo_bo_free(b);
+    llmbo_space_free(s);
+}
+
+/* Maximisation is handled inside: maximising -branin finds what minimising branin finds, and
+ * best values come back in the objective's sense. */
+static void test_maximize(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    llmbo_bo *mn = make_bo(s, &o);
+    o.maximize = 1;
+    llmbo_bo *mx = make_bo(s, &o);
+    double xmin[2 * 25], xmax[2 * 25];
+    run_steps(mn, 25, xmin, NULL);
+    llmbo_error err;
+    for (int i = 0; i < 25; i++) {
+        int64_t id;
+        llmbo_bo_ask(mx, 1, &id, xmax + 2 * i, NULL, &err);
+        llmbo_bo_tell(mx, id, -branin(xmax + 2 * i), 0, &err);
+    }
+    double y1, y2;
+    llmbo_bo_best(mn, NULL, &y1, NULL);
+    llmbo_bo_best(mx, NULL, &y2, NULL);
+    CHECK(y2 == -y1 && y1 < 1.0, "max of -f is minus min of f: %g vs %g (optimum %g)", y2, y1,
+          BRANIN_MIN);
+    double init_best = HUGE_VAL;
+    for (int i = 0; i < 6; i++)
+        init_best = fmin(init_best, branin(xmin + 2 * i));
+    CHECK(y1 < init_best, "the GP improved on the design: %g < %g", y1, init_best);
+    llmbo_bo_free(mn);
+    llmbo_bo_free(mx);
+    llmbo_space_free(s);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Test advisors */
+
+typedef struct test_advisor {
+    int mode_seen[4]; /* calls per mode */
+    int calls;
+    int iter[64];       /* request iteration of each call */
+    int fail;           /* 1: return an error status; 2: fallback outcome; 3: invalid answer */
+    int n_points;       /* points returned in propose/pool/warm start (<= n_want) */
+    double point[2];    /* the fixed point proposed */
+    int picked;         /* RANK: index chosen last */
+    double picked_x[2]; /* RANK: its x */
+    int hist_failed_seen;
+    int hist_nan_ok;
+} test_advisor;
+
+static llmbo_status test_advise(void *ctx, const llmbo_advice_request *req,
+                                llmbo_advice_reply *reply, llmbo_error *err)
+{
+    test_advisor *t = ctx;
+    int d = llmbo_space_dim(req->space);
+    if (t->calls < 64)
+        t->iter[t->calls] = req->iteration;
+    t->calls++;
+    t->mode_seen[req->mode]++;
+    for (int i = 0; i < req->n_hist; i++)
+        if (req->hist_failed[i]) {
+            t->hist_failed_seen++;
+            t->hist_nan_ok += isnan(req->hist_y[i]);
+        }
+    if (t->fail == 1)
+        return llmbo_error_set(err, LLMBO_ERR_BACKEND, "test advisor: unreachable");
+    if (t->fail == 2) {
+        reply->outcome = LLMBO_OUTCOME_FALLBACK;
+        return LLMBO_OK;
+    }
+    reply->outcome = LLMBO_OUTCOME_VALID;
+    if (req->mode == LLMBO_ADVICE_RANK) {
+        /* Pick the candidate with the lowest predicted mean, then the rest in index order. */
+        int best = 0;
+        for (int i = 1; i < req->n_cand; i++)
+            if (req->cand_mean[i] < req->cand_mean[best])
+                best = i;
+        if (t->fail == 3) {
+            reply->order[0] = req->n_cand + 4;
+            reply->order[1] = -2;
+            reply->n_order = 2;
+            return LLMBO_OK;
+        }
+        reply->order[0] = best;
+        reply->n_order = 1;
+        for (int i = 0; i < req->n_cand; i++)
+            if (i != best)
+                reply->order[reply->n_order++] = i;
+        t->picked = best;
+        memcpy(t->picked_x, req->cand_x + (size_t)best * d, sizeof(double) * 2);
+        return LLMBO_OK;
+    }
+    int n = t->n_points < req->n_want ? t->n_points : req->n_want;
+    for (int i = 0; i < n; i++) {
+        reply->x[i * d] = t->point[0] + (t->fail == 3 ? 100 : 0.25 * i);
+        reply->x[i * d + 1] = t->point[1];
+    }
+    reply->n_x = n;
+    return LLMBO_OK;
+}
+
+static llmbo_advisor_hook hook_of(test_advisor *t)
+{
+    llmbo_advisor_hook h;
+    memset(&h, 0, sizeof h);
+    h.version = LLMBO_ADVISOR_HOOK_VERSION;
+    h.ctx = t;
+    h.advise = test_advise;
+    return h;
+}
+
+static void test_advisor_rank(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    test_advisor t;
+    memset(&t, 0, sizeof t);
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.schedule.mode = LLMBO_ADVICE_RANK;
+    o.schedule.n_candidates = 6;
+    llmbo_bo *bo = make_bo(s, &o);
+    run_steps(bo, 6, NULL, NULL);
+    CHECK(t.calls == 0, "no advisor call during the design");
+    int64_t id;
+    double x[2];
+    llmbo_source src;
+    llmbo_error err;
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    CHECK(t.calls == 1 && t.mode_seen[LLMBO_ADVICE_RANK] == 1 && t.iter[0] == 6,
+          "rank consulted once at iteration 6");
+    CHECK(src == LLMBO_SOURCE_LLM && x[0] == t.picked_x[0] && x[1] == t.picked_x[1],
+          "rank: the advisor's first choice (%d, lowest mean) is proposed, source llm", t.picked);
+    llmbo_bo_tell(bo, id, branin(x), 0, &err);
+    /* Invalid ranking: the GP's choice, counted as a fallback. */
+    t.fail = 3;
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    llmbo_bo_stats st;
+    llmbo_bo_get_stats(bo, &st);
+    CHECK(src == LLMBO_SOURCE_GP && st.fallbacks == 1 && st.used == 1 && st.consulted == 2,
+          "invalid ranking falls back to the GP (used %ld, fallbacks %ld)", st.used, st.fallbacks);
+    llmbo_bo_tell(bo, id, branin(x), 1, &err);
+    t.fail = 1;
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    llmbo_bo_get_stats(bo, &st);
+    CHECK(src == LLMBO_SOURCE_GP && st.errors == 1 && st.fallbacks == 2,
+          "advisor error: GP's choice, counted as error and fallback");
+    llmbo_bo_tell(bo, id, branin(x), 0, &err);
+    t.fail = 2;
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    llmbo_bo_get_stats(bo, &st);
+    CHECK(src == LLMBO_SOURCE_GP && st.errors == 1 && st.fallbacks == 3,
+          "fallback outcome: GP's choice, counted");
+    CHECK(t.hist_failed_seen >= 1 && t.hist_nan_ok == t.hist_failed_seen,
+          "the advisor sees failed evaluations with NaN y");
+    llmbo_bo_free(bo);
+    llmbo_space_free(s);
+}
+
+static void test_advisor_propose_pool_warmstart(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    test_advisor t;
+    llmbo_error err;
+    int64_t id;
+    double x[2];
+    llmbo_source src;
+
+    /* Propose: the advisor's point is evaluated directly. */
+    memset(&t, 0, sizeof t);
+    t.n_points = 1;
+    t.point[0] = 3.14159;
+    t.point[1] = 2.275;
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.schedule.mode = LLMBO_ADVICE_PROPOSE;
+    llmbo_bo *bo = make_bo(s, &o);
+    run_steps(bo, 6, NULL, NULL);
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    CHECK(src == LLMBO_SOURCE_LLM && x[0] == 3.14159 && x[1] == 2.275 &&
+              t.mode_seen[LLMBO_ADVICE_PROPOSE] == 1,
+          "propose: advisor's point proposed as is (%g, %g)", x[0], x[1]);
+    CHECK(llmbo_bo_theta(bo, id, NULL) == 1, "the model was fitted (theta recorded for replay)");
+    llmbo_bo_tell(bo, id, branin(x), 0, &err);
+    t.fail = 3; /* out of bounds */
+    CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+    CHECK(src == LLMBO_SOURCE_GP && x[0] <= 10, "propose out of bounds: GP's choice");
+    llmbo_bo_free(bo);
+
+    /* Pool: the advisor's points join the candidate pool; the advisor sees pool mode. A point
+     * at the global minimiser (pi, 2.275) should beat everything else the GP offers only if the
+     * model agrees, so check consistency: source llm iff the proposal is the advisor's point. */
+    memset(&t, 0, sizeof t);
+    t.n_points = 2;
+    t.point[0] = 3.14159;
+    t.point[1] = 2.275;
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.schedule.mode = LLMBO_ADVICE_POOL;
+    o.schedule.n_propose = 2;
+    bo = make_bo(s, &o);
+    run_steps(bo, 6, NULL, NULL);
+    int consistent = 1, n_llm = 0;
+    for (int i = 0; i < 8; i++) {
+        CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, &src, &err));
+        double d0 = fmax(fabs(x[0] - 3.14159), fabs(x[1] - 2.275)) / 15;
+        double d1 = fmax(fabs(x[0] - 3.39159), fabs(x[1] - 2.275)) / 15;
+        int near = d0 <= 1e-3 || d1 <= 1e-3;
+        consistent &= (src == LLMBO_SOURCE_LLM) == near;
+        n_llm += src == LLMBO_SOURCE_LLM;
+        llmbo_bo_tell(bo, id, branin(x), 0, &err);
+    }
+    CHECK(t.mode_seen[LLMBO_ADVICE_POOL] == 8 && consistent,
+          "pool: 8 pool calls; source llm exactly when an advisor point was chosen (%d times)",
+          n_llm);
+    llmbo_bo_free(bo);
+
+    /* Warm start: the advisor proposes the design; a short answer is topped up by the design. */
+    memset(&t, 0, sizeof t);
+    t.n_points = 4;
+    t.point[0] = -2.5;
+    t.point[1] = 7.5;
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.schedule.warmstart = 1;
+    o.schedule.every = 1000; /* only the warm start */
+    bo = make_bo(s, &o);
+    double X[12];
+    int64_t ids[6];
+    llmbo_source srcs[6];
+    CHECK_OK(llmbo_bo_ask(bo, 6, ids, X, srcs, &err));
+    int ok = t.mode_seen[LLMBO_ADVICE_WARMSTART] == 1 && t.calls == 1;
+    for (int i = 0; i < 4; i++)
+        ok &=
+            srcs[i] == LLMBO_SOURCE_WARMSTART && X[2 * i] == -2.5 + 0.25 * i && X[2 * i + 1] == 7.5;
+    ok &= srcs[4] == LLMBO_SOURCE_INIT && srcs[5] == LLMBO_SOURCE_INIT;
+    CHECK(ok, "warm start: 4 advisor points then 2 design points, one advisor call");
+    llmbo_bo_free(bo);
+
+    /* Advisor strategy: every point from the advisor; errors fall back to design / random. */
+    memset(&t, 0, sizeof t);
+    t.n_points = 100;
+    t.point[0] = 1.5;
+    t.point[1] = 4.5;
+    fast_options(&o);
+    o.strategy = LLMBO_STRATEGY_ADVISOR;
+    o.advisor = hook_of(&t);
+    o.n_init = 3;
+    bo = make_bo(s, &o);
+    llmbo_source sr[6];
+    run_steps(bo, 5, NULL, sr);
+    t.fail = 1;
+    run_steps(bo, 1, NULL, sr + 5);
+    CHECK(sr[0] == LLMBO_SOURCE_WARMSTART && sr[2] == LLMBO_SOURCE_WARMSTART &&
+              sr[3] == LLMBO_SOURCE_LLM && sr[4] == LLMBO_SOURCE_LLM &&
+              sr[5] == LLMBO_SOURCE_RANDOM && t.calls == 4,
+          "advisor strategy: warm start, proposals, random on error (%d calls)", t.calls);
+    llmbo_bo_free(bo);
+    llmbo_space_free(s);
+}
+
+static void test_schedules(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    test_advisor t;
+    /* every 3, from the first BO iteration on */
+    memset(&t, 0, sizeof t);
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.schedule.every = 3;
+    llmbo_bo *bo = make_bo(s, &o);
+    run_steps(bo, 16, NULL, NULL);
+    CHECK(t.calls == 4 && t.iter[0] == 6 && t.iter[1] == 9 && t.iter[2] == 12 && t.iter[3] == 15,
+          "every 3: consulted at 6, 9, 12, 15 (%d calls)", t.calls);
+    llmbo_bo_free(bo);
+    /* phase [0.5, 0.75) of a budget of 20: iterations 10..14 */
+    memset(&t, 0, sizeof t);
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.budget = 20;
+    o.schedule.phase_start = 0.5;
+    o.schedule.phase_end = 0.75;
+    bo = make_bo(s, &o);
+    run_steps(bo, 20, NULL, NULL);
+    CHECK(t.calls == 5 && t.iter[0] == 10 && t.iter[4] == 14, "phase [0.5, 0.75): %d calls, %d..%d",
+          t.calls, t.iter[0], t.iter[t.calls ? t.calls - 1 : 0]);
+    llmbo_bo_free(bo);
+    /* Bad schedules are rejected. */
+    llmbo_error err;
+    o.schedule.phase_start = 0.8;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID, "phase start > end: %s", err.msg);
+    o.schedule.phase_start = 0;
+    o.schedule.every = 0;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID, "every 0: %s", err.msg);
+    llmbo_space_free(s);
+}
+
+/* The adaptive gate, re-derived from its documented rule: reward r = fraction of the earlier
+ * successes that y beats; UCB1 index mean_a + 0.5 sqrt(2 ln N / n_a); an arm never pulled is
+ * tried first (the advisor before the GP); ties go to the advisor. */
+static void test_adaptive_gate(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    test_advisor t;
+    memset(&t, 0, sizeof t);
+    t.n_points = 1;
+    t.point[0] = -5; /* a poor corner: branin(-5, 15) = 17.5, far above the best */
+    t.point[1] = 15;
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.schedule.mode = LLMBO_ADVICE_PROPOSE;
+    o.schedule.adaptive = 1;
+    llmbo_bo *bo = make_bo(s, &o);
+    enum { N = 26 };
+    double xs[2 * N];
+    llmbo_source src[N];
+    run_steps(bo, N, xs, src);
+    /* Re-derive the decisions. */
+    double sum[2] = {0, 0};
+    long n[2] = {0, 0};
+    int agree = 1, n_llm = 0;
+    for (int i = 0; i < N; i++) {
+        double y = branin(xs + 2 * i);
+        if (i >= 6) {
+            int expect;
+            if (n[1] == 0)
+                expect = 1;
+            else if (n[0] == 0)
+                expect = 0;
+            else {
+                double tot = (double)(n[0] + n[1]);
+                double u0 = sum[0] / n[0] + 0.5 * sqrt(2 * log(tot) / n[0]);
+                double u1 = sum[1] / n[1] + 0.5 * sqrt(2 * log(tot) / n[1]);
+                expect = u1 >= u0;
+            }
+            agree &= (src[i] == LLMBO_SOURCE_LLM) == expect;
+            n_llm += expect;
+            int beaten = 0;
+            for (int j = 0; j < i; j++)
+                beaten += branin(xs + 2 * j) > y;
+            double r = (double)beaten / i;
+            int arm = src[i] == LLMBO_SOURCE_LLM;
+            sum[arm] += r;
+            n[arm]++;
+        }
+    }
+    llmbo_bo_stats st;
+    llmbo_bo_get_stats(bo, &st);
+    CHECK(agree, "gate decisions follow the documented UCB1 rule");
+    CHECK(st.gate_llm == n_llm && st.gate_gp == N - 6 - n_llm && n_llm < (N - 6) / 2,
+          "a useless advisor is consulted less than half the time (%ld of %d)", st.gate_llm, N - 6);
+    llmbo_bo_free(bo);
+    llmbo_space_free(s);
+}
+
+/* Noisy incumbent: the told point with the best posterior mean of the loop's model, computed
+ * here from a GP built through the public API with the recorded hyperparameters. */
+static void test_noisy_incumbent(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    o.noisy = 1;
+    llmbo_bo *bo = make_bo(s, &o);
+    llmbo_error err;
+    double X[2 * 12], U[2 * 12], Y[12];
+    for (int i = 0; i < 12; i++) {
+        int64_t id;
+        llmbo_bo_ask(bo, 1, &id, X + 2 * i, NULL, &err);
+        /* deterministic "noise" of high entropy */
+        Y[i] = branin(X + 2 * i) + 0.7 * sin(12.9898 * i + 78.233);
+        llmbo_bo_tell(bo, id, Y[i], 0, &err);
+        llmbo_space_to_unit(s, X + 2 * i, U + 2 * i);
+    }
+    int64_t id;
+    double x[2];
+    llmbo_bo_ask(bo, 1, &id, x, NULL, &err); /* refits on all 12 */
+    double theta[4], ix[2], imean;
+    CHECK(llmbo_bo_theta(bo, id, theta) == 1, "theta of the last proposal");
+    CHECK_OK(llmbo_bo_incumbent(bo, ix, &imean, &err));
+    llmbo_gp_options go;
+    llmbo_gp_options_default(&go);
+    llmbo_gp *gp = llmbo_gp_create(2, &go);
+    llmbo_gp_set_theta(gp, theta, &err);
+    llmbo_gp_fit(gp, U, Y, 12, 0, &err);
+    int arg = 0;
+    double bm = HUGE_VAL;
+    for (int i = 0; i < 12; i++) {
+        double m, v;
+        llmbo_gp_predict(gp, U + 2 * i, &m, &v, NULL, NULL);
+        if (m < bm) {
+            bm = m;
+            arg = i;
+        }
+    }
+    CHECK(ix[0] == X[2 * arg] && ix[1] == X[2 * arg + 1], "incumbent is told point %d", arg);
+    CHECK_NEAR(imean, bm, 1e-9, 1e-12);
+    llmbo_gp_free(gp);
+    llmbo_bo_free(bo);
+    llmbo_space_free(s);
+}
+
+/* Every allocation in create, the design asks and two GP asks fails once in turn: the call
+ * reports LLMBO_ERR_NOMEM (or succeeds when the failing allocation had a fallback), nothing
+ * leaks (ASan) and the loop stays usable. */
+static void test_alloc_failures(void)
+{
+#ifdef LLMBO_TESTING
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    o.n_init = 3;
+    int sweeps = 0, clean = 1;
+    for (long k = 1; k < 100000; k++) {
+        llmbo_bo *bo = NULL;
+        llmbo_error err;
+        llmbo_test_fail_after(k);
+        llmbo_status st = llmbo_bo_create(s, &o, &bo, &err);
+        int done = 0;
+        if (st == LLMBO_OK) {
+            int i;
+            for (i = 0; i < 5; i++) {
+                int64_t id;
+                double x[2];
+                st = llmbo_bo_ask(bo, 1, &id, x, NULL, &err);
+                if (st != LLMBO_OK)
+                    break;
+                llmbo_bo_tell(bo, id, branin(x), 0, &err);
+            }
+            done = i == 5;
+        }
+        long used = llmbo_test_alloc_count();
+        llmbo_test_fail_after(0);
+        clean &= done || st == LLMBO_ERR_NOMEM || st == LLMBO_ERR_NUMERIC;
+        llmbo_bo_free(bo);
+        sweeps++;
+        if (done && used < k)
+            break;
+    }
+    CHECK(clean, "allocation-failure sweep over %d failure points: only NOMEM reported", sweeps);
+    llmbo_space_free(s);
+#endif
+}
+
+int main(void)
+{
+    llmbo_init();
+    test_create_errors();
+    test_ask_tell_semantics();
+    test_pending();
+    test_failures();
+    test_determinism_and_replay();
+    test_batch_replay();
+    test_maximize();
+    test_advisor_rank();
+    test_advisor_propose_pool_warmstart();
+    test_schedules();
+    test_adaptive_gate();
+    test_noisy_incumbent();
+    test_alloc_failures();
+    return check_summary();
+}

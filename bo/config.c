@@ -1,0 +1,577 @@
+/* config.c: the run configuration. One JSON object parsed with cJSON; unknown or duplicate keys
+ * are errors; every message starts "FILE: key.path: " and says what was expected and what was
+ * found. Defaults live here and are documented key by key in docs/config.md. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "llmbo_common.h"
+#include "acq.h"
+#include "config.h"
+#include "loop_impl.h"
+
+static const char *const strategy_names[] = {"random", "gp", "llm", "gp+llm"};
+static const char *const kernel_names[] = {"se", "matern12", "matern32", "matern52"};
+static const char *const acq_list = "ei, logei, pi, ucb, ts";
+
+#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+const char *llmbo_run_strategy_name(llmbo_run_strategy s)
+{
+    return (int)s >= 0 && (int)s < N_OF(strategy_names) ? strategy_names[s] : "unknown";
+}
+
+const char *llmbo_kernel_name(llmbo_kernel_type k)
+{
+    return (int)k >= 0 && (int)k < N_OF(kernel_names) ? kernel_names[k] : "unknown";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Messages */
+
+typedef struct pctx {
+    const char *where;
+    llmbo_error *err;
+} pctx;
+
+static llmbo_status fail(const pctx *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static llmbo_status fail(const pctx *c, const char *path, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (path && path[0])
+        return llmbo_error_set(c->err, LLMBO_ERR_CONFIG, "%s: %s: %s", c->where, path, msg);
+    return llmbo_error_set(c->err, LLMBO_ERR_CONFIG, "%s: %s", c->where, msg);
+}
+
+/* A short rendering of a JSON value for "got ..." (strings quoted and cut at 40 bytes). */
+static const char *describe(const cJSON *v, char *buf, size_t n)
+{
+    if (cJSON_IsNumber(v))
+        snprintf(buf, n, "%.15g", v->valuedouble);
+    else if (cJSON_IsString(v))
+        snprintf(buf, n, "\"%.40s%s\"", v->valuestring, strlen(v->valuestring) > 40 ? "..." : "");
+    else if (cJSON_IsTrue(v))
+        snprintf(buf, n, "true");
+    else if (cJSON_IsFalse(v))
+        snprintf(buf, n, "false");
+    else if (cJSON_IsNull(v))
+        snprintf(buf, n, "null");
+    else if (cJSON_IsArray(v))
+        snprintf(buf, n, "an array");
+    else if (cJSON_IsObject(v))
+        snprintf(buf, n, "an object");
+    else
+        snprintf(buf, n, "an invalid value");
+    return buf;
+}
+
+static void join_path(char *out, size_t n, const char *parent, const char *key)
+{
+    if (parent && parent[0])
+        snprintf(out, n, "%s.%s", parent, key);
+    else
+        snprintf(out, n, "%s", key);
+}
+
+/* Unknown and duplicate keys of obj (whose own path is path). allowed is NULL-terminated. */
+static llmbo_status check_keys(const pctx *c, const cJSON *obj, const char *path,
+                               const char *const *allowed)
+{
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        int known = 0;
+        for (int i = 0; allowed[i]; i++)
+            known |= strcmp(allowed[i], it->string) == 0;
+        if (!known) {
+            char list[512] = "";
+            for (int i = 0; allowed[i]; i++) {
+                strncat(list, allowed[i], sizeof list - strlen(list) - 1);
+                if (allowed[i + 1])
+                    strncat(list, ", ", sizeof list - strlen(list) - 1);
+            }
+            return fail(c, path, "unknown key \"%s\"; expected one of %s", it->string, list);
+        }
+        for (const cJSON *o = obj->child; o != it; o = o->next)
+            if (strcmp(o->string, it->string) == 0)
+                return fail(c, path, "duplicate key \"%s\"", it->string);
+    }
+    return LLMBO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Typed getters: a missing key keeps the default already in *out. */
+
+static int is_integer(const cJSON *v, double lo, double hi)
+{
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
+           v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo && v->valuedouble <= hi;
+}
+
+static llmbo_status get_int(const pctx *c, const cJSON *obj, const char *parent, const char *key,
+                            int min, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char path[128], got[80];
+    if (!v)
+        return LLMBO_OK;
+    join_path(path, sizeof path, parent, key);
+    if (!is_integer(v, min, 1e9))
+        return fail(c, path, "expected a %s integer, got %s",
+                    min == 1   ? "positive"
+                    : min == 0 ? "non-negative"
+                               : "",
+                    describe(v, got, sizeof got));
+    *out = (int)v->valuedouble;
+    return LLMBO_OK;
+}
+
+static llmbo_status get_bool(const pctx *c, const cJSON *obj, const char *parent, const char *key,
+                             int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char path[128], got[80];
+    if (!v)
+        return LLMBO_OK;
+    join_path(path, sizeof path, parent, key);
+    if (!cJSON_IsBool(v))
+        return fail(c, path, "expected true or false, got %s", describe(v, got, sizeof got));
+    *out = cJSON_IsTrue(v);
+    return LLMBO_OK;
+}
+
+/* A number >= 0 (strict > 0 when positive is set). */
+static llmbo_status get_num(const pctx *c, const cJSON *obj, const char *parent, const char *key,
+                            int positive, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char path[128], got[80];
+    if (!v)
+        return LLMBO_OK;
+    join_path(path, sizeof path, parent, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
+        (positive && v->valuedouble == 0))
+        return fail(c, path, "expected a %s number, got %s", positive ? "positive" : "non-negative",
+                    describe(v, got, sizeof got));
+    *out = v->valuedouble;
+    return LLMBO_OK;
+}
+
+/* One of names (n of them), listed as list in messages. */
+static llmbo_status get_enum(const pctx *c, const cJSON *obj, const char *parent, const char *key,
+                             const char *const *names, int n, const char *list, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char path[128], got[80];
+    if (!v)
+        return LLMBO_OK;
+    join_path(path, sizeof path, parent, key);
+    if (!cJSON_IsString(v))
+        return fail(c, path, "expected a string (one of %s), got %s", list,
+                    describe(v, got, sizeof got));
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], v->valuestring) == 0) {
+            *out = i;
+            return LLMBO_OK;
+        }
+    return fail(c, path, "unknown value %s; expected one of %s", describe(v, got, sizeof got),
+                list);
+}
+
+static llmbo_status get_string(const pctx *c, const cJSON *obj, const char *key, char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char got[80];
+    if (!v)
+        return LLMBO_OK;
+    if (!cJSON_IsString(v))
+        return fail(c, key, "expected a string, got %s", describe(v, got, sizeof got));
+    llmbo_free(*out);
+    if (!(*out = llmbo_strdup(v->valuestring)))
+        return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
+    return LLMBO_OK;
+}
+
+static const cJSON *get_object(const pctx *c, const cJSON *obj, const char *key, llmbo_status *st)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char got[80];
+    *st = LLMBO_OK;
+    if (v && !cJSON_IsObject(v)) {
+        *st = fail(c, key, "expected an object, got %s", describe(v, got, sizeof got));
+        return NULL;
+    }
+    return v;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Parse */
+
+static void defaults(llmbo_run_config *cfg)
+{
+    llmbo_gp_options go;
+    llmbo_gp_options_default(&go);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->strategy = LLMBO_RUN_GP;
+    cfg->acquisition = LLMBO_ACQUISITION_LOGEI;
+    cfg->design = LLMBO_INIT_SOBOL;
+    cfg->kernel = go.kernel;
+    cfg->priors = go.use_priors;
+    cfg->refit_every = 1;
+    cfg->restarts = go.n_restarts;
+    cfg->max_eval = go.max_eval;
+    cfg->noise_fit = go.fit_noise;
+    cfg->noise = go.noise;
+    cfg->noise_floor = go.noise_floor;
+    cfg->batch = 1;
+    cfg->pending = LLMBO_PENDING_KB;
+    cfg->noisy = -1;
+    cfg->candidates = 5;
+}
+
+/* Line and column (1-based) of byte offset off in text. */
+static void line_col(const char *text, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && text[i]; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *cfg)
+{
+    static const char *const keys[] = {"kernel",   "priors", "refit_every", "restarts",
+                                       "max_eval", "noise",  "noise_floor", NULL};
+    llmbo_status st;
+    int k = (int)cfg->kernel;
+    if ((st = check_keys(c, gp, "gp", keys)) != LLMBO_OK ||
+        (st = get_enum(c, gp, "gp", "kernel", kernel_names, N_OF(kernel_names),
+                       "se, matern12, matern32, matern52", &k)) != LLMBO_OK ||
+        (st = get_bool(c, gp, "gp", "priors", &cfg->priors)) != LLMBO_OK ||
+        (st = get_int(c, gp, "gp", "refit_every", 1, &cfg->refit_every)) != LLMBO_OK ||
+        (st = get_int(c, gp, "gp", "restarts", 0, &cfg->restarts)) != LLMBO_OK ||
+        (st = get_int(c, gp, "gp", "max_eval", 1, &cfg->max_eval)) != LLMBO_OK ||
+        (st = get_num(c, gp, "gp", "noise_floor", 1, &cfg->noise_floor)) != LLMBO_OK)
+        return st;
+    cfg->kernel = (llmbo_kernel_type)k;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(gp, "noise");
+    if (v) {
+        char got[80];
+        if (cJSON_IsString(v) && strcmp(v->valuestring, "fit") == 0) {
+            cfg->noise_fit = 1;
+        } else if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0) {
+            cfg->noise_fit = 0;
+            cfg->noise = v->valuedouble;
+        } else {
+            return fail(c, "gp.noise", "expected \"fit\" or a positive number, got %s",
+                        describe(v, got, sizeof got));
+        }
+    }
+    return LLMBO_OK;
+}
+
+static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_config *cfg)
+{
+    static const char *const keys[] = {
+        "name", "description", "objective", "budget", "strategy", "acquisition", "seed", "init",
+        "gp",   "batch",       "pending",   "noisy",  "acq",      "advisor",     NULL};
+    static const char *const init_keys[] = {"design", "n", NULL};
+    static const char *const acq_keys[] = {"xi", "sweep", "starts", "candidates", NULL};
+    static const char *const acqs[] = {"ei", "logei", "pi", "ucb", "ts"};
+    static const char *const designs[] = {"sobol", "lhs", "random"};
+    static const char *const pendings[] = {"kb", "cl_min", "cl_mean", "cl_max"};
+    llmbo_status st;
+    char got[80];
+    int v;
+
+    if ((st = check_keys(c, root, "", keys)) != LLMBO_OK)
+        return st;
+    if ((st = get_string(c, root, "name", &cfg->name)) != LLMBO_OK ||
+        (st = get_string(c, root, "description", &cfg->description)) != LLMBO_OK)
+        return st;
+
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "objective");
+    if (!obj)
+        return fail(c, "objective",
+                    "missing (required): a built-in name such as \"branin\" or "
+                    "an object");
+    if (!(cJSON_IsString(obj) && obj->valuestring[0]) && !cJSON_IsObject(obj))
+        return fail(c, "objective", "expected a name string or an object, got %s",
+                    describe(obj, got, sizeof got));
+    if (!(cfg->objective = cJSON_Duplicate(obj, 1)))
+        return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
+
+    if (!cJSON_GetObjectItemCaseSensitive(root, "budget"))
+        return fail(c, "budget", "missing (required): the total number of evaluations");
+    if ((st = get_int(c, root, "", "budget", 1, &cfg->budget)) != LLMBO_OK)
+        return st;
+
+    v = (int)cfg->strategy;
+    if ((st = get_enum(c, root, "", "strategy", strategy_names, N_OF(strategy_names),
+                       "random, gp, llm, gp+llm", &v)) != LLMBO_OK)
+        return st;
+    cfg->strategy = (llmbo_run_strategy)v;
+    v = (int)cfg->acquisition;
+    if ((st = get_enum(c, root, "", "acquisition", acqs, N_OF(acqs), acq_list, &v)) != LLMBO_OK)
+        return st;
+    cfg->acquisition = (llmbo_acquisition)v;
+
+    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    if (seed) {
+        /* Integers a double holds exactly, so the resolved config reads back the same. */
+        if (!is_integer(seed, 0, 9007199254740992.0))
+            return fail(c, "seed", "expected a non-negative integer below 2^53, got %s",
+                        describe(seed, got, sizeof got));
+        cfg->seed = (uint64_t)seed->valuedouble;
+    }
+
+    const cJSON *init = get_object(c, root, "init", &st);
+    if (st != LLMBO_OK)
+        return st;
+    if (init) {
+        v = (int)cfg->design;
+        if ((st = check_keys(c, init, "init", init_keys)) != LLMBO_OK ||
+            (st = get_enum(c, init, "init", "design", designs, N_OF(designs), "sobol, lhs, random",
+                           &v)) != LLMBO_OK ||
+            (st = get_int(c, init, "init", "n", 1, &cfg->n_init)) != LLMBO_OK)
+            return st;
+        cfg->design = (llmbo_init_design)v;
+        if (cfg->n_init > cfg->budget)
+            return fail(c, "init.n", "expected at most the budget (%d), got %d", cfg->budget,
+                        cfg->n_init);
+    }
+
+    const cJSON *gp = get_object(c, root, "gp", &st);
+    if (st != LLMBO_OK || (gp && (st = parse_gp(c, gp, cfg)) != LLMBO_OK))
+        return st;
+
+    if ((st = get_int(c, root, "", "batch", 1, &cfg->batch)) != LLMBO_OK)
+        return st;
+    v = (int)cfg->pending;
+    if ((st = get_enum(c, root, "", "pending", pendings, N_OF(pendings),
+                       "kb, cl_min, cl_mean, cl_max", &v)) != LLMBO_OK)
+        return st;
+    cfg->pending = (llmbo_pending_method)v;
+    if ((st = get_bool(c, root, "", "noisy", &cfg->noisy)) != LLMBO_OK)
+        return st;
+
+    const cJSON *acq = get_object(c, root, "acq", &st);
+    if (st != LLMBO_OK)
+        return st;
+    if (acq && ((st = check_keys(c, acq, "acq", acq_keys)) != LLMBO_OK ||
+                (st = get_num(c, acq, "acq", "xi", 0, &cfg->xi)) != LLMBO_OK ||
+                (st = get_int(c, acq, "acq", "sweep", 1, &cfg->acq_sweep)) != LLMBO_OK ||
+                (st = get_int(c, acq, "acq", "starts", 1, &cfg->acq_starts)) != LLMBO_OK ||
+                (st = get_int(c, acq, "acq", "candidates", 1, &cfg->candidates)) != LLMBO_OK))
+        return st;
+
+    const cJSON *adv = get_object(c, root, "advisor", &st);
+    if (st != LLMBO_OK)
+        return st;
+    int needs = cfg->strategy == LLMBO_RUN_LLM || cfg->strategy == LLMBO_RUN_GP_LLM;
+    if (needs && !adv)
+        return fail(c, "advisor", "missing: strategy \"%s\" needs an advisor object",
+                    llmbo_run_strategy_name(cfg->strategy));
+    if (!needs && adv)
+        return fail(c, "advisor",
+                    "not used by strategy \"%s\"; remove it or use \"llm\" or "
+                    "\"gp+llm\"",
+                    llmbo_run_strategy_name(cfg->strategy));
+    if (adv && !(cfg->advisor = cJSON_Duplicate(adv, 1)))
+        return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_run_config *cfg,
+                                    llmbo_error *err)
+{
+    pctx c = {where ? where : "config", err};
+    const char *end = NULL;
+    defaults(cfg);
+    if (!text)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "%s: no text", c.where);
+    /* The length includes the terminator: cJSON checks for it when asked to reject trailing
+     * garbage. */
+    cJSON *root = cJSON_ParseWithLengthOpts(text, strlen(text) + 1, &end, 1);
+    if (!root) {
+        int line, col;
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        char near[32];
+        size_t k = 0;
+        line_col(text, off, &line, &col);
+        while (k < 20 && text[off + k] && text[off + k] != '\n' && text[off + k] != '\r') {
+            near[k] = text[off + k];
+            k++;
+        }
+        near[k] = 0;
+        if (k == 0)
+            return llmbo_error_set(err, LLMBO_ERR_PARSE,
+                                   "%s: line %d, column %d: JSON syntax error at the end of "
+                                   "the %s",
+                                   c.where, line, col, text[off] ? "line" : "input");
+        return llmbo_error_set(err, LLMBO_ERR_PARSE,
+                               "%s: line %d, column %d: JSON syntax error near '%s'", c.where, line,
+                               col, near);
+    }
+    llmbo_status st;
+    if (!cJSON_IsObject(root)) {
+        char got[80];
+        st = fail(&c, "", "expected a JSON object at the top level, got %s",
+                  describe(root, got, sizeof got));
+    } else {
+        st = parse_root(&c, root, cfg);
+    }
+    cJSON_Delete(root);
+    return st;
+}
+
+llmbo_status llmbo_run_config_load(const char *path, llmbo_run_config *cfg, llmbo_error *err)
+{
+    defaults(cfg);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    llmbo_status st = LLMBO_OK;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 8192;
+            char *nb = llmbo_realloc(buf, cap, 1);
+            if (!nb) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = nb;
+        }
+        size_t n = fread(buf + len, 1, 4096, f);
+        len += n;
+        if (n < 4096) {
+            if (ferror(f))
+                st = llmbo_error_set(err, LLMBO_ERR_IO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (st == LLMBO_OK) {
+        buf[len] = 0;
+        if (strlen(buf) != len)
+            st = llmbo_error_set(err, LLMBO_ERR_PARSE, "%s: contains a NUL byte", path);
+        else
+            st = llmbo_run_config_parse(buf, path, cfg, err);
+    }
+    llmbo_free(buf);
+    return st;
+}
+
+void llmbo_run_config_free(llmbo_run_config *cfg)
+{
+    if (!cfg)
+        return;
+    llmbo_free(cfg->name);
+    llmbo_free(cfg->description);
+    cJSON_Delete(cfg->objective);
+    cJSON_Delete(cfg->advisor);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Options and the resolved config */
+
+void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_options *o)
+{
+    llmbo_acqopt_options ao;
+    llmbo_bo_options_default(o);
+    llmbo_acqopt_options_default(&ao, d);
+    o->strategy = cfg->strategy == LLMBO_RUN_RANDOM ? LLMBO_STRATEGY_RANDOM
+                  : cfg->strategy == LLMBO_RUN_LLM  ? LLMBO_STRATEGY_ADVISOR
+                                                    : LLMBO_STRATEGY_GP;
+    o->acquisition = cfg->acquisition;
+    o->design = cfg->design;
+    o->budget = cfg->budget;
+    o->n_init = cfg->n_init > 0 ? cfg->n_init : llmbo_bo_default_n_init(d, cfg->budget);
+    o->gp.kernel = cfg->kernel;
+    o->gp.use_priors = cfg->priors;
+    o->gp.n_restarts = cfg->restarts;
+    o->gp.max_eval = cfg->max_eval;
+    o->gp.fit_noise = cfg->noise_fit;
+    o->gp.noise = cfg->noise;
+    o->gp.noise_floor = cfg->noise_floor;
+    o->refit_every = cfg->refit_every;
+    o->pending = cfg->pending;
+    o->seed = cfg->seed;
+    o->noisy = cfg->noisy > 0;
+    o->xi = cfg->xi;
+    o->n_candidates = cfg->candidates;
+    o->acq_sweep = cfg->acq_sweep > 0 ? cfg->acq_sweep : ao.n_sweep;
+    o->acq_starts = cfg->acq_starts > 0 ? cfg->acq_starts : ao.n_starts;
+}
+
+cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
+{
+    llmbo_bo_options o;
+    llmbo_run_config_bo_options(cfg, d, &o);
+    cJSON *r = cJSON_CreateObject(), *init = NULL, *gp = NULL, *acq = NULL, *x;
+    if (!r)
+        return NULL;
+    int ok = 1;
+    if (cfg->name)
+        ok &= cJSON_AddStringToObject(r, "name", cfg->name) != NULL;
+    if (cfg->description)
+        ok &= cJSON_AddStringToObject(r, "description", cfg->description) != NULL;
+    x = cJSON_Duplicate(cfg->objective, 1);
+    ok &= x && cJSON_AddItemToObject(r, "objective", x);
+    ok &= cJSON_AddNumberToObject(r, "budget", cfg->budget) != NULL;
+    ok &= cJSON_AddStringToObject(r, "strategy", llmbo_run_strategy_name(cfg->strategy)) != NULL;
+    ok &=
+        cJSON_AddStringToObject(r, "acquisition", llmbo_acquisition_name(cfg->acquisition)) != NULL;
+    ok &= cJSON_AddNumberToObject(r, "seed", (double)cfg->seed) != NULL;
+    ok &= (init = cJSON_AddObjectToObject(r, "init")) != NULL;
+    if (init) {
+        ok &= cJSON_AddStringToObject(init, "design", llmbo_init_design_name(cfg->design)) != NULL;
+        ok &= cJSON_AddNumberToObject(init, "n", o.n_init) != NULL;
+    }
+    ok &= (gp = cJSON_AddObjectToObject(r, "gp")) != NULL;
+    if (gp) {
+        ok &= cJSON_AddStringToObject(gp, "kernel", llmbo_kernel_name(cfg->kernel)) != NULL;
+        ok &= cJSON_AddBoolToObject(gp, "priors", cfg->priors) != NULL;
+        ok &= cJSON_AddNumberToObject(gp, "refit_every", cfg->refit_every) != NULL;
+        ok &= cJSON_AddNumberToObject(gp, "restarts", cfg->restarts) != NULL;
+        ok &= cJSON_AddNumberToObject(gp, "max_eval", cfg->max_eval) != NULL;
+        if (cfg->noise_fit)
+            ok &= cJSON_AddStringToObject(gp, "noise", "fit") != NULL;
+        else
+            ok &= cJSON_AddNumberToObject(gp, "noise", cfg->noise) != NULL;
+        ok &= cJSON_AddNumberToObject(gp, "noise_floor", cfg->noise_floor) != NULL;
+    }
+    ok &= cJSON_AddNumberToObject(r, "batch", cfg->batch) != NULL;
+    ok &= cJSON_AddStringToObject(r, "pending", llmbo_pending_name(cfg->pending)) != NULL;
+    ok &= cJSON_AddBoolToObject(r, "noisy", cfg->noisy > 0) != NULL;
+    ok &= (acq = cJSON_AddObjectToObject(r, "acq")) != NULL;
+    if (acq) {
+        ok &= cJSON_AddNumberToObject(acq, "xi", cfg->xi) != NULL;
+        ok &= cJSON_AddNumberToObject(acq, "sweep", o.acq_sweep) != NULL;
+        ok &= cJSON_AddNumberToObject(acq, "starts", o.acq_starts) != NULL;
+        ok &= cJSON_AddNumberToObject(acq, "candidates", cfg->candidates) != NULL;
+    }
+    if (cfg->advisor) {
+        x = cJSON_Duplicate(cfg->advisor, 1);
+        ok &= x && cJSON_AddItemToObject(r, "advisor", x);
+    }
+    if (!ok) {
+        cJSON_Delete(r);
+        return NULL;
+    }
+    return r;
+}

@@ -1,0 +1,61 @@
+/* config.h: the run configuration (one JSON object; every key in docs/config.md), parsed with
+ * cJSON into a struct, and written back fully resolved as DIR/config.json. Every error message
+ * starts with the file name and the key path ("run.json: gp.kernel: ..."). */
+#ifndef LLMBO_CONFIG_H
+#define LLMBO_CONFIG_H
+
+#include <cJSON.h>
+#include "llmbo.h"
+
+typedef enum llmbo_run_strategy {
+    LLMBO_RUN_RANDOM = 0, /* "random" */
+    LLMBO_RUN_GP = 1,     /* "gp" */
+    LLMBO_RUN_LLM = 2,    /* "llm": the advisor proposes every point */
+    LLMBO_RUN_GP_LLM = 3  /* "gp+llm": GP, advisor consulted per its schedule */
+} llmbo_run_strategy;
+
+const char *llmbo_run_strategy_name(llmbo_run_strategy s);
+
+typedef struct llmbo_run_config {
+    char *name;        /* "name", or NULL */
+    char *description; /* "description", or NULL */
+    cJSON *objective;  /* owned copy of the "objective" value (string or object) */
+    int budget;
+    llmbo_run_strategy strategy;
+    llmbo_acquisition acquisition;
+    uint64_t seed;
+    llmbo_init_design design;
+    int n_init; /* 0: the default for the objective's dimension (resolved at run time) */
+    llmbo_kernel_type kernel;
+    int priors, refit_every, restarts, max_eval;
+    int noise_fit;      /* 1: "noise": "fit" */
+    double noise;       /* fixed noise variance when noise_fit = 0 */
+    double noise_floor; /* lower bound of the fitted noise variance */
+    int batch;
+    llmbo_pending_method pending;
+    int noisy; /* 1, 0, or -1: not given (the run resolves it from the objective's noise_std) */
+    double xi;
+    int acq_sweep, acq_starts, candidates; /* 0: the defaults (resolved at run time) */
+    cJSON *advisor;                        /* owned copy of the "advisor" object, or NULL */
+} llmbo_run_config;
+
+/* Parses text (a whole config file) into cfg, which the caller frees with
+ * llmbo_run_config_free (also after a failure). where names the file in messages. Statuses:
+ * LLMBO_ERR_PARSE (JSON syntax, with line and column), LLMBO_ERR_CONFIG (anything else). */
+llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_run_config *cfg,
+                                    llmbo_error *err);
+/* Reads path and parses it; messages name path. LLMBO_ERR_IO if it cannot be read. */
+llmbo_status llmbo_run_config_load(const char *path, llmbo_run_config *cfg, llmbo_error *err);
+void llmbo_run_config_free(llmbo_run_config *cfg);
+
+/* The loop's options for an objective of dimension d (advisor hook and schedule not set). */
+void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_options *o);
+
+/* The resolved config as a new JSON object (every key, defaults filled in for dimension d),
+ * which llmbo_run_config_parse reads back to the same struct. NULL on allocation failure. */
+cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d);
+
+/* Kernel names "se", "matern12", "matern32", "matern52". */
+const char *llmbo_kernel_name(llmbo_kernel_type k);
+
+#endif

@@ -1,0 +1,705 @@
+/* run.c: one optimisation run from a config (the `llmbo run` verb). Batches of q points are
+ * asked together and evaluated in id order; each result is told to the loop and journalled
+ * (fsync'ed) before anything else happens, so the journal's lines are in id order and a batch
+ * is complete in the journal before the next one is asked. Resume relies on this: full
+ * batches are replayed into a fresh loop (llmbo_bo_replay, no computation) and a partial last
+ * batch is asked again, which reproduces it for deterministic strategies. Observation noise is
+ * reseeded per evaluation from (seed, id) so a resumed run draws the same noise. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "llmbo_common.h"
+#include "config.h"
+#include "journal.h"
+#include "loop_impl.h"
+#include "objective_json.h"
+#include "run.h"
+#include "run_advisor.h"
+
+enum { TAG_NOISE = 101 };
+
+typedef struct run {
+    llmbo_run_config cfg;
+    char where[4200]; /* the config's file name, for messages */
+    char *dir;        /* run directory or NULL */
+    llmbo_objective *obj;
+    const llmbo_space *space;
+    int d, maximize, has_opt, progress;
+    double opt, noise_sd;
+    llmbo_run_advisor *adv;
+    llmbo_advisor_hook hook;
+    llmbo_bo *bo;
+    llmbo_journal *j;
+    long n_lines, n_failed;
+    double t0, t_offset;
+} run;
+
+/* ------------------------------------------------------------------------------------------ */
+/* JSON pieces */
+
+static void cost_of(const run *r, llmbo_cost *c)
+{
+    memset(c, 0, sizeof *c);
+    if (r->hook.cost)
+        r->hook.cost(r->hook.ctx, c);
+}
+
+static cJSON *cost_json(const llmbo_cost *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    int ok = cJSON_AddNumberToObject(o, "calls", (double)c->calls) &&
+             cJSON_AddNumberToObject(o, "retries", (double)c->retries) &&
+             cJSON_AddNumberToObject(o, "prompt_tokens", (double)c->prompt_tokens) &&
+             cJSON_AddNumberToObject(o, "completion_tokens", (double)c->completion_tokens) &&
+             cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens) &&
+             cJSON_AddNumberToObject(o, "cached_tokens", (double)c->cached_tokens) &&
+             cJSON_AddNumberToObject(o, "dollars", c->dollars) &&
+             cJSON_AddNumberToObject(o, "seconds", c->seconds) &&
+             cJSON_AddNumberToObject(o, "cpu_seconds", c->cpu_seconds) &&
+             cJSON_AddNumberToObject(o, "cpu_dollars", c->cpu_dollars) &&
+             cJSON_AddNumberToObject(o, "valid", (double)c->valid) &&
+             cJSON_AddNumberToObject(o, "repaired", (double)c->repaired) &&
+             cJSON_AddNumberToObject(o, "fallback", (double)c->fallback) &&
+             cJSON_AddNumberToObject(o, "errors", (double)c->errors);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static double num_or(const cJSON *o, const char *k, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static void cost_from_json(const cJSON *o, llmbo_cost *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!cJSON_IsObject(o))
+        return;
+    c->calls = (long)num_or(o, "calls", 0);
+    c->retries = (long)num_or(o, "retries", 0);
+    c->prompt_tokens = (long)num_or(o, "prompt_tokens", 0);
+    c->completion_tokens = (long)num_or(o, "completion_tokens", 0);
+    c->reasoning_tokens = (long)num_or(o, "reasoning_tokens", 0);
+    c->cached_tokens = (long)num_or(o, "cached_tokens", 0);
+    c->dollars = num_or(o, "dollars", 0);
+    c->seconds = num_or(o, "seconds", 0);
+    c->cpu_seconds = num_or(o, "cpu_seconds", 0);
+    c->cpu_dollars = num_or(o, "cpu_dollars", 0);
+    c->valid = (long)num_or(o, "valid", 0);
+    c->repaired = (long)num_or(o, "repaired", 0);
+    c->fallback = (long)num_or(o, "fallback", 0);
+    c->errors = (long)num_or(o, "errors", 0);
+}
+
+/* x as {"name": value}: categoricals by their choice name. */
+static cJSON *named_x(const run *r, const double *x)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    for (int i = 0; i < r->d; i++) {
+        const llmbo_param *p = llmbo_space_param(r->space, i);
+        cJSON *v;
+        if (p->type == LLMBO_PARAM_CATEGORICAL) {
+            int k = (int)x[i];
+            v = cJSON_CreateString(k >= 0 && k < p->n_choices ? p->choices[k] : "?");
+        } else {
+            v = cJSON_CreateNumber(x[i]);
+        }
+        if (!v || !cJSON_AddItemToObject(o, p->name, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static cJSON *num_or_null(int have, double v)
+{
+    return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static int add(cJSON *o, const char *k, cJSON *v)
+{
+    if (!v)
+        return 0;
+    if (!cJSON_AddItemToObject(o, k, v)) {
+        cJSON_Delete(v);
+        return 0;
+    }
+    return 1;
+}
+
+static cJSON *journal_line(run *r, int64_t id, const double *x, int failed, double y,
+                           const char *reason, llmbo_source src, double t_eval)
+{
+    cJSON *o = cJSON_CreateObject();
+    double best = 0, th[64 + 2], *theta = th;
+    llmbo_cost c;
+    if (!o)
+        return NULL;
+    if (r->d > 64 && !(theta = llmbo_malloc((size_t)r->d + 2, sizeof(double)))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    int have_best = llmbo_bo_best(r->bo, NULL, &best, NULL) == LLMBO_OK;
+    int have_theta = llmbo_bo_theta(r->bo, id, theta);
+    cost_of(r, &c);
+    int ok =
+        add(o, "iter", cJSON_CreateNumber((double)r->n_lines)) &&
+        add(o, "id", cJSON_CreateNumber((double)id)) && add(o, "x", named_x(r, x)) &&
+        add(o, "xv", cJSON_CreateDoubleArray(x, r->d)) && add(o, "y", num_or_null(!failed, y)) &&
+        add(o, "status", cJSON_CreateString(failed ? "failed" : "ok")) &&
+        add(o, "error", failed ? cJSON_CreateString(reason) : cJSON_CreateNull()) &&
+        add(o, "source", cJSON_CreateString(llmbo_source_name(src))) &&
+        add(o, "best", num_or_null(have_best, best)) &&
+        add(o, "regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
+        add(o, "t_eval", cJSON_CreateNumber(t_eval)) &&
+        add(o, "t_wall", cJSON_CreateNumber(r->t_offset + llmbo_now() - r->t0)) &&
+        add(o, "advisor", cost_json(&c)) &&
+        add(o, "theta", have_theta ? cJSON_CreateDoubleArray(theta, r->d + 2) : cJSON_CreateNull());
+    if (theta != th)
+        llmbo_free(theta);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static cJSON *summary_json(run *r, int complete)
+{
+    cJSON *o = cJSON_CreateObject();
+    double best = 0, *bx = llmbo_malloc((size_t)r->d, sizeof(double));
+    llmbo_cost c;
+    if (!o || !bx) {
+        cJSON_Delete(o);
+        llmbo_free(bx);
+        return NULL;
+    }
+    int have_best = llmbo_bo_best(r->bo, bx, &best, NULL) == LLMBO_OK;
+    const char *model = llmbo_run_advisor_model(r->adv);
+    cost_of(r, &c);
+    int ok =
+        add(o, "llmbo_version", cJSON_CreateString(LLMBO_VERSION_STRING)) &&
+        add(o, "name", r->cfg.name ? cJSON_CreateString(r->cfg.name) : cJSON_CreateNull()) &&
+        add(o, "objective", cJSON_CreateString(llmbo_objective_name(r->obj))) &&
+        add(o, "strategy", cJSON_CreateString(llmbo_run_strategy_name(r->cfg.strategy))) &&
+        add(o, "acquisition", cJSON_CreateString(llmbo_acquisition_name(r->cfg.acquisition))) &&
+        add(o, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull()) &&
+        add(o, "seed", cJSON_CreateNumber((double)r->cfg.seed)) &&
+        add(o, "budget", cJSON_CreateNumber(r->cfg.budget)) &&
+        add(o, "evaluations", cJSON_CreateNumber((double)r->n_lines)) &&
+        add(o, "failed", cJSON_CreateNumber((double)r->n_failed)) &&
+        add(o, "maximize", cJSON_CreateBool(r->maximize)) &&
+        add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
+        add(o, "best_y", num_or_null(have_best, best)) &&
+        add(o, "best_x", have_best ? named_x(r, bx) : cJSON_CreateNull()) &&
+        add(o, "best_xv", have_best ? cJSON_CreateDoubleArray(bx, r->d) : cJSON_CreateNull()) &&
+        add(o, "final_regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
+        add(o, "wall_seconds", cJSON_CreateNumber(r->t_offset + llmbo_now() - r->t0)) &&
+        add(o, "advisor", cost_json(&c)) && add(o, "complete", cJSON_CreateBool(complete));
+    llmbo_free(bx);
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+static llmbo_status write_json_file(const char *dir, const char *name, const cJSON *v,
+                                    llmbo_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *text = cJSON_Print(v);
+    if (!text)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
+    size_t n = strlen(text);
+    char *t2 = llmbo_malloc(n + 2, 1);
+    llmbo_status st;
+    if (!t2) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        memcpy(t2, text, n);
+        t2[n] = '\n';
+        t2[n + 1] = 0;
+        st = llmbo_write_file_atomic(path, t2, err);
+    }
+    llmbo_free(t2);
+    cJSON_free(text);
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Set-up */
+
+static void run_free(run *r)
+{
+    llmbo_bo_free(r->bo);
+    llmbo_run_advisor_free(r->adv);
+    llmbo_objective_free(r->obj);
+    llmbo_journal_close(r->j);
+    llmbo_run_config_free(&r->cfg);
+    llmbo_free(r->dir);
+}
+
+/* The objective's declared observation noise (config "objective": {"noise_std": s}). */
+static double declared_noise(const cJSON *objective)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(objective, "noise_std");
+    return cJSON_IsObject(objective) && cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble
+                                                                                : 0;
+}
+
+/* Objective, advisor and loop from r->cfg. Failures are the user's (exit 2). */
+static llmbo_status setup(run *r, llmbo_error *err)
+{
+    char where[4300];
+    llmbo_status st;
+    snprintf(where, sizeof where, "%s: objective", r->where);
+    st = llmbo_objective_from_json(r->cfg.objective, where,
+                                   llmbo_bo_mix_seed(r->cfg.seed, 0, TAG_NOISE), &r->obj, err);
+    if (st != LLMBO_OK)
+        return st;
+    r->space = llmbo_objective_space(r->obj);
+    r->d = llmbo_objective_dim(r->obj);
+    r->maximize = llmbo_objective_maximize(r->obj);
+    r->has_opt = llmbo_objective_optimal_value(r->obj, &r->opt);
+    r->noise_sd = declared_noise(r->cfg.objective);
+    if (r->cfg.noisy < 0)
+        r->cfg.noisy = r->noise_sd > 0;
+    if (r->cfg.n_init == 0)
+        r->cfg.n_init = llmbo_bo_default_n_init(r->d, r->cfg.budget);
+
+    llmbo_bo_options o;
+    llmbo_run_config_bo_options(&r->cfg, r->d, &o);
+    o.maximize = r->maximize;
+    o.problem = llmbo_objective_description(r->obj);
+    if (r->cfg.advisor) {
+        snprintf(where, sizeof where, "%s: advisor", r->where);
+        st = llmbo_run_advisor_create(r->cfg.advisor, where, r->dir, &r->adv, err);
+        if (st != LLMBO_OK)
+            return st;
+        r->hook = llmbo_run_advisor_hook(r->adv);
+        o.advisor = r->hook;
+        const llmbo_advice_schedule *s = llmbo_run_advisor_schedule(r->adv);
+        if (s)
+            o.schedule = *s;
+    }
+    st = llmbo_bo_create(r->space, &o, &r->bo, err);
+    if (st != LLMBO_OK)
+        llmbo_error_prefix(err, "%s", r->where);
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Evaluation */
+
+static void progress_line(run *r, int final)
+{
+    if (!r->progress)
+        return;
+    double best;
+    char b[64] = "-", g[64] = "";
+    if (llmbo_bo_best(r->bo, NULL, &best, NULL) == LLMBO_OK) {
+        snprintf(b, sizeof b, "%.6g", best);
+        if (r->has_opt)
+            snprintf(g, sizeof g, "  regret %.3g", fabs(best - r->opt));
+    }
+    fprintf(stderr, "\r\033[Kllmbo run: %ld/%d  best %s%s  %.1fs%s", r->n_lines, r->cfg.budget, b,
+            g, r->t_offset + llmbo_now() - r->t0, final ? "\n" : "");
+    fflush(stderr);
+}
+
+/* Evaluates proposal id at x, tells the loop and journals the result. */
+static llmbo_status evaluate(run *r, int64_t id, const double *x, llmbo_source src,
+                             llmbo_error *err)
+{
+    llmbo_error e;
+    double y = NAN;
+    if (r->noise_sd > 0)
+        llmbo_objective_set_noise(r->obj, r->noise_sd,
+                                  llmbo_bo_mix_seed(r->cfg.seed, (uint64_t)id, TAG_NOISE));
+    e.msg[0] = 0;
+    double t = llmbo_now();
+    llmbo_status st = llmbo_objective_eval(r->obj, x, &y, &e);
+    double t_eval = llmbo_now() - t;
+    int failed = st != LLMBO_OK || !isfinite(y);
+    const char *reason = st != LLMBO_OK ? e.msg : "the objective returned a non-finite value";
+    if (st != LLMBO_OK && !reason[0])
+        reason = llmbo_strerror(st);
+    if ((st = llmbo_bo_tell(r->bo, id, y, failed, err)) != LLMBO_OK)
+        return st;
+    r->n_failed += failed;
+    if (r->j) {
+        cJSON *line = journal_line(r, id, x, failed, y, reason, src, t_eval);
+        if (!line)
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory writing the journal");
+        st = llmbo_journal_append(r->j, line, err);
+        cJSON_Delete(line);
+        if (st != LLMBO_OK)
+            return st;
+    }
+    r->n_lines++;
+    progress_line(r, 0);
+    return LLMBO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Resume */
+
+typedef struct jrec {
+    int64_t id;
+    double *x; /* (d) */
+    llmbo_source src;
+    int failed;
+    double y;
+    double *theta; /* (d + 2) or NULL */
+} jrec;
+
+static void jrecs_free(jrec *recs, int n)
+{
+    if (!recs)
+        return;
+    for (int i = 0; i < n; i++) {
+        llmbo_free(recs[i].x);
+        llmbo_free(recs[i].theta);
+    }
+    llmbo_free(recs);
+}
+
+static int read_vec(const cJSON *a, int n, double *out)
+{
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
+        return 0;
+    int i = 0;
+    for (const cJSON *v = a->child; v; v = v->next) {
+        if (!cJSON_IsNumber(v))
+            return 0;
+        out[i++] = v->valuedouble;
+    }
+    return 1;
+}
+
+/* Decodes the journal's lines; they must be in id order 0, 1, 2, ... (as run writes them). */
+static llmbo_status decode_journal(run *r, const char *path, cJSON **lines, int n, jrec **out,
+                                   llmbo_error *err)
+{
+    jrec *recs = llmbo_calloc(n > 0 ? (size_t)n : 1, sizeof *recs);
+    if (!recs)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
+    for (int i = 0; i < n; i++) {
+        const cJSON *o = lines[i];
+        jrec *q = &recs[i];
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
+        const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(o, "y");
+        const cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "theta");
+        q->x = llmbo_malloc((size_t)r->d, sizeof(double));
+        if (!q->x) {
+            jrecs_free(recs, n);
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
+        }
+        q->id = (int64_t)num_or(o, "id", -1);
+        int s = cJSON_IsString(src) ? llmbo_source_parse(src->valuestring) : -1;
+        int okst = cJSON_IsString(st) &&
+                   (strcmp(st->valuestring, "ok") == 0 || strcmp(st->valuestring, "failed") == 0);
+        q->failed = okst && strcmp(st->valuestring, "failed") == 0;
+        const char *bad = NULL;
+        if (num_or(o, "iter", -1) != i || q->id != i)
+            bad = "iter and id must both equal the line's index";
+        else if (!read_vec(cJSON_GetObjectItemCaseSensitive(o, "xv"), r->d, q->x))
+            bad = "xv must be an array of the objective's dimension";
+        else if (s < 0)
+            bad = "unknown source";
+        else if (!okst)
+            bad = "status must be \"ok\" or \"failed\"";
+        else if (!q->failed && !cJSON_IsNumber(y))
+            bad = "y must be a number for an ok evaluation";
+        if (!bad && th && !cJSON_IsNull(th)) {
+            q->theta = llmbo_malloc((size_t)r->d + 2, sizeof(double));
+            if (!q->theta) {
+                jrecs_free(recs, n);
+                return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
+            }
+            if (!read_vec(th, r->d + 2, q->theta))
+                bad = "theta must be null or an array of d + 2 numbers";
+        }
+        if (bad) {
+            jrecs_free(recs, n);
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: line %d: %s", path, i + 1, bad);
+        }
+        q->src = (llmbo_source)s;
+        q->y = q->failed ? NAN : y->valuedouble;
+    }
+    *out = recs;
+    return LLMBO_OK;
+}
+
+/* Feeds recs[from..to) to the loop as replayed proposals, then their results. */
+static llmbo_status replay_range(run *r, const jrec *recs, int from, int to, llmbo_error *err)
+{
+    llmbo_status st;
+    for (int i = from; i < to; i++)
+        if ((st = llmbo_bo_replay(r->bo, recs[i].id, recs[i].x, recs[i].src, recs[i].theta, err)) !=
+            LLMBO_OK)
+            return st;
+    for (int i = from; i < to; i++)
+        if ((st = llmbo_bo_tell(r->bo, recs[i].id, recs[i].y, recs[i].failed, err)) != LLMBO_OK)
+            return st;
+    return LLMBO_OK;
+}
+
+static int batch_size(const run *r)
+{
+    long left = r->cfg.budget - llmbo_bo_n_asked(r->bo);
+    return left < r->cfg.batch ? (int)left : r->cfg.batch;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The run */
+
+typedef struct batch {
+    int k, next;       /* points in the batch, next to evaluate */
+    int64_t *ids;      /* (batch) */
+    double *X;         /* (batch, d) */
+    llmbo_source *src; /* (batch) */
+} batch;
+
+static llmbo_status optimise(run *r, batch *b, llmbo_error *err)
+{
+    llmbo_status st;
+    while (llmbo_bo_n_told(r->bo) < r->cfg.budget) {
+        if (b->next >= b->k) {
+            b->k = batch_size(r);
+            b->next = 0;
+            if ((st = llmbo_bo_ask(r->bo, b->k, b->ids, b->X, b->src, err)) != LLMBO_OK)
+                return st;
+        }
+        for (; b->next < b->k; b->next++)
+            if ((st = evaluate(r, b->ids[b->next], b->X + (size_t)b->next * r->d, b->src[b->next],
+                               err)) != LLMBO_OK)
+                return st;
+    }
+    return LLMBO_OK;
+}
+
+/* Rebuilds the loop from the journal in dir; the partial last batch (if any) is left in b. */
+static llmbo_status resume(run *r, batch *b, int *user_error, llmbo_error *err)
+{
+    char path[4300];
+    cJSON **lines = NULL;
+    int n = 0, torn = 0;
+    jrec *recs = NULL;
+    llmbo_status st;
+    snprintf(path, sizeof path, "%s/journal.jsonl", r->dir);
+    if ((st = llmbo_journal_read(path, 1, &lines, &n, &torn, err)) != LLMBO_OK) {
+        *user_error = st == LLMBO_ERR_FORMAT;
+        return st;
+    }
+    st = decode_journal(r, path, lines, n, &recs, err);
+    if (st != LLMBO_OK) {
+        *user_error = st == LLMBO_ERR_FORMAT;
+        llmbo_journal_lines_free(lines, n);
+        return st;
+    }
+    if (n > r->cfg.budget) {
+        st = llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: %d evaluations exceed the budget %d", path,
+                             n, r->cfg.budget);
+        *user_error = 1;
+        goto done;
+    }
+    if (n > 0) {
+        llmbo_cost c;
+        cost_from_json(cJSON_GetObjectItemCaseSensitive(lines[n - 1], "advisor"), &c);
+        llmbo_run_advisor_restore_cost(r->adv, &c);
+        r->t_offset = num_or(lines[n - 1], "t_wall", 0);
+    }
+    int q = r->cfg.batch, full = n - n % q, part = n % q;
+    for (int b0 = 0; b0 < full && st == LLMBO_OK; b0 += q)
+        st = replay_range(r, recs, b0, b0 + q, err);
+    if (st != LLMBO_OK)
+        goto done;
+    b->k = 0;
+    b->next = 0;
+    if (part > 0) {
+        /* Ask the interrupted batch again; a deterministic strategy gives the same points. */
+        b->k = batch_size(r);
+        if ((st = llmbo_bo_ask(r->bo, b->k, b->ids, b->X, b->src, err)) != LLMBO_OK)
+            goto done;
+        int same = 1;
+        for (int i = 0; i < part; i++)
+            same &= b->ids[i] == recs[full + i].id && b->src[i] == recs[full + i].src &&
+                    memcmp(b->X + (size_t)i * r->d, recs[full + i].x,
+                           (size_t)r->d * sizeof(double)) == 0;
+        if (same) {
+            for (int i = 0; i < part && st == LLMBO_OK; i++)
+                st = llmbo_bo_tell(r->bo, recs[full + i].id, recs[full + i].y,
+                                   recs[full + i].failed, err);
+            b->next = part;
+        } else {
+            /* The advisor answered differently this time: keep what the journal holds and
+             * complete the batch with fresh proposals. */
+            fprintf(stderr, "llmbo run: the interrupted batch was proposed differently on "
+                            "resume; continuing from the journal\n");
+            llmbo_bo_free(r->bo);
+            r->bo = NULL;
+            llmbo_bo_options o;
+            llmbo_run_config_bo_options(&r->cfg, r->d, &o);
+            o.maximize = r->maximize;
+            o.problem = llmbo_objective_description(r->obj);
+            if (r->adv) {
+                o.advisor = r->hook;
+                const llmbo_advice_schedule *s = llmbo_run_advisor_schedule(r->adv);
+                if (s)
+                    o.schedule = *s;
+            }
+            if ((st = llmbo_bo_create(r->space, &o, &r->bo, err)) != LLMBO_OK)
+                goto done;
+            for (int b0 = 0; b0 < full && st == LLMBO_OK; b0 += q)
+                st = replay_range(r, recs, b0, b0 + q, err);
+            if (st == LLMBO_OK)
+                st = replay_range(r, recs, full, n, err);
+            if (st != LLMBO_OK)
+                goto done;
+            b->k = q - part;
+            if (b->k > r->cfg.budget - n)
+                b->k = r->cfg.budget - n;
+            b->next = 0;
+            if (b->k > 0 && (st = llmbo_bo_ask(r->bo, b->k, b->ids, b->X, b->src, err)) != LLMBO_OK)
+                goto done;
+        }
+    }
+    r->n_lines = n;
+    for (int i = 0; i < n; i++)
+        r->n_failed += recs[i].failed;
+done:
+    if (st != LLMBO_OK && !*user_error && st == LLMBO_ERR_INVALID) {
+        *user_error = 1;
+        llmbo_error_prefix(err, "%s", path);
+    }
+    jrecs_free(recs, n);
+    llmbo_journal_lines_free(lines, n);
+    return st;
+}
+
+static int file_nonempty(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && sb.st_size > 0;
+}
+
+llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_error *err)
+{
+    run r;
+    batch b;
+    llmbo_status st;
+    char path[4300];
+    memset(&r, 0, sizeof r);
+    memset(&b, 0, sizeof b);
+    *user_error = 1;
+    r.t0 = llmbo_now();
+    r.progress = a->progress;
+    const char *dir = a->resume_dir ? a->resume_dir : a->out_dir;
+    if (dir && !(r.dir = llmbo_strdup(dir)))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+
+    if (a->resume_dir) {
+        snprintf(r.where, sizeof r.where, "%s/config.json", a->resume_dir);
+        st = llmbo_run_config_load(r.where, &r.cfg, err);
+    } else {
+        snprintf(r.where, sizeof r.where, "%s", a->config_path ? a->config_path : "config");
+        st = llmbo_run_config_load(r.where, &r.cfg, err);
+        if (st == LLMBO_OK && a->have_seed)
+            r.cfg.seed = a->seed;
+    }
+    if (st != LLMBO_OK)
+        goto out;
+    if (!a->resume_dir && r.dir) {
+        snprintf(path, sizeof path, "%s/journal.jsonl", r.dir);
+        if (file_nonempty(path)) {
+            st = llmbo_error_set(err, LLMBO_ERR_IO,
+                                 "%s already holds a run; continue it with --resume %s or "
+                                 "choose another --out",
+                                 r.dir, r.dir);
+            goto out;
+        }
+        if ((st = llmbo_mkdir_p(r.dir, err)) != LLMBO_OK)
+            goto out;
+    }
+    if ((st = setup(&r, err)) != LLMBO_OK)
+        goto out;
+    b.ids = llmbo_malloc((size_t)r.cfg.batch, sizeof(int64_t));
+    b.X = llmbo_malloc((size_t)r.cfg.batch * (size_t)r.d, sizeof(double));
+    b.src = llmbo_malloc((size_t)r.cfg.batch, sizeof(llmbo_source));
+    if (!b.ids || !b.X || !b.src) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (a->resume_dir) {
+        if ((st = resume(&r, &b, user_error, err)) != LLMBO_OK)
+            goto out;
+    } else if (r.dir) {
+        cJSON *resolved = llmbo_run_config_to_json(&r.cfg, r.d);
+        if (!resolved) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        st = write_json_file(r.dir, "config.json", resolved, err);
+        cJSON_Delete(resolved);
+        if (st != LLMBO_OK)
+            goto out;
+    }
+    if (r.dir) {
+        snprintf(path, sizeof path, "%s/journal.jsonl", r.dir);
+        if ((st = llmbo_journal_open(path, &r.j, err)) != LLMBO_OK)
+            goto out;
+    }
+    *user_error = 0;
+    progress_line(&r, 0);
+    st = optimise(&r, &b, err);
+    progress_line(&r, 1);
+    {
+        int complete = st == LLMBO_OK && r.n_lines == r.cfg.budget;
+        cJSON *sum = summary_json(&r, complete);
+        llmbo_error serr;
+        if (!sum) {
+            if (st == LLMBO_OK)
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        } else {
+            if (r.dir) {
+                llmbo_status s2 = write_json_file(r.dir, "summary.json", sum, &serr);
+                if (s2 != LLMBO_OK && st == LLMBO_OK) {
+                    st = s2;
+                    *err = serr;
+                }
+            }
+            if (a->summary_out) {
+                char *text = cJSON_Print(sum);
+                if (text) {
+                    fprintf(a->summary_out, "%s\n", text);
+                    fflush(a->summary_out);
+                    cJSON_free(text);
+                }
+            }
+            cJSON_Delete(sum);
+        }
+    }
+out:
+    llmbo_free(b.ids);
+    llmbo_free(b.X);
+    llmbo_free(b.src);
+    run_free(&r);
+    return st;
+}

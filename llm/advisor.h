@@ -25,5 +25,7 @@ void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost);
 /* Model name and backend name, for summaries and reports. */
 const char *llmbo_advisor_model(const llmbo_advisor *adv);
 const char *llmbo_advisor_backend_name(const llmbo_advisor *adv);
+/* Copies the cumulative cost (what the hook's cost callback reports). */
+void llmbo_advisor_cost(const llmbo_advisor *adv, llmbo_cost *out);
 
 #endif

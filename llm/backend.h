@@ -70,6 +70,10 @@ typedef struct llmbo_backend_vtbl {
     llmbo_status (*complete)(void *state, const llmbo_chat_request *req, llmbo_chat_reply *reply,
                              llmbo_error *err);
     void (*destroy)(void *state);
+    /* Appended in version 1, may be NULL: NULL-terminated list of the advisor-object keys this
+     * backend reads itself (e.g. "base_url"), so the advisor can reject every other unknown
+     * key with its key path. */
+    const char *const *config_keys;
 } llmbo_backend_vtbl;
 
 typedef struct llmbo_backend {
@@ -79,5 +83,16 @@ typedef struct llmbo_backend {
 
 /* Looks a built-in backend up by name; NULL if unknown. */
 const llmbo_backend_vtbl *llmbo_backend_find(const char *name);
+/* Built-in backends by index (0 <= i < llmbo_backend_count()), for listings and messages. */
+int llmbo_backend_count(void);
+const llmbo_backend_vtbl *llmbo_backend_at(int i);
+
+/* Runs n independent requests on one backend with at most max_parallel threads (<= 1: one after
+ * the other in the caller's thread). replies (n) and status (n) are filled per request; errs (n)
+ * may be NULL. Requires a thread-safe backend: every built-in one is (see docs/advisor.md).
+ * Returns LLMBO_ERR_NOMEM if the threads could not be set up, else LLMBO_OK (look at status). */
+llmbo_status llmbo_backend_complete_batch(const llmbo_backend *b, const llmbo_chat_request *reqs,
+                                          int n, int max_parallel, llmbo_chat_reply *replies,
+                                          llmbo_status *status, llmbo_error *errs);
 
 #endif

@@ -1,0 +1,871 @@
+/* advisor.c: the LLM advisor behind the loop's plain advisor hook. One advice = build the
+ * prompt from the request, ask the backend, extract and validate the answer; an invalid answer
+ * gets one repair request quoting the error, then the advice falls back (the loop uses the GP's
+ * choice). Every backend call is accounted (tokens, dollars, seconds, retries, outcome) and
+ * logged as one line of RUN_DIR/advisor.jsonl; with "record" it is also appended to a cassette.
+ * An advisor is used by one thread at a time; its backend may be shared by several threads. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "llmbo_common.h"
+#include "advisor.h"
+#include "backend.h"
+#include "llm_impl.h"
+
+struct llmbo_advisor {
+    char *where, *model;
+    const llmbo_backend_vtbl *vt;
+    llmbo_backend be;
+    llmbo_advice_schedule sched;
+    llmbo_prompt_options po;
+    char *texts[6]; /* owned template texts: system, 4 modes, repair (NULL: built-in) */
+    double temperature, top_p;
+    int max_tokens;
+    long seed;
+    char **stop;
+    int n_stop;
+    int repair;
+    llmbo_price price;
+    int priced; /* 0: tokens are free (local engine) */
+    double price_per_cpu_hour;
+    llmbo_cost cost;
+    FILE *log;
+    char *log_path;
+    llmbo_recorder *rec;
+    long n_advice;
+};
+
+static const char *const advisor_keys[] = {
+    "backend",      "model",     "mode",      "every",       "phase",      "adaptive",
+    "n_candidates", "n_propose", "warmstart", "temperature", "top_p",      "max_tokens",
+    "seed",         "stop",      "repair",    "price",       "price_file", "price_per_cpu_hour",
+    "record",       "history",   "history_n", "digits",      "system",     "templates",
+    "template_dir", NULL};
+
+static const char *const template_names[6] = {"system", "rank",      "propose",
+                                              "pool",   "warmstart", "repair"};
+
+static const char *mode_name(llmbo_advice_mode m)
+{
+    switch (m) {
+    case LLMBO_ADVICE_RANK:
+        return "rank";
+    case LLMBO_ADVICE_PROPOSE:
+        return "propose";
+    case LLMBO_ADVICE_POOL:
+        return "pool";
+    case LLMBO_ADVICE_WARMSTART:
+        return "warmstart";
+    }
+    return "unknown";
+}
+
+static const char *outcome_name(llmbo_advice_outcome o)
+{
+    switch (o) {
+    case LLMBO_OUTCOME_VALID:
+        return "valid";
+    case LLMBO_OUTCOME_REPAIRED:
+        return "repaired";
+    case LLMBO_OUTCOME_FALLBACK:
+        return "fallback";
+    case LLMBO_OUTCOME_TRANSPORT_ERROR:
+        return "transport_error";
+    }
+    return "unknown";
+}
+
+void llmbo_advisor_free(llmbo_advisor *adv)
+{
+    if (!adv)
+        return;
+    if (adv->vt && adv->be.state)
+        adv->vt->destroy(adv->be.state);
+    for (int i = 0; i < 6; i++)
+        llmbo_free(adv->texts[i]);
+    for (int i = 0; i < adv->n_stop; i++)
+        llmbo_free(adv->stop[i]);
+    llmbo_free(adv->stop);
+    if (adv->log)
+        fclose(adv->log);
+    llmbo_recorder_close(adv->rec);
+    llmbo_free(adv->log_path);
+    llmbo_free(adv->where);
+    llmbo_free(adv->model);
+    llmbo_free(adv);
+}
+
+/* ---- config ------------------------------------------------------------------------------ */
+
+static int listed(const char *const *keys, const char *k)
+{
+    for (int i = 0; keys && keys[i]; i++)
+        if (strcmp(keys[i], k) == 0)
+            return 1;
+    return 0;
+}
+
+static llmbo_status get_int(const cJSON *o, const char *key, const char *where, int lo, int hi,
+                            int *out, llmbo_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return LLMBO_OK;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
+        v->valuedouble > hi)
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a whole number in [%d, %d]",
+                               where, key, lo, hi);
+    *out = (int)v->valuedouble;
+    return LLMBO_OK;
+}
+
+static llmbo_status get_double(const cJSON *o, const char *key, const char *where, double lo,
+                               double hi, double *out, llmbo_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return LLMBO_OK;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
+        v->valuedouble > hi)
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a number in [%g, %g]", where,
+                               key, lo, hi);
+    *out = v->valuedouble;
+    return LLMBO_OK;
+}
+
+static llmbo_status get_bool(const cJSON *o, const char *key, const char *where, int *out,
+                             llmbo_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return LLMBO_OK;
+    if (!cJSON_IsBool(v))
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected true or false", where, key);
+    *out = cJSON_IsTrue(v);
+    return LLMBO_OK;
+}
+
+static llmbo_status get_string(const cJSON *o, const char *key, const char *where, const char **out,
+                               llmbo_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v)
+        return LLMBO_OK;
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a non-empty string", where,
+                               key);
+    *out = v->valuestring;
+    return LLMBO_OK;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0, got;
+    char *buf = llmbo_malloc(cap, 1);
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap) {
+            char *nb = llmbo_realloc(buf, cap * 2, 1);
+            if (!nb) {
+                llmbo_free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        llmbo_free(buf);
+        return NULL;
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* Loads template i from path into adv->texts[i] and checks its placeholders. */
+static llmbo_status load_template(llmbo_advisor *adv, int i, const char *path, const char *key,
+                                  llmbo_error *err)
+{
+    char *t = slurp(path);
+    if (!t)
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s.%s: cannot read template file %s", adv->where,
+                               key, path);
+    char where[512];
+    snprintf(where, sizeof where, "%s.%s (%s)", adv->where, key, path);
+    llmbo_status st = llmbo_template_check(t, where, err);
+    if (st) {
+        llmbo_free(t);
+        return st;
+    }
+    llmbo_free(adv->texts[i]);
+    adv->texts[i] = t;
+    return LLMBO_OK;
+}
+
+static llmbo_status parse_templates(llmbo_advisor *adv, const cJSON *obj, llmbo_error *err)
+{
+    const char *dir = NULL;
+    llmbo_status st;
+    if ((st = get_string(obj, "template_dir", adv->where, &dir, err)))
+        return st;
+    if (dir) {
+        for (int i = 0; i < 6; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s.txt", dir, template_names[i]);
+            FILE *f = fopen(path, "rb");
+            if (!f)
+                continue; /* templates absent from the directory stay built in */
+            fclose(f);
+            if ((st = load_template(adv, i, path, "template_dir", err)))
+                return st;
+        }
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "templates");
+    if (t) {
+        if (!cJSON_IsObject(t))
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s.templates: expected {\"rank\": \"file\", ...}", adv->where);
+        const cJSON *e;
+        cJSON_ArrayForEach(e, t)
+        {
+            int i = -1;
+            for (int k = 0; k < 6; k++)
+                if (strcmp(e->string, template_names[k]) == 0)
+                    i = k;
+            if (i < 0)
+                return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                       "%s.templates.%s: unknown template (expected system, rank, "
+                                       "propose, pool, warmstart, repair)",
+                                       adv->where, e->string);
+            if (!cJSON_IsString(e))
+                return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                       "%s.templates.%s: expected a file path", adv->where,
+                                       e->string);
+            char key[64];
+            snprintf(key, sizeof key, "templates.%s", e->string);
+            if ((st = load_template(adv, i, e->valuestring, key, err)))
+                return st;
+        }
+    }
+    const char *sys = NULL;
+    if ((st = get_string(obj, "system", adv->where, &sys, err)))
+        return st;
+    if (sys) {
+        char where[512];
+        snprintf(where, sizeof where, "%s.system", adv->where);
+        if ((st = llmbo_template_check(sys, where, err)))
+            return st;
+        llmbo_free(adv->texts[0]);
+        if (!(adv->texts[0] = llmbo_strdup(sys)))
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", adv->where);
+    }
+    adv->po.system = adv->texts[0];
+    for (int m = 0; m < 4; m++)
+        adv->po.templates[m] = adv->texts[1 + m];
+    adv->po.repair = adv->texts[5];
+    return LLMBO_OK;
+}
+
+static llmbo_status parse_schedule(llmbo_advisor *adv, const cJSON *obj, llmbo_error *err)
+{
+    llmbo_advice_schedule *s = &adv->sched;
+    const char *w = adv->where;
+    s->mode = LLMBO_ADVICE_RANK;
+    s->warmstart = 0;
+    s->every = 1;
+    s->phase_start = 0;
+    s->phase_end = 1;
+    s->adaptive = 0;
+    s->n_candidates = 5;
+    s->n_propose = 1;
+    const char *mode = NULL;
+    llmbo_status st;
+    if ((st = get_string(obj, "mode", w, &mode, err)))
+        return st;
+    int warm_only = 0;
+    if (mode) {
+        if (strcmp(mode, "rank") == 0)
+            s->mode = LLMBO_ADVICE_RANK;
+        else if (strcmp(mode, "propose") == 0)
+            s->mode = LLMBO_ADVICE_PROPOSE;
+        else if (strcmp(mode, "pool") == 0)
+            s->mode = LLMBO_ADVICE_POOL;
+        else if (strcmp(mode, "warmstart") == 0 || strcmp(mode, "warm-start") == 0)
+            warm_only = 1;
+        else
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s.mode: \"%s\" is not a mode (expected rank, propose, pool or "
+                                   "warmstart)",
+                                   w, mode);
+    }
+    if ((st = get_int(obj, "every", w, 1, 1000000, &s->every, err)) ||
+        (st = get_bool(obj, "adaptive", w, &s->adaptive, err)) ||
+        (st = get_int(obj, "n_candidates", w, 1, 1000, &s->n_candidates, err)) ||
+        (st = get_int(obj, "n_propose", w, 1, 1000, &s->n_propose, err)) ||
+        (st = get_bool(obj, "warmstart", w, &s->warmstart, err)))
+        return st;
+    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(obj, "phase");
+    if (ph) {
+        const cJSON *a = cJSON_GetArrayItem(ph, 0), *b = cJSON_GetArrayItem(ph, 1);
+        if (!cJSON_IsArray(ph) || cJSON_GetArraySize(ph) != 2 || !cJSON_IsNumber(a) ||
+            !cJSON_IsNumber(b) || !(a->valuedouble >= 0) || !(b->valuedouble <= 1) ||
+            !(a->valuedouble < b->valuedouble))
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s.phase: expected [start, end] with 0 <= start < end <= 1 "
+                                   "(fractions of the budget)",
+                                   w);
+        s->phase_start = a->valuedouble;
+        s->phase_end = b->valuedouble;
+    }
+    if (warm_only) {
+        /* Warm start only: the advisor proposes the initial design and is never consulted
+         * again. The loop's schedule has no "never", so the phase is made empty for every
+         * proposal after the first (id / budget >= 1e-9 for id >= 1). */
+        if (ph || cJSON_GetObjectItemCaseSensitive(obj, "every"))
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s: mode \"warmstart\" takes neither \"every\" nor \"phase\"",
+                                   w);
+        s->warmstart = 1;
+        s->mode = LLMBO_ADVICE_PROPOSE;
+        s->phase_start = 0;
+        s->phase_end = 1e-9;
+    }
+    return LLMBO_OK;
+}
+
+static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_error *err)
+{
+    const char *w = adv->where;
+    llmbo_status st;
+    adv->temperature = -1;
+    adv->top_p = -1;
+    adv->max_tokens = 0;
+    adv->seed = -1;
+    adv->repair = 1;
+    double seed = -1;
+    if ((st = get_double(obj, "temperature", w, 0, 10, &adv->temperature, err)) ||
+        (st = get_double(obj, "top_p", w, 0, 1, &adv->top_p, err)) ||
+        (st = get_int(obj, "max_tokens", w, 1, 10000000, &adv->max_tokens, err)) ||
+        (st = get_double(obj, "seed", w, 0, 9007199254740992.0, &seed, err)) ||
+        (st = get_bool(obj, "repair", w, &adv->repair, err)))
+        return st;
+    if (seed >= 0) {
+        if (seed != floor(seed))
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.seed: expected a whole number", w);
+        adv->seed = (long)seed;
+    }
+    const cJSON *stop = cJSON_GetObjectItemCaseSensitive(obj, "stop");
+    if (stop) {
+        if (cJSON_IsString(stop)) {
+            adv->stop = llmbo_calloc(1, sizeof *adv->stop);
+            if (!adv->stop || !(adv->stop[0] = llmbo_strdup(stop->valuestring)))
+                return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", w);
+            adv->n_stop = 1;
+        } else if (cJSON_IsArray(stop)) {
+            int n = cJSON_GetArraySize(stop);
+            adv->stop = llmbo_calloc((size_t)(n ? n : 1), sizeof *adv->stop);
+            if (!adv->stop)
+                return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", w);
+            const cJSON *e;
+            cJSON_ArrayForEach(e, stop)
+            {
+                if (!cJSON_IsString(e) || !e->valuestring[0])
+                    return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                           "%s.stop[%d]: expected a non-empty string", w,
+                                           adv->n_stop);
+                if (!(adv->stop[adv->n_stop] = llmbo_strdup(e->valuestring)))
+                    return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", w);
+                adv->n_stop++;
+            }
+        } else {
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s.stop: expected a string or an array of strings", w);
+        }
+    }
+    /* history: "all" | "best" | "latest", with history_n; or {"select": .., "n": ..}. */
+    llmbo_prompt_options_default(&adv->po);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(obj, "history");
+    const cJSON *sel = h;
+    const cJSON *hn = cJSON_GetObjectItemCaseSensitive(obj, "history_n");
+    if (cJSON_IsObject(h)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, h)
+        {
+            if (strcmp(e->string, "select") && strcmp(e->string, "n"))
+                return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                       "%s.history.%s: unknown key (expected select, n)", w,
+                                       e->string);
+        }
+        sel = cJSON_GetObjectItemCaseSensitive(h, "select");
+        if (cJSON_GetObjectItemCaseSensitive(h, "n")) {
+            if (hn)
+                return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                       "%s: give history.n or history_n, not both", w);
+            if ((st = get_int(h, "n", w, 1, 100000000, &adv->po.history_n, err)))
+                return st;
+        }
+    }
+    if (sel) {
+        const char *v = cJSON_IsString(sel) ? sel->valuestring : "";
+        if (strcmp(v, "all") == 0)
+            adv->po.history = LLMBO_HISTORY_ALL;
+        else if (strcmp(v, "best") == 0)
+            adv->po.history = LLMBO_HISTORY_BEST;
+        else if (strcmp(v, "latest") == 0)
+            adv->po.history = LLMBO_HISTORY_LATEST;
+        else
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s.history: expected \"all\", \"best\" or \"latest\" (or "
+                                   "{\"select\": .., \"n\": ..})",
+                                   w);
+    }
+    if ((st = get_int(obj, "history_n", w, 1, 100000000, &adv->po.history_n, err)) ||
+        (st = get_int(obj, "digits", w, 1, 17, &adv->po.digits, err)))
+        return st;
+    return LLMBO_OK;
+}
+
+static llmbo_status parse_price(llmbo_advisor *adv, const cJSON *obj, llmbo_error *err)
+{
+    const char *w = adv->where;
+    llmbo_status st;
+    const char *price_file = NULL;
+    adv->price_per_cpu_hour = 0;
+    if ((st = get_double(obj, "price_per_cpu_hour", w, 0, 1e6, &adv->price_per_cpu_hour, err)) ||
+        (st = get_string(obj, "price_file", w, &price_file, err)))
+        return st;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, "price");
+    if (p) {
+        char where[512];
+        snprintf(where, sizeof where, "%s.price", w);
+        if ((st = llmbo_price_parse(p, where, &adv->price, err)))
+            return st;
+        adv->priced = 1;
+        return LLMBO_OK;
+    }
+    st = llmbo_price_lookup(adv->model, price_file, &adv->price, err);
+    if (st == LLMBO_OK) {
+        adv->priced = 1;
+        return LLMBO_OK;
+    }
+    if (st == LLMBO_ERR_NOT_FOUND && strcmp(adv->vt->name, "local") == 0) {
+        /* The local engine costs CPU time (price_per_cpu_hour), not tokens. */
+        memset(&adv->price, 0, sizeof adv->price);
+        snprintf(adv->price.source, sizeof adv->price.source, "local engine: tokens are free");
+        adv->priced = 0;
+        return LLMBO_OK;
+    }
+    if (st == LLMBO_ERR_NOT_FOUND)
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s.price: no price is known for model \"%s\"; add \"price\": "
+                               "{\"input\": .., \"cached_input\": .., \"output\": ..} in USD per "
+                               "million tokens (zeros for a free local server)",
+                               w, adv->model);
+    llmbo_error_prefix(err, "%s.price_file", w);
+    return st;
+}
+
+llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const char *run_dir,
+                                  llmbo_advisor **out, llmbo_error *err)
+{
+    *out = NULL;
+    if (!where)
+        where = "advisor";
+    if (!cJSON_IsObject(obj))
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s: expected an object with at least \"backend\" and \"model\"",
+                               where);
+    llmbo_advisor *adv = llmbo_calloc(1, sizeof *adv);
+    if (!adv || !(adv->where = llmbo_strdup(where))) {
+        llmbo_free(adv);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", where);
+    }
+    llmbo_status st;
+    const char *backend = NULL, *model = NULL, *record = NULL;
+    if ((st = get_string(obj, "backend", where, &backend, err)) ||
+        (st = get_string(obj, "model", where, &model, err)))
+        goto fail;
+    if (!backend || !model) {
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: required key is missing", where,
+                             backend ? "model" : "backend");
+        goto fail;
+    }
+    adv->vt = llmbo_backend_find(backend);
+    if (!adv->vt) {
+        char names[256] = "";
+        for (int i = 0; i < llmbo_backend_count(); i++) {
+            size_t l = strlen(names);
+            snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", llmbo_backend_at(i)->name);
+        }
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                             "%s.backend: unknown backend \"%s\" (this build has: %s)", where,
+                             backend, names);
+        goto fail;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, obj)
+    {
+        for (const cJSON *f = obj->child; f != e; f = f->next)
+            if (strcmp(f->string, e->string) == 0) {
+                st = llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: key given twice", where,
+                                     e->string);
+                goto fail;
+            }
+        if (!listed(advisor_keys, e->string) && !listed(adv->vt->config_keys, e->string)) {
+            st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                 "%s.%s: unknown key for the %s backend (see docs/advisor.md)",
+                                 where, e->string, adv->vt->name);
+            goto fail;
+        }
+    }
+    if (!(adv->model = llmbo_strdup(model))) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", where);
+        goto fail;
+    }
+    if ((st = parse_schedule(adv, obj, err)) || (st = parse_sampling(adv, obj, err)) ||
+        (st = parse_templates(adv, obj, err)) || (st = parse_price(adv, obj, err)) ||
+        (st = get_string(obj, "record", where, &record, err)))
+        goto fail;
+    llmbo_backend_config bc = {obj, where, adv->model, run_dir};
+    if ((st = adv->vt->create(&bc, &adv->be.state, err)))
+        goto fail;
+    adv->be.vt = adv->vt;
+    if (record && (st = llmbo_recorder_open(record, &adv->rec, err))) {
+        llmbo_error_prefix(err, "%s.record", where);
+        goto fail;
+    }
+    if (run_dir) {
+        size_t n = strlen(run_dir) + 16;
+        adv->log_path = llmbo_malloc(n, 1);
+        if (!adv->log_path) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", where);
+            goto fail;
+        }
+        snprintf(adv->log_path, n, "%s/advisor.jsonl", run_dir);
+        adv->log = fopen(adv->log_path, "a");
+        if (!adv->log) {
+            st = llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot open the call log %s", where,
+                                 adv->log_path);
+            goto fail;
+        }
+    }
+    *out = adv;
+    return LLMBO_OK;
+fail:
+    llmbo_advisor_free(adv);
+    return st;
+}
+
+const llmbo_advice_schedule *llmbo_advisor_schedule(const llmbo_advisor *adv)
+{
+    return &adv->sched;
+}
+
+const char *llmbo_advisor_model(const llmbo_advisor *adv)
+{
+    return adv->model;
+}
+
+const char *llmbo_advisor_backend_name(const llmbo_advisor *adv)
+{
+    return adv->vt->name;
+}
+
+void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost)
+{
+    adv->cost = *cost;
+}
+
+void llmbo_advisor_cost(const llmbo_advisor *adv, llmbo_cost *out)
+{
+    *out = adv->cost;
+}
+
+/* ---- one advice -------------------------------------------------------------------------- */
+
+typedef struct call_log {
+    int attempt;
+    const llmbo_chat_request *req;
+    const llmbo_chat_reply *reply;
+    llmbo_status call_status;
+    const char *call_error;
+    const cJSON *parsed;
+    const char *think;
+    int n_think;
+    const char *verdict; /* "valid", "invalid", "repaired", "fallback", "transport_error" */
+    const char *error;
+    const llmbo_advice_request *areq;
+    const llmbo_advice_reply *areply; /* result when the verdict is valid/repaired */
+    double dollars, cpu_dollars;
+} call_log;
+
+static cJSON *result_json(const llmbo_advisor *adv, const call_log *c)
+{
+    const llmbo_advice_request *r = c->areq;
+    const llmbo_advice_reply *a = c->areply;
+    if (!a)
+        return cJSON_CreateNull();
+    if (r->mode == LLMBO_ADVICE_RANK)
+        return cJSON_CreateIntArray(a->order, a->n_order);
+    int d = llmbo_space_dim(r->space);
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; arr && i < a->n_x; i++) {
+        cJSON *p = cJSON_CreateDoubleArray(a->x + (size_t)i * (size_t)d, d);
+        if (!p || !cJSON_AddItemToArray(arr, p)) {
+            cJSON_Delete(p);
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    (void)adv;
+    return arr;
+}
+
+/* One line of advisor.jsonl. Failures to log do not fail the advice (the journal is the
+ * record that matters); they are reported once on the advisor's error, not here. */
+static void log_call(llmbo_advisor *adv, const call_log *c)
+{
+    if (!adv->log)
+        return;
+    char hex[17] = "";
+    llmbo_request_hash(adv->model, c->req, hex, NULL);
+    const llmbo_chat_reply *rp = c->reply;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *msgs = cJSON_CreateArray();
+    for (int i = 0; msgs && i < c->req->n_messages; i++) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m || !cJSON_AddItemToArray(msgs, m)) {
+            cJSON_Delete(m);
+            break;
+        }
+        cJSON_AddStringToObject(m, "role", c->req->messages[i].role);
+        cJSON_AddStringToObject(m, "content", c->req->messages[i].content);
+    }
+    if (!o || !msgs) {
+        cJSON_Delete(o);
+        cJSON_Delete(msgs);
+        return;
+    }
+    cJSON_AddNumberToObject(o, "call", (double)adv->cost.calls);
+    cJSON_AddNumberToObject(o, "advice", (double)adv->n_advice);
+    cJSON_AddNumberToObject(o, "attempt", c->attempt);
+    cJSON_AddNumberToObject(o, "iteration", c->areq->iteration);
+    cJSON_AddStringToObject(o, "mode", mode_name(c->areq->mode));
+    cJSON_AddStringToObject(o, "backend", adv->vt->name);
+    cJSON_AddStringToObject(o, "model", adv->model);
+    cJSON_AddStringToObject(o, "hash", hex);
+    cJSON_AddItemToObject(o, "messages", msgs);
+    if (rp->content)
+        cJSON_AddStringToObject(o, "raw", rp->content);
+    else
+        cJSON_AddNullToObject(o, "raw");
+    if (rp->reasoning)
+        cJSON_AddStringToObject(o, "reasoning", rp->reasoning);
+    else if (c->think)
+        cJSON_AddStringToObject(o, "reasoning", c->think);
+    else
+        cJSON_AddNullToObject(o, "reasoning");
+    cJSON_AddNumberToObject(o, "think_blocks", c->n_think);
+    cJSON_AddItemToObject(o, "parsed",
+                          c->parsed ? cJSON_Duplicate(c->parsed, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "result", result_json(adv, c));
+    cJSON_AddStringToObject(o, "outcome", c->verdict);
+    if (c->error)
+        cJSON_AddStringToObject(o, "error", c->error);
+    else
+        cJSON_AddNullToObject(o, "error");
+    cJSON *tok = cJSON_AddObjectToObject(o, "tokens");
+    if (tok) {
+        cJSON_AddNumberToObject(tok, "prompt", (double)rp->prompt_tokens);
+        cJSON_AddNumberToObject(tok, "completion", (double)rp->completion_tokens);
+        cJSON_AddNumberToObject(tok, "reasoning", (double)rp->reasoning_tokens);
+        cJSON_AddNumberToObject(tok, "cached", (double)rp->cached_tokens);
+    }
+    cJSON_AddNumberToObject(o, "dollars", c->dollars);
+    cJSON_AddNumberToObject(o, "cpu_seconds", rp->cpu_seconds);
+    cJSON_AddNumberToObject(o, "cpu_dollars", c->cpu_dollars);
+    cJSON_AddNumberToObject(o, "seconds", rp->seconds);
+    cJSON_AddNumberToObject(o, "retries", rp->retries);
+    cJSON_AddNumberToObject(o, "http_status", rp->http_status);
+    cJSON_AddStringToObject(o, "price_source", adv->price.source);
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (line) {
+        fprintf(adv->log, "%s\n", line);
+        fflush(adv->log);
+        cJSON_free(line);
+    }
+}
+
+/* Parses and validates an answer into reply. */
+static llmbo_status check_answer(const llmbo_advice_request *r, const char *content,
+                                 llmbo_advice_reply *reply, cJSON **parsed, char **think,
+                                 int *n_think, llmbo_error *err)
+{
+    llmbo_status st = llmbo_answer_extract(content, parsed, think, n_think, err);
+    if (st)
+        return st;
+    if (r->mode == LLMBO_ADVICE_RANK)
+        return llmbo_answer_ranking(*parsed, r->n_cand, r->n_want, reply->order, &reply->n_order,
+                                    err);
+    int n_extra = 0;
+    return llmbo_answer_points(*parsed, r->space, r->n_want, r->hist_x, r->n_hist, reply->x,
+                               &reply->n_x, &n_extra, err);
+}
+
+/* One backend call (recorded and accounted). */
+static llmbo_status call_backend(llmbo_advisor *adv, const llmbo_chat_request *req,
+                                 llmbo_chat_reply *reply, double *dollars, double *cpu_dollars,
+                                 llmbo_error *err)
+{
+    llmbo_status st = adv->vt->complete(adv->be.state, req, reply, err);
+    if (adv->rec) {
+        llmbo_error rerr;
+        llmbo_status rs = llmbo_recorder_write(adv->rec, adv->model, req, reply, st, err, &rerr);
+        if (rs != LLMBO_OK && st == LLMBO_OK) {
+            /* A run that was asked to record must not silently lose its cassette. */
+            st = rs;
+            if (err)
+                *err = rerr;
+        }
+    }
+    *dollars = llmbo_cost_add_call(&adv->cost, adv->priced ? &adv->price : NULL,
+                                   adv->price_per_cpu_hour, reply, cpu_dollars);
+    return st;
+}
+
+static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
+                                   llmbo_advice_reply *reply, llmbo_error *err)
+{
+    llmbo_advisor *adv = ctx;
+    adv->n_advice++;
+    reply->n_order = 0;
+    reply->n_x = 0;
+    reply->outcome = LLMBO_OUTCOME_FALLBACK;
+    if (!r || !r->space || r->n_want < 1 ||
+        (r->mode == LLMBO_ADVICE_RANK ? (r->n_cand < 1 || !reply->order || !r->cand_x)
+                                      : !reply->x)) {
+        adv->cost.fallback++;
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "advisor: the request lacks candidates, points or output arrays");
+    }
+    char *sys = NULL, *usr = NULL;
+    llmbo_status st = llmbo_prompt_build(&adv->po, r, &sys, &usr, err);
+    if (st) {
+        adv->cost.fallback++;
+        return st;
+    }
+    llmbo_answer_format fmt = {
+        r->mode == LLMBO_ADVICE_RANK ? LLMBO_ANSWER_RANKING : LLMBO_ANSWER_POINTS, r->space,
+        r->n_want, r->n_cand, r->n_want < r->n_cand ? r->n_want : r->n_cand};
+    llmbo_chat_message msgs[4] = {{"system", sys}, {"user", usr}, {"assistant", ""}, {"user", ""}};
+    llmbo_chat_request req = {msgs,
+                              2,
+                              adv->temperature,
+                              adv->top_p,
+                              adv->max_tokens,
+                              adv->seed,
+                              (const char *const *)adv->stop,
+                              adv->n_stop,
+                              &fmt};
+    char *repair_msg = NULL;
+    llmbo_chat_reply cr[2];
+    memset(cr, 0, sizeof cr);
+    llmbo_error cerr;
+    llmbo_error_clear(&cerr);
+    int attempts = adv->repair ? 2 : 1;
+    for (int a = 0; a < attempts; a++) {
+        if (a == 1) {
+            /* Repair: the model's own answer and the validation error, quoted. */
+            repair_msg = llmbo_prompt_repair(&adv->po, cerr.msg);
+            if (!repair_msg) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
+                break;
+            }
+            msgs[2].content = cr[0].content ? cr[0].content : "";
+            msgs[3].content = repair_msg;
+            req.n_messages = 4;
+        }
+        double dollars = 0, cpu_dollars = 0;
+        llmbo_error callerr;
+        llmbo_error_clear(&callerr);
+        llmbo_status cs = call_backend(adv, &req, &cr[a], &dollars, &cpu_dollars, &callerr);
+        call_log cl = {a, &req, &cr[a], cs, NULL, NULL,    NULL,
+                       0, NULL, NULL,   r,  NULL, dollars, cpu_dollars};
+        if (cs != LLMBO_OK) {
+            adv->cost.errors++;
+            reply->outcome = LLMBO_OUTCOME_TRANSPORT_ERROR;
+            cl.verdict = "transport_error";
+            cl.error = callerr.msg;
+            log_call(adv, &cl);
+            st = llmbo_error_set(err, cs, "advisor (%s %s): %s", adv->vt->name, adv->model,
+                                 callerr.msg);
+            break;
+        }
+        cJSON *parsed = NULL;
+        char *think = NULL;
+        int n_think = 0;
+        llmbo_error_clear(&cerr);
+        llmbo_status vs = check_answer(r, cr[a].content, reply, &parsed, &think, &n_think, &cerr);
+        cl.parsed = parsed;
+        cl.think = think;
+        cl.n_think = n_think;
+        if (vs == LLMBO_OK) {
+            reply->outcome = a == 0 ? LLMBO_OUTCOME_VALID : LLMBO_OUTCOME_REPAIRED;
+            if (a == 0)
+                adv->cost.valid++;
+            else
+                adv->cost.repaired++;
+            cl.verdict = outcome_name(reply->outcome);
+            cl.areply = reply;
+            st = LLMBO_OK;
+        } else {
+            reply->n_order = 0;
+            reply->n_x = 0;
+            cl.error = cerr.msg;
+            cl.verdict = a + 1 < attempts ? "invalid" : "fallback";
+            if (a + 1 == attempts) {
+                adv->cost.fallback++;
+                reply->outcome = LLMBO_OUTCOME_FALLBACK;
+                st = llmbo_error_set(err, vs == LLMBO_ERR_NOMEM ? vs : LLMBO_ERR_VALIDATION,
+                                     "advisor (%s %s): unusable answer%s: %s", adv->vt->name,
+                                     adv->model, attempts > 1 ? " after a repair request" : "",
+                                     cerr.msg);
+            }
+        }
+        log_call(adv, &cl);
+        cJSON_Delete(parsed);
+        llmbo_free(think);
+        if (vs == LLMBO_OK)
+            break;
+    }
+    llmbo_chat_reply_clear(&cr[0]);
+    llmbo_chat_reply_clear(&cr[1]);
+    llmbo_free(repair_msg);
+    llmbo_free(sys);
+    llmbo_free(usr);
+    return st;
+}
+
+static void advisor_cost_cb(void *ctx, llmbo_cost *out)
+{
+    *out = ((llmbo_advisor *)ctx)->cost;
+}
+
+llmbo_advisor_hook llmbo_advisor_hook_get(llmbo_advisor *adv)
+{
+    llmbo_advisor_hook h;
+    h.version = LLMBO_ADVISOR_HOOK_VERSION;
+    h.ctx = adv;
+    h.advise = advisor_advise;
+    h.cost = advisor_cost_cb;
+    return h;
+}

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""llm_server.py: a scripted HTTP server on 127.0.0.1 speaking the OpenAI chat-completions and
+Anthropic Messages wire formats, for llmbo's advisor tests (Python standard library only).
+
+    llm_server.py SCRIPT.json [--log REQUESTS.jsonl]
+
+Binds a free port, prints "PORT <n>" on stdout, and serves until killed. SCRIPT is
+{"responses": [R, ...], "default": R}: the k-th request gets responses[k], later ones get
+"default" (a valid answer if absent). R is an object:
+
+  "status"     HTTP status (default 200); with "body" the body is sent verbatim
+  "headers"    extra response headers, e.g. {"Retry-After": "1"}
+  "delay"      seconds to sleep before answering (past the client's timeout -> a timeout)
+  "action"     "reset" (close the connection with a TCP reset, no answer) or "truncate"
+               (announce a longer Content-Length than sent, then close)
+  "content"    the answer text, verbatim; otherwise "answer" builds one from the prompt:
+  "answer"     "auto" (valid), "oob" (first value above its bound), "wrongdim" (a parameter
+               missing), "nan" (a literal NaN), "rank_dup", "rank_range", "prose" (no JSON)
+  "style"      how the answer is wrapped: "plain", "fenced", "prose", "think" (<think> block
+               first), "reasoning_content" (DeepSeek field), "reasoning" (OpenRouter field),
+               "thinking" (Anthropic thinking block)
+  "usage"      usage object sent as is (default: derived from the lengths of prompt and answer)
+
+The wire format follows the path: .../messages is Anthropic, anything else OpenAI. With --log
+each request is appended as {"path", "headers", "body"} to REQUESTS.jsonl.
+"""
+import hashlib
+import json
+import random
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+STATE = {"n": 0}
+
+
+def parse_params(prompt):
+    """Parameter list of a built-in llmbo prompt: [(name, kind, lo, hi, choices)]."""
+    out = []
+    for line in prompt.splitlines():
+        m = re.match(r"^- (\S+): (continuous \(log scale\)|continuous|integer) in \[([^,]+), ([^\]]+)\]", line)
+        if m:
+            out.append((m.group(1), m.group(2), float(m.group(3)), float(m.group(4)), None))
+            continue
+        m = re.match(r'^- (\S+): categorical, one of (.*?)(?:, unit .*)?(?:\. .*)?$', line)
+        if m:
+            out.append((m.group(1), "categorical", 0, 0, re.findall(r'"([^"]*)"', m.group(2))))
+    return out
+
+
+def build_answer(prompt, kind, rng):
+    """A JSON answer text for the prompt's answer format, valid or broken in a scripted way."""
+    if kind == "prose":
+        return "I would try somewhere near the middle of the space, it looks promising."
+    m = re.search(r'\{"ranking": \[i, j, \.\.\.\]\} listing candidate indices \(0 to (\d+)\), '
+                  r'most promising first, at least (\d+)', prompt)
+    if m:
+        n = int(m.group(1)) + 1
+        order = list(range(n))
+        rng.shuffle(order)
+        if kind == "rank_dup":
+            order = [order[0], order[0]] + order[1:]
+        elif kind == "rank_range":
+            order[0] = n + 3
+        return json.dumps({"ranking": order})
+    params = parse_params(prompt)
+    m = re.search(r"with exactly (\d+) point", prompt)
+    npts = int(m.group(1)) if m else 1
+    pts = []
+    for _ in range(npts):
+        p = {}
+        for name, typ, lo, hi, choices in params:
+            if typ == "categorical":
+                p[name] = rng.choice(choices)
+            elif typ == "integer":
+                p[name] = rng.randint(int(lo), int(hi))
+            else:
+                p[name] = round(lo + (hi - lo) * rng.random(), 6)
+        pts.append(p)
+    if params and kind == "oob":
+        name, typ, lo, hi, _ = params[0]
+        pts[0][name] = hi + abs(hi - lo) + 1.5 if typ != "categorical" else "no-such-choice"
+    if params and kind == "wrongdim":
+        del pts[0][params[-1][0]]
+    text = json.dumps({"points": pts})
+    if params and kind == "nan":
+        text = re.sub(r'("%s": )[^,}]+' % re.escape(params[0][0]), r"\1NaN", text, count=1)
+    return text
+
+
+def wrap(answer, style):
+    """(content, reasoning field value) for a style."""
+    if style == "fenced":
+        return "Here is my answer:\n```json\n%s\n```\n" % answer, None
+    if style == "prose":
+        return ("Looking at the history, the region around the incumbent is promising {maybe}.\n"
+                "%s\nThis balances exploration and exploitation." % answer), None
+    if style == "think":
+        return ("<think>The best value so far is low; a {rough} guess: explore.\n"
+                "{\"points\": \"draft\"}</think>\n%s" % answer), None
+    if style in ("reasoning_content", "reasoning", "thinking"):
+        return answer, "First I compare the candidates' means and uncertainties."
+    return answer, None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(n)
+        with LOCK:
+            k = STATE["n"]
+            STATE["n"] += 1
+            if LOG:
+                LOG.write(json.dumps({"path": self.path, "headers": dict(self.headers),
+                                      "body": raw.decode("utf-8", "replace")}) + "\n")
+                LOG.flush()
+        resp = SCRIPT["responses"][k] if k < len(SCRIPT["responses"]) else SCRIPT.get("default", {})
+        if resp.get("delay"):
+            time.sleep(float(resp["delay"]))
+        action = resp.get("action")
+        if action == "reset":
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.request.close()
+            return
+        anthropic = self.path.rstrip("/").endswith("/messages")
+        status = int(resp.get("status", 200))
+        if "body" in resp:
+            body = resp["body"].encode()
+        else:
+            try:
+                req = json.loads(raw)
+            except ValueError:
+                req = {}
+            msgs = req.get("messages", [])
+            prompt = "\n".join(str(m.get("content", "")) for m in msgs)
+            if anthropic and isinstance(req.get("system"), str):
+                prompt = req["system"] + "\n" + prompt
+            seed = int(hashlib.sha256(prompt.encode()).hexdigest()[:12], 16)
+            rng = random.Random(seed)
+            if "content" in resp:
+                content, reasoning = resp["content"], resp.get("reasoning_text")
+            else:
+                content, reasoning = wrap(build_answer(prompt, resp.get("answer", "auto"), rng),
+                                          resp.get("style", "plain"))
+            pt, ct = max(1, len(prompt) // 4), max(1, len(content) // 4)
+            style = resp.get("style", "plain")
+            if anthropic:
+                blocks = []
+                if reasoning is not None:
+                    blocks.append({"type": "thinking", "thinking": reasoning, "signature": "x"})
+                blocks.append({"type": "text", "text": content})
+                usage = resp.get("usage", {"input_tokens": pt, "output_tokens": ct})
+                out = {"id": "msg_%d" % k, "type": "message", "role": "assistant",
+                       "model": req.get("model"), "content": blocks, "stop_reason": "end_turn",
+                       "usage": usage}
+            else:
+                msg = {"role": "assistant", "content": content}
+                if reasoning is not None:
+                    msg["reasoning" if style == "reasoning" else "reasoning_content"] = reasoning
+                usage = resp.get("usage", {"prompt_tokens": pt, "completion_tokens": ct,
+                                           "total_tokens": pt + ct})
+                out = {"id": "chatcmpl-%d" % k, "object": "chat.completion",
+                       "model": req.get("model"),
+                       "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
+                       "usage": usage}
+            body = json.dumps(out).encode()
+        try:
+            self.send_response(status)
+            for h, v in resp.get("headers", {}).items():
+                self.send_header(h, str(v))
+            self.send_header("Content-Type", "application/json")
+            if action == "truncate":
+                self.send_header("Content-Length", str(len(body) + 1000))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+def main():
+    global SCRIPT, LOG
+    args = sys.argv[1:]
+    LOG = None
+    if "--log" in args:
+        i = args.index("--log")
+        LOG = open(args[i + 1], "a")
+        del args[i:i + 2]
+    with open(args[0]) as f:
+        SCRIPT = json.load(f)
+    SCRIPT.setdefault("responses", [])
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    print("PORT %d" % srv.server_address[1], flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

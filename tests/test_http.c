@@ -1,0 +1,634 @@
+/* test_http.c: the advisor and its HTTP backends against a real HTTP server on loopback
+ * (tests/llm_server.py), scripted per test: answer styles of real models, reasoning fields,
+ * 429 with Retry-After, 5xx, timeouts, connection resets, truncated bodies, non-JSON, invalid
+ * answers, the Anthropic dialect, usage and dollars, concurrency, record and replay, and the
+ * API key never leaving the request headers. Expected token counts and dollars are computed
+ * here from the usage the script makes the server send and the prices in the config. */
+#include <math.h>
+#include <stdarg.h>
+#include <time.h>
+#include <cJSON.h>
+#include "check.h"
+#include "llm_test_util.h"
+#include "llmbo_common.h"
+#include "advisor.h"
+#include "backend.h"
+#include "http.h"
+#include "llm_impl.h"
+
+static llmbo_space *space;
+static test_server srv;
+
+/* A history of 3 evaluations and 4 candidates in the mixed space. */
+static const double hist_x[] = {1.25, 3, 0, 1e-3, -2.5, 7, 2, 5e-2, 7.75, 12, 1, 2e-4};
+static const double hist_y[] = {3.8, 1.2, 5.6};
+static const int hist_failed[] = {0, 0, 0};
+static const double cand_x[] = {0.5, 4, 1, 2e-3, -1, 6, 2, 3e-2, 2.2, 9, 0, 1e-2, 9.5, 1, 2, 8e-2};
+static const double cand_mean[] = {1.1, 0.9, 1.5, 2.7};
+static const double cand_std[] = {0.3, 0.6, 0.2, 0.9};
+static const double cand_acq[] = {0.42, 0.61, 0.13, 0.27};
+
+static llmbo_advice_request request(llmbo_advice_mode mode, int n_want)
+{
+    llmbo_advice_request r;
+    memset(&r, 0, sizeof r);
+    r.mode = mode;
+    r.space = space;
+    r.problem = "Tune a slider, a layer count, a colour and a learning rate.";
+    r.n_hist = 3;
+    r.hist_x = hist_x;
+    r.hist_y = hist_y;
+    r.hist_failed = hist_failed;
+    r.iteration = 3;
+    r.budget = 20;
+    r.n_cand = mode == LLMBO_ADVICE_RANK || mode == LLMBO_ADVICE_POOL ? 4 : 0;
+    r.cand_x = cand_x;
+    r.cand_mean = cand_mean;
+    r.cand_std = cand_std;
+    r.cand_acq = cand_acq;
+    r.n_want = n_want;
+    return r;
+}
+
+/* Creates an advisor from a printf-style JSON config; NULL (and a FAIL line) on error. */
+static llmbo_advisor *make_advisor(const char *run_dir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static llmbo_advisor *make_advisor(const char *run_dir, const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    cJSON *j = cJSON_Parse(text);
+    llmbo_advisor *adv = NULL;
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    llmbo_status st =
+        j ? llmbo_advisor_create(j, "test.json: advisor", run_dir, &adv, &err) : LLMBO_ERR_PARSE;
+    cJSON_Delete(j);
+    if (st != LLMBO_OK)
+        CHECK(0, "advisor create: %s (%s)", err.msg, text);
+    return adv;
+}
+
+typedef struct outcome {
+    llmbo_status st;
+    llmbo_advice_outcome outcome;
+    int order[8], n_order;
+    double x[4 * 8];
+    int n_x;
+    llmbo_cost cost;
+    double seconds;
+    char msg[1024];
+} outcome;
+
+static outcome advise(llmbo_advisor *adv, llmbo_advice_mode mode, int n_want)
+{
+    outcome o;
+    memset(&o, 0, sizeof o);
+    llmbo_advice_request r = request(mode, n_want);
+    llmbo_advice_reply rep = {o.order, 0, o.x, 0, LLMBO_OUTCOME_VALID};
+    llmbo_advisor_hook h = llmbo_advisor_hook_get(adv);
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    double t0 = llmbo_now();
+    o.st = h.advise(h.ctx, &r, &rep, &err);
+    o.seconds = llmbo_now() - t0;
+    o.outcome = rep.outcome;
+    o.n_order = rep.n_order;
+    o.n_x = rep.n_x;
+    h.cost(h.ctx, &o.cost);
+    snprintf(o.msg, sizeof o.msg, "%s", err.msg);
+    return o;
+}
+
+static int start(const char *script)
+{
+    int rc = server_start(&srv, script);
+    CHECK(rc == 0, "loopback server started (port %d)", srv.port);
+    return rc;
+}
+
+static int points_valid(const outcome *o)
+{
+    for (int i = 0; i < o->n_x; i++)
+        if (llmbo_space_check(space, o->x + 4 * i, NULL) != LLMBO_OK)
+            return 0;
+    return o->n_x > 0;
+}
+
+/* Openai config with fast retries against the loopback server. */
+#define OPENAI_CFG                                                                                 \
+    "{\"backend\": \"openai\", \"model\": \"test-model\", \"base_url\": "                          \
+    "\"http://127.0.0.1:%d/v1\", \"api_key_env\": null, \"price\": {\"input\": 2.385, "            \
+    "\"cached_input\": 0.5, \"output\": 9.75}, \"backoff\": 0.05, \"mode\": \"%s\"%s}"
+
+/* ---- answer styles ----------------------------------------------------------------------- */
+
+static void test_styles(void)
+{
+    static const char *const styles[] = {
+        "plain", "fenced", "prose", "think", "reasoning_content", "reasoning"};
+    char script[2048];
+    snprintf(script, sizeof script, "{\"responses\": [");
+    for (int i = 0; i < 6; i++) {
+        size_t l = strlen(script);
+        snprintf(script + l, sizeof script - l,
+                 "%s{\"style\": \"%s\", \"usage\": {\"prompt_tokens\": %d, \"completion_tokens\": "
+                 "%d, \"completion_tokens_details\": {\"reasoning_tokens\": %d}, "
+                 "\"prompt_tokens_details\": {\"cached_tokens\": %d}}}",
+                 i ? "," : "", styles[i], 1000 + i, 200 + i, 50 + i, 300 + i);
+    }
+    strcat(script, "]}");
+    if (start(script))
+        return;
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose", "");
+    if (adv) {
+        long p = 0, c = 0, rt = 0, ca = 0;
+        double dollars = 0;
+        for (int i = 0; i < 6; i++) {
+            outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+            CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID,
+                  "style %s: valid answer (status %d, %s)", styles[i], o.st, o.msg);
+            CHECK(o.n_x == 2 && points_valid(&o), "style %s: 2 points within the space", styles[i]);
+            p += 1000 + i;
+            c += 200 + i;
+            rt += 50 + i;
+            ca += 300 + i;
+            dollars += ((1000 + i - (300 + i)) * 2.385 + (300 + i) * 0.5 + (200 + i) * 9.75) / 1e6;
+            CHECK(o.cost.prompt_tokens == p && o.cost.completion_tokens == c &&
+                      o.cost.reasoning_tokens == rt && o.cost.cached_tokens == ca,
+                  "style %s: tokens accumulated (%ld %ld %ld %ld)", styles[i], o.cost.prompt_tokens,
+                  o.cost.completion_tokens, o.cost.reasoning_tokens, o.cost.cached_tokens);
+            CHECK_NEAR(o.cost.dollars, dollars, 1e-12, 0);
+            CHECK(o.cost.valid == i + 1 && o.cost.calls == i + 1 && o.cost.errors == 0,
+                  "style %s: counts valid %ld calls %ld", styles[i], o.cost.valid, o.cost.calls);
+        }
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+}
+
+/* Rank mode and the DeepSeek usage fields (prompt_cache_hit/miss_tokens). */
+static void test_rank_deepseek(void)
+{
+    if (start("{\"responses\": [{\"style\": \"reasoning_content\", \"usage\": {\"prompt_tokens\": "
+              "812, \"completion_tokens\": 377, \"prompt_cache_hit_tokens\": 640, "
+              "\"prompt_cache_miss_tokens\": 172, \"completion_tokens_details\": "
+              "{\"reasoning_tokens\": 301}}}]}"))
+        return;
+    llmbo_advisor *adv =
+        make_advisor(NULL,
+                     "{\"backend\": \"openai\", \"model\": \"deepseek-reasoner\", \"base_url\": "
+                     "\"http://127.0.0.1:%d\", \"api_key_env\": null, \"mode\": \"rank\"}",
+                     srv.port);
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_RANK, 2);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID, "rank: valid (%s)", o.msg);
+        int seen[4] = {0}, ok = o.n_order == 4;
+        for (int i = 0; i < o.n_order; i++)
+            ok = ok && o.order[i] >= 0 && o.order[i] < 4 && !seen[o.order[i]]++;
+        CHECK(ok, "rank: a permutation of the 4 candidates (n_order %d)", o.n_order);
+        CHECK(o.cost.prompt_tokens == 812 && o.cost.cached_tokens == 640 &&
+                  o.cost.completion_tokens == 377 && o.cost.reasoning_tokens == 301,
+              "deepseek usage read (%ld %ld %ld %ld)", o.cost.prompt_tokens, o.cost.cached_tokens,
+              o.cost.completion_tokens, o.cost.reasoning_tokens);
+        /* deepseek-reasoner in data/prices.json: 0.55 input, 0.14 cached, 2.19 output. */
+        CHECK_NEAR(o.cost.dollars, (172 * 0.55 + 640 * 0.14 + 377 * 2.19) / 1e6, 1e-12, 0);
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+}
+
+/* ---- transport faults -------------------------------------------------------------------- */
+
+static void test_retry_after(void)
+{
+    if (start("{\"responses\": [{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}, "
+              "\"body\": \"{\\\"error\\\": {\\\"message\\\": \\\"rate limited\\\"}}\"}]}"))
+        return;
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose", "");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID, "429 then valid (%s)", o.msg);
+        CHECK(o.cost.retries == 1 && o.cost.calls == 1, "one retry (%ld), one call (%ld)",
+              o.cost.retries, o.cost.calls);
+        CHECK(o.seconds >= 0.95, "Retry-After: 1 honoured although backoff is 0.05 s (%.3f s)",
+              o.seconds);
+        CHECK(o.cost.seconds >= 0.95 && o.cost.seconds <= o.seconds + 1e-6,
+              "advisor seconds include the wait (%.3f)", o.cost.seconds);
+        CHECK(server_requests(&srv) == 2, "server saw 2 requests (%d)", server_requests(&srv));
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+    /* Retry-After as an HTTP-date (RFC 9110): 3 s from now. */
+    char date[64];
+    time_t t = time(NULL) + 3;
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tmv);
+    double ra = llmbo_http_retry_after(date);
+    CHECK(ra >= 1.5 && ra <= 3.5, "Retry-After HTTP-date %s -> %.2f s", date, ra);
+    CHECK(llmbo_http_retry_after("120") == 120, "Retry-After delta-seconds");
+    CHECK(llmbo_http_retry_after("soon") < 0, "Retry-After garbage rejected");
+}
+
+#define RETRIES3 ", \"max_retries\": 3"
+
+static void test_5xx(void)
+{
+    /* Two 500s then an answer: retried; then 503 for ever: gives up after max_retries. */
+    if (start("{\"responses\": [{\"status\": 500, \"body\": \"oops\"}, {\"status\": 502, "
+              "\"body\": \"bad gateway\"}, {}, {\"status\": 503, \"body\": \"down\"}, "
+              "{\"status\": 503, \"body\": \"down\"}, {\"status\": 503, \"body\": \"down\"}, "
+              "{\"status\": 503, \"body\": \"down\"}]}"))
+        return;
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose", RETRIES3);
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.cost.retries == 2,
+              "500, 502, then valid: retries %ld (%s)", o.cost.retries, o.msg);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_ERR_HTTP && o.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR,
+              "503 x4: transport error (status %d: %s)", o.st, o.msg);
+        CHECK(strstr(o.msg, "HTTP 503") != NULL && strstr(o.msg, "4 attempts") != NULL,
+              "message names the status and attempts: %s", o.msg);
+        CHECK(o.cost.errors == 1 && o.cost.valid == 1 && o.cost.calls == 2 && o.cost.retries == 5,
+              "counts: errors %ld valid %ld calls %ld retries %ld", o.cost.errors, o.cost.valid,
+              o.cost.calls, o.cost.retries);
+        CHECK(server_requests(&srv) == 7, "server saw 3 + 4 requests (%d)", server_requests(&srv));
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+}
+
+static void test_timeout_reset_truncate(void)
+{
+    if (start("{\"responses\": [{\"delay\": 2}, {}, {\"action\": \"reset\"}, {}, "
+              "{\"action\": \"truncate\"}, {}, {\"delay\": 2}, {\"delay\": 2}]}"))
+        return;
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose",
+                                      ", \"timeout\": 0.5, \"max_retries\": 1");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.cost.retries == 1,
+              "timeout then valid (%s)", o.msg);
+        CHECK(o.seconds >= 0.5 && o.seconds < 1.9,
+              "timed out at 0.5 s, not after the 2 s "
+              "delay (%.3f s)",
+              o.seconds);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.cost.retries == 2,
+              "connection reset then valid (%s)", o.msg);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.cost.retries == 3,
+              "truncated body then valid (%s)", o.msg);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_ERR_TIMEOUT && o.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR,
+              "two timeouts: LLMBO_ERR_TIMEOUT (%d: %s)", o.st, o.msg);
+        CHECK(o.cost.valid == 3 && o.cost.errors == 1 && o.cost.fallback == 0,
+              "counts valid %ld errors %ld", o.cost.valid, o.cost.errors);
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+}
+
+static void test_non_json_and_cap(void)
+{
+    if (start("{\"responses\": [{\"body\": \"<html>Bad gateway</html>\"}, {\"content\": "
+              "\"%s\"}]}"))
+        return;
+    llmbo_advisor *adv =
+        make_advisor(NULL, OPENAI_CFG, srv.port, "propose", ", \"max_response_bytes\": 1024");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_ERR_BACKEND && o.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR,
+              "non-JSON 200: backend error, no retry (%d: %s)", o.st, o.msg);
+        CHECK(strstr(o.msg, "not JSON") != NULL && o.cost.retries == 0, "message: %s", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+    /* A body over max_response_bytes: 3000 characters of content. */
+    char big[3200], script[3400];
+    memset(big, 'a', 3000);
+    big[3000] = '\0';
+    snprintf(script, sizeof script, "{\"default\": {\"content\": \"%s\"}}", big);
+    if (start(script))
+        return;
+    adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose", ", \"max_response_bytes\": 1024");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_ERR_HTTP && strstr(o.msg, "max_response_bytes") != NULL,
+              "oversized body refused: %s", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+}
+
+/* ---- invalid answers --------------------------------------------------------------------- */
+
+static void test_invalid_answers(void)
+{
+    if (start("{\"responses\": ["
+              "{\"answer\": \"wrongdim\"}, {},"                              /* repaired */
+              "{\"answer\": \"oob\"}, {\"answer\": \"oob\"},"                /* fallback */
+              "{\"answer\": \"nan\"}, {\"style\": \"fenced\"},"              /* repaired */
+              "{\"answer\": \"prose\"}, {\"answer\": \"prose\"},"            /* fallback */
+              "{\"answer\": \"rank_dup\"}, {},"                              /* rank repaired */
+              "{\"answer\": \"rank_range\"}, {\"answer\": \"rank_range\"}]," /* rank fallback */
+              "\"default\": {\"usage\": {\"prompt_tokens\": 100, \"completion_tokens\": 10}}}"))
+        return;
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose", "");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_REPAIRED && points_valid(&o),
+              "missing parameter: repaired (%s)", o.msg);
+        CHECK(o.cost.calls == 2 && o.cost.repaired == 1, "repair costs a second call (%ld)",
+              o.cost.calls);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+        CHECK(o.st == LLMBO_ERR_VALIDATION && o.outcome == LLMBO_OUTCOME_FALLBACK && o.n_x == 0,
+              "out of bounds twice: fallback, no points (%s)", o.msg);
+        CHECK(strstr(o.msg, "outside its bounds") != NULL, "error names the bound: %s", o.msg);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_REPAIRED, "NaN: repaired (%s)", o.msg);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+        CHECK(o.outcome == LLMBO_OUTCOME_FALLBACK && strstr(o.msg, "no JSON") != NULL,
+              "prose without JSON: fallback (%s)", o.msg);
+        o = advise(adv, LLMBO_ADVICE_RANK, 2);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_REPAIRED, "rank dup: repaired (%s)",
+              o.msg);
+        o = advise(adv, LLMBO_ADVICE_RANK, 2);
+        CHECK(o.outcome == LLMBO_OUTCOME_FALLBACK && strstr(o.msg, "not a candidate index"),
+              "rank out of range: fallback (%s)", o.msg);
+        CHECK(o.cost.valid == 0 && o.cost.repaired == 3 && o.cost.fallback == 3 &&
+                  o.cost.errors == 0 && o.cost.calls == 12,
+              "counts: valid %ld repaired %ld fallback %ld errors %ld calls %ld", o.cost.valid,
+              o.cost.repaired, o.cost.fallback, o.cost.errors, o.cost.calls);
+        llmbo_advisor_free(adv);
+    }
+    /* The repair request quotes the error and carries the model's previous answer. */
+    char *log = read_text(srv.log);
+    CHECK(log && strstr(log, "Your previous answer could not be used") &&
+              strstr(log, "x4 is missing"),
+          "repair request quotes the validation error");
+    free(log);
+    server_stop(&srv);
+}
+
+/* ---- Anthropic --------------------------------------------------------------------------- */
+
+static void test_anthropic(void)
+{
+    if (start("{\"responses\": [{\"style\": \"thinking\", \"usage\": {\"input_tokens\": 150, "
+              "\"cache_read_input_tokens\": 900, \"cache_creation_input_tokens\": 40, "
+              "\"output_tokens\": 420}}, {\"status\": 529, \"body\": \"{\\\"type\\\": "
+              "\\\"error\\\", \\\"error\\\": {\\\"type\\\": \\\"overloaded_error\\\"}}\"}, "
+              "{\"style\": \"fenced\"}]}"))
+        return;
+    setenv("LLMBO_TEST_ANTHROPIC_KEY", "sk-ant-test-5f3e9c2a71d4", 1);
+    llmbo_advisor *adv = make_advisor(
+        NULL,
+        "{\"backend\": \"anthropic\", \"model\": \"claude-3-5-sonnet-20241022\", \"base_url\": "
+        "\"http://127.0.0.1:%d/v1\", \"api_key_env\": \"LLMBO_TEST_ANTHROPIC_KEY\", \"mode\": "
+        "\"rank\", \"backoff\": 0.05, \"thinking_budget\": 2048}",
+        srv.port);
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_RANK, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.n_order == 4,
+              "anthropic thinking + text blocks: valid (%s)", o.msg);
+        CHECK(o.cost.prompt_tokens == 1090 && o.cost.cached_tokens == 900 &&
+                  o.cost.completion_tokens == 420,
+              "anthropic usage: prompt = input + cache read + cache write (%ld, %ld, %ld)",
+              o.cost.prompt_tokens, o.cost.cached_tokens, o.cost.completion_tokens);
+        /* claude-3-5-sonnet: 3.00 input, 0.30 cache read, 15.00 output per million. */
+        CHECK_NEAR(o.cost.dollars, (190 * 3.0 + 900 * 0.30 + 420 * 15.0) / 1e6, 1e-12, 0);
+        o = advise(adv, LLMBO_ADVICE_RANK, 1);
+        CHECK(o.st == LLMBO_OK && o.cost.retries == 1, "529 overloaded retried (%s)", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    char *log = read_text(srv.log);
+    cJSON *first = NULL;
+    if (log) {
+        char *nl = strchr(log, '\n');
+        if (nl)
+            *nl = '\0';
+        first = cJSON_Parse(log);
+    }
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(first, "headers");
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(h, "x-api-key");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, "anthropic-version");
+    CHECK(cJSON_IsString(k) && strcmp(k->valuestring, "sk-ant-test-5f3e9c2a71d4") == 0,
+          "x-api-key header carries the key from the environment");
+    CHECK(cJSON_IsString(v) && strcmp(v->valuestring, "2023-06-01") == 0,
+          "anthropic-version header");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(first, "body");
+    cJSON *body = cJSON_IsString(b) ? cJSON_Parse(b->valuestring) : NULL;
+    const cJSON *sys = cJSON_GetObjectItemCaseSensitive(body, "system");
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(body, "thinking");
+    CHECK(
+        cJSON_IsString(sys) && cJSON_GetArraySize(msgs) == 1 &&
+            strcmp(
+                cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(msgs, 0), "role")->valuestring,
+                "user") == 0,
+        "system prompt is the top-level field, messages hold only the user turn");
+    CHECK(cJSON_GetObjectItemCaseSensitive(th, "budget_tokens") &&
+              cJSON_GetObjectItemCaseSensitive(body, "max_tokens")->valuedouble > 2048,
+          "thinking budget sent with max_tokens above it");
+    cJSON_Delete(body);
+    cJSON_Delete(first);
+    free(log);
+    server_stop(&srv);
+}
+
+/* ---- API key ----------------------------------------------------------------------------- */
+
+static int file_contains(const char *path, const char *needle)
+{
+    char *s = read_text(path);
+    int r = s && strstr(s, needle) != NULL;
+    free(s);
+    return r;
+}
+
+static void test_api_key(void)
+{
+    const char *key = "sk-test-9b1d7e0c44af62e8";
+    setenv("LLMBO_TEST_OPENAI_KEY", key, 1);
+    /* A 401 whose body echoes the key, as a careless proxy might. */
+    if (start("{\"responses\": [{}, {\"status\": 401, \"body\": \"invalid key "
+              "sk-test-9b1d7e0c44af62e8\"}]}"))
+        return;
+    system("rm -rf key_run && mkdir -p key_run");
+    llmbo_advisor *adv = make_advisor(
+        "key_run",
+        "{\"backend\": \"openai\", \"model\": \"gpt-4o-mini\", \"base_url\": "
+        "\"http://127.0.0.1:%d/v1\", \"api_key_env\": \"LLMBO_TEST_OPENAI_KEY\", \"mode\": "
+        "\"propose\", \"record\": \"key_run/cassette.jsonl\", \"max_retries\": 0}",
+        srv.port);
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK, "valid call with a key (%s)", o.msg);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_ERR_HTTP && strstr(o.msg, "HTTP 401") && !strstr(o.msg, key),
+              "401 reported without the key: %s", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    CHECK(file_contains(srv.log, "Bearer sk-test-9b1d7e0c44af62e8"),
+          "Authorization: Bearer header sent");
+    CHECK(count_lines("key_run/advisor.jsonl") == 2 && !file_contains("key_run/advisor.jsonl", key),
+          "advisor.jsonl (2 lines) does not contain the key");
+    CHECK(count_lines("key_run/cassette.jsonl") == 2 &&
+              !file_contains("key_run/cassette.jsonl", key),
+          "cassette does not contain the key");
+    /* An explicitly named variable that is unset is a configuration error. */
+    cJSON *j = cJSON_Parse("{\"backend\": \"openai\", \"model\": \"gpt-4o\", \"api_key_env\": "
+                           "\"LLMBO_TEST_NO_SUCH_VARIABLE\"}");
+    llmbo_advisor *a2 = NULL;
+    llmbo_error err;
+    llmbo_status st = llmbo_advisor_create(j, "run.json: advisor", NULL, &a2, &err);
+    CHECK(st == LLMBO_ERR_CONFIG && strstr(err.msg, "LLMBO_TEST_NO_SUCH_VARIABLE is not set"),
+          "unset key variable: %s", err.msg);
+    cJSON_Delete(j);
+    server_stop(&srv);
+}
+
+/* ---- concurrency ------------------------------------------------------------------------- */
+
+static double batch_seconds(int concurrency, int parallel, int *ok)
+{
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"backend\": \"openai\", \"model\": \"m\", \"base_url\": \"http://127.0.0.1:%d\", "
+             "\"api_key_env\": null, \"concurrency\": %d}",
+             srv.port, concurrency);
+    cJSON *j = cJSON_Parse(cfg);
+    llmbo_backend_config bc = {j, "test", "m", NULL};
+    llmbo_backend b = {llmbo_backend_find("openai"), NULL};
+    llmbo_error err;
+    double dt = -1;
+    *ok = 0;
+    if (b.vt->create(&bc, &b.state, &err) == LLMBO_OK) {
+        llmbo_chat_message m = {"user", "hello"};
+        llmbo_chat_request reqs[4];
+        llmbo_chat_reply rep[4];
+        llmbo_status st[4];
+        for (int i = 0; i < 4; i++) {
+            llmbo_chat_request r = {&m, 1, -1, -1, 0, i, NULL, 0, NULL};
+            reqs[i] = r;
+        }
+        double t0 = llmbo_now();
+        llmbo_backend_complete_batch(&b, reqs, 4, parallel, rep, st, NULL);
+        dt = llmbo_now() - t0;
+        *ok = 1;
+        for (int i = 0; i < 4; i++) {
+            *ok &= st[i] == LLMBO_OK && rep[i].content != NULL;
+            llmbo_chat_reply_clear(&rep[i]);
+        }
+        b.vt->destroy(b.state);
+    }
+    cJSON_Delete(j);
+    return dt;
+}
+
+static void test_concurrency(void)
+{
+    if (start("{\"default\": {\"delay\": 0.4, \"content\": \"ok\"}}"))
+        return;
+    int ok1, ok2, ok3;
+    double par = batch_seconds(4, 4, &ok1);
+    double capped = batch_seconds(2, 4, &ok2);
+    double ser = batch_seconds(4, 1, &ok3);
+    CHECK(ok1 && ok2 && ok3, "all batch requests answered");
+    CHECK(par > 0.35 && par < 1.0, "4 requests with 4 threads overlap: %.3f s (one takes 0.4)",
+          par);
+    CHECK(capped > 0.75 && capped < 1.4, "concurrency 2 caps them to 2 waves: %.3f s", capped);
+    CHECK(ser > 1.55, "one thread: 4 x 0.4 s = %.3f s", ser);
+    server_stop(&srv);
+}
+
+/* ---- record / replay --------------------------------------------------------------------- */
+
+static void test_record_replay(void)
+{
+    if (start("{\"responses\": [{\"style\": \"think\"}, {\"answer\": \"oob\"}, {}, {\"status\": "
+              "500}, {\"status\": 500}], \"default\": {\"style\": \"fenced\"}}"))
+        return;
+    remove("rec_cassette.jsonl");
+    llmbo_advisor *adv =
+        make_advisor(NULL, OPENAI_CFG, srv.port, "propose",
+                     ", \"record\": \"rec_cassette.jsonl\", \"max_retries\": 1, \"seed\": 7");
+    outcome rec[5];
+    llmbo_advice_mode modes[5] = {LLMBO_ADVICE_PROPOSE, LLMBO_ADVICE_PROPOSE, LLMBO_ADVICE_PROPOSE,
+                                  LLMBO_ADVICE_RANK, LLMBO_ADVICE_PROPOSE};
+    if (!adv) {
+        server_stop(&srv);
+        return;
+    }
+    for (int i = 0; i < 5; i++)
+        rec[i] = advise(adv, modes[i], 2);
+    llmbo_advisor_free(adv);
+    server_stop(&srv); /* replay must work without the server */
+    CHECK(rec[0].outcome == LLMBO_OUTCOME_VALID && rec[1].outcome == LLMBO_OUTCOME_REPAIRED &&
+              rec[2].outcome == LLMBO_OUTCOME_TRANSPORT_ERROR &&
+              rec[3].outcome == LLMBO_OUTCOME_VALID,
+          "recorded run: valid, repaired, transport error, valid rank");
+    CHECK(count_lines("rec_cassette.jsonl") == 6, "cassette has one line per call (%d)",
+          count_lines("rec_cassette.jsonl"));
+    adv =
+        make_advisor(NULL, "{\"backend\": \"replay\", \"model\": \"test-model\", \"cassette\": "
+                           "\"rec_cassette.jsonl\", \"mode\": \"propose\", \"seed\": 7, \"price\": "
+                           "{\"input\": 2.385, \"cached_input\": 0.5, \"output\": 9.75}}");
+    if (!adv)
+        return;
+    for (int i = 0; i < 5; i++) {
+        outcome o = advise(adv, modes[i], 2);
+        int same = o.st == rec[i].st && o.outcome == rec[i].outcome && o.n_x == rec[i].n_x &&
+                   o.n_order == rec[i].n_order && memcmp(o.x, rec[i].x, sizeof o.x) == 0 &&
+                   memcmp(o.order, rec[i].order, sizeof o.order) == 0;
+        CHECK(same, "replayed advice %d identical (outcome %d vs %d)", i, o.outcome,
+              rec[i].outcome);
+        llmbo_cost a = o.cost, b = rec[i].cost;
+        CHECK(a.calls == b.calls && a.retries == b.retries && a.prompt_tokens == b.prompt_tokens &&
+                  a.completion_tokens == b.completion_tokens && a.dollars == b.dollars &&
+                  a.valid == b.valid && a.repaired == b.repaired && a.fallback == b.fallback &&
+                  a.errors == b.errors && a.seconds == b.seconds,
+              "replayed cost %d identical (calls %ld, $%.9f, %.4f s)", i, a.calls, a.dollars,
+              a.seconds);
+    }
+    /* A request never recorded: different history length -> a clear miss. */
+    llmbo_advice_request r = request(LLMBO_ADVICE_PROPOSE, 3);
+    double x[12];
+    llmbo_advice_reply rep = {NULL, 0, x, 0, LLMBO_OUTCOME_VALID};
+    llmbo_advisor_hook h = llmbo_advisor_hook_get(adv);
+    llmbo_error err;
+    llmbo_status st = h.advise(h.ctx, &r, &rep, &err);
+    CHECK(st == LLMBO_ERR_NOT_FOUND && rep.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR &&
+              strstr(err.msg, "replay: no recorded answer for request hash ") &&
+              strstr(err.msg, "(cassette rec_cassette.jsonl has 6 entries)"),
+          "miss: %s", err.msg);
+    llmbo_advisor_free(adv);
+}
+
+int main(void)
+{
+    llmbo_init();
+    space = mixed_space();
+    CHECK(space != NULL, "space");
+    if (!space)
+        return check_summary();
+    test_styles();
+    test_rank_deepseek();
+    test_retry_after();
+    test_5xx();
+    test_timeout_reset_truncate();
+    test_non_json_and_cap();
+    test_invalid_answers();
+    test_anthropic();
+    test_api_key();
+    test_concurrency();
+    test_record_replay();
+    llmbo_space_free(space);
+    return check_summary();
+}

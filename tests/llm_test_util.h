@@ -21,7 +21,7 @@ typedef struct test_server {
 static int tmp_counter;
 
 /* Writes text to a fresh file under the test's working directory; returns 0 on success. */
-static int write_text(const char *path, const char *text)
+static inline int write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     if (!f)
@@ -31,7 +31,7 @@ static int write_text(const char *path, const char *text)
 }
 
 /* Whole file as a malloc'ed string, or NULL. */
-static char *read_text(const char *path)
+static inline char *read_text(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -50,7 +50,7 @@ static char *read_text(const char *path)
     return s;
 }
 
-static int count_lines(const char *path)
+static inline int count_lines(const char *path)
 {
     char *s = read_text(path);
     int n = 0;
@@ -61,7 +61,7 @@ static int count_lines(const char *path)
 }
 
 /* Starts llm_server.py with the given script (JSON text). Returns 0 and fills srv, or -1. */
-static int server_start(test_server *srv, const char *script_json)
+static inline int server_start(test_server *srv, const char *script_json)
 {
     const char *py = getenv("LLMBO_PYTHON");
     const char *src = getenv("LLMBO_SOURCE_DIR");
@@ -105,7 +105,7 @@ static int server_start(test_server *srv, const char *script_json)
     return 0;
 }
 
-static void server_stop(test_server *srv)
+static inline void server_stop(test_server *srv)
 {
     if (srv->pid > 0) {
         kill(srv->pid, SIGTERM);
@@ -116,13 +116,13 @@ static void server_stop(test_server *srv)
 }
 
 /* Requests the server received so far. */
-static int server_requests(const test_server *srv)
+static inline int server_requests(const test_server *srv)
 {
     return count_lines(srv->log);
 }
 
 /* x1 continuous [-5, 10] cm, x2 integer [0, 15], x3 categorical red/green/blue, x4 log. */
-static llmbo_space *mixed_space(void)
+static inline llmbo_space *mixed_space(void)
 {
     static const char *const colours[] = {"red", "green", "blue"};
     llmbo_space *s = llmbo_space_create();

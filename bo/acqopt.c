@@ -67,6 +67,9 @@ static double objective(unsigned n, const double *x, double *grad, void *data)
     return v;
 }
 
+/* Minimum inf-norm separation of L-BFGS starting points (first choice). */
+#define START_SEP 0.05
+
 static int space_is_discrete(const llmbo_space *space)
 {
     for (int j = 0; j < llmbo_space_dim(space); j++) {
@@ -392,16 +395,24 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             nlopt_set_ftol_rel(both[b], 1e-10);
             nlopt_set_xtol_rel(both[b], 1e-8);
         }
-        int started = 0;
-        for (int s = 0; s < n_pool && started < n_starts; s++) {
-            if (!(S[s].v > -HUGE_VAL))
-                break;
-            const double *u0 = P + (size_t)S[s].i * d;
-            /* Distinct starts only (rounded pools repeat points). */
-            if (near_any(u0, starts, started, d, o->min_dist))
-                continue;
-            memcpy(starts + (size_t)started * d, u0, (size_t)d * sizeof *x);
-            memcpy(x, u0, (size_t)d * sizeof *x);
+        /* Starts: the best pool points at least START_SEP apart, so that the runs explore
+         * different basins instead of all climbing the best one (the top of the pool is
+         * usually one cluster); then, if that leaves too few, the best distinct ones. */
+        int n_st = 0;
+        for (int pass = 0; pass < 2 && n_st < n_starts; pass++) {
+            double sep = pass == 0 ? fmax(START_SEP, o->min_dist) : o->min_dist;
+            for (int s = 0; s < n_pool && n_st < n_starts; s++) {
+                if (!(S[s].v > -HUGE_VAL))
+                    break;
+                const double *u0 = P + (size_t)S[s].i * d;
+                if (near_any(u0, starts, n_st, d, sep))
+                    continue;
+                memcpy(starts + (size_t)n_st * d, u0, (size_t)d * sizeof *x);
+                n_st++;
+            }
+        }
+        for (int s = 0; s < n_st; s++) {
+            memcpy(x, starts + (size_t)s * d, (size_t)d * sizeof *x);
             double fval;
             /* x holds the best point found whatever the result code; only running out of
              * memory inside NLopt is an error. */
@@ -439,7 +450,6 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             S[n_rows].v = llmbo_acq_eval_ws(gp, p, row, NULL, work);
             S[n_rows].i = n_rows;
             n_rows++;
-            started++;
         }
         qsort(S, (size_t)n_rows, sizeof *S, scored_cmp);
     }

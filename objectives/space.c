@@ -169,10 +169,11 @@ void llmbo_space_from_unit(const llmbo_space *space, const double *u, double *x)
         double v = clamp01(u[i]);
         switch (p->type) {
         case LLMBO_PARAM_LOG:
+            /* exp(log(lo)) need not round back to lo: pin the ends exactly. */
             x[i] = exp(log(p->lo) + v * (log(p->hi) - log(p->lo)));
-            if (x[i] < p->lo)
+            if (x[i] < p->lo || v == 0)
                 x[i] = p->lo;
-            if (x[i] > p->hi)
+            if (x[i] > p->hi || v == 1)
                 x[i] = p->hi;
             break;
         case LLMBO_PARAM_INTEGER: {

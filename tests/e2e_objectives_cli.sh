@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# e2e_objectives_cli.sh: `llmbo objectives [--json]` and `llmbo eval` through the binary: the
+# JSON listing's shape, every listed optimiser evaluated by `llmbo eval` against the listed
+# optimal value, full-precision output checked against closed forms in Python, and the usage
+# errors with their exit codes and messages.
+set -u
+BIN=${LLMBO_BIN:?LLMBO_BIN not set}
+PY=${LLMBO_PYTHON:-/usr/bin/python3}
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect CODE STDERR-SUBSTRING CMD...: exit code and a piece of the message.
+expect() {
+    local code=$1 msg=$2
+    shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    if [ "$rc" -eq "$code" ] && [[ "$err" == *"$msg"* ]]; then
+        pass "$* -> $rc"
+    else
+        fail "$* -> $rc, '$err' (expected $code, '$msg')"
+    fi
+}
+
+"$BIN" objectives >table.txt && grep -q '^branin ' table.txt && grep -q '^cosine8 .* max ' table.txt &&
+    pass "objectives table" || fail "objectives table"
+"$BIN" objectives --json >list.json || fail "objectives --json exit code"
+
+# Shape of the listing, and every optimiser evaluated by the CLI.
+"$PY" - "$BIN" list.json <<'PYEOF' && pass "JSON listing and eval at every optimiser" || fail "JSON listing"
+import json, math, subprocess, sys
+bin_, path = sys.argv[1], sys.argv[2]
+lst = json.load(open(path))
+assert isinstance(lst, list) and len(lst) >= 37, len(lst)
+names = set()
+for e in lst:
+    for k in ("name", "dim", "bounds", "optimal_value", "optimizers", "maximize", "description"):
+        assert k in e, (e.get("name"), k)
+    assert len(e["bounds"]) == e["dim"] and all(lo < hi for lo, hi in e["bounds"]), e["name"]
+    names.add(e["name"])
+    if e["optimizers"] is None:
+        assert e["optimal_value"] is None, e["name"]
+        continue
+    for x in e["optimizers"]:
+        out = subprocess.run([bin_, "eval", e["spec"]] + [repr(float(v)) for v in x],
+                             capture_output=True, text=True, check=True).stdout
+        y = float(out)
+        assert abs(y - e["optimal_value"]) <= 1e-9 * max(1.0, abs(e["optimal_value"])), (e["name"], y)
+need = {"branin", "hartmann3", "hartmann6", "ackley", "levy", "rosenbrock", "griewank", "rastrigin",
+        "michalewicz", "styblinski_tang", "six_hump_camel", "three_hump_camel", "goldstein_price",
+        "beale", "booth", "dixon_price", "powell", "shekel5", "shekel7", "shekel10", "cosine8",
+        "drop_wave", "eggholder", "holder_table", "zakharov", "sphere", "bukin6", "pid", "reaction",
+        "krr"}
+assert need <= names, need - names
+cos8 = [e for e in lst if e["name"] == "cosine8"][0]
+assert cos8["maximize"] is True and cos8["optimal_value"] == 0.8
+ack = [e for e in lst if e["name"] == "ackley"][0]
+assert ack["dim"] == 2 and ack["variable_dim"] is True and ack["spec"] == "ackley:2"
+PYEOF
+
+# Full precision: the printed value round-trips to the double computed by Python.
+out=$("$BIN" eval branin 3.141592653589793 2.275)
+"$PY" -c "import math,sys; y=float('$out'); sys.exit(0 if abs(y-5/(4*math.pi))<=1e-15*5/(4*math.pi) else 1)" &&
+    pass "eval branin at (pi, 2.275) = $out (5/(4 pi))" || fail "eval branin: $out"
+out=$("$BIN" eval rosenbrock:3 0.5 -1.25 2)
+"$PY" -c "import sys; x=[0.5,-1.25,2.0]; f=sum(100*(x[i+1]-x[i]**2)**2+(x[i]-1)**2 for i in range(2)); sys.exit(0 if float('$out')==f else 1)" &&
+    pass "eval rosenbrock:3 = $out" || fail "eval rosenbrock:3: $out"
+out=$("$BIN" eval cosine8 0 0 0 0 0 0 0 0)
+"$PY" -c "import sys; sys.exit(0 if abs(float('$out')-0.8)<=1e-15 else 1)" &&
+    pass "cosine8 printed as defined (maximum 0.8): $out" || fail "cosine8: $out"
+
+expect 0 "" "$BIN" eval --help
+expect 0 "" "$BIN" objectives --help
+expect 2 "branin takes 2 coordinates, got 3" "$BIN" eval branin 1 2 3
+expect 2 "ackley:4 takes 4 coordinates, got 1" "$BIN" eval ackley:4 1
+expect 2 'unknown objective "brannin" (did you mean "branin"?)' "$BIN" eval brannin 1 2
+expect 2 'coordinate 2 (x2): "abc" is not a number' "$BIN" eval branin 1 abc
+expect 2 "branin: x1: 11 outside bounds [-5, 10]" "$BIN" eval branin 11 2
+expect 2 'dimension must be a multiple of 4' "$BIN" eval powell:5 1 2 3 4 5
+expect 2 "missing objective name" "$BIN" eval
+expect 2 "unknown argument '--bogus'" "$BIN" objectives --bogus
+
+echo "$fails failed"
+[ "$fails" -eq 0 ]

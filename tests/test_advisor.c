@@ -476,8 +476,8 @@ static void test_config(void)
     } bad[] = {
         {"{\"backend\": \"openai\", \"model\": \"gpt-4o\", \"temprature\": 0.5}",
          "run.json: advisor.temprature: unknown key for the openai backend"},
-        {"{\"backend\": \"replay\", \"model\": \"gpt-4o\", \"base_url\": \"http://x\"}",
-         "run.json: advisor.base_url: unknown key for the replay backend"},
+        {"{\"backend\": \"replay\", \"model\": \"gpt-4o\", \"cassete\": \"x.jsonl\"}",
+         "run.json: advisor.cassete: unknown key for the replay backend"},
         {"{\"backend\": \"gemini\", \"model\": \"x\"}",
          "advisor.backend: unknown backend \"gemini\" (this build has: openai, anthropic, replay"},
         {"{\"backend\": \"openai\"}", "advisor.model: required key is missing"},

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# e2e_advisor.sh: `llmbo run` with an LLM advisor against the scripted loopback server
+# (tests/llm_server.py): rank and propose runs, one run per injected fault (each must complete
+# its budget with a complete journal and the expected outcome counts, tokens and dollars), the
+# API key never written anywhere, and record/replay (identical journal without the server, and
+# the miss message). Prints the fault table in Markdown (bench/results/advisor_faults.md).
+set -euo pipefail
+PY=${LLMBO_PYTHON:-python3}
+BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
+SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR must name the source tree}
+W=$(mktemp -d "${TMPDIR:-/tmp}/e2e_advisor.XXXXXX")
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    rm -rf "$W"
+}
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+start_server() { # $1: script JSON text
+    stop_server
+    printf '%s' "$1" > "$W/script.json"
+    rm -f "$W/port" "$W/requests.jsonl"
+    "$PY" "$SRC/tests/llm_server.py" "$W/script.json" --log "$W/requests.jsonl" > "$W/port" &
+    SERVER_PID=$!
+    for _ in $(seq 100); do
+        grep -q PORT "$W/port" 2>/dev/null && break
+        sleep 0.05
+    done
+    PORT=$(awk '/PORT/ {print $2}' "$W/port")
+    [ -n "$PORT" ] || fail "loopback server did not start"
+}
+stop_server() {
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    SERVER_PID=""
+}
+
+# config OBJECTIVE BUDGET STRATEGY ADVISOR_EXTRA -> prints a run config on stdout
+config() {
+    cat <<EOF
+{"objective": "$1", "budget": $2, "strategy": "$3", "seed": 11,
+ "advisor": {"backend": "openai", "model": "fault-test", "base_url": "http://127.0.0.1:$PORT/v1",
+             "api_key_env": null, "price": {"input": 2.385, "cached_input": 0.5, "output": 9.75},
+             "backoff": 0.05, "max_retries": 2, "timeout": 0.5 $4}}
+EOF
+}
+
+# check DIR BUDGET EXPECT(JSON: counts that must match) -> prints "valid/repaired/fallback/errors|retries|calls|lines|llm|gp"
+cat > "$W/check.py" <<'EOF'
+import json, sys
+d, budget, expect = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+lines = [json.loads(l) for l in open(d + "/journal.jsonl")]
+s = json.load(open(d + "/summary.json"))
+calls = [json.loads(l) for l in open(d + "/advisor.jsonl")]
+def die(msg):
+    print("FAIL: %s: %s" % (d, msg), file=sys.stderr); sys.exit(1)
+if len(lines) != budget or [l["iter"] for l in lines] != list(range(budget)):
+    die("journal has %d lines, budget %d" % (len(lines), budget))
+if not s["complete"] or s["evaluations"] != budget:
+    die("summary not complete")
+a = s["advisor"]
+if lines[-1]["advisor"] != a:
+    die("last journal line's advisor cost differs from the summary")
+for k, v in expect.items():
+    if a[k] != v:
+        die("advisor.%s = %s, expected %s" % (k, a[k], v))
+if a["calls"] != len(calls):
+    die("advisor.jsonl has %d lines for %d calls" % (len(calls), a["calls"]))
+# Tokens and dollars: every answered call carries the scripted usage (1000 prompt, 100
+# completion tokens); transport failures carry none.
+answered = [c for c in calls if c["outcome"] != "transport_error"]
+if a["prompt_tokens"] != 1000 * len(answered) or a["completion_tokens"] != 100 * len(answered):
+    die("tokens %d/%d for %d answered calls" % (a["prompt_tokens"], a["completion_tokens"], len(answered)))
+want = len(answered) * (1000 * 2.385 + 100 * 9.75) / 1e6
+if abs(a["dollars"] - want) > 1e-12:
+    die("dollars %.12g, expected %.12g" % (a["dollars"], want))
+if abs(sum(c["dollars"] for c in calls) - a["dollars"]) > 1e-12:
+    die("advisor.jsonl dollars do not add up")
+if a["retries"] != sum(c["retries"] for c in calls):
+    die("retries do not add up")
+src = [l["source"] for l in lines]
+print("%d / %d / %d / %d|%d|%d|%d / %d|%d|%d" % (a["valid"], a["repaired"], a["fallback"], a["errors"],
+      a["retries"], a["calls"], len(lines), budget, src.count("llm"), src.count("gp")))
+EOF
+
+USAGE='"usage": {"prompt_tokens": 1000, "completion_tokens": 100}'
+run_fault() { # NAME MODE SCRIPT_RESPONSES EXPECT DESCRIPTION
+    start_server "{\"responses\": [$3], \"default\": {$USAGE}}"
+    config branin 12 gp+llm ", \"mode\": \"$2\"" > "$W/cfg.json"
+    rm -rf "$W/run"
+    "$BIN" run "$W/cfg.json" --out "$W/run" -q > "$W/stdout" 2> "$W/stderr" || fail "$1: llmbo run failed: $(cat "$W/stderr")"
+    row=$("$PY" "$W/check.py" "$W/run" 12 "$4") || fail "$1"
+    IFS='|' read -r counts retries calls lines srcs <<< "$row"
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$5" "$counts" "$retries" "$calls" "$lines" "$srcs" >> "$W/table.md"
+}
+
+U="$USAGE"
+echo "| fault | what the advisor did | valid / repaired / fallback / errors | retries | calls | journal lines / budget | sources llm / gp |" > "$W/table.md"
+echo "|---|---|---|---|---|---|---|" >> "$W/table.md"
+run_fault "none (baseline)" propose "" '{"valid": 6, "errors": 0}' "every answer valid"
+run_fault "429 + Retry-After: 1" propose "{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}, \"body\": \"slow down\"}" '{"valid": 6, "retries": 1}' "waited 1 s as told, retried, valid"
+run_fault "500, 502" propose "{\"status\": 500, \"body\": \"x\"}, {\"status\": 502, \"body\": \"x\"}" '{"valid": 6, "retries": 2}' "retried twice with backoff, valid"
+run_fault "503 on every attempt" propose "{\"status\": 503, \"body\": \"x\"}, {\"status\": 503, \"body\": \"x\"}, {\"status\": 503, \"body\": \"x\"}" '{"valid": 5, "errors": 1, "retries": 2}' "gave up after max_retries; GP's point used"
+run_fault "timeout (2 s > 0.5 s)" propose "{\"delay\": 2, $U}" '{"valid": 6, "retries": 1}' "timed out at 0.5 s, retried, valid"
+run_fault "timeout on every attempt" propose "{\"delay\": 2}, {\"delay\": 2}, {\"delay\": 2}" '{"valid": 5, "errors": 1}' "transport error; GP's point used"
+run_fault "connection reset" propose "{\"action\": \"reset\"}" '{"valid": 6, "retries": 1}' "retried, valid"
+run_fault "truncated body" propose "{\"action\": \"truncate\", $U}" '{"valid": 6, "retries": 1}' "retried, valid"
+run_fault "non-JSON 200 body" propose "{\"body\": \"<html>gateway</html>\"}" '{"valid": 5, "errors": 1, "retries": 0}' "protocol error, no retry; GP's point used"
+run_fault "wrong dimension" propose "{\"answer\": \"wrongdim\", $U}" '{"valid": 5, "repaired": 1}' "repair request quoting the error, then valid"
+run_fault "out of bounds, twice" propose "{\"answer\": \"oob\", $U}, {\"answer\": \"oob\", $U}" '{"valid": 5, "fallback": 1}' "repair failed too; GP's point used"
+run_fault "NaN literal" propose "{\"answer\": \"nan\", $U}" '{"valid": 5, "repaired": 1}' "syntax error quoted, repaired"
+run_fault "prose without JSON, twice" propose "{\"answer\": \"prose\", $U}, {\"answer\": \"prose\", $U}" '{"valid": 5, "fallback": 1}' "no JSON twice; GP's point used"
+run_fault "<think> block + fences" propose "{\"style\": \"think\", $U}, {\"style\": \"fenced\", $U}" '{"valid": 6}' "reasoning stripped, JSON found"
+run_fault "rank: duplicate index" rank "{\"answer\": \"rank_dup\", $U}" '{"valid": 5, "repaired": 1}' "repaired"
+run_fault "rank: index out of range, twice" rank "{\"answer\": \"rank_range\", $U}, {\"answer\": \"rank_range\", $U}" '{"valid": 5, "fallback": 1}' "GP's first candidate used"
+echo "== fault injection (branin, budget 12, gp+llm, 6 advisor consultations per run)"
+cat "$W/table.md"
+
+# ---- full runs in rank and propose modes, with their cost summaries -------------------------
+start_server "{\"default\": {\"style\": \"think\", $USAGE}}"
+config branin 16 gp+llm ", \"mode\": \"rank\", \"n_candidates\": 4" > "$W/rank.json"
+"$BIN" run "$W/rank.json" --out "$W/rank" -q > "$W/rank.out" || fail "rank run"
+"$PY" "$W/check.py" "$W/rank" 16 '{"valid": 10, "errors": 0}' > /dev/null
+echo "== rank mode: llmbo run rank.json --out rank (journal tail, summary advisor cost)"
+tail -n 2 "$W/rank/journal.jsonl" | cut -c1-240
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$W/rank/summary.json"
+config branin 16 llm ", \"mode\": \"propose\"" > "$W/propose.json"
+"$BIN" run "$W/propose.json" --out "$W/propose" -q > "$W/propose.out" || fail "propose run"
+"$PY" "$W/check.py" "$W/propose" 16 '{"errors": 0}' > /dev/null
+echo "== propose mode (strategy llm: warm start, then one proposal per call)"
+tail -n 2 "$W/propose/journal.jsonl" | cut -c1-240
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$W/propose/summary.json"
+
+# ---- the API key is sent, and never written --------------------------------------------------
+KEY="sk-e2e-$(date +%s%N | sha256sum | cut -c1-24)"
+export LLMBO_E2E_KEY="$KEY"
+start_server "{\"responses\": [{\"status\": 401, \"body\": \"bad key $KEY\"}], \"default\": {$USAGE}}"
+config branin 10 gp+llm ", \"mode\": \"propose\", \"record\": \"$W/key/cassette.jsonl\"" |
+    sed 's/"api_key_env": null/"api_key_env": "LLMBO_E2E_KEY"/' > "$W/key.json"
+mkdir -p "$W/key"
+"$BIN" run "$W/key.json" --out "$W/key/run" > "$W/key/stdout" 2> "$W/key/stderr" || fail "key run"
+grep -q "Bearer $KEY" "$W/requests.jsonl" || fail "the key was not sent as a Bearer token"
+if grep -rl -- "$KEY" "$W/key"; then fail "the API key appears in a file the run wrote"; fi
+grep -q "HTTP 401" "$W/key/stderr" || fail "the 401 was not reported"
+echo "== API key: sent in the Authorization header, absent from $(find "$W/key" -type f | wc -l) files the run wrote and from its stdout/stderr"
+
+# ---- record, then replay without the server ----------------------------------------------------
+start_server "{\"responses\": [{\"answer\": \"oob\", $U}, {\"status\": 500}, {\"status\": 500}, {\"status\": 500}], \"default\": {\"style\": \"fenced\", $USAGE}}"
+config branin 14 gp+llm ", \"mode\": \"propose\", \"record\": \"$W/cassette.jsonl\"" > "$W/rec.json"
+"$BIN" run "$W/rec.json" --out "$W/rec" -q > /dev/null 2>&1 || fail "recorded run"
+stop_server
+# Only the backend changes (and the cassette is named); the transport keys are ignored by replay.
+sed -e 's/"backend": "openai"/"backend": "replay", "cassette": "'"${W//\//\\/}"'\/cassette.jsonl"/' \
+    -e 's/, "record": "[^"]*"//' "$W/rec.json" > "$W/replay.json"
+"$BIN" run "$W/replay.json" --out "$W/replay" -q > /dev/null 2> "$W/replay.err" || fail "replayed run: $(cat "$W/replay.err") $(cat "$W/replay.json")"
+"$PY" - "$W/rec" "$W/replay" <<'EOF' || fail "replayed journal differs"
+import json, sys
+def load(d):
+    out = []
+    for l in open(d + "/journal.jsonl"):
+        o = json.loads(l); o.pop("t_eval"); o.pop("t_wall"); out.append(o)
+    s = json.load(open(d + "/summary.json")); s.pop("wall_seconds")
+    return out, s
+a, b = load(sys.argv[1]), load(sys.argv[2])
+if a != b:
+    sys.exit("journals or summaries differ")
+print("== replay: %d journal lines and the summary identical to the recorded run (timings aside); advisor cost %s" % (len(a[0]), json.dumps(a[1]["advisor"])))
+EOF
+"$BIN" run "$W/replay.json" --seed 12 --out "$W/miss" -q > /dev/null 2> "$W/miss.err" || fail "replay with misses must still complete"
+grep -q "replay: no recorded answer for request hash [0-9a-f]\{16\} (cassette $W/cassette.jsonl has [0-9]* entries)" "$W/miss.err" ||
+    fail "miss message: $(head -2 "$W/miss.err")"
+echo "== replay miss (other seed): $(head -1 "$W/miss.err" | sed "s#$W/##")"
+echo "e2e_advisor: all checks passed"

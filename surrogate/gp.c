@@ -123,6 +123,7 @@ void llmbo_gp_free(llmbo_gp *gp)
     if (!gp)
         return;
     free_rows(gp);
+    llmbo_free(gp->fit_buf);
     llmbo_free(gp->theta);
     llmbo_free(gp);
 }

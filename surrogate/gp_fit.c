@@ -18,41 +18,44 @@
 
 #define LOG_2PI 1.8378770664093453
 /* Relative tolerance on the objective that ends an L-BFGS run. */
+#ifndef FIT_FTOL_REL
 #define FIT_FTOL_REL 1e-7
+#endif
+#ifndef FIT_XTOL_REL
 #define FIT_XTOL_REL 1e-5
+#endif
 
 typedef struct fit_ws {
     llmbo_gp *gp;
-    int n, d, np;   /* observations, dimension, optimised entries of theta */
-    int with_prior; /* add log priors to the objective */
-    size_t npairs;  /* n (n - 1) / 2; pair p = i (i - 1) / 2 + k for k < i */
-    double *D;      /* (npairs, d) squared differences (x_ij - x_kj)^2, or NULL */
-    double *r2;     /* (npairs) scaled squared distances, then gradient weights */
-    double *g, *dg; /* (npairs) profile and its derivative at r2 */
-    double *K;      /* (n, n) full K, then lower factor, then lower K^{-1} */
-    double *alpha;  /* (n) */
-    double *w;      /* (d) 1 / l_j^2 */
-    double *theta;  /* (d + 2) full theta of the current evaluation */
-    double *grad;   /* (d + 2) gradient of the full theta */
-    double *best;   /* (d + 2) best theta seen */
-    double best_f;  /* its objective (to minimise) */
-    double sf2;     /* signal variance of the current evaluation */
+    int n, d, np;     /* observations, dimension, optimised entries of theta */
+    const double *X;  /* (n, d) inputs: the GP's data or a subset of it */
+    const double *ys; /* (n) standardised outputs */
+    int with_prior;   /* add log priors to the objective */
+    size_t npairs;    /* n (n - 1) / 2; pair p = i (i - 1) / 2 + k for k < i */
+    double *D;        /* (npairs, d) squared differences (x_ij - x_kj)^2, or NULL */
+    double *r2;       /* (npairs) scaled squared distances, then gradient weights */
+    double *g, *dg;   /* (npairs) profile and its derivative at r2 */
+    double *K;        /* (n, n) full K, then lower factor, then lower K^{-1} */
+    double *alpha;    /* (n) */
+    double *w;        /* (d) 1 / l_j^2 */
+    double *theta;    /* (d + 2) full theta of the current evaluation */
+    double *grad;     /* (d + 2) gradient of the full theta */
+    double *best;     /* (d + 2) best theta seen */
+    double best_f;    /* its objective (to minimise) */
+    double sf2;       /* signal variance of the current evaluation */
     int n_eval;
 } fit_ws;
 
-static void ws_free(fit_ws *ws)
+/* Carves the workspace out of gp->fit_buf, which is grown here and kept for the next fit
+ * (repeated fits in a BO loop then touch no fresh pages). */
+static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, const double *X, const double *ys, int n,
+                            int with_prior, llmbo_error *err)
 {
-    llmbo_free(ws->D);
-    llmbo_free(ws->r2);
-    llmbo_free(ws->K);
-    llmbo_free(ws->alpha);
-}
-
-static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, int with_prior, llmbo_error *err)
-{
-    int n = gp->n, d = gp->d;
+    int d = gp->d;
     memset(ws, 0, sizeof *ws);
     ws->gp = gp;
+    ws->X = X;
+    ws->ys = ys;
     ws->n = n;
     ws->d = d;
     ws->np = gp->opt.fit_noise ? d + 2 : d + 1;
@@ -60,18 +63,25 @@ static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, int with_prior, llmbo_erro
     ws->npairs = (size_t)n * (n - 1) / 2;
     ws->best_f = HUGE_VAL;
     size_t np = ws->npairs > 0 ? ws->npairs : 1;
-    if (np * d * sizeof(double) <= gp->pair_cache_max) {
-        ws->D = llmbo_malloc(np, (size_t)d * sizeof(double));
-        if (!ws->D)
-            goto nomem;
+    int use_d = np * d * sizeof(double) <= gp->pair_cache_max;
+    size_t need = (use_d ? np * d : 0) + 3 * np + (size_t)n * n + n + 4 * ((size_t)d + 2);
+    if (need > gp->fit_len) {
+        double *buf = llmbo_malloc(need, sizeof(double));
+        if (!buf)
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM,
+                                   "gp: out of memory for the fit workspace (n = %d)", n);
+        llmbo_free(gp->fit_buf);
+        gp->fit_buf = buf;
+        gp->fit_len = need;
     }
-    ws->r2 = llmbo_malloc(np, 3 * sizeof(double));
-    ws->K = llmbo_malloc((size_t)n * n, sizeof(double));
-    ws->alpha = llmbo_malloc((size_t)n + 4 * ((size_t)d + 2), sizeof(double));
-    if (!ws->r2 || !ws->K || !ws->alpha)
-        goto nomem;
+    double *b = gp->fit_buf;
+    ws->D = use_d ? b : NULL;
+    b += use_d ? np * d : 0;
+    ws->r2 = b;
     ws->g = ws->r2 + np;
     ws->dg = ws->g + np;
+    ws->K = ws->dg + np;
+    ws->alpha = ws->K + (size_t)n * n;
     ws->w = ws->alpha + n;
     ws->theta = ws->w + (d + 2);
     ws->grad = ws->theta + (d + 2);
@@ -79,9 +89,9 @@ static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, int with_prior, llmbo_erro
     if (ws->D) {
         double *row = ws->D;
         for (int i = 1; i < n; i++) {
-            const double *xi = gp->X + (size_t)i * d;
+            const double *xi = X + (size_t)i * d;
             for (int k = 0; k < i; k++) {
-                const double *xk = gp->X + (size_t)k * d;
+                const double *xk = X + (size_t)k * d;
                 for (int j = 0; j < d; j++) {
                     double t = xi[j] - xk[j];
                     row[j] = t * t;
@@ -91,10 +101,6 @@ static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, int with_prior, llmbo_erro
         }
     }
     return LLMBO_OK;
-nomem:
-    ws_free(ws);
-    return llmbo_error_set(err, LLMBO_ERR_NOMEM, "gp: out of memory for the fit workspace (n = %d)",
-                           n);
 }
 
 double llmbo_gp_log_prior(const llmbo_gp *gp, const double *theta, double *grad)
@@ -146,9 +152,9 @@ static double ws_eval(fit_ws *ws, int want_grad)
         } else {
             size_t p = 0;
             for (int i = 1; i < n; i++) {
-                const double *xi = gp->X + (size_t)i * d;
+                const double *xi = ws->X + (size_t)i * d;
                 for (int k = 0; k < i; k++, p++) {
-                    const double *xk = gp->X + (size_t)k * d;
+                    const double *xk = ws->X + (size_t)k * d;
                     double r2 = 0.0;
                     for (int j = 0; j < d; j++) {
                         double t = xi[j] - xk[j];
@@ -173,7 +179,7 @@ static double ws_eval(fit_ws *ws, int want_grad)
     double jitter;
     if (llmbo_gp_chol_jitter(K, n, n, sf2 + sn2, sf2, fill_pairs, ws, &jitter) != LLMBO_OK)
         return NAN;
-    memcpy(ws->alpha, gp->ys, (size_t)n * sizeof(double));
+    memcpy(ws->alpha, ws->ys, (size_t)n * sizeof(double));
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, K, n, ws->alpha, 1);
     double quad = cblas_ddot(n, ws->alpha, 1, ws->alpha, 1), logdet = 0.0;
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, n, K, n, ws->alpha, 1);
@@ -210,9 +216,9 @@ static double ws_eval(fit_ws *ws, int want_grad)
                 gr[j] = 0.0;
             p = 0;
             for (int i = 1; i < n; i++) {
-                const double *xi = gp->X + (size_t)i * d;
+                const double *xi = ws->X + (size_t)i * d;
                 for (int k = 0; k < i; k++, p++) {
-                    const double *xk = gp->X + (size_t)k * d;
+                    const double *xk = ws->X + (size_t)k * d;
                     for (int j = 0; j < d; j++) {
                         double t = xi[j] - xk[j];
                         gr[j] += v[p] * t * t;
@@ -296,61 +302,68 @@ static int make_starts(llmbo_gp *gp, double *starts)
     return ns;
 }
 
+/* One stage: screens the ns starts by objective value (one Cholesky each, no gradient), then
+ * runs L-BFGS from the best `runs` of them. The best point seen is left in ws->best. */
+static void run_stage(fit_ws *ws, nlopt_opt opt, double *starts, double *score, int ns, int runs)
+{
+    int d = ws->d;
+    for (int s = 0; s < ns; s++) {
+        memcpy(ws->theta, starts + (size_t)s * (d + 2), (size_t)(d + 2) * sizeof(double));
+        double f = ws_eval(ws, 0);
+        score[s] = isfinite(f) ? -f : HUGE_VAL;
+        if (score[s] < ws->best_f) {
+            ws->best_f = score[s];
+            memcpy(ws->best, ws->theta, (size_t)(d + 2) * sizeof(double));
+        }
+    }
+    nlopt_set_min_objective(opt, nlopt_objective, ws);
+    for (int run = 0; run < runs; run++) {
+        int s = -1;
+        for (int t = 0; t < ns; t++)
+            if (score[t] < HUGE_VAL && (s < 0 || score[t] < score[s]))
+                s = t;
+        if (s < 0)
+            break;
+        score[s] = HUGE_VAL;
+        double *x = starts + (size_t)s * (d + 2), fmin;
+        memcpy(ws->theta, x, (size_t)(d + 2) * sizeof(double)); /* keeps the fixed noise entry */
+        nlopt_optimize(opt, x, &fmin); /* failures are fine: the best point seen is kept */
+        ws->gp->fit_runs++;
+    }
+}
+
 llmbo_status llmbo_gp_optimize(llmbo_gp *gp, llmbo_error *err)
 {
-    int d = gp->d;
+    int d = gp->d, n = gp->n;
     fit_ws ws;
-    llmbo_status st = ws_init(&ws, gp, gp->opt.use_priors, err);
-    if (st != LLMBO_OK)
-        return st;
     int max_starts = gp->opt.n_restarts + 2;
-    double *starts = llmbo_malloc((size_t)max_starts * (d + 2) + max_starts, sizeof(double));
-    nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)ws.np);
+    double *starts = llmbo_malloc((size_t)max_starts * (d + 3), sizeof(double));
+    nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, gp->opt.fit_noise ? d + 2 : d + 1);
+    llmbo_status st = LLMBO_OK;
     if (!starts || !opt) {
         st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "gp: out of memory for the optimiser");
         goto done;
     }
     double *score = starts + (size_t)max_starts * (d + 2);
     int ns = make_starts(gp, starts);
-
-    /* Screen every start by its objective value (one Cholesky each, no gradient). */
-    for (int s = 0; s < ns; s++) {
-        memcpy(ws.theta, starts + (size_t)s * (d + 2), (size_t)(d + 2) * sizeof(double));
-        double f = ws_eval(&ws, 0);
-        score[s] = isfinite(f) ? -f : HUGE_VAL;
-        if (score[s] < ws.best_f) {
-            ws.best_f = score[s];
-            memcpy(ws.best, ws.theta, (size_t)(d + 2) * sizeof(double));
-        }
-    }
-    /* L-BFGS from the first start (previous optimum) and from the best third of the others. */
-    int extra = (gp->opt.n_restarts + 2) / 3;
+    gp->fit_runs = 0;
+    gp->fit_evals = 0;
     nlopt_set_lower_bounds(opt, gp->lo);
     nlopt_set_upper_bounds(opt, gp->hi);
-    nlopt_set_min_objective(opt, nlopt_objective, &ws);
     nlopt_set_maxeval(opt, gp->opt.max_eval);
     nlopt_set_ftol_rel(opt, FIT_FTOL_REL);
     nlopt_set_xtol_rel(opt, FIT_XTOL_REL);
-    for (int run = 0; run <= extra; run++) {
-        int s = 0;
-        if (run > 0) { /* the best start not yet used */
-            s = -1;
-            for (int t = 1; t < ns; t++)
-                if (score[t] < HUGE_VAL && (s < 0 || score[t] < score[s]))
-                    s = t;
-            if (s < 0)
-                break;
-        }
-        double *x = starts + (size_t)s * (d + 2);
-        score[s] = HUGE_VAL;
-        memcpy(ws.theta, x, (size_t)(d + 2) * sizeof(double)); /* keeps the fixed noise entry */
-        double fmin;
-        nlopt_optimize(opt, x, &fmin); /* failures are fine: the best point seen is kept */
-    }
+    st = ws_init(&ws, gp, gp->X, gp->ys, n, gp->opt.use_priors, err);
+    if (st != LLMBO_OK)
+        goto done;
+    /* L-BFGS from the best screened start, and from the next best for every four random starts:
+     * a warm refit usually starts at the previous optimum and converges in a few evaluations. */
+    run_stage(&ws, opt, starts, score, ns, 1 + gp->opt.n_restarts / 4);
+    gp->fit_evals += ws.n_eval;
     if (!(ws.best_f < HUGE_VAL)) {
         st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
                              "gp: no hyperparameters gave a positive definite covariance (n = %d)",
-                             gp->n);
+                             n);
         goto done;
     }
     memcpy(gp->theta, ws.best, (size_t)(d + 2) * sizeof(double));
@@ -358,7 +371,6 @@ done:
     if (opt)
         nlopt_destroy(opt);
     llmbo_free(starts);
-    ws_free(&ws);
     return st;
 }
 
@@ -374,7 +386,7 @@ llmbo_status llmbo_gp_log_marginal_likelihood_grad(llmbo_gp *gp, const double *t
             return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                    "gp: theta[%d] = %g is not a finite log value", j, theta[j]);
     fit_ws ws;
-    llmbo_status st = ws_init(&ws, gp, with_prior && gp->opt.use_priors, err);
+    llmbo_status st = ws_init(&ws, gp, gp->X, gp->ys, gp->n, with_prior && gp->opt.use_priors, err);
     if (st != LLMBO_OK)
         return st;
     memcpy(ws.theta, theta, (size_t)(d + 2) * sizeof(double));
@@ -388,6 +400,5 @@ llmbo_status llmbo_gp_log_marginal_likelihood_grad(llmbo_gp *gp, const double *t
         if (grad)
             memcpy(grad, ws.grad, (size_t)(d + 2) * sizeof(double));
     }
-    ws_free(&ws);
     return st;
 }

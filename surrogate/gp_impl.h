@@ -46,6 +46,8 @@ struct llmbo_gp {
     int n_fits;        /* hyperparameter optimisations done */
     int n_at_opt;      /* n at the last optimisation */
     double lml_at_opt; /* lml / n at the last optimisation */
+    int fit_evals;     /* objective evaluations in the last optimisation (for benchmarks) */
+    int fit_runs;      /* L-BFGS runs in it */
 
     /* Predict workspace (no allocation in predict). */
     double *w;     /* (d) 1 / l_j^2 at theta */
@@ -53,7 +55,11 @@ struct llmbo_gp {
     double *v;     /* (cap) L^{-1} ks, then scratch */
     double *dgv;   /* (cap) dg/dr2 at (x, X_i) */
     double *tmp;   /* (cap) scratch */
-    double *batch; /* (LLMBO_GP_PRED_CHUNK, cap) cross covariances of a batch */
+    double *batch; /* (cap + 1, LLMBO_GP_PRED_CHUNK) cross covariances of a batch, then sums */
+
+    /* Fit workspace (gp_fit.c), grown as needed and kept between fits. */
+    double *fit_buf;
+    size_t fit_len; /* doubles in fit_buf */
 };
 
 /* Builds K + (sn2 + jitter) I for the current theta and data into gp->L, factorises it with

@@ -178,6 +178,32 @@ static void test_predict_grad(void)
     gsl_rng_free(rng);
 }
 
+/* Batch prediction over more points than data rows and than one chunk equals single calls. */
+static void test_batch_many(void)
+{
+    const int n = 9, d = 2, m = 150;
+    double X[18], y[9], Xs[300], mb[150], vb[150];
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 99);
+    make_data(rng, n, d, X, y);
+    for (int i = 0; i < m * d; i++)
+        Xs[i] = gsl_rng_uniform(rng);
+    llmbo_gp *gp = make_gp(d, LLMBO_KERNEL_MATERN52, 1);
+    CHECK_OK(llmbo_gp_fit(gp, X, y, n, 1, NULL));
+    llmbo_gp_predict_batch(gp, Xs, m, mb, vb);
+    double dm = 0.0, dv = 0.0;
+    for (int i = 0; i < m; i++) {
+        double pm, pv;
+        llmbo_gp_predict(gp, Xs + i * d, &pm, &pv, NULL, NULL);
+        dm = fmax(dm, fabs(pm - mb[i]));
+        dv = fmax(dv, fabs(pv - vb[i]) / fmax(pv, 1e-300));
+    }
+    CHECK(dm < 1e-12 && dv < 1e-9, "batch of %d points at n = %d: max |dmean| %g, rel dvar %g", m,
+          n, dm, dv);
+    llmbo_gp_free(gp);
+    gsl_rng_free(rng);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Posterior and marginal likelihood against scikit-learn (tests/ref_gp.py). */
 static void test_against_sklearn(void)
@@ -655,6 +681,7 @@ int main(void)
     test_kernel_grads();
     test_lml_grad();
     test_predict_grad();
+    test_batch_many();
     test_against_sklearn();
     test_recovery();
     test_sample();

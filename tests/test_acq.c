@@ -571,9 +571,12 @@ static void test_optimizer_2d(void)
     CHECK(n == K, "2-D logEI: %d candidates", n);
     CHECK(c[0].acq >= gbest - 1e-9 * fabs(gbest), "2-D logEI: optimiser %.12g >= grid max %.12g",
           c[0].acq, gbest);
-    CHECK(fmax(fabs(c[0].u[0] - gx[0]), fabs(c[0].u[1] - gx[1])) <= 2.5e-3,
-          "2-D logEI: argmax (%.5f, %.5f) within a grid cell of (%.5f, %.5f)", c[0].u[0], c[0].u[1],
-          gx[0], gx[1]);
+    /* A peak sharper than the grid can put the grid's best point a few cells away along a ridge;
+     * an optimiser value above every grid value is then the better answer. */
+    CHECK(fmax(fabs(c[0].u[0] - gx[0]), fabs(c[0].u[1] - gx[1])) <= 2.5e-3 ||
+              c[0].acq > gbest + 1e-6 * fabs(gbest),
+          "2-D logEI: argmax (%.5f, %.5f) within a grid cell of (%.5f, %.5f) or above the grid max",
+          c[0].u[0], c[0].u[1], gx[0], gx[1]);
     check_list(gp, &p, c, n, D, o.min_dist, "2-D logEI");
 
     /* Same seed, same answer. */

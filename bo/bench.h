@@ -1,0 +1,73 @@
+/* bench.h: benchmark grids (llmbo bench). A bench config names objectives, strategies (named
+ * variants of run-config keys) and seeds; every (objective, strategy, seed) cell is one run whose
+ * config is the deep merge defaults < strategy < objective entry, plus objective and seed. Cells
+ * are numbered objective-major ((o * S + s) * R + r); shard I of N (1-based) holds the cells with
+ * index mod N == I - 1. The keys are documented in docs/bench.md. Module-internal (bo/). */
+#ifndef LLMBO_BENCH_H
+#define LLMBO_BENCH_H
+
+#include <cJSON.h>
+#include "llmbo.h"
+
+typedef struct llmbo_bench_objective {
+    char *name;   /* display name: "name" key, or the objective string ("ackley:3") */
+    char *dir;    /* directory-safe label: name with characters outside [A-Za-z0-9._-] as '-' */
+    int budget;   /* resolved budget, or 0 if the bench leaves it to the run's default */
+    cJSON *entry; /* owned: the run-config keys this entry sets (objective included) */
+} llmbo_bench_objective;
+
+typedef struct llmbo_bench_strategy {
+    char *name;   /* unique, directory-safe */
+    cJSON *entry; /* owned: the run-config keys of this variant ("name" removed) */
+} llmbo_bench_strategy;
+
+typedef struct llmbo_bench {
+    cJSON *config;   /* owned copy of the bench config as given */
+    cJSON *defaults; /* owned: top-level run-config keys */
+    char *title;     /* "name" key or NULL */
+    int n_obj, n_strat, n_seed;
+    llmbo_bench_objective *obj;  /* (n_obj) */
+    llmbo_bench_strategy *strat; /* (n_strat) */
+    long *seeds;                 /* (n_seed) distinct, >= 0 */
+    int advisor_concurrency;     /* max runs using an advisor at once; 0: no limit beyond -j */
+} llmbo_bench;
+
+/* Parses and validates a bench config. where ("bench.json") prefixes error messages, which name
+ * the key path ("bench.json: strategies[2].acquisiton: unknown key"). */
+llmbo_status llmbo_bench_parse(const cJSON *root, const char *where, llmbo_bench **out,
+                               llmbo_error *err);
+/* Reads and parses a bench config file. */
+llmbo_status llmbo_bench_load(const char *path, llmbo_bench **out, llmbo_error *err);
+void llmbo_bench_free(llmbo_bench *bench);
+
+int llmbo_bench_n_cells(const llmbo_bench *bench);
+/* Objective, strategy and seed indices of cell i. */
+void llmbo_bench_cell_index(const llmbo_bench *bench, int cell, int *o, int *s, int *r);
+/* 1 if cell belongs to shard (1-based) of n_shards. */
+int llmbo_bench_cell_in_shard(int cell, int shard, int n_shards);
+/* The cell's run config (new object, caller frees with cJSON_Delete); NULL on allocation
+ * failure. */
+cJSON *llmbo_bench_cell_config(const llmbo_bench *bench, int cell);
+/* 1 if the cell's run config uses an advisor (an "advisor" key and a strategy other than random
+ * and gp). */
+int llmbo_bench_cell_uses_advisor(const llmbo_bench *bench, int cell);
+/* "runs/OBJDIR/STRATEGY/seed-N" relative to the bench directory, into buf. */
+void llmbo_bench_cell_path(const llmbo_bench *bench, int cell, char *buf, size_t n);
+/* The manifest written to DIR/bench.json: version, the config as given and the resolved grid.
+ * Independent of shard and -j, so every shard writes the same bytes. */
+cJSON *llmbo_bench_manifest(const llmbo_bench *bench);
+/* Recreates the bench from a manifest (DIR/bench.json). */
+llmbo_status llmbo_bench_from_manifest(const cJSON *manifest, const char *where, llmbo_bench **out,
+                                       llmbo_error *err);
+
+/* Small file helpers shared by bench and report. */
+/* Reads a whole file (NUL-terminated, *len bytes without the NUL); NULL with err on failure. */
+char *llmbo_read_text(const char *path, size_t *len, llmbo_error *err);
+/* Writes text to path via path.tmp and rename(), so readers never see a partial file. */
+llmbo_status llmbo_write_text_atomic(const char *path, const char *text, llmbo_error *err);
+/* mkdir -p. */
+llmbo_status llmbo_mkdirs(const char *path, llmbo_error *err);
+/* 1 if path exists. */
+int llmbo_path_exists(const char *path);
+
+#endif

@@ -411,7 +411,7 @@ static void test_bench_config(void)
     llmbo_bench *b = NULL;
     const char *good = "{\"budget\": 20, \"init\": {\"n\": 5}, \"seeds\": [3, 9],"
                        " \"objectives\": [\"branin\", {\"objective\": \"ackley:3\", \"budget\": 40,"
-                       " \"init\": {\"method\": \"lhs\"}}],"
+                       " \"init\": {\"design\": \"lhs\"}}],"
                        " \"strategies\": [{\"name\": \"rs\", \"strategy\": \"random\"},"
                        " {\"name\": \"gp-ei\", \"strategy\": \"gp\", \"acquisition\": \"ei\","
                        " \"budget\": 10, \"init\": {\"n\": 7}}]}";
@@ -428,7 +428,7 @@ static void test_bench_config(void)
     cJSON *c = llmbo_bench_cell_config(b, 7);
     char *txt = cJSON_PrintUnformatted(c);
     CHECK(txt && strcmp(txt, "{\"objective\":\"ackley:3\",\"seed\":9,\"budget\":40,\"init\":"
-                             "{\"n\":7,\"method\":\"lhs\"},\"strategy\":\"gp\","
+                             "{\"n\":7,\"design\":\"lhs\"},\"strategy\":\"gp\","
                              "\"acquisition\":\"ei\"}") == 0,
           "cell 7 config: %s", txt ? txt : "(null)");
     cJSON_free(txt);

@@ -181,6 +181,7 @@ static pid_t cell_start(cell *c, int slot_fd)
         if (fd > STDERR_FILENO)
             close(fd);
     }
+    fprintf(stderr, "llmbo bench: %s run %s\n", c->resumed ? "resuming" : "starting", c->dir);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) {
         dup2(devnull, STDIN_FILENO);

@@ -300,7 +300,8 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
     r->optimal_value = NAN;
     snprintf(path, sizeof path, "%s/summary.json", rundir);
     r->complete = llmbo_path_exists(path);
-    cJSON *summary = NULL;
+    cJSON *summary = NULL, *last_adv = NULL;
+    char *text = NULL;
     if (r->complete) {
         summary = parse_json_file(path, err);
         if (!summary)
@@ -315,7 +316,7 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
         return LLMBO_OK;
     }
     size_t len;
-    char *text = llmbo_read_text(path, &len, err);
+    text = llmbo_read_text(path, &len, err);
     if (!text) {
         cJSON_Delete(summary);
         return err ? err->status : LLMBO_ERR_IO;
@@ -333,7 +334,6 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
     }
     char *p = text;
     int lineno = 0;
-    cJSON *last_adv = NULL;
     while (*p) {
         char *nl = strchr(p, '\n');
         lineno++;
@@ -370,7 +370,6 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
     }
     if (last_adv)
         read_cost(last_adv, r->cost, r->timing);
-    cJSON_Delete(last_adv);
     if (summary) {
         const cJSON *adv = cJSON_GetObjectItemCaseSensitive(summary, "advisor");
         if (cJSON_IsObject(adv))
@@ -408,6 +407,7 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
     }
     cJSON_Delete(own);
 done:
+    cJSON_Delete(last_adv);
     cJSON_Delete(summary);
     llmbo_free(text);
     return st;

@@ -19,7 +19,7 @@ static const struct {
 } verbs[] = {
     {"run", llmbo_cmd_run, "run CONFIG.json [--seed N] [--out DIR] [--resume DIR] [-q]"},
     {"bench", llmbo_cmd_bench, "bench CONFIG.json [-j N] [--shard I/N] [--out DIR] [-q]"},
-    {"report", llmbo_cmd_report, "report DIR"},
+    {"report", llmbo_cmd_report, "report DIR [--cost dollars|tokens|calls] [--no-png] [-q]"},
     {"objectives", llmbo_cmd_objectives, "objectives [--json]"},
     {"eval", llmbo_cmd_eval, "eval NAME[:DIM] X1 X2 ..."},
     {"generate", llmbo_cmd_generate,

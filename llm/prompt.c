@@ -27,8 +27,8 @@ static const char builtin_rank[] = COMMON_HEAD COMMON_HIST
     "predicted mean and standard deviation of the objective and the acquisition value (larger "
     "means more promising to the model):\n{{candidates}}\n\n"
     "Task: rank the candidates from most to least promising to evaluate next, using your "
-    "understanding of the problem as well as the model's predictions. Give at least {{n_want}} "
-    "candidate indices.\n\n{{answer_format}}\n";
+    "understanding of the problem as well as the model's predictions. List at least {{n_want}} of "
+    "the candidate indices.\n\n{{answer_format}}\n";
 
 static const char builtin_propose[] = COMMON_HEAD COMMON_HIST
     "Task: propose {{n_want}} new point(s) to evaluate next, chosen to improve on the best value "

@@ -80,7 +80,7 @@ if abs(sum(c["dollars"] for c in calls) - a["dollars"]) > 1e-12:
 if a["retries"] != sum(c["retries"] for c in calls):
     die("retries do not add up")
 src = [l["source"] for l in lines]
-print("%d / %d / %d / %d|%d|%d|%d / %d|%d|%d" % (a["valid"], a["repaired"], a["fallback"], a["errors"],
+print("%d / %d / %d / %d|%d|%d|%d / %d|%d / %d" % (a["valid"], a["repaired"], a["fallback"], a["errors"],
       a["retries"], a["calls"], len(lines), budget, src.count("llm"), src.count("gp")))
 EOF
 
@@ -111,24 +111,38 @@ run_fault "wrong dimension" propose "{\"answer\": \"wrongdim\", $U}" '{"valid": 
 run_fault "out of bounds, twice" propose "{\"answer\": \"oob\", $U}, {\"answer\": \"oob\", $U}" '{"valid": 5, "fallback": 1}' "repair failed too; GP's point used"
 run_fault "NaN literal" propose "{\"answer\": \"nan\", $U}" '{"valid": 5, "repaired": 1}' "syntax error quoted, repaired"
 run_fault "prose without JSON, twice" propose "{\"answer\": \"prose\", $U}, {\"answer\": \"prose\", $U}" '{"valid": 5, "fallback": 1}' "no JSON twice; GP's point used"
-run_fault "<think> block + fences" propose "{\"style\": \"think\", $U}, {\"style\": \"fenced\", $U}" '{"valid": 6}' "reasoning stripped, JSON found"
+run_fault '`<think>` block + fences' propose "{\"style\": \"think\", $U}, {\"style\": \"fenced\", $U}" '{"valid": 6}' "reasoning stripped, JSON found"
 run_fault "rank: duplicate index" rank "{\"answer\": \"rank_dup\", $U}" '{"valid": 5, "repaired": 1}' "repaired"
 run_fault "rank: index out of range, twice" rank "{\"answer\": \"rank_range\", $U}, {\"answer\": \"rank_range\", $U}" '{"valid": 5, "fallback": 1}' "GP's first candidate used"
 echo "== fault injection (branin, budget 12, gp+llm, 6 advisor consultations per run)"
 cat "$W/table.md"
+
+# show.py DIR K: the K-th advisor call of a run, as a reader would want to see it
+cat > "$W/show.py" <<'EOF'
+import json, sys
+c = [json.loads(l) for l in open(sys.argv[1] + "/advisor.jsonl")][int(sys.argv[2])]
+print("-- advisor call %d (iteration %d, mode %s, model %s, request hash %s)" % (c["call"], c["iteration"], c["mode"], c["model"], c["hash"]))
+print("-- user prompt:")
+print(c["messages"][1]["content"].rstrip())
+print("-- raw answer: %s" % json.dumps(c["raw"]))
+print("-- reasoning stripped (%d block): %s" % (c["think_blocks"], json.dumps(c["reasoning"])))
+print("-- result: %s, outcome %s, tokens %s, $%.6f, %.4f s, %d retries" % (json.dumps(c["result"]), c["outcome"], json.dumps(c["tokens"]), c["dollars"], c["seconds"], c["retries"]))
+EOF
 
 # ---- full runs in rank and propose modes, with their cost summaries -------------------------
 start_server "{\"default\": {\"style\": \"think\", $USAGE}}"
 config branin 16 gp+llm ", \"mode\": \"rank\", \"n_candidates\": 4" > "$W/rank.json"
 "$BIN" run "$W/rank.json" --out "$W/rank" -q > "$W/rank.out" || fail "rank run"
 "$PY" "$W/check.py" "$W/rank" 16 '{"valid": 10, "errors": 0}' > /dev/null
-echo "== rank mode: llmbo run rank.json --out rank (journal tail, summary advisor cost)"
+echo "== rank mode: llmbo run rank.json --out rank (one advisor call, journal tail, summary)"
+"$PY" "$W/show.py" "$W/rank" 3
 tail -n 2 "$W/rank/journal.jsonl" | cut -c1-240
 "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$W/rank/summary.json"
 config branin 16 llm ", \"mode\": \"propose\"" > "$W/propose.json"
 "$BIN" run "$W/propose.json" --out "$W/propose" -q > "$W/propose.out" || fail "propose run"
 "$PY" "$W/check.py" "$W/propose" 16 '{"errors": 0}' > /dev/null
-echo "== propose mode (strategy llm: warm start, then one proposal per call)"
+echo "== propose mode: llmbo run propose.json --out propose (strategy llm: warm start, then one proposal per call)"
+"$PY" "$W/show.py" "$W/propose" 3
 tail -n 2 "$W/propose/journal.jsonl" | cut -c1-240
 "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$W/propose/summary.json"
 

@@ -4,6 +4,7 @@
  * templates), request hashes (FNV-1a test vectors), prices and cost, configuration errors with
  * key paths, and an allocation-failure sweep. */
 #include <math.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <cJSON.h>
 #include "check.h"
@@ -549,6 +550,62 @@ static void test_config(void)
     remove("bad_cassette.jsonl");
 }
 
+/* ---- shipped example configs ------------------------------------------------------------ */
+
+static void test_examples(void)
+{
+    const char *src = getenv("LLMBO_SOURCE_DIR");
+    char dir[2048];
+    snprintf(dir, sizeof dir, "%s/examples/advisors", src ? src : "..");
+    /* Placeholder keys: creating an advisor reads the variable but sends nothing. */
+    setenv("OPENAI_API_KEY", "sk-placeholder", 1);
+    setenv("DEEPSEEK_API_KEY", "sk-placeholder", 1);
+    setenv("OPENROUTER_API_KEY", "sk-placeholder", 1);
+    setenv("ANTHROPIC_API_KEY", "sk-placeholder", 1);
+    DIR *d = opendir(dir);
+    CHECK(d != NULL, "examples/advisors exists");
+    if (!d)
+        return;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *text = read_text(path);
+        cJSON *root = text ? cJSON_Parse(text) : NULL;
+        free(text);
+        cJSON *adv = cJSON_GetObjectItemCaseSensitive(root, "advisor");
+        /* Cassettes and records are named relative to the source tree. */
+        const char *rel[] = {"cassette", "record"};
+        for (int k = 0; k < 2; k++) {
+            cJSON *c = cJSON_GetObjectItemCaseSensitive(adv, rel[k]);
+            if (cJSON_IsString(c)) {
+                char full[4096];
+                snprintf(full, sizeof full, "%s/%s", k == 0 && src ? src : ".", c->valuestring);
+                if (k == 1)
+                    snprintf(full, sizeof full, "example_record_%d.jsonl", n);
+                cJSON_SetValuestring(c, full);
+            }
+        }
+        llmbo_advisor *a = NULL;
+        llmbo_error err;
+        llmbo_error_clear(&err);
+        llmbo_status st = llmbo_advisor_create(adv, path, NULL, &a, &err);
+        CHECK(st == LLMBO_OK, "example %s: advisor created (%s)", e->d_name, err.msg);
+        llmbo_advisor_free(a);
+        char rec[64];
+        snprintf(rec, sizeof rec, "example_record_%d.jsonl", n);
+        remove(rec);
+        cJSON_Delete(root);
+        n++;
+    }
+    closedir(d);
+    CHECK(n >= 10, "%d example advisor configs", n);
+}
+
 /* ---- allocation failures ----------------------------------------------------------------- */
 
 static void test_alloc_failures(void)
@@ -625,6 +682,7 @@ int main(void)
     test_hash();
     test_cost();
     test_config();
+    test_examples();
     test_alloc_failures();
     llmbo_space_free(space);
     return check_summary();

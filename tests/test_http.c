@@ -201,6 +201,73 @@ static void test_rank_deepseek(void)
     server_stop(&srv);
 }
 
+/* The request body: sampling parameters, response_format json_schema, extra headers. */
+static void test_request_body(void)
+{
+    if (start("{}"))
+        return;
+    llmbo_advisor *adv = make_advisor(
+        NULL,
+        "{\"backend\": \"openai\", \"model\": \"o3-mini\", \"base_url\": "
+        "\"http://127.0.0.1:%d/v1/\", \"api_key_env\": null, \"mode\": \"propose\", "
+        "\"response_format\": \"json_schema\", \"max_tokens_key\": \"max_completion_tokens\", "
+        "\"max_tokens\": 300, \"seed\": 42, \"stop\": [\"END\"], \"temperature\": 0.3, "
+        "\"top_p\": 0.9, \"reasoning_effort\": \"low\", \"headers\": {\"X-Title\": "
+        "\"llmbo\"}}",
+        srv.port);
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+        CHECK(o.st == LLMBO_OK, "json_schema request answered (%s)", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    char *log = read_text(srv.log);
+    cJSON *line = log ? cJSON_Parse(log) : NULL;
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(line, "body");
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(line, "headers");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(line, "path");
+    cJSON *body = cJSON_IsString(b) ? cJSON_Parse(b->valuestring) : NULL;
+    CHECK(cJSON_IsString(path) && strcmp(path->valuestring, "/v1/chat/completions") == 0,
+          "path joined without a double slash");
+    CHECK(cJSON_GetObjectItemCaseSensitive(body, "max_completion_tokens") &&
+              cJSON_GetObjectItemCaseSensitive(body, "max_completion_tokens")->valuedouble == 300 &&
+              !cJSON_GetObjectItemCaseSensitive(body, "max_tokens"),
+          "max_completion_tokens used instead of max_tokens");
+    CHECK(
+        cJSON_GetObjectItemCaseSensitive(body, "seed")->valuedouble == 42 &&
+            cJSON_GetObjectItemCaseSensitive(body, "temperature")->valuedouble == 0.3 &&
+            cJSON_GetObjectItemCaseSensitive(body, "top_p")->valuedouble == 0.9 &&
+            strcmp(
+                cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(body, "stop"), 0)->valuestring,
+                "END") == 0 &&
+            strcmp(cJSON_GetObjectItemCaseSensitive(body, "reasoning_effort")->valuestring,
+                   "low") == 0,
+        "seed, temperature, top_p, stop, reasoning_effort sent");
+    const cJSON *rf = cJSON_GetObjectItemCaseSensitive(body, "response_format");
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(rf, "json_schema"), "schema");
+    const cJSON *pts = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(schema, "properties"), "points");
+    const cJSON *x3 = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pts, "items"),
+                                         "properties"),
+        "x3");
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(x3, "enum");
+    CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rf, "type")) &&
+              strcmp(cJSON_GetObjectItemCaseSensitive(rf, "type")->valuestring, "json_schema") ==
+                  0 &&
+              cJSON_GetArraySize(en) == 3 &&
+              strcmp(cJSON_GetArrayItem(en, 2)->valuestring, "blue") == 0 &&
+              cJSON_GetObjectItemCaseSensitive(pts, "minItems")->valuedouble == 2,
+          "json_schema: points array of 2, categorical enum of choice names");
+    CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(h, "X-Title")) &&
+              !cJSON_GetObjectItemCaseSensitive(h, "Authorization"),
+          "extra header sent; no Authorization without a key");
+    cJSON_Delete(body);
+    cJSON_Delete(line);
+    free(log);
+    server_stop(&srv);
+}
+
 /* ---- transport faults -------------------------------------------------------------------- */
 
 static void test_retry_after(void)
@@ -620,6 +687,7 @@ int main(void)
         return check_summary();
     test_styles();
     test_rank_deepseek();
+    test_request_body();
     test_retry_after();
     test_5xx();
     test_timeout_reset_truncate();

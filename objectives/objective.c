@@ -1,7 +1,9 @@
 /* objective.c: the llmbo_objective object. A built-in objective is a row of the definition
  * table (builtin.c) instantiated at a dimension, with its space and known optimisers copied out;
  * an external one runs a command per evaluation (external.c). Observation noise and the checks
- * on inputs and outputs are applied here, in one place, for both kinds. */
+ * on inputs and outputs are applied here, in one place, for both kinds. The noise of the k-th
+ * noisy evaluation depends only on (seed, k), not on a stream's history, so a resumed run that
+ * sets the index to the evaluations already done draws what the uninterrupted run would have. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -25,7 +27,8 @@ struct llmbo_objective {
     int n_opt;
     double *xopt; /* (n_opt, dim) known optimisers */
     double noise_sd;
-    gsl_rng *rng;   /* noise generator, allocated by set_noise when sd > 0 */
+    uint64_t noise_seed, noise_index; /* evaluation k draws its noise from hash(seed, k) */
+    gsl_rng *rng;                     /* noise generator, allocated by set_noise when sd > 0 */
     int rng_failed; /* set_noise could not allocate its generator: evaluations fail */
     char *command;  /* external: run by /bin/sh -c */
     double timeout_s;
@@ -303,9 +306,29 @@ void llmbo_objective_set_noise(llmbo_objective *obj, double sd, uint64_t seed)
         obj->rng_failed = 1;
         return;
     }
-    /* mt19937 takes an unsigned long seed; fold the high half in so 64-bit seeds differ. */
-    gsl_rng_set(obj->rng, (unsigned long)(seed ^ (seed >> 32)));
+    obj->noise_seed = seed;
+    obj->noise_index = 0;
     obj->noise_sd = sd;
+}
+
+void llmbo_objective_set_noise_index(llmbo_objective *obj, uint64_t k)
+{
+    if (obj)
+        obj->noise_index = k;
+}
+
+uint64_t llmbo_objective_noise_index(const llmbo_objective *obj)
+{
+    return obj ? obj->noise_index : 0;
+}
+
+/* SplitMix64's finaliser (Steele, Lea & Flood 2014): spreads (seed, k) over 64 bits, so the
+ * generator seeds of consecutive evaluations are unrelated. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
 double llmbo_objective_noise(const llmbo_objective *obj)
@@ -380,8 +403,13 @@ llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double 
         if (st != LLMBO_OK)
             return st;
     }
-    if (obj->noise_sd > 0)
+    if (obj->noise_sd > 0) {
+        /* mt19937 uses 32 bits of its seed: fold the high half of the hash in. */
+        uint64_t h = mix64(obj->noise_seed + 0x9e3779b97f4a7c15ULL * (obj->noise_index + 1));
+        gsl_rng_set(obj->rng, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL));
+        obj->noise_index++;
         v += gsl_ran_gaussian(obj->rng, obj->noise_sd);
+    }
     *y = v;
     return LLMBO_OK;
 }

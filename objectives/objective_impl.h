@@ -62,6 +62,11 @@ llmbo_status llmbo_objective_set_info(llmbo_objective *obj, const char *name,
                                       const char *description, llmbo_error *err);
 /* Standard deviation of the observation noise (0 if none). */
 double llmbo_objective_noise(const llmbo_objective *obj);
+/* Index of the next noisy evaluation (0 after set_noise; each successful evaluation with noise
+ * adds 1). A resumed run sets it to the number of successful evaluations already journalled, so
+ * it draws the same noise as an uninterrupted run. */
+void llmbo_objective_set_noise_index(llmbo_objective *obj, uint64_t k);
+uint64_t llmbo_objective_noise_index(const llmbo_objective *obj);
 
 /* External objectives (external.c): runs command once, x in original units of space. */
 llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, double timeout_s,

@@ -400,6 +400,29 @@ static void test_noise(void)
     llmbo_objective_eval(a, x, &ya, NULL);
     llmbo_objective_eval(b, x, &yb, NULL);
     CHECK(ya != yb, "a different seed gives different noise");
+    /* The k-th draw depends on (seed, k) only: skipping to index 5 reproduces draw 5. */
+    double seq[8];
+    llmbo_objective_set_noise(a, 0.3, 2024);
+    for (int i = 0; i < 8; i++)
+        llmbo_objective_eval(a, x, &seq[i], NULL);
+    CHECK(llmbo_objective_noise_index(a) == 8, "8 noisy evaluations counted");
+    llmbo_objective_set_noise(b, 0.3, 2024);
+    llmbo_objective_set_noise_index(b, 5);
+    llmbo_objective_eval(b, x, &yb, NULL);
+    CHECK(yb == seq[5] && seq[5] != seq[4], "resumed at index 5, the noise of draw 5 (%.6f)",
+          yb - f0);
+    /* Successive draws are uncorrelated (lag-1 correlation of 4000 draws). */
+    llmbo_objective_set_noise(a, 1.0, 77);
+    double prev = 0, c01 = 0, c00 = 0;
+    for (int i = 0; i < n; i++) {
+        llmbo_objective_eval(a, x, &ya, NULL);
+        if (i > 0)
+            c01 += (ya - f0) * prev;
+        c00 += (ya - f0) * (ya - f0);
+        prev = ya - f0;
+    }
+    CHECK(fabs(c01 / c00) < 4 / sqrt(n), "lag-1 autocorrelation %.4f is zero within 4/sqrt(n)",
+          c01 / c00);
     llmbo_objective_set_noise(a, 0, 1);
     llmbo_objective_eval(a, x, &ya, NULL);
     CHECK(ya == f0, "noise 0 turns noise off");

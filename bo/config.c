@@ -9,6 +9,7 @@
 #include "llmbo_common.h"
 #include "acq.h"
 #include "config.h"
+#include "journal.h"
 #include "loop_impl.h"
 
 static const char *const strategy_names[] = {"random", "gp", "llm", "gp+llm"};
@@ -415,11 +416,23 @@ llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_r
             k++;
         }
         near[k] = 0;
-        if (k == 0)
+        if (k == 0 && !text[off])
             return llmbo_error_set(err, LLMBO_ERR_PARSE,
-                                   "%s: line %d, column %d: JSON syntax error at the end of "
-                                   "the %s",
-                                   c.where, line, col, text[off] ? "line" : "input");
+                                   "%s: line %d, column %d: JSON syntax error at the end of the "
+                                   "input",
+                                   c.where, line, col);
+        if (k == 0) {
+            /* Nothing left on the line: show what precedes the position instead. */
+            size_t b = off;
+            while (b > 0 && off - b < 20 && text[b - 1] != '\n')
+                b--;
+            while (b < off && (text[b] == ' ' || text[b] == '\t'))
+                b++;
+            return llmbo_error_set(err, LLMBO_ERR_PARSE,
+                                   "%s: line %d, column %d: JSON syntax error at the end of the "
+                                   "line, after '%.*s'",
+                                   c.where, line, col, (int)(off - b), text + b);
+        }
         return llmbo_error_set(err, LLMBO_ERR_PARSE,
                                "%s: line %d, column %d: JSON syntax error near '%s'", c.where, line,
                                col, near);
@@ -532,38 +545,38 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
         ok &= cJSON_AddStringToObject(r, "description", cfg->description) != NULL;
     x = cJSON_Duplicate(cfg->objective, 1);
     ok &= x && cJSON_AddItemToObject(r, "objective", x);
-    ok &= cJSON_AddNumberToObject(r, "budget", cfg->budget) != NULL;
+    ok &= llmbo_json_add_number(r, "budget", cfg->budget) != NULL;
     ok &= cJSON_AddStringToObject(r, "strategy", llmbo_run_strategy_name(cfg->strategy)) != NULL;
     ok &=
         cJSON_AddStringToObject(r, "acquisition", llmbo_acquisition_name(cfg->acquisition)) != NULL;
-    ok &= cJSON_AddNumberToObject(r, "seed", (double)cfg->seed) != NULL;
+    ok &= llmbo_json_add_number(r, "seed", (double)cfg->seed) != NULL;
     ok &= (init = cJSON_AddObjectToObject(r, "init")) != NULL;
     if (init) {
         ok &= cJSON_AddStringToObject(init, "design", llmbo_init_design_name(cfg->design)) != NULL;
-        ok &= cJSON_AddNumberToObject(init, "n", o.n_init) != NULL;
+        ok &= llmbo_json_add_number(init, "n", o.n_init) != NULL;
     }
     ok &= (gp = cJSON_AddObjectToObject(r, "gp")) != NULL;
     if (gp) {
         ok &= cJSON_AddStringToObject(gp, "kernel", llmbo_kernel_name(cfg->kernel)) != NULL;
         ok &= cJSON_AddBoolToObject(gp, "priors", cfg->priors) != NULL;
-        ok &= cJSON_AddNumberToObject(gp, "refit_every", cfg->refit_every) != NULL;
-        ok &= cJSON_AddNumberToObject(gp, "restarts", cfg->restarts) != NULL;
-        ok &= cJSON_AddNumberToObject(gp, "max_eval", cfg->max_eval) != NULL;
+        ok &= llmbo_json_add_number(gp, "refit_every", cfg->refit_every) != NULL;
+        ok &= llmbo_json_add_number(gp, "restarts", cfg->restarts) != NULL;
+        ok &= llmbo_json_add_number(gp, "max_eval", cfg->max_eval) != NULL;
         if (cfg->noise_fit)
             ok &= cJSON_AddStringToObject(gp, "noise", "fit") != NULL;
         else
-            ok &= cJSON_AddNumberToObject(gp, "noise", cfg->noise) != NULL;
-        ok &= cJSON_AddNumberToObject(gp, "noise_floor", cfg->noise_floor) != NULL;
+            ok &= llmbo_json_add_number(gp, "noise", cfg->noise) != NULL;
+        ok &= llmbo_json_add_number(gp, "noise_floor", cfg->noise_floor) != NULL;
     }
-    ok &= cJSON_AddNumberToObject(r, "batch", cfg->batch) != NULL;
+    ok &= llmbo_json_add_number(r, "batch", cfg->batch) != NULL;
     ok &= cJSON_AddStringToObject(r, "pending", llmbo_pending_name(cfg->pending)) != NULL;
     ok &= cJSON_AddBoolToObject(r, "noisy", cfg->noisy > 0) != NULL;
     ok &= (acq = cJSON_AddObjectToObject(r, "acq")) != NULL;
     if (acq) {
-        ok &= cJSON_AddNumberToObject(acq, "xi", cfg->xi) != NULL;
-        ok &= cJSON_AddNumberToObject(acq, "sweep", o.acq_sweep) != NULL;
-        ok &= cJSON_AddNumberToObject(acq, "starts", o.acq_starts) != NULL;
-        ok &= cJSON_AddNumberToObject(acq, "candidates", cfg->candidates) != NULL;
+        ok &= llmbo_json_add_number(acq, "xi", cfg->xi) != NULL;
+        ok &= llmbo_json_add_number(acq, "sweep", o.acq_sweep) != NULL;
+        ok &= llmbo_json_add_number(acq, "starts", o.acq_starts) != NULL;
+        ok &= llmbo_json_add_number(acq, "candidates", cfg->candidates) != NULL;
     }
     if (cfg->advisor) {
         x = cJSON_Duplicate(cfg->advisor, 1);

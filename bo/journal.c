@@ -4,6 +4,7 @@
  * was followed by a new proposal survive a power cut as well as a kill. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -228,4 +229,39 @@ llmbo_status llmbo_mkdir_p(const char *path, llmbo_error *err)
     if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return llmbo_error_set(err, LLMBO_ERR_IO, "%s: not a directory", buf);
     return LLMBO_OK;
+}
+
+cJSON *llmbo_json_number(double v)
+{
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return cJSON_CreateRaw(buf);
+}
+
+cJSON *llmbo_json_number_array(const double *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; a && i < n; i++) {
+        cJSON *x = llmbo_json_number(v[i]);
+        if (!x || !cJSON_AddItemToArray(a, x)) {
+            cJSON_Delete(x);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+cJSON *llmbo_json_add_number(cJSON *o, const char *key, double v)
+{
+    cJSON *x = llmbo_json_number(v);
+    if (!x || !cJSON_AddItemToObject(o, key, x)) {
+        cJSON_Delete(x);
+        return NULL;
+    }
+    return x;
 }

@@ -52,20 +52,20 @@ static cJSON *cost_json(const llmbo_cost *c)
     cJSON *o = cJSON_CreateObject();
     if (!o)
         return NULL;
-    int ok = cJSON_AddNumberToObject(o, "calls", (double)c->calls) &&
-             cJSON_AddNumberToObject(o, "retries", (double)c->retries) &&
-             cJSON_AddNumberToObject(o, "prompt_tokens", (double)c->prompt_tokens) &&
-             cJSON_AddNumberToObject(o, "completion_tokens", (double)c->completion_tokens) &&
-             cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens) &&
-             cJSON_AddNumberToObject(o, "cached_tokens", (double)c->cached_tokens) &&
-             cJSON_AddNumberToObject(o, "dollars", c->dollars) &&
-             cJSON_AddNumberToObject(o, "seconds", c->seconds) &&
-             cJSON_AddNumberToObject(o, "cpu_seconds", c->cpu_seconds) &&
-             cJSON_AddNumberToObject(o, "cpu_dollars", c->cpu_dollars) &&
-             cJSON_AddNumberToObject(o, "valid", (double)c->valid) &&
-             cJSON_AddNumberToObject(o, "repaired", (double)c->repaired) &&
-             cJSON_AddNumberToObject(o, "fallback", (double)c->fallback) &&
-             cJSON_AddNumberToObject(o, "errors", (double)c->errors);
+    int ok = llmbo_json_add_number(o, "calls", (double)c->calls) &&
+             llmbo_json_add_number(o, "retries", (double)c->retries) &&
+             llmbo_json_add_number(o, "prompt_tokens", (double)c->prompt_tokens) &&
+             llmbo_json_add_number(o, "completion_tokens", (double)c->completion_tokens) &&
+             llmbo_json_add_number(o, "reasoning_tokens", (double)c->reasoning_tokens) &&
+             llmbo_json_add_number(o, "cached_tokens", (double)c->cached_tokens) &&
+             llmbo_json_add_number(o, "dollars", c->dollars) &&
+             llmbo_json_add_number(o, "seconds", c->seconds) &&
+             llmbo_json_add_number(o, "cpu_seconds", c->cpu_seconds) &&
+             llmbo_json_add_number(o, "cpu_dollars", c->cpu_dollars) &&
+             llmbo_json_add_number(o, "valid", (double)c->valid) &&
+             llmbo_json_add_number(o, "repaired", (double)c->repaired) &&
+             llmbo_json_add_number(o, "fallback", (double)c->fallback) &&
+             llmbo_json_add_number(o, "errors", (double)c->errors);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -113,7 +113,7 @@ static cJSON *named_x(const run *r, const double *x)
             int k = (int)x[i];
             v = cJSON_CreateString(k >= 0 && k < p->n_choices ? p->choices[k] : "?");
         } else {
-            v = cJSON_CreateNumber(x[i]);
+            v = llmbo_json_number(x[i]);
         }
         if (!v || !cJSON_AddItemToObject(o, p->name, v)) {
             cJSON_Delete(v);
@@ -126,7 +126,7 @@ static cJSON *named_x(const run *r, const double *x)
 
 static cJSON *num_or_null(int have, double v)
 {
-    return have ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    return have ? llmbo_json_number(v) : cJSON_CreateNull();
 }
 
 static int add(cJSON *o, const char *k, cJSON *v)
@@ -156,18 +156,18 @@ static cJSON *journal_line(run *r, int64_t id, const double *x, int failed, doub
     int have_theta = llmbo_bo_theta(r->bo, id, theta);
     cost_of(r, &c);
     int ok =
-        add(o, "iter", cJSON_CreateNumber((double)r->n_lines)) &&
-        add(o, "id", cJSON_CreateNumber((double)id)) && add(o, "x", named_x(r, x)) &&
-        add(o, "xv", cJSON_CreateDoubleArray(x, r->d)) && add(o, "y", num_or_null(!failed, y)) &&
+        add(o, "iter", llmbo_json_number((double)r->n_lines)) &&
+        add(o, "id", llmbo_json_number((double)id)) && add(o, "x", named_x(r, x)) &&
+        add(o, "xv", llmbo_json_number_array(x, r->d)) && add(o, "y", num_or_null(!failed, y)) &&
         add(o, "status", cJSON_CreateString(failed ? "failed" : "ok")) &&
         add(o, "error", failed ? cJSON_CreateString(reason) : cJSON_CreateNull()) &&
         add(o, "source", cJSON_CreateString(llmbo_source_name(src))) &&
         add(o, "best", num_or_null(have_best, best)) &&
         add(o, "regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
-        add(o, "t_eval", cJSON_CreateNumber(t_eval)) &&
-        add(o, "t_wall", cJSON_CreateNumber(r->t_offset + llmbo_now() - r->t0)) &&
+        add(o, "t_eval", llmbo_json_number(t_eval)) &&
+        add(o, "t_wall", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
         add(o, "advisor", cost_json(&c)) &&
-        add(o, "theta", have_theta ? cJSON_CreateDoubleArray(theta, r->d + 2) : cJSON_CreateNull());
+        add(o, "theta", have_theta ? llmbo_json_number_array(theta, r->d + 2) : cJSON_CreateNull());
     if (theta != th)
         llmbo_free(theta);
     if (!ok) {
@@ -197,17 +197,17 @@ static cJSON *summary_json(run *r, int complete)
         add(o, "strategy", cJSON_CreateString(llmbo_run_strategy_name(r->cfg.strategy))) &&
         add(o, "acquisition", cJSON_CreateString(llmbo_acquisition_name(r->cfg.acquisition))) &&
         add(o, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull()) &&
-        add(o, "seed", cJSON_CreateNumber((double)r->cfg.seed)) &&
-        add(o, "budget", cJSON_CreateNumber(r->cfg.budget)) &&
-        add(o, "evaluations", cJSON_CreateNumber((double)r->n_lines)) &&
-        add(o, "failed", cJSON_CreateNumber((double)r->n_failed)) &&
+        add(o, "seed", llmbo_json_number((double)r->cfg.seed)) &&
+        add(o, "budget", llmbo_json_number(r->cfg.budget)) &&
+        add(o, "evaluations", llmbo_json_number((double)r->n_lines)) &&
+        add(o, "failed", llmbo_json_number((double)r->n_failed)) &&
         add(o, "maximize", cJSON_CreateBool(r->maximize)) &&
         add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
         add(o, "best_y", num_or_null(have_best, best)) &&
         add(o, "best_x", have_best ? named_x(r, bx) : cJSON_CreateNull()) &&
-        add(o, "best_xv", have_best ? cJSON_CreateDoubleArray(bx, r->d) : cJSON_CreateNull()) &&
+        add(o, "best_xv", have_best ? llmbo_json_number_array(bx, r->d) : cJSON_CreateNull()) &&
         add(o, "final_regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
-        add(o, "wall_seconds", cJSON_CreateNumber(r->t_offset + llmbo_now() - r->t0)) &&
+        add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
         add(o, "advisor", cost_json(&c)) && add(o, "complete", cJSON_CreateBool(complete));
     llmbo_free(bx);
     if (!ok) {

@@ -1,0 +1,131 @@
+#!/bin/bash
+# e2e_resume.sh: `llmbo run` killed with SIGKILL at random moments, several times, then resumed
+# with --resume until it finishes. The journal must hold every evaluation exactly once and equal
+# an uninterrupted run's journal field by field, timing fields aside (t_eval, t_wall and the
+# advisor's seconds). Also: a torn last line is cut off and the run continues; --resume of a
+# finished run changes nothing. Sequential (batch 1) and batched (batch 3) configs.
+set -u
+BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
+PY=${LLMBO_PYTHON:-/usr/bin/python3}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# compare REF RUN BUDGET: same lines ignoring timings, ids 0..BUDGET-1 once each
+compare() {
+    "$PY" - "$1" "$2" "$3" <<'EOF'
+import json, sys
+ref, run, budget = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def load(p):
+    out = []
+    with open(p) as f:
+        data = f.read()
+    assert data.endswith("\n"), "journal does not end with a newline"
+    for line in data.splitlines():
+        o = json.loads(line)
+        o.pop("t_eval"); o.pop("t_wall")
+        for k in ("seconds", "cpu_seconds", "cpu_dollars"):
+            o["advisor"].pop(k)
+        out.append(o)
+    return out
+a, b = load(ref), load(run)
+ids = [o["id"] for o in b]
+if sorted(ids) != list(range(budget)) or len(set(ids)) != len(ids):
+    print("ids are not 0..%d exactly once: %s" % (budget - 1, ids)); sys.exit(1)
+if len(a) != len(b):
+    print("lengths differ: %d vs %d" % (len(a), len(b))); sys.exit(1)
+for i, (x, y) in enumerate(zip(a, b)):
+    if x != y:
+        print("line %d differs:\n  %s\n  %s" % (i + 1, x, y)); sys.exit(1)
+s = json.load(open(run.replace("journal.jsonl", "summary.json")))
+r = json.load(open(ref.replace("journal.jsonl", "summary.json")))
+if not s["complete"] or s["evaluations"] != budget or s["best_y"] != r["best_y"]:
+    print("summary differs:", s, r); sys.exit(1)
+EOF
+}
+
+run_case() {
+    local name=$1 cfg=$2 budget=$3 kills=$4
+    local t0 t1
+    t0=$(date +%s%N)
+    "$BIN" run "$cfg" --out "$WORK/$name-ref" -q > /dev/null || { fail "$name: reference run"; return; }
+    t1=$(date +%s%N)
+    local ms=$(((t1 - t0) / 1000000 + 1))
+    local dir="$WORK/$name-run" killed=0 tries=0
+    # Kill at random moments within the first half of a whole run's duration; a kill counts
+    # when it left the run unfinished (no summary.json yet).
+    while [ $killed -lt "$kills" ] && [ $tries -lt 40 ]; do
+        tries=$((tries + 1))
+        if [ ! -f "$dir/config.json" ]; then
+            rm -rf "$dir" # killed before the run directory existed: start again
+            "$BIN" run "$cfg" --out "$dir" -q > /dev/null 2>&1 &
+        else
+            "$BIN" run --resume "$dir" -q > /dev/null 2>&1 &
+        fi
+        local pid=$!
+        local wait_ms=$((RANDOM % (ms / 2 + 1) + 5))
+        sleep "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
+        kill -9 $pid 2> /dev/null
+        wait $pid 2> /dev/null
+        local n=0
+        [ -f "$dir/journal.jsonl" ] && n=$(wc -l < "$dir/journal.jsonl")
+        if [ ! -f "$dir/summary.json" ]; then
+            killed=$((killed + 1))
+            echo "  $name: killed after ${wait_ms} ms, journal has $n complete lines"
+        else
+            echo "  $name: the run finished before the kill; starting over"
+            rm -rf "$dir"
+            killed=0
+        fi
+    done
+    [ $killed -ge "$kills" ] || fail "$name: only $killed kills landed mid-run"
+    # A torn line, as a kill in the middle of a write leaves it.
+    if [ -f "$dir/config.json" ]; then
+        printf '{"iter":999,"id":' >> "$dir/journal.jsonl"
+        "$BIN" run --resume "$dir" -q > /dev/null || fail "$name: final resume failed"
+    else
+        "$BIN" run "$cfg" --out "$dir" -q > /dev/null || fail "$name: run failed"
+    fi
+    if msg=$(compare "$WORK/$name-ref/journal.jsonl" "$dir/journal.jsonl" "$budget"); then
+        pass "$name: $killed kills, resumed journal equals the uninterrupted one"
+    else
+        fail "$name: $msg"
+    fi
+    # Resuming a finished run evaluates nothing.
+    local before
+    before=$(md5sum < "$dir/journal.jsonl")
+    "$BIN" run --resume "$dir" -q > /dev/null || fail "$name: resume of a finished run failed"
+    [ "$(md5sum < "$dir/journal.jsonl")" = "$before" ] && pass "$name: finished run unchanged" ||
+        fail "$name: resume of a finished run changed the journal"
+}
+
+cat > "$WORK/seq.json" <<'EOF'
+{"objective": "hartmann6", "budget": 60, "seed": 11, "gp": {"refit_every": 2}}
+EOF
+cat > "$WORK/batch.json" <<'EOF'
+{"objective": "hartmann6", "budget": 60, "seed": 4, "batch": 3, "acquisition": "ei"}
+EOF
+# A journal cut inside a batch (as a kill between two evaluations of a batch leaves it): the
+# batch is asked again, its evaluated points are recognised, and the rest are evaluated.
+partial_case() {
+    local ref=$1 budget=$2 keep=$3 dir="$WORK/partial-$3"
+    mkdir -p "$dir"
+    cp "$ref/config.json" "$dir/"
+    head -n "$keep" "$ref/journal.jsonl" > "$dir/journal.jsonl"
+    "$BIN" run --resume "$dir" -q > /dev/null || { fail "partial $keep: resume failed"; return; }
+    if msg=$(compare "$ref/journal.jsonl" "$dir/journal.jsonl" "$budget"); then
+        pass "batch journal cut after $keep lines: resumed journal equals the uninterrupted one"
+    else
+        fail "partial $keep: $msg"
+    fi
+}
+
+run_case seq "$WORK/seq.json" 60 4
+run_case batch "$WORK/batch.json" 60 4
+partial_case "$WORK/batch-ref" 60 29
+partial_case "$WORK/batch-ref" 60 43
+
+echo "$fails failed"
+[ $fails -eq 0 ]

@@ -48,14 +48,11 @@ EOF
 
 run_case() {
     local name=$1 cfg=$2 budget=$3 kills=$4
-    local t0 t1
-    t0=$(date +%s%N)
     "$BIN" run "$cfg" --out "$WORK/$name-ref" -q > /dev/null || { fail "$name: reference run"; return; }
-    t1=$(date +%s%N)
-    local ms=$(((t1 - t0) / 1000000 + 1))
-    local dir="$WORK/$name-run" killed=0 tries=0
-    # Kill at random moments within the first half of a whole run's duration; a kill counts
-    # when it left the run unfinished (no summary.json yet).
+    local dir="$WORK/$name-run" killed=0 tries=0 target
+    # Each attempt waits until the journal reaches a random length (rising from attempt to
+    # attempt, within the first three quarters of the budget), then sleeps a random 0-9 ms and
+    # sends SIGKILL, so kills land during evaluations, proposals and writes alike.
     while [ $killed -lt "$kills" ] && [ $tries -lt 40 ]; do
         tries=$((tries + 1))
         if [ ! -f "$dir/config.json" ]; then
@@ -64,20 +61,28 @@ run_case() {
         else
             "$BIN" run --resume "$dir" -q > /dev/null 2>&1 &
         fi
-        local pid=$!
-        local wait_ms=$((RANDOM % (ms / 2 + 1) + 5))
-        sleep "$((wait_ms / 1000)).$(printf '%03d' $((wait_ms % 1000)))"
+        local pid=$! n=0
+        [ -f "$dir/journal.jsonl" ] && n=$(wc -l < "$dir/journal.jsonl")
+        local room=$(((budget * 3 / 4 - n) / (kills - killed + 1)))
+        [ $room -lt 1 ] && room=1
+        target=$((n + 1 + RANDOM % room))
+        while kill -0 $pid 2> /dev/null; do
+            n=0
+            [ -f "$dir/journal.jsonl" ] && n=$(wc -l < "$dir/journal.jsonl")
+            [ "$n" -ge $target ] && break
+            sleep 0.005
+        done
+        sleep "0.00$((RANDOM % 10))"
         kill -9 $pid 2> /dev/null
         wait $pid 2> /dev/null
-        local n=0
+        n=0
         [ -f "$dir/journal.jsonl" ] && n=$(wc -l < "$dir/journal.jsonl")
         if [ ! -f "$dir/summary.json" ]; then
             killed=$((killed + 1))
-            echo "  $name: killed after ${wait_ms} ms, journal has $n complete lines"
+            echo "  $name: killed with $n complete journal lines"
         else
-            echo "  $name: the run finished before the kill; starting over"
-            rm -rf "$dir"
-            killed=0
+            echo "  $name: the run finished before the kill"
+            break
         fi
     done
     [ $killed -ge "$kills" ] || fail "$name: only $killed kills landed mid-run"

@@ -108,6 +108,7 @@ static void test_failures(void)
     expect_fail("echo '{\"value\": \"3\"}'", 10,
                 "printed a JSON object without a numeric \"value\"");
     expect_fail("echo '[1]'", 10, "printed \"[1]\" (expected a number or {\"value\": number})");
+    expect_fail("head -c 1500000 /dev/zero | tr '\\0' 7", 10, "printed more than 1048576 bytes");
     expect_fail("llmbo_no_such_command_xyz", 10,
                 "exited with status 127; stderr: sh: 1: llmbo_no_such_command_xyz: not found");
     /* Only the tail of a long stderr is kept. */

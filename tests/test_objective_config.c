@@ -3,6 +3,8 @@
  * with the exact message each produces (the table in docs/objectives.md), plus an
  * allocation-failure sweep over llmbo_objective_from_json. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cJSON.h>
 #include "check.h"
@@ -198,9 +200,89 @@ static void test_alloc_sweep(void)
     }
 }
 
+/* The key list of an "unknown key" message, as a sorted comma-joined set. */
+static void sorted_keys_of_message(const char *msg, char *out, size_t n)
+{
+    const char *p = strstr(msg, "(expected ");
+    char buf[512], *names[32];
+    int k = 0;
+    snprintf(buf, sizeof buf, "%s", p ? p + 10 : "");
+    char *end = strchr(buf, ')');
+    if (end)
+        *end = '\0';
+    for (char *t = strtok(buf, ", "); t && k < 32; t = strtok(NULL, ", "))
+        names[k++] = t;
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *tmp = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = tmp;
+        }
+    out[0] = '\0';
+    for (int i = 0; i < k; i++)
+        snprintf(out + strlen(out), n - strlen(out), "%s%s", i ? "," : "", names[i]);
+}
+
+static void sorted_keys_of_schema(const cJSON *def, char *out, size_t n)
+{
+    const char *names[32];
+    int k = 0;
+    for (const cJSON *c = cJSON_GetObjectItem(def, "properties")->child; c && k < 32; c = c->next)
+        names[k++] = c->string;
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *tmp = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = tmp;
+        }
+    out[0] = '\0';
+    for (int i = 0; i < k; i++)
+        snprintf(out + strlen(out), n - strlen(out), "%s%s", i ? "," : "", names[i]);
+}
+
+/* docs/objective.schema.json declares exactly the keys the parser accepts. */
+static void test_schema(void)
+{
+    const char *src = getenv("LLMBO_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/objective.schema.json", src ? src : ".");
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "open %s", path);
+    if (!f)
+        return;
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    cJSON *schema = cJSON_Parse(text);
+    CHECK(schema != NULL, "schema is valid JSON");
+    if (!schema)
+        return;
+    const cJSON *defs = cJSON_GetObjectItem(schema, "$defs");
+    struct {
+        const char *def, *config;
+    } cases[] = {
+        {"builtin", "{\"name\": \"branin\", \"zz\": 1}"},
+        {"external", "{\"type\": \"external\", \"zz\": 1}"},
+        {"parameter", "{\"type\": \"external\", \"command\": \"f\", \"parameters\": "
+                      "[{\"name\": \"a\", \"zz\": 1}]}"},
+    };
+    for (int i = 0; i < 3; i++) {
+        llmbo_objective *o = NULL;
+        llmbo_error err;
+        parse(cases[i].config, &o, &err);
+        char a[512], b[512];
+        sorted_keys_of_message(err.msg, a, sizeof a);
+        sorted_keys_of_schema(cJSON_GetObjectItem(defs, cases[i].def), b, sizeof b);
+        CHECK(strcmp(a, b) == 0, "schema %s keys {%s} = parser keys {%s}", cases[i].def, b, a);
+    }
+    cJSON_Delete(schema);
+}
+
 int main(void)
 {
     llmbo_init();
+    test_schema();
     test_valid();
     test_errors();
     test_alloc_sweep();

@@ -226,7 +226,7 @@ static void defaults(llmbo_run_config *cfg)
     cfg->refit_every = 1;
     cfg->restarts = go.n_restarts;
     cfg->max_eval = go.max_eval;
-    cfg->noise_fit = go.fit_noise;
+    cfg->noise_fit = -1; /* "auto": fixed for deterministic objectives, fitted if noisy */
     cfg->noise = go.noise;
     cfg->noise_floor = go.noise_floor;
     cfg->batch = 1;
@@ -271,11 +271,13 @@ static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *c
         char got[80];
         if (cJSON_IsString(v) && strcmp(v->valuestring, "fit") == 0) {
             cfg->noise_fit = 1;
+        } else if (cJSON_IsString(v) && strcmp(v->valuestring, "auto") == 0) {
+            cfg->noise_fit = -1;
         } else if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0) {
             cfg->noise_fit = 0;
             cfg->noise = v->valuedouble;
         } else {
-            return fail(c, "gp.noise", "expected \"fit\" or a positive number, got %s",
+            return fail(c, "gp.noise", "expected \"auto\", \"fit\" or a positive number, got %s",
                         describe(v, got, sizeof got));
         }
     }
@@ -518,7 +520,7 @@ void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_op
     o->gp.use_priors = cfg->priors;
     o->gp.n_restarts = cfg->restarts;
     o->gp.max_eval = cfg->max_eval;
-    o->gp.fit_noise = cfg->noise_fit;
+    o->gp.fit_noise = cfg->noise_fit < 0 ? cfg->noisy > 0 : cfg->noise_fit;
     o->gp.noise = cfg->noise;
     o->gp.noise_floor = cfg->noise_floor;
     o->refit_every = cfg->refit_every;
@@ -562,8 +564,8 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
         ok &= llmbo_json_add_number(gp, "refit_every", cfg->refit_every) != NULL;
         ok &= llmbo_json_add_number(gp, "restarts", cfg->restarts) != NULL;
         ok &= llmbo_json_add_number(gp, "max_eval", cfg->max_eval) != NULL;
-        if (cfg->noise_fit)
-            ok &= cJSON_AddStringToObject(gp, "noise", "fit") != NULL;
+        if (cfg->noise_fit != 0)
+            ok &= cJSON_AddStringToObject(gp, "noise", cfg->noise_fit > 0 ? "fit" : "auto") != NULL;
         else
             ok &= llmbo_json_add_number(gp, "noise", cfg->noise) != NULL;
         ok &= llmbo_json_add_number(gp, "noise_floor", cfg->noise_floor) != NULL;

@@ -28,7 +28,7 @@ typedef struct llmbo_run_config {
     int n_init; /* 0: the default for the objective's dimension (resolved at run time) */
     llmbo_kernel_type kernel;
     int priors, refit_every, restarts, max_eval;
-    int noise_fit;      /* 1: "noise": "fit" */
+    int noise_fit;      /* 1: "fit", 0: fixed, -1: "auto" (fit only if noisy) */
     double noise;       /* fixed noise variance when noise_fit = 0 */
     double noise_floor; /* lower bound of the fitted noise variance */
     int batch;

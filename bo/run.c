@@ -279,6 +279,12 @@ static llmbo_status setup(run *r, llmbo_error *err)
     r->noise_sd = declared_noise(r->cfg.objective);
     if (r->cfg.noisy < 0)
         r->cfg.noisy = r->noise_sd > 0;
+    /* gp.noise unset: a deterministic objective gets a fixed, tiny noise variance (the GP's
+     * default, 1e-6 in standardised units); a noisy one fits it under its prior. Fitting noise
+     * on deterministic data lets the LogNormal(-4, 1) prior explain real structure as noise
+     * (branin@30: median regret 1.7e-2 fitted vs 4.1e-4 fixed, seeds 0-4). */
+    if (r->cfg.noise_fit < 0)
+        r->cfg.noise_fit = r->cfg.noisy > 0;
     if (r->cfg.n_init == 0)
         r->cfg.n_init = llmbo_bo_default_n_init(r->d, r->cfg.budget);
 

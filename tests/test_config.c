@@ -60,8 +60,9 @@ static void test_malformed(void)
     expect_error("[1, 2]", C, "run.json: expected a JSON object at the top level, got an array");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"budget\": 20}", C,
                  "run.json: duplicate key \"budget\"");
-    expect_error("{\"objective\": \"branin\", \"budget\": 10, \"gp\": {\"noise\": \"fitted\"}}", C,
-                 "run.json: gp.noise: expected \"fit\" or a positive number, got \"fitted\"");
+    expect_error(
+        "{\"objective\": \"branin\", \"budget\": 10, \"gp\": {\"noise\": \"fitted\"}}", C,
+        "run.json: gp.noise: expected \"auto\", \"fit\" or a positive number, got \"fitted\"");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"batch\": 0}", C,
                  "run.json: batch: expected a positive integer, got 0");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"noisy\": \"yes\"}", C,
@@ -149,7 +150,7 @@ static void test_full_and_resolved(void)
     llmbo_gp_options_default(&go);
     CHECK(a.strategy == LLMBO_RUN_GP && a.acquisition == LLMBO_ACQUISITION_LOGEI && a.seed == 0 &&
               a.design == LLMBO_INIT_SOBOL && a.n_init == 0 && a.batch == 1 && a.refit_every == 1 &&
-              a.noise_fit == go.fit_noise && a.kernel == go.kernel && a.noisy == -1,
+              a.noise_fit == -1 && a.kernel == go.kernel && a.noisy == -1,
           "defaults");
     r = llmbo_run_config_to_json(&a, 3);
     text = cJSON_PrintUnformatted(r); /* numbers are raw (exact) items: read them back parsed */

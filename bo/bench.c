@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include "llmbo_common.h"
 #include "bench.h"
+#include "config.h"
+#include "objective_json.h"
 
 /* Top-level keys of a run config (docs/config.md) that a bench may set as defaults, per strategy
  * or per objective. Their values are validated by `llmbo run` itself. */
@@ -186,6 +188,7 @@ static llmbo_status parse_objectives(llmbo_bench *b, const cJSON *arr, const cha
         char path[64];
         snprintf(path, sizeof path, "objectives[%d]", i);
         const char *name = NULL;
+        char built[256];
         if (cJSON_IsString(it)) {
             name = it->valuestring;
             o->entry = cJSON_CreateObject();
@@ -200,11 +203,21 @@ static llmbo_status parse_objectives(llmbo_bench *b, const cJSON *arr, const cha
             if (nm && !cJSON_IsString(nm))
                 return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s: %s.name: expected a string",
                                        where, path);
-            if (cJSON_IsString(obj))
+            const cJSON *inner = cJSON_GetObjectItemCaseSensitive(obj, "name");
+            const cJSON *dim = cJSON_GetObjectItemCaseSensitive(obj, "dim");
+            if (cJSON_IsString(obj)) {
                 name = nm ? nm->valuestring : obj->valuestring;
-            else if (cJSON_IsObject(obj) && nm)
+            } else if (cJSON_IsObject(obj) && nm) {
                 name = nm->valuestring;
-            else if (cJSON_IsObject(obj))
+            } else if (cJSON_IsObject(obj) && cJSON_IsString(inner)) {
+                /* a built-in given as {"name": "ackley", "dim": 5}: "ackley:5" */
+                if (cJSON_IsNumber(dim))
+                    snprintf(built, sizeof built, "%s:%d", inner->valuestring,
+                             (int)dim->valuedouble);
+                else
+                    snprintf(built, sizeof built, "%s", inner->valuestring);
+                name = built;
+            } else if (cJSON_IsObject(obj))
                 return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                        "%s: %s.name: required when objective is an object", where,
                                        path);
@@ -496,6 +509,37 @@ cJSON *llmbo_bench_cell_config(const llmbo_bench *b, int cell)
         return NULL;
     }
     return out;
+}
+
+llmbo_status llmbo_bench_validate(const llmbo_bench *b, const char *where, llmbo_error *err)
+{
+    char w[1024];
+    for (int o = 0; o < b->n_obj; o++) {
+        snprintf(w, sizeof w, "%s: objectives[%d] (%s): objective", where, o, b->obj[o].name);
+        llmbo_objective *obj = NULL;
+        llmbo_status st = llmbo_objective_from_json(
+            cJSON_GetObjectItemCaseSensitive(b->obj[o].entry, "objective"), w, 0, &obj, err);
+        llmbo_objective_free(obj);
+        if (st)
+            return st;
+        for (int s = 0; s < b->n_strat; s++) {
+            /* the seed does not change what is valid: check seed index 0 of each pair */
+            cJSON *c = llmbo_bench_cell_config(b, (o * b->n_strat + s) * b->n_seed);
+            char *text = c ? cJSON_Print(c) : NULL;
+            cJSON_Delete(c);
+            if (!text)
+                return nomem(err, where);
+            snprintf(w, sizeof w, "%s: run config of objective %s, strategy %s", where,
+                     b->obj[o].name, b->strat[s].name);
+            llmbo_run_config cfg;
+            st = llmbo_run_config_parse(text, w, &cfg, err);
+            llmbo_run_config_free(&cfg);
+            cJSON_free(text);
+            if (st)
+                return st == LLMBO_ERR_NOMEM ? st : LLMBO_ERR_CONFIG;
+        }
+    }
+    return LLMBO_OK;
 }
 
 int llmbo_bench_cell_uses_advisor(const llmbo_bench *b, int cell)

@@ -10,7 +10,8 @@
 #include "llmbo.h"
 
 typedef struct llmbo_bench_objective {
-    char *name;   /* display name: "name" key, or the objective string ("ackley:3") */
+    char *name;   /* display name: "name" key, or the objective string ("ackley:3"), or NAME:DIM
+                     of an objective object {"name": NAME, "dim": DIM} */
     char *dir;    /* directory-safe label: name with characters outside [A-Za-z0-9._-] as '-' */
     int budget;   /* resolved budget, or 0 if the bench leaves it to the run's default */
     cJSON *entry; /* owned: the run-config keys this entry sets (objective included) */
@@ -36,6 +37,10 @@ typedef struct llmbo_bench {
  * the key path ("bench.json: strategies[2].acquisiton: unknown key"). */
 llmbo_status llmbo_bench_parse(const cJSON *root, const char *where, llmbo_bench **out,
                                llmbo_error *err);
+/* Checks every objective (llmbo_objective_from_json) and the run config of every (objective,
+ * strategy) pair (llmbo_run_config_parse, the checks of `llmbo run`) before anything runs, so a
+ * typo fails the bench at once with its key path. LLMBO_ERR_CONFIG. */
+llmbo_status llmbo_bench_validate(const llmbo_bench *bench, const char *where, llmbo_error *err);
 /* Reads and parses a bench config file. */
 llmbo_status llmbo_bench_load(const char *path, llmbo_bench **out, llmbo_error *err);
 void llmbo_bench_free(llmbo_bench *bench);

@@ -423,6 +423,11 @@ int llmbo_cmd_bench(int argc, char **argv)
         return err.status == LLMBO_ERR_IO || err.status == LLMBO_ERR_NOMEM ? LLMBO_EXIT_FAILURE
                                                                            : LLMBO_EXIT_USAGE;
     }
+    if (llmbo_bench_validate(b, config, &err) != LLMBO_OK) {
+        fprintf(stderr, "llmbo bench: %s\n", err.msg);
+        llmbo_bench_free(b);
+        return err.status == LLMBO_ERR_NOMEM ? LLMBO_EXIT_FAILURE : LLMBO_EXIT_USAGE;
+    }
     char locks[4096];
     snprintf(locks, sizeof locks, "%s/locks", out);
     if (llmbo_mkdirs(out, &err) != LLMBO_OK || llmbo_mkdirs(locks, &err) != LLMBO_OK) {

@@ -511,6 +511,60 @@ static void test_bench_config(void)
     }
 }
 
+/* Whole-grid validation with the checks of `llmbo run` and of the objectives, before any run. */
+static void test_bench_validate(void)
+{
+    static const struct {
+        const char *json, *prefix, *detail;
+    } cases[] = {
+        {"{\"seeds\": 1, \"budget\": 10, \"objectives\": [\"brannin\"], \"strategies\": "
+         "[{\"name\": \"a\", \"strategy\": \"random\"}]}",
+         "v.json: objectives[0] (brannin): objective: ", "brannin"},
+        {"{\"seeds\": 1, \"budget\": 10, \"objectives\": [\"branin\"], \"strategies\": "
+         "[{\"name\": \"a\", \"gp\": {\"kernl\": \"se\"}}]}",
+         "v.json: run config of objective branin, strategy a: gp: ", "kernl"},
+        {"{\"seeds\": 1, \"budget\": 10, \"objectives\": [{\"objective\": {\"name\": "
+         "\"ackley\", \"dim\": 4}}], \"strategies\": [{\"name\": \"a\", \"strategy\": "
+         "\"random\", \"advisor\": {\"backend\": \"replay\"}}]}",
+         "v.json: run config of objective ackley:4, strategy a: advisor: ", "random"},
+        {"{\"seeds\": 1, \"objectives\": [\"branin\"], \"strategies\": [{\"name\": "
+         "\"a\"}]}",
+         "v.json: run config of objective branin, strategy a: budget: ", "missing"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *root = cJSON_Parse(cases[i].json);
+        llmbo_bench *b = NULL;
+        llmbo_error err;
+        llmbo_error_clear(&err);
+        llmbo_status st = llmbo_bench_parse(root, "v.json", &b, &err);
+        CHECK(st == LLMBO_OK, "case %zu parses: %s", i, err.msg);
+        if (b) {
+            st = llmbo_bench_validate(b, "v.json", &err);
+            CHECK(st == LLMBO_ERR_CONFIG &&
+                      strncmp(err.msg, cases[i].prefix, strlen(cases[i].prefix)) == 0 &&
+                      strstr(err.msg + strlen(cases[i].prefix), cases[i].detail),
+                  "validation %zu: \"%s\"", i, err.msg);
+        }
+        llmbo_bench_free(b);
+        cJSON_Delete(root);
+    }
+    const char *good = "{\"seeds\": 2, \"budget\": 10, \"objectives\": [\"branin\", "
+                       "{\"objective\": {\"name\": \"ackley\", \"dim\": 3}}], \"strategies\": "
+                       "[{\"name\": \"rs\", \"strategy\": \"random\"}, {\"name\": \"g\", "
+                       "\"strategy\": \"gp\", \"acquisition\": \"ucb\"}]}";
+    cJSON *root = cJSON_Parse(good);
+    llmbo_bench *b = NULL;
+    llmbo_error err;
+    CHECK_OK(llmbo_bench_parse(root, "v.json", &b, &err));
+    if (b) {
+        CHECK(strcmp(b->obj[1].name, "ackley:3") == 0 && strcmp(b->obj[1].dir, "ackley-3") == 0,
+              "objective object named %s", b->obj[1].name);
+        CHECK_OK(llmbo_bench_validate(b, "v.json", &err));
+    }
+    llmbo_bench_free(b);
+    cJSON_Delete(root);
+}
+
 static void test_alloc_failures(void)
 {
 #ifdef LLMBO_TESTING
@@ -547,6 +601,7 @@ int main(void)
     test_auc();
     test_ticks();
     test_bench_config();
+    test_bench_validate();
     test_report_synthetic();
     test_alloc_failures();
     return check_summary();

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# e2e_bench.sh: llmbo bench and llmbo report end to end. A small grid runs with -j 2 and is
+# killed (SIGKILL to its whole process group) while runs are in flight; the same command
+# resumes it (finished runs skipped, interrupted ones resumed from their journals). The grid is
+# then run again as 3 shards (in parallel) into another directory; the two reports must be
+# byte-identical (report.md, summary.csv, every plot). Also checked: every journal holds each
+# evaluation exactly once, all strategies share the initial design of a seed, the runs'
+# configs follow the bench's merge rules, and bad invocations fail with exit code 2.
+set -euo pipefail
+BIN=${LLMBO_BIN:?LLMBO_BIN must point to the llmbo binary}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/llmbo_e2e_bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+pass() { echo "PASS: $*"; }
+
+cat >grid.json <<'EOF'
+{
+  "name": "e2e kill/resume/shard grid",
+  "seeds": [0, 1, 2],
+  "budget": 14,
+  "init": {"n": 5},
+  "objectives": ["branin", {"objective": "hartmann3", "budget": 18}],
+  "strategies": [
+    {"name": "random", "strategy": "random"},
+    {"name": "gp-logei", "strategy": "gp", "acquisition": "logei"},
+    {"name": "gp-ucb", "strategy": "gp", "acquisition": "ucb"}
+  ]
+}
+EOF
+CELLS=18
+
+count_done() { find "$1/runs" -name summary.json 2>/dev/null | wc -l; }
+count_interrupted() {
+    local n=0 d
+    for d in "$1"/runs/*/*/seed-*; do
+        [ -f "$d/journal.jsonl" ] && [ ! -f "$d/summary.json" ] && n=$((n + 1))
+    done
+    echo $n
+}
+
+# ---- 1. run with -j 2, kill the process group in the middle --------------------------------
+set -m
+"$BIN" bench grid.json -j 2 --out single -q 2>bench1.err &
+pid=$!
+set +m
+killed=0
+for _ in $(seq 1 1200); do
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if [ "$(count_done single)" -ge 4 ] && [ "$(count_interrupted single)" -ge 1 ]; then
+        kill -9 -- "-$pid"
+        killed=1
+        break
+    fi
+    sleep 0.02
+done
+wait "$pid" 2>/dev/null || true
+[ "$killed" = 1 ] || fail "the bench ended before it could be killed mid-run"
+done_at_kill=$(count_done single)
+interrupted=$(count_interrupted single)
+[ "$done_at_kill" -lt "$CELLS" ] || fail "all runs finished before the kill"
+[ "$interrupted" -ge 1 ] || fail "no run was interrupted by the kill"
+pass "killed with $done_at_kill runs done and $interrupted interrupted"
+
+# ---- 2. resume -------------------------------------------------------------------------------
+"$BIN" bench grid.json -j 2 --out single 2>bench2.err || fail "resume failed: $(cat bench2.err)"
+grep -q "(${done_at_kill} were already done)" bench2.err ||
+    fail "resume did not skip the $done_at_kill finished runs: $(cat bench2.err)"
+[ "$(count_done single)" = "$CELLS" ] || fail "resume left runs unfinished"
+resumed=$(cat single/runs/*/*/seed-*/run.log | grep -c "^llmbo bench: resuming run" || true)
+[ "$resumed" -ge "$interrupted" ] || fail "only $resumed runs were resumed, $interrupted were cut"
+pass "resumed: all $CELLS runs finished, $resumed of them continued from their journals"
+
+# Every journal has each evaluation exactly once, iter 0..budget-1 in order.
+for d in single/runs/*/*/seed-*; do
+    budget=14
+    case "$d" in single/runs/hartmann3/*) budget=18 ;; esac
+    iters=$(grep -o '"iter":[0-9]*' "$d/journal.jsonl" | cut -d: -f2 | tr '\n' ' ')
+    expect=$(seq 0 $((budget - 1)) | tr '\n' ' ')
+    [ "$iters" = "$expect" ] || fail "$d/journal.jsonl iterations: $iters"
+done
+pass "every journal holds each evaluation exactly once"
+
+# The cell configs follow the merge rules: defaults < strategy < objective.
+grep -q '"budget":[[:space:]]*18' single/runs/hartmann3/gp-ucb/seed-2/run.json ||
+    fail "hartmann3's budget is not in its run config"
+grep -q '"acquisition":[[:space:]]*"ucb"' single/runs/hartmann3/gp-ucb/seed-2/run.json ||
+    fail "the strategy's acquisition is not in its run config"
+grep -q '"seed":[[:space:]]*2' single/runs/hartmann3/gp-ucb/seed-2/run.json ||
+    fail "the seed is not in the run config"
+pass "cell run configs"
+
+# Fair comparison: the initial design of a seed is the same for every strategy.
+for o in branin hartmann3; do
+    for s in 0 1 2; do
+        ref=""
+        for st in random gp-logei gp-ucb; do
+            j=single/runs/$o/$st/seed-$s/journal.jsonl
+            init=$(grep '"source":"init"' "$j" | grep -o '"xv":\[[^]]*\]' | tr '\n' ' ')
+            [ -n "$init" ] || fail "$j has no initial design"
+            [ "$(grep -c '"source":"init"' "$j")" = 5 ] || fail "$j: init.n = 5 not honoured"
+            if [ -z "$ref" ]; then ref=$init; fi
+            [ "$init" = "$ref" ] || fail "$o seed $s: $st's initial design differs from random's"
+        done
+    done
+done
+pass "all strategies share each seed's initial design"
+
+"$BIN" report single -q --no-png || fail "report of the single-process bench"
+
+# ---- 3. the same grid as 3 shards in parallel, merged by report ----------------------------
+for i in 1 2 3; do
+    "$BIN" bench grid.json -j 1 --shard "$i/3" --out sharded -q &
+done
+wait
+[ "$(count_done sharded)" = "$CELLS" ] || fail "the 3 shards did not cover the grid"
+"$BIN" report sharded -q --no-png || fail "report of the sharded bench"
+n=0
+for f in report.md summary.csv single/*.svg; do
+    f=${f#single/}
+    cmp -s "single/$f" "sharded/$f" || fail "$f differs between the single-process and sharded runs"
+    n=$((n + 1))
+done
+[ "$n" -ge 7 ] || fail "expected report.md, summary.csv and at least 5 plots, compared $n files"
+pass "merged 3-shard report is byte-identical to the single-process one ($n files)"
+grep -q "runs complete: $CELLS, interrupted (journal without summary): 0, missing: 0" \
+    single/report.md || fail "report.md does not state the complete grid"
+
+# ---- 4. errors ---------------------------------------------------------------------------------
+set +e
+"$BIN" bench grid.json --shard 4/3 --out x 2>err.txt
+rc=$?
+set -e
+[ $rc = 2 ] && grep -q "expected I/N with 1 <= I <= N" err.txt || fail "--shard 4/3: rc $rc"
+sed 's/"budget": 14/"budget": 15/' grid.json >grid2.json
+set +e
+"$BIN" bench grid2.json --out single 2>err.txt
+rc=$?
+set -e
+[ $rc = 2 ] && grep -q "describes a different bench" err.txt ||
+    fail "a different bench into the same directory: rc $rc, $(cat err.txt)"
+printf '{"objectives": ["branin"], "strategies": [{"name": "a", "acqusition": "ei"}], "seeds": 1}' >bad.json
+set +e
+"$BIN" bench bad.json --out y 2>err.txt
+rc=$?
+set -e
+[ $rc = 2 ] && grep -q "bad.json: strategies\[0\].acqusition: unknown key" err.txt ||
+    fail "unknown key: rc $rc, $(cat err.txt)"
+set +e
+"$BIN" report "$WORK/nothing-here" 2>err.txt
+rc=$?
+set -e
+[ $rc = 1 ] && grep -q "not a bench directory" err.txt || fail "report of a non-bench dir: rc $rc"
+pass "usage and config errors exit with clear messages"
+echo "e2e_bench: all checks passed"

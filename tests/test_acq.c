@@ -721,6 +721,49 @@ static void test_optimizer_mixed(void)
     llmbo_gp_free(gp);
 }
 
+/* A space with only 2 x 3 = 6 points: asking for 10 candidates gives exactly the 6 grid
+ * points, each once, for the acquisitions and for Thompson sampling. */
+static void test_optimizer_small_space(void)
+{
+    enum { D = 2, K = 10 };
+    llmbo_space *sp = llmbo_space_create();
+    const char *const ch[] = {"a", "b", "c"};
+    llmbo_param p0 = {"flag", LLMBO_PARAM_INTEGER, 0, 1, 0, NULL, NULL, NULL};
+    llmbo_param p1 = {"kind", LLMBO_PARAM_CATEGORICAL, 0, 0, 3, ch, NULL, NULL};
+    llmbo_error err;
+    CHECK_OK(llmbo_space_add(sp, &p0, &err));
+    CHECK_OK(llmbo_space_add(sp, &p1, &err));
+    double X[3 * D] = {0.25, 1.0 / 6, 0.75, 0.5, 0.25, 5.0 / 6}, y[3] = {1.3, -0.4, 0.9};
+    llmbo_gp *gp = llmbo_gp_create(D, NULL);
+    CHECK_OK(llmbo_gp_fit(gp, X, y, 3, 1, &err));
+    llmbo_acq_type types[] = {LLMBO_ACQ_LOGEI, LLMBO_ACQ_TS};
+    for (int t = 0; t < 2; t++) {
+        llmbo_acq_params p = {types[t], -0.4, 0, 0};
+        llmbo_acqopt_options o;
+        llmbo_acqopt_options_default(&o, D);
+        o.seed = 5;
+        double U[K * D];
+        llmbo_candidate c[K];
+        for (int i = 0; i < K; i++)
+            c[i].u = U + i * D;
+        int n = -1, seen[6] = {0}, ok = 1;
+        CHECK_OK(llmbo_acq_optimize(gp, sp, &p, &o, NULL, 0, K, c, &n, &err));
+        for (int i = 0; i < n; i++) {
+            int a = (int)floor(c[i].u[0] * 2), b = (int)floor(c[i].u[1] * 3);
+            ok &= c[i].u[0] == (a + 0.5) / 2 && c[i].u[1] == (b + 0.5) / 3;
+            if (a >= 0 && a < 2 && b >= 0 && b < 3)
+                seen[a * 3 + b]++;
+        }
+        for (int g = 0; g < 6; g++)
+            ok &= seen[g] == 1;
+        /* TS: each sample takes its best point not yet taken, so 10 samples cover all 6. */
+        CHECK(n == 6 && ok, "small space, %s: each of the 6 grid points exactly once (n = %d)",
+              llmbo_acq_name(types[t]), n);
+    }
+    llmbo_gp_free(gp);
+    llmbo_space_free(sp);
+}
+
 static void test_optimizer_errors(void)
 {
     enum { N = 5, D = 2 };
@@ -769,6 +812,30 @@ static void test_optimizer_errors(void)
               strstr(err.msg, "out[0].u"),
           "NULL candidate storage: %s", err.msg);
     c.u = U;
+    p.type = LLMBO_ACQ_TS;
+    o.ts_max_points = 0;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "ts_max_points"),
+          "TS with no points: %s", err.msg);
+    llmbo_acqopt_options_default(&o, D);
+    p.type = LLMBO_ACQ_EI;
+    o.n_local = -1;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "negative"),
+          "negative count: %s", err.msg);
+    llmbo_acqopt_options_default(&o, D);
+    o.min_dist = NAN;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "min_dist"),
+          "NaN min_dist: %s", err.msg);
+    llmbo_acqopt_options_default(&o, D);
+    double anc[2] = {INFINITY, 0.5};
+    o.anchors = anc;
+    o.n_anchors = 1;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "anchor point 0, coordinate 0"),
+          "infinite anchor: %s", err.msg);
+    llmbo_acqopt_options_default(&o, D);
     /* A pending point covering the whole cube leaves nothing. */
     double mid[2] = {0.5, 0.5};
     o.pending = mid;
@@ -842,6 +909,7 @@ int main(void)
     test_optimizer_1d();
     test_optimizer_2d();
     test_optimizer_mixed();
+    test_optimizer_small_space();
     test_optimizer_errors();
     test_alloc_failures();
     return check_summary();

@@ -582,6 +582,9 @@ const char *llmbo_advisor_backend_name(const llmbo_advisor *adv)
 void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost)
 {
     adv->cost = *cost;
+    /* Every advice ends in exactly one outcome, so the advice numbers in advisor.jsonl of a
+     * resumed run continue where the interrupted run stopped. */
+    adv->n_advice = cost->valid + cost->repaired + cost->fallback + cost->errors;
 }
 
 void llmbo_advisor_cost(const llmbo_advisor *adv, llmbo_cost *out)

@@ -26,6 +26,7 @@ struct llmbo_advisor {
     char **stop;
     int n_stop;
     int repair;
+    int samples; /* point modes: parallel requests per advice */
     llmbo_price price;
     int priced; /* 0: tokens are free (local engine) */
     double price_per_cpu_hour;
@@ -41,7 +42,7 @@ static const char *const advisor_keys[] = {
     "n_candidates", "n_propose", "warmstart", "temperature", "top_p",      "max_tokens",
     "seed",         "stop",      "repair",    "price",       "price_file", "price_per_cpu_hour",
     "record",       "history",   "history_n", "digits",      "system",     "templates",
-    "template_dir", NULL};
+    "template_dir", "samples",   NULL};
 
 static const char *const template_names[6] = {"system", "rank",      "propose",
                                               "pool",   "warmstart", "repair"};
@@ -57,21 +58,6 @@ static const char *mode_name(llmbo_advice_mode m)
         return "pool";
     case LLMBO_ADVICE_WARMSTART:
         return "warmstart";
-    }
-    return "unknown";
-}
-
-static const char *outcome_name(llmbo_advice_outcome o)
-{
-    switch (o) {
-    case LLMBO_OUTCOME_VALID:
-        return "valid";
-    case LLMBO_OUTCOME_REPAIRED:
-        return "repaired";
-    case LLMBO_OUTCOME_FALLBACK:
-        return "fallback";
-    case LLMBO_OUTCOME_TRANSPORT_ERROR:
-        return "transport_error";
     }
     return "unknown";
 }
@@ -356,6 +342,9 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
         (st = get_int(obj, "max_tokens", w, 1, 10000000, &adv->max_tokens, err)) ||
         (st = get_double(obj, "seed", w, 0, 9007199254740992.0, &seed, err)) ||
         (st = get_bool(obj, "repair", w, &adv->repair, err)))
+        return st;
+    adv->samples = 1;
+    if ((st = get_int(obj, "samples", w, 1, 64, &adv->samples, err)))
         return st;
     if (seed >= 0) {
         if (seed != floor(seed))
@@ -708,36 +697,19 @@ static void log_call(llmbo_advisor *adv, const call_log *c)
     }
 }
 
-/* Parses and validates an answer into reply. */
-static llmbo_status check_answer(const llmbo_advice_request *r, const char *content,
-                                 llmbo_advice_reply *reply, cJSON **parsed, char **think,
-                                 int *n_think, llmbo_error *err)
+/* Records (with "record") and accounts one finished backend call. A failure to write the
+ * cassette turns a successful call into an error: a run asked to record must not silently
+ * lose its cassette. */
+static llmbo_status account_call(llmbo_advisor *adv, const llmbo_chat_request *req,
+                                 llmbo_chat_reply *reply, llmbo_status st, llmbo_error *cerr,
+                                 double *dollars, double *cpu_dollars)
 {
-    llmbo_status st = llmbo_answer_extract(content, parsed, think, n_think, err);
-    if (st)
-        return st;
-    if (r->mode == LLMBO_ADVICE_RANK)
-        return llmbo_answer_ranking(*parsed, r->n_cand, r->n_want, reply->order, &reply->n_order,
-                                    err);
-    int n_extra = 0;
-    return llmbo_answer_points(*parsed, r->space, r->n_want, r->hist_x, r->n_hist, reply->x,
-                               &reply->n_x, &n_extra, err);
-}
-
-/* One backend call (recorded and accounted). */
-static llmbo_status call_backend(llmbo_advisor *adv, const llmbo_chat_request *req,
-                                 llmbo_chat_reply *reply, double *dollars, double *cpu_dollars,
-                                 llmbo_error *err)
-{
-    llmbo_status st = adv->vt->complete(adv->be.state, req, reply, err);
     if (adv->rec) {
         llmbo_error rerr;
-        llmbo_status rs = llmbo_recorder_write(adv->rec, adv->model, req, reply, st, err, &rerr);
+        llmbo_status rs = llmbo_recorder_write(adv->rec, adv->model, req, reply, st, cerr, &rerr);
         if (rs != LLMBO_OK && st == LLMBO_OK) {
-            /* A run that was asked to record must not silently lose its cassette. */
             st = rs;
-            if (err)
-                *err = rerr;
+            *cerr = rerr;
         }
     }
     *dollars = llmbo_cost_add_call(&adv->cost, adv->priced ? &adv->price : NULL,
@@ -745,6 +717,64 @@ static llmbo_status call_backend(llmbo_advisor *adv, const llmbo_chat_request *r
     return st;
 }
 
+/* Appends the points of x (n, d) that repeat neither each other nor pool[0..*n_pool) to pool
+ * (capacity cap points). */
+static void merge_points(const llmbo_space *space, double *pool, int *n_pool, int cap,
+                         const double *x, int n)
+{
+    int d = llmbo_space_dim(space);
+    for (int i = 0; i < n && *n_pool < cap; i++) {
+        const double *xi = x + (size_t)i * (size_t)d;
+        int dup = 0;
+        for (int k = 0; k < *n_pool && !dup; k++)
+            dup = llmbo_points_same(space, xi, pool + (size_t)k * (size_t)d);
+        if (!dup) {
+            memcpy(pool + (size_t)*n_pool * (size_t)d, xi, (size_t)d * sizeof(double));
+            (*n_pool)++;
+        }
+    }
+}
+
+/* Validates one answer and logs the call. Points go to x (n_want, d), a ranking to
+ * reply->order. Returns the validation status; *verr holds its message. */
+static llmbo_status judge(llmbo_advisor *adv, const llmbo_advice_request *r, call_log *cl,
+                          llmbo_advice_reply *reply, double *x, int *n_x, const char *verdict_ok,
+                          const char *verdict_bad, llmbo_error *verr)
+{
+    cJSON *parsed = NULL;
+    char *think = NULL;
+    int n_think = 0, n_extra = 0;
+    llmbo_error_clear(verr);
+    llmbo_status vs = llmbo_answer_extract(cl->reply->content, &parsed, &think, &n_think, verr);
+    if (vs == LLMBO_OK && r->mode == LLMBO_ADVICE_RANK)
+        vs =
+            llmbo_answer_ranking(parsed, r->n_cand, r->n_want, reply->order, &reply->n_order, verr);
+    else if (vs == LLMBO_OK)
+        vs = llmbo_answer_points(parsed, r->space, r->n_want, r->hist_x, r->n_hist, x, n_x,
+                                 &n_extra, verr);
+    llmbo_advice_reply shown = *reply;
+    shown.x = x;
+    shown.n_x = *n_x;
+    cl->parsed = parsed;
+    cl->think = think;
+    cl->n_think = n_think;
+    cl->verdict = vs == LLMBO_OK ? verdict_ok : verdict_bad;
+    cl->error = vs == LLMBO_OK ? NULL : verr->msg;
+    cl->areply = vs == LLMBO_OK ? &shown : NULL;
+    log_call(adv, cl);
+    if (vs != LLMBO_OK) {
+        reply->n_order = 0;
+        *n_x = 0;
+    }
+    cJSON_Delete(parsed);
+    llmbo_free(think);
+    return vs;
+}
+
+/* One advice. Rank mode and samples = 1: one request, then one repair request if the answer
+ * is invalid. Point modes with samples = k > 1: k requests at once (seeds seed + i), the valid
+ * answers' points pooled in sample order without repeats; the repair is only asked for when no
+ * sample gave a usable point. */
 static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
                                    llmbo_advice_reply *reply, llmbo_error *err)
 {
@@ -760,98 +790,153 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "advisor: the request lacks candidates, points or output arrays");
     }
-    char *sys = NULL, *usr = NULL;
-    llmbo_status st = llmbo_prompt_build(&adv->po, r, &sys, &usr, err);
+    int rank = r->mode == LLMBO_ADVICE_RANK;
+    int k = rank ? 1 : adv->samples;
+    size_t d = (size_t)llmbo_space_dim(r->space), per = (size_t)r->n_want * d;
+    char *sys = NULL, *usr = NULL, *repair_msg = NULL;
+    llmbo_chat_request *reqs = llmbo_calloc((size_t)k, sizeof *reqs);
+    llmbo_chat_reply *reps = llmbo_calloc((size_t)k + 1, sizeof *reps); /* + the repair */
+    llmbo_status *cs = llmbo_calloc((size_t)k, sizeof *cs);
+    llmbo_error *cerr = llmbo_calloc((size_t)k, sizeof *cerr);
+    double *xs = llmbo_calloc((size_t)(k + 1) * per, sizeof *xs); /* per sample + repair */
+    llmbo_status st = !reqs || !reps || !cs || !cerr || !xs
+                          ? llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory")
+                          : llmbo_prompt_build(&adv->po, r, &sys, &usr, err);
     if (st) {
         adv->cost.fallback++;
-        return st;
+        goto done;
     }
-    llmbo_answer_format fmt = {
-        r->mode == LLMBO_ADVICE_RANK ? LLMBO_ANSWER_RANKING : LLMBO_ANSWER_POINTS, r->space,
-        r->n_want, r->n_cand, r->n_want < r->n_cand ? r->n_want : r->n_cand};
+    llmbo_answer_format fmt = {rank ? LLMBO_ANSWER_RANKING : LLMBO_ANSWER_POINTS, r->space,
+                               r->n_want, r->n_cand, r->n_want < r->n_cand ? r->n_want : r->n_cand};
     llmbo_chat_message msgs[4] = {{"system", sys}, {"user", usr}, {"assistant", ""}, {"user", ""}};
-    llmbo_chat_request req = {msgs,
-                              2,
-                              adv->temperature,
-                              adv->top_p,
-                              adv->max_tokens,
-                              adv->seed,
-                              (const char *const *)adv->stop,
-                              adv->n_stop,
-                              &fmt};
-    char *repair_msg = NULL;
-    llmbo_chat_reply cr[2];
-    memset(cr, 0, sizeof cr);
-    llmbo_error cerr;
-    llmbo_error_clear(&cerr);
-    int attempts = adv->repair ? 2 : 1;
-    for (int a = 0; a < attempts; a++) {
-        if (a == 1) {
-            /* Repair: the model's own answer and the validation error, quoted. */
-            repair_msg = llmbo_prompt_repair(&adv->po, cerr.msg);
-            if (!repair_msg) {
-                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
-                break;
-            }
-            msgs[2].content = cr[0].content ? cr[0].content : "";
-            msgs[3].content = repair_msg;
-            req.n_messages = 4;
-        }
-        double dollars = 0, cpu_dollars = 0;
-        llmbo_error callerr;
-        llmbo_error_clear(&callerr);
-        llmbo_status cs = call_backend(adv, &req, &cr[a], &dollars, &cpu_dollars, &callerr);
-        call_log cl = {a, &req, &cr[a], cs, NULL, NULL,    NULL,
-                       0, NULL, NULL,   r,  NULL, dollars, cpu_dollars};
-        if (cs != LLMBO_OK) {
-            adv->cost.errors++;
-            reply->outcome = LLMBO_OUTCOME_TRANSPORT_ERROR;
-            cl.verdict = "transport_error";
-            cl.error = callerr.msg;
-            log_call(adv, &cl);
-            st = llmbo_error_set(err, cs, "advisor (%s %s): %s", adv->vt->name, adv->model,
-                                 callerr.msg);
-            break;
-        }
-        cJSON *parsed = NULL;
-        char *think = NULL;
-        int n_think = 0;
-        llmbo_error_clear(&cerr);
-        llmbo_status vs = check_answer(r, cr[a].content, reply, &parsed, &think, &n_think, &cerr);
-        cl.parsed = parsed;
-        cl.think = think;
-        cl.n_think = n_think;
-        if (vs == LLMBO_OK) {
-            reply->outcome = a == 0 ? LLMBO_OUTCOME_VALID : LLMBO_OUTCOME_REPAIRED;
-            if (a == 0)
-                adv->cost.valid++;
-            else
-                adv->cost.repaired++;
-            cl.verdict = outcome_name(reply->outcome);
-            cl.areply = reply;
-            st = LLMBO_OK;
-        } else {
-            reply->n_order = 0;
-            reply->n_x = 0;
-            cl.error = cerr.msg;
-            cl.verdict = a + 1 < attempts ? "invalid" : "fallback";
-            if (a + 1 == attempts) {
-                adv->cost.fallback++;
-                reply->outcome = LLMBO_OUTCOME_FALLBACK;
-                st = llmbo_error_set(err, vs == LLMBO_ERR_NOMEM ? vs : LLMBO_ERR_VALIDATION,
-                                     "advisor (%s %s): unusable answer%s: %s", adv->vt->name,
-                                     adv->model, attempts > 1 ? " after a repair request" : "",
-                                     cerr.msg);
-            }
-        }
-        log_call(adv, &cl);
-        cJSON_Delete(parsed);
-        llmbo_free(think);
-        if (vs == LLMBO_OK)
-            break;
+    for (int i = 0; i < k; i++) {
+        llmbo_chat_request q = {msgs,
+                                2,
+                                adv->temperature,
+                                adv->top_p,
+                                adv->max_tokens,
+                                adv->seed,
+                                (const char *const *)adv->stop,
+                                adv->n_stop,
+                                &fmt};
+        if (k > 1)
+            q.seed = (adv->seed >= 0 ? adv->seed : 0) + i;
+        reqs[i] = q;
     }
-    llmbo_chat_reply_clear(&cr[0]);
-    llmbo_chat_reply_clear(&cr[1]);
+    if (k == 1)
+        cs[0] = adv->vt->complete(adv->be.state, &reqs[0], &reps[0], &cerr[0]);
+    else if (llmbo_backend_complete_batch(&adv->be, reqs, k, k, reps, cs, cerr) != LLMBO_OK) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
+        adv->cost.fallback++;
+        goto done;
+    }
+
+    /* Sequentially, in sample order: record, account, judge, pool. */
+    int pooled = 0, n_transport = 0, first_bad = -1;
+    llmbo_error bad_err, verr;
+    llmbo_error_clear(&bad_err);
+    for (int i = 0; i < k; i++) {
+        double dollars = 0, cpu_dollars = 0;
+        cs[i] = account_call(adv, &reqs[i], &reps[i], cs[i], &cerr[i], &dollars, &cpu_dollars);
+        call_log cl = {0, &reqs[i], &reps[i], cs[i], NULL, NULL,    NULL,
+                       0, NULL,     NULL,     r,     NULL, dollars, cpu_dollars};
+        if (cs[i] != LLMBO_OK) {
+            n_transport++;
+            cl.verdict = "transport_error";
+            cl.error = cerr[i].msg;
+            log_call(adv, &cl);
+            continue;
+        }
+        int n_x = 0;
+        double *xi = xs + (size_t)i * per;
+        llmbo_status vs = judge(adv, r, &cl, reply, xi, &n_x, "valid",
+                                adv->repair && k == 1 ? "invalid" : "fallback", &verr);
+        if (vs == LLMBO_OK && rank) {
+            pooled = reply->n_order;
+        } else if (vs == LLMBO_OK) {
+            merge_points(r->space, reply->x, &pooled, r->n_want, xi, n_x);
+        } else if (first_bad < 0) {
+            first_bad = i;
+            bad_err = verr;
+        }
+    }
+    if (pooled > 0) {
+        reply->outcome = LLMBO_OUTCOME_VALID;
+        if (!rank)
+            reply->n_x = pooled;
+        adv->cost.valid++;
+        st = LLMBO_OK;
+        goto done;
+    }
+    if (first_bad < 0) { /* every sample failed in transport */
+        adv->cost.errors++;
+        reply->outcome = LLMBO_OUTCOME_TRANSPORT_ERROR;
+        st = llmbo_error_set(err, cs[0], "advisor (%s %s): %s", adv->vt->name, adv->model,
+                             cerr[0].msg);
+        goto done;
+    }
+    if (!adv->repair) {
+        adv->cost.fallback++;
+        reply->outcome = LLMBO_OUTCOME_FALLBACK;
+        st = llmbo_error_set(err, LLMBO_ERR_VALIDATION, "advisor (%s %s): unusable answer: %s",
+                             adv->vt->name, adv->model, bad_err.msg);
+        goto done;
+    }
+
+    /* Repair: the conversation of the first invalid sample, its answer and the error quoted. */
+    repair_msg = llmbo_prompt_repair(&adv->po, bad_err.msg);
+    if (!repair_msg) {
+        adv->cost.fallback++;
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
+        goto done;
+    }
+    msgs[2].content = reps[first_bad].content ? reps[first_bad].content : "";
+    msgs[3].content = repair_msg;
+    llmbo_chat_request rq = reqs[first_bad];
+    rq.n_messages = 4;
+    llmbo_chat_reply *rr = &reps[k];
+    llmbo_error rerr;
+    llmbo_error_clear(&rerr);
+    double dollars = 0, cpu_dollars = 0;
+    llmbo_status rs = adv->vt->complete(adv->be.state, &rq, rr, &rerr);
+    rs = account_call(adv, &rq, rr, rs, &rerr, &dollars, &cpu_dollars);
+    call_log cl = {1, &rq, rr, rs, NULL, NULL, NULL, 0, NULL, NULL, r, NULL, dollars, cpu_dollars};
+    if (rs != LLMBO_OK) {
+        cl.verdict = "transport_error";
+        cl.error = rerr.msg;
+        log_call(adv, &cl);
+        adv->cost.errors++;
+        reply->outcome = LLMBO_OUTCOME_TRANSPORT_ERROR;
+        st = llmbo_error_set(err, rs, "advisor (%s %s): repair request: %s", adv->vt->name,
+                             adv->model, rerr.msg);
+        goto done;
+    }
+    int n_x = 0;
+    double *xr = xs + (size_t)k * per;
+    llmbo_status vs = judge(adv, r, &cl, reply, xr, &n_x, "repaired", "fallback", &verr);
+    if (vs == LLMBO_OK) {
+        if (!rank) {
+            merge_points(r->space, reply->x, &pooled, r->n_want, xr, n_x);
+            reply->n_x = pooled;
+        }
+        reply->outcome = LLMBO_OUTCOME_REPAIRED;
+        adv->cost.repaired++;
+        st = LLMBO_OK;
+    } else {
+        reply->outcome = LLMBO_OUTCOME_FALLBACK;
+        adv->cost.fallback++;
+        st = llmbo_error_set(err, vs == LLMBO_ERR_NOMEM ? vs : LLMBO_ERR_VALIDATION,
+                             "advisor (%s %s): unusable answer after a repair request: %s",
+                             adv->vt->name, adv->model, verr.msg);
+    }
+done:
+    for (int i = 0; reps && i <= k; i++)
+        llmbo_chat_reply_clear(&reps[i]);
+    llmbo_free(reqs);
+    llmbo_free(reps);
+    llmbo_free(cs);
+    llmbo_free(cerr);
+    llmbo_free(xs);
     llmbo_free(repair_msg);
     llmbo_free(sys);
     llmbo_free(usr);

@@ -81,6 +81,8 @@ llmbo_status llmbo_answer_extract(const char *text, cJSON **json, char **think, 
 llmbo_status llmbo_answer_points(const cJSON *root, const llmbo_space *space, int n_want,
                                  const double *hist_x, int n_hist, double *x, int *n_x,
                                  int *n_extra, llmbo_error *err);
+/* 1 if points a and b (d) agree within 1e-9 of each parameter's range (categoricals exactly). */
+int llmbo_points_same(const llmbo_space *space, const double *a, const double *b);
 /* Validates a ranking ({"ranking": [...]}, {"choice": i}, or a bare array of indices): whole
  * numbers in [0, n_cand), no repeats, at least min(n_want, n_cand) of them. Fills order and
  * *n_order. */

@@ -325,8 +325,7 @@ static int check_value(const llmbo_param *prm, const cJSON *v, int ip, double *o
     return 1;
 }
 
-/* Same point within a relative tolerance of each parameter's range. */
-static int same_point(const llmbo_space *space, const double *a, const double *b)
+int llmbo_points_same(const llmbo_space *space, const double *a, const double *b)
 {
     int d = llmbo_space_dim(space);
     for (int j = 0; j < d; j++) {
@@ -415,13 +414,13 @@ llmbo_status llmbo_answer_points(const cJSON *root, const llmbo_space *space, in
         if (!ok)
             continue;
         for (int h = 0; h < n_hist; h++)
-            if (same_point(space, xi, hist_x + (size_t)h * (size_t)d)) {
+            if (llmbo_points_same(space, xi, hist_x + (size_t)h * (size_t)d)) {
                 problem(&pr, "point %d repeats evaluation #%d", i, h);
                 ok = 0;
                 break;
             }
         for (int k = 0; ok && k < i; k++)
-            if (same_point(space, xi, x + (size_t)k * (size_t)d)) {
+            if (llmbo_points_same(space, xi, x + (size_t)k * (size_t)d)) {
                 problem(&pr, "point %d repeats point %d", i, k);
                 break;
             }

@@ -615,6 +615,50 @@ static void test_concurrency(void)
     server_stop(&srv);
 }
 
+/* samples: k requests at once for one advice, points pooled. */
+static void test_samples(void)
+{
+    if (start("{\"default\": {\"delay\": 0.4, \"usage\": {\"prompt_tokens\": 500, "
+              "\"completion_tokens\": 50}}}"))
+        return;
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose", ", \"samples\": 3");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 4);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.n_x == 4 &&
+                  points_valid(&o),
+              "3 samples of 4 points pooled into 4 (%s)", o.msg);
+        CHECK(o.seconds < 1.0, "the 3 requests of 0.4 s ran at once: %.3f s", o.seconds);
+        CHECK(o.cost.calls == 3 && o.cost.prompt_tokens == 1500 && o.cost.valid == 1,
+              "3 calls accounted (%ld calls, %ld tokens)", o.cost.calls, o.cost.prompt_tokens);
+        llmbo_advisor_free(adv);
+    }
+    char *log = read_text(srv.log);
+    /* The log stores each body as a JSON string, so its quotes appear escaped. */
+    CHECK(log && strstr(log, "\"seed\\\":0") && strstr(log, "\"seed\\\":1") &&
+              strstr(log, "\"seed\\\":2"),
+          "samples carry seeds 0, 1, 2");
+    free(log);
+    server_stop(&srv);
+    /* Every sample invalid: one repair for the first; every sample failing: transport error. */
+    if (start("{\"responses\": [{\"answer\": \"oob\"}, {\"answer\": \"oob\"}, {\"answer\": "
+              "\"oob\"}, {}, {\"status\": 500}, {\"status\": 500}, {\"status\": 500}]}"))
+        return;
+    adv =
+        make_advisor(NULL, OPENAI_CFG, srv.port, "propose", ", \"samples\": 3, \"max_retries\": 0");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_REPAIRED && o.n_x == 2 &&
+                  o.cost.calls == 4,
+              "3 invalid samples, then a valid repair (%s, %ld calls)", o.msg, o.cost.calls);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 2);
+        CHECK(o.st == LLMBO_ERR_HTTP && o.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR &&
+                  o.cost.errors == 1 && o.cost.repaired == 1,
+              "3 failed samples: transport error (%s)", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+}
+
 /* ---- record / replay --------------------------------------------------------------------- */
 
 static void test_record_replay(void)
@@ -696,6 +740,7 @@ int main(void)
     test_anthropic();
     test_api_key();
     test_concurrency();
+    test_samples();
     test_record_replay();
     llmbo_space_free(space);
     return check_summary();

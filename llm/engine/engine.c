@@ -1,0 +1,986 @@
+/* engine.c: the transformer forward pass of the local engine, llama2.c-style: one file, read top
+ * to bottom — thread pool, weights, buffers, kernels, the layer loop. Architectures:
+ *   qwen2     dense, q/k/v biases;                      RoPE NEOX layout
+ *   qwen3     dense, RMS QK-norm per head (head_dim from attention.key_length)
+ *   qwen3moe  qwen3 attention, MoE: softmax router, top-k, weights renormalised to sum 1
+ *   olmoe     RMS QK-norm over the whole q / k projection, MoE without renormalisation
+ * Activations are float32; quantised weights meet activations quantised to int8 blocks. Shapes
+ * are written (tokens, features) row-major; T is the number of tokens in the current batch. */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "engine.h"
+#include "quant.h"
+#include "tokenizer.h"
+#include "llmbo_common.h"
+
+/* ----------------------------------------------------------------------------------------------
+ * Thread pool: n-1 persistent workers plus the caller. run() hands every thread the same
+ * function with its index; workers spin briefly between jobs (a forward pass issues hundreds of
+ * small jobs per token) and then sleep on a condition variable.
+ * -------------------------------------------------------------------------------------------- */
+
+typedef void (*pool_fn)(void *arg, int ith, int nth);
+
+typedef struct pool {
+    int n;
+    pthread_t *th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_int gen;  /* incremented for each job */
+    atomic_int done; /* workers finished with the current job */
+    atomic_int stop;
+    pool_fn fn;
+    void *arg;
+    struct pool_arg {
+        struct pool *p;
+        int ith;
+    } * args;
+} pool;
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_ia32_pause();
+#endif
+}
+
+static void *pool_worker(void *v)
+{
+    struct pool_arg *a = v;
+    pool *p = a->p;
+    int seen = 0;
+    for (;;) {
+        int spins = 0;
+        while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop) && spins < 20000) {
+            cpu_relax();
+            spins++;
+        }
+        if (atomic_load(&p->gen) == seen && !atomic_load(&p->stop)) {
+            pthread_mutex_lock(&p->mu);
+            while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
+                pthread_cond_wait(&p->cv, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (atomic_load(&p->stop))
+            return NULL;
+        seen = atomic_load(&p->gen);
+        p->fn(p->arg, a->ith, p->n);
+        atomic_fetch_add(&p->done, 1);
+    }
+}
+
+static void pool_run(pool *p, pool_fn fn, void *arg)
+{
+    if (p->n == 1) {
+        fn(arg, 0, 1);
+        return;
+    }
+    p->fn = fn;
+    p->arg = arg;
+    atomic_store(&p->done, 0);
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->gen, 1);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    fn(arg, 0, p->n);
+    while (atomic_load(&p->done) < p->n - 1)
+        cpu_relax();
+}
+
+static void pool_stop(pool *p)
+{
+    if (!p->th)
+        return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->stop, 1);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n; i++)
+        if (p->args[i].p)
+            pthread_join(p->th[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    llmbo_free(p->th);
+    llmbo_free(p->args);
+    p->th = NULL;
+}
+
+static llmbo_status pool_start(pool *p, int n, llmbo_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->n = n;
+    atomic_init(&p->gen, 0);
+    atomic_init(&p->done, 0);
+    atomic_init(&p->stop, 0);
+    if (n == 1)
+        return LLMBO_OK;
+    p->th = llmbo_calloc((size_t)n, sizeof *p->th);
+    p->args = llmbo_calloc((size_t)n, sizeof *p->args);
+    if (!p->th || !p->args) {
+        llmbo_free(p->th);
+        llmbo_free(p->args);
+        p->th = NULL;
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the thread pool");
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    for (int i = 1; i < n; i++) {
+        p->args[i].ith = i;
+        p->args[i].p = p;
+        if (pthread_create(&p->th[i], NULL, pool_worker, &p->args[i]) != 0) {
+            p->args[i].p = NULL;
+            pool_stop(p);
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "cannot start worker thread %d", i);
+        }
+    }
+    return LLMBO_OK;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Weights
+ * -------------------------------------------------------------------------------------------- */
+
+/* A weight matrix (rows outputs x cols inputs), optionally a stack of n_mat experts. */
+typedef struct wmat {
+    const uint8_t *data;
+    llmbo_ttype type;
+    int rows, cols, n_mat;
+    size_t row_bytes, mat_bytes;
+} wmat;
+
+typedef struct layer {
+    const float *attn_norm;       /* (n_embd) */
+    wmat wq, wk, wv, wo;          /* (n_head*hd, n_embd), (kv_dim, n_embd) x2, (n_embd, q_dim) */
+    const float *bq, *bk, *bv;    /* qwen2 biases or NULL */
+    const float *q_norm, *k_norm; /* qwen3: (hd); olmoe: (q_dim), (kv_dim); else NULL */
+    const float *ffn_norm;        /* (n_embd) */
+    wmat gate, up, down;          /* dense FFN: (n_ff, n_embd) x2, (n_embd, n_ff) */
+    wmat router;                  /* (n_expert, n_embd) */
+    wmat gate_exps, up_exps, down_exps; /* (n_expert) x (n_ff_exp, n_embd) / (n_embd, n_ff_exp) */
+    wmat gate_sh, up_sh, down_sh;       /* shared expert, data NULL if absent */
+    wmat gate_inp_sh;                   /* (1, n_embd) sigmoid gate of the shared expert or NULL */
+    int n_ff_sh;
+} layer;
+
+struct llmbo_engine {
+    llmbo_gguf *gguf;
+    llmbo_tokenizer *tok;
+    llmbo_hparams hp;
+    int q_dim, kv_dim, n_ctx, n_batch, max_in;
+    wmat tok_embd, output;
+    const float *output_norm;
+    layer *layers;
+    pool pool;
+
+    /* KV cache: (n_layer, n_ctx, kv_dim) each. */
+    float *k_cache, *v_cache;
+    float *rope_cos, *rope_sin; /* (n_ctx, hd/2) */
+    int32_t *cache_tok;         /* (n_ctx) token ids held in the cache */
+    int n_cached, last_processed;
+
+    /* Activations for a batch of up to n_batch tokens (B = n_batch). */
+    float *x;         /* (B, n_embd) residual stream */
+    float *xb;        /* (B, max_in) normed input of a matmul */
+    llmbo_q8a *xq;    /* (B, max_in/32) xb quantised */
+    float *q, *k, *v; /* (B, q_dim), (B, kv_dim), (B, kv_dim) */
+    float *att_out;   /* (B, q_dim) */
+    float *att;       /* (n_threads, n_ctx) attention scores */
+    float *hb, *hb2;  /* (B, max_ff) FFN hidden */
+    float *ffn_out;   /* (B, n_embd) */
+    float *router;    /* (B, n_expert) */
+    int *sel;         /* (B, n_expert_used) selected experts */
+    float *sel_w;     /* (B, n_expert_used) their weights */
+    int *ex_tok;      /* (B) tokens routed to the current expert */
+    float *ex_w;      /* (B) */
+    float *ex_x;      /* (B, n_embd) gathered inputs */
+    llmbo_q8a *ex_xq; /* (B, n_embd/32) */
+    float *logits;    /* (n_vocab) */
+    float *trace;     /* caller's (n_layer, n_embd) or NULL */
+};
+
+/* ----------------------------------------------------------------------------------------------
+ * Loading
+ * -------------------------------------------------------------------------------------------- */
+
+static llmbo_status find_tensor(const llmbo_gguf *g, const char *name, int optional,
+                                const llmbo_gguf_tensor **out, llmbo_error *err)
+{
+    *out = llmbo_gguf_find_tensor(g, name);
+    if (!*out && !optional)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "tensor '%s' missing", name);
+    return LLMBO_OK;
+}
+
+/* A matrix of shape (cols, rows[, n_mat]) in GGUF order (ne[0] = cols). */
+static llmbo_status load_mat(const llmbo_gguf *g, const char *name, int optional, int cols,
+                             int rows, int n_mat, wmat *w, llmbo_error *err)
+{
+    const llmbo_gguf_tensor *t;
+    llmbo_status st = find_tensor(g, name, optional, &t, err);
+    memset(w, 0, sizeof *w);
+    if (st || !t)
+        return st;
+    int want_dims = n_mat > 1 ? 3 : 2;
+    if (t->ne[0] != (uint64_t)cols || (rows > 0 && t->ne[1] != (uint64_t)rows) ||
+        t->ne[2] != (uint64_t)n_mat || t->ne[3] != 1 || t->n_dims > want_dims)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "tensor '%s' has shape [%llu, %llu, %llu], expected [%d, %d, %d]",
+                               name, (unsigned long long)t->ne[0], (unsigned long long)t->ne[1],
+                               (unsigned long long)t->ne[2], cols, rows, n_mat);
+    if (t->ne[1] > INT32_MAX)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "tensor '%s' is too large", name);
+    if (llmbo_ttype_quantised(t->type) && cols % LLMBO_QK)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "tensor '%s': row length %d", name, cols);
+    w->data = t->data;
+    w->type = t->type;
+    w->cols = cols;
+    w->rows = (int)t->ne[1];
+    w->n_mat = n_mat;
+    w->row_bytes = llmbo_row_bytes(t->type, (size_t)cols);
+    w->mat_bytes = w->row_bytes * (size_t)w->rows;
+    return LLMBO_OK;
+}
+
+static llmbo_status load_vec(const llmbo_gguf *g, const char *name, int optional, int n,
+                             const float **v, llmbo_error *err)
+{
+    const llmbo_gguf_tensor *t;
+    llmbo_status st = find_tensor(g, name, optional, &t, err);
+    *v = NULL;
+    if (st || !t)
+        return st;
+    if (t->type != LLMBO_T_F32 || t->ne[0] != (uint64_t)n || t->ne[1] != 1 || t->ne[2] != 1 ||
+        t->ne[3] != 1)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "tensor '%s' must be an F32 vector of %d elements (is %s [%llu, "
+                               "%llu])",
+                               name, n, llmbo_ttype_name(t->type), (unsigned long long)t->ne[0],
+                               (unsigned long long)t->ne[1]);
+    *v = t->data;
+    return LLMBO_OK;
+}
+
+static llmbo_status get_int(const llmbo_gguf *g, const char *arch, const char *key, int optional,
+                            int def, int *v, llmbo_error *err)
+{
+    char full[128];
+    uint64_t u;
+    snprintf(full, sizeof full, "%s.%s", arch, key);
+    llmbo_status st = llmbo_gguf_get_u64(g, full, &u, err);
+    if (st == LLMBO_ERR_NOT_FOUND && optional) {
+        llmbo_error_clear(err);
+        *v = def;
+        return LLMBO_OK;
+    }
+    if (st)
+        return st;
+    if (u > (1u << 30))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "metadata '%s' = %llu is out of range", full,
+                               (unsigned long long)u);
+    *v = (int)u;
+    return LLMBO_OK;
+}
+
+static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_error *err)
+{
+    llmbo_gguf_str a;
+    llmbo_status st = llmbo_gguf_get_str(g, "general.architecture", &a, err);
+    if (st)
+        return st;
+    static const struct {
+        const char *name;
+        llmbo_arch arch;
+    } archs[] = {{"qwen2", LLMBO_ARCH_QWEN2},
+                 {"qwen3", LLMBO_ARCH_QWEN3},
+                 {"qwen3moe", LLMBO_ARCH_QWEN3MOE},
+                 {"olmoe", LLMBO_ARCH_OLMOE}};
+    int found = 0;
+    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+        if (llmbo_gguf_str_eq(a, archs[i].name)) {
+            hp->arch = archs[i].arch;
+            snprintf(hp->arch_name, sizeof hp->arch_name, "%s", archs[i].name);
+            found = 1;
+        }
+    if (!found)
+        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                               "architecture '%.*s' not supported (qwen2, qwen3, qwen3moe, olmoe "
+                               "are)",
+                               (int)(a.n > 64 ? 64 : a.n), a.p);
+    const char *n = hp->arch_name;
+    int moe = hp->arch == LLMBO_ARCH_QWEN3MOE || hp->arch == LLMBO_ARCH_OLMOE;
+    if ((st = get_int(g, n, "embedding_length", 0, 0, &hp->n_embd, err)) ||
+        (st = get_int(g, n, "block_count", 0, 0, &hp->n_layer, err)) ||
+        (st = get_int(g, n, "attention.head_count", 0, 0, &hp->n_head, err)) ||
+        (st = get_int(g, n, "attention.head_count_kv", 1, hp->n_head, &hp->n_head_kv, err)) ||
+        (st = get_int(g, n, "feed_forward_length", moe, 0, &hp->n_ff, err)) ||
+        (st = get_int(g, n, "context_length", 1, 4096, &hp->n_ctx_train, err)))
+        return st;
+    if (hp->n_head < 1 || hp->n_head_kv < 1 || hp->n_head % hp->n_head_kv || hp->n_embd < 1 ||
+        hp->n_layer < 1)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "inconsistent sizes: n_embd %d, n_layer %d, n_head %d, n_head_kv %d",
+                               hp->n_embd, hp->n_layer, hp->n_head, hp->n_head_kv);
+    if ((st =
+             get_int(g, n, "attention.key_length", 1, hp->n_embd / hp->n_head, &hp->head_dim, err)))
+        return st;
+    int vlen;
+    if ((st = get_int(g, n, "attention.value_length", 1, hp->head_dim, &vlen, err)))
+        return st;
+    if (vlen != hp->head_dim || hp->head_dim < 2 || hp->head_dim % 2)
+        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                               "head sizes key %d / value %d not supported (must be equal, even)",
+                               hp->head_dim, vlen);
+    if (moe) {
+        if ((st = get_int(g, n, "expert_count", 0, 0, &hp->n_expert, err)) ||
+            (st = get_int(g, n, "expert_used_count", 0, 0, &hp->n_expert_used, err)) ||
+            (st = get_int(g, n, "expert_feed_forward_length", 1, hp->n_ff, &hp->n_ff_exp, err)))
+            return st;
+        if (hp->n_expert < 1 || hp->n_expert_used < 1 || hp->n_expert_used > hp->n_expert ||
+            hp->n_ff_exp < 1)
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "inconsistent MoE sizes: %d experts, %d used, ff %d",
+                                   hp->n_expert, hp->n_expert_used, hp->n_ff_exp);
+    }
+    /* qwen3moe renormalises the top-k router weights; olmoe does not. A file may say otherwise
+     * through expert_weights_norm. */
+    hp->norm_topk = hp->arch == LLMBO_ARCH_QWEN3MOE;
+    char key[128];
+    snprintf(key, sizeof key, "%s.expert_weights_norm", n);
+    const llmbo_gguf_kv *kvn = llmbo_gguf_find_kv(g, key);
+    if (kvn && kvn->type == LLMBO_GGUF_BOOL)
+        hp->norm_topk = kvn->u != 0;
+    snprintf(key, sizeof key, "%s.rope.freq_base", n);
+    hp->rope_base = 10000.0;
+    if (llmbo_gguf_find_kv(g, key) && (st = llmbo_gguf_get_f64(g, key, &hp->rope_base, err)))
+        return st;
+    snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", n);
+    hp->norm_eps = 1e-6;
+    if (llmbo_gguf_find_kv(g, key) && (st = llmbo_gguf_get_f64(g, key, &hp->norm_eps, err)))
+        return st;
+    if (!(hp->rope_base > 0) || !(hp->norm_eps >= 0))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "invalid rope.freq_base or norm epsilon");
+    return LLMBO_OK;
+}
+
+static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
+{
+    const llmbo_gguf *g = e->gguf;
+    const llmbo_hparams *hp = &e->hp;
+    layer *L = &e->layers[il];
+    char nm[96];
+    llmbo_status st;
+    int E = hp->n_embd, hd = hp->head_dim;
+#define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s, il), nm)
+    if ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
+        (st = load_mat(g, NAME("attn_q.weight"), 0, E, e->q_dim, 1, &L->wq, err)) ||
+        (st = load_mat(g, NAME("attn_k.weight"), 0, E, e->kv_dim, 1, &L->wk, err)) ||
+        (st = load_mat(g, NAME("attn_v.weight"), 0, E, e->kv_dim, 1, &L->wv, err)) ||
+        (st = load_mat(g, NAME("attn_output.weight"), 0, e->q_dim, E, 1, &L->wo, err)) ||
+        (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))
+        return st;
+    if (hp->arch == LLMBO_ARCH_QWEN2) {
+        if ((st = load_vec(g, NAME("attn_q.bias"), 0, e->q_dim, &L->bq, err)) ||
+            (st = load_vec(g, NAME("attn_k.bias"), 0, e->kv_dim, &L->bk, err)) ||
+            (st = load_vec(g, NAME("attn_v.bias"), 0, e->kv_dim, &L->bv, err)))
+            return st;
+    } else if (hp->arch == LLMBO_ARCH_OLMOE) {
+        if ((st = load_vec(g, NAME("attn_q_norm.weight"), 0, e->q_dim, &L->q_norm, err)) ||
+            (st = load_vec(g, NAME("attn_k_norm.weight"), 0, e->kv_dim, &L->k_norm, err)))
+            return st;
+    } else {
+        if ((st = load_vec(g, NAME("attn_q_norm.weight"), 0, hd, &L->q_norm, err)) ||
+            (st = load_vec(g, NAME("attn_k_norm.weight"), 0, hd, &L->k_norm, err)))
+            return st;
+    }
+    if (hp->n_expert == 0) {
+        if ((st = load_mat(g, NAME("ffn_gate.weight"), 0, E, hp->n_ff, 1, &L->gate, err)) ||
+            (st = load_mat(g, NAME("ffn_up.weight"), 0, E, hp->n_ff, 1, &L->up, err)) ||
+            (st = load_mat(g, NAME("ffn_down.weight"), 0, hp->n_ff, E, 1, &L->down, err)))
+            return st;
+    } else {
+        int X = hp->n_expert, F = hp->n_ff_exp;
+        if ((st = load_mat(g, NAME("ffn_gate_inp.weight"), 0, E, X, 1, &L->router, err)) ||
+            (st = load_mat(g, NAME("ffn_gate_exps.weight"), 0, E, F, X, &L->gate_exps, err)) ||
+            (st = load_mat(g, NAME("ffn_up_exps.weight"), 0, E, F, X, &L->up_exps, err)) ||
+            (st = load_mat(g, NAME("ffn_down_exps.weight"), 0, F, E, X, &L->down_exps, err)))
+            return st;
+        /* Optional shared expert; its width comes from the tensor. */
+        if ((st = load_mat(g, NAME("ffn_gate_shexp.weight"), 1, E, 0, 1, &L->gate_sh, err)))
+            return st;
+        if (L->gate_sh.data) {
+            L->n_ff_sh = L->gate_sh.rows;
+            if ((st = load_mat(g, NAME("ffn_up_shexp.weight"), 0, E, L->n_ff_sh, 1, &L->up_sh,
+                               err)) ||
+                (st = load_mat(g, NAME("ffn_down_shexp.weight"), 0, L->n_ff_sh, E, 1, &L->down_sh,
+                               err)) ||
+                (st = load_mat(g, NAME("ffn_gate_inp_shexp.weight"), 1, E, 1, 1, &L->gate_inp_sh,
+                               err)))
+                return st;
+        }
+    }
+#undef NAME
+    return LLMBO_OK;
+}
+
+void llmbo_engine_options_default(llmbo_engine_options *opt)
+{
+    opt->n_ctx = 0;
+    opt->n_threads = 0;
+    opt->n_batch = 0;
+}
+
+static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *err)
+{
+    const llmbo_hparams *hp = &e->hp;
+    size_t B = (size_t)e->n_batch, C = (size_t)e->n_ctx, hd2 = (size_t)hp->head_dim / 2;
+    int max_ff = hp->n_ff > hp->n_ff_exp ? hp->n_ff : hp->n_ff_exp;
+    for (int il = 0; il < hp->n_layer; il++)
+        if (e->layers[il].n_ff_sh > max_ff)
+            max_ff = e->layers[il].n_ff_sh;
+    e->max_in = hp->n_embd;
+    if (e->q_dim > e->max_in)
+        e->max_in = e->q_dim;
+    if (max_ff > e->max_in)
+        e->max_in = max_ff;
+    size_t kv = (size_t)hp->n_layer * C * (size_t)e->kv_dim;
+    int X = hp->n_expert ? hp->n_expert : 1, K = hp->n_expert_used ? hp->n_expert_used : 1;
+    e->k_cache = llmbo_malloc(kv, sizeof(float));
+    e->v_cache = llmbo_malloc(kv, sizeof(float));
+    e->rope_cos = llmbo_malloc(C * hd2, sizeof(float));
+    e->rope_sin = llmbo_malloc(C * hd2, sizeof(float));
+    e->cache_tok = llmbo_malloc(C, sizeof(int32_t));
+    e->x = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
+    e->xb = llmbo_malloc(B * (size_t)e->max_in, sizeof(float));
+    e->xq = llmbo_malloc(B * (size_t)(e->max_in / LLMBO_QK + 1), sizeof(llmbo_q8a));
+    e->q = llmbo_malloc(B * (size_t)e->q_dim, sizeof(float));
+    e->k = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
+    e->v = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
+    e->att_out = llmbo_malloc(B * (size_t)e->q_dim, sizeof(float));
+    e->att = llmbo_malloc((size_t)n_threads * C, sizeof(float));
+    e->hb = llmbo_malloc(B * (size_t)max_ff, sizeof(float));
+    e->hb2 = llmbo_malloc(B * (size_t)max_ff, sizeof(float));
+    e->ffn_out = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
+    e->router = llmbo_malloc(B * (size_t)X, sizeof(float));
+    e->sel = llmbo_malloc(B * (size_t)K, sizeof(int));
+    e->sel_w = llmbo_malloc(B * (size_t)K, sizeof(float));
+    e->ex_tok = llmbo_malloc(B, sizeof(int));
+    e->ex_w = llmbo_malloc(B, sizeof(float));
+    e->ex_x = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
+    e->ex_xq = llmbo_malloc(B * (size_t)(e->max_in / LLMBO_QK + 1), sizeof(llmbo_q8a));
+    e->logits = llmbo_malloc((size_t)hp->n_vocab, sizeof(float));
+    if (!e->k_cache || !e->v_cache || !e->rope_cos || !e->rope_sin || !e->cache_tok || !e->x ||
+        !e->xb || !e->xq || !e->q || !e->k || !e->v || !e->att_out || !e->att || !e->hb ||
+        !e->hb2 || !e->ffn_out || !e->router || !e->sel || !e->sel_w || !e->ex_tok || !e->ex_w ||
+        !e->ex_x || !e->ex_xq || !e->logits)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM,
+                               "out of memory for the KV cache and activations (n_ctx %d)",
+                               e->n_ctx);
+    /* RoPE tables, NEOX layout: dimension i pairs with i + hd/2 and turns by pos * base^(-2i/hd).
+     */
+    for (size_t p = 0; p < C; p++)
+        for (size_t i = 0; i < hd2; i++) {
+            double th = (double)p * pow(hp->rope_base, -2.0 * (double)i / (double)hp->head_dim);
+            e->rope_cos[p * hd2 + i] = (float)cos(th);
+            e->rope_sin[p * hd2 + i] = (float)sin(th);
+        }
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt_in,
+                               llmbo_engine **out, llmbo_error *err)
+{
+    llmbo_engine_options opt;
+    llmbo_engine_options_default(&opt);
+    if (opt_in)
+        opt = *opt_in;
+    *out = NULL;
+    llmbo_engine *e = llmbo_calloc(1, sizeof *e);
+    if (!e)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    e->pool.n = 1;
+    llmbo_status st = llmbo_gguf_open(path, &e->gguf, err);
+    if (st)
+        goto fail_noprefix;
+    const llmbo_gguf *g = e->gguf;
+    llmbo_hparams *hp = &e->hp;
+    if ((st = read_hparams(g, hp, err)))
+        goto fail;
+    e->q_dim = hp->n_head * hp->head_dim;
+    e->kv_dim = hp->n_head_kv * hp->head_dim;
+    const llmbo_gguf_tensor *te;
+    if ((st = find_tensor(g, "token_embd.weight", 0, &te, err)))
+        goto fail;
+    if (te->ne[1] > INT32_MAX || te->ne[1] < 1) {
+        st = llmbo_error_set(err, LLMBO_ERR_FORMAT, "token_embd.weight has a bad vocabulary size");
+        goto fail;
+    }
+    hp->n_vocab = (int)te->ne[1];
+    if ((st = load_mat(g, "token_embd.weight", 0, hp->n_embd, hp->n_vocab, 1, &e->tok_embd, err)) ||
+        (st = load_vec(g, "output_norm.weight", 0, hp->n_embd, &e->output_norm, err)) ||
+        (st = load_mat(g, "output.weight", 1, hp->n_embd, hp->n_vocab, 1, &e->output, err)))
+        goto fail;
+    if (!e->output.data)
+        e->output = e->tok_embd; /* tied embeddings */
+    e->layers = llmbo_calloc((size_t)hp->n_layer, sizeof *e->layers);
+    if (!e->layers) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (int il = 0; il < hp->n_layer; il++)
+        if ((st = load_layer(e, il, err)))
+            goto fail;
+    if ((st = llmbo_tokenizer_create(g, &e->tok, err)))
+        goto fail;
+    if (llmbo_tokenizer_n_vocab(e->tok) > hp->n_vocab) {
+        st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                             "tokenizer has %d tokens but token_embd.weight only %d rows",
+                             llmbo_tokenizer_n_vocab(e->tok), hp->n_vocab);
+        goto fail;
+    }
+    e->n_ctx = opt.n_ctx > 0 ? opt.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
+    if (e->n_ctx < 1)
+        e->n_ctx = 4096;
+    e->n_batch = opt.n_batch > 0 ? opt.n_batch : 64;
+    int nt = opt.n_threads;
+    if (nt <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        nt = c > 0 ? (int)(c > 64 ? 64 : c) : 1;
+    }
+    llmbo_quant_simd();
+    if ((st = alloc_buffers(e, nt, err)))
+        goto fail;
+    if ((st = pool_start(&e->pool, nt, err)))
+        goto fail;
+    *out = e;
+    return LLMBO_OK;
+fail:
+    llmbo_error_prefix(err, "%s", path);
+fail_noprefix:
+    llmbo_engine_free(e);
+    return st;
+}
+
+void llmbo_engine_free(llmbo_engine *e)
+{
+    if (!e)
+        return;
+    pool_stop(&e->pool);
+    llmbo_tokenizer_free(e->tok);
+    llmbo_gguf_close(e->gguf);
+    void *bufs[] = {e->layers,    e->k_cache, e->v_cache, e->rope_cos, e->rope_sin,
+                    e->cache_tok, e->x,       e->xb,      e->xq,       e->q,
+                    e->k,         e->v,       e->att_out, e->att,      e->hb,
+                    e->hb2,       e->ffn_out, e->router,  e->sel,      e->sel_w,
+                    e->ex_tok,    e->ex_w,    e->ex_x,    e->ex_xq,    e->logits};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        llmbo_free(bufs[i]);
+    llmbo_free(e);
+}
+
+const llmbo_hparams *llmbo_engine_hparams(const llmbo_engine *e)
+{
+    return &e->hp;
+}
+
+const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *e)
+{
+    return e->gguf;
+}
+
+llmbo_tokenizer *llmbo_engine_tokenizer(llmbo_engine *e)
+{
+    return e->tok;
+}
+
+int llmbo_engine_n_ctx(const llmbo_engine *e)
+{
+    return e->n_ctx;
+}
+
+void llmbo_engine_set_trace(llmbo_engine *e, float *buf)
+{
+    e->trace = buf;
+}
+
+void llmbo_engine_reset(llmbo_engine *e)
+{
+    e->n_cached = 0;
+}
+
+int llmbo_engine_last_processed(const llmbo_engine *e)
+{
+    return e->last_processed;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Kernels
+ * -------------------------------------------------------------------------------------------- */
+
+static void rmsnorm(float *o, const float *x, const float *w, int n, double eps)
+{
+    double ss = 0.0;
+    for (int i = 0; i < n; i++)
+        ss += (double)x[i] * x[i];
+    float s = (float)(1.0 / sqrt(ss / n + eps));
+    for (int i = 0; i < n; i++)
+        o[i] = x[i] * s * w[i];
+}
+
+static float silu(float x)
+{
+    return x / (1.0f + expf(-x));
+}
+
+/* Matrix products: a job is a list of items, each out (T, rows) = in (T, cols) . W^T for one
+ * (possibly expert-indexed) matrix. The rows of all items are split into equal contiguous ranges,
+ * one per thread; each weight row is read once and met with every token of the batch. */
+typedef struct mm_item {
+    const wmat *w;
+    int mat; /* expert index for stacked weights */
+    int T;
+    const float *xf;     /* (T, cols) float input (float weight types) */
+    const llmbo_q8a *xq; /* (T, cols/32) quantised input (quantised types) */
+    float *out;          /* (T, out_stride) */
+    int out_stride;
+} mm_item;
+
+typedef struct mm_job {
+    const mm_item *items;
+    int n_items;
+    long total_rows;
+} mm_job;
+
+static void mm_worker(void *arg, int ith, int nth)
+{
+    const mm_job *job = arg;
+    long lo = job->total_rows * ith / nth, hi = job->total_rows * (ith + 1) / nth, base = 0;
+    for (int k = 0; k < job->n_items && base < hi; k++) {
+        const mm_item *it = &job->items[k];
+        const wmat *w = it->w;
+        long r0 = lo > base ? lo - base : 0, r1 = hi - base < w->rows ? hi - base : w->rows;
+        const uint8_t *mat = w->data + (size_t)it->mat * w->mat_bytes;
+        size_t nbq = (size_t)w->cols / LLMBO_QK;
+        for (long r = r0; r < r1; r++) {
+            const uint8_t *row = mat + (size_t)r * w->row_bytes;
+            for (int t = 0; t < it->T; t++)
+                it->out[(size_t)t * it->out_stride + r] =
+                    llmbo_vec_dot(w->type, row, it->xf ? it->xf + (size_t)t * w->cols : NULL,
+                                  it->xq ? it->xq + (size_t)t * nbq : NULL, (size_t)w->cols);
+        }
+        base += w->rows;
+    }
+}
+
+static void matmul(llmbo_engine *e, const mm_item *items, int n_items)
+{
+    mm_job job = {items, n_items, 0};
+    for (int k = 0; k < n_items; k++)
+        job.total_rows += items[k].w->rows;
+    pool_run(&e->pool, mm_worker, &job);
+}
+
+/* Fills the input fields of an item for matrix w from float rows xf (T, stride = w->cols) and
+ * their quantised copy xq. */
+static mm_item item(const wmat *w, int mat, int T, const float *xf, const llmbo_q8a *xq, float *out)
+{
+    mm_item it = {w, mat, T, NULL, NULL, out, w->rows};
+    if (llmbo_ttype_quantised(w->type))
+        it.xq = xq;
+    else
+        it.xf = xf;
+    return it;
+}
+
+static void quantise_rows(const float *x, llmbo_q8a *xq, int T, int cols)
+{
+    for (int t = 0; t < T; t++)
+        llmbo_quant_act(x + (size_t)t * cols, xq + (size_t)t * (cols / LLMBO_QK), (size_t)cols);
+}
+
+/* Attention for T new tokens at positions pos0.. (keys/values already in the cache). Work items
+ * are (token, head) pairs dealt round-robin, so the causal triangle is balanced. */
+typedef struct att_job {
+    llmbo_engine *e;
+    int layer, T, pos0;
+} att_job;
+
+static void att_worker(void *arg, int ith, int nth)
+{
+    const att_job *j = arg;
+    llmbo_engine *e = j->e;
+    const llmbo_hparams *hp = &e->hp;
+    int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    float *att = e->att + (size_t)ith * e->n_ctx;
+    const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
+    const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
+    float scale = 1.0f / sqrtf((float)hd);
+    for (int w = ith; w < j->T * hp->n_head; w += nth) {
+        int t = w / hp->n_head, h = w % hp->n_head, kvh = h / group, n_pos = j->pos0 + t + 1;
+        const float *q = e->q + (size_t)t * e->q_dim + (size_t)h * hd;
+        float mx = -INFINITY;
+        for (int p = 0; p < n_pos; p++) {
+            const float *k = kc + (size_t)p * e->kv_dim + (size_t)kvh * hd;
+            float s = 0.0f;
+            for (int i = 0; i < hd; i++)
+                s += q[i] * k[i];
+            att[p] = s * scale;
+            mx = att[p] > mx ? att[p] : mx;
+        }
+        float sum = 0.0f;
+        for (int p = 0; p < n_pos; p++) {
+            att[p] = expf(att[p] - mx);
+            sum += att[p];
+        }
+        float *o = e->att_out + (size_t)t * e->q_dim + (size_t)h * hd;
+        memset(o, 0, (size_t)hd * sizeof(float));
+        for (int p = 0; p < n_pos; p++) {
+            const float *v = vc + (size_t)p * e->kv_dim + (size_t)kvh * hd;
+            float a = att[p] / sum;
+            for (int i = 0; i < hd; i++)
+                o[i] += a * v[i];
+        }
+    }
+}
+
+static void rope(const llmbo_engine *e, float *v, int n_heads, int pos)
+{
+    int hd = e->hp.head_dim, h2 = hd / 2;
+    const float *c = e->rope_cos + (size_t)pos * h2, *s = e->rope_sin + (size_t)pos * h2;
+    for (int h = 0; h < n_heads; h++) {
+        float *x = v + (size_t)h * hd;
+        for (int i = 0; i < h2; i++) {
+            float a = x[i], b = x[i + h2];
+            x[i] = a * c[i] - b * s[i];
+            x[i + h2] = a * s[i] + b * c[i];
+        }
+    }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Feed-forward blocks
+ * -------------------------------------------------------------------------------------------- */
+
+/* out (T, n_embd) = down(silu(gate x) * up x) for a dense FFN (or the shared expert); x is xb
+ * with its quantised copy xq already filled. */
+static void ffn_dense(llmbo_engine *e, const wmat *gate, const wmat *up, const wmat *down, int T,
+                      float *out)
+{
+    int F = gate->rows;
+    mm_item gu[2] = {item(gate, 0, T, e->xb, e->xq, e->hb), item(up, 0, T, e->xb, e->xq, e->hb2)};
+    matmul(e, gu, 2);
+    for (size_t i = 0; i < (size_t)T * F; i++)
+        e->hb[i] = silu(e->hb[i]) * e->hb2[i];
+    if (llmbo_ttype_quantised(down->type))
+        quantise_rows(e->hb, e->xq, T, F);
+    mm_item d = item(down, 0, T, e->hb, e->xq, out);
+    matmul(e, &d, 1);
+}
+
+/* Mixture of experts: router softmax over all experts, top-k by probability, optional
+ * renormalisation; tokens are grouped by expert so each expert's weights are read once per batch.
+ * Adds the weighted expert outputs into e->ffn_out (T, n_embd), which the caller zeroes. */
+static void ffn_moe(llmbo_engine *e, const layer *L, int T)
+{
+    const llmbo_hparams *hp = &e->hp;
+    int X = hp->n_expert, K = hp->n_expert_used, E = hp->n_embd, F = hp->n_ff_exp;
+    mm_item r = item(&L->router, 0, T, e->xb, e->xq, e->router);
+    matmul(e, &r, 1);
+    for (int t = 0; t < T; t++) {
+        float *p = e->router + (size_t)t * X, mx = -INFINITY, sum = 0.0f;
+        for (int x = 0; x < X; x++)
+            mx = p[x] > mx ? p[x] : mx;
+        for (int x = 0; x < X; x++)
+            sum += (p[x] = expf(p[x] - mx));
+        for (int x = 0; x < X; x++)
+            p[x] /= sum;
+        int *sel = e->sel + (size_t)t * K;
+        float *w = e->sel_w + (size_t)t * K, wsum = 0.0f;
+        for (int k = 0; k < K; k++) { /* top-k by selection; ties go to the lower index */
+            int best = -1;
+            for (int x = 0; x < X; x++) {
+                int taken = 0;
+                for (int j = 0; j < k; j++)
+                    taken |= sel[j] == x;
+                if (!taken && (best < 0 || p[x] > p[best]))
+                    best = x;
+            }
+            sel[k] = best;
+            w[k] = p[best];
+            wsum += w[k];
+        }
+        if (hp->norm_topk)
+            for (int k = 0; k < K; k++)
+                w[k] /= wsum;
+    }
+    int qin = llmbo_ttype_quantised(L->gate_exps.type) || llmbo_ttype_quantised(L->up_exps.type);
+    for (int x = 0; x < X; x++) {
+        int n = 0;
+        for (int t = 0; t < T; t++)
+            for (int k = 0; k < K; k++)
+                if (e->sel[(size_t)t * K + k] == x) {
+                    e->ex_tok[n] = t;
+                    e->ex_w[n] = e->sel_w[(size_t)t * K + k];
+                    n++;
+                }
+        if (!n)
+            continue;
+        for (int i = 0; i < n; i++) {
+            int t = e->ex_tok[i];
+            memcpy(e->ex_x + (size_t)i * E, e->xb + (size_t)t * E, (size_t)E * sizeof(float));
+            if (qin)
+                memcpy(e->ex_xq + (size_t)i * (E / LLMBO_QK), e->xq + (size_t)t * (E / LLMBO_QK),
+                       (size_t)(E / LLMBO_QK) * sizeof(llmbo_q8a));
+        }
+        mm_item gu[2] = {item(&L->gate_exps, x, n, e->ex_x, e->ex_xq, e->hb),
+                         item(&L->up_exps, x, n, e->ex_x, e->ex_xq, e->hb2)};
+        matmul(e, gu, 2);
+        for (size_t i = 0; i < (size_t)n * F; i++)
+            e->hb[i] = silu(e->hb[i]) * e->hb2[i];
+        float *dout = e->ex_x; /* (n, E): inputs were consumed by gate/up */
+        if (llmbo_ttype_quantised(L->down_exps.type))
+            quantise_rows(e->hb, e->ex_xq, n, F);
+        mm_item d = item(&L->down_exps, x, n, e->hb, e->ex_xq, dout);
+        matmul(e, &d, 1);
+        for (int i = 0; i < n; i++) {
+            float *o = e->ffn_out + (size_t)e->ex_tok[i] * E, wgt = e->ex_w[i];
+            const float *s = dout + (size_t)i * E;
+            for (int j = 0; j < E; j++)
+                o[j] += wgt * s[j];
+        }
+    }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Forward pass over one batch
+ * -------------------------------------------------------------------------------------------- */
+
+static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos0, int want_logits)
+{
+    const llmbo_hparams *hp = &e->hp;
+    int E = hp->n_embd, hd = hp->head_dim;
+    for (int t = 0; t < T; t++)
+        llmbo_dequant_row(e->tok_embd.type,
+                          e->tok_embd.data + (size_t)tokens[t] * e->tok_embd.row_bytes,
+                          e->x + (size_t)t * E, (size_t)E);
+
+    for (int il = 0; il < hp->n_layer; il++) {
+        const layer *L = &e->layers[il];
+        /* Attention: xb = norm(x); q, k, v projections. */
+        for (int t = 0; t < T; t++)
+            rmsnorm(e->xb + (size_t)t * E, e->x + (size_t)t * E, L->attn_norm, E, hp->norm_eps);
+        quantise_rows(e->xb, e->xq, T, E);
+        mm_item qkv[3] = {item(&L->wq, 0, T, e->xb, e->xq, e->q),
+                          item(&L->wk, 0, T, e->xb, e->xq, e->k),
+                          item(&L->wv, 0, T, e->xb, e->xq, e->v)};
+        matmul(e, qkv, 3);
+        for (int t = 0; t < T; t++) {
+            float *q = e->q + (size_t)t * e->q_dim, *k = e->k + (size_t)t * e->kv_dim;
+            float *v = e->v + (size_t)t * e->kv_dim;
+            if (L->bq) {
+                for (int i = 0; i < e->q_dim; i++)
+                    q[i] += L->bq[i];
+                for (int i = 0; i < e->kv_dim; i++) {
+                    k[i] += L->bk[i];
+                    v[i] += L->bv[i];
+                }
+            }
+            if (hp->arch == LLMBO_ARCH_OLMOE) { /* QK-norm over the whole projection */
+                rmsnorm(q, q, L->q_norm, e->q_dim, hp->norm_eps);
+                rmsnorm(k, k, L->k_norm, e->kv_dim, hp->norm_eps);
+            } else if (L->q_norm) { /* qwen3: QK-norm per head */
+                for (int h = 0; h < hp->n_head; h++)
+                    rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, L->q_norm, hd, hp->norm_eps);
+                for (int h = 0; h < hp->n_head_kv; h++)
+                    rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
+            }
+            rope(e, q, hp->n_head, pos0 + t);
+            rope(e, k, hp->n_head_kv, pos0 + t);
+            size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
+            memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
+            memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
+        }
+        att_job aj = {e, il, T, pos0};
+        pool_run(&e->pool, att_worker, &aj);
+        if (llmbo_ttype_quantised(L->wo.type))
+            quantise_rows(e->att_out, e->xq, T, e->q_dim);
+        mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
+        matmul(e, &o, 1);
+        for (size_t i = 0; i < (size_t)T * E; i++)
+            e->x[i] += e->ffn_out[i];
+
+        /* Feed-forward: xb = norm(x); dense FFN or experts (+ shared expert). */
+        for (int t = 0; t < T; t++)
+            rmsnorm(e->xb + (size_t)t * E, e->x + (size_t)t * E, L->ffn_norm, E, hp->norm_eps);
+        quantise_rows(e->xb, e->xq, T, E);
+        if (hp->n_expert == 0) {
+            ffn_dense(e, &L->gate, &L->up, &L->down, T, e->ffn_out);
+        } else {
+            memset(e->ffn_out, 0, (size_t)T * E * sizeof(float));
+            ffn_moe(e, L, T);
+            if (L->gate_sh.data) {
+                /* ffn_dense overwrites xq with its down-projection input: re-quantise after. */
+                float *sh = e->ex_x;
+                float gate_v[1];
+                ffn_dense(e, &L->gate_sh, &L->up_sh, &L->down_sh, T, sh);
+                for (int t = 0; t < T; t++) {
+                    float g = 1.0f;
+                    if (L->gate_inp_sh.data) {
+                        const float *xr = e->xb + (size_t)t * E;
+                        llmbo_q8a *xq = e->xq;
+                        if (llmbo_ttype_quantised(L->gate_inp_sh.type))
+                            llmbo_quant_act(xr, xq, (size_t)E);
+                        gate_v[0] = llmbo_vec_dot(L->gate_inp_sh.type, L->gate_inp_sh.data, xr, xq,
+                                                  (size_t)E);
+                        g = 1.0f / (1.0f + expf(-gate_v[0]));
+                    }
+                    for (int j = 0; j < E; j++)
+                        e->ffn_out[(size_t)t * E + j] += g * sh[(size_t)t * E + j];
+                }
+            }
+        }
+        for (size_t i = 0; i < (size_t)T * E; i++)
+            e->x[i] += e->ffn_out[i];
+        if (e->trace)
+            memcpy(e->trace + (size_t)il * E, e->x + (size_t)(T - 1) * E,
+                   (size_t)E * sizeof(float));
+    }
+
+    if (!want_logits)
+        return;
+    float *last = e->xb;
+    rmsnorm(last, e->x + (size_t)(T - 1) * E, e->output_norm, E, hp->norm_eps);
+    llmbo_quant_act(last, e->xq, (size_t)E);
+    mm_item lo = item(&e->output, 0, 1, last, e->xq, e->logits);
+    matmul(e, &lo, 1);
+}
+
+llmbo_status llmbo_engine_eval(llmbo_engine *e, const int32_t *tokens, int n, const float **logits,
+                               llmbo_error *err)
+{
+    if (n < 1 || n > e->n_ctx)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "sequence of %d tokens does not fit the context of %d", n, e->n_ctx);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= e->hp.n_vocab)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "token id %d at position %d is outside the vocabulary (%d)",
+                                   (int)tokens[i], i, e->hp.n_vocab);
+    /* Reuse the longest cached prefix; the last position is always recomputed for its logits. */
+    int p = 0;
+    while (p < e->n_cached && p < n - 1 && e->cache_tok[p] == tokens[p])
+        p++;
+    e->last_processed = n - p;
+    while (p < n) {
+        int T = n - p < e->n_batch ? n - p : e->n_batch;
+        forward_batch(e, tokens + p, T, p, p + T == n);
+        memcpy(e->cache_tok + p, tokens + p, (size_t)T * sizeof(int32_t));
+        p += T;
+        e->n_cached = p;
+    }
+    *logits = e->logits;
+    return LLMBO_OK;
+}

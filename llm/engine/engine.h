@@ -1,0 +1,66 @@
+/* engine.h: llmbo's local inference engine. Loads a GGUF model (qwen2, qwen3, qwen3moe, olmoe)
+ * in-process and evaluates token sequences with a KV cache that is reused across calls: eval()
+ * compares the new sequence with the cached token ids and only processes the new suffix, in
+ * batches (matrix-matrix products over the batch's tokens; in MoE layers, tokens grouped by
+ * expert). All buffers are sized at open: evaluation does not allocate. One thread at a time may
+ * use an engine (it runs its own worker pool). */
+#ifndef LLMBO_ENGINE_H
+#define LLMBO_ENGINE_H
+
+#include <stdint.h>
+#include "llmbo.h"
+#include "gguf.h"
+
+typedef struct llmbo_engine llmbo_engine;
+typedef struct llmbo_tokenizer llmbo_tokenizer;
+
+typedef struct llmbo_engine_options {
+    int n_ctx;     /* KV cache length in tokens; <= 0: min(model's context_length, 4096) */
+    int n_threads; /* <= 0: the number of online CPUs */
+    int n_batch;   /* tokens per batched forward pass; <= 0: 64 */
+} llmbo_engine_options;
+
+void llmbo_engine_options_default(llmbo_engine_options *opt);
+
+typedef enum llmbo_arch {
+    LLMBO_ARCH_QWEN2 = 0,
+    LLMBO_ARCH_QWEN3 = 1,
+    LLMBO_ARCH_QWEN3MOE = 2,
+    LLMBO_ARCH_OLMOE = 3
+} llmbo_arch;
+
+/* Hyperparameters read from the metadata. */
+typedef struct llmbo_hparams {
+    llmbo_arch arch;
+    char arch_name[32];
+    int n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_ctx_train;
+    int n_expert, n_expert_used, n_ff_exp; /* 0 for dense models */
+    int norm_topk;                         /* renormalise the top-k router weights */
+    double rope_base, norm_eps;
+} llmbo_hparams;
+
+/* Opens path: validates the file, the architecture, every tensor's presence, type and shape, and
+ * the tokenizer; allocates the KV cache and activations. Errors name the file and the problem. */
+llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt,
+                               llmbo_engine **out, llmbo_error *err);
+void llmbo_engine_free(llmbo_engine *eng);
+
+const llmbo_hparams *llmbo_engine_hparams(const llmbo_engine *eng);
+const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *eng);
+llmbo_tokenizer *llmbo_engine_tokenizer(llmbo_engine *eng);
+int llmbo_engine_n_ctx(const llmbo_engine *eng);
+
+/* Evaluates tokens[0..n) and sets *logits to the (n_vocab) logits of position n-1 (valid until
+ * the next call). The cached prefix shared with the previous sequence is reused; only the rest is
+ * processed. LLMBO_ERR_INVALID for n < 1, n > n_ctx or a token id out of range. */
+llmbo_status llmbo_engine_eval(llmbo_engine *eng, const int32_t *tokens, int n,
+                               const float **logits, llmbo_error *err);
+/* Forgets the cached sequence (the next eval recomputes from position 0). */
+void llmbo_engine_reset(llmbo_engine *eng);
+/* Tokens processed by the last eval call (n minus the reused prefix). */
+int llmbo_engine_last_processed(const llmbo_engine *eng);
+/* When buf is non-NULL, each eval writes the residual stream of its last position after each
+ * layer into buf, (n_layer, n_embd) row-major. */
+void llmbo_engine_set_trace(llmbo_engine *eng, float *buf);
+
+#endif

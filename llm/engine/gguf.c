@@ -1,0 +1,557 @@
+/* gguf.c: GGUF parsing with every read bounds-checked against the mapping. The parser walks the
+ * header, the metadata KV pairs (recording scalar values and the extent of arrays) and the tensor
+ * infos, then checks each tensor's data range against the file. All arithmetic on file-supplied
+ * numbers is done in forms that cannot overflow (compare n against size - off, never off + n). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "gguf.h"
+#include "llmbo_common.h"
+
+/* ----------------------------------------------------------------------------------------------
+ * Type tables
+ * -------------------------------------------------------------------------------------------- */
+
+const char *llmbo_gguf_vtype_name(llmbo_gguf_vtype t)
+{
+    static const char *const names[] = {"uint8",  "int8",  "uint16", "int16",  "uint32",
+                                        "int32",  "f32",   "bool",   "string", "array",
+                                        "uint64", "int64", "f64"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+const char *llmbo_ttype_name(llmbo_ttype t)
+{
+    switch (t) {
+    case LLMBO_T_F32:
+        return "F32";
+    case LLMBO_T_F16:
+        return "F16";
+    case LLMBO_T_BF16:
+        return "BF16";
+    case LLMBO_T_Q4_0:
+        return "Q4_0";
+    case LLMBO_T_Q8_0:
+        return "Q8_0";
+    case LLMBO_T_Q4_K:
+        return "Q4_K";
+    case LLMBO_T_Q6_K:
+        return "Q6_K";
+    }
+    return "?";
+}
+
+size_t llmbo_ttype_block(llmbo_ttype t)
+{
+    switch (t) {
+    case LLMBO_T_F32:
+    case LLMBO_T_F16:
+    case LLMBO_T_BF16:
+        return 1;
+    case LLMBO_T_Q4_0:
+    case LLMBO_T_Q8_0:
+        return 32;
+    case LLMBO_T_Q4_K:
+    case LLMBO_T_Q6_K:
+        return 256;
+    }
+    return 0;
+}
+
+size_t llmbo_ttype_block_bytes(llmbo_ttype t)
+{
+    switch (t) {
+    case LLMBO_T_F32:
+        return 4;
+    case LLMBO_T_F16:
+    case LLMBO_T_BF16:
+        return 2;
+    case LLMBO_T_Q4_0:
+        return 2 + 16; /* fp16 d; 32 x 4-bit */
+    case LLMBO_T_Q8_0:
+        return 2 + 32; /* fp16 d; 32 x int8 */
+    case LLMBO_T_Q4_K:
+        return 2 + 2 + 12 + 128; /* fp16 d, dmin; 12 bytes of 6-bit scales/mins; 256 x 4-bit */
+    case LLMBO_T_Q6_K:
+        return 128 + 64 + 16 + 2; /* low 4 bits, high 2 bits, int8 scales, fp16 d */
+    }
+    return 0;
+}
+
+static size_t vtype_size(uint32_t t)
+{
+    switch (t) {
+    case LLMBO_GGUF_UINT8:
+    case LLMBO_GGUF_INT8:
+    case LLMBO_GGUF_BOOL:
+        return 1;
+    case LLMBO_GGUF_UINT16:
+    case LLMBO_GGUF_INT16:
+        return 2;
+    case LLMBO_GGUF_UINT32:
+    case LLMBO_GGUF_INT32:
+    case LLMBO_GGUF_FLOAT32:
+        return 4;
+    case LLMBO_GGUF_UINT64:
+    case LLMBO_GGUF_INT64:
+    case LLMBO_GGUF_FLOAT64:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Bounds-checked cursor
+ * -------------------------------------------------------------------------------------------- */
+
+typedef struct cursor {
+    const uint8_t *base;
+    size_t size;
+    uint64_t off;
+    llmbo_error *err;
+} cursor;
+
+static llmbo_status need(cursor *c, uint64_t n, const char *what)
+{
+    if (c->off > c->size || n > c->size - c->off)
+        return llmbo_error_set(c->err, LLMBO_ERR_FORMAT,
+                               "truncated file: %s needs %llu bytes at byte offset %llu, file has "
+                               "%zu bytes",
+                               what, (unsigned long long)n, (unsigned long long)c->off, c->size);
+    return LLMBO_OK;
+}
+
+static llmbo_status rd(cursor *c, void *dst, size_t n, const char *what)
+{
+    llmbo_status st = need(c, n, what);
+    if (st)
+        return st;
+    memcpy(dst, c->base + c->off, n);
+    c->off += n;
+    return LLMBO_OK;
+}
+
+static llmbo_status rd_u32(cursor *c, uint32_t *v, const char *what)
+{
+    return rd(c, v, 4, what);
+}
+
+static llmbo_status rd_u64(cursor *c, uint64_t *v, const char *what)
+{
+    return rd(c, v, 8, what);
+}
+
+static llmbo_status rd_str(cursor *c, llmbo_gguf_str *s, const char *what)
+{
+    uint64_t n;
+    llmbo_status st = rd_u64(c, &n, what);
+    if (st)
+        return st;
+    if ((st = need(c, n, what)))
+        return st;
+    s->p = (const char *)c->base + c->off;
+    s->n = n;
+    c->off += n;
+    return LLMBO_OK;
+}
+
+/* Reads a scalar of type t into kv (u, i, f). */
+static llmbo_status rd_scalar(cursor *c, uint32_t t, llmbo_gguf_kv *kv)
+{
+    uint8_t b[8] = {0};
+    size_t n = vtype_size(t);
+    llmbo_status st = rd(c, b, n, "metadata value");
+    if (st)
+        return st;
+    switch (t) {
+    case LLMBO_GGUF_UINT8:
+    case LLMBO_GGUF_BOOL:
+        kv->u = b[0];
+        kv->i = b[0];
+        break;
+    case LLMBO_GGUF_INT8:
+        kv->i = (int8_t)b[0];
+        break;
+    case LLMBO_GGUF_UINT16: {
+        uint16_t v;
+        memcpy(&v, b, 2);
+        kv->u = v;
+        kv->i = v;
+        break;
+    }
+    case LLMBO_GGUF_INT16: {
+        int16_t v;
+        memcpy(&v, b, 2);
+        kv->i = v;
+        break;
+    }
+    case LLMBO_GGUF_UINT32: {
+        uint32_t v;
+        memcpy(&v, b, 4);
+        kv->u = v;
+        kv->i = v;
+        break;
+    }
+    case LLMBO_GGUF_INT32: {
+        int32_t v;
+        memcpy(&v, b, 4);
+        kv->i = v;
+        break;
+    }
+    case LLMBO_GGUF_FLOAT32: {
+        float v;
+        memcpy(&v, b, 4);
+        kv->f = v;
+        break;
+    }
+    case LLMBO_GGUF_UINT64:
+        memcpy(&kv->u, b, 8);
+        kv->i = kv->u > INT64_MAX ? INT64_MAX : (int64_t)kv->u;
+        break;
+    case LLMBO_GGUF_INT64:
+        memcpy(&kv->i, b, 8);
+        break;
+    case LLMBO_GGUF_FLOAT64:
+        memcpy(&kv->f, b, 8);
+        break;
+    }
+    if (t == LLMBO_GGUF_INT8 || t == LLMBO_GGUF_INT16 || t == LLMBO_GGUF_INT32 ||
+        t == LLMBO_GGUF_INT64)
+        kv->u = kv->i < 0 ? 0 : (uint64_t)kv->i;
+    if (t != LLMBO_GGUF_FLOAT32 && t != LLMBO_GGUF_FLOAT64)
+        kv->f = (double)kv->i;
+    return LLMBO_OK;
+}
+
+static int is_int_type(llmbo_gguf_vtype t)
+{
+    return t <= LLMBO_GGUF_INT32 || t == LLMBO_GGUF_BOOL || t == LLMBO_GGUF_UINT64 ||
+           t == LLMBO_GGUF_INT64;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Open
+ * -------------------------------------------------------------------------------------------- */
+
+static llmbo_status parse(llmbo_gguf *g, llmbo_error *err)
+{
+    cursor c = {g->base, g->size, 0, err};
+    llmbo_status st;
+    uint32_t magic;
+    if ((st = rd_u32(&c, &magic, "magic")))
+        return st;
+    if (memcmp(&magic, "GGUF", 4) != 0)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "not a GGUF file (bad magic at byte 0)");
+    if ((st = rd_u32(&c, &g->version, "version")))
+        return st;
+    if (g->version != 2 && g->version != 3)
+        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                               "GGUF version %u at byte 4 (supported: 2, 3)", g->version);
+    if ((st = rd_u64(&c, &g->n_tensors, "tensor count")) ||
+        (st = rd_u64(&c, &g->n_kv, "metadata count")))
+        return st;
+    /* Each KV takes at least 13 bytes and each tensor info at least 28: reject counts the file
+     * cannot hold before allocating for them. */
+    if (g->n_kv > (g->size - c.off) / 13 || g->n_tensors > (g->size - c.off) / 28)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "counts at byte 8 (%llu tensors, %llu metadata pairs) exceed what "
+                               "a %zu-byte file can hold",
+                               (unsigned long long)g->n_tensors, (unsigned long long)g->n_kv,
+                               g->size);
+    g->kv = llmbo_calloc(g->n_kv ? g->n_kv : 1, sizeof *g->kv);
+    g->tensor = llmbo_calloc(g->n_tensors ? g->n_tensors : 1, sizeof *g->tensor);
+    if (!g->kv || !g->tensor)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the GGUF tables");
+
+    g->alignment = 32;
+    for (uint64_t k = 0; k < g->n_kv; k++) {
+        llmbo_gguf_kv *kv = &g->kv[k];
+        uint64_t at = c.off;
+        uint32_t t;
+        if ((st = rd_str(&c, &kv->key, "metadata key")) ||
+            (st = rd_u32(&c, &t, "metadata value type")))
+            return st;
+        kv->type = (llmbo_gguf_vtype)t;
+        if (t == LLMBO_GGUF_STRING) {
+            if ((st = rd_str(&c, &kv->s, "metadata string")))
+                return st;
+        } else if (t == LLMBO_GGUF_ARRAY) {
+            uint32_t et;
+            if ((st = rd_u32(&c, &et, "array element type")) ||
+                (st = rd_u64(&c, &kv->arr_n, "array length")))
+                return st;
+            kv->arr_type = (llmbo_gguf_vtype)et;
+            kv->arr_off = c.off;
+            if (et == LLMBO_GGUF_STRING) {
+                for (uint64_t j = 0; j < kv->arr_n; j++) {
+                    llmbo_gguf_str s;
+                    if ((st = rd_str(&c, &s, "array string")))
+                        return st;
+                }
+            } else {
+                size_t es = vtype_size(et);
+                if (!es)
+                    return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                           "metadata '%.*s' at byte %llu: array element type %u "
+                                           "not supported",
+                                           (int)(kv->key.n > 200 ? 200 : kv->key.n), kv->key.p,
+                                           (unsigned long long)at, et);
+                if (kv->arr_n > (g->size - c.off) / es)
+                    return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                           "truncated file: array of %llu elements at byte "
+                                           "offset %llu runs past the end (%zu bytes)",
+                                           (unsigned long long)kv->arr_n, (unsigned long long)c.off,
+                                           g->size);
+                c.off += kv->arr_n * es;
+            }
+        } else if (vtype_size(t)) {
+            if ((st = rd_scalar(&c, t, kv)))
+                return st;
+        } else {
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "metadata pair at byte %llu has unknown value type %u",
+                                   (unsigned long long)at, t);
+        }
+        if (llmbo_gguf_str_eq(kv->key, "general.alignment")) {
+            if (!is_int_type(kv->type) || kv->u == 0 || (kv->u & (kv->u - 1)) || kv->u > 65536)
+                return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                       "general.alignment at byte %llu is not a power of two "
+                                       "integer <= 65536",
+                                       (unsigned long long)at);
+            g->alignment = kv->u;
+        }
+    }
+
+    for (uint64_t k = 0; k < g->n_tensors; k++) {
+        llmbo_gguf_tensor *t = &g->tensor[k];
+        uint64_t at = c.off;
+        uint32_t nd, type;
+        if ((st = rd_str(&c, &t->name, "tensor name")) ||
+            (st = rd_u32(&c, &nd, "tensor dimension count")))
+            return st;
+        if (nd < 1 || nd > LLMBO_GGUF_MAX_DIMS)
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "tensor info at byte %llu has %u dimensions (1..4 allowed)",
+                                   (unsigned long long)at, nd);
+        t->n_dims = (int)nd;
+        for (int d = 0; d < LLMBO_GGUF_MAX_DIMS; d++)
+            t->ne[d] = 1;
+        for (uint32_t d = 0; d < nd; d++)
+            if ((st = rd_u64(&c, &t->ne[d], "tensor dimension")))
+                return st;
+        if ((st = rd_u32(&c, &type, "tensor type")) ||
+            (st = rd_u64(&c, &t->offset, "tensor offset")))
+            return st;
+        t->type = (llmbo_ttype)type;
+        size_t blk = llmbo_ttype_block(t->type);
+        if (!blk)
+            return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                   "tensor '%.*s' (info at byte %llu) has type %u, not supported "
+                                   "(F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q6_K are)",
+                                   (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p,
+                                   (unsigned long long)at, type);
+        uint64_t nel = 1;
+        for (int d = 0; d < LLMBO_GGUF_MAX_DIMS; d++) {
+            if (t->ne[d] == 0 || t->ne[d] > ((uint64_t)1 << 40) || nel > UINT64_MAX / t->ne[d] ||
+                nel * t->ne[d] > ((uint64_t)1 << 50))
+                return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                       "tensor '%.*s' (info at byte %llu) has invalid dimensions",
+                                       (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p,
+                                       (unsigned long long)at);
+            nel *= t->ne[d];
+        }
+        if (t->ne[0] % blk)
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "tensor '%.*s' (info at byte %llu): row length %llu is not a "
+                                   "multiple of the %s block size %zu",
+                                   (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p,
+                                   (unsigned long long)at, (unsigned long long)t->ne[0],
+                                   llmbo_ttype_name(t->type), blk);
+        t->nbytes = nel / blk * llmbo_ttype_block_bytes(t->type);
+        for (uint64_t j = 0; j < k; j++)
+            if (g->tensor[j].name.n == t->name.n &&
+                memcmp(g->tensor[j].name.p, t->name.p, t->name.n) == 0)
+                return llmbo_error_set(
+                    err, LLMBO_ERR_FORMAT, "duplicate tensor name '%.*s' at byte %llu",
+                    (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p, (unsigned long long)at);
+    }
+    g->data_off = c.off + (g->alignment - c.off % g->alignment) % g->alignment;
+    for (uint64_t k = 0; k < g->n_tensors; k++) {
+        llmbo_gguf_tensor *t = &g->tensor[k];
+        if (t->offset % g->alignment)
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "tensor '%.*s': data offset %llu is not a multiple of the "
+                                   "alignment %llu",
+                                   (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p,
+                                   (unsigned long long)t->offset, (unsigned long long)g->alignment);
+        if (g->data_off > g->size || t->offset > g->size - g->data_off ||
+            t->nbytes > g->size - g->data_off - t->offset)
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "truncated file: tensor '%.*s' data [%llu, %llu) runs past the "
+                                   "end of the file (%zu bytes)",
+                                   (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p,
+                                   (unsigned long long)(g->data_off + t->offset),
+                                   (unsigned long long)(g->data_off + t->offset + t->nbytes),
+                                   g->size);
+        t->data = g->base + g->data_off + t->offset;
+    }
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_gguf_open_buffer(const void *buf, size_t size, llmbo_gguf **out,
+                                    llmbo_error *err)
+{
+    *out = NULL;
+    llmbo_gguf *g = llmbo_calloc(1, sizeof *g);
+    if (!g)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    g->base = buf;
+    g->size = size;
+    llmbo_status st = parse(g, err);
+    if (st) {
+        llmbo_gguf_close(g);
+        return st;
+    }
+    *out = g;
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_gguf_open(const char *path, llmbo_gguf **out, llmbo_error *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: not a regular file", path);
+    }
+    if (sb.st_size == 0) {
+        close(fd);
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: empty file (0 bytes)", path);
+    }
+    void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    llmbo_status st = llmbo_gguf_open_buffer(map, (size_t)sb.st_size, out, err);
+    if (st) {
+        munmap(map, (size_t)sb.st_size);
+        llmbo_error_prefix(err, "%s", path);
+        return st;
+    }
+    (*out)->owns_map = 1;
+    return LLMBO_OK;
+}
+
+void llmbo_gguf_close(llmbo_gguf *g)
+{
+    if (!g)
+        return;
+    if (g->owns_map)
+        munmap((void *)g->base, g->size);
+    llmbo_free(g->kv);
+    llmbo_free(g->tensor);
+    llmbo_free(g);
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Lookups
+ * -------------------------------------------------------------------------------------------- */
+
+int llmbo_gguf_str_eq(llmbo_gguf_str a, const char *s)
+{
+    size_t n = strlen(s);
+    return a.n == n && memcmp(a.p, s, n) == 0;
+}
+
+const llmbo_gguf_kv *llmbo_gguf_find_kv(const llmbo_gguf *g, const char *key)
+{
+    for (uint64_t k = 0; k < g->n_kv; k++)
+        if (llmbo_gguf_str_eq(g->kv[k].key, key))
+            return &g->kv[k];
+    return NULL;
+}
+
+const llmbo_gguf_tensor *llmbo_gguf_find_tensor(const llmbo_gguf *g, const char *name)
+{
+    for (uint64_t k = 0; k < g->n_tensors; k++)
+        if (llmbo_gguf_str_eq(g->tensor[k].name, name))
+            return &g->tensor[k];
+    return NULL;
+}
+
+llmbo_status llmbo_gguf_get_u64(const llmbo_gguf *g, const char *key, uint64_t *v, llmbo_error *err)
+{
+    const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, key);
+    if (!kv)
+        return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND, "metadata key '%s' missing", key);
+    if (!is_int_type(kv->type) || kv->i < 0)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "metadata key '%s' has type %s, expected a non-negative integer",
+                               key, llmbo_gguf_vtype_name(kv->type));
+    *v = kv->u;
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_gguf_get_f64(const llmbo_gguf *g, const char *key, double *v, llmbo_error *err)
+{
+    const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, key);
+    if (!kv)
+        return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND, "metadata key '%s' missing", key);
+    if (!is_int_type(kv->type) && kv->type != LLMBO_GGUF_FLOAT32 && kv->type != LLMBO_GGUF_FLOAT64)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "metadata key '%s' has type %s, expected a number", key,
+                               llmbo_gguf_vtype_name(kv->type));
+    *v = kv->f;
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_gguf_get_str(const llmbo_gguf *g, const char *key, llmbo_gguf_str *v,
+                                llmbo_error *err)
+{
+    const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, key);
+    if (!kv)
+        return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND, "metadata key '%s' missing", key);
+    if (kv->type != LLMBO_GGUF_STRING)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "metadata key '%s' has type %s, expected a string", key,
+                               llmbo_gguf_vtype_name(kv->type));
+    *v = kv->s;
+    return LLMBO_OK;
+}
+
+llmbo_gguf_str llmbo_gguf_arr_str(const llmbo_gguf *g, uint64_t *pos)
+{
+    /* Bounds were validated when the file was opened. */
+    llmbo_gguf_str s;
+    uint64_t n;
+    memcpy(&n, g->base + *pos, 8);
+    s.p = (const char *)g->base + *pos + 8;
+    s.n = n;
+    *pos += 8 + n;
+    return s;
+}
+
+int64_t llmbo_gguf_arr_int(const llmbo_gguf *g, const llmbo_gguf_kv *kv, uint64_t i)
+{
+    llmbo_gguf_kv tmp = {0};
+    cursor c = {g->base, g->size, kv->arr_off + i * vtype_size(kv->arr_type), NULL};
+    if (i >= kv->arr_n || rd_scalar(&c, kv->arr_type, &tmp) != LLMBO_OK)
+        return 0;
+    return tmp.i;
+}
+
+double llmbo_gguf_arr_float(const llmbo_gguf *g, const llmbo_gguf_kv *kv, uint64_t i)
+{
+    llmbo_gguf_kv tmp = {0};
+    cursor c = {g->base, g->size, kv->arr_off + i * vtype_size(kv->arr_type), NULL};
+    if (i >= kv->arr_n || rd_scalar(&c, kv->arr_type, &tmp) != LLMBO_OK)
+        return 0;
+    return tmp.f;
+}

@@ -1,0 +1,473 @@
+/* quant.c: dequantisation and dot products for F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q6_K. Every
+ * kernel has a portable scalar form; on x86-64 with GCC/Clang, AVX2 forms of the hot ones (Q8_0,
+ * Q4_0, F32) are compiled with a target attribute and chosen at run time when the CPU has AVX2,
+ * FMA and F16C, so the default (non -march=native) build is fast too. Block layouts: ggml's
+ * ggml-common.h; the integer identities used per block are written next to each kernel. */
+#include <math.h>
+#include <string.h>
+#include "quant.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LLMBO_X86_DISPATCH 1
+#include <immintrin.h>
+#endif
+
+/* ----------------------------------------------------------------------------------------------
+ * Half precision
+ * -------------------------------------------------------------------------------------------- */
+
+float llmbo_fp16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: renormalise */
+            int e = -1;
+            do {
+                e++;
+                man <<= 1;
+            } while (!(man & 0x400));
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t llmbo_f32_to_fp16(float f)
+{
+    /* Round to nearest even, via the float's bits. */
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+    uint32_t man = x & 0x7fffff;
+    if (((x >> 23) & 0xff) == 0xff)
+        return (uint16_t)(sign | 0x7c00 | (man ? 0x200 : 0));
+    if (exp >= 31)
+        return (uint16_t)(sign | 0x7c00);
+    if (exp <= 0) {
+        if (exp < -10)
+            return (uint16_t)sign;
+        man |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exp);
+        uint32_t half = man >> shift, rem = man & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1)))
+            half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t h = sign | ((uint32_t)exp << 10) | (man >> 13), rem = man & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
+        h++;
+    return (uint16_t)h;
+}
+
+float llmbo_bf16_to_f32(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static float rd_half(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return llmbo_fp16_to_f32(h);
+}
+
+size_t llmbo_row_bytes(llmbo_ttype t, size_t n)
+{
+    return n / llmbo_ttype_block(t) * llmbo_ttype_block_bytes(t);
+}
+
+int llmbo_ttype_quantised(llmbo_ttype t)
+{
+    return t == LLMBO_T_Q8_0 || t == LLMBO_T_Q4_0 || t == LLMBO_T_Q4_K || t == LLMBO_T_Q6_K;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * K-quant unpacking helpers
+ * -------------------------------------------------------------------------------------------- */
+
+/* Q4_K: sub-block j (0..7) has a 6-bit scale and a 6-bit minimum packed into 12 bytes: the first
+ * four of each in the low 6 bits of bytes 0-3 / 4-7, the last four split between the low or high
+ * nibble of bytes 8-11 and the top two bits of bytes 0-7. */
+static void q4k_scale_min(int j, const uint8_t *s, int *sc, int *m)
+{
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0xf) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* Q6_K: element e (0..255) of a super-block. Halves of 128 use 64 bytes of ql and 32 of qh; within
+ * a half, element k*32+l takes the low (k even) or high (k odd) nibble of ql[l + 32*(k&1)] and two
+ * bits of qh[l] at shift 2k. Returns the signed value in [-32, 31]; its scale is scales[e/16]. */
+static void q6k_unpack(const uint8_t *blk, int8_t *q)
+{
+    const uint8_t *ql = blk, *qh = blk + 128;
+    for (int h = 0; h < 2; h++) {
+        for (int l = 0; l < 32; l++) {
+            int hb = qh[h * 32 + l];
+            q[h * 128 + l] = (int8_t)(((ql[h * 64 + l] & 0xf) | ((hb & 3) << 4)) - 32);
+            q[h * 128 + l + 32] =
+                (int8_t)(((ql[h * 64 + l + 32] & 0xf) | (((hb >> 2) & 3) << 4)) - 32);
+            q[h * 128 + l + 64] = (int8_t)(((ql[h * 64 + l] >> 4) | (((hb >> 4) & 3) << 4)) - 32);
+            q[h * 128 + l + 96] =
+                (int8_t)(((ql[h * 64 + l + 32] >> 4) | (((hb >> 6) & 3) << 4)) - 32);
+        }
+    }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Dequantisation
+ * -------------------------------------------------------------------------------------------- */
+
+void llmbo_dequant_row(llmbo_ttype t, const void *row, float *y, size_t n)
+{
+    const uint8_t *p = row;
+    switch (t) {
+    case LLMBO_T_F32:
+        memcpy(y, row, n * 4);
+        return;
+    case LLMBO_T_F16:
+        for (size_t i = 0; i < n; i++)
+            y[i] = rd_half(p + 2 * i);
+        return;
+    case LLMBO_T_BF16:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            y[i] = llmbo_bf16_to_f32(h);
+        }
+        return;
+    case LLMBO_T_Q8_0:
+        for (size_t b = 0; b < n / 32; b++, p += 34) {
+            float d = rd_half(p);
+            for (int i = 0; i < 32; i++)
+                y[b * 32 + i] = d * (float)(int8_t)p[2 + i];
+        }
+        return;
+    case LLMBO_T_Q4_0:
+        /* Byte i holds element i (low nibble) and element i + 16 (high nibble), offset by 8. */
+        for (size_t b = 0; b < n / 32; b++, p += 18) {
+            float d = rd_half(p);
+            for (int i = 0; i < 16; i++) {
+                y[b * 32 + i] = d * (float)((p[2 + i] & 0xf) - 8);
+                y[b * 32 + i + 16] = d * (float)((p[2 + i] >> 4) - 8);
+            }
+        }
+        return;
+    case LLMBO_T_Q4_K:
+        /* Sub-block j: y = d * sc_j * q - dmin * m_j; pairs of sub-blocks share 32 bytes of qs
+         * (low nibbles the first, high nibbles the second). */
+        for (size_t b = 0; b < n / 256; b++, p += 144) {
+            float d = rd_half(p), dmin = rd_half(p + 2);
+            const uint8_t *sc = p + 4, *qs = p + 16;
+            for (int j = 0; j < 8; j++) {
+                int s, m;
+                q4k_scale_min(j, sc, &s, &m);
+                const uint8_t *q = qs + (j / 2) * 32;
+                for (int l = 0; l < 32; l++) {
+                    int v = (j & 1) ? (q[l] >> 4) : (q[l] & 0xf);
+                    y[b * 256 + j * 32 + l] = d * (float)s * (float)v - dmin * (float)m;
+                }
+            }
+        }
+        return;
+    case LLMBO_T_Q6_K:
+        for (size_t b = 0; b < n / 256; b++, p += 210) {
+            int8_t q[256];
+            q6k_unpack(p, q);
+            const int8_t *sc = (const int8_t *)(p + 192);
+            float d = rd_half(p + 208);
+            for (int e = 0; e < 256; e++)
+                y[b * 256 + e] = d * (float)sc[e / 16] * (float)q[e];
+        }
+        return;
+    }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Activation quantisation: symmetric int8 blocks of 32, d = max|x| / 127.
+ * -------------------------------------------------------------------------------------------- */
+
+void llmbo_quant_act(const float *x, llmbo_q8a *y, size_t n)
+{
+    for (size_t b = 0; b < n / LLMBO_QK; b++) {
+        const float *xb = x + b * LLMBO_QK;
+        float amax = 0.0f;
+        for (int i = 0; i < LLMBO_QK; i++) {
+            float a = fabsf(xb[i]);
+            amax = a > amax ? a : amax;
+        }
+        float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
+        int sum = 0;
+        for (int i = 0; i < LLMBO_QK; i++) {
+            int q = (int)lrintf(xb[i] * id);
+            y[b].q[i] = (int8_t)q;
+            sum += q;
+        }
+        y[b].d = d;
+        y[b].s = d * (float)sum;
+    }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Scalar dot products
+ * -------------------------------------------------------------------------------------------- */
+
+static float dot_f32(const float *w, const float *x, size_t n)
+{
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float w4[4];
+        memcpy(w4, w + i, sizeof w4);
+        s0 += w4[0] * x[i];
+        s1 += w4[1] * x[i + 1];
+        s2 += w4[2] * x[i + 2];
+        s3 += w4[3] * x[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += w[i] * x[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static float dot_q8_0(const uint8_t *p, const llmbo_q8a *x, size_t nb)
+{
+    float sum = 0.0f;
+    for (size_t b = 0; b < nb; b++, p += 34) {
+        int isum = 0;
+        for (int i = 0; i < 32; i++)
+            isum += (int8_t)p[2 + i] * x[b].q[i];
+        sum += rd_half(p) * x[b].d * (float)isum;
+    }
+    return sum;
+}
+
+static float dot_q4_0(const uint8_t *p, const llmbo_q8a *x, size_t nb)
+{
+    float sum = 0.0f;
+    for (size_t b = 0; b < nb; b++, p += 18) {
+        int isum = 0;
+        for (int i = 0; i < 16; i++)
+            isum += ((p[2 + i] & 0xf) - 8) * x[b].q[i] + ((p[2 + i] >> 4) - 8) * x[b].q[i + 16];
+        sum += rd_half(p) * x[b].d * (float)isum;
+    }
+    return sum;
+}
+
+/* Sub-block j of a Q4_K super-block meets activation block j: sum_l (d sc q_l - dmin m) a_d qa_l
+ * = d sc a_d isum(q qa) - dmin m (a_d sum qa). */
+static float dot_q4_k(const uint8_t *p, const llmbo_q8a *x, size_t nsb)
+{
+    float sum = 0.0f;
+    for (size_t b = 0; b < nsb; b++, p += 144, x += 8) {
+        float d = rd_half(p), dmin = rd_half(p + 2);
+        const uint8_t *sc = p + 4, *qs = p + 16;
+        float sd = 0.0f, sm = 0.0f;
+        for (int j = 0; j < 8; j++) {
+            int s, m, isum = 0;
+            q4k_scale_min(j, sc, &s, &m);
+            const uint8_t *q = qs + (j / 2) * 32;
+            if (j & 1)
+                for (int l = 0; l < 32; l++)
+                    isum += (q[l] >> 4) * x[j].q[l];
+            else
+                for (int l = 0; l < 32; l++)
+                    isum += (q[l] & 0xf) * x[j].q[l];
+            sd += (float)(s * isum) * x[j].d;
+            sm += (float)m * x[j].s;
+        }
+        sum += d * sd - dmin * sm;
+    }
+    return sum;
+}
+
+/* Q6_K: groups of 16 share an int8 scale; activation block j covers groups 2j and 2j+1. */
+static float dot_q6_k(const uint8_t *p, const llmbo_q8a *x, size_t nsb)
+{
+    float sum = 0.0f;
+    for (size_t b = 0; b < nsb; b++, p += 210, x += 8) {
+        int8_t q[256];
+        q6k_unpack(p, q);
+        const int8_t *sc = (const int8_t *)(p + 192);
+        float acc = 0.0f;
+        for (int j = 0; j < 8; j++) {
+            int g0 = 0, g1 = 0;
+            for (int l = 0; l < 16; l++) {
+                g0 += q[j * 32 + l] * x[j].q[l];
+                g1 += q[j * 32 + 16 + l] * x[j].q[16 + l];
+            }
+            acc += x[j].d * (float)(sc[2 * j] * g0 + sc[2 * j + 1] * g1);
+        }
+        sum += rd_half(p + 208) * acc;
+    }
+    return sum;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * AVX2 kernels (x86-64, chosen at run time)
+ * -------------------------------------------------------------------------------------------- */
+
+static int simd_on = -1; /* -1: not decided yet */
+
+#ifdef LLMBO_X86_DISPATCH
+#define AVX2_FN __attribute__((target("avx2,fma,f16c")))
+
+AVX2_FN static float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2_FN static float half_avx(const uint8_t *p)
+{
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/* Signed int8 x int8 over 32 lanes -> 8 int32 partial sums: maddubs needs an unsigned operand, so
+ * multiply |w| by sign(w) * a (the product is unchanged). */
+AVX2_FN static __m256 dot32_i8(__m256i w, __m256i a)
+{
+    __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w));
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
+}
+
+AVX2_FN static float dot_q8_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t nb)
+{
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    size_t b = 0;
+    for (; b + 2 <= nb; b += 2, p += 68) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 36));
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)x[b].q);
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)x[b + 1].q);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_avx(p) * x[b].d), dot32_i8(w0, a0), acc0);
+        acc1 =
+            _mm256_fmadd_ps(_mm256_set1_ps(half_avx(p + 34) * x[b + 1].d), dot32_i8(w1, a1), acc1);
+    }
+    for (; b < nb; b++, p += 34) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)x[b].q);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_avx(p) * x[b].d), dot32_i8(w, a), acc0);
+    }
+    return hsum8(_mm256_add_ps(acc0, acc1));
+}
+
+AVX2_FN static float dot_q4_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t nb)
+{
+    const __m128i m4 = _mm_set1_epi8(0xf);
+    const __m256i off = _mm256_set1_epi8(8);
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; b++, p += 18) {
+        __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)(p + 2));
+        __m128i lo = _mm_and_si128(raw, m4), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m4);
+        __m256i w = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), off);
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)x[b].q);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_avx(p) * x[b].d), dot32_i8(w, a), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    }
+    float s = hsum8(_mm256_add_ps(a0, a1));
+    for (; i < n; i++)
+        s += w[i] * x[i];
+    return s;
+}
+#endif
+
+int llmbo_quant_simd(void)
+{
+    if (simd_on < 0) {
+#ifdef LLMBO_X86_DISPATCH
+        __builtin_cpu_init();
+        simd_on = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                  __builtin_cpu_supports("f16c");
+#else
+        simd_on = 0;
+#endif
+    }
+    return simd_on;
+}
+
+void llmbo_quant_set_simd(int on)
+{
+    llmbo_quant_simd();
+    if (!on)
+        simd_on = 0;
+#ifdef LLMBO_X86_DISPATCH
+    else
+        simd_on = -1, llmbo_quant_simd();
+#endif
+}
+
+float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const llmbo_q8a *xq, size_t n)
+{
+    const uint8_t *p = row;
+    switch (t) {
+    case LLMBO_T_F32:
+#ifdef LLMBO_X86_DISPATCH
+        if (simd_on > 0)
+            return dot_f32_avx2(row, xf, n);
+#endif
+        return dot_f32(row, xf, n);
+    case LLMBO_T_F16: {
+        float s = 0.0f;
+        for (size_t i = 0; i < n; i++)
+            s += rd_half(p + 2 * i) * xf[i];
+        return s;
+    }
+    case LLMBO_T_BF16: {
+        float s = 0.0f;
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            s += llmbo_bf16_to_f32(h) * xf[i];
+        }
+        return s;
+    }
+    case LLMBO_T_Q8_0:
+#ifdef LLMBO_X86_DISPATCH
+        if (simd_on > 0)
+            return dot_q8_0_avx2(p, xq, n / 32);
+#endif
+        return dot_q8_0(p, xq, n / 32);
+    case LLMBO_T_Q4_0:
+#ifdef LLMBO_X86_DISPATCH
+        if (simd_on > 0)
+            return dot_q4_0_avx2(p, xq, n / 32);
+#endif
+        return dot_q4_0(p, xq, n / 32);
+    case LLMBO_T_Q4_K:
+        return dot_q4_k(p, xq, n / 256);
+    case LLMBO_T_Q6_K:
+        return dot_q6_k(p, xq, n / 256);
+    }
+    return 0.0f;
+}

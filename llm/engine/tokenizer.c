@@ -1,0 +1,749 @@
+/* tokenizer.c: byte-level BPE (GPT-2 scheme). Text is cut into pieces by a pre-tokenizer — the
+ * regular expression of each model family, implemented here as a hand-written scanner over
+ * Unicode categories — each piece's bytes are mapped to the printable characters GPT-2 uses for
+ * bytes, and adjacent symbols are merged by merge rank until no ranked pair is left. Special tokens
+ * (control and user-defined types) are cut out of the text first and never merged. */
+#include <string.h>
+#include "tokenizer.h"
+#include "unicode_tab.h"
+#include "llmbo_common.h"
+
+enum { PRE_QWEN2, PRE_LLAMA3, PRE_GPT2 };
+enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
+
+/* Open-addressing hash from token text to id. */
+typedef struct str_map {
+    int32_t *slot; /* (cap) token ids, -1 empty */
+    size_t cap;
+} str_map;
+
+typedef struct pair_map {
+    uint64_t *key; /* (cap) (left << 32 | right) + 1, 0 empty */
+    int32_t *rank, *merged;
+    size_t cap;
+} pair_map;
+
+struct llmbo_tokenizer {
+    int n_vocab, bos, eos, add_bos, pre;
+    llmbo_gguf_str *text; /* (n_vocab) token texts as stored (byte-level mapped) */
+    uint8_t *type;        /* (n_vocab) */
+    uint8_t *eog;         /* (n_vocab) */
+    char *piece_buf;      /* decoded bytes of all tokens */
+    size_t *piece_off;    /* (n_vocab + 1) */
+    int byte_tok[256];    /* token of each single byte */
+    int *special;         /* ids of special tokens, longest text first */
+    int n_special;
+    str_map vocab;
+    pair_map merges;
+};
+
+/* ----------------------------------------------------------------------------------------------
+ * UTF-8 and Unicode classes
+ * -------------------------------------------------------------------------------------------- */
+
+/* Decodes one code point at s[i..n); invalid or truncated sequences decode as one byte with code
+ * point 0xFFFD (classified as "other"). Returns its byte length. */
+static int utf8_next(const unsigned char *s, size_t i, size_t n, uint32_t *cp)
+{
+    unsigned c = s[i];
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 1) {
+        *cp = c;
+        return 1;
+    }
+    if (len == 0 || i + (size_t)len > n) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    uint32_t v = c & (0x7f >> len);
+    for (int k = 1; k < len; k++) {
+        if ((s[i + k] & 0xc0) != 0x80) {
+            *cp = 0xFFFD;
+            return 1;
+        }
+        v = (v << 6) | (s[i + k] & 0x3f);
+    }
+    *cp = v;
+    return len;
+}
+
+static int in_ranges(const uint32_t (*r)[2], size_t n, uint32_t cp)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < r[mid][0])
+            hi = mid;
+        else if (cp > r[mid][1])
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+static int is_L(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+    return in_ranges(llmbo_uni_letter, llmbo_uni_letter_n, cp);
+}
+
+static int is_N(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= '0' && cp <= '9';
+    return in_ranges(llmbo_uni_number, llmbo_uni_number_n, cp);
+}
+
+/* The Unicode White_Space property (what \s matches in the tokenizers' regex engines). */
+static int is_S(uint32_t cp)
+{
+    return (cp >= 9 && cp <= 13) || cp == 32 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Pre-tokenizer scanners. qwen2 / llama3:
+ *   (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1 or 1,3}
+ *   | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * gpt2 (also olmo): 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ * The scanner works on a decoded array of code points with byte offsets.
+ * -------------------------------------------------------------------------------------------- */
+
+typedef struct cps {
+    uint32_t *cp;
+    size_t *off; /* (n + 1) byte offset of each code point */
+    size_t n;
+} cps;
+
+static int contraction(const cps *c, size_t i, int icase)
+{
+    if (c->cp[i] != '\'' || i + 1 >= c->n)
+        return 0;
+    uint32_t a = c->cp[i + 1], b = i + 2 < c->n ? c->cp[i + 2] : 0;
+    if (icase) {
+        a = a < 0x80 ? (a | 0x20) : a;
+        b = b < 0x80 ? (b | 0x20) : b;
+    }
+    if (a == 's' || a == 't' || a == 'm' || a == 'd')
+        return 2;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
+        return 3;
+    return 0;
+}
+
+static size_t run(const cps *c, size_t j, int (*pred)(uint32_t))
+{
+    while (j < c->n && pred(c->cp[j]))
+        j++;
+    return j;
+}
+
+static int is_other(uint32_t cp)
+{
+    return !is_S(cp) && !is_L(cp) && !is_N(cp);
+}
+
+static int is_nl(uint32_t cp)
+{
+    return cp == '\r' || cp == '\n';
+}
+
+/* Whitespace alternatives shared by all patterns: \s*[\r\n]+ (if newline_rule), \s+(?!\S), \s+. */
+static size_t match_space(const cps *c, size_t i, int newline_rule)
+{
+    size_t k = run(c, i, is_S);
+    if (newline_rule) {
+        for (size_t m = k; m > i; m--)
+            if (is_nl(c->cp[m - 1]))
+                return m;
+    }
+    if (k == c->n || k - i == 1)
+        return k;
+    return k - 1;
+}
+
+static size_t next_piece(const cps *c, size_t i, int pre)
+{
+    uint32_t ch = c->cp[i];
+    uint32_t c1 = i + 1 < c->n ? c->cp[i + 1] : 0;
+    int has1 = i + 1 < c->n;
+    size_t k;
+    if (pre == PRE_GPT2) {
+        if ((k = (size_t)contraction(c, i, 0)))
+            return i + k;
+        size_t j = ch == ' ' && has1 ? i + 1 : i;
+        uint32_t cj = c->cp[j];
+        if (is_L(cj))
+            return run(c, j, is_L);
+        if (is_N(cj))
+            return run(c, j, is_N);
+        if (is_other(cj))
+            return run(c, j, is_other);
+        return match_space(c, i, 0);
+    }
+    if ((k = (size_t)contraction(c, i, 1)))
+        return i + k;
+    if (is_L(ch))
+        return run(c, i, is_L);
+    if (!is_nl(ch) && !is_N(ch) && has1 && is_L(c1))
+        return run(c, i + 1, is_L);
+    if (is_N(ch)) {
+        size_t lim = pre == PRE_LLAMA3 ? 3 : 1, j = i;
+        while (j < c->n && j - i < lim && is_N(c->cp[j]))
+            j++;
+        return j;
+    }
+    size_t j = ch == ' ' && has1 ? i + 1 : i;
+    if (is_other(c->cp[j]))
+        return run(c, run(c, j, is_other), is_nl);
+    if (is_S(ch))
+        return match_space(c, i, 1);
+    return i + 1; /* not reached: every code point is L, N, whitespace or other */
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Hash maps
+ * -------------------------------------------------------------------------------------------- */
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ull;
+    return h;
+}
+
+static int vocab_lookup(const llmbo_tokenizer *t, const char *s, size_t n)
+{
+    size_t m = t->vocab.cap - 1, h = (size_t)hash_bytes(s, n) & m;
+    for (;;) {
+        int32_t id = t->vocab.slot[h];
+        if (id < 0)
+            return -1;
+        if (t->text[id].n == n && memcmp(t->text[id].p, s, n) == 0)
+            return id;
+        h = (h + 1) & m;
+    }
+}
+
+static uint64_t pair_hash(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    return k;
+}
+
+static int pair_lookup(const pair_map *pm, int l, int r, int *merged)
+{
+    uint64_t key = (((uint64_t)(uint32_t)l << 32) | (uint32_t)r) + 1;
+    size_t m = pm->cap - 1, h = (size_t)pair_hash(key) & m;
+    for (;;) {
+        if (pm->key[h] == 0)
+            return -1;
+        if (pm->key[h] == key) {
+            *merged = pm->merged[h];
+            return pm->rank[h];
+        }
+        h = (h + 1) & m;
+    }
+}
+
+/* GPT-2's byte <-> printable code point table: printable Latin-1 bytes map to themselves, the
+ * other 68 bytes to 256, 257, ... in byte order. */
+static uint32_t byte_to_cp(int b)
+{
+    if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255))
+        return (uint32_t)b;
+    int n = 0;
+    for (int x = 0; x < b; x++)
+        if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255)))
+            n++;
+    return 256u + (uint32_t)n;
+}
+
+static int cp_to_byte(uint32_t cp)
+{
+    static int table[324];
+    static int ready; /* the table is a pure function of constants: a benign one-time fill */
+    if (!ready) {
+        for (int i = 0; i < 324; i++)
+            table[i] = -1;
+        for (int b = 0; b < 256; b++)
+            table[byte_to_cp(b)] = b;
+        ready = 1;
+    }
+    return cp < 324 ? table[cp] : -1;
+}
+
+static size_t utf8_put(char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    o[0] = (char)(0xe0 | (cp >> 12));
+    o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    o[2] = (char)(0x80 | (cp & 0x3f));
+    return 3;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Create / free
+ * -------------------------------------------------------------------------------------------- */
+
+void llmbo_tokenizer_free(llmbo_tokenizer *t)
+{
+    if (!t)
+        return;
+    llmbo_free(t->text);
+    llmbo_free(t->type);
+    llmbo_free(t->eog);
+    llmbo_free(t->piece_buf);
+    llmbo_free(t->piece_off);
+    llmbo_free(t->special);
+    llmbo_free(t->vocab.slot);
+    llmbo_free(t->merges.key);
+    llmbo_free(t->merges.rank);
+    llmbo_free(t->merges.merged);
+    llmbo_free(t);
+}
+
+static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_error *err)
+{
+    const llmbo_gguf_kv *kt = llmbo_gguf_find_kv(g, "tokenizer.ggml.tokens");
+    if (!kt || kt->type != LLMBO_GGUF_ARRAY || kt->arr_type != LLMBO_GGUF_STRING)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "tokenizer.ggml.tokens missing or not an array of strings");
+    if (kt->arr_n < 256 || kt->arr_n > (1u << 24))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "tokenizer.ggml.tokens has %llu entries (256 .. 2^24 expected)",
+                               (unsigned long long)kt->arr_n);
+    t->n_vocab = (int)kt->arr_n;
+    size_t V = (size_t)t->n_vocab;
+    t->text = llmbo_malloc(V, sizeof *t->text);
+    t->type = llmbo_malloc(V, 1);
+    t->eog = llmbo_calloc(V, 1);
+    t->piece_off = llmbo_malloc(V + 1, sizeof *t->piece_off);
+    for (t->vocab.cap = 1; t->vocab.cap < 2 * V; t->vocab.cap <<= 1)
+        ;
+    t->vocab.slot = llmbo_malloc(t->vocab.cap, sizeof(int32_t));
+    if (!t->text || !t->type || !t->eog || !t->piece_off || !t->vocab.slot)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the vocabulary");
+    memset(t->vocab.slot, 0xff, t->vocab.cap * sizeof(int32_t));
+    uint64_t cur = kt->arr_off;
+    size_t total = 0;
+    for (size_t i = 0; i < V; i++) {
+        t->text[i] = llmbo_gguf_arr_str(g, &cur);
+        total += t->text[i].n;
+    }
+    const llmbo_gguf_kv *ty = llmbo_gguf_find_kv(g, "tokenizer.ggml.token_type");
+    if (ty && (ty->type != LLMBO_GGUF_ARRAY || ty->arr_n != V || ty->arr_type == LLMBO_GGUF_STRING))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "tokenizer.ggml.token_type must be an integer array of %zu entries",
+                               V);
+    for (size_t i = 0; i < V; i++) {
+        int64_t v = ty ? llmbo_gguf_arr_int(g, ty, i) : TT_NORMAL;
+        t->type[i] = (uint8_t)(v >= 1 && v <= 6 ? v : TT_NORMAL);
+    }
+    /* Index texts (first occurrence wins for duplicates). */
+    for (size_t i = 0; i < V; i++) {
+        size_t m = t->vocab.cap - 1, h = (size_t)hash_bytes(t->text[i].p, t->text[i].n) & m;
+        int dup = 0;
+        while (t->vocab.slot[h] >= 0) {
+            int32_t o = t->vocab.slot[h];
+            if (t->text[o].n == t->text[i].n &&
+                memcmp(t->text[o].p, t->text[i].p, t->text[i].n) == 0)
+                dup = 1;
+            h = (h + 1) & m;
+        }
+        if (!dup)
+            t->vocab.slot[h] = (int32_t)i;
+    }
+    /* Decoded bytes of every token: mapped code points back to bytes (at most as long). */
+    t->piece_buf = llmbo_malloc(total + 1, 1);
+    if (!t->piece_buf)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the vocabulary");
+    size_t o = 0;
+    for (size_t i = 0; i < V; i++) {
+        t->piece_off[i] = o;
+        const unsigned char *s = (const unsigned char *)t->text[i].p;
+        size_t n = t->text[i].n;
+        if (t->type[i] == TT_CONTROL || t->type[i] == TT_USER) {
+            memcpy(t->piece_buf + o, s, n);
+            o += n;
+            continue;
+        }
+        for (size_t j = 0; j < n;) {
+            uint32_t cp;
+            int l = utf8_next(s, j, n, &cp);
+            int b = cp_to_byte(cp);
+            if (b >= 0 && cp != 0xFFFD) {
+                t->piece_buf[o++] = (char)b;
+            } else {
+                memcpy(t->piece_buf + o, s + j, (size_t)l);
+                o += (size_t)l;
+            }
+            j += (size_t)l;
+        }
+    }
+    t->piece_off[V] = o;
+    /* Single-byte tokens: required by byte-level BPE (every input byte must have a symbol). */
+    for (int b = 0; b < 256; b++) {
+        char u[4];
+        size_t n = utf8_put(u, byte_to_cp(b));
+        t->byte_tok[b] = vocab_lookup(t, u, n);
+        if (t->byte_tok[b] < 0)
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "vocabulary lacks the byte-level token for byte 0x%02x", b);
+    }
+    return LLMBO_OK;
+}
+
+static llmbo_status load_merges(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_error *err)
+{
+    const llmbo_gguf_kv *km = llmbo_gguf_find_kv(g, "tokenizer.ggml.merges");
+    if (!km || km->type != LLMBO_GGUF_ARRAY || km->arr_type != LLMBO_GGUF_STRING)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "tokenizer.ggml.merges missing or not an array of strings");
+    if (km->arr_n > (1u << 24))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "tokenizer.ggml.merges is too long");
+    pair_map *pm = &t->merges;
+    for (pm->cap = 16; pm->cap < 2 * km->arr_n; pm->cap <<= 1)
+        ;
+    pm->key = llmbo_calloc(pm->cap, sizeof *pm->key);
+    pm->rank = llmbo_malloc(pm->cap, sizeof *pm->rank);
+    pm->merged = llmbo_malloc(pm->cap, sizeof *pm->merged);
+    char *cat = llmbo_malloc(1024, 1);
+    if (!pm->key || !pm->rank || !pm->merged || !cat) {
+        llmbo_free(cat);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the merges");
+    }
+    uint64_t cur = km->arr_off;
+    for (uint64_t r = 0; r < km->arr_n; r++) {
+        llmbo_gguf_str s = llmbo_gguf_arr_str(g, &cur);
+        const char *sp = s.n > 1 ? memchr(s.p + 1, ' ', s.n - 1) : NULL;
+        if (!sp || s.n > 1024) {
+            llmbo_free(cat);
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "tokenizer.ggml.merges[%llu] is not 'left right'",
+                                   (unsigned long long)r);
+        }
+        size_t nl = (size_t)(sp - s.p), nr = s.n - nl - 1;
+        int l = vocab_lookup(t, s.p, nl), rr = vocab_lookup(t, sp + 1, nr);
+        memcpy(cat, s.p, nl);
+        memcpy(cat + nl, sp + 1, nr);
+        int m = vocab_lookup(t, cat, nl + nr);
+        if (l < 0 || rr < 0 || m < 0)
+            continue; /* a merge whose parts or result are not tokens can never apply */
+        uint64_t key = (((uint64_t)(uint32_t)l << 32) | (uint32_t)rr) + 1;
+        size_t h = (size_t)pair_hash(key) & (pm->cap - 1);
+        while (pm->key[h] && pm->key[h] != key)
+            h = (h + 1) & (pm->cap - 1);
+        if (pm->key[h] == key)
+            continue; /* keep the better (earlier) rank */
+        pm->key[h] = key;
+        pm->rank[h] = (int32_t)r;
+        pm->merged[h] = m;
+    }
+    llmbo_free(cat);
+    return LLMBO_OK;
+}
+
+static int get_id(const llmbo_gguf *g, const char *key, int n_vocab)
+{
+    const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, key);
+    if (!kv || kv->type == LLMBO_GGUF_STRING || kv->type == LLMBO_GGUF_ARRAY ||
+        kv->type == LLMBO_GGUF_FLOAT32 || kv->type == LLMBO_GGUF_FLOAT64 || kv->i < 0 ||
+        kv->i >= n_vocab)
+        return -1;
+    return (int)kv->i;
+}
+
+llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, llmbo_error *err)
+{
+    *out = NULL;
+    llmbo_gguf_str model;
+    llmbo_status st = llmbo_gguf_get_str(g, "tokenizer.ggml.model", &model, err);
+    if (st)
+        return st;
+    if (!llmbo_gguf_str_eq(model, "gpt2"))
+        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                               "tokenizer.ggml.model '%.*s' not supported (byte-level BPE 'gpt2' "
+                               "is)",
+                               (int)(model.n > 64 ? 64 : model.n), model.p);
+    llmbo_tokenizer *t = llmbo_calloc(1, sizeof *t);
+    if (!t)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    t->pre = PRE_GPT2;
+    const llmbo_gguf_kv *kp = llmbo_gguf_find_kv(g, "tokenizer.ggml.pre");
+    if (kp && kp->type == LLMBO_GGUF_STRING) {
+        static const struct {
+            const char *name;
+            int pre;
+        } pres[] = {{"qwen2", PRE_QWEN2},      {"llama3", PRE_LLAMA3}, {"llama-bpe", PRE_LLAMA3},
+                    {"smaug-bpe", PRE_LLAMA3}, {"gpt2", PRE_GPT2},     {"olmo", PRE_GPT2},
+                    {"default", PRE_GPT2}};
+        int found = 0;
+        for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++)
+            if (llmbo_gguf_str_eq(kp->s, pres[i].name)) {
+                t->pre = pres[i].pre;
+                found = 1;
+            }
+        if (!found) {
+            st = llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                 "pre-tokenizer '%.*s' not supported (qwen2, llama3, gpt2, olmo "
+                                 "are)",
+                                 (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
+            goto fail;
+        }
+    }
+    if ((st = load_tokens(t, g, err)) || (st = load_merges(t, g, err)))
+        goto fail;
+    t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab);
+    t->eos = get_id(g, "tokenizer.ggml.eos_token_id", t->n_vocab);
+    const llmbo_gguf_kv *ab = llmbo_gguf_find_kv(g, "tokenizer.ggml.add_bos_token");
+    t->add_bos = ab && ab->type == LLMBO_GGUF_BOOL && ab->u && t->bos >= 0;
+    if (t->eos >= 0)
+        t->eog[t->eos] = 1;
+    static const char *const eog_texts[] = {"<|im_end|>", "<|endoftext|>", "<|eot_id|>",
+                                            "<|end_of_text|>"};
+    for (size_t i = 0; i < sizeof eog_texts / sizeof eog_texts[0]; i++) {
+        int id = llmbo_tokenizer_find(t, eog_texts[i]);
+        if (id >= 0 && (t->type[id] == TT_CONTROL || t->type[id] == TT_USER))
+            t->eog[id] = 1;
+    }
+    /* Special tokens, longest text first, so the longest match wins at a position. */
+    t->special = llmbo_malloc((size_t)t->n_vocab, sizeof(int));
+    if (!t->special) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < t->n_vocab; i++)
+        if ((t->type[i] == TT_CONTROL || t->type[i] == TT_USER) && t->text[i].n > 0) {
+            int j = t->n_special++;
+            while (j > 0 && t->text[t->special[j - 1]].n < t->text[i].n) {
+                t->special[j] = t->special[j - 1];
+                j--;
+            }
+            t->special[j] = i;
+        }
+    *out = t;
+    return LLMBO_OK;
+fail:
+    llmbo_tokenizer_free(t);
+    return st;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Accessors
+ * -------------------------------------------------------------------------------------------- */
+
+int llmbo_tokenizer_n_vocab(const llmbo_tokenizer *t)
+{
+    return t->n_vocab;
+}
+
+int llmbo_tokenizer_bos(const llmbo_tokenizer *t)
+{
+    return t->bos;
+}
+
+int llmbo_tokenizer_eos(const llmbo_tokenizer *t)
+{
+    return t->eos;
+}
+
+int llmbo_tokenizer_add_bos(const llmbo_tokenizer *t)
+{
+    return t->add_bos;
+}
+
+int llmbo_tokenizer_is_special(const llmbo_tokenizer *t, int id)
+{
+    return id >= 0 && id < t->n_vocab &&
+           (t->type[id] == TT_CONTROL || t->type[id] == TT_USER || t->type[id] == TT_UNUSED ||
+            t->type[id] == TT_UNKNOWN);
+}
+
+int llmbo_tokenizer_is_eog(const llmbo_tokenizer *t, int id)
+{
+    return id >= 0 && id < t->n_vocab && t->eog[id];
+}
+
+const char *llmbo_tokenizer_piece(const llmbo_tokenizer *t, int id, size_t *len)
+{
+    if (id < 0 || id >= t->n_vocab) {
+        *len = 0;
+        return "";
+    }
+    *len = t->piece_off[id + 1] - t->piece_off[id];
+    return t->piece_buf + t->piece_off[id];
+}
+
+int llmbo_tokenizer_find(const llmbo_tokenizer *t, const char *s)
+{
+    return vocab_lookup(t, s, strlen(s));
+}
+
+const char *llmbo_tokenizer_pre(const llmbo_tokenizer *t)
+{
+    return t->pre == PRE_QWEN2 ? "qwen2" : t->pre == PRE_LLAMA3 ? "llama3" : "gpt2";
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Encoding
+ * -------------------------------------------------------------------------------------------- */
+
+static llmbo_status push(int32_t **ids, int *n, int *cap, int32_t id, llmbo_error *err)
+{
+    if (*n == *cap) {
+        int nc = *cap ? 2 * *cap : 64;
+        int32_t *p = llmbo_realloc(*ids, (size_t)nc, sizeof **ids);
+        if (!p)
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for tokens");
+        *ids = p;
+        *cap = nc;
+    }
+    (*ids)[(*n)++] = id;
+    return LLMBO_OK;
+}
+
+/* BPE over one pre-tokenized piece: start from byte symbols, merge the best-ranked pair until
+ * none is left. sym is scratch of at least len entries. */
+static llmbo_status bpe_piece(const llmbo_tokenizer *t, const unsigned char *s, size_t len,
+                              int32_t *sym, int32_t **ids, int *n, int *cap, llmbo_error *err)
+{
+    size_t m = len;
+    for (size_t i = 0; i < len; i++)
+        sym[i] = t->byte_tok[s[i]];
+    for (;;) {
+        int best_rank = -1, best_m = -1;
+        size_t best_i = 0;
+        for (size_t i = 0; i + 1 < m; i++) {
+            int mg, r = pair_lookup(&t->merges, sym[i], sym[i + 1], &mg);
+            if (r >= 0 && (best_rank < 0 || r < best_rank)) {
+                best_rank = r;
+                best_i = i;
+                best_m = mg;
+            }
+        }
+        if (best_rank < 0)
+            break;
+        sym[best_i] = best_m;
+        memmove(sym + best_i + 1, sym + best_i + 2, (m - best_i - 2) * sizeof *sym);
+        m--;
+    }
+    for (size_t i = 0; i < m; i++) {
+        llmbo_status st = push(ids, n, cap, sym[i], err);
+        if (st)
+            return st;
+    }
+    return LLMBO_OK;
+}
+
+typedef struct split_ctx {
+    const llmbo_tokenizer *t;
+    const char *text;
+    int32_t *sym;
+    int32_t **ids;
+    int *n, *cap;
+    llmbo_error *err;
+    llmbo_status st;
+} split_ctx;
+
+static void on_piece(void *v, size_t a, size_t b)
+{
+    split_ctx *c = v;
+    if (c->st == LLMBO_OK)
+        c->st = bpe_piece(c->t, (const unsigned char *)c->text + a, b - a, c->sym, c->ids, c->n,
+                          c->cap, c->err);
+}
+
+/* Runs the scanner over text[0..len) with scratch code-point arrays of its own. */
+static llmbo_status split_text(const llmbo_tokenizer *t, const char *text, size_t len,
+                               void (*fn)(void *, size_t, size_t), void *ctx)
+{
+    cps c;
+    c.cp = llmbo_malloc(len + 1, sizeof *c.cp);
+    c.off = llmbo_malloc(len + 1, sizeof *c.off);
+    if (!c.cp || !c.off) {
+        llmbo_free(c.cp);
+        llmbo_free(c.off);
+        return LLMBO_ERR_NOMEM;
+    }
+    c.n = 0;
+    for (size_t i = 0; i < len;) {
+        c.off[c.n] = i;
+        i += (size_t)utf8_next((const unsigned char *)text, i, len, &c.cp[c.n]);
+        c.n++;
+    }
+    c.off[c.n] = len;
+    for (size_t i = 0; i < c.n;) {
+        size_t j = next_piece(&c, i, t->pre);
+        if (j <= i)
+            j = i + 1;
+        fn(ctx, c.off[i], c.off[j]);
+        i = j;
+    }
+    llmbo_free(c.cp);
+    llmbo_free(c.off);
+    return LLMBO_OK;
+}
+
+void llmbo_tokenizer_split(const llmbo_tokenizer *t, const char *text, size_t len,
+                           void (*fn)(void *ctx, size_t start, size_t end), void *ctx)
+{
+    (void)split_text(t, text, len, fn, ctx);
+}
+
+llmbo_status llmbo_tokenizer_encode(const llmbo_tokenizer *t, const char *text, size_t len,
+                                    int parse_special, int32_t **ids, int *n, int *cap,
+                                    llmbo_error *err)
+{
+    int32_t *sym = llmbo_malloc(len + 1, sizeof *sym);
+    if (!sym)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for tokenization");
+    split_ctx ctx = {t, NULL, sym, ids, n, cap, err, LLMBO_OK};
+    size_t seg = 0, i = 0;
+    llmbo_status st = LLMBO_OK;
+    while (i <= len && st == LLMBO_OK) {
+        int hit = -1;
+        if (parse_special && i < len)
+            for (int k = 0; k < t->n_special; k++) {
+                const llmbo_gguf_str *s = &t->text[t->special[k]];
+                if (s->n <= len - i && memcmp(text + i, s->p, s->n) == 0) {
+                    hit = t->special[k];
+                    break;
+                }
+            }
+        if (hit < 0 && i < len) {
+            i++;
+            continue;
+        }
+        /* Text before the special token (or the end) goes through the pre-tokenizer and BPE. */
+        if (i > seg) {
+            ctx.text = text + seg;
+            if (split_text(t, text + seg, i - seg, on_piece, &ctx) != LLMBO_OK)
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for tokenization");
+            else
+                st = ctx.st;
+        }
+        if (hit < 0 || st)
+            break;
+        st = push(ids, n, cap, hit, err);
+        i += t->text[hit].n;
+        seg = i;
+    }
+    llmbo_free(sym);
+    return st;
+}

@@ -1,0 +1,424 @@
+#!/usr/bin/env python3
+"""gguf_writer.py: writes small random-weight GGUF v3 models for the engine's tests and benchmark.
+
+Architectures qwen2 (dense, q/k/v biases, tied embeddings), qwen3 (per-head QK-norm, head size from
+attention.key_length), qwen3moe (experts, renormalised top-k), olmoe (QK-norm over the whole
+projection, no renormalisation). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
+(Q4_K with Q6_K for attn_v, ffn_down and output, as Q4_K_M files mix them). The quantisers are
+written here from the block layouts of ggml's ggml-common.h (not ggml's search heuristics: any
+valid encoding serves, since the reference dequantises the same blocks). The vocabulary is a
+byte-level BPE learnt from a small generated corpus with multi-byte UTF-8, plus ChatML special
+tokens. Usage: gguf_writer.py --arch qwen3moe --type q8_0 --out m.gguf [--seed 7] [sizes]
+"""
+import argparse
+import struct
+import sys
+
+import numpy as np
+
+GGUF_TYPES = {"u8": 0, "i8": 1, "u16": 2, "i16": 3, "u32": 4, "i32": 5, "f32": 6, "bool": 7,
+              "str": 8, "arr": 9, "u64": 10, "i64": 11, "f64": 12}
+T_F32, T_F16, T_Q4_0, T_Q8_0, T_Q4_K, T_Q6_K, T_BF16 = 0, 1, 2, 8, 12, 14, 30
+
+
+# ------------------------------------------------------------------------------------------------
+# Quantisers (numpy), one block layout each
+# ------------------------------------------------------------------------------------------------
+
+def f16_bytes(a):
+    return np.asarray(a, dtype=np.float16).tobytes()
+
+
+def quant_q8_0(x):
+    b = x.reshape(-1, 32).astype(np.float32)
+    amax = np.abs(b).max(axis=1)
+    d = amax / 127.0
+    idv = np.where(d > 0, 1.0 / np.where(d > 0, d, 1), 0)
+    q = np.clip(np.rint(b * idv[:, None]), -127, 127).astype(np.int8)
+    out = np.zeros((b.shape[0], 34), dtype=np.uint8)
+    out[:, 0:2] = np.frombuffer(d.astype(np.float16).tobytes(), dtype=np.uint8).reshape(-1, 2)
+    out[:, 2:] = q.view(np.uint8)
+    return out.tobytes()
+
+
+def quant_q4_0(x):
+    b = x.reshape(-1, 32).astype(np.float32)
+    idx = np.abs(b).argmax(axis=1)
+    mx = b[np.arange(b.shape[0]), idx]
+    d = mx / -8.0
+    idv = np.where(d != 0, 1.0 / np.where(d != 0, d, 1), 0)
+    q = np.clip(np.floor(b * idv[:, None] + 8.5), 0, 15).astype(np.uint8)
+    out = np.zeros((b.shape[0], 18), dtype=np.uint8)
+    out[:, 0:2] = np.frombuffer(d.astype(np.float16).tobytes(), dtype=np.uint8).reshape(-1, 2)
+    out[:, 2:] = q[:, :16] | (q[:, 16:] << 4)
+    return out.tobytes()
+
+
+def quant_q4_k(x):
+    """Super-blocks of 256: y = d*sc_j*q - dmin*m_j, q in 0..15, sc_j and m_j 6-bit."""
+    sb = x.reshape(-1, 8, 32).astype(np.float32)
+    n = sb.shape[0]
+    mn = np.minimum(sb.min(axis=2), 0.0)
+    mx = sb.max(axis=2)
+    scale = (mx - mn) / 15.0
+    mins = -mn
+    d = scale.max(axis=1) / 63.0
+    dmin = mins.max(axis=1) / 63.0
+    d16 = d.astype(np.float16).astype(np.float32)
+    dm16 = dmin.astype(np.float16).astype(np.float32)
+    sc = np.clip(np.rint(np.where(d16[:, None] > 0, scale / np.where(d16[:, None] > 0, d16[:, None], 1), 0)), 0, 63).astype(np.int64)
+    m = np.clip(np.rint(np.where(dm16[:, None] > 0, mins / np.where(dm16[:, None] > 0, dm16[:, None], 1), 0)), 0, 63).astype(np.int64)
+    step = d16[:, None] * sc
+    off = dm16[:, None] * m
+    q = np.where(step[:, :, None] > 0,
+                 np.rint((sb + off[:, :, None]) / np.where(step[:, :, None] > 0, step[:, :, None], 1)),
+                 0)
+    q = np.clip(q, 0, 15).astype(np.uint8)
+    out = np.zeros((n, 144), dtype=np.uint8)
+    out[:, 0:2] = np.frombuffer(d16.astype(np.float16).tobytes(), dtype=np.uint8).reshape(-1, 2)
+    out[:, 2:4] = np.frombuffer(dm16.astype(np.float16).tobytes(), dtype=np.uint8).reshape(-1, 2)
+    s = np.zeros((n, 12), dtype=np.int64)
+    for j in range(4):
+        s[:, j] = sc[:, j] & 63
+        s[:, j + 4] = m[:, j] & 63
+    for j in range(4, 8):
+        s[:, j + 4] = (sc[:, j] & 0xF) | ((m[:, j] & 0xF) << 4)
+        s[:, j - 4] |= (sc[:, j] >> 4) << 6
+        s[:, j] |= (m[:, j] >> 4) << 6
+    out[:, 4:16] = s.astype(np.uint8)
+    qf = q.reshape(n, 256)
+    for c in range(4):
+        out[:, 16 + 32 * c:16 + 32 * (c + 1)] = qf[:, 64 * c:64 * c + 32] | (qf[:, 64 * c + 32:64 * c + 64] << 4)
+    return out.tobytes()
+
+
+def quant_q6_k(x):
+    """Super-blocks of 256: y = d*scale_g*q, q in -32..31, 16 int8 group scales of 16 elements."""
+    g = x.reshape(-1, 16, 16).astype(np.float32)
+    n = g.shape[0]
+    gs = np.abs(g).max(axis=2) / 31.0
+    d = gs.max(axis=1) / 127.0
+    d16 = d.astype(np.float16).astype(np.float32)
+    sc = np.clip(np.rint(np.where(d16[:, None] > 0, gs / np.where(d16[:, None] > 0, d16[:, None], 1), 0)), 0, 127).astype(np.int64)
+    step = d16[:, None] * sc
+    q = np.where(step[:, :, None] > 0, np.rint(g / np.where(step[:, :, None] > 0, step[:, :, None], 1)), 0)
+    q = (np.clip(q, -32, 31) + 32).astype(np.int64).reshape(n, 256)
+    ql = np.zeros((n, 128), dtype=np.int64)
+    qh = np.zeros((n, 64), dtype=np.int64)
+    for h in range(2):
+        for l in range(32):
+            q1, q2 = q[:, h * 128 + l], q[:, h * 128 + l + 32]
+            q3, q4 = q[:, h * 128 + l + 64], q[:, h * 128 + l + 96]
+            ql[:, h * 64 + l] = (q1 & 0xF) | ((q3 & 0xF) << 4)
+            ql[:, h * 64 + l + 32] = (q2 & 0xF) | ((q4 & 0xF) << 4)
+            qh[:, h * 32 + l] = (q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6)
+    out = np.zeros((n, 210), dtype=np.uint8)
+    out[:, 0:128] = ql.astype(np.uint8)
+    out[:, 128:192] = qh.astype(np.uint8)
+    out[:, 192:208] = sc.astype(np.int8).view(np.uint8)
+    out[:, 208:210] = np.frombuffer(d16.astype(np.float16).tobytes(), dtype=np.uint8).reshape(-1, 2)
+    return out.tobytes()
+
+
+def bf16_bytes(x):
+    u = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+    return r.tobytes()
+
+
+def encode(x, t):
+    if t == T_F32:
+        return np.asarray(x, dtype=np.float32).tobytes()
+    if t == T_F16:
+        return f16_bytes(x)
+    if t == T_BF16:
+        return bf16_bytes(x)
+    if t == T_Q8_0:
+        return quant_q8_0(x)
+    if t == T_Q4_0:
+        return quant_q4_0(x)
+    if t == T_Q4_K:
+        return quant_q4_k(x)
+    if t == T_Q6_K:
+        return quant_q6_k(x)
+    raise ValueError(t)
+
+
+# ------------------------------------------------------------------------------------------------
+# Vocabulary: byte-level BPE learnt from a generated corpus
+# ------------------------------------------------------------------------------------------------
+
+def bytes_to_unicode():
+    bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return {b: chr(c) for b, c in zip(bs, cs)}
+
+
+CORPUS_WORDS = ["the", "points", "ranking", "value", "optimum", "learning", "rate", "batch",
+                "temperature", "pressure", "hello", "world", "résumé", "naïve", "café", "über",
+                "straße", "日本語", "テキスト", "中文", "данные", "ελληνικά", "emoji🙂", "x1", "x2",
+                "0.5", "1.25", "-3.75", "100", "2024", "{\"points\": [{", "\"}, {\"", "]}",
+                "{\"ranking\": [", ", ", "\": ", "<think>", "reasoning", "answer", "I'm", "you're",
+                "can't", "we'll", "it's", "\n\n", "  ", "\t"]
+
+
+def learn_merges(rng, n_merges):
+    u = bytes_to_unicode()
+    words = {}
+    for _ in range(3000):
+        w = CORPUS_WORDS[rng.integers(len(CORPUS_WORDS))]
+        if rng.random() < 0.5:
+            w = " " + w
+        key = tuple(u[b] for b in w.encode("utf-8"))
+        words[key] = words.get(key, 0) + 1
+    merges = []
+    vocab = set(u.values())
+    for _ in range(n_merges):
+        counts = {}
+        for w, c in words.items():
+            for a, b in zip(w, w[1:]):
+                counts[(a, b)] = counts.get((a, b), 0) + c
+        if not counts:
+            break
+        best = max(sorted(counts), key=lambda p: counts[p])
+        merges.append(best)
+        vocab.add(best[0] + best[1])
+        nw = {}
+        for w, c in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
+                    out.append(w[i] + w[i + 1])
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            nw[tuple(out)] = nw.get(tuple(out), 0) + c
+        words = nw
+    return merges
+
+
+def build_vocab(rng, n_merges, pad_to=0):
+    u = bytes_to_unicode()
+    tokens = [u[b] for b in range(256)]
+    types = [1] * 256
+    merges = learn_merges(rng, n_merges)
+    seen = set(tokens)
+    for a, b in merges:
+        if a + b not in seen:
+            seen.add(a + b)
+            tokens.append(a + b)
+            types.append(1)
+    while len(tokens) < pad_to - 5:
+        t = "\u0120pad%d" % len(tokens)
+        tokens.append(t)
+        types.append(1)
+    specials = [("<|endoftext|>", 3), ("<|im_start|>", 3), ("<|im_end|>", 3), ("<think>", 4),
+                ("</think>", 4)]
+    for s, ty in specials:
+        tokens.append(s)
+        types.append(ty)
+    return tokens, types, [a + " " + b for a, b in merges]
+
+
+# ------------------------------------------------------------------------------------------------
+# GGUF writing
+# ------------------------------------------------------------------------------------------------
+
+class Writer:
+    def __init__(self, alignment=32):
+        self.kv = []
+        self.tensors = []
+        self.alignment = alignment
+
+    def add(self, key, vtype, value, elem=None):
+        self.kv.append((key, vtype, value, elem))
+
+    def tensor(self, name, shape, ttype, make):
+        """Adds a tensor of numpy shape `shape`; make() builds its float values when written, so
+        a multi-gigabyte model is never held in memory whole."""
+        blk, nb = {T_F32: (1, 4), T_F16: (1, 2), T_BF16: (1, 2), T_Q8_0: (32, 34),
+                   T_Q4_0: (32, 18), T_Q4_K: (256, 144), T_Q6_K: (256, 210)}[ttype]
+        n = int(np.prod(shape))
+        assert shape[-1] % blk == 0, (name, shape, ttype)
+        self.tensors.append((name, list(shape[::-1]), ttype, n // blk * nb, make))
+
+    @staticmethod
+    def _str(s):
+        b = s.encode("utf-8")
+        return struct.pack("<Q", len(b)) + b
+
+    def _val(self, vtype, v, elem):
+        t = GGUF_TYPES[vtype]
+        if vtype == "str":
+            return self._str(v)
+        if vtype == "arr":
+            et = GGUF_TYPES[elem]
+            out = struct.pack("<IQ", et, len(v))
+            return out + b"".join(self._val(elem, x, None) for x in v)
+        fmt = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B", 10: "<Q",
+               11: "<q", 12: "<d"}[t]
+        return struct.pack(fmt, v)
+
+    def write(self, path):
+        out = bytearray()
+        out += b"GGUF" + struct.pack("<IQQ", 3, len(self.tensors), len(self.kv))
+        for key, vtype, value, elem in self.kv:
+            out += self._str(key) + struct.pack("<I", GGUF_TYPES[vtype]) + self._val(vtype, value, elem)
+        off = 0
+        offsets = []
+        for name, shape, ttype, nbytes, make in self.tensors:
+            offsets.append(off)
+            out += self._str(name) + struct.pack("<I", len(shape))
+            out += b"".join(struct.pack("<Q", d) for d in shape)
+            out += struct.pack("<IQ", ttype, off)
+            off += nbytes
+            off += (-off) % self.alignment
+        out += b"\0" * ((-len(out)) % self.alignment)
+        with open(path, "wb") as f:
+            f.write(out)
+            for name, shape, ttype, nbytes, make in self.tensors:
+                arr = np.asarray(make(), dtype=np.float32)
+                assert list(arr.shape) == list(shape[::-1]), name
+                # Large stacks are encoded one matrix at a time to bound memory.
+                parts = [arr.reshape(-1)]
+                if arr.ndim == 3:
+                    parts = [arr[i].reshape(-1) for i in range(arr.shape[0])]
+                data_len = 0
+                for part in parts:
+                    data = encode(part, ttype)
+                    f.write(data)
+                    data_len += len(data)
+                assert data_len == nbytes, name
+                f.write(b"\0" * ((-nbytes) % self.alignment))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", required=True, choices=["qwen2", "qwen3", "qwen3moe", "olmoe"])
+    ap.add_argument("--type", default="f32",
+                    choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m"])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--embd", type=int, default=64)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--head-dim", type=int, default=0, help="0: embd/heads (qwen3: 32 if 0)")
+    ap.add_argument("--ff", type=int, default=96)
+    ap.add_argument("--experts", type=int, default=8)
+    ap.add_argument("--used", type=int, default=2)
+    ap.add_argument("--ff-exp", type=int, default=64)
+    ap.add_argument("--shared-ff", type=int, default=0, help="shared expert width (0: none)")
+    ap.add_argument("--merges", type=int, default=200)
+    ap.add_argument("--vocab", type=int, default=0, help="pad the vocabulary to this size")
+    ap.add_argument("--ctx", type=int, default=512)
+    ap.add_argument("--alignment", type=int, default=32)
+    a = ap.parse_args()
+
+    rng = np.random.default_rng(a.seed)
+    wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
+          "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K}[a.type]
+    big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
+    arch = a.arch
+    moe = arch in ("qwen3moe", "olmoe")
+    E, H, KV = a.embd, a.heads, a.kv_heads
+    hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe") else 32)
+    if arch in ("qwen2", "olmoe") and a.head_dim == 0:
+        hd = E // H
+    qd, kvd = H * hd, KV * hd
+
+    tokens, types, merges = build_vocab(rng, a.merges, a.vocab)
+    V = len(tokens)
+
+    w = Writer(a.alignment)
+    w.add("general.architecture", "str", arch)
+    w.add("general.name", "str", "llmbo random-weight test model (%s %s)" % (arch, a.type))
+    if a.alignment != 32:
+        w.add("general.alignment", "u32", a.alignment)
+    w.add(arch + ".context_length", "u32", a.ctx)
+    w.add(arch + ".embedding_length", "u32", E)
+    w.add(arch + ".block_count", "u32", a.layers)
+    w.add(arch + ".feed_forward_length", "u32", a.ff)
+    w.add(arch + ".attention.head_count", "u32", H)
+    w.add(arch + ".attention.head_count_kv", "u32", KV)
+    if hd != E // H:
+        w.add(arch + ".attention.key_length", "u32", hd)
+        w.add(arch + ".attention.value_length", "u32", hd)
+    w.add(arch + ".rope.freq_base", "f32", 1000000.0 if arch != "olmoe" else 10000.0)
+    w.add(arch + ".attention.layer_norm_rms_epsilon", "f32", 1e-6 if arch != "olmoe" else 1e-5)
+    if moe:
+        w.add(arch + ".expert_count", "u32", a.experts)
+        w.add(arch + ".expert_used_count", "u32", a.used)
+        if arch == "qwen3moe":
+            w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
+    w.add("tokenizer.ggml.model", "str", "gpt2")
+    w.add("tokenizer.ggml.pre", "str", "qwen2" if arch != "olmoe" else "olmo")
+    w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
+    w.add("tokenizer.ggml.token_type", "arr", types, "i32")
+    w.add("tokenizer.ggml.merges", "arr", merges, "str")
+    w.add("tokenizer.ggml.eos_token_id", "u32", tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>"))
+    w.add("tokenizer.ggml.padding_token_id", "u32", tokens.index("<|endoftext|>"))
+    w.add("tokenizer.ggml.add_bos_token", "bool", 0)
+    w.add("tokenizer.chat_template", "str", "chatml")
+
+    def mat(rows, cols, *lead):
+        return rng.standard_normal(tuple(lead) + (rows, cols)).astype(np.float32) / np.sqrt(cols)
+
+    def norm(n):
+        return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    def add_t(name, ttype, shape, make):
+        w.tensor(name, shape, ttype, make)
+
+    X = a.experts
+    add_t("token_embd.weight", wt, (V, E), lambda: rng.standard_normal((V, E)).astype(np.float32))
+    add_t("output_norm.weight", T_F32, (E,), lambda: norm(E))
+    if arch != "qwen2":
+        add_t("output.weight", big, (V, E), lambda: mat(V, E))
+    ff_exp = a.ff_exp if arch == "qwen3moe" else a.ff
+    for il in range(a.layers):
+        p = "blk.%d." % il
+        add_t(p + "attn_norm.weight", T_F32, (E,), lambda: norm(E))
+        add_t(p + "attn_q.weight", wt, (qd, E), lambda: mat(qd, E))
+        add_t(p + "attn_k.weight", wt, (kvd, E), lambda: mat(kvd, E))
+        add_t(p + "attn_v.weight", big, (kvd, E), lambda: mat(kvd, E))
+        add_t(p + "attn_output.weight", wt, (E, qd), lambda: mat(E, qd))
+        if arch == "qwen2":
+            add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
+            add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
+            add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
+        elif arch == "olmoe":
+            add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
+            add_t(p + "attn_k_norm.weight", T_F32, (kvd,), lambda: norm(kvd))
+        else:
+            add_t(p + "attn_q_norm.weight", T_F32, (hd,), lambda: norm(hd))
+            add_t(p + "attn_k_norm.weight", T_F32, (hd,), lambda: norm(hd))
+        add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
+        if not moe:
+            add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
+            add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
+            add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
+        else:
+            add_t(p + "ffn_gate_inp.weight", T_F32, (X, E), lambda: 3.0 * mat(X, E))
+            add_t(p + "ffn_gate_exps.weight", wt, (X, ff_exp, E), lambda: mat(ff_exp, E, X))
+            add_t(p + "ffn_up_exps.weight", wt, (X, ff_exp, E), lambda: mat(ff_exp, E, X))
+            add_t(p + "ffn_down_exps.weight", big, (X, E, ff_exp), lambda: mat(E, ff_exp, X))
+            if a.shared_ff:
+                sf = a.shared_ff
+                add_t(p + "ffn_gate_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
+                add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
+                add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
+                add_t(p + "ffn_gate_inp_shexp.weight", T_F32, (1, E), lambda: mat(1, E))
+    w.write(a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

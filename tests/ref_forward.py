@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""ref_forward.py: an independent numpy reference for the engine's tests. Reads a GGUF file with
+its own parser, dequantises every tensor from the block layouts, and runs the forward pass in
+float64 for qwen2 / qwen3 / qwen3moe / olmoe. Also a reference byte-level BPE tokenizer whose
+pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
+
+  ref_forward.py logits MODEL TOKENS OUT      TOKENS "1,2,3"; OUT gets float32: per-layer
+                                              residual of the last position (n_layer, n_embd),
+                                              then the last position's logits (n_vocab)
+  ref_forward.py greedy MODEL TOKENS N        prints N greedily generated ids
+  ref_forward.py tokenize MODEL FILE          prints the ids of FILE's UTF-8 text (one line per
+                                              NUL-separated text; specials parsed)
+"""
+import re
+import struct
+import sys
+import unicodedata
+
+import numpy as np
+
+
+# ------------------------------------------------------------------------------------------------
+# GGUF reading
+# ------------------------------------------------------------------------------------------------
+
+SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B", 10: "<Q",
+          11: "<q", 12: "<d"}
+BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 12: (256, 144), 14: (256, 210)}
+
+
+class Gguf:
+    def __init__(self, path):
+        self.buf = open(path, "rb").read()
+        self.pos = 0
+        magic, version, nt, nkv = struct.unpack_from("<4sIQQ", self.buf, 0)
+        assert magic == b"GGUF" and version in (2, 3)
+        self.pos = 24
+        self.kv = {}
+        for _ in range(nkv):
+            k = self.str()
+            t = self.u("<I")
+            self.kv[k] = self.val(t)
+        infos = []
+        for _ in range(nt):
+            name = self.str()
+            nd = self.u("<I")
+            ne = [self.u("<Q") for _ in range(nd)]
+            t = self.u("<I")
+            off = self.u("<Q")
+            infos.append((name, ne, t, off))
+        align = self.kv.get("general.alignment", 32)
+        data = self.pos + (-self.pos) % align
+        self.tensors = {}
+        for name, ne, t, off in infos:
+            blk, nb = BLOCK[t]
+            n = int(np.prod(ne))
+            raw = self.buf[data + off:data + off + n // blk * nb]
+            self.tensors[name] = (ne, t, raw)
+
+    def u(self, fmt):
+        v = struct.unpack_from(fmt, self.buf, self.pos)[0]
+        self.pos += struct.calcsize(fmt)
+        return v
+
+    def str(self):
+        n = self.u("<Q")
+        s = self.buf[self.pos:self.pos + n].decode("utf-8", errors="surrogateescape")
+        self.pos += n
+        return s
+
+    def val(self, t):
+        if t == 8:
+            return self.str()
+        if t == 9:
+            et = self.u("<I")
+            n = self.u("<Q")
+            return [self.val(et) for _ in range(n)]
+        return self.u(SCALAR[t])
+
+    def get(self, name):
+        """Tensor as float64 with numpy shape ne[::-1]."""
+        ne, t, raw = self.tensors[name]
+        return dequant(raw, t).reshape(ne[::-1])
+
+    def has(self, name):
+        return name in self.tensors
+
+
+def f16(raw):
+    return np.frombuffer(raw, dtype=np.float16).astype(np.float64)
+
+
+def dequant(raw, t):
+    b = np.frombuffer(raw, dtype=np.uint8)
+    if t == 0:
+        return np.frombuffer(raw, dtype=np.float32).astype(np.float64)
+    if t == 1:
+        return f16(raw)
+    if t == 30:
+        u = np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16
+        return u.view(np.float32).astype(np.float64)
+    if t == 8:
+        b = b.reshape(-1, 34)
+        d = f16(b[:, :2].tobytes())
+        q = b[:, 2:].view(np.int8).astype(np.float64)
+        return (d[:, None] * q).reshape(-1)
+    if t == 2:
+        b = b.reshape(-1, 18)
+        d = f16(b[:, :2].tobytes())
+        qs = b[:, 2:].astype(np.int64)
+        q = np.concatenate([(qs & 15) - 8, (qs >> 4) - 8], axis=1).astype(np.float64)
+        return (d[:, None] * q).reshape(-1)
+    if t == 12:
+        b = b.reshape(-1, 144)
+        d = f16(b[:, 0:2].tobytes())
+        dmin = f16(b[:, 2:4].tobytes())
+        s = b[:, 4:16].astype(np.int64)
+        sc = np.zeros((b.shape[0], 8), dtype=np.int64)
+        mn = np.zeros((b.shape[0], 8), dtype=np.int64)
+        for j in range(8):
+            if j < 4:
+                sc[:, j] = s[:, j] & 63
+                mn[:, j] = s[:, j + 4] & 63
+            else:
+                sc[:, j] = (s[:, j + 4] & 15) | ((s[:, j - 4] >> 6) << 4)
+                mn[:, j] = (s[:, j + 4] >> 4) | ((s[:, j] >> 6) << 4)
+        qs = b[:, 16:].astype(np.int64).reshape(-1, 4, 32)
+        q = np.stack([qs & 15, qs >> 4], axis=2).reshape(-1, 8, 32)  # sub-block 2c: low, 2c+1: high
+        y = d[:, None, None] * sc[:, :, None] * q - dmin[:, None, None] * mn[:, :, None]
+        return y.reshape(-1)
+    if t == 14:
+        b = b.reshape(-1, 210)
+        ql = b[:, 0:128].astype(np.int64)
+        qh = b[:, 128:192].astype(np.int64)
+        sc = b[:, 192:208].view(np.int8).astype(np.float64)
+        d = f16(b[:, 208:210].tobytes())
+        q = np.zeros((b.shape[0], 256), dtype=np.int64)
+        for h in range(2):
+            L = ql[:, 64 * h:64 * h + 64]
+            Hb = qh[:, 32 * h:32 * h + 32]
+            q[:, 128 * h + 0:128 * h + 32] = (L[:, :32] & 15) | ((Hb & 3) << 4)
+            q[:, 128 * h + 32:128 * h + 64] = (L[:, 32:] & 15) | (((Hb >> 2) & 3) << 4)
+            q[:, 128 * h + 64:128 * h + 96] = (L[:, :32] >> 4) | (((Hb >> 4) & 3) << 4)
+            q[:, 128 * h + 96:128 * h + 128] = (L[:, 32:] >> 4) | (((Hb >> 6) & 3) << 4)
+        y = d[:, None] * np.repeat(sc, 16, axis=1) * (q - 32)
+        return y.reshape(-1)
+    raise ValueError("type %d" % t)
+
+
+# ------------------------------------------------------------------------------------------------
+# Forward pass (float64)
+# ------------------------------------------------------------------------------------------------
+
+class Model:
+    def __init__(self, path):
+        g = self.g = Gguf(path)
+        a = self.arch = g.kv["general.architecture"]
+        kv = g.kv
+        self.E = kv[a + ".embedding_length"]
+        self.L = kv[a + ".block_count"]
+        self.H = kv[a + ".attention.head_count"]
+        self.KV = kv.get(a + ".attention.head_count_kv", self.H)
+        self.hd = kv.get(a + ".attention.key_length", self.E // self.H)
+        self.base = kv.get(a + ".rope.freq_base", 10000.0)
+        self.eps = kv.get(a + ".attention.layer_norm_rms_epsilon", 1e-6)
+        self.X = kv.get(a + ".expert_count", 0)
+        self.K = kv.get(a + ".expert_used_count", 0)
+        self.renorm = a == "qwen3moe"
+        self.emb = g.get("token_embd.weight")
+        self.out = g.get("output.weight") if g.has("output.weight") else self.emb
+        self.onorm = g.get("output_norm.weight")
+        self.layers = []
+        for il in range(self.L):
+            p = "blk.%d." % il
+            self.layers.append({k[len(p):]: g.get(k) for k in g.tensors if k.startswith(p)})
+
+    def rms(self, x, w):
+        return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
+
+    def rope(self, x, pos):
+        # NEOX layout: dimension i pairs with i + hd/2. x: (T, heads, hd)
+        hd = self.hd
+        inv = self.base ** (-np.arange(0, hd // 2) * 2.0 / hd)
+        ang = np.asarray(pos)[:, None] * inv[None, :]
+        c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+        a, b = x[..., :hd // 2], x[..., hd // 2:]
+        return np.concatenate([a * c - b * s, a * s + b * c], axis=-1)
+
+    def forward(self, toks):
+        T = len(toks)
+        x = self.emb[np.asarray(toks)]
+        hidden = []
+        for lw in self.layers:
+            h = self.rms(x, lw["attn_norm.weight"])
+            q = h @ lw["attn_q.weight"].T
+            k = h @ lw["attn_k.weight"].T
+            v = h @ lw["attn_v.weight"].T
+            if "attn_q.bias" in lw:
+                q, k, v = q + lw["attn_q.bias"], k + lw["attn_k.bias"], v + lw["attn_v.bias"]
+            if self.arch == "olmoe":
+                q = self.rms(q, lw["attn_q_norm.weight"])
+                k = self.rms(k, lw["attn_k_norm.weight"])
+            q = q.reshape(T, self.H, self.hd)
+            k = k.reshape(T, self.KV, self.hd)
+            v = v.reshape(T, self.KV, self.hd)
+            if self.arch in ("qwen3", "qwen3moe"):
+                q = self.rms(q, lw["attn_q_norm.weight"])
+                k = self.rms(k, lw["attn_k_norm.weight"])
+            pos = np.arange(T)
+            q, k = self.rope(q, pos), self.rope(k, pos)
+            g = self.H // self.KV
+            k = np.repeat(k, g, axis=1)
+            v = np.repeat(v, g, axis=1)
+            s = np.einsum("thd,shd->hts", q, k) / np.sqrt(self.hd)
+            s = s + np.triu(np.full((T, T), -np.inf), 1)[None]
+            s = np.exp(s - s.max(axis=-1, keepdims=True))
+            s /= s.sum(axis=-1, keepdims=True)
+            o = np.einsum("hts,shd->thd", s, v).reshape(T, self.H * self.hd)
+            x = x + o @ lw["attn_output.weight"].T
+            h = self.rms(x, lw["ffn_norm.weight"])
+            if self.X == 0:
+                f = silu(h @ lw["ffn_gate.weight"].T) * (h @ lw["ffn_up.weight"].T)
+                x = x + f @ lw["ffn_down.weight"].T
+            else:
+                x = x + self.moe(h, lw)
+            hidden.append(x[-1].copy())
+        logits = self.rms(x[-1], self.onorm) @ self.out.T
+        return np.array(hidden), logits
+
+    def moe(self, h, lw):
+        logits = h @ lw["ffn_gate_inp.weight"].T
+        p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        p /= p.sum(axis=-1, keepdims=True)
+        out = np.zeros_like(h)
+        for t in range(h.shape[0]):
+            sel = np.argsort(-p[t], kind="stable")[:self.K]
+            w = p[t, sel]
+            if self.renorm:
+                w = w / w.sum()
+            for e, we in zip(sel, w):
+                f = silu(lw["ffn_gate_exps.weight"][e] @ h[t]) * (lw["ffn_up_exps.weight"][e] @ h[t])
+                out[t] += we * (lw["ffn_down_exps.weight"][e] @ f)
+        if "ffn_gate_shexp.weight" in lw:
+            f = silu(h @ lw["ffn_gate_shexp.weight"].T) * (h @ lw["ffn_up_shexp.weight"].T)
+            sh = f @ lw["ffn_down_shexp.weight"].T
+            if "ffn_gate_inp_shexp.weight" in lw:
+                sh = sh * (1.0 / (1.0 + np.exp(-(h @ lw["ffn_gate_inp_shexp.weight"].T))))
+            out += sh
+        return out
+
+
+def silu(x):
+    return x / (1.0 + np.exp(-x))
+
+
+# ------------------------------------------------------------------------------------------------
+# Reference tokenizer: re with explicit Unicode classes, plain BPE by merge rank
+# ------------------------------------------------------------------------------------------------
+
+def uclass(pred):
+    out, start = [], None
+    for cp in range(0x110000):
+        ok = pred(unicodedata.category(chr(cp)))
+        if ok and start is None:
+            start = cp
+        elif not ok and start is not None:
+            out.append((start, cp - 1))
+            start = None
+    esc = lambda c: "\\U%08x" % c
+    return "".join(esc(a) if a == b else esc(a) + "-" + esc(b) for a, b in out)
+
+
+WS = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+
+
+def pre_pattern(pre):
+    L, N = uclass(lambda c: c[0] == "L"), uclass(lambda c: c[0] == "N")
+    if pre in ("qwen2", "llama3"):
+        num = "[%s]" % N if pre == "qwen2" else "[%s]{1,3}" % N
+        return re.compile(
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n%s%s]?[%s]+|%s| ?[^%s%s%s]+[\\r\\n]*"
+            "|[%s]*[\\r\\n]+|[%s]+(?![^%s])|[%s]+" % (L, N, L, num, WS, L, N, WS, WS, WS, WS))
+    return re.compile("'s|'t|'re|'ve|'m|'ll|'d| ?[%s]+| ?[%s]+| ?[^%s%s%s]+|[%s]+(?![^%s])|[%s]+"
+                      % (L, N, WS, L, N, WS, WS, WS))
+
+
+class Bpe:
+    def __init__(self, g):
+        kv = g.kv
+        self.tokens = kv["tokenizer.ggml.tokens"]
+        self.types = kv.get("tokenizer.ggml.token_type", [1] * len(self.tokens))
+        self.ids = {}
+        for i, t in enumerate(self.tokens):
+            self.ids.setdefault(t, i)
+        self.ranks = {}
+        for r, m in enumerate(kv["tokenizer.ggml.merges"]):
+            a, b = m.split(" ", 1)
+            self.ranks.setdefault((a, b), r)
+        bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
+        cs, n = bs[:], 0
+        for b in range(256):
+            if b not in bs:
+                bs.append(b)
+                cs.append(256 + n)
+                n += 1
+        self.b2u = {b: chr(c) for b, c in zip(bs, cs)}
+        self.pat = pre_pattern(kv.get("tokenizer.ggml.pre", "gpt2"))
+        self.special = sorted([t for t, ty in zip(self.tokens, self.types) if ty in (3, 4) and t],
+                              key=len, reverse=True)
+
+    def bpe(self, word):
+        syms = [self.b2u[b] for b in word.encode("utf-8", errors="surrogateescape")]
+        while len(syms) > 1:
+            best = min(range(len(syms) - 1),
+                       key=lambda i: self.ranks.get((syms[i], syms[i + 1]), 1 << 60))
+            if (syms[best], syms[best + 1]) not in self.ranks:
+                break
+            syms[best:best + 2] = [syms[best] + syms[best + 1]]
+        return [self.ids[s] for s in syms]
+
+    def encode(self, text):
+        out = []
+        if self.special:
+            parts = re.split("(" + "|".join(re.escape(s) for s in self.special) + ")", text)
+        else:
+            parts = [text]
+        for i, part in enumerate(parts):
+            if i % 2 == 1:
+                out.append(self.ids[part])
+                continue
+            for m in self.pat.finditer(part):
+                out.extend(self.bpe(m.group(0)))
+        return out
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "logits":
+        m = Model(sys.argv[2])
+        toks = [int(t) for t in sys.argv[3].split(",")]
+        hidden, logits = m.forward(toks)
+        with open(sys.argv[4], "wb") as f:
+            f.write(hidden.astype(np.float32).tobytes())
+            f.write(logits.astype(np.float32).tobytes())
+    elif cmd == "greedy":
+        m = Model(sys.argv[2])
+        toks = [int(t) for t in sys.argv[3].split(",")]
+        gen = []
+        for _ in range(int(sys.argv[4])):
+            _, logits = m.forward(toks + gen)
+            gen.append(int(np.argmax(logits)))
+        print(",".join(str(t) for t in gen))
+    elif cmd == "tokenize":
+        bpe = Bpe(Gguf(sys.argv[2]))
+        texts = open(sys.argv[3], "rb").read().decode("utf-8").split("\0")
+        for t in texts:
+            print(",".join(str(i) for i in bpe.encode(t)))
+    else:
+        raise SystemExit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()

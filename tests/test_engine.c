@@ -1,0 +1,249 @@
+/* test_engine.c: the local engine against an independent numpy forward pass (tests/ref_forward.py)
+ * on random-weight models written by tests/gguf_writer.py: per-layer residual streams and final
+ * logits for every architecture and weight type, greedy generations, batched vs one-token
+ * processing, prefix reuse vs full recompute, and error paths of open/eval. Tolerances: F32, F16
+ * and BF16 weights (dequantised exactly by both sides) to 1e-4 of the logit scale; quantised types
+ * to the stated fraction of the logit scale, since the engine also quantises activations to int8
+ * blocks while the reference keeps them in float64. */
+#include <math.h>
+#include "check.h"
+#include "engine.h"
+#include "engine_util.h"
+#include "tokenizer.h"
+#include "llmbo_common.h"
+
+#define N_PROMPT 11
+
+static const int prompt[N_PROMPT] = {17, 260, 101, 33, 290, 5, 140, 99, 271, 64, 255};
+
+static double max_abs(const float *a, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+
+static double max_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= m)) /* NaN-propagating */
+            m = d;
+    }
+    return m;
+}
+
+static int argmax(const float *x, int n)
+{
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[b])
+            b = i;
+    return b;
+}
+
+/* Compares one model with the reference: per-layer residuals and logits within tol (relative to
+ * the largest reference value of each). */
+static void compare_model(const char *arch, const char *type, const char *extra, double tol)
+{
+    const char *path = eu_model(arch, type, extra);
+    CHECK(path != NULL, "%s %s model written", arch, type);
+    if (!path)
+        return;
+    llmbo_engine_options opt;
+    llmbo_engine_options_default(&opt);
+    opt.n_threads = 2;
+    opt.n_batch = 4; /* the 11-token prompt takes three batches */
+    opt.n_ctx = 64;
+    llmbo_engine *e = NULL;
+    llmbo_error err = {0};
+    llmbo_status st = llmbo_engine_open(path, &opt, &e, &err);
+    CHECK(st == LLMBO_OK, "%s %s opens: %s", arch, type, err.msg);
+    if (st)
+        return;
+    const llmbo_hparams *hp = llmbo_engine_hparams(e);
+    size_t nh = (size_t)hp->n_layer * hp->n_embd, nv = (size_t)hp->n_vocab;
+    float *trace = llmbo_malloc(nh, sizeof(float)), *rh = llmbo_malloc(nh, sizeof(float));
+    float *rl = llmbo_malloc(nv, sizeof(float));
+    llmbo_engine_set_trace(e, trace);
+    const float *logits = NULL;
+    CHECK_OK(llmbo_engine_eval(e, prompt, N_PROMPT, &logits, &err));
+    int ok = eu_ref_logits(path, prompt, N_PROMPT, rh, nh, rl, nv) == 0;
+    CHECK(ok, "%s %s reference forward ran", arch, type);
+    if (ok) {
+        for (int il = 0; il < hp->n_layer; il++) {
+            const float *a = trace + (size_t)il * hp->n_embd, *b = rh + (size_t)il * hp->n_embd;
+            double scale = max_abs(b, (size_t)hp->n_embd), d = max_diff(a, b, (size_t)hp->n_embd);
+            CHECK(d <= tol * (scale > 1 ? scale : 1),
+                  "%s %s layer %d residual: max|diff| %.3g of "
+                  "scale %.3g (tol %.3g)",
+                  arch, type, il, d, scale, tol);
+        }
+        double scale = max_abs(rl, nv), d = max_diff(logits, rl, nv);
+        CHECK(d <= tol * (scale > 1 ? scale : 1),
+              "%s %s logits: max|diff| %.3g of scale %.3g (relative %.2e, tol %.1e)", arch, type, d,
+              scale, d / scale, tol);
+        printf("AGREEMENT %-9s %-7s max|dlogit| %.3e  max|logit| %.3f  relative %.2e  argmax %s\n",
+               arch, type, d, scale, d / scale,
+               argmax(logits, (int)nv) == argmax(rl, (int)nv) ? "same" : "differs");
+    }
+    llmbo_free(trace);
+    llmbo_free(rh);
+    llmbo_free(rl);
+    llmbo_engine_free(e);
+}
+
+/* Greedy generation of 20 tokens with prefix reuse vs the reference's full recomputes. */
+static void greedy_model(const char *arch, const char *type)
+{
+    const char *path = eu_model(arch, type, NULL);
+    if (!path)
+        return;
+    llmbo_engine *e = NULL;
+    llmbo_engine_options opt;
+    llmbo_engine_options_default(&opt);
+    opt.n_threads = 2;
+    opt.n_ctx = 64;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_engine_open(path, &opt, &e, &err));
+    if (!e)
+        return;
+    int seq[64], ref[32];
+    memcpy(seq, prompt, sizeof prompt);
+    int n = N_PROMPT, processed_ok = 1;
+    for (int i = 0; i < 20; i++) {
+        const float *logits;
+        if (llmbo_engine_eval(e, seq, n, &logits, &err) != LLMBO_OK)
+            break;
+        if (i > 0 && llmbo_engine_last_processed(e) != 1)
+            processed_ok = 0;
+        seq[n++] = argmax(logits, llmbo_engine_hparams(e)->n_vocab);
+    }
+    CHECK(processed_ok, "%s: each generation step processed exactly one new token", arch);
+    char list[1024], cmd[3000];
+    eu_join(prompt, N_PROMPT, list, sizeof list);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/ref_forward.py' greedy '%s' %s 20", eu_python(),
+             eu_src(), path, list);
+    int nr = eu_read_ints(cmd, ref, 32);
+    CHECK(nr == 20, "%s reference greedy produced %d tokens", arch, nr);
+    int same = nr == 20 && memcmp(seq + N_PROMPT, ref, 20 * sizeof(int)) == 0;
+    char a[512], b[512];
+    eu_join(seq + N_PROMPT, 20, a, sizeof a);
+    eu_join(ref, nr > 0 ? nr : 0, b, sizeof b);
+    CHECK(same, "%s %s greedy 20 tokens identical: engine [%s] reference [%s]", arch, type, a, b);
+    llmbo_engine_free(e);
+}
+
+/* Prefix reuse and batching do not change results: the same sequence through (a) a short
+ * prefix then the rest, (b) one token per batch from scratch, gives identical logits. */
+static void prefix_and_batch(const char *arch, const char *type)
+{
+    const char *path = eu_model(arch, type, NULL);
+    if (!path)
+        return;
+    llmbo_engine_options opt;
+    llmbo_engine_options_default(&opt);
+    opt.n_threads = 2;
+    opt.n_ctx = 64;
+    llmbo_engine *a = NULL, *b = NULL;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_engine_open(path, &opt, &a, &err));
+    opt.n_batch = 1;
+    opt.n_threads = 1;
+    CHECK_OK(llmbo_engine_open(path, &opt, &b, &err));
+    if (!a || !b) {
+        llmbo_engine_free(a);
+        llmbo_engine_free(b);
+        return;
+    }
+    int nv = llmbo_engine_hparams(a)->n_vocab;
+    const float *la, *lb;
+    float *keep = llmbo_malloc((size_t)nv, sizeof(float));
+    int other[N_PROMPT];
+    memcpy(other, prompt, sizeof other);
+    other[5] = 7; /* diverges at position 5 */
+    CHECK_OK(llmbo_engine_eval(a, other, N_PROMPT, &la, &err));
+    CHECK_OK(llmbo_engine_eval(a, prompt, 7, &la, &err));
+    CHECK(llmbo_engine_last_processed(a) == 2,
+          "%s: 7-token call after a 5-token common prefix "
+          "processed %d tokens (expected 2)",
+          arch, llmbo_engine_last_processed(a));
+    CHECK_OK(llmbo_engine_eval(a, prompt, N_PROMPT, &la, &err));
+    CHECK(llmbo_engine_last_processed(a) == 4, "%s: extending 7 -> 11 tokens processed %d", arch,
+          llmbo_engine_last_processed(a));
+    memcpy(keep, la, (size_t)nv * sizeof(float));
+    CHECK_OK(llmbo_engine_eval(b, prompt, N_PROMPT, &lb, &err));
+    double d = max_diff(keep, lb, (size_t)nv);
+    CHECK(d <= 1e-5 * (1 + max_abs(lb, (size_t)nv)),
+          "%s %s: prefix-reused batched logits equal a one-token-at-a-time recompute (max|diff| "
+          "%.3g)",
+          arch, type, d);
+    /* Re-evaluating the same sequence recomputes only the last position and gives the same. */
+    CHECK_OK(llmbo_engine_eval(a, prompt, N_PROMPT, &la, &err));
+    CHECK(llmbo_engine_last_processed(a) == 1, "%s: identical call processed %d token(s)", arch,
+          llmbo_engine_last_processed(a));
+    CHECK(max_diff(keep, la, (size_t)nv) <= 1e-6, "%s: identical call gives identical logits",
+          arch);
+    /* Errors: empty, too long, out-of-vocabulary. */
+    int bad[2] = {1, nv + 5};
+    CHECK(llmbo_engine_eval(a, prompt, 0, &la, &err) == LLMBO_ERR_INVALID, "n = 0 rejected: %s",
+          err.msg);
+    CHECK(llmbo_engine_eval(a, bad, 2, &la, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "position 1"),
+          "out-of-vocabulary id rejected: %s", err.msg);
+    static int longseq[65];
+    CHECK(llmbo_engine_eval(a, longseq, 65, &la, &err) == LLMBO_ERR_INVALID,
+          "sequence longer than n_ctx rejected: %s", err.msg);
+    llmbo_free(keep);
+    llmbo_engine_free(a);
+    llmbo_engine_free(b);
+}
+
+static void open_errors(void)
+{
+    llmbo_engine *e = (llmbo_engine *)1;
+    llmbo_error err = {0};
+    CHECK(llmbo_engine_open("/nonexistent/model.gguf", NULL, &e, &err) == LLMBO_ERR_IO && !e,
+          "missing file: %s", err.msg);
+    /* A model whose key_length disagrees with its q_norm size is rejected with the tensor name. */
+    const char *p = eu_model("qwen3", "f32", "--head-dim 32");
+    if (p) {
+        llmbo_status st = llmbo_engine_open(p, NULL, &e, &err);
+        CHECK(st == LLMBO_OK, "qwen3 with head_dim 32 opens: %s", err.msg);
+        if (!st)
+            CHECK(llmbo_engine_hparams(e)->head_dim == 32 &&
+                      llmbo_engine_hparams(e)->n_embd / llmbo_engine_hparams(e)->n_head == 16,
+                  "qwen3 head size comes from key_length (32), not n_embd/n_head (16)");
+        llmbo_engine_free(e);
+    }
+}
+
+int main(void)
+{
+    const char *k = "--embd 256 --heads 4 --kv-heads 2 --head-dim 64 --ff 256 --ff-exp 256";
+    compare_model("qwen2", "f32", NULL, 1e-4);
+    compare_model("qwen2", "f16", NULL, 1e-4);
+    compare_model("qwen2", "bf16", NULL, 1e-4);
+    compare_model("qwen2", "q8_0", NULL, 0.03);
+    compare_model("qwen2", "q4_0", NULL, 0.03);
+    compare_model("qwen3", "f32", NULL, 1e-4);
+    compare_model("qwen3", "q8_0", NULL, 0.03);
+    compare_model("qwen3moe", "f32", NULL, 1e-4);
+    compare_model("qwen3moe", "f32", "--shared-ff 64", 1e-4);
+    compare_model("qwen3moe", "q8_0", NULL, 0.03);
+    compare_model("qwen3moe", "q4_k_m", k, 0.03);
+    compare_model("olmoe", "f32", NULL, 1e-4);
+    compare_model("olmoe", "q8_0", NULL, 0.03);
+    compare_model("olmoe", "q4_k", k, 0.03);
+    compare_model("olmoe", "q6_k", k, 0.03);
+    greedy_model("qwen2", "f32");
+    greedy_model("qwen3moe", "f32");
+    greedy_model("olmoe", "f32");
+    prefix_and_batch("qwen3moe", "q8_0");
+    prefix_and_batch("qwen2", "f32");
+    open_errors();
+    eu_cleanup();
+    return check_summary();
+}

@@ -10,19 +10,19 @@
 
 static char eu_dir[256];
 
-static const char *eu_python(void)
+static inline const char *eu_python(void)
 {
     const char *p = getenv("LLMBO_PYTHON");
     return p && *p ? p : "/usr/bin/python3";
 }
 
-static const char *eu_src(void)
+static inline const char *eu_src(void)
 {
     const char *p = getenv("LLMBO_SOURCE_DIR");
     return p && *p ? p : "..";
 }
 
-static const char *eu_tmpdir(void)
+static inline const char *eu_tmpdir(void)
 {
     if (!eu_dir[0]) {
         snprintf(eu_dir, sizeof eu_dir, "/tmp/llmbo_engine_test_XXXXXX");
@@ -34,7 +34,7 @@ static const char *eu_tmpdir(void)
     return eu_dir;
 }
 
-static void eu_cleanup(void)
+static inline void eu_cleanup(void)
 {
     char cmd[512];
     if (!eu_dir[0])
@@ -45,7 +45,7 @@ static void eu_cleanup(void)
 }
 
 /* Writes a model: returns its path in a static buffer rotation, or NULL on failure. */
-static const char *eu_model(const char *arch, const char *type, const char *extra)
+static inline const char *eu_model(const char *arch, const char *type, const char *extra)
 {
     static char paths[8][512];
     static int k;
@@ -60,7 +60,7 @@ static const char *eu_model(const char *arch, const char *type, const char *extr
     return path;
 }
 
-static void eu_join(const int *t, int n, char *buf, size_t cap)
+static inline void eu_join(const int *t, int n, char *buf, size_t cap)
 {
     size_t o = 0;
     buf[0] = 0;
@@ -69,8 +69,8 @@ static void eu_join(const int *t, int n, char *buf, size_t cap)
 }
 
 /* Reference forward: fills hidden (n_layer * n_embd) and logits (n_vocab). 0 on success. */
-static int eu_ref_logits(const char *model, const int *toks, int n, float *hidden, size_t n_hidden,
-                         float *logits, size_t n_vocab)
+static inline int eu_ref_logits(const char *model, const int *toks, int n, float *hidden,
+                                size_t n_hidden, float *logits, size_t n_vocab)
 {
     char list[4096], out[600], cmd[6000];
     eu_join(toks, n, list, sizeof list);
@@ -89,7 +89,7 @@ static int eu_ref_logits(const char *model, const int *toks, int n, float *hidde
 }
 
 /* Runs a command and reads comma-separated ints from its first output line. Returns count. */
-static int eu_read_ints(const char *cmd, int *out, int cap)
+static inline int eu_read_ints(const char *cmd, int *out, int cap)
 {
     FILE *p = popen(cmd, "r");
     if (!p)

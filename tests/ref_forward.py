@@ -305,8 +305,11 @@ class Bpe:
                 n += 1
         self.b2u = {b: chr(c) for b, c in zip(bs, cs)}
         self.pat = pre_pattern(kv.get("tokenizer.ggml.pre", "gpt2"))
-        self.special = sorted([t for t, ty in zip(self.tokens, self.types) if ty in (3, 4) and t],
-                              key=len, reverse=True)
+        self.special_ids = {}
+        for i, (t, ty) in enumerate(zip(self.tokens, self.types)):
+            if ty in (3, 4) and t:
+                self.special_ids.setdefault(t, i)
+        self.special = sorted(self.special_ids, key=len, reverse=True)
 
     def bpe(self, word):
         syms = [self.b2u[b] for b in word.encode("utf-8", errors="surrogateescape")]
@@ -326,7 +329,7 @@ class Bpe:
             parts = [text]
         for i, part in enumerate(parts):
             if i % 2 == 1:
-                out.append(self.ids[part])
+                out.append(self.special_ids[part])
                 continue
             for m in self.pat.finditer(part):
                 out.extend(self.bpe(m.group(0)))

@@ -1,0 +1,397 @@
+/* test_gguf.c: the GGUF loader on valid, truncated, corrupted and hostile input. Buffers are
+ * heap copies of exactly the file's length, so under ASan any read past the end is caught. Every
+ * truncation length of a small model must be an LLMBO_ERR_FORMAT naming a byte offset; targeted
+ * corruptions (huge counts and lengths, bad types, misaligned or out-of-file tensors) each get
+ * their specific message; random byte flips never crash. */
+#include <stdint.h>
+#include "check.h"
+#include "engine.h"
+#include "engine_util.h"
+#include "gguf.h"
+#include "quant.h"
+#include "llmbo_common.h"
+
+/* ----------------------------------------------------------------------------------------------
+ * A tiny GGUF builder for targeted corruptions
+ * -------------------------------------------------------------------------------------------- */
+
+typedef struct buf {
+    uint8_t d[8192];
+    size_t n;
+} buf;
+
+static void put(buf *b, const void *p, size_t n)
+{
+    memcpy(b->d + b->n, p, n);
+    b->n += n;
+}
+
+static void put_u32(buf *b, uint32_t v)
+{
+    put(b, &v, 4);
+}
+
+static void put_u64(buf *b, uint64_t v)
+{
+    put(b, &v, 8);
+}
+
+static void put_str(buf *b, const char *s)
+{
+    put_u64(b, strlen(s));
+    put(b, s, strlen(s));
+}
+
+/* Offsets of interesting fields, recorded while building. */
+typedef struct layout {
+    size_t n_tensors_at, n_kv_at, key_len_at, arr_n_at, vtype_at, ndims_at, ne0_at, ttype_at,
+        toff_at, align_val_at, data_at;
+} layout;
+
+/* A valid file: 3 KV pairs (a string, an array of 3 u32, general.alignment = 32) and two F32
+ * tensors "a" [8, 2] and "b" [4]. */
+static void build(buf *b, layout *L)
+{
+    b->n = 0;
+    put(b, "GGUF", 4);
+    put_u32(b, 3);
+    L->n_tensors_at = b->n;
+    put_u64(b, 2);
+    L->n_kv_at = b->n;
+    put_u64(b, 3);
+    L->key_len_at = b->n;
+    put_str(b, "general.architecture");
+    L->vtype_at = b->n;
+    put_u32(b, 8);
+    put_str(b, "qwen2");
+    put_str(b, "test.array");
+    put_u32(b, 9);
+    put_u32(b, 4);
+    L->arr_n_at = b->n;
+    put_u64(b, 3);
+    put_u32(b, 10);
+    put_u32(b, 20);
+    put_u32(b, 30);
+    put_str(b, "general.alignment");
+    put_u32(b, 4);
+    L->align_val_at = b->n;
+    put_u32(b, 32);
+    put_str(b, "a");
+    L->ndims_at = b->n;
+    put_u32(b, 2);
+    L->ne0_at = b->n;
+    put_u64(b, 8);
+    put_u64(b, 2);
+    L->ttype_at = b->n;
+    put_u32(b, 0);
+    L->toff_at = b->n;
+    put_u64(b, 0);
+    put_str(b, "b");
+    put_u32(b, 1);
+    put_u64(b, 4);
+    put_u32(b, 0);
+    put_u64(b, 64);
+    while (b->n % 32)
+        b->d[b->n++] = 0;
+    L->data_at = b->n;
+    for (int i = 0; i < 16; i++) {
+        float f = 0.25f * (float)i - 1.375f;
+        put(b, &f, 4);
+    }
+    for (int i = 0; i < 4; i++) {
+        float f = 2.385f * (float)i;
+        put(b, &f, 4);
+    }
+}
+
+/* Opens a heap copy of exactly n bytes; returns status and fills err. */
+static llmbo_status open_copy(const uint8_t *d, size_t n, llmbo_error *err)
+{
+    uint8_t *c = llmbo_malloc(n ? n : 1, 1);
+    memcpy(c, d, n);
+    llmbo_gguf *g = NULL;
+    llmbo_status st = llmbo_gguf_open_buffer(c, n, &g, err);
+    llmbo_gguf_close(g);
+    llmbo_free(c);
+    return st;
+}
+
+static void test_valid(void)
+{
+    buf b;
+    layout L;
+    build(&b, &L);
+    llmbo_gguf *g = NULL;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_gguf_open_buffer(b.d, b.n, &g, &err));
+    if (!g)
+        return;
+    CHECK(g->n_kv == 3 && g->n_tensors == 2 && g->alignment == 32, "header counts read");
+    llmbo_gguf_str s;
+    CHECK_OK(llmbo_gguf_get_str(g, "general.architecture", &s, &err));
+    CHECK(llmbo_gguf_str_eq(s, "qwen2"), "string value read");
+    const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, "test.array");
+    CHECK(kv && kv->arr_n == 3 && llmbo_gguf_arr_int(g, kv, 2) == 30, "array element read");
+    uint64_t u;
+    CHECK(llmbo_gguf_get_u64(g, "general.architecture", &u, &err) == LLMBO_ERR_FORMAT,
+          "string read as integer is a type error: %s", err.msg);
+    CHECK(llmbo_gguf_get_u64(g, "nope", &u, &err) == LLMBO_ERR_NOT_FOUND, "missing key: %s",
+          err.msg);
+    const llmbo_gguf_tensor *t = llmbo_gguf_find_tensor(g, "b");
+    CHECK(t && t->ne[0] == 4 && t->nbytes == 16 && t->data == b.d + L.data_at + 64,
+          "tensor b located at data + 64");
+    CHECK(t && ((const float *)t->data)[3] == 3 * 2.385f, "tensor data read");
+    llmbo_gguf_close(g);
+}
+
+static void expect_error(const char *what, buf *b, llmbo_status want, const char *needle)
+{
+    llmbo_error err = {0};
+    llmbo_status st = open_copy(b->d, b->n, &err);
+    CHECK(st == want && strstr(err.msg, needle) != NULL, "%s -> %s: %s", what, llmbo_strerror(st),
+          err.msg);
+}
+
+static void test_corruptions(void)
+{
+    buf b;
+    layout L;
+#define CORRUPT(what, code, want, needle)                                                          \
+    do {                                                                                           \
+        build(&b, &L);                                                                             \
+        code;                                                                                      \
+        expect_error(what, &b, want, needle);                                                      \
+    } while (0)
+    uint64_t huge = UINT64_MAX, big = (uint64_t)1 << 40;
+    uint32_t u;
+    CORRUPT("bad magic", b.d[0] = 'X', LLMBO_ERR_FORMAT, "magic");
+    CORRUPT("version 1", (u = 1, memcpy(b.d + 4, &u, 4)), LLMBO_ERR_UNSUPPORTED, "version 1");
+    CORRUPT("huge tensor count", memcpy(b.d + L.n_tensors_at, &huge, 8), LLMBO_ERR_FORMAT,
+            "exceed");
+    CORRUPT("huge kv count", memcpy(b.d + L.n_kv_at, &big, 8), LLMBO_ERR_FORMAT, "exceed");
+    CORRUPT("huge key length", memcpy(b.d + L.key_len_at, &huge, 8), LLMBO_ERR_FORMAT,
+            "byte offset 32");
+    CORRUPT("huge array count", memcpy(b.d + L.arr_n_at, &big, 8), LLMBO_ERR_FORMAT,
+            "runs past the end");
+    CORRUPT("unknown value type", (u = 77, memcpy(b.d + L.vtype_at, &u, 4)), LLMBO_ERR_FORMAT,
+            "unknown value type 77");
+    CORRUPT("zero dimensions", (u = 0, memcpy(b.d + L.ndims_at, &u, 4)), LLMBO_ERR_FORMAT,
+            "0 dimensions");
+    CORRUPT("five dimensions", (u = 5, memcpy(b.d + L.ndims_at, &u, 4)), LLMBO_ERR_FORMAT,
+            "5 dimensions");
+    CORRUPT("zero extent", memset(b.d + L.ne0_at, 0, 8), LLMBO_ERR_FORMAT, "invalid dimensions");
+    CORRUPT("overflowing extent", memcpy(b.d + L.ne0_at, &huge, 8), LLMBO_ERR_FORMAT,
+            "invalid dimensions");
+    CORRUPT("tensor past the end", memcpy(b.d + L.ne0_at, &big, 8), LLMBO_ERR_FORMAT, "");
+    CORRUPT("unknown tensor type", (u = 99, memcpy(b.d + L.ttype_at, &u, 4)), LLMBO_ERR_UNSUPPORTED,
+            "type 99");
+    CORRUPT("Q8_0 row not a block multiple", (u = 8, memcpy(b.d + L.ttype_at, &u, 4)),
+            LLMBO_ERR_FORMAT, "multiple of the Q8_0 block");
+    uint64_t off = 4;
+    CORRUPT("misaligned tensor offset", memcpy(b.d + L.toff_at, &off, 8), LLMBO_ERR_FORMAT,
+            "not a multiple of the alignment");
+    off = 1u << 20;
+    CORRUPT("tensor offset outside the file", memcpy(b.d + L.toff_at, &off, 8), LLMBO_ERR_FORMAT,
+            "runs past the end of the file");
+    CORRUPT("alignment 24", (u = 24, memcpy(b.d + L.align_val_at, &u, 4)), LLMBO_ERR_FORMAT,
+            "power of two");
+    CORRUPT("duplicate tensor name", b.d[L.ndims_at - 1] = 'b', LLMBO_ERR_FORMAT, "duplicate");
+#undef CORRUPT
+}
+
+/* Every proper prefix of a valid file is an error (not a crash, not a success). */
+static void sweep_truncations(const uint8_t *d, size_t n, const char *label)
+{
+    size_t bad = 0, no_offset = 0, first_bad = 0;
+    for (size_t len = 0; len < n; len++) {
+        llmbo_error err = {0};
+        llmbo_status st = open_copy(d, len, &err);
+        if (st != LLMBO_ERR_FORMAT) {
+            if (!bad++)
+                first_bad = len;
+        } else if (!strstr(err.msg, "byte") && !strstr(err.msg, "magic")) {
+            no_offset++;
+        }
+    }
+    CHECK(bad == 0, "%s: all %zu truncations are LLMBO_ERR_FORMAT (%zu not; first at %zu)", label,
+          n, bad, first_bad);
+    CHECK(no_offset == 0, "%s: every truncation message names a byte offset (%zu do not)", label,
+          no_offset);
+    llmbo_error err = {0};
+    CHECK(open_copy(d, n, &err) == LLMBO_OK, "%s: the whole file opens", label);
+}
+
+static uint64_t rng_state = 0x2385u;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void fuzz_flips(const uint8_t *d, size_t n, size_t region, int rounds)
+{
+    uint8_t *c = llmbo_malloc(n, 1);
+    int ok = 0, errs = 0;
+    for (int r = 0; r < rounds; r++) {
+        memcpy(c, d, n);
+        int flips = 1 + (int)(rnd() % 4);
+        for (int k = 0; k < flips; k++)
+            c[rnd() % region] ^= (uint8_t)(1u << (rnd() % 8));
+        llmbo_error err = {0};
+        if (open_copy(c, n, &err) == LLMBO_OK)
+            ok++;
+        else
+            errs++;
+    }
+    CHECK(ok + errs == rounds, "%d random header corruptions: %d opened, %d rejected, no crash",
+          rounds, ok, errs);
+    llmbo_free(c);
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *d = llmbo_malloc((size_t)sz, 1);
+    if (d && fread(d, 1, (size_t)sz, f) != (size_t)sz) {
+        llmbo_free(d);
+        d = NULL;
+    }
+    fclose(f);
+    *n = (size_t)sz;
+    return d;
+}
+
+/* The engine on truncated model files (a sample of lengths) reports the file and the problem. */
+static void engine_truncations(const char *path, const uint8_t *d, size_t n)
+{
+    char tp[600];
+    snprintf(tp, sizeof tp, "%s.trunc", path);
+    int all = 1;
+    for (size_t len = 1; len < n; len += n / 37 + 1) {
+        FILE *f = fopen(tp, "wb");
+        if (!f || fwrite(d, 1, len, f) != len) {
+            all = 0;
+            if (f)
+                fclose(f);
+            break;
+        }
+        fclose(f);
+        llmbo_engine *e = NULL;
+        llmbo_error err = {0};
+        llmbo_status st = llmbo_engine_open(tp, NULL, &e, &err);
+        if (st != LLMBO_ERR_FORMAT || e || !strstr(err.msg, tp)) {
+            all = 0;
+            printf("truncated to %zu: %s %s\n", len, llmbo_strerror(st), err.msg);
+        }
+        llmbo_engine_free(e);
+    }
+    CHECK(all, "engine open of truncated model files: LLMBO_ERR_FORMAT naming the file");
+}
+
+static void test_model_file(void)
+{
+    const char *path = eu_model("qwen2", "q8_0",
+                                "--embd 32 --heads 2 --kv-heads 1 --ff 32 --layers 1 --merges 20");
+    CHECK(path != NULL, "small model written");
+    if (!path)
+        return;
+    size_t n = 0;
+    uint8_t *d = slurp(path, &n);
+    CHECK(d != NULL, "model read (%zu bytes)", n);
+    if (!d)
+        return;
+    sweep_truncations(d, n, "qwen2 q8_0 model");
+    llmbo_gguf *g = NULL;
+    llmbo_error err = {0};
+    if (llmbo_gguf_open_buffer(d, n, &g, &err) == LLMBO_OK) {
+        fuzz_flips(d, n, (size_t)g->data_off, 3000);
+        llmbo_gguf_close(g);
+    }
+    engine_truncations(path, d, n);
+    llmbo_free(d);
+}
+
+/* Half-precision conversions against exactly representable values. */
+static void test_half(void)
+{
+    const float vals[] = {0.0f, 1.0f, -2.385f, 65504.0f, 6.103515625e-05f, 5.9604644775390625e-08f};
+    int ok = 1;
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        float back = llmbo_fp16_to_f32(llmbo_f32_to_fp16(vals[i]));
+        if (fabsf(back - vals[i]) > fabsf(vals[i]) * 1e-3f)
+            ok = 0;
+    }
+    CHECK(ok, "fp16 round trips (normal, max, min normal, subnormal)");
+    CHECK(llmbo_fp16_to_f32(0x3c00) == 1.0f && llmbo_fp16_to_f32(0xc000) == -2.0f &&
+              llmbo_fp16_to_f32(0x0001) == 5.9604644775390625e-08f,
+          "fp16 bit patterns decode");
+    CHECK(llmbo_bf16_to_f32(0x3f80) == 1.0f && llmbo_bf16_to_f32(0xc0a0) == -5.0f,
+          "bf16 bit patterns decode");
+}
+
+/* The SIMD and scalar kernels agree (Q8_0, Q4_0, F32 have both). */
+static void test_simd_scalar(void)
+{
+    enum { N = 256 };
+    float w[N], x[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (float)((rnd() % 2001) / 1000.0 - 1.0);
+        x[i] = (float)((rnd() % 2001) / 500.0 - 2.0);
+    }
+    uint8_t q8[N / 32 * 34], q4[N / 32 * 18];
+    for (int b = 0; b < N / 32; b++) { /* hand-built blocks: d = 1/64, q = w * 64 */
+        uint16_t d = llmbo_f32_to_fp16(1.0f / 64);
+        memcpy(q8 + b * 34, &d, 2);
+        memcpy(q4 + b * 18, &d, 2);
+        for (int i = 0; i < 32; i++)
+            q8[b * 34 + 2 + i] = (uint8_t)(int8_t)(int)(w[b * 32 + i] * 64);
+        for (int i = 0; i < 16; i++)
+            q4[b * 18 + 2 + i] = (uint8_t)((rnd() % 16) | ((rnd() % 16) << 4));
+    }
+    llmbo_q8a xq[N / 32];
+    llmbo_quant_act(x, xq, N);
+    float r[3][2];
+    for (int s = 0; s < 2; s++) {
+        llmbo_quant_set_simd(s);
+        r[0][s] = llmbo_vec_dot(LLMBO_T_Q8_0, q8, NULL, xq, N);
+        r[1][s] = llmbo_vec_dot(LLMBO_T_Q4_0, q4, NULL, xq, N);
+        r[2][s] = llmbo_vec_dot(LLMBO_T_F32, w, x, NULL, N);
+    }
+    llmbo_quant_set_simd(1);
+    printf("SIMD kernels available: %d\n", llmbo_quant_simd());
+    for (int k = 0; k < 3; k++)
+        CHECK_NEAR(r[k][1], r[k][0], 1e-5, 1e-4);
+    /* And the dot of dequantised Q8_0 with dequantised activations is the same number. */
+    float wd[N], xd[N];
+    llmbo_dequant_row(LLMBO_T_Q8_0, q8, wd, N);
+    for (int b = 0; b < N / 32; b++)
+        for (int i = 0; i < 32; i++)
+            xd[b * 32 + i] = xq[b].d * xq[b].q[i];
+    double ref = 0;
+    for (int i = 0; i < N; i++)
+        ref += (double)wd[i] * xd[i];
+    CHECK_NEAR(r[0][0], ref, 1e-5, 1e-5);
+}
+
+int main(void)
+{
+    test_valid();
+    test_corruptions();
+    buf b;
+    layout L;
+    build(&b, &L);
+    sweep_truncations(b.d, b.n, "hand-built file");
+    test_model_file();
+    test_half();
+    test_simd_scalar();
+    eu_cleanup();
+    return check_summary();
+}

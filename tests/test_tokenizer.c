@@ -1,0 +1,117 @@
+/* test_tokenizer.c: the byte-level BPE tokenizer against the Python reference in
+ * tests/ref_forward.py (pre-tokenizer as a `re` pattern with Unicode classes from unicodedata,
+ * plain rank-ordered BPE) on a generated vocabulary, for the qwen2 and gpt2 (olmo) pre-tokenizers:
+ * identical ids on texts with contractions, digits, multi-byte UTF-8 (accents, CJK, Cyrillic,
+ * emoji), whitespace runs, newlines and special tokens; decode(encode(s)) == s. */
+#include "check.h"
+#include "engine_util.h"
+#include "gguf.h"
+#include "tokenizer.h"
+#include "llmbo_common.h"
+
+static const char *const texts[] = {
+    "Hello world",
+    "I'm here, you're there; we'll see. It's OK",
+    "I'M SHOUTING 'LL 'Re 'x",
+    "The learning rate is 0.5 and batch 2024!! 1234567",
+    "r\xc3\xa9sum\xc3\xa9 na\xc3\xafve caf\xc3\xa9 \xc3\xbc"
+    "ber stra\xc3\x9f"
+    "e",
+    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83"
+    "\x88 \xe4\xb8\xad\xe6\x96\x87 \xd0\xb4\xd0\xb0\xd0\xbd\xd0\xbd\xd1\x8b\xd0\xb5",
+    "emoji\xf0\x9f\x99\x82\xf0\x9f\x99\x82 x1 x2",
+    "{\"points\": [{\"x1\": 0.5, \"x2\": -3.75}]}",
+    "line1\n\nline2\r\n  indented\t\ttabs   \n",
+    "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n",
+    "   leading spaces and trailing   ",
+    "a\xc2\xa0"
+    "b\xe3\x80\x80"
+    "c",
+    "\xd9\xa1\xd9\xa2\xd9\xa3 \xe2\x85\xab \xc2\xbd",
+    "((hello)) --world-- .... ?!x",
+    " \n \n\n x",
+    "",
+};
+#define N_TEXTS ((int)(sizeof texts / sizeof texts[0]))
+
+static void check_model(const char *arch, const char *expect_pre)
+{
+    const char *path = eu_model(arch, "f32", "--merges 300");
+    CHECK(path != NULL, "%s model written", arch);
+    if (!path)
+        return;
+    llmbo_gguf *g = NULL;
+    llmbo_tokenizer *tok = NULL;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_gguf_open(path, &g, &err));
+    if (!g)
+        return;
+    CHECK_OK(llmbo_tokenizer_create(g, &tok, &err));
+    if (!tok) {
+        llmbo_gguf_close(g);
+        return;
+    }
+    CHECK(strcmp(llmbo_tokenizer_pre(tok), expect_pre) == 0, "%s uses the %s pre-tokenizer", arch,
+          llmbo_tokenizer_pre(tok));
+    /* Texts, NUL-separated, for the reference. */
+    char tf[600], cmd[2000];
+    snprintf(tf, sizeof tf, "%s.texts", path);
+    FILE *f = fopen(tf, "wb");
+    for (int i = 0; i < N_TEXTS; i++)
+        fwrite(texts[i], 1, strlen(texts[i]) + (i + 1 < N_TEXTS), f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/ref_forward.py' tokenize '%s' '%s'", eu_python(),
+             eu_src(), path, tf);
+    FILE *p = popen(cmd, "r");
+    char line[8192];
+    for (int i = 0; i < N_TEXTS; i++) {
+        int32_t *ids = NULL;
+        int n = 0, cap = 0;
+        CHECK_OK(llmbo_tokenizer_encode(tok, texts[i], strlen(texts[i]), 1, &ids, &n, &cap, &err));
+        char mine[8192];
+        mine[0] = 0;
+        size_t o = 0;
+        for (int k = 0; k < n; k++)
+            o += (size_t)snprintf(mine + o, sizeof mine - o, "%s%d", k ? "," : "", (int)ids[k]);
+        if (!p || !fgets(line, sizeof line, p))
+            line[0] = 0;
+        line[strcspn(line, "\n")] = 0;
+        CHECK(strcmp(mine, line) == 0, "%s text %d: engine [%s] reference [%s]", arch, i, mine,
+              line);
+        /* Round trip through the token pieces. */
+        char back[4096];
+        size_t bn = 0;
+        for (int k = 0; k < n; k++) {
+            size_t len;
+            const char *s = llmbo_tokenizer_piece(tok, ids[k], &len);
+            memcpy(back + bn, s, len);
+            bn += len;
+        }
+        CHECK(bn == strlen(texts[i]) && memcmp(back, texts[i], bn) == 0,
+              "%s text %d decodes back to itself", arch, i);
+        llmbo_free(ids);
+    }
+    CHECK(p && pclose(p) == 0, "%s reference tokenizer ran", arch);
+    /* Merges shorten text; specials are single tokens only when parsed. */
+    int32_t *ids = NULL;
+    int n = 0, cap = 0;
+    const char *s = "<|im_end|>";
+    CHECK_OK(llmbo_tokenizer_encode(tok, s, strlen(s), 1, &ids, &n, &cap, &err));
+    CHECK(n == 1 && ids[0] == llmbo_tokenizer_find(tok, "<|im_end|>") &&
+              llmbo_tokenizer_is_eog(tok, ids[0]) && llmbo_tokenizer_is_special(tok, ids[0]),
+          "<|im_end|> is one special end-of-generation token");
+    n = 0;
+    CHECK_OK(llmbo_tokenizer_encode(tok, s, strlen(s), 0, &ids, &n, &cap, &err));
+    CHECK(n > 1, "<|im_end|> without special parsing is plain text (%d tokens)", n);
+    llmbo_free(ids);
+    llmbo_tokenizer_free(tok);
+    llmbo_gguf_close(g);
+}
+
+int main(void)
+{
+    check_model("qwen3", "qwen2");
+    check_model("olmoe", "gpt2");
+    eu_cleanup();
+    return check_summary();
+}

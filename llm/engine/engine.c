@@ -8,6 +8,7 @@
  * are written (tokens, features) row-major; T is the number of tokens in the current batch. */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,7 +56,7 @@ static void *pool_worker(void *v)
     int seen = 0;
     for (;;) {
         int spins = 0;
-        while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop) && spins < 20000) {
+        while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop) && spins < 4000) {
             cpu_relax();
             spins++;
         }
@@ -87,8 +88,14 @@ static void pool_run(pool *p, pool_fn fn, void *arg)
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     fn(arg, 0, p->n);
-    while (atomic_load(&p->done) < p->n - 1)
-        cpu_relax();
+    /* Spin briefly, then yield: on an oversubscribed machine a spinning waiter would steal the
+     * core the last worker needs. */
+    for (int spins = 0; atomic_load(&p->done) < p->n - 1; spins++) {
+        if (spins < 2000)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }
 
 static void pool_stop(pool *p)

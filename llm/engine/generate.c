@@ -1,0 +1,459 @@
+/* generate.c: the decoding loop. Free text and reasoning are sampled token by token; in
+ * constrained mode each step either appends the literal the format forces (tokenised and evaluated
+ * in one batched pass) or samples among the tokens whose whole text the automaton accepts — a
+ * token is checked only if its first byte is allowed, so a step costs one pass over the
+ * vocabulary's first bytes plus a walk of the few candidates. Scratch is allocated once per call.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "generate.h"
+#include "tokenizer.h"
+#include "llmbo_common.h"
+
+void llmbo_gen_options_default(llmbo_gen_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_tokens = 256;
+    o->temperature = 0.0;
+    o->top_k = 40;
+    o->top_p = 0.95;
+    o->think_budget = -1;
+}
+
+void llmbo_gen_result_clear(llmbo_gen_result *r)
+{
+    llmbo_free(r->text);
+    llmbo_free(r->reasoning);
+    memset(r, 0, sizeof *r);
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Random numbers (splitmix64) and sampling
+ * -------------------------------------------------------------------------------------------- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double rng_uniform(uint64_t *s)
+{
+    return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+typedef struct cand {
+    int id;
+    float logit;
+} cand;
+
+static int cand_desc(const void *a, const void *b)
+{
+    float x = ((const cand *)a)->logit, y = ((const cand *)b)->logit;
+    if (x != y)
+        return x < y ? 1 : -1;
+    return ((const cand *)a)->id - ((const cand *)b)->id;
+}
+
+/* Moves the k largest candidates to the front (quickselect), k < n. */
+static void select_top(cand *c, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = c[(lo + hi) / 2].logit;
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (c[i].logit > pivot)
+                i++;
+            while (c[j].logit < pivot)
+                j--;
+            if (i <= j) {
+                cand t = c[i];
+                c[i] = c[j];
+                c[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k - 1 <= j)
+            hi = j;
+        else if (k - 1 >= i)
+            lo = i;
+        else
+            break;
+    }
+}
+
+/* Chooses a token from logits among allowed ids (mask NULL: all). Returns -1 if none allowed.
+ * c and p are (n_vocab) scratch. */
+static int sample(const float *logits, int n_vocab, const uint8_t *mask, const llmbo_gen_options *o,
+                  uint64_t *rng, cand *c, double *p)
+{
+    int n = 0;
+    for (int i = 0; i < n_vocab; i++)
+        if ((!mask || mask[i]) && isfinite(logits[i])) {
+            c[n].id = i;
+            c[n].logit = logits[i];
+            n++;
+        }
+    if (n == 0)
+        return -1;
+    if (o->temperature <= 0) {
+        int b = 0;
+        for (int i = 1; i < n; i++)
+            if (c[i].logit > c[b].logit)
+                b = i;
+        return c[b].id;
+    }
+    if (o->top_k > 0 && o->top_k < n) {
+        select_top(c, n, o->top_k);
+        n = o->top_k;
+    }
+    int nucleus = o->top_p > 0 && o->top_p < 1;
+    if (nucleus)
+        qsort(c, (size_t)n, sizeof *c, cand_desc);
+    float mx = c[0].logit;
+    for (int i = 1; i < n; i++)
+        mx = c[i].logit > mx ? c[i].logit : mx;
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += (p[i] = exp(((double)c[i].logit - mx) / o->temperature));
+    if (nucleus) {
+        double acc = 0;
+        int m = 0;
+        while (m < n && acc < o->top_p * sum)
+            acc += p[m++];
+        n = m > 0 ? m : 1;
+        sum = acc > 0 ? acc : p[0];
+    }
+    double u = rng_uniform(rng) * sum;
+    for (int i = 0; i < n; i++) {
+        u -= p[i];
+        if (u < 0)
+            return c[i].id;
+    }
+    return c[n - 1].id;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Text buffers
+ * -------------------------------------------------------------------------------------------- */
+
+typedef struct text {
+    char *p;
+    size_t n, cap;
+} text;
+
+static int text_add(text *t, const char *s, size_t n)
+{
+    if (t->n + n + 1 > t->cap) {
+        size_t nc = (t->n + n + 1) * 2 + 64;
+        char *q = llmbo_realloc(t->p, nc, 1);
+        if (!q)
+            return -1;
+        t->p = q;
+        t->cap = nc;
+    }
+    memcpy(t->p + t->n, s, n);
+    t->n += n;
+    t->p[t->n] = 0;
+    return 0;
+}
+
+static int ends_with(const text *t, const char *s)
+{
+    size_t n = strlen(s);
+    return t->n >= n && memcmp(t->p + t->n - n, s, n) == 0;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Prompt helpers
+ * -------------------------------------------------------------------------------------------- */
+
+llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **ids, int *n,
+                                   llmbo_error *err)
+{
+    llmbo_tokenizer *tok = llmbo_engine_tokenizer(eng);
+    int cap = 0;
+    *ids = NULL;
+    *n = 0;
+    llmbo_status st = LLMBO_OK;
+    if (llmbo_tokenizer_add_bos(tok)) {
+        *ids = llmbo_malloc(64, sizeof **ids);
+        if (!*ids)
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        cap = 64;
+        (*ids)[(*n)++] = llmbo_tokenizer_bos(tok);
+    }
+    st = llmbo_tokenizer_encode(tok, s, strlen(s), 1, ids, n, &cap, err);
+    if (st) {
+        llmbo_free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
+llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles,
+                               const char *const *contents, int n, int think, char **out,
+                               llmbo_error *err)
+{
+    llmbo_tokenizer *tok = llmbo_engine_tokenizer((llmbo_engine *)eng);
+    const llmbo_hparams *hp = llmbo_engine_hparams(eng);
+    int chatml = llmbo_tokenizer_find(tok, "<|im_start|>") >= 0;
+    int qwen3 = hp->arch == LLMBO_ARCH_QWEN3 || hp->arch == LLMBO_ARCH_QWEN3MOE;
+    text t = {0};
+    int fail = 0;
+    for (int i = 0; i < n; i++) {
+        if (chatml) {
+            fail |= text_add(&t, "<|im_start|>", 12);
+            fail |= text_add(&t, roles[i], strlen(roles[i]));
+            fail |= text_add(&t, "\n", 1);
+            fail |= text_add(&t, contents[i], strlen(contents[i]));
+            fail |= text_add(&t, "<|im_end|>\n", 11);
+        } else { /* plain fallback: "<|role|>\ncontent\n" (the Tulu layout OLMoE-Instruct uses) */
+            fail |= text_add(&t, "<|", 2);
+            fail |= text_add(&t, roles[i], strlen(roles[i]));
+            fail |= text_add(&t, "|>\n", 3);
+            fail |= text_add(&t, contents[i], strlen(contents[i]));
+            fail |= text_add(&t, "\n", 1);
+        }
+    }
+    if (chatml)
+        fail |= text_add(&t, "<|im_start|>assistant\n", 22);
+    else
+        fail |= text_add(&t, "<|assistant|>\n", 14);
+    if (qwen3 || think) {
+        const char *th = think ? "<think>\n" : "<think>\n\n</think>\n\n";
+        fail |= text_add(&t, th, strlen(th));
+    }
+    if (fail || !t.p) {
+        llmbo_free(t.p);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the prompt");
+    }
+    *out = t.p;
+    return LLMBO_OK;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * The loop
+ * -------------------------------------------------------------------------------------------- */
+
+typedef struct gen {
+    llmbo_engine *eng;
+    llmbo_tokenizer *tok;
+    int32_t *seq; /* (n_ctx) */
+    int n, n_ctx, n_vocab;
+    const float *logits;
+    llmbo_gen_result *r;
+    llmbo_error *err;
+} gen;
+
+static llmbo_status step_eval(gen *g)
+{
+    llmbo_status st = llmbo_engine_eval(g->eng, g->seq, g->n, &g->logits, g->err);
+    if (!st)
+        g->r->n_evals++;
+    return st;
+}
+
+/* Appends tokens of s (specials parsed) without sampling. */
+static llmbo_status append_forced(gen *g, const char *s, size_t len, int32_t **tmp, int *cap)
+{
+    int n = 0;
+    llmbo_status st = llmbo_tokenizer_encode(g->tok, s, len, 1, tmp, &n, cap, g->err);
+    if (st)
+        return st;
+    if (g->n + n > g->n_ctx)
+        return llmbo_error_set(g->err, LLMBO_ERR_INVALID,
+                               "the answer does not fit the context of %d tokens", g->n_ctx);
+    memcpy(g->seq + g->n, *tmp, (size_t)n * sizeof(int32_t));
+    g->n += n;
+    g->r->n_forced += n;
+    return step_eval(g);
+}
+
+/* Marks the tokens whose whole text the automaton accepts from state s. */
+static int build_mask(const gen *g, const llmbo_cons *c, const llmbo_cons_state *s, uint8_t *mask)
+{
+    uint8_t first[256];
+    for (int b = 0; b < 256; b++) {
+        llmbo_cons_state t = *s;
+        first[b] = (uint8_t)llmbo_cons_accept(c, &t, (char)b);
+    }
+    int n = 0;
+    for (int id = 0; id < g->n_vocab; id++) {
+        size_t len;
+        const char *p = llmbo_tokenizer_piece(g->tok, id, &len);
+        mask[id] = 0;
+        if (!len || llmbo_tokenizer_is_special(g->tok, id) || !first[(unsigned char)p[0]])
+            continue;
+        llmbo_cons_state t = *s;
+        if (llmbo_cons_accept_str(c, &t, p, len)) {
+            mask[id] = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
+llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prompt,
+                            const llmbo_gen_options *opt_in, llmbo_gen_result *r, llmbo_error *err)
+{
+    llmbo_gen_options opt;
+    llmbo_gen_options_default(&opt);
+    if (opt_in)
+        opt = *opt_in;
+    if (opt.max_tokens <= 0)
+        opt.max_tokens = 256;
+    memset(r, 0, sizeof *r);
+    gen g = {eng,
+             llmbo_engine_tokenizer(eng),
+             NULL,
+             0,
+             llmbo_engine_n_ctx(eng),
+             llmbo_engine_hparams(eng)->n_vocab,
+             NULL,
+             r,
+             err};
+    if (n_prompt < 1 || n_prompt >= g.n_ctx)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "prompt of %d tokens does not fit the context of %d", n_prompt,
+                               g.n_ctx);
+    g.seq = llmbo_malloc((size_t)g.n_ctx, sizeof(int32_t));
+    cand *c = llmbo_malloc((size_t)g.n_vocab, sizeof *c);
+    double *p = llmbo_malloc((size_t)g.n_vocab, sizeof *p);
+    uint8_t *mask = opt.format ? llmbo_malloc((size_t)g.n_vocab, 1) : NULL;
+    int32_t *tmp = NULL;
+    int tmp_cap = 0;
+    text answer = {0}, reasoning = {0};
+    llmbo_status st = LLMBO_OK;
+    if (!g.seq || !c || !p || (opt.format && !mask)) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for generation");
+        goto done;
+    }
+    memcpy(g.seq, prompt, (size_t)n_prompt * sizeof(int32_t));
+    g.n = n_prompt;
+    r->n_prompt = n_prompt;
+    if ((st = step_eval(&g)))
+        goto done;
+    r->n_processed = llmbo_engine_last_processed(eng);
+    if (opt.first_logits)
+        memcpy(opt.first_logits, g.logits, (size_t)g.n_vocab * sizeof(float));
+
+    uint64_t rng = opt.seed;
+    int thinking = opt.think_budget >= 0, sampled = 0;
+    llmbo_cons_state cs;
+    if (opt.format)
+        llmbo_cons_start(opt.format, &cs);
+    for (;;) {
+        if (!thinking && opt.format) {
+            if (llmbo_cons_done(opt.format, &cs))
+                break;
+            size_t flen;
+            const char *f = llmbo_cons_forced(opt.format, &cs, &flen);
+            if (flen) {
+                if (text_add(&answer, f, flen)) {
+                    st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                    goto done;
+                }
+                llmbo_cons_accept_str(opt.format, &cs, f, flen);
+                if ((st = append_forced(&g, f, flen, &tmp, &tmp_cap)))
+                    goto done;
+                continue;
+            }
+            if (build_mask(&g, opt.format, &cs, mask) == 0) {
+                st = llmbo_error_set(err, LLMBO_ERR_STATE,
+                                     "constrained decoding: no token continues '%s'",
+                                     answer.p ? answer.p : "");
+                goto done;
+            }
+        } else if (sampled >= opt.max_tokens) {
+            r->hit_limit = 1;
+            if (!thinking)
+                break;
+        }
+        if (g.n >= g.n_ctx) {
+            r->hit_limit = 1;
+            if (opt.format && !thinking)
+                st = llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                     "the answer does not fit the context of %d tokens", g.n_ctx);
+            break;
+        }
+        int id;
+        if (thinking && (sampled >= opt.max_tokens || r->n_reasoning >= opt.think_budget)) {
+            /* Reasoning budget spent: close the think block ourselves. */
+            thinking = 0;
+            if ((st = append_forced(&g, "\n</think>\n\n", 11, &tmp, &tmp_cap)))
+                goto done;
+            continue;
+        }
+        id = sample(g.logits, g.n_vocab, !thinking && opt.format ? mask : NULL, &opt, &rng, c, p);
+        if (id < 0) {
+            st = llmbo_error_set(err, LLMBO_ERR_NUMERIC, "no finite logit to sample from");
+            goto done;
+        }
+        if (llmbo_tokenizer_is_eog(g.tok, id) && !(opt.format && !thinking))
+            break;
+        size_t len;
+        const char *piece = llmbo_tokenizer_piece(g.tok, id, &len);
+        g.seq[g.n++] = id;
+        sampled++;
+        r->n_sampled++;
+        if (thinking) {
+            r->n_reasoning++;
+            if (text_add(&reasoning, piece, len)) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            if (ends_with(&reasoning, "</think>")) {
+                reasoning.n -= 8;
+                reasoning.p[reasoning.n] = 0;
+                thinking = 0;
+            }
+        } else {
+            if (text_add(&answer, piece, len)) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            if (opt.format) {
+                llmbo_cons_accept_str(opt.format, &cs, piece, len);
+            } else {
+                int stop = 0;
+                for (int k = 0; k < opt.n_stop && !stop; k++) {
+                    const char *hit = opt.stop[k][0] ? strstr(answer.p, opt.stop[k]) : NULL;
+                    if (hit) {
+                        answer.n = (size_t)(hit - answer.p);
+                        answer.p[answer.n] = 0;
+                        stop = 1;
+                    }
+                }
+                if (stop)
+                    break;
+            }
+        }
+        if (opt.format && !thinking && llmbo_cons_done(opt.format, &cs))
+            break; /* the answer is complete: no need to evaluate its last token */
+        if ((st = step_eval(&g)))
+            goto done;
+    }
+done:
+    if (!st) {
+        r->text = answer.p ? answer.p : llmbo_strdup("");
+        r->reasoning = reasoning.p;
+        if (!r->text)
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    } else {
+        llmbo_free(answer.p);
+        llmbo_free(reasoning.p);
+    }
+    llmbo_free(g.seq);
+    llmbo_free(c);
+    llmbo_free(p);
+    llmbo_free(mask);
+    llmbo_free(tmp);
+    return st;
+}

@@ -1,0 +1,307 @@
+/* test_generate.c: constrained decoding and sampling. (1) The answer automaton alone: random walks
+ * over allowed bytes always end in JSON that cJSON parses and that satisfies the format (bounds,
+ * whole numbers, choices, distinct ranking indices), and invalid text is refused. (2) The engine
+ * with random weights, many seeds and temperatures: every constrained answer is valid JSON of the
+ * format; forced literals are appended without sampling in batched passes. (3) Sampling is
+ * reproducible by seed; stop strings cut the text; the reasoning budget is enforced. */
+#include <cJSON.h>
+#include <math.h>
+#include "check.h"
+#include "constrain.h"
+#include "engine_util.h"
+#include "generate.h"
+#include "tokenizer.h"
+#include "llmbo_common.h"
+
+static uint64_t rs = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return rs;
+}
+
+/* The test format: 3 coordinates (negative-bounded continuous, integer, categorical). */
+static const char *const names[3] = {"x\"1", "n", "kind"};
+static const double lo[3] = {-2.5, 3, 0}, hi[3] = {0.75, 120, 2};
+static const int integer[3] = {0, 1, 0}, n_choices[3] = {0, 0, 3};
+static const char *const kinds[3] = {"linear", "rbf", "rbf-ard"};
+static const char *const *const choices[3] = {NULL, NULL, kinds};
+
+static void points_spec(llmbo_cons_spec *sp, int n_points)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->kind = LLMBO_CONS_POINTS;
+    sp->n_points = n_points;
+    sp->dim = 3;
+    sp->names = names;
+    sp->lo = lo;
+    sp->hi = hi;
+    sp->integer = integer;
+    sp->n_choices = n_choices;
+    sp->choices = choices;
+}
+
+/* Checks text against the format; returns 1 if valid, else prints why. */
+static int valid_answer(const llmbo_cons_spec *sp, const char *text)
+{
+    cJSON *root = cJSON_Parse(text);
+    int ok = root != NULL;
+    if (!ok) {
+        printf("    not JSON: %s\n", text);
+        return 0;
+    }
+    if (sp->kind == LLMBO_CONS_POINTS) {
+        const cJSON *pts = cJSON_GetObjectItemCaseSensitive(root, "points");
+        ok = cJSON_IsArray(pts) && cJSON_GetArraySize(pts) == sp->n_points;
+        for (int i = 0; ok && i < sp->n_points; i++) {
+            const cJSON *pt = cJSON_GetArrayItem(pts, i);
+            ok = cJSON_IsObject(pt) && cJSON_GetArraySize(pt) == sp->dim;
+            for (int j = 0; ok && j < sp->dim; j++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(pt, sp->names[j]);
+                if (sp->n_choices && sp->n_choices[j]) {
+                    ok = cJSON_IsString(v);
+                    int found = 0;
+                    for (int k = 0; ok && k < sp->n_choices[j]; k++)
+                        found |= strcmp(v->valuestring, sp->choices[j][k]) == 0;
+                    ok = ok && found;
+                } else {
+                    ok = cJSON_IsNumber(v) && v->valuedouble >= sp->lo[j] &&
+                         v->valuedouble <= sp->hi[j] &&
+                         (!sp->integer || !sp->integer[j] ||
+                          v->valuedouble == floor(v->valuedouble));
+                }
+            }
+        }
+    } else {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "ranking");
+        ok = cJSON_IsArray(r) && cJSON_GetArraySize(r) == sp->n_choose;
+        int seen[256] = {0};
+        for (int i = 0; ok && i < sp->n_choose; i++) {
+            const cJSON *v = cJSON_GetArrayItem(r, i);
+            ok = cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+                 v->valuedouble >= 0 && v->valuedouble < sp->n_rank && !seen[v->valueint]++;
+        }
+    }
+    if (!ok)
+        printf("    invalid answer: %s\n", text);
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* Random walks over single bytes: every completed walk is a valid answer. */
+static void automaton_walks(const llmbo_cons_spec *sp, const char *label, int walks)
+{
+    llmbo_cons *c = NULL;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_cons_create(sp, &c, &err));
+    if (!c)
+        return;
+    int good = 0, stuck = 0;
+    char text[4096];
+    for (int w = 0; w < walks; w++) {
+        llmbo_cons_state s;
+        llmbo_cons_start(c, &s);
+        size_t n = 0;
+        while (!llmbo_cons_done(c, &s) && n + 1 < sizeof text) {
+            unsigned char allowed[256];
+            int na = 0;
+            for (int b = 1; b < 256; b++) {
+                llmbo_cons_state t = s;
+                if (llmbo_cons_accept(c, &t, (char)b))
+                    allowed[na++] = (unsigned char)b;
+            }
+            if (!na) {
+                stuck++;
+                break;
+            }
+            char ch = (char)allowed[rnd() % (uint64_t)na];
+            llmbo_cons_accept(c, &s, ch);
+            text[n++] = ch;
+        }
+        text[n] = 0;
+        good += llmbo_cons_done(c, &s) && valid_answer(sp, text);
+    }
+    CHECK(good == walks && stuck == 0, "%s: %d/%d random walks give valid answers (%d stuck)",
+          label, good, walks, stuck);
+    /* Refusals. */
+    llmbo_cons_state s;
+    llmbo_cons_start(c, &s);
+    CHECK(!llmbo_cons_accept_str(c, &s, "{\"points\": [{\"x\\\"1\": 0.8", 24) &&
+              !llmbo_cons_accept_str(c, &s, "{ ", 2),
+          "%s: text leaving the format is refused", label);
+    llmbo_cons_free(c);
+}
+
+static void automaton_tests(void)
+{
+    llmbo_cons_spec sp;
+    points_spec(&sp, 2);
+    automaton_walks(&sp, "points (negative, integer, categorical)", 400);
+    llmbo_cons *c = NULL;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_cons_create(&sp, &c, &err));
+    if (c) {
+        llmbo_cons_state s;
+        llmbo_cons_start(c, &s);
+        const char *ok1 = "{\"points\": [{\"x\\\"1\": -2.5, \"n\": 120, \"kind\": \"rbf-ard\"}, ";
+        CHECK(llmbo_cons_accept_str(c, &s, ok1, strlen(ok1)), "bounds themselves are accepted");
+        llmbo_cons_state t = s;
+        const char *bad[] = {"{\"x\\\"1\": 0.76",
+                             "{\"x\\\"1\": -2.51",
+                             "{\"x\\\"1\": 0.5, \"n\": 2,",
+                             "{\"x\\\"1\": 0.5, \"n\": 12.5",
+                             "{\"x\\\"1\": 0.5, \"n\": 121",
+                             "{\"x\\\"1\": 0.5, \"n\": 5, \"kind\": \"poly\"",
+                             "{\"x\\\"1\": 00",
+                             "{\"x\\\"1\": -0,"};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            t = s;
+            CHECK(!llmbo_cons_accept_str(c, &t, bad[k], strlen(bad[k])), "refused: %s", bad[k]);
+        }
+        size_t fl;
+        const char *f = llmbo_cons_forced(c, &s, &fl);
+        CHECK(fl == 9 && memcmp(f, "{\"x\\\"1\": ", fl) == 0,
+              "after a point's separator the next key is forced (%.*s)", (int)fl, f);
+        llmbo_cons_free(c);
+    }
+    memset(&sp, 0, sizeof sp);
+    sp.kind = LLMBO_CONS_RANKING;
+    sp.n_rank = 12;
+    sp.n_choose = 12;
+    automaton_walks(&sp, "ranking of all 12", 300);
+    sp.n_choose = 4;
+    automaton_walks(&sp, "ranking 4 of 12", 300);
+    sp.n_rank = 0;
+    CHECK(llmbo_cons_create(&sp, &c, &err) == LLMBO_ERR_INVALID, "bad ranking spec: %s", err.msg);
+}
+
+/* The engine with random weights under constraints. */
+static void engine_constrained(const char *arch, const char *type)
+{
+    const char *path = eu_model(arch, type, "--merges 300");
+    if (!path)
+        return;
+    llmbo_engine_options eo;
+    llmbo_engine_options_default(&eo);
+    eo.n_threads = 2;
+    eo.n_ctx = 512;
+    llmbo_engine *e = NULL;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_engine_open(path, &eo, &e, &err));
+    if (!e)
+        return;
+    const char *roles[2] = {"system", "user"};
+    const char *msgs[2] = {"You are an optimisation advisor.", "Propose points as JSON."};
+    char *prompt = NULL;
+    int32_t *ids = NULL;
+    int n = 0;
+    CHECK_OK(llmbo_chat_format(e, roles, msgs, 2, 0, &prompt, &err));
+    CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
+    llmbo_cons_spec specs[2];
+    points_spec(&specs[0], 2);
+    memset(&specs[1], 0, sizeof specs[1]);
+    specs[1].kind = LLMBO_CONS_RANKING;
+    specs[1].n_rank = 10;
+    specs[1].n_choose = 5;
+    int valid = 0, total = 0, batched = 1;
+    for (int k = 0; k < 2; k++) {
+        llmbo_cons *c = NULL;
+        if (llmbo_cons_create(&specs[k], &c, &err))
+            continue;
+        for (int trial = 0; trial < 6; trial++) {
+            llmbo_gen_options go;
+            llmbo_gen_options_default(&go);
+            go.format = c;
+            go.temperature = trial == 0 ? 0 : 0.5 * trial;
+            go.top_k = trial % 2 ? 0 : 40;
+            go.top_p = trial % 3 ? 1.0 : 0.9;
+            go.seed = (uint64_t)trial * 7 + 1;
+            llmbo_gen_result r;
+            llmbo_status st = llmbo_generate(e, ids, n, &go, &r, &err);
+            total++;
+            if (st == LLMBO_OK && valid_answer(&specs[k], r.text))
+                valid++;
+            else if (st)
+                printf("    generate failed: %s\n", err.msg);
+            /* Forced literals are batched: fewer passes than tokens after the prompt. */
+            if (st == LLMBO_OK && !(r.n_forced > 0 && r.n_evals < 1 + r.n_sampled + r.n_forced))
+                batched = 0;
+            if (trial == 0)
+                printf("    %s %s answer: %s (%d sampled, %d forced, %d passes)\n", arch,
+                       k ? "ranking" : "points", r.text, r.n_sampled, r.n_forced, r.n_evals);
+            llmbo_gen_result_clear(&r);
+        }
+        llmbo_cons_free(c);
+    }
+    CHECK(valid == total, "%s %s: %d/%d constrained answers are valid JSON of the format", arch,
+          type, valid, total);
+    CHECK(batched, "%s: forced runs were appended without sampling in batched passes", arch);
+
+    /* Free sampling: seed reproducibility, stop strings, reasoning budget. */
+    llmbo_gen_options go;
+    llmbo_gen_options_default(&go);
+    go.temperature = 5.0; /* flat: random-weight models can be very peaked */
+    go.top_k = 0;
+    go.top_p = 1.0;
+    go.max_tokens = 24;
+    go.seed = 2385;
+    llmbo_gen_result a, b, cc;
+    CHECK_OK(llmbo_generate(e, ids, n, &go, &a, &err));
+    CHECK_OK(llmbo_generate(e, ids, n, &go, &b, &err));
+    go.seed = 2386;
+    CHECK_OK(llmbo_generate(e, ids, n, &go, &cc, &err));
+    CHECK(a.text && b.text && strcmp(a.text, b.text) == 0, "same seed, same text");
+    CHECK(a.text && cc.text && strcmp(a.text, cc.text) != 0, "another seed, another text");
+    CHECK(b.n_processed == 1, "a repeated prompt reuses the cache (%d processed)", b.n_processed);
+    if (a.text && strlen(a.text) > 6) {
+        char stop[4];
+        memcpy(stop, a.text + 4, 3); /* a substring the seeded run is known to produce */
+        stop[3] = 0;
+        const char *stops[1] = {stop};
+        go.seed = 2385;
+        go.stop = stops;
+        go.n_stop = 1;
+        llmbo_gen_result s;
+        CHECK_OK(llmbo_generate(e, ids, n, &go, &s, &err));
+        CHECK(s.text && strstr(s.text, stop) == NULL &&
+                  strncmp(s.text, a.text, strlen(s.text)) == 0 && strlen(s.text) <= 4,
+              "stop string '%s' cuts the text before it ('%s')", stop, s.text ? s.text : "");
+        llmbo_gen_result_clear(&s);
+        go.stop = NULL;
+        go.n_stop = 0;
+    }
+    go.think_budget = 5;
+    go.max_tokens = 8;
+    llmbo_cons *rk = NULL;
+    CHECK_OK(llmbo_cons_create(&specs[1], &rk, &err));
+    go.format = rk;
+    llmbo_gen_result t;
+    if (llmbo_generate(e, ids, n, &go, &t, &err) == LLMBO_OK) {
+        CHECK(t.n_reasoning <= 5 && t.reasoning && valid_answer(&specs[1], t.text),
+              "reasoning budget 5: %d reasoning tokens, then a valid answer %s", t.n_reasoning,
+              t.text);
+        llmbo_gen_result_clear(&t);
+    } else {
+        CHECK(0, "thinking generation failed: %s", err.msg);
+    }
+    llmbo_cons_free(rk);
+    llmbo_gen_result_clear(&a);
+    llmbo_gen_result_clear(&b);
+    llmbo_gen_result_clear(&cc);
+    llmbo_free(ids);
+    llmbo_free(prompt);
+    llmbo_engine_free(e);
+}
+
+int main(void)
+{
+    automaton_tests();
+    engine_constrained("qwen3moe", "q8_0");
+    engine_constrained("qwen2", "f32");
+    engine_constrained("olmoe", "q4_0");
+    eu_cleanup();
+    return check_summary();
+}

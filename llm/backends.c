@@ -8,10 +8,11 @@
 extern const llmbo_backend_vtbl llmbo_backend_openai;
 extern const llmbo_backend_vtbl llmbo_backend_anthropic;
 extern const llmbo_backend_vtbl llmbo_backend_replay;
+extern const llmbo_backend_vtbl llmbo_backend_local;
 
 static const llmbo_backend_vtbl *const builtin[] = {
     &llmbo_backend_openai, &llmbo_backend_anthropic, &llmbo_backend_replay,
-    /* local engine (llm/engine/) */
+    &llmbo_backend_local, /* llm/backend_local.c: the in-process engine (llm/engine/) */
 };
 
 const llmbo_backend_vtbl *llmbo_backend_find(const char *name)

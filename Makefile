@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 QUICKSTART_OUT ?= quickstart-out
 
-.PHONY: quickstart test build deps-build deps-test clean
+.PHONY: quickstart engine-smoke test build deps-build deps-test clean
 
 deps-build:
 	@bash scripts/install-deps.sh build
@@ -25,9 +25,19 @@ quickstart: deps-build
 	./$(BUILD)/llmbo report $(QUICKSTART_OUT)
 	@echo "quickstart: report in $(QUICKSTART_OUT)/report.md, plots in $(QUICKSTART_OUT)/*.svg"
 
+# A random-weight engine smoke test: the local engine (a generated tiny qwen3moe model with random
+# weights) as the advisor of one run. It checks the plumbing; its advice is noise.
+engine-smoke: deps-test
+	@$(MAKE) --no-print-directory build
+	mkdir -p quickstart-engine-smoke
+	/usr/bin/python3 tests/gguf_writer.py --arch qwen3moe --type q8_0 --merges 300 \
+	    --out quickstart-engine-smoke/random-weight-engine-smoke-test.gguf
+	./$(BUILD)/llmbo run examples/quickstart_engine_smoke.json --out quickstart-engine-smoke/run
+	@echo "engine-smoke (random-weight engine smoke test): run in quickstart-engine-smoke/run"
+
 test: deps-test
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(QUICKSTART_OUT)
+	rm -rf $(BUILD) $(QUICKSTART_OUT) quickstart-engine-smoke

@@ -3,9 +3,10 @@
  * previous optimum, single-point prediction with and without gradients and batch prediction,
  * for each n and d asked. Data: X uniform on [0,1]^d (GSL mt19937, seed 1000 n + d),
  * y = sum_j sin(3 (j + 1) x_j) / (j + 1) + 0.01 N(0, 1). Prints one tab-separated row per
- * (n, d); --dump DIR writes the data so bench/gp_sklearn.py can fit the same points.
- * Usage: bench_gp [--n 50,100,...] [--d 2,6,20] [--reps R] [--dump DIR] [--header]
- * Driver: bench/run_gp_bench.sh; results: bench/results/gp.md. */
+ * (n, d) (fit times: wall and process CPU seconds); --dump DIR writes the data so
+ * bench/gp_sklearn.py can fit the same points. Usage: bench_gp [--n 50,100,...] [--d 2,6,20]
+ * [--reps R] [--dump DIR] [--header] Driver: bench/run_gp_bench.sh; results: bench/results/gp.md.
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ static int bench_one(int n, int d, int reps, const char *dir)
     if (dir && dump(dir, n, d, X, y, Xs) != 0)
         return 1;
 
-    double t_fit = HUGE_VAL, t_warm = HUGE_VAL, lml = 0.0, lpost = 0.0;
+    double t_fit = HUGE_VAL, c_fit = HUGE_VAL, t_warm = HUGE_VAL, lml = 0.0, lpost = 0.0;
     int evals = 0, evals_warm = 0;
     llmbo_gp *gp = NULL;
     llmbo_error err;
@@ -98,12 +99,13 @@ static int bench_one(int n, int d, int reps, const char *dir)
         gp = llmbo_gp_create(d, NULL);
         if (!gp)
             return 1;
-        double t0 = llmbo_now();
+        double t0 = llmbo_now(), c0 = llmbo_cpu_seconds();
         if (llmbo_gp_fit(gp, X, y, n, 1, &err) != LLMBO_OK) {
             fprintf(stderr, "bench_gp: fit failed: %s\n", err.msg);
             return 1;
         }
         t_fit = fmin(t_fit, llmbo_now() - t0);
+        c_fit = fmin(c_fit, llmbo_cpu_seconds() - c0);
         evals = gp->fit_evals;
         t0 = llmbo_now();
         if (llmbo_gp_fit(gp, X, y, n, 1, &err) != LLMBO_OK) {
@@ -137,9 +139,9 @@ static int bench_one(int n, int d, int reps, const char *dir)
         t_batch = fmin(t_batch, llmbo_now() - t0);
         sink += mb[0];
     }
-    printf("%d\t%d\t%.6f\t%d\t%.6f\t%d\t%.3f\t%.3f\t%.3f\t%.6f\t%.6f\n", n, d, t_fit, evals, t_warm,
-           evals_warm, 1e6 * t_pred / N_PRED, 1e6 * t_grad / N_PRED, 1e6 * t_batch / N_PRED, lml,
-           lpost + 0.0 * sink);
+    printf("%d\t%d\t%.6f\t%.6f\t%d\t%.6f\t%d\t%.3f\t%.3f\t%.3f\t%.6f\t%.6f\n", n, d, t_fit, c_fit,
+           evals, t_warm, evals_warm, 1e6 * t_pred / N_PRED, 1e6 * t_grad / N_PRED,
+           1e6 * t_batch / N_PRED, lml, lpost + 0.0 * sink);
     fflush(stdout);
     llmbo_gp_free(gp);
     free(X);
@@ -177,7 +179,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (header)
-        printf("n\td\tfit_s\tevals\twarm_s\twarm_evals\tpredict_us\tpredict_grad_us\t"
+        printf("n\td\tfit_s\tfit_cpu_s\tevals\twarm_s\twarm_evals\tpredict_us\tpredict_grad_us\t"
                "batch_us\tlml\tlog_post\n");
     for (int a = 0; a < nd; a++)
         for (int b = 0; b < nn; b++) {

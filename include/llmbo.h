@@ -141,10 +141,11 @@ const char *llmbo_objective_builtin_name(int i);
  *   log sigma_f^2 ~ N(0, 1.5^2)
  *   log sigma_n^2 ~ N(-4, 1)
  * within bounds l_j in [0.025, 100], sigma_f^2 in [1e-2, 1e2], sigma_n^2 in [noise_floor, 10].
- * Starts: the previous optimum (or the prior modes on a first fit), the prior modes, and
- * n_restarts points drawn from the priors (seeded); each is screened by its objective value (one
- * Cholesky), then L-BFGS (NLopt, analytic gradients) runs from the best one, plus from the next
- * best for every 4 random starts, each run capped at max_eval evaluations. The fit workspace
+ * Starts: the previous optimum (or the prior modes on a first fit), the prior modes, four
+ * isotropic lengthscale scales, and n_restarts points drawn from the priors (seeded); each is
+ * screened by its objective value (one Cholesky), then L-BFGS (NLopt, analytic gradients) runs
+ * from the best one, plus from the next best for every 4 random starts, each run capped at
+ * max_eval evaluations and stopped when an iteration gains less than 1e-3 nats. The fit workspace
  * (about n^2 (d/2 + 2.5) doubles) is kept for the next fit until llmbo_gp_free.
  *
  * Refit policy. fit(optimize = 1) refits hyperparameters and standardisation (O(n^3) per

@@ -90,7 +90,6 @@ llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt)
     gp->d = d;
     gp->opt = *opt;
     gp->kern = llmbo_kernel_get(opt->kernel);
-    gp->pair_cache_max = LLMBO_GP_PAIR_CACHE_MAX;
     gp->theta = llmbo_malloc((size_t)6 * (d + 2) + d, sizeof(double));
     if (!gp->theta) {
         llmbo_free(gp);

@@ -1,9 +1,10 @@
 /* gp_fit.c: hyperparameter fitting of the GP: log marginal likelihood (R&W eq. 2.30) with its
  * analytic gradient 0.5 tr((alpha alpha' - K^{-1}) dK/dtheta) (R&W eq. 5.9), Normal priors on
  * the log hyperparameters (MAP), and NLopt L-BFGS from screened starts inside box bounds.
- * Speed: pairwise squared differences (n(n-1)/2, d) are computed once per fit, so K is one GEMV
- * plus one profile call per pair, and each gradient trace is one more GEMV over the pairs instead
- * of d dense dK matrices; K^{-1} comes from GSL's level-3 triangular inverse. No allocation
+ * Speed: an evaluation is one pass over the n(n-1)/2 pairs (distances, profiles and K in
+ * vectorised row loops, gp_pairs.c), GSL's Cholesky, GSL's level-3 triangular inverse for K^{-1},
+ * and one more pass over the pairs for all d + 2 gradient traces at once (never d dense dK/dtheta
+ * matrices). The pair profiles are kept for the jitter retries and the gradient. No allocation
  * happens inside an evaluation. */
 #include <math.h>
 #include <string.h>
@@ -15,27 +16,30 @@
 #include <gsl/gsl_randist.h>
 #include "llmbo_common.h"
 #include "gp_impl.h"
+#include "gp_pairs.h"
 
 #define LOG_2PI 1.8378770664093453
 /* Relative tolerance on the objective that ends an L-BFGS run. */
-#ifndef FIT_FTOL_REL
+/* Isotropic start candidates screened besides the prior-based ones. */
+#define FIT_ISO_STARTS 4
+/* L-BFGS stops when an iteration improves the objective by less than FIT_FTOL_ABS nats (or the
+ * relative tolerances): far below what changes the posterior, and it saves the last few O(n^3)
+ * evaluations of the slow tail. */
 #define FIT_FTOL_REL 1e-7
-#endif
-#ifndef FIT_XTOL_REL
+#define FIT_FTOL_ABS 1e-3
 #define FIT_XTOL_REL 1e-5
-#endif
 
 typedef struct fit_ws {
     llmbo_gp *gp;
     int n, d, np;     /* observations, dimension, optimised entries of theta */
-    const double *X;  /* (n, d) inputs: the GP's data or a subset of it */
+    const double *X;  /* (n, d) inputs */
     const double *ys; /* (n) standardised outputs */
     int with_prior;   /* add log priors to the objective */
     size_t npairs;    /* n (n - 1) / 2; pair p = i (i - 1) / 2 + k for k < i */
-    double *D;        /* (npairs, d) squared differences (x_ij - x_kj)^2, or NULL */
-    double *r2;       /* (npairs) scaled squared distances, then gradient weights */
-    double *g, *dg;   /* (npairs) profile and its derivative at r2 */
-    double *K;        /* (n, n) full K, then lower factor, then lower K^{-1} */
+    double *XT;       /* (d, n) the inputs transposed, for the row loops of gp_pairs.c */
+    double *g, *dg;   /* (npairs) profile and its derivative dg/dr2 of every pair */
+    double *row;      /* (n) scratch: one row's r2, then its gradient weights */
+    double *K;        /* (n, n) lower K, then its factor, then lower K^{-1} */
     double *alpha;    /* (n) */
     double *w;        /* (d) 1 / l_j^2 */
     double *theta;    /* (d + 2) full theta of the current evaluation */
@@ -63,8 +67,7 @@ static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, const double *X, const dou
     ws->npairs = (size_t)n * (n - 1) / 2;
     ws->best_f = HUGE_VAL;
     size_t np = ws->npairs > 0 ? ws->npairs : 1;
-    int use_d = np * d * sizeof(double) <= gp->pair_cache_max;
-    size_t need = (use_d ? np * d : 0) + 3 * np + (size_t)n * n + n + 4 * ((size_t)d + 2);
+    size_t need = 2 * np + (size_t)n * (d + 2) + (size_t)n * n + 4 * ((size_t)d + 2);
     if (need > gp->fit_len) {
         double *buf = llmbo_malloc(need, sizeof(double));
         if (!buf)
@@ -74,32 +77,19 @@ static llmbo_status ws_init(fit_ws *ws, llmbo_gp *gp, const double *X, const dou
         gp->fit_buf = buf;
         gp->fit_len = need;
     }
-    double *b = gp->fit_buf;
-    ws->D = use_d ? b : NULL;
-    b += use_d ? np * d : 0;
-    ws->r2 = b;
-    ws->g = ws->r2 + np;
+    ws->g = gp->fit_buf;
     ws->dg = ws->g + np;
-    ws->K = ws->dg + np;
-    ws->alpha = ws->K + (size_t)n * n;
-    ws->w = ws->alpha + n;
+    ws->XT = ws->dg + np;
+    ws->row = ws->XT + (size_t)d * n;
+    ws->alpha = ws->row + n;
+    ws->K = ws->alpha + n;
+    ws->w = ws->K + (size_t)n * n;
     ws->theta = ws->w + (d + 2);
     ws->grad = ws->theta + (d + 2);
     ws->best = ws->grad + (d + 2);
-    if (ws->D) {
-        double *row = ws->D;
-        for (int i = 1; i < n; i++) {
-            const double *xi = X + (size_t)i * d;
-            for (int k = 0; k < i; k++) {
-                const double *xk = X + (size_t)k * d;
-                for (int j = 0; j < d; j++) {
-                    double t = xi[j] - xk[j];
-                    row[j] = t * t;
-                }
-                row += d;
-            }
-        }
-    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < d; j++)
+            ws->XT[(size_t)j * n + i] = X[(size_t)i * d + j];
     return LLMBO_OK;
 }
 
@@ -137,43 +127,19 @@ static double ws_eval(fit_ws *ws, int want_grad)
 {
     llmbo_gp *gp = ws->gp;
     int n = ws->n, d = ws->d;
-    size_t npairs = ws->npairs;
     const double *theta = ws->theta;
     double sf2 = exp(theta[d]), sn2 = exp(theta[d + 1]);
     for (int j = 0; j < d; j++)
         ws->w[j] = exp(-2.0 * theta[j]);
     ws->n_eval++;
 
-    /* Scaled squared distances of all pairs: r2 = D w. */
-    if (npairs > 0) {
-        if (ws->D) {
-            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)npairs, d, 1.0, ws->D, d, ws->w, 1, 0.0,
-                        ws->r2, 1);
-        } else {
-            size_t p = 0;
-            for (int i = 1; i < n; i++) {
-                const double *xi = ws->X + (size_t)i * d;
-                for (int k = 0; k < i; k++, p++) {
-                    const double *xk = ws->X + (size_t)k * d;
-                    double r2 = 0.0;
-                    for (int j = 0; j < d; j++) {
-                        double t = xi[j] - xk[j];
-                        r2 += ws->w[j] * t * t;
-                    }
-                    ws->r2[p] = r2;
-                }
-            }
-        }
-    }
-    /* Profile values of all pairs, then the strict lower triangle of K from them. */
-    size_t p;
-    if (want_grad)
-        for (p = 0; p < npairs; p++)
-            ws->g[p] = gp->kern->profile(ws->r2[p], &ws->dg[p]);
-    else
-        for (p = 0; p < npairs; p++)
-            ws->g[p] = gp->kern->profile(ws->r2[p], NULL);
+    /* Profiles of all pairs, row by row, then the strict lower triangle of K from them. */
     double *K = ws->K;
+    for (int i = 1; i < n; i++) {
+        size_t off = (size_t)i * (i - 1) / 2;
+        llmbo_pairs_r2(i, d, ws->X + (size_t)i * d, ws->XT, n, ws->w, ws->row);
+        gp->kern->profile_batch(i, ws->row, ws->g + off, want_grad ? ws->dg + off : NULL);
+    }
     ws->sf2 = sf2;
     fill_pairs(ws, K, n);
     double jitter;
@@ -192,39 +158,20 @@ static double ws_eval(fit_ws *ws, int want_grad)
         gsl_matrix_view m = gsl_matrix_view_array(K, (size_t)n, (size_t)n);
         gsl_linalg_tri_invert(CblasLower, CblasNonUnit, &m.matrix);
         gsl_linalg_tri_LTL(&m.matrix);
-        /* W = alpha alpha' - K^{-1}; the pair sums of W g (signal) and W g' (lengthscales). */
+        /* With W = alpha alpha' - K^{-1} (R&W eq. 5.9), over the pairs k < i (the 0.5 of the
+         * trace cancels the symmetry): dK_ik/dlog l_j = -2 sf2 g'_ik w_j (x_ij - x_kj)^2 and
+         * dK_ik/dlog sf2 = sf2 g_ik; the diagonal adds tr(W) to sf2 and sn2. */
         const double *a = ws->alpha;
-        double tr_w = 0.0, sum_wg = 0.0;
-        double *v = ws->r2; /* r2 is no longer needed: reuse it for the weights W g' */
-        p = 0;
+        double *gr = ws->grad, tr_w = 0.0, sum_wg = 0.0;
+        for (int j = 0; j < d; j++)
+            gr[j] = 0.0;
         for (int i = 0; i < n; i++) {
             const double *Ki = K + (size_t)i * n;
-            double ai = a[i];
-            for (int k = 0; k < i; k++, p++) {
-                double wik = ai * a[k] - Ki[k];
-                sum_wg += wik * ws->g[p];
-                v[p] = wik * ws->dg[p];
-            }
-            tr_w += ai * ai - Ki[i];
-        }
-        /* dK_ik/dlog l_j = -2 sf2 g'_ik w_j D_ikj; the 0.5 of eq. 5.9 cancels the pair symmetry. */
-        double *gr = ws->grad;
-        if (npairs > 0 && ws->D) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, (int)npairs, d, 1.0, ws->D, d, v, 1, 0.0, gr, 1);
-        } else {
-            for (int j = 0; j < d; j++)
-                gr[j] = 0.0;
-            p = 0;
-            for (int i = 1; i < n; i++) {
-                const double *xi = ws->X + (size_t)i * d;
-                for (int k = 0; k < i; k++, p++) {
-                    const double *xk = ws->X + (size_t)k * d;
-                    for (int j = 0; j < d; j++) {
-                        double t = xi[j] - xk[j];
-                        gr[j] += v[p] * t * t;
-                    }
-                }
-            }
+            size_t off = (size_t)i * (i - 1) / 2;
+            if (i > 0)
+                sum_wg += llmbo_pairs_grad_row(i, d, a[i], a, Ki, ws->g + off, ws->dg + off,
+                                               ws->X + (size_t)i * d, ws->XT, n, ws->row, gr);
+            tr_w += a[i] * a[i] - Ki[i];
         }
         for (int j = 0; j < d; j++)
             gr[j] *= -2.0 * sf2 * ws->w[j];
@@ -287,6 +234,19 @@ static int make_starts(llmbo_gp *gp, double *starts)
         clip(gp, c);
         ns++;
     }
+    /* Isotropic lengthscales at a ladder of scales relative to the cube's diagonal, unit signal,
+     * the noise at its prior mode: cheap to screen, and one of them is usually far closer to
+     * the optimum than the (long) prior-mode lengthscales, which saves many L-BFGS steps. */
+    static const double scales[FIT_ISO_STARTS] = {0.04, 0.12, 0.35, 1.0};
+    for (int t = 0; t < FIT_ISO_STARTS; t++) {
+        c = starts + (size_t)ns * (d + 2);
+        for (int j = 0; j < d; j++)
+            c[j] = log(scales[t] * sqrt((double)d));
+        c[d] = 0.0;
+        c[d + 1] = gp->prior_mu[d + 1];
+        clip(gp, c);
+        ns++;
+    }
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
         return ns;
@@ -336,7 +296,7 @@ llmbo_status llmbo_gp_optimize(llmbo_gp *gp, llmbo_error *err)
 {
     int d = gp->d, n = gp->n;
     fit_ws ws;
-    int max_starts = gp->opt.n_restarts + 2;
+    int max_starts = gp->opt.n_restarts + 2 + FIT_ISO_STARTS;
     double *starts = llmbo_malloc((size_t)max_starts * (d + 3), sizeof(double));
     nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, gp->opt.fit_noise ? d + 2 : d + 1);
     llmbo_status st = LLMBO_OK;
@@ -353,6 +313,7 @@ llmbo_status llmbo_gp_optimize(llmbo_gp *gp, llmbo_error *err)
     nlopt_set_maxeval(opt, gp->opt.max_eval);
     nlopt_set_ftol_rel(opt, FIT_FTOL_REL);
     nlopt_set_xtol_rel(opt, FIT_XTOL_REL);
+    nlopt_set_ftol_abs(opt, FIT_FTOL_ABS);
     st = ws_init(&ws, gp, gp->X, gp->ys, n, gp->opt.use_priors, err);
     if (st != LLMBO_OK)
         goto done;

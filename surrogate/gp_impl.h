@@ -18,18 +18,15 @@
 #define LLMBO_GP_JITTER_TRIES  9
 /* A factor whose squared pivot falls below this share of the diagonal counts as failed. */
 #define LLMBO_GP_PIVOT_MIN 1e-14
-/* Default size limit of the pairwise squared-difference buffer used while fitting. */
-#define LLMBO_GP_PAIR_CACHE_MAX ((size_t)256 << 20)
 
 struct llmbo_gp {
     int d;
     llmbo_gp_options opt;
     const llmbo_kernel_vtbl *kern;
-    double *theta;         /* (d + 2) log l_1..log l_d, log sf2, log sn2 (standardised units) */
-    double *lo, *hi;       /* (d + 2) box bounds of theta used by the optimiser */
-    double *prior_mu;      /* (d + 2) mean of the Normal prior on each theta entry */
-    double *prior_sd;      /* (d + 2) its standard deviation */
-    size_t pair_cache_max; /* bytes; above it the fit computes pair distances on the fly */
+    double *theta;    /* (d + 2) log l_1..log l_d, log sf2, log sn2 (standardised units) */
+    double *lo, *hi;  /* (d + 2) box bounds of theta used by the optimiser */
+    double *prior_mu; /* (d + 2) mean of the Normal prior on each theta entry */
+    double *prior_sd; /* (d + 2) its standard deviation */
 
     int n, cap; /* observations held; rows allocated */
     double *X;  /* (cap, d) row-major inputs in [0,1]^d */

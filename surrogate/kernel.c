@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stddef.h>
 #include "kernel.h"
+#include "gp_pairs.h"
 
 static double se_profile(double r2, double *dg)
 {
@@ -43,10 +44,13 @@ static double matern52_profile(double r2, double *dg)
 }
 
 static const llmbo_kernel_vtbl kernels[] = {
-    [LLMBO_KERNEL_SE] = {LLMBO_KERNEL_VTBL_VERSION, "se", se_profile},
-    [LLMBO_KERNEL_MATERN12] = {LLMBO_KERNEL_VTBL_VERSION, "matern12", matern12_profile},
-    [LLMBO_KERNEL_MATERN32] = {LLMBO_KERNEL_VTBL_VERSION, "matern32", matern32_profile},
-    [LLMBO_KERNEL_MATERN52] = {LLMBO_KERNEL_VTBL_VERSION, "matern52", matern52_profile},
+    [LLMBO_KERNEL_SE] = {LLMBO_KERNEL_VTBL_VERSION, "se", se_profile, llmbo_profile_se},
+    [LLMBO_KERNEL_MATERN12] = {LLMBO_KERNEL_VTBL_VERSION, "matern12", matern12_profile,
+                               llmbo_profile_matern12},
+    [LLMBO_KERNEL_MATERN32] = {LLMBO_KERNEL_VTBL_VERSION, "matern32", matern32_profile,
+                               llmbo_profile_matern32},
+    [LLMBO_KERNEL_MATERN52] = {LLMBO_KERNEL_VTBL_VERSION, "matern52", matern52_profile,
+                               llmbo_profile_matern52},
 };
 
 const llmbo_kernel_vtbl *llmbo_kernel_get(llmbo_kernel_type type)

@@ -17,6 +17,8 @@ typedef struct llmbo_kernel_vtbl {
      * (x_j - x'_j) that use it tend to 0 there, so 0 is the value of the limit (theta) and a
      * subgradient (x). */
     double (*profile)(double r2, double *dg);
+    /* The same over m distances at once (vectorised, gp_pairs.c); dg may be NULL. */
+    void (*profile_batch)(int m, const double *r2, double *g, double *dg);
 } llmbo_kernel_vtbl;
 
 /* The kernel of a type; NULL for an unknown type. */

@@ -334,6 +334,33 @@ static void test_gradients(void)
     p.type = LLMBO_ACQ_TS;
     CHECK(llmbo_acq_eval(gp, &p, Xt, NULL) == -HUGE_VAL, "TS has no pointwise value");
     llmbo_gp_free(gp);
+
+    /* Above LLMBO_ACQ_STACK_DIM llmbo_acq_eval takes its scratch from the heap: same numbers
+     * as the workspace variant, and an allocation failure scores -inf with a zero gradient. */
+    enum { DB = LLMBO_ACQ_STACK_DIM + 3, NB = 6 };
+    double *XB = malloc(sizeof(double) * NB * DB), yb[NB], *gb1 = malloc(sizeof(double) * DB);
+    double *gb2 = malloc(sizeof(double) * DB), *wb = malloc(sizeof(double) * 2 * DB);
+    llmbo_gp *gpb = fit_gp(DB, NB, 3, test_fn, XB, yb);
+    double xb[DB];
+    for (int j = 0; j < DB; j++)
+        xb[j] = 0.5 + 0.3 * sin(1.7 * j);
+    llmbo_acq_params pb = {LLMBO_ACQ_LOGEI, min_of(yb, NB), 0, 0};
+    double vb1 = llmbo_acq_eval(gpb, &pb, xb, gb1), vb2 = llmbo_acq_eval_ws(gpb, &pb, xb, gb2, wb);
+    CHECK(isfinite(vb1) && vb1 == vb2 && memcmp(gb1, gb2, sizeof(double) * DB) == 0,
+          "d = %d: heap scratch gives the workspace variant's value and gradient", DB);
+    llmbo_test_fail_after(1);
+    double vb3 = llmbo_acq_eval(gpb, &pb, xb, gb1);
+    llmbo_test_fail_after(0);
+    int zero = 1;
+    for (int j = 0; j < DB; j++)
+        zero &= gb1[j] == 0;
+    CHECK(vb3 == -HUGE_VAL && zero, "d = %d: failed scratch allocation scores -inf, zero gradient",
+          DB);
+    llmbo_gp_free(gpb);
+    free(XB);
+    free(gb1);
+    free(gb2);
+    free(wb);
 }
 
 /* ---- designs ---------------------------------------------------------------------------- */

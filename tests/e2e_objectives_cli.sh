@@ -82,5 +82,36 @@ expect 2 'dimension must be a multiple of 4' "$BIN" eval powell:5 1 2 3 4 5
 expect 2 "missing objective name" "$BIN" eval
 expect 2 "unknown argument '--bogus'" "$BIN" objectives --bogus
 
+# The external-objective example through `llmbo run` (budget cut to 8, Debian's Python): every
+# evaluation is journalled, failures with the command's reason, and the run completes.
+SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR not set}
+rm -rf ext_run ext.json
+"$PY" - "$SRC" "$PY" <<'PYEOF' || fail "writing the external config"
+import json, sys
+src, py = sys.argv[1], sys.argv[2]
+cfg = json.load(open(src + "/examples/external.json"))
+cfg["objective"]["command"] = "'%s' '%s/examples/external_objective.py'" % (py, src)
+cfg["budget"] = 8
+json.dump(cfg, open("ext.json", "w"))
+PYEOF
+if "$BIN" run ext.json --out ext_run -q >ext_summary.json; then
+    "$PY" - <<'PYEOF' && pass "external example: 8 journalled evaluations" || fail "external example journal"
+import json
+lines = [json.loads(l) for l in open("ext_run/journal.jsonl")]
+assert len(lines) == 8, len(lines)
+for l in lines:
+    assert set(l["x"]) == {"temperature", "stirring", "solvent"}
+    assert l["x"]["solvent"] in ("water", "ethanol", "toluene")
+    if l["status"] == "failed":
+        assert l["y"] is None and "exited with status 3; stderr: solvent" in l["error"], l["error"]
+    else:
+        assert 0 <= l["y"] <= 100 and l["error"] is None
+s = json.load(open("ext_summary.json"))
+assert s["evaluations"] == 8 and s["maximize"] is True and s["optimal_value"] is None
+PYEOF
+else
+    fail "llmbo run ext.json exited $?"
+fi
+
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -42,7 +42,7 @@ config() {
 {"objective": "$1", "budget": $2, "strategy": "$3", "seed": 11,
  "advisor": {"backend": "openai", "model": "fault-test", "base_url": "http://127.0.0.1:$PORT/v1",
              "api_key_env": null, "price": {"input": 2.385, "cached_input": 0.5, "output": 9.75},
-             "backoff": 0.05, "max_retries": 2, "timeout": 0.5 $4}}
+             "backoff": 0.05, "max_retries": 2, "timeout": 3 $4}}
 EOF
 }
 
@@ -102,8 +102,8 @@ run_fault "none (baseline)" propose "" '{"valid": 6, "errors": 0}' "every answer
 run_fault "429 + Retry-After: 1" propose "{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}, \"body\": \"slow down\"}" '{"valid": 6, "retries": 1}' "waited 1 s as told, retried, valid"
 run_fault "500, 502" propose "{\"status\": 500, \"body\": \"x\"}, {\"status\": 502, \"body\": \"x\"}" '{"valid": 6, "retries": 2}' "retried twice with backoff, valid"
 run_fault "503 on every attempt" propose "{\"status\": 503, \"body\": \"x\"}, {\"status\": 503, \"body\": \"x\"}, {\"status\": 503, \"body\": \"x\"}" '{"valid": 5, "errors": 1, "retries": 2}' "gave up after max_retries; GP's point used"
-run_fault "timeout (2 s > 0.5 s)" propose "{\"delay\": 2, $U}" '{"valid": 6, "retries": 1}' "timed out at 0.5 s, retried, valid"
-run_fault "timeout on every attempt" propose "{\"delay\": 2}, {\"delay\": 2}, {\"delay\": 2}" '{"valid": 5, "errors": 1}' "transport error; GP's point used"
+run_fault "timeout (6 s > 3 s)" propose "{\"delay\": 6, $U}" '{"valid": 6, "retries": 1}' "timed out at 3 s, retried, valid"
+run_fault "timeout on every attempt" propose "{\"delay\": 6}, {\"delay\": 6}, {\"delay\": 6}" '{"valid": 5, "errors": 1}' "transport error; GP's point used"
 run_fault "connection reset" propose "{\"action\": \"reset\"}" '{"valid": 6, "retries": 1}' "retried, valid"
 run_fault "truncated body" propose "{\"action\": \"truncate\", $U}" '{"valid": 6, "retries": 1}' "retried, valid"
 run_fault "non-JSON 200 body" propose "{\"body\": \"<html>gateway</html>\"}" '{"valid": 5, "errors": 1, "retries": 0}' "protocol error, no retry; GP's point used"

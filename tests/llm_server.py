@@ -22,7 +22,8 @@ Binds a free port, prints "PORT <n>" on stdout, and serves until killed. SCRIPT 
   "usage"      usage object sent as is (default: derived from the lengths of prompt and answer)
 
 The wire format follows the path: .../messages is Anthropic, anything else OpenAI. With --log
-each request is appended as {"path", "headers", "body"} to REQUESTS.jsonl.
+each request is appended as {"path", "headers", "inflight", "body"} to REQUESTS.jsonl, where
+"inflight" counts the requests being served at its arrival, itself included.
 """
 import hashlib
 import json
@@ -36,7 +37,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"n": 0}
+STATE = {"n": 0, "inflight": 0}
 
 
 def parse_params(prompt):
@@ -120,10 +121,19 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             k = STATE["n"]
             STATE["n"] += 1
+            STATE["inflight"] += 1
             if LOG:
                 LOG.write(json.dumps({"path": self.path, "headers": dict(self.headers),
+                                      "inflight": STATE["inflight"],
                                       "body": raw.decode("utf-8", "replace")}) + "\n")
                 LOG.flush()
+        try:
+            self.answer(k, raw)
+        finally:
+            with LOCK:
+                STATE["inflight"] -= 1
+
+    def answer(self, k, raw):
         resp = SCRIPT["responses"][k] if k < len(SCRIPT["responses"]) else SCRIPT.get("default", {})
         if resp.get("delay"):
             time.sleep(float(resp["delay"]))

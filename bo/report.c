@@ -160,13 +160,16 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-/* A number for tables: 4 significant digits, "-" for NaN, "inf" for infinity. */
+/* A number for tables: 4 significant digits (whole numbers from 1000 on, e.g. token counts),
+ * "-" for NaN, "inf" for infinity. */
 static void sb_num(sbuf *b, double v)
 {
     if (isnan(v))
         sb_printf(b, "-");
     else if (isinf(v))
         sb_printf(b, v > 0 ? "inf" : "-inf");
+    else if (fabs(v) >= 1000.0 && fabs(v) < 1e15)
+        sb_printf(b, "%.0f", v);
     else
         sb_printf(b, "%.4g", v == 0.0 ? 0.0 : v);
 }

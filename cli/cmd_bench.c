@@ -244,7 +244,7 @@ static void progress_draw(progress *p, cell *cells, int n, int force)
     fmt_hms(e2, sizeof e2, remaining == 0 ? 0.0 : eta);
     fprintf(stderr,
             "\r\033[Kbench: %d/%d runs done, %d running, %d failed | %s elapsed, ETA %s | "
-            "%.4g tokens, $%.4f",
+            "%.0f tokens, $%.4f",
             p->done, p->total, p->running, p->failed, e1, e2, tokens, dollars);
     fflush(stderr);
 }

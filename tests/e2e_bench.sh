@@ -129,7 +129,39 @@ pass "merged 3-shard report is byte-identical to the single-process one ($n file
 grep -q "runs complete: $CELLS, interrupted (journal without summary): 0, missing: 0" \
     single/report.md || fail "report.md does not state the complete grid"
 
-# ---- 4. errors ---------------------------------------------------------------------------------
+# ---- 4. advisor slots: advisor_concurrency 1 with -j 2 -----------------------------------------
+# The advisor strategy replays from an empty cassette: every call misses and falls back to the
+# GP, which is enough to make it an advisor run. Cells are ordered gp-llm seeds 0-3, then random:
+# without the limit the first two advisor runs start together; with it, they never overlap,
+# and the random runs fill the second worker.
+: >empty-cassette.jsonl
+adv_grid() { # $1: advisor_concurrency
+    cat <<EOF
+{"seeds": 4, "budget": 8, "advisor_concurrency": $1, "objectives": ["branin"],
+ "strategies": [{"name": "gp-llm", "strategy": "gp+llm", "advisor": {"backend": "replay",
+                 "model": "none", "cassette": "$WORK/empty-cassette.jsonl", "mode": "rank",
+                 "price": {"input": 0, "output": 0}}},
+                {"name": "random", "strategy": "random"}]}
+EOF
+}
+intervals() { # DIR -> "start end" of each gp-llm run, by start
+    local d
+    for d in "$1"/runs/branin/gp-llm/seed-*; do
+        echo "$(stat -c %.9Y "$d/config.json") $(stat -c %.9Y "$d/summary.json")"
+    done | sort -n
+}
+overlaps() { awk 'NR > 1 && $1 < end { n++ } { if ($2 > end) end = $2 } END { print n + 0 }'; }
+adv_grid 1 >adv1.json
+adv_grid 0 >adv0.json
+"$BIN" bench adv1.json -j 2 --out adv1 -q || fail "advisor bench with 1 slot"
+"$BIN" bench adv0.json -j 2 --out adv0 -q || fail "advisor bench without a limit"
+grep -q '"errors":[[:space:]]*[1-9]' adv1/runs/branin/gp-llm/seed-0/summary.json ||
+    fail "the replay misses were not counted as advisor errors"
+[ "$(intervals adv1 | overlaps)" = 0 ] || fail "advisor runs overlapped with advisor_concurrency 1: $(intervals adv1)"
+[ "$(intervals adv0 | overlaps)" -ge 1 ] || fail "without a limit the advisor runs did not overlap (test premise)"
+pass "advisor_concurrency 1: advisor runs never overlap (they do without the limit)"
+
+# ---- 5. errors ---------------------------------------------------------------------------------
 set +e
 "$BIN" bench grid.json --shard 4/3 --out x 2>err.txt
 rc=$?

@@ -131,13 +131,13 @@ grep -q "runs complete: $CELLS, interrupted (journal without summary): 0, missin
 
 # ---- 4. advisor slots: advisor_concurrency 1 with -j 2 -----------------------------------------
 # The advisor strategy replays from an empty cassette: every call misses and falls back to the
-# GP, which is enough to make it an advisor run. Cells are ordered gp-llm seeds 0-3, then random:
+# GP, which is enough to make it an advisor run. Cells are ordered gp-llm seeds 0-2, then random:
 # without the limit the first two advisor runs start together; with it, they never overlap,
 # and the random runs fill the second worker.
 : >empty-cassette.jsonl
 adv_grid() { # $1: advisor_concurrency
     cat <<EOF
-{"seeds": 4, "budget": 8, "advisor_concurrency": $1, "objectives": ["branin"],
+{"seeds": 3, "budget": 24, "advisor_concurrency": $1, "objectives": ["branin"],
  "strategies": [{"name": "gp-llm", "strategy": "gp+llm", "advisor": {"backend": "replay",
                  "model": "none", "cassette": "$WORK/empty-cassette.jsonl", "mode": "rank",
                  "price": {"input": 0, "output": 0}}},

@@ -115,6 +115,11 @@ typedef struct llmbo_acqopt_options {
     const double *pending; /* (n_pending, d) unit cube: points being evaluated; candidates */
     int n_pending;         /* closer than min_dist to one of them are dropped */
     int ts_max_points;     /* TS: cap on the joint-sample set (sweep + local), default 1024 */
+    double cand_sep;       /* candidates closer than max(cand_sep, min_dist) (inf-norm) to a
+                              better one are dropped; default 0.05, so that the top-k list an
+                              advisor ranks holds different places, not one optimum and its
+                              near-copies (with 1e-3 the runners-up were often 0.001 from the
+                              best, with equal logEI). Pending points use min_dist only. */
 } llmbo_acqopt_options;
 void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d);
 

@@ -29,6 +29,7 @@ void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d)
     o->pending = NULL;
     o->n_pending = 0;
     o->ts_max_points = 1024;
+    o->cand_sep = 0.05;
 }
 
 typedef struct scored {
@@ -152,9 +153,10 @@ static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llm
     if (o->n_starts > 0 && o->max_eval < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: max_eval = %d, need >= 1",
                                o->max_eval);
-    if (!(o->min_dist >= 0))
-        return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: min_dist = %g, need >= 0",
-                               o->min_dist);
+    if (!(o->min_dist >= 0) || !(o->cand_sep >= 0))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: min_dist = %g, cand_sep = %g, need both >= 0",
+                               o->min_dist, o->cand_sep);
     if (p->type == LLMBO_ACQ_TS && o->ts_max_points < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: ts_max_points = %d, need >= 1", o->ts_max_points);
@@ -286,6 +288,7 @@ static llmbo_status optimize_ts(llmbo_gp *gp, const llmbo_space *space, const ll
         goto done;
     }
     int n = 0;
+    double sep = fmax(o->min_dist, o->cand_sep);
     for (int s = 0; s < k; s++) {
         const double *f = samp + (size_t)s * m2;
         int best = -1;
@@ -293,7 +296,7 @@ static llmbo_status optimize_ts(llmbo_gp *gp, const llmbo_space *space, const ll
             if (!isfinite(f[i]) || (best >= 0 && f[i] >= f[best]))
                 continue;
             const double *u = P + (size_t)i * d;
-            if (near_any(u, taken, n, d, o->min_dist) ||
+            if (near_any(u, taken, n, d, sep) ||
                 near_any(u, o->pending, o->n_pending, d, o->min_dist))
                 continue;
             best = i;
@@ -463,12 +466,12 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
 
     /* Greedy selection of k distinct points, best first. */
     int n = 0;
+    double sep = fmax(o->min_dist, o->cand_sep);
     for (int s = 0; s < n_rows && n < k; s++) {
         if (!(S[s].v > -HUGE_VAL))
             break;
         const double *u = P + (size_t)S[s].i * d;
-        if (near_any(u, acc, n, d, o->min_dist) ||
-            near_any(u, o->pending, o->n_pending, d, o->min_dist))
+        if (near_any(u, acc, n, d, sep) || near_any(u, o->pending, o->n_pending, d, o->min_dist))
             continue;
         memcpy(acc + (size_t)n * d, u, (size_t)d * sizeof *u);
         fill_candidate(gp, p, u, d, S[s].v, &out[n]);

@@ -512,7 +512,7 @@ static void check_list(llmbo_gp *gp, const llmbo_acq_params *p, const llmbo_cand
             consistent &= llmbo_acq_eval(gp, p, c[i].u, NULL) == c[i].acq;
     }
     CHECK(sorted, "%s: %d candidates sorted best first", what, n);
-    CHECK(distinct, "%s: candidates pairwise >= min_dist %g apart", what, min_dist);
+    CHECK(distinct, "%s: candidates pairwise >= %g apart", what, min_dist);
     CHECK(consistent, "%s: mean, std and acq match the GP at each candidate", what);
 }
 
@@ -552,7 +552,7 @@ static void test_optimizer_1d(void)
         CHECK(c[0].acq >= gbest - 1e-9 * fabs(gbest),
               "1-D %s: optimiser value %.12g >= grid max %.12g", llmbo_acq_name(types[t]), c[0].acq,
               gbest);
-        check_list(gp, &p, c, n, 1, o.min_dist, llmbo_acq_name(types[t]));
+        check_list(gp, &p, c, n, 1, fmax(o.min_dist, o.cand_sep), llmbo_acq_name(types[t]));
         if (t >= 4) {
             llmbo_acq_params pe = p;
             pe.type = LLMBO_ACQ_EI;
@@ -604,7 +604,28 @@ static void test_optimizer_2d(void)
               c[0].acq > gbest + 1e-6 * fabs(gbest),
           "2-D logEI: argmax (%.5f, %.5f) within a grid cell of (%.5f, %.5f) or above the grid max",
           c[0].u[0], c[0].u[1], gx[0], gx[1]);
-    check_list(gp, &p, c, n, D, o.min_dist, "2-D logEI");
+    check_list(gp, &p, c, n, D, fmax(o.min_dist, o.cand_sep), "2-D logEI");
+
+    /* Without the candidate separation the runners-up crowd around the best point. */
+    {
+        llmbo_acqopt_options o0 = o;
+        o0.cand_sep = 0;
+        double U0[K * D];
+        llmbo_candidate c0[K];
+        for (int i = 0; i < K; i++)
+            c0[i].u = U0 + i * D;
+        int n0 = 0;
+        CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o0, NULL, 0, K, c0, &n0, &err));
+        double closest = HUGE_VAL;
+        for (int i = 1; i < n0; i++)
+            closest =
+                fmin(closest, fmax(fabs(c0[i].u[0] - c0[0].u[0]), fabs(c0[i].u[1] - c0[0].u[1])));
+        printf("cand_sep = 0: closest runner-up %.4g from the best\n", closest);
+        CHECK(n0 == K && closest < 0.05 && c0[0].acq == c[0].acq,
+              "cand_sep = 0: same best point, runners-up within 0.05 of it (closest %.3g)",
+              closest);
+        check_list(gp, &p, c0, n0, D, o0.min_dist, "2-D logEI, cand_sep 0");
+    }
 
     /* Same seed, same answer. */
     double U2[K * D];
@@ -657,7 +678,7 @@ static void test_optimizer_2d(void)
                 -c2[i].acq > c2[i].mean - 6 * c2[i].std - 1e-9;
     }
     CHECK(near, "TS: candidates within 0.1 of the minimiser, sample values plausible");
-    check_list(gp2, &p, c2, n2, D, o.min_dist, "TS");
+    check_list(gp2, &p, c2, n2, D, fmax(o.min_dist, o.cand_sep), "TS");
     llmbo_gp_free(gp2);
     llmbo_gp_free(gp);
 }
@@ -716,7 +737,7 @@ static void test_optimizer_mixed(void)
         CHECK(n == K, "mixed %s: %d candidates", llmbo_acq_name(types[t]), n);
         CHECK(rounded, "mixed %s: every candidate is a rounded grid point",
               llmbo_acq_name(types[t]));
-        check_list(gp, &p, c, n, D, o.min_dist, llmbo_acq_name(types[t]));
+        check_list(gp, &p, c, n, D, fmax(o.min_dist, o.cand_sep), llmbo_acq_name(types[t]));
         if (types[t] != LLMBO_ACQ_TS) {
             /* Best over the whole grid of rounded points, continuous coordinate dense. */
             double gbest = -HUGE_VAL;

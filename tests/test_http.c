@@ -741,6 +741,27 @@ static void test_record_replay(void)
               "replayed cost %d identical (calls %ld, $%.9f, %.4f s)", i, a.calls, a.dollars,
               a.seconds);
     }
+    /* Allocation failures at every site of one replayed advice: a clean NOMEM-born fallback
+     * or transport error, never a crash or a leak (ASan), and success once allocations work. */
+    int swept = 0, succeeded = 0;
+    for (long k = 1; k < 400 && !succeeded; k++) {
+        llmbo_advisor *a2 =
+            make_advisor(NULL, "{\"backend\": \"replay\", \"model\": \"test-model\", "
+                               "\"cassette\": \"rec_cassette.jsonl\", \"seed\": 7, "
+                               "\"price\": {\"input\": 1, \"output\": 1}}");
+        if (!a2)
+            break;
+        llmbo_test_fail_after(k);
+        outcome o = advise(a2, LLMBO_ADVICE_PROPOSE, 2);
+        llmbo_test_fail_after(0);
+        if (o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID)
+            succeeded = 1;
+        else
+            swept += o.outcome != LLMBO_OUTCOME_VALID;
+        llmbo_advisor_free(a2);
+    }
+    CHECK(succeeded && swept > 5, "advise under allocation failure: %d failing sites handled",
+          swept);
     /* A request never recorded: different history length -> a clear miss. */
     llmbo_advice_request r = request(LLMBO_ADVICE_PROPOSE, 3);
     double x[12];

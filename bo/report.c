@@ -235,7 +235,7 @@ typedef struct run_data {
     char version[32];
     char model[128];
     char backend[64];
-    char price_date[64];
+    char price_date[192]; /* where the advisor's prices came from, with the table's date */
 } run_data;
 
 static void run_data_clear(run_data *r)
@@ -278,6 +278,33 @@ static void find_price_date(char *dst, size_t n, const cJSON *obj)
         return;
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         copy_json_str(dst, n, cJSON_GetObjectItemCaseSensitive(obj, keys[k]));
+}
+
+/* The price source of a run's advisor, from the first line of its call log (advisor.jsonl,
+ * "price_source"): "TABLE: MODEL (read DATE)" for a price table, which is kept; a price given in
+ * the config names the run's own file, which would differ between directories, so it becomes a
+ * fixed phrase. */
+static void read_price_source(const char *rundir, char *dst, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/advisor.jsonl", rundir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len = getline(&line, &cap, f);
+    fclose(f);
+    cJSON *j = len > 0 ? cJSON_ParseWithLength(line, (size_t)len) : NULL;
+    free(line);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "price_source");
+    if (cJSON_IsString(src) && !dst[0]) {
+        if (strstr(src->valuestring, "(read "))
+            snprintf(dst, n, "%s", src->valuestring);
+        else
+            snprintf(dst, n, "prices given in the run config");
+    }
+    cJSON_Delete(j);
 }
 
 static cJSON *parse_json_file(const char *path, llmbo_error *err)
@@ -389,6 +416,7 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
         find_price_date(r->price_date, sizeof r->price_date, summary);
         find_price_date(r->price_date, sizeof r->price_date, adv);
     }
+    read_price_source(rundir, r->price_date, sizeof r->price_date);
     /* The resolved run config names the advisor's backend and model. */
     snprintf(path, sizeof path, "%s/config.json", rundir);
     if (!llmbo_path_exists(path))
@@ -1178,7 +1206,7 @@ static void md_inputs(report *R, sbuf *sb)
     md_distinct(R, sb, offsetof(run_data, model));
     sb_printf(sb, "; backends: ");
     md_distinct(R, sb, offsetof(run_data, backend));
-    sb_printf(sb, "\n- price table date: ");
+    sb_printf(sb, "\n- advisor prices (price table and the date it was read): ");
     md_distinct(R, sb, offsetof(run_data, price_date));
     sb_printf(sb, "\n- Pareto cost axis: %s per run (mean over seeds)\n", R->cost_label);
     sb_printf(sb,

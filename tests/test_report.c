@@ -154,6 +154,14 @@ static void write_run(const char *obj, const char *strat, int seed, const run_sp
             fputc('\n', f);
     }
     fclose(f);
+    if (rs->calls > 0) {
+        /* the call log's first line names the price source (only it is read) */
+        snprintf(path, sizeof path, "%s/advisor.jsonl", dir);
+        f = fopen(path, "wb");
+        fprintf(f, "{\"call\":0,\"price_source\":\"prices.json (built in): m-1 (read "
+                   "2031-07)\"}\n{\"call\":1,\"price_source\":\"other\"}\n");
+        fclose(f);
+    }
     if (!with_summary)
         return;
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -331,6 +339,8 @@ static void test_report_synthetic(void)
 
     char *md = slurp("report.md");
     CHECK(md && strstr(md, "`m-1`") && strstr(md, "`replay`"), "report names model and backend");
+    CHECK(md && strstr(md, ": `prices.json (built in): m-1 (read 2031-07)`\n"),
+          "report names the price table and its date");
     CHECK(md && strstr(md, "regret-alpha.svg") && strstr(md, "pareto-overall.svg"),
           "report links the plots");
     CHECK(md && strstr(md, "| alpha | 4 | 0 (min) | simple regret |"), "alpha's row in inputs");

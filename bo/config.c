@@ -227,7 +227,7 @@ static void defaults(llmbo_run_config *cfg)
     cfg->restarts = go.n_restarts;
     cfg->max_eval = go.max_eval;
     cfg->noise_fit = -1; /* "auto": fixed for deterministic objectives, fitted if noisy */
-    cfg->noise = go.noise;
+    cfg->noise = LLMBO_BO_NOISE_FREE_VAR;
     cfg->noise_floor = go.noise_floor;
     cfg->batch = 1;
     cfg->pending = LLMBO_PENDING_KB;

@@ -396,12 +396,15 @@ typedef struct llmbo_bo_options {
     llmbo_strategy strategy;       /* default LLMBO_STRATEGY_GP */
     llmbo_acquisition acquisition; /* default LLMBO_ACQUISITION_LOGEI */
     llmbo_init_design design;      /* default LLMBO_INIT_SOBOL */
-    int n_init;                    /* initial design size; 0 (default) means 2 d + 2, at most
-                                      budget when a budget is set */
+    int n_init;                    /* initial design size; 0 (default) means d + 1 (at least
+                                      2), at most budget when a budget is set */
     int budget;          /* total evaluations planned, initial design included; 0 = unknown. Used
                             by the advice schedule's phase and the UCB beta schedule only: ask never
                             refuses to propose beyond it */
-    llmbo_gp_options gp; /* llmbo_gp_options_default; its seed is replaced per refit */
+    llmbo_gp_options gp; /* llmbo_gp_options_default, but with the noise variance fixed at
+                            LLMBO_BO_NOISE_FREE_VAR (fit_noise = 0): the right choice for
+                            noise-free objectives; set fit_noise = 1 (and noisy = 1) for noisy
+                            ones. Its seed is replaced per refit */
     int refit_every;     /* refit hyperparameters when this many successes arrived since the
                             last refit (default 1: every ask); in between the GP is extended
                             with llmbo_gp_add at fixed hyperparameters */
@@ -420,6 +423,9 @@ typedef struct llmbo_bo_options {
                                        adaptive, 5 candidates, 1 proposal */
     const char *problem;            /* plain description for the advisor; copied; may be NULL */
 } llmbo_bo_options;
+
+/* Fixed noise variance (standardised-output units) of the default, noise-free GP. */
+#define LLMBO_BO_NOISE_FREE_VAR 1e-6
 
 void llmbo_bo_options_default(llmbo_bo_options *opt);
 

@@ -53,6 +53,7 @@ static void fast_options(llmbo_bo_options *o)
     o->seed = 2385;
     o->acq_sweep = 256;
     o->acq_starts = 3;
+    o->n_init = 6; /* the tests below count on 6 design points */
 }
 
 /* Runs n sequential ask/tell steps on branin; records points and sources when given. */
@@ -113,14 +114,14 @@ static void test_create_errors(void)
     CHECK(llmbo_bo_create(s, NULL, NULL, &err) == LLMBO_ERR_INVALID, "NULL out: %s", err.msg);
     CHECK(llmbo_bo_n_asked(NULL) == 0 && llmbo_bo_dim(NULL) == 0, "NULL queries are zero");
     llmbo_bo_free(NULL);
-    /* Defaults: 2 d + 2 initial points, capped by the budget. */
+    /* Defaults: d + 1 initial points, capped by the budget. */
     llmbo_bo_options_default(&o);
     bo = make_bo(s, &o);
-    CHECK(llmbo_bo_n_init(bo) == 6, "default n_init for d = 2 is %d", llmbo_bo_n_init(bo));
+    CHECK(llmbo_bo_n_init(bo) == 3, "default n_init for d = 2 is %d", llmbo_bo_n_init(bo));
     llmbo_bo_free(bo);
-    o.budget = 4;
+    o.budget = 2;
     bo = make_bo(s, &o);
-    CHECK(llmbo_bo_n_init(bo) == 4, "n_init capped by budget: %d", llmbo_bo_n_init(bo));
+    CHECK(llmbo_bo_n_init(bo) == 2, "n_init capped by budget: %d", llmbo_bo_n_init(bo));
     llmbo_bo_free(bo);
     CHECK(llmbo_source_parse("warmstart") == LLMBO_SOURCE_WARMSTART &&
               llmbo_source_parse("xx") == -1 &&

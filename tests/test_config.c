@@ -144,7 +144,7 @@ static void test_full_and_resolved(void)
     llmbo_run_config_free(&b);
 
     /* Defaults, and their resolution for d = 3. */
-    CHECK_OK(llmbo_run_config_parse("{\"objective\": \"hartmann3\", \"budget\": 5}", "m.json", &a,
+    CHECK_OK(llmbo_run_config_parse("{\"objective\": \"hartmann3\", \"budget\": 3}", "m.json", &a,
                                     &err));
     llmbo_gp_options go;
     llmbo_gp_options_default(&go);
@@ -158,8 +158,8 @@ static void test_full_and_resolved(void)
     r = cJSON_Parse(text);
     cJSON_free(text);
     const cJSON *init = cJSON_GetObjectItem(r, "init");
-    CHECK(cJSON_GetObjectItem(init, "n")->valuedouble == 5,
-          "default n_init 2 d + 2 = 8 capped by the budget 5");
+    CHECK(cJSON_GetObjectItem(init, "n")->valuedouble == 3,
+          "default n_init d + 1 = 4 capped by the budget 3");
     CHECK(cJSON_IsFalse(cJSON_GetObjectItem(r, "noisy")) &&
               cJSON_GetObjectItem(cJSON_GetObjectItem(r, "acq"), "sweep")->valuedouble > 0,
           "resolved config fills noisy and the optimiser's sweep");

@@ -473,8 +473,10 @@ static double incumbent_internal(llmbo_bo *bo, llmbo_gp *gp, long *which)
     return best;
 }
 
-/* The model conditioned on fantasies at the pending points (ids < upto), or NULL when none is
- * pending. See llmbo.h for the methods. */
+/* The model the acquisition sees: the base model conditioned on fantasies at the pending
+ * points (ids < upto; see llmbo.h for the methods) and at the failed points (the worst
+ * successful value), or NULL when there are neither. The same points come back in *pend_u for
+ * the optimiser, which drops candidates next to them. */
 static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, double **pend_u,
                                   int *n_pend, llmbo_error *err)
 {
@@ -483,7 +485,7 @@ static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, doubl
     *pend_u = NULL;
     *n_pend = 0;
     for (long id = 0; id < upto; id++)
-        np += bo->p[id].status == P_PENDING;
+        np += bo->p[id].status != P_OK;
     if (np == 0)
         return LLMBO_OK;
     double *U = llmbo_malloc((size_t)np * (size_t)bo->d, sizeof(double));
@@ -510,12 +512,15 @@ static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, doubl
                                                      : 0;
     long k = 0;
     for (long id = 0; id < upto; id++) {
-        if (bo->p[id].status != P_PENDING)
+        if (bo->p[id].status == P_OK)
             continue;
         const double *u = bo->pu + id * bo->d;
         memcpy(U + k * bo->d, u, (size_t)bo->d * sizeof(double));
         memcpy(X + (n + k) * bo->d, u, (size_t)bo->d * sizeof(double));
-        if (bo->opt.pending == LLMBO_PENDING_KB) {
+        if (bo->p[id].status == P_FAILED) {
+            /* A failed point: the worst value so far, so the acquisition leaves it alone. */
+            y[n + k] = hi;
+        } else if (bo->opt.pending == LLMBO_PENDING_KB) {
             /* Conditioning on y = posterior mean leaves the mean unchanged, so the believer
              * values of all pending points come from the base model at once. */
             double var;

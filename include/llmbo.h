@@ -340,7 +340,11 @@ typedef struct llmbo_advice_schedule {
  * stored: the model is rebuilt from the real data at the next ask.
  *
  * Failures. A point told with failed = 1 stays in the history (the advisor sees it as failed,
- * it counts in llmbo_bo_n_failed) but never enters the GP; it stops being pending. */
+ * it counts in llmbo_bo_n_failed) but never enters the GP's data or its hyperparameter fit; it
+ * stops being pending. So that the loop does not propose a failing point again and again, the
+ * acquisition sees each failed point as a fantasy at the worst successful value so far (the
+ * model used to choose the next point is conditioned on it, like a pending point), and
+ * candidates next to it are dropped. */
 typedef enum llmbo_strategy {
     LLMBO_STRATEGY_RANDOM = 0, /* uniform random points after the initial design */
     LLMBO_STRATEGY_GP = 1,     /* GP + acquisition; an advisor hook is consulted per schedule */

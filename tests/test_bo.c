@@ -246,6 +246,23 @@ static void test_failures(void)
     CHECK(src == LLMBO_SOURCE_GP, "two successes: the GP proposes (%s)", llmbo_source_name(src));
     CHECK(llmbo_bo_n_failed(bo) == 5, "5 failures kept in the history");
     llmbo_bo_free(bo);
+
+    /* A region that always fails (x1 > 7): the loop must not propose the same failing point
+     * again and again (each failure repels the acquisition). */
+    bo = make_bo(s, &o);
+    double fx[2 * 24];
+    int n_fail = 0, repeats = 0;
+    for (int i = 0; i < 24; i++) {
+        CHECK_OK(llmbo_bo_ask(bo, 1, &id, fx + 2 * i, &src, &err));
+        int fails = fx[2 * i] > 7;
+        n_fail += fails;
+        for (int j = 0; j < i; j++)
+            repeats += linf(fx + 2 * i, fx + 2 * j, 2) < 1e-3 * 15;
+        llmbo_bo_tell(bo, id, fails ? 0 : branin(fx + 2 * i), fails, &err);
+    }
+    CHECK(repeats == 0 && n_fail < 12, "failing region: no repeated proposals, %d of 24 failed",
+          n_fail);
+    llmbo_bo_free(bo);
     llmbo_space_free(s);
 }
 

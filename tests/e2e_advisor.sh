@@ -39,7 +39,7 @@ stop_server() {
 # config OBJECTIVE BUDGET STRATEGY ADVISOR_EXTRA -> prints a run config on stdout
 config() {
     cat <<EOF
-{"objective": "$1", "budget": $2, "strategy": "$3", "seed": 11,
+{"objective": "$1", "budget": $2, "strategy": "$3", "seed": 11, "init": {"n": 6},
  "advisor": {"backend": "openai", "model": "fault-test", "base_url": "http://127.0.0.1:$PORT/v1",
              "api_key_env": null, "price": {"input": 2.385, "cached_input": 0.5, "output": 9.75},
              "backoff": 0.05, "max_retries": 2, "timeout": 3 $4}}

@@ -14,6 +14,7 @@
 #include <gsl/gsl_randist.h>
 #include "llmbo_common.h"
 #include "gp_impl.h"
+#include "gp_pairs.h"
 
 #define LOG_2PI 1.8378770664093453
 
@@ -135,7 +136,7 @@ static llmbo_status reserve(llmbo_gp *gp, int cap, llmbo_error *err)
     if (cap <= gp->cap)
         return LLMBO_OK;
     int d = gp->d, n = gp->n;
-    double *X = llmbo_malloc((size_t)cap * d, sizeof(double));
+    double *X = llmbo_malloc((size_t)cap * d * 2, sizeof(double)); /* X, then XT */
     double *vec = llmbo_malloc((size_t)cap * 7, sizeof(double));
     double *L = llmbo_malloc((size_t)cap * cap, sizeof(double));
     double *batch = llmbo_malloc((size_t)cap * LLMBO_GP_PRED_CHUNK, sizeof(double));
@@ -148,6 +149,9 @@ static llmbo_status reserve(llmbo_gp *gp, int cap, llmbo_error *err)
     }
     if (n > 0) {
         memcpy(X, gp->X, (size_t)n * d * sizeof(double));
+        for (int j = 0; j < d; j++)
+            memcpy(X + (size_t)cap * d + (size_t)j * cap, gp->XT + (size_t)j * gp->cap,
+                   (size_t)n * sizeof(double));
         memcpy(vec, gp->y, (size_t)n * sizeof(double));
         memcpy(vec + cap, gp->ys, (size_t)n * sizeof(double));
         memcpy(vec + 2 * (size_t)cap, gp->alpha, (size_t)n * sizeof(double));
@@ -156,6 +160,7 @@ static llmbo_status reserve(llmbo_gp *gp, int cap, llmbo_error *err)
     }
     free_rows(gp);
     gp->X = X;
+    gp->XT = X + (size_t)cap * d;
     gp->L = L;
     gp->batch = batch;
     gp->y = vec;
@@ -167,6 +172,14 @@ static llmbo_status reserve(llmbo_gp *gp, int cap, llmbo_error *err)
     gp->tmp = vec + 6 * (size_t)cap;
     gp->cap = cap;
     return LLMBO_OK;
+}
+
+/* Copies rows [from, to) of X into the transposed copy XT. */
+static void sync_xt(llmbo_gp *gp, int from, int to)
+{
+    for (int i = from; i < to; i++)
+        for (int j = 0; j < gp->d; j++)
+            gp->XT[(size_t)j * gp->cap + i] = gp->X[(size_t)i * gp->d + j];
 }
 
 llmbo_status llmbo_gp_chol_jitter(double *A, int n, int lda, double diag, double scale,
@@ -327,6 +340,7 @@ llmbo_status llmbo_gp_fit(llmbo_gp *gp, const double *X, const double *y, int n,
         memcpy(gp->X, X, (size_t)n * d * sizeof(double));
         memcpy(gp->y, y, (size_t)n * sizeof(double));
         gp->n = n;
+        sync_xt(gp, 0, n);
         standardise(gp);
         if (optimize)
             st = llmbo_gp_optimize(gp, err);
@@ -345,6 +359,7 @@ llmbo_status llmbo_gp_fit(llmbo_gp *gp, const double *X, const double *y, int n,
             memcpy(gp->theta, old.theta, (size_t)(d + 2) * sizeof(double));
             if (old.n > 0) {
                 memcpy(gp->X, old.X, (size_t)old.n * d * sizeof(double));
+                sync_xt(gp, 0, old.n);
                 memcpy(gp->y, old.y, (size_t)old.n * sizeof(double));
                 for (int i = 0; i < old.n; i++)
                     gp->ys[i] = (gp->y[i] - gp->y_mean) / gp->y_sd;
@@ -386,6 +401,7 @@ llmbo_status llmbo_gp_add(llmbo_gp *gp, const double *x, double y, llmbo_error *
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, gp->L, lda, row, 1);
     double schur = sf2 + sn2 + gp->jitter - cblas_ddot(n, row, 1, row, 1);
     memcpy(gp->X + (size_t)n * d, x, (size_t)d * sizeof(double));
+    sync_xt(gp, n, n + 1);
     gp->y[n] = y;
     gp->ys[n] = (y - gp->y_mean) / gp->y_sd;
     gp->n = n + 1;
@@ -516,10 +532,11 @@ void llmbo_gp_predict(llmbo_gp *gp, const double *x, double *mean, double *var, 
         return;
     }
     int want_dg = dmean || dvar;
-    for (int i = 0; i < n; i++) {
-        double r2 = r2_point(d, gp->w, x, gp->X + (size_t)i * d);
-        gp->ks[i] = sf2 * gp->kern->profile(r2, want_dg ? &gp->dgv[i] : NULL);
-    }
+    /* k(x, X_i) for all i through the vectorised row loops of gp_pairs.c. */
+    llmbo_pairs_r2(n, d, x, gp->XT, lda, gp->w, gp->tmp);
+    gp->kern->profile_batch(n, gp->tmp, gp->ks, want_dg ? gp->dgv : NULL);
+    for (int i = 0; i < n; i++)
+        gp->ks[i] *= sf2;
     double mu = cblas_ddot(n, gp->ks, 1, gp->alpha, 1);
     double vs = 0.0;
     if (var || dvar) {

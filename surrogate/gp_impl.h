@@ -30,6 +30,7 @@ struct llmbo_gp {
 
     int n, cap; /* observations held; rows allocated */
     double *X;  /* (cap, d) row-major inputs in [0,1]^d */
+    double *XT; /* (d, cap) the same inputs transposed, for vectorised row loops */
     double *y;  /* (cap) outputs, caller's units */
     double *ys; /* (cap) standardised outputs (y - y_mean) / y_sd */
     double y_mean, y_sd;

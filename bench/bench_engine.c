@@ -171,7 +171,7 @@ static int32_t rand_tok(int n_vocab)
 int main(int argc, char **argv)
 {
     const char *model = NULL, *llama = NULL;
-    int nt = 2, pp = 128, tg = 32, reps = 3;
+    int nt = 2, pp = 128, tg = 32, reps = 3, pbase = 256, pstep = 48;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             nt = atoi(argv[++i]);
@@ -181,20 +181,26 @@ int main(int argc, char **argv)
             tg = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--prefix-base") && i + 1 < argc)
+            pbase = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--prefix-step") && i + 1 < argc)
+            pstep = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--llama-bench") && i + 1 < argc)
             llama = argv[++i];
         else if (!model)
             model = argv[i];
     }
-    if (!model || nt < 1 || nt > 64 || pp < 1 || tg < 1 || reps < 1) {
+    if (!model || nt < 1 || nt > 64 || pp < 1 || tg < 1 || reps < 1 || pbase < 1 || pstep < 1) {
         fprintf(stderr, "usage: bench_engine MODEL.gguf [--threads N] [--pp N] [--tg N] [--reps N] "
-                        "[--llama-bench PATH]\n");
+                        "[--prefix-base N] [--prefix-step N] [--llama-bench PATH]\n");
         return 2;
     }
     llmbo_engine_options eo;
     llmbo_engine_options_default(&eo);
     eo.n_threads = nt;
-    eo.n_ctx = pp + tg + 8 > 1024 ? pp + tg + 8 : 1024;
+    eo.n_ctx = pp + tg + 8;
+    if (pbase + 5 * pstep > eo.n_ctx)
+        eo.n_ctx = pbase + 5 * pstep;
     llmbo_engine *e = NULL;
     llmbo_error err = {0};
     double t0 = llmbo_now();
@@ -213,29 +219,34 @@ int main(int argc, char **argv)
     /* Warm the page cache and the code paths once. */
     llmbo_engine_eval(e, seq, 16, &logits, &err);
 
-    /* Prompt processing from an empty cache. */
-    double pp_best = 1e30;
+    /* Prompt processing from an empty cache. Wall and CPU time (the machine may be shared: CPU
+     * seconds per token do not count time spent waiting for a core). */
+    double pp_best = 1e30, pp_cpu = 1e30;
     for (int r = 0; r < reps; r++) {
         llmbo_engine_reset(e);
-        double t = llmbo_now();
+        double t = llmbo_now(), c = llmbo_cpu_seconds();
         llmbo_engine_eval(e, seq, pp, &logits, &err);
         t = llmbo_now() - t;
+        c = llmbo_cpu_seconds() - c;
         pp_best = t < pp_best ? t : pp_best;
+        pp_cpu = c < pp_cpu ? c : pp_cpu;
     }
     /* Generation: one token per call after a short prompt (the cache holds the rest). */
-    double tg_best = 1e30;
+    double tg_best = 1e30, tg_cpu = 1e30;
     for (int r = 0; r < reps; r++) {
         llmbo_engine_reset(e);
         llmbo_engine_eval(e, seq, 8, &logits, &err);
-        double t = llmbo_now();
+        double t = llmbo_now(), c = llmbo_cpu_seconds();
         for (int i = 0; i < tg; i++)
             llmbo_engine_eval(e, seq, 9 + i, &logits, &err);
         t = llmbo_now() - t;
+        c = llmbo_cpu_seconds() - c;
         tg_best = t < tg_best ? t : tg_best;
+        tg_cpu = c < tg_cpu ? c : tg_cpu;
     }
     double rss_ours = peak_rss_mib(RUSAGE_SELF);
-    double act = active_bytes(e), bw1 = bandwidth(1, (size_t)1 << 30),
-           bwn = nt > 1 ? bandwidth(nt, (size_t)1 << 30) : bw1;
+    double act = active_bytes(e), bw1 = bandwidth(1, (size_t)1 << 29),
+           bwn = nt > 1 ? bandwidth(nt, (size_t)1 << 29) : bw1;
     double bw = bwn > bw1 ? bwn : bw1;
     double ours_pp = pp / pp_best, ours_tg = tg / tg_best, bound = bw * 1e9 / act;
 
@@ -244,8 +255,17 @@ int main(int argc, char **argv)
            hp->n_layer, hp->n_embd, hp->n_head, hp->n_head_kv, hp->head_dim, hp->n_vocab);
     if (hp->n_expert)
         printf(", %d experts (%d used, ff %d)", hp->n_expert, hp->n_expert_used, hp->n_ff_exp);
-    printf("\nthreads %d; load %.2f s (mmap); SIMD kernels: %s\n\n", nt, t_load,
-           getenv("LLMBO_NO_SIMD") ? "off" : "runtime-selected");
+    char la[64] = "?";
+    FILE *lf = fopen("/proc/loadavg", "r");
+    if (lf) {
+        if (!fgets(la, sizeof la, lf))
+            la[0] = 0;
+        la[strcspn(la, "\n")] = 0;
+        fclose(lf);
+    }
+    printf("\nthreads %d; load %.2f s (mmap); /proc/loadavg at the end: %s\n", nt, t_load, la);
+    printf("llmbo CPU time: %.3f CPU-s per prompt token, %.3f CPU-s per generated token\n\n",
+           pp_cpu / pp, tg_cpu / tg);
     printf("| engine | pp%d tokens/s | tg%d tokens/s | peak RSS MiB |\n|---|---|---|---|\n", pp,
            tg);
     printf("| llmbo | %.2f | %.2f | %.0f |\n", ours_pp, ours_tg, rss_ours);
@@ -263,20 +283,21 @@ int main(int argc, char **argv)
             printf("| llama.cpp | failed to run %s | | |\n", llama);
         }
     }
-    printf("\nmemory bandwidth (read, 1 GiB): %.1f GB/s with 1 thread, %.1f GB/s with %d\n", bw1,
+    printf("\nmemory bandwidth (read, 512 MiB): %.1f GB/s with 1 thread, %.1f GB/s with %d\n", bw1,
            bwn, nt);
     printf("active weight bytes per generated token: %.1f MiB -> bandwidth bound %.2f tokens/s; "
            "llmbo generation reaches %.0f%% of it\n\n",
            act / 1048576.0, bound, 100.0 * ours_tg / bound);
 
     /* Prefix reuse in a BO-like run: each call's prompt extends the previous one. */
-    printf("prefix reuse (each call extends the previous prompt by 48 tokens; a full recompute of "
-           "the same prompt for comparison):\n\n");
+    printf("prefix reuse (each call extends the previous prompt by %d tokens; a full recompute of "
+           "the same prompt for comparison):\n\n",
+           pstep);
     printf("| call | prompt tokens | new tokens | time s (reused prefix) | time s (full "
            "recompute) |\n|---|---|---|---|---|\n");
     llmbo_engine_reset(e);
     for (int k = 0; k < 6; k++) {
-        int len = 256 + 48 * k;
+        int len = pbase + pstep * k;
         if (len > n_ctx)
             break;
         double t = llmbo_now();

@@ -249,6 +249,24 @@ class Writer:
         assert shape[-1] % blk == 0, (name, shape, ttype)
         self.tensors.append((name, list(shape[::-1]), ttype, n // blk * nb, make))
 
+    fast_rng = None
+
+    def _fast_q8_0(self, f, shape, nbytes):
+        """Benchmark fill: random Q8_0 blocks written directly (q uniform in [-127, 127], one
+        scale per tensor giving weights of standard deviation ~1/sqrt(cols)), far faster than
+        drawing floats and quantising them. Values are irrelevant to speed."""
+        cols = shape[0]
+        d = np.float16(1.0 / (73.0 * np.sqrt(cols))).tobytes()
+        nblocks = nbytes // 34
+        step = 1 << 22
+        for b0 in range(0, nblocks, step):
+            nb = min(step, nblocks - b0)
+            blk = np.empty((nb, 34), dtype=np.uint8)
+            blk[:, 0:2] = np.frombuffer(d, dtype=np.uint8)
+            blk[:, 2:] = self.fast_rng.integers(-127, 128, size=(nb, 32), dtype=np.int8).view(np.uint8)
+            f.write(blk.tobytes())
+        f.write(b"\0" * ((-nbytes) % self.alignment))
+
     @staticmethod
     def _str(s):
         b = s.encode("utf-8")
@@ -284,6 +302,9 @@ class Writer:
         with open(path, "wb") as f:
             f.write(out)
             for name, shape, ttype, nbytes, make in self.tensors:
+                if self.fast_rng is not None and ttype == T_Q8_0 and len(shape) >= 2:
+                    self._fast_q8_0(f, shape, nbytes)
+                    continue
                 arr = np.asarray(make(), dtype=np.float32)
                 assert list(arr.shape) == list(shape[::-1]), name
                 # Large stacks are encoded one matrix at a time to bound memory.
@@ -320,6 +341,8 @@ def main():
     ap.add_argument("--vocab", type=int, default=0, help="pad the vocabulary to this size")
     ap.add_argument("--ctx", type=int, default=512)
     ap.add_argument("--alignment", type=int, default=32)
+    ap.add_argument("--fast-fill", action="store_true",
+                    help="benchmark models: write random Q8_0 blocks directly (no float weights)")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
@@ -338,6 +361,8 @@ def main():
     V = len(tokens)
 
     w = Writer(a.alignment)
+    if a.fast_fill:
+        w.fast_rng = np.random.default_rng(a.seed + 1)
     w.add("general.architecture", "str", arch)
     w.add("general.name", "str", "llmbo random-weight test model (%s %s)" % (arch, a.type))
     if a.alignment != 32:

@@ -367,6 +367,20 @@ static void test_simd_scalar(void)
     }
     llmbo_quant_set_simd(1);
     printf("SIMD kernels available: %d\n", llmbo_quant_simd());
+    /* Four activation rows at once give exactly the single-row numbers. */
+    llmbo_q8a x4[4 * (N / 32)];
+    for (int k = 0; k < 4; k++) {
+        float xs[N];
+        for (int i = 0; i < N; i++)
+            xs[i] = x[(i + 37 * k) % N] * (float)(k + 1);
+        llmbo_quant_act(xs, x4 + k * (N / 32), N);
+    }
+    float o4[4];
+    llmbo_vec_dot4(LLMBO_T_Q8_0, q8, x4, N / 32, N, o4);
+    int same = 1;
+    for (int k = 0; k < 4; k++)
+        same &= o4[k] == llmbo_vec_dot(LLMBO_T_Q8_0, q8, NULL, x4 + k * (N / 32), N);
+    CHECK(same, "four-row Q8_0 kernel equals four single-row dots exactly");
     for (int k = 0; k < 3; k++)
         CHECK_NEAR(r[k][1], r[k][0], 1e-5, 1e-4);
     /* And the dot of dequantised Q8_0 with dequantised activations is the same number. */

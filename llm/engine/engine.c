@@ -673,7 +673,16 @@ static void mm_worker(void *arg, int ith, int nth)
         size_t nbq = (size_t)w->cols / LLMBO_QK;
         for (long r = r0; r < r1; r++) {
             const uint8_t *row = mat + (size_t)r * w->row_bytes;
-            for (int t = 0; t < it->T; t++)
+            int t = 0;
+            if (it->xq) /* quantised: four tokens per pass over the row */
+                for (; t + 4 <= it->T; t += 4) {
+                    float o4[4];
+                    llmbo_vec_dot4(w->type, row, it->xq + (size_t)t * nbq, nbq, (size_t)w->cols,
+                                   o4);
+                    for (int j = 0; j < 4; j++)
+                        it->out[(size_t)(t + j) * it->out_stride + r] = o4[j];
+                }
+            for (; t < it->T; t++)
                 it->out[(size_t)t * it->out_stride + r] =
                     llmbo_vec_dot(w->type, row, it->xf ? it->xf + (size_t)t * w->cols : NULL,
                                   it->xq ? it->xq + (size_t)t * nbq : NULL, (size_t)w->cols);

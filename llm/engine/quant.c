@@ -372,6 +372,41 @@ AVX2_FN static float dot_q8_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t 
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
+/* One Q8_0 row against four activation rows: each weight block is loaded and its scale converted
+ * once. Per token the accumulation order is that of dot_q8_0_avx2 (even blocks into one sum, odd
+ * into another), so results are identical to four single calls. */
+AVX2_FN static void dot4_q8_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb,
+                                   float *out)
+{
+    __m256 a0[4], a1[4];
+    for (int k = 0; k < 4; k++)
+        a0[k] = a1[k] = _mm256_setzero_ps();
+    size_t b = 0;
+    for (; b + 2 <= nb; b += 2, p += 68) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 36));
+        float d0 = half_avx(p), d1 = half_avx(p + 34);
+        for (int k = 0; k < 4; k++) {
+            const llmbo_q8a *xk = x + (size_t)k * stride;
+            __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)xk[b].q);
+            __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)xk[b + 1].q);
+            a0[k] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * xk[b].d), dot32_i8(w0, v0), a0[k]);
+            a1[k] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * xk[b + 1].d), dot32_i8(w1, v1), a1[k]);
+        }
+    }
+    for (; b < nb; b++, p += 34) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
+        float d = half_avx(p);
+        for (int k = 0; k < 4; k++) {
+            const llmbo_q8a *xk = x + (size_t)k * stride;
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)xk[b].q);
+            a0[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xk[b].d), dot32_i8(w, v), a0[k]);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        out[k] = hsum8(_mm256_add_ps(a0[k], a1[k]));
+}
+
 AVX2_FN static float dot_q4_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t nb)
 {
     const __m128i m4 = _mm_set1_epi8(0xf);
@@ -401,6 +436,19 @@ AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
     return s;
 }
 #endif
+
+void llmbo_vec_dot4(llmbo_ttype t, const void *row, const llmbo_q8a *xq, size_t stride, size_t n,
+                    float *out)
+{
+#ifdef LLMBO_X86_DISPATCH
+    if (t == LLMBO_T_Q8_0 && simd_on > 0) {
+        dot4_q8_0_avx2(row, xq, stride, n / 32, out);
+        return;
+    }
+#endif
+    for (int k = 0; k < 4; k++)
+        out[k] = llmbo_vec_dot(t, row, NULL, xq + (size_t)k * stride, n);
+}
 
 int llmbo_quant_simd(void)
 {

@@ -33,6 +33,10 @@ int llmbo_ttype_quantised(llmbo_ttype t);
 /* Dot product of a weight row (n elements of type t) with an activation row: xq for quantised
  * types, xf for float types (the other may be NULL). */
 float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const llmbo_q8a *xq, size_t n);
+/* Four dot products of one weight row with four activation rows xq[0..3] (each n/32 blocks apart
+ * by stride blocks), into out[0..3]; the same numbers as four llmbo_vec_dot calls. */
+void llmbo_vec_dot4(llmbo_ttype t, const void *row, const llmbo_q8a *xq, size_t stride, size_t n,
+                    float *out);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
 /* Selects the SIMD kernels (done once, automatically; exposed for tests): 0 forces scalar. */

@@ -164,7 +164,7 @@ CORPUS_WORDS = ["the", "points", "ranking", "value", "optimum", "learning", "rat
                 "temperature", "pressure", "hello", "world", "résumé", "naïve", "café", "über",
                 "straße", "日本語", "テキスト", "中文", "данные", "ελληνικά", "emoji🙂", "x1", "x2",
                 "0.5", "1.25", "-3.75", "100", "2024", "{\"points\": [{", "\"}, {\"", "]}",
-                "{\"ranking\": [", ", ", "\": ", "<think>", "reasoning", "answer", "I'm", "you're",
+                "{\"ranking\": [", ", ", "\": ", "think", "reasoning", "answer", "I'm", "you're",
                 "can't", "we'll", "it's", "\n\n", "  ", "\t"]
 
 

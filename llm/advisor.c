@@ -288,8 +288,8 @@ static llmbo_status parse_schedule(llmbo_advisor *adv, const cJSON *obj, llmbo_e
             warm_only = 1;
         else
             return llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                                   "%s.mode: \"%s\" is not a mode (expected rank, propose, pool or "
-                                   "warmstart)",
+                                   "%s.mode: unknown value \"%s\"; expected one of rank, propose, "
+                                   "pool, warmstart",
                                    w, mode);
     }
     if ((st = get_int(obj, "every", w, 1, 1000000, &s->every, err)) ||
@@ -495,8 +495,8 @@ llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const cha
             snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", llmbo_backend_at(i)->name);
         }
         st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                             "%s.backend: unknown backend \"%s\" (this build has: %s)", where,
-                             backend, names);
+                             "%s.backend: unknown value \"%s\"; expected one of %s", where, backend,
+                             names);
         goto fail;
     }
     const cJSON *e;

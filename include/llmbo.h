@@ -493,8 +493,10 @@ long llmbo_bo_n_pending(const llmbo_bo *bo);
 llmbo_status llmbo_bo_best(const llmbo_bo *bo, double *x, double *y, int64_t *id);
 
 /* The incumbent: for noisy options the observed point with the best GP posterior mean (mean
- * in the objective's sense), otherwise the same as llmbo_bo_best. May refit the GP.
- * LLMBO_ERR_STATE when nothing succeeded yet. */
+ * in the objective's sense), otherwise the same as llmbo_bo_best. Uses the model of the last
+ * ask extended by the later successes, without refitting its hyperparameters (a refit outside
+ * ask would not be replayable); before the first GP ask it fits one. LLMBO_ERR_STATE when
+ * nothing succeeded yet, LLMBO_ERR_NOMEM, LLMBO_ERR_NUMERIC. */
 llmbo_status llmbo_bo_incumbent(llmbo_bo *bo, double *x, double *mean, llmbo_error *err);
 
 void llmbo_bo_get_stats(const llmbo_bo *bo, llmbo_bo_stats *out);

@@ -8,8 +8,8 @@ pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-de
       libcurl4-openssl-dev libcjson-dev"
 case "$level" in
 build) ;;
-test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn" ;;
-ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn clang-format" ;;
+test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath" ;;
+ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath clang-format" ;;
 *) echo "install-deps.sh: unknown level '$level' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=""

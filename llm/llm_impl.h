@@ -122,4 +122,13 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
 /* Renders the repair message quoting the validation error. Owned. */
 char *llmbo_prompt_repair(const llmbo_prompt_options *o, const char *error);
 
+/* A growable NUL-terminated string (llm/strbuf.c). An allocation failure sets oom and makes
+ * every later add a no-op, so a builder checks oom once at the end. Free s with llmbo_free. */
+typedef struct llmbo_strbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+} llmbo_strbuf;
+void llmbo_strbuf_add(llmbo_strbuf *b, const char *s, size_t n);
+
 #endif

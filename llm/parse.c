@@ -13,33 +13,6 @@
 
 /* ---- reasoning blocks -------------------------------------------------------------------- */
 
-typedef struct strbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static void sb_add(strbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = llmbo_realloc(b->s, cap, 1);
-        if (!ns) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
 static const char *find_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
@@ -72,7 +45,8 @@ static const char *next_open(const char *p, int *tag)
 }
 
 /* Splits text into answer (outside blocks) and reasoning (inside). */
-static llmbo_status strip_reasoning(const char *text, strbuf *answer, strbuf *reason, int *blocks)
+static llmbo_status strip_reasoning(const char *text, llmbo_strbuf *answer, llmbo_strbuf *reason,
+                                    int *blocks)
 {
     *blocks = 0;
     const char *p = text;
@@ -83,7 +57,7 @@ static llmbo_status strip_reasoning(const char *text, strbuf *answer, strbuf *re
         snprintf(close, sizeof close, "</%s>", tags[t]);
         const char *c = find_ci(p, close), *o = find_ci(p, open);
         if (c && (!o || c < o)) {
-            sb_add(reason, p, (size_t)(c - p));
+            llmbo_strbuf_add(reason, p, (size_t)(c - p));
             p = c + strlen(close);
             (*blocks)++;
             break;
@@ -93,26 +67,26 @@ static llmbo_status strip_reasoning(const char *text, strbuf *answer, strbuf *re
         int t = 0;
         const char *o = next_open(p, &t);
         if (!o) {
-            sb_add(answer, p, strlen(p));
+            llmbo_strbuf_add(answer, p, strlen(p));
             break;
         }
-        sb_add(answer, p, (size_t)(o - p));
+        llmbo_strbuf_add(answer, p, (size_t)(o - p));
         char close[16];
         snprintf(close, sizeof close, "</%s>", tags[t]);
         const char *body = o + strlen(tags[t]) + 2;
         const char *c = find_ci(body, close);
         (*blocks)++;
         if (reason->len)
-            sb_add(reason, "\n", 1);
+            llmbo_strbuf_add(reason, "\n", 1);
         if (!c) { /* unclosed: cut off by the token limit; everything after is reasoning */
-            sb_add(reason, body, strlen(body));
+            llmbo_strbuf_add(reason, body, strlen(body));
             break;
         }
-        sb_add(reason, body, (size_t)(c - body));
+        llmbo_strbuf_add(reason, body, (size_t)(c - body));
         p = c + strlen(close);
     }
     if (!answer->s)
-        sb_add(answer, "", 0);
+        llmbo_strbuf_add(answer, "", 0);
     return answer->oom || reason->oom ? LLMBO_ERR_NOMEM : LLMBO_OK;
 }
 
@@ -194,7 +168,7 @@ llmbo_status llmbo_answer_extract(const char *text, cJSON **json, char **think, 
         *n_think = 0;
     if (!text)
         text = "";
-    strbuf ans = {0}, rea = {0};
+    llmbo_strbuf ans = {0}, rea = {0};
     int blocks = 0;
     if (strip_reasoning(text, &ans, &rea, &blocks) != LLMBO_OK) {
         llmbo_free(ans.s);

@@ -117,40 +117,13 @@ llmbo_status llmbo_template_check(const char *text, const char *where, llmbo_err
 
 /* ---- text building ----------------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
+static void sb_str(llmbo_strbuf *b, const char *s)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 512;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *ns = llmbo_realloc(b->s, cap, 1);
-        if (!ns) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    llmbo_strbuf_add(b, s, strlen(s));
 }
 
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
+static void sb_printf(llmbo_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(llmbo_strbuf *b, const char *fmt, ...)
 {
     char tmp[512];
     va_list ap;
@@ -159,18 +132,18 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    sb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    llmbo_strbuf_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 /* A number at the configured significant digits ("%.*g"), with -0 printed as 0. */
-static void sb_num(sbuf *b, double v, int digits)
+static void sb_num(llmbo_strbuf *b, double v, int digits)
 {
     if (v == 0)
         v = 0;
     sb_printf(b, "%.*g", digits, v);
 }
 
-static void sb_value(sbuf *b, const llmbo_param *p, double v, int digits)
+static void sb_value(llmbo_strbuf *b, const llmbo_param *p, double v, int digits)
 {
     if (p->type == LLMBO_PARAM_CATEGORICAL) {
         int c = (int)v;
@@ -185,7 +158,7 @@ static void sb_value(sbuf *b, const llmbo_param *p, double v, int digits)
     }
 }
 
-static void sb_point(sbuf *b, const llmbo_space *sp, const double *x, int digits)
+static void sb_point(llmbo_strbuf *b, const llmbo_space *sp, const double *x, int digits)
 {
     int d = llmbo_space_dim(sp);
     for (int j = 0; j < d; j++) {
@@ -195,7 +168,7 @@ static void sb_point(sbuf *b, const llmbo_space *sp, const double *x, int digits
     }
 }
 
-static void build_parameters(sbuf *b, const llmbo_space *sp, int digits)
+static void build_parameters(llmbo_strbuf *b, const llmbo_space *sp, int digits)
 {
     int d = llmbo_space_dim(sp);
     for (int j = 0; j < d; j++) {
@@ -300,7 +273,7 @@ static int select_history(const llmbo_prompt_options *o, const llmbo_advice_requ
     return k;
 }
 
-static void build_history(sbuf *b, sbuf *note, const llmbo_prompt_options *o,
+static void build_history(llmbo_strbuf *b, llmbo_strbuf *note, const llmbo_prompt_options *o,
                           const llmbo_advice_request *r, const unsigned char *show, int shown)
 {
     const llmbo_space *sp = r->space;
@@ -328,7 +301,8 @@ static void build_history(sbuf *b, sbuf *note, const llmbo_prompt_options *o,
         sb_printf(note, "the latest %d of %d", shown, r->n_hist);
 }
 
-static void build_candidates(sbuf *b, const llmbo_prompt_options *o, const llmbo_advice_request *r)
+static void build_candidates(llmbo_strbuf *b, const llmbo_prompt_options *o,
+                             const llmbo_advice_request *r)
 {
     int d = llmbo_space_dim(r->space);
     for (int i = 0; i < r->n_cand; i++) {
@@ -351,7 +325,7 @@ static void build_candidates(sbuf *b, const llmbo_prompt_options *o, const llmbo
         sb_str(b, "(none)");
 }
 
-static void build_answer_format(sbuf *b, const llmbo_advice_request *r)
+static void build_answer_format(llmbo_strbuf *b, const llmbo_advice_request *r)
 {
     if (r->mode == LLMBO_ADVICE_RANK) {
         int need = r->n_want < r->n_cand ? r->n_want : r->n_cand;
@@ -385,7 +359,7 @@ typedef struct slot {
     const char *value;
 } slot;
 
-static void render(sbuf *out, const char *tmpl, const slot *slots, int n_slots)
+static void render(llmbo_strbuf *out, const char *tmpl, const slot *slots, int n_slots)
 {
     const char *p = tmpl;
     for (;;) {
@@ -395,7 +369,7 @@ static void render(sbuf *out, const char *tmpl, const slot *slots, int n_slots)
             sb_str(out, p);
             return;
         }
-        sb_put(out, p, (size_t)(o - p));
+        llmbo_strbuf_add(out, p, (size_t)(o - p));
         size_t n = (size_t)(e - o - 2);
         const char *val = NULL;
         for (int i = 0; i < n_slots && !val; i++)
@@ -404,7 +378,7 @@ static void render(sbuf *out, const char *tmpl, const slot *slots, int n_slots)
         if (val)
             sb_str(out, val);
         else
-            sb_put(out, o, (size_t)(e + 2 - o)); /* checked at load time; kept verbatim */
+            llmbo_strbuf_add(out, o, (size_t)(e + 2 - o)); /* checked at load time; kept verbatim */
         p = e + 2;
     }
 }
@@ -419,8 +393,8 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
     if (!show)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "prompt: out of memory");
     int shown = select_history(o, r, show);
-    sbuf params = {0}, hist = {0}, note = {0}, cands = {0}, fmt = {0}, best = {0}, sys = {0},
-         usr = {0};
+    llmbo_strbuf params = {0}, hist = {0}, note = {0}, cands = {0}, fmt = {0}, best = {0},
+                 sys = {0}, usr = {0};
     char dim[16], nh[16], it[16], bud[16], rem[16], nc[16], nw[16];
     if (shown >= 0) {
         build_parameters(&params, r->space, o->digits);
@@ -493,7 +467,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
 
 char *llmbo_prompt_repair(const llmbo_prompt_options *o, const char *error)
 {
-    sbuf out = {0};
+    llmbo_strbuf out = {0};
     slot s[] = {{"error", error}};
     render(&out, o->repair ? o->repair : builtin_repair, s, 1);
     if (out.oom) {

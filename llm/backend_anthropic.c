@@ -272,25 +272,8 @@ static llmbo_status anthropic_complete(void *state, const llmbo_chat_request *re
     if (!body)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "anthropic: out of memory building the request");
-    llmbo_http_response resp;
-    llmbo_status st = llmbo_http_post(s->http, s->url, (const char *const *)s->headers,
-                                      s->n_headers, body, &resp, err);
-    cJSON_free(body);
-    reply->seconds = resp.seconds;
-    reply->retries = resp.retries;
-    reply->http_status = (int)resp.status;
-    if (st == LLMBO_OK) {
-        st = anthropic_parse(resp.body, reply, err);
-        if (st != LLMBO_OK) {
-            llmbo_free(reply->content);
-            llmbo_free(reply->reasoning);
-            reply->content = reply->reasoning = NULL;
-        }
-    }
-    if (st != LLMBO_OK && err)
-        llmbo_http_scrub(err->msg, s->key);
-    llmbo_http_response_clear(&resp);
-    return st;
+    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body, anthropic_parse,
+                           reply, err);
 }
 
 const llmbo_backend_vtbl llmbo_backend_anthropic = {LLMBO_BACKEND_VTBL_VERSION, "anthropic",

@@ -469,3 +469,28 @@ void llmbo_http_scrub(char *msg, const char *secret)
     while ((p = strstr(msg, secret)) != NULL)
         memset(p, '*', n);
 }
+
+llmbo_status llmbo_http_chat(llmbo_http *h, const char *url, char *const *headers, int n_headers,
+                             const char *key, char *body, llmbo_http_parse_fn parse,
+                             llmbo_chat_reply *reply, llmbo_error *err)
+{
+    llmbo_http_response resp;
+    llmbo_status st =
+        llmbo_http_post(h, url, (const char *const *)headers, n_headers, body, &resp, err);
+    cJSON_free(body);
+    reply->seconds = resp.seconds;
+    reply->retries = resp.retries;
+    reply->http_status = (int)resp.status;
+    if (st == LLMBO_OK) {
+        st = parse(resp.body, reply, err);
+        if (st != LLMBO_OK) {
+            llmbo_free(reply->content);
+            llmbo_free(reply->reasoning);
+            reply->content = reply->reasoning = NULL;
+        }
+    }
+    if (st != LLMBO_OK && err)
+        llmbo_http_scrub(err->msg, key);
+    llmbo_http_response_clear(&resp);
+    return st;
+}

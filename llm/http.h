@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cJSON.h>
 #include "llmbo.h"
+#include "backend.h"
 
 typedef struct llmbo_http_options {
     double connect_timeout;    /* seconds to establish the connection, default 10 */
@@ -53,8 +54,6 @@ llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *
  * or -1 if the value is not understood. */
 double llmbo_http_retry_after(const char *value);
 
-#endif
-
 /* ---- helpers shared by the HTTP backends ------------------------------------------------ */
 
 /* The API key named by obj's "api_key_env" (default_env when the key is absent; null means no
@@ -72,3 +71,14 @@ llmbo_status llmbo_http_url(const cJSON *obj, const char *where, const char *def
                             char **url, llmbo_error *err);
 /* Overwrites every occurrence of secret in msg with '*' (defence in depth for error texts). */
 void llmbo_http_scrub(char *msg, const char *secret);
+
+/* One chat call of an HTTP backend: POSTs body (a cJSON-printed string, freed here) to url,
+ * copies seconds, retries and status into reply, and on a 2xx answer fills it with parse. On
+ * any failure the reply holds no strings and err's message is scrubbed of key. */
+typedef llmbo_status (*llmbo_http_parse_fn)(const char *body, llmbo_chat_reply *reply,
+                                            llmbo_error *err);
+llmbo_status llmbo_http_chat(llmbo_http *h, const char *url, char *const *headers, int n_headers,
+                             const char *key, char *body, llmbo_http_parse_fn parse,
+                             llmbo_chat_reply *reply, llmbo_error *err);
+
+#endif

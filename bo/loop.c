@@ -859,7 +859,9 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     }
     for (int i = 0; i < k; i++)
         cand[i].u = cu + (size_t)i * d;
-    /* Anchors: the n_anchor best successes (selection by repeated scan; n_anchor is small). */
+    /* Anchors: the n_anchor best distinct successes (selection by repeated scan; n_anchor is
+     * small). Fewer distinct points than n_anchor (a small discrete space, a repeated point)
+     * end the selection early. */
     for (int a = 0; a < n_anchor; a++) {
         long bi = -1;
         for (long i = 0; i < bo->n_ok; i++) {
@@ -870,6 +872,10 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
                               (size_t)d * sizeof(double)) == 0;
             if (!used && (bi < 0 || bo->p[pid].y < bo->p[bi].y))
                 bi = pid;
+        }
+        if (bi < 0) {
+            n_anchor = a;
+            break;
         }
         memcpy(anchors + (size_t)a * d, bo->pu + bi * d, (size_t)d * sizeof(double));
     }

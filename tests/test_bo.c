@@ -803,6 +803,48 @@ static void test_alloc_failures(void)
 #endif
 }
 
+/* F14: with fewer distinct successes than the optimiser's anchors (a two-point integer or
+ * categorical space, a constant objective), the anchor selection found no further point and
+ * copied from index -1 (heap-buffer-overflow under ASan). The loop must keep proposing valid
+ * points. */
+static void test_few_distinct_points(void)
+{
+    static const char *const two[] = {"left", "right"};
+    for (int kind = 0; kind < 2; kind++) {
+        llmbo_space *s = llmbo_space_create();
+        llmbo_param p;
+        memset(&p, 0, sizeof p);
+        p.name = "k";
+        if (kind == 0) {
+            p.type = LLMBO_PARAM_INTEGER;
+            p.lo = 0;
+            p.hi = 1;
+        } else {
+            p.type = LLMBO_PARAM_CATEGORICAL;
+            p.n_choices = 2;
+            p.choices = two;
+        }
+        llmbo_space_add(s, &p, NULL);
+        llmbo_bo_options o;
+        fast_options(&o);
+        o.n_init = 2;
+        llmbo_bo *bo = make_bo(s, &o);
+        int ok = bo != NULL;
+        for (int i = 0; bo && i < 12 && ok; i++) {
+            int64_t id;
+            double x;
+            llmbo_error err;
+            ok = llmbo_bo_ask(bo, 1, &id, &x, NULL, &err) == LLMBO_OK;
+            ok = ok && (x == 0 || x == 1);
+            ok = ok && llmbo_bo_tell(bo, id, 2.385, 0, &err) == LLMBO_OK;
+        }
+        CHECK(ok, "%s space of two points, constant objective: 12 valid proposals",
+              kind == 0 ? "integer" : "categorical");
+        llmbo_bo_free(bo);
+        llmbo_space_free(s);
+    }
+}
+
 int main(void)
 {
     llmbo_init();
@@ -818,6 +860,7 @@ int main(void)
     test_schedules();
     test_adaptive_gate();
     test_noisy_incumbent();
+    test_few_distinct_points();
     test_alloc_failures();
     return check_summary();
 }

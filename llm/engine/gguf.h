@@ -69,6 +69,7 @@ typedef struct llmbo_gguf_tensor {
     uint64_t offset; /* relative to the data section */
     uint64_t nbytes;
     const void *data; /* into the mapping */
+    uint64_t info_at; /* byte offset of the tensor info (for messages) */
 } llmbo_gguf_tensor;
 
 typedef struct llmbo_gguf {
@@ -78,6 +79,7 @@ typedef struct llmbo_gguf {
     uint64_t n_kv, n_tensors;
     llmbo_gguf_kv *kv;         /* (n_kv) */
     llmbo_gguf_tensor *tensor; /* (n_tensors) */
+    uint64_t *by_name;         /* (n_tensors) tensor indices sorted by name (binary search) */
     uint64_t alignment;
     uint64_t data_off; /* start of the tensor data section */
     int owns_map;      /* 1: munmap on close; 0: caller-owned buffer */

@@ -343,6 +343,13 @@ def main():
     ap.add_argument("--alignment", type=int, default=32)
     ap.add_argument("--fast-fill", action="store_true",
                     help="benchmark models: write random Q8_0 blocks directly (no float weights)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=TYPE:VALUE",
+                    help="hostile files: replace (or add) a metadata value, e.g. "
+                         "qwen3.attention.head_count=u32:268435458")
+    ap.add_argument("--extra-tensors", type=int, default=0,
+                    help="hostile files: append this many one-element F32 tensors")
+    ap.add_argument("--duplicate-last", action="store_true",
+                    help="hostile files: the last extra tensor repeats the first one's name")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
@@ -441,6 +448,15 @@ def main():
                 add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
                 add_t(p + "ffn_gate_inp_shexp.weight", T_F32, (1, E), lambda: mat(1, E))
+    for i in range(a.extra_tensors):
+        name = "extra.%d" % (0 if a.duplicate_last and i == a.extra_tensors - 1 else i)
+        add_t(name, T_F32, (1,), lambda: np.ones(1, dtype=np.float32))
+    for spec in a.set:
+        key, tv = spec.split("=", 1)
+        vtype, val = tv.split(":", 1)
+        val = float(val) if vtype in ("f32", "f64") else (val if vtype == "str" else int(val))
+        w.kv = [kv for kv in w.kv if kv[0] != key]
+        w.add(key, vtype, val)
     w.write(a.out)
     return 0
 

@@ -395,6 +395,85 @@ static void test_simd_scalar(void)
     CHECK_NEAR(r[0][0], ref, 1e-5, 1e-5);
 }
 
+/* Opens path with the engine; checks the status and that the message contains needle. */
+static void engine_refuses(const char *path, llmbo_status want, const char *needle,
+                           const char *what)
+{
+    llmbo_engine *e = NULL;
+    llmbo_error err = {0};
+    llmbo_status st = path ? llmbo_engine_open(path, NULL, &e, &err) : LLMBO_ERR_IO;
+    CHECK(st == want && strstr(err.msg, needle) != NULL, "%s: refused (%d) with '%s'", what,
+          (int)st, err.msg);
+    llmbo_engine_free(e);
+}
+
+/* Header values crafted to overflow or to allocate before checking (issue 12, F1, F4, F13). */
+static void test_hostile_headers(void)
+{
+    const char *tiny = "--embd 64 --heads 2 --kv-heads 2 --head-dim 32 --ff 64 --layers 1 "
+                       "--merges 20 --set qwen3.attention.key_length=u32:32";
+    char extra[512];
+    /* F1: head_count 2^28 + 2 with head size 32: n_head * head_dim = 2^33 + 64, which wrapped in
+     * int to the real width 64 and passed every shape check. */
+    snprintf(extra, sizeof extra, "%s --set qwen3.attention.head_count=u32:%u", tiny,
+             (1u << 28) + 2);
+    engine_refuses(eu_model("qwen3", "f32", extra), LLMBO_ERR_FORMAT,
+                   "qwen3.attention.head_count x head size = 8589934656 exceeds",
+                   "head_count 2^28+2");
+    /* The same wrap through the KV heads (head_count_kv = head_count keeps n_head % n_kv = 0). */
+    snprintf(
+        extra, sizeof extra,
+        "%s --set qwen3.attention.head_count=u32:%u --set qwen3.attention.head_count_kv=u32:%u",
+        tiny, (1u << 28) + 2, (1u << 28) + 2);
+    engine_refuses(eu_model("qwen3", "f32", extra), LLMBO_ERR_FORMAT, "exceeds",
+                   "head_count_kv 2^28+2");
+    /* A head size near 2^30 (key_length) with two heads. */
+    snprintf(extra, sizeof extra,
+             "%s --set qwen3.attention.key_length=u32:%u --set "
+             "qwen3.attention.value_length=u32:%u",
+             tiny, 1u << 30, 1u << 30);
+    engine_refuses(eu_model("qwen3", "f32", extra), LLMBO_ERR_FORMAT, "exceeds", "key_length 2^30");
+    /* F13: a huge block_count is refused before the layer table is allocated. */
+    snprintf(extra, sizeof extra, "%s --set qwen3.block_count=u32:50000000", tiny);
+    engine_refuses(eu_model("qwen3", "f32", extra), LLMBO_ERR_FORMAT,
+                   "qwen3.block_count = 50000000 exceeds the file's", "block_count 5e7");
+    snprintf(extra, sizeof extra, "%s --set qwen3.block_count=u32:3 --extra-tensors 40", tiny);
+    engine_refuses(eu_model("qwen3", "f32", extra), LLMBO_ERR_FORMAT,
+                   "block_count = 3 but tensor 'blk.2.attn_norm.weight' is missing",
+                   "block_count beyond the layers present");
+    /* F4: 20,000 one-element tensors open (the pairwise duplicate check took 12 s; sorted, it
+     * is O(n log n)); every one is found by name, and a duplicate at the end is still caught. */
+    snprintf(extra, sizeof extra, "%s --extra-tensors 20000", tiny);
+    const char *many = eu_model("qwen3", "f32", extra);
+    llmbo_gguf *g = NULL;
+    llmbo_error err = {0};
+    CHECK(many && llmbo_gguf_open(many, &g, &err) == LLMBO_OK, "20,000 extra tensors open: %s",
+          err.msg);
+    if (g) {
+        int found = 0;
+        char nm[32];
+        for (int i = 0; i < 20000; i++) {
+            snprintf(nm, sizeof nm, "extra.%d", i);
+            const llmbo_gguf_tensor *t = llmbo_gguf_find_tensor(g, nm);
+            found += t && t->ne[0] == 1 && *(const float *)t->data == 1.0f;
+        }
+        CHECK(found == 20000, "every extra tensor found by name (%d)", found);
+        CHECK(llmbo_gguf_find_tensor(g, "extra.20000") == NULL &&
+                  llmbo_gguf_find_tensor(g, "extra.") == NULL &&
+                  llmbo_gguf_find_tensor(g, "") == NULL,
+              "absent names are not found");
+        llmbo_gguf_close(g);
+    }
+    engine_refuses(many, LLMBO_OK, "", "the engine opens the 20,000-tensor model");
+    snprintf(extra, sizeof extra, "%s --extra-tensors 20000 --duplicate-last", tiny);
+    const char *dup = eu_model("qwen3", "f32", extra);
+    g = NULL;
+    CHECK(dup && llmbo_gguf_open(dup, &g, &err) == LLMBO_ERR_FORMAT &&
+              strstr(err.msg, "duplicate tensor name 'extra.0' at byte") != NULL,
+          "duplicate among 20,000: %s", err.msg);
+    llmbo_gguf_close(g);
+}
+
 int main(void)
 {
     test_valid();
@@ -404,6 +483,7 @@ int main(void)
     build(&b, &L);
     sweep_truncations(b.d, b.n, "hand-built file");
     test_model_file();
+    test_hostile_headers();
     test_half();
     test_simd_scalar();
     eu_cleanup();

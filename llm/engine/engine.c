@@ -292,6 +292,37 @@ static llmbo_status get_int(const llmbo_gguf *g, const char *arch, const char *k
     return LLMBO_OK;
 }
 
+/* Every width a tensor shape is checked against, and every product of header values, must be
+ * computed without overflow: a header saying head_count = 2^28 + 2 once made n_head * head_dim
+ * wrap in int to the real tensor width, passed every shape check and overran the attention
+ * buffers. Products are formed in 64 bits and bounded by LLMBO_MAX_DIM, far above any real
+ * model (the largest vocabularies have ~2^18 tokens) and low enough that every index the forward
+ * pass forms (batch x width, heads x batch) fits its type. */
+#define LLMBO_MAX_DIM   (1 << 24)
+#define LLMBO_MAX_CTX   (1 << 24)
+#define LLMBO_MAX_BATCH 4096
+
+static llmbo_status check_dims(const llmbo_hparams *hp, llmbo_error *err)
+{
+    const struct {
+        const char *what;
+        int64_t v;
+    } dims[] = {
+        {"embedding_length", hp->n_embd},
+        {"feed_forward_length", hp->n_ff},
+        {"expert_feed_forward_length", hp->n_ff_exp},
+        {"expert_count", hp->n_expert},
+        {"attention.head_count x head size", (int64_t)hp->n_head * hp->head_dim},
+        {"attention.head_count_kv x head size", (int64_t)hp->n_head_kv * hp->head_dim},
+    };
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+        if (dims[i].v > LLMBO_MAX_DIM)
+            return llmbo_error_set(
+                err, LLMBO_ERR_FORMAT, "metadata %s.%s = %lld exceeds the supported maximum %d",
+                hp->arch_name, dims[i].what, (long long)dims[i].v, LLMBO_MAX_DIM);
+    return LLMBO_OK;
+}
+
 static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_error *err)
 {
     llmbo_gguf_str a;
@@ -370,7 +401,7 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         return st;
     if (!(hp->rope_base > 0) || !(hp->norm_eps >= 0))
         return llmbo_error_set(err, LLMBO_ERR_FORMAT, "invalid rope.freq_base or norm epsilon");
-    return LLMBO_OK;
+    return check_dims(hp, err);
 }
 
 static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
@@ -453,6 +484,13 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
         e->max_in = e->q_dim;
     if (max_ff > e->max_in)
         e->max_in = max_ff;
+    /* n_layer is bounded by the file's tensor count, the widths by LLMBO_MAX_DIM and the context
+     * and batch by llmbo_engine_open; the cache size is still checked before it is formed. */
+    if (C > SIZE_MAX / (size_t)hp->n_layer / ((size_t)e->kv_dim + 1))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM,
+                               "KV cache of %d layers x %d positions x %d "
+                               "is too large",
+                               hp->n_layer, e->n_ctx, e->kv_dim);
     size_t kv = (size_t)hp->n_layer * C * (size_t)e->kv_dim;
     int X = hp->n_expert ? hp->n_expert : 1, K = hp->n_expert_used ? hp->n_expert_used : 1;
     e->k_cache = llmbo_malloc(kv, sizeof(float));
@@ -532,6 +570,23 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
         goto fail;
     if (!e->output.data)
         e->output = e->tok_embd; /* tied embeddings */
+    /* block_count comes from the header: a layer has several tensors, so a count above the
+     * file's tensor count (or a last layer without tensors) is refused before the layer table is
+     * allocated (a huge count once allocated 22 GB first). */
+    char last[64];
+    snprintf(last, sizeof last, "blk.%d.attn_norm.weight", hp->n_layer - 1);
+    if ((uint64_t)hp->n_layer > g->n_tensors) {
+        st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                             "metadata %s.block_count = %d exceeds the file's %llu tensors",
+                             hp->arch_name, hp->n_layer, (unsigned long long)g->n_tensors);
+        goto fail;
+    }
+    if (!llmbo_gguf_find_tensor(g, last)) {
+        st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                             "metadata %s.block_count = %d but tensor '%s' is missing",
+                             hp->arch_name, hp->n_layer, last);
+        goto fail;
+    }
     e->layers = llmbo_calloc((size_t)hp->n_layer, sizeof *e->layers);
     if (!e->layers) {
         st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
@@ -552,6 +607,12 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     if (e->n_ctx < 1)
         e->n_ctx = 4096;
     e->n_batch = opt.n_batch > 0 ? opt.n_batch : 64;
+    if (e->n_ctx > LLMBO_MAX_CTX || e->n_batch > LLMBO_MAX_BATCH || opt.n_threads > 1024) {
+        st = llmbo_error_set(err, LLMBO_ERR_INVALID,
+                             "n_ctx %d, n_batch %d or threads %d too large (at most %d, %d, 1024)",
+                             e->n_ctx, e->n_batch, opt.n_threads, LLMBO_MAX_CTX, LLMBO_MAX_BATCH);
+        goto fail;
+    }
     int nt = opt.n_threads;
     if (nt <= 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -734,8 +795,9 @@ static void att_worker(void *arg, int ith, int nth)
     const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = 1.0f / sqrtf((float)hd);
-    for (int w = ith; w < j->T * hp->n_head; w += nth) {
-        int t = w / hp->n_head, h = w % hp->n_head, kvh = h / group, n_pos = j->pos0 + t + 1;
+    for (long w = ith; w < (long)j->T * hp->n_head; w += nth) {
+        int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head), kvh = h / group;
+        int n_pos = j->pos0 + t + 1;
         const float *q = e->q + (size_t)t * e->q_dim + (size_t)h * hd;
         float mx = -INFINITY;
         for (int p = 0; p < n_pos; p++) {

@@ -9,6 +9,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LLMBO_X86_DISPATCH 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -450,13 +451,34 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const llmbo_q8a *xq, size_t 
         out[k] = llmbo_vec_dot(t, row, NULL, xq + (size_t)k * stride, n);
 }
 
+#ifdef LLMBO_X86_DISPATCH
+/* CPUID directly: clang 14 (Debian 12) rejects __builtin_cpu_supports("f16c"). AVX2 (leaf 7
+ * EBX bit 5), FMA (leaf 1 ECX bit 12), F16C (leaf 1 ECX bit 29), and the OS saving the YMM state
+ * (OSXSAVE, ECX bit 27, then XCR0 bits 1 and 2). */
+static int cpu_has_avx2_fma_f16c(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return 0;
+    int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
+    if (!fma || !osxsave || !f16c)
+        return 0;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 6) != 6)
+        return 0;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b >> 5) & 1;
+}
+#endif
+
 int llmbo_quant_simd(void)
 {
     if (simd_on < 0) {
 #ifdef LLMBO_X86_DISPATCH
-        __builtin_cpu_init();
-        simd_on = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                  __builtin_cpu_supports("f16c");
+        simd_on = cpu_has_avx2_fma_f16c();
 #else
         simd_on = 0;
 #endif

@@ -287,8 +287,8 @@ static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *c
 static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_config *cfg)
 {
     static const char *const keys[] = {
-        "name", "description", "objective", "budget", "strategy", "acquisition", "seed", "init",
-        "gp",   "batch",       "pending",   "noisy",  "acq",      "advisor",     NULL};
+        "name", "description", "objective", "instance", "budget", "strategy", "acquisition", "seed",
+        "init", "gp",          "batch",     "pending",  "noisy",  "acq",      "advisor",     NULL};
     static const char *const init_keys[] = {"design", "n", NULL};
     static const char *const acq_keys[] = {"xi", "sweep", "starts", "candidates", NULL};
     static const char *const acqs[] = {"ei", "logei", "pi", "ucb", "ts"};
@@ -314,6 +314,9 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
                     describe(obj, got, sizeof got));
     if (!(cfg->objective = cJSON_Duplicate(obj, 1)))
         return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
+
+    if ((st = get_int(c, root, "", "instance", 0, &cfg->instance)) != LLMBO_OK)
+        return st;
 
     if (!cJSON_GetObjectItemCaseSensitive(root, "budget"))
         return fail(c, "budget", "missing (required): the total number of evaluations");
@@ -547,6 +550,8 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
         ok &= cJSON_AddStringToObject(r, "description", cfg->description) != NULL;
     x = cJSON_Duplicate(cfg->objective, 1);
     ok &= x && cJSON_AddItemToObject(r, "objective", x);
+    if (cfg->instance > 0)
+        ok &= llmbo_json_add_number(r, "instance", cfg->instance) != NULL;
     ok &= llmbo_json_add_number(r, "budget", cfg->budget) != NULL;
     ok &= cJSON_AddStringToObject(r, "strategy", llmbo_run_strategy_name(cfg->strategy)) != NULL;
     ok &=

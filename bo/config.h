@@ -20,6 +20,7 @@ typedef struct llmbo_run_config {
     char *name;        /* "name", or NULL */
     char *description; /* "description", or NULL */
     cJSON *objective;  /* owned copy of the "objective" value (string or object) */
+    int instance;      /* "instance": 0 (the function as defined) or K >= 1 (shifted optimum) */
     int budget;
     llmbo_run_strategy strategy;
     llmbo_acquisition acquisition;

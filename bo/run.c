@@ -272,6 +272,11 @@ static llmbo_status setup(run *r, llmbo_error *err)
                                    llmbo_bo_mix_seed(r->cfg.seed, 0, TAG_NOISE), &r->obj, err);
     if (st != LLMBO_OK)
         return st;
+    if (r->cfg.instance > 0 &&
+        (st = llmbo_objective_set_instance(r->obj, r->cfg.instance, err)) != LLMBO_OK) {
+        llmbo_error_prefix(err, "%s: instance", r->where);
+        return LLMBO_ERR_CONFIG;
+    }
     r->space = llmbo_objective_space(r->obj);
     r->d = llmbo_objective_dim(r->obj);
     r->maximize = llmbo_objective_maximize(r->obj);

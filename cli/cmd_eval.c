@@ -1,4 +1,4 @@
-/* cmd_eval.c: `llmbo eval NAME[:DIM] X1 ... Xd`: prints a built-in objective's value at a point
+/* cmd_eval.c: `llmbo eval NAME[:DIM][#K] X1 ... Xd`: prints a built-in objective's value at a point
  * in original units, as the function defines it (no sense flip), with 17 significant digits. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +8,13 @@
 
 static void eval_usage(FILE *f)
 {
-    fprintf(f, "usage: llmbo eval NAME[:DIM] X1 X2 ... Xd\n\n"
+    fprintf(f, "usage: llmbo eval NAME[:DIM][#K] X1 X2 ... Xd\n\n"
                "Prints the value of the built-in objective NAME at the point (X1, ..., Xd), given\n"
                "in the objective's original units, with full precision (%%.17g). Functions\n"
                "defined in any dimension take it after a colon (ackley:10); without it they use\n"
-               "their default dimension ('llmbo objectives' lists both). The value is printed as\n"
+               "their default dimension ('llmbo objectives' lists both). NAME[:DIM]#K evaluates\n"
+               "instance K: the function shifted so that its optimiser moves inside the box\n"
+               "(only for functions marked under 'inst'). The value is printed as\n"
                "the function defines it: for a maximised objective larger is better.\n"
                "A point outside the bounds or a wrong number of coordinates is a usage error.\n\n"
                "options:\n"

@@ -1,8 +1,9 @@
 /* cmd_objectives.c: `llmbo objectives [--json]`: lists the built-in objectives with dimension,
  * bounds, sense and known optimum. Variable-dimension functions are shown at their default
  * dimension. The JSON form is an array of {"name", "spec", "dim", "variable_dim", "min_dim",
- * "bounds", "optimal_value", "optimizers", "maximize", "description"} (plus "parameters" for the
- * semantic objectives); unknown optima are null. */
+ * "bounds", "optimal_value", "optimizers", "maximize", "instances", "description"} (plus
+ * "parameters" for the semantic objectives); unknown optima are null. Instances (NAME#K) are not
+ * listed: they share the optimum value, and `llmbo eval NAME#K` evaluates them. */
 #include <stdio.h>
 #include <string.h>
 #include <cJSON.h>
@@ -15,7 +16,9 @@ static void objectives_usage(FILE *f)
     fprintf(f, "usage: llmbo objectives [--json]\n\n"
                "Lists the built-in objectives: name, dimension, sense (min or max), known optimal\n"
                "value and bounds. Functions defined in any dimension are shown at their default\n"
-               "dimension; use NAME:DIM elsewhere (e.g. ackley:10).\n\n"
+               "dimension; use NAME:DIM elsewhere (e.g. ackley:10). Functions marked 'yes' under\n"
+               "'inst' have instances NAME[:DIM]#K (K >= 1): the function shifted so that its\n"
+               "optimiser moves inside the box, optimum value unchanged (docs/objectives.md).\n\n"
                "options:\n"
                "  --json       print a JSON array of {\"name\", \"dim\", \"bounds\", "
                "\"optimal_value\",\n"
@@ -79,6 +82,7 @@ static int add_json(cJSON *arr, const llmbo_objective_def *df, const llmbo_objec
         }
     }
     ok = ok && cJSON_AddBoolToObject(o, "maximize", llmbo_objective_maximize(obj)) &&
+         cJSON_AddBoolToObject(o, "instances", llmbo_objective_has_instances(df->name)) &&
          cJSON_AddStringToObject(o, "description", llmbo_objective_description(obj));
     if (ok && df->params) {
         cJSON *ps = cJSON_AddArrayToObject(o, "parameters");
@@ -139,8 +143,9 @@ static void print_row(const llmbo_objective_def *df, const llmbo_objective *obj)
                                     p->lo, p->hi);
         }
     }
-    printf("%-18s %-9s %-5s %-24s %s\n", llmbo_objective_name(obj), dim,
-           llmbo_objective_maximize(obj) ? "max" : "min", opt, bounds);
+    printf("%-18s %-9s %-5s %-24s %-4s %s\n", llmbo_objective_name(obj), dim,
+           llmbo_objective_maximize(obj) ? "max" : "min", opt,
+           llmbo_objective_has_instances(df->name) ? "yes" : "-", bounds);
 }
 
 int llmbo_cmd_objectives(int argc, char **argv)
@@ -164,7 +169,8 @@ int llmbo_cmd_objectives(int argc, char **argv)
         return LLMBO_EXIT_FAILURE;
     }
     if (!json)
-        printf("%-18s %-9s %-5s %-24s %s\n", "name", "dim", "sense", "optimum", "bounds");
+        printf("%-18s %-9s %-5s %-24s %-4s %s\n", "name", "dim", "sense", "optimum", "inst",
+               "bounds");
     for (int i = 0; i < llmbo_objective_def_count(); i++) {
         const llmbo_objective_def *df = llmbo_objective_def_at(i);
         llmbo_objective *obj = NULL;

@@ -98,9 +98,20 @@ llmbo_status llmbo_space_check(const llmbo_space *space, const double *x, llmbo_
  * ------------------------------------------------------------------------------------------- */
 typedef struct llmbo_objective llmbo_objective;
 
-/* Creates a built-in objective from "name" or "name:DIM". LLMBO_ERR_NOT_FOUND for an unknown
- * name, LLMBO_ERR_INVALID for a bad dimension. */
+/* Creates a built-in objective from "name", "name:DIM", or either with an instance suffix
+ * "#K" ("ackley:5#3", see llmbo_objective_set_instance). LLMBO_ERR_NOT_FOUND for an unknown
+ * name, LLMBO_ERR_INVALID for a bad dimension or instance. */
 llmbo_status llmbo_objective_create(const char *spec, llmbo_objective **out, llmbo_error *err);
+/* Turns a built-in objective into its instance K (0 <= K <= 1000000; 0 leaves it unchanged):
+ * the function translated by a shift s drawn from (name, K) alone, f_K(x) = f(x - s), whose
+ * optimiser is uniform in the middle 80% of every coordinate's range; the optimum value is
+ * kept and llmbo_objective_optimizers reports the moved optimiser. The name gains "#K". Only for
+ * built-ins whose optimum is their unique global minimum over R^d (llmbo_objective_has_instances);
+ * LLMBO_ERR_INVALID otherwise, for an out-of-range K, or when an instance is already set. */
+llmbo_status llmbo_objective_set_instance(llmbo_objective *obj, long instance, llmbo_error *err);
+long llmbo_objective_instance(const llmbo_objective *obj); /* 0 unless an instance is set */
+/* 1 if the built-in named name (without ":DIM") has instances. */
+int llmbo_objective_has_instances(const char *name);
 /* Creates an external-command objective: command is run by /bin/sh once per evaluation, gets
  * {"name": value, ...} on stdin and must print a number or {"value": number} on stdout. The
  * space is copied. timeout_s <= 0 means no limit. */

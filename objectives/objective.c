@@ -3,7 +3,9 @@
  * an external one runs a command per evaluation (external.c). Observation noise and the checks
  * on inputs and outputs are applied here, in one place, for both kinds. The noise of the k-th
  * noisy evaluation depends only on (seed, k), not on a stream's history, so a resumed run that
- * sets the index to the evaluations already done draws what the uninterrupted run would have. */
+ * sets the index to the evaluations already done draws what the uninterrupted run would have.
+ * An instance k >= 1 ("ackley:5#3") is the function translated so that its optimiser moves to a
+ * point drawn from (base name, k) inside the box: f_k(x) = f(x - s), optimum value unchanged. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -32,6 +34,9 @@ struct llmbo_objective {
     int rng_failed; /* set_noise could not allocate its generator: evaluations fail */
     char *command;  /* external: run by /bin/sh -c */
     double timeout_s;
+    long instance; /* 0: the function as defined; k >= 1: shifted by shift */
+    double *shift; /* (dim) translation s of instance k; NULL for instance 0 */
+    double *xbuf;  /* (dim) scratch for x - s, so evaluation does not allocate */
 };
 
 /* Levenshtein distance of two short strings (names), capped at 99. */
@@ -84,6 +89,9 @@ static llmbo_status parse_spec(const char *spec, const llmbo_objective_def **def
 {
     char name[64];
     const char *colon = strchr(spec, ':');
+    if (strchr(spec, '#'))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "objective \"%.80s\": at most one \"#INSTANCE\" suffix", spec);
     size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
     if (n == 0)
         return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND, "empty objective name in \"%s\"", spec);
@@ -154,6 +162,21 @@ static llmbo_status builtin_space(const llmbo_objective_def *df, int d, llmbo_sp
     return LLMBO_OK;
 }
 
+/* Parses the "#K" instance suffix of spec (s points at the '#'). */
+static llmbo_status parse_instance(const char *spec, const char *s, long *k, llmbo_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = isdigit((unsigned char)s[1]) ? strtol(s + 1, &end, 10) : -1;
+    if (v < 0 || !end || *end != '\0' || errno == ERANGE || v > LLMBO_OBJECTIVE_MAX_INSTANCE)
+        return llmbo_error_set(
+            err, LLMBO_ERR_INVALID,
+            "objective \"%.80s\": instance \"%.20s\" is not an integer in [0, %d]", spec, s + 1,
+            LLMBO_OBJECTIVE_MAX_INSTANCE);
+    *k = v;
+    return LLMBO_OK;
+}
+
 llmbo_status llmbo_objective_create(const char *spec, llmbo_objective **out, llmbo_error *err)
 {
     if (!out)
@@ -163,7 +186,22 @@ llmbo_status llmbo_objective_create(const char *spec, llmbo_objective **out, llm
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "objective_create: NULL name");
     const llmbo_objective_def *df = NULL;
     int d = 0;
-    llmbo_status st = parse_spec(spec, &df, &d, err);
+    long instance = 0;
+    llmbo_status st;
+    const char *hash = strchr(spec, '#');
+    if (hash) {
+        char base[128];
+        if ((st = parse_instance(spec, hash, &instance, err)) != LLMBO_OK)
+            return st;
+        if ((size_t)(hash - spec) >= sizeof base)
+            return llmbo_error_set(err, LLMBO_ERR_NOT_FOUND, "unknown objective \"%.60s...\"",
+                                   spec);
+        memcpy(base, spec, (size_t)(hash - spec));
+        base[hash - spec] = '\0';
+        st = parse_spec(base, &df, &d, err);
+    } else {
+        st = parse_spec(spec, &df, &d, err);
+    }
     if (st != LLMBO_OK)
         return st;
     llmbo_objective *o = llmbo_calloc(1, sizeof *o);
@@ -212,8 +250,118 @@ llmbo_status llmbo_objective_create(const char *spec, llmbo_objective **out, llm
         o->opt_value = df->fstar;
         o->has_opt = 1;
     }
+    if (instance > 0 && (st = llmbo_objective_set_instance(o, instance, err)) != LLMBO_OK) {
+        llmbo_objective_free(o);
+        return st;
+    }
     *out = o;
     return LLMBO_OK;
+}
+
+/* Functions whose tabulated optimum is their unique global minimiser over all of R^d (sums of
+ * squares, convex bowls, bowls with ripples), so a translated copy keeps the optimum value and
+ * has exactly one optimiser: the translated one. Functions with several optimisers (branin,
+ * dixon_price) or whose value outside the box is not known to stay above the optimum
+ * (hartmann, shekel, michalewicz, schwefel, ...) have no instances. */
+static const char *const shiftable[] = {"ackley",
+                                        "levy",
+                                        "rosenbrock",
+                                        "griewank",
+                                        "rastrigin",
+                                        "styblinski_tang",
+                                        "sphere",
+                                        "zakharov",
+                                        "sum_squares",
+                                        "powell",
+                                        "three_hump_camel",
+                                        "goldstein_price",
+                                        "beale",
+                                        "booth",
+                                        "matyas",
+                                        "levy13",
+                                        "trid"};
+
+int llmbo_objective_has_instances(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof shiftable / sizeof shiftable[0]; i++)
+        if (strcmp(name, shiftable[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* FNV-1a of a string: the base name enters the instance's seed, so ackley:5#3 and levy:4#3 are
+ * unrelated draws. */
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t mix64(uint64_t z);
+
+llmbo_status llmbo_objective_set_instance(llmbo_objective *obj, long instance, llmbo_error *err)
+{
+    if (!obj)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "objective_set_instance: NULL objective");
+    if (instance < 0 || instance > LLMBO_OBJECTIVE_MAX_INSTANCE)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "objective \"%s\": instance %ld is not an integer in [0, %d]",
+                               obj->name, instance, LLMBO_OBJECTIVE_MAX_INSTANCE);
+    if (obj->instance > 0)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "objective \"%s\": the instance is already set", obj->name);
+    if (instance == 0)
+        return LLMBO_OK;
+    if (!obj->def || !llmbo_objective_has_instances(obj->def->name) || obj->n_opt != 1)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "objective \"%s\": has no instances (only built-ins whose optimum "
+                               "is their unique global minimum: %s, %s, %s, ...; "
+                               "'llmbo objectives' marks them)",
+                               obj->name, shiftable[0], shiftable[1], shiftable[2]);
+    int d = obj->dim;
+    double *shift = llmbo_malloc((size_t)d, sizeof(double));
+    double *xbuf = llmbo_malloc((size_t)d, sizeof(double));
+    char name[128];
+    snprintf(name, sizeof name, "%s#%ld", obj->name, instance);
+    char *nm = llmbo_strdup(name);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!shift || !xbuf || !nm || !r) {
+        llmbo_free(shift);
+        llmbo_free(xbuf);
+        llmbo_free(nm);
+        if (r)
+            gsl_rng_free(r);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    uint64_t h = mix64(fnv1a(obj->name) ^ mix64((uint64_t)instance * 0x9e3779b97f4a7c15ULL));
+    gsl_rng_set(r, (unsigned long)((h ^ (h >> 32)) & 0xffffffffUL));
+    for (int j = 0; j < d; j++) {
+        const llmbo_param *p = llmbo_space_param(obj->space, j);
+        double w = p->hi - p->lo;
+        /* The new optimiser is uniform in the middle 80% of the box (COCO's BBOB draws its
+         * optima in [-4, 4] of [-5, 5]), so it is never on an edge. The shift is rounded to a
+         * multiple of 2^-20 of the width's binade so that x* - s reproduces the original
+         * optimiser exactly for the simple optima (0, 1) and the optimum value is exact there. */
+        double target = p->lo + (0.1 + 0.8 * gsl_rng_uniform(r)) * w;
+        double s = target - obj->xopt[j];
+        double q = ldexp(1.0, ilogb(w) - 20);
+        shift[j] = nearbyint(s / q) * q;
+        obj->xopt[j] += shift[j];
+    }
+    gsl_rng_free(r);
+    llmbo_free(obj->name);
+    obj->name = nm;
+    obj->shift = shift;
+    obj->xbuf = xbuf;
+    obj->instance = instance;
+    return LLMBO_OK;
+}
+
+long llmbo_objective_instance(const llmbo_objective *obj)
+{
+    return obj ? obj->instance : 0;
 }
 
 llmbo_status llmbo_objective_create_external(const char *command, const llmbo_space *space,
@@ -285,6 +433,8 @@ void llmbo_objective_free(llmbo_objective *obj)
     llmbo_free(obj->description);
     llmbo_free(obj->xopt);
     llmbo_free(obj->command);
+    llmbo_free(obj->shift);
+    llmbo_free(obj->xbuf);
     llmbo_space_free(obj->space);
     if (obj->rng)
         gsl_rng_free(obj->rng);
@@ -393,7 +543,14 @@ llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double 
         return st;
     }
     double v;
-    if (obj->def) {
+    if (obj->def && obj->shift) {
+        for (int j = 0; j < obj->dim; j++)
+            obj->xbuf[j] = x[j] - obj->shift[j];
+        v = obj->def->f(obj->xbuf, obj->dim);
+        if (!isfinite(v))
+            return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
+                                   "objective \"%s\": the function returned %g", obj->name, v);
+    } else if (obj->def) {
         v = obj->def->f(x, obj->dim);
         if (!isfinite(v))
             return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,

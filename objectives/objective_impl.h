@@ -8,6 +8,8 @@
 
 /* Largest dimension accepted for a variable-dimension function ("ackley:DIM"). */
 #define LLMBO_OBJECTIVE_MAX_DIM 1000
+/* Largest objective instance number ("ackley:5#K", config "instance"). */
+#define LLMBO_OBJECTIVE_MAX_INSTANCE 1000000
 
 typedef struct llmbo_objective_def {
     const char *name;        /* lower case, unique */

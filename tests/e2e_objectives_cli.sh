@@ -71,6 +71,31 @@ out=$("$BIN" eval cosine8 0 0 0 0 0 0 0 0)
 "$PY" -c "import sys; sys.exit(0 if abs(float('$out')-0.8)<=1e-15 else 1)" &&
     pass "cosine8 printed as defined (maximum 0.8): $out" || fail "cosine8: $out"
 
+# Instances through a run config and the CLI: the run's summary names levy:3#5 with the base
+# optimum value, eval of NAME#K at the run's best point reproduces its best value, and the
+# listing marks which functions have instances (the values themselves: tests/test_objectives.c).
+inst=$(mktemp -d)
+printf '{"objective": "levy:3", "instance": 5, "budget": 4, "strategy": "random"}' >"$inst/c.json"
+"$BIN" run "$inst/c.json" --out "$inst/out" >/dev/null 2>&1 || fail "run with an instance"
+"$PY" - "$BIN" "$inst/out/summary.json" <<'PYEOF' && pass "instance run: levy:3#5, eval agrees with the run" || fail "instance run"
+import json, subprocess, sys
+bin_, path = sys.argv[1], sys.argv[2]
+s = json.load(open(path))
+assert s["objective"] == "levy:3#5" and s["optimal_value"] == 0, s["objective"]
+lst = json.load(open("list.json"))
+assert [e for e in lst if e["name"] == "levy"][0]["instances"] is True
+assert [e for e in lst if e["name"] == "branin"][0]["instances"] is False
+x = [repr(float(v)) for v in s["best_xv"]]
+y = float(subprocess.run([bin_, "eval", "levy:3#5"] + x, capture_output=True, text=True,
+                         check=True).stdout)
+y0 = float(subprocess.run([bin_, "eval", "levy:3"] + x, capture_output=True, text=True,
+                          check=True).stdout)
+assert y == s["best_y"] and y != y0, (y, s["best_y"], y0)
+PYEOF
+rm -rf "$inst"
+expect 2 'objective "branin": has no instances' "$BIN" eval branin#1 0 0
+expect 2 'instance "x" is not an integer in [0, 1000000]' "$BIN" eval ackley:5#x 0 0 0 0 0
+
 expect 0 "" "$BIN" eval --help
 expect 0 "" "$BIN" objectives --help
 expect 2 "branin takes 2 coordinates, got 3" "$BIN" eval branin 1 2 3

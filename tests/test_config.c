@@ -32,10 +32,11 @@ static void test_malformed(void)
                  P,
                  "run.json: line 4, column 14: JSON syntax error at the end of the line, after "
                  "'\"seed\": 1,,'");
-    expect_error("{\"objective\": \"branin\", \"budget\": 30, \"budgett\": 3}", C,
-                 "run.json: unknown key \"budgett\"; expected one of name, description, "
-                 "objective, budget, strategy, acquisition, seed, init, gp, batch, pending, "
-                 "noisy, acq, advisor");
+    expect_error(
+        "{\"objective\": \"branin\", \"budget\": 30, \"budgett\": 3}", C,
+        "run.json: unknown key \"budgett\"; expected one of name, description, "
+        "objective, instance, budget, strategy, acquisition, seed, init, gp, batch, pending, "
+        "noisy, acq, advisor");
     expect_error("{\"budget\": 30}", C,
                  "run.json: objective: missing (required): a built-in name such as \"branin\" "
                  "or an object");
@@ -57,6 +58,10 @@ static void test_malformed(void)
                  "\"gp+llm\"");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"seed\": 1.5}", C,
                  "run.json: seed: expected a non-negative integer below 2^53, got 1.5");
+    expect_error("{\"objective\": \"ackley:5\", \"budget\": 10, \"instance\": -2}", C,
+                 "run.json: instance: expected a non-negative integer, got -2");
+    expect_error("{\"objective\": \"ackley:5\", \"budget\": 10, \"instance\": \"3\"}", C,
+                 "run.json: instance: expected a non-negative integer, got \"3\"");
     expect_error("[1, 2]", C, "run.json: expected a JSON object at the top level, got an array");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"budget\": 20}", C,
                  "run.json: duplicate key \"budget\"");

@@ -458,6 +458,146 @@ static void test_alloc_sweep(void)
     }
 }
 
+/* Instances: for every function that has them, at two dimensions where it has a choice and
+ * three instance numbers, the moved optimiser lies in the middle 80% of the box, the instance's
+ * value there equals the published optimum of the base function (its own table entry, an
+ * independent truth: the base objective evaluated at its optimiser), the instance equals the
+ * base function at x - s for seeded random points, and never drops below the optimum there. */
+static void test_instances(void)
+{
+    static const char *const specs[] = {"ackley:2",
+                                        "ackley:5",
+                                        "levy:4",
+                                        "rosenbrock:4",
+                                        "griewank:3",
+                                        "rastrigin:6",
+                                        "styblinski_tang:3",
+                                        "sphere:4",
+                                        "zakharov:3",
+                                        "sum_squares:5",
+                                        "powell:4",
+                                        "three_hump_camel",
+                                        "goldstein_price",
+                                        "beale",
+                                        "booth",
+                                        "matyas",
+                                        "levy13",
+                                        "trid:4"};
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 2385);
+    int n_bad_opt = 0, n_bad_box = 0, n_bad_f = 0, n_below = 0, n_same = 0;
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        llmbo_objective *base = NULL;
+        llmbo_error err;
+        CHECK_OK(llmbo_objective_create(specs[i], &base, &err));
+        int d = llmbo_objective_dim(base);
+        const double *x0 = NULL;
+        double fstar = 0, f0 = 0;
+        llmbo_objective_optimal_value(base, &fstar);
+        CHECK(llmbo_objective_optimizers(base, &x0) == 1, "%s: one optimiser", specs[i]);
+        llmbo_objective_eval(base, x0, &f0, &err);
+        const llmbo_space *sp = llmbo_objective_space(base);
+        double x[16], xb[16], prev[16];
+        for (long k = 1; k <= 3; k++) {
+            char spec[64];
+            snprintf(spec, sizeof spec, "%s#%ld", specs[i], k * 7 - 4);
+            llmbo_objective *o = NULL;
+            CHECK_OK(llmbo_objective_create(spec, &o, &err));
+            if (!o)
+                continue;
+            n_bad_f += strcmp(llmbo_objective_name(o), spec) != 0;
+            const double *xs = NULL;
+            double fs = NAN, fi, fb, v;
+            llmbo_objective_optimizers(o, &xs);
+            llmbo_objective_optimal_value(o, &v);
+            n_bad_opt += v != fstar;
+            llmbo_objective_eval(o, xs, &fs, &err);
+            n_bad_opt += !(fabs(fs - fstar) <= 1e-9 * (1 + fabs(fstar)));
+            int same = k > 1;
+            for (int j = 0; j < d; j++) {
+                const llmbo_param *p = llmbo_space_param(sp, j);
+                double w = p->hi - p->lo;
+                n_bad_box +=
+                    xs[j] < p->lo + 0.1 * w - 1e-9 * w || xs[j] > p->hi - 0.1 * w + 1e-9 * w;
+                same &= k > 1 && xs[j] == prev[j];
+                prev[j] = xs[j];
+            }
+            n_same += same;
+            for (int t = 0; t < 20; t++) {
+                /* x near the moved optimiser half the time, else anywhere in the box, clamped to
+                 * where both the instance and the base can be evaluated. */
+                int ok = 1;
+                for (int j = 0; j < d; j++) {
+                    const llmbo_param *p = llmbo_space_param(sp, j);
+                    double w = p->hi - p->lo;
+                    x[j] = t % 2 ? xs[j] + 0.05 * w * (gsl_rng_uniform(r) - 0.5)
+                                 : p->lo + w * gsl_rng_uniform(r);
+                    x[j] = fmin(p->hi, fmax(p->lo, x[j]));
+                    xb[j] = x[j] - (xs[j] - x0[j]);
+                    ok &= xb[j] >= p->lo && xb[j] <= p->hi;
+                }
+                llmbo_objective_eval(o, x, &fi, &err);
+                n_below += fi < fstar - 1e-9 * (1 + fabs(fstar));
+                if (!ok)
+                    continue;
+                llmbo_objective_eval(base, xb, &fb, &err);
+                n_bad_f += !(fabs(fi - fb) <= 1e-9 * (1 + fabs(fb)));
+            }
+            llmbo_objective_free(o);
+        }
+        llmbo_objective_free(base);
+    }
+    gsl_rng_free(r);
+    CHECK(n_bad_opt == 0, "instances: value at the moved optimiser = base optimum (%d off)",
+          n_bad_opt);
+    CHECK(n_bad_box == 0, "instances: moved optimiser in the middle 80%% of the box (%d out)",
+          n_bad_box);
+    CHECK(n_bad_f == 0, "instances: f_K(x) = f(x - s) and names NAME#K (%d off)", n_bad_f);
+    CHECK(n_below == 0, "instances: no value below the optimum at random points (%d)", n_below);
+    CHECK(n_same == 0, "instances: different K move the optimiser differently (%d same)", n_same);
+
+    /* Determinism, the instance API, and errors. */
+    llmbo_objective *a = NULL, *b = NULL;
+    llmbo_error err;
+    CHECK_OK(llmbo_objective_create("ackley:5#3", &a, &err));
+    CHECK_OK(llmbo_objective_create("ackley:5", &b, &err));
+    CHECK_OK(llmbo_objective_set_instance(b, 3, &err));
+    const double *xa, *xb2;
+    llmbo_objective_optimizers(a, &xa);
+    llmbo_objective_optimizers(b, &xb2);
+    CHECK(memcmp(xa, xb2, 5 * sizeof(double)) == 0 && llmbo_objective_instance(b) == 3 &&
+              strcmp(llmbo_objective_name(b), "ackley:5#3") == 0,
+          "ackley:5#3 = ackley:5 + set_instance(3): same optimiser and name");
+    CHECK(llmbo_objective_set_instance(b, 4, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "already set"),
+          "a second instance is refused (%s)", err.msg);
+    llmbo_objective_free(a);
+    llmbo_objective_free(b);
+    static const struct {
+        const char *spec, *msg;
+    } bad[] = {{"branin#1", "has no instances"},
+               {"hartmann6#2", "has no instances"},
+               {"ackley:5#-1", "not an integer"},
+               {"ackley:5#", "not an integer"},
+               {"ackley:5#1.5", "not an integer"},
+               {"ackley:5#1000001", "not an integer in [0, 1000000]"},
+               {"ackley:5#99999999999999999999", "not an integer"},
+               {"ackley:5#1#2", "not an integer"},
+               {"ackley#2:5", "not an integer"},
+               {"nosuch#1", "unknown objective"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        llmbo_objective *o = NULL;
+        llmbo_status st = llmbo_objective_create(bad[i].spec, &o, &err);
+        CHECK(st != LLMBO_OK && !o && strstr(err.msg, bad[i].msg), "%s refused: %s", bad[i].spec,
+              st != LLMBO_OK ? err.msg : "accepted");
+        llmbo_objective_free(o);
+    }
+    CHECK_OK(llmbo_objective_create("sphere:3#0", &a, &err));
+    CHECK(a && llmbo_objective_instance(a) == 0 && strcmp(llmbo_objective_name(a), "sphere:3") == 0,
+          "instance 0 is the function as defined");
+    llmbo_objective_free(a);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -467,6 +607,7 @@ int main(void)
     test_reference();
     test_names_and_errors();
     test_noise();
+    test_instances();
     test_alloc_sweep();
     return check_summary();
 }

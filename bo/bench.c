@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "llmbo_common.h"
+#include "json.h"
 #include "bench.h"
 #include "config.h"
 #include "objective_json.h"
@@ -55,12 +56,6 @@ static char *safe_label(const char *s)
     if (d[0] == '.')
         d[0] = '_';
     return d;
-}
-
-static int json_is_int(const cJSON *v, double lo, double hi)
-{
-    return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
-           v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo && v->valuedouble <= hi;
 }
 
 /* dst <- dst merged with src: objects merge key by key, anything else replaces. */
@@ -155,7 +150,7 @@ static llmbo_status check_budget(const cJSON *entry, const char *where, const ch
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(entry, "budget");
     if (!b)
         return LLMBO_OK;
-    if (!json_is_int(b, 1, 1e7))
+    if (!llmbo_json_is_int(b, 1, 1e7))
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                "%s: %sbudget: expected a positive integer number of evaluations",
                                where, path);
@@ -319,7 +314,7 @@ static llmbo_status parse_strategies(llmbo_bench *b, const cJSON *arr, const cha
 
 static llmbo_status parse_seeds(llmbo_bench *b, const cJSON *v, const char *where, llmbo_error *err)
 {
-    if (json_is_int(v, 1, 1e6)) {
+    if (llmbo_json_is_int(v, 1, 1e6)) {
         b->n_seed = (int)v->valuedouble;
         b->seeds = llmbo_malloc((size_t)b->n_seed, sizeof(long));
         if (!b->seeds)
@@ -339,7 +334,7 @@ static llmbo_status parse_seeds(llmbo_bench *b, const cJSON *v, const char *wher
         return nomem(err, where);
     int i = 0;
     for (const cJSON *it = v->child; it; it = it->next, i++) {
-        if (!json_is_int(it, 0, 9007199254740991.0))
+        if (!llmbo_json_is_int(it, 0, 9007199254740991.0))
             return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                    "%s: seeds[%d]: expected a non-negative integer", where, i);
         b->seeds[i] = (long)it->valuedouble;
@@ -389,7 +384,7 @@ llmbo_status llmbo_bench_parse(const cJSON *root, const char *where, llmbo_bench
                 goto fail;
             }
         } else if (strcmp(k, "advisor_concurrency") == 0) {
-            if (!json_is_int(it, 0, 1e6)) {
+            if (!llmbo_json_is_int(it, 0, 1e6)) {
                 st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                      "%s: advisor_concurrency: expected a non-negative integer "
                                      "(0: no limit)",
@@ -440,7 +435,7 @@ llmbo_status llmbo_bench_load(const char *path, llmbo_bench **out, llmbo_error *
 {
     *out = NULL;
     size_t len = 0;
-    char *text = llmbo_read_text(path, &len, err);
+    char *text = llmbo_read_file(path, &len, err);
     if (!text)
         return err ? err->status : LLMBO_ERR_IO;
     const char *end = NULL;
@@ -619,109 +614,4 @@ llmbo_status llmbo_bench_from_manifest(const cJSON *manifest, const char *where,
     char w[512];
     snprintf(w, sizeof w, "%s: bench", where);
     return llmbo_bench_parse(cfg, w, out, err);
-}
-
-/* ---- file helpers ---- */
-
-char *llmbo_read_text(const char *path, size_t *len, llmbo_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = llmbo_malloc(cap, 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (n + 1 < cap)
-            break;
-        char *nb = llmbo_realloc(buf, cap * 2, 1);
-        if (!nb) {
-            llmbo_free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory reading the file", path);
-        return NULL;
-    }
-    if (bad) {
-        llmbo_free(buf);
-        llmbo_error_set(err, LLMBO_ERR_IO, "%s: read error", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
-llmbo_status llmbo_write_text_atomic(const char *path, const char *text, llmbo_error *err)
-{
-    size_t plen = strlen(path) + 32;
-    char *tmp = llmbo_malloc(plen, 1);
-    if (!tmp)
-        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, plen, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        llmbo_status st =
-            llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        llmbo_free(tmp);
-        return st;
-    }
-    size_t n = strlen(text);
-    int bad = fwrite(text, 1, n, f) != n;
-    bad |= fflush(f) != 0;
-    bad |= fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        llmbo_status st =
-            llmbo_error_set(err, LLMBO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        remove(tmp);
-        llmbo_free(tmp);
-        return st;
-    }
-    llmbo_free(tmp);
-    return LLMBO_OK;
-}
-
-llmbo_status llmbo_mkdirs(const char *path, llmbo_error *err)
-{
-    char *p = llmbo_strdup(path);
-    if (!p)
-        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                llmbo_status st =
-                    llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot create: %s", p, strerror(errno));
-                llmbo_free(p);
-                return st;
-            }
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    llmbo_free(p);
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: not a directory", path);
-    return LLMBO_OK;
-}
-
-int llmbo_path_exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
 }

@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 #include "llmbo.h"
+#include "fileio.h"
 
 typedef struct llmbo_bench_objective {
     char *name;   /* display name: "name" key, or the objective string ("ackley:3"), or NAME:DIM
@@ -64,15 +65,5 @@ cJSON *llmbo_bench_manifest(const llmbo_bench *bench);
 /* Recreates the bench from a manifest (DIR/bench.json). */
 llmbo_status llmbo_bench_from_manifest(const cJSON *manifest, const char *where, llmbo_bench **out,
                                        llmbo_error *err);
-
-/* Small file helpers shared by bench and report. */
-/* Reads a whole file (NUL-terminated, *len bytes without the NUL); NULL with err on failure. */
-char *llmbo_read_text(const char *path, size_t *len, llmbo_error *err);
-/* Writes text to path via path.tmp and rename(), so readers never see a partial file. */
-llmbo_status llmbo_write_text_atomic(const char *path, const char *text, llmbo_error *err);
-/* mkdir -p. */
-llmbo_status llmbo_mkdirs(const char *path, llmbo_error *err);
-/* 1 if path exists. */
-int llmbo_path_exists(const char *path);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "llmbo_common.h"
+#include "fileio.h"
+#include "json.h"
 #include "acq.h"
 #include "config.h"
 #include "journal.h"
@@ -51,28 +53,6 @@ static llmbo_status fail(const pctx *c, const char *path, const char *fmt, ...)
     return llmbo_error_set(c->err, LLMBO_ERR_CONFIG, "%s: %s", c->where, msg);
 }
 
-/* A short rendering of a JSON value for "got ..." (strings quoted and cut at 40 bytes). */
-static const char *describe(const cJSON *v, char *buf, size_t n)
-{
-    if (cJSON_IsNumber(v))
-        snprintf(buf, n, "%.15g", v->valuedouble);
-    else if (cJSON_IsString(v))
-        snprintf(buf, n, "\"%.40s%s\"", v->valuestring, strlen(v->valuestring) > 40 ? "..." : "");
-    else if (cJSON_IsTrue(v))
-        snprintf(buf, n, "true");
-    else if (cJSON_IsFalse(v))
-        snprintf(buf, n, "false");
-    else if (cJSON_IsNull(v))
-        snprintf(buf, n, "null");
-    else if (cJSON_IsArray(v))
-        snprintf(buf, n, "an array");
-    else if (cJSON_IsObject(v))
-        snprintf(buf, n, "an object");
-    else
-        snprintf(buf, n, "an invalid value");
-    return buf;
-}
-
 static void join_path(char *out, size_t n, const char *parent, const char *key)
 {
     if (parent && parent[0])
@@ -85,50 +65,37 @@ static void join_path(char *out, size_t n, const char *parent, const char *key)
 static llmbo_status check_keys(const pctx *c, const cJSON *obj, const char *path,
                                const char *const *allowed)
 {
-    for (const cJSON *it = obj->child; it; it = it->next) {
-        int known = 0;
-        for (int i = 0; allowed[i]; i++)
-            known |= strcmp(allowed[i], it->string) == 0;
-        if (!known) {
-            char list[512] = "";
-            for (int i = 0; allowed[i]; i++) {
-                strncat(list, allowed[i], sizeof list - strlen(list) - 1);
-                if (allowed[i + 1])
-                    strncat(list, ", ", sizeof list - strlen(list) - 1);
-            }
-            return fail(c, path, "unknown key \"%s\"; expected one of %s", it->string, list);
-        }
-        for (const cJSON *o = obj->child; o != it; o = o->next)
-            if (strcmp(o->string, it->string) == 0)
-                return fail(c, path, "duplicate key \"%s\"", it->string);
-    }
-    return LLMBO_OK;
+    char where[512];
+    if (path && path[0])
+        snprintf(where, sizeof where, "%s: %s", c->where, path);
+    else
+        snprintf(where, sizeof where, "%s", c->where);
+    return llmbo_json_check_keys(obj, where, allowed, c->err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Typed getters: a missing key keeps the default already in *out. */
 
-static int is_integer(const cJSON *v, double lo, double hi)
+/* The CONFIG error "WHERE: PARENT.KEY: expected WHAT, got V". */
+static llmbo_status mismatch(const pctx *c, const char *parent, const char *key, const cJSON *v,
+                             const char *what)
 {
-    return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
-           v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo && v->valuedouble <= hi;
+    char path[128], got[80];
+    join_path(path, sizeof path, parent, key);
+    return fail(c, path, "expected %s, got %s", what, llmbo_json_describe(v, got, sizeof got));
 }
 
 static llmbo_status get_int(const pctx *c, const cJSON *obj, const char *parent, const char *key,
                             int min, int *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char path[128], got[80];
-    if (!v)
-        return LLMBO_OK;
-    join_path(path, sizeof path, parent, key);
-    if (!is_integer(v, min, 1e9))
-        return fail(c, path, "expected a %s integer, got %s",
-                    min == 1   ? "positive"
-                    : min == 0 ? "non-negative"
-                               : "",
-                    describe(v, got, sizeof got));
-    *out = (int)v->valuedouble;
+    const char *what = min == 1   ? "a positive integer"
+                       : min == 0 ? "a non-negative integer"
+                                  : "a  integer";
+    if (v && !llmbo_json_is_int(v, min, 1e9))
+        return mismatch(c, parent, key, v, what);
+    if (v)
+        *out = (int)v->valuedouble;
     return LLMBO_OK;
 }
 
@@ -136,13 +103,10 @@ static llmbo_status get_bool(const pctx *c, const cJSON *obj, const char *parent
                              int *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char path[128], got[80];
-    if (!v)
-        return LLMBO_OK;
-    join_path(path, sizeof path, parent, key);
-    if (!cJSON_IsBool(v))
-        return fail(c, path, "expected true or false, got %s", describe(v, got, sizeof got));
-    *out = cJSON_IsTrue(v);
+    if (v && !cJSON_IsBool(v))
+        return mismatch(c, parent, key, v, "true or false");
+    if (v)
+        *out = cJSON_IsTrue(v);
     return LLMBO_OK;
 }
 
@@ -151,15 +115,13 @@ static llmbo_status get_num(const pctx *c, const cJSON *obj, const char *parent,
                             int positive, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char path[128], got[80];
-    if (!v)
-        return LLMBO_OK;
-    join_path(path, sizeof path, parent, key);
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
-        (positive && v->valuedouble == 0))
-        return fail(c, path, "expected a %s number, got %s", positive ? "positive" : "non-negative",
-                    describe(v, got, sizeof got));
-    *out = v->valuedouble;
+    int ok = cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble >= 0 &&
+             !(positive && v->valuedouble == 0);
+    if (v && !ok)
+        return mismatch(c, parent, key, v,
+                        positive ? "a positive number" : "a non-negative number");
+    if (v)
+        *out = v->valuedouble;
     return LLMBO_OK;
 }
 
@@ -174,24 +136,23 @@ static llmbo_status get_enum(const pctx *c, const cJSON *obj, const char *parent
     join_path(path, sizeof path, parent, key);
     if (!cJSON_IsString(v))
         return fail(c, path, "expected a string (one of %s), got %s", list,
-                    describe(v, got, sizeof got));
+                    llmbo_json_describe(v, got, sizeof got));
     for (int i = 0; i < n; i++)
         if (strcmp(names[i], v->valuestring) == 0) {
             *out = i;
             return LLMBO_OK;
         }
-    return fail(c, path, "unknown value %s; expected one of %s", describe(v, got, sizeof got),
-                list);
+    return fail(c, path, "unknown value %s; expected one of %s",
+                llmbo_json_describe(v, got, sizeof got), list);
 }
 
 static llmbo_status get_string(const pctx *c, const cJSON *obj, const char *key, char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char got[80];
     if (!v)
         return LLMBO_OK;
     if (!cJSON_IsString(v))
-        return fail(c, key, "expected a string, got %s", describe(v, got, sizeof got));
+        return mismatch(c, NULL, key, v, "a string");
     llmbo_free(*out);
     if (!(*out = llmbo_strdup(v->valuestring)))
         return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
@@ -201,13 +162,8 @@ static llmbo_status get_string(const pctx *c, const cJSON *obj, const char *key,
 static const cJSON *get_object(const pctx *c, const cJSON *obj, const char *key, llmbo_status *st)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char got[80];
-    *st = LLMBO_OK;
-    if (v && !cJSON_IsObject(v)) {
-        *st = fail(c, key, "expected an object, got %s", describe(v, got, sizeof got));
-        return NULL;
-    }
-    return v;
+    *st = v && !cJSON_IsObject(v) ? mismatch(c, NULL, key, v, "an object") : LLMBO_OK;
+    return *st ? NULL : v;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -278,7 +234,7 @@ static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *c
             cfg->noise = v->valuedouble;
         } else {
             return fail(c, "gp.noise", "expected \"auto\", \"fit\" or a positive number, got %s",
-                        describe(v, got, sizeof got));
+                        llmbo_json_describe(v, got, sizeof got));
         }
     }
     return LLMBO_OK;
@@ -311,7 +267,7 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
                     "an object");
     if (!(cJSON_IsString(obj) && obj->valuestring[0]) && !cJSON_IsObject(obj))
         return fail(c, "objective", "expected a name string or an object, got %s",
-                    describe(obj, got, sizeof got));
+                    llmbo_json_describe(obj, got, sizeof got));
     if (!(cfg->objective = cJSON_Duplicate(obj, 1)))
         return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
 
@@ -336,9 +292,9 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
     if (seed) {
         /* Integers a double holds exactly, so the resolved config reads back the same. */
-        if (!is_integer(seed, 0, 9007199254740992.0))
+        if (!llmbo_json_is_int(seed, 0, 9007199254740992.0))
             return fail(c, "seed", "expected a non-negative integer below 2^53, got %s",
-                        describe(seed, got, sizeof got));
+                        llmbo_json_describe(seed, got, sizeof got));
         cfg->seed = (uint64_t)seed->valuedouble;
     }
 
@@ -446,7 +402,7 @@ llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_r
     if (!cJSON_IsObject(root)) {
         char got[80];
         st = fail(&c, "", "expected a JSON object at the top level, got %s",
-                  describe(root, got, sizeof got));
+                  llmbo_json_describe(root, got, sizeof got));
     } else {
         st = parse_root(&c, root, cfg);
     }
@@ -457,38 +413,15 @@ llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_r
 llmbo_status llmbo_run_config_load(const char *path, llmbo_run_config *cfg, llmbo_error *err)
 {
     defaults(cfg);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    llmbo_status st = LLMBO_OK;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *nb = llmbo_realloc(buf, cap, 1);
-            if (!nb) {
-                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, 4096, f);
-        len += n;
-        if (n < 4096) {
-            if (ferror(f))
-                st = llmbo_error_set(err, LLMBO_ERR_IO, "%s: read error", path);
-            break;
-        }
-    }
-    fclose(f);
-    if (st == LLMBO_OK) {
-        buf[len] = 0;
-        if (strlen(buf) != len)
-            st = llmbo_error_set(err, LLMBO_ERR_PARSE, "%s: contains a NUL byte", path);
-        else
-            st = llmbo_run_config_parse(buf, path, cfg, err);
-    }
+    size_t len;
+    char *buf = llmbo_read_file(path, &len, err);
+    if (!buf)
+        return err ? err->status : LLMBO_ERR_IO;
+    llmbo_status st;
+    if (strlen(buf) != len)
+        st = llmbo_error_set(err, LLMBO_ERR_PARSE, "%s: contains a NUL byte", path);
+    else
+        st = llmbo_run_config_parse(buf, path, cfg, err);
     llmbo_free(buf);
     return st;
 }

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include "llmbo_common.h"
+#include "fileio.h"
+#include "json.h"
 #include "journal.h"
 
 struct llmbo_journal {
@@ -84,38 +86,17 @@ llmbo_status llmbo_journal_read(const char *path, int repair, cJSON ***lines, in
     *n = 0;
     if (torn)
         *torn = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
-            return LLMBO_OK;
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!llmbo_path_exists(path))
+        return LLMBO_OK;
+    llmbo_error rerr;
+    size_t len;
+    char *buf = llmbo_read_file(path, &len, &rerr);
+    if (!buf) {
+        if (err)
+            *err = rerr;
+        return rerr.status;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
     llmbo_status st = LLMBO_OK;
-    for (;;) {
-        if (len + 65536 + 1 > cap) {
-            cap = cap ? 2 * cap : 131072;
-            char *nb = llmbo_realloc(buf, cap, 1);
-            if (!nb) {
-                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = nb;
-        }
-        size_t k = fread(buf + len, 1, 65536, f);
-        len += k;
-        if (k < 65536) {
-            if (ferror(f))
-                st = llmbo_error_set(err, LLMBO_ERR_IO, "%s: read error", path);
-            break;
-        }
-    }
-    fclose(f);
-    if (st != LLMBO_OK) {
-        llmbo_free(buf);
-        return st;
-    }
     /* The complete part ends at the last newline. */
     size_t complete = len;
     while (complete > 0 && buf[complete - 1] != '\n')
@@ -167,101 +148,4 @@ llmbo_status llmbo_journal_read(const char *path, int repair, cJSON ***lines, in
     *lines = out;
     *n = count;
     return LLMBO_OK;
-}
-
-static void fsync_dir_of(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = 0;
-    else if (slash)
-        *slash = 0;
-    else
-        snprintf(dir, sizeof dir, ".");
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        (void)fsync(fd); /* best effort: not every file system syncs directories */
-        close(fd);
-    }
-}
-
-llmbo_status llmbo_write_file_atomic(const char *path, const char *text, llmbo_error *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    size_t n = strlen(text);
-    int ok = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        llmbo_status st =
-            llmbo_error_set(err, LLMBO_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        remove(tmp);
-        return st;
-    }
-    fsync_dir_of(path);
-    return LLMBO_OK;
-}
-
-llmbo_status llmbo_mkdir_p(const char *path, llmbo_error *err)
-{
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: path too long", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot create directory: %s", buf,
-                                   strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot create directory: %s", buf,
-                               strerror(errno));
-    struct stat sb;
-    if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: not a directory", buf);
-    return LLMBO_OK;
-}
-
-cJSON *llmbo_json_number(double v)
-{
-    char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return cJSON_CreateRaw(buf);
-}
-
-cJSON *llmbo_json_number_array(const double *v, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < n; i++) {
-        cJSON *x = llmbo_json_number(v[i]);
-        if (!x || !cJSON_AddItemToArray(a, x)) {
-            cJSON_Delete(x);
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-cJSON *llmbo_json_add_number(cJSON *o, const char *key, double v)
-{
-    cJSON *x = llmbo_json_number(v);
-    if (!x || !cJSON_AddItemToObject(o, key, x)) {
-        cJSON_Delete(x);
-        return NULL;
-    }
-    return x;
 }

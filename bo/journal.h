@@ -6,6 +6,8 @@
 
 #include <cJSON.h>
 #include "llmbo.h"
+#include "fileio.h"
+#include "json.h"
 
 typedef struct llmbo_journal llmbo_journal;
 
@@ -22,19 +24,5 @@ void llmbo_journal_close(llmbo_journal *j);
 llmbo_status llmbo_journal_read(const char *path, int repair, cJSON ***lines, int *n, int *torn,
                                 llmbo_error *err);
 void llmbo_journal_lines_free(cJSON **lines, int n);
-
-/* Writes text to path atomically: path.tmp, fsync, rename, fsync of the directory. */
-llmbo_status llmbo_write_file_atomic(const char *path, const char *text, llmbo_error *err);
-
-/* A JSON number that reads back to exactly v: the shortest of %.15g, %.16g, %.17g that
- * round-trips (cJSON's own printer accepts a 15-digit rendering within an epsilon, which would
- * make a resumed run differ from the uninterrupted one in the last bits). v must be finite. */
-cJSON *llmbo_json_number(double v);
-/* The same, as an array of n numbers, and added to object o under key (NULL on failure). */
-cJSON *llmbo_json_number_array(const double *v, int n);
-cJSON *llmbo_json_add_number(cJSON *o, const char *key, double v);
-
-/* Creates directory path and its missing parents (mode 0777 & ~umask). */
-llmbo_status llmbo_mkdir_p(const char *path, llmbo_error *err);
 
 #endif

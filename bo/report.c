@@ -15,6 +15,8 @@
 #include <string.h>
 #include <cJSON.h>
 #include "llmbo_common.h"
+#include "strbuf.h"
+#include "json.h"
 #include "bench.h"
 #include "report.h"
 #include "svg.h"
@@ -116,89 +118,45 @@ void llmbo_report_options_default(llmbo_report_options *opt)
     opt->quiet = 0;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Text buffer                                                                                 */
-/* ------------------------------------------------------------------------------------------ */
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->failed)
-        return;
-    va_list ap, ap2;
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0) {
-        b->failed = 1;
-        va_end(ap);
-        return;
-    }
-    if (b->len + (size_t)n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *s = llmbo_realloc(b->s, cap, 1);
-        if (!s) {
-            b->failed = 1;
-            va_end(ap);
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* A number for tables: 4 significant digits (whole numbers from 1000 on, e.g. token counts),
  * "-" for NaN, "inf" for infinity. */
-static void sb_num(sbuf *b, double v)
+static void sb_num(llmbo_strbuf *b, double v)
 {
     if (isnan(v))
-        sb_printf(b, "-");
+        llmbo_strbuf_printf(b, "-");
     else if (isinf(v))
-        sb_printf(b, v > 0 ? "inf" : "-inf");
+        llmbo_strbuf_printf(b, v > 0 ? "inf" : "-inf");
     else if (fabs(v) >= 1000.0 && fabs(v) < 1e15)
-        sb_printf(b, "%.0f", v);
+        llmbo_strbuf_printf(b, "%.0f", v);
     else
-        sb_printf(b, "%.4g", v == 0.0 ? 0.0 : v);
+        llmbo_strbuf_printf(b, "%.4g", v == 0.0 ? 0.0 : v);
 }
 
 /* A number for CSV: full precision (%.10g), empty for NaN. */
-static void sb_csv(sbuf *b, double v)
+static void sb_csv(llmbo_strbuf *b, double v)
 {
     if (isnan(v))
-        sb_printf(b, ",");
+        llmbo_strbuf_printf(b, ",");
     else if (isinf(v))
-        sb_printf(b, ",%s", v > 0 ? "inf" : "-inf");
+        llmbo_strbuf_printf(b, ",%s", v > 0 ? "inf" : "-inf");
     else
-        sb_printf(b, ",%.10g", v == 0.0 ? 0.0 : v);
+        llmbo_strbuf_printf(b, ",%.10g", v == 0.0 ? 0.0 : v);
 }
 
-static void sb_csv_str(sbuf *b, const char *s)
+static void sb_csv_str(llmbo_strbuf *b, const char *s)
 {
     int quote = strpbrk(s, ",\"\n") != NULL;
-    sb_printf(b, quote ? "\"" : "");
+    llmbo_strbuf_printf(b, quote ? "\"" : "");
     for (; *s; s++)
-        sb_printf(b, *s == '"' ? "\"\"" : "%c", *s);
-    sb_printf(b, quote ? "\"" : "");
+        llmbo_strbuf_printf(b, *s == '"' ? "\"\"" : "%c", *s);
+    llmbo_strbuf_printf(b, quote ? "\"" : "");
 }
 
 /* Markdown table cell text: '|' escaped. */
-static void sb_md(sbuf *b, const char *s)
+static void sb_md(llmbo_strbuf *b, const char *s)
 {
     for (; *s; s++)
-        sb_printf(b, *s == '|' ? "\\|" : *s == '\n' ? " " : "%c", *s);
+        llmbo_strbuf_printf(b, *s == '|' ? "\\|" : *s == '\n' ? " " : "%c", *s);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -215,7 +173,7 @@ static const char *const cost_keys[] = {
 #define C_PROMPT     2
 #define C_COMPLETION 3
 #define C_DOLLARS    6
-static const char *const time_keys[] = {"seconds", "cpu_seconds", "cpu_dollars"};
+/* timing[]: the cost record's seconds, cpu_seconds, cpu_dollars */
 #define N_TIME 3
 
 typedef struct run_data {
@@ -251,15 +209,27 @@ static double num_or_nan(const cJSON *v)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* The cost record's counters into the report's columns (cost_keys, time_keys order). */
 static void read_cost(const cJSON *adv, double *cost, double *timing)
 {
-    for (int k = 0; k < N_COST; k++) {
-        double v = num_or_nan(cJSON_GetObjectItemCaseSensitive(adv, cost_keys[k]));
-        cost[k] = isnan(v) ? 0.0 : v;
-    }
-    for (int k = 0; timing && k < N_TIME; k++) {
-        double v = num_or_nan(cJSON_GetObjectItemCaseSensitive(adv, time_keys[k]));
-        timing[k] = isnan(v) ? 0.0 : v;
+    llmbo_cost c;
+    llmbo_cost_from_json(adv, &c);
+    const double v[N_COST] = {(double)c.calls,
+                              (double)c.retries,
+                              (double)c.prompt_tokens,
+                              (double)c.completion_tokens,
+                              (double)c.reasoning_tokens,
+                              (double)c.cached_tokens,
+                              c.dollars,
+                              (double)c.valid,
+                              (double)c.repaired,
+                              (double)c.fallback,
+                              (double)c.errors};
+    memcpy(cost, v, sizeof v);
+    if (timing) {
+        timing[0] = c.seconds;
+        timing[1] = c.cpu_seconds;
+        timing[2] = c.cpu_dollars;
     }
 }
 
@@ -307,21 +277,6 @@ static void read_price_source(const char *rundir, char *dst, size_t n)
     cJSON_Delete(j);
 }
 
-static cJSON *parse_json_file(const char *path, llmbo_error *err)
-{
-    size_t len;
-    char *text = llmbo_read_text(path, &len, err);
-    if (!text)
-        return NULL;
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!j)
-        llmbo_error_set(err, LLMBO_ERR_PARSE, "%s: invalid JSON near byte %ld", path,
-                        end ? (long)(end - text) : 0L);
-    llmbo_free(text);
-    return j;
-}
-
 static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_data *r,
                              llmbo_error *err)
 {
@@ -333,7 +288,7 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
     cJSON *summary = NULL, *last_adv = NULL;
     char *text = NULL;
     if (r->complete) {
-        summary = parse_json_file(path, err);
+        summary = llmbo_json_read_file(path, err);
         if (!summary)
             return err ? err->status : LLMBO_ERR_PARSE;
     }
@@ -346,7 +301,7 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
         return LLMBO_OK;
     }
     size_t len;
-    text = llmbo_read_text(path, &len, err);
+    text = llmbo_read_file(path, &len, err);
     if (!text) {
         cJSON_Delete(summary);
         return err ? err->status : LLMBO_ERR_IO;
@@ -421,7 +376,7 @@ static llmbo_status load_run(const char *rundir, const cJSON *bench_cfg, run_dat
     snprintf(path, sizeof path, "%s/config.json", rundir);
     if (!llmbo_path_exists(path))
         snprintf(path, sizeof path, "%s/run.json", rundir);
-    cJSON *own = llmbo_path_exists(path) ? parse_json_file(path, NULL) : NULL;
+    cJSON *own = llmbo_path_exists(path) ? llmbo_json_read_file(path, NULL) : NULL;
     const cJSON *cfg = own ? own : bench_cfg; /* else the cell config bench.json implies */
     if (cfg) {
         const cJSON *adv = cJSON_GetObjectItemCaseSensitive(cfg, "advisor");
@@ -912,33 +867,34 @@ static llmbo_status aggregate(report *R, llmbo_error *err)
 /* Outputs                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-static llmbo_status write_buf(const report *R, const char *name, sbuf *b, llmbo_error *err)
+static llmbo_status write_buf(const report *R, const char *name, llmbo_strbuf *b, llmbo_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", R->dir, name);
-    if (b->failed || !b->s)
+    if (b->oom || !b->s)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
-    return llmbo_write_text_atomic(path, b->s, err);
+    return llmbo_write_file_atomic(path, b->s, err);
 }
 
 static llmbo_status write_summary_csv(report *R, llmbo_error *err)
 {
     const llmbo_bench *b = R->bench;
-    sbuf sb = {0};
-    sb_printf(&sb, "objective,strategy,runs,incomplete,missing,metric,evaluations,failed_evals,"
-                   "final_median,final_q25,final_q75,best_median,auc_median,auc_q25,auc_q75,"
-                   "rank,avg_rank,pareto,pareto_overall,cost_metric,cost_per_run");
+    llmbo_strbuf sb = LLMBO_STRBUF_INIT;
+    llmbo_strbuf_printf(
+        &sb, "objective,strategy,runs,incomplete,missing,metric,evaluations,failed_evals,"
+             "final_median,final_q25,final_q75,best_median,auc_median,auc_q25,auc_q75,"
+             "rank,avg_rank,pareto,pareto_overall,cost_metric,cost_per_run");
     for (int k = 0; k < N_COST; k++)
-        sb_printf(&sb, ",%s", cost_keys[k]);
-    sb_printf(&sb, "\n");
+        llmbo_strbuf_printf(&sb, ",%s", cost_keys[k]);
+    llmbo_strbuf_printf(&sb, "\n");
     for (int o = 0; o < b->n_obj; o++)
         for (int s = 0; s < b->n_strat; s++) {
             group *g = grp(R, o, s);
             sb_csv_str(&sb, b->obj[o].name);
-            sb_printf(&sb, ",");
+            llmbo_strbuf_printf(&sb, ",");
             sb_csv_str(&sb, b->strat[s].name);
-            sb_printf(&sb, ",%d,%d,%d,%s", g->runs, g->incomplete, g->missing,
-                      R->oi[o].regret_known ? "regret" : "gap");
+            llmbo_strbuf_printf(&sb, ",%d,%d,%d,%s", g->runs, g->incomplete, g->missing,
+                                R->oi[o].regret_known ? "regret" : "gap");
             sb_csv(&sb, g->runs ? g->evals : NAN);
             sb_csv(&sb, g->runs ? g->failed : NAN);
             sb_csv(&sb, g->final_med);
@@ -950,38 +906,38 @@ static llmbo_status write_summary_csv(report *R, llmbo_error *err)
             sb_csv(&sb, g->auc_q75);
             sb_csv(&sb, g->rank);
             sb_csv(&sb, R->avg_rank[s]);
-            sb_printf(&sb, ",%d,%d,%s", g->pareto, R->pareto_overall[s], R->cost_label);
+            llmbo_strbuf_printf(&sb, ",%d,%d,%s", g->pareto, R->pareto_overall[s], R->cost_label);
             sb_csv(&sb, g->cost_axis);
             for (int k = 0; k < N_COST; k++)
                 sb_csv(&sb, g->runs ? g->cost[k] : NAN);
-            sb_printf(&sb, "\n");
+            llmbo_strbuf_printf(&sb, "\n");
         }
     llmbo_status st = write_buf(R, "summary.csv", &sb, err);
-    llmbo_free(sb.s);
+    llmbo_strbuf_free(&sb);
     return st;
 }
 
 static llmbo_status write_timing_csv(report *R, llmbo_error *err)
 {
     const llmbo_bench *b = R->bench;
-    sbuf sb = {0};
-    sb_printf(&sb, "objective,strategy,runs,objective_seconds,advisor_seconds,"
-                   "advisor_cpu_seconds,advisor_cpu_dollars,wall_seconds\n");
+    llmbo_strbuf sb = LLMBO_STRBUF_INIT;
+    llmbo_strbuf_printf(&sb, "objective,strategy,runs,objective_seconds,advisor_seconds,"
+                             "advisor_cpu_seconds,advisor_cpu_dollars,wall_seconds\n");
     for (int o = 0; o < b->n_obj; o++)
         for (int s = 0; s < b->n_strat; s++) {
             group *g = grp(R, o, s);
             sb_csv_str(&sb, b->obj[o].name);
-            sb_printf(&sb, ",");
+            llmbo_strbuf_printf(&sb, ",");
             sb_csv_str(&sb, b->strat[s].name);
-            sb_printf(&sb, ",%d", g->runs);
+            llmbo_strbuf_printf(&sb, ",%d", g->runs);
             sb_csv(&sb, g->runs ? g->obj_seconds : NAN);
             for (int k = 0; k < N_TIME; k++)
                 sb_csv(&sb, g->runs ? g->timing[k] : NAN);
             sb_csv(&sb, g->runs ? g->wall_seconds : NAN);
-            sb_printf(&sb, "\n");
+            llmbo_strbuf_printf(&sb, "\n");
         }
     llmbo_status st = write_buf(R, "timing.csv", &sb, err);
-    llmbo_free(sb.s);
+    llmbo_strbuf_free(&sb);
     return st;
 }
 
@@ -1158,18 +1114,18 @@ static llmbo_status plot_pareto(report *R, const char *title, const char *ylabel
     return st;
 }
 
-static void md_range(sbuf *sb, double med, double q25, double q75)
+static void md_range(llmbo_strbuf *sb, double med, double q25, double q75)
 {
     sb_num(sb, med);
-    sb_printf(sb, " [");
+    llmbo_strbuf_printf(sb, " [");
     sb_num(sb, q25);
-    sb_printf(sb, ", ");
+    llmbo_strbuf_printf(sb, ", ");
     sb_num(sb, q75);
-    sb_printf(sb, "]");
+    llmbo_strbuf_printf(sb, "]");
 }
 
 /* Distinct non-empty strings of one run_data field over all runs, comma separated. */
-static void md_distinct(report *R, sbuf *sb, size_t offset)
+static void md_distinct(report *R, llmbo_strbuf *sb, size_t offset)
 {
     int first = 1;
     for (int i = 0; i < R->n_cells; i++) {
@@ -1181,67 +1137,72 @@ static void md_distinct(report *R, sbuf *sb, size_t offset)
             seen = strcmp((const char *)&R->runs[j] + offset, v) == 0;
         if (seen)
             continue;
-        sb_printf(sb, "%s`%s`", first ? "" : ", ", v);
+        llmbo_strbuf_printf(sb, "%s`%s`", first ? "" : ", ", v);
         first = 0;
     }
     if (first)
-        sb_printf(sb, "none");
+        llmbo_strbuf_printf(sb, "none");
 }
 
-static void md_inputs(report *R, sbuf *sb)
+static void md_inputs(report *R, llmbo_strbuf *sb)
 {
     const llmbo_bench *b = R->bench;
-    sb_printf(sb, "## Inputs\n\n");
-    sb_printf(sb, "- llmbo version of this report: %s; of the runs: ", LLMBO_VERSION_STRING);
+    llmbo_strbuf_printf(sb, "## Inputs\n\n");
+    llmbo_strbuf_printf(sb,
+                        "- llmbo version of this report: %s; of the runs: ", LLMBO_VERSION_STRING);
     md_distinct(R, sb, offsetof(run_data, version));
-    sb_printf(sb, "\n- grid: %d objectives x %d strategies x %d seeds = %d runs (%s)\n", b->n_obj,
-              b->n_strat, b->n_seed, R->n_cells,
-              R->has_manifest ? "from bench.json" : "scanned from runs/, no bench.json");
-    sb_printf(sb, "- runs complete: %d, interrupted (journal without summary): %d, missing: %d\n",
-              R->n_complete, R->n_incomplete, R->n_missing);
-    sb_printf(sb, "- seeds:");
+    llmbo_strbuf_printf(sb, "\n- grid: %d objectives x %d strategies x %d seeds = %d runs (%s)\n",
+                        b->n_obj, b->n_strat, b->n_seed, R->n_cells,
+                        R->has_manifest ? "from bench.json" : "scanned from runs/, no bench.json");
+    llmbo_strbuf_printf(
+        sb, "- runs complete: %d, interrupted (journal without summary): %d, missing: %d\n",
+        R->n_complete, R->n_incomplete, R->n_missing);
+    llmbo_strbuf_printf(sb, "- seeds:");
     for (int r = 0; r < b->n_seed; r++)
-        sb_printf(sb, " %ld", b->seeds[r]);
-    sb_printf(sb, "\n- advisor models: ");
+        llmbo_strbuf_printf(sb, " %ld", b->seeds[r]);
+    llmbo_strbuf_printf(sb, "\n- advisor models: ");
     md_distinct(R, sb, offsetof(run_data, model));
-    sb_printf(sb, "; backends: ");
+    llmbo_strbuf_printf(sb, "; backends: ");
     md_distinct(R, sb, offsetof(run_data, backend));
-    sb_printf(sb, "\n- advisor prices (price table and the date it was read): ");
+    llmbo_strbuf_printf(sb, "\n- advisor prices (price table and the date it was read): ");
     md_distinct(R, sb, offsetof(run_data, price_date));
-    sb_printf(sb, "\n- Pareto cost axis: %s per run (mean over seeds)\n", R->cost_label);
-    sb_printf(sb,
-              "\nObjectives:\n\n| objective | budget | optimum | metric |\n|---|---|---|---|\n");
+    llmbo_strbuf_printf(sb, "\n- Pareto cost axis: %s per run (mean over seeds)\n", R->cost_label);
+    llmbo_strbuf_printf(
+        sb, "\nObjectives:\n\n| objective | budget | optimum | metric |\n|---|---|---|---|\n");
     for (int o = 0; o < b->n_obj; o++) {
-        sb_printf(sb, "| ");
+        llmbo_strbuf_printf(sb, "| ");
         sb_md(sb, b->obj[o].name);
-        sb_printf(sb, " | ");
+        llmbo_strbuf_printf(sb, " | ");
         if (b->obj[o].budget > 0)
-            sb_printf(sb, "%d", b->obj[o].budget);
+            llmbo_strbuf_printf(sb, "%d", b->obj[o].budget);
         else
             sb_num(sb, grp(R, o, 0)->len ? (double)grp(R, o, 0)->len : NAN);
-        sb_printf(sb, " | ");
+        llmbo_strbuf_printf(sb, " | ");
         if (isnan(R->oi[o].optimal_value))
-            sb_printf(sb, "unknown");
+            llmbo_strbuf_printf(sb, "unknown");
         else
-            sb_printf(sb, "%.10g (%s)", R->oi[o].optimal_value, R->oi[o].maximize ? "max" : "min");
-        sb_printf(sb, " | %s |\n",
-                  R->oi[o].regret_known ? "simple regret" : "gap to the best value found");
+            llmbo_strbuf_printf(sb, "%.10g (%s)", R->oi[o].optimal_value,
+                                R->oi[o].maximize ? "max" : "min");
+        llmbo_strbuf_printf(sb, " | %s |\n",
+                            R->oi[o].regret_known ? "simple regret"
+                                                  : "gap to the best value found");
     }
     if (b->config) {
-        sb_printf(sb, "\nStrategies (run-config keys of each variant):\n\n"
-                      "| strategy | keys |\n|---|---|\n");
+        llmbo_strbuf_printf(sb, "\nStrategies (run-config keys of each variant):\n\n"
+                                "| strategy | keys |\n|---|---|\n");
         for (int s = 0; s < b->n_strat; s++) {
             char *txt = b->strat[s].entry ? cJSON_PrintUnformatted(b->strat[s].entry) : NULL;
-            sb_printf(sb, "| ");
+            llmbo_strbuf_printf(sb, "| ");
             sb_md(sb, b->strat[s].name);
-            sb_printf(sb, " | `");
+            llmbo_strbuf_printf(sb, " | `");
             sb_md(sb, txt ? txt : "{}");
-            sb_printf(sb, "` |\n");
+            llmbo_strbuf_printf(sb, "` |\n");
             cJSON_free(txt);
         }
         char *cfg = cJSON_Print(b->config);
         if (cfg) {
-            sb_printf(sb, "\nBench config (as recorded in bench.json):\n\n```json\n%s\n```\n", cfg);
+            llmbo_strbuf_printf(
+                sb, "\nBench config (as recorded in bench.json):\n\n```json\n%s\n```\n", cfg);
             cJSON_free(cfg);
         }
     }
@@ -1251,9 +1212,10 @@ static llmbo_status write_report_md(report *R, llmbo_error *err)
 {
     const llmbo_bench *b = R->bench;
     int S = b->n_strat;
-    sbuf sb = {0};
-    sb_printf(&sb, "# llmbo bench report%s%s\n\n", b->title ? ": " : "", b->title ? b->title : "");
-    sb_printf(
+    llmbo_strbuf sb = LLMBO_STRBUF_INIT;
+    llmbo_strbuf_printf(&sb, "# llmbo bench report%s%s\n\n", b->title ? ": " : "",
+                        b->title ? b->title : "");
+    llmbo_strbuf_printf(
         &sb,
         "Regret is the simple regret |best - optimum| after each evaluation (for an objective "
         "whose optimum is unknown: the gap to the best value any run of this bench found). "
@@ -1269,80 +1231,82 @@ static llmbo_status write_report_md(report *R, llmbo_error *err)
         LLMBO_AUC_DECADES);
     md_inputs(R, &sb);
 
-    sb_printf(&sb,
-              "\n## Overall\n\n| strategy | average rank | mean nAUC | cost per run (%s) | "
-              "Pareto |\n|---|---|---|---|---|\n",
-              R->cost_label);
+    llmbo_strbuf_printf(
+        &sb,
+        "\n## Overall\n\n| strategy | average rank | mean nAUC | cost per run (%s) | "
+        "Pareto |\n|---|---|---|---|---|\n",
+        R->cost_label);
     for (int s = 0; s < S; s++) {
-        sb_printf(&sb, "| ");
+        llmbo_strbuf_printf(&sb, "| ");
         sb_md(&sb, b->strat[s].name);
-        sb_printf(&sb, " | ");
+        llmbo_strbuf_printf(&sb, " | ");
         sb_num(&sb, R->avg_rank[s]);
-        sb_printf(&sb, " | ");
+        llmbo_strbuf_printf(&sb, " | ");
         sb_num(&sb, R->mean_auc[s]);
-        sb_printf(&sb, " | ");
+        llmbo_strbuf_printf(&sb, " | ");
         sb_num(&sb, R->cost_overall[s]);
-        sb_printf(&sb, " | %s |\n", R->pareto_overall[s] ? "P" : "");
+        llmbo_strbuf_printf(&sb, " | %s |\n", R->pareto_overall[s] ? "P" : "");
     }
-    sb_printf(&sb, "\n![cost versus average rank](pareto-overall.svg)\n");
+    llmbo_strbuf_printf(&sb, "\n![cost versus average rank](pareto-overall.svg)\n");
 
     for (int o = 0; o < b->n_obj; o++) {
-        sb_printf(&sb, "\n## ");
+        llmbo_strbuf_printf(&sb, "\n## ");
         sb_md(&sb, b->obj[o].name);
-        sb_printf(&sb,
-                  "\n\n| strategy | runs | final %s | nAUC | rank | calls | tokens "
-                  "prompt/completion/reasoning | dollars | outcomes valid/repaired/"
-                  "fallback/errors | failed evals | P |\n"
-                  "|---|---|---|---|---|---|---|---|---|---|---|\n",
-                  R->oi[o].regret_known ? "regret" : "gap");
+        llmbo_strbuf_printf(&sb,
+                            "\n\n| strategy | runs | final %s | nAUC | rank | calls | tokens "
+                            "prompt/completion/reasoning | dollars | outcomes valid/repaired/"
+                            "fallback/errors | failed evals | P |\n"
+                            "|---|---|---|---|---|---|---|---|---|---|---|\n",
+                            R->oi[o].regret_known ? "regret" : "gap");
         for (int s = 0; s < S; s++) {
             group *g = grp(R, o, s);
-            sb_printf(&sb, "| ");
+            llmbo_strbuf_printf(&sb, "| ");
             sb_md(&sb, b->strat[s].name);
-            sb_printf(&sb, " | %d", g->runs);
+            llmbo_strbuf_printf(&sb, " | %d", g->runs);
             if (g->incomplete || g->missing)
-                sb_printf(&sb, " (+%d unfinished)", g->incomplete + g->missing);
-            sb_printf(&sb, " | ");
+                llmbo_strbuf_printf(&sb, " (+%d unfinished)", g->incomplete + g->missing);
+            llmbo_strbuf_printf(&sb, " | ");
             md_range(&sb, g->final_med, g->final_q25, g->final_q75);
-            sb_printf(&sb, " | ");
+            llmbo_strbuf_printf(&sb, " | ");
             md_range(&sb, g->auc_med, g->auc_q25, g->auc_q75);
-            sb_printf(&sb, " | ");
+            llmbo_strbuf_printf(&sb, " | ");
             sb_num(&sb, g->rank);
-            sb_printf(&sb, " | ");
+            llmbo_strbuf_printf(&sb, " | ");
             sb_num(&sb, g->cost[C_CALLS]);
-            sb_printf(&sb, " | ");
+            llmbo_strbuf_printf(&sb, " | ");
             sb_num(&sb, g->cost[2]);
-            sb_printf(&sb, "/");
+            llmbo_strbuf_printf(&sb, "/");
             sb_num(&sb, g->cost[3]);
-            sb_printf(&sb, "/");
+            llmbo_strbuf_printf(&sb, "/");
             sb_num(&sb, g->cost[4]);
-            sb_printf(&sb, " | ");
+            llmbo_strbuf_printf(&sb, " | ");
             sb_num(&sb, g->cost[C_DOLLARS]);
-            sb_printf(&sb, " | ");
+            llmbo_strbuf_printf(&sb, " | ");
             for (int k = 7; k < 11; k++) {
                 sb_num(&sb, g->cost[k]);
-                sb_printf(&sb, k < 10 ? "/" : "");
+                llmbo_strbuf_printf(&sb, k < 10 ? "/" : "");
             }
-            sb_printf(&sb, " | ");
+            llmbo_strbuf_printf(&sb, " | ");
             sb_num(&sb, g->failed);
-            sb_printf(&sb, " | %s |\n", g->pareto ? "P" : "");
+            llmbo_strbuf_printf(&sb, " | %s |\n", g->pareto ? "P" : "");
         }
-        sb_printf(&sb, "\n![%s regret](regret-%s.svg)\n![%s cost vs regret](pareto-%s.svg)\n",
-                  b->obj[o].name, b->obj[o].dir, b->obj[o].name, b->obj[o].dir);
+        llmbo_strbuf_printf(&sb,
+                            "\n![%s regret](regret-%s.svg)\n![%s cost vs regret](pareto-%s.svg)\n",
+                            b->obj[o].name, b->obj[o].dir, b->obj[o].name, b->obj[o].dir);
     }
     if (R->n_incomplete + R->n_missing > 0) {
-        sb_printf(&sb, "\n## Unfinished runs (left out of the statistics)\n\n");
+        llmbo_strbuf_printf(&sb, "\n## Unfinished runs (left out of the statistics)\n\n");
         for (int i = 0; i < R->n_cells; i++) {
             if (R->runs[i].complete)
                 continue;
             char cp[1024];
             llmbo_bench_cell_path(b, i, cp, sizeof cp);
-            sb_printf(&sb, "- %s: %s\n", cp,
-                      R->runs[i].present ? "interrupted (no summary.json)" : "not run");
+            llmbo_strbuf_printf(&sb, "- %s: %s\n", cp,
+                                R->runs[i].present ? "interrupted (no summary.json)" : "not run");
         }
     }
     llmbo_status st = write_buf(R, "report.md", &sb, err);
-    llmbo_free(sb.s);
+    llmbo_strbuf_free(&sb);
     return st;
 }
 
@@ -1446,7 +1410,7 @@ llmbo_status llmbo_report_generate(const char *dir, const llmbo_report_options *
     llmbo_status st;
     snprintf(path, sizeof path, "%s/bench.json", dir);
     if (llmbo_path_exists(path)) {
-        cJSON *m = parse_json_file(path, err);
+        cJSON *m = llmbo_json_read_file(path, err);
         if (!m)
             return err ? err->status : LLMBO_ERR_PARSE;
         st = llmbo_bench_from_manifest(m, path, &R.bench, err);

@@ -47,57 +47,10 @@ static void cost_of(const run *r, llmbo_cost *c)
         r->hook.cost(r->hook.ctx, c);
 }
 
-static cJSON *cost_json(const llmbo_cost *c)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    int ok = llmbo_json_add_number(o, "calls", (double)c->calls) &&
-             llmbo_json_add_number(o, "retries", (double)c->retries) &&
-             llmbo_json_add_number(o, "prompt_tokens", (double)c->prompt_tokens) &&
-             llmbo_json_add_number(o, "completion_tokens", (double)c->completion_tokens) &&
-             llmbo_json_add_number(o, "reasoning_tokens", (double)c->reasoning_tokens) &&
-             llmbo_json_add_number(o, "cached_tokens", (double)c->cached_tokens) &&
-             llmbo_json_add_number(o, "dollars", c->dollars) &&
-             llmbo_json_add_number(o, "seconds", c->seconds) &&
-             llmbo_json_add_number(o, "cpu_seconds", c->cpu_seconds) &&
-             llmbo_json_add_number(o, "cpu_dollars", c->cpu_dollars) &&
-             llmbo_json_add_number(o, "valid", (double)c->valid) &&
-             llmbo_json_add_number(o, "repaired", (double)c->repaired) &&
-             llmbo_json_add_number(o, "fallback", (double)c->fallback) &&
-             llmbo_json_add_number(o, "errors", (double)c->errors);
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
 static double num_or(const cJSON *o, const char *k, double dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
-static void cost_from_json(const cJSON *o, llmbo_cost *c)
-{
-    memset(c, 0, sizeof *c);
-    if (!cJSON_IsObject(o))
-        return;
-    c->calls = (long)num_or(o, "calls", 0);
-    c->retries = (long)num_or(o, "retries", 0);
-    c->prompt_tokens = (long)num_or(o, "prompt_tokens", 0);
-    c->completion_tokens = (long)num_or(o, "completion_tokens", 0);
-    c->reasoning_tokens = (long)num_or(o, "reasoning_tokens", 0);
-    c->cached_tokens = (long)num_or(o, "cached_tokens", 0);
-    c->dollars = num_or(o, "dollars", 0);
-    c->seconds = num_or(o, "seconds", 0);
-    c->cpu_seconds = num_or(o, "cpu_seconds", 0);
-    c->cpu_dollars = num_or(o, "cpu_dollars", 0);
-    c->valid = (long)num_or(o, "valid", 0);
-    c->repaired = (long)num_or(o, "repaired", 0);
-    c->fallback = (long)num_or(o, "fallback", 0);
-    c->errors = (long)num_or(o, "errors", 0);
 }
 
 /* x as {"name": value}: categoricals by their choice name. */
@@ -166,7 +119,7 @@ static cJSON *journal_line(run *r, int64_t id, const double *x, int failed, doub
         add(o, "regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
         add(o, "t_eval", llmbo_json_number(t_eval)) &&
         add(o, "t_wall", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
-        add(o, "advisor", cost_json(&c)) &&
+        add(o, "advisor", llmbo_cost_to_json(&c)) &&
         add(o, "theta", have_theta ? llmbo_json_number_array(theta, r->d + 2) : cJSON_CreateNull());
     if (theta != th)
         llmbo_free(theta);
@@ -208,7 +161,7 @@ static cJSON *summary_json(run *r, int complete)
         add(o, "best_xv", have_best ? llmbo_json_number_array(bx, r->d) : cJSON_CreateNull()) &&
         add(o, "final_regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
         add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
-        add(o, "advisor", cost_json(&c)) && add(o, "complete", cJSON_CreateBool(complete));
+        add(o, "advisor", llmbo_cost_to_json(&c)) && add(o, "complete", cJSON_CreateBool(complete));
     llmbo_free(bx);
     if (!ok) {
         cJSON_Delete(o);
@@ -533,7 +486,7 @@ static llmbo_status resume(run *r, batch *b, int *user_error, llmbo_error *err)
     }
     if (n > 0) {
         llmbo_cost c;
-        cost_from_json(cJSON_GetObjectItemCaseSensitive(lines[n - 1], "advisor"), &c);
+        llmbo_cost_from_json(cJSON_GetObjectItemCaseSensitive(lines[n - 1], "advisor"), &c);
         llmbo_run_advisor_restore_cost(r->adv, &c);
         r->t_offset = num_or(lines[n - 1], "t_wall", 0);
     }

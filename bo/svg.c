@@ -8,46 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 #include "llmbo_common.h"
+#include "strbuf.h"
 #include "svg.h"
 
 struct llmbo_svg {
-    char *buf;
-    size_t len, cap;
-    int failed; /* an allocation failed: the document is unusable */
+    llmbo_strbuf text; /* the document so far; text.oom: the document is unusable */
     double width, height;
     int finished;
 };
-
-static void svg_vprintf(llmbo_svg *svg, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
-static void svg_vprintf(llmbo_svg *svg, const char *fmt, va_list ap)
-{
-    if (svg->failed)
-        return;
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0) {
-        svg->failed = 1;
-        return;
-    }
-    if (svg->len + (size_t)n + 1 > svg->cap) {
-        size_t cap = svg->cap ? svg->cap : 4096;
-        while (cap < svg->len + (size_t)n + 1)
-            cap *= 2;
-        char *b = llmbo_realloc(svg->buf, cap, 1);
-        if (!b) {
-            svg->failed = 1;
-            return;
-        }
-        svg->buf = b;
-        svg->cap = cap;
-    }
-    vsnprintf(svg->buf + svg->len, svg->cap - svg->len, fmt, ap);
-    svg->len += (size_t)n;
-}
 
 static void svg_printf(llmbo_svg *svg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -55,7 +23,7 @@ static void svg_printf(llmbo_svg *svg, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    svg_vprintf(svg, fmt, ap);
+    llmbo_strbuf_vprintf(&svg->text, fmt, ap);
     va_end(ap);
 }
 
@@ -105,7 +73,7 @@ llmbo_svg *llmbo_svg_create(double width, double height)
                "sans-serif\">\n"
                "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n",
                width, height, width, height, width, height);
-    if (svg->failed) {
+    if (svg->text.oom) {
         llmbo_svg_free(svg);
         return NULL;
     }
@@ -116,7 +84,7 @@ void llmbo_svg_free(llmbo_svg *svg)
 {
     if (!svg)
         return;
-    llmbo_free(svg->buf);
+    llmbo_strbuf_free(&svg->text);
     llmbo_free(svg);
 }
 
@@ -247,7 +215,7 @@ const char *llmbo_svg_finish(llmbo_svg *svg)
         svg_printf(svg, "</svg>\n");
         svg->finished = 1;
     }
-    return svg->failed ? NULL : svg->buf;
+    return svg->text.oom ? NULL : svg->text.s;
 }
 
 static llmbo_status write_text(const char *path, const char *text, llmbo_error *err)
@@ -423,8 +391,8 @@ llmbo_plot *llmbo_plot_create(double width, double height, const char *title, co
         llmbo_free(p);
         return NULL;
     }
-    p->data->len = 0; /* only the body is used: drop the document header */
-    p->data->buf[0] = '\0';
+    p->data->text.len = 0; /* only the body is used: drop the document header */
+    p->data->text.s[0] = '\0';
     p->width = width;
     p->height = height;
     p->left = 78;
@@ -465,7 +433,7 @@ void llmbo_plot_band(llmbo_plot *plot, const double *x, const double *lo, const 
     double *px = llmbo_malloc((size_t)(2 * n + 2), sizeof(double));
     double *py = llmbo_malloc((size_t)(2 * n + 2), sizeof(double));
     if (!px || !py) {
-        plot->data->failed = 1;
+        plot->data->text.oom = 1;
         llmbo_free(px);
         llmbo_free(py);
         return;
@@ -498,7 +466,7 @@ void llmbo_plot_line(llmbo_plot *plot, const double *x, const double *y, int n, 
     double *px = llmbo_malloc((size_t)n + 1, sizeof(double));
     double *py = llmbo_malloc((size_t)n + 1, sizeof(double));
     if (!px || !py) {
-        plot->data->failed = 1;
+        plot->data->text.oom = 1;
         llmbo_free(px);
         llmbo_free(py);
         return;
@@ -670,10 +638,10 @@ const char *llmbo_plot_finish(llmbo_plot *p)
                "height=\"%.2f\"/></clipPath>\n<g clip-path=\"url(#frame)\">\n",
                fix(p->left - 6), fix(p->top - 6), fix(p->right - p->left + 12),
                fix(p->bottom - p->top + 12));
-    if (p->data->failed)
-        p->doc->failed = 1;
+    if (p->data->text.oom)
+        p->doc->text.oom = 1;
     else
-        svg_printf(p->doc, "%s", p->data->buf ? p->data->buf : "");
+        svg_printf(p->doc, "%s", p->data->text.s ? p->data->text.s : "");
     svg_printf(p->doc, "</g>\n");
     draw_labels_and_legend(p);
     return llmbo_svg_finish(p->doc);

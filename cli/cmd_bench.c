@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cJSON.h>
 #include "bench.h"
+#include "json.h"
 #include "cli.h"
 #include "llmbo_common.h"
 
@@ -82,14 +83,13 @@ static void fmt_hms(char *buf, size_t n, double s)
         snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
 }
 
-/* Cumulative advisor cost from a JSON "advisor" object. */
+/* Cumulative advisor tokens and dollars from a cost record ("advisor" object). */
 static void cost_from(const cJSON *adv, double *tokens, double *dollars)
 {
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(adv, "prompt_tokens");
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(adv, "completion_tokens");
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(adv, "dollars");
-    *tokens = (cJSON_IsNumber(p) ? p->valuedouble : 0) + (cJSON_IsNumber(c) ? c->valuedouble : 0);
-    *dollars = cJSON_IsNumber(d) ? d->valuedouble : 0;
+    llmbo_cost c;
+    llmbo_cost_from_json(adv, &c);
+    *tokens = (double)c.prompt_tokens + (double)c.completion_tokens;
+    *dollars = c.dollars;
 }
 
 /* Reads the advisor cost of a cell: summary.json if present, else the journal's last line. */
@@ -98,7 +98,7 @@ static void cell_read_cost(cell *c)
     char path[2200];
     snprintf(path, sizeof path, "%s/summary.json", c->dir);
     if (llmbo_path_exists(path)) {
-        char *t = llmbo_read_text(path, NULL, NULL);
+        char *t = llmbo_read_file(path, NULL, NULL);
         cJSON *j = t ? cJSON_Parse(t) : NULL;
         if (j)
             cost_from(cJSON_GetObjectItemCaseSensitive(j, "advisor"), &c->tokens, &c->dollars);
@@ -276,7 +276,7 @@ static int write_manifest(const llmbo_bench *b, const char *out)
     llmbo_error err;
     llmbo_error_clear(&err);
     if (llmbo_path_exists(path)) {
-        char *old = llmbo_read_text(path, NULL, &err);
+        char *old = llmbo_read_file(path, NULL, &err);
         if (!old) {
             fprintf(stderr, "llmbo bench: %s\n", err.msg);
             rc = LLMBO_EXIT_FAILURE;
@@ -288,7 +288,7 @@ static int write_manifest(const llmbo_bench *b, const char *out)
             rc = LLMBO_EXIT_USAGE;
         }
         llmbo_free(old);
-    } else if (llmbo_write_text_atomic(path, full, &err) != LLMBO_OK) {
+    } else if (llmbo_write_file_atomic(path, full, &err) != LLMBO_OK) {
         fprintf(stderr, "llmbo bench: %s\n", err.msg);
         rc = LLMBO_EXIT_FAILURE;
     }
@@ -331,7 +331,7 @@ static int prepare_cells(const llmbo_bench *b, const char *out, int shard, int n
         char *text = cfg ? cJSON_Print(cfg) : NULL;
         cJSON_Delete(cfg);
         int ok = text != NULL;
-        if (ok && llmbo_mkdirs(c->dir, &err) != LLMBO_OK)
+        if (ok && llmbo_mkdir_p(c->dir, &err) != LLMBO_OK)
             ok = 0;
         if (ok) {
             size_t len = strlen(text);
@@ -341,7 +341,7 @@ static int prepare_cells(const llmbo_bench *b, const char *out, int shard, int n
                 memcpy(full, text, len);
                 memcpy(full + len, "\n", 2);
                 snprintf(path, sizeof path, "%s/run.json", c->dir);
-                ok = llmbo_write_text_atomic(path, full, &err) == LLMBO_OK;
+                ok = llmbo_write_file_atomic(path, full, &err) == LLMBO_OK;
                 llmbo_free(full);
             }
         }
@@ -430,7 +430,7 @@ int llmbo_cmd_bench(int argc, char **argv)
     }
     char locks[4096];
     snprintf(locks, sizeof locks, "%s/locks", out);
-    if (llmbo_mkdirs(out, &err) != LLMBO_OK || llmbo_mkdirs(locks, &err) != LLMBO_OK) {
+    if (llmbo_mkdir_p(out, &err) != LLMBO_OK || llmbo_mkdir_p(locks, &err) != LLMBO_OK) {
         fprintf(stderr, "llmbo bench: %s\n", err.msg);
         llmbo_bench_free(b);
         return LLMBO_EXIT_FAILURE;

@@ -12,6 +12,7 @@
 #include "advisor.h"
 #include "backend.h"
 #include "llm_impl.h"
+#include "fileio.h"
 
 struct llmbo_advisor {
     char *where, *model;
@@ -92,95 +93,11 @@ static int listed(const char *const *keys, const char *k)
     return 0;
 }
 
-static llmbo_status get_int(const cJSON *o, const char *key, const char *where, int lo, int hi,
-                            int *out, llmbo_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        return LLMBO_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi)
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a whole number in [%d, %d]",
-                               where, key, lo, hi);
-    *out = (int)v->valuedouble;
-    return LLMBO_OK;
-}
-
-static llmbo_status get_double(const cJSON *o, const char *key, const char *where, double lo,
-                               double hi, double *out, llmbo_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        return LLMBO_OK;
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi)
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a number in [%g, %g]", where,
-                               key, lo, hi);
-    *out = v->valuedouble;
-    return LLMBO_OK;
-}
-
-static llmbo_status get_bool(const cJSON *o, const char *key, const char *where, int *out,
-                             llmbo_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        return LLMBO_OK;
-    if (!cJSON_IsBool(v))
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected true or false", where, key);
-    *out = cJSON_IsTrue(v);
-    return LLMBO_OK;
-}
-
-static llmbo_status get_string(const cJSON *o, const char *key, const char *where, const char **out,
-                               llmbo_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        return LLMBO_OK;
-    if (!cJSON_IsString(v) || !v->valuestring[0])
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a non-empty string", where,
-                               key);
-    *out = v->valuestring;
-    return LLMBO_OK;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0, got;
-    char *buf = llmbo_malloc(cap, 1);
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *nb = llmbo_realloc(buf, cap * 2, 1);
-            if (!nb) {
-                llmbo_free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        llmbo_free(buf);
-        return NULL;
-    }
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
-
 /* Loads template i from path into adv->texts[i] and checks its placeholders. */
 static llmbo_status load_template(llmbo_advisor *adv, int i, const char *path, const char *key,
                                   llmbo_error *err)
 {
-    char *t = slurp(path);
+    char *t = llmbo_read_file(path, NULL, NULL);
     if (!t)
         return llmbo_error_set(err, LLMBO_ERR_IO, "%s.%s: cannot read template file %s", adv->where,
                                key, path);
@@ -200,7 +117,7 @@ static llmbo_status parse_templates(llmbo_advisor *adv, const cJSON *obj, llmbo_
 {
     const char *dir = NULL;
     llmbo_status st;
-    if ((st = get_string(obj, "template_dir", adv->where, &dir, err)))
+    if ((st = llmbo_json_get_nonempty(obj, adv->where, "template_dir", &dir, err)))
         return st;
     if (dir) {
         for (int i = 0; i < 6; i++) {
@@ -242,7 +159,7 @@ static llmbo_status parse_templates(llmbo_advisor *adv, const cJSON *obj, llmbo_
         }
     }
     const char *sys = NULL;
-    if ((st = get_string(obj, "system", adv->where, &sys, err)))
+    if ((st = llmbo_json_get_nonempty(obj, adv->where, "system", &sys, err)))
         return st;
     if (sys) {
         char where[512];
@@ -274,7 +191,7 @@ static llmbo_status parse_schedule(llmbo_advisor *adv, const cJSON *obj, llmbo_e
     s->n_propose = 1;
     const char *mode = NULL;
     llmbo_status st;
-    if ((st = get_string(obj, "mode", w, &mode, err)))
+    if ((st = llmbo_json_get_nonempty(obj, w, "mode", &mode, err)))
         return st;
     int warm_only = 0;
     if (mode) {
@@ -292,11 +209,11 @@ static llmbo_status parse_schedule(llmbo_advisor *adv, const cJSON *obj, llmbo_e
                                    "pool, warmstart",
                                    w, mode);
     }
-    if ((st = get_int(obj, "every", w, 1, 1000000, &s->every, err)) ||
-        (st = get_bool(obj, "adaptive", w, &s->adaptive, err)) ||
-        (st = get_int(obj, "n_candidates", w, 1, 1000, &s->n_candidates, err)) ||
-        (st = get_int(obj, "n_propose", w, 1, 1000, &s->n_propose, err)) ||
-        (st = get_bool(obj, "warmstart", w, &s->warmstart, err)))
+    if ((st = llmbo_json_get_int(obj, w, "every", 1, 1000000, &s->every, err)) ||
+        (st = llmbo_json_get_bool(obj, w, "adaptive", &s->adaptive, err)) ||
+        (st = llmbo_json_get_int(obj, w, "n_candidates", 1, 1000, &s->n_candidates, err)) ||
+        (st = llmbo_json_get_int(obj, w, "n_propose", 1, 1000, &s->n_propose, err)) ||
+        (st = llmbo_json_get_bool(obj, w, "warmstart", &s->warmstart, err)))
         return st;
     const cJSON *ph = cJSON_GetObjectItemCaseSensitive(obj, "phase");
     if (ph) {
@@ -337,14 +254,14 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
     adv->seed = -1;
     adv->repair = 1;
     double seed = -1;
-    if ((st = get_double(obj, "temperature", w, 0, 10, &adv->temperature, err)) ||
-        (st = get_double(obj, "top_p", w, 0, 1, &adv->top_p, err)) ||
-        (st = get_int(obj, "max_tokens", w, 1, 10000000, &adv->max_tokens, err)) ||
-        (st = get_double(obj, "seed", w, 0, 9007199254740992.0, &seed, err)) ||
-        (st = get_bool(obj, "repair", w, &adv->repair, err)))
+    if ((st = llmbo_json_get_number(obj, w, "temperature", 0, 10, &adv->temperature, err)) ||
+        (st = llmbo_json_get_number(obj, w, "top_p", 0, 1, &adv->top_p, err)) ||
+        (st = llmbo_json_get_int(obj, w, "max_tokens", 1, 10000000, &adv->max_tokens, err)) ||
+        (st = llmbo_json_get_number(obj, w, "seed", 0, 9007199254740992.0, &seed, err)) ||
+        (st = llmbo_json_get_bool(obj, w, "repair", &adv->repair, err)))
         return st;
     adv->samples = 1;
-    if ((st = get_int(obj, "samples", w, 1, 64, &adv->samples, err)))
+    if ((st = llmbo_json_get_int(obj, w, "samples", 1, 64, &adv->samples, err)))
         return st;
     if (seed >= 0) {
         if (seed != floor(seed))
@@ -398,7 +315,7 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
             if (hn)
                 return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                        "%s: give history.n or history_n, not both", w);
-            if ((st = get_int(h, "n", w, 1, 100000000, &adv->po.history_n, err)))
+            if ((st = llmbo_json_get_int(h, w, "n", 1, 100000000, &adv->po.history_n, err)))
                 return st;
         }
     }
@@ -416,8 +333,8 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
                                    "{\"select\": .., \"n\": ..})",
                                    w);
     }
-    if ((st = get_int(obj, "history_n", w, 1, 100000000, &adv->po.history_n, err)) ||
-        (st = get_int(obj, "digits", w, 1, 17, &adv->po.digits, err)))
+    if ((st = llmbo_json_get_int(obj, w, "history_n", 1, 100000000, &adv->po.history_n, err)) ||
+        (st = llmbo_json_get_int(obj, w, "digits", 1, 17, &adv->po.digits, err)))
         return st;
     return LLMBO_OK;
 }
@@ -428,8 +345,9 @@ static llmbo_status parse_price(llmbo_advisor *adv, const cJSON *obj, llmbo_erro
     llmbo_status st;
     const char *price_file = NULL;
     adv->price_per_cpu_hour = 0;
-    if ((st = get_double(obj, "price_per_cpu_hour", w, 0, 1e6, &adv->price_per_cpu_hour, err)) ||
-        (st = get_string(obj, "price_file", w, &price_file, err)))
+    if ((st = llmbo_json_get_number(obj, w, "price_per_cpu_hour", 0, 1e6, &adv->price_per_cpu_hour,
+                                    err)) ||
+        (st = llmbo_json_get_nonempty(obj, w, "price_file", &price_file, err)))
         return st;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, "price");
     if (p) {
@@ -479,8 +397,8 @@ llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const cha
     }
     llmbo_status st;
     const char *backend = NULL, *model = NULL, *record = NULL;
-    if ((st = get_string(obj, "backend", where, &backend, err)) ||
-        (st = get_string(obj, "model", where, &model, err)))
+    if ((st = llmbo_json_get_nonempty(obj, where, "backend", &backend, err)) ||
+        (st = llmbo_json_get_nonempty(obj, where, "model", &model, err)))
         goto fail;
     if (!backend || !model) {
         st = llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: required key is missing", where,
@@ -521,7 +439,7 @@ llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const cha
     }
     if ((st = parse_schedule(adv, obj, err)) || (st = parse_sampling(adv, obj, err)) ||
         (st = parse_templates(adv, obj, err)) || (st = parse_price(adv, obj, err)) ||
-        (st = get_string(obj, "record", where, &record, err)))
+        (st = llmbo_json_get_nonempty(obj, where, "record", &record, err)))
         goto fail;
     llmbo_backend_config bc = {obj, where, adv->model, run_dir};
     if ((st = adv->vt->create(&bc, &adv->be.state, err)))

@@ -45,20 +45,6 @@ static void anthropic_destroy(void *state)
     llmbo_free(s);
 }
 
-static llmbo_status int_key(const cJSON *obj, const char *key, const char *where, int lo, int hi,
-                            int *out, llmbo_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!v)
-        return LLMBO_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi)
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a whole number in [%d, %d]",
-                               where, key, lo, hi);
-    *out = (int)v->valuedouble;
-    return LLMBO_OK;
-}
-
 static llmbo_status add_line(anthropic_state *s, const char *name, const char *value)
 {
     size_t len = strlen(name) + strlen(value) + 3;
@@ -93,10 +79,10 @@ static llmbo_status anthropic_create(const llmbo_backend_config *cfg, void **sta
                              &s->url, err)) ||
         (st = llmbo_http_api_key(cfg->json, cfg->where, "ANTHROPIC_API_KEY", &s->key, err)) ||
         (st = llmbo_http_extra_headers(cfg->json, cfg->where, &extra, &n_extra, err)) ||
-        (st = int_key(cfg->json, "thinking_budget", cfg->where, 0, 1000000, &s->thinking_budget,
-                      err)) ||
-        (st = int_key(cfg->json, "default_max_tokens", cfg->where, 1, 1000000, &s->max_tokens,
-                      err)) ||
+        (st = llmbo_json_get_int(cfg->json, cfg->where, "thinking_budget", 0, 1000000,
+                                 &s->thinking_budget, err)) ||
+        (st = llmbo_json_get_int(cfg->json, cfg->where, "default_max_tokens", 1, 1000000,
+                                 &s->max_tokens, err)) ||
         (st = llmbo_http_options_parse(cfg->json, cfg->where, &ho, err)))
         goto fail;
     s->model = llmbo_strdup(cfg->model);

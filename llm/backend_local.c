@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "generate.h"
 #include "llmbo_common.h"
+#include "json.h"
 
 static const char *const local_keys[] = {"model_path", "n_ctx",        "threads", "n_batch",
                                          "top_k",      "think_budget", "think",   NULL};
@@ -20,20 +21,6 @@ typedef struct local_state {
     pthread_mutex_t mu;
     int top_k, think, think_budget;
 } local_state;
-
-static llmbo_status get_int_key(const llmbo_backend_config *cfg, const char *key, int lo, int hi,
-                                int *v, llmbo_error *err)
-{
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(cfg->json, key);
-    if (!j)
-        return LLMBO_OK;
-    if (!cJSON_IsNumber(j) || j->valuedouble != (double)(int)j->valuedouble ||
-        j->valuedouble < lo || j->valuedouble > hi)
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a whole number in [%d, %d]",
-                               cfg->where, key, lo, hi);
-    *v = (int)j->valuedouble;
-    return LLMBO_OK;
-}
 
 static void local_destroy(void *state)
 {
@@ -69,11 +56,12 @@ static llmbo_status local_create(const llmbo_backend_config *cfg, void **state, 
     s->top_k = 40;
     s->think_budget = 512;
     llmbo_status st;
-    if ((st = get_int_key(cfg, "n_ctx", 16, 1 << 20, &eo.n_ctx, err)) ||
-        (st = get_int_key(cfg, "threads", 1, 256, &eo.n_threads, err)) ||
-        (st = get_int_key(cfg, "n_batch", 1, 4096, &eo.n_batch, err)) ||
-        (st = get_int_key(cfg, "top_k", 0, 1 << 24, &s->top_k, err)) ||
-        (st = get_int_key(cfg, "think_budget", 0, 1 << 20, &s->think_budget, err))) {
+    if ((st = llmbo_json_get_int(cfg->json, cfg->where, "n_ctx", 16, 1 << 20, &eo.n_ctx, err)) ||
+        (st = llmbo_json_get_int(cfg->json, cfg->where, "threads", 1, 256, &eo.n_threads, err)) ||
+        (st = llmbo_json_get_int(cfg->json, cfg->where, "n_batch", 1, 4096, &eo.n_batch, err)) ||
+        (st = llmbo_json_get_int(cfg->json, cfg->where, "top_k", 0, 1 << 24, &s->top_k, err)) ||
+        (st = llmbo_json_get_int(cfg->json, cfg->where, "think_budget", 0, 1 << 20,
+                                 &s->think_budget, err))) {
         llmbo_free(s);
         return st;
     }

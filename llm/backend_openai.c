@@ -49,19 +49,6 @@ static void openai_destroy(void *state)
     llmbo_free(s);
 }
 
-static llmbo_status opt_string(const cJSON *obj, const char *key, const char *where,
-                               const char *def, char **out, llmbo_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v && !cJSON_IsString(v))
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a string", where, key);
-    const char *s = v ? v->valuestring : def;
-    *out = NULL;
-    if (s && !(*out = llmbo_strdup(s)))
-        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", where);
-    return LLMBO_OK;
-}
-
 static llmbo_status openai_create(const llmbo_backend_config *cfg, void **state, llmbo_error *err)
 {
     *state = NULL;
@@ -77,10 +64,10 @@ static llmbo_status openai_create(const llmbo_backend_config *cfg, void **state,
                              "/chat/completions", &s->url, err)) ||
         (st = llmbo_http_api_key(cfg->json, cfg->where, "OPENAI_API_KEY", &s->key, err)) ||
         (st = llmbo_http_extra_headers(cfg->json, cfg->where, &extra, &n_extra, err)) ||
-        (st = opt_string(cfg->json, "max_tokens_key", cfg->where, "max_tokens", &s->max_tokens_key,
-                         err)) ||
-        (st = opt_string(cfg->json, "reasoning_effort", cfg->where, NULL, &s->reasoning_effort,
-                         err)) ||
+        (st = llmbo_json_dup_string(cfg->json, cfg->where, "max_tokens_key", "max_tokens",
+                                    &s->max_tokens_key, err)) ||
+        (st = llmbo_json_dup_string(cfg->json, cfg->where, "reasoning_effort", NULL,
+                                    &s->reasoning_effort, err)) ||
         (st = llmbo_http_options_parse(cfg->json, cfg->where, &ho, err)))
         goto fail;
     if (strcmp(s->max_tokens_key, "max_tokens") != 0 &&

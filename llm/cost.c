@@ -9,6 +9,7 @@
 #include <string.h>
 #include "llmbo_common.h"
 #include "llm_impl.h"
+#include "fileio.h"
 
 static llmbo_status price_number(const cJSON *obj, const char *key, const char *where, double *out,
                                  llmbo_error *err)
@@ -51,33 +52,6 @@ llmbo_status llmbo_price_parse(const cJSON *obj, const char *where, llmbo_price 
     return LLMBO_OK;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = llmbo_malloc(cap, 1);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *nb = llmbo_realloc(buf, cap * 2, 1);
-            if (!nb) {
-                llmbo_free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[len] = '\0';
-    return buf;
-}
-
 /* Longest key of models that equals name, or is a prefix of it followed by '-'. */
 static const cJSON *match(const cJSON *models, const char *name)
 {
@@ -105,7 +79,7 @@ llmbo_status llmbo_price_lookup(const char *model, const char *price_file, llmbo
     char *text = NULL;
     const char *src = "data/prices.json (built in)";
     if (price_file) {
-        text = read_file(price_file);
+        text = llmbo_read_file(price_file, NULL, NULL);
         if (!text)
             return llmbo_error_set(err, LLMBO_ERR_IO, "price file %s cannot be read", price_file);
         src = price_file;
@@ -168,30 +142,4 @@ double llmbo_cost_add_call(llmbo_cost *c, const llmbo_price *p, double price_per
     if (cpu_dollars)
         *cpu_dollars = cd;
     return d;
-}
-
-cJSON *llmbo_cost_to_json(const llmbo_cost *c)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    int ok = cJSON_AddNumberToObject(o, "calls", (double)c->calls) &&
-             cJSON_AddNumberToObject(o, "retries", (double)c->retries) &&
-             cJSON_AddNumberToObject(o, "prompt_tokens", (double)c->prompt_tokens) &&
-             cJSON_AddNumberToObject(o, "completion_tokens", (double)c->completion_tokens) &&
-             cJSON_AddNumberToObject(o, "reasoning_tokens", (double)c->reasoning_tokens) &&
-             cJSON_AddNumberToObject(o, "cached_tokens", (double)c->cached_tokens) &&
-             cJSON_AddNumberToObject(o, "dollars", c->dollars) &&
-             cJSON_AddNumberToObject(o, "seconds", c->seconds) &&
-             cJSON_AddNumberToObject(o, "cpu_seconds", c->cpu_seconds) &&
-             cJSON_AddNumberToObject(o, "cpu_dollars", c->cpu_dollars) &&
-             cJSON_AddNumberToObject(o, "valid", (double)c->valid) &&
-             cJSON_AddNumberToObject(o, "repaired", (double)c->repaired) &&
-             cJSON_AddNumberToObject(o, "fallback", (double)c->fallback) &&
-             cJSON_AddNumberToObject(o, "errors", (double)c->errors);
-    if (!ok) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
 }

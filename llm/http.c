@@ -13,6 +13,8 @@
 #include <curl/curl.h>
 #include "llmbo_common.h"
 #include "http.h"
+#include "json.h"
+#include "strbuf.h"
 
 struct llmbo_http {
     llmbo_http_options opt;
@@ -33,32 +35,19 @@ void llmbo_http_options_default(llmbo_http_options *o)
     o->concurrency = 4;
 }
 
-static llmbo_status get_number(const cJSON *obj, const char *key, const char *where, double lo,
-                               double hi, double *out, llmbo_error *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!v)
-        return LLMBO_OK;
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi)
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a number in [%g, %g]", where,
-                               key, lo, hi);
-    *out = v->valuedouble;
-    return LLMBO_OK;
-}
-
 llmbo_status llmbo_http_options_parse(const cJSON *obj, const char *where, llmbo_http_options *o,
                                       llmbo_error *err)
 {
     double retries = o->max_retries, conc = o->concurrency, maxb = (double)o->max_response_bytes;
     llmbo_status st;
-    if ((st = get_number(obj, "timeout", where, 0.001, 86400, &o->timeout, err)) ||
-        (st = get_number(obj, "connect_timeout", where, 0.001, 3600, &o->connect_timeout, err)) ||
-        (st = get_number(obj, "max_retries", where, 0, 100, &retries, err)) ||
-        (st = get_number(obj, "backoff", where, 0, 3600, &o->backoff, err)) ||
-        (st = get_number(obj, "backoff_max", where, 0, 86400, &o->backoff_max, err)) ||
-        (st = get_number(obj, "max_response_bytes", where, 1024, 1e10, &maxb, err)) ||
-        (st = get_number(obj, "concurrency", where, 1, 256, &conc, err)))
+    if ((st = llmbo_json_get_number(obj, where, "timeout", 0.001, 86400, &o->timeout, err)) ||
+        (st = llmbo_json_get_number(obj, where, "connect_timeout", 0.001, 3600, &o->connect_timeout,
+                                    err)) ||
+        (st = llmbo_json_get_number(obj, where, "max_retries", 0, 100, &retries, err)) ||
+        (st = llmbo_json_get_number(obj, where, "backoff", 0, 3600, &o->backoff, err)) ||
+        (st = llmbo_json_get_number(obj, where, "backoff_max", 0, 86400, &o->backoff_max, err)) ||
+        (st = llmbo_json_get_number(obj, where, "max_response_bytes", 1024, 1e10, &maxb, err)) ||
+        (st = llmbo_json_get_number(obj, where, "concurrency", 1, 256, &conc, err)))
         return st;
     if (retries != floor(retries) || conc != floor(conc))
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
@@ -125,8 +114,8 @@ double llmbo_http_retry_after(const char *value)
 /* ---- one attempt ------------------------------------------------------------------------- */
 
 typedef struct sink {
-    char *buf;
-    size_t len, cap, max;
+    llmbo_strbuf body;
+    size_t max;
     int too_big;
     double retry_after; /* -1 if the answer had no usable Retry-After */
 } sink;
@@ -135,23 +124,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
     sink *s = user;
     size_t n = size * nmemb;
-    if (s->len + n > s->max) {
+    if (s->body.len + n > s->max) {
         s->too_big = 1;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
     }
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < s->len + n + 1)
-            cap *= 2;
-        char *b = llmbo_realloc(s->buf, cap, 1);
-        if (!b)
-            return 0;
-        s->buf = b;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, data, n);
-    s->len += n;
-    s->buf[s->len] = '\0';
+    llmbo_strbuf_add(&s->body, data, n);
+    if (s->body.oom)
+        return 0;
     return n;
 }
 
@@ -269,7 +248,7 @@ llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *
     llmbo_status st = LLMBO_ERR_HTTP;
     char curl_msg[CURL_ERROR_SIZE];
     for (int attempt = 0;; attempt++) {
-        sink s = {NULL, 0, 0, h->opt.max_response_bytes, 0, -1};
+        sink s = {LLMBO_STRBUF_INIT, h->opt.max_response_bytes, 0, -1};
         CURL *c = curl_easy_init();
         if (!c) {
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "http: curl_easy_init failed");
@@ -297,8 +276,8 @@ llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *
 
         int retry = 0;
         llmbo_free(resp->body);
-        resp->body = s.buf;
-        resp->len = s.len;
+        resp->body = s.body.s;
+        resp->len = s.body.len;
         resp->status = status;
         if (!resp->body && rc == CURLE_OK) {
             resp->body = llmbo_strdup("");

@@ -9,6 +9,8 @@
 #include <cJSON.h>
 #include "llmbo.h"
 #include "backend.h"
+#include "strbuf.h"
+#include "json.h"
 
 /* ---- record.c: canonical requests, hashes, cassettes --------------------------------------- */
 
@@ -59,8 +61,6 @@ double llmbo_price_dollars(const llmbo_price *p, long prompt, long cached, long 
  * dollars (API) of this call; *cpu_dollars gets the CPU-price part. */
 double llmbo_cost_add_call(llmbo_cost *c, const llmbo_price *p, double price_per_cpu_hour,
                            const llmbo_chat_reply *r, double *cpu_dollars);
-/* The cost object as journalled (keys of docs/formats.md). */
-cJSON *llmbo_cost_to_json(const llmbo_cost *c);
 
 /* ---- parse.c: answers ---------------------------------------------------------------------- */
 
@@ -121,14 +121,5 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
                                 char **system, char **user, llmbo_error *err);
 /* Renders the repair message quoting the validation error. Owned. */
 char *llmbo_prompt_repair(const llmbo_prompt_options *o, const char *error);
-
-/* A growable NUL-terminated string (llm/strbuf.c). An allocation failure sets oom and makes
- * every later add a no-op, so a builder checks oom once at the end. Free s with llmbo_free. */
-typedef struct llmbo_strbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} llmbo_strbuf;
-void llmbo_strbuf_add(llmbo_strbuf *b, const char *s, size_t n);
 
 #endif

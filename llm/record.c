@@ -9,6 +9,7 @@
 #include <string.h>
 #include "llmbo_common.h"
 #include "llm_impl.h"
+#include "json.h"
 
 uint64_t llmbo_fnv1a64(const void *data, size_t n)
 {
@@ -19,18 +20,6 @@ uint64_t llmbo_fnv1a64(const void *data, size_t n)
         h *= 0x100000001b3ULL; /* FNV 64 prime */
     }
     return h;
-}
-
-/* cJSON prints a double with 15 significant digits whenever that reads back "close enough" by
- * its relative-epsilon test, which drops the last bits. Cassettes must replay seconds exactly
- * (a replayed run's cost equals the recorded one), so times are written with 17 digits. */
-static cJSON *add_exact(cJSON *o, const char *key, double v)
-{
-    char buf[64];
-    if (!isfinite(v))
-        return cJSON_AddNullToObject(o, key);
-    snprintf(buf, sizeof buf, "%.17g", v);
-    return cJSON_AddRawToObject(o, key, buf);
 }
 
 static const char *kind_name(llmbo_answer_kind k)
@@ -111,7 +100,8 @@ cJSON *llmbo_reply_to_json(const llmbo_chat_reply *r)
              cJSON_AddNumberToObject(o, "completion_tokens", (double)r->completion_tokens) &&
              cJSON_AddNumberToObject(o, "reasoning_tokens", (double)r->reasoning_tokens) &&
              cJSON_AddNumberToObject(o, "cached_tokens", (double)r->cached_tokens) &&
-             add_exact(o, "seconds", r->seconds) && add_exact(o, "cpu_seconds", r->cpu_seconds) &&
+             llmbo_json_add_number(o, "seconds", r->seconds) &&
+             llmbo_json_add_number(o, "cpu_seconds", r->cpu_seconds) &&
              cJSON_AddNumberToObject(o, "retries", r->retries) &&
              cJSON_AddNumberToObject(o, "http_status", r->http_status);
     if (!ok) {
@@ -203,7 +193,7 @@ llmbo_status llmbo_recorder_write(llmbo_recorder *rec, const char *model,
         cJSON *e = cJSON_AddObjectToObject(o, "error");
         ok = e && cJSON_AddNumberToObject(e, "status", st) &&
              cJSON_AddStringToObject(e, "message", call_err ? call_err->msg : llmbo_strerror(st)) &&
-             add_exact(e, "seconds", reply ? reply->seconds : 0) &&
+             llmbo_json_add_number(e, "seconds", reply ? reply->seconds : 0) &&
              cJSON_AddNumberToObject(e, "retries", reply ? reply->retries : 0) &&
              cJSON_AddNumberToObject(e, "http_status", reply ? reply->http_status : 0);
     }

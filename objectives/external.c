@@ -21,6 +21,7 @@
 #include <cJSON.h>
 #include "llmbo_common.h"
 #include "objective_impl.h"
+#include "strbuf.h"
 
 #define EXT_MAX_STDOUT  (1 << 20) /* bytes of stdout accepted */
 #define EXT_STDERR_TAIL 400       /* bytes of stderr kept for the error message */
@@ -28,8 +29,7 @@
 #define EXT_DRAIN_S     0.2       /* seconds to keep reading after the child exited */
 
 typedef struct ext_out {
-    char *buf; /* stdout, NUL-terminated */
-    size_t len, cap;
+    llmbo_strbuf out; /* stdout */
     int overflow;
     char tail[EXT_STDERR_TAIL + 1]; /* last bytes of stderr, NUL-terminated */
     size_t tail_len;
@@ -106,24 +106,12 @@ static void append_tail(ext_out *o, const char *b, size_t n)
 
 static int append_out(ext_out *o, const char *b, size_t n)
 {
-    if (o->len + n > EXT_MAX_STDOUT) {
+    if (o->out.len + n > EXT_MAX_STDOUT) {
         o->overflow = 1;
         return 0;
     }
-    if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + n + 1)
-            cap *= 2;
-        char *nb = llmbo_realloc(o->buf, cap, 1);
-        if (!nb)
-            return -1;
-        o->buf = nb;
-        o->cap = cap;
-    }
-    memcpy(o->buf + o->len, b, n);
-    o->len += n;
-    o->buf[o->len] = '\0';
-    return 0;
+    llmbo_strbuf_add(&o->out, b, n);
+    return o->out.oom ? -1 : 0;
 }
 
 /* Stderr tail made printable on one line. */
@@ -166,7 +154,7 @@ static llmbo_status parse_output(const char *command, ext_out *o, double *y, llm
 {
     if (o->overflow)
         return fail(err, command, o, "printed more than %d bytes", EXT_MAX_STDOUT);
-    const char *s = o->buf ? o->buf : "";
+    const char *s = o->out.s ? o->out.s : "";
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
     size_t n = strlen(s);
@@ -363,6 +351,6 @@ llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, 
         st = fail(err, command, &out, "exited with status %d", WEXITSTATUS(status));
     else
         st = parse_output(command, &out, y, err);
-    llmbo_free(out.buf);
+    llmbo_strbuf_free(&out.out);
     return st;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "llmbo_common.h"
+#include "json.h"
 #include "objective_impl.h"
 #include "objective_json.h"
 
@@ -14,45 +15,12 @@ static llmbo_status as_config(llmbo_status st)
     return st == LLMBO_ERR_NOMEM ? st : LLMBO_ERR_CONFIG;
 }
 
-/* Checks that every key of obj is in allowed (NULL-terminated) and appears once. */
-static llmbo_status check_keys(const cJSON *obj, const char *path, const char *const *allowed,
-                               llmbo_error *err)
-{
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        int known = 0;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(c->string, *a) == 0)
-                known = 1;
-        if (!known) {
-            char list[256];
-            size_t off = 0;
-            list[0] = '\0';
-            for (const char *const *a = allowed; *a && off < sizeof list; a++)
-                off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
-                                        a == allowed ? "" : ", ", *a);
-            return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s: unknown key \"%s\" (expected %s)",
-                                   path, c->string, list);
-        }
-        for (const cJSON *d = obj->child; d != c; d = d->next)
-            if (strcmp(c->string, d->string) == 0)
-                return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s: duplicate key \"%s\"", path,
-                                       c->string);
-    }
-    return LLMBO_OK;
-}
-
 /* Optional string member: NULL if absent; error if present but not a string. */
 static llmbo_status opt_string(const cJSON *obj, const char *path, const char *key,
                                const char **out, llmbo_error *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     *out = NULL;
-    if (!v)
-        return LLMBO_OK;
-    if (!cJSON_IsString(v))
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.%s: expected a string", path, key);
-    *out = v->valuestring;
-    return LLMBO_OK;
+    return llmbo_json_get_string(obj, path, key, out, err);
 }
 
 static const char *const param_types[] = {"continuous", "integer", "log", "categorical"};
@@ -66,7 +34,7 @@ static llmbo_status param_from_json(const cJSON *pj, const char *path, llmbo_spa
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                "%s: expected an object with \"name\" and \"bounds\" or \"choices\"",
                                path);
-    llmbo_status st = check_keys(pj, path, keys, err);
+    llmbo_status st = llmbo_json_check_keys(pj, path, keys, err);
     if (st != LLMBO_OK)
         return st;
     llmbo_param p = {0};
@@ -214,7 +182,7 @@ static llmbo_status builtin_from_json(const cJSON *v, const char *where, llmbo_o
                                       double *noise, llmbo_error *err)
 {
     static const char *const keys[] = {"type", "name", "dim", "noise_std", NULL};
-    llmbo_status st = check_keys(v, where, keys, err);
+    llmbo_status st = llmbo_json_check_keys(v, where, keys, err);
     if (st != LLMBO_OK)
         return st;
     const char *name;
@@ -256,7 +224,7 @@ static llmbo_status external_from_json(const cJSON *v, const char *where, llmbo_
     static const char *const keys[] = {"type",        "name",      "command",
                                        "parameters",  "timeout",   "maximize",
                                        "description", "noise_std", NULL};
-    llmbo_status st = check_keys(v, where, keys, err);
+    llmbo_status st = llmbo_json_check_keys(v, where, keys, err);
     if (st != LLMBO_OK)
         return st;
     const char *command, *name, *desc;

@@ -80,7 +80,7 @@ static void test_errors(void)
         {"{\"name\": \"ackley:3\", \"dim\": 4}",
          WHERE ".dim: the dimension is already given in name \"ackley:3\""},
         {"{\"name\": \"ackley\", \"nosie_std\": 0.1}",
-         WHERE ": unknown key \"nosie_std\" (expected type, name, dim, noise_std)"},
+         WHERE ": unknown key \"nosie_std\"; expected one of type, name, dim, noise_std"},
         {"{\"name\": \"ackley\", \"noise_std\": -1}",
          WHERE ".noise_std: expected a finite number >= 0"},
         {"{\"dim\": 3}",
@@ -138,15 +138,16 @@ static void test_errors(void)
          WHERE ".parameters[0].name: expected a non-empty string"},
         {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [{\"name\": \"a\", "
          "\"bounds\": [0, 1], \"units\": \"m\"}]}",
-         WHERE ".parameters[0]: unknown key \"units\" (expected name, type, bounds, choices, unit, "
-               "description)"},
+         WHERE ".parameters[0]: unknown key \"units\"; expected one of name, type, bounds, "
+               "choices, unit, "
+               "description"},
         {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [3]}",
          WHERE ".parameters[0]: expected an object with \"name\" and \"bounds\" or \"choices\""},
         {"{\"type\": \"external\", \"command\": \"f\", \"dim\": 2, \"parameters\": [{\"name\": "
          "\"a\", \"bounds\": [0, 1]}]}",
-         WHERE
-         ": unknown key \"dim\" (expected type, name, command, parameters, timeout, maximize, "
-         "description, noise_std)"},
+         WHERE ": unknown key \"dim\"; expected one of type, name, command, parameters, timeout, "
+               "maximize, "
+               "description, noise_std"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         llmbo_objective *o = NULL;
@@ -203,13 +204,10 @@ static void test_alloc_sweep(void)
 /* The key list of an "unknown key" message, as a sorted comma-joined set. */
 static void sorted_keys_of_message(const char *msg, char *out, size_t n)
 {
-    const char *p = strstr(msg, "(expected ");
+    const char *p = strstr(msg, "expected one of ");
     char buf[512], *names[32];
     int k = 0;
-    snprintf(buf, sizeof buf, "%s", p ? p + 10 : "");
-    char *end = strchr(buf, ')');
-    if (end)
-        *end = '\0';
+    snprintf(buf, sizeof buf, "%s", p ? p + 16 : "");
     for (char *t = strtok(buf, ", "); t && k < 32; t = strtok(NULL, ", "))
         names[k++] = t;
     for (int i = 1; i < k; i++)

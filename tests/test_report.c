@@ -129,7 +129,7 @@ static void write_run(const char *obj, const char *strat, int seed, const run_sp
     char dir[1024], path[1200];
     snprintf(dir, sizeof dir, "%s/runs/%s/%s/seed-%d", tmpdir, obj, strat, seed);
     llmbo_error err;
-    CHECK_OK(llmbo_mkdirs(dir, &err));
+    CHECK_OK(llmbo_mkdir_p(dir, &err));
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
     FILE *f = fopen(path, "wb");
     for (int i = 0; i < 4; i++) {
@@ -212,14 +212,14 @@ static char *slurp(const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    return llmbo_read_text(path, NULL, NULL);
+    return llmbo_read_file(path, NULL, NULL);
 }
 
 static void make_bench_dir(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/llmbo_test_report_%ld", (long)getpid());
     llmbo_error err;
-    CHECK_OK(llmbo_mkdirs(tmpdir, &err));
+    CHECK_OK(llmbo_mkdir_p(tmpdir, &err));
     const char *cfg = "{\"name\": \"synthetic\", \"budget\": 4, \"seeds\": 4,"
                       " \"objectives\": [\"alpha\", {\"objective\": \"beta\"}],"
                       " \"strategies\": [{\"name\": \"A\", \"strategy\": \"random\"},"

@@ -1,0 +1,220 @@
+/* test_common.c: common/: the string buffer (growth, printf, allocation failure), whole-file
+ * reading and the atomic write (content, no temporary left behind, errors naming the path),
+ * mkdir -p, JSON getters and key checks (messages name the key path), exact number printing
+ * (every double reads back bit for bit) and the advisor cost record (write, read back). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "check.h"
+#include "llmbo_common.h"
+#include "strbuf.h"
+#include "fileio.h"
+#include "json.h"
+
+static void test_strbuf(void)
+{
+    llmbo_strbuf b = LLMBO_STRBUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        llmbo_strbuf_printf(&b, "%d,", i);
+    size_t want = 0;
+    for (int i = 0; i < 1000; i++)
+        want += (size_t)snprintf(NULL, 0, "%d,", i);
+    CHECK(!b.oom && b.len == want && strlen(b.s) == want, "1000 printf appends: %zu bytes", b.len);
+    CHECK(strncmp(b.s, "0,1,2,", 6) == 0 && strcmp(b.s + want - 4, "999,") == 0, "text in order");
+    llmbo_strbuf_add(&b, "ab\0cd", 5);
+    CHECK(b.len == want + 5 && memcmp(b.s + want, "ab\0cd", 5) == 0 && b.s[b.len] == '\0',
+          "add copies n bytes (NUL included) and terminates");
+    llmbo_strbuf_free(&b);
+    CHECK(!b.s && b.len == 0 && b.cap == 0, "free empties the buffer");
+
+    /* every allocation failure leaves oom set and the text a prefix, never a crash */
+    int failures = 0;
+    for (long k = 1; k < 20; k++) {
+        llmbo_strbuf f = LLMBO_STRBUF_INIT;
+        llmbo_test_fail_after(k);
+        for (int i = 0; i < 300; i++)
+            llmbo_strbuf_puts(&f, "2.385 ");
+        llmbo_test_fail_after(0);
+        failures += f.oom;
+        if (f.oom && f.s)
+            CHECK(strlen(f.s) == f.len, "after a failure the text is still terminated");
+        llmbo_strbuf_free(&f);
+    }
+    CHECK(failures > 0, "injected allocation failures set oom (%d of 19)", failures);
+}
+
+static int count_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strstr(e->d_name, ".tmp") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_fileio(void)
+{
+    char dir[] = "/tmp/llmbo_test_common.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "temporary directory");
+    char deep[256], path[300];
+    snprintf(deep, sizeof deep, "%s/a/b/c", dir);
+    CHECK_OK(llmbo_mkdir_p(deep, NULL));
+    struct stat sb;
+    CHECK(stat(deep, &sb) == 0 && S_ISDIR(sb.st_mode), "mkdir -p made %s", deep);
+    CHECK_OK(llmbo_mkdir_p(deep, NULL)); /* already there */
+
+    snprintf(path, sizeof path, "%s/f.txt", deep);
+    llmbo_error err;
+
+    /* a text larger than the reader's first buffer, written twice (the second replaces) */
+    char *big = malloc(10000);
+    for (int i = 0; i < 9999; i++)
+        big[i] = (char)('a' + i % 26);
+    big[9999] = '\0';
+    CHECK_OK(llmbo_write_file_atomic(path, "first", NULL));
+    CHECK_OK(llmbo_write_file_atomic(path, big, NULL));
+    size_t len = 0;
+    char *t = llmbo_read_file(path, &len, &err);
+    CHECK(t && len == 9999 && strcmp(t, big) == 0, "read back the 9999 bytes written");
+    llmbo_free(t);
+    CHECK(count_tmp(deep) == 0, "no temporary file left beside the target");
+    CHECK(llmbo_path_exists(path) && !llmbo_path_exists("/no/such/llmbo/path"), "path_exists");
+
+    /* a regular file where a directory is wanted, and a missing file to read */
+    CHECK(llmbo_mkdir_p(path, &err) == LLMBO_ERR_IO && strstr(err.msg, "f.txt"),
+          "mkdir -p over a file: %s", err.msg);
+    snprintf(path, sizeof path, "%s/missing.json", dir);
+    CHECK(!llmbo_read_file(path, NULL, &err) && err.status == LLMBO_ERR_IO &&
+              strstr(err.msg, "missing.json: cannot open"),
+          "missing file: %s", err.msg);
+    snprintf(path, sizeof path, "%s/nodir/x.json", dir);
+    CHECK(llmbo_write_file_atomic(path, "{}", &err) == LLMBO_ERR_IO &&
+              strstr(err.msg, "nodir/x.json.tmp."),
+          "write into a missing directory names the temporary: %s", err.msg);
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    CHECK_OK(llmbo_write_file_atomic(path, "{\"a\": [1, 2,]}", NULL));
+    CHECK(!llmbo_json_read_file(path, &err) && err.status == LLMBO_ERR_PARSE &&
+              strstr(err.msg, "bad.json: invalid JSON near byte"),
+          "invalid JSON: %s", err.msg);
+    free(big);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up");
+}
+
+static void test_getters(void)
+{
+    cJSON *o = cJSON_Parse("{\"n\": 7, \"f\": 2.5, \"x\": 2.385, \"b\": true, \"s\": \"hi\", "
+                           "\"e\": \"\", \"z\": null}");
+    llmbo_error err;
+    int n = -1, b = -1;
+    double f = -1;
+    const char *s = NULL;
+    char *d = NULL;
+    CHECK(llmbo_json_get_int(o, "cfg", "n", 0, 10, &n, NULL) == LLMBO_OK && n == 7, "int 7");
+    n = 3;
+    CHECK(llmbo_json_get_int(o, "cfg", "absent", 0, 10, &n, NULL) == LLMBO_OK && n == 3,
+          "an absent key keeps the default");
+    CHECK(llmbo_json_get_int(o, "cfg", "f", 0, 10, &n, &err) == LLMBO_ERR_CONFIG &&
+              strcmp(err.msg, "cfg.f: expected a whole number in [0, 10]") == 0 && n == 3,
+          "2.5 is not an int: %s", err.msg);
+    CHECK(llmbo_json_get_int(o, "cfg", "n", 8, 10, &n, &err) == LLMBO_ERR_CONFIG, "7 < 8");
+    CHECK(llmbo_json_get_number(o, "cfg", "x", 0, 3, &f, NULL) == LLMBO_OK && f == 2.385,
+          "number 2.385");
+    CHECK(llmbo_json_get_number(o, "cfg", "s", 0, 3, &f, &err) == LLMBO_ERR_CONFIG &&
+              strcmp(err.msg, "cfg.s: expected a number in [0, 3]") == 0,
+          "%s", err.msg);
+    CHECK(llmbo_json_get_bool(o, "cfg", "b", &b, NULL) == LLMBO_OK && b == 1, "bool");
+    CHECK(llmbo_json_get_bool(o, "cfg", "z", &b, &err) == LLMBO_ERR_CONFIG &&
+              strcmp(err.msg, "cfg.z: expected true or false") == 0,
+          "%s", err.msg);
+    CHECK(llmbo_json_get_string(o, "cfg", "e", &s, NULL) == LLMBO_OK && s && !s[0], "empty ok");
+    CHECK(llmbo_json_get_nonempty(o, "cfg", "e", &s, &err) == LLMBO_ERR_CONFIG &&
+              strcmp(err.msg, "cfg.e: expected a non-empty string") == 0,
+          "%s", err.msg);
+    CHECK(llmbo_json_dup_string(o, "cfg", "absent", "dflt", &d, NULL) == LLMBO_OK && d &&
+              strcmp(d, "dflt") == 0,
+          "dup_string default");
+    llmbo_free(d);
+    CHECK(llmbo_json_dup_string(o, "cfg", "s", NULL, &d, NULL) == LLMBO_OK && strcmp(d, "hi") == 0,
+          "dup_string copy");
+    llmbo_free(d);
+
+    static const char *const keys[] = {"n", "f", "x", "b", "s", "e", NULL};
+    CHECK(llmbo_json_check_keys(o, "cfg.sub", keys, &err) == LLMBO_ERR_CONFIG &&
+              strcmp(err.msg, "cfg.sub: unknown key \"z\"; expected one of n, f, x, b, s, e") == 0,
+          "%s", err.msg);
+    cJSON *dup = cJSON_Parse("{\"n\": 1, \"f\": 2, \"n\": 3}");
+    CHECK(llmbo_json_check_keys(dup, "", keys, &err) == LLMBO_ERR_CONFIG &&
+              strcmp(err.msg, "duplicate key \"n\"") == 0,
+          "%s", err.msg);
+    cJSON_Delete(dup);
+    cJSON_Delete(o);
+}
+
+static void test_numbers_and_cost(void)
+{
+    /* values whose 15-digit rendering reads back differently */
+    const double v[] = {
+        0.1, 1.0 / 3.0, 2.385, 1e-300, 123456789.123456789, -0.0, 5e-324, 1.7976931348623157e308};
+    int exact = 1;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        cJSON *x = llmbo_json_number(v[i]);
+        char *t = cJSON_PrintUnformatted(x);
+        exact &= strtod(t, NULL) == v[i];
+        free(t);
+        cJSON_Delete(x);
+    }
+    CHECK(exact, "every number reads back bit for bit");
+    cJSON *x = llmbo_json_number(0.1);
+    char *t = cJSON_PrintUnformatted(x);
+    CHECK(strcmp(t, "0.1") == 0, "shortest exact rendering: %s", t);
+    free(t);
+    cJSON_Delete(x);
+    x = llmbo_json_number(NAN);
+    CHECK(cJSON_IsNull(x), "NaN becomes null");
+    cJSON_Delete(x);
+
+    llmbo_cost c = {.calls = 13,
+                    .retries = 2,
+                    .prompt_tokens = 123457,
+                    .completion_tokens = 2385,
+                    .reasoning_tokens = 77,
+                    .cached_tokens = 1000,
+                    .dollars = 0.1 + 0.2,
+                    .seconds = 1.0 / 3.0,
+                    .cpu_seconds = 2.385e-3,
+                    .cpu_dollars = 1e-9,
+                    .valid = 11,
+                    .repaired = 1,
+                    .fallback = 1,
+                    .errors = 1};
+    cJSON *j = llmbo_cost_to_json(&c);
+    char *txt = cJSON_PrintUnformatted(j);
+    cJSON *back = cJSON_Parse(txt);
+    llmbo_cost r;
+    llmbo_cost_from_json(back, &r);
+    CHECK(memcmp(&r, &c, sizeof c) == 0, "cost record round trip is exact: %s", txt);
+    CHECK(strstr(txt, "{\"calls\":13,\"retries\":2,\"prompt_tokens\":123457,") == txt,
+          "keys in the documented order");
+    free(txt);
+    cJSON_Delete(back);
+    cJSON_Delete(j);
+    llmbo_cost_from_json(NULL, &r);
+    CHECK(r.calls == 0 && r.dollars == 0, "a missing record reads as zero cost");
+}
+
+int main(void)
+{
+    test_strbuf();
+    test_fileio();
+    test_getters();
+    test_numbers_and_cost();
+    return check_summary();
+}

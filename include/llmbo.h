@@ -444,6 +444,19 @@ typedef struct llmbo_bo_options {
 
 void llmbo_bo_options_default(llmbo_bo_options *opt);
 
+/* Fills opt from the JSON text of a run config's loop keys (docs/config.md): strategy,
+ * acquisition, seed, init, gp, batch, pending, noisy, acq, budget (optional here; absent means
+ * unknown, 0) and advisor, with the run config's defaults, resolved for dimension d. The keys
+ * and messages are those of `llmbo run`: LLMBO_ERR_PARSE for JSON syntax (line and column),
+ * LLMBO_ERR_CONFIG naming the key path ("WHERE: init.design: unknown value ..."; where may be
+ * NULL for "options"), also for an "objective" key (the caller gives the loop its space).
+ * *batch (may be NULL) gets the "batch" key (default 1). The advisor object is only checked to
+ * be present exactly when the strategy needs one (llm, gp+llm): the caller creates the advisor
+ * from it and sets opt->advisor and opt->schedule. opt->maximize and opt->problem keep their
+ * defaults. On error opt may be partly filled. */
+llmbo_status llmbo_bo_options_from_json(const char *json, const char *where, int d,
+                                        llmbo_bo_options *opt, int *batch, llmbo_error *err);
+
 /* Counters of the advisor's use by the loop. */
 typedef struct llmbo_bo_stats {
     long consulted; /* advisor calls made by the loop */

@@ -172,10 +172,73 @@ static void test_full_and_resolved(void)
     llmbo_run_config_free(&a);
 }
 
+/* llmbo_bo_options_from_json: the run config's loop keys over a caller's space, budget optional,
+ * with the run config's messages. */
+static void expect_options_error(const char *text, llmbo_status want, const char *msg)
+{
+    llmbo_bo_options o;
+    llmbo_error err;
+    memset(&err, 0, sizeof err);
+    llmbo_status st = llmbo_bo_options_from_json(text, "opts", 3, &o, NULL, &err);
+    CHECK(st == want && strcmp(err.msg, msg) == 0, "status %d (want %d): got [%s] want [%s]", st,
+          want, err.msg, msg);
+}
+
+static void test_options_from_json(void)
+{
+    llmbo_bo_options o, def;
+    llmbo_error err;
+    int batch = 0;
+    llmbo_bo_options_default(&def);
+    CHECK_OK(llmbo_bo_options_from_json("{}", NULL, 3, &o, &batch, &err));
+    CHECK(o.budget == 0 && o.n_init == 4 && batch == 1, "empty: budget %d n_init %d batch %d",
+          o.budget, o.n_init, batch);
+    CHECK(o.strategy == def.strategy && o.acquisition == def.acquisition &&
+              o.design == def.design && o.seed == 0 && o.gp.fit_noise == def.gp.fit_noise &&
+              o.gp.noise == def.gp.noise && o.refit_every == def.refit_every,
+          "empty object gives the run config's defaults");
+    CHECK_OK(llmbo_bo_options_from_json(
+        "{\"budget\": 3, \"acquisition\": \"ucb\", \"seed\": 977, \"batch\": 4, "
+        "\"init\": {\"design\": \"lhs\"}, \"gp\": {\"kernel\": \"se\", \"noise\": \"fit\"}, "
+        "\"pending\": \"cl_max\", \"acq\": {\"xi\": 0.0125, \"candidates\": 7}}",
+        NULL, 5, &o, &batch, &err));
+    CHECK(o.budget == 3 && o.n_init == 3 && o.acquisition == LLMBO_ACQUISITION_UCB &&
+              o.seed == 977 && batch == 4 && o.design == LLMBO_INIT_LHS &&
+              o.gp.kernel == LLMBO_KERNEL_SE && o.gp.fit_noise == 1 &&
+              o.pending == LLMBO_PENDING_CL_MAX && o.xi == 0.0125 && o.n_candidates == 7,
+          "every given key reaches the options (n_init capped by the budget)");
+    CHECK_OK(llmbo_bo_options_from_json("{\"init\": {\"n\": 12}, \"strategy\": \"random\"}", NULL,
+                                        2, &o, NULL, &err));
+    CHECK(o.n_init == 12 && o.budget == 0 && o.strategy == LLMBO_STRATEGY_RANDOM,
+          "init.n without a budget: n_init %d", o.n_init);
+
+    const llmbo_status C = LLMBO_ERR_CONFIG;
+    expect_options_error("{\"acquisition\": \"eii\"}", C,
+                         "opts: acquisition: unknown value \"eii\"; expected one of ei, logei, "
+                         "pi, ucb, ts");
+    expect_options_error("{\"gp\": {\"kernal\": \"se\"}}", C,
+                         "opts: gp: unknown key \"kernal\"; expected one of kernel, priors, "
+                         "refit_every, restarts, max_eval, noise, noise_floor");
+    expect_options_error("{\"budget\": 5, \"init\": {\"n\": 6}}", C,
+                         "opts: init.n: expected at most the budget (5), got 6");
+    expect_options_error("{\"objective\": \"branin\"}", C,
+                         "opts: objective: not a loop option (the loop is given its space)");
+    expect_options_error("{\"strategy\": \"gp+llm\"}", C,
+                         "opts: advisor: missing: strategy \"gp+llm\" needs an advisor object");
+    expect_options_error("[1, 2]", C,
+                         "opts: expected a JSON object at the top level, got an array");
+    expect_options_error("{\"seed\": 1,}", LLMBO_ERR_PARSE,
+                         "opts: line 1, column 13: JSON syntax error at the end of the input");
+    CHECK(llmbo_bo_options_from_json(NULL, NULL, 2, &o, NULL, &err) == LLMBO_ERR_INVALID &&
+              llmbo_bo_options_from_json("{}", NULL, 0, &o, NULL, &err) == LLMBO_ERR_INVALID,
+          "NULL text and d < 1 are invalid arguments");
+}
+
 int main(void)
 {
     llmbo_init();
     test_malformed();
     test_full_and_resolved();
+    test_options_from_json();
     return check_summary();
 }

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages llmbo needs, only those missing. Usage: install-deps.sh [build|test|ci]
 #   build: compiler, CMake and the libraries; test: also Python with numpy and scikit-learn (the
-#   independent references some tests compare against); ci: also clang-format and clang.
+#   independent references some tests compare against) and Optuna (the Python package's sampler
+#   test); ci: also clang-format and clang.
 set -eu
 level=${1:-build}
 pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-dev
       libcurl4-openssl-dev libcjson-dev"
 case "$level" in
 build) ;;
-test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath" ;;
-ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath clang-format clang" ;;
+test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
+    python3-optuna" ;;
+ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
+    python3-optuna clang-format clang" ;;
 *) echo "install-deps.sh: unknown level '$level' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=""

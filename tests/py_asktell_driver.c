@@ -4,11 +4,14 @@
  * round, telling every FAIL_EVERY-th id (id % FAIL_EVERY == FAIL_EVERY - 1) as failed and the
  * others with the objective's value, and prints one line per told point with every number in
  * C99 hex-float form, so Python can compare bit for bit. OBJECTIVE "mixed" is a made-up function
- * over a continuous, an integer, a log and a categorical parameter. */
+ * over a continuous, an integer, a log and a categorical parameter. The seconds spent inside
+ * llmbo_bo_ask and llmbo_bo_tell go to stderr ("ask_tell_seconds S"), for the sampler's overhead
+ * benchmark. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include "llmbo.h"
 
 static double mixed(const double *x)
@@ -16,6 +19,13 @@ static double mixed(const double *x)
     static const double cat[3] = {0.0, 0.5, 1.5};
     double a = x[0] - 0.7, n = x[1] - 4, l = log10(x[2]) + 2;
     return a * a + 0.3 * n * n + l * l + cat[(int)x[3]];
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static int layout(void)
@@ -92,11 +102,14 @@ int main(int argc, char **argv)
     int64_t *ids = malloc(sizeof *ids * (size_t)q);
     double *X = malloc(sizeof *X * (size_t)(q * d));
     llmbo_source *src = malloc(sizeof *src * (size_t)q);
+    double spent = 0;
     for (int r = 0; ids && X && src && r < rounds; r++) {
+        double t0 = now();
         if (llmbo_bo_ask(bo, q, ids, X, src, &err) != LLMBO_OK) {
             fprintf(stderr, "ask: %s\n", err.msg);
             return 1;
         }
+        spent += now() - t0;
         for (int k = 0; k < q; k++) {
             const double *x = X + (size_t)k * (size_t)d;
             int failed = fail_every > 0 && ids[k] % fail_every == fail_every - 1;
@@ -105,7 +118,9 @@ int main(int argc, char **argv)
                 return 1;
             if (!failed && !obj)
                 y = mixed(x);
+            t0 = now();
             llmbo_bo_tell(bo, ids[k], y, failed, &err);
+            spent += now() - t0;
             printf("%lld %s", (long long)ids[k], llmbo_source_name(src[k]));
             for (int j = 0; j < d; j++)
                 printf(" %a", x[j]);
@@ -115,6 +130,7 @@ int main(int argc, char **argv)
                 printf(" %a\n", y);
         }
     }
+    fprintf(stderr, "ask_tell_seconds %.6f\n", spent);
     free(ids);
     free(X);
     free(src);

@@ -9,7 +9,16 @@
 #include "tokenizer.h"
 #include "llmbo_common.h"
 
+/* Long single pieces (filled in main): the merge loop is a heap over adjacent pairs; these runs
+ * give it long chains of equal-rank merges and many stale candidates. */
+static char run_spaces[712], run_letters[604], run_words[604], run_emoji[604], run_mixed[604];
+
 static const char *const texts[] = {
+    run_spaces,
+    run_letters,
+    run_words,
+    run_emoji,
+    run_mixed,
     "Hello world",
     "I'm here, you're there; we'll see. It's OK",
     "I'M SHOUTING 'LL 'Re 'x",
@@ -63,12 +72,12 @@ static void check_model(const char *arch, const char *expect_pre)
     snprintf(cmd, sizeof cmd, "'%s' '%s/tests/ref_forward.py' tokenize '%s' '%s'", eu_python(),
              eu_src(), path, tf);
     FILE *p = popen(cmd, "r");
-    char line[8192];
+    char line[16384];
     for (int i = 0; i < N_TEXTS; i++) {
         int32_t *ids = NULL;
         int n = 0, cap = 0;
         CHECK_OK(llmbo_tokenizer_encode(tok, texts[i], strlen(texts[i]), 1, &ids, &n, &cap, &err));
-        char mine[8192];
+        char mine[16384];
         mine[0] = 0;
         size_t o = 0;
         for (int k = 0; k < n; k++)
@@ -108,8 +117,23 @@ static void check_model(const char *arch, const char *expect_pre)
     llmbo_gguf_close(g);
 }
 
+static void fill(char *dst, size_t cap, const char *unit)
+{
+    size_t u = strlen(unit), o = 0;
+    while (o + u < cap - 8) {
+        memcpy(dst + o, unit, u);
+        o += u;
+    }
+    memcpy(dst + o, "end", 4);
+}
+
 int main(void)
 {
+    fill(run_spaces, sizeof run_spaces, " ");
+    fill(run_letters, sizeof run_letters, "a");
+    fill(run_words, sizeof run_words, "the");
+    fill(run_emoji, sizeof run_emoji, "\xf0\x9f\x99\x82");
+    fill(run_mixed, sizeof run_mixed, "ab  \xc3\xa9\t");
     check_model("qwen3", "qwen2");
     check_model("olmoe", "gpt2");
     eu_cleanup();

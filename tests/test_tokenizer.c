@@ -1,6 +1,8 @@
 /* test_tokenizer.c: the byte-level BPE tokenizer against the Python reference in
  * tests/ref_forward.py (pre-tokenizer as a `re` pattern with Unicode classes from unicodedata,
- * plain rank-ordered BPE) on a generated vocabulary, for the qwen2 and gpt2 (olmo) pre-tokenizers:
+ * plain rank-ordered BPE) on a generated vocabulary, for the qwen2 (also as deepseek-r1-qwen),
+ * llama3 (whole-piece tokens not merged), deepseek-v3 (three staged patterns) and gpt2 (olmo)
+ * pre-tokenizers:
  * identical ids on texts with contractions, digits, multi-byte UTF-8 (accents, CJK, Cyrillic,
  * emoji), whitespace runs, newlines and special tokens; decode(encode(s)) == s. */
 #include "check.h"
@@ -38,14 +40,19 @@ static const char *const texts[] = {
     "c",
     "\xd9\xa1\xd9\xa2\xd9\xa3 \xe2\x85\xab \xc2\xbd",
     "((hello)) --world-- .... ?!x",
+    "~/path ~~x~~ a~b $5+3=8 ^_^ `cmd` |pipe| \xe2\x86\x92 \xe2\x88\x91",
+    "12345 \xe4\xb8\xad\xe6\x96\x87\xe3\x81\x8b\xe3\x82\xab\xe6\xbc\xa2 x\xcc\x81y .abc ,Abc "
+    "\xc2\xbd",
     " \n \n\n x",
     "",
 };
 #define N_TEXTS ((int)(sizeof texts / sizeof texts[0]))
 
-static void check_model(const char *arch, const char *expect_pre)
+static void check_model(const char *arch, const char *extra, const char *expect_pre)
 {
-    const char *path = eu_model(arch, "f32", "--merges 300");
+    char ex[256];
+    snprintf(ex, sizeof ex, "--merges 300 %s", extra);
+    const char *path = eu_model(arch, "f32", ex);
     CHECK(path != NULL, "%s model written", arch);
     if (!path)
         return;
@@ -134,8 +141,11 @@ int main(void)
     fill(run_words, sizeof run_words, "the");
     fill(run_emoji, sizeof run_emoji, "\xf0\x9f\x99\x82");
     fill(run_mixed, sizeof run_mixed, "ab  \xc3\xa9\t");
-    check_model("qwen3", "qwen2");
-    check_model("olmoe", "gpt2");
+    check_model("qwen3", "", "qwen2");
+    check_model("olmoe", "", "gpt2");
+    check_model("qwen3", "--pre deepseek-r1-qwen", "qwen2");
+    check_model("qwen3", "--pre llama-bpe", "llama3");
+    check_model("qwen3", "--pre deepseek-v3", "deepseek-v3");
     eu_cleanup();
     return check_summary();
 }

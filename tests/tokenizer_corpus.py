@@ -4,10 +4,12 @@ whitespace runs, emoji sequences, combining marks, contractions and the special 
 Qwen, Llama 3 and DeepSeek vocabularies. Deterministic (fixed seed).
 
 Usage: tokenizer_corpus.py hex        one hex-encoded UTF-8 string per line (for drivers)
+       tokenizer_corpus.py hex-nfc    the same, each string in Unicode normalisation form NFC
        tokenizer_corpus.py count      the number of strings
 """
 import random
 import sys
+import unicodedata
 
 SCRIPTS = [
     "The quick brown fox jumps over the lazy dog.",
@@ -143,8 +145,9 @@ def main():
     if len(sys.argv) > 1 and sys.argv[1] == "count":
         print(len(c))
     else:
+        nfc = len(sys.argv) > 1 and sys.argv[1] == "hex-nfc"
         for s in c:
-            print(s.encode("utf-8").hex())
+            print((unicodedata.normalize("NFC", s) if nfc else s).encode("utf-8").hex())
     return 0
 
 

@@ -8,7 +8,7 @@
 #include "unicode_tab.h"
 #include "llmbo_common.h"
 
-enum { PRE_QWEN2, PRE_LLAMA3, PRE_GPT2 };
+enum { PRE_QWEN2, PRE_LLAMA3, PRE_GPT2, PRE_DEEPSEEK3 };
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 
 /* Open-addressing hash from token text to id. */
@@ -25,13 +25,15 @@ typedef struct pair_map {
 
 struct llmbo_tokenizer {
     int n_vocab, bos, eos, add_bos, pre;
-    llmbo_gguf_str *text; /* (n_vocab) token texts as stored (byte-level mapped) */
-    uint8_t *type;        /* (n_vocab) */
-    uint8_t *eog;         /* (n_vocab) */
-    char *piece_buf;      /* decoded bytes of all tokens */
-    size_t *piece_off;    /* (n_vocab + 1) */
-    int byte_tok[256];    /* token of each single byte */
-    int *special;         /* ids of special tokens, longest text first */
+    int ignore_merges;          /* llama3: a piece that is itself a token is not merged */
+    uint8_t special_first[256]; /* 1 if some special token starts with this byte */
+    llmbo_gguf_str *text;       /* (n_vocab) token texts as stored (byte-level mapped) */
+    uint8_t *type;              /* (n_vocab) */
+    uint8_t *eog;               /* (n_vocab) */
+    char *piece_buf;            /* decoded bytes of all tokens */
+    size_t *piece_off;          /* (n_vocab + 1) */
+    int byte_tok[256];          /* token of each single byte */
+    int *special;               /* ids of special tokens, longest text first */
     int n_special;
     str_map vocab;
     pair_map merges;
@@ -202,6 +204,144 @@ static size_t next_piece(const cps *c, size_t i, int pre)
     if (is_S(ch))
         return match_space(c, i, 1);
     return i + 1; /* not reached: every code point is L, N, whitespace or other */
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * deepseek-v3: three regular expressions applied in sequence, each splitting the pieces of the
+ * one before (matches and the gaps between them both become pieces):
+ *   1. \p{N}{1,3}
+ *   2. [一-龥぀-ゟ゠-ヿ]+
+ *   3. [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+
+ *      | ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * Classes are Unicode general categories, except that the White_Space code points count only as
+ * whitespace (as in llama.cpp). llama.cpp (d32676d) differs on one point: its ASCII table leaves
+ * '~' out of both punctuation and symbols; here '~' is a symbol (Sm), as in the model's own
+ * tokenizer.json.
+ * -------------------------------------------------------------------------------------------- */
+
+static int ds_space(uint32_t cp)
+{
+    return is_S(cp);
+}
+
+static int ds_cat(uint32_t cp, const uint32_t (*r)[2], size_t n)
+{
+    return !is_S(cp) && in_ranges(r, n, cp);
+}
+
+static int ds_L(uint32_t cp)
+{
+    return cp < 0x80 ? (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z'
+                     : ds_cat(cp, llmbo_uni_letter, llmbo_uni_letter_n);
+}
+
+static int ds_N(uint32_t cp)
+{
+    return cp < 0x80 ? cp >= '0' && cp <= '9' : ds_cat(cp, llmbo_uni_number, llmbo_uni_number_n);
+}
+
+static int ds_P(uint32_t cp)
+{
+    return cp < 0x80 ? cp != 0 && strchr("!\"#%&'()*,-./:;?@[\\]_{}", (int)cp) != NULL
+                     : ds_cat(cp, llmbo_uni_punct, llmbo_uni_punct_n);
+}
+
+static int ds_Sym(uint32_t cp)
+{
+    return cp < 0x80 ? cp != 0 && strchr("$+<=>^`|~", (int)cp) != NULL
+                     : ds_cat(cp, llmbo_uni_symbol, llmbo_uni_symbol_n);
+}
+
+static int ds_M(uint32_t cp)
+{
+    return cp >= 0x80 && ds_cat(cp, llmbo_uni_mark, llmbo_uni_mark_n);
+}
+
+static int ds_LM(uint32_t cp)
+{
+    return ds_L(cp) || ds_M(cp);
+}
+
+static int ds_PS(uint32_t cp)
+{
+    return ds_P(cp) || ds_Sym(cp);
+}
+
+static int ds_cjk(uint32_t cp)
+{
+    return (cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3040 && cp <= 0x30FF);
+}
+
+static int ascii_alpha(uint32_t cp)
+{
+    return cp < 0x80 && (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+}
+
+static size_t run_to(const cps *c, size_t j, size_t b, int (*pred)(uint32_t))
+{
+    while (j < b && pred(c->cp[j]))
+        j++;
+    return j;
+}
+
+/* Length of the match of stage `stage` at position p of the piece [p, b), 0 if none. */
+static size_t ds_match(const cps *c, size_t p, size_t b, int stage)
+{
+    uint32_t ch = c->cp[p];
+    int has1 = p + 1 < b;
+    if (stage == 0) {
+        size_t j = p;
+        while (j < b && j - p < 3 && ds_N(c->cp[j]))
+            j++;
+        return j - p;
+    }
+    if (stage == 1)
+        return run_to(c, p, b, ds_cjk) - p;
+    if (ch < 0x80 && ch != 0 && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", (int)ch) && has1 &&
+        ascii_alpha(c->cp[p + 1]))
+        return run_to(c, p + 1, b, ascii_alpha) - p;
+    if (ch != '\r' && ch != '\n' && !ds_L(ch) && !ds_PS(ch) && has1 && ds_LM(c->cp[p + 1]))
+        return run_to(c, p + 1, b, ds_LM) - p;
+    if (ds_LM(ch))
+        return run_to(c, p, b, ds_LM) - p;
+    if (ch == ' ' && has1 && ds_PS(c->cp[p + 1]))
+        return run_to(c, run_to(c, p + 1, b, ds_PS), b, is_nl) - p;
+    if (ds_PS(ch))
+        return run_to(c, run_to(c, p, b, ds_PS), b, is_nl) - p;
+    if (!ds_space(ch))
+        return 0;
+    size_t k = run_to(c, p, b, ds_space);
+    for (size_t m = k; m > p; m--)
+        if (is_nl(c->cp[m - 1]))
+            return m - p;
+    if (k == b || k - p == 1)
+        return k - p;
+    return k - 1 - p;
+}
+
+/* Splits [a, b) by stage `stage` and hands every match and gap to the next stage (or fn). */
+static void ds_split(const cps *c, size_t a, size_t b, int stage,
+                     void (*fn)(void *, size_t, size_t), void *ctx)
+{
+    if (stage == 3) {
+        fn(ctx, c->off[a], c->off[b]);
+        return;
+    }
+    size_t gap = a;
+    for (size_t p = a; p < b;) {
+        size_t m = ds_match(c, p, b, stage);
+        if (!m) {
+            p++;
+            continue;
+        }
+        if (p > gap)
+            ds_split(c, gap, p, stage + 1, fn, ctx);
+        ds_split(c, p, p + m, stage + 1, fn, ctx);
+        p += m;
+        gap = p;
+    }
+    if (b > gap)
+        ds_split(c, gap, b, stage + 1, fn, ctx);
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -490,8 +630,15 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
         static const struct {
             const char *name;
             int pre;
-        } pres[] = {{"qwen2", PRE_QWEN2},      {"llama3", PRE_LLAMA3}, {"llama-bpe", PRE_LLAMA3},
-                    {"smaug-bpe", PRE_LLAMA3}, {"gpt2", PRE_GPT2},     {"olmo", PRE_GPT2},
+        } pres[] = {{"qwen2", PRE_QWEN2},
+                    {"deepseek-r1-qwen", PRE_QWEN2},
+                    {"llama3", PRE_LLAMA3},
+                    {"llama-bpe", PRE_LLAMA3},
+                    {"llama-v3", PRE_LLAMA3},
+                    {"smaug-bpe", PRE_LLAMA3},
+                    {"deepseek-v3", PRE_DEEPSEEK3},
+                    {"gpt2", PRE_GPT2},
+                    {"olmo", PRE_GPT2},
                     {"default", PRE_GPT2}};
         int found = 0;
         for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++)
@@ -501,12 +648,15 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
             }
         if (!found) {
             st = llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                                 "pre-tokenizer '%.*s' not supported (qwen2, llama3, gpt2, olmo "
-                                 "are)",
+                                 "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
+                                 "llama3, deepseek-v3, gpt2, olmo are)",
                                  (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
             goto fail;
         }
     }
+    /* llama.cpp's llama3 pre-tokenizer (ignore_merges in the Hugging Face tokenizer.json): a
+     * piece that is a token as a whole is that token, even where merging would split it. */
+    t->ignore_merges = t->pre == PRE_LLAMA3;
     if ((st = load_tokens(t, g, err)) || (st = load_merges(t, g, err)))
         goto fail;
     t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab);
@@ -536,6 +686,7 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                 j--;
             }
             t->special[j] = i;
+            t->special_first[(unsigned char)t->text[i].p[0]] = 1;
         }
     *out = t;
     return LLMBO_OK;
@@ -597,7 +748,10 @@ int llmbo_tokenizer_find(const llmbo_tokenizer *t, const char *s)
 
 const char *llmbo_tokenizer_pre(const llmbo_tokenizer *t)
 {
-    return t->pre == PRE_QWEN2 ? "qwen2" : t->pre == PRE_LLAMA3 ? "llama3" : "gpt2";
+    return t->pre == PRE_QWEN2       ? "qwen2"
+           : t->pre == PRE_LLAMA3    ? "llama3"
+           : t->pre == PRE_DEEPSEEK3 ? "deepseek-v3"
+                                     : "gpt2";
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -630,6 +784,7 @@ typedef struct bpe_scratch {
     uint32_t *nxt;  /* (cap) start of the next symbol (len at the end) */
     uint32_t *prv;  /* (cap) start of the previous symbol (UINT32_MAX at the start) */
     bpe_cand *heap; /* (3 * cap) min-heap by (rank, l) */
+    char *mapped;   /* (2 * cap) the piece in the byte-level alphabet (ignore_merges) */
     size_t cap;
 } bpe_scratch;
 
@@ -639,6 +794,7 @@ static void bpe_scratch_free(bpe_scratch *b)
     llmbo_free(b->nxt);
     llmbo_free(b->prv);
     llmbo_free(b->heap);
+    llmbo_free(b->mapped);
     memset(b, 0, sizeof *b);
 }
 
@@ -706,13 +862,22 @@ static llmbo_status bpe_piece(const llmbo_tokenizer *t, const unsigned char *s, 
         b->nxt = llmbo_malloc(nc, sizeof *b->nxt);
         b->prv = llmbo_malloc(nc, sizeof *b->prv);
         b->heap = llmbo_malloc(3 * nc, sizeof *b->heap);
-        if (!b->sym || !b->nxt || !b->prv || !b->heap) {
+        b->mapped = llmbo_malloc(2 * nc, 1);
+        if (!b->sym || !b->nxt || !b->prv || !b->heap || !b->mapped) {
             bpe_scratch_free(b);
             return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for tokenization");
         }
         b->cap = nc;
     }
     uint32_t L = (uint32_t)len;
+    if (t->ignore_merges && L > 1) {
+        size_t o = 0;
+        for (uint32_t i = 0; i < L; i++)
+            o += utf8_put(b->mapped + o, byte_to_cp(s[i]));
+        int id = vocab_lookup(t, b->mapped, o);
+        if (id >= 0)
+            return push(ids, n, cap, id, err);
+    }
     for (uint32_t i = 0; i < L; i++) {
         b->sym[i] = t->byte_tok[s[i]];
         b->nxt[i] = i + 1;
@@ -782,6 +947,10 @@ static llmbo_status split_text(const llmbo_tokenizer *t, const char *text, size_
         c.n++;
     }
     c.off[c.n] = len;
+    if (t->pre == PRE_DEEPSEEK3) {
+        ds_split(&c, 0, c.n, 0, fn, ctx);
+        c.n = 0;
+    }
     for (size_t i = 0; i < c.n;) {
         size_t j = next_piece(&c, i, t->pre);
         if (j <= i)
@@ -810,7 +979,7 @@ llmbo_status llmbo_tokenizer_encode(const llmbo_tokenizer *t, const char *text, 
     llmbo_status st = LLMBO_OK;
     while (i <= len && st == LLMBO_OK) {
         int hit = -1;
-        if (parse_special && i < len)
+        if (parse_special && i < len && t->special_first[(unsigned char)text[i]])
             for (int k = 0; k < t->n_special; k++) {
                 const llmbo_gguf_str *s = &t->text[t->special[k]];
                 if (s->n <= len - i && memcmp(text + i, s->p, s->n) == 0) {

@@ -10,5 +10,11 @@ extern const uint32_t llmbo_uni_letter[][2];
 extern const size_t llmbo_uni_letter_n;
 extern const uint32_t llmbo_uni_number[][2];
 extern const size_t llmbo_uni_number_n;
+extern const uint32_t llmbo_uni_punct[][2];
+extern const size_t llmbo_uni_punct_n;
+extern const uint32_t llmbo_uni_symbol[][2];
+extern const size_t llmbo_uni_symbol_n;
+extern const uint32_t llmbo_uni_mark[][2];
+extern const size_t llmbo_uni_mark_n;
 
 #endif

@@ -242,6 +242,28 @@ class TestOptimizer(unittest.TestCase):
             self.assertIn(want, str(cm.exception))
             self.assertIsInstance(cm.exception, llmbo.Error)
 
+    def test_garbage_options_never_crash(self):
+        """Every loop key with values of every JSON type (and a few that are not JSON): each
+        either builds a loop that proposes a point or raises ValueError naming the key."""
+        import random
+        rng = random.Random(2385)
+        sp = llmbo.Objective("branin").space
+        keys = ["strategy", "acquisition", "seed", "init", "gp", "batch", "pending", "noisy",
+                "acq", "budget", "advisor", "name", "description", "nosuch"]
+        values = [None, True, 0, -1, 1, 2.5, 1e300, -1e300, 2 ** 62, "", "ei", "x" * 5000, [],
+                  [1, "a"], {}, {"n": 3}, {"design": "lhs", "n": 0}, {"kernel": "se"},
+                  {"xi": -0.5}, {"noise": "fit"}, {"noise": 0}, {"refit_every": 0},
+                  {"backend": "nosuch"}, {"a": {"b": {"c": [[[]]]}}}, "\u00e9\u4e2d", float("inf")]
+        for _ in range(300):
+            kw = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(1, 3))}
+            try:
+                opt = llmbo.Optimizer(sp, **kw)
+            except ValueError as e:
+                self.assertTrue(str(e).startswith("options"), str(e))
+                continue
+            (t,) = opt.ask(1)
+            opt.tell(t, 1.0)
+
     def test_bad_asks_and_tells(self):
         opt = llmbo.Optimizer(llmbo.Objective("branin").space, seed=3)
         (t,) = opt.ask(1)

@@ -41,6 +41,8 @@ class Best:
 def _json_default(v):
     if hasattr(v, "item"):  # numpy scalars
         return v.item()
+    if type(v).__name__ == "Advisor" and hasattr(v, "config"):
+        return v.config
     raise InvalidError("options: %r is not a JSON value" % (v,))
 
 
@@ -72,8 +74,6 @@ class Optimizer:
 
     def __init__(self, space, maximize=False, problem=None, **options):
         self.space = _as_space(space)
-        if "maximize" in options or "objective" in options:
-            pass  # the C parser names "objective"; maximize is a keyword of its own
         self.options = dict(options)
         self.maximize = bool(maximize)
         self._h = None
@@ -90,7 +90,8 @@ class Optimizer:
         opt.problem = self._problem
         if options.get("advisor") is not None:
             from .advisor import Advisor
-            self._advisor = Advisor(options["advisor"])
+            adv = options["advisor"]
+            self._advisor = adv if isinstance(adv, Advisor) else Advisor(adv)
             self._advisor.attach(opt)
         h = c_void_p()
         _lib.check(lib.llmbo_bo_create(self.space._h, byref(opt), byref(h), byref(err)), err)

@@ -105,6 +105,26 @@ class TestParity(unittest.TestCase):
         self.compare(driver("hartmann3", '{"seed": 11, "acquisition": "ucb", "budget": 15}', 5,
                             3, 4), py)
 
+    def test_same_config_as_llmbo_run(self):
+        """A run config's loop keys given to the Optimizer: the points of `llmbo run`'s journal."""
+        import json
+        import tempfile
+        cfg = {"budget": 12, "seed": 3, "acquisition": "ei", "init": {"design": "lhs", "n": 4},
+               "gp": {"kernel": "matern32", "restarts": 2}, "batch": 2, "pending": "cl_min"}
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "run.json"), "w") as fh:
+                json.dump(dict(cfg, objective="hartmann3"), fh)
+            subprocess.run([os.environ["LLMBO_BIN"], "run", os.path.join(d, "run.json"), "--out",
+                            os.path.join(d, "out"), "-q"], check=True, capture_output=True)
+            with open(os.path.join(d, "out", "journal.jsonl")) as fh:
+                journal = [json.loads(line) for line in fh if line.strip()]
+        obj = llmbo.Objective("hartmann3")
+        res = llmbo.minimize(obj, obj.space, problem=obj.description, **cfg)
+        self.assertEqual([(h["id"], h["source"]) for h in res.history],
+                         [(j["id"], j["source"]) for j in journal])
+        self.assertEqual([list(obj.space.vector(h["params"])) for h in res.history],
+                         [j["xv"] for j in journal])
+
 
 class TestSpace(unittest.TestCase):
     def test_every_type_with_names_units_descriptions(self):

@@ -392,6 +392,24 @@ class TestSampler(unittest.TestCase):
         self.assertEqual(h["pending"], 0)
         self.assertLess(study.best_value, 0.5)
 
+    def test_running_trials_stay_pending(self):
+        """Optuna's ask-and-tell: trials asked and not told are pending in the loop (the GP
+        conditions on a fantasy there), so two open trials get different points."""
+        sampler = LlmboSampler(seed=6)
+        study = optuna.create_study(sampler=sampler)
+        dist = {"x": optuna.distributions.FloatDistribution(-3, 3),
+                "k": optuna.distributions.IntDistribution(0, 5)}
+        for _ in range(6):
+            t = study.ask(dist)
+            study.tell(t, (t.params["x"] - 1) ** 2 + t.params["k"])
+        open_trials = [study.ask(dist) for _ in range(3)]
+        self.assertEqual(sampler.last_history, {"told": 6, "failed": 0, "pending": 2})
+        points = [(t.params["x"], t.params["k"]) for t in open_trials]
+        self.assertEqual(len(set(points)), 3)
+        study.tell(open_trials[1], 0.5)
+        study.ask(dist)
+        self.assertEqual(sampler.last_history, {"told": 7, "failed": 0, "pending": 2})
+
     def test_continued_study_proposes_what_an_uninterrupted_one_would(self):
         def f(trial):
             return llmbo.Objective("branin")([trial.suggest_float("x1", -5, 10),

@@ -22,7 +22,12 @@ import threading
 
 import optuna
 from optuna.distributions import (CategoricalDistribution, FloatDistribution, IntDistribution)
-from optuna.samplers import BaseSampler, IntersectionSearchSpace, RandomSampler
+from optuna.samplers import BaseSampler, RandomSampler
+
+try:  # Optuna >= 3.2 (the samplers namespace keeps a deprecated alias for a while)
+    from optuna.search_space import IntersectionSearchSpace
+except ImportError:  # Optuna 3.1, Debian 12's
+    from optuna.samplers import IntersectionSearchSpace
 from optuna.trial import TrialState
 
 from . import space as _space
@@ -134,7 +139,9 @@ class LlmboSampler(BaseSampler):
         self._independent.reseed_rng()
 
     def infer_relative_search_space(self, study, trial):
-        self._raise_error_if_multi_objective(study)
+        if len(study.directions) > 1:
+            raise InvalidError("LlmboSampler: a multi-objective study (%d objectives); llmbo "
+                               "optimises one" % len(study.directions))
         space = {}
         for name, dist in self._search_space.calculate(study).items():
             if not dist.single():

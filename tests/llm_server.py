@@ -11,6 +11,8 @@ Binds a free port, prints "PORT <n>" on stdout, and serves until killed. SCRIPT 
   "status"     HTTP status (default 200); with "body" the body is sent verbatim
   "headers"    extra response headers, e.g. {"Retry-After": "1"}
   "delay"      seconds to sleep before answering (past the client's timeout -> a timeout)
+  "gate"       hold the answer until this many requests are in flight at once (at most 30 s),
+               so a concurrency test observes overlap by count, whatever the machine's load
   "action"     "reset" (close the connection with a TCP reset, no answer) or "truncate"
                (announce a longer Content-Length than sent, then close)
   "content"    the answer text, verbatim; otherwise "answer" builds one from the prompt:
@@ -23,7 +25,9 @@ Binds a free port, prints "PORT <n>" on stdout, and serves until killed. SCRIPT 
 
 The wire format follows the path: .../messages is Anthropic, anything else OpenAI. With --log
 each request is appended as {"path", "headers", "inflight", "body"} to REQUESTS.jsonl, where
-"inflight" counts the requests being served at its arrival, itself included.
+"inflight" counts the requests being served at its arrival, itself included. A request stops
+counting as in flight before the first byte of its answer is written, so a client that sends its
+next request after reading an answer never finds the previous one still counted.
 """
 import hashlib
 import json
@@ -37,7 +41,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {"n": 0, "inflight": 0}
+CHANGED = threading.Condition(LOCK)
+STATE = {"n": 0, "inflight": 0, "opened": 0}
 
 
 def parse_params(prompt):
@@ -122,22 +127,40 @@ class Handler(BaseHTTPRequestHandler):
             k = STATE["n"]
             STATE["n"] += 1
             STATE["inflight"] += 1
+            CHANGED.notify_all()
             if LOG:
                 LOG.write(json.dumps({"path": self.path, "headers": dict(self.headers),
                                       "inflight": STATE["inflight"],
                                       "body": raw.decode("utf-8", "replace")}) + "\n")
                 LOG.flush()
+        self.done = False
         try:
             self.answer(k, raw)
         finally:
+            self.leave()
+
+    def leave(self):
+        """The request stops counting as in flight (once)."""
+        if not self.done:
+            self.done = True
             with LOCK:
                 STATE["inflight"] -= 1
+                CHANGED.notify_all()
 
     def answer(self, k, raw):
         resp = SCRIPT["responses"][k] if k < len(SCRIPT["responses"]) else SCRIPT.get("default", {})
+        if resp.get("gate"):
+            # Once the count is reached, every request that arrived so far is released (a
+            # released one leaving must not shut the gate on the others still waiting).
+            with LOCK:
+                CHANGED.wait_for(lambda: STATE["inflight"] >= int(resp["gate"])
+                                 or STATE["opened"] > k, timeout=30)
+                STATE["opened"] = max(STATE["opened"], STATE["n"])
+                CHANGED.notify_all()
         if resp.get("delay"):
             time.sleep(float(resp["delay"]))
         action = resp.get("action")
+        self.leave()
         if action == "reset":
             self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True

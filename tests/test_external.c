@@ -122,17 +122,18 @@ static void test_failures(void)
     CHECK(n < 700 && n > 4 && strcmp(err.msg + n - 4, " END") == 0 &&
               strstr(err.msg, "exited with status 2; stderr: ") != NULL,
           "stderr tail kept (%zu chars): ...%s", n, err.msg + (n > 60 ? n - 60 : 0));
-    /* Timeout: the whole process group is killed, promptly. */
+    /* Timeout: the whole process group is killed, long before the command would end. The
+     * bounds are a tenth of the commands' 300 s, so a loaded machine cannot fail them. */
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    expect_fail("sleep 30", 0.3, "timed out after 0.3 s (process group killed)");
+    expect_fail("sleep 300", 0.3, "timed out after 0.3 s (process group killed)");
     double dt = elapsed_since(&t0);
-    CHECK(dt >= 0.3 && dt < 2, "timeout honoured: %.3f s", dt);
+    CHECK(dt >= 0.3 && dt < 30, "timeout honoured: %.3f s", dt);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    expect_fail("echo partial; sleep 30 & sleep 30; echo 1", 0.4,
+    expect_fail("echo partial; sleep 300 & sleep 300; echo 1", 0.4,
                 "timed out after 0.4 s (process group killed)");
     dt = elapsed_since(&t0);
-    CHECK(dt < 2, "timeout with a background child: %.3f s", dt);
+    CHECK(dt < 30, "timeout with a background child: %.3f s", dt);
 }
 
 /* A background process that keeps the pipes open is killed when the command exits. */
@@ -140,14 +141,14 @@ static void test_background(void)
 {
     const char *pid_path = "test_external_bg.pid";
     char cmd[256];
-    snprintf(cmd, sizeof cmd, "sleep 30 & echo $! > %s; echo 7", pid_path);
+    snprintf(cmd, sizeof cmd, "sleep 300 & echo $! > %s; echo 7", pid_path);
     llmbo_error err;
     double y = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     CHECK_OK(run(cmd, 0, &y, &err));
     double dt = elapsed_since(&t0);
-    CHECK(y == 7 && dt < 2, "value read although a background process holds stdout (%.3f s)", dt);
+    CHECK(y == 7 && dt < 30, "value read although a background process holds stdout (%.3f s)", dt);
     FILE *f = fopen(pid_path, "r");
     long bg = 0;
     CHECK(f && fscanf(f, "%ld", &bg) == 1 && bg > 0, "background pid recorded");

@@ -207,8 +207,8 @@ static llmbo_status parse_objectives(llmbo_bench *b, const cJSON *arr, const cha
             } else if (cJSON_IsObject(obj) && cJSON_IsString(inner)) {
                 /* a built-in given as {"name": "ackley", "dim": 5}: "ackley:5" */
                 if (cJSON_IsNumber(dim))
-                    snprintf(built, sizeof built, "%s:%d", inner->valuestring,
-                             (int)dim->valuedouble);
+                    snprintf(built, sizeof built, "%s:%.17g", inner->valuestring,
+                             dim->valuedouble); /* no (int) cast: dim may be 1e300 */
                 else
                     snprintf(built, sizeof built, "%s", inner->valuestring);
                 name = built;

@@ -349,7 +349,7 @@ static int read_vec(const cJSON *a, int n, double *out)
         return 0;
     int i = 0;
     for (const cJSON *v = a->child; v; v = v->next) {
-        if (!cJSON_IsNumber(v))
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
             return 0;
         out[i++] = v->valuedouble;
     }
@@ -375,22 +375,24 @@ static llmbo_status decode_journal(run *r, const char *path, cJSON **lines, int 
             jrecs_free(recs, n);
             return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
         }
-        q->id = (int64_t)num_or(o, "id", -1);
+        q->id = i; /* checked below; (int64_t) of "id": 1e300 would be undefined behaviour */
         int s = cJSON_IsString(src) ? llmbo_source_parse(src->valuestring) : -1;
         int okst = cJSON_IsString(st) &&
                    (strcmp(st->valuestring, "ok") == 0 || strcmp(st->valuestring, "failed") == 0);
         q->failed = okst && strcmp(st->valuestring, "failed") == 0;
         const char *bad = NULL;
-        if (num_or(o, "iter", -1) != i || q->id != i)
+        if (num_or(o, "iter", -1) != i || num_or(o, "id", -1) != i)
             bad = "iter and id must both equal the line's index";
         else if (!read_vec(cJSON_GetObjectItemCaseSensitive(o, "xv"), r->d, q->x))
-            bad = "xv must be an array of the objective's dimension";
+            bad = "xv must be an array of finite numbers of the objective's dimension";
         else if (s < 0)
             bad = "unknown source";
         else if (!okst)
             bad = "status must be \"ok\" or \"failed\"";
-        else if (!q->failed && !cJSON_IsNumber(y))
-            bad = "y must be a number for an ok evaluation";
+        else if (!q->failed && (!cJSON_IsNumber(y) || !isfinite(y->valuedouble)))
+            bad = "y must be a finite number for an ok evaluation";
+        else if (!isfinite(num_or(o, "t_wall", 0)) || num_or(o, "t_wall", 0) < 0)
+            bad = "t_wall must be a finite number of seconds >= 0";
         if (!bad && th && !cJSON_IsNull(th)) {
             q->theta = llmbo_malloc((size_t)r->d + 2, sizeof(double));
             if (!q->theta) {

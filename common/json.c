@@ -256,10 +256,15 @@ void llmbo_cost_from_json(const cJSON *o, llmbo_cost *c)
         return;
     for (size_t k = 0; k < N_COST_FIELDS; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, cost_fields[k].key);
-        double x = cJSON_IsNumber(v) && !isnan(v->valuedouble) ? v->valuedouble : 0.0;
+        /* A journal is a file anyone may edit: counts are clamped (a cast of 4e19 to long is
+         * undefined behaviour) and amounts that are not finite read as 0, so that no inf
+         * reaches summary.json. */
+        double x = cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0
+                       ? v->valuedouble
+                       : 0.0;
         char *m = (char *)c + cost_fields[k].offset;
         if (cost_fields[k].is_long)
-            *(long *)(void *)m = (long)x;
+            *(long *)(void *)m = llmbo_count_from_double(x);
         else
             *(double *)(void *)m = x;
     }

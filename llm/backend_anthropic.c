@@ -168,12 +168,11 @@ static char *anthropic_body(const anthropic_state *s, const llmbo_chat_request *
     return body;
 }
 
+/* A usage count: 0 when absent or not a number, saturated when absurd (1e300). */
 static long unum(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && isfinite(v->valuedouble)
-               ? (long)v->valuedouble
-               : 0;
+    return cJSON_IsNumber(v) ? llmbo_count_from_double(v->valuedouble) : 0;
 }
 
 /* Appends the "field" strings of blocks of the given type, separated by newlines. */
@@ -208,7 +207,7 @@ static char *join_blocks(const cJSON *content, const char *type, const char *fie
     return out;
 }
 
-static llmbo_status anthropic_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err)
+llmbo_status llmbo_anthropic_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err)
 {
     cJSON *root = cJSON_Parse(body);
     if (!root)
@@ -241,7 +240,7 @@ static llmbo_status anthropic_parse(const char *body, llmbo_chat_reply *reply, l
     long in = unum(u, "input_tokens"), cread = unum(u, "cache_read_input_tokens"),
          cwrite = unum(u, "cache_creation_input_tokens");
     /* input_tokens counts only the uncached part: the prompt is the sum of the three. */
-    reply->prompt_tokens = in + cread + cwrite;
+    reply->prompt_tokens = llmbo_count_add(llmbo_count_add(in, cread), cwrite);
     reply->cached_tokens = cread;
     reply->completion_tokens = unum(u, "output_tokens");
 done:
@@ -258,8 +257,8 @@ static llmbo_status anthropic_complete(void *state, const llmbo_chat_request *re
     if (!body)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "anthropic: out of memory building the request");
-    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body, anthropic_parse,
-                           reply, err);
+    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+                           llmbo_anthropic_parse, reply, err);
 }
 
 const llmbo_backend_vtbl llmbo_backend_anthropic = {LLMBO_BACKEND_VTBL_VERSION, "anthropic",

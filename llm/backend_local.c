@@ -4,6 +4,7 @@
  * Successive calls reuse the KV cache of the common prompt prefix. Calls are serialised (one
  * engine, one KV cache). Config keys: model_path (default: the advisor's "model"), n_ctx, threads,
  * n_batch, top_k, think, think_budget. */
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include "backend.h"

@@ -175,12 +175,11 @@ static char *openai_body(const openai_state *s, const llmbo_chat_request *req)
     return body;
 }
 
+/* A usage count: 0 when absent or not a number, saturated when absurd (1e300). */
 static long usage_num(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && isfinite(v->valuedouble)
-               ? (long)v->valuedouble
-               : 0;
+    return cJSON_IsNumber(v) ? llmbo_count_from_double(v->valuedouble) : 0;
 }
 
 /* Text of a message's content: a string, or an array of {"type": "text", "text": ...} parts. */
@@ -213,7 +212,7 @@ static char *content_text(const cJSON *c)
     return out;
 }
 
-static llmbo_status openai_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err)
+llmbo_status llmbo_openai_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err)
 {
     cJSON *root = cJSON_Parse(body);
     if (!root)
@@ -256,7 +255,7 @@ static llmbo_status openai_parse(const char *body, llmbo_chat_reply *reply, llmb
         reply->cached_tokens = usage_num(u, "prompt_cache_hit_tokens");
         long miss = usage_num(u, "prompt_cache_miss_tokens");
         if (reply->prompt_tokens == 0)
-            reply->prompt_tokens = reply->cached_tokens + miss;
+            reply->prompt_tokens = llmbo_count_add(reply->cached_tokens, miss);
     }
     if (reply->cached_tokens > reply->prompt_tokens)
         reply->cached_tokens = reply->prompt_tokens;
@@ -273,8 +272,8 @@ static llmbo_status openai_complete(void *state, const llmbo_chat_request *req,
     char *body = openai_body(s, req);
     if (!body)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "openai: out of memory building the request");
-    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body, openai_parse,
-                           reply, err);
+    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+                           llmbo_openai_parse, reply, err);
 }
 
 const llmbo_backend_vtbl llmbo_backend_openai = {LLMBO_BACKEND_VTBL_VERSION,

@@ -130,11 +130,12 @@ double llmbo_cost_add_call(llmbo_cost *c, const llmbo_price *p, double price_per
         p ? llmbo_price_dollars(p, r->prompt_tokens, r->cached_tokens, r->completion_tokens) : 0.0;
     double cd = r->cpu_seconds * price_per_cpu_hour / 3600.0;
     c->calls++;
-    c->retries += r->retries;
-    c->prompt_tokens += r->prompt_tokens;
-    c->completion_tokens += r->completion_tokens;
-    c->reasoning_tokens += r->reasoning_tokens;
-    c->cached_tokens += r->cached_tokens;
+    /* Saturating sums: the counts come from servers and files (signed overflow is UB). */
+    c->retries = llmbo_count_add(c->retries, r->retries);
+    c->prompt_tokens = llmbo_count_add(c->prompt_tokens, r->prompt_tokens);
+    c->completion_tokens = llmbo_count_add(c->completion_tokens, r->completion_tokens);
+    c->reasoning_tokens = llmbo_count_add(c->reasoning_tokens, r->reasoning_tokens);
+    c->cached_tokens = llmbo_count_add(c->cached_tokens, r->cached_tokens);
     c->dollars += d;
     c->seconds += r->seconds;
     c->cpu_seconds += r->cpu_seconds;

@@ -62,6 +62,15 @@ double llmbo_price_dollars(const llmbo_price *p, long prompt, long cached, long 
 double llmbo_cost_add_call(llmbo_cost *c, const llmbo_price *p, double price_per_cpu_hour,
                            const llmbo_chat_reply *r, double *cpu_dollars);
 
+/* ---- backend_openai.c, backend_anthropic.c: answer bodies ---------------------------------- */
+
+/* Reads a chat-completions (OpenAI dialect) or Messages (Anthropic) answer body into reply:
+ * content, reasoning text, usage counts (clamped, never cast out of range). The reply is
+ * caller releases reply with llmbo_chat_reply_clear. LLMBO_ERR_BACKEND names what the
+ * body lacks. Exposed for tests and the fuzz harnesses. */
+llmbo_status llmbo_openai_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err);
+llmbo_status llmbo_anthropic_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err);
+
 /* ---- parse.c: answers ---------------------------------------------------------------------- */
 
 /* Finds the answer's JSON in text: strips <think>/<thinking>/<reasoning> blocks (a leading

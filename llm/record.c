@@ -130,14 +130,17 @@ llmbo_status llmbo_reply_from_json(const cJSON *j, llmbo_chat_reply *r, llmbo_er
         llmbo_chat_reply_clear(r);
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "reply: out of memory");
     }
-    r->prompt_tokens = (long)num(j, "prompt_tokens");
-    r->completion_tokens = (long)num(j, "completion_tokens");
-    r->reasoning_tokens = (long)num(j, "reasoning_tokens");
-    r->cached_tokens = (long)num(j, "cached_tokens");
-    r->seconds = num(j, "seconds");
-    r->cpu_seconds = num(j, "cpu_seconds");
-    r->retries = (int)num(j, "retries");
-    r->http_status = (int)num(j, "http_status");
+    /* A cassette is a file anyone may edit: counts are clamped, never cast out of range. */
+    r->prompt_tokens = llmbo_count_from_double(num(j, "prompt_tokens"));
+    r->completion_tokens = llmbo_count_from_double(num(j, "completion_tokens"));
+    r->reasoning_tokens = llmbo_count_from_double(num(j, "reasoning_tokens"));
+    r->cached_tokens = llmbo_count_from_double(num(j, "cached_tokens"));
+    r->seconds = fmax(num(j, "seconds"), 0.0);
+    r->cpu_seconds = fmax(num(j, "cpu_seconds"), 0.0);
+    long retries = llmbo_count_from_double(num(j, "retries"));
+    r->retries = retries > INT_MAX ? INT_MAX : (int)retries;
+    long status = llmbo_count_from_double(num(j, "http_status"));
+    r->http_status = status > 999 ? 0 : (int)status;
     return LLMBO_OK;
 }
 

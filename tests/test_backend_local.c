@@ -98,6 +98,10 @@ int main(void)
     snprintf(cfg, sizeof cfg, "{\"model\": \"x\", \"model_path\": \"%s\", \"n_ctx\": 2.5}", path);
     CHECK(make(cfg, &bad, &err) == LLMBO_ERR_CONFIG && strstr(err.msg, "advisor.n_ctx"),
           "bad n_ctx: %s", err.msg);
+    /* 1e300 was cast to int before the range check (undefined behaviour; fuzzing F8). */
+    snprintf(cfg, sizeof cfg, "{\"model\": \"x\", \"model_path\": \"%s\", \"n_ctx\": 1e300}", path);
+    CHECK(make(cfg, &bad, &err) == LLMBO_ERR_CONFIG && strstr(err.msg, "advisor.n_ctx"),
+          "n_ctx 1e300: %s", err.msg);
     snprintf(cfg, sizeof cfg, "{\"model\": \"x\", \"model_path\": \"%s\", \"think\": 1}", path);
     CHECK(make(cfg, &bad, &err) == LLMBO_ERR_CONFIG && strstr(err.msg, "advisor.think"),
           "bad think: %s", err.msg);

@@ -779,6 +779,70 @@ static void test_record_replay(void)
     llmbo_advisor_free(adv);
 }
 
+/* ---- absurd numbers from servers and files (fuzzing F5-F8) ------------------------------- */
+
+/* Usage counts of 1e300, cache counts summing past 2^63, cassette numbers of 4e19: each was a
+ * float-to-integer cast out of range or a signed overflow (undefined behaviour; UBSan aborts).
+ * Now counts are clamped to LLMBO_COUNT_MAX = 2^53 and sums saturate. */
+static void test_absurd_numbers(void)
+{
+    llmbo_chat_reply r;
+    llmbo_error err;
+    memset(&r, 0, sizeof r);
+    llmbo_status st = llmbo_openai_parse(
+        "{\"choices\": [{\"message\": {\"content\": \"{}\"}}], \"usage\": {\"prompt_tokens\": "
+        "1e300, \"completion_tokens\": -5, \"completion_tokens_details\": {\"reasoning_tokens\": "
+        "4e19}, \"prompt_tokens_details\": {\"cached_tokens\": 1e300}}}",
+        &r, &err);
+    CHECK(st == LLMBO_OK && r.prompt_tokens == LLMBO_COUNT_MAX && r.completion_tokens == 0 &&
+              r.reasoning_tokens == LLMBO_COUNT_MAX && r.cached_tokens == LLMBO_COUNT_MAX,
+          "openai usage 1e300 / -5 / 4e19 clamped (%ld %ld %ld %ld)", r.prompt_tokens,
+          r.completion_tokens, r.reasoning_tokens, r.cached_tokens);
+    llmbo_chat_reply_clear(&r);
+    st = llmbo_openai_parse("{\"choices\": [{\"message\": {\"content\": \"{}\"}}], \"usage\": "
+                            "{\"prompt_cache_hit_tokens\": 9.2e18, \"prompt_cache_miss_tokens\": "
+                            "9.2e18}}",
+                            &r, &err);
+    CHECK(st == LLMBO_OK && r.prompt_tokens == 2 * LLMBO_COUNT_MAX &&
+              r.cached_tokens == LLMBO_COUNT_MAX,
+          "DeepSeek cache counts summing past 2^63: no overflow (%ld, %ld)", r.prompt_tokens,
+          r.cached_tokens);
+    llmbo_chat_reply_clear(&r);
+    st = llmbo_anthropic_parse(
+        "{\"content\": [{\"type\": \"text\", \"text\": \"{}\"}], \"usage\": {\"input_tokens\": "
+        "1e300, \"cache_read_input_tokens\": 1e300, \"cache_creation_input_tokens\": 1e300, "
+        "\"output_tokens\": 1e300}}",
+        &r, &err);
+    CHECK(st == LLMBO_OK && r.prompt_tokens == 3 * LLMBO_COUNT_MAX &&
+              r.completion_tokens == LLMBO_COUNT_MAX,
+          "anthropic usage 1e300 x 4 clamped and summed (%ld, %ld)", r.prompt_tokens,
+          r.completion_tokens);
+    /* Summing such calls into a cost saturates instead of overflowing. */
+    llmbo_cost c;
+    memset(&c, 0, sizeof c);
+    for (int i = 0; i < 2000; i++)
+        llmbo_cost_add_call(&c, NULL, 0, &r, NULL);
+    CHECK(c.calls == 2000 && c.prompt_tokens == LONG_MAX && c.completion_tokens == LONG_MAX,
+          "2000 such calls: cost totals saturate at LONG_MAX (%ld)", c.prompt_tokens);
+    llmbo_chat_reply_clear(&r);
+    /* A cassette line with numbers out of every integer range. */
+    cJSON *j = cJSON_Parse("{\"content\": \"x\", \"prompt_tokens\": 4e19, \"completion_tokens\": "
+                           "1e300, \"retries\": 1e300, \"http_status\": -4e19, \"seconds\": "
+                           "-1}");
+    st = llmbo_reply_from_json(j, &r, &err);
+    CHECK(st == LLMBO_OK && r.prompt_tokens == LLMBO_COUNT_MAX &&
+              r.completion_tokens == LLMBO_COUNT_MAX && r.retries == INT_MAX &&
+              r.http_status == 0 && r.seconds == 0,
+          "cassette numbers 4e19 / 1e300 clamped (%ld %ld %d %d)", r.prompt_tokens,
+          r.completion_tokens, r.retries, r.http_status);
+    llmbo_chat_reply_clear(&r);
+    cJSON_Delete(j);
+    CHECK(llmbo_count_from_double(NAN) == 0 && llmbo_count_from_double(-1e300) == 0 &&
+              llmbo_count_from_double(INFINITY) == LLMBO_COUNT_MAX &&
+              llmbo_count_from_double(2.385e3) == 2385,
+          "llmbo_count_from_double: NaN, -1e300, inf, 2385");
+}
+
 int main(void)
 {
     llmbo_init();
@@ -799,6 +863,7 @@ int main(void)
     test_concurrency();
     test_samples();
     test_record_replay();
+    test_absurd_numbers();
     llmbo_space_free(space);
     return check_summary();
 }

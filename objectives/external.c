@@ -154,6 +154,12 @@ static llmbo_status parse_output(const char *command, ext_out *o, double *y, llm
 {
     if (o->overflow)
         return fail(err, command, o, "printed more than %d bytes", EXT_MAX_STDOUT);
+    /* A NUL would end every string function's view early: "1.5\0garbage" read as 1.5. */
+    const char *nul = o->out.s ? memchr(o->out.s, '\0', o->out.len) : NULL;
+    if (nul)
+        return fail(err, command, o,
+                    "printed a NUL byte at byte %zu (expected a number or {\"value\": number})",
+                    (size_t)(nul - o->out.s));
     const char *s = o->out.s ? o->out.s : "";
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
@@ -191,6 +197,18 @@ static llmbo_status parse_output(const char *command, ext_out *o, double *y, llm
     clean_tail(shown);
     return fail(err, command, o, "printed \"%s%s\" (expected a number or {\"value\": number})",
                 shown, n > 40 ? "..." : "");
+}
+
+llmbo_status llmbo_external_parse(const char *command, const char *out, size_t len, double *y,
+                                  llmbo_error *err)
+{
+    ext_out o;
+    memset(&o, 0, sizeof o);
+    if (append_out(&o, out, len) < 0)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "external objective: out of memory");
+    llmbo_status st = parse_output(command, &o, y, err);
+    llmbo_free(o.out.s);
+    return st;
 }
 
 llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, double timeout_s,

@@ -73,5 +73,9 @@ uint64_t llmbo_objective_noise_index(const llmbo_objective *obj);
 /* External objectives (external.c): runs command once, x in original units of space. */
 llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, double timeout_s,
                                  const double *x, double *y, llmbo_error *err);
+/* The same command's stdout out[0..len) read as its value (a number, or {"value": number});
+ * stdout past 1 MiB or holding a NUL byte is refused. For tests and the fuzz harness. */
+llmbo_status llmbo_external_parse(const char *command, const char *out, size_t len, double *y,
+                                  llmbo_error *err);
 
 #endif

@@ -108,6 +108,9 @@ static void test_failures(void)
     expect_fail("echo '{\"value\": \"3\"}'", 10,
                 "printed a JSON object without a numeric \"value\"");
     expect_fail("echo '[1]'", 10, "printed \"[1]\" (expected a number or {\"value\": number})");
+    /* F11: "1.5\0garbage" was accepted as 1.5 (strlen stopped at the NUL). */
+    expect_fail("printf '1.5\\000garbage'", 10,
+                "printed a NUL byte at byte 3 (expected a number or {\"value\": number})");
     expect_fail("head -c 1500000 /dev/zero | tr '\\0' 7", 10, "printed more than 1048576 bytes");
     expect_fail("llmbo_no_such_command_xyz", 10,
                 "exited with status 127; stderr: sh: 1: llmbo_no_such_command_xyz: not found");

@@ -4,6 +4,7 @@
  * given back in their recorded order, the last one repeating once they run out. Recorded
  * transport errors are reproduced as errors, so a replayed run takes the same fallbacks as the
  * recorded one. Cursor updates are under a mutex: complete() is thread-safe. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,9 +197,11 @@ static llmbo_status replay_complete(void *state, const llmbo_chat_request *req,
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(m, "seconds");
         const cJSON *ret = cJSON_GetObjectItemCaseSensitive(m, "retries");
         const cJSON *hs = cJSON_GetObjectItemCaseSensitive(m, "http_status");
-        reply->seconds = cJSON_IsNumber(sec) ? sec->valuedouble : 0;
-        reply->retries = cJSON_IsNumber(ret) ? ret->valueint : 0;
-        reply->http_status = cJSON_IsNumber(hs) ? hs->valueint : 0;
+        /* A cassette may be edited by hand: no negative or infinite time reaches the cost. */
+        reply->seconds =
+            cJSON_IsNumber(sec) && isfinite(sec->valuedouble) ? fmax(sec->valuedouble, 0) : 0;
+        reply->retries = cJSON_IsNumber(ret) && ret->valueint > 0 ? ret->valueint : 0;
+        reply->http_status = cJSON_IsNumber(hs) && hs->valueint > 0 ? hs->valueint : 0;
         return llmbo_error_set(err, pick->err_status, "replay (recorded error, %s line %d): %s",
                                s->path, pick->line, pick->err_msg);
     }

@@ -367,6 +367,13 @@ llmbo_status llmbo_bench_parse(const cJSON *root, const char *where, llmbo_bench
     const cJSON *objectives = NULL, *strategies = NULL, *seeds = NULL;
     for (const cJSON *it = root->child; it; it = it->next) {
         const char *k = it->string;
+        /* Duplicate keys are errors, as in a run config (a second "name" leaked the first).
+         * Unknown keys stop the loop, so this scan is over a handful of known keys. */
+        for (const cJSON *prev = root->child; prev != it; prev = prev->next)
+            if (strcmp(prev->string, k) == 0) {
+                st = llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s: duplicate key \"%s\"", where, k);
+                goto fail;
+            }
         if (strcmp(k, "objectives") == 0) {
             objectives = it;
         } else if (strcmp(k, "strategies") == 0) {

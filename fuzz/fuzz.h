@@ -5,6 +5,7 @@
 #ifndef LLMBO_FUZZ_H
 #define LLMBO_FUZZ_H
 
+#include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,18 +28,35 @@ static inline char *fuzz_text(const uint8_t *data, size_t size)
     return s;
 }
 
-/* A scratch directory for this process, created once ($TMPDIR or /tmp). */
+static char fuzz_scratch_dir[256];
+
+static inline int fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static inline void fuzz_scratch_remove(void)
+{
+    nftw(fuzz_scratch_dir, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A scratch directory for this process, created once ($TMPDIR or /tmp), removed at exit. */
 static inline const char *fuzz_scratch(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
+    if (!fuzz_scratch_dir[0]) {
         const char *t = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/llmbo-fuzz-XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(dir))
+        snprintf(fuzz_scratch_dir, sizeof fuzz_scratch_dir, "%s/llmbo-fuzz-XXXXXX",
+                 t && *t ? t : "/tmp");
+        if (!mkdtemp(fuzz_scratch_dir))
             abort();
+        atexit(fuzz_scratch_remove);
         llmbo_init();
     }
-    return dir;
+    return fuzz_scratch_dir;
 }
 
 /* Writes n bytes to dir/name; returns the path (static buffer per slot 0..3), aborts on error. */

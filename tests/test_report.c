@@ -468,6 +468,10 @@ static void test_bench_config(void)
         const char *json, *msg;
     } bad[] = {
         {"[]", "b.json: expected a JSON object"},
+        /* F9: a second "name" leaked the first; duplicate keys are errors as in a run config. */
+        {"{\"name\": \"x\", \"name\": \"y\", \"objectives\": [\"branin\"], \"strategies\": "
+         "[{\"name\": \"a\"}], \"seeds\": 2}",
+         "b.json: duplicate key \"name\""},
         {"{\"objectives\": [\"branin\"], \"strategies\": [{\"name\": \"a\"}]}",
          "b.json: seeds: missing"},
         {"{\"objectives\": [\"branin\"], \"strategies\": [{\"name\": \"a\"}], \"seeds\": 2, "

@@ -207,7 +207,7 @@ llmbo_status llmbo_external_parse(const char *command, const char *out, size_t l
     if (append_out(&o, out, len) < 0)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "external objective: out of memory");
     llmbo_status st = parse_output(command, &o, y, err);
-    llmbo_free(o.out.s);
+    llmbo_strbuf_free(&o.out);
     return st;
 }
 

@@ -25,7 +25,11 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 targets=()
 for n in "${names[@]}"; do targets+=("fuzz_$n"); done
-cmake --build build-fuzz -j 2 --target "${targets[@]}" || exit 1
+# LLMBO_FUZZ_NOBUILD=1 runs the binaries already built (a campaign split in several calls
+# fuzzes one build even if the sources change meanwhile).
+if [ "${LLMBO_FUZZ_NOBUILD:-0}" != 1 ]; then
+    cmake --build build-fuzz -j 2 --target "${targets[@]}" || exit 1
+fi
 failed=0
 for n in "${names[@]}"; do
     mkdir -p "fuzz-out/corpus/$n" "fuzz-out/$n"

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "llmbo_common.h"
+#include "utf8.h"
 #include "config.h"
 #include "journal.h"
 #include "loop_impl.h"
@@ -123,7 +124,9 @@ static cJSON *journal_line(run *r, int64_t id, const double *x, int failed, doub
         add(o, "theta", have_theta ? llmbo_json_number_array(theta, r->d + 2) : cJSON_CreateNull());
     if (theta != th)
         llmbo_free(theta);
-    if (!ok) {
+    /* An objective's stderr (in "error") or a parameter name may hold invalid UTF-8, which
+     * strict JSON readers reject: such bytes are kept as \xNN. */
+    if (!ok || llmbo_json_escape_utf8(o) < 0) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -163,7 +166,7 @@ static cJSON *summary_json(run *r, int complete)
         add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
         add(o, "advisor", llmbo_cost_to_json(&c)) && add(o, "complete", cJSON_CreateBool(complete));
     llmbo_free(bx);
-    if (!ok) {
+    if (!ok || llmbo_json_escape_utf8(o) < 0) {
         cJSON_Delete(o);
         return NULL;
     }

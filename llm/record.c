@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "llmbo_common.h"
+#include "utf8.h"
 #include "llm_impl.h"
 #include "json.h"
 
@@ -200,6 +201,8 @@ llmbo_status llmbo_recorder_write(llmbo_recorder *rec, const char *model,
              cJSON_AddNumberToObject(e, "retries", reply ? reply->retries : 0) &&
              cJSON_AddNumberToObject(e, "http_status", reply ? reply->http_status : 0);
     }
+    /* Strict JSON readers reject invalid UTF-8: an answer's stray bytes are kept as \xNN. */
+    ok = ok && llmbo_json_escape_utf8(o) == 0;
     char *line = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     if (!line)

@@ -40,6 +40,8 @@ llmbo_status llmbo_run_advisor_create(const cJSON *obj, const char *where, const
     if (!a)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", where);
     llmbo_status st = llmbo_advisor_create(obj, where, run_dir, &a->adv, err);
+    if (st == LLMBO_OK && (st = llmbo_advisor_preflight(a->adv, err)) != LLMBO_OK)
+        llmbo_advisor_free(a->adv);
     if (st != LLMBO_OK) {
         llmbo_free(a);
         return st;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "llmbo_common.h"
+#include "utf8.h"
 #include "advisor.h"
 #include "backend.h"
 #include "llm_impl.h"
@@ -36,14 +37,18 @@ struct llmbo_advisor {
     char *log_path;
     llmbo_recorder *rec;
     long n_advice;
+    double deadline;          /* seconds one advice may take in all (attempts, waits, repair) */
+    int fallback_unreachable; /* "on_unreachable": "fallback" */
+    int unreachable;          /* the pre-flight failed and the policy is fallback: no calls */
+    char unreachable_msg[600];
 };
 
 static const char *const advisor_keys[] = {
-    "backend",      "model",     "mode",      "every",       "phase",      "adaptive",
-    "n_candidates", "n_propose", "warmstart", "temperature", "top_p",      "max_tokens",
-    "seed",         "stop",      "repair",    "price",       "price_file", "price_per_cpu_hour",
-    "record",       "history",   "history_n", "digits",      "system",     "templates",
-    "template_dir", "samples",   NULL};
+    "backend",      "model",     "mode",      "every",          "phase",      "adaptive",
+    "n_candidates", "n_propose", "warmstart", "temperature",    "top_p",      "max_tokens",
+    "seed",         "stop",      "repair",    "price",          "price_file", "price_per_cpu_hour",
+    "record",       "history",   "history_n", "digits",         "system",     "templates",
+    "template_dir", "samples",   "deadline",  "on_unreachable", NULL};
 
 static const char *const template_names[6] = {"system", "rank",      "propose",
                                               "pool",   "warmstart", "repair"};
@@ -61,6 +66,30 @@ static const char *mode_name(llmbo_advice_mode m)
         return "warmstart";
     }
     return "unknown";
+}
+
+llmbo_status llmbo_advisor_preflight(llmbo_advisor *adv, llmbo_error *err)
+{
+    /* A server that is not running fails the run here, before the first evaluation, instead
+     * of every advice retrying and silently falling back. */
+    if (adv->vt->version < 2 || !adv->vt->preflight)
+        return LLMBO_OK;
+    llmbo_error perr;
+    llmbo_error_clear(&perr);
+    if (adv->vt->preflight(adv->be.state, &perr) == LLMBO_OK)
+        return LLMBO_OK;
+    if (!adv->fallback_unreachable)
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s: the %s server is unreachable: %s; start it or fix base_url, "
+                               "or set \"on_unreachable\": \"fallback\" to run without advice",
+                               adv->where, adv->vt->name, perr.msg);
+    adv->unreachable = 1;
+    snprintf(adv->unreachable_msg, sizeof adv->unreachable_msg,
+             "the %s server was unreachable at start (%s); \"on_unreachable\": \"fallback\": "
+             "no advice in this run",
+             adv->vt->name, perr.msg);
+    fprintf(stderr, "llmbo: warning: %s: %s\n", adv->where, adv->unreachable_msg);
+    return LLMBO_OK;
 }
 
 void llmbo_advisor_free(llmbo_advisor *adv)
@@ -263,6 +292,20 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
     adv->samples = 1;
     if ((st = llmbo_json_get_int(obj, w, "samples", 1, 64, &adv->samples, err)))
         return st;
+    /* Five attempts of 120 s plus backoff made one advice take about 615 s. */
+    adv->deadline = 300;
+    if ((st = llmbo_json_get_number(obj, w, "deadline", 0.001, 86400, &adv->deadline, err)))
+        return st;
+    const cJSON *ou = cJSON_GetObjectItemCaseSensitive(obj, "on_unreachable");
+    if (ou) {
+        if (!cJSON_IsString(ou) ||
+            (strcmp(ou->valuestring, "fail") != 0 && strcmp(ou->valuestring, "fallback") != 0))
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s.on_unreachable: unknown value; expected one of fail, "
+                                   "fallback",
+                                   w);
+        adv->fallback_unreachable = strcmp(ou->valuestring, "fallback") == 0;
+    }
     if (seed >= 0) {
         if (seed != floor(seed))
             return llmbo_error_set(err, LLMBO_ERR_CONFIG, "%s.seed: expected a whole number", w);
@@ -606,6 +649,8 @@ static void log_call(llmbo_advisor *adv, const call_log *c)
     cJSON_AddNumberToObject(o, "retries", rp->retries);
     cJSON_AddNumberToObject(o, "http_status", rp->http_status);
     cJSON_AddStringToObject(o, "price_source", adv->price.source);
+    /* Strict JSON readers reject invalid UTF-8: an answer's stray bytes are kept as \xNN. */
+    llmbo_json_escape_utf8(o);
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (line) {
@@ -708,8 +753,15 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "advisor: the request lacks candidates, points or output arrays");
     }
+    if (adv->unreachable) {
+        adv->cost.errors++;
+        reply->outcome = LLMBO_OUTCOME_TRANSPORT_ERROR;
+        return llmbo_error_set(err, LLMBO_ERR_HTTP, "advisor (%s %s): %s", adv->vt->name,
+                               adv->model, adv->unreachable_msg);
+    }
     int rank = r->mode == LLMBO_ADVICE_RANK;
     int k = rank ? 1 : adv->samples;
+    double deadline = llmbo_now() + adv->deadline;
     size_t d = (size_t)llmbo_space_dim(r->space), per = (size_t)r->n_want * d;
     char *sys = NULL, *usr = NULL, *repair_msg = NULL;
     llmbo_chat_request *reqs = llmbo_calloc((size_t)k, sizeof *reqs);
@@ -736,7 +788,8 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
                                 adv->seed,
                                 (const char *const *)adv->stop,
                                 adv->n_stop,
-                                &fmt};
+                                &fmt,
+                                deadline};
         if (k > 1)
             q.seed = (adv->seed >= 0 ? adv->seed : 0) + i;
         reqs[i] = q;

@@ -16,6 +16,12 @@ typedef struct llmbo_advisor llmbo_advisor;
 llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const char *run_dir,
                                   llmbo_advisor **out, llmbo_error *err);
 void llmbo_advisor_free(llmbo_advisor *adv);
+/* Pre-flight, run once before the first evaluation: checks the backend can be reached (HTTP:
+ * a connection to the server, no request, no tokens). Unreachable with "on_unreachable":
+ * "fail" (the default) is LLMBO_ERR_CONFIG naming the server and the policy; with "fallback"
+ * a warning goes to stderr, LLMBO_OK is returned and every advice then fails at once (counted
+ * as a transport error, the loop falls back). */
+llmbo_status llmbo_advisor_preflight(llmbo_advisor *adv, llmbo_error *err);
 /* The schedule parsed from the config. */
 const llmbo_advice_schedule *llmbo_advisor_schedule(const llmbo_advisor *adv);
 /* The hook to hand to the loop; valid while adv lives. */

@@ -8,7 +8,7 @@
 #include <cJSON.h>
 #include "llmbo.h"
 
-#define LLMBO_BACKEND_VTBL_VERSION 1
+#define LLMBO_BACKEND_VTBL_VERSION 2
 
 typedef struct llmbo_chat_message {
     const char *role; /* "system", "user", "assistant" */
@@ -41,6 +41,8 @@ typedef struct llmbo_chat_request {
     const char *const *stop;
     int n_stop;
     const llmbo_answer_format *format; /* may be NULL */
+    double deadline; /* llmbo_now() time by which the call must end, retries and waits
+                      * included (the advisor's per-advice deadline); 0: none */
 } llmbo_chat_request;
 
 typedef struct llmbo_chat_reply {
@@ -74,6 +76,10 @@ typedef struct llmbo_backend_vtbl {
      * backend reads itself (e.g. "base_url"), so the advisor can reject every other unknown
      * key with its key path. */
     const char *const *config_keys;
+    /* Appended in version 2, may be NULL: a cheap check that the backend can be reached (for
+     * HTTP, a TCP/TLS connection to the server, no request and no tokens), run once before the
+     * first evaluation. LLMBO_ERR_HTTP / LLMBO_ERR_TIMEOUT say why not. */
+    llmbo_status (*preflight)(void *state, llmbo_error *err);
 } llmbo_backend_vtbl;
 
 typedef struct llmbo_backend {

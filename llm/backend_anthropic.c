@@ -99,6 +99,7 @@ static llmbo_status anthropic_create(const llmbo_backend_config *cfg, void **sta
         extra[i] = NULL;
     }
     llmbo_http_lines_free(extra, n_extra);
+    llmbo_http_warn_plaintext_key(s->url, s->key, cfg->where);
     *state = s;
     return LLMBO_OK;
 fail:
@@ -257,10 +258,16 @@ static llmbo_status anthropic_complete(void *state, const llmbo_chat_request *re
     if (!body)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "anthropic: out of memory building the request");
-    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body, req->deadline,
                            llmbo_anthropic_parse, reply, err);
 }
 
-const llmbo_backend_vtbl llmbo_backend_anthropic = {LLMBO_BACKEND_VTBL_VERSION, "anthropic",
-                                                    anthropic_create,           anthropic_complete,
-                                                    anthropic_destroy,          anthropic_keys};
+static llmbo_status anthropic_preflight(void *state, llmbo_error *err)
+{
+    anthropic_state *s = state;
+    return llmbo_http_preflight(s->http, s->url, err);
+}
+
+const llmbo_backend_vtbl llmbo_backend_anthropic = {
+    LLMBO_BACKEND_VTBL_VERSION, "anthropic",    anthropic_create,   anthropic_complete,
+    anthropic_destroy,          anthropic_keys, anthropic_preflight};

@@ -228,5 +228,10 @@ out:
     return st;
 }
 
-const llmbo_backend_vtbl llmbo_backend_local = {
-    LLMBO_BACKEND_VTBL_VERSION, "local", local_create, local_complete, local_destroy, local_keys};
+const llmbo_backend_vtbl llmbo_backend_local = {LLMBO_BACKEND_VTBL_VERSION,
+                                                "local",
+                                                local_create,
+                                                local_complete,
+                                                local_destroy,
+                                                local_keys,
+                                                NULL};

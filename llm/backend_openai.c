@@ -116,6 +116,7 @@ static llmbo_status openai_create(const llmbo_backend_config *cfg, void **state,
         extra[i] = NULL;
     }
     llmbo_http_lines_free(extra, n_extra);
+    llmbo_http_warn_plaintext_key(s->url, s->key, cfg->where);
     *state = s;
     return LLMBO_OK;
 fail:
@@ -272,8 +273,14 @@ static llmbo_status openai_complete(void *state, const llmbo_chat_request *req,
     char *body = openai_body(s, req);
     if (!body)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "openai: out of memory building the request");
-    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body, req->deadline,
                            llmbo_openai_parse, reply, err);
+}
+
+static llmbo_status openai_preflight(void *state, llmbo_error *err)
+{
+    openai_state *s = state;
+    return llmbo_http_preflight(s->http, s->url, err);
 }
 
 const llmbo_backend_vtbl llmbo_backend_openai = {LLMBO_BACKEND_VTBL_VERSION,
@@ -281,4 +288,5 @@ const llmbo_backend_vtbl llmbo_backend_openai = {LLMBO_BACKEND_VTBL_VERSION,
                                                  openai_create,
                                                  openai_complete,
                                                  openai_destroy,
-                                                 openai_keys};
+                                                 openai_keys,
+                                                 openai_preflight};

@@ -216,4 +216,5 @@ const llmbo_backend_vtbl llmbo_backend_replay = {LLMBO_BACKEND_VTBL_VERSION,
                                                  replay_create,
                                                  replay_complete,
                                                  replay_destroy,
-                                                 replay_keys};
+                                                 replay_keys,
+                                                 NULL};

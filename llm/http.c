@@ -214,8 +214,8 @@ static void excerpt(const char *body, size_t len, char *out, size_t cap)
 }
 
 llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *headers,
-                             int n_headers, const char *body, llmbo_http_response *resp,
-                             llmbo_error *err)
+                             int n_headers, const char *body, double deadline,
+                             llmbo_http_response *resp, llmbo_error *err)
 {
     memset(resp, 0, sizeof *resp);
     double t0 = llmbo_now();
@@ -260,8 +260,14 @@ llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->opt.connect_timeout * 1000));
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(h->opt.timeout * 1000));
+        /* The attempt's timeout, cut to what is left of the deadline (at least 1 ms: curl
+         * reads 0 as "no timeout"). */
+        double tmo = h->opt.timeout;
+        if (deadline > 0 && deadline - llmbo_now() < tmo)
+            tmo = fmax(deadline - llmbo_now(), 0.001);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                         (long)(fmin(h->opt.connect_timeout, tmo) * 1000));
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(tmo * 1000));
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -317,6 +323,15 @@ llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *
         }
         if (wait > h->opt.backoff_max)
             wait = h->opt.backoff_max;
+        if (deadline > 0 && llmbo_now() + wait >= deadline) {
+            /* No time for another attempt: say so, keeping the last attempt's reason. */
+            char last[400];
+            snprintf(last, sizeof last, "%s", err ? err->msg : "");
+            st =
+                llmbo_error_set(err, LLMBO_ERR_TIMEOUT,
+                                "%s; the advice deadline leaves no time for another attempt", last);
+            break;
+        }
         sleep_seconds(wait);
         resp->retries = attempt + 1;
     }
@@ -450,12 +465,12 @@ void llmbo_http_scrub(char *msg, const char *secret)
 }
 
 llmbo_status llmbo_http_chat(llmbo_http *h, const char *url, char *const *headers, int n_headers,
-                             const char *key, char *body, llmbo_http_parse_fn parse,
-                             llmbo_chat_reply *reply, llmbo_error *err)
+                             const char *key, char *body, double deadline,
+                             llmbo_http_parse_fn parse, llmbo_chat_reply *reply, llmbo_error *err)
 {
     llmbo_http_response resp;
-    llmbo_status st =
-        llmbo_http_post(h, url, (const char *const *)headers, n_headers, body, &resp, err);
+    llmbo_status st = llmbo_http_post(h, url, (const char *const *)headers, n_headers, body,
+                                      deadline, &resp, err);
     cJSON_free(body);
     reply->seconds = resp.seconds;
     reply->retries = resp.retries;
@@ -467,9 +482,65 @@ llmbo_status llmbo_http_chat(llmbo_http *h, const char *url, char *const *header
             llmbo_free(reply->reasoning);
             reply->content = reply->reasoning = NULL;
         }
+        /* A server that echoes the key inside its answer must not get it into advisor.jsonl,
+         * the cassette or the journal: masked here, before anything reads the answer. */
+        llmbo_http_scrub(reply->content, key);
+        llmbo_http_scrub(reply->reasoning, key);
     }
     if (st != LLMBO_OK && err)
         llmbo_http_scrub(err->msg, key);
     llmbo_http_response_clear(&resp);
     return st;
+}
+
+llmbo_status llmbo_http_preflight(llmbo_http *h, const char *url, llmbo_error *err)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "http: curl_easy_init failed");
+    char msg[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->opt.connect_timeout * 1000));
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, msg);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (rc == CURLE_OK)
+        return LLMBO_OK;
+    return llmbo_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? LLMBO_ERR_TIMEOUT : LLMBO_ERR_HTTP,
+                           "cannot connect to %s (%s)", url, msg[0] ? msg : curl_easy_strerror(rc));
+}
+
+/* 1 if host (as curl's URL parser gives it, IPv6 without brackets) is a loopback address. */
+static int loopback_host(const char *host)
+{
+    if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0)
+        return 1;
+    unsigned a, b, c, d;
+    char tail;
+    return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
+           c < 256 && d < 256;
+}
+
+int llmbo_http_warn_plaintext_key(const char *url, const char *key, const char *where)
+{
+    if (!key || !*key || !url)
+        return 0;
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int warn = 0;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        warn = strcmp(scheme, "http") == 0 && !loopback_host(host);
+    if (warn)
+        fprintf(stderr,
+                "llmbo: warning: %s: the API key is sent over plain http:// to %s, which is not "
+                "a loopback address: anyone on the network path can read it (use https://)\n",
+                where, host);
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return warn;
 }

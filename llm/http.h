@@ -45,10 +45,21 @@ void llmbo_http_response_clear(llmbo_http_response *r);
  * network errors with exponential backoff and jitter (or the server's Retry-After, seconds or
  * HTTP-date) up to max_retries. On LLMBO_OK resp holds a 2xx answer. Errors: LLMBO_ERR_TIMEOUT
  * (last attempt timed out), LLMBO_ERR_HTTP (network failure, non-2xx status; resp->status and
- * resp->body keep the last answer), LLMBO_ERR_NOMEM. Messages never contain header values. */
+ * resp->body keep the last answer), LLMBO_ERR_NOMEM. Messages never contain header values.
+ * deadline (llmbo_now() time, 0: none) bounds the whole call: each attempt's timeout is cut to
+ * what is left, and no retry starts once it has passed (LLMBO_ERR_TIMEOUT). */
 llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *headers,
-                             int n_headers, const char *body, llmbo_http_response *resp,
-                             llmbo_error *err);
+                             int n_headers, const char *body, double deadline,
+                             llmbo_http_response *resp, llmbo_error *err);
+
+/* Connects to url's server (TCP, and TLS for https) without sending a request, within the
+ * connect_timeout: the pre-flight check of an advisor. LLMBO_ERR_HTTP / LLMBO_ERR_TIMEOUT. */
+llmbo_status llmbo_http_preflight(llmbo_http *h, const char *url, llmbo_error *err);
+
+/* Warns on stderr when key is sent over plain http:// to a host that is not a loopback address
+ * (127.0.0.0/8, ::1, localhost): anyone on the network path can read it. Returns 1 if it
+ * warned. */
+int llmbo_http_warn_plaintext_key(const char *url, const char *key, const char *where);
 
 /* Parses a Retry-After value: delta-seconds or an HTTP-date. Returns seconds from now (>= 0),
  * or -1 if the value is not understood. */
@@ -78,7 +89,7 @@ void llmbo_http_scrub(char *msg, const char *secret);
 typedef llmbo_status (*llmbo_http_parse_fn)(const char *body, llmbo_chat_reply *reply,
                                             llmbo_error *err);
 llmbo_status llmbo_http_chat(llmbo_http *h, const char *url, char *const *headers, int n_headers,
-                             const char *key, char *body, llmbo_http_parse_fn parse,
-                             llmbo_chat_reply *reply, llmbo_error *err);
+                             const char *key, char *body, double deadline,
+                             llmbo_http_parse_fn parse, llmbo_chat_reply *reply, llmbo_error *err);
 
 #endif

@@ -22,6 +22,9 @@ Binds a free port, prints "PORT <n>" on stdout, and serves until killed. SCRIPT 
                first), "reasoning_content" (DeepSeek field), "reasoning" (OpenRouter field),
                "thinking" (Anthropic thinking block)
   "usage"      usage object sent as is (default: derived from the lengths of prompt and answer)
+  "append"     text appended to the answer (e.g. an echoed API key)
+  "append_hex" raw bytes (hex) appended to the answer inside the JSON body, unescaped, so the
+               body can carry invalid UTF-8 as a careless server might
 
 The wire format follows the path: .../messages is Anthropic, anything else OpenAI. With --log
 each request is appended as {"path", "headers", "inflight", "body"} to REQUESTS.jsonl, where
@@ -186,6 +189,9 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 content, reasoning = wrap(build_answer(prompt, resp.get("answer", "auto"), rng),
                                           resp.get("style", "plain"))
+            content += resp.get("append", "")
+            if "append_hex" in resp:
+                content += "@@RAW@@"
             pt, ct = max(1, len(prompt) // 4), max(1, len(content) // 4)
             style = resp.get("style", "plain")
             if anthropic:
@@ -208,6 +214,8 @@ class Handler(BaseHTTPRequestHandler):
                        "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
                        "usage": usage}
             body = json.dumps(out).encode()
+            if "append_hex" in resp:
+                body = body.replace(b"@@RAW@@", bytes.fromhex(resp["append_hex"]))
         try:
             self.send_response(status)
             for h, v in resp.get("headers", {}).items():

@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "http.h"
 #include "llm_impl.h"
+#include "utf8.h"
 
 static llmbo_space *space;
 static test_server srv;
@@ -524,8 +525,11 @@ static void test_api_key(void)
     const char *key = "sk-test-9b1d7e0c44af62e8";
     setenv("LLMBO_TEST_OPENAI_KEY", key, 1);
     /* A 401 whose body echoes the key, as a careless proxy might. */
+    /* Then an answer that echoes the key and carries invalid UTF-8 (row 13 of issue 12: both
+     * were copied into advisor.jsonl and the cassette). */
     if (start("{\"responses\": [{}, {\"status\": 401, \"body\": \"invalid key "
-              "sk-test-9b1d7e0c44af62e8\"}]}"))
+              "sk-test-9b1d7e0c44af62e8\"}, {\"append\": \" (your key sk-test-9b1d7e0c44af62e8)\", "
+              "\"append_hex\": \"20ff fe c3 28 e2 82\"}]}"))
         return;
     system("rm -rf key_run && mkdir -p key_run");
     llmbo_advisor *adv = make_advisor(
@@ -540,13 +544,24 @@ static void test_api_key(void)
         o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
         CHECK(o.st == LLMBO_ERR_HTTP && strstr(o.msg, "HTTP 401") && !strstr(o.msg, key),
               "401 reported without the key: %s", o.msg);
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK, "answer echoing the key, with invalid UTF-8: still valid (%s)",
+              o.msg);
         llmbo_advisor_free(adv);
+    }
+    const char *files[2] = {"key_run/advisor.jsonl", "key_run/cassette.jsonl"};
+    for (int f = 0; f < 2; f++) {
+        char *text = read_text(files[f]);
+        CHECK(text && llmbo_utf8_valid(text, strlen(text)) && strstr(text, "\\\\xFF\\\\xFE") &&
+                  strstr(text, "(your key ************************)"),
+              "%s: valid UTF-8 (stray bytes as \\xFF...), the echoed key masked", files[f]);
+        free(text);
     }
     CHECK(file_contains(srv.log, "Bearer sk-test-9b1d7e0c44af62e8"),
           "Authorization: Bearer header sent");
-    CHECK(count_lines("key_run/advisor.jsonl") == 2 && !file_contains("key_run/advisor.jsonl", key),
-          "advisor.jsonl (2 lines) does not contain the key");
-    CHECK(count_lines("key_run/cassette.jsonl") == 2 &&
+    CHECK(count_lines("key_run/advisor.jsonl") == 3 && !file_contains("key_run/advisor.jsonl", key),
+          "advisor.jsonl (3 lines) does not contain the key");
+    CHECK(count_lines("key_run/cassette.jsonl") == 3 &&
               !file_contains("key_run/cassette.jsonl", key),
           "cassette does not contain the key");
     /* An explicitly named variable that is unset is a configuration error. */
@@ -609,7 +624,7 @@ static int batch_inflight(int n, int concurrency, int parallel, double *dt, int 
         llmbo_chat_reply rep[4];
         llmbo_status st[4];
         for (int i = 0; i < n; i++) {
-            llmbo_chat_request r = {&m, 1, -1, -1, 0, i, NULL, 0, NULL};
+            llmbo_chat_request r = {&m, 1, -1, -1, 0, i, NULL, 0, NULL, 0};
             reqs[i] = r;
         }
         int before = server_requests(&srv);
@@ -779,6 +794,90 @@ static void test_record_replay(void)
     llmbo_advisor_free(adv);
 }
 
+/* ---- advisor hygiene (issue 12 rows 8, 11, 14) ------------------------------------------- */
+
+/* Row 8: a local server that is not running used to cost every consultation 5 attempts and a
+ * silent fallback. Now the pre-flight fails the advisor's creation (before any evaluation), or,
+ * with "on_unreachable": "fallback", no call is ever made. Port 1 on loopback refuses. */
+static void test_preflight(void)
+{
+    llmbo_error err;
+    llmbo_advisor *adv = NULL;
+    cJSON *j = cJSON_Parse("{\"backend\": \"openai\", \"model\": \"m\", \"price\": {\"input\": 0, "
+                           "\"output\": 0}, \"base_url\": "
+                           "\"http://127.0.0.1:1/v1\", \"api_key_env\": null}");
+    llmbo_status st = llmbo_advisor_create(j, "run.json: advisor", NULL, &adv, &err);
+    if (st == LLMBO_OK) {
+        st = llmbo_advisor_preflight(adv, &err);
+        llmbo_advisor_free(adv);
+    }
+    CHECK(st == LLMBO_ERR_CONFIG &&
+              strstr(err.msg, "run.json: advisor: the openai server is unreachable: cannot "
+                              "connect to http://127.0.0.1:1/v1/chat/completions") &&
+              strstr(err.msg, "\"on_unreachable\": \"fallback\""),
+          "unreachable server: the pre-flight fails: %s", err.msg);
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"backend\": \"openai\", \"model\": \"m\", \"price\": {\"input\": 0, "
+                    "\"output\": 0}, \"base_url\": "
+                    "\"http://127.0.0.1:1/v1\", \"api_key_env\": null, \"on_unreachable\": "
+                    "\"fallback\"}");
+    st = llmbo_advisor_create(j, "run.json: advisor", NULL, &adv, &err);
+    if (st == LLMBO_OK)
+        st = llmbo_advisor_preflight(adv, &err);
+    CHECK(st == LLMBO_OK && adv, "on_unreachable fallback: created, warned (%s)", err.msg);
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_ERR_HTTP && o.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR &&
+                  o.cost.calls == 0 && o.cost.errors == 1 && strstr(o.msg, "no advice in this run"),
+              "fallback: no call, a transport error counted: %s", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    cJSON_Delete(j);
+    j = cJSON_Parse("{\"backend\": \"openai\", \"model\": \"m\", \"on_unreachable\": "
+                    "\"ignore\", \"api_key_env\": null}");
+    st = llmbo_advisor_create(j, "run.json: advisor", NULL, &adv, &err);
+    CHECK(st == LLMBO_ERR_CONFIG && strstr(err.msg, "run.json: advisor.on_unreachable: unknown "
+                                                    "value; expected one of fail, fallback"),
+          "bad on_unreachable: %s", err.msg);
+    cJSON_Delete(j);
+}
+
+/* Row 11: a key over plain http:// to a host that is not loopback is warned about. */
+static void test_plaintext_key(void)
+{
+    CHECK(llmbo_http_warn_plaintext_key("http://192.0.2.7:8000/v1/chat/completions", "sk-x",
+                                        "test.json: advisor") == 1 &&
+              llmbo_http_warn_plaintext_key("http://gpu-box.lan/v1", "sk-x", "t") == 1,
+          "http:// to 192.0.2.7 and gpu-box.lan with a key: warned");
+    CHECK(llmbo_http_warn_plaintext_key("https://api.openai.com/v1", "sk-x", "t") == 0 &&
+              llmbo_http_warn_plaintext_key("http://127.0.0.1:8080/v1", "sk-x", "t") == 0 &&
+              llmbo_http_warn_plaintext_key("http://127.1.2.3/v1", "sk-x", "t") == 0 &&
+              llmbo_http_warn_plaintext_key("http://localhost:11434/v1", "sk-x", "t") == 0 &&
+              llmbo_http_warn_plaintext_key("http://[::1]:8080/v1", "sk-x", "t") == 0 &&
+              llmbo_http_warn_plaintext_key("http://192.0.2.7/v1", NULL, "t") == 0,
+          "https, loopback (127/8, localhost, ::1) or no key: no warning");
+}
+
+/* Row 14: a stalling server used to hold one advice for 5 attempts x 120 s + backoff (615 s).
+ * "deadline" bounds the whole advice: here 5 s against 2 s attempts and 10 retries. Judged by
+ * the attempts the server saw (at most 3 fit), not by wall time. */
+static void test_deadline(void)
+{
+    if (start("{\"default\": {\"delay\": 60}}"))
+        return;
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose",
+                                      ", \"timeout\": 2, \"max_retries\": 10, \"deadline\": 5");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        int seen = server_requests(&srv);
+        CHECK(o.st == LLMBO_ERR_TIMEOUT && o.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR &&
+                  seen >= 1 && seen <= 3 && o.cost.retries < 3,
+              "deadline 5 s: %d attempts of 11 allowed, %.1f s: %s", seen, o.seconds, o.msg);
+        llmbo_advisor_free(adv);
+    }
+    server_stop(&srv);
+}
+
 /* ---- absurd numbers from servers and files (fuzzing F5-F8) ------------------------------- */
 
 /* Usage counts of 1e300, cache counts summing past 2^63, cassette numbers of 4e19: each was a
@@ -864,6 +963,9 @@ int main(void)
     test_samples();
     test_record_replay();
     test_absurd_numbers();
+    test_preflight();
+    test_plaintext_key();
+    test_deadline();
     llmbo_space_free(space);
     return check_summary();
 }

@@ -20,6 +20,11 @@ import numpy as np
 GGUF_TYPES = {"u8": 0, "i8": 1, "u16": 2, "i16": 3, "u32": 4, "i32": 5, "f32": 6, "bool": 7,
               "str": 8, "arr": 9, "u64": 10, "i64": 11, "f64": 12}
 T_F32, T_F16, T_Q4_0, T_Q8_0, T_Q4_K, T_Q6_K, T_BF16 = 0, 1, 2, 8, 12, 14, 30
+T_Q4_1, T_Q5_0, T_Q5_1, T_Q2_K, T_Q3_K, T_Q5_K, T_IQ4_NL, T_IQ4_XS = 3, 6, 7, 10, 11, 13, 20, 23
+BLOCKS = {T_F32: (1, 4), T_F16: (1, 2), T_BF16: (1, 2), T_Q8_0: (32, 34), T_Q4_0: (32, 18),
+          T_Q4_K: (256, 144), T_Q6_K: (256, 210), T_Q4_1: (32, 20), T_Q5_0: (32, 22),
+          T_Q5_1: (32, 24), T_Q2_K: (256, 84), T_Q3_K: (256, 110), T_Q5_K: (256, 176),
+          T_IQ4_NL: (32, 18), T_IQ4_XS: (256, 136)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -121,6 +126,154 @@ def quant_q6_k(x):
     return out.tobytes()
 
 
+def _f16col(a):
+    return np.frombuffer(np.asarray(a, dtype=np.float16).tobytes(), dtype=np.uint8).reshape(-1, 2)
+
+
+def _safe_div(a, b):
+    return np.where(b != 0, a / np.where(b != 0, b, 1), 0)
+
+
+def quant_q4_1_q5(x, bits, offset_min):
+    """Q4_1 (bits 4, y = d q + m), Q5_1 (bits 5, y = d q + m), Q5_0 (bits 5, y = d (q - 16))."""
+    b = x.reshape(-1, 32).astype(np.float32)
+    n, top = b.shape[0], (1 << bits) - 1
+    if offset_min:
+        m = b.min(axis=1)
+        d = (b.max(axis=1) - m) / top
+        m16 = m.astype(np.float16).astype(np.float32)
+        d16 = d.astype(np.float16).astype(np.float32)
+        q = np.clip(np.rint(_safe_div(b - m16[:, None], d16[:, None])), 0, top).astype(np.int64)
+    else:
+        d = np.abs(b).max(axis=1) / 15.0
+        d16 = d.astype(np.float16).astype(np.float32)
+        q = (np.clip(np.rint(_safe_div(b, d16[:, None])), -16, 15) + 16).astype(np.int64)
+    lo = q & 15
+    parts = [_f16col(d16)]
+    if offset_min:
+        parts.append(_f16col(m16))
+    if bits == 5:
+        h = (q >> 4) & 1
+        qh = (h << np.arange(32)[None, :]).sum(axis=1).astype("<u4")
+        parts.append(qh.view(np.uint8).reshape(n, 4))
+    parts.append((lo[:, :16] | (lo[:, 16:] << 4)).astype(np.uint8))
+    return np.concatenate(parts, axis=1).tobytes()
+
+
+def quant_iq4_nl(x):
+    b = x.reshape(-1, 32).astype(np.float32)
+    lv = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113],
+                  dtype=np.float32)
+    idx = np.abs(b).argmax(axis=1)
+    d = b[np.arange(b.shape[0]), idx] / -127.0
+    d16 = d.astype(np.float16).astype(np.float32)
+    q = np.abs(_safe_div(b, d16[:, None])[:, :, None] - lv[None, None, :]).argmin(axis=2)
+    return np.concatenate([_f16col(d16), (q[:, :16] | (q[:, 16:] << 4)).astype(np.uint8)],
+                          axis=1).tobytes()
+
+
+def quant_q5_k(x):
+    """As Q4_K with 5-bit levels: the fifth bit of sub-block j's element l is bit j of qh[l]."""
+    sb = x.reshape(-1, 8, 32).astype(np.float32)
+    n = sb.shape[0]
+    mn = np.minimum(sb.min(axis=2), 0.0)
+    scale = (sb.max(axis=2) - mn) / 31.0
+    mins = -mn
+    d16 = (scale.max(axis=1) / 63.0).astype(np.float16).astype(np.float32)
+    dm16 = (mins.max(axis=1) / 63.0).astype(np.float16).astype(np.float32)
+    sc = np.clip(np.rint(_safe_div(scale, d16[:, None])), 0, 63).astype(np.int64)
+    m = np.clip(np.rint(_safe_div(mins, dm16[:, None])), 0, 63).astype(np.int64)
+    step = d16[:, None] * sc
+    off = dm16[:, None] * m
+    q = np.clip(np.rint(_safe_div(sb + off[:, :, None], step[:, :, None])), 0, 31).astype(np.int64)
+    s = np.zeros((n, 12), dtype=np.int64)
+    for j in range(4):
+        s[:, j] = sc[:, j] & 63
+        s[:, j + 4] = m[:, j] & 63
+    for j in range(4, 8):
+        s[:, j + 4] = (sc[:, j] & 0xF) | ((m[:, j] & 0xF) << 4)
+        s[:, j - 4] |= (sc[:, j] >> 4) << 6
+        s[:, j] |= (m[:, j] >> 4) << 6
+    qh = np.zeros((n, 32), dtype=np.int64)
+    for j in range(8):
+        qh |= ((q[:, j, :] >> 4) & 1) << j
+    qs = np.zeros((n, 128), dtype=np.int64)
+    for c in range(4):
+        qs[:, 32 * c:32 * c + 32] = (q[:, 2 * c, :] & 15) | ((q[:, 2 * c + 1, :] & 15) << 4)
+    return np.concatenate([_f16col(d16), _f16col(dm16), s.astype(np.uint8), qh.astype(np.uint8),
+                           qs.astype(np.uint8)], axis=1).tobytes()
+
+
+def quant_q2_k(x):
+    """Groups of 16: y = d sc q - dmin m, q in 0..3, sc and m 4-bit."""
+    g = x.reshape(-1, 16, 16).astype(np.float32)
+    n = g.shape[0]
+    mn = np.minimum(g.min(axis=2), 0.0)
+    scale = (g.max(axis=2) - mn) / 3.0
+    d16 = (scale.max(axis=1) / 15.0).astype(np.float16).astype(np.float32)
+    dm16 = ((-mn).max(axis=1) / 15.0).astype(np.float16).astype(np.float32)
+    sc = np.clip(np.rint(_safe_div(scale, d16[:, None])), 0, 15).astype(np.int64)
+    m = np.clip(np.rint(_safe_div(-mn, dm16[:, None])), 0, 15).astype(np.int64)
+    q = np.clip(np.rint(_safe_div(g + (dm16[:, None] * m)[:, :, None],
+                                  (d16[:, None] * sc)[:, :, None])), 0, 3).astype(np.int64)
+    qs = np.zeros((n, 64), dtype=np.int64)
+    for gi in range(16):  # group gi: half gi // 8, shift 2 * ((gi % 8) // 2), bytes 16 * (gi % 2)
+        h, j, hf = gi // 8, (gi % 8) // 2, gi % 2
+        qs[:, 32 * h + 16 * hf:32 * h + 16 * hf + 16] |= q[:, gi, :] << (2 * j)
+    return np.concatenate([(sc | (m << 4)).astype(np.uint8), qs.astype(np.uint8), _f16col(d16),
+                           _f16col(dm16)], axis=1).tobytes()
+
+
+def quant_q3_k(x):
+    """Groups of 16: y = d (sc - 32) q, q in -4..3 (2 low bits + a high bit that, when clear,
+    subtracts 4), sc 6-bit."""
+    g = x.reshape(-1, 16, 16).astype(np.float32)
+    n = g.shape[0]
+    scale = np.abs(g).max(axis=2) / 4.0
+    d16 = (scale.max(axis=1) / 31.0).astype(np.float16).astype(np.float32)
+    sc = np.clip(np.rint(_safe_div(scale, d16[:, None])), 0, 31).astype(np.int64)
+    q = np.clip(np.rint(_safe_div(g, (d16[:, None] * sc)[:, :, None])), -4, 3).astype(np.int64)
+    hbit = (q >= 0).astype(np.int64)
+    low = np.where(q >= 0, q, q + 4)
+    hm = np.zeros((n, 32), dtype=np.int64)
+    qs = np.zeros((n, 64), dtype=np.int64)
+    for gi in range(16):
+        h, j, hf = gi // 8, (gi % 8) // 2, gi % 2
+        qs[:, 32 * h + 16 * hf:32 * h + 16 * hf + 16] |= low[:, gi, :] << (2 * j)
+        hm[:, 16 * hf:16 * hf + 16] |= hbit[:, gi, :] << (4 * h + j)
+    u = sc + 32  # stored with offset 32, 6 bits
+    s = np.zeros((n, 12), dtype=np.int64)
+    for i in range(16):
+        if i < 8:
+            s[:, i] |= u[:, i] & 15
+        else:
+            s[:, i - 8] |= (u[:, i] & 15) << 4
+        s[:, 8 + i % 4] |= ((u[:, i] >> 4) & 3) << (2 * (i // 4))
+    return np.concatenate([hm.astype(np.uint8), qs.astype(np.uint8), s.astype(np.uint8),
+                           _f16col(d16)], axis=1).tobytes()
+
+
+def quant_iq4_xs(x):
+    """Sub-blocks of 32: y = d (ls - 32) level[q], ls 6-bit, levels the IQ4_NL codebook."""
+    sb = x.reshape(-1, 8, 32).astype(np.float32)
+    n = sb.shape[0]
+    lv = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113],
+                  dtype=np.float32)
+    s = np.abs(sb).max(axis=2) / 127.0
+    d16 = (s.max(axis=1) / 31.0).astype(np.float16).astype(np.float32)
+    ls = np.clip(np.rint(_safe_div(s, d16[:, None])) + 32, 0, 63).astype(np.int64)
+    step = d16[:, None] * (ls - 32)
+    q = np.abs(_safe_div(sb, step[:, :, None])[..., None] - lv).argmin(axis=3)
+    sh = np.zeros(n, dtype=np.int64)
+    sl = np.zeros((n, 4), dtype=np.int64)
+    for ib in range(8):
+        sl[:, ib // 2] |= (ls[:, ib] & 15) << (4 * (ib % 2))
+        sh |= ((ls[:, ib] >> 4) & 3) << (2 * ib)
+    qs = (q[:, :, :16] | (q[:, :, 16:] << 4)).reshape(n, 128)
+    return np.concatenate([_f16col(d16), sh.astype("<u2").view(np.uint8).reshape(n, 2),
+                           sl.astype(np.uint8), qs.astype(np.uint8)], axis=1).tobytes()
+
+
 def bf16_bytes(x):
     u = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
     r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
@@ -142,6 +295,22 @@ def encode(x, t):
         return quant_q4_k(x)
     if t == T_Q6_K:
         return quant_q6_k(x)
+    if t == T_Q4_1:
+        return quant_q4_1_q5(x, 4, True)
+    if t == T_Q5_0:
+        return quant_q4_1_q5(x, 5, False)
+    if t == T_Q5_1:
+        return quant_q4_1_q5(x, 5, True)
+    if t == T_IQ4_NL:
+        return quant_iq4_nl(x)
+    if t == T_Q5_K:
+        return quant_q5_k(x)
+    if t == T_Q2_K:
+        return quant_q2_k(x)
+    if t == T_Q3_K:
+        return quant_q3_k(x)
+    if t == T_IQ4_XS:
+        return quant_iq4_xs(x)
     raise ValueError(t)
 
 
@@ -275,8 +444,7 @@ class Writer:
     def tensor(self, name, shape, ttype, make):
         """Adds a tensor of numpy shape `shape`; make() builds its float values when written, so
         a multi-gigabyte model is never held in memory whole."""
-        blk, nb = {T_F32: (1, 4), T_F16: (1, 2), T_BF16: (1, 2), T_Q8_0: (32, 34),
-                   T_Q4_0: (32, 18), T_Q4_K: (256, 144), T_Q6_K: (256, 210)}[ttype]
+        blk, nb = BLOCKS[ttype]
         n = int(np.prod(shape))
         assert shape[-1] % blk == 0, (name, shape, ttype)
         self.tensors.append((name, list(shape[::-1]), ttype, n // blk * nb, make))
@@ -356,7 +524,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True, choices=["qwen2", "qwen3", "qwen3moe", "olmoe"])
     ap.add_argument("--type", default="f32",
-                    choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m"])
+                    choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
+                             "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--embd", type=int, default=64)
@@ -390,7 +559,9 @@ def main():
 
     rng = np.random.default_rng(a.seed)
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
-          "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K}[a.type]
+          "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
+          "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
+          "iq4_xs": T_IQ4_XS}[a.type]
     big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
     arch = a.arch
     moe = arch in ("qwen3moe", "olmoe")

@@ -8,6 +8,7 @@ pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
                                               residual of the last position (n_layer, n_embd),
                                               then the last position's logits (n_vocab)
   ref_forward.py greedy MODEL TOKENS N        prints N greedily generated ids
+  ref_forward.py dequant TYPE IN OUT         float64 values of IN's blocks of ggml type TYPE
   ref_forward.py tokenize MODEL FILE          prints the ids of FILE's UTF-8 text (one line per
                                               NUL-separated text; specials parsed)
 """
@@ -25,7 +26,11 @@ import numpy as np
 
 SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B", 10: "<Q",
           11: "<q", 12: "<d"}
-BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 12: (256, 144), 14: (256, 210)}
+BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 12: (256, 144), 14: (256, 210),
+         3: (32, 20), 6: (32, 22), 7: (32, 24), 10: (256, 84), 11: (256, 110), 13: (256, 176),
+         20: (32, 18), 23: (256, 136)}
+IQ4_LEVELS = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113],
+                      dtype=np.float64)
 
 
 class Gguf:
@@ -143,6 +148,106 @@ def dequant(raw, t):
             q[:, 128 * h + 64:128 * h + 96] = (L[:, :32] >> 4) | (((Hb >> 4) & 3) << 4)
             q[:, 128 * h + 96:128 * h + 128] = (L[:, 32:] >> 4) | (((Hb >> 6) & 3) << 4)
         y = d[:, None] * np.repeat(sc, 16, axis=1) * (q - 32)
+        return y.reshape(-1)
+    return dequant_more(b, t)
+
+
+def nibbles(qs):
+    """(blocks, 16) bytes -> (blocks, 32): low nibbles are elements 0-15, high nibbles 16-31."""
+    return np.concatenate([qs & 15, qs >> 4], axis=1)
+
+
+def bits_le(b):
+    """(blocks, k) bytes -> (blocks, 8k) bits, little-endian within each byte."""
+    return ((b[:, :, None] >> np.arange(8)[None, None, :]) & 1).reshape(b.shape[0], -1)
+
+
+def dequant_more(b, t):
+    """Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS, written from ggml's dequantize_row_*
+    loops (ggml-quants.c), element by element in their order."""
+    blk, nb = BLOCK[t]
+    b = b.reshape(-1, nb)
+    n = b.shape[0]
+    i64 = b.astype(np.int64)
+    if t == 3:
+        d, m = f16(b[:, 0:2].tobytes()), f16(b[:, 2:4].tobytes())
+        return (d[:, None] * nibbles(i64[:, 4:20]) + m[:, None]).reshape(-1)
+    if t in (6, 7):
+        o = 2 if t == 7 else 0
+        d = f16(b[:, 0:2].tobytes())
+        qh = bits_le(b[:, 2 + o:6 + o]).astype(np.int64)  # bit j of the u32 = element j's 5th bit
+        q = nibbles(i64[:, 6 + o:22 + o]) | (qh << 4)
+        if t == 6:
+            return (d[:, None] * (q - 16)).reshape(-1)
+        m = f16(b[:, 2:4].tobytes())
+        return (d[:, None] * q + m[:, None]).reshape(-1)
+    if t == 20:
+        d = f16(b[:, 0:2].tobytes())
+        return (d[:, None] * IQ4_LEVELS[nibbles(i64[:, 2:18])]).reshape(-1)
+    y = np.zeros((n, 256))
+    if t == 10:
+        sc, qs = i64[:, 0:16], i64[:, 16:80]
+        d, dmin = f16(b[:, 80:82].tobytes()), f16(b[:, 82:84].tobytes())
+        k, i = 0, 0
+        for half in range(2):
+            q = qs[:, 32 * half:32 * half + 32]
+            for shift in (0, 2, 4, 6):
+                for part in (q[:, :16], q[:, 16:]):
+                    dl = d * (sc[:, i] & 15)
+                    ml = dmin * (sc[:, i] >> 4)
+                    y[:, k:k + 16] = dl[:, None] * ((part >> shift) & 3) - ml[:, None]
+                    k, i = k + 16, i + 1
+        return y.reshape(-1)
+    if t == 11:
+        hm, qs, raw = i64[:, 0:32], i64[:, 32:96], b[:, 96:108]
+        d = f16(b[:, 108:110].tobytes())
+        aux = raw.copy().view("<u4").astype(np.uint64)  # (n, 3)
+        km1, km2 = 0x03030303, 0x0F0F0F0F
+        tmp = aux[:, 2]
+        a = np.stack([(aux[:, 0] & km2) | (((tmp >> 0) & km1) << 4),
+                      (aux[:, 1] & km2) | (((tmp >> 2) & km1) << 4),
+                      ((aux[:, 0] >> 4) & km2) | (((tmp >> 4) & km1) << 4),
+                      ((aux[:, 1] >> 4) & km2) | (((tmp >> 6) & km1) << 4)], axis=1)
+        scales = a.astype("<u4").view(np.int8).astype(np.int64).reshape(n, 16) - 32
+        k, i, mbit = 0, 0, 1
+        for half in range(2):
+            q = qs[:, 32 * half:32 * half + 32]
+            for shift in (0, 2, 4, 6):
+                for lo in (0, 16):
+                    dl = d * scales[:, i]
+                    v = ((q[:, lo:lo + 16] >> shift) & 3) - np.where(hm[:, lo:lo + 16] & mbit, 0, 4)
+                    y[:, k:k + 16] = dl[:, None] * v
+                    k, i = k + 16, i + 1
+                mbit <<= 1
+        return y.reshape(-1)
+    if t == 13:
+        d, dmin = f16(b[:, 0:2].tobytes()), f16(b[:, 2:4].tobytes())
+        s, qh, ql = i64[:, 4:16], i64[:, 16:48], i64[:, 48:176]
+
+        def scale_min(j):
+            if j < 4:
+                return s[:, j] & 63, s[:, j + 4] & 63
+            return (s[:, j + 4] & 15) | ((s[:, j - 4] >> 6) << 4), \
+                (s[:, j + 4] >> 4) | ((s[:, j] >> 6) << 4)
+        k, u1, u2 = 0, 1, 2
+        for j in range(0, 8, 2):
+            q = ql[:, 16 * j:16 * j + 32]
+            sc1, m1 = scale_min(j)
+            sc2, m2 = scale_min(j + 1)
+            y[:, k:k + 32] = (d * sc1)[:, None] * ((q & 15) + np.where(qh & u1, 16, 0)) - \
+                (dmin * m1)[:, None]
+            y[:, k + 32:k + 64] = (d * sc2)[:, None] * ((q >> 4) + np.where(qh & u2, 16, 0)) - \
+                (dmin * m2)[:, None]
+            k, u1, u2 = k + 64, u1 << 2, u2 << 2
+        return y.reshape(-1)
+    if t == 23:
+        d = f16(b[:, 0:2].tobytes())
+        sh = i64[:, 2] | (i64[:, 3] << 8)
+        sl, qs = i64[:, 4:8], i64[:, 8:136]
+        for ib in range(8):
+            ls = ((sl[:, ib // 2] >> (4 * (ib % 2))) & 15) | (((sh >> (2 * ib)) & 3) << 4)
+            y[:, 32 * ib:32 * ib + 32] = (d * (ls - 32))[:, None] * \
+                IQ4_LEVELS[nibbles(qs[:, 16 * ib:16 * ib + 16])]
         return y.reshape(-1)
     raise ValueError("type %d" % t)
 
@@ -392,6 +497,11 @@ def main():
             _, logits = m.forward(toks + gen)
             gen.append(int(np.argmax(logits)))
         print(",".join(str(t) for t in gen))
+    elif cmd == "dequant":
+        t = int(sys.argv[2])
+        raw = open(sys.argv[3], "rb").read()
+        with open(sys.argv[4], "wb") as f:
+            f.write(dequant(raw, t).astype(np.float64).tobytes())
     elif cmd == "tokenize":
         bpe = Bpe(Gguf(sys.argv[2]))
         texts = open(sys.argv[3], "rb").read().decode("utf-8").split("\0")

@@ -240,6 +240,14 @@ int main(void)
     compare_model("olmoe", "q8_0", NULL, 0.03);
     compare_model("olmoe", "q4_k", k, 0.03);
     compare_model("olmoe", "q6_k", k, 0.03);
+    /* The other types (kernels checked one by one in test_quant), one layer each. */
+    const char *k1 = "--embd 256 --heads 4 --kv-heads 2 --head-dim 64 --ff 256 --ff-exp 256 "
+                     "--layers 1";
+    compare_model("qwen2", "q5_0", "--layers 1", 0.03);
+    compare_model("qwen2", "q4_1", "--layers 1", 0.03);
+    compare_model("qwen3moe", "q5_k", k1, 0.03);
+    compare_model("olmoe", "iq4_xs", k1, 0.03);
+    compare_model("qwen3", "q3_k", k1, 0.03);
     greedy_model("qwen2", "f32");
     greedy_model("qwen3moe", "f32");
     greedy_model("olmoe", "f32");

@@ -24,61 +24,50 @@ const char *llmbo_gguf_vtype_name(llmbo_gguf_vtype t)
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
+/* Name, elements per block and bytes per block of each tensor type (ggml's block layouts). */
+static const struct {
+    llmbo_ttype t;
+    const char *name;
+    size_t block, bytes;
+} ttypes[] = {
+    {LLMBO_T_F32, "F32", 1, 4},
+    {LLMBO_T_F16, "F16", 1, 2},
+    {LLMBO_T_BF16, "BF16", 1, 2},
+    {LLMBO_T_Q4_0, "Q4_0", 32, 2 + 16},            /* fp16 d; 32 x 4-bit */
+    {LLMBO_T_Q4_1, "Q4_1", 32, 2 + 2 + 16},        /* fp16 d, m; 32 x 4-bit */
+    {LLMBO_T_Q5_0, "Q5_0", 32, 2 + 4 + 16},        /* fp16 d; 32 high bits; 32 x 4-bit */
+    {LLMBO_T_Q5_1, "Q5_1", 32, 2 + 2 + 4 + 16},    /* fp16 d, m; 32 high bits; 32 x 4-bit */
+    {LLMBO_T_Q8_0, "Q8_0", 32, 2 + 32},            /* fp16 d; 32 x int8 */
+    {LLMBO_T_Q2_K, "Q2_K", 256, 16 + 64 + 2 + 2},  /* 4-bit scales/mins; 256 x 2-bit; d, dmin */
+    {LLMBO_T_Q3_K, "Q3_K", 256, 32 + 64 + 12 + 2}, /* high bits; 2-bit; 6-bit scales; d */
+    {LLMBO_T_Q4_K, "Q4_K", 256, 2 + 2 + 12 + 128}, /* d, dmin; 6-bit scales/mins; 4-bit */
+    {LLMBO_T_Q5_K, "Q5_K", 256, 2 + 2 + 12 + 32 + 128}, /* as Q4_K plus 256 high bits */
+    {LLMBO_T_Q6_K, "Q6_K", 256, 128 + 64 + 16 + 2},   /* low 4 bits, high 2 bits, int8 scales, d */
+    {LLMBO_T_IQ4_NL, "IQ4_NL", 32, 2 + 16},           /* fp16 d; 32 x 4-bit codebook indices */
+    {LLMBO_T_IQ4_XS, "IQ4_XS", 256, 2 + 2 + 4 + 128}, /* d; 6-bit scales; codebook indices */
+};
+
 const char *llmbo_ttype_name(llmbo_ttype t)
 {
-    switch (t) {
-    case LLMBO_T_F32:
-        return "F32";
-    case LLMBO_T_F16:
-        return "F16";
-    case LLMBO_T_BF16:
-        return "BF16";
-    case LLMBO_T_Q4_0:
-        return "Q4_0";
-    case LLMBO_T_Q8_0:
-        return "Q8_0";
-    case LLMBO_T_Q4_K:
-        return "Q4_K";
-    case LLMBO_T_Q6_K:
-        return "Q6_K";
-    }
+    for (size_t i = 0; i < sizeof ttypes / sizeof ttypes[0]; i++)
+        if (ttypes[i].t == t)
+            return ttypes[i].name;
     return "?";
 }
 
 size_t llmbo_ttype_block(llmbo_ttype t)
 {
-    switch (t) {
-    case LLMBO_T_F32:
-    case LLMBO_T_F16:
-    case LLMBO_T_BF16:
-        return 1;
-    case LLMBO_T_Q4_0:
-    case LLMBO_T_Q8_0:
-        return 32;
-    case LLMBO_T_Q4_K:
-    case LLMBO_T_Q6_K:
-        return 256;
-    }
+    for (size_t i = 0; i < sizeof ttypes / sizeof ttypes[0]; i++)
+        if (ttypes[i].t == t)
+            return ttypes[i].block;
     return 0;
 }
 
 size_t llmbo_ttype_block_bytes(llmbo_ttype t)
 {
-    switch (t) {
-    case LLMBO_T_F32:
-        return 4;
-    case LLMBO_T_F16:
-    case LLMBO_T_BF16:
-        return 2;
-    case LLMBO_T_Q4_0:
-        return 2 + 16; /* fp16 d; 32 x 4-bit */
-    case LLMBO_T_Q8_0:
-        return 2 + 32; /* fp16 d; 32 x int8 */
-    case LLMBO_T_Q4_K:
-        return 2 + 2 + 12 + 128; /* fp16 d, dmin; 12 bytes of 6-bit scales/mins; 256 x 4-bit */
-    case LLMBO_T_Q6_K:
-        return 128 + 64 + 16 + 2; /* low 4 bits, high 2 bits, int8 scales, fp16 d */
-    }
+    for (size_t i = 0; i < sizeof ttypes / sizeof ttypes[0]; i++)
+        if (ttypes[i].t == t)
+            return ttypes[i].bytes;
     return 0;
 }
 
@@ -402,7 +391,8 @@ static llmbo_status parse(llmbo_gguf *g, llmbo_error *err)
         if (!blk)
             return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
                                    "tensor '%.*s' (info at byte %llu) has type %u, not supported "
-                                   "(F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q6_K are)",
+                                   "(F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, "
+                                   "Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS are)",
                                    (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p,
                                    (unsigned long long)at, type);
         uint64_t nel = 1;

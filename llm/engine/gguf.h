@@ -33,9 +33,17 @@ typedef enum llmbo_ttype {
     LLMBO_T_F32 = 0,
     LLMBO_T_F16 = 1,
     LLMBO_T_Q4_0 = 2,
+    LLMBO_T_Q4_1 = 3,
+    LLMBO_T_Q5_0 = 6,
+    LLMBO_T_Q5_1 = 7,
     LLMBO_T_Q8_0 = 8,
+    LLMBO_T_Q2_K = 10,
+    LLMBO_T_Q3_K = 11,
     LLMBO_T_Q4_K = 12,
+    LLMBO_T_Q5_K = 13,
     LLMBO_T_Q6_K = 14,
+    LLMBO_T_IQ4_NL = 20,
+    LLMBO_T_IQ4_XS = 23,
     LLMBO_T_BF16 = 30
 } llmbo_ttype;
 

@@ -92,7 +92,7 @@ size_t llmbo_row_bytes(llmbo_ttype t, size_t n)
 
 int llmbo_ttype_quantised(llmbo_ttype t)
 {
-    return t == LLMBO_T_Q8_0 || t == LLMBO_T_Q4_0 || t == LLMBO_T_Q4_K || t == LLMBO_T_Q6_K;
+    return t != LLMBO_T_F32 && t != LLMBO_T_F16 && t != LLMBO_T_BF16;
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -130,6 +130,167 @@ static void q6k_unpack(const uint8_t *blk, int8_t *q)
                 (int8_t)(((ql[h * 64 + l + 32] >> 4) | (((hb >> 6) & 3) << 4)) - 32);
         }
     }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * The other quantised types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS) share one
+ * scalar path: a block decodes to integer levels q and, per group of 16 elements, a scale a and
+ * an offset b, so that y = a * q + b. A dot product with activation blocks is then, per group,
+ * a_d * (a * sum(q qa) + b * sum(qa)) with integer sums. Layouts: ggml-common.h.
+ * -------------------------------------------------------------------------------------------- */
+
+typedef struct qgroups {
+    int8_t q[256];
+    float a[16], b[16];
+} qgroups;
+
+/* IQ4_NL / IQ4_XS codebook: 4-bit index -> level. */
+static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                      1,    13,   25,  38,  53,  69,  89,  113};
+
+/* Decodes one block of type t at p into g (32 elements for the 32-blocks, else 256). */
+static void decode_block(llmbo_ttype t, const uint8_t *p, qgroups *g)
+{
+    switch (t) {
+    case LLMBO_T_Q4_1: { /* y = d q + m; byte i: element i (low nibble), i + 16 (high) */
+        float d = rd_half(p), m = rd_half(p + 2);
+        for (int i = 0; i < 16; i++) {
+            g->q[i] = (int8_t)(p[4 + i] & 0xf);
+            g->q[i + 16] = (int8_t)(p[4 + i] >> 4);
+        }
+        g->a[0] = g->a[1] = d;
+        g->b[0] = g->b[1] = m;
+        return;
+    }
+    case LLMBO_T_Q5_0:
+    case LLMBO_T_Q5_1: { /* fifth bit of element j is bit j of the 32-bit qh; Q5_0 offset 16 */
+        int one = t == LLMBO_T_Q5_1;
+        float d = rd_half(p), m = one ? rd_half(p + 2) : 0.0f;
+        const uint8_t *qh = p + 2 + 2 * one, *qs = qh + 4;
+        uint32_t h =
+            (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+        int off = one ? 0 : 16;
+        for (int i = 0; i < 16; i++) {
+            g->q[i] = (int8_t)(((qs[i] & 0xf) | (((h >> i) & 1) << 4)) - off);
+            g->q[i + 16] = (int8_t)(((qs[i] >> 4) | (((h >> (i + 16)) & 1) << 4)) - off);
+        }
+        g->a[0] = g->a[1] = d;
+        g->b[0] = g->b[1] = m;
+        return;
+    }
+    case LLMBO_T_IQ4_NL: {
+        float d = rd_half(p);
+        for (int i = 0; i < 16; i++) {
+            g->q[i] = iq4_levels[p[2 + i] & 0xf];
+            g->q[i + 16] = iq4_levels[p[2 + i] >> 4];
+        }
+        g->a[0] = g->a[1] = d;
+        g->b[0] = g->b[1] = 0.0f;
+        return;
+    }
+    case LLMBO_T_Q2_K: { /* scales[16] (scale low nibble, min high), qs[64], d, dmin. Group gi
+                          * (16 elements) of half n, shift j: bits 2j of qs[32n + 16(gi&1) + l] */
+        const uint8_t *sc = p, *qs = p + 16;
+        float d = rd_half(p + 80), dmin = rd_half(p + 82);
+        for (int gi = 0; gi < 16; gi++) {
+            int n = gi / 8, j = (gi % 8) / 2, hf = gi % 2;
+            for (int l = 0; l < 16; l++)
+                g->q[gi * 16 + l] = (int8_t)((qs[32 * n + 16 * hf + l] >> (2 * j)) & 3);
+            g->a[gi] = d * (float)(sc[gi] & 0xf);
+            g->b[gi] = -dmin * (float)(sc[gi] >> 4);
+        }
+        return;
+    }
+    case LLMBO_T_Q3_K: { /* hmask[32], qs[64], scales[12] (16 x 6 bits, offset 32), d. Level
+                          * = 2 bits of qs - 4 unless the element's hmask bit is set */
+        const uint8_t *hm = p, *qs = p + 32, *s = p + 96;
+        float d = rd_half(p + 108);
+        int sc[16];
+        for (int i = 0; i < 16; i++) {
+            int lo = i < 8 ? s[i] & 0xf : s[i - 8] >> 4;
+            int hi = (s[8 + i % 4] >> (2 * (i / 4))) & 3;
+            sc[i] = (lo | hi << 4) - 32;
+        }
+        for (int gi = 0; gi < 16; gi++) {
+            int n = gi / 8, j = (gi % 8) / 2, hf = gi % 2, bit = 4 * n + j;
+            for (int l = 0; l < 16; l++) {
+                int k = 16 * hf + l;
+                int v = (qs[32 * n + k] >> (2 * j)) & 3;
+                g->q[gi * 16 + l] = (int8_t)(v - ((hm[k] >> bit) & 1 ? 0 : 4));
+            }
+            g->a[gi] = d * (float)sc[gi];
+            g->b[gi] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_Q5_K: { /* d, dmin, Q4_K's 12 scale bytes, qh[32], qs[128]: sub-block j (32
+                          * elements) takes nibbles of qs[32(j/2) + l] and bit j of qh[l] */
+        float d = rd_half(p), dmin = rd_half(p + 2);
+        const uint8_t *sc = p + 4, *qh = p + 16, *qs = p + 48;
+        for (int j = 0; j < 8; j++) {
+            int s, m;
+            q4k_scale_min(j, sc, &s, &m);
+            const uint8_t *q = qs + (j / 2) * 32;
+            for (int l = 0; l < 32; l++) {
+                int v = (j & 1) ? (q[l] >> 4) : (q[l] & 0xf);
+                g->q[j * 32 + l] = (int8_t)(v | (((qh[l] >> j) & 1) << 4));
+            }
+            g->a[2 * j] = g->a[2 * j + 1] = d * (float)s;
+            g->b[2 * j] = g->b[2 * j + 1] = -dmin * (float)m;
+        }
+        return;
+    }
+    case LLMBO_T_IQ4_XS: { /* d, scales_h (2 bits each), scales_l[4] (4 bits each), qs[128] */
+        float d = rd_half(p);
+        unsigned sh = (unsigned)p[2] | (unsigned)p[3] << 8;
+        const uint8_t *sl = p + 4, *qs = p + 8;
+        for (int ib = 0; ib < 8; ib++) {
+            int ls = ((sl[ib / 2] >> (4 * (ib % 2))) & 0xf) | (((sh >> (2 * ib)) & 3) << 4);
+            for (int i = 0; i < 16; i++) {
+                g->q[ib * 32 + i] = iq4_levels[qs[ib * 16 + i] & 0xf];
+                g->q[ib * 32 + i + 16] = iq4_levels[qs[ib * 16 + i] >> 4];
+            }
+            g->a[2 * ib] = g->a[2 * ib + 1] = d * (float)(ls - 32);
+            g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    default:
+        memset(g, 0, sizeof *g);
+        return;
+    }
+}
+
+static void dequant_generic(llmbo_ttype t, const uint8_t *p, float *y, size_t n)
+{
+    size_t blk = llmbo_ttype_block(t), bytes = llmbo_ttype_block_bytes(t);
+    qgroups g;
+    for (size_t b = 0; b < n / blk; b++, p += bytes) {
+        decode_block(t, p, &g);
+        for (size_t e = 0; e < blk; e++)
+            y[b * blk + e] = g.a[e / 16] * (float)g.q[e] + g.b[e / 16];
+    }
+}
+
+static float dot_generic(llmbo_ttype t, const uint8_t *p, const llmbo_q8a *x, size_t n)
+{
+    size_t blk = llmbo_ttype_block(t), bytes = llmbo_ttype_block_bytes(t);
+    qgroups g;
+    float sum = 0.0f;
+    for (size_t b = 0; b < n / blk; b++, p += bytes, x += blk / 32) {
+        decode_block(t, p, &g);
+        for (size_t gi = 0; gi < blk / 16; gi++) {
+            const llmbo_q8a *xa = &x[gi / 2];
+            const int8_t *qa = xa->q + 16 * (gi % 2), *q = g.q + 16 * gi;
+            int isum = 0, qsum = 0;
+            for (int l = 0; l < 16; l++) {
+                isum += q[l] * qa[l];
+                qsum += qa[l];
+            }
+            sum += xa->d * (g.a[gi] * (float)isum + g.b[gi] * (float)qsum);
+        }
+    }
+    return sum;
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -197,6 +358,9 @@ void llmbo_dequant_row(llmbo_ttype t, const void *row, float *y, size_t n)
             for (int e = 0; e < 256; e++)
                 y[b * 256 + e] = d * (float)sc[e / 16] * (float)q[e];
         }
+        return;
+    default:
+        dequant_generic(t, p, y, n);
         return;
     }
 }
@@ -538,6 +702,8 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const llmbo
         return dot_q4_k(p, xq, n / 256);
     case LLMBO_T_Q6_K:
         return dot_q6_k(p, xq, n / 256);
+    default:
+        return dot_generic(t, p, xq, n);
     }
     return 0.0f;
 }

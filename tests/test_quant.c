@@ -1,0 +1,156 @@
+/* test_quant.c: every tensor type's scalar kernels against an independent float64 dequantisation
+ * (tests/ref_forward.py dequant, numpy, written from ggml's dequantize_row_* loops) on blocks of
+ * random bytes with random fp16 scales: llmbo_dequant_row element by element, and llmbo_vec_dot
+ * (weights times int8-quantised activations) against the float64 dot of the reference weights with
+ * the same dequantised activations. With SIMD on and off. */
+#include <math.h>
+#include "check.h"
+#include "engine_util.h"
+#include "gguf.h"
+#include "quant.h"
+#include "llmbo_common.h"
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* Uniform in [-1, 1). */
+static double unif(void)
+{
+    return (double)(rnd() >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
+
+/* Byte offsets of the fp16 fields in one block of each type. */
+static int half_fields(llmbo_ttype t, int *off)
+{
+    switch (t) {
+    case LLMBO_T_Q4_1:
+    case LLMBO_T_Q5_1:
+    case LLMBO_T_Q4_K:
+    case LLMBO_T_Q5_K:
+        off[0] = 0, off[1] = 2;
+        return 2;
+    case LLMBO_T_Q2_K:
+        off[0] = 80, off[1] = 82;
+        return 2;
+    case LLMBO_T_Q3_K:
+        off[0] = 108;
+        return 1;
+    case LLMBO_T_Q6_K:
+        off[0] = 208;
+        return 1;
+    default: /* Q4_0, Q5_0, Q8_0, IQ4_NL, IQ4_XS: d first */
+        off[0] = 0;
+        return 1;
+    }
+}
+
+static void check_type(llmbo_ttype t, size_t n)
+{
+    size_t blk = llmbo_ttype_block(t), bytes = llmbo_ttype_block_bytes(t), nb = n / blk;
+    uint8_t *raw = llmbo_malloc(nb * bytes, 1);
+    float *y = llmbo_malloc(n, sizeof *y), *x = llmbo_malloc(n, sizeof *x);
+    double *ref = llmbo_malloc(n, sizeof *ref);
+    llmbo_q8a *xq = llmbo_malloc(n / 32, sizeof *xq);
+    for (size_t i = 0; i < nb * bytes; i++)
+        raw[i] = (uint8_t)rnd();
+    int off[2];
+    int nh = half_fields(t, off);
+    if (t == LLMBO_T_F16 || t == LLMBO_T_BF16 || t == LLMBO_T_F32) {
+        for (size_t i = 0; i < n; i++) {
+            float v = (float)unif();
+            if (t == LLMBO_T_F32)
+                memcpy(raw + 4 * i, &v, 4);
+            else {
+                uint16_t h = t == LLMBO_T_F16 ? llmbo_f32_to_fp16(v) : (uint16_t)(rnd() & 0x3fff);
+                memcpy(raw + 2 * i, &h, 2);
+            }
+        }
+    } else {
+        for (size_t b = 0; b < nb; b++)
+            for (int k = 0; k < nh; k++) {
+                uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
+                memcpy(raw + b * bytes + off[k], &h, 2);
+            }
+    }
+    char in[600], out[600], cmd[2000];
+    snprintf(in, sizeof in, "%s/blocks_%d.bin", eu_tmpdir(), (int)t);
+    snprintf(out, sizeof out, "%s/blocks_%d.ref", eu_tmpdir(), (int)t);
+    FILE *f = fopen(in, "wb");
+    fwrite(raw, 1, nb * bytes, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/ref_forward.py' dequant %d '%s' '%s'", eu_python(),
+             eu_src(), (int)t, in, out);
+    int ok = system(cmd) == 0 && (f = fopen(out, "rb")) != NULL;
+    if (ok) {
+        ok = fread(ref, sizeof *ref, n, f) == n;
+        fclose(f);
+    }
+    CHECK(ok, "%s: reference dequantisation ran", llmbo_ttype_name(t));
+    if (!ok)
+        goto done;
+    for (int simd = 1; simd >= 0; simd--) {
+        llmbo_quant_set_simd(simd);
+        llmbo_dequant_row(t, raw, y, n);
+        double scale = 0, err = 0;
+        for (size_t i = 0; i < n; i++) {
+            scale = fmax(scale, fabs(ref[i]));
+            double e = fabs((double)y[i] - ref[i]);
+            err = e > err || isnan(e) ? e : err;
+        }
+        CHECK(scale > 0 && err <= 1e-6 * scale,
+              "%s (simd %d): dequantised %zu elements, max error "
+              "%.3g of max |w| %.3g",
+              llmbo_ttype_name(t), simd, n, err, scale);
+        for (size_t i = 0; i < n; i++)
+            x[i] = (float)unif() * (i % 7 == 0 ? 4.0f : 1.0f);
+        double dot = 0, mag = 0;
+        if (llmbo_ttype_quantised(t)) {
+            llmbo_quant_act(x, xq, n);
+            for (size_t i = 0; i < n; i++) {
+                double xd = (double)xq[i / 32].d * xq[i / 32].q[i % 32];
+                dot += ref[i] * xd;
+                mag += fabs(ref[i] * xd);
+            }
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                dot += ref[i] * x[i];
+                mag += fabs(ref[i] * x[i]);
+            }
+        }
+        double got = llmbo_vec_dot(t, raw, x, xq, n);
+        CHECK(fabs(got - dot) <= 2e-6 * mag, "%s (simd %d): dot %.9g vs float64 %.9g (terms %.3g)",
+              llmbo_ttype_name(t), simd, got, dot, mag);
+        if (llmbo_ttype_quantised(t)) {
+            float o4[4];
+            llmbo_vec_dot4(t, raw, xq, 0, n, o4);
+            CHECK(o4[0] == (float)got && o4[3] == (float)got, "%s (simd %d): four-row dot agrees",
+                  llmbo_ttype_name(t), simd);
+        }
+    }
+    llmbo_quant_set_simd(1);
+done:
+    llmbo_free(raw);
+    llmbo_free(y);
+    llmbo_free(x);
+    llmbo_free(ref);
+    llmbo_free(xq);
+}
+
+int main(void)
+{
+    const llmbo_ttype types[] = {LLMBO_T_F32,  LLMBO_T_F16,    LLMBO_T_BF16,  LLMBO_T_Q8_0,
+                                 LLMBO_T_Q4_0, LLMBO_T_Q4_1,   LLMBO_T_Q5_0,  LLMBO_T_Q5_1,
+                                 LLMBO_T_Q2_K, LLMBO_T_Q3_K,   LLMBO_T_Q4_K,  LLMBO_T_Q5_K,
+                                 LLMBO_T_Q6_K, LLMBO_T_IQ4_NL, LLMBO_T_IQ4_XS};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        check_type(types[i], 2048);
+    eu_cleanup();
+    return check_summary();
+}

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "constrain.h"
+#include "strbuf.h"
 #include "llmbo_common.h"
 
 #define MAX_FRAC 6
@@ -32,55 +33,25 @@ struct llmbo_cons {
  * Building the segment list
  * -------------------------------------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int failed;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = (b->n + n + 1) * 2;
-        char *q = llmbo_realloc(b->p, nc, 1);
-        if (!q) {
-            b->failed = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
 /* A JSON string literal with quotes, escaping what JSON requires. */
-static void sb_json_string(sbuf *b, const char *s)
+static void sb_json_string(llmbo_strbuf *b, const char *s)
 {
-    sb_str(b, "\"");
+    llmbo_strbuf_puts(b, "\"");
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         char esc[8];
         if (ch == '"' || ch == '\\') {
             esc[0] = '\\';
             esc[1] = (char)ch;
-            sb_add(b, esc, 2);
+            llmbo_strbuf_add(b, esc, 2);
         } else if (ch < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", ch);
-            sb_add(b, esc, 6);
+            llmbo_strbuf_add(b, esc, 6);
         } else {
-            sb_add(b, (const char *)&ch, 1);
+            llmbo_strbuf_add(b, (const char *)&ch, 1);
         }
     }
-    sb_str(b, "\"");
+    llmbo_strbuf_puts(b, "\"");
 }
 
 static int digits_of(double x)
@@ -95,18 +66,17 @@ static int digits_of(double x)
 }
 
 /* Appends the pending literal (if any) and then a number slot. */
-static llmbo_status push_seg(llmbo_cons *c, int *cap, sbuf *lit, const seg *num)
+static llmbo_status push_seg(llmbo_cons *c, int *cap, llmbo_strbuf *lit, const seg *num)
 {
     for (int k = 0; k < 2; k++) {
         seg s;
         if (k == 0) {
-            if (!lit->n)
+            if (!lit->len)
                 continue;
             memset(&s, 0, sizeof s);
-            s.text = lit->p;
-            s.len = lit->n;
-            lit->p = NULL;
-            lit->n = lit->cap = 0;
+            s.text = lit->s;
+            s.len = lit->len;
+            *lit = (llmbo_strbuf)LLMBO_STRBUF_INIT;
         } else {
             if (!num)
                 continue;
@@ -153,16 +123,16 @@ static llmbo_status choice_slot(seg *s, const char *const *names, int n, llmbo_e
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     s->n_choice = n;
     for (int k = 0; k < n; k++) {
-        sbuf b = {0};
+        llmbo_strbuf b = LLMBO_STRBUF_INIT;
         sb_json_string(&b, names[k] ? names[k] : "");
-        s->choice[k] = b.p;
-        if (b.failed || !b.p || b.n + 1 >= LLMBO_CONS_MAX_NUM) {
+        s->choice[k] = b.s;
+        if (b.oom || !b.s || b.len + 1 >= LLMBO_CONS_MAX_NUM) {
             for (int i = 0; i <= k; i++)
                 llmbo_free(s->choice[i]);
             llmbo_free(s->choice);
             s->choice = NULL;
             s->n_choice = 0;
-            return llmbo_error_set(err, b.failed ? LLMBO_ERR_NOMEM : LLMBO_ERR_INVALID,
+            return llmbo_error_set(err, b.oom ? LLMBO_ERR_NOMEM : LLMBO_ERR_INVALID,
                                    "categorical choice %d is too long for the answer format", k);
         }
     }
@@ -206,18 +176,18 @@ llmbo_status llmbo_cons_create(const llmbo_cons_spec *sp, llmbo_cons **out, llmb
     if (!c)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     int cap = 0;
-    sbuf lit = {0};
+    llmbo_strbuf lit = LLMBO_STRBUF_INIT;
     llmbo_status st = LLMBO_OK;
     if (sp->kind == LLMBO_CONS_POINTS) {
-        sb_str(&lit, "{\"points\": [");
+        llmbo_strbuf_puts(&lit, "{\"points\": [");
         for (int p = 0; p < sp->n_points && !st; p++) {
-            sb_str(&lit, p ? ", {" : "{");
+            llmbo_strbuf_puts(&lit, p ? ", {" : "{");
             for (int j = 0; j < sp->dim && !st; j++) {
                 if (j)
-                    sb_str(&lit, ", ");
+                    llmbo_strbuf_puts(&lit, ", ");
                 sb_json_string(&lit, sp->names[j]);
-                sb_str(&lit, ": ");
-                if (lit.failed)
+                llmbo_strbuf_puts(&lit, ": ");
+                if (lit.oom)
                     break;
                 seg n = num_slot(sp->lo[j], sp->hi[j], sp->integer && sp->integer[j], 0);
                 if (sp->n_choices && sp->n_choices[j] > 0 &&
@@ -225,25 +195,25 @@ llmbo_status llmbo_cons_create(const llmbo_cons_spec *sp, llmbo_cons **out, llmb
                     break;
                 st = push_seg(c, &cap, &lit, &n);
             }
-            sb_str(&lit, "}");
+            llmbo_strbuf_puts(&lit, "}");
         }
-        sb_str(&lit, "]}");
+        llmbo_strbuf_puts(&lit, "]}");
     } else {
-        sb_str(&lit, "{\"ranking\": [");
+        llmbo_strbuf_puts(&lit, "{\"ranking\": [");
         for (int k = 0; k < sp->n_choose && !st; k++) {
             if (k)
-                sb_str(&lit, ", ");
-            if (lit.failed)
+                llmbo_strbuf_puts(&lit, ", ");
+            if (lit.oom)
                 break;
             seg n = num_slot(0, sp->n_rank - 1, 1, 1);
             st = push_seg(c, &cap, &lit, &n);
         }
-        sb_str(&lit, "]}");
+        llmbo_strbuf_puts(&lit, "]}");
     }
-    if (!st && !lit.failed)
+    if (!st && !lit.oom)
         st = push_seg(c, &cap, &lit, NULL);
-    if (st || lit.failed) {
-        llmbo_free(lit.p);
+    if (st || lit.oom) {
+        llmbo_strbuf_free(&lit);
         llmbo_cons_free(c);
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the answer format");
     }

@@ -1,5 +1,7 @@
 /* engine.c: the transformer forward pass of the local engine, llama2.c-style: one file, read top
- * to bottom — thread pool, weights, buffers, kernels, the layer loop. Architectures:
+ * to bottom — thread pool, weights, buffers, kernels, the layer loop. What differs between
+ * architectures is a row of the table in arch.c (biases, QK-norm per head or over the whole
+ * projection, MoE and the top-k renormalisation), read here, never tested by name:
  *   qwen2     dense, q/k/v biases;                      RoPE NEOX layout
  *   qwen3     dense, RMS QK-norm per head (head_dim from attention.key_length)
  *   qwen3moe  qwen3 attention, MoE: softmax router, top-k, weights renormalised to sum 1
@@ -329,27 +331,14 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
     llmbo_status st = llmbo_gguf_get_str(g, "general.architecture", &a, err);
     if (st)
         return st;
-    static const struct {
-        const char *name;
-        llmbo_arch arch;
-    } archs[] = {{"qwen2", LLMBO_ARCH_QWEN2},
-                 {"qwen3", LLMBO_ARCH_QWEN3},
-                 {"qwen3moe", LLMBO_ARCH_QWEN3MOE},
-                 {"olmoe", LLMBO_ARCH_OLMOE}};
-    int found = 0;
-    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
-        if (llmbo_gguf_str_eq(a, archs[i].name)) {
-            hp->arch = archs[i].arch;
-            snprintf(hp->arch_name, sizeof hp->arch_name, "%s", archs[i].name);
-            found = 1;
-        }
-    if (!found)
+    hp->arch = llmbo_arch_find(a.p, a.n);
+    if (!hp->arch)
         return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                               "architecture '%.*s' not supported (qwen2, qwen3, qwen3moe, olmoe "
-                               "are)",
-                               (int)(a.n > 64 ? 64 : a.n), a.p);
+                               "architecture '%.*s' not supported (%s are)",
+                               (int)(a.n > 64 ? 64 : a.n), a.p, llmbo_arch_names());
+    snprintf(hp->arch_name, sizeof hp->arch_name, "%s", hp->arch->name);
     const char *n = hp->arch_name;
-    int moe = hp->arch == LLMBO_ARCH_QWEN3MOE || hp->arch == LLMBO_ARCH_OLMOE;
+    int moe = hp->arch->moe;
     if ((st = get_int(g, n, "embedding_length", 0, 0, &hp->n_embd, err)) ||
         (st = get_int(g, n, "block_count", 0, 0, &hp->n_layer, err)) ||
         (st = get_int(g, n, "attention.head_count", 0, 0, &hp->n_head, err)) ||
@@ -383,20 +372,20 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
                                    "inconsistent MoE sizes: %d experts, %d used, ff %d",
                                    hp->n_expert, hp->n_expert_used, hp->n_ff_exp);
     }
-    /* qwen3moe renormalises the top-k router weights; olmoe does not. A file may say otherwise
-     * through expert_weights_norm. */
-    hp->norm_topk = hp->arch == LLMBO_ARCH_QWEN3MOE;
+    /* The row says whether the top-k router weights are renormalised (qwen3moe yes, olmoe no); a
+     * file may say otherwise through expert_weights_norm. */
+    hp->norm_topk = hp->arch->norm_topk;
     char key[128];
     snprintf(key, sizeof key, "%s.expert_weights_norm", n);
     const llmbo_gguf_kv *kvn = llmbo_gguf_find_kv(g, key);
     if (kvn && kvn->type == LLMBO_GGUF_BOOL)
         hp->norm_topk = kvn->u != 0;
     snprintf(key, sizeof key, "%s.rope.freq_base", n);
-    hp->rope_base = 10000.0;
+    hp->rope_base = hp->arch->rope_base;
     if (llmbo_gguf_find_kv(g, key) && (st = llmbo_gguf_get_f64(g, key, &hp->rope_base, err)))
         return st;
     snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", n);
-    hp->norm_eps = 1e-6;
+    hp->norm_eps = hp->arch->norm_eps;
     if (llmbo_gguf_find_kv(g, key) && (st = llmbo_gguf_get_f64(g, key, &hp->norm_eps, err)))
         return st;
     if (!(hp->rope_base > 0) || !(hp->norm_eps >= 0))
@@ -420,18 +409,16 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
         (st = load_mat(g, NAME("attn_output.weight"), 0, e->q_dim, E, 1, &L->wo, err)) ||
         (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))
         return st;
-    if (hp->arch == LLMBO_ARCH_QWEN2) {
-        if ((st = load_vec(g, NAME("attn_q.bias"), 0, e->q_dim, &L->bq, err)) ||
-            (st = load_vec(g, NAME("attn_k.bias"), 0, e->kv_dim, &L->bk, err)) ||
-            (st = load_vec(g, NAME("attn_v.bias"), 0, e->kv_dim, &L->bv, err)))
-            return st;
-    } else if (hp->arch == LLMBO_ARCH_OLMOE) {
-        if ((st = load_vec(g, NAME("attn_q_norm.weight"), 0, e->q_dim, &L->q_norm, err)) ||
-            (st = load_vec(g, NAME("attn_k_norm.weight"), 0, e->kv_dim, &L->k_norm, err)))
-            return st;
-    } else {
-        if ((st = load_vec(g, NAME("attn_q_norm.weight"), 0, hd, &L->q_norm, err)) ||
-            (st = load_vec(g, NAME("attn_k_norm.weight"), 0, hd, &L->k_norm, err)))
+    if (hp->arch->qkv_bias && ((st = load_vec(g, NAME("attn_q.bias"), 0, e->q_dim, &L->bq, err)) ||
+                               (st = load_vec(g, NAME("attn_k.bias"), 0, e->kv_dim, &L->bk, err)) ||
+                               (st = load_vec(g, NAME("attn_v.bias"), 0, e->kv_dim, &L->bv, err))))
+        return st;
+    if (hp->arch->qk_norm != LLMBO_QK_NORM_NONE) {
+        int full = hp->arch->qk_norm == LLMBO_QK_NORM_FULL;
+        if ((st = load_vec(g, NAME("attn_q_norm.weight"), 0, full ? e->q_dim : hd, &L->q_norm,
+                           err)) ||
+            (st = load_vec(g, NAME("attn_k_norm.weight"), 0, full ? e->kv_dim : hd, &L->k_norm,
+                           err)))
             return st;
     }
     if (hp->n_expert == 0) {
@@ -966,10 +953,10 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
                     v[i] += L->bv[i];
                 }
             }
-            if (hp->arch == LLMBO_ARCH_OLMOE) { /* QK-norm over the whole projection */
+            if (hp->arch->qk_norm == LLMBO_QK_NORM_FULL) { /* over the whole projection */
                 rmsnorm(q, q, L->q_norm, e->q_dim, hp->norm_eps);
                 rmsnorm(k, k, L->k_norm, e->kv_dim, hp->norm_eps);
-            } else if (L->q_norm) { /* qwen3: QK-norm per head */
+            } else if (hp->arch->qk_norm == LLMBO_QK_NORM_HEAD) { /* per head */
                 for (int h = 0; h < hp->n_head; h++)
                     rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, L->q_norm, hd, hp->norm_eps);
                 for (int h = 0; h < hp->n_head_kv; h++)

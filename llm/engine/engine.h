@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "llmbo.h"
+#include "arch.h"
 #include "gguf.h"
 
 typedef struct llmbo_engine llmbo_engine;
@@ -22,16 +23,9 @@ typedef struct llmbo_engine_options {
 
 void llmbo_engine_options_default(llmbo_engine_options *opt);
 
-typedef enum llmbo_arch {
-    LLMBO_ARCH_QWEN2 = 0,
-    LLMBO_ARCH_QWEN3 = 1,
-    LLMBO_ARCH_QWEN3MOE = 2,
-    LLMBO_ARCH_OLMOE = 3
-} llmbo_arch;
-
 /* Hyperparameters read from the metadata. */
 typedef struct llmbo_hparams {
-    llmbo_arch arch;
+    const llmbo_arch_def *arch; /* the architecture's row (arch.h) */
     char arch_name[32];
     int n_vocab, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff, n_ctx_train;
     int n_expert, n_expert_used, n_ff_exp; /* 0 for dense models */

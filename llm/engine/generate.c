@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "generate.h"
+#include "strbuf.h"
 #include "tokenizer.h"
 #include "llmbo_common.h"
 
@@ -142,31 +143,17 @@ static int sample(const float *logits, int n_vocab, const uint8_t *mask, const l
  * Text buffers
  * -------------------------------------------------------------------------------------------- */
 
-typedef struct text {
-    char *p;
-    size_t n, cap;
-} text;
-
-static int text_add(text *t, const char *s, size_t n)
+/* Appends n bytes to t; -1 once an append has failed (strbuf's oom). */
+static int text_add(llmbo_strbuf *t, const char *s, size_t n)
 {
-    if (t->n + n + 1 > t->cap) {
-        size_t nc = (t->n + n + 1) * 2 + 64;
-        char *q = llmbo_realloc(t->p, nc, 1);
-        if (!q)
-            return -1;
-        t->p = q;
-        t->cap = nc;
-    }
-    memcpy(t->p + t->n, s, n);
-    t->n += n;
-    t->p[t->n] = 0;
-    return 0;
+    llmbo_strbuf_add(t, s, n);
+    return t->oom ? -1 : 0;
 }
 
-static int ends_with(const text *t, const char *s)
+static int ends_with(const llmbo_strbuf *t, const char *s)
 {
     size_t n = strlen(s);
-    return t->n >= n && memcmp(t->p + t->n - n, s, n) == 0;
+    return t->len >= n && memcmp(t->s + t->len - n, s, n) == 0;
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -204,8 +191,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
     llmbo_tokenizer *tok = llmbo_engine_tokenizer((llmbo_engine *)eng);
     const llmbo_hparams *hp = llmbo_engine_hparams(eng);
     int chatml = llmbo_tokenizer_find(tok, "<|im_start|>") >= 0;
-    int qwen3 = hp->arch == LLMBO_ARCH_QWEN3 || hp->arch == LLMBO_ARCH_QWEN3MOE;
-    text t = {0};
+    int think_block = hp->arch->think_block;
+    llmbo_strbuf t = LLMBO_STRBUF_INIT;
     int fail = 0;
     for (int i = 0; i < n; i++) {
         if (chatml) {
@@ -226,15 +213,15 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
         fail |= text_add(&t, "<|im_start|>assistant\n", 22);
     else
         fail |= text_add(&t, "<|assistant|>\n", 14);
-    if (qwen3 || think) {
+    if (think_block || think) {
         const char *th = think ? "<think>\n" : "<think>\n\n</think>\n\n";
         fail |= text_add(&t, th, strlen(th));
     }
-    if (fail || !t.p) {
-        llmbo_free(t.p);
+    if (fail || !t.s) {
+        llmbo_strbuf_free(&t);
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the prompt");
     }
-    *out = t.p;
+    *out = t.s;
     return LLMBO_OK;
 }
 
@@ -329,7 +316,7 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
     uint8_t *mask = opt.format ? llmbo_malloc((size_t)g.n_vocab, 1) : NULL;
     int32_t *tmp = NULL;
     int tmp_cap = 0;
-    text answer = {0}, reasoning = {0};
+    llmbo_strbuf answer = LLMBO_STRBUF_INIT, reasoning = LLMBO_STRBUF_INIT;
     llmbo_status st = LLMBO_OK;
     if (!g.seq || !c || !p || (opt.format && !mask)) {
         st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for generation");
@@ -368,7 +355,7 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
             if (build_mask(&g, opt.format, &cs, mask) == 0) {
                 st = llmbo_error_set(err, LLMBO_ERR_STATE,
                                      "constrained decoding: no token continues '%s'",
-                                     answer.p ? answer.p : "");
+                                     answer.s ? answer.s : "");
                 goto done;
             }
         } else if (sampled >= opt.max_tokens) {
@@ -410,8 +397,8 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
                 goto done;
             }
             if (ends_with(&reasoning, "</think>")) {
-                reasoning.n -= 8;
-                reasoning.p[reasoning.n] = 0;
+                reasoning.len -= 8;
+                reasoning.s[reasoning.len] = 0;
                 thinking = 0;
             }
         } else {
@@ -424,10 +411,10 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
             } else {
                 int stop = 0;
                 for (int k = 0; k < opt.n_stop && !stop; k++) {
-                    const char *hit = opt.stop[k][0] ? strstr(answer.p, opt.stop[k]) : NULL;
+                    const char *hit = opt.stop[k][0] ? strstr(answer.s, opt.stop[k]) : NULL;
                     if (hit) {
-                        answer.n = (size_t)(hit - answer.p);
-                        answer.p[answer.n] = 0;
+                        answer.len = (size_t)(hit - answer.s);
+                        answer.s[answer.len] = 0;
                         stop = 1;
                     }
                 }
@@ -442,13 +429,13 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
     }
 done:
     if (!st) {
-        r->text = answer.p ? answer.p : llmbo_strdup("");
-        r->reasoning = reasoning.p;
+        r->text = answer.s ? answer.s : llmbo_strdup("");
+        r->reasoning = reasoning.s;
         if (!r->text)
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     } else {
-        llmbo_free(answer.p);
-        llmbo_free(reasoning.p);
+        llmbo_strbuf_free(&answer);
+        llmbo_strbuf_free(&reasoning);
     }
     llmbo_free(g.seq);
     llmbo_free(c);

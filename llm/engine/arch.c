@@ -1,0 +1,24 @@
+/* arch.c: the architecture table (see arch.h). RoPE is the NEOX layout for every row. */
+#include <string.h>
+#include "arch.h"
+
+static const llmbo_arch_def archs[] = {
+    /* name      moe qkv_bias qk_norm              norm_topk think rope_base norm_eps */
+    {"qwen2", 0, 1, LLMBO_QK_NORM_NONE, 0, 0, 10000.0, 1e-6},
+    {"qwen3", 0, 0, LLMBO_QK_NORM_HEAD, 0, 1, 10000.0, 1e-6},
+    {"qwen3moe", 1, 0, LLMBO_QK_NORM_HEAD, 1, 1, 10000.0, 1e-6},
+    {"olmoe", 1, 0, LLMBO_QK_NORM_FULL, 0, 0, 10000.0, 1e-6},
+};
+
+const llmbo_arch_def *llmbo_arch_find(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
+        if (strlen(archs[i].name) == n && memcmp(archs[i].name, name, n) == 0)
+            return &archs[i];
+    return NULL;
+}
+
+const char *llmbo_arch_names(void)
+{
+    return "qwen2, qwen3, qwen3moe, olmoe";
+}

@@ -1,0 +1,33 @@
+/* arch.h: the architectures the engine runs, one row each. Everything that differs between
+ * architectures (which tensors a layer has, how q and k are normalised, how the router's top-k
+ * weights are treated, what the chat prompt adds) is a column of this table; engine.c and
+ * generate.c read the row instead of testing the architecture's name. */
+#ifndef LLMBO_ARCH_H
+#define LLMBO_ARCH_H
+
+#include <stddef.h>
+
+typedef enum llmbo_qk_norm {
+    LLMBO_QK_NORM_NONE = 0,
+    LLMBO_QK_NORM_HEAD = 1, /* RMS norm of each head of q and k, weights (head_dim) */
+    LLMBO_QK_NORM_FULL = 2 /* RMS norm over the whole q / k projection, weights (q_dim), (kv_dim) */
+} llmbo_qk_norm;
+
+typedef struct llmbo_arch_def {
+    const char *name;      /* general.architecture, and the prefix of its metadata keys */
+    int moe;               /* mixture of experts: expert_count, ffn_{gate,up,down}_exps */
+    int qkv_bias;          /* attn_q.bias, attn_k.bias, attn_v.bias */
+    llmbo_qk_norm qk_norm; /* attn_q_norm.weight, attn_k_norm.weight */
+    int norm_topk;         /* renormalise the top-k router weights to sum 1 (unless the file's
+                              expert_weights_norm says otherwise) */
+    int think_block;  /* chat prompts end with an empty <think></think> unless thinking is on */
+    double rope_base; /* rope.freq_base when the file does not say */
+    double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
+} llmbo_arch_def;
+
+/* The row named name[0..n), or NULL. */
+const llmbo_arch_def *llmbo_arch_find(const char *name, size_t n);
+/* "qwen2, qwen3, ..." for error messages. */
+const char *llmbo_arch_names(void);
+
+#endif

@@ -19,7 +19,7 @@ void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d)
     memset(o, 0, sizeof *o);
     int n = 256 * (d < 1 ? 1 : d);
     o->n_sweep = n < 512 ? 512 : n > 2048 ? 2048 : n;
-    o->n_starts = 32; /* see bench/results/acq.md, "gap" table */
+    o->n_starts = 32; /* see perf/results/acq.md, "gap" table */
     o->max_eval = 100;
     o->min_dist = 1e-3;
     o->seed = 0;

@@ -147,7 +147,7 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     /* Noise-free default: a fitted noise variance lets the fit explain a benchmark's steep
      * regions as noise (a long-length-scale, high-noise mode that proposes the box's corners
      * again and again); a small fixed variance keeps the GP interpolating.
-     * bench/results/bo_quality.md has the comparison. */
+     * perf/results/bo_quality.md has the comparison. */
     opt->gp.fit_noise = 0;
     opt->gp.noise = LLMBO_BO_NOISE_FREE_VAR;
     opt->refit_every = 1;
@@ -164,7 +164,7 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
 int llmbo_bo_default_n_init(int d, int budget)
 {
     /* d + 1 beat 2 d + 2 on branin@30, hartmann6@100 and ackley:5@100 alike (30, 10, 10
-     * seeds; bench/results/bo_quality.md): the model-based phase gets the evaluations. */
+     * seeds; perf/results/bo_quality.md): the model-based phase gets the evaluations. */
     int n = d + 1 < 2 ? 2 : d + 1;
     if (budget > 0 && n > budget)
         n = budget;

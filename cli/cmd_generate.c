@@ -122,16 +122,24 @@ static int parse_double(const char *s, double *v)
     return *s && !*end ? 0 : -1;
 }
 
-int llmbo_cmd_generate(int argc, char **argv)
-{
-    const char *model = NULL, *prompt = NULL, *dump = NULL;
+/* The verb's arguments. */
+typedef struct gen_args {
+    const char *model, *prompt, *dump;
     const char *stops[16];
-    int n_stop = 0, n_predict = 64, info = 0, quiet = 0, chat = 0, think = 0, think_budget = 512;
-    int rank_n = 0, rank_k = 0;
+    int n_stop, n_predict, info, quiet, chat, think, think_budget;
+    int rank_n, rank_k; /* --json-ranking N,K */
     llmbo_engine_options eo;
-    llmbo_engine_options_default(&eo);
     llmbo_gen_options go;
-    llmbo_gen_options_default(&go);
+} gen_args;
+
+/* Parses argv into A: -1 to go on, else the exit code to return. */
+static int parse_args(int argc, char **argv, gen_args *A)
+{
+    memset(A, 0, sizeof *A);
+    A->n_predict = 64;
+    A->think_budget = 512;
+    llmbo_engine_options_default(&A->eo);
+    llmbo_gen_options_default(&A->go);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc, bad = 0;
@@ -140,48 +148,48 @@ int llmbo_cmd_generate(int argc, char **argv)
             generate_usage(stdout);
             return LLMBO_EXIT_OK;
         } else if (!strcmp(a, "--info")) {
-            info = 1;
+            A->info = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = 1;
+            A->quiet = 1;
         } else if (!strcmp(a, "--chat")) {
-            chat = 1;
+            A->chat = 1;
         } else if (!strcmp(a, "--think")) {
-            think = 1;
+            A->think = 1;
         } else if ((!strcmp(a, "-p") || !strcmp(a, "--prompt")) && has) {
-            prompt = argv[++i];
+            A->prompt = argv[++i];
         } else if ((!strcmp(a, "-n") || !strcmp(a, "--n-predict")) && has) {
-            bad = parse_int(argv[++i], 0, 1 << 20, &n_predict);
+            bad = parse_int(argv[++i], 0, 1 << 20, &A->n_predict);
         } else if (!strcmp(a, "--temp") && has) {
-            bad = parse_double(argv[++i], &go.temperature) || go.temperature < 0;
+            bad = parse_double(argv[++i], &A->go.temperature) || A->go.temperature < 0;
         } else if (!strcmp(a, "--top-k") && has) {
-            bad = parse_int(argv[++i], 0, 1 << 24, &go.top_k);
+            bad = parse_int(argv[++i], 0, 1 << 24, &A->go.top_k);
         } else if (!strcmp(a, "--top-p") && has) {
-            bad = parse_double(argv[++i], &go.top_p) || go.top_p <= 0 || go.top_p > 1;
+            bad = parse_double(argv[++i], &A->go.top_p) || A->go.top_p <= 0 || A->go.top_p > 1;
         } else if (!strcmp(a, "--seed") && has) {
             bad = parse_double(argv[++i], &d) || d < 0 || d > 1e18;
-            go.seed = (uint64_t)d;
+            A->go.seed = (uint64_t)d;
         } else if (!strcmp(a, "--stop") && has) {
-            if (n_stop < 16)
-                stops[n_stop++] = argv[++i];
+            if (A->n_stop < 16)
+                A->stops[A->n_stop++] = argv[++i];
             else
                 bad = 1;
         } else if (!strcmp(a, "--think-budget") && has) {
-            bad = parse_int(argv[++i], 0, 1 << 20, &think_budget);
+            bad = parse_int(argv[++i], 0, 1 << 20, &A->think_budget);
         } else if (!strcmp(a, "--json-ranking") && has) {
-            bad = sscanf(argv[++i], "%d,%d", &rank_n, &rank_k) != 2 || rank_n < 1 || rank_k < 1 ||
-                  rank_k > rank_n || rank_k > 64;
+            bad = sscanf(argv[++i], "%d,%d", &A->rank_n, &A->rank_k) != 2 || A->rank_n < 1 ||
+                  A->rank_k < 1 || A->rank_k > A->rank_n || A->rank_k > 64;
         } else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && has) {
-            bad = parse_int(argv[++i], 1, 256, &eo.n_threads);
+            bad = parse_int(argv[++i], 1, 256, &A->eo.n_threads);
         } else if ((!strcmp(a, "-c") || !strcmp(a, "--ctx")) && has) {
-            bad = parse_int(argv[++i], 8, 1 << 20, &eo.n_ctx);
+            bad = parse_int(argv[++i], 8, 1 << 20, &A->eo.n_ctx);
         } else if (!strcmp(a, "--dump-logits") && has) {
-            dump = argv[++i];
+            A->dump = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "llmbo generate: unknown option or missing value: %s\n\n", a);
             generate_usage(stderr);
             return LLMBO_EXIT_USAGE;
-        } else if (!model) {
-            model = a;
+        } else if (!A->model) {
+            A->model = a;
         } else {
             fprintf(stderr, "llmbo generate: unexpected argument '%s'\n", a);
             return LLMBO_EXIT_USAGE;
@@ -191,94 +199,101 @@ int llmbo_cmd_generate(int argc, char **argv)
             return LLMBO_EXIT_USAGE;
         }
     }
-    if (!model) {
+    if (!A->model) {
         fprintf(stderr, "llmbo generate: missing MODEL.gguf\n\n");
         generate_usage(stderr);
         return LLMBO_EXIT_USAGE;
     }
-    if (info)
-        return print_info(model);
-    if (!prompt) {
+    if (A->info)
+        return print_info(A->model);
+    if (!A->prompt) {
         fprintf(stderr, "llmbo generate: missing -p PROMPT\n");
         return LLMBO_EXIT_USAGE;
     }
+    return -1;
+}
 
-    llmbo_error err = {0};
-    llmbo_engine *eng = NULL;
-    double t0 = llmbo_now();
-    if (llmbo_engine_open(model, &eo, &eng, &err) != LLMBO_OK) {
-        fprintf(stderr, "llmbo generate: %s\n", err.msg);
-        return LLMBO_EXIT_FAILURE;
-    }
-    double t_load = llmbo_now() - t0;
-    int rc = LLMBO_EXIT_FAILURE;
+/* Writes the n float32 logits to path. */
+static int write_logits(const char *path, const float *logits, int n)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(logits, sizeof(float), (size_t)n, f) == (size_t)n;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "llmbo generate: cannot write %s\n", path);
+    return ok;
+}
+
+/* The prompt's tokens (chat-formatted with --chat), and the ranking constraint if asked. */
+static llmbo_status prepare(llmbo_engine *eng, const gen_args *A, int32_t **ids, int *n_ids,
+                            llmbo_cons **cons, llmbo_error *err)
+{
     char *text = NULL;
+    llmbo_status st = LLMBO_OK;
+    if (A->chat) {
+        const char *roles[1] = {"user"}, *contents[1] = {A->prompt};
+        st = llmbo_chat_format(eng, roles, contents, 1, A->think, &text, err);
+    }
+    if (!st)
+        st = llmbo_engine_tokenize(eng, text ? text : A->prompt, ids, n_ids, err);
+    llmbo_free(text);
+    if (!st && A->rank_n) {
+        llmbo_cons_spec sp = {0};
+        sp.kind = LLMBO_CONS_RANKING;
+        sp.n_rank = A->rank_n;
+        sp.n_choose = A->rank_k;
+        st = llmbo_cons_create(&sp, cons, err);
+    }
+    return st;
+}
+
+/* Generates (or with -n 0 only evaluates the prompt) and prints the text. */
+static int run_generate(llmbo_engine *eng, gen_args *A, double t_load, llmbo_error *err)
+{
+    int rc = LLMBO_EXIT_FAILURE;
     int32_t *ids = NULL;
     int n_ids = 0;
     float *logits = NULL;
     llmbo_cons *cons = NULL;
     llmbo_gen_result res = {0};
-    if (chat) {
-        const char *roles[1] = {"user"}, *contents[1] = {prompt};
-        if (llmbo_chat_format(eng, roles, contents, 1, think, &text, &err) != LLMBO_OK)
-            goto out;
-    }
-    if (llmbo_engine_tokenize(eng, text ? text : prompt, &ids, &n_ids, &err) != LLMBO_OK)
+    int nv = llmbo_engine_hparams(eng)->n_vocab;
+    if (prepare(eng, A, &ids, &n_ids, &cons, err) != LLMBO_OK)
         goto out;
     if (n_ids == 0) {
         fprintf(stderr, "llmbo generate: the prompt has no tokens\n");
         rc = LLMBO_EXIT_USAGE;
         goto out;
     }
-    int nv = llmbo_engine_hparams(eng)->n_vocab;
-    if (dump && !(logits = llmbo_malloc((size_t)nv, sizeof(float)))) {
-        llmbo_error_set(&err, LLMBO_ERR_NOMEM, "out of memory");
+    if (A->dump && !(logits = llmbo_malloc((size_t)nv, sizeof(float)))) {
+        llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (rank_n) {
-        llmbo_cons_spec sp = {0};
-        sp.kind = LLMBO_CONS_RANKING;
-        sp.n_rank = rank_n;
-        sp.n_choose = rank_k;
-        if (llmbo_cons_create(&sp, &cons, &err) != LLMBO_OK)
-            goto out;
-    }
-    go.max_tokens = n_predict;
-    go.stop = stops;
-    go.n_stop = n_stop;
-    go.first_logits = logits;
-    go.format = cons;
-    go.think_budget = chat && think ? think_budget : -1;
+    A->go.max_tokens = A->n_predict;
+    A->go.stop = A->stops;
+    A->go.n_stop = A->n_stop;
+    A->go.first_logits = logits;
+    A->go.format = cons;
+    A->go.think_budget = A->chat && A->think ? A->think_budget : -1;
     double t1 = llmbo_now();
-    if (n_predict == 0 && !cons) {
+    if (A->n_predict == 0 && !cons) {
         const float *l;
-        if (llmbo_engine_eval(eng, ids, n_ids, &l, &err) != LLMBO_OK)
+        if (llmbo_engine_eval(eng, ids, n_ids, &l, err) != LLMBO_OK)
             goto out;
         if (logits)
             memcpy(logits, l, (size_t)nv * sizeof(float));
         res.n_prompt = n_ids;
         res.text = llmbo_strdup("");
-    } else if (llmbo_generate(eng, ids, n_ids, &go, &res, &err) != LLMBO_OK) {
+    } else if (llmbo_generate(eng, ids, n_ids, &A->go, &res, err) != LLMBO_OK) {
         goto out;
     }
     double t_gen = llmbo_now() - t1;
-    if (dump) {
-        FILE *f = fopen(dump, "wb");
-        if (!f || fwrite(logits, sizeof(float), (size_t)nv, f) != (size_t)nv) {
-            fprintf(stderr, "llmbo generate: cannot write %s\n", dump);
-            if (f)
-                fclose(f);
-            goto out;
-        }
-        if (fclose(f) != 0) {
-            fprintf(stderr, "llmbo generate: cannot write %s\n", dump);
-            goto out;
-        }
-    }
-    if (res.reasoning && !quiet)
+    if (A->dump && !write_logits(A->dump, logits, nv))
+        goto out;
+    if (res.reasoning && !A->quiet)
         printf("<think>%s</think>\n", res.reasoning);
     printf("%s\n", res.text ? res.text : "");
-    if (!quiet) {
+    if (!A->quiet) {
         const llmbo_hparams *hp = llmbo_engine_hparams(eng);
         fprintf(stderr,
                 "[%s, %d layers%s; load %.2f s; prompt %d tokens; generated %d sampled + %d "
@@ -289,13 +304,29 @@ int llmbo_cmd_generate(int argc, char **argv)
     }
     rc = LLMBO_EXIT_OK;
 out:
-    if (rc == LLMBO_EXIT_FAILURE && err.msg[0])
-        fprintf(stderr, "llmbo generate: %s\n", err.msg);
     llmbo_gen_result_clear(&res);
     llmbo_cons_free(cons);
     llmbo_free(logits);
     llmbo_free(ids);
-    llmbo_free(text);
+    return rc;
+}
+
+int llmbo_cmd_generate(int argc, char **argv)
+{
+    gen_args A;
+    int rc = parse_args(argc, argv, &A);
+    if (rc >= 0)
+        return rc;
+    llmbo_error err = {0};
+    llmbo_engine *eng = NULL;
+    double t0 = llmbo_now();
+    if (llmbo_engine_open(A.model, &A.eo, &eng, &err) != LLMBO_OK) {
+        fprintf(stderr, "llmbo generate: %s\n", err.msg);
+        return LLMBO_EXIT_FAILURE;
+    }
+    rc = run_generate(eng, &A, llmbo_now() - t0, &err);
+    if (rc == LLMBO_EXIT_FAILURE && err.msg[0])
+        fprintf(stderr, "llmbo generate: %s\n", err.msg);
     llmbo_engine_free(eng);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* cmd_report.c: llmbo report DIR [--cost dollars|tokens|calls] [--no-png] [-q]. Aggregates the
  * runs of a bench directory (one bench, or several shards written into it) into summary.csv,
- * report.md, timing.csv and SVG plots; see bo/report.h and docs/bench.md. */
+ * report.md, timing.csv and SVG plots; see study/report.h and docs/bench.md. */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"

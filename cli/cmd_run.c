@@ -1,5 +1,5 @@
 /* cmd_run.c: `llmbo run CONFIG.json [--seed N] [--out DIR] [--resume DIR] [-q]`: one
- * optimisation run (bo/run.c). The summary JSON goes to stdout at the end; a progress line is
+ * optimisation run (run/run.c). The summary JSON goes to stdout at the end; a progress line is
  * redrawn on stderr when stderr is a terminal and -q is not given. */
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 # (tests/llm_server.py): rank and propose runs, one run per injected fault (each must complete
 # its budget with a complete journal and the expected outcome counts, tokens and dollars), the
 # API key never written anywhere, and record/replay (identical journal without the server, and
-# the miss message). Prints the fault table in Markdown (bench/results/advisor_faults.md).
+# the miss message). Prints the fault table in Markdown (perf/results/advisor_faults.md).
 set -euo pipefail
 PY=${LLMBO_PYTHON:-python3}
 BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}

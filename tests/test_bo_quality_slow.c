@@ -2,7 +2,7 @@
  * options) against random search in the same run. Floors from issue 4: median simple regret
  * branin@30 <= 1e-3, hartmann6@100 <= 0.05, ackley:5@100 clearly below random search (here:
  * the GP's upper quartile below random search's lower quartile). Prints median and IQR per
- * objective and strategy (recorded in bench/results/bo_quality.md). Objectives and their known
+ * objective and strategy (recorded in perf/results/bo_quality.md). Objectives and their known
  * optima come from the objectives module, whose own tests check them against published values. */
 #include <math.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
 #include <cJSON.h>
 #include "check.h"
 #include "llmbo_common.h"
-#include "bench.h"
+#include "grid.h"
 #include "report.h"
 #include "svg.h"
 
@@ -407,7 +407,7 @@ static void test_report_synthetic(void)
     fputs("{\"iter\": 4, oops\n", f);
     fclose(f);
     st = llmbo_report_generate(tmpdir, &opt, &err);
-    CHECK(st == LLMBO_ERR_PARSE && strstr(err.msg, "beta/B/seed-2/journal.jsonl:5"),
+    CHECK(st == LLMBO_ERR_FORMAT && strstr(err.msg, "beta/B/seed-2/journal.jsonl: line 5"),
           "corrupt journal: %s", err.msg);
 
     char cmd[512];

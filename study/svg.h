@@ -1,7 +1,7 @@
 /* svg.h: a small SVG writer for the bench report's plots: a text buffer of SVG elements, and on
  * top of it a 2-D plot with linear or log10 axes, "nice" ticks, labels, a legend, lines, shaded
  * bands and markers. Output is a pure function of the inputs (fixed number formats), so the same
- * data give byte-identical files. Module-internal (bo/). */
+ * data give byte-identical files. Module-internal (study/). */
 #ifndef LLMBO_SVG_H
 #define LLMBO_SVG_H
 

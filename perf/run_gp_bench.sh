@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs bench_gp (llmbo) and gp_sklearn.py (Debian's scikit-learn) on the same data, interleaved
 # per (n, d) so both see the same machine load, and writes the merged table.
-# Usage: bench/run_gp_bench.sh [BUILD_DIR] [OUT.md]   (env: NS, DS, EXTRA, SKL_MAX_WORK,
+# Usage: perf/run_gp_bench.sh [BUILD_DIR] [OUT.md]   (env: NS, DS, EXTRA, SKL_MAX_WORK,
 #        BLAS_THREADS, PYTHON)
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for both sides together (this environment may
 # set them for old OpenBLAS builds, and they slow numpy); both then use the same OpenBLAS kernel.
@@ -21,13 +21,13 @@ unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OPENBLAS_NUM_THREADS=${BLAS_THREADS:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$build/bench/bench_gp" --n 50 --d 2 >/dev/null # warm-up (page cache, lazy binding)
+"$build/perf/bench_gp" --n 50 --d 2 >/dev/null # warm-up (page cache, lazy binding)
 printf 'n\td\tfit_s\tfit_cpu_s\tevals\twarm_s\twarm_evals\tpredict_us\tpredict_grad_us\tbatch_us\tlml\tlog_post\n' >"$tmp/ours.tsv"
 : >"$tmp/skl.tsv"
 IFS=, read -ra dl <<<"$ds"
 IFS=, read -ra nl <<<"$ns"
 run_pair() {
-    "$build/bench/bench_gp" --n "$1" --d "$2" --dump "$tmp" | tee -a "$tmp/ours.tsv"
+    "$build/perf/bench_gp" --n "$1" --d "$2" --dump "$tmp" | tee -a "$tmp/ours.tsv"
     if [ $(($1 * $1 * ($2 + 2))) -le "$skl_max" ]; then
         "$py" "$here/gp_sklearn.py" fit "$tmp" "$1" "$2" | tee -a "$tmp/skl.tsv"
     fi
@@ -46,7 +46,7 @@ skv=$("$py" -c 'import sklearn, numpy, scipy; print("scikit-learn", sklearn.__ve
 {
     echo "# GP surrogate speed: llmbo vs scikit-learn"
     echo
-    echo "Produced by \`bench/run_gp_bench.sh\` (NS=$ns DS=$ds, BLAS threads $OPENBLAS_NUM_THREADS) on $(date -u +%Y-%m-%d), $(nproc) cores"
+    echo "Produced by \`perf/run_gp_bench.sh\` (NS=$ns DS=$ds, BLAS threads $OPENBLAS_NUM_THREADS) on $(date -u +%Y-%m-%d), $(nproc) cores"
     echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average at start"
     echo "$(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared). BLAS for both: $blas; $skv."
     echo

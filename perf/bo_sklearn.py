@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Plain Bayesian-optimisation loop on Debian's scikit-learn, the same-invocation comparison for
-bench/results/bo_quality.md (issue 4).
+perf/results/bo_quality.md (issue 4).
 
 Model: GaussianProcessRegressor(ConstantKernel * Matern(nu=2.5, ARD), alpha=1e-6,
 normalize_y=True, n_restarts_optimizer=2), inputs scaled to [0, 1]^d. Initial design: d + 1

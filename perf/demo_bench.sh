@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# demo_bench.sh: the bench harness's demonstration (bench/results/bench.md).
+# demo_bench.sh: the bench harness's demonstration (perf/results/bench.md).
 #   1. records the answers of a GP+advisor strategy (rank mode) into a cassette, against the
 #      scripted loopback server tests/llm_server.py standing in for a model (its "model" ranks
 #      the candidates in an order drawn from a hash of the prompt; token counts come from the
@@ -9,7 +9,7 @@
 #   3. runs the same grid as 3 shards in parallel into another directory and merges: the reports
 #      must be byte-identical;
 #   4. scaling: runs per minute of a cheap grid with -j 1 and -j 2.
-# usage: bench/demo_bench.sh [BUILD_DIR [WORK_DIR]]   (defaults: build, /tmp/llmbo-demo)
+# usage: perf/demo_bench.sh [BUILD_DIR [WORK_DIR]]   (defaults: build, /tmp/llmbo-demo)
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(cd "${1:-$SRC/build}" && pwd)/llmbo

@@ -18,7 +18,7 @@
 #include "loop_impl.h"
 #include "objective_json.h"
 #include "run.h"
-#include "run_advisor.h"
+#include "advisor.h"
 
 enum { TAG_NOISE = 101 };
 
@@ -30,8 +30,9 @@ typedef struct run {
     const llmbo_space *space;
     int d, maximize, has_opt, progress;
     double opt, noise_sd;
-    llmbo_run_advisor *adv;
-    llmbo_advisor_hook hook;
+    llmbo_advisor *adv;       /* NULL without an "advisor" object */
+    llmbo_advisor_hook inner; /* the advisor's own hook */
+    llmbo_advisor_hook hook;  /* what the loop calls: inner, reporting failures on stderr */
     llmbo_bo *bo;
     llmbo_journal *j;
     long n_lines, n_failed;
@@ -54,30 +55,6 @@ static double num_or(const cJSON *o, const char *k, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-/* x as {"name": value}: categoricals by their choice name. */
-static cJSON *named_x(const run *r, const double *x)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    for (int i = 0; i < r->d; i++) {
-        const llmbo_param *p = llmbo_space_param(r->space, i);
-        cJSON *v;
-        if (p->type == LLMBO_PARAM_CATEGORICAL) {
-            int k = (int)x[i];
-            v = cJSON_CreateString(k >= 0 && k < p->n_choices ? p->choices[k] : "?");
-        } else {
-            v = llmbo_json_number(x[i]);
-        }
-        if (!v || !cJSON_AddItemToObject(o, p->name, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
 static cJSON *num_or_null(int have, double v)
 {
     return have ? llmbo_json_number(v) : cJSON_CreateNull();
@@ -97,39 +74,27 @@ static int add(cJSON *o, const char *k, cJSON *v)
 static cJSON *journal_line(run *r, int64_t id, const double *x, int failed, double y,
                            const char *reason, llmbo_source src, double t_eval)
 {
-    cJSON *o = cJSON_CreateObject();
     double best = 0, th[64 + 2], *theta = th;
-    llmbo_cost c;
-    if (!o)
+    if (r->d > 64 && !(theta = llmbo_malloc((size_t)r->d + 2, sizeof(double))))
         return NULL;
-    if (r->d > 64 && !(theta = llmbo_malloc((size_t)r->d + 2, sizeof(double)))) {
-        cJSON_Delete(o);
-        return NULL;
-    }
     int have_best = llmbo_bo_best(r->bo, NULL, &best, NULL) == LLMBO_OK;
-    int have_theta = llmbo_bo_theta(r->bo, id, theta);
-    cost_of(r, &c);
-    int ok =
-        add(o, "iter", llmbo_json_number((double)r->n_lines)) &&
-        add(o, "id", llmbo_json_number((double)id)) && add(o, "x", named_x(r, x)) &&
-        add(o, "xv", llmbo_json_number_array(x, r->d)) && add(o, "y", num_or_null(!failed, y)) &&
-        add(o, "status", cJSON_CreateString(failed ? "failed" : "ok")) &&
-        add(o, "error", failed ? cJSON_CreateString(reason) : cJSON_CreateNull()) &&
-        add(o, "source", cJSON_CreateString(llmbo_source_name(src))) &&
-        add(o, "best", num_or_null(have_best, best)) &&
-        add(o, "regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
-        add(o, "t_eval", llmbo_json_number(t_eval)) &&
-        add(o, "t_wall", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
-        add(o, "advisor", llmbo_cost_to_json(&c)) &&
-        add(o, "theta", have_theta ? llmbo_json_number_array(theta, r->d + 2) : cJSON_CreateNull());
+    llmbo_journal_entry e = {.iter = (double)r->n_lines,
+                             .id = (double)id,
+                             .d = r->d,
+                             .x = (double *)x,
+                             .failed = failed,
+                             .error = reason,
+                             .y = y,
+                             .source = (int)src,
+                             .best = have_best ? best : NAN,
+                             .regret = have_best && r->has_opt ? fabs(best - r->opt) : NAN,
+                             .t_eval = t_eval,
+                             .t_wall = r->t_offset + llmbo_now() - r->t0,
+                             .theta = llmbo_bo_theta(r->bo, id, theta) ? theta : NULL};
+    cost_of(r, &e.cost);
+    cJSON *o = llmbo_journal_line(&e, r->space);
     if (theta != th)
         llmbo_free(theta);
-    /* An objective's stderr (in "error") or a parameter name may hold invalid UTF-8, which
-     * strict JSON readers reject: such bytes are kept as \xNN. */
-    if (!ok || llmbo_json_escape_utf8(o) < 0) {
-        cJSON_Delete(o);
-        return NULL;
-    }
     return o;
 }
 
@@ -144,7 +109,7 @@ static cJSON *summary_json(run *r, int complete)
         return NULL;
     }
     int have_best = llmbo_bo_best(r->bo, bx, &best, NULL) == LLMBO_OK;
-    const char *model = llmbo_run_advisor_model(r->adv);
+    const char *model = r->adv ? llmbo_advisor_model(r->adv) : NULL;
     cost_of(r, &c);
     int ok =
         add(o, "llmbo_version", cJSON_CreateString(LLMBO_VERSION_STRING)) &&
@@ -160,7 +125,7 @@ static cJSON *summary_json(run *r, int complete)
         add(o, "maximize", cJSON_CreateBool(r->maximize)) &&
         add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
         add(o, "best_y", num_or_null(have_best, best)) &&
-        add(o, "best_x", have_best ? named_x(r, bx) : cJSON_CreateNull()) &&
+        add(o, "best_x", have_best ? llmbo_journal_named_x(r->space, bx) : cJSON_CreateNull()) &&
         add(o, "best_xv", have_best ? llmbo_json_number_array(bx, r->d) : cJSON_CreateNull()) &&
         add(o, "final_regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
         add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
@@ -200,10 +165,33 @@ static llmbo_status write_json_file(const char *dir, const char *name, const cJS
 /* ------------------------------------------------------------------------------------------ */
 /* Set-up */
 
+/* The loop's advisor hook: the advisor's own, plus a line on stderr for every failed advice (the
+ * loop only counts it), so a user sees why a run fell back: a transport error, an unusable
+ * answer, a replay miss. */
+static llmbo_status report_advise(void *ctx, const llmbo_advice_request *req,
+                                  llmbo_advice_reply *reply, llmbo_error *err)
+{
+    run *r = ctx;
+    llmbo_error local;
+    if (!err)
+        err = &local;
+    llmbo_status st = r->inner.advise(r->inner.ctx, req, reply, err);
+    if (st != LLMBO_OK)
+        fprintf(stderr, "llmbo: evaluation %d: %s; the loop falls back\n", req->iteration,
+                err->msg);
+    return st;
+}
+
+static void report_cost(void *ctx, llmbo_cost *out)
+{
+    run *r = ctx;
+    r->inner.cost(r->inner.ctx, out);
+}
+
 static void run_free(run *r)
 {
     llmbo_bo_free(r->bo);
-    llmbo_run_advisor_free(r->adv);
+    llmbo_advisor_free(r->adv);
     llmbo_objective_free(r->obj);
     llmbo_journal_close(r->j);
     llmbo_run_config_free(&r->cfg);
@@ -255,14 +243,17 @@ static llmbo_status setup(run *r, llmbo_error *err)
     o.problem = llmbo_objective_description(r->obj);
     if (r->cfg.advisor) {
         snprintf(where, sizeof where, "%s: advisor", r->where);
-        st = llmbo_run_advisor_create(r->cfg.advisor, where, r->dir, &r->adv, err);
+        st = llmbo_advisor_create(r->cfg.advisor, where, r->dir, &r->adv, err);
+        if (st == LLMBO_OK && (st = llmbo_advisor_preflight(r->adv, err)) != LLMBO_OK) {
+            llmbo_advisor_free(r->adv);
+            r->adv = NULL;
+        }
         if (st != LLMBO_OK)
             return st;
-        r->hook = llmbo_run_advisor_hook(r->adv);
+        r->inner = llmbo_advisor_hook_get(r->adv);
+        r->hook = (llmbo_advisor_hook){LLMBO_ADVISOR_HOOK_VERSION, r, report_advise, report_cost};
         o.advisor = r->hook;
-        const llmbo_advice_schedule *s = llmbo_run_advisor_schedule(r->adv);
-        if (s)
-            o.schedule = *s;
+        o.schedule = *llmbo_advisor_schedule(r->adv);
     }
     st = llmbo_bo_create(r->space, &o, &r->bo, err);
     if (st != LLMBO_OK)
@@ -346,19 +337,6 @@ static void jrecs_free(jrec *recs, int n)
     llmbo_free(recs);
 }
 
-static int read_vec(const cJSON *a, int n, double *out)
-{
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != n)
-        return 0;
-    int i = 0;
-    for (const cJSON *v = a->child; v; v = v->next) {
-        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-            return 0;
-        out[i++] = v->valuedouble;
-    }
-    return 1;
-}
-
 /* Decodes the journal's lines; they must be in id order 0, 1, 2, ... (as run writes them). */
 static llmbo_status decode_journal(run *r, const char *path, cJSON **lines, int n, jrec **out,
                                    llmbo_error *err)
@@ -367,50 +345,38 @@ static llmbo_status decode_journal(run *r, const char *path, cJSON **lines, int 
     if (!recs)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
     for (int i = 0; i < n; i++) {
-        const cJSON *o = lines[i];
         jrec *q = &recs[i];
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
-        const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(o, "y");
-        const cJSON *th = cJSON_GetObjectItemCaseSensitive(o, "theta");
-        q->x = llmbo_malloc((size_t)r->d, sizeof(double));
-        if (!q->x) {
+        llmbo_journal_entry e;
+        if (llmbo_journal_entry_read(lines[i], r->d, &e) != LLMBO_OK) {
             jrecs_free(recs, n);
             return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
         }
-        q->id = i; /* checked below; (int64_t) of "id": 1e300 would be undefined behaviour */
-        int s = cJSON_IsString(src) ? llmbo_source_parse(src->valuestring) : -1;
-        int okst = cJSON_IsString(st) &&
-                   (strcmp(st->valuestring, "ok") == 0 || strcmp(st->valuestring, "failed") == 0);
-        q->failed = okst && strcmp(st->valuestring, "failed") == 0;
         const char *bad = NULL;
-        if (num_or(o, "iter", -1) != i || num_or(o, "id", -1) != i)
+        if (e.iter != i || e.id != i)
             bad = "iter and id must both equal the line's index";
-        else if (!read_vec(cJSON_GetObjectItemCaseSensitive(o, "xv"), r->d, q->x))
+        else if (!e.x)
             bad = "xv must be an array of finite numbers of the objective's dimension";
-        else if (s < 0)
+        else if (e.source < 0)
             bad = "unknown source";
-        else if (!okst)
+        else if (!e.status_ok)
             bad = "status must be \"ok\" or \"failed\"";
-        else if (!q->failed && (!cJSON_IsNumber(y) || !isfinite(y->valuedouble)))
+        else if (!e.failed && !isfinite(e.y))
             bad = "y must be a finite number for an ok evaluation";
-        else if (!isfinite(num_or(o, "t_wall", 0)) || num_or(o, "t_wall", 0) < 0)
+        else if (!isnan(e.t_wall) && (isinf(e.t_wall) || e.t_wall < 0))
             bad = "t_wall must be a finite number of seconds >= 0";
-        if (!bad && th && !cJSON_IsNull(th)) {
-            q->theta = llmbo_malloc((size_t)r->d + 2, sizeof(double));
-            if (!q->theta) {
-                jrecs_free(recs, n);
-                return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
-            }
-            if (!read_vec(th, r->d + 2, q->theta))
-                bad = "theta must be null or an array of d + 2 numbers";
-        }
+        else if (!e.theta_ok)
+            bad = "theta must be null or an array of d + 2 numbers";
         if (bad) {
+            llmbo_journal_entry_clear(&e);
             jrecs_free(recs, n);
             return llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: line %d: %s", path, i + 1, bad);
         }
-        q->src = (llmbo_source)s;
-        q->y = q->failed ? NAN : y->valuedouble;
+        q->id = (int64_t)e.id;
+        q->x = e.x;
+        q->theta = e.theta;
+        q->failed = e.failed;
+        q->src = (llmbo_source)e.source;
+        q->y = e.failed ? NAN : e.y;
     }
     *out = recs;
     return LLMBO_OK;
@@ -492,7 +458,8 @@ static llmbo_status resume(run *r, batch *b, int *user_error, llmbo_error *err)
     if (n > 0) {
         llmbo_cost c;
         llmbo_cost_from_json(cJSON_GetObjectItemCaseSensitive(lines[n - 1], "advisor"), &c);
-        llmbo_run_advisor_restore_cost(r->adv, &c);
+        if (r->adv)
+            llmbo_advisor_restore_cost(r->adv, &c);
         r->t_offset = num_or(lines[n - 1], "t_wall", 0);
     }
     int q = r->cfg.batch, full = n - n % q, part = n % q;
@@ -530,9 +497,7 @@ static llmbo_status resume(run *r, batch *b, int *user_error, llmbo_error *err)
             o.problem = llmbo_objective_description(r->obj);
             if (r->adv) {
                 o.advisor = r->hook;
-                const llmbo_advice_schedule *s = llmbo_run_advisor_schedule(r->adv);
-                if (s)
-                    o.schedule = *s;
+                o.schedule = *llmbo_advisor_schedule(r->adv);
             }
             if ((st = llmbo_bo_create(r->space, &o, &r->bo, err)) != LLMBO_OK)
                 goto done;

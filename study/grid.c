@@ -1,4 +1,4 @@
-/* bench.c: bench configs and grids (see bench.h and docs/bench.md). A cell's run config is the
+/* grid.c: bench configs and grids (see grid.h and docs/bench.md). A cell's run config is the
  * deep merge of the top-level defaults, then the strategy's keys, then the objective entry's keys
  * (so per-objective settings such as the budget are shared by every strategy: a fair
  * comparison), plus "objective" and "seed". */
@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "llmbo_common.h"
 #include "json.h"
-#include "bench.h"
+#include "grid.h"
 #include "config.h"
 #include "objective_json.h"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Same-invocation BO quality comparison (issue 4): llmbo's tests/test_bo_quality_slow, then the
-# plain scikit-learn GP loop bench/bo_sklearn.py on branin@30 and hartmann6@100, each objective's
+# plain scikit-learn GP loop perf/bo_sklearn.py on branin@30 and hartmann6@100, each objective's
 # seeds split over 2 processes (the machine has 2 cores). Builds nothing.
-# Usage: bench/run_bo_compare.sh [BUILD_DIR]
+# Usage: perf/run_bo_compare.sh [BUILD_DIR]
 #   env: PYTHON (default /usr/bin/python3), BRANIN_SEEDS, HART_SEEDS (default 1000-1009 each,
 #        as in test_bo_quality_slow). The whole invocation takes about 2 minutes here.
 set -euo pipefail

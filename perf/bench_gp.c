@@ -4,8 +4,8 @@
  * for each n and d asked. Data: X uniform on [0,1]^d (GSL mt19937, seed 1000 n + d),
  * y = sum_j sin(3 (j + 1) x_j) / (j + 1) + 0.01 N(0, 1). Prints one tab-separated row per
  * (n, d) (fit times: wall and process CPU seconds); --dump DIR writes the data so
- * bench/gp_sklearn.py can fit the same points. Usage: bench_gp [--n 50,100,...] [--d 2,6,20]
- * [--reps R] [--dump DIR] [--header] Driver: bench/run_gp_bench.sh; results: bench/results/gp.md.
+ * perf/gp_sklearn.py can fit the same points. Usage: bench_gp [--n 50,100,...] [--d 2,6,20]
+ * [--reps R] [--dump DIR] [--header] Driver: perf/run_gp_bench.sh; results: perf/results/gp.md.
  */
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * plots (llmbo report DIR), and the statistics it is built from. Everything except timing.csv
  * is a pure function of the journals' deterministic fields, so a bench run in one process and
  * the same bench run as shards and merged give byte-identical reports. See docs/bench.md.
- * Module-internal (bo/). */
+ * Module-internal (study/). */
 #ifndef LLMBO_REPORT_H
 #define LLMBO_REPORT_H
 

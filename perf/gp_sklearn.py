@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Reference side of bench/bench_gp.c: the same GP work with Debian's scikit-learn.
+"""Reference side of perf/bench_gp.c: the same GP work with Debian's scikit-learn.
 
   gp_sklearn.py fit DIR N D [REPS]   fit and predict on DIR/gp_nN_dD.txt (written by
                                      bench_gp --dump), print one tab-separated row
-  gp_sklearn.py report OURS SKL      merge the two tables into the markdown of bench/results/gp.md
+  gp_sklearn.py report OURS SKL      merge the two tables into the markdown of perf/results/gp.md
 
 Model: ConstantKernel * Matern(nu=2.5, ARD lengthscales) + WhiteKernel, normalize_y=True,
 n_restarts_optimizer=0: one L-BFGS-B run from the initial hyperparameters, as llmbo's default runs

@@ -12,7 +12,7 @@ the seconds spent inside llmbo_bo_ask/llmbo_bo_tell; the ratio is the sampler's 
 trial (everything Optuna and the sampler do, objective included) over the C ask+tell time.
 
     LLMBO_LIB=build/libllmbo.so PYTHONPATH=python nice -n 10 /usr/bin/python3 \\
-        bench/optuna_compare.py --seeds 1000-1019 --out /tmp/optuna_table.md
+        perf/optuna_compare.py --seeds 1000-1019 --out /tmp/optuna_table.md
 """
 import argparse
 import math

@@ -1,10 +1,10 @@
-/* bench.h: benchmark grids (llmbo bench). A bench config names objectives, strategies (named
+/* grid.h: benchmark grids (llmbo bench). A bench config names objectives, strategies (named
  * variants of run-config keys) and seeds; every (objective, strategy, seed) cell is one run whose
  * config is the deep merge defaults < strategy < objective entry, plus objective and seed. Cells
  * are numbered objective-major ((o * S + s) * R + r); shard I of N (1-based) holds the cells with
- * index mod N == I - 1. The keys are documented in docs/bench.md. Module-internal (bo/). */
-#ifndef LLMBO_BENCH_H
-#define LLMBO_BENCH_H
+ * index mod N == I - 1. The keys are documented in docs/bench.md. Module-internal (study/). */
+#ifndef LLMBO_GRID_H
+#define LLMBO_GRID_H
 
 #include <cJSON.h>
 #include "llmbo.h"

@@ -1,0 +1,65 @@
+/* journal.h: a run's journal (docs/formats.md): journal.jsonl appended one line per evaluation
+ * and made durable (fflush + fsync) before the next proposal. The line's schema lives here only:
+ * llmbo_journal_line writes it (run), llmbo_journal_entry_read reads it back (resume, report),
+ * llmbo_journal_last_cost reads the cost a run has reached (the bench scheduler). */
+#ifndef LLMBO_JOURNAL_H
+#define LLMBO_JOURNAL_H
+
+#include <cJSON.h>
+#include "llmbo.h"
+#include "fileio.h"
+#include "json.h"
+
+typedef struct llmbo_journal llmbo_journal;
+
+/* One journal line. Numbers that may be null in the file (y, best, regret) are NaN here. */
+typedef struct llmbo_journal_entry {
+    double iter, id;   /* 0, 1, 2, ... in file order; reader: NaN if absent */
+    int d;             /* dimension of x */
+    double *x;         /* (d) "xv", the point in original units; reader: owned, NULL if absent or
+                        * not d numbers */
+    int failed;        /* "status" is not "ok" */
+    int status_ok;     /* reader: "status" is "ok" or "failed" */
+    const char *error; /* writer: why the evaluation failed (NULL when it did not) */
+    double y;          /* NaN when failed */
+    int source;        /* llmbo_source; reader: -1 if unknown */
+    double best;       /* best value so far, NaN before the first success */
+    double regret;     /* |best - optimum|, NaN if either is unknown */
+    double t_eval;     /* objective seconds of this evaluation (reader: NaN if absent) */
+    double t_wall;     /* run wall seconds at this line (reader: NaN if absent) */
+    llmbo_cost cost;   /* "advisor": the advisor's cumulative cost */
+    int has_cost;      /* reader: the line has an "advisor" object */
+    double *theta; /* (d + 2) GP hyperparameters of the proposal, NULL for null; reader: owned */
+    int theta_ok;  /* reader: "theta" is absent, null or d + 2 numbers */
+} llmbo_journal_entry;
+
+/* The line for e (x named by space's parameters: categoricals by their choice name). NULL on
+ * allocation failure. */
+cJSON *llmbo_journal_line(const llmbo_journal_entry *e, const llmbo_space *space);
+/* x as {"name": value} by space's parameter names (also summary.json's best_x). */
+cJSON *llmbo_journal_named_x(const llmbo_space *space, const double *x);
+/* Decodes line into e for an objective of dimension d (d < 0: x and theta are not decoded).
+ * Lenient: what is absent or malformed is marked (NaN, NULL, -1, status_ok = 0) for the caller
+ * to judge. LLMBO_ERR_NOMEM only. Free with llmbo_journal_entry_clear. */
+llmbo_status llmbo_journal_entry_read(const cJSON *line, int d, llmbo_journal_entry *e);
+void llmbo_journal_entry_clear(llmbo_journal_entry *e);
+
+/* Opens path for appending (created if missing). LLMBO_ERR_IO names the path and the reason. */
+llmbo_status llmbo_journal_open(const char *path, llmbo_journal **out, llmbo_error *err);
+/* Appends line (printed unformatted) and a newline, then fflush and fsync. */
+llmbo_status llmbo_journal_append(llmbo_journal *j, const cJSON *line, llmbo_error *err);
+void llmbo_journal_close(llmbo_journal *j);
+
+/* Reads every complete line of the journal at path as a JSON object: *lines (n) owned by the
+ * caller (free with llmbo_journal_lines_free). A torn last line (no trailing newline: the run
+ * was killed while writing it) is ignored and, when repair is set, cut off the file. A missing
+ * file is an empty journal. LLMBO_ERR_FORMAT names the line of a malformed complete line. */
+llmbo_status llmbo_journal_read(const char *path, int repair, cJSON ***lines, int *n, int *torn,
+                                llmbo_error *err);
+void llmbo_journal_lines_free(cJSON **lines, int n);
+
+/* The advisor cost a run has reached, from its directory: summary.json if the run finished,
+ * else the last complete journal line. LLMBO_ERR_NOT_FOUND if neither can be read. */
+llmbo_status llmbo_journal_last_cost(const char *dir, llmbo_cost *cost);
+
+#endif

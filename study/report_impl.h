@@ -1,0 +1,108 @@
+/* report_impl.h: what the report's files share (study/report_*.c): the per-run data loaded from
+ * a bench directory, the per-(objective, strategy) aggregates, and the functions that load,
+ * aggregate and write them. Module-internal (study/). */
+#ifndef LLMBO_REPORT_IMPL_H
+#define LLMBO_REPORT_IMPL_H
+
+#include "llmbo.h"
+#include "strbuf.h"
+#include "json.h"
+#include "grid.h"
+#include "report.h"
+
+/* Columns of cost[]: the cost record's deterministic counters (report_csv.c names them). */
+#define N_COST       11
+#define C_CALLS      0
+#define C_PROMPT     2
+#define C_COMPLETION 3
+#define C_DOLLARS    6
+/* timing[]: the cost record's seconds, cpu_seconds, cpu_dollars */
+#define N_TIME 3
+
+typedef struct run_data {
+    int present;    /* journal.jsonl exists */
+    int complete;   /* summary.json exists */
+    int n;          /* journal lines */
+    double *regret; /* (n) journal "regret" (NaN for null) */
+    double *best;   /* (n) journal "best" (NaN for null) */
+    double *metric; /* (n) regret, or gap to the bench's best value when the optimum is unknown */
+    int regret_known;
+    int maximize;
+    double optimal_value; /* NaN if unknown */
+    double cost[N_COST];
+    double timing[N_TIME];
+    double obj_seconds, wall_seconds;
+    long failed;
+    char version[32];
+    char model[128];
+    char backend[64];
+    char price_date[192]; /* where the advisor's prices came from, with the table's date */
+} run_data;
+
+typedef struct group {
+    int runs, incomplete, missing;
+    int len;                    /* longest complete run */
+    double *med, *q25, *q75;    /* (len) quantiles of the metric after each evaluation */
+    double *bmed, *bq25, *bq75; /* (len) quantiles of the best value (unknown optimum) */
+    double final_med, final_q25, final_q75;
+    double auc_med, auc_q25, auc_q75;
+    double best_med;     /* median of the final best values */
+    double cost[N_COST]; /* means per complete run */
+    double timing[N_TIME];
+    double obj_seconds, wall_seconds, evals, failed;
+    double cost_axis; /* the Pareto cost of this group */
+    double rank;
+    int pareto;
+} group;
+
+typedef struct objective_info {
+    int regret_known;
+    int maximize;
+    double optimal_value;
+    double r_ref;    /* the AUC reference: worst first-evaluation metric over all runs */
+    double best_all; /* best value over all runs (unknown optimum) */
+} objective_info;
+
+typedef struct report {
+    const char *dir;
+    llmbo_bench *bench;
+    int has_manifest;
+    int n_cells;
+    run_data *runs; /* (n_cells) */
+    group *g;       /* (n_obj * n_strat) */
+    objective_info *oi;
+    double *avg_rank, *mean_auc, *cost_overall; /* (n_strat) */
+    int *pareto_overall;
+    llmbo_report_cost cost_kind;
+    const char *cost_label;
+    int n_complete, n_incomplete, n_missing;
+} report;
+
+/* The group of objective o and strategy s. */
+static inline group *grp(report *R, int o, int s)
+{
+    return &R->g[o * R->bench->n_strat + s];
+}
+
+/* ---- report_load.c: runs and the grid ---- */
+/* Loads the run in rundir (journal, summary, advisor call log); bench_cfg is the cell's config
+ * when bench.json is present. A missing run is not an error (present = 0). */
+llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, run_data *r,
+                                   llmbo_error *err);
+void llmbo_report_run_clear(run_data *r);
+/* The grid of a directory without bench.json, from its runs/OBJ/STRATEGY/seed-N tree. */
+llmbo_status llmbo_report_scan_grid(const char *dir, llmbo_bench **out, llmbo_error *err);
+
+/* ---- report_stats.c: aggregation ---- */
+llmbo_status llmbo_report_aggregate(report *R, llmbo_error *err);
+
+/* ---- report_csv.c, report_md.c, report_plots.c: outputs ---- */
+/* Writes b (a finished buffer) to R->dir/name atomically. */
+llmbo_status llmbo_report_write_file(const report *R, const char *name, llmbo_strbuf *b,
+                                     llmbo_error *err);
+llmbo_status llmbo_report_write_summary_csv(report *R, llmbo_error *err);
+llmbo_status llmbo_report_write_timing_csv(report *R, llmbo_error *err);
+llmbo_status llmbo_report_write_md(report *R, llmbo_error *err);
+llmbo_status llmbo_report_write_plots(report *R, const llmbo_report_options *opt, llmbo_error *err);
+
+#endif

@@ -1,0 +1,499 @@
+/* scheduler.c: the process scheduler behind `llmbo bench`. Runs every cell of a bench grid
+ * (grid.h) that belongs to this shard as a separate `llmbo run` process (fork + exec of
+ * /proc/self/exe, so it runs inside the llmbo binary), at most N at a time. A cell whose
+ * summary.json exists is skipped; one with a journal but no summary is resumed
+ * (`llmbo run --resume`), so a killed bench continues where it stopped. Runs that use an advisor
+ * also take one of advisor_concurrency slot locks (flock on DIR/locks/advisor-K), held by the run
+ * process for its lifetime, so benches and shards sharing DIR on one machine never exceed the
+ * limit together. See docs/bench.md. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cJSON.h>
+#include "llmbo_common.h"
+#include "fileio.h"
+#include "json.h"
+#include "journal.h"
+#include "grid.h"
+#include "scheduler.h"
+
+typedef enum cell_state { CELL_PENDING, CELL_RUNNING, CELL_DONE, CELL_FAILED } cell_state;
+
+typedef struct cell {
+    int index;      /* in the whole grid */
+    char dir[2048]; /* OUT/runs/OBJ/STRATEGY/seed-N */
+    int advisor;    /* uses an advisor: needs a slot */
+    cell_state state;
+    pid_t pid;
+    int resumed;
+    double started;
+    double tokens, dollars; /* last known cumulative advisor cost */
+} cell;
+
+static volatile sig_atomic_t bench_stop;
+
+static void on_signal(int sig)
+{
+    bench_stop = sig;
+}
+
+void llmbo_bench_options_default(llmbo_bench_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->out = "bench-out";
+    o->jobs = 1;
+    o->shard = 1;
+    o->n_shards = 1;
+}
+
+static void fmt_hms(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, n, "--:--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
+}
+
+/* Reads the advisor cost of a cell so far: summary.json if present, else the journal's last
+ * complete line. */
+static void cell_read_cost(cell *c)
+{
+    llmbo_cost cost;
+    if (llmbo_journal_last_cost(c->dir, &cost) == LLMBO_OK) {
+        c->tokens = (double)cost.prompt_tokens + (double)cost.completion_tokens;
+        c->dollars = cost.dollars;
+    }
+}
+
+/* Takes a free advisor slot: returns an fd holding an exclusive flock, or -1 if all are busy. */
+static int slot_take(const char *out, int n_slots)
+{
+    for (int k = 0; k < n_slots; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/locks/advisor-%d", out, k);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return fd;
+        close(fd);
+    }
+    return -1;
+}
+
+/* Starts `llmbo run` for a cell; its output goes to the cell's run.log. The slot fd (or -1) is
+ * inherited, so the run holds the advisor slot until it exits. */
+static pid_t cell_start(cell *c, int slot_fd)
+{
+    char config[2200], journal[2200], resolved[2200], log[2200];
+    snprintf(config, sizeof config, "%s/run.json", c->dir);
+    snprintf(journal, sizeof journal, "%s/journal.jsonl", c->dir);
+    snprintf(resolved, sizeof resolved, "%s/config.json", c->dir);
+    snprintf(log, sizeof log, "%s/run.log", c->dir);
+    /* A run that wrote its resolved config has started: resume it, even if no evaluation was
+     * journalled yet. */
+    c->resumed = llmbo_path_exists(journal) && llmbo_path_exists(resolved);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    /* child */
+    if (slot_fd >= 0) {
+        int flags = fcntl(slot_fd, F_GETFD);
+        if (flags >= 0)
+            fcntl(slot_fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    fprintf(stderr, "llmbo bench: %s run %s\n", c->resumed ? "resuming" : "starting", c->dir);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        if (devnull > STDERR_FILENO)
+            close(devnull);
+    }
+    /* One BLAS thread per run: -j N already uses N cores, and a fixed thread count keeps the
+     * floating-point results independent of the machine's core count. */
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    setenv("OMP_NUM_THREADS", "1", 0);
+    char *argv[8];
+    int a = 0;
+    argv[a++] = (char *)"llmbo";
+    argv[a++] = (char *)"run";
+    if (c->resumed) {
+        argv[a++] = (char *)"--resume";
+        argv[a++] = c->dir;
+    } else {
+        argv[a++] = config;
+        argv[a++] = (char *)"--out";
+        argv[a++] = c->dir;
+    }
+    argv[a++] = (char *)"-q";
+    argv[a] = NULL;
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "llmbo bench: cannot execute /proc/self/exe: %s\n", strerror(errno));
+    _exit(127);
+}
+
+typedef struct progress {
+    int tty, quiet;
+    double t0, last_draw;
+    int total, skipped, done, failed, running;
+    int finished_here; /* runs that ended in this invocation (for the ETA) */
+    int jobs;
+} progress;
+
+static void progress_draw(progress *p, cell *cells, int n, int force)
+{
+    if (!p->tty || p->quiet)
+        return;
+    double now = llmbo_now();
+    if (!force && now - p->last_draw < 0.5)
+        return;
+    p->last_draw = now;
+    double tokens = 0, dollars = 0;
+    for (int i = 0; i < n; i++) {
+        if (cells[i].state == CELL_RUNNING)
+            cell_read_cost(&cells[i]);
+        tokens += cells[i].tokens;
+        dollars += cells[i].dollars;
+    }
+    double elapsed = now - p->t0;
+    int remaining = p->total - p->done - p->failed;
+    double eta = NAN;
+    if (p->finished_here > 0)
+        eta = elapsed / p->finished_here * remaining;
+    char e1[32], e2[32];
+    fmt_hms(e1, sizeof e1, elapsed);
+    fmt_hms(e2, sizeof e2, remaining == 0 ? 0.0 : eta);
+    fprintf(stderr,
+            "\r\033[Kbench: %d/%d runs done, %d running, %d failed | %s elapsed, ETA %s | "
+            "%.0f tokens, $%.4f",
+            p->done, p->total, p->running, p->failed, e1, e2, tokens, dollars);
+    fflush(stderr);
+}
+
+/* Writes bench.json, or checks that an existing one describes the same bench. */
+static int write_manifest(const llmbo_bench *b, const char *out)
+{
+    cJSON *m = llmbo_bench_manifest(b);
+    char *text = m ? cJSON_Print(m) : NULL;
+    cJSON_Delete(m);
+    if (!text) {
+        fprintf(stderr, "llmbo bench: out of memory\n");
+        return LLMBO_BENCH_FAILED;
+    }
+    size_t len = strlen(text);
+    char *full = llmbo_malloc(len + 2, 1);
+    if (!full) {
+        cJSON_free(text);
+        fprintf(stderr, "llmbo bench: out of memory\n");
+        return LLMBO_BENCH_FAILED;
+    }
+    memcpy(full, text, len);
+    full[len] = '\n';
+    full[len + 1] = '\0';
+    cJSON_free(text);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench.json", out);
+    int rc = LLMBO_BENCH_OK;
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    if (llmbo_path_exists(path)) {
+        char *old = llmbo_read_file(path, NULL, &err);
+        if (!old) {
+            fprintf(stderr, "llmbo bench: %s\n", err.msg);
+            rc = LLMBO_BENCH_FAILED;
+        } else if (strcmp(old, full) != 0) {
+            fprintf(stderr,
+                    "llmbo bench: %s describes a different bench (other config or llmbo "
+                    "version); use another --out, or remove the directory to start over\n",
+                    path);
+            rc = LLMBO_BENCH_BAD_CONFIG;
+        }
+        llmbo_free(old);
+    } else if (llmbo_write_file_atomic(path, full, &err) != LLMBO_OK) {
+        fprintf(stderr, "llmbo bench: %s\n", err.msg);
+        rc = LLMBO_BENCH_FAILED;
+    }
+    llmbo_free(full);
+    return rc;
+}
+
+/* Creates the cell directories and their run.json; marks finished cells done. */
+static int prepare_cells(const llmbo_bench *b, const char *out, int shard, int n_shards,
+                         cell **cells_out, int *n_out)
+{
+    int total = llmbo_bench_n_cells(b), n = 0;
+    for (int i = 0; i < total; i++)
+        n += llmbo_bench_cell_in_shard(i, shard, n_shards);
+    cell *cells = llmbo_calloc((size_t)n + 1, sizeof *cells);
+    if (!cells) {
+        fprintf(stderr, "llmbo bench: out of memory\n");
+        return LLMBO_BENCH_FAILED;
+    }
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    int k = 0;
+    for (int i = 0; i < total; i++) {
+        if (!llmbo_bench_cell_in_shard(i, shard, n_shards))
+            continue;
+        cell *c = &cells[k++];
+        char rel[1024];
+        llmbo_bench_cell_path(b, i, rel, sizeof rel);
+        c->index = i;
+        snprintf(c->dir, sizeof c->dir, "%s/%s", out, rel);
+        c->advisor = llmbo_bench_cell_uses_advisor(b, i);
+        char path[2200];
+        snprintf(path, sizeof path, "%s/summary.json", c->dir);
+        if (llmbo_path_exists(path)) {
+            c->state = CELL_DONE;
+            cell_read_cost(c);
+            continue;
+        }
+        cJSON *cfg = llmbo_bench_cell_config(b, i);
+        char *text = cfg ? cJSON_Print(cfg) : NULL;
+        cJSON_Delete(cfg);
+        int ok = text != NULL;
+        if (ok && llmbo_mkdir_p(c->dir, &err) != LLMBO_OK)
+            ok = 0;
+        if (ok) {
+            size_t len = strlen(text);
+            char *full = llmbo_malloc(len + 2, 1);
+            ok = full != NULL;
+            if (full) {
+                memcpy(full, text, len);
+                memcpy(full + len, "\n", 2);
+                snprintf(path, sizeof path, "%s/run.json", c->dir);
+                ok = llmbo_write_file_atomic(path, full, &err) == LLMBO_OK;
+                llmbo_free(full);
+            }
+        }
+        cJSON_free(text);
+        if (!ok) {
+            fprintf(stderr, "llmbo bench: %s\n", err.msg[0] ? err.msg : "out of memory");
+            llmbo_free(cells);
+            return LLMBO_BENCH_FAILED;
+        }
+    }
+    *cells_out = cells;
+    *n_out = n;
+    return LLMBO_BENCH_OK;
+}
+
+/* The scheduler's state: this shard's cells and the counters the progress line shows. */
+typedef struct sched {
+    const llmbo_bench_options *o;
+    cell *cells; /* (n) */
+    int n;
+    int slots;           /* advisor_concurrency (0: unlimited) */
+    int next;            /* scan position over pending cells */
+    int advisor_running; /* running cells that use an advisor */
+    progress pg;
+} sched;
+
+/* Loads and checks the bench, writes bench.json and the cells' run.json files. */
+static int sched_setup(sched *S)
+{
+    const llmbo_bench_options *o = S->o;
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    llmbo_bench *b = NULL;
+    if (llmbo_bench_load(o->config, &b, &err) != LLMBO_OK) {
+        fprintf(stderr, "llmbo bench: %s\n", err.msg);
+        return err.status == LLMBO_ERR_IO || err.status == LLMBO_ERR_NOMEM ? LLMBO_BENCH_FAILED
+                                                                           : LLMBO_BENCH_BAD_CONFIG;
+    }
+    if (llmbo_bench_validate(b, o->config, &err) != LLMBO_OK) {
+        fprintf(stderr, "llmbo bench: %s\n", err.msg);
+        llmbo_bench_free(b);
+        return err.status == LLMBO_ERR_NOMEM ? LLMBO_BENCH_FAILED : LLMBO_BENCH_BAD_CONFIG;
+    }
+    char locks[4096];
+    snprintf(locks, sizeof locks, "%s/locks", o->out);
+    if (llmbo_mkdir_p(o->out, &err) != LLMBO_OK || llmbo_mkdir_p(locks, &err) != LLMBO_OK) {
+        fprintf(stderr, "llmbo bench: %s\n", err.msg);
+        llmbo_bench_free(b);
+        return LLMBO_BENCH_FAILED;
+    }
+    int rc = write_manifest(b, o->out);
+    if (rc == LLMBO_BENCH_OK)
+        rc = prepare_cells(b, o->out, o->shard, o->n_shards, &S->cells, &S->n);
+    S->slots = b->advisor_concurrency;
+    llmbo_bench_free(b);
+    return rc;
+}
+
+/* Starts pending cells while there is room; a cell waiting for an advisor slot does not block
+ * classical cells behind it. */
+static void sched_launch(sched *S)
+{
+    progress *pg = &S->pg;
+    for (int i = S->next; i < S->n && pg->running < S->o->jobs && !bench_stop; i++) {
+        cell *c = &S->cells[i];
+        if (c->state != CELL_PENDING)
+            continue;
+        int slot_fd = -1;
+        if (c->advisor && S->slots > 0) {
+            if (S->advisor_running >= S->slots || (slot_fd = slot_take(S->o->out, S->slots)) < 0)
+                continue;
+        }
+        c->started = llmbo_now();
+        c->pid = cell_start(c, slot_fd);
+        if (slot_fd >= 0)
+            close(slot_fd);
+        if (c->pid < 0) {
+            fprintf(stderr, "%sllmbo bench: fork failed: %s\n", pg->tty && !S->o->quiet ? "\n" : "",
+                    strerror(errno));
+            c->state = CELL_FAILED;
+            pg->failed++;
+            continue;
+        }
+        c->state = CELL_RUNNING;
+        pg->running++;
+        S->advisor_running += c->advisor;
+    }
+    while (S->next < S->n && S->cells[S->next].state != CELL_PENDING)
+        S->next++;
+}
+
+/* Records the end of the run process pid (wait status status). */
+static void sched_reap(sched *S, pid_t pid, int status)
+{
+    progress *pg = &S->pg;
+    for (int i = 0; i < S->n; i++) {
+        cell *c = &S->cells[i];
+        if (c->state != CELL_RUNNING || c->pid != pid)
+            continue;
+        pg->running--;
+        S->advisor_running -= c->advisor;
+        pg->finished_here++;
+        char path[2200];
+        snprintf(path, sizeof path, "%s/summary.json", c->dir);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && llmbo_path_exists(path)) {
+            c->state = CELL_DONE;
+            pg->done++;
+        } else {
+            c->state = CELL_FAILED;
+            pg->failed++;
+            char why[64];
+            if (WIFSIGNALED(status))
+                snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
+            else
+                snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(status));
+            fprintf(stderr, "%sllmbo bench: run %s failed (%s); see %s/run.log\n",
+                    pg->tty && !S->o->quiet ? "\r\033[K" : "", c->dir, why, c->dir);
+        }
+        cell_read_cost(c);
+        break;
+    }
+}
+
+/* Runs the cells until all have ended or a signal asks to stop (then the runs in flight get
+ * SIGTERM and are waited for; they resume next time). */
+static void sched_loop(sched *S)
+{
+    for (;;) {
+        if (bench_stop) {
+            for (int i = 0; i < S->n; i++)
+                if (S->cells[i].state == CELL_RUNNING)
+                    kill(S->cells[i].pid, SIGTERM);
+            for (int i = 0; i < S->n; i++)
+                if (S->cells[i].state == CELL_RUNNING)
+                    waitpid(S->cells[i].pid, NULL, 0);
+            return;
+        }
+        sched_launch(S);
+        if (S->pg.running == 0 && S->next >= S->n)
+            return;
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) {
+            progress_draw(&S->pg, S->cells, S->n, 0);
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        sched_reap(S, pid, status);
+        progress_draw(&S->pg, S->cells, S->n, 1);
+    }
+}
+
+/* The closing line and the outcome. */
+static int sched_finish(sched *S)
+{
+    progress *pg = &S->pg;
+    progress_draw(pg, S->cells, S->n, 1);
+    if (pg->tty && !S->o->quiet)
+        fprintf(stderr, "\n");
+    char el[32];
+    fmt_hms(el, sizeof el, llmbo_now() - pg->t0);
+    if (bench_stop) {
+        fprintf(stderr,
+                "llmbo bench: interrupted by signal %d after %s; %d of %d runs done. Run the same "
+                "command again to resume.\n",
+                (int)bench_stop, el, pg->done, pg->total);
+        return LLMBO_BENCH_FAILED;
+    }
+    if (!S->o->quiet)
+        fprintf(stderr,
+                "llmbo bench: %d of %d runs done (%d were already done), %d failed, in %s; "
+                "next: llmbo report %s\n",
+                pg->done, pg->total, pg->skipped, pg->failed, el, S->o->out);
+    return pg->failed ? LLMBO_BENCH_FAILED : LLMBO_BENCH_OK;
+}
+
+int llmbo_bench_run(const llmbo_bench_options *o)
+{
+    sched S;
+    memset(&S, 0, sizeof S);
+    S.o = o;
+    int rc = sched_setup(&S);
+    if (rc != LLMBO_BENCH_OK)
+        return rc;
+    S.pg.tty = isatty(STDERR_FILENO);
+    S.pg.quiet = o->quiet;
+    S.pg.t0 = llmbo_now();
+    S.pg.total = S.n;
+    S.pg.jobs = o->jobs;
+    for (int i = 0; i < S.n; i++)
+        if (S.cells[i].state == CELL_DONE) {
+            S.pg.done++;
+            S.pg.skipped++;
+        }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sched_loop(&S);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    rc = sched_finish(&S);
+    llmbo_free(S.cells);
+    return rc;
+}

@@ -2,7 +2,7 @@
  * objective and every strategy's run config), and its cells' configs built. */
 #include <cJSON.h>
 #include "fuzz.h"
-#include "bench.h"
+#include "grid.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -148,7 +148,8 @@ const char *llmbo_objective_builtin_name(int i);
  * Model: y_s = f(x) + eps, f ~ GP(0, sigma_f^2 g(r)), eps ~ N(0, sigma_n^2), with
  * r^2 = sum_j (x_j - x'_j)^2 / l_j^2, y_s = (y - mean(y)) / std(y) (population std; 1 when y is
  * constant). Fitting maximises the log marginal likelihood plus, by default, log priors (MAP):
- *   log l_j       ~ N(sqrt(2) + ln(d)/2, 3)   (BoTorch's dimension-scaled LogNormal prior)
+ *   log l_j       ~ N(sqrt(2) + ln(d)/2 + ls_prior_shift, 3)   (BoTorch's dimension-scaled
+ *                 LogNormal prior, mean shifted by the option, default 0)
  *   log sigma_f^2 ~ N(0, 1.5^2)
  *   log sigma_n^2 ~ N(-4, 1)
  * within bounds l_j in [0.025, 100], sigma_f^2 in [1e-2, 1e2], sigma_n^2 in [noise_floor, 10].
@@ -180,6 +181,7 @@ typedef struct llmbo_gp_options {
                                  added only when K is numerically singular) */
     double noise_floor;       /* lower bound of fitted noise variance, default 1e-4 */
     int use_priors;           /* 1: MAP with BoTorch-like priors (default); 0: plain ML-II */
+    double ls_prior_shift;    /* added to the mean of every log-lengthscale prior, default 0 */
     int n_restarts;           /* random starts besides the previous optimum, default 3 */
     int max_eval;             /* likelihood evaluations per L-BFGS run, default 200 */
     uint64_t seed;            /* for restart points */
@@ -419,7 +421,8 @@ typedef struct llmbo_bo_options {
     llmbo_gp_options gp; /* llmbo_gp_options_default, but with the noise variance fixed at
                             LLMBO_BO_NOISE_FREE_VAR (fit_noise = 0): the right choice for
                             noise-free objectives; set fit_noise = 1 (and noisy = 1) for noisy
-                            ones. Its seed is replaced per refit */
+                            ones; and ls_prior_shift = -ln 4 (a 4 times shorter lengthscale
+                            prior). Its seed is replaced per refit */
     int refit_every;     /* refit hyperparameters when this many successes arrived since the
                             last refit (default 1: every ask); in between the GP is extended
                             with llmbo_gp_add at fixed hyperparameters */
@@ -433,6 +436,17 @@ typedef struct llmbo_bo_options {
                          rank or pool mode gets max(this, schedule.n_candidates) */
     int acq_sweep;    /* acquisition optimiser sweep size; 0 = the optimiser's default */
     int acq_starts;   /* L-BFGS starts; 0 = the optimiser's default */
+    double dup_tol;   /* no GP proposal lies within dup_tol (inf-norm, unit cube) of an evaluated,
+                         failed or pending point, unless every candidate does (a discrete space
+                         whose configurations are all evaluated); default 1e-3, 0 disables */
+    int stall_window; /* stagnation escape: when the last stall_window GP proposals since the
+                         previous escape each landed within LLMBO_BO_STALL_RADIUS of an earlier
+                         point without improving the incumbent by more than
+                         LLMBO_BO_STALL_GAIN of the observed range, and the next candidate is
+                         again that close, a uniform random point is evaluated instead (source
+                         "random"; BayesOpt's force_jump). Default 3; 0 disables */
+    int y_warp;       /* 1 (default): the GP sees its outputs above their median compressed
+                         logarithmically (values at or below it unchanged) */
     llmbo_advisor_hook advisor;     /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */
@@ -441,6 +455,11 @@ typedef struct llmbo_bo_options {
 
 /* Fixed noise variance (standardised-output units) of the default, noise-free GP. */
 #define LLMBO_BO_NOISE_FREE_VAR 1e-6
+/* Stagnation escape (llmbo_bo_options.stall_window): "next to an earlier point" is an inf-norm
+ * distance below this in the unit cube; "no improvement" is a gain below this fraction of the
+ * range of the observed values. */
+#define LLMBO_BO_STALL_RADIUS 1e-2
+#define LLMBO_BO_STALL_GAIN   1e-4
 
 void llmbo_bo_options_default(llmbo_bo_options *opt);
 
@@ -465,6 +484,7 @@ typedef struct llmbo_bo_stats {
     long errors;    /* of those, calls whose hook returned a non-OK status */
     long gate_gp;   /* adaptive gate decisions for the GP */
     long gate_llm;  /* adaptive gate decisions for the advisor */
+    long escapes;   /* stagnation escapes proposed by this object (not counted on replay) */
 } llmbo_bo_stats;
 
 typedef struct llmbo_bo llmbo_bo;

@@ -185,6 +185,11 @@ static void defaults(llmbo_run_config *cfg)
     cfg->noise_fit = -1; /* "auto": fixed for deterministic objectives, fitted if noisy */
     cfg->noise = LLMBO_BO_NOISE_FREE_VAR;
     cfg->noise_floor = go.noise_floor;
+    llmbo_bo_options bo_def;
+    llmbo_bo_options_default(&bo_def);
+    cfg->dup_tol = bo_def.dup_tol;
+    cfg->stall_window = bo_def.stall_window;
+    cfg->warp = bo_def.y_warp;
     cfg->batch = 1;
     cfg->pending = LLMBO_PENDING_KB;
     cfg->noisy = -1;
@@ -208,14 +213,16 @@ static void line_col(const char *text, size_t off, int *line, int *col)
 
 static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *cfg)
 {
-    static const char *const keys[] = {"kernel",   "priors", "refit_every", "restarts",
-                                       "max_eval", "noise",  "noise_floor", NULL};
+    static const char *const keys[] = {"kernel",      "priors",   "refit_every",
+                                       "restarts",    "max_eval", "noise",
+                                       "noise_floor", "warp",     NULL};
     llmbo_status st;
     int k = (int)cfg->kernel;
     if ((st = check_keys(c, gp, "gp", keys)) != LLMBO_OK ||
         (st = get_enum(c, gp, "gp", "kernel", kernel_names, N_OF(kernel_names),
                        "se, matern12, matern32, matern52", &k)) != LLMBO_OK ||
         (st = get_bool(c, gp, "gp", "priors", &cfg->priors)) != LLMBO_OK ||
+        (st = get_bool(c, gp, "gp", "warp", &cfg->warp)) != LLMBO_OK ||
         (st = get_int(c, gp, "gp", "refit_every", 1, &cfg->refit_every)) != LLMBO_OK ||
         (st = get_int(c, gp, "gp", "restarts", 0, &cfg->restarts)) != LLMBO_OK ||
         (st = get_int(c, gp, "gp", "max_eval", 1, &cfg->max_eval)) != LLMBO_OK ||
@@ -246,7 +253,8 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
         "name", "description", "objective", "instance", "budget", "strategy", "acquisition", "seed",
         "init", "gp",          "batch",     "pending",  "noisy",  "acq",      "advisor",     NULL};
     static const char *const init_keys[] = {"design", "n", NULL};
-    static const char *const acq_keys[] = {"xi", "sweep", "starts", "candidates", NULL};
+    static const char *const acq_keys[] = {"xi",      "sweep",        "starts", "candidates",
+                                           "dup_tol", "stall_window", NULL};
     static const char *const acqs[] = {"ei", "logei", "pi", "ucb", "ts"};
     static const char *const designs[] = {"sobol", "lhs", "random"};
     static const char *const pendings[] = {"kb", "cl_min", "cl_mean", "cl_max"};
@@ -335,8 +343,12 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
                 (st = get_num(c, acq, "acq", "xi", 0, &cfg->xi)) != LLMBO_OK ||
                 (st = get_int(c, acq, "acq", "sweep", 1, &cfg->acq_sweep)) != LLMBO_OK ||
                 (st = get_int(c, acq, "acq", "starts", 1, &cfg->acq_starts)) != LLMBO_OK ||
-                (st = get_int(c, acq, "acq", "candidates", 1, &cfg->candidates)) != LLMBO_OK))
+                (st = get_int(c, acq, "acq", "candidates", 1, &cfg->candidates)) != LLMBO_OK ||
+                (st = get_num(c, acq, "acq", "dup_tol", 0, &cfg->dup_tol)) != LLMBO_OK ||
+                (st = get_int(c, acq, "acq", "stall_window", 0, &cfg->stall_window)) != LLMBO_OK))
         return st;
+    if (cfg->dup_tol >= 0.5)
+        return fail(c, "acq.dup_tol", "expected a number in [0, 0.5), got %g", cfg->dup_tol);
 
     const cJSON *adv = get_object(c, root, "advisor", &st);
     if (st != LLMBO_OK)
@@ -467,6 +479,9 @@ void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_op
     o->n_candidates = cfg->candidates;
     o->acq_sweep = cfg->acq_sweep > 0 ? cfg->acq_sweep : ao.n_sweep;
     o->acq_starts = cfg->acq_starts > 0 ? cfg->acq_starts : ao.n_starts;
+    o->dup_tol = cfg->dup_tol;
+    o->stall_window = cfg->stall_window;
+    o->y_warp = cfg->warp;
 }
 
 cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
@@ -507,6 +522,7 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
         else
             ok &= llmbo_json_add_number(gp, "noise", cfg->noise) != NULL;
         ok &= llmbo_json_add_number(gp, "noise_floor", cfg->noise_floor) != NULL;
+        ok &= cJSON_AddBoolToObject(gp, "warp", cfg->warp) != NULL;
     }
     ok &= llmbo_json_add_number(r, "batch", cfg->batch) != NULL;
     ok &= cJSON_AddStringToObject(r, "pending", llmbo_pending_name(cfg->pending)) != NULL;
@@ -517,6 +533,8 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
         ok &= llmbo_json_add_number(acq, "sweep", o.acq_sweep) != NULL;
         ok &= llmbo_json_add_number(acq, "starts", o.acq_starts) != NULL;
         ok &= llmbo_json_add_number(acq, "candidates", cfg->candidates) != NULL;
+        ok &= llmbo_json_add_number(acq, "dup_tol", cfg->dup_tol) != NULL;
+        ok &= llmbo_json_add_number(acq, "stall_window", cfg->stall_window) != NULL;
     }
     if (cfg->advisor) {
         x = cJSON_Duplicate(cfg->advisor, 1);

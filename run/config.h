@@ -37,6 +37,9 @@ typedef struct llmbo_run_config {
     int noisy; /* 1, 0, or -1: not given (the run resolves it from the objective's noise_std) */
     double xi;
     int acq_sweep, acq_starts, candidates; /* 0: the defaults (resolved at run time) */
+    double dup_tol;                        /* "acq.dup_tol": llmbo_bo_options.dup_tol */
+    int stall_window;                      /* "acq.stall_window": llmbo_bo_options.stall_window */
+    int warp;                              /* "gp.warp": llmbo_bo_options.y_warp */
     cJSON *advisor;                        /* owned copy of the "advisor" object, or NULL */
 } llmbo_run_config;
 

@@ -37,7 +37,7 @@ static void set_priors_and_bounds(llmbo_gp *gp)
     int d = gp->d;
     double fixed = log(fmax(gp->opt.noise, 1e-300));
     for (int j = 0; j < d; j++) {
-        gp->prior_mu[j] = M_SQRT2 + 0.5 * log((double)d);
+        gp->prior_mu[j] = M_SQRT2 + 0.5 * log((double)d) + gp->opt.ls_prior_shift;
         gp->prior_sd[j] = sqrt(3.0);
         gp->lo[j] = log(0.025);
         gp->hi[j] = log(100.0);
@@ -82,7 +82,7 @@ llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt)
     }
     if (d < 1 || !llmbo_kernel_get(opt->kernel) || !(opt->noise_floor > 0.0) ||
         !(opt->noise_floor < 1.0) || !isfinite(opt->noise) || opt->noise < 0.0 ||
-        opt->n_restarts < 0 || opt->max_eval < 1)
+        !(fabs(opt->ls_prior_shift) <= 10.0) || opt->n_restarts < 0 || opt->max_eval < 1)
         return NULL;
     /* A failed Cholesky must come back as a status, not abort the process. */
     gsl_set_error_handler_off();

@@ -47,7 +47,7 @@ static void test_malformed(void)
                  "matern32, matern52");
     expect_error("{\"objective\": \"branin\", \"budget\": 30, \"gp\": {\"kernal\": \"se\"}}", C,
                  "run.json: gp: unknown key \"kernal\"; expected one of kernel, priors, "
-                 "refit_every, restarts, max_eval, noise, noise_floor");
+                 "refit_every, restarts, max_eval, noise, noise_floor, warp");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"init\": {\"n\": 12}}", C,
                  "run.json: init.n: expected at most the budget (10), got 12");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"strategy\": \"gp+llm\"}", C,
@@ -62,6 +62,10 @@ static void test_malformed(void)
                  "run.json: instance: expected a non-negative integer, got -2");
     expect_error("{\"objective\": \"ackley:5\", \"budget\": 10, \"instance\": \"3\"}", C,
                  "run.json: instance: expected a non-negative integer, got \"3\"");
+    expect_error("{\"objective\": \"branin\", \"budget\": 10, \"acq\": {\"dup_tol\": 0.7}}", C,
+                 "run.json: acq.dup_tol: expected a number in [0, 0.5), got 0.7");
+    expect_error("{\"objective\": \"branin\", \"budget\": 10, \"acq\": {\"stall_window\": -1}}", C,
+                 "run.json: acq.stall_window: expected a non-negative integer, got -1");
     expect_error("[1, 2]", C, "run.json: expected a JSON object at the top level, got an array");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"budget\": 20}", C,
                  "run.json: duplicate key \"budget\"");

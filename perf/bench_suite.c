@@ -1,0 +1,218 @@
+/* bench_suite.c: llmbo's side of the robustness suite of issue 11 (bench/run_suite.sh runs the
+ * peers beside it). One CSV line per run: method, objective spec, budget, seed, final simple
+ * regret, near-duplicates (evaluations within 1e-3, Euclidean, of an earlier one in the unit
+ * cube), stagnation escapes, seconds. Variants are option sets of the ask/tell loop; centred
+ * objectives run as instance seed + 1 (a different shifted optimum per seed, the same for every
+ * method). --time-ask instead times ask+tell at n = 100, d = 6 with a refit every iteration.
+ *
+ * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra] [--only SPEC]
+ *        bench_suite --time-ask [--variant NAME]
+ * variants: gp (the defaults), gp-old (the loop before issue 11: no duplicate guard, no escape,
+ * no output warp, the GP module's lengthscale prior), gp-guard (gp-old plus guard and escape),
+ * gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning variants, see set_variant), random */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "llmbo.h"
+#include "llmbo_common.h"
+
+typedef struct problem {
+    const char *spec;
+    int budget;
+    int shifted; /* run as instance seed + 1 */
+} problem;
+
+static const problem suite_main[] = {{"branin", 30, 0},     {"hartmann3", 40, 0},
+                                     {"hartmann6", 100, 0}, {"ackley:5", 100, 1},
+                                     {"levy:4", 60, 1},     {"rosenbrock:4", 60, 1}};
+/* Functions no issue names, for the overfitting check. */
+static const problem suite_extra[] = {
+    {"shekel5", 60, 0}, {"styblinski_tang:4", 60, 1}, {"six_hump_camel", 30, 0}};
+
+static int set_variant(const char *v, llmbo_bo_options *o)
+{
+    if (strcmp(v, "gp") == 0)
+        return 1;
+    if (strcmp(v, "gp-old") == 0) { /* the loop before issue 11 */
+        o->dup_tol = 0;
+        o->stall_window = 0;
+        o->y_warp = 0;
+        o->gp.ls_prior_shift = 0;
+        return 1;
+    }
+    if (strcmp(v, "gp-guard") == 0) { /* issue 11's guard and escape on the old model */
+        o->y_warp = 0;
+        o->gp.ls_prior_shift = 0;
+        return 1;
+    }
+    if (strcmp(v, "gp-noescape") == 0) { /* gp-guard without the escape */
+        o->stall_window = 0;
+        o->y_warp = 0;
+        o->gp.ls_prior_shift = 0;
+        return 1;
+    }
+    /* Tuning variants on the old model (no warp, the GP module's prior) plus the guard:
+     * gp-warp, gp-lsS (log-lengthscale prior mean shifted by -ln S), gp-warp-lsS. */
+    if (strcmp(v, "gp-warp") == 0) {
+        o->gp.ls_prior_shift = 0;
+        return 1;
+    }
+    if (strncmp(v, "gp-warp-ls", 10) == 0) {
+        o->gp.ls_prior_shift = -log(atof(v + 10));
+        return atof(v + 10) > 0;
+    }
+    if (strncmp(v, "gp-ls", 5) == 0) {
+        double f = atof(v + 5);
+        o->y_warp = 0;
+        o->gp.ls_prior_shift = -log(f);
+        return f > 0;
+    }
+    if (strcmp(v, "random") == 0) {
+        o->strategy = LLMBO_STRATEGY_RANDOM;
+        return 1;
+    }
+    return 0;
+}
+
+static int near_dups(const double *U, int n, int d)
+{
+    int c = 0;
+    for (int i = 1; i < n; i++) {
+        for (int k = 0; k < i; k++) {
+            double s = 0;
+            for (int j = 0; j < d; j++) {
+                double a = U[(size_t)i * d + j] - U[(size_t)k * d + j];
+                s += a * a;
+            }
+            if (s < 1e-6) {
+                c++;
+                break;
+            }
+        }
+    }
+    return c;
+}
+
+/* One run; prints its CSV line. time_from >= 0: also returns the mean seconds of the asks and
+ * tells from that evaluation on in *t_iter. */
+static int run_one(const char *variant, const problem *pb, long seed, int time_from, double *t_iter)
+{
+    char spec[96];
+    if (pb->shifted)
+        snprintf(spec, sizeof spec, "%s#%ld", pb->spec, seed + 1);
+    else
+        snprintf(spec, sizeof spec, "%s", pb->spec);
+    llmbo_objective *obj = NULL;
+    llmbo_error err;
+    if (llmbo_objective_create(spec, &obj, &err) != LLMBO_OK) {
+        fprintf(stderr, "%s: %s\n", spec, err.msg);
+        return 1;
+    }
+    int d = llmbo_objective_dim(obj);
+    const llmbo_space *sp = llmbo_objective_space(obj);
+    double opt = 0;
+    llmbo_objective_optimal_value(obj, &opt);
+    llmbo_bo_options o;
+    llmbo_bo_options_default(&o);
+    o.budget = pb->budget;
+    o.seed = (uint64_t)seed;
+    o.maximize = llmbo_objective_maximize(obj);
+    set_variant(variant, &o);
+    llmbo_bo *bo = NULL;
+    double t0 = llmbo_now(), ti = 0;
+    if (llmbo_bo_create(sp, &o, &bo, &err) != LLMBO_OK) {
+        fprintf(stderr, "bo_create: %s\n", err.msg);
+        llmbo_objective_free(obj);
+        return 1;
+    }
+    double *x = malloc(sizeof(double) * (size_t)d);
+    double *U = malloc(sizeof(double) * (size_t)d * (size_t)pb->budget);
+    int rc = 0;
+    for (int i = 0; i < pb->budget; i++) {
+        int64_t id;
+        double y, t1 = llmbo_now();
+        if (llmbo_bo_ask(bo, 1, &id, x, NULL, &err) != LLMBO_OK) {
+            fprintf(stderr, "%s seed %ld: ask: %s\n", spec, seed, err.msg);
+            rc = 1;
+            break;
+        }
+        int failed = llmbo_objective_eval(obj, x, &y, &err) != LLMBO_OK;
+        llmbo_bo_tell(bo, id, y, failed, &err);
+        if (time_from >= 0 && i >= time_from)
+            ti += llmbo_now() - t1;
+        llmbo_space_to_unit(sp, x, U + (size_t)i * d);
+    }
+    double best = NAN;
+    llmbo_bo_best(bo, NULL, &best, NULL);
+    llmbo_bo_stats stats;
+    llmbo_bo_get_stats(bo, &stats);
+    if (!rc)
+        printf("llmbo-%s,%s,%d,%ld,%.6g,%d,%ld,%.3f\n", variant, pb->spec, pb->budget, seed,
+               fabs(best - opt), near_dups(U, pb->budget, d), stats.escapes, llmbo_now() - t0);
+    fflush(stdout);
+    if (t_iter && time_from >= 0)
+        *t_iter = ti / (pb->budget - time_from);
+    free(x);
+    free(U);
+    llmbo_bo_free(bo);
+    llmbo_objective_free(obj);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *variant = "gp", *only = NULL;
+    long s0 = 0, s1 = 19;
+    int extra = 0, time_ask = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc)
+            variant = argv[++i];
+        else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc &&
+                 sscanf(argv[i + 1], "%ld-%ld", &s0, &s1) == 2)
+            i++;
+        else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc)
+            extra = strcmp(argv[++i], "extra") == 0;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--time-ask") == 0)
+            time_ask = 1;
+        else {
+            fprintf(stderr, "usage: bench_suite [--variant gp|gp-old|gp-guard|...|random] "
+                            "[--seeds A-B] [--suite main|extra] [--only SPEC] [--time-ask]\n");
+            return 2;
+        }
+    }
+    llmbo_bo_options probe;
+    llmbo_bo_options_default(&probe);
+    if (!set_variant(variant, &probe)) {
+        fprintf(stderr, "bench_suite: unknown variant %s\n", variant);
+        return 2;
+    }
+    llmbo_init();
+    if (time_ask) {
+        /* Seconds per ask+tell over evaluations 90..99 of hartmann6@100 (n = 90..99 successes,
+         * d = 6, refit every iteration), five seeds. */
+        problem pb = {"hartmann6", 100, 0};
+        double sum = 0;
+        for (long s = 0; s < 5; s++) {
+            double t = 0;
+            if (run_one(variant, &pb, s, 90, &t))
+                return 1;
+            sum += t;
+        }
+        printf("seconds per iteration at n = 90..99, d = 6: %.4f\n", sum / 5);
+        return 0;
+    }
+    const problem *ps = extra ? suite_extra : suite_main;
+    int np = extra ? (int)(sizeof suite_extra / sizeof *suite_extra)
+                   : (int)(sizeof suite_main / sizeof *suite_main);
+    int rc = 0;
+    for (int k = 0; k < np; k++) {
+        if (only && strcmp(only, ps[k].spec) != 0)
+            continue;
+        for (long s = s0; s <= s1; s++)
+            rc |= run_one(variant, &ps[k], s, -1, NULL);
+    }
+    return rc;
+}

@@ -1,0 +1,135 @@
+/* bayesopt_suite.c: BayesOpt (rmcantin/bayesopt, built by hand outside the repository) on the
+ * robustness suite through its C API, on llmbo's own objectives and instances. Not built by
+ * CMake; no BayesOpt code here. Build (bench/run_suite.sh does this):
+ *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I$BAYESOPT/include -Iinclude -Icommon \
+ *      bench/peers/bayesopt_suite.c -o /tmp/bayesopt_suite -Lbuild -lllmbo \
+ *      $BAYESOPT/build/lib/libbayesopt.a $BAYESOPT/build/lib/libnlopt.a -lstdc++ -lm
+ * Methods: bayesopt (initialize_parameters_to_default: 10 initial samples, relearn every 50)
+ * and bayesopt-relearn1 (the same, hyperparameters relearned every iteration). The budget
+ * counts the initial samples. Same CSV as bench_suite.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bayesopt/bayesopt.h>
+#include "llmbo.h"
+#include "llmbo_common.h"
+
+typedef struct ctx {
+    llmbo_objective *obj;
+    const double *lo, *hi;
+    int d, n, cap;
+    double *U;
+    double best;
+} ctx;
+
+static double f(unsigned int n, const double *x, double *grad, void *data)
+{
+    (void)grad;
+    ctx *c = data;
+    double y;
+    llmbo_error err;
+    double xc[64];
+    for (unsigned j = 0; j < n; j++)
+        xc[j] = fmin(fmax(x[j], c->lo[j]), c->hi[j]);
+    if (llmbo_objective_eval(c->obj, xc, &y, &err) != LLMBO_OK)
+        y = 1e300;
+    if (c->n < c->cap) {
+        for (unsigned j = 0; j < n; j++)
+            c->U[(size_t)c->n * n + j] = (xc[j] - c->lo[j]) / (c->hi[j] - c->lo[j]);
+    }
+    c->n++;
+    c->best = y < c->best ? y : c->best;
+    return y;
+}
+
+static int near_dups(const double *U, int n, int d)
+{
+    int c = 0;
+    for (int i = 1; i < n; i++)
+        for (int k = 0; k < i; k++) {
+            double s = 0;
+            for (int j = 0; j < d; j++) {
+                double a = U[(size_t)i * d + j] - U[(size_t)k * d + j];
+                s += a * a;
+            }
+            if (s < 1e-6) {
+                c++;
+                break;
+            }
+        }
+    return c;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *spec;
+        int budget, shifted;
+    } main_suite[] = {{"branin", 30, 0},    {"hartmann3", 40, 0}, {"hartmann6", 100, 0},
+                      {"ackley:5", 100, 1}, {"levy:4", 60, 1},    {"rosenbrock:4", 60, 1}},
+      extra_suite[] = {{"shekel5", 60, 0}, {"styblinski_tang:4", 60, 1}, {"six_hump_camel", 30, 0}};
+    long s0 = 0, s1 = 19;
+    int relearn1 = 0, extra = 0;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
+            sscanf(argv[++i], "%ld-%ld", &s0, &s1);
+        else if (!strcmp(argv[i], "--relearn1"))
+            relearn1 = 1;
+        else if (!strcmp(argv[i], "--suite") && i + 1 < argc)
+            extra = !strcmp(argv[++i], "extra");
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+    }
+    llmbo_init();
+    int np = extra ? 3 : 6;
+    for (int k = 0; k < np; k++) {
+        const char *spec0 = extra ? extra_suite[k].spec : main_suite[k].spec;
+        int budget = extra ? extra_suite[k].budget : main_suite[k].budget;
+        int shifted = extra ? extra_suite[k].shifted : main_suite[k].shifted;
+        if (only && strcmp(only, spec0))
+            continue;
+        for (long s = s0; s <= s1; s++) {
+            char spec[96];
+            if (shifted)
+                snprintf(spec, sizeof spec, "%s#%ld", spec0, s + 1);
+            else
+                snprintf(spec, sizeof spec, "%s", spec0);
+            llmbo_objective *obj = NULL;
+            llmbo_error err;
+            if (llmbo_objective_create(spec, &obj, &err) != LLMBO_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            int d = llmbo_objective_dim(obj);
+            double lo[64], hi[64], x[64], minf, opt = 0;
+            const llmbo_space *sp = llmbo_objective_space(obj);
+            for (int j = 0; j < d; j++) {
+                lo[j] = llmbo_space_param(sp, j)->lo;
+                hi[j] = llmbo_space_param(sp, j)->hi;
+            }
+            llmbo_objective_optimal_value(obj, &opt);
+            ctx c = {obj, lo, hi, d, 0, budget + 16, NULL, HUGE_VAL};
+            c.U = calloc((size_t)c.cap * (size_t)d, sizeof(double));
+            bopt_params p = initialize_parameters_to_default();
+            p.n_iterations = (size_t)(budget - (int)p.n_init_samples);
+            p.random_seed = (int)s;
+            p.verbose_level = -1;
+            if (relearn1)
+                p.n_iter_relearn = 1;
+            double t0 = llmbo_now();
+            bayes_optimization(d, f, &c, lo, hi, x, &minf, p);
+            if (c.n != budget)
+                fprintf(stderr, "%s seed %ld: BayesOpt made %d evaluations, budget %d\n", spec, s,
+                        c.n, budget);
+            printf("%s,%s,%d,%ld,%.6g,%d,0,%.3f\n", relearn1 ? "bayesopt-relearn1" : "bayesopt",
+                   spec0, budget, s, fabs(c.best - opt),
+                   near_dups(c.U, c.n < c.cap ? c.n : c.cap, d), llmbo_now() - t0);
+            fflush(stdout);
+            free(c.U);
+            llmbo_objective_free(obj);
+        }
+    }
+    return 0;
+}

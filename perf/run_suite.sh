@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Robustness suite of issue 11 with its peers in one invocation: llmbo's default GP (and the
+# pre-issue loop, gp-old) and random search (bench_suite), BayesOpt through its C API with its
+# defaults and with hyperparameters relearned every iteration (bench/peers/bayesopt_suite.c,
+# BayesOpt built by hand outside the repository), Optuna TPE, CMA-ES and the scikit-learn GP loop
+# (bench/suite_peers.py). Every method minimises llmbo's own objectives and instances. Writes one
+# CSV per method into OUT and the merged table (bench/suite_table.py) to OUT/table.md.
+#
+# usage: bench/run_suite.sh OUT [BUILD_DIR]
+#   env: SEEDS (default 1000-1019), SUITE (main|extra, default main),
+#        BAYESOPT (a built checkout of github.com/rmcantin/bayesopt; unset: BayesOpt skipped),
+#        METHODS (default "llmbo-gp llmbo-gp-old llmbo-random bayesopt bayesopt-relearn1
+#                 optuna-tpe cmaes sklearn")
+# Runs are sequential and niced (the machine is shared); OPENBLAS_NUM_THREADS=1 throughout.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: run_suite.sh OUT [BUILD_DIR]}
+build=$(cd "${2:-$here/../build}" && pwd)
+seeds=${SEEDS:-1000-1019}
+suite=${SUITE:-main}
+methods=${METHODS:-llmbo-gp llmbo-gp-old llmbo-random bayesopt bayesopt-relearn1 optuna-tpe cmaes sklearn}
+py=/usr/bin/python3
+export OPENBLAS_NUM_THREADS=1
+mkdir -p "$out"
+{
+    echo "command: $0 $*  SEEDS=$seeds SUITE=$suite"
+    echo "date: $(date -u)  load: $(uptime | sed 's/.*load average: //')"
+    echo "llmbo: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    echo "optuna: $($py -c 'import optuna; print(optuna.__version__)')"
+    echo "cmaes: $($py -c 'import cmaes; print(cmaes.__version__)')"
+    echo "scikit-learn: $($py -c 'import sklearn; print(sklearn.__version__)')"
+    [ -n "${BAYESOPT:-}" ] && echo "bayesopt: $(git -C "$BAYESOPT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+} >"$out/versions.txt"
+if [ -n "${BAYESOPT:-}" ]; then
+    cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$BAYESOPT/include" -I"$here/../include" \
+        -I"$here/../common" "$here/peers/bayesopt_suite.c" -o "$out/bayesopt_suite" \
+        "$build/libllmbo.a" "$BAYESOPT/build/lib/libbayesopt.a" "$BAYESOPT/build/lib/libnlopt.a" \
+        $(pkg-config --libs gsl nlopt libcurl libcjson) -lopenblas -lstdc++ -lpthread -lm
+fi
+for m in $methods; do
+    t0=$(date +%s)
+    case $m in
+    llmbo-*) nice -n 10 "$build/bench/bench_suite" --variant "${m#llmbo-}" --seeds "$seeds" \
+        --suite "$suite" >"$out/$m.csv" ;;
+    bayesopt) [ -n "${BAYESOPT:-}" ] && nice -n 10 "$out/bayesopt_suite" --seeds "$seeds" \
+        --suite "$suite" >"$out/$m.csv" ;;
+    bayesopt-relearn1) [ -n "${BAYESOPT:-}" ] && nice -n 10 "$out/bayesopt_suite" --relearn1 \
+        --seeds "$seeds" --suite "$suite" >"$out/$m.csv" ;;
+    *) nice -n 10 "$py" "$here/suite_peers.py" --method "$m" --lib "$build/libllmbo.so" \
+        --seeds "$seeds" --suite "$suite" >"$out/$m.csv" ;;
+    esac
+    echo "$m: $(($(date +%s) - t0)) s wall, load $(uptime | sed 's/.*load average: //')" \
+        >>"$out/versions.txt"
+done
+"$py" "$here/suite_table.py" "$out"/*.csv >"$out/table.md"
+cat "$out/versions.txt" "$out/table.md"

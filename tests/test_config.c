@@ -222,7 +222,7 @@ static void test_options_from_json(void)
                          "pi, ucb, ts");
     expect_options_error("{\"gp\": {\"kernal\": \"se\"}}", C,
                          "opts: gp: unknown key \"kernal\"; expected one of kernel, priors, "
-                         "refit_every, restarts, max_eval, noise, noise_floor");
+                         "refit_every, restarts, max_eval, noise, noise_floor, warp");
     expect_options_error("{\"budget\": 5, \"init\": {\"n\": 6}}", C,
                          "opts: init.n: expected at most the budget (5), got 6");
     expect_options_error("{\"objective\": \"branin\"}", C,

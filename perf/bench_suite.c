@@ -1,4 +1,4 @@
-/* bench_suite.c: llmbo's side of the robustness suite of issue 11 (bench/run_suite.sh runs the
+/* bench_suite.c: llmbo's side of the robustness suite of issue 11 (perf/run_suite.sh runs the
  * peers beside it). One CSV line per run: method, objective spec, budget, seed, final simple
  * regret, near-duplicates (evaluations within 1e-3, Euclidean, of an earlier one in the unit
  * cube), stagnation escapes, seconds. Variants are option sets of the ask/tell loop; centred

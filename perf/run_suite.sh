@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Robustness suite of issue 11 with its peers in one invocation: llmbo's default GP (and the
 # pre-issue loop, gp-old) and random search (bench_suite), BayesOpt through its C API with its
-# defaults and with hyperparameters relearned every iteration (bench/peers/bayesopt_suite.c,
+# defaults and with hyperparameters relearned every iteration (perf/peers/bayesopt_suite.c,
 # BayesOpt built by hand outside the repository), Optuna TPE, CMA-ES and the scikit-learn GP loop
-# (bench/suite_peers.py). Every method minimises llmbo's own objectives and instances. Writes one
-# CSV per method into OUT and the merged table (bench/suite_table.py) to OUT/table.md.
+# (perf/suite_peers.py). Every method minimises llmbo's own objectives and instances. Writes one
+# CSV per method into OUT and the merged table (perf/suite_table.py) to OUT/table.md.
 #
-# usage: bench/run_suite.sh OUT [BUILD_DIR]
+# usage: perf/run_suite.sh OUT [BUILD_DIR]
 #   env: SEEDS (default 1000-1019), SUITE (main|extra, default main),
 #        BAYESOPT (a built checkout of github.com/rmcantin/bayesopt; unset: BayesOpt skipped),
 #        METHODS (default "llmbo-gp llmbo-gp-old llmbo-random bayesopt bayesopt-relearn1
@@ -40,7 +40,7 @@ fi
 for m in $methods; do
     t0=$(date +%s)
     case $m in
-    llmbo-*) nice -n 10 "$build/bench/bench_suite" --variant "${m#llmbo-}" --seeds "$seeds" \
+    llmbo-*) nice -n 10 "$build/perf/bench_suite" --variant "${m#llmbo-}" --seeds "$seeds" \
         --suite "$suite" >"$out/$m.csv" ;;
     bayesopt) [ -n "${BAYESOPT:-}" ] && nice -n 10 "$out/bayesopt_suite" --seeds "$seeds" \
         --suite "$suite" >"$out/$m.csv" ;;

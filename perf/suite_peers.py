@@ -2,11 +2,11 @@
 """Python peers of the robustness suite (issue 11), on exactly llmbo's objectives: the
 functions, instances (shifted optima) and optimum values come from libllmbo itself through
 ctypes (llmbo_objective_create / llmbo_objective_eval), so every method minimises the same
-function. Centred objectives run as instance seed + 1, as in bench/bench_suite.c.
+function. Centred objectives run as instance seed + 1, as in perf/bench_suite.c.
 
 Methods: optuna-tpe (Optuna's TPESampler, seeded, default settings), cmaes (the cmaes
 package's CMA with sigma = 0.3 box widths from the box centre, restarts not used, bounds
-handled by the library), sklearn (bench/bo_sklearn.py's GP-EI loop, unchanged). One CSV line per
+handled by the library), sklearn (perf/bo_sklearn.py's GP-EI loop, unchanged). One CSV line per
 run: method, objective, budget, seed, regret, near-duplicates (< 1e-3 Euclidean in the unit cube
 to an earlier evaluation), escapes (0: not applicable), seconds.
 

@@ -1,8 +1,8 @@
 /* bayesopt_suite.c: BayesOpt (rmcantin/bayesopt, built by hand outside the repository) on the
  * robustness suite through its C API, on llmbo's own objectives and instances. Not built by
- * CMake; no BayesOpt code here. Build (bench/run_suite.sh does this):
+ * CMake; no BayesOpt code here. Build (perf/run_suite.sh does this):
  *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I$BAYESOPT/include -Iinclude -Icommon \
- *      bench/peers/bayesopt_suite.c -o /tmp/bayesopt_suite -Lbuild -lllmbo \
+ *      perf/peers/bayesopt_suite.c -o /tmp/bayesopt_suite -Lbuild -lllmbo \
  *      $BAYESOPT/build/lib/libbayesopt.a $BAYESOPT/build/lib/libnlopt.a -lstdc++ -lm
  * Methods: bayesopt (initialize_parameters_to_default: 10 initial samples, relearn every 50)
  * and bayesopt-relearn1 (the same, hyperparameters relearned every iteration). The budget

@@ -374,7 +374,19 @@ def learn_merges(rng, n_merges):
     return merges
 
 
-def build_vocab(rng, n_merges, pad_to=0):
+CHAT_SPECIALS = {
+    "chatml": [("<|endoftext|>", 3), ("<|im_start|>", 3), ("<|im_end|>", 3), ("<think>", 4),
+               ("</think>", 4)],
+    "llama3": [("<|endoftext|>", 3), ("<|begin_of_text|>", 3), ("<|start_header_id|>", 3),
+               ("<|end_header_id|>", 3), ("<|eot_id|>", 3), ("<|im_end|>", 3)],
+    "deepseek": [("<|endoftext|>", 3), ("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
+                 ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<\uff5cUser\uff5c>", 4),
+                 ("<\uff5cAssistant\uff5c>", 4), ("<think>", 4), ("</think>", 4),
+                 ("<|im_end|>", 3)],
+}
+
+
+def build_vocab(rng, n_merges, pad_to=0, chat="chatml"):
     u = bytes_to_unicode()
     tokens = [u[b] for b in range(256)]
     types = [1] * 256
@@ -385,13 +397,11 @@ def build_vocab(rng, n_merges, pad_to=0):
             seen.add(a + b)
             tokens.append(a + b)
             types.append(1)
-    while len(tokens) < pad_to - 5:
+    while len(tokens) < pad_to - len(CHAT_SPECIALS[chat]):
         t = "\u0120pad%d" % len(tokens)
         tokens.append(t)
         types.append(1)
-    specials = [("<|endoftext|>", 3), ("<|im_start|>", 3), ("<|im_end|>", 3), ("<think>", 4),
-                ("</think>", 4)]
-    for s, ty in specials:
+    for s, ty in CHAT_SPECIALS[chat]:
         tokens.append(s)
         types.append(ty)
     return tokens, types, [a + " " + b for a, b in merges]
@@ -522,7 +532,8 @@ class Writer:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--arch", required=True, choices=["qwen2", "qwen3", "qwen3moe", "olmoe"])
+    ap.add_argument("--arch", required=True,
+                    choices=["qwen2", "qwen3", "qwen3moe", "olmoe", "llama"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
                              "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs"])
@@ -555,6 +566,11 @@ def main():
                     help="use this real vocabulary (a Hugging Face tokenizer.json) instead of the "
                          "generated one")
     ap.add_argument("--pre", default="", help="tokenizer.ggml.pre (default: qwen2, olmoe: olmo)")
+    ap.add_argument("--moe", action="store_true", help="llama: Mixtral-style experts")
+    ap.add_argument("--chat-tokens", default="chatml", choices=sorted(CHAT_SPECIALS),
+                    help="the special tokens of a chat family in the generated vocabulary")
+    ap.add_argument("--rope-freqs", action="store_true",
+                    help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
@@ -564,10 +580,10 @@ def main():
           "iq4_xs": T_IQ4_XS}[a.type]
     big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
     arch = a.arch
-    moe = arch in ("qwen3moe", "olmoe")
+    moe = arch in ("qwen3moe", "olmoe") or (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe") else 32)
-    if arch in ("qwen2", "olmoe") and a.head_dim == 0:
+    if arch in ("qwen2", "olmoe", "llama") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
 
@@ -577,7 +593,7 @@ def main():
         tokens, types, merges, bos, eos, add_bos, tmpl = load_tokenizer_json(a.tokenizer_json)
         template = tmpl if isinstance(tmpl, str) else template
     else:
-        tokens, types, merges = build_vocab(rng, a.merges, a.vocab)
+        tokens, types, merges = build_vocab(rng, a.merges, a.vocab, a.chat_tokens)
         eos = tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>")
         add_bos = False
     V = len(tokens)
@@ -631,6 +647,9 @@ def main():
     X = a.experts
     add_t("token_embd.weight", wt, (V, E), lambda: rng.standard_normal((V, E)).astype(np.float32))
     add_t("output_norm.weight", T_F32, (E,), lambda: norm(E))
+    if a.rope_freqs:
+        add_t("rope_freqs.weight", T_F32, (hd // 2,),
+              lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
     if arch != "qwen2":
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
     ff_exp = a.ff_exp if arch == "qwen3moe" else a.ff
@@ -645,6 +664,8 @@ def main():
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
+        elif arch == "llama":
+            pass
         elif arch == "olmoe":
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
             add_t(p + "attn_k_norm.weight", T_F32, (kvd,), lambda: norm(kvd))

@@ -270,7 +270,9 @@ class Model:
         self.eps = kv.get(a + ".attention.layer_norm_rms_epsilon", 1e-6)
         self.X = kv.get(a + ".expert_count", 0)
         self.K = kv.get(a + ".expert_used_count", 0)
-        self.renorm = a == "qwen3moe"
+        self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama"))
+        self.rope_norm = a == "llama"  # adjacent pairs (2i, 2i+1); the others: NEOX
+        self.freqs = g.get("rope_freqs.weight") if g.has("rope_freqs.weight") else None
         self.emb = g.get("token_embd.weight")
         self.out = g.get("output.weight") if g.has("output.weight") else self.emb
         self.onorm = g.get("output_norm.weight")
@@ -283,11 +285,19 @@ class Model:
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
 
     def rope(self, x, pos):
-        # NEOX layout: dimension i pairs with i + hd/2. x: (T, heads, hd)
+        # NEOX layout: dimension i pairs with i + hd/2; llama's: 2i with 2i+1. x: (T, heads, hd)
         hd = self.hd
         inv = self.base ** (-np.arange(0, hd // 2) * 2.0 / hd)
+        if self.freqs is not None:
+            inv = inv / self.freqs
         ang = np.asarray(pos)[:, None] * inv[None, :]
         c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+        if self.rope_norm:
+            a, b = x[..., 0::2], x[..., 1::2]
+            out = np.empty_like(x)
+            out[..., 0::2] = a * c - b * s
+            out[..., 1::2] = a * s + b * c
+            return out
         a, b = x[..., :hd // 2], x[..., hd // 2:]
         return np.concatenate([a * c - b * s, a * s + b * c], axis=-1)
 

@@ -248,9 +248,14 @@ int main(void)
     compare_model("qwen3moe", "q5_k", k1, 0.03);
     compare_model("olmoe", "iq4_xs", k1, 0.03);
     compare_model("qwen3", "q3_k", k1, 0.03);
+    /* llama: RoPE on adjacent pairs, Llama 3.1's frequency divisors, Mixtral-style experts. */
+    compare_model("llama", "f32", "--rope-freqs", 1e-4);
+    compare_model("llama", "f32", "--moe --experts 4 --used 2 --layers 1", 1e-4);
+    compare_model("llama", "q4_k_m", "--embd 256 --heads 4 --kv-heads 2 --ff 256 --layers 1", 0.03);
     greedy_model("qwen2", "f32");
     greedy_model("qwen3moe", "f32");
     greedy_model("olmoe", "f32");
+    greedy_model("llama", "f32");
     prefix_and_batch("qwen3moe", "q8_0");
     prefix_and_batch("qwen2", "f32");
     open_errors();

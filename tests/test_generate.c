@@ -296,8 +296,59 @@ static void engine_constrained(const char *arch, const char *type)
     llmbo_engine_free(e);
 }
 
+/* The chat layout follows the vocabulary's special tokens: DeepSeek's <｜User｜>/<｜Assistant｜>
+ * (with the empty think block of the R1 models), Llama 3's headers, ChatML. */
+static void chat_layouts(void)
+{
+    static const struct {
+        const char *family, *want;
+    } cases[] = {
+        {"deepseek", "Be brief.<\uFF5CUser\uFF5C>Hi<\uFF5CAssistant\uFF5C>Hello"
+                     "<\uFF5Cend\u2581of\u2581sentence\uFF5C><\uFF5CUser\uFF5C>Go"
+                     "<\uFF5CAssistant\uFF5C><think>\n\n</think>\n\n"},
+        {"llama3", "<|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                   "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                   "<|start_header_id|>assistant<|end_header_id|>\n\nHello<|eot_id|>"
+                   "<|start_header_id|>user<|end_header_id|>\n\nGo<|eot_id|>"
+                   "<|start_header_id|>assistant<|end_header_id|>\n\n"},
+        {"chatml", "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                   "<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nGo<|im_end|>\n"
+                   "<|im_start|>assistant\n"},
+    };
+    const char *roles[4] = {"system", "user", "assistant", "user"};
+    const char *msgs[4] = {"Be brief.", "Hi", "Hello", "Go"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char extra[128];
+        snprintf(extra, sizeof extra, "--chat-tokens %s --merges 50", cases[i].family);
+        const char *path = eu_model(i == 1 ? "llama" : "qwen2", "f32", extra);
+        llmbo_engine *e = NULL;
+        llmbo_error err = {0};
+        CHECK(path && llmbo_engine_open(path, NULL, &e, &err) == LLMBO_OK, "%s model: %s",
+              cases[i].family, err.msg);
+        if (!e)
+            continue;
+        char *prompt = NULL;
+        CHECK_OK(llmbo_chat_format(e, roles, msgs, 4, 0, &prompt, &err));
+        CHECK(prompt && strcmp(prompt, cases[i].want) == 0, "%s layout: [%s]", cases[i].family,
+              prompt ? prompt : "");
+        /* Every marker is one special token. */
+        int32_t *ids = NULL;
+        int n = 0, specials = 0;
+        CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
+        for (int k = 0; k < n; k++)
+            specials += llmbo_tokenizer_is_special(llmbo_engine_tokenizer(e), ids[k]);
+        int want = i == 0 ? 7 : i == 1 ? 14 : 9;
+        CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
+              specials, want);
+        llmbo_free(ids);
+        llmbo_free(prompt);
+        llmbo_engine_free(e);
+    }
+}
+
 int main(void)
 {
+    chat_layouts();
     automaton_tests();
     engine_constrained("qwen3moe", "q8_0");
     engine_constrained("qwen2", "f32");

@@ -14,9 +14,11 @@ typedef enum llmbo_qk_norm {
 } llmbo_qk_norm;
 
 typedef struct llmbo_arch_def {
-    const char *name;      /* general.architecture, and the prefix of its metadata keys */
-    int moe;               /* mixture of experts: expert_count, ffn_{gate,up,down}_exps */
-    int qkv_bias;          /* attn_q.bias, attn_k.bias, attn_v.bias */
+    const char *name; /* general.architecture, and the prefix of its metadata keys */
+    int moe;       /* mixture of experts (expert_count, ffn_{gate,up,down}_exps): 0 never, 1 always,
+                      2 when the file has expert_count > 0 (llama: Mixtral-style files) */
+    int rope_norm; /* RoPE on adjacent pairs (2i, 2i+1), llama's layout; 0: NEOX (i, i + d/2) */
+    int qkv_bias;  /* attn_q.bias, attn_k.bias, attn_v.bias */
     llmbo_qk_norm qk_norm; /* attn_q_norm.weight, attn_k_norm.weight */
     int norm_topk;         /* renormalise the top-k router weights to sum 1 (unless the file's
                               expert_weights_norm says otherwise) */

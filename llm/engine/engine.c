@@ -182,6 +182,7 @@ struct llmbo_engine {
     int q_dim, kv_dim, n_ctx, n_batch, max_in;
     wmat tok_embd, output;
     const float *output_norm;
+    const float *rope_freqs; /* (head_dim / 2) frequency divisors (Llama 3.1) or NULL */
     layer *layers;
     pool pool;
 
@@ -338,7 +339,13 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
                                (int)(a.n > 64 ? 64 : a.n), a.p, llmbo_arch_names());
     snprintf(hp->arch_name, sizeof hp->arch_name, "%s", hp->arch->name);
     const char *n = hp->arch_name;
-    int moe = hp->arch->moe;
+    int moe = hp->arch->moe == 1;
+    if (hp->arch->moe == 2) {
+        char key[128];
+        snprintf(key, sizeof key, "%s.expert_count", n);
+        const llmbo_gguf_kv *kx = llmbo_gguf_find_kv(g, key);
+        moe = kx && kx->i > 0;
+    }
     if ((st = get_int(g, n, "embedding_length", 0, 0, &hp->n_embd, err)) ||
         (st = get_int(g, n, "block_count", 0, 0, &hp->n_layer, err)) ||
         (st = get_int(g, n, "attention.head_count", 0, 0, &hp->n_head, err)) ||
@@ -357,6 +364,14 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
     int vlen;
     if ((st = get_int(g, n, "attention.value_length", 1, hp->head_dim, &vlen, err)))
         return st;
+    int rope_dims;
+    if ((st = get_int(g, n, "rope.dimension_count", 1, hp->head_dim, &rope_dims, err)))
+        return st;
+    if (rope_dims != hp->head_dim)
+        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                               "rope.dimension_count %d differs from the head size %d (partial "
+                               "rotary embeddings are not supported)",
+                               rope_dims, hp->head_dim);
     if (vlen != hp->head_dim || hp->head_dim < 2 || hp->head_dim % 2)
         return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
                                "head sizes key %d / value %d not supported (must be equal, even)",
@@ -516,6 +531,8 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     for (size_t p = 0; p < C; p++)
         for (size_t i = 0; i < hd2; i++) {
             double th = (double)p * pow(hp->rope_base, -2.0 * (double)i / (double)hp->head_dim);
+            if (e->rope_freqs)
+                th /= (double)e->rope_freqs[i];
             e->rope_cos[p * hd2 + i] = (float)cos(th);
             e->rope_sin[p * hd2 + i] = (float)sin(th);
         }
@@ -557,6 +574,15 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
         goto fail;
     if (!e->output.data)
         e->output = e->tok_embd; /* tied embeddings */
+    if ((st = load_vec(g, "rope_freqs.weight", 1, hp->head_dim / 2, &e->rope_freqs, err)))
+        goto fail;
+    for (int i = 0; e->rope_freqs && i < hp->head_dim / 2; i++)
+        if (!(e->rope_freqs[i] > 0) || !isfinite(e->rope_freqs[i])) {
+            st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                 "rope_freqs.weight[%d] = %g is not a positive number", i,
+                                 (double)e->rope_freqs[i]);
+            goto fail;
+        }
     /* block_count comes from the header: a layer has several tensors, so a count above the
      * file's tensor count (or a last layer without tensors) is refused before the layer table is
      * allocated (a huge count once allocated 22 GB first). */
@@ -815,6 +841,17 @@ static void rope(const llmbo_engine *e, float *v, int n_heads, int pos)
 {
     int hd = e->hp.head_dim, h2 = hd / 2;
     const float *c = e->rope_cos + (size_t)pos * h2, *s = e->rope_sin + (size_t)pos * h2;
+    if (e->hp.arch->rope_norm) { /* adjacent pairs (2i, 2i + 1) */
+        for (int h = 0; h < n_heads; h++) {
+            float *x = v + (size_t)h * hd;
+            for (int i = 0; i < h2; i++) {
+                float a = x[2 * i], b = x[2 * i + 1];
+                x[2 * i] = a * c[i] - b * s[i];
+                x[2 * i + 1] = a * s[i] + b * c[i];
+            }
+        }
+        return;
+    }
     for (int h = 0; h < n_heads; h++) {
         float *x = v + (size_t)h * hd;
         for (int i = 0; i < h2; i++) {

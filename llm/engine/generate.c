@@ -184,40 +184,63 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
     return st;
 }
 
+/* Chat layouts, chosen by the special tokens the vocabulary has (the file's Jinja template is
+ * not interpreted):
+ *   DeepSeek
+ * {system}<｜User｜>{user}<｜Assistant｜>{assistant}<｜end▁of▁sentence｜>...<｜Assistant｜> Llama 3
+ * <|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|> ... assistant ChatML
+ * <|im_start|>{role}\n{content}<|im_end|>\n ... <|im_start|>assistant\n fallback
+ * <|{role}|>\n{content}\n ... <|assistant|>\n (the Tulu layout OLMoE-Instruct uses) DeepSeek-R1
+ * models and Qwen3 (the architecture row's think_block) reason in <think>...</think> first: with
+ * thinking off the prompt carries an empty block, with it on an opened one. */
+enum { CHAT_FALLBACK, CHAT_CHATML, CHAT_LLAMA3, CHAT_DEEPSEEK };
+
+static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *content)
+{
+    switch (kind) {
+    case CHAT_DEEPSEEK:
+        if (!strcmp(role, "user"))
+            llmbo_strbuf_puts(t, "<\uFF5CUser\uFF5C>");
+        else if (!strcmp(role, "assistant"))
+            llmbo_strbuf_puts(t, "<\uFF5CAssistant\uFF5C>");
+        llmbo_strbuf_puts(t, content);
+        if (!strcmp(role, "assistant"))
+            llmbo_strbuf_puts(t, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>");
+        return;
+    case CHAT_LLAMA3:
+        llmbo_strbuf_printf(t, "<|start_header_id|>%s<|end_header_id|>\n\n%s<|eot_id|>", role,
+                            content);
+        return;
+    case CHAT_CHATML:
+        llmbo_strbuf_printf(t, "<|im_start|>%s\n%s<|im_end|>\n", role, content);
+        return;
+    default:
+        llmbo_strbuf_printf(t, "<|%s|>\n%s\n", role, content);
+        return;
+    }
+}
+
 llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles,
                                const char *const *contents, int n, int think, char **out,
                                llmbo_error *err)
 {
     llmbo_tokenizer *tok = llmbo_engine_tokenizer((llmbo_engine *)eng);
     const llmbo_hparams *hp = llmbo_engine_hparams(eng);
-    int chatml = llmbo_tokenizer_find(tok, "<|im_start|>") >= 0;
-    int think_block = hp->arch->think_block;
+    int kind = llmbo_tokenizer_find(tok, "<\uFF5CUser\uFF5C>") >= 0    ? CHAT_DEEPSEEK
+               : llmbo_tokenizer_find(tok, "<|start_header_id|>") >= 0 ? CHAT_LLAMA3
+               : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0        ? CHAT_CHATML
+                                                                       : CHAT_FALLBACK;
+    int think_block = hp->arch->think_block || kind == CHAT_DEEPSEEK;
     llmbo_strbuf t = LLMBO_STRBUF_INIT;
-    int fail = 0;
-    for (int i = 0; i < n; i++) {
-        if (chatml) {
-            fail |= text_add(&t, "<|im_start|>", 12);
-            fail |= text_add(&t, roles[i], strlen(roles[i]));
-            fail |= text_add(&t, "\n", 1);
-            fail |= text_add(&t, contents[i], strlen(contents[i]));
-            fail |= text_add(&t, "<|im_end|>\n", 11);
-        } else { /* plain fallback: "<|role|>\ncontent\n" (the Tulu layout OLMoE-Instruct uses) */
-            fail |= text_add(&t, "<|", 2);
-            fail |= text_add(&t, roles[i], strlen(roles[i]));
-            fail |= text_add(&t, "|>\n", 3);
-            fail |= text_add(&t, contents[i], strlen(contents[i]));
-            fail |= text_add(&t, "\n", 1);
-        }
-    }
-    if (chatml)
-        fail |= text_add(&t, "<|im_start|>assistant\n", 22);
-    else
-        fail |= text_add(&t, "<|assistant|>\n", 14);
-    if (think_block || think) {
-        const char *th = think ? "<think>\n" : "<think>\n\n</think>\n\n";
-        fail |= text_add(&t, th, strlen(th));
-    }
-    if (fail || !t.s) {
+    for (int i = 0; i < n; i++)
+        chat_turn(&t, kind, roles[i], contents[i]);
+    static const char *const open[] = {"<|assistant|>\n", "<|im_start|>assistant\n",
+                                       "<|start_header_id|>assistant<|end_header_id|>\n\n",
+                                       "<\uFF5CAssistant\uFF5C>"};
+    llmbo_strbuf_puts(&t, open[kind]);
+    if (think_block || think)
+        llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");
+    if (t.oom || !t.s) {
         llmbo_strbuf_free(&t);
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the prompt");
     }

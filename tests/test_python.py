@@ -17,6 +17,7 @@ import numpy as np
 import llmbo
 import llmbo._lib as L
 import optuna
+from llmbo.advisor import Advisor
 from llmbo.optuna import LlmboSampler
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -38,20 +39,31 @@ def driver(*args):
     return out.stdout.splitlines()
 
 
+def layout_mismatches():
+    """The public structs' sizes and member offsets as the C compiler sees them (the driver's
+    `layout`) against python/llmbo/_lib.py's ctypes mirrors; a list of differences."""
+    import ctypes
+    c = {}
+    for line in driver("layout"):
+        k, v = line.split()
+        c[k] = int(v)
+    bad = []
+    for name, cls in (("llmbo_bo_options", L.llmbo_bo_options), ("llmbo_param", L.llmbo_param),
+                      ("llmbo_gp_options", L.llmbo_gp_options), ("llmbo_cost", L.llmbo_cost),
+                      ("llmbo_bo_stats", L.llmbo_bo_stats), ("llmbo_error", L.llmbo_error)):
+        if ctypes.sizeof(cls) != c[name]:
+            bad.append("sizeof %s: C %d, Python %d" % (name, c[name], ctypes.sizeof(cls)))
+        for key, off in c.items():
+            if key.startswith(name + "."):
+                py = getattr(cls, key.split(".")[1]).offset
+                if py != off:
+                    bad.append("offsetof %s: C %d, Python %d" % (key, off, py))
+    return bad
+
+
 class TestLayout(unittest.TestCase):
     def test_structs_match_the_header(self):
-        c = {}
-        for line in driver("layout"):
-            k, v = line.split()
-            c[k] = int(v)
-        for name, cls in (("llmbo_bo_options", L.llmbo_bo_options), ("llmbo_param", L.llmbo_param),
-                          ("llmbo_gp_options", L.llmbo_gp_options), ("llmbo_cost", L.llmbo_cost),
-                          ("llmbo_bo_stats", L.llmbo_bo_stats), ("llmbo_error", L.llmbo_error)):
-            import ctypes
-            self.assertEqual(ctypes.sizeof(cls), c[name], name)
-            for key, off in c.items():
-                if key.startswith(name + "."):
-                    self.assertEqual(getattr(cls, key.split(".")[1]).offset, off, key)
+        self.assertEqual(layout_mismatches(), [])
 
 
 class TestParity(unittest.TestCase):
@@ -440,5 +452,119 @@ class TestSampler(unittest.TestCase):
             multi.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=2)
 
 
+
+@unittest.skipUnless(hasattr(L.lib, "llmbo_advisor_create_json"), "libllmbo has no advisor API yet")
+class TestAdvisor(unittest.TestCase):
+    """GP + advisor: recorded against the scripted loopback server (tests/llm_server.py, a fake
+    model, not an LLM), then replayed from the cassette without it: the same points bit for bit,
+    advised points among them, the same cost."""
+
+    def setUp(self):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="test_python_advisor.")
+        script = os.path.join(self.dir, "script.json")
+        with open(script, "w") as fh:
+            fh.write('{"responses": [], "default": {"style": "fenced"}}')
+        src = os.environ.get("LLMBO_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
+        self.server = subprocess.Popen([sys.executable, os.path.join(src, "tests",
+                                                                     "llm_server.py"), script],
+                                       stdout=subprocess.PIPE, text=True)
+        self.port = int(self.server.stdout.readline().split()[1])
+
+    def tearDown(self):
+        import shutil
+        if self.server.poll() is None:
+            self.server.kill()
+        self.server.wait()
+        self.server.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def advisor(self, backend, mode="propose"):
+        cassette = os.path.join(self.dir, "cassette-%s.jsonl" % mode)
+        a = {"model": "py-test", "mode": mode, "price": {"input": 2.385, "output": 9.75}}
+        if backend == "openai":
+            a.update(backend="openai", base_url="http://127.0.0.1:%d/v1" % self.port,
+                     api_key_env=None, record=cassette, timeout=10)
+        else:
+            a.update(backend="replay", cassette=cassette)
+        return a
+
+    def test_optimizer_record_then_replay(self):
+        obj = llmbo.Objective("branin")
+
+        def run(advisor):
+            opt = llmbo.Optimizer(obj.space, problem=obj.description, seed=11, budget=10,
+                                  init={"n": 4}, strategy="gp+llm", advisor=advisor)
+            pts = []
+            for _ in range(10):
+                (t,) = opt.ask(1)
+                opt.tell(t, obj(t.x))
+                pts.append((t.x, t.source))
+            return pts, opt.advisor_cost, opt.stats
+
+        rec = run(self.advisor("openai"))
+        self.server.kill()
+        rep = run(self.advisor("replay"))
+        self.assertEqual(rec[0], rep[0])  # every coordinate, every bit
+        self.assertIn("llm", [s for _, s in rep[0]])
+        self.assertEqual(rep[2]["consulted"], 6)
+        self.assertEqual(rep[1]["calls"], 6)
+        for k in ("calls", "prompt_tokens", "completion_tokens", "dollars", "valid"):
+            self.assertEqual(rec[1][k], rep[1][k], k)
+        self.assertGreater(rep[1]["prompt_tokens"], 0)
+
+    def test_sampler_record_then_replay(self):
+        def f(t):
+            return (t.suggest_float("x", -3, 3) - 1) ** 2 + \
+                (0.5 if t.suggest_categorical("c", ["a", "b"]) == "b" else 0.0)
+
+        def run(advisor):
+            s = LlmboSampler(seed=4, strategy="gp+llm", advisor=advisor, budget=12,
+                             problem="a parabola")
+            study = optuna.create_study(sampler=s)
+            study.optimize(f, n_trials=12)
+            return ([t.params for t in study.trials],
+                    [t.system_attrs.get("llmbo:source") for t in study.trials], s.advisor_cost)
+
+        rec = run(self.advisor("openai", "rank"))
+        self.server.kill()
+        rep = run(self.advisor("replay", "rank"))
+        self.assertEqual(rec[0], rep[0])
+        self.assertEqual(rec[1], rep[1])
+        self.assertGreater(rep[2]["calls"], 0)
+        self.assertEqual(rep[2]["valid"], rep[2]["calls"])
+        self.assertIn("llm", rep[1])
+
+    def test_bad_advisor_objects(self):
+        sp = llmbo.Objective("branin").space
+        free = {"input": 0, "output": 0}
+        for adv, want in (({"backend": "nosuch", "model": "m"}, "advisor.backend"),
+                          ({"backend": "replay", "model": "m", "price": free}, "cassette"),
+                          ({"backend": "replay", "model": "m", "price": free, "cassette": "c",
+                            "mode": "rnk"}, "advisor.mode"),
+                          ({"backend": "replay", "model": "m"}, "advisor.price"),
+                          ({"backend": "replay", "model": "m", "price": free, "cassette": "c",
+                            "every": 0}, "advisor.every")):
+            with self.assertRaises(ValueError) as cm:
+                llmbo.Optimizer(sp, strategy="gp+llm", advisor=adv)
+            self.assertIn(want, str(cm.exception))
+        with self.assertRaisesRegex(ValueError, "options: advisor: not used"):
+            llmbo.Optimizer(sp, advisor={"backend": "replay"})
+        # The pre-flight check (as llmbo run's): a server nobody listens on is named at once.
+        self.server.kill()
+        self.server.wait()
+        down = self.advisor("openai")
+        with self.assertRaisesRegex(ValueError, "127.0.0.1:%d" % self.port):
+            llmbo.Optimizer(sp, strategy="gp+llm", advisor=down)
+        open(os.path.join(self.dir, "cassette-propose.jsonl"), "w").close()
+        a = Advisor(self.advisor("replay"))
+        self.assertEqual((a.model, a.backend), ("py-test", "replay"))
+
+
 if __name__ == "__main__":
+    # A stale mirror would make the other tests write the wrong members, or crash: checked first.
+    _bad = layout_mismatches()
+    if _bad:
+        sys.exit("test_python: python/llmbo/_lib.py's struct mirrors do not match include/llmbo.h "
+                 "(update them): " + "; ".join(_bad))
     unittest.main(verbosity=2)

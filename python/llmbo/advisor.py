@@ -31,6 +31,12 @@ def _api():
         lib.llmbo_advisor_get_schedule.argtypes = [c_void_p, POINTER(_lib.llmbo_advice_schedule)]
         lib.llmbo_advisor_get_cost.restype = None
         lib.llmbo_advisor_get_cost.argtypes = [c_void_p, POINTER(_lib.llmbo_cost)]
+        if hasattr(lib, "llmbo_advisor_preflight"):
+            lib.llmbo_advisor_preflight.restype = c_int
+            lib.llmbo_advisor_preflight.argtypes = [c_void_p, POINTER(_lib.llmbo_error)]
+        for name in ("llmbo_advisor_model", "llmbo_advisor_backend_name"):
+            getattr(lib, name).restype = c_char_p
+            getattr(lib, name).argtypes = [c_void_p]
         _API = True
     return lib
 
@@ -38,9 +44,12 @@ def _api():
 class Advisor:
     """Advisor({"backend": "replay", "cassette": ..., "model": ..., "mode": "rank", ...}): the
     advisor object of a run config, as a dict or its JSON text. One advisor may serve several
-    loops one after the other (its cost accumulates); it must outlive them."""
+    loops one after the other (its cost accumulates); it must outlive them. log_dir receives the
+    call log advisor.jsonl. With preflight (the default, as `llmbo run` does) the backend is
+    checked once here (HTTP: a connection, no request): an unreachable server raises, or warns
+    with "on_unreachable": "fallback"."""
 
-    def __init__(self, config, log_dir=None):
+    def __init__(self, config, log_dir=None, preflight=True):
         api = _api()
         if isinstance(config, (str, bytes)):
             text = config.encode() if isinstance(config, str) else config
@@ -59,6 +68,16 @@ class Advisor:
         _lib.check(api.llmbo_advisor_create_json(text, b"advisor", _lib.cstr(log_dir, "log_dir"),
                                                  byref(h), byref(err)), err)
         self._h = h.value
+        if preflight and hasattr(lib, "llmbo_advisor_preflight"):
+            _lib.check(lib.llmbo_advisor_preflight(self._h, byref(err)), err)
+
+    @property
+    def model(self):
+        return lib.llmbo_advisor_model(self._h).decode()
+
+    @property
+    def backend(self):
+        return lib.llmbo_advisor_backend_name(self._h).decode()
 
     def __del__(self):
         if getattr(self, "_h", None):

@@ -1,7 +1,12 @@
-/* bo_asktell.c: driving the BO loop by ask/tell through llmbo.h only. The program stays in
- * control: it asks for a batch of two points, evaluates them itself (here a made-up "yield" of
- * a process with a temperature, a log-scale catalyst amount and an integer number of stages,
- * to be maximised), tells the results back in any order, and reports the best point.
+/* bo_asktell.c: driving the BO loop by ask/tell through llmbo.h only, with an LLM advisor. The
+ * program stays in control: it asks for a batch of two points, evaluates them itself (here a
+ * made-up "yield" of a process with a temperature, a log-scale catalyst amount and an integer
+ * number of stages, to be maximised), tells the results back in any order, and reports the best
+ * point and what the advisor cost. The advisor ranks the GP's top candidates; by default it is a
+ * replay of recorded answers (examples/advisors/cassettes/asktell-rank.jsonl, recorded against
+ * llmbo's scripted test server, not a real LLM), so the program runs offline from the source
+ * tree. Any advisor object may be given instead as the first argument, e.g.
+ *   example_bo_asktell '{"backend": "openai", "model": "gpt-4o-mini", "mode": "rank"}'
  * Build: cc bo_asktell.c $(pkg-config --cflags --libs llmbo). */
 #include <math.h>
 #include <stdio.h>
@@ -17,11 +22,23 @@ static int yield(const double *x, double *y)
     return 1;
 }
 
-int main(void)
+static const char *const replay_advisor =
+    "{\"backend\": \"replay\", \"cassette\": \"examples/advisors/cassettes/asktell-rank.jsonl\", "
+    "\"model\": \"loopback-ranker\", \"mode\": \"rank\", \"n_candidates\": 4, "
+    "\"price\": {\"input\": 0.15, \"output\": 0.6}}";
+
+int main(int argc, char **argv)
 {
     llmbo_error err;
     if (llmbo_init() != LLMBO_OK)
         return 1;
+    llmbo_advisor *adv = NULL;
+    if (llmbo_advisor_create_json(argc > 1 ? argv[1] : replay_advisor, "advisor", NULL, &adv,
+                                  &err) != LLMBO_OK ||
+        llmbo_advisor_preflight(adv, &err) != LLMBO_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
     llmbo_space *space = llmbo_space_create();
     llmbo_param p[3] = {
         {"temperature", LLMBO_PARAM_CONTINUOUS, 20, 100, 0, NULL, "degC", "reactor temperature"},
@@ -39,6 +56,8 @@ int main(void)
     opt.maximize = 1;
     opt.budget = 30;
     opt.seed = 42;
+    llmbo_advisor_get_hook(adv, &opt.advisor); /* consulted as the schedule says */
+    llmbo_advisor_get_schedule(adv, &opt.schedule);
     llmbo_bo *bo = NULL;
     if (llmbo_bo_create(space, &opt, &bo, &err) != LLMBO_OK) {
         fprintf(stderr, "%s\n", err.msg);
@@ -68,6 +87,13 @@ int main(void)
     if (llmbo_bo_best(bo, best, &y, NULL) == LLMBO_OK)
         printf("best %.4f at T=%.2f c=%.3e n=%g (%ld evaluations, %ld failed)\n", y, best[0],
                best[1], best[2], llmbo_bo_n_told(bo), llmbo_bo_n_failed(bo));
+    llmbo_cost c;
+    llmbo_advisor_get_cost(adv, &c);
+    printf("advisor %s (%s): %ld calls, %ld prompt + %ld completion tokens, $%.6f; %ld valid, "
+           "%ld repaired, %ld fallbacks, %ld errors\n",
+           llmbo_advisor_model(adv), llmbo_advisor_backend_name(adv), c.calls, c.prompt_tokens,
+           c.completion_tokens, c.dollars, c.valid, c.repaired, c.fallback, c.errors);
     llmbo_bo_free(bo);
+    llmbo_advisor_free(adv); /* after the loop that uses its hook */
     return 0;
 }

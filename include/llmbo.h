@@ -331,7 +331,7 @@ typedef struct llmbo_advice_schedule {
 } llmbo_advice_schedule;
 
 /* ---------------------------------------------------------------------------------------------
- * The BO loop (ask/tell). Section owned by bo/.
+ * The BO loop (ask/tell).
  * ------------------------------------------------------------------------------------------- */
 /* Ask/tell Bayesian optimisation over a parameter space. The loop minimises internally: for a
  * maximised objective (options.maximize = 1) it negates every told value before the GP sees it,
@@ -546,14 +546,43 @@ llmbo_status llmbo_bo_incumbent(llmbo_bo *bo, double *x, double *mean, llmbo_err
 void llmbo_bo_get_stats(const llmbo_bo *bo, llmbo_bo_stats *out);
 
 /* ---------------------------------------------------------------------------------------------
- * Advisors (LLM backends). Section owned by llm/.
+ * LLM advisors: a large language model behind one of the backends (an OpenAI-compatible or the
+ * Anthropic HTTP API, the local engine, or a replay of recorded answers), prompted with the
+ * loop's plain description and parsed and validated into advice. Configured by the JSON of a
+ * run config's "advisor" object (docs/advisor.md); handed to the loop as an llmbo_advisor_hook
+ * with its schedule. An advisor may serve several loops one after the other (its cost
+ * accumulates) and must outlive them. One thread at a time, except that its hook may be called
+ * by the loop while the caller does nothing else with the advisor.
  * ------------------------------------------------------------------------------------------- */
-/* (llm: declarations go here) */
+typedef struct llmbo_advisor llmbo_advisor;
 
-/* ---------------------------------------------------------------------------------------------
- * Local engine. Section owned by llm/engine/.
- * ------------------------------------------------------------------------------------------- */
-/* (engine: declarations go here) */
+/* Creates an advisor from json, the text of an "advisor" object such as
+ *   {"backend": "replay", "cassette": "answers.jsonl", "model": "m", "mode": "rank"}.
+ * where prefixes every error message (NULL: "advisor"); log_dir, when not NULL, receives the
+ * call log log_dir/advisor.jsonl (prompts, answers, costs; never the API key). API keys are read
+ * from the environment variable the object names. No network traffic happens here (see
+ * llmbo_advisor_preflight). Statuses: LLMBO_ERR_PARSE (not JSON), LLMBO_ERR_CONFIG (unknown key,
+ * bad value: err names the key path), LLMBO_ERR_IO (cassette, template, price or log file),
+ * LLMBO_ERR_NOMEM, LLMBO_ERR_INVALID (NULL json or out). *out is NULL on failure. */
+llmbo_status llmbo_advisor_create_json(const char *json, const char *where, const char *log_dir,
+                                       llmbo_advisor **out, llmbo_error *err);
+void llmbo_advisor_free(llmbo_advisor *adv);
+/* Checks once that the backend can be reached (HTTP: a connection, no request, no tokens).
+ * Unreachable with "on_unreachable": "fail" (the default) is LLMBO_ERR_CONFIG naming the server;
+ * with "fallback" a warning goes to stderr, LLMBO_OK is returned and every advice then fails at
+ * once (the loop falls back to the GP). Local and replay backends always succeed. */
+llmbo_status llmbo_advisor_preflight(llmbo_advisor *adv, llmbo_error *err);
+/* The hook for llmbo_bo_options.advisor; valid while adv lives. */
+void llmbo_advisor_get_hook(llmbo_advisor *adv, llmbo_advisor_hook *out);
+/* The schedule parsed from the object (mode, every, phase, gate, candidates), for
+ * llmbo_bo_options.schedule. */
+void llmbo_advisor_get_schedule(const llmbo_advisor *adv, llmbo_advice_schedule *out);
+/* The cumulative cost so far: calls, tokens, dollars, seconds, outcome counts. */
+void llmbo_advisor_get_cost(const llmbo_advisor *adv, llmbo_cost *out);
+/* The model's name and the backend's name ("openai", "anthropic", "local", "replay"); static
+ * while adv lives. */
+const char *llmbo_advisor_model(const llmbo_advisor *adv);
+const char *llmbo_advisor_backend_name(const llmbo_advisor *adv);
 
 #ifdef __cplusplus
 }

@@ -514,9 +514,30 @@ fail:
     return st;
 }
 
-const llmbo_advice_schedule *llmbo_advisor_schedule(const llmbo_advisor *adv)
+llmbo_status llmbo_advisor_create_json(const char *json, const char *where, const char *log_dir,
+                                       llmbo_advisor **out, llmbo_error *err)
 {
-    return &adv->sched;
+    if (!out)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "%s: NULL argument",
+                               where ? where : "advisor");
+    *out = NULL;
+    if (!where)
+        where = "advisor";
+    if (!json)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "%s: NULL argument", where);
+    const char *end = NULL;
+    cJSON *obj = cJSON_ParseWithOpts(json, &end, 1);
+    if (!obj)
+        return llmbo_error_set(err, LLMBO_ERR_PARSE, "%s: invalid JSON near byte %ld", where,
+                               end ? (long)(end - json) : 0L);
+    llmbo_status st = llmbo_advisor_create(obj, where, log_dir, out, err);
+    cJSON_Delete(obj);
+    return st;
+}
+
+void llmbo_advisor_get_schedule(const llmbo_advisor *adv, llmbo_advice_schedule *out)
+{
+    *out = adv->sched;
 }
 
 const char *llmbo_advisor_model(const llmbo_advisor *adv)
@@ -537,7 +558,7 @@ void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost)
     adv->n_advice = cost->valid + cost->repaired + cost->fallback + cost->errors;
 }
 
-void llmbo_advisor_cost(const llmbo_advisor *adv, llmbo_cost *out)
+void llmbo_advisor_get_cost(const llmbo_advisor *adv, llmbo_cost *out)
 {
     *out = adv->cost;
 }
@@ -919,12 +940,10 @@ static void advisor_cost_cb(void *ctx, llmbo_cost *out)
     *out = ((llmbo_advisor *)ctx)->cost;
 }
 
-llmbo_advisor_hook llmbo_advisor_hook_get(llmbo_advisor *adv)
+void llmbo_advisor_get_hook(llmbo_advisor *adv, llmbo_advisor_hook *out)
 {
-    llmbo_advisor_hook h;
-    h.version = LLMBO_ADVISOR_HOOK_VERSION;
-    h.ctx = adv;
-    h.advise = advisor_advise;
-    h.cost = advisor_cost_cb;
-    return h;
+    out->version = LLMBO_ADVISOR_HOOK_VERSION;
+    out->ctx = adv;
+    out->advise = advisor_advise;
+    out->cost = advisor_cost_cb;
 }

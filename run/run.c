@@ -250,10 +250,10 @@ static llmbo_status setup(run *r, llmbo_error *err)
         }
         if (st != LLMBO_OK)
             return st;
-        r->inner = llmbo_advisor_hook_get(r->adv);
+        llmbo_advisor_get_hook(r->adv, &r->inner);
         r->hook = (llmbo_advisor_hook){LLMBO_ADVISOR_HOOK_VERSION, r, report_advise, report_cost};
         o.advisor = r->hook;
-        o.schedule = *llmbo_advisor_schedule(r->adv);
+        llmbo_advisor_get_schedule(r->adv, &o.schedule);
     }
     st = llmbo_bo_create(r->space, &o, &r->bo, err);
     if (st != LLMBO_OK)
@@ -497,7 +497,7 @@ static llmbo_status resume(run *r, batch *b, int *user_error, llmbo_error *err)
             o.problem = llmbo_objective_description(r->obj);
             if (r->adv) {
                 o.advisor = r->hook;
-                o.schedule = *llmbo_advisor_schedule(r->adv);
+                llmbo_advisor_get_schedule(r->adv, &o.schedule);
             }
             if ((st = llmbo_bo_create(r->space, &o, &r->bo, err)) != LLMBO_OK)
                 goto done;

@@ -458,7 +458,9 @@ static void test_config(void)
                              &adv, &err);
     CHECK(st == LLMBO_OK, "full config accepted (%s)", err.msg);
     if (adv) {
-        const llmbo_advice_schedule *s = llmbo_advisor_schedule(adv);
+        llmbo_advice_schedule s_;
+        llmbo_advisor_get_schedule(adv, &s_);
+        const llmbo_advice_schedule *s = &s_;
         CHECK(s->mode == LLMBO_ADVICE_POOL && s->every == 3 && s->phase_start == 0.25 &&
                   s->phase_end == 0.75 && s->adaptive == 1 && s->n_candidates == 8 &&
                   s->n_propose == 2 && s->warmstart == 1,
@@ -468,14 +470,16 @@ static void test_config(void)
               "model and backend names");
         llmbo_cost c = {3, 1, 10, 20, 5, 2, 0.25, 4.5, 0, 0, 2, 1, 0, 0}, out;
         llmbo_advisor_restore_cost(adv, &c);
-        llmbo_advisor_cost(adv, &out);
+        llmbo_advisor_get_cost(adv, &out);
         CHECK(memcmp(&c, &out, sizeof c) == 0, "restore_cost round trip");
         llmbo_advisor_free(adv);
     }
     st = create("{\"backend\": \"openai\", \"model\": \"gpt-4o\", \"api_key_env\": null}", &adv,
                 &err);
     if (adv) {
-        const llmbo_advice_schedule *s = llmbo_advisor_schedule(adv);
+        llmbo_advice_schedule s_;
+        llmbo_advisor_get_schedule(adv, &s_);
+        const llmbo_advice_schedule *s = &s_;
         CHECK(s->mode == LLMBO_ADVICE_RANK && s->every == 1 && s->phase_start == 0 &&
                   s->phase_end == 1 && !s->adaptive && s->n_candidates == 5 && s->n_propose == 1 &&
                   !s->warmstart,
@@ -486,7 +490,9 @@ static void test_config(void)
                 "\"mode\": \"warmstart\", \"n_propose\": 4}",
                 &adv, &err);
     if (adv) {
-        const llmbo_advice_schedule *s = llmbo_advisor_schedule(adv);
+        llmbo_advice_schedule s_;
+        llmbo_advisor_get_schedule(adv, &s_);
+        const llmbo_advice_schedule *s = &s_;
         CHECK(s->warmstart == 1 && s->phase_end < 1e-6, "warmstart mode: warm start only");
         llmbo_advisor_free(adv);
     }

@@ -90,7 +90,8 @@ static outcome advise(llmbo_advisor *adv, llmbo_advice_mode mode, int n_want)
     memset(&o, 0, sizeof o);
     llmbo_advice_request r = request(mode, n_want);
     llmbo_advice_reply rep = {o.order, 0, o.x, 0, LLMBO_OUTCOME_VALID};
-    llmbo_advisor_hook h = llmbo_advisor_hook_get(adv);
+    llmbo_advisor_hook h;
+    llmbo_advisor_get_hook(adv, &h);
     llmbo_error err;
     llmbo_error_clear(&err);
     double t0 = llmbo_now();
@@ -784,7 +785,8 @@ static void test_record_replay(void)
     llmbo_advice_request r = request(LLMBO_ADVICE_PROPOSE, 3);
     double x[12];
     llmbo_advice_reply rep = {NULL, 0, x, 0, LLMBO_OUTCOME_VALID};
-    llmbo_advisor_hook h = llmbo_advisor_hook_get(adv);
+    llmbo_advisor_hook h;
+    llmbo_advisor_get_hook(adv, &h);
     llmbo_error err;
     llmbo_status st = h.advise(h.ctx, &r, &rep, &err);
     CHECK(st == LLMBO_ERR_NOT_FOUND && rep.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR &&

@@ -29,7 +29,9 @@ mkdir -p "$out"
     echo "optuna: $($py -c 'import optuna; print(optuna.__version__)')"
     echo "cmaes: $($py -c 'import cmaes; print(cmaes.__version__)')"
     echo "scikit-learn: $($py -c 'import sklearn; print(sklearn.__version__)')"
-    [ -n "${BAYESOPT:-}" ] && echo "bayesopt: $(git -C "$BAYESOPT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    if [ -n "${BAYESOPT:-}" ]; then
+        echo "bayesopt: $(git -C "$BAYESOPT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    fi
 } >"$out/versions.txt"
 if [ -n "${BAYESOPT:-}" ]; then
     cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$BAYESOPT/include" -I"$here/../include" \
@@ -42,10 +44,14 @@ for m in $methods; do
     case $m in
     llmbo-*) nice -n 10 "$build/perf/bench_suite" --variant "${m#llmbo-}" --seeds "$seeds" \
         --suite "$suite" >"$out/$m.csv" ;;
-    bayesopt) [ -n "${BAYESOPT:-}" ] && nice -n 10 "$out/bayesopt_suite" --seeds "$seeds" \
-        --suite "$suite" >"$out/$m.csv" ;;
-    bayesopt-relearn1) [ -n "${BAYESOPT:-}" ] && nice -n 10 "$out/bayesopt_suite" --relearn1 \
-        --seeds "$seeds" --suite "$suite" >"$out/$m.csv" ;;
+    bayesopt | bayesopt-relearn1)
+        if [ -z "${BAYESOPT:-}" ]; then
+            echo "$m: skipped (BAYESOPT not set)" >&2
+            continue
+        fi
+        flag=
+        [ "$m" = bayesopt-relearn1 ] && flag=--relearn1
+        nice -n 10 "$out/bayesopt_suite" $flag --seeds "$seeds" --suite "$suite" >"$out/$m.csv" ;;
     *) nice -n 10 "$py" "$here/suite_peers.py" --method "$m" --lib "$build/libllmbo.so" \
         --seeds "$seeds" --suite "$suite" >"$out/$m.csv" ;;
     esac

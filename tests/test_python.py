@@ -453,7 +453,6 @@ class TestSampler(unittest.TestCase):
 
 
 
-@unittest.skipUnless(hasattr(L.lib, "llmbo_advisor_create_json"), "libllmbo has no advisor API yet")
 class TestAdvisor(unittest.TestCase):
     """GP + advisor: recorded against the scripted loopback server (tests/llm_server.py, a fake
     model, not an LLM), then replayed from the cassette without it: the same points bit for bit,

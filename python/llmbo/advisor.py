@@ -16,7 +16,8 @@ def _api():
     global _API
     if _API is None:
         names = ("llmbo_advisor_create_json", "llmbo_advisor_free", "llmbo_advisor_get_hook",
-                 "llmbo_advisor_get_schedule", "llmbo_advisor_get_cost")
+                 "llmbo_advisor_get_schedule", "llmbo_advisor_get_cost",
+                 "llmbo_advisor_preflight")
         if not all(hasattr(lib, n) for n in names):
             raise Error("advisor: this libllmbo (%s) has no advisor API" % _lib.library_path,
                         12)
@@ -31,9 +32,8 @@ def _api():
         lib.llmbo_advisor_get_schedule.argtypes = [c_void_p, POINTER(_lib.llmbo_advice_schedule)]
         lib.llmbo_advisor_get_cost.restype = None
         lib.llmbo_advisor_get_cost.argtypes = [c_void_p, POINTER(_lib.llmbo_cost)]
-        if hasattr(lib, "llmbo_advisor_preflight"):
-            lib.llmbo_advisor_preflight.restype = c_int
-            lib.llmbo_advisor_preflight.argtypes = [c_void_p, POINTER(_lib.llmbo_error)]
+        lib.llmbo_advisor_preflight.restype = c_int
+        lib.llmbo_advisor_preflight.argtypes = [c_void_p, POINTER(_lib.llmbo_error)]
         for name in ("llmbo_advisor_model", "llmbo_advisor_backend_name"):
             getattr(lib, name).restype = c_char_p
             getattr(lib, name).argtypes = [c_void_p]
@@ -68,7 +68,7 @@ class Advisor:
         _lib.check(api.llmbo_advisor_create_json(text, b"advisor", _lib.cstr(log_dir, "log_dir"),
                                                  byref(h), byref(err)), err)
         self._h = h.value
-        if preflight and hasattr(lib, "llmbo_advisor_preflight"):
+        if preflight:
             _lib.check(lib.llmbo_advisor_preflight(self._h, byref(err)), err)
 
     @property

@@ -1,16 +1,8 @@
-/* main.c: the llmbo binary. Dispatches to one function per verb (cmd_*.c). A verb whose file is
- * not linked into this build is reported as such rather than crashing (weak declarations). */
+/* main.c: the llmbo binary. Dispatches to one function per verb (cmd_*.c). */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "llmbo.h"
-
-#pragma weak llmbo_cmd_run
-#pragma weak llmbo_cmd_bench
-#pragma weak llmbo_cmd_report
-#pragma weak llmbo_cmd_objectives
-#pragma weak llmbo_cmd_eval
-#pragma weak llmbo_cmd_generate
 
 static const struct {
     const char *name;
@@ -57,10 +49,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         if (strcmp(argv[1], verbs[i].name) != 0)
             continue;
-        if (!verbs[i].fn) {
-            fprintf(stderr, "llmbo: verb '%s' is not part of this build\n", verbs[i].name);
-            return LLMBO_EXIT_USAGE;
-        }
         return verbs[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "llmbo: unknown verb '%s'\n\n", argv[1]);

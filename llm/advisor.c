@@ -469,7 +469,7 @@ llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const cha
                                      e->string);
                 goto fail;
             }
-        if (!listed(advisor_keys, e->string) && !listed(adv->vt->config_keys, e->string)) {
+        if (!listed(advisor_keys, e->string) && !llmbo_backend_accepts_key(adv->vt, e->string)) {
             st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                  "%s.%s: unknown key for the %s backend (see docs/advisor.md)",
                                  where, e->string, adv->vt->name);

@@ -74,7 +74,8 @@ typedef struct llmbo_backend_vtbl {
     void (*destroy)(void *state);
     /* Appended in version 1, may be NULL: NULL-terminated list of the advisor-object keys this
      * backend reads itself (e.g. "base_url"), so the advisor can reject every other unknown
-     * key with its key path. */
+     * key with its key path. The entry LLMBO_BACKEND_KEYS_OF_ALL also accepts every key another
+     * built-in backend declares (replay: a recorded config replays by changing "backend"). */
     const char *const *config_keys;
     /* Appended in version 2, may be NULL: a cheap check that the backend can be reached (for
      * HTTP, a TCP/TLS connection to the server, no request and no tokens), run once before the
@@ -89,6 +90,12 @@ typedef struct llmbo_backend {
 
 /* Looks a built-in backend up by name; NULL if unknown. */
 const llmbo_backend_vtbl *llmbo_backend_find(const char *name);
+/* A config_keys entry: the keys every built-in backend declares are accepted too. */
+#define LLMBO_BACKEND_KEYS_OF_ALL "*"
+/* 1 if key is an advisor-object key that vt reads, by its own list or by the union of every
+ * built-in backend's lists when vt's list holds LLMBO_BACKEND_KEYS_OF_ALL. */
+int llmbo_backend_accepts_key(const llmbo_backend_vtbl *vt, const char *key);
+
 /* Built-in backends by index (0 <= i < llmbo_backend_count()), for listings and messages. */
 int llmbo_backend_count(void);
 const llmbo_backend_vtbl *llmbo_backend_at(int i);

@@ -30,17 +30,9 @@ typedef struct replay_state {
     pthread_mutex_t mu;
 } replay_state;
 
-/* Besides its cassette, replay accepts (and ignores) the HTTP backends' transport keys, so a
- * recorded config replays by changing "backend" and adding "cassette", nothing else. */
-static const char *const replay_keys[] = {"cassette",         "base_url",
-                                          "api_key_env",      "headers",
-                                          "response_format",  "max_tokens_key",
-                                          "reasoning_effort", "anthropic_version",
-                                          "thinking_budget",  "default_max_tokens",
-                                          "timeout",          "connect_timeout",
-                                          "max_retries",      "backoff",
-                                          "backoff_max",      "max_response_bytes",
-                                          "concurrency",      NULL};
+/* Besides its cassette, replay accepts (and ignores) every key the other backends declare, so
+ * a recorded config replays by changing "backend" and adding "cassette", nothing else. */
+static const char *const replay_keys[] = {"cassette", LLMBO_BACKEND_KEYS_OF_ALL, NULL};
 
 static void replay_destroy(void *state)
 {

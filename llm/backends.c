@@ -35,6 +35,26 @@ const llmbo_backend_vtbl *llmbo_backend_at(int i)
     return i >= 0 && i < llmbo_backend_count() ? builtin[i] : NULL;
 }
 
+static int listed(const char *const *keys, const char *k)
+{
+    for (int i = 0; keys && keys[i]; i++)
+        if (strcmp(keys[i], k) == 0)
+            return 1;
+    return 0;
+}
+
+int llmbo_backend_accepts_key(const llmbo_backend_vtbl *vt, const char *key)
+{
+    if (listed(vt->config_keys, key))
+        return strcmp(key, LLMBO_BACKEND_KEYS_OF_ALL) != 0;
+    if (!listed(vt->config_keys, LLMBO_BACKEND_KEYS_OF_ALL))
+        return 0;
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (builtin[i] != vt && listed(builtin[i]->config_keys, key))
+            return 1;
+    return 0;
+}
+
 void llmbo_chat_reply_clear(llmbo_chat_reply *reply)
 {
     if (!reply)

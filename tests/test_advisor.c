@@ -497,6 +497,29 @@ static void test_config(void)
         llmbo_advisor_free(adv);
     }
 
+    /* Replay accepts the union of the other backends' declared keys (openai's max_tokens_key,
+     * anthropic's anthropic_version, local's model_path and n_ctx), and nothing else. */
+    CHECK(llmbo_backend_accepts_key(llmbo_backend_find("replay"), "max_tokens_key") &&
+              llmbo_backend_accepts_key(llmbo_backend_find("replay"), "anthropic_version") &&
+              llmbo_backend_accepts_key(llmbo_backend_find("replay"), "model_path") &&
+              llmbo_backend_accepts_key(llmbo_backend_find("replay"), "n_ctx") &&
+              llmbo_backend_accepts_key(llmbo_backend_find("replay"), "cassette") &&
+              !llmbo_backend_accepts_key(llmbo_backend_find("replay"), "cassete") &&
+              !llmbo_backend_accepts_key(llmbo_backend_find("replay"), "*") &&
+              !llmbo_backend_accepts_key(llmbo_backend_find("openai"), "anthropic_version") &&
+              !llmbo_backend_accepts_key(llmbo_backend_find("openai"), "cassette"),
+          "replay accepts every backend's declared keys; openai only its own");
+    st = llmbo_advisor_create_json("{\"backend\": \"replay\", \"model\": \"m\", \"cassette\": "
+                                   "\"no/such.jsonl\", \"anthropic_version\": \"x\", \"price\": "
+                                   "{\"input\": 0, \"output\": 0}, "
+                                   "\"threads\": 2}",
+                                   "cfg: advisor", NULL, &adv, &err);
+    CHECK(st == LLMBO_ERR_IO && strstr(err.msg, "cfg: advisor.cassette: cannot open"),
+          "replay with other backends' keys gets as far as its cassette: %s", err.msg);
+    st = llmbo_advisor_create_json("{\"backend\": \"replay\",", NULL, NULL, &adv, &err);
+    CHECK(st == LLMBO_ERR_PARSE && adv == NULL && strstr(err.msg, "advisor: invalid JSON"),
+          "create_json: %s", err.msg);
+
     struct {
         const char *cfg, *expect;
     } bad[] = {

@@ -9,7 +9,9 @@ static const struct {
     llmbo_cmd_fn fn;
     const char *usage;
 } verbs[] = {
-    {"run", llmbo_cmd_run, "run CONFIG.json [--seed N] [--out DIR] [--resume DIR] [-q]"},
+    {"run", llmbo_cmd_run,
+     "run CONFIG.json [--seed N] [--out DIR] [--max-failures K] [-q] | run [CONFIG.json] --resume "
+     "DIR"},
     {"bench", llmbo_cmd_bench, "bench CONFIG.json [-j N] [--shard I/N] [--out DIR] [-q]"},
     {"report", llmbo_cmd_report, "report DIR [--cost dollars|tokens|calls] [--no-png] [-q]"},
     {"objectives", llmbo_cmd_objectives, "objectives [--json]"},

@@ -6,6 +6,7 @@
  * batch is asked again, which reproduces it for deterministic strategies. Observation noise is
  * reseeded per evaluation from (seed, id) so a resumed run draws the same noise. */
 #include <errno.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,11 @@ typedef struct run {
     llmbo_journal *j;
     long n_lines, n_failed;
     double t0, t_offset;
+    long n_start;         /* evaluations journalled before this process started (resume) */
+    long consecutive;     /* failed evaluations in a row */
+    long max_consecutive; /* stop after this many; 0: never */
+    int failure_shown;    /* the first failure's reason went to stderr */
+    char first_failure[600];
 } run;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -116,7 +122,11 @@ static cJSON *summary_json(run *r, int complete)
         add(o, "name", r->cfg.name ? cJSON_CreateString(r->cfg.name) : cJSON_CreateNull()) &&
         add(o, "objective", cJSON_CreateString(llmbo_objective_name(r->obj))) &&
         add(o, "strategy", cJSON_CreateString(llmbo_run_strategy_name(r->cfg.strategy))) &&
-        add(o, "acquisition", cJSON_CreateString(llmbo_acquisition_name(r->cfg.acquisition))) &&
+        /* A random search uses no acquisition: null, not the unused default. */
+        add(o, "acquisition",
+            r->cfg.strategy == LLMBO_RUN_RANDOM
+                ? cJSON_CreateNull()
+                : cJSON_CreateString(llmbo_acquisition_name(r->cfg.acquisition))) &&
         add(o, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull()) &&
         add(o, "seed", llmbo_json_number((double)r->cfg.seed)) &&
         add(o, "budget", llmbo_json_number(r->cfg.budget)) &&
@@ -275,8 +285,22 @@ static void progress_line(run *r, int final)
         if (r->has_opt)
             snprintf(g, sizeof g, "  regret %.3g", fabs(best - r->opt));
     }
-    fprintf(stderr, "\r\033[Kllmbo run: %ld/%d  best %s%s  %.1fs%s", r->n_lines, r->cfg.budget, b,
-            g, r->t_offset + llmbo_now() - r->t0, final ? "\n" : "");
+    /* ETA from this process's own pace (a resumed run's earlier evaluations do not count). */
+    double el = llmbo_now() - r->t0;
+    long done = r->n_lines - r->n_start, left = r->cfg.budget - r->n_lines;
+    char eta[48] = "ETA --";
+    if (final)
+        eta[0] = '\0';
+    else if (done > 0)
+        snprintf(eta, sizeof eta, "ETA %.0fs", el / (double)done * (double)left);
+    llmbo_cost c;
+    cost_of(r, &c);
+    char cost[64] = "";
+    if (c.calls > 0)
+        snprintf(cost, sizeof cost, "  advisor $%.4g (%ld calls)", c.dollars, c.calls);
+    fprintf(stderr, "\r\033[Kllmbo run: %ld/%d evaluations  %ld failed  best %s%s%s  %.1fs  %s%s",
+            r->n_lines, r->cfg.budget, r->n_failed, b, g, cost, r->t_offset + el, eta,
+            final ? "\n" : "");
     fflush(stderr);
 }
 
@@ -310,7 +334,28 @@ static llmbo_status evaluate(run *r, int64_t id, const double *x, llmbo_source s
             return st;
     }
     r->n_lines++;
+    if (failed) {
+        r->consecutive++;
+        if (!r->first_failure[0])
+            snprintf(r->first_failure, sizeof r->first_failure, "%s", reason);
+        if (!r->failure_shown) {
+            /* The first failure's reason, in full; later ones only counted in the progress
+             * line and the final message (the journal has every reason). */
+            fprintf(stderr, "%sllmbo run: evaluation %ld failed: %s\n",
+                    r->progress ? "\r\033[K" : "", r->n_lines - 1, reason);
+            r->failure_shown = 1;
+        }
+    } else {
+        r->consecutive = 0;
+    }
     progress_line(r, 0);
+    if (failed && r->max_consecutive > 0 && r->consecutive >= r->max_consecutive)
+        return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
+                               "stopped after %ld failed evaluations in a row (%ld of %ld failed; "
+                               "the last: %.300s); fix the objective, then continue with llmbo "
+                               "run --resume%s%s, or set --max-failures",
+                               r->consecutive, r->n_failed, r->n_lines, reason, r->dir ? " " : "",
+                               r->dir ? r->dir : "");
     return LLMBO_OK;
 }
 
@@ -534,6 +579,55 @@ static int file_nonempty(const char *path)
     return stat(path, &sb) == 0 && sb.st_size > 0;
 }
 
+/* The marker llmbo writes first into every run directory it creates: a directory without it
+ * holds files llmbo did not write, which a new run must not overwrite. */
+#define RUN_MARKER ".llmbo-run"
+
+/* Checks that a new run may write into dir: absent, empty, llmbo's own run directory without
+ * evaluations, or a bench cell (only the bench's run.json and run.log). Lists what is in the
+ * way. */
+static llmbo_status check_out_dir(const char *dir, llmbo_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT
+                   ? LLMBO_OK
+                   : llmbo_error_set(err, LLMBO_ERR_IO, "--out %s: %s", dir, strerror(errno));
+    char path[4300], found[300] = "";
+    int marker = 0, n_foreign = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+            continue;
+        if (strcmp(n, RUN_MARKER) == 0) {
+            marker = 1;
+            continue;
+        }
+        if (strcmp(n, "run.log") == 0 || strcmp(n, "run.json") == 0)
+            continue; /* written by llmbo bench before it starts the run; never by the run */
+        if (n_foreign++ < 4) {
+            size_t l = strlen(found);
+            snprintf(found + l, sizeof found - l, "%s%s", l ? ", " : "", n);
+        }
+    }
+    closedir(d);
+    snprintf(path, sizeof path, "%s/journal.jsonl", dir);
+    if (file_nonempty(path))
+        return llmbo_error_set(err, LLMBO_ERR_IO,
+                               "%s already holds a run; continue it with --resume %s or choose "
+                               "another --out",
+                               dir, dir);
+    if (n_foreign && !marker)
+        return llmbo_error_set(err, LLMBO_ERR_IO,
+                               "--out %s: the directory holds files llmbo did not write (%s%s); "
+                               "llmbo writes a run only into a new or empty directory or one of "
+                               "its own run directories, so nothing of yours is overwritten: "
+                               "choose another --out",
+                               dir, found, n_foreign > 4 ? ", ..." : "");
+    return LLMBO_OK;
+}
+
 llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_error *err)
 {
     run r;
@@ -561,19 +655,60 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
     if (st != LLMBO_OK)
         goto out;
     if (!a->resume_dir && r.dir) {
-        snprintf(path, sizeof path, "%s/journal.jsonl", r.dir);
-        if (file_nonempty(path)) {
-            st = llmbo_error_set(err, LLMBO_ERR_IO,
-                                 "%s already holds a run; continue it with --resume %s or "
-                                 "choose another --out",
-                                 r.dir, r.dir);
+        if ((st = check_out_dir(r.dir, err)) != LLMBO_OK ||
+            (st = llmbo_mkdir_p(r.dir, err)) != LLMBO_OK)
+            goto out;
+        snprintf(path, sizeof path, "%s/" RUN_MARKER, r.dir);
+        FILE *m = fopen(path, "w");
+        if (!m || fputs("written by llmbo run; see docs/formats.md\n", m) < 0 || fclose(m) != 0) {
+            if (m)
+                fclose(m);
+            st = llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
             goto out;
         }
-        if ((st = llmbo_mkdir_p(r.dir, err)) != LLMBO_OK)
-            goto out;
     }
     if ((st = setup(&r, err)) != LLMBO_OK)
         goto out;
+    if (a->resume_dir && a->config_path) {
+        /* `llmbo run CONFIG --resume DIR` (the README's form): CONFIG must be the run's own
+         * config, compared after resolution so defaults written out do not count. */
+        llmbo_run_config given;
+        memset(&given, 0, sizeof given);
+        st = llmbo_run_config_load(a->config_path, &given, err);
+        if (st == LLMBO_OK) {
+            /* "auto" settings are resolved from the objective at setup, as they were when the
+             * run's config.json was written. */
+            if (given.noise_fit < 0) {
+                given.noise_fit = r.cfg.noise_fit;
+                given.noise = r.cfg.noise;
+            }
+            if (given.noisy < 0)
+                given.noisy = r.cfg.noisy;
+            cJSON *g = llmbo_run_config_to_json(&given, r.d);
+            cJSON *h = llmbo_run_config_to_json(&r.cfg, r.d);
+            if (!g || !h)
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            else if (!cJSON_Compare(g, h, 1)) {
+                const char *key = "?";
+                for (const cJSON *x = h->child; x; x = x->next)
+                    if (!cJSON_Compare(x, cJSON_GetObjectItemCaseSensitive(g, x->string), 1)) {
+                        key = x->string;
+                        break;
+                    }
+                st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                     "%s is not the config of the run in %s (\"%s\" differs from "
+                                     "%s/config.json); resume with llmbo run --resume %s, or start "
+                                     "a new run with another --out",
+                                     a->config_path, a->resume_dir, key, a->resume_dir,
+                                     a->resume_dir);
+            }
+            cJSON_Delete(g);
+            cJSON_Delete(h);
+        }
+        llmbo_run_config_free(&given);
+        if (st != LLMBO_OK)
+            goto out;
+    }
     b.ids = llmbo_malloc((size_t)r.cfg.batch, sizeof(int64_t));
     b.X = llmbo_malloc((size_t)r.cfg.batch * (size_t)r.d, sizeof(double));
     b.src = llmbo_malloc((size_t)r.cfg.batch, sizeof(llmbo_source));
@@ -601,9 +736,16 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
             goto out;
     }
     *user_error = 0;
+    r.n_start = r.n_lines;
+    r.max_consecutive = a->max_consecutive_failures;
     progress_line(&r, 0);
     st = optimise(&r, &b, err);
     progress_line(&r, 1);
+    if (st == LLMBO_OK && r.n_lines > 0 && r.n_failed == r.n_lines)
+        st = llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
+                             "no evaluation succeeded (%ld of %ld failed; the first: %.300s)",
+                             r.n_failed, r.n_lines,
+                             r.first_failure[0] ? r.first_failure : "see the journal");
     {
         int complete = st == LLMBO_OK && r.n_lines == r.cfg.budget;
         cJSON *sum = summary_json(&r, complete);

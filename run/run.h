@@ -15,14 +15,17 @@ typedef struct llmbo_run_args {
     const char *resume_dir;  /* run directory to continue; NULL for a new run */
     int have_seed;           /* 1: seed overrides the config's (new runs only) */
     uint64_t seed;
-    int progress;      /* 1: redraw a progress line on stderr */
-    FILE *summary_out; /* the summary JSON is printed here at the end; NULL: nowhere */
+    int progress;                  /* 1: redraw a progress line on stderr */
+    long max_consecutive_failures; /* stop after this many failed evaluations in a row; 0: never */
+    FILE *summary_out;             /* the summary JSON is printed here at the end; NULL: nowhere */
 } llmbo_run_args;
 
 /* Runs (or resumes) one optimisation. On failure err names the problem; *user_error is set to 1
  * when it lies in the user's input (config, objective, advisor settings, run directory
  * contents: exit code 2) and 0 for a failure during the run (exit code 1). Objective failures
- * are not run failures: they are journalled as failed evaluations. */
+ * are journalled as failed evaluations and the run goes on; the first one's reason is printed
+ * on stderr (later ones are counted). LLMBO_ERR_OBJECTIVE (exit code 3) when the run stopped
+ * after max_consecutive_failures failures in a row, or ended with no successful evaluation. */
 llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_error *err);
 
 #endif

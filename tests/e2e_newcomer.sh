@@ -16,7 +16,7 @@ expect() {
     shift 3
     "$@" > "$WORK/out" 2> "$WORK/err"
     local rc=$?
-    if [ $rc -eq "$want" ] && grep -qF -- "$msg" "$WORK/err"; then
+    if [ $rc -eq "$want" ] && { [ -z "$msg" ] || grep -qF -- "$msg" "$WORK/err"; }; then
         pass "$what: exit $rc, '$msg'"
     else
         fail "$what: exit $rc (want $want), stderr '$(cat "$WORK/err")' (want '$msg')"
@@ -54,6 +54,87 @@ damaged cost 's/"prompt_tokens":0/"prompt_tokens":4e19/; s/"dollars":0/"dollars"
 damaged xv 's/"xv":\[[0-9.e-]*,/"xv":[1e999,/'
 expect 2 "journal.jsonl: line 2: xv must be an array of finite numbers of the objective's dimension" \
     "journal xv 1e999 on resume" "$BIN" run --resume "$WORK/xv" -q
+
+# --- row 1: every evaluation fails (a missing script). Before: exit 0, nothing on stderr.
+cat > "$WORK/fail.json" <<JSON
+{"objective": {"type": "external", "command": "/usr/bin/python3 $WORK/no_such_objective.py",
+ "parameters": [{"name": "a", "bounds": [0, 1]}]}, "budget": 5, "strategy": "random", "seed": 1}
+JSON
+expect 3 "llmbo run: evaluation 0 failed: external objective" \
+    "row 1: all evaluations fail: exit 3, first reason" "$BIN" run "$WORK/fail.json" --out "$WORK/fail" -q
+grep -qF "llmbo run: no evaluation succeeded (5 of 5 failed; the first: external objective" "$WORK/err" &&
+    [ "$(grep -c 'failed: external' "$WORK/err")" -eq 1 ] &&
+    pass "row 1: one reason, then the count: $(tail -1 "$WORK/err" | cut -c1-120)..." ||
+    fail "row 1: stderr $(cat "$WORK/err")"
+# a debug print before the number; stop after K consecutive failures (default 10)
+cat > "$WORK/obj.py" <<'PY'
+import json, sys
+json.load(sys.stdin)
+print("debug: evaluating")
+print(1.5)
+PY
+cat > "$WORK/dbg.json" <<JSON
+{"objective": {"type": "external", "command": "/usr/bin/python3 $WORK/obj.py",
+ "parameters": [{"name": "a", "bounds": [0, 1]}]}, "budget": 30, "strategy": "random", "seed": 1}
+JSON
+expect 3 "llmbo run: stopped after 10 failed evaluations in a row (10 of 10 failed; the last: external objective" \
+    "row 1: stop after 10 failures in a row" "$BIN" run "$WORK/dbg.json" --out "$WORK/dbg" -q
+[ "$(wc -l < "$WORK/dbg/journal.jsonl")" -eq 10 ] && grep -qF "continue with llmbo run --resume $WORK/dbg" "$WORK/err" &&
+    pass "row 1: 10 journalled, resume named" || fail "row 1: journal $(wc -l < "$WORK/dbg/journal.jsonl") lines"
+expect 3 "no evaluation succeeded (30 of 30 failed" "row 1: --max-failures 0 never stops" \
+    "$BIN" run "$WORK/dbg.json" --out "$WORK/dbg0" --max-failures 0 -q
+
+# --- row 3: --out over the user's own files. Before: config.json/summary.json overwritten.
+mkdir -p "$WORK/mine" && echo '{"mine": 1}' > "$WORK/mine/config.json" && echo '{}' > "$WORK/mine/summary.json"
+expect 2 "the directory holds files llmbo did not write (" "row 3: --out over the user's files" \
+    "$BIN" run "$WORK/r.json" --out "$WORK/mine" -q
+[ "$(cat "$WORK/mine/config.json")" = '{"mine": 1}' ] && pass "row 3: the user's config.json untouched" ||
+    fail "row 3: config.json overwritten"
+mkdir -p "$WORK/benchdir/runs" && echo '{}' > "$WORK/benchdir/bench.json"
+expect 2 "the directory holds files llmbo did not write (" "row 3: --out at a bench directory" \
+    "$BIN" run "$WORK/r.json" --out "$WORK/benchdir" -q
+mkdir -p "$WORK/empty"
+expect 0 "" "row 3: --out an empty directory" "$BIN" run "$WORK/r.json" --out "$WORK/empty" -q
+
+# --- row 6: the README's `llmbo run CONFIG --resume DIR`. Before: refused.
+cp -r "$WORK/base" "$WORK/res6" && rm "$WORK/res6/summary.json" && head -3 "$WORK/base/journal.jsonl" > "$WORK/res6/journal.jsonl"
+expect 0 "" "row 6: llmbo run CONFIG --resume DIR" "$BIN" run "$WORK/r.json" --resume "$WORK/res6" -q
+[ "$(wc -l < "$WORK/res6/journal.jsonl")" -eq 6 ] && pass "row 6: resumed to 6 evaluations" || fail "row 6: resume"
+sed 's/"budget": 6/"budget": 7/' "$WORK/r.json" > "$WORK/r7.json"
+expect 2 "r7.json is not the config of the run in $WORK/res6 (\"budget\" differs from $WORK/res6/config.json)" \
+    "row 6: another CONFIG with --resume" "$BIN" run "$WORK/r7.json" --resume "$WORK/res6" -q
+
+# --- row 17: no --out. Before: nothing written. Now a run directory under runs/, named first.
+mkdir -p "$WORK/cwd"
+(cd "$WORK/cwd" && "$BIN" run "$WORK/r.json" -q > /dev/null 2> err17)
+d=$(ls -d "$WORK"/cwd/runs/r-* 2>/dev/null | head -1)
+[ -n "$d" ] && [ "$(wc -l < "$d/journal.jsonl")" -eq 6 ] &&
+    grep -qF "llmbo run: writing the run to runs/$(basename "$d") (no --out given)" "$WORK/cwd/err17" &&
+    pass "row 17: $(head -1 "$WORK/cwd/err17")" || fail "row 17: $(cat "$WORK/cwd/err17")"
+
+# --- row 18: Ctrl-C. Before: exit 130, no message.
+cat > "$WORK/slow.py" <<'PY'
+import json, sys, time
+x = json.load(sys.stdin)
+time.sleep(0.3)
+print(x["a"] ** 2)
+PY
+cat > "$WORK/slow.json" <<JSON
+{"objective": {"type": "external", "command": "/usr/bin/python3 $WORK/slow.py",
+ "parameters": [{"name": "a", "bounds": [0, 1]}]}, "budget": 40, "strategy": "random", "seed": 1}
+JSON
+"$BIN" run "$WORK/slow.json" --out "$WORK/slow" -q > /dev/null 2> "$WORK/err18" &
+pid=$!
+for _ in $(seq 1 600); do [ -s "$WORK/slow/journal.jsonl" ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && grep -qF "llmbo run: interrupted; every finished evaluation is in $WORK/slow/journal.jsonl. Continue with: llmbo run --resume $WORK/slow" "$WORK/err18" &&
+    pass "row 18: exit 130, '$(grep interrupted "$WORK/err18")'" || fail "row 18: exit $rc, '$(cat "$WORK/err18")'"
+
+# --- row 19: a random run's summary named an unused acquisition. Now null.
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["acquisition"] is None else 1)' \
+    "$WORK/base/summary.json" && pass "row 19: random run: \"acquisition\": null" || fail "row 19: acquisition"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]

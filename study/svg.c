@@ -9,6 +9,7 @@
 #include <string.h>
 #include "llmbo_common.h"
 #include "strbuf.h"
+#include "utf8.h"
 #include "svg.h"
 
 struct llmbo_svg {
@@ -27,11 +28,26 @@ static void svg_printf(llmbo_svg *svg, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Appends text with the XML special characters escaped. */
+/* Appends text with the XML special characters escaped. A name from a config may hold bytes
+ * that are not UTF-8 or control characters XML 1.0 forbids (the document would not be
+ * well-formed): those become U+FFFD, the replacement character. */
 static void svg_escaped(llmbo_svg *svg, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = llmbo_utf8_seq_len((const unsigned char *)s + i, n - i);
+        unsigned char c = (unsigned char)s[i];
+        if (k == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+            llmbo_strbuf_puts(&svg->text, "\xEF\xBF\xBD");
+            i++;
+            continue;
+        }
+        if (k > 1) {
+            llmbo_strbuf_add(&svg->text, s + i, k);
+            i += k;
+            continue;
+        }
+        switch (c) {
         case '&':
             svg_printf(svg, "&amp;");
             break;
@@ -45,8 +61,9 @@ static void svg_escaped(llmbo_svg *svg, const char *s)
             svg_printf(svg, "&quot;");
             break;
         default:
-            svg_printf(svg, "%c", *s);
+            svg_printf(svg, "%c", c);
         }
+        i++;
     }
 }
 

@@ -17,6 +17,7 @@
 #include "grid.h"
 #include "report.h"
 #include "svg.h"
+#include "utf8.h"
 
 static void test_quantiles(void)
 {
@@ -607,6 +608,21 @@ static void test_alloc_failures(void)
 #endif
 }
 
+/* F10 of issue 12: invalid UTF-8 in an objective's display name made the SVGs ill-formed XML.
+ * Stray bytes and forbidden control characters become U+FFFD; the XML specials are escaped. */
+static void test_svg_text_escaping(void)
+{
+    llmbo_svg *svg = llmbo_svg_create(200, 100);
+    if (!svg)
+        return;
+    llmbo_svg_text(svg, 10, 20, "start", 10, 0, "br\xff\xfein \x01<&>\"\xc3\xa9");
+    const char *doc = llmbo_svg_finish(svg);
+    CHECK(doc && llmbo_utf8_valid(doc, strlen(doc)) &&
+              strstr(doc, "br\xEF\xBF\xBD\xEF\xBF\xBDin \xEF\xBF\xBD&lt;&amp;&gt;&quot;\xc3\xa9"),
+          "SVG text: stray bytes and \\x01 as U+FFFD, specials escaped, UTF-8 kept");
+    llmbo_svg_free(svg);
+}
+
 int main(void)
 {
     test_quantiles();
@@ -617,6 +633,7 @@ int main(void)
     test_bench_config();
     test_bench_validate();
     test_report_synthetic();
+    test_svg_text_escaping();
     test_alloc_failures();
     return check_summary();
 }

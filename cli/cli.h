@@ -3,11 +3,12 @@
 #ifndef LLMBO_CLI_H
 #define LLMBO_CLI_H
 
-#define LLMBO_EXIT_OK        0
-#define LLMBO_EXIT_FAILURE   1
-#define LLMBO_EXIT_USAGE     2
-#define LLMBO_EXIT_OBJECTIVE 3 /* llmbo run: no evaluation succeeded, or too many failed in a row  \
-                                */
+#define LLMBO_EXIT_OK      0
+#define LLMBO_EXIT_FAILURE 1
+#define LLMBO_EXIT_USAGE   2
+#define LLMBO_EXIT_OBJECTIVE                                                                       \
+    3 /* llmbo run: no evaluation succeeded, or too many failed in a row                           \
+       */
 
 /* argv[0] is the verb itself; argv[1..argc-1] its arguments. */
 typedef int (*llmbo_cmd_fn)(int argc, char **argv);

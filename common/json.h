@@ -49,6 +49,9 @@ cJSON *llmbo_json_number(double v);
 cJSON *llmbo_json_number_array(const double *v, int n);
 /* Adds key: llmbo_json_number(v) to o; returns the item or NULL on allocation failure. */
 cJSON *llmbo_json_add_number(cJSON *o, const char *key, double v);
+/* Adds key: v to o and takes v: 1 on success; 0 when v is NULL (a failed constructor) or the add
+ * fails, v then deleted. Lets a whole record be built as one chain of &&. */
+int llmbo_json_add(cJSON *o, const char *key, cJSON *v);
 
 /* Reads and parses a JSON file: NULL with err ("PATH: invalid JSON near byte N", or the read
  * error) on failure. */

@@ -220,36 +220,28 @@ cJSON *llmbo_journal_named_x(const llmbo_space *space, const double *x)
     return o;
 }
 
-static int add(cJSON *o, const char *k, cJSON *v)
-{
-    if (!v)
-        return 0;
-    if (!cJSON_AddItemToObject(o, k, v)) {
-        cJSON_Delete(v);
-        return 0;
-    }
-    return 1;
-}
-
 cJSON *llmbo_journal_line(const llmbo_journal_entry *e, const llmbo_space *space)
 {
     cJSON *o = cJSON_CreateObject();
-    int ok = o && add(o, "iter", llmbo_json_number(e->iter)) &&
-             add(o, "id", llmbo_json_number(e->id)) &&
-             add(o, "x", llmbo_journal_named_x(space, e->x)) &&
-             add(o, "xv", llmbo_json_number_array(e->x, e->d)) &&
-             add(o, "y", llmbo_json_number(e->failed ? NAN : e->y)) &&
-             add(o, "status", cJSON_CreateString(e->failed ? "failed" : "ok")) &&
-             add(o, "error",
-                 e->failed ? cJSON_CreateString(e->error ? e->error : "") : cJSON_CreateNull()) &&
-             add(o, "source", cJSON_CreateString(llmbo_source_name((llmbo_source)e->source))) &&
-             add(o, "best", llmbo_json_number(e->best)) &&
-             add(o, "regret", llmbo_json_number(e->regret)) &&
-             add(o, "t_eval", llmbo_json_number(e->t_eval)) &&
-             add(o, "t_wall", llmbo_json_number(e->t_wall)) &&
-             add(o, "advisor", llmbo_cost_to_json(&e->cost)) &&
-             add(o, "theta",
-                 e->theta ? llmbo_json_number_array(e->theta, e->d + 2) : cJSON_CreateNull());
+    int ok =
+        o && llmbo_json_add(o, "iter", llmbo_json_number(e->iter)) &&
+        llmbo_json_add(o, "id", llmbo_json_number(e->id)) &&
+        llmbo_json_add(o, "x", llmbo_journal_named_x(space, e->x)) &&
+        llmbo_json_add(o, "xv", llmbo_json_number_array(e->x, e->d)) &&
+        llmbo_json_add(o, "y", llmbo_json_number(e->failed ? NAN : e->y)) &&
+        llmbo_json_add(o, "status", cJSON_CreateString(e->failed ? "failed" : "ok")) &&
+        llmbo_json_add(o, "error",
+                       e->failed ? cJSON_CreateString(e->error ? e->error : "")
+                                 : cJSON_CreateNull()) &&
+        llmbo_json_add(o, "source",
+                       cJSON_CreateString(llmbo_source_name((llmbo_source)e->source))) &&
+        llmbo_json_add(o, "best", llmbo_json_number(e->best)) &&
+        llmbo_json_add(o, "regret", llmbo_json_number(e->regret)) &&
+        llmbo_json_add(o, "t_eval", llmbo_json_number(e->t_eval)) &&
+        llmbo_json_add(o, "t_wall", llmbo_json_number(e->t_wall)) &&
+        llmbo_json_add(o, "advisor", llmbo_cost_to_json(&e->cost)) &&
+        llmbo_json_add(o, "theta",
+                       e->theta ? llmbo_json_number_array(e->theta, e->d + 2) : cJSON_CreateNull());
     if (!ok) {
         cJSON_Delete(o);
         return NULL;

@@ -66,17 +66,6 @@ static cJSON *num_or_null(int have, double v)
     return have ? llmbo_json_number(v) : cJSON_CreateNull();
 }
 
-static int add(cJSON *o, const char *k, cJSON *v)
-{
-    if (!v)
-        return 0;
-    if (!cJSON_AddItemToObject(o, k, v)) {
-        cJSON_Delete(v);
-        return 0;
-    }
-    return 1;
-}
-
 static cJSON *journal_line(run *r, int64_t id, const double *x, int failed, double y,
                            const char *reason, llmbo_source src, double t_eval)
 {
@@ -118,28 +107,34 @@ static cJSON *summary_json(run *r, int complete)
     const char *model = r->adv ? llmbo_advisor_model(r->adv) : NULL;
     cost_of(r, &c);
     int ok =
-        add(o, "llmbo_version", cJSON_CreateString(LLMBO_VERSION_STRING)) &&
-        add(o, "name", r->cfg.name ? cJSON_CreateString(r->cfg.name) : cJSON_CreateNull()) &&
-        add(o, "objective", cJSON_CreateString(llmbo_objective_name(r->obj))) &&
-        add(o, "strategy", cJSON_CreateString(llmbo_run_strategy_name(r->cfg.strategy))) &&
+        llmbo_json_add(o, "llmbo_version", cJSON_CreateString(LLMBO_VERSION_STRING)) &&
+        llmbo_json_add(o, "name",
+                       r->cfg.name ? cJSON_CreateString(r->cfg.name) : cJSON_CreateNull()) &&
+        llmbo_json_add(o, "objective", cJSON_CreateString(llmbo_objective_name(r->obj))) &&
+        llmbo_json_add(o, "strategy",
+                       cJSON_CreateString(llmbo_run_strategy_name(r->cfg.strategy))) &&
         /* A random search uses no acquisition: null, not the unused default. */
-        add(o, "acquisition",
-            r->cfg.strategy == LLMBO_RUN_RANDOM
-                ? cJSON_CreateNull()
-                : cJSON_CreateString(llmbo_acquisition_name(r->cfg.acquisition))) &&
-        add(o, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull()) &&
-        add(o, "seed", llmbo_json_number((double)r->cfg.seed)) &&
-        add(o, "budget", llmbo_json_number(r->cfg.budget)) &&
-        add(o, "evaluations", llmbo_json_number((double)r->n_lines)) &&
-        add(o, "failed", llmbo_json_number((double)r->n_failed)) &&
-        add(o, "maximize", cJSON_CreateBool(r->maximize)) &&
-        add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
-        add(o, "best_y", num_or_null(have_best, best)) &&
-        add(o, "best_x", have_best ? llmbo_journal_named_x(r->space, bx) : cJSON_CreateNull()) &&
-        add(o, "best_xv", have_best ? llmbo_json_number_array(bx, r->d) : cJSON_CreateNull()) &&
-        add(o, "final_regret", num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
-        add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
-        add(o, "advisor", llmbo_cost_to_json(&c)) && add(o, "complete", cJSON_CreateBool(complete));
+        llmbo_json_add(o, "acquisition",
+                       r->cfg.strategy == LLMBO_RUN_RANDOM
+                           ? cJSON_CreateNull()
+                           : cJSON_CreateString(llmbo_acquisition_name(r->cfg.acquisition))) &&
+        llmbo_json_add(o, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull()) &&
+        llmbo_json_add(o, "seed", llmbo_json_number((double)r->cfg.seed)) &&
+        llmbo_json_add(o, "budget", llmbo_json_number(r->cfg.budget)) &&
+        llmbo_json_add(o, "evaluations", llmbo_json_number((double)r->n_lines)) &&
+        llmbo_json_add(o, "failed", llmbo_json_number((double)r->n_failed)) &&
+        llmbo_json_add(o, "maximize", cJSON_CreateBool(r->maximize)) &&
+        llmbo_json_add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
+        llmbo_json_add(o, "best_y", num_or_null(have_best, best)) &&
+        llmbo_json_add(o, "best_x",
+                       have_best ? llmbo_journal_named_x(r->space, bx) : cJSON_CreateNull()) &&
+        llmbo_json_add(o, "best_xv",
+                       have_best ? llmbo_json_number_array(bx, r->d) : cJSON_CreateNull()) &&
+        llmbo_json_add(o, "final_regret",
+                       num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
+        llmbo_json_add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
+        llmbo_json_add(o, "advisor", llmbo_cost_to_json(&c)) &&
+        llmbo_json_add(o, "complete", cJSON_CreateBool(complete));
     llmbo_free(bx);
     if (!ok || llmbo_json_escape_utf8(o) < 0) {
         cJSON_Delete(o);

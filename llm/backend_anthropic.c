@@ -75,8 +75,8 @@ static llmbo_status anthropic_create(const llmbo_backend_config *cfg, void **sta
                              cfg->where);
         goto fail;
     }
-    if ((st = llmbo_http_url(cfg->json, cfg->where, "https://api.anthropic.com/v1", "/messages",
-                             &s->url, err)) ||
+    if ((st = llmbo_http_url(cfg->json, cfg->where, "ANTHROPIC_BASE_URL", "/v1/messages",
+                             "https://api.anthropic.com/v1", "/messages", &s->url, err)) ||
         (st = llmbo_http_api_key(cfg->json, cfg->where, "ANTHROPIC_API_KEY", &s->key, err)) ||
         (st = llmbo_http_extra_headers(cfg->json, cfg->where, &extra, &n_extra, err)) ||
         (st = llmbo_json_get_int(cfg->json, cfg->where, "thinking_budget", 0, 1000000,

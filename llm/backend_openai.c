@@ -60,8 +60,8 @@ static llmbo_status openai_create(const llmbo_backend_config *cfg, void **state,
     int n_extra = 0;
     llmbo_http_options ho;
     llmbo_http_options_default(&ho);
-    if ((st = llmbo_http_url(cfg->json, cfg->where, "https://api.openai.com/v1",
-                             "/chat/completions", &s->url, err)) ||
+    if ((st = llmbo_http_url(cfg->json, cfg->where, "OPENAI_BASE_URL", "/chat/completions",
+                             "https://api.openai.com/v1", "/chat/completions", &s->url, err)) ||
         (st = llmbo_http_api_key(cfg->json, cfg->where, "OPENAI_API_KEY", &s->key, err)) ||
         (st = llmbo_http_extra_headers(cfg->json, cfg->where, &extra, &n_extra, err)) ||
         (st = llmbo_json_dup_string(cfg->json, cfg->where, "max_tokens_key", "max_tokens",

@@ -429,18 +429,29 @@ llmbo_status llmbo_http_extra_headers(const cJSON *obj, const char *where, char 
     return LLMBO_OK;
 }
 
-llmbo_status llmbo_http_url(const cJSON *obj, const char *where, const char *def, const char *path,
-                            char **url, llmbo_error *err)
+llmbo_status llmbo_http_url(const cJSON *obj, const char *where, const char *env,
+                            const char *env_path, const char *def, const char *path, char **url,
+                            llmbo_error *err)
 {
     *url = NULL;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "base_url");
-    const char *base = def;
+    const char *base = def, *env_val = env ? getenv(env) : NULL;
     if (v) {
         if (!cJSON_IsString(v) || (strncmp(v->valuestring, "http://", 7) != 0 &&
                                    strncmp(v->valuestring, "https://", 8) != 0))
             return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                    "%s.base_url: expected an http:// or https:// URL", where);
         base = v->valuestring;
+    } else if (env_val && env_val[0]) {
+        /* The SDKs' convention: the variable stands in for an absent base_url. Its value is
+         * not a secret, but it is only named, never quoted, in case someone put a key in it. */
+        if (strncmp(env_val, "http://", 7) != 0 && strncmp(env_val, "https://", 8) != 0)
+            return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                   "%s: environment variable %s (used because base_url is "
+                                   "absent): expected an http:// or https:// URL",
+                                   where, env);
+        base = env_val;
+        path = env_path;
     }
     size_t n = strlen(base);
     while (n > 0 && base[n - 1] == '/')

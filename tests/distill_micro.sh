@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# distill_micro.sh: the advisor-distillation pipeline (distill/) in miniature, end to end.
+# (1) gen_data.py runs llmbo's loop (libllmbo through the Python package) on a few random training
+# functions with the privileged teacher and records cassettes; (2) a cassette recorded from the
+# scripted loopback server (tests/llm_server.py: answers wrapped in <think> blocks) is turned into
+# examples too (distilling any advisor's cassettes); (3) train.py trains a micro qwen3moe on both
+# for 60 steps: the loss must fall; (4) the GGUF it writes loads in llmbo's engine
+# (`llmbo generate --info`), and as the local advisor of `llmbo run` every call answers with valid
+# JSON within the bounds. Skipped (exit 77) only where Debian's python3-torch is absent.
+set -u
+BIN=${LLMBO_BIN:?LLMBO_BIN not set}
+PY=${LLMBO_PYTHON:-/usr/bin/python3}
+SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR not set}
+BUILD=${LLMBO_BUILD_DIR:?LLMBO_BUILD_DIR not set}
+if ! "$PY" -c "import torch" 2>/dev/null; then
+    echo "SKIP: distill_micro needs Debian's python3-torch for $PY" \
+        "(bash scripts/install-deps.sh distill installs it)"
+    exit 77
+fi
+W=$(mktemp -d /tmp/llmbo_distill.XXXXXX)
+SERVER_PID=""
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    rm -rf "$W"
+}
+trap cleanup EXIT
+fails=0
+passes=0
+pass() { echo "PASS: $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# A sanitized libllmbo inside the (uninstrumented) interpreter needs the ASan runtime first.
+LIBENV=(env "LLMBO_LIB=${LLMBO_LIB:-$BUILD/libllmbo.so}")
+if [ -n "${LLMBO_ASAN_RT:-}" ]; then
+    LIBENV+=("LD_PRELOAD=$LLMBO_ASAN_RT" "ASAN_OPTIONS=detect_leaks=0")
+fi
+
+# (1) teacher data
+if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas" --runs 4 --max-dim 3 \
+    --max-budget 16 --seed 5 > "$W/gen.log" 2>&1; then
+    pass "gen_data: $(tail -1 "$W/gen.log")"
+else
+    fail "gen_data: $(tail -5 "$W/gen.log")"
+fi
+n_cas=$(cat "$W"/cas/*.jsonl 2>/dev/null | wc -l)
+[ "$n_cas" -ge 20 ] && pass "teacher cassettes hold $n_cas calls" || fail "only $n_cas teacher calls"
+
+# (2) a cassette of another advisor, recorded against the loopback server
+printf '{"default": {"answer": "auto", "style": "think"}}' > "$W/script.json"
+"$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &
+SERVER_PID=$!
+for _ in $(seq 100); do
+    grep -q PORT "$W/port" 2>/dev/null && break
+    sleep 0.05
+done
+PORT=$(awk '/PORT/ {print $2}' "$W/port")
+T="$SRC/distill/templates"
+cat > "$W/rec.json" <<EOF
+{"objective": "hartmann3", "budget": 12, "strategy": "llm", "seed": 3,
+ "advisor": {"backend": "openai", "model": "loopback", "base_url": "http://127.0.0.1:$PORT/v1",
+   "mode": "propose", "record": "$W/loopback/hartmann3.jsonl", "price": {"input": 0, "output": 0},
+   "history": "best", "history_n": 5, "digits": 4,
+   "templates": {"system": "$T/system.txt", "propose": "$T/propose.txt", "rank": "$T/rank.txt",
+                 "pool": "$T/pool.txt", "warmstart": "$T/warmstart.txt"}}}
+EOF
+mkdir -p "$W/loopback"
+if "$BIN" run "$W/rec.json" --out "$W/rec" > "$W/rec.log" 2>&1; then
+    pass "a run recorded its advisor against the loopback server"
+else
+    fail "recording run: $(tail -5 "$W/rec.log")"
+fi
+if "$PY" -B "$SRC/distill/dataset.py" "$W/loopback" --out "$W/loopback.jsonl" > "$W/ds1.log" 2>&1 &&
+    grep -q '"answer": "{\\"points\\": \[{\\"x1\\": ' "$W/loopback.jsonl"; then
+    pass "loopback cassette -> examples: $(cat "$W/ds1.log")"
+else
+    fail "loopback cassette -> examples: $(cat "$W/ds1.log")"
+fi
+if "$PY" -B "$SRC/distill/dataset.py" "$W/cas" --out "$W/teacher.jsonl" > "$W/ds2.log" 2>&1; then
+    pass "teacher cassettes -> examples: $(cat "$W/ds2.log")"
+else
+    fail "teacher cassettes -> examples: $(cat "$W/ds2.log")"
+fi
+printf 'not json\n' > "$W/bad.jsonl"
+if "$PY" -B "$SRC/distill/dataset.py" "$W/bad.jsonl" --out "$W/bad.out" > "$W/ds3.log" 2>&1; then
+    fail "a file of bad lines gave examples"
+elif grep -q "bad.jsonl:1: not a cassette line" "$W/ds3.log"; then
+    pass "a bad cassette line is named by file and line"
+else
+    fail "bad cassette message: $(cat "$W/ds3.log")"
+fi
+
+# (3) micro training
+if "$PY" -B "$SRC/distill/train.py" --data "$W/teacher.jsonl" "$W/loopback.jsonl" \
+    --out "$W/micro.gguf" --log "$W/train.log" --svg "$W/loss.svg" --name llmbo-advisor-micro \
+    --embd 32 --layers 1 --heads 2 --kv-heads 1 --head-dim 32 --experts 2 --used 1 \
+    --ff-exp 32 --merges 60 --steps 60 --batch 4 --lr 1e-2 --threads 1 > /dev/null 2>&1; then
+    pass "train.py wrote a model: $(tail -1 "$W/train.log")"
+else
+    fail "train.py: $(tail -5 "$W/train.log" 2>/dev/null)"
+fi
+read -r first last < <(sed -n 's/.*first running loss \([0-9.]*\), last \([0-9.]*\).*/\1 \2/p' "$W/train.log")
+if [ -n "${first:-}" ] && awk -v a="$first" -v b="$last" 'BEGIN { exit !(b < 0.7 * a) }'; then
+    pass "loss falls: $first -> $last"
+else
+    fail "loss did not fall by 30%: ${first:-?} -> ${last:-?}"
+fi
+grep -q "<svg" "$W/loss.svg" 2>/dev/null && pass "loss curve SVG written" || fail "no loss SVG"
+
+# (4) the engine loads it and answers valid JSON
+info=$("$BIN" generate "$W/micro.gguf" --info 2>&1)
+if [[ "$info" == *"qwen3moe"* && "$info" == *"blk.0.ffn_gate_exps.weight"*"Q8_0"* ]]; then
+    pass "the engine loads the exported Q8_0 qwen3moe file"
+else
+    fail "generate --info: $info"
+fi
+sed -e "s|\"backend\": \"openai\"|\"backend\": \"local\", \"model_path\": \"$W/micro.gguf\", \"temperature\": 0.7|" \
+    -e "s|, \"base_url\": \"http://127.0.0.1:$PORT/v1\"||" -e "s|\"record\": \"[^\"]*\", ||" \
+    "$W/rec.json" > "$W/local.json"
+if "$BIN" run "$W/local.json" --out "$W/local" > "$W/local.log" 2>&1; then
+    pass "llmbo run with the micro model as the local advisor"
+else
+    fail "local run: $(tail -5 "$W/local.log")"
+fi
+if "$PY" - "$W/local/advisor.jsonl" <<'EOF'; then
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    ans = json.loads(r["raw"])
+    for p in ans["points"]:
+        assert 0 <= p["x1"] <= 1 and 0 <= p["x2"] <= 1 and 0 <= p["x3"] <= 1, p
+    n += 1
+assert n >= 5, n
+print("%d local calls, every answer valid JSON within the bounds" % n)
+EOF
+    pass "every local answer is valid JSON within the bounds"
+else
+    fail "local answers"
+fi
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -7,7 +7,9 @@
 #   test_tokenizer_real_slow, which would otherwise be skipped); distill: the build level plus
 #   Python with numpy and Debian's python3-torch, for training the advisor model (distill/,
 #   `make distill`); ci: the test level plus clang-format, clang and python3-torch (so CI runs
-#   the distill_micro test, which is skipped where torch is absent).
+#   the distill_micro test, which is skipped where torch is absent), and a SLURM from Debian's
+#   slurm-wlm (slurmctld, slurmd, slurm-client) with munge, for tests/e2e_slurm.sh (label
+#   slurm), which starts its own single-node cluster on loopback.
 set -eu
 level=${1:-build}
 pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-dev
@@ -18,7 +20,7 @@ test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mp
     python3-optuna nodejs" ;;
 distill) pkgs="$pkgs python3 python3-numpy python3-torch" ;;
 ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
-    python3-optuna clang-format clang nodejs python3-torch" ;;
+    python3-optuna clang-format clang nodejs python3-torch slurmctld slurmd slurm-client munge" ;;
 *) echo "install-deps.sh: unknown level '$level' (expected build, test, distill or ci)" >&2; exit 2 ;;
 esac
 missing=""

@@ -5,6 +5,7 @@
  * logged as one line of RUN_DIR/advisor.jsonl; with "record" it is also appended to a cassette.
  * An advisor is used by one thread at a time; its backend may be shared by several threads. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,32 @@ struct llmbo_advisor {
     int fallback_unreachable; /* "on_unreachable": "fallback" */
     int unreachable;          /* the pre-flight failed and the policy is fallback: no calls */
     char unreachable_msg[600];
+    /* Live count of a streaming backend: text pieces received so far in this advice, over its
+     * parallel samples (each sample's stream adds what it gained since it last reported). */
+    void (*progress)(void *ctx, long pieces);
+    void *progress_ctx;
+    atomic_long live;
 };
+
+/* One request's share of the live count. */
+typedef struct live_slot {
+    llmbo_advisor *adv;
+    long last; /* pieces this request reported last (a retried stream restarts from 0) */
+} live_slot;
+
+static void on_stream_progress(void *ctx, long pieces)
+{
+    live_slot *ls = ctx;
+    long total = atomic_fetch_add(&ls->adv->live, pieces - ls->last) + (pieces - ls->last);
+    ls->last = pieces;
+    ls->adv->progress(ls->adv->progress_ctx, total);
+}
+
+void llmbo_advisor_set_progress(llmbo_advisor *adv, void (*fn)(void *ctx, long pieces), void *ctx)
+{
+    adv->progress = fn;
+    adv->progress_ctx = ctx;
+}
 
 static const char *const advisor_keys[] = {
     "backend",      "model",     "mode",      "every",          "phase",      "adaptive",
@@ -789,8 +815,9 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
     llmbo_chat_reply *reps = llmbo_calloc((size_t)k + 1, sizeof *reps); /* + the repair */
     llmbo_status *cs = llmbo_calloc((size_t)k, sizeof *cs);
     llmbo_error *cerr = llmbo_calloc((size_t)k, sizeof *cerr);
-    double *xs = llmbo_calloc((size_t)(k + 1) * per, sizeof *xs); /* per sample + repair */
-    llmbo_status st = !reqs || !reps || !cs || !cerr || !xs
+    double *xs = llmbo_calloc((size_t)(k + 1) * per, sizeof *xs);  /* per sample + repair */
+    live_slot *slots = llmbo_calloc((size_t)k + 1, sizeof *slots); /* per sample + repair */
+    llmbo_status st = !reqs || !reps || !cs || !cerr || !xs || !slots
                           ? llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory")
                           : llmbo_prompt_build(&adv->po, r, &sys, &usr, err);
     if (st) {
@@ -800,6 +827,9 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
     llmbo_answer_format fmt = {rank ? LLMBO_ANSWER_RANKING : LLMBO_ANSWER_POINTS, r->space,
                                r->n_want, r->n_cand, r->n_want < r->n_cand ? r->n_want : r->n_cand};
     llmbo_chat_message msgs[4] = {{"system", sys}, {"user", usr}, {"assistant", ""}, {"user", ""}};
+    atomic_store(&adv->live, 0);
+    for (int i = 0; i <= k; i++)
+        slots[i] = (live_slot){adv, 0};
     for (int i = 0; i < k; i++) {
         llmbo_chat_request q = {msgs,
                                 2,
@@ -810,7 +840,9 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
                                 (const char *const *)adv->stop,
                                 adv->n_stop,
                                 &fmt,
-                                deadline};
+                                deadline,
+                                adv->progress ? on_stream_progress : NULL,
+                                &slots[i]};
         if (k > 1)
             q.seed = (adv->seed >= 0 ? adv->seed : 0) + i;
         reqs[i] = q;
@@ -886,6 +918,7 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
     msgs[3].content = repair_msg;
     llmbo_chat_request rq = reqs[first_bad];
     rq.n_messages = 4;
+    rq.progress_ctx = &slots[k];
     llmbo_chat_reply *rr = &reps[k];
     llmbo_error rerr;
     llmbo_error_clear(&rerr);
@@ -929,6 +962,7 @@ done:
     llmbo_free(cs);
     llmbo_free(cerr);
     llmbo_free(xs);
+    llmbo_free(slots);
     llmbo_free(repair_msg);
     llmbo_free(sys);
     llmbo_free(usr);

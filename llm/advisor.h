@@ -13,6 +13,11 @@
  * run_dir is not NULL. */
 llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const char *run_dir,
                                   llmbo_advisor **out, llmbo_error *err);
+/* Calls fn (NULL: none) while a streaming backend ("stream": true) receives an answer, with the
+ * count of text pieces (about one token each) received so far in the current advice, over its
+ * parallel samples: the live token count of a progress line. fn may be called from the
+ * backend's worker threads, one at a time or concurrently, and must be thread-safe. */
+void llmbo_advisor_set_progress(llmbo_advisor *adv, void (*fn)(void *ctx, long pieces), void *ctx);
 /* Restores cumulative cost (when a run is resumed from its journal). */
 void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost);
 

@@ -43,6 +43,10 @@ typedef struct llmbo_chat_request {
     const llmbo_answer_format *format; /* may be NULL */
     double deadline; /* llmbo_now() time by which the call must end, retries and waits
                       * included (the advisor's per-advice deadline); 0: none */
+    /* A streaming backend calls this (may be NULL) with the count of text pieces received so
+     * far in the current attempt, as they arrive, from the calling thread. */
+    void (*on_progress)(void *ctx, long pieces);
+    void *progress_ctx;
 } llmbo_chat_request;
 
 typedef struct llmbo_chat_reply {

@@ -16,16 +16,16 @@ typedef struct anthropic_state {
     int n_headers;
     int max_tokens;      /* default when the request sets none (the API requires one) */
     int thinking_budget; /* > 0: extended thinking with this budget_tokens */
+    int stream;          /* 1: "stream": true, answers read as server-sent events */
     llmbo_http *http;
 } anthropic_state;
 
-static const char *const anthropic_keys[] = {"base_url",        "api_key_env",
-                                             "headers",         "anthropic_version",
-                                             "thinking_budget", "default_max_tokens",
-                                             "timeout",         "connect_timeout",
-                                             "max_retries",     "backoff",
-                                             "backoff_max",     "max_response_bytes",
-                                             "concurrency",     NULL};
+static const char *const anthropic_keys[] = {
+    "base_url",          "api_key_env",     "headers",
+    "anthropic_version", "thinking_budget", "default_max_tokens",
+    "timeout",           "connect_timeout", "max_retries",
+    "backoff",           "backoff_max",     "max_response_bytes",
+    "concurrency",       "stream",          NULL};
 
 static void anthropic_destroy(void *state)
 {
@@ -83,6 +83,7 @@ static llmbo_status anthropic_create(const llmbo_backend_config *cfg, void **sta
                                  &s->thinking_budget, err)) ||
         (st = llmbo_json_get_int(cfg->json, cfg->where, "default_max_tokens", 1, 1000000,
                                  &s->max_tokens, err)) ||
+        (st = llmbo_json_get_bool(cfg->json, cfg->where, "stream", &s->stream, err)) ||
         (st = llmbo_http_options_parse(cfg->json, cfg->where, &ho, err)))
         goto fail;
     s->model = llmbo_strdup(cfg->model);
@@ -164,6 +165,8 @@ static char *anthropic_body(const anthropic_state *s, const llmbo_chat_request *
         ok = t && cJSON_AddStringToObject(t, "type", "enabled") &&
              cJSON_AddNumberToObject(t, "budget_tokens", s->thinking_budget);
     }
+    if (ok && s->stream)
+        ok = cJSON_AddTrueToObject(o, "stream") != NULL;
     char *body = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return body;
@@ -208,6 +211,8 @@ static char *join_blocks(const cJSON *content, const char *type, const char *fie
     return out;
 }
 
+static void anthropic_usage(const cJSON *u, llmbo_chat_reply *reply);
+
 llmbo_status llmbo_anthropic_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err)
 {
     cJSON *root = cJSON_Parse(body);
@@ -237,16 +242,123 @@ llmbo_status llmbo_anthropic_parse(const char *body, llmbo_chat_reply *reply, ll
         reply->reasoning = think;
     else
         llmbo_free(think);
-    const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    anthropic_usage(cJSON_GetObjectItemCaseSensitive(root, "usage"), reply);
+done:
+    cJSON_Delete(root);
+    return st;
+}
+
+/* One event of a streamed answer. message_start carries the input usage, content blocks arrive
+ * as content_block_start (text or thinking) and content_block_delta pieces, message_delta the
+ * final usage (output_tokens, cumulative; newer versions repeat the input counts), message_stop
+ * ends it, an error event aborts it; ping and event types added later are skipped. */
+static llmbo_status anthropic_event(llmbo_chat_stream *cs, const char *event, const cJSON *data,
+                                    llmbo_error *err)
+{
+    if (!cJSON_IsObject(data))
+        return llmbo_error_set(err, LLMBO_ERR_BACKEND, "expected a JSON object");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(data, "type");
+    const char *type = cJSON_IsString(t) ? t->valuestring : event;
+    if (strcmp(type, "error") == 0) {
+        const cJSON *em = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(data, "error"), "message");
+        return llmbo_error_set(err, LLMBO_ERR_BACKEND, "the server reported an error: %s",
+                               cJSON_IsString(em) ? em->valuestring : "(no message)");
+    }
+    const cJSON *u = NULL;
+    if (strcmp(type, "message_start") == 0) {
+        u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(data, "message"),
+                                             "usage");
+    } else if (strcmp(type, "content_block_start") == 0) {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(data, "content_block");
+        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(b, "type");
+        int text = cJSON_IsString(bt) && strcmp(bt->valuestring, "text") == 0;
+        int think = cJSON_IsString(bt) && strcmp(bt->valuestring, "thinking") == 0;
+        llmbo_strbuf *dst = text ? &cs->content : think ? &cs->reasoning : NULL;
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(b, text ? "text" : "thinking");
+        /* Blocks are joined with newlines, as the non-streamed answer's blocks are. */
+        if (dst && dst->len > 0)
+            llmbo_strbuf_puts(dst, "\n");
+        cs->n_think += think;
+        if (dst && cJSON_IsString(x) && x->valuestring[0])
+            llmbo_chat_stream_piece(cs, dst, x->valuestring);
+    } else if (strcmp(type, "content_block_delta") == 0) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(data, "delta");
+        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(d, "type");
+        const cJSON *x = NULL;
+        llmbo_strbuf *dst = NULL;
+        if (cJSON_IsString(dt) && strcmp(dt->valuestring, "text_delta") == 0) {
+            x = cJSON_GetObjectItemCaseSensitive(d, "text");
+            dst = &cs->content;
+        } else if (cJSON_IsString(dt) && strcmp(dt->valuestring, "thinking_delta") == 0) {
+            x = cJSON_GetObjectItemCaseSensitive(d, "thinking");
+            dst = &cs->reasoning;
+        }
+        if (dst && cJSON_IsString(x) && x->valuestring[0])
+            llmbo_chat_stream_piece(cs, dst, x->valuestring);
+    } else if (strcmp(type, "message_delta") == 0) {
+        u = cJSON_GetObjectItemCaseSensitive(data, "usage");
+    } else if (strcmp(type, "message_stop") == 0) {
+        cs->done = 1;
+    }
+    /* Usage counts: later events' values replace earlier ones key by key. */
+    if (cJSON_IsObject(u)) {
+        if (!cs->usage && !(cs->usage = cJSON_CreateObject()))
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        const cJSON *k;
+        cJSON_ArrayForEach(k, u)
+        {
+            cJSON *v = cJSON_Duplicate(k, 1);
+            if (!v)
+                return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            cJSON_DeleteItemFromObjectCaseSensitive(cs->usage, k->string);
+            if (!cJSON_AddItemToObject(cs->usage, k->string, v)) {
+                cJSON_Delete(v);
+                return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            }
+        }
+    }
+    return LLMBO_OK;
+}
+
+static llmbo_status anthropic_stream_reply(llmbo_chat_stream *cs, llmbo_chat_reply *reply,
+                                           llmbo_error *err)
+{
+    reply->content = llmbo_strdup(cs->content.s ? cs->content.s : "");
+    if (cs->n_think)
+        reply->reasoning = llmbo_strdup(cs->reasoning.s ? cs->reasoning.s : "");
+    if (!reply->content || (cs->n_think && !reply->reasoning))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    anthropic_usage(cs->usage, reply);
+    return LLMBO_OK;
+}
+
+void llmbo_anthropic_stream_init(llmbo_chat_stream *cs)
+{
+    llmbo_chat_stream_init(cs, "anthropic", "event: message_stop", anthropic_event,
+                           anthropic_stream_reply);
+}
+
+llmbo_status llmbo_anthropic_parse_stream(const char *body, size_t len, llmbo_chat_reply *reply,
+                                          llmbo_error *err)
+{
+    llmbo_chat_stream cs;
+    llmbo_anthropic_stream_init(&cs);
+    llmbo_chat_stream_feed(&cs, body, len);
+    llmbo_status st = llmbo_chat_stream_end(&cs, reply, err);
+    llmbo_chat_stream_free(&cs);
+    return st;
+}
+
+/* The usage object of an answer, streamed or not, into reply's token counts. */
+static void anthropic_usage(const cJSON *u, llmbo_chat_reply *reply)
+{
     long in = unum(u, "input_tokens"), cread = unum(u, "cache_read_input_tokens"),
          cwrite = unum(u, "cache_creation_input_tokens");
     /* input_tokens counts only the uncached part: the prompt is the sum of the three. */
     reply->prompt_tokens = llmbo_count_add(llmbo_count_add(in, cread), cwrite);
     reply->cached_tokens = cread;
     reply->completion_tokens = unum(u, "output_tokens");
-done:
-    cJSON_Delete(root);
-    return st;
 }
 
 static llmbo_status anthropic_complete(void *state, const llmbo_chat_request *req,
@@ -258,8 +370,17 @@ static llmbo_status anthropic_complete(void *state, const llmbo_chat_request *re
     if (!body)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "anthropic: out of memory building the request");
-    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body, req->deadline,
-                           llmbo_anthropic_parse, reply, err);
+    if (!s->stream)
+        return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+                               req->deadline, llmbo_anthropic_parse, NULL, reply, err);
+    llmbo_chat_stream cs;
+    llmbo_anthropic_stream_init(&cs);
+    cs.on_progress = req->on_progress;
+    cs.progress_ctx = req->progress_ctx;
+    llmbo_status st = llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+                                      req->deadline, llmbo_anthropic_parse, &cs, reply, err);
+    llmbo_chat_stream_free(&cs);
+    return st;
 }
 
 static llmbo_status anthropic_preflight(void *state, llmbo_error *err)

@@ -20,16 +20,15 @@ typedef struct openai_state {
     int response_format;
     char *max_tokens_key;   /* "max_tokens" or "max_completion_tokens" */
     char *reasoning_effort; /* o-series / OpenRouter, or NULL */
+    int stream;             /* 1: "stream": true, answers read as server-sent events */
     llmbo_http *http;
 } openai_state;
 
-static const char *const openai_keys[] = {"base_url",       "api_key_env",
-                                          "headers",        "response_format",
-                                          "max_tokens_key", "reasoning_effort",
-                                          "timeout",        "connect_timeout",
-                                          "max_retries",    "backoff",
-                                          "backoff_max",    "max_response_bytes",
-                                          "concurrency",    NULL};
+static const char *const openai_keys[] = {
+    "base_url",       "api_key_env",      "headers",     "response_format",
+    "max_tokens_key", "reasoning_effort", "timeout",     "connect_timeout",
+    "max_retries",    "backoff",          "backoff_max", "max_response_bytes",
+    "concurrency",    "stream",           NULL};
 
 static void openai_destroy(void *state)
 {
@@ -68,6 +67,7 @@ static llmbo_status openai_create(const llmbo_backend_config *cfg, void **state,
                                     &s->max_tokens_key, err)) ||
         (st = llmbo_json_dup_string(cfg->json, cfg->where, "reasoning_effort", NULL,
                                     &s->reasoning_effort, err)) ||
+        (st = llmbo_json_get_bool(cfg->json, cfg->where, "stream", &s->stream, err)) ||
         (st = llmbo_http_options_parse(cfg->json, cfg->where, &ho, err)))
         goto fail;
     if (strcmp(s->max_tokens_key, "max_tokens") != 0 &&
@@ -170,7 +170,13 @@ static char *openai_body(const openai_state *s, const llmbo_chat_request *req)
         if (!ok)
             cJSON_Delete(schema);
     }
-    ok = ok && cJSON_AddFalseToObject(o, "stream");
+    if (ok && s->stream) {
+        /* The usage arrives in a last chunk with empty choices, only when asked for. */
+        cJSON *so = cJSON_AddObjectToObject(o, "stream_options");
+        ok = cJSON_AddTrueToObject(o, "stream") && so && cJSON_AddTrueToObject(so, "include_usage");
+    } else {
+        ok = ok && cJSON_AddFalseToObject(o, "stream");
+    }
     char *body = ok ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
     return body;
@@ -213,6 +219,8 @@ static char *content_text(const cJSON *c)
     return out;
 }
 
+static void openai_usage(const cJSON *u, llmbo_chat_reply *reply);
+
 llmbo_status llmbo_openai_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err)
 {
     cJSON *root = cJSON_Parse(body);
@@ -244,7 +252,80 @@ llmbo_status llmbo_openai_parse(const char *body, llmbo_chat_reply *reply, llmbo
     if (cJSON_IsString(r) && r->valuestring[0] &&
         !(reply->reasoning = llmbo_strdup(r->valuestring)))
         st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "openai: out of memory");
-    const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "usage");
+    openai_usage(cJSON_GetObjectItemCaseSensitive(root, "usage"), reply);
+done:
+    cJSON_Delete(root);
+    return st;
+}
+
+/* One event of a streamed answer: choices[0].delta carries content and reasoning pieces, the
+ * last chunk the usage (stream_options.include_usage), "[DONE]" (data NULL) ends it. */
+static llmbo_status openai_event(llmbo_chat_stream *cs, const char *event, const cJSON *data,
+                                 llmbo_error *err)
+{
+    (void)event;
+    if (!data) {
+        cs->done = 1;
+        return LLMBO_OK;
+    }
+    if (!cJSON_IsObject(data))
+        return llmbo_error_set(err, LLMBO_ERR_BACKEND, "expected a JSON object");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(data, "error");
+    if (e && !cJSON_IsNull(e)) {
+        const cJSON *em = cJSON_GetObjectItemCaseSensitive(e, "message");
+        return llmbo_error_set(err, LLMBO_ERR_BACKEND, "the server reported an error: %s",
+                               cJSON_IsString(em) ? em->valuestring : "(no message)");
+    }
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(data, "choices");
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(choices, 0), "delta");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(delta, "content");
+    if (cJSON_IsString(c) && c->valuestring[0])
+        llmbo_chat_stream_piece(cs, &cs->content, c->valuestring);
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(delta, "reasoning_content");
+    if (!cJSON_IsString(r))
+        r = cJSON_GetObjectItemCaseSensitive(delta, "reasoning");
+    if (cJSON_IsString(r) && r->valuestring[0])
+        llmbo_chat_stream_piece(cs, &cs->reasoning, r->valuestring);
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(data, "usage");
+    if (cJSON_IsObject(u)) {
+        cJSON_Delete(cs->usage);
+        if (!(cs->usage = cJSON_Duplicate(u, 1)))
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    return LLMBO_OK;
+}
+
+static llmbo_status openai_stream_reply(llmbo_chat_stream *cs, llmbo_chat_reply *reply,
+                                        llmbo_error *err)
+{
+    reply->content = llmbo_strdup(cs->content.s ? cs->content.s : "");
+    if (cs->reasoning.len > 0)
+        reply->reasoning = llmbo_strdup(cs->reasoning.s);
+    if (!reply->content || (cs->reasoning.len > 0 && !reply->reasoning))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    openai_usage(cs->usage, reply);
+    return LLMBO_OK;
+}
+
+void llmbo_openai_stream_init(llmbo_chat_stream *cs)
+{
+    llmbo_chat_stream_init(cs, "openai", "data: [DONE]", openai_event, openai_stream_reply);
+}
+
+llmbo_status llmbo_openai_parse_stream(const char *body, size_t len, llmbo_chat_reply *reply,
+                                       llmbo_error *err)
+{
+    llmbo_chat_stream cs;
+    llmbo_openai_stream_init(&cs);
+    llmbo_chat_stream_feed(&cs, body, len);
+    llmbo_status st = llmbo_chat_stream_end(&cs, reply, err);
+    llmbo_chat_stream_free(&cs);
+    return st;
+}
+
+/* The usage object of an answer, streamed or not, into reply's token counts. */
+static void openai_usage(const cJSON *u, llmbo_chat_reply *reply)
+{
     reply->prompt_tokens = usage_num(u, "prompt_tokens");
     reply->completion_tokens = usage_num(u, "completion_tokens");
     reply->reasoning_tokens = usage_num(
@@ -260,9 +341,6 @@ llmbo_status llmbo_openai_parse(const char *body, llmbo_chat_reply *reply, llmbo
     }
     if (reply->cached_tokens > reply->prompt_tokens)
         reply->cached_tokens = reply->prompt_tokens;
-done:
-    cJSON_Delete(root);
-    return st;
 }
 
 static llmbo_status openai_complete(void *state, const llmbo_chat_request *req,
@@ -273,8 +351,17 @@ static llmbo_status openai_complete(void *state, const llmbo_chat_request *req,
     char *body = openai_body(s, req);
     if (!body)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "openai: out of memory building the request");
-    return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body, req->deadline,
-                           llmbo_openai_parse, reply, err);
+    if (!s->stream)
+        return llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+                               req->deadline, llmbo_openai_parse, NULL, reply, err);
+    llmbo_chat_stream cs;
+    llmbo_openai_stream_init(&cs);
+    cs.on_progress = req->on_progress;
+    cs.progress_ctx = req->progress_ctx;
+    llmbo_status st = llmbo_http_chat(s->http, s->url, s->headers, s->n_headers, s->key, body,
+                                      req->deadline, llmbo_openai_parse, &cs, reply, err);
+    llmbo_chat_stream_free(&cs);
+    return st;
 }
 
 static llmbo_status openai_preflight(void *state, llmbo_error *err)

@@ -117,7 +117,9 @@ typedef struct sink {
     llmbo_strbuf body;
     size_t max;
     int too_big;
-    double retry_after; /* -1 if the answer had no usable Retry-After */
+    double retry_after;        /* -1 if the answer had no usable Retry-After */
+    CURL *curl;                /* the attempt's handle (its status, once headers arrived) */
+    llmbo_chat_stream *stream; /* a streamed answer's decoder, or NULL */
 } sink;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
@@ -131,6 +133,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
     llmbo_strbuf_add(&s->body, data, n);
     if (s->body.oom)
         return 0;
+    /* A 2xx body is decoded as it arrives (the live token count); an error status's body
+     * (JSON, not events) is only kept for the message. */
+    long status = 0;
+    if (s->stream && curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+        status >= 200 && status <= 299)
+        llmbo_chat_stream_feed(s->stream, data, n);
     return n;
 }
 
@@ -213,9 +221,17 @@ static void excerpt(const char *body, size_t len, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* 1 if body is a JSON object (first non-blank byte '{'): a server that ignored "stream": true. */
+static int json_object_body(const char *body)
+{
+    while (*body == ' ' || *body == '\t' || *body == '\r' || *body == '\n')
+        body++;
+    return *body == '{';
+}
+
 llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *headers,
                              int n_headers, const char *body, double deadline,
-                             llmbo_http_response *resp, llmbo_error *err)
+                             llmbo_chat_stream *stream, llmbo_http_response *resp, llmbo_error *err)
 {
     memset(resp, 0, sizeof *resp);
     double t0 = llmbo_now();
@@ -248,12 +264,14 @@ llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *
     llmbo_status st = LLMBO_ERR_HTTP;
     char curl_msg[CURL_ERROR_SIZE];
     for (int attempt = 0;; attempt++) {
-        sink s = {LLMBO_STRBUF_INIT, h->opt.max_response_bytes, 0, -1};
         CURL *c = curl_easy_init();
+        sink s = {LLMBO_STRBUF_INIT, h->opt.max_response_bytes, 0, -1, c, stream};
         if (!c) {
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "http: curl_easy_init failed");
             break;
         }
+        if (stream) /* a retry starts a new stream */
+            llmbo_chat_stream_reset(stream);
         curl_msg[0] = '\0';
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -309,6 +327,16 @@ llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *
                                  "http: POST %s answered HTTP %ld after %d attempt%s: %s", url,
                                  status, attempt + 1, attempt ? "s" : "", ex);
             retry = retryable_status(status);
+        } else if (stream && (llmbo_chat_stream_flush(stream), stream->st == LLMBO_OK) &&
+                   !stream->done && !(stream->events == 0 && json_object_body(resp->body))) {
+            /* A stream cut before its last event is a truncated answer, retried as a
+             * truncated body is (a malformed or error event is not: the stream keeps it). */
+            st = llmbo_error_set(err, LLMBO_ERR_HTTP,
+                                 "http: POST %s: the answer stream ended before %s after %d "
+                                 "attempt%s (%ld events, %zu bytes): the answer is truncated",
+                                 url, stream->terminator, attempt + 1, attempt ? "s" : "",
+                                 stream->events, stream->offset);
+            retry = 1;
         } else {
             st = LLMBO_OK;
         }
@@ -477,17 +505,21 @@ void llmbo_http_scrub(char *msg, const char *secret)
 
 llmbo_status llmbo_http_chat(llmbo_http *h, const char *url, char *const *headers, int n_headers,
                              const char *key, char *body, double deadline,
-                             llmbo_http_parse_fn parse, llmbo_chat_reply *reply, llmbo_error *err)
+                             llmbo_http_parse_fn parse, llmbo_chat_stream *stream,
+                             llmbo_chat_reply *reply, llmbo_error *err)
 {
     llmbo_http_response resp;
     llmbo_status st = llmbo_http_post(h, url, (const char *const *)headers, n_headers, body,
-                                      deadline, &resp, err);
+                                      deadline, stream, &resp, err);
     cJSON_free(body);
     reply->seconds = resp.seconds;
     reply->retries = resp.retries;
     reply->http_status = (int)resp.status;
     if (st == LLMBO_OK) {
-        st = parse(resp.body, reply, err);
+        if (stream && !(stream->events == 0 && json_object_body(resp.body)))
+            st = llmbo_chat_stream_end(stream, reply, err);
+        else
+            st = parse(resp.body, reply, err);
         if (st != LLMBO_OK) {
             llmbo_free(reply->content);
             llmbo_free(reply->reasoning);

@@ -9,6 +9,7 @@
 #include <cJSON.h>
 #include "llmbo.h"
 #include "backend.h"
+#include "sse.h"
 
 typedef struct llmbo_http_options {
     double connect_timeout;    /* seconds to establish the connection, default 10 */
@@ -47,10 +48,13 @@ void llmbo_http_response_clear(llmbo_http_response *r);
  * (last attempt timed out), LLMBO_ERR_HTTP (network failure, non-2xx status; resp->status and
  * resp->body keep the last answer), LLMBO_ERR_NOMEM. Messages never contain header values.
  * deadline (llmbo_now() time, 0: none) bounds the whole call: each attempt's timeout is cut to
- * what is left, and no retry starts once it has passed (LLMBO_ERR_TIMEOUT). */
+ * what is left, and no retry starts once it has passed (LLMBO_ERR_TIMEOUT). stream (may be
+ * NULL): a 2xx body is also fed to it as it arrives, the stream reset before every attempt; the
+ * whole body is still kept in resp. */
 llmbo_status llmbo_http_post(llmbo_http *h, const char *url, const char *const *headers,
                              int n_headers, const char *body, double deadline,
-                             llmbo_http_response *resp, llmbo_error *err);
+                             llmbo_chat_stream *stream, llmbo_http_response *resp,
+                             llmbo_error *err);
 
 /* Connects to url's server (TCP, and TLS for https) without sending a request, within the
  * connect_timeout: the pre-flight check of an advisor. LLMBO_ERR_HTTP / LLMBO_ERR_TIMEOUT. */
@@ -89,12 +93,15 @@ llmbo_status llmbo_http_url(const cJSON *obj, const char *where, const char *env
 void llmbo_http_scrub(char *msg, const char *secret);
 
 /* One chat call of an HTTP backend: POSTs body (a cJSON-printed string, freed here) to url,
- * copies seconds, retries and status into reply, and on a 2xx answer fills it with parse. On
- * any failure the reply holds no strings and err's message is scrubbed of key. */
+ * copies seconds, retries and status into reply, and on a 2xx answer fills it with parse, or,
+ * for a streamed request (stream not NULL), from the stream decoded as the body arrived (a 2xx
+ * body that is one JSON object and no events, from a server that does not stream, is read with
+ * parse). On any failure the reply holds no strings and err's message is scrubbed of key. */
 typedef llmbo_status (*llmbo_http_parse_fn)(const char *body, llmbo_chat_reply *reply,
                                             llmbo_error *err);
 llmbo_status llmbo_http_chat(llmbo_http *h, const char *url, char *const *headers, int n_headers,
                              const char *key, char *body, double deadline,
-                             llmbo_http_parse_fn parse, llmbo_chat_reply *reply, llmbo_error *err);
+                             llmbo_http_parse_fn parse, llmbo_chat_stream *stream,
+                             llmbo_chat_reply *reply, llmbo_error *err);
 
 #endif

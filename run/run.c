@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,7 +44,12 @@ typedef struct run {
     long max_consecutive; /* stop after this many; 0: never */
     int failure_shown;    /* the first failure's reason went to stderr */
     char first_failure[600];
+    char progress_text[400]; /* the last progress line, without its live streaming count */
+    atomic_flag printing;    /* held while a streaming callback prints (skips, never waits) */
+    double t_streamed;       /* when the live count was last printed */
 } run;
+
+static void stream_progress(void *ctx, long pieces);
 
 /* ------------------------------------------------------------------------------------------ */
 /* JSON pieces */
@@ -256,6 +262,7 @@ static llmbo_status setup(run *r, llmbo_error *err)
         if (st != LLMBO_OK)
             return st;
         llmbo_advisor_get_hook(r->adv, &r->inner);
+        llmbo_advisor_set_progress(r->adv, stream_progress, r);
         r->hook = (llmbo_advisor_hook){LLMBO_ADVISOR_HOOK_VERSION, r, report_advise, report_cost};
         o.advisor = r->hook;
         llmbo_advisor_get_schedule(r->adv, &o.schedule);
@@ -293,10 +300,29 @@ static void progress_line(run *r, int final)
     char cost[64] = "";
     if (c.calls > 0)
         snprintf(cost, sizeof cost, "  advisor $%.4g (%ld calls)", c.dollars, c.calls);
-    fprintf(stderr, "\r\033[Kllmbo run: %ld/%d evaluations  %ld failed  best %s%s%s  %.1fs  %s%s",
-            r->n_lines, r->cfg.budget, r->n_failed, b, g, cost, r->t_offset + el, eta,
-            final ? "\n" : "");
+    snprintf(r->progress_text, sizeof r->progress_text,
+             "llmbo run: %ld/%d evaluations  %ld failed  best %s%s%s  %.1fs  %s", r->n_lines,
+             r->cfg.budget, r->n_failed, b, g, cost, r->t_offset + el, eta);
+    fprintf(stderr, "\r\033[K%s%s", r->progress_text, final ? "\n" : "");
     fflush(stderr);
+}
+
+/* A streaming advisor's live token count (text pieces, about one token each), appended to the
+ * last progress line at most every 0.1 s. Called from the backend's threads while the loop
+ * waits for the advice: it reads nothing of the loop, and a call that finds another printing
+ * skips its update instead of waiting. */
+static void stream_progress(void *ctx, long pieces)
+{
+    run *r = ctx;
+    if (!r->progress || atomic_flag_test_and_set(&r->printing))
+        return;
+    double now = llmbo_now();
+    if (now - r->t_streamed >= 0.1) {
+        r->t_streamed = now;
+        fprintf(stderr, "\r\033[K%s  advisor streaming: ~%ld tokens", r->progress_text, pieces);
+        fflush(stderr);
+    }
+    atomic_flag_clear(&r->printing);
 }
 
 /* Evaluates proposal id at x, tells the loop and journals the result. */
@@ -631,6 +657,7 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
     char path[4300];
     memset(&r, 0, sizeof r);
     memset(&b, 0, sizeof b);
+    atomic_flag_clear(&r.printing);
     *user_error = 1;
     r.t0 = llmbo_now();
     r.progress = a->progress;

@@ -26,6 +26,16 @@ Binds a free port, prints "PORT <n>" on stdout, and serves until killed. SCRIPT 
   "append_hex" raw bytes (hex) appended to the answer inside the JSON body, unescaped, so the
                body can carry invalid UTF-8 as a careless server might
 
+Streaming: a request with "stream": true gets the same answer as server-sent events, as the
+real APIs send them (OpenAI: chat.completion.chunk deltas of about 4 characters, a last chunk
+with the usage when stream_options.include_usage is set, "data: [DONE]"; Anthropic:
+message_start with the input usage, ping, content_block_start/delta/stop per block,
+message_delta with output_tokens, message_stop), one write per event, then the connection is
+closed. The same usage as the non-streamed answer. "stream_fault" breaks it: "truncate" (the
+connection closes after half the events), "malformed" (an event's JSON cut short), "error" (an
+error event in the middle), "crlf" (CRLF line ends: a valid stream), "json" (a plain JSON answer
+despite the request: a server that does not stream).
+
 The wire format follows the path: .../messages is Anthropic, anything else OpenAI. With --log
 each request is appended as {"path", "headers", "inflight", "body"} to REQUESTS.jsonl, where
 "inflight" counts the requests being served at its arrival, itself included. A request stops
@@ -213,6 +223,9 @@ class Handler(BaseHTTPRequestHandler):
                        "model": req.get("model"),
                        "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
                        "usage": usage}
+            if req.get("stream") is True and status == 200 and resp.get("stream_fault") != "json":
+                self.stream(req, resp, out, anthropic, style)
+                return
             body = json.dumps(out).encode()
             if "append_hex" in resp:
                 body = body.replace(b"@@RAW@@", bytes.fromhex(resp["append_hex"]))
@@ -233,6 +246,91 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def pieces(text, n=4):
+    return [text[i:i + n] for i in range(0, len(text), n)]
+
+
+def openai_events(req, out, style):
+    """(event name, data) pairs of a chat.completion.chunk stream carrying the answer out."""
+    msg = out["choices"][0]["message"]
+    head = {"id": out["id"], "object": "chat.completion.chunk", "model": out["model"]}
+    ev = [dict(head, choices=[{"index": 0, "delta": {"role": "assistant", "content": ""},
+                               "finish_reason": None}])]
+    rkey = "reasoning" if style == "reasoning" else "reasoning_content"
+    for p in pieces(msg.get(rkey) or ""):
+        ev.append(dict(head, choices=[{"index": 0, "delta": {rkey: p}, "finish_reason": None}]))
+    for p in pieces(msg["content"]):
+        ev.append(dict(head, choices=[{"index": 0, "delta": {"content": p},
+                                       "finish_reason": None}]))
+    ev.append(dict(head, choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+    if (req.get("stream_options") or {}).get("include_usage"):
+        ev.append(dict(head, choices=[], usage=out["usage"]))
+    return [(None, json.dumps(e)) for e in ev] + [(None, "[DONE]")]
+
+
+def anthropic_events(out):
+    usage = out["usage"]
+    start_usage = {k: v for k, v in usage.items() if k != "output_tokens"}
+    start_usage["output_tokens"] = 1
+    msg = dict(out, content=[], stop_reason=None, usage=start_usage)
+    ev = [("message_start", {"type": "message_start", "message": msg}),
+          ("ping", {"type": "ping"})]
+    for i, b in enumerate(out["content"]):
+        field = "thinking" if b["type"] == "thinking" else "text"
+        ev.append(("content_block_start", {"type": "content_block_start", "index": i,
+                                           "content_block": {"type": b["type"], field: ""}}))
+        for p in pieces(b[field]):
+            ev.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                               "delta": {"type": field + "_delta", field: p}}))
+        if b["type"] == "thinking":
+            ev.append(("content_block_delta", {"type": "content_block_delta", "index": i,
+                                               "delta": {"type": "signature_delta",
+                                                         "signature": "x"}}))
+        ev.append(("content_block_stop", {"type": "content_block_stop", "index": i}))
+    ev.append(("message_delta", {"type": "message_delta",
+                                 "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                 "usage": {"output_tokens": usage.get("output_tokens", 0)}}))
+    ev.append(("message_stop", {"type": "message_stop"}))
+    return [(name, json.dumps(d)) for name, d in ev]
+
+
+def stream_method(self, req, resp, out, anthropic, style):
+    """Sends out as server-sent events, broken as resp["stream_fault"] says."""
+    events = anthropic_events(out) if anthropic else openai_events(req, out, style)
+    fault = resp.get("stream_fault")
+    mid = len(events) // 2
+    if fault == "truncate":
+        events = events[:mid]
+    elif fault == "malformed":
+        events[mid] = (events[mid][0], events[mid][1][: len(events[mid][1]) // 2])
+    elif fault == "error":
+        if anthropic:
+            err = ("error", json.dumps({"type": "error", "error": {
+                "type": "overloaded_error", "message": "Overloaded"}}))
+        else:
+            err = (None, json.dumps({"error": {"message": "The server had an error while "
+                                               "processing your request", "type": "server_error"}}))
+        events.insert(mid, err)
+    nl = "\r\n" if fault == "crlf" else "\n"
+    try:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.flush()
+        for name, data in events:
+            text = ("event: %s%s" % (name, nl) if name else "") + "data: %s%s%s" % (data, nl, nl)
+            self.wfile.write(text.encode())
+            self.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    self.close_connection = True
+
+
+Handler.stream = stream_method
 
 
 def main():

@@ -52,7 +52,7 @@ int main(void)
     llmbo_chat_message msgs[2] = {{"system", "You advise a Bayesian optimisation loop."},
                                   {"user", "Propose three new points."}};
     llmbo_answer_format fmt = {LLMBO_ANSWER_POINTS, sp, 3, 0, 0};
-    llmbo_chat_request req = {msgs, 2, 0.8, 0.95, 128, 11, NULL, 0, &fmt, 0};
+    llmbo_chat_request req = {msgs, 2, 0.8, 0.95, 128, 11, NULL, 0, &fmt, 0, NULL, NULL};
     llmbo_chat_reply rep;
     for (int call = 0; call < 2; call++) {
         llmbo_status st = b.vt->complete(b.state, &req, &rep, &err);

@@ -126,6 +126,17 @@ static int points_valid(const outcome *o)
     "\"http://127.0.0.1:%d/v1\", \"api_key_env\": null, \"price\": {\"input\": 2.385, "            \
     "\"cached_input\": 0.5, \"output\": 9.75}, \"backoff\": 0.05, \"mode\": \"%s\"%s}"
 
+/* The same with "stream": %s (the second argument). */
+#define OPENAI_STREAM_CFG                                                                          \
+    "{\"backend\": \"openai\", \"model\": \"test-model\", \"base_url\": "                          \
+    "\"http://127.0.0.1:%d/v1\", \"api_key_env\": null, \"price\": {\"input\": 2.385, "            \
+    "\"cached_input\": 0.5, \"output\": 9.75}, \"backoff\": 0.05, \"max_retries\": 1, "            \
+    "\"mode\": \"propose\", \"stream\": %s}"
+#define ANTHROPIC_STREAM_CFG                                                                       \
+    "{\"backend\": \"anthropic\", \"model\": \"claude-3-5-sonnet-20241022\", \"base_url\": "       \
+    "\"http://127.0.0.1:%d/v1\", \"api_key_env\": null, \"backoff\": 0.05, \"max_retries\": 1, "   \
+    "\"mode\": \"rank\", \"stream\": %s}"
+
 /* ---- answer styles ----------------------------------------------------------------------- */
 
 static void test_styles(void)
@@ -625,7 +636,7 @@ static int batch_inflight(int n, int concurrency, int parallel, double *dt, int 
         llmbo_chat_reply rep[4];
         llmbo_status st[4];
         for (int i = 0; i < n; i++) {
-            llmbo_chat_request r = {&m, 1, -1, -1, 0, i, NULL, 0, NULL, 0};
+            llmbo_chat_request r = {&m, 1, -1, -1, 0, i, NULL, 0, NULL, 0, NULL, NULL};
             reqs[i] = r;
         }
         int before = server_requests(&srv);
@@ -1039,6 +1050,161 @@ static void test_base_url_env(void)
     server_stop(&srv);
 }
 
+/* ---- streamed answers ---------------------------------------------------------------------- */
+
+static long live_max, live_prev;
+static int live_calls, live_bad;
+
+/* The advisor's live count: 1 at the start of an advice, then one more per piece. */
+static void live_cb(void *ctx, long pieces)
+{
+    (void)ctx;
+    live_calls++;
+    live_bad += !(pieces == 1 || pieces == live_prev + 1);
+    live_prev = pieces;
+    if (pieces > live_max)
+        live_max = pieces;
+}
+
+/* Runs n advices against a fresh server with script, streamed or not; outcomes into o. */
+static void stream_run(int anthropic, const char *script, int stream, int n, outcome *o)
+{
+    memset(o, 0, (size_t)n * sizeof *o);
+    if (start(script))
+        return;
+    llmbo_advice_mode mode = anthropic ? LLMBO_ADVICE_RANK : LLMBO_ADVICE_PROPOSE;
+    llmbo_advisor *adv = make_advisor(NULL, anthropic ? ANTHROPIC_STREAM_CFG : OPENAI_STREAM_CFG,
+                                      srv.port, stream ? "true" : "false");
+    if (adv) {
+        llmbo_advisor_set_progress(adv, live_cb, NULL);
+        for (int i = 0; i < n; i++)
+            o[i] = advise(adv, mode, 2);
+        llmbo_advisor_free(adv);
+    }
+    if (stream) {
+        /* The request asks for the stream and, for OpenAI, for the usage chunk. */
+        char *log = read_text(srv.log);
+        char *nl = log ? strchr(log, '\n') : NULL;
+        if (nl)
+            *nl = '\0';
+        cJSON *first = log ? cJSON_Parse(log) : NULL;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(first, "body");
+        cJSON *body = cJSON_IsString(b) ? cJSON_Parse(b->valuestring) : NULL;
+        const cJSON *so = cJSON_GetObjectItemCaseSensitive(body, "stream_options");
+        int openai = !anthropic;
+        CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "stream")) &&
+                  (!openai || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so, "include_usage"))),
+              "%s request: \"stream\": true%s", openai ? "openai" : "anthropic",
+              openai ? " with stream_options.include_usage" : "");
+        cJSON_Delete(body);
+        cJSON_Delete(first);
+        free(log);
+    }
+    server_stop(&srv);
+}
+
+/* The same script streamed and not: the same answers and identical token and dollar sums. */
+static void stream_compare(int anthropic, const char *script, int n)
+{
+    const char *name = anthropic ? "anthropic" : "openai";
+    outcome plain[6], streamed[6];
+    live_max = 0;
+    live_calls = live_bad = 0;
+    live_prev = 0;
+    stream_run(anthropic, script, 0, n, plain);
+    CHECK(live_calls == 0, "%s, not streamed: no live count (%d calls)", name, live_calls);
+    stream_run(anthropic, script, 1, n, streamed);
+    for (int i = 0; i < n; i++) {
+        const outcome *a = &plain[i], *b = &streamed[i];
+        CHECK(a->st == LLMBO_OK && b->st == LLMBO_OK && a->outcome == b->outcome &&
+                  a->n_x == b->n_x && a->n_order == b->n_order &&
+                  memcmp(a->x, b->x, sizeof a->x) == 0 &&
+                  memcmp(a->order, b->order, sizeof a->order) == 0,
+              "%s call %d: the streamed answer is the same (%s / %s)", name, i, a->msg, b->msg);
+    }
+    const llmbo_cost *a = &plain[n - 1].cost, *b = &streamed[n - 1].cost;
+    CHECK(a->calls == n && b->calls == n && a->prompt_tokens == b->prompt_tokens &&
+              a->completion_tokens == b->completion_tokens &&
+              a->reasoning_tokens == b->reasoning_tokens && a->cached_tokens == b->cached_tokens &&
+              a->dollars == b->dollars && a->prompt_tokens > 0 && a->completion_tokens > 0,
+          "%s: token sums identical streamed and not: prompt %ld/%ld completion %ld/%ld "
+          "reasoning %ld/%ld cached %ld/%ld dollars %.10g/%.10g",
+          name, a->prompt_tokens, b->prompt_tokens, a->completion_tokens, b->completion_tokens,
+          a->reasoning_tokens, b->reasoning_tokens, a->cached_tokens, b->cached_tokens, a->dollars,
+          b->dollars);
+    CHECK(live_calls > 0 && live_max > 0 && live_bad == 0,
+          "%s: live count reported %d times, up to %ld pieces, one piece at a time (%d not)", name,
+          live_calls, live_max, live_bad);
+}
+
+static void test_stream(void)
+{
+    stream_compare(
+        0,
+        "{\"responses\": [{\"style\": \"reasoning_content\", \"usage\": {\"prompt_tokens\": 812, "
+        "\"completion_tokens\": 377, \"prompt_cache_hit_tokens\": 640, "
+        "\"prompt_cache_miss_tokens\": 172, \"completion_tokens_details\": "
+        "{\"reasoning_tokens\": 211}}}, {\"style\": \"fenced\"}, {\"style\": \"reasoning\", "
+        "\"stream_fault\": \"crlf\"}, {\"style\": \"think\"}, {\"stream_fault\": \"json\"}]}",
+        5);
+    stream_compare(1,
+                   "{\"responses\": [{\"style\": \"thinking\", \"usage\": {\"input_tokens\": 150, "
+                   "\"cache_read_input_tokens\": 900, \"cache_creation_input_tokens\": 40, "
+                   "\"output_tokens\": 420}}, {\"style\": \"plain\"}, {\"style\": \"thinking\", "
+                   "\"stream_fault\": \"crlf\"}, {\"style\": \"fenced\"}]}",
+                   4);
+
+    /* Live count against the usage: plain answers in pieces of 4 characters, the usage derived
+     * as max(1, characters / 4): the count is the usage or one more. */
+    live_max = 0;
+    outcome one;
+    stream_run(0, "{\"responses\": [{\"style\": \"plain\"}]}", 1, 1, &one);
+    CHECK(one.st == LLMBO_OK && (live_max == one.cost.completion_tokens ||
+                                 live_max == one.cost.completion_tokens + 1),
+          "live count %ld pieces for %ld completion tokens", live_max, one.cost.completion_tokens);
+
+    /* Broken streams: clear errors, the truncated one retried like a truncated body. */
+    static const struct {
+        int anthropic;
+        const char *script, *expect;
+        llmbo_status st;
+        long retries;
+    } bad[] = {
+        {0, "{\"responses\": [{\"stream_fault\": \"truncate\"}]}",
+         "the answer stream ended before data: [DONE]", LLMBO_ERR_HTTP, 1},
+        {1, "{\"responses\": [{\"stream_fault\": \"truncate\"}]}",
+         "the answer stream ended before event: message_stop", LLMBO_ERR_HTTP, 1},
+        {0, "{\"responses\": [{\"stream_fault\": \"malformed\"}]}", "is not JSON (data starts with",
+         LLMBO_ERR_BACKEND, 0},
+        {1, "{\"responses\": [{\"stream_fault\": \"malformed\"}]}", "is not JSON (data starts with",
+         LLMBO_ERR_BACKEND, 0},
+        {0, "{\"responses\": [{\"stream_fault\": \"error\"}]}",
+         "the server reported an error: The server had an error", LLMBO_ERR_BACKEND, 0},
+        {1, "{\"responses\": [{\"stream_fault\": \"error\"}]}",
+         "the server reported an error: Overloaded", LLMBO_ERR_BACKEND, 0},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        /* one retry, then the default answer would be valid: a truncated stream twice */
+        char script[512];
+        snprintf(script, sizeof script, "%.*s, {\"stream_fault\": \"truncate\"}]}",
+                 (int)strlen(bad[i].script) - 2, bad[i].script);
+        outcome o;
+        stream_run(bad[i].anthropic, bad[i].retries ? script : bad[i].script, 1, 1, &o);
+        CHECK(o.st == bad[i].st && strstr(o.msg, bad[i].expect) != NULL &&
+                  o.cost.retries == bad[i].retries && o.outcome == LLMBO_OUTCOME_TRANSPORT_ERROR &&
+                  o.cost.errors == 1,
+              "broken stream %zu: status %d, retries %ld, message: %s", i, o.st, o.cost.retries,
+              o.msg);
+    }
+    /* A truncated stream, then a whole one: the retry's answer and usage, nothing of the
+     * first attempt's text. */
+    outcome r;
+    stream_run(0, "{\"responses\": [{\"stream_fault\": \"truncate\"}, {}]}", 1, 1, &r);
+    CHECK(r.st == LLMBO_OK && r.outcome == LLMBO_OUTCOME_VALID && r.cost.retries == 1 &&
+              r.n_x == 2 && points_valid(&r),
+          "truncated stream retried, then valid (%s)", r.msg);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -1064,6 +1230,7 @@ int main(void)
     test_plaintext_key();
     test_deadline();
     test_base_url_env();
+    test_stream();
     llmbo_space_free(space);
     return check_summary();
 }

@@ -991,10 +991,10 @@ static void test_base_url_env(void)
     setenv("OPENAI_BASE_URL", url, 1);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/anthropic-env", srv.port);
     setenv("ANTHROPIC_BASE_URL", url, 1);
-    static const char *const openai_nourl =
-        "{\"backend\": \"openai\", \"model\": \"test-model\", \"api_key_env\": null, "
-        "\"price\": {\"input\": 2.385, \"output\": 9.75}, \"mode\": \"rank\"%s}";
-    llmbo_advisor *adv = make_advisor(NULL, openai_nourl, "");
+#define OPENAI_NOURL                                                                               \
+    "{\"backend\": \"openai\", \"model\": \"test-model\", \"api_key_env\": null, "                 \
+    "\"price\": {\"input\": 2.385, \"output\": 9.75}, \"mode\": \"rank\"%s}"
+    llmbo_advisor *adv = make_advisor(NULL, OPENAI_NOURL, "");
     if (adv) {
         outcome o = advise(adv, LLMBO_ADVICE_RANK, 1);
         request_path(0, path, sizeof path);
@@ -1005,7 +1005,7 @@ static void test_base_url_env(void)
     char with_url[256];
     snprintf(with_url, sizeof with_url, ", \"base_url\": \"http://127.0.0.1:%d/config-v1\"",
              srv.port);
-    adv = make_advisor(NULL, openai_nourl, with_url);
+    adv = make_advisor(NULL, OPENAI_NOURL, with_url);
     if (adv) {
         outcome o = advise(adv, LLMBO_ADVICE_RANK, 1);
         request_path(1, path, sizeof path);

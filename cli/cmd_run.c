@@ -14,12 +14,13 @@
 #include "cli.h"
 #include "llmbo.h"
 #include "run.h"
+#include "config.h"
 
 static void run_usage(FILE *f)
 {
     fprintf(
-        f, "usage: llmbo run CONFIG.json [--seed N] [--out DIR] [--max-failures K] [-q]\n"
-           "       llmbo run [CONFIG.json] --resume DIR [--max-failures K] [-q]\n\n"
+        f, "usage: llmbo run CONFIG.json [--seed N] [--out DIR] [-j N] [--max-failures K] [-q]\n"
+           "       llmbo run [CONFIG.json] --resume DIR [-j N] [--max-failures K] [-q]\n\n"
            "Runs one optimisation described by CONFIG.json (keys in docs/config.md) and prints\n"
            "its summary as JSON on stdout. With --out DIR it writes DIR/config.json (the\n"
            "resolved config), DIR/journal.jsonl (one line per evaluation, made durable before\n"
@@ -33,7 +34,10 @@ static void run_usage(FILE *f)
            "  --seed N          override the config's seed (new runs only)\n"
            "  --out DIR         the run directory: new, empty, or an llmbo run directory without\n"
            "                    evaluations (a directory holding other files is refused)\n"
-           "  --resume DIR      continue the run in DIR\n"
+           "  --resume DIR      continue the run in DIR (also one driven by llmbo ask/tell: its\n"
+           "                    pending points are evaluated first)\n"
+           "  -j, --workers N   evaluate up to N points at once (overrides \"workers\"; see\n"
+           "                    \"dispatch\" in docs/config.md for what stays deterministic)\n"
            "  --max-failures K  stop after K failed evaluations in a row (default 10; 0: never)\n"
            "  -q, --quiet       no progress line\n"
            "  -h, --help        show this help\n\n"
@@ -128,6 +132,16 @@ int llmbo_cmd_run(int argc, char **argv)
             a.out_dir = argv[++i];
         } else if (strcmp(s, "--resume") == 0 && has_val) {
             a.resume_dir = argv[++i];
+        } else if ((strcmp(s, "-j") == 0 || strcmp(s, "--workers") == 0) && has_val) {
+            char *end;
+            errno = 0;
+            long k = strtol(argv[++i], &end, 10);
+            if (errno || *end || !argv[i][0] || k < 1 || k > LLMBO_RUN_MAX_WORKERS) {
+                fprintf(stderr, "llmbo run: %s: expected an integer in [1, %d], got '%s'\n", s,
+                        LLMBO_RUN_MAX_WORKERS, argv[i]);
+                return LLMBO_EXIT_USAGE;
+            }
+            a.workers = (int)k;
         } else if (strcmp(s, "--max-failures") == 0 && has_val) {
             char *end;
             errno = 0;

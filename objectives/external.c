@@ -5,11 +5,15 @@
  * LLMBO_ERR_OBJECTIVE with the reason and the tail of its stderr. The child is always reaped,
  * and its process group is killed once it exits or times out, so no process outlives the
  * evaluation and no zombie remains. SIGPIPE raised by writing to a child that does not read its
- * stdin is blocked and consumed in the calling thread only. */
+ * stdin is blocked and consumed in the calling thread only. Evaluations may run in several
+ * threads at once (llmbo run's workers): pipe creation and fork are serialised, so no child
+ * inherits another evaluation's pipe before it is marked close-on-exec (a child holding a
+ * sibling's stdin open would keep that sibling waiting for end of input). */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +215,9 @@ llmbo_status llmbo_external_parse(const char *command, const char *out, size_t l
     return st;
 }
 
+/* Held from pipe creation to fork (see the file comment). */
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+
 llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, double timeout_s,
                                  const double *x, double *y, llmbo_error *err)
 {
@@ -220,8 +227,10 @@ llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, 
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     size_t in_len = strlen(input), in_off = 0;
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+    pthread_mutex_lock(&spawn_lock);
     if (pipe(pin) < 0 || pipe(pout) < 0 || pipe(perr) < 0) {
         int e = errno;
+        pthread_mutex_unlock(&spawn_lock);
         close_fd(&pin[0]), close_fd(&pin[1]), close_fd(&pout[0]), close_fd(&pout[1]);
         close_fd(&perr[0]), close_fd(&perr[1]);
         llmbo_free(input);
@@ -243,6 +252,8 @@ llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, 
 
     double t0 = llmbo_now();
     pid_t pid = fork();
+    if (pid != 0)
+        pthread_mutex_unlock(&spawn_lock);
     if (pid < 0) {
         int e = errno;
         pthread_sigmask(SIG_SETMASK, &old_mask, NULL);

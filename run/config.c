@@ -191,6 +191,8 @@ static void defaults(llmbo_run_config *cfg)
     cfg->stall_window = bo_def.stall_window;
     cfg->warp = bo_def.y_warp;
     cfg->batch = 1;
+    cfg->workers = 1;
+    cfg->dispatch = LLMBO_DISPATCH_ORDERED;
     cfg->pending = LLMBO_PENDING_KB;
     cfg->noisy = -1;
     cfg->candidates = 5;
@@ -250,14 +252,16 @@ static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *c
 static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_config *cfg)
 {
     static const char *const keys[] = {
-        "name", "description", "objective", "instance", "budget", "strategy", "acquisition", "seed",
-        "init", "gp",          "batch",     "pending",  "noisy",  "acq",      "advisor",     NULL};
+        "name",        "description", "objective", "instance", "budget",   "strategy",
+        "acquisition", "seed",        "init",      "gp",       "batch",    "pending",
+        "noisy",       "acq",         "advisor",   "workers",  "dispatch", NULL};
     static const char *const init_keys[] = {"design", "n", NULL};
     static const char *const acq_keys[] = {"xi",      "sweep",        "starts", "candidates",
                                            "dup_tol", "stall_window", NULL};
     static const char *const acqs[] = {"ei", "logei", "pi", "ucb", "ts"};
     static const char *const designs[] = {"sobol", "lhs", "random"};
     static const char *const pendings[] = {"kb", "cl_min", "cl_mean", "cl_max"};
+    static const char *const dispatches[] = {"ordered", "async"};
     llmbo_status st;
     char got[80];
     int v;
@@ -326,8 +330,17 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
     if (st != LLMBO_OK || (gp && (st = parse_gp(c, gp, cfg)) != LLMBO_OK))
         return st;
 
-    if ((st = get_int(c, root, "", "batch", 1, &cfg->batch)) != LLMBO_OK)
+    if ((st = get_int(c, root, "", "batch", 1, &cfg->batch)) != LLMBO_OK ||
+        (st = get_int(c, root, "", "workers", 1, &cfg->workers)) != LLMBO_OK)
         return st;
+    if (cfg->workers > LLMBO_RUN_MAX_WORKERS)
+        return fail(c, "workers", "expected at most %d, got %d", LLMBO_RUN_MAX_WORKERS,
+                    cfg->workers);
+    v = (int)cfg->dispatch;
+    if ((st = get_enum(c, root, "", "dispatch", dispatches, N_OF(dispatches), "ordered, async",
+                       &v)) != LLMBO_OK)
+        return st;
+    cfg->dispatch = (llmbo_run_dispatch)v;
     v = (int)cfg->pending;
     if ((st = get_enum(c, root, "", "pending", pendings, N_OF(pendings),
                        "kb, cl_min, cl_mean, cl_max", &v)) != LLMBO_OK)
@@ -525,6 +538,9 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
         ok &= cJSON_AddBoolToObject(gp, "warp", cfg->warp) != NULL;
     }
     ok &= llmbo_json_add_number(r, "batch", cfg->batch) != NULL;
+    ok &= llmbo_json_add_number(r, "workers", cfg->workers) != NULL;
+    ok &= cJSON_AddStringToObject(
+              r, "dispatch", cfg->dispatch == LLMBO_DISPATCH_ASYNC ? "async" : "ordered") != NULL;
     ok &= cJSON_AddStringToObject(r, "pending", llmbo_pending_name(cfg->pending)) != NULL;
     ok &= cJSON_AddBoolToObject(r, "noisy", cfg->noisy > 0) != NULL;
     ok &= (acq = cJSON_AddObjectToObject(r, "acq")) != NULL;

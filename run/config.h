@@ -16,6 +16,15 @@ typedef enum llmbo_run_strategy {
 
 const char *llmbo_run_strategy_name(llmbo_run_strategy s);
 
+/* "dispatch": when results of parallel evaluations are told to the loop. */
+typedef enum llmbo_run_dispatch {
+    LLMBO_DISPATCH_ORDERED = 0, /* "ordered": in id order (proposals independent of timing) */
+    LLMBO_DISPATCH_ASYNC = 1    /* "async": as they arrive (no worker waits) */
+} llmbo_run_dispatch;
+
+/* Upper bound of "workers" (and -j): threads and child processes at once. */
+#define LLMBO_RUN_MAX_WORKERS 256
+
 typedef struct llmbo_run_config {
     char *name;        /* "name", or NULL */
     char *description; /* "description", or NULL */
@@ -33,6 +42,8 @@ typedef struct llmbo_run_config {
     double noise;       /* fixed noise variance when noise_fit = 0 */
     double noise_floor; /* lower bound of the fitted noise variance */
     int batch;
+    int workers;                 /* evaluations at once (>= 1) */
+    llmbo_run_dispatch dispatch; /* "dispatch" */
     llmbo_pending_method pending;
     int noisy; /* 1, 0, or -1: not given (the run resolves it from the objective's noise_std) */
     double xi;

@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "utf8.h"
+#include "strbuf.h"
 #include "journal.h"
 
 struct llmbo_journal {
@@ -247,6 +248,84 @@ cJSON *llmbo_journal_line(const llmbo_journal_entry *e, const llmbo_space *space
         return NULL;
     }
     return o;
+}
+
+cJSON *llmbo_journal_asked_line(const llmbo_journal_entry *e, const llmbo_space *space,
+                                const int64_t *told, int n_told, int batch)
+{
+    cJSON *o = cJSON_CreateObject(), *t = cJSON_CreateArray();
+    int ok = o && t;
+    for (int i = 0; ok && i < n_told; i++)
+        ok = cJSON_AddItemToArray(t, llmbo_json_number((double)told[i]));
+    ok = ok && llmbo_json_add(o, "id", llmbo_json_number(e->id)) &&
+         llmbo_json_add(o, "x", llmbo_journal_named_x(space, e->x)) &&
+         llmbo_json_add(o, "xv", llmbo_json_number_array(e->x, e->d)) &&
+         llmbo_json_add(o, "source",
+                        cJSON_CreateString(llmbo_source_name((llmbo_source)e->source))) &&
+         llmbo_json_add(o, "theta",
+                        e->theta ? llmbo_json_number_array(e->theta, e->d + 2)
+                                 : cJSON_CreateNull()) &&
+         llmbo_json_add(o, "told", t) && llmbo_json_add(o, "batch", llmbo_json_number(batch)) &&
+         llmbo_json_add(o, "advisor", llmbo_cost_to_json(&e->cost));
+    if (!ok) {
+        if (!o || !cJSON_GetObjectItemCaseSensitive(o, "told"))
+            cJSON_Delete(t);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+int llmbo_journal_batch_read(const cJSON *line)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(line, "batch");
+    if (!b)
+        return 1;
+    return llmbo_json_is_int(b, 1, 1e9) ? (int)b->valuedouble : -1;
+}
+
+llmbo_status llmbo_journal_append_lines(llmbo_journal *j, cJSON *const *lines, int n,
+                                        llmbo_error *err)
+{
+    llmbo_strbuf b = LLMBO_STRBUF_INIT;
+    for (int i = 0; i < n; i++) {
+        char *s = cJSON_PrintUnformatted(lines[i]);
+        if (s) {
+            llmbo_strbuf_puts(&b, s);
+            llmbo_strbuf_puts(&b, "\n");
+        }
+        cJSON_free(s);
+        if (!s || b.oom) {
+            llmbo_strbuf_free(&b);
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", j->path);
+        }
+    }
+    int ok = n == 0 || (fwrite(b.s, 1, b.len, j->f) == b.len && fflush(j->f) == 0 &&
+                        fsync(fileno(j->f)) == 0);
+    llmbo_strbuf_free(&b);
+    if (!ok)
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: write failed: %s", j->path, strerror(errno));
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_journal_told_read(const cJSON *line, int64_t **ids, int *n)
+{
+    *ids = NULL;
+    *n = -1;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(line, "told");
+    if (!cJSON_IsArray(t))
+        return LLMBO_OK;
+    int k = cJSON_GetArraySize(t);
+    for (const cJSON *v = t->child; v; v = v->next)
+        if (!llmbo_json_is_int(v, 0, 9007199254740992.0))
+            return LLMBO_OK;
+    if (!(*ids = llmbo_malloc(k > 0 ? (size_t)k : 1, sizeof(int64_t))))
+        return LLMBO_ERR_NOMEM;
+    int i = 0;
+    for (const cJSON *v = t->child; v; v = v->next)
+        (*ids)[i++] = (int64_t)v->valuedouble;
+    *n = k;
+    return LLMBO_OK;
 }
 
 static double num_or_nan(const cJSON *o, const char *key)

@@ -44,6 +44,22 @@ cJSON *llmbo_journal_named_x(const llmbo_space *space, const double *x);
 llmbo_status llmbo_journal_entry_read(const cJSON *line, int d, llmbo_journal_entry *e);
 void llmbo_journal_entry_clear(llmbo_journal_entry *e);
 
+/* The line of asked.jsonl for a proposal (docs/formats.md): e's id, x, source, theta and cost;
+ * told (n_told): the ids told to the loop since the previous proposal, in tell order, which
+ * lets resume replay the asks and tells in their original interleaving; batch: the number of
+ * points asked together with it (itself included). NULL on allocation failure.
+ * llmbo_journal_entry_read reads its id, x, source, theta and cost back. */
+cJSON *llmbo_journal_asked_line(const llmbo_journal_entry *e, const llmbo_space *space,
+                                const int64_t *told, int n_told, int batch);
+/* An asked line's "batch": 1 when absent, -1 when not a positive integer. */
+int llmbo_journal_batch_read(const cJSON *line);
+/* Appends n lines with one write, then fflush and fsync. */
+llmbo_status llmbo_journal_append_lines(llmbo_journal *j, cJSON *const *lines, int n,
+                                        llmbo_error *err);
+/* The "told" array of an asked line: *ids (*n, owned) or *n = -1 when it is absent or not an
+ * array of non-negative integers. LLMBO_ERR_NOMEM only. */
+llmbo_status llmbo_journal_told_read(const cJSON *line, int64_t **ids, int *n);
+
 /* Opens path for appending (created if missing). LLMBO_ERR_IO names the path and the reason. */
 llmbo_status llmbo_journal_open(const char *path, llmbo_journal **out, llmbo_error *err);
 /* Appends line (printed unformatted) and a newline, then fflush and fsync. */

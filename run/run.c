@@ -1,20 +1,30 @@
-/* run.c: one optimisation run from a config (the `llmbo run` verb). Batches of q points are
- * asked together and evaluated in id order; each result is told to the loop and journalled
- * (fsync'ed) before anything else happens, so the journal's lines are in id order and a batch
- * is complete in the journal before the next one is asked. Resume relies on this: full
- * batches are replayed into a fresh loop (llmbo_bo_replay, no computation) and a partial last
- * batch is asked again, which reproduces it for deterministic strategies. Observation noise is
- * reseeded per evaluation from (seed, id) so a resumed run draws the same noise. */
+/* run.c: one optimisation run from a config (the `llmbo run`, `llmbo ask` and `llmbo tell`
+ * verbs). Every proposal is appended (fsync'ed) to DIR/asked.jsonl before it is evaluated,
+ * with the ids told to the loop since the previous proposal; every result is appended to
+ * DIR/journal.jsonl as soon as it arrives. Resume replays the two files into a fresh loop in
+ * their original interleaving of asks and tells (llmbo_bo_replay, no computation), so the
+ * rebuilt loop proposes what the uninterrupted one would have; proposals without a result (in
+ * flight when the run was killed, or asked by `llmbo ask`) are evaluated again at the same
+ * point and id. Up to `workers` evaluations run at once, each in its own thread with its own
+ * objective instance (an external objective is a child process per evaluation). "dispatch":
+ * "ordered" tells results in id order, so the loop's state at every ask, and with it every
+ * proposal, does not depend on which evaluation finishes first; "async" tells each result as
+ * it arrives. Observation noise is reseeded per evaluation from (seed, id). */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "llmbo_common.h"
 #include "utf8.h"
+#include "strbuf.h"
 #include "config.h"
 #include "journal.h"
 #include "loop_impl.h"
@@ -23,6 +33,26 @@
 #include "advisor.h"
 
 enum { TAG_NOISE = 101 };
+
+/* State of proposal id in the run's tables. */
+enum { S_NONE = 0, S_QUEUED, S_RUNNING, S_ARRIVED, S_TOLD };
+
+struct run;
+
+/* One evaluation slot. Objectives are not thread-safe (noise generator, shift buffer): each
+ * worker owns an instance. */
+typedef struct worker {
+    struct run *r;
+    llmbo_objective *obj;
+    pthread_t th;
+    int busy, done, threaded;
+    int64_t id;
+    double *x; /* (d) */
+    double y, t_eval;
+    int failed;
+    long seq; /* completion order */
+    char reason[600];
+} worker;
 
 typedef struct run {
     llmbo_run_config cfg;
@@ -36,7 +66,8 @@ typedef struct run {
     llmbo_advisor_hook inner; /* the advisor's own hook */
     llmbo_advisor_hook hook;  /* what the loop calls: inner, reporting failures on stderr */
     llmbo_bo *bo;
-    llmbo_journal *j;
+    llmbo_journal *j;     /* journal.jsonl */
+    llmbo_journal *asked; /* asked.jsonl */
     long n_lines, n_failed;
     double t0, t_offset;
     long n_start;         /* evaluations journalled before this process started (resume) */
@@ -47,6 +78,34 @@ typedef struct run {
     char progress_text[400]; /* the last progress line, without its live streaming count */
     atomic_flag printing;    /* held while a streaming callback prints (skips, never waits) */
     double t_streamed;       /* when the live count was last printed */
+    llmbo_cost cost0; /* the cost recorded last in the run's files (no advisor in this process) */
+
+    /* Tables over proposal ids 0 .. total-1. */
+    int total;             /* evaluations of the run */
+    long n_asked;          /* proposals in asked.jsonl (and in the loop) */
+    unsigned char *state;  /* (total) S_* */
+    double *X;             /* (total, d) proposed points */
+    llmbo_source *src;     /* (total) */
+    double *theta;         /* (total, d + 2) hyperparameters of the proposing model */
+    unsigned char *has_th; /* (total) */
+    double *Y;             /* (total) results (objective's sense) of arrived proposals */
+    unsigned char *yfail;  /* (total) */
+    int64_t *arrived;      /* (total) ARRIVED ids in arrival order */
+    int n_arrived;         /* entries of arrived */
+    int64_t *told_since;   /* (total) ids told since the last ask, in tell order */
+    int n_told_since;      /* entries of told_since */
+    int have_best;         /* best so far over journalled successes, in journal order */
+    double best;
+    double *best_x; /* (d) */
+
+    /* Workers. */
+    int n_workers, ordered;
+    worker *wk; /* (n_workers) */
+    int n_running;
+    long seq;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int sync_ok;
 } run;
 
 static void stream_progress(void *ctx, long pieces);
@@ -56,15 +115,12 @@ static void stream_progress(void *ctx, long pieces);
 
 static void cost_of(const run *r, llmbo_cost *c)
 {
-    memset(c, 0, sizeof *c);
-    if (r->hook.cost)
+    if (r->hook.cost) {
+        memset(c, 0, sizeof *c);
         r->hook.cost(r->hook.ctx, c);
-}
-
-static double num_or(const cJSON *o, const char *k, double dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+    } else {
+        *c = r->cost0;
+    }
 }
 
 static cJSON *num_or_null(int have, double v)
@@ -72,45 +128,50 @@ static cJSON *num_or_null(int have, double v)
     return have ? llmbo_json_number(v) : cJSON_CreateNull();
 }
 
-static cJSON *journal_line(run *r, int64_t id, const double *x, int failed, double y,
-                           const char *reason, llmbo_source src, double t_eval)
+static double *theta_of(const run *r, int64_t id)
 {
-    double best = 0, th[64 + 2], *theta = th;
-    if (r->d > 64 && !(theta = llmbo_malloc((size_t)r->d + 2, sizeof(double))))
-        return NULL;
-    int have_best = llmbo_bo_best(r->bo, NULL, &best, NULL) == LLMBO_OK;
+    return r->has_th[id] ? r->theta + (size_t)id * ((size_t)r->d + 2) : NULL;
+}
+
+static cJSON *journal_line(run *r, int64_t id, int failed, double y, const char *reason,
+                           double t_eval)
+{
     llmbo_journal_entry e = {.iter = (double)r->n_lines,
                              .id = (double)id,
                              .d = r->d,
-                             .x = (double *)x,
+                             .x = r->X + (size_t)id * r->d,
                              .failed = failed,
                              .error = reason,
                              .y = y,
-                             .source = (int)src,
-                             .best = have_best ? best : NAN,
-                             .regret = have_best && r->has_opt ? fabs(best - r->opt) : NAN,
+                             .source = (int)r->src[id],
+                             .best = r->have_best ? r->best : NAN,
+                             .regret = r->have_best && r->has_opt ? fabs(r->best - r->opt) : NAN,
                              .t_eval = t_eval,
                              .t_wall = r->t_offset + llmbo_now() - r->t0,
-                             .theta = llmbo_bo_theta(r->bo, id, theta) ? theta : NULL};
+                             .theta = theta_of(r, id)};
     cost_of(r, &e.cost);
-    cJSON *o = llmbo_journal_line(&e, r->space);
-    if (theta != th)
-        llmbo_free(theta);
-    return o;
+    return llmbo_journal_line(&e, r->space);
+}
+
+/* The model's name for summary.json: the advisor's, or the config's when this process made no
+ * advisor (llmbo tell). */
+static const char *model_name(const run *r)
+{
+    if (r->adv)
+        return llmbo_advisor_model(r->adv);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(r->cfg.advisor, "model");
+    return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
 static cJSON *summary_json(run *r, int complete)
 {
     cJSON *o = cJSON_CreateObject();
-    double best = 0, *bx = llmbo_malloc((size_t)r->d, sizeof(double));
     llmbo_cost c;
-    if (!o || !bx) {
-        cJSON_Delete(o);
-        llmbo_free(bx);
+    if (!o)
         return NULL;
-    }
-    int have_best = llmbo_bo_best(r->bo, bx, &best, NULL) == LLMBO_OK;
-    const char *model = r->adv ? llmbo_advisor_model(r->adv) : NULL;
+    int have_best = r->have_best;
+    double best = r->best;
+    const char *model = model_name(r);
     cost_of(r, &c);
     int ok =
         llmbo_json_add(o, "llmbo_version", cJSON_CreateString(LLMBO_VERSION_STRING)) &&
@@ -133,15 +194,15 @@ static cJSON *summary_json(run *r, int complete)
         llmbo_json_add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
         llmbo_json_add(o, "best_y", num_or_null(have_best, best)) &&
         llmbo_json_add(o, "best_x",
-                       have_best ? llmbo_journal_named_x(r->space, bx) : cJSON_CreateNull()) &&
+                       have_best ? llmbo_journal_named_x(r->space, r->best_x)
+                                 : cJSON_CreateNull()) &&
         llmbo_json_add(o, "best_xv",
-                       have_best ? llmbo_json_number_array(bx, r->d) : cJSON_CreateNull()) &&
+                       have_best ? llmbo_json_number_array(r->best_x, r->d) : cJSON_CreateNull()) &&
         llmbo_json_add(o, "final_regret",
                        num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
         llmbo_json_add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
         llmbo_json_add(o, "advisor", llmbo_cost_to_json(&c)) &&
         llmbo_json_add(o, "complete", cJSON_CreateBool(complete));
-    llmbo_free(bx);
     if (!ok || llmbo_json_escape_utf8(o) < 0) {
         cJSON_Delete(o);
         return NULL;
@@ -203,10 +264,32 @@ static void run_free(run *r)
 {
     llmbo_bo_free(r->bo);
     llmbo_advisor_free(r->adv);
+    if (r->wk) {
+        for (int w = 1; w < r->n_workers; w++)
+            llmbo_objective_free(r->wk[w].obj);
+        for (int w = 0; w < r->n_workers; w++)
+            llmbo_free(r->wk[w].x);
+        llmbo_free(r->wk);
+    }
+    if (r->sync_ok) {
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cv);
+    }
     llmbo_objective_free(r->obj);
     llmbo_journal_close(r->j);
+    llmbo_journal_close(r->asked);
     llmbo_run_config_free(&r->cfg);
     llmbo_free(r->dir);
+    llmbo_free(r->state);
+    llmbo_free(r->X);
+    llmbo_free(r->src);
+    llmbo_free(r->theta);
+    llmbo_free(r->has_th);
+    llmbo_free(r->Y);
+    llmbo_free(r->yfail);
+    llmbo_free(r->arrived);
+    llmbo_free(r->told_since);
+    llmbo_free(r->best_x);
 }
 
 /* The objective's declared observation noise (config "objective": {"noise_std": s}). */
@@ -217,21 +300,30 @@ static double declared_noise(const cJSON *objective)
                                                                                 : 0;
 }
 
-/* Objective, advisor and loop from r->cfg. Failures are the user's (exit 2). */
-static llmbo_status setup(run *r, llmbo_error *err)
+static llmbo_status make_objective(run *r, llmbo_objective **out, llmbo_error *err)
 {
     char where[4300];
-    llmbo_status st;
     snprintf(where, sizeof where, "%s: objective", r->where);
-    st = llmbo_objective_from_json(r->cfg.objective, where,
-                                   llmbo_bo_mix_seed(r->cfg.seed, 0, TAG_NOISE), &r->obj, err);
+    llmbo_status st = llmbo_objective_from_json(
+        r->cfg.objective, where, llmbo_bo_mix_seed(r->cfg.seed, 0, TAG_NOISE), out, err);
     if (st != LLMBO_OK)
         return st;
     if (r->cfg.instance > 0 &&
-        (st = llmbo_objective_set_instance(r->obj, r->cfg.instance, err)) != LLMBO_OK) {
+        (st = llmbo_objective_set_instance(*out, r->cfg.instance, err)) != LLMBO_OK) {
         llmbo_error_prefix(err, "%s: instance", r->where);
         return LLMBO_ERR_CONFIG;
     }
+    return LLMBO_OK;
+}
+
+/* Objective, tables, workers, and (with_loop) advisor and loop from r->cfg. Failures are the
+ * user's (exit 2). */
+static llmbo_status setup(run *r, int with_loop, llmbo_error *err)
+{
+    char where[4300];
+    llmbo_status st;
+    if ((st = make_objective(r, &r->obj, err)) != LLMBO_OK)
+        return st;
     r->space = llmbo_objective_space(r->obj);
     r->d = llmbo_objective_dim(r->obj);
     r->maximize = llmbo_objective_maximize(r->obj);
@@ -247,6 +339,42 @@ static llmbo_status setup(run *r, llmbo_error *err)
         r->cfg.noise_fit = r->cfg.noisy > 0;
     if (r->cfg.n_init == 0)
         r->cfg.n_init = llmbo_bo_default_n_init(r->d, r->cfg.budget);
+
+    size_t n = (size_t)r->total, d = (size_t)r->d;
+    r->state = llmbo_calloc(n, 1);
+    r->X = llmbo_calloc(n * d, sizeof(double));
+    r->src = llmbo_calloc(n, sizeof(llmbo_source));
+    r->theta = llmbo_calloc(n * (d + 2), sizeof(double));
+    r->has_th = llmbo_calloc(n, 1);
+    r->Y = llmbo_calloc(n, sizeof(double));
+    r->yfail = llmbo_calloc(n, 1);
+    r->arrived = llmbo_calloc(n, sizeof(int64_t));
+    r->told_since = llmbo_calloc(n, sizeof(int64_t));
+    r->best_x = llmbo_calloc(d, sizeof(double));
+    r->n_workers = r->cfg.workers;
+    r->ordered = r->cfg.dispatch == LLMBO_DISPATCH_ORDERED;
+    r->wk = llmbo_calloc((size_t)r->n_workers, sizeof(worker));
+    if (!r->state || !r->X || !r->src || !r->theta || !r->has_th || !r->Y || !r->yfail ||
+        !r->arrived || !r->told_since || !r->best_x || !r->wk)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    for (int w = 0; w < r->n_workers; w++) {
+        r->wk[w].r = r;
+        if (!(r->wk[w].x = llmbo_calloc(d, sizeof(double))))
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        if (w == 0)
+            r->wk[w].obj = r->obj;
+        else if ((st = make_objective(r, &r->wk[w].obj, err)) != LLMBO_OK)
+            return st;
+    }
+    if (pthread_mutex_init(&r->mu, NULL) != 0)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "cannot create a mutex");
+    if (pthread_cond_init(&r->cv, NULL) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "cannot create a condition variable");
+    }
+    r->sync_ok = 1;
+    if (!with_loop)
+        return LLMBO_OK;
 
     llmbo_bo_options o;
     llmbo_run_config_bo_options(&r->cfg, r->d, &o);
@@ -274,22 +402,23 @@ static llmbo_status setup(run *r, llmbo_error *err)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Evaluation */
+/* Results */
 
 static void progress_line(run *r, int final)
 {
     if (!r->progress)
         return;
-    double best;
-    char b[64] = "-", g[64] = "";
-    if (llmbo_bo_best(r->bo, NULL, &best, NULL) == LLMBO_OK) {
-        snprintf(b, sizeof b, "%.6g", best);
+    char b[64] = "-", g[64] = "", wk[48] = "";
+    if (r->have_best) {
+        snprintf(b, sizeof b, "%.6g", r->best);
         if (r->has_opt)
-            snprintf(g, sizeof g, "  regret %.3g", fabs(best - r->opt));
+            snprintf(g, sizeof g, "  regret %.3g", fabs(r->best - r->opt));
     }
+    if (r->n_workers > 1 && !final)
+        snprintf(wk, sizeof wk, "  %d running", r->n_running);
     /* ETA from this process's own pace (a resumed run's earlier evaluations do not count). */
     double el = llmbo_now() - r->t0;
-    long done = r->n_lines - r->n_start, left = r->cfg.budget - r->n_lines;
+    long done = r->n_lines - r->n_start, left = r->total - r->n_lines;
     char eta[48] = "ETA --";
     if (final)
         eta[0] = '\0';
@@ -301,8 +430,8 @@ static void progress_line(run *r, int final)
     if (c.calls > 0)
         snprintf(cost, sizeof cost, "  advisor $%.4g (%ld calls)", c.dollars, c.calls);
     snprintf(r->progress_text, sizeof r->progress_text,
-             "llmbo run: %ld/%d evaluations  %ld failed  best %s%s%s  %.1fs  %s", r->n_lines,
-             r->cfg.budget, r->n_failed, b, g, cost, r->t_offset + el, eta);
+             "llmbo run: %ld/%d evaluations  %ld failed  best %s%s%s%s  %.1fs  %s", r->n_lines,
+             r->total, r->n_failed, b, g, cost, wk, r->t_offset + el, eta);
     fprintf(stderr, "\r\033[K%s%s", r->progress_text, final ? "\n" : "");
     fflush(stderr);
 }
@@ -325,28 +454,34 @@ static void stream_progress(void *ctx, long pieces)
     atomic_flag_clear(&r->printing);
 }
 
-/* Evaluates proposal id at x, tells the loop and journals the result. */
-static llmbo_status evaluate(run *r, int64_t id, const double *x, llmbo_source src,
-                             llmbo_error *err)
+/* Folds a journalled result into the best so far (journal order). */
+static void note_best(run *r, int64_t id, double y, int failed)
 {
-    llmbo_error e;
-    double y = NAN;
-    if (r->noise_sd > 0)
-        llmbo_objective_set_noise(r->obj, r->noise_sd,
-                                  llmbo_bo_mix_seed(r->cfg.seed, (uint64_t)id, TAG_NOISE));
-    e.msg[0] = 0;
-    double t = llmbo_now();
-    llmbo_status st = llmbo_objective_eval(r->obj, x, &y, &e);
-    double t_eval = llmbo_now() - t;
-    int failed = st != LLMBO_OK || !isfinite(y);
-    const char *reason = st != LLMBO_OK ? e.msg : "the objective returned a non-finite value";
-    if (st != LLMBO_OK && !reason[0])
-        reason = llmbo_strerror(st);
-    if ((st = llmbo_bo_tell(r->bo, id, y, failed, err)) != LLMBO_OK)
-        return st;
+    if (failed)
+        return;
+    int better = !r->have_best || (r->maximize ? y > r->best : y < r->best);
+    if (better) {
+        r->have_best = 1;
+        r->best = y;
+        memcpy(r->best_x, r->X + (size_t)id * r->d, (size_t)r->d * sizeof(double));
+    }
+}
+
+/* Result of proposal id arrived: journal it (durable before anything else happens), then it
+ * waits in r->arrived to be told. LLMBO_ERR_OBJECTIVE when max_consecutive failures in a
+ * row are reached (the result is journalled first). */
+static llmbo_status arrive(run *r, int64_t id, double y, int failed, const char *reason,
+                           double t_eval, llmbo_error *err)
+{
+    llmbo_status st;
+    r->state[id] = S_ARRIVED;
+    r->Y[id] = failed ? NAN : y;
+    r->yfail[id] = (unsigned char)failed;
+    r->arrived[r->n_arrived++] = id;
+    note_best(r, id, y, failed);
     r->n_failed += failed;
     if (r->j) {
-        cJSON *line = journal_line(r, id, x, failed, y, reason, src, t_eval);
+        cJSON *line = journal_line(r, id, failed, y, reason, t_eval);
         if (!line)
             return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory writing the journal");
         st = llmbo_journal_append(r->j, line, err);
@@ -380,219 +515,620 @@ static llmbo_status evaluate(run *r, int64_t id, const double *x, llmbo_source s
     return LLMBO_OK;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Resume */
-
-typedef struct jrec {
-    int64_t id;
-    double *x; /* (d) */
-    llmbo_source src;
-    int failed;
-    double y;
-    double *theta; /* (d + 2) or NULL */
-} jrec;
-
-static void jrecs_free(jrec *recs, int n)
+static llmbo_status tell_one(run *r, int k, llmbo_error *err)
 {
-    if (!recs)
-        return;
-    for (int i = 0; i < n; i++) {
-        llmbo_free(recs[i].x);
-        llmbo_free(recs[i].theta);
-    }
-    llmbo_free(recs);
+    int64_t id = r->arrived[k];
+    llmbo_status st = llmbo_bo_tell(r->bo, id, r->Y[id], r->yfail[id], err);
+    if (st != LLMBO_OK)
+        return st;
+    r->state[id] = S_TOLD;
+    r->told_since[r->n_told_since++] = id;
+    memmove(r->arrived + k, r->arrived + k + 1, (size_t)(r->n_arrived - k - 1) * sizeof(int64_t));
+    r->n_arrived--;
+    return LLMBO_OK;
 }
 
-/* Decodes the journal's lines; they must be in id order 0, 1, 2, ... (as run writes them). */
-static llmbo_status decode_journal(run *r, const char *path, cJSON **lines, int n, jrec **out,
-                                   llmbo_error *err)
+/* Tells the loop one result that may be told now: the first to arrive ("async"), or the lowest
+ * id if every lower id is told ("ordered"). *told = 1 if it did. */
+static llmbo_status tell_next(run *r, int *told, llmbo_error *err)
 {
-    jrec *recs = llmbo_calloc(n > 0 ? (size_t)n : 1, sizeof *recs);
-    if (!recs)
-        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
-    for (int i = 0; i < n; i++) {
-        jrec *q = &recs[i];
+    *told = 0;
+    if (r->n_arrived == 0)
+        return LLMBO_OK;
+    int k = 0;
+    if (r->ordered) {
+        int64_t lowest = -1;
+        for (long i = 0; i < r->n_asked && lowest < 0; i++)
+            if (r->state[i] != S_TOLD)
+                lowest = i;
+        for (k = 0; k < r->n_arrived && r->arrived[k] != lowest; k++)
+            ;
+        if (k == r->n_arrived)
+            return LLMBO_OK;
+    }
+    *told = 1;
+    return tell_one(r, k, err);
+}
+
+/* Tells every result that may be told now. */
+static llmbo_status tell_ready(run *r, llmbo_error *err)
+{
+    llmbo_status st;
+    for (int told = 1; told;)
+        if ((st = tell_next(r, &told, err)) != LLMBO_OK)
+            return st;
+    return LLMBO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Proposals */
+
+/* The asked.jsonl line of proposal id (told: the ids told before its ask; batch: the points
+ * asked with it). NULL on allocation failure. */
+static cJSON *asked_line(run *r, int64_t id, const int64_t *told, int n_told, int batch)
+{
+    llmbo_journal_entry e = {.id = (double)id,
+                             .d = r->d,
+                             .x = r->X + (size_t)id * r->d,
+                             .source = (int)r->src[id],
+                             .theta = theta_of(r, id)};
+    cost_of(r, &e.cost);
+    return llmbo_journal_asked_line(&e, r->space, told, n_told, batch);
+}
+
+/* Asks k points into the tables at ids r->n_asked ... (the loop's next ids). */
+static llmbo_status ask_into(run *r, int k, llmbo_error *err)
+{
+    llmbo_status st;
+    int64_t *ids = llmbo_malloc((size_t)k, sizeof(int64_t));
+    llmbo_source *src = llmbo_malloc((size_t)k, sizeof(llmbo_source));
+    double *X = llmbo_malloc((size_t)k * (size_t)r->d, sizeof(double));
+    if (!ids || !src || !X) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if ((st = llmbo_bo_ask(r->bo, k, ids, X, src, err)) != LLMBO_OK)
+        goto done;
+    for (int i = 0; i < k; i++) {
+        int64_t id = ids[i];
+        if (id != r->n_asked + i || id >= r->total) {
+            st = llmbo_error_set(err, LLMBO_ERR_STATE, "the loop proposed id %lld, expected %ld",
+                                 (long long)id, r->n_asked + i);
+            goto done;
+        }
+        memcpy(r->X + (size_t)id * r->d, X + (size_t)i * r->d, (size_t)r->d * sizeof(double));
+        r->src[id] = src[i];
+        r->has_th[id] =
+            (unsigned char)llmbo_bo_theta(r->bo, id, r->theta + (size_t)id * ((size_t)r->d + 2));
+    }
+done:
+    llmbo_free(ids);
+    llmbo_free(src);
+    llmbo_free(X);
+    return st;
+}
+
+/* Asks k points, records them in asked.jsonl with one write (durable before any is evaluated)
+ * and queues them. The first line carries the ids told since the previous ask. */
+static llmbo_status ask_some(run *r, int k, llmbo_error *err)
+{
+    llmbo_status st = ask_into(r, k, err);
+    if (st != LLMBO_OK)
+        return st;
+    if (r->asked) {
+        cJSON **lines = llmbo_calloc((size_t)k, sizeof *lines);
+        if (!lines)
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        for (int i = 0; i < k && st == LLMBO_OK; i++)
+            if (!(lines[i] = asked_line(r, r->n_asked + i, r->told_since,
+                                        i == 0 ? r->n_told_since : 0, k)))
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        if (st == LLMBO_OK)
+            st = llmbo_journal_append_lines(r->asked, lines, k, err);
+        for (int i = 0; i < k; i++)
+            cJSON_Delete(lines[i]);
+        llmbo_free(lines);
+        if (st != LLMBO_OK)
+            return st;
+    }
+    for (int i = 0; i < k; i++)
+        r->state[r->n_asked + i] = S_QUEUED;
+    r->n_asked += k;
+    r->n_told_since = 0;
+    return LLMBO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Workers */
+
+static void evaluate_in(worker *w)
+{
+    run *r = w->r;
+    llmbo_error e;
+    double y = NAN;
+    if (r->noise_sd > 0)
+        llmbo_objective_set_noise(w->obj, r->noise_sd,
+                                  llmbo_bo_mix_seed(r->cfg.seed, (uint64_t)w->id, TAG_NOISE));
+    e.msg[0] = 0;
+    double t = llmbo_now();
+    llmbo_status st = llmbo_objective_eval(w->obj, w->x, &y, &e);
+    w->t_eval = llmbo_now() - t;
+    w->failed = st != LLMBO_OK || !isfinite(y);
+    w->y = y;
+    const char *reason = st != LLMBO_OK ? e.msg : "the objective returned a non-finite value";
+    if (st != LLMBO_OK && !reason[0])
+        reason = llmbo_strerror(st);
+    snprintf(w->reason, sizeof w->reason, "%s", reason);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    evaluate_in(w);
+    pthread_mutex_lock(&w->r->mu);
+    w->done = 1;
+    w->seq = ++w->r->seq;
+    pthread_cond_signal(&w->r->cv);
+    pthread_mutex_unlock(&w->r->mu);
+    return NULL;
+}
+
+/* Starts evaluating proposal id on a free worker. With one worker the evaluation runs here,
+ * in the calling thread. */
+static llmbo_status start(run *r, int64_t id, llmbo_error *err)
+{
+    worker *w = NULL;
+    for (int i = 0; i < r->n_workers && !w; i++)
+        if (!r->wk[i].busy)
+            w = &r->wk[i];
+    if (!w)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "no free worker");
+    w->id = id;
+    memcpy(w->x, r->X + (size_t)id * r->d, (size_t)r->d * sizeof(double));
+    w->busy = 1;
+    w->done = 0;
+    r->state[id] = S_RUNNING;
+    r->n_running++;
+    if (r->n_workers == 1) {
+        evaluate_in(w);
+        w->done = 1;
+        w->seq = ++r->seq;
+        w->threaded = 0;
+        return LLMBO_OK;
+    }
+    int e = pthread_create(&w->th, NULL, worker_main, w);
+    if (e != 0) {
+        /* No thread: evaluate here rather than fail the run. */
+        evaluate_in(w);
+        w->done = 1;
+        w->seq = ++r->seq;
+        w->threaded = 0;
+        return LLMBO_OK;
+    }
+    w->threaded = 1;
+    return LLMBO_OK;
+}
+
+/* Waits for the next finished evaluation (the earliest finished first) and hands it to
+ * arrive(). */
+static llmbo_status collect(run *r, llmbo_error *err)
+{
+    worker *w = NULL;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        for (int i = 0; i < r->n_workers; i++)
+            if (r->wk[i].busy && r->wk[i].done && (!w || r->wk[i].seq < w->seq))
+                w = &r->wk[i];
+        if (w)
+            break;
+        pthread_cond_wait(&r->cv, &r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (w->threaded)
+        pthread_join(w->th, NULL);
+    w->busy = 0;
+    r->n_running--;
+    return arrive(r, w->id, w->y, w->failed, w->reason, w->t_eval, err);
+}
+
+/* Keeps up to max(workers, batch) points pending and every worker busy until every proposal of
+ * the budget is told. "ordered": one result is told at a time, each followed by the asks it
+ * allows, so the interleaving of tells and asks is a function of the ids alone. On an error the
+ * evaluations in flight are waited for and journalled. */
+/* The size of the next ask, or 0 when the pending points leave no room for it. */
+static int next_ask(const run *r, int cap)
+{
+    long pending = r->n_asked - llmbo_bo_n_told(r->bo);
+    int k = r->cfg.batch;
+    if (k > r->total - r->n_asked)
+        k = (int)(r->total - r->n_asked);
+    return k > 0 && pending + k <= cap ? k : 0;
+}
+
+static llmbo_status drive(run *r, llmbo_error *err)
+{
+    llmbo_status st = LLMBO_OK;
+    int cap = r->n_workers > r->cfg.batch ? r->n_workers : r->cfg.batch;
+    for (;;) {
+        for (int k; (k = next_ask(r, cap)) > 0;)
+            if ((st = ask_some(r, k, err)) != LLMBO_OK)
+                goto drain;
+        for (long i = 0; i < r->n_asked && r->n_running < r->n_workers; i++)
+            if (r->state[i] == S_QUEUED && (st = start(r, i, err)) != LLMBO_OK)
+                goto drain;
+        int told;
+        if ((st = r->ordered ? tell_next(r, &told, err) : tell_ready(r, err)) != LLMBO_OK)
+            goto drain;
+        if (r->ordered && told)
+            continue;
+        if (llmbo_bo_n_told(r->bo) >= r->total)
+            return LLMBO_OK;
+        if (!r->ordered && next_ask(r, cap) > 0)
+            continue; /* async: what was told allows more asks */
+        if (r->n_running == 0) {
+            st = llmbo_error_set(err, LLMBO_ERR_STATE,
+                                 "internal error: nothing to evaluate with %ld of %d told",
+                                 llmbo_bo_n_told(r->bo), r->total);
+            break;
+        }
+        if ((st = collect(r, err)) != LLMBO_OK)
+            goto drain;
+    }
+drain:
+    while (r->n_running > 0) {
+        llmbo_error e2;
+        collect(r, &e2);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Resume: the run directory's files into the tables (and the loop) */
+
+/* asked.jsonl lines for a journal written before asked.jsonl existed: that driver asked
+ * batches of `batch` points and told each batch, in id order, before asking the next. NULL
+ * entries on allocation failure. */
+static llmbo_status legacy_asked(run *r, const char *path, cJSON **jl, int n, cJSON ***out,
+                                 llmbo_error *err)
+{
+    cJSON **al = llmbo_calloc(n > 0 ? (size_t)n : 1, sizeof *al);
+    int64_t *told = llmbo_malloc((size_t)r->cfg.batch, sizeof(int64_t));
+    if (!al || !told) {
+        llmbo_free(al);
+        llmbo_free(told);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    llmbo_status st = LLMBO_OK;
+    int q = r->cfg.batch;
+    for (int i = 0; i < n && st == LLMBO_OK; i++) {
         llmbo_journal_entry e;
-        if (llmbo_journal_entry_read(lines[i], r->d, &e) != LLMBO_OK) {
-            jrecs_free(recs, n);
-            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory reading %s", path);
+        if (llmbo_journal_entry_read(jl[i], r->d, &e) != LLMBO_OK) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (e.iter != i || e.id != i || !e.x || e.source < 0 || !e.theta_ok) {
+            st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                 "%s: line %d: a journal without asked.jsonl must hold ids 0, 1, "
+                                 "2, ... in order, each with xv, source and theta",
+                                 path, i + 1);
+        } else {
+            int nt = i >= q && i % q == 0 ? q : 0;
+            for (int k = 0; k < nt; k++)
+                told[k] = i - q + k;
+            /* Printed and parsed back: exact numbers are raw JSON until they are parsed. */
+            cJSON *line = llmbo_journal_asked_line(&e, r->space, told, nt, q);
+            char *text = line ? cJSON_PrintUnformatted(line) : NULL;
+            cJSON_Delete(line);
+            if (!text || !(al[i] = cJSON_Parse(text)))
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            cJSON_free(text);
+        }
+        llmbo_journal_entry_clear(&e);
+    }
+    llmbo_free(told);
+    if (st != LLMBO_OK) {
+        llmbo_journal_lines_free(al, n);
+        return st;
+    }
+    *out = al;
+    return LLMBO_OK;
+}
+
+/* Reads DIR/asked.jsonl and DIR/journal.jsonl (torn last lines cut off) into the tables: every
+ * proposal with its result (ARRIVED) or without (QUEUED). With the loop (r->bo), replays the
+ * proposals and the tells recorded between them; the results told after the last proposal wait
+ * in r->arrived, in journal order. *rewrite (n_rewrite), when not NULL, is the whole content
+ * asked.jsonl must get before anything is appended (made up for a journal without one, or with
+ * a batch cut short completed); the caller writes it. Every complaint names the file and
+ * line. */
+static llmbo_status load_dir(run *r, cJSON ***rewrite, int *n_rewrite, llmbo_error *err)
+{
+    char apath[4300], jpath[4300];
+    cJSON **al = NULL, **jl = NULL;
+    int na = 0, nj = 0;
+    llmbo_status st;
+    int64_t *told = NULL;
+    int *line_of = NULL; /* (total) journal line (1-based) of each id's result, 0: none */
+    *rewrite = NULL;
+    *n_rewrite = 0;
+    snprintf(apath, sizeof apath, "%s/asked.jsonl", r->dir);
+    snprintf(jpath, sizeof jpath, "%s/journal.jsonl", r->dir);
+    if ((st = llmbo_journal_read(jpath, 1, &jl, &nj, NULL, err)) != LLMBO_OK ||
+        (st = llmbo_journal_read(apath, 1, &al, &na, NULL, err)) != LLMBO_OK)
+        goto done;
+    if (na == 0 && nj > 0) {
+        llmbo_journal_lines_free(al, 0);
+        al = NULL;
+        if ((st = legacy_asked(r, jpath, jl, nj, &al, err)) != LLMBO_OK)
+            goto done;
+        na = nj;
+        if (!(*rewrite = llmbo_calloc((size_t)na, sizeof **rewrite))) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        *n_rewrite = na;
+        for (int i = 0; i < na; i++)
+            if (!((*rewrite)[i] = cJSON_Duplicate(al[i], 1))) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+    }
+    if (na > r->total) {
+        st = llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: %d proposals exceed the budget %d", apath,
+                             na, r->total);
+        goto done;
+    }
+    if (!(line_of = llmbo_calloc((size_t)r->total, sizeof(int)))) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    /* The proposals. */
+    for (int i = 0; i < na; i++) {
+        llmbo_journal_entry e;
+        if (llmbo_journal_entry_read(al[i], r->d, &e) != LLMBO_OK) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            goto done;
         }
         const char *bad = NULL;
-        if (e.iter != i || e.id != i)
-            bad = "iter and id must both equal the line's index";
+        if (e.id != i)
+            bad = "id must equal the line's index (0, 1, 2, ...)";
         else if (!e.x)
             bad = "xv must be an array of finite numbers of the objective's dimension";
         else if (e.source < 0)
             bad = "unknown source";
+        else if (!e.theta_ok)
+            bad = "theta must be null or an array of d + 2 numbers";
+        else if (llmbo_space_check(r->space, e.x, err) != LLMBO_OK)
+            bad = err->msg;
+        if (!bad) {
+            memcpy(r->X + (size_t)i * r->d, e.x, (size_t)r->d * sizeof(double));
+            r->src[i] = (llmbo_source)e.source;
+            r->has_th[i] = e.theta != NULL;
+            if (e.theta)
+                memcpy(r->theta + (size_t)i * ((size_t)r->d + 2), e.theta,
+                       ((size_t)r->d + 2) * sizeof(double));
+            r->state[i] = S_QUEUED;
+            if (e.has_cost)
+                r->cost0 = e.cost;
+        }
+        llmbo_journal_entry_clear(&e);
+        if (bad) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", bad);
+            st = llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: line %d: %s", apath, i + 1, msg);
+            goto done;
+        }
+    }
+    r->n_asked = na;
+    /* The results, in arrival order. */
+    for (int i = 0; i < nj; i++) {
+        llmbo_journal_entry e;
+        if (llmbo_journal_entry_read(jl[i], r->d, &e) != LLMBO_OK) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        const char *bad = NULL;
+        char buf[200];
+        int64_t id = (int64_t)e.id;
+        if (e.iter != i)
+            bad = "iter must equal the line's index (0, 1, 2, ...)";
+        else if (!(e.id >= 0 && e.id < na && e.id == floor(e.id))) {
+            snprintf(buf, sizeof buf, "id %g was never proposed (asked.jsonl holds ids 0 to %d)",
+                     e.id, na - 1);
+            bad = buf;
+        } else if (line_of[id]) {
+            snprintf(buf, sizeof buf, "id %lld already has a result on line %d", (long long)id,
+                     line_of[id]);
+            bad = buf;
+        } else if (!e.x)
+            bad = "xv must be an array of finite numbers of the objective's dimension";
+        else if (memcmp(e.x, r->X + (size_t)id * r->d, (size_t)r->d * sizeof(double)))
+            bad = "xv differs from the proposal's in asked.jsonl";
+        else if (e.source != (int)r->src[id])
+            bad = "source differs from the proposal's in asked.jsonl";
         else if (!e.status_ok)
             bad = "status must be \"ok\" or \"failed\"";
         else if (!e.failed && !isfinite(e.y))
             bad = "y must be a finite number for an ok evaluation";
         else if (!isnan(e.t_wall) && (isinf(e.t_wall) || e.t_wall < 0))
             bad = "t_wall must be a finite number of seconds >= 0";
-        else if (!e.theta_ok)
-            bad = "theta must be null or an array of d + 2 numbers";
-        if (bad) {
-            llmbo_journal_entry_clear(&e);
-            jrecs_free(recs, n);
-            return llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: line %d: %s", path, i + 1, bad);
+        if (!bad) {
+            line_of[id] = i + 1;
+            r->state[id] = S_ARRIVED;
+            r->Y[id] = e.failed ? NAN : e.y;
+            r->yfail[id] = (unsigned char)e.failed;
+            r->arrived[r->n_arrived++] = id;
+            note_best(r, id, e.y, e.failed);
+            r->n_failed += e.failed;
+            r->n_lines++;
+            if (!isnan(e.t_wall) && e.t_wall > r->t_offset)
+                r->t_offset = e.t_wall;
         }
-        q->id = (int64_t)e.id;
-        q->x = e.x;
-        q->theta = e.theta;
-        q->failed = e.failed;
-        q->src = (llmbo_source)e.source;
-        q->y = e.failed ? NAN : e.y;
+        llmbo_journal_entry_clear(&e);
+        if (bad) {
+            st = llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: line %d: %s", jpath, i + 1, bad);
+            goto done;
+        }
     }
-    *out = recs;
-    return LLMBO_OK;
-}
-
-/* Feeds recs[from..to) to the loop as replayed proposals, then their results. */
-static llmbo_status replay_range(run *r, const jrec *recs, int from, int to, llmbo_error *err)
-{
-    llmbo_status st;
-    for (int i = from; i < to; i++)
-        if ((st = llmbo_bo_replay(r->bo, recs[i].id, recs[i].x, recs[i].src, recs[i].theta, err)) !=
-            LLMBO_OK)
-            return st;
-    for (int i = from; i < to; i++)
-        if ((st = llmbo_bo_tell(r->bo, recs[i].id, recs[i].y, recs[i].failed, err)) != LLMBO_OK)
-            return st;
-    return LLMBO_OK;
-}
-
-static int batch_size(const run *r)
-{
-    long left = r->cfg.budget - llmbo_bo_n_asked(r->bo);
-    return left < r->cfg.batch ? (int)left : r->cfg.batch;
+    if (!r->bo)
+        goto done;
+    /* Replay the asks and the tells between them, group by group (the points of one ask). */
+    for (int i = 0; i < na;) {
+        int k = llmbo_journal_batch_read(al[i]), m = 0;
+        while (m < k && i + m < na && llmbo_journal_batch_read(al[i + m]) == k)
+            m++;
+        if (k < 1 || (m < k && i + m < na)) {
+            st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                 "%s: line %d: batch must be the number of points asked together, "
+                                 "the same on each of their lines",
+                                 apath, i + m + 1);
+            goto done;
+        }
+        for (int g = 0; g < m; g++) {
+            int nt;
+            if ((st = llmbo_journal_told_read(al[i + g], &told, &nt)) != LLMBO_OK) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            if (nt < 0 || (g > 0 && nt > 0)) {
+                st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                     "%s: line %d: told must be an array of proposal ids (empty "
+                                     "but on the first line of a batch)",
+                                     apath, i + g + 1);
+                goto done;
+            }
+            for (int t = 0; t < nt; t++) {
+                int a = 0;
+                while (a < r->n_arrived && r->arrived[a] != told[t])
+                    a++;
+                if (a == r->n_arrived && r->state[told[t]] != S_TOLD) {
+                    /* The journal lost results the proposals after this line saw (it was cut
+                     * by hand, or lost lines a crash did not make durable): those proposals
+                     * are dropped and asked again, unless one of them has a result. */
+                    for (int id = i; id < na; id++)
+                        if (line_of[id]) {
+                            st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                                 "%s: line %d: told id %lld has no result in "
+                                                 "journal.jsonl, but the later id %d has one "
+                                                 "(line %d)",
+                                                 apath, i + g + 1, (long long)told[t], id,
+                                                 line_of[id]);
+                            goto done;
+                        }
+                    for (int id = i; id < na; id++)
+                        r->state[id] = S_NONE;
+                    r->n_asked = i;
+                    cJSON **rw = llmbo_calloc(i > 0 ? (size_t)i : 1, sizeof *rw);
+                    int ok = rw != NULL;
+                    for (int h = 0; h < i && ok; h++)
+                        ok = (rw[h] = cJSON_Duplicate(al[h], 1)) != NULL;
+                    if (!ok) {
+                        llmbo_journal_lines_free(rw, i);
+                        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                        goto done;
+                    }
+                    llmbo_journal_lines_free(*rewrite, *n_rewrite);
+                    *rewrite = rw;
+                    *n_rewrite = i;
+                    goto replayed;
+                }
+                if (a == r->n_arrived) {
+                    st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                         "%s: line %d: told id %lld was told before", apath,
+                                         i + g + 1, (long long)told[t]);
+                    goto done;
+                }
+                if ((st = tell_one(r, a, err)) != LLMBO_OK)
+                    goto done;
+            }
+            llmbo_free(told);
+            told = NULL;
+        }
+        r->n_told_since = 0;
+        if (m < k) {
+            /* A batch cut short by a kill while it was written (or a journal from before
+             * asked.jsonl cut inside a batch): ask it again; a deterministic strategy gives the
+             * same points, so the results already journalled for some of them are kept. */
+            r->n_asked = i;
+            if ((st = ask_into(r, k, err)) != LLMBO_OK)
+                goto done;
+            r->n_asked = i + k;
+            for (int g = 0; g < k; g++)
+                if (r->state[i + g] != S_ARRIVED)
+                    r->state[i + g] = S_QUEUED;
+            for (int g = 0; g < m; g++) {
+                llmbo_journal_entry e;
+                if (llmbo_journal_entry_read(al[i + g], r->d, &e) != LLMBO_OK) {
+                    st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                    goto done;
+                }
+                int same =
+                    e.x && e.source == (int)r->src[i + g] &&
+                    memcmp(e.x, r->X + (size_t)(i + g) * r->d, (size_t)r->d * sizeof(double)) == 0;
+                llmbo_journal_entry_clear(&e);
+                if (!same && line_of[i + g]) {
+                    st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                         "%s: line %d: the batch interrupted here is proposed "
+                                         "differently on resume (an advisor answered "
+                                         "differently?), and journal.jsonl line %d holds a result "
+                                         "for its old point %d; this run cannot be resumed",
+                                         apath, i + g + 1, line_of[i + g], i + g);
+                    goto done;
+                }
+            }
+            /* asked.jsonl is rewritten whole: the complete lines before the batch, then it. */
+            cJSON **rw = llmbo_calloc((size_t)(i + k), sizeof *rw);
+            if (!rw) {
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            int ok = 1;
+            for (int g = 0; g < i && ok; g++)
+                ok = (rw[g] = cJSON_Duplicate(al[g], 1)) != NULL;
+            if (ok && (st = llmbo_journal_told_read(al[i], &told, &k)) != LLMBO_OK)
+                ok = 0;
+            for (int g = 0; g < r->n_asked - i && ok; g++)
+                ok = (rw[i + g] = asked_line(r, i + g, told, g == 0 && k > 0 ? k : 0,
+                                             (int)(r->n_asked - i))) != NULL;
+            llmbo_free(told);
+            told = NULL;
+            if (!ok) {
+                llmbo_journal_lines_free(rw, (int)r->n_asked);
+                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            if (*rewrite)
+                llmbo_journal_lines_free(*rewrite, *n_rewrite);
+            *rewrite = rw;
+            *n_rewrite = (int)r->n_asked;
+            break;
+        }
+        for (int g = 0; g < m; g++)
+            if ((st = llmbo_bo_replay(r->bo, i + g, r->X + (size_t)(i + g) * r->d, r->src[i + g],
+                                      theta_of(r, i + g), err)) != LLMBO_OK) {
+                llmbo_error_prefix(err, "%s: line %d", apath, i + g + 1);
+                goto done;
+            }
+        i += m;
+    }
+replayed:
+    if (r->adv)
+        llmbo_advisor_restore_cost(r->adv, &r->cost0);
+done:
+    llmbo_free(told);
+    llmbo_free(line_of);
+    if (st != LLMBO_OK) {
+        llmbo_journal_lines_free(*rewrite, *n_rewrite);
+        *rewrite = NULL;
+        *n_rewrite = 0;
+    }
+    llmbo_journal_lines_free(al, na);
+    llmbo_journal_lines_free(jl, nj);
+    return st;
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* The run */
-
-typedef struct batch {
-    int k, next;       /* points in the batch, next to evaluate */
-    int64_t *ids;      /* (batch) */
-    double *X;         /* (batch, d) */
-    llmbo_source *src; /* (batch) */
-} batch;
-
-static llmbo_status optimise(run *r, batch *b, llmbo_error *err)
-{
-    llmbo_status st;
-    while (llmbo_bo_n_told(r->bo) < r->cfg.budget) {
-        if (b->next >= b->k) {
-            b->k = batch_size(r);
-            b->next = 0;
-            if ((st = llmbo_bo_ask(r->bo, b->k, b->ids, b->X, b->src, err)) != LLMBO_OK)
-                return st;
-        }
-        for (; b->next < b->k; b->next++)
-            if ((st = evaluate(r, b->ids[b->next], b->X + (size_t)b->next * r->d, b->src[b->next],
-                               err)) != LLMBO_OK)
-                return st;
-    }
-    return LLMBO_OK;
-}
-
-/* Rebuilds the loop from the journal in dir; the partial last batch (if any) is left in b. */
-static llmbo_status resume(run *r, batch *b, int *user_error, llmbo_error *err)
-{
-    char path[4300];
-    cJSON **lines = NULL;
-    int n = 0, torn = 0;
-    jrec *recs = NULL;
-    llmbo_status st;
-    snprintf(path, sizeof path, "%s/journal.jsonl", r->dir);
-    if ((st = llmbo_journal_read(path, 1, &lines, &n, &torn, err)) != LLMBO_OK) {
-        *user_error = st == LLMBO_ERR_FORMAT;
-        return st;
-    }
-    st = decode_journal(r, path, lines, n, &recs, err);
-    if (st != LLMBO_OK) {
-        *user_error = st == LLMBO_ERR_FORMAT;
-        llmbo_journal_lines_free(lines, n);
-        return st;
-    }
-    if (n > r->cfg.budget) {
-        st = llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: %d evaluations exceed the budget %d", path,
-                             n, r->cfg.budget);
-        *user_error = 1;
-        goto done;
-    }
-    if (n > 0) {
-        llmbo_cost c;
-        llmbo_cost_from_json(cJSON_GetObjectItemCaseSensitive(lines[n - 1], "advisor"), &c);
-        if (r->adv)
-            llmbo_advisor_restore_cost(r->adv, &c);
-        r->t_offset = num_or(lines[n - 1], "t_wall", 0);
-    }
-    int q = r->cfg.batch, full = n - n % q, part = n % q;
-    for (int b0 = 0; b0 < full && st == LLMBO_OK; b0 += q)
-        st = replay_range(r, recs, b0, b0 + q, err);
-    if (st != LLMBO_OK)
-        goto done;
-    b->k = 0;
-    b->next = 0;
-    if (part > 0) {
-        /* Ask the interrupted batch again; a deterministic strategy gives the same points. */
-        b->k = batch_size(r);
-        if ((st = llmbo_bo_ask(r->bo, b->k, b->ids, b->X, b->src, err)) != LLMBO_OK)
-            goto done;
-        int same = 1;
-        for (int i = 0; i < part; i++)
-            same &= b->ids[i] == recs[full + i].id && b->src[i] == recs[full + i].src &&
-                    memcmp(b->X + (size_t)i * r->d, recs[full + i].x,
-                           (size_t)r->d * sizeof(double)) == 0;
-        if (same) {
-            for (int i = 0; i < part && st == LLMBO_OK; i++)
-                st = llmbo_bo_tell(r->bo, recs[full + i].id, recs[full + i].y,
-                                   recs[full + i].failed, err);
-            b->next = part;
-        } else {
-            /* The advisor answered differently this time: keep what the journal holds and
-             * complete the batch with fresh proposals. */
-            fprintf(stderr, "llmbo run: the interrupted batch was proposed differently on "
-                            "resume; continuing from the journal\n");
-            llmbo_bo_free(r->bo);
-            r->bo = NULL;
-            llmbo_bo_options o;
-            llmbo_run_config_bo_options(&r->cfg, r->d, &o);
-            o.maximize = r->maximize;
-            o.problem = llmbo_objective_description(r->obj);
-            if (r->adv) {
-                o.advisor = r->hook;
-                llmbo_advisor_get_schedule(r->adv, &o.schedule);
-            }
-            if ((st = llmbo_bo_create(r->space, &o, &r->bo, err)) != LLMBO_OK)
-                goto done;
-            for (int b0 = 0; b0 < full && st == LLMBO_OK; b0 += q)
-                st = replay_range(r, recs, b0, b0 + q, err);
-            if (st == LLMBO_OK)
-                st = replay_range(r, recs, full, n, err);
-            if (st != LLMBO_OK)
-                goto done;
-            b->k = q - part;
-            if (b->k > r->cfg.budget - n)
-                b->k = r->cfg.budget - n;
-            b->next = 0;
-            if (b->k > 0 && (st = llmbo_bo_ask(r->bo, b->k, b->ids, b->X, b->src, err)) != LLMBO_OK)
-                goto done;
-        }
-    }
-    r->n_lines = n;
-    for (int i = 0; i < n; i++)
-        r->n_failed += recs[i].failed;
-done:
-    if (st != LLMBO_OK && !*user_error && st == LLMBO_ERR_INVALID) {
-        *user_error = 1;
-        llmbo_error_prefix(err, "%s", path);
-    }
-    jrecs_free(recs, n);
-    llmbo_journal_lines_free(lines, n);
-    return st;
-}
+/* The run directory */
 
 static int file_nonempty(const char *path)
 {
@@ -603,6 +1139,8 @@ static int file_nonempty(const char *path)
 /* The marker llmbo writes first into every run directory it creates: a directory without it
  * holds files llmbo did not write, which a new run must not overwrite. */
 #define RUN_MARKER ".llmbo-run"
+/* The lock file: a process that writes the run's files holds a write lock on it (fcntl). */
+#define RUN_LOCK ".lock"
 
 /* Checks that a new run may write into dir: absent, empty, llmbo's own run directory without
  * evaluations, or a bench cell (only the bench's run.json and run.log). Lists what is in the
@@ -633,8 +1171,10 @@ static llmbo_status check_out_dir(const char *dir, llmbo_error *err)
         }
     }
     closedir(d);
+    snprintf(path, sizeof path, "%s/asked.jsonl", dir);
+    int has_asked = file_nonempty(path);
     snprintf(path, sizeof path, "%s/journal.jsonl", dir);
-    if (file_nonempty(path))
+    if (file_nonempty(path) || has_asked)
         return llmbo_error_set(err, LLMBO_ERR_IO,
                                "%s already holds a run; continue it with --resume %s or choose "
                                "another --out",
@@ -649,14 +1189,191 @@ static llmbo_status check_out_dir(const char *dir, llmbo_error *err)
     return LLMBO_OK;
 }
 
+/* Creates dir as a new run directory (checked by check_out_dir) with its marker. */
+static llmbo_status make_run_dir(const char *dir, llmbo_error *err)
+{
+    char path[4300];
+    llmbo_status st;
+    if ((st = check_out_dir(dir, err)) != LLMBO_OK || (st = llmbo_mkdir_p(dir, err)) != LLMBO_OK)
+        return st;
+    snprintf(path, sizeof path, "%s/" RUN_MARKER, dir);
+    FILE *m = fopen(path, "w");
+    if (!m || fputs("written by llmbo run; see docs/formats.md\n", m) < 0 || fclose(m) != 0) {
+        if (m)
+            fclose(m);
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return LLMBO_OK;
+}
+
+/* Takes the run directory's lock (one writer at a time: a run, an ask or a tell). wait_s > 0:
+ * retry that long. Returns the lock's file descriptor (closing it releases the lock), or -1
+ * with err naming the process that holds it. */
+static int lock_dir(const char *dir, double wait_s, llmbo_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/" RUN_LOCK, dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0666);
+    if (fd < 0) {
+        llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    double t0 = llmbo_now();
+    for (;;) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        if (fcntl(fd, F_SETLK, &fl) == 0)
+            return fd;
+        if (errno != EACCES && errno != EAGAIN) {
+            llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot lock: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (llmbo_now() - t0 >= wait_s) {
+            memset(&fl, 0, sizeof fl);
+            fl.l_type = F_WRLCK;
+            fl.l_whence = SEEK_SET;
+            long pid = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK ? (long)fl.l_pid : -1;
+            llmbo_error_set(err, LLMBO_ERR_IO,
+                            "%s is in use by another llmbo process (pid %ld): one run, ask or "
+                            "tell at a time writes a run directory",
+                            dir, pid);
+            close(fd);
+            return -1;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Opens the run's files for appending, replacing asked.jsonl by rewrite (n_rewrite lines)
+ * first when it is not NULL. */
+static llmbo_status open_files(run *r, cJSON **rewrite, int n_rewrite, llmbo_error *err)
+{
+    char path[4300];
+    llmbo_status st;
+    snprintf(path, sizeof path, "%s/asked.jsonl", r->dir);
+    if (rewrite) {
+        llmbo_strbuf b = LLMBO_STRBUF_INIT;
+        for (int i = 0; i < n_rewrite; i++) {
+            char *t = cJSON_PrintUnformatted(rewrite[i]);
+            if (t) {
+                llmbo_strbuf_puts(&b, t);
+                llmbo_strbuf_puts(&b, "\n");
+            } else {
+                b.oom = 1;
+            }
+            cJSON_free(t);
+        }
+        st = b.oom ? llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory")
+                   : llmbo_write_file_atomic(path, b.s ? b.s : "", err);
+        llmbo_strbuf_free(&b);
+        if (st != LLMBO_OK)
+            return st;
+    }
+    if ((st = llmbo_journal_open(path, &r->asked, err)) != LLMBO_OK)
+        return st;
+    snprintf(path, sizeof path, "%s/journal.jsonl", r->dir);
+    return llmbo_journal_open(path, &r->j, err);
+}
+
+/* Loads the config at config_path (its seed overridden when have_seed) and sets up. */
+static llmbo_status open_run(run *r, const char *config_path, int with_loop, int have_seed,
+                             uint64_t seed, llmbo_error *err)
+{
+    llmbo_status st;
+    snprintf(r->where, sizeof r->where, "%s", config_path);
+    if ((st = llmbo_run_config_load(r->where, &r->cfg, err)) != LLMBO_OK)
+        return st;
+    if (have_seed)
+        r->cfg.seed = seed;
+    r->total = r->cfg.budget;
+    return setup(r, with_loop, err);
+}
+
+static llmbo_status write_summary(run *r, int complete, FILE *out, llmbo_error *err)
+{
+    cJSON *sum = summary_json(r, complete);
+    llmbo_status st = LLMBO_OK;
+    if (!sum)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    if (r->dir)
+        st = write_json_file(r->dir, "summary.json", sum, err);
+    if (out) {
+        char *text = cJSON_Print(sum);
+        if (text) {
+            fprintf(out, "%s\n", text);
+            fflush(out);
+            cJSON_free(text);
+        }
+    }
+    cJSON_Delete(sum);
+    return st;
+}
+
+/* `llmbo run CONFIG --resume DIR`: CONFIG must be the run's own config, compared after
+ * resolution so defaults written out do not count. */
+static llmbo_status check_same_config(run *r, const char *config_path, const char *dir,
+                                      llmbo_error *err)
+{
+    llmbo_run_config given;
+    memset(&given, 0, sizeof given);
+    llmbo_status st = llmbo_run_config_load(config_path, &given, err);
+    if (st == LLMBO_OK) {
+        /* "auto" settings are resolved from the objective at setup, as they were when the
+         * run's config.json was written. */
+        if (given.noise_fit < 0) {
+            given.noise_fit = r->cfg.noise_fit;
+            given.noise = r->cfg.noise;
+        }
+        if (given.noisy < 0)
+            given.noisy = r->cfg.noisy;
+        given.workers = r->cfg.workers; /* -j may differ */
+        cJSON *g = llmbo_run_config_to_json(&given, r->d);
+        cJSON *h = llmbo_run_config_to_json(&r->cfg, r->d);
+        if (!g || !h)
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        else if (!cJSON_Compare(g, h, 1)) {
+            const char *key = "?";
+            for (const cJSON *x = h->child; x; x = x->next)
+                if (!cJSON_Compare(x, cJSON_GetObjectItemCaseSensitive(g, x->string), 1)) {
+                    key = x->string;
+                    break;
+                }
+            st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                 "%s is not the config of the run in %s (\"%s\" differs from "
+                                 "%s/config.json); resume with llmbo run --resume %s, or start "
+                                 "a new run with another --out",
+                                 config_path, dir, key, dir, dir);
+        }
+        cJSON_Delete(g);
+        cJSON_Delete(h);
+    }
+    llmbo_run_config_free(&given);
+    return st;
+}
+
+/* Writes DIR/config.json, the resolved config of a new run directory. */
+static llmbo_status write_config(run *r, llmbo_error *err)
+{
+    cJSON *resolved = llmbo_run_config_to_json(&r->cfg, r->d);
+    if (!resolved)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    llmbo_status st = write_json_file(r->dir, "config.json", resolved, err);
+    cJSON_Delete(resolved);
+    return st;
+}
+
 llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_error *err)
 {
     run r;
-    batch b;
     llmbo_status st;
     char path[4300];
+    cJSON **legacy = NULL;
+    int n_legacy = 0, lock = -1;
     memset(&r, 0, sizeof r);
-    memset(&b, 0, sizeof b);
     atomic_flag_clear(&r.printing);
     *user_error = 1;
     r.t0 = llmbo_now();
@@ -666,8 +1383,13 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
 
     if (a->resume_dir) {
-        snprintf(r.where, sizeof r.where, "%s/config.json", a->resume_dir);
-        st = llmbo_run_config_load(r.where, &r.cfg, err);
+        snprintf(path, sizeof path, "%s/config.json", a->resume_dir);
+        if ((lock = lock_dir(a->resume_dir, 0, err)) < 0) {
+            st = err->status;
+            goto out;
+        }
+        st = llmbo_run_config_load(path, &r.cfg, err);
+        snprintf(r.where, sizeof r.where, "%s", path);
     } else {
         snprintf(r.where, sizeof r.where, "%s", a->config_path ? a->config_path : "config");
         st = llmbo_run_config_load(r.where, &r.cfg, err);
@@ -676,92 +1398,38 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
     }
     if (st != LLMBO_OK)
         goto out;
+    if (a->workers > 0)
+        r.cfg.workers = a->workers;
+    r.total = r.cfg.budget;
     if (!a->resume_dir && r.dir) {
-        if ((st = check_out_dir(r.dir, err)) != LLMBO_OK ||
-            (st = llmbo_mkdir_p(r.dir, err)) != LLMBO_OK)
+        if ((st = make_run_dir(r.dir, err)) != LLMBO_OK)
             goto out;
-        snprintf(path, sizeof path, "%s/" RUN_MARKER, r.dir);
-        FILE *m = fopen(path, "w");
-        if (!m || fputs("written by llmbo run; see docs/formats.md\n", m) < 0 || fclose(m) != 0) {
-            if (m)
-                fclose(m);
-            st = llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        if ((lock = lock_dir(r.dir, 0, err)) < 0) {
+            st = err->status;
             goto out;
         }
     }
-    if ((st = setup(&r, err)) != LLMBO_OK)
+    if ((st = setup(&r, 1, err)) != LLMBO_OK)
         goto out;
-    if (a->resume_dir && a->config_path) {
-        /* `llmbo run CONFIG --resume DIR` (the README's form): CONFIG must be the run's own
-         * config, compared after resolution so defaults written out do not count. */
-        llmbo_run_config given;
-        memset(&given, 0, sizeof given);
-        st = llmbo_run_config_load(a->config_path, &given, err);
-        if (st == LLMBO_OK) {
-            /* "auto" settings are resolved from the objective at setup, as they were when the
-             * run's config.json was written. */
-            if (given.noise_fit < 0) {
-                given.noise_fit = r.cfg.noise_fit;
-                given.noise = r.cfg.noise;
-            }
-            if (given.noisy < 0)
-                given.noisy = r.cfg.noisy;
-            cJSON *g = llmbo_run_config_to_json(&given, r.d);
-            cJSON *h = llmbo_run_config_to_json(&r.cfg, r.d);
-            if (!g || !h)
-                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
-            else if (!cJSON_Compare(g, h, 1)) {
-                const char *key = "?";
-                for (const cJSON *x = h->child; x; x = x->next)
-                    if (!cJSON_Compare(x, cJSON_GetObjectItemCaseSensitive(g, x->string), 1)) {
-                        key = x->string;
-                        break;
-                    }
-                st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                                     "%s is not the config of the run in %s (\"%s\" differs from "
-                                     "%s/config.json); resume with llmbo run --resume %s, or start "
-                                     "a new run with another --out",
-                                     a->config_path, a->resume_dir, key, a->resume_dir,
-                                     a->resume_dir);
-            }
-            cJSON_Delete(g);
-            cJSON_Delete(h);
-        }
-        llmbo_run_config_free(&given);
-        if (st != LLMBO_OK)
-            goto out;
-    }
-    b.ids = llmbo_malloc((size_t)r.cfg.batch, sizeof(int64_t));
-    b.X = llmbo_malloc((size_t)r.cfg.batch * (size_t)r.d, sizeof(double));
-    b.src = llmbo_malloc((size_t)r.cfg.batch, sizeof(llmbo_source));
-    if (!b.ids || !b.X || !b.src) {
-        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    if (a->resume_dir && a->config_path &&
+        (st = check_same_config(&r, a->config_path, a->resume_dir, err)) != LLMBO_OK)
         goto out;
-    }
     if (a->resume_dir) {
-        if ((st = resume(&r, &b, user_error, err)) != LLMBO_OK)
-            goto out;
-    } else if (r.dir) {
-        cJSON *resolved = llmbo_run_config_to_json(&r.cfg, r.d);
-        if (!resolved) {
-            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+        if ((st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK) {
+            if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
+                st = LLMBO_ERR_FORMAT;
             goto out;
         }
-        st = write_json_file(r.dir, "config.json", resolved, err);
-        cJSON_Delete(resolved);
-        if (st != LLMBO_OK)
-            goto out;
+    } else if (r.dir && (st = write_config(&r, err)) != LLMBO_OK) {
+        goto out;
     }
-    if (r.dir) {
-        snprintf(path, sizeof path, "%s/journal.jsonl", r.dir);
-        if ((st = llmbo_journal_open(path, &r.j, err)) != LLMBO_OK)
-            goto out;
-    }
+    if (r.dir && (st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK)
+        goto out;
     *user_error = 0;
     r.n_start = r.n_lines;
     r.max_consecutive = a->max_consecutive_failures;
     progress_line(&r, 0);
-    st = optimise(&r, &b, err);
+    st = drive(&r, err);
     progress_line(&r, 1);
     if (st == LLMBO_OK && r.n_lines > 0 && r.n_failed == r.n_lines)
         st = llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
@@ -769,35 +1437,212 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
                              r.n_failed, r.n_lines,
                              r.first_failure[0] ? r.first_failure : "see the journal");
     {
-        int complete = st == LLMBO_OK && r.n_lines == r.cfg.budget;
-        cJSON *sum = summary_json(&r, complete);
         llmbo_error serr;
-        if (!sum) {
-            if (st == LLMBO_OK)
-                st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
-        } else {
-            if (r.dir) {
-                llmbo_status s2 = write_json_file(r.dir, "summary.json", sum, &serr);
-                if (s2 != LLMBO_OK && st == LLMBO_OK) {
-                    st = s2;
-                    *err = serr;
-                }
-            }
-            if (a->summary_out) {
-                char *text = cJSON_Print(sum);
-                if (text) {
-                    fprintf(a->summary_out, "%s\n", text);
-                    fflush(a->summary_out);
-                    cJSON_free(text);
-                }
-            }
-            cJSON_Delete(sum);
+        llmbo_status s2 =
+            write_summary(&r, st == LLMBO_OK && r.n_lines == r.total, a->summary_out, &serr);
+        if (s2 != LLMBO_OK && st == LLMBO_OK) {
+            st = s2;
+            *err = serr;
         }
     }
 out:
-    llmbo_free(b.ids);
-    llmbo_free(b.X);
-    llmbo_free(b.src);
+    llmbo_journal_lines_free(legacy, n_legacy);
     run_free(&r);
+    if (lock >= 0)
+        close(lock);
+    return st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Ask and tell from the shell */
+
+#define ASKTELL_LOCK_WAIT_S 30.0
+
+/* One line {"id", "x", "xv", "source"} for proposal id. */
+static llmbo_status print_point(run *r, long id, FILE *out, llmbo_error *err)
+{
+    const double *x = r->X + (size_t)id * r->d;
+    cJSON *o = cJSON_CreateObject();
+    int ok = o && llmbo_json_add(o, "id", llmbo_json_number((double)id)) &&
+             llmbo_json_add(o, "x", llmbo_journal_named_x(r->space, x)) &&
+             llmbo_json_add(o, "xv", llmbo_json_number_array(x, r->d)) &&
+             llmbo_json_add(o, "source", cJSON_CreateString(llmbo_source_name(r->src[id]))) &&
+             llmbo_json_escape_utf8(o) >= 0;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!text)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    return LLMBO_OK;
+}
+
+llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error *err)
+{
+    run r;
+    llmbo_status st;
+    char path[4300];
+    cJSON **legacy = NULL;
+    int n_legacy = 0, lock = -1, created = 0;
+    memset(&r, 0, sizeof r);
+    atomic_flag_clear(&r.printing);
+    *user_error = 1;
+    r.t0 = llmbo_now();
+    if (!(r.dir = llmbo_strdup(a->dir)))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/config.json", a->dir);
+    if (a->config_path) {
+        if (llmbo_path_exists(path)) {
+            st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                 "%s already holds a run (its config.json); ask it without "
+                                 "--config",
+                                 a->dir);
+            goto out;
+        }
+        if ((st = make_run_dir(a->dir, err)) != LLMBO_OK)
+            goto out;
+        snprintf(path, sizeof path, "%s", a->config_path);
+        created = 1;
+    } else if (!llmbo_path_exists(path)) {
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                             "%s holds no run (no config.json); start one with llmbo ask %s "
+                             "--config CONFIG.json",
+                             a->dir, a->dir);
+        goto out;
+    }
+    if ((lock = lock_dir(a->dir, ASKTELL_LOCK_WAIT_S, err)) < 0) {
+        st = err->status;
+        goto out;
+    }
+    if (a->pending_only) {
+        /* The points asked and not yet told: what a script killed between ask and tell (or a
+         * person who lost the printout) still has to evaluate. */
+        if ((st = open_run(&r, path, 0, 0, 0, err)) != LLMBO_OK ||
+            (st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK)
+            goto out;
+        *user_error = 0;
+        for (long id = 0; id < r.n_asked && st == LLMBO_OK; id++)
+            if (r.state[id] == S_QUEUED)
+                st = print_point(&r, id, a->out, err);
+        fflush(a->out);
+        goto out;
+    }
+    if ((st = open_run(&r, path, 1, created && a->have_seed, a->seed, err)) != LLMBO_OK)
+        goto out;
+    if (created) {
+        if ((st = write_config(&r, err)) != LLMBO_OK)
+            goto out;
+    } else if ((st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK) {
+        if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
+            st = LLMBO_ERR_FORMAT;
+        goto out;
+    }
+    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK)
+        goto out;
+    /* Results told since the last ask enter the loop now, in the order they were told. */
+    r.ordered = 0;
+    if ((st = tell_ready(&r, err)) != LLMBO_OK)
+        goto out;
+    if (a->n > r.total - r.n_asked) {
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                             "%s: %ld of the budget's %d points are asked already; %d more would "
+                             "exceed it",
+                             a->dir, r.n_asked, r.total, a->n);
+        goto out;
+    }
+    *user_error = 0;
+    long first = r.n_asked;
+    if ((st = ask_some(&r, a->n, err)) != LLMBO_OK)
+        goto out;
+    for (long id = first; id < r.n_asked && st == LLMBO_OK; id++)
+        st = print_point(&r, id, a->out, err);
+    fflush(a->out);
+out:
+    llmbo_journal_lines_free(legacy, n_legacy);
+    run_free(&r);
+    if (lock >= 0)
+        close(lock);
+    return st;
+}
+
+llmbo_status llmbo_run_tell(const llmbo_tell_args *a, int *user_error, llmbo_error *err)
+{
+    run r;
+    llmbo_status st;
+    char path[4300];
+    cJSON **legacy = NULL;
+    int n_legacy = 0, lock = -1;
+    memset(&r, 0, sizeof r);
+    atomic_flag_clear(&r.printing);
+    *user_error = 1;
+    r.t0 = llmbo_now();
+    if (!(r.dir = llmbo_strdup(a->dir)))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/config.json", a->dir);
+    if (!llmbo_path_exists(path)) {
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                             "%s holds no run (no config.json); start one with llmbo ask %s "
+                             "--config CONFIG.json",
+                             a->dir, a->dir);
+        goto out;
+    }
+    if ((lock = lock_dir(a->dir, ASKTELL_LOCK_WAIT_S, err)) < 0) {
+        st = err->status;
+        goto out;
+    }
+    if ((st = open_run(&r, path, 0, 0, 0, err)) != LLMBO_OK)
+        goto out;
+    if ((st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK) {
+        if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
+            st = LLMBO_ERR_FORMAT;
+        goto out;
+    }
+    if (a->id < 0 || a->id >= r.n_asked) {
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                             "%s: id %lld was never asked (asked so far: %ld; ids 0 to %ld)",
+                             a->dir, (long long)a->id, r.n_asked, r.n_asked - 1);
+        goto out;
+    }
+    if (r.state[a->id] != S_QUEUED) {
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                             "%s: id %lld already has a result in journal.jsonl; each point is "
+                             "told once",
+                             a->dir, (long long)a->id);
+        goto out;
+    }
+    if (!a->failed && !isfinite(a->y)) {
+        st =
+            llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                            "value %g is not finite; tell a failed evaluation with --failed", a->y);
+        goto out;
+    }
+    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK)
+        goto out;
+    *user_error = 0;
+    r.failure_shown = 1; /* the teller knows */
+    if ((st = arrive(&r, a->id, a->y, a->failed,
+                     a->reason ? a->reason : "reported as failed (llmbo tell --failed)", NAN,
+                     err)) != LLMBO_OK)
+        goto out;
+    if (r.n_lines == r.total)
+        st = write_summary(&r, 1, NULL, err);
+    if (st == LLMBO_OK && a->out) {
+        fprintf(a->out,
+                "{\"id\":%lld,\"evaluations\":%ld,\"budget\":%d,\"best\":", (long long)a->id,
+                r.n_lines, r.total);
+        if (r.have_best)
+            fprintf(a->out, "%.17g", r.best);
+        else
+            fprintf(a->out, "null");
+        if (r.have_best && r.has_opt)
+            fprintf(a->out, ",\"regret\":%.17g", fabs(r.best - r.opt));
+        fprintf(a->out, "}\n");
+        fflush(a->out);
+    }
+out:
+    llmbo_journal_lines_free(legacy, n_legacy);
+    run_free(&r);
+    if (lock >= 0)
+        close(lock);
     return st;
 }

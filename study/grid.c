@@ -17,9 +17,10 @@
 
 /* Top-level keys of a run config (docs/config.md) that a bench may set as defaults, per strategy
  * or per objective. Their values are validated by `llmbo run` itself. */
-static const char *const run_keys[] = {"description", "objective", "instance", "budget", "strategy",
-                                       "acquisition", "seed",      "init",     "gp",     "batch",
-                                       "pending",     "noisy",     "acq",      "advisor"};
+static const char *const run_keys[] = {"description", "objective",   "instance", "budget",
+                                       "strategy",    "acquisition", "seed",     "init",
+                                       "gp",          "batch",       "pending",  "noisy",
+                                       "acq",         "advisor",     "workers",  "dispatch"};
 
 static int is_run_key(const char *k)
 {

@@ -41,7 +41,7 @@ expect 2 "journal.jsonl: line 2: t_wall must be a finite number of seconds >= 0"
     "F2: journal t_wall 1e999 on resume" "$BIN" run --resume "$WORK/twall" -q
 # --- F7: "id": 1e300 was cast to int64_t (undefined behaviour)
 damaged id 's/"id":1,/"id":1e300,/'
-expect 2 "journal.jsonl: line 2: iter and id must both equal the line's index" \
+expect 2 "journal.jsonl: line 2: id 1e+300 was never proposed" \
     "F7: journal id 1e300 on resume" "$BIN" run --resume "$WORK/id" -q
 # --- F7: journal cost numbers 4e19 and 1e999: clamped counts, no inf in summary.json
 damaged cost 's/"prompt_tokens":0/"prompt_tokens":4e19/; s/"dollars":0/"dollars":1e999/'

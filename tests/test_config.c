@@ -36,7 +36,7 @@ static void test_malformed(void)
         "{\"objective\": \"branin\", \"budget\": 30, \"budgett\": 3}", C,
         "run.json: unknown key \"budgett\"; expected one of name, description, "
         "objective, instance, budget, strategy, acquisition, seed, init, gp, batch, pending, "
-        "noisy, acq, advisor");
+        "noisy, acq, advisor, workers, dispatch");
     expect_error("{\"budget\": 30}", C,
                  "run.json: objective: missing (required): a built-in name such as \"branin\" "
                  "or an object");

@@ -14,6 +14,8 @@
 typedef int (*llmbo_cmd_fn)(int argc, char **argv);
 
 int llmbo_cmd_run(int argc, char **argv);
+int llmbo_cmd_ask(int argc, char **argv);
+int llmbo_cmd_tell(int argc, char **argv);
 int llmbo_cmd_bench(int argc, char **argv);
 int llmbo_cmd_report(int argc, char **argv);
 int llmbo_cmd_objectives(int argc, char **argv);

@@ -10,8 +10,10 @@ static const struct {
     const char *usage;
 } verbs[] = {
     {"run", llmbo_cmd_run,
-     "run CONFIG.json [--seed N] [--out DIR] [--max-failures K] [-q] | run [CONFIG.json] --resume "
-     "DIR"},
+     "run CONFIG.json [--seed N] [--out DIR] [-j N] [--max-failures K] [-q] | run [CONFIG.json] "
+     "--resume DIR"},
+    {"ask", llmbo_cmd_ask, "ask DIR [-n Q] [--config CONFIG.json [--seed N]] | ask DIR --pending"},
+    {"tell", llmbo_cmd_tell, "tell DIR ID VALUE | tell DIR ID --failed [REASON]"},
     {"bench", llmbo_cmd_bench, "bench CONFIG.json [-j N] [--shard I/N] [--out DIR] [-q]"},
     {"report", llmbo_cmd_report, "report DIR [--cost dollars|tokens|calls] [--no-png] [-q]"},
     {"objectives", llmbo_cmd_objectives, "objectives [--json]"},

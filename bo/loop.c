@@ -14,7 +14,7 @@
 enum { P_PENDING = 0, P_OK = 1, P_FAILED = 2 };
 
 /* Purposes mixed into per-proposal seeds, so no two generators share a stream. */
-enum { TAG_DESIGN = 1, TAG_RANDOM = 2, TAG_GP = 3, TAG_ACQ = 4, TAG_FANTASY = 5 };
+enum { TAG_DESIGN = 1, TAG_RANDOM = 2, TAG_GP = 3, TAG_ACQ = 4, TAG_FANTASY = 5, TAG_ESCAPE = 6 };
 
 /* Best points handed to the acquisition optimiser as anchors for local perturbation. */
 #define LOOP_N_ANCHORS 5
@@ -156,6 +156,12 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
      * down do not look irrelevant in low dimensions, and the output warp (warp_y): together
      * they won on 4 of the 6 suite objectives (bench/results/suite.md). */
     opt->gp.ls_prior_shift = -log(4.0);
+    /* Lengthscales capped at max(3, 1.25 sqrt(d)) box widths: a longer one makes the GP linear
+     * in that coordinate, and the incumbent then sits on a face of the box with the optimum
+     * inside (hartmann3 at x1 = 0, levy:4 at x2 = x3 = 10); with the cap 0 of 20 ackley:5 and
+     * levy:4 runs end worse than random search's median instead of 3-5 and 2
+     * (perf/results/suite.md). */
+    opt->gp.ls_max = 0.0;
     opt->y_warp = 1;
     opt->refit_every = 1;
     opt->pending = LLMBO_PENDING_KB;
@@ -846,23 +852,29 @@ static double dist_to_earlier(const llmbo_bo *bo, const double *u, long upto)
 }
 
 /* Stagnation before proposal id, a pure function of the history (so a replayed loop sees what
- * the original saw): the last stall_window proposals, all GP proposals told as successes and none
- * of them an escape, each landed within LLMBO_BO_STALL_RADIUS of an earlier point, and together
- * they improved the incumbent by at most LLMBO_BO_STALL_GAIN of the observed range. */
+ * the original saw). Looking back over at most 2 stall_window proposals, stopping at the first
+ * one that is not a GP proposal told as a success (an escape, an advisor's point, a failure):
+ * at least stall_window of them landed within LLMBO_BO_STALL_RADIUS of an earlier point, and
+ * since the first of those the incumbent improved by at most LLMBO_BO_STALL_GAIN of the observed
+ * range. Counting them anywhere in the window, not only in a row, catches the loop that creeps
+ * along the incumbent's neighbourhood with a far exploratory bet between every two steps
+ * (branin's x1 = 10 edge, where the escape never fired when the near proposals had to be
+ * consecutive). */
 static int stalled(const llmbo_bo *bo, long id)
 {
-    int w = bo->opt.stall_window, cnt = 0;
+    int w = bo->opt.stall_window, cnt = 0, seen = 0;
     long first = id;
     if (w <= 0)
         return 0;
-    for (long j = id - 1; j >= bo->n_init && cnt < w; j--) {
+    for (long j = id - 1; j >= bo->n_init && seen < 2 * w && cnt < w; j--) {
         const proposal *p = &bo->p[j];
         if (p->source != LLMBO_SOURCE_GP || p->status != P_OK)
-            return 0;
-        if (dist_to_earlier(bo, bo->pu + j * bo->d, j) >= LLMBO_BO_STALL_RADIUS)
-            return 0;
-        cnt++;
-        first = j;
+            break;
+        seen++;
+        if (dist_to_earlier(bo, bo->pu + j * bo->d, j) < LLMBO_BO_STALL_RADIUS) {
+            cnt++;
+            first = j;
+        }
     }
     if (cnt < w)
         return 0;
@@ -879,6 +891,42 @@ static int stalled(const llmbo_bo *bo, long id)
         hi = y > hi ? y : hi;
     }
     return before < HUGE_VAL && before - after <= LLMBO_BO_STALL_GAIN * (hi - lo);
+}
+
+/* The escape point of a stalled loop, into x: a uniform draw from a box around the incumbent
+ * (unit-cube index inc) with half-width LLMBO_BO_ESCAPE_RADIUS l_j / (geometric mean of the
+ * l) in coordinate j, clipped to the cube; l are the lengthscales of the last refit. The box is
+ * widest where the model believes the function varies least, which is where a stalled model is
+ * most likely wrong: an optimum just inside the face the incumbent sits on (hartmann3's x1 = 0,
+ * branin's x1 = 10) is invisible to a GP that is nearly linear in that coordinate. A draw within
+ * dup_tol of an evaluated, failed or pending point is redrawn (8 tries, each seeded by (seed,
+ * id, try)); then a uniform point of the whole cube is taken (BayesOpt's force_jump). */
+static void propose_escape(llmbo_bo *bo, long id, const double *inc, const double *excl, int n_excl,
+                           double *x, llmbo_source *src)
+{
+    int d = bo->d;
+    double *u = bo->pu + id * d, gm = 0.0; /* scratch until the caller recomputes it from x */
+    for (int j = 0; j < d; j++)
+        gm += bo->theta_last[j] / d;
+    for (int t = 0; t < 8; t++) {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        if (!r)
+            break;
+        gsl_rng_set(r, (unsigned long)llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id,
+                                                        TAG_ESCAPE + 16 * (uint64_t)t));
+        for (int j = 0; j < d; j++) {
+            double h = LLMBO_BO_ESCAPE_RADIUS * exp(bo->theta_last[j] - gm);
+            double a = fmax(inc[j] - h, 0.0), b = fmin(inc[j] + h, 1.0);
+            u[j] = a + (b - a) * gsl_rng_uniform(r);
+        }
+        gsl_rng_free(r);
+        if (!excl || !near_any(u, excl, n_excl, d, bo->opt.dup_tol)) {
+            llmbo_space_from_unit(bo->space, u, x);
+            *src = LLMBO_SOURCE_RANDOM;
+            return;
+        }
+    }
+    propose_random(bo, id, x, src);
 }
 
 static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
@@ -1038,9 +1086,9 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     *src = LLMBO_SOURCE_GP;
     if (!consult && dist_to_earlier(bo, cand[0].u, id) < LLMBO_BO_STALL_RADIUS && stalled(bo, id)) {
         /* Stagnation: the model keeps betting on the neighbourhood of points it has seen and
-         * the bets stopped paying. A uniform random point (BayesOpt's force_jump) costs one
-         * evaluation and gives the model data where it has none. */
-        propose_random(bo, id, x, src);
+         * the bets stopped paying. One evaluation where the model is least sure near the
+         * incumbent gives it data where it has none (propose_escape). */
+        propose_escape(bo, id, bo->pu + bo->ok[which] * d, excl, n_excl, x, src);
         bo->stats.escapes++;
         st = LLMBO_OK;
         goto done;

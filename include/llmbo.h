@@ -152,7 +152,8 @@ const char *llmbo_objective_builtin_name(int i);
  *                 LogNormal prior, mean shifted by the option, default 0)
  *   log sigma_f^2 ~ N(0, 1.5^2)
  *   log sigma_n^2 ~ N(-4, 1)
- * within bounds l_j in [0.025, 100], sigma_f^2 in [1e-2, 1e2], sigma_n^2 in [noise_floor, 10].
+ * within bounds l_j in [0.025, ls_max] (default 100), sigma_f^2 in [1e-2, 1e2], sigma_n^2 in
+ * [noise_floor, 10].
  * Starts: the previous optimum (or the prior modes on a first fit), the prior modes, four
  * isotropic lengthscale scales, and n_restarts points drawn from the priors (seeded); each is
  * screened by its objective value (one Cholesky), then L-BFGS (NLopt, analytic gradients) runs
@@ -185,9 +186,18 @@ typedef struct llmbo_gp_options {
     int n_restarts;           /* random starts besides the previous optimum, default 3 */
     int max_eval;             /* likelihood evaluations per L-BFGS run, default 200 */
     uint64_t seed;            /* for restart points */
+    double ls_max;            /* upper bound of every lengthscale (unit-cube widths), default
+                                 100; 0 = max(3, 1.25 sqrt(d)) (the BO loop's default: a GP
+                                 whose lengthscale far exceeds the box believes the function
+                                 linear in that coordinate and pins the optimum on a face) */
 } llmbo_gp_options;
 
+/* Smallest lengthscale a fit may choose (unit-cube widths). */
+#define LLMBO_GP_LS_MIN 0.025
+
 void llmbo_gp_options_default(llmbo_gp_options *opt);
+/* The lengthscale upper bound that options opt give in dimension d (resolves ls_max = 0). */
+double llmbo_gp_ls_max(const llmbo_gp_options *opt, int d);
 
 typedef struct llmbo_gp llmbo_gp;
 
@@ -421,8 +431,9 @@ typedef struct llmbo_bo_options {
     llmbo_gp_options gp; /* llmbo_gp_options_default, but with the noise variance fixed at
                             LLMBO_BO_NOISE_FREE_VAR (fit_noise = 0): the right choice for
                             noise-free objectives; set fit_noise = 1 (and noisy = 1) for noisy
-                            ones; and ls_prior_shift = -ln 4 (a 4 times shorter lengthscale
-                            prior). Its seed is replaced per refit */
+                            ones; ls_prior_shift = -ln 4 (a 4 times shorter lengthscale
+                            prior); and ls_max = 0 (lengthscales at most max(3, 1.25 sqrt(d))
+                            box widths). Its seed is replaced per refit */
     int refit_every;     /* refit hyperparameters when this many successes arrived since the
                             last refit (default 1: every ask); in between the GP is extended
                             with llmbo_gp_add at fixed hyperparameters */
@@ -439,12 +450,15 @@ typedef struct llmbo_bo_options {
     double dup_tol;   /* no GP proposal lies within dup_tol (inf-norm, unit cube) of an evaluated,
                          failed or pending point, unless every candidate does (a discrete space
                          whose configurations are all evaluated); default 1e-3, 0 disables */
-    int stall_window; /* stagnation escape: when the last stall_window GP proposals since the
-                         previous escape each landed within LLMBO_BO_STALL_RADIUS of an earlier
-                         point without improving the incumbent by more than
-                         LLMBO_BO_STALL_GAIN of the observed range, and the next candidate is
-                         again that close, a uniform random point is evaluated instead (source
-                         "random"; BayesOpt's force_jump). Default 3; 0 disables */
+    int stall_window; /* stagnation escape: when, among the last 2 stall_window GP proposals
+                         since the previous escape (or advisor point or failure), stall_window
+                         landed within LLMBO_BO_STALL_RADIUS of an earlier point without
+                         improving the incumbent by more than LLMBO_BO_STALL_GAIN of the
+                         observed range, and the next candidate is again that close, a random
+                         point of a box around the incumbent is evaluated instead, widest in the
+                         coordinates with the longest lengthscales (LLMBO_BO_ESCAPE_RADIUS;
+                         source "random"); a uniform point of the cube if 8 draws all lie within
+                         dup_tol of earlier points. Default 3; 0 disables */
     int y_warp;       /* 1 (default): the GP sees its outputs above their median compressed
                          logarithmically (values at or below it unchanged) */
     llmbo_advisor_hook advisor;     /* advise == NULL (default): no advisor */
@@ -460,6 +474,9 @@ typedef struct llmbo_bo_options {
  * range of the observed values. */
 #define LLMBO_BO_STALL_RADIUS 1e-2
 #define LLMBO_BO_STALL_GAIN   1e-4
+/* The escape's box around the incumbent: half-width this times l_j / (geometric mean of the
+ * lengthscales) in coordinate j (unit cube). */
+#define LLMBO_BO_ESCAPE_RADIUS 0.02
 
 void llmbo_bo_options_default(llmbo_bo_options *opt);
 

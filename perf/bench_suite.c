@@ -7,9 +7,10 @@
  *
  * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra] [--only SPEC]
  *        bench_suite --time-ask [--variant NAME]
- * variants: gp (the defaults), gp-old (the loop before issue 11: no duplicate guard, no escape,
- * no output warp, the GP module's lengthscale prior), gp-guard (gp-old plus guard and escape),
- * gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning variants, see set_variant), random */
+ * variants: gp (the defaults), gp-nocap (no lengthscale cap), gp-nostall (no stagnation
+ * escape), gp-old (the loop before issue 11: no duplicate guard, no escape, no output warp, the
+ * GP module's lengthscale prior), gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp,
+ * gp-lsS, gp-warp-lsS (tuning variants of the first round, see set_variant), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,16 @@ static int set_variant(const char *v, llmbo_bo_options *o)
 {
     if (strcmp(v, "gp") == 0)
         return 1;
+    if (strcmp(v, "gp-nocap") == 0) { /* the default without the lengthscale cap */
+        o->gp.ls_max = 100;
+        return 1;
+    }
+    if (strcmp(v, "gp-nostall") == 0) { /* the default without the stagnation escape */
+        o->stall_window = 0;
+        return 1;
+    }
+    /* The variants below keep the lengthscale bound of the loop before the cap (100). */
+    o->gp.ls_max = 100;
     if (strcmp(v, "gp-old") == 0) { /* the loop before issue 11 */
         o->dup_tol = 0;
         o->stall_window = 0;

@@ -29,6 +29,16 @@ void llmbo_gp_options_default(llmbo_gp_options *opt)
     opt->n_restarts = 3;
     opt->max_eval = 200;
     opt->seed = 20240917u;
+    opt->ls_max = 100.0;
+}
+
+double llmbo_gp_ls_max(const llmbo_gp_options *opt, int d)
+{
+    /* 0: 3 box widths up to d = 5, growing like the prior's mode beyond (1.25 sqrt(d)), so a
+     * high-dimensional GP can still call a coordinate irrelevant. */
+    if (opt->ls_max == 0.0)
+        return fmax(3.0, 1.25 * sqrt((double)d));
+    return opt->ls_max;
 }
 
 /* Priors and bounds of theta; see the contract in llmbo.h. */
@@ -39,8 +49,8 @@ static void set_priors_and_bounds(llmbo_gp *gp)
     for (int j = 0; j < d; j++) {
         gp->prior_mu[j] = M_SQRT2 + 0.5 * log((double)d) + gp->opt.ls_prior_shift;
         gp->prior_sd[j] = sqrt(3.0);
-        gp->lo[j] = log(0.025);
-        gp->hi[j] = log(100.0);
+        gp->lo[j] = log(LLMBO_GP_LS_MIN);
+        gp->hi[j] = log(llmbo_gp_ls_max(&gp->opt, d));
     }
     gp->prior_mu[d] = 0.0;
     gp->prior_sd[d] = 1.5;
@@ -82,7 +92,8 @@ llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt)
     }
     if (d < 1 || !llmbo_kernel_get(opt->kernel) || !(opt->noise_floor > 0.0) ||
         !(opt->noise_floor < 1.0) || !isfinite(opt->noise) || opt->noise < 0.0 ||
-        !(fabs(opt->ls_prior_shift) <= 10.0) || opt->n_restarts < 0 || opt->max_eval < 1)
+        !(fabs(opt->ls_prior_shift) <= 10.0) || opt->n_restarts < 0 || opt->max_eval < 1 ||
+        !(opt->ls_max == 0.0 || (opt->ls_max > LLMBO_GP_LS_MIN && opt->ls_max <= 1e4)))
         return NULL;
     /* A failed Cholesky must come back as a status, not abort the process. */
     gsl_set_error_handler_off();

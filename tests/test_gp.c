@@ -676,6 +676,52 @@ static void test_alloc_sweep(void)
     CHECK(k > 5 && k < 200, "the sweep reached a failure-free run (k = %d)", k);
 }
 
+/* The lengthscale bound ls_max: 0 resolves to max(3, 1.25 sqrt(d)); values at or below the
+ * lower bound 0.025, negative or NaN are refused; a coordinate the data show to be irrelevant
+ * (y depends on x1 only) gets a lengthscale far above 2 with the default bound (100) and exactly
+ * at the bound with ls_max = 2. */
+static void test_ls_max(void)
+{
+    llmbo_gp_options o;
+    llmbo_gp_options_default(&o);
+    CHECK(o.ls_max == 100.0, "default ls_max 100 (%g)", o.ls_max);
+    o.ls_max = 0.0;
+    CHECK_NEAR(llmbo_gp_ls_max(&o, 2), 3.0, 1e-15, 0);
+    CHECK_NEAR(llmbo_gp_ls_max(&o, 16), 5.0, 1e-15, 0);
+    CHECK_NEAR(llmbo_gp_ls_max(&o, 100), 12.5, 1e-15, 0);
+    static const double bad[] = {0.025, 0.01, -1.0, 2e4};
+    for (int i = 0; i < 4; i++) {
+        o.ls_max = bad[i];
+        CHECK(llmbo_gp_create(2, &o) == NULL, "ls_max %g refused", bad[i]);
+    }
+    o.ls_max = NAN;
+    CHECK(llmbo_gp_create(2, &o) == NULL, "ls_max NaN refused");
+    enum { N = 24 };
+    double X[2 * N], y[N];
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2385);
+    for (int i = 0; i < N; i++) {
+        X[2 * i] = gsl_rng_uniform(rng);
+        X[2 * i + 1] = gsl_rng_uniform(rng);
+        y[i] = sin(5.3 * X[2 * i]) + 0.4 * X[2 * i];
+    }
+    gsl_rng_free(rng);
+    double th[2][4];
+    for (int pass = 0; pass < 2; pass++) {
+        llmbo_gp_options_default(&o);
+        o.fit_noise = 0;
+        o.ls_max = pass == 0 ? 100.0 : 2.0;
+        llmbo_gp *gp = llmbo_gp_create(2, &o);
+        llmbo_error err;
+        CHECK_OK(llmbo_gp_fit(gp, X, y, N, 1, &err));
+        llmbo_gp_get_theta(gp, th[pass]);
+        llmbo_gp_free(gp);
+    }
+    CHECK(exp(th[0][1]) > 4.0, "irrelevant x2, bound 100: lengthscale %.3g > 4", exp(th[0][1]));
+    CHECK(exp(th[1][1]) <= 2.0 * (1 + 1e-12) && exp(th[1][1]) > 1.9,
+          "irrelevant x2, ls_max = 2: lengthscale %.6g at the bound", exp(th[1][1]));
+}
+
 int main(void)
 {
     test_kernel_grads();
@@ -688,6 +734,7 @@ int main(void)
     test_robustness();
     test_bounded_hartmann();
     test_errors_and_policy();
+    test_ls_max();
     test_alloc_sweep();
     return check_summary();
 }

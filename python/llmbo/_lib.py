@@ -121,7 +121,8 @@ class llmbo_param(Structure):
 class llmbo_gp_options(Structure):
     _fields_ = [("kernel", c_int), ("fit_noise", c_int), ("noise", c_double),
                 ("noise_floor", c_double), ("use_priors", c_int), ("ls_prior_shift", c_double),
-                ("n_restarts", c_int), ("max_eval", c_int), ("seed", c_uint64)]
+                ("n_restarts", c_int), ("max_eval", c_int), ("seed", c_uint64),
+                ("ls_max", c_double)]
 
 
 class llmbo_cost(Structure):

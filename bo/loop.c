@@ -68,7 +68,7 @@ struct llmbo_bo {
 /* ------------------------------------------------------------------------------------------ */
 /* Names */
 
-static const char *const source_names[] = {"init", "gp", "llm", "random", "warmstart"};
+static const char *const source_names[] = {"init", "gp", "llm", "random", "warmstart", "data"};
 static const char *const acq_names[] = {"ei", "logei", "pi", "ucb", "ts"};
 static const char *const design_names[] = {"sobol", "lhs", "random"};
 static const char *const pending_names[] = {"kb", "cl_min", "cl_mean", "cl_max"};

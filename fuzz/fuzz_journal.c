@@ -17,6 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[512];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     remove(path);
+    snprintf(path, sizeof path, "%s/asked.jsonl", dir); /* the journal alone: made up from it */
+    remove(path);
     fuzz_write(0, dir, "config.json", config, sizeof config - 1);
     fuzz_write(1, dir, "journal.jsonl", data, size);
     llmbo_run_args a;

@@ -399,13 +399,16 @@ typedef enum llmbo_pending_method {
     LLMBO_PENDING_CL_MAX = 3   /* constant liar: the worst value so far */
 } llmbo_pending_method;
 
-/* Who proposed a point; journalled as "init", "gp", "llm", "random", "warmstart". */
+/* Who proposed a point; journalled as "init", "gp", "llm", "random", "warmstart", "data".
+ * "warmstart": the advisor proposed the initial design; "data": an observation imported from
+ * earlier results (a run's "init.from"), told to the loop before its first proposal. */
 typedef enum llmbo_source {
     LLMBO_SOURCE_INIT = 0,
     LLMBO_SOURCE_GP = 1,
     LLMBO_SOURCE_LLM = 2,
     LLMBO_SOURCE_RANDOM = 3,
-    LLMBO_SOURCE_WARMSTART = 4
+    LLMBO_SOURCE_WARMSTART = 4,
+    LLMBO_SOURCE_DATA = 5
 } llmbo_source;
 
 /* Static lower-case names of the enums above ("unknown" outside them), and their parsers

@@ -255,7 +255,7 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
         "name",        "description", "objective", "instance", "budget",   "strategy",
         "acquisition", "seed",        "init",      "gp",       "batch",    "pending",
         "noisy",       "acq",         "advisor",   "workers",  "dispatch", NULL};
-    static const char *const init_keys[] = {"design", "n", NULL};
+    static const char *const init_keys[] = {"design", "n", "from", "points", "counted", NULL};
     static const char *const acq_keys[] = {"xi",      "sweep",        "starts", "candidates",
                                            "dup_tol", "stall_window", NULL};
     static const char *const acqs[] = {"ei", "logei", "pi", "ucb", "ts"};
@@ -321,6 +321,45 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
             (st = get_int(c, init, "init", "n", 1, &cfg->n_init)) != LLMBO_OK)
             return st;
         cfg->design = (llmbo_init_design)v;
+        if ((st = get_bool(c, init, "init", "counted", &cfg->init_counted)) != LLMBO_OK)
+            return st;
+        const cJSON *from = cJSON_GetObjectItemCaseSensitive(init, "from");
+        if (from) {
+            if (!cJSON_IsArray(from))
+                return fail(c, "init.from",
+                            "expected an array of file names (journals, run directories or CSV "
+                            "files), got %s",
+                            llmbo_json_describe(from, got, sizeof got));
+            int i = 0;
+            for (const cJSON *f = from->child; f; f = f->next, i++)
+                if (!cJSON_IsString(f) || !f->valuestring[0]) {
+                    char path[64];
+                    snprintf(path, sizeof path, "init.from[%d]", i);
+                    return fail(c, path, "expected a non-empty file name, got %s",
+                                llmbo_json_describe(f, got, sizeof got));
+                }
+            if (!(cfg->init_from = cJSON_Duplicate(from, 1)))
+                return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
+        }
+        const cJSON *pts = cJSON_GetObjectItemCaseSensitive(init, "points");
+        if (pts) {
+            if (!cJSON_IsArray(pts))
+                return fail(c, "init.points",
+                            "expected an array of points {\"name\": value, ...}, got %s",
+                            llmbo_json_describe(pts, got, sizeof got));
+            int i = 0;
+            for (const cJSON *q = pts->child; q; q = q->next, i++)
+                if (!cJSON_IsObject(q)) {
+                    char path[64];
+                    snprintf(path, sizeof path, "init.points[%d]", i);
+                    return fail(c, path, "expected an object {\"name\": value, ...}, got %s",
+                                llmbo_json_describe(q, got, sizeof got));
+                }
+            if (i > cfg->budget)
+                return fail(c, "init.points", "%d points exceed the budget (%d)", i, cfg->budget);
+            if (!(cfg->init_points = cJSON_Duplicate(pts, 1)))
+                return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
+        }
         if (cfg->n_init > cfg->budget)
             return fail(c, "init.n", "expected at most the budget (%d), got %d", cfg->budget,
                         cfg->n_init);
@@ -459,6 +498,8 @@ void llmbo_run_config_free(llmbo_run_config *cfg)
     llmbo_free(cfg->description);
     cJSON_Delete(cfg->objective);
     cJSON_Delete(cfg->advisor);
+    cJSON_Delete(cfg->init_from);
+    cJSON_Delete(cfg->init_points);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -522,6 +563,16 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
     if (init) {
         ok &= cJSON_AddStringToObject(init, "design", llmbo_init_design_name(cfg->design)) != NULL;
         ok &= llmbo_json_add_number(init, "n", o.n_init) != NULL;
+        if (cfg->init_from) {
+            x = cJSON_Duplicate(cfg->init_from, 1);
+            ok &= x && cJSON_AddItemToObject(init, "from", x);
+        }
+        if (cfg->init_points) {
+            x = cJSON_Duplicate(cfg->init_points, 1);
+            ok &= x && cJSON_AddItemToObject(init, "points", x);
+        }
+        if (cfg->init_from)
+            ok &= cJSON_AddBoolToObject(init, "counted", cfg->init_counted) != NULL;
     }
     ok &= (gp = cJSON_AddObjectToObject(r, "gp")) != NULL;
     if (gp) {

@@ -35,7 +35,10 @@ typedef struct llmbo_run_config {
     llmbo_acquisition acquisition;
     uint64_t seed;
     llmbo_init_design design;
-    int n_init; /* 0: the default for the objective's dimension (resolved at run time) */
+    int n_init;         /* 0: the default for the objective's dimension (resolved at run time) */
+    cJSON *init_from;   /* owned "init.from": array of file names (journals, CSVs), or NULL */
+    cJSON *init_points; /* owned "init.points": array of {"name": value} objects, or NULL */
+    int init_counted;   /* "init.counted": imported observations count against the budget */
     llmbo_kernel_type kernel;
     int priors, refit_every, restarts, max_eval;
     int noise_fit;      /* 1: "fit", 0: fixed, -1: "auto" (fit only if noisy) */

@@ -31,6 +31,7 @@
 #include "objective_json.h"
 #include "run.h"
 #include "advisor.h"
+#include "import.h"
 
 enum { TAG_NOISE = 101 };
 
@@ -97,6 +98,14 @@ typedef struct run {
     int have_best;         /* best so far over journalled successes, in journal order */
     double best;
     double *best_x; /* (d) */
+
+    /* Warm start ("init.from", "init.points"). */
+    int n_data;               /* imported observations (source "data"), ids 0 .. n_data-1 */
+    llmbo_import imp;         /* a new run's imported observations */
+    double *pts;              /* (n_pts, d) a new run's init.points */
+    int n_pts;                /* entries of pts */
+    unsigned char *need_line; /* (total) imported results asked.jsonl holds but the journal
+                                 lacks (a kill during the import): written on open */
 
     /* Workers. */
     int n_workers, ordered;
@@ -190,6 +199,7 @@ static cJSON *summary_json(run *r, int complete)
         llmbo_json_add(o, "budget", llmbo_json_number(r->cfg.budget)) &&
         llmbo_json_add(o, "evaluations", llmbo_json_number((double)r->n_lines)) &&
         llmbo_json_add(o, "failed", llmbo_json_number((double)r->n_failed)) &&
+        llmbo_json_add(o, "imported", llmbo_json_number((double)r->n_data)) &&
         llmbo_json_add(o, "maximize", cJSON_CreateBool(r->maximize)) &&
         llmbo_json_add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
         llmbo_json_add(o, "best_y", num_or_null(have_best, best)) &&
@@ -290,6 +300,9 @@ static void run_free(run *r)
     llmbo_free(r->arrived);
     llmbo_free(r->told_since);
     llmbo_free(r->best_x);
+    llmbo_free(r->need_line);
+    llmbo_free(r->pts);
+    llmbo_import_free(&r->imp);
 }
 
 /* The objective's declared observation noise (config "objective": {"noise_std": s}). */
@@ -316,9 +329,43 @@ static llmbo_status make_objective(run *r, llmbo_objective **out, llmbo_error *e
     return LLMBO_OK;
 }
 
-/* Objective, tables, workers, and (with_loop) advisor and loop from r->cfg. Failures are the
- * user's (exit 2). */
-static llmbo_status setup(run *r, int with_loop, llmbo_error *err)
+/* A new run's warm-start data: init.from's observations into r->imp, init.points into
+ * r->pts; the budget's room checked. */
+static llmbo_status read_init(run *r, llmbo_error *err)
+{
+    llmbo_status st;
+    char where[4400];
+    llmbo_import_init(&r->imp, r->d);
+    for (const cJSON *f = r->cfg.init_from ? r->cfg.init_from->child : NULL; f; f = f->next)
+        if ((st = llmbo_import_path(f->valuestring, r->space, &r->imp, err)) != LLMBO_OK) {
+            llmbo_error_prefix(err, "%s: init.from", r->where);
+            return st == LLMBO_ERR_NOMEM ? st : LLMBO_ERR_CONFIG;
+        }
+    r->n_pts = r->cfg.init_points ? cJSON_GetArraySize(r->cfg.init_points) : 0;
+    if (r->n_pts > 0 && !(r->pts = llmbo_malloc((size_t)r->n_pts * (size_t)r->d, sizeof(double))))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    int i = 0;
+    for (const cJSON *q = r->cfg.init_points ? r->cfg.init_points->child : NULL; q;
+         q = q->next, i++) {
+        snprintf(where, sizeof where, "%s: init.points[%d]", r->where, i);
+        if ((st = llmbo_import_named(q, where, r->space, r->pts + (size_t)i * r->d, err)) !=
+            LLMBO_OK)
+            return st == LLMBO_ERR_NOMEM ? st : LLMBO_ERR_CONFIG;
+    }
+    r->n_data = r->imp.n;
+    if (r->cfg.init_counted && r->n_data + r->n_pts > r->cfg.budget)
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s: init.from: %d imported observations and %d init.points exceed "
+                               "the budget %d (init.counted is true: imported observations count "
+                               "against it)",
+                               r->where, r->n_data, r->n_pts, r->cfg.budget);
+    return LLMBO_OK;
+}
+
+/* Objective, tables, workers, and (with_loop) advisor and loop from r->cfg. A new run
+ * (new_run) reads its warm-start data; a resumed one has r->n_data set already. Failures are
+ * the user's (exit 2). */
+static llmbo_status setup(run *r, int with_loop, int new_run, llmbo_error *err)
 {
     char where[4300];
     llmbo_status st;
@@ -326,6 +373,10 @@ static llmbo_status setup(run *r, int with_loop, llmbo_error *err)
         return st;
     r->space = llmbo_objective_space(r->obj);
     r->d = llmbo_objective_dim(r->obj);
+    if (new_run && (st = read_init(r, err)) != LLMBO_OK)
+        return st;
+    /* The budget counts new evaluations unless init.counted. */
+    r->total = r->cfg.budget + (r->cfg.init_counted ? 0 : r->n_data);
     r->maximize = llmbo_objective_maximize(r->obj);
     r->has_opt = llmbo_objective_optimal_value(r->obj, &r->opt);
     r->noise_sd = declared_noise(r->cfg.objective);
@@ -351,11 +402,12 @@ static llmbo_status setup(run *r, int with_loop, llmbo_error *err)
     r->arrived = llmbo_calloc(n, sizeof(int64_t));
     r->told_since = llmbo_calloc(n, sizeof(int64_t));
     r->best_x = llmbo_calloc(d, sizeof(double));
+    r->need_line = llmbo_calloc(n, 1);
     r->n_workers = r->cfg.workers;
     r->ordered = r->cfg.dispatch == LLMBO_DISPATCH_ORDERED;
     r->wk = llmbo_calloc((size_t)r->n_workers, sizeof(worker));
     if (!r->state || !r->X || !r->src || !r->theta || !r->has_th || !r->Y || !r->yfail ||
-        !r->arrived || !r->told_since || !r->best_x || !r->wk)
+        !r->arrived || !r->told_since || !r->best_x || !r->wk || !r->need_line)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     for (int w = 0; w < r->n_workers; w++) {
         r->wk[w].r = r;
@@ -380,6 +432,7 @@ static llmbo_status setup(run *r, int with_loop, llmbo_error *err)
     llmbo_run_config_bo_options(&r->cfg, r->d, &o);
     o.maximize = r->maximize;
     o.problem = llmbo_objective_description(r->obj);
+    o.budget = r->total;
     if (r->cfg.advisor) {
         snprintf(where, sizeof where, "%s: advisor", r->where);
         st = llmbo_advisor_create(r->cfg.advisor, where, r->dir, &r->adv, err);
@@ -470,14 +523,24 @@ static void note_best(run *r, int64_t id, double y, int failed)
 /* Result of proposal id arrived: journal it (durable before anything else happens), then it
  * waits in r->arrived to be told. LLMBO_ERR_OBJECTIVE when max_consecutive failures in a
  * row are reached (the result is journalled first). */
+static llmbo_status record(run *r, int64_t id, double y, int failed, const char *reason,
+                           double t_eval, llmbo_error *err);
+
 static llmbo_status arrive(run *r, int64_t id, double y, int failed, const char *reason,
                            double t_eval, llmbo_error *err)
 {
-    llmbo_status st;
     r->state[id] = S_ARRIVED;
     r->Y[id] = failed ? NAN : y;
     r->yfail[id] = (unsigned char)failed;
     r->arrived[r->n_arrived++] = id;
+    return record(r, id, y, failed, reason, t_eval, err);
+}
+
+/* The journal line of an arrived result, and the counters and messages that go with it. */
+static llmbo_status record(run *r, int64_t id, double y, int failed, const char *reason,
+                           double t_eval, llmbo_error *err)
+{
+    llmbo_status st;
     note_best(r, id, y, failed);
     r->n_failed += failed;
     if (r->j) {
@@ -910,6 +973,14 @@ static llmbo_status load_dir(run *r, cJSON ***rewrite, int *n_rewrite, llmbo_err
             r->state[i] = S_QUEUED;
             if (e.has_cost)
                 r->cost0 = e.cost;
+            if (e.source == LLMBO_SOURCE_DATA) {
+                if (!e.status_ok || (!e.failed && !isfinite(e.y)))
+                    bad = "an imported observation (source \"data\") must carry its status and "
+                          "y";
+                r->Y[i] = e.failed ? NAN : e.y;
+                r->yfail[i] = (unsigned char)e.failed;
+                r->need_line[i] = 1;
+            }
         }
         llmbo_journal_entry_clear(&e);
         if (bad) {
@@ -954,6 +1025,7 @@ static llmbo_status load_dir(run *r, cJSON ***rewrite, int *n_rewrite, llmbo_err
             bad = "t_wall must be a finite number of seconds >= 0";
         if (!bad) {
             line_of[id] = i + 1;
+            r->need_line[id] = 0;
             r->state[id] = S_ARRIVED;
             r->Y[id] = e.failed ? NAN : e.y;
             r->yfail[id] = (unsigned char)e.failed;
@@ -970,6 +1042,13 @@ static llmbo_status load_dir(run *r, cJSON ***rewrite, int *n_rewrite, llmbo_err
             goto done;
         }
     }
+    /* Imported observations whose journal lines a kill prevented: arrived (lines written on
+     * open). */
+    for (int i = 0; i < na; i++)
+        if (r->need_line[i]) {
+            r->state[i] = S_ARRIVED;
+            r->arrived[r->n_arrived++] = i;
+        }
     if (!r->bo)
         goto done;
     /* Replay the asks and the tells between them, group by group (the points of one ask). */
@@ -1279,9 +1358,29 @@ static llmbo_status open_files(run *r, cJSON **rewrite, int n_rewrite, llmbo_err
     return llmbo_journal_open(path, &r->j, err);
 }
 
-/* Loads the config at config_path (its seed overridden when have_seed) and sets up. */
-static llmbo_status open_run(run *r, const char *config_path, int with_loop, int have_seed,
-                             uint64_t seed, llmbo_error *err)
+/* Imported observations recorded in dir/asked.jsonl (source "data"): they extend the budget of
+ * a run whose init.counted is false. 0 when the file is missing or unreadable (load_dir then
+ * says what is wrong). */
+static int count_data(const char *dir)
+{
+    char path[4300];
+    cJSON **lines = NULL;
+    int n = 0, m = 0;
+    snprintf(path, sizeof path, "%s/asked.jsonl", dir);
+    if (llmbo_journal_read(path, 0, &lines, &n, NULL, NULL) != LLMBO_OK)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        const cJSON *src = cJSON_GetObjectItemCaseSensitive(lines[i], "source");
+        m += cJSON_IsString(src) && strcmp(src->valuestring, "data") == 0;
+    }
+    llmbo_journal_lines_free(lines, n);
+    return m;
+}
+
+/* Loads the config at config_path (its seed overridden when have_seed) and sets up; new_run:
+ * the directory is new (its warm-start data is read), else r->dir's. */
+static llmbo_status open_run(run *r, const char *config_path, int with_loop, int new_run,
+                             int have_seed, uint64_t seed, llmbo_error *err)
 {
     llmbo_status st;
     snprintf(r->where, sizeof r->where, "%s", config_path);
@@ -1289,8 +1388,88 @@ static llmbo_status open_run(run *r, const char *config_path, int with_loop, int
         return st;
     if (have_seed)
         r->cfg.seed = seed;
-    r->total = r->cfg.budget;
-    return setup(r, with_loop, err);
+    if (!new_run)
+        r->n_data = count_data(r->dir);
+    return setup(r, with_loop, new_run, err);
+}
+
+/* A new run's warm start, before its first proposal: the imported observations as proposals
+ * of source "data" (asked.jsonl lines carrying their values, one batch) with their journal
+ * lines, told to the loop in id order; then init.points as one batch of proposals of source
+ * "init", evaluated first. */
+static llmbo_status seed_run(run *r, llmbo_error *err)
+{
+    llmbo_status st = LLMBO_OK;
+    int m = r->n_data, p = r->n_pts, k = m > p ? m : p;
+    cJSON **lines = llmbo_calloc(k > 0 ? (size_t)k : 1, sizeof *lines);
+    if (!lines)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < m && st == LLMBO_OK; i++) {
+        memcpy(r->X + (size_t)i * r->d, r->imp.X + (size_t)i * r->d, (size_t)r->d * sizeof(double));
+        r->src[i] = LLMBO_SOURCE_DATA;
+        if ((st = llmbo_bo_replay(r->bo, i, r->X + (size_t)i * r->d, LLMBO_SOURCE_DATA, NULL,
+                                  err)) != LLMBO_OK)
+            break;
+        lines[i] = asked_line(r, i, NULL, 0, m);
+        if (!lines[i] ||
+            !llmbo_json_add(lines[i], "y",
+                            r->imp.failed[i] ? cJSON_CreateNull()
+                                             : llmbo_json_number(r->imp.y[i])) ||
+            !llmbo_json_add(lines[i], "status",
+                            cJSON_CreateString(r->imp.failed[i] ? "failed" : "ok")))
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    if (st == LLMBO_OK && r->asked)
+        st = llmbo_journal_append_lines(r->asked, lines, m, err);
+    for (int i = 0; i < k; i++)
+        cJSON_Delete(lines[i]);
+    if (st == LLMBO_OK) {
+        r->n_asked = m;
+        int shown = r->failure_shown;
+        r->failure_shown = 1;
+        for (int i = 0; i < m && st == LLMBO_OK; i++)
+            st = arrive(r, i, r->imp.y[i], r->imp.failed[i], "imported as failed", NAN, err);
+        r->failure_shown = shown;
+        r->consecutive = 0;
+    }
+    if (st == LLMBO_OK)
+        st = tell_ready(r, err);
+    memset(lines, 0, (size_t)k * sizeof *lines);
+    for (int j = 0; j < p && st == LLMBO_OK; j++) {
+        int id = m + j;
+        memcpy(r->X + (size_t)id * r->d, r->pts + (size_t)j * r->d, (size_t)r->d * sizeof(double));
+        r->src[id] = LLMBO_SOURCE_INIT;
+        if ((st = llmbo_bo_replay(r->bo, id, r->X + (size_t)id * r->d, LLMBO_SOURCE_INIT, NULL,
+                                  err)) != LLMBO_OK)
+            break;
+        if (!(lines[j] = asked_line(r, id, r->told_since, j == 0 ? r->n_told_since : 0, p)))
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
+    if (st == LLMBO_OK && p > 0 && r->asked)
+        st = llmbo_journal_append_lines(r->asked, lines, p, err);
+    if (st == LLMBO_OK && p > 0) {
+        for (int j = 0; j < p; j++)
+            r->state[m + j] = S_QUEUED;
+        r->n_asked = m + p;
+        r->n_told_since = 0;
+    }
+    for (int i = 0; i < k; i++)
+        cJSON_Delete(lines[i]);
+    llmbo_free(lines);
+    return st;
+}
+
+/* Journal lines for imported observations that asked.jsonl holds and the journal lacks. */
+static llmbo_status write_missing(run *r, llmbo_error *err)
+{
+    llmbo_status st = LLMBO_OK;
+    for (long id = 0; id < r->n_asked && st == LLMBO_OK; id++)
+        if (r->need_line[id]) {
+            r->need_line[id] = 0;
+            st = record(r, id, r->Y[id], r->yfail[id], "imported as failed", NAN, err);
+        }
+    r->consecutive = 0;
+    return st;
 }
 
 static llmbo_status write_summary(run *r, int complete, FILE *out, llmbo_error *err)
@@ -1400,7 +1579,8 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
         goto out;
     if (a->workers > 0)
         r.cfg.workers = a->workers;
-    r.total = r.cfg.budget;
+    if (a->resume_dir)
+        r.n_data = count_data(a->resume_dir);
     if (!a->resume_dir && r.dir) {
         if ((st = make_run_dir(r.dir, err)) != LLMBO_OK)
             goto out;
@@ -1409,7 +1589,7 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
             goto out;
         }
     }
-    if ((st = setup(&r, 1, err)) != LLMBO_OK)
+    if ((st = setup(&r, 1, !a->resume_dir, err)) != LLMBO_OK)
         goto out;
     if (a->resume_dir && a->config_path &&
         (st = check_same_config(&r, a->config_path, a->resume_dir, err)) != LLMBO_OK)
@@ -1426,6 +1606,8 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
     if (r.dir && (st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK)
         goto out;
     *user_error = 0;
+    if ((st = a->resume_dir ? write_missing(&r, err) : seed_run(&r, err)) != LLMBO_OK)
+        goto out;
     r.n_start = r.n_lines;
     r.max_consecutive = a->max_consecutive_failures;
     progress_line(&r, 0);
@@ -1517,7 +1699,7 @@ llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error
     if (a->pending_only) {
         /* The points asked and not yet told: what a script killed between ask and tell (or a
          * person who lost the printout) still has to evaluate. */
-        if ((st = open_run(&r, path, 0, 0, 0, err)) != LLMBO_OK ||
+        if ((st = open_run(&r, path, 0, 0, 0, 0, err)) != LLMBO_OK ||
             (st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK)
             goto out;
         *user_error = 0;
@@ -1527,7 +1709,7 @@ llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error
         fflush(a->out);
         goto out;
     }
-    if ((st = open_run(&r, path, 1, created && a->have_seed, a->seed, err)) != LLMBO_OK)
+    if ((st = open_run(&r, path, 1, created, created && a->have_seed, a->seed, err)) != LLMBO_OK)
         goto out;
     if (created) {
         if ((st = write_config(&r, err)) != LLMBO_OK)
@@ -1537,7 +1719,8 @@ llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error
             st = LLMBO_ERR_FORMAT;
         goto out;
     }
-    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK)
+    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK ||
+        (st = created ? seed_run(&r, err) : write_missing(&r, err)) != LLMBO_OK)
         goto out;
     /* Results told since the last ask enter the loop now, in the order they were told. */
     r.ordered = 0;
@@ -1552,7 +1735,13 @@ llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error
     }
     *user_error = 0;
     long first = r.n_asked;
-    if ((st = ask_some(&r, a->n, err)) != LLMBO_OK)
+    int n = a->n;
+    if (created && r.n_pts > 0) {
+        /* A new run's init.points come first. */
+        first = r.n_data;
+        n -= r.n_pts;
+    }
+    if (n > 0 && (st = ask_some(&r, n, err)) != LLMBO_OK)
         goto out;
     for (long id = first; id < r.n_asked && st == LLMBO_OK; id++)
         st = print_point(&r, id, a->out, err);
@@ -1590,7 +1779,7 @@ llmbo_status llmbo_run_tell(const llmbo_tell_args *a, int *user_error, llmbo_err
         st = err->status;
         goto out;
     }
-    if ((st = open_run(&r, path, 0, 0, 0, err)) != LLMBO_OK)
+    if ((st = open_run(&r, path, 0, 0, 0, 0, err)) != LLMBO_OK)
         goto out;
     if ((st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK) {
         if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
@@ -1616,7 +1805,8 @@ llmbo_status llmbo_run_tell(const llmbo_tell_args *a, int *user_error, llmbo_err
                             "value %g is not finite; tell a failed evaluation with --failed", a->y);
         goto out;
     }
-    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK)
+    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK ||
+        (st = write_missing(&r, err)) != LLMBO_OK)
         goto out;
     *user_error = 0;
     r.failure_shown = 1; /* the teller knows */

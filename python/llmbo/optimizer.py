@@ -11,7 +11,7 @@ from . import _lib
 from ._lib import InvalidError, lib
 from .space import Space
 
-SOURCES = ("init", "gp", "llm", "random", "warmstart")
+SOURCES = ("init", "gp", "llm", "random", "warmstart", "data")
 
 
 class Trial:

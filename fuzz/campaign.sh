@@ -9,6 +9,7 @@
 # reports and timeouts (> 10 s per input) are written as fuzz-out/NAME/crash-* etc. and make the
 # campaign fail. Copy each into fuzz/corpus/NAME/ once fixed, so CI replays it for ever. The log
 # of each harness (with libFuzzer's exec/s, coverage and final stats) is fuzz-out/NAME.log.
+# LLMBO_FUZZ_NICE=N sets the harnesses' niceness (default 19; 10 when 19 starves them).
 set -u
 cd "$(dirname "$0")/.."
 secs=${1:-600}
@@ -36,7 +37,7 @@ for n in "${names[@]}"; do
     echo "== fuzz_$n: $secs s ($(date -u +%H:%M:%S) UTC, load: $(cut -d' ' -f1-3 /proc/loadavg))"
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        nice -n 19 "build-fuzz/fuzz/fuzz_$n" -max_total_time="$secs" -timeout=10 \
+        nice -n "${LLMBO_FUZZ_NICE:-19}" "build-fuzz/fuzz/fuzz_$n" -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="fuzz-out/$n/" "fuzz-out/corpus/$n" "fuzz/corpus/$n" \
         > "fuzz-out/$n.log" 2>&1

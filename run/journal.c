@@ -14,6 +14,7 @@
 #include "llmbo_common.h"
 #include "fileio.h"
 #include "json.h"
+#include "strbuf.h"
 #include "utf8.h"
 #include "strbuf.h"
 #include "journal.h"
@@ -196,6 +197,60 @@ llmbo_status llmbo_journal_last_cost(const char *dir, llmbo_cost *cost)
     return LLMBO_OK;
 }
 
+void llmbo_journal_tally_init(llmbo_journal_tally *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+/* Reads only what was appended since the last call: a bench polls every running cell's journal
+ * twice a second, so rereading whole journals would grow with the budget. */
+void llmbo_journal_tally_update(const char *path, llmbo_journal_tally *t)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    if (size < t->offset) /* cut back (a torn line repaired): count again from the start */
+        llmbo_journal_tally_init(t);
+    if (size <= t->offset || fseek(f, t->offset, SEEK_SET) != 0) {
+        fclose(f);
+        return;
+    }
+    char buf[16384];
+    llmbo_strbuf line = LLMBO_STRBUF_INIT;
+    long pos = t->offset;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        const char *p = buf, *end = buf + n, *nl;
+        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            llmbo_strbuf_add(&line, p, (size_t)(nl - p));
+            p = nl + 1;
+            pos += (long)line.len + 1;
+            cJSON *j = line.s && !line.oom ? cJSON_Parse(line.s) : NULL;
+            line.len = 0;
+            if (line.s)
+                line.s[0] = '\0';
+            if (!j)
+                continue; /* not a line of the run's: llmbo run --resume reports it */
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+            t->lines++;
+            t->failed += !(cJSON_IsString(st) && strcmp(st->valuestring, "ok") == 0);
+            const cJSON *adv = cJSON_GetObjectItemCaseSensitive(j, "advisor");
+            if (cJSON_IsObject(adv)) {
+                llmbo_cost_from_json(adv, &t->cost);
+                t->has_cost = 1;
+            }
+            cJSON_Delete(j);
+        }
+        llmbo_strbuf_add(&line, p, (size_t)(end - p));
+    }
+    t->offset = pos; /* a torn last line stays unread until its newline arrives */
+    llmbo_strbuf_free(&line);
+    fclose(f);
+}
+
 /* ---- the line's schema ---- */
 
 cJSON *llmbo_journal_named_x(const llmbo_space *space, const double *x)
@@ -362,6 +417,8 @@ llmbo_status llmbo_journal_entry_read(const cJSON *line, int d, llmbo_journal_en
     e->status_ok = cJSON_IsString(st) &&
                    (strcmp(st->valuestring, "ok") == 0 || strcmp(st->valuestring, "failed") == 0);
     e->y = num_or_nan(line, "y");
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(line, "error");
+    e->error = e->failed && cJSON_IsString(why) ? why->valuestring : NULL;
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(line, "source");
     e->source = cJSON_IsString(src) ? llmbo_source_parse(src->valuestring) : -1;
     e->best = num_or_nan(line, "best");

@@ -20,7 +20,8 @@ typedef struct llmbo_journal_entry {
                         * not d numbers */
     int failed;        /* "status" is not "ok" */
     int status_ok;     /* reader: "status" is "ok" or "failed" */
-    const char *error; /* writer: why the evaluation failed (NULL when it did not) */
+    const char *error; /* why the evaluation failed (NULL when it did not); reader: points into
+                        * the line, valid while it lives */
     double y;          /* NaN when failed */
     int source;        /* llmbo_source; reader: -1 if unknown */
     double best;       /* best value so far, NaN before the first success */
@@ -77,5 +78,19 @@ void llmbo_journal_lines_free(cJSON **lines, int n);
 /* The advisor cost a run has reached, from its directory: summary.json if the run finished,
  * else the last complete journal line. LLMBO_ERR_NOT_FOUND if neither can be read. */
 llmbo_status llmbo_journal_last_cost(const char *dir, llmbo_cost *cost);
+
+/* What a journal holds so far, counted incrementally while its run appends (llmbo bench's
+ * progress): complete lines, failed ones, and the advisor cost of the last line that has one. */
+typedef struct llmbo_journal_tally {
+    long offset; /* bytes of complete lines read */
+    long lines, failed;
+    llmbo_cost cost;
+    int has_cost;
+} llmbo_journal_tally;
+
+void llmbo_journal_tally_init(llmbo_journal_tally *t);
+/* Reads the complete lines appended to the journal at path since the last call (a missing file
+ * is an empty journal; a file cut shorter is counted again from its start). */
+void llmbo_journal_tally_update(const char *path, llmbo_journal_tally *t);
 
 #endif

@@ -1039,6 +1039,8 @@ static llmbo_status load_dir(run *r, cJSON ***rewrite, int *n_rewrite, llmbo_err
             r->arrived[r->n_arrived++] = id;
             note_best(r, id, e.y, e.failed);
             r->n_failed += e.failed;
+            if (e.failed && e.error && !r->first_failure[0]) /* quoted if none succeeds */
+                snprintf(r->first_failure, sizeof r->first_failure, "%s", e.error);
             r->n_lines++;
             if (!isnan(e.t_wall) && e.t_wall > r->t_offset)
                 r->t_offset = e.t_wall;

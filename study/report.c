@@ -108,6 +108,14 @@ llmbo_status llmbo_report_generate(const char *dir, const llmbo_report_options *
         (st = llmbo_report_write_timing_csv(&R, err)) || (st = llmbo_report_write_md(&R, err)) ||
         (st = llmbo_report_write_plots(&R, &opt, err)))
         goto done;
+    for (int o = 0; o < b->n_obj && !opt.quiet; o++)
+        for (int s = 0; s < S; s++)
+            if (grp(&R, o, s)->no_success)
+                fprintf(stderr,
+                        "report: WARNING: strategy %s on %s: no successful evaluation in %d "
+                        "finished run%s; no rank, no Pareto front (see report.md)\n",
+                        b->strat[s].name, b->obj[o].name, grp(&R, o, s)->runs,
+                        grp(&R, o, s)->runs == 1 ? "" : "s");
     if (!opt.quiet)
         fprintf(stderr,
                 "report: %d runs complete, %d interrupted, %d missing; wrote %s/report.md, "

@@ -58,7 +58,7 @@ llmbo_status llmbo_report_write_summary_csv(report *R, llmbo_error *err)
              "rank,avg_rank,pareto,pareto_overall,cost_metric,cost_per_run");
     for (int k = 0; k < N_COST; k++)
         llmbo_strbuf_printf(&sb, ",%s", cost_keys[k]);
-    llmbo_strbuf_printf(&sb, "\n");
+    llmbo_strbuf_printf(&sb, ",no_success,best_y,best_seed,best_x\n");
     for (int o = 0; o < b->n_obj; o++)
         for (int s = 0; s < b->n_strat; s++) {
             group *g = grp(R, o, s);
@@ -82,6 +82,13 @@ llmbo_status llmbo_report_write_summary_csv(report *R, llmbo_error *err)
             sb_csv(&sb, g->cost_axis);
             for (int k = 0; k < N_COST; k++)
                 sb_csv(&sb, g->runs ? g->cost[k] : NAN);
+            /* The best point this strategy found (over its seeds), its parameters as JSON. */
+            llmbo_strbuf_printf(&sb, ",%d", g->no_success);
+            sb_csv(&sb, g->best_y);
+            sb_csv(&sb, isnan(g->best_y) ? NAN : (double)g->best_seed);
+            llmbo_strbuf_printf(&sb, ",");
+            if (g->best_x)
+                sb_csv_str(&sb, g->best_x);
             llmbo_strbuf_printf(&sb, "\n");
         }
     llmbo_status st = llmbo_report_write_file(R, "summary.csv", &sb, err);

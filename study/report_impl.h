@@ -33,6 +33,9 @@ typedef struct run_data {
     double timing[N_TIME];
     double obj_seconds, wall_seconds;
     long failed;
+    double best_y;         /* summary.json "best_y" (NaN if null or absent) */
+    char *best_x;          /* owned: summary.json "best_x" printed unformatted, or NULL */
+    char first_error[256]; /* the first failed evaluation's reason (journal "error") */
     char version[32];
     char model[128];
     char backend[64];
@@ -53,6 +56,12 @@ typedef struct group {
     double cost_axis; /* the Pareto cost of this group */
     double rank;
     int pareto;
+    int ok_runs;        /* complete runs with at least one successful evaluation */
+    int no_success;     /* complete runs exist and none has a successful evaluation: no statistics,
+                           no rank, not on any Pareto front */
+    double best_y;      /* the best value any complete run found (NaN if none) */
+    long best_seed;     /* the seed of the run that found it */
+    const char *best_x; /* its parameters (JSON text owned by the run's run_data), or NULL */
 } group;
 
 typedef struct objective_info {

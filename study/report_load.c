@@ -19,6 +19,7 @@ void llmbo_report_run_clear(run_data *r)
     llmbo_free(r->regret);
     llmbo_free(r->best);
     llmbo_free(r->metric);
+    cJSON_free(r->best_x);
     memset(r, 0, sizeof *r);
 }
 
@@ -95,12 +96,29 @@ static void read_price_source(const char *rundir, char *dst, size_t n)
     cJSON_Delete(j);
 }
 
+/* o printed unformatted with its numbers exact (llmbo_json_number: cJSON alone keeps 15
+ * digits), so the report's parameters evaluate to the reported value. NULL on allocation
+ * failure. */
+static char *exact_text(const cJSON *o)
+{
+    cJSON *c = cJSON_CreateObject();
+    int ok = c != NULL;
+    for (const cJSON *v = o->child; v && ok; v = v->next)
+        ok = v->string && llmbo_json_add(c, v->string,
+                                         cJSON_IsNumber(v) ? llmbo_json_number(v->valuedouble)
+                                                           : cJSON_Duplicate(v, 1));
+    char *text = ok ? cJSON_PrintUnformatted(c) : NULL;
+    cJSON_Delete(c);
+    return text;
+}
+
 llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, run_data *r,
                                    llmbo_error *err)
 {
     char path[4096];
     memset(r, 0, sizeof *r);
     r->optimal_value = NAN;
+    r->best_y = NAN;
     snprintf(path, sizeof path, "%s/summary.json", rundir);
     r->complete = llmbo_path_exists(path);
     cJSON *summary = NULL;
@@ -142,6 +160,8 @@ llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, r
         if (!isnan(e.regret))
             r->regret_known = 1;
         r->failed += e.failed;
+        if (e.failed && !r->first_error[0])
+            snprintf(r->first_error, sizeof r->first_error, "%s", e.error ? e.error : "");
         if (!isnan(e.t_eval))
             r->obj_seconds += e.t_eval;
         if (!isnan(e.t_wall))
@@ -158,6 +178,12 @@ llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, r
             read_cost(adv, r->cost, r->timing);
         r->optimal_value = num_or_nan(cJSON_GetObjectItemCaseSensitive(summary, "optimal_value"));
         r->maximize = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(summary, "maximize"));
+        r->best_y = num_or_nan(cJSON_GetObjectItemCaseSensitive(summary, "best_y"));
+        const cJSON *bx = cJSON_GetObjectItemCaseSensitive(summary, "best_x");
+        if (!isnan(r->best_y) && cJSON_IsObject(bx) && !(r->best_x = exact_text(bx))) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", rundir);
+            goto done;
+        }
         double w = num_or_nan(cJSON_GetObjectItemCaseSensitive(summary, "wall_seconds"));
         if (!isnan(w))
             r->wall_seconds = w;

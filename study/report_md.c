@@ -122,6 +122,77 @@ static void md_inputs(report *R, llmbo_strbuf *sb)
     }
 }
 
+/* The answer to the user's question first: per objective, the best value any finished run found,
+ * the strategy and seed that found it, and its parameters. */
+static void md_best(report *R, llmbo_strbuf *sb)
+{
+    const llmbo_bench *b = R->bench;
+    llmbo_strbuf_printf(sb, "## Best found\n\n| objective | best value | found by | parameters "
+                            "|\n|---|---|---|---|\n");
+    for (int o = 0; o < b->n_obj; o++) {
+        const group *best = NULL;
+        int bs = -1;
+        for (int s = 0; s < b->n_strat; s++) {
+            const group *g = grp(R, o, s);
+            if (isnan(g->best_y))
+                continue;
+            if (!best ||
+                (R->oi[o].maximize ? g->best_y > best->best_y : g->best_y < best->best_y)) {
+                best = g;
+                bs = s;
+            }
+        }
+        llmbo_strbuf_printf(sb, "| ");
+        sb_md(sb, b->obj[o].name);
+        if (!best) {
+            llmbo_strbuf_printf(sb, " | **none: no finished run evaluated it successfully** | - | "
+                                    "- |\n");
+            continue;
+        }
+        llmbo_strbuf_printf(sb, " | %.10g (%s) | ", best->best_y,
+                            R->oi[o].maximize ? "max" : "min");
+        sb_md(sb, b->strat[bs].name);
+        llmbo_strbuf_printf(sb, ", seed %ld | `", best->best_seed);
+        sb_md(sb, best->best_x ? best->best_x : "?");
+        llmbo_strbuf_printf(sb, "` |\n");
+    }
+    llmbo_strbuf_printf(sb, "\n");
+}
+
+/* Strategies whose runs never evaluated successfully: said before any table, with the first
+ * reason, so nobody reads a rank into a column of failures. */
+static void md_no_success(report *R, llmbo_strbuf *sb)
+{
+    const llmbo_bench *b = R->bench;
+    int any = 0;
+    for (int o = 0; o < b->n_obj; o++)
+        for (int s = 0; s < b->n_strat; s++) {
+            const group *g = grp(R, o, s);
+            if (!g->no_success)
+                continue;
+            if (!any)
+                llmbo_strbuf_printf(sb, "## WARNING: no successful evaluation\n\n"
+                                        "These strategies never evaluated the objective "
+                                        "successfully in any finished run. They have no regret, "
+                                        "no rank and are on no Pareto front; fix the objective "
+                                        "(or its command) and run the bench again.\n\n");
+            any = 1;
+            const char *why = "";
+            for (int r = 0; r < b->n_seed && !why[0]; r++)
+                why = R->runs[(o * b->n_strat + s) * b->n_seed + r].first_error;
+            llmbo_strbuf_printf(sb, "- **");
+            sb_md(sb, b->strat[s].name);
+            llmbo_strbuf_printf(sb, "** on **");
+            sb_md(sb, b->obj[o].name);
+            llmbo_strbuf_printf(sb, "**: %d run%s, every evaluation failed; the first reason: ",
+                                g->runs, g->runs == 1 ? "" : "s");
+            sb_md(sb, why[0] ? why : "(not recorded)");
+            llmbo_strbuf_printf(sb, "\n");
+        }
+    if (any)
+        llmbo_strbuf_printf(sb, "\n");
+}
+
 llmbo_status llmbo_report_write_md(report *R, llmbo_error *err)
 {
     const llmbo_bench *b = R->bench;
@@ -129,6 +200,8 @@ llmbo_status llmbo_report_write_md(report *R, llmbo_error *err)
     llmbo_strbuf sb = LLMBO_STRBUF_INIT;
     llmbo_strbuf_printf(&sb, "# llmbo bench report%s%s\n\n", b->title ? ": " : "",
                         b->title ? b->title : "");
+    md_best(R, &sb);
+    md_no_success(R, &sb);
     llmbo_strbuf_printf(
         &sb,
         "Regret is the simple regret |best - optimum| after each evaluation (for an objective "
@@ -179,6 +252,8 @@ llmbo_status llmbo_report_write_md(report *R, llmbo_error *err)
             llmbo_strbuf_printf(&sb, " | %d", g->runs);
             if (g->incomplete || g->missing)
                 llmbo_strbuf_printf(&sb, " (+%d unfinished)", g->incomplete + g->missing);
+            if (g->no_success)
+                llmbo_strbuf_printf(&sb, " **(no successful evaluation)**");
             llmbo_strbuf_printf(&sb, " | ");
             md_range(&sb, g->final_med, g->final_q25, g->final_q75);
             llmbo_strbuf_printf(&sb, " | ");

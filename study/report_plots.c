@@ -10,6 +10,35 @@
 #include "report_impl.h"
 #include "svg.h"
 
+/* Notes on a plot of objective o (o < 0: every objective) for strategies without a successful
+ * evaluation, which the plot cannot show: without them a reader sees empty axes, or a front
+ * without the strategy, and no reason. */
+static void plot_notes(report *R, int o, llmbo_plot *p)
+{
+    const llmbo_bench *b = R->bench;
+    char note[200];
+    int n = 0, shown = 0;
+    for (int s = 0; s < b->n_strat; s++) {
+        int none = 0;
+        for (int k = o < 0 ? 0 : o; k < (o < 0 ? b->n_obj : o + 1); k++)
+            none |= grp(R, k, s)->no_success;
+        if (!none)
+            continue;
+        if (shown < 3) {
+            snprintf(note, sizeof note, "%s: no successful evaluation%s", b->strat[s].name,
+                     o < 0 ? " on some objective" : " (see report.md)");
+            llmbo_plot_note(p, note);
+            shown++;
+        }
+        n++;
+    }
+    if (n > shown) {
+        snprintf(note, sizeof note, "and %d more strategies without a successful evaluation",
+                 n - shown);
+        llmbo_plot_note(p, note);
+    }
+}
+
 /* Regret (or best value) curves of one objective: median lines with IQR bands. */
 static llmbo_status plot_regret(report *R, int o, llmbo_error *err)
 {
@@ -22,7 +51,7 @@ static llmbo_status plot_regret(report *R, int o, llmbo_error *err)
         group *g = grp(R, o, s);
         if (g->len > len)
             len = g->len;
-        for (int i = 0; i < g->len; i++) {
+        for (int i = 0; i < g->len && !g->no_success; i++) {
             const double *v[3] = {known ? g->q25 : g->bq25, known ? g->med : g->bmed,
                                   known ? g->q75 : g->bq75};
             for (int k = 0; k < 3; k++) {
@@ -66,6 +95,8 @@ static llmbo_status plot_regret(report *R, int o, llmbo_error *err)
     for (int pass = 0; pass < 2; pass++)
         for (int s = 0; s < S; s++) {
             group *g = grp(R, o, s);
+            if (g->no_success)
+                continue;
             const double *m = known ? g->med : g->bmed, *a = known ? g->q25 : g->bq25,
                          *c = known ? g->q75 : g->bq75;
             for (int i = 0; i < g->len; i++) {
@@ -79,8 +110,13 @@ static llmbo_status plot_regret(report *R, int o, llmbo_error *err)
             else
                 llmbo_plot_line(p, x, y1, g->len, llmbo_plot_color(s), 2.0, NULL);
         }
-    for (int s = 0; s < S; s++)
-        llmbo_plot_legend(p, b->strat[s].name, llmbo_plot_color(s), -1, NULL);
+    plot_notes(R, o, p);
+    for (int s = 0; s < S; s++) {
+        char label[160];
+        snprintf(label, sizeof label, "%s%s", b->strat[s].name,
+                 grp(R, o, s)->no_success ? " (no successful evaluation)" : "");
+        llmbo_plot_legend(p, label, llmbo_plot_color(s), -1, NULL);
+    }
     /* regret curves fall from the top left: the bottom-left corner is the emptiest */
     llmbo_plot_legend_corner(p, known ? 1 : 3);
     snprintf(path, sizeof path, "%s/regret-%s.svg", R->dir, b->obj[o].dir);
@@ -95,7 +131,7 @@ done:
 }
 
 /* Cost versus performance scatter with the Pareto front drawn as a staircase. */
-static llmbo_status plot_pareto(report *R, const char *title, const char *ylabel, int ylog,
+static llmbo_status plot_pareto(report *R, int o, const char *title, const char *ylabel, int ylog,
                                 const double *cost, const double *perf, const int *front,
                                 const char *file, llmbo_error *err)
 {
@@ -112,8 +148,8 @@ static llmbo_status plot_pareto(report *R, const char *title, const char *ylabel
             yhi = fmax(yhi, perf[s]);
         }
     }
-    if (!isfinite(xlo))
-        return LLMBO_OK;
+    if (!isfinite(xlo)) /* nothing to place: the frame and the notes say why */
+        xlo = xhi = 0.0;
     /* The cost axis is linear and starts at 0: classical strategies cost nothing. */
     if (!(xhi > 0.0))
         xhi = 1.0;
@@ -169,11 +205,14 @@ static llmbo_status plot_pareto(report *R, const char *title, const char *ylabel
         llmbo_plot_line(p, fx, fy, m, "#444444", 1.5, "6 4");
     }
     for (int s = 0; s < S; s++) {
+        if (!isfinite(cost[s]) || isnan(perf[s]))
+            continue; /* no successful evaluation: a note, not a marker on the axis */
         char label[160];
         snprintf(label, sizeof label, "%s%s", b->strat[s].name, front[s] ? " *" : "");
         llmbo_plot_marker(p, cost[s], fmax(perf[s], floor_v), s % 4, llmbo_plot_color(s), front[s],
                           label);
     }
+    plot_notes(R, o, p);
     for (int s = 0; s < S; s++)
         llmbo_plot_legend(p, b->strat[s].name, llmbo_plot_color(s), s % 4, NULL);
     llmbo_plot_legend(p, "Pareto front (filled, *)", "#444444", -1, "6 4");
@@ -226,13 +265,14 @@ llmbo_status llmbo_report_write_plots(report *R, const llmbo_report_options *opt
                  R->oi[o].regret_known ? "regret" : "gap");
         snprintf(name, sizeof name, "pareto-%s.svg", b->obj[o].dir);
         if (!st)
-            st = plot_pareto(R, title, R->oi[o].regret_known ? "median final regret" : "median gap",
-                             1, cost, perf, front, name, err);
+            st = plot_pareto(R, o, title,
+                             R->oi[o].regret_known ? "median final regret" : "median gap", 1, cost,
+                             perf, front, name, err);
         if (!st && opt->png)
             maybe_png(R, name);
     }
     if (!st)
-        st = plot_pareto(R, "all objectives: cost vs average rank",
+        st = plot_pareto(R, -1, "all objectives: cost vs average rank",
                          "average rank (lower is better)", 0, R->cost_overall, R->avg_rank,
                          R->pareto_overall, "pareto-overall.svg", err);
     if (!st && opt->png)

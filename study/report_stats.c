@@ -179,6 +179,7 @@ static llmbo_status group_compute(report *R, int o, int s, llmbo_error *err)
         goto done;
     }
     int k = 0;
+    g->best_y = NAN;
     for (int r = 0; r < nr; r++) {
         run_data *d = run_at(R, o, s, r);
         if (!d->present && !d->complete) {
@@ -204,11 +205,21 @@ static llmbo_status group_compute(report *R, int o, int s, llmbo_error *err)
         g->wall_seconds += d->wall_seconds;
         g->evals += d->n;
         g->failed += (double)d->failed;
+        g->ok_runs += d->n > d->failed;
+        if (!isnan(d->best_y) &&
+            (isnan(g->best_y) || (d->maximize ? d->best_y > g->best_y : d->best_y < g->best_y))) {
+            g->best_y = d->best_y;
+            g->best_seed = b->seeds[r];
+            g->best_x = d->best_x;
+        }
         k++;
     }
     g->final_med = g->final_q25 = g->final_q75 = NAN;
     g->auc_med = g->auc_q25 = g->auc_q75 = g->best_med = NAN;
     g->rank = NAN;
+    /* Runs that never evaluated successfully have no regret to compare: such a strategy is left
+     * out of the statistics, ranks and fronts, and the report says so loudly. */
+    g->no_success = k > 0 && g->ok_runs == 0;
     if (k > 0) {
         for (int c = 0; c < N_COST; c++)
             g->cost[c] /= k;
@@ -218,6 +229,8 @@ static llmbo_status group_compute(report *R, int o, int s, llmbo_error *err)
         g->wall_seconds /= k;
         g->evals /= k;
         g->failed /= k;
+    }
+    if (k > 0 && !g->no_success) {
         llmbo_sort_doubles(fin, k);
         llmbo_sort_doubles(auc, k);
         g->final_med = llmbo_quantile_sorted(fin, k, 0.5);
@@ -233,7 +246,7 @@ static llmbo_status group_compute(report *R, int o, int s, llmbo_error *err)
         llmbo_sort_doubles(bst, kb);
         g->best_med = llmbo_quantile_sorted(bst, kb, 0.5);
     }
-    g->cost_axis = k > 0 ? cost_of(R, g->cost) : NAN;
+    g->cost_axis = k > 0 && !g->no_success ? cost_of(R, g->cost) : NAN;
     if (g->len > 0) {
         size_t L = (size_t)g->len;
         g->med = llmbo_malloc(L, sizeof(double));

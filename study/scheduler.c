@@ -6,6 +6,7 @@
  * also take one of advisor_concurrency slot locks (flock on DIR/locks/advisor-K), held by the run
  * process for its lifetime, so benches and shards sharing DIR on one machine never exceed the
  * limit together. See docs/bench.md. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,6 +25,7 @@
 #include "fileio.h"
 #include "json.h"
 #include "journal.h"
+#include "config.h"
 #include "grid.h"
 #include "scheduler.h"
 
@@ -37,7 +39,10 @@ typedef struct cell {
     pid_t pid;
     int resumed;
     double started;
-    double tokens, dollars; /* last known cumulative advisor cost */
+    double tokens, dollars;    /* last known cumulative advisor cost */
+    long budget;               /* evaluations the run will make (its resolved config's budget) */
+    long lines_at_start;       /* journal lines when this invocation began (for the ETA) */
+    llmbo_journal_tally tally; /* the journal read so far: evaluations, failed ones */
 } cell;
 
 static volatile sig_atomic_t bench_stop;
@@ -69,10 +74,13 @@ static void fmt_hms(char *buf, size_t n, double s)
         snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
 }
 
-/* Reads the advisor cost of a cell so far: summary.json if present, else the journal's last
- * complete line. */
+/* Reads the advisor cost of a cell so far (summary.json if present, else the journal's last
+ * complete line) and counts the evaluations its journal holds. */
 static void cell_read_cost(cell *c)
 {
+    char journal[2200];
+    snprintf(journal, sizeof journal, "%s/journal.jsonl", c->dir);
+    llmbo_journal_tally_update(journal, &c->tally);
     llmbo_cost cost;
     if (llmbo_journal_last_cost(c->dir, &cost) == LLMBO_OK) {
         c->tokens = (double)cost.prompt_tokens + (double)cost.completion_tokens;
@@ -121,17 +129,19 @@ static pid_t cell_start(cell *c, int slot_fd)
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    /* run.log is the run's stderr alone, so its last line is the run's last word (the bench
+     * quotes it when the run fails); the summary the run prints on stdout is in summary.json. */
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
         if (fd > STDERR_FILENO)
             close(fd);
     }
     fprintf(stderr, "llmbo bench: %s run %s\n", c->resumed ? "resuming" : "starting", c->dir);
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
         dup2(devnull, STDIN_FILENO);
+        dup2(devnull, STDOUT_FILENO);
         if (devnull > STDERR_FILENO)
             close(devnull);
     }
@@ -162,9 +172,28 @@ typedef struct progress {
     int tty, quiet;
     double t0, last_draw;
     int total, skipped, done, failed, running;
-    int finished_here; /* runs that ended in this invocation (for the ETA) */
     int jobs;
 } progress;
+
+/* Evaluations over the cells: journalled, failed, still to come, and journalled by this
+ * invocation (the ETA's rate). */
+typedef struct eval_counts {
+    long lines, failed, remaining, here;
+} eval_counts;
+
+static eval_counts count_evals(const cell *cells, int n)
+{
+    eval_counts e = {0, 0, 0, 0};
+    for (int i = 0; i < n; i++) {
+        const cell *c = &cells[i];
+        e.lines += c->tally.lines;
+        e.failed += c->tally.failed;
+        e.here += c->tally.lines - c->lines_at_start;
+        if ((c->state == CELL_PENDING || c->state == CELL_RUNNING) && c->budget > c->tally.lines)
+            e.remaining += c->budget - c->tally.lines;
+    }
+    return e;
+}
 
 static void progress_draw(progress *p, cell *cells, int n, int force)
 {
@@ -182,17 +211,20 @@ static void progress_draw(progress *p, cell *cells, int n, int force)
         dollars += cells[i].dollars;
     }
     double elapsed = now - p->t0;
-    int remaining = p->total - p->done - p->failed;
+    /* The ETA counts evaluations, read from the running cells' journals, so it appears after
+     * the first evaluation rather than after the first whole run. */
+    eval_counts e = count_evals(cells, n);
     double eta = NAN;
-    if (p->finished_here > 0)
-        eta = elapsed / p->finished_here * remaining;
+    if (e.here > 0)
+        eta = elapsed / (double)e.here * (double)e.remaining;
     char e1[32], e2[32];
     fmt_hms(e1, sizeof e1, elapsed);
-    fmt_hms(e2, sizeof e2, remaining == 0 ? 0.0 : eta);
+    fmt_hms(e2, sizeof e2, e.remaining == 0 ? 0.0 : eta);
     fprintf(stderr,
-            "\r\033[Kbench: %d/%d runs done, %d running, %d failed | %s elapsed, ETA %s | "
-            "%.0f tokens, $%.4f",
-            p->done, p->total, p->running, p->failed, e1, e2, tokens, dollars);
+            "\r\033[Kbench: %ld/%ld evaluations, %ld failed | runs %d/%d done, %d running, "
+            "%d failed | %s elapsed, ETA %s | %.0f tokens, $%.4f",
+            e.lines, e.lines + e.remaining, e.failed, p->done, p->total, p->running, p->failed, e1,
+            e2, tokens, dollars);
     fflush(stderr);
 }
 
@@ -243,6 +275,31 @@ static int write_manifest(const llmbo_bench *b, const char *out)
     return rc;
 }
 
+/* 1 if the run in dir finished: its summary.json exists and does not say "complete": false (a
+ * run that stopped on failures writes one too, and is resumed like an interrupted run). */
+static int run_finished(const char *dir)
+{
+    char path[2200];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    if (!llmbo_path_exists(path))
+        return 0;
+    cJSON *j = llmbo_json_read_file(path, NULL);
+    int done = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "complete"));
+    cJSON_Delete(j);
+    return done;
+}
+
+/* The budget of a cell's run config text; 0 if it cannot be read (no ETA then). */
+static long config_budget(const char *text)
+{
+    llmbo_run_config cfg;
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    long budget = llmbo_run_config_parse(text, "run.json", &cfg, &err) == LLMBO_OK ? cfg.budget : 0;
+    llmbo_run_config_free(&cfg);
+    return budget;
+}
+
 /* Creates the cell directories and their run.json; marks finished cells done. */
 static int prepare_cells(const llmbo_bench *b, const char *out, int shard, int n_shards,
                          cell **cells_out, int *n_out)
@@ -268,16 +325,18 @@ static int prepare_cells(const llmbo_bench *b, const char *out, int shard, int n
         snprintf(c->dir, sizeof c->dir, "%s/%s", out, rel);
         c->advisor = llmbo_bench_cell_uses_advisor(b, i);
         char path[2200];
-        snprintf(path, sizeof path, "%s/summary.json", c->dir);
-        if (llmbo_path_exists(path)) {
+        cell_read_cost(c);
+        c->lines_at_start = c->tally.lines;
+        if (run_finished(c->dir)) {
             c->state = CELL_DONE;
-            cell_read_cost(c);
             continue;
         }
         cJSON *cfg = llmbo_bench_cell_config(b, i);
         char *text = cfg ? cJSON_Print(cfg) : NULL;
         cJSON_Delete(cfg);
         int ok = text != NULL;
+        if (ok)
+            c->budget = config_budget(text);
         if (ok && llmbo_mkdir_p(c->dir, &err) != LLMBO_OK)
             ok = 0;
         if (ok) {
@@ -315,6 +374,57 @@ typedef struct sched {
     progress pg;
 } sched;
 
+/* Checks that the bench may write into out: absent, empty, an llmbo bench directory (it holds
+ * bench.json: resumed, or refused by write_manifest if it is another bench), or one that holds
+ * only what a bench creates before bench.json (another shard starting at the same moment).
+ * Anything else belongs to the user and is never written over. */
+static int check_out_dir(const char *out)
+{
+    DIR *d = opendir(out);
+    if (!d) {
+        if (errno == ENOENT)
+            return LLMBO_BENCH_OK;
+        fprintf(stderr, "llmbo bench: --out %s: %s\n", out, strerror(errno));
+        return LLMBO_BENCH_FAILED;
+    }
+    char found[300] = "";
+    int n_foreign = 0, manifest = 0, run = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "locks") == 0 ||
+            strcmp(n, "runs") == 0 || strncmp(n, "bench.json.tmp.", 15) == 0)
+            continue;
+        if (strcmp(n, "bench.json") == 0) {
+            manifest = 1;
+            continue;
+        }
+        run |= strcmp(n, ".llmbo-run") == 0;
+        if (n_foreign++ < 4) {
+            size_t l = strlen(found);
+            snprintf(found + l, sizeof found - l, "%s%s", l ? ", " : "", n);
+        }
+    }
+    closedir(d);
+    if (run && !manifest) {
+        fprintf(stderr,
+                "llmbo bench: --out %s holds a run of llmbo run, not a bench; choose another "
+                "--out\n",
+                out);
+        return LLMBO_BENCH_BAD_CONFIG;
+    }
+    if (n_foreign && !manifest) {
+        fprintf(stderr,
+                "llmbo bench: --out %s: the directory holds files llmbo did not write (%s%s); "
+                "llmbo writes a bench only into a new or empty directory or one of its own bench "
+                "directories (to resume it), so nothing of yours is overwritten: choose another "
+                "--out\n",
+                out, found, n_foreign > 4 ? ", ..." : "");
+        return LLMBO_BENCH_BAD_CONFIG;
+    }
+    return LLMBO_BENCH_OK;
+}
+
 /* Loads and checks the bench, writes bench.json and the cells' run.json files. */
 static int sched_setup(sched *S)
 {
@@ -332,6 +442,11 @@ static int sched_setup(sched *S)
         llmbo_bench_free(b);
         return err.status == LLMBO_ERR_NOMEM ? LLMBO_BENCH_FAILED : LLMBO_BENCH_BAD_CONFIG;
     }
+    int rc = check_out_dir(o->out);
+    if (rc != LLMBO_BENCH_OK) {
+        llmbo_bench_free(b);
+        return rc;
+    }
     char locks[4096];
     snprintf(locks, sizeof locks, "%s/locks", o->out);
     if (llmbo_mkdir_p(o->out, &err) != LLMBO_OK || llmbo_mkdir_p(locks, &err) != LLMBO_OK) {
@@ -339,7 +454,7 @@ static int sched_setup(sched *S)
         llmbo_bench_free(b);
         return LLMBO_BENCH_FAILED;
     }
-    int rc = write_manifest(b, o->out);
+    rc = write_manifest(b, o->out);
     if (rc == LLMBO_BENCH_OK)
         rc = prepare_cells(b, o->out, o->shard, o->n_shards, &S->cells, &S->n);
     S->slots = b->advisor_concurrency;
@@ -380,6 +495,40 @@ static void sched_launch(sched *S)
         S->next++;
 }
 
+/* A line of the cell's run.log into buf (empty if none): the last non-empty one, or with
+ * prefix set the first that starts with it. Only the log's first and last 64 KiB are read. */
+static void log_line(const cell *c, const char *prefix, char *buf, size_t n)
+{
+    char path[2200], text[65536];
+    buf[0] = '\0';
+    snprintf(path, sizeof path, "%s/run.log", c->dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    if (!prefix && fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        fseek(f, size > (long)sizeof text - 1 ? size - (long)sizeof text + 1 : 0, SEEK_SET);
+    }
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    const char *best = NULL;
+    size_t best_len = 0;
+    for (char *p = text; *p;) {
+        char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        if (prefix ? strncmp(p, prefix, strlen(prefix)) == 0 : l > 0) {
+            best = p;
+            best_len = l;
+            if (prefix)
+                break;
+        }
+        p += l + (nl != NULL);
+    }
+    if (best)
+        snprintf(buf, n, "%.*s", (int)(best_len < n ? best_len : n - 1), best);
+}
+
 /* Records the end of the run process pid (wait status status). */
 static void sched_reap(sched *S, pid_t pid, int status)
 {
@@ -390,12 +539,20 @@ static void sched_reap(sched *S, pid_t pid, int status)
             continue;
         pg->running--;
         S->advisor_running -= c->advisor;
-        pg->finished_here++;
-        char path[2200];
+        cell_read_cost(c);
+        const char *cr = pg->tty && !S->o->quiet ? "\r\033[K" : "";
+        char path[2200], line[1024];
         snprintf(path, sizeof path, "%s/summary.json", c->dir);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && llmbo_path_exists(path)) {
             c->state = CELL_DONE;
             pg->done++;
+            /* A run that finished with some failed evaluations: its first reason, once. */
+            if (c->tally.failed > 0) {
+                log_line(c, "llmbo run: evaluation ", line, sizeof line);
+                fprintf(stderr, "%sllmbo bench: run %s: %ld of %ld evaluations failed%s%s\n", cr,
+                        c->dir, c->tally.failed, c->tally.lines, line[0] ? "; the first: " : "",
+                        line[0] ? line + strlen("llmbo run: ") : "");
+            }
         } else {
             c->state = CELL_FAILED;
             pg->failed++;
@@ -404,10 +561,20 @@ static void sched_reap(sched *S, pid_t pid, int status)
                 snprintf(why, sizeof why, "killed by signal %d", WTERMSIG(status));
             else
                 snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(status));
-            fprintf(stderr, "%sllmbo bench: run %s failed (%s); see %s/run.log\n",
-                    pg->tty && !S->o->quiet ? "\r\033[K" : "", c->dir, why, c->dir);
+            /* The run's own last word, so the reason is on the bench's terminal, not only in a
+             * file the user has to find. */
+            if (pg->failed > 3) { /* a count, not a flood: the progress line counts the rest */
+                fprintf(stderr, "%sllmbo bench: run %s failed (%s); see %s/run.log\n", cr, c->dir,
+                        why, c->dir);
+                break;
+            }
+            log_line(c, NULL, line, sizeof line);
+            fprintf(stderr,
+                    "%sllmbo bench: run %s failed (%s; %ld of %ld evaluations failed): %s\n"
+                    "  (whole log: %s/run.log)\n",
+                    cr, c->dir, why, c->tally.failed, c->tally.lines,
+                    line[0] ? line : "run.log is empty", c->dir);
         }
-        cell_read_cost(c);
         break;
     }
 }
@@ -458,11 +625,16 @@ static int sched_finish(sched *S)
                 (int)bench_stop, el, pg->done, pg->total);
         return LLMBO_BENCH_FAILED;
     }
-    if (!S->o->quiet)
+    eval_counts e = count_evals(S->cells, S->n);
+    if (!S->o->quiet || pg->failed || e.failed)
         fprintf(stderr,
                 "llmbo bench: %d of %d runs done (%d were already done), %d failed, in %s; "
-                "next: llmbo report %s\n",
-                pg->done, pg->total, pg->skipped, pg->failed, el, S->o->out);
+                "%ld of %ld evaluations failed; next: llmbo report %s\n",
+                pg->done, pg->total, pg->skipped, pg->failed, el, e.failed, e.lines, S->o->out);
+    if (e.lines > 0 && e.failed == e.lines)
+        fprintf(stderr,
+                "llmbo bench: no evaluation succeeded in any run: the objective fails (see the "
+                "reasons above); fix it, then run the same command again to resume\n");
     return pg->failed ? LLMBO_BENCH_FAILED : LLMBO_BENCH_OK;
 }
 

@@ -284,6 +284,8 @@ struct llmbo_plot {
     legend_entry legend[LEGEND_MAX];
     int n_legend;
     int legend_corner; /* 0 top-right, 1 bottom-left, 2 top-left, 3 bottom-right */
+    char notes[4][200];
+    int n_notes;
 };
 
 static const char *const palette[10] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -530,6 +532,12 @@ void llmbo_plot_legend(llmbo_plot *plot, const char *name, const char *color, in
     e->marker = marker;
 }
 
+void llmbo_plot_note(llmbo_plot *plot, const char *text)
+{
+    if (plot->n_notes < 4)
+        copy_str(plot->notes[plot->n_notes++], sizeof plot->notes[0], text);
+}
+
 void llmbo_plot_legend_corner(llmbo_plot *plot, int corner)
 {
     plot->legend_corner = corner < 0 || corner > 3 ? 0 : corner;
@@ -617,6 +625,12 @@ static void draw_labels_and_legend(llmbo_plot *p)
     llmbo_svg_text(d, (L + R) / 2, 24, "middle", 15, 0, p->title);
     llmbo_svg_text(d, (L + R) / 2, p->height - 14, "middle", 13, 0, p->xlabel);
     llmbo_svg_text(d, 18, (T + B) / 2, "middle", 13, -90, p->ylabel);
+    for (int i = 0; i < p->n_notes; i++) {
+        double y = (T + B) / 2 + 20.0 * (i - (p->n_notes - 1) / 2.0);
+        svg_printf(d, "<g fill=\"#b00020\">\n");
+        llmbo_svg_text(d, (L + R) / 2, y, "middle", 14, 0, p->notes[i]);
+        svg_printf(d, "</g>\n");
+    }
     if (p->n_legend == 0)
         return;
     size_t longest = 0;

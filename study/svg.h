@@ -62,6 +62,9 @@ void llmbo_plot_marker(llmbo_plot *plot, double x, double y, int marker, const c
  * only; a dash pattern also draws the line sample. */
 void llmbo_plot_legend(llmbo_plot *plot, const char *name, const char *color, int marker,
                        const char *dash);
+/* A line of text drawn across the middle of the frame (at most 4, in call order, red): what a
+ * reader must know about an empty or partial plot. */
+void llmbo_plot_note(llmbo_plot *plot, const char *text);
 /* Where the legend goes: 0 top-right (default), 1 bottom-left, 2 top-left, 3 bottom-right. */
 void llmbo_plot_legend_corner(llmbo_plot *plot, int corner);
 /* Draws axes, ticks, grid, labels and legend over what was added and writes the file. */

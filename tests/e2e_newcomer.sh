@@ -136,5 +136,110 @@ rc=$?
 "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["acquisition"] is None else 1)' \
     "$WORK/base/summary.json" && pass "row 19: random run: \"acquisition\": null" || fail "row 19: acquisition"
 
+
+# --- row 2: a bench whose strategies all fail. Before: "4 of 4 runs done, 0 failed", exit 0;
+# the report ranked the all-failed strategies 1.5, put both on the Pareto front, empty plots.
+cat > "$WORK/bfail.json" <<JSON
+{"seeds": [0, 1], "budget": 6,
+ "objectives": [{"name": "mine", "objective": {"type": "external",
+   "command": "/usr/bin/python3 $WORK/no_such_objective.py",
+   "parameters": [{"name": "a", "bounds": [0, 1]}, {"name": "b", "bounds": [0, 2]}]}}],
+ "strategies": [{"name": "random", "strategy": "random"}, {"name": "gp", "strategy": "gp"}]}
+JSON
+expect 1 "llmbo bench: no evaluation succeeded in any run" "row 2: bench of failing runs: exit 1" \
+    "$BIN" bench "$WORK/bfail.json" --out "$WORK/bfail" -q
+grep -qF "failed (exit status 3; 6 of 6 evaluations failed): llmbo run: no evaluation succeeded (6 of 6 failed; the first: external objective" "$WORK/err" &&
+    grep -qF "0 of 4 runs done (0 were already done), 4 failed, in " "$WORK/err" &&
+    grep -qF "24 of 24 evaluations failed" "$WORK/err" &&
+    pass "row 2: the run's own reason on the bench's stderr: $(grep -m1 'evaluations failed):' "$WORK/err" | cut -c1-160)..." ||
+    fail "row 2: bench stderr $(cat "$WORK/err")"
+expect 0 "report: WARNING: strategy gp on mine: no successful evaluation in 2 finished runs; no rank, no Pareto front (see report.md)" \
+    "row 2: report warns per strategy" "$BIN" report "$WORK/bfail"
+grep -qF "## WARNING: no successful evaluation" "$WORK/bfail/report.md" &&
+    grep -qF -- "- **gp** on **mine**: 2 runs, every evaluation failed; the first reason: external objective" "$WORK/bfail/report.md" &&
+    pass "row 2: report.md says so before any table" || fail "row 2: report.md $(head -20 "$WORK/bfail/report.md")"
+"$PY" - "$WORK/bfail" <<'PY' && pass "row 2: no rank, no Pareto membership, a note on every plot (well-formed SVG)" || fail "row 2: summary.csv / plots"
+import csv, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + "/summary.csv")))
+assert len(rows) == 2, rows
+for r in rows:
+    assert r["rank"] == "" and r["avg_rank"] == "" and r["final_median"] == "", r
+    assert r["pareto"] == "0" and r["pareto_overall"] == "0" and r["no_success"] == "1", r
+for f in ("regret-mine.svg", "pareto-mine.svg", "pareto-overall.svg"):
+    text = "".join(ET.parse(d + "/" + f).getroot().itertext())
+    assert "gp: no successful evaluation" in text and "random: no successful evaluation" in text, (f, text)
+PY
+
+# --- row 10: the best value and parameters first. Before: only in runs/*/*/seed-*/summary.json.
+cat > "$WORK/bbest.json" <<'JSON'
+{"seeds": [3, 4], "budget": 8, "init": {"n": 4}, "objectives": ["branin"],
+ "strategies": [{"name": "random", "strategy": "random"}, {"name": "gp", "strategy": "gp"}]}
+JSON
+"$BIN" bench "$WORK/bbest.json" --out "$WORK/bbest" -q 2> /dev/null && "$BIN" report "$WORK/bbest" 2> /dev/null ||
+    fail "row 10: bench"
+# Independent truth: the smallest best_y of the four summaries, and llmbo eval at the reported
+# parameters gives the reported value.
+"$PY" - "$WORK/bbest" "$BIN" <<'PY' && pass "row 10: report.md opens with $(sed -n 7p "$WORK/bbest/report.md" | cut -c1-120)" || fail "row 10: best found"
+import csv, glob, json, subprocess, sys
+d, binary = sys.argv[1], sys.argv[2]
+sums = {p: json.load(open(p)) for p in glob.glob(d + "/runs/branin/*/seed-*/summary.json")}
+assert len(sums) == 4
+path, best = min(sums.items(), key=lambda kv: kv[1]["best_y"])
+strategy, seed = path.split("/")[-3], path.split("/")[-2][len("seed-"):]
+lines = open(d + "/report.md").read().split("\n")
+assert lines[2] == "## Best found", lines[:4]
+row = "| branin | %.10g (min) | %s, seed %s | `%s` |" % (
+    best["best_y"], strategy, seed, json.dumps(best["best_x"], separators=(",", ":")))
+assert lines[6] == row, (lines[6], row)
+x = [best["best_x"][k] for k in best["best_x"]]
+y = float(subprocess.check_output([binary, "eval", "branin"] + [repr(v) for v in x]))
+assert abs(y - best["best_y"]) <= 1e-12 * max(1.0, abs(y)), (y, best["best_y"])
+for r in csv.DictReader(open(d + "/summary.csv")):
+    mine = min((s for p, s in sums.items() if "/%s/" % r["strategy"] in p), key=lambda s: s["best_y"])
+    assert float(r["best_y"]) == float("%.10g" % mine["best_y"]), r
+    assert json.loads(r["best_x"]) == mine["best_x"], r
+PY
+
+# --- row 3, bench side: --out over the user's files. Before: accepted.
+mkdir -p "$WORK/bmine" && echo 'my notes' > "$WORK/bmine/notes.txt"
+expect 2 "llmbo bench: --out $WORK/bmine: the directory holds files llmbo did not write (notes.txt)" \
+    "row 3: bench --out over the user's files" "$BIN" bench "$WORK/bbest.json" --out "$WORK/bmine" -q
+[ "$(ls "$WORK/bmine")" = notes.txt ] && pass "row 3: nothing written there" || fail "row 3: $(ls "$WORK/bmine")"
+expect 2 "llmbo bench: --out $WORK/base holds a run of llmbo run, not a bench; choose another --out" \
+    "row 3: bench --out at a run directory" "$BIN" bench "$WORK/bbest.json" --out "$WORK/base" -q
+mkdir -p "$WORK/bempty"
+expect 0 "" "row 3: bench --out an empty directory" "$BIN" bench "$WORK/bbest.json" --out "$WORK/bempty" -q
+expect 0 "" "row 3: bench --out its own bench directory (resumed)" "$BIN" bench "$WORK/bbest.json" --out "$WORK/bempty" -q
+
+# --- row 9, bench side: progress by evaluations, from the cells' journals. Before: "0/20 runs
+# done, ETA --:--" until the first run ended, and no failure count. On a terminal (script(1)),
+# -j 1: after the first run ends the second is pending, so that line must show an ETA.
+cat > "$WORK/half.py" <<'PY'
+import json, sys
+x = json.load(sys.stdin)
+if x["a"] > 0.5:
+    sys.exit("a > 0.5 is out of range")
+print(x["a"] ** 2)
+PY
+cat > "$WORK/bprog.json" <<JSON
+{"seeds": [0], "budget": 6, "init": {"n": 3},
+ "objectives": [{"name": "half", "objective": {"type": "external",
+   "command": "/usr/bin/python3 $WORK/half.py", "parameters": [{"name": "a", "bounds": [0, 1]}]}}],
+ "strategies": [{"name": "random", "strategy": "random"}, {"name": "gp", "strategy": "gp"}]}
+JSON
+script -qec "$BIN bench $WORK/bprog.json --out $WORK/bprog -j 1" /dev/null > "$WORK/prog.txt" 2>&1
+tr '\r' '\n' < "$WORK/prog.txt" | grep -a 'bench: ' > "$WORK/prog.lines"
+first=$(grep -a -m1 'runs 1/2 done' "$WORK/prog.lines" || true)
+last=$(grep -a 'bench: [0-9]*/[0-9]* evaluations' "$WORK/prog.lines" | tail -1)
+if echo "$first" | grep -qE 'bench: 6/12 evaluations, [0-9]+ failed \| runs 1/2 done, [01] running, 0 failed \| [0-9:]+ elapsed, ETA [0-9][0-9]:[0-9][0-9] \|' &&
+    echo "$last" | grep -qE 'bench: 12/12 evaluations, [0-9]+ failed \| runs 2/2 done' &&
+    [ "$(tail -c 1 "$WORK/prog.txt" | od -An -c | tr -d ' ')" = '\n' ] &&
+    grep -aq 'llmbo bench: run .*/random/seed-0: [0-9]* of 6 evaluations failed; the first: evaluation' "$WORK/prog.lines"; then
+    pass "row 9: bench progress: '$(echo "$first" | sed 's/.*bench: /bench: /' | cut -c1-110)'"
+else
+    fail "row 9: bench progress: $(cat "$WORK/prog.lines")"
+fi
+
 echo "$fails failed"
 [ "$fails" -eq 0 ]

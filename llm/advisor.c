@@ -4,6 +4,7 @@
  * choice). Every backend call is accounted (tokens, dollars, seconds, retries, outcome) and
  * logged as one line of RUN_DIR/advisor.jsonl; with "record" it is also appended to a cassette.
  * An advisor is used by one thread at a time; its backend may be shared by several threads. */
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -576,12 +577,73 @@ const char *llmbo_advisor_backend_name(const llmbo_advisor *adv)
     return adv->vt->name;
 }
 
-void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost)
+static long log_count(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? llmbo_count_from_double(v->valuedouble) : 0;
+}
+
+static double log_amount(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0 ? v->valuedouble
+                                                                               : 0.0;
+}
+
+long llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost, llmbo_cost *orphans)
 {
     adv->cost = *cost;
+    memset(orphans, 0, sizeof *orphans);
     /* Every advice ends in exactly one outcome, so the advice numbers in advisor.jsonl of a
      * resumed run continue where the interrupted run stopped. */
     adv->n_advice = cost->valid + cost->repaired + cost->fallback + cost->errors;
+    /* Calls logged after the last journalled evaluation belong to an advice the kill cut short
+     * (say its first answer was invalid and the repair request was in flight). The server billed
+     * them: their tokens join the cost, and the call numbers continue after them, so none is
+     * counted twice or lost and no number repeats. A torn last line (killed while writing it)
+     * is skipped. */
+    char *text = adv->log_path ? llmbo_read_file(adv->log_path, NULL, NULL) : NULL;
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        cJSON *o = cJSON_Parse(line);
+        long call = log_count(o, "call");
+        if (o && call > cost->calls + orphans->calls) {
+            const cJSON *tok = cJSON_GetObjectItemCaseSensitive(o, "tokens");
+            llmbo_chat_reply r;
+            memset(&r, 0, sizeof r);
+            r.prompt_tokens = log_count(tok, "prompt");
+            r.completion_tokens = log_count(tok, "completion");
+            r.reasoning_tokens = log_count(tok, "reasoning");
+            r.cached_tokens = log_count(tok, "cached");
+            r.seconds = log_amount(o, "seconds");
+            r.cpu_seconds = log_amount(o, "cpu_seconds");
+            long retries = log_count(o, "retries");
+            r.retries = retries > INT_MAX ? INT_MAX : (int)retries;
+            llmbo_cost_add_call(orphans, NULL, 0.0, &r, NULL);
+            orphans->calls = call - cost->calls; /* numbers skipped by a lost line count too */
+            orphans->dollars += log_amount(o, "dollars");
+            orphans->cpu_dollars += log_amount(o, "cpu_dollars");
+        }
+        cJSON_Delete(o);
+    }
+    llmbo_free(text);
+    if (orphans->calls > 0) {
+        llmbo_cost *c = &adv->cost;
+        c->calls = llmbo_count_add(c->calls, orphans->calls);
+        c->retries = llmbo_count_add(c->retries, orphans->retries);
+        c->prompt_tokens = llmbo_count_add(c->prompt_tokens, orphans->prompt_tokens);
+        c->completion_tokens = llmbo_count_add(c->completion_tokens, orphans->completion_tokens);
+        c->reasoning_tokens = llmbo_count_add(c->reasoning_tokens, orphans->reasoning_tokens);
+        c->cached_tokens = llmbo_count_add(c->cached_tokens, orphans->cached_tokens);
+        c->dollars += orphans->dollars;
+        c->seconds += orphans->seconds;
+        c->cpu_seconds += orphans->cpu_seconds;
+        c->cpu_dollars += orphans->cpu_dollars;
+    }
+    return orphans->calls;
 }
 
 void llmbo_advisor_get_cost(const llmbo_advisor *adv, llmbo_cost *out)

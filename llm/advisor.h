@@ -18,7 +18,10 @@ llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const cha
  * parallel samples: the live token count of a progress line. fn may be called from the
  * backend's worker threads, one at a time or concurrently, and must be thread-safe. */
 void llmbo_advisor_set_progress(llmbo_advisor *adv, void (*fn)(void *ctx, long pieces), void *ctx);
-/* Restores cumulative cost (when a run is resumed from its journal). */
-void llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost);
+/* Restores the cumulative cost of a resumed run: cost from its journal's last line, plus the
+ * calls advisor.jsonl logged after it (an advice cut short by the kill: billed, never
+ * journalled), which are also returned in *orphans. Returns the number of such calls; later
+ * calls are numbered after them. */
+long llmbo_advisor_restore_cost(llmbo_advisor *adv, const llmbo_cost *cost, llmbo_cost *orphans);
 
 #endif

@@ -1200,8 +1200,16 @@ static llmbo_status load_dir(run *r, cJSON ***rewrite, int *n_rewrite, llmbo_err
         i += m;
     }
 replayed:
-    if (r->adv)
-        llmbo_advisor_restore_cost(r->adv, &r->cost0);
+    if (r->adv) {
+        llmbo_cost orphans;
+        if (llmbo_advisor_restore_cost(r->adv, &r->cost0, &orphans) > 0)
+            fprintf(stderr,
+                    "%sllmbo run: %ld advisor call%s of an advice the interruption cut short "
+                    "(in advisor.jsonl, after the last recorded proposal) added to the cost: "
+                    "%ld prompt + %ld completion tokens, $%.6f\n",
+                    r->progress ? "\r\033[K" : "", orphans.calls, orphans.calls == 1 ? "" : "s",
+                    orphans.prompt_tokens, orphans.completion_tokens, orphans.dollars);
+    }
 done:
     llmbo_free(told);
     llmbo_free(line_of);

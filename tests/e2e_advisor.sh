@@ -216,4 +216,48 @@ print("== streaming: %d journal lines identical (timings aside); token sums iden
       "prompt %d, completion %d, reasoning %d, $%.6f" % (len(a[0]), c["calls"], c["prompt_tokens"],
       c["completion_tokens"], c["reasoning_tokens"], c["dollars"]))
 EOF
+
+# ---- issue 12 row 12: SIGKILL while a repair request is in flight, then resume ----------------
+# Request 0 gets an unusable answer (billed 1111 + 111 tokens), so the advisor asks for a repair;
+# request 1 (the repair) is held by the server while the run is killed. The first answer's call
+# was logged in advisor.jsonl but no journal line carries its cost. Before: its tokens never
+# reached summary.json and the resumed run numbered its next call 1 again.
+start_server "{\"responses\": [{\"answer\": \"prose\", \"usage\": {\"prompt_tokens\": 1111, \"completion_tokens\": 111}}, {\"delay\": 120}], \"default\": {$USAGE}}"
+config branin 10 gp+llm ", \"mode\": \"rank\"" | sed 's/"timeout": 3/"timeout": 100/' > "$W/orphan.json"
+rm -rf "$W/orphan"
+"$BIN" run "$W/orphan.json" --out "$W/orphan" -q > /dev/null 2>&1 &
+run_pid=$!
+for _ in $(seq 1 3000); do # the server logs a request when it arrives: count, not time
+    [ "$(wc -l < "$W/requests.jsonl" 2> /dev/null || echo 0)" -ge 2 ] && break
+    sleep 0.02
+done
+[ "$(wc -l < "$W/requests.jsonl")" -eq 2 ] || fail "row 12: the repair request never arrived"
+"$PY" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if len(json.loads(r[1]["body"])["messages"]) == 4 else 1)' \
+    "$W/requests.jsonl" || fail "row 12: request 2 is not the repair"
+kill -9 $run_pid
+wait $run_pid 2> /dev/null || true
+[ ! -f "$W/orphan/summary.json" ] || fail "row 12: the run finished before the kill"
+"$BIN" run --resume "$W/orphan" -q > /dev/null 2> "$W/orphan.err" || fail "row 12: resume: $(cat "$W/orphan.err")"
+grep -qF "llmbo run: 1 advisor call of an advice the interruption cut short (in advisor.jsonl, after the last recorded proposal) added to the cost: 1111 prompt + 111 completion tokens" "$W/orphan.err" ||
+    fail "row 12: resume message: $(cat "$W/orphan.err")"
+stop_server
+"$PY" - "$W/orphan" "$W/requests.jsonl" <<'EOF' || fail "row 12: orphaned call's cost or call numbers"
+import json, sys
+d = sys.argv[1]
+s = json.load(open(d + "/summary.json"))["advisor"]
+calls = [json.loads(l) for l in open(d + "/advisor.jsonl")]
+n_req = sum(1 for _ in open(sys.argv[2]))
+# The server's truth: request 0 billed 1111/111, request 1 never answered, every later one
+# 1000/100.
+want_p, want_c = 1111 + 1000 * (n_req - 2), 111 + 100 * (n_req - 2)
+assert (s["prompt_tokens"], s["completion_tokens"]) == (want_p, want_c), (s, want_p, want_c, n_req)
+nums = [c["call"] for c in calls]
+assert nums == list(range(1, len(nums) + 1)), nums
+assert s["calls"] == len(calls) == n_req - 1, (s["calls"], len(calls), n_req)
+want_usd = want_p * 2.385e-6 + want_c * 9.75e-6
+assert abs(s["dollars"] - want_usd) < 1e-12 and abs(sum(c["dollars"] for c in calls) - s["dollars"]) < 1e-12
+print("== row 12: killed with the repair request in flight, resumed: %d prompt + %d completion tokens "
+      "(the server billed %d requests; the orphaned first answer included), calls numbered 1..%d" %
+      (s["prompt_tokens"], s["completion_tokens"], n_req - 1, len(calls)))
+EOF
 echo "e2e_advisor: all checks passed"

@@ -468,8 +468,9 @@ static void test_config(void)
         CHECK(strcmp(llmbo_advisor_model(adv), "gpt-4o") == 0 &&
                   strcmp(llmbo_advisor_backend_name(adv), "openai") == 0,
               "model and backend names");
-        llmbo_cost c = {3, 1, 10, 20, 5, 2, 0.25, 4.5, 0, 0, 2, 1, 0, 0}, out;
-        llmbo_advisor_restore_cost(adv, &c);
+        llmbo_cost c = {3, 1, 10, 20, 5, 2, 0.25, 4.5, 0, 0, 2, 1, 0, 0}, out, orphans;
+        CHECK(llmbo_advisor_restore_cost(adv, &c, &orphans) == 0 && orphans.calls == 0,
+              "no call log: no orphaned calls");
         llmbo_advisor_get_cost(adv, &out);
         CHECK(memcmp(&c, &out, sizeof c) == 0, "restore_cost round trip");
         llmbo_advisor_free(adv);

@@ -1293,12 +1293,20 @@ static llmbo_status make_run_dir(const char *dir, llmbo_error *err)
     if ((st = check_out_dir(dir, err)) != LLMBO_OK || (st = llmbo_mkdir_p(dir, err)) != LLMBO_OK)
         return st;
     snprintf(path, sizeof path, "%s/" RUN_MARKER, dir);
+    /* fclose once whatever happens (on a full disk fputs or fclose fails: closing the stream a
+     * second time freed it twice). */
     FILE *m = fopen(path, "w");
-    if (!m || fputs("written by llmbo run; see docs/formats.md\n", m) < 0 || fclose(m) != 0) {
-        if (m)
-            fclose(m);
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    int bad = !m, why = errno;
+    if (m) {
+        bad = fputs("written by llmbo run; see docs/formats.md\n", m) < 0;
+        why = errno;
+        if (fclose(m) != 0 && !bad) {
+            bad = 1;
+            why = errno;
+        }
     }
+    if (bad)
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot write: %s", path, strerror(why));
     return LLMBO_OK;
 }
 

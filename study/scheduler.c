@@ -6,6 +6,7 @@
  * also take one of advisor_concurrency slot locks (flock on DIR/locks/advisor-K), held by the run
  * process for its lifetime, so benches and shards sharing DIR on one machine never exceed the
  * limit together. See docs/bench.md. */
+#define _GNU_SOURCE /* fallocate(FALLOC_FL_KEEP_SIZE): run.log's reserve on a full disk */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -104,6 +106,9 @@ static int slot_take(const char *out, int n_slots)
     return -1;
 }
 
+/* Bytes of disk reserved for each run.log when its run starts. */
+#define RUN_LOG_RESERVE (64 * 1024)
+
 /* Starts `llmbo run` for a cell; its output goes to the cell's run.log. The slot fd (or -1) is
  * inherited, so the run holds the advisor slot until it exits. */
 static pid_t cell_start(cell *c, int slot_fd)
@@ -133,6 +138,13 @@ static pid_t cell_start(cell *c, int slot_fd)
      * quotes it when the run fails); the summary the run prints on stdout is in summary.json. */
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
+#ifdef FALLOC_FL_KEEP_SIZE
+        /* Blocks reserved past the end, so the run's last words (say "journal.jsonl: write
+         * failed: No space left on device") still reach run.log when its disk fills up. */
+        struct stat sb;
+        if (fstat(fd, &sb) == 0)
+            (void)fallocate(fd, FALLOC_FL_KEEP_SIZE, sb.st_size, RUN_LOG_RESERVE);
+#endif
         dup2(fd, STDERR_FILENO);
         if (fd > STDERR_FILENO)
             close(fd);
@@ -529,6 +541,21 @@ static void log_line(const cell *c, const char *prefix, char *buf, size_t n)
         snprintf(buf, n, "%.*s", (int)(best_len < n ? best_len : n - 1), best);
 }
 
+/* Gives back what run.log did not use of its reserve (a truncation to its own size frees the
+ * blocks kept past the end). */
+static void log_release(const cell *c)
+{
+    char path[2200];
+    snprintf(path, sizeof path, "%s/run.log", c->dir);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &sb) == 0)
+        (void)ftruncate(fd, sb.st_size);
+    close(fd);
+}
+
 /* Records the end of the run process pid (wait status status). */
 static void sched_reap(sched *S, pid_t pid, int status)
 {
@@ -539,6 +566,7 @@ static void sched_reap(sched *S, pid_t pid, int status)
             continue;
         pg->running--;
         S->advisor_running -= c->advisor;
+        log_release(c);
         cell_read_cost(c);
         const char *cr = pg->tty && !S->o->quiet ? "\r\033[K" : "";
         char path[2200], line[1024];
@@ -569,11 +597,22 @@ static void sched_reap(sched *S, pid_t pid, int status)
                 break;
             }
             log_line(c, NULL, line, sizeof line);
+            if (!line[0]) {
+                /* Nothing reached run.log: say whether its disk is full. */
+                struct statvfs fs;
+                if (statvfs(c->dir, &fs) == 0 &&
+                    (double)fs.f_bavail * (double)fs.f_frsize < RUN_LOG_RESERVE)
+                    snprintf(line, sizeof line,
+                             "run.log is empty, and its file system is full (%.0f KiB free): "
+                             "No space left on device",
+                             (double)fs.f_bavail * (double)fs.f_frsize / 1024.0);
+                else
+                    snprintf(line, sizeof line, "run.log is empty");
+            }
             fprintf(stderr,
                     "%sllmbo bench: run %s failed (%s; %ld of %ld evaluations failed): %s\n"
                     "  (whole log: %s/run.log)\n",
-                    cr, c->dir, why, c->tally.failed, c->tally.lines,
-                    line[0] ? line : "run.log is empty", c->dir);
+                    cr, c->dir, why, c->tally.failed, c->tally.lines, line, c->dir);
         }
         break;
     }

@@ -260,7 +260,10 @@ def main():
     if not exs:
         log("train: no examples in %s" % ", ".join(a.data))
         return 2
-    tokens, types, merges = tk.learn([e["prompt"] + e["answer"] for e in exs], a.merges)
+    # Merges are learnt on a seeded sample of at most 3000 examples (the corpus is repetitive;
+    # learning on all of it costs minutes and changes little).
+    sample = exs if len(exs) <= 3000 else random.Random(a.seed).sample(exs, 3000)
+    tokens, types, merges = tk.learn([e["prompt"] + e["answer"] for e in sample], a.merges)
     enc = tk.Encoder(tokens, types, merges)
     data = []
     for e in exs:

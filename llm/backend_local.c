@@ -13,6 +13,7 @@
 #include "generate.h"
 #include "llmbo_common.h"
 #include "json.h"
+#include "llm_impl.h"
 
 static const char *const local_keys[] = {"model_path", "n_ctx",        "threads", "n_batch",
                                          "top_k",      "think_budget", "think",   NULL};
@@ -190,7 +191,11 @@ static llmbo_status local_complete(void *state, const llmbo_chat_request *req,
     go.top_p = req->top_p > 0 ? req->top_p : 1.0;
     go.top_k = s->top_k;
     go.max_tokens = req->max_tokens > 0 ? req->max_tokens : 512;
-    go.seed = req->seed >= 0 ? (uint64_t)req->seed : 0;
+    /* Without a seed in the request, the prompt's hash seeds the sampler: the same prompt
+     * gives the same answer (replays and resumes agree), and successive calls of a loop, whose
+     * prompts differ, do not all draw the same random stream (a peaked model would otherwise
+     * repeat one answer). */
+    go.seed = req->seed >= 0 ? (uint64_t)req->seed : llmbo_fnv1a64(prompt, strlen(prompt));
     go.stop = req->stop;
     go.n_stop = req->n_stop;
     go.format = cons;

@@ -15,7 +15,7 @@ BUILD=${BUILD:-build}
 WORK=${WORK:-build-distill}
 OUT=${OUT:-data/models}
 RUNS=${RUNS:-800}
-STEPS=${STEPS:-1000}
+STEPS=${STEPS:-500}
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then
@@ -36,6 +36,6 @@ start=$(date +%s)
 nice -n 10 "$PY" -B distill/train.py --data "$WORK/examples.jsonl" --out "$OUT/$NAME.gguf" \
     --log "$OUT/$NAME.train.log" --svg "$OUT/$NAME.loss.svg" --name "$NAME" --seed 1 \
     --threads 1 --embd 96 --layers 3 --heads 3 --kv-heads 1 --head-dim 32 --experts 4 \
-    --used 2 --ff-exp 96 --merges 300 --steps "$STEPS" --batch 8 --lr 3e-3 --max-len 900
+    --used 2 --ff-exp 96 --merges 300 --steps "$STEPS" --batch 8 --lr 4e-3 --max-len 700
 echo "distill.sh: trained in $(($(date +%s) - start)) s (wall, under nice; load $(cut -d' ' -f1-3 /proc/loadavg))"
 sha256sum "$OUT/$NAME.gguf"

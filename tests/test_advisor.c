@@ -627,13 +627,14 @@ static void test_examples(void)
         cJSON *root = text ? cJSON_Parse(text) : NULL;
         free(text);
         cJSON *adv = cJSON_GetObjectItemCaseSensitive(root, "advisor");
-        /* Cassettes and records are named relative to the source tree. */
-        const char *rel[] = {"cassette", "record"};
-        for (int k = 0; k < 2; k++) {
+        /* Cassettes, records, local models and template folders are named relative to the
+         * source tree. */
+        const char *rel[] = {"cassette", "record", "model_path", "template_dir"};
+        for (int k = 0; k < 4; k++) {
             cJSON *c = cJSON_GetObjectItemCaseSensitive(adv, rel[k]);
             if (cJSON_IsString(c)) {
                 char full[4096];
-                snprintf(full, sizeof full, "%s/%s", k == 0 && src ? src : ".", c->valuestring);
+                snprintf(full, sizeof full, "%s/%s", k != 1 && src ? src : ".", c->valuestring);
                 if (k == 1)
                     snprintf(full, sizeof full, "example_record_%d.jsonl", n);
                 cJSON_SetValuestring(c, full);

@@ -88,7 +88,7 @@ def main():
     for obj in sorted(runs):
         base = runs[obj].get("gp-logei", {})
         for strat in sorted(runs[obj]):
-            if not strat.startswith("gp+"):
+            if not strat.startswith("gp-mini"):
                 continue
             seeds = sorted(set(base) & set(runs[obj][strat]))
             if not seeds:
@@ -106,7 +106,7 @@ def main():
     out.append("| strategy | calls | median s/call | median CPU s/call | CPU s/run (mean) | "
                "prompt tok/call | completion tok/call | valid | repaired | fallback/invalid |")
     out.append("|---|---|---|---|---|---|---|---|---|---|")
-    strats = sorted({s for o in runs for s in runs[o] if s.startswith(("gp+", "mini"))})
+    strats = sorted({s for o in runs for s in runs[o] if s.startswith(("gp-mini", "mini"))})
     for strat in strats:
         calls, cpu_run = [], []
         for obj in runs:

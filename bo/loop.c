@@ -154,7 +154,7 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     /* A lengthscale prior 4 times shorter than the GP module's dimension-scaled one (mode
      * 1.03 sqrt(d) box widths instead of 4.1 sqrt(d)), so coordinates the data do not yet pin
      * down do not look irrelevant in low dimensions, and the output warp (warp_y): together
-     * they won on 4 of the 6 suite objectives (bench/results/suite.md). */
+     * they won on 4 of the 6 suite objectives (perf/results/suite.md). */
     opt->gp.ls_prior_shift = -log(4.0);
     /* Lengthscales capped at max(3, 1.25 sqrt(d)) box widths: a longer one makes the GP linear
      * in that coordinate, and the incumbent then sits on a face of the box with the optimum

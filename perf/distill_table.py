@@ -104,8 +104,9 @@ def main():
                "local engine, tokens, and the answers' validity (advisor.jsonl outcome):")
     out.append("")
     out.append("| strategy | calls | median s/call | median CPU s/call | CPU s/run (mean) | "
-               "prompt tok/call | completion tok/call | valid | repaired | fallback/invalid |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
+               "prompt tok/call | completion tok/call | JSON valid | accepted (valid) | repaired "
+               "| rejected (invalid/fallback) | of which repeats |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     strats = sorted({s for o in runs for s in runs[o] if s.startswith(("gp-mini", "mini"))})
     for strat in strats:
         calls, cpu_run = [], []
@@ -116,13 +117,20 @@ def main():
         if not calls:
             continue
         oc = [c.get("outcome") for c in calls]
-        out.append("| %s | %d | %.3f | %.3f | %.2f | %.0f | %.0f | %.1f%% | %d | %d |" % (
+        nj = 0
+        for c in calls:
+            try:
+                nj += isinstance(json.loads(c.get("raw") or ""), dict)
+            except ValueError:
+                pass
+        rep = sum(1 for c in calls if "repeats evaluation" in (c.get("error") or ""))
+        out.append("| %s | %d | %.3f | %.3f | %.2f | %.0f | %.0f | %.1f%% | %.1f%% | %d | %d | %d |" % (
             strat, len(calls), np.median([c.get("seconds") or 0 for c in calls]),
             np.median([c.get("cpu_seconds") or 0 for c in calls]), np.mean(cpu_run),
             np.mean([c["tokens"]["prompt"] for c in calls]),
-            np.mean([c["tokens"]["completion"] for c in calls]),
+            np.mean([c["tokens"]["completion"] for c in calls]), 100.0 * nj / len(calls),
             100.0 * oc.count("valid") / len(oc), oc.count("repaired"),
-            len(oc) - oc.count("valid") - oc.count("repaired")))
+            len(oc) - oc.count("valid") - oc.count("repaired"), rep))
     print("\n".join(out))
     return 0
 

@@ -56,6 +56,11 @@ llmbo_status llmbo_report_generate(const char *dir, const llmbo_report_options *
     char path[4096];
     llmbo_status st;
     snprintf(path, sizeof path, "%s/bench.json", dir);
+    char runs[4096], journal[4096];
+    snprintf(runs, sizeof runs, "%s/runs", dir);
+    snprintf(journal, sizeof journal, "%s/journal.jsonl", dir);
+    if (!llmbo_path_exists(path) && !llmbo_path_exists(runs) && llmbo_path_exists(journal))
+        return llmbo_report_run_generate(dir, &opt, err);
     if (llmbo_path_exists(path)) {
         cJSON *m = llmbo_json_read_file(path, err);
         if (!m)
@@ -98,6 +103,13 @@ llmbo_status llmbo_report_generate(const char *dir, const llmbo_report_options *
         R.n_missing += !R.runs[i].present && !R.runs[i].complete;
         any_dollars |= R.runs[i].complete && R.runs[i].cost[C_DOLLARS] > 0.0;
     }
+    /* The regret-against-cost axis: dollars if any run spent any, else tokens, else the local
+     * engine's CPU seconds. */
+    R.cum_kind = -1;
+    for (int k = N_CUM - 1; k >= 0; k--)
+        for (int i = 0; i < R.n_cells; i++)
+            if (R.runs[i].complete && R.runs[i].n > 0 && R.runs[i].cum[k][R.runs[i].n - 1] > 0)
+                R.cum_kind = k;
     R.cost_kind = opt.cost;
     if (R.cost_kind == LLMBO_COST_AUTO)
         R.cost_kind = any_dollars ? LLMBO_COST_DOLLARS : LLMBO_COST_TOKENS;

@@ -19,6 +19,12 @@
 /* timing[]: the cost record's seconds, cpu_seconds, cpu_dollars */
 #define N_TIME 3
 
+/* Cumulative cost kinds of the regret-against-cost plot (run_data.cum). */
+#define N_CUM       3
+#define CUM_DOLLARS 0
+#define CUM_TOKENS  1 /* prompt + completion */
+#define CUM_CPU     2 /* CPU seconds of a local engine (timing: not reproducible) */
+
 typedef struct run_data {
     int present;    /* journal.jsonl exists */
     int complete;   /* summary.json exists */
@@ -26,6 +32,7 @@ typedef struct run_data {
     double *regret; /* (n) journal "regret" (NaN for null) */
     double *best;   /* (n) journal "best" (NaN for null) */
     double *metric; /* (n) regret, or gap to the bench's best value when the optimum is unknown */
+    double *cum[N_CUM]; /* (n) the advisor's cumulative cost after each evaluation, by kind */
     int regret_known;
     int maximize;
     double optimal_value; /* NaN if unknown */
@@ -84,6 +91,7 @@ typedef struct report {
     int *pareto_overall;
     llmbo_report_cost cost_kind;
     const char *cost_label;
+    int cum_kind; /* the regret-against-cost plots' axis (CUM_*), -1: no run has a cost */
     int n_complete, n_incomplete, n_missing;
 } report;
 
@@ -113,5 +121,39 @@ llmbo_status llmbo_report_write_summary_csv(report *R, llmbo_error *err);
 llmbo_status llmbo_report_write_timing_csv(report *R, llmbo_error *err);
 llmbo_status llmbo_report_write_md(report *R, llmbo_error *err);
 llmbo_status llmbo_report_write_plots(report *R, const llmbo_report_options *opt, llmbo_error *err);
+/* 1 if some complete run of objective o has a cost of kind R->cum_kind (its cost plot exists). */
+int llmbo_report_has_cost(report *R, int o);
+/* The axis name of a cost kind ("dollars", "tokens (prompt + completion)", "CPU seconds"). */
+const char *llmbo_report_cum_label(int kind);
+/* PNG copy of dir/svgname with rsvg-convert, when installed. */
+void llmbo_report_png(const char *dir, const char *svgname);
+
+/* ---- report_run.c: the report of one run directory ---- */
+typedef struct run_view {
+    int n, d;
+    double *y;       /* (n) value, NaN for a failed evaluation */
+    double *best;    /* (n) the journal's best so far (NaN before the first success) */
+    int *source;     /* (n) llmbo_source, -1 if unknown */
+    double *x;       /* (n, d) row-major points */
+    char **names;    /* (d) parameter names */
+    double *lo, *hi; /* (d) axis ranges: the space's bounds, or the data's */
+    int *logscale;   /* (d) log-scale parameter */
+    int *cat;        /* (d) number of choices of a categorical (x is its index), else 0 */
+    int maximize, best_i, regret_known, has_seed, complete;
+    long failed;
+    double final_regret, seed;
+    llmbo_cost cost; /* the advisor's cumulative cost at the last line */
+    char objective[256], strategy[64];
+    char best_x[2048];    /* the best evaluation's "x" (named parameters) as JSON */
+    llmbo_objective *obj; /* from config.json, or NULL */
+} run_view;
+llmbo_status llmbo_run_view_load(const char *dir, run_view *v, llmbo_error *err);
+void llmbo_run_view_clear(run_view *v);
+/* llmbo report DIR where DIR is one run (journal.jsonl, no bench.json, no runs/). */
+llmbo_status llmbo_report_run_generate(const char *dir, const llmbo_report_options *opt,
+                                       llmbo_error *err);
+/* report_plots.c: dir/best.svg and dir/params.svg of one run. */
+llmbo_status llmbo_report_plot_run_best(const char *dir, const run_view *v, llmbo_error *err);
+llmbo_status llmbo_report_plot_run_params(const char *dir, const run_view *v, llmbo_error *err);
 
 #endif

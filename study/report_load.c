@@ -20,6 +20,8 @@ void llmbo_report_run_clear(run_data *r)
     llmbo_free(r->best);
     llmbo_free(r->metric);
     cJSON_free(r->best_x);
+    for (int k = 0; k < N_CUM; k++)
+        llmbo_free(r->cum[k]);
     memset(r, 0, sizeof *r);
 }
 
@@ -146,7 +148,10 @@ llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, r
     r->regret = llmbo_malloc((size_t)n_lines + 1, sizeof(double));
     r->best = llmbo_malloc((size_t)n_lines + 1, sizeof(double));
     r->metric = llmbo_malloc((size_t)n_lines + 1, sizeof(double));
-    if (!r->regret || !r->best || !r->metric) {
+    int cum_ok = 1;
+    for (int k = 0; k < N_CUM; k++)
+        cum_ok &= (r->cum[k] = llmbo_calloc((size_t)n_lines + 1, sizeof(double))) != NULL;
+    if (!r->regret || !r->best || !r->metric || !cum_ok) {
         st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
@@ -168,6 +173,14 @@ llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, r
             r->wall_seconds = e.t_wall;
         if (e.has_cost)
             last_adv = lines[i];
+        for (int k = 0; k < N_CUM; k++)
+            r->cum[k][r->n] = r->n > 0 ? r->cum[k][r->n - 1] : 0.0;
+        if (e.has_cost) {
+            r->cum[CUM_DOLLARS][r->n] = e.cost.dollars;
+            r->cum[CUM_TOKENS][r->n] =
+                (double)e.cost.prompt_tokens + (double)e.cost.completion_tokens;
+            r->cum[CUM_CPU][r->n] = e.cost.cpu_seconds;
+        }
         r->n++;
     }
     if (last_adv)

@@ -282,6 +282,18 @@ llmbo_status llmbo_report_write_md(report *R, llmbo_error *err)
         llmbo_strbuf_printf(&sb,
                             "\n![%s regret](regret-%s.svg)\n![%s cost vs regret](pareto-%s.svg)\n",
                             b->obj[o].name, b->obj[o].dir, b->obj[o].name, b->obj[o].dir);
+        if (llmbo_report_has_cost(R, o))
+            llmbo_strbuf_printf(&sb, "![%s regret against cumulative %s](cost-%s.svg)%s\n",
+                                b->obj[o].name, llmbo_report_cum_label(R->cum_kind), b->obj[o].dir,
+                                R->cum_kind == CUM_CPU
+                                    ? "\n\n(The cost axis is the local engine's CPU seconds: "
+                                      "this plot differs between executions.)"
+                                    : "");
+        else
+            llmbo_strbuf_printf(&sb,
+                                "\nNo plot of %s against cost: no strategy has an advisor "
+                                "cost here (dollars, tokens or CPU seconds).\n",
+                                R->oi[o].regret_known ? "regret" : "gap");
     }
     if (R->n_incomplete + R->n_missing > 0) {
         llmbo_strbuf_printf(&sb, "\n## Unfinished runs (left out of the statistics)\n\n");

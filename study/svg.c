@@ -3,13 +3,13 @@
  * grid, clipped data, frame, ticks, labels and legend in that order, so grid lines stay under the
  * data. Coordinates are printed with two decimals: the same inputs give the same bytes. */
 #include <math.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "llmbo_common.h"
 #include "strbuf.h"
 #include "utf8.h"
+#include "fileio.h"
 #include "svg.h"
 
 struct llmbo_svg {
@@ -235,25 +235,12 @@ const char *llmbo_svg_finish(llmbo_svg *svg)
     return svg->text.oom ? NULL : svg->text.s;
 }
 
-static llmbo_status write_text(const char *path, const char *text, llmbo_error *err)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    size_t n = strlen(text);
-    int bad = fwrite(text, 1, n, f) != n;
-    bad |= fclose(f) != 0;
-    if (bad)
-        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: write failed", path);
-    return LLMBO_OK;
-}
-
 llmbo_status llmbo_svg_write(llmbo_svg *svg, const char *path, llmbo_error *err)
 {
     const char *text = llmbo_svg_finish(svg);
     if (!text)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory drawing the plot", path);
-    return write_text(path, text, err);
+    return llmbo_write_file_atomic(path, text, err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -261,6 +248,8 @@ llmbo_status llmbo_svg_write(llmbo_svg *svg, const char *path, llmbo_error *err)
 /* ------------------------------------------------------------------------------------------ */
 
 #define LEGEND_MAX 32
+#define LABEL_MAX  64
+#define LABEL_FONT 11.0
 
 typedef struct legend_entry {
     char name[96];
@@ -274,6 +263,12 @@ typedef struct axis {
     int log;
 } axis;
 
+typedef struct plot_label {
+    double x, y; /* data coordinates of the point labelled */
+    char text[96];
+    char color[16];
+} plot_label;
+
 struct llmbo_plot {
     double width, height;
     double left, right, top, bottom; /* frame in pixels */
@@ -286,6 +281,8 @@ struct llmbo_plot {
     int legend_corner; /* 0 top-right, 1 bottom-left, 2 top-left, 3 bottom-right */
     char notes[4][200];
     int n_notes;
+    plot_label labels[LABEL_MAX];
+    int n_labels;
 };
 
 static const char *const palette[10] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -517,7 +514,107 @@ void llmbo_plot_marker(llmbo_plot *plot, double x, double y, int marker, const c
     double px = llmbo_plot_px(plot, x), py = llmbo_plot_py(plot, y);
     llmbo_svg_marker(plot->data, px, py, 5.0, marker, color, filled);
     if (label && *label)
-        llmbo_svg_text(plot->data, px + 8, py - 6, "start", 11, 0, label);
+        llmbo_plot_label(plot, x, y, label, "#222222");
+}
+
+void llmbo_plot_label(llmbo_plot *plot, double x, double y, const char *text, const char *color)
+{
+    if (plot->n_labels >= LABEL_MAX || !usable(plot, x, y))
+        return;
+    plot_label *l = &plot->labels[plot->n_labels++];
+    l->x = x;
+    l->y = y;
+    copy_str(l->text, sizeof l->text, text);
+    copy_str(l->color, sizeof l->color, color);
+}
+
+/* Width of text at font size px: 0.6 em per character (DejaVu Sans averages 0.55-0.6 em), one
+ * character per UTF-8 sequence. */
+static double text_width(const char *t, double px)
+{
+    double n = 0;
+    for (; *t; t++)
+        n += ((unsigned char)*t & 0xC0) != 0x80;
+    return 0.6 * px * n;
+}
+
+static int boxes_overlap(const llmbo_label *a, const llmbo_label *b)
+{
+    return a->bx < b->bx + b->bw && b->bx < a->bx + a->bw && a->by < b->by + b->bh &&
+           b->by < a->by + a->bh;
+}
+
+int llmbo_labels_place(llmbo_label *l, int n_fixed, int n, double left, double top, double right,
+                       double bottom)
+{
+    int unresolved = 0;
+    for (int i = n_fixed; i < n; i++) {
+        llmbo_label *c = &l[i];
+        int placed = 0;
+        /* Above the point, right then left, then stepping one line down or up at a time. */
+        for (int k = 0; k <= 60 && !placed; k++) {
+            double dy = (k % 2 ? -1.0 : 1.0) * ((k + 1) / 2) * (c->h + 1);
+            for (int side = 0; side < 2 && !placed; side++) {
+                c->bx = side == 0 ? c->x + 8 : c->x - 8 - c->w;
+                c->by = c->y - c->h - 2 + dy; /* just above the point: off its line */
+                c->bw = c->w;
+                c->bh = c->h;
+                if (c->bx < left || c->bx + c->bw > right || c->by < top || c->by + c->bh > bottom)
+                    continue;
+                placed = 1;
+                for (int j = 0; j < i && placed; j++)
+                    placed = !boxes_overlap(c, &l[j]);
+            }
+        }
+        if (!placed) {
+            c->bx = c->x + 8;
+            c->by = c->y - c->h - 2;
+            unresolved++;
+        }
+    }
+    return unresolved;
+}
+
+/* The queued labels, placed so that no two boxes overlap, with a leader line from the point to
+ * a label that had to move away from it. */
+/* The legend's box (top-left corner and size); w = 0 without a legend. */
+static void legend_box(const llmbo_plot *p, double *x0, double *y0, double *w, double *h)
+{
+    size_t longest = 0;
+    for (int i = 0; i < p->n_legend; i++)
+        if (strlen(p->legend[i].name) > longest)
+            longest = strlen(p->legend[i].name);
+    *w = p->n_legend ? 44 + 6.6 * (double)longest : 0;
+    *h = 8 + 17.0 * p->n_legend;
+    *x0 = (p->legend_corner == 1 || p->legend_corner == 2) ? p->left + 8 : p->right - *w - 8;
+    *y0 = (p->legend_corner == 1 || p->legend_corner == 3) ? p->bottom - *h - 8 : p->top + 8;
+}
+
+static void draw_labels(llmbo_plot *p, llmbo_svg *d)
+{
+    llmbo_label all[LABEL_MAX + 1], *l = all + 1;
+    /* The legend is an obstacle the labels keep clear of. */
+    legend_box(p, &all[0].bx, &all[0].by, &all[0].bw, &all[0].bh);
+    for (int i = 0; i < p->n_labels; i++) {
+        l[i].x = llmbo_plot_px(p, p->labels[i].x);
+        l[i].y = llmbo_plot_py(p, p->labels[i].y);
+        l[i].w = text_width(p->labels[i].text, LABEL_FONT) + 2;
+        l[i].h = LABEL_FONT + 3;
+    }
+    llmbo_labels_place(all, 1, p->n_labels + 1, p->left + 2, p->top + 2, p->right - 2,
+                       p->bottom - 2);
+    for (int i = 0; i < p->n_labels; i++) {
+        double cy = l[i].by + l[i].bh / 2;
+        if (fabs(cy - l[i].y) > 1.6 * l[i].h)
+            llmbo_svg_line(d, l[i].bx < l[i].x ? l[i].bx + l[i].bw : l[i].bx, cy, l[i].x, l[i].y,
+                           "#999999", 0.8, NULL);
+        svg_printf(d,
+                   "<text class=\"label\" x=\"%.2f\" y=\"%.2f\" font-size=\"%.1f\" "
+                   "text-anchor=\"start\" fill=\"%s\">",
+                   fix(l[i].bx + 1), fix(l[i].by + l[i].bh - 4), LABEL_FONT, p->labels[i].color);
+        svg_escaped(d, p->labels[i].text);
+        svg_printf(d, "</text>\n");
+    }
 }
 
 void llmbo_plot_legend(llmbo_plot *plot, const char *name, const char *color, int marker,
@@ -555,9 +652,8 @@ static void tick_label(char *buf, size_t n, double v, double step)
     snprintf(buf, n, "%.*f", dec, v == 0.0 ? 0.0 : v);
 }
 
-static void draw_frame(llmbo_plot *p)
+static void draw_frame(llmbo_plot *p, llmbo_svg *d)
 {
-    llmbo_svg *d = p->doc;
     const char *grid = "#e4e4e4", *ink = "#222222";
     double L = p->left, R = p->right, T = p->top, B = p->bottom;
     char buf[64];
@@ -616,9 +712,8 @@ static void draw_frame(llmbo_plot *p)
     }
 }
 
-static void draw_labels_and_legend(llmbo_plot *p)
+static void draw_labels_and_legend(llmbo_plot *p, llmbo_svg *d)
 {
-    llmbo_svg *d = p->doc;
     const char *ink = "#222222";
     double L = p->left, R = p->right, T = p->top, B = p->bottom;
     llmbo_svg_rect(d, L, T, R - L, B - T, NULL, ink);
@@ -631,15 +726,11 @@ static void draw_labels_and_legend(llmbo_plot *p)
         llmbo_svg_text(d, (L + R) / 2, y, "middle", 14, 0, p->notes[i]);
         svg_printf(d, "</g>\n");
     }
+    draw_labels(p, d);
     if (p->n_legend == 0)
         return;
-    size_t longest = 0;
-    for (int i = 0; i < p->n_legend; i++)
-        if (strlen(p->legend[i].name) > longest)
-            longest = strlen(p->legend[i].name);
-    double w = 44 + 6.6 * (double)longest, h = 8 + 17.0 * p->n_legend;
-    double x0 = (p->legend_corner == 1 || p->legend_corner == 2) ? L + 8 : R - w - 8;
-    double y0 = (p->legend_corner == 1 || p->legend_corner == 3) ? B - h - 8 : T + 8;
+    double x0, y0, w, h;
+    legend_box(p, &x0, &y0, &w, &h);
     svg_printf(d,
                "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"white\" "
                "fill-opacity=\"0.88\" stroke=\"#999999\"/>\n",
@@ -656,6 +747,23 @@ static void draw_labels_and_legend(llmbo_plot *p)
     }
 }
 
+/* Draws p into d: frame, the data clipped to it (clip path id), labels and legend. */
+static void compose(llmbo_plot *p, llmbo_svg *d, const char *id)
+{
+    draw_frame(p, d);
+    svg_printf(d,
+               "<clipPath id=\"%s\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+               "height=\"%.2f\"/></clipPath>\n<g clip-path=\"url(#%s)\">\n",
+               id, fix(p->left - 6), fix(p->top - 6), fix(p->right - p->left + 12),
+               fix(p->bottom - p->top + 12), id);
+    if (p->data->text.oom)
+        d->text.oom = 1;
+    else
+        svg_printf(d, "%s", p->data->text.s ? p->data->text.s : "");
+    svg_printf(d, "</g>\n");
+    draw_labels_and_legend(p, d);
+}
+
 const char *llmbo_plot_finish(llmbo_plot *p)
 {
     if (p->doc)
@@ -663,19 +771,33 @@ const char *llmbo_plot_finish(llmbo_plot *p)
     p->doc = llmbo_svg_create(p->width, p->height);
     if (!p->doc)
         return NULL;
-    draw_frame(p);
-    svg_printf(p->doc,
-               "<clipPath id=\"frame\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-               "height=\"%.2f\"/></clipPath>\n<g clip-path=\"url(#frame)\">\n",
-               fix(p->left - 6), fix(p->top - 6), fix(p->right - p->left + 12),
-               fix(p->bottom - p->top + 12));
-    if (p->data->text.oom)
-        p->doc->text.oom = 1;
-    else
-        svg_printf(p->doc, "%s", p->data->text.s ? p->data->text.s : "");
-    svg_printf(p->doc, "</g>\n");
-    draw_labels_and_legend(p);
+    compose(p, p->doc, "frame");
     return llmbo_svg_finish(p->doc);
+}
+
+llmbo_status llmbo_plots_write_stacked(llmbo_plot *const *plots, int n, const char *path,
+                                       llmbo_error *err)
+{
+    double w = 0, h = 0;
+    for (int i = 0; i < n; i++) {
+        w = fmax(w, plots[i]->width);
+        h += plots[i]->height;
+    }
+    llmbo_svg *d = llmbo_svg_create(w, h);
+    if (!d)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory drawing the plot", path);
+    double y = 0;
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "frame%d", i);
+        svg_printf(d, "<g transform=\"translate(0 %.2f)\">\n", fix(y));
+        compose(plots[i], d, id);
+        svg_printf(d, "</g>\n");
+        y += plots[i]->height;
+    }
+    llmbo_status st = llmbo_svg_write(d, path, err);
+    llmbo_svg_free(d);
+    return st;
 }
 
 llmbo_status llmbo_plot_write(llmbo_plot *plot, const char *path, llmbo_error *err)
@@ -683,5 +805,5 @@ llmbo_status llmbo_plot_write(llmbo_plot *plot, const char *path, llmbo_error *e
     const char *text = llmbo_plot_finish(plot);
     if (!text)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "%s: out of memory drawing the plot", path);
-    return write_text(path, text, err);
+    return llmbo_write_file_atomic(path, text, err);
 }

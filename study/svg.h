@@ -58,6 +58,24 @@ void llmbo_plot_line(llmbo_plot *plot, const double *x, const double *y, int n, 
 /* A marker at (x, y) with an optional label beside it (NULL for none). */
 void llmbo_plot_marker(llmbo_plot *plot, double x, double y, int marker, const char *color,
                        int filled, const char *label);
+/* A text label for the point (x, y) (data coordinates), placed when the plot is drawn beside
+ * the point where it overlaps no other label (llmbo_labels_place); a label moved away from its
+ * point gets a leader line. Labels are drawn as <text class="label">. */
+void llmbo_plot_label(llmbo_plot *plot, double x, double y, const char *text, const char *color);
+/* Label placement (pixels): for each label in order, the first box of w x h beside its point
+ * (x, y) (just above it, right then left, then one line further down or up at a time) that
+ * lies inside the
+ * frame [left, right] x [top, bottom] and overlaps no box placed before it; fills bx, by, bw,
+ * bh (top-left corner and size). Returns the number that found no such place (they overlap,
+ * right of their point); 0 unless there are more labels than the frame holds. The first n_fixed
+ * entries are obstacles already placed (their boxes are given, e.g. the legend's) and are not
+ * moved. */
+typedef struct llmbo_label {
+    double x, y, w, h;     /* in: the point and the box size */
+    double bx, by, bw, bh; /* out: the box */
+} llmbo_label;
+int llmbo_labels_place(llmbo_label *l, int n_fixed, int n, double left, double top, double right,
+                       double bottom);
 /* Legend entry (line sample and/or marker, and name), in call order. marker < 0: line sample
  * only; a dash pattern also draws the line sample. */
 void llmbo_plot_legend(llmbo_plot *plot, const char *name, const char *color, int marker,
@@ -71,6 +89,9 @@ void llmbo_plot_legend_corner(llmbo_plot *plot, int corner);
 llmbo_status llmbo_plot_write(llmbo_plot *plot, const char *path, llmbo_error *err);
 /* The finished document text (for tests); NULL on allocation failure. Draws the frame once. */
 const char *llmbo_plot_finish(llmbo_plot *plot);
+/* Writes n plots stacked top to bottom into one SVG document (as wide as the widest). */
+llmbo_status llmbo_plots_write_stacked(llmbo_plot *const *plots, int n, const char *path,
+                                       llmbo_error *err);
 
 /* Nice ticks of a linear range: up to max_ticks values in steps of 1, 2 or 5 x 10^k that
  * cover [lo, hi]; *step gets the step. Returns the count written to ticks. */

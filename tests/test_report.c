@@ -342,8 +342,10 @@ static void test_report_synthetic(void)
     CHECK(md && strstr(md, "`m-1`") && strstr(md, "`replay`"), "report names model and backend");
     CHECK(md && strstr(md, ": `prices.json (built in): m-1 (read 2031-07)`\n"),
           "report names the price table and its date");
-    CHECK(md && strstr(md, "regret-alpha.svg") && strstr(md, "pareto-overall.svg"),
-          "report links the plots");
+    CHECK(md && strstr(md, "regret-alpha.svg") && strstr(md, "pareto-overall.svg") &&
+              strstr(md, "(cost-alpha.svg)") && strstr(md, "(cost-beta.svg)") &&
+              strstr(md, "regret against cumulative dollars"),
+          "report links the plots, the cost plots on a dollar axis");
     CHECK(md && strstr(md, "| alpha | 4 | 0 (min) | simple regret |"), "alpha's row in inputs");
     CHECK(md && strstr(md, "| beta | 4 | unknown | gap to the best value found |"),
           "beta's row in inputs");
@@ -365,10 +367,15 @@ static void test_report_synthetic(void)
     if (py && *py) {
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
-                 "%s -c \"import sys,glob,xml.etree.ElementTree as E; fs=glob.glob('%s/*.svg'); "
-                 "[E.parse(f) for f in fs]; sys.exit(0 if len(fs)==5 else 1)\"",
+                 "%s -c \"import sys,glob,os,xml.etree.ElementTree as E; d='%s'; "
+                 "fs=sorted(os.path.basename(f) for f in glob.glob(d+'/*.svg')); "
+                 "[E.parse(d+'/'+f) for f in fs]; sys.exit(0 if fs==['cost-alpha.svg', "
+                 "'cost-beta.svg','pareto-alpha.svg','pareto-beta.svg','pareto-overall.svg',"
+                 "'regret-alpha.svg','regret-beta.svg'] else 1)\"",
                  py, tmpdir);
-        CHECK(system(cmd) == 0, "5 SVG plots parse as XML");
+        CHECK(system(cmd) == 0,
+              "7 SVG plots parse as XML: regret, pareto and cost (strategy C spent dollars) per "
+              "objective, and the overall pareto");
     } else {
         printf("note: LLMBO_PYTHON unset, XML check of the SVGs not run\n");
     }
@@ -623,6 +630,43 @@ static void test_svg_text_escaping(void)
     llmbo_svg_free(svg);
 }
 
+/* Label placement: labels of the same point, of points in a row and around a fixed obstacle
+ * (a legend) end in boxes that overlap neither each other nor the obstacle and stay inside the
+ * frame; checked pairwise from the boxes returned. */
+static void test_label_placement(void)
+{
+    enum { N = 13 };
+    llmbo_label l[N + 1];
+    for (int pass = 0; pass < 3; pass++) {
+        memset(l, 0, sizeof l);
+        /* l[0]: a legend box at the top right, an obstacle */
+        l[0].bx = 560;
+        l[0].by = 48;
+        l[0].bw = 150;
+        l[0].bh = 80;
+        for (int i = 1; i <= N; i++) {
+            /* pass 0: all at one point (identical curves ending together); 1: a tight diagonal;
+             * 2: under the legend, at the frame's right edge */
+            l[i].x = pass == 0 ? 400.25 : pass == 1 ? 300 + 2.385 * i : 735;
+            l[i].y = pass == 0 ? 200.5 : pass == 1 ? 150 + 1.5 * i : 90 + 0.5 * i;
+            l[i].w = 6.6 * (3 + i % 7);
+            l[i].h = 14;
+        }
+        int bad = llmbo_labels_place(l, 1, N + 1, 80, 42, 734, 422);
+        int overlaps = 0, outside = 0;
+        for (int i = 1; i <= N; i++) {
+            outside +=
+                l[i].bx < 80 || l[i].bx + l[i].bw > 734 || l[i].by < 42 || l[i].by + l[i].bh > 422;
+            for (int j = 0; j < i; j++)
+                overlaps += l[i].bx < l[j].bx + l[j].bw && l[j].bx < l[i].bx + l[i].bw &&
+                            l[i].by < l[j].by + l[j].bh && l[j].by < l[i].by + l[i].bh;
+        }
+        CHECK(bad == 0 && overlaps == 0 && outside == 0,
+              "labels pass %d: %d unplaced, %d overlapping pairs, %d outside the frame", pass, bad,
+              overlaps, outside);
+    }
+}
+
 int main(void)
 {
     test_quantiles();
@@ -634,6 +678,7 @@ int main(void)
     test_bench_validate();
     test_report_synthetic();
     test_svg_text_escaping();
+    test_label_placement();
     test_alloc_failures();
     return check_summary();
 }

@@ -39,7 +39,6 @@ struct llmbo_chat_stream {
     llmbo_strbuf content, reasoning;
     cJSON *usage; /* the usage object the stream reported (owned), or NULL */
     int done;     /* the terminating event arrived ([DONE], message_stop) */
-    int n_text;   /* text blocks started (Anthropic: blocks are joined with newlines) */
     int n_think;  /* thinking blocks started (Anthropic) */
     long pieces;  /* text and reasoning deltas so far */
     long events;  /* events dispatched */

@@ -14,34 +14,6 @@
 #define SQRT1_2      0.70710678118654752440084436210485 /* 1 / sqrt(2) */
 #define PI           3.14159265358979323846264338327950
 
-int llmbo_acq_parse(const char *name)
-{
-    static const char *const names[] = {"ei", "logei", "pi", "ucb", "ts"};
-    if (!name)
-        return -1;
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (strcmp(name, names[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *llmbo_acq_name(llmbo_acq_type t)
-{
-    switch (t) {
-    case LLMBO_ACQ_EI:
-        return "ei";
-    case LLMBO_ACQ_LOGEI:
-        return "logei";
-    case LLMBO_ACQ_PI:
-        return "pi";
-    case LLMBO_ACQ_UCB:
-        return "ucb";
-    case LLMBO_ACQ_TS:
-        return "ts";
-    }
-    return "unknown";
-}
-
 /* ---- Normal-tail special functions --------------------------------------------------------
  * For t = -z >= 0, Mills' ratio R(t) = Phi(-t) / phi(t). Then, with z < 0,
  *   Phi(z) = phi(z) R(t),   h(z) = phi(z) + z Phi(z) = phi(z) (1 - t R(t)),
@@ -143,10 +115,84 @@ double llmbo_ucb_beta(int d, int t)
  *   logEI = log s + log h(z),  dlogEI = ds / s + (Phi/h)(z) dz
  *   logPI = log Phi(z),        dlogPI = (phi/Phi)(z) dz
  *   UCB   = -mean + sqrt(beta) s,  dUCB = -dmean + sqrt(beta) ds. */
+static double acq_ei(const llmbo_acq_params *p, double mean, double s, double z, double *cm,
+                     double *cs)
+{
+    (void)p;
+    (void)mean;
+    double Phi = 0.5 * gsl_sf_erfc(-z * SQRT1_2);
+    double phi = exp(-0.5 * z * z - LOG_SQRT_2PI);
+    *cm = -Phi;
+    *cs = phi;
+    /* s h(z) with h from its log where phi + z Phi cancels (z < -1). */
+    return z > -1 ? s * (phi + z * Phi) : s * exp(llmbo_log_h(z));
+}
+
+static double acq_logei(const llmbo_acq_params *p, double mean, double s, double z, double *cm,
+                        double *cs)
+{
+    (void)p;
+    (void)mean;
+    double g = llmbo_dlog_h(z);
+    *cm = -g / s;
+    *cs = (1 - g * z) / s;
+    return log(s) + llmbo_log_h(z);
+}
+
+static double acq_logpi(const llmbo_acq_params *p, double mean, double s, double z, double *cm,
+                        double *cs)
+{
+    (void)p;
+    (void)mean;
+    double g = llmbo_dlog_Phi(z);
+    *cm = -g / s;
+    *cs = -g * z / s;
+    return llmbo_log_Phi(z);
+}
+
+static double acq_ucb(const llmbo_acq_params *p, double mean, double s, double z, double *cm,
+                      double *cs)
+{
+    (void)z;
+    double sb = sqrt(p->beta > 0 ? p->beta : 0);
+    *cm = -1;
+    *cs = sb;
+    return -mean + sb * s;
+}
+
+/* The acquisition table, indexed by llmbo_acquisition (see acq.h). PI is evaluated as log PI;
+ * UCB for minimisation is -(mean - sqrt(beta) std), so larger is better; TS (Thompson
+ * sampling) is handled by the optimiser through joint posterior samples. */
+static const llmbo_acq_def acquisitions[] = {
+    [LLMBO_ACQUISITION_EI] = {"ei", LLMBO_ACQ_NEEDS_BEST, acq_ei},
+    [LLMBO_ACQUISITION_LOGEI] = {"logei", LLMBO_ACQ_NEEDS_BEST, acq_logei},
+    [LLMBO_ACQUISITION_PI] = {"pi", LLMBO_ACQ_NEEDS_BEST, acq_logpi},
+    [LLMBO_ACQUISITION_UCB] = {"ucb", 0, acq_ucb},
+    [LLMBO_ACQUISITION_TS] = {"ts", LLMBO_ACQ_JOINT, NULL},
+};
+
+const llmbo_names llmbo_acq_names = LLMBO_NAMES_OF(acquisitions);
+
+const llmbo_acq_def *llmbo_acq_get(llmbo_acquisition a)
+{
+    return (int)a >= 0 && (int)a < llmbo_acq_names.n ? &acquisitions[a] : NULL;
+}
+
+const char *llmbo_acquisition_name(llmbo_acquisition a)
+{
+    return llmbo_names_get(&llmbo_acq_names, (int)a);
+}
+
+int llmbo_acquisition_parse(const char *name)
+{
+    return llmbo_names_parse(&llmbo_acq_names, name);
+}
+
 double llmbo_acq_from_pred(const llmbo_acq_params *p, int d, double mean, double var,
                            const double *dmean, const double *dvar, double *grad)
 {
-    if (!(isfinite(mean) && var == var) || p->type == LLMBO_ACQ_TS) {
+    const llmbo_acq_def *a = llmbo_acq_get(p->type);
+    if (!(isfinite(mean) && var == var) || !a || !a->value) {
         if (grad)
             for (int j = 0; j < d; j++)
                 grad[j] = 0;
@@ -157,42 +203,8 @@ double llmbo_acq_from_pred(const llmbo_acq_params *p, int d, double mean, double
         var = LLMBO_ACQ_VAR_FLOOR;
     double s = sqrt(var);
     double z = (p->best - p->xi - mean) / s;
-    double val, cm, cs; /* grad = cm dmean + cs ds */
-    switch (p->type) {
-    case LLMBO_ACQ_EI: {
-        double Phi = 0.5 * gsl_sf_erfc(-z * SQRT1_2);
-        double phi = exp(-0.5 * z * z - LOG_SQRT_2PI);
-        /* s h(z) with h from its log where phi + z Phi cancels (z < -1). */
-        val = z > -1 ? s * (phi + z * Phi) : s * exp(llmbo_log_h(z));
-        cm = -Phi;
-        cs = phi;
-        break;
-    }
-    case LLMBO_ACQ_LOGEI: {
-        double g = llmbo_dlog_h(z);
-        val = log(s) + llmbo_log_h(z);
-        cm = -g / s;
-        cs = (1 - g * z) / s;
-        break;
-    }
-    case LLMBO_ACQ_PI: {
-        double g = llmbo_dlog_Phi(z);
-        val = llmbo_log_Phi(z);
-        cm = -g / s;
-        cs = -g * z / s;
-        break;
-    }
-    case LLMBO_ACQ_UCB: {
-        double sb = sqrt(p->beta > 0 ? p->beta : 0);
-        val = -mean + sb * s;
-        cm = -1;
-        cs = sb;
-        break;
-    }
-    default:
-        val = -HUGE_VAL;
-        cm = cs = 0;
-    }
+    double cm, cs; /* grad = cm dmean + cs ds */
+    double val = a->value(p, mean, s, z, &cm, &cs);
     if (grad) {
         double csv = floored ? 0 : cs / (2 * s); /* d/dvar = (d/ds) / (2 s) */
         for (int j = 0; j < d; j++)

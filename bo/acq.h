@@ -8,19 +8,30 @@
 
 #include <stdint.h>
 #include "llmbo.h"
+#include "names.h"
 
-typedef enum llmbo_acq_type {
-    LLMBO_ACQ_EI = 0,
-    LLMBO_ACQ_LOGEI = 1,
-    LLMBO_ACQ_PI = 2,  /* evaluated as log PI */
-    LLMBO_ACQ_UCB = 3, /* for minimisation: -(mean - sqrt(beta) * std), so larger is better */
-    LLMBO_ACQ_TS = 4   /* Thompson sampling: handled by the optimiser via joint samples */
-} llmbo_acq_type;
+/* The acquisition table (bo/acq.c): one row per llmbo_acquisition, indexed by it. A row's
+ * value function gets the prediction at a point in the loop's (minimisation) sense, its std s
+ * = sqrt(var) > 0 and z = (best - xi - mean) / s, and returns the value (larger is better);
+ * it stores in *cm and *cs the value's derivatives with respect to the mean and to s, from
+ * which llmbo_acq_from_pred forms the gradient in x. A row without a value function is chosen
+ * by the optimiser from joint posterior samples (LLMBO_ACQ_JOINT: Thompson sampling). */
+struct llmbo_acq_params;
+enum {
+    LLMBO_ACQ_NEEDS_BEST = 1u, /* uses the incumbent p->best, which must then be finite */
+    LLMBO_ACQ_JOINT = 2u       /* no value function: minimisers of joint posterior samples */
+};
+typedef struct llmbo_acq_def {
+    const char *name; /* the run config's "acquisition" value; first member (common/names.h) */
+    unsigned flags;   /* LLMBO_ACQ_* above */
+    double (*value)(const struct llmbo_acq_params *p, double mean, double s, double z, double *cm,
+                    double *cs);
+} llmbo_acq_def;
 
-/* Parses "ei", "logei", "pi", "ucb", "ts"; returns -1 if unknown (or NULL). */
-int llmbo_acq_parse(const char *name);
-/* The name parsed by llmbo_acq_parse; "unknown" for a value outside the enum. */
-const char *llmbo_acq_name(llmbo_acq_type t);
+/* The row of a; NULL outside the enum. */
+const llmbo_acq_def *llmbo_acq_get(llmbo_acquisition a);
+/* The table's names, for parsers and "expected one of" messages (common/names.h). */
+extern const llmbo_names llmbo_acq_names;
 
 /* Closed forms in terms of z = (best - mean) / std for minimisation. log_h(z) = log(phi(z) +
  * z Phi(z)), computed stably for very negative z (Ament et al. 2023, eq. 9); dlog_h its
@@ -36,7 +47,7 @@ double llmbo_log_Phi(double z);
 double llmbo_dlog_Phi(double z);
 
 typedef struct llmbo_acq_params {
-    llmbo_acq_type type;
+    llmbo_acquisition type;
     /* Incumbent (minimisation sense, caller's y units). With exact observations the best
      * observed value; in noisy settings (a fitted noise variance) the caller passes the best
      * posterior mean over the observed points instead, which a single lucky noisy observation
@@ -55,11 +66,11 @@ double llmbo_ucb_beta(int d, int t);
 /* Value (larger is better) of the acquisition at x (d) and, if grad is not NULL, its gradient
  * with respect to x. Uses llmbo_gp_predict. The posterior variance is floored at
  * LLMBO_ACQ_VAR_FLOOR (where the floor is active the variance's gradient is taken as zero, the
- * gradient of the floored function). Not for LLMBO_ACQ_TS (returns -HUGE_VAL). Never NaN for
- * finite x: a NaN prediction scores -HUGE_VAL with a zero gradient.
- * llmbo_acq_eval does not allocate for d <= LLMBO_ACQ_STACK_DIM; above that it needs 2 d
- * doubles of scratch from llmbo_malloc when grad is requested (an allocation failure scores
- * -HUGE_VAL with a zero gradient). llmbo_acq_eval_ws never allocates: work holds 2 d doubles. */
+ * gradient of the floored function). Not for a LLMBO_ACQ_JOINT row (returns -HUGE_VAL). Never NaN
+ * for finite x: a NaN prediction scores -HUGE_VAL with a zero gradient. llmbo_acq_eval does not
+ * allocate for d <= LLMBO_ACQ_STACK_DIM; above that it needs 2 d doubles of scratch from
+ * llmbo_malloc when grad is requested (an allocation failure scores -HUGE_VAL with a zero
+ * gradient). llmbo_acq_eval_ws never allocates: work holds 2 d doubles. */
 #define LLMBO_ACQ_VAR_FLOOR 1e-30
 #define LLMBO_ACQ_STACK_DIM 128
 double llmbo_acq_eval(llmbo_gp *gp, const llmbo_acq_params *p, const double *x, double *grad);
@@ -83,15 +94,16 @@ double llmbo_acq_from_pred(const llmbo_acq_params *p, int d, double mean, double
  * - LHS: Latin hypercube, each coordinate an independent random permutation of the n strata
  *   [k/n, (k+1)/n), with a uniform position inside the stratum.
  * - RANDOM: independent uniforms.
- * Statuses: LLMBO_ERR_INVALID (n < 1, d < 1, out NULL), LLMBO_ERR_NOMEM. */
-typedef enum llmbo_design_type {
-    LLMBO_DESIGN_SOBOL = 0,
-    LLMBO_DESIGN_LHS = 1,
-    LLMBO_DESIGN_RANDOM = 2
-} llmbo_design_type;
-int llmbo_design_parse(const char *name); /* "sobol", "lhs", "random"; -1 if unknown */
-const char *llmbo_design_name(llmbo_design_type t);
-llmbo_status llmbo_design(llmbo_design_type type, int n, int d, uint64_t seed, double *out,
+ * Each is one row of the design table (bo/design.c), indexed by llmbo_init_design: its name
+ * and its generator, which llmbo_design calls with n >= 1, d >= 1 and out checked.
+ * Statuses: LLMBO_ERR_INVALID (n < 1, d < 1, out NULL, a type outside the enum),
+ * LLMBO_ERR_NOMEM, LLMBO_ERR_UNSUPPORTED (d too large for the design). */
+typedef struct llmbo_design_def {
+    const char *name; /* the run config's "init.design" value; first member (common/names.h) */
+    llmbo_status (*generate)(int n, int d, uint64_t seed, double *out, llmbo_error *err);
+} llmbo_design_def;
+extern const llmbo_names llmbo_design_names;
+llmbo_status llmbo_design(llmbo_init_design type, int n, int d, uint64_t seed, double *out,
                           llmbo_error *err);
 
 /* The acquisition optimiser: a quasi-random sweep of n_sweep points plus Gaussian perturbations
@@ -131,13 +143,13 @@ typedef struct llmbo_candidate {
 /* Fills out[0..*n_out-1] (caller array of k candidates whose u arrays point at caller storage
  * of k*d doubles). space may be NULL (all continuous); otherwise its dimension must equal the
  * GP's. mean and std are the GP's prediction at the candidate, acq its acquisition value.
- * For LLMBO_ACQ_TS the candidates are the minimisers of k joint posterior samples over at
- * most ts_max_points sweep/local/extra points (distinct after rounding), drawn with o->seed;
- * acq is then minus the sample's minimum (larger is better, like the other acquisitions) and
- * the list is sorted by it. *n_out < k happens when fewer distinct points exist.
- * Statuses: LLMBO_ERR_INVALID (bad arguments, named in err), LLMBO_ERR_NOMEM,
- * LLMBO_ERR_NUMERIC (no finite acquisition value anywhere), errors of llmbo_gp_sample.
- * Allocates its workspace once per call; the NLopt objective does not allocate. */
+ * For a LLMBO_ACQ_JOINT acquisition (TS) the candidates are the minimisers of k joint posterior
+ * samples over at most ts_max_points sweep/local/extra points (distinct after rounding), drawn with
+ * o->seed; acq is then minus the sample's minimum (larger is better, like the other acquisitions)
+ * and the list is sorted by it. *n_out < k happens when fewer distinct points exist. Statuses:
+ * LLMBO_ERR_INVALID (bad arguments, named in err), LLMBO_ERR_NOMEM, LLMBO_ERR_NUMERIC (no finite
+ * acquisition value anywhere), errors of llmbo_gp_sample. Allocates its workspace once per call;
+ * the NLopt objective does not allocate. */
 llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const llmbo_acq_params *p,
                                 const llmbo_acqopt_options *o, const double *extra, int n_extra,
                                 int k, llmbo_candidate *out, int *n_out, llmbo_error *err);

@@ -127,10 +127,11 @@ static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llm
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: space has %d parameters but the GP has dimension %d",
                                llmbo_space_dim(space), d);
-    if ((int)p->type < LLMBO_ACQ_EI || (int)p->type > LLMBO_ACQ_TS)
+    const llmbo_acq_def *a = llmbo_acq_get(p->type);
+    if (!a)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: unknown acquisition %d",
                                (int)p->type);
-    if (!isfinite(p->best) && p->type != LLMBO_ACQ_UCB && p->type != LLMBO_ACQ_TS)
+    if (!isfinite(p->best) && (a->flags & LLMBO_ACQ_NEEDS_BEST))
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: incumbent best = %g is not finite", p->best);
     if (k < 1)
@@ -157,7 +158,7 @@ static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llm
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: min_dist = %g, cand_sep = %g, need both >= 0",
                                o->min_dist, o->cand_sep);
-    if (p->type == LLMBO_ACQ_TS && o->ts_max_points < 1)
+    if ((a->flags & LLMBO_ACQ_JOINT) && o->ts_max_points < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: ts_max_points = %d, need >= 1", o->ts_max_points);
     const double *sets[2] = {extra, o->anchors};
@@ -205,7 +206,7 @@ static llmbo_status fill_pool(const llmbo_acqopt_options *o, int d, const double
     }
     long ns = o->n_sweep < cap - n ? o->n_sweep : cap - n;
     if (ns > 0) {
-        llmbo_status st = llmbo_design(LLMBO_DESIGN_SOBOL, (int)ns, d, o->seed, P + n * d, err);
+        llmbo_status st = llmbo_design(LLMBO_INIT_SOBOL, (int)ns, d, o->seed, P + n * d, err);
         if (st != LLMBO_OK)
             return st;
         n += ns;
@@ -332,7 +333,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     llmbo_status st = check_args(gp, space, p, o, extra, n_extra, k, out, n_out, err);
     if (st != LLMBO_OK)
         return st;
-    if (p->type == LLMBO_ACQ_TS)
+    if (llmbo_acq_get(p->type)->flags & LLMBO_ACQ_JOINT)
         return optimize_ts(gp, space, p, o, extra, n_extra, k, out, n_out, err);
 
     int d = llmbo_gp_dim(gp);
@@ -460,7 +461,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
         st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
                              "acq_optimize: the %s acquisition is not finite at any of %d "
                              "points (check the GP and the incumbent)",
-                             llmbo_acq_name(p->type), n_rows);
+                             llmbo_acquisition_name(p->type), n_rows);
         goto done;
     }
 

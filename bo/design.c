@@ -13,32 +13,6 @@
 #define SOBOL_MAX_DIM  40
 #define HALTON_MAX_DIM 1229
 
-int llmbo_design_parse(const char *name)
-{
-    if (!name)
-        return -1;
-    if (strcmp(name, "sobol") == 0)
-        return LLMBO_DESIGN_SOBOL;
-    if (strcmp(name, "lhs") == 0)
-        return LLMBO_DESIGN_LHS;
-    if (strcmp(name, "random") == 0)
-        return LLMBO_DESIGN_RANDOM;
-    return -1;
-}
-
-const char *llmbo_design_name(llmbo_design_type t)
-{
-    switch (t) {
-    case LLMBO_DESIGN_SOBOL:
-        return "sobol";
-    case LLMBO_DESIGN_LHS:
-        return "lhs";
-    case LLMBO_DESIGN_RANDOM:
-        return "random";
-    }
-    return "unknown";
-}
-
 /* splitmix64 (Steele, Lea, Flood 2014): spreads all 64 seed bits over the 32 that MT19937's
  * seeding keeps, so seeds differing only in high bits give different streams. */
 static uint64_t splitmix64(uint64_t x)
@@ -61,6 +35,10 @@ gsl_rng *llmbo_design_rng(uint64_t seed, uint64_t stream)
 
 static llmbo_status design_sobol(int n, int d, uint64_t seed, double *out, llmbo_error *err)
 {
+    if (d > HALTON_MAX_DIM)
+        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                               "design: sobol/halton supports d <= %d (got d = %d)", HALTON_MAX_DIM,
+                               d);
     gsl_rng *r = llmbo_design_rng(seed, 1);
     const gsl_qrng_type *T = d <= SOBOL_MAX_DIM ? gsl_qrng_sobol : gsl_qrng_halton;
     gsl_qrng *q = r ? gsl_qrng_alloc(T, (unsigned)d) : NULL;
@@ -134,7 +112,26 @@ static llmbo_status design_random(int n, int d, uint64_t seed, double *out, llmb
     return LLMBO_OK;
 }
 
-llmbo_status llmbo_design(llmbo_design_type type, int n, int d, uint64_t seed, double *out,
+/* The design table: one row per llmbo_init_design (see acq.h). */
+static const llmbo_design_def designs[] = {
+    [LLMBO_INIT_SOBOL] = {"sobol", design_sobol},
+    [LLMBO_INIT_LHS] = {"lhs", design_lhs},
+    [LLMBO_INIT_RANDOM] = {"random", design_random},
+};
+
+const llmbo_names llmbo_design_names = LLMBO_NAMES_OF(designs);
+
+const char *llmbo_init_design_name(llmbo_init_design t)
+{
+    return llmbo_names_get(&llmbo_design_names, (int)t);
+}
+
+int llmbo_init_design_parse(const char *name)
+{
+    return llmbo_names_parse(&llmbo_design_names, name);
+}
+
+llmbo_status llmbo_design(llmbo_init_design type, int n, int d, uint64_t seed, double *out,
                           llmbo_error *err)
 {
     if (n < 1 || d < 1 || !out)
@@ -142,17 +139,7 @@ llmbo_status llmbo_design(llmbo_design_type type, int n, int d, uint64_t seed, d
                                "design: need n >= 1 points, dimension d >= 1 and an output "
                                "array (got n = %d, d = %d%s)",
                                n, d, out ? "" : ", out = NULL");
-    switch (type) {
-    case LLMBO_DESIGN_SOBOL:
-        if (d > HALTON_MAX_DIM)
-            return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                                   "design: sobol/halton supports d <= %d (got d = %d)",
-                                   HALTON_MAX_DIM, d);
-        return design_sobol(n, d, seed, out, err);
-    case LLMBO_DESIGN_LHS:
-        return design_lhs(n, d, seed, out, err);
-    case LLMBO_DESIGN_RANDOM:
-        return design_random(n, d, seed, out, err);
-    }
-    return llmbo_error_set(err, LLMBO_ERR_INVALID, "design: unknown design type %d", (int)type);
+    if ((int)type < 0 || (int)type >= llmbo_design_names.n)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "design: unknown design type %d", (int)type);
+    return designs[type].generate(n, d, seed, out, err);
 }

@@ -69,54 +69,31 @@ struct llmbo_bo {
 /* Names */
 
 static const char *const source_names[] = {"init", "gp", "llm", "random", "warmstart", "data"};
-static const char *const acq_names[] = {"ei", "logei", "pi", "ucb", "ts"};
-static const char *const design_names[] = {"sobol", "lhs", "random"};
 static const char *const pending_names[] = {"kb", "cl_min", "cl_mean", "cl_max"};
 
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static int name_parse(const char *const *names, int n, const char *name)
-{
-    if (!name)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return i;
-    return -1;
-}
+static const llmbo_names source_table = LLMBO_NAMES_OF(source_names);
+const llmbo_names llmbo_pending_names = LLMBO_NAMES_OF(pending_names);
 
 const char *llmbo_source_name(llmbo_source s)
 {
-    return (int)s >= 0 && (int)s < N_OF(source_names) ? source_names[s] : "unknown";
+    return llmbo_names_get(&source_table, (int)s);
 }
 int llmbo_source_parse(const char *name)
 {
-    return name_parse(source_names, N_OF(source_names), name);
-}
-const char *llmbo_acquisition_name(llmbo_acquisition a)
-{
-    return (int)a >= 0 && (int)a < N_OF(acq_names) ? acq_names[a] : "unknown";
-}
-int llmbo_acquisition_parse(const char *name)
-{
-    return name_parse(acq_names, N_OF(acq_names), name);
-}
-const char *llmbo_init_design_name(llmbo_init_design t)
-{
-    return (int)t >= 0 && (int)t < N_OF(design_names) ? design_names[t] : "unknown";
-}
-int llmbo_init_design_parse(const char *name)
-{
-    return name_parse(design_names, N_OF(design_names), name);
+    return llmbo_names_parse(&source_table, name);
 }
 const char *llmbo_pending_name(llmbo_pending_method m)
 {
-    return (int)m >= 0 && (int)m < N_OF(pending_names) ? pending_names[m] : "unknown";
+    return llmbo_names_get(&llmbo_pending_names, (int)m);
 }
 int llmbo_pending_parse(const char *name)
 {
-    return name_parse(pending_names, N_OF(pending_names), name);
+    return llmbo_names_parse(&llmbo_pending_names, name);
 }
+
+/* The strategy table is defined after the proposal functions it points to (below). */
+typedef struct strategy_def strategy_def;
+static const strategy_def *strategy_get(llmbo_strategy s);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Seeds: splitmix64 finaliser over (seed, id, tag), so each proposal's randomness is a pure
@@ -194,14 +171,14 @@ static int has_advisor(const llmbo_bo *bo)
 static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
 {
     const llmbo_advice_schedule *s = &o->schedule;
-    if ((int)o->strategy < 0 || (int)o->strategy > LLMBO_STRATEGY_ADVISOR)
+    if (!strategy_get(o->strategy))
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown strategy %d", o->strategy);
-    if ((int)o->acquisition < 0 || (int)o->acquisition >= N_OF(acq_names))
+    if (!llmbo_acq_get(o->acquisition))
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown acquisition %d",
                                o->acquisition);
-    if ((int)o->design < 0 || (int)o->design >= N_OF(design_names))
+    if ((int)o->design < 0 || (int)o->design >= llmbo_design_names.n)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown design %d", o->design);
-    if ((int)o->pending < 0 || (int)o->pending >= N_OF(pending_names))
+    if ((int)o->pending < 0 || (int)o->pending >= llmbo_pending_names.n)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown pending method %d", o->pending);
     if (!(o->dup_tol >= 0 && o->dup_tol < 0.5) || o->stall_window < 0)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
@@ -216,9 +193,9 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
                                "acq_starts %d >= 0, xi %g >= 0)",
                                o->n_init, o->budget, o->refit_every, o->n_candidates, o->acq_sweep,
                                o->acq_starts, o->xi);
-    if (o->strategy == LLMBO_STRATEGY_ADVISOR && !o->advisor.advise)
-        return llmbo_error_set(err, LLMBO_ERR_INVALID,
-                               "bo: the advisor strategy needs an advisor hook");
+    if ((llmbo_strategy_flags(o->strategy) & LLMBO_STRATEGY_NEEDS_ADVISOR) && !o->advisor.advise)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: the %s strategy needs an advisor hook",
+                               llmbo_strategy_name(o->strategy));
     if (o->advisor.advise) {
         if (o->advisor.version != LLMBO_ADVISOR_HOOK_VERSION)
             return llmbo_error_set(err, LLMBO_ERR_INVALID,
@@ -332,8 +309,8 @@ llmbo_status llmbo_bo_create(const llmbo_space *space, const llmbo_bo_options *o
     bo->design = llmbo_malloc((size_t)bo->n_init * (size_t)bo->d, sizeof(double));
     if (!bo->theta_last || !bo->design || grow(bo, 64) != LLMBO_OK)
         goto nomem;
-    st = llmbo_design((llmbo_design_type)opt->design, bo->n_init, bo->d,
-                      llmbo_bo_mix_seed(opt->seed, 0, TAG_DESIGN), bo->design, err);
+    st = llmbo_design(opt->design, bo->n_init, bo->d, llmbo_bo_mix_seed(opt->seed, 0, TAG_DESIGN),
+                      bo->design, err);
     if (st != LLMBO_OK)
         goto fail;
     *out = bo;
@@ -791,7 +768,7 @@ static void random_unit(const llmbo_bo *bo, long id, double *u)
 
 static llmbo_status propose_init(llmbo_bo *bo, long id, double *x, llmbo_source *src)
 {
-    int want_ws = bo->opt.strategy == LLMBO_STRATEGY_ADVISOR ||
+    int want_ws = (llmbo_strategy_flags(bo->opt.strategy) & LLMBO_STRATEGY_WARMSTART) ||
                   (has_advisor(bo) && bo->opt.schedule.warmstart);
     if (want_ws && bo->ws_state == 0) {
         llmbo_status st = advise_points(bo, LLMBO_ADVICE_WARMSTART, id, bo->n_init, NULL, 0,
@@ -1045,7 +1022,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     llmbo_acq_params ap;
     long which;
     memset(&ap, 0, sizeof ap);
-    ap.type = (llmbo_acq_type)bo->opt.acquisition;
+    ap.type = bo->opt.acquisition;
     ap.best = incumbent_internal(bo, bo->gp, &which);
     ap.xi = bo->opt.xi;
     ap.beta = llmbo_ucb_beta(d, (int)id + 1);
@@ -1140,6 +1117,84 @@ done:
     return st;
 }
 
+static llmbo_status propose_random_point(llmbo_bo *bo, long id, double *x, llmbo_source *src,
+                                         int *has_theta, llmbo_error *err)
+{
+    (void)has_theta;
+    (void)err;
+    propose_random(bo, id, x, src);
+    return LLMBO_OK;
+}
+
+/* The advisor's point (propose mode), or a random point when it gives none. */
+static llmbo_status propose_advisor(llmbo_bo *bo, long id, double *x, llmbo_source *src,
+                                    int *has_theta, llmbo_error *err)
+{
+    double *ax = NULL;
+    int n = 0;
+    (void)has_theta;
+    llmbo_status st = advise_points(bo, LLMBO_ADVICE_PROPOSE, id, 1, NULL, 0, &ax, &n);
+    if (st != LLMBO_OK) {
+        llmbo_free(ax);
+        return llmbo_error_set(err, st, "bo: out of memory asking the advisor");
+    }
+    if (n > 0) {
+        memcpy(x, ax, (size_t)bo->d * sizeof(double));
+        *src = LLMBO_SOURCE_LLM;
+        bo->stats.used++;
+    } else {
+        propose_random(bo, id, x, src);
+    }
+    llmbo_free(ax);
+    return LLMBO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Strategies: one row per llmbo_strategy, indexed by it. A row's propose function chooses
+ * proposal id (>= n_init; the initial design is propose_init's, for every strategy): the point
+ * in original units, its source and, when a GP refit recorded hyperparameters for it,
+ * *has_theta = 1. Its flags (loop_impl.h) tell the loop and the run driver what else the
+ * strategy needs. */
+
+struct strategy_def {
+    const char *name; /* the run config's "strategy" value; first member (common/names.h) */
+    unsigned flags;   /* LLMBO_STRATEGY_* of loop_impl.h */
+    llmbo_status (*propose)(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
+                            llmbo_error *err);
+};
+
+static const strategy_def strategies[] = {
+    [LLMBO_STRATEGY_RANDOM] = {"random", 0, propose_random_point},
+    [LLMBO_STRATEGY_GP] = {"gp", LLMBO_STRATEGY_USES_GP, propose_gp},
+    [LLMBO_STRATEGY_ADVISOR] = {"llm", LLMBO_STRATEGY_NEEDS_ADVISOR | LLMBO_STRATEGY_WARMSTART,
+                                propose_advisor},
+    [LLMBO_STRATEGY_GP_ADVISOR] = {"gp+llm", LLMBO_STRATEGY_USES_GP | LLMBO_STRATEGY_NEEDS_ADVISOR,
+                                   propose_gp},
+};
+
+const llmbo_names llmbo_strategy_names = LLMBO_NAMES_OF(strategies);
+
+static const strategy_def *strategy_get(llmbo_strategy s)
+{
+    return (int)s >= 0 && (int)s < llmbo_strategy_names.n ? &strategies[s] : NULL;
+}
+
+unsigned llmbo_strategy_flags(llmbo_strategy s)
+{
+    const strategy_def *def = strategy_get(s);
+    return def ? def->flags : 0;
+}
+
+const char *llmbo_strategy_name(llmbo_strategy s)
+{
+    return llmbo_names_get(&llmbo_strategy_names, (int)s);
+}
+
+int llmbo_strategy_parse(const char *name)
+{
+    return llmbo_names_parse(&llmbo_strategy_names, name);
+}
+
 static llmbo_status propose_one(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
                                 llmbo_error *err)
 {
@@ -1150,32 +1205,7 @@ static llmbo_status propose_one(llmbo_bo *bo, long id, double *x, llmbo_source *
             return llmbo_error_set(err, st, "bo: out of memory asking the advisor");
         return LLMBO_OK;
     }
-    switch (bo->opt.strategy) {
-    case LLMBO_STRATEGY_RANDOM:
-        propose_random(bo, id, x, src);
-        return LLMBO_OK;
-    case LLMBO_STRATEGY_ADVISOR: {
-        double *ax = NULL;
-        int n = 0;
-        st = advise_points(bo, LLMBO_ADVICE_PROPOSE, id, 1, NULL, 0, &ax, &n);
-        if (st != LLMBO_OK) {
-            llmbo_free(ax);
-            return llmbo_error_set(err, st, "bo: out of memory asking the advisor");
-        }
-        if (n > 0) {
-            memcpy(x, ax, (size_t)bo->d * sizeof(double));
-            *src = LLMBO_SOURCE_LLM;
-            bo->stats.used++;
-        } else {
-            propose_random(bo, id, x, src);
-        }
-        llmbo_free(ax);
-        return LLMBO_OK;
-    }
-    case LLMBO_STRATEGY_GP:
-        break;
-    }
-    return propose_gp(bo, id, x, src, has_theta, err);
+    return strategy_get(bo->opt.strategy)->propose(bo, id, x, src, has_theta, err);
 }
 
 /* Registers proposal id (== n_asked) with point x (original units) as pending. */
@@ -1235,7 +1265,7 @@ llmbo_status llmbo_bo_replay(llmbo_bo *bo, int64_t id, const double *x, llmbo_so
     if (id != bo->n_asked)
         return llmbo_error_set(err, LLMBO_ERR_STATE, "bo_replay: id %lld out of order (next %ld)",
                                (long long)id, bo->n_asked);
-    if ((int)source < 0 || (int)source >= N_OF(source_names))
+    if ((int)source < 0 || (int)source >= source_table.n)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo_replay: unknown source %d", source);
     if ((st = llmbo_space_check(bo->space, x, err)) != LLMBO_OK) {
         llmbo_error_prefix(err, "bo_replay: id %lld", (long long)id);
@@ -1244,7 +1274,9 @@ llmbo_status llmbo_bo_replay(llmbo_bo *bo, int64_t id, const double *x, llmbo_so
     if (grow(bo, id + 1) != LLMBO_OK)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_replay: out of memory");
     /* Mirror the refit decision the original ask made for this proposal. */
-    int gp_phase = id >= bo->n_init && bo->opt.strategy == LLMBO_STRATEGY_GP && bo->n_ok >= 2;
+    int gp_phase = id >= bo->n_init &&
+                   (llmbo_strategy_flags(bo->opt.strategy) & LLMBO_STRATEGY_USES_GP) &&
+                   bo->n_ok >= 2;
     if (theta && gp_phase && refit_due(bo)) {
         memcpy(bo->theta_last, theta, ((size_t)bo->d + 2) * sizeof(double));
         bo->have_theta = 1;

@@ -4,10 +4,27 @@
 
 #include <stdint.h>
 #include "llmbo.h"
+#include "names.h"
 
 /* The seed of the generator used for purpose tag of proposal id (splitmix64 mixing). */
 uint64_t llmbo_bo_mix_seed(uint64_t seed, uint64_t id, uint64_t tag);
 /* The default initial design size: d + 1 (at least 2), at most budget when budget > 0. */
 int llmbo_bo_default_n_init(int d, int budget);
+
+/* What a strategy needs and does beyond its propose function (the strategy table in loop.c). */
+enum {
+    LLMBO_STRATEGY_USES_GP = 1u,       /* after the design, proposals come from the GP: each
+                                          records the refit's hyperparameters, which a replay
+                                          restores */
+    LLMBO_STRATEGY_NEEDS_ADVISOR = 2u, /* needs an advisor hook (a run config: an "advisor"
+                                          object, which the other strategies reject) */
+    LLMBO_STRATEGY_WARMSTART = 4u      /* the advisor is asked for the initial design (warm
+                                          start) whatever the schedule says */
+};
+/* The flags of strategy s; 0 outside the enum. */
+unsigned llmbo_strategy_flags(llmbo_strategy s);
+/* The names of the strategy and pending-method tables (common/names.h). */
+extern const llmbo_names llmbo_strategy_names;
+extern const llmbo_names llmbo_pending_names;
 
 #endif

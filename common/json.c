@@ -7,6 +7,7 @@
 #include "llmbo_common.h"
 #include "fileio.h"
 #include "json.h"
+#include "names.h"
 
 int llmbo_json_is_int(const cJSON *v, double lo, double hi)
 {
@@ -116,15 +117,10 @@ llmbo_status llmbo_json_dup_string(const cJSON *obj, const char *where, const ch
 
 const char *llmbo_json_key_list(const char *const *allowed, char *buf, size_t n)
 {
-    size_t off = 0;
-    buf[0] = '\0';
-    for (const char *const *a = allowed; *a && off < n; a++) {
-        int w = snprintf(buf + off, n - off, "%s%s", a == allowed ? "" : ", ", *a);
-        if (w < 0)
-            break;
-        off += (size_t)w;
-    }
-    return buf;
+    llmbo_names t = {allowed, sizeof allowed[0], 0};
+    while (allowed[t.n])
+        t.n++;
+    return llmbo_names_list(&t, buf, n);
 }
 
 llmbo_status llmbo_json_check_keys(const cJSON *obj, const char *where, const char *const *allowed,

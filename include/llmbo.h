@@ -368,14 +368,20 @@ typedef struct llmbo_advice_schedule {
  * acquisition sees each failed point as a fantasy at the worst successful value so far (the
  * model used to choose the next point is conditioned on it, like a pending point), and
  * candidates next to it are dropped. */
+/* Strategies (names in parentheses: the run config's "strategy" values). Each is one row of the
+ * strategy table in bo/loop.c. */
 typedef enum llmbo_strategy {
-    LLMBO_STRATEGY_RANDOM = 0, /* uniform random points after the initial design */
-    LLMBO_STRATEGY_GP = 1,     /* GP + acquisition; an advisor hook is consulted per schedule */
-    LLMBO_STRATEGY_ADVISOR = 2 /* the advisor proposes every point (warm start, then propose
-                                  mode); on a fallback a design point or a random point */
+    LLMBO_STRATEGY_RANDOM = 0,    /* ("random") uniform random points after the initial design */
+    LLMBO_STRATEGY_GP = 1,        /* ("gp") GP + acquisition; an advisor hook, if one is set, is
+                                     consulted per schedule */
+    LLMBO_STRATEGY_ADVISOR = 2,   /* ("llm") the advisor proposes every point (warm start, then
+                                     propose mode); on a fallback a design point or a random
+                                     point. Needs an advisor hook */
+    LLMBO_STRATEGY_GP_ADVISOR = 3 /* ("gp+llm") as GP, but needs an advisor hook */
 } llmbo_strategy;
 
-/* Acquisition functions (larger is better; see bo/acq.h for the formulas). */
+/* Acquisition functions (larger is better; see bo/acq.h for the formulas), one row each of the
+ * acquisition table in bo/acq.c. */
 typedef enum llmbo_acquisition {
     LLMBO_ACQUISITION_EI = 0,
     LLMBO_ACQUISITION_LOGEI = 1,
@@ -384,7 +390,8 @@ typedef enum llmbo_acquisition {
     LLMBO_ACQUISITION_TS = 4
 } llmbo_acquisition;
 
-/* Initial designs in the unit cube: scrambled Sobol, Latin hypercube, independent uniforms. */
+/* Initial designs in the unit cube: scrambled Sobol, Latin hypercube, independent uniforms; one
+ * row each of the design table in bo/design.c. */
 typedef enum llmbo_init_design {
     LLMBO_INIT_SOBOL = 0,
     LLMBO_INIT_LHS = 1,
@@ -415,6 +422,8 @@ typedef enum llmbo_source {
  * (-1 for an unknown or NULL name). */
 const char *llmbo_source_name(llmbo_source s);
 int llmbo_source_parse(const char *name);
+const char *llmbo_strategy_name(llmbo_strategy s);
+int llmbo_strategy_parse(const char *name);
 const char *llmbo_acquisition_name(llmbo_acquisition a);
 int llmbo_acquisition_parse(const char *name);
 const char *llmbo_init_design_name(llmbo_init_design t);

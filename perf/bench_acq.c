@@ -91,7 +91,7 @@ static int gap_study(void)
             for (int seed = 1; seed <= 20; seed++) {
                 double *X = malloc(sizeof(double) * (size_t)n * d);
                 double *y = malloc(sizeof(double) * (size_t)n);
-                llmbo_design(LLMBO_DESIGN_RANDOM, n, d, (uint64_t)seed, X, &err);
+                llmbo_design(LLMBO_INIT_RANDOM, n, d, (uint64_t)seed, X, &err);
                 int bi = 0;
                 for (int i = 0; i < n; i++) {
                     llmbo_objective_eval(obj, X + (size_t)i * d, &y[i], &err);
@@ -99,7 +99,7 @@ static int gap_study(void)
                 }
                 llmbo_gp *gp = llmbo_gp_create(d, NULL);
                 llmbo_gp_fit(gp, X, y, n, 1, &err);
-                llmbo_acq_params p = {LLMBO_ACQ_LOGEI, y[bi], 0, 0};
+                llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, y[bi], 0, 0};
                 llmbo_acqopt_options o, r;
                 llmbo_acqopt_options_default(&o, d);
                 o.seed = (uint64_t)seed;
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
             int *idx = malloc(sizeof(int) * n);
             double *anchors = malloc(sizeof(double) * 5 * (size_t)d);
             llmbo_error err;
-            llmbo_design(LLMBO_DESIGN_SOBOL, n, d, 7, X, &err);
+            llmbo_design(LLMBO_INIT_SOBOL, n, d, 7, X, &err);
             for (int i = 0; i < n; i++) {
                 y[i] = fn(X + (size_t)i * d, d);
                 idx[i] = i;
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
             if (llmbo_gp_fit(gp, X, y, n, 1, &err) != LLMBO_OK)
                 fprintf(stderr, "fit: %s\n", err.msg);
             double tfit = clock_s() - t0;
-            llmbo_acq_params p = {LLMBO_ACQ_LOGEI, y[idx[0]], 0, 0};
+            llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, y[idx[0]], 0, 0};
             llmbo_acqopt_options o;
             llmbo_acqopt_options_default(&o, d);
             o.anchors = anchors;
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
             o.anchors = anchors;
             o.n_anchors = na;
             double topt = time_opt(gp, &p, &o, 5, reps, &n_out);
-            p.type = LLMBO_ACQ_TS;
+            p.type = LLMBO_ACQUISITION_TS;
             o.ts_max_points = 512;
             double tts5 = time_opt(gp, &p, &o, 5, reps < 3 ? reps : 3, &n_out);
             o.ts_max_points = 1024;

@@ -95,7 +95,7 @@ static int bench_point(const char *name, int n, double ref, double *total_out)
             for (int j = 0; j < i; j++)
                 best = Y[j] < best ? Y[j] : best;
             memset(&ap, 0, sizeof ap);
-            ap.type = LLMBO_ACQ_LOGEI;
+            ap.type = LLMBO_ACQUISITION_LOGEI;
             ap.best = best;
             llmbo_acqopt_options_default(&ao, d);
             ao.seed = (uint64_t)i;

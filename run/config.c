@@ -9,25 +9,20 @@
 #include "llmbo_common.h"
 #include "fileio.h"
 #include "json.h"
+#include "names.h"
 #include "acq.h"
 #include "config.h"
 #include "journal.h"
 #include "loop_impl.h"
 
-static const char *const strategy_names[] = {"random", "gp", "llm", "gp+llm"};
 static const char *const kernel_names[] = {"se", "matern12", "matern32", "matern52"};
-static const char *const acq_list = "ei, logei, pi, ucb, ts";
-
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-const char *llmbo_run_strategy_name(llmbo_run_strategy s)
-{
-    return (int)s >= 0 && (int)s < N_OF(strategy_names) ? strategy_names[s] : "unknown";
-}
+static const char *const dispatch_names[] = {"ordered", "async"}; /* llmbo_run_dispatch */
+static const llmbo_names kernels = LLMBO_NAMES_OF(kernel_names);
+static const llmbo_names dispatches = LLMBO_NAMES_OF(dispatch_names);
 
 const char *llmbo_kernel_name(llmbo_kernel_type k)
 {
-    return (int)k >= 0 && (int)k < N_OF(kernel_names) ? kernel_names[k] : "unknown";
+    return llmbo_names_get(&kernels, (int)k);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -125,25 +120,25 @@ static llmbo_status get_num(const pctx *c, const cJSON *obj, const char *parent,
     return LLMBO_OK;
 }
 
-/* One of names (n of them), listed as list in messages. */
+/* One of the names of a table (common/names.h), which the messages list. */
 static llmbo_status get_enum(const pctx *c, const cJSON *obj, const char *parent, const char *key,
-                             const char *const *names, int n, const char *list, int *out)
+                             const llmbo_names *names, int *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char path[128], got[80];
+    char path[128], got[80], list[256];
     if (!v)
         return LLMBO_OK;
     join_path(path, sizeof path, parent, key);
+    llmbo_names_list(names, list, sizeof list);
     if (!cJSON_IsString(v))
         return fail(c, path, "expected a string (one of %s), got %s", list,
                     llmbo_json_describe(v, got, sizeof got));
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], v->valuestring) == 0) {
-            *out = i;
-            return LLMBO_OK;
-        }
-    return fail(c, path, "unknown value %s; expected one of %s",
-                llmbo_json_describe(v, got, sizeof got), list);
+    int i = llmbo_names_parse(names, v->valuestring);
+    if (i < 0)
+        return fail(c, path, "unknown value %s; expected one of %s",
+                    llmbo_json_describe(v, got, sizeof got), list);
+    *out = i;
+    return LLMBO_OK;
 }
 
 static llmbo_status get_string(const pctx *c, const cJSON *obj, const char *key, char **out)
@@ -174,7 +169,7 @@ static void defaults(llmbo_run_config *cfg)
     llmbo_gp_options go;
     llmbo_gp_options_default(&go);
     memset(cfg, 0, sizeof *cfg);
-    cfg->strategy = LLMBO_RUN_GP;
+    cfg->strategy = LLMBO_STRATEGY_GP;
     cfg->acquisition = LLMBO_ACQUISITION_LOGEI;
     cfg->design = LLMBO_INIT_SOBOL;
     cfg->kernel = go.kernel;
@@ -221,8 +216,7 @@ static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *c
     llmbo_status st;
     int k = (int)cfg->kernel;
     if ((st = check_keys(c, gp, "gp", keys)) != LLMBO_OK ||
-        (st = get_enum(c, gp, "gp", "kernel", kernel_names, N_OF(kernel_names),
-                       "se, matern12, matern32, matern52", &k)) != LLMBO_OK ||
+        (st = get_enum(c, gp, "gp", "kernel", &kernels, &k)) != LLMBO_OK ||
         (st = get_bool(c, gp, "gp", "priors", &cfg->priors)) != LLMBO_OK ||
         (st = get_bool(c, gp, "gp", "warp", &cfg->warp)) != LLMBO_OK ||
         (st = get_int(c, gp, "gp", "refit_every", 1, &cfg->refit_every)) != LLMBO_OK ||
@@ -249,55 +243,51 @@ static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *c
     return LLMBO_OK;
 }
 
-static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_config *cfg)
+/* The strategies that take an advisor, quoted and joined by "or": "\"llm\" or \"gp+llm\"". */
+static const char *advisor_strategies(char *buf, size_t n)
 {
-    static const char *const keys[] = {
-        "name",        "description", "objective", "instance", "budget",   "strategy",
-        "acquisition", "seed",        "init",      "gp",       "batch",    "pending",
-        "noisy",       "acq",         "advisor",   "workers",  "dispatch", NULL};
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int s = 0; s < llmbo_strategy_names.n && off < n; s++)
+        if (llmbo_strategy_flags((llmbo_strategy)s) & LLMBO_STRATEGY_NEEDS_ADVISOR) {
+            int w = snprintf(buf + off, n - off, "%s\"%s\"", off ? " or " : "",
+                             llmbo_strategy_name((llmbo_strategy)s));
+            if (w < 0)
+                break;
+            off += (size_t)w;
+        }
+    return buf;
+}
+
+/* The keys of the config's top level: where the run's objective and budget come from, and the
+ * loop's own (parse_loop). A loop-options object (llmbo_run_config_parse_options) takes the same
+ * keys but "objective", and its "budget" is optional. */
+static const char *const run_keys[] = {
+    "name",        "description", "objective", "instance", "budget",   "strategy",
+    "acquisition", "seed",        "init",      "gp",       "batch",    "pending",
+    "noisy",       "acq",         "advisor",   "workers",  "dispatch", NULL};
+static const char *const option_keys[] = {
+    "name", "description", "instance", "budget",   "strategy", "acquisition",
+    "seed", "init",        "gp",       "batch",    "pending",  "noisy",
+    "acq",  "advisor",     "workers",  "dispatch", NULL};
+
+/* The loop's keys: strategy, acquisition, seed, init, gp, batch, pending, noisy, acq and
+ * advisor. init.n is checked against the budget when one was given (cfg->budget > 0). */
+static llmbo_status parse_loop(const pctx *c, const cJSON *root, llmbo_run_config *cfg)
+{
     static const char *const init_keys[] = {"design", "n", "from", "points", "counted", NULL};
     static const char *const acq_keys[] = {"xi",      "sweep",        "starts", "candidates",
                                            "dup_tol", "stall_window", NULL};
-    static const char *const acqs[] = {"ei", "logei", "pi", "ucb", "ts"};
-    static const char *const designs[] = {"sobol", "lhs", "random"};
-    static const char *const pendings[] = {"kb", "cl_min", "cl_mean", "cl_max"};
-    static const char *const dispatches[] = {"ordered", "async"};
     llmbo_status st;
     char got[80];
     int v;
 
-    if ((st = check_keys(c, root, "", keys)) != LLMBO_OK)
-        return st;
-    if ((st = get_string(c, root, "name", &cfg->name)) != LLMBO_OK ||
-        (st = get_string(c, root, "description", &cfg->description)) != LLMBO_OK)
-        return st;
-
-    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "objective");
-    if (!obj)
-        return fail(c, "objective",
-                    "missing (required): a built-in name such as \"branin\" or "
-                    "an object");
-    if (!(cJSON_IsString(obj) && obj->valuestring[0]) && !cJSON_IsObject(obj))
-        return fail(c, "objective", "expected a name string or an object, got %s",
-                    llmbo_json_describe(obj, got, sizeof got));
-    if (!(cfg->objective = cJSON_Duplicate(obj, 1)))
-        return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
-
-    if ((st = get_int(c, root, "", "instance", 0, &cfg->instance)) != LLMBO_OK)
-        return st;
-
-    if (!cJSON_GetObjectItemCaseSensitive(root, "budget"))
-        return fail(c, "budget", "missing (required): the total number of evaluations");
-    if ((st = get_int(c, root, "", "budget", 1, &cfg->budget)) != LLMBO_OK)
-        return st;
-
     v = (int)cfg->strategy;
-    if ((st = get_enum(c, root, "", "strategy", strategy_names, N_OF(strategy_names),
-                       "random, gp, llm, gp+llm", &v)) != LLMBO_OK)
+    if ((st = get_enum(c, root, "", "strategy", &llmbo_strategy_names, &v)) != LLMBO_OK)
         return st;
-    cfg->strategy = (llmbo_run_strategy)v;
+    cfg->strategy = (llmbo_strategy)v;
     v = (int)cfg->acquisition;
-    if ((st = get_enum(c, root, "", "acquisition", acqs, N_OF(acqs), acq_list, &v)) != LLMBO_OK)
+    if ((st = get_enum(c, root, "", "acquisition", &llmbo_acq_names, &v)) != LLMBO_OK)
         return st;
     cfg->acquisition = (llmbo_acquisition)v;
 
@@ -316,8 +306,7 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
     if (init) {
         v = (int)cfg->design;
         if ((st = check_keys(c, init, "init", init_keys)) != LLMBO_OK ||
-            (st = get_enum(c, init, "init", "design", designs, N_OF(designs), "sobol, lhs, random",
-                           &v)) != LLMBO_OK ||
+            (st = get_enum(c, init, "init", "design", &llmbo_design_names, &v)) != LLMBO_OK ||
             (st = get_int(c, init, "init", "n", 1, &cfg->n_init)) != LLMBO_OK)
             return st;
         cfg->design = (llmbo_init_design)v;
@@ -355,12 +344,12 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
                     return fail(c, path, "expected an object {\"name\": value, ...}, got %s",
                                 llmbo_json_describe(q, got, sizeof got));
                 }
-            if (i > cfg->budget)
+            if (cfg->budget > 0 && i > cfg->budget)
                 return fail(c, "init.points", "%d points exceed the budget (%d)", i, cfg->budget);
             if (!(cfg->init_points = cJSON_Duplicate(pts, 1)))
                 return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
         }
-        if (cfg->n_init > cfg->budget)
+        if (cfg->budget > 0 && cfg->n_init > cfg->budget)
             return fail(c, "init.n", "expected at most the budget (%d), got %d", cfg->budget,
                         cfg->n_init);
     }
@@ -376,13 +365,11 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
         return fail(c, "workers", "expected at most %d, got %d", LLMBO_RUN_MAX_WORKERS,
                     cfg->workers);
     v = (int)cfg->dispatch;
-    if ((st = get_enum(c, root, "", "dispatch", dispatches, N_OF(dispatches), "ordered, async",
-                       &v)) != LLMBO_OK)
+    if ((st = get_enum(c, root, "", "dispatch", &dispatches, &v)) != LLMBO_OK)
         return st;
     cfg->dispatch = (llmbo_run_dispatch)v;
     v = (int)cfg->pending;
-    if ((st = get_enum(c, root, "", "pending", pendings, N_OF(pendings),
-                       "kb, cl_min, cl_mean, cl_max", &v)) != LLMBO_OK)
+    if ((st = get_enum(c, root, "", "pending", &llmbo_pending_names, &v)) != LLMBO_OK)
         return st;
     cfg->pending = (llmbo_pending_method)v;
     if ((st = get_bool(c, root, "", "noisy", &cfg->noisy)) != LLMBO_OK)
@@ -405,22 +392,55 @@ static llmbo_status parse_root(const pctx *c, const cJSON *root, llmbo_run_confi
     const cJSON *adv = get_object(c, root, "advisor", &st);
     if (st != LLMBO_OK)
         return st;
-    int needs = cfg->strategy == LLMBO_RUN_LLM || cfg->strategy == LLMBO_RUN_GP_LLM;
+    int needs = (llmbo_strategy_flags(cfg->strategy) & LLMBO_STRATEGY_NEEDS_ADVISOR) != 0;
     if (needs && !adv)
         return fail(c, "advisor", "missing: strategy \"%s\" needs an advisor object",
-                    llmbo_run_strategy_name(cfg->strategy));
-    if (!needs && adv)
-        return fail(c, "advisor",
-                    "not used by strategy \"%s\"; remove it or use \"llm\" or "
-                    "\"gp+llm\"",
-                    llmbo_run_strategy_name(cfg->strategy));
+                    llmbo_strategy_name(cfg->strategy));
+    if (!needs && adv) {
+        char list[256];
+        return fail(c, "advisor", "not used by strategy \"%s\"; remove it or use %s",
+                    llmbo_strategy_name(cfg->strategy), advisor_strategies(list, sizeof list));
+    }
     if (adv && !(cfg->advisor = cJSON_Duplicate(adv, 1)))
         return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
     return LLMBO_OK;
 }
 
-llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_run_config *cfg,
-                                    llmbo_error *err)
+/* The top level of a run config (run = 1: objective and budget required) or of a loop-options
+ * object (run = 0: no objective, the budget optional), in the order the keys are documented. */
+static llmbo_status parse_top(const pctx *c, const cJSON *root, int run, llmbo_run_config *cfg)
+{
+    llmbo_status st;
+    char got[80];
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "objective");
+    if (!run && obj)
+        return fail(c, "objective", "not a loop option (the loop is given its space)");
+    if ((st = check_keys(c, root, "", run ? run_keys : option_keys)) != LLMBO_OK ||
+        (st = get_string(c, root, "name", &cfg->name)) != LLMBO_OK ||
+        (st = get_string(c, root, "description", &cfg->description)) != LLMBO_OK)
+        return st;
+    if (run && !obj)
+        return fail(c, "objective",
+                    "missing (required): a built-in name such as \"branin\" or "
+                    "an object");
+    if (run && !(cJSON_IsString(obj) && obj->valuestring[0]) && !cJSON_IsObject(obj))
+        return fail(c, "objective", "expected a name string or an object, got %s",
+                    llmbo_json_describe(obj, got, sizeof got));
+    if (run && !(cfg->objective = cJSON_Duplicate(obj, 1)))
+        return llmbo_error_set(c->err, LLMBO_ERR_NOMEM, "%s: out of memory", c->where);
+    if ((st = get_int(c, root, "", "instance", 0, &cfg->instance)) != LLMBO_OK)
+        return st;
+    if (run && !cJSON_GetObjectItemCaseSensitive(root, "budget"))
+        return fail(c, "budget", "missing (required): the total number of evaluations");
+    if ((st = get_int(c, root, "", "budget", 1, &cfg->budget)) != LLMBO_OK)
+        return st;
+    return parse_loop(c, root, cfg);
+}
+
+/* Parses text as JSON and its top-level object with parse_top; the PARSE error names the line
+ * and column of a syntax error. */
+static llmbo_status parse_text(const char *text, const char *where, int run, llmbo_run_config *cfg,
+                               llmbo_error *err)
 {
     pctx c = {where ? where : "config", err};
     const char *end = NULL;
@@ -468,10 +488,22 @@ llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_r
         st = fail(&c, "", "expected a JSON object at the top level, got %s",
                   llmbo_json_describe(root, got, sizeof got));
     } else {
-        st = parse_root(&c, root, cfg);
+        st = parse_top(&c, root, run, cfg);
     }
     cJSON_Delete(root);
     return st;
+}
+
+llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_run_config *cfg,
+                                    llmbo_error *err)
+{
+    return parse_text(text, where, 1, cfg, err);
+}
+
+llmbo_status llmbo_run_config_parse_options(const char *text, const char *where,
+                                            llmbo_run_config *cfg, llmbo_error *err)
+{
+    return parse_text(text, where, 0, cfg, err);
 }
 
 llmbo_status llmbo_run_config_load(const char *path, llmbo_run_config *cfg, llmbo_error *err)
@@ -511,9 +543,7 @@ void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_op
     llmbo_acqopt_options ao;
     llmbo_bo_options_default(o);
     llmbo_acqopt_options_default(&ao, d);
-    o->strategy = cfg->strategy == LLMBO_RUN_RANDOM ? LLMBO_STRATEGY_RANDOM
-                  : cfg->strategy == LLMBO_RUN_LLM  ? LLMBO_STRATEGY_ADVISOR
-                                                    : LLMBO_STRATEGY_GP;
+    o->strategy = cfg->strategy;
     o->acquisition = cfg->acquisition;
     o->design = cfg->design;
     o->budget = cfg->budget;
@@ -555,7 +585,7 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
     if (cfg->instance > 0)
         ok &= llmbo_json_add_number(r, "instance", cfg->instance) != NULL;
     ok &= llmbo_json_add_number(r, "budget", cfg->budget) != NULL;
-    ok &= cJSON_AddStringToObject(r, "strategy", llmbo_run_strategy_name(cfg->strategy)) != NULL;
+    ok &= cJSON_AddStringToObject(r, "strategy", llmbo_strategy_name(cfg->strategy)) != NULL;
     ok &=
         cJSON_AddStringToObject(r, "acquisition", llmbo_acquisition_name(cfg->acquisition)) != NULL;
     ok &= llmbo_json_add_number(r, "seed", (double)cfg->seed) != NULL;
@@ -590,8 +620,8 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
     }
     ok &= llmbo_json_add_number(r, "batch", cfg->batch) != NULL;
     ok &= llmbo_json_add_number(r, "workers", cfg->workers) != NULL;
-    ok &= cJSON_AddStringToObject(
-              r, "dispatch", cfg->dispatch == LLMBO_DISPATCH_ASYNC ? "async" : "ordered") != NULL;
+    ok &= cJSON_AddStringToObject(r, "dispatch",
+                                  llmbo_names_get(&dispatches, (int)cfg->dispatch)) != NULL;
     ok &= cJSON_AddStringToObject(r, "pending", llmbo_pending_name(cfg->pending)) != NULL;
     ok &= cJSON_AddBoolToObject(r, "noisy", cfg->noisy > 0) != NULL;
     ok &= (acq = cJSON_AddObjectToObject(r, "acq")) != NULL;

@@ -7,15 +7,6 @@
 #include <cJSON.h>
 #include "llmbo.h"
 
-typedef enum llmbo_run_strategy {
-    LLMBO_RUN_RANDOM = 0, /* "random" */
-    LLMBO_RUN_GP = 1,     /* "gp" */
-    LLMBO_RUN_LLM = 2,    /* "llm": the advisor proposes every point */
-    LLMBO_RUN_GP_LLM = 3  /* "gp+llm": GP, advisor consulted per its schedule */
-} llmbo_run_strategy;
-
-const char *llmbo_run_strategy_name(llmbo_run_strategy s);
-
 /* "dispatch": when results of parallel evaluations are told to the loop. */
 typedef enum llmbo_run_dispatch {
     LLMBO_DISPATCH_ORDERED = 0, /* "ordered": in id order (proposals independent of timing) */
@@ -31,7 +22,7 @@ typedef struct llmbo_run_config {
     cJSON *objective;  /* owned copy of the "objective" value (string or object) */
     int instance;      /* "instance": 0 (the function as defined) or K >= 1 (shifted optimum) */
     int budget;
-    llmbo_run_strategy strategy;
+    llmbo_strategy strategy;
     llmbo_acquisition acquisition;
     uint64_t seed;
     llmbo_init_design design;
@@ -62,11 +53,18 @@ typedef struct llmbo_run_config {
  * LLMBO_ERR_PARSE (JSON syntax, with line and column), LLMBO_ERR_CONFIG (anything else). */
 llmbo_status llmbo_run_config_parse(const char *text, const char *where, llmbo_run_config *cfg,
                                     llmbo_error *err);
+/* Parses the loop keys of a config (every key but "objective", which is an error here; budget
+ * optional: absent leaves cfg->budget 0, and init.n is then not bounded by it), for programs that
+ * drive the loop over their own space. Keys, defaults and messages are those of
+ * llmbo_run_config_parse; cfg->objective stays NULL. */
+llmbo_status llmbo_run_config_parse_options(const char *text, const char *where,
+                                            llmbo_run_config *cfg, llmbo_error *err);
 /* Reads path and parses it; messages name path. LLMBO_ERR_IO if it cannot be read. */
 llmbo_status llmbo_run_config_load(const char *path, llmbo_run_config *cfg, llmbo_error *err);
 void llmbo_run_config_free(llmbo_run_config *cfg);
 
-/* The loop's options for an objective of dimension d (advisor hook and schedule not set). */
+/* The loop's options for an objective of dimension d (advisor hook and schedule not set); a
+ * budget of 0 (none given) leaves the loop's budget unknown and the design size uncapped. */
 void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_options *o);
 
 /* The resolved config as a new JSON object (every key, defaults filled in for dimension d),

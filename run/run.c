@@ -187,11 +187,10 @@ static cJSON *summary_json(run *r, int complete)
         llmbo_json_add(o, "name",
                        r->cfg.name ? cJSON_CreateString(r->cfg.name) : cJSON_CreateNull()) &&
         llmbo_json_add(o, "objective", cJSON_CreateString(llmbo_objective_name(r->obj))) &&
-        llmbo_json_add(o, "strategy",
-                       cJSON_CreateString(llmbo_run_strategy_name(r->cfg.strategy))) &&
+        llmbo_json_add(o, "strategy", cJSON_CreateString(llmbo_strategy_name(r->cfg.strategy))) &&
         /* A random search uses no acquisition: null, not the unused default. */
         llmbo_json_add(o, "acquisition",
-                       r->cfg.strategy == LLMBO_RUN_RANDOM
+                       r->cfg.strategy == LLMBO_STRATEGY_RANDOM
                            ? cJSON_CreateNull()
                            : cJSON_CreateString(llmbo_acquisition_name(r->cfg.acquisition))) &&
         llmbo_json_add(o, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull()) &&

@@ -53,6 +53,37 @@ for sub in ("init", "gp", "acq"):
     print(sub, sorted(schema["properties"][sub]["properties"]))
 EOF
 
+# --- the schemas list exactly the names the parser's tables hold (strategies, acquisitions,
+# designs, pending methods, kernels): the parser's "expected one of" list against each enum ---
+names_ok=1
+for kv in strategy:'"strategy": "zz"' acquisition:'"acquisition": "zz"' \
+          init.design:'"init": {"design": "zz"}' pending:'"pending": "zz"' \
+          gp.kernel:'"gp": {"kernel": "zz"}'; do
+    key=${kv%%:*}
+    echo "{\"objective\": \"branin\", \"budget\": 10, ${kv#*:}}" > "$WORK/enum.json"
+    "$BIN" run "$WORK/enum.json" -q 2> "$WORK/err" > /dev/null
+    "$PY" - "$SRC/docs" "$key" "$WORK/err" <<'EOF' || names_ok=0
+import json, re, sys
+docs, key, msg = sys.argv[1], sys.argv[2], open(sys.argv[3]).read().strip()
+m = re.search(r"expected one of (.*)$", msg)
+parser = [k.strip() for k in m.group(1).split(",")] if m else None
+node = json.load(open(docs + "/config.schema.json"))
+for part in key.split("."):
+    node = node["properties"][part]
+enums = [("config.schema.json", node["enum"])]
+run = json.load(open(docs + "/bench.schema.json"))["$defs"]["run"]
+if "enum" in run.get(key, {}):
+    enums.append(("bench.schema.json", run[key]["enum"]))
+for where, e in enums:
+    if e != parser:
+        print("%s: %s lists %s, the parser %s" % (key, where, e, parser))
+        sys.exit(1)
+print(key, "=", ", ".join(parser), "in", len(enums), "schema enums")
+EOF
+done
+[ $names_ok = 1 ] && pass "schema enums = the parser's table names" ||
+    fail "a schema's enum differs from the parser's names"
+
 # --- an external objective that fails in part of the space ----------------------------------
 cat > "$WORK/obj.py" <<'EOF'
 import json, sys

@@ -81,7 +81,7 @@ static llmbo_gp *fit_gp(int d, int n, uint64_t seed, double (*fn)(const double *
     opt.seed = seed;
     llmbo_gp *gp = llmbo_gp_create(d, &opt);
     llmbo_error err;
-    if (!gp || llmbo_design(LLMBO_DESIGN_LHS, n, d, seed, X, &err) != LLMBO_OK)
+    if (!gp || llmbo_design(LLMBO_INIT_LHS, n, d, seed, X, &err) != LLMBO_OK)
         return gp;
     for (int i = 0; i < n; i++)
         y[i] = fn(X + (size_t)i * d, d);
@@ -148,9 +148,9 @@ static void test_log_h(void)
         double fd = (llmbo_log_h(z + dz) - llmbo_log_h(z - dz)) / (2 * dz);
         CHECK_NEAR(g, fd, 1e-6, 0);
         /* EI itself underflows here, logEI does not. */
-        llmbo_acq_params p = {LLMBO_ACQ_EI, 0.0, 0, 0};
+        llmbo_acq_params p = {LLMBO_ACQUISITION_EI, 0.0, 0, 0};
         double ei = llmbo_acq_from_pred(&p, 0, -z, 1.0, NULL, NULL, NULL);
-        p.type = LLMBO_ACQ_LOGEI;
+        p.type = LLMBO_ACQUISITION_LOGEI;
         double lei = llmbo_acq_from_pred(&p, 0, -z, 1.0, NULL, NULL, NULL);
         CHECK(ei == 0 || z > -38, "z = %g: plain EI = %g (underflows below -38)", z, ei);
         CHECK_NEAR(lei, lh, 1e-15, 0);
@@ -231,19 +231,19 @@ static void test_closed_forms(void)
         gsl_integration_qagil(&F, q.c, 0, 1e-12, 1000, w, &ei_q, &abserr);
         F.function = pi_integrand;
         gsl_integration_qagil(&F, q.c, 0, 1e-12, 1000, w, &pi_q, &abserr);
-        llmbo_acq_params p = {LLMBO_ACQ_EI, cases[i][2], 0, cases[i][3]};
+        llmbo_acq_params p = {LLMBO_ACQUISITION_EI, cases[i][2], 0, cases[i][3]};
         double var = cases[i][1] * cases[i][1];
         double ei = llmbo_acq_from_pred(&p, 0, q.mean, var, NULL, NULL, NULL);
-        p.type = LLMBO_ACQ_LOGEI;
+        p.type = LLMBO_ACQUISITION_LOGEI;
         double lei = llmbo_acq_from_pred(&p, 0, q.mean, var, NULL, NULL, NULL);
-        p.type = LLMBO_ACQ_PI;
+        p.type = LLMBO_ACQUISITION_PI;
         double lpi = llmbo_acq_from_pred(&p, 0, q.mean, var, NULL, NULL, NULL);
         printf("case %d: EI %.10g (quad %.10g), PI %.10g (quad %.10g)\n", i, ei, ei_q, exp(lpi),
                pi_q);
         CHECK_NEAR(ei, ei_q, 1e-9, 1e-300);
         CHECK_NEAR(lei, log(ei_q), 1e-9, 0);
         CHECK_NEAR(lpi, log(pi_q), 1e-9, 1e-14);
-        p.type = LLMBO_ACQ_UCB;
+        p.type = LLMBO_ACQUISITION_UCB;
         p.beta = 2.385;
         double ucb = llmbo_acq_from_pred(&p, 0, q.mean, var, NULL, NULL, NULL);
         CHECK_NEAR(ucb, -(q.mean - sqrt(2.385) * q.s), 1e-15, 1e-15);
@@ -261,12 +261,27 @@ static void test_closed_forms(void)
     /* Names. */
     const char *names[] = {"ei", "logei", "pi", "ucb", "ts"};
     for (int i = 0; i < 5; i++)
-        CHECK(llmbo_acq_parse(names[i]) == i &&
-                  strcmp(llmbo_acq_name((llmbo_acq_type)i), names[i]) == 0,
+        CHECK(llmbo_acquisition_parse(names[i]) == i &&
+                  strcmp(llmbo_acquisition_name((llmbo_acquisition)i), names[i]) == 0,
               "acquisition name %s round-trips", names[i]);
-    CHECK(llmbo_acq_parse("EI ") == -1 && llmbo_acq_parse(NULL) == -1, "unknown names rejected");
+    /* The table: every row has a value function or is chosen from joint samples (TS), and the
+     * rows that read the incumbent say so. */
+    CHECK(llmbo_acq_names.n == 5, "5 acquisition rows, got %d", llmbo_acq_names.n);
+    for (int i = 0; i < llmbo_acq_names.n; i++) {
+        const llmbo_acq_def *a = llmbo_acq_get((llmbo_acquisition)i);
+        int joint = (a->flags & LLMBO_ACQ_JOINT) != 0;
+        CHECK(a && strcmp(a->name, names[i]) == 0 && (a->value == NULL) == joint &&
+                  ((a->flags & LLMBO_ACQ_NEEDS_BEST) != 0) == (i <= LLMBO_ACQUISITION_PI),
+              "acquisition row %s: value %s, flags %u", names[i], a->value ? "set" : "NULL",
+              a->flags);
+    }
+    CHECK(llmbo_acq_get((llmbo_acquisition)5) == NULL &&
+              llmbo_acq_get((llmbo_acquisition)-1) == NULL,
+          "no row outside the enum");
+    CHECK(llmbo_acquisition_parse("EI ") == -1 && llmbo_acquisition_parse(NULL) == -1,
+          "unknown names rejected");
     /* A NaN prediction scores -inf with a zero gradient instead of poisoning the optimiser. */
-    llmbo_acq_params p = {LLMBO_ACQ_LOGEI, 0.5, 0, 0};
+    llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, 0.5, 0, 0};
     double dm[2] = {1, 2}, dv[2] = {3, 4}, g[2] = {7, 7};
     double v = llmbo_acq_from_pred(&p, 2, NAN, 1.0, dm, dv, g);
     CHECK(v == -HUGE_VAL && g[0] == 0 && g[1] == 0, "NaN mean scores -inf, zero gradient");
@@ -283,20 +298,20 @@ static void test_gradients(void)
     if (!gp)
         return;
     llmbo_error err;
-    CHECK_OK(llmbo_design(LLMBO_DESIGN_RANDOM, 8, D, 99, Xt, &err));
+    CHECK_OK(llmbo_design(LLMBO_INIT_RANDOM, 8, D, 99, Xt, &err));
     double ymin = min_of(y, N);
     struct {
-        llmbo_acq_type t;
+        llmbo_acquisition t;
         double best, xi, beta;
         const char *what;
     } cases[] = {
-        {LLMBO_ACQ_EI, ymin, 0.0, 0, "EI"},
-        {LLMBO_ACQ_EI, ymin, 0.013, 0, "EI, xi"},
-        {LLMBO_ACQ_LOGEI, ymin, 0.0, 0, "logEI"},
-        {LLMBO_ACQ_LOGEI, ymin - 40.0, 0.0, 0, "logEI where EI underflows"},
-        {LLMBO_ACQ_PI, ymin, 0.0, 0, "logPI"},
-        {LLMBO_ACQ_PI, ymin - 40.0, 0.0, 0, "logPI far tail"},
-        {LLMBO_ACQ_UCB, ymin, 0.0, llmbo_ucb_beta(D, N + 1), "UCB"},
+        {LLMBO_ACQUISITION_EI, ymin, 0.0, 0, "EI"},
+        {LLMBO_ACQUISITION_EI, ymin, 0.013, 0, "EI, xi"},
+        {LLMBO_ACQUISITION_LOGEI, ymin, 0.0, 0, "logEI"},
+        {LLMBO_ACQUISITION_LOGEI, ymin - 40.0, 0.0, 0, "logEI where EI underflows"},
+        {LLMBO_ACQUISITION_PI, ymin, 0.0, 0, "logPI"},
+        {LLMBO_ACQUISITION_PI, ymin - 40.0, 0.0, 0, "logPI far tail"},
+        {LLMBO_ACQUISITION_UCB, ymin, 0.0, llmbo_ucb_beta(D, N + 1), "UCB"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         llmbo_acq_params p = {cases[c].t, cases[c].best, cases[c].beta, cases[c].xi};
@@ -327,11 +342,11 @@ static void test_gradients(void)
               cases[c].what, gmin);
     }
     /* The workspace variant agrees bit for bit. */
-    llmbo_acq_params p = {LLMBO_ACQ_LOGEI, ymin, 0, 0};
+    llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, ymin, 0, 0};
     double g1[D], g2[D], work[2 * D];
     double v1 = llmbo_acq_eval(gp, &p, Xt, g1), v2 = llmbo_acq_eval_ws(gp, &p, Xt, g2, work);
     CHECK(v1 == v2 && memcmp(g1, g2, sizeof g1) == 0, "acq_eval_ws == acq_eval");
-    p.type = LLMBO_ACQ_TS;
+    p.type = LLMBO_ACQUISITION_TS;
     CHECK(llmbo_acq_eval(gp, &p, Xt, NULL) == -HUGE_VAL, "TS has no pointwise value");
     llmbo_gp_free(gp);
 
@@ -344,7 +359,7 @@ static void test_gradients(void)
     double xb[DB];
     for (int j = 0; j < DB; j++)
         xb[j] = 0.5 + 0.3 * sin(1.7 * j);
-    llmbo_acq_params pb = {LLMBO_ACQ_LOGEI, min_of(yb, NB), 0, 0};
+    llmbo_acq_params pb = {LLMBO_ACQUISITION_LOGEI, min_of(yb, NB), 0, 0};
     double vb1 = llmbo_acq_eval(gpb, &pb, xb, gb1), vb2 = llmbo_acq_eval_ws(gpb, &pb, xb, gb2, wb);
     CHECK(isfinite(vb1) && vb1 == vb2 && memcmp(gb1, gb2, sizeof(double) * DB) == 0,
           "d = %d: heap scratch gives the workspace variant's value and gradient", DB);
@@ -380,31 +395,31 @@ static void test_designs(void)
     llmbo_error err;
     const char *names[] = {"sobol", "lhs", "random"};
     for (int t = 0; t < 3; t++) {
-        CHECK(llmbo_design_parse(names[t]) == t &&
-                  strcmp(llmbo_design_name((llmbo_design_type)t), names[t]) == 0,
+        CHECK(llmbo_init_design_parse(names[t]) == t &&
+                  strcmp(llmbo_init_design_name((llmbo_init_design)t), names[t]) == 0,
               "design name %s round-trips", names[t]);
-        CHECK_OK(llmbo_design((llmbo_design_type)t, N, D, 2385, a, &err));
-        CHECK_OK(llmbo_design((llmbo_design_type)t, N, D, 2385, b, &err));
+        CHECK_OK(llmbo_design((llmbo_init_design)t, N, D, 2385, a, &err));
+        CHECK_OK(llmbo_design((llmbo_init_design)t, N, D, 2385, b, &err));
         CHECK(in_cube(a, N * D), "%s: all points in [0,1)^%d", names[t], D);
         CHECK(memcmp(a, b, sizeof a) == 0, "%s: same seed, same design", names[t]);
-        CHECK_OK(llmbo_design((llmbo_design_type)t, N, D, 2386, b, &err));
+        CHECK_OK(llmbo_design((llmbo_init_design)t, N, D, 2386, b, &err));
         int same = 0;
         for (int i = 0; i < N * D; i++)
             same += a[i] == b[i];
         CHECK(same == 0, "%s: seeds 2385 and 2386 share %d of %d coordinates", names[t], same,
               N * D);
         /* Seeds differing only above bit 32 differ too. */
-        CHECK_OK(llmbo_design((llmbo_design_type)t, N, D, 2385 + (1ULL << 40), b, &err));
+        CHECK_OK(llmbo_design((llmbo_init_design)t, N, D, 2385 + (1ULL << 40), b, &err));
         CHECK(memcmp(a, b, sizeof a) != 0, "%s: seed bits above 32 matter", names[t]);
     }
-    CHECK(llmbo_design_parse("halton") == -1 && llmbo_design_parse(NULL) == -1,
+    CHECK(llmbo_init_design_parse("halton") == -1 && llmbo_init_design_parse(NULL) == -1,
           "unknown design names rejected");
 
     /* LHS: in every coordinate the strata floor(n u) are exactly a permutation of 0..n-1. */
     for (int n = 1; n <= 97; n += 16) {
         double *u = malloc(sizeof(double) * (size_t)n * D);
         int *seen = calloc((size_t)n, sizeof *seen), ok = 1;
-        CHECK_OK(llmbo_design(LLMBO_DESIGN_LHS, n, D, 7 + n, u, &err));
+        CHECK_OK(llmbo_design(LLMBO_INIT_LHS, n, D, 7 + n, u, &err));
         for (int j = 0; j < D; j++) {
             memset(seen, 0, sizeof *seen * (size_t)n);
             for (int i = 0; i < n; i++) {
@@ -422,7 +437,7 @@ static void test_designs(void)
     /* Shifted Sobol: the first 2^m points are a digital net, so each coordinate has one point
      * per 1/64 slab, and the first two coordinates have one point in every elementary box
      * [i/2^a, (i+1)/2^a) x [k/2^(6-a), (k+1)/2^(6-a)). */
-    CHECK_OK(llmbo_design(LLMBO_DESIGN_SOBOL, N, D, 31, a, &err));
+    CHECK_OK(llmbo_design(LLMBO_INIT_SOBOL, N, D, 31, a, &err));
     int slabs_ok = 1, boxes_ok = 1;
     for (int j = 0; j < D; j++) {
         int seen[N] = {0};
@@ -445,7 +460,7 @@ static void test_designs(void)
     /* Uniform random: coordinate means within 5 standard errors of 1/2. */
     enum { NR = 4000 };
     double *r = malloc(sizeof(double) * NR * 2);
-    CHECK_OK(llmbo_design(LLMBO_DESIGN_RANDOM, NR, 2, 5, r, &err));
+    CHECK_OK(llmbo_design(LLMBO_INIT_RANDOM, NR, 2, 5, r, &err));
     for (int j = 0; j < 2; j++) {
         double m = 0;
         for (int i = 0; i < NR; i++)
@@ -457,22 +472,22 @@ static void test_designs(void)
 
     /* Above 40 dimensions Sobol falls back to a shifted Halton sequence. */
     double *hx = malloc(sizeof(double) * 50 * 50), *hy = malloc(sizeof(double) * 50 * 50);
-    CHECK_OK(llmbo_design(LLMBO_DESIGN_SOBOL, 50, 50, 3, hx, &err));
-    CHECK_OK(llmbo_design(LLMBO_DESIGN_SOBOL, 50, 50, 3, hy, &err));
+    CHECK_OK(llmbo_design(LLMBO_INIT_SOBOL, 50, 50, 3, hx, &err));
+    CHECK_OK(llmbo_design(LLMBO_INIT_SOBOL, 50, 50, 3, hy, &err));
     CHECK(in_cube(hx, 2500) && memcmp(hx, hy, sizeof(double) * 2500) == 0,
           "d = 50: Halton fallback in the cube and deterministic");
     free(hx);
     free(hy);
 
     /* Errors. */
-    CHECK(llmbo_design(LLMBO_DESIGN_LHS, 0, 2, 1, a, &err) == LLMBO_ERR_INVALID &&
+    CHECK(llmbo_design(LLMBO_INIT_LHS, 0, 2, 1, a, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "n = 0"),
           "n = 0 rejected: %s", err.msg);
-    CHECK(llmbo_design(LLMBO_DESIGN_LHS, 4, 2, 1, NULL, &err) == LLMBO_ERR_INVALID,
+    CHECK(llmbo_design(LLMBO_INIT_LHS, 4, 2, 1, NULL, &err) == LLMBO_ERR_INVALID,
           "NULL output rejected: %s", err.msg);
-    CHECK(llmbo_design((llmbo_design_type)9, 4, 2, 1, a, &err) == LLMBO_ERR_INVALID,
+    CHECK(llmbo_design((llmbo_init_design)9, 4, 2, 1, a, &err) == LLMBO_ERR_INVALID,
           "unknown type rejected: %s", err.msg);
-    CHECK(llmbo_design(LLMBO_DESIGN_SOBOL, 1, 2000, 1, a, &err) == LLMBO_ERR_UNSUPPORTED,
+    CHECK(llmbo_design(LLMBO_INIT_SOBOL, 1, 2000, 1, a, &err) == LLMBO_ERR_UNSUPPORTED,
           "d = 2000 Sobol unsupported: %s", err.msg);
 }
 
@@ -508,7 +523,7 @@ static void check_list(llmbo_gp *gp, const llmbo_acq_params *p, const llmbo_cand
         double mean, var;
         llmbo_gp_predict(gp, c[i].u, &mean, &var, NULL, NULL);
         consistent &= mean == c[i].mean && fabs(sqrt(var) - c[i].std) <= 1e-15 * sqrt(var);
-        if (p->type != LLMBO_ACQ_TS)
+        if (p->type != LLMBO_ACQUISITION_TS)
             consistent &= llmbo_acq_eval(gp, p, c[i].u, NULL) == c[i].acq;
     }
     CHECK(sorted, "%s: %d candidates sorted best first", what, n);
@@ -523,8 +538,9 @@ static void test_optimizer_1d(void)
     llmbo_gp *gp = fit_gp(1, N, 5, quad1, X, y);
     /* The last two cases put the incumbent 30 below every observation: EI underflows to 0
      * over the whole cube (and its optimiser has nothing to climb), logEI and log PI do not. */
-    llmbo_acq_type types[] = {LLMBO_ACQ_EI,  LLMBO_ACQ_LOGEI, LLMBO_ACQ_PI,
-                              LLMBO_ACQ_UCB, LLMBO_ACQ_LOGEI, LLMBO_ACQ_PI};
+    llmbo_acquisition types[] = {LLMBO_ACQUISITION_EI,    LLMBO_ACQUISITION_LOGEI,
+                                 LLMBO_ACQUISITION_PI,    LLMBO_ACQUISITION_UCB,
+                                 LLMBO_ACQUISITION_LOGEI, LLMBO_ACQUISITION_PI};
     for (int t = 0; t < 6; t++) {
         llmbo_acq_params p = {types[t], min_of(y, N) - (t >= 4 ? 30.0 : 0.0), 1.7, 0};
         /* Dense grid: 200001 points. */
@@ -546,19 +562,19 @@ static void test_optimizer_1d(void)
         int n = 0;
         llmbo_error err;
         CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 5, c, &n, &err));
-        CHECK(n == 5, "1-D %s: 5 candidates (got %d)", llmbo_acq_name(types[t]), n);
+        CHECK(n == 5, "1-D %s: 5 candidates (got %d)", llmbo_acquisition_name(types[t]), n);
         CHECK(fabs(c[0].u[0] - gx) < 1e-4, "1-D %s: optimiser x = %.7f vs grid argmax %.7f",
-              llmbo_acq_name(types[t]), c[0].u[0], gx);
+              llmbo_acquisition_name(types[t]), c[0].u[0], gx);
         CHECK(c[0].acq >= gbest - 1e-9 * fabs(gbest),
-              "1-D %s: optimiser value %.12g >= grid max %.12g", llmbo_acq_name(types[t]), c[0].acq,
-              gbest);
-        check_list(gp, &p, c, n, 1, fmax(o.min_dist, o.cand_sep), llmbo_acq_name(types[t]));
+              "1-D %s: optimiser value %.12g >= grid max %.12g", llmbo_acquisition_name(types[t]),
+              c[0].acq, gbest);
+        check_list(gp, &p, c, n, 1, fmax(o.min_dist, o.cand_sep), llmbo_acquisition_name(types[t]));
         if (t >= 4) {
             llmbo_acq_params pe = p;
-            pe.type = LLMBO_ACQ_EI;
+            pe.type = LLMBO_ACQUISITION_EI;
             CHECK(llmbo_acq_eval(gp, &pe, c[0].u, NULL) == 0 && isfinite(c[0].acq),
                   "1-D %s far below the data: EI underflows (0), the log form is %.6g",
-                  llmbo_acq_name(types[t]), c[0].acq);
+                  llmbo_acquisition_name(types[t]), c[0].acq);
         }
     }
     llmbo_gp_free(gp);
@@ -569,7 +585,7 @@ static void test_optimizer_2d(void)
     enum { N = 10, D = 2, K = 6 };
     double X[N * D], y[N];
     llmbo_gp *gp = fit_gp(D, N, 8, quad2, X, y);
-    llmbo_acq_params p = {LLMBO_ACQ_LOGEI, min_of(y, N), 0, 0};
+    llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, min_of(y, N), 0, 0};
     double gbest = -HUGE_VAL, gx[2] = {0, 0};
     for (int i = 0; i <= 400; i++)
         for (int j = 0; j <= 400; j++) {
@@ -657,7 +673,7 @@ static void test_optimizer_2d(void)
     /* Thompson sampling: samples concentrate near the minimiser (0.271, 0.664) of the data. */
     double Xs[30 * D], ys[30];
     llmbo_gp *gp2 = fit_gp(D, 30, 21, quad2, Xs, ys);
-    p.type = LLMBO_ACQ_TS;
+    p.type = LLMBO_ACQUISITION_TS;
     llmbo_acqopt_options_default(&o, D);
     o.seed = 17;
     o.anchors = Xs;
@@ -707,13 +723,14 @@ static void test_optimizer_mixed(void)
     llmbo_gp_options go;
     llmbo_gp_options_default(&go);
     llmbo_gp *gp = llmbo_gp_create(D, &go);
-    CHECK_OK(llmbo_design(LLMBO_DESIGN_LHS, N, D, 4, X, &err));
+    CHECK_OK(llmbo_design(LLMBO_INIT_LHS, N, D, 4, X, &err));
     for (int i = 0; i < N; i++) {
         llmbo_space_round_unit(sp, X + i * D);
         y[i] = mixed_fn(X + i * D, D);
     }
     CHECK_OK(llmbo_gp_fit(gp, X, y, N, 1, &err));
-    llmbo_acq_type types[] = {LLMBO_ACQ_LOGEI, LLMBO_ACQ_UCB, LLMBO_ACQ_TS};
+    llmbo_acquisition types[] = {LLMBO_ACQUISITION_LOGEI, LLMBO_ACQUISITION_UCB,
+                                 LLMBO_ACQUISITION_TS};
     for (int t = 0; t < 3; t++) {
         llmbo_acq_params p = {types[t], min_of(y, N), 2.0, 0};
         llmbo_acqopt_options o;
@@ -734,11 +751,11 @@ static void test_optimizer_mixed(void)
             llmbo_space_round_unit(sp, r);
             rounded &= memcmp(r, c[i].u, sizeof r) == 0;
         }
-        CHECK(n == K, "mixed %s: %d candidates", llmbo_acq_name(types[t]), n);
+        CHECK(n == K, "mixed %s: %d candidates", llmbo_acquisition_name(types[t]), n);
         CHECK(rounded, "mixed %s: every candidate is a rounded grid point",
-              llmbo_acq_name(types[t]));
-        check_list(gp, &p, c, n, D, fmax(o.min_dist, o.cand_sep), llmbo_acq_name(types[t]));
-        if (types[t] != LLMBO_ACQ_TS) {
+              llmbo_acquisition_name(types[t]));
+        check_list(gp, &p, c, n, D, fmax(o.min_dist, o.cand_sep), llmbo_acquisition_name(types[t]));
+        if (types[t] != LLMBO_ACQUISITION_TS) {
             /* Best over the whole grid of rounded points, continuous coordinate dense. */
             double gbest = -HUGE_VAL;
             for (int a = 0; a <= 2000; a++)
@@ -748,14 +765,14 @@ static void test_optimizer_mixed(void)
                         gbest = fmax(gbest, llmbo_acq_eval(gp, &p, u, NULL));
                     }
             CHECK(c[0].acq >= gbest - 1e-6 * fabs(gbest) - 1e-9,
-                  "mixed %s: best candidate %.10g vs grid best %.10g", llmbo_acq_name(types[t]),
-                  c[0].acq, gbest);
+                  "mixed %s: best candidate %.10g vs grid best %.10g",
+                  llmbo_acquisition_name(types[t]), c[0].acq, gbest);
         }
     }
     /* A space of the wrong dimension is an error. */
     llmbo_space *sp2 = llmbo_space_create();
     CHECK_OK(llmbo_space_add(sp2, &p0, &err));
-    llmbo_acq_params p = {LLMBO_ACQ_EI, 0, 0, 0};
+    llmbo_acq_params p = {LLMBO_ACQUISITION_EI, 0, 0, 0};
     llmbo_acqopt_options o;
     llmbo_acqopt_options_default(&o, D);
     double U[D];
@@ -784,7 +801,7 @@ static void test_optimizer_small_space(void)
     double X[3 * D] = {0.25, 1.0 / 6, 0.75, 0.5, 0.25, 5.0 / 6}, y[3] = {1.3, -0.4, 0.9};
     llmbo_gp *gp = llmbo_gp_create(D, NULL);
     CHECK_OK(llmbo_gp_fit(gp, X, y, 3, 1, &err));
-    llmbo_acq_type types[] = {LLMBO_ACQ_LOGEI, LLMBO_ACQ_TS};
+    llmbo_acquisition types[] = {LLMBO_ACQUISITION_LOGEI, LLMBO_ACQUISITION_TS};
     for (int t = 0; t < 2; t++) {
         llmbo_acq_params p = {types[t], -0.4, 0, 0};
         llmbo_acqopt_options o;
@@ -806,7 +823,7 @@ static void test_optimizer_small_space(void)
             ok &= seen[g] == 1;
         /* TS: each sample takes its best point not yet taken, so 10 samples cover all 6. */
         CHECK(n == 6 && ok, "small space, %s: each of the 6 grid points exactly once (n = %d)",
-              llmbo_acq_name(types[t]), n);
+              llmbo_acquisition_name(types[t]), n);
     }
     llmbo_gp_free(gp);
     llmbo_space_free(sp);
@@ -817,7 +834,7 @@ static void test_optimizer_errors(void)
     enum { N = 5, D = 2 };
     double X[N * D], y[N];
     llmbo_gp *gp = fit_gp(D, N, 2, quad2, X, y);
-    llmbo_acq_params p = {LLMBO_ACQ_LOGEI, min_of(y, N), 0, 0};
+    llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, min_of(y, N), 0, 0};
     llmbo_acqopt_options o;
     llmbo_acqopt_options_default(&o, D);
     double U[D];
@@ -850,23 +867,30 @@ static void test_optimizer_errors(void)
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "best"),
           "NaN incumbent: %s", err.msg);
+    /* Only the rows flagged LLMBO_ACQ_NEEDS_BEST use the incumbent: UCB runs without one. */
+    p.type = LLMBO_ACQUISITION_UCB;
+    p.beta = 2.385;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_OK && n == 1,
+          "UCB with a NaN incumbent: %d candidate", n);
+    p.type = LLMBO_ACQUISITION_EI;
+    p.beta = 0;
     p.best = 0;
-    p.type = (llmbo_acq_type)17;
+    p.type = (llmbo_acquisition)17;
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID,
           "unknown acquisition: %s", err.msg);
-    p.type = LLMBO_ACQ_EI;
+    p.type = LLMBO_ACQUISITION_EI;
     c.u = NULL;
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "out[0].u"),
           "NULL candidate storage: %s", err.msg);
     c.u = U;
-    p.type = LLMBO_ACQ_TS;
+    p.type = LLMBO_ACQUISITION_TS;
     o.ts_max_points = 0;
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "ts_max_points"),
           "TS with no points: %s", err.msg);
     llmbo_acqopt_options_default(&o, D);
-    p.type = LLMBO_ACQ_EI;
+    p.type = LLMBO_ACQUISITION_EI;
     o.n_local = -1;
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "negative"),
@@ -902,7 +926,7 @@ static void test_alloc_failures(void)
     enum { N = 8, D = 2, K = 3 };
     double X[N * D], y[N];
     llmbo_gp *gp = fit_gp(D, N, 13, quad2, X, y);
-    llmbo_acq_type types[] = {LLMBO_ACQ_LOGEI, LLMBO_ACQ_TS};
+    llmbo_acquisition types[] = {LLMBO_ACQUISITION_LOGEI, LLMBO_ACQUISITION_TS};
     for (int t = 0; t < 2; t++) {
         llmbo_acq_params p = {types[t], min_of(y, N), 0, 0};
         llmbo_acqopt_options o;
@@ -927,7 +951,7 @@ static void test_alloc_failures(void)
         }
         CHECK(st == LLMBO_OK && only_nomem && sweeps > 1,
               "acq_optimize %s: every one of %d failing allocations reported as NOMEM",
-              llmbo_acq_name(types[t]), sweeps - 1);
+              llmbo_acquisition_name(types[t]), sweeps - 1);
     }
     for (int t = 0; t < 3; t++) {
         double u[16 * 3];
@@ -936,13 +960,13 @@ static void test_alloc_failures(void)
         llmbo_error err;
         for (long f = 1; f < 100 && st != LLMBO_OK; f++) {
             llmbo_test_fail_after(f);
-            st = llmbo_design((llmbo_design_type)t, 16, 3, 1, u, &err);
+            st = llmbo_design((llmbo_init_design)t, 16, 3, 1, u, &err);
             llmbo_test_fail_after(0);
             only_nomem &= st == LLMBO_OK || st == LLMBO_ERR_NOMEM;
             sweeps++;
         }
         CHECK(st == LLMBO_OK && only_nomem, "design %s: %d failing allocations reported as NOMEM",
-              llmbo_design_name((llmbo_design_type)t), sweeps - 1);
+              llmbo_init_design_name((llmbo_init_design)t), sweeps - 1);
     }
     llmbo_gp_free(gp);
 }

@@ -130,6 +130,24 @@ static void test_create_errors(void)
               llmbo_pending_parse("cl_max") == LLMBO_PENDING_CL_MAX &&
               llmbo_init_design_parse("lhs") == LLMBO_INIT_LHS,
           "enum names round-trip");
+    /* Strategies: the run config's names, from the loop's strategy table. */
+    const char *strategies[] = {"random", "gp", "llm", "gp+llm"};
+    for (int i = 0; i < 4; i++)
+        CHECK(llmbo_strategy_parse(strategies[i]) == i &&
+                  strcmp(llmbo_strategy_name((llmbo_strategy)i), strategies[i]) == 0,
+              "strategy name %s round-trips", strategies[i]);
+    CHECK(llmbo_strategy_parse("gp+LLM") == -1 && llmbo_strategy_parse(NULL) == -1 &&
+              strcmp(llmbo_strategy_name((llmbo_strategy)4), "unknown") == 0,
+          "unknown strategy names rejected");
+    llmbo_bo_options_default(&o);
+    o.strategy = LLMBO_STRATEGY_GP_ADVISOR;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "gp+llm strategy needs an advisor hook"),
+          "gp+llm without hook: %s", err.msg);
+    o.strategy = (llmbo_strategy)4;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "unknown strategy 4"),
+          "strategy outside the table: %s", err.msg);
     llmbo_space_free(s);
     llmbo_space_free(empty);
 }
@@ -652,6 +670,28 @@ static void test_schedules(void)
     o.schedule.phase_start = 0;
     o.schedule.every = 0;
     CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID, "every 0: %s", err.msg);
+    /* gp+llm is the GP strategy that insists on a hook: with one, the same points, sources and
+     * advisor calls as "gp" with that hook. */
+    double xa[2 * 14], xb[2 * 14];
+    llmbo_source sa[14], sb[14];
+    test_advisor t2;
+    memset(&t, 0, sizeof t);
+    memset(&t2, 0, sizeof t2);
+    fast_options(&o);
+    o.advisor = hook_of(&t);
+    o.schedule.every = 2;
+    bo = make_bo(s, &o);
+    run_steps(bo, 14, xa, sa);
+    llmbo_bo_free(bo);
+    o.strategy = LLMBO_STRATEGY_GP_ADVISOR;
+    o.advisor = hook_of(&t2);
+    bo = make_bo(s, &o);
+    run_steps(bo, 14, xb, sb);
+    llmbo_bo_free(bo);
+    CHECK(memcmp(xa, xb, sizeof xa) == 0 && memcmp(sa, sb, sizeof sa) == 0 && t.calls == 4 &&
+              t2.calls == t.calls,
+          "gp+llm with a hook proposes what gp with that hook does (%d and %d advisor calls)",
+          t.calls, t2.calls);
     llmbo_space_free(s);
 }
 

@@ -13,6 +13,7 @@
 #include "strbuf.h"
 #include "fileio.h"
 #include "json.h"
+#include "names.h"
 
 static void test_strbuf(void)
 {
@@ -158,6 +159,41 @@ static void test_getters(void)
     cJSON_Delete(o);
 }
 
+/* A table in the shape of the acquisition, design and strategy tables: the name first. */
+typedef struct named_row {
+    const char *name;
+    int payload;
+} named_row;
+
+static void test_names(void)
+{
+    static const named_row rows[] = {{"alpha", 17}, {"be+ta", 23}, {"gamma", 29}};
+    static const char *const plain[] = {"kb", "cl_min"};
+    const llmbo_names t = LLMBO_NAMES_OF(rows), p = LLMBO_NAMES_OF(plain);
+    char buf[64];
+    CHECK(t.n == 3 && t.stride == sizeof(named_row) && p.n == 2, "table sizes %d, %d", t.n, p.n);
+    CHECK(strcmp(llmbo_names_get(&t, 0), "alpha") == 0 &&
+              strcmp(llmbo_names_get(&t, 2), "gamma") == 0 &&
+              strcmp(llmbo_names_get(&t, 3), "unknown") == 0 &&
+              strcmp(llmbo_names_get(&t, -1), "unknown") == 0 &&
+              strcmp(llmbo_names_get(&p, 1), "cl_min") == 0,
+          "names by row, \"unknown\" outside");
+    CHECK(llmbo_names_parse(&t, "be+ta") == 1 &&
+              rows[llmbo_names_parse(&t, "gamma")].payload == 29 &&
+              llmbo_names_parse(&t, "Alpha") == -1 && llmbo_names_parse(&t, "alph") == -1 &&
+              llmbo_names_parse(&t, NULL) == -1 && llmbo_names_parse(&p, "kb") == 0,
+          "parse: exact names only");
+    CHECK(strcmp(llmbo_names_list(&t, buf, sizeof buf), "alpha, be+ta, gamma") == 0, "list: %s",
+          buf);
+    CHECK(strcmp(llmbo_names_list(&t, buf, 10), "alpha, be") == 0, "list cut at 10 bytes: %s", buf);
+    buf[0] = 'x';
+    CHECK(llmbo_names_list(&t, buf, 0) == buf && buf[0] == 'x', "list into 0 bytes writes nothing");
+    static const char *const none[] = {NULL}, *const two[] = {"kb", "cl_min", NULL};
+    CHECK(strcmp(llmbo_json_key_list(none, buf, sizeof buf), "") == 0 &&
+              strcmp(llmbo_json_key_list(two, buf, sizeof buf), "kb, cl_min") == 0,
+          "key lists stop at NULL: \"%s\"", buf);
+}
+
 static void test_numbers_and_cost(void)
 {
     /* values whose 15-digit rendering reads back differently */
@@ -215,6 +251,7 @@ int main(void)
     test_strbuf();
     test_fileio();
     test_getters();
+    test_names();
     test_numbers_and_cost();
     return check_summary();
 }

@@ -118,13 +118,14 @@ static const char *full =
 static void check_full(const llmbo_run_config *c, const char *what)
 {
     CHECK(strcmp(c->name, "t") == 0 && strcmp(c->description, "a test") == 0 &&
-              cJSON_IsObject(c->objective) && c->budget == 40 && c->strategy == LLMBO_RUN_RANDOM &&
-              c->acquisition == LLMBO_ACQUISITION_UCB && c->seed == 2385 &&
-              c->design == LLMBO_INIT_LHS && c->n_init == 9 && c->kernel == LLMBO_KERNEL_MATERN32 &&
-              c->priors == 0 && c->refit_every == 4 && c->restarts == 2 && c->max_eval == 77 &&
-              c->noise_fit == 0 && c->noise == 0.015 && c->noise_floor == 2e-5 && c->batch == 3 &&
-              c->pending == LLMBO_PENDING_CL_MEAN && c->noisy == 1 && c->xi == 0.01 &&
-              c->acq_sweep == 300 && c->acq_starts == 4 && c->candidates == 7 && c->advisor == NULL,
+              cJSON_IsObject(c->objective) && c->budget == 40 &&
+              c->strategy == LLMBO_STRATEGY_RANDOM && c->acquisition == LLMBO_ACQUISITION_UCB &&
+              c->seed == 2385 && c->design == LLMBO_INIT_LHS && c->n_init == 9 &&
+              c->kernel == LLMBO_KERNEL_MATERN32 && c->priors == 0 && c->refit_every == 4 &&
+              c->restarts == 2 && c->max_eval == 77 && c->noise_fit == 0 && c->noise == 0.015 &&
+              c->noise_floor == 2e-5 && c->batch == 3 && c->pending == LLMBO_PENDING_CL_MEAN &&
+              c->noisy == 1 && c->xi == 0.01 && c->acq_sweep == 300 && c->acq_starts == 4 &&
+              c->candidates == 7 && c->advisor == NULL,
           "%s: every key read", what);
 }
 
@@ -157,9 +158,9 @@ static void test_full_and_resolved(void)
                                     &err));
     llmbo_gp_options go;
     llmbo_gp_options_default(&go);
-    CHECK(a.strategy == LLMBO_RUN_GP && a.acquisition == LLMBO_ACQUISITION_LOGEI && a.seed == 0 &&
-              a.design == LLMBO_INIT_SOBOL && a.n_init == 0 && a.batch == 1 && a.refit_every == 1 &&
-              a.noise_fit == -1 && a.kernel == go.kernel && a.noisy == -1,
+    CHECK(a.strategy == LLMBO_STRATEGY_GP && a.acquisition == LLMBO_ACQUISITION_LOGEI &&
+              a.seed == 0 && a.design == LLMBO_INIT_SOBOL && a.n_init == 0 && a.batch == 1 &&
+              a.refit_every == 1 && a.noise_fit == -1 && a.kernel == go.kernel && a.noisy == -1,
           "defaults");
     r = llmbo_run_config_to_json(&a, 3);
     text = cJSON_PrintUnformatted(r); /* numbers are raw (exact) items: read them back parsed */
@@ -216,6 +217,23 @@ static void test_options_from_json(void)
     CHECK(o.n_init == 12 && o.budget == 0 && o.strategy == LLMBO_STRATEGY_RANDOM,
           "init.n without a budget: n_init %d", o.n_init);
 
+    /* The options parser of the run config: no objective, the budget 0 when none is given, and
+     * init.n then unbounded; the run config's descriptive keys are accepted. */
+    llmbo_run_config cfg;
+    CHECK_OK(llmbo_run_config_parse_options(
+        "{\"name\": \"n\", \"instance\": 2, \"strategy\": \"gp+llm\", \"advisor\": {}, "
+        "\"init\": {\"n\": 40}}",
+        "o.json", &cfg, &err));
+    CHECK(cfg.objective == NULL && cfg.budget == 0 && cfg.n_init == 40 && cfg.instance == 2 &&
+              cfg.strategy == LLMBO_STRATEGY_GP_ADVISOR && cJSON_IsObject(cfg.advisor) &&
+              strcmp(cfg.name, "n") == 0,
+          "options parse: budget %d, n_init %d, strategy %s", cfg.budget, cfg.n_init,
+          llmbo_strategy_name(cfg.strategy));
+    llmbo_run_config_bo_options(&cfg, 2, &o);
+    CHECK(o.strategy == LLMBO_STRATEGY_GP_ADVISOR && o.budget == 0 && o.n_init == 40,
+          "gp+llm reaches the loop as its own strategy (n_init %d)", o.n_init);
+    llmbo_run_config_free(&cfg);
+
     const llmbo_status C = LLMBO_ERR_CONFIG;
     expect_options_error("{\"acquisition\": \"eii\"}", C,
                          "opts: acquisition: unknown value \"eii\"; expected one of ei, logei, "
@@ -225,6 +243,11 @@ static void test_options_from_json(void)
                          "refit_every, restarts, max_eval, noise, noise_floor, warp");
     expect_options_error("{\"budget\": 5, \"init\": {\"n\": 6}}", C,
                          "opts: init.n: expected at most the budget (5), got 6");
+    expect_options_error("{\"budgett\": 5}", C,
+                         "opts: unknown key \"budgett\"; expected one of name, description, "
+                         "instance, budget, strategy, acquisition, seed, init, gp, batch, pending, "
+                         "noisy, acq, advisor, workers, dispatch");
+    expect_options_error("{\"budget\": 0}", C, "opts: budget: expected a positive integer, got 0");
     expect_options_error("{\"objective\": \"branin\"}", C,
                          "opts: objective: not a loop option (the loop is given its space)");
     expect_options_error("{\"strategy\": \"gp+llm\"}", C,

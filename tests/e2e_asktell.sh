@@ -3,7 +3,7 @@
 # branin (values from `llmbo eval`), with `kill -9` of an ask and of a tell in the middle, and
 # recovers with `llmbo ask --pending`; the journal must hold ids 0..29 once each and equal, id
 # by id, `llmbo run` with the same config and seed (so the regret is the same, not only in the
-# same range); a second seed without kills too. Then: a replay advisor through ask/tell gives
+# same range). Then: a replay advisor through ask/tell gives
 # `llmbo run`'s journal and advisor cost; `llmbo run --resume` evaluates points left pending by
 # ask; the worked example examples/asktell_lab.sh completes; errors name what and where.
 set -u
@@ -84,8 +84,9 @@ print("final regret %.3g" % sb["final_regret"])
 EOF
 }
 
-for seed in 1 2; do
-    kill=$((seed == 1))
+# One seed: under ASan every llmbo process starts slowly, and this test starts about 200.
+for seed in 1; do
+    kill=1
     "$BIN" run "$WORK/branin.json" --seed $seed --out "$WORK/ref$seed" -q > /dev/null ||
         fail "llmbo run seed $seed"
     if drive "$WORK/at$seed" $seed $kill; then
@@ -147,19 +148,19 @@ expect() { # expect RC MESSAGE WHAT CMD...
     fi
 }
 expect 2 "id 99 was never asked (asked so far: 30; ids 0 to 29)" "tell of an unknown id" \
-    "$BIN" tell "$WORK/at2" 99 1.5
-expect 2 "id 4 already has a result in journal.jsonl" "tell twice" "$BIN" tell "$WORK/at2" 4 1.5
+    "$BIN" tell "$WORK/at1" 99 1.5
+expect 2 "id 4 already has a result in journal.jsonl" "tell twice" "$BIN" tell "$WORK/at1" 4 1.5
 expect 2 "VALUE: expected a finite number, got 'abc'" "tell of a non-number" \
-    "$BIN" tell "$WORK/at2" 4 abc
-expect 2 "ID: expected a point's id" "tell of a bad id" "$BIN" tell "$WORK/at2" -3 1
+    "$BIN" tell "$WORK/at1" 4 abc
+expect 2 "ID: expected a point's id" "tell of a bad id" "$BIN" tell "$WORK/at1" -3 1
 expect 2 "30 of the budget's 30 points are asked already; 1 more would exceed it" \
-    "ask beyond the budget" "$BIN" ask "$WORK/at2"
+    "ask beyond the budget" "$BIN" ask "$WORK/at1"
 expect 2 "holds no run (no config.json); start one with llmbo ask" "ask of an empty directory" \
     "$BIN" ask "$WORK/nothing"
 expect 2 "already holds a run (its config.json); ask it without --config" "ask --config twice" \
-    "$BIN" ask "$WORK/at2" --config "$WORK/branin.json"
+    "$BIN" ask "$WORK/at1" --config "$WORK/branin.json"
 printf '{"id":0,"x":{},"xv":[1e999,2],"source":"init"}\n' > "$WORK/bad.jsonl"
-mkdir -p "$WORK/badasked" && cp "$WORK/at2/config.json" "$WORK/badasked/" &&
+mkdir -p "$WORK/badasked" && cp "$WORK/at1/config.json" "$WORK/badasked/" &&
     cp "$WORK/bad.jsonl" "$WORK/badasked/asked.jsonl"
 expect 2 "badasked/asked.jsonl: line 1: xv must be an array of finite numbers" \
     "damaged asked.jsonl" "$BIN" ask "$WORK/badasked" --pending

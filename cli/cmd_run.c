@@ -105,12 +105,22 @@ static int default_out_dir(const char *config, char *buf, size_t n)
     return -1;
 }
 
-int llmbo_cmd_run(int argc, char **argv)
+/* A count option's value: an integer in [lo, hi] (hi < 0: no upper bound). 0 if it is not. */
+static int parse_count(const char *v, long lo, long hi, long *out)
 {
-    llmbo_run_args a;
-    int quiet = 0;
-    memset(&a, 0, sizeof a);
-    a.max_consecutive_failures = 10;
+    char *end;
+    errno = 0;
+    long k = strtol(v, &end, 10);
+    if (errno || *end || !v[0] || k < lo || (hi >= 0 && k > hi))
+        return 0;
+    *out = k;
+    return 1;
+}
+
+/* Reads the arguments into *a and *quiet. Returns -1 to go on, else the exit code (help, or a
+ * usage error already printed). */
+static int parse_run_args(int argc, char **argv, llmbo_run_args *a, int *quiet)
+{
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         int has_val = i + 1 < argc;
@@ -118,64 +128,85 @@ int llmbo_cmd_run(int argc, char **argv)
             run_usage(stdout);
             return LLMBO_EXIT_OK;
         } else if (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0) {
-            quiet = 1;
+            *quiet = 1;
         } else if (strcmp(s, "--seed") == 0 && has_val) {
-            if (!parse_seed(argv[++i], &a.seed)) {
+            if (!parse_seed(argv[++i], &a->seed)) {
                 fprintf(stderr,
                         "llmbo run: --seed: expected a non-negative integer below 2^53, "
                         "got '%s'\n",
                         argv[i]);
                 return LLMBO_EXIT_USAGE;
             }
-            a.have_seed = 1;
+            a->have_seed = 1;
         } else if (strcmp(s, "--out") == 0 && has_val) {
-            a.out_dir = argv[++i];
+            a->out_dir = argv[++i];
         } else if (strcmp(s, "--resume") == 0 && has_val) {
-            a.resume_dir = argv[++i];
+            a->resume_dir = argv[++i];
         } else if ((strcmp(s, "-j") == 0 || strcmp(s, "--workers") == 0) && has_val) {
-            char *end;
-            errno = 0;
-            long k = strtol(argv[++i], &end, 10);
-            if (errno || *end || !argv[i][0] || k < 1 || k > LLMBO_RUN_MAX_WORKERS) {
+            long k;
+            if (!parse_count(argv[++i], 1, LLMBO_RUN_MAX_WORKERS, &k)) {
                 fprintf(stderr, "llmbo run: %s: expected an integer in [1, %d], got '%s'\n", s,
                         LLMBO_RUN_MAX_WORKERS, argv[i]);
                 return LLMBO_EXIT_USAGE;
             }
-            a.workers = (int)k;
+            a->workers = (int)k;
         } else if (strcmp(s, "--max-failures") == 0 && has_val) {
-            char *end;
-            errno = 0;
-            long k = strtol(argv[++i], &end, 10);
-            if (errno || *end || !argv[i][0] || k < 0) {
+            if (!parse_count(argv[++i], 0, -1, &a->max_consecutive_failures)) {
                 fprintf(stderr,
                         "llmbo run: --max-failures: expected a non-negative integer (0: never "
                         "stop), got '%s'\n",
                         argv[i]);
                 return LLMBO_EXIT_USAGE;
             }
-            a.max_consecutive_failures = k;
         } else if (s[0] == '-' && s[1]) {
             fprintf(stderr, "llmbo run: unknown option or missing value: '%s'\n\n", s);
             run_usage(stderr);
             return LLMBO_EXIT_USAGE;
-        } else if (!a.config_path) {
-            a.config_path = s;
+        } else if (!a->config_path) {
+            a->config_path = s;
         } else {
             fprintf(stderr, "llmbo run: unexpected argument '%s'\n\n", s);
             run_usage(stderr);
             return LLMBO_EXIT_USAGE;
         }
     }
-    if (a.resume_dir && (a.have_seed || a.out_dir)) {
+    if (a->resume_dir && (a->have_seed || a->out_dir)) {
         fprintf(stderr, "llmbo run: --resume DIR takes the seed and directory from DIR; give no "
                         "--seed or --out with it\n");
         return LLMBO_EXIT_USAGE;
     }
-    if (!a.resume_dir && !a.config_path) {
+    if (!a->resume_dir && !a->config_path) {
         fprintf(stderr, "llmbo run: missing CONFIG.json\n\n");
         run_usage(stderr);
         return LLMBO_EXIT_USAGE;
     }
+    return -1;
+}
+
+/* Ctrl-C and SIGTERM print how to resume the run in WHERE, then exit 128 + signal. */
+static void catch_interrupts(const char *where)
+{
+    snprintf(interrupt_msg, sizeof interrupt_msg,
+             "\nllmbo run: interrupted; every finished evaluation is in %s/journal.jsonl. Continue "
+             "with: llmbo run --resume %s\n",
+             where, where);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int llmbo_cmd_run(int argc, char **argv)
+{
+    llmbo_run_args a;
+    int quiet = 0;
+    memset(&a, 0, sizeof a);
+    a.max_consecutive_failures = 10;
+    int rc = parse_run_args(argc, argv, &a, &quiet);
+    if (rc >= 0)
+        return rc;
     char dir[4096];
     if (!a.resume_dir && !a.out_dir) {
         /* Without --out a crash or Ctrl-C used to lose every evaluation: keep a journal. */
@@ -188,17 +219,7 @@ int llmbo_cmd_run(int argc, char **argv)
         a.out_dir = dir;
         fprintf(stderr, "llmbo run: writing the run to %s (no --out given)\n", dir);
     }
-    const char *where = a.resume_dir ? a.resume_dir : a.out_dir;
-    snprintf(interrupt_msg, sizeof interrupt_msg,
-             "\nllmbo run: interrupted; every finished evaluation is in %s/journal.jsonl. Continue "
-             "with: llmbo run --resume %s\n",
-             where, where);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    catch_interrupts(a.resume_dir ? a.resume_dir : a.out_dir);
     a.progress = !quiet && isatty(STDERR_FILENO);
     a.summary_out = stdout;
     llmbo_error err;

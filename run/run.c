@@ -115,6 +115,12 @@ typedef struct run {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int sync_ok;
+
+    /* Held while the run is open (run_begin .. run_end). */
+    int lock;       /* the directory's lock (lock_dir), -1: none */
+    int workers;    /* > 0: overrides the config's "workers" (-j) */
+    cJSON **legacy; /* asked.jsonl's lines to rewrite on open (load_dir), or NULL */
+    int n_legacy;   /* entries of legacy */
 } run;
 
 static void stream_progress(void *ctx, long pieces);
@@ -203,7 +209,7 @@ static cJSON *summary_json(run *r, int complete)
         llmbo_json_add(o, "optimal_value", num_or_null(r->has_opt, r->opt)) &&
         llmbo_json_add(o, "best_y", num_or_null(have_best, best)) &&
         llmbo_json_add(o, "best_x",
-                       have_best ? llmbo_journal_named_x(r->space, r->best_x)
+                       have_best ? llmbo_space_point_to_json(r->space, r->best_x, llmbo_json_number)
                                  : cJSON_CreateNull()) &&
         llmbo_json_add(o, "best_xv",
                        have_best ? llmbo_json_number_array(r->best_x, r->d) : cJSON_CreateNull()) &&
@@ -1412,6 +1418,8 @@ static llmbo_status open_run(run *r, const char *config_path, int with_loop, int
         return st;
     if (have_seed)
         r->cfg.seed = seed;
+    if (r->workers > 0)
+        r->cfg.workers = r->workers;
     if (!new_run)
         r->n_data = count_data(r->dir);
     return setup(r, with_loop, new_run, err);
@@ -1569,65 +1577,84 @@ static llmbo_status write_config(run *r, llmbo_error *err)
     return st;
 }
 
+/* The start of run, ask and tell: a zeroed run for directory dir (NULL: none), no lock held. */
+static llmbo_status run_begin(run *r, const char *dir, llmbo_error *err)
+{
+    memset(r, 0, sizeof *r);
+    atomic_flag_clear(&r->printing);
+    r->lock = -1;
+    r->t0 = llmbo_now();
+    if (dir && !(r->dir = llmbo_strdup(dir)))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    return LLMBO_OK;
+}
+
+/* The end of run, ask and tell: everything run_begin and the opening took, the lock last. */
+static void run_end(run *r)
+{
+    int lock = r->lock;
+    llmbo_journal_lines_free(r->legacy, r->n_legacy);
+    run_free(r);
+    if (lock >= 0)
+        close(lock);
+}
+
+/* Opens the run that exists in r->dir (run --resume, ask, tell): takes the directory's lock,
+ * waiting up to lock_wait seconds for another process to finish; loads DIR/config.json (-j:
+ * r->workers) and sets up, with the loop when with_loop; checks that config_path, if not NULL,
+ * is that run's config; reads the run's files (asked.jsonl lines to rewrite: r->legacy). A
+ * damaged file is LLMBO_ERR_FORMAT. */
+static llmbo_status open_existing(run *r, double lock_wait, int with_loop, const char *config_path,
+                                  llmbo_error *err)
+{
+    char path[4300];
+    llmbo_status st;
+    snprintf(path, sizeof path, "%s/config.json", r->dir);
+    if ((r->lock = lock_dir(r->dir, lock_wait, err)) < 0)
+        return err->status;
+    if ((st = open_run(r, path, with_loop, 0, 0, 0, err)) != LLMBO_OK)
+        return st;
+    if (config_path && (st = check_same_config(r, config_path, r->dir, err)) != LLMBO_OK)
+        return st;
+    st = load_dir(r, &r->legacy, &r->n_legacy, err);
+    if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
+        st = LLMBO_ERR_FORMAT;
+    return st;
+}
+
 llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_error *err)
 {
     run r;
     llmbo_status st;
-    char path[4300];
-    cJSON **legacy = NULL;
-    int n_legacy = 0, lock = -1;
-    memset(&r, 0, sizeof r);
-    atomic_flag_clear(&r.printing);
     *user_error = 1;
-    r.t0 = llmbo_now();
+    if ((st = run_begin(&r, a->resume_dir ? a->resume_dir : a->out_dir, err)) != LLMBO_OK)
+        return st;
     r.progress = a->progress;
-    const char *dir = a->resume_dir ? a->resume_dir : a->out_dir;
-    if (dir && !(r.dir = llmbo_strdup(dir)))
-        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
-
+    r.workers = a->workers;
     if (a->resume_dir) {
-        snprintf(path, sizeof path, "%s/config.json", a->resume_dir);
-        if ((lock = lock_dir(a->resume_dir, 0, err)) < 0) {
-            st = err->status;
+        if ((st = open_existing(&r, 0, 1, a->config_path, err)) != LLMBO_OK)
             goto out;
-        }
-        st = llmbo_run_config_load(path, &r.cfg, err);
-        snprintf(r.where, sizeof r.where, "%s", path);
     } else {
         snprintf(r.where, sizeof r.where, "%s", a->config_path ? a->config_path : "config");
-        st = llmbo_run_config_load(r.where, &r.cfg, err);
-        if (st == LLMBO_OK && a->have_seed)
+        if ((st = llmbo_run_config_load(r.where, &r.cfg, err)) != LLMBO_OK)
+            goto out;
+        if (a->have_seed)
             r.cfg.seed = a->seed;
-    }
-    if (st != LLMBO_OK)
-        goto out;
-    if (a->workers > 0)
-        r.cfg.workers = a->workers;
-    if (a->resume_dir)
-        r.n_data = count_data(a->resume_dir);
-    if (!a->resume_dir && r.dir) {
-        if ((st = make_run_dir(r.dir, err)) != LLMBO_OK)
-            goto out;
-        if ((lock = lock_dir(r.dir, 0, err)) < 0) {
-            st = err->status;
-            goto out;
+        if (a->workers > 0)
+            r.cfg.workers = a->workers;
+        if (r.dir) {
+            if ((st = make_run_dir(r.dir, err)) != LLMBO_OK)
+                goto out;
+            if ((r.lock = lock_dir(r.dir, 0, err)) < 0) {
+                st = err->status;
+                goto out;
+            }
         }
-    }
-    if ((st = setup(&r, 1, !a->resume_dir, err)) != LLMBO_OK)
-        goto out;
-    if (a->resume_dir && a->config_path &&
-        (st = check_same_config(&r, a->config_path, a->resume_dir, err)) != LLMBO_OK)
-        goto out;
-    if (a->resume_dir) {
-        if ((st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK) {
-            if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
-                st = LLMBO_ERR_FORMAT;
+        if ((st = setup(&r, 1, 1, err)) != LLMBO_OK ||
+            (r.dir && (st = write_config(&r, err)) != LLMBO_OK))
             goto out;
-        }
-    } else if (r.dir && (st = write_config(&r, err)) != LLMBO_OK) {
-        goto out;
     }
-    if (r.dir && (st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK)
+    if (r.dir && (st = open_files(&r, r.legacy, r.n_legacy, err)) != LLMBO_OK)
         goto out;
     *user_error = 0;
     if ((st = a->resume_dir ? write_missing(&r, err) : seed_run(&r, err)) != LLMBO_OK)
@@ -1652,10 +1679,7 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
         }
     }
 out:
-    llmbo_journal_lines_free(legacy, n_legacy);
-    run_free(&r);
-    if (lock >= 0)
-        close(lock);
+    run_end(&r);
     return st;
 }
 
@@ -1670,7 +1694,7 @@ static llmbo_status print_point(run *r, long id, FILE *out, llmbo_error *err)
     const double *x = r->X + (size_t)id * r->d;
     cJSON *o = cJSON_CreateObject();
     int ok = o && llmbo_json_add(o, "id", llmbo_json_number((double)id)) &&
-             llmbo_json_add(o, "x", llmbo_journal_named_x(r->space, x)) &&
+             llmbo_json_add(o, "x", llmbo_space_point_to_json(r->space, x, llmbo_json_number)) &&
              llmbo_json_add(o, "xv", llmbo_json_number_array(x, r->d)) &&
              llmbo_json_add(o, "source", cJSON_CreateString(llmbo_source_name(r->src[id]))) &&
              llmbo_json_escape_utf8(o) >= 0;
@@ -1683,21 +1707,30 @@ static llmbo_status print_point(run *r, long id, FILE *out, llmbo_error *err)
     return LLMBO_OK;
 }
 
+/* ask and tell need DIR/config.json: "DIR holds no run" without it. */
+static llmbo_status holds_run(const run *r, llmbo_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/config.json", r->dir);
+    if (llmbo_path_exists(path))
+        return LLMBO_OK;
+    return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                           "%s holds no run (no config.json); start one with llmbo ask %s "
+                           "--config CONFIG.json",
+                           r->dir, r->dir);
+}
+
 llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error *err)
 {
     run r;
     llmbo_status st;
-    char path[4300];
-    cJSON **legacy = NULL;
-    int n_legacy = 0, lock = -1, created = 0;
-    memset(&r, 0, sizeof r);
-    atomic_flag_clear(&r.printing);
+    int created = a->config_path != NULL;
     *user_error = 1;
-    r.t0 = llmbo_now();
-    if (!(r.dir = llmbo_strdup(a->dir)))
-        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
-    snprintf(path, sizeof path, "%s/config.json", a->dir);
-    if (a->config_path) {
+    if ((st = run_begin(&r, a->dir, err)) != LLMBO_OK)
+        return st;
+    if (created) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/config.json", a->dir);
         if (llmbo_path_exists(path)) {
             st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                  "%s already holds a run (its config.json); ask it without "
@@ -1707,43 +1740,29 @@ llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error
         }
         if ((st = make_run_dir(a->dir, err)) != LLMBO_OK)
             goto out;
-        snprintf(path, sizeof path, "%s", a->config_path);
-        created = 1;
-    } else if (!llmbo_path_exists(path)) {
-        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                             "%s holds no run (no config.json); start one with llmbo ask %s "
-                             "--config CONFIG.json",
-                             a->dir, a->dir);
-        goto out;
-    }
-    if ((lock = lock_dir(a->dir, ASKTELL_LOCK_WAIT_S, err)) < 0) {
-        st = err->status;
-        goto out;
-    }
-    if (a->pending_only) {
-        /* The points asked and not yet told: what a script killed between ask and tell (or a
-         * person who lost the printout) still has to evaluate. */
-        if ((st = open_run(&r, path, 0, 0, 0, 0, err)) != LLMBO_OK ||
-            (st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK)
+        if ((r.lock = lock_dir(a->dir, ASKTELL_LOCK_WAIT_S, err)) < 0) {
+            st = err->status;
             goto out;
-        *user_error = 0;
-        for (long id = 0; id < r.n_asked && st == LLMBO_OK; id++)
-            if (r.state[id] == S_QUEUED)
-                st = print_point(&r, id, a->out, err);
-        fflush(a->out);
-        goto out;
-    }
-    if ((st = open_run(&r, path, 1, created, created && a->have_seed, a->seed, err)) != LLMBO_OK)
-        goto out;
-    if (created) {
-        if ((st = write_config(&r, err)) != LLMBO_OK)
+        }
+        if ((st = open_run(&r, a->config_path, 1, 1, a->have_seed, a->seed, err)) != LLMBO_OK ||
+            (st = write_config(&r, err)) != LLMBO_OK)
             goto out;
-    } else if ((st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK) {
-        if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
-            st = LLMBO_ERR_FORMAT;
-        goto out;
+    } else {
+        if ((st = holds_run(&r, err)) != LLMBO_OK ||
+            (st = open_existing(&r, ASKTELL_LOCK_WAIT_S, !a->pending_only, NULL, err)) != LLMBO_OK)
+            goto out;
+        if (a->pending_only) {
+            /* The points asked and not yet told: what a script killed between ask and tell (or
+             * a person who lost the printout) still has to evaluate. */
+            *user_error = 0;
+            for (long id = 0; id < r.n_asked && st == LLMBO_OK; id++)
+                if (r.state[id] == S_QUEUED)
+                    st = print_point(&r, id, a->out, err);
+            fflush(a->out);
+            goto out;
+        }
     }
-    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK ||
+    if ((st = open_files(&r, r.legacy, r.n_legacy, err)) != LLMBO_OK ||
         (st = created ? seed_run(&r, err) : write_missing(&r, err)) != LLMBO_OK)
         goto out;
     /* Results told since the last ask enter the loop now, in the order they were told. */
@@ -1771,10 +1790,7 @@ llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error
         st = print_point(&r, id, a->out, err);
     fflush(a->out);
 out:
-    llmbo_journal_lines_free(legacy, n_legacy);
-    run_free(&r);
-    if (lock >= 0)
-        close(lock);
+    run_end(&r);
     return st;
 }
 
@@ -1782,34 +1798,12 @@ llmbo_status llmbo_run_tell(const llmbo_tell_args *a, int *user_error, llmbo_err
 {
     run r;
     llmbo_status st;
-    char path[4300];
-    cJSON **legacy = NULL;
-    int n_legacy = 0, lock = -1;
-    memset(&r, 0, sizeof r);
-    atomic_flag_clear(&r.printing);
     *user_error = 1;
-    r.t0 = llmbo_now();
-    if (!(r.dir = llmbo_strdup(a->dir)))
-        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
-    snprintf(path, sizeof path, "%s/config.json", a->dir);
-    if (!llmbo_path_exists(path)) {
-        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                             "%s holds no run (no config.json); start one with llmbo ask %s "
-                             "--config CONFIG.json",
-                             a->dir, a->dir);
+    if ((st = run_begin(&r, a->dir, err)) != LLMBO_OK)
+        return st;
+    if ((st = holds_run(&r, err)) != LLMBO_OK ||
+        (st = open_existing(&r, ASKTELL_LOCK_WAIT_S, 0, NULL, err)) != LLMBO_OK)
         goto out;
-    }
-    if ((lock = lock_dir(a->dir, ASKTELL_LOCK_WAIT_S, err)) < 0) {
-        st = err->status;
-        goto out;
-    }
-    if ((st = open_run(&r, path, 0, 0, 0, 0, err)) != LLMBO_OK)
-        goto out;
-    if ((st = load_dir(&r, &legacy, &n_legacy, err)) != LLMBO_OK) {
-        if (st == LLMBO_ERR_INVALID || st == LLMBO_ERR_STATE)
-            st = LLMBO_ERR_FORMAT;
-        goto out;
-    }
     if (a->id < 0 || a->id >= r.n_asked) {
         st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
                              "%s: id %lld was never asked (asked so far: %ld; ids 0 to %ld)",
@@ -1829,7 +1823,7 @@ llmbo_status llmbo_run_tell(const llmbo_tell_args *a, int *user_error, llmbo_err
                             "value %g is not finite; tell a failed evaluation with --failed", a->y);
         goto out;
     }
-    if ((st = open_files(&r, legacy, n_legacy, err)) != LLMBO_OK ||
+    if ((st = open_files(&r, r.legacy, r.n_legacy, err)) != LLMBO_OK ||
         (st = write_missing(&r, err)) != LLMBO_OK)
         goto out;
     *user_error = 0;
@@ -1854,9 +1848,6 @@ llmbo_status llmbo_run_tell(const llmbo_tell_args *a, int *user_error, llmbo_err
         fflush(a->out);
     }
 out:
-    llmbo_journal_lines_free(legacy, n_legacy);
-    run_free(&r);
-    if (lock >= 0)
-        close(lock);
+    run_end(&r);
     return st;
 }

@@ -19,15 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&r, 0, sizeof r);
     /* Whole at once, then in pieces of step bytes through the decoder the transport uses: both
      * must end the same way. */
-    llmbo_status whole = anthropic ? llmbo_anthropic_parse_stream(body, n, &r, &err)
-                                   : llmbo_openai_parse_stream(body, n, &r, &err);
+    void (*init)(llmbo_chat_stream *) =
+        anthropic ? llmbo_anthropic_stream_init : llmbo_openai_stream_init;
+    llmbo_status whole = llmbo_chat_stream_parse(init, body, n, &r, &err);
     long tokens = r.prompt_tokens + r.completion_tokens;
     llmbo_chat_reply_clear(&r);
     llmbo_chat_stream cs;
-    if (anthropic)
-        llmbo_anthropic_stream_init(&cs);
-    else
-        llmbo_openai_stream_init(&cs);
+    init(&cs);
     for (size_t i = 0; i < n; i += step)
         llmbo_chat_stream_feed(&cs, body + i, n - i < step ? n - i : step);
     llmbo_status pieces = llmbo_chat_stream_end(&cs, &r, &err);

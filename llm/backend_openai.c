@@ -312,17 +312,6 @@ void llmbo_openai_stream_init(llmbo_chat_stream *cs)
     llmbo_chat_stream_init(cs, "openai", "data: [DONE]", openai_event, openai_stream_reply);
 }
 
-llmbo_status llmbo_openai_parse_stream(const char *body, size_t len, llmbo_chat_reply *reply,
-                                       llmbo_error *err)
-{
-    llmbo_chat_stream cs;
-    llmbo_openai_stream_init(&cs);
-    llmbo_chat_stream_feed(&cs, body, len);
-    llmbo_status st = llmbo_chat_stream_end(&cs, reply, err);
-    llmbo_chat_stream_free(&cs);
-    return st;
-}
-
 /* The usage object of an answer, streamed or not, into reply's token counts. */
 static void openai_usage(const cJSON *u, llmbo_chat_reply *reply)
 {

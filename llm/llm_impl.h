@@ -70,13 +70,8 @@ double llmbo_cost_add_call(llmbo_cost *c, const llmbo_price *p, double price_per
  * body lacks. Exposed for tests and the fuzz harnesses. */
 llmbo_status llmbo_openai_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err);
 llmbo_status llmbo_anthropic_parse(const char *body, llmbo_chat_reply *reply, llmbo_error *err);
-/* The same for a whole streamed (server-sent events) body of len bytes, as "stream": true
- * receives it; the usage is read as in the non-streamed answer. */
-llmbo_status llmbo_openai_parse_stream(const char *body, size_t len, llmbo_chat_reply *reply,
-                                       llmbo_error *err);
-llmbo_status llmbo_anthropic_parse_stream(const char *body, size_t len, llmbo_chat_reply *reply,
-                                          llmbo_error *err);
-/* A stream of the dialect, ready to be fed (sse.h); the backends' complete() uses these. */
+/* A stream of the dialect, ready to be fed (sse.h); the backends' complete() uses these, and
+ * llmbo_chat_stream_parse reads a whole streamed body with them. */
 struct llmbo_chat_stream;
 void llmbo_openai_stream_init(struct llmbo_chat_stream *cs);
 void llmbo_anthropic_stream_init(struct llmbo_chat_stream *cs);

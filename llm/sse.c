@@ -201,3 +201,14 @@ llmbo_status llmbo_chat_stream_end(llmbo_chat_stream *cs, llmbo_chat_reply *repl
         *err = cs->err;
     return cs->st;
 }
+
+llmbo_status llmbo_chat_stream_parse(void (*init)(llmbo_chat_stream *cs), const char *body,
+                                     size_t len, llmbo_chat_reply *reply, llmbo_error *err)
+{
+    llmbo_chat_stream cs;
+    init(&cs);
+    llmbo_chat_stream_feed(&cs, body, len);
+    llmbo_status st = llmbo_chat_stream_end(&cs, reply, err);
+    llmbo_chat_stream_free(&cs);
+    return st;
+}

@@ -67,6 +67,12 @@ void llmbo_chat_stream_flush(llmbo_chat_stream *cs);
  * taken for a whole one. Errors fill err; on error the reply holds no strings. */
 llmbo_status llmbo_chat_stream_end(llmbo_chat_stream *cs, llmbo_chat_reply *reply,
                                    llmbo_error *err);
+/* A whole streamed body of len bytes, as "stream": true receives it, read into reply by a stream
+ * of the dialect that init sets up (llmbo_openai_stream_init, llmbo_anthropic_stream_init); the
+ * usage is read as in the non-streamed answer. As llmbo_chat_stream_end. For tests and the
+ * fuzz harnesses. */
+llmbo_status llmbo_chat_stream_parse(void (*init)(llmbo_chat_stream *cs), const char *body,
+                                     size_t len, llmbo_chat_reply *reply, llmbo_error *err);
 /* Appends text to one of the stream's buffers and counts a piece (for the dialects). */
 void llmbo_chat_stream_piece(llmbo_chat_stream *cs, llmbo_strbuf *b, const char *text);
 

@@ -25,6 +25,7 @@
 #include <cJSON.h>
 #include "llmbo_common.h"
 #include "objective_impl.h"
+#include "objective_json.h"
 #include "strbuf.h"
 
 #define EXT_MAX_STDOUT  (1 << 20) /* bytes of stdout accepted */
@@ -42,22 +43,10 @@ typedef struct ext_out {
 /* Builds the line sent on stdin; NULL on allocation failure. Free with llmbo_free. */
 static char *input_json(const llmbo_space *space, const double *x)
 {
-    cJSON *o = cJSON_CreateObject();
+    /* cJSON's own number printing, as external objectives have always read it. */
+    cJSON *o = llmbo_space_point_to_json(space, x, cJSON_CreateNumber);
     if (!o)
         return NULL;
-    for (int i = 0; i < llmbo_space_dim(space); i++) {
-        const llmbo_param *p = llmbo_space_param(space, i);
-        cJSON *v;
-        if (p->type == LLMBO_PARAM_CATEGORICAL)
-            v = cJSON_CreateString(p->choices[(int)x[i]]);
-        else
-            v = cJSON_CreateNumber(x[i]);
-        if (!v || !cJSON_AddItemToObject(o, p->name, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s)

@@ -327,3 +327,27 @@ llmbo_status llmbo_objective_from_json(const cJSON *v, const char *where, uint64
     }
     return LLMBO_OK;
 }
+
+cJSON *llmbo_space_point_to_json(const llmbo_space *space, const double *x,
+                                 cJSON *(*number)(double))
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    for (int i = 0; i < llmbo_space_dim(space); i++) {
+        const llmbo_param *p = llmbo_space_param(space, i);
+        cJSON *v;
+        if (p->type == LLMBO_PARAM_CATEGORICAL) {
+            int k = (int)x[i];
+            v = cJSON_CreateString(k >= 0 && k < p->n_choices ? p->choices[k] : "?");
+        } else {
+            v = number(x[i]);
+        }
+        if (!v || !cJSON_AddItemToObject(o, p->name, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
+    return o;
+}

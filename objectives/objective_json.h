@@ -23,4 +23,12 @@ llmbo_status llmbo_objective_from_json(const cJSON *v, const char *where, uint64
 llmbo_status llmbo_space_from_json(const cJSON *arr, const char *where, llmbo_space **out,
                                    llmbo_error *err);
 
+/* x (d, original units) as {"NAME": value, ...} in space's parameter order, the one writer of a
+ * named point: a categorical as its choice name ("?" for an index outside its choices), any
+ * other value made by number (a journal line, a summary and `llmbo ask` print exactly with
+ * llmbo_json_number; an external objective's input line keeps cJSON_CreateNumber's printing).
+ * NULL on allocation failure. */
+cJSON *llmbo_space_point_to_json(const llmbo_space *space, const double *x,
+                                 cJSON *(*number)(double));
+
 #endif

@@ -17,6 +17,7 @@
 #include "strbuf.h"
 #include "utf8.h"
 #include "strbuf.h"
+#include "objective_json.h"
 #include "journal.h"
 
 struct llmbo_journal {
@@ -253,36 +254,13 @@ void llmbo_journal_tally_update(const char *path, llmbo_journal_tally *t)
 
 /* ---- the line's schema ---- */
 
-cJSON *llmbo_journal_named_x(const llmbo_space *space, const double *x)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    for (int i = 0; i < llmbo_space_dim(space); i++) {
-        const llmbo_param *p = llmbo_space_param(space, i);
-        cJSON *v;
-        if (p->type == LLMBO_PARAM_CATEGORICAL) {
-            int k = (int)x[i];
-            v = cJSON_CreateString(k >= 0 && k < p->n_choices ? p->choices[k] : "?");
-        } else {
-            v = llmbo_json_number(x[i]);
-        }
-        if (!v || !cJSON_AddItemToObject(o, p->name, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
 cJSON *llmbo_journal_line(const llmbo_journal_entry *e, const llmbo_space *space)
 {
     cJSON *o = cJSON_CreateObject();
     int ok =
         o && llmbo_json_add(o, "iter", llmbo_json_number(e->iter)) &&
         llmbo_json_add(o, "id", llmbo_json_number(e->id)) &&
-        llmbo_json_add(o, "x", llmbo_journal_named_x(space, e->x)) &&
+        llmbo_json_add(o, "x", llmbo_space_point_to_json(space, e->x, llmbo_json_number)) &&
         llmbo_json_add(o, "xv", llmbo_json_number_array(e->x, e->d)) &&
         llmbo_json_add(o, "y", llmbo_json_number(e->failed ? NAN : e->y)) &&
         llmbo_json_add(o, "status", cJSON_CreateString(e->failed ? "failed" : "ok")) &&
@@ -313,7 +291,7 @@ cJSON *llmbo_journal_asked_line(const llmbo_journal_entry *e, const llmbo_space 
     for (int i = 0; ok && i < n_told; i++)
         ok = cJSON_AddItemToArray(t, llmbo_json_number((double)told[i]));
     ok = ok && llmbo_json_add(o, "id", llmbo_json_number(e->id)) &&
-         llmbo_json_add(o, "x", llmbo_journal_named_x(space, e->x)) &&
+         llmbo_json_add(o, "x", llmbo_space_point_to_json(space, e->x, llmbo_json_number)) &&
          llmbo_json_add(o, "xv", llmbo_json_number_array(e->x, e->d)) &&
          llmbo_json_add(o, "source",
                         cJSON_CreateString(llmbo_source_name((llmbo_source)e->source))) &&

@@ -34,11 +34,9 @@ typedef struct llmbo_journal_entry {
     int theta_ok;  /* reader: "theta" is absent, null or d + 2 numbers */
 } llmbo_journal_entry;
 
-/* The line for e (x named by space's parameters: categoricals by their choice name). NULL on
- * allocation failure. */
+/* The line for e (x named by space's parameters, llmbo_space_point_to_json with exact numbers:
+ * categoricals by their choice name). NULL on allocation failure. */
 cJSON *llmbo_journal_line(const llmbo_journal_entry *e, const llmbo_space *space);
-/* x as {"name": value} by space's parameter names (also summary.json's best_x). */
-cJSON *llmbo_journal_named_x(const llmbo_space *space, const double *x);
 /* Decodes line into e for an objective of dimension d (d < 0: x and theta are not decoded).
  * Lenient: what is absent or malformed is marked (NaN, NULL, -1, status_ok = 0) for the caller
  * to judge. LLMBO_ERR_NOMEM only. Free with llmbo_journal_entry_clear. */

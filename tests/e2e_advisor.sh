@@ -5,36 +5,9 @@
 # API key never written anywhere, and record/replay (identical journal without the server, and
 # the miss message). Prints the fault table in Markdown (perf/results/advisor_faults.md).
 set -euo pipefail
-PY=${LLMBO_PYTHON:-python3}
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR must name the source tree}
-W=$(mktemp -d "${TMPDIR:-/tmp}/e2e_advisor.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-    rm -rf "$W"
-}
-trap cleanup EXIT
+E2E_FAIL_FAST=1
+. "$(dirname "$0")/lib.sh"
 [ -n "${KEEP:-}" ] && trap - EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-start_server() { # $1: script JSON text
-    stop_server
-    printf '%s' "$1" > "$W/script.json"
-    rm -f "$W/port" "$W/requests.jsonl"
-    "$PY" "$SRC/tests/llm_server.py" "$W/script.json" --log "$W/requests.jsonl" > "$W/port" &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        grep -q PORT "$W/port" 2>/dev/null && break
-        sleep 0.05
-    done
-    PORT=$(awk '/PORT/ {print $2}' "$W/port")
-    [ -n "$PORT" ] || fail "loopback server did not start"
-}
-stop_server() {
-    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-    SERVER_PID=""
-}
 
 # config OBJECTIVE BUDGET STRATEGY ADVISOR_EXTRA -> prints a run config on stdout
 config() {
@@ -47,7 +20,7 @@ EOF
 }
 
 # check DIR BUDGET EXPECT(JSON: counts that must match) -> prints "valid/repaired/fallback/errors|retries|calls|lines|llm|gp"
-cat > "$W/check.py" <<'EOF'
+cat > "$WORK/check.py" <<'EOF'
 import json, sys
 d, budget, expect = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 lines = [json.loads(l) for l in open(d + "/journal.jsonl")]
@@ -87,17 +60,17 @@ EOF
 USAGE='"usage": {"prompt_tokens": 1000, "completion_tokens": 100}'
 run_fault() { # NAME MODE SCRIPT_RESPONSES EXPECT DESCRIPTION
     start_server "{\"responses\": [$3], \"default\": {$USAGE}}"
-    config branin 12 gp+llm ", \"mode\": \"$2\"" > "$W/cfg.json"
-    rm -rf "$W/run"
-    "$BIN" run "$W/cfg.json" --out "$W/run" -q > "$W/stdout" 2> "$W/stderr" || fail "$1: llmbo run failed: $(cat "$W/stderr")"
-    row=$("$PY" "$W/check.py" "$W/run" 12 "$4") || fail "$1"
+    config branin 12 gp+llm ", \"mode\": \"$2\"" > "$WORK/cfg.json"
+    rm -rf "$WORK/run"
+    "$BIN" run "$WORK/cfg.json" --out "$WORK/run" -q > "$WORK/stdout" 2> "$WORK/stderr" || fail "$1: llmbo run failed: $(cat "$WORK/stderr")"
+    row=$("$PY" "$WORK/check.py" "$WORK/run" 12 "$4") || fail "$1"
     IFS='|' read -r counts retries calls lines srcs <<< "$row"
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$5" "$counts" "$retries" "$calls" "$lines" "$srcs" >> "$W/table.md"
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$5" "$counts" "$retries" "$calls" "$lines" "$srcs" >> "$WORK/table.md"
 }
 
 U="$USAGE"
-echo "| fault | what the advisor did | valid / repaired / fallback / errors | retries | calls | journal lines / budget | sources llm / gp |" > "$W/table.md"
-echo "|---|---|---|---|---|---|---|" >> "$W/table.md"
+echo "| fault | what the advisor did | valid / repaired / fallback / errors | retries | calls | journal lines / budget | sources llm / gp |" > "$WORK/table.md"
+echo "|---|---|---|---|---|---|---|" >> "$WORK/table.md"
 run_fault "none (baseline)" propose "" '{"valid": 6, "errors": 0}' "every answer valid"
 run_fault "429 + Retry-After: 1" propose "{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}, \"body\": \"slow down\"}" '{"valid": 6, "retries": 1}' "waited 1 s as told, retried, valid"
 run_fault "500, 502" propose "{\"status\": 500, \"body\": \"x\"}, {\"status\": 502, \"body\": \"x\"}" '{"valid": 6, "retries": 2}' "retried twice with backoff, valid"
@@ -115,10 +88,10 @@ run_fault '`<think>` block + fences' propose "{\"style\": \"think\", $U}, {\"sty
 run_fault "rank: duplicate index" rank "{\"answer\": \"rank_dup\", $U}" '{"valid": 5, "repaired": 1}' "repaired"
 run_fault "rank: index out of range, twice" rank "{\"answer\": \"rank_range\", $U}, {\"answer\": \"rank_range\", $U}" '{"valid": 5, "fallback": 1}' "GP's first candidate used"
 echo "== fault injection (branin, budget 12, gp+llm, 6 advisor consultations per run)"
-cat "$W/table.md"
+cat "$WORK/table.md"
 
 # show.py DIR K: the K-th advisor call of a run, as a reader would want to see it
-cat > "$W/show.py" <<'EOF'
+cat > "$WORK/show.py" <<'EOF'
 import json, sys
 c = [json.loads(l) for l in open(sys.argv[1] + "/advisor.jsonl")][int(sys.argv[2])]
 print("-- advisor call %d (iteration %d, mode %s, model %s, request hash %s)" % (c["call"], c["iteration"], c["mode"], c["model"], c["hash"]))
@@ -131,44 +104,44 @@ EOF
 
 # ---- full runs in rank and propose modes, with their cost summaries -------------------------
 start_server "{\"default\": {\"style\": \"think\", $USAGE}}"
-config branin 16 gp+llm ", \"mode\": \"rank\", \"n_candidates\": 4" > "$W/rank.json"
-"$BIN" run "$W/rank.json" --out "$W/rank" -q > "$W/rank.out" || fail "rank run"
-"$PY" "$W/check.py" "$W/rank" 16 '{"valid": 10, "errors": 0}' > /dev/null
+config branin 16 gp+llm ", \"mode\": \"rank\", \"n_candidates\": 4" > "$WORK/rank.json"
+"$BIN" run "$WORK/rank.json" --out "$WORK/rank" -q > "$WORK/rank.out" || fail "rank run"
+"$PY" "$WORK/check.py" "$WORK/rank" 16 '{"valid": 10, "errors": 0}' > /dev/null
 echo "== rank mode: llmbo run rank.json --out rank (one advisor call, journal tail, summary)"
-"$PY" "$W/show.py" "$W/rank" 3
-tail -n 2 "$W/rank/journal.jsonl" | cut -c1-240
-"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$W/rank/summary.json"
-config branin 16 llm ", \"mode\": \"propose\"" > "$W/propose.json"
-"$BIN" run "$W/propose.json" --out "$W/propose" -q > "$W/propose.out" || fail "propose run"
-"$PY" "$W/check.py" "$W/propose" 16 '{"errors": 0}' > /dev/null
+"$PY" "$WORK/show.py" "$WORK/rank" 3
+tail -n 2 "$WORK/rank/journal.jsonl" | cut -c1-240
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$WORK/rank/summary.json"
+config branin 16 llm ", \"mode\": \"propose\"" > "$WORK/propose.json"
+"$BIN" run "$WORK/propose.json" --out "$WORK/propose" -q > "$WORK/propose.out" || fail "propose run"
+"$PY" "$WORK/check.py" "$WORK/propose" 16 '{"errors": 0}' > /dev/null
 echo "== propose mode: llmbo run propose.json --out propose (strategy llm: warm start, then one proposal per call)"
-"$PY" "$W/show.py" "$W/propose" 3
-tail -n 2 "$W/propose/journal.jsonl" | cut -c1-240
-"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$W/propose/summary.json"
+"$PY" "$WORK/show.py" "$WORK/propose" 3
+tail -n 2 "$WORK/propose/journal.jsonl" | cut -c1-240
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(json.dumps({k: s[k] for k in ("objective","strategy","evaluations","best_y","final_regret","complete")})); print(json.dumps(s["advisor"]))' "$WORK/propose/summary.json"
 
 # ---- the API key is sent, and never written --------------------------------------------------
 KEY="sk-e2e-$(date +%s%N | sha256sum | cut -c1-24)"
 export LLMBO_E2E_KEY="$KEY"
 start_server "{\"responses\": [{\"status\": 401, \"body\": \"bad key $KEY\"}], \"default\": {$USAGE}}"
-config branin 10 gp+llm ", \"mode\": \"propose\", \"record\": \"$W/key/cassette.jsonl\"" |
-    sed 's/"api_key_env": null/"api_key_env": "LLMBO_E2E_KEY"/' > "$W/key.json"
-mkdir -p "$W/key"
-"$BIN" run "$W/key.json" --out "$W/key/run" > "$W/key/stdout" 2> "$W/key/stderr" || fail "key run"
-grep -q "Bearer $KEY" "$W/requests.jsonl" || fail "the key was not sent as a Bearer token"
-if grep -rl -- "$KEY" "$W/key"; then fail "the API key appears in a file the run wrote"; fi
-grep -q "HTTP 401" "$W/key/stderr" || fail "the 401 was not reported"
-echo "== API key: sent in the Authorization header, absent from $(find "$W/key" -type f | wc -l) files the run wrote and from its stdout/stderr"
+config branin 10 gp+llm ", \"mode\": \"propose\", \"record\": \"$WORK/key/cassette.jsonl\"" |
+    sed 's/"api_key_env": null/"api_key_env": "LLMBO_E2E_KEY"/' > "$WORK/key.json"
+mkdir -p "$WORK/key"
+"$BIN" run "$WORK/key.json" --out "$WORK/key/run" > "$WORK/key/stdout" 2> "$WORK/key/stderr" || fail "key run"
+grep -q "Bearer $KEY" "$WORK/requests.jsonl" || fail "the key was not sent as a Bearer token"
+if grep -rl -- "$KEY" "$WORK/key"; then fail "the API key appears in a file the run wrote"; fi
+grep -q "HTTP 401" "$WORK/key/stderr" || fail "the 401 was not reported"
+echo "== API key: sent in the Authorization header, absent from $(find "$WORK/key" -type f | wc -l) files the run wrote and from its stdout/stderr"
 
 # ---- record, then replay without the server ----------------------------------------------------
 start_server "{\"responses\": [{\"answer\": \"oob\", $U}, {\"status\": 500}, {\"status\": 500}, {\"status\": 500}], \"default\": {\"style\": \"fenced\", $USAGE}}"
-config branin 14 gp+llm ", \"mode\": \"propose\", \"record\": \"$W/cassette.jsonl\"" > "$W/rec.json"
-"$BIN" run "$W/rec.json" --out "$W/rec" -q > /dev/null 2>&1 || fail "recorded run"
+config branin 14 gp+llm ", \"mode\": \"propose\", \"record\": \"$WORK/cassette.jsonl\"" > "$WORK/rec.json"
+"$BIN" run "$WORK/rec.json" --out "$WORK/rec" -q > /dev/null 2>&1 || fail "recorded run"
 stop_server
 # Only the backend changes (and the cassette is named); the transport keys are ignored by replay.
-sed -e 's/"backend": "openai"/"backend": "replay", "cassette": "'"${W//\//\\/}"'\/cassette.jsonl"/' \
-    -e 's/, "record": "[^"]*"//' "$W/rec.json" > "$W/replay.json"
-"$BIN" run "$W/replay.json" --out "$W/replay" -q > /dev/null 2> "$W/replay.err" || fail "replayed run: $(cat "$W/replay.err") $(cat "$W/replay.json")"
-"$PY" - "$W/rec" "$W/replay" <<'EOF' || fail "replayed journal differs"
+sed -e 's/"backend": "openai"/"backend": "replay", "cassette": "'"${WORK//\//\\/}"'\/cassette.jsonl"/' \
+    -e 's/, "record": "[^"]*"//' "$WORK/rec.json" > "$WORK/replay.json"
+"$BIN" run "$WORK/replay.json" --out "$WORK/replay" -q > /dev/null 2> "$WORK/replay.err" || fail "replayed run: $(cat "$WORK/replay.err") $(cat "$WORK/replay.json")"
+"$PY" - "$WORK/rec" "$WORK/replay" <<'EOF' || fail "replayed journal differs"
 import json, sys
 def load(d):
     out = []
@@ -181,19 +154,19 @@ if a != b:
     sys.exit("journals or summaries differ")
 print("== replay: %d journal lines and the summary identical to the recorded run (timings aside); advisor cost %s" % (len(a[0]), json.dumps(a[1]["advisor"])))
 EOF
-"$BIN" run "$W/replay.json" --seed 12 --out "$W/miss" -q > /dev/null 2> "$W/miss.err" || fail "replay with misses must still complete"
-grep -q "replay: no recorded answer for request hash [0-9a-f]\{16\} (cassette $W/cassette.jsonl has [0-9]* entries)" "$W/miss.err" ||
-    fail "miss message: $(head -2 "$W/miss.err")"
-echo "== replay miss (other seed): $(head -1 "$W/miss.err" | sed "s#$W/##")"
+"$BIN" run "$WORK/replay.json" --seed 12 --out "$WORK/miss" -q > /dev/null 2> "$WORK/miss.err" || fail "replay with misses must still complete"
+grep -q "replay: no recorded answer for request hash [0-9a-f]\{16\} (cassette $WORK/cassette.jsonl has [0-9]* entries)" "$WORK/miss.err" ||
+    fail "miss message: $(head -2 "$WORK/miss.err")"
+echo "== replay miss (other seed): $(head -1 "$WORK/miss.err" | sed "s#$WORK/##")"
 # ---- streamed answers: the same run with "stream": true, the same journal and token sums ----
 # Usage derived by the server from the prompt and answer lengths, reasoning in a separate field.
 start_server "{\"default\": {\"style\": \"reasoning_content\"}}"
-config branin 14 gp+llm ", \"mode\": \"propose\"" > "$W/plain.json"
-config branin 14 gp+llm ", \"mode\": \"propose\", \"stream\": true" > "$W/stream.json"
-"$BIN" run "$W/plain.json" --out "$W/plain" -q > /dev/null 2> "$W/plain.err" || fail "non-streamed run: $(cat "$W/plain.err")"
-"$BIN" run "$W/stream.json" --out "$W/stream" -q > /dev/null 2> "$W/stream.err" || fail "streamed run: $(cat "$W/stream.err")"
-grep -q '\\"stream\\": *true' "$W/requests.jsonl" || fail "no streamed request reached the server"
-"$PY" - "$W/plain" "$W/stream" <<'EOF' || fail "streamed run differs from the non-streamed one"
+config branin 14 gp+llm ", \"mode\": \"propose\"" > "$WORK/plain.json"
+config branin 14 gp+llm ", \"mode\": \"propose\", \"stream\": true" > "$WORK/stream.json"
+"$BIN" run "$WORK/plain.json" --out "$WORK/plain" -q > /dev/null 2> "$WORK/plain.err" || fail "non-streamed run: $(cat "$WORK/plain.err")"
+"$BIN" run "$WORK/stream.json" --out "$WORK/stream" -q > /dev/null 2> "$WORK/stream.err" || fail "streamed run: $(cat "$WORK/stream.err")"
+grep -q '\\"stream\\": *true' "$WORK/requests.jsonl" || fail "no streamed request reached the server"
+"$PY" - "$WORK/plain" "$WORK/stream" <<'EOF' || fail "streamed run differs from the non-streamed one"
 import json, sys
 def load(d):
     out = []
@@ -223,25 +196,25 @@ EOF
 # was logged in advisor.jsonl but no journal line carries its cost. Before: its tokens never
 # reached summary.json and the resumed run numbered its next call 1 again.
 start_server "{\"responses\": [{\"answer\": \"prose\", \"usage\": {\"prompt_tokens\": 1111, \"completion_tokens\": 111}}, {\"delay\": 120}], \"default\": {$USAGE}}"
-config branin 10 gp+llm ", \"mode\": \"rank\"" | sed 's/"timeout": 3/"timeout": 100/' > "$W/orphan.json"
-rm -rf "$W/orphan"
-"$BIN" run "$W/orphan.json" --out "$W/orphan" -q > /dev/null 2>&1 &
+config branin 10 gp+llm ", \"mode\": \"rank\"" | sed 's/"timeout": 3/"timeout": 100/' > "$WORK/orphan.json"
+rm -rf "$WORK/orphan"
+"$BIN" run "$WORK/orphan.json" --out "$WORK/orphan" -q > /dev/null 2>&1 &
 run_pid=$!
 for _ in $(seq 1 3000); do # the server logs a request when it arrives: count, not time
-    [ "$(wc -l < "$W/requests.jsonl" 2> /dev/null || echo 0)" -ge 2 ] && break
+    [ "$(wc -l < "$WORK/requests.jsonl" 2> /dev/null || echo 0)" -ge 2 ] && break
     sleep 0.02
 done
-[ "$(wc -l < "$W/requests.jsonl")" -eq 2 ] || fail "row 12: the repair request never arrived"
+[ "$(wc -l < "$WORK/requests.jsonl")" -eq 2 ] || fail "row 12: the repair request never arrived"
 "$PY" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; sys.exit(0 if len(json.loads(r[1]["body"])["messages"]) == 4 else 1)' \
-    "$W/requests.jsonl" || fail "row 12: request 2 is not the repair"
+    "$WORK/requests.jsonl" || fail "row 12: request 2 is not the repair"
 kill -9 $run_pid
 wait $run_pid 2> /dev/null || true
-[ ! -f "$W/orphan/summary.json" ] || fail "row 12: the run finished before the kill"
-"$BIN" run --resume "$W/orphan" -q > /dev/null 2> "$W/orphan.err" || fail "row 12: resume: $(cat "$W/orphan.err")"
-grep -qF "llmbo run: 1 advisor call of an advice the interruption cut short (in advisor.jsonl, after the last recorded proposal) added to the cost: 1111 prompt + 111 completion tokens" "$W/orphan.err" ||
-    fail "row 12: resume message: $(cat "$W/orphan.err")"
+[ ! -f "$WORK/orphan/summary.json" ] || fail "row 12: the run finished before the kill"
+"$BIN" run --resume "$WORK/orphan" -q > /dev/null 2> "$WORK/orphan.err" || fail "row 12: resume: $(cat "$WORK/orphan.err")"
+grep -qF "llmbo run: 1 advisor call of an advice the interruption cut short (in advisor.jsonl, after the last recorded proposal) added to the cost: 1111 prompt + 111 completion tokens" "$WORK/orphan.err" ||
+    fail "row 12: resume message: $(cat "$WORK/orphan.err")"
 stop_server
-"$PY" - "$W/orphan" "$W/requests.jsonl" <<'EOF' || fail "row 12: orphaned call's cost or call numbers"
+"$PY" - "$WORK/orphan" "$WORK/requests.jsonl" <<'EOF' || fail "row 12: orphaned call's cost or call numbers"
 import json, sys
 d = sys.argv[1]
 s = json.load(open(d + "/summary.json"))["advisor"]

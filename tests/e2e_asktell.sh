@@ -7,14 +7,7 @@
 # `llmbo run`'s journal and advisor cost; `llmbo run --resume` evaluates points left pending by
 # ask; the worked example examples/asktell_lab.sh completes; errors name what and where.
 set -u
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-SRC=${LLMBO_SOURCE_DIR:?}
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 cat > "$WORK/branin.json" <<'EOF'
 {"objective": "branin", "budget": 30}
@@ -178,5 +171,4 @@ expect 2 "is in use by another llmbo process (pid $holder)" "locked directory" \
 kill $holder 2> /dev/null
 wait $holder 2> /dev/null
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

@@ -2,14 +2,7 @@
 # e2e_newcomer.sh: what a new user meets when something goes wrong (issue 12), through the
 # binary. Each case quotes the message the user now sees; the comment says what happened before.
 set -u
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR must name the source tree}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 # expect WANT_RC STDERR_SUBSTRING WHAT CMD...: exit status and a piece of stderr.
 expect() {
     local want=$1 msg=$2 what=$3
@@ -280,5 +273,4 @@ else
     echo "SKIP: row 7: no mount namespace here (unshare); the full-disk bench is not reproduced"
 fi
 
-echo "$fails failed"
-[ "$fails" -eq 0 ]
+finish

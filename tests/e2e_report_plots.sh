@@ -8,26 +8,16 @@
 # legend (boxes recomputed from the SVG's label positions). (3) A bench without any advisor
 # cost: no cost plot, a note in report.md instead.
 set -euo pipefail
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR must name the source tree}
-W=$(mktemp -d "${TMPDIR:-/tmp}/e2e_report_plots.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-    rm -rf "$W"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "PASS: $*"; }
+E2E_FAIL_FAST=1
+. "$(dirname "$0")/lib.sh"
 
 # ---- 1. one run --------------------------------------------------------------------------------
-cat > "$W/run.json" <<'EOF'
+cat > "$WORK/run.json" <<'EOF'
 {"objective": "hartmann3", "budget": 14, "strategy": "gp", "seed": 7, "init": {"n": 6}}
 EOF
-"$BIN" run "$W/run.json" --out "$W/run" -q > /dev/null || fail "llmbo run"
-"$BIN" report "$W/run" --no-png -q || fail "llmbo report RUN_DIR"
-"$PY" - "$W/run" <<'EOF' || fail "single-run report"
+"$BIN" run "$WORK/run.json" --out "$WORK/run" -q > /dev/null || fail "llmbo run"
+"$BIN" report "$WORK/run" --no-png -q || fail "llmbo report RUN_DIR"
+"$PY" - "$WORK/run" <<'EOF' || fail "single-run report"
 import json, re, sys
 import xml.etree.ElementTree as ET
 d = sys.argv[1]
@@ -58,17 +48,9 @@ print("PASS: one run: report.md best %.17g at evaluation %d = the journal's min;
 EOF
 
 # ---- 2. a bench with advisor costs and two identical LLM strategies -----------------------------
-printf '{"default": {"style": "reasoning_content"}}' > "$W/script.json"
-"$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &
-SERVER_PID=$!
-for _ in $(seq 100); do
-    grep -q PORT "$W/port" 2>/dev/null && break
-    sleep 0.05
-done
-PORT=$(awk '/PORT/ {print $2}' "$W/port")
-[ -n "$PORT" ] || fail "loopback server did not start"
+start_server '{"default": {"style": "reasoning_content"}}'
 ADV="{\"backend\": \"openai\", \"model\": \"m\", \"base_url\": \"http://127.0.0.1:$PORT/v1\", \"api_key_env\": null, \"price\": {\"input\": 2.385, \"output\": 9.75}, \"mode\": \"propose\"}"
-cat > "$W/bench.json" <<EOF
+cat > "$WORK/bench.json" <<EOF
 {"name": "cost plot", "seeds": 2, "budget": 10, "init": {"n": 5}, "objectives": ["branin"],
  "strategies": [
   {"name": "random", "strategy": "random"},
@@ -77,9 +59,9 @@ cat > "$W/bench.json" <<EOF
   {"name": "llm-b-same", "strategy": "gp+llm", "advisor": $ADV}
  ]}
 EOF
-"$BIN" bench "$W/bench.json" -j 2 --out "$W/b" -q > /dev/null || fail "bench with an advisor"
-"$BIN" report "$W/b" --no-png -q || fail "report of the bench"
-"$PY" - "$W/b" <<'EOF' || fail "cost plot"
+"$BIN" bench "$WORK/bench.json" -j 2 --out "$WORK/b" -q > /dev/null || fail "bench with an advisor"
+"$BIN" report "$WORK/b" --no-png -q || fail "report of the bench"
+"$PY" - "$WORK/b" <<'EOF' || fail "cost plot"
 import sys
 import xml.etree.ElementTree as ET
 d = sys.argv[1]
@@ -130,14 +112,14 @@ print("PASS: cost plot: identical curves drawn with widths %s/%s, dashes %r/%r; 
 EOF
 
 # ---- 3. a bench without any advisor cost --------------------------------------------------------
-cat > "$W/free.json" <<'EOF'
+cat > "$WORK/free.json" <<'EOF'
 {"seeds": 2, "budget": 8, "init": {"n": 4}, "objectives": ["branin"],
  "strategies": [{"name": "random", "strategy": "random"}, {"name": "gp", "strategy": "gp"}]}
 EOF
-"$BIN" bench "$W/free.json" --out "$W/free" -q > /dev/null || fail "bench without advisor"
-"$BIN" report "$W/free" --no-png -q || fail "report without advisor"
-ls "$W"/free/cost-*.svg > /dev/null 2>&1 && fail "a cost plot without any cost"
-grep -q "No plot of regret against cost: no strategy has an advisor cost" "$W/free/report.md" ||
+"$BIN" bench "$WORK/free.json" --out "$WORK/free" -q > /dev/null || fail "bench without advisor"
+"$BIN" report "$WORK/free" --no-png -q || fail "report without advisor"
+ls "$WORK"/free/cost-*.svg > /dev/null 2>&1 && fail "a cost plot without any cost"
+grep -q "No plot of regret against cost: no strategy has an advisor cost" "$WORK/free/report.md" ||
     fail "no note instead of the cost plot"
 pass "no advisor cost: no cost plot, a note in report.md"
 echo "e2e_report_plots: all checks passed"

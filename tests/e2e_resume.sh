@@ -5,13 +5,7 @@
 # advisor's seconds). Also: a torn last line is cut off and the run continues; --resume of a
 # finished run changes nothing. Sequential (batch 1) and batched (batch 3) configs.
 set -u
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 # compare REF RUN BUDGET: same lines ignoring timings, ids 0..BUDGET-1 once each
 compare() {
@@ -134,5 +128,4 @@ run_case batch "$WORK/batch.json" 80 4
 partial_case "$WORK/batch-ref" 80 29
 partial_case "$WORK/batch-ref" 80 43
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

@@ -6,14 +6,7 @@
 # objective's sense, determinism (same seed: same journal but for timings; --seed changes it),
 # and the config schema listing exactly the keys the parser accepts.
 set -u
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR must name the source tree}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 expect_rc() { # expect_rc WANT WHAT CMD...
     local want=$1 what=$2
     shift 2
@@ -158,5 +151,4 @@ EOF
 expect_rc 2 "--out over an existing run" "$BIN" run "$WORK/h.json" --out "$WORK/h1" -q
 grep -qF "already holds a run" "$WORK/err" && pass "existing run refused with a hint" || fail "message: $(cat "$WORK/err")"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

@@ -6,14 +6,8 @@
 # loses and repeats nothing and does not import twice; llmbo ask starts with the given points;
 # every bad input is refused with the file (or key) and line named.
 set -u
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/lib.sh"
 cd "$WORK" || exit 1
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 echo '{"objective": "branin", "budget": 12, "seed": 3}' > prev.json
 "$BIN" run prev.json --out prev -q > /dev/null || fail "previous run"
@@ -127,5 +121,4 @@ expect "bad.json: init.points[0]: x1: 11 outside bounds [-5, 10]" "init.points o
 expect "init.from: 12 imported observations and 0 init.points exceed the budget 5" \
     "counted over budget" '{"from": ["prev"], "counted": true}'
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

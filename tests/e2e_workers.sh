@@ -7,13 +7,7 @@
 # exactly once in the journal, the interrupted points evaluated at the same x; "async" finishes
 # with every id once; bad -j values are refused.
 set -u
-BIN=${LLMBO_BIN:?LLMBO_BIN must name the llmbo binary}
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-fails=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 
 # Hartmann-3 in an external command that sleeps 0.25 s and records concurrency: a file per
 # running evaluation in $WORK/running, the count seen at each start appended to $WORK/seen.
@@ -134,5 +128,4 @@ sed 's/"seed": 7}/"seed": 7, "workers": 0}/' "$WORK/cfg.json" > "$WORK/w0.json"
 grep -q "w0.json: workers: expected" "$WORK/err" && pass "workers 0 refused, naming the file and key" ||
     fail "workers 0: $(cat "$WORK/err")"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+finish

@@ -190,6 +190,10 @@ typedef struct llmbo_gp_options {
                                  100; 0 = max(3, 1.25 sqrt(d)) (the BO loop's default: a GP
                                  whose lengthscale far exceeds the box believes the function
                                  linear in that coordinate and pins the optimum on a face) */
+    int gls_mean;             /* 1: the constant prior mean is estimated from the data by
+                                 generalised least squares, m0 = 1'K^{-1}y / 1'K^{-1}1 (the
+                                 marginal likelihood's maximiser over the mean, profiled out in
+                                 fitting); 0 (default): the sample mean */
 } llmbo_gp_options;
 
 /* Smallest lengthscale a fit may choose (unit-cube widths). */
@@ -438,8 +442,8 @@ typedef struct llmbo_bo_options {
     int n_init;                    /* initial design size; 0 (default) means d + 1 (at least
                                       2), at most budget when a budget is set */
     int budget;          /* total evaluations planned, initial design included; 0 = unknown. Used
-                            by the advice schedule's phase and the UCB beta schedule only: ask never
-                            refuses to propose beyond it */
+                            by the advice schedule's phase, the UCB beta schedule and gls_from
+                            only: ask never refuses to propose beyond it */
     llmbo_gp_options gp; /* llmbo_gp_options_default, but with the noise variance fixed at
                             LLMBO_BO_NOISE_FREE_VAR (fit_noise = 0): the right choice for
                             noise-free objectives; set fit_noise = 1 (and noisy = 1) for noisy
@@ -473,6 +477,10 @@ typedef struct llmbo_bo_options {
                          dup_tol of earlier points. Default 3; 0 disables */
     int y_warp;       /* 1 (default): the GP sees its outputs above their median compressed
                          logarithmically (values at or below it unchanged) */
+    double gls_from;  /* from this fraction of the budget on (a model of n >= gls_from budget
+                         points, pending fantasies included), the GP's constant mean is its GLS
+                         estimate (llmbo_gp_options.gls_mean) instead of the sample mean;
+                         default 0.75; 0 never, and never when budget is 0 */
     llmbo_advisor_hook advisor;     /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */

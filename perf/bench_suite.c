@@ -8,9 +8,11 @@
  * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra] [--only SPEC]
  *        bench_suite --time-ask [--variant NAME]
  * variants: gp (the defaults), gp-nocap (no lengthscale cap), gp-nostall (no stagnation
- * escape), gp-old (the loop before issue 11: no duplicate guard, no escape, no output warp, the
- * GP module's lengthscale prior), gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp,
- * gp-lsS, gp-warp-lsS (tuning variants of the first round, see set_variant), random */
+ * escape), gp-nogls (the sample mean throughout: the round-2 default), gp-glsF (the GLS mean
+ * from fraction F of the budget on), gp-noise (a fitted noise variance), gp-old (the loop before
+ * issue 11: no duplicate guard, no escape, no output warp, the GP module's lengthscale prior),
+ * gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning
+ * variants of the first round, see set_variant), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,12 +41,26 @@ static int set_variant(const char *v, llmbo_bo_options *o)
         o->gp.ls_max = 100;
         return 1;
     }
+    if (strcmp(v, "gp-nogls") == 0) { /* the sample mean throughout (round-2 default) */
+        o->gls_from = 0;
+        return 1;
+    }
+    if (strncmp(v, "gp-gls", 6) == 0) { /* the GLS mean from fraction F of the budget on */
+        o->gls_from = atof(v + 6);
+        return o->gls_from > 0;
+    }
+    if (strcmp(v, "gp-noise") == 0) { /* the default with a fitted noise variance */
+        o->gp.fit_noise = 1;
+        return 1;
+    }
     if (strcmp(v, "gp-nostall") == 0) { /* the default without the stagnation escape */
         o->stall_window = 0;
         return 1;
     }
-    /* The variants below keep the lengthscale bound of the loop before the cap (100). */
+    /* The variants below keep the lengthscale bound of the loop before the cap (100) and the
+     * sample mean of the loop before round 3. */
     o->gp.ls_max = 100;
+    o->gls_from = 0;
     if (strcmp(v, "gp-old") == 0) { /* the loop before issue 11 */
         o->dup_tol = 0;
         o->stall_window = 0;

@@ -221,12 +221,23 @@ llmbo_status llmbo_gp_chol_jitter(double *A, int n, int lda, double diag, double
     return LLMBO_ERR_NUMERIC;
 }
 
-/* alpha = L^{-T} L^{-1} ys and lml from the factor in gp->L (stride cap). */
+/* alpha = L^{-T} L^{-1} (ys - m0) and lml from the factor in gp->L (stride cap). With gls_mean,
+ * m0 = (b.a) / (b.b) for a = L^{-1} ys, b = L^{-1} 1, i.e. 1'K^{-1}ys / 1'K^{-1}1 (R&W section
+ * 2.7, the mean's ML estimate), and lml is the likelihood with m0 profiled out. */
 static void solve_alpha(llmbo_gp *gp)
 {
     int n = gp->n, lda = gp->cap;
     memcpy(gp->alpha, gp->ys, (size_t)n * sizeof(double));
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, gp->L, lda, gp->alpha, 1);
+    gp->m0 = 0.0;
+    if (gp->opt.gls_mean) {
+        double *b = gp->tmp; /* (n) predict scratch, free here */
+        for (int i = 0; i < n; i++)
+            b[i] = 1.0;
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, gp->L, lda, b, 1);
+        gp->m0 = cblas_ddot(n, b, 1, gp->alpha, 1) / cblas_ddot(n, b, 1, b, 1);
+        cblas_daxpy(n, -gp->m0, b, 1, gp->alpha, 1);
+    }
     double quad = cblas_ddot(n, gp->alpha, 1, gp->alpha, 1), logdet = 0.0;
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, n, gp->L, lda, gp->alpha, 1);
     for (int i = 0; i < n; i++)
@@ -559,7 +570,7 @@ void llmbo_gp_predict(llmbo_gp *gp, const double *x, double *mean, double *var, 
     if (clamped)
         vs = 0.0;
     if (mean)
-        *mean = gp->y_mean + s * mu;
+        *mean = gp->y_mean + s * (gp->m0 + mu);
     if (var)
         *var = s * s * vs;
     if (!want_dg)
@@ -616,7 +627,7 @@ void llmbo_gp_predict_batch(llmbo_gp *gp, const double *Xs, int m, double *mean,
             cblas_dgemv(CblasRowMajor, CblasTrans, n, c, 1.0, B, LLMBO_GP_PRED_CHUNK, gp->alpha, 1,
                         0.0, mean + p0, 1);
             for (int p = 0; p < c; p++)
-                mean[p0 + p] = gp->y_mean + s * mean[p0 + p];
+                mean[p0 + p] = gp->y_mean + s * (gp->m0 + mean[p0 + p]);
         }
         if (var) {
             cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, c, 1.0,
@@ -732,7 +743,7 @@ llmbo_status llmbo_gp_sample(llmbo_gp *gp, const double *Xs, int m, int ns, uint
             z[p] = gsl_ran_gaussian_ziggurat(rng, 1.0);
         cblas_dtrmv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, m, C, m, z, 1);
         for (int p = 0; p < m; p++)
-            o[p] = gp->y_mean + gp->y_sd * (mu[p] + z[p]);
+            o[p] = gp->y_mean + gp->y_sd * (gp->m0 + mu[p] + z[p]);
     }
 done:
     if (rng)

@@ -147,6 +147,17 @@ static double ws_eval(fit_ws *ws, int want_grad)
         return NAN;
     memcpy(ws->alpha, ws->ys, (size_t)n * sizeof(double));
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, K, n, ws->alpha, 1);
+    if (gp->opt.gls_mean) {
+        /* The GLS mean profiled out: L^{-1}(ys - m0) = a - m0 b with a = L^{-1} ys, b = L^{-1} 1
+         * (row is free until the gradient). The gradient below is then the profiled
+         * likelihood's too: m0 maximises the likelihood, so dlml/dm0 = 0 (envelope theorem). */
+        double *b = ws->row;
+        for (int i = 0; i < n; i++)
+            b[i] = 1.0;
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, K, n, b, 1);
+        double m0 = cblas_ddot(n, b, 1, ws->alpha, 1) / cblas_ddot(n, b, 1, b, 1);
+        cblas_daxpy(n, -m0, b, 1, ws->alpha, 1);
+    }
     double quad = cblas_ddot(n, ws->alpha, 1, ws->alpha, 1), logdet = 0.0;
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, n, K, n, ws->alpha, 1);
     for (int i = 0; i < n; i++)

@@ -2,7 +2,7 @@
  * sample) and gp_fit.c (marginal likelihood, gradients, hyperparameter optimisation). Tests may
  * include it; nothing outside surrogate/ and tests/ does.
  * Invariant: when n > 0 and have_factor, L holds chol(K + (sn2 + jitter) I) of the first n rows
- * of X at theta, and alpha = (K + (sn2 + jitter) I)^{-1} ys. */
+ * of X at theta, and alpha = (K + (sn2 + jitter) I)^{-1} (ys - m0). */
 #ifndef LLMBO_GP_IMPL_H
 #define LLMBO_GP_IMPL_H
 
@@ -34,6 +34,7 @@ struct llmbo_gp {
     double *y;  /* (cap) outputs, caller's units */
     double *ys; /* (cap) standardised outputs (y - y_mean) / y_sd */
     double y_mean, y_sd;
+    double m0;     /* constant prior mean of ys: GLS estimate when opt.gls_mean, else 0 */
     double *L;     /* (cap, cap) row-major, stride cap; lower triangle of the first n rows */
     double *alpha; /* (cap) K^{-1} ys */
     double jitter; /* extra diagonal in the current factor (0 when none was needed) */

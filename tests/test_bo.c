@@ -148,6 +148,13 @@ static void test_create_errors(void)
     CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "unknown strategy 4"),
           "strategy outside the table: %s", err.msg);
+    static const double bad_gls[] = {-0.25, 1.5, NAN};
+    for (int i = 0; i < 3; i++) {
+        llmbo_bo_options_default(&o);
+        o.gls_from = bad_gls[i];
+        CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID && strstr(err.msg, "gls_from"),
+              "gls_from %g refused: %s", bad_gls[i], err.msg);
+    }
     llmbo_space_free(s);
     llmbo_space_free(empty);
 }
@@ -328,6 +335,47 @@ static void test_determinism_and_replay(void)
     llmbo_bo_free(a);
     llmbo_bo_free(b);
 
+    llmbo_space_free(s);
+}
+
+/* gls_from: the GLS mean takes over at n >= gls_from budget. Proposals before the switch equal
+ * those of a loop without it, later ones differ, and a loop that replays across the switch
+ * continues bitwise (the choice depends on the point count and the budget only). */
+static void test_gls_switch(void)
+{
+    llmbo_space *s = branin_space();
+    enum { N = 18, M = 13, B = 18 };
+    double xa[2 * N], xb[2 * N], xc[2 * N];
+    llmbo_bo_options o;
+    fast_options(&o);
+    o.budget = B;
+    o.gls_from = 0.5; /* from the model of 9 points on, i.e. proposal 9 */
+    llmbo_bo *a = make_bo(s, &o);
+    run_steps(a, N, xa, NULL);
+    o.gls_from = 0;
+    llmbo_bo *c = make_bo(s, &o);
+    run_steps(c, N, xc, NULL);
+    CHECK(memcmp(xa, xc, sizeof(double) * 2 * 9) == 0,
+          "before the switch: the same 9 proposals as without it");
+    CHECK(memcmp(xa + 2 * 9, xc + 2 * 9, sizeof(double) * 2 * (N - 9)) != 0,
+          "after the switch: other proposals");
+    o.gls_from = 0.5;
+    llmbo_bo *b = make_bo(s, &o);
+    llmbo_error err;
+    int ok = 1;
+    for (int64_t id = 0; id < M; id++) {
+        double theta[4], *t = llmbo_bo_theta(a, id, theta) ? theta : NULL;
+        llmbo_source src = id < 6 ? LLMBO_SOURCE_INIT : LLMBO_SOURCE_GP;
+        ok &= llmbo_bo_replay(b, id, xa + 2 * id, src, t, &err) == LLMBO_OK;
+        ok &= llmbo_bo_tell(b, id, branin(xa + 2 * id), 0, &err) == LLMBO_OK;
+    }
+    CHECK(ok, "replayed %d evaluations across the switch", M);
+    run_steps(b, N - M, xb + 2 * M, NULL);
+    CHECK(memcmp(xa + 2 * M, xb + 2 * M, sizeof(double) * 2 * (N - M)) == 0,
+          "replayed across the switch: continues bitwise like the original");
+    llmbo_bo_free(a);
+    llmbo_bo_free(b);
+    llmbo_bo_free(c);
     llmbo_space_free(s);
 }
 
@@ -1095,6 +1143,7 @@ int main(void)
     test_pending();
     test_failures();
     test_determinism_and_replay();
+    test_gls_switch();
     test_batch_replay();
     test_maximize();
     test_advisor_rank();

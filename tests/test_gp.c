@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_permutation.h>
 #include "check.h"
 #include "llmbo.h"
 #include "llmbo_common.h"
@@ -680,6 +682,115 @@ static void test_alloc_sweep(void)
  * lower bound 0.025, negative or NaN are refused; a coordinate the data show to be irrelevant
  * (y depends on x1 only) gets a lengthscale far above 2 with the default bound (100) and exactly
  * at the bound with ls_max = 2. */
+/* ---------------------------------------------------------------------------------------------
+ * gls_mean: the constant mean, the posterior mean and the profiled likelihood against a dense
+ * computation with GSL's LU decomposition (not the GP's Cholesky path), the profiled likelihood's
+ * gradient against central differences, and the mean after add() against the same dense
+ * recomputation. Clustered data (most points in one corner), where the GLS mean differs from
+ * the sample mean. */
+static double dense_gls(const llmbo_gp *gp, int n, int d, const double *X, const double *xs,
+                        double *m0_out, double *mean_out)
+{
+    const llmbo_kernel_vtbl *k = llmbo_kernel_get(gp->opt.kernel);
+    double sn2 = exp(gp->theta[d + 1]) + gp->jitter;
+    gsl_matrix *K = gsl_matrix_alloc((size_t)n, (size_t)n);
+    gsl_vector *one = gsl_vector_alloc((size_t)n), *ys = gsl_vector_alloc((size_t)n);
+    gsl_vector *a = gsl_vector_alloc((size_t)n), *b = gsl_vector_alloc((size_t)n);
+    gsl_permutation *perm = gsl_permutation_alloc((size_t)n);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++)
+            gsl_matrix_set(K, i, j,
+                           llmbo_kernel_eval(k, d, gp->theta, X + i * d, X + j * d) +
+                               (i == j ? sn2 : 0.0));
+        gsl_vector_set(one, i, 1.0);
+        gsl_vector_set(ys, i, gp->ys[i]);
+    }
+    int sign;
+    gsl_linalg_LU_decomp(K, perm, &sign);
+    gsl_linalg_LU_solve(K, perm, ys, a);  /* K^-1 ys */
+    gsl_linalg_LU_solve(K, perm, one, b); /* K^-1 1 */
+    double num = 0.0, den = 0.0;
+    for (int i = 0; i < n; i++) {
+        num += gsl_vector_get(a, i);
+        den += gsl_vector_get(b, i);
+    }
+    double m0 = num / den; /* 1'K^-1 ys / 1'K^-1 1 (K symmetric) */
+    double quad = 0.0, mu = 0.0;
+    for (int i = 0; i < n; i++) {
+        double r = gsl_vector_get(a, i) - m0 * gsl_vector_get(b, i); /* K^-1 (ys - m0) */
+        quad += (gp->ys[i] - m0) * r;
+        mu += llmbo_kernel_eval(k, d, gp->theta, xs, X + i * d) * r;
+    }
+    double lml = -0.5 * quad - 0.5 * gsl_linalg_LU_lndet(K) - 0.5 * n * log(2.0 * M_PI);
+    *m0_out = m0;
+    *mean_out = gp->y_mean + gp->y_sd * (m0 + mu);
+    gsl_matrix_free(K);
+    gsl_vector_free(one);
+    gsl_vector_free(ys);
+    gsl_vector_free(a);
+    gsl_vector_free(b);
+    gsl_permutation_free(perm);
+    return lml;
+}
+
+static void test_gls_mean(void)
+{
+    enum { N = 26, D = 2 };
+    double X[D * (N + 1)], y[N + 1], xs[D] = {0.713, 0.285};
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2385);
+    for (int i = 0; i < N + 1; i++) {
+        double s = i < 18 ? 0.2 : 1.0; /* 18 points clustered near the origin */
+        X[D * i] = s * gsl_rng_uniform(rng);
+        X[D * i + 1] = s * gsl_rng_uniform(rng);
+        y[i] = 2.385 * (X[D * i] - 0.1) * (X[D * i] - 0.1) + sin(4.1 * X[D * i + 1]) - 0.7;
+    }
+    gsl_rng_free(rng);
+    for (int t = 0; t < N_KERNELS; t++) {
+        llmbo_gp_options o;
+        llmbo_gp_options_default(&o);
+        o.kernel = all_kernels[t];
+        o.gls_mean = 1;
+        llmbo_gp *gp = llmbo_gp_create(D, &o);
+        CHECK_OK(llmbo_gp_fit(gp, X, y, N, 1, NULL));
+        double m0, mean, m, v;
+        double lml = dense_gls(gp, N, D, X, xs, &m0, &mean);
+        CHECK_NEAR(gp->m0, m0, 1e-9, 1e-12);
+        CHECK(fabs(m0) > 0.05, "%s: clustered data: GLS mean %.4g is not the sample mean 0",
+              kernel_names[t], m0);
+        llmbo_gp_predict(gp, xs, &m, &v, NULL, NULL);
+        CHECK_NEAR(m, mean, 1e-8, 1e-10);
+        double mb, vb;
+        llmbo_gp_predict_batch(gp, xs, 1, &mb, &vb);
+        CHECK_NEAR(mb, mean, 1e-8, 1e-10);
+        CHECK_NEAR(llmbo_gp_log_marginal_likelihood(gp), lml, 1e-9, 1e-9);
+        /* The profiled likelihood's gradient (envelope theorem) against central differences. */
+        double theta[D + 2], g[D + 2], f;
+        llmbo_gp_get_theta(gp, theta);
+        theta[0] += 0.3; /* away from the optimum, where the gradient is not ~0 */
+        theta[D] -= 0.2;
+        CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, theta, 1, &f, g, NULL));
+        for (int j = 0; j < D + 2; j++) {
+            double tp[D + 2], tm[D + 2], fp, fm, h = 1e-5;
+            memcpy(tp, theta, sizeof tp);
+            memcpy(tm, theta, sizeof tm);
+            tp[j] += h;
+            tm[j] -= h;
+            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tp, 1, &fp, NULL, NULL));
+            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tm, 1, &fm, NULL, NULL));
+            if (o.fit_noise || j < D + 1)
+                CHECK_NEAR(g[j], (fp - fm) / (2 * h), 1e-5, 1e-7);
+        }
+        /* add() keeps theta and the standardisation; m0 follows the new data. */
+        CHECK_OK(llmbo_gp_add(gp, X + D * N, y[N], NULL));
+        dense_gls(gp, N + 1, D, X, xs, &m0, &mean);
+        CHECK_NEAR(gp->m0, m0, 1e-9, 1e-12);
+        llmbo_gp_predict(gp, xs, &m, &v, NULL, NULL);
+        CHECK_NEAR(m, mean, 1e-8, 1e-10);
+        llmbo_gp_free(gp);
+    }
+}
+
 static void test_ls_max(void)
 {
     llmbo_gp_options o;
@@ -735,6 +846,7 @@ int main(void)
     test_bounded_hartmann();
     test_errors_and_policy();
     test_ls_max();
+    test_gls_mean();
     test_alloc_sweep();
     return check_summary();
 }

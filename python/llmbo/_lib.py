@@ -122,7 +122,7 @@ class llmbo_gp_options(Structure):
     _fields_ = [("kernel", c_int), ("fit_noise", c_int), ("noise", c_double),
                 ("noise_floor", c_double), ("use_priors", c_int), ("ls_prior_shift", c_double),
                 ("n_restarts", c_int), ("max_eval", c_int), ("seed", c_uint64),
-                ("ls_max", c_double)]
+                ("ls_max", c_double), ("gls_mean", c_int)]
 
 
 class llmbo_cost(Structure):
@@ -150,7 +150,7 @@ class llmbo_bo_options(Structure):
                 ("maximize", c_int), ("noisy", c_int), ("xi", c_double),
                 ("n_candidates", c_int), ("acq_sweep", c_int), ("acq_starts", c_int),
                 ("dup_tol", c_double), ("stall_window", c_int), ("y_warp", c_int),
-                ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
+                ("gls_from", c_double), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
                 ("problem", c_char_p)]
 
 

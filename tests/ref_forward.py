@@ -270,8 +270,15 @@ class Model:
         self.eps = kv.get(a + ".attention.layer_norm_rms_epsilon", 1e-6)
         self.X = kv.get(a + ".expert_count", 0)
         self.K = kv.get(a + ".expert_used_count", 0)
-        self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama"))
-        self.rope_norm = a == "llama"  # adjacent pairs (2i, 2i+1); the others: NEOX
+        self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama", "granitemoe"))
+        # adjacent pairs (2i, 2i+1); the others: NEOX
+        self.rope_norm = a in ("llama", "granitemoe")
+        # Granite's multipliers (llama.cpp applies them only for the granite architectures)
+        gr = a == "granitemoe"
+        self.embd_scale = kv.get(a + ".embedding_scale", 1.0) if gr else 1.0
+        self.resid_scale = kv.get(a + ".residual_scale", 1.0) if gr else 1.0
+        self.att_scale = kv.get(a + ".attention.scale", 0.0) if gr else 0.0
+        self.logit_scale = kv[a + ".logit_scale"] if gr else 1.0
         self.freqs = g.get("rope_freqs.weight") if g.has("rope_freqs.weight") else None
         self.emb = g.get("token_embd.weight")
         self.out = g.get("output.weight") if g.has("output.weight") else self.emb
@@ -303,7 +310,7 @@ class Model:
 
     def forward(self, toks):
         T = len(toks)
-        x = self.emb[np.asarray(toks)]
+        x = self.emb[np.asarray(toks)] * self.embd_scale
         hidden = []
         for lw in self.layers:
             h = self.rms(x, lw["attn_norm.weight"])
@@ -326,20 +333,20 @@ class Model:
             g = self.H // self.KV
             k = np.repeat(k, g, axis=1)
             v = np.repeat(v, g, axis=1)
-            s = np.einsum("thd,shd->hts", q, k) / np.sqrt(self.hd)
+            s = np.einsum("thd,shd->hts", q, k) * (self.att_scale or 1.0 / np.sqrt(self.hd))
             s = s + np.triu(np.full((T, T), -np.inf), 1)[None]
             s = np.exp(s - s.max(axis=-1, keepdims=True))
             s /= s.sum(axis=-1, keepdims=True)
             o = np.einsum("hts,shd->thd", s, v).reshape(T, self.H * self.hd)
-            x = x + o @ lw["attn_output.weight"].T
+            x = x + self.resid_scale * (o @ lw["attn_output.weight"].T)
             h = self.rms(x, lw["ffn_norm.weight"])
             if self.X == 0:
                 f = silu(h @ lw["ffn_gate.weight"].T) * (h @ lw["ffn_up.weight"].T)
-                x = x + f @ lw["ffn_down.weight"].T
+                x = x + self.resid_scale * (f @ lw["ffn_down.weight"].T)
             else:
-                x = x + self.moe(h, lw)
+                x = x + self.resid_scale * self.moe(h, lw)
             hidden.append(x[-1].copy())
-        logits = self.rms(x[-1], self.onorm) @ self.out.T
+        logits = self.rms(x[-1], self.onorm) @ self.out.T / self.logit_scale
         return np.array(hidden), logits
 
     def moe(self, h, lw):
@@ -389,13 +396,51 @@ WS = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\
 
 
 PRE_ALIASES = {"deepseek-r1-qwen": "qwen2", "llama-bpe": "llama3", "llama-v3": "llama3",
-               "smaug-bpe": "llama3"}
+               "smaug-bpe": "llama3", "starcoder": "refact"}
+
+# deepseek-llm's cased-letter class, from the pattern in the model's tokenizer.json (as llama.cpp's
+# llama-vocab.cpp quotes it), written as code point ranges.
+DL_LETTERS = [(0x41, 0x5A), (0x61, 0x7A), (0xB5, 0xB5), (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0x1BA),
+              (0x1BC, 0x1BF), (0x1C4, 0x293), (0x295, 0x2AF), (0x370, 0x373), (0x376, 0x377),
+              (0x37B, 0x37D), (0x37F, 0x37F), (0x386, 0x386), (0x388, 0x38A), (0x38C, 0x38C),
+              (0x38E, 0x3A1), (0x3A3, 0x3F5), (0x3F7, 0x481), (0x48A, 0x52F), (0x531, 0x556),
+              (0x10A0, 0x10C5), (0x13A0, 0x13F5), (0x13F8, 0x13FD), (0x1C90, 0x1CBA),
+              (0x1CBD, 0x1CBF), (0x1D00, 0x1D2B), (0x1D6B, 0x1D77), (0x1D79, 0x1D9A),
+              (0x1E00, 0x1F15), (0x1F18, 0x1F1D), (0x1F20, 0x1F45), (0x1F48, 0x1F4D),
+              (0x1F50, 0x1F57), (0x1F59, 0x1F59), (0x1F5B, 0x1F5B), (0x1F5D, 0x1F5D),
+              (0x1F5F, 0x1F7D), (0x1F80, 0x1FB4), (0x1FB6, 0x1FBC), (0x1FBE, 0x1FBE),
+              (0x1FC2, 0x1FC4), (0x1FC6, 0x1FCC), (0x1FD0, 0x1FD3), (0x1FD6, 0x1FDB),
+              (0x1FE0, 0x1FEC), (0x1FF2, 0x1FF4), (0x1FF6, 0x1FFC), (0x2102, 0x2102),
+              (0x2107, 0x2107), (0x210A, 0x2113), (0x2115, 0x2115), (0x2119, 0x211D),
+              (0x2124, 0x2124), (0x2126, 0x2126), (0x2128, 0x2128), (0x212A, 0x212D),
+              (0x212F, 0x2134), (0x2139, 0x2139), (0x213C, 0x213F), (0x2145, 0x2149),
+              (0x214E, 0x214E), (0x2183, 0x2184), (0x2C00, 0x2C7B), (0x2C7E, 0x2CE4),
+              (0x2CEB, 0x2CEE), (0x2CF2, 0x2CF3), (0xA640, 0xA66D), (0xA680, 0xA69B),
+              (0xA722, 0xA76F), (0xA771, 0xA787), (0xA78B, 0xA78E), (0xAB70, 0xABBF),
+              (0xFB00, 0xFB06), (0xFB13, 0xFB17), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A),
+              (0x10400, 0x1044F), (0x104B0, 0x104D3), (0x104D8, 0x104FB), (0x10C80, 0x10CB2),
+              (0x10CC0, 0x10CF2), (0x118A0, 0x118DF), (0x1E900, 0x1E943)]
+
+
+def ranges_class(rs):
+    return "".join("\\U%08x-\\U%08x" % (a, b) for a, b in rs)
 
 
 def pre_patterns(pre):
     """The pre-tokenizer as a list of patterns applied in sequence: each splits every piece of
     the one before into its matches and the gaps between them."""
     pre = PRE_ALIASES.get(pre, pre)
+    if pre == "refact":
+        return [re.compile("[%s]" % uclass(lambda c: c[0] == "N")), pre_pattern("gpt2")]
+    if pre == "deepseek-llm":
+        ws = "[%s]" % WS
+        return [re.compile("[\\r\\n]"),
+                re.compile("%s?[%s]+" % (ws, ranges_class(DL_LETTERS))),
+                re.compile("%s?[!-/:-~\\uff01-\\uff0f\\uff1a-\\uff5e\\u2018-\\u201f"
+                           "\\u3000-\\u3002]+" % ws),
+                re.compile("%s+\\Z" % ws),
+                re.compile("[\\u4e00-\\u9fa5\\u0800-\\u4e00\\uac00-\\ud7ff]+"),
+                re.compile("[%s]+" % uclass(lambda c: c[0] == "N"))]
     if pre != "deepseek-v3":
         return [pre_pattern(pre)]
     L, N = uclass(lambda c: c[0] == "L"), uclass(lambda c: c[0] == "N")

@@ -1,8 +1,8 @@
 /* test_tokenizer.c: the byte-level BPE tokenizer against the Python reference in
  * tests/ref_forward.py (pre-tokenizer as a `re` pattern with Unicode classes from unicodedata,
  * plain rank-ordered BPE) on a generated vocabulary, for the qwen2 (also as deepseek-r1-qwen),
- * llama3 (whole-piece tokens not merged), deepseek-v3 (three staged patterns) and gpt2 (olmo)
- * pre-tokenizers:
+ * llama3 (whole-piece tokens not merged), deepseek-v3 (three staged patterns), deepseek-llm (six
+ * staged patterns), refact (digits apart, then gpt2) and gpt2 (olmo) pre-tokenizers:
  * identical ids on texts with contractions, digits, multi-byte UTF-8 (accents, CJK, Cyrillic,
  * emoji), whitespace runs, newlines and special tokens; decode(encode(s)) == s. */
 #include "check.h"
@@ -44,6 +44,14 @@ static const char *const texts[] = {
     "12345 \xe4\xb8\xad\xe6\x96\x87\xe3\x81\x8b\xe3\x82\xab\xe6\xbc\xa2 x\xcc\x81y .abc ,Abc "
     "\xc2\xbd",
     " \n \n\n x",
+    /* deepseek-llm's classes: Greek, fullwidth forms, Hangul, Devanagari (inside its 0800-4E00
+     * range), curly quotes, ideographic space, a letter outside its list (U+01BB), digits. */
+    "\xce\x95\xce\xbb\xce\xbb\xce\xb7\xce\xbd\xce\xb9\xce\xba\xce\xac "
+    "\xef\xbc\xa6\xef\xbd\x95\xef\xbc\x8c"
+    "\xef\xbd\x97 \xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 "
+    "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d "
+    "\xe2\x80\x98q\xe2\x80\x99 \xe3\x80\x80x \xc6\xbb"
+    "b 42x7 \xd9\xa1\xd9\xa2  \n  ",
     "",
 };
 #define N_TEXTS ((int)(sizeof texts / sizeof texts[0]))
@@ -146,6 +154,8 @@ int main(void)
     check_model("qwen3", "--pre deepseek-r1-qwen", "qwen2");
     check_model("qwen3", "--pre llama-bpe", "llama3");
     check_model("qwen3", "--pre deepseek-v3", "deepseek-v3");
+    check_model("qwen3", "--pre deepseek-llm", "deepseek-llm");
+    check_model("qwen3", "--pre refact", "refact");
     eu_cleanup();
     return check_summary();
 }

@@ -8,7 +8,7 @@
 #include "unicode_tab.h"
 #include "llmbo_common.h"
 
-enum { PRE_QWEN2, PRE_LLAMA3, PRE_GPT2, PRE_DEEPSEEK3 };
+enum { PRE_QWEN2, PRE_LLAMA3, PRE_GPT2, PRE_DEEPSEEK3, PRE_REFACT, PRE_DEEPSEEK_LLM };
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 
 /* Open-addressing hash from token text to id. */
@@ -284,19 +284,32 @@ static size_t run_to(const cps *c, size_t j, size_t b, int (*pred)(uint32_t))
     return j;
 }
 
-/* Length of the match of stage `stage` at position p of the piece [p, b), 0 if none. */
-static size_t ds_match(const cps *c, size_t p, size_t b, int stage)
+/* A stage of a sequential pre-tokenizer: the length of its pattern's match at position p of the
+ * piece [.., b), or 0 if none starts there; then *skip may be set to the first position at which a
+ * match can start (patterns anchored at the piece's end would otherwise rescan a long run at every
+ * position: O(n^2)). */
+typedef size_t (*stage_fn)(const cps *c, size_t p, size_t b, size_t *skip);
+
+static size_t ds_num3(const cps *c, size_t p, size_t b, size_t *skip)
 {
+    (void)skip;
+    size_t j = p;
+    while (j < b && j - p < 3 && ds_N(c->cp[j]))
+        j++;
+    return j - p;
+}
+
+static size_t ds_cjk_run(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return run_to(c, p, b, ds_cjk) - p;
+}
+
+static size_t ds_main(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
     uint32_t ch = c->cp[p];
     int has1 = p + 1 < b;
-    if (stage == 0) {
-        size_t j = p;
-        while (j < b && j - p < 3 && ds_N(c->cp[j]))
-            j++;
-        return j - p;
-    }
-    if (stage == 1)
-        return run_to(c, p, b, ds_cjk) - p;
     if (ch < 0x80 && ch != 0 && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", (int)ch) && has1 &&
         ascii_alpha(c->cp[p + 1]))
         return run_to(c, p + 1, b, ascii_alpha) - p;
@@ -319,29 +332,149 @@ static size_t ds_match(const cps *c, size_t p, size_t b, int stage)
     return k - 1 - p;
 }
 
-/* Splits [a, b) by stage `stage` and hands every match and gap to the next stage (or fn). */
-static void ds_split(const cps *c, size_t a, size_t b, int stage,
-                     void (*fn)(void *, size_t, size_t), void *ctx)
+/* refact / starcoder: \p{N} (each digit alone), then GPT-2's pattern on what is left. */
+static size_t st_digit(const cps *c, size_t p, size_t b, size_t *skip)
 {
-    if (stage == 3) {
+    (void)b;
+    (void)skip;
+    return is_N(c->cp[p]) ? 1 : 0;
+}
+
+static size_t st_gpt2(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    cps sub = {c->cp, c->off, b}; /* the piece ends at b: \s+(?!\S) looks no further */
+    size_t j = next_piece(&sub, p, PRE_GPT2);
+    return j > p ? j - p : 1;
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * deepseek-llm (DeepSeek-LLM 7B/67B, DeepSeek-V2): six patterns in sequence,
+ *   1. [\r\n]
+ *   2. \s?[A-Za-zµÀ-ÖØ-öø-ƺ ... 𞤀-𞥃]+   (the cased-letter ranges of dl_letter below)
+ *   3. \s?[!-/:-~！-／：-～‘-‟　-。]+
+ *   4. \s+$                               (whitespace that ends the piece)
+ *   5. [一-龥ࠀ-一가-퟿]+
+ *   6. \p{N}+
+ * \s is Unicode White_Space (llama.cpp maps non-ASCII whitespace to \v before its std::wregex).
+ * -------------------------------------------------------------------------------------------- */
+
+static const uint32_t dl_letter[][2] = {
+    {0x41, 0x5A},       {0x61, 0x7A},       {0xB5, 0xB5},       {0xC0, 0xD6},
+    {0xD8, 0xF6},       {0xF8, 0x1BA},      {0x1BC, 0x1BF},     {0x1C4, 0x293},
+    {0x295, 0x2AF},     {0x370, 0x373},     {0x376, 0x377},     {0x37B, 0x37D},
+    {0x37F, 0x37F},     {0x386, 0x386},     {0x388, 0x38A},     {0x38C, 0x38C},
+    {0x38E, 0x3A1},     {0x3A3, 0x3F5},     {0x3F7, 0x481},     {0x48A, 0x52F},
+    {0x531, 0x556},     {0x10A0, 0x10C5},   {0x13A0, 0x13F5},   {0x13F8, 0x13FD},
+    {0x1C90, 0x1CBA},   {0x1CBD, 0x1CBF},   {0x1D00, 0x1D2B},   {0x1D6B, 0x1D77},
+    {0x1D79, 0x1D9A},   {0x1E00, 0x1F15},   {0x1F18, 0x1F1D},   {0x1F20, 0x1F45},
+    {0x1F48, 0x1F4D},   {0x1F50, 0x1F57},   {0x1F59, 0x1F59},   {0x1F5B, 0x1F5B},
+    {0x1F5D, 0x1F5D},   {0x1F5F, 0x1F7D},   {0x1F80, 0x1FB4},   {0x1FB6, 0x1FBC},
+    {0x1FBE, 0x1FBE},   {0x1FC2, 0x1FC4},   {0x1FC6, 0x1FCC},   {0x1FD0, 0x1FD3},
+    {0x1FD6, 0x1FDB},   {0x1FE0, 0x1FEC},   {0x1FF2, 0x1FF4},   {0x1FF6, 0x1FFC},
+    {0x2102, 0x2102},   {0x2107, 0x2107},   {0x210A, 0x2113},   {0x2115, 0x2115},
+    {0x2119, 0x211D},   {0x2124, 0x2124},   {0x2126, 0x2126},   {0x2128, 0x2128},
+    {0x212A, 0x212D},   {0x212F, 0x2134},   {0x2139, 0x2139},   {0x213C, 0x213F},
+    {0x2145, 0x2149},   {0x214E, 0x214E},   {0x2183, 0x2184},   {0x2C00, 0x2C7B},
+    {0x2C7E, 0x2CE4},   {0x2CEB, 0x2CEE},   {0x2CF2, 0x2CF3},   {0xA640, 0xA66D},
+    {0xA680, 0xA69B},   {0xA722, 0xA76F},   {0xA771, 0xA787},   {0xA78B, 0xA78E},
+    {0xAB70, 0xABBF},   {0xFB00, 0xFB06},   {0xFB13, 0xFB17},   {0xFF21, 0xFF3A},
+    {0xFF41, 0xFF5A},   {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB},
+    {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943}};
+
+static int dl_L(uint32_t cp)
+{
+    return in_ranges(dl_letter, sizeof dl_letter / sizeof dl_letter[0], cp);
+}
+
+static int dl_P(uint32_t cp)
+{
+    return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x7E) ||
+           (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF5E) ||
+           (cp >= 0x2018 && cp <= 0x201F) || (cp >= 0x3000 && cp <= 0x3002);
+}
+
+static int dl_cjk(uint32_t cp)
+{
+    return (cp >= 0x800 && cp <= 0x9FA5) || (cp >= 0xAC00 && cp <= 0xD7FF);
+}
+
+static size_t dl_newline(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)b;
+    (void)skip;
+    return is_nl(c->cp[p]) ? 1 : 0;
+}
+
+/* \s?[class]+ */
+static size_t space_opt_run(const cps *c, size_t p, size_t b, int (*cls)(uint32_t))
+{
+    if (is_S(c->cp[p]) && p + 1 < b && cls(c->cp[p + 1]))
+        return run_to(c, p + 1, b, cls) - p;
+    return run_to(c, p, b, cls) - p;
+}
+
+static size_t dl_letters(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return space_opt_run(c, p, b, dl_L);
+}
+
+static size_t dl_punct(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return space_opt_run(c, p, b, dl_P);
+}
+
+static size_t dl_space_end(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    size_t k = run_to(c, p, b, is_S);
+    if (k == b)
+        return k - p;
+    *skip = k + 1; /* no match can start inside a run that does not reach the end */
+    return 0;
+}
+
+static size_t dl_cjk_run(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return run_to(c, p, b, dl_cjk) - p;
+}
+
+static size_t dl_numbers(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return run_to(c, p, b, is_N) - p;
+}
+
+static const stage_fn stages_deepseek3[] = {ds_num3, ds_cjk_run, ds_main, NULL};
+static const stage_fn stages_refact[] = {st_digit, st_gpt2, NULL};
+static const stage_fn stages_deepseek_llm[] = {dl_newline, dl_letters, dl_punct, dl_space_end,
+                                               dl_cjk_run, dl_numbers, NULL};
+
+/* Splits [a, b) by stages[0] and hands every match and gap to the next stage (or fn). */
+static void seq_split(const cps *c, size_t a, size_t b, const stage_fn *stages,
+                      void (*fn)(void *, size_t, size_t), void *ctx)
+{
+    if (!stages[0]) {
         fn(ctx, c->off[a], c->off[b]);
         return;
     }
     size_t gap = a;
     for (size_t p = a; p < b;) {
-        size_t m = ds_match(c, p, b, stage);
+        size_t skip = p + 1, m = stages[0](c, p, b, &skip);
         if (!m) {
-            p++;
+            p = skip > p ? skip : p + 1;
             continue;
         }
         if (p > gap)
-            ds_split(c, gap, p, stage + 1, fn, ctx);
-        ds_split(c, p, p + m, stage + 1, fn, ctx);
+            seq_split(c, gap, p, stages + 1, fn, ctx);
+        seq_split(c, p, p + m, stages + 1, fn, ctx);
         p += m;
         gap = p;
     }
     if (b > gap)
-        ds_split(c, gap, b, stage + 1, fn, ctx);
+        seq_split(c, gap, b, stages + 1, fn, ctx);
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -637,6 +770,9 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                     {"llama-v3", PRE_LLAMA3},
                     {"smaug-bpe", PRE_LLAMA3},
                     {"deepseek-v3", PRE_DEEPSEEK3},
+                    {"deepseek-llm", PRE_DEEPSEEK_LLM},
+                    {"refact", PRE_REFACT},
+                    {"starcoder", PRE_REFACT},
                     {"gpt2", PRE_GPT2},
                     {"olmo", PRE_GPT2},
                     {"default", PRE_GPT2}};
@@ -649,7 +785,8 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
         if (!found) {
             st = llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
                                  "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
-                                 "llama3, deepseek-v3, gpt2, olmo are)",
+                                 "llama3, deepseek-v3, deepseek-llm, refact, starcoder, gpt2, "
+                                 "olmo are)",
                                  (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
             goto fail;
         }
@@ -748,10 +885,12 @@ int llmbo_tokenizer_find(const llmbo_tokenizer *t, const char *s)
 
 const char *llmbo_tokenizer_pre(const llmbo_tokenizer *t)
 {
-    return t->pre == PRE_QWEN2       ? "qwen2"
-           : t->pre == PRE_LLAMA3    ? "llama3"
-           : t->pre == PRE_DEEPSEEK3 ? "deepseek-v3"
-                                     : "gpt2";
+    return t->pre == PRE_QWEN2          ? "qwen2"
+           : t->pre == PRE_LLAMA3       ? "llama3"
+           : t->pre == PRE_DEEPSEEK3    ? "deepseek-v3"
+           : t->pre == PRE_REFACT       ? "refact"
+           : t->pre == PRE_DEEPSEEK_LLM ? "deepseek-llm"
+                                        : "gpt2";
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -947,8 +1086,12 @@ static llmbo_status split_text(const llmbo_tokenizer *t, const char *text, size_
         c.n++;
     }
     c.off[c.n] = len;
-    if (t->pre == PRE_DEEPSEEK3) {
-        ds_split(&c, 0, c.n, 0, fn, ctx);
+    const stage_fn *stages = t->pre == PRE_DEEPSEEK3      ? stages_deepseek3
+                             : t->pre == PRE_REFACT       ? stages_refact
+                             : t->pre == PRE_DEEPSEEK_LLM ? stages_deepseek_llm
+                                                          : NULL;
+    if (stages) {
+        seq_split(&c, 0, c.n, stages, fn, ctx);
         c.n = 0;
     }
     for (size_t i = 0; i < c.n;) {

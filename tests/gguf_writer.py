@@ -3,7 +3,8 @@
 
 Architectures qwen2 (dense, q/k/v biases, tied embeddings), qwen3 (per-head QK-norm, head size from
 attention.key_length), qwen3moe (experts, renormalised top-k), olmoe (QK-norm over the whole
-projection, no renormalisation). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
+projection, no renormalisation), llama (dense or Mixtral-style), granitemoe (llama attention,
+experts, Granite's embedding/residual/attention/logit multipliers). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
 (Q4_K with Q6_K for attn_v, ffn_down and output, as Q4_K_M files mix them). The quantisers are
 written here from the block layouts of ggml's ggml-common.h (not ggml's search heuristics: any
 valid encoding serves, since the reference dequantises the same blocks). The vocabulary is a
@@ -379,6 +380,8 @@ CHAT_SPECIALS = {
                ("</think>", 4)],
     "llama3": [("<|endoftext|>", 3), ("<|begin_of_text|>", 3), ("<|start_header_id|>", 3),
                ("<|end_header_id|>", 3), ("<|eot_id|>", 3), ("<|im_end|>", 3)],
+    "granite": [("<|end_of_text|>", 3), ("<|start_of_role|>", 3), ("<|end_of_role|>", 3),
+                ("<|tool_call|>", 3), ("<|im_end|>", 3)],
     "deepseek": [("<|endoftext|>", 3), ("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
                  ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<\uff5cUser\uff5c>", 4),
                  ("<\uff5cAssistant\uff5c>", 4), ("<think>", 4), ("</think>", 4),
@@ -533,7 +536,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "olmoe", "llama"])
+                    choices=["qwen2", "qwen3", "qwen3moe", "olmoe", "llama", "granitemoe"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
                              "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs"])
@@ -558,6 +561,8 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=TYPE:VALUE",
                     help="hostile files: replace (or add) a metadata value, e.g. "
                          "qwen3.attention.head_count=u32:268435458")
+    ap.add_argument("--unset", action="append", default=[], metavar="KEY",
+                    help="hostile files: leave this metadata key out")
     ap.add_argument("--extra-tensors", type=int, default=0,
                     help="hostile files: append this many one-element F32 tensors")
     ap.add_argument("--duplicate-last", action="store_true",
@@ -567,23 +572,25 @@ def main():
                          "generated one")
     ap.add_argument("--pre", default="", help="tokenizer.ggml.pre (default: qwen2, olmoe: olmo)")
     ap.add_argument("--moe", action="store_true", help="llama: Mixtral-style experts")
-    ap.add_argument("--chat-tokens", default="chatml", choices=sorted(CHAT_SPECIALS),
+    ap.add_argument("--chat-tokens", default="", choices=[""] + sorted(CHAT_SPECIALS),
                     help="the special tokens of a chat family in the generated vocabulary")
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
+    if not a.chat_tokens:
+        a.chat_tokens = "granite" if a.arch == "granitemoe" else "chatml"
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
           "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
           "iq4_xs": T_IQ4_XS}[a.type]
     big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
     arch = a.arch
-    moe = arch in ("qwen3moe", "olmoe") or (arch == "llama" and a.moe)
+    moe = arch in ("qwen3moe", "olmoe", "granitemoe") or (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe") else 32)
-    if arch in ("qwen2", "olmoe", "llama") and a.head_dim == 0:
+    if arch in ("qwen2", "olmoe", "llama", "granitemoe") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
 
@@ -595,6 +602,8 @@ def main():
     else:
         tokens, types, merges = build_vocab(rng, a.merges, a.vocab, a.chat_tokens)
         eos = tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>")
+        if a.chat_tokens == "granite":
+            eos = tokens.index("<|end_of_text|>")
         add_bos = False
     V = len(tokens)
 
@@ -616,13 +625,21 @@ def main():
         w.add(arch + ".attention.value_length", "u32", hd)
     w.add(arch + ".rope.freq_base", "f32", 1000000.0 if arch != "olmoe" else 10000.0)
     w.add(arch + ".attention.layer_norm_rms_epsilon", "f32", 1e-6 if arch != "olmoe" else 1e-5)
+    if arch == "granitemoe":
+        # granite-3.0-1b-a400m's multipliers (config.json: embedding_multiplier,
+        # residual_multiplier, attention_multiplier, logits_scaling)
+        w.add(arch + ".embedding_scale", "f32", 12.0)
+        w.add(arch + ".residual_scale", "f32", 0.22)
+        w.add(arch + ".attention.scale", "f32", 0.015625)
+        w.add(arch + ".logit_scale", "f32", 6.0)
     if moe:
         w.add(arch + ".expert_count", "u32", a.experts)
         w.add(arch + ".expert_used_count", "u32", a.used)
         if arch == "qwen3moe":
             w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
     w.add("tokenizer.ggml.model", "str", "gpt2")
-    w.add("tokenizer.ggml.pre", "str", a.pre or ("qwen2" if arch != "olmoe" else "olmo"))
+    w.add("tokenizer.ggml.pre", "str",
+          a.pre or {"olmoe": "olmo", "granitemoe": "refact"}.get(arch, "qwen2"))
     w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
     w.add("tokenizer.ggml.token_type", "arr", types, "i32")
     w.add("tokenizer.ggml.merges", "arr", merges, "str")
@@ -664,7 +681,7 @@ def main():
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
-        elif arch == "llama":
+        elif arch in ("llama", "granitemoe"):
             pass
         elif arch == "olmoe":
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
@@ -697,6 +714,7 @@ def main():
         val = float(val) if vtype in ("f32", "f64") else (val if vtype == "str" else int(val))
         w.kv = [kv for kv in w.kv if kv[0] != key]
         w.add(key, vtype, val)
+    w.kv = [kv for kv in w.kv if kv[0] not in a.unset]
     w.write(a.out)
     return 0
 

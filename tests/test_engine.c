@@ -252,6 +252,11 @@ int main(void)
     compare_model("llama", "f32", "--rope-freqs", 1e-4);
     compare_model("llama", "f32", "--moe --experts 4 --used 2 --layers 1", 1e-4);
     compare_model("llama", "q4_k_m", "--embd 256 --heads 4 --kv-heads 2 --ff 256 --layers 1", 0.03);
+    /* granitemoe: llama attention, experts, Granite's four multipliers, a shared expert. */
+    compare_model("granitemoe", "f32", NULL, 1e-4);
+    compare_model("granitemoe", "f32", "--shared-ff 48 --layers 1", 1e-4);
+    compare_model("granitemoe", "q8_0", NULL, 0.03);
+    greedy_model("granitemoe", "f32");
     greedy_model("qwen2", "f32");
     greedy_model("qwen3moe", "f32");
     greedy_model("olmoe", "f32");

@@ -297,7 +297,7 @@ static void engine_constrained(const char *arch, const char *type)
 }
 
 /* The chat layout follows the vocabulary's special tokens: DeepSeek's <｜User｜>/<｜Assistant｜>
- * (with the empty think block of the R1 models), Llama 3's headers, ChatML. */
+ * (with the empty think block of the R1 models), Llama 3's headers, ChatML, Granite 3.x's roles. */
 static void chat_layouts(void)
 {
     static const struct {
@@ -314,13 +314,22 @@ static void chat_layouts(void)
         {"chatml", "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
                    "<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nGo<|im_end|>\n"
                    "<|im_start|>assistant\n"},
+        /* llama.cpp's granite 3.x layout (llama-chat.cpp, LLM_CHAT_TEMPLATE_GRANITE_3_X) */
+        {"granite", "<|start_of_role|>system<|end_of_role|>Be brief.<|end_of_text|>\n"
+                    "<|start_of_role|>user<|end_of_role|>Hi<|end_of_text|>\n"
+                    "<|start_of_role|>assistant<|end_of_role|>Hello<|end_of_text|>\n"
+                    "<|start_of_role|>user<|end_of_role|>Go<|end_of_text|>\n"
+                    "<|start_of_role|>assistant<|end_of_role|>"},
     };
     const char *roles[4] = {"system", "user", "assistant", "user"};
     const char *msgs[4] = {"Be brief.", "Hi", "Hello", "Go"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char extra[128];
         snprintf(extra, sizeof extra, "--chat-tokens %s --merges 50", cases[i].family);
-        const char *path = eu_model(i == 1 ? "llama" : "qwen2", "f32", extra);
+        const char *path = eu_model(i == 1   ? "llama"
+                                    : i == 3 ? "granitemoe"
+                                             : "qwen2",
+                                    "f32", extra);
         llmbo_engine *e = NULL;
         llmbo_error err = {0};
         CHECK(path && llmbo_engine_open(path, NULL, &e, &err) == LLMBO_OK, "%s model: %s",
@@ -337,7 +346,7 @@ static void chat_layouts(void)
         CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
         for (int k = 0; k < n; k++)
             specials += llmbo_tokenizer_is_special(llmbo_engine_tokenizer(e), ids[k]);
-        int want = i == 0 ? 7 : i == 1 ? 14 : 9;
+        int want = i == 0 ? 7 : i == 1 || i == 3 ? 14 : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);
         llmbo_free(ids);

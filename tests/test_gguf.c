@@ -474,6 +474,32 @@ static void test_hostile_headers(void)
     llmbo_gguf_close(g);
 }
 
+/* Header values of the architectures with extra hyperparameters (granitemoe's multipliers). */
+static void test_hostile_arch(void)
+{
+    const char *g = "--embd 64 --heads 2 --kv-heads 2 --ff 64 --experts 4 --used 2 --layers 1 "
+                    "--merges 20";
+    char extra[512];
+    snprintf(extra, sizeof extra, "%s --unset granitemoe.logit_scale", g);
+    engine_refuses(eu_model("granitemoe", "f32", extra), LLMBO_ERR_FORMAT,
+                   "metadata 'granitemoe.logit_scale' missing", "granitemoe without logit_scale");
+    snprintf(extra, sizeof extra, "%s --set granitemoe.logit_scale=f32:0", g);
+    engine_refuses(eu_model("granitemoe", "f32", extra), LLMBO_ERR_FORMAT,
+                   "'granitemoe.logit_scale' = 0 is out of range", "logit_scale 0");
+    snprintf(extra, sizeof extra, "%s --set granitemoe.embedding_scale=f32:nan", g);
+    engine_refuses(eu_model("granitemoe", "f32", extra), LLMBO_ERR_FORMAT,
+                   "'granitemoe.embedding_scale' = nan is out of range", "embedding_scale NaN");
+    snprintf(extra, sizeof extra, "%s --set granitemoe.residual_scale=f32:1e30", g);
+    engine_refuses(eu_model("granitemoe", "f32", extra), LLMBO_ERR_FORMAT,
+                   "'granitemoe.residual_scale' = 1e+30 is out of range", "residual_scale 1e30");
+    snprintf(extra, sizeof extra, "%s --set granitemoe.attention.scale=str:x", g);
+    engine_refuses(eu_model("granitemoe", "f32", extra), LLMBO_ERR_FORMAT, "attention.scale",
+                   "attention.scale of the wrong type");
+    snprintf(extra, sizeof extra, "%s --set granitemoe.rope.scaling.finetuned=bool:0", g);
+    engine_refuses(eu_model("granitemoe", "f32", extra), LLMBO_ERR_UNSUPPORTED,
+                   "attention without RoPE", "granite without RoPE");
+}
+
 int main(void)
 {
     test_valid();
@@ -484,6 +510,7 @@ int main(void)
     sweep_truncations(b.d, b.n, "hand-built file");
     test_model_file();
     test_hostile_headers();
+    test_hostile_arch();
     test_half();
     test_simd_scalar();
     eu_cleanup();

@@ -23,6 +23,10 @@ typedef struct llmbo_arch_def {
     int norm_topk;         /* renormalise the top-k router weights to sum 1 (unless the file's
                               expert_weights_norm says otherwise) */
     int think_block;  /* chat prompts end with an empty <think></think> unless thinking is on */
+    int multipliers;  /* Granite: embedding_scale (times the embeddings), residual_scale (times
+                         each block's output before it joins the residual), attention.scale (the
+                         softmax scale instead of 1/sqrt(head size)), logit_scale (divides the
+                         logits; required) */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

@@ -295,6 +295,28 @@ static llmbo_status get_int(const llmbo_gguf *g, const char *arch, const char *k
     return LLMBO_OK;
 }
 
+/* A float key arch.key: def when absent; a present value must be finite and in (0, 1e6] (a
+ * multiplier of 0 or 1e30 would silently zero or overflow every activation). */
+static llmbo_status get_scale(const llmbo_gguf *g, const char *arch, const char *key, int optional,
+                              double def, double *v, llmbo_error *err)
+{
+    char full[128];
+    snprintf(full, sizeof full, "%s.%s", arch, key);
+    *v = def;
+    if (!llmbo_gguf_find_kv(g, full)) {
+        if (optional)
+            return LLMBO_OK;
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "metadata '%s' missing", full);
+    }
+    llmbo_status st = llmbo_gguf_get_f64(g, full, v, err);
+    if (st)
+        return st;
+    if (!(*v > 0 && *v <= 1e6))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "metadata '%s' = %g is out of range (0, 1e6]",
+                               full, *v);
+    return LLMBO_OK;
+}
+
 /* Every width a tensor shape is checked against, and every product of header values, must be
  * computed without overflow: a header saying head_count = 2^28 + 2 once made n_head * head_dim
  * wrap in int to the real tensor width, passed every shape check and overran the attention
@@ -405,6 +427,23 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         return st;
     if (!(hp->rope_base > 0) || !(hp->norm_eps >= 0))
         return llmbo_error_set(err, LLMBO_ERR_FORMAT, "invalid rope.freq_base or norm epsilon");
+    hp->embd_scale = hp->resid_scale = hp->logit_scale = 1.0;
+    hp->att_scale = 1.0 / sqrt((double)hp->head_dim);
+    if (hp->arch->multipliers) {
+        int on = 1;
+        snprintf(key, sizeof key, "%s.rope.scaling.finetuned", n);
+        const llmbo_gguf_kv *kf = llmbo_gguf_find_kv(g, key);
+        if (kf && kf->type == LLMBO_GGUF_BOOL)
+            on = kf->u != 0;
+        if (!on) /* Granite's switch for RoPE: off means none at all */
+            return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                   "%s = false (attention without RoPE) is not supported", key);
+        if ((st = get_scale(g, n, "embedding_scale", 1, 1.0, &hp->embd_scale, err)) ||
+            (st = get_scale(g, n, "residual_scale", 1, 1.0, &hp->resid_scale, err)) ||
+            (st = get_scale(g, n, "attention.scale", 1, hp->att_scale, &hp->att_scale, err)) ||
+            (st = get_scale(g, n, "logit_scale", 0, 1.0, &hp->logit_scale, err)))
+            return st;
+    }
     return check_dims(hp, err);
 }
 
@@ -711,6 +750,18 @@ static void rmsnorm(float *o, const float *x, const float *w, int n, double eps)
         o[i] = x[i] * s * w[i];
 }
 
+/* x += s * y: a block's output joins the residual stream (s is Granite's residual_scale). */
+static void residual_add(float *x, const float *y, size_t n, float s)
+{
+    if (s == 1.0f) {
+        for (size_t i = 0; i < n; i++)
+            x[i] += y[i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        x[i] += s * y[i];
+}
+
 static float silu(float x)
 {
     return x / (1.0f + expf(-x));
@@ -807,7 +858,7 @@ static void att_worker(void *arg, int ith, int nth)
     float *att = e->att + (size_t)ith * e->n_ctx;
     const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
-    float scale = 1.0f / sqrtf((float)hd);
+    float scale = (float)hp->att_scale;
     for (long w = ith; w < (long)j->T * hp->n_head; w += nth) {
         int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head), kvh = h / group;
         int n_pos = j->pos0 + t + 1;
@@ -968,6 +1019,9 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         llmbo_dequant_row(e->tok_embd.type,
                           e->tok_embd.data + (size_t)tokens[t] * e->tok_embd.row_bytes,
                           e->x + (size_t)t * E, (size_t)E);
+    if (hp->embd_scale != 1.0)
+        for (size_t i = 0; i < (size_t)T * E; i++)
+            e->x[i] *= (float)hp->embd_scale;
 
     for (int il = 0; il < hp->n_layer; il++) {
         const layer *L = &e->layers[il];
@@ -1011,8 +1065,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
             quantise_rows(e->att_out, e->xq, T, e->q_dim);
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
-        for (size_t i = 0; i < (size_t)T * E; i++)
-            e->x[i] += e->ffn_out[i];
+        residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
 
         /* Feed-forward: xb = norm(x); dense FFN or experts (+ shared expert). */
         for (int t = 0; t < T; t++)
@@ -1044,8 +1097,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
                 }
             }
         }
-        for (size_t i = 0; i < (size_t)T * E; i++)
-            e->x[i] += e->ffn_out[i];
+        residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
         if (e->trace)
             memcpy(e->trace + (size_t)il * E, e->x + (size_t)(T - 1) * E,
                    (size_t)E * sizeof(float));
@@ -1058,6 +1110,9 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
     llmbo_quant_act(last, e->xq, (size_t)E);
     mm_item lo = item(&e->output, 0, 1, last, e->xq, e->logits);
     matmul(e, &lo, 1);
+    if (hp->logit_scale != 1.0)
+        for (int i = 0; i < hp->n_vocab; i++)
+            e->logits[i] /= (float)hp->logit_scale;
 }
 
 llmbo_status llmbo_engine_eval(llmbo_engine *e, const int32_t *tokens, int n, const float **logits,

@@ -31,6 +31,10 @@ typedef struct llmbo_hparams {
     int n_expert, n_expert_used, n_ff_exp; /* 0 for dense models */
     int norm_topk;                         /* renormalise the top-k router weights */
     double rope_base, norm_eps;
+    double embd_scale;  /* multiplies the token embeddings (Granite; else 1) */
+    double resid_scale; /* multiplies each block's output before the residual add (else 1) */
+    double att_scale;   /* softmax scale of q.k (default 1/sqrt(head size)) */
+    double logit_scale; /* divides the logits (Granite; else 1) */
 } llmbo_hparams;
 
 /* Opens path: validates the file, the architecture, every tensor's presence, type and shape, and

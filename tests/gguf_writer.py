@@ -382,6 +382,8 @@ CHAT_SPECIALS = {
                ("<|end_header_id|>", 3), ("<|eot_id|>", 3), ("<|im_end|>", 3)],
     "granite": [("<|end_of_text|>", 3), ("<|start_of_role|>", 3), ("<|end_of_role|>", 3),
                 ("<|tool_call|>", 3), ("<|im_end|>", 3)],
+    "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
+                  ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<|im_end|>", 3)],
     "deepseek": [("<|endoftext|>", 3), ("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
                  ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<\uff5cUser\uff5c>", 4),
                  ("<\uff5cAssistant\uff5c>", 4), ("<think>", 4), ("</think>", 4),
@@ -536,7 +538,8 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "olmoe", "llama", "granitemoe"])
+                    choices=["qwen2", "qwen3", "qwen3moe", "olmoe", "llama", "granitemoe",
+                             "deepseek2"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
                              "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs"])
@@ -574,20 +577,40 @@ def main():
     ap.add_argument("--moe", action="store_true", help="llama: Mixtral-style experts")
     ap.add_argument("--chat-tokens", default="", choices=[""] + sorted(CHAT_SPECIALS),
                     help="the special tokens of a chat family in the generated vocabulary")
+    g2 = ap.add_argument_group("deepseek2 (multi-head latent attention)")
+    g2.add_argument("--kv-lora", type=int, default=64, help="attention.kv_lora_rank")
+    g2.add_argument("--q-lora", type=int, default=0, help="attention.q_lora_rank (0: plain q)")
+    g2.add_argument("--no-q-lora-key", action="store_true",
+                    help="leave attention.q_lora_rank out (DeepSeek-V2-Lite's files; llama.cpp then "
+                         "needs 26 or 27 layers)")
+    g2.add_argument("--rope-dim", type=int, default=32, help="qk_rope_head_dim")
+    g2.add_argument("--nope-dim", type=int, default=32, help="qk_nope_head_dim")
+    g2.add_argument("--v-dim", type=int, default=32, help="v_head_dim")
+    g2.add_argument("--dense-lead", type=int, default=1, help="leading_dense_block_count")
+    g2.add_argument("--shared", type=int, default=2, help="expert_shared_count")
+    g2.add_argument("--groups", type=int, default=0, help="expert_group_count (0: key absent)")
+    g2.add_argument("--groups-used", type=int, default=0, help="expert_group_used_count")
+    g2.add_argument("--gating", type=int, default=1, help="expert_gating_func (1 softmax, 2 sigmoid)")
+    g2.add_argument("--expert-scale", type=float, default=1.0, help="expert_weights_scale")
+    g2.add_argument("--norm-w", action="store_true", help="expert_weights_norm = true")
+    g2.add_argument("--exp-bias", action="store_true", help="exp_probs_b.bias (DeepSeek-V3)")
+    ap.add_argument("--yarn", type=float, default=0.0,
+                    help="rope.scaling.type yarn with this factor (original context 4096; deepseek2: "
+                         "DeepSeek-V2-Lite's mscale_all_dim 0.707)")
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
     if not a.chat_tokens:
-        a.chat_tokens = "granite" if a.arch == "granitemoe" else "chatml"
+        a.chat_tokens = {"granitemoe": "granite", "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
           "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
           "iq4_xs": T_IQ4_XS}[a.type]
     big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
     arch = a.arch
-    moe = arch in ("qwen3moe", "olmoe", "granitemoe") or (arch == "llama" and a.moe)
+    moe = arch in ("qwen3moe", "olmoe", "granitemoe", "deepseek2") or (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe") else 32)
     if arch in ("qwen2", "olmoe", "llama", "granitemoe") and a.head_dim == 0:
@@ -604,6 +627,8 @@ def main():
         eos = tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>")
         if a.chat_tokens == "granite":
             eos = tokens.index("<|end_of_text|>")
+        if a.chat_tokens == "deepseek2":
+            eos = tokens.index("<\uff5cend\u2581of\u2581sentence\uff5c>")
         add_bos = False
     V = len(tokens)
 
@@ -619,11 +644,42 @@ def main():
     w.add(arch + ".block_count", "u32", a.layers)
     w.add(arch + ".feed_forward_length", "u32", a.ff)
     w.add(arch + ".attention.head_count", "u32", H)
+    if arch == "deepseek2":
+        R, NR = a.kv_lora, a.rope_dim
+        KV = 1
     w.add(arch + ".attention.head_count_kv", "u32", KV)
-    if hd != E // H:
+    if arch == "deepseek2":
+        w.add(arch + ".vocab_size", "u32", len(tokens))
+        w.add(arch + ".leading_dense_block_count", "u32", a.dense_lead)
+        if not a.no_q_lora_key:
+            w.add(arch + ".attention.q_lora_rank", "u32", a.q_lora)
+        w.add(arch + ".attention.kv_lora_rank", "u32", R)
+        w.add(arch + ".attention.key_length", "u32", R + NR)
+        w.add(arch + ".attention.value_length", "u32", R)
+        w.add(arch + ".attention.key_length_mla", "u32", a.nope_dim + NR)
+        w.add(arch + ".attention.value_length_mla", "u32", a.v_dim)
+        w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
+        w.add(arch + ".expert_shared_count", "u32", a.shared)
+        w.add(arch + ".expert_weights_scale", "f32", a.expert_scale)
+        if a.norm_w:
+            w.add(arch + ".expert_weights_norm", "bool", 1)
+        if a.groups:
+            w.add(arch + ".expert_group_count", "u32", a.groups)
+            w.add(arch + ".expert_group_used_count", "u32", a.groups_used)
+        w.add(arch + ".expert_gating_func", "u32", a.gating)
+        w.add(arch + ".rope.dimension_count", "u32", NR)
+    elif hd != E // H:
         w.add(arch + ".attention.key_length", "u32", hd)
         w.add(arch + ".attention.value_length", "u32", hd)
-    w.add(arch + ".rope.freq_base", "f32", 1000000.0 if arch != "olmoe" else 10000.0)
+    w.add(arch + ".rope.freq_base", "f32", 10000.0 if arch in ("olmoe", "deepseek2") else 1000000.0)
+    if a.yarn:
+        w.add(arch + ".rope.scaling.type", "str", "yarn")
+        w.add(arch + ".rope.scaling.factor", "f32", a.yarn)
+        w.add(arch + ".rope.scaling.original_context_length", "u32", 4096)
+        w.add(arch + ".rope.scaling.yarn_beta_fast", "f32", 32.0)
+        w.add(arch + ".rope.scaling.yarn_beta_slow", "f32", 1.0)
+        if arch == "deepseek2":
+            w.add(arch + ".rope.scaling.yarn_log_multiplier", "f32", 0.1 * 0.707)
     w.add(arch + ".attention.layer_norm_rms_epsilon", "f32", 1e-6 if arch != "olmoe" else 1e-5)
     if arch == "granitemoe":
         # granite-3.0-1b-a400m's multipliers (config.json: embedding_multiplier,
@@ -639,7 +695,7 @@ def main():
             w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
     w.add("tokenizer.ggml.model", "str", "gpt2")
     w.add("tokenizer.ggml.pre", "str",
-          a.pre or {"olmoe": "olmo", "granitemoe": "refact"}.get(arch, "qwen2"))
+          a.pre or {"olmoe": "olmo", "granitemoe": "refact", "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
     w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
     w.add("tokenizer.ggml.token_type", "arr", types, "i32")
     w.add("tokenizer.ggml.merges", "arr", merges, "str")
@@ -669,10 +725,41 @@ def main():
               lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
     if arch != "qwen2":
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
-    ff_exp = a.ff_exp if arch == "qwen3moe" else a.ff
+    ff_exp = a.ff_exp if arch in ("qwen3moe", "deepseek2") else a.ff
     for il in range(a.layers):
         p = "blk.%d." % il
         add_t(p + "attn_norm.weight", T_F32, (E,), lambda: norm(E))
+        if arch == "deepseek2":
+            nope, vd, qk = a.nope_dim, a.v_dim, a.nope_dim + NR
+            if a.q_lora:
+                add_t(p + "attn_q_a.weight", wt, (a.q_lora, E), lambda: mat(a.q_lora, E))
+                add_t(p + "attn_q_a_norm.weight", T_F32, (a.q_lora,), lambda: norm(a.q_lora))
+                add_t(p + "attn_q_b.weight", wt, (H * qk, a.q_lora), lambda: mat(H * qk, a.q_lora))
+            else:
+                add_t(p + "attn_q.weight", wt, (H * qk, E), lambda: mat(H * qk, E))
+            add_t(p + "attn_kv_a_mqa.weight", wt, (R + NR, E), lambda: mat(R + NR, E))
+            add_t(p + "attn_kv_a_norm.weight", T_F32, (R,), lambda: norm(R))
+            add_t(p + "attn_k_b.weight", wt, (H, R, nope), lambda: 3.0 * mat(R, nope, H))
+            add_t(p + "attn_v_b.weight", wt, (H, vd, R), lambda: mat(vd, R, H))
+            add_t(p + "attn_output.weight", wt, (E, H * vd), lambda: mat(E, H * vd))
+            add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
+            if il < a.dense_lead:
+                add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
+                add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
+                add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
+                continue
+            add_t(p + "ffn_gate_inp.weight", T_F32, (X, E), lambda: 3.0 * mat(X, E))
+            if a.exp_bias:
+                add_t(p + "exp_probs_b.bias", T_F32, (X,), lambda: 0.05 * rng.standard_normal(X))
+            add_t(p + "ffn_gate_exps.weight", wt, (X, ff_exp, E), lambda: mat(ff_exp, E, X))
+            add_t(p + "ffn_up_exps.weight", wt, (X, ff_exp, E), lambda: mat(ff_exp, E, X))
+            add_t(p + "ffn_down_exps.weight", big, (X, E, ff_exp), lambda: mat(E, ff_exp, X))
+            if a.shared:
+                sf = ff_exp * a.shared
+                add_t(p + "ffn_gate_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
+                add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
+                add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
+            continue
         add_t(p + "attn_q.weight", wt, (qd, E), lambda: mat(qd, E))
         add_t(p + "attn_k.weight", wt, (kvd, E), lambda: mat(kvd, E))
         add_t(p + "attn_v.weight", big, (kvd, E), lambda: mat(kvd, E))

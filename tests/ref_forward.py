@@ -272,7 +272,41 @@ class Model:
         self.K = kv.get(a + ".expert_used_count", 0)
         self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama", "granitemoe"))
         # adjacent pairs (2i, 2i+1); the others: NEOX
-        self.rope_norm = a in ("llama", "granitemoe")
+        self.rope_norm = a in ("llama", "granitemoe", "deepseek2")
+        # DeepSeek's MoE keys (defaults: the other architectures' routing)
+        self.dense_lead = kv.get(a + ".leading_dense_block_count", 0)
+        self.gating = kv.get(a + ".expert_gating_func", 1) or 1
+        self.w_scale = kv.get(a + ".expert_weights_scale", 0.0) or 1.0
+        self.groups = kv.get(a + ".expert_group_count", 0)
+        self.groups_used = kv.get(a + ".expert_group_used_count", 0)
+        # Multi-head latent attention: the naive form (K and V expanded per head from the latent)
+        self.mla = a == "deepseek2"
+        self.rot = kv.get(a + ".rope.dimension_count", self.hd)
+        if self.mla:
+            self.R = kv[a + ".attention.kv_lora_rank"]
+            self.hd = kv[a + ".attention.key_length_mla"]
+            self.vd = kv[a + ".attention.value_length_mla"]
+        # RoPE scaling, as llama.cpp (d32676d) applies it: YaRN's ramp between the correction
+        # dimensions of beta_fast 32 / beta_slow 1, cos/sin magnitude 1 + 0.1 ln(factor); for
+        # deepseek2 the magnitude goes into the softmax scale instead (mscale_all_dim).
+        stype = kv.get(a + ".rope.scaling.type", "linear")
+        self.factor = kv.get(a + ".rope.scaling.factor", 0.0) or 1.0
+        if stype == "none":
+            self.factor = 1.0
+        self.yarn = stype == "yarn"
+        self.orig_ctx = kv.get(a + ".rope.scaling.original_context_length",
+                               kv.get(a + ".context_length", 4096))
+        lnf = np.log(self.factor)
+        self.rope_mag = 1.0 + 0.1 * lnf if self.yarn else 1.0
+        self.kq_scale = None
+        if self.mla:
+            mall = kv.get(a + ".rope.scaling.yarn_log_multiplier", 0.0) / 0.1
+            if self.yarn:
+                self.rope_mag = 1.0  # get_mscale(f, mscale) / get_mscale(f, mscale_all_dim) = 1
+            # HF: softmax scale = mscale^2 / sqrt(q head size), mscale = 1 + 0.1 mscale_all_dim
+            # ln(factor); llama.cpp without YaRN (linear) also folds 1 + 0.1 ln(factor) in
+            m = (1.0 if self.yarn else 1.0 + 0.1 * lnf) * (1.0 + 0.1 * mall * lnf)
+            self.kq_scale = m * m / np.sqrt(self.hd)
         # Granite's multipliers (llama.cpp applies them only for the granite architectures)
         gr = a == "granitemoe"
         self.embd_scale = kv.get(a + ".embedding_scale", 1.0) if gr else 1.0
@@ -293,12 +327,21 @@ class Model:
 
     def rope(self, x, pos):
         # NEOX layout: dimension i pairs with i + hd/2; llama's: 2i with 2i+1. x: (T, heads, hd)
-        hd = self.hd
+        hd = self.rot
         inv = self.base ** (-np.arange(0, hd // 2) * 2.0 / hd)
         if self.freqs is not None:
             inv = inv / self.freqs
-        ang = np.asarray(pos)[:, None] * inv[None, :]
-        c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+        ext = np.asarray(pos, dtype=np.float64)[:, None] * inv[None, :]
+        ang = ext / self.factor
+        if self.yarn:
+            def corr(rot):
+                return hd * np.log(self.orig_ctx / (rot * 2 * np.pi)) / (2 * np.log(self.base))
+            lo, hi = max(0.0, np.floor(corr(32.0))), min(hd - 1.0, np.ceil(corr(1.0)))
+            y = (np.arange(hd // 2) - lo) / max(0.001, hi - lo)
+            mix = 1.0 - np.clip(y, 0.0, 1.0)
+            ang = ang * (1 - mix) + ext * mix
+        c = np.cos(ang)[:, None, :] * self.rope_mag
+        s = np.sin(ang)[:, None, :] * self.rope_mag
         if self.rope_norm:
             a, b = x[..., 0::2], x[..., 1::2]
             out = np.empty_like(x)
@@ -312,8 +355,19 @@ class Model:
         T = len(toks)
         x = self.emb[np.asarray(toks)] * self.embd_scale
         hidden = []
-        for lw in self.layers:
+        for il, lw in enumerate(self.layers):
             h = self.rms(x, lw["attn_norm.weight"])
+            if self.mla:
+                o = self.mla_attention(h, lw)
+                x = x + o @ lw["attn_output.weight"].T
+                h = self.rms(x, lw["ffn_norm.weight"])
+                if il < self.dense_lead:
+                    f = silu(h @ lw["ffn_gate.weight"].T) * (h @ lw["ffn_up.weight"].T)
+                    x = x + f @ lw["ffn_down.weight"].T
+                else:
+                    x = x + self.moe(h, lw)
+                hidden.append(x[-1].copy())
+                continue
             q = h @ lw["attn_q.weight"].T
             k = h @ lw["attn_k.weight"].T
             v = h @ lw["attn_v.weight"].T
@@ -349,16 +403,59 @@ class Model:
         logits = self.rms(x[-1], self.onorm) @ self.out.T / self.logit_scale
         return np.array(hidden), logits
 
+    def mla_attention(self, h, lw):
+        """DeepSeek-V2 attention written out naively: per-head keys and values expanded from the
+        latent c_kv (k_nope = W_kb^T c_kv, v = W_vb c_kv), the rotary key part shared by all
+        heads, standard causal softmax attention."""
+        T, H, R, nr = h.shape[0], self.H, self.R, self.rot
+        nope = self.hd - nr
+        if "attn_q.weight" in lw:
+            q = h @ lw["attn_q.weight"].T
+        else:
+            qa = self.rms(h @ lw["attn_q_a.weight"].T, lw["attn_q_a_norm.weight"])
+            q = qa @ lw["attn_q_b.weight"].T
+        q = q.reshape(T, H, self.hd)
+        kva = h @ lw["attn_kv_a_mqa.weight"].T
+        ckv = self.rms(kva[:, :R], lw["attn_kv_a_norm.weight"])  # (T, R)
+        pos = np.arange(T)
+        k_pe = self.rope(kva[:, None, R:], pos)  # (T, 1, nr)
+        q_pe = self.rope(q[:, :, nope:], pos)  # (T, H, nr)
+        wkb, wvb = lw["attn_k_b.weight"], lw["attn_v_b.weight"]  # (H, R, nope), (H, vd, R)
+        k_nope = np.einsum("hri,tr->thi", wkb, ckv)  # (T, H, nope)
+        v = np.einsum("hvr,tr->thv", wvb, ckv)  # (T, H, vd)
+        k = np.concatenate([k_nope, np.repeat(k_pe, H, axis=1)], axis=-1)
+        qq = np.concatenate([q[:, :, :nope], q_pe], axis=-1)
+        s = np.einsum("thd,shd->hts", qq, k) * self.kq_scale
+        s = s + np.triu(np.full((T, T), -np.inf), 1)[None]
+        s = np.exp(s - s.max(axis=-1, keepdims=True))
+        s /= s.sum(axis=-1, keepdims=True)
+        return np.einsum("hts,shv->thv", s, v).reshape(T, H * self.vd)
+
     def moe(self, h, lw):
         logits = h @ lw["ffn_gate_inp.weight"].T
-        p = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        p /= p.sum(axis=-1, keepdims=True)
+        if self.gating == 2:
+            p = 1.0 / (1.0 + np.exp(-logits))
+        else:
+            p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            p /= p.sum(axis=-1, keepdims=True)
+        score = p + lw["exp_probs_b.bias"] if "exp_probs_b.bias" in lw else p.copy()
+        if self.groups > 1:  # keep the groups with the largest sums of their two best scores
+            G = self.groups
+            gs = score.reshape(score.shape[0], G, -1)
+            top2 = np.sort(gs, axis=-1)[:, :, -2:].sum(axis=-1)  # (T, G)
+            for t in range(score.shape[0]):
+                keep = np.argsort(-top2[t], kind="stable")[:self.groups_used]
+                mask = np.full(G, True)
+                mask[keep] = False
+                gs[t, mask] = -np.inf
+            score = gs.reshape(score.shape)
         out = np.zeros_like(h)
         for t in range(h.shape[0]):
-            sel = np.argsort(-p[t], kind="stable")[:self.K]
+            sel = np.argsort(-score[t], kind="stable")[:self.K]
             w = p[t, sel]
             if self.renorm:
-                w = w / w.sum()
+                w = w / max(w.sum(), 6.103515625e-5)
+            w = w * self.w_scale
             for e, we in zip(sel, w):
                 f = silu(lw["ffn_gate_exps.weight"][e] @ h[t]) * (lw["ffn_up_exps.weight"][e] @ h[t])
                 out[t] += we * (lw["ffn_down_exps.weight"][e] @ f)

@@ -203,6 +203,32 @@ static void prefix_and_batch(const char *arch, const char *type)
     llmbo_engine_free(b);
 }
 
+/* The MLA cache holds the latent and the rotary key part per position, not K and V per head. */
+static void mla_cache(void)
+{
+    const char *p = eu_model("deepseek2", "f32", "--kv-lora 64 --rope-dim 32 --heads 4");
+    llmbo_engine *e = NULL;
+    llmbo_engine_options opt;
+    llmbo_engine_options_default(&opt);
+    opt.n_ctx = 96;
+    opt.n_threads = 1;
+    llmbo_error err = {0};
+    CHECK(p && llmbo_engine_open(p, &opt, &e, &err) == LLMBO_OK, "deepseek2 opens: %s", err.msg);
+    if (!e)
+        return;
+    const llmbo_hparams *hp = llmbo_engine_hparams(e);
+    size_t want = (size_t)hp->n_layer * 96 * (64 + 32) * sizeof(float);
+    size_t full = (size_t)hp->n_layer * 96 * 4 * (hp->head_dim + hp->v_dim) * sizeof(float);
+    CHECK(llmbo_engine_cache_bytes(e) == want,
+          "deepseek2 cache %zu bytes = layers x positions x (kv_lora 64 + rotary 32) floats (%zu); "
+          "expanded K and V would take %zu",
+          llmbo_engine_cache_bytes(e), want, full);
+    CHECK(hp->head_dim == 64 && hp->v_dim == 32 && hp->n_rot == 32 && hp->kv_lora == 64,
+          "deepseek2 sizes: q/k head %d, value head %d, rotary %d, latent %d", hp->head_dim,
+          hp->v_dim, hp->n_rot, hp->kv_lora);
+    llmbo_engine_free(e);
+}
+
 static void open_errors(void)
 {
     llmbo_engine *e = (llmbo_engine *)1;
@@ -257,12 +283,26 @@ int main(void)
     compare_model("granitemoe", "f32", "--shared-ff 48 --layers 1", 1e-4);
     compare_model("granitemoe", "q8_0", NULL, 0.03);
     greedy_model("granitemoe", "f32");
+    /* deepseek2: multi-head latent attention (compressed cache), a leading dense layer, shared
+     * experts; then q through its bottleneck, YaRN, sigmoid gating with a selection bias, grouped
+     * top-k, renormalised and scaled weights. */
+    compare_model("deepseek2", "f32", NULL, 1e-4);
+    compare_model("deepseek2", "f32",
+                  "--layers 3 --yarn 40 --q-lora 64 --groups 4 --groups-used 2 --used 3 "
+                  "--gating 2 --norm-w --expert-scale 2.5 --exp-bias",
+                  1e-4);
+    compare_model("deepseek2", "q8_0", "--yarn 40", 0.03);
+    greedy_model("deepseek2", "f32");
+    mla_cache();
+    /* YaRN on the other rows (cos and sin carry the magnitude) */
+    compare_model("qwen3", "f32", "--yarn 4", 1e-4);
     greedy_model("qwen2", "f32");
     greedy_model("qwen3moe", "f32");
     greedy_model("olmoe", "f32");
     greedy_model("llama", "f32");
     prefix_and_batch("qwen3moe", "q8_0");
     prefix_and_batch("qwen2", "f32");
+    prefix_and_batch("deepseek2", "f32");
     open_errors();
     eu_cleanup();
     return check_summary();

@@ -297,7 +297,8 @@ static void engine_constrained(const char *arch, const char *type)
 }
 
 /* The chat layout follows the vocabulary's special tokens: DeepSeek's <｜User｜>/<｜Assistant｜>
- * (with the empty think block of the R1 models), Llama 3's headers, ChatML, Granite 3.x's roles. */
+ * (with the empty think block of the R1 models), Llama 3's headers, ChatML, Granite 3.x's roles,
+ * DeepSeek-V2's User: / Assistant: turns. */
 static void chat_layouts(void)
 {
     static const struct {
@@ -320,6 +321,10 @@ static void chat_layouts(void)
                     "<|start_of_role|>assistant<|end_of_role|>Hello<|end_of_text|>\n"
                     "<|start_of_role|>user<|end_of_role|>Go<|end_of_text|>\n"
                     "<|start_of_role|>assistant<|end_of_role|>"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_DEEPSEEK_2 */
+        {"deepseek2",
+         "Be brief.\n\nUser: Hi\n\nAssistant: Hello<\uFF5Cend\u2581of\u2581sentence\uFF5C>"
+         "User: Go\n\nAssistant:"},
     };
     const char *roles[4] = {"system", "user", "assistant", "user"};
     const char *msgs[4] = {"Be brief.", "Hi", "Hello", "Go"};
@@ -346,7 +351,7 @@ static void chat_layouts(void)
         CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
         for (int k = 0; k < n; k++)
             specials += llmbo_tokenizer_is_special(llmbo_engine_tokenizer(e), ids[k]);
-        int want = i == 0 ? 7 : i == 1 || i == 3 ? 14 : 9;
+        int want = i == 0 ? 7 : i == 1 || i == 3 ? 14 : i == 4 ? 1 : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);
         llmbo_free(ids);

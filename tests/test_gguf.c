@@ -498,6 +498,63 @@ static void test_hostile_arch(void)
     snprintf(extra, sizeof extra, "%s --set granitemoe.rope.scaling.finetuned=bool:0", g);
     engine_refuses(eu_model("granitemoe", "f32", extra), LLMBO_ERR_UNSUPPORTED,
                    "attention without RoPE", "granite without RoPE");
+
+    /* deepseek2: every MLA, MoE and RoPE-scaling key bounded and checked against the shapes */
+    static const struct {
+        const char *set, *needle, *what;
+        llmbo_status want;
+    } ds[] = {
+        {"--unset deepseek2.attention.key_length_mla", "split attn_kv_b",
+         "a file from before the k_b/v_b split", LLMBO_ERR_UNSUPPORTED},
+        {"--set deepseek2.attention.head_count_kv=u32:2", "head_count_kv 2 (must be 1)",
+         "MLA with two latent heads", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.attention.key_length=u32:100", "key_length 100 (must be kv_lora_rank",
+         "key_length not latent + rotary", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.rope.dimension_count=u32:31", "rope.dimension_count 31 (even",
+         "odd rotary dims", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.attention.key_length_mla=u32:32", "key_length_mla 32 (> rotary dims)",
+         "no non-rotary part", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.attention.kv_lora_rank=u32:536870912 "
+         "--set deepseek2.attention.key_length=u32:536870944 "
+         "--set deepseek2.attention.value_length=u32:536870912",
+         "head_count x kv_lora_rank = 2147483648 exceeds", "kv_lora_rank 2^29", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.attention.value_length_mla=u32:16",
+         "'blk.0.attn_output.weight' has shape", "value_length_mla against attn_output",
+         LLMBO_ERR_FORMAT},
+        {"--set deepseek2.attention.q_lora_rank=u32:48", "tensor 'blk.0.attn_q_a.weight' missing",
+         "q_lora_rank without its tensors", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.leading_dense_block_count=u32:1000", "leading_dense_block_count 1000",
+         "more dense layers than layers", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.expert_gating_func=u32:4", "expert_gating_func 4 not supported",
+         "sqrt-softplus gating", LLMBO_ERR_UNSUPPORTED},
+        {"--set deepseek2.expert_group_count=u32:3 --set deepseek2.expert_group_used_count=u32:1",
+         "inconsistent expert groups: 8 experts in 3 groups", "8 experts in 3 groups",
+         LLMBO_ERR_FORMAT},
+        {"--set deepseek2.expert_group_count=u32:4 --set deepseek2.expert_group_used_count=u32:9",
+         "4 groups, 9 groups used", "more groups used than groups", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.expert_weights_scale=f32:nan", "expert_weights_scale' = nan",
+         "NaN expert scale", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.expert_shared_count=u32:1048576", "shared experts of width",
+         "a million shared experts", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.expert_shared_count=u32:3", "'blk.1.ffn_gate_shexp.weight' has shape",
+         "shared count against the tensor", LLMBO_ERR_FORMAT},
+        {"--set deepseek2.rope.scaling.type=str:longrope", "= 'longrope' not supported", "longrope",
+         LLMBO_ERR_UNSUPPORTED},
+        {"--yarn 40 --set deepseek2.rope.scaling.factor=f32:0.5", "factor 0.5 (must be >= 1)",
+         "YaRN factor below 1", LLMBO_ERR_FORMAT},
+        {"--yarn 40 --set deepseek2.rope.scaling.factor=f32:1e9", "factor' = 1e+09 is out of range",
+         "YaRN factor 1e9", LLMBO_ERR_FORMAT},
+        {"--yarn 40 --set deepseek2.rope.scaling.original_context_length=u32:0",
+         "original_context_length 0 invalid", "original context 0", LLMBO_ERR_FORMAT},
+        {"--yarn 40 --set deepseek2.rope.scaling.yarn_log_multiplier=f32:-1",
+         "yarn_log_multiplier' = -1 is out of range", "negative mscale_all_dim", LLMBO_ERR_FORMAT},
+    };
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
+        snprintf(extra, sizeof extra, "--layers 2 --merges 20 %s", ds[i].set);
+        engine_refuses(eu_model("deepseek2", "f32", extra), ds[i].want, ds[i].needle, ds[i].what);
+    }
+    engine_refuses(eu_model("deepseek2", "f32", "--layers 2 --merges 20 --yarn 40"), LLMBO_OK, "",
+                   "the unmodified deepseek2 file opens");
 }
 
 int main(void)

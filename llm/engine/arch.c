@@ -3,19 +3,23 @@
 #include "arch.h"
 
 static const llmbo_arch_def archs[] = {
-    /* name, moe, rope_norm, qkv_bias, qk_norm, norm_topk, think_block, multipliers, rope_base,
-     * norm_eps */
-    {"qwen2", 0, 0, 1, LLMBO_QK_NORM_NONE, 0, 0, 0, 10000.0, 1e-6},
-    {"qwen3", 0, 0, 0, LLMBO_QK_NORM_HEAD, 0, 1, 0, 10000.0, 1e-6},
-    {"qwen3moe", 1, 0, 0, LLMBO_QK_NORM_HEAD, 1, 1, 0, 10000.0, 1e-6},
-    {"olmoe", 1, 0, 0, LLMBO_QK_NORM_FULL, 0, 0, 0, 10000.0, 1e-6},
+    /* name, moe, rope_norm, qkv_bias, qk_norm, norm_topk, think_block, multipliers, mla,
+     * rope_base, norm_eps */
+    {"qwen2", 0, 0, 1, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 10000.0, 1e-6},
+    {"qwen3", 0, 0, 0, LLMBO_QK_NORM_HEAD, 0, 1, 0, 0, 10000.0, 1e-6},
+    {"qwen3moe", 1, 0, 0, LLMBO_QK_NORM_HEAD, 1, 1, 0, 0, 10000.0, 1e-6},
+    {"olmoe", 1, 0, 0, LLMBO_QK_NORM_FULL, 0, 0, 0, 0, 10000.0, 1e-6},
     /* Llama 1-3 and DeepSeek-R1-Distill-Llama; Mixtral is stored as llama with experts (softmax
      * router, top-k renormalised). Llama 3.1's rope_freqs.weight divides the frequencies. */
-    {"llama", 2, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 0, 10000.0, 1e-5},
+    {"llama", 2, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 0, 0, 10000.0, 1e-5},
     /* IBM Granite 3.x MoE (granite-3.0-1b-a400m, 3b-a800m): llama's attention and RoPE, softmax
      * router with the top-k renormalised, optional shared expert, and Granite's four scalar
      * multipliers. */
-    {"granitemoe", 1, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 1, 10000.0, 1e-6},
+    {"granitemoe", 1, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 1, 0, 10000.0, 1e-6},
+    /* DeepSeek-V2 / V2-Lite / V3 layout (llama.cpp's deepseek2, MLA with attn_k_b / attn_v_b):
+     * RoPE on adjacent pairs of the rotary part only, top-k not renormalised unless the file says
+     * expert_weights_norm. */
+    {"deepseek2", 1, 1, 0, LLMBO_QK_NORM_NONE, 0, 0, 0, 1, 10000.0, 1e-6},
 };
 
 const llmbo_arch_def *llmbo_arch_find(const char *name, size_t n)
@@ -28,5 +32,5 @@ const llmbo_arch_def *llmbo_arch_find(const char *name, size_t n)
 
 const char *llmbo_arch_names(void)
 {
-    return "qwen2, qwen3, qwen3moe, olmoe, llama, granitemoe";
+    return "qwen2, qwen3, qwen3moe, olmoe, llama, granitemoe, deepseek2";
 }

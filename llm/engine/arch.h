@@ -27,6 +27,12 @@ typedef struct llmbo_arch_def {
                          each block's output before it joins the residual), attention.scale (the
                          softmax scale instead of 1/sqrt(head size)), logit_scale (divides the
                          logits; required) */
+    int mla;          /* DeepSeek-V2/V3 multi-head latent attention: q (plain or through a
+                         q_lora_rank bottleneck), a shared latent c_kv (kv_lora_rank) and a
+                         rotary key part (rope.dimension_count) are cached instead of K and V;
+                         attn_k_b / attn_v_b expand the latent per head. Leading dense layers,
+                         shared experts, sigmoid gating, grouped top-k and YaRN come from the
+                         file's keys, which any MoE row reads */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

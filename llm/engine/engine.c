@@ -6,6 +6,10 @@
  *   qwen3     dense, RMS QK-norm per head (head_dim from attention.key_length)
  *   qwen3moe  qwen3 attention, MoE: softmax router, top-k, weights renormalised to sum 1
  *   olmoe     RMS QK-norm over the whole q / k projection, MoE without renormalisation
+ *   llama     RoPE on adjacent pairs; Mixtral-style experts when the file has them
+ *   granitemoe  llama attention, MoE, Granite's embedding/residual/attention/logit multipliers
+ *   deepseek2 multi-head latent attention with a compressed cache (latent + rotary key part),
+ *             leading dense layers, shared experts, softmax or sigmoid routing with groups, YaRN
  * Activations are float32; quantised weights meet activations quantised to int8 blocks. Shapes
  * are written (tokens, features) row-major; T is the number of tokens in the current batch. */
 #include <math.h>
@@ -173,43 +177,73 @@ typedef struct layer {
     wmat gate_sh, up_sh, down_sh;       /* shared expert, data NULL if absent */
     wmat gate_inp_sh;                   /* (1, n_embd) sigmoid gate of the shared expert or NULL */
     int n_ff_sh;
+    int dense;             /* dense FFN (a dense model, or a MoE model's leading layers) */
+    const float *exp_bias; /* (n_expert) expert-selection bias (DeepSeek-V3) or NULL */
+    /* MLA (deepseek2); wq is the plain q projection when q_lora_rank is 0 */
+    wmat wq_a, wq_b;        /* (q_lora, n_embd), (q_dim, q_lora) */
+    const float *q_a_norm;  /* (q_lora) */
+    wmat wkv_a;             /* (kv_lora + n_rot, n_embd): latent c_kv and the rotary key part */
+    const float *kv_a_norm; /* (kv_lora) */
+    wmat wk_b;              /* n_head x (kv_lora, n_nope): q_nope -> latent space (absorbed) */
+    wmat wv_b;              /* n_head x (v_dim, kv_lora): attended latent -> value head */
 } layer;
+
+/* Matrix products: a job is a list of items, each out (T, rows) = in (T, cols) . W^T for one
+ * (possibly expert-indexed) matrix. The rows of all items are split into equal contiguous ranges,
+ * one per thread; each weight row is read once and met with every token of the batch. */
+typedef struct mm_item {
+    const wmat *w;
+    int mat; /* expert index for stacked weights */
+    int T;
+    const float *xf;     /* (T, cols) float input (float weight types) */
+    const llmbo_q8a *xq; /* (T, cols/32) quantised input (quantised types) */
+    float *out;          /* (T, out_stride) */
+    int out_stride;
+} mm_item;
 
 struct llmbo_engine {
     llmbo_gguf *gguf;
     llmbo_tokenizer *tok;
     llmbo_hparams hp;
-    int q_dim, kv_dim, n_ctx, n_batch, max_in;
+    int q_dim, kv_dim, o_dim, n_ctx, n_batch, max_in; /* o_dim: attn_output's input width */
     wmat tok_embd, output;
     const float *output_norm;
-    const float *rope_freqs; /* (head_dim / 2) frequency divisors (Llama 3.1) or NULL */
+    const float *rope_freqs; /* (n_rot / 2) frequency divisors (Llama 3.1) or NULL */
     layer *layers;
     pool pool;
 
-    /* KV cache: (n_layer, n_ctx, kv_dim) each. */
+    /* KV cache: (n_layer, n_ctx, kv_dim) each. MLA caches the normed latent c_kv and the rotated
+     * key part, (kv_lora + n_rot) per position, in k_cache and has no v_cache. */
     float *k_cache, *v_cache;
-    float *rope_cos, *rope_sin; /* (n_ctx, hd/2) */
+    float *rope_cos, *rope_sin; /* (n_ctx, n_rot/2) */
     int32_t *cache_tok;         /* (n_ctx) token ids held in the cache */
     int n_cached, last_processed;
 
     /* Activations for a batch of up to n_batch tokens (B = n_batch). */
-    float *x;         /* (B, n_embd) residual stream */
-    float *xb;        /* (B, max_in) normed input of a matmul */
-    llmbo_q8a *xq;    /* (B, max_in/32) xb quantised */
-    float *q, *k, *v; /* (B, q_dim), (B, kv_dim), (B, kv_dim) */
-    float *att_out;   /* (B, q_dim) */
-    float *att;       /* (n_threads, n_ctx) attention scores */
-    float *hb, *hb2;  /* (B, max_ff) FFN hidden */
-    float *ffn_out;   /* (B, n_embd) */
-    float *router;    /* (B, n_expert) */
-    int *sel;         /* (B, n_expert_used) selected experts */
-    float *sel_w;     /* (B, n_expert_used) their weights */
-    int *ex_tok;      /* (B) tokens routed to the current expert */
-    float *ex_w;      /* (B) */
-    float *ex_x;      /* (B, n_embd) gathered inputs */
-    llmbo_q8a *ex_xq; /* (B, n_embd/32) */
-    float *logits;    /* (n_vocab) */
-    float *trace;     /* caller's (n_layer, n_embd) or NULL */
+    float *x;          /* (B, n_embd) residual stream */
+    float *xb;         /* (B, max_in) normed input of a matmul */
+    llmbo_q8a *xq;     /* (B, max_in/32) xb quantised */
+    float *q, *k, *v;  /* (B, q_dim), (B, kv_dim), (B, kv_dim) */
+    float *att_out;    /* (B, o_dim) */
+    float *mla_qn;     /* MLA: (n_head, B, n_nope) q_nope gathered per head */
+    float *mla_qabs;   /* (n_head, B, kv_lora) q_nope absorbed into the latent space */
+    float *mla_olat;   /* (n_head, B, kv_lora) attention output in the latent space */
+    float *mla_qa;     /* (B, q_lora) q's bottleneck */
+    llmbo_q8a *mla_q8; /* (n_head, B, max(kv_lora, n_nope)/32) quantised copies of the above */
+    float *router_sel; /* (n_expert) selection scores of one token */
+    mm_item *items;    /* (n_head) one matmul item per head */
+    float *att;        /* (n_threads, n_ctx) attention scores */
+    float *hb, *hb2;   /* (B, max_ff) FFN hidden */
+    float *ffn_out;    /* (B, n_embd) */
+    float *router;     /* (B, n_expert) */
+    int *sel;          /* (B, n_expert_used) selected experts */
+    float *sel_w;      /* (B, n_expert_used) their weights */
+    int *ex_tok;       /* (B) tokens routed to the current expert */
+    float *ex_w;       /* (B) */
+    float *ex_x;       /* (B, n_embd) gathered inputs */
+    llmbo_q8a *ex_xq;  /* (B, n_embd/32) */
+    float *logits;     /* (n_vocab) */
+    float *trace;      /* caller's (n_layer, n_embd) or NULL */
 };
 
 /* ----------------------------------------------------------------------------------------------
@@ -326,6 +360,7 @@ static llmbo_status get_scale(const llmbo_gguf *g, const char *arch, const char 
 #define LLMBO_MAX_DIM   (1 << 24)
 #define LLMBO_MAX_CTX   (1 << 24)
 #define LLMBO_MAX_BATCH 4096
+#define LLMBO_PI        3.14159265358979323846
 
 static llmbo_status check_dims(const llmbo_hparams *hp, llmbo_error *err)
 {
@@ -339,12 +374,194 @@ static llmbo_status check_dims(const llmbo_hparams *hp, llmbo_error *err)
         {"expert_count", hp->n_expert},
         {"attention.head_count x head size", (int64_t)hp->n_head * hp->head_dim},
         {"attention.head_count_kv x head size", (int64_t)hp->n_head_kv * hp->head_dim},
+        {"attention.head_count x value size", (int64_t)hp->n_head * hp->v_dim},
+        {"attention.head_count x kv_lora_rank", (int64_t)hp->n_head * hp->kv_lora},
+        {"attention.kv_lora_rank + rotary dims", (int64_t)hp->kv_lora + hp->n_rot},
+        {"attention.q_lora_rank", hp->q_lora},
     };
     for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
         if (dims[i].v > LLMBO_MAX_DIM)
             return llmbo_error_set(
                 err, LLMBO_ERR_FORMAT, "metadata %s.%s = %lld exceeds the supported maximum %d",
                 hp->arch_name, dims[i].what, (long long)dims[i].v, LLMBO_MAX_DIM);
+    return LLMBO_OK;
+}
+
+/* A float key arch.key within [lo, hi]: def when absent. */
+static llmbo_status get_float(const llmbo_gguf *g, const char *arch, const char *key, double def,
+                              double lo, double hi, double *v, llmbo_error *err)
+{
+    char full[128];
+    snprintf(full, sizeof full, "%s.%s", arch, key);
+    *v = def;
+    if (!llmbo_gguf_find_kv(g, full))
+        return LLMBO_OK;
+    llmbo_status st = llmbo_gguf_get_f64(g, full, v, err);
+    if (st)
+        return st;
+    if (!(*v >= lo && *v <= hi))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "metadata '%s' = %g is out of range [%g, %g]",
+                               full, *v, lo, hi);
+    return LLMBO_OK;
+}
+
+/* Multi-head latent attention (deepseek2). The file describes the latent as one MQA head
+ * (head_count_kv 1, key_length = kv_lora_rank + rotary dims, value_length = kv_lora_rank) and the
+ * per-head sizes after expansion in key_length_mla / value_length_mla; files converted before
+ * attn_kv_b was split into attn_k_b / attn_v_b have no key_length_mla. */
+static llmbo_status read_mla(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_error *err)
+{
+    const char *n = hp->arch_name;
+    int klen, vlen, kmla, vmla;
+    char key[128];
+    snprintf(key, sizeof key, "%s.attention.key_length_mla", n);
+    if (!llmbo_gguf_find_kv(g, key))
+        return llmbo_error_set(
+            err, LLMBO_ERR_UNSUPPORTED,
+            "metadata '%s' missing: a deepseek2 file from before llama.cpp split "
+            "attn_kv_b into attn_k_b / attn_v_b is not supported (convert again)",
+            key);
+    llmbo_status st;
+    if ((st = get_int(g, n, "attention.kv_lora_rank", 0, 0, &hp->kv_lora, err)) ||
+        (st = get_int(g, n, "attention.q_lora_rank", 1, 0, &hp->q_lora, err)) ||
+        (st = get_int(g, n, "rope.dimension_count", 0, 0, &hp->n_rot, err)) ||
+        (st = get_int(g, n, "attention.key_length_mla", 0, 0, &kmla, err)) ||
+        (st = get_int(g, n, "attention.value_length_mla", 0, 0, &vmla, err)) ||
+        (st = get_int(g, n, "attention.key_length", 1, hp->kv_lora + hp->n_rot, &klen, err)) ||
+        (st = get_int(g, n, "attention.value_length", 1, hp->kv_lora, &vlen, err)))
+        return st;
+    if (hp->n_head_kv != 1 || hp->kv_lora < 1 || hp->n_rot < 2 || hp->n_rot % 2 ||
+        kmla <= hp->n_rot || vmla < 1 || (int64_t)klen != (int64_t)hp->kv_lora + hp->n_rot ||
+        vlen != hp->kv_lora)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "inconsistent %s attention sizes: head_count_kv %d (must be 1), "
+                               "kv_lora_rank %d, rope.dimension_count %d (even, >= 2), "
+                               "key_length_mla %d (> rotary dims), value_length_mla %d, "
+                               "key_length %d (must be kv_lora_rank + rotary dims), value_length "
+                               "%d (must be kv_lora_rank)",
+                               n, hp->n_head_kv, hp->kv_lora, hp->n_rot, kmla, vmla, klen, vlen);
+    hp->head_dim = kmla;
+    hp->v_dim = vmla;
+    return LLMBO_OK;
+}
+
+/* The MoE keys beyond expert_count / expert_used_count (DeepSeek's; absent in the other rows'
+ * files, where the defaults reproduce their routing). */
+static llmbo_status read_moe_extras(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_error *err)
+{
+    const char *n = hp->arch_name;
+    llmbo_status st;
+    if ((st = get_int(g, n, "leading_dense_block_count", 1, 0, &hp->n_dense_lead, err)) ||
+        (st = get_int(g, n, "expert_shared_count", 1, 0, &hp->n_expert_shared, err)) ||
+        (st = get_int(g, n, "expert_gating_func", 1, 1, &hp->gating, err)) ||
+        (st = get_int(g, n, "expert_group_count", 1, 0, &hp->n_group, err)) ||
+        (st = get_int(g, n, "expert_group_used_count", 1, 0, &hp->n_group_used, err)) ||
+        (st = get_float(g, n, "expert_weights_scale", 1.0, 0.0, 1e6, &hp->expert_scale, err)))
+        return st;
+    if (hp->expert_scale == 0.0) /* llama.cpp: 0 means no scaling */
+        hp->expert_scale = 1.0;
+    if (hp->gating == 0) /* "none": the files written before the key existed (softmax) */
+        hp->gating = 1;
+    if (hp->gating != 1 && hp->gating != 2)
+        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                               "%s.expert_gating_func %d not supported (1 softmax, 2 sigmoid are)",
+                               n, hp->gating);
+    if (hp->n_dense_lead > hp->n_layer)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "%s.leading_dense_block_count %d exceeds block_count %d", n,
+                               hp->n_dense_lead, hp->n_layer);
+    if (hp->n_dense_lead > 0 && hp->n_ff < 1)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "%s has %d leading dense layers but no feed_forward_length", n,
+                               hp->n_dense_lead);
+    if ((int64_t)hp->n_ff_exp * hp->n_expert_shared > LLMBO_MAX_DIM)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "%s: %d shared experts of width %d exceed the supported maximum", n,
+                               hp->n_expert_shared, hp->n_ff_exp);
+    if (hp->n_group > 1) {
+        int per = hp->n_expert / hp->n_group;
+        if (hp->n_expert % hp->n_group || per < 2 || hp->n_group_used < 1 ||
+            hp->n_group_used > hp->n_group || (int64_t)hp->n_group_used * per < hp->n_expert_used)
+            return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                                   "inconsistent expert groups: %d experts in %d groups, %d groups "
+                                   "used, %d experts used",
+                                   hp->n_expert, hp->n_group, hp->n_group_used, hp->n_expert_used);
+    }
+    return LLMBO_OK;
+}
+
+/* YaRN's magnitude factor for a context extension by `scale` (DeepSeek's yarn_get_mscale). */
+static double yarn_mscale(double scale, double m)
+{
+    return scale <= 1.0 ? 1.0 : 0.1 * m * log(scale) + 1.0;
+}
+
+/* RoPE scaling (rope.scaling.*) as llama.cpp d32676d applies it: type none, linear (frequencies
+ * times 1/factor) or yarn (Peng et al. 2023, "YaRN", eq. 17-19: per-dimension ramp between
+ * interpolation and extrapolation over the correction dimensions of beta_fast 32 / beta_slow 1,
+ * cos and sin times 1 + 0.1 ln factor). deepseek2 moves YaRN's magnitude into the softmax scale
+ * (mscale^2 / sqrt(key head size), mscale = 1 + 0.1 mscale_all_dim ln factor, stored as
+ * yarn_log_multiplier = 0.1 mscale_all_dim) and leaves cos and sin unscaled. */
+static llmbo_status read_rope_scaling(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_error *err)
+{
+    const char *n = hp->arch_name;
+    char key[128];
+    llmbo_status st;
+    double factor, log_mul = 0.0, attn_factor;
+    hp->rope_fs = hp->rope_mscale = 1.0;
+    hp->rope_yarn = 0;
+    hp->yarn_orig_ctx = hp->n_ctx_train;
+    snprintf(key, sizeof key, "%s.rope.scaling.type", n);
+    const llmbo_gguf_kv *kt = llmbo_gguf_find_kv(g, key);
+    int type = 1; /* llama.cpp's default: linear (with factor 1 unless the file says) */
+    if (kt) {
+        llmbo_gguf_str ts;
+        if ((st = llmbo_gguf_get_str(g, key, &ts, err)))
+            return st;
+        type = llmbo_gguf_str_eq(ts, "none")     ? 0
+               : llmbo_gguf_str_eq(ts, "linear") ? 1
+               : llmbo_gguf_str_eq(ts, "yarn")   ? 2
+                                                 : -1;
+        if (type < 0)
+            return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                   "%s = '%.*s' not supported (none, linear, yarn are)", key,
+                                   (int)(ts.n > 32 ? 32 : ts.n), ts.p);
+    }
+    if ((st = get_float(g, n, "rope.scaling.factor", 0.0, 0.0, 1e4, &factor, err)) ||
+        (st = get_float(g, n, "rope.scaling.attn_factor", 1.0, 1e-3, 1e3, &attn_factor, err)) ||
+        (st = get_int(g, n, "rope.scaling.original_context_length", 1, hp->n_ctx_train,
+                      &hp->yarn_orig_ctx, err)))
+        return st;
+    if (factor == 0.0)
+        factor = 1.0;
+    if (factor < 1.0 || hp->yarn_orig_ctx < 1)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "%s.rope.scaling.factor %g (must be >= 1) or "
+                               "original_context_length %d invalid",
+                               n, factor, hp->yarn_orig_ctx);
+    if (hp->arch->mla &&
+        (st = get_float(g, n, "rope.scaling.yarn_log_multiplier", 0.0, 0.0, 10.0, &log_mul, err)))
+        return st;
+    log_mul /= 0.1; /* the converter stores 0.1 * mscale_all_dim */
+    if (type == 0)
+        factor = 1.0;
+    hp->rope_fs = 1.0 / factor;
+    hp->rope_yarn = type == 2;
+    double lnf = log(factor), af = 1.0;
+    if (hp->rope_yarn) {
+        if (log_mul != 0.0)
+            af = yarn_mscale(factor, hp->arch->mla && log_mul != 1.0 ? log_mul : 1.0) /
+                 yarn_mscale(factor, log_mul);
+        else
+            af = yarn_mscale(factor, 1.0);
+        af /= 1.0 + 0.1 * lnf;
+    }
+    af *= attn_factor;
+    hp->rope_mscale = af * (hp->rope_yarn ? 1.0 + 0.1 * lnf : 1.0);
+    if (hp->arch->mla) {
+        double m = af * (1.0 + 0.1 * lnf) * (1.0 + 0.1 * log_mul * lnf);
+        hp->att_scale = m * m / sqrt((double)hp->head_dim);
+    }
     return LLMBO_OK;
 }
 
@@ -380,24 +597,31 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         return llmbo_error_set(err, LLMBO_ERR_FORMAT,
                                "inconsistent sizes: n_embd %d, n_layer %d, n_head %d, n_head_kv %d",
                                hp->n_embd, hp->n_layer, hp->n_head, hp->n_head_kv);
-    if ((st =
-             get_int(g, n, "attention.key_length", 1, hp->n_embd / hp->n_head, &hp->head_dim, err)))
-        return st;
-    int vlen;
-    if ((st = get_int(g, n, "attention.value_length", 1, hp->head_dim, &vlen, err)))
-        return st;
-    int rope_dims;
-    if ((st = get_int(g, n, "rope.dimension_count", 1, hp->head_dim, &rope_dims, err)))
-        return st;
-    if (rope_dims != hp->head_dim)
-        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                               "rope.dimension_count %d differs from the head size %d (partial "
-                               "rotary embeddings are not supported)",
-                               rope_dims, hp->head_dim);
-    if (vlen != hp->head_dim || hp->head_dim < 2 || hp->head_dim % 2)
-        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                               "head sizes key %d / value %d not supported (must be equal, even)",
-                               hp->head_dim, vlen);
+    if (hp->arch->mla) {
+        if ((st = read_mla(g, hp, err)))
+            return st;
+    } else {
+        if ((st = get_int(g, n, "attention.key_length", 1, hp->n_embd / hp->n_head, &hp->head_dim,
+                          err)))
+            return st;
+        int vlen;
+        if ((st = get_int(g, n, "attention.value_length", 1, hp->head_dim, &vlen, err)))
+            return st;
+        int rope_dims;
+        if ((st = get_int(g, n, "rope.dimension_count", 1, hp->head_dim, &rope_dims, err)))
+            return st;
+        if (rope_dims != hp->head_dim)
+            return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                   "rope.dimension_count %d differs from the head size %d (partial "
+                                   "rotary embeddings are not supported)",
+                                   rope_dims, hp->head_dim);
+        if (vlen != hp->head_dim || hp->head_dim < 2 || hp->head_dim % 2)
+            return llmbo_error_set(
+                err, LLMBO_ERR_UNSUPPORTED,
+                "head sizes key %d / value %d not supported (must be equal, even)", hp->head_dim,
+                vlen);
+        hp->n_rot = hp->v_dim = hp->head_dim;
+    }
     if (moe) {
         if ((st = get_int(g, n, "expert_count", 0, 0, &hp->n_expert, err)) ||
             (st = get_int(g, n, "expert_used_count", 0, 0, &hp->n_expert_used, err)) ||
@@ -408,6 +632,8 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
             return llmbo_error_set(err, LLMBO_ERR_FORMAT,
                                    "inconsistent MoE sizes: %d experts, %d used, ff %d",
                                    hp->n_expert, hp->n_expert_used, hp->n_ff_exp);
+        if ((st = read_moe_extras(g, hp, err)))
+            return st;
     }
     /* The row says whether the top-k router weights are renormalised (qwen3moe yes, olmoe no); a
      * file may say otherwise through expert_weights_norm. */
@@ -429,6 +655,8 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         return llmbo_error_set(err, LLMBO_ERR_FORMAT, "invalid rope.freq_base or norm epsilon");
     hp->embd_scale = hp->resid_scale = hp->logit_scale = 1.0;
     hp->att_scale = 1.0 / sqrt((double)hp->head_dim);
+    if ((st = read_rope_scaling(g, hp, err)))
+        return st;
     if (hp->arch->multipliers) {
         int on = 1;
         snprintf(key, sizeof key, "%s.rope.scaling.finetuned", n);
@@ -457,12 +685,33 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
     int E = hp->n_embd, hd = hp->head_dim;
 #define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s, il), nm)
     if ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
-        (st = load_mat(g, NAME("attn_q.weight"), 0, E, e->q_dim, 1, &L->wq, err)) ||
-        (st = load_mat(g, NAME("attn_k.weight"), 0, E, e->kv_dim, 1, &L->wk, err)) ||
-        (st = load_mat(g, NAME("attn_v.weight"), 0, E, e->kv_dim, 1, &L->wv, err)) ||
-        (st = load_mat(g, NAME("attn_output.weight"), 0, e->q_dim, E, 1, &L->wo, err)) ||
+        (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)) ||
         (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))
         return st;
+    if (hp->arch->mla) {
+        int n_nope = hp->head_dim - hp->n_rot;
+        if (hp->q_lora > 0) {
+            if ((st = load_mat(g, NAME("attn_q_a.weight"), 0, E, hp->q_lora, 1, &L->wq_a, err)) ||
+                (st =
+                     load_vec(g, NAME("attn_q_a_norm.weight"), 0, hp->q_lora, &L->q_a_norm, err)) ||
+                (st = load_mat(g, NAME("attn_q_b.weight"), 0, hp->q_lora, e->q_dim, 1, &L->wq_b,
+                               err)))
+                return st;
+        } else if ((st = load_mat(g, NAME("attn_q.weight"), 0, E, e->q_dim, 1, &L->wq, err))) {
+            return st;
+        }
+        if ((st = load_mat(g, NAME("attn_kv_a_mqa.weight"), 0, E, e->kv_dim, 1, &L->wkv_a, err)) ||
+            (st = load_vec(g, NAME("attn_kv_a_norm.weight"), 0, hp->kv_lora, &L->kv_a_norm, err)) ||
+            (st = load_mat(g, NAME("attn_k_b.weight"), 0, n_nope, hp->kv_lora, hp->n_head, &L->wk_b,
+                           err)) ||
+            (st = load_mat(g, NAME("attn_v_b.weight"), 0, hp->kv_lora, hp->v_dim, hp->n_head,
+                           &L->wv_b, err)))
+            return st;
+    } else if ((st = load_mat(g, NAME("attn_q.weight"), 0, E, e->q_dim, 1, &L->wq, err)) ||
+               (st = load_mat(g, NAME("attn_k.weight"), 0, E, e->kv_dim, 1, &L->wk, err)) ||
+               (st = load_mat(g, NAME("attn_v.weight"), 0, E, e->kv_dim, 1, &L->wv, err))) {
+        return st;
+    }
     if (hp->arch->qkv_bias && ((st = load_vec(g, NAME("attn_q.bias"), 0, e->q_dim, &L->bq, err)) ||
                                (st = load_vec(g, NAME("attn_k.bias"), 0, e->kv_dim, &L->bk, err)) ||
                                (st = load_vec(g, NAME("attn_v.bias"), 0, e->kv_dim, &L->bv, err))))
@@ -475,7 +724,8 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
                            err)))
             return st;
     }
-    if (hp->n_expert == 0) {
+    L->dense = hp->n_expert == 0 || il < hp->n_dense_lead;
+    if (L->dense) {
         if ((st = load_mat(g, NAME("ffn_gate.weight"), 0, E, hp->n_ff, 1, &L->gate, err)) ||
             (st = load_mat(g, NAME("ffn_up.weight"), 0, E, hp->n_ff, 1, &L->up, err)) ||
             (st = load_mat(g, NAME("ffn_down.weight"), 0, hp->n_ff, E, 1, &L->down, err)))
@@ -487,8 +737,12 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
             (st = load_mat(g, NAME("ffn_up_exps.weight"), 0, E, F, X, &L->up_exps, err)) ||
             (st = load_mat(g, NAME("ffn_down_exps.weight"), 0, F, E, X, &L->down_exps, err)))
             return st;
-        /* Optional shared expert; its width comes from the tensor. */
-        if ((st = load_mat(g, NAME("ffn_gate_shexp.weight"), 1, E, 0, 1, &L->gate_sh, err)))
+        /* Shared expert: n_expert_shared of width n_ff_exp when the file counts them, else
+         * optional with its width from the tensor. */
+        int sh = hp->n_expert_shared > 0;
+        if ((st = load_mat(g, NAME("ffn_gate_shexp.weight"), !sh, E,
+                           sh ? F * hp->n_expert_shared : 0, 1, &L->gate_sh, err)) ||
+            (st = load_vec(g, NAME("exp_probs_b.bias"), 1, X, &L->exp_bias, err)))
             return st;
         if (L->gate_sh.data) {
             L->n_ff_sh = L->gate_sh.rows;
@@ -512,10 +766,13 @@ void llmbo_engine_options_default(llmbo_engine_options *opt)
     opt->n_batch = 0;
 }
 
+static void rope_tables(llmbo_engine *e);
+
 static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *err)
 {
     const llmbo_hparams *hp = &e->hp;
-    size_t B = (size_t)e->n_batch, C = (size_t)e->n_ctx, hd2 = (size_t)hp->head_dim / 2;
+    size_t B = (size_t)e->n_batch, C = (size_t)e->n_ctx, hd2 = (size_t)hp->n_rot / 2;
+    size_t H = (size_t)hp->n_head;
     int max_ff = hp->n_ff > hp->n_ff_exp ? hp->n_ff : hp->n_ff_exp;
     for (int il = 0; il < hp->n_layer; il++)
         if (e->layers[il].n_ff_sh > max_ff)
@@ -523,6 +780,10 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->max_in = hp->n_embd;
     if (e->q_dim > e->max_in)
         e->max_in = e->q_dim;
+    if (e->o_dim > e->max_in)
+        e->max_in = e->o_dim;
+    if (hp->q_lora > e->max_in)
+        e->max_in = hp->q_lora;
     if (max_ff > e->max_in)
         e->max_in = max_ff;
     /* n_layer is bounded by the file's tensor count, the widths by LLMBO_MAX_DIM and the context
@@ -534,8 +795,10 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
                                hp->n_layer, e->n_ctx, e->kv_dim);
     size_t kv = (size_t)hp->n_layer * C * (size_t)e->kv_dim;
     int X = hp->n_expert ? hp->n_expert : 1, K = hp->n_expert_used ? hp->n_expert_used : 1;
+    int mla = hp->arch->mla;
+    size_t lat = mla ? (size_t)hp->kv_lora : 0, nope = mla ? (size_t)(hp->head_dim - hp->n_rot) : 0;
     e->k_cache = llmbo_malloc(kv, sizeof(float));
-    e->v_cache = llmbo_malloc(kv, sizeof(float));
+    e->v_cache = mla ? NULL : llmbo_malloc(kv, sizeof(float));
     e->rope_cos = llmbo_malloc(C * hd2, sizeof(float));
     e->rope_sin = llmbo_malloc(C * hd2, sizeof(float));
     e->cache_tok = llmbo_malloc(C, sizeof(int32_t));
@@ -545,12 +808,13 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->q = llmbo_malloc(B * (size_t)e->q_dim, sizeof(float));
     e->k = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
     e->v = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
-    e->att_out = llmbo_malloc(B * (size_t)e->q_dim, sizeof(float));
+    e->att_out = llmbo_malloc(B * (size_t)e->o_dim, sizeof(float));
     e->att = llmbo_malloc((size_t)n_threads * C, sizeof(float));
     e->hb = llmbo_malloc(B * (size_t)max_ff, sizeof(float));
     e->hb2 = llmbo_malloc(B * (size_t)max_ff, sizeof(float));
     e->ffn_out = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
     e->router = llmbo_malloc(B * (size_t)X, sizeof(float));
+    e->router_sel = llmbo_malloc((size_t)X, sizeof(float));
     e->sel = llmbo_malloc(B * (size_t)K, sizeof(int));
     e->sel_w = llmbo_malloc(B * (size_t)K, sizeof(float));
     e->ex_tok = llmbo_malloc(B, sizeof(int));
@@ -558,24 +822,60 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->ex_x = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
     e->ex_xq = llmbo_malloc(B * (size_t)(e->max_in / LLMBO_QK + 1), sizeof(llmbo_q8a));
     e->logits = llmbo_malloc((size_t)hp->n_vocab, sizeof(float));
-    if (!e->k_cache || !e->v_cache || !e->rope_cos || !e->rope_sin || !e->cache_tok || !e->x ||
-        !e->xb || !e->xq || !e->q || !e->k || !e->v || !e->att_out || !e->att || !e->hb ||
-        !e->hb2 || !e->ffn_out || !e->router || !e->sel || !e->sel_w || !e->ex_tok || !e->ex_w ||
-        !e->ex_x || !e->ex_xq || !e->logits)
+    int mla_ok = 1;
+    if (mla) {
+        size_t wide = lat > nope ? lat : nope;
+        e->mla_qn = llmbo_malloc(H * B * nope, sizeof(float));
+        e->mla_qabs = llmbo_malloc(H * B * lat, sizeof(float));
+        e->mla_olat = llmbo_malloc(H * B * lat, sizeof(float));
+        e->mla_qa = llmbo_malloc(B * (size_t)(hp->q_lora > 0 ? hp->q_lora : 1), sizeof(float));
+        e->mla_q8 = llmbo_malloc(H * B * (wide / LLMBO_QK + 1), sizeof(llmbo_q8a));
+        e->items = llmbo_malloc(H, sizeof *e->items);
+        mla_ok = e->mla_qn && e->mla_qabs && e->mla_olat && e->mla_qa && e->mla_q8 && e->items;
+    }
+    if (!e->k_cache || (!mla && !e->v_cache) || !e->rope_cos || !e->rope_sin || !e->cache_tok ||
+        !e->x || !e->xb || !e->xq || !e->q || !e->k || !e->v || !e->att_out || !e->att || !e->hb ||
+        !e->hb2 || !e->ffn_out || !e->router || !e->router_sel || !e->sel || !e->sel_w ||
+        !e->ex_tok || !e->ex_w || !e->ex_x || !e->ex_xq || !e->logits || !mla_ok)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "out of memory for the KV cache and activations (n_ctx %d)",
                                e->n_ctx);
-    /* RoPE tables, NEOX layout: dimension i pairs with i + hd/2 and turns by pos * base^(-2i/hd).
-     */
-    for (size_t p = 0; p < C; p++)
-        for (size_t i = 0; i < hd2; i++) {
-            double th = (double)p * pow(hp->rope_base, -2.0 * (double)i / (double)hp->head_dim);
-            if (e->rope_freqs)
-                th /= (double)e->rope_freqs[i];
-            e->rope_cos[p * hd2 + i] = (float)cos(th);
-            e->rope_sin[p * hd2 + i] = (float)sin(th);
-        }
+    rope_tables(e);
     return LLMBO_OK;
+}
+
+/* RoPE tables (n_ctx, n_rot/2): pair i turns by pos * base^(-2i/n_rot) (over Llama 3.1's
+ * rope_freqs divisor), scaled by rope_fs; with YaRN the high-frequency pairs (below the
+ * correction dimension of beta_fast = 32 rotations over the original context) keep their
+ * unscaled angle and a linear ramp joins them to the interpolated ones (beta_slow = 1);
+ * cos and sin carry rope_mscale. */
+static void rope_tables(llmbo_engine *e)
+{
+    const llmbo_hparams *hp = &e->hp;
+    size_t C = (size_t)e->n_ctx, hd2 = (size_t)hp->n_rot / 2;
+    double nd = (double)hp->n_rot, lo = 0, hi = 0;
+    if (hp->rope_yarn) {
+        /* the dimension pair that turns `rot` times over the original context */
+        double lb = 2.0 * log(hp->rope_base), oc = (double)hp->yarn_orig_ctx;
+        lo = floor(nd * log(oc / (32.0 * 2.0 * LLMBO_PI)) / lb);
+        hi = ceil(nd * log(oc / (1.0 * 2.0 * LLMBO_PI)) / lb);
+        lo = lo > 0 ? lo : 0;
+        hi = hi < nd - 1 ? hi : nd - 1;
+    }
+    for (size_t i = 0; i < hd2; i++) {
+        double inv = pow(hp->rope_base, -2.0 * (double)i / nd), mix = 0.0;
+        if (e->rope_freqs)
+            inv /= (double)e->rope_freqs[i];
+        if (hp->rope_yarn) {
+            double y = ((double)i - lo) / (hi - lo > 0.001 ? hi - lo : 0.001);
+            mix = 1.0 - (y < 0 ? 0 : y > 1 ? 1 : y);
+        }
+        for (size_t p = 0; p < C; p++) {
+            double ext = (double)p * inv, th = hp->rope_fs * ext * (1.0 - mix) + ext * mix;
+            e->rope_cos[p * hd2 + i] = (float)(cos(th) * hp->rope_mscale);
+            e->rope_sin[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
+        }
+    }
 }
 
 llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt_in,
@@ -598,7 +898,8 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     if ((st = read_hparams(g, hp, err)))
         goto fail;
     e->q_dim = hp->n_head * hp->head_dim;
-    e->kv_dim = hp->n_head_kv * hp->head_dim;
+    e->kv_dim = hp->arch->mla ? hp->kv_lora + hp->n_rot : hp->n_head_kv * hp->head_dim;
+    e->o_dim = hp->n_head * hp->v_dim;
     const llmbo_gguf_tensor *te;
     if ((st = find_tensor(g, "token_embd.weight", 0, &te, err)))
         goto fail;
@@ -613,9 +914,9 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
         goto fail;
     if (!e->output.data)
         e->output = e->tok_embd; /* tied embeddings */
-    if ((st = load_vec(g, "rope_freqs.weight", 1, hp->head_dim / 2, &e->rope_freqs, err)))
+    if ((st = load_vec(g, "rope_freqs.weight", 1, hp->n_rot / 2, &e->rope_freqs, err)))
         goto fail;
-    for (int i = 0; e->rope_freqs && i < hp->head_dim / 2; i++)
+    for (int i = 0; e->rope_freqs && i < hp->n_rot / 2; i++)
         if (!(e->rope_freqs[i] > 0) || !isfinite(e->rope_freqs[i])) {
             st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
                                  "rope_freqs.weight[%d] = %g is not a positive number", i,
@@ -691,11 +992,12 @@ void llmbo_engine_free(llmbo_engine *e)
     pool_stop(&e->pool);
     llmbo_tokenizer_free(e->tok);
     llmbo_gguf_close(e->gguf);
-    void *bufs[] = {e->layers,    e->k_cache, e->v_cache, e->rope_cos, e->rope_sin,
-                    e->cache_tok, e->x,       e->xb,      e->xq,       e->q,
-                    e->k,         e->v,       e->att_out, e->att,      e->hb,
-                    e->hb2,       e->ffn_out, e->router,  e->sel,      e->sel_w,
-                    e->ex_tok,    e->ex_w,    e->ex_x,    e->ex_xq,    e->logits};
+    void *bufs[] = {e->layers,  e->k_cache,    e->v_cache, e->rope_cos, e->rope_sin, e->cache_tok,
+                    e->x,       e->xb,         e->xq,      e->q,        e->k,        e->v,
+                    e->att_out, e->att,        e->hb,      e->hb2,      e->ffn_out,  e->router,
+                    e->sel,     e->sel_w,      e->ex_tok,  e->ex_w,     e->ex_x,     e->ex_xq,
+                    e->logits,  e->router_sel, e->mla_qn,  e->mla_qabs, e->mla_olat, e->mla_qa,
+                    e->mla_q8,  e->items};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         llmbo_free(bufs[i]);
     llmbo_free(e);
@@ -719,6 +1021,12 @@ llmbo_tokenizer *llmbo_engine_tokenizer(llmbo_engine *e)
 int llmbo_engine_n_ctx(const llmbo_engine *e)
 {
     return e->n_ctx;
+}
+
+size_t llmbo_engine_cache_bytes(const llmbo_engine *e)
+{
+    return (size_t)e->hp.n_layer * (size_t)e->n_ctx * (size_t)e->kv_dim * (e->v_cache ? 2 : 1) *
+           sizeof(float);
 }
 
 void llmbo_engine_set_trace(llmbo_engine *e, float *buf)
@@ -766,19 +1074,6 @@ static float silu(float x)
 {
     return x / (1.0f + expf(-x));
 }
-
-/* Matrix products: a job is a list of items, each out (T, rows) = in (T, cols) . W^T for one
- * (possibly expert-indexed) matrix. The rows of all items are split into equal contiguous ranges,
- * one per thread; each weight row is read once and met with every token of the batch. */
-typedef struct mm_item {
-    const wmat *w;
-    int mat; /* expert index for stacked weights */
-    int T;
-    const float *xf;     /* (T, cols) float input (float weight types) */
-    const llmbo_q8a *xq; /* (T, cols/32) quantised input (quantised types) */
-    float *out;          /* (T, out_stride) */
-    int out_stride;
-} mm_item;
 
 typedef struct mm_job {
     const mm_item *items;
@@ -888,13 +1183,14 @@ static void att_worker(void *arg, int ith, int nth)
     }
 }
 
-static void rope(const llmbo_engine *e, float *v, int n_heads, int pos)
+/* Rotates the first n_rot dimensions of n_heads vectors spaced `stride` floats apart. */
+static void rope(const llmbo_engine *e, float *v, int n_heads, int stride, int pos)
 {
-    int hd = e->hp.head_dim, h2 = hd / 2;
+    int h2 = e->hp.n_rot / 2;
     const float *c = e->rope_cos + (size_t)pos * h2, *s = e->rope_sin + (size_t)pos * h2;
     if (e->hp.arch->rope_norm) { /* adjacent pairs (2i, 2i + 1) */
         for (int h = 0; h < n_heads; h++) {
-            float *x = v + (size_t)h * hd;
+            float *x = v + (size_t)h * stride;
             for (int i = 0; i < h2; i++) {
                 float a = x[2 * i], b = x[2 * i + 1];
                 x[2 * i] = a * c[i] - b * s[i];
@@ -904,13 +1200,126 @@ static void rope(const llmbo_engine *e, float *v, int n_heads, int pos)
         return;
     }
     for (int h = 0; h < n_heads; h++) {
-        float *x = v + (size_t)h * hd;
+        float *x = v + (size_t)h * stride;
         for (int i = 0; i < h2; i++) {
             float a = x[i], b = x[i + h2];
             x[i] = a * c[i] - b * s[i];
             x[i + h2] = a * s[i] + b * c[i];
         }
     }
+}
+
+/* ----------------------------------------------------------------------------------------------
+ * Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434 section 2.1, with the "absorbed"
+ * evaluation): per position the cache holds c_kv = norm(W_dkv x) (kv_lora) and the rotated key
+ * part k_pe (n_rot), shared by all heads. Head h scores position p with
+ *   (W_kb[h] q_nope[h]) . c_kv[p] + q_pe[h] . k_pe[p]
+ * (W_kb[h] q_nope[h] is q_nope's product with the head's key up-projection, moved to the query
+ * side) and outputs W_vb[h] sum_p a_p c_kv[p]. K and V are never expanded.
+ * -------------------------------------------------------------------------------------------- */
+
+typedef struct mla_job {
+    llmbo_engine *e;
+    int layer, T, pos0;
+} mla_job;
+
+static void mla_att_worker(void *arg, int ith, int nth)
+{
+    const mla_job *j = arg;
+    llmbo_engine *e = j->e;
+    const llmbo_hparams *hp = &e->hp;
+    int R = hp->kv_lora, nr = hp->n_rot, nope = hp->head_dim - nr, T = j->T;
+    float *att = e->att + (size_t)ith * e->n_ctx;
+    const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
+    float scale = (float)hp->att_scale;
+    for (long w = ith; w < (long)T * hp->n_head; w += nth) {
+        int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head);
+        int n_pos = j->pos0 + t + 1;
+        const float *qa = e->mla_qabs + ((size_t)h * T + t) * R;
+        const float *qp = e->q + (size_t)t * e->q_dim + (size_t)h * hp->head_dim + nope;
+        float mx = -INFINITY;
+        for (int p = 0; p < n_pos; p++) {
+            const float *c = kc + (size_t)p * e->kv_dim;
+            float s = 0.0f;
+            for (int i = 0; i < R; i++)
+                s += qa[i] * c[i];
+            for (int i = 0; i < nr; i++)
+                s += qp[i] * c[R + i];
+            att[p] = s * scale;
+            mx = att[p] > mx ? att[p] : mx;
+        }
+        float sum = 0.0f;
+        for (int p = 0; p < n_pos; p++) {
+            att[p] = expf(att[p] - mx);
+            sum += att[p];
+        }
+        float *o = e->mla_olat + ((size_t)h * T + t) * R;
+        memset(o, 0, (size_t)R * sizeof(float));
+        for (int p = 0; p < n_pos; p++) {
+            const float *c = kc + (size_t)p * e->kv_dim;
+            float a = att[p] / sum;
+            for (int i = 0; i < R; i++)
+                o[i] += a * c[i];
+        }
+    }
+}
+
+/* One matmul job of n_head items: head h's rows in (T, cols) at in + h*T*cols (quantised copy at
+ * xq + h*T*cols/32 when w is quantised) times matrix h of the stack w into out + h*out_off with
+ * row stride out_stride. */
+static void per_head(llmbo_engine *e, const wmat *w, int T, const float *in, float *out,
+                     size_t out_off, int out_stride)
+{
+    int H = e->hp.n_head, cols = w->cols;
+    int q = llmbo_ttype_quantised(w->type);
+    for (int h = 0; h < H; h++) {
+        const float *x = in + (size_t)h * T * cols;
+        llmbo_q8a *xq = e->mla_q8 + (size_t)h * T * (cols / LLMBO_QK);
+        if (q)
+            quantise_rows(x, xq, T, cols);
+        e->items[h] =
+            (mm_item){w, h, T, q ? NULL : x, q ? xq : NULL, out + h * out_off, out_stride};
+    }
+    matmul(e, e->items, H);
+}
+
+/* Attention of layer il for T tokens at pos0..: xb / xq hold the normed input; writes
+ * att_out (T, n_head * v_dim). */
+static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int pos0)
+{
+    const llmbo_hparams *hp = &e->hp;
+    int H = hp->n_head, hd = hp->head_dim, nr = hp->n_rot, nope = hd - nr, R = hp->kv_lora;
+    if (L->wq_a.data) { /* q through its bottleneck: W_qb norm(W_qa x) */
+        mm_item a[2] = {item(&L->wq_a, 0, T, e->xb, e->xq, e->mla_qa),
+                        item(&L->wkv_a, 0, T, e->xb, e->xq, e->k)};
+        matmul(e, a, 2);
+        for (int t = 0; t < T; t++)
+            rmsnorm(e->mla_qa + (size_t)t * hp->q_lora, e->mla_qa + (size_t)t * hp->q_lora,
+                    L->q_a_norm, hp->q_lora, hp->norm_eps);
+        if (llmbo_ttype_quantised(L->wq_b.type))
+            quantise_rows(e->mla_qa, e->xq, T, hp->q_lora);
+        mm_item b = item(&L->wq_b, 0, T, e->mla_qa, e->xq, e->q);
+        matmul(e, &b, 1);
+    } else {
+        mm_item a[2] = {item(&L->wq, 0, T, e->xb, e->xq, e->q),
+                        item(&L->wkv_a, 0, T, e->xb, e->xq, e->k)};
+        matmul(e, a, 2);
+    }
+    for (int t = 0; t < T; t++) {
+        float *q = e->q + (size_t)t * e->q_dim, *kv = e->k + (size_t)t * e->kv_dim;
+        rmsnorm(kv, kv, L->kv_a_norm, R, hp->norm_eps);
+        rope(e, kv + R, 1, nr, pos0 + t);
+        rope(e, q + nope, H, hd, pos0 + t);
+        memcpy(e->k_cache + ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim, kv,
+               (size_t)e->kv_dim * sizeof(float));
+        for (int h = 0; h < H; h++)
+            memcpy(e->mla_qn + ((size_t)h * T + t) * nope, q + (size_t)h * hd,
+                   (size_t)nope * sizeof(float));
+    }
+    per_head(e, &L->wk_b, T, e->mla_qn, e->mla_qabs, (size_t)T * R, R);
+    mla_job j = {e, il, T, pos0};
+    pool_run(&e->pool, mla_att_worker, &j);
+    per_head(e, &L->wv_b, T, e->mla_olat, e->att_out, (size_t)hp->v_dim, e->o_dim);
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -933,42 +1342,89 @@ static void ffn_dense(llmbo_engine *e, const wmat *gate, const wmat *up, const w
     matmul(e, &d, 1);
 }
 
-/* Mixture of experts: router softmax over all experts, top-k by probability, optional
- * renormalisation; tokens are grouped by expert so each expert's weights are read once per batch.
+/* Mixture of experts: router scores (softmax over all experts, or a sigmoid each), optionally
+ * shifted by a selection bias and restricted to the best expert groups; top-k by the shifted
+ * score, weights from the unshifted one, optionally renormalised and scaled (llama.cpp's
+ * build_moe_ffn). Tokens are grouped by expert so each expert's weights are read once per batch.
  * Adds the weighted expert outputs into e->ffn_out (T, n_embd), which the caller zeroes. */
-static void ffn_moe(llmbo_engine *e, const layer *L, int T)
+static void route(llmbo_engine *e, const layer *L, int t)
 {
     const llmbo_hparams *hp = &e->hp;
-    int X = hp->n_expert, K = hp->n_expert_used, E = hp->n_embd, F = hp->n_ff_exp;
-    mm_item r = item(&L->router, 0, T, e->xb, e->xq, e->router);
-    matmul(e, &r, 1);
-    for (int t = 0; t < T; t++) {
-        float *p = e->router + (size_t)t * X, mx = -INFINITY, sum = 0.0f;
+    int X = hp->n_expert, K = hp->n_expert_used;
+    float *p = e->router + (size_t)t * X, *sel_s = e->router_sel;
+    if (hp->gating == 2) {
+        for (int x = 0; x < X; x++)
+            p[x] = 1.0f / (1.0f + expf(-p[x]));
+    } else {
+        float mx = -INFINITY, sum = 0.0f;
         for (int x = 0; x < X; x++)
             mx = p[x] > mx ? p[x] : mx;
         for (int x = 0; x < X; x++)
             sum += (p[x] = expf(p[x] - mx));
         for (int x = 0; x < X; x++)
             p[x] /= sum;
-        int *sel = e->sel + (size_t)t * K;
-        float *w = e->sel_w + (size_t)t * K, wsum = 0.0f;
-        for (int k = 0; k < K; k++) { /* top-k by selection; ties go to the lower index */
-            int best = -1;
-            for (int x = 0; x < X; x++) {
-                int taken = 0;
-                for (int j = 0; j < k; j++)
-                    taken |= sel[j] == x;
-                if (!taken && (best < 0 || p[x] > p[best]))
-                    best = x;
-            }
-            sel[k] = best;
-            w[k] = p[best];
-            wsum += w[k];
-        }
-        if (hp->norm_topk)
-            for (int k = 0; k < K; k++)
-                w[k] /= wsum;
     }
+    for (int x = 0; x < X; x++)
+        sel_s[x] = L->exp_bias ? p[x] + L->exp_bias[x] : p[x];
+    if (hp->n_group > 1) { /* keep the n_group_used groups with the largest top-2 sums */
+        int G = hp->n_group, per = X / G;
+        for (int pick = 0; pick < G - hp->n_group_used; pick++) {
+            int worst = -1;
+            float worst_s = INFINITY;
+            for (int gi = 0; gi < G; gi++) {
+                const float *gs = sel_s + (size_t)gi * per;
+                if (gs[0] == -INFINITY)
+                    continue; /* already dropped */
+                float a = -INFINITY, b = -INFINITY;
+                for (int i = 0; i < per; i++)
+                    if (gs[i] > a) {
+                        b = a;
+                        a = gs[i];
+                    } else if (gs[i] > b) {
+                        b = gs[i];
+                    }
+                if (a + b < worst_s || worst < 0) { /* ties: the later group goes */
+                    worst_s = a + b;
+                    worst = gi;
+                } else if (a + b == worst_s) {
+                    worst = gi;
+                }
+            }
+            for (int i = 0; i < per; i++)
+                sel_s[(size_t)worst * per + i] = -INFINITY;
+        }
+    }
+    int *sel = e->sel + (size_t)t * K;
+    float *w = e->sel_w + (size_t)t * K, wsum = 0.0f;
+    for (int k = 0; k < K; k++) { /* top-k by selection; ties go to the lower index */
+        int best = -1;
+        for (int x = 0; x < X; x++) {
+            int taken = 0;
+            for (int j = 0; j < k; j++)
+                taken |= sel[j] == x;
+            if (!taken && (best < 0 || sel_s[x] > sel_s[best]))
+                best = x;
+        }
+        sel[k] = best;
+        w[k] = p[best];
+        wsum += w[k];
+    }
+    if (hp->norm_topk)
+        for (int k = 0; k < K; k++)
+            w[k] /= wsum > 6.103515625e-5f ? wsum : 6.103515625e-5f;
+    if (hp->expert_scale != 1.0)
+        for (int k = 0; k < K; k++)
+            w[k] *= (float)hp->expert_scale;
+}
+
+static void ffn_moe(llmbo_engine *e, const layer *L, int T)
+{
+    const llmbo_hparams *hp = &e->hp;
+    int X = hp->n_expert, K = hp->n_expert_used, E = hp->n_embd, F = hp->n_ff_exp;
+    mm_item r = item(&L->router, 0, T, e->xb, e->xq, e->router);
+    matmul(e, &r, 1);
+    for (int t = 0; t < T; t++)
+        route(e, L, t);
     int qin = llmbo_ttype_quantised(L->gate_exps.type) || llmbo_ttype_quantised(L->up_exps.type);
     for (int x = 0; x < X; x++) {
         int n = 0;
@@ -1007,6 +1463,46 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
     }
 }
 
+/* Multi-head / grouped-query attention of layer il for T tokens at pos0..: xb / xq hold the
+ * normed input; writes att_out (T, q_dim). */
+static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int pos0)
+{
+    const llmbo_hparams *hp = &e->hp;
+    int hd = hp->head_dim;
+    mm_item qkv[3] = {item(&L->wq, 0, T, e->xb, e->xq, e->q),
+                      item(&L->wk, 0, T, e->xb, e->xq, e->k),
+                      item(&L->wv, 0, T, e->xb, e->xq, e->v)};
+    matmul(e, qkv, 3);
+    for (int t = 0; t < T; t++) {
+        float *q = e->q + (size_t)t * e->q_dim, *k = e->k + (size_t)t * e->kv_dim;
+        float *v = e->v + (size_t)t * e->kv_dim;
+        if (L->bq) {
+            for (int i = 0; i < e->q_dim; i++)
+                q[i] += L->bq[i];
+            for (int i = 0; i < e->kv_dim; i++) {
+                k[i] += L->bk[i];
+                v[i] += L->bv[i];
+            }
+        }
+        if (hp->arch->qk_norm == LLMBO_QK_NORM_FULL) { /* over the whole projection */
+            rmsnorm(q, q, L->q_norm, e->q_dim, hp->norm_eps);
+            rmsnorm(k, k, L->k_norm, e->kv_dim, hp->norm_eps);
+        } else if (hp->arch->qk_norm == LLMBO_QK_NORM_HEAD) { /* per head */
+            for (int h = 0; h < hp->n_head; h++)
+                rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, L->q_norm, hd, hp->norm_eps);
+            for (int h = 0; h < hp->n_head_kv; h++)
+                rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
+        }
+        rope(e, q, hp->n_head, hd, pos0 + t);
+        rope(e, k, hp->n_head_kv, hd, pos0 + t);
+        size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
+        memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
+        memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
+    }
+    att_job aj = {e, il, T, pos0};
+    pool_run(&e->pool, att_worker, &aj);
+}
+
 /* ----------------------------------------------------------------------------------------------
  * Forward pass over one batch
  * -------------------------------------------------------------------------------------------- */
@@ -1014,7 +1510,7 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
 static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos0, int want_logits)
 {
     const llmbo_hparams *hp = &e->hp;
-    int E = hp->n_embd, hd = hp->head_dim;
+    int E = hp->n_embd;
     for (int t = 0; t < T; t++)
         llmbo_dequant_row(e->tok_embd.type,
                           e->tok_embd.data + (size_t)tokens[t] * e->tok_embd.row_bytes,
@@ -1029,40 +1525,12 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         for (int t = 0; t < T; t++)
             rmsnorm(e->xb + (size_t)t * E, e->x + (size_t)t * E, L->attn_norm, E, hp->norm_eps);
         quantise_rows(e->xb, e->xq, T, E);
-        mm_item qkv[3] = {item(&L->wq, 0, T, e->xb, e->xq, e->q),
-                          item(&L->wk, 0, T, e->xb, e->xq, e->k),
-                          item(&L->wv, 0, T, e->xb, e->xq, e->v)};
-        matmul(e, qkv, 3);
-        for (int t = 0; t < T; t++) {
-            float *q = e->q + (size_t)t * e->q_dim, *k = e->k + (size_t)t * e->kv_dim;
-            float *v = e->v + (size_t)t * e->kv_dim;
-            if (L->bq) {
-                for (int i = 0; i < e->q_dim; i++)
-                    q[i] += L->bq[i];
-                for (int i = 0; i < e->kv_dim; i++) {
-                    k[i] += L->bk[i];
-                    v[i] += L->bv[i];
-                }
-            }
-            if (hp->arch->qk_norm == LLMBO_QK_NORM_FULL) { /* over the whole projection */
-                rmsnorm(q, q, L->q_norm, e->q_dim, hp->norm_eps);
-                rmsnorm(k, k, L->k_norm, e->kv_dim, hp->norm_eps);
-            } else if (hp->arch->qk_norm == LLMBO_QK_NORM_HEAD) { /* per head */
-                for (int h = 0; h < hp->n_head; h++)
-                    rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, L->q_norm, hd, hp->norm_eps);
-                for (int h = 0; h < hp->n_head_kv; h++)
-                    rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
-            }
-            rope(e, q, hp->n_head, pos0 + t);
-            rope(e, k, hp->n_head_kv, pos0 + t);
-            size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
-            memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
-            memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
-        }
-        att_job aj = {e, il, T, pos0};
-        pool_run(&e->pool, att_worker, &aj);
+        if (hp->arch->mla)
+            attention_mla(e, L, il, T, pos0);
+        else
+            attention_mha(e, L, il, T, pos0);
         if (llmbo_ttype_quantised(L->wo.type))
-            quantise_rows(e->att_out, e->xq, T, e->q_dim);
+            quantise_rows(e->att_out, e->xq, T, e->o_dim);
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
@@ -1071,7 +1539,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         for (int t = 0; t < T; t++)
             rmsnorm(e->xb + (size_t)t * E, e->x + (size_t)t * E, L->ffn_norm, E, hp->norm_eps);
         quantise_rows(e->xb, e->xq, T, E);
-        if (hp->n_expert == 0) {
+        if (L->dense) {
             ffn_dense(e, &L->gate, &L->up, &L->down, T, e->ffn_out);
         } else {
             memset(e->ffn_out, 0, (size_t)T * E * sizeof(float));

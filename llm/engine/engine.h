@@ -1,4 +1,4 @@
-/* engine.h: llmbo's local inference engine. Loads a GGUF model (qwen2, qwen3, qwen3moe, olmoe)
+/* engine.h: llmbo's local inference engine. Loads a GGUF model (the architectures of arch.c)
  * in-process and evaluates token sequences with a KV cache that is reused across calls: eval()
  * compares the new sequence with the cached token ids and only processes the new suffix, in
  * batches (matrix-matrix products over the batch's tokens; in MoE layers, tokens grouped by
@@ -31,10 +31,23 @@ typedef struct llmbo_hparams {
     int n_expert, n_expert_used, n_ff_exp; /* 0 for dense models */
     int norm_topk;                         /* renormalise the top-k router weights */
     double rope_base, norm_eps;
-    double embd_scale;  /* multiplies the token embeddings (Granite; else 1) */
-    double resid_scale; /* multiplies each block's output before the residual add (else 1) */
-    double att_scale;   /* softmax scale of q.k (default 1/sqrt(head size)) */
-    double logit_scale; /* divides the logits (Granite; else 1) */
+    double embd_scale;   /* multiplies the token embeddings (Granite; else 1) */
+    double resid_scale;  /* multiplies each block's output before the residual add (else 1) */
+    double att_scale;    /* softmax scale of q.k (default 1/sqrt(head size)) */
+    double logit_scale;  /* divides the logits (Granite; else 1) */
+    int n_rot;           /* rotary dimensions per head (rope.dimension_count) */
+    int v_dim;           /* value head size (head_dim except in MLA) */
+    int kv_lora, q_lora; /* MLA: width of the cached latent c_kv; of q's bottleneck (0: none) */
+    int n_dense_lead;    /* MoE: leading layers with a dense FFN (leading_dense_block_count) */
+    int n_expert_shared; /* MoE: shared experts (one FFN of n_ff_exp x this width) */
+    int gating;          /* MoE router: 1 softmax, 2 sigmoid (expert_gating_func) */
+    double expert_scale; /* multiplies the routed weights (expert_weights_scale; 1 if absent) */
+    int n_group, n_group_used; /* grouped top-k: experts in n_group groups, the best n_group_used
+                                  groups (by the sum of their two best scores) are eligible */
+    double rope_fs;            /* RoPE frequency scale 1/rope.scaling.factor (1: none) */
+    int rope_yarn;             /* YaRN: interpolation ramped between the correction dimensions */
+    int yarn_orig_ctx;         /* rope.scaling.original_context_length */
+    double rope_mscale;        /* multiplies RoPE's cos and sin (YaRN's magnitude correction) */
 } llmbo_hparams;
 
 /* Opens path: validates the file, the architecture, every tensor's presence, type and shape, and
@@ -47,6 +60,9 @@ const llmbo_hparams *llmbo_engine_hparams(const llmbo_engine *eng);
 const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *eng);
 llmbo_tokenizer *llmbo_engine_tokenizer(llmbo_engine *eng);
 int llmbo_engine_n_ctx(const llmbo_engine *eng);
+/* Bytes of the KV cache: n_layer x n_ctx x (2 n_head_kv head_dim), or for multi-head latent
+ * attention n_layer x n_ctx x (kv_lora_rank + rotary dims), floats. */
+size_t llmbo_engine_cache_bytes(const llmbo_engine *eng);
 
 /* Evaluates tokens[0..n) and sets *logits to the (n_vocab) logits of position n-1 (valid until
  * the next call). The cached prefix shared with the previous sequence is reused; only the rest is

@@ -191,10 +191,12 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * <|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|> ... assistant ChatML
  * <|im_start|>{role}\n{content}<|im_end|>\n ... <|im_start|>assistant\n fallback
  * <|{role}|>\n{content}\n ... <|assistant|>\n (the Tulu layout OLMoE-Instruct uses) Granite 3.x
- * <|start_of_role|>{role}<|end_of_role|>{content}<|end_of_text|>\n ... DeepSeek-R1
+ * <|start_of_role|>{role}<|end_of_role|>{content}<|end_of_text|>\n ... DeepSeek-V2 (its
+ * vocabulary has <｜end▁of▁sentence｜> but no <｜User｜>) {system}\n\nUser: {user}\n\nAssistant:
+ * {assistant}<｜end▁of▁sentence｜>... Assistant: DeepSeek-R1
  * models and Qwen3 (the architecture row's think_block) reason in <think>...</think> first: with
  * thinking off the prompt carries an empty block, with it on an opened one. */
-enum { CHAT_FALLBACK, CHAT_CHATML, CHAT_LLAMA3, CHAT_DEEPSEEK, CHAT_GRANITE };
+enum { CHAT_FALLBACK, CHAT_CHATML, CHAT_LLAMA3, CHAT_DEEPSEEK, CHAT_GRANITE, CHAT_DEEPSEEK2 };
 
 static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *content)
 {
@@ -215,6 +217,14 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
     case CHAT_CHATML:
         llmbo_strbuf_printf(t, "<|im_start|>%s\n%s<|im_end|>\n", role, content);
         return;
+    case CHAT_DEEPSEEK2:
+        if (!strcmp(role, "system"))
+            llmbo_strbuf_printf(t, "%s\n\n", content);
+        else if (!strcmp(role, "assistant"))
+            llmbo_strbuf_printf(t, "Assistant: %s<\uFF5Cend\u2581of\u2581sentence\uFF5C>", content);
+        else
+            llmbo_strbuf_printf(t, "User: %s\n\n", content);
+        return;
     case CHAT_GRANITE:
         llmbo_strbuf_printf(t, "<|start_of_role|>%s<|end_of_role|>%s<|end_of_text|>\n", role,
                             content);
@@ -234,16 +244,20 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
     int kind = llmbo_tokenizer_find(tok, "<\uFF5CUser\uFF5C>") >= 0    ? CHAT_DEEPSEEK
                : llmbo_tokenizer_find(tok, "<|start_header_id|>") >= 0 ? CHAT_LLAMA3
                : llmbo_tokenizer_find(tok, "<|start_of_role|>") >= 0   ? CHAT_GRANITE
-               : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0        ? CHAT_CHATML
-                                                                       : CHAT_FALLBACK;
+               : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0
+                   ? CHAT_DEEPSEEK2
+               : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 ? CHAT_CHATML
+                                                                : CHAT_FALLBACK;
     int think_block = hp->arch->think_block || kind == CHAT_DEEPSEEK;
     llmbo_strbuf t = LLMBO_STRBUF_INIT;
     for (int i = 0; i < n; i++)
         chat_turn(&t, kind, roles[i], contents[i]);
-    static const char *const open[] = {"<|assistant|>\n", "<|im_start|>assistant\n",
+    static const char *const open[] = {"<|assistant|>\n",
+                                       "<|im_start|>assistant\n",
                                        "<|start_header_id|>assistant<|end_header_id|>\n\n",
                                        "<\uFF5CAssistant\uFF5C>",
-                                       "<|start_of_role|>assistant<|end_of_role|>"};
+                                       "<|start_of_role|>assistant<|end_of_role|>",
+                                       "Assistant:"};
     llmbo_strbuf_puts(&t, open[kind]);
     if (think_block || think)
         llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");

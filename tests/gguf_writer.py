@@ -597,6 +597,8 @@ def main():
     ap.add_argument("--yarn", type=float, default=0.0,
                     help="rope.scaling.type yarn with this factor (original context 4096; deepseek2: "
                          "DeepSeek-V2-Lite's mscale_all_dim 0.707)")
+    ap.add_argument("--tied", action="store_true",
+                    help="no output.weight: the logits reuse token_embd (qwen2 always)")
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
     a = ap.parse_args()
@@ -723,7 +725,7 @@ def main():
     if a.rope_freqs:
         add_t("rope_freqs.weight", T_F32, (hd // 2,),
               lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
-    if arch != "qwen2":
+    if arch != "qwen2" and not a.tied:
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
     ff_exp = a.ff_exp if arch in ("qwen3moe", "deepseek2") else a.ff
     for il in range(a.layers):

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *dir = fuzz_scratch();
     llmbo_chat_message m = {"user", "Rank the candidates."};
-    llmbo_chat_request req = {&m, 1, -1, -1, 0, 3, NULL, 0, NULL, 0, NULL, NULL};
+    llmbo_chat_request req = {&m, 1, -1, -1, 0, 3, NULL, 0, NULL, 0, NULL, NULL, 0};
     char hex[17];
     llmbo_error err;
     if (llmbo_request_hash("m", &req, hex, &err) != LLMBO_OK)

@@ -27,6 +27,7 @@ struct llmbo_advisor {
     double temperature, top_p;
     int max_tokens;
     long seed;
+    uint64_t salt; /* the run's seed, mixed into a local sampler's (llmbo_advisor_set_run_seed) */
     char **stop;
     int n_stop;
     int repair;
@@ -62,6 +63,13 @@ static void on_stream_progress(void *ctx, long pieces)
     long total = atomic_fetch_add(&ls->adv->live, pieces - ls->last) + (pieces - ls->last);
     ls->last = pieces;
     ls->adv->progress(ls->adv->progress_ctx, total);
+}
+
+void llmbo_advisor_set_run_seed(llmbo_advisor *adv, uint64_t seed)
+{
+    /* Any fixed odd constant keeps a run seed of 0 distinct from "no salt". */
+    if (adv)
+        adv->salt = seed ^ 0x9e3779b97f4a7c15ULL;
 }
 
 void llmbo_advisor_set_progress(llmbo_advisor *adv, void (*fn)(void *ctx, long pieces), void *ctx)
@@ -904,7 +912,8 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
                                 &fmt,
                                 deadline,
                                 adv->progress ? on_stream_progress : NULL,
-                                &slots[i]};
+                                &slots[i],
+                                adv->salt};
         if (k > 1)
             q.seed = (adv->seed >= 0 ? adv->seed : 0) + i;
         reqs[i] = q;

@@ -17,6 +17,11 @@ llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const cha
  * count of text pieces (about one token each) received so far in the current advice, over its
  * parallel samples: the live token count of a progress line. fn may be called from the
  * backend's worker threads, one at a time or concurrently, and must be thread-safe. */
+/* Gives the advisor the run's seed: a local engine's sampler mixes it into its seed, so the
+ * same prompt sampled at temperature > 0 in runs of different seeds gets different answers
+ * (a model alone would otherwise follow one trajectory in every seed: its first prompts do not
+ * depend on the seed). Servers do not see it. */
+void llmbo_advisor_set_run_seed(llmbo_advisor *adv, uint64_t seed);
 void llmbo_advisor_set_progress(llmbo_advisor *adv, void (*fn)(void *ctx, long pieces), void *ctx);
 /* Restores the cumulative cost of a resumed run: cost from its journal's last line, plus the
  * calls advisor.jsonl logged after it (an advice cut short by the kill: billed, never

@@ -47,6 +47,10 @@ typedef struct llmbo_chat_request {
      * far in the current attempt, as they arrive, from the calling thread. */
     void (*on_progress)(void *ctx, long pieces);
     void *progress_ctx;
+    /* 0: none. Otherwise mixed into a local sampler's seed (the advisor passes the run's seed
+     * here), so runs with different seeds sample different answers to the same prompt. Not sent
+     * to servers and not in the request hash: a server's sampling is the server's. */
+    uint64_t salt;
 } llmbo_chat_request;
 
 typedef struct llmbo_chat_reply {

@@ -24,6 +24,15 @@ typedef struct local_state {
     int top_k, think, think_budget;
 } local_state;
 
+/* splitmix64's finaliser over a ^ b's mix (Steele, Lea, Flood 2014): a sampler seed from two. */
+static uint64_t mix_seed(uint64_t a, uint64_t b)
+{
+    uint64_t z = a ^ (b * 0x9e3779b97f4a7c15ULL + 0xbf58476d1ce4e5b9ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 static void local_destroy(void *state)
 {
     local_state *s = state;
@@ -191,11 +200,16 @@ static llmbo_status local_complete(void *state, const llmbo_chat_request *req,
     go.top_p = req->top_p > 0 ? req->top_p : 1.0;
     go.top_k = s->top_k;
     go.max_tokens = req->max_tokens > 0 ? req->max_tokens : 512;
-    /* Without a seed in the request, the prompt's hash seeds the sampler: the same prompt
-     * gives the same answer (replays and resumes agree), and successive calls of a loop, whose
-     * prompts differ, do not all draw the same random stream (a peaked model would otherwise
-     * repeat one answer). */
-    go.seed = req->seed >= 0 ? (uint64_t)req->seed : llmbo_fnv1a64(prompt, strlen(prompt));
+    /* The prompt's hash seeds the sampler, mixed with the request's seed and salt (the run's
+     * seed) when they are set: the same prompt, seed and salt give the same answer (replays and
+     * resumes agree), successive calls of a loop, whose prompts differ, do not all draw the same
+     * random stream (a peaked model would otherwise repeat one answer), nor do the parallel
+     * samples of one advice (seeds seed + i) or runs of different seeds. */
+    go.seed = llmbo_fnv1a64(prompt, strlen(prompt));
+    if (req->seed >= 0)
+        go.seed = mix_seed(go.seed, (uint64_t)req->seed);
+    if (req->salt)
+        go.seed = mix_seed(go.seed, req->salt);
     go.stop = req->stop;
     go.n_stop = req->n_stop;
     go.format = cons;

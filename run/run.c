@@ -449,6 +449,7 @@ static llmbo_status setup(run *r, int with_loop, int new_run, llmbo_error *err)
             return st;
         llmbo_advisor_get_hook(r->adv, &r->inner);
         llmbo_advisor_set_progress(r->adv, stream_progress, r);
+        llmbo_advisor_set_run_seed(r->adv, r->cfg.seed);
         r->hook = (llmbo_advisor_hook){LLMBO_ADVISOR_HOOK_VERSION, r, report_advise, report_cost};
         o.advisor = r->hook;
         llmbo_advisor_get_schedule(r->adv, &o.schedule);

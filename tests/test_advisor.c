@@ -335,7 +335,7 @@ static void test_hash(void)
     CHECK(llmbo_fnv1a64("a", 1) == 0xaf63dc4c8601ec8cULL, "FNV-1a(\"a\")");
     CHECK(llmbo_fnv1a64("foobar", 6) == 0x85944171f73967e8ULL, "FNV-1a(\"foobar\")");
     llmbo_chat_message m[2] = {{"system", "s"}, {"user", "hello"}};
-    llmbo_chat_request r = {m, 2, 0.7, -1, 256, 11, NULL, 0, NULL, 0, NULL, NULL};
+    llmbo_chat_request r = {m, 2, 0.7, -1, 256, 11, NULL, 0, NULL, 0, NULL, NULL, 0};
     char h1[17], h2[17], h3[17], h4[17];
     llmbo_error err;
     CHECK_OK(llmbo_request_hash("gpt-4o", &r, h1, &err));

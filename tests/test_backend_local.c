@@ -2,6 +2,8 @@
  * model answers points and ranking requests whose replies pass the advisor's own validators
  * (llmbo_answer_points / llmbo_answer_ranking); cost fields (tokens, cached prompt tokens on a
  * repeated call, CPU seconds); configuration errors name the key. */
+#include <stdlib.h>
+#include <string.h>
 #include <cJSON.h>
 #include "check.h"
 #include "backend.h"
@@ -52,7 +54,7 @@ int main(void)
     llmbo_chat_message msgs[2] = {{"system", "You advise a Bayesian optimisation loop."},
                                   {"user", "Propose three new points."}};
     llmbo_answer_format fmt = {LLMBO_ANSWER_POINTS, sp, 3, 0, 0};
-    llmbo_chat_request req = {msgs, 2, 0.8, 0.95, 128, 11, NULL, 0, &fmt, 0, NULL, NULL};
+    llmbo_chat_request req = {msgs, 2, 0.8, 0.95, 128, 11, NULL, 0, &fmt, 0, NULL, NULL, 0};
     llmbo_chat_reply rep;
     for (int call = 0; call < 2; call++) {
         llmbo_status st = b.vt->complete(b.state, &req, &rep, &err);
@@ -87,6 +89,25 @@ int main(void)
         cJSON_Delete(root);
     }
     llmbo_chat_reply_clear(&rep);
+
+    /* The salt (a run's seed) changes the sampled answer to one prompt; the same salt gives the
+     * same answer again (resume and replay agree). */
+    req.format = &fmt;
+    char *ans[3] = {NULL, NULL, NULL};
+    const uint64_t salts[3] = {1000, 1000, 1001};
+    for (int i = 0; i < 3; i++) {
+        req.salt = salts[i];
+        if (b.vt->complete(b.state, &req, &rep, &err) == LLMBO_OK && rep.content)
+            ans[i] = strdup(rep.content);
+        llmbo_chat_reply_clear(&rep);
+    }
+    CHECK(ans[0] && ans[1] && ans[2], "three salted calls answered");
+    if (ans[0] && ans[1] && ans[2]) {
+        CHECK(strcmp(ans[0], ans[1]) == 0, "same salt, same answer: %s / %s", ans[0], ans[1]);
+        CHECK(strcmp(ans[0], ans[2]) != 0, "another salt, another answer: %s / %s", ans[0], ans[2]);
+    }
+    for (int i = 0; i < 3; i++)
+        free(ans[i]);
     b.vt->destroy(b.state);
 
     /* Configuration errors. */

@@ -636,7 +636,7 @@ static int batch_inflight(int n, int concurrency, int parallel, double *dt, int 
         llmbo_chat_reply rep[4];
         llmbo_status st[4];
         for (int i = 0; i < n; i++) {
-            llmbo_chat_request r = {&m, 1, -1, -1, 0, i, NULL, 0, NULL, 0, NULL, NULL};
+            llmbo_chat_request r = {&m, 1, -1, -1, 0, i, NULL, 0, NULL, 0, NULL, NULL, 0};
             reqs[i] = r;
         }
         int before = server_requests(&srv);

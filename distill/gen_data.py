@@ -17,7 +17,7 @@ The teacher is privileged: it knows the function.
                 uniformly; so its answer is a point a little better than the incumbent, which a
                 small model can learn from the prompt.
 
-Usage: gen_data.py --out DIR [--runs N] [--seed S] [--max-dim D]
+Usage: gen_data.py --out DIR [--runs N] [--seed S] [--max-dim D] [--rank-every N]
 Needs numpy and libllmbo (LLMBO_LIB or the build/ directory); no torch.
 """
 import argparse
@@ -244,6 +244,8 @@ def main():
     ap.add_argument("--seed", type=int, default=20261205)
     ap.add_argument("--max-dim", type=int, default=8)
     ap.add_argument("--max-budget", type=int, default=50)
+    ap.add_argument("--rank-every", type=int, default=2,
+                    help="every N-th run is in rank mode, the others in propose mode")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -254,7 +256,7 @@ def main():
     for run in range(a.runs):
         d = int(rng.integers(1, a.max_dim + 1))
         fn = TrainFunction(rng, d)
-        mode = "propose" if run % 2 == 0 else "rank"
+        mode = "rank" if run % a.rank_every == a.rank_every - 1 else "propose"
         budget = int(rng.integers(max(12, 2 * d + 6), a.max_budget + 1))
         cassette = os.path.join(a.out, "run%04d-%s.jsonl" % (run, mode))
         if os.path.exists(cassette):

@@ -8,14 +8,17 @@
 #      by the project's writer (tests/gguf_writer.py), with its training log and loss curve.
 # Needs Debian's python3-torch (scripts/install-deps.sh distill) and a built libllmbo.
 # Environment: BUILD (default build), WORK (default build-distill), OUT (default data/models),
-# RUNS, STEPS, EXTRA_CASSETTES. Training runs under nice with one torch thread.
+# RUNS, RANK_EVERY, STEPS, MAX_LEN, EXTRA_CASSETTES. Training runs under nice with one torch
+# thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 WORK=${WORK:-build-distill}
 OUT=${OUT:-data/models}
 RUNS=${RUNS:-800}
+RANK_EVERY=${RANK_EVERY:-2}
 STEPS=${STEPS:-500}
+MAX_LEN=${MAX_LEN:-700}
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then
@@ -23,10 +26,10 @@ if ! "$PY" -c "import torch" 2>/dev/null; then
     exit 1
 fi
 mkdir -p "$WORK" "$OUT"
-echo "== 1. teacher data ($RUNS runs)"
+echo "== 1. teacher data ($RUNS runs, every ${RANK_EVERY}-th in rank mode)"
 rm -rf "$WORK/cassettes"
 LLMBO_LIB="$BUILD/libllmbo.so" "$PY" -B distill/gen_data.py --out "$WORK/cassettes" \
-    --runs "$RUNS" --seed 20261205 > "$WORK/gen_data.log"
+    --runs "$RUNS" --rank-every "$RANK_EVERY" --seed 20261205 > "$WORK/gen_data.log"
 tail -1 "$WORK/gen_data.log"
 echo "== 2. examples"
 # shellcheck disable=SC2086
@@ -36,6 +39,6 @@ start=$(date +%s)
 nice -n 10 "$PY" -B distill/train.py --data "$WORK/examples.jsonl" --out "$OUT/$NAME.gguf" \
     --log "$OUT/$NAME.train.log" --svg "$OUT/$NAME.loss.svg" --name "$NAME" --seed 1 \
     --threads 1 --embd 96 --layers 3 --heads 3 --kv-heads 1 --head-dim 32 --experts 4 \
-    --used 2 --ff-exp 96 --merges 300 --steps "$STEPS" --batch 8 --lr 4e-3 --max-len 700
+    --used 2 --ff-exp 96 --merges 300 --steps "$STEPS" --batch 8 --lr 4e-3 --max-len "$MAX_LEN"
 echo "distill.sh: trained in $(($(date +%s) - start)) s (wall, under nice; load $(cut -d' ' -f1-3 /proc/loadavg))"
 sha256sum "$OUT/$NAME.gguf"

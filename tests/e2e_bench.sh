@@ -5,9 +5,12 @@
 # then run again as 3 shards (in parallel) into another directory; the two reports must be
 # byte-identical (report.md, summary.csv, every plot). Also checked: every journal holds each
 # evaluation exactly once, all strategies share the initial design of a seed, the runs'
-# configs follow the bench's merge rules, and bad invocations fail with exit code 2.
+# configs follow the bench's merge rules, advisor_concurrency holds (judged by the loopback
+# server's request log, never by time), and bad invocations fail with exit code 2.
 set -euo pipefail
 BIN=${LLMBO_BIN:?LLMBO_BIN must point to the llmbo binary}
+PY=${LLMBO_PYTHON:-python3}
+SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR must name the source tree}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/llmbo_e2e_bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -146,36 +149,82 @@ grep -q "runs complete: $CELLS, interrupted (journal without summary): 0, missin
     single/report.md || fail "report.md does not state the complete grid"
 
 # ---- 4. advisor slots: advisor_concurrency 1 with -j 2 -----------------------------------------
-# The advisor strategy replays from an empty cassette: every call misses and falls back to the
-# GP, which is enough to make it an advisor run. Cells are ordered gp-llm seeds 0-2, then random:
-# without the limit the first two advisor runs start together; with it, they never overlap,
-# and the random runs fill the second worker.
-: >empty-cassette.jsonl
+# The advisor strategy ranks through the OpenAI backend against the scripted loopback server
+# (tests/llm_server.py), which logs every request in arrival order, under its lock, with the
+# number of requests in flight at its arrival. A run's requests are told apart by the first line
+# of the history in their prompts (each seed has its own initial design). Cells are ordered gp-llm
+# seeds 0-2, then random, so without the limit the first two advisor runs start together: the
+# first request is held until a second is in flight ("gate"), so the premise (the runs do
+# overlap) holds by count on any load. With the limit, a run's requests must all arrive before the
+# next run's first one (no interleaving, never two in flight), and the random runs fill the
+# second worker. Nothing is judged by time.
+SERVER_PID=""
+stop_server() {
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+start_server() { # $1: script JSON text, $2: request log
+    stop_server
+    printf '%s' "$1" >script.json
+    rm -f port "$2"
+    "$PY" "$SRC/tests/llm_server.py" script.json --log "$2" >port &
+    SERVER_PID=$!
+    # Python's start-up can take seconds on a loaded machine: wait as long as the server lives.
+    while ! grep -q PORT port 2>/dev/null && kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done
+    PORT=$(awk '/PORT/ {print $2}' port)
+    [ -n "$PORT" ] || fail "loopback server did not start"
+}
 adv_grid() { # $1: advisor_concurrency
     cat <<EOF
 {"seeds": 3, "budget": 24, "advisor_concurrency": $1, "objectives": ["branin"],
- "strategies": [{"name": "gp-llm", "strategy": "gp+llm", "advisor": {"backend": "replay",
-                 "model": "none", "cassette": "$WORK/empty-cassette.jsonl", "mode": "rank",
-                 "price": {"input": 0, "output": 0}}},
+ "strategies": [{"name": "gp-llm", "strategy": "gp+llm", "advisor": {"backend": "openai",
+                 "model": "slot-test", "base_url": "http://127.0.0.1:$PORT/v1", "api_key_env": null,
+                 "mode": "rank", "price": {"input": 0, "output": 0}}},
                 {"name": "random", "strategy": "random"}]}
 EOF
 }
-intervals() { # DIR -> "start end" of each gp-llm run, by start
-    local d
-    for d in "$1"/runs/branin/gp-llm/seed-*; do
-        echo "$(stat -c %.9Y "$d/config.json") $(stat -c %.9Y "$d/summary.json")"
-    done | sort -n
+# runs.py LOG -> "max_inflight runs switches sizes": the most requests ever in flight, how many
+# runs sent requests, how often the log passes from one run's request to another's, and each
+# run's request count (sorted, comma-separated)
+cat >runs.py <<'EOF'
+import json, re, sys
+inflight, seq = 0, []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    inflight = max(inflight, r["inflight"])
+    user = [m["content"] for m in json.loads(r["body"])["messages"] if m["role"] == "user"][0]
+    seq.append(re.search(r"^#0: .*$", user, re.M).group(0))
+sizes = sorted(seq.count(k) for k in set(seq))
+switches = sum(a != b for a, b in zip(seq, seq[1:]))
+print(inflight, len(set(seq)), switches, ",".join(map(str, sizes)))
+EOF
+calls() { # DIR -> each gp-llm run's advisor call count (sorted, comma-separated)
+    grep -h '"calls"' "$1"/runs/branin/gp-llm/seed-*/summary.json | grep -o '[0-9]*' | sort -n |
+        paste -sd, -
 }
-overlaps() { awk 'NR > 1 && $1 < end { n++ } { if ($2 > end) end = $2 } END { print n + 0 }'; }
+start_server '{"responses": [], "default": {}}' adv1.jsonl
 adv_grid 1 >adv1.json
-adv_grid 0 >adv0.json
 "$BIN" bench adv1.json -j 2 --out adv1 -q || fail "advisor bench with 1 slot"
+read -r inflight runs switches sizes <<<"$("$PY" runs.py adv1.jsonl)"
+[ "$runs" = 3 ] || fail "expected requests from 3 advisor runs, found $runs"
+[ "$sizes" = "$(calls adv1)" ] ||
+    fail "the server's requests per run ($sizes) are not the runs' advisor calls ($(calls adv1))"
+[ "$inflight" = 1 ] && [ "$switches" = 2 ] ||
+    fail "advisor runs overlapped with advisor_concurrency 1: $inflight requests in flight at once, the log passes between runs $switches times (2 without overlap)"
+start_server '{"responses": [{"gate": 2}], "default": {}}' adv0.jsonl
+adv_grid 0 >adv0.json
 "$BIN" bench adv0.json -j 2 --out adv0 -q || fail "advisor bench without a limit"
-grep -q '"errors":[[:space:]]*[1-9]' adv1/runs/branin/gp-llm/seed-0/summary.json ||
-    fail "the replay misses were not counted as advisor errors"
-[ "$(intervals adv1 | overlaps)" = 0 ] || fail "advisor runs overlapped with advisor_concurrency 1: $(intervals adv1)"
-[ "$(intervals adv0 | overlaps)" -ge 1 ] || fail "without a limit the advisor runs did not overlap (test premise)"
-pass "advisor_concurrency 1: advisor runs never overlap (they do without the limit)"
+stop_server
+read -r inflight runs switches sizes <<<"$("$PY" runs.py adv0.jsonl)"
+[ "$runs" = 3 ] && [ "$sizes" = "$(calls adv0)" ] ||
+    fail "without a limit: $runs runs sent requests ($sizes), calls $(calls adv0)"
+[ "$inflight" -ge 2 ] && [ "$switches" -gt 2 ] ||
+    fail "without a limit the advisor runs did not overlap (test premise): $inflight in flight, $switches switches"
+pass "advisor_concurrency 1: advisor runs never overlap (1 request in flight, each run's requests contiguous); without the limit they do ($inflight in flight, $switches switches)"
 
 # ---- 5. errors ---------------------------------------------------------------------------------
 set +e

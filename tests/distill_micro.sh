@@ -48,10 +48,8 @@ n_cas=$(cat "$W"/cas/*.jsonl 2>/dev/null | wc -l)
 printf '{"default": {"answer": "auto", "style": "think"}}' > "$W/script.json"
 "$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &
 SERVER_PID=$!
-for _ in $(seq 100); do
-    grep -q PORT "$W/port" 2>/dev/null && break
-    sleep 0.05
-done
+# Python starts slowly on a loaded machine: wait as long as the server lives, not a fixed time.
+while ! grep -q PORT "$W/port" 2>/dev/null && kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done
 PORT=$(awk '/PORT/ {print $2}' "$W/port")
 T="$SRC/distill/templates"
 cat > "$W/rec.json" <<EOF

@@ -163,9 +163,10 @@ import fcntl, sys, time
 f = open(sys.argv[1] + "/.lock", "a")
 fcntl.lockf(f, fcntl.LOCK_EX)
 open(sys.argv[1] + "/held", "w").close()
-time.sleep(20)' "$WORK/mix" &
+time.sleep(600)' "$WORK/mix" &
 holder=$!
-for _ in $(seq 100); do [ -f "$WORK/mix/held" ] && break; sleep 0.05; done
+# Held until killed below; waited for as long as it lives (no fixed time on a loaded machine).
+while [ ! -f "$WORK/mix/held" ] && kill -0 $holder 2> /dev/null; do sleep 0.05; done
 expect 2 "is in use by another llmbo process (pid $holder)" "locked directory" \
     "$BIN" run --resume "$WORK/mix" -q
 kill $holder 2> /dev/null

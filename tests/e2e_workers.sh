@@ -10,7 +10,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 # Hartmann-3 in an external command that sleeps 0.25 s and records concurrency: a file per
-# running evaluation in $WORK/running, the count seen at each start appended to $WORK/seen.
+# running evaluation in $WORK/running, the count seen at each start appended to $WORK/seen. The
+# first evaluation holds until a second is running, so with -j N > 1 the overlap is certain on
+# any load (without it, a loaded machine could start each process after the last one ended).
 cat > "$WORK/obj.py" <<'EOF'
 import json, math, os, sys, time
 work = sys.argv[1]
@@ -21,6 +23,14 @@ me = os.path.join(run, str(os.getpid()))
 open(me, "w").close()
 with open(os.path.join(work, "seen"), "a") as f:
     f.write("%d\n" % len(os.listdir(run)))
+try:  # the test's very first evaluation waits for a second one to start (at most 120 s)
+    os.close(os.open(os.path.join(work, "first"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    for _ in range(12000):
+        if len(os.listdir(run)) >= 2:
+            break
+        time.sleep(0.01)
+except FileExistsError:
+    pass
 time.sleep(0.25)
 os.remove(me)
 a = [x["x1"], x["x2"], x["x3"]]

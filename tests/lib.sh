@@ -42,10 +42,8 @@ start_server() {
     rm -f "$WORK/port" "$WORK/requests.jsonl"
     "$PY" "$SRC/tests/llm_server.py" "$WORK/script.json" --log "$WORK/requests.jsonl" > "$WORK/port" &
     SERVER_PID=$!
-    for _ in $(seq 100); do
-        grep -q PORT "$WORK/port" 2>/dev/null && break
-        sleep 0.05
-    done
+    # Python starts slowly on a loaded machine: wait as long as the server lives, not a fixed time.
+    while ! grep -q PORT "$WORK/port" 2>/dev/null && kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.05; done
     PORT=$(awk '/PORT/ {print $2}' "$WORK/port")
     [ -n "$PORT" ] || fail "loopback server did not start"
 }

@@ -9,7 +9,12 @@
 #   `make distill`); ci: the test level plus clang-format, clang and python3-torch (so CI runs
 #   the distill_micro test, which is skipped where torch is absent), and a SLURM from Debian's
 #   slurm-wlm (slurmctld, slurmd, slurm-client) with munge, for tests/e2e_slurm.sh (label
-#   slurm), which starts its own single-node cluster on loopback.
+#   slurm), which starts its own single-node cluster on loopback. The test level installs the
+#   SLURM packages too where that has no lasting effect: as root (the test needs root) on a
+#   system that systemd does not run (a container or chroot, such as a fresh Debian used to try
+#   the README), where the packages' daemons are neither started nor enabled. On a machine
+#   booted by systemd they would be enabled as services, so there only `ci` installs them and
+#   e2e_slurm says it is skipped and why.
 set -eu
 level=${1:-build}
 pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-dev
@@ -17,7 +22,10 @@ pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-de
 case "$level" in
 build) ;;
 test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
-    python3-optuna nodejs" ;;
+    python3-optuna nodejs"
+    if [ "$(id -u)" -eq 0 ] && [ ! -d /run/systemd/system ]; then
+        pkgs="$pkgs slurmctld slurmd slurm-client munge"
+    fi ;;
 distill) pkgs="$pkgs python3 python3-numpy python3-torch" ;;
 ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
     python3-optuna clang-format clang nodejs python3-torch slurmctld slurmd slurm-client munge" ;;

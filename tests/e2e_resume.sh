@@ -75,13 +75,16 @@ run_case() {
             killed=$((killed + 1))
             echo "  $name: killed with $n complete journal lines"
         else
-            echo "  $name: the run finished before the kill"
-            break
+            # Under load the journal poll can lag so far behind a fast run that the kill comes
+            # after its end (pass 7 of the issue-12 series: killed at 78 of 80 lines, then
+            # finished). Not a failure of resume: the case starts again in a fresh directory.
+            echo "  $name: the run finished before the kill ($killed kills before): again from scratch"
+            rm -rf "$dir"
+            killed=0
         fi
     done
-    # Under heavy load the journal poll can lag behind a fast run; three kills still make the
-    # point, four are asked for.
-    [ $killed -ge 3 ] || fail "$name: only $killed kills landed mid-run"
+    # Four kills are asked for; three still make the point.
+    [ $killed -ge 3 ] || fail "$name: only $killed kills landed mid-run in $tries attempts"
     # A torn line, as a kill in the middle of a write leaves it.
     if [ -f "$dir/config.json" ]; then
         printf '{"iter":999,"id":' >> "$dir/journal.jsonl"

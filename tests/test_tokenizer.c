@@ -132,6 +132,82 @@ static void check_model(const char *arch, const char *extra, const char *expect_
     llmbo_gguf_close(g);
 }
 
+/* The 480 strings of tests/tokenizer_corpus.py through the pre-tokenizers that no npm package has
+ * a real vocabulary for (deepseek-llm: DeepSeek-V2; refact: Granite 3.x), against the Python
+ * reference's `re` patterns, on a generated vocabulary. */
+static void corpus_vs_reference(const char *pre)
+{
+    char extra[128], hex[600], txt[600], cmd[2400];
+    snprintf(extra, sizeof extra, "--merges 300 --pre %s", pre);
+    const char *path = eu_model("qwen3", "f32", extra);
+    snprintf(hex, sizeof hex, "%s/corpus_%s.hex", eu_tmpdir(), pre);
+    snprintf(txt, sizeof txt, "%s/corpus_%s.txt", eu_tmpdir(), pre);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tokenizer_corpus.py' hex > '%s'", eu_python(),
+             eu_src(), hex);
+    CHECK(path && system(cmd) == 0, "%s: model and corpus written", pre);
+    llmbo_gguf *g = NULL;
+    llmbo_tokenizer *tok = NULL;
+    llmbo_error err = {0};
+    if (!path || llmbo_gguf_open(path, &g, &err) || llmbo_tokenizer_create(g, &tok, &err)) {
+        CHECK(0, "%s: tokenizer: %s", pre, err.msg);
+        llmbo_gguf_close(g);
+        return;
+    }
+    /* hex lines -> NUL-separated texts for the reference, and kept for the engine */
+    FILE *in = fopen(hex, "r"), *out = fopen(txt, "wb");
+    static char corpus[480][2048];
+    static size_t lens[480];
+    char line[4200];
+    int n = 0;
+    while (in && out && n < 480 && fgets(line, sizeof line, in)) {
+        size_t L = strcspn(line, "\n") / 2;
+        for (size_t i = 0; i < L && i < sizeof corpus[0]; i++) {
+            unsigned v = 0;
+            sscanf(line + 2 * i, "%2x", &v);
+            corpus[n][i] = (char)v;
+        }
+        lens[n] = L < sizeof corpus[0] ? L : sizeof corpus[0];
+        if (n)
+            fputc(0, out);
+        fwrite(corpus[n], 1, lens[n], out);
+        n++;
+    }
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+    CHECK(n == 480, "%s: 480 corpus strings read (%d)", pre, n);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/ref_forward.py' tokenize '%s' '%s'", eu_python(),
+             eu_src(), path, txt);
+    FILE *p = popen(cmd, "r");
+    int same = 0, first_bad = -1;
+    static char ref[65536], mine[65536];
+    for (int i = 0; i < n; i++) {
+        int32_t *ids = NULL;
+        int m = 0, cap = 0;
+        size_t o = 0;
+        mine[0] = 0;
+        if (llmbo_tokenizer_encode(tok, corpus[i], lens[i], 1, &ids, &m, &cap, &err) == LLMBO_OK)
+            for (int k = 0; k < m && o + 16 < sizeof mine; k++)
+                o += (size_t)snprintf(mine + o, sizeof mine - o, "%s%d", k ? "," : "", (int)ids[k]);
+        llmbo_free(ids);
+        if (!p || !fgets(ref, sizeof ref, p))
+            ref[0] = 0;
+        ref[strcspn(ref, "\n")] = 0;
+        if (strcmp(mine, ref) == 0)
+            same++;
+        else if (first_bad < 0)
+            first_bad = i;
+    }
+    CHECK(p && pclose(p) == 0, "%s: reference tokenizer ran", pre);
+    CHECK(same == n,
+          "%s: %d of %d corpus strings tokenized as the reference (first difference: "
+          "string %d)",
+          pre, same, n, first_bad);
+    llmbo_tokenizer_free(tok);
+    llmbo_gguf_close(g);
+}
+
 static void fill(char *dst, size_t cap, const char *unit)
 {
     size_t u = strlen(unit), o = 0;
@@ -156,6 +232,8 @@ int main(void)
     check_model("qwen3", "--pre deepseek-v3", "deepseek-v3");
     check_model("qwen3", "--pre deepseek-llm", "deepseek-llm");
     check_model("qwen3", "--pre refact", "refact");
+    corpus_vs_reference("deepseek-llm");
+    corpus_vs_reference("refact");
     eu_cleanup();
     return check_summary();
 }

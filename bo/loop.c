@@ -152,6 +152,7 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->dup_tol = 1e-3;
     opt->stall_window = 3;
     opt->gls_from = 0.75;
+    opt->degen_ls = LLMBO_BO_DEGEN_LS;
 }
 
 int llmbo_bo_default_n_init(int d, int budget)
@@ -186,6 +187,10 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
                                "bo: options out of domain (dup_tol %g in [0, 0.5), stall_window "
                                "%d >= 0)",
                                o->dup_tol, o->stall_window);
+    if (!(o->degen_ls == 0 || (o->degen_ls >= LLMBO_GP_LS_MIN && o->degen_ls <= 1)))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: option degen_ls %g is neither 0 nor in [%g, 1] box widths",
+                               o->degen_ls, LLMBO_GP_LS_MIN);
     if (!(o->gls_from >= 0 && o->gls_from <= 1))
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option gls_from %g is not a fraction of the budget in [0, 1]",
@@ -354,11 +359,13 @@ void llmbo_bo_free(llmbo_bo *bo)
 /* A GP with hyperparameters theta (NULL: the GP's defaults) on n points, optimised from there
  * when optimize is set. */
 static llmbo_status gp_build(llmbo_bo *bo, uint64_t seed, const double *theta, const double *X,
-                             const double *y, long n, int optimize, llmbo_gp **out,
+                             const double *y, long n, int optimize, double ls_min, llmbo_gp **out,
                              llmbo_error *err)
 {
     llmbo_gp_options go = bo->opt.gp;
     go.seed = seed;
+    if (ls_min > 0)
+        go.ls_min = ls_min;
     /* The last quarter of the budget (gls_from) uses the GLS constant mean. The sample mean of
      * BO data is pulled towards the good regions the loop has sampled densely, so unexplored
      * regions (the box's faces and corners first, where the variance is largest) look better
@@ -434,6 +441,23 @@ static int refit_due(const llmbo_bo *bo)
     return !bo->have_theta || bo->n_ok - bo->m_last >= bo->opt.refit_every;
 }
 
+/* A fit that relates no two points: every lengthscale at (within 1% of) the lower bound (and a
+ * refit floor below the upper bound, else there is nothing to refit). */
+static int degenerate(const llmbo_bo *bo, const llmbo_gp *g)
+{
+    if (!(bo->opt.degen_ls > 0) || !(bo->opt.degen_ls < llmbo_gp_ls_max(&bo->opt.gp, bo->d)))
+        return 0;
+    double *th = llmbo_malloc((size_t)bo->d + 2, sizeof(double));
+    if (!th)
+        return 0;
+    llmbo_gp_get_theta(g, th);
+    int all = 1;
+    for (int j = 0; j < bo->d && all; j++)
+        all = th[j] <= log(LLMBO_GP_LS_MIN) + 0.01;
+    llmbo_free(th);
+    return all;
+}
+
 /* Brings the base GP up to date for proposal id: refits the hyperparameters when the policy
  * says so (warm-started from theta_last, restarts seeded by (seed, id)), otherwise rebuilds
  * from (theta_last, m_last) if needed and adds the newer successes. *have is 0 when fewer than
@@ -449,11 +473,27 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
         llmbo_gp *g = NULL;
         gather_ok(bo, bo->n_ok, 1);
         st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP),
-                      bo->have_theta ? bo->theta_last : NULL, bo->Xg, bo->yg, bo->n_ok, 1, &g, err);
+                      bo->have_theta ? bo->theta_last : NULL, bo->Xg, bo->yg, bo->n_ok, 1, 0, &g,
+                      err);
         if (st == LLMBO_ERR_NOMEM)
             return st;
         if (st != LLMBO_OK && !bo->have_theta)
             return st;
+        if (st == LLMBO_OK && degenerate(bo, g)) {
+            llmbo_gp *g2 = NULL;
+            llmbo_status st2 =
+                gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), NULL, bo->Xg,
+                         bo->yg, bo->n_ok, 1, bo->opt.degen_ls, &g2, err);
+            if (st2 == LLMBO_ERR_NOMEM) {
+                llmbo_gp_free(g);
+                return st2;
+            }
+            if (st2 == LLMBO_OK) {
+                llmbo_gp_free(g);
+                g = g2;
+                bo->stats.degenerate++;
+            }
+        }
         /* On a failed refit the previous hyperparameters stand, but the refit still counts:
          * a replayed loop cannot tell the difference. Either way the model is rebuilt below
          * from (theta_last, m_last) exactly as a replayed loop would rebuild it. */
@@ -470,7 +510,7 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
         llmbo_gp *g = NULL;
         gather_ok(bo, bo->n_ok, 1);
         st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), NULL, bo->Xg,
-                      bo->yg, bo->n_ok, 1, &g, err);
+                      bo->yg, bo->n_ok, 1, 0, &g, err);
         if (st != LLMBO_OK)
             return st;
         llmbo_gp_free(bo->gp);
@@ -481,7 +521,7 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
     }
     if (!bo->gp) {
         gather_ok(bo, bo->m_last, 1);
-        st = gp_build(bo, 0, bo->theta_last, bo->Xg, bo->yg, bo->m_last, 0, &bo->gp, err);
+        st = gp_build(bo, 0, bo->theta_last, bo->Xg, bo->yg, bo->m_last, 0, 0, &bo->gp, err);
         if (st != LLMBO_OK)
             return st;
         bo->gp_n = bo->m_last;
@@ -578,7 +618,7 @@ static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, doubl
         k++;
     }
     llmbo_gp_get_theta(bo->gp, theta);
-    st = gp_build(bo, 0, theta, X, y, n + np, 0, out, err);
+    st = gp_build(bo, 0, theta, X, y, n + np, 0, 0, out, err);
     if (st == LLMBO_OK) {
         *pend_u = U;
         U = NULL;

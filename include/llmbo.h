@@ -194,6 +194,8 @@ typedef struct llmbo_gp_options {
                                  generalised least squares, m0 = 1'K^{-1}y / 1'K^{-1}1 (the
                                  marginal likelihood's maximiser over the mean, profiled out in
                                  fitting); 0 (default): the sample mean */
+    double ls_min;            /* lower bound of every lengthscale (unit-cube widths); 0
+                                 (default) = LLMBO_GP_LS_MIN */
 } llmbo_gp_options;
 
 /* Smallest lengthscale a fit may choose (unit-cube widths). */
@@ -481,6 +483,9 @@ typedef struct llmbo_bo_options {
                          points, pending fantasies included), the GP's constant mean is its GLS
                          estimate (llmbo_gp_options.gls_mean) instead of the sample mean;
                          default 0.75; 0 never, and never when budget is 0 */
+    double degen_ls;  /* a refit whose every lengthscale sits at the lower bound (a model that
+                         relates no two points) is redone with every lengthscale at least
+                         degen_ls box widths; default LLMBO_BO_DEGEN_LS; 0 never */
     llmbo_advisor_hook advisor;     /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */
@@ -497,6 +502,8 @@ typedef struct llmbo_bo_options {
 /* The escape's box around the incumbent: half-width this times l_j / (geometric mean of the
  * lengthscales) in coordinate j (unit cube). */
 #define LLMBO_BO_ESCAPE_RADIUS 0.02
+/* Lengthscale floor of the refit of a degenerate fit (llmbo_bo_options.degen_ls). */
+#define LLMBO_BO_DEGEN_LS 0.1
 
 void llmbo_bo_options_default(llmbo_bo_options *opt);
 
@@ -515,13 +522,14 @@ llmbo_status llmbo_bo_options_from_json(const char *json, const char *where, int
 
 /* Counters of the advisor's use by the loop. */
 typedef struct llmbo_bo_stats {
-    long consulted; /* advisor calls made by the loop */
-    long used;      /* calls whose advice was taken (a point with source llm/warmstart) */
-    long fallbacks; /* calls that ended with the GP's (or design's, or a random) choice */
-    long errors;    /* of those, calls whose hook returned a non-OK status */
-    long gate_gp;   /* adaptive gate decisions for the GP */
-    long gate_llm;  /* adaptive gate decisions for the advisor */
-    long escapes;   /* stagnation escapes proposed by this object (not counted on replay) */
+    long consulted;  /* advisor calls made by the loop */
+    long used;       /* calls whose advice was taken (a point with source llm/warmstart) */
+    long fallbacks;  /* calls that ended with the GP's (or design's, or a random) choice */
+    long errors;     /* of those, calls whose hook returned a non-OK status */
+    long gate_gp;    /* adaptive gate decisions for the GP */
+    long gate_llm;   /* adaptive gate decisions for the advisor */
+    long escapes;    /* stagnation escapes proposed by this object (not counted on replay) */
+    long degenerate; /* refits redone with the degen_ls floor (not counted on replay) */
 } llmbo_bo_stats;
 
 typedef struct llmbo_bo llmbo_bo;

@@ -37,6 +37,14 @@ static int set_variant(const char *v, llmbo_bo_options *o)
 {
     if (strcmp(v, "gp") == 0)
         return 1;
+    if (strcmp(v, "gp-r3") == 0) { /* no refit of degenerate fits: the round-3 default */
+        o->degen_ls = 0;
+        return 1;
+    }
+    if (strncmp(v, "gp-degen", 8) == 0) { /* degenerate fits refitted with the floor L */
+        o->degen_ls = atof(v + 8);
+        return o->degen_ls >= LLMBO_GP_LS_MIN;
+    }
     if (strcmp(v, "gp-nocap") == 0) { /* the default without the lengthscale cap */
         o->gp.ls_max = 100;
         return 1;
@@ -61,6 +69,7 @@ static int set_variant(const char *v, llmbo_bo_options *o)
      * sample mean of the loop before round 3. */
     o->gp.ls_max = 100;
     o->gls_from = 0;
+    o->degen_ls = 0;
     if (strcmp(v, "gp-old") == 0) { /* the loop before issue 11 */
         o->dup_tol = 0;
         o->stall_window = 0;
@@ -178,6 +187,8 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
         printf("llmbo-%s,%s,%d,%ld,%.6g,%d,%ld,%.3f\n", variant, pb->spec, pb->budget, seed,
                fabs(best - opt), near_dups(U, pb->budget, d), stats.escapes, llmbo_now() - t0);
     fflush(stdout);
+    if (getenv("LLMBO_SUITE_DEGEN"))
+        fprintf(stderr, "%s seed %ld: %ld degenerate refits\n", spec, seed, stats.degenerate);
     if (t_iter && time_from >= 0)
         *t_iter = ti / (pb->budget - time_from);
     free(x);

@@ -49,7 +49,7 @@ static void set_priors_and_bounds(llmbo_gp *gp)
     for (int j = 0; j < d; j++) {
         gp->prior_mu[j] = M_SQRT2 + 0.5 * log((double)d) + gp->opt.ls_prior_shift;
         gp->prior_sd[j] = sqrt(3.0);
-        gp->lo[j] = log(LLMBO_GP_LS_MIN);
+        gp->lo[j] = log(gp->opt.ls_min > 0 ? gp->opt.ls_min : LLMBO_GP_LS_MIN);
         gp->hi[j] = log(llmbo_gp_ls_max(&gp->opt, d));
     }
     gp->prior_mu[d] = 0.0;
@@ -93,7 +93,9 @@ llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt)
     if (d < 1 || !llmbo_kernel_get(opt->kernel) || !(opt->noise_floor > 0.0) ||
         !(opt->noise_floor < 1.0) || !isfinite(opt->noise) || opt->noise < 0.0 ||
         !(fabs(opt->ls_prior_shift) <= 10.0) || opt->n_restarts < 0 || opt->max_eval < 1 ||
-        !(opt->ls_max == 0.0 || (opt->ls_max > LLMBO_GP_LS_MIN && opt->ls_max <= 1e4)))
+        !(opt->ls_max == 0.0 || (opt->ls_max > LLMBO_GP_LS_MIN && opt->ls_max <= 1e4)) ||
+        !(opt->ls_min == 0.0 ||
+          (opt->ls_min >= LLMBO_GP_LS_MIN && opt->ls_min < llmbo_gp_ls_max(opt, d))))
         return NULL;
     /* A failed Cholesky must come back as a status, not abort the process. */
     gsl_set_error_handler_off();

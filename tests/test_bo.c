@@ -338,6 +338,69 @@ static void test_determinism_and_replay(void)
     llmbo_space_free(s);
 }
 
+/* White noise: the value of a point is a hash of its coordinates, unrelated to any neighbour. */
+static double white_noise(const double *x)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int j = 0; j < 2; j++) {
+        uint64_t b;
+        memcpy(&b, &x[j], sizeof b);
+        h = (h ^ b) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    return (double)(h >> 11) / 9007199254740992.0;
+}
+
+/* degen_ls: on white noise the MAP fit puts every lengthscale at the floor (a model that relates
+ * no two points). Without degen_ls some proposal's recorded hyperparameters are such a fit; with
+ * the default none is and the redone fits are counted. Values outside {0} and [LLMBO_GP_LS_MIN, 1]
+ * are refused. */
+static void test_degenerate_refit(void)
+{
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    llmbo_bo *bo = NULL;
+    llmbo_error err;
+    static const double bad[] = {-0.1, 0.01, 1.5, NAN};
+    for (int i = 0; i < 4; i++) {
+        llmbo_bo_options_default(&o);
+        o.degen_ls = bad[i];
+        CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID && strstr(err.msg, "degen_ls"),
+              "degen_ls %g refused: %s", bad[i], err.msg);
+    }
+    llmbo_bo_options_default(&o);
+    CHECK(o.degen_ls == LLMBO_BO_DEGEN_LS, "default degen_ls %g", o.degen_ls);
+    enum { N = 30 };
+    int all_floor[2] = {0, 0};
+    long redone[2] = {0, 0};
+    for (int pass = 0; pass < 2; pass++) {
+        fast_options(&o);
+        if (pass == 0)
+            o.degen_ls = 0;
+        bo = make_bo(s, &o);
+        for (int i = 0; i < N; i++) {
+            int64_t id;
+            double x[2], th[4];
+            CHECK_OK(llmbo_bo_ask(bo, 1, &id, x, NULL, &err));
+            CHECK_OK(llmbo_bo_tell(bo, id, white_noise(x), 0, &err));
+            if (!llmbo_bo_theta(bo, id, th))
+                continue;
+            double floor = log(LLMBO_GP_LS_MIN) + 0.01;
+            all_floor[pass] += th[0] <= floor && th[1] <= floor;
+        }
+        llmbo_bo_stats st;
+        llmbo_bo_get_stats(bo, &st);
+        redone[pass] = st.degenerate;
+        llmbo_bo_free(bo);
+    }
+    CHECK(all_floor[0] > 0 && redone[0] == 0,
+          "degen_ls = 0: %d proposals from a fit with every lengthscale at the floor",
+          all_floor[0]);
+    CHECK(all_floor[1] == 0 && redone[1] > 0, "default: no such fit used (%d), %ld redone",
+          all_floor[1], redone[1]);
+    llmbo_space_free(s);
+}
+
 /* gls_from: the GLS mean takes over at n >= gls_from budget. Proposals before the switch equal
  * those of a loop without it, later ones differ, and a loop that replays across the switch
  * continues bitwise (the choice depends on the point count and the budget only). */
@@ -1144,6 +1207,7 @@ int main(void)
     test_failures();
     test_determinism_and_replay();
     test_gls_switch();
+    test_degenerate_refit();
     test_batch_replay();
     test_maximize();
     test_advisor_rank();

@@ -833,6 +833,67 @@ static void test_ls_max(void)
           "irrelevant x2, ls_max = 2: lengthscale %.6g at the bound", exp(th[1][1]));
 }
 
+/* ls_min: the lower bound of every lengthscale. On white noise (i.i.d. outputs) the unbounded fit
+ * puts a lengthscale below 0.1; with ls_min = 0.1 every lengthscale sits at 0.1 and the
+ * fit is a bounded optimum: by central finite differences of the log posterior (not the module's
+ * gradient), lengthening any lengthscale lowers it (KKT at the lower bound). */
+static void test_ls_min(void)
+{
+    llmbo_gp_options o;
+    llmbo_gp_options_default(&o);
+    CHECK(o.ls_min == 0.0, "default ls_min 0 (%g)", o.ls_min);
+    static const double bad[] = {0.01, -1.0, 2.0, 5.0};
+    o.ls_max = 2.0;
+    for (int i = 0; i < 4; i++) {
+        o.ls_min = bad[i];
+        CHECK(llmbo_gp_create(2, &o) == NULL, "ls_min %g refused (ls_max 2)", bad[i]);
+    }
+    o.ls_min = NAN;
+    CHECK(llmbo_gp_create(2, &o) == NULL, "ls_min NaN refused");
+    enum { N = 30 };
+    double X[2 * N], y[N];
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 917);
+    for (int i = 0; i < N; i++) {
+        X[2 * i] = gsl_rng_uniform(rng);
+        X[2 * i + 1] = gsl_rng_uniform(rng);
+        y[i] = gsl_ran_gaussian(rng, 1.0);
+    }
+    gsl_rng_free(rng);
+    for (int pass = 0; pass < 2; pass++) {
+        llmbo_gp_options_default(&o);
+        o.fit_noise = 0;
+        o.ls_prior_shift = -log(4.0); /* the BO loop's prior */
+        o.ls_min = pass == 0 ? 0.0 : 0.1;
+        double lo = pass == 0 ? LLMBO_GP_LS_MIN : 0.1;
+        llmbo_gp *gp = llmbo_gp_create(2, &o);
+        llmbo_error err;
+        CHECK_OK(llmbo_gp_fit(gp, X, y, N, 1, &err));
+        double th[4], f0, fp;
+        llmbo_gp_get_theta(gp, th);
+        if (pass == 0) {
+            CHECK(fmin(exp(th[0]), exp(th[1])) < 0.1,
+                  "white noise, floor %g: a lengthscale below 0.1 (%.4g, %.4g)", lo, exp(th[0]),
+                  exp(th[1]));
+            llmbo_gp_free(gp);
+            continue;
+        }
+        for (int j = 0; j < 2; j++) {
+            CHECK(exp(th[j]) >= lo * (1 - 1e-12) && exp(th[j]) < lo * 1.01,
+                  "white noise, floor %g: lengthscale %d = %.6g at the floor", lo, j, exp(th[j]));
+            double tp[4];
+            memcpy(tp, th, sizeof tp);
+            tp[j] += 1e-3;
+            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, th, 1, &f0, NULL, &err));
+            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tp, 1, &fp, NULL, &err));
+            CHECK(fp < f0,
+                  "floor %g: a longer lengthscale %d lowers the log posterior (%.9g < %.9g)", lo, j,
+                  fp, f0);
+        }
+        llmbo_gp_free(gp);
+    }
+}
+
 int main(void)
 {
     test_kernel_grads();
@@ -846,6 +907,7 @@ int main(void)
     test_bounded_hartmann();
     test_errors_and_policy();
     test_ls_max();
+    test_ls_min();
     test_gls_mean();
     test_alloc_sweep();
     return check_summary();

@@ -152,8 +152,8 @@ const char *llmbo_objective_builtin_name(int i);
  *                 LogNormal prior, mean shifted by the option, default 0)
  *   log sigma_f^2 ~ N(0, 1.5^2)
  *   log sigma_n^2 ~ N(-4, 1)
- * within bounds l_j in [0.025, ls_max] (default 100), sigma_f^2 in [1e-2, 1e2], sigma_n^2 in
- * [noise_floor, 10].
+ * within bounds l_j in [ls_min, ls_max] (default [0.025, 100]), sigma_f^2 in [1e-2, 1e2],
+ * sigma_n^2 in [noise_floor, 10].
  * Starts: the previous optimum (or the prior modes on a first fit), the prior modes, four
  * isotropic lengthscale scales, and n_restarts points drawn from the priors (seeded); each is
  * screened by its objective value (one Cholesky), then L-BFGS (NLopt, analytic gradients) runs

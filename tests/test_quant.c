@@ -3,6 +3,7 @@
  * random bytes with random fp16 scales: llmbo_dequant_row element by element, and llmbo_vec_dot
  * (weights times int8-quantised activations) against the float64 dot of the reference weights with
  * the same dequantised activations. With SIMD on and off. */
+#include <float.h>
 #include <math.h>
 #include "check.h"
 #include "engine_util.h"
@@ -143,6 +144,68 @@ done:
     llmbo_free(xq);
 }
 
+/* The SIMD kernels against the scalar ones on the same weight blocks (random bytes, random fp16
+ * scales) and four different activation rows (random, one at the int8 extremes, one alternating),
+ * for row lengths of 1, 6 and 35 super-blocks. Both forms compute the same exact integer sum per
+ * activation block of 32; they differ only in the order of the float sums of (scale x block sum)
+ * terms, whose longest chain is n/32 + 16 roundings each of at most FLT_EPSILON/2 of the running
+ * magnitude, itself at most the sum of |terms|, hence the bound (n/32 + 16) FLT_EPSILON |terms|.
+ * The four-row kernel must equal four one-row calls exactly (same accumulation order per row). */
+static void check_simd_scalar(llmbo_ttype t, size_t n)
+{
+    size_t blk = llmbo_ttype_block(t), bytes = llmbo_ttype_block_bytes(t), nb = n / blk;
+    size_t nq = n / 32;
+    uint8_t *raw = llmbo_malloc(nb * bytes, 1);
+    float *x = llmbo_malloc(4 * n, sizeof *x), *w = llmbo_malloc(n, sizeof *w);
+    llmbo_q8a *xq = llmbo_malloc(4 * nq, sizeof *xq);
+    for (size_t i = 0; i < nb * bytes; i++)
+        raw[i] = (uint8_t)rnd();
+    int off[2];
+    int nh = half_fields(t, off);
+    for (size_t b = 0; b < nb; b++)
+        for (int k = 0; k < nh; k++) {
+            uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
+            memcpy(raw + b * bytes + off[k], &h, 2);
+        }
+    for (size_t i = 0; i < n; i++) {
+        x[i] = (float)unif() * (i % 5 == 0 ? 3.0f : 1.0f);
+        x[n + i] = -2.385f;
+        x[2 * n + i] = i % 2 ? 1.5f : -1.5f;
+        x[3 * n + i] = (float)unif() * (i % 64 < 32 ? 10.0f : 0.01f);
+    }
+    for (int k = 0; k < 4; k++)
+        llmbo_quant_act(x + (size_t)k * n, xq + (size_t)k * nq, n);
+    llmbo_dequant_row(t, raw, w, n);
+    llmbo_quant_set_simd(0);
+    float sc[4], sv[4], s4[4];
+    for (int k = 0; k < 4; k++)
+        sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * nq, n);
+    llmbo_quant_set_simd(1);
+    for (int k = 0; k < 4; k++)
+        sv[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * nq, n);
+    llmbo_vec_dot4(t, raw, xq, nq, n, s4);
+    double worst = 0;
+    int exact4 = 1, within = 1;
+    for (int k = 0; k < 4; k++) {
+        double mag = 0;
+        for (size_t i = 0; i < n; i++)
+            mag += fabs((double)w[i] * xq[k * nq + i / 32].d * xq[k * nq + i / 32].q[i % 32]);
+        double bound = ((double)nq + 16) * FLT_EPSILON * mag, e = fabs((double)sv[k] - sc[k]);
+        within &= e <= bound;
+        worst = fmax(worst, mag > 0 ? e / mag : e);
+        exact4 &= s4[k] == sv[k];
+    }
+    CHECK(within,
+          "%s n=%zu (simd %d): SIMD vs scalar dot within (n/32+16) eps |terms| (worst %.2g)",
+          llmbo_ttype_name(t), n, llmbo_quant_simd(), worst);
+    CHECK(exact4, "%s n=%zu: four-row dot (stride %zu) equals four one-row dots",
+          llmbo_ttype_name(t), n, nq);
+    llmbo_free(raw);
+    llmbo_free(x);
+    llmbo_free(w);
+    llmbo_free(xq);
+}
+
 int main(void)
 {
     const llmbo_ttype types[] = {LLMBO_T_F32,  LLMBO_T_F16,    LLMBO_T_BF16,  LLMBO_T_Q8_0,
@@ -151,6 +214,12 @@ int main(void)
                                  LLMBO_T_Q6_K, LLMBO_T_IQ4_NL, LLMBO_T_IQ4_XS};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         check_type(types[i], 2048);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (llmbo_ttype_quantised(types[i])) {
+            check_simd_scalar(types[i], 256);
+            check_simd_scalar(types[i], 1536);
+            check_simd_scalar(types[i], 8960);
+        }
     eu_cleanup();
     return check_summary();
 }

@@ -1,7 +1,8 @@
-/* quant.c: dequantisation and dot products for F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q6_K. Every
- * kernel has a portable scalar form; on x86-64 with GCC/Clang, AVX2 forms of the hot ones (Q8_0,
- * Q4_0, F32) are compiled with a target attribute and chosen at run time when the CPU has AVX2,
- * FMA and F16C, so the default (non -march=native) build is fast too. Block layouts: ggml's
+/* quant.c: dequantisation and dot products for F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q6_K and (one
+ * shared scalar path) the other quantised types. Every kernel has a portable scalar form; on
+ * x86-64 with GCC/Clang, AVX2 forms of the hot ones (F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K,
+ * IQ4_NL, IQ4_XS) are compiled with a target attribute and chosen at run time when the CPU has
+ * AVX2, FMA and F16C, so the default (non -march=native) build is fast too. Block layouts: ggml's
  * ggml-common.h; the integer identities used per block are written next to each kernel. */
 #include <math.h>
 #include <string.h>
@@ -600,16 +601,299 @@ AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
         s += w[i] * x[i];
     return s;
 }
+
+/* The K-quant and IQ4 kernels below take NT activation rows (1 or 4, x + k * stride) per pass over
+ * the weights: a block's levels are unpacked into registers once and met with every row. Each is
+ * an always-inline body instantiated with NT = 1 (llmbo_vec_dot) and NT = 4 (llmbo_vec_dot4), so a
+ * row's accumulation order, hence its result, is the same in both. Integer sums per activation
+ * block (32 elements) are exact, as in the scalar kernels; only the order of the float sums of
+ * block results differs from the scalar form (tests/test_quant.c bounds that difference). */
+#define AVX2_INL __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
+
+/* Unsigned levels u (0..127) times signed activations a, pairs summed (no int16 saturation for the
+ * level ranges here: 2 * 63 * 127 < 32767), then pairs of pairs weighted by int16 scales sc. */
+AVX2_INL __m256i mul_u8s8_sc(__m256i u, __m256i a, __m256i sc)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), sc);
+}
+
+/* Signed levels w (|w| <= 127) times signed activations, as dot32_i8, weighted by int16 scales. */
+AVX2_INL __m256i mul_s8s8_sc(__m256i wabs, __m256i w, __m256i a, __m256i sc)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, _mm256_sign_epi8(a, w)), sc);
+}
+
+AVX2_INL __m256i load_q(const llmbo_q8a *x)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)x->q);
+}
+
+/* Q4_K: sub-block j (32 elements) meets activation block j: d sc_j a_d isum(q qa) accumulated in
+ * a vector, - dmin m_j a_s as a scalar per row. */
+AVX2_INL void q4k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb, float *out,
+                       const int NT)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xf);
+    __m256 acc[4];
+    float mins[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
+    for (size_t b = 0; b < nsb; b++, p += 144) {
+        float d = half_avx(p), dmin = half_avx(p + 2);
+        int sc[8], m[8];
+        for (int j = 0; j < 8; j++)
+            q4k_scale_min(j, p + 4, &sc[j], &m[j]);
+        for (int jj = 0; jj < 4; jj++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 + 32 * jj));
+            __m256i lo = _mm256_and_si256(raw, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            __m256i s0 = _mm256_set1_epi16((short)sc[2 * jj]);
+            __m256i s1 = _mm256_set1_epi16((short)sc[2 * jj + 1]);
+            for (int k = 0; k < NT; k++) {
+                const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + 2 * jj;
+                __m256i i0 = mul_u8s8_sc(lo, load_q(&xb[0]), s0);
+                __m256i i1 = mul_u8s8_sc(hi, load_q(&xb[1]), s1);
+                acc[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc[k]);
+                acc[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc[k]);
+            }
+        }
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xb = x + (size_t)k * stride + b * 8;
+            float sm = 0.0f;
+            for (int j = 0; j < 8; j++)
+                sm += (float)m[j] * xb[j].s;
+            mins[k] += dmin * sm;
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]) - mins[k];
+}
+
+/* Q5_K: Q4_K plus a fifth bit: bit j of qh[l] for sub-block j. Shifting the 32 qh bytes right by
+ * one per sub-block brings bit j to bit 0 (bits entering from the neighbouring byte reach bit 0
+ * only after 8 shifts); a left shift by 4 and a mask place it at 16. */
+AVX2_INL void q5k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb, float *out,
+                       const int NT)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xf), m16 = _mm256_set1_epi8(16);
+    __m256 acc[4];
+    float mins[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
+    for (size_t b = 0; b < nsb; b++, p += 176) {
+        float d = half_avx(p), dmin = half_avx(p + 2);
+        int sc[8], m[8];
+        for (int j = 0; j < 8; j++)
+            q4k_scale_min(j, p + 4, &sc[j], &m[j]);
+        __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16));
+        for (int jj = 0; jj < 4; jj++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 48 + 32 * jj));
+            __m256i lo = _mm256_and_si256(raw, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+            hb = _mm256_srli_epi16(hb, 1);
+            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+            hb = _mm256_srli_epi16(hb, 1);
+            __m256i s0 = _mm256_set1_epi16((short)sc[2 * jj]);
+            __m256i s1 = _mm256_set1_epi16((short)sc[2 * jj + 1]);
+            for (int k = 0; k < NT; k++) {
+                const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + 2 * jj;
+                __m256i i0 = mul_u8s8_sc(lo, load_q(&xb[0]), s0);
+                __m256i i1 = mul_u8s8_sc(hi, load_q(&xb[1]), s1);
+                acc[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc[k]);
+                acc[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc[k]);
+            }
+        }
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xb = x + (size_t)k * stride + b * 8;
+            float sm = 0.0f;
+            for (int j = 0; j < 8; j++)
+                sm += (float)m[j] * xb[j].s;
+            mins[k] += dmin * sm;
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]) - mins[k];
+}
+
+/* Q6_K: half h of a super-block (activation blocks 4h..4h+3) is ql[64h..64h+63] and
+ * qh[32h..32h+31]; block 4h+k takes the low (k = 0, 1) or high (k = 2, 3) nibbles of the first or
+ * second 32 ql bytes and bits 2k, 2k+1 of qh (q6k_unpack). Levels minus 32 are signed (|q| <= 32);
+ * the two groups of 16 in a block have their own int8 scale: lanes 0-7 of the pair sums hold the
+ * first group, lanes 8-15 the second. */
+AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb, float *out,
+                       const int NT)
+{
+    const __m256i m4 = _mm256_set1_epi8(0xf), m30 = _mm256_set1_epi8(0x30);
+    const __m256i off = _mm256_set1_epi8(32);
+    __m256 acc[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += 210) {
+        float d = half_avx(p + 208);
+        const int8_t *sc = (const int8_t *)(p + 192);
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = p + 64 * h, *qh = p + 128 + 32 * h;
+            __m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)ql);
+            __m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(ql + 32));
+            __m256i hv = _mm256_loadu_si256((const __m256i *)(const void *)qh);
+            __m256i u[4];
+            u[0] = _mm256_or_si256(_mm256_and_si256(l0, m4),
+                                   _mm256_and_si256(_mm256_slli_epi16(hv, 4), m30));
+            u[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                   _mm256_and_si256(_mm256_slli_epi16(hv, 2), m30));
+            u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                   _mm256_and_si256(hv, m30));
+            u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                   _mm256_and_si256(_mm256_srli_epi16(hv, 2), m30));
+            for (int q = 0; q < 4; q++) {
+                int j = 4 * h + q;
+                __m256i w = _mm256_sub_epi8(u[q], off);
+                __m256i wabs = _mm256_sign_epi8(w, w);
+                __m256i scv =
+                    _mm256_set_m128i(_mm_set1_epi16(sc[2 * j + 1]), _mm_set1_epi16(sc[2 * j]));
+                for (int k = 0; k < NT; k++) {
+                    const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + j;
+                    __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), scv);
+                    acc[k] =
+                        _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
+                }
+            }
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]);
+}
+
+/* IQ4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high one, each
+ * a 4-bit index into the codebook (a byte shuffle). Returns the signed levels. */
+AVX2_INL __m256i iq4_levels32(const uint8_t *qs)
+{
+    const __m128i m4 = _mm_set1_epi8(0xf);
+    const __m256i tab =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)iq4_levels));
+    __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)qs);
+    __m128i lo = _mm_and_si128(raw, m4), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m4);
+    return _mm256_shuffle_epi8(tab, _mm256_set_m128i(hi, lo));
+}
+
+/* IQ4_XS: 8 blocks of 32 per super-block, 6-bit block scales (ls - 32) times the fp16 d. */
+AVX2_INL void iq4xs_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb,
+                         float *out, const int NT)
+{
+    __m256 acc[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += 136) {
+        float d = half_avx(p);
+        unsigned sh = (unsigned)p[2] | (unsigned)p[3] << 8;
+        for (int ib = 0; ib < 8; ib++) {
+            int ls = ((p[4 + ib / 2] >> (4 * (ib % 2))) & 0xf) | (((sh >> (2 * ib)) & 3) << 4);
+            __m256i w = iq4_levels32(p + 8 + 16 * ib);
+            __m256i wabs = _mm256_sign_epi8(w, w);
+            __m256i scv = _mm256_set1_epi16((short)(ls - 32));
+            for (int k = 0; k < NT; k++) {
+                const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + ib;
+                __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), scv);
+                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
+            }
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]);
+}
+
+/* IQ4_NL: blocks of 32 with one fp16 scale. */
+AVX2_INL void iq4nl_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                         const int NT)
+{
+    const __m256i one = _mm256_set1_epi16(1);
+    __m256 acc[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; b++, p += 18) {
+        float d = half_avx(p);
+        __m256i w = iq4_levels32(p + 2);
+        __m256i wabs = _mm256_sign_epi8(w, w);
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xb = x + (size_t)k * stride + b;
+            __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), one);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]);
+}
+
+/* One and four rows of each: NT is a constant in every instantiation. */
+#define KQ_INSTANCES(name, blk)                                                                    \
+    AVX2_FN static float name##_1(const uint8_t *p, const llmbo_q8a *x, size_t n)                  \
+    {                                                                                              \
+        float o;                                                                                   \
+        name##_body(p, x, 0, n / (blk), &o, 1);                                                    \
+        return o;                                                                                  \
+    }                                                                                              \
+    AVX2_FN static void name##_4(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t n,    \
+                                 float *out)                                                       \
+    {                                                                                              \
+        name##_body(p, x, stride, n / (blk), out, 4);                                              \
+    }
+KQ_INSTANCES(q4k, 256)
+KQ_INSTANCES(q5k, 256)
+KQ_INSTANCES(q6k, 256)
+KQ_INSTANCES(iq4xs, 256)
+KQ_INSTANCES(iq4nl, 32)
+
+/* F16 weights, float activations: eight halves converted per instruction (F16C). */
+AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + 2 * i)));
+        __m256 w1 =
+            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + 2 * i + 16)));
+        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), a1);
+    }
+    float s = hsum8(_mm256_add_ps(a0, a1));
+    for (; i < n; i++)
+        s += half_avx(w + 2 * i) * x[i];
+    return s;
+}
 #endif
 
 void llmbo_vec_dot4(llmbo_ttype t, const void *row, const llmbo_q8a *xq, size_t stride, size_t n,
                     float *out)
 {
 #ifdef LLMBO_X86_DISPATCH
-    if (t == LLMBO_T_Q8_0 && simd_on > 0) {
-        dot4_q8_0_avx2(row, xq, stride, n / 32, out);
-        return;
-    }
+    if (simd_on > 0)
+        switch (t) {
+        case LLMBO_T_Q8_0:
+            dot4_q8_0_avx2(row, xq, stride, n / 32, out);
+            return;
+        case LLMBO_T_Q4_K:
+            q4k_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q5_K:
+            q5k_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q6_K:
+            q6k_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_IQ4_XS:
+            iq4xs_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_IQ4_NL:
+            iq4nl_4(row, xq, stride, n, out);
+            return;
+        default:
+            break;
+        }
 #endif
     for (int k = 0; k < 4; k++)
         out[k] = llmbo_vec_dot(t, row, NULL, xq + (size_t)k * stride, n);
@@ -664,6 +948,25 @@ void llmbo_quant_set_simd(int on)
 float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const llmbo_q8a *xq, size_t n)
 {
     const uint8_t *p = row;
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 0)
+        switch (t) {
+        case LLMBO_T_F16:
+            return dot_f16_avx2(p, xf, n);
+        case LLMBO_T_Q4_K:
+            return q4k_1(p, xq, n);
+        case LLMBO_T_Q5_K:
+            return q5k_1(p, xq, n);
+        case LLMBO_T_Q6_K:
+            return q6k_1(p, xq, n);
+        case LLMBO_T_IQ4_XS:
+            return iq4xs_1(p, xq, n);
+        case LLMBO_T_IQ4_NL:
+            return iq4nl_1(p, xq, n);
+        default:
+            break;
+        }
+#endif
     switch (t) {
     case LLMBO_T_F32:
 #ifdef LLMBO_X86_DISPATCH

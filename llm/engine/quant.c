@@ -628,21 +628,35 @@ AVX2_INL __m256i load_q(const llmbo_q8a *x)
     return _mm256_loadu_si256((const __m256i *)(const void *)x->q);
 }
 
+/* All eight 6-bit scales and minimums of a Q4_K/Q5_K super-block at once (the layout of
+ * q4k_scale_min, on 32-bit words: bytes 0-3, 4-7, 8-11 are w0, w1, w2; a right shift by 6 of a
+ * word brings each byte's top two bits to its bits 0-1). */
+AVX2_INL void q4k_scales8(const uint8_t *s, uint8_t *sc, uint8_t *m)
+{
+    uint32_t w[3], o[4];
+    memcpy(w, s, 12);
+    o[0] = w[0] & 0x3f3f3f3fu;
+    o[1] = (w[2] & 0x0f0f0f0fu) | ((w[0] >> 6) & 0x03030303u) << 4;
+    o[2] = w[1] & 0x3f3f3f3fu;
+    o[3] = ((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 6) & 0x03030303u) << 4;
+    memcpy(sc, o, 8);
+    memcpy(m, o + 2, 8);
+}
+
 /* Q4_K: sub-block j (32 elements) meets activation block j: d sc_j a_d isum(q qa) accumulated in
  * a vector, - dmin m_j a_s as a scalar per row. */
 AVX2_INL void q4k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb, float *out,
                        const int NT)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf);
-    __m256 acc[4];
+    __m256 acc0[4], acc1[4]; /* two independent FMA chains */
     float mins[4];
     for (int k = 0; k < NT; k++)
-        acc[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
+        acc0[k] = acc1[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
     for (size_t b = 0; b < nsb; b++, p += 144) {
         float d = half_avx(p), dmin = half_avx(p + 2);
-        int sc[8], m[8];
-        for (int j = 0; j < 8; j++)
-            q4k_scale_min(j, p + 4, &sc[j], &m[j]);
+        uint8_t sc[8], m[8];
+        q4k_scales8(p + 4, sc, m);
         for (int jj = 0; jj < 4; jj++) {
             __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 + 32 * jj));
             __m256i lo = _mm256_and_si256(raw, m4);
@@ -653,10 +667,10 @@ AVX2_INL void q4k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
                 const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + 2 * jj;
                 __m256i i0 = mul_u8s8_sc(lo, load_q(&xb[0]), s0);
                 __m256i i1 = mul_u8s8_sc(hi, load_q(&xb[1]), s1);
-                acc[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc[k]);
-                acc[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc[k]);
+                acc0[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc0[k]);
+                acc1[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc1[k]);
             }
         }
         for (int k = 0; k < NT; k++) {
@@ -668,7 +682,7 @@ AVX2_INL void q4k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
         }
     }
     for (int k = 0; k < NT; k++)
-        out[k] = hsum8(acc[k]) - mins[k];
+        out[k] = hsum8(_mm256_add_ps(acc0[k], acc1[k])) - mins[k];
 }
 
 /* Q5_K: Q4_K plus a fifth bit: bit j of qh[l] for sub-block j. Shifting the 32 qh bytes right by
@@ -678,15 +692,14 @@ AVX2_INL void q5k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
                        const int NT)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf), m16 = _mm256_set1_epi8(16);
-    __m256 acc[4];
+    __m256 acc0[4], acc1[4]; /* two independent FMA chains */
     float mins[4];
     for (int k = 0; k < NT; k++)
-        acc[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
+        acc0[k] = acc1[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
     for (size_t b = 0; b < nsb; b++, p += 176) {
         float d = half_avx(p), dmin = half_avx(p + 2);
-        int sc[8], m[8];
-        for (int j = 0; j < 8; j++)
-            q4k_scale_min(j, p + 4, &sc[j], &m[j]);
+        uint8_t sc[8], m[8];
+        q4k_scales8(p + 4, sc, m);
         __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16));
         for (int jj = 0; jj < 4; jj++) {
             __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 48 + 32 * jj));
@@ -702,10 +715,10 @@ AVX2_INL void q5k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
                 const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + 2 * jj;
                 __m256i i0 = mul_u8s8_sc(lo, load_q(&xb[0]), s0);
                 __m256i i1 = mul_u8s8_sc(hi, load_q(&xb[1]), s1);
-                acc[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc[k]);
-                acc[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc[k]);
+                acc0[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc0[k]);
+                acc1[k] =
+                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc1[k]);
             }
         }
         for (int k = 0; k < NT; k++) {
@@ -717,7 +730,7 @@ AVX2_INL void q5k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
         }
     }
     for (int k = 0; k < NT; k++)
-        out[k] = hsum8(acc[k]) - mins[k];
+        out[k] = hsum8(_mm256_add_ps(acc0[k], acc1[k])) - mins[k];
 }
 
 /* Q6_K: half h of a super-block (activation blocks 4h..4h+3) is ql[64h..64h+63] and
@@ -730,9 +743,9 @@ AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
 {
     const __m256i m4 = _mm256_set1_epi8(0xf), m30 = _mm256_set1_epi8(0x30);
     const __m256i off = _mm256_set1_epi8(32);
-    __m256 acc[4];
+    __m256 acc[2][4]; /* even and odd activation blocks: two independent FMA chains */
     for (int k = 0; k < NT; k++)
-        acc[k] = _mm256_setzero_ps();
+        acc[0][k] = acc[1][k] = _mm256_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += 210) {
         float d = half_avx(p + 208);
         const int8_t *sc = (const int8_t *)(p + 192);
@@ -759,14 +772,14 @@ AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
                 for (int k = 0; k < NT; k++) {
                     const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + j;
                     __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), scv);
-                    acc[k] =
-                        _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
+                    acc[q & 1][k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d),
+                                                    _mm256_cvtepi32_ps(i), acc[q & 1][k]);
                 }
             }
         }
     }
     for (int k = 0; k < NT; k++)
-        out[k] = hsum8(acc[k]);
+        out[k] = hsum8(_mm256_add_ps(acc[0][k], acc[1][k]));
 }
 
 /* IQ4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high one, each
@@ -785,9 +798,9 @@ AVX2_INL __m256i iq4_levels32(const uint8_t *qs)
 AVX2_INL void iq4xs_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb,
                          float *out, const int NT)
 {
-    __m256 acc[4];
+    __m256 acc[2][4]; /* even and odd activation blocks: two independent FMA chains */
     for (int k = 0; k < NT; k++)
-        acc[k] = _mm256_setzero_ps();
+        acc[0][k] = acc[1][k] = _mm256_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += 136) {
         float d = half_avx(p);
         unsigned sh = (unsigned)p[2] | (unsigned)p[3] << 8;
@@ -799,12 +812,13 @@ AVX2_INL void iq4xs_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, si
             for (int k = 0; k < NT; k++) {
                 const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + ib;
                 __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), scv);
-                acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
+                acc[ib & 1][k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i),
+                                                 acc[ib & 1][k]);
             }
         }
     }
     for (int k = 0; k < NT; k++)
-        out[k] = hsum8(acc[k]);
+        out[k] = hsum8(_mm256_add_ps(acc[0][k], acc[1][k]));
 }
 
 /* IQ4_NL: blocks of 32 with one fp16 scale. */

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# run_engine_speed.sh: the local engine's speed on real model shapes, side by side with llama.cpp's
+# llama-bench on the same files in the same invocation (issue 13's speed table).
+#
+#   perf/run_engine_speed.sh LLAMA_BENCH MODEL_DIR [OUT.md]
+#
+# LLAMA_BENCH  path of llama-bench (llama.cpp built from public source; never committed)
+# MODEL_DIR    directory holding SHAPE-PRESET.gguf for the shapes and presets below (random
+#              weights; how to make them: perf/results/engine.md, "Model files")
+# OUT.md       where the table goes as well as stdout (default: engine_speed-DATE.md in the
+#              current directory); the raw bench_engine output goes to OUT.md.log
+#
+# For every shape x preset x thread count (a "row"), perf/bench_engine runs llmbo and then
+# llama-bench on the same file (-p PP -n TG -r REPS), so the two engines alternate row by row and
+# share the machine's state. Each row records the load average read just before it, decode (tg)
+# and prompt-processing (pp) tokens/s of both, their ratios, the peak RSS of each, and llmbo's
+# decode as a percentage of the memory-bandwidth roofline: (read bandwidth measured in the same
+# row, with the same thread count) / (weight bytes one generated token reads: every matrix once,
+# the embedding table's one row, n_used/n_expert of the expert stacks). Files are read into the
+# page cache before their first row, so neither engine pays the disk.
+#
+# Environment (defaults in brackets): BUILD [build] (the llmbo build directory), PP [512],
+# TG [32], REPS [1], THREADS ["1 2"], SHAPES ["granite-1b-a400m-shape r1-distill-qwen-1.5b-shape
+# olmoe-1b-7b-shape"], PRESETS ["Q8_0 Q4_K_M IQ4_XS"], NICE [0] (niceness of both engines).
+# With the defaults it runs 18 rows in about 6-9 minutes on an idle 2-core machine (more when
+# loaded: only the ratios mean anything then; the load average is beside every row).
+# Missing files are reported and skipped; a failed llama-bench leaves its columns empty.
+set -u
+if [ $# -lt 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
+    sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2
+    echo "run_engine_speed.sh: need an executable LLAMA_BENCH and a MODEL_DIR" >&2
+    exit 2
+fi
+LB=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+DIR=$2
+OUT=${3:-engine_speed-$(date -u +%Y%m%dT%H%M%SZ).md}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$SRC/build}
+BE=$BUILD/perf/bench_engine
+PP=${PP:-512}
+TG=${TG:-32}
+REPS=${REPS:-1}
+THREADS=${THREADS:-"1 2"}
+SHAPES=${SHAPES:-"granite-1b-a400m-shape r1-distill-qwen-1.5b-shape olmoe-1b-7b-shape"}
+PRESETS=${PRESETS:-"Q8_0 Q4_K_M IQ4_XS"}
+NICE=${NICE:-0}
+if [ ! -x "$BE" ]; then
+    echo "run_engine_speed.sh: $BE not built (cmake --build $BUILD --target bench_engine)" >&2
+    exit 2
+fi
+LOG=$OUT.log
+: > "$LOG" || exit 2
+t_start=$(date +%s)
+
+{
+    echo "# Engine speed: llmbo vs llama.cpp (llama-bench), $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "llmbo $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?') ($BE);" \
+        "llama-bench $LB; models in $DIR"
+    echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores;" \
+        "$(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo)"
+    echo "pp$PP and tg$TG, best of $REPS (llama-bench: mean of $REPS); load = 1-minute load" \
+        "average just before the row; roofline = llmbo tg / (read GB/s / active weight MB per token)"
+    echo
+    echo "| shape | preset | thr | load | llmbo pp | llama pp | **pp ratio** | llmbo tg |" \
+        "llama tg | **tg ratio** | **llmbo % roofline** | llama % roofline | active MiB/tok |" \
+        "GB/s | RSS llmbo MiB | RSS llama MiB | s |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+} | tee "$OUT"
+
+for shape in $SHAPES; do
+    for preset in $PRESETS; do
+        f=$DIR/$shape-$preset.gguf
+        if [ ! -f "$f" ]; then
+            echo "| $shape | $preset | | | missing: $f | | | | | | | | | | | | |" | tee -a "$OUT"
+            continue
+        fi
+        cat "$f" > /dev/null # page cache: neither engine reads the disk in its timed runs
+        for t in $THREADS; do
+            load=$(cut -d' ' -f1 /proc/loadavg)
+            t0=$(date +%s)
+            echo "### $f, $t thread(s), load $(cut -d' ' -f1-3 /proc/loadavg)" >> "$LOG"
+            nice -n "$NICE" "$BE" "$f" --threads "$t" --pp "$PP" --tg "$TG" --reps "$REPS" \
+                --no-prefix --row --llama-bench "$LB" >> "$LOG" 2>&1
+            rc=$?
+            row=$(grep '^ROW' "$LOG" | tail -1)
+            [ $rc -eq 0 ] || row=""
+            echo "$row" | awk -F'\t' -v s="$shape" -v p="$preset" -v t="$t" -v l="$load" \
+                -v dt=$(($(date +%s) - t0)) '
+                function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+                function v(a) { return a > 0 ? sprintf("%.2f", a) : "-" }
+                NF < 13 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s |\n", s, p, t, l, dt; next }
+                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s |\n",
+                  s, p, t, l, $3, v($6), r($3, $6), $4, v($7), r($4, $7), 100 * $4 / $11,
+                  $7 > 0 ? sprintf("%.0f%%", 100 * $7 / $11) : "-", $9, $10, $5,
+                  $8 > 0 ? sprintf("%.0f", $8) : "-", dt }' | tee -a "$OUT"
+            # The row is consumed: keep the log's ROW lines but do not read this one again.
+            sed -i 's/^ROW\t/row\t/' "$LOG"
+        done
+    done
+done
+echo | tee -a "$OUT"
+echo "total $(($(date +%s) - t_start)) s; load at the end: $(cut -d' ' -f1-3 /proc/loadavg)" |
+    tee -a "$OUT"

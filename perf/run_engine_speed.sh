@@ -21,7 +21,10 @@
 #
 # Environment (defaults in brackets): BUILD [build] (the llmbo build directory), PP [512],
 # TG [32], REPS [1], THREADS ["1 2"], SHAPES ["granite-1b-a400m-shape r1-distill-qwen-1.5b-shape
-# olmoe-1b-7b-shape"], PRESETS ["Q8_0 Q4_K_M IQ4_XS"], NICE [0] (niceness of both engines).
+# olmoe-1b-7b-shape"], PRESETS ["Q8_0 Q4_K_M IQ4_XS"], NICE [0] (niceness of both engines),
+# LLAMA_CPU [0]: 1 adds CPU-time ratios (llama.cpp's CPU seconds per token by difference of three
+# more llama-bench runs; less disturbed by a loaded machine than wall time; 1-thread rows only,
+# since llama.cpp's threads spin).
 # With the defaults it runs 18 rows in about 6-9 minutes on an idle 2-core machine (more when
 # loaded: only the ratios mean anything then; the load average is beside every row).
 # Missing files are reported and skipped; a failed llama-bench leaves its columns empty.
@@ -44,6 +47,7 @@ THREADS=${THREADS:-"1 2"}
 SHAPES=${SHAPES:-"granite-1b-a400m-shape r1-distill-qwen-1.5b-shape olmoe-1b-7b-shape"}
 PRESETS=${PRESETS:-"Q8_0 Q4_K_M IQ4_XS"}
 NICE=${NICE:-0}
+LLAMA_CPU=${LLAMA_CPU:-0}
 if [ ! -x "$BE" ]; then
     echo "run_engine_speed.sh: $BE not built (cmake --build $BUILD --target bench_engine)" >&2
     exit 2
@@ -64,24 +68,26 @@ t_start=$(date +%s)
     echo
     echo "| shape | preset | thr | load | llmbo pp | llama pp | **pp ratio** | llmbo tg |" \
         "llama tg | **tg ratio** | **llmbo % roofline** | llama % roofline | active MiB/tok |" \
-        "GB/s | RSS llmbo MiB | RSS llama MiB | s |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "GB/s | RSS llmbo MiB | RSS llama MiB | s | CPU-time pp ratio | CPU-time tg ratio |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } | tee "$OUT"
 
 for shape in $SHAPES; do
     for preset in $PRESETS; do
         f=$DIR/$shape-$preset.gguf
         if [ ! -f "$f" ]; then
-            echo "| $shape | $preset | | | missing: $f | | | | | | | | | | | | |" | tee -a "$OUT"
+            echo "| $shape | $preset | | | missing: $f | | | | | | | | | | | | | | |" | tee -a "$OUT"
             continue
         fi
         cat "$f" > /dev/null # page cache: neither engine reads the disk in its timed runs
         for t in $THREADS; do
             load=$(cut -d' ' -f1 /proc/loadavg)
             t0=$(date +%s)
+            cpu=""
+            [ "$LLAMA_CPU" = 1 ] && [ "$t" = 1 ] && cpu=--llama-cpu
             echo "### $f, $t thread(s), load $(cut -d' ' -f1-3 /proc/loadavg)" >> "$LOG"
             nice -n "$NICE" "$BE" "$f" --threads "$t" --pp "$PP" --tg "$TG" --reps "$REPS" \
-                --no-prefix --row --llama-bench "$LB" >> "$LOG" 2>&1
+                --no-prefix --row --llama-bench "$LB" $cpu >> "$LOG" 2>&1
             rc=$?
             row=$(grep '^ROW' "$LOG" | tail -1)
             [ $rc -eq 0 ] || row=""
@@ -89,11 +95,12 @@ for shape in $SHAPES; do
                 -v dt=$(($(date +%s) - t0)) '
                 function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
                 function v(a) { return a > 0 ? sprintf("%.2f", a) : "-" }
-                NF < 13 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s |\n", s, p, t, l, dt; next }
-                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s |\n",
+                function v0(a) { return a > 0 ? sprintf("%.0f", a) : "-" }
+                function pct(a, b) { return a > 0 ? sprintf("%.0f%%", 100 * a / b) : "-" }
+                NF < 15 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s | | |\n", s, p, t, l, dt; next }
+                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s | %s | %s |\n",
                   s, p, t, l, $3, v($6), r($3, $6), $4, v($7), r($4, $7), 100 * $4 / $11,
-                  $7 > 0 ? sprintf("%.0f%%", 100 * $7 / $11) : "-", $9, $10, $5,
-                  $8 > 0 ? sprintf("%.0f", $8) : "-", dt }' | tee -a "$OUT"
+                  pct($7, $11), $9, $10, $5, v0($8), dt, r($14, $12), r($15, $13) }' | tee -a "$OUT"
             # The row is consumed: keep the log's ROW lines but do not read this one again.
             sed -i 's/^ROW\t/row\t/' "$LOG"
         done

@@ -25,8 +25,10 @@
 # LLAMA_CPU [0]: 1 adds CPU-time ratios (llama.cpp's CPU seconds per token by difference of three
 # more llama-bench runs; less disturbed by a loaded machine than wall time; 1-thread rows only,
 # since llama.cpp's threads spin).
-# With the defaults it runs 18 rows in about 6-9 minutes on an idle 2-core machine (more when
-# loaded: only the ratios mean anything then; the load average is beside every row).
+# With the defaults it runs 18 rows; on an idle 2-core machine that is estimated (from CPU
+# seconds per token measured under load, never timed idle) at 10-15 minutes, most of it the
+# OLMoE rows and llama-bench's warm-up pass (a second pp512); PP=256 or SHAPES without olmoe
+# shortens it. On a loaded machine only the ratios mean anything (load average beside every row).
 # Missing files are reported and skipped; a failed llama-bench leaves its columns empty.
 set -u
 if [ $# -lt 2 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
@@ -93,7 +95,7 @@ for shape in $SHAPES; do
             [ $rc -eq 0 ] || row=""
             echo "$row" | awk -F'\t' -v s="$shape" -v p="$preset" -v t="$t" -v l="$load" \
                 -v dt=$(($(date +%s) - t0)) '
-                function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+                function r(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "-" }
                 function v(a) { return a > 0 ? sprintf("%.2f", a) : "-" }
                 function v0(a) { return a > 0 ? sprintf("%.0f", a) : "-" }
                 function pct(a, b) { return a > 0 ? sprintf("%.0f%%", 100 * a / b) : "-" }

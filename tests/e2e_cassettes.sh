@@ -6,17 +6,14 @@
 # cost axis (tokens per run > 0). A cassette file no example replays fails the test. When the
 # prompts or the loop change, regenerate them: scripts/record-cassettes.sh BUILD_DIR.
 set -euo pipefail
-BIN=${LLMBO_BIN:?LLMBO_BIN must point to the llmbo binary}
+E2E_FAIL_FAST=1
+. "$(dirname "$0")/lib.sh"
 EX=${LLMBO_EXAMPLE_ASKTELL:-$(dirname "$BIN")/examples/example_bo_asktell}
-SRC=${LLMBO_SOURCE_DIR:?LLMBO_SOURCE_DIR not set}
-PY=${LLMBO_PYTHON:-/usr/bin/python3}
-W=$(mktemp -d "${TMPDIR:-/tmp}/llmbo_e2e_cassettes.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+W=$WORK
 fail() {
     echo "FAIL: $* (stale cassette? run scripts/record-cassettes.sh)" >&2
     exit 1
 }
-pass() { echo "PASS: $*"; }
 cd "$SRC"
 
 # The cassettes this test replays; any other shipped cassette must be added here.

@@ -1218,14 +1218,9 @@ static void rope(const llmbo_engine *e, float *v, int n_heads, int stride, int p
  * side) and outputs W_vb[h] sum_p a_p c_kv[p]. K and V are never expanded.
  * -------------------------------------------------------------------------------------------- */
 
-typedef struct mla_job {
-    llmbo_engine *e;
-    int layer, T, pos0;
-} mla_job;
-
 static void mla_att_worker(void *arg, int ith, int nth)
 {
-    const mla_job *j = arg;
+    const att_job *j = arg; /* the same job as att_worker's */
     llmbo_engine *e = j->e;
     const llmbo_hparams *hp = &e->hp;
     int R = hp->kv_lora, nr = hp->n_rot, nope = hp->head_dim - nr, T = j->T;
@@ -1317,7 +1312,7 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
                    (size_t)nope * sizeof(float));
     }
     per_head(e, &L->wk_b, T, e->mla_qn, e->mla_qabs, (size_t)T * R, R);
-    mla_job j = {e, il, T, pos0};
+    att_job j = {e, il, T, pos0};
     pool_run(&e->pool, mla_att_worker, &j);
     per_head(e, &L->wv_b, T, e->mla_olat, e->att_out, (size_t)hp->v_dim, e->o_dim);
 }

@@ -106,6 +106,13 @@ extern const llmbo_names llmbo_design_names;
 llmbo_status llmbo_design(llmbo_init_design type, int n, int d, uint64_t seed, double *out,
                           llmbo_error *err);
 
+/* What one optimisation spent (llmbo_acqopt_options.stats). */
+typedef struct llmbo_acqopt_stats {
+    long evals; /* acquisition evaluations (with gradient) inside L-BFGS */
+    int runs;   /* L-BFGS runs (starts) */
+    int merged; /* runs stopped by merging */
+} llmbo_acqopt_stats;
+
 /* The acquisition optimiser: a quasi-random sweep of n_sweep points plus Gaussian perturbations
  * of the anchors (e.g. the best observed points), L-BFGS (NLopt) from the best n_starts within
  * [0,1]^d, and rounding through the space for integer and categorical parameters (the
@@ -132,6 +139,11 @@ typedef struct llmbo_acqopt_options {
                               advisor ranks holds different places, not one optimum and its
                               near-copies (with 1e-3 the runners-up were often 0.001 from the
                               best, with equal logEI). Pending points use min_dist only. */
+    double merge; /* continuous spaces: an L-BFGS run that comes within min(merge l_j, 0.01)
+                     in every coordinate j (l: the GP's lengthscales) of an earlier run's end
+                     point, below its value, stops there (it is climbing a maximum already
+                     found); default 0 (off). perf/results/acq.md, "gap" table */
+    llmbo_acqopt_stats *stats; /* if not NULL, filled by each call (benchmarks and tests) */
 } llmbo_acqopt_options;
 void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d);
 

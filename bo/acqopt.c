@@ -3,8 +3,11 @@
  * points, and caller-supplied extras) is scored; the best n_starts seed NLopt's L-BFGS in
  * [0,1]^d; the refined points join the pool, and the top k distinct points are returned.
  * Integer and categorical coordinates are optimised relaxed, then rounded to their cells and
- * re-scored there. Thompson sampling replaces scoring by joint posterior samples over the pool.
- * One workspace allocation per call; the NLopt objective never allocates. */
+ * re-scored there. In continuous spaces a run that climbs into the close neighbourhood of an
+ * earlier run's end point, below its value, is stopped there (merged): it is on the slope of a
+ * maximum already found (MLSL's reasoning, Rinnooy Kan & Timmer 1987). Thompson sampling
+ * replaces scoring by joint posterior samples over the pool. One workspace allocation per call;
+ * the NLopt objective never allocates. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,8 @@ void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d)
     o->n_pending = 0;
     o->ts_max_points = 1024;
     o->cand_sep = 0.05;
+    o->merge = 0;
+    o->stats = NULL;
 }
 
 typedef struct scored {
@@ -48,16 +53,95 @@ static int scored_cmp(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
+/* Largest merge radius (unit cube); below it, llmbo_acqopt_options.merge lengthscales. Two
+ * maxima of a GP's acquisition lie more than a fraction of a lengthscale apart, so a point this
+ * close to an earlier end point and below it is still climbing towards that maximum, which the
+ * earlier run already holds to the optimiser's tolerance. */
+#define MERGE_MAX 1e-2
+
+/* Entries ordered per call of sort_upto beyond the ones asked for. */
+#define SORT_BLOCK 64
+
+static void swap_scored(scored *a, scored *b)
+{
+    scored t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Lazy ordering of S (n entries): S[0..*sorted) holds the *sorted best entries in order and no
+ * later entry is better. Extends that prefix to at least need entries: a quickselect (Hoare
+ * partitions, median-of-three pivots) brings the next block of best entries forward, and only
+ * the block is sorted. scored_cmp is a strict total order, so the prefix is exactly what a full
+ * qsort would give, at O(n) instead of O(n log n) when only the top of the pool is read. */
+static void sort_upto(scored *S, int n, int *sorted, int need)
+{
+    int lo = *sorted;
+    if (need <= lo)
+        return;
+    int want = need - lo < SORT_BLOCK ? lo + SORT_BLOCK : need;
+    if (want >= n) {
+        qsort(S + lo, (size_t)(n - lo), sizeof *S, scored_cmp);
+        *sorted = n;
+        return;
+    }
+    int a = lo, b = n - 1, t = want - 1; /* place the t-th best at t */
+    while (a < b) {
+        int m = a + (b - a) / 2;
+        if (scored_cmp(&S[m], &S[a]) < 0)
+            swap_scored(&S[m], &S[a]);
+        if (scored_cmp(&S[b], &S[a]) < 0)
+            swap_scored(&S[b], &S[a]);
+        if (scored_cmp(&S[b], &S[m]) < 0)
+            swap_scored(&S[b], &S[m]);
+        scored pivot = S[m];
+        int i = a, j = b;
+        while (i <= j) {
+            while (scored_cmp(&S[i], &pivot) < 0)
+                i++;
+            while (scored_cmp(&S[j], &pivot) > 0)
+                j--;
+            if (i <= j)
+                swap_scored(&S[i++], &S[j--]);
+        }
+        if (t <= j)
+            b = j;
+        else if (t >= i)
+            a = i;
+        else
+            break;
+    }
+    qsort(S + lo, (size_t)(want - lo), sizeof *S, scored_cmp);
+    *sorted = want;
+}
+
 typedef struct objective_ctx {
     llmbo_gp *gp;
     const llmbo_acq_params *p;
-    double *work; /* (2 d) dmean, dvar scratch */
+    double *work;        /* (2 d) dmean, dvar scratch */
+    nlopt_opt opt;       /* the running optimiser, stopped on a merge */
+    const double *ends;  /* (n_ends, d) end points of the earlier runs; NULL: no merging */
+    const double *end_v; /* (n_ends) their acquisition values */
+    int n_ends;
+    const double *rad; /* (d) merge radius per coordinate */
+    long evals;
+    int merged; /* the current run was stopped by a merge */
 } objective_ctx;
+
+/* 1 if u lies within rad_j of e in every coordinate j. */
+static int within(const double *u, const double *e, const double *rad, int d)
+{
+    for (int j = 0; j < d; j++)
+        if (!(fabs(u[j] - e[j]) < rad[j]))
+            return 0;
+    return 1;
+}
 
 static double objective(unsigned n, const double *x, double *grad, void *data)
 {
     objective_ctx *c = data;
     double v = llmbo_acq_eval_ws(c->gp, c->p, x, grad, c->work);
+    c->evals++;
     if (!isfinite(v)) {
         /* Keep L-BFGS's line search in finite arithmetic. */
         if (grad)
@@ -65,6 +149,12 @@ static double objective(unsigned n, const double *x, double *grad, void *data)
                 grad[j] = 0;
         return -1e300;
     }
+    for (int e = 0; c->ends && e < c->n_ends; e++)
+        if (v <= c->end_v[e] && within(x, c->ends + (size_t)e * n, c->rad, (int)n)) {
+            nlopt_force_stop(c->opt);
+            c->merged = 1;
+            break;
+        }
     return v;
 }
 
@@ -154,10 +244,11 @@ static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llm
     if (o->n_starts > 0 && o->max_eval < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: max_eval = %d, need >= 1",
                                o->max_eval);
-    if (!(o->min_dist >= 0) || !(o->cand_sep >= 0))
+    if (!(o->min_dist >= 0) || !(o->cand_sep >= 0) || !(o->merge >= 0))
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
-                               "acq_optimize: min_dist = %g, cand_sep = %g, need both >= 0",
-                               o->min_dist, o->cand_sep);
+                               "acq_optimize: min_dist = %g, cand_sep = %g, merge = %g, need all "
+                               ">= 0",
+                               o->min_dist, o->cand_sep, o->merge);
     if ((a->flags & LLMBO_ACQ_JOINT) && o->ts_max_points < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: ts_max_points = %d, need >= 1", o->ts_max_points);
@@ -330,6 +421,8 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
 {
     if (n_out)
         *n_out = 0;
+    if (o && o->stats)
+        memset(o->stats, 0, sizeof *o->stats);
     llmbo_status st = check_args(gp, space, p, o, extra, n_extra, k, out, n_out, err);
     if (st != LLMBO_OK)
         return st;
@@ -343,9 +436,9 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     long rows = total + n_starts;
     /* Workspace: pool (rows, d), NLopt point x (d), predict scratch (2 d), polish bounds
      * lb, ub (2 d), accepted (k, d), starting points (n_starts, d), pool means and variances
-     * (2 rows). */
-    double *P =
-        llmbo_malloc((size_t)(rows * d + 5L * d + (long)(k + n_starts) * d + 2 * rows), sizeof *P);
+     * (2 rows), merge radii (d), run end values (n_starts). */
+    double *P = llmbo_malloc(
+        (size_t)(rows * d + 6L * d + (long)(k + n_starts) * d + 2 * rows + n_starts), sizeof *P);
     scored *S = P ? llmbo_malloc((size_t)rows, sizeof *S) : NULL;
     nlopt_opt opt = NULL, polish = NULL;
     if (!S) {
@@ -354,7 +447,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     }
     double *x = P + rows * d, *work = x + d, *lb = work + 2 * d, *ub = lb + d, *acc = ub + d,
            *starts = acc + (size_t)k * d, *pmean = starts + (size_t)n_starts * d,
-           *pvar = pmean + rows;
+           *pvar = pmean + rows, *rad = pvar + rows, *end_v = rad + d;
     int n_pool;
     st = fill_pool(o, d, extra, n_extra, total, P, &n_pool, err);
     if (st != LLMBO_OK)
@@ -370,7 +463,8 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
         S[i].v = llmbo_acq_from_pred(p, d, pmean[i], pvar[i], NULL, NULL, NULL);
         S[i].i = i;
     }
-    qsort(S, (size_t)n_pool, sizeof *S, scored_cmp);
+    int sorted = 0;
+    sort_upto(S, n_pool, &sorted, 1);
 
     /* L-BFGS from the best distinct starting points. */
     int n_rows = n_pool;
@@ -382,8 +476,14 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             llmbo_param_type pt = llmbo_space_param(space, j)->type;
             n_cont += pt != LLMBO_PARAM_INTEGER && pt != LLMBO_PARAM_CATEGORICAL;
         }
-        objective_ctx ctx = {gp, p, work};
         opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)d);
+        objective_ctx ctx = {gp, p, work, opt, NULL, end_v, 0, rad, 0, 0};
+        if (!discrete && o->merge > 0) {
+            llmbo_gp_get_hyper(gp, rad, NULL, NULL);
+            for (int j = 0; j < d; j++)
+                rad[j] = fmin(MERGE_MAX, o->merge * rad[j]);
+            ctx.ends = P + (size_t)n_pool * d;
+        }
         if (opt && n_cont > 0)
             polish = nlopt_create(NLOPT_LD_LBFGS, (unsigned)d);
         if (!opt || (n_cont > 0 && !polish)) {
@@ -406,6 +506,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
         for (int pass = 0; pass < 2 && n_st < n_starts; pass++) {
             double sep = pass == 0 ? fmax(START_SEP, o->min_dist) : o->min_dist;
             for (int s = 0; s < n_pool && n_st < n_starts; s++) {
+                sort_upto(S, n_pool, &sorted, s + 1);
                 if (!(S[s].v > -HUGE_VAL))
                     break;
                 const double *u0 = P + (size_t)S[s].i * d;
@@ -418,8 +519,9 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
         for (int s = 0; s < n_st; s++) {
             memcpy(x, starts + (size_t)s * d, (size_t)d * sizeof *x);
             double fval;
-            /* x holds the best point found whatever the result code; only running out of
-             * memory inside NLopt is an error. */
+            ctx.merged = 0;
+            /* x holds the best point found whatever the result code (a merge is a forced
+             * stop); only running out of memory inside NLopt is an error. */
             if (nlopt_optimize(opt, x, &fval) == NLOPT_OUT_OF_MEMORY) {
                 st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory (NLopt)");
                 goto done;
@@ -453,9 +555,17 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             memcpy(row, x, (size_t)d * sizeof *x);
             S[n_rows].v = llmbo_acq_eval_ws(gp, p, row, NULL, work);
             S[n_rows].i = n_rows;
-            n_rows++;
+            end_v[n_rows - n_pool] = S[n_rows].v;
+            ctx.n_ends = ++n_rows - n_pool;
+            if (o->stats) {
+                o->stats->runs++;
+                o->stats->merged += ctx.merged;
+            }
         }
-        qsort(S, (size_t)n_rows, sizeof *S, scored_cmp);
+        if (o->stats)
+            o->stats->evals = ctx.evals;
+        sorted = 0; /* the end points are appended unordered */
+        sort_upto(S, n_rows, &sorted, 1);
     }
     if (!(S[0].v > -HUGE_VAL)) {
         st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
@@ -469,6 +579,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     int n = 0;
     double sep = fmax(o->min_dist, o->cand_sep);
     for (int s = 0; s < n_rows && n < k; s++) {
+        sort_upto(S, n_rows, &sorted, s + 1);
         if (!(S[s].v > -HUGE_VAL))
             break;
         const double *u = P + (size_t)S[s].i * d;

@@ -5,7 +5,8 @@
  * run in the same invocation is the sweep alone (n_starts = 0: the same pool scored, no
  * L-BFGS), so the ratio column is what the L-BFGS refinement costs on top of the scoring.
  * Usage: [LLMBO_BENCH_WALL=1] bench_acq [reps] [max_n]   (defaults 5, 500; wall clock if set).
- * bench_acq gap: how often the optimiser misses the acquisition maximum, vs n_starts.
+ * bench_acq gap: how often the optimiser misses the acquisition maximum, vs n_starts and with
+ * merging of L-BFGS runs on or off.
  * Prints Markdown tables. */
 #include <math.h>
 #include <stdio.h>
@@ -72,69 +73,89 @@ static double time_opt(llmbo_gp *gp, const llmbo_acq_params *p, llmbo_acqopt_opt
 /* "gap" mode: how often the default optimiser misses the acquisition's maximum. logEI on a GP
  * fitted to n uniform random points of hartmann6 (20 seeds); the reference maximum comes from
  * a brute-force run in the same invocation (100000-point sweep, 64 starts, 500 evaluations
- * each, 256 perturbations of the best point). A miss is a log-EI shortfall above 1e-3. */
+ * each, 256 perturbations of the best point, no merging). A miss is a log-EI shortfall above
+ * 1e-3. Each configuration (n_starts, merging of runs on or off) runs on the same GPs. */
+#define GAP_SEEDS   20
+#define GAP_CONFIGS 4
 static int gap_study(void)
 {
-    const int d = 6, ns[] = {30, 100}, starts[] = {8, 16, 32};
+    const int d = 6, ns[] = {30, 100};
+    const int starts[GAP_CONFIGS] = {8, 16, 32, 32};
+    const double merge[GAP_CONFIGS] = {0.05, 0.05, 0.05, 0};
     llmbo_objective *obj;
     llmbo_error err;
     if (llmbo_objective_create("hartmann6", &obj, &err) != LLMBO_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    printf("| n | n_starts | misses / 20 | worst log-EI gap | median CPU ms |\n");
-    printf("|---|---|---|---|---|\n");
-    for (int ni = 0; ni < 2; ni++)
-        for (int si = 0; si < 3; si++) {
-            int n = ns[ni], misses = 0;
-            double worst = 0, t[20];
-            for (int seed = 1; seed <= 20; seed++) {
-                double *X = malloc(sizeof(double) * (size_t)n * d);
-                double *y = malloc(sizeof(double) * (size_t)n);
-                llmbo_design(LLMBO_INIT_RANDOM, n, d, (uint64_t)seed, X, &err);
-                int bi = 0;
-                for (int i = 0; i < n; i++) {
-                    llmbo_objective_eval(obj, X + (size_t)i * d, &y[i], &err);
-                    bi = y[i] < y[bi] ? i : bi;
-                }
-                llmbo_gp *gp = llmbo_gp_create(d, NULL);
-                llmbo_gp_fit(gp, X, y, n, 1, &err);
-                llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, y[bi], 0, 0};
-                llmbo_acqopt_options o, r;
-                llmbo_acqopt_options_default(&o, d);
-                o.seed = (uint64_t)seed;
-                o.anchors = X + (size_t)bi * d;
-                o.n_anchors = 1;
-                o.n_starts = starts[si];
-                r = o;
-                r.seed = 1000 + (uint64_t)seed;
-                r.n_sweep = 100000;
-                r.n_starts = 64;
-                r.max_eval = 500;
-                r.n_local = 256;
-                double U[6], R[6];
-                llmbo_candidate c = {U, 0, 0, 0}, cr = {R, 0, 0, 0};
-                int no;
+    printf("| n | n_starts | merge | misses / %d | worst log-EI gap | median CPU ms | L-BFGS "
+           "evaluations (mean) | runs merged (mean) |\n",
+           GAP_SEEDS);
+    printf("|---|---|---|---|---|---|---|---|\n");
+    for (int ni = 0; ni < 2; ni++) {
+        int n = ns[ni], misses[GAP_CONFIGS] = {0};
+        double worst[GAP_CONFIGS] = {0}, t[GAP_CONFIGS][GAP_SEEDS], evals[GAP_CONFIGS] = {0},
+               merged[GAP_CONFIGS] = {0};
+        for (int seed = 1; seed <= GAP_SEEDS; seed++) {
+            double *X = malloc(sizeof(double) * (size_t)n * d);
+            double *y = malloc(sizeof(double) * (size_t)n);
+            llmbo_design(LLMBO_INIT_RANDOM, n, d, (uint64_t)seed, X, &err);
+            int bi = 0;
+            for (int i = 0; i < n; i++) {
+                llmbo_objective_eval(obj, X + (size_t)i * d, &y[i], &err);
+                bi = y[i] < y[bi] ? i : bi;
+            }
+            llmbo_gp *gp = llmbo_gp_create(d, NULL);
+            llmbo_gp_fit(gp, X, y, n, 1, &err);
+            llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, y[bi], 0, 0};
+            llmbo_acqopt_options o, r;
+            llmbo_acqopt_options_default(&o, d);
+            o.seed = (uint64_t)seed;
+            o.anchors = X + (size_t)bi * d;
+            o.n_anchors = 1;
+            r = o;
+            r.seed = 1000 + (uint64_t)seed;
+            r.n_sweep = 100000;
+            r.n_starts = 64;
+            r.max_eval = 500;
+            r.n_local = 256;
+            r.merge = 0;
+            double U[6], R[6];
+            llmbo_candidate c = {U, 0, 0, 0}, cr = {R, 0, 0, 0};
+            int no;
+            llmbo_acq_optimize(gp, NULL, &p, &r, NULL, 0, 1, &cr, &no, &err);
+            for (int k = 0; k < GAP_CONFIGS; k++) {
+                llmbo_acqopt_stats stats;
+                o.n_starts = starts[k];
+                o.merge = merge[k];
+                o.stats = &stats;
                 double t0 = llmbo_cpu_seconds();
                 llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &no, &err);
-                t[seed - 1] = llmbo_cpu_seconds() - t0;
-                llmbo_acq_optimize(gp, NULL, &p, &r, NULL, 0, 1, &cr, &no, &err);
+                t[k][seed - 1] = llmbo_cpu_seconds() - t0;
                 double gap = cr.acq - c.acq;
-                misses += gap > 1e-3;
-                worst = gap > worst ? gap : worst;
-                llmbo_gp_free(gp);
-                free(X);
-                free(y);
+                misses[k] += gap > 1e-3;
+                worst[k] = gap > worst[k] ? gap : worst[k];
+                evals[k] += (double)stats.evals / GAP_SEEDS;
+                merged[k] += (double)stats.merged / GAP_SEEDS;
             }
-            for (int i = 1; i < 20; i++)
-                for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-                    double s = t[j];
-                    t[j] = t[j - 1];
-                    t[j - 1] = s;
-                }
-            printf("| %d | %d | %d | %.3g | %.2f |\n", n, starts[si], misses, worst, 1e3 * t[10]);
-            fflush(stdout);
+            llmbo_gp_free(gp);
+            free(X);
+            free(y);
         }
+        for (int k = 0; k < GAP_CONFIGS; k++) {
+            double *tk = t[k];
+            for (int i = 1; i < GAP_SEEDS; i++)
+                for (int j = i; j > 0 && tk[j] < tk[j - 1]; j--) {
+                    double s = tk[j];
+                    tk[j] = tk[j - 1];
+                    tk[j - 1] = s;
+                }
+            printf("| %d | %d | %s | %d | %.3g | %.2f | %.0f | %.1f |\n", n, starts[k],
+                   merge[k] > 0 ? "on" : "off", misses[k], worst[k], 1e3 * tk[GAP_SEEDS / 2],
+                   evals[k], merged[k]);
+        }
+        fflush(stdout);
+    }
     llmbo_objective_free(obj);
     return 0;
 }

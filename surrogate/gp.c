@@ -616,36 +616,29 @@ void llmbo_gp_predict_batch(llmbo_gp *gp, const double *Xs, int m, double *mean,
     }
     for (int p0 = 0; p0 < m; p0 += LLMBO_GP_PRED_CHUNK) {
         int c = m - p0 < LLMBO_GP_PRED_CHUNK ? m - p0 : LLMBO_GP_PRED_CHUNK;
-        /* B (n, c), stride LLMBO_GP_PRED_CHUNK: B[i][p] = k(X_i, Xs_p). */
+        /* B (c, n), stride lda: B[p][i] = k(Xs_p, X_i), one point's row at a time through the
+         * vectorised loops of gp_pairs.c, exactly as llmbo_gp_predict computes ks. */
         double *B = gp->batch;
-        for (int i = 0; i < n; i++) {
-            const double *xi = gp->X + (size_t)i * d;
-            for (int p = 0; p < c; p++)
-                B[(size_t)i * LLMBO_GP_PRED_CHUNK + p] =
-                    sf2 *
-                    gp->kern->profile(r2_point(d, gp->w, Xs + (size_t)(p0 + p) * d, xi), NULL);
+        for (int p = 0; p < c; p++) {
+            double *Bp = B + (size_t)p * lda;
+            llmbo_pairs_r2(n, d, Xs + (size_t)(p0 + p) * d, gp->XT, lda, gp->w, gp->tmp);
+            gp->kern->profile_batch(n, gp->tmp, Bp, NULL);
+            for (int i = 0; i < n; i++)
+                Bp[i] *= sf2;
         }
         if (mean) {
-            cblas_dgemv(CblasRowMajor, CblasTrans, n, c, 1.0, B, LLMBO_GP_PRED_CHUNK, gp->alpha, 1,
-                        0.0, mean + p0, 1);
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, c, n, 1.0, B, lda, gp->alpha, 1, 0.0,
+                        mean + p0, 1);
             for (int p = 0; p < c; p++)
                 mean[p0 + p] = gp->y_mean + s * (gp->m0 + mean[p0 + p]);
         }
         if (var) {
-            cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, n, c, 1.0,
-                        gp->L, lda, B, LLMBO_GP_PRED_CHUNK);
-            /* Column sums of squares accumulate in var itself: gp->tmp holds only cap (n)
-             * doubles, fewer than a chunk's c when n < LLMBO_GP_PRED_CHUNK. */
-            double *ss = var + p0;
-            for (int p = 0; p < c; p++)
-                ss[p] = 0.0;
-            for (int i = 0; i < n; i++)
-                for (int p = 0; p < c; p++) {
-                    double b = B[(size_t)i * LLMBO_GP_PRED_CHUNK + p];
-                    ss[p] += b * b;
-                }
+            /* Row p of B L^{-T} is (L^{-1} ks_p)': one BLAS-3 solve for the chunk. */
+            cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, c, n, 1.0,
+                        gp->L, lda, B, lda);
             for (int p = 0; p < c; p++) {
-                double vs = sf2 - ss[p];
+                const double *Bp = B + (size_t)p * lda;
+                double vs = sf2 - cblas_ddot(n, Bp, 1, Bp, 1);
                 var[p0 + p] = vs > 0.0 ? s * s * vs : 0.0;
             }
         }

@@ -54,7 +54,7 @@ struct llmbo_gp {
     double *v;     /* (cap) L^{-1} ks, then scratch */
     double *dgv;   /* (cap) dg/dr2 at (x, X_i) */
     double *tmp;   /* (cap) scratch */
-    double *batch; /* (cap, LLMBO_GP_PRED_CHUNK) cross covariances of a batch */
+    double *batch; /* (LLMBO_GP_PRED_CHUNK, cap) cross covariances of a batch, a row per point */
 
     /* Fit workspace (gp_fit.c), grown as needed and kept between fits. */
     double *fit_buf;

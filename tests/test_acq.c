@@ -829,6 +829,55 @@ static void test_optimizer_small_space(void)
     llmbo_space_free(sp);
 }
 
+/* Merging of L-BFGS runs (llmbo_acqopt_options.merge): on GPs in 4 and 6 dimensions late in a
+ * search (many points, a sharply peaked logEI), the runs that climb an already found maximum
+ * stop early, so merging spends fewer evaluations, and the best candidate is as good as the one
+ * of the same search without merging. */
+static void test_optimizer_merge(void)
+{
+    enum { N = 60, K = 5 };
+    const int dims[3] = {4, 6, 6};
+    const uint64_t seeds[3] = {17, 23, 29};
+    for (int t = 0; t < 3; t++) {
+        int d = dims[t];
+        double X[N * 6], y[N], U[2][K * 6];
+        llmbo_gp *gp = fit_gp(d, N, seeds[t], test_fn, X, y);
+        int bi = 0;
+        for (int i = 1; i < N; i++)
+            bi = y[i] < y[bi] ? i : bi;
+        llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, y[bi], 0, 0};
+        llmbo_acqopt_stats st[2];
+        llmbo_candidate c[2][K];
+        int n[2];
+        llmbo_error err;
+        for (int m = 0; m < 2; m++) {
+            llmbo_acqopt_options o;
+            llmbo_acqopt_options_default(&o, d);
+            o.seed = seeds[t];
+            o.anchors = X + (size_t)bi * d;
+            o.n_anchors = 1;
+            o.merge = m == 0 ? 0.0 : 0.05;
+            o.stats = &st[m];
+            for (int i = 0; i < K; i++)
+                c[m][i].u = U[m] + (size_t)i * d;
+            CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, K, c[m], &n[m], &err));
+            check_list(gp, &p, c[m], n[m], d, fmax(o.min_dist, o.cand_sep),
+                       m ? "merge on" : "merge off");
+        }
+        printf("merge, d = %d: %ld evaluations, %d of %d runs merged (off: %ld); best logEI %.10g "
+               "(off: %.10g)\n",
+               d, st[1].evals, st[1].merged, st[1].runs, st[0].evals, c[1][0].acq, c[0][0].acq);
+        CHECK(st[0].merged == 0 && st[0].runs == 32 && st[1].runs == 32,
+              "merge d = %d: 32 runs each, none merged when off (%d)", d, st[0].merged);
+        CHECK(st[1].merged > 0 && st[1].evals < st[0].evals,
+              "merge d = %d: %d runs merged, %ld < %ld evaluations", d, st[1].merged, st[1].evals,
+              st[0].evals);
+        CHECK(c[1][0].acq >= c[0][0].acq - 1e-6 * fabs(c[0][0].acq),
+              "merge d = %d: best logEI %.12g, without merging %.12g", d, c[1][0].acq, c[0][0].acq);
+        llmbo_gp_free(gp);
+    }
+}
+
 static void test_optimizer_errors(void)
 {
     enum { N = 5, D = 2 };
@@ -857,6 +906,11 @@ static void test_optimizer_errors(void)
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "max_eval"),
           "max_eval 0: %s", err.msg);
+    llmbo_acqopt_options_default(&o, D);
+    o.merge = -0.05;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "merge = -0.05"),
+          "negative merge: %s", err.msg);
     llmbo_acqopt_options_default(&o, D);
     o.n_sweep = 0;
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
@@ -982,6 +1036,7 @@ int main(void)
     test_optimizer_2d();
     test_optimizer_mixed();
     test_optimizer_small_space();
+    test_optimizer_merge();
     test_optimizer_errors();
     test_alloc_failures();
     return check_summary();

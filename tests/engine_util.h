@@ -68,15 +68,17 @@ static inline void eu_join(const int *t, int n, char *buf, size_t cap)
         o += (size_t)snprintf(buf + o, cap - o, "%s%d", i ? "," : "", t[i]);
 }
 
-/* Reference forward: fills hidden (n_layer * n_embd) and logits (n_vocab). 0 on success. */
-static inline int eu_ref_logits(const char *model, const int *toks, int n, float *hidden,
-                                size_t n_hidden, float *logits, size_t n_vocab)
+/* Reference forward: fills hidden (n_layer * n_embd) and logits (n_vocab). 0 on success. act NULL
+ * keeps float64 activations; "llmbo" (or "ggml") rounds the input of every quantised-weight
+ * product as that engine does (tests/ref_forward.py act_round). */
+static inline int eu_ref_logits_act(const char *model, const int *toks, int n, const char *act,
+                                    float *hidden, size_t n_hidden, float *logits, size_t n_vocab)
 {
     char list[4096], out[600], cmd[6000];
     eu_join(toks, n, list, sizeof list);
-    snprintf(out, sizeof out, "%s.ref.bin", model);
-    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/ref_forward.py' logits '%s' %s '%s'", eu_python(),
-             eu_src(), model, list, out);
+    snprintf(out, sizeof out, "%s.ref%s%s.bin", model, act ? "." : "", act ? act : "");
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/ref_forward.py' logits '%s' %s '%s' %s", eu_python(),
+             eu_src(), model, list, out, act ? act : "");
     if (system(cmd) != 0)
         return -1;
     FILE *f = fopen(out, "rb");
@@ -86,6 +88,12 @@ static inline int eu_ref_logits(const char *model, const int *toks, int n, float
              fread(logits, sizeof(float), n_vocab, f) == n_vocab;
     fclose(f);
     return ok ? 0 : -1;
+}
+
+static inline int eu_ref_logits(const char *model, const int *toks, int n, float *hidden,
+                                size_t n_hidden, float *logits, size_t n_vocab)
+{
+    return eu_ref_logits_act(model, toks, n, NULL, hidden, n_hidden, logits, n_vocab);
 }
 
 /* Runs a command and reads comma-separated ints from its first output line. Returns count. */

@@ -4,9 +4,11 @@ its own parser, dequantises every tensor from the block layouts, and runs the fo
 float64 for qwen2 / qwen3 / qwen3moe / olmoe. Also a reference byte-level BPE tokenizer whose
 pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
 
-  ref_forward.py logits MODEL TOKENS OUT      TOKENS "1,2,3"; OUT gets float32: per-layer
+  ref_forward.py logits MODEL TOKENS OUT [ACT] TOKENS "1,2,3"; OUT gets float32: per-layer
                                               residual of the last position (n_layer, n_embd),
-                                              then the last position's logits (n_vocab)
+                                              then the last position's logits (n_vocab); ACT
+                                              rounds the input of every quantised-weight product
+                                              as an engine does (see act_round): llmbo or ggml
   ref_forward.py greedy MODEL TOKENS N        prints N greedily generated ids
   ref_forward.py dequant TYPE IN OUT         float64 values of IN's blocks of ggml type TYPE
   ref_forward.py tokenize MODEL FILE          prints the ids of FILE's UTF-8 text (one line per
@@ -152,6 +154,37 @@ def dequant(raw, t):
     return dequant_more(b, t)
 
 
+def act_round(x, act, wtype):
+    """The input x (..., n) of a product with weights of ggml type wtype, rounded to 8 bits as an
+    engine does before its integer dot products (float weights take x as it is). llmbo
+    (llm/engine/quant.h, llmbo_q8a): blocks of 32, d = max|x| / 127 in float32, q = x * (1/d)
+    rounded half to even. ggml (llama.cpp's CPU backend, ggml-quants.c): K-quant and IQ4_XS
+    weights take Q8_K, blocks of 256, d = -max / 127 with max the element of largest magnitude,
+    q = min(127, round(x / d)); the other quantised types take Q8_0, blocks of 32 like llmbo's but
+    with d stored as float16. Returns d * q in float64: the engine's arithmetic up to the order of
+    its float sums, so a difference larger than that is the engine's own error, not rounding.
+    """
+    if act is None or wtype in (0, 1, 30):
+        return x
+    k256 = act == "ggml" and wtype in (10, 11, 12, 13, 14, 23)
+    blk = 256 if k256 else 32
+    xs = np.asarray(x, dtype=np.float64).astype(np.float32).reshape(-1, blk)
+    if k256:
+        mx = xs[np.arange(len(xs)), np.abs(xs).argmax(axis=1)]
+        iscale = np.float32(-127.0) / np.where(mx != 0, mx, np.float32(1))
+        iscale = np.where(mx != 0, iscale, np.float32(0)).astype(np.float32)
+        q = np.minimum(127.0, np.rint(iscale[:, None] * xs))
+        d = np.float32(1.0) / np.where(iscale != 0, iscale, np.float32(1))
+        d = np.where(iscale != 0, d, np.float32(0)).astype(np.float64)
+    else:
+        d32 = (np.abs(xs).max(axis=1) / np.float32(127.0)).astype(np.float32)
+        inv = np.float32(1.0) / np.where(d32 > 0, d32, np.float32(1))
+        inv = np.where(d32 > 0, inv, np.float32(0)).astype(np.float32)
+        q = np.rint(xs * inv[:, None])
+        d = d32.astype(np.float16 if act == "ggml" else np.float32).astype(np.float64)
+    return (q * d[:, None]).reshape(np.shape(x))
+
+
 def nibbles(qs):
     """(blocks, 16) bytes -> (blocks, 32): low nibbles are elements 0-15, high nibbles 16-31."""
     return np.concatenate([qs & 15, qs >> 4], axis=1)
@@ -257,8 +290,9 @@ def dequant_more(b, t):
 # ------------------------------------------------------------------------------------------------
 
 class Model:
-    def __init__(self, path):
+    def __init__(self, path, act=None):
         g = self.g = Gguf(path)
+        self.act = act  # None (float64 activations) or an engine's rounding (act_round)
         a = self.arch = g.kv["general.architecture"]
         kv = g.kv
         self.E = kv[a + ".embedding_length"]
@@ -321,6 +355,19 @@ class Model:
         for il in range(self.L):
             p = "blk.%d." % il
             self.layers.append({k[len(p):]: g.get(k) for k in g.tensors if k.startswith(p)})
+        if act is not None and self.mla:
+            raise SystemExit("activation rounding is not modelled for deepseek2 (the engine "
+                             "multiplies in the absorbed form)")
+
+    def r(self, x, il, name):
+        """x rounded for a product with tensor name of layer il (il < 0: a global tensor)."""
+        if self.act is None:
+            return x
+        key = name if il < 0 else "blk.%d.%s" % (il, name)
+        return act_round(x, self.act, self.g.tensors[key][1])
+
+    def mm(self, x, lw, il, name):
+        return self.r(x, il, name) @ lw[name].T
 
     def rms(self, x, w):
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
@@ -365,12 +412,12 @@ class Model:
                     f = silu(h @ lw["ffn_gate.weight"].T) * (h @ lw["ffn_up.weight"].T)
                     x = x + f @ lw["ffn_down.weight"].T
                 else:
-                    x = x + self.moe(h, lw)
+                    x = x + self.moe(h, lw, il)
                 hidden.append(x[-1].copy())
                 continue
-            q = h @ lw["attn_q.weight"].T
-            k = h @ lw["attn_k.weight"].T
-            v = h @ lw["attn_v.weight"].T
+            q = self.mm(h, lw, il, "attn_q.weight")
+            k = self.mm(h, lw, il, "attn_k.weight")
+            v = self.mm(h, lw, il, "attn_v.weight")
             if "attn_q.bias" in lw:
                 q, k, v = q + lw["attn_q.bias"], k + lw["attn_k.bias"], v + lw["attn_v.bias"]
             if self.arch == "olmoe":
@@ -392,15 +439,16 @@ class Model:
             s = np.exp(s - s.max(axis=-1, keepdims=True))
             s /= s.sum(axis=-1, keepdims=True)
             o = np.einsum("hts,shd->thd", s, v).reshape(T, self.H * self.hd)
-            x = x + self.resid_scale * (o @ lw["attn_output.weight"].T)
+            x = x + self.resid_scale * self.mm(o, lw, il, "attn_output.weight")
             h = self.rms(x, lw["ffn_norm.weight"])
             if self.X == 0:
-                f = silu(h @ lw["ffn_gate.weight"].T) * (h @ lw["ffn_up.weight"].T)
-                x = x + self.resid_scale * (f @ lw["ffn_down.weight"].T)
+                f = silu(self.mm(h, lw, il, "ffn_gate.weight")) * self.mm(h, lw, il, "ffn_up.weight")
+                x = x + self.resid_scale * self.mm(f, lw, il, "ffn_down.weight")
             else:
-                x = x + self.resid_scale * self.moe(h, lw)
+                x = x + self.resid_scale * self.moe(h, lw, il)
             hidden.append(x[-1].copy())
-        logits = self.rms(x[-1], self.onorm) @ self.out.T / self.logit_scale
+        oname = "output.weight" if self.g.has("output.weight") else "token_embd.weight"
+        logits = self.r(self.rms(x[-1], self.onorm), -1, oname) @ self.out.T / self.logit_scale
         return np.array(hidden), logits
 
     def mla_attention(self, h, lw):
@@ -431,8 +479,8 @@ class Model:
         s /= s.sum(axis=-1, keepdims=True)
         return np.einsum("hts,shv->thv", s, v).reshape(T, H * self.vd)
 
-    def moe(self, h, lw):
-        logits = h @ lw["ffn_gate_inp.weight"].T
+    def moe(self, h, lw, il):
+        logits = self.mm(h, lw, il, "ffn_gate_inp.weight")
         if self.gating == 2:
             p = 1.0 / (1.0 + np.exp(-logits))
         else:
@@ -457,13 +505,16 @@ class Model:
                 w = w / max(w.sum(), 6.103515625e-5)
             w = w * self.w_scale
             for e, we in zip(sel, w):
-                f = silu(lw["ffn_gate_exps.weight"][e] @ h[t]) * (lw["ffn_up_exps.weight"][e] @ h[t])
-                out[t] += we * (lw["ffn_down_exps.weight"][e] @ f)
+                hg = self.r(h[t], il, "ffn_gate_exps.weight")
+                hu = self.r(h[t], il, "ffn_up_exps.weight")
+                f = silu(lw["ffn_gate_exps.weight"][e] @ hg) * (lw["ffn_up_exps.weight"][e] @ hu)
+                out[t] += we * (lw["ffn_down_exps.weight"][e] @ self.r(f, il, "ffn_down_exps.weight"))
         if "ffn_gate_shexp.weight" in lw:
-            f = silu(h @ lw["ffn_gate_shexp.weight"].T) * (h @ lw["ffn_up_shexp.weight"].T)
-            sh = f @ lw["ffn_down_shexp.weight"].T
+            f = silu(self.mm(h, lw, il, "ffn_gate_shexp.weight")) * \
+                self.mm(h, lw, il, "ffn_up_shexp.weight")
+            sh = self.mm(f, lw, il, "ffn_down_shexp.weight")
             if "ffn_gate_inp_shexp.weight" in lw:
-                sh = sh * (1.0 / (1.0 + np.exp(-(h @ lw["ffn_gate_inp_shexp.weight"].T))))
+                sh = sh * (1.0 / (1.0 + np.exp(-self.mm(h, lw, il, "ffn_gate_inp_shexp.weight"))))
             out += sh
         return out
 
@@ -635,7 +686,10 @@ class Bpe:
 def main():
     cmd = sys.argv[1]
     if cmd == "logits":
-        m = Model(sys.argv[2])
+        act = sys.argv[5] if len(sys.argv) > 5 else None
+        if act not in (None, "llmbo", "ggml"):
+            raise SystemExit("ACT must be llmbo or ggml, not " + act)
+        m = Model(sys.argv[2], act)
         toks = [int(t) for t in sys.argv[3].split(",")]
         hidden, logits = m.forward(toks)
         with open(sys.argv[4], "wb") as f:

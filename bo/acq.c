@@ -245,3 +245,25 @@ double llmbo_acq_eval(llmbo_gp *gp, const llmbo_acq_params *p, const double *x, 
     llmbo_free(work);
     return v;
 }
+
+double llmbo_lp_log_penalty(const llmbo_lp_balls *b, int d, const double *x, double *grad)
+{
+    double v = 0.0;
+    if (grad)
+        for (int k = 0; k < d; k++)
+            grad[k] = 0.0;
+    for (int j = 0; j < b->n; j++) {
+        const double *c = b->c + (size_t)j * d;
+        double r2 = 0.0;
+        for (int k = 0; k < d; k++)
+            r2 += (x[k] - c[k]) * (x[k] - c[k]);
+        double dist = sqrt(r2), z = (dist - b->r[j]) / b->s[j];
+        v += llmbo_log_Phi(z);
+        if (grad && dist > 0) {
+            double g = llmbo_dlog_Phi(z) / (b->s[j] * dist);
+            for (int k = 0; k < d; k++)
+                grad[k] += g * (x[k] - c[k]);
+        }
+    }
+    return v;
+}

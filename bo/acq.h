@@ -81,6 +81,24 @@ double llmbo_acq_eval_ws(llmbo_gp *gp, const llmbo_acq_params *p, const double *
 double llmbo_acq_from_pred(const llmbo_acq_params *p, int d, double mean, double var,
                            const double *dmean, const double *dvar, double *grad);
 
+/* Local penalisation of a batch (Gonzalez, Dai, Hennig & Lawrence 2016, "Batch Bayesian
+ * Optimization via Local Penalization", eqs. 2-4, in the minimisation sense): a point x_j being
+ * evaluated excludes a ball around it whose radius r_j = (mu(x_j) - M) / L is random through
+ * mu, so the penaliser is the probability that x lies outside it,
+ *   phi_j(x) = Phi((|x - x_j| - r_j) / s_j),  s_j = sigma(x_j) / L,
+ * with |.| the Euclidean distance in the unit cube, M the best observed value, L a Lipschitz
+ * constant of the objective (estimated as the largest posterior-mean gradient norm). On the
+ * log scale the penalised logEI is logEI(x) + sum_j log phi_j(x). */
+typedef struct llmbo_lp_balls {
+    int n;           /* number of balls */
+    const double *c; /* (n, d) centres, unit cube */
+    const double *r; /* (n) radii r_j (may be negative) */
+    const double *s; /* (n) widths s_j > 0 */
+} llmbo_lp_balls;
+/* sum_j log phi_j(x) (<= 0) and, if grad is not NULL, its gradient (d), which is set (not
+ * added to); at a centre the term's gradient is taken as zero (the subgradient 0). */
+double llmbo_lp_log_penalty(const llmbo_lp_balls *b, int d, const double *x, double *grad);
+
 /* Initial designs: n points in [0,1]^d, row-major (n, d). Deterministic for a seed.
  * - SOBOL: the Sobol sequence (GSL's direction numbers, d <= 40) with a random digital shift:
  *   each coordinate's 32-bit binary fraction is XORed with a seeded random 32-bit word (one
@@ -144,6 +162,10 @@ typedef struct llmbo_acqopt_options {
                      point, below its value, stops there (it is climbing a maximum already
                      found); default 0 (off). perf/results/acq.md, "gap" table */
     llmbo_acqopt_stats *stats; /* if not NULL, filled by each call (benchmarks and tests) */
+
+    /* NULL (default), or local penalisation: the acquisition (which must be logEI) plus
+     * llmbo_lp_log_penalty everywhere (pool, L-BFGS, the candidates' acq). */
+    const llmbo_lp_balls *lp;
 } llmbo_acqopt_options;
 void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d);
 

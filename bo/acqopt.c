@@ -35,6 +35,13 @@ void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d)
     o->cand_sep = 0.05;
     o->merge = 0;
     o->stats = NULL;
+    o->lp = NULL;
+}
+
+/* The local penalty at u (0 without balls); grad (d) gets its gradient when not NULL. */
+static double lp_pen(const llmbo_lp_balls *lp, int d, const double *u, double *grad)
+{
+    return lp && lp->n > 0 ? llmbo_lp_log_penalty(lp, d, u, grad) : 0.0;
 }
 
 typedef struct scored {
@@ -126,6 +133,8 @@ typedef struct objective_ctx {
     const double *rad; /* (d) merge radius per coordinate */
     long evals;
     int merged; /* the current run was stopped by a merge */
+    const llmbo_lp_balls *lp;
+    double *pg; /* (d) penalty gradient scratch */
 } objective_ctx;
 
 /* 1 if u lies within rad_j of e in every coordinate j. */
@@ -142,6 +151,12 @@ static double objective(unsigned n, const double *x, double *grad, void *data)
     objective_ctx *c = data;
     double v = llmbo_acq_eval_ws(c->gp, c->p, x, grad, c->work);
     c->evals++;
+    if (isfinite(v) && c->lp && c->lp->n > 0) {
+        v += llmbo_lp_log_penalty(c->lp, (int)n, x, grad ? c->pg : NULL);
+        if (grad)
+            for (unsigned j = 0; j < n; j++)
+                grad[j] += c->pg[j];
+    }
     if (!isfinite(v)) {
         /* Keep L-BFGS's line search in finite arithmetic. */
         if (grad)
@@ -249,6 +264,17 @@ static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llm
                                "acq_optimize: min_dist = %g, cand_sep = %g, merge = %g, need all "
                                ">= 0",
                                o->min_dist, o->cand_sep, o->merge);
+    if (o->lp && (p->type != LLMBO_ACQUISITION_LOGEI || o->lp->n < 0 ||
+                  (o->lp->n > 0 && (!o->lp->c || !o->lp->r || !o->lp->s))))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: local penalisation needs the logei acquisition and "
+                               "n >= 0 balls with centres, radii and widths");
+    for (int j = 0; o->lp && j < o->lp->n; j++)
+        if (!isfinite(o->lp->r[j]) || !(o->lp->s[j] > 0) || !isfinite(o->lp->s[j]))
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "acq_optimize: local penalisation ball %d has radius %g and "
+                                   "width %g (need a finite radius and a finite width > 0)",
+                                   j, o->lp->r[j], o->lp->s[j]);
     if ((a->flags & LLMBO_ACQ_JOINT) && o->ts_max_points < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: ts_max_points = %d, need >= 1", o->ts_max_points);
@@ -309,15 +335,16 @@ static llmbo_status fill_pool(const llmbo_acqopt_options *o, int d, const double
 /* Copies u into c with the GP's pointwise prediction there. p == NULL keeps acq as given
  * (Thompson sampling); otherwise acq is recomputed from the pointwise prediction, so that it is
  * exactly llmbo_acq_eval at u (the pool was scored by batch prediction, equal to rounding). */
-static void fill_candidate(llmbo_gp *gp, const llmbo_acq_params *p, const double *u, int d,
-                           double acq, llmbo_candidate *c)
+static void fill_candidate(llmbo_gp *gp, const llmbo_acq_params *p, const llmbo_lp_balls *lp,
+                           const double *u, int d, double acq, llmbo_candidate *c)
 {
     double mean, var;
     memcpy(c->u, u, (size_t)d * sizeof *u);
     llmbo_gp_predict(gp, u, &mean, &var, NULL, NULL);
     c->mean = mean;
     c->std = var > 0 ? sqrt(var) : 0;
-    c->acq = p ? llmbo_acq_from_pred(p, d, mean, var, NULL, NULL, NULL) : acq;
+    c->acq =
+        p ? llmbo_acq_from_pred(p, d, mean, var, NULL, NULL, NULL) + lp_pen(lp, d, u, NULL) : acq;
 }
 
 /* Insertion sort of the n candidates by acq, best first, swapping contents (each out[i].u
@@ -407,7 +434,7 @@ static llmbo_status optimize_ts(llmbo_gp *gp, const llmbo_space *space, const ll
     }
     qsort(S, (size_t)n, sizeof *S, scored_cmp);
     for (int i = 0; i < n; i++)
-        fill_candidate(gp, NULL, taken + (size_t)S[i].i * d, d, S[i].v, &out[i]);
+        fill_candidate(gp, NULL, NULL, taken + (size_t)S[i].i * d, d, S[i].v, &out[i]);
     *n_out = n;
 done:
     llmbo_free(S);
@@ -436,9 +463,9 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     long rows = total + n_starts;
     /* Workspace: pool (rows, d), NLopt point x (d), predict scratch (2 d), polish bounds
      * lb, ub (2 d), accepted (k, d), starting points (n_starts, d), pool means and variances
-     * (2 rows), merge radii (d), run end values (n_starts). */
+     * (2 rows), merge radii (d), run end values (n_starts), penalty gradient (d). */
     double *P = llmbo_malloc(
-        (size_t)(rows * d + 6L * d + (long)(k + n_starts) * d + 2 * rows + n_starts), sizeof *P);
+        (size_t)(rows * d + 7L * d + (long)(k + n_starts) * d + 2 * rows + n_starts), sizeof *P);
     scored *S = P ? llmbo_malloc((size_t)rows, sizeof *S) : NULL;
     nlopt_opt opt = NULL, polish = NULL;
     if (!S) {
@@ -447,7 +474,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     }
     double *x = P + rows * d, *work = x + d, *lb = work + 2 * d, *ub = lb + d, *acc = ub + d,
            *starts = acc + (size_t)k * d, *pmean = starts + (size_t)n_starts * d,
-           *pvar = pmean + rows, *rad = pvar + rows, *end_v = rad + d;
+           *pvar = pmean + rows, *rad = pvar + rows, *end_v = rad + d, *pg = end_v + n_starts;
     int n_pool;
     st = fill_pool(o, d, extra, n_extra, total, P, &n_pool, err);
     if (st != LLMBO_OK)
@@ -460,7 +487,8 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             llmbo_space_round_unit(space, P + (size_t)i * d);
     llmbo_gp_predict_batch(gp, P, n_pool, pmean, pvar);
     for (int i = 0; i < n_pool; i++) {
-        S[i].v = llmbo_acq_from_pred(p, d, pmean[i], pvar[i], NULL, NULL, NULL);
+        S[i].v = llmbo_acq_from_pred(p, d, pmean[i], pvar[i], NULL, NULL, NULL) +
+                 lp_pen(o->lp, d, P + (size_t)i * d, NULL);
         S[i].i = i;
     }
     int sorted = 0;
@@ -477,7 +505,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             n_cont += pt != LLMBO_PARAM_INTEGER && pt != LLMBO_PARAM_CATEGORICAL;
         }
         opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)d);
-        objective_ctx ctx = {gp, p, work, opt, NULL, end_v, 0, rad, 0, 0};
+        objective_ctx ctx = {gp, p, work, opt, NULL, end_v, 0, rad, 0, 0, o->lp, pg};
         if (!discrete && o->merge > 0) {
             llmbo_gp_get_hyper(gp, rad, NULL, NULL);
             for (int j = 0; j < d; j++)
@@ -553,7 +581,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             }
             double *row = P + (size_t)n_rows * d;
             memcpy(row, x, (size_t)d * sizeof *x);
-            S[n_rows].v = llmbo_acq_eval_ws(gp, p, row, NULL, work);
+            S[n_rows].v = llmbo_acq_eval_ws(gp, p, row, NULL, work) + lp_pen(o->lp, d, row, NULL);
             S[n_rows].i = n_rows;
             end_v[n_rows - n_pool] = S[n_rows].v;
             ctx.n_ends = ++n_rows - n_pool;
@@ -586,7 +614,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
         if (near_any(u, acc, n, d, sep) || near_any(u, o->pending, o->n_pending, d, o->min_dist))
             continue;
         memcpy(acc + (size_t)n * d, u, (size_t)d * sizeof *u);
-        fill_candidate(gp, p, u, d, S[s].v, &out[n]);
+        fill_candidate(gp, p, o->lp, u, d, S[s].v, &out[n]);
         n++;
     }
     sort_candidates(out, n, d, x);

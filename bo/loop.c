@@ -14,7 +14,15 @@
 enum { P_PENDING = 0, P_OK = 1, P_FAILED = 2 };
 
 /* Purposes mixed into per-proposal seeds, so no two generators share a stream. */
-enum { TAG_DESIGN = 1, TAG_RANDOM = 2, TAG_GP = 3, TAG_ACQ = 4, TAG_FANTASY = 5, TAG_ESCAPE = 6 };
+enum {
+    TAG_DESIGN = 1,
+    TAG_RANDOM = 2,
+    TAG_GP = 3,
+    TAG_ACQ = 4,
+    TAG_FANTASY = 5,
+    TAG_ESCAPE = 6,
+    TAG_LP = 7
+};
 
 /* Best points handed to the acquisition optimiser as anchors for local perturbation. */
 #define LOOP_N_ANCHORS 5
@@ -69,7 +77,7 @@ struct llmbo_bo {
 /* Names */
 
 static const char *const source_names[] = {"init", "gp", "llm", "random", "warmstart", "data"};
-static const char *const pending_names[] = {"kb", "cl_min", "cl_mean", "cl_max"};
+static const char *const pending_names[] = {"kb", "cl_min", "cl_mean", "cl_max", "lp"};
 
 static const llmbo_names source_table = LLMBO_NAMES_OF(source_names);
 const llmbo_names llmbo_pending_names = LLMBO_NAMES_OF(pending_names);
@@ -182,6 +190,12 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown design %d", o->design);
     if ((int)o->pending < 0 || (int)o->pending >= llmbo_pending_names.n)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown pending method %d", o->pending);
+    if (o->pending == LLMBO_PENDING_LP && o->strategy != LLMBO_STRATEGY_RANDOM &&
+        o->acquisition != LLMBO_ACQUISITION_LOGEI)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: pending method lp (local penalisation) needs acquisition "
+                               "logei, not %s",
+                               llmbo_acquisition_name(o->acquisition));
     if (!(o->dup_tol >= 0 && o->dup_tol < 0.5) || o->stall_window < 0)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: options out of domain (dup_tol %g in [0, 0.5), stall_window "
@@ -563,16 +577,29 @@ static double incumbent_internal(llmbo_bo *bo, llmbo_gp *gp, long *which)
 /* The model the acquisition sees: the base model conditioned on fantasies at the pending
  * points (ids < upto; see llmbo.h for the methods) and at the failed points (the worst
  * successful value), or NULL when there are neither. The same points come back in *pend_u for
- * the optimiser, which drops candidates next to them. */
+ * the optimiser, which drops candidates next to them; *fbest gets the smallest fantasy value of
+ * a pending point (+inf without one): a believer treats it as observed, so it is an incumbent.
+ *
+ * With pending points the fantasy model is the base model itself (same hyperparameters, same
+ * standardisation and constant mean, rebuilt as model_prepare built it) extended by
+ * llmbo_gp_add with the fantasies: for the believer exactly the base posterior with the
+ * variance shrunk at the pending points (conditioning on the posterior mean leaves the mean
+ * unchanged; Ginsbourger, Le Riche & Carraro 2010). A refit on data plus fantasies would
+ * restandardise the outputs: the fantasies (mostly good values) would move the prior mean and
+ * the signal scale, and the model the acquisition sees would be another model. Failed points
+ * alone (no pending point: the sequential loop) keep that refit, which the recorded runs use. */
 static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, double **pend_u,
-                                  int *n_pend, llmbo_error *err)
+                                  int *n_pend, double *fbest, llmbo_error *err)
 {
-    long np = 0, n = bo->n_ok;
+    long np = 0, npend = 0, n = bo->n_ok;
     *out = NULL;
     *pend_u = NULL;
     *n_pend = 0;
-    for (long id = 0; id < upto; id++)
+    *fbest = HUGE_VAL;
+    for (long id = 0; id < upto; id++) {
         np += bo->p[id].status != P_OK;
+        npend += bo->p[id].status == P_PENDING;
+    }
     if (np == 0)
         return LLMBO_OK;
     double *U = llmbo_malloc((size_t)np * (size_t)bo->d, sizeof(double));
@@ -597,28 +624,48 @@ static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, doubl
           : bo->opt.pending == LLMBO_PENDING_CL_MAX  ? hi
           : bo->opt.pending == LLMBO_PENDING_CL_MEAN ? mean
                                                      : 0;
-    long k = 0;
+    long k = 0, nx = n; /* points listed in U; rows of X */
+    int lp = bo->opt.pending == LLMBO_PENDING_LP;
     for (long id = 0; id < upto; id++) {
         if (bo->p[id].status == P_OK)
             continue;
         const double *u = bo->pu + id * bo->d;
         memcpy(U + k * bo->d, u, (size_t)bo->d * sizeof(double));
-        memcpy(X + (n + k) * bo->d, u, (size_t)bo->d * sizeof(double));
+        k++;
+        if (lp && bo->p[id].status == P_PENDING)
+            continue; /* penalised by the optimiser (propose_gp), not fantasised */
+        memcpy(X + nx * bo->d, u, (size_t)bo->d * sizeof(double));
         if (bo->p[id].status == P_FAILED) {
             /* A failed point: the worst value so far, so the acquisition leaves it alone. */
-            y[n + k] = hi;
-        } else if (bo->opt.pending == LLMBO_PENDING_KB) {
-            /* Conditioning on y = posterior mean leaves the mean unchanged, so the believer
-             * values of all pending points come from the base model at once. */
-            double var;
-            llmbo_gp_predict(bo->gp, u, &y[n + k], &var, NULL, NULL);
+            y[nx] = hi;
         } else {
-            y[n + k] = lie;
+            if (bo->opt.pending == LLMBO_PENDING_KB) {
+                /* Conditioning on y = posterior mean leaves the mean unchanged, so the believer
+                 * values of all pending points come from the base model at once. */
+                double var;
+                llmbo_gp_predict(bo->gp, u, &y[nx], &var, NULL, NULL);
+            } else {
+                y[nx] = lie;
+            }
+            *fbest = fmin(*fbest, y[nx]);
         }
-        k++;
+        nx++;
     }
     llmbo_gp_get_theta(bo->gp, theta);
-    st = gp_build(bo, 0, theta, X, y, n + np, 0, 0, out, err);
+    long m0 = bo->m_last > 0 && bo->m_last <= n ? bo->m_last : n;
+    if (nx == n) {
+        st = LLMBO_OK; /* nothing fantasised (local penalisation): the base model */
+    } else if (npend == 0) {
+        st = gp_build(bo, 0, theta, X, y, nx, 0, 0, out, err);
+    } else {
+        st = gp_build(bo, 0, theta, X, y, m0, 0, 0, out, err);
+        for (long i = m0; i < nx && st == LLMBO_OK; i++)
+            st = llmbo_gp_add(*out, X + i * bo->d, y[i], err);
+        if (st != LLMBO_OK) {
+            llmbo_gp_free(*out);
+            *out = NULL;
+        }
+    }
     if (st == LLMBO_OK) {
         *pend_u = U;
         U = NULL;
@@ -963,6 +1010,57 @@ static void propose_escape(llmbo_bo *bo, long id, const double *inc, const doubl
     propose_random(bo, id, x, src);
 }
 
+/* Local penalisation (bo/acq.h, Gonzalez et al. 2016) of the points pending before proposal
+ * id: one ball per pending point x_j, radius (mu(x_j) - M) / L, width sigma(x_j) / L, with mu
+ * and sigma from the base model, M = best (the incumbent) and L the largest norm of the
+ * posterior mean's gradient over a Sobol sweep of LP_SWEEP points and the successes (a
+ * Lipschitz constant of the model's belief about the objective; GPyOpt takes 10 when it is
+ * below 1e-7, a flat model). One allocation, balls->c; the caller frees it. */
+#define LP_SWEEP 512
+static llmbo_status lp_balls(llmbo_bo *bo, long id, double best, llmbo_lp_balls *balls,
+                             llmbo_error *err)
+{
+    int d = bo->d, n = 0;
+    for (long i = 0; i < id; i++)
+        n += bo->p[i].status == P_PENDING;
+    if (n == 0)
+        return LLMBO_OK;
+    double *buf =
+        llmbo_malloc((size_t)n * (size_t)(d + 2) + (size_t)(LP_SWEEP + 1) * d, sizeof(double));
+    if (!buf)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+    double *c = buf, *r = c + (size_t)n * d, *sw = r + 2 * n, *g = sw + (size_t)LP_SWEEP * d;
+    double L = 0, m, v;
+    if (llmbo_design(LLMBO_INIT_SOBOL, LP_SWEEP, d,
+                     llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_LP), sw, NULL) != LLMBO_OK)
+        memset(sw, 0, (size_t)LP_SWEEP * d * sizeof(double));
+    for (long i = 0; i < LP_SWEEP + bo->n_ok; i++) {
+        const double *u = i < LP_SWEEP ? sw + (size_t)i * d : bo->pu + bo->ok[i - LP_SWEEP] * d;
+        double g2 = 0;
+        llmbo_gp_predict(bo->gp, u, &m, &v, g, NULL);
+        for (int j = 0; j < d; j++)
+            g2 += g[j] * g[j];
+        L = fmax(L, sqrt(g2));
+    }
+    if (!(L >= 1e-7))
+        L = 10;
+    int k = 0;
+    for (long i = 0; i < id; i++) {
+        if (bo->p[i].status != P_PENDING)
+            continue;
+        memcpy(c + (size_t)k * d, bo->pu + i * d, (size_t)d * sizeof(double));
+        llmbo_gp_predict(bo->gp, c + (size_t)k * d, &m, &v, NULL, NULL);
+        r[k] = (m - best) / L;
+        r[n + k] = sqrt(fmax(v, 1e-16)) / L;
+        k++;
+    }
+    balls->n = n;
+    balls->c = c;
+    balls->r = r;
+    balls->s = r + n;
+    return LLMBO_OK;
+}
+
 static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
                                llmbo_error *err)
 {
@@ -1000,8 +1098,10 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     llmbo_gp *fgp = NULL, *gp;
     double *pend_u = NULL, *extra = NULL, *anchors = NULL, *cu = NULL, *excl = NULL;
     llmbo_candidate *cand = NULL;
+    llmbo_lp_balls balls = {0, NULL, NULL, NULL};
     int n_pend = 0, n_extra = 0, n_cand = 0, n_excl = 0;
-    if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, err)) != LLMBO_OK)
+    double fbest;
+    if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
         goto done;
     gp = fgp ? fgp : bo->gp;
     /* The duplicate guard: the optimiser drops candidates within dup_tol of the pending and
@@ -1081,6 +1181,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     memset(&ap, 0, sizeof ap);
     ap.type = bo->opt.acquisition;
     ap.best = incumbent_internal(bo, bo->gp, &which);
+    ap.best = fmin(ap.best, fbest); /* the believer's incumbent; +inf without pending points */
     ap.xi = bo->opt.xi;
     ap.beta = llmbo_ucb_beta(d, (int)id + 1);
     llmbo_acqopt_options ao;
@@ -1098,6 +1199,12 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.pending = excl;
         ao.n_pending = n_excl;
         ao.min_dist = bo->opt.dup_tol;
+    }
+    if (bo->opt.pending == LLMBO_PENDING_LP && ap.type == LLMBO_ACQUISITION_LOGEI) {
+        if ((st = lp_balls(bo, id, ap.best, &balls, err)) != LLMBO_OK)
+            goto done;
+        if (balls.n > 0)
+            ao.lp = &balls;
     }
     st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
     if (st == LLMBO_ERR_NUMERIC && excl) {
@@ -1164,6 +1271,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     llmbo_space_from_unit(bo->space, cand[chosen].u, x);
     st = LLMBO_OK;
 done:
+    llmbo_free((double *)balls.c);
     llmbo_gp_free(fgp);
     llmbo_free(pend_u);
     llmbo_free(extra);
@@ -1431,6 +1539,27 @@ long llmbo_bo_n_failed(const llmbo_bo *bo)
 {
     return bo ? bo->n_failed : 0;
 }
+llmbo_status llmbo_bo_acq_models(llmbo_bo *bo, llmbo_gp **base, llmbo_gp **fantasy, double *best,
+                                 llmbo_error *err)
+{
+    int have = 0, n_pend = 0;
+    double *pend_u = NULL, fbest;
+    long which;
+    *base = NULL;
+    *fantasy = NULL;
+    *best = HUGE_VAL;
+    if (!bo->have_theta)
+        return LLMBO_OK;
+    llmbo_status st = model_prepare(bo, bo->n_asked, 0, &have, err);
+    if (st != LLMBO_OK || !have)
+        return st;
+    st = fantasy_model(bo, bo->n_asked, fantasy, &pend_u, &n_pend, &fbest, err);
+    llmbo_free(pend_u);
+    *base = bo->gp;
+    *best = fmin(incumbent_internal(bo, bo->gp, &which), fbest);
+    return st;
+}
+
 long llmbo_bo_n_pending(const llmbo_bo *bo)
 {
     return bo ? bo->n_asked - bo->n_told : 0;

@@ -27,4 +27,13 @@ unsigned llmbo_strategy_flags(llmbo_strategy s);
 extern const llmbo_names llmbo_strategy_names;
 extern const llmbo_names llmbo_pending_names;
 
+/* For tests: the models the acquisition of the next proposal (id n_asked) sees, without a
+ * refit (the base model is brought up to date at its hyperparameters): *base the base GP
+ * (borrowed; NULL before the GP has proposed a point), *fantasy the base model conditioned on
+ * the fantasies at the pending and failed points (the caller frees it; NULL when there are none,
+ * or with only pending points under LLMBO_PENDING_LP), *best the incumbent the acquisition uses
+ * (a believer's: the fantasy values of pending points count as observed). */
+llmbo_status llmbo_bo_acq_models(llmbo_bo *bo, llmbo_gp **base, llmbo_gp **fantasy, double *best,
+                                 llmbo_error *err);
+
 #endif

@@ -364,9 +364,13 @@ typedef struct llmbo_advice_schedule {
  * Pending points. Points asked but not yet told are pending. The GP that chooses the next point
  * is conditioned on a fantasy value at each pending point (options.pending): the kriging
  * believer (default) uses the GP's posterior mean there, the constant liars the minimum, mean
- * or maximum of the successful values so far. A batch ask(q > 1) chooses its points one after
- * the other, each conditioned on the fantasies of the earlier ones. Fantasies are never
- * stored: the model is rebuilt from the real data at the next ask.
+ * or maximum of the successful values so far. The conditioned model keeps the model's
+ * hyperparameters and output scaling (the believer's mean is the model's own), and a fantasy
+ * below the best observed value is the incumbent, as if observed. Local penalisation (lp)
+ * conditions on nothing: the acquisition is penalised around each pending point instead. A
+ * batch ask(q > 1) chooses its points one after the other, each conditioned on (or penalised
+ * around) the earlier ones. Fantasies are never stored: the model is rebuilt from the real
+ * data at the next ask.
  *
  * Failures. A point told with failed = 1 stays in the history (the advisor sees it as failed,
  * it counts in llmbo_bo_n_failed) but never enters the GP's data or its hyperparameter fit; it
@@ -409,7 +413,9 @@ typedef enum llmbo_pending_method {
     LLMBO_PENDING_KB = 0,      /* kriging believer: the posterior mean */
     LLMBO_PENDING_CL_MIN = 1,  /* constant liar: the best (internal minimum) value so far */
     LLMBO_PENDING_CL_MEAN = 2, /* constant liar: the mean of the successful values */
-    LLMBO_PENDING_CL_MAX = 3   /* constant liar: the worst value so far */
+    LLMBO_PENDING_CL_MAX = 3,  /* constant liar: the worst value so far */
+    LLMBO_PENDING_LP = 4       /* local penalisation: no fantasy; the acquisition (logei only)
+                                  is penalised around each pending point (bo/acq.h) */
 } llmbo_pending_method;
 
 /* Who proposed a point; journalled as "init", "gp", "llm", "random", "warmstart", "data".

@@ -1025,6 +1025,101 @@ static void test_alloc_failures(void)
     llmbo_gp_free(gp);
 }
 
+/* Local penalisation (Gonzalez et al. 2016): the penaliser against its closed form
+ * sum_j log(erfc(-z_j / sqrt 2) / 2), z_j = (|x - c_j| - r_j) / s_j, in long double; its
+ * gradient against central differences; the penalised optimiser against a dense grid of
+ * logEI + penalty; and its argument checks. */
+static void test_local_penalty(void)
+{
+    enum { D = 3, NB = 2 };
+    const double c[NB * D] = {0.25, 0.5, 0.75, 0.6, 0.1, 0.35};
+    const double r[NB] = {0.0831, -0.0457}, sw[NB] = {0.0412, 0.137};
+    llmbo_lp_balls b = {NB, c, r, sw};
+    const double pts[5][D] = {
+        {0.25, 0.5, 0.75}, {0.3, 0.52, 0.71}, {0.6, 0.1, 0.35}, {0.9, 0.9, 0.05}, {0.0, 1.0, 1.0}};
+    for (int t = 0; t < 5; t++) {
+        long double truth = 0;
+        for (int j = 0; j < NB; j++) {
+            long double r2 = 0;
+            for (int k = 0; k < D; k++)
+                r2 += ((long double)pts[t][k] - c[j * D + k]) *
+                      ((long double)pts[t][k] - c[j * D + k]);
+            long double z = (sqrtl(r2) - r[j]) / sw[j];
+            truth += logl(0.5L * erfcl(-z / sqrtl(2.0L)));
+        }
+        double g[D];
+        CHECK_NEAR(llmbo_lp_log_penalty(&b, D, pts[t], g), (double)truth, 1e-13, 1e-15);
+    }
+    /* At the first centre only the second ball counts in the gradient; the first ball's own
+     * term there is log Phi(-r / s). */
+    const double x0[D] = {0.4137, 0.2951, 0.6602};
+    double g[D], gp[D], xp[D], xm[D];
+    llmbo_lp_log_penalty(&b, D, x0, g);
+    for (int k = 0; k < D; k++) {
+        double h = 1e-6;
+        memcpy(xp, x0, sizeof xp);
+        memcpy(xm, x0, sizeof xm);
+        xp[k] += h;
+        xm[k] -= h;
+        double fd =
+            (llmbo_lp_log_penalty(&b, D, xp, gp) - llmbo_lp_log_penalty(&b, D, xm, gp)) / (2 * h);
+        CHECK_NEAR(g[k], fd, 1e-6, 1e-8);
+    }
+    llmbo_lp_balls none = {0, NULL, NULL, NULL};
+    CHECK(llmbo_lp_log_penalty(&none, D, x0, g) == 0 && g[0] == 0, "no balls: no penalty");
+
+    /* The optimiser: a 2-D GP, one ball at the unpenalised logEI maximiser. */
+    enum { N = 10, K = 4 };
+    double X[N * 2], y[N];
+    llmbo_gp *gp2 = fit_gp(2, N, 8, quad2, X, y);
+    llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, min_of(y, N), 0, 0};
+    llmbo_acqopt_options o;
+    llmbo_acqopt_options_default(&o, 2);
+    o.seed = 3;
+    o.anchors = X;
+    o.n_anchors = N;
+    double U[K * 2], U1[K * 2];
+    llmbo_candidate cd[K], cp[K];
+    for (int i = 0; i < K; i++) {
+        cd[i].u = U + i * 2;
+        cp[i].u = U1 + i * 2;
+    }
+    int n = 0, n1 = 0;
+    llmbo_error err;
+    CHECK_OK(llmbo_acq_optimize(gp2, NULL, &p, &o, NULL, 0, K, cd, &n, &err));
+    double bc[2] = {cd[0].u[0], cd[0].u[1]}, br = 0.0, bs = 0.08;
+    llmbo_lp_balls ball = {1, bc, &br, &bs};
+    o.lp = &ball;
+    CHECK_OK(llmbo_acq_optimize(gp2, NULL, &p, &o, NULL, 0, K, cp, &n1, &err));
+    double gbest = -HUGE_VAL;
+    for (int i = 0; i <= 400; i++)
+        for (int j = 0; j <= 400; j++) {
+            double x[2] = {i / 400.0, j / 400.0};
+            gbest = fmax(gbest, llmbo_acq_eval(gp2, &p, x, NULL) +
+                                    llmbo_lp_log_penalty(&ball, 2, x, NULL));
+        }
+    double pen0 = llmbo_lp_log_penalty(&ball, 2, cp[0].u, NULL);
+    CHECK(n1 == K && cp[0].acq >= gbest - 1e-9 * fabs(gbest),
+          "penalised logEI: optimiser %.12g >= grid max %.12g", cp[0].acq, gbest);
+    CHECK_NEAR(cp[0].acq, llmbo_acq_eval(gp2, &p, cp[0].u, NULL) + pen0, 1e-12, 1e-12);
+    double moved = fmax(fabs(cp[0].u[0] - bc[0]), fabs(cp[0].u[1] - bc[1]));
+    CHECK(moved > 0.05, "penalised logEI: the best candidate left the ball (%.3g away)", moved);
+    for (int i = 1; i < n1; i++)
+        CHECK(cp[i].acq <= cp[i - 1].acq, "penalised candidates sorted (%d)", i);
+
+    /* Argument checks: logEI only, widths > 0. */
+    p.type = LLMBO_ACQUISITION_EI;
+    CHECK(llmbo_acq_optimize(gp2, NULL, &p, &o, NULL, 0, K, cp, &n1, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "logei"),
+          "local penalisation with EI refused: %s", err.msg);
+    p.type = LLMBO_ACQUISITION_LOGEI;
+    bs = 0;
+    CHECK(llmbo_acq_optimize(gp2, NULL, &p, &o, NULL, 0, K, cp, &n1, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "ball 0"),
+          "a ball of width 0 refused: %s", err.msg);
+    llmbo_gp_free(gp2);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -1038,6 +1133,7 @@ int main(void)
     test_optimizer_small_space();
     test_optimizer_merge();
     test_optimizer_errors();
+    test_local_penalty();
     test_alloc_failures();
     return check_summary();
 }

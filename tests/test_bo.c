@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_linalg.h>
 #include "check.h"
 #include "llmbo.h"
 #include "llmbo_common.h"
@@ -217,7 +219,7 @@ static void test_ask_tell_semantics(void)
 static void test_pending(void)
 {
     llmbo_space *s = branin_space();
-    for (int m = LLMBO_PENDING_KB; m <= LLMBO_PENDING_CL_MAX; m++) {
+    for (int m = LLMBO_PENDING_KB; m <= LLMBO_PENDING_LP; m++) {
         llmbo_bo_options o;
         fast_options(&o);
         o.pending = (llmbo_pending_method)m;
@@ -245,6 +247,104 @@ static void test_pending(void)
             CHECK_OK(llmbo_bo_tell(bo, ids[i], branin(X + 2 * i), 0, &err));
         llmbo_bo_free(bo);
     }
+    llmbo_space_free(s);
+}
+
+/* Matern 5/2 covariance of a and b (d) with lengthscales ls and signal variance sf2. */
+static double matern52(const double *a, const double *b, const double *ls, int d, double sf2)
+{
+    double r2 = 0;
+    for (int j = 0; j < d; j++)
+        r2 += (a[j] - b[j]) * (a[j] - b[j]) / (ls[j] * ls[j]);
+    double r = sqrt(5.0 * r2);
+    return sf2 * (1 + r + r * r / 3) * exp(-r);
+}
+
+/* The kriging believer's model with pending points is the base model conditioned on its own
+ * posterior mean there: the mean is unchanged everywhere, and the variance equals the
+ * posterior variance of a GP with the base model's hyperparameters on the successes plus the
+ * pending points, computed here densely (GSL Cholesky of the Matern 5/2 matrix in the
+ * caller's units) with no use of the GP code; the incumbent is the best of the observed values
+ * and of the believed values at the pending points. */
+static void test_believer_model(void)
+{
+    enum { D = 2, NS = 10, NP = 3, NT = 9 };
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    llmbo_bo *bo = make_bo(s, &o);
+    double xs[2 * NS], X[2 * NP], U[(NS + NP) * D], yobs[NS];
+    run_steps(bo, NS, xs, NULL);
+    int64_t ids[NP];
+    llmbo_error err;
+    CHECK_OK(llmbo_bo_ask(bo, NP, ids, X, NULL, &err));
+    llmbo_gp *base = NULL, *fant = NULL;
+    double best;
+    CHECK_OK(llmbo_bo_acq_models(bo, &base, &fant, &best, &err));
+    CHECK(base && fant && llmbo_gp_n(fant) == NS + NP, "believer: a fantasy model of %d points",
+          fant ? llmbo_gp_n(fant) : -1);
+    if (!base || !fant) {
+        llmbo_gp_free(fant);
+        llmbo_bo_free(bo);
+        llmbo_space_free(s);
+        return;
+    }
+    for (int i = 0; i < NS; i++) {
+        llmbo_space_to_unit(s, xs + 2 * i, U + i * D);
+        yobs[i] = branin(xs + 2 * i);
+    }
+    for (int i = 0; i < NP; i++)
+        llmbo_space_to_unit(s, X + 2 * i, U + (NS + i) * D);
+    double ls[D], sf2, sn2, fbest = HUGE_VAL, obest = HUGE_VAL;
+    llmbo_gp_get_hyper(base, ls, &sf2, &sn2);
+    for (int i = 0; i < NS; i++)
+        obest = fmin(obest, yobs[i]);
+    for (int i = 0; i < NP; i++) {
+        double m, v;
+        llmbo_gp_predict(base, U + (NS + i) * D, &m, &v, NULL, NULL);
+        fbest = fmin(fbest, m);
+    }
+    CHECK_NEAR(best, fmin(obest, fbest), 1e-12, 0);
+    enum { N = NS + NP };
+    gsl_matrix *K = gsl_matrix_alloc(N, N);
+    gsl_vector *k = gsl_vector_alloc(N), *w = gsl_vector_alloc(N);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            gsl_matrix_set(K, i, j,
+                           matern52(U + i * D, U + j * D, ls, D, sf2) + (i == j ? sn2 : 0));
+    CHECK_OK(gsl_linalg_cholesky_decomp1(K));
+    int mean_ok = 1, var_ok = 1, shrunk = 1;
+    double worst = 0;
+    for (int t = 0; t < NT; t++) {
+        /* Test points: the pending points, points next to them, and points elsewhere. */
+        double u[D];
+        for (int j = 0; j < D; j++)
+            u[j] = t < NP       ? U[(NS + t) * D + j]
+                   : t < 2 * NP ? fmin(1, U[(NS + t - NP) * D + j] + 0.0371)
+                                : fmod(0.123 + 0.3819 * t * (j + 1), 1.0);
+        for (int i = 0; i < N; i++)
+            gsl_vector_set(k, i, matern52(u, U + i * D, ls, D, sf2));
+        gsl_vector_memcpy(w, k);
+        gsl_linalg_cholesky_svx(K, w);
+        double dot;
+        gsl_blas_ddot(k, w, &dot);
+        double vdense = sf2 - dot, mb, vb, mf, vf;
+        llmbo_gp_predict(base, u, &mb, &vb, NULL, NULL);
+        llmbo_gp_predict(fant, u, &mf, &vf, NULL, NULL);
+        mean_ok &= fabs(mf - mb) <= 1e-7 * (1 + fabs(mb));
+        var_ok &= fabs(vf - vdense) <= 1e-6 * sf2;
+        worst = fmax(worst, fabs(vf - vdense) / sf2);
+        shrunk &= vf <= vb + 1e-12 * sf2 && (t >= NP || vf < 1e-3 * vb + 1e-4 * sf2);
+    }
+    CHECK(mean_ok, "believer: the fantasy model's mean equals the base model's at %d points", NT);
+    CHECK(var_ok, "believer: fantasy variance equals the dense GSL posterior (worst %.3g sf2)",
+          worst);
+    CHECK(shrunk, "believer: the variance shrinks, to about 0 at the pending points");
+    gsl_vector_free(k);
+    gsl_vector_free(w);
+    gsl_matrix_free(K);
+    llmbo_gp_free(fant);
+    llmbo_bo_free(bo);
     llmbo_space_free(s);
 }
 
@@ -1204,6 +1304,7 @@ int main(void)
     test_create_errors();
     test_ask_tell_semantics();
     test_pending();
+    test_believer_model();
     test_failures();
     test_determinism_and_replay();
     test_gls_switch();

@@ -130,6 +130,7 @@ static void test_create_errors(void)
               strcmp(llmbo_source_name(LLMBO_SOURCE_LLM), "llm") == 0 &&
               llmbo_acquisition_parse("logei") == LLMBO_ACQUISITION_LOGEI &&
               llmbo_pending_parse("cl_max") == LLMBO_PENDING_CL_MAX &&
+              llmbo_pending_parse("lp") == LLMBO_PENDING_LP &&
               llmbo_init_design_parse("lhs") == LLMBO_INIT_LHS,
           "enum names round-trip");
     /* Strategies: the run config's names, from the loop's strategy table. */
@@ -247,6 +248,16 @@ static void test_pending(void)
             CHECK_OK(llmbo_bo_tell(bo, ids[i], branin(X + 2 * i), 0, &err));
         llmbo_bo_free(bo);
     }
+    /* Local penalisation is defined on logEI only. */
+    llmbo_bo_options o;
+    fast_options(&o);
+    o.pending = LLMBO_PENDING_LP;
+    o.acquisition = LLMBO_ACQUISITION_EI;
+    llmbo_bo *bo = NULL;
+    llmbo_error err;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID && !bo &&
+              strstr(err.msg, "needs acquisition logei, not ei"),
+          "lp with ei refused: %s", err.msg);
     llmbo_space_free(s);
 }
 

@@ -90,7 +90,7 @@ static void test_malformed(void)
                  "run.json: line 1, column 23: JSON syntax error at the end of the input");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"pending\": \"cl\"}", C,
                  "run.json: pending: unknown value \"cl\"; expected one of kb, cl_min, cl_mean, "
-                 "cl_max");
+                 "cl_max, lp");
     expect_error("{\"objective\": \"branin\", \"budget\": 10, \"init\": {\"design\": \"halton\"}}",
                  C,
                  "run.json: init.design: unknown value \"halton\"; expected one of sobol, lhs, "

@@ -83,7 +83,7 @@ static const char *const advisor_keys[] = {
     "n_candidates", "n_propose", "warmstart", "temperature",    "top_p",      "max_tokens",
     "seed",         "stop",      "repair",    "price",          "price_file", "price_per_cpu_hour",
     "record",       "history",   "history_n", "digits",         "system",     "templates",
-    "template_dir", "samples",   "deadline",  "on_unreachable", NULL};
+    "template_dir", "samples",   "deadline",  "on_unreachable", "answer",     NULL};
 
 static const char *const template_names[6] = {"system", "rank",      "propose",
                                               "pool",   "warmstart", "repair"};
@@ -414,6 +414,17 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
     if ((st = llmbo_json_get_int(obj, w, "history_n", 1, 100000000, &adv->po.history_n, err)) ||
         (st = llmbo_json_get_int(obj, w, "digits", 1, 17, &adv->po.digits, err)))
         return st;
+    /* answer: "absolute" (coordinates) or "step" (propose and pool answers after the first
+     * evaluation are steps from the best point in fractions of each range; see step_map). */
+    const char *ans = "absolute";
+    if ((st = llmbo_json_get_string(obj, w, "answer", &ans, err)))
+        return st;
+    if (strcmp(ans, "step") == 0)
+        adv->po.step = 1;
+    else if (strcmp(ans, "absolute") != 0)
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s.answer: expected \"absolute\" or \"step\", got \"%.40s\"", w,
+                               ans);
     return LLMBO_OK;
 }
 
@@ -815,11 +826,95 @@ static void merge_points(const llmbo_space *space, double *pool, int *n_pool, in
     }
 }
 
+/* ---- step answers ("answer": "step") -------------------------------------------------------
+ * A small model copies the incumbent's digits badly; a step is easy to write. The model writes,
+ * for each continuous (or log-scale) parameter, a step s_j from the best point in fractions of
+ * the range, and the point evaluated is x = from_unit(u_best + s) (u_best: the best point in the
+ * unit box, exact, not the rounded digits of the prompt). Integer and categorical parameters
+ * stay absolute. The answer format (and so a local model's constrained decoder) bounds s_j to
+ * [-u_best_j, 1 - u_best_j], so the point lies in the box; advisor.jsonl logs the model's steps
+ * ("parsed") beside the point they map to ("result"). */
+typedef struct step_frame {
+    llmbo_space *space; /* the step space: continuous and log parameters as [-u_j, 1 - u_j] */
+    double *u;          /* (d) the best point in the unit box */
+    double *tmp, *out;  /* (d) scratch: a point in the unit box, and in original units */
+} step_frame;
+
+static void step_frame_free(step_frame *f)
+{
+    llmbo_space_free(f->space);
+    llmbo_free(f->u);
+    llmbo_free(f->tmp);
+    llmbo_free(f->out);
+    memset(f, 0, sizeof *f);
+}
+
+static int steps_param(const llmbo_param *p)
+{
+    return p->type == LLMBO_PARAM_CONTINUOUS || p->type == LLMBO_PARAM_LOG;
+}
+
+static llmbo_status step_frame_make(const llmbo_advice_request *r, step_frame *f, llmbo_error *err)
+{
+    int d = llmbo_space_dim(r->space), bi = llmbo_prompt_best_index(r);
+    f->space = llmbo_space_create();
+    f->u = llmbo_malloc((size_t)d, sizeof *f->u);
+    f->tmp = llmbo_malloc((size_t)d, sizeof *f->tmp);
+    f->out = llmbo_malloc((size_t)d, sizeof *f->out);
+    if (!f->space || !f->u || !f->tmp || !f->out) {
+        step_frame_free(f);
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
+    }
+    llmbo_space_to_unit(r->space, r->hist_x + (size_t)bi * (size_t)d, f->u);
+    for (int j = 0; j < d; j++) {
+        llmbo_param p = *llmbo_space_param(r->space, j);
+        if (steps_param(&p)) {
+            p.type = LLMBO_PARAM_CONTINUOUS;
+            p.lo = -f->u[j];
+            p.hi = 1.0 - f->u[j];
+        }
+        llmbo_status st = llmbo_space_add(f->space, &p, err);
+        if (st) {
+            step_frame_free(f);
+            return st;
+        }
+    }
+    return LLMBO_OK;
+}
+
+/* Maps the steps of x (n, d; integer and categorical entries absolute) to points in place and
+ * checks them against the history and each other. LLMBO_ERR_VALIDATION names a repeat. */
+static llmbo_status step_map(const step_frame *f, const llmbo_advice_request *r, double *x, int n,
+                             llmbo_error *err)
+{
+    int d = llmbo_space_dim(r->space);
+    for (int i = 0; i < n; i++) {
+        double *xi = x + (size_t)i * (size_t)d;
+        for (int j = 0; j < d; j++)
+            f->tmp[j] = steps_param(llmbo_space_param(r->space, j)) ? f->u[j] + xi[j] : 0.0;
+        llmbo_space_from_unit(r->space, f->tmp, f->out);
+        for (int j = 0; j < d; j++)
+            if (steps_param(llmbo_space_param(r->space, j)))
+                xi[j] = f->out[j];
+        for (int h = 0; h < r->n_hist; h++)
+            if (llmbo_points_same(r->space, xi, r->hist_x + (size_t)h * (size_t)d))
+                return llmbo_error_set(err, LLMBO_ERR_VALIDATION,
+                                       "point %d (a step from the best point) repeats evaluation "
+                                       "#%d",
+                                       i, h);
+        for (int k = 0; k < i; k++)
+            if (llmbo_points_same(r->space, xi, x + (size_t)k * (size_t)d))
+                return llmbo_error_set(err, LLMBO_ERR_VALIDATION, "point %d repeats point %d", i,
+                                       k);
+    }
+    return LLMBO_OK;
+}
+
 /* Validates one answer and logs the call. Points go to x (n_want, d), a ranking to
  * reply->order. Returns the validation status; *verr holds its message. */
-static llmbo_status judge(llmbo_advisor *adv, const llmbo_advice_request *r, call_log *cl,
-                          llmbo_advice_reply *reply, double *x, int *n_x, const char *verdict_ok,
-                          const char *verdict_bad, llmbo_error *verr)
+static llmbo_status judge(llmbo_advisor *adv, const llmbo_advice_request *r, const step_frame *sf,
+                          call_log *cl, llmbo_advice_reply *reply, double *x, int *n_x,
+                          const char *verdict_ok, const char *verdict_bad, llmbo_error *verr)
 {
     cJSON *parsed = NULL;
     char *think = NULL;
@@ -829,7 +924,11 @@ static llmbo_status judge(llmbo_advisor *adv, const llmbo_advice_request *r, cal
     if (vs == LLMBO_OK && r->mode == LLMBO_ADVICE_RANK)
         vs =
             llmbo_answer_ranking(parsed, r->n_cand, r->n_want, reply->order, &reply->n_order, verr);
-    else if (vs == LLMBO_OK)
+    else if (vs == LLMBO_OK && sf) {
+        vs = llmbo_answer_points(parsed, sf->space, r->n_want, NULL, 0, x, n_x, &n_extra, verr);
+        if (vs == LLMBO_OK)
+            vs = step_map(sf, r, x, *n_x, verr);
+    } else if (vs == LLMBO_OK)
         vs = llmbo_answer_points(parsed, r->space, r->n_want, r->hist_x, r->n_hist, x, n_x,
                                  &n_extra, verr);
     llmbo_advice_reply shown = *reply;
@@ -887,15 +986,19 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
     llmbo_error *cerr = llmbo_calloc((size_t)k, sizeof *cerr);
     double *xs = llmbo_calloc((size_t)(k + 1) * per, sizeof *xs);  /* per sample + repair */
     live_slot *slots = llmbo_calloc((size_t)k + 1, sizeof *slots); /* per sample + repair */
+    step_frame sframe = {0}, *sf = NULL;
     llmbo_status st = !reqs || !reps || !cs || !cerr || !xs || !slots
                           ? llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory")
                           : llmbo_prompt_build(&adv->po, r, &sys, &usr, err);
+    if (!st && llmbo_prompt_step_answer(&adv->po, r) && !(st = step_frame_make(r, &sframe, err)))
+        sf = &sframe;
     if (st) {
         adv->cost.fallback++;
         goto done;
     }
-    llmbo_answer_format fmt = {rank ? LLMBO_ANSWER_RANKING : LLMBO_ANSWER_POINTS, r->space,
-                               r->n_want, r->n_cand, r->n_want < r->n_cand ? r->n_want : r->n_cand};
+    llmbo_answer_format fmt = {rank ? LLMBO_ANSWER_RANKING : LLMBO_ANSWER_POINTS,
+                               sf ? sf->space : r->space, r->n_want, r->n_cand,
+                               r->n_want < r->n_cand ? r->n_want : r->n_cand};
     llmbo_chat_message msgs[4] = {{"system", sys}, {"user", usr}, {"assistant", ""}, {"user", ""}};
     atomic_store(&adv->live, 0);
     for (int i = 0; i <= k; i++)
@@ -944,7 +1047,7 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
         }
         int n_x = 0;
         double *xi = xs + (size_t)i * per;
-        llmbo_status vs = judge(adv, r, &cl, reply, xi, &n_x, "valid",
+        llmbo_status vs = judge(adv, r, sf, &cl, reply, xi, &n_x, "valid",
                                 adv->repair && k == 1 ? "invalid" : "fallback", &verr);
         if (vs == LLMBO_OK && rank) {
             pooled = reply->n_order;
@@ -1009,7 +1112,7 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
     }
     int n_x = 0;
     double *xr = xs + (size_t)k * per;
-    llmbo_status vs = judge(adv, r, &cl, reply, xr, &n_x, "repaired", "fallback", &verr);
+    llmbo_status vs = judge(adv, r, sf, &cl, reply, xr, &n_x, "repaired", "fallback", &verr);
     if (vs == LLMBO_OK) {
         if (!rank) {
             merge_points(r->space, reply->x, &pooled, r->n_want, xr, n_x);
@@ -1026,6 +1129,7 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
                              adv->vt->name, adv->model, verr.msg);
     }
 done:
+    step_frame_free(&sframe);
     for (int i = 0; reps && i <= k; i++)
         llmbo_chat_reply_clear(&reps[i]);
     llmbo_free(reqs);

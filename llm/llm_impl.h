@@ -118,6 +118,7 @@ typedef struct llmbo_prompt_options {
     llmbo_history_select history;
     int history_n;            /* BEST/LATEST: how many; default 30 */
     int digits;               /* significant digits of numbers, default 6 */
+    int step;                 /* "answer": "step": point answers are steps from the best point */
     const char *system;       /* system prompt; NULL: built-in */
     const char *templates[4]; /* user templates by llmbo_advice_mode; NULL: built-in */
     const char *repair;       /* repair message template; NULL: built-in */
@@ -133,6 +134,12 @@ llmbo_status llmbo_template_check(const char *text, const char *where, llmbo_err
 /* Renders the system and user messages for req (both owned, llmbo_free). */
 llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advice_request *req,
                                 char **system, char **user, llmbo_error *err);
+/* Index of the best successful evaluation of req (the first of equals), or -1: the point the
+ * prompt shows as "Best" and the origin of a step answer. */
+int llmbo_prompt_best_index(const llmbo_advice_request *req);
+/* 1 if the request's point answer is a step from the best point: o->step is set, the mode
+ * proposes points after evaluations (propose, pool) and a successful evaluation exists. */
+int llmbo_prompt_step_answer(const llmbo_prompt_options *o, const llmbo_advice_request *req);
 /* Renders the repair message quoting the validation error. Owned. */
 char *llmbo_prompt_repair(const llmbo_prompt_options *o, const char *error);
 

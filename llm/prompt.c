@@ -212,8 +212,7 @@ static int better(double a, double b, int maximize)
     return maximize ? a > b : a < b;
 }
 
-/* Index of the best successful evaluation, or -1. */
-static int best_index(const llmbo_advice_request *r)
+int llmbo_prompt_best_index(const llmbo_advice_request *r)
 {
     int bi = -1;
     for (int i = 0; i < r->n_hist; i++) {
@@ -325,7 +324,14 @@ static void build_candidates(llmbo_strbuf *b, const llmbo_prompt_options *o,
         sb_str(b, "(none)");
 }
 
-static void build_answer_format(llmbo_strbuf *b, const llmbo_advice_request *r)
+int llmbo_prompt_step_answer(const llmbo_prompt_options *o, const llmbo_advice_request *r)
+{
+    return o->step && (r->mode == LLMBO_ADVICE_PROPOSE || r->mode == LLMBO_ADVICE_POOL) &&
+           llmbo_prompt_best_index(r) >= 0;
+}
+
+static void build_answer_format(llmbo_strbuf *b, const llmbo_prompt_options *o,
+                                const llmbo_advice_request *r)
 {
     if (r->mode == LLMBO_ADVICE_RANK) {
         int need = r->n_want < r->n_cand ? r->n_want : r->n_cand;
@@ -352,6 +358,11 @@ static void build_answer_format(llmbo_strbuf *b, const llmbo_advice_request *r)
               "}, ...]} with exactly %d point%s. Values must lie within the bounds; integer "
               "parameters take whole numbers and categorical parameters a choice name.",
               r->n_want, r->n_want == 1 ? "" : "s");
+    if (llmbo_prompt_step_answer(o, r))
+        sb_str(b, " The value of a continuous parameter is not the coordinate itself but a step "
+                  "from the best point so far, as a fraction of the parameter's range (the point "
+                  "evaluated is best + step x (upper - lower); log-scale parameters step in the "
+                  "logarithm), such that the point stays within the bounds.");
 }
 
 typedef struct slot {
@@ -400,8 +411,8 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
         build_parameters(&params, r->space, o->digits);
         build_history(&hist, &note, o, r, show, shown);
         build_candidates(&cands, o, r);
-        build_answer_format(&fmt, r);
-        int bi = best_index(r);
+        build_answer_format(&fmt, o, r);
+        int bi = llmbo_prompt_best_index(r);
         if (bi < 0)
             sb_str(&best, "none yet");
         else {

@@ -461,6 +461,89 @@ static void test_invalid_answers(void)
     server_stop(&srv);
 }
 
+/* ---- step answers ("answer": "step") ------------------------------------------------------ */
+
+/* The history's best is #1: x1 = -2.5 (1/6 of [-5, 10]), x2 = 7, x3 = blue, x4 = 0.05 (log scale
+ * in [1e-4, 0.1]: log(500)/log(1000) of the way). A step answer moves x1 and x4 by fractions of
+ * their (log) ranges from there; x2 and x3 stay absolute. */
+static void test_step_answers(void)
+{
+    if (start("{\"responses\": ["
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 0.25, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": -0.1}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 0.9, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": 0}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": -0.125, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": 0.05}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 0, \\\"x2\\\": 7, \\\"x3\\\": "
+              "\\\"blue\\\", \\\"x4\\\": 0}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 0, \\\"x2\\\": 7, \\\"x3\\\": "
+              "\\\"blue\\\", \\\"x4\\\": 0}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 2.2, \\\"x2\\\": 9, \\\"x3\\\": "
+              "\\\"green\\\", \\\"x4\\\": 0.01}]}\"}],"
+              "\"default\": {\"usage\": {\"prompt_tokens\": 100, \"completion_tokens\": 10}}}"))
+        return;
+    llmbo_advisor *adv =
+        make_advisor(NULL, OPENAI_CFG, srv.port, "propose",
+                     ", \"answer\": \"step\", \"response_format\": \"json_schema\"");
+    if (adv) {
+        double u4 = log(500.0) / log(1000.0);
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.n_x == 1,
+              "step answer accepted (%s)", o.msg);
+        /* x1 = -5 + (1/6 + 0.25) * 15; x4 = 0.05 * 1000^-0.1 (a tenth of the log range down). */
+        CHECK_NEAR(o.x[0], 1.25, 1e-12, 1e-12);
+        CHECK(o.x[1] == 3 && o.x[2] == 0, "integer and categorical stay absolute (%g, %g)", o.x[1],
+              o.x[2]);
+        CHECK_NEAR(o.x[3], 0.05 * pow(1000.0, -0.1), 1e-12, 0);
+        /* 1/6 + 0.9 leaves the box: the step's bounds are [-1/6, 5/6]; the repair's step of
+         * -0.125 lands at x1 = -5 + (1/6 - 1/8) * 15 = -4.375, x4 at 0.05 * 1000^0.05. */
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_REPAIRED,
+              "a step out of the box is repaired (%s)", o.msg);
+        CHECK_NEAR(o.x[0], -4.375, 1e-12, 1e-12);
+        CHECK_NEAR(o.x[3], 0.05 * pow(1000.0, 0.05), 1e-12, 0);
+        CHECK(u4 + 0.05 < 1, "the x4 step stays in the box (%g)", u4 + 0.05);
+        /* A zero step with the best's own integer and choice repeats evaluation #1. */
+        o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_ERR_VALIDATION && o.outcome == LLMBO_OUTCOME_FALLBACK && o.n_x == 0,
+              "a zero step repeats the best: fallback (%s)", o.msg);
+        CHECK(strstr(o.msg, "repeats evaluation #1") != NULL, "the repeat is named: %s", o.msg);
+        /* Before any evaluation (warm start) the answer is absolute. */
+        llmbo_advice_request r = request(LLMBO_ADVICE_WARMSTART, 1);
+        r.n_hist = 0;
+        double x[4];
+        llmbo_advice_reply rep = {NULL, 0, x, 0, LLMBO_OUTCOME_VALID};
+        llmbo_advisor_hook h;
+        llmbo_advisor_get_hook(adv, &h);
+        llmbo_error err;
+        llmbo_error_clear(&err);
+        llmbo_status st = h.advise(h.ctx, &r, &rep, &err);
+        CHECK(st == LLMBO_OK && rep.n_x == 1 && x[0] == 2.2 && x[1] == 9 && x[2] == 1 &&
+                  x[3] == 0.01,
+              "warm start: absolute coordinates (%s)", err.msg);
+        llmbo_advisor_free(adv);
+    }
+    /* The prompt says what a value means, and the schema bounds x1's step to [-1/6, 5/6]. */
+    char *log = read_text(srv.log);
+    CHECK(log && strstr(log, "a step from the best point so far") && strstr(log, "-0.1666666") &&
+              strstr(log, "0.8333333"),
+          "the prompt and the schema describe the step");
+    free(log);
+    server_stop(&srv);
+    cJSON *j = cJSON_Parse("{\"backend\": \"openai\", \"model\": \"m\", \"api_key_env\": null, "
+                           "\"answer\": \"relative\"}");
+    llmbo_advisor *bad = NULL;
+    llmbo_error err;
+    llmbo_error_clear(&err);
+    llmbo_status st = llmbo_advisor_create(j, "run.json: advisor", NULL, &bad, &err);
+    CHECK(st == LLMBO_ERR_CONFIG && strstr(err.msg, "run.json: advisor.answer: expected "
+                                                    "\"absolute\" or \"step\""),
+          "an unknown answer kind is named: %s", err.msg);
+    llmbo_advisor_free(bad);
+    cJSON_Delete(j);
+}
+
 /* ---- Anthropic --------------------------------------------------------------------------- */
 
 static void test_anthropic(void)
@@ -1225,6 +1308,7 @@ int main(void)
     test_timeout_reset_truncate();
     test_non_json_and_cap();
     test_invalid_answers();
+    test_step_answers();
     test_anthropic();
     test_api_key();
     test_concurrency();

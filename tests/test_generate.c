@@ -3,9 +3,12 @@
  * whole numbers, choices, distinct ranking indices), and invalid text is refused. (2) The engine
  * with random weights, many seeds and temperatures: every constrained answer is valid JSON of the
  * format; forced literals are appended without sampling in batched passes. (3) Sampling is
- * reproducible by seed; stop strings cut the text; the reasoning budget is enforced. */
+ * reproducible by seed; stop strings cut the text; the reasoning budget is enforced. (4) A trained
+ * model (the shipped one) writes negative numbers: a literal's trailing space is its to write. */
 #include <cJSON.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "constrain.h"
 #include "engine_util.h"
@@ -360,6 +363,82 @@ static void chat_layouts(void)
     }
 }
 
+/* The shipped model (data/models/llmbo-advisor-mini.gguf) learnt its answers as the Qwen2
+ * pre-tokenizer cuts them: '": ' before a negative number is '":' then ' -' (space and sign in one
+ * piece), before a positive one '":' then ' '. Forcing a literal's trailing space as a lone ' '
+ * token left the model a '-' it had never seen there: sampled at temperature 1 in [-1, 1] it wrote
+ * 0 negative values of 40. With the space left to the model it writes both signs. */
+static void trained_model_signs(void)
+{
+    const char *src = getenv("LLMBO_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data/models/llmbo-advisor-mini.gguf", src ? src : ".");
+    llmbo_engine_options eo;
+    llmbo_engine_options_default(&eo);
+    eo.n_threads = 1;
+    eo.n_ctx = 512;
+    llmbo_engine *e = NULL;
+    llmbo_error err = {0};
+    if (llmbo_engine_open(path, &eo, &e, &err) != LLMBO_OK) {
+        CHECK(0, "the shipped model opens: %s", err.msg);
+        return;
+    }
+    const char *roles[2] = {"system", "user"};
+    const char *msgs[2] = {"You advise a Bayesian optimisation loop. Reply with one JSON object in "
+                           "the requested format.",
+                           "minimise y. Parameters (2):\n- gain: continuous in [-1, 1]\n- x2: "
+                           "continuous in [-1, 1]\nEvaluations: none yet.\nUsed 0 of 20.\n"
+                           "Propose 1 new point(s)."};
+    char *prompt = NULL;
+    int32_t *ids = NULL;
+    int n = 0;
+    CHECK_OK(llmbo_chat_format(e, roles, msgs, 2, 0, &prompt, &err));
+    CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
+    static const char *const nm[2] = {"gain", "x2"};
+    static const double l2[2] = {-1, -1}, h2[2] = {1, 1};
+    llmbo_cons_spec sp;
+    memset(&sp, 0, sizeof sp);
+    sp.kind = LLMBO_CONS_POINTS;
+    sp.n_points = 1;
+    sp.dim = 2;
+    sp.names = nm;
+    sp.lo = l2;
+    sp.hi = h2;
+    llmbo_cons *c = NULL;
+    CHECK_OK(llmbo_cons_create(&sp, &c, &err));
+    int neg = 0, pos = 0, valid = 0;
+    for (int seed = 1; c && ids && seed <= 20; seed++) {
+        llmbo_gen_options go;
+        llmbo_gen_options_default(&go);
+        go.format = c;
+        go.temperature = 1.0;
+        go.top_k = 0;
+        go.top_p = 1.0;
+        go.seed = (uint64_t)seed * 2385;
+        llmbo_gen_result r;
+        if (llmbo_generate(e, ids, n, &go, &r, &err) != LLMBO_OK)
+            continue;
+        cJSON *j = cJSON_Parse(r.text);
+        const cJSON *pt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "points"), 0);
+        for (int k = 0; k < 2; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(pt, nm[k]);
+            if (cJSON_IsNumber(v) && v->valuedouble >= -1 && v->valuedouble <= 1) {
+                valid++;
+                neg += v->valuedouble < 0;
+                pos += v->valuedouble > 0;
+            }
+        }
+        cJSON_Delete(j);
+        llmbo_gen_result_clear(&r);
+    }
+    CHECK(valid == 40, "the shipped model: 40 values within [-1, 1] (%d)", valid);
+    CHECK(neg >= 4 && pos >= 4, "it writes both signs: %d negative, %d positive of 40", neg, pos);
+    llmbo_cons_free(c);
+    llmbo_free(ids);
+    llmbo_free(prompt);
+    llmbo_engine_free(e);
+}
+
 int main(void)
 {
     chat_layouts();
@@ -367,6 +446,7 @@ int main(void)
     engine_constrained("qwen3moe", "q8_0");
     engine_constrained("qwen2", "f32");
     engine_constrained("olmoe", "q4_0");
+    trained_model_signs();
     eu_cleanup();
     return check_summary();
 }

@@ -386,6 +386,11 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
                 break;
             size_t flen;
             const char *f = llmbo_cons_forced(opt.format, &cs, &flen);
+            /* A literal's trailing space is left to the model: BPE pre-tokenizers glue a space to
+             * the sign or quote after it (" -", " \""), so a forced lone " " would make a value
+             * start with a token the model never saw there (no negative numbers at all). */
+            if (flen && f[flen - 1] == ' ')
+                flen--;
             if (flen) {
                 if (text_add(&answer, f, flen)) {
                     st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");

@@ -142,6 +142,28 @@ def points_answer(points, names, lo, hi):
     return '{"points": [' + ", ".join(parts) + "]}"
 
 
+# The step templates say so in the prompt; the advisor's "answer": "step" does the same after the
+# first evaluation in propose and pool mode (llm/advisor.c step_map), never in warm-start.
+STEP_MARK = "as steps from Best"
+
+
+def steps_answer(points, z_best, names):
+    """Points of the unit box as steps from the best evaluation (z_best, unit box) in fractions
+    of each range, 4 decimals, kept within [-z_best, 1 - z_best] (the answer format's bounds)."""
+    parts = []
+    for z in points:
+        lo = np.ceil(-z_best * 1e4 - 1e-9) / 1e4
+        hi = np.floor((1 - z_best) * 1e4 + 1e-9) / 1e4
+        s = np.clip(np.round(z - z_best, 4), lo, hi)
+        kv = []
+        for n, v in zip(names, s):
+            t = "%.4f" % v
+            t = t.rstrip("0").rstrip(".")
+            kv.append('"%s": %s' % (n, "0" if t in ("-0", "", "0") else t))
+        parts.append("{" + ", ".join(kv) + "}")
+    return '{"points": [' + ", ".join(parts) + "]}"
+
+
 def ranking_answer(order):
     return '{"ranking": [' + ", ".join(str(i) for i in order) + "]}"
 
@@ -152,6 +174,7 @@ def ranking_answer(order):
 
 class Task:
     """What the teacher knows about the current run: the function and the history."""
+    step = False  # --answer step: answers after the first evaluation are steps from the best
     fn = None
     X = []
     y = []
@@ -204,6 +227,8 @@ def teacher_answer(body):
         dist = np.abs(C[:, None, :] - Z[None]).max(axis=2).min(axis=1)
         v = np.where(dist > 3e-3, v, np.inf)
     best = C[np.argsort(v)[:n_want]]
+    if TASK.step and len(y) and STEP_MARK in user:
+        return steps_answer(best, Z[int(np.argmin(y))], fn.names)
     return points_answer([fn.from_unit(z) for z in best], fn.names, fn.lo, fn.hi)
 
 
@@ -227,9 +252,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-def advisor_config(mode, port, cassette):
-    t = os.path.join(HERE, "templates")
-    return {"backend": "openai", "base_url": "http://127.0.0.1:%d/v1" % port,
+def advisor_config(mode, port, cassette, step):
+    t = os.path.join(HERE, "templates-step" if step else "templates")
+    return {"answer": "step" if step else "absolute","backend": "openai", "base_url": "http://127.0.0.1:%d/v1" % port,
             "api_key_env": None, "model": "llmbo-teacher", "mode": mode, "record": cassette,
             "n_candidates": 5, "history": "best", "history_n": 5, "digits": 4,
             "templates": {k: os.path.join(t, k + ".txt") for k in
@@ -246,7 +271,11 @@ def main():
     ap.add_argument("--max-budget", type=int, default=50)
     ap.add_argument("--rank-every", type=int, default=2,
                     help="every N-th run is in rank mode, the others in propose mode")
+    ap.add_argument("--answer", choices=("step", "absolute"), default="absolute",
+                    help="propose answers after the first evaluation: coordinates (templates/) "
+                         "or steps from the best point (templates-step/, which says so)")
     a = ap.parse_args()
+    TASK.step = a.answer == "step"
     os.makedirs(a.out, exist_ok=True)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port = srv.server_address[1]
@@ -263,7 +292,7 @@ def main():
             os.remove(cassette)
         TASK.fn, TASK.X, TASK.y = fn, [], []
         TASK.rng = np.random.default_rng([a.seed, run])
-        adv = Advisor(advisor_config(mode, port, cassette))
+        adv = Advisor(advisor_config(mode, port, cassette, TASK.step))
         opt = llmbo.Optimizer(fn.space(), seed=run, budget=budget,
                               strategy="llm" if mode == "propose" else "gp+llm", advisor=adv)
         for _ in range(budget):

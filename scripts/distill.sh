@@ -8,8 +8,9 @@
 #      by the project's writer (tests/gguf_writer.py), with its training log and loss curve.
 # Needs Debian's python3-torch (scripts/install-deps.sh distill) and a built libllmbo.
 # Environment: BUILD (default build), WORK (default build-distill), OUT (default data/models),
-# RUNS, RANK_EVERY, STEPS, MAX_LEN, EXTRA_CASSETTES. Training runs under nice with one torch
-# thread.
+# RUNS, RANK_EVERY, STEPS, MAX_LEN, ANSWER (absolute, the default, or step: the teacher's propose
+# answers after the first evaluation, matching the advisor's "answer" key; step uses
+# distill/templates-step), EXTRA_CASSETTES. Training runs under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -19,6 +20,7 @@ RUNS=${RUNS:-800}
 RANK_EVERY=${RANK_EVERY:-2}
 STEPS=${STEPS:-500}
 MAX_LEN=${MAX_LEN:-700}
+ANSWER=${ANSWER:-absolute}
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then
@@ -29,7 +31,7 @@ mkdir -p "$WORK" "$OUT"
 echo "== 1. teacher data ($RUNS runs, every ${RANK_EVERY}-th in rank mode)"
 rm -rf "$WORK/cassettes"
 LLMBO_LIB="$BUILD/libllmbo.so" "$PY" -B distill/gen_data.py --out "$WORK/cassettes" \
-    --runs "$RUNS" --rank-every "$RANK_EVERY" --seed 20261205 > "$WORK/gen_data.log"
+    --runs "$RUNS" --rank-every "$RANK_EVERY" --answer "$ANSWER" --seed 20261205 > "$WORK/gen_data.log"
 tail -1 "$WORK/gen_data.log"
 echo "== 2. examples"
 # shellcheck disable=SC2086

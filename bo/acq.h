@@ -166,6 +166,9 @@ typedef struct llmbo_acqopt_options {
     /* NULL (default), or local penalisation: the acquisition (which must be logEI) plus
      * llmbo_lp_log_penalty everywhere (pool, L-BFGS, the candidates' acq). */
     const llmbo_lp_balls *lp;
+    const double *box_lo; /* (d) with box_hi: optimise over the box [box_lo, box_hi] inside */
+    const double *box_hi; /* the unit cube instead of the whole cube (a trust region); both
+                             NULL (the default) or both set with 0 <= lo <= hi <= 1 */
 } llmbo_acqopt_options;
 void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d);
 

@@ -36,6 +36,8 @@ void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d)
     o->merge = 0;
     o->stats = NULL;
     o->lp = NULL;
+    o->box_lo = NULL;
+    o->box_hi = NULL;
 }
 
 /* The local penalty at u (0 without balls); grad (d) gets its gradient when not NULL. */
@@ -218,6 +220,17 @@ static void clamp_unit(double *u, int d)
         u[j] = !(u[j] >= 0) ? 0 : u[j] > 1 ? 1 : u[j];
 }
 
+/* Clamps u into the optimiser's box (the unit cube unless box_lo/box_hi are set). */
+static void clamp_box(const llmbo_acqopt_options *o, double *u, int d)
+{
+    if (!o->box_lo) {
+        clamp_unit(u, d);
+        return;
+    }
+    for (int j = 0; j < d; j++)
+        u[j] = !(u[j] >= o->box_lo[j]) ? o->box_lo[j] : u[j] > o->box_hi[j] ? o->box_hi[j] : u[j];
+}
+
 static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llmbo_acq_params *p,
                                const llmbo_acqopt_options *o, const double *extra, int n_extra,
                                int k, const llmbo_candidate *out, const int *n_out,
@@ -275,6 +288,15 @@ static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llm
                                    "acq_optimize: local penalisation ball %d has radius %g and "
                                    "width %g (need a finite radius and a finite width > 0)",
                                    j, o->lp->r[j], o->lp->s[j]);
+    if (!o->box_lo != !o->box_hi)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "acq_optimize: box_lo and box_hi must be both set or both NULL");
+    for (int j = 0; o->box_lo && j < d; j++)
+        if (!(o->box_lo[j] >= 0 && o->box_lo[j] <= o->box_hi[j] && o->box_hi[j] <= 1))
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "acq_optimize: box coordinate %d is [%g, %g], need 0 <= lo <= "
+                                   "hi <= 1",
+                                   j, o->box_lo[j], o->box_hi[j]);
     if ((a->flags & LLMBO_ACQ_JOINT) && o->ts_max_points < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: ts_max_points = %d, need >= 1", o->ts_max_points);
@@ -306,7 +328,7 @@ static llmbo_status fill_pool(const llmbo_acqopt_options *o, int d, const double
     long n = 0;
     for (int i = 0; i < n_extra && n < cap; i++, n++) {
         memcpy(P + n * d, extra + (size_t)i * d, (size_t)d * sizeof *P);
-        clamp_unit(P + n * d, d);
+        clamp_box(o, P + n * d, d);
     }
     if (o->n_anchors > 0 && o->n_local > 0 && n < cap) {
         static const double sd[3] = {1e-3, 1e-2, 1e-1};
@@ -317,7 +339,7 @@ static llmbo_status fill_pool(const llmbo_acqopt_options *o, int d, const double
             for (int l = 0; l < o->n_local && n < cap; l++, n++) {
                 for (int j = 0; j < d; j++)
                     P[n * d + j] = o->anchors[(size_t)a * d + j] + gsl_ran_gaussian(r, sd[l % 3]);
-                clamp_unit(P + n * d, d);
+                clamp_box(o, P + n * d, d);
             }
         gsl_rng_free(r);
     }
@@ -326,6 +348,9 @@ static llmbo_status fill_pool(const llmbo_acqopt_options *o, int d, const double
         llmbo_status st = llmbo_design(LLMBO_INIT_SOBOL, (int)ns, d, o->seed, P + n * d, err);
         if (st != LLMBO_OK)
             return st;
+        for (long i = n; o->box_lo && i < n + ns; i++)
+            for (int j = 0; j < d; j++)
+                P[i * d + j] = o->box_lo[j] + (o->box_hi[j] - o->box_lo[j]) * P[i * d + j];
         n += ns;
     }
     *n_rows = (int)n;
@@ -520,8 +545,13 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
         }
         nlopt_opt both[2] = {opt, polish};
         for (int b = 0; b < 2 && both[b]; b++) {
-            nlopt_set_lower_bounds1(both[b], 0.0);
-            nlopt_set_upper_bounds1(both[b], 1.0);
+            if (o->box_lo) {
+                nlopt_set_lower_bounds(both[b], o->box_lo);
+                nlopt_set_upper_bounds(both[b], o->box_hi);
+            } else {
+                nlopt_set_lower_bounds1(both[b], 0.0);
+                nlopt_set_upper_bounds1(both[b], 1.0);
+            }
             nlopt_set_max_objective(both[b], objective, &ctx);
             nlopt_set_maxeval(both[b], o->max_eval);
             nlopt_set_ftol_rel(both[b], 1e-10);
@@ -554,15 +584,15 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
                 st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "acq_optimize: out of memory (NLopt)");
                 goto done;
             }
-            clamp_unit(x, d);
+            clamp_box(o, x, d);
             if (discrete) {
                 llmbo_space_round_unit(space, x);
                 if (polish) {
                     for (int j = 0; j < d; j++) {
                         llmbo_param_type pt = llmbo_space_param(space, j)->type;
                         int fixed = pt == LLMBO_PARAM_INTEGER || pt == LLMBO_PARAM_CATEGORICAL;
-                        lb[j] = fixed ? x[j] : 0.0;
-                        ub[j] = fixed ? x[j] : 1.0;
+                        lb[j] = fixed ? x[j] : o->box_lo ? o->box_lo[j] : 0.0;
+                        ub[j] = fixed ? x[j] : o->box_hi ? o->box_hi[j] : 1.0;
                     }
                     if (nlopt_set_lower_bounds(polish, lb) < 0 ||
                         nlopt_set_upper_bounds(polish, ub) < 0) {
@@ -575,7 +605,7 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
                                              "acq_optimize: out of memory (NLopt)");
                         goto done;
                     }
-                    clamp_unit(x, d);
+                    clamp_box(o, x, d);
                     llmbo_space_round_unit(space, x);
                 }
             }

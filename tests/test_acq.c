@@ -699,6 +699,73 @@ static void test_optimizer_2d(void)
     llmbo_gp_free(gp);
 }
 
+/* A box (trust region, box_lo/box_hi) that excludes the cube's acquisition maximum: every
+ * candidate lies in the box, and the best is at least the maximum of a 201 x 201 grid over the
+ * box (the independent truth), also for Thompson sampling's pool; the anchors (all data, most
+ * outside the box) are clamped into it. */
+static void test_optimizer_box(void)
+{
+    enum { N = 10, D = 2, K = 4 };
+    double X[N * D], y[N];
+    llmbo_gp *gp = fit_gp(D, N, 8, quad2, X, y);
+    llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, min_of(y, N), 0, 0};
+    llmbo_acqopt_options o;
+    llmbo_acqopt_options_default(&o, D);
+    o.seed = 5;
+    o.anchors = X;
+    o.n_anchors = N;
+    double U[K * D];
+    llmbo_candidate c[K];
+    for (int i = 0; i < K; i++)
+        c[i].u = U + i * D;
+    int n = 0;
+    llmbo_error err;
+    CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, K, c, &n, &err));
+    double cube_best = c[0].acq;
+    /* A box of half-width 0.15 whose centre is 0.35 (inf-norm) from the cube's argmax. */
+    double lo[D], hi[D];
+    for (int j = 0; j < D; j++) {
+        double m = c[0].u[j] < 0.5 ? c[0].u[j] + 0.35 : c[0].u[j] - 0.35;
+        lo[j] = m - 0.15;
+        hi[j] = m + 0.15;
+    }
+    double gbest = -HUGE_VAL;
+    for (int i = 0; i <= 200; i++)
+        for (int j = 0; j <= 200; j++) {
+            double x[2] = {lo[0] + (hi[0] - lo[0]) * i / 200.0,
+                           lo[1] + (hi[1] - lo[1]) * j / 200.0};
+            gbest = fmax(gbest, llmbo_acq_eval(gp, &p, x, NULL));
+        }
+    o.box_lo = lo;
+    o.box_hi = hi;
+    CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, K, c, &n, &err));
+    int inside = n == K;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < D; j++)
+            inside &= c[i].u[j] >= lo[j] && c[i].u[j] <= hi[j];
+    CHECK(inside, "box: all %d candidates inside [%.3f, %.3f] x [%.3f, %.3f]", n, lo[0], hi[0],
+          lo[1], hi[1]);
+    CHECK(c[0].acq >= gbest - 1e-9 * fabs(gbest) && c[0].acq < cube_best,
+          "box: optimiser %.12g >= the box's grid max %.12g, below the cube's %.12g", c[0].acq,
+          gbest, cube_best);
+    /* An extra point outside the box is clamped into it. */
+    double extra[2] = {0.0, 1.0};
+    CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, extra, 1, K, c, &n, &err));
+    inside = n >= 1;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < D; j++)
+            inside &= c[i].u[j] >= lo[j] && c[i].u[j] <= hi[j];
+    CHECK(inside, "box with an extra point outside it: %d candidates inside", n);
+    p.type = LLMBO_ACQUISITION_TS;
+    CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, K, c, &n, &err));
+    inside = n >= 1;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < D; j++)
+            inside &= c[i].u[j] >= lo[j] && c[i].u[j] <= hi[j];
+    CHECK(inside, "box, Thompson sampling: %d candidates inside", n);
+    llmbo_gp_free(gp);
+}
+
 static double mixed_fn(const double *u, int d)
 {
     (void)d;
@@ -917,6 +984,16 @@ static void test_optimizer_errors(void)
               strstr(err.msg, "empty"),
           "empty pool: %s", err.msg);
     llmbo_acqopt_options_default(&o, D);
+    double blo[2] = {0.2, 0.6}, bhi[2] = {0.3, 0.5};
+    o.box_lo = blo;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "both set"),
+          "box_lo without box_hi: %s", err.msg);
+    o.box_hi = bhi;
+    CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "box coordinate 1 is [0.6, 0.5]"),
+          "empty box: %s", err.msg);
+    llmbo_acqopt_options_default(&o, D);
     p.best = NAN;
     CHECK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, 1, &c, &n, &err) == LLMBO_ERR_INVALID &&
               strstr(err.msg, "best"),
@@ -1129,6 +1206,7 @@ int main(void)
     test_designs();
     test_optimizer_1d();
     test_optimizer_2d();
+    test_optimizer_box();
     test_optimizer_mixed();
     test_optimizer_small_space();
     test_optimizer_merge();

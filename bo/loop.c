@@ -161,6 +161,8 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->stall_window = 3;
     opt->gls_from = 0.75;
     opt->degen_ls = LLMBO_BO_DEGEN_LS;
+    opt->tr_window = 5;
+    opt->tr_radius = 0.2;
 }
 
 int llmbo_bo_default_n_init(int d, int budget)
@@ -205,6 +207,11 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option degen_ls %g is neither 0 nor in [%g, 1] box widths",
                                o->degen_ls, LLMBO_GP_LS_MIN);
+    if (o->tr_window < 0 || !(o->tr_radius > 0 && o->tr_radius <= 1))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: options out of domain (tr_window %d >= 0, tr_radius %g in "
+                               "(0, 1])",
+                               o->tr_window, o->tr_radius);
     if (!(o->gls_from >= 0 && o->gls_from <= 1))
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option gls_from %g is not a fraction of the budget in [0, 1]",
@@ -974,6 +981,39 @@ static int stalled(const llmbo_bo *bo, long id)
     return before < HUGE_VAL && before - after <= LLMBO_BO_STALL_GAIN * (hi - lo);
 }
 
+/* The trust region before proposal id (tr_window), a pure function of the history, so a
+ * replayed loop opens it where the original did. s counts the evaluations since the last one
+ * after the design that improved the incumbent by more than LLMBO_BO_TR_GAIN of the observed
+ * range (the design's last point counts as one): the region opens at s = tr_window and stays
+ * open for TR_OPEN_FOR tr_window evaluations; if none of them improves (a success closes it
+ * and re-arms the count), the loop explores globally again until the next improvement, as
+ * TuRBO restarts a region that keeps failing. */
+#define TR_OPEN_FOR 2
+static int tr_open(const llmbo_bo *bo, long id)
+{
+    long w = bo->opt.tr_window;
+    if (w <= 0 || id - w < bo->n_init)
+        return 0;
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+    for (long j = 0; j < id; j++)
+        if (bo->p[j].status == P_OK) {
+            lo = bo->p[j].y < lo ? bo->p[j].y : lo;
+            hi = bo->p[j].y > hi ? bo->p[j].y : hi;
+        }
+    double best = HUGE_VAL, tol = LLMBO_BO_TR_GAIN * (hi - lo);
+    long last = bo->n_init - 1;
+    for (long j = 0; j < id; j++) {
+        if (bo->p[j].status != P_OK)
+            continue;
+        double y = bo->p[j].y;
+        if (y < best - tol && j >= bo->n_init)
+            last = j;
+        best = y < best ? y : best;
+    }
+    long s = id - 1 - last;
+    return s >= w && s < (1 + TR_OPEN_FOR) * w;
+}
+
 /* The escape point of a stalled loop, into x: a uniform draw from a box around the incumbent
  * (unit-cube index inc) with half-width LLMBO_BO_ESCAPE_RADIUS l_j / (geometric mean of the
  * l) in coordinate j, clipped to the cube; l are the lengthscales of the last refit. The box is
@@ -1096,7 +1136,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     }
 
     llmbo_gp *fgp = NULL, *gp;
-    double *pend_u = NULL, *extra = NULL, *anchors = NULL, *cu = NULL, *excl = NULL;
+    double *pend_u = NULL, *extra = NULL, *anchors = NULL, *cu = NULL, *excl = NULL, *tr_box = NULL;
     llmbo_candidate *cand = NULL;
     llmbo_lp_balls balls = {0, NULL, NULL, NULL};
     int n_pend = 0, n_extra = 0, n_cand = 0, n_excl = 0;
@@ -1206,7 +1246,33 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         if (balls.n > 0)
             ao.lp = &balls;
     }
+    if (!consult && tr_open(bo, id)) {
+        /* Trust region: the incumbent has not moved for tr_window evaluations; the acquisition
+         * is maximised in a box around it, widest where the lengthscales are longest. */
+        double gm = 0.0;
+        const double *inc = bo->pu + bo->ok[which] * d;
+        tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double));
+        if (!tr_box) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+            goto done;
+        }
+        for (int j = 0; j < d; j++)
+            gm += bo->theta_last[j] / d;
+        for (int j = 0; j < d; j++) {
+            double h = bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
+            tr_box[j] = fmax(inc[j] - h, 0.0);
+            tr_box[d + j] = fmin(inc[j] + h, 1.0);
+        }
+        ao.box_lo = tr_box;
+        ao.box_hi = tr_box + d;
+        bo->stats.trust++;
+    }
     st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
+    if (st == LLMBO_ERR_NUMERIC && ao.box_lo) {
+        /* Nothing new in the trust region (a small discrete space): the whole cube. */
+        ao.box_lo = ao.box_hi = NULL;
+        st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
+    }
     if (st == LLMBO_ERR_NUMERIC && excl) {
         /* Every candidate repeats an evaluated point: a discrete space whose configurations
          * are all evaluated. Repeats are allowed then; pending points stay excluded. */
@@ -1279,6 +1345,7 @@ done:
     llmbo_free(cand);
     llmbo_free(cu);
     llmbo_free(excl);
+    llmbo_free(tr_box);
     return st;
 }
 

@@ -492,6 +492,16 @@ typedef struct llmbo_bo_options {
     double degen_ls;  /* a refit whose every lengthscale sits at the lower bound (a model that
                          relates no two points) is redone with every lengthscale at least
                          degen_ls box widths; default LLMBO_BO_DEGEN_LS; 0 never */
+    int tr_window;    /* trust region of a stagnant loop: when tr_window evaluations in a row
+                         improved the incumbent by at most LLMBO_BO_TR_GAIN of the observed
+                         range, the next 2 tr_window GP proposals maximise the acquisition
+                         inside a box around the incumbent of half-width tr_radius l_j /
+                         (geometric mean of the lengthscales) in coordinate j (l of the last
+                         refit); an improvement closes the region and re-arms the count; if
+                         none comes, the loop proposes globally again until one does. Default
+                         5; 0 disables */
+    double tr_radius; /* the trust region's half-width scale (unit cube), in (0, 1]; default
+                         0.2 */
     llmbo_advisor_hook advisor;     /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */
@@ -510,6 +520,9 @@ typedef struct llmbo_bo_options {
 #define LLMBO_BO_ESCAPE_RADIUS 0.02
 /* Lengthscale floor of the refit of a degenerate fit (llmbo_bo_options.degen_ls). */
 #define LLMBO_BO_DEGEN_LS 0.1
+/* Trust region (llmbo_bo_options.tr_window): "no improvement" is a gain of at most this
+ * fraction of the range of the observed values. */
+#define LLMBO_BO_TR_GAIN 1e-3
 
 void llmbo_bo_options_default(llmbo_bo_options *opt);
 
@@ -536,6 +549,7 @@ typedef struct llmbo_bo_stats {
     long gate_llm;   /* adaptive gate decisions for the advisor */
     long escapes;    /* stagnation escapes proposed by this object (not counted on replay) */
     long degenerate; /* refits redone with the degen_ls floor (not counted on replay) */
+    long trust;      /* GP proposals made inside the trust region (not counted on replay) */
 } llmbo_bo_stats;
 
 typedef struct llmbo_bo llmbo_bo;

@@ -3,18 +3,20 @@
  * regret, near-duplicates (evaluations within 1e-3, Euclidean, of an earlier one in the unit
  * cube), stagnation escapes, seconds. Variants are option sets of the ask/tell loop; centred
  * objectives run as instance seed + 1 (a different shifted optimum per seed, the same for every
- * method). --time-ask instead times ask+tell at n = 100, d = 6 with a refit every iteration
- * (wall seconds, and the process's CPU seconds, which other tenants of a shared machine disturb
- * less).
+ * method). LLMBO_SUITE_TRACE=1 prints every evaluation to stderr (index, regret of y, regret
+ * of the best so far, the point in the unit cube). --time-ask instead times ask+tell at n = 100,
+ * d = 6 with a refit every iteration (wall seconds, and the process's CPU seconds, which other
+ * tenants of a shared machine disturb less).
  *
  * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra] [--only SPEC]
  *        bench_suite --time-ask [--variant NAME]
- * variants: gp (the defaults), gp-nocap (no lengthscale cap), gp-nostall (no stagnation
- * escape), gp-nogls (the sample mean throughout: the round-2 default), gp-glsF (the GLS mean
- * from fraction F of the budget on), gp-noise (a fitted noise variance), gp-old (the loop before
- * issue 11: no duplicate guard, no escape, no output warp, the GP module's lengthscale prior),
- * gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning
- * variants of the first round, see set_variant), random */
+ * variants: gp (the defaults), gp-r4 (no trust region: the round-4 default), gp-r3 (nor the
+ * refit of degenerate fits), gp-trW-R (trust region window W, radius R), gp-nocap (no lengthscale
+ * cap), gp-nostall (no stagnation escape), gp-nogls (the sample mean throughout: the round-2
+ * default), gp-glsF (the GLS mean from fraction F of the budget on), gp-noise (a fitted noise
+ * variance), gp-old (the loop before issue 11: no duplicate guard, no escape, no output warp, the
+ * GP module's lengthscale prior), gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp,
+ * gp-lsS, gp-warp-lsS (tuning variants of the first round, see set_variant), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +41,26 @@ static int set_variant(const char *v, llmbo_bo_options *o)
 {
     if (strcmp(v, "gp") == 0)
         return 1;
-    if (strcmp(v, "gp-r3") == 0) { /* no refit of degenerate fits: the round-3 default */
+    if (strcmp(v, "gp-r4") == 0) { /* no trust region: the round-4 default */
+        o->tr_window = 0;
+        return 1;
+    }
+    if (strcmp(v, "gp-r3") == 0) { /* no refit of degenerate fits either: the round-3 default */
         o->degen_ls = 0;
+        o->tr_window = 0;
         return 1;
     }
     if (strncmp(v, "gp-degen", 8) == 0) { /* degenerate fits refitted with the floor L */
+        o->tr_window = 0;
         o->degen_ls = atof(v + 8);
         return o->degen_ls >= LLMBO_GP_LS_MIN;
+    }
+    if (strncmp(v, "gp-tr", 5) == 0) { /* trust region with window W and radius R: gp-trW-R */
+        char *e;
+        o->tr_window = (int)strtol(v + 5, &e, 10);
+        if (*e == '-')
+            o->tr_radius = atof(e + 1);
+        return o->tr_window > 0 && o->tr_radius > 0;
     }
     if (strcmp(v, "gp-nocap") == 0) { /* the default without the lengthscale cap */
         o->gp.ls_max = 100;
@@ -72,6 +87,7 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     o->gp.ls_max = 100;
     o->gls_from = 0;
     o->degen_ls = 0;
+    o->tr_window = 0;
     if (strcmp(v, "gp-old") == 0) { /* the loop before issue 11 */
         o->dup_tol = 0;
         o->stall_window = 0;
@@ -183,6 +199,14 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
             ci += llmbo_cpu_seconds() - c1;
         }
         llmbo_space_to_unit(sp, x, U + (size_t)i * d);
+        if (getenv("LLMBO_SUITE_TRACE")) {
+            double b = NAN;
+            llmbo_bo_best(bo, NULL, &b, NULL);
+            fprintf(stderr, "%d %.6g %.6g", i, y - opt, b - opt);
+            for (int j = 0; j < d; j++)
+                fprintf(stderr, " %.3f", U[(size_t)i * d + j]);
+            fprintf(stderr, "\n");
+        }
     }
     double best = NAN;
     llmbo_bo_best(bo, NULL, &best, NULL);
@@ -193,7 +217,8 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
                fabs(best - opt), near_dups(U, pb->budget, d), stats.escapes, llmbo_now() - t0);
     fflush(stdout);
     if (getenv("LLMBO_SUITE_DEGEN"))
-        fprintf(stderr, "%s seed %ld: %ld degenerate refits\n", spec, seed, stats.degenerate);
+        fprintf(stderr, "%s seed %ld: %ld degenerate refits, %ld trust-region proposals\n", spec,
+                seed, stats.degenerate, stats.trust);
     if (t_iter && c_iter && time_from >= 0) {
         *t_iter = ti / (pb->budget - time_from);
         *c_iter = ci / (pb->budget - time_from);

@@ -1309,6 +1309,110 @@ static void test_escape_box(void)
     llmbo_space_free(s);
 }
 
+/* The trust region's phase before proposal n, recomputed from the history (ys of the n earlier
+ * evaluations, all successes, n_init design points): the evaluations since the last one (after
+ * the design) that improved the incumbent by more than LLMBO_BO_TR_GAIN of the observed range,
+ * the design's end counting as one; the region is open from tr_window of them for 2 tr_window
+ * more (llmbo.h). */
+static int tr_open(const double *ys, int n, int n_init, int w)
+{
+    if (w <= 0 || n - w < n_init)
+        return 0;
+    double lo = HUGE_VAL, hi = -HUGE_VAL, best = HUGE_VAL;
+    for (int i = 0; i < n; i++) {
+        lo = fmin(lo, ys[i]);
+        hi = fmax(hi, ys[i]);
+    }
+    int last = n_init - 1;
+    for (int i = 0; i < n; i++) {
+        if (i >= n_init && ys[i] < best - LLMBO_BO_TR_GAIN * (hi - lo))
+            last = i;
+        best = fmin(best, ys[i]);
+    }
+    int since = n - 1 - last;
+    return since >= w && since < 3 * w;
+}
+
+/* Trust region (tr_window, tr_radius; issue 11 round 5): on branin@30, seeds 0-9, every GP
+ * proposal made while the region is open (recomputed from the history by tr_open) lies in the
+ * box around the incumbent of its time with half-width tr_radius l_j / (geometric mean of the
+ * l), the l those the loop journals for it; the loop counts exactly those proposals (an escape
+ * replacing one included); some are made; none with tr_window = 0. Bad values are refused. */
+static void test_trust_region(void)
+{
+    enum { N = 30 };
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    llmbo_bo *bo = NULL;
+    llmbo_error err;
+    static const int bad_w[] = {-1, 5, 5, 5};
+    static const double bad_r[] = {0.2, 0.0, 1.5, NAN};
+    for (int i = 0; i < 4; i++) {
+        llmbo_bo_options_default(&o);
+        o.tr_window = bad_w[i];
+        o.tr_radius = bad_r[i];
+        CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID && strstr(err.msg, "tr_"),
+              "tr_window %d, tr_radius %g refused: %s", bad_w[i], bad_r[i], err.msg);
+    }
+    long counted = 0, expected = 0, boxed = 0;
+    int in_box = 1, same_count = 1, none_off = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t seed = 0; seed < 10; seed++) {
+            llmbo_bo_options_default(&o);
+            o.budget = N;
+            o.seed = seed;
+            if (pass == 1)
+                o.tr_window = 0;
+            bo = make_bo(s, &o);
+            double xs[2 * N], us[2 * N], ys[N];
+            llmbo_source src;
+            long want = 0;
+            int n_init = llmbo_bo_n_init(bo), n = 0;
+            for (; bo && n < N; n++) {
+                int64_t id;
+                if (llmbo_bo_ask(bo, 1, &id, xs + 2 * n, &src, &err) != LLMBO_OK)
+                    break;
+                llmbo_space_to_unit(s, xs + 2 * n, us + 2 * n);
+                if (pass == 0 && n >= n_init && tr_open(ys, n, n_init, o.tr_window)) {
+                    want++;
+                    double theta[4];
+                    int inc = 0;
+                    for (int i = 1; i < n; i++)
+                        inc = ys[i] < ys[inc] ? i : inc;
+                    if (src == LLMBO_SOURCE_GP && llmbo_bo_theta(bo, id, theta)) {
+                        double gm = 0.5 * (theta[0] + theta[1]);
+                        for (int j = 0; j < 2; j++)
+                            in_box &= fabs(us[2 * n + j] - us[2 * inc + j]) <=
+                                      o.tr_radius * exp(theta[j] - gm) + 1e-12;
+                        boxed++;
+                    }
+                }
+                ys[n] = branin(xs + 2 * n);
+                llmbo_bo_tell(bo, id, ys[n], 0, &err);
+            }
+            CHECK(n == N, "branin seed %llu, pass %d: %d evaluations", (unsigned long long)seed,
+                  pass, n);
+            llmbo_bo_stats st;
+            llmbo_bo_get_stats(bo, &st);
+            if (pass == 0) {
+                same_count &= st.trust == want;
+                counted += st.trust;
+                expected += want;
+            } else {
+                none_off &= st.trust == 0;
+            }
+            llmbo_bo_free(bo);
+        }
+    }
+    CHECK(same_count && boxed > 0,
+          "the loop counts the %ld trust-region proposals the history "
+          "implies (%ld counted), %ld of them GP points",
+          expected, counted, boxed);
+    CHECK(in_box, "every trust-region GP proposal lies in its box around the incumbent");
+    CHECK(none_off, "tr_window = 0: no trust-region proposal");
+    llmbo_space_free(s);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -1320,6 +1424,7 @@ int main(void)
     test_determinism_and_replay();
     test_gls_switch();
     test_degenerate_refit();
+    test_trust_region();
     test_batch_replay();
     test_maximize();
     test_advisor_rank();

@@ -158,16 +158,18 @@ def act_round(x, act, wtype):
     """The input x (..., n) of a product with weights of ggml type wtype, rounded to 8 bits as an
     engine does before its integer dot products (float weights take x as it is). llmbo
     (llm/engine/quant.h, llmbo_q8a): blocks of 32, d = max|x| / 127 in float32, q = x * (1/d)
-    rounded half to even. ggml (llama.cpp's CPU backend, ggml-quants.c): K-quant and IQ4_XS
-    weights take Q8_K, blocks of 256, d = -max / 127 with max the element of largest magnitude,
+    rounded half to even, in blocks of 256 (llmbo_q8k) for the K-quant and IQ4_XS weights. ggml
+    (llama.cpp's CPU backend, ggml-quants.c): K-quant and IQ4_XS weights take Q8_K, blocks of 256,
+    d = -max / 127 with max the element of largest magnitude,
     q = min(127, round(x / d)); the other quantised types take Q8_0, blocks of 32 like llmbo's but
     with d stored as float16. Returns d * q in float64: the engine's arithmetic up to the order of
     its float sums, so a difference larger than that is the engine's own error, not rounding.
     """
     if act is None or wtype in (0, 1, 30):
         return x
-    k256 = act == "ggml" and wtype in (10, 11, 12, 13, 14, 23)
-    blk = 256 if k256 else 32
+    ktype = wtype in (10, 11, 12, 13, 14, 23)
+    k256 = act == "ggml" and ktype
+    blk = 256 if ktype else 32
     xs = np.asarray(x, dtype=np.float64).astype(np.float32).reshape(-1, blk)
     if k256:
         mx = xs[np.arange(len(xs)), np.abs(xs).argmax(axis=1)]

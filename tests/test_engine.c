@@ -49,7 +49,7 @@ static int argmax(const float *x, int n)
 }
 
 /* The engine's own arithmetic, exactly: the reference rounds the input of every quantised-weight
- * product to 8-bit blocks as the engine specifies (llmbo_q8a; tests/ref_forward.py act_round), so
+ * product to 8-bit blocks as the engine specifies (llmbo_q8a/q8k; ref_forward.py act_round), so
  * what remains is only the order of float32 sums: 1e-7 of the logit scale on these models, where
  * the comparison above allows 0.03. A kernel that is wrong by a fraction of a percent (a scale
  * off by one sub-block, a repacked row out of place) fails here. Both the SIMD and the scalar

@@ -376,7 +376,7 @@ static void test_simd_scalar(void)
         llmbo_quant_act(xs, x4 + k * (N / 32), N);
     }
     float o4[4];
-    llmbo_vec_dot4(LLMBO_T_Q8_0, q8, x4, N / 32, N, o4);
+    llmbo_vec_dot4(LLMBO_T_Q8_0, q8, x4, N, N, o4);
     int same = 1;
     for (int k = 0; k < 4; k++)
         same &= o4[k] == llmbo_vec_dot(LLMBO_T_Q8_0, q8, NULL, x4 + k * (N / 32), N);

@@ -52,13 +52,72 @@ static int half_fields(llmbo_ttype t, int *off)
     }
 }
 
+/* Activations for weight type t: n floats quantised into the type's form (llmbo_q8a blocks of 32
+ * or llmbo_q8k blocks of 256) at xq; act_bytes is the size of one such row. */
+static size_t act_bytes(llmbo_ttype t, size_t n)
+{
+    return llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? n / 256 * sizeof(llmbo_q8k)
+                                               : n / 32 * sizeof(llmbo_q8a);
+}
+
+static void quant_act(llmbo_ttype t, const float *x, void *xq, size_t n)
+{
+    if (llmbo_ttype_act(t) == LLMBO_ACT_Q8K)
+        llmbo_quant_act_k(x, xq, n);
+    else
+        llmbo_quant_act(x, xq, n);
+}
+
+/* Element i of a quantised activation row, as the kernels see it (d * q). */
+static double act_value(llmbo_ttype t, const void *xq, size_t i)
+{
+    if (llmbo_ttype_act(t) == LLMBO_ACT_Q8K) {
+        const llmbo_q8k *y = (const llmbo_q8k *)xq + i / 256;
+        return (double)y->d * y->q[i % 256];
+    }
+    const llmbo_q8a *y = (const llmbo_q8a *)xq + i / 32;
+    return (double)y->d * y->q[i % 32];
+}
+
+/* Q8_K blocks: levels within [-127, 127], d = max|x| / 127 (the largest element maps to +-127),
+ * each bsum the sum of its 16 levels, and every element within d/2 of x. */
+static void check_q8k(void)
+{
+    enum { N = 768 };
+    float x[N];
+    llmbo_q8k y[N / 256];
+    for (int i = 0; i < N; i++)
+        x[i] = (float)unif() * (i % 256 < 16 ? 7.25f : 1.0f);
+    x[300] = -9.5f;
+    llmbo_quant_act_k(x, y, N);
+    int ok = 1;
+    for (int b = 0; b < N / 256; b++) {
+        float amax = 0;
+        int top = 0;
+        for (int i = 0; i < 256; i++)
+            amax = fmaxf(amax, fabsf(x[b * 256 + i]));
+        ok &= fabsf(y[b].d - amax / 127.0f) <= 1e-7f * amax;
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            for (int i = 16 * g; i < 16 * g + 16; i++) {
+                sum += y[b].q[i];
+                top |= y[b].q[i] == 127 || y[b].q[i] == -127;
+                ok &= fabs((double)y[b].d * y[b].q[i] - x[b * 256 + i]) <= 0.5001 * y[b].d;
+            }
+            ok &= sum == y[b].bsum[g];
+        }
+        ok &= top;
+    }
+    CHECK(ok, "Q8_K activation blocks: scale, levels within d/2, group sums");
+}
+
 static void check_type(llmbo_ttype t, size_t n)
 {
     size_t blk = llmbo_ttype_block(t), bytes = llmbo_ttype_block_bytes(t), nb = n / blk;
     uint8_t *raw = llmbo_malloc(nb * bytes, 1);
     float *y = llmbo_malloc(n, sizeof *y), *x = llmbo_malloc(n, sizeof *x);
     double *ref = llmbo_malloc(n, sizeof *ref);
-    llmbo_q8a *xq = llmbo_malloc(n / 32, sizeof *xq);
+    void *xq = llmbo_malloc(n / 32, sizeof(llmbo_q8a));
     for (size_t i = 0; i < nb * bytes; i++)
         raw[i] = (uint8_t)rnd();
     int off[2];
@@ -113,9 +172,9 @@ static void check_type(llmbo_ttype t, size_t n)
             x[i] = (float)unif() * (i % 7 == 0 ? 4.0f : 1.0f);
         double dot = 0, mag = 0;
         if (llmbo_ttype_quantised(t)) {
-            llmbo_quant_act(x, xq, n);
+            quant_act(t, x, xq, n);
             for (size_t i = 0; i < n; i++) {
-                double xd = (double)xq[i / 32].d * xq[i / 32].q[i % 32];
+                double xd = act_value(t, xq, i);
                 dot += ref[i] * xd;
                 mag += fabs(ref[i] * xd);
             }
@@ -157,7 +216,8 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
     size_t nq = n / 32;
     uint8_t *raw = llmbo_malloc(nb * bytes, 1);
     float *x = llmbo_malloc(4 * n, sizeof *x), *w = llmbo_malloc(n, sizeof *w);
-    llmbo_q8a *xq = llmbo_malloc(4 * nq, sizeof *xq);
+    size_t ab = act_bytes(t, n);
+    uint8_t *xq = llmbo_malloc(4 * nq, sizeof(llmbo_q8a));
     for (size_t i = 0; i < nb * bytes; i++)
         raw[i] = (uint8_t)rnd();
     int off[2];
@@ -174,22 +234,22 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
         x[3 * n + i] = (float)unif() * (i % 64 < 32 ? 10.0f : 0.01f);
     }
     for (int k = 0; k < 4; k++)
-        llmbo_quant_act(x + (size_t)k * n, xq + (size_t)k * nq, n);
+        quant_act(t, x + (size_t)k * n, xq + (size_t)k * ab, n);
     llmbo_dequant_row(t, raw, w, n);
     llmbo_quant_set_simd(0);
     float sc[4], sv[4], s4[4];
     for (int k = 0; k < 4; k++)
-        sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * nq, n);
+        sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
     llmbo_quant_set_simd(1);
     for (int k = 0; k < 4; k++)
-        sv[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * nq, n);
-    llmbo_vec_dot4(t, raw, xq, nq, n, s4);
+        sv[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
+    llmbo_vec_dot4(t, raw, xq, n, n, s4);
     double worst = 0;
     int exact4 = 1, within = 1;
     for (int k = 0; k < 4; k++) {
         double mag = 0;
         for (size_t i = 0; i < n; i++)
-            mag += fabs((double)w[i] * xq[k * nq + i / 32].d * xq[k * nq + i / 32].q[i % 32]);
+            mag += fabs((double)w[i] * act_value(t, xq + (size_t)k * ab, i));
         double bound = ((double)nq + 16) * FLT_EPSILON * mag, e = fabs((double)sv[k] - sc[k]);
         within &= e <= bound;
         worst = fmax(worst, mag > 0 ? e / mag : e);
@@ -199,7 +259,7 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
           "%s n=%zu (simd %d): SIMD vs scalar dot within (n/32+16) eps |terms| (worst %.2g)",
           llmbo_ttype_name(t), n, llmbo_quant_simd(), worst);
     CHECK(exact4, "%s n=%zu: four-row dot (stride %zu) equals four one-row dots",
-          llmbo_ttype_name(t), n, nq);
+          llmbo_ttype_name(t), n, n);
     llmbo_free(raw);
     llmbo_free(x);
     llmbo_free(w);
@@ -212,6 +272,7 @@ int main(void)
                                  LLMBO_T_Q4_0, LLMBO_T_Q4_1,   LLMBO_T_Q5_0,  LLMBO_T_Q5_1,
                                  LLMBO_T_Q2_K, LLMBO_T_Q3_K,   LLMBO_T_Q4_K,  LLMBO_T_Q5_K,
                                  LLMBO_T_Q6_K, LLMBO_T_IQ4_NL, LLMBO_T_IQ4_XS};
+    check_q8k();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         check_type(types[i], 2048);
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)

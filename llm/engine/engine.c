@@ -188,6 +188,27 @@ typedef struct layer {
     wmat wv_b;              /* n_head x (v_dim, kv_lora): attended latent -> value head */
 } layer;
 
+/* Quantised copies of (T, cols) float rows in both activation forms: a (T, cols/32) blocks of 32,
+ * k (T, cols/256) blocks of 256 (filled when cols is a multiple of 256); a weight type reads the
+ * one llmbo_ttype_act names. */
+typedef struct qrows {
+    llmbo_q8a *a;
+    llmbo_q8k *k;
+} qrows;
+
+/* Room for n rows of up to cols elements in both forms (NULL members when out of memory). */
+static qrows qrows_alloc(size_t n, int cols)
+{
+    qrows q = {llmbo_malloc(n * (size_t)(cols / LLMBO_QK + 1), sizeof(llmbo_q8a)),
+               llmbo_malloc(n * (size_t)(cols / LLMBO_QK_K + 1), sizeof(llmbo_q8k))};
+    if (!q.a || !q.k) {
+        llmbo_free(q.a);
+        llmbo_free(q.k);
+        q.a = NULL, q.k = NULL;
+    }
+    return q;
+}
+
 /* Matrix products: a job is a list of items, each out (T, rows) = in (T, cols) . W^T for one
  * (possibly expert-indexed) matrix. The rows of all items are split into equal contiguous ranges,
  * one per thread; each weight row is read once and met with every token of the batch. */
@@ -195,9 +216,9 @@ typedef struct mm_item {
     const wmat *w;
     int mat; /* expert index for stacked weights */
     int T;
-    const float *xf;     /* (T, cols) float input (float weight types) */
-    const llmbo_q8a *xq; /* (T, cols/32) quantised input (quantised types) */
-    float *out;          /* (T, out_stride) */
+    const float *xf; /* (T, cols) float input (float weight types) */
+    qrows xq;        /* quantised input (quantised types; .a NULL otherwise) */
+    float *out;      /* (T, out_stride) */
     int out_stride;
 } mm_item;
 
@@ -222,14 +243,14 @@ struct llmbo_engine {
     /* Activations for a batch of up to n_batch tokens (B = n_batch). */
     float *x;          /* (B, n_embd) residual stream */
     float *xb;         /* (B, max_in) normed input of a matmul */
-    llmbo_q8a *xq;     /* (B, max_in/32) xb quantised */
+    qrows xq;          /* xb quantised (B rows of max_in) */
     float *q, *k, *v;  /* (B, q_dim), (B, kv_dim), (B, kv_dim) */
     float *att_out;    /* (B, o_dim) */
     float *mla_qn;     /* MLA: (n_head, B, n_nope) q_nope gathered per head */
     float *mla_qabs;   /* (n_head, B, kv_lora) q_nope absorbed into the latent space */
     float *mla_olat;   /* (n_head, B, kv_lora) attention output in the latent space */
     float *mla_qa;     /* (B, q_lora) q's bottleneck */
-    llmbo_q8a *mla_q8; /* (n_head, B, max(kv_lora, n_nope)/32) quantised copies of the above */
+    qrows mla_q8;      /* (n_head, B) rows of max(kv_lora, n_nope): quantised copies of the above */
     float *router_sel; /* (n_expert) selection scores of one token */
     mm_item *items;    /* (n_head) one matmul item per head */
     float *att;        /* (n_threads, n_ctx) attention scores */
@@ -241,7 +262,7 @@ struct llmbo_engine {
     int *ex_tok;       /* (B) tokens routed to the current expert */
     float *ex_w;       /* (B) */
     float *ex_x;       /* (B, n_embd) gathered inputs */
-    llmbo_q8a *ex_xq;  /* (B, n_embd/32) */
+    qrows ex_xq;       /* B rows of max_in */
     float *logits;     /* (n_vocab) */
     float *trace;      /* caller's (n_layer, n_embd) or NULL */
 };
@@ -804,7 +825,7 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->cache_tok = llmbo_malloc(C, sizeof(int32_t));
     e->x = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
     e->xb = llmbo_malloc(B * (size_t)e->max_in, sizeof(float));
-    e->xq = llmbo_malloc(B * (size_t)(e->max_in / LLMBO_QK + 1), sizeof(llmbo_q8a));
+    e->xq = qrows_alloc(B, e->max_in);
     e->q = llmbo_malloc(B * (size_t)e->q_dim, sizeof(float));
     e->k = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
     e->v = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
@@ -820,7 +841,7 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->ex_tok = llmbo_malloc(B, sizeof(int));
     e->ex_w = llmbo_malloc(B, sizeof(float));
     e->ex_x = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
-    e->ex_xq = llmbo_malloc(B * (size_t)(e->max_in / LLMBO_QK + 1), sizeof(llmbo_q8a));
+    e->ex_xq = qrows_alloc(B, e->max_in);
     e->logits = llmbo_malloc((size_t)hp->n_vocab, sizeof(float));
     int mla_ok = 1;
     if (mla) {
@@ -829,14 +850,14 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
         e->mla_qabs = llmbo_malloc(H * B * lat, sizeof(float));
         e->mla_olat = llmbo_malloc(H * B * lat, sizeof(float));
         e->mla_qa = llmbo_malloc(B * (size_t)(hp->q_lora > 0 ? hp->q_lora : 1), sizeof(float));
-        e->mla_q8 = llmbo_malloc(H * B * (wide / LLMBO_QK + 1), sizeof(llmbo_q8a));
+        e->mla_q8 = qrows_alloc(H * B, wide);
         e->items = llmbo_malloc(H, sizeof *e->items);
-        mla_ok = e->mla_qn && e->mla_qabs && e->mla_olat && e->mla_qa && e->mla_q8 && e->items;
+        mla_ok = e->mla_qn && e->mla_qabs && e->mla_olat && e->mla_qa && e->mla_q8.a && e->items;
     }
     if (!e->k_cache || (!mla && !e->v_cache) || !e->rope_cos || !e->rope_sin || !e->cache_tok ||
-        !e->x || !e->xb || !e->xq || !e->q || !e->k || !e->v || !e->att_out || !e->att || !e->hb ||
-        !e->hb2 || !e->ffn_out || !e->router || !e->router_sel || !e->sel || !e->sel_w ||
-        !e->ex_tok || !e->ex_w || !e->ex_x || !e->ex_xq || !e->logits || !mla_ok)
+        !e->x || !e->xb || !e->xq.a || !e->q || !e->k || !e->v || !e->att_out || !e->att ||
+        !e->hb || !e->hb2 || !e->ffn_out || !e->router || !e->router_sel || !e->sel || !e->sel_w ||
+        !e->ex_tok || !e->ex_w || !e->ex_x || !e->ex_xq.a || !e->logits || !mla_ok)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "out of memory for the KV cache and activations (n_ctx %d)",
                                e->n_ctx);
@@ -992,12 +1013,12 @@ void llmbo_engine_free(llmbo_engine *e)
     pool_stop(&e->pool);
     llmbo_tokenizer_free(e->tok);
     llmbo_gguf_close(e->gguf);
-    void *bufs[] = {e->layers,  e->k_cache,    e->v_cache, e->rope_cos, e->rope_sin, e->cache_tok,
-                    e->x,       e->xb,         e->xq,      e->q,        e->k,        e->v,
-                    e->att_out, e->att,        e->hb,      e->hb2,      e->ffn_out,  e->router,
-                    e->sel,     e->sel_w,      e->ex_tok,  e->ex_w,     e->ex_x,     e->ex_xq,
-                    e->logits,  e->router_sel, e->mla_qn,  e->mla_qabs, e->mla_olat, e->mla_qa,
-                    e->mla_q8,  e->items};
+    void *bufs[] = {e->layers,   e->k_cache,    e->v_cache, e->rope_cos, e->rope_sin, e->cache_tok,
+                    e->x,        e->xb,         e->xq.a,    e->q,        e->k,        e->v,
+                    e->att_out,  e->att,        e->hb,      e->hb2,      e->ffn_out,  e->router,
+                    e->sel,      e->sel_w,      e->ex_tok,  e->ex_w,     e->ex_x,     e->ex_xq.a,
+                    e->logits,   e->router_sel, e->mla_qn,  e->mla_qabs, e->mla_olat, e->mla_qa,
+                    e->mla_q8.a, e->items,      e->xq.k,    e->ex_xq.k,  e->mla_q8.k};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         llmbo_free(bufs[i]);
     llmbo_free(e);
@@ -1090,22 +1111,28 @@ static void mm_worker(void *arg, int ith, int nth)
         const wmat *w = it->w;
         long r0 = lo > base ? lo - base : 0, r1 = hi - base < w->rows ? hi - base : w->rows;
         const uint8_t *mat = w->data + (size_t)it->mat * w->mat_bytes;
-        size_t nbq = (size_t)w->cols / LLMBO_QK;
+        size_t cols = (size_t)w->cols;
+        /* the quantised input row of token t is xq + t * qrow bytes */
+        const uint8_t *xq = NULL;
+        size_t qrow = 0;
+        if (it->xq.a && llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K)
+            xq = (const uint8_t *)it->xq.k, qrow = cols / LLMBO_QK_K * sizeof(llmbo_q8k);
+        else if (it->xq.a)
+            xq = (const uint8_t *)it->xq.a, qrow = cols / LLMBO_QK * sizeof(llmbo_q8a);
         for (long r = r0; r < r1; r++) {
             const uint8_t *row = mat + (size_t)r * w->row_bytes;
             int t = 0;
-            if (it->xq) /* quantised: four tokens per pass over the row */
+            if (xq) /* quantised: four tokens per pass over the row */
                 for (; t + 4 <= it->T; t += 4) {
                     float o4[4];
-                    llmbo_vec_dot4(w->type, row, it->xq + (size_t)t * nbq, nbq, (size_t)w->cols,
-                                   o4);
+                    llmbo_vec_dot4(w->type, row, xq + (size_t)t * qrow, cols, cols, o4);
                     for (int j = 0; j < 4; j++)
                         it->out[(size_t)(t + j) * it->out_stride + r] = o4[j];
                 }
             for (; t < it->T; t++)
                 it->out[(size_t)t * it->out_stride + r] =
-                    llmbo_vec_dot(w->type, row, it->xf ? it->xf + (size_t)t * w->cols : NULL,
-                                  it->xq ? it->xq + (size_t)t * nbq : NULL, (size_t)w->cols);
+                    llmbo_vec_dot(w->type, row, it->xf ? it->xf + (size_t)t * cols : NULL,
+                                  xq ? xq + (size_t)t * qrow : NULL, cols);
         }
         base += w->rows;
     }
@@ -1121,9 +1148,9 @@ static void matmul(llmbo_engine *e, const mm_item *items, int n_items)
 
 /* Fills the input fields of an item for matrix w from float rows xf (T, stride = w->cols) and
  * their quantised copy xq. */
-static mm_item item(const wmat *w, int mat, int T, const float *xf, const llmbo_q8a *xq, float *out)
+static mm_item item(const wmat *w, int mat, int T, const float *xf, qrows xq, float *out)
 {
-    mm_item it = {w, mat, T, NULL, NULL, out, w->rows};
+    mm_item it = {w, mat, T, NULL, {NULL, NULL}, out, w->rows};
     if (llmbo_ttype_quantised(w->type))
         it.xq = xq;
     else
@@ -1131,10 +1158,16 @@ static mm_item item(const wmat *w, int mat, int T, const float *xf, const llmbo_
     return it;
 }
 
-static void quantise_rows(const float *x, llmbo_q8a *xq, int T, int cols)
+/* Both activation forms of T rows of cols floats: a row is quantised in a few operations per
+ * element, against a few per element and weight row in the products that read it. */
+static void quantise_rows(const float *x, qrows xq, int T, int cols)
 {
-    for (int t = 0; t < T; t++)
-        llmbo_quant_act(x + (size_t)t * cols, xq + (size_t)t * (cols / LLMBO_QK), (size_t)cols);
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * cols;
+        llmbo_quant_act(xr, xq.a + (size_t)t * (cols / LLMBO_QK), (size_t)cols);
+        if (cols % LLMBO_QK_K == 0)
+            llmbo_quant_act_k(xr, xq.k + (size_t)t * (cols / LLMBO_QK_K), (size_t)cols);
+    }
 }
 
 /* Attention for T new tokens at positions pos0.. (keys/values already in the cache). Work items
@@ -1269,11 +1302,12 @@ static void per_head(llmbo_engine *e, const wmat *w, int T, const float *in, flo
     int q = llmbo_ttype_quantised(w->type);
     for (int h = 0; h < H; h++) {
         const float *x = in + (size_t)h * T * cols;
-        llmbo_q8a *xq = e->mla_q8 + (size_t)h * T * (cols / LLMBO_QK);
+        qrows xq = {e->mla_q8.a + (size_t)h * T * (cols / LLMBO_QK),
+                    e->mla_q8.k + (size_t)h * T * (cols / LLMBO_QK_K)};
         if (q)
             quantise_rows(x, xq, T, cols);
-        e->items[h] =
-            (mm_item){w, h, T, q ? NULL : x, q ? xq : NULL, out + h * out_off, out_stride};
+        e->items[h] = item(w, h, T, x, xq, out + h * out_off);
+        e->items[h].out_stride = out_stride;
     }
     matmul(e, e->items, H);
 }
@@ -1435,9 +1469,15 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
         for (int i = 0; i < n; i++) {
             int t = e->ex_tok[i];
             memcpy(e->ex_x + (size_t)i * E, e->xb + (size_t)t * E, (size_t)E * sizeof(float));
-            if (qin)
-                memcpy(e->ex_xq + (size_t)i * (E / LLMBO_QK), e->xq + (size_t)t * (E / LLMBO_QK),
+            if (qin) {
+                memcpy(e->ex_xq.a + (size_t)i * (E / LLMBO_QK),
+                       e->xq.a + (size_t)t * (E / LLMBO_QK),
                        (size_t)(E / LLMBO_QK) * sizeof(llmbo_q8a));
+                if (E % LLMBO_QK_K == 0)
+                    memcpy(e->ex_xq.k + (size_t)i * (E / LLMBO_QK_K),
+                           e->xq.k + (size_t)t * (E / LLMBO_QK_K),
+                           (size_t)(E / LLMBO_QK_K) * sizeof(llmbo_q8k));
+            }
         }
         mm_item gu[2] = {item(&L->gate_exps, x, n, e->ex_x, e->ex_xq, e->hb),
                          item(&L->up_exps, x, n, e->ex_x, e->ex_xq, e->hb2)};
@@ -1548,9 +1588,11 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
                     float g = 1.0f;
                     if (L->gate_inp_sh.data) {
                         const float *xr = e->xb + (size_t)t * E;
-                        llmbo_q8a *xq = e->xq;
                         if (llmbo_ttype_quantised(L->gate_inp_sh.type))
-                            llmbo_quant_act(xr, xq, (size_t)E);
+                            quantise_rows(xr, e->xq, 1, E);
+                        const void *xq = llmbo_ttype_act(L->gate_inp_sh.type) == LLMBO_ACT_Q8K
+                                             ? (const void *)e->xq.k
+                                             : (const void *)e->xq.a;
                         gate_v[0] = llmbo_vec_dot(L->gate_inp_sh.type, L->gate_inp_sh.data, xr, xq,
                                                   (size_t)E);
                         g = 1.0f / (1.0f + expf(-gate_v[0]));
@@ -1570,7 +1612,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         return;
     float *last = e->xb;
     rmsnorm(last, e->x + (size_t)(T - 1) * E, e->output_norm, E, hp->norm_eps);
-    llmbo_quant_act(last, e->xq, (size_t)E);
+    quantise_rows(last, e->xq, 1, E);
     mm_item lo = item(&e->output, 0, 1, last, e->xq, e->logits);
     matmul(e, &lo, 1);
     if (hp->logit_scale != 1.0)

@@ -1,9 +1,11 @@
-/* quant.c: dequantisation and dot products for F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q6_K and (one
- * shared scalar path) the other quantised types. Every kernel has a portable scalar form; on
- * x86-64 with GCC/Clang, AVX2 forms of the hot ones (F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K,
- * IQ4_NL, IQ4_XS) are compiled with a target attribute and chosen at run time when the CPU has
- * AVX2, FMA and F16C, so the default (non -march=native) build is fast too. Block layouts: ggml's
- * ggml-common.h; the integer identities used per block are written next to each kernel. */
+/* quant.c: dequantisation and dot products for F32, F16, BF16, Q4_0, Q8_0 and (two shared scalar
+ * paths) the other quantised types. The 32-element types meet activations quantised per 32
+ * (llmbo_q8a), the 256-element super-block types (Q2_K..Q6_K, IQ4_XS) activations quantised per
+ * 256 (llmbo_q8k). Every kernel has a portable scalar form; on x86-64 with GCC/Clang, AVX2 forms
+ * of the hot ones (F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS) are compiled with a
+ * target attribute and chosen at run time when the CPU has AVX2, FMA and F16C, so the default
+ * (non -march=native) build is fast too. Block layouts: ggml's ggml-common.h; the integer
+ * identities used per block are written next to each kernel. */
 #include <math.h>
 #include <string.h>
 #include "quant.h"
@@ -134,10 +136,12 @@ static void q6k_unpack(const uint8_t *blk, int8_t *q)
 }
 
 /* ----------------------------------------------------------------------------------------------
- * The other quantised types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K, IQ4_NL, IQ4_XS) share one
- * scalar path: a block decodes to integer levels q and, per group of 16 elements, a scale a and
- * an offset b, so that y = a * q + b. A dot product with activation blocks is then, per group,
- * a_d * (a * sum(q qa) + b * sum(qa)) with integer sums. Layouts: ggml-common.h.
+ * The other quantised types share two scalar paths: a block decodes to integer levels q and, per
+ * group of 16 elements, a scale a and an offset b, so that y = a * q + b. A dot product with
+ * activation blocks is then, per group, a_d * (a * sum(q qa) + b * sum(qa)) with integer sums:
+ * dot_generic for Q4_1, Q5_0, Q5_1, IQ4_NL (blocks of 32), dot_k_generic for Q2_K, Q3_K, Q4_K,
+ * Q5_K, Q6_K, IQ4_XS (super-blocks of 256; the reference of their SIMD forms). Layouts:
+ * ggml-common.h.
  * -------------------------------------------------------------------------------------------- */
 
 typedef struct qgroups {
@@ -241,6 +245,30 @@ static void decode_block(llmbo_ttype t, const uint8_t *p, qgroups *g)
         }
         return;
     }
+    case LLMBO_T_Q4_K: { /* d, dmin, 12 scale bytes, qs[128]: sub-block j takes the low (j even)
+                          * or high (j odd) nibbles of qs[32(j/2) + l] */
+        float d = rd_half(p), dmin = rd_half(p + 2);
+        for (int j = 0; j < 8; j++) {
+            int s, m;
+            q4k_scale_min(j, p + 4, &s, &m);
+            const uint8_t *q = p + 16 + (j / 2) * 32;
+            for (int l = 0; l < 32; l++)
+                g->q[j * 32 + l] = (int8_t)((j & 1) ? (q[l] >> 4) : (q[l] & 0xf));
+            g->a[2 * j] = g->a[2 * j + 1] = d * (float)s;
+            g->b[2 * j] = g->b[2 * j + 1] = -dmin * (float)m;
+        }
+        return;
+    }
+    case LLMBO_T_Q6_K: { /* ql[128], qh[64], int8 scales[16], d */
+        const int8_t *sc = (const int8_t *)(p + 192);
+        float d = rd_half(p + 208);
+        q6k_unpack(p, g->q);
+        for (int gi = 0; gi < 16; gi++) {
+            g->a[gi] = d * (float)sc[gi];
+            g->b[gi] = 0.0f;
+        }
+        return;
+    }
     case LLMBO_T_IQ4_XS: { /* d, scales_h (2 bits each), scales_l[4] (4 bits each), qs[128] */
         float d = rd_half(p);
         unsigned sh = (unsigned)p[2] | (unsigned)p[3] << 8;
@@ -290,6 +318,28 @@ static float dot_generic(llmbo_ttype t, const uint8_t *p, const llmbo_q8a *x, si
             }
             sum += xa->d * (g.a[gi] * (float)isum + g.b[gi] * (float)qsum);
         }
+    }
+    return sum;
+}
+
+/* The 256-element types with Q8_K activations (one scale yd per 256): per group of 16,
+ * yd * (a * sum(q qa) + b * bsum) with integer sums. The scalar reference of every K kernel. */
+static float dot_k_generic(llmbo_ttype t, const uint8_t *p, const llmbo_q8k *y, size_t nsb)
+{
+    size_t bytes = llmbo_ttype_block_bytes(t);
+    qgroups g;
+    float sum = 0.0f;
+    for (size_t b = 0; b < nsb; b++, p += bytes, y++) {
+        decode_block(t, p, &g);
+        float blk = 0.0f;
+        for (int gi = 0; gi < 16; gi++) {
+            const int8_t *qa = y->q + 16 * gi, *q = g.q + 16 * gi;
+            int isum = 0;
+            for (int l = 0; l < 16; l++)
+                isum += q[l] * qa[l];
+            blk += g.a[gi] * (float)isum + g.b[gi] * (float)y->bsum[gi];
+        }
+        sum += y->d * blk;
     }
     return sum;
 }
@@ -391,6 +441,38 @@ void llmbo_quant_act(const float *x, llmbo_q8a *y, size_t n)
     }
 }
 
+/* Q8_K: one scale per 256 (what ggml's K-quant dot products take), so a super-block's integer
+ * sums need no float multiply per sub-block. */
+void llmbo_quant_act_k(const float *x, llmbo_q8k *y, size_t n)
+{
+    for (size_t b = 0; b < n / LLMBO_QK_K; b++) {
+        const float *xb = x + b * LLMBO_QK_K;
+        float amax = 0.0f;
+        for (int i = 0; i < LLMBO_QK_K; i++) {
+            float a = fabsf(xb[i]);
+            amax = a > amax ? a : amax;
+        }
+        float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
+        for (int g = 0; g < LLMBO_QK_K / 16; g++) {
+            int sum = 0;
+            for (int i = 16 * g; i < 16 * g + 16; i++) {
+                int q = (int)lrintf(xb[i] * id);
+                y[b].q[i] = (int8_t)q;
+                sum += q;
+            }
+            y[b].bsum[g] = (int16_t)sum;
+        }
+        y[b].d = d;
+    }
+}
+
+llmbo_act llmbo_ttype_act(llmbo_ttype t)
+{
+    if (!llmbo_ttype_quantised(t))
+        return LLMBO_ACT_F32;
+    return llmbo_ttype_block(t) == LLMBO_QK_K ? LLMBO_ACT_Q8K : LLMBO_ACT_Q8;
+}
+
 /* ----------------------------------------------------------------------------------------------
  * Scalar dot products
  * -------------------------------------------------------------------------------------------- */
@@ -432,55 +514,6 @@ static float dot_q4_0(const uint8_t *p, const llmbo_q8a *x, size_t nb)
         for (int i = 0; i < 16; i++)
             isum += ((p[2 + i] & 0xf) - 8) * x[b].q[i] + ((p[2 + i] >> 4) - 8) * x[b].q[i + 16];
         sum += rd_half(p) * x[b].d * (float)isum;
-    }
-    return sum;
-}
-
-/* Sub-block j of a Q4_K super-block meets activation block j: sum_l (d sc q_l - dmin m) a_d qa_l
- * = d sc a_d isum(q qa) - dmin m (a_d sum qa). */
-static float dot_q4_k(const uint8_t *p, const llmbo_q8a *x, size_t nsb)
-{
-    float sum = 0.0f;
-    for (size_t b = 0; b < nsb; b++, p += 144, x += 8) {
-        float d = rd_half(p), dmin = rd_half(p + 2);
-        const uint8_t *sc = p + 4, *qs = p + 16;
-        float sd = 0.0f, sm = 0.0f;
-        for (int j = 0; j < 8; j++) {
-            int s, m, isum = 0;
-            q4k_scale_min(j, sc, &s, &m);
-            const uint8_t *q = qs + (j / 2) * 32;
-            if (j & 1)
-                for (int l = 0; l < 32; l++)
-                    isum += (q[l] >> 4) * x[j].q[l];
-            else
-                for (int l = 0; l < 32; l++)
-                    isum += (q[l] & 0xf) * x[j].q[l];
-            sd += (float)(s * isum) * x[j].d;
-            sm += (float)m * x[j].s;
-        }
-        sum += d * sd - dmin * sm;
-    }
-    return sum;
-}
-
-/* Q6_K: groups of 16 share an int8 scale; activation block j covers groups 2j and 2j+1. */
-static float dot_q6_k(const uint8_t *p, const llmbo_q8a *x, size_t nsb)
-{
-    float sum = 0.0f;
-    for (size_t b = 0; b < nsb; b++, p += 210, x += 8) {
-        int8_t q[256];
-        q6k_unpack(p, q);
-        const int8_t *sc = (const int8_t *)(p + 192);
-        float acc = 0.0f;
-        for (int j = 0; j < 8; j++) {
-            int g0 = 0, g1 = 0;
-            for (int l = 0; l < 16; l++) {
-                g0 += q[j * 32 + l] * x[j].q[l];
-                g1 += q[j * 32 + 16 + l] * x[j].q[16 + l];
-            }
-            acc += x[j].d * (float)(sc[2 * j] * g0 + sc[2 * j + 1] * g1);
-        }
-        sum += rd_half(p + 208) * acc;
     }
     return sum;
 }
@@ -602,16 +635,18 @@ AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
     return s;
 }
 
-/* The K-quant and IQ4 kernels below take NT activation rows (1 or 4, x + k * stride) per pass over
- * the weights: a block's levels are unpacked into registers once and met with every row. Each is
- * an always-inline body instantiated with NT = 1 (llmbo_vec_dot) and NT = 4 (llmbo_vec_dot4), so a
- * row's accumulation order, hence its result, is the same in both. Integer sums per activation
- * block (32 elements) are exact, as in the scalar kernels; only the order of the float sums of
- * block results differs from the scalar form (tests/test_quant.c bounds that difference). */
+/* The 256-element kernels below (Q4_K, Q5_K, Q6_K, IQ4_XS, with Q8_K activations) and IQ4_NL take
+ * NT activation rows (1 or 4, k * stride blocks apart) per pass over the weights: a block's levels
+ * are unpacked into registers once and met with every row. Each is an always-inline body
+ * instantiated with NT = 1 (llmbo_vec_dot) and NT = 4 (llmbo_vec_dot4), so a row's accumulation
+ * order, hence its result, is the same in both. A super-block's products are summed exactly in
+ * int32 lanes (scales applied as int16 multipliers) and meet the float scales once per 256
+ * elements; only the order of the float sums of super-block results differs from the scalar
+ * form (tests/test_quant.c bounds that difference). */
 #define AVX2_INL __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
 
-/* Unsigned levels u (0..127) times signed activations a, pairs summed (no int16 saturation for the
- * level ranges here: 2 * 63 * 127 < 32767), then pairs of pairs weighted by int16 scales sc. */
+/* Unsigned levels u (0..63) times signed activations a, pairs summed (no int16 saturation:
+ * 2 * 63 * 127 < 32767), then pairs of pairs weighted by int16 scales sc. */
 AVX2_INL __m256i mul_u8s8_sc(__m256i u, __m256i a, __m256i sc)
 {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), sc);
@@ -628,127 +663,137 @@ AVX2_INL __m256i load_q(const llmbo_q8a *x)
     return _mm256_loadu_si256((const __m256i *)(const void *)x->q);
 }
 
+AVX2_INL __m256i load32(const int8_t *q)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)q);
+}
+
+/* Each int32 lane of x (small signed values) as two equal int16 halves: a _mm256_madd_epi16
+ * multiplier that weights both members of a pair. */
+AVX2_INL __m256i dup16(__m256i x)
+{
+    return _mm256_or_si256(_mm256_and_si256(x, _mm256_set1_epi32(0xffff)),
+                           _mm256_slli_epi32(x, 16));
+}
+
+/* The int16 multiplier of lanes 0-3 from lane i, of lanes 4-7 from lane j (of a dup16 vector). */
+AVX2_INL __m256i pick2(__m256i v, int i, int j)
+{
+    return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(i, i, i, i, j, j, j, j));
+}
+
 /* All eight 6-bit scales and minimums of a Q4_K/Q5_K super-block at once (the layout of
  * q4k_scale_min, on 32-bit words: bytes 0-3, 4-7, 8-11 are w0, w1, w2; a right shift by 6 of a
- * word brings each byte's top two bits to its bits 0-1). */
-AVX2_INL void q4k_scales8(const uint8_t *s, uint8_t *sc, uint8_t *m)
+ * word brings each byte's top two bits to its bits 0-1): bytes 0-7 of the result are the scales,
+ * 8-15 the minimums. */
+AVX2_INL __m128i q4k_scales16(const uint8_t *s)
 {
-    uint32_t w[3], o[4];
+    uint32_t w[3];
     memcpy(w, s, 12);
-    o[0] = w[0] & 0x3f3f3f3fu;
-    o[1] = (w[2] & 0x0f0f0f0fu) | ((w[0] >> 6) & 0x03030303u) << 4;
-    o[2] = w[1] & 0x3f3f3f3fu;
-    o[3] = ((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 6) & 0x03030303u) << 4;
-    memcpy(sc, o, 8);
-    memcpy(m, o + 2, 8);
+    return _mm_setr_epi32((int)(w[0] & 0x3f3f3f3fu),
+                          (int)((w[2] & 0x0f0f0f0fu) | ((w[0] >> 6) & 0x03030303u) << 4),
+                          (int)(w[1] & 0x3f3f3f3fu),
+                          (int)(((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 6) & 0x03030303u) << 4));
 }
 
-/* Q4_K: sub-block j (32 elements) meets activation block j: d sc_j a_d isum(q qa) accumulated in
- * a vector, - dmin m_j a_s as a scalar per row. */
-AVX2_INL void q4k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb, float *out,
-                       const int NT)
-{
-    const __m256i m4 = _mm256_set1_epi8(0xf);
-    __m256 acc0[4], acc1[4]; /* two independent FMA chains */
-    float mins[4];
-    for (int k = 0; k < NT; k++)
-        acc0[k] = acc1[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
-    for (size_t b = 0; b < nsb; b++, p += 144) {
-        float d = half_avx(p), dmin = half_avx(p + 2);
-        uint8_t sc[8], m[8];
-        q4k_scales8(p + 4, sc, m);
-        for (int jj = 0; jj < 4; jj++) {
-            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16 + 32 * jj));
-            __m256i lo = _mm256_and_si256(raw, m4);
-            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-            __m256i s0 = _mm256_set1_epi16((short)sc[2 * jj]);
-            __m256i s1 = _mm256_set1_epi16((short)sc[2 * jj + 1]);
-            for (int k = 0; k < NT; k++) {
-                const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + 2 * jj;
-                __m256i i0 = mul_u8s8_sc(lo, load_q(&xb[0]), s0);
-                __m256i i1 = mul_u8s8_sc(hi, load_q(&xb[1]), s1);
-                acc0[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc0[k]);
-                acc1[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc1[k]);
-            }
-        }
-        for (int k = 0; k < NT; k++) {
-            const llmbo_q8a *xb = x + (size_t)k * stride + b * 8;
-            float sm = 0.0f;
-            for (int j = 0; j < 8; j++)
-                sm += (float)m[j] * xb[j].s;
-            mins[k] += dmin * sm;
-        }
-    }
-    for (int k = 0; k < NT; k++)
-        out[k] = hsum8(_mm256_add_ps(acc0[k], acc1[k])) - mins[k];
-}
-
-/* Q5_K: Q4_K plus a fifth bit: bit j of qh[l] for sub-block j. Shifting the 32 qh bytes right by
- * one per sub-block brings bit j to bit 0 (bits entering from the neighbouring byte reach bit 0
- * only after 8 shifts); a left shift by 4 and a mask place it at 16. */
-AVX2_INL void q5k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb, float *out,
-                       const int NT)
+/* Q4_K and (FIVE) Q5_K: sub-block j (32 elements) meets activation elements 32j..32j+31:
+ * d yd sum_j sc_j isum_j - dmin yd sum_j m_j (bsum_2j + bsum_2j+1), the second as one
+ * _mm256_madd_epi16 of the minimums (each twice) with the 16 group sums. Q5_K's fifth bit is bit j
+ * of qh[l]: shifting the 32 qh bytes right by one per sub-block brings bit j to bit 0 (bits
+ * entering from the neighbouring byte reach bit 0 only after 8 shifts); a left shift by 4 and a
+ * mask place it at 16. */
+AVX2_INL void q45k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
+                        const int NT, const int FIVE)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf), m16 = _mm256_set1_epi8(16);
-    __m256 acc0[4], acc1[4]; /* two independent FMA chains */
-    float mins[4];
+    const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const size_t bytes = FIVE ? 176 : 144;
+    __m256 acc[4];
     for (int k = 0; k < NT; k++)
-        acc0[k] = acc1[k] = _mm256_setzero_ps(), mins[k] = 0.0f;
-    for (size_t b = 0; b < nsb; b++, p += 176) {
+        acc[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += bytes) {
         float d = half_avx(p), dmin = half_avx(p + 2);
-        uint8_t sc[8], m[8];
-        q4k_scales8(p + 4, sc, m);
-        __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16));
+        __m128i sm = q4k_scales16(p + 4);
+        __m256i scd = dup16(_mm256_cvtepu8_epi32(sm));
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
+        const uint8_t *qs = p + (FIVE ? 48 : 16);
+        __m256i hb = FIVE ? _mm256_loadu_si256((const __m256i *)(const void *)(p + 16))
+                          : _mm256_setzero_si256();
+        __m256i sumi[4];
+        for (int k = 0; k < NT; k++)
+            sumi[k] = _mm256_setzero_si256();
+#pragma GCC unroll 8
         for (int jj = 0; jj < 4; jj++) {
-            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 48 + 32 * jj));
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * jj));
             __m256i lo = _mm256_and_si256(raw, m4);
             __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
-            hb = _mm256_srli_epi16(hb, 1);
-            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
-            hb = _mm256_srli_epi16(hb, 1);
-            __m256i s0 = _mm256_set1_epi16((short)sc[2 * jj]);
-            __m256i s1 = _mm256_set1_epi16((short)sc[2 * jj + 1]);
+            if (FIVE) {
+                lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+                hb = _mm256_srli_epi16(hb, 1);
+                hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+                hb = _mm256_srli_epi16(hb, 1);
+            }
+            __m256i s0 = pick2(scd, 2 * jj, 2 * jj), s1 = pick2(scd, 2 * jj + 1, 2 * jj + 1);
             for (int k = 0; k < NT; k++) {
-                const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + 2 * jj;
-                __m256i i0 = mul_u8s8_sc(lo, load_q(&xb[0]), s0);
-                __m256i i1 = mul_u8s8_sc(hi, load_q(&xb[1]), s1);
-                acc0[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[0].d), _mm256_cvtepi32_ps(i0), acc0[k]);
-                acc1[k] =
-                    _mm256_fmadd_ps(_mm256_set1_ps(d * xb[1].d), _mm256_cvtepi32_ps(i1), acc1[k]);
+                const int8_t *q = y[(size_t)k * stride + b].q + 64 * jj;
+                __m256i i0 = mul_u8s8_sc(lo, load32(q), s0);
+                __m256i i1 = mul_u8s8_sc(hi, load32(q + 32), s1);
+                sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(i0, i1));
             }
         }
         for (int k = 0; k < NT; k++) {
-            const llmbo_q8a *xb = x + (size_t)k * stride + b * 8;
-            float sm = 0.0f;
-            for (int j = 0; j < 8; j++)
-                sm += (float)m[j] * xb[j].s;
-            mins[k] += dmin * sm;
+            const llmbo_q8k *yb = &y[(size_t)k * stride + b];
+            __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum);
+            __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
+            acc[k] =
+                _mm256_fmadd_ps(_mm256_set1_ps(d * yb->d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+            acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * yb->d), mi, acc[k]);
         }
     }
     for (int k = 0; k < NT; k++)
-        out[k] = hsum8(_mm256_add_ps(acc0[k], acc1[k])) - mins[k];
+        out[k] = hsum8(acc[k]);
 }
 
-/* Q6_K: half h of a super-block (activation blocks 4h..4h+3) is ql[64h..64h+63] and
- * qh[32h..32h+31]; block 4h+k takes the low (k = 0, 1) or high (k = 2, 3) nibbles of the first or
- * second 32 ql bytes and bits 2k, 2k+1 of qh (q6k_unpack). Levels minus 32 are signed (|q| <= 32);
- * the two groups of 16 in a block have their own int8 scale: lanes 0-7 of the pair sums hold the
- * first group, lanes 8-15 the second. */
-AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb, float *out,
+AVX2_INL void q4k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
+                       const int NT)
+{
+    q45k_body(p, y, stride, nsb, out, NT, 0);
+}
+
+AVX2_INL void q5k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
+                       const int NT)
+{
+    q45k_body(p, y, stride, nsb, out, NT, 1);
+}
+
+/* Q6_K: half h of a super-block (activation elements 128h..128h+127, sub-blocks j = 4h..4h+3) is
+ * ql[64h..64h+63] and qh[32h..32h+31]; sub-block 4h+k takes the low (k = 0, 1) or high (k = 2, 3)
+ * nibbles of the first or second 32 ql bytes and bits 2k, 2k+1 of qh (q6k_unpack). The unsigned
+ * levels u = q + 32 (0..63) meet the activations directly, and the offset comes back as
+ * 32 sum_g sc_g bsum_g (one _mm256_madd_epi16 of the 16 scales with the 16 group sums),
+ * subtracted from the exact integer sums. The two groups of 16 in a sub-block have their own int8
+ * scale: lanes 0-7 of the pair sums hold the first group, 8-15 the second. */
+AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
                        const int NT)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf), m30 = _mm256_set1_epi8(0x30);
-    const __m256i off = _mm256_set1_epi8(32);
-    __m256 acc[2][4]; /* even and odd activation blocks: two independent FMA chains */
+    __m256 acc[4];
     for (int k = 0; k < NT; k++)
-        acc[0][k] = acc[1][k] = _mm256_setzero_ps();
+        acc[k] = _mm256_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += 210) {
         float d = half_avx(p + 208);
-        const int8_t *sc = (const int8_t *)(p + 192);
+        __m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)(p + 192));
+        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        __m256i scd[2] = {dup16(_mm256_cvtepi8_epi32(sc8)),
+                          dup16(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8)))};
+        __m256i sumi[4];
+        for (int k = 0; k < NT; k++) {
+            __m256i bs =
+                _mm256_loadu_si256((const __m256i *)(const void *)y[(size_t)k * stride + b].bsum);
+            sumi[k] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                       _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+        }
+#pragma GCC unroll 8
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = p + 64 * h, *qh = p + 128 + 32 * h;
             __m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)ql);
@@ -763,23 +808,22 @@ AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size
                                    _mm256_and_si256(hv, m30));
             u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                    _mm256_and_si256(_mm256_srli_epi16(hv, 2), m30));
+#pragma GCC unroll 8
             for (int q = 0; q < 4; q++) {
-                int j = 4 * h + q;
-                __m256i w = _mm256_sub_epi8(u[q], off);
-                __m256i wabs = _mm256_sign_epi8(w, w);
-                __m256i scv =
-                    _mm256_set_m128i(_mm_set1_epi16(sc[2 * j + 1]), _mm_set1_epi16(sc[2 * j]));
+                int j = 4 * h + q, g = (2 * j) % 8;
+                __m256i scv = pick2(scd[h], g, g + 1);
                 for (int k = 0; k < NT; k++) {
-                    const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + j;
-                    __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), scv);
-                    acc[q & 1][k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d),
-                                                    _mm256_cvtepi32_ps(i), acc[q & 1][k]);
+                    const int8_t *qa = y[(size_t)k * stride + b].q + 32 * j;
+                    sumi[k] = _mm256_add_epi32(sumi[k], mul_u8s8_sc(u[q], load32(qa), scv));
                 }
             }
         }
+        for (int k = 0; k < NT; k++)
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[(size_t)k * stride + b].d),
+                                     _mm256_cvtepi32_ps(sumi[k]), acc[k]);
     }
     for (int k = 0; k < NT; k++)
-        out[k] = hsum8(_mm256_add_ps(acc[0][k], acc[1][k]));
+        out[k] = hsum8(acc[k]);
 }
 
 /* IQ4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high one, each
@@ -794,31 +838,57 @@ AVX2_INL __m256i iq4_levels32(const uint8_t *qs)
     return _mm256_shuffle_epi8(tab, _mm256_set_m128i(hi, lo));
 }
 
-/* IQ4_XS: 8 blocks of 32 per super-block, 6-bit block scales (ls - 32) times the fp16 d. */
-AVX2_INL void iq4xs_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nsb,
+/* IQ4_XS: 8 blocks of 32 per super-block, 6-bit block scales (ls - 32) times the fp16 d: the
+ * eight ls from their 4-bit (scales_l, nibble ib at bit 4 ib of its 32-bit word) and 2-bit
+ * (scales_h, bits 2 ib) parts by variable shifts. 32 bytes of qs are two blocks: the codebook
+ * lookup runs on the low and high nibbles of both, and lane permutes reorder them. */
+AVX2_INL void iq4xs_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
                          float *out, const int NT)
 {
-    __m256 acc[2][4]; /* even and odd activation blocks: two independent FMA chains */
+    const __m256i m4 = _mm256_set1_epi8(0xf);
+    const __m256i tab =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)iq4_levels));
+    const __m256i sh4 = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i sh2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    __m256 acc[4];
     for (int k = 0; k < NT; k++)
-        acc[0][k] = acc[1][k] = _mm256_setzero_ps();
+        acc[k] = _mm256_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += 136) {
         float d = half_avx(p);
-        unsigned sh = (unsigned)p[2] | (unsigned)p[3] << 8;
-        for (int ib = 0; ib < 8; ib++) {
-            int ls = ((p[4 + ib / 2] >> (4 * (ib % 2))) & 0xf) | (((sh >> (2 * ib)) & 3) << 4);
-            __m256i w = iq4_levels32(p + 8 + 16 * ib);
-            __m256i wabs = _mm256_sign_epi8(w, w);
-            __m256i scv = _mm256_set1_epi16((short)(ls - 32));
-            for (int k = 0; k < NT; k++) {
-                const llmbo_q8a *xb = x + (size_t)k * stride + b * 8 + ib;
-                __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), scv);
-                acc[ib & 1][k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i),
-                                                 acc[ib & 1][k]);
+        uint32_t sl;
+        memcpy(&sl, p + 4, 4);
+        int sh = p[2] | p[3] << 8;
+        __m256i lo4 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)sl), sh4),
+                                       _mm256_set1_epi32(15));
+        __m256i hi2 =
+            _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), sh2), _mm256_set1_epi32(3));
+        __m256i scd = dup16(_mm256_sub_epi32(_mm256_or_si256(lo4, _mm256_slli_epi32(hi2, 4)),
+                                             _mm256_set1_epi32(32)));
+        __m256i sumi[4];
+        for (int k = 0; k < NT; k++)
+            sumi[k] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int ib = 0; ib < 8; ib += 2) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 8 + 16 * ib));
+            __m256i lo = _mm256_shuffle_epi8(tab, _mm256_and_si256(raw, m4));
+            __m256i hi = _mm256_shuffle_epi8(tab, _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4));
+            __m256i w[2] = {_mm256_permute2x128_si256(lo, hi, 0x20),
+                            _mm256_permute2x128_si256(lo, hi, 0x31)};
+            for (int i = 0; i < 2; i++) {
+                __m256i wabs = _mm256_sign_epi8(w[i], w[i]);
+                __m256i scv = pick2(scd, ib + i, ib + i);
+                for (int k = 0; k < NT; k++) {
+                    const int8_t *qa = y[(size_t)k * stride + b].q + 32 * (ib + i);
+                    sumi[k] = _mm256_add_epi32(sumi[k], mul_s8s8_sc(wabs, w[i], load32(qa), scv));
+                }
             }
         }
+        for (int k = 0; k < NT; k++)
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[(size_t)k * stride + b].d),
+                                     _mm256_cvtepi32_ps(sumi[k]), acc[k]);
     }
     for (int k = 0; k < NT; k++)
-        out[k] = hsum8(_mm256_add_ps(acc[0][k], acc[1][k]));
+        out[k] = hsum8(acc[k]);
 }
 
 /* IQ4_NL: blocks of 32 with one fp16 scale. */
@@ -843,24 +913,25 @@ AVX2_INL void iq4nl_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, si
         out[k] = hsum8(acc[k]);
 }
 
-/* One and four rows of each: NT is a constant in every instantiation. */
-#define KQ_INSTANCES(name, blk)                                                                    \
-    AVX2_FN static float name##_1(const uint8_t *p, const llmbo_q8a *x, size_t n)                  \
+/* One and four rows of each (activation blocks ATYPE of blk elements; stride in elements): NT is
+ * a constant in every instantiation. */
+#define KQ_INSTANCES(name, ATYPE, blk)                                                             \
+    AVX2_FN static float name##_1(const uint8_t *p, const void *x, size_t n)                       \
     {                                                                                              \
         float o;                                                                                   \
-        name##_body(p, x, 0, n / (blk), &o, 1);                                                    \
+        name##_body(p, (const ATYPE *)x, 0, n / (blk), &o, 1);                                     \
         return o;                                                                                  \
     }                                                                                              \
-    AVX2_FN static void name##_4(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t n,    \
+    AVX2_FN static void name##_4(const uint8_t *p, const void *x, size_t stride, size_t n,         \
                                  float *out)                                                       \
     {                                                                                              \
-        name##_body(p, x, stride, n / (blk), out, 4);                                              \
+        name##_body(p, (const ATYPE *)x, stride / (blk), n / (blk), out, 4);                       \
     }
-KQ_INSTANCES(q4k, 256)
-KQ_INSTANCES(q5k, 256)
-KQ_INSTANCES(q6k, 256)
-KQ_INSTANCES(iq4xs, 256)
-KQ_INSTANCES(iq4nl, 32)
+KQ_INSTANCES(q4k, llmbo_q8k, 256)
+KQ_INSTANCES(q5k, llmbo_q8k, 256)
+KQ_INSTANCES(q6k, llmbo_q8k, 256)
+KQ_INSTANCES(iq4xs, llmbo_q8k, 256)
+KQ_INSTANCES(iq4nl, llmbo_q8a, 32)
 
 /* F16 weights, float activations: eight halves converted per instruction (F16C). */
 AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
@@ -881,14 +952,14 @@ AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
 }
 #endif
 
-void llmbo_vec_dot4(llmbo_ttype t, const void *row, const llmbo_q8a *xq, size_t stride, size_t n,
+void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t stride, size_t n,
                     float *out)
 {
 #ifdef LLMBO_X86_DISPATCH
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_Q8_0:
-            dot4_q8_0_avx2(row, xq, stride, n / 32, out);
+            dot4_q8_0_avx2(row, xq, stride / LLMBO_QK, n / 32, out);
             return;
         case LLMBO_T_Q4_K:
             q4k_4(row, xq, stride, n, out);
@@ -909,8 +980,10 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const llmbo_q8a *xq, size_t 
             break;
         }
 #endif
+    size_t blk = llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? sizeof(llmbo_q8k) * (stride / LLMBO_QK_K)
+                                                     : sizeof(llmbo_q8a) * (stride / LLMBO_QK);
     for (int k = 0; k < 4; k++)
-        out[k] = llmbo_vec_dot(t, row, NULL, xq + (size_t)k * stride, n);
+        out[k] = llmbo_vec_dot(t, row, NULL, (const uint8_t *)xq + (size_t)k * blk, n);
 }
 
 #ifdef LLMBO_X86_DISPATCH
@@ -959,7 +1032,7 @@ void llmbo_quant_set_simd(int on)
 #endif
 }
 
-float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const llmbo_q8a *xq, size_t n)
+float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void *xq, size_t n)
 {
     const uint8_t *p = row;
 #ifdef LLMBO_X86_DISPATCH
@@ -1015,11 +1088,9 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const llmbo
             return dot_q4_0_avx2(p, xq, n / 32);
 #endif
         return dot_q4_0(p, xq, n / 32);
-    case LLMBO_T_Q4_K:
-        return dot_q4_k(p, xq, n / 256);
-    case LLMBO_T_Q6_K:
-        return dot_q6_k(p, xq, n / 256);
     default:
+        if (llmbo_ttype_act(t) == LLMBO_ACT_Q8K)
+            return dot_k_generic(t, p, xq, n / LLMBO_QK_K);
         return dot_generic(t, p, xq, n);
     }
     return 0.0f;

@@ -2,8 +2,11 @@
  * row, quantisation of activations to 8-bit blocks, and the dot product of one weight row with
  * one activation row. Block layouts follow ggml's (ggml-common.h): Q8_0 and Q4_0 blocks of 32
  * with an fp16 scale, Q4_K and Q6_K super-blocks of 256 with 6- or 8-bit sub-block scales.
- * Quantised weights are multiplied with activations quantised to Q8 blocks (int8 products,
- * integer accumulation); F32/F16/BF16 weights with float activations. */
+ * Quantised weights are multiplied with activations quantised to 8-bit blocks (int8 products,
+ * integer accumulation): blocks of 32 (llmbo_q8a) for the 32-element types, blocks of 256 with one
+ * scale (llmbo_q8k, ggml's Q8_K) for the 256-element super-block types, so that a super-block's
+ * integer sums are added in integers before one float multiply; F32/F16/BF16 weights with float
+ * activations. */
 #ifndef LLMBO_QUANT_H
 #define LLMBO_QUANT_H
 
@@ -20,6 +23,23 @@ typedef struct llmbo_q8a {
     int8_t q[LLMBO_QK];
 } llmbo_q8a;
 
+#define LLMBO_QK_K 256 /* elements per super-block activation block */
+
+/* One block of 256 activations: x[i] ~= d * q[i]; bsum[g] = sum of q over elements 16g..16g+15
+ * (for the K-quants' minimums and Q6_K's level offset). */
+typedef struct llmbo_q8k {
+    float d;
+    int16_t bsum[LLMBO_QK_K / 16];
+    int8_t q[LLMBO_QK_K];
+} llmbo_q8k;
+
+/* The activation form a weight type multiplies with. */
+typedef enum llmbo_act {
+    LLMBO_ACT_F32, /* float rows (F32, F16, BF16) */
+    LLMBO_ACT_Q8,  /* llmbo_q8a blocks of 32 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL) */
+    LLMBO_ACT_Q8K  /* llmbo_q8k blocks of 256 (Q2_K..Q6_K, IQ4_XS) */
+} llmbo_act;
+
 float llmbo_fp16_to_f32(uint16_t h);
 uint16_t llmbo_f32_to_fp16(float f);
 float llmbo_bf16_to_f32(uint16_t h);
@@ -28,14 +48,20 @@ float llmbo_bf16_to_f32(uint16_t h);
 void llmbo_dequant_row(llmbo_ttype t, const void *row, float *y, size_t n);
 /* Quantises n floats (a multiple of 32) into n/32 activation blocks. */
 void llmbo_quant_act(const float *x, llmbo_q8a *y, size_t n);
-/* 1 if weights of type t take quantised activations (llmbo_q8a), 0 if float ones. */
+/* Quantises n floats (a multiple of 256) into n/256 activation blocks, d = max|x| / 127. */
+void llmbo_quant_act_k(const float *x, llmbo_q8k *y, size_t n);
+/* 1 if weights of type t take quantised activations (llmbo_q8a or llmbo_q8k), 0 if float ones. */
 int llmbo_ttype_quantised(llmbo_ttype t);
-/* Dot product of a weight row (n elements of type t) with an activation row: xq for quantised
- * types, xf for float types (the other may be NULL). */
-float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const llmbo_q8a *xq, size_t n);
-/* Four dot products of one weight row with four activation rows xq[0..3] (each n/32 blocks apart
- * by stride blocks), into out[0..3]; the same numbers as four llmbo_vec_dot calls. */
-void llmbo_vec_dot4(llmbo_ttype t, const void *row, const llmbo_q8a *xq, size_t stride, size_t n,
+/* The activation form of weight type t. */
+llmbo_act llmbo_ttype_act(llmbo_ttype t);
+/* Dot product of a weight row (n elements of type t) with an activation row: xq (llmbo_q8a or
+ * llmbo_q8k blocks, per llmbo_ttype_act) for quantised types, xf for float types (the other may
+ * be NULL). */
+float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void *xq, size_t n);
+/* Four dot products of one weight row with four quantised activation rows, the k-th starting
+ * k * stride elements after xq (stride a multiple of the form's block), into out[0..3]; the same
+ * numbers as four llmbo_vec_dot calls. */
+void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t stride, size_t n,
                     float *out);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);

@@ -365,7 +365,7 @@ static void test_simd_scalar(void)
         r[1][s] = llmbo_vec_dot(LLMBO_T_Q4_0, q4, NULL, xq, N);
         r[2][s] = llmbo_vec_dot(LLMBO_T_F32, w, x, NULL, N);
     }
-    llmbo_quant_set_simd(1);
+    llmbo_quant_set_simd(99);
     printf("SIMD kernels available: %d\n", llmbo_quant_simd());
     /* Four activation rows at once give exactly the single-row numbers. */
     llmbo_q8a x4[4 * (N / 32)];

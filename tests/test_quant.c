@@ -155,7 +155,7 @@ static void check_type(llmbo_ttype t, size_t n)
     CHECK(ok, "%s: reference dequantisation ran", llmbo_ttype_name(t));
     if (!ok)
         goto done;
-    for (int simd = 1; simd >= 0; simd--) {
+    for (int simd = llmbo_quant_simd_max(); simd >= 0; simd--) {
         llmbo_quant_set_simd(simd);
         llmbo_dequant_row(t, raw, y, n);
         double scale = 0, err = 0;
@@ -194,7 +194,7 @@ static void check_type(llmbo_ttype t, size_t n)
                   llmbo_ttype_name(t), simd);
         }
     }
-    llmbo_quant_set_simd(1);
+    llmbo_quant_set_simd(99);
 done:
     llmbo_free(raw);
     llmbo_free(y);
@@ -240,26 +240,29 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
     float sc[4], sv[4], s4[4];
     for (int k = 0; k < 4; k++)
         sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
-    llmbo_quant_set_simd(1);
-    for (int k = 0; k < 4; k++)
-        sv[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
-    llmbo_vec_dot4(t, raw, xq, n, n, s4);
-    double worst = 0;
-    int exact4 = 1, within = 1;
-    for (int k = 0; k < 4; k++) {
-        double mag = 0;
-        for (size_t i = 0; i < n; i++)
-            mag += fabs((double)w[i] * act_value(t, xq + (size_t)k * ab, i));
-        double bound = ((double)nq + 16) * FLT_EPSILON * mag, e = fabs((double)sv[k] - sc[k]);
-        within &= e <= bound;
-        worst = fmax(worst, mag > 0 ? e / mag : e);
-        exact4 &= s4[k] == sv[k];
+    for (int level = 1; level <= llmbo_quant_simd_max(); level++) {
+        llmbo_quant_set_simd(level);
+        for (int k = 0; k < 4; k++)
+            sv[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
+        llmbo_vec_dot4(t, raw, xq, n, n, s4);
+        double worst = 0;
+        int exact4 = 1, within = 1;
+        for (int k = 0; k < 4; k++) {
+            double mag = 0;
+            for (size_t i = 0; i < n; i++)
+                mag += fabs((double)w[i] * act_value(t, xq + (size_t)k * ab, i));
+            double bound = ((double)nq + 16) * FLT_EPSILON * mag, e = fabs((double)sv[k] - sc[k]);
+            within &= e <= bound;
+            worst = fmax(worst, mag > 0 ? e / mag : e);
+            exact4 &= s4[k] == sv[k];
+        }
+        CHECK(within,
+              "%s n=%zu (simd %d): SIMD vs scalar dot within (n/32+16) eps |terms| (worst %.2g)",
+              llmbo_ttype_name(t), n, level, worst);
+        CHECK(exact4, "%s n=%zu (simd %d): four-row dot (stride %zu) equals four one-row dots",
+              llmbo_ttype_name(t), n, level, n);
     }
-    CHECK(within,
-          "%s n=%zu (simd %d): SIMD vs scalar dot within (n/32+16) eps |terms| (worst %.2g)",
-          llmbo_ttype_name(t), n, llmbo_quant_simd(), worst);
-    CHECK(exact4, "%s n=%zu: four-row dot (stride %zu) equals four one-row dots",
-          llmbo_ttype_name(t), n, n);
+    llmbo_quant_set_simd(99);
     llmbo_free(raw);
     llmbo_free(x);
     llmbo_free(w);

@@ -7,6 +7,7 @@
  * (non -march=native) build is fast too. Block layouts: ggml's ggml-common.h; the integer
  * identities used per block are written next to each kernel. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "quant.h"
 
@@ -933,6 +934,224 @@ KQ_INSTANCES(q6k, llmbo_q8k, 256)
 KQ_INSTANCES(iq4xs, llmbo_q8k, 256)
 KQ_INSTANCES(iq4nl, llmbo_q8a, 32)
 
+/* AVX-512BW forms of the 256-element kernels: the AVX2 bodies' arithmetic on 64 elements (two
+ * sub-blocks) per instruction, chosen at run time when the CPU and OS support AVX-512F/BW (level 2
+ * of llmbo_quant_simd). Each 512-bit vector holds sub-block pair (2i, 2i+1) in its low and high
+ * 256 bits, so its activations are 64 consecutive bytes of the Q8_K row; the int16 multipliers
+ * come from one lane permute of the scales per pair. */
+#define AVX512_FN __attribute__((target("avx512f,avx512bw,avx2,fma,f16c")))
+#define AVX512_INL                                                                                 \
+    __attribute__((target("avx512f,avx512bw,avx2,fma,f16c"), always_inline)) static inline
+
+/* x as a 512-bit vector whose high 256 bits are y. */
+AVX512_INL __m512i cat256(__m256i x, __m256i y)
+{
+    return _mm512_inserti64x4(_mm512_castsi256_si512(x), y, 1);
+}
+
+/* Lanes of v (dup16 scales, up to 16 int32 lanes) picked per 128-bit quarter: a, b, c, d. */
+AVX512_INL __m512i pick4(__m512i v, int a, int b, int c, int d)
+{
+    return _mm512_permutexvar_epi32(
+        _mm512_setr_epi32(a, a, a, a, b, b, b, b, c, c, c, c, d, d, d, d), v);
+}
+
+AVX512_INL __m512i load64(const int8_t *q)
+{
+    return _mm512_loadu_si512((const void *)q);
+}
+
+AVX512_INL __m512i madd_u8s8(__m512i u, __m512i a, __m512i sc)
+{
+    return _mm512_madd_epi16(_mm512_maddubs_epi16(u, a), sc);
+}
+
+AVX512_INL __m512i dup16_512(__m512i x)
+{
+    return _mm512_or_si512(_mm512_and_si512(x, _mm512_set1_epi32(0xffff)),
+                           _mm512_slli_epi32(x, 16));
+}
+
+/* Q4_K / Q5_K: pair jj is the 32 qs bytes' low nibbles (sub-block 2jj) and high nibbles (2jj+1);
+ * Q5_K's fifth bits are bits 2jj and 2jj+1 of qh, from qh and qh >> 1 in the two halves. */
+AVX512_INL void q45k_body512(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
+                             float *out, const int NT, const int FIVE)
+{
+    const __m512i m4 = _mm512_set1_epi8(0xf), m16 = _mm512_set1_epi8(16);
+    const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const size_t bytes = FIVE ? 176 : 144;
+    __m512 acc[4];
+    __m256 accm[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps(), accm[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += bytes) {
+        float d = half_avx(p), dmin = half_avx(p + 2);
+        __m128i sm = q4k_scales16(p + 4);
+        __m512i scd = _mm512_castsi256_si512(dup16(_mm256_cvtepu8_epi32(sm)));
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
+        const uint8_t *qs = p + (FIVE ? 48 : 16);
+        __m512i h2 = _mm512_setzero_si512();
+        if (FIVE) {
+            __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16));
+            h2 = cat256(hb, _mm256_srli_epi16(hb, 1));
+        }
+        __m512i sumi[4];
+        for (int k = 0; k < NT; k++)
+            sumi[k] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int jj = 0; jj < 4; jj++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * jj));
+            __m512i w = _mm512_and_si512(cat256(raw, _mm256_srli_epi16(raw, 4)), m4);
+            if (FIVE)
+                w = _mm512_or_si512(
+                    w, _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(h2, 2 * jj), 4), m16));
+            __m512i s = pick4(scd, 2 * jj, 2 * jj, 2 * jj + 1, 2 * jj + 1);
+            for (int k = 0; k < NT; k++)
+                sumi[k] = _mm512_add_epi32(
+                    sumi[k], madd_u8s8(w, load64(y[(size_t)k * stride + b].q + 64 * jj), s));
+        }
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8k *yb = &y[(size_t)k * stride + b];
+            __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum);
+            __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
+            acc[k] =
+                _mm512_fmadd_ps(_mm512_set1_ps(d * yb->d), _mm512_cvtepi32_ps(sumi[k]), acc[k]);
+            accm[k] = _mm256_fmadd_ps(_mm256_set1_ps(dmin * yb->d), mi, accm[k]);
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = _mm512_reduce_add_ps(acc[k]) - hsum8(accm[k]);
+}
+
+AVX512_INL void q4k512_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
+                            float *out, const int NT)
+{
+    q45k_body512(p, y, stride, nsb, out, NT, 0);
+}
+
+AVX512_INL void q5k512_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
+                            float *out, const int NT)
+{
+    q45k_body512(p, y, stride, nsb, out, NT, 1);
+}
+
+/* Q6_K: half h is ql[64h..64h+63] (both 32-byte rows at once) and qh[32h..]; sub-blocks 4h, 4h+1
+ * take the low nibbles with qh bits 0-1 and 2-3, sub-blocks 4h+2, 4h+3 the high nibbles with qh
+ * bits 4-5 and 6-7 (q6k_body). Four groups of 16 per vector: one scale per 128-bit quarter. */
+AVX512_INL void q6k512_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
+                            float *out, const int NT)
+{
+    const __m512i m4 = _mm512_set1_epi8(0xf), m30 = _mm512_set1_epi8(0x30);
+    __m512 acc[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += 210) {
+        float d = half_avx(p + 208);
+        __m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)(p + 192));
+        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        __m512i scd = dup16_512(_mm512_cvtepi8_epi32(sc8));
+        __m512i sumi[4];
+        for (int k = 0; k < NT; k++) {
+            __m256i bs =
+                _mm256_loadu_si256((const __m256i *)(const void *)y[(size_t)k * stride + b].bsum);
+            __m256i off = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                           _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+            sumi[k] = cat256(off, _mm256_setzero_si256());
+        }
+#pragma GCC unroll 8
+        for (int h = 0; h < 2; h++) {
+            __m512i l = _mm512_loadu_si512((const void *)(p + 64 * h));
+            __m256i hv = _mm256_loadu_si256((const __m256i *)(const void *)(p + 128 + 32 * h));
+            __m512i hA = cat256(_mm256_slli_epi16(hv, 4), _mm256_slli_epi16(hv, 2));
+            __m512i hB = cat256(hv, _mm256_srli_epi16(hv, 2));
+            __m512i u[2] = {_mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(hA, m30)),
+                            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
+                                            _mm512_and_si512(hB, m30))};
+#pragma GCC unroll 8
+            for (int i = 0; i < 2; i++) {
+                int j = 4 * h + 2 * i, g = 2 * j;
+                __m512i s = pick4(scd, g, g + 1, g + 2, g + 3);
+                for (int k = 0; k < NT; k++)
+                    sumi[k] = _mm512_add_epi32(
+                        sumi[k], madd_u8s8(u[i], load64(y[(size_t)k * stride + b].q + 32 * j), s));
+            }
+        }
+        for (int k = 0; k < NT; k++)
+            acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(d * y[(size_t)k * stride + b].d),
+                                     _mm512_cvtepi32_ps(sumi[k]), acc[k]);
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = _mm512_reduce_add_ps(acc[k]);
+}
+
+/* IQ4_XS: 32 qs bytes are blocks ib, ib+1; their low and high nibbles looked up in the codebook
+ * (in-lane byte shuffles), then the 128-bit quarters reordered to (ib low, ib high, ib+1 low,
+ * ib+1 high). Signed levels: |w| times the activations negated where w < 0. */
+AVX512_INL void iq4xs512_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
+                              float *out, const int NT)
+{
+    const __m512i m4 = _mm512_set1_epi8(0xf);
+    const __m512i tab =
+        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)iq4_levels));
+    const __m256i sh4 = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i sh2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    __m512 acc[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += 136) {
+        float d = half_avx(p);
+        uint32_t sl;
+        memcpy(&sl, p + 4, 4);
+        int sh = p[2] | p[3] << 8;
+        __m256i lo4 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)sl), sh4),
+                                       _mm256_set1_epi32(15));
+        __m256i hi2 =
+            _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), sh2), _mm256_set1_epi32(3));
+        __m512i scd = _mm512_castsi256_si512(dup16(_mm256_sub_epi32(
+            _mm256_or_si256(lo4, _mm256_slli_epi32(hi2, 4)), _mm256_set1_epi32(32))));
+        __m512i sumi[4];
+        for (int k = 0; k < NT; k++)
+            sumi[k] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int ib = 0; ib < 8; ib += 2) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(p + 8 + 16 * ib));
+            __m512i nib = _mm512_and_si512(cat256(raw, _mm256_srli_epi16(raw, 4)), m4);
+            __m512i w = _mm512_shuffle_epi8(tab, nib);
+            w = _mm512_shuffle_i64x2(w, w, _MM_SHUFFLE(3, 1, 2, 0));
+            __m512i wabs = _mm512_abs_epi8(w);
+            __mmask64 neg = _mm512_movepi8_mask(w);
+            __m512i s = pick4(scd, ib, ib, ib + 1, ib + 1);
+            for (int k = 0; k < NT; k++) {
+                __m512i a = load64(y[(size_t)k * stride + b].q + 32 * ib);
+                a = _mm512_mask_sub_epi8(a, neg, _mm512_setzero_si512(), a);
+                sumi[k] = _mm512_add_epi32(sumi[k], madd_u8s8(wabs, a, s));
+            }
+        }
+        for (int k = 0; k < NT; k++)
+            acc[k] = _mm512_fmadd_ps(_mm512_set1_ps(d * y[(size_t)k * stride + b].d),
+                                     _mm512_cvtepi32_ps(sumi[k]), acc[k]);
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = _mm512_reduce_add_ps(acc[k]);
+}
+
+#define KQ512_INSTANCES(name)                                                                      \
+    AVX512_FN static float name##_1(const uint8_t *p, const void *x, size_t n)                     \
+    {                                                                                              \
+        float o;                                                                                   \
+        name##_body(p, (const llmbo_q8k *)x, 0, n / 256, &o, 1);                                   \
+        return o;                                                                                  \
+    }                                                                                              \
+    AVX512_FN static void name##_4(const uint8_t *p, const void *x, size_t stride, size_t n,       \
+                                   float *out)                                                     \
+    {                                                                                              \
+        name##_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 4);                       \
+    }
+KQ512_INSTANCES(q4k512)
+KQ512_INSTANCES(q5k512)
+KQ512_INSTANCES(q6k512)
+KQ512_INSTANCES(iq4xs512)
+
 /* F16 weights, float activations: eight halves converted per instruction (F16C). */
 AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
 {
@@ -956,6 +1175,23 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
                     float *out)
 {
 #ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 1)
+        switch (t) {
+        case LLMBO_T_Q4_K:
+            q4k512_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q5_K:
+            q5k512_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q6_K:
+            q6k512_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_IQ4_XS:
+            iq4xs512_4(row, xq, stride, n, out);
+            return;
+        default:
+            break;
+        }
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_Q8_0:
@@ -1007,35 +1243,70 @@ static int cpu_has_avx2_fma_f16c(void)
     __cpuid_count(7, 0, a, b, c, d);
     return (b >> 5) & 1;
 }
+
+/* AVX-512F (leaf 7 EBX bit 16) and BW (bit 30), with the OS saving the opmask and ZMM state
+ * (XCR0 bits 5-7). */
+static int cpu_has_avx512bw(void)
+{
+    unsigned a, b, c, d;
+    if (!cpu_has_avx2_fma_f16c())
+        return 0;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xe0) != 0xe0)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return ((b >> 16) & 1) && ((b >> 30) & 1);
+}
 #endif
+
+static int simd_max = -1; /* what the CPU has (and LLMBO_SIMD allows) */
+
+int llmbo_quant_simd_max(void)
+{
+    if (simd_max < 0) {
+#ifdef LLMBO_X86_DISPATCH
+        simd_max = cpu_has_avx512bw() ? 2 : cpu_has_avx2_fma_f16c();
+#else
+        simd_max = 0;
+#endif
+        const char *env = getenv("LLMBO_SIMD");
+        if (env && *env >= '0' && *env <= '9' && env[1] == '\0' && *env - '0' < simd_max)
+            simd_max = *env - '0';
+    }
+    return simd_max;
+}
 
 int llmbo_quant_simd(void)
 {
-    if (simd_on < 0) {
-#ifdef LLMBO_X86_DISPATCH
-        simd_on = cpu_has_avx2_fma_f16c();
-#else
-        simd_on = 0;
-#endif
-    }
+    if (simd_on < 0)
+        simd_on = llmbo_quant_simd_max();
     return simd_on;
 }
 
-void llmbo_quant_set_simd(int on)
+void llmbo_quant_set_simd(int level)
 {
-    llmbo_quant_simd();
-    if (!on)
-        simd_on = 0;
-#ifdef LLMBO_X86_DISPATCH
-    else
-        simd_on = -1, llmbo_quant_simd();
-#endif
+    int max = llmbo_quant_simd_max();
+    simd_on = level <= 0 ? 0 : level < max ? level : max;
 }
 
 float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void *xq, size_t n)
 {
     const uint8_t *p = row;
 #ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 1)
+        switch (t) {
+        case LLMBO_T_Q4_K:
+            return q4k512_1(p, xq, n);
+        case LLMBO_T_Q5_K:
+            return q5k512_1(p, xq, n);
+        case LLMBO_T_Q6_K:
+            return q6k512_1(p, xq, n);
+        case LLMBO_T_IQ4_XS:
+            return iq4xs512_1(p, xq, n);
+        default:
+            break;
+        }
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_F16:

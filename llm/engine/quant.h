@@ -65,8 +65,12 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
                     float *out);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
-/* Selects the SIMD kernels (done once, automatically; exposed for tests): 0 forces scalar. */
-void llmbo_quant_set_simd(int on);
+/* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels; the
+ * others stay AVX2). The level is chosen once, automatically, as the highest the CPU supports,
+ * capped by the environment variable LLMBO_SIMD (a digit) when set; llmbo_quant_set_simd (for
+ * tests and benchmarks) selects any level up to that, a larger value giving the highest. */
+void llmbo_quant_set_simd(int level);
 int llmbo_quant_simd(void);
+int llmbo_quant_simd_max(void);
 
 #endif

@@ -839,32 +839,38 @@ AVX2_INL __m256i iq4_levels32(const uint8_t *qs)
     return _mm256_shuffle_epi8(tab, _mm256_set_m128i(hi, lo));
 }
 
-/* IQ4_XS: 8 blocks of 32 per super-block, 6-bit block scales (ls - 32) times the fp16 d: the
- * eight ls from their 4-bit (scales_l, nibble ib at bit 4 ib of its 32-bit word) and 2-bit
- * (scales_h, bits 2 ib) parts by variable shifts. 32 bytes of qs are two blocks: the codebook
- * lookup runs on the low and high nibbles of both, and lane permutes reorder them. */
+/* IQ4_XS super-block scales: the eight 6-bit ls (4-bit part nibble ib of scales_l at bit 4 ib,
+ * 2-bit part bits 2 ib of scales_h) minus 32, by variable shifts, each duplicated for pick2. */
+AVX2_INL __m256i iq4xs_scales(const uint8_t *p)
+{
+    const __m256i sh4 = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i sh2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    uint32_t sl;
+    memcpy(&sl, p + 4, 4);
+    int sh = p[2] | p[3] << 8;
+    __m256i lo4 =
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)sl), sh4), _mm256_set1_epi32(15));
+    __m256i hi2 =
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), sh2), _mm256_set1_epi32(3));
+    return dup16(
+        _mm256_sub_epi32(_mm256_or_si256(lo4, _mm256_slli_epi32(hi2, 4)), _mm256_set1_epi32(32)));
+}
+
+/* IQ4_XS: 8 blocks of 32 per super-block, 6-bit block scales (ls - 32, iq4xs_scales) times the
+ * fp16 d. 32 bytes of qs are two blocks: the codebook lookup runs on the low and high nibbles of
+ * both, and lane permutes reorder them. */
 AVX2_INL void iq4xs_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
                          float *out, const int NT)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf);
     const __m256i tab =
         _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)iq4_levels));
-    const __m256i sh4 = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-    const __m256i sh2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     __m256 acc[4];
     for (int k = 0; k < NT; k++)
         acc[k] = _mm256_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += 136) {
         float d = half_avx(p);
-        uint32_t sl;
-        memcpy(&sl, p + 4, 4);
-        int sh = p[2] | p[3] << 8;
-        __m256i lo4 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)sl), sh4),
-                                       _mm256_set1_epi32(15));
-        __m256i hi2 =
-            _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), sh2), _mm256_set1_epi32(3));
-        __m256i scd = dup16(_mm256_sub_epi32(_mm256_or_si256(lo4, _mm256_slli_epi32(hi2, 4)),
-                                             _mm256_set1_epi32(32)));
+        __m256i scd = iq4xs_scales(p);
         __m256i sumi[4];
         for (int k = 0; k < NT; k++)
             sumi[k] = _mm256_setzero_si256();
@@ -1093,22 +1099,12 @@ AVX512_INL void iq4xs512_body(const uint8_t *p, const llmbo_q8k *y, size_t strid
     const __m512i m4 = _mm512_set1_epi8(0xf);
     const __m512i tab =
         _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)iq4_levels));
-    const __m256i sh4 = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-    const __m256i sh2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     __m512 acc[4];
     for (int k = 0; k < NT; k++)
         acc[k] = _mm512_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += 136) {
         float d = half_avx(p);
-        uint32_t sl;
-        memcpy(&sl, p + 4, 4);
-        int sh = p[2] | p[3] << 8;
-        __m256i lo4 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)sl), sh4),
-                                       _mm256_set1_epi32(15));
-        __m256i hi2 =
-            _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), sh2), _mm256_set1_epi32(3));
-        __m512i scd = _mm512_castsi256_si512(dup16(_mm256_sub_epi32(
-            _mm256_or_si256(lo4, _mm256_slli_epi32(hi2, 4)), _mm256_set1_epi32(32))));
+        __m512i scd = _mm512_castsi256_si512(iq4xs_scales(p));
         __m512i sumi[4];
         for (int k = 0; k < NT; k++)
             sumi[k] = _mm512_setzero_si512();

@@ -253,6 +253,72 @@ static void prefix_and_batch(const char *arch, const char *type)
     llmbo_engine_free(b);
 }
 
+/* The thread pool hands out chunks of work to whichever thread claims them first, so which
+ * thread computes what changes from run to run; no result may. Logits of the prompt and of the
+ * greedy continuation after it must be bit-identical for 1, 2 and 3 threads (3 oversubscribes a
+ * two-core machine, so chunks are claimed late and out of turn), for every batch split (11
+ * tokens in one batch, in batches of 4, and one at a time) and with jobs cut into their finest
+ * chunks (these models are too small for the normal cut to split row-wise work at all, so that
+ * path is only taken with fine_chunks). The models include every
+ * dispatch path: dense and MoE FFNs, shared experts, MLA's per-head products, and mixed
+ * activation forms (Q8_0 routers beside K-quant experts). */
+static void threads_identical(const char *arch, const char *type, const char *extra)
+{
+    const char *path = eu_model(arch, type, extra);
+    CHECK(path != NULL, "%s %s model written", arch, type);
+    if (!path)
+        return;
+    /* threads, batch, fine chunks */
+    static const int cfg[][3] = {{1, 11, 0}, {2, 11, 0}, {3, 11, 1}, {2, 4, 1},
+                                 {3, 4, 0},  {2, 1, 1},  {3, 1, 0}};
+    enum { N_CFG = sizeof cfg / sizeof cfg[0], N_GEN = 6 };
+    float *first = NULL;
+    int gen0[N_GEN] = {0}, nv = 0;
+    for (int c = 0; c < N_CFG; c++) {
+        llmbo_engine_options opt;
+        llmbo_engine_options_default(&opt);
+        opt.n_threads = cfg[c][0];
+        opt.n_batch = cfg[c][1];
+        opt.fine_chunks = cfg[c][2];
+        opt.n_ctx = 64;
+        llmbo_engine *e = NULL;
+        llmbo_error err = {0};
+        if (llmbo_engine_open(path, &opt, &e, &err) != LLMBO_OK) {
+            CHECK(0, "%s %s opens: %s", arch, type, err.msg);
+            break;
+        }
+        nv = llmbo_engine_hparams(e)->n_vocab;
+        if (!first)
+            first = llmbo_malloc((size_t)nv * (N_GEN + 1), sizeof(float));
+        int seq[N_PROMPT + N_GEN];
+        memcpy(seq, prompt, sizeof prompt);
+        int same = 1, n = N_PROMPT;
+        for (int g = 0; g <= N_GEN && first; g++, n++) {
+            const float *lg;
+            CHECK_OK(llmbo_engine_eval(e, seq, n, &lg, &err));
+            float *keep = first + (size_t)g * nv;
+            if (c == 0)
+                memcpy(keep, lg, (size_t)nv * sizeof(float));
+            else
+                same &= memcmp(keep, lg, (size_t)nv * sizeof(float)) == 0;
+            if (g < N_GEN) {
+                seq[n] = argmax(lg, nv);
+                if (c == 0)
+                    gen0[g] = seq[n];
+                else
+                    same &= seq[n] == gen0[g];
+            }
+        }
+        if (c > 0)
+            CHECK(same,
+                  "%s %s: %d threads, batches of %d%s: prompt and %d greedy steps bit-identical "
+                  "to 1 thread, one batch",
+                  arch, type, cfg[c][0], cfg[c][1], cfg[c][2] ? ", finest chunks" : "", N_GEN);
+        llmbo_engine_free(e);
+    }
+    llmbo_free(first);
+}
+
 /* The MLA cache holds the latent and the rotary key part per position, not K and V per head. */
 static void mla_cache(void)
 {
@@ -361,6 +427,10 @@ int main(void)
     prefix_and_batch("qwen3moe", "q8_0");
     prefix_and_batch("qwen2", "f32");
     prefix_and_batch("deepseek2", "f32");
+    threads_identical("qwen3moe", "q4_k_m", k);
+    threads_identical("qwen2", "q8_0", NULL);
+    threads_identical("deepseek2", "q8_0", "--layers 3 --q-lora 64 --used 3");
+    threads_identical("granitemoe", "f32", "--shared-ff 48");
     open_errors();
     eu_cleanup();
     return check_summary();

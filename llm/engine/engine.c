@@ -25,23 +25,43 @@
 #include "llmbo_common.h"
 
 /* ----------------------------------------------------------------------------------------------
- * Thread pool: n-1 persistent workers plus the caller. run() hands every thread the same
- * function with its index; workers spin briefly between jobs (a forward pass issues hundreds of
- * small jobs per token) and then sleep on a condition variable.
+ * Thread pool: n-1 persistent workers plus the caller. A job is a function and a number of
+ * chunks; every thread that is running claims chunks one at a time from a shared counter until
+ * none are left, and the caller returns when all chunks are finished. Claiming (rather than a
+ * fixed share per thread) keeps a job moving when a worker is late to wake or descheduled on a
+ * shared machine: the threads that run take its chunks, and a forward pass issues a few hundred
+ * jobs per token. A chunk's result never depends on which thread ran it (a thread index is only
+ * used to pick scratch memory), so results do not depend on the thread count or timing.
+ *
+ * The counter `work` holds (job sequence << 24) | next chunk. A claim is a compare-and-swap on
+ * it, so a worker that read a finished job's word cannot claim a chunk of the next one; the job's
+ * function, argument and chunk count sit in a slot of a small ring indexed by the sequence, which
+ * the caller writes only for a newer job than any a claim can succeed on. Workers spin briefly
+ * between jobs, then sleep on a condition variable (woken only when one sleeps).
  * -------------------------------------------------------------------------------------------- */
 
-typedef void (*pool_fn)(void *arg, int ith, int nth);
+typedef void (*pool_fn)(void *arg, long chunk, int ith);
+
+#define POOL_CHUNK_BITS 24
+#define POOL_MAX_CHUNKS ((1L << POOL_CHUNK_BITS) - 1)
+#define POOL_SLOTS      4
+
+typedef struct pool_slot {
+    _Atomic(pool_fn) fn;
+    _Atomic(void *) arg;
+    atomic_long n;
+} pool_slot;
 
 typedef struct pool {
     int n;
     pthread_t *th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    atomic_int gen;  /* incremented for each job */
-    atomic_int done; /* workers finished with the current job */
+    _Atomic uint64_t work; /* (sequence << POOL_CHUNK_BITS) | next chunk to claim */
+    atomic_long done;      /* chunks finished of the current job */
+    atomic_int sleepers;   /* workers waiting on cv */
     atomic_int stop;
-    pool_fn fn;
-    void *arg;
+    pool_slot slot[POOL_SLOTS];
     struct pool_arg {
         struct pool *p;
         int ith;
@@ -55,48 +75,83 @@ static void cpu_relax(void)
 #endif
 }
 
+/* Claims and runs chunks of job `seq` until it has none left or a newer job has started. */
+static void pool_claim(pool *p, uint64_t seq, int ith)
+{
+    const pool_slot *s = &p->slot[seq % POOL_SLOTS];
+    uint64_t w = atomic_load_explicit(&p->work, memory_order_acquire);
+    for (;;) {
+        if (w >> POOL_CHUNK_BITS != seq)
+            return;
+        long c = (long)(w & POOL_MAX_CHUNKS);
+        pool_fn fn = atomic_load_explicit(&s->fn, memory_order_relaxed);
+        void *arg = atomic_load_explicit(&s->arg, memory_order_relaxed);
+        if (c >= atomic_load_explicit(&s->n, memory_order_relaxed))
+            return;
+        /* Success means the word was still (seq, c): job seq is current and its slot intact. */
+        if (atomic_compare_exchange_weak_explicit(&p->work, &w, w + 1, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            fn(arg, c, ith);
+            atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+            w = atomic_load_explicit(&p->work, memory_order_acquire);
+        }
+    }
+}
+
 static void *pool_worker(void *v)
 {
     struct pool_arg *a = v;
     pool *p = a->p;
-    int seen = 0;
+    uint64_t seen = 0;
     for (;;) {
         int spins = 0;
-        while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop) && spins < 4000) {
+        uint64_t seq;
+        while ((seq = atomic_load(&p->work) >> POOL_CHUNK_BITS) == seen && !atomic_load(&p->stop) &&
+               spins < 4000) {
             cpu_relax();
             spins++;
         }
-        if (atomic_load(&p->gen) == seen && !atomic_load(&p->stop)) {
+        if (seq == seen && !atomic_load(&p->stop)) {
             pthread_mutex_lock(&p->mu);
-            while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
+            atomic_fetch_add(&p->sleepers, 1);
+            while ((seq = atomic_load(&p->work) >> POOL_CHUNK_BITS) == seen &&
+                   !atomic_load(&p->stop))
                 pthread_cond_wait(&p->cv, &p->mu);
+            atomic_fetch_sub(&p->sleepers, 1);
             pthread_mutex_unlock(&p->mu);
         }
         if (atomic_load(&p->stop))
             return NULL;
-        seen = atomic_load(&p->gen);
-        p->fn(p->arg, a->ith, p->n);
-        atomic_fetch_add(&p->done, 1);
+        seen = seq;
+        pool_claim(p, seq, a->ith);
     }
 }
 
-static void pool_run(pool *p, pool_fn fn, void *arg)
+/* Runs fn(arg, c, ith) for every chunk c in [0, n_chunks) on the pool's threads (ith is the
+ * running thread's index, 0 the caller) and returns when all have finished. */
+static void pool_run(pool *p, pool_fn fn, void *arg, long n_chunks)
 {
-    if (p->n == 1) {
-        fn(arg, 0, 1);
+    if (p->n == 1 || n_chunks <= 1) {
+        for (long c = 0; c < n_chunks; c++)
+            fn(arg, c, 0);
         return;
     }
-    p->fn = fn;
-    p->arg = arg;
-    atomic_store(&p->done, 0);
-    pthread_mutex_lock(&p->mu);
-    atomic_fetch_add(&p->gen, 1);
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    fn(arg, 0, p->n);
-    /* Spin briefly, then yield: on an oversubscribed machine a spinning waiter would steal the
-     * core the last worker needs. */
-    for (int spins = 0; atomic_load(&p->done) < p->n - 1; spins++) {
+    uint64_t seq = (atomic_load_explicit(&p->work, memory_order_relaxed) >> POOL_CHUNK_BITS) + 1;
+    pool_slot *s = &p->slot[seq % POOL_SLOTS];
+    atomic_store_explicit(&s->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&s->arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&s->n, n_chunks, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store(&p->work, seq << POOL_CHUNK_BITS); /* seq_cst: ordered before the next load */
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    pool_claim(p, seq, 0);
+    /* Only chunks other threads are running remain. Spin briefly, then yield: on an
+     * oversubscribed machine a spinning waiter would steal the core the other thread needs. */
+    for (int spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < n_chunks; spins++) {
         if (spins < 2000)
             cpu_relax();
         else
@@ -126,9 +181,15 @@ static llmbo_status pool_start(pool *p, int n, llmbo_error *err)
 {
     memset(p, 0, sizeof *p);
     p->n = n;
-    atomic_init(&p->gen, 0);
+    atomic_init(&p->work, 0);
     atomic_init(&p->done, 0);
+    atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
+    for (int i = 0; i < POOL_SLOTS; i++) {
+        atomic_init(&p->slot[i].fn, NULL);
+        atomic_init(&p->slot[i].arg, NULL);
+        atomic_init(&p->slot[i].n, 0);
+    }
     if (n == 1)
         return LLMBO_OK;
     p->th = llmbo_calloc((size_t)n, sizeof *p->th);
@@ -177,8 +238,9 @@ typedef struct layer {
     wmat gate_sh, up_sh, down_sh;       /* shared expert, data NULL if absent */
     wmat gate_inp_sh;                   /* (1, n_embd) sigmoid gate of the shared expert or NULL */
     int n_ff_sh;
-    int dense;             /* dense FFN (a dense model, or a MoE model's leading layers) */
-    const float *exp_bias; /* (n_expert) expert-selection bias (DeepSeek-V3) or NULL */
+    int attn_forms, ffn_forms; /* activation forms the attention and FFN inputs are read in */
+    int dense;                 /* dense FFN (a dense model, or a MoE model's leading layers) */
+    const float *exp_bias;     /* (n_expert) expert-selection bias (DeepSeek-V3) or NULL */
     /* MLA (deepseek2); wq is the plain q projection when q_lora_rank is 0 */
     wmat wq_a, wq_b;        /* (q_lora, n_embd), (q_dim, q_lora) */
     const float *q_a_norm;  /* (q_lora) */
@@ -187,6 +249,18 @@ typedef struct layer {
     wmat wk_b;              /* n_head x (kv_lora, n_nope): q_nope -> latent space (absorbed) */
     wmat wv_b;              /* n_head x (v_dim, kv_lora): attended latent -> value head */
 } layer;
+
+/* The activation forms a quantised-weight product reads (bit 1: blocks of 32, bit 2: blocks of
+ * 256), so a row is quantised only into the forms its consumers take. */
+#define ACT_A 1
+#define ACT_K 2
+
+static int act_forms(const wmat *w)
+{
+    if (!w->data || !llmbo_ttype_quantised(w->type))
+        return 0;
+    return llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K ? ACT_K : ACT_A;
+}
 
 /* Quantised copies of (T, cols) float rows in both activation forms: a (T, cols/32) blocks of 32,
  * k (T, cols/256) blocks of 256 (filled when cols is a multiple of 256); a weight type reads the
@@ -232,6 +306,7 @@ struct llmbo_engine {
     const float *rope_freqs; /* (n_rot / 2) frequency divisors (Llama 3.1) or NULL */
     layer *layers;
     pool pool;
+    int fine; /* llmbo_engine_options.fine_chunks */
 
     /* KV cache: (n_layer, n_ctx, kv_dim) each. MLA caches the normed latent c_kv and the rotated
      * key part, (kv_lora + n_rot) per position, in k_cache and has no v_cache. */
@@ -252,19 +327,25 @@ struct llmbo_engine {
     float *mla_qa;     /* (B, q_lora) q's bottleneck */
     qrows mla_q8;      /* (n_head, B) rows of max(kv_lora, n_nope): quantised copies of the above */
     float *router_sel; /* (n_expert) selection scores of one token */
-    mm_item *items;    /* (n_head) one matmul item per head */
+    mm_item *items;    /* (max_items) matmul items: one per head (MLA), two per expert (MoE) */
+    long *mm_first;    /* (max_items + 1) a matmul's first chunk of each item */
+    int *mm_rows_per;  /* (max_items) its rows per chunk of each item */
     float *att;        /* (n_threads, n_ctx) attention scores */
-    float *hb, *hb2;   /* (B, max_ff) FFN hidden */
+    float *hb, *hb2;   /* (B, max_ff) or (S, n_ff_exp) FFN hidden */
     float *ffn_out;    /* (B, n_embd) */
     float *router;     /* (B, n_expert) */
     int *sel;          /* (B, n_expert_used) selected experts */
     float *sel_w;      /* (B, n_expert_used) their weights */
-    int *ex_tok;       /* (B) tokens routed to the current expert */
-    float *ex_w;       /* (B) */
-    float *ex_x;       /* (B, n_embd) gathered inputs */
-    qrows ex_xq;       /* B rows of max_in */
-    float *logits;     /* (n_vocab) */
-    float *trace;      /* caller's (n_layer, n_embd) or NULL */
+    /* MoE slots (a token's K expert assignments, numbered by expert, then token): S = B * K */
+    int *ex_tok;   /* (S) the slot's token */
+    float *ex_w;   /* (S) its router weight */
+    int *ex_slot;  /* (B, K) a token's slots */
+    int *ex_first; /* (n_expert + 1) an expert's first slot */
+    int *ex_next;  /* (n_expert + 1) slot counters while filling */
+    float *ex_x;   /* (S, n_embd) gathered float inputs, then the down outputs */
+    qrows ex_xq;   /* S rows of max_in: gathered inputs, then the down inputs */
+    float *logits; /* (n_vocab) */
+    float *trace;  /* caller's (n_layer, n_embd) or NULL */
 };
 
 /* ----------------------------------------------------------------------------------------------
@@ -777,6 +858,11 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
         }
     }
 #undef NAME
+    L->attn_forms = act_forms(&L->wq) | act_forms(&L->wk) | act_forms(&L->wv) |
+                    act_forms(&L->wq_a) | act_forms(&L->wkv_a);
+    L->ffn_forms = act_forms(&L->gate) | act_forms(&L->up) | act_forms(&L->router) |
+                   act_forms(&L->gate_exps) | act_forms(&L->up_exps) | act_forms(&L->gate_sh) |
+                   act_forms(&L->up_sh);
     return LLMBO_OK;
 }
 
@@ -785,6 +871,7 @@ void llmbo_engine_options_default(llmbo_engine_options *opt)
     opt->n_ctx = 0;
     opt->n_threads = 0;
     opt->n_batch = 0;
+    opt->fine_chunks = 0;
 }
 
 static void rope_tables(llmbo_engine *e);
@@ -831,17 +918,27 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->v = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
     e->att_out = llmbo_malloc(B * (size_t)e->o_dim, sizeof(float));
     e->att = llmbo_malloc((size_t)n_threads * C, sizeof(float));
-    e->hb = llmbo_malloc(B * (size_t)max_ff, sizeof(float));
-    e->hb2 = llmbo_malloc(B * (size_t)max_ff, sizeof(float));
+    size_t S = B * (size_t)K, hid = B * (size_t)max_ff;
+    if (hp->n_expert && S * (size_t)hp->n_ff_exp > hid)
+        hid = S * (size_t)hp->n_ff_exp;
+    e->hb = llmbo_malloc(hid, sizeof(float));
+    e->hb2 = llmbo_malloc(hid, sizeof(float));
     e->ffn_out = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
     e->router = llmbo_malloc(B * (size_t)X, sizeof(float));
     e->router_sel = llmbo_malloc((size_t)X, sizeof(float));
     e->sel = llmbo_malloc(B * (size_t)K, sizeof(int));
     e->sel_w = llmbo_malloc(B * (size_t)K, sizeof(float));
-    e->ex_tok = llmbo_malloc(B, sizeof(int));
-    e->ex_w = llmbo_malloc(B, sizeof(float));
-    e->ex_x = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
-    e->ex_xq = qrows_alloc(B, e->max_in);
+    e->ex_tok = llmbo_malloc(S, sizeof(int));
+    e->ex_w = llmbo_malloc(S, sizeof(float));
+    e->ex_slot = llmbo_malloc(S, sizeof(int));
+    e->ex_first = llmbo_malloc((size_t)X + 1, sizeof(int));
+    e->ex_next = llmbo_malloc((size_t)X + 1, sizeof(int));
+    e->ex_x = llmbo_malloc(S * (size_t)hp->n_embd, sizeof(float));
+    e->ex_xq = qrows_alloc(S, e->max_in);
+    size_t max_items = 2 * (size_t)X + 2 > H ? 2 * (size_t)X + 2 : H;
+    e->items = llmbo_malloc(max_items, sizeof *e->items);
+    e->mm_first = llmbo_malloc(max_items + 1, sizeof(long));
+    e->mm_rows_per = llmbo_malloc(max_items, sizeof(int));
     e->logits = llmbo_malloc((size_t)hp->n_vocab, sizeof(float));
     int mla_ok = 1;
     if (mla) {
@@ -851,13 +948,13 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
         e->mla_olat = llmbo_malloc(H * B * lat, sizeof(float));
         e->mla_qa = llmbo_malloc(B * (size_t)(hp->q_lora > 0 ? hp->q_lora : 1), sizeof(float));
         e->mla_q8 = qrows_alloc(H * B, wide);
-        e->items = llmbo_malloc(H, sizeof *e->items);
-        mla_ok = e->mla_qn && e->mla_qabs && e->mla_olat && e->mla_qa && e->mla_q8.a && e->items;
+        mla_ok = e->mla_qn && e->mla_qabs && e->mla_olat && e->mla_qa && e->mla_q8.a;
     }
     if (!e->k_cache || (!mla && !e->v_cache) || !e->rope_cos || !e->rope_sin || !e->cache_tok ||
         !e->x || !e->xb || !e->xq.a || !e->q || !e->k || !e->v || !e->att_out || !e->att ||
         !e->hb || !e->hb2 || !e->ffn_out || !e->router || !e->router_sel || !e->sel || !e->sel_w ||
-        !e->ex_tok || !e->ex_w || !e->ex_x || !e->ex_xq.a || !e->logits || !mla_ok)
+        !e->ex_tok || !e->ex_w || !e->ex_slot || !e->ex_first || !e->ex_next || !e->ex_x ||
+        !e->ex_xq.a || !e->items || !e->mm_first || !e->mm_rows_per || !e->logits || !mla_ok)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "out of memory for the KV cache and activations (n_ctx %d)",
                                e->n_ctx);
@@ -981,6 +1078,7 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     if (e->n_ctx < 1)
         e->n_ctx = 4096;
     e->n_batch = opt.n_batch > 0 ? opt.n_batch : 64;
+    e->fine = opt.fine_chunks != 0;
     if (e->n_ctx > LLMBO_MAX_CTX || e->n_batch > LLMBO_MAX_BATCH || opt.n_threads > 1024) {
         st = llmbo_error_set(err, LLMBO_ERR_INVALID,
                              "n_ctx %d, n_batch %d or threads %d too large (at most %d, %d, 1024)",
@@ -1013,12 +1111,14 @@ void llmbo_engine_free(llmbo_engine *e)
     pool_stop(&e->pool);
     llmbo_tokenizer_free(e->tok);
     llmbo_gguf_close(e->gguf);
-    void *bufs[] = {e->layers,   e->k_cache,    e->v_cache, e->rope_cos, e->rope_sin, e->cache_tok,
-                    e->x,        e->xb,         e->xq.a,    e->q,        e->k,        e->v,
-                    e->att_out,  e->att,        e->hb,      e->hb2,      e->ffn_out,  e->router,
-                    e->sel,      e->sel_w,      e->ex_tok,  e->ex_w,     e->ex_x,     e->ex_xq.a,
-                    e->logits,   e->router_sel, e->mla_qn,  e->mla_qabs, e->mla_olat, e->mla_qa,
-                    e->mla_q8.a, e->items,      e->xq.k,    e->ex_xq.k,  e->mla_q8.k};
+    void *bufs[] = {e->layers,     e->k_cache,  e->v_cache,  e->rope_cos, e->rope_sin,
+                    e->cache_tok,  e->x,        e->xb,       e->xq.a,     e->q,
+                    e->k,          e->v,        e->att_out,  e->att,      e->hb,
+                    e->hb2,        e->ffn_out,  e->router,   e->sel,      e->sel_w,
+                    e->ex_tok,     e->ex_w,     e->ex_x,     e->ex_xq.a,  e->logits,
+                    e->router_sel, e->mla_qn,   e->mla_qabs, e->mla_olat, e->mla_qa,
+                    e->mla_q8.a,   e->items,    e->xq.k,     e->ex_xq.k,  e->mla_q8.k,
+                    e->ex_slot,    e->ex_first, e->ex_next,  e->mm_first, e->mm_rows_per};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         llmbo_free(bufs[i]);
     llmbo_free(e);
@@ -1096,54 +1196,96 @@ static float silu(float x)
     return x / (1.0f + expf(-x));
 }
 
-typedef struct mm_job {
-    const mm_item *items;
-    int n_items;
-    long total_rows;
-} mm_job;
-
-static void mm_worker(void *arg, int ith, int nth)
+/* Runs rows [r0, r1) of one item: each weight row is read once and met with every token (four
+ * at a time for quantised inputs: the same numbers as one at a time). */
+static void mm_rows(const mm_item *it, long r0, long r1)
 {
-    const mm_job *job = arg;
-    long lo = job->total_rows * ith / nth, hi = job->total_rows * (ith + 1) / nth, base = 0;
-    for (int k = 0; k < job->n_items && base < hi; k++) {
-        const mm_item *it = &job->items[k];
-        const wmat *w = it->w;
-        long r0 = lo > base ? lo - base : 0, r1 = hi - base < w->rows ? hi - base : w->rows;
-        const uint8_t *mat = w->data + (size_t)it->mat * w->mat_bytes;
-        size_t cols = (size_t)w->cols;
-        /* the quantised input row of token t is xq + t * qrow bytes */
-        const uint8_t *xq = NULL;
-        size_t qrow = 0;
-        if (it->xq.a && llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K)
-            xq = (const uint8_t *)it->xq.k, qrow = cols / LLMBO_QK_K * sizeof(llmbo_q8k);
-        else if (it->xq.a)
-            xq = (const uint8_t *)it->xq.a, qrow = cols / LLMBO_QK * sizeof(llmbo_q8a);
-        for (long r = r0; r < r1; r++) {
-            const uint8_t *row = mat + (size_t)r * w->row_bytes;
-            int t = 0;
-            if (xq) /* quantised: four tokens per pass over the row */
-                for (; t + 4 <= it->T; t += 4) {
-                    float o4[4];
-                    llmbo_vec_dot4(w->type, row, xq + (size_t)t * qrow, cols, cols, o4);
-                    for (int j = 0; j < 4; j++)
-                        it->out[(size_t)(t + j) * it->out_stride + r] = o4[j];
-                }
-            for (; t < it->T; t++)
-                it->out[(size_t)t * it->out_stride + r] =
-                    llmbo_vec_dot(w->type, row, it->xf ? it->xf + (size_t)t * cols : NULL,
-                                  xq ? xq + (size_t)t * qrow : NULL, cols);
-        }
-        base += w->rows;
+    const wmat *w = it->w;
+    const uint8_t *mat = w->data + (size_t)it->mat * w->mat_bytes;
+    size_t cols = (size_t)w->cols;
+    /* the quantised input row of token t is xq + t * qrow bytes */
+    const uint8_t *xq = NULL;
+    size_t qrow = 0;
+    if (it->xq.a && llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K)
+        xq = (const uint8_t *)it->xq.k, qrow = cols / LLMBO_QK_K * sizeof(llmbo_q8k);
+    else if (it->xq.a)
+        xq = (const uint8_t *)it->xq.a, qrow = cols / LLMBO_QK * sizeof(llmbo_q8a);
+    for (long r = r0; r < r1; r++) {
+        const uint8_t *row = mat + (size_t)r * w->row_bytes;
+        int t = 0;
+        if (xq) /* quantised: four tokens per pass over the row */
+            for (; t + 4 <= it->T; t += 4) {
+                float o4[4];
+                llmbo_vec_dot4(w->type, row, xq + (size_t)t * qrow, cols, cols, o4);
+                for (int j = 0; j < 4; j++)
+                    it->out[(size_t)(t + j) * it->out_stride + r] = o4[j];
+            }
+        for (; t < it->T; t++)
+            it->out[(size_t)t * it->out_stride + r] =
+                llmbo_vec_dot(w->type, row, it->xf ? it->xf + (size_t)t * cols : NULL,
+                              xq ? xq + (size_t)t * qrow : NULL, cols);
     }
 }
 
+/* A matmul job: item k's rows are cut into chunks of rows_per[k] rows, numbered from first[k]
+ * (first[n_items] is the chunk count). */
+typedef struct mm_job {
+    const mm_item *items;
+    int n_items;
+    const long *first;
+    const int *rows_per;
+} mm_job;
+
+static void mm_worker(void *arg, long c, int ith)
+{
+    const mm_job *job = arg;
+    (void)ith;
+    int lo = 0, hi = job->n_items - 1; /* the item whose chunks hold c */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (job->first[mid] <= c)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const mm_item *it = &job->items[lo];
+    long r0 = (c - job->first[lo]) * job->rows_per[lo], r1 = r0 + job->rows_per[lo];
+    mm_rows(it, r0, r1 < it->w->rows ? r1 : it->w->rows);
+}
+
+/* Smallest chunk worth a claim, in weight elements x (tokens + 2): 64 rows of 1024 for one
+ * token, a few microseconds of work against a fraction of one for the claim. */
+#define MM_MIN_CHUNK (64.0 * 1024 * 3)
+
+/* out = in . W^T for every item, in one job. Work is cut into chunks of about equal cost (rows x
+ * (tokens + 2) x cols: a row's read and its per-token products), about 8 per thread, so items
+ * with few tokens (a MoE expert's) and items with many balance, and threads that run claim what
+ * a late one has not; a single chunk runs on the caller with no hand-off at all. */
 static void matmul(llmbo_engine *e, const mm_item *items, int n_items)
 {
-    mm_job job = {items, n_items, 0};
+    int nth = e->pool.n;
+    double total = 0;
     for (int k = 0; k < n_items; k++)
-        job.total_rows += items[k].w->rows;
-    pool_run(&e->pool, mm_worker, &job);
+        total += (double)items[k].w->rows * (items[k].T + 2) * items[k].w->cols;
+    double target = total / (8.0 * nth);
+    if (target < MM_MIN_CHUNK)
+        target = MM_MIN_CHUNK;
+    if (e->fine)
+        target = 0;
+    long n = 0;
+    for (int k = 0; k < n_items; k++) {
+        int rows = items[k].w->rows;
+        double cost = (double)rows * (items[k].T + 2) * items[k].w->cols;
+        long nc = nth == 1 ? 1 : e->fine ? rows : (long)(cost / target + 0.5);
+        nc = nc > rows ? rows : nc;
+        nc = nc < 1 ? 1 : nc;
+        e->mm_rows_per[k] = rows > nc ? (int)((rows + nc - 1) / nc) : 1;
+        e->mm_first[k] = n;
+        n += (rows + e->mm_rows_per[k] - 1) / e->mm_rows_per[k];
+    }
+    e->mm_first[n_items] = n;
+    mm_job job = {items, n_items, e->mm_first, e->mm_rows_per};
+    pool_run(&e->pool, mm_worker, &job, n);
 }
 
 /* Fills the input fields of an item for matrix w from float rows xf (T, stride = w->cols) and
@@ -1158,26 +1300,86 @@ static mm_item item(const wmat *w, int mat, int T, const float *xf, qrows xq, fl
     return it;
 }
 
-/* Both activation forms of T rows of cols floats: a row is quantised in a few operations per
- * element, against a few per element and weight row in the products that read it. */
-static void quantise_rows(const float *x, qrows xq, int T, int cols)
+/* Quantises one row of cols floats into the forms in `forms` (the 256 form only when cols is a
+ * multiple of 256: no weight type that reads it has other widths). */
+static void quantise_row(const float *x, qrows xq, size_t t, int cols, int forms)
 {
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * cols;
-        llmbo_quant_act(xr, xq.a + (size_t)t * (cols / LLMBO_QK), (size_t)cols);
-        if (cols % LLMBO_QK_K == 0)
-            llmbo_quant_act_k(xr, xq.k + (size_t)t * (cols / LLMBO_QK_K), (size_t)cols);
+    if (forms & ACT_A)
+        llmbo_quant_act(x, xq.a + t * (size_t)(cols / LLMBO_QK), (size_t)cols);
+    if ((forms & ACT_K) && cols % LLMBO_QK_K == 0)
+        llmbo_quant_act_k(x, xq.k + t * (size_t)(cols / LLMBO_QK_K), (size_t)cols);
+}
+
+/* Row-wise work before a product, split over the pool by rows: rmsnorm of src into x (w set), or
+ * x = silu(x) * up (up set), or nothing; then x's rows quantised into `forms`. A row is a few
+ * operations per element against a few per element and weight row in the product that reads it,
+ * but for a batch it was the one part of a layer left on one thread. */
+typedef struct rows_job {
+    float *x;         /* (T, cols) */
+    const float *src; /* (T, cols) rmsnorm input or NULL */
+    const float *w;   /* (cols) rmsnorm weight */
+    const float *up;  /* (T, cols) SwiGLU's up projection or NULL */
+    qrows xq;         /* T rows of cols */
+    int T, cols, forms, per;
+    double eps;
+} rows_job;
+
+static void rows_worker(void *arg, long c, int ith)
+{
+    const rows_job *j = arg;
+    (void)ith;
+    long t1 = (c + 1) * j->per < j->T ? (c + 1) * j->per : j->T;
+    for (long t = c * j->per; t < t1; t++) {
+        float *x = j->x + (size_t)t * j->cols;
+        if (j->src)
+            rmsnorm(x, j->src + (size_t)t * j->cols, j->w, j->cols, j->eps);
+        if (j->up) {
+            const float *u = j->up + (size_t)t * j->cols;
+            for (int i = 0; i < j->cols; i++)
+                x[i] = silu(x[i]) * u[i];
+        }
+        quantise_row(x, j->xq, (size_t)t, j->cols, j->forms);
     }
 }
 
-/* Attention for T new tokens at positions pos0.. (keys/values already in the cache). Work items
- * are (token, head) pairs dealt round-robin, so the causal triangle is balanced. */
+/* Chunks of whole rows, at least 16384 elements each (less is not worth a hand-off: one token's
+ * row runs on the caller), about four per thread. */
+static void run_rows(llmbo_engine *e, rows_job *j)
+{
+    long per = (j->T + 4L * e->pool.n - 1) / (4L * e->pool.n),
+         least = (16384 + j->cols - 1) / j->cols;
+    j->per = e->fine ? 1 : (int)(per > least ? per : least);
+    pool_run(&e->pool, rows_worker, j, (j->T + j->per - 1) / j->per);
+}
+
+/* T rows of cols floats quantised into `forms` of xq. */
+static void quantise_rows(llmbo_engine *e, float *x, qrows xq, int T, int cols, int forms)
+{
+    if (!forms)
+        return;
+    rows_job j = {x, NULL, NULL, NULL, xq, T, cols, forms, 0, 0.0};
+    run_rows(e, &j);
+}
+
+/* Attention for T new tokens at positions pos0.. (keys/values already in the cache). A chunk is
+ * `per` consecutive (token, head) pairs, taken latest token first: the causal triangle's long
+ * rows are claimed early and the short ones fill in at the end. */
 typedef struct att_job {
     llmbo_engine *e;
-    int layer, T, pos0;
+    int layer, T, pos0, per;
 } att_job;
 
-static void att_worker(void *arg, int ith, int nth)
+static long att_chunks(llmbo_engine *e, att_job *j, int row)
+{
+    long W = (long)j->T * e->hp.n_head;
+    /* about 16k multiply-adds per chunk at the longest position, at least one pair */
+    long per = 16384L / ((long)(j->pos0 + j->T) * row + 1);
+    per = per < 1 || e->fine ? 1 : per;
+    j->per = (int)per;
+    return (W + per - 1) / per;
+}
+
+static void att_worker(void *arg, long c, int ith)
 {
     const att_job *j = arg;
     llmbo_engine *e = j->e;
@@ -1187,7 +1389,8 @@ static void att_worker(void *arg, int ith, int nth)
     const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = (float)hp->att_scale;
-    for (long w = ith; w < (long)j->T * hp->n_head; w += nth) {
+    long W = (long)j->T * hp->n_head, w1 = W - c * j->per, w0 = w1 - j->per;
+    for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
         int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head), kvh = h / group;
         int n_pos = j->pos0 + t + 1;
         const float *q = e->q + (size_t)t * e->q_dim + (size_t)h * hd;
@@ -1251,7 +1454,7 @@ static void rope(const llmbo_engine *e, float *v, int n_heads, int stride, int p
  * side) and outputs W_vb[h] sum_p a_p c_kv[p]. K and V are never expanded.
  * -------------------------------------------------------------------------------------------- */
 
-static void mla_att_worker(void *arg, int ith, int nth)
+static void mla_att_worker(void *arg, long chunk, int ith)
 {
     const att_job *j = arg; /* the same job as att_worker's */
     llmbo_engine *e = j->e;
@@ -1260,7 +1463,8 @@ static void mla_att_worker(void *arg, int ith, int nth)
     float *att = e->att + (size_t)ith * e->n_ctx;
     const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = (float)hp->att_scale;
-    for (long w = ith; w < (long)T * hp->n_head; w += nth) {
+    long W = (long)T * hp->n_head, w1 = W - chunk * j->per, w0 = w1 - j->per;
+    for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
         int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head);
         int n_pos = j->pos0 + t + 1;
         const float *qa = e->mla_qabs + ((size_t)h * T + t) * R;
@@ -1295,18 +1499,15 @@ static void mla_att_worker(void *arg, int ith, int nth)
 /* One matmul job of n_head items: head h's rows in (T, cols) at in + h*T*cols (quantised copy at
  * xq + h*T*cols/32 when w is quantised) times matrix h of the stack w into out + h*out_off with
  * row stride out_stride. */
-static void per_head(llmbo_engine *e, const wmat *w, int T, const float *in, float *out,
-                     size_t out_off, int out_stride)
+static void per_head(llmbo_engine *e, const wmat *w, int T, float *in, float *out, size_t out_off,
+                     int out_stride)
 {
     int H = e->hp.n_head, cols = w->cols;
-    int q = llmbo_ttype_quantised(w->type);
+    quantise_rows(e, in, e->mla_q8, H * T, cols, act_forms(w));
     for (int h = 0; h < H; h++) {
-        const float *x = in + (size_t)h * T * cols;
         qrows xq = {e->mla_q8.a + (size_t)h * T * (cols / LLMBO_QK),
                     e->mla_q8.k + (size_t)h * T * (cols / LLMBO_QK_K)};
-        if (q)
-            quantise_rows(x, xq, T, cols);
-        e->items[h] = item(w, h, T, x, xq, out + h * out_off);
+        e->items[h] = item(w, h, T, in + (size_t)h * T * cols, xq, out + h * out_off);
         e->items[h].out_stride = out_stride;
     }
     matmul(e, e->items, H);
@@ -1322,11 +1523,9 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
         mm_item a[2] = {item(&L->wq_a, 0, T, e->xb, e->xq, e->mla_qa),
                         item(&L->wkv_a, 0, T, e->xb, e->xq, e->k)};
         matmul(e, a, 2);
-        for (int t = 0; t < T; t++)
-            rmsnorm(e->mla_qa + (size_t)t * hp->q_lora, e->mla_qa + (size_t)t * hp->q_lora,
-                    L->q_a_norm, hp->q_lora, hp->norm_eps);
-        if (llmbo_ttype_quantised(L->wq_b.type))
-            quantise_rows(e->mla_qa, e->xq, T, hp->q_lora);
+        rows_job nq = {e->mla_qa, e->mla_qa,  L->q_a_norm,         NULL, e->xq,
+                       T,         hp->q_lora, act_forms(&L->wq_b), 0,    hp->norm_eps};
+        run_rows(e, &nq);
         mm_item b = item(&L->wq_b, 0, T, e->mla_qa, e->xq, e->q);
         matmul(e, &b, 1);
     } else {
@@ -1346,8 +1545,8 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
                    (size_t)nope * sizeof(float));
     }
     per_head(e, &L->wk_b, T, e->mla_qn, e->mla_qabs, (size_t)T * R, R);
-    att_job j = {e, il, T, pos0};
-    pool_run(&e->pool, mla_att_worker, &j);
+    att_job j = {e, il, T, pos0, 0};
+    pool_run(&e->pool, mla_att_worker, &j, att_chunks(e, &j, R + nr));
     per_head(e, &L->wv_b, T, e->mla_olat, e->att_out, (size_t)hp->v_dim, e->o_dim);
 }
 
@@ -1363,10 +1562,8 @@ static void ffn_dense(llmbo_engine *e, const wmat *gate, const wmat *up, const w
     int F = gate->rows;
     mm_item gu[2] = {item(gate, 0, T, e->xb, e->xq, e->hb), item(up, 0, T, e->xb, e->xq, e->hb2)};
     matmul(e, gu, 2);
-    for (size_t i = 0; i < (size_t)T * F; i++)
-        e->hb[i] = silu(e->hb[i]) * e->hb2[i];
-    if (llmbo_ttype_quantised(down->type))
-        quantise_rows(e->hb, e->xq, T, F);
+    rows_job sw = {e->hb, NULL, NULL, e->hb2, e->xq, T, F, act_forms(down), 0, 0.0};
+    run_rows(e, &sw);
     mm_item d = item(down, 0, T, e->hb, e->xq, out);
     matmul(e, &d, 1);
 }
@@ -1446,6 +1643,43 @@ static void route(llmbo_engine *e, const layer *L, int t)
             w[k] *= (float)hp->expert_scale;
 }
 
+/* The weighted sum of each token's expert outputs, added to ffn_out in ascending expert order
+ * (so the sum does not depend on how the work was split). */
+typedef struct combine_job {
+    llmbo_engine *e;
+    int per, T;
+} combine_job;
+
+static void combine_worker(void *arg, long c, int ith)
+{
+    const combine_job *j = arg;
+    llmbo_engine *e = j->e;
+    int K = e->hp.n_expert_used, E = e->hp.n_embd;
+    (void)ith;
+    long t1 = (c + 1) * j->per < j->T ? (c + 1) * j->per : j->T;
+    for (long t = c * j->per; t < t1; t++) {
+        int *sl = e->ex_slot + (size_t)t * K; /* slots are numbered in expert order */
+        for (int a = 1; a < K; a++)
+            for (int b = a; b > 0 && sl[b - 1] > sl[b]; b--) {
+                int s = sl[b];
+                sl[b] = sl[b - 1];
+                sl[b - 1] = s;
+            }
+        float *o = e->ffn_out + (size_t)t * E;
+        for (int k = 0; k < K; k++) {
+            const float *s = e->ex_x + (size_t)sl[k] * E;
+            float wgt = e->ex_w[sl[k]];
+            for (int i = 0; i < E; i++)
+                o[i] += wgt * s[i];
+        }
+    }
+}
+
+/* All experts of a layer in four jobs whatever the number of experts used: the gate and up
+ * products of every selected expert (each over the tokens routed to it), SwiGLU and the
+ * quantisation of the down inputs, the down products, the weighted sums. A token's K
+ * assignments are "slots", numbered by expert then token: slot rows hold the gathered inputs,
+ * the hidden activations and the down outputs. */
 static void ffn_moe(llmbo_engine *e, const layer *L, int T)
 {
     const llmbo_hparams *hp = &e->hp;
@@ -1454,48 +1688,64 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
     matmul(e, &r, 1);
     for (int t = 0; t < T; t++)
         route(e, L, t);
-    int qin = llmbo_ttype_quantised(L->gate_exps.type) || llmbo_ttype_quantised(L->up_exps.type);
-    for (int x = 0; x < X; x++) {
-        int n = 0;
-        for (int t = 0; t < T; t++)
-            for (int k = 0; k < K; k++)
-                if (e->sel[(size_t)t * K + k] == x) {
-                    e->ex_tok[n] = t;
-                    e->ex_w[n] = e->sel_w[(size_t)t * K + k];
-                    n++;
-                }
-        if (!n)
-            continue;
-        for (int i = 0; i < n; i++) {
-            int t = e->ex_tok[i];
-            memcpy(e->ex_x + (size_t)i * E, e->xb + (size_t)t * E, (size_t)E * sizeof(float));
-            if (qin) {
-                memcpy(e->ex_xq.a + (size_t)i * (E / LLMBO_QK),
-                       e->xq.a + (size_t)t * (E / LLMBO_QK),
-                       (size_t)(E / LLMBO_QK) * sizeof(llmbo_q8a));
-                if (E % LLMBO_QK_K == 0)
-                    memcpy(e->ex_xq.k + (size_t)i * (E / LLMBO_QK_K),
-                           e->xq.k + (size_t)t * (E / LLMBO_QK_K),
-                           (size_t)(E / LLMBO_QK_K) * sizeof(llmbo_q8k));
-            }
+    /* slots: counting sort of the (token, k) assignments by expert */
+    int *first = e->ex_first;
+    memset(first, 0, (size_t)(X + 1) * sizeof(int));
+    for (int i = 0; i < T * K; i++)
+        first[e->sel[i] + 1]++;
+    for (int x = 0; x < X; x++)
+        first[x + 1] += first[x];
+    for (int x = 0; x <= X; x++)
+        e->ex_next[x] = first[x];
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < K; k++) {
+            int s = e->ex_next[e->sel[(size_t)t * K + k]]++;
+            e->ex_tok[s] = t;
+            e->ex_w[s] = e->sel_w[(size_t)t * K + k];
+            e->ex_slot[(size_t)t * K + k] = s;
         }
-        mm_item gu[2] = {item(&L->gate_exps, x, n, e->ex_x, e->ex_xq, e->hb),
-                         item(&L->up_exps, x, n, e->ex_x, e->ex_xq, e->hb2)};
-        matmul(e, gu, 2);
-        for (size_t i = 0; i < (size_t)n * F; i++)
-            e->hb[i] = silu(e->hb[i]) * e->hb2[i];
-        float *dout = e->ex_x; /* (n, E): inputs were consumed by gate/up */
-        if (llmbo_ttype_quantised(L->down_exps.type))
-            quantise_rows(e->hb, e->ex_xq, n, F);
-        mm_item d = item(&L->down_exps, x, n, e->hb, e->ex_xq, dout);
-        matmul(e, &d, 1);
-        for (int i = 0; i < n; i++) {
-            float *o = e->ffn_out + (size_t)e->ex_tok[i] * E, wgt = e->ex_w[i];
-            const float *s = dout + (size_t)i * E;
-            for (int j = 0; j < E; j++)
-                o[j] += wgt * s[j];
-        }
+    int in_forms = act_forms(&L->gate_exps) | act_forms(&L->up_exps);
+    int in_float =
+        !llmbo_ttype_quantised(L->gate_exps.type) || !llmbo_ttype_quantised(L->up_exps.type);
+    size_t ra = (size_t)(E / LLMBO_QK), rk = (size_t)(E / LLMBO_QK_K);
+    for (int s = 0; s < T * K; s++) {
+        size_t t = (size_t)e->ex_tok[s];
+        if (in_float)
+            memcpy(e->ex_x + (size_t)s * E, e->xb + t * E, (size_t)E * sizeof(float));
+        if (in_forms & ACT_A)
+            memcpy(e->ex_xq.a + s * ra, e->xq.a + t * ra, ra * sizeof(llmbo_q8a));
+        if ((in_forms & ACT_K) && E % LLMBO_QK_K == 0)
+            memcpy(e->ex_xq.k + s * rk, e->xq.k + t * rk, rk * sizeof(llmbo_q8k));
     }
+    int n = 0;
+    for (int x = 0; x < X; x++) {
+        int s0 = first[x], m = first[x + 1] - s0;
+        if (!m)
+            continue;
+        qrows xq = {e->ex_xq.a + (size_t)s0 * ra, e->ex_xq.k + (size_t)s0 * rk};
+        const float *xf = e->ex_x + (size_t)s0 * E;
+        e->items[n++] = item(&L->gate_exps, x, m, xf, xq, e->hb + (size_t)s0 * F);
+        e->items[n++] = item(&L->up_exps, x, m, xf, xq, e->hb2 + (size_t)s0 * F);
+    }
+    matmul(e, e->items, n);
+    rows_job sw = {e->hb, NULL, NULL, e->hb2, e->ex_xq, T * K, F, act_forms(&L->down_exps), 0, 0.0};
+    run_rows(e, &sw);
+    /* the down outputs go to ex_x: its inputs were consumed by gate and up */
+    ra = (size_t)(F / LLMBO_QK), rk = (size_t)(F / LLMBO_QK_K);
+    n = 0;
+    for (int x = 0; x < X; x++) {
+        int s0 = first[x], m = first[x + 1] - s0;
+        if (!m)
+            continue;
+        qrows xq = {e->ex_xq.a + (size_t)s0 * ra, e->ex_xq.k + (size_t)s0 * rk};
+        e->items[n++] =
+            item(&L->down_exps, x, m, e->hb + (size_t)s0 * F, xq, e->ex_x + (size_t)s0 * E);
+    }
+    matmul(e, e->items, n);
+    combine_job cj = {e, 0, T};
+    long per = (T + 4L * e->pool.n - 1) / (4L * e->pool.n), least = 16384 / ((long)K * E) + 1;
+    cj.per = e->fine ? 1 : (int)(per > least ? per : least);
+    pool_run(&e->pool, combine_worker, &cj, (T + cj.per - 1) / cj.per);
 }
 
 /* Multi-head / grouped-query attention of layer il for T tokens at pos0..: xb / xq hold the
@@ -1534,8 +1784,8 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
         memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
         memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
     }
-    att_job aj = {e, il, T, pos0};
-    pool_run(&e->pool, att_worker, &aj);
+    att_job aj = {e, il, T, pos0, 0};
+    pool_run(&e->pool, att_worker, &aj, att_chunks(e, &aj, 2 * hd));
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -1557,23 +1807,21 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
     for (int il = 0; il < hp->n_layer; il++) {
         const layer *L = &e->layers[il];
         /* Attention: xb = norm(x); q, k, v projections. */
-        for (int t = 0; t < T; t++)
-            rmsnorm(e->xb + (size_t)t * E, e->x + (size_t)t * E, L->attn_norm, E, hp->norm_eps);
-        quantise_rows(e->xb, e->xq, T, E);
+        rows_job an = {e->xb, e->x, L->attn_norm,  NULL, e->xq,
+                       T,     E,    L->attn_forms, 0,    hp->norm_eps};
+        run_rows(e, &an);
         if (hp->arch->mla)
             attention_mla(e, L, il, T, pos0);
         else
             attention_mha(e, L, il, T, pos0);
-        if (llmbo_ttype_quantised(L->wo.type))
-            quantise_rows(e->att_out, e->xq, T, e->o_dim);
+        quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
 
         /* Feed-forward: xb = norm(x); dense FFN or experts (+ shared expert). */
-        for (int t = 0; t < T; t++)
-            rmsnorm(e->xb + (size_t)t * E, e->x + (size_t)t * E, L->ffn_norm, E, hp->norm_eps);
-        quantise_rows(e->xb, e->xq, T, E);
+        rows_job fn = {e->xb, e->x, L->ffn_norm, NULL, e->xq, T, E, L->ffn_forms, 0, hp->norm_eps};
+        run_rows(e, &fn);
         if (L->dense) {
             ffn_dense(e, &L->gate, &L->up, &L->down, T, e->ffn_out);
         } else {
@@ -1588,8 +1836,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
                     float g = 1.0f;
                     if (L->gate_inp_sh.data) {
                         const float *xr = e->xb + (size_t)t * E;
-                        if (llmbo_ttype_quantised(L->gate_inp_sh.type))
-                            quantise_rows(xr, e->xq, 1, E);
+                        quantise_row(xr, e->xq, 0, E, act_forms(&L->gate_inp_sh));
                         const void *xq = llmbo_ttype_act(L->gate_inp_sh.type) == LLMBO_ACT_Q8K
                                              ? (const void *)e->xq.k
                                              : (const void *)e->xq.a;
@@ -1612,7 +1859,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         return;
     float *last = e->xb;
     rmsnorm(last, e->x + (size_t)(T - 1) * E, e->output_norm, E, hp->norm_eps);
-    quantise_rows(last, e->xq, 1, E);
+    quantise_row(last, e->xq, 0, E, act_forms(&e->output));
     mm_item lo = item(&e->output, 0, 1, last, e->xq, e->logits);
     matmul(e, &lo, 1);
     if (hp->logit_scale != 1.0)

@@ -16,9 +16,12 @@ typedef struct llmbo_engine llmbo_engine;
 typedef struct llmbo_tokenizer llmbo_tokenizer;
 
 typedef struct llmbo_engine_options {
-    int n_ctx;     /* KV cache length in tokens; <= 0: min(model's context_length, 4096) */
-    int n_threads; /* <= 0: the number of online CPUs */
-    int n_batch;   /* tokens per batched forward pass; <= 0: 64 */
+    int n_ctx;       /* KV cache length in tokens; <= 0: min(model's context_length, 4096) */
+    int n_threads;   /* <= 0: the number of online CPUs */
+    int n_batch;     /* tokens per batched forward pass; <= 0: 64 */
+    int fine_chunks; /* tests: cut every parallel job into its smallest pieces (one matrix row,
+                      * one activation row, one (token, head) pair), so that small models take
+                      * every hand-off path of the thread pool; 0 in normal use */
 } llmbo_engine_options;
 
 void llmbo_engine_options_default(llmbo_engine_options *opt);

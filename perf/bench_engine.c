@@ -257,6 +257,8 @@ int main(int argc, char **argv)
     /* Prompt processing from an empty cache. Wall and CPU time (the machine may be shared: CPU
      * seconds per token do not count time spent waiting for a core). */
     double pp_best = 1e30, pp_cpu = 1e30;
+    llmbo_engine_pool_counts c0, c1, c2;
+    llmbo_engine_pool_stats(e, &c0);
     for (int r = 0; r < reps; r++) {
         llmbo_engine_reset(e);
         double t = llmbo_now(), c = llmbo_cpu_seconds();
@@ -266,6 +268,7 @@ int main(int argc, char **argv)
         pp_best = t < pp_best ? t : pp_best;
         pp_cpu = c < pp_cpu ? c : pp_cpu;
     }
+    llmbo_engine_pool_stats(e, &c1);
     /* Generation: one token per call after a short prompt (the cache holds the rest). */
     double tg_best = 1e30, tg_cpu = 1e30;
     for (int r = 0; r < reps; r++) {
@@ -279,6 +282,7 @@ int main(int argc, char **argv)
         tg_best = t < tg_best ? t : tg_best;
         tg_cpu = c < tg_cpu ? c : tg_cpu;
     }
+    llmbo_engine_pool_stats(e, &c2);
     double rss_ours = peak_rss_mib(RUSAGE_SELF);
     double act = active_bytes(e), bw1 = bandwidth(1, (size_t)1 << 29),
            bwn = nt > 1 ? bandwidth(nt, (size_t)1 << 29) : bw1;
@@ -300,8 +304,20 @@ int main(int argc, char **argv)
     }
     printf("\nthreads %d, batch %d; load %.2f s (mmap); /proc/loadavg at the end: %s\n", nt,
            eo.n_batch, t_load, la);
-    printf("llmbo CPU time: %.3f CPU-s per prompt token, %.3f CPU-s per generated token\n\n",
+    printf("llmbo CPU time: %.3f CPU-s per prompt token, %.3f CPU-s per generated token\n",
            pp_cpu / pp, tg_cpu / tg);
+    /* Thread pool: hand-offs (jobs given to the workers) and the share of their chunks the
+     * workers ran (1/threads when they keep up; less when they wake late or are descheduled).
+     * The generation figures include the 8-token prompts before each repetition. */
+    long hp_ = c1.handoffs - c0.handoffs, hg = c2.handoffs - c1.handoffs;
+    long wp = c1.worker_chunks - c0.worker_chunks, wg = c2.worker_chunks - c1.worker_chunks;
+    long kp = c1.chunks - c0.chunks, kg = c2.chunks - c1.chunks;
+    int nbat = (pp + eo.n_batch - 1) / eo.n_batch;
+    printf("thread pool: %.1f hand-offs per batch of %d prompt tokens, workers ran %.0f%% of their "
+           "chunks; %.1f hand-offs per generated token, workers ran %.0f%%\n\n",
+           (double)hp_ / ((double)nbat * reps), eo.n_batch,
+           kp ? 100.0 * (double)wp / (double)kp : 0.0, (double)hg / ((double)tg * reps),
+           kg ? 100.0 * (double)wg / (double)kg : 0.0);
     printf("| engine | pp%d tokens/s | tg%d tokens/s | peak RSS MiB |\n|---|---|---|---|\n", pp,
            tg);
     printf("| llmbo | %.2f | %.2f | %.0f |\n", ours_pp, ours_tg, rss_ours);

@@ -61,6 +61,8 @@ typedef struct pool {
     atomic_long done;      /* chunks finished of the current job */
     atomic_int sleepers;   /* workers waiting on cv */
     atomic_int stop;
+    long jobs, handoffs, chunks; /* counters (llmbo_engine_pool_stats), the caller's only */
+    atomic_long worker_chunks;   /* chunks run by the workers */
     pool_slot slot[POOL_SLOTS];
     struct pool_arg {
         struct pool *p;
@@ -82,16 +84,18 @@ static void pool_claim(pool *p, uint64_t seq, int ith)
     uint64_t w = atomic_load_explicit(&p->work, memory_order_acquire);
     for (;;) {
         if (w >> POOL_CHUNK_BITS != seq)
-            return;
+            break;
         long c = (long)(w & POOL_MAX_CHUNKS);
         pool_fn fn = atomic_load_explicit(&s->fn, memory_order_relaxed);
         void *arg = atomic_load_explicit(&s->arg, memory_order_relaxed);
         if (c >= atomic_load_explicit(&s->n, memory_order_relaxed))
-            return;
+            break;
         /* Success means the word was still (seq, c): job seq is current and its slot intact. */
         if (atomic_compare_exchange_weak_explicit(&p->work, &w, w + 1, memory_order_acq_rel,
                                                   memory_order_acquire)) {
             fn(arg, c, ith);
+            if (ith > 0) /* counted before `done`, which the caller reads after the job */
+                atomic_fetch_add_explicit(&p->worker_chunks, 1, memory_order_relaxed);
             atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
             w = atomic_load_explicit(&p->work, memory_order_acquire);
         }
@@ -131,11 +135,14 @@ static void *pool_worker(void *v)
  * running thread's index, 0 the caller) and returns when all have finished. */
 static void pool_run(pool *p, pool_fn fn, void *arg, long n_chunks)
 {
+    p->jobs++;
     if (p->n == 1 || n_chunks <= 1) {
         for (long c = 0; c < n_chunks; c++)
             fn(arg, c, 0);
         return;
     }
+    p->handoffs++;
+    p->chunks += n_chunks;
     uint64_t seq = (atomic_load_explicit(&p->work, memory_order_relaxed) >> POOL_CHUNK_BITS) + 1;
     pool_slot *s = &p->slot[seq % POOL_SLOTS];
     atomic_store_explicit(&s->fn, fn, memory_order_relaxed);
@@ -185,6 +192,7 @@ static llmbo_status pool_start(pool *p, int n, llmbo_error *err)
     atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
+    atomic_init(&p->worker_chunks, 0);
     for (int i = 0; i < POOL_SLOTS; i++) {
         atomic_init(&p->slot[i].fn, NULL);
         atomic_init(&p->slot[i].arg, NULL);
@@ -1150,6 +1158,14 @@ size_t llmbo_engine_cache_bytes(const llmbo_engine *e)
            sizeof(float);
 }
 
+void llmbo_engine_pool_stats(const llmbo_engine *e, llmbo_engine_pool_counts *s)
+{
+    s->jobs = e->pool.jobs;
+    s->handoffs = e->pool.handoffs;
+    s->chunks = e->pool.chunks;
+    s->worker_chunks = atomic_load(&((llmbo_engine *)e)->pool.worker_chunks);
+}
+
 void llmbo_engine_set_trace(llmbo_engine *e, float *buf)
 {
     e->trace = buf;
@@ -1397,10 +1413,7 @@ static void att_worker(void *arg, long c, int ith)
         float mx = -INFINITY;
         for (int p = 0; p < n_pos; p++) {
             const float *k = kc + (size_t)p * e->kv_dim + (size_t)kvh * hd;
-            float s = 0.0f;
-            for (int i = 0; i < hd; i++)
-                s += q[i] * k[i];
-            att[p] = s * scale;
+            att[p] = llmbo_vec_dot(LLMBO_T_F32, k, q, NULL, (size_t)hd) * scale;
             mx = att[p] > mx ? att[p] : mx;
         }
         float sum = 0.0f;
@@ -1472,11 +1485,8 @@ static void mla_att_worker(void *arg, long chunk, int ith)
         float mx = -INFINITY;
         for (int p = 0; p < n_pos; p++) {
             const float *c = kc + (size_t)p * e->kv_dim;
-            float s = 0.0f;
-            for (int i = 0; i < R; i++)
-                s += qa[i] * c[i];
-            for (int i = 0; i < nr; i++)
-                s += qp[i] * c[R + i];
+            float s = llmbo_vec_dot(LLMBO_T_F32, c, qa, NULL, (size_t)R) +
+                      llmbo_vec_dot(LLMBO_T_F32, c + R, qp, NULL, (size_t)nr);
             att[p] = s * scale;
             mx = att[p] > mx ? att[p] : mx;
         }

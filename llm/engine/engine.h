@@ -76,6 +76,15 @@ llmbo_status llmbo_engine_eval(llmbo_engine *eng, const int32_t *tokens, int n,
 void llmbo_engine_reset(llmbo_engine *eng);
 /* Tokens processed by the last eval call (n minus the reused prefix). */
 int llmbo_engine_last_processed(const llmbo_engine *eng);
+/* Thread-pool counters since the engine was opened (for benchmarks): jobs the forward passes ran
+ * through the pool, how many of those were handed to the workers (more than one chunk and more
+ * than one thread; the others ran on the calling thread alone), the chunks of the handed-off jobs
+ * and how many of them the worker threads ran (the rest ran on the calling thread). Call it
+ * between evaluations, from the thread that evaluates. */
+typedef struct llmbo_engine_pool_counts {
+    long jobs, handoffs, chunks, worker_chunks;
+} llmbo_engine_pool_counts;
+void llmbo_engine_pool_stats(const llmbo_engine *eng, llmbo_engine_pool_counts *s);
 /* When buf is non-NULL, each eval writes the residual stream of its last position after each
  * layer into buf, (n_layer, n_embd) row-major. */
 void llmbo_engine_set_trace(llmbo_engine *eng, float *buf);

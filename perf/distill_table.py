@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """distill_table.py: the measurement table of llmbo's distilled advisor model from one bench
 directory (perf/distill_bench.json): per objective and strategy the final simple regret (median,
-IQR, worst, stuck = final regret above STUCK), the model-alone / random
-ratio of medians, the paired difference GP+model - GP per seed with a bootstrap 95% interval of
+IQR, worst, stuck = final regret above STUCK), the ratios of medians to random search's and to
+GP-BO's (gp-logei), the paired difference GP+model - GP per seed with a bootstrap 95% interval of
 its median, and per advisor call: latency, CPU seconds, tokens and the validity rate of answers
 (advisor.jsonl "outcome").
 
@@ -71,22 +71,25 @@ def main():
                 runs.setdefault(obj, {}).setdefault(strat, {}).update(seeds)
     rng = np.random.default_rng(7)
     out = []
-    out.append("| objective | strategy | runs | median | IQR | stuck (>%g) | worst | median / random |"
-               % STUCK)
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| objective | strategy | runs | median | IQR | stuck (>%g) | worst | median / random "
+               "| median / GP |" % STUCK)
+    out.append("|---|---|---|---|---|---|---|---|---|")
     ratios = {}
     for obj in sorted(runs):
         rnd = runs[obj].get("random", {})
         rmed = np.median([regret(s) for s, _ in rnd.values()]) if rnd else None
+        gp = runs[obj].get("gp-logei", {})
+        gmed = np.median([regret(s) for s, _ in gp.values()]) if gp else None
         for strat in sorted(runs[obj]):
             r = np.array([regret(s) for s, _ in runs[obj][strat].values()])
             med = np.median(r)
             ratio = med / rmed if rmed else float("nan")
             if strat.startswith("mini"):
                 ratios.setdefault(strat, {})[obj] = ratio
-            out.append("| %s | %s | %d | %s | %s - %s | %d | %s | %s |" % (
+            out.append("| %s | %s | %d | %s | %s - %s | %d | %s | %s | %s |" % (
                 obj, strat, len(r), g(med), g(np.percentile(r, 25)), g(np.percentile(r, 75)),
-                int((r > STUCK).sum()), g(r.max()), "-" if strat == "random" else g(ratio)))
+                int((r > STUCK).sum()), g(r.max()), "-" if strat == "random" else g(ratio),
+                "-" if strat == "gp-logei" or not gmed else g(med / gmed)))
     out.append("")
     for strat, rat in sorted(ratios.items()):
         met = sum(1 for v in rat.values() if v <= 0.3)

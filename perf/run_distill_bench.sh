@@ -13,7 +13,13 @@ cd "$(dirname "$0")/.."
 OUT=${1:-distill-bench-out}
 J=${2:-2}
 CONFIG=${3:-perf/distill_bench.json}
-echo "tree: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (modified)'); model sha256 $(sha256sum data/models/llmbo-advisor-mini.gguf | cut -c1-16)"
+echo "tree: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (modified)')"
+# The models the config runs (a candidate under build-distill/ or the shipped one), by sha256.
+for m in $(/usr/bin/python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+print("\n".join(sorted({s["advisor"]["model_path"] for s in c["strategies"] if "advisor" in s})))' "$CONFIG"); do
+    echo "model $m sha256 $(sha256sum "$m" | cut -c1-16)"
+done
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 start=$(date +%s)
 nice -n 10 ./build/llmbo bench "$CONFIG" -j "$J" --out "$OUT" -q

@@ -502,7 +502,18 @@ typedef struct llmbo_bo_options {
                          5; 0 disables */
     double tr_radius; /* the trust region's half-width scale (unit cube), in (0, 1]; default
                          0.2 */
-    llmbo_advisor_hook advisor;     /* advise == NULL (default): no advisor */
+    double explore_gate;        /* exploration of a stagnant loop (off by default): while the trust
+                                   region's count (tr_window > 0) says stagnant, each GP proposal of a
+                                   sequential loop without an advisor first maximises the acquisition
+                                   (logei or ei) over the whole cube under a second GP, the last
+                                   refit's hyperparameters with every lengthscale times explore_ls,
+                                   and takes that point if its expected improvement is at least
+                                   explore_gate times the observed range of values; otherwise the
+                                   regular proposal. In [0, 1]; default 0 (off); 0.01 is the measured
+                                   setting (perf/results/suite.md, round 6) */
+    double explore_ls;          /* lengthscale factor of that second GP, in (0, 1]; default
+                                   LLMBO_BO_EXPLORE_LS */
+    llmbo_advisor_hook advisor; /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */
     const char *problem;            /* plain description for the advisor; copied; may be NULL */
@@ -523,6 +534,8 @@ typedef struct llmbo_bo_options {
 /* Trust region (llmbo_bo_options.tr_window): "no improvement" is a gain of at most this
  * fraction of the range of the observed values. */
 #define LLMBO_BO_TR_GAIN 1e-3
+/* Lengthscale factor of the second GP of a stagnant loop (llmbo_bo_options.explore_ls). */
+#define LLMBO_BO_EXPLORE_LS 0.5
 
 void llmbo_bo_options_default(llmbo_bo_options *opt);
 
@@ -550,6 +563,8 @@ typedef struct llmbo_bo_stats {
     long escapes;    /* stagnation escapes proposed by this object (not counted on replay) */
     long degenerate; /* refits redone with the degen_ls floor (not counted on replay) */
     long trust;      /* GP proposals made inside the trust region (not counted on replay) */
+    long explore;    /* GP proposals taken from the second GP of a stagnant loop
+                        (explore_gate; not counted on replay) */
 } llmbo_bo_stats;
 
 typedef struct llmbo_bo llmbo_bo;

@@ -10,7 +10,9 @@
  *
  * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra] [--only SPEC]
  *        bench_suite --time-ask [--variant NAME]
- * variants: gp (the defaults), gp-r4 (no trust region: the round-4 default), gp-r3 (nor the
+ * variants: gp (the defaults), gp-x (exploration of a stagnant loop under a second GP, gate
+ * 0.01, off by default), gp-xG-F (the same with gate G and lengthscale factor F), gp-r4 (no
+ * trust region: the round-4 default), gp-r3 (nor the
  * refit of degenerate fits), gp-trW-R (trust region window W, radius R), gp-nocap (no lengthscale
  * cap), gp-nostall (no stagnation escape), gp-nogls (the sample mean throughout: the round-2
  * default), gp-glsF (the GLS mean from fraction F of the budget on), gp-noise (a fitted noise
@@ -41,17 +43,31 @@ static int set_variant(const char *v, llmbo_bo_options *o)
 {
     if (strcmp(v, "gp") == 0)
         return 1;
+    if (strcmp(v, "gp-x") == 0) { /* exploration under a second GP, the measured setting */
+        o->explore_gate = 0.01;
+        return 1;
+    }
+    if (strncmp(v, "gp-x", 4) == 0) { /* exploration gate G, lengthscale factor F: gp-xG-F */
+        char *e;
+        o->explore_gate = strtod(v + 4, &e);
+        if (*e == '-')
+            o->explore_ls = atof(e + 1);
+        return o->explore_gate > 0 && o->explore_ls > 0 && o->explore_ls <= 1;
+    }
     if (strcmp(v, "gp-r4") == 0) { /* no trust region: the round-4 default */
         o->tr_window = 0;
+        o->explore_gate = 0;
         return 1;
     }
     if (strcmp(v, "gp-r3") == 0) { /* no refit of degenerate fits either: the round-3 default */
         o->degen_ls = 0;
         o->tr_window = 0;
+        o->explore_gate = 0;
         return 1;
     }
     if (strncmp(v, "gp-degen", 8) == 0) { /* degenerate fits refitted with the floor L */
         o->tr_window = 0;
+        o->explore_gate = 0;
         o->degen_ls = atof(v + 8);
         return o->degen_ls >= LLMBO_GP_LS_MIN;
     }
@@ -88,6 +104,7 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     o->gls_from = 0;
     o->degen_ls = 0;
     o->tr_window = 0;
+    o->explore_gate = 0;
     if (strcmp(v, "gp-old") == 0) { /* the loop before issue 11 */
         o->dup_tol = 0;
         o->stall_window = 0;
@@ -217,8 +234,10 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
                fabs(best - opt), near_dups(U, pb->budget, d), stats.escapes, llmbo_now() - t0);
     fflush(stdout);
     if (getenv("LLMBO_SUITE_DEGEN"))
-        fprintf(stderr, "%s seed %ld: %ld degenerate refits, %ld trust-region proposals\n", spec,
-                seed, stats.degenerate, stats.trust);
+        fprintf(
+            stderr,
+            "%s seed %ld: %ld degenerate refits, %ld trust-region proposals, %ld explorations\n",
+            spec, seed, stats.degenerate, stats.trust, stats.explore);
     if (t_iter && c_iter && time_from >= 0) {
         *t_iter = ti / (pb->budget - time_from);
         *c_iter = ci / (pb->budget - time_from);

@@ -150,14 +150,16 @@ class llmbo_bo_options(Structure):
                 ("maximize", c_int), ("noisy", c_int), ("xi", c_double),
                 ("n_candidates", c_int), ("acq_sweep", c_int), ("acq_starts", c_int),
                 ("dup_tol", c_double), ("stall_window", c_int), ("y_warp", c_int),
-                ("gls_from", c_double), ("degen_ls", c_double), ("tr_window", c_int), ("tr_radius", c_double), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
+                ("gls_from", c_double), ("degen_ls", c_double), ("tr_window", c_int), ("tr_radius", c_double),
+                ("explore_gate", c_double), ("explore_ls", c_double), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
                 ("problem", c_char_p)]
 
 
 class llmbo_bo_stats(Structure):
     _fields_ = [("consulted", c_long), ("used", c_long), ("fallbacks", c_long),
                 ("errors", c_long), ("gate_gp", c_long), ("gate_llm", c_long),
-                ("escapes", c_long), ("degenerate", c_long), ("trust", c_long)]
+                ("escapes", c_long), ("degenerate", c_long), ("trust", c_long),
+                ("explore", c_long)]
 
 
 def new_bo_options():

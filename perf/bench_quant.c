@@ -1,10 +1,10 @@
 /* bench_quant.c: CPU time of the engine's dot-product kernels, per weight element, on one matrix
  * of ROWS x COLS random blocks (a real layer's shape: default 8960 x 1536, R1-Distill-Qwen-1.5B's
  * FFN, 7-11 MB, larger than the caches), for every SIMD level this CPU has (0 scalar, 1 AVX2,
- * 2 AVX-512BW), with one activation row (decode) and four (llmbo_vec_dot4, prompt processing).
- * Times are the thread's CPU seconds (best of REPS), so a loaded machine disturbs them less than
- * wall time; compare levels and types as ratios within one invocation (the load average is
- * printed). Usage: bench_quant [ROWS [COLS [REPS]]]. Not a test. */
+ * 2 AVX-512BW, 3 AVX-512 VNNI), with one activation row (decode), four (llmbo_vec_dot4) and 64
+ * (llmbo_gemm: prompt processing). Times are the thread's CPU seconds (best of REPS), so a loaded
+ * machine disturbs them less than wall time; compare levels and types as ratios within one
+ * invocation (the load average is printed). Usage: bench_quant [ROWS [COLS [REPS]]]. Not a test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,8 @@
 #include "gguf.h"
 #include "quant.h"
 #include "llmbo_common.h"
+
+#define NTOK 64 /* activation rows of the llmbo_gemm column (a prompt batch) */
 
 static double cpu_now(void)
 {
@@ -51,14 +53,15 @@ int main(int argc, char **argv)
     }
     const llmbo_ttype types[] = {LLMBO_T_Q8_0, LLMBO_T_Q4_K, LLMBO_T_Q5_K, LLMBO_T_Q6_K,
                                  LLMBO_T_IQ4_XS};
-    float *x = llmbo_malloc(4 * cols, sizeof *x), *out = llmbo_malloc(5 * rows, sizeof *out);
-    llmbo_q8a *xa = llmbo_malloc(4 * cols / 32, sizeof *xa);
-    llmbo_q8k *xk = llmbo_malloc(4 * cols / 256, sizeof *xk);
+    float *x = llmbo_malloc(NTOK * cols, sizeof *x),
+          *out = llmbo_malloc((NTOK + 5) * rows, sizeof *out);
+    llmbo_q8a *xa = llmbo_malloc(NTOK * cols / 32, sizeof *xa);
+    llmbo_q8k *xk = llmbo_malloc(NTOK * cols / 256, sizeof *xk);
     if (!x || !out || !xa || !xk)
         return 1;
-    for (size_t i = 0; i < 4 * cols; i++)
+    for (size_t i = 0; i < NTOK * cols; i++)
         x[i] = (float)((double)(rnd() >> 11) / 9007199254740992.0 - 0.5);
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < NTOK; k++) {
         llmbo_quant_act(x + k * cols, xa + k * (cols / 32), cols);
         llmbo_quant_act_k(x + k * cols, xk + k * (cols / 256), cols);
     }
@@ -72,7 +75,8 @@ int main(int argc, char **argv)
     printf("## bench_quant: %zu rows x %zu, best of %d, thread CPU time; load %.2f %.2f %.2f\n\n",
            rows, cols, reps, la[0], la[1], la[2]);
     printf("| type | SIMD level | 1 row: ns/element | GB/s of weights | 4 rows: ns/element/row | "
-           "checksum |\n|---|---|---|---|---|---|\n");
+           "%d rows (llmbo_gemm): ns/element/row | checksum |\n|---|---|---|---|---|---|---|\n",
+           NTOK);
     int max = llmbo_quant_simd_max();
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         llmbo_ttype t = types[ti];
@@ -84,7 +88,7 @@ int main(int argc, char **argv)
         const void *xq = llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? (const void *)xk : (const void *)xa;
         for (int level = max; level >= 0; level--) {
             llmbo_quant_set_simd(level);
-            double best1 = 1e30, best4 = 1e30, sum = 0;
+            double best1 = 1e30, best4 = 1e30, bestg = 1e30, sum = 0;
             for (int r = 0; r < reps; r++) {
                 double t0 = cpu_now();
                 for (size_t i = 0; i < rows; i++)
@@ -93,14 +97,18 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < rows; i++)
                     llmbo_vec_dot4(t, w + i * rb, xq, cols, cols, out + rows + 4 * i);
                 double t2 = cpu_now();
+                llmbo_gemm(t, w, rb, rows, xq, NTOK, cols, out + 5 * rows, rows);
+                double t3 = cpu_now();
                 best1 = t1 - t0 < best1 ? t1 - t0 : best1;
                 best4 = t2 - t1 < best4 ? t2 - t1 : best4;
+                bestg = t3 - t2 < bestg ? t3 - t2 : bestg;
             }
             for (size_t i = 0; i < rows; i++)
                 sum += out[i];
-            printf("| %s | %d | %.4f | %.1f | %.4f | %.6g |\n", llmbo_ttype_name(t), level,
+            printf("| %s | %d | %.4f | %.1f | %.4f | %.4f | %.6g |\n", llmbo_ttype_name(t), level,
                    1e9 * best1 / ((double)rows * cols), (double)(rows * rb) / best1 / 1e9,
-                   1e9 * best4 / (4.0 * rows * cols), sum);
+                   1e9 * best4 / (4.0 * rows * cols), 1e9 * bestg / ((double)NTOK * rows * cols),
+                   sum);
         }
         llmbo_free(w);
     }

@@ -237,14 +237,22 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
         quant_act(t, x + (size_t)k * n, xq + (size_t)k * ab, n);
     llmbo_dequant_row(t, raw, w, n);
     llmbo_quant_set_simd(0);
-    float sc[4], sv[4], s4[4];
+    float sc[4], sv[4], s4[4], s1[4];
     for (int k = 0; k < 4; k++)
         sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
+    /* Q4_K, Q5_K and Q6_K give the AVX2 kernels' numbers at every SIMD level above 1 */
+    int same = t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K || t == LLMBO_T_Q6_K;
     for (int level = 1; level <= llmbo_quant_simd_max(); level++) {
         llmbo_quant_set_simd(level);
         for (int k = 0; k < 4; k++)
             sv[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
         llmbo_vec_dot4(t, raw, xq, n, n, s4);
+        if (level == 1)
+            memcpy(s1, sv, sizeof s1);
+        else if (same)
+            CHECK(!memcmp(s1, sv, sizeof s1) && !memcmp(s1, s4, sizeof s1),
+                  "%s n=%zu (simd %d): one- and four-row dots equal the AVX2 ones exactly",
+                  llmbo_ttype_name(t), n, level);
         double worst = 0;
         int exact4 = 1, within = 1;
         for (int k = 0; k < 4; k++) {
@@ -269,6 +277,53 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
     llmbo_free(xq);
 }
 
+/* llmbo_gemm against llmbo_vec_dot for every (row, token) pair, exactly, at every SIMD level:
+ * T = 6 tokens (a group of four and two single ones) and enough rows of 256 elements that the
+ * rows span two of its cache blocks (128 KB of weights each), into an output with a row stride
+ * wider than the row count. */
+static void check_gemm(llmbo_ttype t)
+{
+    size_t n = 256, rows = 1100, T = 6, rb = llmbo_row_bytes(t, n), os = rows + 3;
+    size_t ab = act_bytes(t, n);
+    uint8_t *w = llmbo_malloc(rows, rb), *xq = llmbo_malloc(T, ab);
+    float *x = llmbo_malloc(T * n, sizeof *x), *out = llmbo_malloc(T * os, sizeof *out);
+    int off[2], nh = half_fields(t, off);
+    for (size_t i = 0; i < rows * rb; i++)
+        w[i] = (uint8_t)rnd();
+    for (size_t r = 0; r < rows; r++)
+        for (size_t b = 0; b < rb / llmbo_ttype_block_bytes(t); b++)
+            for (int k = 0; k < nh; k++) {
+                uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
+                memcpy(w + r * rb + b * llmbo_ttype_block_bytes(t) + off[k], &h, 2);
+            }
+    for (size_t i = 0; i < T * n; i++)
+        x[i] = (float)unif() * 2.385f;
+    for (size_t k = 0; k < T; k++)
+        quant_act(t, x + k * n, xq + k * ab, n);
+    for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+        llmbo_quant_set_simd(level);
+        for (size_t i = 0; i < T * os; i++)
+            out[i] = -1234.5f;
+        llmbo_gemm(t, w, rb, rows, xq, T, n, out, os);
+        size_t bad = 0;
+        for (size_t k = 0; k < T; k++) {
+            for (size_t r = 0; r < rows; r++)
+                bad += out[k * os + r] != llmbo_vec_dot(t, w + r * rb, NULL, xq + k * ab, n);
+            for (size_t r = rows; r < os; r++)
+                bad += out[k * os + r] != -1234.5f;
+        }
+        CHECK(bad == 0,
+              "%s (simd %d): llmbo_gemm of %zu rows x %zu tokens equals llmbo_vec_dot "
+              "(%zu differ), padding untouched",
+              llmbo_ttype_name(t), level, rows, T, bad);
+    }
+    llmbo_quant_set_simd(99);
+    llmbo_free(w);
+    llmbo_free(xq);
+    llmbo_free(x);
+    llmbo_free(out);
+}
+
 int main(void)
 {
     const llmbo_ttype types[] = {LLMBO_T_F32,  LLMBO_T_F16,    LLMBO_T_BF16,  LLMBO_T_Q8_0,
@@ -283,6 +338,7 @@ int main(void)
             check_simd_scalar(types[i], 256);
             check_simd_scalar(types[i], 1536);
             check_simd_scalar(types[i], 8960);
+            check_gemm(types[i]);
         }
     eu_cleanup();
     return check_summary();

@@ -1212,35 +1212,27 @@ static float silu(float x)
     return x / (1.0f + expf(-x));
 }
 
-/* Runs rows [r0, r1) of one item: each weight row is read once and met with every token (four
- * at a time for quantised inputs: the same numbers as one at a time). */
+/* Runs rows [r0, r1) of one item: each weight row is read once and met with every token (for
+ * quantised inputs llmbo_gemm: four tokens at a time, the same numbers as one at a time). */
 static void mm_rows(const mm_item *it, long r0, long r1)
 {
     const wmat *w = it->w;
     const uint8_t *mat = w->data + (size_t)it->mat * w->mat_bytes;
     size_t cols = (size_t)w->cols;
-    /* the quantised input row of token t is xq + t * qrow bytes */
-    const uint8_t *xq = NULL;
-    size_t qrow = 0;
-    if (it->xq.a && llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K)
-        xq = (const uint8_t *)it->xq.k, qrow = cols / LLMBO_QK_K * sizeof(llmbo_q8k);
-    else if (it->xq.a)
-        xq = (const uint8_t *)it->xq.a, qrow = cols / LLMBO_QK * sizeof(llmbo_q8a);
-    for (long r = r0; r < r1; r++) {
-        const uint8_t *row = mat + (size_t)r * w->row_bytes;
-        int t = 0;
-        if (xq) /* quantised: four tokens per pass over the row */
-            for (; t + 4 <= it->T; t += 4) {
-                float o4[4];
-                llmbo_vec_dot4(w->type, row, xq + (size_t)t * qrow, cols, cols, o4);
-                for (int j = 0; j < 4; j++)
-                    it->out[(size_t)(t + j) * it->out_stride + r] = o4[j];
-            }
-        for (; t < it->T; t++)
-            it->out[(size_t)t * it->out_stride + r] =
-                llmbo_vec_dot(w->type, row, it->xf ? it->xf + (size_t)t * cols : NULL,
-                              xq ? xq + (size_t)t * qrow : NULL, cols);
-    }
+    /* the quantised input rows, in the weight type's activation form */
+    const void *xq = NULL;
+    if (it->xq.a)
+        xq = llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K ? (const void *)it->xq.k
+                                                       : (const void *)it->xq.a;
+    if (xq) /* quantised: row blocks that stay in the cache, four tokens per pass */
+        llmbo_gemm(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
+                   (size_t)(r1 > r0 ? r1 - r0 : 0), xq, (size_t)it->T, cols, it->out + r0,
+                   (size_t)it->out_stride);
+    else
+        for (long r = r0; r < r1; r++)
+            for (int t = 0; t < it->T; t++)
+                it->out[(size_t)t * it->out_stride + r] = llmbo_vec_dot(
+                    w->type, mat + (size_t)r * w->row_bytes, it->xf + (size_t)t * cols, NULL, cols);
 }
 
 /* A matmul job: item k's rows are cut into chunks of rows_per[k] rows, numbered from first[k]

@@ -63,12 +63,21 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
  * numbers as four llmbo_vec_dot calls. */
 void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t stride, size_t n,
                     float *out);
+/* out[k * out_stride + r] = the dot product of weight row r (rows rows, row_bytes apart from w;
+ * n elements of the quantised type t) with activation row k (T rows of n elements, contiguous at
+ * xq, in the form llmbo_ttype_act(t) names), for r < rows and k < T: the same numbers as
+ * llmbo_vec_dot for each pair. Rows are taken in blocks that stay in the cache while every group
+ * of four tokens passes over them (llmbo_vec_dot4). */
+void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
+                size_t T, size_t n, float *out, size_t out_stride);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
-/* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels; the
- * others stay AVX2). The level is chosen once, automatically, as the highest the CPU supports,
- * capped by the environment variable LLMBO_SIMD (a digit) when set; llmbo_quant_set_simd (for
- * tests and benchmarks) selects any level up to that, a larger value giving the highest. */
+/* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels and
+ * the Q8_0 tile; the others stay AVX2), 3 AVX-512 VNNI (Q4_K, Q5_K, Q6_K: one vpdpwssd for a
+ * multiply-add-accumulate, the same integer sums). The level is chosen once, automatically, as the
+ * highest the CPU supports, capped by the environment variable LLMBO_SIMD (a digit) when set;
+ * llmbo_quant_set_simd (for tests and benchmarks) selects any level up to that, a larger value
+ * giving the highest. */
 void llmbo_quant_set_simd(int level);
 int llmbo_quant_simd(void);
 int llmbo_quant_simd_max(void);

@@ -240,8 +240,8 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
     float sc[4], sv[4], s4[4], s1[4];
     for (int k = 0; k < 4; k++)
         sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
-    /* Q4_K, Q5_K and Q6_K give the AVX2 kernels' numbers at every SIMD level above 1 */
-    int same = t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K || t == LLMBO_T_Q6_K;
+    /* Q8_0, Q4_K, Q5_K and Q6_K give the AVX2 kernels' numbers at every SIMD level above 1 */
+    int same = t == LLMBO_T_Q8_0 || t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K || t == LLMBO_T_Q6_K;
     for (int level = 1; level <= llmbo_quant_simd_max(); level++) {
         llmbo_quant_set_simd(level);
         for (int k = 0; k < 4; k++)

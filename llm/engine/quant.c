@@ -551,62 +551,6 @@ AVX2_FN static __m256 dot32_i8(__m256i w, __m256i a)
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
 }
 
-AVX2_FN static float dot_q8_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t nb)
-{
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    size_t b = 0;
-    for (; b + 2 <= nb; b += 2, p += 68) {
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 36));
-        __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)x[b].q);
-        __m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)x[b + 1].q);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_avx(p) * x[b].d), dot32_i8(w0, a0), acc0);
-        acc1 =
-            _mm256_fmadd_ps(_mm256_set1_ps(half_avx(p + 34) * x[b + 1].d), dot32_i8(w1, a1), acc1);
-    }
-    for (; b < nb; b++, p += 34) {
-        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
-        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)x[b].q);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_avx(p) * x[b].d), dot32_i8(w, a), acc0);
-    }
-    return hsum8(_mm256_add_ps(acc0, acc1));
-}
-
-/* One Q8_0 row against four activation rows: each weight block is loaded and its scale converted
- * once. Per token the accumulation order is that of dot_q8_0_avx2 (even blocks into one sum, odd
- * into another), so results are identical to four single calls. */
-AVX2_FN static void dot4_q8_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb,
-                                   float *out)
-{
-    __m256 a0[4], a1[4];
-    for (int k = 0; k < 4; k++)
-        a0[k] = a1[k] = _mm256_setzero_ps();
-    size_t b = 0;
-    for (; b + 2 <= nb; b += 2, p += 68) {
-        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
-        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 36));
-        float d0 = half_avx(p), d1 = half_avx(p + 34);
-        for (int k = 0; k < 4; k++) {
-            const llmbo_q8a *xk = x + (size_t)k * stride;
-            __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)xk[b].q);
-            __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)xk[b + 1].q);
-            a0[k] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * xk[b].d), dot32_i8(w0, v0), a0[k]);
-            a1[k] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * xk[b + 1].d), dot32_i8(w1, v1), a1[k]);
-        }
-    }
-    for (; b < nb; b++, p += 34) {
-        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
-        float d = half_avx(p);
-        for (int k = 0; k < 4; k++) {
-            const llmbo_q8a *xk = x + (size_t)k * stride;
-            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)xk[b].q);
-            a0[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xk[b].d), dot32_i8(w, v), a0[k]);
-        }
-    }
-    for (int k = 0; k < 4; k++)
-        out[k] = hsum8(_mm256_add_ps(a0[k], a1[k]));
-}
-
 AVX2_FN static float dot_q4_0_avx2(const uint8_t *p, const llmbo_q8a *x, size_t nb)
 {
     const __m128i m4 = _mm_set1_epi8(0xf);
@@ -645,13 +589,6 @@ AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
  * elements; only the order of the float sums of super-block results differs from the scalar
  * form (tests/test_quant.c bounds that difference). */
 #define AVX2_INL __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
-
-/* Unsigned levels u (0..63) times signed activations a, pairs summed (no int16 saturation:
- * 2 * 63 * 127 < 32767), then pairs of pairs weighted by int16 scales sc. */
-AVX2_INL __m256i mul_u8s8_sc(__m256i u, __m256i a, __m256i sc)
-{
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), sc);
-}
 
 /* Signed levels w (|w| <= 127) times signed activations, as dot32_i8, weighted by int16 scales. */
 AVX2_INL __m256i mul_s8s8_sc(__m256i wabs, __m256i w, __m256i a, __m256i sc)
@@ -697,8 +634,9 @@ AVX2_INL __m128i q4k_scales16(const uint8_t *s)
                           (int)(((w[2] >> 4) & 0x0f0f0f0fu) | ((w[1] >> 6) & 0x03030303u) << 4));
 }
 
-/* acc + the sc-weighted pair sums of u (unsigned levels, at most 63) times a: _mm256_madd_epi16
- * of the int16 products with the scales, then an add; with VNNI (SIMD level 3) one vpdpwssd does
+/* acc + the sc-weighted pair sums of u (unsigned levels, at most 63) times a (pairs summed with
+ * no int16 saturation: 2 * 63 * 127 < 32767): _mm256_madd_epi16 of the int16 sums with the
+ * scales, then an add; with VNNI (SIMD level 3) one vpdpwssd does
  * both (the same exact int32 sums). Inline assembly (EVEX-encoded: AVX-512 VNNI with VL), so the
  * bodies need no VNNI target; the VNNI = 1 instances run only when the CPU has it. */
 AVX2_INL __m256i madd_acc(__m256i acc, __m256i u, __m256i a, __m256i sc, const int VNNI)
@@ -847,6 +785,68 @@ AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size
 #pragma GCC unroll 8
     for (int k = 0; k < NT; k++)
         out[k] = hsum8(acc[k]);
+}
+
+/* dot32_i8 as an int32 vector: the int8 products' sums of four; with VNNI one vpdpbusd (|w| as
+ * the unsigned operand) instead of maddubs and a madd with ones (the same sums: a pair of
+ * products is at most 2 * 128 * 127 < 32768, so maddubs never saturates). */
+AVX2_INL __m256i dot32_i8_i32(__m256i w, __m256i a, const int VNNI)
+{
+    __m256i u = _mm256_sign_epi8(w, w), s = _mm256_sign_epi8(a, w);
+    if (!VNNI)
+        return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+    __m256i acc = _mm256_setzero_si256();
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(s));
+    return acc;
+}
+
+/* Q8_0, one row against NT activation rows (k * stride blocks apart): each weight block is loaded
+ * and its scale converted once. Per token even blocks go into one sum and odd ones into another
+ * (two independent chains), then hsum8 of their sum: NT = 1 and NT = 4 give the same numbers. */
+AVX2_INL void q8_0_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                        const int NT, const int VNNI)
+{
+    __m256 a0[4], a1[4];
+    for (int k = 0; k < NT; k++)
+        a0[k] = a1[k] = _mm256_setzero_ps();
+    size_t b = 0;
+    for (; b + 2 <= nb; b += 2, p += 68) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 36));
+        float d0 = half_avx(p), d1 = half_avx(p + 34);
+#pragma GCC unroll 8
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xk = x + (size_t)k * stride;
+            __m256 f0 = _mm256_cvtepi32_ps(dot32_i8_i32(w0, load_q(&xk[b]), VNNI));
+            __m256 f1 = _mm256_cvtepi32_ps(dot32_i8_i32(w1, load_q(&xk[b + 1]), VNNI));
+            a0[k] = _mm256_fmadd_ps(_mm256_set1_ps(d0 * xk[b].d), f0, a0[k]);
+            a1[k] = _mm256_fmadd_ps(_mm256_set1_ps(d1 * xk[b + 1].d), f1, a1[k]);
+        }
+    }
+    for (; b < nb; b++, p += 34) {
+        __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(p + 2));
+        float d = half_avx(p);
+#pragma GCC unroll 8
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xk = x + (size_t)k * stride;
+            __m256 f = _mm256_cvtepi32_ps(dot32_i8_i32(w, load_q(&xk[b]), VNNI));
+            a0[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xk[b].d), f, a0[k]);
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(_mm256_add_ps(a0[k], a1[k]));
+}
+
+AVX2_FN static float q8_0_1(const uint8_t *p, const void *x, size_t n)
+{
+    float o;
+    q8_0_body(p, (const llmbo_q8a *)x, 0, n / 32, &o, 1, 0);
+    return o;
+}
+
+AVX2_FN static void q8_0_4(const uint8_t *p, const void *x, size_t stride, size_t n, float *out)
+{
+    q8_0_body(p, (const llmbo_q8a *)x, stride / 32, n / 32, out, 4, 0);
 }
 
 /* IQ4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high one, each
@@ -1188,6 +1188,20 @@ KQ512(q4k512_vnni, q4k, q45k_dot512(p, x, n / 256, 0, 1), 1)
 KQ512(q5k512_vnni, q5k, q45k_dot512(p, x, n / 256, 1, 1), 1)
 KQ512(q6k512_vnni, q6k, q6k_dot512(p, x, n / 256, 1), 1)
 
+/* Q8_0 at SIMD level 3 (VNNI): the AVX2 body with vpdpbusd, the same numbers. */
+AVX512_FN static float q8_0_vnni_1(const uint8_t *p, const void *x, size_t n)
+{
+    float o;
+    q8_0_body(p, (const llmbo_q8a *)x, 0, n / 32, &o, 1, 1);
+    return o;
+}
+
+AVX512_FN static void q8_0_vnni_4(const uint8_t *p, const void *x, size_t stride, size_t n,
+                                  float *out)
+{
+    q8_0_body(p, (const llmbo_q8a *)x, stride / 32, n / 32, out, 4, 1);
+}
+
 /* F16 weights, float activations: eight halves converted per instruction (F16C). */
 AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
 {
@@ -1213,6 +1227,9 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
 #ifdef LLMBO_X86_DISPATCH
     if (simd_on > 2)
         switch (t) {
+        case LLMBO_T_Q8_0:
+            q8_0_vnni_4(row, xq, stride, n, out);
+            return;
         case LLMBO_T_Q4_K:
             q4k512_vnni_4(row, xq, stride, n, out);
             return;
@@ -1245,7 +1262,7 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_Q8_0:
-            dot4_q8_0_avx2(row, xq, stride / LLMBO_QK, n / 32, out);
+            q8_0_4(row, xq, stride, n, out);
             return;
         case LLMBO_T_Q4_K:
             q4k_4(row, xq, stride, n, out);
@@ -1356,6 +1373,8 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
 #ifdef LLMBO_X86_DISPATCH
     if (simd_on > 2)
         switch (t) {
+        case LLMBO_T_Q8_0:
+            return q8_0_vnni_1(p, xq, n);
         case LLMBO_T_Q4_K:
             return q4k512_vnni_1(p, xq, n);
         case LLMBO_T_Q5_K:
@@ -1421,7 +1440,7 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
     case LLMBO_T_Q8_0:
 #ifdef LLMBO_X86_DISPATCH
         if (simd_on > 0)
-            return dot_q8_0_avx2(p, xq, n / 32);
+            return q8_0_1(p, xq, n);
 #endif
         return dot_q8_0(p, xq, n / 32);
     case LLMBO_T_Q4_0:

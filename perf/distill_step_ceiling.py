@@ -8,9 +8,11 @@ to draw a step from the teacher's own distribution of steps (for the same dimens
 runs that student on the built-in suite — warm start uniform in the box, then every point is the
 best point plus a step vector drawn from the teacher's step answers in EXAMPLES (training data of
 distill/dataset.py), times SCALE, bounded to the box — and prints the median final simple regret
-over the seeds. It uses no model; it bounds what imitating this teacher can buy.
+over the seeds. It uses no model; it bounds what imitating this teacher can buy. A scale written
+S>1 shrinks geometrically from S at the first step to 1 at the last (a step-size schedule a
+teacher could follow and a prompt could show: "Used i of n").
 
-Usage: LLMBO_LIB=build/libllmbo.so distill_step_ceiling.py EXAMPLES.jsonl [SCALE ...]
+Usage: LLMBO_LIB=build/libllmbo.so distill_step_ceiling.py EXAMPLES.jsonl [SCALE|S>1 ...]
        (seeds 0-9, budgets and warm-start sizes of perf/distill_tune_step.json)
 """
 import json
@@ -49,13 +51,20 @@ def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
+    scales = []
+    for arg in sys.argv[2:] or ["1"]:
+        try:
+            scales.append((arg, float(arg.split(">")[0]), ">" in arg))
+        except ValueError:
+            print("distill_step_ceiling: scale %r: expected a number or S>1" % arg, file=sys.stderr)
+            return 2
     steps = teacher_steps(sys.argv[1])
     for d, s in sorted(steps.items()):
         a = np.abs(s)
         print("teacher steps, %d-d: %d answers, |step| median %.4f, 90th percentile %.3f, "
               "zero %.0f%%" % (d, len(s), np.median(a), np.percentile(a, 90),
                                100 * (a == 0).mean()))
-    for scale in [float(s) for s in sys.argv[2:]] or [1.0]:
+    for arg, scale, sched in scales:
         row = []
         for name, budget, n0 in SUITE:
             f = llmbo.Objective(name)
@@ -68,13 +77,16 @@ def main():
                 Z = list(rng.random((n0, d)))
                 Y = [f(list(lo + z * (hi - lo))) for z in Z]
                 while len(Y) < budget:
-                    z = np.clip(Z[int(np.argmin(Y))] + scale * steps[d][rng.integers(len(steps[d]))],
+                    k = scale
+                    if sched:
+                        k = scale ** (1 - (len(Y) - n0) / max(1, budget - n0 - 1))
+                    z = np.clip(Z[int(np.argmin(Y))] + k * steps[d][rng.integers(len(steps[d]))],
                                 0, 1)
                     Z.append(z)
                     Y.append(f(list(lo + z * (hi - lo))))
                 regrets.append(min(Y) - f.optimal_value)
             row.append("%s %.3g" % (name, np.median(regrets)))
-        print("steps x %g: median final regret %s" % (scale, ", ".join(row)))
+        print("steps x %s: median final regret %s" % (arg, ", ".join(row)))
     return 0
 
 

@@ -953,7 +953,8 @@ static double dist_to_earlier(const llmbo_bo *bo, const double *u, long upto)
 
 /* Stagnation before proposal id, a pure function of the history (so a replayed loop sees what
  * the original saw). Looking back over at most 2 stall_window proposals, stopping at the first
- * one that is not a GP proposal told as a success (an escape, an advisor's point, a failure):
+ * one that is not a GP proposal told as a success (an escape, an advisor's point, a failure;
+ * points still in flight with workers > 1 are skipped, not a stop, or the check never fired):
  * at least stall_window of them landed within LLMBO_BO_STALL_RADIUS of an earlier point, and
  * since the first of those the incumbent improved by at most LLMBO_BO_STALL_GAIN of the observed
  * range. Counting them anywhere in the window, not only in a row, catches the loop that creeps
@@ -968,6 +969,8 @@ static int stalled(const llmbo_bo *bo, long id)
         return 0;
     for (long j = id - 1; j >= bo->n_init && seen < 2 * w && cnt < w; j--) {
         const proposal *p = &bo->p[j];
+        if (p->status == P_PENDING)
+            continue; /* in flight (workers > 1): neither a step nor a break */
         if (p->source != LLMBO_SOURCE_GP || p->status != P_OK)
             break;
         seen++;

@@ -996,11 +996,8 @@ static int stalled(const llmbo_bo *bo, long id)
     return before < HUGE_VAL && before - after <= LLMBO_BO_STALL_GAIN * (hi - lo);
 }
 
-/* The trust region's count before proposal id, a pure function of the history, so a replayed
- * loop sees what the original saw: the evaluations since the last one after the design that
- * improved the incumbent by more than LLMBO_BO_TR_GAIN of the observed range (the design's last
- * point counts as one). */
-static long tr_since(const llmbo_bo *bo, long id)
+/* The range (max - min) of the values evaluated before proposal id; -inf before any. */
+static double observed_range(const llmbo_bo *bo, long id)
 {
     double lo = HUGE_VAL, hi = -HUGE_VAL;
     for (long j = 0; j < id; j++)
@@ -1008,7 +1005,16 @@ static long tr_since(const llmbo_bo *bo, long id)
             lo = bo->p[j].y < lo ? bo->p[j].y : lo;
             hi = bo->p[j].y > hi ? bo->p[j].y : hi;
         }
-    double best = HUGE_VAL, tol = LLMBO_BO_TR_GAIN * (hi - lo);
+    return hi - lo;
+}
+
+/* The trust region's count before proposal id, a pure function of the history, so a replayed
+ * loop sees what the original saw: the evaluations since the last one after the design that
+ * improved the incumbent by more than LLMBO_BO_TR_GAIN of the observed range (the design's last
+ * point counts as one). */
+static long tr_since(const llmbo_bo *bo, long id)
+{
+    double best = HUGE_VAL, tol = LLMBO_BO_TR_GAIN * observed_range(bo, id);
     long last = bo->n_init - 1;
     for (long j = 0; j < id; j++) {
         if (bo->p[j].status != P_OK)
@@ -1329,13 +1335,9 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         tr_stagnant(bo, id)) {
         /* Exploration under the second hyperparameter mode (explore_model): taken when that
          * model expects an improvement of at least explore_gate of the observed range. */
-        double lo = HUGE_VAL, hi = -HUGE_VAL;
-        for (long i = 0; i < bo->n_ok; i++) {
-            lo = fmin(lo, bo->p[bo->ok[i]].y);
-            hi = fmax(hi, bo->p[bo->ok[i]].y);
-        }
-        if (hi > lo && (st = explore_model(bo, &xgp, err)) == LLMBO_OK) {
-            double gate = bo->opt.explore_gate * (hi - lo);
+        double range = observed_range(bo, id);
+        if (range > 0 && (st = explore_model(bo, &xgp, err)) == LLMBO_OK) {
+            double gate = bo->opt.explore_gate * range;
             llmbo_acqopt_options eo = ao;
             eo.box_lo = eo.box_hi = NULL;
             st =

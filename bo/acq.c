@@ -165,8 +165,8 @@ static double acq_ucb(const llmbo_acq_params *p, double mean, double s, double z
  * sampling) is handled by the optimiser through joint posterior samples. */
 static const llmbo_acq_def acquisitions[] = {
     [LLMBO_ACQUISITION_EI] = {"ei", LLMBO_ACQ_NEEDS_BEST, acq_ei},
-    [LLMBO_ACQUISITION_LOGEI] = {"logei", LLMBO_ACQ_NEEDS_BEST, acq_logei},
-    [LLMBO_ACQUISITION_PI] = {"pi", LLMBO_ACQ_NEEDS_BEST, acq_logpi},
+    [LLMBO_ACQUISITION_LOGEI] = {"logei", LLMBO_ACQ_NEEDS_BEST | LLMBO_ACQ_LOG, acq_logei},
+    [LLMBO_ACQUISITION_PI] = {"pi", LLMBO_ACQ_NEEDS_BEST | LLMBO_ACQ_LOG, acq_logpi},
     [LLMBO_ACQUISITION_UCB] = {"ucb", 0, acq_ucb},
     [LLMBO_ACQUISITION_TS] = {"ts", LLMBO_ACQ_JOINT, NULL},
 };
@@ -244,6 +244,49 @@ double llmbo_acq_eval(llmbo_gp *gp, const llmbo_acq_params *p, const double *x, 
     double v = llmbo_acq_eval_ws(gp, p, x, grad, work);
     llmbo_free(work);
     return v;
+}
+
+double llmbo_acq_eval_mix(llmbo_gp *const *gps, int m, const llmbo_acq_params *p, const double *x,
+                          double *grad, double *work)
+{
+    if (m == 1)
+        return llmbo_acq_eval_ws(gps[0], p, x, grad, work);
+    int d = llmbo_gp_dim(gps[0]);
+    const llmbo_acq_def *a = llmbo_acq_get(p->type);
+    int logscale = a && (a->flags & LLMBO_ACQ_LOG);
+    double *g = work + 2 * d, *acc = g + d, *v = acc + d;
+    /* A log-scale row (logEI, log PI) averages the values themselves, not their logs:
+     * log((1/m) sum_s exp(v_s)) = vmax + log(sum_s exp(v_s - vmax)) - log m, whose gradient is
+     * the softmax-weighted mean of the models' gradients. Two passes keep the exponentials of
+     * one model's gradient from overflowing: values first, then gradients with known weights. */
+    double vmax = -HUGE_VAL, sum = 0.0;
+    for (int s = 0; s < m; s++) {
+        v[s] = llmbo_acq_eval_ws(gps[s], p, x, NULL, work);
+        if (v[s] > vmax)
+            vmax = v[s];
+    }
+    if (!(vmax > -HUGE_VAL)) {
+        if (grad)
+            for (int j = 0; j < d; j++)
+                grad[j] = 0;
+        return -HUGE_VAL;
+    }
+    for (int s = 0; s < m; s++)
+        sum += logscale ? exp(v[s] - vmax) : v[s];
+    if (grad) {
+        for (int j = 0; j < d; j++)
+            acc[j] = 0;
+        for (int s = 0; s < m; s++) {
+            double w = logscale ? exp(v[s] - vmax) / sum : 1.0 / m;
+            if (!(w > 0))
+                continue;
+            llmbo_acq_eval_ws(gps[s], p, x, g, work);
+            for (int j = 0; j < d; j++)
+                acc[j] += w * g[j];
+        }
+        memcpy(grad, acc, (size_t)d * sizeof *grad);
+    }
+    return logscale ? vmax + log(sum / m) : sum / m;
 }
 
 double llmbo_lp_log_penalty(const llmbo_lp_balls *b, int d, const double *x, double *grad)

@@ -19,7 +19,8 @@
 struct llmbo_acq_params;
 enum {
     LLMBO_ACQ_NEEDS_BEST = 1u, /* uses the incumbent p->best, which must then be finite */
-    LLMBO_ACQ_JOINT = 2u       /* no value function: minimisers of joint posterior samples */
+    LLMBO_ACQ_JOINT = 2u,      /* no value function: minimisers of joint posterior samples */
+    LLMBO_ACQ_LOG = 4u         /* the value is the log of a probability or an expectation */
 };
 typedef struct llmbo_acq_def {
     const char *name; /* the run config's "acquisition" value; first member (common/names.h) */
@@ -76,6 +77,14 @@ double llmbo_ucb_beta(int d, int t);
 double llmbo_acq_eval(llmbo_gp *gp, const llmbo_acq_params *p, const double *x, double *grad);
 double llmbo_acq_eval_ws(llmbo_gp *gp, const llmbo_acq_params *p, const double *x, double *grad,
                          double *work);
+/* The acquisition averaged over m >= 1 models (the GP under m hyperparameter samples, one
+ * data set: Snoek, Larochelle & Adams 2012, eq. 3's integrated acquisition): the mean of the
+ * models' values, and for a LLMBO_ACQ_LOG row the log of the mean of exp(value) (EI values are
+ * averaged, not their logs); the gradient (d, may be NULL) likewise. m = 1 is exactly
+ * llmbo_acq_eval_ws. work holds 4 d + m doubles. Never allocates. */
+#define LLMBO_ACQ_MIX_WORK(d, m) (4 * (size_t)(d) + (size_t)(m))
+double llmbo_acq_eval_mix(llmbo_gp *const *gps, int m, const llmbo_acq_params *p, const double *x,
+                          double *grad, double *work);
 /* The same, from a prediction already made: mean, var and (when grad is not NULL) their
  * gradients dmean, dvar (d) at the point. */
 double llmbo_acq_from_pred(const llmbo_acq_params *p, int d, double mean, double var,
@@ -169,6 +178,11 @@ typedef struct llmbo_acqopt_options {
     const double *box_lo; /* (d) with box_hi: optimise over the box [box_lo, box_hi] inside */
     const double *box_hi; /* the unit cube instead of the whole cube (a trust region); both
                              NULL (the default) or both set with 0 <= lo <= hi <= 1 */
+    /* NULL (default), or n_models GPs on the same data as gp under other hyperparameters
+     * (samples of their posterior): every acquisition value is then llmbo_acq_eval_mix over
+     * these models (gp itself only gives the candidates' mean and std and the merge radii). */
+    llmbo_gp *const *models;
+    int n_models;
 } llmbo_acqopt_options;
 void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d);
 

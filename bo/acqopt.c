@@ -38,6 +38,8 @@ void llmbo_acqopt_options_default(llmbo_acqopt_options *o, int d)
     o->lp = NULL;
     o->box_lo = NULL;
     o->box_hi = NULL;
+    o->models = NULL;
+    o->n_models = 0;
 }
 
 /* The local penalty at u (0 without balls); grad (d) gets its gradient when not NULL. */
@@ -136,8 +138,20 @@ typedef struct objective_ctx {
     long evals;
     int merged; /* the current run was stopped by a merge */
     const llmbo_lp_balls *lp;
-    double *pg; /* (d) penalty gradient scratch */
+    double *pg;              /* (d) penalty gradient scratch */
+    llmbo_gp *const *models; /* NULL, or n_models hyperparameter samples (acq averaged) */
+    int n_models;
+    double *mwork; /* LLMBO_ACQ_MIX_WORK(d, n_models) scratch */
 } objective_ctx;
+
+/* The acquisition at x: gp's, or the average over the option's models. */
+static double acq_at(llmbo_gp *gp, const llmbo_acq_params *p, llmbo_gp *const *models, int n_models,
+                     const double *x, double *grad, double *work, double *mwork)
+{
+    if (models && n_models > 0)
+        return llmbo_acq_eval_mix(models, n_models, p, x, grad, mwork);
+    return llmbo_acq_eval_ws(gp, p, x, grad, work);
+}
 
 /* 1 if u lies within rad_j of e in every coordinate j. */
 static int within(const double *u, const double *e, const double *rad, int d)
@@ -151,7 +165,7 @@ static int within(const double *u, const double *e, const double *rad, int d)
 static double objective(unsigned n, const double *x, double *grad, void *data)
 {
     objective_ctx *c = data;
-    double v = llmbo_acq_eval_ws(c->gp, c->p, x, grad, c->work);
+    double v = acq_at(c->gp, c->p, c->models, c->n_models, x, grad, c->work, c->mwork);
     c->evals++;
     if (isfinite(v) && c->lp && c->lp->n > 0) {
         v += llmbo_lp_log_penalty(c->lp, (int)n, x, grad ? c->pg : NULL);
@@ -297,6 +311,13 @@ static llmbo_status check_args(llmbo_gp *gp, const llmbo_space *space, const llm
                                    "acq_optimize: box coordinate %d is [%g, %g], need 0 <= lo <= "
                                    "hi <= 1",
                                    j, o->box_lo[j], o->box_hi[j]);
+    if (o->n_models < 0 || (o->n_models > 0 && !o->models))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "acq_optimize: n_models = %d with models %s",
+                               o->n_models, o->models ? "set" : "NULL");
+    for (int m = 0; o->models && m < o->n_models; m++)
+        if (!o->models[m] || llmbo_gp_dim(o->models[m]) != d)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "acq_optimize: model %d is NULL or not of dimension %d", m, d);
     if ((a->flags & LLMBO_ACQ_JOINT) && o->ts_max_points < 1)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "acq_optimize: ts_max_points = %d, need >= 1", o->ts_max_points);
@@ -489,8 +510,11 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     /* Workspace: pool (rows, d), NLopt point x (d), predict scratch (2 d), polish bounds
      * lb, ub (2 d), accepted (k, d), starting points (n_starts, d), pool means and variances
      * (2 rows), merge radii (d), run end values (n_starts), penalty gradient (d). */
+    int n_models = o->models ? o->n_models : 0;
+    size_t n_mwork = n_models > 0 ? LLMBO_ACQ_MIX_WORK(d, n_models) : 0;
     double *P = llmbo_malloc(
-        (size_t)(rows * d + 7L * d + (long)(k + n_starts) * d + 2 * rows + n_starts), sizeof *P);
+        (size_t)(rows * d + 7L * d + (long)(k + n_starts) * d + 2 * rows + n_starts) + n_mwork,
+        sizeof *P);
     scored *S = P ? llmbo_malloc((size_t)rows, sizeof *S) : NULL;
     nlopt_opt opt = NULL, polish = NULL;
     if (!S) {
@@ -499,7 +523,8 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     }
     double *x = P + rows * d, *work = x + d, *lb = work + 2 * d, *ub = lb + d, *acc = ub + d,
            *starts = acc + (size_t)k * d, *pmean = starts + (size_t)n_starts * d,
-           *pvar = pmean + rows, *rad = pvar + rows, *end_v = rad + d, *pg = end_v + n_starts;
+           *pvar = pmean + rows, *rad = pvar + rows, *end_v = rad + d, *pg = end_v + n_starts,
+           *mwork = pg + d;
     int n_pool;
     st = fill_pool(o, d, extra, n_extra, total, P, &n_pool, err);
     if (st != LLMBO_OK)
@@ -510,11 +535,36 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     if (discrete)
         for (int i = 0; i < n_pool; i++)
             llmbo_space_round_unit(space, P + (size_t)i * d);
-    llmbo_gp_predict_batch(gp, P, n_pool, pmean, pvar);
-    for (int i = 0; i < n_pool; i++) {
-        S[i].v = llmbo_acq_from_pred(p, d, pmean[i], pvar[i], NULL, NULL, NULL) +
-                 lp_pen(o->lp, d, P + (size_t)i * d, NULL);
-        S[i].i = i;
+    if (n_models > 0) {
+        /* The models' average (llmbo_acq_eval_mix's arithmetic), one batch per model: the
+         * running log-sum-exp (log-scale rows) or sum lives in S[i].v. */
+        int logscale = (llmbo_acq_get(p->type)->flags & LLMBO_ACQ_LOG) != 0;
+        for (int i = 0; i < n_pool; i++) {
+            S[i].v = logscale ? -HUGE_VAL : 0.0;
+            S[i].i = i;
+        }
+        for (int m = 0; m < n_models; m++) {
+            llmbo_gp_predict_batch(o->models[m], P, n_pool, pmean, pvar);
+            for (int i = 0; i < n_pool; i++) {
+                double v = llmbo_acq_from_pred(p, d, pmean[i], pvar[i], NULL, NULL, NULL);
+                if (!logscale) {
+                    S[i].v += v;
+                } else if (v > -HUGE_VAL) {
+                    double hi = fmax(S[i].v, v), lo = fmin(S[i].v, v);
+                    S[i].v = hi + log1p(exp(lo - hi));
+                }
+            }
+        }
+        for (int i = 0; i < n_pool; i++)
+            S[i].v = (logscale ? S[i].v - log((double)n_models) : S[i].v / n_models) +
+                     lp_pen(o->lp, d, P + (size_t)i * d, NULL);
+    } else {
+        llmbo_gp_predict_batch(gp, P, n_pool, pmean, pvar);
+        for (int i = 0; i < n_pool; i++) {
+            S[i].v = llmbo_acq_from_pred(p, d, pmean[i], pvar[i], NULL, NULL, NULL) +
+                     lp_pen(o->lp, d, P + (size_t)i * d, NULL);
+            S[i].i = i;
+        }
     }
     int sorted = 0;
     sort_upto(S, n_pool, &sorted, 1);
@@ -530,7 +580,8 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             n_cont += pt != LLMBO_PARAM_INTEGER && pt != LLMBO_PARAM_CATEGORICAL;
         }
         opt = nlopt_create(NLOPT_LD_LBFGS, (unsigned)d);
-        objective_ctx ctx = {gp, p, work, opt, NULL, end_v, 0, rad, 0, 0, o->lp, pg};
+        objective_ctx ctx = {gp, p, work,  opt, NULL,      end_v,    0,    rad,
+                             0,  0, o->lp, pg,  o->models, n_models, mwork};
         if (!discrete && o->merge > 0) {
             llmbo_gp_get_hyper(gp, rad, NULL, NULL);
             for (int j = 0; j < d; j++)
@@ -611,7 +662,8 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
             }
             double *row = P + (size_t)n_rows * d;
             memcpy(row, x, (size_t)d * sizeof *x);
-            S[n_rows].v = llmbo_acq_eval_ws(gp, p, row, NULL, work) + lp_pen(o->lp, d, row, NULL);
+            S[n_rows].v = acq_at(gp, p, o->models, n_models, row, NULL, work, mwork) +
+                          lp_pen(o->lp, d, row, NULL);
             S[n_rows].i = n_rows;
             end_v[n_rows - n_pool] = S[n_rows].v;
             ctx.n_ends = ++n_rows - n_pool;
@@ -644,7 +696,13 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
         if (near_any(u, acc, n, d, sep) || near_any(u, o->pending, o->n_pending, d, o->min_dist))
             continue;
         memcpy(acc + (size_t)n * d, u, (size_t)d * sizeof *u);
-        fill_candidate(gp, p, o->lp, u, d, S[s].v, &out[n]);
+        if (n_models > 0)
+            fill_candidate(gp, NULL, NULL, u, d,
+                           acq_at(gp, p, o->models, n_models, u, NULL, work, mwork) +
+                               lp_pen(o->lp, d, u, NULL),
+                           &out[n]);
+        else
+            fill_candidate(gp, p, o->lp, u, d, S[s].v, &out[n]);
         n++;
     }
     sort_candidates(out, n, d, x);

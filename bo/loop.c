@@ -21,7 +21,8 @@ enum {
     TAG_ACQ = 4,
     TAG_FANTASY = 5,
     TAG_ESCAPE = 6,
-    TAG_LP = 7
+    TAG_LP = 7,
+    TAG_HYPER = 8
 };
 
 /* Best points handed to the acquisition optimiser as anchors for local perturbation. */
@@ -169,6 +170,7 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
      * seed sets (perf/results/suite.md, round 6). */
     opt->explore_gate = 0.0;
     opt->explore_ls = LLMBO_BO_EXPLORE_LS;
+    opt->hyper_samples = 0;
 }
 
 int llmbo_bo_default_n_init(int d, int budget)
@@ -224,6 +226,9 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
                                "bo: options out of domain (explore_gate %g in [0, 1], explore_ls "
                                "%g in (0, 1])",
                                o->explore_gate, o->explore_ls);
+    if (o->hyper_samples < 0 || o->hyper_samples > 64)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: option hyper_samples %d is not in [0, 64]", o->hyper_samples);
     if (!(o->gls_from >= 0 && o->gls_from <= 1))
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option gls_from %g is not a fraction of the budget in [0, 1]",
@@ -1164,6 +1169,47 @@ static llmbo_status explore_model(llmbo_bo *bo, llmbo_gp **out, llmbo_error *err
     return st;
 }
 
+/* The integrated acquisition's models (hyper_samples): the base model's data (warped as the
+ * base model) under ns samples of the hyperparameter posterior, drawn by slice sampling from
+ * the base model's theta (the refit's MAP point) with a generator seeded by (seed, id), so a
+ * replayed loop draws the same samples. *models gets ns GPs (the caller frees each and the
+ * array); on a sampling failure (a posterior that is zero at the start) *n_models is 0 and the
+ * MAP model stands. */
+static llmbo_status hyper_models(llmbo_bo *bo, long id, llmbo_gp ***models, int *n_models,
+                                 llmbo_error *err)
+{
+    int d = bo->d, ns = bo->opt.hyper_samples;
+    *models = NULL;
+    *n_models = 0;
+    double *th = llmbo_malloc((size_t)ns * (size_t)(d + 2), sizeof(double));
+    llmbo_gp **g = llmbo_calloc((size_t)ns, sizeof *g);
+    llmbo_status st = LLMBO_OK;
+    if (!th || !g) {
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+        goto fail;
+    }
+    st = llmbo_gp_slice_sample(bo->gp, ns, LLMBO_BO_HYPER_BURN, 1, LLMBO_BO_HYPER_WIDTH,
+                               llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_HYPER), th, err);
+    if (st != LLMBO_OK)
+        goto fail;
+    gather_ok(bo, bo->gp_n, 0);
+    for (int s = 0; s < ns; s++) {
+        st = gp_build(bo, 0, th + (size_t)s * (d + 2), bo->Xg, bo->yg, bo->gp_n, 0, 0, &g[s], err);
+        if (st != LLMBO_OK)
+            goto fail;
+    }
+    llmbo_free(th);
+    *models = g;
+    *n_models = ns;
+    return LLMBO_OK;
+fail:
+    for (int s = 0; g && s < ns; s++)
+        llmbo_gp_free(g[s]);
+    llmbo_free(g);
+    llmbo_free(th);
+    return st == LLMBO_ERR_NOMEM ? st : LLMBO_OK;
+}
+
 static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
                                llmbo_error *err)
 {
@@ -1202,7 +1248,8 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     double *pend_u = NULL, *extra = NULL, *anchors = NULL, *cu = NULL, *excl = NULL, *tr_box = NULL;
     llmbo_candidate *cand = NULL;
     llmbo_lp_balls balls = {0, NULL, NULL, NULL};
-    int n_pend = 0, n_extra = 0, n_cand = 0, n_excl = 0;
+    llmbo_gp **hmodels = NULL;
+    int n_pend = 0, n_extra = 0, n_cand = 0, n_excl = 0, n_hmodels = 0;
     double fbest;
     if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
         goto done;
@@ -1329,6 +1376,14 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.box_lo = tr_box;
         ao.box_hi = tr_box + d;
     }
+    if (bo->opt.hyper_samples > 0 && !fgp) {
+        /* The integrated acquisition: only without fantasies (a sequential loop without failed
+         * points), whose model is the base model the samples share data with. */
+        if ((st = hyper_models(bo, id, &hmodels, &n_hmodels, err)) != LLMBO_OK)
+            goto done;
+        ao.models = hmodels;
+        ao.n_models = n_hmodels;
+    }
     int explored = 0;
     if (!consult && n_pend == 0 && bo->opt.explore_gate > 0 &&
         (ap.type == LLMBO_ACQUISITION_LOGEI || ap.type == LLMBO_ACQUISITION_EI) &&
@@ -1425,6 +1480,9 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     llmbo_space_from_unit(bo->space, cand[chosen].u, x);
     st = LLMBO_OK;
 done:
+    for (int i = 0; i < n_hmodels; i++)
+        llmbo_gp_free(hmodels[i]);
+    llmbo_free(hmodels);
     llmbo_free((double *)balls.c);
     llmbo_gp_free(xgp);
     llmbo_gp_free(fgp);

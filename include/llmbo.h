@@ -259,6 +259,19 @@ double llmbo_gp_log_posterior(const llmbo_gp *gp);
 llmbo_status llmbo_gp_log_marginal_likelihood_grad(llmbo_gp *gp, const double *theta,
                                                    int with_prior, double *value, double *grad,
                                                    llmbo_error *err);
+/* Draws ns samples of theta (d + 2, as llmbo_gp_get_theta) from the hyperparameter posterior
+ * p(theta | data), proportional to exp(log marginal likelihood + log prior) (the fitting
+ * objective, llmbo_gp_log_posterior) truncated to the optimiser's box (llmbo_gp_get_bounds), by
+ * univariate slice sampling with stepping out and shrinkage (Neal 2003), one update of every
+ * fitted entry per sweep (a fixed noise variance stays fixed). The chain starts at the GP's
+ * current theta (clipped into the box), runs n_burn sweeps, then keeps one state every thin
+ * sweeps; width (log units) is the initial slice interval. out (ns, d + 2). Deterministic for a
+ * seed. Leaves the GP's theta, factor and data unchanged. Cost: about 5 (d + 1) Cholesky
+ * factorisations per sweep. Statuses: LLMBO_ERR_STATE (no data), LLMBO_ERR_INVALID (ns < 1,
+ * n_burn < 0, thin < 1, width not finite and positive, out NULL), LLMBO_ERR_NUMERIC (the
+ * posterior is zero at the start), LLMBO_ERR_NOMEM. */
+llmbo_status llmbo_gp_slice_sample(llmbo_gp *gp, int ns, int n_burn, int thin, double width,
+                                   uint64_t seed, double *out, llmbo_error *err);
 /* Refit policy helper: 1 if the hyperparameters should be re-optimised now, i.e. at least
  * `every` observations were added since the last optimisation (every <= 0 disables this test),
  * or the log marginal likelihood per observation fell by more than lml_drop since then
@@ -513,6 +526,15 @@ typedef struct llmbo_bo_options {
                                    setting (perf/results/suite.md, round 6) */
     double explore_ls;          /* lengthscale factor of that second GP, in (0, 1]; default
                                    LLMBO_BO_EXPLORE_LS */
+    int hyper_samples;          /* integrated acquisition (off by default): when > 0, each GP
+                                   proposal of a loop with no points in flight maximises the
+                                   acquisition averaged over this many samples of the GP's
+                                   hyperparameter posterior (llmbo_gp_slice_sample from the
+                                   refit's MAP theta, LLMBO_BO_HYPER_BURN sweeps of burn-in, one
+                                   sample per sweep, seeded per proposal) instead of the MAP
+                                   model's (Snoek et al. 2012); EI values are averaged, not their
+                                   logs. At most 64; default 0 (the MAP model). perf/results/
+                                   suite.md, round 7, has its measured effect */
     llmbo_advisor_hook advisor; /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */
@@ -534,6 +556,10 @@ typedef struct llmbo_bo_options {
 /* Trust region (llmbo_bo_options.tr_window): "no improvement" is a gain of at most this
  * fraction of the range of the observed values. */
 #define LLMBO_BO_TR_GAIN 1e-3
+/* Burn-in sweeps of the hyperparameter slice sampler (llmbo_bo_options.hyper_samples), and
+ * its initial interval width (log units). */
+#define LLMBO_BO_HYPER_BURN  2
+#define LLMBO_BO_HYPER_WIDTH 1.0
 /* Lengthscale factor of the second GP of a stagnant loop (llmbo_bo_options.explore_ls). */
 #define LLMBO_BO_EXPLORE_LS 0.5
 

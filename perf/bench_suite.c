@@ -4,21 +4,24 @@
  * cube), stagnation escapes, seconds. Variants are option sets of the ask/tell loop; centred
  * objectives run as instance seed + 1 (a different shifted optimum per seed, the same for every
  * method). LLMBO_SUITE_TRACE=1 prints every evaluation to stderr (index, regret of y, regret
- * of the best so far, the point in the unit cube). --time-ask instead times ask+tell at n = 100,
+ * of the best so far, the point in the unit cube, and after "| ls" the lengthscales and signal
+ * variance of the model that proposed it). --time-ask instead times ask+tell at n = 100,
  * d = 6 with a refit every iteration (wall seconds, and the process's CPU seconds, which other
  * tenants of a shared machine disturb less).
  *
  * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra] [--only SPEC]
  *        bench_suite --time-ask [--variant NAME]
- * variants: gp (the defaults), gp-x (exploration of a stagnant loop under a second GP, gate
+ * variants: gp (the defaults), gp-hsN (the acquisition averaged over N samples of the
+ * hyperparameter posterior), gp-x (exploration of a stagnant loop under a second GP, gate
  * 0.01, off by default), gp-xG-F (the same with gate G and lengthscale factor F), gp-r4 (no
  * trust region: the round-4 default), gp-r3 (nor the
  * refit of degenerate fits), gp-trW-R (trust region window W, radius R), gp-nocap (no lengthscale
  * cap), gp-nostall (no stagnation escape), gp-nogls (the sample mean throughout: the round-2
  * default), gp-glsF (the GLS mean from fraction F of the budget on), gp-noise (a fitted noise
- * variance), gp-old (the loop before issue 11: no duplicate guard, no escape, no output warp, the
- * GP module's lengthscale prior), gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp,
- * gp-lsS, gp-warp-lsS (tuning variants of the first round, see set_variant), random */
+ * variance), gp-nugget (that and the best posterior mean as the incumbent), gp-old (the loop before
+ * issue 11: no duplicate guard, no escape, no output warp, the GP module's lengthscale prior),
+ * gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning
+ * variants of the first round, see set_variant), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +81,11 @@ static int set_variant(const char *v, llmbo_bo_options *o)
             o->tr_radius = atof(e + 1);
         return o->tr_window > 0 && o->tr_radius > 0;
     }
+    if (strncmp(v, "gp-hs", 5) == 0) { /* acquisition averaged over N hyperparameter samples */
+        char *e;
+        o->hyper_samples = (int)strtol(v + 5, &e, 10);
+        return *e == '\0' && o->hyper_samples > 0 && o->hyper_samples <= 64;
+    }
     if (strcmp(v, "gp-nocap") == 0) { /* the default without the lengthscale cap */
         o->gp.ls_max = 100;
         return 1;
@@ -92,6 +100,12 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     }
     if (strcmp(v, "gp-noise") == 0) { /* the default with a fitted noise variance */
         o->gp.fit_noise = 1;
+        return 1;
+    }
+    if (strcmp(v, "gp-nugget") == 0) { /* a fitted noise variance (nugget) and the best posterior
+                                          mean as EI's incumbent */
+        o->gp.fit_noise = 1;
+        o->noisy = 1;
         return 1;
     }
     if (strcmp(v, "gp-nostall") == 0) { /* the default without the stagnation escape */
@@ -222,6 +236,13 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
             fprintf(stderr, "%d %.6g %.6g", i, y - opt, b - opt);
             for (int j = 0; j < d; j++)
                 fprintf(stderr, " %.3f", U[(size_t)i * d + j]);
+            double th[66];
+            if (d <= 64 && llmbo_bo_theta(bo, id, th) == 1) {
+                fprintf(stderr, " | ls");
+                for (int j = 0; j < d; j++)
+                    fprintf(stderr, " %.3g", exp(th[j]));
+                fprintf(stderr, " sf2 %.3g", exp(th[d]));
+            }
             fprintf(stderr, "\n");
         }
     }

@@ -374,3 +374,99 @@ llmbo_status llmbo_gp_log_marginal_likelihood_grad(llmbo_gp *gp, const double *t
     }
     return st;
 }
+
+/* Log density of the slice sampler at ws->theta: the fitting objective (log marginal likelihood
+ * plus log prior when use_priors), -inf outside the optimiser's box or where K cannot be
+ * factorised. */
+static double slice_logp(fit_ws *ws)
+{
+    const llmbo_gp *gp = ws->gp;
+    for (int j = 0; j < ws->np; j++)
+        if (ws->theta[j] < gp->lo[j] || ws->theta[j] > gp->hi[j])
+            return -HUGE_VAL;
+    double f = ws_eval(ws, 0);
+    return isfinite(f) ? f : -HUGE_VAL;
+}
+
+/* Most stepping-out steps on either side of a slice interval (Neal 2003, Fig. 3, m). */
+#define SLICE_MAX_STEPS 8
+/* Shrinkage steps before a coordinate update gives up and keeps its value (never reached on a
+ * proper density; it bounds the work on a degenerate one). */
+#define SLICE_MAX_SHRINK 64
+
+llmbo_status llmbo_gp_slice_sample(llmbo_gp *gp, int ns, int n_burn, int thin, double width,
+                                   uint64_t seed, double *out, llmbo_error *err)
+{
+    if (!gp || gp->n < 1)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "gp: no data to sample hyperparameters on");
+    if (ns < 1 || n_burn < 0 || thin < 1 || !(width > 0) || !isfinite(width) || !out)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "gp: slice sampling needs ns >= 1 (got %d), n_burn >= 0 (%d), "
+                               "thin >= 1 (%d), a finite width > 0 (%g) and an output array",
+                               ns, n_burn, thin, width);
+    int d = gp->d;
+    fit_ws ws;
+    llmbo_status st = ws_init(&ws, gp, gp->X, gp->ys, gp->n, gp->opt.use_priors, err);
+    if (st != LLMBO_OK)
+        return st;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "gp: out of memory for the slice sampler");
+    gsl_rng_set(rng, (unsigned long)seed);
+    /* The chain starts at the GP's theta (clipped into the box: the density is zero outside). */
+    double *th = ws.theta;
+    memcpy(th, gp->theta, (size_t)(d + 2) * sizeof(double));
+    clip(gp, th);
+    double lp = slice_logp(&ws);
+    if (!(lp > -HUGE_VAL)) {
+        gsl_rng_free(rng);
+        return llmbo_error_set(err, LLMBO_ERR_NUMERIC,
+                               "gp: the hyperparameter posterior is zero at the starting theta");
+    }
+    int sweeps = n_burn + ns * thin, kept = 0;
+    for (int s = 0; s < sweeps; s++) {
+        /* One sweep: a univariate slice-sampling update of every fitted entry in turn, with
+         * stepping out and shrinkage (Neal 2003, "Slice sampling", Ann. Stat. 31, Figs. 3 and
+         * 5), which leaves the posterior invariant. The fixed noise entry is not touched. */
+        for (int j = 0; j < ws.np; j++) {
+            double x0 = th[j];
+            double logy = lp + log(gsl_rng_uniform_pos(rng)); /* the slice's height */
+            double l = x0 - width * gsl_rng_uniform(rng), r = l + width;
+            int jl = (int)floor(SLICE_MAX_STEPS * gsl_rng_uniform(rng));
+            int kr = SLICE_MAX_STEPS - 1 - jl;
+            for (; jl > 0; jl--) {
+                th[j] = l;
+                if (!(slice_logp(&ws) > logy))
+                    break;
+                l -= width;
+            }
+            for (; kr > 0; kr--) {
+                th[j] = r;
+                if (!(slice_logp(&ws) > logy))
+                    break;
+                r += width;
+            }
+            int accepted = 0;
+            for (int t = 0; t < SLICE_MAX_SHRINK; t++) {
+                double x1 = l + (r - l) * gsl_rng_uniform(rng);
+                th[j] = x1;
+                double lp1 = slice_logp(&ws);
+                if (lp1 > logy) {
+                    lp = lp1;
+                    accepted = 1;
+                    break;
+                }
+                if (x1 < x0)
+                    l = x1;
+                else
+                    r = x1;
+            }
+            if (!accepted)
+                th[j] = x0;
+        }
+        if (s >= n_burn && (s - n_burn + 1) % thin == 0)
+            memcpy(out + (size_t)kept++ * (d + 2), th, (size_t)(d + 2) * sizeof(double));
+    }
+    gsl_rng_free(rng);
+    return LLMBO_OK;
+}

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "llmbo_common.h"
 #include "acq.h"
+#include "gp_impl.h"
 
 #define LOG_SQRT_2PI 0.91893853320467274178032973640562L
 
@@ -1197,6 +1198,118 @@ static void test_local_penalty(void)
     llmbo_gp_free(gp2);
 }
 
+/* EI in closed form from a prediction, in long double: (best - mean) Phi(z) + s phi(z). */
+static long double ei_closed(double best, double mean, double var)
+{
+    long double s = sqrtl((long double)var), z = ((long double)best - mean) / s;
+    return s * h_ld(z);
+}
+
+/* The integrated acquisition (llmbo_acq_eval_mix, Snoek et al. 2012): one model gives exactly
+ * the single model's value and the closed form; two models give the mean of their EI values
+ * (logEI: the log of that mean, not the mean of the logs), with gradients against central
+ * differences; the optimiser with models maximises the averaged acquisition (2-D grid). */
+static void test_acq_mix(void)
+{
+    enum { D = 2, N = 10, K = 3 };
+    double X[N * D], y[N];
+    llmbo_gp *g1 = fit_gp(D, N, 8, quad2, X, y);
+    double th[D + 2];
+    llmbo_gp_get_theta(g1, th);
+    th[0] += log(0.4); /* a second hyperparameter sample: shorter lengthscales */
+    th[1] += log(0.6);
+    th[D] += 0.5;
+    llmbo_gp_options go;
+    llmbo_gp_options_default(&go);
+    go.fit_noise = 0;
+    go.noise = g1->opt.noise;
+    llmbo_gp *g2 = llmbo_gp_create(D, &go);
+    CHECK_OK(llmbo_gp_set_theta(g2, th, NULL));
+    CHECK_OK(llmbo_gp_fit(g2, X, y, N, 0, NULL));
+    llmbo_gp *one[1] = {g1}, *two[2] = {g1, g2};
+    double work[LLMBO_ACQ_MIX_WORK(D, 2)], ymin = min_of(y, N);
+    double pts[4][D] = {{0.385, 0.712}, {0.9, 0.1}, {0.271, 0.5}, {0.05, 0.95}};
+    llmbo_acq_params pe = {LLMBO_ACQUISITION_EI, ymin, 0, 0};
+    llmbo_acq_params pl = {LLMBO_ACQUISITION_LOGEI, ymin, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        double m1, v1, m2, v2;
+        llmbo_gp_predict(g1, pts[i], &m1, &v1, NULL, NULL);
+        llmbo_gp_predict(g2, pts[i], &m2, &v2, NULL, NULL);
+        long double e1 = ei_closed(ymin, m1, v1), e2 = ei_closed(ymin, m2, v2);
+        double single = llmbo_acq_eval_mix(one, 1, &pe, pts[i], NULL, work);
+        CHECK(single == llmbo_acq_eval(g1, &pe, pts[i], NULL), "one sample: the model's EI");
+        CHECK_NEAR(single, (double)e1, 1e-10, 1e-300);
+        CHECK_NEAR(llmbo_acq_eval_mix(one, 1, &pl, pts[i], NULL, work), (double)logl(e1), 1e-10,
+                   1e-12);
+        CHECK_NEAR(llmbo_acq_eval_mix(two, 2, &pe, pts[i], NULL, work), (double)((e1 + e2) / 2),
+                   1e-9, 1e-300);
+        CHECK_NEAR(llmbo_acq_eval_mix(two, 2, &pl, pts[i], NULL, work), (double)logl((e1 + e2) / 2),
+                   1e-9, 1e-12);
+        /* Gradients of both forms against central differences. */
+        const llmbo_acq_params *ps[2] = {&pe, &pl};
+        for (int t = 0; t < 2; t++) {
+            double g[D];
+            llmbo_acq_eval_mix(two, 2, ps[t], pts[i], g, work);
+            for (int j = 0; j < D; j++) {
+                double xp[D], xm[D], h = 1e-6;
+                memcpy(xp, pts[i], sizeof xp);
+                memcpy(xm, pts[i], sizeof xm);
+                xp[j] += h;
+                xm[j] -= h;
+                double fd = (llmbo_acq_eval_mix(two, 2, ps[t], xp, NULL, work) -
+                             llmbo_acq_eval_mix(two, 2, ps[t], xm, NULL, work)) /
+                            (2 * h);
+                CHECK_NEAR(g[j], fd, 1e-4, 1e-7);
+            }
+        }
+    }
+    /* The optimiser over the average of two models reaches the grid maximum of that average. */
+    llmbo_acqopt_options o;
+    llmbo_acqopt_options_default(&o, D);
+    o.seed = 7;
+    o.anchors = X;
+    o.n_anchors = N;
+    o.models = two;
+    o.n_models = 2;
+    double U[K * D];
+    llmbo_candidate c[K];
+    for (int i = 0; i < K; i++)
+        c[i].u = U + i * D;
+    int n = 0;
+    CHECK_OK(llmbo_acq_optimize(g1, NULL, &pl, &o, NULL, 0, K, c, &n, NULL));
+    double gbest = -HUGE_VAL;
+    for (int i = 0; i <= 200; i++)
+        for (int j = 0; j <= 200; j++) {
+            double x[2] = {i / 200.0, j / 200.0};
+            gbest = fmax(gbest, llmbo_acq_eval_mix(two, 2, &pl, x, NULL, work));
+        }
+    CHECK(n >= 1 && c[0].acq >= gbest - 1e-3, "averaged logEI: optimiser %.6g, grid %.6g",
+          n ? c[0].acq : -HUGE_VAL, gbest);
+    CHECK(n >= 1 && c[0].acq == llmbo_acq_eval_mix(two, 2, &pl, c[0].u, NULL, work),
+          "the candidate's acq is the averaged value at its point");
+    /* One model in the list is the plain optimisation, candidate for candidate. */
+    double U1[K * D];
+    llmbo_candidate c1[K];
+    for (int i = 0; i < K; i++)
+        c1[i].u = U1 + i * D;
+    int n1 = 0;
+    o.models = NULL;
+    o.n_models = 0;
+    CHECK_OK(llmbo_acq_optimize(g1, NULL, &pl, &o, NULL, 0, K, c1, &n1, NULL));
+    o.models = one;
+    o.n_models = 1;
+    CHECK_OK(llmbo_acq_optimize(g1, NULL, &pl, &o, NULL, 0, K, c, &n, NULL));
+    CHECK(n == n1 && memcmp(U, U1, sizeof(double) * (size_t)n * D) == 0,
+          "models = {gp}: the same candidates as without models");
+    o.n_models = 2;
+    o.models = NULL;
+    llmbo_error err;
+    CHECK(llmbo_acq_optimize(g1, NULL, &pl, &o, NULL, 0, K, c, &n, &err) == LLMBO_ERR_INVALID,
+          "n_models without models: %s", err.msg);
+    llmbo_gp_free(g2);
+    llmbo_gp_free(g1);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -1213,5 +1326,6 @@ int main(void)
     test_optimizer_errors();
     test_local_penalty();
     test_alloc_failures();
+    test_acq_mix();
     return check_summary();
 }

@@ -1563,6 +1563,63 @@ static void test_explore(void)
     llmbo_space_free(s);
 }
 
+/* The integrated acquisition (hyper_samples, issue 11 round 7; off by default): the option's
+ * domain, a branin@25 run with 8 samples that is deterministic for its seed, repeats no point,
+ * reaches the optimum's neighbourhood, and proposes other points than the MAP loop (the
+ * samples are used). The averaging itself is checked against closed forms in test_acq (acq_mix),
+ * the sampler against a closed-form posterior in test_gp (slice_sample). */
+static void test_hyper_samples(void)
+{
+    enum { N = 25, D = 2 };
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    llmbo_bo *bo = NULL;
+    llmbo_error err;
+    static const int bad[] = {-1, 65};
+    for (int i = 0; i < 2; i++) {
+        llmbo_bo_options_default(&o);
+        o.hyper_samples = bad[i];
+        CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID &&
+                  strstr(err.msg, "hyper_samples"),
+              "hyper_samples %d refused: %s", bad[i], err.msg);
+    }
+    llmbo_bo_options_default(&o);
+    CHECK(o.hyper_samples == 0, "off by default");
+    double xs[3][N * D], best[3];
+    for (int r = 0; r < 3; r++) {
+        llmbo_bo_options_default(&o);
+        o.budget = N;
+        o.seed = 2385;
+        o.hyper_samples = r < 2 ? 8 : 0;
+        bo = make_bo(s, &o);
+        best[r] = HUGE_VAL;
+        for (int n = 0; bo && n < N; n++) {
+            int64_t id;
+            if (llmbo_bo_ask(bo, 1, &id, xs[r] + D * n, NULL, &err) != LLMBO_OK) {
+                CHECK(0, "ask: %s", err.msg);
+                break;
+            }
+            double y = branin(xs[r] + D * n);
+            best[r] = fmin(best[r], y);
+            llmbo_bo_tell(bo, id, y, 0, &err);
+        }
+        llmbo_bo_free(bo);
+    }
+    CHECK(memcmp(xs[0], xs[1], sizeof xs[0]) == 0, "hyper_samples 8: same seed, same run");
+    CHECK(memcmp(xs[0], xs[2], sizeof xs[0]) != 0, "hyper_samples 8 proposes other points");
+    double dmin = HUGE_VAL;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < i; k++) {
+            double u[D] = {(xs[0][D * i] - xs[0][D * k]) / 15,
+                           (xs[0][D * i + 1] - xs[0][D * k + 1]) / 15};
+            dmin = fmin(dmin, fmax(fabs(u[0]), fabs(u[1])));
+        }
+    CHECK(dmin >= 1e-3, "no near-duplicate (closest pair %.3g of the box)", dmin);
+    CHECK(best[0] - BRANIN_MIN < 0.05, "branin@25 with 8 samples: regret %.3g < 0.05",
+          best[0] - BRANIN_MIN);
+    llmbo_space_free(s);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -1587,5 +1644,6 @@ int main(void)
     test_escape_box();
     test_explore();
     test_alloc_failures();
+    test_hyper_samples();
     return check_summary();
 }

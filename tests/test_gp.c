@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_permutation.h>
 #include "check.h"
@@ -894,6 +895,100 @@ static void test_ls_min(void)
     }
 }
 
+/* Slice-sampled hyperparameters (llmbo_gp_slice_sample) against a posterior known in closed
+ * form. With one observation the standardised output is 0, so the marginal likelihood is
+ * N(0; 0, sf2 + sn2): it does not depend on the lengthscales, whose posterior is then their
+ * prior, a Normal N(sqrt(2) + ln(d)/2, 3) on log l truncated to the box [ln 0.025, ln 100]
+ * (truncated-normal moments in closed form), and the posterior of t = log sf2 is proportional to
+ * N(t; 0, 1.5^2) (e^t + sn2)^(-1/2) on [ln 0.01, ln 100] (moments by Simpson's rule here). */
+static double tn_mean_var(double mu, double sd, double lo, double hi, double *var)
+{
+    double a = (lo - mu) / sd, b = (hi - mu) / sd;
+    double z = gsl_cdf_ugaussian_P(b) - gsl_cdf_ugaussian_P(a);
+    double pa = gsl_ran_ugaussian_pdf(a), pb = gsl_ran_ugaussian_pdf(b);
+    double r = (pa - pb) / z;
+    *var = sd * sd * (1 + (a * pa - b * pb) / z - r * r);
+    return mu + sd * r;
+}
+
+static void test_slice_sample(void)
+{
+    enum { D = 2, NS = 6000 };
+    double X[D] = {0.385, 0.712}, y = 2.385;
+    llmbo_gp_options o;
+    llmbo_gp_options_default(&o);
+    o.fit_noise = 0;
+    o.noise = 1e-6;
+    llmbo_gp *gp = llmbo_gp_create(D, &o);
+    double *out = malloc(sizeof(double) * NS * (D + 2));
+    double th[D + 2], th_before[D + 2];
+    CHECK_OK(llmbo_gp_fit(gp, X, &y, 1, 0, NULL));
+    llmbo_gp_get_theta(gp, th_before);
+    CHECK_OK(llmbo_gp_slice_sample(gp, NS, 20, 1, 1.0, 2385, out, NULL));
+    llmbo_gp_get_theta(gp, th);
+    CHECK(memcmp(th, th_before, sizeof th) == 0, "slice sampling leaves theta unchanged");
+    double lo[D + 2], hi[D + 2];
+    llmbo_gp_get_bounds(gp, lo, hi);
+    int inside = 1, noise_fixed = 1;
+    for (int s = 0; s < NS; s++) {
+        for (int j = 0; j < D + 1; j++)
+            inside &= out[s * (D + 2) + j] >= lo[j] && out[s * (D + 2) + j] <= hi[j];
+        noise_fixed &= out[s * (D + 2) + D + 1] == th_before[D + 1];
+    }
+    CHECK(inside, "every sample lies in the optimiser's box");
+    CHECK(noise_fixed, "the fixed noise variance is never sampled");
+    double tv,
+        tm = tn_mean_var(M_SQRT2 + 0.5 * log((double)D), sqrt(3.0), log(0.025), log(100.0), &tv);
+    for (int j = 0; j < D; j++) {
+        double m = 0, v = 0;
+        for (int s = 0; s < NS; s++)
+            m += out[s * (D + 2) + j] / NS;
+        for (int s = 0; s < NS; s++)
+            v += (out[s * (D + 2) + j] - m) * (out[s * (D + 2) + j] - m) / (NS - 1);
+        CHECK_NEAR(m, tm, 0, 0.1);              /* standard error about 0.02 */
+        CHECK_NEAR(sqrt(v), sqrt(tv), 0.05, 0); /* about 0.01 relative */
+    }
+    /* log sf2: Simpson's rule on 2000 intervals of the unnormalised density. */
+    double a = log(0.01), b = log(100.0), z0 = 0, z1 = 0, z2 = 0;
+    int K = 2000;
+    for (int i = 0; i <= K; i++) {
+        double t = a + (b - a) * i / K, w = (i == 0 || i == K) ? 1 : (i % 2 ? 4 : 2);
+        double f = exp(-t * t / (2 * 2.25)) / sqrt(exp(t) + 1e-6);
+        z0 += w * f;
+        z1 += w * f * t;
+        z2 += w * f * t * t;
+    }
+    double em = z1 / z0, esd = sqrt(z2 / z0 - em * em), m = 0, v = 0;
+    for (int s = 0; s < NS; s++)
+        m += out[s * (D + 2) + D] / NS;
+    for (int s = 0; s < NS; s++)
+        v += (out[s * (D + 2) + D] - m) * (out[s * (D + 2) + D] - m) / (NS - 1);
+    CHECK_NEAR(m, em, 0, 0.08);
+    CHECK_NEAR(sqrt(v), esd, 0.05, 0);
+    /* Deterministic for a seed; a different seed gives a different chain. */
+    double *again = malloc(sizeof(double) * 50 * (D + 2));
+    CHECK_OK(llmbo_gp_slice_sample(gp, 50, 20, 1, 1.0, 2385, again, NULL));
+    CHECK(memcmp(again, out, sizeof(double) * 50 * (D + 2)) == 0, "same seed, same samples");
+    CHECK_OK(llmbo_gp_slice_sample(gp, 50, 20, 1, 1.0, 2386, again, NULL));
+    CHECK(memcmp(again, out, sizeof(double) * 50 * (D + 2)) != 0, "another seed, other samples");
+    /* Bad arguments and a GP without data. */
+    llmbo_error err;
+    CHECK(llmbo_gp_slice_sample(gp, 0, 0, 1, 1.0, 1, out, &err) == LLMBO_ERR_INVALID &&
+              strstr(err.msg, "ns >= 1"),
+          "ns = 0 rejected: %s", err.msg);
+    CHECK(llmbo_gp_slice_sample(gp, 1, 0, 1, NAN, 1, out, &err) == LLMBO_ERR_INVALID,
+          "width NaN rejected: %s", err.msg);
+    CHECK(llmbo_gp_slice_sample(gp, 1, 0, 0, 1.0, 1, out, &err) == LLMBO_ERR_INVALID,
+          "thin 0 rejected: %s", err.msg);
+    llmbo_gp *empty = llmbo_gp_create(D, &o);
+    CHECK(llmbo_gp_slice_sample(empty, 1, 0, 1, 1.0, 1, out, &err) == LLMBO_ERR_STATE,
+          "no data: %s", err.msg);
+    llmbo_gp_free(empty);
+    free(again);
+    free(out);
+    llmbo_gp_free(gp);
+}
+
 int main(void)
 {
     test_kernel_grads();
@@ -909,6 +1004,7 @@ int main(void)
     test_ls_max();
     test_ls_min();
     test_gls_mean();
+    test_slice_sample();
     test_alloc_sweep();
     return check_summary();
 }

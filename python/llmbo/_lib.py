@@ -151,7 +151,7 @@ class llmbo_bo_options(Structure):
                 ("n_candidates", c_int), ("acq_sweep", c_int), ("acq_starts", c_int),
                 ("dup_tol", c_double), ("stall_window", c_int), ("y_warp", c_int),
                 ("gls_from", c_double), ("degen_ls", c_double), ("tr_window", c_int), ("tr_radius", c_double),
-                ("explore_gate", c_double), ("explore_ls", c_double), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
+                ("explore_gate", c_double), ("explore_ls", c_double), ("hyper_samples", c_int), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
                 ("problem", c_char_p)]
 
 

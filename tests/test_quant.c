@@ -278,12 +278,13 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
 }
 
 /* llmbo_gemm against llmbo_vec_dot for every (row, token) pair, exactly, at every SIMD level:
- * T = 6 tokens (a group of four and two single ones) and enough rows of 256 elements that the
- * rows span two of its cache blocks (128 KB of weights each), into an output with a row stride
- * wider than the row count. */
-static void check_gemm(llmbo_ttype t)
+ * T = 15 tokens (a group of eight where the level has an eight-token kernel, a group of four,
+ * three single ones) and enough rows of n elements that the rows span two of its cache blocks
+ * (128 KB of weights each), into an output with a row stride wider than the row count; n = 800
+ * gives the 32-element types an odd number of blocks (the even/odd chains' last block alone). */
+static void check_gemm(llmbo_ttype t, size_t n)
 {
-    size_t n = 256, rows = 1100, T = 6, rb = llmbo_row_bytes(t, n), os = rows + 3;
+    size_t rows = 1100, T = 15, rb = llmbo_row_bytes(t, n), os = rows + 3;
     size_t ab = act_bytes(t, n);
     uint8_t *w = llmbo_malloc(rows, rb), *xq = llmbo_malloc(T, ab);
     float *x = llmbo_malloc(T * n, sizeof *x), *out = llmbo_malloc(T * os, sizeof *out);
@@ -324,6 +325,49 @@ static void check_gemm(llmbo_ttype t)
     llmbo_free(out);
 }
 
+/* llmbo_f32_wsum at every SIMD level against the plain loop it specifies (products rounded, then
+ * added in row order from 0), exactly, for widths that exercise the 128-, 64-, 8-element and
+ * scalar parts, rows strided wider than the width. */
+static void check_wsum(void)
+{
+    const size_t widths[] = {1, 7, 8, 64, 128, 200, 257};
+    size_t np = 37, stride = 300;
+    float *v = llmbo_malloc(np * stride, sizeof *v), *a = llmbo_malloc(np, sizeof *a);
+    float *o = llmbo_malloc(stride, sizeof *o), *ref = llmbo_malloc(stride, sizeof *ref);
+    for (size_t i = 0; i < np * stride; i++)
+        v[i] = (float)(unif() - 0.5) * 2.385f;
+    for (size_t p = 0; p < np; p++)
+        a[p] = (float)unif() / 3.0f;
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+        size_t n = widths[wi];
+        for (size_t i = 0; i < n; i++) {
+            float acc = 0.0f;
+            for (size_t p = 0; p < np; p++) {
+                volatile float t = a[p] * v[p * stride + i];
+                acc += t;
+            }
+            ref[i] = acc;
+        }
+        for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+            llmbo_quant_set_simd(level);
+            for (size_t i = 0; i < stride; i++)
+                o[i] = -1234.5f;
+            llmbo_f32_wsum(o, a, v, stride, np, n);
+            size_t bad = 0;
+            for (size_t i = 0; i < stride; i++)
+                bad += o[i] != (i < n ? ref[i] : -1234.5f);
+            CHECK(bad == 0,
+                  "f32_wsum n=%zu (simd %d): equals the rounded-product loop (%zu differ)", n,
+                  level, bad);
+        }
+    }
+    llmbo_quant_set_simd(99);
+    llmbo_free(v);
+    llmbo_free(a);
+    llmbo_free(o);
+    llmbo_free(ref);
+}
+
 int main(void)
 {
     const llmbo_ttype types[] = {LLMBO_T_F32,  LLMBO_T_F16,    LLMBO_T_BF16,  LLMBO_T_Q8_0,
@@ -331,6 +375,7 @@ int main(void)
                                  LLMBO_T_Q2_K, LLMBO_T_Q3_K,   LLMBO_T_Q4_K,  LLMBO_T_Q5_K,
                                  LLMBO_T_Q6_K, LLMBO_T_IQ4_NL, LLMBO_T_IQ4_XS};
     check_q8k();
+    check_wsum();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         check_type(types[i], 2048);
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
@@ -338,7 +383,9 @@ int main(void)
             check_simd_scalar(types[i], 256);
             check_simd_scalar(types[i], 1536);
             check_simd_scalar(types[i], 8960);
-            check_gemm(types[i]);
+            check_gemm(types[i], 256);
+            if (llmbo_ttype_block(types[i]) == 32)
+                check_gemm(types[i], 800);
         }
     eu_cleanup();
     return check_summary();

@@ -1413,14 +1413,10 @@ static void att_worker(void *arg, long c, int ith)
             att[p] = expf(att[p] - mx);
             sum += att[p];
         }
-        float *o = e->att_out + (size_t)t * e->q_dim + (size_t)h * hd;
-        memset(o, 0, (size_t)hd * sizeof(float));
-        for (int p = 0; p < n_pos; p++) {
-            const float *v = vc + (size_t)p * e->kv_dim + (size_t)kvh * hd;
-            float a = att[p] / sum;
-            for (int i = 0; i < hd; i++)
-                o[i] += a * v[i];
-        }
+        for (int p = 0; p < n_pos; p++)
+            att[p] /= sum;
+        llmbo_f32_wsum(e->att_out + (size_t)t * e->q_dim + (size_t)h * hd, att,
+                       vc + (size_t)kvh * hd, (size_t)e->kv_dim, (size_t)n_pos, (size_t)hd);
     }
 }
 

@@ -581,10 +581,11 @@ AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
 }
 
 /* The 256-element kernels below (Q4_K, Q5_K, Q6_K, IQ4_XS, with Q8_K activations) and IQ4_NL take
- * NT activation rows (1 or 4, k * stride blocks apart) per pass over the weights: a block's levels
- * are unpacked into registers once and met with every row. Each is an always-inline body
- * instantiated with NT = 1 (llmbo_vec_dot) and NT = 4 (llmbo_vec_dot4), so a row's accumulation
- * order, hence its result, is the same in both. A super-block's products are summed exactly in
+ * NT activation rows (1, 4 or 8, k * stride blocks apart) per pass over the weights: a block's
+ * levels are unpacked into registers once and met with every row. Each is an always-inline body
+ * instantiated with NT = 1 (llmbo_vec_dot), NT = 4 (llmbo_vec_dot4) and, with AVX-512's 32 vector
+ * registers, NT = 8 (llmbo_gemm), so a row's accumulation order, hence its result, is the same in
+ * all. A super-block's products are summed exactly in
  * int32 lanes (scales applied as int16 multipliers) and meet the float scales once per 256
  * elements; only the order of the float sums of super-block results differs from the scalar
  * form (tests/test_quant.c bounds that difference). */
@@ -660,7 +661,7 @@ AVX2_INL void q45k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, siz
     const __m256i m4 = _mm256_set1_epi8(0xf), m16 = _mm256_set1_epi8(16);
     const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
     const size_t bytes = FIVE ? 176 : 144;
-    __m256 acc[4];
+    __m256 acc[8];
 #pragma GCC unroll 8
     for (int k = 0; k < NT; k++)
         acc[k] = _mm256_setzero_ps();
@@ -672,7 +673,7 @@ AVX2_INL void q45k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, siz
         const uint8_t *qs = p + (FIVE ? 48 : 16);
         __m256i hb = FIVE ? _mm256_loadu_si256((const __m256i *)(const void *)(p + 16))
                           : _mm256_setzero_si256();
-        __m256i sumi[4];
+        __m256i sumi[8];
 #pragma GCC unroll 8
         for (int k = 0; k < NT; k++)
             sumi[k] = _mm256_setzero_si256();
@@ -733,7 +734,7 @@ AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size
                        const int NT, const int VNNI)
 {
     const __m256i m4 = _mm256_set1_epi8(0xf), m30 = _mm256_set1_epi8(0x30);
-    __m256 acc[4];
+    __m256 acc[8];
 #pragma GCC unroll 8
     for (int k = 0; k < NT; k++)
         acc[k] = _mm256_setzero_ps();
@@ -743,7 +744,7 @@ AVX2_INL void q6k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size
         __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
         __m256i scd[2] = {dup16(_mm256_cvtepi8_epi32(sc8)),
                           dup16(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8)))};
-        __m256i sumi[4];
+        __m256i sumi[8];
 #pragma GCC unroll 8
         for (int k = 0; k < NT; k++) {
             __m256i bs =
@@ -1202,6 +1203,74 @@ AVX512_FN static void q8_0_vnni_4(const uint8_t *p, const void *x, size_t stride
     q8_0_body(p, (const llmbo_q8a *)x, stride / 32, n / 32, out, 4, 1);
 }
 
+/* Q8_0 with VNNI, one row and eight tokens (llmbo_gemm): q8_0_body's numbers in fewer
+ * instructions per token. The activations enter vpdpbusd as its unsigned operand a + 128 (an xor
+ * with 0x80) against the signed weights, so no sign fix-up per token; the excess, 128 times the
+ * sum of each lane's four weights, is computed once per weight block (vpdpbusd of 128s with w)
+ * and its negation starts every token's accumulator: the same exact int32 lanes as dot32_i8_i32,
+ * for any activation byte. The scale d_w d_x is one vector multiply by a broadcast d_x, the same
+ * rounding as the scalar product; then the same fmadd into the same even/odd chains. */
+AVX512_INL void q8_0_tile_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb,
+                               float *out)
+{
+    enum { NT = 8 };
+    const __m256i m80 = _mm256_set1_epi8((char)0x80);
+    __m256 a0[NT], a1[NT];
+#pragma GCC unroll 8
+    for (int k = 0; k < NT; k++)
+        a0[k] = a1[k] = _mm256_setzero_ps();
+    size_t b = 0;
+    for (; b < nb; b += 2, p += 68) {
+        const int two = b + 2 <= nb; /* a pair of blocks, or the odd last one (into a0) */
+        __m256i w[2], neg[2];
+        __m256 dw[2];
+#pragma GCC unroll 2
+        for (int i = 0; i < 2; i++) {
+            w[i] = _mm256_loadu_si256((const __m256i *)(const void *)(p + 34 * i + 2));
+            __m256i c = _mm256_setzero_si256();
+            __asm__("vpdpbusd %2, %1, %0" : "+v"(c) : "v"(m80), "v"(w[i]));
+            neg[i] = _mm256_sub_epi32(_mm256_setzero_si256(), c);
+            dw[i] = _mm256_set1_ps(half_avx(p + 34 * i));
+            if (!two)
+                break;
+        }
+#pragma GCC unroll 8
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xk = x + (size_t)k * stride + b;
+            __m256i s0 = neg[0], u0 = _mm256_xor_si256(load_q(&xk[0]), m80);
+            __asm__("vpdpbusd %2, %1, %0" : "+v"(s0) : "v"(u0), "v"(w[0]));
+            __m256 f0 = _mm256_cvtepi32_ps(s0);
+            a0[k] = _mm256_fmadd_ps(_mm256_mul_ps(dw[0], _mm256_set1_ps(xk[0].d)), f0, a0[k]);
+            if (!two)
+                continue;
+            __m256i s1 = neg[1], u1 = _mm256_xor_si256(load_q(&xk[1]), m80);
+            __asm__("vpdpbusd %2, %1, %0" : "+v"(s1) : "v"(u1), "v"(w[1]));
+            __m256 f1 = _mm256_cvtepi32_ps(s1);
+            a1[k] = _mm256_fmadd_ps(_mm256_mul_ps(dw[1], _mm256_set1_ps(xk[1].d)), f1, a1[k]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(_mm256_add_ps(a0[k], a1[k]));
+}
+
+AVX512_FN static void q8_0_vnni_8(const uint8_t *p, const void *x, size_t stride, size_t n,
+                                  float *out)
+{
+    q8_0_tile_body(p, (const llmbo_q8a *)x, stride / 32, n / 32, out);
+}
+
+/* Q4_K, Q5_K, Q6_K at level 3, one row and eight tokens (llmbo_gemm). */
+#define KQ512_8(name, body)                                                                        \
+    AVX512_FN static void name##_8(const uint8_t *p, const void *x, size_t stride, size_t n,       \
+                                   float *out)                                                     \
+    {                                                                                              \
+        body##_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 8, 1);                    \
+    }
+KQ512_8(q4k512_vnni, q4k)
+KQ512_8(q5k512_vnni, q5k)
+KQ512_8(q6k512_vnni, q6k)
+
 /* F16 weights, float activations: eight halves converted per instruction (F16C). */
 AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
 {
@@ -1219,7 +1288,85 @@ AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
         s += half_avx(w + 2 * i) * x[i];
     return s;
 }
+
+/* llmbo_f32_wsum's lanes: eight (AVX2) or sixteen (AVX-512) output elements kept in registers
+ * over all np rows, 64 or 128 elements per pass; each product is rounded before its add, as in
+ * the scalar loop. Returns the number of elements done (a multiple of 8). */
+AVX2_FN static size_t wsum_avx2(float *o, const float *a, const float *v, size_t stride, size_t np,
+                                size_t n)
+{
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m256 acc[8];
+        for (int k = 0; k < 8; k++)
+            acc[k] = _mm256_setzero_ps();
+        for (size_t p = 0; p < np; p++) {
+            __m256 ap = _mm256_set1_ps(a[p]);
+            const float *vp = v + p * stride + i;
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++)
+                acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(ap, _mm256_loadu_ps(vp + 8 * k)));
+        }
+        for (int k = 0; k < 8; k++)
+            _mm256_storeu_ps(o + i + 8 * k, acc[k]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (size_t p = 0; p < np; p++)
+            acc = _mm256_add_ps(
+                acc, _mm256_mul_ps(_mm256_set1_ps(a[p]), _mm256_loadu_ps(v + p * stride + i)));
+        _mm256_storeu_ps(o + i, acc);
+    }
+    return i;
+}
+
+AVX512_FN static size_t wsum_avx512(float *o, const float *a, const float *v, size_t stride,
+                                    size_t np, size_t n)
+{
+    size_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+        __m512 acc[8];
+        for (int k = 0; k < 8; k++)
+            acc[k] = _mm512_setzero_ps();
+        for (size_t p = 0; p < np; p++) {
+            __m512 ap = _mm512_set1_ps(a[p]);
+            const float *vp = v + p * stride + i;
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++)
+                acc[k] = _mm512_add_ps(acc[k], _mm512_mul_ps(ap, _mm512_loadu_ps(vp + 16 * k)));
+        }
+        for (int k = 0; k < 8; k++)
+            _mm512_storeu_ps(o + i + 16 * k, acc[k]);
+    }
+    return i + wsum_avx2(o + i, a, v + i, stride, np, n - i);
+}
 #endif
+
+/* Eight dot products of one weight row with eight activation rows (as llmbo_vec_dot4), where a
+ * kernel exists at the current SIMD level (NULL where none does). */
+typedef void (*dot8_fn)(const uint8_t *row, const void *xq, size_t stride, size_t n, float *out);
+
+static dot8_fn vec_dot8(llmbo_ttype t)
+{
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 2)
+        switch (t) {
+        case LLMBO_T_Q8_0:
+            return q8_0_vnni_8;
+        case LLMBO_T_Q4_K:
+            return q4k512_vnni_8;
+        case LLMBO_T_Q5_K:
+            return q5k512_vnni_8;
+        case LLMBO_T_Q6_K:
+            return q6k512_vnni_8;
+        default:
+            break;
+        }
+#else
+    (void)t;
+#endif
+    return NULL;
+}
 
 void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t stride, size_t n,
                     float *out)
@@ -1457,14 +1604,33 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
     return 0.0f;
 }
 
+void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, size_t np, size_t n)
+{
+    size_t i = 0;
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 1)
+        i = wsum_avx512(o, a, v, stride, np, n);
+    else if (simd_on > 0)
+        i = wsum_avx2(o, a, v, stride, np, n);
+#endif
+    for (; i < n; i++) {
+        float s = 0.0f;
+        for (size_t p = 0; p < np; p++) {
+            float t = a[p] * v[p * stride + i];
+            s += t;
+        }
+        o[i] = s;
+    }
+}
+
 /* ----------------------------------------------------------------------------------------------
  * Matrix products: rows x tokens in tiles
  * -------------------------------------------------------------------------------------------- */
 
-/* Weight bytes of one row block: it stays in the L2 cache while every group of four tokens
- * passes over it, and a group's activations (at most a few ten KB) stay in L1. Walking rows
- * block by block instead of one row over the whole batch reads each token's activations once
- * per block rather than once per row. */
+/* Weight bytes of one row block: it stays in the L2 cache while every group of eight tokens (where
+ * vec_dot8 has a kernel) or four passes over it, and a group's activations (a few ten KB) stay
+ * close. Walking rows block by block instead of one row over the whole batch reads each token's
+ * activations once per block rather than once per row. */
 #define GEMM_BLOCK_BYTES (128 * 1024)
 
 void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
@@ -1475,8 +1641,18 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
                                                       : n / LLMBO_QK * sizeof(llmbo_q8a);
     size_t block = GEMM_BLOCK_BYTES / (row_bytes ? row_bytes : 1);
     block = block < 4 ? 4 : block;
+    dot8_fn d8 = vec_dot8(t);
     for (size_t r0 = 0; r0 < rows; r0 += block) {
         size_t r1 = r0 + block < rows ? r0 + block : rows, tk = 0;
+        for (; d8 && tk + 8 <= T; tk += 8) {
+            const uint8_t *xt = x + tk * qrow;
+            for (size_t r = r0; r < r1; r++) {
+                float o8[8];
+                d8(wb + r * row_bytes, xt, n, n, o8);
+                for (int k = 0; k < 8; k++)
+                    out[(tk + (size_t)k) * out_stride + r] = o8[k];
+            }
+        }
         for (; tk + 4 <= T; tk += 4) {
             const uint8_t *xt = x + tk * qrow;
             for (size_t r = r0; r < r1; r++) {

@@ -67,9 +67,14 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
  * n elements of the quantised type t) with activation row k (T rows of n elements, contiguous at
  * xq, in the form llmbo_ttype_act(t) names), for r < rows and k < T: the same numbers as
  * llmbo_vec_dot for each pair. Rows are taken in blocks that stay in the cache while every group
- * of four tokens passes over them (llmbo_vec_dot4). */
+ * of eight tokens (at SIMD level 3 for Q8_0, Q4_K, Q5_K, Q6_K) or four (llmbo_vec_dot4) passes
+ * over them. */
 void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                 size_t T, size_t n, float *out, size_t out_stride);
+/* o[i] = sum over p = 0..np-1, in that order from 0, of a[p] * v[p * stride + i], for i < n
+ * (attention's weighted sum of value rows): each product is rounded to float before it is added
+ * (no fused multiply-add), so every SIMD level gives the scalar loop's numbers exactly. */
+void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, size_t np, size_t n);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
 /* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels and

@@ -325,6 +325,49 @@ static void check_gemm(llmbo_ttype t, size_t n)
     llmbo_free(out);
 }
 
+/* Activation quantisation at every SIMD level gives the scalar bytes exactly (both forms), on
+ * blocks of random values, rounding ties (max 127: d = 1, halves round to even), zeros, a NaN, an
+ * infinity, huge values and subnormals (1/d infinite). */
+static void check_quant_levels(void)
+{
+    enum { NB = 8, N = NB * 256 };
+    float *x = llmbo_malloc(N, sizeof *x);
+    llmbo_q8a *a0 = llmbo_malloc(N / 32, sizeof *a0), *a1 = llmbo_malloc(N / 32, sizeof *a1);
+    llmbo_q8k *k0 = llmbo_malloc(NB, sizeof *k0), *k1 = llmbo_malloc(NB, sizeof *k1);
+    for (int i = 0; i < N; i++) {
+        int b = i / 256, j = i % 256;
+        x[i] = b == 1   ? (j == 0 ? 127.0f : (float)(j % 64) - 31.5f)
+               : b == 2 ? 0.0f
+               : b == 4 ? (float)unif() * 3e38f * (j % 2 ? 1.0f : -1.0f)
+               : b == 5 ? (float)unif() * 1e-40f
+                        : (float)(unif() - 0.5) * 2.385f;
+    }
+    x[3 * 256 + 77] = NAN;
+    x[6 * 256 + 3] = INFINITY;
+    x[7 * 256 + 40] = -INFINITY;
+    x[7 * 256 + 41] = NAN;
+    llmbo_quant_set_simd(0);
+    memset(a0, 0, N / 32 * sizeof *a0);
+    memset(k0, 0, NB * sizeof *k0);
+    llmbo_quant_act(x, a0, N);
+    llmbo_quant_act_k(x, k0, N);
+    for (int level = 1; level <= llmbo_quant_simd_max(); level++) {
+        llmbo_quant_set_simd(level);
+        memset(a1, 0, N / 32 * sizeof *a1);
+        memset(k1, 0, NB * sizeof *k1);
+        llmbo_quant_act(x, a1, N);
+        llmbo_quant_act_k(x, k1, N);
+        CHECK(!memcmp(a0, a1, N / 32 * sizeof *a0) && !memcmp(k0, k1, NB * sizeof *k0),
+              "quant_act, quant_act_k (simd %d): the scalar bytes exactly", level);
+    }
+    llmbo_quant_set_simd(99);
+    llmbo_free(x);
+    llmbo_free(a0);
+    llmbo_free(a1);
+    llmbo_free(k0);
+    llmbo_free(k1);
+}
+
 /* llmbo_f32_wsum at every SIMD level against the plain loop it specifies (products rounded, then
  * added in row order from 0), exactly, for widths that exercise the 128-, 64-, 8-element and
  * scalar parts, rows strided wider than the width. */
@@ -376,6 +419,7 @@ int main(void)
                                  LLMBO_T_Q6_K, LLMBO_T_IQ4_NL, LLMBO_T_IQ4_XS};
     check_q8k();
     check_wsum();
+    check_quant_levels();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         check_type(types[i], 2048);
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)

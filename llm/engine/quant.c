@@ -421,50 +421,44 @@ void llmbo_dequant_row(llmbo_ttype t, const void *row, float *y, size_t n)
  * Activation quantisation: symmetric int8 blocks of 32, d = max|x| / 127.
  * -------------------------------------------------------------------------------------------- */
 
-void llmbo_quant_act(const float *x, llmbo_q8a *y, size_t n)
+static void q8a_block(const float *xb, llmbo_q8a *y)
 {
-    for (size_t b = 0; b < n / LLMBO_QK; b++) {
-        const float *xb = x + b * LLMBO_QK;
-        float amax = 0.0f;
-        for (int i = 0; i < LLMBO_QK; i++) {
-            float a = fabsf(xb[i]);
-            amax = a > amax ? a : amax;
-        }
-        float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
-        int sum = 0;
-        for (int i = 0; i < LLMBO_QK; i++) {
-            int q = (int)lrintf(xb[i] * id);
-            y[b].q[i] = (int8_t)q;
-            sum += q;
-        }
-        y[b].d = d;
-        y[b].s = d * (float)sum;
+    float amax = 0.0f;
+    for (int i = 0; i < LLMBO_QK; i++) {
+        float a = fabsf(xb[i]);
+        amax = a > amax ? a : amax;
     }
+    float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
+    int sum = 0;
+    for (int i = 0; i < LLMBO_QK; i++) {
+        int q = (int)lrintf(xb[i] * id);
+        y->q[i] = (int8_t)q;
+        sum += q;
+    }
+    y->d = d;
+    y->s = d * (float)sum;
 }
 
 /* Q8_K: one scale per 256 (what ggml's K-quant dot products take), so a super-block's integer
  * sums need no float multiply per sub-block. */
-void llmbo_quant_act_k(const float *x, llmbo_q8k *y, size_t n)
+static void q8k_block(const float *xb, llmbo_q8k *y)
 {
-    for (size_t b = 0; b < n / LLMBO_QK_K; b++) {
-        const float *xb = x + b * LLMBO_QK_K;
-        float amax = 0.0f;
-        for (int i = 0; i < LLMBO_QK_K; i++) {
-            float a = fabsf(xb[i]);
-            amax = a > amax ? a : amax;
-        }
-        float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
-        for (int g = 0; g < LLMBO_QK_K / 16; g++) {
-            int sum = 0;
-            for (int i = 16 * g; i < 16 * g + 16; i++) {
-                int q = (int)lrintf(xb[i] * id);
-                y[b].q[i] = (int8_t)q;
-                sum += q;
-            }
-            y[b].bsum[g] = (int16_t)sum;
-        }
-        y[b].d = d;
+    float amax = 0.0f;
+    for (int i = 0; i < LLMBO_QK_K; i++) {
+        float a = fabsf(xb[i]);
+        amax = a > amax ? a : amax;
     }
+    float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
+    for (int g = 0; g < LLMBO_QK_K / 16; g++) {
+        int sum = 0;
+        for (int i = 16 * g; i < 16 * g + 16; i++) {
+            int q = (int)lrintf(xb[i] * id);
+            y->q[i] = (int8_t)q;
+            sum += q;
+        }
+        y->bsum[g] = (int16_t)sum;
+    }
+    y->d = d;
 }
 
 llmbo_act llmbo_ttype_act(llmbo_ttype t)
@@ -1260,16 +1254,91 @@ AVX512_FN static void q8_0_vnni_8(const uint8_t *p, const void *x, size_t stride
     q8_0_tile_body(p, (const llmbo_q8a *)x, stride / 32, n / 32, out);
 }
 
-/* Q4_K, Q5_K, Q6_K at level 3, one row and eight tokens (llmbo_gemm). */
-#define KQ512_8(name, body)                                                                        \
-    AVX512_FN static void name##_8(const uint8_t *p, const void *x, size_t stride, size_t n,       \
-                                   float *out)                                                     \
-    {                                                                                              \
-        body##_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 8, 1);                    \
+/* Q4_K and (FIVE) Q5_K at level 3, one row and eight tokens (llmbo_gemm): q45k_body's int32
+ * lanes with three multiplies per sub-block pair and token instead of four. vpdpbusd of the
+ * levels with the activations gives sub-block 2jj's four-element sums A (lane l: elements
+ * 4l..4l+3, the grouping of maddubs and madd) and sub-block 2jj+1's B, each within int16
+ * (|sum| <= 4 * 31 * 128); B shifted into the high halves and blended with A makes the int16
+ * pairs (A_l, B_l), and one vpdpwssd with the pair of scales (sc_2jj, sc_2jj+1) adds
+ * sc_2jj A_l + sc_2jj+1 B_l to lane l: the same exact sums, then the same float steps. */
+AVX512_INL void q45k_tile_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,
+                               float *out, const int FIVE)
+{
+    enum { NT = 8 };
+    const __m256i m4 = _mm256_set1_epi8(0xf), m16 = _mm256_set1_epi8(16);
+    const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const size_t bytes = FIVE ? 176 : 144;
+    __m256 acc[NT];
+#pragma GCC unroll 8
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += bytes) {
+        float d = half_avx(p), dmin = half_avx(p + 2);
+        __m128i sm = q4k_scales16(p + 4);
+        __m256i sc16 = _mm256_cvtepu8_epi16(sm); /* int32 lane jj < 4: sc_2jj | sc_2jj+1 << 16 */
+        __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
+        const uint8_t *qs = p + (FIVE ? 48 : 16);
+        __m256i hb = FIVE ? _mm256_loadu_si256((const __m256i *)(const void *)(p + 16))
+                          : _mm256_setzero_si256();
+        __m256i sumi[NT];
+#pragma GCC unroll 8
+        for (int k = 0; k < NT; k++)
+            sumi[k] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int jj = 0; jj < 4; jj++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * jj));
+            __m256i lo = _mm256_and_si256(raw, m4);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+            if (FIVE) {
+                lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+                hb = _mm256_srli_epi16(hb, 1);
+                hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(hb, 4), m16));
+                hb = _mm256_srli_epi16(hb, 1);
+            }
+            __m256i sp = _mm256_permutevar8x32_epi32(sc16, _mm256_set1_epi32(jj));
+#pragma GCC unroll 8
+            for (int k = 0; k < NT; k++) {
+                const int8_t *q = y[(size_t)k * stride + b].q + 64 * jj;
+                __m256i A = _mm256_setzero_si256(), B = _mm256_setzero_si256();
+                __asm__("vpdpbusd %2, %1, %0" : "+v"(A) : "v"(lo), "v"(load32(q)));
+                __asm__("vpdpbusd %2, %1, %0" : "+v"(B) : "v"(hi), "v"(load32(q + 32)));
+                __m256i Z = _mm256_blend_epi16(A, _mm256_slli_epi32(B, 16), 0xAA);
+                __asm__("vpdpwssd %2, %1, %0" : "+v"(sumi[k]) : "v"(Z), "v"(sp));
+            }
+        }
+#pragma GCC unroll 8
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8k *yb = &y[(size_t)k * stride + b];
+            __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum);
+            __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
+            acc[k] =
+                _mm256_fmadd_ps(_mm256_set1_ps(d * yb->d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+            acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * yb->d), mi, acc[k]);
+        }
     }
-KQ512_8(q4k512_vnni, q4k)
-KQ512_8(q5k512_vnni, q5k)
-KQ512_8(q6k512_vnni, q6k)
+#pragma GCC unroll 8
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]);
+}
+
+AVX512_FN static void q4k512_vnni_8(const uint8_t *p, const void *x, size_t stride, size_t n,
+                                    float *out)
+{
+    q45k_tile_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 0);
+}
+
+AVX512_FN static void q5k512_vnni_8(const uint8_t *p, const void *x, size_t stride, size_t n,
+                                    float *out)
+{
+    q45k_tile_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 1);
+}
+
+/* Q6_K at level 3, one row and eight tokens (llmbo_gemm). */
+AVX512_FN static void q6k512_vnni_8(const uint8_t *p, const void *x, size_t stride, size_t n,
+                                    float *out)
+{
+    q6k_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 8, 1);
+}
 
 /* F16 weights, float activations: eight halves converted per instruction (F16C). */
 AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
@@ -1339,6 +1408,88 @@ AVX512_FN static size_t wsum_avx512(float *o, const float *a, const float *v, si
             _mm512_storeu_ps(o + i + 16 * k, acc[k]);
     }
     return i + wsum_avx2(o + i, a, v + i, stride, np, n - i);
+}
+
+/* Activation quantisation with AVX2, the scalar blocks' numbers exactly: the maximum of |x| is
+ * the same in any order, x * id and its rounding to nearest even (vcvtps2dq in the default MXCSR
+ * mode, as lrintf) are per element, and the integer sums are exact. A block holding a NaN, or
+ * whose maximum or 1/d is infinite, where out-of-range conversions differ from lrintf's, is left
+ * to the scalar code. */
+AVX2_FN static float hmax8(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+/* Loads nv vectors of xb into v and returns 1 with *id set when the block is regular (above). */
+AVX2_INL int qblock_scale(const float *xb, __m256 *v, int nv, float *d, __m256 *id)
+{
+    const __m256 abs = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+    for (int k = 0; k < nv; k++) {
+        v[k] = _mm256_loadu_ps(xb + 8 * k);
+        m = _mm256_max_ps(_mm256_and_ps(v[k], abs), m);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v[k], v[k], _CMP_UNORD_Q));
+    }
+    float amax = hmax8(m);
+    *d = amax / 127.0f;
+    float inv = *d > 0.0f ? 1.0f / *d : 0.0f;
+    *id = _mm256_set1_ps(inv);
+    return !_mm256_movemask_ps(nan) && amax <= 3.4e38f && inv <= 3.4e38f;
+}
+
+AVX2_FN static void quant_act_avx2(const float *x, llmbo_q8a *y, size_t nb)
+{
+    for (size_t b = 0; b < nb; b++) {
+        const float *xb = x + b * LLMBO_QK;
+        __m256 v[4], id;
+        float d;
+        if (!qblock_scale(xb, v, 4, &d, &id)) {
+            q8a_block(xb, &y[b]);
+            continue;
+        }
+        __m256i q[4];
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], id));
+        __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
+        __m256i p =
+            _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(void *)y[b].q, p);
+        y[b].d = d;
+        y[b].s = d * (float)_mm_cvtsi128_si32(s4);
+    }
+}
+
+AVX2_FN static void quant_act_k_avx2(const float *x, llmbo_q8k *y, size_t nb)
+{
+    for (size_t b = 0; b < nb; b++) {
+        const float *xb = x + b * LLMBO_QK_K;
+        __m256 v[32], id;
+        float d;
+        if (!qblock_scale(xb, v, 32, &d, &id)) {
+            q8k_block(xb, &y[b]);
+            continue;
+        }
+        for (int g = 0; g < LLMBO_QK_K / 16; g++) {
+            __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v[2 * g], id));
+            __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v[2 * g + 1], id));
+            __m256i s = _mm256_add_epi32(q0, q1);
+            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
+            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
+            __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+            __m128i q8 = _mm_packs_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+            _mm_storeu_si128((__m128i *)(void *)(y[b].q + 16 * g), q8);
+            y[b].bsum[g] = (int16_t)_mm_cvtsi128_si32(s4);
+        }
+        y[b].d = d;
+    }
 }
 #endif
 
@@ -1602,6 +1753,32 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
         return dot_generic(t, p, xq, n);
     }
     return 0.0f;
+}
+
+/* Activation quantisation: symmetric int8 blocks, d = max|x| / 127 (q8a_block, q8k_block); the
+ * AVX2 forms give the same bytes. */
+void llmbo_quant_act(const float *x, llmbo_q8a *y, size_t n)
+{
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 0) {
+        quant_act_avx2(x, y, n / LLMBO_QK);
+        return;
+    }
+#endif
+    for (size_t b = 0; b < n / LLMBO_QK; b++)
+        q8a_block(x + b * LLMBO_QK, &y[b]);
+}
+
+void llmbo_quant_act_k(const float *x, llmbo_q8k *y, size_t n)
+{
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 0) {
+        quant_act_k_avx2(x, y, n / LLMBO_QK_K);
+        return;
+    }
+#endif
+    for (size_t b = 0; b < n / LLMBO_QK_K; b++)
+        q8k_block(x + b * LLMBO_QK_K, &y[b]);
 }
 
 void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, size_t np, size_t n)

@@ -304,7 +304,7 @@ int main(int argc, char **argv)
     }
     printf("\nthreads %d, batch %d; load %.2f s (mmap); /proc/loadavg at the end: %s\n", nt,
            eo.n_batch, t_load, la);
-    printf("llmbo CPU time: %.3f CPU-s per prompt token, %.3f CPU-s per generated token\n",
+    printf("llmbo CPU time: %.5f CPU-s per prompt token, %.5f CPU-s per generated token\n",
            pp_cpu / pp, tg_cpu / tg);
     /* Thread pool: hand-offs (jobs given to the workers) and the share of their chunks the
      * workers ran (1/threads when they keep up; less when they wake late or are descheduled).

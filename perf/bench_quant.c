@@ -2,7 +2,8 @@
  * of ROWS x COLS random blocks (a real layer's shape: default 8960 x 1536, R1-Distill-Qwen-1.5B's
  * FFN, 7-11 MB, larger than the caches), for every SIMD level this CPU has (0 scalar, 1 AVX2,
  * 2 AVX-512BW, 3 AVX-512 VNNI), with one activation row (decode), four (llmbo_vec_dot4) and 64
- * (llmbo_gemm: prompt processing). Times are the thread's CPU seconds (best of REPS), so a loaded
+ * (llmbo_gemm: prompt processing), and one row at a time against many rows per pass (llmbo_gemv:
+ * one-token decode). Times are the thread's CPU seconds (best of REPS), so a loaded
  * machine disturbs them less than wall time; compare levels and types as ratios within one
  * invocation (the load average is printed). Usage: bench_quant [ROWS [COLS [REPS]]]. Not a test. */
 #include <stdio.h>
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
     const llmbo_ttype types[] = {LLMBO_T_Q8_0, LLMBO_T_Q4_K, LLMBO_T_Q5_K, LLMBO_T_Q6_K,
                                  LLMBO_T_IQ4_XS};
     float *x = llmbo_malloc(NTOK * cols, sizeof *x),
-          *out = llmbo_malloc((NTOK + 5) * rows, sizeof *out);
+          *out = llmbo_malloc((NTOK + 6) * rows, sizeof *out);
     llmbo_q8a *xa = llmbo_malloc(NTOK * cols / 32, sizeof *xa);
     llmbo_q8k *xk = llmbo_malloc(NTOK * cols / 256, sizeof *xk);
     if (!x || !out || !xa || !xk)
@@ -74,8 +75,9 @@ int main(int argc, char **argv)
     }
     printf("## bench_quant: %zu rows x %zu, best of %d, thread CPU time; load %.2f %.2f %.2f\n\n",
            rows, cols, reps, la[0], la[1], la[2]);
-    printf("| type | SIMD level | 1 row: ns/element | GB/s of weights | 4 rows: ns/element/row | "
-           "%d rows (llmbo_gemm): ns/element/row | checksum |\n|---|---|---|---|---|---|---|\n",
+    printf("| type | SIMD level | 1 row: ns/element | GB/s of weights | 1 row, llmbo_gemv: "
+           "ns/element | GB/s of weights | 4 rows: ns/element/row | %d rows (llmbo_gemm): "
+           "ns/element/row | checksum |\n|---|---|---|---|---|---|---|---|---|\n",
            NTOK);
     int max = llmbo_quant_simd_max();
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
@@ -88,7 +90,7 @@ int main(int argc, char **argv)
         const void *xq = llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? (const void *)xk : (const void *)xa;
         for (int level = max; level >= 0; level--) {
             llmbo_quant_set_simd(level);
-            double best1 = 1e30, best4 = 1e30, bestg = 1e30, sum = 0;
+            double best1 = 1e30, bestv = 1e30, best4 = 1e30, bestg = 1e30, sum = 0;
             for (int r = 0; r < reps; r++) {
                 double t0 = cpu_now();
                 for (size_t i = 0; i < rows; i++)
@@ -99,16 +101,20 @@ int main(int argc, char **argv)
                 double t2 = cpu_now();
                 llmbo_gemm(t, w, rb, rows, xq, NTOK, cols, out + 5 * rows, rows);
                 double t3 = cpu_now();
+                llmbo_gemv(t, w, rb, rows, xq, cols, out + (NTOK + 5) * rows);
+                double t4 = cpu_now();
+                bestv = t4 - t3 < bestv ? t4 - t3 : bestv;
                 best1 = t1 - t0 < best1 ? t1 - t0 : best1;
                 best4 = t2 - t1 < best4 ? t2 - t1 : best4;
                 bestg = t3 - t2 < bestg ? t3 - t2 : bestg;
             }
             for (size_t i = 0; i < rows; i++)
                 sum += out[i];
-            printf("| %s | %d | %.4f | %.1f | %.4f | %.4f | %.6g |\n", llmbo_ttype_name(t), level,
-                   1e9 * best1 / ((double)rows * cols), (double)(rows * rb) / best1 / 1e9,
-                   1e9 * best4 / (4.0 * rows * cols), 1e9 * bestg / ((double)NTOK * rows * cols),
-                   sum);
+            printf("| %s | %d | %.4f | %.1f | %.4f | %.1f | %.4f | %.4f | %.6g |\n",
+                   llmbo_ttype_name(t), level, 1e9 * best1 / ((double)rows * cols),
+                   (double)(rows * rb) / best1 / 1e9, 1e9 * bestv / ((double)rows * cols),
+                   (double)(rows * rb) / bestv / 1e9, 1e9 * best4 / (4.0 * rows * cols),
+                   1e9 * bestg / ((double)NTOK * rows * cols), sum);
         }
         llmbo_free(w);
     }

@@ -237,7 +237,7 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
         quant_act(t, x + (size_t)k * n, xq + (size_t)k * ab, n);
     llmbo_dequant_row(t, raw, w, n);
     llmbo_quant_set_simd(0);
-    float sc[4], sv[4], s4[4], s1[4];
+    float sc[4], sv[4], s4[4], s1[4], s2[4];
     for (int k = 0; k < 4; k++)
         sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
     /* Q8_0, Q4_K, Q5_K and Q6_K give the AVX2 kernels' numbers at every SIMD level above 1 */
@@ -247,6 +247,12 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
         for (int k = 0; k < 4; k++)
             sv[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
         llmbo_vec_dot4(t, raw, xq, n, n, s4);
+        if (level == 2)
+            memcpy(s2, sv, sizeof s2);
+        if (level == 3 && t == LLMBO_T_IQ4_XS) /* VNNI only fuses level 2's integer steps */
+            CHECK(!memcmp(s2, sv, sizeof s2) && !memcmp(s2, s4, sizeof s2),
+                  "%s n=%zu (simd 3): one- and four-row dots equal level 2's exactly",
+                  llmbo_ttype_name(t), n);
         if (level == 1)
             memcpy(s1, sv, sizeof s1);
         else if (same)
@@ -411,6 +417,45 @@ static void check_wsum(void)
     llmbo_free(ref);
 }
 
+/* llmbo_gemv against llmbo_vec_dot for every row, exactly, at every SIMD level: 1103 rows (groups
+ * of four and a tail of three) of n elements, the output's neighbours untouched. */
+static void check_gemv(llmbo_ttype t, size_t n)
+{
+    size_t rows = 1103, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
+    uint8_t *w = llmbo_malloc(rows, rb), *xq = llmbo_malloc(1, ab);
+    float *x = llmbo_malloc(n, sizeof *x), *out = llmbo_malloc(rows + 2, sizeof *out);
+    int off[2], nh = half_fields(t, off);
+    for (size_t i = 0; i < rows * rb; i++)
+        w[i] = (uint8_t)rnd();
+    for (size_t r = 0; r < rows; r++)
+        for (size_t b = 0; b < rb / llmbo_ttype_block_bytes(t); b++)
+            for (int k = 0; k < nh; k++) {
+                uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
+                memcpy(w + r * rb + b * llmbo_ttype_block_bytes(t) + off[k], &h, 2);
+            }
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)unif() * (i % 7 == 0 ? 2.385f : 0.75f);
+    quant_act(t, x, xq, n);
+    for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+        llmbo_quant_set_simd(level);
+        for (size_t i = 0; i < rows + 2; i++)
+            out[i] = -1234.5f;
+        llmbo_gemv(t, w, rb, rows, xq, n, out + 1);
+        size_t bad = 0;
+        for (size_t r = 0; r < rows; r++)
+            bad += out[r + 1] != llmbo_vec_dot(t, w + r * rb, NULL, xq, n);
+        CHECK(bad == 0 && out[0] == -1234.5f && out[rows + 1] == -1234.5f,
+              "%s n=%zu (simd %d): llmbo_gemv of %zu rows equals llmbo_vec_dot (%zu differ), "
+              "neighbours untouched",
+              llmbo_ttype_name(t), n, level, rows, bad);
+    }
+    llmbo_quant_set_simd(99);
+    llmbo_free(w);
+    llmbo_free(xq);
+    llmbo_free(x);
+    llmbo_free(out);
+}
+
 int main(void)
 {
     const llmbo_ttype types[] = {LLMBO_T_F32,  LLMBO_T_F16,    LLMBO_T_BF16,  LLMBO_T_Q8_0,
@@ -430,6 +475,8 @@ int main(void)
             check_gemm(types[i], 256);
             if (llmbo_ttype_block(types[i]) == 32)
                 check_gemm(types[i], 800);
+            check_gemv(types[i], 256);
+            check_gemv(types[i], 1536);
         }
     eu_cleanup();
     return check_summary();

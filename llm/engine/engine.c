@@ -1224,7 +1224,10 @@ static void mm_rows(const mm_item *it, long r0, long r1)
     if (it->xq.a)
         xq = llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K ? (const void *)it->xq.k
                                                        : (const void *)it->xq.a;
-    if (xq) /* quantised: row blocks that stay in the cache, four tokens per pass */
+    if (xq && it->T == 1) /* one token (decode): several rows per pass */
+        llmbo_gemv(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
+                   (size_t)(r1 > r0 ? r1 - r0 : 0), xq, cols, it->out + r0);
+    else if (xq) /* quantised: row blocks that stay in the cache, four tokens per pass */
         llmbo_gemm(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
                    (size_t)(r1 > r0 ? r1 - r0 : 0), xq, (size_t)it->T, cols, it->out + r0,
                    (size_t)it->out_stride);

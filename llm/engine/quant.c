@@ -1020,6 +1020,21 @@ AVX512_INL __m512i madd_acc512(__m512i acc, __m512i u, __m512i a, __m512i sc, co
     return acc;
 }
 
+/* Software prefetch for a kernel over R rows rb bytes apart, at a super-block of `bytes` bytes:
+ * the same super-block of the R rows GEMV_PF_GROUPS groups later, line by line. R interleaved
+ * rows are R streams that the hardware prefetcher follows worse than one (without this, 0.7-0.8x
+ * the one-row loop's speed on matrices out of the cache). A prefetch never faults, past the end
+ * of the matrix included. */
+#define GEMV_PF_GROUPS 3 /* how many groups of R rows ahead (measured: 1 and 2 are too close) */
+AVX512_INL void prefetch_next(const uint8_t *p, size_t rb, size_t bytes, const int R)
+{
+    const uint8_t *q = p + (size_t)GEMV_PF_GROUPS * R * rb;
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        for (size_t o = 0; o < bytes; o += 64)
+            _mm_prefetch((const char *)(q + (size_t)r * rb + o), _MM_HINT_T0);
+}
+
 /* The low and high 256 bits of x added: the AVX2 bodies' int32 lanes (lane l of sub-block 2jj
  * and of 2jj + 1 land in the same AVX2 lane), so the float steps that follow are theirs and the
  * results equal the AVX2 kernels' exactly (llmbo_gemm's tiles mix both forms). */
@@ -1028,82 +1043,133 @@ AVX512_INL __m256i fold256(__m512i x)
     return _mm256_add_epi32(_mm512_castsi512_si256(x), _mm512_extracti64x4_epi64(x, 1));
 }
 
-/* Q4_K / Q5_K, one row and one token: pair jj is the 32 qs bytes' low nibbles (sub-block 2jj)
- * and high nibbles (2jj+1); Q5_K's fifth bits are bits 2jj and 2jj+1 of qh, from qh and qh >> 1
- * in the two halves. */
-AVX512_INL float q45k_dot512(const uint8_t *p, const llmbo_q8k *y, size_t nsb, const int FIVE,
-                             const int VNNI)
+/* Q4_K / Q5_K, R rows (rb bytes apart) and one token: pair jj is the 32 qs bytes' low nibbles
+ * (sub-block 2jj) and high nibbles (2jj+1); Q5_K's fifth bits are bits 2jj and 2jj+1 of qh, from
+ * qh and qh >> 1 in the two halves. Each row's arithmetic is the one-row form's (R = 1), so every
+ * R gives the same numbers; R > 1 runs independent rows side by side (their latency chains
+ * overlap, the activations are loaded once) and prefetches the rows that follow. */
+AVX512_INL void q45k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb,
+                             float *out, const int R, const int FIVE, const int VNNI)
 {
     const __m512i m4 = _mm512_set1_epi8(0xf), m16 = _mm512_set1_epi8(16);
     const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
     const size_t bytes = FIVE ? 176 : 144;
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        acc[r] = _mm256_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += bytes) {
-        float d = half_avx(p), dmin = half_avx(p + 2);
-        __m128i sm = q4k_scales16(p + 4);
-        __m512i scd = _mm512_castsi256_si512(dup16(_mm256_cvtepu8_epi32(sm)));
-        __m256i mins = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
-        const uint8_t *qs = p + (FIVE ? 48 : 16);
-        __m512i h2 = _mm512_setzero_si512();
-        if (FIVE) {
-            __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(p + 16));
-            h2 = cat256(hb, _mm256_srli_epi16(hb, 1));
-        }
-        __m512i sumi = _mm512_setzero_si512();
+        if (R > 1)
+            prefetch_next(p, rb, bytes, R);
+        __m512i sumi[4];
+        float dd[4], dm[4];
+        __m256i mins[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const uint8_t *pr = p + (size_t)r * rb;
+            dd[r] = half_avx(pr);
+            dm[r] = half_avx(pr + 2);
+            __m128i sm = q4k_scales16(pr + 4);
+            __m512i scd = _mm512_castsi256_si512(dup16(_mm256_cvtepu8_epi32(sm)));
+            mins[r] = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
+            const uint8_t *qs = pr + (FIVE ? 48 : 16);
+            __m512i h2 = _mm512_setzero_si512();
+            if (FIVE) {
+                __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(pr + 16));
+                h2 = cat256(hb, _mm256_srli_epi16(hb, 1));
+            }
+            sumi[r] = _mm512_setzero_si512();
 #pragma GCC unroll 8
-        for (int jj = 0; jj < 4; jj++) {
-            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * jj));
-            __m512i w = _mm512_and_si512(cat256(raw, _mm256_srli_epi16(raw, 4)), m4);
-            if (FIVE)
-                w = _mm512_or_si512(
-                    w, _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(h2, 2 * jj), 4), m16));
-            __m512i s = pick4(scd, 2 * jj, 2 * jj, 2 * jj + 1, 2 * jj + 1);
-            sumi = madd_acc512(sumi, w, load64(y[b].q + 64 * jj), s, VNNI);
-        }
-        __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y[b].bsum);
-        __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * y[b].d), _mm256_cvtepi32_ps(fold256(sumi)), acc);
-        acc = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * y[b].d), mi, acc);
-    }
-    return hsum8(acc);
-}
-
-/* Q6_K, one row and one token: half h is ql[64h..64h+63] (both 32-byte rows at once) and
- * qh[32h..]; sub-blocks 4h, 4h+1 take the low nibbles with qh bits 0-1 and 2-3, sub-blocks 4h+2,
- * 4h+3 the high nibbles with qh bits 4-5 and 6-7 (q6k_body). Four groups of 16 per vector: one
- * scale per 128-bit quarter. */
-AVX512_INL float q6k_dot512(const uint8_t *p, const llmbo_q8k *y, size_t nsb, const int VNNI)
-{
-    const __m512i m4 = _mm512_set1_epi8(0xf), m30 = _mm512_set1_epi8(0x30);
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < nsb; b++, p += 210) {
-        float d = half_avx(p + 208);
-        __m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)(p + 192));
-        __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-        __m512i scd = dup16_512(_mm512_cvtepi8_epi32(sc8));
-        __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y[b].bsum);
-        __m256i off = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                       _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
-        __m512i sumi = cat256(off, _mm256_setzero_si256());
-#pragma GCC unroll 8
-        for (int h = 0; h < 2; h++) {
-            __m512i l = _mm512_loadu_si512((const void *)(p + 64 * h));
-            __m256i hv = _mm256_loadu_si256((const __m256i *)(const void *)(p + 128 + 32 * h));
-            __m512i hA = cat256(_mm256_slli_epi16(hv, 4), _mm256_slli_epi16(hv, 2));
-            __m512i hB = cat256(hv, _mm256_srli_epi16(hv, 2));
-            __m512i u[2] = {_mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(hA, m30)),
-                            _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
-                                            _mm512_and_si512(hB, m30))};
-#pragma GCC unroll 8
-            for (int i = 0; i < 2; i++) {
-                int j = 4 * h + 2 * i, g = 2 * j;
-                __m512i s = pick4(scd, g, g + 1, g + 2, g + 3);
-                sumi = madd_acc512(sumi, u[i], load64(y[b].q + 32 * j), s, VNNI);
+            for (int jj = 0; jj < 4; jj++) {
+                __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * jj));
+                __m512i w = _mm512_and_si512(cat256(raw, _mm256_srli_epi16(raw, 4)), m4);
+                if (FIVE)
+                    w = _mm512_or_si512(
+                        w,
+                        _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(h2, 2 * jj), 4), m16));
+                __m512i s = pick4(scd, 2 * jj, 2 * jj, 2 * jj + 1, 2 * jj + 1);
+                sumi[r] = madd_acc512(sumi[r], w, load64(y[b].q + 64 * jj), s, VNNI);
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d * y[b].d), _mm256_cvtepi32_ps(fold256(sumi)), acc);
+        __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y[b].bsum);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins[r], bs));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dd[r] * y[b].d),
+                                     _mm256_cvtepi32_ps(fold256(sumi[r])), acc[r]);
+            acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dm[r] * y[b].d), mi, acc[r]);
+        }
     }
-    return hsum8(acc);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        out[r] = hsum8(acc[r]);
+}
+
+AVX512_INL float q45k_dot512(const uint8_t *p, const llmbo_q8k *y, size_t nsb, const int FIVE,
+                             const int VNNI)
+{
+    float o;
+    q45k_rows512(p, 0, y, nsb, &o, 1, FIVE, VNNI);
+    return o;
+}
+
+/* Q6_K, R rows (rb bytes apart; R = 1: llmbo_vec_dot) and one token: half h is
+ * ql[64h..64h+63] (both 32-byte rows at once) and qh[32h..]; sub-blocks 4h, 4h+1 take the low
+ * nibbles with qh bits 0-1 and 2-3, sub-blocks 4h+2, 4h+3 the high nibbles with qh bits 4-5 and
+ * 6-7 (q6k_body). Four groups of 16 per vector: one scale per 128-bit quarter. Each row's
+ * arithmetic is the same for every R (q45k_rows512). */
+AVX512_INL void q6k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb, float *out,
+                            const int R, const int VNNI)
+{
+    const __m512i m4 = _mm512_set1_epi8(0xf), m30 = _mm512_set1_epi8(0x30);
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        acc[r] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += 210) {
+        if (R > 1)
+            prefetch_next(p, rb, 210, R);
+        __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y[b].bsum);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const uint8_t *pr = p + (size_t)r * rb;
+            float d = half_avx(pr + 208);
+            __m128i sc8 = _mm_loadu_si128((const __m128i *)(const void *)(pr + 192));
+            __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+            __m512i scd = dup16_512(_mm512_cvtepi8_epi32(sc8));
+            __m256i off = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                           _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5));
+            __m512i sumi = cat256(off, _mm256_setzero_si256());
+#pragma GCC unroll 8
+            for (int h = 0; h < 2; h++) {
+                __m512i l = _mm512_loadu_si512((const void *)(pr + 64 * h));
+                __m256i hv = _mm256_loadu_si256((const __m256i *)(const void *)(pr + 128 + 32 * h));
+                __m512i hA = cat256(_mm256_slli_epi16(hv, 4), _mm256_slli_epi16(hv, 2));
+                __m512i hB = cat256(hv, _mm256_srli_epi16(hv, 2));
+                __m512i u[2] = {_mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(hA, m30)),
+                                _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
+                                                _mm512_and_si512(hB, m30))};
+#pragma GCC unroll 8
+                for (int i = 0; i < 2; i++) {
+                    int j = 4 * h + 2 * i, g = 2 * j;
+                    __m512i s = pick4(scd, g, g + 1, g + 2, g + 3);
+                    sumi = madd_acc512(sumi, u[i], load64(y[b].q + 32 * j), s, VNNI);
+                }
+            }
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[b].d), _mm256_cvtepi32_ps(fold256(sumi)),
+                                     acc[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        out[r] = hsum8(acc[r]);
+}
+
+AVX512_INL float q6k_dot512(const uint8_t *p, const llmbo_q8k *y, size_t nsb, const int VNNI)
+{
+    float o;
+    q6k_rows512(p, 0, y, nsb, &o, 1, VNNI);
+    return o;
 }
 
 /* IQ4_XS: 32 qs bytes are blocks ib, ib+1; their low and high nibbles looked up in the codebook
@@ -1147,19 +1213,69 @@ AVX512_INL void iq4xs512_body(const uint8_t *p, const llmbo_q8k *y, size_t strid
         out[k] = _mm512_reduce_add_ps(acc[k]);
 }
 
-#define KQ512_INSTANCES(name)                                                                      \
-    AVX512_FN static float name##_1(const uint8_t *p, const void *x, size_t n)                     \
-    {                                                                                              \
-        float o;                                                                                   \
-        name##_body(p, (const llmbo_q8k *)x, 0, n / 256, &o, 1);                                   \
-        return o;                                                                                  \
-    }                                                                                              \
-    AVX512_FN static void name##_4(const uint8_t *p, const void *x, size_t stride, size_t n,       \
-                                   float *out)                                                     \
-    {                                                                                              \
-        name##_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 4);                       \
+/* IQ4_XS, R rows (rb bytes apart) and one token, with fewer operations per row than
+ * iq4xs512_body's NT = 1 and the same numbers (its 4-token form stays what llmbo_vec_dot4 runs):
+ * the 32 qs bytes of blocks ib, ib+1 broadcast to both halves and shifted by 0 / 4 give the
+ * quarters (ib low, ib+1 low, ib high, ib+1 high); the activations are reordered to match once per
+ * token (shared by the R rows) rather than the levels once per row. The codebook lookup gives |w|
+ * directly, and the sign (nibble bit 3 clear: the eight negative levels) negates the activation.
+ * A super-block's int32 lanes then hold the pair sums of iq4xs512_body's lanes with quarters 1
+ * and 2 swapped, which one lane permute per row undoes, so the float steps are its steps. */
+AVX512_INL void iq4xs_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb,
+                              float *out, const int R, const int VNNI)
+{
+    static const int8_t abs_levels[16] = {127, 104, 83, 65, 49, 35, 22, 10,
+                                          1,   13,  25, 38, 53, 69, 89, 113};
+    const __m512i m4 = _mm512_set1_epi8(0xf), bit3 = _mm512_set1_epi8(8);
+    const __m512i shift = _mm512_setr_epi64(0, 0, 0, 0, 0x0004000400040004LL, 0x0004000400040004LL,
+                                            0x0004000400040004LL, 0x0004000400040004LL);
+    const __m512i tab =
+        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)abs_levels));
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        acc[r] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += 136) {
+        if (R > 1)
+            prefetch_next(p, rb, 136, R);
+        __m512i a[4];
+#pragma GCC unroll 4
+        for (int jj = 0; jj < 4; jj++) {
+            __m512i v = load64(y[b].q + 64 * jj);
+            a[jj] = _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0));
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const uint8_t *pr = p + (size_t)r * rb;
+            float d = half_avx(pr);
+            __m512i scd = _mm512_castsi256_si512(iq4xs_scales(pr));
+            __m512i sumi = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int jj = 0; jj < 4; jj++) {
+                __m512i raw = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256((const __m256i *)(const void *)(pr + 8 + 32 * jj)));
+                __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(raw, shift), m4);
+                __m512i wabs = _mm512_shuffle_epi8(tab, nib);
+                __mmask64 neg = _mm512_testn_epi8_mask(nib, bit3);
+                __m512i as = _mm512_mask_sub_epi8(a[jj], neg, _mm512_setzero_si512(), a[jj]);
+                __m512i s = pick4(scd, 2 * jj, 2 * jj + 1, 2 * jj, 2 * jj + 1);
+                sumi = madd_acc512(sumi, wabs, as, s, VNNI);
+            }
+            sumi = _mm512_shuffle_i64x2(sumi, sumi, _MM_SHUFFLE(3, 1, 2, 0));
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(d * y[b].d), _mm512_cvtepi32_ps(sumi), acc[r]);
+        }
     }
-KQ512_INSTANCES(iq4xs512)
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        out[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+/* IQ4_XS at levels 2 and 3, one row and four tokens (one token: iq4xs_rows512). */
+AVX512_FN static void iq4xs512_4(const uint8_t *p, const void *x, size_t stride, size_t n,
+                                 float *out)
+{
+    iq4xs512_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 4);
+}
 
 /* Q4_K, Q5_K, Q6_K at SIMD levels 2 (V = 0) and 3 (V = 1, VNNI): one row and one token with
  * 512-bit vectors (llmbo_vec_dot), one row and four tokens (llmbo_vec_dot4) with the AVX2 bodies
@@ -1182,6 +1298,57 @@ KQ512(q6k512, q6k, q6k_dot512(p, x, n / 256, 0), 0)
 KQ512(q4k512_vnni, q4k, q45k_dot512(p, x, n / 256, 0, 1), 1)
 KQ512(q5k512_vnni, q5k, q45k_dot512(p, x, n / 256, 1, 1), 1)
 KQ512(q6k512_vnni, q6k, q6k_dot512(p, x, n / 256, 1), 1)
+
+AVX512_INL void q4k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb, float *out,
+                            const int R, const int VNNI)
+{
+    q45k_rows512(p, rb, y, nsb, out, R, 0, VNNI);
+}
+
+AVX512_INL void q5k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb, float *out,
+                            const int R, const int VNNI)
+{
+    q45k_rows512(p, rb, y, nsb, out, R, 1, VNNI);
+}
+
+/* Many rows and one token (llmbo_gemv): RR rows per pass, then one at a time. RR = 4 for Q4_K
+ * and Q5_K (1.1-1.35x the one-row loop in and out of the cache); 1 for Q6_K and IQ4_XS, whose
+ * four-row passes were no faster out of the cache (Q6_K 0.9x): one call per matrix, no per-row
+ * dispatch. */
+#define KQ512_ROWS(name, body, V, RR)                                                              \
+    AVX512_FN static void name##_rows(const uint8_t *p, size_t rb, size_t rows, const void *x,     \
+                                      size_t n, float *out)                                        \
+    {                                                                                              \
+        size_t r = 0;                                                                              \
+        for (; r + (RR) <= rows; r += (RR))                                                        \
+            body(p + r * rb, rb, (const llmbo_q8k *)x, n / 256, out + r, RR, V);                   \
+        for (; r < rows; r++)                                                                      \
+            body(p + r * rb, rb, (const llmbo_q8k *)x, n / 256, out + r, 1, V);                    \
+    }
+KQ512_ROWS(q4k512, q4k_rows512, 0, 4)
+KQ512_ROWS(q5k512, q5k_rows512, 0, 4)
+KQ512_ROWS(q6k512, q6k_rows512, 0, 1)
+KQ512_ROWS(iq4xs512, iq4xs_rows512, 0, 1)
+KQ512_ROWS(q4k512_vnni, q4k_rows512, 1, 4)
+KQ512_ROWS(q5k512_vnni, q5k_rows512, 1, 4)
+KQ512_ROWS(q6k512_vnni, q6k_rows512, 1, 1)
+KQ512_ROWS(iq4xs512_vnni, iq4xs_rows512, 1, 1)
+
+/* IQ4_XS at levels 2 and 3, one row and one token: the rows kernel (the same numbers as the
+ * four-token body). */
+AVX512_FN static float iq4xs512r_1(const uint8_t *p, const void *x, size_t n)
+{
+    float o;
+    iq4xs_rows512(p, 0, (const llmbo_q8k *)x, n / 256, &o, 1, 0);
+    return o;
+}
+
+AVX512_FN static float iq4xs512_vnni_1(const uint8_t *p, const void *x, size_t n)
+{
+    float o;
+    iq4xs_rows512(p, 0, (const llmbo_q8k *)x, n / 256, &o, 1, 1);
+    return o;
+}
 
 /* Q8_0 at SIMD level 3 (VNNI): the AVX2 body with vpdpbusd, the same numbers. */
 AVX512_FN static float q8_0_vnni_1(const uint8_t *p, const void *x, size_t n)
@@ -1679,6 +1846,8 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
             return q5k512_vnni_1(p, xq, n);
         case LLMBO_T_Q6_K:
             return q6k512_vnni_1(p, xq, n);
+        case LLMBO_T_IQ4_XS:
+            return iq4xs512_vnni_1(p, xq, n);
         default:
             break;
         }
@@ -1691,7 +1860,7 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
         case LLMBO_T_Q6_K:
             return q6k512_1(p, xq, n);
         case LLMBO_T_IQ4_XS:
-            return iq4xs512_1(p, xq, n);
+            return iq4xs512r_1(p, xq, n);
         default:
             break;
         }
@@ -1798,6 +1967,57 @@ void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, siz
         }
         o[i] = s;
     }
+}
+
+typedef void (*rows_fn)(const uint8_t *p, size_t rb, size_t rows, const void *x, size_t n,
+                        float *out);
+
+/* The multi-row one-token kernel of type t at the current SIMD level, or NULL. */
+static rows_fn gemv_kernel(llmbo_ttype t)
+{
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 2)
+        switch (t) {
+        case LLMBO_T_Q4_K:
+            return q4k512_vnni_rows;
+        case LLMBO_T_Q5_K:
+            return q5k512_vnni_rows;
+        case LLMBO_T_Q6_K:
+            return q6k512_vnni_rows;
+        case LLMBO_T_IQ4_XS:
+            return iq4xs512_vnni_rows;
+        default:
+            break;
+        }
+    if (simd_on > 1)
+        switch (t) {
+        case LLMBO_T_Q4_K:
+            return q4k512_rows;
+        case LLMBO_T_Q5_K:
+            return q5k512_rows;
+        case LLMBO_T_Q6_K:
+            return q6k512_rows;
+        case LLMBO_T_IQ4_XS:
+            return iq4xs512_rows;
+        default:
+            break;
+        }
+#endif
+    (void)t;
+    return NULL;
+}
+
+void llmbo_gemv(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
+                size_t n, float *out)
+{
+    rows_fn f = gemv_kernel(t);
+    if (f) {
+        f(w, row_bytes, rows, xq, n, out);
+        return;
+    }
+    const uint8_t *wb = w;
+    for (size_t r = 0; r < rows; r++)
+        out[r] = llmbo_vec_dot(t, wb + r * row_bytes, NULL, xq, n);
 }
 
 /* ----------------------------------------------------------------------------------------------

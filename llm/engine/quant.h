@@ -75,6 +75,11 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
  * (attention's weighted sum of value rows): each product is rounded to float before it is added
  * (no fused multiply-add), so every SIMD level gives the scalar loop's numbers exactly. */
 void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, size_t np, size_t n);
+/* out[r] = the dot product of weight row r (rows rows, row_bytes apart from w; n elements of the
+ * quantised type t) with one activation row xq, for r < rows: the same numbers as llmbo_vec_dot
+ * for each row (one-token decode: several rows per pass, the next rows prefetched). */
+void llmbo_gemv(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
+                size_t n, float *out);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
 /* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels and

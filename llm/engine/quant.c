@@ -1052,6 +1052,9 @@ AVX512_INL void q45k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, si
                              float *out, const int R, const int FIVE, const int VNNI)
 {
     const __m512i m4 = _mm512_set1_epi8(0xf), m16 = _mm512_set1_epi8(16);
+    const __m512i nib_shift =
+        _mm512_setr_epi64(0, 0, 0, 0, 0x0004000400040004LL, 0x0004000400040004LL,
+                          0x0004000400040004LL, 0x0004000400040004LL);
     const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
     const size_t bytes = FIVE ? 176 : 144;
     __m256 acc[4];
@@ -1081,8 +1084,9 @@ AVX512_INL void q45k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, si
             sumi[r] = _mm512_setzero_si512();
 #pragma GCC unroll 8
             for (int jj = 0; jj < 4; jj++) {
-                __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * jj));
-                __m512i w = _mm512_and_si512(cat256(raw, _mm256_srli_epi16(raw, 4)), m4);
+                __m512i raw = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * jj)));
+                __m512i w = _mm512_and_si512(_mm512_srlv_epi16(raw, nib_shift), m4);
                 if (FIVE)
                     w = _mm512_or_si512(
                         w,

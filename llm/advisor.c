@@ -414,17 +414,22 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
     if ((st = llmbo_json_get_int(obj, w, "history_n", 1, 100000000, &adv->po.history_n, err)) ||
         (st = llmbo_json_get_int(obj, w, "digits", 1, 17, &adv->po.digits, err)))
         return st;
-    /* answer: "absolute" (coordinates) or "step" (propose and pool answers after the first
-     * evaluation are steps from the best point in fractions of each range; see step_map). */
+    /* answer: "absolute" (coordinates), "step" (propose and pool answers after the first
+     * evaluation are steps from the best point in fractions of each range; see step_map) or
+     * "unit" (as step, and point answers before the first evaluation, the warm start's, are
+     * positions as fractions of each range: steps from the lower corner). */
     const char *ans = "absolute";
     if ((st = llmbo_json_get_string(obj, w, "answer", &ans, err)))
         return st;
     if (strcmp(ans, "step") == 0)
         adv->po.step = 1;
+    else if (strcmp(ans, "unit") == 0)
+        adv->po.step = 2;
     else if (strcmp(ans, "absolute") != 0)
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                               "%s.answer: expected \"absolute\" or \"step\", got \"%.40s\"", w,
-                               ans);
+                               "%s.answer: expected \"absolute\", \"step\" or \"unit\", got "
+                               "\"%.40s\"",
+                               w, ans);
     return LLMBO_OK;
 }
 
@@ -833,7 +838,9 @@ static void merge_points(const llmbo_space *space, double *pool, int *n_pool, in
  * unit box, exact, not the rounded digits of the prompt). Integer and categorical parameters
  * stay absolute. The answer format (and so a local model's constrained decoder) bounds s_j to
  * [-u_best_j, 1 - u_best_j], so the point lies in the box; advisor.jsonl logs the model's steps
- * ("parsed") beside the point they map to ("result"). */
+ * ("parsed") beside the point they map to ("result"). With "answer": "unit" a points request
+ * before the first successful evaluation uses the same frame from the unit box's lower corner
+ * (u = 0): its values are positions in [0, 1] as fractions of each range. */
 typedef struct step_frame {
     llmbo_space *space; /* the step space: continuous and log parameters as [-u_j, 1 - u_j] */
     double *u;          /* (d) the best point in the unit box */
@@ -865,7 +872,10 @@ static llmbo_status step_frame_make(const llmbo_advice_request *r, step_frame *f
         step_frame_free(f);
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
     }
-    llmbo_space_to_unit(r->space, r->hist_x + (size_t)bi * (size_t)d, f->u);
+    if (bi >= 0)
+        llmbo_space_to_unit(r->space, r->hist_x + (size_t)bi * (size_t)d, f->u);
+    else
+        memset(f->u, 0, (size_t)d * sizeof *f->u); /* "unit": from the lower corner */
     for (int j = 0; j < d; j++) {
         llmbo_param p = *llmbo_space_param(r->space, j);
         if (steps_param(&p)) {

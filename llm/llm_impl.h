@@ -118,7 +118,8 @@ typedef struct llmbo_prompt_options {
     llmbo_history_select history;
     int history_n;            /* BEST/LATEST: how many; default 30 */
     int digits;               /* significant digits of numbers, default 6 */
-    int step;                 /* "answer": "step": point answers are steps from the best point */
+    int step;                 /* "answer": 0 absolute, 1 "step", 2 "unit" (step, and fractions
+                                 of each range before the first evaluation) */
     const char *system;       /* system prompt; NULL: built-in */
     const char *templates[4]; /* user templates by llmbo_advice_mode; NULL: built-in */
     const char *repair;       /* repair message template; NULL: built-in */
@@ -138,7 +139,9 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
  * prompt shows as "Best" and the origin of a step answer. */
 int llmbo_prompt_best_index(const llmbo_advice_request *req);
 /* 1 if the request's point answer is a step from the best point: o->step is set, the mode
- * proposes points after evaluations (propose, pool) and a successful evaluation exists. */
+ * proposes points after evaluations (propose, pool) and a successful evaluation exists; 2 if it
+ * is a position as a fraction of each range ("answer": "unit", a points request with no
+ * successful evaluation yet, e.g. the warm start); 0 if it is absolute. */
 int llmbo_prompt_step_answer(const llmbo_prompt_options *o, const llmbo_advice_request *req);
 /* Renders the repair message quoting the validation error. Owned. */
 char *llmbo_prompt_repair(const llmbo_prompt_options *o, const char *error);

@@ -326,8 +326,11 @@ static void build_candidates(llmbo_strbuf *b, const llmbo_prompt_options *o,
 
 int llmbo_prompt_step_answer(const llmbo_prompt_options *o, const llmbo_advice_request *r)
 {
-    return o->step && (r->mode == LLMBO_ADVICE_PROPOSE || r->mode == LLMBO_ADVICE_POOL) &&
-           llmbo_prompt_best_index(r) >= 0;
+    if (!o->step || r->mode == LLMBO_ADVICE_RANK)
+        return 0;
+    if (llmbo_prompt_best_index(r) >= 0)
+        return r->mode == LLMBO_ADVICE_PROPOSE || r->mode == LLMBO_ADVICE_POOL;
+    return o->step == 2 ? 2 : 0;
 }
 
 static void build_answer_format(llmbo_strbuf *b, const llmbo_prompt_options *o,
@@ -358,7 +361,12 @@ static void build_answer_format(llmbo_strbuf *b, const llmbo_prompt_options *o,
               "}, ...]} with exactly %d point%s. Values must lie within the bounds; integer "
               "parameters take whole numbers and categorical parameters a choice name.",
               r->n_want, r->n_want == 1 ? "" : "s");
-    if (llmbo_prompt_step_answer(o, r))
+    int kind = llmbo_prompt_step_answer(o, r);
+    if (kind == 2)
+        sb_str(b, " The value of a continuous parameter is not the coordinate itself but its "
+                  "position as a fraction of the parameter's range, from 0 (lower bound) to 1 "
+                  "(upper bound); log-scale parameters in the logarithm.");
+    else if (kind == 1)
         sb_str(b, " The value of a continuous parameter is not the coordinate itself but a step "
                   "from the best point so far, as a fraction of the parameter's range (the point "
                   "evaluated is best + step x (upper - lower); log-scale parameters step in the "

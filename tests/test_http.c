@@ -538,10 +538,65 @@ static void test_step_answers(void)
     llmbo_error_clear(&err);
     llmbo_status st = llmbo_advisor_create(j, "run.json: advisor", NULL, &bad, &err);
     CHECK(st == LLMBO_ERR_CONFIG && strstr(err.msg, "run.json: advisor.answer: expected "
-                                                    "\"absolute\" or \"step\""),
+                                                    "\"absolute\", \"step\" or \"unit\""),
           "an unknown answer kind is named: %s", err.msg);
     llmbo_advisor_free(bad);
     cJSON_Delete(j);
+}
+
+/* "answer": "unit": before the first evaluation (the warm start) the values of continuous and
+ * log-scale parameters are positions in fractions of each range, afterwards steps from the best
+ * (as "step"). A position of 1.5 leaves the box and is repaired; x1 at 1 of [-5, 10] is 10, x4
+ * at 0.25 of the log range of [1e-4, 0.1] is 1e-4 * 1000^0.25. */
+static void test_unit_answers(void)
+{
+    if (start("{\"responses\": ["
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 0.375, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": 0.25}, {\\\"x1\\\": 1.5, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": 0}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 1, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": 0.25}, {\\\"x1\\\": 0, \\\"x2\\\": 8, \\\"x3\\\": "
+              "\\\"blue\\\", \\\"x4\\\": 1}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 0.25, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": -0.1}]}\"}],"
+              "\"default\": {\"usage\": {\"prompt_tokens\": 100, \"completion_tokens\": 10}}}"))
+        return;
+    llmbo_advisor *adv =
+        make_advisor(NULL, OPENAI_CFG, srv.port, "propose",
+                     ", \"answer\": \"unit\", \"response_format\": \"json_schema\"");
+    if (adv) {
+        llmbo_advice_request r = request(LLMBO_ADVICE_WARMSTART, 2);
+        r.n_hist = 0;
+        double x[8];
+        llmbo_advice_reply rep = {NULL, 0, x, 0, LLMBO_OUTCOME_VALID};
+        llmbo_advisor_hook h;
+        llmbo_advisor_get_hook(adv, &h);
+        llmbo_error err;
+        llmbo_error_clear(&err);
+        llmbo_status st = h.advise(h.ctx, &r, &rep, &err);
+        CHECK(st == LLMBO_OK && rep.outcome == LLMBO_OUTCOME_REPAIRED && rep.n_x == 2,
+              "warm start: a position out of [0, 1] is repaired (%s)", err.msg);
+        /* The repair's points: x1 at 1 of the range is 10, at 0 is -5; x4 at 1 is 0.1. */
+        CHECK_NEAR(x[0], 10.0, 1e-12, 1e-12);
+        CHECK_NEAR(x[3], 1e-4 * pow(1000.0, 0.25), 1e-12, 0);
+        CHECK(x[1] == 3 && x[2] == 0, "integer and categorical stay absolute (%g, %g)", x[1], x[2]);
+        CHECK_NEAR(x[4], -5.0, 1e-12, 1e-12);
+        CHECK(x[5] == 8 && x[6] == 2, "second point's integer and choice (%g, %g)", x[5], x[6]);
+        CHECK_NEAR(x[7], 0.1, 1e-12, 0);
+        /* After evaluations: a step from the best (#1: x1 = -2.5, 1/6 of the range). */
+        outcome o = advise(adv, LLMBO_ADVICE_PROPOSE, 1);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.n_x == 1,
+              "unit: later answers are steps (%s)", o.msg);
+        CHECK_NEAR(o.x[0], 1.25, 1e-12, 1e-12);
+        CHECK_NEAR(o.x[3], 0.05 * pow(1000.0, -0.1), 1e-12, 0);
+        llmbo_advisor_free(adv);
+    }
+    char *log = read_text(srv.log);
+    CHECK(log && strstr(log, "its position as a fraction of the parameter's range") &&
+              strstr(log, "a step from the best point so far"),
+          "the prompts say what a value means, before and after the first evaluation");
+    free(log);
+    server_stop(&srv);
 }
 
 /* ---- Anthropic --------------------------------------------------------------------------- */
@@ -1309,6 +1364,7 @@ int main(void)
     test_non_json_and_cap();
     test_invalid_answers();
     test_step_answers();
+    test_unit_answers();
     test_anthropic();
     test_api_key();
     test_concurrency();

@@ -16,6 +16,10 @@ The teacher is privileged: it knows the function.
                 (Gaussian steps of 1-20% of each range around the best and the runners-up) and
                 uniformly; so its answer is a point a little better than the incumbent, which a
                 small model can learn from the prompt.
+  --answer unit: propose mode follows distill/policy.py instead, a search policy that reads only
+                what the prompt shows (warm start: a Latin hypercube as fractions of each range;
+                then a Gaussian step from Best whose scale shrinks with "Used i of n"); its answer
+                is one draw of that policy, so the student can learn the distribution it sees.
 
 Usage: gen_data.py --out DIR [--runs N] [--seed S] [--max-dim D] [--rank-every N]
 Needs numpy and libllmbo (LLMBO_LIB or the build/ directory); no torch.
@@ -36,6 +40,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
 import llmbo  # noqa: E402
 from llmbo.advisor import Advisor  # noqa: E402
+import policy  # noqa: E402
 
 WORDS = ["alpha", "rate", "temp", "depth", "width", "gain", "decay", "flow", "mass", "ratio",
          "speed", "angle", "dose", "power", "load", "pitch", "freq", "bias", "scale", "shift",
@@ -152,8 +157,11 @@ def steps_answer(points, z_best, names):
     of each range, 4 decimals, kept within [-z_best, 1 - z_best] (the answer format's bounds)."""
     parts = []
     for z in points:
-        lo = np.ceil(-z_best * 1e4 - 1e-9) / 1e4
-        hi = np.floor((1 - z_best) * 1e4 + 1e-9) / 1e4
+        # Inside the advisor's bounds [-u, 1 - u] by a margin: u is recomputed from the point in
+        # original units, and a best point on a 4-decimal fraction (the unit warm start's) puts
+        # 1 - u within rounding of a 4-decimal step.
+        lo = np.ceil(-z_best * 1e4 + 1e-6) / 1e4
+        hi = np.floor((1 - z_best) * 1e4 - 1e-6) / 1e4
         s = np.clip(np.round(z - z_best, 4), lo, hi)
         kv = []
         for n, v in zip(names, s):
@@ -175,6 +183,7 @@ def ranking_answer(order):
 class Task:
     """What the teacher knows about the current run: the function and the history."""
     step = False  # --answer step: answers after the first evaluation are steps from the best
+    unit = False  # --answer unit: the policy of distill/policy.py (implies step)
     fn = None
     X = []
     y = []
@@ -212,6 +221,8 @@ def teacher_answer(body):
     d = fn.d
     Z = fn.unit(np.array(TASK.X)) if TASK.X else np.zeros((0, d))
     y = np.array(TASK.y)
+    if TASK.unit:
+        return policy_answer(user, n_want, rng, Z, y)
     cands = [rng.random((32, d))]
     if len(y):
         order = np.argsort(y)
@@ -230,6 +241,36 @@ def teacher_answer(body):
     if TASK.step and len(y) and STEP_MARK in user:
         return steps_answer(best, Z[int(np.argmin(y))], fn.names)
     return points_answer([fn.from_unit(z) for z in best], fn.names, fn.lo, fn.hi)
+
+
+UNIT_MARK = "as fractions of each range"
+USED_RE = re.compile(r"^Used (\d+) of (\d+)\.$", re.M)
+
+
+def policy_answer(user, n_want, rng, Z, y):
+    """The answer of distill/policy.py to this prompt: the warm start's Latin hypercube as
+    fractions of each range, or steps from Best drawn from the shown history (the 5 best)."""
+    d = Z.shape[1]
+    if not len(y):
+        if UNIT_MARK not in user:
+            raise RuntimeError("gen_data: a warm-start prompt without %r" % UNIT_MARK)
+        return steps_answer(policy.warm_start(rng, n_want, d), np.zeros(d), TASK.fn.names)
+    if STEP_MARK not in user:
+        raise RuntimeError("gen_data: a propose prompt without %r: %s" % (STEP_MARK, user))
+    m = USED_RE.search(user)
+    used, budget = int(m.group(1)), int(m.group(2))
+    shown = np.argsort(y, kind="stable")[:5]
+    zb = Z[shown[0]]
+    pts = []
+    for _ in range(n_want):
+        for _ in range(50):  # the loop rejects a repeat (1e-3 of the unit box): draw again
+            z = zb + policy.step(rng, Z[shown], y[shown], used, budget)
+            z = np.clip(np.round(z - zb, 4) + zb, 0, 1)
+            if np.abs(Z - z).max(axis=1).min() > 2e-3 and all(
+                    np.abs(q - z).max() > 2e-3 for q in pts):
+                break
+        pts.append(z)
+    return steps_answer(pts, zb, TASK.fn.names)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -252,9 +293,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-def advisor_config(mode, port, cassette, step):
-    t = os.path.join(HERE, "templates-step" if step else "templates")
-    return {"answer": "step" if step else "absolute","backend": "openai", "base_url": "http://127.0.0.1:%d/v1" % port,
+def advisor_config(mode, port, cassette, answer):
+    t = os.path.join(HERE, {"step": "templates-step", "unit": "templates-unit"}.get(answer,
+                                                                                    "templates"))
+    return {"answer": answer, "backend": "openai", "base_url": "http://127.0.0.1:%d/v1" % port,
             "api_key_env": None, "model": "llmbo-teacher", "mode": mode, "record": cassette,
             "n_candidates": 5, "history": "best", "history_n": 5, "digits": 4,
             "templates": {k: os.path.join(t, k + ".txt") for k in
@@ -271,11 +313,14 @@ def main():
     ap.add_argument("--max-budget", type=int, default=50)
     ap.add_argument("--rank-every", type=int, default=2,
                     help="every N-th run is in rank mode, the others in propose mode")
-    ap.add_argument("--answer", choices=("step", "absolute"), default="absolute",
+    ap.add_argument("--answer", choices=("step", "absolute", "unit"), default="absolute",
                     help="propose answers after the first evaluation: coordinates (templates/) "
-                         "or steps from the best point (templates-step/, which says so)")
+                         "or steps from the best point (templates-step/, which says so); unit: "
+                         "the search policy of policy.py, warm start as fractions of each range "
+                         "(templates-unit/)")
     a = ap.parse_args()
-    TASK.step = a.answer == "step"
+    TASK.step = a.answer in ("step", "unit")
+    TASK.unit = a.answer == "unit"
     os.makedirs(a.out, exist_ok=True)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port = srv.server_address[1]
@@ -292,7 +337,7 @@ def main():
             os.remove(cassette)
         TASK.fn, TASK.X, TASK.y = fn, [], []
         TASK.rng = np.random.default_rng([a.seed, run])
-        adv = Advisor(advisor_config(mode, port, cassette, TASK.step))
+        adv = Advisor(advisor_config(mode, port, cassette, a.answer))
         opt = llmbo.Optimizer(fn.space(), seed=run, budget=budget,
                               strategy="llm" if mode == "propose" else "gp+llm", advisor=adv)
         for _ in range(budget):

@@ -8,9 +8,10 @@
 #      by the project's writer (tests/gguf_writer.py), with its training log and loss curve.
 # Needs Debian's python3-torch (scripts/install-deps.sh distill) and a built libllmbo.
 # Environment: BUILD (default build), WORK (default build-distill), OUT (default data/models),
-# RUNS, RANK_EVERY, STEPS, MAX_LEN, ANSWER (absolute, the default, or step: the teacher's propose
+# RUNS, RANK_EVERY, STEPS, MAX_LEN, ANSWER (absolute, the default; step: the teacher's propose
 # answers after the first evaluation, matching the advisor's "answer" key; step uses
-# distill/templates-step), EXTRA_CASSETTES. Training runs under nice with one torch thread.
+# distill/templates-step; unit: the search policy of distill/policy.py, distill/templates-unit),
+# EXTRA_CASSETTES. Training runs under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -1,0 +1,51 @@
+"""policy.py: the step teacher as a policy a student can imitate (issue 14, round 5).
+
+Round 4's teacher picked, by the function's true value, a small improving step: its answer
+depended on what the prompt does not show, so a student learned only its size (a random walk).
+This teacher uses only what the step prompt shows, so its answer is a distribution the student
+can learn from the prompt:
+  warm start   a Latin hypercube in the unit box (answered as fractions of each range);
+  later calls  a step from Best: Gaussian in each coordinate with a scale that shrinks
+               geometrically with the budget used ("Used i of n": s0 at 0, s1 at n), plus
+               `pull` times the direction from the shown runner-up towards Best.
+The history it reads is the one the prompt shows (history "best", history_n 5).
+"""
+import numpy as np
+
+# The tuned defaults (perf/distill_policy.py, tuning seeds 0-9; perf/results/distill.md round 5).
+DEFAULT = {"s0": 0.3, "s1": 0.01, "pull": 0.0, "k": 1, "pm": 1.0, "big": 0.2}
+
+
+def warm_start(rng, n, d):
+    """n points of a Latin hypercube in the unit box, (n, d)."""
+    Z = np.empty((n, d))
+    for j in range(d):
+        Z[:, j] = (rng.permutation(n) + rng.random(n)) / n
+    return Z
+
+
+def scale(used, budget, p=DEFAULT):
+    t = min(max(used / max(budget, 1), 0.0), 1.0)
+    return p["s0"] * (p["s1"] / p["s0"]) ** t
+
+
+def step(rng, Z, y, used, budget, p=DEFAULT):
+    """One step (d,) in fractions of each range from the best of the shown points Z (m, d, unit
+    box) with values y (m,), at `used` of `budget` evaluations; kept within the box."""
+    Z = np.asarray(Z, dtype=float)
+    y = np.asarray(y, dtype=float)
+    order = np.argsort(y, kind="stable")
+    zb = Z[order[0]]
+    d = Z.shape[1]
+    sc = scale(used, budget, p)
+    if rng.random() < p.get("big", 0):
+        sc = p["s0"]
+    s = sc * rng.standard_normal(d)
+    if p.get("pm", 1) < 1:
+        m = rng.random(d) < p["pm"]
+        m[rng.integers(d)] = True
+        s = s * m
+    if p.get("pull", 0) and len(order) > 1:
+        k = order[1 + rng.integers(min(len(order) - 1, p.get("k", 1)))]
+        s = s + p["pull"] * rng.random() * (zb - Z[k])
+    return np.clip(zb + s, 0, 1) - zb

@@ -84,18 +84,18 @@ typedef struct outcome {
     char msg[1024];
 } outcome;
 
-static outcome advise(llmbo_advisor *adv, llmbo_advice_mode mode, int n_want)
+/* One advice call for request r, through the advisor's hook. */
+static outcome advise_request(llmbo_advisor *adv, const llmbo_advice_request *r)
 {
     outcome o;
     memset(&o, 0, sizeof o);
-    llmbo_advice_request r = request(mode, n_want);
     llmbo_advice_reply rep = {o.order, 0, o.x, 0, LLMBO_OUTCOME_VALID};
     llmbo_advisor_hook h;
     llmbo_advisor_get_hook(adv, &h);
     llmbo_error err;
     llmbo_error_clear(&err);
     double t0 = llmbo_now();
-    o.st = h.advise(h.ctx, &r, &rep, &err);
+    o.st = h.advise(h.ctx, r, &rep, &err);
     o.seconds = llmbo_now() - t0;
     o.outcome = rep.outcome;
     o.n_order = rep.n_order;
@@ -103,6 +103,20 @@ static outcome advise(llmbo_advisor *adv, llmbo_advice_mode mode, int n_want)
     h.cost(h.ctx, &o.cost);
     snprintf(o.msg, sizeof o.msg, "%s", err.msg);
     return o;
+}
+
+static outcome advise(llmbo_advisor *adv, llmbo_advice_mode mode, int n_want)
+{
+    llmbo_advice_request r = request(mode, n_want);
+    return advise_request(adv, &r);
+}
+
+/* The same before any evaluation: a request with an empty history. */
+static outcome advise_fresh(llmbo_advisor *adv, llmbo_advice_mode mode, int n_want)
+{
+    llmbo_advice_request r = request(mode, n_want);
+    r.n_hist = 0;
+    return advise_request(adv, &r);
 }
 
 static int start(const char *script)
@@ -510,18 +524,10 @@ static void test_step_answers(void)
               "a zero step repeats the best: fallback (%s)", o.msg);
         CHECK(strstr(o.msg, "repeats evaluation #1") != NULL, "the repeat is named: %s", o.msg);
         /* Before any evaluation (warm start) the answer is absolute. */
-        llmbo_advice_request r = request(LLMBO_ADVICE_WARMSTART, 1);
-        r.n_hist = 0;
-        double x[4];
-        llmbo_advice_reply rep = {NULL, 0, x, 0, LLMBO_OUTCOME_VALID};
-        llmbo_advisor_hook h;
-        llmbo_advisor_get_hook(adv, &h);
-        llmbo_error err;
-        llmbo_error_clear(&err);
-        llmbo_status st = h.advise(h.ctx, &r, &rep, &err);
-        CHECK(st == LLMBO_OK && rep.n_x == 1 && x[0] == 2.2 && x[1] == 9 && x[2] == 1 &&
-                  x[3] == 0.01,
-              "warm start: absolute coordinates (%s)", err.msg);
+        o = advise_fresh(adv, LLMBO_ADVICE_WARMSTART, 1);
+        CHECK(o.st == LLMBO_OK && o.n_x == 1 && o.x[0] == 2.2 && o.x[1] == 9 && o.x[2] == 1 &&
+                  o.x[3] == 0.01,
+              "warm start: absolute coordinates (%s)", o.msg);
         llmbo_advisor_free(adv);
     }
     /* The prompt says what a value means, and the schema bounds x1's step to [-1/6, 5/6]. */
@@ -565,17 +571,10 @@ static void test_unit_answers(void)
         make_advisor(NULL, OPENAI_CFG, srv.port, "propose",
                      ", \"answer\": \"unit\", \"response_format\": \"json_schema\"");
     if (adv) {
-        llmbo_advice_request r = request(LLMBO_ADVICE_WARMSTART, 2);
-        r.n_hist = 0;
-        double x[8];
-        llmbo_advice_reply rep = {NULL, 0, x, 0, LLMBO_OUTCOME_VALID};
-        llmbo_advisor_hook h;
-        llmbo_advisor_get_hook(adv, &h);
-        llmbo_error err;
-        llmbo_error_clear(&err);
-        llmbo_status st = h.advise(h.ctx, &r, &rep, &err);
-        CHECK(st == LLMBO_OK && rep.outcome == LLMBO_OUTCOME_REPAIRED && rep.n_x == 2,
-              "warm start: a position out of [0, 1] is repaired (%s)", err.msg);
+        outcome w = advise_fresh(adv, LLMBO_ADVICE_WARMSTART, 2);
+        const double *x = w.x;
+        CHECK(w.st == LLMBO_OK && w.outcome == LLMBO_OUTCOME_REPAIRED && w.n_x == 2,
+              "warm start: a position out of [0, 1] is repaired (%s)", w.msg);
         /* The repair's points: x1 at 1 of the range is 10, at 0 is -5; x4 at 1 is 0.1. */
         CHECK_NEAR(x[0], 10.0, 1e-12, 1e-12);
         CHECK_NEAR(x[3], 1e-4 * pow(1000.0, 0.25), 1e-12, 0);

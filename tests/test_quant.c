@@ -52,6 +52,19 @@ static int half_fields(llmbo_ttype t, int *off)
     }
 }
 
+/* Sets every fp16 field (half_fields) of nb consecutive blocks of type t at raw to a random value
+ * in [0, 0.05): random bytes elsewhere, but scales that keep products finite and comparable. */
+static void set_scales(uint8_t *raw, llmbo_ttype t, size_t nb)
+{
+    int off[2], nh = half_fields(t, off);
+    size_t bytes = llmbo_ttype_block_bytes(t);
+    for (size_t b = 0; b < nb; b++)
+        for (int k = 0; k < nh; k++) {
+            uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
+            memcpy(raw + b * bytes + off[k], &h, 2);
+        }
+}
+
 /* Activations for weight type t: n floats quantised into the type's form (llmbo_q8a blocks of 32
  * or llmbo_q8k blocks of 256) at xq; act_bytes is the size of one such row. */
 static size_t act_bytes(llmbo_ttype t, size_t n)
@@ -120,8 +133,6 @@ static void check_type(llmbo_ttype t, size_t n)
     void *xq = llmbo_malloc(n / 32, sizeof(llmbo_q8a));
     for (size_t i = 0; i < nb * bytes; i++)
         raw[i] = (uint8_t)rnd();
-    int off[2];
-    int nh = half_fields(t, off);
     if (t == LLMBO_T_F16 || t == LLMBO_T_BF16 || t == LLMBO_T_F32) {
         for (size_t i = 0; i < n; i++) {
             float v = (float)unif();
@@ -133,11 +144,7 @@ static void check_type(llmbo_ttype t, size_t n)
             }
         }
     } else {
-        for (size_t b = 0; b < nb; b++)
-            for (int k = 0; k < nh; k++) {
-                uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
-                memcpy(raw + b * bytes + off[k], &h, 2);
-            }
+        set_scales(raw, t, nb);
     }
     char in[600], out[600], cmd[2000];
     snprintf(in, sizeof in, "%s/blocks_%d.bin", eu_tmpdir(), (int)t);
@@ -220,13 +227,7 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
     uint8_t *xq = llmbo_malloc(4 * nq, sizeof(llmbo_q8a));
     for (size_t i = 0; i < nb * bytes; i++)
         raw[i] = (uint8_t)rnd();
-    int off[2];
-    int nh = half_fields(t, off);
-    for (size_t b = 0; b < nb; b++)
-        for (int k = 0; k < nh; k++) {
-            uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
-            memcpy(raw + b * bytes + off[k], &h, 2);
-        }
+    set_scales(raw, t, nb);
     for (size_t i = 0; i < n; i++) {
         x[i] = (float)unif() * (i % 5 == 0 ? 3.0f : 1.0f);
         x[n + i] = -2.385f;
@@ -294,15 +295,9 @@ static void check_gemm(llmbo_ttype t, size_t n)
     size_t ab = act_bytes(t, n);
     uint8_t *w = llmbo_malloc(rows, rb), *xq = llmbo_malloc(T, ab);
     float *x = llmbo_malloc(T * n, sizeof *x), *out = llmbo_malloc(T * os, sizeof *out);
-    int off[2], nh = half_fields(t, off);
     for (size_t i = 0; i < rows * rb; i++)
         w[i] = (uint8_t)rnd();
-    for (size_t r = 0; r < rows; r++)
-        for (size_t b = 0; b < rb / llmbo_ttype_block_bytes(t); b++)
-            for (int k = 0; k < nh; k++) {
-                uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
-                memcpy(w + r * rb + b * llmbo_ttype_block_bytes(t) + off[k], &h, 2);
-            }
+    set_scales(w, t, rows * rb / llmbo_ttype_block_bytes(t));
     for (size_t i = 0; i < T * n; i++)
         x[i] = (float)unif() * 2.385f;
     for (size_t k = 0; k < T; k++)
@@ -424,15 +419,9 @@ static void check_gemv(llmbo_ttype t, size_t n)
     size_t rows = 1103, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
     uint8_t *w = llmbo_malloc(rows, rb), *xq = llmbo_malloc(1, ab);
     float *x = llmbo_malloc(n, sizeof *x), *out = llmbo_malloc(rows + 2, sizeof *out);
-    int off[2], nh = half_fields(t, off);
     for (size_t i = 0; i < rows * rb; i++)
         w[i] = (uint8_t)rnd();
-    for (size_t r = 0; r < rows; r++)
-        for (size_t b = 0; b < rb / llmbo_ttype_block_bytes(t); b++)
-            for (int k = 0; k < nh; k++) {
-                uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
-                memcpy(w + r * rb + b * llmbo_ttype_block_bytes(t) + off[k], &h, 2);
-            }
+    set_scales(w, t, rows * rb / llmbo_ttype_block_bytes(t));
     for (size_t i = 0; i < n; i++)
         x[i] = (float)unif() * (i % 7 == 0 ? 2.385f : 0.75f);
     quant_act(t, x, xq, n);

@@ -530,6 +530,15 @@ AVX2_FN static float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
+/* The sum of the eight int32 lanes of v (exact as long as it fits). */
+AVX2_FN static int hsum8_epi32(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
 AVX2_FN static float half_avx(const uint8_t *p)
 {
     uint16_t h;
@@ -1625,15 +1634,12 @@ AVX2_FN static void quant_act_avx2(const float *x, llmbo_q8a *y, size_t nb)
         for (int k = 0; k < 4; k++)
             q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], id));
         __m256i s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
-        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
-        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
         __m256i p =
             _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
         p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
         _mm256_storeu_si256((__m256i *)(void *)y[b].q, p);
         y[b].d = d;
-        y[b].s = d * (float)_mm_cvtsi128_si32(s4);
+        y[b].s = d * (float)hsum8_epi32(s);
     }
 }
 
@@ -1650,14 +1656,10 @@ AVX2_FN static void quant_act_k_avx2(const float *x, llmbo_q8k *y, size_t nb)
         for (int g = 0; g < LLMBO_QK_K / 16; g++) {
             __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v[2 * g], id));
             __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v[2 * g + 1], id));
-            __m256i s = _mm256_add_epi32(q0, q1);
-            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(1, 0, 3, 2)));
-            s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
             __m256i p = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
             __m128i q8 = _mm_packs_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
             _mm_storeu_si128((__m128i *)(void *)(y[b].q + 16 * g), q8);
-            y[b].bsum[g] = (int16_t)_mm_cvtsi128_si32(s4);
+            y[b].bsum[g] = (int16_t)hsum8_epi32(_mm256_add_epi32(q0, q1));
         }
         y[b].d = d;
     }

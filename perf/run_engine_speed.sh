@@ -16,7 +16,10 @@
 # and prompt-processing (pp) tokens/s of both, their ratios, the peak RSS of each, and llmbo's
 # decode as a percentage of the memory-bandwidth roofline: (read bandwidth measured in the same
 # row, with the same thread count) / (weight bytes one generated token reads: every matrix once,
-# the embedding table's one row, n_used/n_expert of the expert stacks). Files are read into the
+# the embedding table's one row, n_used/n_expert of the expert stacks). The bandwidth is the best
+# of BW_REPS repetitions in each of two probes (after llmbo's runs and after llama-bench's; the
+# same value serves both engines' columns); the last column gives that probe's median and worst
+# repetition: a wide spread says the row ran on a busy machine. Files are read into the
 # page cache before their first row, so neither engine pays the disk.
 #
 # Environment (defaults in brackets): BUILD [build] (the llmbo build directory), PP [512],
@@ -24,7 +27,7 @@
 # olmoe-1b-7b-shape"], PRESETS ["Q8_0 Q4_K_M IQ4_XS"], NICE [0] (niceness of both engines),
 # LLAMA_CPU [0]: 1 adds CPU-time ratios (llama.cpp's CPU seconds per token by difference of three
 # more llama-bench runs; less disturbed by a loaded machine than wall time; 1-thread rows only,
-# since llama.cpp's threads spin).
+# since llama.cpp's threads spin), BW_REPS [12] (repetitions per bandwidth probe).
 # With the defaults it runs 18 rows; on an idle 2-core machine that is estimated (from CPU
 # seconds per token measured under load, never timed idle) at 10-15 minutes, most of it the
 # OLMoE rows and llama-bench's warm-up pass (a second pp512); PP=256 or SHAPES without olmoe
@@ -50,6 +53,7 @@ SHAPES=${SHAPES:-"granite-1b-a400m-shape r1-distill-qwen-1.5b-shape olmoe-1b-7b-
 PRESETS=${PRESETS:-"Q8_0 Q4_K_M IQ4_XS"}
 NICE=${NICE:-0}
 LLAMA_CPU=${LLAMA_CPU:-0}
+BW_REPS=${BW_REPS:-12}
 if [ ! -x "$BE" ]; then
     echo "run_engine_speed.sh: $BE not built (cmake --build $BUILD --target bench_engine)" >&2
     exit 2
@@ -66,19 +70,21 @@ t_start=$(date +%s)
     echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores;" \
         "$(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo)"
     echo "pp$PP and tg$TG, best of $REPS (llama-bench: mean of $REPS); load = 1-minute load" \
-        "average just before the row; roofline = llmbo tg / (read GB/s / active weight MB per token)"
+        "average just before the row; roofline = llmbo tg / (read GB/s / active weight MB per token);" \
+        "GB/s = best of 2 x $BW_REPS probe repetitions (median / worst in the last column)"
     echo
     echo "| shape | preset | thr | load | llmbo pp | llama pp | **pp ratio** | llmbo tg |" \
         "llama tg | **tg ratio** | **llmbo % roofline** | llama % roofline | active MiB/tok |" \
-        "GB/s | RSS llmbo MiB | RSS llama MiB | s | CPU-time pp ratio | CPU-time tg ratio |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "GB/s | RSS llmbo MiB | RSS llama MiB | s | CPU-time pp ratio | CPU-time tg ratio |" \
+        "probe GB/s median / worst |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } | tee "$OUT"
 
 for shape in $SHAPES; do
     for preset in $PRESETS; do
         f=$DIR/$shape-$preset.gguf
         if [ ! -f "$f" ]; then
-            echo "| $shape | $preset | | | missing: $f | | | | | | | | | | | | | | |" | tee -a "$OUT"
+            echo "| $shape | $preset | | | missing: $f | | | | | | | | | | | | | | | |" | tee -a "$OUT"
             continue
         fi
         cat "$f" > /dev/null # page cache: neither engine reads the disk in its timed runs
@@ -89,7 +95,7 @@ for shape in $SHAPES; do
             [ "$LLAMA_CPU" = 1 ] && [ "$t" = 1 ] && cpu=--llama-cpu
             echo "### $f, $t thread(s), load $(cut -d' ' -f1-3 /proc/loadavg)" >> "$LOG"
             nice -n "$NICE" "$BE" "$f" --threads "$t" --pp "$PP" --tg "$TG" --reps "$REPS" \
-                --no-prefix --row --llama-bench "$LB" $cpu >> "$LOG" 2>&1
+                --no-prefix --row --llama-bench "$LB" --bw-reps "$BW_REPS" $cpu >> "$LOG" 2>&1
             rc=$?
             row=$(grep '^ROW' "$LOG" | tail -1)
             [ $rc -eq 0 ] || row=""
@@ -99,10 +105,10 @@ for shape in $SHAPES; do
                 function v(a) { return a > 0 ? sprintf("%.2f", a) : "-" }
                 function v0(a) { return a > 0 ? sprintf("%.0f", a) : "-" }
                 function pct(a, b) { return a > 0 ? sprintf("%.0f%%", 100 * a / b) : "-" }
-                NF < 15 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s | | |\n", s, p, t, l, dt; next }
-                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s | %s | %s |\n",
+                NF < 17 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s | | | |\n", s, p, t, l, dt; next }
+                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s | %s | %s | %.1f / %.1f |\n",
                   s, p, t, l, $3, v($6), r($3, $6), $4, v($7), r($4, $7), 100 * $4 / $11,
-                  pct($7, $11), $9, $10, $5, v0($8), dt, r($14, $12), r($15, $13) }' | tee -a "$OUT"
+                  pct($7, $11), $9, $10, $5, v0($8), dt, r($14, $12), r($15, $13), $16, $17 }' | tee -a "$OUT"
             # The row is consumed: keep the log's ROW lines but do not read this one again.
             sed -i 's/^ROW\t/row\t/' "$LOG"
         done

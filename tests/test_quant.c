@@ -467,6 +467,8 @@ int main(void)
             check_gemv(types[i], 256);
             check_gemv(types[i], 1536);
         }
+    /* Rows longer than IQ4_XS's activation buffer (32768 columns): the per-super-block reorder. */
+    check_gemv(LLMBO_T_IQ4_XS, 33024);
     eu_cleanup();
     return check_summary();
 }

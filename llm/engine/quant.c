@@ -1274,8 +1274,8 @@ AVX512_INL void iq4xs512_body(const uint8_t *p, const llmbo_q8k *y, size_t strid
  * directly, and the sign (nibble bit 3 clear: the eight negative levels) negates the activation.
  * A super-block's int32 lanes then hold the pair sums of iq4xs512_body's lanes with quarters 1
  * and 2 swapped, which one lane permute per row undoes, so the float steps are its steps. */
-AVX512_INL void iq4xs_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb,
-                              float *out, const int R, const int VNNI)
+AVX512_INL void iq4xs_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, const int8_t *ar,
+                              size_t nsb, float *out, const int R, const int VNNI)
 {
     static const int8_t abs_levels[16] = {127, 104, 83, 65, 49, 35, 22, 10,
                                           1,   13,  25, 38, 53, 69, 89, 113};
@@ -1294,8 +1294,12 @@ AVX512_INL void iq4xs_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, s
         __m512i a[4];
 #pragma GCC unroll 4
         for (int jj = 0; jj < 4; jj++) {
-            __m512i v = load64(y[b].q + 64 * jj);
-            a[jj] = _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0));
+            if (ar) {
+                a[jj] = load64(ar + 256 * b + 64 * jj);
+            } else {
+                __m512i v = load64(y[b].q + 64 * jj);
+                a[jj] = _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0));
+            }
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
@@ -1381,25 +1385,50 @@ AVX512_INL void q5k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, siz
 KQ512_ROWS(q4k512, q4k_rows512, 0, 4)
 KQ512_ROWS(q5k512, q5k_rows512, 0, 4)
 KQ512_ROWS(q6k512, q6k_rows512, 0, 1)
-KQ512_ROWS(iq4xs512, iq4xs_rows512, 0, 1)
 KQ512_ROWS(q4k512_vnni, q4k_rows512, 1, 4)
 KQ512_ROWS(q5k512_vnni, q5k_rows512, 1, 4)
 KQ512_ROWS(q6k512_vnni, q6k_rows512, 1, 1)
-KQ512_ROWS(iq4xs512_vnni, iq4xs_rows512, 1, 1)
+
+/* IQ4_XS, many rows and one token: the activations' quarters reordered once per call into a
+ * buffer (iq4xs_rows512's order), not once per row and super-block; rows longer than the buffer
+ * reorder per super-block as the one-row form does (the same numbers either way). */
+#define IQ4XS_AR_MAX 32768
+#define IQ4XS512_ROWS(name, V)                                                                     \
+    AVX512_FN static void name##_rows(const uint8_t *p, size_t rb, size_t rows, const void *x,     \
+                                      size_t n, float *out)                                        \
+    {                                                                                              \
+        const llmbo_q8k *y = x;                                                                    \
+        size_t nsb = n / 256;                                                                      \
+        int8_t ar[IQ4XS_AR_MAX] __attribute__((aligned(64)));                                      \
+        const int8_t *arp = NULL;                                                                  \
+        if (n <= IQ4XS_AR_MAX && rows > 1) {                                                       \
+            for (size_t b = 0; b < nsb; b++)                                                       \
+                for (int jj = 0; jj < 4; jj++) {                                                   \
+                    __m512i v = load64(y[b].q + 64 * jj);                                          \
+                    _mm512_store_si512((void *)(ar + 256 * b + 64 * jj),                           \
+                                       _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0)));       \
+                }                                                                                  \
+            arp = ar;                                                                              \
+        }                                                                                          \
+        for (size_t r = 0; r < rows; r++)                                                          \
+            iq4xs_rows512(p + r * rb, rb, y, arp, nsb, out + r, 1, V);                             \
+    }
+IQ4XS512_ROWS(iq4xs512, 0)
+IQ4XS512_ROWS(iq4xs512_vnni, 1)
 
 /* IQ4_XS at levels 2 and 3, one row and one token: the rows kernel (the same numbers as the
  * four-token body). */
 AVX512_FN static float iq4xs512r_1(const uint8_t *p, const void *x, size_t n)
 {
     float o;
-    iq4xs_rows512(p, 0, (const llmbo_q8k *)x, n / 256, &o, 1, 0);
+    iq4xs_rows512(p, 0, (const llmbo_q8k *)x, NULL, n / 256, &o, 1, 0);
     return o;
 }
 
 AVX512_FN static float iq4xs512_vnni_1(const uint8_t *p, const void *x, size_t n)
 {
     float o;
-    iq4xs_rows512(p, 0, (const llmbo_q8k *)x, n / 256, &o, 1, 1);
+    iq4xs_rows512(p, 0, (const llmbo_q8k *)x, NULL, n / 256, &o, 1, 1);
     return o;
 }
 

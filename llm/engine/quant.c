@@ -1175,6 +1175,12 @@ AVX512_INL void q6k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, siz
                             const int R, const int VNNI)
 {
     const __m512i m4 = _mm512_set1_epi8(0xf), m30 = _mm512_set1_epi8(0x30);
+    /* qh broadcast to both halves and shifted per half: (qh << 4, qh << 2) and (qh, qh >> 2) */
+    const __m512i shA = _mm512_setr_epi64(
+        0x0004000400040004LL, 0x0004000400040004LL, 0x0004000400040004LL, 0x0004000400040004LL,
+        0x0002000200020002LL, 0x0002000200020002LL, 0x0002000200020002LL, 0x0002000200020002LL);
+    const __m512i shB = _mm512_setr_epi64(0, 0, 0, 0, 0x0002000200020002LL, 0x0002000200020002LL,
+                                          0x0002000200020002LL, 0x0002000200020002LL);
     __m256 acc[4];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
@@ -1196,9 +1202,9 @@ AVX512_INL void q6k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, siz
 #pragma GCC unroll 8
             for (int h = 0; h < 2; h++) {
                 __m512i l = _mm512_loadu_si512((const void *)(pr + 64 * h));
-                __m256i hv = _mm256_loadu_si256((const __m256i *)(const void *)(pr + 128 + 32 * h));
-                __m512i hA = cat256(_mm256_slli_epi16(hv, 4), _mm256_slli_epi16(hv, 2));
-                __m512i hB = cat256(hv, _mm256_srli_epi16(hv, 2));
+                __m512i hv = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256((const __m256i *)(const void *)(pr + 128 + 32 * h)));
+                __m512i hA = _mm512_sllv_epi16(hv, shA), hB = _mm512_srlv_epi16(hv, shB);
                 __m512i u[2] = {_mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(hA, m30)),
                                 _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
                                                 _mm512_and_si512(hB, m30))};

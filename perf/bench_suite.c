@@ -21,7 +21,8 @@
  * variance), gp-nugget (that and the best posterior mean as the incumbent), gp-old (the loop before
  * issue 11: no duplicate guard, no escape, no output warp, the GP module's lengthscale prior),
  * gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning
- * variants of the first round, see set_variant), random */
+ * variants of the first round, see set_variant), gp-initN (an initial design of N points
+ * instead of d + 1), gp-initfF (max(d + 1, F budget) points), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ static const problem suite_main[] = {{"branin", 30, 0},     {"hartmann3", 40, 0}
 /* Functions no issue names, for the overfitting check. */
 static const problem suite_extra[] = {
     {"shekel5", 60, 0}, {"styblinski_tang:4", 60, 1}, {"six_hump_camel", 30, 0}};
+
+static double init_frac; /* gp-initfF: F, applied by run_one, which knows d */
 
 static int set_variant(const char *v, llmbo_bo_options *o)
 {
@@ -85,6 +88,15 @@ static int set_variant(const char *v, llmbo_bo_options *o)
         char *e;
         o->hyper_samples = (int)strtol(v + 5, &e, 10);
         return *e == '\0' && o->hyper_samples > 0 && o->hyper_samples <= 64;
+    }
+    if (strncmp(v, "gp-initf", 8) == 0) { /* a design of max(d + 1, F budget) points */
+        init_frac = atof(v + 8);
+        return init_frac > 0 && init_frac < 1;
+    }
+    if (strncmp(v, "gp-init", 7) == 0) { /* an initial design of N points: gp-initN */
+        char *e;
+        o->n_init = (int)strtol(v + 7, &e, 10);
+        return *e == '\0' && o->n_init > 0;
     }
     if (strcmp(v, "gp-nocap") == 0) { /* the default without the lengthscale cap */
         o->gp.ls_max = 100;
@@ -205,6 +217,8 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
     o.seed = (uint64_t)seed;
     o.maximize = llmbo_objective_maximize(obj);
     set_variant(variant, &o);
+    if (init_frac > 0 && (int)(init_frac * o.budget) > d + 1)
+        o.n_init = (int)(init_frac * o.budget);
     llmbo_bo *bo = NULL;
     double t0 = llmbo_now(), ti = 0, ci = 0;
     if (llmbo_bo_create(sp, &o, &bo, &err) != LLMBO_OK) {

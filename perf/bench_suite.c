@@ -22,7 +22,8 @@
  * issue 11: no duplicate guard, no escape, no output warp, the GP module's lengthscale prior),
  * gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning
  * variants of the first round, see set_variant), gp-initN (an initial design of N points
- * instead of d + 1), gp-initfF (max(d + 1, F budget) points), random */
+ * instead of d + 1), gp-initfF (max(d + 1, F budget) points), gp-lhsN (a Latin hypercube of N
+ * points, BayesOpt's design; 0: d + 1), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,11 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     if (strncmp(v, "gp-initf", 8) == 0) { /* a design of max(d + 1, F budget) points */
         init_frac = atof(v + 8);
         return init_frac > 0 && init_frac < 1;
+    }
+    if (strncmp(v, "gp-lhs", 6) == 0) { /* a Latin hypercube of N points (0: d + 1): gp-lhsN */
+        o->design = LLMBO_INIT_LHS;
+        o->n_init = atoi(v + 6);
+        return 1;
     }
     if (strncmp(v, "gp-init", 7) == 0) { /* an initial design of N points: gp-initN */
         char *e;

@@ -105,10 +105,11 @@ for shape in $SHAPES; do
                 function v(a) { return a > 0 ? sprintf("%.2f", a) : "-" }
                 function v0(a) { return a > 0 ? sprintf("%.0f", a) : "-" }
                 function pct(a, b) { return a > 0 ? sprintf("%.0f%%", 100 * a / b) : "-" }
-                NF < 17 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s | | | |\n", s, p, t, l, dt; next }
-                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s | %s | %s | %.1f / %.1f |\n",
+                function g(a) { return a > 0 ? sprintf("%.1f", a) : "-" }
+                NF < 15 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s | | | |\n", s, p, t, l, dt; next }
+                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s | %s | %s | %s / %s |\n",
                   s, p, t, l, $3, v($6), r($3, $6), $4, v($7), r($4, $7), 100 * $4 / $11,
-                  pct($7, $11), $9, $10, $5, v0($8), dt, r($14, $12), r($15, $13), $16, $17 }' | tee -a "$OUT"
+                  pct($7, $11), $9, $10, $5, v0($8), dt, r($14, $12), r($15, $13), g($16), g($17) }' | tee -a "$OUT"
             # The row is consumed: keep the log's ROW lines but do not read this one again.
             sed -i 's/^ROW\t/row\t/' "$LOG"
         done

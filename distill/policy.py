@@ -1,19 +1,24 @@
-"""policy.py: the step teacher as a policy a student can imitate (issue 14, round 5).
+"""policy.py: the step teacher as a policy a student can imitate (issue 14, rounds 5-6).
 
 Round 4's teacher picked, by the function's true value, a small improving step: its answer
 depended on what the prompt does not show, so a student learned only its size (a random walk).
 This teacher uses only what the step prompt shows, so its answer is a distribution the student
 can learn from the prompt:
   warm start   a Latin hypercube in the unit box (answered as fractions of each range);
-  later calls  a step from Best: Gaussian in each coordinate with a scale that shrinks
-               geometrically with the budget used ("Used i of n": s0 at 0, s1 at n), plus
-               `pull` times the direction from the shown runner-up towards Best.
-The history it reads is the one the prompt shows (history "best", history_n 5).
+  later calls  a Gaussian step in each coordinate with a scale that shrinks geometrically with
+               the budget used ("Used i of n": s0 at 0, s1 at n), from Best or, with probability
+               `center` (round 6), from the mean of the shown points (recombination: it pulls the
+               search between basins the best points found); with probability `big`, at s0;
+               plus `pull` times the direction from a shown runner-up towards Best.
+The answer is the step from Best. The history it reads is the one the prompt shows (history
+"best", history_n 5).
 """
 import numpy as np
 
-# The tuned defaults (perf/distill_policy.py, tuning seeds 0-9; perf/results/distill.md round 5).
-DEFAULT = {"s0": 0.3, "s1": 0.01, "pull": 0.0, "k": 1, "pm": 1.0, "big": 0.2}
+# The tuned defaults (perf/distill_policy.py, tuning seeds 0-99; perf/results/distill.md round 6).
+# Round 5's policy: ROUND5 (no recombination, a fifth of the steps at s0).
+DEFAULT = {"s0": 0.3, "s1": 0.01, "pull": 0.0, "k": 1, "pm": 1.0, "big": 0.0, "center": 0.4}
+ROUND5 = dict(DEFAULT, big=0.2, center=0.0)
 
 
 def warm_start(rng, n, d):
@@ -38,7 +43,10 @@ def step(rng, Z, y, used, budget, p=DEFAULT):
     zb = Z[order[0]]
     d = Z.shape[1]
     sc = scale(used, budget, p)
-    if rng.random() < p.get("big", 0):
+    if p.get("center", 0) and len(order) > 1 and rng.random() < p["center"]:
+        # recombination: the step starts from the mean of the shown points (Best among them)
+        zb = Z.mean(axis=0)
+    if p.get("big", 0) and rng.random() < p["big"]:
         sc = p["s0"]
     s = sc * rng.standard_normal(d)
     if p.get("pm", 1) < 1:
@@ -47,5 +55,5 @@ def step(rng, Z, y, used, budget, p=DEFAULT):
         s = s * m
     if p.get("pull", 0) and len(order) > 1:
         k = order[1 + rng.integers(min(len(order) - 1, p.get("k", 1)))]
-        s = s + p["pull"] * rng.random() * (zb - Z[k])
-    return np.clip(zb + s, 0, 1) - zb
+        s = s + p["pull"] * rng.random() * (Z[order[0]] - Z[k])
+    return np.clip(zb + s, 0, 1) - Z[order[0]]

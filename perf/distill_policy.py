@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""distill_policy.py: the round-5 step teacher (distill/policy.py) run alone on the built-in
+"""distill_policy.py: the step teacher of distill/policy.py run alone on the built-in
 suite, no model: what a perfect imitator of it would reach. The policy sees only what the step
 prompt shows (the 5 best evaluations, Best, "Used i of n"). Prints median final simple regret per
 objective and its ratio to random search on the same seeds (random points in the box).
 
 Usage: LLMBO_LIB=build/libllmbo.so distill_policy.py SEEDS [key=value ...]
-       SEEDS: a range like 0-9; keys: s0, s1, pull, k (distill/policy.py DEFAULT otherwise)
+       SEEDS: a range like 0-9; keys: those of distill/policy.py DEFAULT (s0, s1, center, big,
+       pull, k, pm), DEFAULT otherwise; round 5's policy is big=0.2 center=0
 """
 import os
 import sys

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""distill_recombination.py: did a student learn the policy teacher's recombination (distill/
+policy.py, round 6: with probability `center` the step starts from the mean of the shown points)?
+Reads step prompts and their answers, either the teacher's (cassettes of gen_data.py --answer
+unit) or a model's (advisor.jsonl of a bench's mini-propose runs), and prints, over the calls
+that show 5 evaluations: the projection of the answered step s (fractions of each range) on the
+direction m from Best to the mean of the shown points, s.m / m.m (the teacher's mean is `center`,
+0.4; a student that steps from Best only gives 0), and the steps' RMS over the policy's scale at
+that "Used i of n" (about 1 for the teacher).
+
+Usage: distill_recombination.py teacher CASSETTE_DIR [MAX_FILES]
+       distill_recombination.py student BENCH_DIR [STRATEGY]   (default mini-propose)
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "distill"))
+import policy  # noqa: E402
+
+PARAM = re.compile(r"^- (\S+): continuous in \[(\S+), (\S+)\]$", re.M)
+POINT = re.compile(r"^#\d+: (.*) -> y=\S+$", re.M)
+BEST = re.compile(r"^Best: y=\S+ at #\d+ \((.*)\)$", re.M)
+USED = re.compile(r"^Used (\d+) of (\d+)\.$", re.M)
+
+
+def unit(text, names, lo, hi):
+    kv = dict(t.split("=", 1) for t in text.split(", "))
+    return np.array([(float(kv[n]) - a) / (b - a) for n, a, b in zip(names, lo, hi)])
+
+
+def measure(user, answer):
+    """(projection or None, rms / scale) of one step answer, or None if not a 5-point step."""
+    if "as steps from Best" not in user:
+        return None
+    pars = PARAM.findall(user)
+    names = [p[0] for p in pars]
+    lo = np.array([float(p[1]) for p in pars])
+    hi = np.array([float(p[2]) for p in pars])
+    Z = [unit(t, names, lo, hi) for t in POINT.findall(user)]
+    mb, mu = BEST.search(user), USED.search(user)
+    if len(Z) < 5 or not mb or not mu or any(n not in answer for n in names):
+        return None
+    zb = unit(mb.group(1), names, lo, hi)
+    s = np.array([float(answer[n]) for n in names])
+    m = np.mean(Z, axis=0) - zb
+    sc = policy.scale(int(mu.group(1)), int(mu.group(2)))
+    proj = float(s @ m / (m @ m)) if m @ m > 1e-8 else None
+    return proj, float(np.sqrt(np.mean(s ** 2)) / sc)
+
+
+def pairs(kind, where, arg):
+    if kind == "teacher":
+        files = sorted(glob.glob(os.path.join(where, "*-propose.jsonl")))[:int(arg or 150)]
+        for f in files:
+            for line in open(f):
+                try:
+                    r = json.loads(line)
+                    yield (r["request"]["messages"][-1]["content"],
+                           json.loads(r["reply"]["content"])["points"][0])
+                except (ValueError, KeyError, IndexError, TypeError):
+                    continue
+    else:
+        pat = os.path.join(where, "runs", "*", arg or "mini-propose", "*", "advisor.jsonl")
+        for f in sorted(glob.glob(pat)):
+            for line in open(f):
+                r = json.loads(line)
+                if r.get("outcome") == "valid" and r.get("parsed"):
+                    yield r["messages"][-1]["content"], r["parsed"]["points"][0]
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ("teacher", "student"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    got = [m for u, a in pairs(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+           for m in [measure(u, a)] if m]
+    proj = np.array([p for p, _ in got if p is not None])
+    ratio = np.array([r for _, r in got])
+    if not len(got):
+        print("distill_recombination: no 5-point step calls found", file=sys.stderr)
+        return 1
+    print("%s: %d step calls; projection on (mean - Best): mean %.3f (clipped to [-3, 3]), "
+          "median %.3f; step RMS / policy scale: median %.2f" %
+          (sys.argv[1], len(got), np.mean(np.clip(proj, -3, 3)), np.median(proj),
+           np.median(ratio)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
 # distill.sh: regenerates llmbo's advisor model from scratch with fixed seeds (`make distill`):
 #   1. distill/gen_data.py: llmbo's loop on random training functions (never the built-in
-#      objectives) with the privileged teacher, recorded as cassettes;
+#      objectives) with the teacher (docs/distill.md), recorded as cassettes;
 #   2. distill/dataset.py: cassettes (plus any in EXTRA_CASSETTES, e.g. a real model's recorded
 #      advice) into ChatML examples;
 #   3. distill/train.py: a byte-level BPE vocabulary and a small qwen3moe, written as Q8_0 GGUF
 #      by the project's writer (tests/gguf_writer.py), with its training log and loss curve.
 # Needs Debian's python3-torch (scripts/install-deps.sh distill) and a built libllmbo.
 # Environment: BUILD (default build), WORK (default build-distill), OUT (default data/models),
-# RUNS, RANK_EVERY, STEPS, MAX_LEN, ANSWER (absolute, the default; step: the teacher's propose
-# answers after the first evaluation, matching the advisor's "answer" key; step uses
-# distill/templates-step; unit: the search policy of distill/policy.py, distill/templates-unit),
+# RUNS, RANK_EVERY, STEPS, MAX_LEN (the defaults make the shipped model, round 6 of
+# perf/results/distill.md), ANSWER (unit, the default: the search policy of distill/policy.py,
+# distill/templates-unit; absolute: the privileged teacher's points, the model shipped before
+# round 6 (with RUNS=800 RANK_EVERY=2 STEPS=500); step: its propose answers after the first
+# evaluation as steps, distill/templates-step; all match the advisor's "answer" key),
 # EXTRA_CASSETTES. Training runs under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 WORK=${WORK:-build-distill}
 OUT=${OUT:-data/models}
-RUNS=${RUNS:-800}
-RANK_EVERY=${RANK_EVERY:-2}
-STEPS=${STEPS:-500}
+RUNS=${RUNS:-600}
+RANK_EVERY=${RANK_EVERY:-4}
+STEPS=${STEPS:-900}
 MAX_LEN=${MAX_LEN:-700}
-ANSWER=${ANSWER:-absolute}
+ANSWER=${ANSWER:-unit}
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then

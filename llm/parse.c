@@ -289,11 +289,16 @@ static int check_value(const llmbo_param *prm, const cJSON *v, int ip, double *o
         problem(pr, "point %d: %s is not finite", ip, prm->name);
         return 0;
     }
-    if (x < prm->lo || x > prm->hi) {
+    /* A bound computed in floating point (a step frame's -u_best, say) may lie a rounding error
+     * inside the decimal a model writes for it: values within 1e-9 of the range (the tolerance
+     * of llmbo_points_same) beyond a bound are that bound. */
+    double tol = 1e-9 * (prm->hi > prm->lo ? prm->hi - prm->lo : 1.0);
+    if (x < prm->lo - tol || x > prm->hi + tol) {
         problem(pr, "point %d: %s = %.10g is outside its bounds [%.10g, %.10g]", ip, prm->name, x,
                 prm->lo, prm->hi);
         return 0;
     }
+    x = x < prm->lo ? prm->lo : x > prm->hi ? prm->hi : x;
     if (prm->type == LLMBO_PARAM_INTEGER && x != floor(x)) {
         problem(pr, "point %d: %s = %.10g must be a whole number", ip, prm->name, x);
         return 0;

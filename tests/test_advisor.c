@@ -142,6 +142,18 @@ static void test_points(void)
     CHECK(st == LLMBO_OK && n == 1 && extra == 1, "extra points ignored and counted");
     st = points("{\"x1\": 1, \"x2\": 2, \"x3\": \"green\", \"x4\": 0.01}", 1, x, &n, NULL, &err);
     CHECK(st == LLMBO_OK && n == 1 && x[2] == 1, "a single point without the wrapper");
+    /* A bound written to more digits than a rounding error separates from it is the bound (the
+     * tolerance is 1e-9 of the range, 1.5e-8 for x1 in [-5, 10]); one beyond that is refused. */
+    st = points("{\"x1\": 10.000000000001, \"x2\": 2, \"x3\": \"red\", \"x4\": 0.01}", 1, x, &n,
+                NULL, &err);
+    CHECK(st == LLMBO_OK && n == 1 && x[0] == 10.0, "a rounding error beyond a bound is the bound");
+    st = points("{\"x1\": -5.00000000000001, \"x2\": 2, \"x3\": \"red\", \"x4\": 0.01}", 1, x, &n,
+                NULL, &err);
+    CHECK(st == LLMBO_OK && n == 1 && x[0] == -5.0, "and at the lower bound");
+    st = points("{\"x1\": 10.0000001, \"x2\": 2, \"x3\": \"red\", \"x4\": 0.01}", 1, x, &n, NULL,
+                &err);
+    CHECK(st == LLMBO_ERR_VALIDATION && strstr(err.msg, "outside its bounds"),
+          "1e-7 beyond a bound is refused: %s", err.msg);
 
     struct {
         const char *text, *expect;

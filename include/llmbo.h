@@ -158,7 +158,8 @@ const char *llmbo_objective_builtin_name(int i);
  * isotropic lengthscale scales, and n_restarts points drawn from the priors (seeded); each is
  * screened by its objective value (one Cholesky), then L-BFGS (NLopt, analytic gradients) runs
  * from the best one, plus from the next best for every 4 random starts, each run capped at
- * max_eval evaluations and stopped when an iteration gains less than 1e-3 nats. The fit workspace
+ * max_eval evaluations and stopped when an iteration gains less than 1e-3 nats (with loo_modes,
+ * from the best loo_modes starts, the winner chosen by leave-one-out density). The fit workspace
  * (about n^2 (d/2 + 2.5) doubles) is kept for the next fit until llmbo_gp_free.
  *
  * Refit policy. fit(optimize = 1) refits hyperparameters and standardisation (O(n^3) per
@@ -196,6 +197,15 @@ typedef struct llmbo_gp_options {
                                  fitting); 0 (default): the sample mean */
     double ls_min;            /* lower bound of every lengthscale (unit-cube widths); 0
                                  (default) = LLMBO_GP_LS_MIN */
+    int loo_modes;            /* 0 (default): the fit keeps the highest posterior it found;
+                                 K > 0: L-BFGS runs from the best max(K, the usual count)
+                                 screened starts and the end point with the highest
+                                 leave-one-out log predictive density (llmbo_gp_loo) wins.
+                                 At most 64 */
+    int loo_mixed_only;       /* with loo_modes: 1 = the leave-one-out choice is made only when
+                                 the best-posterior mode is half-degenerate (a lengthscale within
+                                 1% of the lower bound and another within 1% of the upper);
+                                 otherwise that mode stays. Default 0 */
 } llmbo_gp_options;
 
 /* Smallest lengthscale a fit may choose (unit-cube widths). */
@@ -272,6 +282,14 @@ llmbo_status llmbo_gp_log_marginal_likelihood_grad(llmbo_gp *gp, const double *t
  * posterior is zero at the start), LLMBO_ERR_NOMEM. */
 llmbo_status llmbo_gp_slice_sample(llmbo_gp *gp, int ns, int n_burn, int thin, double width,
                                    uint64_t seed, double *out, llmbo_error *err);
+/* Leave-one-out predictions of the GP's own data at its current theta and factor, in closed
+ * form from K^{-1} (Rasmussen & Williams 2006, eq. 5.12): for each observation i the
+ * predictive mean mean[i] and variance var[i] (caller's units) of y_i under the model of the
+ * other n - 1 points with the same hyperparameters, standardisation and constant mean; *logp
+ * the sum of log N(y_i; mean[i], var[i]) (R&W eq. 5.10). mean, var (n each) and logp may be
+ * NULL. Allocates O(n^2). Statuses: LLMBO_ERR_STATE (no data or no factor), LLMBO_ERR_NOMEM. */
+llmbo_status llmbo_gp_loo(const llmbo_gp *gp, double *mean, double *var, double *logp,
+                          llmbo_error *err);
 /* Refit policy helper: 1 if the hyperparameters should be re-optimised now, i.e. at least
  * `every` observations were added since the last optimisation (every <= 0 disables this test),
  * or the log marginal likelihood per observation fell by more than lml_drop since then

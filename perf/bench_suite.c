@@ -23,7 +23,8 @@
  * gp-guard (gp-old plus guard and escape), gp-noescape, gp-warp, gp-lsS, gp-warp-lsS (tuning
  * variants of the first round, see set_variant), gp-initN (an initial design of N points
  * instead of d + 1), gp-initfF (max(d + 1, F budget) points), gp-lhsN (a Latin hypercube of N
- * points, BayesOpt's design; 0: d + 1), random */
+ * points, BayesOpt's design; 0: d + 1), gp-looK, gp-loomK, gp-dupT, gp-floorF, gp-capC (round 8a,
+ * see set_variant), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,27 @@ static int set_variant(const char *v, llmbo_bo_options *o)
         o->gp.fit_noise = 1;
         o->noisy = 1;
         return 1;
+    }
+    if (strncmp(v, "gp-dup", 6) == 0) { /* the duplicate guard's tolerance T: gp-dupT */
+        o->dup_tol = atof(v + 6);
+        return o->dup_tol > 0 && o->dup_tol < 0.5;
+    }
+    if (strncmp(v, "gp-floor", 8) == 0) { /* a fixed lengthscale floor F: gp-floorF */
+        o->gp.ls_min = atof(v + 8);
+        return o->gp.ls_min >= LLMBO_GP_LS_MIN;
+    }
+    if (strncmp(v, "gp-cap", 6) == 0) { /* lengthscales capped at C box widths: gp-capC */
+        o->gp.ls_max = atof(v + 6);
+        return o->gp.ls_max > LLMBO_GP_LS_MIN;
+    }
+    if (strncmp(v, "gp-loom", 7) == 0) { /* the same, only for a half-degenerate fit */
+        o->gp.loo_modes = atoi(v + 7);
+        o->gp.loo_mixed_only = 1;
+        return o->gp.loo_modes > 0 && o->gp.loo_modes <= 64;
+    }
+    if (strncmp(v, "gp-loo", 6) == 0) { /* K fit modes chosen by leave-one-out: gp-looK */
+        o->gp.loo_modes = atoi(v + 6);
+        return o->gp.loo_modes > 0 && o->gp.loo_modes <= 64;
     }
     if (strcmp(v, "gp-nostall") == 0) { /* the default without the stagnation escape */
         o->stall_window = 0;

@@ -95,7 +95,9 @@ llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt)
         !(fabs(opt->ls_prior_shift) <= 10.0) || opt->n_restarts < 0 || opt->max_eval < 1 ||
         !(opt->ls_max == 0.0 || (opt->ls_max > LLMBO_GP_LS_MIN && opt->ls_max <= 1e4)) ||
         !(opt->ls_min == 0.0 ||
-          (opt->ls_min >= LLMBO_GP_LS_MIN && opt->ls_min < llmbo_gp_ls_max(opt, d))))
+          (opt->ls_min >= LLMBO_GP_LS_MIN && opt->ls_min < llmbo_gp_ls_max(opt, d))) ||
+        opt->loo_modes < 0 || opt->loo_modes > 64 ||
+        (opt->loo_mixed_only != 0 && opt->loo_mixed_only != 1))
         return NULL;
     /* A failed Cholesky must come back as a status, not abort the process. */
     gsl_set_error_handler_off();
@@ -747,4 +749,35 @@ done:
     llmbo_free(C);
     llmbo_free(mu);
     return st;
+}
+
+llmbo_status llmbo_gp_loo(const llmbo_gp *gp, double *mean, double *var, double *logp,
+                          llmbo_error *err)
+{
+    if (!gp || gp->n < 1 || !gp->have_factor)
+        return llmbo_error_set(err, LLMBO_ERR_STATE, "gp: no fitted data for leave-one-out");
+    int n = gp->n;
+    double *A = llmbo_malloc((size_t)n * n, sizeof(double));
+    if (!A)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "gp: out of memory for leave-one-out");
+    for (int i = 0; i < n; i++)
+        memcpy(A + (size_t)i * n, gp->L + (size_t)i * gp->cap, (size_t)(i + 1) * sizeof(double));
+    /* K^{-1} = L^{-T} L^{-1} in the lower triangle; only its diagonal is needed. */
+    gsl_matrix_view m = gsl_matrix_view_array(A, (size_t)n, (size_t)n);
+    gsl_linalg_tri_invert(CblasLower, CblasNonUnit, &m.matrix);
+    gsl_linalg_tri_LTL(&m.matrix);
+    double lp = 0.0, s2 = gp->y_sd * gp->y_sd;
+    for (int i = 0; i < n; i++) {
+        double kii = A[(size_t)i * n + i], r = gp->alpha[i] / kii; /* held-out residual */
+        double mu = gp->y[i] - gp->y_sd * r, v = s2 / kii;
+        if (mean)
+            mean[i] = mu;
+        if (var)
+            var[i] = v;
+        lp += -0.5 * log(2.0 * M_PI * v) - 0.5 * (gp->y_sd * r) * (gp->y_sd * r) / v;
+    }
+    llmbo_free(A);
+    if (logp)
+        *logp = lp;
+    return LLMBO_OK;
 }

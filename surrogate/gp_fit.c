@@ -274,9 +274,13 @@ static int make_starts(llmbo_gp *gp, double *starts)
 }
 
 /* One stage: screens the ns starts by objective value (one Cholesky each, no gradient), then
- * runs L-BFGS from the best `runs` of them. The best point seen is left in ws->best. */
-static void run_stage(fit_ws *ws, nlopt_opt opt, double *starts, double *score, int ns, int runs)
+ * runs L-BFGS from the best `runs` of them, each start overwritten by its run's end point, whose
+ * index goes to ran (runs entries). The best point seen is left in ws->best. Returns the number
+ * of runs made. */
+static int run_stage(fit_ws *ws, nlopt_opt opt, double *starts, double *score, int ns, int runs,
+                     int *ran)
 {
+    int made = 0;
     int d = ws->d;
     for (int s = 0; s < ns; s++) {
         memcpy(ws->theta, starts + (size_t)s * (d + 2), (size_t)(d + 2) * sizeof(double));
@@ -296,11 +300,44 @@ static void run_stage(fit_ws *ws, nlopt_opt opt, double *starts, double *score, 
         if (s < 0)
             break;
         score[s] = HUGE_VAL;
+        ran[made++] = s;
         double *x = starts + (size_t)s * (d + 2), fmin;
         memcpy(ws->theta, x, (size_t)(d + 2) * sizeof(double)); /* keeps the fixed noise entry */
         nlopt_optimize(opt, x, &fmin); /* failures are fine: the best point seen is kept */
         ws->gp->fit_runs++;
     }
+    return made;
+}
+
+/* Leave-one-out log predictive density (standardised units) of the data at ws->theta, from
+ * one factorisation and K^{-1} (R&W eq. 5.10-5.12: the held-out residual of point i is
+ * alpha_i / [K^{-1}]_ii and its variance 1 / [K^{-1}]_ii, with alpha = K^{-1} (ys - m0)).
+ * With the GLS mean, m0 is the estimate from all n points. -inf if K cannot be factorised. */
+static double ws_loo(fit_ws *ws)
+{
+    if (!isfinite(ws_eval(ws, 1)))
+        return -HUGE_VAL;
+    double lp = 0.0;
+    for (int i = 0; i < ws->n; i++) {
+        double kii = ws->K[(size_t)i * ws->n + i], r = ws->alpha[i] / kii;
+        if (!(kii > 0))
+            return -HUGE_VAL;
+        lp += 0.5 * log(kii) - 0.5 * r * r * kii - 0.5 * LOG_2PI;
+    }
+    return lp;
+}
+
+/* A half-degenerate fit at gp->theta: some lengthscale within 1% of its lower bound (every
+ * difference along it explained as ripple) and another within 1% of its upper bound (the model
+ * linear along it). */
+static int half_degenerate(const llmbo_gp *gp)
+{
+    int at_lo = 0, at_hi = 0;
+    for (int j = 0; j < gp->d; j++) {
+        at_lo |= gp->theta[j] <= gp->lo[j] + 0.01;
+        at_hi |= gp->theta[j] >= gp->hi[j] - 0.01;
+    }
+    return at_lo && at_hi;
 }
 
 llmbo_status llmbo_gp_optimize(llmbo_gp *gp, llmbo_error *err)
@@ -308,7 +345,7 @@ llmbo_status llmbo_gp_optimize(llmbo_gp *gp, llmbo_error *err)
     int d = gp->d, n = gp->n;
     fit_ws ws;
     int max_starts = gp->opt.n_restarts + 2 + FIT_ISO_STARTS;
-    double *starts = llmbo_malloc((size_t)max_starts * (d + 3), sizeof(double));
+    double *starts = llmbo_malloc((size_t)max_starts * (d + 4), sizeof(double));
     nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, gp->opt.fit_noise ? d + 2 : d + 1);
     llmbo_status st = LLMBO_OK;
     if (!starts || !opt) {
@@ -329,16 +366,38 @@ llmbo_status llmbo_gp_optimize(llmbo_gp *gp, llmbo_error *err)
     if (st != LLMBO_OK)
         goto done;
     /* L-BFGS from the best screened start, and from the next best for every four random starts:
-     * a warm refit usually starts at the previous optimum and converges in a few evaluations. */
-    run_stage(&ws, opt, starts, score, ns, 1 + gp->opt.n_restarts / 4);
-    gp->fit_evals += ws.n_eval;
+     * a warm refit usually starts at the previous optimum and converges in a few evaluations.
+     * With loo_modes, from the best loo_modes starts (at least that many). */
+    int runs = 1 + gp->opt.n_restarts / 4, *ran = (int *)(score + max_starts);
+    if (gp->opt.loo_modes > runs)
+        runs = gp->opt.loo_modes;
+    if (runs > max_starts)
+        runs = max_starts;
+    int made = run_stage(&ws, opt, starts, score, ns, runs, ran);
     if (!(ws.best_f < HUGE_VAL)) {
+        gp->fit_evals += ws.n_eval;
         st = llmbo_error_set(err, LLMBO_ERR_NUMERIC,
                              "gp: no hyperparameters gave a positive definite covariance (n = %d)",
                              n);
         goto done;
     }
     memcpy(gp->theta, ws.best, (size_t)(d + 2) * sizeof(double));
+    if (gp->opt.loo_modes > 0 && made > 1 && (!gp->opt.loo_mixed_only || half_degenerate(gp))) {
+        /* The runs' end points compete by leave-one-out predictive density instead of the
+         * posterior: a mode that explains every difference as ripple (lengthscales at the floor)
+         * with the rest of the coordinates linear (at the cap) can have the higher evidence and
+         * still predict held-out points badly (R&W section 5.4.2). */
+        double best_loo = -HUGE_VAL;
+        for (int r = 0; r < made; r++) {
+            memcpy(ws.theta, starts + (size_t)ran[r] * (d + 2), (size_t)(d + 2) * sizeof(double));
+            double lp = ws_loo(&ws);
+            if (lp > best_loo) {
+                best_loo = lp;
+                memcpy(gp->theta, ws.theta, (size_t)(d + 2) * sizeof(double));
+            }
+        }
+    }
+    gp->fit_evals += ws.n_eval;
 done:
     if (opt)
         nlopt_destroy(opt);

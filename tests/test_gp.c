@@ -989,6 +989,128 @@ static void test_slice_sample(void)
     llmbo_gp_free(gp);
 }
 
+/* llmbo_gp_loo against brute force: for every point i, the GP of the other n - 1 points with
+ * the same hyperparameters, standardisation and constant mean, solved with GSL's Cholesky on a
+ * covariance built from the kernel table (not the module's factor), predicts y_i; the closed
+ * form must give that mean and variance, and the sum of the log densities. Then loo_modes: on
+ * the same data and seed, the mode it keeps predicts held-out points at least as well as the
+ * default fit's (whose L-BFGS run is one of its candidates), and bad values are refused. */
+static void test_loo(void)
+{
+    enum { N = 24, D = 3 };
+    double X[N * D], y[N];
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2385);
+    make_data(rng, N, D, X, y);
+    gsl_rng_free(rng);
+    for (int gls = 0; gls < 2; gls++) {
+        llmbo_gp_options o;
+        llmbo_gp_options_default(&o);
+        o.gls_mean = gls;
+        llmbo_gp *gp = llmbo_gp_create(D, &o);
+        CHECK_OK(llmbo_gp_fit(gp, X, y, N, 0, NULL));
+        double theta[D + 2] = {log(0.31), log(0.57), log(0.44), log(1.7), log(2e-3)};
+        CHECK_OK(llmbo_gp_set_theta(gp, theta, NULL));
+        CHECK(gp->jitter == 0.0, "no jitter in the factor (gls %d)", gls);
+        double mean[N], var[N], logp, total = 0.0, sn2 = exp(theta[D + 1]);
+        CHECK_OK(llmbo_gp_loo(gp, mean, var, &logp, NULL));
+        gsl_matrix *K = gsl_matrix_alloc(N - 1, N - 1);
+        gsl_vector *k = gsl_vector_alloc(N - 1), *a = gsl_vector_alloc(N - 1);
+        double maxdm = 0, maxdv = 0;
+        for (int i = 0; i < N; i++) {
+            int rows[N - 1], m = 0;
+            for (int r = 0; r < N; r++)
+                if (r != i)
+                    rows[m++] = r;
+            for (int r = 0; r < N - 1; r++) {
+                for (int c = 0; c < N - 1; c++)
+                    gsl_matrix_set(
+                        K, r, c,
+                        llmbo_kernel_eval(gp->kern, D, theta, X + rows[r] * D, X + rows[c] * D) +
+                            (r == c ? sn2 : 0.0));
+                gsl_vector_set(k, r,
+                               llmbo_kernel_eval(gp->kern, D, theta, X + rows[r] * D, X + i * D));
+                gsl_vector_set(a, r, gp->ys[rows[r]] - gp->m0);
+            }
+            CHECK(gsl_linalg_cholesky_decomp1(K) == 0, "K without point %d factorised", i);
+            gsl_linalg_cholesky_svx(K, a); /* a = K^{-1} (ys - m0) */
+            double mu = gp->m0, kk = 0.0;
+            gsl_vector *v = gsl_vector_alloc(N - 1);
+            gsl_vector_memcpy(v, k);
+            gsl_linalg_cholesky_svx(K, v); /* v = K^{-1} k */
+            for (int r = 0; r < N - 1; r++) {
+                mu += gsl_vector_get(k, r) * gsl_vector_get(a, r);
+                kk += gsl_vector_get(k, r) * gsl_vector_get(v, r);
+            }
+            gsl_vector_free(v);
+            double s2 = exp(theta[D]) + sn2 - kk;
+            double bm = gp->y_mean + gp->y_sd * mu, bv = gp->y_sd * gp->y_sd * s2;
+            maxdm = fmax(maxdm, fabs(mean[i] - bm) / gp->y_sd);
+            maxdv = fmax(maxdv, fabs(var[i] - bv) / bv);
+            total += -0.5 * log(2 * M_PI * bv) - 0.5 * (y[i] - bm) * (y[i] - bm) / bv;
+        }
+        CHECK(maxdm < 1e-9 && maxdv < 1e-8,
+              "gls %d: leave-one-out means and variances equal the %d refits (max |dmean| %.3g sd, "
+              "rel dvar %.3g)",
+              gls, N, maxdm, maxdv);
+        CHECK_NEAR(logp, total, 1e-9, 1e-9);
+        gsl_matrix_free(K);
+        gsl_vector_free(k);
+        gsl_vector_free(a);
+        llmbo_gp_free(gp);
+    }
+    /* loo_modes: the kept mode's leave-one-out density is at least the default fit's. */
+    llmbo_gp_options o;
+    llmbo_gp_options_default(&o);
+    CHECK(o.loo_modes == 0, "default loo_modes 0 (%d)", o.loo_modes);
+    o.fit_noise = 0;
+    o.ls_prior_shift = -log(4.0);
+    llmbo_gp *def = llmbo_gp_create(D, &o);
+    o.loo_modes = 5;
+    llmbo_gp *sel = llmbo_gp_create(D, &o);
+    CHECK_OK(llmbo_gp_fit(def, X, y, N, 1, NULL));
+    CHECK_OK(llmbo_gp_fit(sel, X, y, N, 1, NULL));
+    double ld, ls;
+    CHECK_OK(llmbo_gp_loo(def, NULL, NULL, &ld, NULL));
+    CHECK_OK(llmbo_gp_loo(sel, NULL, NULL, &ls, NULL));
+    CHECK(ls >= ld - 1e-9,
+          "loo_modes 5 keeps a mode with LOO log density %.6f >= the MAP fit's %.6f", ls, ld);
+    CHECK(sel->fit_runs == 5 && def->fit_runs == 1, "L-BFGS runs: %d with loo_modes 5, %d without",
+          sel->fit_runs, def->fit_runs);
+    /* loo_mixed_only: the choice is made only for a half-degenerate best-posterior mode, so
+     * the gated fit keeps the highest posterior of its runs unless that mode has lengthscales
+     * at both bounds. */
+    o.loo_mixed_only = 1;
+    llmbo_gp *gate = llmbo_gp_create(D, &o);
+    CHECK_OK(llmbo_gp_fit(gate, X, y, N, 1, NULL));
+    double th[D + 2], lo[D + 2], hi[D + 2];
+    llmbo_gp_get_theta(gate, th);
+    llmbo_gp_get_bounds(gate, lo, hi);
+    int at_lo = 0, at_hi = 0;
+    for (int j = 0; j < D; j++) {
+        at_lo |= th[j] <= lo[j] + 0.01;
+        at_hi |= th[j] >= hi[j] - 0.01;
+    }
+    CHECK(!(at_lo && at_hi) && llmbo_gp_log_posterior(gate) >= llmbo_gp_log_posterior(sel) - 1e-9,
+          "loo_mixed_only: a mode that is not half-degenerate keeps the best posterior (%.6f >= "
+          "%.6f)",
+          llmbo_gp_log_posterior(gate), llmbo_gp_log_posterior(sel));
+    llmbo_gp_free(gate);
+    o.loo_mixed_only = 2;
+    CHECK(llmbo_gp_create(D, &o) == NULL, "loo_mixed_only 2 refused");
+    o.loo_mixed_only = 0;
+    llmbo_gp_free(def);
+    llmbo_gp_free(sel);
+    o.loo_modes = -1;
+    CHECK(llmbo_gp_create(D, &o) == NULL, "loo_modes -1 refused");
+    o.loo_modes = 65;
+    CHECK(llmbo_gp_create(D, &o) == NULL, "loo_modes 65 refused");
+    llmbo_error err;
+    llmbo_gp *empty = llmbo_gp_create(D, NULL);
+    CHECK(llmbo_gp_loo(empty, NULL, NULL, &ld, &err) == LLMBO_ERR_STATE, "no data: %s", err.msg);
+    llmbo_gp_free(empty);
+}
+
 int main(void)
 {
     test_kernel_grads();
@@ -1005,6 +1127,7 @@ int main(void)
     test_ls_min();
     test_gls_mean();
     test_slice_sample();
+    test_loo();
     test_alloc_sweep();
     return check_summary();
 }

@@ -122,7 +122,8 @@ class llmbo_gp_options(Structure):
     _fields_ = [("kernel", c_int), ("fit_noise", c_int), ("noise", c_double),
                 ("noise_floor", c_double), ("use_priors", c_int), ("ls_prior_shift", c_double),
                 ("n_restarts", c_int), ("max_eval", c_int), ("seed", c_uint64),
-                ("ls_max", c_double), ("gls_mean", c_int), ("ls_min", c_double)]
+                ("ls_max", c_double), ("gls_mean", c_int), ("ls_min", c_double),
+                ("loo_modes", c_int), ("loo_mixed_only", c_int)]
 
 
 class llmbo_cost(Structure):

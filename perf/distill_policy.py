@@ -49,12 +49,17 @@ def random_search(f, budget, seed):
         f.optimal_value
 
 
+def seed_range(arg):
+    """"A-B" (or "A") as the seeds A..B."""
+    a, _, b = arg.partition("-")
+    return range(int(a), int(b or a) + 1)
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    a, _, b = sys.argv[1].partition("-")
-    seeds = range(int(a), int(b or a) + 1)
+    seeds = seed_range(sys.argv[1])
     p = dict(policy.DEFAULT)
     for kv in sys.argv[2:]:
         k, _, v = kv.partition("=")

@@ -25,8 +25,7 @@ def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    a, _, b = sys.argv[1].partition("-")
-    seeds = range(int(a), int(b or a) + 1)
+    seeds = dp.seed_range(sys.argv[1])
     grid = eval(sys.argv[2], {"__builtins__": {}, "dict": dict, "range": range})
     top = int(sys.argv[3]) if len(sys.argv) > 3 else 15
     suite = [(llmbo.Objective(n), budget, n0) for n, budget, n0 in dp.SUITE]

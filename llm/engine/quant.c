@@ -1272,6 +1272,14 @@ AVX512_INL void iq4xs512_body(const uint8_t *p, const llmbo_q8k *y, size_t strid
         out[k] = _mm512_reduce_add_ps(acc[k]);
 }
 
+/* The activations of quarter-pair jj of super-block yb in iq4xs_rows512's order: quarters 1 and
+ * 2 of the 64 bytes swapped (ib low, ib+1 low, ib high, ib+1 high). */
+AVX512_INL __m512i iq4xs_act(const llmbo_q8k *yb, int jj)
+{
+    __m512i v = load64(yb->q + 64 * jj);
+    return _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
 /* IQ4_XS, R rows (rb bytes apart) and one token, with fewer operations per row than
  * iq4xs512_body's NT = 1 and the same numbers (its 4-token form stays what llmbo_vec_dot4 runs):
  * the 32 qs bytes of blocks ib, ib+1 broadcast to both halves and shifted by 0 / 4 give the
@@ -1300,12 +1308,7 @@ AVX512_INL void iq4xs_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, c
         __m512i a[4];
 #pragma GCC unroll 4
         for (int jj = 0; jj < 4; jj++) {
-            if (ar) {
-                a[jj] = load64(ar + 256 * b + 64 * jj);
-            } else {
-                __m512i v = load64(y[b].q + 64 * jj);
-                a[jj] = _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0));
-            }
+            a[jj] = ar ? load64(ar + 256 * b + 64 * jj) : iq4xs_act(&y[b], jj);
         }
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
@@ -1399,32 +1402,38 @@ KQ512_ROWS(q6k512_vnni, q6k_rows512, 1, 1)
  * buffer (iq4xs_rows512's order), not once per row and super-block; rows longer than the buffer
  * reorder per super-block as the one-row form does (the same numbers either way). */
 #define IQ4XS_AR_MAX 32768
-#define IQ4XS512_ROWS(name, V)                                                                     \
-    AVX512_FN static void name##_rows(const uint8_t *p, size_t rb, size_t rows, const void *x,     \
-                                      size_t n, float *out)                                        \
-    {                                                                                              \
-        const llmbo_q8k *y = x;                                                                    \
-        size_t nsb = n / 256;                                                                      \
-        int8_t ar[IQ4XS_AR_MAX] __attribute__((aligned(64)));                                      \
-        const int8_t *arp = NULL;                                                                  \
-        if (n <= IQ4XS_AR_MAX && rows > 1) {                                                       \
-            for (size_t b = 0; b < nsb; b++)                                                       \
-                for (int jj = 0; jj < 4; jj++) {                                                   \
-                    __m512i v = load64(y[b].q + 64 * jj);                                          \
-                    _mm512_store_si512((void *)(ar + 256 * b + 64 * jj),                           \
-                                       _mm512_shuffle_i64x2(v, v, _MM_SHUFFLE(3, 1, 2, 0)));       \
-                }                                                                                  \
-            arp = ar;                                                                              \
-        }                                                                                          \
-        for (size_t r = 0; r < rows; r++)                                                          \
-            iq4xs_rows512(p + r * rb, rb, y, arp, nsb, out + r, 1, V);                             \
+AVX512_INL void iq4xs_gemv512(const uint8_t *p, size_t rb, size_t rows, const void *x, size_t n,
+                              float *out, const int VNNI)
+{
+    const llmbo_q8k *y = x;
+    size_t nsb = n / 256;
+    int8_t ar[IQ4XS_AR_MAX] __attribute__((aligned(64)));
+    const int8_t *arp = NULL;
+    if (n <= IQ4XS_AR_MAX && rows > 1) {
+        for (size_t b = 0; b < nsb; b++)
+            for (int jj = 0; jj < 4; jj++)
+                _mm512_store_si512((void *)(ar + 256 * b + 64 * jj), iq4xs_act(&y[b], jj));
+        arp = ar;
     }
-IQ4XS512_ROWS(iq4xs512, 0)
-IQ4XS512_ROWS(iq4xs512_vnni, 1)
+    for (size_t r = 0; r < rows; r++)
+        iq4xs_rows512(p + r * rb, rb, y, arp, nsb, out + r, 1, VNNI);
+}
+
+AVX512_FN static void iq4xs512_rows(const uint8_t *p, size_t rb, size_t rows, const void *x,
+                                    size_t n, float *out)
+{
+    iq4xs_gemv512(p, rb, rows, x, n, out, 0);
+}
+
+AVX512_FN static void iq4xs512_vnni_rows(const uint8_t *p, size_t rb, size_t rows, const void *x,
+                                         size_t n, float *out)
+{
+    iq4xs_gemv512(p, rb, rows, x, n, out, 1);
+}
 
 /* IQ4_XS at levels 2 and 3, one row and one token: the rows kernel (the same numbers as the
  * four-token body). */
-AVX512_FN static float iq4xs512r_1(const uint8_t *p, const void *x, size_t n)
+AVX512_FN static float iq4xs512_1(const uint8_t *p, const void *x, size_t n)
 {
     float o;
     iq4xs_rows512(p, 0, (const llmbo_q8k *)x, NULL, n / 256, &o, 1, 0);
@@ -1941,7 +1950,7 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
         case LLMBO_T_Q6_K:
             return q6k512_1(p, xq, n);
         case LLMBO_T_IQ4_XS:
-            return iq4xs512r_1(p, xq, n);
+            return iq4xs512_1(p, xq, n);
         default:
             break;
         }

@@ -20,8 +20,12 @@ The teacher is privileged: it knows the function.
                 what the prompt shows (warm start: a Latin hypercube as fractions of each range;
                 then a Gaussian step from Best whose scale shrinks with "Used i of n"); its answer
                 is one draw of that policy, so the student can learn the distribution it sees.
+                --policy round7 --templates distill/templates-mean: the policy of round 7,
+                with a prompt that prints the mean of the shown points as a step from Best (the
+                start of its recombination), checked against the policy's own mean.
 
 Usage: gen_data.py --out DIR [--runs N] [--seed S] [--max-dim D] [--rank-every N]
+       [--answer step|absolute|unit] [--policy round5|round6|round7] [--templates DIR]
 Needs numpy and libllmbo (LLMBO_LIB or the build/ directory); no torch.
 """
 import argparse
@@ -184,6 +188,9 @@ class Task:
     """What the teacher knows about the current run: the function and the history."""
     step = False  # --answer step: answers after the first evaluation are steps from the best
     unit = False  # --answer unit: the policy of distill/policy.py (implies step)
+    policy = policy.DEFAULT  # --policy: which of policy.POLICIES
+    mean_checked = 0  # prompts whose {{mean_step}} line was compared with the policy's mean
+    mean_bad = 0  # ... and differed from it by more than the printed rounding
     fn = None
     X = []
     y = []
@@ -244,6 +251,7 @@ def teacher_answer(body):
 
 
 UNIT_MARK = "as fractions of each range"
+MEAN_RE = re.compile(r"^Mean of these as a step from Best: (.*)$", re.M)
 USED_RE = re.compile(r"^Used (\d+) of (\d+)\.$", re.M)
 
 
@@ -261,10 +269,15 @@ def policy_answer(user, n_want, rng, Z, y):
     used, budget = int(m.group(1)), int(m.group(2))
     shown = np.argsort(y, kind="stable")[:5]
     zb = Z[shown[0]]
+    m = MEAN_RE.search(user)
+    if m:  # distill/templates-mean: the prompt's mean must be the one the policy steps from
+        TASK.mean_checked += 1
+        shown_mean = np.array(parse_point(m.group(1), TASK.fn.names))
+        TASK.mean_bad += bool(np.abs(shown_mean - (Z[shown].mean(axis=0) - zb)).max() > 6e-5)
     pts = []
     for _ in range(n_want):
         for _ in range(50):  # the loop rejects a repeat (1e-3 of the unit box): draw again
-            z = zb + policy.step(rng, Z[shown], y[shown], used, budget)
+            z = zb + policy.step(rng, Z[shown], y[shown], used, budget, TASK.policy)
             z = np.clip(np.round(z - zb, 4) + zb, 0, 1)
             if np.abs(Z - z).max(axis=1).min() > 2e-3 and all(
                     np.abs(q - z).max() > 2e-3 for q in pts):
@@ -293,9 +306,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-def advisor_config(mode, port, cassette, answer):
-    t = os.path.join(HERE, {"step": "templates-step", "unit": "templates-unit"}.get(answer,
-                                                                                    "templates"))
+def advisor_config(mode, port, cassette, answer, templates=None):
+    t = templates or os.path.join(HERE, {"step": "templates-step",
+                                         "unit": "templates-unit"}.get(answer, "templates"))
     return {"answer": answer, "backend": "openai", "base_url": "http://127.0.0.1:%d/v1" % port,
             "api_key_env": None, "model": "llmbo-teacher", "mode": mode, "record": cassette,
             "n_candidates": 5, "history": "best", "history_n": 5, "digits": 4,
@@ -318,7 +331,13 @@ def main():
                          "or steps from the best point (templates-step/, which says so); unit: "
                          "the search policy of policy.py, warm start as fractions of each range "
                          "(templates-unit/)")
+    ap.add_argument("--policy", choices=sorted(policy.POLICIES), default="round6",
+                    help="--answer unit: the settings of policy.py (round7 steps from the mean "
+                         "of the shown points that distill/templates-mean prints)")
+    ap.add_argument("--templates", default=None,
+                    help="template directory (default: the one of --answer)")
     a = ap.parse_args()
+    TASK.policy = policy.POLICIES[a.policy]
     TASK.step = a.answer in ("step", "unit")
     TASK.unit = a.answer == "unit"
     os.makedirs(a.out, exist_ok=True)
@@ -337,7 +356,7 @@ def main():
             os.remove(cassette)
         TASK.fn, TASK.X, TASK.y = fn, [], []
         TASK.rng = np.random.default_rng([a.seed, run])
-        adv = Advisor(advisor_config(mode, port, cassette, a.answer))
+        adv = Advisor(advisor_config(mode, port, cassette, a.answer, a.templates))
         opt = llmbo.Optimizer(fn.space(), seed=run, budget=budget,
                               strategy="llm" if mode == "propose" else "gp+llm", advisor=adv)
         for _ in range(budget):
@@ -353,6 +372,9 @@ def main():
         print("run %d: %s d=%d budget=%d %s calls=%d best=%.4g" %
               (run, fn.kind, d, budget, mode, calls, min(TASK.y)), flush=True)
     srv.shutdown()
+    if TASK.mean_checked:
+        print("gen_data: the prompt's mean step checked against the policy's in %d prompts, %d "
+              "differ" % (TASK.mean_checked, TASK.mean_bad))
     print("gen_data: %d runs, %d advisor calls recorded in %s" % (a.runs, n_calls, a.out))
     return 0
 

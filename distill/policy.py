@@ -1,4 +1,4 @@
-"""policy.py: the step teacher as a policy a student can imitate (issue 14, rounds 5-6).
+"""policy.py: the step teacher as a policy a student can imitate (issue 14, rounds 5-7).
 
 Round 4's teacher picked, by the function's true value, a small improving step: its answer
 depended on what the prompt does not show, so a student learned only its size (a random walk).
@@ -9,16 +9,26 @@ can learn from the prompt:
                the budget used ("Used i of n": s0 at 0, s1 at n), from Best or, with probability
                `center` (round 6), from the mean of the shown points (recombination: it pulls the
                search between basins the best points found); with probability `big`, at s0;
-               plus `pull` times the direction from a shown runner-up towards Best.
+               plus `pull` times the direction from a shown runner-up towards Best; `cnoise` scales
+               the step of a recombination (round 7).
 The answer is the step from Best. The history it reads is the one the prompt shows (history
 "best", history_n 5).
+Round 6's student did not learn the recombination (the mean of five points minus Best is
+arithmetic); ROUND7 (recombination with probability 0.3, at half the step scale) is taught with
+distill/templates-mean, whose prompt prints that mean as a step from Best ({{mean_step}}), so a
+recombination is a copy of a prompt line plus a smaller step.
 """
 import numpy as np
 
 # The tuned defaults (perf/distill_policy.py, tuning seeds 0-99; perf/results/distill.md round 6).
 # Round 5's policy: ROUND5 (no recombination, a fifth of the steps at s0).
-DEFAULT = {"s0": 0.3, "s1": 0.01, "pull": 0.0, "k": 1, "pm": 1.0, "big": 0.0, "center": 0.4}
+DEFAULT = {"s0": 0.3, "s1": 0.01, "pull": 0.0, "k": 1, "pm": 1.0, "big": 0.0, "center": 0.4,
+           "cnoise": 1.0}
 ROUND5 = dict(DEFAULT, big=0.2, center=0.0)
+# Round 7: recombination less often and with half the step scale (its start, the mean of the
+# shown points, is printed in the prompt by distill/templates-mean, so the student copies it).
+ROUND7 = dict(DEFAULT, center=0.3, cnoise=0.5)
+POLICIES = {"round5": ROUND5, "round6": DEFAULT, "round7": ROUND7}
 
 
 def warm_start(rng, n, d):
@@ -46,6 +56,7 @@ def step(rng, Z, y, used, budget, p=DEFAULT):
     if p.get("center", 0) and len(order) > 1 and rng.random() < p["center"]:
         # recombination: the step starts from the mean of the shown points (Best among them)
         zb = Z.mean(axis=0)
+        sc = sc * p.get("cnoise", 1.0)
     if p.get("big", 0) and rng.random() < p["big"]:
         sc = p["s0"]
     s = sc * rng.standard_normal(d)

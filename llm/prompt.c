@@ -55,7 +55,7 @@ static const char builtin_repair[] =
 static const char *const placeholders[] = {
     "problem",      "goal",   "dim",           "parameters", "history",   "history_note",
     "n_history",    "best",   "iteration",     "budget",     "remaining", "candidates",
-    "n_candidates", "n_want", "answer_format", "error",      NULL};
+    "n_candidates", "n_want", "answer_format", "error",      "mean_step", NULL};
 
 void llmbo_prompt_options_default(llmbo_prompt_options *o)
 {
@@ -108,7 +108,7 @@ llmbo_status llmbo_template_check(const char *text, const char *where, llmbo_err
                                    "%s: unknown placeholder {{%.*s}} at byte %zu (known: problem, "
                                    "goal, dim, parameters, history, history_note, n_history, "
                                    "best, iteration, budget, remaining, candidates, "
-                                   "n_candidates, n_want, answer_format, error)",
+                                   "n_candidates, n_want, answer_format, error, mean_step)",
                                    where, (int)(n > 40 ? 40 : n), p + 2, (size_t)(p - text));
         p = e + 2;
     }
@@ -300,6 +300,57 @@ static void build_history(llmbo_strbuf *b, llmbo_strbuf *note, const llmbo_promp
         sb_printf(note, "the latest %d of %d", shown, r->n_hist);
 }
 
+/* {{mean_step}}: the mean of the shown successful evaluations as a step from the best point, in
+ * fractions of each range (the frame of "answer": "step"/"unit"; log-scale parameters in the
+ * logarithm), 4 decimals as a step answer writes them, so that a small model copies a move
+ * towards that mean instead of computing it (perf/results/distill.md round 7). Integer and
+ * categorical parameters show the best point's value, as a step answer keeps them absolute. */
+static void build_mean_step(llmbo_strbuf *b, const llmbo_prompt_options *o,
+                            const llmbo_advice_request *r, const unsigned char *show)
+{
+    const llmbo_space *sp = r->space;
+    int d = llmbo_space_dim(sp), bi = llmbo_prompt_best_index(r), n = 0;
+    if (bi < 0) {
+        sb_str(b, "none yet");
+        return;
+    }
+    double *u = llmbo_malloc((size_t)d, sizeof *u), *m = llmbo_calloc((size_t)d, sizeof *m),
+           *ub = llmbo_malloc((size_t)d, sizeof *ub);
+    if (!u || !m || !ub) {
+        b->oom = 1;
+        goto done;
+    }
+    for (int i = 0; i < r->n_hist; i++) {
+        if (!show[i] || (r->hist_failed && r->hist_failed[i]) || !isfinite(r->hist_y[i]))
+            continue;
+        llmbo_space_to_unit(sp, r->hist_x + (size_t)i * (size_t)d, u);
+        for (int j = 0; j < d; j++)
+            m[j] += u[j];
+        n++;
+    }
+    llmbo_space_to_unit(sp, r->hist_x + (size_t)bi * (size_t)d, ub);
+    for (int j = 0; j < d; j++) {
+        const llmbo_param *p = llmbo_space_param(sp, j);
+        sb_printf(b, "%s%s=", j ? ", " : "", p->name);
+        if (p->type != LLMBO_PARAM_CONTINUOUS && p->type != LLMBO_PARAM_LOG) {
+            sb_value(b, p, r->hist_x[(size_t)bi * (size_t)d + (size_t)j], o->digits);
+            continue;
+        }
+        char t[32];
+        snprintf(t, sizeof t, "%.4f", n ? m[j] / n - ub[j] : 0.0);
+        size_t k = strlen(t); /* trailing zeros and point dropped; -0 as 0 */
+        while (k > 0 && t[k - 1] == '0')
+            t[--k] = 0;
+        if (k > 0 && t[k - 1] == '.')
+            t[--k] = 0;
+        sb_str(b, strcmp(t, "-0") == 0 || k == 0 ? "0" : t);
+    }
+done:
+    llmbo_free(u);
+    llmbo_free(m);
+    llmbo_free(ub);
+}
+
 static void build_candidates(llmbo_strbuf *b, const llmbo_prompt_options *o,
                              const llmbo_advice_request *r)
 {
@@ -413,13 +464,14 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "prompt: out of memory");
     int shown = select_history(o, r, show);
     llmbo_strbuf params = {0}, hist = {0}, note = {0}, cands = {0}, fmt = {0}, best = {0},
-                 sys = {0}, usr = {0};
+                 mstep = {0}, sys = {0}, usr = {0};
     char dim[16], nh[16], it[16], bud[16], rem[16], nc[16], nw[16];
     if (shown >= 0) {
         build_parameters(&params, r->space, o->digits);
         build_history(&hist, &note, o, r, show, shown);
         build_candidates(&cands, o, r);
         build_answer_format(&fmt, o, r);
+        build_mean_step(&mstep, o, r, show);
         int bi = llmbo_prompt_best_index(r);
         if (bi < 0)
             sb_str(&best, "none yet");
@@ -458,6 +510,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
             {"n_candidates", nc},
             {"n_want", nw},
             {"answer_format", fmt.s ? fmt.s : ""},
+            {"mean_step", mstep.s ? mstep.s : ""},
         };
         int ns = (int)(sizeof slots / sizeof slots[0]);
         const char *ut =
@@ -466,7 +519,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
         render(&usr, ut, slots, ns);
     }
     int oom = shown < 0 || params.oom || hist.oom || note.oom || cands.oom || fmt.oom || best.oom ||
-              sys.oom || usr.oom || !sys.s || !usr.s;
+              mstep.oom || sys.oom || usr.oom || !sys.s || !usr.s;
     llmbo_free(show);
     llmbo_free(params.s);
     llmbo_free(hist.s);
@@ -474,6 +527,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
     llmbo_free(cands.s);
     llmbo_free(fmt.s);
     llmbo_free(best.s);
+    llmbo_free(mstep.s);
     if (oom) {
         llmbo_free(sys.s);
         llmbo_free(usr.s);

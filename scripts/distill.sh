@@ -13,7 +13,10 @@
 # distill/templates-unit; absolute: the privileged teacher's points, the model shipped before
 # round 6 (with RUNS=800 RANK_EVERY=2 STEPS=500); step: its propose answers after the first
 # evaluation as steps, distill/templates-step; all match the advisor's "answer" key),
-# EXTRA_CASSETTES. Training runs under nice with one torch thread.
+# EXTRA_CASSETTES, POLICY (ANSWER=unit: round6, the default, or round7, which steps from the
+# mean of the shown points at half the scale, with TEMPLATES=distill/templates-mean, whose prompt
+# prints that mean as a step from Best), TEMPLATES (default: the one of ANSWER). Training runs
+# under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -24,6 +27,8 @@ RANK_EVERY=${RANK_EVERY:-4}
 STEPS=${STEPS:-900}
 MAX_LEN=${MAX_LEN:-700}
 ANSWER=${ANSWER:-unit}
+POLICY=${POLICY:-round6}
+TEMPLATES=${TEMPLATES:-}
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then
@@ -34,8 +39,9 @@ mkdir -p "$WORK" "$OUT"
 echo "== 1. teacher data ($RUNS runs, every ${RANK_EVERY}-th in rank mode)"
 rm -rf "$WORK/cassettes"
 LLMBO_LIB="$BUILD/libllmbo.so" "$PY" -B distill/gen_data.py --out "$WORK/cassettes" \
-    --runs "$RUNS" --rank-every "$RANK_EVERY" --answer "$ANSWER" --seed 20261205 > "$WORK/gen_data.log"
-tail -1 "$WORK/gen_data.log"
+    --runs "$RUNS" --rank-every "$RANK_EVERY" --answer "$ANSWER" --policy "$POLICY" \
+    ${TEMPLATES:+--templates "$TEMPLATES"} --seed 20261205 > "$WORK/gen_data.log"
+tail -2 "$WORK/gen_data.log"
 echo "== 2. examples"
 # shellcheck disable=SC2086
 "$PY" -B distill/dataset.py "$WORK/cassettes" ${EXTRA_CASSETTES:-} --out "$WORK/examples.jsonl"

@@ -44,6 +44,17 @@ fi
 n_cas=$(cat "$W"/cas/*.jsonl 2>/dev/null | wc -l)
 [ "$n_cas" -ge 20 ] && pass "teacher cassettes hold $n_cas calls" || fail "only $n_cas teacher calls"
 
+# (1b) round 7's teacher: the C prompt's {{mean_step}} line (distill/templates-mean) must be the
+# mean the policy computes in Python from the true history, in every propose prompt
+if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas7" --runs 3 --max-dim 4 \
+    --max-budget 16 --seed 7 --rank-every 3 --answer unit --policy round7 \
+    --templates "$SRC/distill/templates-mean" > "$W/gen7.log" 2>&1 &&
+    grep -Eq 'checked against the policy.s in [1-9][0-9]* prompts, 0 differ' "$W/gen7.log"; then
+    pass "round-7 teacher data: $(grep 'checked against' "$W/gen7.log")"
+else
+    fail "round-7 teacher data: $(tail -5 "$W/gen7.log")"
+fi
+
 # (2) a cassette of another advisor, recorded against the loopback server
 printf '{"default": {"answer": "auto", "style": "think"}}' > "$W/script.json"
 "$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &

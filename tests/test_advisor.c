@@ -326,7 +326,40 @@ static void test_prompt(void)
     CHECK(sys && strcmp(sys, "sys for 4 parameters") == 0, "system template rendered");
     llmbo_free(sys);
     llmbo_free(usr);
-    CHECK(llmbo_template_check("ok {{history}} {{best}}", "t", &err) == LLMBO_OK,
+    /* {{mean_step}}: the mean of the shown successful evaluations minus the best one, in
+     * fractions of each range (log scale in the logarithm), by hand: minimising, the 3 best are
+     * #4 (x1=5, x4=0.005), #1 (-2.5, 0.002), #0 (-5, 0.001). x1: u = (x1 + 5) / 15 = 2/3, 1/6, 0,
+     * mean 5/18, minus 2/3 = -0.38889; x4: u = log10(x4 / 1e-4) / 3 = 0.56632, 0.43368, 1/3, mean
+     * 4/9, minus 0.56632 = -0.12188. Integer and categorical: the best point's values. */
+    r.maximize = 0;
+    o.history_n = 3;
+    o.history = LLMBO_HISTORY_BEST;
+    o.templates[LLMBO_ADVICE_PROPOSE] = "M={{mean_step}}";
+    CHECK_OK(llmbo_prompt_build(&o, &r, &sys, &usr, &err));
+    CHECK(usr && strcmp(usr, "M=x1=-0.3889, x2=4, x3=\"green\", x4=-0.1219") == 0,
+          "mean step of the 3 best: %s", usr ? usr : "");
+    llmbo_free(sys);
+    llmbo_free(usr);
+    o.history_n = 1; /* Best alone: its own mean, a zero step */
+    CHECK_OK(llmbo_prompt_build(&o, &r, &sys, &usr, &err));
+    CHECK(usr && strcmp(usr, "M=x1=0, x2=4, x3=\"green\", x4=0") == 0, "mean step of Best: %s",
+          usr ? usr : "");
+    llmbo_free(sys);
+    llmbo_free(usr);
+    o.history = LLMBO_HISTORY_ALL; /* all 6: the failed #3 (x1=2.5) is left out of the mean */
+    CHECK_OK(llmbo_prompt_build(&o, &r, &sys, &usr, &err));
+    /* x1: u = 0, 1/6, 1/3, 2/3, 5/6 (#0 #1 #2 #4 #5), mean 2/5, minus 2/3 = -0.26667 */
+    CHECK(usr && strncmp(usr, "M=x1=-0.2667, x2=4,", 19) == 0, "mean step of all: %s",
+          usr ? usr : "");
+    llmbo_free(sys);
+    llmbo_free(usr);
+    r.n_hist = 0;
+    CHECK_OK(llmbo_prompt_build(&o, &r, &sys, &usr, &err));
+    CHECK(usr && strcmp(usr, "M=none yet") == 0, "mean step with no history: %s", usr ? usr : "");
+    llmbo_free(sys);
+    llmbo_free(usr);
+    r.n_hist = 6;
+    CHECK(llmbo_template_check("ok {{history}} {{best}} {{mean_step}}", "t", &err) == LLMBO_OK,
           "known placeholders accepted");
     CHECK(llmbo_template_check("bad {{histroy}}", "t.txt", &err) == LLMBO_ERR_CONFIG &&
               strstr(err.msg, "t.txt: unknown placeholder {{histroy}} at byte 4"),

@@ -319,6 +319,71 @@ static void test_model_file(void)
     llmbo_free(d);
 }
 
+/* llmbo_gguf_copy_data: every tensor's bytes equal the file's, in memory apart from the mapping;
+ * LLMBO_HUGEPAGES=0 and a caller-owned buffer keep the mapping; an engine's logits are the same
+ * bits with the copy (LLMBO_HUGEPAGES=2: forced for a small model) and without. */
+static void engine_logits(const char *path, const char *env, float *out, int n)
+{
+    setenv("LLMBO_HUGEPAGES", env, 1);
+    llmbo_engine *e = NULL;
+    llmbo_error err = {0};
+    const int32_t toks[5] = {3, 17, 1, 29, 8};
+    const float *lg = NULL;
+    memset(out, 0, (size_t)n * sizeof *out);
+    if (llmbo_engine_open(path, NULL, &e, &err) == LLMBO_OK &&
+        llmbo_engine_eval(e, toks, 5, &lg, &err) == LLMBO_OK)
+        memcpy(out, lg, (size_t)n * sizeof *out);
+    CHECK(lg != NULL, "engine with LLMBO_HUGEPAGES=%s: %s", env, lg ? "ok" : err.msg);
+    llmbo_engine_free(e);
+    unsetenv("LLMBO_HUGEPAGES");
+}
+
+static void test_copy_data(void)
+{
+    const char *path = eu_model(
+        "qwen2", "q4_k", "--embd 256 --heads 2 --kv-heads 1 --ff 512 --layers 2 --merges 20");
+    CHECK(path != NULL, "small model written");
+    if (!path)
+        return;
+    llmbo_gguf *g = NULL;
+    llmbo_error err = {0};
+    CHECK_OK(llmbo_gguf_open(path, &g, &err));
+    if (!g)
+        return;
+    CHECK(llmbo_gguf_copy_data(g, 0) == 0 && g->copy == NULL, "mode 0 copies nothing");
+    CHECK(llmbo_gguf_copy_data(g, 1) == 0 && g->copy == NULL,
+          "mode 1 leaves a data section under 64 MiB in the mapping");
+    setenv("LLMBO_HUGEPAGES", "0", 1);
+    CHECK(llmbo_gguf_copy_data(g, 2) == 0 && g->copy == NULL, "LLMBO_HUGEPAGES=0 turns it off");
+    unsetenv("LLMBO_HUGEPAGES");
+    CHECK(llmbo_gguf_copy_data(g, 2) == 1 && g->copy != NULL, "mode 2 copies");
+    int same = 1, moved = 1;
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const llmbo_gguf_tensor *t = &g->tensor[i];
+        const uint8_t *in_map = g->base + g->data_off + t->offset;
+        same &= memcmp(t->data, in_map, (size_t)t->nbytes) == 0;
+        moved &= (const uint8_t *)t->data != in_map;
+    }
+    CHECK(g->n_tensors > 10 && same && moved,
+          "all %llu tensors point into the copy and hold the file's bytes",
+          (unsigned long long)g->n_tensors);
+    CHECK(llmbo_gguf_copy_data(g, 2) == 0, "a second copy is refused (already copied)");
+    llmbo_gguf_close(g);
+    size_t n = 0;
+    uint8_t *d = slurp(path, &n);
+    if (d && llmbo_gguf_open_buffer(d, n, &g, &err) == LLMBO_OK) {
+        CHECK(llmbo_gguf_copy_data(g, 2) == 0, "a caller-owned buffer is not copied");
+        llmbo_gguf_close(g);
+    }
+    llmbo_free(d);
+    enum { NV = 64 };
+    float a[NV], b[NV];
+    engine_logits(path, "0", a, NV);
+    engine_logits(path, "2", b, NV);
+    CHECK(memcmp(a, b, sizeof a) == 0 && a[0] != 0.0f,
+          "engine logits bit-identical with and without the copy (first %d)", NV);
+}
+
 /* Half-precision conversions against exactly representable values. */
 static void test_half(void)
 {
@@ -570,6 +635,7 @@ int main(void)
     test_hostile_arch();
     test_half();
     test_simd_scalar();
+    test_copy_data();
     eu_cleanup();
     return check_summary();
 }

@@ -2,6 +2,7 @@
  * header, the metadata KV pairs (recording scalar values and the extent of arrays) and the tensor
  * infos, then checks each tensor's data range against the file. All arithmetic on file-supplied
  * numbers is done in forms that cannot overflow (compare n against size - off, never off + n). */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE: llmbo_gguf_copy_data */
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -449,6 +450,7 @@ llmbo_status llmbo_gguf_open_buffer(const void *buf, size_t size, llmbo_gguf **o
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     g->base = buf;
     g->size = size;
+    g->fd = -1;
     llmbo_status st = parse(g, err);
     if (st) {
         llmbo_gguf_close(g);
@@ -474,16 +476,19 @@ llmbo_status llmbo_gguf_open(const char *path, llmbo_gguf **out, llmbo_error *er
         return llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s: empty file (0 bytes)", path);
     }
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
+    if (map == MAP_FAILED) {
+        close(fd);
         return llmbo_error_set(err, LLMBO_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    }
     llmbo_status st = llmbo_gguf_open_buffer(map, (size_t)sb.st_size, out, err);
     if (st) {
         munmap(map, (size_t)sb.st_size);
+        close(fd);
         llmbo_error_prefix(err, "%s", path);
         return st;
     }
     (*out)->owns_map = 1;
+    (*out)->fd = fd; /* kept for llmbo_gguf_copy_data */
     return LLMBO_OK;
 }
 
@@ -493,10 +498,60 @@ void llmbo_gguf_close(llmbo_gguf *g)
         return;
     if (g->owns_map)
         munmap((void *)g->base, g->size);
+    if (g->copy)
+        munmap(g->copy, g->copy_len);
+    if (g->fd >= 0)
+        close(g->fd);
     llmbo_free(g->kv);
     llmbo_free(g->tensor);
     llmbo_free(g->by_name);
     llmbo_free(g);
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
+{
+    const char *env = getenv("LLMBO_HUGEPAGES");
+    if (env && env[0] == '2' && mode)
+        mode = 2;
+    if (mode == 0 || g->fd < 0 || g->copy || g->data_off >= g->size || (env && env[0] == '0'))
+        return 0;
+    size_t len = g->size - (size_t)g->data_off;
+    if (mode == 1) {
+        long pages = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+        if (len < ((size_t)64 << 20) || pages <= 0 || psz <= 0 ||
+            len > (size_t)pages / 2 * (size_t)psz)
+            return 0;
+    }
+    /* 2 MiB-aligned start: every huge page then holds whole 2 MiB of the section */
+    size_t map_len = (len + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE + HUGE_PAGE;
+    uint8_t *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return 0;
+    uint8_t *dst = (uint8_t *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(dst, map_len - (size_t)(dst - m), MADV_HUGEPAGE); /* advice: no page size promised */
+#endif
+    size_t done = 0;
+    while (done < len) {
+        ssize_t r = pread(g->fd, dst + done, len - done, (off_t)(g->data_off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        done += (size_t)r;
+    }
+    if (done < len) { /* the file shrank since it was mapped: keep the mapping */
+        munmap(m, map_len);
+        return 0;
+    }
+    mprotect(dst, len, PROT_READ);
+    for (uint64_t i = 0; i < g->n_tensors; i++)
+        g->tensor[i].data = dst + g->tensor[i].offset;
+    g->copy = m;
+    g->copy_len = map_len;
+    return 1;
 }
 
 /* ----------------------------------------------------------------------------------------------

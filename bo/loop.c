@@ -69,6 +69,8 @@ struct llmbo_bo {
     long m_last;        /* successes at the last refit */
 
     double best;        /* internal best successful value; +inf before the first success */
+    long batch_start;   /* first id of the current llmbo_bo_ask call (batch_step) */
+    int batch_q;        /* its number of points */
     double gate_sum[2]; /* gate rewards of GP (0) and advisor (1) proposals */
     long gate_n[2];
     llmbo_bo_stats stats;
@@ -82,6 +84,8 @@ static const char *const pending_names[] = {"kb", "cl_min", "cl_mean", "cl_max",
 
 static const llmbo_names source_table = LLMBO_NAMES_OF(source_names);
 const llmbo_names llmbo_pending_names = LLMBO_NAMES_OF(pending_names);
+static const char *const batch_step_names[] = {"off", "radii"};
+const llmbo_names llmbo_batch_step_names = LLMBO_NAMES_OF(batch_step_names);
 
 const char *llmbo_source_name(llmbo_source s)
 {
@@ -98,6 +102,16 @@ const char *llmbo_pending_name(llmbo_pending_method m)
 int llmbo_pending_parse(const char *name)
 {
     return llmbo_names_parse(&llmbo_pending_names, name);
+}
+
+const char *llmbo_batch_step_name(llmbo_batch_step b)
+{
+    return llmbo_names_get(&llmbo_batch_step_names, (int)b);
+}
+
+int llmbo_batch_step_parse(const char *name)
+{
+    return llmbo_names_parse(&llmbo_batch_step_names, name);
 }
 
 /* The strategy table is defined after the proposal functions it points to (below). */
@@ -171,6 +185,8 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->explore_gate = 0.0;
     opt->explore_ls = LLMBO_BO_EXPLORE_LS;
     opt->hyper_samples = 0;
+    opt->batch_step = LLMBO_BATCH_STEP_OFF;
+    opt->batch_step_from = 0.2;
 }
 
 int llmbo_bo_default_n_init(int d, int budget)
@@ -229,6 +245,14 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
     if (o->hyper_samples < 0 || o->hyper_samples > 64)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option hyper_samples %d is not in [0, 64]", o->hyper_samples);
+    if ((int)o->batch_step < 0 || (int)o->batch_step >= llmbo_batch_step_names.n)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "bo: unknown batch_step %d",
+                               (int)o->batch_step);
+    if (!(o->batch_step_from >= 0 && o->batch_step_from <= 1))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: option batch_step_from %g is not a fraction of the budget in "
+                               "[0, 1]",
+                               o->batch_step_from);
     if (!(o->gls_from >= 0 && o->gls_from <= 1))
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option gls_from %g is not a fraction of the budget in [0, 1]",
@@ -1210,6 +1234,18 @@ fail:
     return st == LLMBO_ERR_NOMEM ? st : LLMBO_OK;
 }
 
+/* The position of proposal id in its ask (batch_step): 1 .. q - 1 for the points after the
+ * first of an ask of q > 1 points once batch_step_from of the budget has succeeded (from the
+ * first ask when budget is 0); 0 otherwise, and always with batch_step off. */
+static long batch_step_slot(const llmbo_bo *bo, long id)
+{
+    if (bo->opt.batch_step != LLMBO_BATCH_STEP_RADII || bo->batch_q < 2 || id <= bo->batch_start)
+        return 0;
+    if ((double)bo->n_ok < bo->opt.batch_step_from * bo->opt.budget)
+        return 0;
+    return id - bo->batch_start;
+}
+
 static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
                                llmbo_error *err)
 {
@@ -1375,6 +1411,34 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         }
         ao.box_lo = tr_box;
         ao.box_hi = tr_box + d;
+    }
+    long slot = batch_step_slot(bo, id);
+    if (!consult && slot > 0) {
+        /* A parallel trust-region step (batch_step radii): the batch's later points minimise
+         * the posterior mean in boxes around the incumbent of half-width tr_radius 2^(slot-1)
+         * l_j / (geometric mean of l), the step a sequential trust region would take after a
+         * success (radius doubled) or a run of them, taken at once. The kriging believer leaves
+         * the mean unchanged, so these are model minimisers of the base model; the duplicate
+         * guard keeps them apart from the batch's earlier points. */
+        const double *inc = bo->pu + bo->ok[which] * d;
+        double gm = 0.0;
+        if (!tr_box && !(tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double)))) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+            goto done;
+        }
+        for (int j = 0; j < d; j++)
+            gm += bo->theta_last[j] / d;
+        for (int j = 0; j < d; j++) {
+            double h = bo->opt.tr_radius * ldexp(1.0, (int)(slot < 30 ? slot : 30) - 1) *
+                       exp(bo->theta_last[j] - gm);
+            tr_box[j] = fmax(inc[j] - h, 0.0);
+            tr_box[d + j] = fmin(inc[j] + h, 1.0);
+        }
+        ao.box_lo = tr_box;
+        ao.box_hi = tr_box + d;
+        ap.type = LLMBO_ACQUISITION_UCB; /* UCB with beta 0: minus the posterior mean */
+        ap.beta = 0.0;
+        ao.lp = NULL;
     }
     if (bo->opt.hyper_samples > 0 && !fgp) {
         /* The integrated acquisition: only without fantasies (a sequential loop without failed
@@ -1613,6 +1677,8 @@ llmbo_status llmbo_bo_ask(llmbo_bo *bo, int q, int64_t *ids, double *X, llmbo_so
     if (grow(bo, bo->n_asked + q) != LLMBO_OK)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_ask: out of memory");
     long start = bo->n_asked;
+    bo->batch_start = start;
+    bo->batch_q = q;
     for (int j = 0; j < q; j++) {
         long id = start + j;
         llmbo_source src = LLMBO_SOURCE_INIT;

@@ -26,6 +26,7 @@ unsigned llmbo_strategy_flags(llmbo_strategy s);
 /* The names of the strategy and pending-method tables (common/names.h). */
 extern const llmbo_names llmbo_strategy_names;
 extern const llmbo_names llmbo_pending_names;
+extern const llmbo_names llmbo_batch_step_names;
 
 /* For tests: the models the acquisition of the next proposal (id n_asked) sees, without a
  * refit (the base model is brought up to date at its hyperparameters): *base the base GP

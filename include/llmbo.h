@@ -449,6 +449,14 @@ typedef enum llmbo_pending_method {
                                   is penalised around each pending point (bo/acq.h) */
 } llmbo_pending_method;
 
+/* Batch geometry of an ask of q > 1 points (llmbo_bo_options.batch_step). */
+typedef enum llmbo_batch_step {
+    LLMBO_BATCH_STEP_OFF = 0,  /* every point of the batch from the acquisition (pending) */
+    LLMBO_BATCH_STEP_RADII = 1 /* the first point from the acquisition, point k = 1 .. q - 1 a
+                                  low posterior mean in a trust region of half-width
+                                  tr_radius 2^(k-1) around the incumbent */
+} llmbo_batch_step;
+
 /* Who proposed a point; journalled as "init", "gp", "llm", "random", "warmstart", "data".
  * "warmstart": the advisor proposed the initial design; "data": an observation imported from
  * earlier results (a run's "init.from"), told to the loop before its first proposal. */
@@ -473,6 +481,8 @@ const char *llmbo_init_design_name(llmbo_init_design t);
 int llmbo_init_design_parse(const char *name);
 const char *llmbo_pending_name(llmbo_pending_method m);
 int llmbo_pending_parse(const char *name);
+const char *llmbo_batch_step_name(llmbo_batch_step b);
+int llmbo_batch_step_parse(const char *name);
 
 typedef struct llmbo_bo_options {
     llmbo_strategy strategy;       /* default LLMBO_STRATEGY_GP */
@@ -557,6 +567,17 @@ typedef struct llmbo_bo_options {
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */
     const char *problem;            /* plain description for the advisor; copied; may be NULL */
+    /* batch_step: the geometry of an ask of q > 1 points (a synchronous batch).
+     * LLMBO_BATCH_STEP_OFF (default) proposes each point from the acquisition with the earlier
+     * ones pending. RADII, once batch_step_from of the budget has been told as successes,
+     * proposes the first point as OFF does and point k = 1 .. q - 1 as the lowest posterior mean
+     * (base model) the acquisition optimiser finds in the box around the incumbent of half-width
+     * tr_radius 2^(k-1) l_j / (geometric mean of l) in coordinate j, outside the duplicate guard
+     * (a parallel trust-region step at q - 1 radii; docs/config.md, perf/results/parallel.md
+     * round 5). batch_step_from: a fraction of the budget in [0, 1], default 0.2; with budget 0
+     * from the first ask. */
+    llmbo_batch_step batch_step;
+    double batch_step_from;
 } llmbo_bo_options;
 
 /* Fixed noise variance (standardised-output units) of the default, noise-free GP. */

@@ -189,6 +189,7 @@ static void defaults(llmbo_run_config *cfg)
     cfg->workers = 1;
     cfg->dispatch = LLMBO_DISPATCH_ORDERED;
     cfg->pending = LLMBO_PENDING_KB;
+    cfg->batch_step = LLMBO_BATCH_STEP_OFF;
     cfg->noisy = -1;
     cfg->candidates = 5;
 }
@@ -263,16 +264,16 @@ static const char *advisor_strategies(char *buf, size_t n)
  * loop's own (parse_loop). A loop-options object (llmbo_run_config_parse_options) takes the same
  * keys but "objective", and its "budget" is optional. */
 static const char *const run_keys[] = {
-    "name",        "description", "objective", "instance", "budget",   "strategy",
-    "acquisition", "seed",        "init",      "gp",       "batch",    "pending",
-    "noisy",       "acq",         "advisor",   "workers",  "dispatch", NULL};
+    "name",    "description", "objective", "instance",   "budget",  "strategy", "acquisition",
+    "seed",    "init",        "gp",        "batch",      "pending", "noisy",    "acq",
+    "advisor", "workers",     "dispatch",  "batch_step", NULL};
 static const char *const option_keys[] = {
-    "name", "description", "instance", "budget",   "strategy", "acquisition",
-    "seed", "init",        "gp",       "batch",    "pending",  "noisy",
-    "acq",  "advisor",     "workers",  "dispatch", NULL};
+    "name", "description", "instance", "budget",   "strategy",   "acquisition",
+    "seed", "init",        "gp",       "batch",    "pending",    "noisy",
+    "acq",  "advisor",     "workers",  "dispatch", "batch_step", NULL};
 
-/* The loop's keys: strategy, acquisition, seed, init, gp, batch, pending, noisy, acq and
- * advisor. init.n is checked against the budget when one was given (cfg->budget > 0). */
+/* The loop's keys: strategy, acquisition, seed, init, gp, batch, pending, batch_step, noisy, acq
+ * and advisor. init.n is checked against the budget when one was given (cfg->budget > 0). */
 static llmbo_status parse_loop(const pctx *c, const cJSON *root, llmbo_run_config *cfg)
 {
     static const char *const init_keys[] = {"design", "n", "from", "points", "counted", NULL};
@@ -372,6 +373,10 @@ static llmbo_status parse_loop(const pctx *c, const cJSON *root, llmbo_run_confi
     if ((st = get_enum(c, root, "", "pending", &llmbo_pending_names, &v)) != LLMBO_OK)
         return st;
     cfg->pending = (llmbo_pending_method)v;
+    v = (int)cfg->batch_step;
+    if ((st = get_enum(c, root, "", "batch_step", &llmbo_batch_step_names, &v)) != LLMBO_OK)
+        return st;
+    cfg->batch_step = (llmbo_batch_step)v;
     if ((st = get_bool(c, root, "", "noisy", &cfg->noisy)) != LLMBO_OK)
         return st;
 
@@ -557,6 +562,7 @@ void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_op
     o->gp.noise_floor = cfg->noise_floor;
     o->refit_every = cfg->refit_every;
     o->pending = cfg->pending;
+    o->batch_step = cfg->batch_step;
     o->seed = cfg->seed;
     o->noisy = cfg->noisy > 0;
     o->xi = cfg->xi;
@@ -623,6 +629,9 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
     ok &= cJSON_AddStringToObject(r, "dispatch",
                                   llmbo_names_get(&dispatches, (int)cfg->dispatch)) != NULL;
     ok &= cJSON_AddStringToObject(r, "pending", llmbo_pending_name(cfg->pending)) != NULL;
+    if (cfg->batch_step != LLMBO_BATCH_STEP_OFF) /* absent in the configs from before it */
+        ok &= cJSON_AddStringToObject(r, "batch_step", llmbo_batch_step_name(cfg->batch_step)) !=
+              NULL;
     ok &= cJSON_AddBoolToObject(r, "noisy", cfg->noisy > 0) != NULL;
     ok &= (acq = cJSON_AddObjectToObject(r, "acq")) != NULL;
     if (acq) {

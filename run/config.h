@@ -39,6 +39,7 @@ typedef struct llmbo_run_config {
     int workers;                 /* evaluations at once (>= 1) */
     llmbo_run_dispatch dispatch; /* "dispatch" */
     llmbo_pending_method pending;
+    llmbo_batch_step batch_step; /* "batch_step": a synchronous batch's geometry (off) */
     int noisy; /* 1, 0, or -1: not given (the run resolves it from the objective's noise_std) */
     double xi;
     int acq_sweep, acq_starts, candidates; /* 0: the defaults (resolved at run time) */

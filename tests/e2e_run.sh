@@ -51,6 +51,7 @@ EOF
 names_ok=1
 for kv in strategy:'"strategy": "zz"' acquisition:'"acquisition": "zz"' \
           init.design:'"init": {"design": "zz"}' pending:'"pending": "zz"' \
+          batch_step:'"batch_step": "zz"' \
           gp.kernel:'"gp": {"kernel": "zz"}'; do
     key=${kv%%:*}
     echo "{\"objective\": \"branin\", \"budget\": 10, ${kv#*:}}" > "$WORK/enum.json"

@@ -1620,6 +1620,112 @@ static void test_hyper_samples(void)
     llmbo_space_free(s);
 }
 
+/* batch_step radii on branin after 12 sequential steps, an ask of 4: the first point is the
+ * point a loop with the same history proposes alone; point k = 1..3 lies in the box around the
+ * incumbent of half-width tr_radius 2^(k-1) l_j / (geometric mean of l) and its posterior mean
+ * (base model) is at most the smallest mean over a 201 x 201 grid of that box outside 0.02
+ * (inf-norm) of the evaluated points and the batch's earlier points: brute force. (Not closer:
+ * here the first point sits at the mean's minimum, and the optimiser, which drops candidates
+ * within dup_tol of those points, returns the best point it found outside them, not the
+ * constrained minimum on the edge of the guard's cube.) Before batch_step_from of the budget,
+ * and with the option off, the batch is the acquisition's, point for point. */
+static void test_batch_step(void)
+{
+    enum { D = 2, NS = 12, Q = 4, G = 201 };
+    const double MARGIN = 0.02;
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    llmbo_bo *bo = NULL;
+    llmbo_error err;
+    static const double bad_from[] = {-0.1, 1.5, NAN};
+    for (int i = 0; i < 3; i++) {
+        fast_options(&o);
+        o.batch_step_from = bad_from[i];
+        CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID &&
+                  strstr(err.msg, "batch_step_from"),
+              "batch_step_from %g refused: %s", bad_from[i], err.msg);
+    }
+    fast_options(&o);
+    o.batch_step = (llmbo_batch_step)7;
+    CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID && strstr(err.msg, "batch_step"),
+          "batch_step 7 refused: %s", err.msg);
+    CHECK(llmbo_batch_step_parse("radii") == LLMBO_BATCH_STEP_RADII &&
+              llmbo_batch_step_parse("off") == LLMBO_BATCH_STEP_OFF &&
+              llmbo_batch_step_parse("nosuch") == -1 &&
+              strcmp(llmbo_batch_step_name(LLMBO_BATCH_STEP_RADII), "radii") == 0,
+          "batch_step names");
+
+    /* loops: 0 radii, 1 radii asked one point, 2 off, 3 radii from the whole budget */
+    llmbo_bo *b[4];
+    double xs[2 * NS], X[4][Q * D];
+    for (int l = 0; l < 4; l++) {
+        fast_options(&o);
+        o.budget = 30;
+        o.batch_step = l == 2 ? LLMBO_BATCH_STEP_OFF : LLMBO_BATCH_STEP_RADII;
+        o.batch_step_from = l == 3 ? 1.0 : 0.2;
+        b[l] = make_bo(s, &o);
+        if (!b[l] || !run_steps(b[l], NS, l == 0 ? xs : NULL, NULL)) {
+            for (int m = 0; m <= l; m++)
+                llmbo_bo_free(b[m]);
+            llmbo_space_free(s);
+            return;
+        }
+        int64_t ids[Q];
+        CHECK_OK(llmbo_bo_ask(b[l], l == 1 ? 1 : Q, ids, X[l], NULL, &err));
+    }
+    CHECK(linf(X[0], X[1], D) == 0, "radii: the batch's first point is the sequential proposal");
+    CHECK(memcmp(X[2], X[3], sizeof X[2]) == 0,
+          "radii before batch_step_from: the same batch as with batch_step off");
+    CHECK(linf(X[0], X[2], D) == 0 && linf(X[0] + D, X[2] + D, D) > 1e-6,
+          "radii: first points equal, the second differs from the acquisition's");
+
+    llmbo_gp *base = NULL, *fant = NULL;
+    double best, theta[D + 2], U[NS * D], B[Q * D];
+    CHECK_OK(llmbo_bo_acq_models(b[0], &base, &fant, &best, &err));
+    llmbo_gp_free(fant);
+    CHECK(base && llmbo_bo_theta(b[0], NS + 1, theta), "radii: a base model and its theta");
+    int inc = 0;
+    for (int i = 0; i < NS; i++) {
+        llmbo_space_to_unit(s, xs + 2 * i, U + i * D);
+        inc = branin(xs + 2 * i) < branin(xs + 2 * inc) ? i : inc;
+    }
+    for (int k = 0; k < Q; k++)
+        llmbo_space_to_unit(s, X[0] + k * D, B + k * D);
+    double gm = 0.5 * (theta[0] + theta[1]);
+    for (int k = 1; base && k < Q; k++) {
+        double lo[D], hi[D], gmin = HUGE_VAL, m, v;
+        int in_box = 1;
+        for (int j = 0; j < D; j++) {
+            double h = 0.2 * ldexp(1.0, k - 1) * exp(theta[j] - gm);
+            lo[j] = fmax(U[inc * D + j] - h, 0.0);
+            hi[j] = fmin(U[inc * D + j] + h, 1.0);
+            in_box &= B[k * D + j] >= lo[j] - 1e-12 && B[k * D + j] <= hi[j] + 1e-12;
+        }
+        for (int g1 = 0; g1 < G; g1++)
+            for (int g2 = 0; g2 < G; g2++) {
+                double u[D] = {lo[0] + (hi[0] - lo[0]) * g1 / (G - 1),
+                               lo[1] + (hi[1] - lo[1]) * g2 / (G - 1)};
+                int excluded = 0;
+                for (int i = 0; i < NS && !excluded; i++)
+                    excluded = linf(u, U + i * D, D) <= MARGIN;
+                for (int i = 0; i < k && !excluded; i++)
+                    excluded = linf(u, B + i * D, D) <= MARGIN;
+                if (excluded)
+                    continue;
+                llmbo_gp_predict(base, u, &m, &v, NULL, NULL);
+                gmin = fmin(gmin, m);
+            }
+        llmbo_gp_predict(base, B + k * D, &m, &v, NULL, NULL);
+        CHECK(in_box, "radii point %d lies in its box (half-width %g l/gm)", k,
+              0.2 * ldexp(1.0, k - 1));
+        CHECK(m <= gmin + 1e-9 * (1 + fabs(gmin)),
+              "radii point %d: posterior mean %.9g <= the box grid's minimum %.9g", k, m, gmin);
+    }
+    for (int l = 0; l < 4; l++)
+        llmbo_bo_free(b[l]);
+    llmbo_space_free(s);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -1645,5 +1751,6 @@ int main(void)
     test_explore();
     test_alloc_failures();
     test_hyper_samples();
+    test_batch_step();
     return check_summary();
 }

@@ -36,7 +36,7 @@ static void test_malformed(void)
         "{\"objective\": \"branin\", \"budget\": 30, \"budgett\": 3}", C,
         "run.json: unknown key \"budgett\"; expected one of name, description, "
         "objective, instance, budget, strategy, acquisition, seed, init, gp, batch, pending, "
-        "noisy, acq, advisor, workers, dispatch");
+        "noisy, acq, advisor, workers, dispatch, batch_step");
     expect_error("{\"budget\": 30}", C,
                  "run.json: objective: missing (required): a built-in name such as \"branin\" "
                  "or an object");
@@ -246,7 +246,7 @@ static void test_options_from_json(void)
     expect_options_error("{\"budgett\": 5}", C,
                          "opts: unknown key \"budgett\"; expected one of name, description, "
                          "instance, budget, strategy, acquisition, seed, init, gp, batch, pending, "
-                         "noisy, acq, advisor, workers, dispatch");
+                         "noisy, acq, advisor, workers, dispatch, batch_step");
     expect_options_error("{\"budget\": 0}", C, "opts: budget: expected a positive integer, got 0");
     expect_options_error("{\"objective\": \"branin\"}", C,
                          "opts: objective: not a loop option (the loop is given its space)");

@@ -153,7 +153,7 @@ class llmbo_bo_options(Structure):
                 ("dup_tol", c_double), ("stall_window", c_int), ("y_warp", c_int),
                 ("gls_from", c_double), ("degen_ls", c_double), ("tr_window", c_int), ("tr_radius", c_double),
                 ("explore_gate", c_double), ("explore_ls", c_double), ("hyper_samples", c_int), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
-                ("problem", c_char_p)]
+                ("problem", c_char_p), ("batch_step", c_int), ("batch_step_from", c_double)]
 
 
 class llmbo_bo_stats(Structure):

@@ -352,7 +352,10 @@ static void test_copy_data(void)
         return;
     CHECK(llmbo_gguf_copy_data(g, 0) == 0 && g->copy == NULL, "mode 0 copies nothing");
     CHECK(llmbo_gguf_copy_data(g, 1) == 0 && g->copy == NULL,
-          "mode 1 leaves a data section under 64 MiB in the mapping");
+          "mode 1 copies nothing unless LLMBO_HUGEPAGES asks");
+    setenv("LLMBO_HUGEPAGES", "1", 1);
+    CHECK(llmbo_gguf_copy_data(g, 1) == 0 && g->copy == NULL,
+          "LLMBO_HUGEPAGES=1 leaves a data section under 64 MiB in the mapping");
     setenv("LLMBO_HUGEPAGES", "0", 1);
     CHECK(llmbo_gguf_copy_data(g, 2) == 0 && g->copy == NULL, "LLMBO_HUGEPAGES=0 turns it off");
     unsetenv("LLMBO_HUGEPAGES");

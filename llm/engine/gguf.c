@@ -513,8 +513,8 @@ void llmbo_gguf_close(llmbo_gguf *g)
 int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
 {
     const char *env = getenv("LLMBO_HUGEPAGES");
-    if (env && env[0] == '2' && mode)
-        mode = 2;
+    if (mode == 1) /* opt-in: the engine measured no clear gain (round 9) */
+        mode = env && (env[0] == '1' || env[0] == '2') ? env[0] - '0' : 0;
     if (mode == 0 || g->fd < 0 || g->copy || g->data_off >= g->size || (env && env[0] == '0'))
         return 0;
     size_t len = g->size - (size_t)g->data_off;

@@ -242,6 +242,12 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
                                "bo: options out of domain (explore_gate %g in [0, 1], explore_ls "
                                "%g in (0, 1])",
                                o->explore_gate, o->explore_ls);
+    if (!(o->stall_mean >= 0 && o->stall_mean <= 100) ||
+        !(o->face_mean >= 0 && o->face_mean <= 100))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: options out of domain (stall_mean %g, face_mean %g in [0, 100] "
+                               "standard deviations)",
+                               o->stall_mean, o->face_mean);
     if (o->hyper_samples < 0 || o->hyper_samples > 64)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option hyper_samples %d is not in [0, 64]", o->hyper_samples);
@@ -438,8 +444,10 @@ static llmbo_status gp_build(llmbo_bo *bo, uint64_t seed, const double *theta, c
      * observation. A function of n and the budget only, so a replay rebuilds the same model.
      * perf/results/suite.md has the measurements. */
     if (bo->opt.gls_from > 0 && bo->opt.budget > 0 &&
-        (double)n >= bo->opt.gls_from * bo->opt.budget)
+        (double)n >= bo->opt.gls_from * bo->opt.budget) {
         go.gls_mean = 1;
+        go.prior_mean = 0.0;
+    }
     llmbo_gp *g = llmbo_gp_create(bo->d, &go);
     llmbo_status st;
     *out = NULL;
@@ -1246,6 +1254,45 @@ static long batch_step_slot(const llmbo_bo *bo, long id)
     return id - bo->batch_start;
 }
 
+/* The model of a pessimistic mean (stall_mean, face_mean), into *out: the last refit's
+ * hyperparameters on all successes (warped as the base model's), without the GLS mean, with the
+ * constant prior mean c standard deviations above the sample mean. */
+static llmbo_status pessimistic_model(llmbo_bo *bo, double c, llmbo_gp **out, llmbo_error *err)
+{
+    llmbo_gp_options go = bo->opt.gp;
+    llmbo_status st;
+    *out = NULL;
+    go.gls_mean = 0;
+    go.prior_mean = c;
+    llmbo_gp *g = llmbo_gp_create(bo->d, &go);
+    if (!g)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory creating the GP");
+    gather_ok(bo, bo->n_ok, 0);
+    if ((st = llmbo_gp_set_theta(g, bo->theta_last, err)) != LLMBO_OK ||
+        (st = llmbo_gp_fit(g, bo->Xg, bo->yg, (int)bo->n_ok, 0, err)) != LLMBO_OK) {
+        llmbo_gp_free(g);
+        return st;
+    }
+    *out = g;
+    return LLMBO_OK;
+}
+
+/* A point u (unit cube) on a face of the box that the incumbent inc is not near: some
+ * continuous coordinate at a bound (within LLMBO_BO_FACE_EPS) while the incumbent's is farther
+ * than LLMBO_BO_FACE_SUPPORT from that bound. */
+static int on_bare_face(const llmbo_bo *bo, const double *u, const double *inc)
+{
+    for (int j = 0; j < bo->d; j++) {
+        llmbo_param_type t = llmbo_space_param(bo->space, j)->type;
+        if (t != LLMBO_PARAM_CONTINUOUS && t != LLMBO_PARAM_LOG)
+            continue;
+        if ((u[j] <= LLMBO_BO_FACE_EPS && inc[j] > LLMBO_BO_FACE_SUPPORT) ||
+            (u[j] >= 1.0 - LLMBO_BO_FACE_EPS && inc[j] < 1.0 - LLMBO_BO_FACE_SUPPORT))
+            return 1;
+    }
+    return 0;
+}
+
 static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
                                llmbo_error *err)
 {
@@ -1280,7 +1327,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         consult = 0;
     }
 
-    llmbo_gp *fgp = NULL, *gp, *xgp = NULL;
+    llmbo_gp *fgp = NULL, *gp, *xgp = NULL, *smgp = NULL;
     double *pend_u = NULL, *extra = NULL, *anchors = NULL, *cu = NULL, *excl = NULL, *tr_box = NULL;
     llmbo_candidate *cand = NULL;
     llmbo_lp_balls balls = {0, NULL, NULL, NULL};
@@ -1290,6 +1337,22 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
         goto done;
     gp = fgp ? fgp : bo->gp;
+    if (!consult && !fgp && bo->opt.stall_mean > 0 && tr_stagnant(bo, id)) {
+        /* The pessimistic mean of a stagnant loop (stall_mean): the same hyperparameters and
+         * data, the constant prior mean above the data instead of at their sample mean. EI
+         * under the base model goes to the faces and corners, where the variance is largest
+         * and the mean average; the basin that traps a stagnant run is usually elsewhere
+         * between evaluated points (hartmann3's global basin, 0.3 box widths from its local
+         * one). As BayesOpt's fixed mean above the data, but only while stagnant: the
+         * optimism of the sample mean is what finds shifted funnels early (round 8b). */
+        if ((st = pessimistic_model(bo, bo->opt.stall_mean, &smgp, err)) == LLMBO_ERR_NOMEM)
+            goto done;
+        if (st == LLMBO_OK) {
+            gp = smgp;
+            bo->stats.pessimism++;
+        }
+        st = LLMBO_OK;
+    }
     /* The duplicate guard: the optimiser drops candidates within dup_tol of the pending and
      * failed points (pend_u) and of every success. */
     if (bo->opt.dup_tol > 0) {
@@ -1475,6 +1538,28 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
             bo->stats.trust++;
         st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
     }
+    if (st == LLMBO_OK && n_cand > 0 && !explored && !consult && !fgp && gp == bo->gp && !hmodels &&
+        bo->opt.face_mean > 0 && on_bare_face(bo, cand[0].u, bo->pu + bo->ok[which] * d)) {
+        /* The proposal lies on a face of the box the incumbent is not near: the model's mean is
+         * average there and its variance largest, the data say nothing. Under the pessimistic
+         * mean (face_mean) such regions look poor, and the acquisition's maximum moves between
+         * the evaluated points (hartmann3's global basin) or, for a model linear in some
+         * coordinates (ackley's half-degenerate fits), off the face it extrapolates to. */
+        if ((st = pessimistic_model(bo, bo->opt.face_mean, &smgp, err)) == LLMBO_ERR_NOMEM)
+            goto done;
+        if (st == LLMBO_OK) {
+            int n2 = 0;
+            st = llmbo_acq_optimize(smgp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n2, err);
+            if (st == LLMBO_OK && n2 > 0) {
+                n_cand = n2;
+                bo->stats.pessimism++;
+            }
+            if (st == LLMBO_ERR_NOMEM)
+                goto done;
+        }
+        if (st != LLMBO_OK || n_cand < 1)
+            st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
+    }
     if (st == LLMBO_ERR_NUMERIC && ao.box_lo) {
         /* Nothing new in the trust region (a small discrete space): the whole cube. */
         ao.box_lo = ao.box_hi = NULL;
@@ -1549,6 +1634,7 @@ done:
     llmbo_free(hmodels);
     llmbo_free((double *)balls.c);
     llmbo_gp_free(xgp);
+    llmbo_gp_free(smgp);
     llmbo_gp_free(fgp);
     llmbo_free(pend_u);
     llmbo_free(extra);

@@ -206,6 +206,12 @@ typedef struct llmbo_gp_options {
                                  the best-posterior mode is half-degenerate (a lengthscale within
                                  1% of the lower bound and another within 1% of the upper);
                                  otherwise that mode stays. Default 0 */
+    double prior_mean;        /* without gls_mean: the constant prior mean, in standard
+                                 deviations of the (warped) outputs above their sample mean,
+                                 in fitting and prediction; 0 (default) = the sample mean. A
+                                 positive value is pessimistic for minimisation: far from the
+                                 data the posterior mean rises towards it. |prior_mean| <= 100;
+                                 nonzero together with gls_mean is out of domain */
 } llmbo_gp_options;
 
 /* Smallest lengthscale a fit may choose (unit-cube widths). */
@@ -563,6 +569,28 @@ typedef struct llmbo_bo_options {
                                    model's (Snoek et al. 2012); EI values are averaged, not their
                                    logs. At most 64; default 0 (the MAP model). perf/results/
                                    suite.md, round 7, has its measured effect */
+    double stall_mean;          /* pessimistic mean of a stagnant loop (off by default): when
+                                   > 0, while the trust region's count (tr_window > 0) says
+                                   stagnant, each GP proposal of a sequential loop without an
+                                   advisor maximises the acquisition under the base model's
+                                   hyperparameters and data with the constant prior mean
+                                   stall_mean standard deviations above the sample mean
+                                   (llmbo_gp_options.prior_mean), so that the regions far from
+                                   every evaluated point (the box's faces and corners) look
+                                   poor rather than average and exploration goes between the
+                                   points. In [0, 100]; default 0. perf/results/suite.md, round
+                                   9, has its measured effect */
+    double face_mean;           /* pessimistic mean on a bare face (off by default): when > 0 and
+                                   the acquisition's best point of a sequential loop without an
+                                   advisor lies on a face of the box (a continuous coordinate
+                                   within LLMBO_BO_FACE_EPS of a bound) that the incumbent is
+                                   farther than LLMBO_BO_FACE_SUPPORT from, the acquisition is
+                                   maximised again under the base model's hyperparameters and
+                                   data with the constant prior mean face_mean standard
+                                   deviations above the sample mean, and that point is taken
+                                   (not with hyper_samples' averaged models, nor under
+                                   stall_mean's). In [0, 100]; default 0. perf/results/suite.md,
+                                   round 9 */
     llmbo_advisor_hook advisor; /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */
@@ -590,6 +618,11 @@ typedef struct llmbo_bo_options {
 /* The escape's box around the incumbent: half-width this times l_j / (geometric mean of the
  * lengthscales) in coordinate j (unit cube). */
 #define LLMBO_BO_ESCAPE_RADIUS 0.02
+/* A face of the box "the incumbent is not near" (llmbo_bo_options.face_mean): a proposal's
+ * coordinate within FACE_EPS of a bound while the incumbent's is farther than FACE_SUPPORT
+ * (unit cube). */
+#define LLMBO_BO_FACE_EPS     1e-6
+#define LLMBO_BO_FACE_SUPPORT 0.05
 /* Lengthscale floor of the refit of a degenerate fit (llmbo_bo_options.degen_ls). */
 #define LLMBO_BO_DEGEN_LS 0.1
 /* Trust region (llmbo_bo_options.tr_window): "no improvement" is a gain of at most this
@@ -630,6 +663,8 @@ typedef struct llmbo_bo_stats {
     long trust;      /* GP proposals made inside the trust region (not counted on replay) */
     long explore;    /* GP proposals taken from the second GP of a stagnant loop
                         (explore_gate; not counted on replay) */
+    long pessimism;  /* GP proposals made under a pessimistic mean (face_mean, stall_mean;
+                        not counted on replay) */
 } llmbo_bo_stats;
 
 typedef struct llmbo_bo llmbo_bo;

@@ -24,7 +24,9 @@
  * variants of the first round, see set_variant), gp-initN (an initial design of N points
  * instead of d + 1), gp-initfF (max(d + 1, F budget) points), gp-lhsN (a Latin hypercube of N
  * points, BayesOpt's design; 0: d + 1), gp-looK, gp-loomK, gp-dupT, gp-floorF, gp-capC (round 8a,
- * see set_variant), random */
+ * see set_variant), gp-smC (a stagnant loop's prior mean C standard deviations above the data:
+ * llmbo_bo_options.stall_mean, round 9), gp-fmC (the same when a proposal lies on a face the
+ * incumbent is not near: face_mean), random */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +149,14 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     if (strncmp(v, "gp-loo", 6) == 0) { /* K fit modes chosen by leave-one-out: gp-looK */
         o->gp.loo_modes = atoi(v + 6);
         return o->gp.loo_modes > 0 && o->gp.loo_modes <= 64;
+    }
+    if (strncmp(v, "gp-fm", 5) == 0) { /* a bare face's pessimistic mean C: gp-fmC */
+        o->face_mean = atof(v + 5);
+        return o->face_mean > 0 && o->face_mean <= 100;
+    }
+    if (strncmp(v, "gp-sm", 5) == 0) { /* a stagnant loop's pessimistic mean C: gp-smC */
+        o->stall_mean = atof(v + 5);
+        return o->stall_mean > 0 && o->stall_mean <= 100;
     }
     if (strcmp(v, "gp-nostall") == 0) { /* the default without the stagnation escape */
         o->stall_window = 0;
@@ -297,10 +307,10 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
                fabs(best - opt), near_dups(U, pb->budget, d), stats.escapes, llmbo_now() - t0);
     fflush(stdout);
     if (getenv("LLMBO_SUITE_DEGEN"))
-        fprintf(
-            stderr,
-            "%s seed %ld: %ld degenerate refits, %ld trust-region proposals, %ld explorations\n",
-            spec, seed, stats.degenerate, stats.trust, stats.explore);
+        fprintf(stderr,
+                "%s seed %ld: %ld degenerate refits, %ld trust-region proposals, %ld explorations, "
+                "%ld pessimistic\n",
+                spec, seed, stats.degenerate, stats.trust, stats.explore, stats.pessimism);
     if (t_iter && c_iter && time_from >= 0) {
         *t_iter = ti / (pb->budget - time_from);
         *c_iter = ci / (pb->budget - time_from);

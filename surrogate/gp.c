@@ -97,7 +97,8 @@ llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt)
         !(opt->ls_min == 0.0 ||
           (opt->ls_min >= LLMBO_GP_LS_MIN && opt->ls_min < llmbo_gp_ls_max(opt, d))) ||
         opt->loo_modes < 0 || opt->loo_modes > 64 ||
-        (opt->loo_mixed_only != 0 && opt->loo_mixed_only != 1))
+        (opt->loo_mixed_only != 0 && opt->loo_mixed_only != 1) ||
+        !(fabs(opt->prior_mean) <= 100.0) || (opt->prior_mean != 0.0 && opt->gls_mean))
         return NULL;
     /* A failed Cholesky must come back as a status, not abort the process. */
     gsl_set_error_handler_off();
@@ -227,19 +228,21 @@ llmbo_status llmbo_gp_chol_jitter(double *A, int n, int lda, double diag, double
 
 /* alpha = L^{-T} L^{-1} (ys - m0) and lml from the factor in gp->L (stride cap). With gls_mean,
  * m0 = (b.a) / (b.b) for a = L^{-1} ys, b = L^{-1} 1, i.e. 1'K^{-1}ys / 1'K^{-1}1 (R&W section
- * 2.7, the mean's ML estimate), and lml is the likelihood with m0 profiled out. */
+ * 2.7, the mean's ML estimate), and lml is the likelihood with m0 profiled out; otherwise m0 is
+ * the fixed opt.prior_mean (0: the sample mean, as ys is centred). */
 static void solve_alpha(llmbo_gp *gp)
 {
     int n = gp->n, lda = gp->cap;
     memcpy(gp->alpha, gp->ys, (size_t)n * sizeof(double));
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, gp->L, lda, gp->alpha, 1);
-    gp->m0 = 0.0;
-    if (gp->opt.gls_mean) {
+    gp->m0 = gp->opt.prior_mean;
+    if (gp->opt.gls_mean || gp->m0 != 0.0) {
         double *b = gp->tmp; /* (n) predict scratch, free here */
         for (int i = 0; i < n; i++)
             b[i] = 1.0;
         cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, gp->L, lda, b, 1);
-        gp->m0 = cblas_ddot(n, b, 1, gp->alpha, 1) / cblas_ddot(n, b, 1, b, 1);
+        if (gp->opt.gls_mean)
+            gp->m0 = cblas_ddot(n, b, 1, gp->alpha, 1) / cblas_ddot(n, b, 1, b, 1);
         cblas_daxpy(n, -gp->m0, b, 1, gp->alpha, 1);
     }
     double quad = cblas_ddot(n, gp->alpha, 1, gp->alpha, 1), logdet = 0.0;

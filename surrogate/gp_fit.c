@@ -157,6 +157,14 @@ static double ws_eval(fit_ws *ws, int want_grad)
         cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, K, n, b, 1);
         double m0 = cblas_ddot(n, b, 1, ws->alpha, 1) / cblas_ddot(n, b, 1, b, 1);
         cblas_daxpy(n, -m0, b, 1, ws->alpha, 1);
+    } else if (gp->opt.prior_mean != 0.0) {
+        /* A fixed prior mean m0: alpha = K^{-1} (ys - m0), and the gradient below is the usual
+         * one (m0 does not depend on theta). */
+        double *b = ws->row;
+        for (int i = 0; i < n; i++)
+            b[i] = 1.0;
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, n, K, n, b, 1);
+        cblas_daxpy(n, -gp->opt.prior_mean, b, 1, ws->alpha, 1);
     }
     double quad = cblas_ddot(n, ws->alpha, 1, ws->alpha, 1), logdet = 0.0;
     cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, n, K, n, ws->alpha, 1);

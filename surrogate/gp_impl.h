@@ -34,8 +34,8 @@ struct llmbo_gp {
     double *y;  /* (cap) outputs, caller's units */
     double *ys; /* (cap) standardised outputs (y - y_mean) / y_sd */
     double y_mean, y_sd;
-    double m0;     /* constant prior mean of ys: GLS estimate when opt.gls_mean, else 0 */
-    double *L;     /* (cap, cap) row-major, stride cap; lower triangle of the first n rows */
+    double m0; /* constant prior mean of ys: GLS estimate when opt.gls_mean, else opt.prior_mean */
+    double *L; /* (cap, cap) row-major, stride cap; lower triangle of the first n rows */
     double *alpha; /* (cap) K^{-1} ys */
     double jitter; /* extra diagonal in the current factor (0 when none was needed) */
     double lml;    /* log marginal likelihood at theta (standardised data) */

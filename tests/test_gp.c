@@ -690,7 +690,7 @@ static void test_alloc_sweep(void)
  * recomputation. Clustered data (most points in one corner), where the GLS mean differs from
  * the sample mean. */
 static double dense_gls(const llmbo_gp *gp, int n, int d, const double *X, const double *xs,
-                        double *m0_out, double *mean_out)
+                        double m0_fix, double *m0_out, double *mean_out)
 {
     const llmbo_kernel_vtbl *k = llmbo_kernel_get(gp->opt.kernel);
     double sn2 = exp(gp->theta[d + 1]) + gp->jitter;
@@ -715,7 +715,7 @@ static double dense_gls(const llmbo_gp *gp, int n, int d, const double *X, const
         num += gsl_vector_get(a, i);
         den += gsl_vector_get(b, i);
     }
-    double m0 = num / den; /* 1'K^-1 ys / 1'K^-1 1 (K symmetric) */
+    double m0 = isnan(m0_fix) ? num / den : m0_fix; /* 1'K^-1 ys / 1'K^-1 1 (K symmetric) */
     double quad = 0.0, mu = 0.0;
     for (int i = 0; i < n; i++) {
         double r = gsl_vector_get(a, i) - m0 * gsl_vector_get(b, i); /* K^-1 (ys - m0) */
@@ -755,7 +755,7 @@ static void test_gls_mean(void)
         llmbo_gp *gp = llmbo_gp_create(D, &o);
         CHECK_OK(llmbo_gp_fit(gp, X, y, N, 1, NULL));
         double m0, mean, m, v;
-        double lml = dense_gls(gp, N, D, X, xs, &m0, &mean);
+        double lml = dense_gls(gp, N, D, X, xs, NAN, &m0, &mean);
         CHECK_NEAR(gp->m0, m0, 1e-9, 1e-12);
         CHECK(fabs(m0) > 0.05, "%s: clustered data: GLS mean %.4g is not the sample mean 0",
               kernel_names[t], m0);
@@ -784,12 +784,97 @@ static void test_gls_mean(void)
         }
         /* add() keeps theta and the standardisation; m0 follows the new data. */
         CHECK_OK(llmbo_gp_add(gp, X + D * N, y[N], NULL));
-        dense_gls(gp, N + 1, D, X, xs, &m0, &mean);
+        dense_gls(gp, N + 1, D, X, xs, NAN, &m0, &mean);
         CHECK_NEAR(gp->m0, m0, 1e-9, 1e-12);
         llmbo_gp_predict(gp, xs, &m, &v, NULL, NULL);
         CHECK_NEAR(m, mean, 1e-8, 1e-10);
         llmbo_gp_free(gp);
     }
+}
+
+/* prior_mean: a fixed constant prior mean c (standard deviations above the sample mean) in
+ * prediction, in the likelihood and its gradient, and after add(), against the same dense LU
+ * computation with m0 = c; far from the data (lengthscales 0.01) the posterior mean is the sample
+ * mean plus c sample standard deviations; out-of-domain values and the combination with
+ * gls_mean are refused. */
+static void test_prior_mean(void)
+{
+    enum { N = 26, D = 2 };
+    double X[D * (N + 1)], y[N + 1], xs[D] = {0.713, 0.285}, c = 2.385;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2385);
+    for (int i = 0; i < N + 1; i++) {
+        double s = i < 18 ? 0.2 : 1.0;
+        X[D * i] = s * gsl_rng_uniform(rng);
+        X[D * i + 1] = s * gsl_rng_uniform(rng);
+        y[i] = 2.385 * (X[D * i] - 0.1) * (X[D * i] - 0.1) + sin(4.1 * X[D * i + 1]) - 0.7;
+    }
+    gsl_rng_free(rng);
+    for (int t = 0; t < N_KERNELS; t++) {
+        llmbo_gp_options o;
+        llmbo_gp_options_default(&o);
+        o.kernel = all_kernels[t];
+        o.prior_mean = c;
+        llmbo_gp *gp = llmbo_gp_create(D, &o);
+        CHECK_OK(llmbo_gp_fit(gp, X, y, N, 1, NULL));
+        double m0, mean, m, v;
+        double lml = dense_gls(gp, N, D, X, xs, c, &m0, &mean);
+        CHECK_NEAR(gp->m0, c, 0, 0);
+        llmbo_gp_predict(gp, xs, &m, &v, NULL, NULL);
+        CHECK_NEAR(m, mean, 1e-8, 1e-10);
+        double mb, vb;
+        llmbo_gp_predict_batch(gp, xs, 1, &mb, &vb);
+        CHECK_NEAR(mb, mean, 1e-8, 1e-10);
+        CHECK_NEAR(llmbo_gp_log_marginal_likelihood(gp), lml, 1e-9, 1e-9);
+        double theta[D + 2], g[D + 2], f;
+        llmbo_gp_get_theta(gp, theta);
+        theta[0] += 0.3;
+        theta[D] -= 0.2;
+        CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, theta, 1, &f, g, NULL));
+        for (int j = 0; j < D + 2; j++) {
+            double tp[D + 2], tm[D + 2], fp, fm, h = 1e-5;
+            memcpy(tp, theta, sizeof tp);
+            memcpy(tm, theta, sizeof tm);
+            tp[j] += h;
+            tm[j] -= h;
+            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tp, 1, &fp, NULL, NULL));
+            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tm, 1, &fm, NULL, NULL));
+            if (o.fit_noise || j < D + 1)
+                CHECK_NEAR(g[j], (fp - fm) / (2 * h), 1e-5, 1e-7);
+        }
+        CHECK_OK(llmbo_gp_add(gp, X + D * N, y[N], NULL));
+        dense_gls(gp, N + 1, D, X, xs, c, &m0, &mean);
+        llmbo_gp_predict(gp, xs, &m, &v, NULL, NULL);
+        CHECK_NEAR(m, mean, 1e-8, 1e-10);
+        /* Far from every point: the prior, sample mean + c sample standard deviations. */
+        double far[D] = {0.99, 0.01}, ym = 0.0, ysd = 0.0;
+        theta[0] = theta[1] = log(0.01);
+        CHECK_OK(llmbo_gp_set_theta(gp, theta, NULL));
+        /* add() keeps the standardisation of the fit: the N points' mean and (1/N) deviation. */
+        for (int i = 0; i < N; i++)
+            ym += y[i] / N;
+        for (int i = 0; i < N; i++)
+            ysd += (y[i] - ym) * (y[i] - ym);
+        ysd = sqrt(ysd / N);
+        llmbo_gp_predict(gp, far, &m, &v, NULL, NULL);
+        CHECK(fabs(m - (ym + c * ysd)) < 1e-6 * ysd,
+              "%s: far from the data the mean %.6g is the prior %.6g", kernel_names[t], m,
+              ym + c * ysd);
+        llmbo_gp_free(gp);
+    }
+    llmbo_gp_options o;
+    llmbo_gp_options_default(&o);
+    o.prior_mean = 100.5;
+    CHECK(llmbo_gp_create(D, &o) == NULL, "prior_mean 100.5 refused");
+    o.prior_mean = NAN;
+    CHECK(llmbo_gp_create(D, &o) == NULL, "prior_mean NaN refused");
+    o.prior_mean = -1.5;
+    o.gls_mean = 1;
+    CHECK(llmbo_gp_create(D, &o) == NULL, "prior_mean with gls_mean refused");
+    o.gls_mean = 0;
+    llmbo_gp *gp = llmbo_gp_create(D, &o);
+    CHECK(gp != NULL, "prior_mean -1.5 (optimistic) accepted");
+    llmbo_gp_free(gp);
 }
 
 static void test_ls_max(void)
@@ -1126,6 +1211,7 @@ int main(void)
     test_ls_max();
     test_ls_min();
     test_gls_mean();
+    test_prior_mean();
     test_slice_sample();
     test_loo();
     test_alloc_sweep();

@@ -123,7 +123,7 @@ class llmbo_gp_options(Structure):
                 ("noise_floor", c_double), ("use_priors", c_int), ("ls_prior_shift", c_double),
                 ("n_restarts", c_int), ("max_eval", c_int), ("seed", c_uint64),
                 ("ls_max", c_double), ("gls_mean", c_int), ("ls_min", c_double),
-                ("loo_modes", c_int), ("loo_mixed_only", c_int)]
+                ("loo_modes", c_int), ("loo_mixed_only", c_int), ("prior_mean", c_double)]
 
 
 class llmbo_cost(Structure):
@@ -152,7 +152,7 @@ class llmbo_bo_options(Structure):
                 ("n_candidates", c_int), ("acq_sweep", c_int), ("acq_starts", c_int),
                 ("dup_tol", c_double), ("stall_window", c_int), ("y_warp", c_int),
                 ("gls_from", c_double), ("degen_ls", c_double), ("tr_window", c_int), ("tr_radius", c_double),
-                ("explore_gate", c_double), ("explore_ls", c_double), ("hyper_samples", c_int), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
+                ("explore_gate", c_double), ("explore_ls", c_double), ("hyper_samples", c_int), ("stall_mean", c_double), ("face_mean", c_double), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
                 ("problem", c_char_p), ("batch_step", c_int), ("batch_step_from", c_double)]
 
 
@@ -160,7 +160,7 @@ class llmbo_bo_stats(Structure):
     _fields_ = [("consulted", c_long), ("used", c_long), ("fallbacks", c_long),
                 ("errors", c_long), ("gate_gp", c_long), ("gate_llm", c_long),
                 ("escapes", c_long), ("degenerate", c_long), ("trust", c_long),
-                ("explore", c_long)]
+                ("explore", c_long), ("pessimism", c_long)]
 
 
 def new_bo_options():

@@ -8,14 +8,15 @@
 #      by the project's writer (tests/gguf_writer.py), with its training log and loss curve.
 # Needs Debian's python3-torch (scripts/install-deps.sh distill) and a built libllmbo.
 # Environment: BUILD (default build), WORK (default build-distill), OUT (default data/models),
-# RUNS, RANK_EVERY, STEPS, MAX_LEN (the defaults make the shipped model, round 6 of
+# RUNS, RANK_EVERY, STEPS, MAX_LEN (the defaults make the shipped model, round 7 of
 # perf/results/distill.md), ANSWER (unit, the default: the search policy of distill/policy.py,
 # distill/templates-unit; absolute: the privileged teacher's points, the model shipped before
 # round 6 (with RUNS=800 RANK_EVERY=2 STEPS=500); step: its propose answers after the first
 # evaluation as steps, distill/templates-step; all match the advisor's "answer" key),
-# EXTRA_CASSETTES, POLICY (ANSWER=unit: round6, the default, or round7, which steps from the
-# mean of the shown points at half the scale, with TEMPLATES=distill/templates-mean, whose prompt
-# prints that mean as a step from Best), TEMPLATES (default: the one of ANSWER). Training runs
+# EXTRA_CASSETTES, POLICY (ANSWER=unit: round7, the default and the shipped model's, which steps
+# from the mean of the shown points at half the scale, or round6), TEMPLATES (default
+# distill/templates-mean, whose prompt prints that mean as a step from Best; the round-6 model's
+# were distill/templates-unit; TEMPLATES= with another ANSWER: that answer's). Training runs
 # under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +28,8 @@ RANK_EVERY=${RANK_EVERY:-4}
 STEPS=${STEPS:-900}
 MAX_LEN=${MAX_LEN:-700}
 ANSWER=${ANSWER:-unit}
-POLICY=${POLICY:-round6}
-TEMPLATES=${TEMPLATES:-}
+POLICY=${POLICY:-round7}
+if [ "$ANSWER" = unit ]; then TEMPLATES=${TEMPLATES-distill/templates-mean}; else TEMPLATES=${TEMPLATES:-}; fi
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then

@@ -367,7 +367,7 @@ static void chat_layouts(void)
  * pre-tokenizer cuts them: '": ' before a negative number is '":' then ' -' (space and sign in one
  * piece), before a positive one '":' then ' '. Forcing a literal's trailing space as a lone ' '
  * token left a model a '-' it had never seen there (round 3: 0 negative values of 40). The model
- * answers steps from Best in fractions of each range (its templates, distill/templates-unit/,
+ * answers steps from Best in fractions of each range (its templates, distill/templates-mean/,
  * "answer": "unit"), within [-u, 1 - u]: sampled at temperature 1 it must step both ways. */
 static void trained_model_signs(void)
 {
@@ -385,14 +385,16 @@ static void trained_model_signs(void)
         return;
     }
     const char *roles[2] = {"system", "user"};
-    const char *msgs[2] = {"You advise a Bayesian optimisation loop. Reply with one JSON object in "
-                           "the requested format.",
-                           "minimise y. Parameters (2):\n- gain: continuous in [-1, 1]\n- x2: "
-                           "continuous in [-1, 1]\nEvaluations (all 3):\n#0: gain=0.6172, "
-                           "x2=-0.4385 -> y=2.385\n#1: gain=-0.1, x2=0.2 -> y=0.7413\n#2: "
-                           "gain=-0.8125, x2=0.5938 -> y=1.906\nBest: y=0.7413 at #1 (gain=-0.1, "
-                           "x2=0.2)\nUsed 3 of 20.\nPropose 1 new point(s) as steps from Best, in "
-                           "fractions of each range.\n"};
+    const char *msgs[2] = {
+        "You advise a Bayesian optimisation loop. Reply with one JSON object in "
+        "the requested format.",
+        "minimise y. Parameters (2):\n- gain: continuous in [-1, 1]\n- x2: "
+        "continuous in [-1, 1]\nEvaluations (all 3):\n#0: gain=0.6172, "
+        "x2=-0.4385 -> y=2.385\n#1: gain=-0.1, x2=0.2 -> y=0.7413\n#2: "
+        "gain=-0.8125, x2=0.5938 -> y=1.906\nBest: y=0.7413 at #1 (gain=-0.1, "
+        "x2=0.2)\nMean of these as a step from Best: gain=0.0008, "
+        "x2=-0.0408\nUsed 3 of 20.\nPropose 1 new point(s) as steps from Best, in "
+        "fractions of each range.\n"};
     char *prompt = NULL;
     int32_t *ids = NULL;
     int n = 0;

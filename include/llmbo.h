@@ -580,7 +580,7 @@ typedef struct llmbo_bo_options {
                                    poor rather than average and exploration goes between the
                                    points. In [0, 100]; default 0. perf/results/suite.md, round
                                    9, has its measured effect */
-    double face_mean;           /* pessimistic mean on a bare face (off by default): when > 0 and
+    double face_mean;           /* pessimistic mean on a bare face (default 2): when > 0 and
                                    the acquisition's best point of a sequential loop without an
                                    advisor lies on a face of the box (a continuous coordinate
                                    within LLMBO_BO_FACE_EPS of a bound) that the incumbent is
@@ -589,8 +589,8 @@ typedef struct llmbo_bo_options {
                                    data with the constant prior mean face_mean standard
                                    deviations above the sample mean, and that point is taken
                                    (not with hyper_samples' averaged models, nor under
-                                   stall_mean's). In [0, 100]; default 0. perf/results/suite.md,
-                                   round 9 */
+                                   stall_mean's). In [0, 100]; 0 turns it off; default 2.
+                                   perf/results/suite.md, round 9 */
     llmbo_advisor_hook advisor; /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */

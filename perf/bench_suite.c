@@ -26,7 +26,8 @@
  * points, BayesOpt's design; 0: d + 1), gp-looK, gp-loomK, gp-dupT, gp-floorF, gp-capC (round 8a,
  * see set_variant), gp-smC (a stagnant loop's prior mean C standard deviations above the data:
  * llmbo_bo_options.stall_mean, round 9), gp-fmC (the same when a proposal lies on a face the
- * incumbent is not near: face_mean), random */
+ * incumbent is not near: face_mean, 2 by default since round 9; gp-fm0 is the loop before), random
+ */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,8 +152,8 @@ static int set_variant(const char *v, llmbo_bo_options *o)
         return o->gp.loo_modes > 0 && o->gp.loo_modes <= 64;
     }
     if (strncmp(v, "gp-fm", 5) == 0) { /* a bare face's pessimistic mean C: gp-fmC */
-        o->face_mean = atof(v + 5);
-        return o->face_mean > 0 && o->face_mean <= 100;
+        o->face_mean = atof(v + 5);    /* gp-fm0: the loop before it became the default */
+        return o->face_mean >= 0 && o->face_mean <= 100;
     }
     if (strncmp(v, "gp-sm", 5) == 0) { /* a stagnant loop's pessimistic mean C: gp-smC */
         o->stall_mean = atof(v + 5);

@@ -41,6 +41,23 @@ static llmbo_space *branin_space(void)
     return s;
 }
 
+/* The unit cube [0, 1]^3, coordinates x1..x3 (hartmann3's box). */
+static llmbo_space *unit_cube3(void)
+{
+    llmbo_space *s = llmbo_space_create();
+    llmbo_param p;
+    memset(&p, 0, sizeof p);
+    p.type = LLMBO_PARAM_CONTINUOUS;
+    p.lo = 0;
+    p.hi = 1;
+    static const char *names[3] = {"x1", "x2", "x3"};
+    for (int j = 0; j < 3; j++) {
+        p.name = names[j];
+        llmbo_space_add(s, &p, NULL);
+    }
+    return s;
+}
+
 static llmbo_bo *make_bo(const llmbo_space *s, const llmbo_bo_options *o)
 {
     llmbo_bo *bo = NULL;
@@ -1471,17 +1488,7 @@ static double ei_closed(llmbo_gp *gp, const double *x, double best)
 static void test_explore(void)
 {
     enum { N = 40, D = 3 };
-    llmbo_space *s = llmbo_space_create();
-    llmbo_param p;
-    memset(&p, 0, sizeof p);
-    p.type = LLMBO_PARAM_CONTINUOUS;
-    p.lo = 0;
-    p.hi = 1;
-    static const char *names[D] = {"x1", "x2", "x3"};
-    for (int j = 0; j < D; j++) {
-        p.name = names[j];
-        llmbo_space_add(s, &p, NULL);
-    }
+    llmbo_space *s = unit_cube3();
     llmbo_bo_options o;
     llmbo_bo *bo = NULL;
     llmbo_error err;
@@ -1575,17 +1582,7 @@ static void test_explore(void)
 static void test_pessimistic_means(void)
 {
     enum { N = 40, D = 3 };
-    llmbo_space *s = llmbo_space_create();
-    llmbo_param p;
-    memset(&p, 0, sizeof p);
-    p.type = LLMBO_PARAM_CONTINUOUS;
-    p.lo = 0;
-    p.hi = 1;
-    static const char *names[D] = {"x1", "x2", "x3"};
-    for (int j = 0; j < D; j++) {
-        p.name = names[j];
-        llmbo_space_add(s, &p, NULL);
-    }
+    llmbo_space *s = unit_cube3();
     llmbo_bo_options o;
     llmbo_bo *bo = NULL;
     llmbo_error err;

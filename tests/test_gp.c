@@ -734,6 +734,29 @@ static double dense_gls(const llmbo_gp *gp, int n, int d, const double *X, const
     return lml;
 }
 
+/* The profiled likelihood's gradient (envelope theorem) against central differences, at the
+ * fitted theta moved away from the optimum (where the gradient is not ~0); the noise component
+ * only when it is fitted. d + 2 <= 8. */
+static void check_lml_grad_fd(llmbo_gp *gp, int d, int fit_noise)
+{
+    double theta[8], g[8], f;
+    llmbo_gp_get_theta(gp, theta);
+    theta[0] += 0.3;
+    theta[d] -= 0.2;
+    CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, theta, 1, &f, g, NULL));
+    for (int j = 0; j < d + 2; j++) {
+        double tp[8], tm[8], fp, fm, h = 1e-5;
+        memcpy(tp, theta, sizeof tp);
+        memcpy(tm, theta, sizeof tm);
+        tp[j] += h;
+        tm[j] -= h;
+        CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tp, 1, &fp, NULL, NULL));
+        CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tm, 1, &fm, NULL, NULL));
+        if (fit_noise || j < d + 1)
+            CHECK_NEAR(g[j], (fp - fm) / (2 * h), 1e-5, 1e-7);
+    }
+}
+
 static void test_gls_mean(void)
 {
     enum { N = 26, D = 2 };
@@ -765,23 +788,7 @@ static void test_gls_mean(void)
         llmbo_gp_predict_batch(gp, xs, 1, &mb, &vb);
         CHECK_NEAR(mb, mean, 1e-8, 1e-10);
         CHECK_NEAR(llmbo_gp_log_marginal_likelihood(gp), lml, 1e-9, 1e-9);
-        /* The profiled likelihood's gradient (envelope theorem) against central differences. */
-        double theta[D + 2], g[D + 2], f;
-        llmbo_gp_get_theta(gp, theta);
-        theta[0] += 0.3; /* away from the optimum, where the gradient is not ~0 */
-        theta[D] -= 0.2;
-        CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, theta, 1, &f, g, NULL));
-        for (int j = 0; j < D + 2; j++) {
-            double tp[D + 2], tm[D + 2], fp, fm, h = 1e-5;
-            memcpy(tp, theta, sizeof tp);
-            memcpy(tm, theta, sizeof tm);
-            tp[j] += h;
-            tm[j] -= h;
-            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tp, 1, &fp, NULL, NULL));
-            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tm, 1, &fm, NULL, NULL));
-            if (o.fit_noise || j < D + 1)
-                CHECK_NEAR(g[j], (fp - fm) / (2 * h), 1e-5, 1e-7);
-        }
+        check_lml_grad_fd(gp, D, o.fit_noise);
         /* add() keeps theta and the standardisation; m0 follows the new data. */
         CHECK_OK(llmbo_gp_add(gp, X + D * N, y[N], NULL));
         dense_gls(gp, N + 1, D, X, xs, NAN, &m0, &mean);
@@ -826,28 +833,14 @@ static void test_prior_mean(void)
         llmbo_gp_predict_batch(gp, xs, 1, &mb, &vb);
         CHECK_NEAR(mb, mean, 1e-8, 1e-10);
         CHECK_NEAR(llmbo_gp_log_marginal_likelihood(gp), lml, 1e-9, 1e-9);
-        double theta[D + 2], g[D + 2], f;
-        llmbo_gp_get_theta(gp, theta);
-        theta[0] += 0.3;
-        theta[D] -= 0.2;
-        CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, theta, 1, &f, g, NULL));
-        for (int j = 0; j < D + 2; j++) {
-            double tp[D + 2], tm[D + 2], fp, fm, h = 1e-5;
-            memcpy(tp, theta, sizeof tp);
-            memcpy(tm, theta, sizeof tm);
-            tp[j] += h;
-            tm[j] -= h;
-            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tp, 1, &fp, NULL, NULL));
-            CHECK_OK(llmbo_gp_log_marginal_likelihood_grad(gp, tm, 1, &fm, NULL, NULL));
-            if (o.fit_noise || j < D + 1)
-                CHECK_NEAR(g[j], (fp - fm) / (2 * h), 1e-5, 1e-7);
-        }
+        check_lml_grad_fd(gp, D, o.fit_noise);
         CHECK_OK(llmbo_gp_add(gp, X + D * N, y[N], NULL));
         dense_gls(gp, N + 1, D, X, xs, c, &m0, &mean);
         llmbo_gp_predict(gp, xs, &m, &v, NULL, NULL);
         CHECK_NEAR(m, mean, 1e-8, 1e-10);
         /* Far from every point: the prior, sample mean + c sample standard deviations. */
-        double far[D] = {0.99, 0.01}, ym = 0.0, ysd = 0.0;
+        double far[D] = {0.99, 0.01}, ym = 0.0, ysd = 0.0, theta[D + 2];
+        llmbo_gp_get_theta(gp, theta);
         theta[0] = theta[1] = log(0.01);
         CHECK_OK(llmbo_gp_set_theta(gp, theta, NULL));
         /* add() keeps the standardisation of the fit: the N points' mean and (1/N) deviation. */

@@ -1477,6 +1477,38 @@ static double ei_closed(llmbo_gp *gp, const double *x, double best)
     return s * (exp(-0.5 * z * z) / sqrt(2 * PI_) + z * 0.5 * erfc(-z / sqrt(2)));
 }
 
+/* The GP a proposal was made under, rebuilt here from what the test saw: ys[0..n) warped as
+ * llmbo.h says the loop does (warp_y: above the median c, c + w log1p((y - c) / w) with w the
+ * median minus the best), a noise-free GP (the loop's fixed variance) with the options *go and
+ * the hyperparameters theta held fixed. *best is the best observed value, *range the observed
+ * range. NULL if it cannot be built. */
+static llmbo_gp *rebuilt_gp(const llmbo_gp_options *go, int d, const double *theta,
+                            const double *xs, const double *ys, int n, double *best, double *range)
+{
+    double *t = malloc(2 * (size_t)n * sizeof(double));
+    llmbo_gp_options o = *go;
+    o.fit_noise = 0;
+    o.noise = LLMBO_BO_NOISE_FREE_VAR;
+    llmbo_gp *g = t ? llmbo_gp_create(d, &o) : NULL;
+    if (g) {
+        double *yw = t + n;
+        memcpy(t, ys, (size_t)n * sizeof(double));
+        qsort(t, (size_t)n, sizeof(double), cmp_dbl);
+        double c = t[n / 2], w = t[n / 2] - t[0];
+        for (int i = 0; i < n; i++)
+            yw[i] = w > 0 && ys[i] > c ? c + w * log1p((ys[i] - c) / w) : ys[i];
+        *best = t[0];
+        *range = t[n - 1] - t[0];
+        llmbo_gp_set_theta(g, theta, NULL);
+        if (llmbo_gp_fit(g, xs, yw, n, 0, NULL) != LLMBO_OK) {
+            llmbo_gp_free(g);
+            g = NULL;
+        }
+    }
+    free(t);
+    return g;
+}
+
 /* Exploration of a stagnant loop (explore_gate, explore_ls; issue 11 round 6): on hartmann3@40,
  * seeds 0-19, every proposal the loop counts as an exploration comes while the trust region's
  * count (tr_open's, recomputed from the history) is at least tr_window, and has, under a GP
@@ -1520,35 +1552,23 @@ static void test_explore(void)
                     break;
                 llmbo_bo_get_stats(bo, &st);
                 if (st.explore > before) {
-                    double theta[D + 2], lo = HUGE_VAL, hi = -HUGE_VAL, yw[N], t[N];
+                    double theta[D + 2], best, range;
                     before = st.explore;
                     stagnant &= n - o.tr_window >= n_init && tr_count(ys, n, n_init) >= o.tr_window;
-                    for (int i = 0; i < n; i++) {
-                        lo = fmin(lo, ys[i]);
-                        hi = fmax(hi, ys[i]);
-                        t[i] = ys[i];
-                    }
-                    qsort(t, (size_t)n, sizeof(double), cmp_dbl);
-                    double c = t[n / 2], w = t[n / 2] - t[0];
-                    for (int i = 0; i < n; i++)
-                        yw[i] = w > 0 && ys[i] > c ? c + w * log1p((ys[i] - c) / w) : ys[i];
                     llmbo_gp_options go;
                     llmbo_gp_options_default(&go);
-                    go.fit_noise = 0;
-                    go.noise = LLMBO_BO_NOISE_FREE_VAR;
                     go.gls_mean = n >= 0.75 * N;
-                    llmbo_gp *g = llmbo_gp_create(D, &go);
-                    if (g && llmbo_bo_theta(bo, id, theta)) {
+                    if (llmbo_bo_theta(bo, id, theta)) {
                         for (int j = 0; j < D; j++)
                             theta[j] += log(o.explore_ls);
-                        llmbo_gp_set_theta(g, theta, NULL);
-                        if (llmbo_gp_fit(g, xs, yw, n, 0, NULL) == LLMBO_OK) {
-                            double ei = ei_closed(g, xs + D * n, t[0]);
-                            gated &= ei >= o.explore_gate * (hi - lo) * (1 - 1e-6);
+                        llmbo_gp *g = rebuilt_gp(&go, D, theta, xs, ys, n, &best, &range);
+                        if (g) {
+                            double ei = ei_closed(g, xs + D * n, best);
+                            gated &= ei >= o.explore_gate * range * (1 - 1e-6);
                             checked++;
                         }
+                        llmbo_gp_free(g);
                     }
-                    llmbo_gp_free(g);
                 }
                 ys[n] = hartmann3(xs + D * n);
                 llmbo_bo_tell(bo, id, ys[n], 0, &err);
@@ -1630,32 +1650,23 @@ static void test_pessimistic_means(void)
                     /* A remade proposal outside a trust region (and not replaced by a
                      * stagnation escape): the pessimistic model's acquisition maximum over the
                      * whole cube. */
-                    double theta[D + 2], yw[N], t[N];
-                    for (int i = 0; i < n; i++)
-                        t[i] = ys[i];
-                    qsort(t, (size_t)n, sizeof(double), cmp_dbl);
-                    double c = t[n / 2], w = t[n / 2] - t[0];
-                    for (int i = 0; i < n; i++)
-                        yw[i] = w > 0 && ys[i] > c ? c + w * log1p((ys[i] - c) / w) : ys[i];
+                    double theta[D + 2], best, range;
                     llmbo_gp_options go;
                     llmbo_gp_options_default(&go);
-                    go.fit_noise = 0;
-                    go.noise = LLMBO_BO_NOISE_FREE_VAR;
                     go.prior_mean = o.face_mean;
-                    llmbo_gp *g = llmbo_gp_create(D, &go);
-                    if (g && llmbo_bo_theta(bo, id, theta)) {
-                        llmbo_gp_set_theta(g, theta, NULL);
-                        if (llmbo_gp_fit(g, xs, yw, n, 0, NULL) == LLMBO_OK) {
-                            double ei = ei_closed(g, xs + D * n, t[0]), u[D];
+                    if (llmbo_bo_theta(bo, id, theta)) {
+                        llmbo_gp *g = rebuilt_gp(&go, D, theta, xs, ys, n, &best, &range);
+                        if (g) {
+                            double ei = ei_closed(g, xs + D * n, best), u[D];
                             for (int r = 0; r < 64; r++) {
                                 for (int j = 0; j < D; j++)
                                     u[j] = gsl_rng_uniform(rng);
-                                is_max &= ei >= ei_closed(g, u, t[0]) * (1 - 1e-6);
+                                is_max &= ei >= ei_closed(g, u, best) * (1 - 1e-6);
                             }
                             checked++;
                         }
+                        llmbo_gp_free(g);
                     }
-                    llmbo_gp_free(g);
                 }
                 ys[n] = hartmann3(xs + D * n);
                 llmbo_bo_tell(bo, id, ys[n], 0, &err);

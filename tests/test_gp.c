@@ -757,19 +757,26 @@ static void check_lml_grad_fd(llmbo_gp *gp, int d, int fit_noise)
     }
 }
 
+/* n points in [0, 1]^2, the first 18 clustered near the origin (where a GLS mean differs from
+ * the sample mean), and a smooth function of them. */
+static void clustered_data(int n, double *X, double *y)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2385);
+    for (int i = 0; i < n; i++) {
+        double s = i < 18 ? 0.2 : 1.0;
+        X[2 * i] = s * gsl_rng_uniform(rng);
+        X[2 * i + 1] = s * gsl_rng_uniform(rng);
+        y[i] = 2.385 * (X[2 * i] - 0.1) * (X[2 * i] - 0.1) + sin(4.1 * X[2 * i + 1]) - 0.7;
+    }
+    gsl_rng_free(rng);
+}
+
 static void test_gls_mean(void)
 {
     enum { N = 26, D = 2 };
     double X[D * (N + 1)], y[N + 1], xs[D] = {0.713, 0.285};
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, 2385);
-    for (int i = 0; i < N + 1; i++) {
-        double s = i < 18 ? 0.2 : 1.0; /* 18 points clustered near the origin */
-        X[D * i] = s * gsl_rng_uniform(rng);
-        X[D * i + 1] = s * gsl_rng_uniform(rng);
-        y[i] = 2.385 * (X[D * i] - 0.1) * (X[D * i] - 0.1) + sin(4.1 * X[D * i + 1]) - 0.7;
-    }
-    gsl_rng_free(rng);
+    clustered_data(N + 1, X, y);
     for (int t = 0; t < N_KERNELS; t++) {
         llmbo_gp_options o;
         llmbo_gp_options_default(&o);
@@ -808,15 +815,7 @@ static void test_prior_mean(void)
 {
     enum { N = 26, D = 2 };
     double X[D * (N + 1)], y[N + 1], xs[D] = {0.713, 0.285}, c = 2.385;
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, 2385);
-    for (int i = 0; i < N + 1; i++) {
-        double s = i < 18 ? 0.2 : 1.0;
-        X[D * i] = s * gsl_rng_uniform(rng);
-        X[D * i + 1] = s * gsl_rng_uniform(rng);
-        y[i] = 2.385 * (X[D * i] - 0.1) * (X[D * i] - 0.1) + sin(4.1 * X[D * i + 1]) - 0.7;
-    }
-    gsl_rng_free(rng);
+    clustered_data(N + 1, X, y);
     for (int t = 0; t < N_KERNELS; t++) {
         llmbo_gp_options o;
         llmbo_gp_options_default(&o);

@@ -23,9 +23,12 @@ The teacher is privileged: it knows the function.
                 --policy round7 --templates distill/templates-mean: the policy of round 7,
                 with a prompt that prints the mean of the shown points as a step from Best (the
                 start of its recombination), checked against the policy's own mean.
+  --answer anchored: as unit, and each step names its origin ({"from": "best"|"mean", ...}; the
+                advisor's "answer": "anchored"), so a recombination is the choice "mean" plus a
+                step from the printed mean (round 8; distill/templates-anchor).
 
 Usage: gen_data.py --out DIR [--runs N] [--seed S] [--max-dim D] [--rank-every N]
-       [--answer step|absolute|unit] [--policy round5|round6|round7] [--templates DIR]
+       [--answer step|absolute|unit|anchored] [--policy round5|round6|round7] [--templates DIR]
 Needs numpy and libllmbo (LLMBO_LIB or the build/ directory); no torch.
 """
 import argparse
@@ -156,11 +159,17 @@ def points_answer(points, names, lo, hi):
 STEP_MARK = "as steps from Best"
 
 
-def steps_answer(points, z_best, names):
+def steps_answer(points, z_best, names, origins=None):
     """Points of the unit box as steps from the best evaluation (z_best, unit box) in fractions
-    of each range, 4 decimals, kept within [-z_best, 1 - z_best] (the answer format's bounds)."""
+    of each range, 4 decimals, kept within [-z_best, 1 - z_best] (the answer format's bounds).
+    origins (round 8, "answer": "anchored"): per point ("best", z_best) or ("mean", z_mean), the
+    answer's "from" key first and the step from that origin."""
     parts = []
-    for z in points:
+    for i, z in enumerate(points):
+        head = ""
+        if origins is not None:
+            head = '"from": "%s", ' % origins[i][0]
+            z_best = origins[i][1]
         # Inside the advisor's bounds [-u, 1 - u] by a margin: u is recomputed from the point in
         # original units, and a best point on a 4-decimal fraction (the unit warm start's) puts
         # 1 - u within rounding of a 4-decimal step.
@@ -172,7 +181,7 @@ def steps_answer(points, z_best, names):
             t = "%.4f" % v
             t = t.rstrip("0").rstrip(".")
             kv.append('"%s": %s' % (n, "0" if t in ("-0", "", "0") else t))
-        parts.append("{" + ", ".join(kv) + "}")
+        parts.append("{" + head + ", ".join(kv) + "}")
     return '{"points": [' + ", ".join(parts) + "]}"
 
 
@@ -188,6 +197,11 @@ class Task:
     """What the teacher knows about the current run: the function and the history."""
     step = False  # --answer step: answers after the first evaluation are steps from the best
     unit = False  # --answer unit: the policy of distill/policy.py (implies step)
+    anchored = False  # --answer anchored: unit, and each step names its origin (best or mean)
+    n_from = {"best": 0, "mean": 0}  # anchored steps written, by origin
+    pending = None  # the unit point of the last one-point step answer, to compare with the loop's
+    mapped_checked = 0  # step answers whose point the loop then evaluated, compared
+    mapped_bad = 0  # ... and differed by more than the answer's rounding (1e-4 of the unit box, a point on a bound moved in)
     policy = policy.DEFAULT  # --policy: which of policy.POLICIES
     mean_checked = 0  # prompts whose {{mean_step}} line was compared with the policy's mean
     mean_bad = 0  # ... and differed from it by more than the printed rounding
@@ -274,16 +288,23 @@ def policy_answer(user, n_want, rng, Z, y):
         TASK.mean_checked += 1
         shown_mean = np.array(parse_point(m.group(1), TASK.fn.names))
         TASK.mean_bad += bool(np.abs(shown_mean - (Z[shown].mean(axis=0) - zb)).max() > 6e-5)
-    pts = []
+    zm = Z[shown].mean(axis=0)
+    pts, origins = [], []
     for _ in range(n_want):
         for _ in range(50):  # the loop rejects a repeat (1e-3 of the unit box): draw again
-            z = zb + policy.step(rng, Z[shown], y[shown], used, budget, TASK.policy)
-            z = np.clip(np.round(z - zb, 4) + zb, 0, 1)
+            s, origin = policy.step(rng, Z[shown], y[shown], used, budget, TASK.policy,
+                                    anchor=True)
+            z = zb + s
+            o = zm if TASK.anchored and origin == "mean" else zb
+            z = np.clip(np.round(z - o, 4) + o, 0, 1)
             if np.abs(Z - z).max(axis=1).min() > 2e-3 and all(
                     np.abs(q - z).max() > 2e-3 for q in pts):
                 break
         pts.append(z)
-    return steps_answer(pts, zb, TASK.fn.names)
+        origins.append((origin, zm) if origin == "mean" else (origin, zb))
+        TASK.n_from[origin] += 1
+    TASK.pending = pts[0] if n_want == 1 else None
+    return steps_answer(pts, zb, TASK.fn.names, origins if TASK.anchored else None)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -307,8 +328,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def advisor_config(mode, port, cassette, answer, templates=None):
-    t = templates or os.path.join(HERE, {"step": "templates-step",
-                                         "unit": "templates-unit"}.get(answer, "templates"))
+    t = templates or os.path.join(HERE, {"step": "templates-step", "unit": "templates-unit",
+                                         "anchored": "templates-anchor"}.get(answer, "templates"))
     return {"answer": answer, "backend": "openai", "base_url": "http://127.0.0.1:%d/v1" % port,
             "api_key_env": None, "model": "llmbo-teacher", "mode": mode, "record": cassette,
             "n_candidates": 5, "history": "best", "history_n": 5, "digits": 4,
@@ -326,11 +347,13 @@ def main():
     ap.add_argument("--max-budget", type=int, default=50)
     ap.add_argument("--rank-every", type=int, default=2,
                     help="every N-th run is in rank mode, the others in propose mode")
-    ap.add_argument("--answer", choices=("step", "absolute", "unit"), default="absolute",
+    ap.add_argument("--answer", choices=("step", "absolute", "unit", "anchored"),
+                    default="absolute",
                     help="propose answers after the first evaluation: coordinates (templates/) "
                          "or steps from the best point (templates-step/, which says so); unit: "
                          "the search policy of policy.py, warm start as fractions of each range "
-                         "(templates-unit/)")
+                         "(templates-unit/); anchored: unit, and each step names its origin, "
+                         "\"from\": \"best\" or \"mean\" (templates-anchor/)")
     ap.add_argument("--policy", choices=sorted(policy.POLICIES), default="round6",
                     help="--answer unit: the settings of policy.py (round7 steps from the mean "
                          "of the shown points that distill/templates-mean prints)")
@@ -338,8 +361,9 @@ def main():
                     help="template directory (default: the one of --answer)")
     a = ap.parse_args()
     TASK.policy = policy.POLICIES[a.policy]
-    TASK.step = a.answer in ("step", "unit")
-    TASK.unit = a.answer == "unit"
+    TASK.step = a.answer in ("step", "unit", "anchored")
+    TASK.unit = a.answer in ("unit", "anchored")
+    TASK.anchored = a.answer == "anchored"
     os.makedirs(a.out, exist_ok=True)
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port = srv.server_address[1]
@@ -360,7 +384,12 @@ def main():
         opt = llmbo.Optimizer(fn.space(), seed=run, budget=budget,
                               strategy="llm" if mode == "propose" else "gp+llm", advisor=adv)
         for _ in range(budget):
+            TASK.pending = None
             t = opt.ask(1)[0]
+            if TASK.pending is not None and mode == "propose":  # the advisor's mapping of a step
+                TASK.mapped_checked += 1
+                TASK.mapped_bad += bool(np.abs(fn.unit(np.array([t.x]))[0] -
+                                               TASK.pending).max() > 1.01e-4)
             v = fn(t.x)
             opt.tell(t, v)
             TASK.X.append(list(t.x))
@@ -375,6 +404,13 @@ def main():
     if TASK.mean_checked:
         print("gen_data: the prompt's mean step checked against the policy's in %d prompts, %d "
               "differ" % (TASK.mean_checked, TASK.mean_bad))
+    if TASK.mapped_checked:
+        print("gen_data: %d step answers mapped back to the points the loop evaluated, %d differ"
+              % (TASK.mapped_checked, TASK.mapped_bad))
+    if TASK.unit:
+        print("gen_data: policy steps from best %d, from the mean %d%s" %
+              (TASK.n_from["best"], TASK.n_from["mean"],
+               " (written as \"from\")" if TASK.anchored else ""))
     print("gen_data: %d runs, %d advisor calls recorded in %s" % (a.runs, n_calls, a.out))
     return 0
 

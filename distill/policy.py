@@ -16,7 +16,9 @@ The answer is the step from Best. The history it reads is the one the prompt sho
 Round 6's student did not learn the recombination (the mean of five points minus Best is
 arithmetic); ROUND7 (recombination with probability 0.3, at half the step scale) is taught with
 distill/templates-mean, whose prompt prints that mean as a step from Best ({{mean_step}}), so a
-recombination is a copy of a prompt line plus a smaller step.
+recombination is a copy of a prompt line plus a smaller step. Round 7's student still did not
+copy it; round 8 (gen_data.py --answer anchored, distill/templates-anchor) lets the answer name the
+step's origin ({"from": "mean", ...}), so a recombination is one choice and a small step.
 """
 import numpy as np
 
@@ -44,19 +46,23 @@ def scale(used, budget, p=DEFAULT):
     return p["s0"] * (p["s1"] / p["s0"]) ** t
 
 
-def step(rng, Z, y, used, budget, p=DEFAULT):
+def step(rng, Z, y, used, budget, p=DEFAULT, anchor=False):
     """One step (d,) in fractions of each range from the best of the shown points Z (m, d, unit
-    box) with values y (m,), at `used` of `budget` evaluations; kept within the box."""
+    box) with values y (m,), at `used` of `budget` evaluations; kept within the box. anchor=True
+    (round 8, "answer": "anchored"): (step, origin) with origin "mean" for a recombination (the
+    step from the mean of Z is then step - (mean - Best)) and "best" otherwise; the same draws."""
     Z = np.asarray(Z, dtype=float)
     y = np.asarray(y, dtype=float)
     order = np.argsort(y, kind="stable")
     zb = Z[order[0]]
     d = Z.shape[1]
     sc = scale(used, budget, p)
+    origin = "best"
     if p.get("center", 0) and len(order) > 1 and rng.random() < p["center"]:
         # recombination: the step starts from the mean of the shown points (Best among them)
         zb = Z.mean(axis=0)
         sc = sc * p.get("cnoise", 1.0)
+        origin = "mean"
     if p.get("big", 0) and rng.random() < p["big"]:
         sc = p["s0"]
     s = sc * rng.standard_normal(d)
@@ -67,4 +73,5 @@ def step(rng, Z, y, used, budget, p=DEFAULT):
     if p.get("pull", 0) and len(order) > 1:
         k = order[1 + rng.integers(min(len(order) - 1, p.get("k", 1)))]
         s = s + p["pull"] * rng.random() * (Z[order[0]] - Z[k])
-    return np.clip(zb + s, 0, 1) - Z[order[0]]
+    out = np.clip(zb + s, 0, 1) - Z[order[0]]
+    return (out, origin) if anchor else out

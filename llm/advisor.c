@@ -417,7 +417,8 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
     /* answer: "absolute" (coordinates), "step" (propose and pool answers after the first
      * evaluation are steps from the best point in fractions of each range; see step_map) or
      * "unit" (as step, and point answers before the first evaluation, the warm start's, are
-     * positions as fractions of each range: steps from the lower corner). */
+     * positions as fractions of each range: steps from the lower corner) or "anchored" (as unit,
+     * and each step names its origin, "from": "best" or "mean"; see step_map). */
     const char *ans = "absolute";
     if ((st = llmbo_json_get_string(obj, w, "answer", &ans, err)))
         return st;
@@ -425,10 +426,12 @@ static llmbo_status parse_sampling(llmbo_advisor *adv, const cJSON *obj, llmbo_e
         adv->po.step = 1;
     else if (strcmp(ans, "unit") == 0)
         adv->po.step = 2;
+    else if (strcmp(ans, "anchored") == 0)
+        adv->po.step = 3;
     else if (strcmp(ans, "absolute") != 0)
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                               "%s.answer: expected \"absolute\", \"step\" or \"unit\", got "
-                               "\"%.40s\"",
+                               "%s.answer: expected \"absolute\", \"step\", \"unit\" or "
+                               "\"anchored\", got \"%.40s\"",
                                w, ans);
     return LLMBO_OK;
 }
@@ -844,13 +847,16 @@ static void merge_points(const llmbo_space *space, double *pool, int *n_pool, in
 typedef struct step_frame {
     llmbo_space *space; /* the step space: continuous and log parameters as [-u_j, 1 - u_j] */
     double *u;          /* (d) the best point in the unit box */
+    double *m;          /* (d) "anchored": the mean of the shown evaluations in the unit box */
     double *tmp, *out;  /* (d) scratch: a point in the unit box, and in original units */
+    int anchored;       /* 1: the step space's first key is "from" ("best" 0, "mean" 1) */
 } step_frame;
 
 static void step_frame_free(step_frame *f)
 {
     llmbo_space_free(f->space);
     llmbo_free(f->u);
+    llmbo_free(f->m);
     llmbo_free(f->tmp);
     llmbo_free(f->out);
     memset(f, 0, sizeof *f);
@@ -861,14 +867,20 @@ static int steps_param(const llmbo_param *p)
     return p->type == LLMBO_PARAM_CONTINUOUS || p->type == LLMBO_PARAM_LOG;
 }
 
-static llmbo_status step_frame_make(const llmbo_advice_request *r, step_frame *f, llmbo_error *err)
+/* The key of an anchored step's origin, and its values (0: the best point, 1: the mean). */
+static const char *const anchor_choices[] = {"best", "mean"};
+#define ANCHOR_KEY "from"
+
+static llmbo_status step_frame_make(const llmbo_prompt_options *po, const llmbo_advice_request *r,
+                                    step_frame *f, llmbo_error *err)
 {
     int d = llmbo_space_dim(r->space), bi = llmbo_prompt_best_index(r);
     f->space = llmbo_space_create();
     f->u = llmbo_malloc((size_t)d, sizeof *f->u);
+    f->m = llmbo_malloc((size_t)d, sizeof *f->m);
     f->tmp = llmbo_malloc((size_t)d, sizeof *f->tmp);
     f->out = llmbo_malloc((size_t)d, sizeof *f->out);
-    if (!f->space || !f->u || !f->tmp || !f->out) {
+    if (!f->space || !f->u || !f->m || !f->tmp || !f->out) {
         step_frame_free(f);
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
     }
@@ -876,12 +888,35 @@ static llmbo_status step_frame_make(const llmbo_advice_request *r, step_frame *f
         llmbo_space_to_unit(r->space, r->hist_x + (size_t)bi * (size_t)d, f->u);
     else
         memset(f->u, 0, (size_t)d * sizeof *f->u); /* "unit": from the lower corner */
+    memcpy(f->m, f->u, (size_t)d * sizeof *f->m);
+    f->anchored = po->step == 3 && bi >= 0;
+    if (f->anchored) {
+        if (llmbo_prompt_mean_unit(po, r, f->m) < 0) {
+            step_frame_free(f);
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory");
+        }
+        for (int j = 0; j < d; j++)
+            if (strcmp(llmbo_space_param(r->space, j)->name, ANCHOR_KEY) == 0) {
+                step_frame_free(f);
+                return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                                       "advisor: \"answer\": \"anchored\" writes the key \"%s\" "
+                                       "in each point, but parameter %d is named \"%s\"",
+                                       ANCHOR_KEY, j, ANCHOR_KEY);
+            }
+        llmbo_param a = {ANCHOR_KEY, LLMBO_PARAM_CATEGORICAL, 0, 0, 2, anchor_choices, NULL, NULL};
+        llmbo_status st = llmbo_space_add(f->space, &a, err);
+        if (st) {
+            step_frame_free(f);
+            return st;
+        }
+    }
     for (int j = 0; j < d; j++) {
         llmbo_param p = *llmbo_space_param(r->space, j);
         if (steps_param(&p)) {
+            /* anchored: bounds for either origin; the mapped point is kept in the box */
             p.type = LLMBO_PARAM_CONTINUOUS;
-            p.lo = -f->u[j];
-            p.hi = 1.0 - f->u[j];
+            p.lo = -(f->u[j] > f->m[j] ? f->u[j] : f->m[j]);
+            p.hi = 1.0 - (f->u[j] < f->m[j] ? f->u[j] : f->m[j]);
         }
         llmbo_status st = llmbo_space_add(f->space, &p, err);
         if (st) {
@@ -892,26 +927,32 @@ static llmbo_status step_frame_make(const llmbo_advice_request *r, step_frame *f
     return LLMBO_OK;
 }
 
-/* Maps the steps of x (n, d; integer and categorical entries absolute) to points in place and
- * checks them against the history and each other. LLMBO_ERR_VALIDATION names a repeat. */
+/* Maps the steps of x (n points of the step space; integer and categorical entries absolute) to
+ * points (n, d) in place and checks them against the history and each other. An anchored step
+ * (x's rows start with "from") is added to its origin, the best point or the shown mean, and
+ * the point then moved onto the box where it leaves it. LLMBO_ERR_VALIDATION names a repeat. */
 static llmbo_status step_map(const step_frame *f, const llmbo_advice_request *r, double *x, int n,
                              llmbo_error *err)
 {
-    int d = llmbo_space_dim(r->space);
+    int d = llmbo_space_dim(r->space), a = f->anchored, w = d + a;
     for (int i = 0; i < n; i++) {
+        const double *si = x + (size_t)i * (size_t)w; /* read before the row below is written */
+        const double *o = a && si[0] == 1.0 ? f->m : f->u;
+        for (int j = 0; j < d; j++) {
+            double t = o[j] + si[a + j];
+            t = t < 0 ? 0 : t > 1 ? 1 : t;
+            f->tmp[j] = steps_param(llmbo_space_param(r->space, j)) ? t : 0.0;
+        }
+        llmbo_space_from_unit(r->space, f->tmp, f->out);
         double *xi = x + (size_t)i * (size_t)d;
         for (int j = 0; j < d; j++)
-            f->tmp[j] = steps_param(llmbo_space_param(r->space, j)) ? f->u[j] + xi[j] : 0.0;
-        llmbo_space_from_unit(r->space, f->tmp, f->out);
-        for (int j = 0; j < d; j++)
-            if (steps_param(llmbo_space_param(r->space, j)))
-                xi[j] = f->out[j];
+            xi[j] = steps_param(llmbo_space_param(r->space, j)) ? f->out[j] : si[a + j];
         for (int h = 0; h < r->n_hist; h++)
             if (llmbo_points_same(r->space, xi, r->hist_x + (size_t)h * (size_t)d))
                 return llmbo_error_set(err, LLMBO_ERR_VALIDATION,
-                                       "point %d (a step from the best point) repeats evaluation "
+                                       "point %d (a step from the %s point) repeats evaluation "
                                        "#%d",
-                                       i, h);
+                                       i, o == f->m ? "mean" : "best", h);
         for (int k = 0; k < i; k++)
             if (llmbo_points_same(r->space, xi, x + (size_t)k * (size_t)d))
                 return llmbo_error_set(err, LLMBO_ERR_VALIDATION, "point %d repeats point %d", i,
@@ -988,7 +1029,7 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
     int rank = r->mode == LLMBO_ADVICE_RANK;
     int k = rank ? 1 : adv->samples;
     double deadline = llmbo_now() + adv->deadline;
-    size_t d = (size_t)llmbo_space_dim(r->space), per = (size_t)r->n_want * d;
+    size_t d = (size_t)llmbo_space_dim(r->space), per = (size_t)r->n_want * (d + 1); /* + from */
     char *sys = NULL, *usr = NULL, *repair_msg = NULL;
     llmbo_chat_request *reqs = llmbo_calloc((size_t)k, sizeof *reqs);
     llmbo_chat_reply *reps = llmbo_calloc((size_t)k + 1, sizeof *reps); /* + the repair */
@@ -1000,7 +1041,8 @@ static llmbo_status advisor_advise(void *ctx, const llmbo_advice_request *r,
     llmbo_status st = !reqs || !reps || !cs || !cerr || !xs || !slots
                           ? llmbo_error_set(err, LLMBO_ERR_NOMEM, "advisor: out of memory")
                           : llmbo_prompt_build(&adv->po, r, &sys, &usr, err);
-    if (!st && llmbo_prompt_step_answer(&adv->po, r) && !(st = step_frame_make(r, &sframe, err)))
+    if (!st && llmbo_prompt_step_answer(&adv->po, r) &&
+        !(st = step_frame_make(&adv->po, r, &sframe, err)))
         sf = &sframe;
     if (st) {
         adv->cost.fallback++;

@@ -119,7 +119,8 @@ typedef struct llmbo_prompt_options {
     int history_n;            /* BEST/LATEST: how many; default 30 */
     int digits;               /* significant digits of numbers, default 6 */
     int step;                 /* "answer": 0 absolute, 1 "step", 2 "unit" (step, and fractions
-                                 of each range before the first evaluation) */
+                                 of each range before the first evaluation), 3 "anchored" (unit,
+                                 and each step names its origin: "from": "best" or "mean") */
     const char *system;       /* system prompt; NULL: built-in */
     const char *templates[4]; /* user templates by llmbo_advice_mode; NULL: built-in */
     const char *repair;       /* repair message template; NULL: built-in */
@@ -143,6 +144,11 @@ int llmbo_prompt_best_index(const llmbo_advice_request *req);
  * is a position as a fraction of each range ("answer": "unit", a points request with no
  * successful evaluation yet, e.g. the warm start); 0 if it is absolute. */
 int llmbo_prompt_step_answer(const llmbo_prompt_options *o, const llmbo_advice_request *req);
+/* The mean of the successful evaluations the prompt shows (o's history selection), in the unit
+ * box, into m (d): the origin of a step {"from": "mean"} and of {{mean_step}}. Returns how many
+ * were averaged (0: none, m zero), -1 on no memory. */
+int llmbo_prompt_mean_unit(const llmbo_prompt_options *o, const llmbo_advice_request *req,
+                           double *m);
 /* Renders the repair message quoting the validation error. Owned. */
 char *llmbo_prompt_repair(const llmbo_prompt_options *o, const char *error);
 

@@ -300,11 +300,46 @@ static void build_history(llmbo_strbuf *b, llmbo_strbuf *note, const llmbo_promp
         sb_printf(note, "the latest %d of %d", shown, r->n_hist);
 }
 
+/* The mean of the shown successful evaluations in the unit box into m (d); returns how many
+ * were averaged (0: m is zero). */
+static int shown_mean_unit(const llmbo_advice_request *r, const unsigned char *show, double *m,
+                           double *u)
+{
+    const llmbo_space *sp = r->space;
+    int d = llmbo_space_dim(sp), n = 0;
+    memset(m, 0, (size_t)d * sizeof *m);
+    for (int i = 0; i < r->n_hist; i++) {
+        if (!show[i] || (r->hist_failed && r->hist_failed[i]) || !isfinite(r->hist_y[i]))
+            continue;
+        llmbo_space_to_unit(sp, r->hist_x + (size_t)i * (size_t)d, u);
+        for (int j = 0; j < d; j++)
+            m[j] += u[j];
+        n++;
+    }
+    for (int j = 0; n && j < d; j++)
+        m[j] /= n;
+    return n;
+}
+
+int llmbo_prompt_mean_unit(const llmbo_prompt_options *o, const llmbo_advice_request *r, double *m)
+{
+    int d = llmbo_space_dim(r->space);
+    unsigned char *show = llmbo_malloc((size_t)(r->n_hist ? r->n_hist : 1), 1);
+    double *u = llmbo_malloc((size_t)d, sizeof *u);
+    int n = -1;
+    if (show && u && select_history(o, r, show) >= 0)
+        n = shown_mean_unit(r, show, m, u);
+    llmbo_free(show);
+    llmbo_free(u);
+    return n;
+}
+
 /* {{mean_step}}: the mean of the shown successful evaluations as a step from the best point, in
  * fractions of each range (the frame of "answer": "step"/"unit"; log-scale parameters in the
  * logarithm), 4 decimals as a step answer writes them, so that a small model copies a move
- * towards that mean instead of computing it (perf/results/distill.md round 7). Integer and
- * categorical parameters show the best point's value, as a step answer keeps them absolute. */
+ * towards that mean instead of computing it (perf/results/distill.md round 7); with "answer":
+ * "anchored" it is the origin a step {"from": "mean", ...} starts from. Integer and categorical
+ * parameters show the best point's value, as a step answer keeps them absolute. */
 static void build_mean_step(llmbo_strbuf *b, const llmbo_prompt_options *o,
                             const llmbo_advice_request *r, const unsigned char *show)
 {
@@ -320,14 +355,7 @@ static void build_mean_step(llmbo_strbuf *b, const llmbo_prompt_options *o,
         b->oom = 1;
         goto done;
     }
-    for (int i = 0; i < r->n_hist; i++) {
-        if (!show[i] || (r->hist_failed && r->hist_failed[i]) || !isfinite(r->hist_y[i]))
-            continue;
-        llmbo_space_to_unit(sp, r->hist_x + (size_t)i * (size_t)d, u);
-        for (int j = 0; j < d; j++)
-            m[j] += u[j];
-        n++;
-    }
+    n = shown_mean_unit(r, show, m, u);
     llmbo_space_to_unit(sp, r->hist_x + (size_t)bi * (size_t)d, ub);
     for (int j = 0; j < d; j++) {
         const llmbo_param *p = llmbo_space_param(sp, j);
@@ -337,7 +365,7 @@ static void build_mean_step(llmbo_strbuf *b, const llmbo_prompt_options *o,
             continue;
         }
         char t[32];
-        snprintf(t, sizeof t, "%.4f", n ? m[j] / n - ub[j] : 0.0);
+        snprintf(t, sizeof t, "%.4f", n ? m[j] - ub[j] : 0.0);
         size_t k = strlen(t); /* trailing zeros and point dropped; -0 as 0 */
         while (k > 0 && t[k - 1] == '0')
             t[--k] = 0;
@@ -381,7 +409,7 @@ int llmbo_prompt_step_answer(const llmbo_prompt_options *o, const llmbo_advice_r
         return 0;
     if (llmbo_prompt_best_index(r) >= 0)
         return r->mode == LLMBO_ADVICE_PROPOSE || r->mode == LLMBO_ADVICE_POOL;
-    return o->step == 2 ? 2 : 0;
+    return o->step >= 2 ? 2 : 0;
 }
 
 static void build_answer_format(llmbo_strbuf *b, const llmbo_prompt_options *o,
@@ -397,7 +425,10 @@ static void build_answer_format(llmbo_strbuf *b, const llmbo_prompt_options *o,
         return;
     }
     int d = llmbo_space_dim(r->space);
+    int kind = llmbo_prompt_step_answer(o, r), anchored = kind == 1 && o->step == 3;
     sb_str(b, "Answer format: a JSON object {\"points\": [{");
+    if (anchored)
+        sb_str(b, "\"from\": \"best\" or \"mean\", ");
     for (int j = 0; j < d; j++) {
         const llmbo_param *p = llmbo_space_param(r->space, j);
         sb_printf(b, "%s\"%s\": ", j ? ", " : "", p->name);
@@ -412,7 +443,6 @@ static void build_answer_format(llmbo_strbuf *b, const llmbo_prompt_options *o,
               "}, ...]} with exactly %d point%s. Values must lie within the bounds; integer "
               "parameters take whole numbers and categorical parameters a choice name.",
               r->n_want, r->n_want == 1 ? "" : "s");
-    int kind = llmbo_prompt_step_answer(o, r);
     if (kind == 2)
         sb_str(b, " The value of a continuous parameter is not the coordinate itself but its "
                   "position as a fraction of the parameter's range, from 0 (lower bound) to 1 "
@@ -422,6 +452,10 @@ static void build_answer_format(llmbo_strbuf *b, const llmbo_prompt_options *o,
                   "from the best point so far, as a fraction of the parameter's range (the point "
                   "evaluated is best + step x (upper - lower); log-scale parameters step in the "
                   "logarithm), such that the point stays within the bounds.");
+    if (anchored)
+        sb_str(b, " \"from\" names the point the step starts from instead of the best point: "
+                  "\"best\", or \"mean\", the mean of the shown evaluations (in the same "
+                  "fractions); a point beyond a bound is moved onto it.");
 }
 
 typedef struct slot {

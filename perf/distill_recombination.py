@@ -6,7 +6,9 @@ unit) or a model's (advisor.jsonl of a bench's mini-propose runs), and prints, o
 that show 5 evaluations: the projection of the answered step s (fractions of each range) on the
 direction m from Best to the mean of the shown points, s.m / m.m (the teacher's mean is `center`,
 0.4; a student that steps from Best only gives 0), and the steps' RMS over the policy's scale at
-that "Used i of n" (about 1 for the teacher).
+that "Used i of n" (about 1 for the teacher). An anchored answer ("answer": "anchored", round
+8: {"from": "mean", ...} is a step from the mean) counts as its step from Best, and the share of
+"mean" anchors is printed beside the teacher's or the student's projection.
 
 Usage: distill_recombination.py teacher CASSETTE_DIR [MAX_FILES]
        distill_recombination.py student BENCH_DIR [STRATEGY]   (default mini-propose)
@@ -49,8 +51,12 @@ def measure(user, answer):
     s = np.array([float(answer[n]) for n in names])
     m = np.mean(Z, axis=0) - zb
     sc = policy.scale(int(mu.group(1)), int(mu.group(2)))
+    anchor = answer.get("from")
+    rms = float(np.sqrt(np.mean(s ** 2)) / sc)  # the written step (from its origin)
+    if anchor == "mean":
+        s = s + m  # the step from Best (before the advisor moves a point onto the box)
     proj = float(s @ m / (m @ m)) if m @ m > 1e-8 else None
-    return proj, float(np.sqrt(np.mean(s ** 2)) / sc)
+    return proj, rms, anchor
 
 
 def pairs(kind, where, arg):
@@ -79,8 +85,9 @@ def main():
         return 2
     got = [m for u, a in pairs(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
            for m in [measure(u, a)] if m]
-    proj = np.array([p for p, _ in got if p is not None])
-    ratio = np.array([r for _, r in got])
+    proj = np.array([p for p, _, _ in got if p is not None])
+    ratio = np.array([r for _, r, _ in got])
+    anchors = [a for _, _, a in got if a is not None]
     if not len(got):
         print("distill_recombination: no 5-point step calls found", file=sys.stderr)
         return 1
@@ -88,6 +95,9 @@ def main():
           "median %.3f; step RMS / policy scale: median %.2f" %
           (sys.argv[1], len(got), np.mean(np.clip(proj, -3, 3)), np.median(proj),
            np.median(ratio)))
+    if anchors:
+        print("%s: anchored answers %d, \"from\": \"mean\" in %d (%.3f)" %
+              (sys.argv[1], len(anchors), anchors.count("mean"), anchors.count("mean") / len(anchors)))
     return 0
 
 

@@ -16,7 +16,9 @@
 # EXTRA_CASSETTES, POLICY (ANSWER=unit: round7, the default and the shipped model's, which steps
 # from the mean of the shown points at half the scale, or round6), TEMPLATES (default
 # distill/templates-mean, whose prompt prints that mean as a step from Best; the round-6 model's
-# were distill/templates-unit; TEMPLATES= with another ANSWER: that answer's). Training runs
+# were distill/templates-unit; TEMPLATES= with another ANSWER: that answer's; ANSWER=anchored,
+# round 8: as unit, each step names its origin "best" or "mean", distill/templates-anchor).
+# Training runs
 # under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +31,9 @@ STEPS=${STEPS:-900}
 MAX_LEN=${MAX_LEN:-700}
 ANSWER=${ANSWER:-unit}
 POLICY=${POLICY:-round7}
-if [ "$ANSWER" = unit ]; then TEMPLATES=${TEMPLATES-distill/templates-mean}; else TEMPLATES=${TEMPLATES:-}; fi
+if [ "$ANSWER" = unit ]; then TEMPLATES=${TEMPLATES-distill/templates-mean}
+elif [ "$ANSWER" = anchored ]; then TEMPLATES=${TEMPLATES-distill/templates-anchor}
+else TEMPLATES=${TEMPLATES:-}; fi
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then

@@ -55,6 +55,22 @@ else
     fail "round-7 teacher data: $(tail -5 "$W/gen7.log")"
 fi
 
+# (1c) round 8's anchored answers: the teacher writes its recombinations as {"from": "mean", ...};
+# the C advisor's mapping of every one-point step (from Best or from the mean) must be the point
+# the policy drew, and the examples keep "from" first, as the constrained decoder writes it
+if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas8" --runs 3 --max-dim 4 \
+    --max-budget 16 --seed 7 --rank-every 3 --answer anchored --policy round7 \
+    --templates "$SRC/distill/templates-anchor" > "$W/gen8.log" 2>&1 &&
+    grep -Eq 'checked against the policy.s in [1-9][0-9]* prompts, 0 differ' "$W/gen8.log" &&
+    grep -Eq 'step answers mapped back to the points the loop evaluated, 0 differ' "$W/gen8.log" &&
+    grep -Eq 'from the mean [1-9][0-9]* \(written as "from"\)' "$W/gen8.log" &&
+    "$PY" -B "$SRC/distill/dataset.py" "$W/cas8" --out "$W/ex8.jsonl" > "$W/ds8.log" 2>&1 &&
+    grep -q '{\\"from\\": \\"mean\\", ' "$W/ex8.jsonl"; then
+    pass "round-8 anchored teacher data: $(grep 'mapped back' "$W/gen8.log")"
+else
+    fail "round-8 anchored teacher data: $(tail -5 "$W/gen8.log") $(tail -2 "$W/ds8.log" 2>/dev/null)"
+fi
+
 # (2) a cassette of another advisor, recorded against the loopback server
 printf '{"default": {"answer": "auto", "style": "think"}}' > "$W/script.json"
 "$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &

@@ -544,7 +544,8 @@ static void test_step_answers(void)
     llmbo_error_clear(&err);
     llmbo_status st = llmbo_advisor_create(j, "run.json: advisor", NULL, &bad, &err);
     CHECK(st == LLMBO_ERR_CONFIG && strstr(err.msg, "run.json: advisor.answer: expected "
-                                                    "\"absolute\", \"step\" or \"unit\""),
+                                                    "\"absolute\", \"step\", \"unit\" or "
+                                                    "\"anchored\""),
           "an unknown answer kind is named: %s", err.msg);
     llmbo_advisor_free(bad);
     cJSON_Delete(j);
@@ -595,6 +596,109 @@ static void test_unit_answers(void)
               strstr(log, "a step from the best point so far"),
           "the prompts say what a value means, before and after the first evaluation");
     free(log);
+    server_stop(&srv);
+}
+
+/* "answer": "anchored": a step names its origin, "from": "best" or "mean" (the mean of the
+ * shown successful evaluations in fractions of each range). The history is the 3 evaluations
+ * of request() plus a failed #3 at x1 = 10, x4 = 0.1, left out of the mean. By hand: x1's
+ * positions (x1 + 5) / 15 are 5/12, 1/6, 17/20, mean 43/90; x4's log positions
+ * log10(x4 / 1e-4) / 3 are 1/3, log(500)/log(1000), log(2)/log(1000), mean 4/9. Best is #1
+ * (x1 at 1/6, x4 at log(500)/log(1000)). The step bounds are those of either origin: x1 in
+ * [-43/90, 5/6]; a point beyond the box is moved onto it. */
+static void test_anchored_answers(void)
+{
+    if (start("{\"responses\": ["
+              "{\"content\": \"{\\\"points\\\": [{\\\"from\\\": \\\"mean\\\", \\\"x1\\\": 0.1, "
+              "\\\"x2\\\": 3, \\\"x3\\\": \\\"red\\\", \\\"x4\\\": -0.2}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"from\\\": \\\"best\\\", \\\"x1\\\": 0.25, "
+              "\\\"x2\\\": 3, \\\"x3\\\": \\\"red\\\", \\\"x4\\\": -0.1}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"from\\\": \\\"mean\\\", \\\"x1\\\": 0.6, "
+              "\\\"x2\\\": 9, \\\"x3\\\": \\\"blue\\\", \\\"x4\\\": -0.5}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"from\\\": \\\"centre\\\", \\\"x1\\\": 0.1, "
+              "\\\"x2\\\": 3, \\\"x3\\\": \\\"red\\\", \\\"x4\\\": 0}]}\"},"
+              "{\"content\": \"{\\\"points\\\": [{\\\"x1\\\": 0.1, \\\"x2\\\": 3, \\\"x3\\\": "
+              "\\\"red\\\", \\\"x4\\\": 0}]}\"}],"
+              "\"default\": {\"usage\": {\"prompt_tokens\": 100, \"completion_tokens\": 10}}}"))
+        return;
+    llmbo_advisor *adv =
+        make_advisor(NULL, OPENAI_CFG, srv.port, "propose",
+                     ", \"answer\": \"anchored\", \"response_format\": \"json_schema\"");
+    static const double hx[] = {1.25, 3,  0, 1e-3, -2.5, 7, 2, 5e-2,
+                                7.75, 12, 1, 2e-4, 10,   1, 0, 0.1};
+    static const double hy[] = {3.8, 1.2, 5.6, NAN};
+    static const int hf[] = {0, 0, 0, 1};
+    llmbo_advice_request r = request(LLMBO_ADVICE_PROPOSE, 1);
+    r.n_hist = 4;
+    r.hist_x = hx;
+    r.hist_y = hy;
+    r.hist_failed = hf;
+    if (adv) {
+        outcome o = advise_request(adv, &r);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.n_x == 1,
+              "a step from the mean accepted (%s)", o.msg);
+        /* x1 = -5 + (43/90 + 0.1) * 15 = 11/3; x4 = 1e-4 * 1000^(4/9 - 0.2). */
+        CHECK_NEAR(o.x[0], 11.0 / 3.0, 1e-12, 1e-12);
+        CHECK(o.x[1] == 3 && o.x[2] == 0, "integer and categorical stay absolute (%g, %g)", o.x[1],
+              o.x[2]);
+        CHECK_NEAR(o.x[3], 1e-4 * pow(1000.0, 4.0 / 9.0 - 0.2), 1e-12, 0);
+        o = advise_request(adv, &r); /* from the best: as "step" */
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.n_x == 1,
+              "a step from the best accepted (%s)", o.msg);
+        CHECK_NEAR(o.x[0], 1.25, 1e-12, 1e-12);
+        CHECK_NEAR(o.x[3], 0.05 * pow(1000.0, -0.1), 1e-12, 0);
+        /* 43/90 + 0.6 > 1 and 4/9 - 0.5 < 0: onto the box, x1 = 10, x4 = 1e-4. */
+        o = advise_request(adv, &r);
+        CHECK(o.st == LLMBO_OK && o.outcome == LLMBO_OUTCOME_VALID && o.n_x == 1,
+              "a step from the mean beyond the box accepted (%s)", o.msg);
+        CHECK_NEAR(o.x[0], 10.0, 1e-12, 1e-12);
+        CHECK_NEAR(o.x[3], 1e-4, 1e-12, 0);
+        CHECK(o.x[1] == 9 && o.x[2] == 2, "integer and choice (%g, %g)", o.x[1], o.x[2]);
+        /* An unknown origin is repaired; the repair without "from" is refused: fallback. */
+        o = advise_request(adv, &r);
+        CHECK(o.st == LLMBO_ERR_VALIDATION && o.outcome == LLMBO_OUTCOME_FALLBACK && o.n_x == 0,
+              "a malformed anchor, then none: fallback (%s)", o.msg);
+        CHECK(strstr(o.msg, "from is missing") != NULL, "the missing key is named: %s", o.msg);
+        llmbo_advisor_free(adv);
+    }
+    /* The first prompt describes "from"; the schema has its enum and x1's bounds of either
+     * origin; the repair request quotes the bad anchor. */
+    char *log = read_text(srv.log);
+    /* The log quotes each request body as a JSON string: a quote of the prompt is \\\". */
+    CHECK(log && strstr(log, "best\\\\\\\" or \\\\\\\"mean\\\\\\\", \\\\\\\"x1") &&
+              strstr(log, "names the point the step starts from") &&
+              strstr(log, "enum\\\":[\\\"best\\\",\\\"mean\\\"]") && strstr(log, "-0.4777777") &&
+              strstr(log, "0.8333333"),
+          "the prompt and the schema describe the anchored step");
+    CHECK(log && strstr(log, "from = \\\\\\\"centre\\\\\\\" is not one of its choices"),
+          "the repair request names the bad anchor");
+    free(log);
+    server_stop(&srv);
+    /* A parameter named "from" cannot take an anchored answer. */
+    llmbo_space *sp = llmbo_space_create();
+    llmbo_param pf = {"from", LLMBO_PARAM_CONTINUOUS, 0, 1, 0, NULL, NULL, NULL};
+    CHECK(sp && llmbo_space_add(sp, &pf, NULL) == LLMBO_OK, "space with a parameter \"from\"");
+    if (start("{\"default\": {\"content\": \"{}\"}}")) {
+        llmbo_space_free(sp);
+        return;
+    }
+    adv = make_advisor(NULL, OPENAI_CFG, srv.port, "propose", ", \"answer\": \"anchored\"");
+    if (adv && sp) {
+        static const double fx[] = {0.5};
+        static const double fy[] = {1.0};
+        llmbo_advice_request q = request(LLMBO_ADVICE_PROPOSE, 1);
+        q.space = sp;
+        q.n_hist = 1;
+        q.hist_x = fx;
+        q.hist_y = fy;
+        q.hist_failed = NULL;
+        outcome o = advise_request(adv, &q);
+        CHECK(o.st == LLMBO_ERR_CONFIG && o.cost.calls == 0 &&
+                  strstr(o.msg, "parameter 0 is named \"from\""),
+              "a parameter named \"from\" is refused before any call: %s", o.msg);
+    }
+    llmbo_advisor_free(adv);
+    llmbo_space_free(sp);
     server_stop(&srv);
 }
 
@@ -1364,6 +1468,7 @@ int main(void)
     test_invalid_answers();
     test_step_answers();
     test_unit_answers();
+    test_anchored_answers();
     test_anthropic();
     test_api_key();
     test_concurrency();

@@ -266,11 +266,11 @@ static const char *advisor_strategies(char *buf, size_t n)
 static const char *const run_keys[] = {
     "name",    "description", "objective", "instance",   "budget",  "strategy", "acquisition",
     "seed",    "init",        "gp",        "batch",      "pending", "noisy",    "acq",
-    "advisor", "workers",     "dispatch",  "batch_step", NULL};
+    "advisor", "workers",     "dispatch",  "batch_step", "tail",    NULL};
 static const char *const option_keys[] = {
-    "name", "description", "instance", "budget",   "strategy",   "acquisition",
-    "seed", "init",        "gp",       "batch",    "pending",    "noisy",
-    "acq",  "advisor",     "workers",  "dispatch", "batch_step", NULL};
+    "name",    "description", "instance",   "budget",  "strategy", "acquisition", "seed",
+    "init",    "gp",          "batch",      "pending", "noisy",    "acq",         "advisor",
+    "workers", "dispatch",    "batch_step", "tail",    NULL};
 
 /* The loop's keys: strategy, acquisition, seed, init, gp, batch, pending, batch_step, noisy, acq
  * and advisor. init.n is checked against the budget when one was given (cfg->budget > 0). */
@@ -360,7 +360,8 @@ static llmbo_status parse_loop(const pctx *c, const cJSON *root, llmbo_run_confi
         return st;
 
     if ((st = get_int(c, root, "", "batch", 1, &cfg->batch)) != LLMBO_OK ||
-        (st = get_int(c, root, "", "workers", 1, &cfg->workers)) != LLMBO_OK)
+        (st = get_int(c, root, "", "workers", 1, &cfg->workers)) != LLMBO_OK ||
+        (st = get_int(c, root, "", "tail", 0, &cfg->tail)) != LLMBO_OK)
         return st;
     if (cfg->workers > LLMBO_RUN_MAX_WORKERS)
         return fail(c, "workers", "expected at most %d, got %d", LLMBO_RUN_MAX_WORKERS,
@@ -632,6 +633,8 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
     if (cfg->batch_step != LLMBO_BATCH_STEP_OFF) /* absent in the configs from before it */
         ok &= cJSON_AddStringToObject(r, "batch_step", llmbo_batch_step_name(cfg->batch_step)) !=
               NULL;
+    if (cfg->tail > 0) /* likewise */
+        ok &= llmbo_json_add_number(r, "tail", cfg->tail) != NULL;
     ok &= cJSON_AddBoolToObject(r, "noisy", cfg->noisy > 0) != NULL;
     ok &= (acq = cJSON_AddObjectToObject(r, "acq")) != NULL;
     if (acq) {

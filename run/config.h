@@ -40,6 +40,7 @@ typedef struct llmbo_run_config {
     llmbo_run_dispatch dispatch; /* "dispatch" */
     llmbo_pending_method pending;
     llmbo_batch_step batch_step; /* "batch_step": a synchronous batch's geometry (off) */
+    int tail;  /* "tail": the last tail proposals asked one at a time, nothing pending (0) */
     int noisy; /* 1, 0, or -1: not given (the run resolves it from the objective's noise_std) */
     double xi;
     int acq_sweep, acq_starts, candidates; /* 0: the defaults (resolved at run time) */

@@ -800,6 +800,14 @@ static llmbo_status collect(run *r, llmbo_error *err)
     return arrive(r, w->id, w->y, w->failed, w->reason, w->t_eval, err);
 }
 
+/* The first id of the sequential tail ("tail": the last cfg.tail proposals of the budget are
+ * asked one at a time, once every earlier point is told, so the last refinement steps use every
+ * result; perf/results/parallel.md round 6); total when there is none. */
+static long tail_start(const run *r)
+{
+    return r->cfg.tail >= r->total ? 0 : r->total - r->cfg.tail;
+}
+
 /* Keeps up to max(workers, batch) points pending and every worker busy until every proposal of
  * the budget is told. "ordered": one result is told at a time, each followed by the asks it
  * allows, so the interleaving of tells and asks is a function of the ids alone. On an error the
@@ -814,8 +822,14 @@ static int next_ask(const run *r, int cap)
 {
     long told = llmbo_bo_n_told(r->bo), pending = r->n_asked - told;
     int k = r->cfg.batch, n_init = llmbo_bo_n_init(r->bo);
-    if (k > r->total - r->n_asked)
-        k = (int)(r->total - r->n_asked);
+    long tail_from = tail_start(r);
+    if (r->n_asked >= tail_from)
+        return pending > 0 || r->n_asked >= r->total ? 0 : 1; /* the tail: alone */
+    if (k > tail_from - r->n_asked) {
+        if (r->cfg.tail > 0 && pending + k > cap) /* cut short by the tail: waits as whole */
+            return 0;
+        k = (int)(tail_from - r->n_asked);
+    }
     if (pending > 0 && r->n_asked >= n_init && told < n_init)
         return 0;
     return k > 0 && pending + k <= cap ? k : 0;
@@ -1775,6 +1789,15 @@ llmbo_status llmbo_run_ask(const llmbo_ask_args *a, int *user_error, llmbo_error
                              "%s: %ld of the budget's %d points are asked already; %d more would "
                              "exceed it",
                              a->dir, r.n_asked, r.total, a->n);
+        goto out;
+    }
+    long pending = r.n_asked - llmbo_bo_n_told(r.bo);
+    if (r.n_asked + a->n > tail_start(&r) && (a->n > 1 || pending > 0)) {
+        st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                             "%s: ids from %ld on are the sequential tail (\"tail\": %d), asked "
+                             "one at a time with nothing pending; %ld point(s) pending, %d asked: "
+                             "tell the pending points and ask with -n 1",
+                             a->dir, tail_start(&r), r.cfg.tail, pending, a->n);
         goto out;
     }
     *user_error = 0;

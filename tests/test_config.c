@@ -36,7 +36,7 @@ static void test_malformed(void)
         "{\"objective\": \"branin\", \"budget\": 30, \"budgett\": 3}", C,
         "run.json: unknown key \"budgett\"; expected one of name, description, "
         "objective, instance, budget, strategy, acquisition, seed, init, gp, batch, pending, "
-        "noisy, acq, advisor, workers, dispatch, batch_step");
+        "noisy, acq, advisor, workers, dispatch, batch_step, tail");
     expect_error("{\"budget\": 30}", C,
                  "run.json: objective: missing (required): a built-in name such as \"branin\" "
                  "or an object");
@@ -112,7 +112,7 @@ static const char *full =
     " \"init\": {\"design\": \"lhs\", \"n\": 9},\n"
     " \"gp\": {\"kernel\": \"matern32\", \"priors\": false, \"refit_every\": 4, \"restarts\": 2,\n"
     "        \"max_eval\": 77, \"noise\": 0.015, \"noise_floor\": 2e-5},\n"
-    " \"batch\": 3, \"pending\": \"cl_mean\", \"noisy\": true,\n"
+    " \"batch\": 3, \"tail\": 5, \"pending\": \"cl_mean\", \"noisy\": true,\n"
     " \"acq\": {\"xi\": 0.01, \"sweep\": 300, \"starts\": 4, \"candidates\": 7}}";
 
 static void check_full(const llmbo_run_config *c, const char *what)
@@ -123,9 +123,9 @@ static void check_full(const llmbo_run_config *c, const char *what)
               c->seed == 2385 && c->design == LLMBO_INIT_LHS && c->n_init == 9 &&
               c->kernel == LLMBO_KERNEL_MATERN32 && c->priors == 0 && c->refit_every == 4 &&
               c->restarts == 2 && c->max_eval == 77 && c->noise_fit == 0 && c->noise == 0.015 &&
-              c->noise_floor == 2e-5 && c->batch == 3 && c->pending == LLMBO_PENDING_CL_MEAN &&
-              c->noisy == 1 && c->xi == 0.01 && c->acq_sweep == 300 && c->acq_starts == 4 &&
-              c->candidates == 7 && c->advisor == NULL,
+              c->noise_floor == 2e-5 && c->batch == 3 && c->tail == 5 &&
+              c->pending == LLMBO_PENDING_CL_MEAN && c->noisy == 1 && c->xi == 0.01 &&
+              c->acq_sweep == 300 && c->acq_starts == 4 && c->candidates == 7 && c->advisor == NULL,
           "%s: every key read", what);
 }
 
@@ -160,7 +160,8 @@ static void test_full_and_resolved(void)
     llmbo_gp_options_default(&go);
     CHECK(a.strategy == LLMBO_STRATEGY_GP && a.acquisition == LLMBO_ACQUISITION_LOGEI &&
               a.seed == 0 && a.design == LLMBO_INIT_SOBOL && a.n_init == 0 && a.batch == 1 &&
-              a.refit_every == 1 && a.noise_fit == -1 && a.kernel == go.kernel && a.noisy == -1,
+              a.refit_every == 1 && a.noise_fit == -1 && a.kernel == go.kernel && a.noisy == -1 &&
+              a.tail == 0,
           "defaults");
     r = llmbo_run_config_to_json(&a, 3);
     text = cJSON_PrintUnformatted(r); /* numbers are raw (exact) items: read them back parsed */
@@ -170,6 +171,7 @@ static void test_full_and_resolved(void)
     const cJSON *init = cJSON_GetObjectItem(r, "init");
     CHECK(cJSON_GetObjectItem(init, "n")->valuedouble == 3,
           "default n_init d + 1 = 4 capped by the budget 3");
+    CHECK(!cJSON_GetObjectItem(r, "tail"), "no tail key without a tail (configs from before)");
     CHECK(cJSON_IsFalse(cJSON_GetObjectItem(r, "noisy")) &&
               cJSON_GetObjectItem(cJSON_GetObjectItem(r, "acq"), "sweep")->valuedouble > 0,
           "resolved config fills noisy and the optimiser's sweep");
@@ -246,7 +248,7 @@ static void test_options_from_json(void)
     expect_options_error("{\"budgett\": 5}", C,
                          "opts: unknown key \"budgett\"; expected one of name, description, "
                          "instance, budget, strategy, acquisition, seed, init, gp, batch, pending, "
-                         "noisy, acq, advisor, workers, dispatch, batch_step");
+                         "noisy, acq, advisor, workers, dispatch, batch_step, tail");
     expect_options_error("{\"budget\": 0}", C, "opts: budget: expected a positive integer, got 0");
     expect_options_error("{\"objective\": \"branin\"}", C,
                          "opts: objective: not a loop option (the loop is given its space)");

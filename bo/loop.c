@@ -193,6 +193,8 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->face_mean = 2.0;
     opt->batch_step = LLMBO_BATCH_STEP_OFF;
     opt->batch_step_from = 0.2;
+    opt->ripple_noise = 0.0;
+    opt->ripple_gate = 1;
 }
 
 int llmbo_bo_default_n_init(int d, int budget)
@@ -254,6 +256,12 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
                                "bo: options out of domain (stall_mean %g, face_mean %g in [0, 100] "
                                "standard deviations)",
                                o->stall_mean, o->face_mean);
+    if (!(o->ripple_noise == 0 || (o->ripple_noise > o->gp.noise && o->ripple_noise < 1)) ||
+        o->ripple_gate < 0 || o->ripple_gate > 64)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: options out of domain (ripple_noise %g neither 0 nor in (gp "
+                               "noise %g, 1), ripple_gate %d in [0, 64])",
+                               o->ripple_noise, o->gp.noise, o->ripple_gate);
     if (o->hyper_samples < 0 || o->hyper_samples > 64)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option hyper_samples %d is not in [0, 64]", o->hyper_samples);
@@ -433,13 +441,17 @@ void llmbo_bo_free(llmbo_bo *bo)
 /* A GP with hyperparameters theta (NULL: the GP's defaults) on n points, optimised from there
  * when optimize is set. */
 static llmbo_status gp_build(llmbo_bo *bo, uint64_t seed, const double *theta, const double *X,
-                             const double *y, long n, int optimize, double ls_min, llmbo_gp **out,
-                             llmbo_error *err)
+                             const double *y, long n, int optimize, double ls_min,
+                             double noise_floor, llmbo_gp **out, llmbo_error *err)
 {
     llmbo_gp_options go = bo->opt.gp;
     go.seed = seed;
     if (ls_min > 0)
         go.ls_min = ls_min;
+    if (noise_floor > 0) { /* a ripple fit (ripple_noise): the noise variance fitted */
+        go.fit_noise = 1;
+        go.noise_floor = noise_floor;
+    }
     /* The last quarter of the budget (gls_from) uses the GLS constant mean. The sample mean of
      * BO data is pulled towards the good regions the loop has sampled densely, so unexplored
      * regions (the box's faces and corners first, where the variance is largest) look better
@@ -517,21 +529,46 @@ static int refit_due(const llmbo_bo *bo)
     return !bo->have_theta || bo->n_ok - bo->m_last >= bo->opt.refit_every;
 }
 
+/* The number of g's lengthscales at (within 1% of) LLMBO_GP_LS_MIN; -1 out of memory. */
+static int at_floor(const llmbo_bo *bo, const llmbo_gp *g)
+{
+    double *th = llmbo_malloc((size_t)bo->d + 2, sizeof(double));
+    if (!th)
+        return -1;
+    llmbo_gp_get_theta(g, th);
+    int k = 0;
+    for (int j = 0; j < bo->d; j++)
+        k += th[j] <= log(LLMBO_GP_LS_MIN) + 0.01;
+    llmbo_free(th);
+    return k;
+}
+
 /* A fit that relates no two points: every lengthscale at (within 1% of) the lower bound (and a
  * refit floor below the upper bound, else there is nothing to refit). */
 static int degenerate(const llmbo_bo *bo, const llmbo_gp *g)
 {
     if (!(bo->opt.degen_ls > 0) || !(bo->opt.degen_ls < llmbo_gp_ls_max(&bo->opt.gp, bo->d)))
         return 0;
-    double *th = llmbo_malloc((size_t)bo->d + 2, sizeof(double));
-    if (!th)
+    return at_floor(bo, g) == bo->d;
+}
+
+/* A fit that sees a ripple (ripple_noise): at least ripple_gate (0: all d) lengthscales at the
+ * lower bound. */
+static int ripple_gated(const llmbo_bo *bo, const llmbo_gp *g)
+{
+    if (!(bo->opt.ripple_noise > 0))
         return 0;
-    llmbo_gp_get_theta(g, th);
-    int all = 1;
-    for (int j = 0; j < bo->d && all; j++)
-        all = th[j] <= log(LLMBO_GP_LS_MIN) + 0.01;
-    llmbo_free(th);
-    return all;
+    int need =
+        bo->opt.ripple_gate == 0 || bo->opt.ripple_gate > bo->d ? bo->d : bo->opt.ripple_gate;
+    return at_floor(bo, g) >= need;
+}
+
+/* The last refit was a ripple fit: its noise variance lies above the fixed one (a function of
+ * theta_last alone, so a replayed loop sees the same). */
+static int ripple_model(const llmbo_bo *bo)
+{
+    return bo->opt.ripple_noise > 0 && !bo->opt.gp.fit_noise && bo->have_theta &&
+           bo->theta_last[bo->d + 1] > log(fmax(bo->opt.gp.noise, 1e-300)) + 1e-9;
 }
 
 /* Brings the base GP up to date for proposal id: refits the hyperparameters when the policy
@@ -549,17 +586,38 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
         llmbo_gp *g = NULL;
         gather_ok(bo, bo->n_ok, 1);
         st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP),
-                      bo->have_theta ? bo->theta_last : NULL, bo->Xg, bo->yg, bo->n_ok, 1, 0, &g,
+                      bo->have_theta ? bo->theta_last : NULL, bo->Xg, bo->yg, bo->n_ok, 1, 0, 0, &g,
                       err);
         if (st == LLMBO_ERR_NOMEM)
             return st;
         if (st != LLMBO_OK && !bo->have_theta)
             return st;
+        double nf = 0; /* the noise floor of the fit kept: 0 the fixed noise */
+        if (st == LLMBO_OK && ripple_gated(bo, g)) {
+            /* The fit sees only a ripple (shifted ackley's cosine term, period 1/65.5 of the
+             * box): lengthscales at the floor explain every point by itself, and the trend
+             * between them (the funnel) is lost. With the noise variance fitted above
+             * ripple_noise the ripple can be noise and the lengthscales the trend's. */
+            llmbo_gp *g2 = NULL;
+            llmbo_status st2 =
+                gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), bo->theta_last,
+                         bo->Xg, bo->yg, bo->n_ok, 1, 0, bo->opt.ripple_noise, &g2, err);
+            if (st2 == LLMBO_ERR_NOMEM) {
+                llmbo_gp_free(g);
+                return st2;
+            }
+            if (st2 == LLMBO_OK) {
+                llmbo_gp_free(g);
+                g = g2;
+                nf = bo->opt.ripple_noise;
+                bo->stats.ripple++;
+            }
+        }
         if (st == LLMBO_OK && degenerate(bo, g)) {
             llmbo_gp *g2 = NULL;
             llmbo_status st2 =
                 gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), NULL, bo->Xg,
-                         bo->yg, bo->n_ok, 1, bo->opt.degen_ls, &g2, err);
+                         bo->yg, bo->n_ok, 1, bo->opt.degen_ls, nf, &g2, err);
             if (st2 == LLMBO_ERR_NOMEM) {
                 llmbo_gp_free(g);
                 return st2;
@@ -586,7 +644,7 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
         llmbo_gp *g = NULL;
         gather_ok(bo, bo->n_ok, 1);
         st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), NULL, bo->Xg,
-                      bo->yg, bo->n_ok, 1, 0, &g, err);
+                      bo->yg, bo->n_ok, 1, 0, 0, &g, err);
         if (st != LLMBO_OK)
             return st;
         llmbo_gp_free(bo->gp);
@@ -597,7 +655,7 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
     }
     if (!bo->gp) {
         gather_ok(bo, bo->m_last, 1);
-        st = gp_build(bo, 0, bo->theta_last, bo->Xg, bo->yg, bo->m_last, 0, 0, &bo->gp, err);
+        st = gp_build(bo, 0, bo->theta_last, bo->Xg, bo->yg, bo->m_last, 0, 0, 0, &bo->gp, err);
         if (st != LLMBO_OK)
             return st;
         bo->gp_n = bo->m_last;
@@ -615,16 +673,18 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
     return LLMBO_OK;
 }
 
-/* The incumbent in the internal sense: the best observed value, or for noisy options the best
- * posterior mean over the successes (index into ok in *which). */
-static double incumbent_internal(llmbo_bo *bo, llmbo_gp *gp, long *which)
+/* The incumbent in the internal sense: the best observed value, or for noisy options (or, when
+ * acq is set, under a ripple model) the best posterior mean over the successes (index into ok
+ * in *which). */
+static double incumbent_internal(llmbo_bo *bo, llmbo_gp *gp, int acq, long *which)
 {
+    int noisy = bo->opt.noisy || (acq && ripple_model(bo));
     double best = HUGE_VAL;
     *which = -1;
     for (long i = 0; i < bo->n_ok; i++) {
         long id = bo->ok[i];
         double v = bo->p[id].y;
-        if (bo->opt.noisy && gp) {
+        if (noisy && gp) {
             double var;
             llmbo_gp_predict(gp, bo->pu + id * bo->d, &v, &var, NULL, NULL);
         }
@@ -718,9 +778,9 @@ static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, doubl
     if (nx == n) {
         st = LLMBO_OK; /* nothing fantasised (local penalisation): the base model */
     } else if (npend == 0) {
-        st = gp_build(bo, 0, theta, X, y, nx, 0, 0, out, err);
+        st = gp_build(bo, 0, theta, X, y, nx, 0, 0, 0, out, err);
     } else {
-        st = gp_build(bo, 0, theta, X, y, m0, 0, 0, out, err);
+        st = gp_build(bo, 0, theta, X, y, m0, 0, 0, 0, out, err);
         for (long i = m0; i < nx && st == LLMBO_OK; i++)
             st = llmbo_gp_add(*out, X + i * bo->d, y[i], err);
         if (st != LLMBO_OK) {
@@ -1200,7 +1260,7 @@ static llmbo_status explore_model(llmbo_bo *bo, llmbo_gp **out, llmbo_error *err
     for (int j = 0; j < d; j++)
         th[j] += log(bo->opt.explore_ls);
     gather_ok(bo, bo->n_ok, 1);
-    llmbo_status st = gp_build(bo, 0, th, bo->Xg, bo->yg, bo->n_ok, 0, 0, out, err);
+    llmbo_status st = gp_build(bo, 0, th, bo->Xg, bo->yg, bo->n_ok, 0, 0, 0, out, err);
     bo->warp_c = wc;
     bo->warp_s = ws;
     llmbo_free(th);
@@ -1232,7 +1292,8 @@ static llmbo_status hyper_models(llmbo_bo *bo, long id, llmbo_gp ***models, int 
         goto fail;
     gather_ok(bo, bo->gp_n, 0);
     for (int s = 0; s < ns; s++) {
-        st = gp_build(bo, 0, th + (size_t)s * (d + 2), bo->Xg, bo->yg, bo->gp_n, 0, 0, &g[s], err);
+        st = gp_build(bo, 0, th + (size_t)s * (d + 2), bo->Xg, bo->yg, bo->gp_n, 0, 0, 0, &g[s],
+                      err);
         if (st != LLMBO_OK)
             goto fail;
     }
@@ -1435,7 +1496,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     long which;
     memset(&ap, 0, sizeof ap);
     ap.type = bo->opt.acquisition;
-    ap.best = incumbent_internal(bo, bo->gp, &which);
+    ap.best = incumbent_internal(bo, bo->gp, 1, &which);
     ap.best = fmin(ap.best, fbest); /* the believer's incumbent; +inf without pending points */
     ap.xi = bo->opt.xi;
     ap.beta = llmbo_ucb_beta(d, (int)id + 1);
@@ -1928,7 +1989,7 @@ llmbo_status llmbo_bo_acq_models(llmbo_bo *bo, llmbo_gp **base, llmbo_gp **fanta
     st = fantasy_model(bo, bo->n_asked, fantasy, &pend_u, &n_pend, &fbest, err);
     llmbo_free(pend_u);
     *base = bo->gp;
-    *best = fmin(incumbent_internal(bo, bo->gp, &which), fbest);
+    *best = fmin(incumbent_internal(bo, bo->gp, 1, &which), fbest);
     return st;
 }
 
@@ -1973,7 +2034,7 @@ llmbo_status llmbo_bo_incumbent(llmbo_bo *bo, double *x, double *mean, llmbo_err
     if (st != LLMBO_OK)
         return st;
     long which;
-    double v = incumbent_internal(bo, bo->gp, &which);
+    double v = incumbent_internal(bo, bo->gp, 0, &which);
     long pid = bo->ok[which];
     if (x)
         memcpy(x, bo->px + pid * bo->d, (size_t)bo->d * sizeof(double));

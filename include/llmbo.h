@@ -606,6 +606,18 @@ typedef struct llmbo_bo_options {
      * from the first ask. */
     llmbo_batch_step batch_step;
     double batch_step_from;
+    double ripple_noise; /* the ripple as noise (off by default): when > 0, a refit with at least
+                            ripple_gate lengthscales at (within 1% of) their lower bound is
+                            redone with the noise variance fitted, at least ripple_noise
+                            (standardised-output units; in (gp.noise, 1)), warm-started from the
+                            last refit; the degen_ls refit then applies to that fit. Under such
+                            a model the acquisition's incumbent is the best posterior mean over
+                            the evaluated points (as with noisy), for that proposal only. A
+                            short-period ripple on a smooth trend (shifted ackley's cosine term)
+                            is what such a fit sees at the floor; with a noise variance it can
+                            see the trend. Default 0; perf/results/suite.md, round 10 */
+    int ripple_gate;     /* lengthscales at the lower bound that make a refit a ripple fit, in
+                            [0, 64]; 0 means all d (full degeneracy only). Default 1 */
 } llmbo_bo_options;
 
 /* Fixed noise variance (standardised-output units) of the default, noise-free GP. */
@@ -665,6 +677,8 @@ typedef struct llmbo_bo_stats {
                         (explore_gate; not counted on replay) */
     long pessimism;  /* GP proposals made under a pessimistic mean (face_mean, stall_mean;
                         not counted on replay) */
+    long ripple;     /* refits redone with a fitted noise variance (ripple_noise; not counted
+                        on replay) */
 } llmbo_bo_stats;
 
 typedef struct llmbo_bo llmbo_bo;

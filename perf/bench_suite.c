@@ -26,7 +26,10 @@
  * points, BayesOpt's design; 0: d + 1), gp-looK, gp-loomK, gp-dupT, gp-floorF, gp-capC (round 8a,
  * see set_variant), gp-smC (a stagnant loop's prior mean C standard deviations above the data:
  * llmbo_bo_options.stall_mean, round 9), gp-fmC (the same when a proposal lies on a face the
- * incumbent is not near: face_mean, 2 by default since round 9; gp-fm0 is the loop before), random
+ * incumbent is not near: face_mean, 2 by default since round 9; gp-fm0 is the loop before),
+ * gp-rnF[-gG][-initN] (the ripple as noise: a refit with G (default 1; 0 = all d) lengthscales at
+ * the floor redone with a fitted noise variance of at least F, llmbo_bo_options.ripple_noise,
+ * round 10; optionally an initial design of N points), random
  */
 #include <math.h>
 #include <stdio.h>
@@ -150,6 +153,16 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     if (strncmp(v, "gp-loo", 6) == 0) { /* K fit modes chosen by leave-one-out: gp-looK */
         o->gp.loo_modes = atoi(v + 6);
         return o->gp.loo_modes > 0 && o->gp.loo_modes <= 64;
+    }
+    if (strncmp(v, "gp-rn", 5) == 0) { /* the ripple as noise: gp-rnF[-gG][-initN] */
+        char *e;
+        o->ripple_noise = strtod(v + 5, &e);
+        if (strncmp(e, "-g", 2) == 0)
+            o->ripple_gate = (int)strtol(e + 2, &e, 10);
+        if (strncmp(e, "-init", 5) == 0)
+            o->n_init = (int)strtol(e + 5, &e, 10);
+        return *e == '\0' && o->ripple_noise > 0 && o->ripple_noise < 1 && o->ripple_gate >= 0 &&
+               o->n_init >= 0;
     }
     if (strncmp(v, "gp-fm", 5) == 0) { /* a bare face's pessimistic mean C: gp-fmC */
         o->face_mean = atof(v + 5);    /* gp-fm0: the loop before it became the default */
@@ -310,8 +323,9 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
     if (getenv("LLMBO_SUITE_DEGEN"))
         fprintf(stderr,
                 "%s seed %ld: %ld degenerate refits, %ld trust-region proposals, %ld explorations, "
-                "%ld pessimistic\n",
-                spec, seed, stats.degenerate, stats.trust, stats.explore, stats.pessimism);
+                "%ld pessimistic, %ld ripple fits\n",
+                spec, seed, stats.degenerate, stats.trust, stats.explore, stats.pessimism,
+                stats.ripple);
     if (t_iter && c_iter && time_from >= 0) {
         *t_iter = ti / (pb->budget - time_from);
         *c_iter = ci / (pb->budget - time_from);

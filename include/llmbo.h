@@ -609,9 +609,9 @@ typedef struct llmbo_bo_options {
     double ripple_noise; /* the ripple as noise (off by default): when > 0, a refit with at least
                             ripple_gate lengthscales at (within 1% of) their lower bound is
                             redone with the noise variance fitted, at least ripple_noise
-                            (standardised-output units; in (gp.noise, 1)), warm-started from the
-                            last refit; the degen_ls refit then applies to that fit. Under such
-                            a model the acquisition's incumbent is the best posterior mean over
+                            (standardised-output units; in (gp.noise, 1)), with the same seed
+                            and start points; the degen_ls refit then applies to that fit. Under
+                            such a model the acquisition's incumbent is the best posterior mean over
                             the evaluated points (as with noisy), for that proposal only. A
                             short-period ripple on a smooth trend (shifted ackley's cosine term)
                             is what such a fit sees at the floor; with a noise variance it can

@@ -29,7 +29,8 @@
  * incumbent is not near: face_mean, 2 by default since round 9; gp-fm0 is the loop before),
  * gp-rnF[-gG][-initN] (the ripple as noise: a refit with G (default 1; 0 = all d) lengthscales at
  * the floor redone with a fitted noise variance of at least F, llmbo_bo_options.ripple_noise,
- * round 10; optionally an initial design of N points), random
+ * round 10; optionally an initial design of N points), gp-d1 (the default with the d + 1 design
+ * of the loop before the lead's check after round 10; gp-old and gp-fm0 keep d + 1 too), random
  */
 #include <math.h>
 #include <stdio.h>
@@ -52,11 +53,16 @@ static const problem suite_extra[] = {
     {"shekel5", 60, 0}, {"styblinski_tang:4", 60, 1}, {"six_hump_camel", 30, 0}};
 
 static double init_frac; /* gp-initfF: F, applied by run_one, which knows d */
+static int init_d1;      /* gp-d1, gp-fm0, gp-old: the d + 1 design, applied by run_one */
 
 static int set_variant(const char *v, llmbo_bo_options *o)
 {
     if (strcmp(v, "gp") == 0)
         return 1;
+    if (strcmp(v, "gp-d1") == 0) { /* the default with the design before round 10's check */
+        init_d1 = 1;
+        return 1;
+    }
     if (strcmp(v, "gp-x") == 0) { /* exploration under a second GP, the measured setting */
         o->explore_gate = 0.01;
         return 1;
@@ -166,6 +172,7 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     }
     if (strncmp(v, "gp-fm", 5) == 0) { /* a bare face's pessimistic mean C: gp-fmC */
         o->face_mean = atof(v + 5);    /* gp-fm0: the loop before it became the default */
+        init_d1 = o->face_mean == 0;
         return o->face_mean >= 0 && o->face_mean <= 100;
     }
     if (strncmp(v, "gp-sm", 5) == 0) { /* a stagnant loop's pessimistic mean C: gp-smC */
@@ -184,6 +191,7 @@ static int set_variant(const char *v, llmbo_bo_options *o)
     o->tr_window = 0;
     o->explore_gate = 0;
     if (strcmp(v, "gp-old") == 0) { /* the loop before issue 11 */
+        init_d1 = 1;
         o->dup_tol = 0;
         o->stall_window = 0;
         o->y_warp = 0;
@@ -271,6 +279,8 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
     set_variant(variant, &o);
     if (init_frac > 0 && (int)(init_frac * o.budget) > d + 1)
         o.n_init = (int)(init_frac * o.budget);
+    if (init_d1 && o.n_init == 0)
+        o.n_init = d + 1 < 2 ? 2 : d + 1;
     llmbo_bo *bo = NULL;
     double t0 = llmbo_now(), ti = 0, ci = 0;
     if (llmbo_bo_create(sp, &o, &bo, &err) != LLMBO_OK) {

@@ -394,7 +394,7 @@ static llmbo_status setup(run *r, int with_loop, int new_run, llmbo_error *err)
     if (r->cfg.noise_fit < 0)
         r->cfg.noise_fit = r->cfg.noisy > 0;
     if (r->cfg.n_init == 0)
-        r->cfg.n_init = llmbo_bo_default_n_init(r->d, r->cfg.budget);
+        r->cfg.n_init = llmbo_bo_default_n_init(r->d, r->cfg.budget, r->cfg.strategy);
 
     size_t n = (size_t)r->total, d = (size_t)r->d;
     r->state = llmbo_calloc(n, 1);

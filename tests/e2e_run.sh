@@ -145,7 +145,8 @@ assert a == b, "two runs differ"
 assert a == c, "the resolved config.json does not reproduce the run"
 assert a != e, "--seed did not change the run"
 cfg = json.load(open(w + "/h4/config.json"))
-assert cfg["seed"] == 10 and cfg["init"]["n"] == 4 and cfg["gp"]["noise"] == 1e-06 and cfg["noisy"] is False
+# the resolved design size: gp's max(d + 1, min(12, budget / 2)) = 8 for d = 3, budget 16
+assert cfg["seed"] == 10 and cfg["init"]["n"] == 8 and cfg["gp"]["noise"] == 1e-06 and cfg["noisy"] is False
 out = json.load(open(w + "/h1.out"))
 assert out == json.load(open(w + "/h1/summary.json")) or out["best_y"] == json.load(open(w + "/h1/summary.json"))["best_y"]
 EOF

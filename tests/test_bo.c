@@ -134,10 +134,29 @@ static void test_create_errors(void)
     CHECK(llmbo_bo_create(s, NULL, NULL, &err) == LLMBO_ERR_INVALID, "NULL out: %s", err.msg);
     CHECK(llmbo_bo_n_asked(NULL) == 0 && llmbo_bo_dim(NULL) == 0, "NULL queries are zero");
     llmbo_bo_free(NULL);
-    /* Defaults: d + 1 initial points, capped by the budget. */
+    /* Defaults: the GP strategies max(d + 1, min(12, budget / 2)), random and llm d + 1, all
+     * capped by the budget. */
+    static const struct {
+        llmbo_strategy strategy;
+        int budget, want;
+    } dflt[] = {{LLMBO_STRATEGY_GP, 0, 12},     {LLMBO_STRATEGY_GP, 30, 12},
+                {LLMBO_STRATEGY_GP, 20, 10},    {LLMBO_STRATEGY_GP, 5, 3},
+                {LLMBO_STRATEGY_GP, 2, 2},      {LLMBO_STRATEGY_GP_ADVISOR, 40, 12},
+                {LLMBO_STRATEGY_RANDOM, 30, 3}, {LLMBO_STRATEGY_ADVISOR, 30, 3},
+                {LLMBO_STRATEGY_RANDOM, 2, 2}};
+    for (size_t i = 0; i < sizeof dflt / sizeof dflt[0]; i++) {
+        CHECK(llmbo_bo_default_n_init(2, dflt[i].budget, dflt[i].strategy) == dflt[i].want,
+              "default n_init, d = 2, %s, budget %d: %d, want %d",
+              llmbo_strategy_name(dflt[i].strategy), dflt[i].budget,
+              llmbo_bo_default_n_init(2, dflt[i].budget, dflt[i].strategy), dflt[i].want);
+    }
+    CHECK(llmbo_bo_default_n_init(14, 100, LLMBO_STRATEGY_GP) == 15 &&
+              llmbo_bo_default_n_init(1, 0, LLMBO_STRATEGY_RANDOM) == 2,
+          "default n_init: d + 1 above 12, at least 2");
     llmbo_bo_options_default(&o);
+    o.budget = 30;
     bo = make_bo(s, &o);
-    CHECK(llmbo_bo_n_init(bo) == 3, "default n_init for d = 2 is %d", llmbo_bo_n_init(bo));
+    CHECK(llmbo_bo_n_init(bo) == 12, "the loop resolves n_init 0 to %d", llmbo_bo_n_init(bo));
     llmbo_bo_free(bo);
     o.budget = 2;
     bo = make_bo(s, &o);

@@ -198,8 +198,8 @@ static void test_options_from_json(void)
     int batch = 0;
     llmbo_bo_options_default(&def);
     CHECK_OK(llmbo_bo_options_from_json("{}", NULL, 3, &o, &batch, &err));
-    CHECK(o.budget == 0 && o.n_init == 4 && batch == 1, "empty: budget %d n_init %d batch %d",
-          o.budget, o.n_init, batch);
+    CHECK(o.budget == 0 && o.n_init == 12 && batch == 1,
+          "empty: budget %d n_init %d (12: gp) batch %d", o.budget, o.n_init, batch);
     CHECK(o.strategy == def.strategy && o.acquisition == def.acquisition &&
               o.design == def.design && o.seed == 0 && o.gp.fit_noise == def.gp.fit_noise &&
               o.gp.noise == def.gp.noise && o.refit_every == def.refit_every,

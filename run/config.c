@@ -553,7 +553,8 @@ void llmbo_run_config_bo_options(const llmbo_run_config *cfg, int d, llmbo_bo_op
     o->acquisition = cfg->acquisition;
     o->design = cfg->design;
     o->budget = cfg->budget;
-    o->n_init = cfg->n_init > 0 ? cfg->n_init : llmbo_bo_default_n_init(d, cfg->budget, cfg->strategy);
+    o->n_init =
+        cfg->n_init > 0 ? cfg->n_init : llmbo_bo_default_n_init(d, cfg->budget, cfg->strategy);
     o->gp.kernel = cfg->kernel;
     o->gp.use_priors = cfg->priors;
     o->gp.n_restarts = cfg->restarts;

@@ -30,7 +30,10 @@ ROUND5 = dict(DEFAULT, big=0.2, center=0.0)
 # Round 7: recombination less often and with half the step scale (its start, the mean of the
 # shown points, is printed in the prompt by distill/templates-mean, so the student copies it).
 ROUND7 = dict(DEFAULT, center=0.3, cnoise=0.5)
-POLICIES = {"round5": ROUND5, "round6": DEFAULT, "round7": ROUND7}
+# Round 8's check: the anchored student chose "mean" in 52 % of its answers where the round-7
+# teacher did in 30 %; a teacher recombining half as often, to see where the student lands.
+ROUND8_C15 = dict(ROUND7, center=0.15)
+POLICIES = {"round5": ROUND5, "round6": DEFAULT, "round7": ROUND7, "round8c15": ROUND8_C15}
 
 
 def warm_start(rng, n, d):

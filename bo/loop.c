@@ -584,6 +584,28 @@ static int ripple_model(const llmbo_bo *bo)
            bo->theta_last[bo->d + 1] > log(fmax(bo->opt.gp.noise, 1e-300)) + 1e-9;
 }
 
+/* Redoes proposal id's refit *g from theta0 (NULL: the fit's own starts) with lengthscale floor
+ * ls_min and noise floor noise_floor; on success the new fit replaces *g and *redone is 1, on
+ * another failure *g stands. Returns LLMBO_ERR_NOMEM (with *g freed) only when out of memory. */
+static llmbo_status refit_again(llmbo_bo *bo, long id, const double *theta0, double ls_min,
+                                double noise_floor, llmbo_gp **g, int *redone, llmbo_error *err)
+{
+    llmbo_gp *g2 = NULL;
+    llmbo_status st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), theta0,
+                               bo->Xg, bo->yg, bo->n_ok, 1, ls_min, noise_floor, &g2, err);
+    if (st == LLMBO_ERR_NOMEM) {
+        llmbo_gp_free(*g);
+        *g = NULL;
+        return st;
+    }
+    if (st == LLMBO_OK) {
+        llmbo_gp_free(*g);
+        *g = g2;
+        *redone = 1;
+    }
+    return LLMBO_OK;
+}
+
 /* Brings the base GP up to date for proposal id: refits the hyperparameters when the policy
  * says so (warm-started from theta_last, restarts seeded by (seed, id)), otherwise rebuilds
  * from (theta_last, m_last) if needed and adds the newer successes. *have is 0 when fewer than
@@ -611,35 +633,19 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
              * box): lengthscales at the floor explain every point by itself, and the trend
              * between them (the funnel) is lost. With the noise variance fitted above
              * ripple_noise the ripple can be noise and the lengthscales the trend's. */
-            llmbo_gp *g2 = NULL;
-            llmbo_status st2 =
-                gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), bo->theta_last,
-                         bo->Xg, bo->yg, bo->n_ok, 1, 0, bo->opt.ripple_noise, &g2, err);
-            if (st2 == LLMBO_ERR_NOMEM) {
-                llmbo_gp_free(g);
-                return st2;
-            }
-            if (st2 == LLMBO_OK) {
-                llmbo_gp_free(g);
-                g = g2;
+            int redone = 0;
+            if (refit_again(bo, id, bo->theta_last, 0, bo->opt.ripple_noise, &g, &redone, err))
+                return LLMBO_ERR_NOMEM;
+            if (redone) {
                 nf = bo->opt.ripple_noise;
                 bo->stats.ripple++;
             }
         }
         if (st == LLMBO_OK && degenerate(bo, g)) {
-            llmbo_gp *g2 = NULL;
-            llmbo_status st2 =
-                gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP), NULL, bo->Xg,
-                         bo->yg, bo->n_ok, 1, bo->opt.degen_ls, nf, &g2, err);
-            if (st2 == LLMBO_ERR_NOMEM) {
-                llmbo_gp_free(g);
-                return st2;
-            }
-            if (st2 == LLMBO_OK) {
-                llmbo_gp_free(g);
-                g = g2;
-                bo->stats.degenerate++;
-            }
+            int redone = 0;
+            if (refit_again(bo, id, NULL, bo->opt.degen_ls, nf, &g, &redone, err))
+                return LLMBO_ERR_NOMEM;
+            bo->stats.degenerate += redone;
         }
         /* On a failed refit the previous hyperparameters stand, but the refit still counts:
          * a replayed loop cannot tell the difference. Either way the model is rebuilt below

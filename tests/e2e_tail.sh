@@ -51,23 +51,8 @@ if sorted(a) != [17, 18, 19] or a != s:
     sys.exit("tail %s\nsequential %s" % (a, s))
 EOF
 
-# same A B: (id, xv, y, source) equal id by id, and asked.jsonl's tells equal
-same() {
-    "$PY" - "$1" "$2" <<'EOF'
-import json, sys
-def load(d):
-    j = [json.loads(l) for l in open(d + "/journal.jsonl")]
-    a = [json.loads(l) for l in open(d + "/asked.jsonl")]
-    return {o["id"]: (o["xv"], o["y"], o["source"]) for o in j}, [o["told"] for o in a], [o["id"] for o in j]
-(a, ta, ia), (b, tb, ib) = load(sys.argv[1]), load(sys.argv[2])
-if sorted(ib) != list(range(20)):
-    sys.exit("ids are not 0..19 exactly once: %s" % ib)
-if a != b:
-    sys.exit("points or values differ at ids %s" % [i for i in a if a[i] != b.get(i)])
-if ta != tb:
-    sys.exit("the recorded tells differ")
-EOF
-}
+# same A B: the same run (tests/lib.sh same_runs), 20 evaluations
+same() { same_runs "$1" "$2" 20; }
 
 # Cut inside the tail as a kill would leave it: id 18 asked, not journalled; 19 not asked.
 mkdir -p "$WORK/k"

@@ -48,24 +48,8 @@ cat > "$WORK/cfg.json" <<EOF
 EOF
 sed 's/"seed": 7}/"seed": 7, "dispatch": "async"}/' "$WORK/cfg.json" > "$WORK/async.json"
 
-# same A B: (id, xv, y, source) equal id by id, and asked.jsonl's tells equal
-same() {
-    "$PY" - "$1" "$2" <<'EOF'
-import json, sys
-def load(d):
-    j = [json.loads(l) for l in open(d + "/journal.jsonl")]
-    a = [json.loads(l) for l in open(d + "/asked.jsonl")]
-    return {o["id"]: (o["xv"], o["y"], o["source"]) for o in j}, [o["told"] for o in a], [o["id"] for o in j]
-(a, ta, ia), (b, tb, ib) = load(sys.argv[1]), load(sys.argv[2])
-if sorted(ib) != list(range(16)):
-    sys.exit("ids are not 0..15 exactly once: %s" % ib)
-if a != b:
-    bad = [i for i in a if a[i] != b.get(i)]
-    sys.exit("points or values differ at ids %s" % bad)
-if ta != tb:
-    sys.exit("the recorded tells differ")
-EOF
-}
+# same A B: the same run (tests/lib.sh same_runs), 16 evaluations
+same() { same_runs "$1" "$2" 16; }
 
 rm -f "$WORK/seen"
 "$BIN" run "$WORK/cfg.json" --out "$WORK/a" -j 4 -q > /dev/null || fail "run -j 4"

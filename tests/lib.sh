@@ -47,3 +47,23 @@ start_server() {
     PORT=$(awk '/PORT/ {print $2}' "$WORK/port")
     [ -n "$PORT" ] || fail "loopback server did not start"
 }
+
+# same_runs A B N: run directories A and B hold the same run: ids 0..N-1 each exactly once in B's
+# journal, (xv, y, source) equal id by id, and asked.jsonl's recorded tells equal; the reason on
+# stdout otherwise (e2e_workers, e2e_tail).
+same_runs() {
+    "$PY" - "$1" "$2" "$3" <<'EOF'
+import json, sys
+def load(d):
+    j = [json.loads(l) for l in open(d + "/journal.jsonl")]
+    a = [json.loads(l) for l in open(d + "/asked.jsonl")]
+    return {o["id"]: (o["xv"], o["y"], o["source"]) for o in j}, [o["told"] for o in a], [o["id"] for o in j]
+(a, ta, ia), (b, tb, ib), n = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3])
+if sorted(ib) != list(range(n)):
+    sys.exit("ids are not 0..%d exactly once: %s" % (n - 1, ib))
+if a != b:
+    sys.exit("points or values differ at ids %s" % [i for i in a if a[i] != b.get(i)])
+if ta != tb:
+    sys.exit("the recorded tells differ")
+EOF
+}

@@ -1874,22 +1874,14 @@ static void test_batch_step(void)
 /* The posterior mean at xs of a GP with hyperparameters theta (d + 2: log lengthscales, log
  * signal and log noise variance in standardised units) on n points X (n, d) with outputs y,
  * standardised by their mean and population standard deviation, constant mean 0 in those units:
- * Matern 5/2 ARD written out here and a dense Cholesky solve (GSL), not the GP module's path. */
-static double matern52_ard(int d, const double *theta, const double *a, const double *b)
-{
-    double r2 = 0;
-    for (int k = 0; k < d; k++) {
-        double t = (a[k] - b[k]) / exp(theta[k]);
-        r2 += t * t;
-    }
-    double r = sqrt(5 * r2);
-    return exp(theta[d]) * (1 + r + 5 * r2 / 3) * exp(-r);
-}
-
+ * Matern 5/2 ARD written out here (matern52) and a dense Cholesky solve (GSL), not the GP
+ * module's path. d <= 8. */
 static double dense_mean(int d, const double *theta, const double *X, const double *y, int n,
                          const double *xs)
 {
-    double ym = 0, sd = 0, mu = 0;
+    double ym = 0, sd = 0, mu = 0, ls[8], sf2 = exp(theta[d]);
+    for (int k = 0; k < d; k++)
+        ls[k] = exp(theta[k]);
     for (int i = 0; i < n; i++)
         ym += y[i] / n;
     for (int i = 0; i < n; i++)
@@ -1900,14 +1892,14 @@ static double dense_mean(int d, const double *theta, const double *X, const doub
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < n; j++)
             gsl_matrix_set(K, i, j,
-                           matern52_ard(d, theta, X + (size_t)i * d, X + (size_t)j * d) +
+                           matern52(X + (size_t)i * d, X + (size_t)j * d, ls, d, sf2) +
                                (i == j ? exp(theta[d + 1]) : 0.0));
         gsl_vector_set(b, i, (y[i] - ym) / sd);
     }
     gsl_linalg_cholesky_decomp1(K);
     gsl_linalg_cholesky_svx(K, b); /* K^-1 ys */
     for (int j = 0; j < n; j++)
-        mu += matern52_ard(d, theta, xs, X + (size_t)j * d) * gsl_vector_get(b, j);
+        mu += matern52(xs, X + (size_t)j * d, ls, d, sf2) * gsl_vector_get(b, j);
     gsl_matrix_free(K);
     gsl_vector_free(b);
     return ym + sd * mu;

@@ -84,7 +84,7 @@ static const char *const pending_names[] = {"kb", "cl_min", "cl_mean", "cl_max",
 
 static const llmbo_names source_table = LLMBO_NAMES_OF(source_names);
 const llmbo_names llmbo_pending_names = LLMBO_NAMES_OF(pending_names);
-static const char *const batch_step_names[] = {"off", "radii"};
+static const char *const batch_step_names[] = {"off", "radii", "ts"};
 const llmbo_names llmbo_batch_step_names = LLMBO_NAMES_OF(batch_step_names);
 
 const char *llmbo_source_name(llmbo_source s)
@@ -1333,7 +1333,7 @@ fail:
  * first ask when budget is 0); 0 otherwise, and always with batch_step off. */
 static long batch_step_slot(const llmbo_bo *bo, long id)
 {
-    if (bo->opt.batch_step != LLMBO_BATCH_STEP_RADII || bo->batch_q < 2 || id <= bo->batch_start)
+    if (bo->opt.batch_step == LLMBO_BATCH_STEP_OFF || bo->batch_q < 2 || id <= bo->batch_start)
         return 0;
     if ((double)bo->n_ok < bo->opt.batch_step_from * bo->opt.budget)
         return 0;
@@ -1562,7 +1562,17 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.box_hi = tr_box + d;
     }
     long slot = batch_step_slot(bo, id);
-    if (!consult && slot > 0) {
+    if (!consult && slot > 0 && bo->opt.batch_step == LLMBO_BATCH_STEP_TS) {
+        /* Thompson sampling (batch_step ts): the batch's later points are the minimisers of
+         * one joint posterior sample each, of the model with the batch's earlier points
+         * pending, over the whole cube (Kandasamy et al. 2018, with the believer's variance
+         * shrink keeping the draws apart): spread where the model is unsure, near the
+         * incumbent where it is sure. One sample, not the best of k (that would be optimism). */
+        ap.type = LLMBO_ACQUISITION_TS;
+        ao.lp = NULL;
+        ao.box_lo = ao.box_hi = NULL;
+        k = 1;
+    } else if (!consult && slot > 0) {
         /* A parallel trust-region step (batch_step radii): the batch's later points minimise
          * the posterior mean in boxes around the incumbent of half-width tr_radius 2^(slot-1)
          * l_j / (geometric mean of l), the step a sequential trust region would take after a

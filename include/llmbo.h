@@ -457,10 +457,13 @@ typedef enum llmbo_pending_method {
 
 /* Batch geometry of an ask of q > 1 points (llmbo_bo_options.batch_step). */
 typedef enum llmbo_batch_step {
-    LLMBO_BATCH_STEP_OFF = 0,  /* every point of the batch from the acquisition (pending) */
-    LLMBO_BATCH_STEP_RADII = 1 /* the first point from the acquisition, point k = 1 .. q - 1 a
-                                  low posterior mean in a trust region of half-width
-                                  tr_radius 2^(k-1) around the incumbent */
+    LLMBO_BATCH_STEP_OFF = 0,   /* every point of the batch from the acquisition (pending) */
+    LLMBO_BATCH_STEP_RADII = 1, /* the first point from the acquisition, point k = 1 .. q - 1 a
+                                   low posterior mean in a trust region of half-width
+                                   tr_radius 2^(k-1) around the incumbent */
+    LLMBO_BATCH_STEP_TS = 2     /* the first point from the acquisition, point k = 1 .. q - 1
+                                   where one joint posterior sample (Thompson sampling) of the
+                                   model with the batch's earlier points pending is smallest */
 } llmbo_batch_step;
 
 /* Who proposed a point; journalled as "init", "gp", "llm", "random", "warmstart", "data".
@@ -604,8 +607,12 @@ typedef struct llmbo_bo_options {
      * (base model) the acquisition optimiser finds in the box around the incumbent of half-width
      * tr_radius 2^(k-1) l_j / (geometric mean of l) in coordinate j, outside the duplicate guard
      * (a parallel trust-region step at q - 1 radii; docs/config.md, perf/results/parallel.md
-     * round 5). batch_step_from: a fraction of the budget in [0, 1], default 0.2; with budget 0
-     * from the first ask. */
+     * round 5). TS, from the same point on, proposes the first point as OFF does and point
+     * k = 1 .. q - 1 as the minimiser, over the acquisition optimiser's candidate pool in the
+     * whole cube, of one joint posterior sample of the model conditioned on the batch's earlier
+     * points (pending: kb by default), each drawn with the proposal's own seed: a batch spread
+     * where the model is unsure (perf/results/parallel.md round 7). batch_step_from: a fraction
+     * of the budget in [0, 1], default 0.2; with budget 0 from the first ask. */
     llmbo_batch_step batch_step;
     double batch_step_from;
     double ripple_noise; /* the ripple as noise (off by default): when > 0, a refit with at least

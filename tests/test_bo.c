@@ -1871,6 +1871,88 @@ static void test_batch_step(void)
     llmbo_space_free(s);
 }
 
+/* batch_step ts on branin after 12 sequential steps, an ask of 2, over M seeds: the first point
+ * is the sequential proposal; the second should be a draw from the posterior distribution of the
+ * minimiser of the model with the first point pending (Thompson sampling). Independent truth: a
+ * twin loop asks the first point alone and gives that model (llmbo_bo_acq_models); S joint
+ * samples of it over a G x G grid (llmbo_gp_sample, checked in test_gp) give S draws of the
+ * minimiser, and q = the fraction of them whose posterior mean is below the second point's is a
+ * probability integral transform: uniform over seeds for a draw from the same distribution (mean
+ * 0.5), near 0 for a mean minimiser (the radii step, measured here too), near 1 for a point the
+ * model thinks poor. */
+static void test_batch_step_ts(void)
+{
+    enum { D = 2, NS = 12, M = 24, G = 25, S = 400 };
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    llmbo_error err;
+    double *grid = malloc(sizeof(double) * G * G * D), *f = malloc(sizeof(double) * S * G * G);
+    double qsum[2] = {0, 0}, qlow = 0;
+    int n_ok = 0, same_first = 1;
+    CHECK(llmbo_batch_step_parse("ts") == LLMBO_BATCH_STEP_TS &&
+              strcmp(llmbo_batch_step_name(LLMBO_BATCH_STEP_TS), "ts") == 0,
+          "batch_step ts: name");
+    for (int i = 0; grid && i < G * G; i++) {
+        grid[i * D] = (i / G) / (G - 1.0);
+        grid[i * D + 1] = (i % G) / (G - 1.0);
+    }
+    for (int m = 0; grid && f && m < M; m++) {
+        /* loops: 0 ts asked 2, 1 radii asked 2, 2 the twin asked 1 */
+        llmbo_bo *b[3] = {NULL, NULL, NULL};
+        double X[3][2 * D];
+        int ok = 1;
+        for (int l = 0; l < 3 && ok; l++) {
+            fast_options(&o);
+            o.seed = 2385 + 17 * (uint64_t)m;
+            o.budget = 30;
+            o.batch_step = l == 1 ? LLMBO_BATCH_STEP_RADII : LLMBO_BATCH_STEP_TS;
+            int64_t ids[2];
+            ok = (b[l] = make_bo(s, &o)) && run_steps(b[l], NS, NULL, NULL) &&
+                 llmbo_bo_ask(b[l], l == 2 ? 1 : 2, ids, X[l], NULL, &err) == LLMBO_OK;
+        }
+        llmbo_gp *base = NULL, *fant = NULL;
+        double best;
+        if (ok && llmbo_bo_acq_models(b[2], &base, &fant, &best, &err) == LLMBO_OK && fant &&
+            llmbo_gp_sample(fant, grid, G * G, S, 7 + (uint64_t)m, f, &err) == LLMBO_OK) {
+            same_first &= linf(X[0], X[2], D) == 0 && linf(X[1], X[2], D) == 0;
+            for (int l = 0; l < 2; l++) {
+                double u[D], mu, var, below = 0;
+                llmbo_space_to_unit(s, X[l] + D, u);
+                llmbo_gp_predict(fant, u, &mu, &var, NULL, NULL);
+                for (int k = 0; k < S; k++) {
+                    int a = 0;
+                    for (int i = 1; i < G * G; i++)
+                        a = f[(size_t)k * G * G + i] < f[(size_t)k * G * G + a] ? i : a;
+                    double ma, va;
+                    llmbo_gp_predict(fant, grid + a * D, &ma, &va, NULL, NULL);
+                    below += ma < mu;
+                }
+                qsum[l] += below / S;
+                if (l == 0)
+                    qlow += below / S < 0.5;
+            }
+            n_ok++;
+        }
+        llmbo_gp_free(fant); /* base is the loop's own */
+        for (int l = 0; l < 3; l++)
+            llmbo_bo_free(b[l]);
+    }
+    CHECK(n_ok == M, "batch_step ts: %d of %d seeds gave both batches and the twin's model", n_ok,
+          M);
+    CHECK(same_first, "batch_step ts and radii: the first point is the sequential proposal");
+    double qts = qsum[0] / (n_ok > 0 ? n_ok : 1), qr = qsum[1] / (n_ok > 0 ? n_ok : 1);
+    printf("  PIT of the second point's posterior mean among the sampled minimisers: ts mean %.3f "
+           "(%g of %d below 0.5), radii mean %.3f\n",
+           qts, qlow, n_ok, qr);
+    CHECK(qts > 0.3 && qts < 0.7, "ts: PIT mean %.3f in (0.3, 0.7): a posterior draw", qts);
+    CHECK(qlow >= 0.25 * n_ok && qlow <= 0.75 * n_ok,
+          "ts: %g of %d PIT values below 0.5, within a quarter of half", qlow, n_ok);
+    CHECK(qr < 0.2, "radii: PIT mean %.3f < 0.2: a mean minimiser, unlike ts", qr);
+    free(grid);
+    free(f);
+    llmbo_space_free(s);
+}
+
 /* The posterior mean at xs of a GP with hyperparameters theta (d + 2: log lengthscales, log
  * signal and log noise variance in standardised units) on n points X (n, d) with outputs y,
  * standardised by their mean and population standard deviation, constant mean 0 in those units:
@@ -2070,6 +2152,7 @@ int main(void)
     test_alloc_failures();
     test_hyper_samples();
     test_batch_step();
+    test_batch_step_ts();
     test_pessimistic_means();
     test_ripple_noise();
     return check_summary();

@@ -172,6 +172,7 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->schedule.phase_end = 1.0;
     opt->schedule.n_candidates = 5;
     opt->schedule.n_propose = 1;
+    opt->schedule.gp_rules = 0;
     opt->dup_tol = 1e-3;
     opt->stall_window = 3;
     opt->gls_from = 0.75;
@@ -1412,6 +1413,15 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         llmbo_free(ax);
         consult = 0;
     }
+    /* Whether the advisor chooses this proposal, so that the loop's own proposal rules (the
+     * stagnant loop's pessimistic mean and trust region, exploration, the batch step, the bare
+     * face's pessimistic mean, the stagnation escape) stand aside: in rank mode it picks among
+     * the GP's candidates (unless schedule.gp_rules). In pool mode it does not choose: its points
+     * join the acquisition optimiser's pool and are judged by the same rules as the GP's own
+     * candidates. Skipping the rules there made pool mode GP-BO without its face_mean and trust
+     * region, worse than GP-BO although the advisor's point rarely won (perf/results/
+     * distill.md, round 9). */
+    int chooses = consult && s->mode == LLMBO_ADVICE_RANK && !s->gp_rules;
 
     llmbo_gp *fgp = NULL, *gp, *xgp = NULL, *smgp = NULL;
     double *pend_u = NULL, *extra = NULL, *anchors = NULL, *cu = NULL, *excl = NULL, *tr_box = NULL;
@@ -1423,7 +1433,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
         goto done;
     gp = fgp ? fgp : bo->gp;
-    if (!consult && !fgp && bo->opt.stall_mean > 0 && tr_stagnant(bo, id)) {
+    if (!chooses && !fgp && bo->opt.stall_mean > 0 && tr_stagnant(bo, id)) {
         /* The pessimistic mean of a stagnant loop (stall_mean): the same hyperparameters and
          * data, the constant prior mean above the data instead of at their sample mean. EI
          * under the base model goes to the faces and corners, where the variance is largest
@@ -1541,7 +1551,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         if (balls.n > 0)
             ao.lp = &balls;
     }
-    if (!consult && tr_open(bo, id)) {
+    if (!chooses && tr_open(bo, id)) {
         /* Trust region: the incumbent has not moved for tr_window evaluations; the acquisition
          * is maximised in a box around it, widest where the lengthscales are longest. */
         double gm = 0.0;
@@ -1562,7 +1572,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.box_hi = tr_box + d;
     }
     long slot = batch_step_slot(bo, id);
-    if (!consult && slot > 0 && bo->opt.batch_step == LLMBO_BATCH_STEP_TS) {
+    if (!chooses && slot > 0 && bo->opt.batch_step == LLMBO_BATCH_STEP_TS) {
         /* Thompson sampling (batch_step ts): the batch's later points are the minimisers of
          * one joint posterior sample each, of the model with the batch's earlier points
          * pending, over the whole cube (Kandasamy et al. 2018, with the believer's variance
@@ -1572,7 +1582,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.lp = NULL;
         ao.box_lo = ao.box_hi = NULL;
         k = 1;
-    } else if (!consult && slot > 0) {
+    } else if (!chooses && slot > 0) {
         /* A parallel trust-region step (batch_step radii): the batch's later points minimise
          * the posterior mean in boxes around the incumbent of half-width tr_radius 2^(slot-1)
          * l_j / (geometric mean of l), the step a sequential trust region would take after a
@@ -1608,7 +1618,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.n_models = n_hmodels;
     }
     int explored = 0;
-    if (!consult && n_pend == 0 && bo->opt.explore_gate > 0 &&
+    if (!chooses && n_pend == 0 && bo->opt.explore_gate > 0 &&
         (ap.type == LLMBO_ACQUISITION_LOGEI || ap.type == LLMBO_ACQUISITION_EI) &&
         tr_stagnant(bo, id)) {
         /* Exploration under the second hyperparameter mode (explore_model): taken when that
@@ -1634,7 +1644,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
             bo->stats.trust++;
         st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
     }
-    if (st == LLMBO_OK && n_cand > 0 && !explored && !consult && !fgp && gp == bo->gp && !hmodels &&
+    if (st == LLMBO_OK && n_cand > 0 && !explored && !chooses && !fgp && gp == bo->gp && !hmodels &&
         bo->opt.face_mean > 0 && on_bare_face(bo, cand[0].u, bo->pu + bo->ok[which] * d)) {
         /* The proposal lies on a face of the box the incumbent is not near: the model's mean is
          * average there and its variance largest, the data say nothing. Under the pessimistic
@@ -1679,7 +1689,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
 
     int chosen = 0;
     *src = LLMBO_SOURCE_GP;
-    if (!consult && dist_to_earlier(bo, cand[0].u, id) < LLMBO_BO_STALL_RADIUS && stalled(bo, id)) {
+    if (!chooses && dist_to_earlier(bo, cand[0].u, id) < LLMBO_BO_STALL_RADIUS && stalled(bo, id)) {
         /* Stagnation: the model keeps betting on the neighbourhood of points it has seen and
          * the bets stopped paying. One evaluation where the model is least sure near the
          * incumbent gives it data where it has none (propose_escape). */

@@ -381,6 +381,10 @@ typedef struct llmbo_advice_schedule {
     int adaptive;     /* 1: bandit gate between GP and advisor by delivered improvement */
     int n_candidates; /* RANK/POOL: GP candidates shown (top-K) */
     int n_propose;    /* PROPOSE/POOL/WARMSTART: points asked per call */
+    int gp_rules;     /* RANK: 1 = the candidates shown are made under the loop's own proposal
+                         rules (trust region, face_mean, stagnation escape, ...), as in pool
+                         mode, where they always apply; 0 (default) = the rules stand aside
+                         while the advisor ranks */
 } llmbo_advice_schedule;
 
 /* ---------------------------------------------------------------------------------------------
@@ -556,7 +560,8 @@ typedef struct llmbo_bo_options {
                          0.2 */
     double explore_gate;        /* exploration of a stagnant loop (off by default): while the trust
                                    region's count (tr_window > 0) says stagnant, each GP proposal of a
-                                   sequential loop without an advisor first maximises the acquisition
+                                   sequential loop (not one an advisor chooses: rank mode without
+                                   schedule.gp_rules, propose mode) first maximises the acquisition
                                    (logei or ei) over the whole cube under a second GP, the last
                                    refit's hyperparameters with every lengthscale times explore_ls,
                                    and takes that point if its expected improvement is at least
@@ -576,8 +581,8 @@ typedef struct llmbo_bo_options {
                                    suite.md, round 7, has its measured effect */
     double stall_mean;          /* pessimistic mean of a stagnant loop (off by default): when
                                    > 0, while the trust region's count (tr_window > 0) says
-                                   stagnant, each GP proposal of a sequential loop without an
-                                   advisor maximises the acquisition under the base model's
+                                   stagnant, each GP proposal of a sequential loop (not one an
+                                   advisor chooses) maximises the acquisition under the base model's
                                    hyperparameters and data with the constant prior mean
                                    stall_mean standard deviations above the sample mean
                                    (llmbo_gp_options.prior_mean), so that the regions far from
@@ -586,8 +591,9 @@ typedef struct llmbo_bo_options {
                                    points. In [0, 100]; default 0. perf/results/suite.md, round
                                    9, has its measured effect */
     double face_mean;           /* pessimistic mean on a bare face (default 2): when > 0 and
-                                   the acquisition's best point of a sequential loop without an
-                                   advisor lies on a face of the box (a continuous coordinate
+                                   the acquisition's best point of a sequential loop (not one an
+                                   advisor chooses; in pool mode the advisor's points are judged
+                                   with the GP's) lies on a face of the box (a continuous coordinate
                                    within LLMBO_BO_FACE_EPS of a bound) that the incumbent is
                                    farther than LLMBO_BO_FACE_SUPPORT from, the acquisition is
                                    maximised again under the base model's hyperparameters and

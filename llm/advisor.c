@@ -78,12 +78,16 @@ void llmbo_advisor_set_progress(llmbo_advisor *adv, void (*fn)(void *ctx, long p
     adv->progress_ctx = ctx;
 }
 
+/* The advisor object's keys: the schedule's (parse_schedule), then the rest. */
+static const char *const schedule_keys[] = {"mode",      "every",        "phase",
+                                            "adaptive",  "n_candidates", "n_propose",
+                                            "warmstart", "gp_rules",     NULL};
 static const char *const advisor_keys[] = {
-    "backend",      "model",     "mode",      "every",          "phase",      "adaptive",
-    "n_candidates", "n_propose", "warmstart", "temperature",    "top_p",      "max_tokens",
-    "seed",         "stop",      "repair",    "price",          "price_file", "price_per_cpu_hour",
-    "record",       "history",   "history_n", "digits",         "system",     "templates",
-    "template_dir", "samples",   "deadline",  "on_unreachable", "answer",     NULL};
+    "system",     "repair",    "history",     "history_n",      "seed",
+    "record",     "templates", "model",       "on_unreachable", "price_per_cpu_hour",
+    "price",      "digits",    "temperature", "answer",         "stop",
+    "price_file", "top_p",     "backend",     "template_dir",   "max_tokens",
+    "deadline",   "samples",   NULL};
 
 static const char *const template_names[6] = {"system", "rank",      "propose",
                                               "pool",   "warmstart", "repair"};
@@ -253,6 +257,7 @@ static llmbo_status parse_schedule(llmbo_advisor *adv, const cJSON *obj, llmbo_e
     s->adaptive = 0;
     s->n_candidates = 5;
     s->n_propose = 1;
+    s->gp_rules = 0;
     const char *mode = NULL;
     llmbo_status st;
     if ((st = llmbo_json_get_nonempty(obj, w, "mode", &mode, err)))
@@ -277,8 +282,14 @@ static llmbo_status parse_schedule(llmbo_advisor *adv, const cJSON *obj, llmbo_e
         (st = llmbo_json_get_bool(obj, w, "adaptive", &s->adaptive, err)) ||
         (st = llmbo_json_get_int(obj, w, "n_candidates", 1, 1000, &s->n_candidates, err)) ||
         (st = llmbo_json_get_int(obj, w, "n_propose", 1, 1000, &s->n_propose, err)) ||
-        (st = llmbo_json_get_bool(obj, w, "warmstart", &s->warmstart, err)))
+        (st = llmbo_json_get_bool(obj, w, "warmstart", &s->warmstart, err)) ||
+        (st = llmbo_json_get_bool(obj, w, "gp_rules", &s->gp_rules, err)))
         return st;
+    if (s->gp_rules && (s->mode == LLMBO_ADVICE_PROPOSE || warm_only))
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s.gp_rules: only for mode rank (pool mode always keeps the loop's "
+                               "rules; in %s mode the advisor's point is evaluated as it is)",
+                               w, warm_only ? "warmstart" : "propose");
     const cJSON *ph = cJSON_GetObjectItemCaseSensitive(obj, "phase");
     if (ph) {
         const cJSON *a = cJSON_GetArrayItem(ph, 0), *b = cJSON_GetArrayItem(ph, 1);
@@ -523,7 +534,8 @@ llmbo_status llmbo_advisor_create(const cJSON *obj, const char *where, const cha
                                      e->string);
                 goto fail;
             }
-        if (!listed(advisor_keys, e->string) && !llmbo_backend_accepts_key(adv->vt, e->string)) {
+        if (!listed(advisor_keys, e->string) && !listed(schedule_keys, e->string) &&
+            !llmbo_backend_accepts_key(adv->vt, e->string)) {
             st = llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                  "%s.%s: unknown key for the %s backend (see docs/advisor.md)",
                                  where, e->string, adv->vt->name);

@@ -508,7 +508,7 @@ static void test_config(void)
         const llmbo_advice_schedule *s = &s_;
         CHECK(s->mode == LLMBO_ADVICE_POOL && s->every == 3 && s->phase_start == 0.25 &&
                   s->phase_end == 0.75 && s->adaptive == 1 && s->n_candidates == 8 &&
-                  s->n_propose == 2 && s->warmstart == 1,
+                  s->n_propose == 2 && s->warmstart == 1 && s->gp_rules == 0,
               "schedule parsed");
         CHECK(strcmp(llmbo_advisor_model(adv), "gpt-4o") == 0 &&
                   strcmp(llmbo_advisor_backend_name(adv), "openai") == 0,
@@ -528,8 +528,17 @@ static void test_config(void)
         const llmbo_advice_schedule *s = &s_;
         CHECK(s->mode == LLMBO_ADVICE_RANK && s->every == 1 && s->phase_start == 0 &&
                   s->phase_end == 1 && !s->adaptive && s->n_candidates == 5 && s->n_propose == 1 &&
-                  !s->warmstart,
+                  !s->warmstart && !s->gp_rules,
               "schedule defaults");
+        llmbo_advisor_free(adv);
+    }
+    st = create("{\"backend\": \"openai\", \"model\": \"gpt-4o\", \"api_key_env\": null, "
+                "\"gp_rules\": true}",
+                &adv, &err);
+    if (adv) {
+        llmbo_advice_schedule s_;
+        llmbo_advisor_get_schedule(adv, &s_);
+        CHECK(s_.mode == LLMBO_ADVICE_RANK && s_.gp_rules == 1, "gp_rules parsed (rank mode)");
         llmbo_advisor_free(adv);
     }
     st = create("{\"backend\": \"openai\", \"model\": \"gpt-4o\", \"api_key_env\": null, "
@@ -613,6 +622,12 @@ static void test_config(void)
          "advisor.cassette: cannot open no/such.jsonl"},
         {"{\"backend\": \"anthropic\", \"model\": \"claude-3-opus\", \"thinking_budget\": 1.5}",
          "advisor.thinking_budget: expected a whole number"},
+        {"{\"backend\": \"openai\", \"model\": \"gpt-4o\", \"mode\": \"propose\", "
+         "\"gp_rules\": true}",
+         "advisor.gp_rules: only for mode rank (pool mode always keeps the loop's rules; in "
+         "propose mode"},
+        {"{\"backend\": \"openai\", \"model\": \"gpt-4o\", \"gp_rules\": 1}",
+         "advisor.gp_rules: expected"},
         {"[1, 2]", "run.json: advisor: expected an object"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

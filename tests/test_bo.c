@@ -681,6 +681,8 @@ typedef struct test_advisor {
     double picked_x[2]; /* RANK: its x */
     int hist_failed_seen;
     int hist_nan_ok;
+    int echo_best;  /* PROPOSE/POOL: propose the best evaluated point instead of point */
+    int pick_first; /* RANK: choose the GP's first candidate */
 } test_advisor;
 
 static llmbo_status test_advise(void *ctx, const llmbo_advice_request *req,
@@ -716,6 +718,8 @@ static llmbo_status test_advise(void *ctx, const llmbo_advice_request *req,
             reply->n_order = 2;
             return LLMBO_OK;
         }
+        if (t->pick_first)
+            best = 0;
         reply->order[0] = best;
         reply->n_order = 1;
         for (int i = 0; i < req->n_cand; i++)
@@ -726,6 +730,15 @@ static llmbo_status test_advise(void *ctx, const llmbo_advice_request *req,
         return LLMBO_OK;
     }
     int n = t->n_points < req->n_want ? t->n_points : req->n_want;
+    if (t->echo_best && req->n_hist > 0) {
+        int b = 0;
+        for (int i = 1; i < req->n_hist; i++)
+            if (!req->hist_failed[i] && req->hist_y[i] < req->hist_y[b])
+                b = i;
+        memcpy(reply->x, req->hist_x + (size_t)b * d, (size_t)d * sizeof(double));
+        reply->n_x = 1;
+        return LLMBO_OK;
+    }
     for (int i = 0; i < n; i++) {
         reply->x[i * d] = t->point[0] + (t->fail == 3 ? 100 : 0.25 * i);
         reply->x[i * d + 1] = t->point[1];
@@ -789,6 +802,61 @@ static void test_advisor_rank(void)
     CHECK(t.hist_failed_seen >= 1 && t.hist_nan_ok == t.hist_failed_seen,
           "the advisor sees failed evaluations with NaN y");
     llmbo_bo_free(bo);
+    llmbo_space_free(s);
+}
+
+/* Pool mode keeps the loop's proposal rules (face_mean's remake, the trust region, the
+ * stagnation escape), and rank mode with gp_rules makes its candidates under them. Independent
+ * truth: GP-BO alone. A pool advisor that proposes the best evaluated point adds a row that can
+ * neither be proposed (the duplicate guard) nor start the local search (its expected
+ * improvement is the pool's smallest, at an evaluated point of a noise-free model), so every
+ * proposal must equal GP-BO's bit for bit; before pool mode kept the rules, the first remade
+ * proposal differed. A rank advisor that picks the GP's first candidate, with gp_rules, must
+ * likewise reproduce GP-BO (escape off: the escape counts only points of source gp). */
+static void test_advisor_keeps_rules(void)
+{
+    enum { N = 30 };
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    llmbo_bo_stats st;
+    test_advisor t;
+    double xg[2 * N], xa[2 * N];
+    llmbo_source srcs[N];
+    for (int rank = 0; rank < 2; rank++) {
+        fast_options(&o);
+        if (rank)
+            o.stall_window = 0;
+        llmbo_bo *bo = make_bo(s, &o);
+        run_steps(bo, N, xg, NULL);
+        llmbo_bo_get_stats(bo, &st);
+        llmbo_bo_free(bo);
+        long remade = st.pessimism, trust = st.trust;
+        memset(&t, 0, sizeof t);
+        t.n_points = 1;
+        t.echo_best = !rank;
+        t.pick_first = rank;
+        o.advisor = hook_of(&t);
+        o.schedule.mode = rank ? LLMBO_ADVICE_RANK : LLMBO_ADVICE_POOL;
+        o.schedule.gp_rules = rank;
+        bo = make_bo(s, &o);
+        run_steps(bo, N, xa, srcs);
+        llmbo_bo_get_stats(bo, &st);
+        llmbo_bo_free(bo);
+        int first = -1, n_llm = 0;
+        for (int i = 0; i < N; i++) {
+            if (first < 0 && (xa[2 * i] != xg[2 * i] || xa[2 * i + 1] != xg[2 * i + 1]))
+                first = i;
+            n_llm += srcs[i] == LLMBO_SOURCE_LLM;
+        }
+        CHECK(remade > 0 && trust > 0 && st.pessimism == remade && st.trust == trust,
+              "%s: GP-BO alone remade %ld proposals on a bare face and made %ld in the trust "
+              "region; with the advisor %ld and %ld",
+              rank ? "rank + gp_rules" : "pool", remade, trust, st.pessimism, st.trust);
+        CHECK(first < 0 && st.consulted == N - 6 && n_llm == (rank ? N - 6 : 0),
+              "%s: %d proposals equal GP-BO's bit for bit (first difference %d), %ld calls, %d "
+              "of source llm",
+              rank ? "rank + gp_rules" : "pool", N, first, st.consulted, n_llm);
+    }
     llmbo_space_free(s);
 }
 
@@ -2142,6 +2210,7 @@ int main(void)
     test_maximize();
     test_advisor_rank();
     test_advisor_propose_pool_warmstart();
+    test_advisor_keeps_rules();
     test_schedules();
     test_adaptive_gate();
     test_noisy_incumbent();

@@ -141,7 +141,7 @@ class llmbo_advisor_hook(Structure):
 class llmbo_advice_schedule(Structure):
     _fields_ = [("mode", c_int), ("warmstart", c_int), ("every", c_int),
                 ("phase_start", c_double), ("phase_end", c_double), ("adaptive", c_int),
-                ("n_candidates", c_int), ("n_propose", c_int)]
+                ("n_candidates", c_int), ("n_propose", c_int), ("gp_rules", c_int)]
 
 
 class llmbo_bo_options(Structure):

@@ -1,7 +1,9 @@
 /* acqopt.c: the acquisition optimiser. A pool of candidate points (a scrambled Sobol sweep,
  * Gaussian perturbations of the anchors at three scales, as BoTorch samples around the best
- * points, and caller-supplied extras) is scored; the best n_starts seed NLopt's L-BFGS in
- * [0,1]^d; the refined points join the pool, and the top k distinct points are returned.
+ * points, and caller-supplied extras) is scored; the best n_starts of the pool's own points
+ * seed NLopt's L-BFGS in [0,1]^d, and after them each extra that ranks with them (so extras add
+ * runs and never displace one); the refined points join the pool, and the top k distinct
+ * points are returned.
  * Integer and categorical coordinates are optimised relaxed, then rounded to their cells and
  * re-scored there. In continuous spaces a run that climbs into the close neighbourhood of an
  * earlier run's end point, below its value, is stopped there (merged): it is on the slope of a
@@ -505,7 +507,13 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
     int d = llmbo_gp_dim(gp);
     int discrete = space && space_is_discrete(space);
     long total = (long)o->n_sweep + (long)o->n_anchors * o->n_local + n_extra;
-    int n_starts = o->n_starts < total ? o->n_starts : (int)total;
+    /* Starts: up to n_starts from the optimiser's own pool rows (anchors' perturbations, sweep),
+     * chosen as if there were no extras, plus each extra that would have qualified, so that an
+     * extra never displaces one of the pool's own starts: with extras the runs of the own
+     * starts are exactly those without them, and the best point found can only improve. */
+    long own = total - n_extra;
+    int n_own = o->n_starts < own ? o->n_starts : (int)own;
+    int n_starts = n_own + n_extra;
     long rows = total + n_starts;
     /* Workspace: pool (rows, d), NLopt point x (d), predict scratch (2 d), polish bounds
      * lb, ub (2 d), accepted (k, d), starting points (n_starts, d), pool means and variances
@@ -612,18 +620,34 @@ llmbo_status llmbo_acq_optimize(llmbo_gp *gp, const llmbo_space *space, const ll
          * different basins instead of all climbing the best one (the top of the pool is
          * usually one cluster); then, if that leaves too few, the best distinct ones. */
         int n_st = 0;
-        for (int pass = 0; pass < 2 && n_st < n_starts; pass++) {
+        double v_last = HUGE_VAL; /* the value of the own starts' worst */
+        for (int pass = 0; pass < 2 && n_st < n_own; pass++) {
             double sep = pass == 0 ? fmax(START_SEP, o->min_dist) : o->min_dist;
-            for (int s = 0; s < n_pool && n_st < n_starts; s++) {
+            for (int s = 0; s < n_pool && n_st < n_own; s++) {
                 sort_upto(S, n_pool, &sorted, s + 1);
                 if (!(S[s].v > -HUGE_VAL))
                     break;
                 const double *u0 = P + (size_t)S[s].i * d;
-                if (near_any(u0, starts, n_st, d, sep))
+                if (S[s].i < n_extra || near_any(u0, starts, n_st, d, sep))
                     continue;
                 memcpy(starts + (size_t)n_st * d, u0, (size_t)d * sizeof *x);
                 n_st++;
+                v_last = fmin(v_last, S[s].v);
             }
+        }
+        /* The extras (pool rows 0 .. n_extra - 1) that rank with the own starts (at least the
+         * worst one's value, or any finite value when the own starts are fewer than n_own)
+         * and lie START_SEP from every start: their runs come after the own ones. */
+        int n_own_st = n_st;
+        for (int s = 0; s < n_pool && n_extra > 0; s++) {
+            if (S[s].i >= n_extra || !(S[s].v > -HUGE_VAL) ||
+                (n_own_st == n_own && S[s].v < v_last))
+                continue;
+            const double *u0 = P + (size_t)S[s].i * d;
+            if (near_any(u0, starts, n_st, d, fmax(START_SEP, o->min_dist)))
+                continue;
+            memcpy(starts + (size_t)n_st * d, u0, (size_t)d * sizeof *x);
+            n_st++;
         }
         for (int s = 0; s < n_st; s++) {
             memcpy(x, starts + (size_t)s * d, (size_t)d * sizeof *x);

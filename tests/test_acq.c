@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_integration.h>
+#include <gsl/gsl_rng.h>
 #include "check.h"
 #include "llmbo_common.h"
 #include "acq.h"
@@ -704,6 +705,58 @@ static void test_optimizer_2d(void)
  * candidate lies in the box, and the best is at least the maximum of a 201 x 201 grid over the
  * box (the independent truth), also for Thompson sampling's pool; the anchors (all data, most
  * outside the box) are clamped into it. */
+/* Extras never displace the optimiser's own starts. Independent truth: the same call without
+ * extras. Over random extras (1-3 uniform points, or points just beside the best pool point,
+ * which outrank most sweep points) with only 2 own starts, the best acquisition value found
+ * with extras is at least the one found without (the own runs are the same runs; the extras
+ * only add rows and runs); and extras that rank below every own start (evaluated points, where
+ * a noise-free model's EI is smallest) change nothing, bit for bit. */
+static void test_optimizer_extras(void)
+{
+    enum { N = 9, D = 3, K = 4, T = 60 };
+    double X[N * D], y[N];
+    llmbo_gp *gp = fit_gp(D, N, 29, test_fn, X, y);
+    llmbo_acq_params p = {LLMBO_ACQUISITION_LOGEI, min_of(y, N), 0, 0};
+    llmbo_acqopt_options o;
+    llmbo_acqopt_options_default(&o, D);
+    o.n_starts = 2;
+    o.anchors = X;
+    o.n_anchors = N;
+    double U0[K * D], U1[K * D], E[3 * D];
+    llmbo_candidate c0[K], c1[K];
+    for (int i = 0; i < K; i++) {
+        c0[i].u = U0 + i * D;
+        c1[i].u = U1 + i * D;
+    }
+    llmbo_error err;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 2385);
+    int worse = 0, same = 1, n0 = 0, n1 = 0, better = 0;
+    for (int t = 0; t < T; t++) {
+        o.seed = 100 + (uint64_t)t;
+        CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, NULL, 0, K, c0, &n0, &err));
+        int ne = 1 + t % 3;
+        for (int i = 0; i < ne * D; i++)
+            E[i] = t % 2 ? gsl_rng_uniform(r)
+                         : fmin(1, fmax(0, U0[i % D] + 0.05 * (gsl_rng_uniform(r) - 0.5)));
+        CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, E, ne, K, c1, &n1, &err));
+        worse += c1[0].acq < c0[0].acq;
+        better += c1[0].acq > c0[0].acq;
+        /* The data points as extras: below every start. */
+        CHECK_OK(llmbo_acq_optimize(gp, NULL, &p, &o, X, 3, K, c1, &n1, &err));
+        same &= n1 == n0 && memcmp(U0, U1, sizeof U0) == 0;
+        for (int i = 0; i < n0 && i < n1; i++)
+            same &= c0[i].acq == c1[i].acq;
+    }
+    gsl_rng_free(r);
+    CHECK(worse == 0,
+          "extras: best acquisition never below the one without extras (%d of %d "
+          "calls below, %d above)",
+          worse, T, better);
+    CHECK(same, "extras below every start: candidates bit for bit as without them (%d calls)", T);
+    llmbo_gp_free(gp);
+}
+
 static void test_optimizer_box(void)
 {
     enum { N = 10, D = 2, K = 4 };
@@ -1320,6 +1373,7 @@ int main(void)
     test_optimizer_1d();
     test_optimizer_2d();
     test_optimizer_box();
+    test_optimizer_extras();
     test_optimizer_mixed();
     test_optimizer_small_space();
     test_optimizer_merge();

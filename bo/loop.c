@@ -196,6 +196,9 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->batch_step_from = 0.2;
     opt->ripple_noise = 0.0;
     opt->ripple_gate = 1;
+    opt->final_exploit = 0.0;
+    opt->final_mean = 0;
+    opt->final_beta = 0.0;
 }
 
 int llmbo_bo_default_n_init(int d, int budget, llmbo_strategy strategy)
@@ -275,6 +278,15 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
                                "bo: options out of domain (ripple_noise %g neither 0 nor in (gp "
                                "noise %g, 1), ripple_gate %d in [0, 64])",
                                o->ripple_noise, o->gp.noise, o->ripple_gate);
+    if (!(o->final_exploit >= 0 && o->final_exploit < 1) ||
+        (o->final_mean != 0 && o->final_mean != 1) ||
+        !(o->final_beta >= 0 && o->final_beta < HUGE_VAL))
+        return llmbo_error_set(
+            err, LLMBO_ERR_INVALID,
+            "bo: options out of domain (final_exploit %g a fraction of the "
+            "budget in [0, 1), final_mean %d in {0, 1}, final_beta %g finite and "
+            ">= 0)",
+            o->final_exploit, o->final_mean, o->final_beta);
     if (o->hyper_samples < 0 || o->hyper_samples > 64)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option hyper_samples %d is not in [0, 64]", o->hyper_samples);
@@ -1380,6 +1392,18 @@ static int on_bare_face(const llmbo_bo *bo, const double *u, const double *inc)
     return 0;
 }
 
+/* Proposal id lies in the final exploitation phase (final_exploit): one of the last
+ * round(final_exploit budget) ids of the budget. A function of id and the options only, so a
+ * replayed loop sees what the original saw. */
+static int final_phase(const llmbo_bo *bo, long id)
+{
+    long b = bo->opt.budget, k;
+    if (!(bo->opt.final_exploit > 0) || b <= 0)
+        return 0;
+    k = lround(bo->opt.final_exploit * (double)b);
+    return k > 0 && id >= b - k;
+}
+
 static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
                                llmbo_error *err)
 {
@@ -1433,7 +1457,8 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
         goto done;
     gp = fgp ? fgp : bo->gp;
-    if (!chooses && !fgp && bo->opt.stall_mean > 0 && tr_stagnant(bo, id)) {
+    int final = !consult && final_phase(bo, id);
+    if (!chooses && !final && !fgp && bo->opt.stall_mean > 0 && tr_stagnant(bo, id)) {
         /* The pessimistic mean of a stagnant loop (stall_mean): the same hyperparameters and
          * data, the constant prior mean above the data instead of at their sample mean. EI
          * under the base model goes to the faces and corners, where the variance is largest
@@ -1571,7 +1596,35 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.box_lo = tr_box;
         ao.box_hi = tr_box + d;
     }
-    long slot = batch_step_slot(bo, id);
+    long slot = final ? 0 : batch_step_slot(bo, id);
+    if (final) {
+        /* The final exploitation phase (final_exploit): what is left of the budget refines the
+         * incumbent's basin, the acquisition's best point (or with final_mean the lowest
+         * confidence bound) in the trust region's box, instead of an improvement the model
+         * expects elsewhere (another of several equal minima, a face) that the budget no longer
+         * has the evaluations to refine. */
+        const double *inc = bo->pu + bo->ok[which] * d;
+        double gm = 0.0;
+        if (!tr_box && !(tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double)))) {
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+            goto done;
+        }
+        for (int j = 0; j < d; j++)
+            gm += bo->theta_last[j] / d;
+        for (int j = 0; j < d; j++) {
+            double h = bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
+            tr_box[j] = fmax(inc[j] - h, 0.0);
+            tr_box[d + j] = fmin(inc[j] + h, 1.0);
+        }
+        ao.box_lo = tr_box;
+        ao.box_hi = tr_box + d;
+        if (bo->opt.final_mean) {
+            ap.type = LLMBO_ACQUISITION_UCB; /* UCB with beta b: minus the lower confidence bound */
+            ap.beta = bo->opt.final_beta;
+            ao.lp = NULL;
+        }
+        bo->stats.exploit++;
+    }
     if (!chooses && slot > 0 && bo->opt.batch_step == LLMBO_BATCH_STEP_TS) {
         /* Thompson sampling (batch_step ts): the batch's later points are the minimisers of
          * one joint posterior sample each, of the model with the batch's earlier points
@@ -1609,7 +1662,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ap.beta = 0.0;
         ao.lp = NULL;
     }
-    if (bo->opt.hyper_samples > 0 && !fgp) {
+    if (bo->opt.hyper_samples > 0 && !fgp && !final) {
         /* The integrated acquisition: only without fantasies (a sequential loop without failed
          * points), whose model is the base model the samples share data with. */
         if ((st = hyper_models(bo, id, &hmodels, &n_hmodels, err)) != LLMBO_OK)
@@ -1618,7 +1671,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         ao.n_models = n_hmodels;
     }
     int explored = 0;
-    if (!chooses && n_pend == 0 && bo->opt.explore_gate > 0 &&
+    if (!chooses && !final && n_pend == 0 && bo->opt.explore_gate > 0 &&
         (ap.type == LLMBO_ACQUISITION_LOGEI || ap.type == LLMBO_ACQUISITION_EI) &&
         tr_stagnant(bo, id)) {
         /* Exploration under the second hyperparameter mode (explore_model): taken when that
@@ -1640,12 +1693,13 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         bo->stats.explore++;
         st = LLMBO_OK;
     } else {
-        if (ao.box_lo)
+        if (ao.box_lo && !final)
             bo->stats.trust++;
         st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
     }
-    if (st == LLMBO_OK && n_cand > 0 && !explored && !chooses && !fgp && gp == bo->gp && !hmodels &&
-        bo->opt.face_mean > 0 && on_bare_face(bo, cand[0].u, bo->pu + bo->ok[which] * d)) {
+    if (st == LLMBO_OK && n_cand > 0 && !explored && !chooses && !final && !fgp && gp == bo->gp &&
+        !hmodels && bo->opt.face_mean > 0 &&
+        on_bare_face(bo, cand[0].u, bo->pu + bo->ok[which] * d)) {
         /* The proposal lies on a face of the box the incumbent is not near: the model's mean is
          * average there and its variance largest, the data say nothing. Under the pessimistic
          * mean (face_mean) such regions look poor, and the acquisition's maximum moves between
@@ -1689,7 +1743,8 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
 
     int chosen = 0;
     *src = LLMBO_SOURCE_GP;
-    if (!chooses && dist_to_earlier(bo, cand[0].u, id) < LLMBO_BO_STALL_RADIUS && stalled(bo, id)) {
+    if (!chooses && !final && dist_to_earlier(bo, cand[0].u, id) < LLMBO_BO_STALL_RADIUS &&
+        stalled(bo, id)) {
         /* Stagnation: the model keeps betting on the neighbourhood of points it has seen and
          * the bets stopped paying. One evaluation where the model is least sure near the
          * incumbent gives it data where it has none (propose_escape). */

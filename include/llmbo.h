@@ -633,6 +633,21 @@ typedef struct llmbo_bo_options {
                             see the trend. Default 0; perf/results/suite.md, round 10 */
     int ripple_gate;     /* lengthscales at the lower bound that make a refit a ripple fit, in
                             [0, 64]; 0 means all d (full degeneracy only). Default 1 */
+    /* final_exploit: a final exploitation phase (off by default). When > 0 and budget > 0, the
+     * last round(final_exploit budget) proposals of the budget (ids from budget minus that on)
+     * that no advisor is consulted for are made inside the box around the incumbent of
+     * half-width tr_radius l_j / (geometric mean of l) in coordinate j (the trust region's box),
+     * outside the duplicate guard, with no stagnation escape, face_mean, stall_mean, exploration
+     * or hyperparameter samples: the loop's acquisition maximised in that box, or with
+     * final_mean = 1 the lower confidence bound m - sqrt(final_beta) s minimised there (the
+     * posterior mean with final_beta 0). Simple regret is what the end of a budget is for: an
+     * expected-improvement loop on a function with several equal minima (branin) can spend its
+     * last evaluations on all of them and refine none. final_exploit in [0, 1), default 0;
+     * final_mean 0 or 1, default 0; final_beta finite and >= 0, default 0.
+     * perf/results/suite.md, round 11. */
+    double final_exploit;
+    int final_mean;
+    double final_beta;
 } llmbo_bo_options;
 
 /* Fixed noise variance (standardised-output units) of the default, noise-free GP. */
@@ -695,6 +710,8 @@ typedef struct llmbo_bo_stats {
     long pessimism;  /* GP proposals made under a pessimistic mean (face_mean, stall_mean;
                         not counted on replay) */
     long ripple;     /* refits redone with a fitted noise variance (ripple_noise; not counted
+                        on replay) */
+    long exploit;    /* proposals of the final exploitation phase (final_exploit; not counted
                         on replay) */
 } llmbo_bo_stats;
 

@@ -30,7 +30,12 @@
  * gp-rnF[-gG][-initN] (the ripple as noise: a refit with G (default 1; 0 = all d) lengthscales at
  * the floor redone with a fitted noise variance of at least F, llmbo_bo_options.ripple_noise,
  * round 10; optionally an initial design of N points), gp-d1 (the default with the d + 1 design
- * of the loop before the lead's check after round 10; gp-old and gp-fm0 keep d + 1 too), random
+ * of the loop before the lead's check after round 10; gp-old and gp-fm0 keep d + 1 too),
+ * gp-feF[-mB][-initd4] (the last round(F budget) proposals maximise the acquisition in the
+ * trust region's box around the incumbent, with -mB instead minimise the lower confidence bound
+ * m - sqrt(B) s there, -m0: the posterior mean: llmbo_bo_options.final_exploit, final_mean,
+ * final_beta, round 11; optionally gp-initd4's design),
+ * gp-initd4 (max(d + 1, min(12, 4 d, budget / 2)) design points), random
  */
 #include <math.h>
 #include <stdio.h>
@@ -54,6 +59,7 @@ static const problem suite_extra[] = {
 
 static double init_frac; /* gp-initfF: F, applied by run_one, which knows d */
 static int init_d1;      /* gp-d1, gp-fm0, gp-old: the d + 1 design, applied by run_one */
+static int init_d4;      /* gp-initd4: max(d + 1, min(12, 4 d, budget / 2)), applied by run_one */
 
 static int set_variant(const char *v, llmbo_bo_options *o)
 {
@@ -102,6 +108,10 @@ static int set_variant(const char *v, llmbo_bo_options *o)
         char *e;
         o->hyper_samples = (int)strtol(v + 5, &e, 10);
         return *e == '\0' && o->hyper_samples > 0 && o->hyper_samples <= 64;
+    }
+    if (strcmp(v, "gp-initd4") == 0) { /* max(d + 1, min(12, 4 d, budget / 2)) design points */
+        init_d4 = 1;
+        return 1;
     }
     if (strncmp(v, "gp-initf", 8) == 0) { /* a design of max(d + 1, F budget) points */
         init_frac = atof(v + 8);
@@ -169,6 +179,19 @@ static int set_variant(const char *v, llmbo_bo_options *o)
             o->n_init = (int)strtol(e + 5, &e, 10);
         return *e == '\0' && o->ripple_noise > 0 && o->ripple_noise < 1 && o->ripple_gate >= 0 &&
                o->n_init >= 0;
+    }
+    if (strncmp(v, "gp-fe", 5) == 0) { /* final exploitation: gp-feF[-mB][-initd4] */
+        char *e;
+        o->final_exploit = strtod(v + 5, &e);
+        if (strncmp(e, "-m", 2) == 0) {
+            o->final_mean = 1;
+            o->final_beta = strtod(e + 2, &e);
+        }
+        if (strcmp(e, "-initd4") == 0) {
+            init_d4 = 1;
+            e += 7;
+        }
+        return *e == '\0' && o->final_exploit > 0 && o->final_exploit < 1 && o->final_beta >= 0;
     }
     if (strncmp(v, "gp-fm", 5) == 0) { /* a bare face's pessimistic mean C: gp-fmC */
         o->face_mean = atof(v + 5);    /* gp-fm0: the loop before it became the default */
@@ -281,6 +304,11 @@ static int run_one(const char *variant, const problem *pb, long seed, int time_f
         o.n_init = (int)(init_frac * o.budget);
     if (init_d1 && o.n_init == 0)
         o.n_init = d + 1 < 2 ? 2 : d + 1;
+    if (init_d4 && o.n_init == 0) {
+        int m = 4 * d < 12 ? 4 * d : 12;
+        m = m < o.budget / 2 ? m : o.budget / 2;
+        o.n_init = m > d + 1 ? m : d + 1;
+    }
     llmbo_bo *bo = NULL;
     double t0 = llmbo_now(), ti = 0, ci = 0;
     if (llmbo_bo_create(sp, &o, &bo, &err) != LLMBO_OK) {

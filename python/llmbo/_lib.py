@@ -154,14 +154,16 @@ class llmbo_bo_options(Structure):
                 ("gls_from", c_double), ("degen_ls", c_double), ("tr_window", c_int), ("tr_radius", c_double),
                 ("explore_gate", c_double), ("explore_ls", c_double), ("hyper_samples", c_int), ("stall_mean", c_double), ("face_mean", c_double), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
                 ("problem", c_char_p), ("batch_step", c_int), ("batch_step_from", c_double),
-                ("ripple_noise", c_double), ("ripple_gate", c_int)]
+                ("ripple_noise", c_double), ("ripple_gate", c_int),
+                ("final_exploit", c_double), ("final_mean", c_int), ("final_beta", c_double)]
 
 
 class llmbo_bo_stats(Structure):
     _fields_ = [("consulted", c_long), ("used", c_long), ("fallbacks", c_long),
                 ("errors", c_long), ("gate_gp", c_long), ("gate_llm", c_long),
                 ("escapes", c_long), ("degenerate", c_long), ("trust", c_long),
-                ("explore", c_long), ("pessimism", c_long), ("ripple", c_long)]
+                ("explore", c_long), ("pessimism", c_long), ("ripple", c_long),
+                ("exploit", c_long)]
 
 
 def new_bo_options():

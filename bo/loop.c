@@ -1176,6 +1176,22 @@ static int tr_open(const llmbo_bo *bo, long id)
     return s >= w && s < (1 + TR_OPEN_FOR) * w;
 }
 
+/* The trust region's box around the incumbent inc (unit cube): half-width tr_radius l_j / (the
+ * geometric mean of the lengthscales l), widest where the lengthscales are longest, cut to the
+ * cube. box: the lower corner (d), then the upper one (d). */
+static void tr_box_around(const llmbo_bo *bo, const double *inc, double *box)
+{
+    int d = bo->d;
+    double gm = 0.0;
+    for (int j = 0; j < d; j++)
+        gm += bo->theta_last[j] / d;
+    for (int j = 0; j < d; j++) {
+        double h = bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
+        box[j] = fmax(inc[j] - h, 0.0);
+        box[d + j] = fmin(inc[j] + h, 1.0);
+    }
+}
+
 /* Stagnant before proposal id (explore_gate): the count s has reached tr_window, whether the
  * trust region is open or has closed again. */
 static int tr_stagnant(const llmbo_bo *bo, long id)
@@ -1579,20 +1595,12 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     if (!chooses && tr_open(bo, id)) {
         /* Trust region: the incumbent has not moved for tr_window evaluations; the acquisition
          * is maximised in a box around it, widest where the lengthscales are longest. */
-        double gm = 0.0;
-        const double *inc = bo->pu + bo->ok[which] * d;
         tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double));
         if (!tr_box) {
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
             goto done;
         }
-        for (int j = 0; j < d; j++)
-            gm += bo->theta_last[j] / d;
-        for (int j = 0; j < d; j++) {
-            double h = bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
-            tr_box[j] = fmax(inc[j] - h, 0.0);
-            tr_box[d + j] = fmin(inc[j] + h, 1.0);
-        }
+        tr_box_around(bo, bo->pu + bo->ok[which] * d, tr_box);
         ao.box_lo = tr_box;
         ao.box_hi = tr_box + d;
     }
@@ -1603,19 +1611,11 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
          * confidence bound) in the trust region's box, instead of an improvement the model
          * expects elsewhere (another of several equal minima, a face) that the budget no longer
          * has the evaluations to refine. */
-        const double *inc = bo->pu + bo->ok[which] * d;
-        double gm = 0.0;
         if (!tr_box && !(tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double)))) {
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
             goto done;
         }
-        for (int j = 0; j < d; j++)
-            gm += bo->theta_last[j] / d;
-        for (int j = 0; j < d; j++) {
-            double h = bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
-            tr_box[j] = fmax(inc[j] - h, 0.0);
-            tr_box[d + j] = fmin(inc[j] + h, 1.0);
-        }
+        tr_box_around(bo, bo->pu + bo->ok[which] * d, tr_box);
         ao.box_lo = tr_box;
         ao.box_hi = tr_box + d;
         if (bo->opt.final_mean) {

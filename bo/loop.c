@@ -1455,7 +1455,8 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     }
     /* Whether the advisor chooses this proposal, so that the loop's own proposal rules (the
      * stagnant loop's pessimistic mean and trust region, exploration, the batch step, the bare
-     * face's pessimistic mean, the stagnation escape) stand aside: in rank mode it picks among
+     * face's pessimistic mean, the stagnation escape, the final exploitation phase) stand
+     * aside: in rank mode it picks among
      * the GP's candidates (unless schedule.gp_rules). In pool mode it does not choose: its points
      * join the acquisition optimiser's pool and are judged by the same rules as the GP's own
      * candidates. Skipping the rules there made pool mode GP-BO without its face_mean and trust
@@ -1473,7 +1474,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
         goto done;
     gp = fgp ? fgp : bo->gp;
-    int final = !consult && final_phase(bo, id);
+    int final = !chooses && final_phase(bo, id);
     if (!chooses && !final && !fgp && bo->opt.stall_mean > 0 && tr_stagnant(bo, id)) {
         /* The pessimistic mean of a stagnant loop (stall_mean): the same hyperparameters and
          * data, the constant prior mean above the data instead of at their sample mean. EI

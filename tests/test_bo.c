@@ -806,13 +806,14 @@ static void test_advisor_rank(void)
 }
 
 /* Pool mode keeps the loop's proposal rules (face_mean's remake, the trust region, the
- * stagnation escape), and rank mode with gp_rules makes its candidates under them. Independent
- * truth: GP-BO alone. A pool advisor that proposes the best evaluated point adds a row that can
- * neither be proposed (the duplicate guard) nor start the local search (its expected
- * improvement is the pool's smallest, at an evaluated point of a noise-free model), so every
- * proposal must equal GP-BO's bit for bit; before pool mode kept the rules, the first remade
- * proposal differed. A rank advisor that picks the GP's first candidate, with gp_rules, must
- * likewise reproduce GP-BO (escape off: the escape counts only points of source gp). */
+ * stagnation escape, and when set the final exploitation phase), and rank mode with gp_rules makes
+ * its candidates under them. Independent truth: GP-BO alone. A pool advisor that proposes the best
+ * evaluated point adds a row that can neither be proposed (the duplicate guard) nor start the local
+ * search (its expected improvement is the pool's smallest, at an evaluated point of a noise-free
+ * model), so every proposal must equal GP-BO's bit for bit; before pool mode kept the rules, the
+ * first remade proposal differed. A rank advisor that picks the GP's first candidate, with
+ * gp_rules, must likewise reproduce GP-BO (escape off: the escape counts only points of source gp).
+ */
 static void test_advisor_keeps_rules(void)
 {
     enum { N = 30 };
@@ -822,15 +823,21 @@ static void test_advisor_keeps_rules(void)
     test_advisor t;
     double xg[2 * N], xa[2 * N];
     llmbo_source srcs[N];
-    for (int rank = 0; rank < 2; rank++) {
+    static const char *name[3] = {"pool", "rank + gp_rules", "pool + final_exploit"};
+    for (int v = 0; v < 3; v++) {
+        int rank = v == 1;
         fast_options(&o);
         if (rank)
             o.stall_window = 0;
+        if (v == 2) {
+            o.budget = N;
+            o.final_exploit = 0.2; /* the last 6 of 30 proposals */
+        }
         llmbo_bo *bo = make_bo(s, &o);
         run_steps(bo, N, xg, NULL);
         llmbo_bo_get_stats(bo, &st);
         llmbo_bo_free(bo);
-        long remade = st.pessimism, trust = st.trust;
+        long remade = st.pessimism, trust = st.trust, exploit = st.exploit;
         memset(&t, 0, sizeof t);
         t.n_points = 1;
         t.echo_best = !rank;
@@ -851,11 +858,14 @@ static void test_advisor_keeps_rules(void)
         CHECK(remade > 0 && trust > 0 && st.pessimism == remade && st.trust == trust,
               "%s: GP-BO alone remade %ld proposals on a bare face and made %ld in the trust "
               "region; with the advisor %ld and %ld",
-              rank ? "rank + gp_rules" : "pool", remade, trust, st.pessimism, st.trust);
+              name[v], remade, trust, st.pessimism, st.trust);
+        CHECK(exploit == (v == 2 ? 6 : 0) && st.exploit == exploit,
+              "%s: GP-BO alone made %ld proposals in the final phase, with the advisor %ld",
+              name[v], exploit, st.exploit);
         CHECK(first < 0 && st.consulted == N - 6 && n_llm == (rank ? N - 6 : 0),
               "%s: %d proposals equal GP-BO's bit for bit (first difference %d), %ld calls, %d "
               "of source llm",
-              rank ? "rank + gp_rules" : "pool", N, first, st.consulted, n_llm);
+              name[v], N, first, st.consulted, n_llm);
     }
     llmbo_space_free(s);
 }

@@ -1456,12 +1456,11 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     /* Whether the advisor chooses this proposal, so that the loop's own proposal rules (the
      * stagnant loop's pessimistic mean and trust region, exploration, the batch step, the bare
      * face's pessimistic mean, the stagnation escape, the final exploitation phase) stand
-     * aside: in rank mode it picks among
-     * the GP's candidates (unless schedule.gp_rules). In pool mode it does not choose: its points
-     * join the acquisition optimiser's pool and are judged by the same rules as the GP's own
-     * candidates. Skipping the rules there made pool mode GP-BO without its face_mean and trust
-     * region, worse than GP-BO although the advisor's point rarely won (perf/results/
-     * distill.md, round 9). */
+     * aside: in rank mode it picks among the GP's candidates (unless schedule.gp_rules). In
+     * pool mode it does not choose: its points join the acquisition optimiser's pool and are
+     * judged by the same rules as the GP's own candidates. Skipping the rules there made pool
+     * mode GP-BO without its face_mean and trust region, worse than GP-BO although the
+     * advisor's point rarely won (perf/results/distill.md, round 9). */
     int chooses = consult && s->mode == LLMBO_ADVICE_RANK && !s->gp_rules;
 
     llmbo_gp *fgp = NULL, *gp, *xgp = NULL, *smgp = NULL;
@@ -1593,9 +1592,13 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
         if (balls.n > 0)
             ao.lp = &balls;
     }
-    if (!chooses && tr_open(bo, id)) {
-        /* Trust region: the incumbent has not moved for tr_window evaluations; the acquisition
-         * is maximised in a box around it, widest where the lengthscales are longest. */
+    /* Trust region: the incumbent has not moved for tr_window evaluations, or the final
+     * exploitation phase (final_exploit) refines the incumbent's basin with what is left of the
+     * budget instead of an improvement the model expects elsewhere (another of several equal
+     * minima, a face) that the budget no longer has the evaluations to refine. Either way the
+     * acquisition (in the final phase, with final_mean, the lowest confidence bound) is
+     * optimised in a box around the incumbent, widest where the lengthscales are longest. */
+    if (final || (!chooses && tr_open(bo, id))) {
         tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double));
         if (!tr_box) {
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
@@ -1607,18 +1610,6 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     }
     long slot = final ? 0 : batch_step_slot(bo, id);
     if (final) {
-        /* The final exploitation phase (final_exploit): what is left of the budget refines the
-         * incumbent's basin, the acquisition's best point (or with final_mean the lowest
-         * confidence bound) in the trust region's box, instead of an improvement the model
-         * expects elsewhere (another of several equal minima, a face) that the budget no longer
-         * has the evaluations to refine. */
-        if (!tr_box && !(tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double)))) {
-            st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
-            goto done;
-        }
-        tr_box_around(bo, bo->pu + bo->ok[which] * d, tr_box);
-        ao.box_lo = tr_box;
-        ao.box_hi = tr_box + d;
         if (bo->opt.final_mean) {
             ap.type = LLMBO_ACQUISITION_UCB; /* UCB with beta b: minus the lower confidence bound */
             ap.beta = bo->opt.final_beta;

@@ -199,6 +199,8 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->final_exploit = 0.0;
     opt->final_mean = 0;
     opt->final_beta = 0.0;
+    opt->final_commit = 0;
+    opt->final_rank = 0.2;
 }
 
 int llmbo_bo_default_n_init(int d, int budget, llmbo_strategy strategy)
@@ -287,6 +289,12 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
             "budget in [0, 1), final_mean %d in {0, 1}, final_beta %g finite and "
             ">= 0)",
             o->final_exploit, o->final_mean, o->final_beta);
+    if ((o->final_commit != 0 && o->final_commit != 1) ||
+        !(o->final_rank > 0 && o->final_rank <= 1))
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "bo: options out of domain (final_commit %d in {0, 1}, final_rank "
+                               "%g in (0, 1])",
+                               o->final_commit, o->final_rank);
     if (o->hyper_samples < 0 || o->hyper_samples > 64)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option hyper_samples %d is not in [0, 64]", o->hyper_samples);
@@ -1179,17 +1187,32 @@ static int tr_open(const llmbo_bo *bo, long id)
 /* The trust region's box around the incumbent inc (unit cube): half-width tr_radius l_j / (the
  * geometric mean of the lengthscales l), widest where the lengthscales are longest, cut to the
  * cube. box: the lower corner (d), then the upper one (d). */
+static double tr_half_width(const llmbo_bo *bo, int j)
+{
+    double gm = 0.0;
+    for (int i = 0; i < bo->d; i++)
+        gm += bo->theta_last[i] / bo->d;
+    return bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
+}
+
 static void tr_box_around(const llmbo_bo *bo, const double *inc, double *box)
 {
     int d = bo->d;
-    double gm = 0.0;
-    for (int j = 0; j < d; j++)
-        gm += bo->theta_last[j] / d;
     for (int j = 0; j < d; j++) {
-        double h = bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
+        double h = tr_half_width(bo, j);
         box[j] = fmax(inc[j] - h, 0.0);
         box[d + j] = fmin(inc[j] + h, 1.0);
     }
+}
+
+/* u (unit cube) inside the trust region's box around the point c: |u_j - c_j| at most its
+ * half-width in every coordinate. */
+static int in_tr_box(const llmbo_bo *bo, const double *u, const double *c)
+{
+    for (int j = 0; j < bo->d; j++)
+        if (fabs(u[j] - c[j]) > tr_half_width(bo, j))
+            return 0;
+    return 1;
 }
 
 /* Stagnant before proposal id (explore_gate): the count s has reached tr_window, whether the
@@ -1420,8 +1443,73 @@ static int final_phase(const llmbo_bo *bo, long id)
     return k > 0 && id >= b - k;
 }
 
+/* final_commit: the proposal u (unit cube) would refine another basin already found. It lies
+ * outside the trust region's box around the incumbent (the best success) and inside the box of
+ * the same shape around another success whose value ranks among the best max(2, ceil(final_rank
+ * n)) of the n successes. Ranks, not values: how close "about as good" is depends on the
+ * function's scale (a fraction of the median's distance to the best counted styblinski_tang's
+ * path to its global basin as a found basin, round 12). -1 out of memory. */
+static int refines_other_basin(const llmbo_bo *bo, const double *u)
+{
+    long n = bo->n_ok, inc = -1;
+    if (n < 2)
+        return 0;
+    double *t = llmbo_malloc((size_t)n, sizeof(double));
+    if (!t)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        long pid = bo->ok[i];
+        t[i] = bo->p[pid].y;
+        if (inc < 0 || t[i] < bo->p[inc].y)
+            inc = pid;
+    }
+    qsort(t, (size_t)n, sizeof(double), cmp_double);
+    long r = (long)ceil(bo->opt.final_rank * (double)n);
+    double cut = t[(r < 2 ? 2 : r > n ? n : r) - 1];
+    llmbo_free(t);
+    if (in_tr_box(bo, u, bo->pu + inc * bo->d))
+        return 0;
+    for (long i = 0; i < n; i++) {
+        long pid = bo->ok[i];
+        if (pid != inc && bo->p[pid].y <= cut && in_tr_box(bo, u, bo->pu + pid * bo->d))
+            return 1;
+    }
+    return 0;
+}
+
+static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, llmbo_source *src,
+                                  int *has_theta, llmbo_error *err);
+
+/* The GP's proposal. In the final exploitation phase with final_commit (and no advisor), the
+ * loop's own proposal first; remade in the phase's box when it would refine another basin
+ * already found (refines_other_basin), the first attempt's counters undone. */
 static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *src, int *has_theta,
                                llmbo_error *err)
+{
+    int phase = final_phase(bo, id);
+    if (!phase || !bo->opt.final_commit || has_advisor(bo))
+        return propose_gp_in(bo, id, phase, x, src, has_theta, err);
+    llmbo_bo_stats before = bo->stats;
+    llmbo_status st = propose_gp_in(bo, id, 0, x, src, has_theta, err);
+    if (st != LLMBO_OK || *src != LLMBO_SOURCE_GP || !*has_theta)
+        return st;
+    double *u = llmbo_malloc((size_t)bo->d, sizeof(double));
+    if (!u)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+    llmbo_space_to_unit(bo->space, x, u);
+    int r = refines_other_basin(bo, u);
+    llmbo_free(u);
+    if (r < 0)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
+    if (!r)
+        return st;
+    bo->stats = before;
+    return propose_gp_in(bo, id, 1, x, src, has_theta, err);
+}
+
+/* phase: the proposal is one of the final exploitation phase's (final_phase). */
+static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, llmbo_source *src,
+                                  int *has_theta, llmbo_error *err)
 {
     int have = 0, d = bo->d;
     llmbo_status st = model_prepare(bo, id, 1, &have, err);
@@ -1473,7 +1561,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
         goto done;
     gp = fgp ? fgp : bo->gp;
-    int final = !chooses && final_phase(bo, id);
+    int final = !chooses && phase;
     if (!chooses && !final && !fgp && bo->opt.stall_mean > 0 && tr_stagnant(bo, id)) {
         /* The pessimistic mean of a stagnant loop (stall_mean): the same hyperparameters and
          * data, the constant prior mean above the data instead of at their sample mean. EI

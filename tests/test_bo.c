@@ -2409,6 +2409,128 @@ static void test_final_exploit(void)
     llmbo_space_free(s);
 }
 
+/* A loop over branin with options o replayed through the first n evaluations of (x, sources,
+ * thetas) and asked for proposal n: its point in xn. 0 on any failure. */
+static int replay_ask(const llmbo_space *s, const llmbo_bo_options *o, int n, const double *x,
+                      const llmbo_source *src, const double *th, const int *hth, double *xn)
+{
+    enum { D = 2 };
+    llmbo_error err;
+    llmbo_bo *bo = make_bo(s, o);
+    int ok = bo != NULL;
+    for (int i = 0; ok && i < n; i++) {
+        ok &= llmbo_bo_replay(bo, i, x + D * i, src[i], hth[i] ? th + (D + 2) * i : NULL, &err) ==
+              LLMBO_OK;
+        ok &= llmbo_bo_tell(bo, i, branin(x + D * i), 0, &err) == LLMBO_OK;
+    }
+    int64_t id = -1;
+    ok = ok && llmbo_bo_ask(bo, 1, &id, xn, NULL, &err) == LLMBO_OK && id == n;
+    llmbo_bo_free(bo);
+    return ok;
+}
+
+/* The final phase only against a second basin (final_commit, final_rank; issue 11 round 12,
+ * off by default). On branin@30 with the last 9 proposals in the phase (final_exploit 0.3), for
+ * several seeds: at every phase proposal n the loop without the phase and the loop with the
+ * plain phase are replayed through the same n evaluations and asked. The condition is computed
+ * here from the journalled hyperparameters: the plain loop's point lies outside the box around
+ * the incumbent (half-width tr_radius l_j / geometric mean of l) and inside the box around
+ * another evaluated point whose value ranks among the best ceil(final_rank n) (at least 2). Where
+ * it holds, the committed loop's point is the plain phase's bitwise; elsewhere the loop's own. Both
+ * cases occur, and the stats count the remade ones. Bad values are refused. */
+static void test_final_commit(void)
+{
+    enum { N = 30, D = 2, K = 9, SEEDS = 6 };
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o, o_off, o_full;
+    llmbo_bo *bo = NULL;
+    llmbo_error err;
+    static const int bad_c[] = {2, -1, 1, 1, 1};
+    static const double bad_r[] = {0.2, 0.2, 0.0, 1.5, NAN};
+    for (int i = 0; i < 5; i++) {
+        llmbo_bo_options_default(&o);
+        o.final_commit = bad_c[i];
+        o.final_rank = bad_r[i];
+        CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID &&
+                  strstr(err.msg, "final_commit"),
+              "final_commit %d, final_rank %g refused: %s", bad_c[i], bad_r[i], err.msg);
+    }
+    llmbo_bo_options_default(&o);
+    CHECK(o.final_commit == 0 && o.final_rank == 0.2,
+          "final_commit off by default, final_rank 0.2");
+    int remade = 0, kept = 0, all_ok = 1;
+    for (uint64_t seed = 0; seed < SEEDS; seed++) {
+        llmbo_bo_options_default(&o);
+        o.seed = 40 + seed;
+        o.budget = N;
+        o_off = o;
+        o.final_exploit = 0.3;
+        o_full = o;
+        o.final_commit = 1;
+        o.final_rank = 0.1;
+        bo = make_bo(s, &o);
+        if (!bo)
+            break;
+        double xs[D * N], us[D * N], ys[N], th[(D + 2) * N];
+        llmbo_source src[N];
+        int hth[N], n_remade = 0, ok = 1;
+        for (int n = 0; n < N && ok; n++) {
+            int64_t id;
+            CHECK_OK(llmbo_bo_ask(bo, 1, &id, xs + D * n, src + n, &err));
+            hth[n] = llmbo_bo_theta(bo, id, th + (D + 2) * n);
+            llmbo_space_to_unit(s, xs + D * n, us + D * n);
+            if (n >= N - K && hth[n]) {
+                double xo[D], xf[D], uo[D], t[N], h[D];
+                ok &= replay_ask(s, &o_off, n, xs, src, th, hth, xo);
+                ok &= replay_ask(s, &o_full, n, xs, src, th, hth, xf);
+                llmbo_space_to_unit(s, xo, uo);
+                const double *tn = th + (D + 2) * n;
+                double gm = 0.5 * (tn[0] + tn[1]);
+                for (int j = 0; j < D; j++)
+                    h[j] = o.tr_radius * exp(tn[j] - gm);
+                int inc = 0;
+                for (int i = 1; i < n; i++)
+                    inc = ys[i] < ys[inc] ? i : inc;
+                memcpy(t, ys, (size_t)n * sizeof(double));
+                qsort(t, (size_t)n, sizeof(double), cmp_dbl);
+                int r = (int)ceil(o.final_rank * n);
+                double cut = t[(r < 2 ? 2 : r) - 1];
+                int near_inc =
+                    fabs(uo[0] - us[D * inc]) <= h[0] && fabs(uo[1] - us[D * inc + 1]) <= h[1];
+                int other = 0;
+                for (int i = 0; i < n && !near_inc && !other; i++)
+                    other = i != inc && ys[i] <= cut && fabs(uo[0] - us[D * i]) <= h[0] &&
+                            fabs(uo[1] - us[D * i + 1]) <= h[1];
+                const double *want = other ? xf : xo;
+                if (memcmp(want, xs + D * n, sizeof xo) != 0) {
+                    printf("  seed %llu proposal %d: not the %s loop's point (%g %g; off %g %g, "
+                           "plain %g %g)\n",
+                           (unsigned long long)o.seed, n, other ? "plain phase" : "unphased",
+                           xs[D * n], xs[D * n + 1], xo[0], xo[1], xf[0], xf[1]);
+                    ok = 0;
+                }
+                n_remade += other;
+                kept += !other;
+            }
+            ys[n] = branin(xs + D * n);
+            CHECK_OK(llmbo_bo_tell(bo, id, ys[n], 0, &err));
+        }
+        llmbo_bo_stats st;
+        llmbo_bo_get_stats(bo, &st);
+        ok &= st.exploit == n_remade;
+        if (!ok)
+            printf("  seed %llu: %ld counted, %d remade\n", (unsigned long long)o.seed, st.exploit,
+                   n_remade);
+        all_ok &= ok;
+        remade += n_remade;
+        llmbo_bo_free(bo);
+    }
+    CHECK(all_ok, "each phase proposal the plain phase's where it would refine another found "
+                  "basin, the loop's own elsewhere, the remade ones counted");
+    CHECK(remade > 0 && kept > 0, "both cases occur: %d remade, %d kept", remade, kept);
+    llmbo_space_free(s);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -2440,5 +2562,6 @@ int main(void)
     test_pessimistic_means();
     test_ripple_noise();
     test_final_exploit();
+    test_final_commit();
     return check_summary();
 }

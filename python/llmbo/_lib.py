@@ -155,7 +155,8 @@ class llmbo_bo_options(Structure):
                 ("explore_gate", c_double), ("explore_ls", c_double), ("hyper_samples", c_int), ("stall_mean", c_double), ("face_mean", c_double), ("advisor", llmbo_advisor_hook), ("schedule", llmbo_advice_schedule),
                 ("problem", c_char_p), ("batch_step", c_int), ("batch_step_from", c_double),
                 ("ripple_noise", c_double), ("ripple_gate", c_int),
-                ("final_exploit", c_double), ("final_mean", c_int), ("final_beta", c_double)]
+                ("final_exploit", c_double), ("final_mean", c_int), ("final_beta", c_double),
+                ("final_commit", c_int), ("final_rank", c_double)]
 
 
 class llmbo_bo_stats(Structure):

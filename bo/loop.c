@@ -201,6 +201,7 @@ void llmbo_bo_options_default(llmbo_bo_options *opt)
     opt->final_beta = 0.0;
     opt->final_commit = 0;
     opt->final_rank = 0.2;
+    opt->final_window = 10;
 }
 
 int llmbo_bo_default_n_init(int d, int budget, llmbo_strategy strategy)
@@ -290,11 +291,11 @@ static llmbo_status check_options(const llmbo_bo_options *o, llmbo_error *err)
             ">= 0)",
             o->final_exploit, o->final_mean, o->final_beta);
     if ((o->final_commit != 0 && o->final_commit != 1) ||
-        !(o->final_rank > 0 && o->final_rank <= 1))
+        !(o->final_rank > 0 && o->final_rank <= 1) || o->final_window < 0)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: options out of domain (final_commit %d in {0, 1}, final_rank "
-                               "%g in (0, 1])",
-                               o->final_commit, o->final_rank);
+                               "%g in (0, 1], final_window %d >= 0)",
+                               o->final_commit, o->final_rank, o->final_window);
     if (o->hyper_samples < 0 || o->hyper_samples > 64)
         return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                "bo: option hyper_samples %d is not in [0, 64]", o->hyper_samples);
@@ -1443,13 +1444,17 @@ static int final_phase(const llmbo_bo *bo, long id)
     return k > 0 && id >= b - k;
 }
 
-/* final_commit: the proposal u (unit cube) would refine another basin already found. It lies
- * outside the trust region's box around the incumbent (the best success) and inside the box of
- * the same shape around another success whose value ranks among the best max(2, ceil(final_rank
- * n)) of the n successes. Ranks, not values: how close "about as good" is depends on the
- * function's scale (a fraction of the median's distance to the best counted styblinski_tang's
- * path to its global basin as a found basin, round 12). -1 out of memory. */
-static int refines_other_basin(const llmbo_bo *bo, const double *u)
+/* final_commit: the proposal u (unit cube), before proposal id, would refine another basin
+ * already found. It lies outside the trust region's box around the incumbent (the best
+ * success) and inside the box of the same shape around another success c whose value ranks
+ * among the best max(2, ceil(final_rank n)) of the n successes; with final_window w > 0, also
+ * the loop went back and forth: among the last w evaluations one lies in c's box and a later
+ * one in the incumbent's (and not in c's). Ranks, not values: how close "about as good" is
+ * depends on the function's scale (a fraction of the median's distance to the best counted
+ * styblinski_tang:4's path to its global basin as a found basin, round 12). The window keeps
+ * a first move toward a basin the loop has not been working on (six_hump_camel's, styblinski's
+ * late finds). -1 out of memory. */
+static int refines_other_basin(const llmbo_bo *bo, long id, const double *u)
 {
     long n = bo->n_ok, inc = -1;
     if (n < 2)
@@ -1469,10 +1474,27 @@ static int refines_other_basin(const llmbo_bo *bo, const double *u)
     llmbo_free(t);
     if (in_tr_box(bo, u, bo->pu + inc * bo->d))
         return 0;
+    const double *ui = bo->pu + inc * bo->d;
+    long w = bo->opt.final_window;
     for (long i = 0; i < n; i++) {
         long pid = bo->ok[i];
-        if (pid != inc && bo->p[pid].y <= cut && in_tr_box(bo, u, bo->pu + pid * bo->d))
+        const double *c = bo->pu + pid * bo->d;
+        if (pid == inc || bo->p[pid].y > cut || !in_tr_box(bo, u, c))
+            continue;
+        if (w <= 0)
             return 1;
+        /* Going back: within the last final_window evaluations the loop was in c's box and
+         * then left it for the incumbent's. */
+        long a = -1;
+        for (long j = id - w < 0 ? 0 : id - w; j < id; j++) {
+            if (bo->p[j].status != P_OK)
+                continue;
+            const double *v = bo->pu + j * bo->d;
+            if (in_tr_box(bo, v, c))
+                a = j;
+            else if (a >= 0 && in_tr_box(bo, v, ui))
+                return 1;
+        }
     }
     return 0;
 }
@@ -1497,7 +1519,7 @@ static llmbo_status propose_gp(llmbo_bo *bo, long id, double *x, llmbo_source *s
     if (!u)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
     llmbo_space_to_unit(bo->space, x, u);
-    int r = refines_other_basin(bo, u);
+    int r = refines_other_basin(bo, id, u);
     llmbo_free(u);
     if (r < 0)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");

@@ -654,13 +654,16 @@ typedef struct llmbo_bo_options {
      * remade in the incumbent's box as above only when it lies outside that box and inside the
      * box of the same shape around another success whose value ranks among the best
      * max(2, ceil(final_rank n)) of the n successes: when the loop would spend the evaluation
-     * on a second basin it has already found about as good (branin's equal minima). Proposals
-     * into regions with no such success (a basin not yet found) keep their place. With an
-     * advisor the option is ignored (the advisor would be consulted twice): the phase applies
-     * as with final_commit 0. final_commit 0 or 1, default 0; final_rank in (0, 1], default
-     * 0.2. perf/results/suite.md, round 12. */
+     * on a second basin it has already found about as good (branin's equal minima); with
+     * final_window w > 0 only when, among the last w evaluations, one lies in that success's box
+     * and a later one in the incumbent's (the loop goes back and forth between the two).
+     * Proposals into regions with no such success (a basin not yet found) keep their place.
+     * With an advisor the option is ignored (the advisor would be consulted twice): the phase
+     * applies as with final_commit 0. final_commit 0 or 1, default 0; final_rank in (0, 1],
+     * default 0.2; final_window >= 0, default 10. perf/results/suite.md, round 12. */
     int final_commit;
     double final_rank;
+    int final_window;
 } llmbo_bo_options;
 
 /* Fixed noise variance (standardised-output units) of the default, noise-free GP. */

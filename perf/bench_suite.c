@@ -36,7 +36,9 @@
  * m - sqrt(B) s there, -m0: the posterior mean: llmbo_bo_options.final_exploit, final_mean,
  * final_beta, round 11; optionally gp-initd4's design), gp-fcF[-rQ] (the same phase, a proposal
  * remade there only when it would refine another basin already found, a success among the best
- * fraction Q, default 0.2, of the values: final_commit, final_rank, round 12),
+ * fraction Q, default 0.2, of the values, and with W > 0 (default 10) the loop went back and
+ * forth between the two within the last W evaluations: final_commit, final_rank,
+ * final_window, round 12),
  * gp-initd4 (max(d + 1, min(12, 4 d, budget / 2)) design points), random
  */
 #include <math.h>
@@ -182,14 +184,16 @@ static int set_variant(const char *v, llmbo_bo_options *o)
         return *e == '\0' && o->ripple_noise > 0 && o->ripple_noise < 1 && o->ripple_gate >= 0 &&
                o->n_init >= 0;
     }
-    if (strncmp(v, "gp-fc", 5) == 0) { /* the phase only against a second basin: gp-fcF[-rQ] */
+    if (strncmp(v, "gp-fc", 5) == 0) { /* only against a second basin: gp-fcF[-rQ][-wW] */
         char *e;
         o->final_exploit = strtod(v + 5, &e);
         o->final_commit = 1;
         if (strncmp(e, "-r", 2) == 0)
             o->final_rank = strtod(e + 2, &e);
+        if (strncmp(e, "-w", 2) == 0)
+            o->final_window = (int)strtol(e + 2, &e, 10);
         return *e == '\0' && o->final_exploit > 0 && o->final_exploit < 1 && o->final_rank > 0 &&
-               o->final_rank <= 1;
+               o->final_rank <= 1 && o->final_window >= 0;
     }
     if (strncmp(v, "gp-fe", 5) == 0) { /* final exploitation: gp-feF[-mB][-initd4] */
         char *e;

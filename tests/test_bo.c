@@ -2409,6 +2409,12 @@ static void test_final_exploit(void)
     llmbo_space_free(s);
 }
 
+/* u within half-widths h of c in both coordinates. */
+static int in_box2(const double *u, const double *c, const double *h)
+{
+    return fabs(u[0] - c[0]) <= h[0] && fabs(u[1] - c[1]) <= h[1];
+}
+
 /* A loop over branin with options o replayed through the first n evaluations of (x, sources,
  * thetas) and asked for proposal n: its point in xn. 0 on any failure. */
 static int replay_ask(const llmbo_space *s, const llmbo_bo_options *o, int n, const double *x,
@@ -2429,35 +2435,40 @@ static int replay_ask(const llmbo_space *s, const llmbo_bo_options *o, int n, co
     return ok;
 }
 
-/* The final phase only against a second basin (final_commit, final_rank; issue 11 round 12,
- * off by default). On branin@30 with the last 9 proposals in the phase (final_exploit 0.3), for
- * several seeds: at every phase proposal n the loop without the phase and the loop with the
- * plain phase are replayed through the same n evaluations and asked. The condition is computed
- * here from the journalled hyperparameters: the plain loop's point lies outside the box around
- * the incumbent (half-width tr_radius l_j / geometric mean of l) and inside the box around
- * another evaluated point whose value ranks among the best ceil(final_rank n) (at least 2). Where
- * it holds, the committed loop's point is the plain phase's bitwise; elsewhere the loop's own. Both
- * cases occur, and the stats count the remade ones. Bad values are refused. */
+/* The final phase only against a second basin (final_commit, final_rank, final_window; issue 11
+ * round 12, off by default). On branin@30 with the last 9 proposals in the phase (final_exploit
+ * 0.3, final_rank 0.1, final_window 6), twelve seeds: at every phase proposal n the loop without
+ * the phase and the loop with the plain phase are replayed through the same n evaluations and
+ * asked. The condition is computed here from the journalled hyperparameters: the unphased
+ * point lies outside the box around the incumbent (half-width tr_radius l_j / geometric mean of
+ * l) and inside the box around another evaluated point ranked among the best ceil(final_rank n)
+ * (at least 2), and among the last final_window evaluations one lies in that point's box and a
+ * later one in the incumbent's and not in that point's. Where it holds, the committed loop's
+ * point is the plain phase's bitwise; elsewhere the unphased loop's. Both cases occur, and the
+ * stats count the remade ones; an off-by-one in the rank or the window, or a window check that
+ * does not require the order, fails it. Bad values are refused. */
 static void test_final_commit(void)
 {
-    enum { N = 30, D = 2, K = 9, SEEDS = 6 };
+    enum { N = 30, D = 2, K = 9, SEEDS = 12 };
     llmbo_space *s = branin_space();
     llmbo_bo_options o, o_off, o_full;
     llmbo_bo *bo = NULL;
     llmbo_error err;
-    static const int bad_c[] = {2, -1, 1, 1, 1};
-    static const double bad_r[] = {0.2, 0.2, 0.0, 1.5, NAN};
-    for (int i = 0; i < 5; i++) {
+    static const int bad_c[] = {2, -1, 1, 1, 1, 1};
+    static const double bad_r[] = {0.2, 0.2, 0.0, 1.5, NAN, 0.2};
+    static const int bad_w[] = {10, 10, 10, 10, 10, -1};
+    for (int i = 0; i < 6; i++) {
         llmbo_bo_options_default(&o);
         o.final_commit = bad_c[i];
         o.final_rank = bad_r[i];
+        o.final_window = bad_w[i];
         CHECK(llmbo_bo_create(s, &o, &bo, &err) == LLMBO_ERR_INVALID &&
                   strstr(err.msg, "final_commit"),
               "final_commit %d, final_rank %g refused: %s", bad_c[i], bad_r[i], err.msg);
     }
     llmbo_bo_options_default(&o);
-    CHECK(o.final_commit == 0 && o.final_rank == 0.2,
-          "final_commit off by default, final_rank 0.2");
+    CHECK(o.final_commit == 0 && o.final_rank == 0.2 && o.final_window == 10,
+          "final_commit off by default, final_rank 0.2, final_window 10");
     int remade = 0, kept = 0, all_ok = 1;
     for (uint64_t seed = 0; seed < SEEDS; seed++) {
         llmbo_bo_options_default(&o);
@@ -2468,6 +2479,7 @@ static void test_final_commit(void)
         o_full = o;
         o.final_commit = 1;
         o.final_rank = 0.1;
+        o.final_window = 6;
         bo = make_bo(s, &o);
         if (!bo)
             break;
@@ -2495,12 +2507,20 @@ static void test_final_commit(void)
                 qsort(t, (size_t)n, sizeof(double), cmp_dbl);
                 int r = (int)ceil(o.final_rank * n);
                 double cut = t[(r < 2 ? 2 : r) - 1];
-                int near_inc =
-                    fabs(uo[0] - us[D * inc]) <= h[0] && fabs(uo[1] - us[D * inc + 1]) <= h[1];
+                int near_inc = in_box2(uo, us + D * inc, h);
                 int other = 0;
-                for (int i = 0; i < n && !near_inc && !other; i++)
-                    other = i != inc && ys[i] <= cut && fabs(uo[0] - us[D * i]) <= h[0] &&
-                            fabs(uo[1] - us[D * i + 1]) <= h[1];
+                for (int i = 0; i < n && !near_inc && !other; i++) {
+                    if (i == inc || ys[i] > cut || !in_box2(uo, us + D * i, h))
+                        continue;
+                    /* and back and forth: in i's box, later in the incumbent's (not i's) */
+                    int was_there = 0;
+                    for (int j = n - o.final_window < 0 ? 0 : n - o.final_window; j < n; j++) {
+                        if (in_box2(us + D * j, us + D * i, h))
+                            was_there = 1;
+                        else if (was_there && in_box2(us + D * j, us + D * inc, h))
+                            other = 1;
+                    }
+                }
                 const double *want = other ? xf : xo;
                 if (memcmp(want, xs + D * n, sizeof xo) != 0) {
                     printf("  seed %llu proposal %d: not the %s loop's point (%g %g; off %g %g, "

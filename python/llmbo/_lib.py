@@ -156,7 +156,7 @@ class llmbo_bo_options(Structure):
                 ("problem", c_char_p), ("batch_step", c_int), ("batch_step_from", c_double),
                 ("ripple_noise", c_double), ("ripple_gate", c_int),
                 ("final_exploit", c_double), ("final_mean", c_int), ("final_beta", c_double),
-                ("final_commit", c_int), ("final_rank", c_double)]
+                ("final_commit", c_int), ("final_rank", c_double), ("final_window", c_int)]
 
 
 class llmbo_bo_stats(Structure):

@@ -210,12 +210,17 @@ int llmbo_bo_default_n_init(int d, int budget, llmbo_strategy strategy)
      * (perf/results/bo_quality.md). With that loop and face_mean, 12 points free the GP of the
      * first models' basins: over four untouched seed sets runs worse than random search's
      * median 13 -> 3, hartmann3@40 stuck 3 -> 0, and on fresh seeds 5000-5019 3 -> 2 and 24 ->
-     * 15 (perf/results/suite.md, round 10 and the lead's check). Half the budget at most, so a
-     * short run still gets a model-based phase (not measured: the suite's budgets are 30-100).
-     * The advisor and random strategies keep d + 1: no GP is fitted to the design. */
+     * 15 (perf/results/suite.md, round 10 and the lead's check). At most 4 d (LLMBO_BO_GP_INIT_D)
+     * since round 12: for d = 2, 8 points leave branin@30 more model-based steps (stuck 5 -> 1
+     * of 60 tuning seeds, 0 on 2000-2019, 3000-3019 and fresh 7000-7019; six_hump_camel no
+     * worse); from d = 3 on 4 d >= 12. Half the budget at most, so a short run still gets a
+     * model-based phase (not measured: the suite's budgets are 30-100). The advisor and random
+     * strategies keep d + 1: no GP is fitted to the design. */
     int n = d + 1 < 2 ? 2 : d + 1;
     if (strategy == LLMBO_STRATEGY_GP || strategy == LLMBO_STRATEGY_GP_ADVISOR) {
         int m = LLMBO_BO_GP_INIT;
+        if (d > 0 && d < m / LLMBO_BO_GP_INIT_D)
+            m = LLMBO_BO_GP_INIT_D * d;
         if (budget > 0 && m > budget / 2)
             m = budget / 2;
         if (m > n)

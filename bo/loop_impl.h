@@ -9,8 +9,8 @@
 /* The seed of the generator used for purpose tag of proposal id (splitmix64 mixing). */
 uint64_t llmbo_bo_mix_seed(uint64_t seed, uint64_t id, uint64_t tag);
 /* The default initial design size of a strategy (llmbo_bo_options.n_init): for gp and gp+llm
- * max(d + 1, min(LLMBO_BO_GP_INIT, budget / 2)), else d + 1; at least 2, at most budget when
- * budget > 0. */
+ * max(d + 1, min(LLMBO_BO_GP_INIT, LLMBO_BO_GP_INIT_D d, budget / 2)), else d + 1; at least 2, at
+ * most budget when budget > 0. */
 int llmbo_bo_default_n_init(int d, int budget, llmbo_strategy strategy);
 
 /* What a strategy needs and does beyond its propose function (the strategy table in loop.c). */

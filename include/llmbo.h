@@ -502,7 +502,8 @@ typedef struct llmbo_bo_options {
     llmbo_acquisition acquisition; /* default LLMBO_ACQUISITION_LOGEI */
     llmbo_init_design design;      /* default LLMBO_INIT_SOBOL */
     int n_init;                    /* initial design size; 0 (default): for the GP strategies
-                                      (gp, gp+llm) max(d + 1, min(LLMBO_BO_GP_INIT, budget / 2)),
+                                      (gp, gp+llm) max(d + 1, min(LLMBO_BO_GP_INIT, 4 d,
+                                      budget / 2)),
                                       for random and llm d + 1; at least 2, at most budget when
                                       a budget is set */
     int budget;          /* total evaluations planned, initial design included; 0 = unknown. Used
@@ -683,8 +684,10 @@ typedef struct llmbo_bo_options {
 #define LLMBO_BO_FACE_SUPPORT 0.05
 /* Lengthscale floor of the refit of a degenerate fit (llmbo_bo_options.degen_ls). */
 #define LLMBO_BO_DEGEN_LS 0.1
-/* Initial design size of the GP strategies when n_init is 0 (see llmbo_bo_options.n_init). */
-#define LLMBO_BO_GP_INIT 12
+/* Initial design size of the GP strategies when n_init is 0 (see llmbo_bo_options.n_init): at
+ * most LLMBO_BO_GP_INIT points, and at most LLMBO_BO_GP_INIT_D per dimension. */
+#define LLMBO_BO_GP_INIT   12
+#define LLMBO_BO_GP_INIT_D 4
 /* Trust region (llmbo_bo_options.tr_window): "no improvement" is a gain of at most this
  * fraction of the range of the observed values. */
 #define LLMBO_BO_TR_GAIN 1e-3

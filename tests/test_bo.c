@@ -134,14 +134,14 @@ static void test_create_errors(void)
     CHECK(llmbo_bo_create(s, NULL, NULL, &err) == LLMBO_ERR_INVALID, "NULL out: %s", err.msg);
     CHECK(llmbo_bo_n_asked(NULL) == 0 && llmbo_bo_dim(NULL) == 0, "NULL queries are zero");
     llmbo_bo_free(NULL);
-    /* Defaults: the GP strategies max(d + 1, min(12, budget / 2)), random and llm d + 1, all
-     * capped by the budget. */
+    /* Defaults: the GP strategies max(d + 1, min(12, 4 d, budget / 2)), random and llm d + 1,
+     * all capped by the budget. */
     static const struct {
         llmbo_strategy strategy;
         int budget, want;
-    } dflt[] = {{LLMBO_STRATEGY_GP, 0, 12},     {LLMBO_STRATEGY_GP, 30, 12},
-                {LLMBO_STRATEGY_GP, 20, 10},    {LLMBO_STRATEGY_GP, 5, 3},
-                {LLMBO_STRATEGY_GP, 2, 2},      {LLMBO_STRATEGY_GP_ADVISOR, 40, 12},
+    } dflt[] = {{LLMBO_STRATEGY_GP, 0, 8},      {LLMBO_STRATEGY_GP, 30, 8},
+                {LLMBO_STRATEGY_GP, 14, 7},     {LLMBO_STRATEGY_GP, 5, 3},
+                {LLMBO_STRATEGY_GP, 2, 2},      {LLMBO_STRATEGY_GP_ADVISOR, 40, 8},
                 {LLMBO_STRATEGY_RANDOM, 30, 3}, {LLMBO_STRATEGY_ADVISOR, 30, 3},
                 {LLMBO_STRATEGY_RANDOM, 2, 2}};
     for (size_t i = 0; i < sizeof dflt / sizeof dflt[0]; i++) {
@@ -153,10 +153,16 @@ static void test_create_errors(void)
     CHECK(llmbo_bo_default_n_init(14, 100, LLMBO_STRATEGY_GP) == 15 &&
               llmbo_bo_default_n_init(1, 0, LLMBO_STRATEGY_RANDOM) == 2,
           "default n_init: d + 1 above 12, at least 2");
+    CHECK(llmbo_bo_default_n_init(1, 0, LLMBO_STRATEGY_GP) == 4 &&
+              llmbo_bo_default_n_init(3, 100, LLMBO_STRATEGY_GP) == 12 &&
+              llmbo_bo_default_n_init(3, 20, LLMBO_STRATEGY_GP) == 10 &&
+              llmbo_bo_default_n_init(6, 100, LLMBO_STRATEGY_GP) == 12,
+          "default n_init of the GP strategies: 4 d below d = 3, 12 from there");
     llmbo_bo_options_default(&o);
     o.budget = 30;
     bo = make_bo(s, &o);
-    CHECK(llmbo_bo_n_init(bo) == 12, "the loop resolves n_init 0 to %d", llmbo_bo_n_init(bo));
+    CHECK(llmbo_bo_n_init(bo) == 8, "the loop resolves n_init 0 to %d (d = 2)",
+          llmbo_bo_n_init(bo));
     llmbo_bo_free(bo);
     o.budget = 2;
     bo = make_bo(s, &o);
@@ -2473,6 +2479,7 @@ static void test_final_commit(void)
     for (uint64_t seed = 0; seed < SEEDS; seed++) {
         llmbo_bo_options_default(&o);
         o.seed = 40 + seed;
+        o.n_init = 12; /* the 12-point design of d = 2 before round 12: more phase remakes */
         o.budget = N;
         o_off = o;
         o.final_exploit = 0.3;

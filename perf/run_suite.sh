@@ -7,7 +7,8 @@
 # CSV per method into OUT and the merged table (perf/suite_table.py) to OUT/table.md.
 #
 # usage: perf/run_suite.sh OUT [BUILD_DIR]
-#   env: SEEDS (default 1000-1019), SUITE (main|extra, default main),
+#   env: SEEDS (default 1000-1019), SUITE (main|extra, default main), ONLY (one objective of
+#        the suite, e.g. branin; default all),
 #        BAYESOPT (a built checkout of github.com/rmcantin/bayesopt; unset: BayesOpt skipped),
 #        METHODS (default "llmbo-gp llmbo-gp-old llmbo-random bayesopt bayesopt-relearn1
 #                 optuna-tpe cmaes sklearn")
@@ -18,12 +19,13 @@ out=${1:?usage: run_suite.sh OUT [BUILD_DIR]}
 build=$(cd "${2:-$here/../build}" && pwd)
 seeds=${SEEDS:-1000-1019}
 suite=${SUITE:-main}
+only=(${ONLY:+--only "$ONLY"})
 methods=${METHODS:-llmbo-gp llmbo-gp-old llmbo-random bayesopt bayesopt-relearn1 optuna-tpe cmaes sklearn}
 py=/usr/bin/python3
 export OPENBLAS_NUM_THREADS=1
 mkdir -p "$out"
 {
-    echo "command: $0 $*  SEEDS=$seeds SUITE=$suite"
+    echo "command: $0 $*  SEEDS=$seeds SUITE=$suite${ONLY:+ ONLY=$ONLY}"
     echo "date: $(date -u)  load: $(uptime | sed 's/.*load average: //')"
     echo "llmbo: $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')"
     echo "optuna: $($py -c 'import optuna; print(optuna.__version__)')"
@@ -43,7 +45,7 @@ for m in $methods; do
     t0=$(date +%s)
     case $m in
     llmbo-*) nice -n 10 "$build/perf/bench_suite" --variant "${m#llmbo-}" --seeds "$seeds" \
-        --suite "$suite" >"$out/$m.csv" ;;
+        --suite "$suite" "${only[@]}" >"$out/$m.csv" ;;
     bayesopt | bayesopt-relearn1)
         if [ -z "${BAYESOPT:-}" ]; then
             echo "$m: skipped (BAYESOPT not set)" >&2
@@ -51,9 +53,10 @@ for m in $methods; do
         fi
         flag=
         [ "$m" = bayesopt-relearn1 ] && flag=--relearn1
-        nice -n 10 "$out/bayesopt_suite" $flag --seeds "$seeds" --suite "$suite" >"$out/$m.csv" ;;
+        nice -n 10 "$out/bayesopt_suite" $flag --seeds "$seeds" --suite "$suite" "${only[@]}" \
+            >"$out/$m.csv" ;;
     *) nice -n 10 "$py" "$here/suite_peers.py" --method "$m" --lib "$build/libllmbo.so" \
-        --seeds "$seeds" --suite "$suite" >"$out/$m.csv" ;;
+        --seeds "$seeds" --suite "$suite" "${only[@]}" >"$out/$m.csv" ;;
     esac
     echo "$m: $(($(date +%s) - t0)) s wall, load $(uptime | sed 's/.*load average: //')" \
         >>"$out/versions.txt"

@@ -25,7 +25,7 @@ import numpy as np
 # The tuned defaults (perf/distill_policy.py, tuning seeds 0-99; perf/results/distill.md round 6).
 # Round 5's policy: ROUND5 (no recombination, a fifth of the steps at s0).
 DEFAULT = {"s0": 0.3, "s1": 0.01, "pull": 0.0, "k": 1, "pm": 1.0, "big": 0.0, "center": 0.4,
-           "cnoise": 1.0}
+           "cnoise": 1.0, "cdet": 0}
 ROUND5 = dict(DEFAULT, big=0.2, center=0.0)
 # Round 7: recombination less often and with half the step scale (its start, the mean of the
 # shown points, is printed in the prompt by distill/templates-mean, so the student copies it).
@@ -33,7 +33,20 @@ ROUND7 = dict(DEFAULT, center=0.3, cnoise=0.5)
 # Round 8's check: the anchored student chose "mean" in 52 % of its answers where the round-7
 # teacher did in 30 %; a teacher recombining half as often, to see where the student lands.
 ROUND8_C15 = dict(ROUND7, center=0.15)
-POLICIES = {"round5": ROUND5, "round6": DEFAULT, "round7": ROUND7, "round8c15": ROUND8_C15}
+# Round 10: round 7's recombination, chosen by the prompt instead of a coin: from the mean when
+# the last digit of "Used i" is 3, 6 or 9 (i % 10 in recombine_digits: 3 in 10, round 7's
+# rate), so a student can learn the choice sharply from one prompt token (the round-8 students
+# over-used a coin's "mean" by a constant log-odds of about 0.9).
+ROUND10 = dict(ROUND7, cdet=1)
+POLICIES = {"round5": ROUND5, "round6": DEFAULT, "round7": ROUND7, "round8c15": ROUND8_C15,
+            "round10": ROUND10}
+
+
+def recombine_digits(center):
+    """The last digits of "Used i" at which a cdet policy recombines: round(10 center) of them,
+    spread over 0-9 (center 0.3: 3, 6, 9)."""
+    n = int(round(10 * center))
+    return {u for u in range(10) if (u + 1) * n // 10 > u * n // 10}
 
 
 def warm_start(rng, n, d):
@@ -61,7 +74,11 @@ def step(rng, Z, y, used, budget, p=DEFAULT, anchor=False):
     d = Z.shape[1]
     sc = scale(used, budget, p)
     origin = "best"
-    if p.get("center", 0) and len(order) > 1 and rng.random() < p["center"]:
+    if p.get("cdet", 0):
+        recombine = len(order) > 1 and used % 10 in recombine_digits(p.get("center", 0))
+    else:
+        recombine = bool(p.get("center", 0)) and len(order) > 1 and rng.random() < p["center"]
+    if recombine:
         # recombination: the step starts from the mean of the shown points (Best among them)
         zb = Z.mean(axis=0)
         sc = sc * p.get("cnoise", 1.0)

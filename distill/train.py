@@ -182,6 +182,47 @@ def export(model, tokens, types, merges, path, ctx, meta):
     os.replace(tmp, path)
 
 
+CHOICE_KEY = '"from": "'
+
+
+def choice_spans(enc, ans_ids, answer):
+    """The answer-token indices that write a step's origin choice (the value of each "from" key
+    of an anchored answer, round 8), found by the characters each token decodes to."""
+    spans = []
+    at = answer.find(CHOICE_KEY)
+    while at >= 0:
+        s = at + len(CHOICE_KEY)
+        spans.append((s, answer.index('"', s)))
+        at = answer.find(CHOICE_KEY, s)
+    if not spans:
+        return []
+    out, end = [], 0
+    for k, t in enumerate(ans_ids):
+        start, end = end, end + len(enc.decode([t]).encode("utf-8"))
+        if any(start < e and end > s for s, e in spans):
+            out.append(k)
+    return out
+
+
+def choice_accuracy(model, data, choice, n=96):
+    """Teacher-forced check of the origin choice on a fixed sample of the examples that write
+    one: the share whose first choice token is the model's most likely next token, and the mean
+    probability it gives that token (no gradient; the sample's examples may have been trained
+    on)."""
+    idx = [i for i in range(len(data)) if choice[i]]
+    idx = random.Random(7).sample(idx, min(n, len(idx)))
+    hit, prob = 0, 0.0
+    with torch.no_grad():
+        for i in idx:
+            p, q = data[i]
+            k = choice[i][0]
+            logits, _ = model(torch.tensor([p + q[:k]]))
+            pr = torch.softmax(logits[0, -1], -1)
+            hit += int(pr.argmax().item() == q[k])
+            prob += pr[q[k]].item()
+    return "%d of %d argmax, mean p %.3f" % (hit, len(idx), prob / max(1, len(idx)))
+
+
 def loss_svg(path, steps, losses, title):
     """A plain SVG line plot of the training loss (answer tokens, nats per token)."""
     W, Hh, pad = 640, 360, 50
@@ -239,6 +280,9 @@ def main():
     ap.add_argument("--max-len", type=int, default=1024)
     ap.add_argument("--prompt-weight", type=float, default=0.25)
     ap.add_argument("--ctx", type=int, default=2048)
+    ap.add_argument("--choice-weight", type=float, default=1.0,
+                    help="loss weight of the tokens that write an anchored step's origin (the "
+                         "value of \"from\"), the other answer tokens 1 (round 10)")
     a = ap.parse_args()
 
     torch.manual_seed(a.seed)
@@ -265,12 +309,17 @@ def main():
     sample = exs if len(exs) <= 3000 else random.Random(a.seed).sample(exs, 3000)
     tokens, types, merges = tk.learn([e["prompt"] + e["answer"] for e in sample], a.merges)
     enc = tk.Encoder(tokens, types, merges)
-    data = []
+    data, choice = [], []
     for e in exs:
         p, ans = enc.encode(e["prompt"]), enc.encode(e["answer"])
         if len(p) + len(ans) <= a.max_len:
             data.append((p, ans))
+            choice.append(choice_spans(enc, ans, e["answer"]) if a.choice_weight != 1 else [])
     n_ans = sum(len(x[1]) for x in data)
+    if a.choice_weight != 1:
+        log("train: %d of %d examples write an origin choice (%d tokens, loss weight %g)" %
+            (sum(1 for c in choice if c), len(data), sum(len(c) for c in choice),
+             a.choice_weight))
     log("train: %d examples (%d over %d tokens dropped), vocabulary %d (%d merges), %d answer "
         "tokens, mean length %.0f" % (len(data), len(exs) - len(data), a.max_len, len(tokens),
                                       len(merges), n_ans,
@@ -303,15 +352,25 @@ def main():
         ids = torch.full((len(b), T), pad_id, dtype=torch.long)
         tgt = torch.full((len(b), T), -100, dtype=torch.long)
         ptgt = torch.full((len(b), T), -100, dtype=torch.long)
+        wt = torch.ones((len(b), T))
         for r, i in enumerate(b):
             p, q = data[i]
             seq = p + q
             ids[r, :len(seq)] = torch.tensor(seq)
             tgt[r, len(p) - 1:len(seq) - 1] = torch.tensor(q)
             ptgt[r, :len(p) - 1] = torch.tensor(p[1:])
+            for k in choice[i]:
+                wt[r, len(p) - 1 + k] = a.choice_weight
         logits, aux = model(ids)
         loss = F.cross_entropy(logits.view(-1, V), tgt.view(-1), ignore_index=-100)
-        total = loss + 0.01 * aux
+        if a.choice_weight != 1:
+            # Weighted mean over the answer tokens (the logged loss stays the unweighted one).
+            per = F.cross_entropy(logits.view(-1, V), tgt.view(-1), ignore_index=-100,
+                                  reduction="none")
+            w = wt.view(-1) * (tgt.view(-1) != -100)
+            total = (per * w).sum() / w.sum() + 0.01 * aux
+        else:
+            total = loss + 0.01 * aux
         if a.prompt_weight > 0:
             # The prompt repeats itself (the best point is a history entry copied), so a little
             # weight on predicting it teaches the copying the answer needs.
@@ -325,6 +384,8 @@ def main():
         if step % 10 == 0 or step == 1 or step == a.steps:
             steps.append(step)
             losses.append(run)
+        if a.choice_weight != 1 and (step % 150 == 0 or step == a.steps):
+            log("step %d: origin choice %s" % (step, choice_accuracy(model, data, choice)))
         if step % 50 == 0 or step == 1 or step == a.steps:
             log("step %d/%d loss %.4f (running %.4f) lr %.2e %.0fs" %
                 (step, a.steps, loss.item(), run, lr, time.time() - t_start))

@@ -8,7 +8,9 @@ direction m from Best to the mean of the shown points, s.m / m.m (the teacher's 
 0.4; a student that steps from Best only gives 0), and the steps' RMS over the policy's scale at
 that "Used i of n" (about 1 for the teacher). An anchored answer ("answer": "anchored", round
 8: {"from": "mean", ...} is a step from the mean) counts as its step from Best, and the share of
-"mean" anchors is printed beside the teacher's or the student's projection.
+"mean" anchors is printed beside the teacher's or the student's projection, and (round 10) that
+share separately for the calls whose "Used i" ends in 3, 6 or 9 (where policy round10 recombines)
+and for the others.
 
 Usage: distill_recombination.py teacher CASSETTE_DIR [MAX_FILES]
        distill_recombination.py student BENCH_DIR [STRATEGY]   (default mini-propose)
@@ -56,7 +58,7 @@ def measure(user, answer):
     if anchor == "mean":
         s = s + m  # the step from Best (before the advisor moves a point onto the box)
     proj = float(s @ m / (m @ m)) if m @ m > 1e-8 else None
-    return proj, rms, anchor
+    return proj, rms, anchor, int(mu.group(1))
 
 
 def pairs(kind, where, arg):
@@ -85,9 +87,9 @@ def main():
         return 2
     got = [m for u, a in pairs(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
            for m in [measure(u, a)] if m]
-    proj = np.array([p for p, _, _ in got if p is not None])
-    ratio = np.array([r for _, r, _ in got])
-    anchors = [a for _, _, a in got if a is not None]
+    proj = np.array([m[0] for m in got if m[0] is not None])
+    ratio = np.array([m[1] for m in got])
+    anchors = [m[2] for m in got if m[2] is not None]
     if not len(got):
         print("distill_recombination: no 5-point step calls found", file=sys.stderr)
         return 1
@@ -98,6 +100,11 @@ def main():
     if anchors:
         print("%s: anchored answers %d, \"from\": \"mean\" in %d (%.3f)" %
               (sys.argv[1], len(anchors), anchors.count("mean"), anchors.count("mean") / len(anchors)))
+        for name, on in (("ending in 3, 6, 9", True), ("other", False)):
+            a = [m[2] for m in got if m[2] is not None and (m[3] % 10 in (3, 6, 9)) == on]
+            if a:
+                print("%s: \"Used i\" %s: %d answers, \"mean\" in %d (%.3f)" %
+                      (sys.argv[1], name, len(a), a.count("mean"), a.count("mean") / len(a)))
     return 0
 
 

@@ -18,8 +18,10 @@
 # distill/templates-mean, whose prompt prints that mean as a step from Best; the round-6 model's
 # were distill/templates-unit; TEMPLATES= with another ANSWER: that answer's; ANSWER=anchored,
 # round 8: as unit, each step names its origin "best" or "mean", distill/templates-anchor).
-# Training runs
-# under nice with one torch thread.
+# POLICY=round10 (round 10): round 7's policy whose recombination is chosen by the last digit of
+# "Used i" instead of a coin, for ANSWER=anchored; CHOICE_WEIGHT (default 1) weighs the loss of
+# the tokens that write an anchored step's origin. Training runs under nice with one torch
+# thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -31,6 +33,7 @@ STEPS=${STEPS:-900}
 MAX_LEN=${MAX_LEN:-700}
 ANSWER=${ANSWER:-unit}
 POLICY=${POLICY:-round7}
+CHOICE_WEIGHT=${CHOICE_WEIGHT:-1}
 if [ "$ANSWER" = unit ]; then TEMPLATES=${TEMPLATES-distill/templates-mean}
 elif [ "$ANSWER" = anchored ]; then TEMPLATES=${TEMPLATES-distill/templates-anchor}
 else TEMPLATES=${TEMPLATES:-}; fi
@@ -55,6 +58,7 @@ start=$(date +%s)
 nice -n 10 "$PY" -B distill/train.py --data "$WORK/examples.jsonl" --out "$OUT/$NAME.gguf" \
     --log "$OUT/$NAME.train.log" --svg "$OUT/$NAME.loss.svg" --name "$NAME" --seed 1 \
     --threads 1 --embd 96 --layers 3 --heads 3 --kv-heads 1 --head-dim 32 --experts 4 \
-    --used 2 --ff-exp 96 --merges 300 --steps "$STEPS" --batch 8 --lr 4e-3 --max-len "$MAX_LEN"
+    --used 2 --ff-exp 96 --merges 300 --steps "$STEPS" --batch 8 --lr 4e-3 --max-len "$MAX_LEN" \
+    --choice-weight "$CHOICE_WEIGHT"
 echo "distill.sh: trained in $(($(date +%s) - start)) s (wall, under nice; load $(cut -d' ' -f1-3 /proc/loadavg))"
 sha256sum "$OUT/$NAME.gguf"

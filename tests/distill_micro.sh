@@ -71,6 +71,51 @@ else
     fail "round-8 anchored teacher data: $(tail -5 "$W/gen8.log") $(tail -2 "$W/ds8.log" 2>/dev/null)"
 fi
 
+# (1d) round 10: the round10 policy recombines exactly when the last digit of "Used i" is 3, 6 or
+# 9 (its anchored answers say "mean" then, "best" otherwise), and train.py --choice-weight finds
+# the tokens that write each "from" value (they decode to the value the answer text holds); a
+# short training with the weight counts every example that writes one
+if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas10" --runs 3 --max-dim 4 \
+    --max-budget 16 --seed 7 --rank-every 3 --answer anchored --policy round10 \
+    --templates "$SRC/distill/templates-anchor" > "$W/gen10.log" 2>&1 &&
+    "$PY" -B "$SRC/distill/dataset.py" "$W/cas10" --out "$W/ex10.jsonl" > "$W/ds10.log" 2>&1 &&
+    "$PY" - "$W/ex10.jsonl" "$SRC" > "$W/chk10.log" 2>&1 <<'EOF2' &&
+import json, re, sys
+sys.path.insert(0, sys.argv[2] + "/distill")
+sys.path.insert(0, sys.argv[2] + "/tests")
+import tokenizer as tk
+import train
+exs = [json.loads(line) for line in open(sys.argv[1])]
+n = {"best": 0, "mean": 0}
+n_ex = 0
+tokens, types, merges = tk.learn([e["prompt"] + e["answer"] for e in exs], 60)
+enc = tk.Encoder(tokens, types, merges)
+for e in exs:
+    froms = re.findall(r'"from": "(\w+)"', e["answer"])
+    if froms:
+        used = int(re.search(r"Used (\d+) of", e["prompt"]).group(1))
+        want = "mean" if used % 10 in (3, 6, 9) else "best"
+        assert froms == [want] * len(froms), (used, froms)
+        n[want] += len(froms)
+        n_ex += 1
+    ids = enc.encode(e["answer"])
+    got = enc.decode([ids[k] for k in train.choice_spans(enc, ids, e["answer"])])
+    assert got == "".join(froms), (got, froms)
+assert n["best"] > 0 and n["mean"] > 0, n
+print("origins by the last digit of Used i: %d best, %d mean in %d examples; choice tokens "
+      "decode to them" % (n["best"], n["mean"], n_ex))
+EOF2
+    "$PY" -B "$SRC/distill/train.py" --data "$W/ex10.jsonl" --out "$W/micro10.gguf" \
+    --log "$W/train10.log" --embd 32 --layers 1 --heads 2 --kv-heads 1 --head-dim 32 \
+    --experts 2 --used 1 --ff-exp 32 --merges 60 --steps 5 --batch 4 --lr 1e-2 --threads 1 \
+    --choice-weight 4 > /dev/null 2>&1 &&
+    grep -q "train: $(sed -n 's/.* in \([0-9]*\) examples.*/\1/p' "$W/chk10.log") of [0-9]* examples write an origin choice" \
+    "$W/train10.log" && grep -q "step 5: origin choice [0-9]* of [0-9]* argmax" "$W/train10.log"; then
+    pass "round-10 teacher data and choice weight: $(cat "$W/chk10.log")"
+else
+    fail "round-10 teacher data: $(tail -3 "$W/gen10.log") $(tail -5 "$W/chk10.log" 2>/dev/null) $(tail -3 "$W/train10.log" 2>/dev/null)"
+fi
+
 # (2) a cassette of another advisor, recorded against the loopback server
 printf '{"default": {"answer": "auto", "style": "think"}}' > "$W/script.json"
 "$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &

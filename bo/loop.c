@@ -1190,33 +1190,35 @@ static int tr_open(const llmbo_bo *bo, long id)
     return s >= w && s < (1 + TR_OPEN_FOR) * w;
 }
 
-/* The trust region's box around the incumbent inc (unit cube): half-width tr_radius l_j / (the
- * geometric mean of the lengthscales l), widest where the lengthscales are longest, cut to the
- * cube. box: the lower corner (d), then the upper one (d). */
-static double tr_half_width(const llmbo_bo *bo, int j)
+/* The half-widths h (d) of the trust region's box (unit cube): tr_radius l_j / (the geometric
+ * mean of the lengthscales l), widest where the lengthscales are longest. */
+static void tr_half_widths(const llmbo_bo *bo, double *h)
 {
     double gm = 0.0;
-    for (int i = 0; i < bo->d; i++)
-        gm += bo->theta_last[i] / bo->d;
-    return bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
+    for (int j = 0; j < bo->d; j++)
+        gm += bo->theta_last[j] / bo->d;
+    for (int j = 0; j < bo->d; j++)
+        h[j] = bo->opt.tr_radius * exp(bo->theta_last[j] - gm);
 }
 
-static void tr_box_around(const llmbo_bo *bo, const double *inc, double *box)
+/* The trust region's box around inc with its half-widths times scale (a power of two, so the
+ * product is exact), cut to the cube. box: the lower corner (d), then the upper one (d). */
+static void tr_box_around(const llmbo_bo *bo, const double *inc, double scale, double *box)
 {
     int d = bo->d;
+    tr_half_widths(bo, box + d);
     for (int j = 0; j < d; j++) {
-        double h = tr_half_width(bo, j);
+        double h = box[d + j] * scale;
         box[j] = fmax(inc[j] - h, 0.0);
         box[d + j] = fmin(inc[j] + h, 1.0);
     }
 }
 
-/* u (unit cube) inside the trust region's box around the point c: |u_j - c_j| at most its
- * half-width in every coordinate. */
-static int in_tr_box(const llmbo_bo *bo, const double *u, const double *c)
+/* u inside the box of half-widths h (d) around c: |u_j - c_j| <= h_j in every coordinate. */
+static int in_box(const double *u, const double *c, const double *h, int d)
 {
-    for (int j = 0; j < bo->d; j++)
-        if (fabs(u[j] - c[j]) > tr_half_width(bo, j))
+    for (int j = 0; j < d; j++)
+        if (fabs(u[j] - c[j]) > h[j])
             return 0;
     return 1;
 }
@@ -1459,49 +1461,46 @@ static int final_phase(const llmbo_bo *bo, long id)
  * styblinski_tang:4's path to its global basin as a found basin, round 12). The window keeps
  * a first move toward a basin the loop has not been working on (six_hump_camel's, styblinski's
  * late finds). -1 out of memory. */
-static int refines_other_basin(const llmbo_bo *bo, long id, const double *u)
+static int refines_other_basin(llmbo_bo *bo, long id, const double *u)
 {
-    long n = bo->n_ok, inc = -1;
+    long n = bo->n_ok, which, d = bo->d;
     if (n < 2)
         return 0;
-    double *t = llmbo_malloc((size_t)n, sizeof(double));
+    double *t = llmbo_malloc((size_t)(n + d), sizeof(double)), *h = t + n;
     if (!t)
         return -1;
-    for (long i = 0; i < n; i++) {
-        long pid = bo->ok[i];
-        t[i] = bo->p[pid].y;
-        if (inc < 0 || t[i] < bo->p[inc].y)
-            inc = pid;
-    }
+    incumbent_internal(bo, NULL, 0, &which); /* the best observed value */
+    long inc = bo->ok[which];
+    const double *ui = bo->pu + inc * d;
+    for (long i = 0; i < n; i++)
+        t[i] = bo->p[bo->ok[i]].y;
     qsort(t, (size_t)n, sizeof(double), cmp_double);
     long r = (long)ceil(bo->opt.final_rank * (double)n);
     double cut = t[(r < 2 ? 2 : r > n ? n : r) - 1];
-    llmbo_free(t);
-    if (in_tr_box(bo, u, bo->pu + inc * bo->d))
-        return 0;
-    const double *ui = bo->pu + inc * bo->d;
     long w = bo->opt.final_window;
-    for (long i = 0; i < n; i++) {
+    tr_half_widths(bo, h);
+    int outside = !in_box(u, ui, h, (int)d), found = 0;
+    for (long i = 0; outside && i < n && !found; i++) {
         long pid = bo->ok[i];
-        const double *c = bo->pu + pid * bo->d;
-        if (pid == inc || bo->p[pid].y > cut || !in_tr_box(bo, u, c))
+        const double *c = bo->pu + pid * d;
+        if (pid == inc || bo->p[pid].y > cut || !in_box(u, c, h, (int)d))
             continue;
-        if (w <= 0)
-            return 1;
+        found = w <= 0;
         /* Going back: within the last final_window evaluations the loop was in c's box and
          * then left it for the incumbent's. */
-        long a = -1;
-        for (long j = id - w < 0 ? 0 : id - w; j < id; j++) {
+        int was_there = 0;
+        for (long j = id - w < 0 ? 0 : id - w; j < id && !found; j++) {
             if (bo->p[j].status != P_OK)
                 continue;
-            const double *v = bo->pu + j * bo->d;
-            if (in_tr_box(bo, v, c))
-                a = j;
-            else if (a >= 0 && in_tr_box(bo, v, ui))
-                return 1;
+            const double *v = bo->pu + j * d;
+            if (in_box(v, c, h, (int)d))
+                was_there = 1;
+            else
+                found = was_there && in_box(v, ui, h, (int)d);
         }
     }
-    return 0;
+    llmbo_free(t);
+    return found;
 }
 
 static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, llmbo_source *src,
@@ -1719,7 +1718,7 @@ static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, l
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
             goto done;
         }
-        tr_box_around(bo, bo->pu + bo->ok[which] * d, tr_box);
+        tr_box_around(bo, bo->pu + bo->ok[which] * d, 1.0, tr_box);
         ao.box_lo = tr_box;
         ao.box_hi = tr_box + d;
     }
@@ -1749,20 +1748,12 @@ static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, l
          * success (radius doubled) or a run of them, taken at once. The kriging believer leaves
          * the mean unchanged, so these are model minimisers of the base model; the duplicate
          * guard keeps them apart from the batch's earlier points. */
-        const double *inc = bo->pu + bo->ok[which] * d;
-        double gm = 0.0;
         if (!tr_box && !(tr_box = llmbo_malloc(2 * (size_t)d, sizeof(double)))) {
             st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo: out of memory");
             goto done;
         }
-        for (int j = 0; j < d; j++)
-            gm += bo->theta_last[j] / d;
-        for (int j = 0; j < d; j++) {
-            double h = bo->opt.tr_radius * ldexp(1.0, (int)(slot < 30 ? slot : 30) - 1) *
-                       exp(bo->theta_last[j] - gm);
-            tr_box[j] = fmax(inc[j] - h, 0.0);
-            tr_box[d + j] = fmin(inc[j] + h, 1.0);
-        }
+        tr_box_around(bo, bo->pu + bo->ok[which] * d, ldexp(1.0, (int)(slot < 30 ? slot : 30) - 1),
+                      tr_box);
         ao.box_lo = tr_box;
         ao.box_hi = tr_box + d;
         ap.type = LLMBO_ACQUISITION_UCB; /* UCB with beta 0: minus the posterior mean */

@@ -362,14 +362,17 @@ def main():
             for k in choice[i]:
                 wt[r, len(p) - 1 + k] = a.choice_weight
         logits, aux = model(ids)
-        loss = F.cross_entropy(logits.view(-1, V), tgt.view(-1), ignore_index=-100)
         if a.choice_weight != 1:
-            # Weighted mean over the answer tokens (the logged loss stays the unweighted one).
+            # Weighted mean over the answer tokens; the logged loss stays the unweighted mean,
+            # from the same per-token losses.
             per = F.cross_entropy(logits.view(-1, V), tgt.view(-1), ignore_index=-100,
                                   reduction="none")
-            w = wt.view(-1) * (tgt.view(-1) != -100)
+            m = (tgt.view(-1) != -100).float()
+            loss = (per * m).sum() / m.sum()
+            w = wt.view(-1) * m
             total = (per * w).sum() / w.sum() + 0.01 * aux
         else:
+            loss = F.cross_entropy(logits.view(-1, V), tgt.view(-1), ignore_index=-100)
             total = loss + 0.01 * aux
         if a.prompt_weight > 0:
             # The prompt repeats itself (the best point is a history entry copied), so a little

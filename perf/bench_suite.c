@@ -9,7 +9,7 @@
  * d = 6 with a refit every iteration (wall seconds, and the process's CPU seconds, which other
  * tenants of a shared machine disturb less).
  *
- * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra] [--only SPEC]
+ * usage: bench_suite [--variant NAME] [--seeds A-B] [--suite main|extra|wide] [--only SPEC]
  *        bench_suite --time-ask [--variant NAME]
  * variants: gp (the defaults), gp-hsN (the acquisition averaged over N samples of the
  * hyperparameter posterior), gp-x (exploration of a stagnant loop under a second GP, gate
@@ -60,6 +60,18 @@ static const problem suite_main[] = {{"branin", 30, 0},     {"hartmann3", 40, 0}
 /* Functions no issue names, for the overfitting check. */
 static const problem suite_extra[] = {
     {"shekel5", 60, 0}, {"styblinski_tang:4", 60, 1}, {"six_hump_camel", 30, 0}};
+/* A wider audit no issue names: 1 to 10 dimensions, plateaus, needles, ridges, many minima. */
+static const problem suite_wide[] = {
+    {"ackley:1", 20, 1},      {"levy:1", 20, 1},          {"rastrigin:1", 20, 1},
+    {"schwefel:1", 20, 0},    {"michalewicz:1", 15, 0},   {"goldstein_price", 30, 1},
+    {"michalewicz:2", 30, 0}, {"drop_wave", 40, 0},       {"eggholder", 40, 0},
+    {"holder_table", 30, 0},  {"easom", 40, 0},           {"bukin6", 40, 0},
+    {"rastrigin:2", 40, 1},   {"griewank:2", 30, 1},      {"beale", 30, 1},
+    {"schwefel:2", 40, 0},    {"ackley:3", 50, 1},        {"pid", 30, 0},
+    {"shekel10", 60, 0},      {"powell:4", 60, 1},        {"reaction", 40, 0},
+    {"michalewicz:5", 60, 0}, {"cosine8", 80, 0},         {"ackley:10", 100, 1},
+    {"levy:10", 100, 1},      {"rosenbrock:10", 100, 1},  {"styblinski_tang:10", 100, 1},
+    {"zakharov:10", 100, 1},  {"dixon_price:10", 100, 0}, {"michalewicz:10", 100, 0}};
 
 static double init_frac; /* gp-initfF: F, applied by run_one, which knows d */
 static int init_d1;      /* gp-d1, gp-fm0, gp-old: the d + 1 design, applied by run_one */
@@ -394,7 +406,7 @@ int main(int argc, char **argv)
 {
     const char *variant = "gp", *only = NULL;
     long s0 = 0, s1 = 19;
-    int extra = 0, time_ask = 0;
+    int extra = 0, time_ask = 0, list = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc)
             variant = argv[++i];
@@ -402,14 +414,17 @@ int main(int argc, char **argv)
                  sscanf(argv[i + 1], "%ld-%ld", &s0, &s1) == 2)
             i++;
         else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc)
-            extra = strcmp(argv[++i], "extra") == 0;
+            extra = strcmp(argv[++i], "extra") == 0 ? 1 : strcmp(argv[i], "wide") == 0 ? 2 : 0;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
         else if (strcmp(argv[i], "--time-ask") == 0)
             time_ask = 1;
+        else if (strcmp(argv[i], "--list") == 0)
+            list = 1;
         else {
             fprintf(stderr, "usage: bench_suite [--variant gp|gp-old|gp-guard|...|random] "
-                            "[--seeds A-B] [--suite main|extra] [--only SPEC] [--time-ask]\n");
+                            "[--seeds A-B] [--suite main|extra|wide] [--only SPEC] [--time-ask] "
+                            "[--list]\n");
             return 2;
         }
     }
@@ -436,13 +451,18 @@ int main(int argc, char **argv)
                csum / 5);
         return 0;
     }
-    const problem *ps = extra ? suite_extra : suite_main;
-    int np = extra ? (int)(sizeof suite_extra / sizeof *suite_extra)
-                   : (int)(sizeof suite_main / sizeof *suite_main);
+    const problem *ps = extra == 2 ? suite_wide : extra ? suite_extra : suite_main;
+    int np = extra == 2 ? (int)(sizeof suite_wide / sizeof *suite_wide)
+             : extra    ? (int)(sizeof suite_extra / sizeof *suite_extra)
+                        : (int)(sizeof suite_main / sizeof *suite_main);
     int rc = 0;
     for (int k = 0; k < np; k++) {
         if (only && strcmp(only, ps[k].spec) != 0)
             continue;
+        if (list) { /* the suite for the peers' drivers (perf/run_suite.sh): spec budget shifted */
+            printf("%s %d %d\n", ps[k].spec, ps[k].budget, ps[k].shifted);
+            continue;
+        }
         for (long s = s0; s <= s1; s++)
             rc |= run_one(variant, &ps[k], s, -1, NULL, NULL);
     }

@@ -12,6 +12,8 @@ to an earlier evaluation), escapes (0: not applicable), seconds.
 
 usage: suite_peers.py --method optuna-tpe|cmaes|sklearn --lib build/libllmbo.so
                       [--seeds A-B] [--suite main|extra] [--only SPEC]
+                      [--problem SPEC BUDGET SHIFTED]...   (instead of --suite; perf/run_suite.sh
+                      passes the lines of `bench_suite --list --suite wide` this way)
 """
 import argparse
 import ctypes
@@ -26,6 +28,9 @@ import numpy as np
 MAIN = [("branin", 30, 0), ("hartmann3", 40, 0), ("hartmann6", 100, 0), ("ackley:5", 100, 1),
         ("levy:4", 60, 1), ("rosenbrock:4", 60, 1)]
 EXTRA = [("shekel5", 60, 0), ("styblinski_tang:4", 60, 1), ("six_hump_camel", 30, 0)]
+
+
+LOG_PARAM = 2  # LLMBO_PARAM_LOG
 
 
 class Param(ctypes.Structure):
@@ -46,12 +51,16 @@ class Objective:
             raise SystemExit("%s: %s" % (spec, err.raw[4:].split(b"\0")[0].decode()))
         self.d = lib.llmbo_objective_dim(self.h)
         sp = lib.llmbo_objective_space(self.h)
-        lo, hi = [], []
+        # The peers see log parameters as log(x) (a uniform draw there is log-uniform, as
+        # llmbo's unit cube maps them) and minimise sign * y (sign -1 for a maximisation).
+        lo, hi, logp = [], [], []
         for i in range(self.d):
             p = ctypes.cast(lib.llmbo_space_param(sp, i), ctypes.POINTER(Param)).contents
-            lo.append(p.lo)
-            hi.append(p.hi)
-        self.lo, self.hi = np.array(lo), np.array(hi)
+            logp.append(p.type == LOG_PARAM)
+            lo.append(math.log(p.lo) if logp[-1] else p.lo)
+            hi.append(math.log(p.hi) if logp[-1] else p.hi)
+        self.lo, self.hi, self.logp = np.array(lo), np.array(hi), np.array(logp)
+        self.sign = -1.0 if lib.llmbo_objective_maximize(self.h) else 1.0
         v = ctypes.c_double()
         lib.llmbo_objective_optimal_value(self.h, ctypes.byref(v))
         self.fopt = v.value
@@ -61,11 +70,15 @@ class Objective:
     def __call__(self, x):
         x = np.clip(np.asarray(x, dtype=float), self.lo, self.hi)
         self.U.append((x - self.lo) / (self.hi - self.lo))
-        arr = (ctypes.c_double * self.d)(*x)
+        arr = (ctypes.c_double * self.d)(*np.where(self.logp, np.exp(x), x))
         y = ctypes.c_double()
         if self.lib.llmbo_objective_eval(self.h, arr, ctypes.byref(y), self.err) != 0:
             return float("inf")
-        return y.value
+        return self.sign * y.value
+
+    def regret(self, best):
+        """best: the least sign * y a peer found."""
+        return abs(self.sign * best - self.fopt)
 
     def near_dups(self):
         U = np.array(self.U)
@@ -121,8 +134,8 @@ def run_cmaes(f, budget, seed):
 def run_sklearn(f, budget, seed):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import bo_sklearn
-    bo_sklearn.OBJECTIVES["_suite"] = (lambda x: f(x), f.lo, f.hi, f.fopt, budget)
-    return bo_sklearn.run("_suite", budget, seed) + f.fopt
+    bo_sklearn.OBJECTIVES["_suite"] = (lambda x: f(x), f.lo, f.hi, f.sign * f.fopt, budget)
+    return bo_sklearn.run("_suite", budget, seed) + f.sign * f.fopt
 
 
 def main():
@@ -132,20 +145,27 @@ def main():
     ap.add_argument("--seeds", default="0-19")
     ap.add_argument("--suite", default="main", choices=["main", "extra"])
     ap.add_argument("--only")
+    ap.add_argument("--problem", nargs=3, action="append")
     a = ap.parse_args()
     lib = load(a.lib)
     s0, s1 = (int(v) for v in a.seeds.split("-"))
     runner = {"optuna-tpe": run_tpe, "cmaes": run_cmaes, "sklearn": run_sklearn}[a.method]
     warnings.simplefilter("ignore")
-    for spec, budget, shifted in (MAIN if a.suite == "main" else EXTRA):
+    problems = ([(p, int(b), int(sh)) for p, b, sh in a.problem] if a.problem
+                else MAIN if a.suite == "main" else EXTRA)
+    for spec, budget, shifted in problems:
         if a.only and a.only != spec:
+            continue
+        if a.method == "cmaes" and Objective(lib, spec).d == 1:
+            print("cmaes: %s skipped (the cmaes package needs 2 or more dimensions)" % spec,
+                  file=sys.stderr)
             continue
         for seed in range(s0, s1 + 1):
             f = Objective(lib, "%s#%d" % (spec, seed + 1) if shifted else spec)
             t0 = time.time()
             best = runner(f, budget, seed)
             print("%s,%s,%d,%d,%.6g,%d,0,%.3f" % (a.method, spec, budget, seed,
-                                                  abs(best - f.fopt), f.near_dups(),
+                                                  f.regret(best), f.near_dups(),
                                                   time.time() - t0), flush=True)
 
 

@@ -17,10 +17,12 @@
 
 typedef struct ctx {
     llmbo_objective *obj;
-    const double *lo, *hi;
+    const double *lo, *hi; /* BayesOpt's box: log(lo), log(hi) for a log parameter */
+    const int *logp;       /* 1 where the parameter is LLMBO_PARAM_LOG */
+    double sign;           /* -1 for an objective to maximise: BayesOpt minimises sign * y */
     int d, n, cap;
     double *U;
-    double best;
+    double best; /* the least sign * y */
 } ctx;
 
 static double f(unsigned int n, const double *x, double *grad, void *data)
@@ -30,14 +32,16 @@ static double f(unsigned int n, const double *x, double *grad, void *data)
     double y;
     llmbo_error err;
     double xc[64];
-    for (unsigned j = 0; j < n; j++)
-        xc[j] = fmin(fmax(x[j], c->lo[j]), c->hi[j]);
+    for (unsigned j = 0; j < n; j++) {
+        double z = fmin(fmax(x[j], c->lo[j]), c->hi[j]);
+        if (c->n < c->cap)
+            c->U[(size_t)c->n * n + j] = (z - c->lo[j]) / (c->hi[j] - c->lo[j]);
+        xc[j] = c->logp[j] ? exp(z) : z;
+    }
     if (llmbo_objective_eval(c->obj, xc, &y, &err) != LLMBO_OK)
         y = 1e300;
-    if (c->n < c->cap) {
-        for (unsigned j = 0; j < n; j++)
-            c->U[(size_t)c->n * n + j] = (xc[j] - c->lo[j]) / (c->hi[j] - c->lo[j]);
-    }
+    else
+        y *= c->sign;
     c->n++;
     c->best = y < c->best ? y : c->best;
     return y;
@@ -71,6 +75,10 @@ int main(int argc, char **argv)
       extra_suite[] = {{"shekel5", 60, 0}, {"styblinski_tang:4", 60, 1}, {"six_hump_camel", 30, 0}};
     long s0 = 0, s1 = 19;
     int relearn1 = 0, extra = 0;
+    struct {
+        const char *spec;
+        int budget, shifted;
+    } problem = {NULL, 0, 0};
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
@@ -81,13 +89,26 @@ int main(int argc, char **argv)
             extra = !strcmp(argv[++i], "extra");
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--problem") && i + 3 < argc) { /* one problem of bench_suite
+                                                                    --list: spec budget shifted */
+            problem.spec = argv[i + 1];
+            problem.budget = atoi(argv[i + 2]);
+            problem.shifted = atoi(argv[i + 3]);
+            i += 3;
+        }
     }
     llmbo_init();
-    int np = extra ? 3 : 6;
+    int np = problem.spec ? 1 : extra ? 3 : 6;
     for (int k = 0; k < np; k++) {
-        const char *spec0 = extra ? extra_suite[k].spec : main_suite[k].spec;
-        int budget = extra ? extra_suite[k].budget : main_suite[k].budget;
-        int shifted = extra ? extra_suite[k].shifted : main_suite[k].shifted;
+        const char *spec0 = problem.spec ? problem.spec
+                            : extra      ? extra_suite[k].spec
+                                         : main_suite[k].spec;
+        int budget = problem.spec ? problem.budget
+                     : extra      ? extra_suite[k].budget
+                                  : main_suite[k].budget;
+        int shifted = problem.spec ? problem.shifted
+                      : extra      ? extra_suite[k].shifted
+                                   : main_suite[k].shifted;
         if (only && strcmp(only, spec0))
             continue;
         for (long s = s0; s <= s1; s++) {
@@ -105,12 +126,16 @@ int main(int argc, char **argv)
             int d = llmbo_objective_dim(obj);
             double lo[64], hi[64], x[64], minf, opt = 0;
             const llmbo_space *sp = llmbo_objective_space(obj);
+            int logp[64];
             for (int j = 0; j < d; j++) {
-                lo[j] = llmbo_space_param(sp, j)->lo;
-                hi[j] = llmbo_space_param(sp, j)->hi;
+                const llmbo_param *pj = llmbo_space_param(sp, j);
+                logp[j] = pj->type == LLMBO_PARAM_LOG;
+                lo[j] = logp[j] ? log(pj->lo) : pj->lo;
+                hi[j] = logp[j] ? log(pj->hi) : pj->hi;
             }
             llmbo_objective_optimal_value(obj, &opt);
-            ctx c = {obj, lo, hi, d, 0, budget + 16, NULL, HUGE_VAL};
+            double sign = llmbo_objective_maximize(obj) ? -1 : 1;
+            ctx c = {obj, lo, hi, logp, sign, d, 0, budget + 16, NULL, HUGE_VAL};
             c.U = calloc((size_t)c.cap * (size_t)d, sizeof(double));
             bopt_params p = initialize_parameters_to_default();
             p.n_iterations = (size_t)(budget - (int)p.n_init_samples);
@@ -124,7 +149,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s seed %ld: BayesOpt made %d evaluations, budget %d\n", spec, s,
                         c.n, budget);
             printf("%s,%s,%d,%ld,%.6g,%d,0,%.3f\n", relearn1 ? "bayesopt-relearn1" : "bayesopt",
-                   spec0, budget, s, fabs(c.best - opt),
+                   spec0, budget, s, fabs(sign * c.best - opt),
                    near_dups(c.U, c.n < c.cap ? c.n : c.cap, d), llmbo_now() - t0);
             fflush(stdout);
             free(c.U);

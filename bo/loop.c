@@ -61,6 +61,7 @@ struct llmbo_bo {
     double *Xg;            /* (cap, d) scratch: GP inputs */
     double *yg;            /* (2 cap) scratch: GP outputs, then room to sort them */
     double warp_c, warp_s; /* output warp of the base GP (see warp_y); warp_s = 0: none */
+    double warp_q;         /* its centre's quantile: 0.5, or WARP_Q_LOW as chosen by choose_warp */
 
     llmbo_gp *gp;       /* base model on ok[0..gp_n), or NULL when it must be rebuilt */
     long gp_n;          /* successes held by gp */
@@ -533,7 +534,12 @@ static int cmp_double(const void *a, const void *b)
  * where the incumbent and everything EI cares about live, are unchanged, so the incumbent needs
  * no transform. Heavy upper tails (rosenbrock's 1e6 corners) then no longer set the GP's
  * signal scale and lengthscales. A monotone transform of the outputs, as HEBO's power
- * transform; fixed per model build so that a replayed loop warps exactly as the original. */
+ * transform; fixed per model build so that a replayed loop warps exactly as the original.
+ * With y_warp 2 the centre is the median or the lower quartile (WARP_Q_LOW), whichever explains
+ * the data better (choose_warp): where even the better half spans orders of magnitude
+ * (dixon_price, a 10-d rosenbrock), the median leaves the GP a linear scale on which the basin
+ * floor is flat. */
+#define WARP_Q_LOW 0.25
 static double warp_y(const llmbo_bo *bo, double y)
 {
     if (!(bo->warp_s > 0) || y <= bo->warp_c)
@@ -556,8 +562,9 @@ static void gather_ok(llmbo_bo *bo, long n, int fix_warp)
             double *t = bo->yg + bo->cap;
             memcpy(t, bo->yg, (size_t)n * sizeof(double));
             qsort(t, (size_t)n, sizeof(double), cmp_double);
-            bo->warp_c = t[n / 2];
-            bo->warp_s = t[n / 2] - t[0];
+            long k = bo->warp_q == WARP_Q_LOW ? (long)(WARP_Q_LOW * (double)n) : n / 2;
+            bo->warp_c = t[k];
+            bo->warp_s = t[k] - t[0];
         }
     }
     for (long i = 0; i < n; i++)
@@ -633,6 +640,65 @@ static llmbo_status refit_again(llmbo_bo *bo, long id, const double *theta0, dou
     return LLMBO_OK;
 }
 
+/* y_warp 2, at a refit for proposal id: the warp centre (median or lower quartile) under which
+ * the original outputs are likelier. Each candidate's GP is fitted as the refit would fit it
+ * (from theta0, seeded by (seed, id)); its score is the log marginal likelihood of the warped,
+ * standardised outputs plus the log Jacobian of warp and standardisation, so log p(y) of the
+ * same data under two models. Needs only the data, theta0 and id, so llmbo_bo_replay makes the
+ * same choice. Sets bo->warp_q (0.5 below 8 successes or on a tie); keep (if not NULL) gets the
+ * chosen candidate's GP, the refit's own fit (NULL when none was made or it failed). */
+static llmbo_status choose_warp(llmbo_bo *bo, long id, const double *theta0, llmbo_gp **keep,
+                                llmbo_error *err)
+{
+    static const double qs[2] = {0.5, WARP_Q_LOW};
+    double score[2];
+    llmbo_gp *cand[2] = {NULL, NULL};
+    long n = bo->n_ok;
+    bo->warp_q = 0.5;
+    if (keep)
+        *keep = NULL;
+    if (bo->opt.y_warp != 2 || n < 8)
+        return LLMBO_OK;
+    for (int a = 0; a < 2; a++) {
+        llmbo_gp *g = NULL;
+        bo->warp_q = qs[a];
+        gather_ok(bo, n, 1);
+        llmbo_status st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP),
+                                   theta0, bo->Xg, bo->yg, n, 1, 0, 0, &g, err);
+        if (st == LLMBO_ERR_NOMEM) {
+            llmbo_gp_free(cand[0]);
+            return st;
+        }
+        score[a] = -HUGE_VAL;
+        if (st != LLMBO_OK)
+            continue;
+        cand[a] = g;
+        double m = 0, v = 0, logjac = 0;
+        for (long i = 0; i < n; i++)
+            m += bo->yg[i];
+        m /= (double)n;
+        for (long i = 0; i < n; i++)
+            v += (bo->yg[i] - m) * (bo->yg[i] - m);
+        v /= (double)n;
+        for (long i = 0; i < n; i++) {
+            double y = bo->p[bo->ok[i]].y;
+            if (bo->warp_s > 0 && y > bo->warp_c)
+                logjac -= log1p((y - bo->warp_c) / bo->warp_s); /* log dy'/dy */
+        }
+        if (v > 0)
+            score[a] = llmbo_gp_log_marginal_likelihood(g) - 0.5 * (double)n * log(v) + logjac;
+    }
+    int b = score[1] > score[0];
+    bo->warp_q = qs[b];
+    if (keep) {
+        *keep = cand[b];
+        cand[b] = NULL;
+    }
+    llmbo_gp_free(cand[0]);
+    llmbo_gp_free(cand[1]);
+    return LLMBO_OK;
+}
+
 /* Brings the base GP up to date for proposal id: refits the hyperparameters when the policy
  * says so (warm-started from theta_last, restarts seeded by (seed, id)), otherwise rebuilds
  * from (theta_last, m_last) if needed and adds the newer successes. *have is 0 when fewer than
@@ -646,10 +712,13 @@ static llmbo_status model_prepare(llmbo_bo *bo, long id, int allow_refit, int *h
         return LLMBO_OK;
     if (allow_refit && refit_due(bo)) {
         llmbo_gp *g = NULL;
+        if ((st = choose_warp(bo, id, bo->have_theta ? bo->theta_last : NULL, &g, err)) != LLMBO_OK)
+            return st;
         gather_ok(bo, bo->n_ok, 1);
-        st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP),
-                      bo->have_theta ? bo->theta_last : NULL, bo->Xg, bo->yg, bo->n_ok, 1, 0, 0, &g,
-                      err);
+        if (!g) /* else choose_warp made this very fit */
+            st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP),
+                          bo->have_theta ? bo->theta_last : NULL, bo->Xg, bo->yg, bo->n_ok, 1, 0, 0,
+                          &g, err);
         if (st == LLMBO_ERR_NOMEM)
             return st;
         if (st != LLMBO_OK && !bo->have_theta)
@@ -2068,6 +2137,9 @@ llmbo_status llmbo_bo_replay(llmbo_bo *bo, int64_t id, const double *x, llmbo_so
                    (llmbo_strategy_flags(bo->opt.strategy) & LLMBO_STRATEGY_USES_GP) &&
                    bo->n_ok >= 2;
     if (theta && gp_phase && refit_due(bo)) {
+        if ((st = choose_warp(bo, (long)id, bo->have_theta ? bo->theta_last : NULL, NULL, err)) !=
+            LLMBO_OK)
+            return st;
         memcpy(bo->theta_last, theta, ((size_t)bo->d + 2) * sizeof(double));
         bo->have_theta = 1;
         bo->m_last = bo->n_ok;

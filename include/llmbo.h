@@ -541,7 +541,9 @@ typedef struct llmbo_bo_options {
                          source "random"); a uniform point of the cube if 8 draws all lie within
                          dup_tol of earlier points. Default 3; 0 disables */
     int y_warp;       /* 1 (default): the GP sees its outputs above their median compressed
-                         logarithmically (values at or below it unchanged) */
+                         logarithmically (values at or below it unchanged); 2: the centre is
+                         the median or the lower quartile, chosen at each refit of >= 8
+                         successes by the likelihood of the data (docs/acquisition.md); 0 off */
     double gls_from;  /* from this fraction of the budget on (a model of n >= gls_from budget
                          points, pending fantasies included), the GP's constant mean is its GLS
                          estimate (llmbo_gp_options.gls_mean) instead of the sample mean;

@@ -125,6 +125,14 @@ static int set_variant(const char *v, llmbo_bo_options *o)
         o->hyper_samples = (int)strtol(v + 5, &e, 10);
         return *e == '\0' && o->hyper_samples > 0 && o->hyper_samples <= 64;
     }
+    if (strcmp(v, "gp-wsel") == 0) { /* the warp centre chosen by likelihood (y_warp 2) */
+        o->y_warp = 2;
+        return 1;
+    }
+    if (strcmp(v, "gp-wmed") == 0) { /* the median warp centre (y_warp 1) */
+        o->y_warp = 1;
+        return 1;
+    }
     if (strcmp(v, "gp-initd4") == 0) { /* max(d + 1, min(12, 4 d, budget / 2)) design points */
         init_d4 = 1;
         return 1;

@@ -16,9 +16,11 @@
 #include "loop_impl.h"
 
 static const char *const kernel_names[] = {"se", "matern12", "matern32", "matern52"};
-static const char *const dispatch_names[] = {"ordered", "async"}; /* llmbo_run_dispatch */
+static const char *const dispatch_names[] = {"ordered", "async"};    /* llmbo_run_dispatch */
+static const char *const warp_names[] = {"off", "median", "select"}; /* llmbo_bo_options.y_warp */
 static const llmbo_names kernels = LLMBO_NAMES_OF(kernel_names);
 static const llmbo_names dispatches = LLMBO_NAMES_OF(dispatch_names);
+static const llmbo_names warps = LLMBO_NAMES_OF(warp_names);
 
 const char *llmbo_kernel_name(llmbo_kernel_type k)
 {
@@ -141,6 +143,21 @@ static llmbo_status get_enum(const pctx *c, const cJSON *obj, const char *parent
     return LLMBO_OK;
 }
 
+/* gp.warp: false ("off"), true (the loop's default warp), "median" or "select". */
+static llmbo_status get_warp(const pctx *c, const cJSON *gp, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(gp, "warp");
+    if (cJSON_IsBool(v)) {
+        llmbo_bo_options def;
+        llmbo_bo_options_default(&def);
+        *out = cJSON_IsTrue(v) ? (def.y_warp ? def.y_warp : 1) : 0;
+        return LLMBO_OK;
+    }
+    if (v && !cJSON_IsString(v))
+        return mismatch(c, "gp", "warp", v, "true, false or one of off, median, select");
+    return get_enum(c, gp, "gp", "warp", &warps, out);
+}
+
 static llmbo_status get_string(const pctx *c, const cJSON *obj, const char *key, char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -219,7 +236,7 @@ static llmbo_status parse_gp(const pctx *c, const cJSON *gp, llmbo_run_config *c
     if ((st = check_keys(c, gp, "gp", keys)) != LLMBO_OK ||
         (st = get_enum(c, gp, "gp", "kernel", &kernels, &k)) != LLMBO_OK ||
         (st = get_bool(c, gp, "gp", "priors", &cfg->priors)) != LLMBO_OK ||
-        (st = get_bool(c, gp, "gp", "warp", &cfg->warp)) != LLMBO_OK ||
+        (st = get_warp(c, gp, &cfg->warp)) != LLMBO_OK ||
         (st = get_int(c, gp, "gp", "refit_every", 1, &cfg->refit_every)) != LLMBO_OK ||
         (st = get_int(c, gp, "gp", "restarts", 0, &cfg->restarts)) != LLMBO_OK ||
         (st = get_int(c, gp, "gp", "max_eval", 1, &cfg->max_eval)) != LLMBO_OK ||
@@ -624,7 +641,7 @@ cJSON *llmbo_run_config_to_json(const llmbo_run_config *cfg, int d)
         else
             ok &= llmbo_json_add_number(gp, "noise", cfg->noise) != NULL;
         ok &= llmbo_json_add_number(gp, "noise_floor", cfg->noise_floor) != NULL;
-        ok &= cJSON_AddBoolToObject(gp, "warp", cfg->warp) != NULL;
+        ok &= cJSON_AddStringToObject(gp, "warp", llmbo_names_get(&warps, cfg->warp)) != NULL;
     }
     ok &= llmbo_json_add_number(r, "batch", cfg->batch) != NULL;
     ok &= llmbo_json_add_number(r, "workers", cfg->workers) != NULL;

@@ -219,6 +219,23 @@ static void test_options_from_json(void)
     CHECK(o.n_init == 12 && o.budget == 0 && o.strategy == LLMBO_STRATEGY_RANDOM,
           "init.n without a budget: n_init %d", o.n_init);
 
+    /* gp.warp: a boolean (true: the loop's default warp) or one of the three names, which are
+     * y_warp 0, 1 and 2. */
+    static const struct {
+        const char *text;
+        int y_warp;
+    } warps[] = {{"false", 0}, {"\"off\"", 0}, {"\"median\"", 1}, {"\"select\"", 2}};
+    for (size_t i = 0; i < sizeof warps / sizeof *warps; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "{\"gp\": {\"warp\": %s}}", warps[i].text);
+        CHECK_OK(llmbo_bo_options_from_json(text, NULL, 3, &o, NULL, &err));
+        CHECK(o.y_warp == warps[i].y_warp, "gp.warp %s: y_warp %d, want %d", warps[i].text,
+              o.y_warp, warps[i].y_warp);
+    }
+    CHECK_OK(llmbo_bo_options_from_json("{\"gp\": {\"warp\": true}}", NULL, 3, &o, NULL, &err));
+    CHECK(o.y_warp == def.y_warp && o.y_warp != 0, "gp.warp true: y_warp %d (default %d)", o.y_warp,
+          def.y_warp);
+
     /* The options parser of the run config: no objective, the budget 0 when none is given, and
      * init.n then unbounded; the run config's descriptive keys are accepted. */
     llmbo_run_config cfg;
@@ -243,6 +260,12 @@ static void test_options_from_json(void)
     expect_options_error("{\"gp\": {\"kernal\": \"se\"}}", C,
                          "opts: gp: unknown key \"kernal\"; expected one of kernel, priors, "
                          "refit_every, restarts, max_eval, noise, noise_floor, warp");
+    expect_options_error("{\"gp\": {\"warp\": \"quartile\"}}", C,
+                         "opts: gp.warp: unknown value \"quartile\"; expected one of off, median, "
+                         "select");
+    expect_options_error(
+        "{\"gp\": {\"warp\": 2}}", C,
+        "opts: gp.warp: expected true, false or one of off, median, select, got 2");
     expect_options_error("{\"budget\": 5, \"init\": {\"n\": 6}}", C,
                          "opts: init.n: expected at most the budget (5), got 6");
     expect_options_error("{\"budgett\": 5}", C,

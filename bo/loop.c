@@ -541,8 +541,8 @@ static int cmp_double(const void *a, const void *b)
  * floor is flat. */
 #define WARP_Q_LOW 0.25
 /* The quartile must be this many nats likelier than the median (a prior odds of e^-5 against
- * it): on levy and styblinski-tang it won by less than 5 nats in 90 % of the refits that chose
- * it, on dixon_price, rosenbrock:10 and powell by more in 65-80 % (tuning seeds 0-9). */
+ * it): on levy and styblinski-tang it won by less than 5 nats in 91-94 % of the refits that
+ * chose it, on dixon_price, rosenbrock:10 and powell by more in 63-79 % (tuning seeds 0-9). */
 #define WARP_SELECT_NATS 5.0
 static double warp_y(const llmbo_bo *bo, double y)
 {

@@ -38,8 +38,13 @@ ROUND8_C15 = dict(ROUND7, center=0.15)
 # rate), so a student can learn the choice sharply from one prompt token (the round-8 students
 # over-used a coin's "mean" by a constant log-odds of about 0.9).
 ROUND10 = dict(ROUND7, cdet=1)
+# Round 11: round 10's student recombined in 40 % of its answers where its teacher did in 30 %
+# (round 8: 52 % at 30 %, 29 % at 15 %: a roughly constant over-use in log-odds); a teacher at
+# 20 % (the last digit of "Used i" 4 or 9), so the student lands near the rate round 7's policy
+# was tuned at.
+ROUND11_C20 = dict(ROUND10, center=0.2)
 POLICIES = {"round5": ROUND5, "round6": DEFAULT, "round7": ROUND7, "round8c15": ROUND8_C15,
-            "round10": ROUND10}
+            "round10": ROUND10, "round11c20": ROUND11_C20}
 
 
 def recombine_digits(center):

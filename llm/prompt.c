@@ -53,9 +53,10 @@ static const char builtin_repair[] =
     "object in the requested format.";
 
 static const char *const placeholders[] = {
-    "problem",      "goal",   "dim",           "parameters", "history",   "history_note",
-    "n_history",    "best",   "iteration",     "budget",     "remaining", "candidates",
-    "n_candidates", "n_want", "answer_format", "error",      "mean_step", NULL};
+    "problem",      "goal",       "dim",          "parameters", "history",
+    "history_note", "n_history",  "best",         "iteration",  "budget",
+    "remaining",    "candidates", "n_candidates", "n_want",     "answer_format",
+    "error",        "mean_step",  "progress",     NULL};
 
 void llmbo_prompt_options_default(llmbo_prompt_options *o)
 {
@@ -108,7 +109,8 @@ llmbo_status llmbo_template_check(const char *text, const char *where, llmbo_err
                                    "%s: unknown placeholder {{%.*s}} at byte %zu (known: problem, "
                                    "goal, dim, parameters, history, history_note, n_history, "
                                    "best, iteration, budget, remaining, candidates, "
-                                   "n_candidates, n_want, answer_format, error, mean_step)",
+                                   "n_candidates, n_want, answer_format, error, mean_step, "
+                                   "progress)",
                                    where, (int)(n > 40 ? 40 : n), p + 2, (size_t)(p - text));
         p = e + 2;
     }
@@ -499,7 +501,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
     int shown = select_history(o, r, show);
     llmbo_strbuf params = {0}, hist = {0}, note = {0}, cands = {0}, fmt = {0}, best = {0},
                  mstep = {0}, sys = {0}, usr = {0};
-    char dim[16], nh[16], it[16], bud[16], rem[16], nc[16], nw[16];
+    char dim[16], nh[16], it[16], bud[16], rem[16], nc[16], nw[16], prog[16];
     if (shown >= 0) {
         build_parameters(&params, r->space, o->digits);
         build_history(&hist, &note, o, r, show, shown);
@@ -523,6 +525,9 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
         snprintf(bud, sizeof bud, "%d", r->budget);
         snprintf(rem, sizeof rem, "%d",
                  r->budget - r->iteration > 0 ? r->budget - r->iteration : 0);
+        /* {{progress}}: the share of the budget used in whole percent, rounded down, 0-100 */
+        long pct = r->budget > 0 ? 100L * r->iteration / r->budget : 100;
+        snprintf(prog, sizeof prog, "%ld", pct < 0 ? 0 : pct > 100 ? 100 : pct);
         snprintf(nc, sizeof nc, "%d", r->n_cand);
         snprintf(nw, sizeof nw, "%d", r->n_want);
         slot slots[] = {
@@ -545,6 +550,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
             {"n_want", nw},
             {"answer_format", fmt.s ? fmt.s : ""},
             {"mean_step", mstep.s ? mstep.s : ""},
+            {"progress", prog},
         };
         int ns = (int)(sizeof slots / sizeof slots[0]);
         const char *ut =

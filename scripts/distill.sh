@@ -20,8 +20,10 @@
 # round 8: as unit, each step names its origin "best" or "mean", distill/templates-anchor).
 # POLICY=round10 (round 10): round 7's policy whose recombination is chosen by the last digit of
 # "Used i" instead of a coin, for ANSWER=anchored; CHOICE_WEIGHT (default 1) weighs the loss of
-# the tokens that write an anchored step's origin. Training runs under nice with one torch
-# thread.
+# the tokens that write an anchored step's origin. TEMPLATES=distill/templates-progress (round
+# 11, with ANSWER=anchored): templates-anchor plus a line with the share of the budget used
+# ("Progress: 30 %.", the {{progress}} placeholder); POLICY=round11c20: round10 recombining at
+# 20 % (the last digit of "Used i" 4 or 9). Training runs under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -116,6 +116,40 @@ else
     fail "round-10 teacher data: $(tail -3 "$W/gen10.log") $(tail -5 "$W/chk10.log" 2>/dev/null) $(tail -3 "$W/train10.log" 2>/dev/null)"
 fi
 
+# (1e) round 11: distill/templates-progress prints the share of the budget used ({{progress}}) in
+# every step prompt, floor(100 i / n) of its "Used i of n" line; the round11c20 policy recombines
+# ("from": "mean") exactly when the last digit of "Used i" is 4 or 9
+if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas11" --runs 3 --max-dim 4 \
+    --max-budget 16 --seed 7 --rank-every 3 --answer anchored --policy round11c20 \
+    --templates "$SRC/distill/templates-progress" > "$W/gen11.log" 2>&1 &&
+    grep -Eq 'step answers mapped back to the points the loop evaluated, 0 differ' "$W/gen11.log" &&
+    "$PY" -B "$SRC/distill/dataset.py" "$W/cas11" --out "$W/ex11.jsonl" > "$W/ds11.log" 2>&1 &&
+    "$PY" - "$W/ex11.jsonl" > "$W/chk11.log" 2>&1 <<'EOF2'; then
+import json, re, sys
+n, pcts, froms = 0, set(), {"best": 0, "mean": 0}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    p = e["prompt"]
+    if "as steps from Best" not in p:
+        continue
+    i, b = map(int, re.search(r"^Used (\d+) of (\d+)\.$", p, re.M).groups())
+    got = int(re.search(r"^Progress: (\d+) %\.$", p, re.M).group(1))
+    assert got == 100 * i // b, (i, b, got)
+    n += 1
+    pcts.add(got)
+    want = "mean" if i % 10 in (4, 9) else "best"
+    for f in re.findall(r'"from": "(\w+)"', e["answer"]):
+        assert f == want, (i, f)
+        froms[f] += 1
+assert n >= 10 and len(pcts) >= 5 and froms["best"] and froms["mean"], (n, pcts, froms)
+print("%d step prompts print floor(100 i / n) (%d distinct values); %d best, %d mean by the "
+      "last digit of Used i" % (n, len(pcts), froms["best"], froms["mean"]))
+EOF2
+    pass "round-11 progress line: $(cat "$W/chk11.log")"
+else
+    fail "round-11 progress line: $(tail -3 "$W/gen11.log") $(tail -5 "$W/chk11.log" 2>/dev/null)"
+fi
+
 # (2) a cassette of another advisor, recorded against the loopback server
 printf '{"default": {"answer": "auto", "style": "think"}}' > "$W/script.json"
 "$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &

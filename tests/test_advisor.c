@@ -326,6 +326,25 @@ static void test_prompt(void)
     CHECK(sys && strcmp(sys, "sys for 4 parameters") == 0, "system template rendered");
     llmbo_free(sys);
     llmbo_free(usr);
+    /* {{progress}}: 100 iteration / budget in whole percent, rounded down, within 0-100 (by
+     * hand: 6 of 20 = 30; 13 of 40 = 32.5 -> 32; 39 of 40 = 97.5 -> 97; 45 of 40 -> 100; an
+     * unknown budget 0 -> 100, as {{remaining}} says 0). */
+    o.templates[LLMBO_ADVICE_PROPOSE] = "P={{progress}} left={{remaining}}";
+    const int prog_it[] = {6, 13, 39, 45, 3}, prog_bud[] = {20, 40, 40, 40, 0};
+    const char *prog_want[] = {"P=30 left=14", "P=32 left=27", "P=97 left=1", "P=100 left=0",
+                               "P=100 left=0"};
+    for (int i = 0; i < 5; i++) {
+        r.iteration = prog_it[i];
+        r.budget = prog_bud[i];
+        CHECK_OK(llmbo_prompt_build(&o, &r, &sys, &usr, &err));
+        CHECK(usr && strcmp(usr, prog_want[i]) == 0, "progress %d of %d: %s", prog_it[i],
+              prog_bud[i], usr ? usr : "");
+        llmbo_free(sys);
+        llmbo_free(usr);
+    }
+    r.iteration = 6;
+    r.budget = 20;
+    CHECK(llmbo_template_check("{{progress}} %", "t", &err) == LLMBO_OK, "progress accepted");
     /* {{mean_step}}: the mean of the shown successful evaluations minus the best one, in
      * fractions of each range (log scale in the logarithm), by hand: minimising, the 3 best are
      * #4 (x1=5, x4=0.005), #1 (-2.5, 0.002), #0 (-5, 0.001). x1: u = (x1 + 5) / 15 = 2/3, 1/6, 0,

@@ -61,7 +61,7 @@ struct llmbo_bo {
     double *Xg;            /* (cap, d) scratch: GP inputs */
     double *yg;            /* (2 cap) scratch: GP outputs, then room to sort them */
     double warp_c, warp_s; /* output warp of the base GP (see warp_y); warp_s = 0: none */
-    double warp_q;         /* its centre's quantile: 0.5, or WARP_Q_LOW as chosen by choose_warp */
+    int warp_low;          /* its centre: 1 the WARP_Q_LOW quantile (choose_warp), 0 the median */
 
     llmbo_gp *gp;       /* base model on ok[0..gp_n), or NULL when it must be rebuilt */
     long gp_n;          /* successes held by gp */
@@ -566,7 +566,7 @@ static void gather_ok(llmbo_bo *bo, long n, int fix_warp)
             double *t = bo->yg + bo->cap;
             memcpy(t, bo->yg, (size_t)n * sizeof(double));
             qsort(t, (size_t)n, sizeof(double), cmp_double);
-            long k = bo->warp_q == WARP_Q_LOW ? (long)(WARP_Q_LOW * (double)n) : n / 2;
+            long k = bo->warp_low ? (long)(WARP_Q_LOW * (double)n) : n / 2;
             bo->warp_c = t[k];
             bo->warp_s = t[k] - t[0];
         }
@@ -649,24 +649,23 @@ static llmbo_status refit_again(llmbo_bo *bo, long id, const double *theta0, dou
  * (from theta0, seeded by (seed, id)); its score is the log marginal likelihood of the warped,
  * standardised outputs plus the log Jacobian of warp and standardisation, so log p(y) of the
  * same data under two models. Needs only the data, theta0 and id, so llmbo_bo_replay makes the
- * same choice. Sets bo->warp_q (0.5 below 8 successes, and unless the quartile's score is
- * WARP_SELECT_NATS higher); keep (if not NULL) gets the
- * chosen candidate's GP, the refit's own fit (NULL when none was made or it failed). */
+ * same choice. Sets bo->warp_low (0, the median, below 8 successes and unless the quartile's
+ * score is WARP_SELECT_NATS higher); keep (if not NULL) gets the chosen candidate's GP, the
+ * refit's own fit (NULL when none was made or it failed). */
 static llmbo_status choose_warp(llmbo_bo *bo, long id, const double *theta0, llmbo_gp **keep,
                                 llmbo_error *err)
 {
-    static const double qs[2] = {0.5, WARP_Q_LOW};
     double score[2];
     llmbo_gp *cand[2] = {NULL, NULL};
     long n = bo->n_ok;
-    bo->warp_q = 0.5;
+    bo->warp_low = 0;
     if (keep)
         *keep = NULL;
     if (bo->opt.y_warp != 2 || n < 8)
         return LLMBO_OK;
     for (int a = 0; a < 2; a++) {
         llmbo_gp *g = NULL;
-        bo->warp_q = qs[a];
+        bo->warp_low = a;
         gather_ok(bo, n, 1);
         llmbo_status st = gp_build(bo, llmbo_bo_mix_seed(bo->opt.seed, (uint64_t)id, TAG_GP),
                                    theta0, bo->Xg, bo->yg, n, 1, 0, 0, &g, err);
@@ -694,7 +693,7 @@ static llmbo_status choose_warp(llmbo_bo *bo, long id, const double *theta0, llm
             score[a] = llmbo_gp_log_marginal_likelihood(g) - 0.5 * (double)n * log(v) + logjac;
     }
     int b = score[1] > score[0] + WARP_SELECT_NATS;
-    bo->warp_q = qs[b];
+    bo->warp_low = b;
     if (keep) {
         *keep = cand[b];
         cand[b] = NULL;

@@ -421,8 +421,12 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--seeds") == 0 && i + 1 < argc &&
                  sscanf(argv[i + 1], "%ld-%ld", &s0, &s1) == 2)
             i++;
-        else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc)
-            extra = strcmp(argv[++i], "extra") == 0 ? 1 : strcmp(argv[i], "wide") == 0 ? 2 : 0;
+        else if (strcmp(argv[i], "--suite") == 0 && i + 1 < argc &&
+                 (extra = !strcmp(argv[i + 1], "main")    ? 0
+                          : !strcmp(argv[i + 1], "extra") ? 1
+                          : !strcmp(argv[i + 1], "wide")  ? 2
+                                                          : -1) >= 0)
+            i++;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
         else if (strcmp(argv[i], "--time-ask") == 0)

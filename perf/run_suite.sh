@@ -20,14 +20,11 @@ build=$(cd "${2:-$here/../build}" && pwd)
 seeds=${SEEDS:-1000-1019}
 suite=${SUITE:-main}
 only=(${ONLY:+--only "$ONLY"})
-# The peers take the problems as bench_suite lists them (the wide suite is defined there only).
-peer_suite=(--suite "$suite")
-if [ "$suite" = wide ]; then
-    peer_suite=()
-    while read -r spec budget shifted; do
-        peer_suite+=(--problem "$spec" "$budget" "$shifted")
-    done < <("$build/perf/bench_suite" --list --suite wide "${only[@]}")
-fi
+# The peers take the problems as bench_suite lists them: the suites are defined there only.
+peer_problems=()
+while read -r spec budget shifted; do
+    peer_problems+=(--problem "$spec" "$budget" "$shifted")
+done < <("$build/perf/bench_suite" --list --suite "$suite" "${only[@]}")
 methods=${METHODS:-llmbo-gp llmbo-gp-old llmbo-random bayesopt bayesopt-relearn1 optuna-tpe cmaes sklearn}
 py=/usr/bin/python3
 export OPENBLAS_NUM_THREADS=1
@@ -61,16 +58,10 @@ for m in $methods; do
         fi
         flag=
         [ "$m" = bayesopt-relearn1 ] && flag=--relearn1
-        if [ "$suite" = wide ]; then # bayesopt_suite takes one --problem per invocation
-            for ((k = 0; k < ${#peer_suite[@]}; k += 4)); do
-                nice -n 10 "$out/bayesopt_suite" $flag --seeds "$seeds" "${peer_suite[@]:k:4}"
-            done >"$out/$m.csv"
-        else
-            nice -n 10 "$out/bayesopt_suite" $flag --seeds "$seeds" --suite "$suite" \
-                "${only[@]}" >"$out/$m.csv"
-        fi ;;
+        nice -n 10 "$out/bayesopt_suite" $flag --seeds "$seeds" "${peer_problems[@]}" \
+            >"$out/$m.csv" ;;
     *) nice -n 10 "$py" "$here/suite_peers.py" --method "$m" --lib "$build/libllmbo.so" \
-        --seeds "$seeds" "${peer_suite[@]}" "${only[@]}" >"$out/$m.csv" ;;
+        --seeds "$seeds" "${peer_problems[@]}" >"$out/$m.csv" ;;
     esac
     echo "$m: $(($(date +%s) - t0)) s wall, load $(uptime | sed 's/.*load average: //')" \
         >>"$out/versions.txt"

@@ -11,9 +11,9 @@ run: method, objective, budget, seed, regret, near-duplicates (< 1e-3 Euclidean 
 to an earlier evaluation), escapes (0: not applicable), seconds.
 
 usage: suite_peers.py --method optuna-tpe|cmaes|sklearn --lib build/libllmbo.so
-                      [--seeds A-B] [--suite main|extra] [--only SPEC]
-                      [--problem SPEC BUDGET SHIFTED]...   (instead of --suite; perf/run_suite.sh
-                      passes the lines of `bench_suite --list --suite wide` this way)
+                      [--seeds A-B] --problem SPEC BUDGET SHIFTED [--problem ...]
+The problems are the lines of `bench_suite --list --suite NAME` (perf/run_suite.sh passes them),
+so the suites are defined in perf/bench_suite.c only.
 """
 import argparse
 import ctypes
@@ -24,11 +24,6 @@ import time
 import warnings
 
 import numpy as np
-
-MAIN = [("branin", 30, 0), ("hartmann3", 40, 0), ("hartmann6", 100, 0), ("ackley:5", 100, 1),
-        ("levy:4", 60, 1), ("rosenbrock:4", 60, 1)]
-EXTRA = [("shekel5", 60, 0), ("styblinski_tang:4", 60, 1), ("six_hump_camel", 30, 0)]
-
 
 LOG_PARAM = 2  # LLMBO_PARAM_LOG
 
@@ -143,19 +138,13 @@ def main():
     ap.add_argument("--method", required=True, choices=["optuna-tpe", "cmaes", "sklearn"])
     ap.add_argument("--lib", required=True)
     ap.add_argument("--seeds", default="0-19")
-    ap.add_argument("--suite", default="main", choices=["main", "extra"])
-    ap.add_argument("--only")
-    ap.add_argument("--problem", nargs=3, action="append")
+    ap.add_argument("--problem", nargs=3, action="append", required=True)
     a = ap.parse_args()
     lib = load(a.lib)
     s0, s1 = (int(v) for v in a.seeds.split("-"))
     runner = {"optuna-tpe": run_tpe, "cmaes": run_cmaes, "sklearn": run_sklearn}[a.method]
     warnings.simplefilter("ignore")
-    problems = ([(p, int(b), int(sh)) for p, b, sh in a.problem] if a.problem
-                else MAIN if a.suite == "main" else EXTRA)
-    for spec, budget, shifted in problems:
-        if a.only and a.only != spec:
-            continue
+    for spec, budget, shifted in ((p, int(b), int(sh)) for p, b, sh in a.problem):
         if a.method == "cmaes" and Objective(lib, spec).d == 1:
             print("cmaes: %s skipped (the cmaes package needs 2 or more dimensions)" % spec,
                   file=sys.stderr)

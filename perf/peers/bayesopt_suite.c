@@ -6,7 +6,9 @@
  *      $BAYESOPT/build/lib/libbayesopt.a $BAYESOPT/build/lib/libnlopt.a -lstdc++ -lm
  * Methods: bayesopt (initialize_parameters_to_default: 10 initial samples, relearn every 50)
  * and bayesopt-relearn1 (the same, hyperparameters relearned every iteration). The budget
- * counts the initial samples. Same CSV as bench_suite.c. */
+ * counts the initial samples. The problems come as `--problem SPEC BUDGET SHIFTED` per line of
+ * `bench_suite --list --suite NAME`, so the suites are defined in bench_suite.c only. Same CSV
+ * as bench_suite.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,50 +69,35 @@ static int near_dups(const double *U, int n, int d)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *spec;
-        int budget, shifted;
-    } main_suite[] = {{"branin", 30, 0},    {"hartmann3", 40, 0}, {"hartmann6", 100, 0},
-                      {"ackley:5", 100, 1}, {"levy:4", 60, 1},    {"rosenbrock:4", 60, 1}},
-      extra_suite[] = {{"shekel5", 60, 0}, {"styblinski_tang:4", 60, 1}, {"six_hump_camel", 30, 0}};
-    long s0 = 0, s1 = 19;
-    int relearn1 = 0, extra = 0;
+    /* The problems, as `bench_suite --list` prints them (perf/run_suite.sh passes them). */
     struct {
         const char *spec;
         int budget, shifted;
-    } problem = {NULL, 0, 0};
-    const char *only = NULL;
+    } problems[64];
+    int np = 0;
+    long s0 = 0, s1 = 19;
+    int relearn1 = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
             sscanf(argv[++i], "%ld-%ld", &s0, &s1);
         else if (!strcmp(argv[i], "--relearn1"))
             relearn1 = 1;
-        else if (!strcmp(argv[i], "--suite") && i + 1 < argc)
-            extra = !strcmp(argv[++i], "extra");
-        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
-            only = argv[++i];
-        else if (!strcmp(argv[i], "--problem") && i + 3 < argc) { /* one problem of bench_suite
-                                                                    --list: spec budget shifted */
-            problem.spec = argv[i + 1];
-            problem.budget = atoi(argv[i + 2]);
-            problem.shifted = atoi(argv[i + 3]);
+        else if (!strcmp(argv[i], "--problem") && i + 3 < argc && np < 64) {
+            problems[np].spec = argv[i + 1];
+            problems[np].budget = atoi(argv[i + 2]);
+            problems[np].shifted = atoi(argv[i + 3]);
+            np++;
             i += 3;
+        } else {
+            fprintf(stderr, "usage: bayesopt_suite [--seeds A-B] [--relearn1] "
+                            "(--problem SPEC BUDGET SHIFTED)...\n");
+            return 2;
         }
     }
     llmbo_init();
-    int np = problem.spec ? 1 : extra ? 3 : 6;
     for (int k = 0; k < np; k++) {
-        const char *spec0 = problem.spec ? problem.spec
-                            : extra      ? extra_suite[k].spec
-                                         : main_suite[k].spec;
-        int budget = problem.spec ? problem.budget
-                     : extra      ? extra_suite[k].budget
-                                  : main_suite[k].budget;
-        int shifted = problem.spec ? problem.shifted
-                      : extra      ? extra_suite[k].shifted
-                                   : main_suite[k].shifted;
-        if (only && strcmp(only, spec0))
-            continue;
+        const char *spec0 = problems[k].spec;
+        int budget = problems[k].budget, shifted = problems[k].shifted;
         for (long s = s0; s <= s1; s++) {
             char spec[96];
             if (shifted)

@@ -35,7 +35,9 @@ typedef struct proposal {
     int status;
     llmbo_source source;
     int has_theta;
-    double y;      /* internal (minimisation) value when status is P_OK */
+    double y;      /* internal (minimisation) value when status is P_OK, as model_y maps it:
+                    * what every model and rule of the loop sees */
+    double y_told; /* the same, unclipped: the incumbent and the advisor's history */
     double reward; /* gate reward in [0, 1], set at tell */
 } proposal;
 
@@ -575,6 +577,18 @@ static void gather_ok(llmbo_bo *bo, long n, int fix_warp)
         bo->yg[i] = warp_y(bo, bo->yg[i]);
 }
 
+/* A told (internal) value as the loop's models see it: unchanged within +-L (LLMBO_BO_Y_LIMIT);
+ * beyond, sign(y) L (1 + log(|y| / L)), monotone and continuous with its derivative at L, so the
+ * order of the values is kept and no model arithmetic overflows (|y| <= DBL_MAX maps within
+ * +-482 L). */
+static double model_y(double y)
+{
+    const double L = LLMBO_BO_Y_LIMIT;
+    if (fabs(y) <= L)
+        return y;
+    return copysign(L * (1.0 + log(fabs(y) / L)), y);
+}
+
 static int refit_due(const llmbo_bo *bo)
 {
     return !bo->have_theta || bo->n_ok - bo->m_last >= bo->opt.refit_every;
@@ -963,7 +977,7 @@ static llmbo_status advice_buf_init(llmbo_bo *bo, advice_buf *b, llmbo_advice_mo
         long pid = bo->told[i];
         memcpy(b->hist_x + i * d, bo->px + pid * bo->d, d * sizeof(double));
         b->hist_failed[i] = bo->p[pid].status == P_FAILED;
-        b->hist_y[i] = b->hist_failed[i] ? NAN : sign * bo->p[pid].y;
+        b->hist_y[i] = b->hist_failed[i] ? NAN : sign * bo->p[pid].y_told;
     }
     for (size_t i = 0; i < nc; i++) {
         llmbo_space_from_unit(bo->space, cand[i].u, b->cand_x + i * d);
@@ -2186,10 +2200,11 @@ llmbo_status llmbo_bo_tell(llmbo_bo *bo, int64_t id, double y, int failed, llmbo
         if (bo->n_ok > 0) {
             long beaten = 0;
             for (long i = 0; i < bo->n_ok; i++)
-                beaten += bo->p[bo->ok[i]].y > yi;
+                beaten += bo->p[bo->ok[i]].y_told > yi;
             r = (double)beaten / (double)bo->n_ok;
         }
-        p->y = yi;
+        p->y_told = yi;
+        p->y = model_y(yi);
         p->status = P_OK;
         bo->ok[bo->n_ok++] = (long)id;
         bo->best = fmin(bo->best, yi);
@@ -2272,12 +2287,12 @@ llmbo_status llmbo_bo_best(const llmbo_bo *bo, double *x, double *y, int64_t *id
         return LLMBO_ERR_STATE;
     long bi = bo->ok[0];
     for (long i = 1; i < bo->n_ok; i++)
-        if (bo->p[bo->ok[i]].y < bo->p[bi].y)
+        if (bo->p[bo->ok[i]].y_told < bo->p[bi].y_told)
             bi = bo->ok[i];
     if (x)
         memcpy(x, bo->px + bi * bo->d, (size_t)bo->d * sizeof(double));
     if (y)
-        *y = bo->opt.maximize ? -bo->p[bi].y : bo->p[bi].y;
+        *y = bo->opt.maximize ? -bo->p[bi].y_told : bo->p[bi].y_told;
     if (id)
         *id = bi;
     return LLMBO_OK;

@@ -216,6 +216,9 @@ typedef struct llmbo_gp_options {
 
 /* Smallest lengthscale a fit may choose (unit-cube widths). */
 #define LLMBO_GP_LS_MIN 0.025
+/* Largest |y| a GP accepts: beyond it the outputs' variance could overflow a double. The BO
+ * loop compresses its models' values beyond LLMBO_BO_Y_LIMIT (below) to stay within it. */
+#define LLMBO_GP_Y_LIMIT 1e103
 
 void llmbo_gp_options_default(llmbo_gp_options *opt);
 /* The lengthscale upper bound that options opt give in dimension d (resolves ls_max = 0). */
@@ -229,7 +232,8 @@ typedef struct llmbo_gp llmbo_gp;
 llmbo_gp *llmbo_gp_create(int d, const llmbo_gp_options *opt);
 void llmbo_gp_free(llmbo_gp *gp);
 /* Sets the data (X (n, d) row-major in [0,1]^d, y (n)), copying it. If optimize is nonzero the
- * hyperparameters are refitted, otherwise the current ones are kept. n >= 1; X and y finite.
+ * hyperparameters are refitted, otherwise the current ones are kept. n >= 1; X finite, y finite
+ * and within +-LLMBO_GP_Y_LIMIT.
  * LLMBO_ERR_INVALID names the bad entry; LLMBO_ERR_NUMERIC if no jitter made K positive
  * definite; LLMBO_ERR_NOMEM. On error the GP keeps its previous data and factor. */
 llmbo_status llmbo_gp_fit(llmbo_gp *gp, const double *X, const double *y, int n, int optimize,
@@ -669,6 +673,11 @@ typedef struct llmbo_bo_options {
     int final_window;
 } llmbo_bo_options;
 
+/* The loop's models see a told value y beyond +-LLMBO_BO_Y_LIMIT = L as sign(y) L (1 +
+ * log(|y| / L)), monotone and within +-482 L for any double (a penalty of DBL_MAX, say, or a
+ * maximised objective's huge values, would otherwise overflow the GP's standardisation); the
+ * incumbent, the advisor's history and the journal keep the values as told. */
+#define LLMBO_BO_Y_LIMIT 1e100
 /* Fixed noise variance (standardised-output units) of the default, noise-free GP. */
 #define LLMBO_BO_NOISE_FREE_VAR 1e-6
 /* Stagnation escape (llmbo_bo_options.stall_window): "next to an earlier point" is an inf-norm

@@ -344,9 +344,11 @@ llmbo_status llmbo_gp_fit(llmbo_gp *gp, const double *X, const double *y, int n,
         llmbo_status st = check_point(gp, X + (size_t)i * d, i, err);
         if (st != LLMBO_OK)
             return st;
-        if (!isfinite(y[i]))
-            return llmbo_error_set(err, LLMBO_ERR_INVALID, "gp: output y[%d] = %g is not finite", i,
-                                   y[i]);
+        if (!isfinite(y[i]) || fabs(y[i]) > LLMBO_GP_Y_LIMIT)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "gp: output y[%d] = %g is not finite or beyond +-%g (rescale "
+                                   "the outputs)",
+                                   i, y[i], LLMBO_GP_Y_LIMIT);
     }
     /* Keep a copy of the old data so a failure leaves the GP as it was. */
     gp_saved old = {gp->n, gp->y_mean, gp->y_sd, NULL, NULL, NULL};
@@ -414,8 +416,11 @@ llmbo_status llmbo_gp_add(llmbo_gp *gp, const double *x, double y, llmbo_error *
     llmbo_status st = check_point(gp, x, n, err);
     if (st != LLMBO_OK)
         return st;
-    if (!isfinite(y))
-        return llmbo_error_set(err, LLMBO_ERR_INVALID, "gp: output y[%d] = %g is not finite", n, y);
+    if (!isfinite(y) || fabs(y) > LLMBO_GP_Y_LIMIT)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "gp: output y[%d] = %g is not finite or beyond +-%g (rescale the "
+                               "outputs)",
+                               n, y, LLMBO_GP_Y_LIMIT);
     if (n + 1 > gp->cap) {
         st = reserve(gp, 2 * gp->cap > n + 1 ? 2 * gp->cap : n + 1, err);
         if (st != LLMBO_OK)

@@ -3,6 +3,7 @@
  * deterministic advisors written here; schedules (every k, phase, the UCB1 gate re-derived
  * from its documented rule); allocation-failure sweep. Branin is written out here as the
  * independent truth. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -670,6 +671,78 @@ static void test_maximize(void)
     CHECK(y1 < init_best, "the GP improved on the design: %g < %g", y1, init_best);
     llmbo_bo_free(mn);
     llmbo_bo_free(mx);
+    llmbo_space_free(s);
+}
+
+/* Told values up to +-DBL_MAX (a maximised objective's huge values, a penalty of DBL_MAX): the
+ * loop's models see them compressed beyond +-LLMBO_BO_Y_LIMIT (order kept), so every ask
+ * succeeds; the incumbent is the value as told. Before, the GP's standardisation overflowed and
+ * the acquisition was not finite anywhere (ask failed by the third model-based step). */
+static double huge_neg(const double *u) /* minimum -e^700 1.25 at u1 = 1, u2 = 0 or 1 */
+{
+    return -exp(700.0 * u[0]) * (1.0 + (u[1] - 0.5) * (u[1] - 0.5));
+}
+
+static double max_penalty(const double *u) /* (u1 - 0.3)^2 + (u2 - 0.6)^2, DBL_MAX past u1 0.6 */
+{
+    return u[0] > 0.6 ? DBL_MAX : (u[0] - 0.3) * (u[0] - 0.3) + (u[1] - 0.6) * (u[1] - 0.6);
+}
+
+static void test_huge_values(void)
+{
+    llmbo_space *s = unit_cube3();
+    double (*fs[2])(const double *) = {huge_neg, max_penalty};
+    for (int k = 0; k < 2; k++) {
+        llmbo_bo_options o;
+        fast_options(&o);
+        llmbo_bo *bo = make_bo(s, &o);
+        double told_min = HUGE_VAL, design_min = HUGE_VAL;
+        int i = 0;
+        char msg[256] = "";
+        for (; i < 30; i++) {
+            int64_t id;
+            double x[3];
+            llmbo_error err;
+            if (llmbo_bo_ask(bo, 1, &id, x, NULL, &err) != LLMBO_OK) {
+                snprintf(msg, sizeof msg, "ask: %s", err.msg);
+                break;
+            }
+            double y = fs[k](x);
+            told_min = fmin(told_min, y);
+            if (i < o.n_init)
+                design_min = told_min;
+            if (llmbo_bo_tell(bo, id, y, 0, &err) != LLMBO_OK) {
+                snprintf(msg, sizeof msg, "tell: %s", err.msg);
+                break;
+            }
+        }
+        CHECK(i == 30, "huge values (%d): 30 steps, stopped at %d %s", k, i, msg);
+        double best;
+        llmbo_bo_best(bo, NULL, &best, NULL);
+        CHECK(best == told_min, "huge values (%d): the incumbent is the value as told: %g vs %g", k,
+              best, told_min);
+        if (k == 0)
+            CHECK(best <= -exp(690.0),
+                  "huge values: the loop climbs the exponential (%g, optimum %g)", best,
+                  -1.25 * exp(700.0));
+        else
+            CHECK(best < 0.2 * design_min,
+                  "DBL_MAX penalty: the model-based steps improve the design's best fivefold (%g, "
+                  "design %g, optimum 0)",
+                  best, design_min);
+        llmbo_bo_free(bo);
+    }
+    /* The GP itself refuses outputs beyond LLMBO_GP_Y_LIMIT with a message naming the value. */
+    llmbo_gp *gp = llmbo_gp_create(3, NULL);
+    llmbo_error err;
+    CHECK(gp != NULL, "gp_create");
+    double u[3] = {0.5, 0.5, 0.5};
+    llmbo_status st = llmbo_gp_add(gp, u, 1e104, &err);
+    CHECK(st == LLMBO_ERR_INVALID && strstr(err.msg, "beyond"), "gp refuses y = 1e104: %s",
+          st == LLMBO_OK ? "accepted" : err.msg);
+    st = llmbo_gp_add(gp, u, -1e103, &err);
+    CHECK(st == LLMBO_OK, "gp accepts y = -1e103: %s", st == LLMBO_OK ? "ok" : err.msg);
+    llmbo_gp_free(gp);
     llmbo_space_free(s);
 }
 
@@ -2622,6 +2695,7 @@ int main(void)
     test_trust_region();
     test_batch_replay();
     test_maximize();
+    test_huge_values();
     test_advisor_rank();
     test_advisor_propose_pool_warmstart();
     test_advisor_keeps_rules();

@@ -62,10 +62,14 @@ typedef enum llmbo_param_type {
     LLMBO_PARAM_CATEGORICAL = 3
 } llmbo_param_type;
 
+/* Largest |bound| of an integer parameter: 2^53, beyond which a double skips whole numbers. */
+#define LLMBO_SPACE_INT_MAX 9007199254740992.0
+
 typedef struct llmbo_param {
     const char *name; /* required, unique in a space */
     llmbo_param_type type;
-    double lo, hi;              /* bounds (ignored for categoricals) */
+    double lo, hi;              /* bounds (ignored for categoricals): finite, lo < hi, hi - lo
+                                   finite; integers within +-LLMBO_SPACE_INT_MAX */
     int n_choices;              /* categoricals: number of choices */
     const char *const *choices; /* categoricals: (n_choices) names */
     const char *unit;           /* optional, e.g. "degC"; NULL if none */

@@ -119,6 +119,10 @@ static llmbo_status param_from_json(const cJSON *pj, const char *path, llmbo_spa
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                "%s.bounds: expected finite [lo, hi] with lo < hi (got [%g, %g])",
                                path, p.lo, p.hi);
+    if (!isfinite(p.hi - p.lo))
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s.bounds: the width hi - lo overflows a double (got [%g, %g])",
+                               path, p.lo, p.hi);
     if (p.type == LLMBO_PARAM_LOG && !(p.lo > 0))
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                "%s.bounds: a log parameter needs lo > 0 (got %g)", path, p.lo);
@@ -126,6 +130,12 @@ static llmbo_status param_from_json(const cJSON *pj, const char *path, llmbo_spa
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                "%s.bounds: an integer parameter needs whole-number bounds (got "
                                "[%g, %g])",
+                               path, p.lo, p.hi);
+    if (p.type == LLMBO_PARAM_INTEGER &&
+        (fabs(p.lo) > LLMBO_SPACE_INT_MAX || fabs(p.hi) > LLMBO_SPACE_INT_MAX))
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s.bounds: an integer parameter needs bounds within +-2^53 = "
+                               "+-9007199254740992 (got [%g, %g])",
                                path, p.lo, p.hi);
     st = llmbo_space_add(space, &p, err);
     if (st != LLMBO_OK) {

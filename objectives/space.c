@@ -55,6 +55,11 @@ llmbo_status llmbo_space_add(llmbo_space *space, const llmbo_param *param, llmbo
             return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                    "parameter \"%s\": bounds [%g, %g] must be finite with lo < hi",
                                    param->name, param->lo, param->hi);
+        if (!isfinite(param->hi - param->lo))
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "parameter \"%s\": bounds [%g, %g]: the width hi - lo overflows "
+                                   "a double",
+                                   param->name, param->lo, param->hi);
         if (param->type == LLMBO_PARAM_LOG && !(param->lo > 0))
             return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                    "parameter \"%s\": log scale needs lo > 0 (got %g)", param->name,
@@ -63,6 +68,12 @@ llmbo_status llmbo_space_add(llmbo_space *space, const llmbo_param *param, llmbo
             (param->lo != floor(param->lo) || param->hi != floor(param->hi)))
             return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                    "parameter \"%s\": integer bounds must be whole numbers",
+                                   param->name);
+        if (param->type == LLMBO_PARAM_INTEGER &&
+            (fabs(param->lo) > LLMBO_SPACE_INT_MAX || fabs(param->hi) > LLMBO_SPACE_INT_MAX))
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "parameter \"%s\": integer bounds must be within +-2^53 "
+                                   "(whole numbers a double holds exactly)",
                                    param->name);
         break;
     case LLMBO_PARAM_CATEGORICAL:

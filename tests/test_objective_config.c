@@ -109,6 +109,14 @@ static void test_errors(void)
          "\"bounds\": [1, 0]}]}",
          WHERE ".parameters[0].bounds: expected finite [lo, hi] with lo < hi (got [1, 0])"},
         {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [{\"name\": \"a\", "
+         "\"bounds\": [-1.7e308, 1.7e308]}]}",
+         WHERE ".parameters[0].bounds: the width hi - lo overflows a double (got [-1.7e+308, "
+               "1.7e+308])"},
+        {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [{\"name\": \"a\", "
+         "\"type\": \"integer\", \"bounds\": [-1e30, 1e30]}]}",
+         WHERE ".parameters[0].bounds: an integer parameter needs bounds within +-2^53 = "
+               "+-9007199254740992 (got [-1e+30, 1e+30])"},
+        {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [{\"name\": \"a\", "
          "\"type\": \"log\", \"bounds\": [0, 1]}]}",
          WHERE ".parameters[0].bounds: a log parameter needs lo > 0 (got 0)"},
         {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [{\"name\": \"a\", "

@@ -123,6 +123,11 @@ static void test_errors(void)
          "parameter \"q\": bounds [2, 1] must be finite with lo < hi"},
         {{.name = "q", .lo = 0, .hi = INFINITY},
          "parameter \"q\": bounds [0, inf] must be finite with lo < hi"},
+        {{.name = "q", .lo = -1e308, .hi = 1e308},
+         "parameter \"q\": bounds [-1e+308, 1e+308]: the width hi - lo overflows a double"},
+        {{.name = "q", .type = LLMBO_PARAM_INTEGER, .lo = 0, .hi = 9007199254740994.0},
+         "parameter \"q\": integer bounds must be within +-2^53 (whole numbers a double holds "
+         "exactly)"},
         {{.name = "q", .type = LLMBO_PARAM_LOG, .lo = 0, .hi = 1},
          "parameter \"q\": log scale needs lo > 0 (got 0)"},
         {{.name = "q", .type = LLMBO_PARAM_INTEGER, .lo = 0.5, .hi = 3},

@@ -174,9 +174,10 @@ int llmbo_cmd_tell(int argc, char **argv)
     a.id = (int64_t)id;
     if (!a.failed) {
         char *end;
-        errno = 0;
         a.y = strtod(pos[2], &end);
-        if (errno == ERANGE || *end || !pos[2][0] || !isfinite(a.y)) {
+        /* An underflow (ERANGE with a finite, tiny result) is a number; an overflow is not
+         * finite. */
+        if (*end || !pos[2][0] || !isfinite(a.y)) {
             fprintf(stderr,
                     "llmbo tell: VALUE: expected a finite number, got '%s' (a failed evaluation: "
                     "llmbo tell DIR ID --failed)\n",

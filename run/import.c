@@ -64,11 +64,10 @@ static int parse_number(const char *s, double *v)
         s++;
     if (!*s)
         return 0;
-    errno = 0;
     *v = strtod(s, &end);
     while (*end == ' ' || *end == '\t')
         end++;
-    return *end == '\0' && errno != ERANGE && isfinite(*v);
+    return *end == '\0' && isfinite(*v); /* an underflow (ERANGE, finite) is a number */
 }
 
 /* Parameter i's value from a CSV field or a JSON value into x[i]. */

@@ -145,6 +145,11 @@ expect 2 "id 99 was never asked (asked so far: 30; ids 0 to 29)" "tell of an unk
 expect 2 "id 4 already has a result in journal.jsonl" "tell twice" "$BIN" tell "$WORK/at1" 4 1.5
 expect 2 "VALUE: expected a finite number, got 'abc'" "tell of a non-number" \
     "$BIN" tell "$WORK/at1" 4 abc
+expect 2 "VALUE: expected a finite number, got '1e999'" "tell of an overflowing number" \
+    "$BIN" tell "$WORK/at1" 4 1e999
+# A value that underflows to a subnormal is a number: refused only because id 4 has a result.
+expect 2 "id 4 already has a result in journal.jsonl" "tell of 1e-320 (a subnormal) is a number" \
+    "$BIN" tell "$WORK/at1" 4 1e-320
 expect 2 "ID: expected a point's id" "tell of a bad id" "$BIN" tell "$WORK/at1" -3 1
 expect 2 "30 of the budget's 30 points are asked already; 1 more would exceed it" \
     "ask beyond the budget" "$BIN" ask "$WORK/at1"

@@ -92,6 +92,9 @@ csv() { printf "$2" > "$1"; }
 csv out.csv 'x1,x2,value\n1,2,3\n10.5,1,2\n'
 expect "bad.json: init.from: out.csv: line 3: x1: 10.5 outside bounds [-5, 10] (outside the space: the point is refused)" \
     "CSV point outside the space" '{"from": ["out.csv"]}'
+csv sub.csv 'x1,x2,value\n1,2,1e-320\n1,2,1e999\n'
+expect "sub.csv: line 3, column 3 (value): expected a finite number or \"failed\", got \"1e999\"" \
+    "CSV: 1e-320 (line 2) is a number, 1e999 is not" '{"from": ["sub.csv"]}'
 csv col.csv 'x1,x2,value,note\n'
 expect "col.csv: line 1, column 4: unknown column \"note\"; expected the parameters x1, x2 and \"value\"" \
     "CSV unknown column" '{"from": ["col.csv"]}'

@@ -86,9 +86,10 @@ static llmbo_status get_int(const pctx *c, const cJSON *obj, const char *parent,
                             int min, int *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    const char *what = min == 1   ? "a positive integer"
-                       : min == 0 ? "a non-negative integer"
-                                  : "a  integer";
+    const char *what = min == 1 ? "a positive integer" : "a non-negative integer";
+    if (v && cJSON_IsNumber(v) && v->valuedouble > 1e9 && v->valuedouble == floor(v->valuedouble))
+        what = min == 1 ? "a positive integer of at most 1000000000"
+                        : "a non-negative integer of at most 1000000000";
     if (v && !llmbo_json_is_int(v, min, 1e9))
         return mismatch(c, parent, key, v, what);
     if (v)

@@ -152,9 +152,11 @@ static llmbo_status check_budget(const cJSON *entry, const char *where, const ch
     if (!b)
         return LLMBO_OK;
     if (!llmbo_json_is_int(b, 1, 1e7))
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                               "%s: %sbudget: expected a positive integer number of evaluations",
-                               where, path);
+        return llmbo_error_set(
+            err, LLMBO_ERR_CONFIG,
+            "%s: %sbudget: expected a positive integer number of evaluations, at most "
+            "10000000",
+            where, path);
     *budget = (int)b->valuedouble;
     return LLMBO_OK;
 }

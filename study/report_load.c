@@ -304,7 +304,8 @@ llmbo_status llmbo_report_scan_grid(const char *dir, llmbo_bench **out, llmbo_er
         free_names(objs, n_obj);
         return llmbo_error_set(err, LLMBO_ERR_IO,
                                "%s: no bench.json and no runs/OBJECTIVE/ "
-                               "directories: not a bench directory",
+                               "directories: not a bench directory (nor a run directory: no "
+                               "journal.jsonl)",
                                dir);
     }
     llmbo_bench *b = llmbo_calloc(1, sizeof *b);

@@ -95,8 +95,9 @@ static void test_malformed(void)
                  C,
                  "run.json: init.design: unknown value \"halton\"; expected one of sobol, lhs, "
                  "random");
-    expect_error("{\"objective\": \"branin\", \"budget\": 1e10}", C,
-                 "run.json: budget: expected a positive integer, got 10000000000");
+    expect_error(
+        "{\"objective\": \"branin\", \"budget\": 1e10}", C,
+        "run.json: budget: expected a positive integer of at most 1000000000, got 10000000000");
 
     llmbo_run_config cfg;
     llmbo_error err;

@@ -500,7 +500,8 @@ static void test_bench_config(void)
          "a different \"name\""},
         {"{\"objectives\": [{\"objective\": \"branin\", \"budget\": 0}], \"strategies\": "
          "[{\"name\": \"a\"}], \"seeds\": 2}",
-         "b.json: objectives[0].budget: expected a positive integer number of evaluations"},
+         "b.json: objectives[0].budget: expected a positive integer number of evaluations, at "
+         "most 10000000"},
         {"{\"objectives\": [{\"objective\": \"branin\", \"seed\": 1}], \"strategies\": "
          "[{\"name\": \"a\"}], \"seeds\": 2}",
          "b.json: objectives[0].seed: not allowed in an objective entry (set it per strategy or "

@@ -26,6 +26,9 @@ The teacher is privileged: it knows the function.
   --answer anchored: as unit, and each step names its origin ({"from": "best"|"mean", ...}; the
                 advisor's "answer": "anchored"), so a recombination is the choice "mean" plus a
                 step from the printed mean (round 8; distill/templates-anchor).
+  --templates distill/templates-scale (round 12): the prompt also prints the policy's step scale
+                ("Step scale: 0.0548 of each range.", {{step_scale}}), checked against
+                policy.scale of the prompt's "Used i of n" in every prompt that prints it.
 
 Usage: gen_data.py --out DIR [--runs N] [--seed S] [--max-dim D] [--rank-every N]
        [--answer step|absolute|unit|anchored] [--policy round5|round6|round7] [--templates DIR]
@@ -205,6 +208,8 @@ class Task:
     policy = policy.DEFAULT  # --policy: which of policy.POLICIES
     mean_checked = 0  # prompts whose {{mean_step}} line was compared with the policy's mean
     mean_bad = 0  # ... and differed from it by more than the printed rounding
+    scale_checked = 0  # prompts whose {{step_scale}} line was compared with policy.scale
+    scale_bad = 0  # ... and differed from its 4 decimals
     fn = None
     X = []
     y = []
@@ -267,6 +272,7 @@ def teacher_answer(body):
 UNIT_MARK = "as fractions of each range"
 MEAN_RE = re.compile(r"^Mean of these as a step from Best: (.*)$", re.M)
 USED_RE = re.compile(r"^Used (\d+) of (\d+)\.$", re.M)
+SCALE_RE = re.compile(r"^Step scale: (.*) of each range\.$", re.M)
 
 
 def policy_answer(user, n_want, rng, Z, y):
@@ -281,6 +287,10 @@ def policy_answer(user, n_want, rng, Z, y):
         raise RuntimeError("gen_data: a propose prompt without %r: %s" % (STEP_MARK, user))
     m = USED_RE.search(user)
     used, budget = int(m.group(1)), int(m.group(2))
+    m = SCALE_RE.search(user)
+    if m:  # distill/templates-scale: the printed scale must be the policy's default schedule
+        TASK.scale_checked += 1
+        TASK.scale_bad += m.group(1) != "%.4f" % policy.scale(used, budget)
     shown = np.argsort(y, kind="stable")[:5]
     zb = Z[shown[0]]
     m = MEAN_RE.search(user)
@@ -404,6 +414,9 @@ def main():
     if TASK.mean_checked:
         print("gen_data: the prompt's mean step checked against the policy's in %d prompts, %d "
               "differ" % (TASK.mean_checked, TASK.mean_bad))
+    if TASK.scale_checked:
+        print("gen_data: the prompt's step scale checked against policy.scale in %d prompts, %d "
+              "differ" % (TASK.scale_checked, TASK.scale_bad))
     if TASK.mapped_checked:
         print("gen_data: %d step answers mapped back to the points the loop evaluated, %d differ"
               % (TASK.mapped_checked, TASK.mapped_bad))

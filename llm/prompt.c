@@ -56,7 +56,7 @@ static const char *const placeholders[] = {
     "problem",      "goal",       "dim",          "parameters", "history",
     "history_note", "n_history",  "best",         "iteration",  "budget",
     "remaining",    "candidates", "n_candidates", "n_want",     "answer_format",
-    "error",        "mean_step",  "progress",     NULL};
+    "error",        "mean_step",  "progress",     "step_scale", NULL};
 
 void llmbo_prompt_options_default(llmbo_prompt_options *o)
 {
@@ -110,7 +110,7 @@ llmbo_status llmbo_template_check(const char *text, const char *where, llmbo_err
                                    "goal, dim, parameters, history, history_note, n_history, "
                                    "best, iteration, budget, remaining, candidates, "
                                    "n_candidates, n_want, answer_format, error, mean_step, "
-                                   "progress)",
+                                   "progress, step_scale)",
                                    where, (int)(n > 40 ? 40 : n), p + 2, (size_t)(p - text));
         p = e + 2;
     }
@@ -501,7 +501,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
     int shown = select_history(o, r, show);
     llmbo_strbuf params = {0}, hist = {0}, note = {0}, cands = {0}, fmt = {0}, best = {0},
                  mstep = {0}, sys = {0}, usr = {0};
-    char dim[16], nh[16], it[16], bud[16], rem[16], nc[16], nw[16], prog[16];
+    char dim[16], nh[16], it[16], bud[16], rem[16], nc[16], nw[16], prog[16], sscale[32];
     if (shown >= 0) {
         build_parameters(&params, r->space, o->digits);
         build_history(&hist, &note, o, r, show, shown);
@@ -528,6 +528,12 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
         /* {{progress}}: the share of the budget used in whole percent, rounded down, 0-100 */
         long pct = r->budget > 0 ? 100L * r->iteration / r->budget : 100;
         snprintf(prog, sizeof prog, "%ld", pct < 0 ? 0 : pct > 100 ? 100 : pct);
+        /* {{step_scale}}: the step scale of distill/policy.py's teacher, scale(used, budget) with
+         * its defaults s0 = 0.3, s1 = 0.01: s0 (s1 / s0)^t, t = iteration / max(budget, 1)
+         * clipped to [0, 1]; 4 decimals, the precision of the steps the student writes */
+        double st = (double)r->iteration / (double)(r->budget > 1 ? r->budget : 1);
+        st = st < 0 ? 0 : st > 1 ? 1 : st;
+        snprintf(sscale, sizeof sscale, "%.4f", 0.3 * pow(0.01 / 0.3, st));
         snprintf(nc, sizeof nc, "%d", r->n_cand);
         snprintf(nw, sizeof nw, "%d", r->n_want);
         slot slots[] = {
@@ -551,6 +557,7 @@ llmbo_status llmbo_prompt_build(const llmbo_prompt_options *o, const llmbo_advic
             {"answer_format", fmt.s ? fmt.s : ""},
             {"mean_step", mstep.s ? mstep.s : ""},
             {"progress", prog},
+            {"step_scale", sscale},
         };
         int ns = (int)(sizeof slots / sizeof slots[0]);
         const char *ut =

@@ -23,7 +23,10 @@
 # the tokens that write an anchored step's origin. TEMPLATES=distill/templates-progress (round
 # 11, with ANSWER=anchored): templates-anchor plus a line with the share of the budget used
 # ("Progress: 30 %.", the {{progress}} placeholder); POLICY=round11c20: round10 recombining at
-# 20 % (the last digit of "Used i" 4 or 9). Training runs under nice with one torch thread.
+# 20 % (the last digit of "Used i" 4 or 9). TEMPLATES=distill/templates-scale (round 12, with
+# ANSWER=anchored): templates-anchor plus the policy's step scale after the Used line ("Step
+# scale: 0.0548 of each range.", the {{step_scale}} placeholder). Training runs under nice with
+# one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -342,9 +342,33 @@ static void test_prompt(void)
         llmbo_free(sys);
         llmbo_free(usr);
     }
+    /* {{step_scale}}: distill/policy.py's scale(used, budget) = 0.3 (0.01 / 0.3)^t, t = used /
+     * max(budget, 1) clipped to [0, 1], 4 decimals rounded (by hand and by the Python formula:
+     * 0 of 40 -> 0.3; 6 of 20 -> 0.3 30^-0.3 = 0.108140 -> 0.1081; 20 of 40 -> 0.3 / sqrt(30) =
+     * 0.054772 -> 0.0548; 7 of 12 -> 0.041254 -> 0.0413; 1 of 50 -> 0.280271 -> 0.2803; 39 of 40
+     * -> 0.010887 -> 0.0109; 45 of 40 -> 0.01; budget 0: t = min(used, 1), 3 -> 0.01, 0 -> 0.3).
+     * Truncating instead of rounding fails 20/40, 7/12, 1/50 and 39/40; a linear schedule
+     * fails every t strictly inside (0, 1). */
+    o.templates[LLMBO_ADVICE_PROPOSE] = "Step scale: {{step_scale}} of each range.";
+    const int sc_it[] = {0, 6, 20, 7, 1, 39, 45, 3, 0},
+              sc_bud[] = {40, 20, 40, 12, 50, 40, 40, 0, 0};
+    const char *sc_want[] = {"0.3000", "0.1081", "0.0548", "0.0413", "0.2803",
+                             "0.0109", "0.0100", "0.0100", "0.3000"};
+    for (int i = 0; i < 9; i++) {
+        char sc_line[64];
+        snprintf(sc_line, sizeof sc_line, "Step scale: %s of each range.", sc_want[i]);
+        r.iteration = sc_it[i];
+        r.budget = sc_bud[i];
+        CHECK_OK(llmbo_prompt_build(&o, &r, &sys, &usr, &err));
+        CHECK(usr && strcmp(usr, sc_line) == 0, "step_scale %d of %d: %s", sc_it[i], sc_bud[i],
+              usr ? usr : "");
+        llmbo_free(sys);
+        llmbo_free(usr);
+    }
     r.iteration = 6;
     r.budget = 20;
     CHECK(llmbo_template_check("{{progress}} %", "t", &err) == LLMBO_OK, "progress accepted");
+    CHECK(llmbo_template_check("{{step_scale}}", "t", &err) == LLMBO_OK, "step_scale accepted");
     /* {{mean_step}}: the mean of the shown successful evaluations minus the best one, in
      * fractions of each range (log scale in the logarithm), by hand: minimising, the 3 best are
      * #4 (x1=5, x4=0.005), #1 (-2.5, 0.002), #0 (-5, 0.001). x1: u = (x1 + 5) / 15 = 2/3, 1/6, 0,

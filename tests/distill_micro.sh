@@ -150,6 +150,37 @@ else
     fail "round-11 progress line: $(tail -3 "$W/gen11.log") $(tail -5 "$W/chk11.log" 2>/dev/null)"
 fi
 
+# (1f) round 12: distill/templates-scale prints the teacher's step scale ({{step_scale}}) in every
+# step prompt, 0.3 (0.01 / 0.3)^(i / n) of its "Used i of n" line to 4 decimals (computed here,
+# not by policy.py), right after that line; gen_data checked each against policy.scale
+if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas12" --runs 3 --max-dim 4 \
+    --max-budget 16 --seed 7 --rank-every 3 --answer anchored --policy round10 \
+    --templates "$SRC/distill/templates-scale" > "$W/gen12.log" 2>&1 &&
+    grep -Eq 'step scale checked against policy.scale in [1-9][0-9]* prompts, 0 differ' "$W/gen12.log" &&
+    "$PY" -B "$SRC/distill/dataset.py" "$W/cas12" --out "$W/ex12.jsonl" > "$W/ds12.log" 2>&1 &&
+    "$PY" - "$W/ex12.jsonl" > "$W/chk12.log" 2>&1 <<'EOF2'; then
+import json, re, sys
+n, seen = 0, set()
+for line in open(sys.argv[1]):
+    p = json.loads(line)["prompt"]
+    if "as steps from Best" not in p:
+        assert "Step scale" not in p, p
+        continue
+    m = re.search(r"^Used (\d+) of (\d+)\.\nStep scale: (\d\.\d{4}) of each range\.$", p, re.M)
+    i, b, got = int(m.group(1)), int(m.group(2)), m.group(3)
+    want = "%.4f" % (0.3 * (0.01 / 0.3) ** min(i / b, 1.0))
+    assert got == want, (i, b, got, want)
+    n += 1
+    seen.add(got)
+assert n >= 10 and len(seen) >= 5, (n, seen)
+print("%d step prompts print 0.3 (1/30)^(i/n) to 4 decimals (%d distinct values, %s-%s)"
+      % (n, len(seen), min(seen), max(seen)))
+EOF2
+    pass "round-12 step scale line: $(cat "$W/chk12.log")"
+else
+    fail "round-12 step scale line: $(tail -3 "$W/gen12.log") $(tail -5 "$W/chk12.log" 2>/dev/null)"
+fi
+
 # (2) a cassette of another advisor, recorded against the loopback server
 printf '{"default": {"answer": "auto", "style": "think"}}' > "$W/script.json"
 "$PY" "$SRC/tests/llm_server.py" "$W/script.json" > "$W/port" &

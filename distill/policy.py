@@ -25,7 +25,7 @@ import numpy as np
 # The tuned defaults (perf/distill_policy.py, tuning seeds 0-99; perf/results/distill.md round 6).
 # Round 5's policy: ROUND5 (no recombination, a fifth of the steps at s0).
 DEFAULT = {"s0": 0.3, "s1": 0.01, "pull": 0.0, "k": 1, "pm": 1.0, "big": 0.0, "center": 0.4,
-           "cnoise": 1.0, "cdet": 0}
+           "cnoise": 1.0, "cdet": 0, "sign": 0}
 ROUND5 = dict(DEFAULT, big=0.2, center=0.0)
 # Round 7: recombination less often and with half the step scale (its start, the mean of the
 # shown points, is printed in the prompt by distill/templates-mean, so the student copies it).
@@ -43,8 +43,15 @@ ROUND10 = dict(ROUND7, cdet=1)
 # 20 % (the last digit of "Used i" 4 or 9), so the student lands near the rate round 7's policy
 # was tuned at.
 ROUND11_C20 = dict(ROUND10, center=0.2)
+# Round 12: every student writes steps of one size whatever the budget used, and a printed step
+# scale (distill/templates-scale) was not followed by r12a. sign=1: each coordinate moves by
+# exactly +-scale (the sign of the same Gaussian draw), so a step's digits are the prompt's
+# "Step scale" digits (4 decimals, the answer's own precision) with a sign: a copy, not a size
+# to infer. round12s: round 10's policy with sign steps, recombinations at the full scale
+# (cnoise 1, so they too copy the printed number).
+ROUND12S = dict(ROUND10, sign=1, cnoise=1.0)
 POLICIES = {"round5": ROUND5, "round6": DEFAULT, "round7": ROUND7, "round8c15": ROUND8_C15,
-            "round10": ROUND10, "round11c20": ROUND11_C20}
+            "round10": ROUND10, "round11c20": ROUND11_C20, "round12s": ROUND12S}
 
 
 def recombine_digits(center):
@@ -91,6 +98,8 @@ def step(rng, Z, y, used, budget, p=DEFAULT, anchor=False):
     if p.get("big", 0) and rng.random() < p["big"]:
         sc = p["s0"]
     s = sc * rng.standard_normal(d)
+    if p.get("sign", 0):
+        s = sc * np.sign(s)
     if p.get("pm", 1) < 1:
         m = rng.random(d) < p["pm"]
         m[rng.integers(d)] = True

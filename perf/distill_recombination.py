@@ -11,7 +11,8 @@ that "Used i of n" (about 1 for the teacher). An anchored answer ("answer": "anc
 "mean" anchors is printed beside the teacher's or the student's projection, and (round 10) that
 share separately for the calls whose "Used i" ends in 3, 6 or 9 (where policy round10 recombines)
 and for the others. With --by-progress (round 11) also the steps' RMS over the policy's scale by
-fifth of the budget used ("Used i of n"): about 0.6-0.75 in every fifth for the teacher; a student
+fifth of the budget used ("Used i of n"), and the RMS itself in fractions of the range (round 12):
+about 0.6-0.75 of the scale in every fifth for the teacher; a student
 that ignores how much of the budget is used writes steps of one size throughout, too small early
 and too large late (round 10's r10a: 0.22 in the first fifth, 2.9 in the last).
 
@@ -62,7 +63,8 @@ def measure(user, answer):
     if anchor == "mean":
         s = s + m  # the step from Best (before the advisor moves a point onto the box)
     proj = float(s @ m / (m @ m)) if m @ m > 1e-8 else None
-    return proj, rms, anchor, int(mu.group(1)), int(mu.group(1)) / int(mu.group(2))
+    return (proj, rms, anchor, int(mu.group(1)), int(mu.group(1)) / int(mu.group(2)),
+            rms * sc)
 
 
 def pairs(kind, where, arg):
@@ -114,11 +116,13 @@ def main():
                       (sys.argv[1], name, len(a), a.count("mean"), a.count("mean") / len(a)))
     if by_progress:
         for k in range(5):
-            r = [m[1] for m in got if k <= 5 * m[4] < k + 1 or (k == 4 and m[4] >= 1)]
+            sel = [m for m in got if k <= 5 * m[4] < k + 1 or (k == 4 and m[4] >= 1)]
+            r = [m[1] for m in sel]
             if r:
                 print("%s: used %d-%d %% of the budget: %d steps, RMS / policy scale median %.2f, "
-                      "quartiles %.2f - %.2f" % (sys.argv[1], 20 * k, 20 * k + 20, len(r),
-                                                 np.median(r), *np.percentile(r, [25, 75])))
+                      "quartiles %.2f - %.2f; RMS median %.3f of the range" %
+                      (sys.argv[1], 20 * k, 20 * k + 20, len(r), np.median(r),
+                       *np.percentile(r, [25, 75]), np.median([m[5] for m in sel])))
     return 0
 
 

@@ -25,8 +25,9 @@
 # ("Progress: 30 %.", the {{progress}} placeholder); POLICY=round11c20: round10 recombining at
 # 20 % (the last digit of "Used i" 4 or 9). TEMPLATES=distill/templates-scale (round 12, with
 # ANSWER=anchored): templates-anchor plus the policy's step scale after the Used line ("Step
-# scale: 0.0548 of each range.", the {{step_scale}} placeholder). Training runs under nice with
-# one torch thread.
+# scale: 0.0548 of each range.", the {{step_scale}} placeholder); POLICY=round12s: round10 whose
+# every coordinate steps by exactly +-scale (its digits are the printed scale's). Training runs
+# under nice with one torch thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}

@@ -317,6 +317,21 @@ def policy_answer(user, n_want, rng, Z, y):
     return steps_answer(pts, zb, TASK.fn.names, origins if TASK.anchored else None)
 
 
+def send_completion(handler, text, rid, model):
+    """Writes an OpenAI chat completion whose answer is text (no token counts) as handler's
+    reply (also perf/distill_prompt_identity.py's replay server)."""
+    out = json.dumps({"id": rid, "object": "chat.completion", "model": model,
+                      "choices": [{"index": 0, "finish_reason": "stop",
+                                   "message": {"role": "assistant", "content": text}}],
+                      "usage": {"prompt_tokens": 0, "completion_tokens": 0,
+                                "total_tokens": 0}}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(out)))
+    handler.end_headers()
+    handler.wfile.write(out)
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
@@ -324,17 +339,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         body = json.loads(self.rfile.read(n))
-        text = teacher_answer(body)
-        out = json.dumps({"id": "teacher", "object": "chat.completion", "model": body.get("model"),
-                          "choices": [{"index": 0, "finish_reason": "stop",
-                                       "message": {"role": "assistant", "content": text}}],
-                          "usage": {"prompt_tokens": 0, "completion_tokens": 0,
-                                    "total_tokens": 0}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        send_completion(self, teacher_answer(body), "teacher", body.get("model"))
 
 
 def advisor_config(mode, port, cassette, answer, templates=None):

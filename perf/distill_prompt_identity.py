@@ -37,17 +37,7 @@ def main():
 
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            out = json.dumps({"id": "r", "object": "chat.completion", "model": "m",
-                              "choices": [{"index": 0, "finish_reason": "stop",
-                                           "message": {"role": "assistant",
-                                                       "content": next(answers)}}],
-                              "usage": {"prompt_tokens": 0, "completion_tokens": 0,
-                                        "total_tokens": 0}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
+            gen_data.send_completion(self, next(answers), "r", "m")
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Replay)
     threading.Thread(target=srv.serve_forever, daemon=True).start()

@@ -119,11 +119,17 @@ fi
 # (1e) round 11: distill/templates-progress prints the share of the budget used ({{progress}}) in
 # every step prompt, floor(100 i / n) of its "Used i of n" line; the round11c20 policy recombines
 # ("from": "mean") exactly when the last digit of "Used i" is 4 or 9
-if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas11" --runs 3 --max-dim 4 \
-    --max-budget 16 --seed 7 --rank-every 3 --answer anchored --policy round11c20 \
-    --templates "$SRC/distill/templates-progress" > "$W/gen11.log" 2>&1 &&
-    grep -Eq 'step answers mapped back to the points the loop evaluated, 0 differ' "$W/gen11.log" &&
-    "$PY" -B "$SRC/distill/dataset.py" "$W/cas11" --out "$W/ex11.jsonl" > "$W/ds11.log" 2>&1 &&
+# anchored_examples TAG POLICY TEMPLATES LOG_REGEX: 3 runs of gen_data (anchored answers) into
+# $W/casTAG, its log matching LOG_REGEX, then dataset.py into $W/exTAG.jsonl
+anchored_examples() {
+    "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas$1" --runs 3 --max-dim 4 \
+        --max-budget 16 --seed 7 --rank-every 3 --answer anchored --policy "$2" \
+        --templates "$SRC/distill/$3" > "$W/gen$1.log" 2>&1 &&
+        grep -Eq "$4" "$W/gen$1.log" &&
+        "$PY" -B "$SRC/distill/dataset.py" "$W/cas$1" --out "$W/ex$1.jsonl" > "$W/ds$1.log" 2>&1
+}
+if anchored_examples 11 round11c20 templates-progress \
+    'step answers mapped back to the points the loop evaluated, 0 differ' &&
     "$PY" - "$W/ex11.jsonl" > "$W/chk11.log" 2>&1 <<'EOF2'; then
 import json, re, sys
 n, pcts, froms = 0, set(), {"best": 0, "mean": 0}
@@ -153,11 +159,8 @@ fi
 # (1f) round 12: distill/templates-scale prints the teacher's step scale ({{step_scale}}) in every
 # step prompt, 0.3 (0.01 / 0.3)^(i / n) of its "Used i of n" line to 4 decimals (computed here,
 # not by policy.py), right after that line; gen_data checked each against policy.scale
-if "${LIBENV[@]}" "$PY" -B "$SRC/distill/gen_data.py" --out "$W/cas12" --runs 3 --max-dim 4 \
-    --max-budget 16 --seed 7 --rank-every 3 --answer anchored --policy round10 \
-    --templates "$SRC/distill/templates-scale" > "$W/gen12.log" 2>&1 &&
-    grep -Eq 'step scale checked against policy.scale in [1-9][0-9]* prompts, 0 differ' "$W/gen12.log" &&
-    "$PY" -B "$SRC/distill/dataset.py" "$W/cas12" --out "$W/ex12.jsonl" > "$W/ds12.log" 2>&1 &&
+if anchored_examples 12 round10 templates-scale \
+    'step scale checked against policy.scale in [1-9][0-9]* prompts, 0 differ' &&
     "$PY" - "$W/ex12.jsonl" > "$W/chk12.log" 2>&1 <<'EOF2'; then
 import json, re, sys
 n, seen = 0, set()

@@ -8,16 +8,19 @@
 #      by the project's writer (tests/gguf_writer.py), with its training log and loss curve.
 # Needs Debian's python3-torch (scripts/install-deps.sh distill) and a built libllmbo.
 # Environment: BUILD (default build), WORK (default build-distill), OUT (default data/models),
-# RUNS, RANK_EVERY, STEPS, MAX_LEN (the defaults make the shipped model, round 7 of
-# perf/results/distill.md), ANSWER (unit, the default: the search policy of distill/policy.py,
-# distill/templates-unit; absolute: the privileged teacher's points, the model shipped before
+# RUNS, RANK_EVERY, STEPS, MAX_LEN, ANSWER, POLICY, TEMPLATES, CHOICE_WEIGHT (the defaults make
+# the shipped model, r12c of perf/results/distill.md: ANSWER=anchored POLICY=round12s
+# TEMPLATES=distill/templates-scale CHOICE_WEIGHT=4 STEPS=2400). ANSWER: unit (the search policy
+# of distill/policy.py, distill/templates-unit, the model shipped from round 6 to round 11 with
+# POLICY=round7 TEMPLATES=distill/templates-mean STEPS=900); absolute: the privileged teacher's
+# points, the model shipped before
 # round 6 (with RUNS=800 RANK_EVERY=2 STEPS=500); step: its propose answers after the first
 # evaluation as steps, distill/templates-step; all match the advisor's "answer" key),
-# EXTRA_CASSETTES, POLICY (ANSWER=unit: round7, the default and the shipped model's, which steps
-# from the mean of the shown points at half the scale, or round6), TEMPLATES (default
-# distill/templates-mean, whose prompt prints that mean as a step from Best; the round-6 model's
-# were distill/templates-unit; TEMPLATES= with another ANSWER: that answer's; ANSWER=anchored,
-# round 8: as unit, each step names its origin "best" or "mean", distill/templates-anchor).
+# EXTRA_CASSETTES, POLICY (ANSWER=unit: round7, which steps from the mean of the shown points at
+# half the scale, or round6), TEMPLATES (with ANSWER=unit, distill/templates-mean prints that mean
+# as a step from Best; the round-6 model's were distill/templates-unit; TEMPLATES= with another
+# ANSWER: that answer's; ANSWER=anchored, round 8: as unit, each step names its origin "best" or
+# "mean", distill/templates-anchor).
 # POLICY=round10 (round 10): round 7's policy whose recombination is chosen by the last digit of
 # "Used i" instead of a coin, for ANSWER=anchored; CHOICE_WEIGHT (default 1) weighs the loss of
 # the tokens that write an anchored step's origin. TEMPLATES=distill/templates-progress (round
@@ -35,14 +38,19 @@ WORK=${WORK:-build-distill}
 OUT=${OUT:-data/models}
 RUNS=${RUNS:-600}
 RANK_EVERY=${RANK_EVERY:-4}
-STEPS=${STEPS:-900}
+STEPS=${STEPS:-2400}
 MAX_LEN=${MAX_LEN:-700}
-ANSWER=${ANSWER:-unit}
-POLICY=${POLICY:-round7}
-CHOICE_WEIGHT=${CHOICE_WEIGHT:-1}
-if [ "$ANSWER" = unit ]; then TEMPLATES=${TEMPLATES-distill/templates-mean}
-elif [ "$ANSWER" = anchored ]; then TEMPLATES=${TEMPLATES-distill/templates-anchor}
-else TEMPLATES=${TEMPLATES:-}; fi
+ANSWER=${ANSWER:-anchored}
+if [ "$ANSWER" = anchored ]; then
+    POLICY=${POLICY:-round12s}
+    CHOICE_WEIGHT=${CHOICE_WEIGHT:-4}
+    TEMPLATES=${TEMPLATES-distill/templates-scale}
+else
+    POLICY=${POLICY:-round7}
+    CHOICE_WEIGHT=${CHOICE_WEIGHT:-1}
+    if [ "$ANSWER" = unit ]; then TEMPLATES=${TEMPLATES-distill/templates-mean}
+    else TEMPLATES=${TEMPLATES:-}; fi
+fi
 NAME=llmbo-advisor-mini
 PY=/usr/bin/python3
 if ! "$PY" -c "import torch" 2>/dev/null; then

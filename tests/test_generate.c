@@ -366,10 +366,20 @@ static void chat_layouts(void)
 /* The shipped model (data/models/llmbo-advisor-mini.gguf) learnt its answers as the Qwen2
  * pre-tokenizer cuts them: '": ' before a negative number is '":' then ' -' (space and sign in one
  * piece), before a positive one '":' then ' '. Forcing a literal's trailing space as a lone ' '
- * token left a model a '-' it had never seen there (round 3: 0 negative values of 40). The model
- * answers steps from Best in fractions of each range (its templates, distill/templates-mean/,
- * "answer": "unit"), within [-u, 1 - u]: sampled at temperature 1 it must step both ways. */
-static void trained_model_signs(void)
+ * token left a model a '-' it had never seen there (round 3: 0 negative values of 40). It answers
+ * with its templates (distill/templates-scale/, "answer": "anchored"): each point names its origin,
+ * "from": "best" or "mean", then steps in fractions of each range, whose size its teacher drew at
+ * exactly the "Step scale" the prompt prints. The independent truth here is that printed number:
+ * the same prompt with only that line changed must move the median |step| with it (round 12
+ * follow-up of perf/results/distill.md: 0.0548 -> 0.0548, 0.0100 -> 0.0103-0.0109), and sampled
+ * at temperature 1 the steps go both ways. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void trained_model_scale(void)
 {
     const char *src = getenv("LLMBO_SOURCE_DIR");
     char path[4096];
@@ -384,65 +394,98 @@ static void trained_model_signs(void)
         CHECK(0, "the shipped model opens: %s", err.msg);
         return;
     }
-    const char *roles[2] = {"system", "user"};
-    const char *msgs[2] = {
-        "You advise a Bayesian optimisation loop. Reply with one JSON object in "
-        "the requested format.",
-        "minimise y. Parameters (2):\n- gain: continuous in [-1, 1]\n- x2: "
-        "continuous in [-1, 1]\nEvaluations (all 3):\n#0: gain=0.6172, "
-        "x2=-0.4385 -> y=2.385\n#1: gain=-0.1, x2=0.2 -> y=0.7413\n#2: "
-        "gain=-0.8125, x2=0.5938 -> y=1.906\nBest: y=0.7413 at #1 (gain=-0.1, "
-        "x2=0.2)\nMean of these as a step from Best: gain=0.0008, "
-        "x2=-0.0408\nUsed 3 of 20.\nPropose 1 new point(s) as steps from Best, in "
-        "fractions of each range.\n"};
-    char *prompt = NULL;
-    int32_t *ids = NULL;
-    int n = 0;
-    CHECK_OK(llmbo_chat_format(e, roles, msgs, 2, 0, &prompt, &err));
-    CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
-    static const char *const nm[2] = {"gain", "x2"};
-    /* Best at 0.45 and 0.6 of the ranges: steps within [-u, 1 - u] */
-    static const double l2[2] = {-0.45, -0.6}, h2[2] = {0.55, 0.4};
+    /* branin at "Used 20 of 40" as llmbo's advisor prints it; Best at u = (0.1764, 0.6416) of
+     * the ranges and the mean of the five shown points at u + (0.0178, -0.0672) */
+    static const char *const scales[2] = {"0.0548", "0.0100"};
+    static const char *const from_names[2] = {"best", "mean"};
+    static const char *const *const m_choices[3] = {from_names, NULL, NULL};
+    static const int m_n_choices[3] = {2, 0, 0};
+    static const char *const nm[3] = {"from", "x1", "x2"};
+    /* steps from either origin that stay in the box, as the advisor's step frame bounds them */
+    static const double s_lo[3] = {0, -0.1942, -0.6416}, s_hi[3] = {1, 0.8236, 0.4256};
     llmbo_cons_spec sp;
     memset(&sp, 0, sizeof sp);
     sp.kind = LLMBO_CONS_POINTS;
     sp.n_points = 1;
-    sp.dim = 2;
+    sp.dim = 3;
     sp.names = nm;
-    sp.lo = l2;
-    sp.hi = h2;
+    sp.lo = s_lo;
+    sp.hi = s_hi;
+    sp.n_choices = m_n_choices;
+    sp.choices = m_choices;
     llmbo_cons *c = NULL;
     CHECK_OK(llmbo_cons_create(&sp, &c, &err));
-    int neg = 0, pos = 0, valid = 0;
-    for (int seed = 1; c && ids && seed <= 20; seed++) {
-        llmbo_gen_options go;
-        llmbo_gen_options_default(&go);
-        go.format = c;
-        go.temperature = 1.0;
-        go.top_k = 0;
-        go.top_p = 1.0;
-        go.seed = (uint64_t)seed * 2385;
-        llmbo_gen_result r;
-        if (llmbo_generate(e, ids, n, &go, &r, &err) != LLMBO_OK)
-            continue;
-        cJSON *j = cJSON_Parse(r.text);
-        const cJSON *pt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "points"), 0);
-        for (int k = 0; k < 2; k++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(pt, nm[k]);
-            if (cJSON_IsNumber(v) && v->valuedouble >= l2[k] && v->valuedouble <= h2[k]) {
-                valid++;
-                neg += v->valuedouble < 0;
-                pos += v->valuedouble > 0;
+    double med[2] = {0, 0};
+    for (int s = 0; s < 2 && c; s++) {
+        char user[1024];
+        snprintf(user, sizeof user,
+                 "minimise y. Parameters (2):\n- x1: continuous in [-5, 10]\n- x2: continuous in "
+                 "[0, 15]\nEvaluations (the 5 best of 20, in evaluation order):\n#10: x1=-1.81, "
+                 "x2=8.904 -> y=7.882\n#12: x1=-2.049, x2=7.375 -> y=11.48\n#16: x1=-2.411, "
+                 "x2=7.717 -> y=11.09\n#17: x1=-2.354, x2=9.624 -> y=3.928\n#19: x1=-1.811, "
+                 "x2=9.459 -> y=7.738\nBest: y=3.928 at #17 (x1=-2.354, x2=9.624)\nMean of these "
+                 "as a step from Best: x1=0.0178, x2=-0.0672\nUsed 20 of 40.\nStep scale: %s of "
+                 "each range.\nPropose 1 new point(s) as steps from Best or from the Mean, in "
+                 "fractions of each range.\n",
+                 scales[s]);
+        const char *roles[2] = {"system", "user"};
+        const char *msgs[2] = {"You advise a Bayesian optimisation loop. Reply with one JSON "
+                               "object in the requested format.",
+                               user};
+        char *prompt = NULL;
+        int32_t *ids = NULL;
+        int n = 0;
+        CHECK_OK(llmbo_chat_format(e, roles, msgs, 2, 0, &prompt, &err));
+        CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
+        double mag[40];
+        int neg = 0, pos = 0, valid = 0;
+        for (int seed = 1; ids && seed <= 20; seed++) {
+            llmbo_gen_options go;
+            llmbo_gen_options_default(&go);
+            go.format = c;
+            go.temperature = 1.0;
+            go.top_k = 0;
+            go.top_p = 1.0;
+            go.seed = (uint64_t)seed * 2385;
+            llmbo_gen_result r;
+            if (llmbo_generate(e, ids, n, &go, &r, &err) != LLMBO_OK)
+                continue;
+            cJSON *j = cJSON_Parse(r.text);
+            const cJSON *pt = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "points"), 0);
+            const cJSON *from = cJSON_GetObjectItemCaseSensitive(pt, "from");
+            int ok = cJSON_IsString(from) && (strcmp(from->valuestring, "best") == 0 ||
+                                              strcmp(from->valuestring, "mean") == 0);
+            for (int k = 1; ok && k < 3; k++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(pt, nm[k]);
+                if (cJSON_IsNumber(v) && v->valuedouble >= s_lo[k] && v->valuedouble <= s_hi[k]) {
+                    mag[valid++] = fabs(v->valuedouble);
+                    neg += v->valuedouble < 0;
+                    pos += v->valuedouble > 0;
+                }
             }
+            cJSON_Delete(j);
+            llmbo_gen_result_clear(&r);
         }
-        cJSON_Delete(j);
-        llmbo_gen_result_clear(&r);
+        CHECK(valid == 40, "scale %s: 40 anchored steps within the box (%d)", scales[s], valid);
+        CHECK(neg >= 4 && pos >= 4, "scale %s: both signs, %d negative and %d positive of 40",
+              scales[s], neg, pos);
+        if (valid > 0) {
+            qsort(mag, (size_t)valid, sizeof *mag, cmp_double);
+            med[s] = valid % 2 ? mag[valid / 2] : 0.5 * (mag[valid / 2 - 1] + mag[valid / 2]);
+        }
+        double want = atof(scales[s]);
+        CHECK(med[s] >= 0.5 * want && med[s] <= 2.0 * want,
+              "scale %s printed: median |step| %.4f within a factor 2 of it", scales[s], med[s]);
+        llmbo_free(ids);
+        llmbo_free(prompt);
     }
-    CHECK(valid == 40, "the shipped model: 40 steps within [-u, 1 - u] (%d)", valid);
-    CHECK(neg >= 4 && pos >= 4, "it writes both signs: %d negative, %d positive of 40", neg, pos);
+    printf("the shipped model: median |step| %.4f at printed scale 0.0548, %.4f at 0.0100\n",
+           med[0], med[1]);
+    CHECK(med[0] >= 2.5 * med[1],
+          "the step follows the printed scale: median %.4f at 0.0548, "
+          "%.4f at 0.0100",
+          med[0], med[1]);
     llmbo_cons_free(c);
-    llmbo_free(ids);
-    llmbo_free(prompt);
     llmbo_engine_free(e);
 }
 
@@ -453,7 +496,7 @@ int main(void)
     engine_constrained("qwen3moe", "q8_0");
     engine_constrained("qwen2", "f32");
     engine_constrained("olmoe", "q4_0");
-    trained_model_signs();
+    trained_model_scale();
     eu_cleanup();
     return check_summary();
 }

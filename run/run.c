@@ -1519,6 +1519,33 @@ static llmbo_status write_missing(run *r, llmbo_error *err)
     return st;
 }
 
+/* The closing word on the advisor when some of its calls gave no advice: the per-call lines
+ * scroll away, and a run whose every advisor call failed is the fallback's run, not the
+ * advisor's. Counts over the whole run (resumed parts included). */
+static void advisor_failures_line(const run *r)
+{
+    if (!r->hook.cost)
+        return;
+    llmbo_cost c;
+    cost_of(r, &c);
+    /* every advice ends in one outcome; a run whose advisor was unreachable at start counts its
+     * advice as errors without calls */
+    long failed = c.fallback + c.errors, asked = c.valid + c.repaired + failed;
+    if (failed <= 0)
+        return;
+    if (failed >= asked)
+        fprintf(stderr,
+                "llmbo: WARNING: every advisor request failed (%ld of %ld): no point of this run "
+                "came from the advisor; its decisions are the loop's fallback (see the reasons "
+                "above or advisor.jsonl)\n",
+                failed, asked);
+    else
+        fprintf(stderr,
+                "llmbo: %ld of %ld advisor requests failed; the loop made those decisions itself "
+                "(its fallback)\n",
+                failed, asked);
+}
+
 static llmbo_status write_summary(run *r, int complete, FILE *out, llmbo_error *err)
 {
     cJSON *sum = summary_json(r, complete);
@@ -1684,6 +1711,8 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
                              "no evaluation succeeded (%ld of %ld failed; the first: %.300s)",
                              r.n_failed, r.n_lines,
                              r.first_failure[0] ? r.first_failure : "see the journal");
+    if (st == LLMBO_OK)
+        advisor_failures_line(&r);
     {
         llmbo_error serr;
         llmbo_status s2 =

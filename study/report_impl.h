@@ -16,6 +16,10 @@
 #define C_PROMPT     2
 #define C_COMPLETION 3
 #define C_DOLLARS    6
+#define C_VALID      7 /* outcomes of the advisor's requests: each ends in one of these four */
+#define C_REPAIRED   8
+#define C_FALLBACK   9  /* no usable answer */
+#define C_ERRORS     10 /* the backend failed (or was unreachable at start: no call made) */
 /* timing[]: the cost record's seconds, cpu_seconds, cpu_dollars */
 #define N_TIME 3
 
@@ -43,6 +47,7 @@ typedef struct run_data {
     double best_y;         /* summary.json "best_y" (NaN if null or absent) */
     char *best_x;          /* owned: summary.json "best_x" printed unformatted, or NULL */
     char first_error[256]; /* the first failed evaluation's reason (journal "error") */
+    char adv_error[256];   /* the first failed advisor call's reason (advisor.jsonl "error") */
     char version[32];
     char model[128];
     char backend[64];

@@ -98,6 +98,29 @@ static void read_price_source(const char *rundir, char *dst, size_t n)
     cJSON_Delete(j);
 }
 
+/* The first failed advisor call's reason: the first line of the call log (advisor.jsonl) with
+ * an "error" string. Read only for a run whose cost counts failed calls. */
+static void read_advisor_error(const char *rundir, char *dst, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/advisor.jsonl", rundir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while (!dst[0] && (len = getline(&line, &cap, f)) > 0) {
+        cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+        if (cJSON_IsString(e) && e->valuestring[0])
+            snprintf(dst, n, "%s", e->valuestring);
+        cJSON_Delete(j);
+    }
+    free(line);
+    fclose(f);
+}
+
 /* o printed unformatted with its numbers exact (llmbo_json_number: cJSON alone keeps 15
  * digits), so the report's parameters evaluate to the reported value. NULL on allocation
  * failure. */
@@ -208,6 +231,8 @@ llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, r
         find_price_date(r->price_date, sizeof r->price_date, adv);
     }
     read_price_source(rundir, r->price_date, sizeof r->price_date);
+    if (r->cost[C_FALLBACK] + r->cost[C_ERRORS] > 0)
+        read_advisor_error(rundir, r->adv_error, sizeof r->adv_error);
     /* The resolved run config names the advisor's backend and model. */
     snprintf(path, sizeof path, "%s/config.json", rundir);
     if (!llmbo_path_exists(path))

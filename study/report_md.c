@@ -193,6 +193,55 @@ static void md_no_success(report *R, llmbo_strbuf *sb)
         llmbo_strbuf_printf(sb, "\n");
 }
 
+/* Strategies whose advisor failed some requests: said before any table, with counts and the
+ * first reason, since their runs complete and rank like the others while part (or all) of their
+ * decisions were the loop's fallback, not the advisor's. */
+static void md_advisor_failures(report *R, llmbo_strbuf *sb)
+{
+    const llmbo_bench *b = R->bench;
+    int any = 0;
+    for (int o = 0; o < b->n_obj; o++)
+        for (int s = 0; s < b->n_strat; s++) {
+            double calls = 0, failed = 0;
+            int runs = 0, with = 0;
+            const char *why = "";
+            for (int r = 0; r < b->n_seed; r++) {
+                const run_data *d = &R->runs[(o * b->n_strat + s) * b->n_seed + r];
+                if (!d->complete)
+                    continue;
+                double f = d->cost[C_FALLBACK] + d->cost[C_ERRORS];
+                calls += d->cost[C_VALID] + d->cost[C_REPAIRED] + f;
+                failed += f;
+                runs++;
+                with += f > 0;
+                if (f > 0 && !why[0])
+                    why = d->adv_error;
+            }
+            if (failed <= 0)
+                continue;
+            if (!any)
+                llmbo_strbuf_printf(sb, "## WARNING: advisor requests failed\n\n"
+                                        "In these strategies the advisor gave no usable advice "
+                                        "for some requests; the loop made those decisions itself "
+                                        "(its fallback), so their rows measure the advisor only "
+                                        "in part.\n\n");
+            any = 1;
+            llmbo_strbuf_printf(sb, "- **");
+            sb_md(sb, b->strat[s].name);
+            llmbo_strbuf_printf(sb, "** on **");
+            sb_md(sb, b->obj[o].name);
+            llmbo_strbuf_printf(sb,
+                                "**: %.0f of %.0f requests failed (%.0f %%), in %d of %d runs%s",
+                                failed, calls, calls > 0 ? 100.0 * failed / calls : 100.0, with,
+                                runs, failed >= calls ? " (**no advice at all**)" : "");
+            llmbo_strbuf_printf(sb, "; the first reason: ");
+            sb_md(sb, why[0] ? why : "(not recorded)");
+            llmbo_strbuf_printf(sb, "\n");
+        }
+    if (any)
+        llmbo_strbuf_printf(sb, "\n");
+}
+
 llmbo_status llmbo_report_write_md(report *R, llmbo_error *err)
 {
     const llmbo_bench *b = R->bench;
@@ -202,6 +251,7 @@ llmbo_status llmbo_report_write_md(report *R, llmbo_error *err)
                         b->title ? b->title : "");
     md_best(R, &sb);
     md_no_success(R, &sb);
+    md_advisor_failures(R, &sb);
     llmbo_strbuf_printf(
         &sb,
         "Regret is the simple regret |best - optimum| after each evaluation (for an objective "

@@ -41,10 +41,12 @@ typedef struct cell {
     pid_t pid;
     int resumed;
     double started;
-    double tokens, dollars;    /* last known cumulative advisor cost */
-    long budget;               /* evaluations the run will make (its resolved config's budget) */
-    long lines_at_start;       /* journal lines when this invocation began (for the ETA) */
-    llmbo_journal_tally tally; /* the journal read so far: evaluations, failed ones */
+    double tokens, dollars;     /* last known cumulative advisor cost */
+    long adv_asked, adv_failed; /* advisor requests (each ends in one outcome), and those that
+                                   gave no advice (fallback or error), as last journalled */
+    long budget;                /* evaluations the run will make (its resolved config's budget) */
+    long lines_at_start;        /* journal lines when this invocation began (for the ETA) */
+    llmbo_journal_tally tally;  /* the journal read so far: evaluations, failed ones */
 } cell;
 
 static volatile sig_atomic_t bench_stop;
@@ -87,6 +89,8 @@ static void cell_read_cost(cell *c)
     if (llmbo_journal_last_cost(c->dir, &cost) == LLMBO_OK) {
         c->tokens = (double)cost.prompt_tokens + (double)cost.completion_tokens;
         c->dollars = cost.dollars;
+        c->adv_failed = cost.fallback + cost.errors;
+        c->adv_asked = cost.valid + cost.repaired + c->adv_failed;
     }
 }
 
@@ -383,6 +387,7 @@ typedef struct sched {
     int slots;           /* advisor_concurrency (0: unlimited) */
     int next;            /* scan position over pending cells */
     int advisor_running; /* running cells that use an advisor */
+    int adv_failed_runs; /* runs of this invocation whose advisor failed (sched_reap's lines) */
     progress pg;
 } sched;
 
@@ -574,6 +579,17 @@ static void sched_reap(sched *S, pid_t pid, int status)
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && llmbo_path_exists(path)) {
             c->state = CELL_DONE;
             pg->done++;
+            /* A run whose advisor failed: said for the first few such runs, with the first
+             * reason (the run's own line), since the run itself completes; sched_finish counts
+             * them all. */
+            if (c->adv_failed > 0 && ++S->adv_failed_runs <= 3) {
+                log_line(c, "llmbo: evaluation ", line, sizeof line);
+                fprintf(stderr,
+                        "%sllmbo bench: run %s: %ld of %ld advisor requests failed (the loop "
+                        "used its fallback)%s%s\n",
+                        cr, c->dir, c->adv_failed, c->adv_asked, line[0] ? "; the first: " : "",
+                        line[0] ? line + strlen("llmbo: ") : "");
+            }
             /* A run that finished with some failed evaluations: its first reason, once. */
             if (c->tally.failed > 0) {
                 log_line(c, "llmbo run: evaluation ", line, sizeof line);
@@ -674,6 +690,25 @@ static int sched_finish(sched *S)
         fprintf(stderr,
                 "llmbo bench: no evaluation succeeded in any run: the objective fails (see the "
                 "reasons above); fix it, then run the same command again to resume\n");
+    long calls = 0, failed = 0;
+    int runs = 0;
+    for (int i = 0; i < S->n; i++)
+        if (S->cells[i].state == CELL_DONE) {
+            calls += S->cells[i].adv_asked;
+            failed += S->cells[i].adv_failed;
+            runs += S->cells[i].adv_failed > 0;
+        }
+    if (failed > 0 && failed >= calls)
+        fprintf(stderr,
+                "llmbo bench: WARNING: every advisor request failed (%ld of %ld, in %d runs): no "
+                "point came from an advisor; those strategies ran on the loop's fallback (see "
+                "the reasons above; llmbo report lists them)\n",
+                failed, calls, runs);
+    else if (failed > 0)
+        fprintf(stderr,
+                "llmbo bench: %ld of %ld advisor requests failed, in %d runs; the loop made those "
+                "decisions itself (llmbo report lists them by strategy)\n",
+                failed, calls, runs);
     return pg->failed ? LLMBO_BENCH_FAILED : LLMBO_BENCH_OK;
 }
 

@@ -225,7 +225,62 @@ read -r inflight runs switches sizes <<<"$("$PY" runs.py adv0.jsonl)"
     fail "without a limit the advisor runs did not overlap (test premise): $inflight in flight, $switches switches"
 pass "advisor_concurrency 1: advisor runs never overlap (1 request in flight, each run's requests contiguous); without the limit they do ($inflight in flight, $switches switches)"
 
-# ---- 5. errors ---------------------------------------------------------------------------------
+# ---- 5. advisor failures are said, not only counted -----------------------------------------------
+# The runs complete and rank like any other, so the bench's closing lines and report.md must say
+# how many advisor calls gave no advice. The server refuses the first 3 requests (400: no retry);
+# then a dead advisor (the server's port closed; "on_unreachable": "fallback", or the run refuses
+# to start) fails every call.
+fail_grid() { # $1: name, $2: more advisor keys
+    cat <<EOF
+{"seeds": 2, "budget": 14, "objectives": ["branin"],
+ "strategies": [{"name": "$1", "strategy": "gp+llm", "advisor": {"backend": "openai",
+                 "model": "fail-test", "base_url": "http://127.0.0.1:$PORT/v1", "api_key_env": null,
+                 "mode": "rank", "max_retries": 0, "price": {"input": 0, "output": 0}${2:-}}}]}
+EOF
+}
+failed_calls() { # DIR STRATEGY [SEED] -> "failed requests" summed over its runs' summaries
+    "$PY" - "$1" "$2" "${3:-*}" <<'EOF'
+import glob, json, sys
+f = c = 0
+for p in glob.glob("%s/runs/branin/%s/seed-%s/summary.json" % tuple(sys.argv[1:4])):
+    a = json.load(open(p))["advisor"]
+    f += a["fallback"] + a["errors"]
+    c += a["valid"] + a["repaired"] + a["fallback"] + a["errors"]
+print(f, c)
+EOF
+}
+start_server '{"responses": [{"status": 400, "body": "no"}, {"status": 400, "body": "no"},
+               {"status": 400, "body": "no"}], "default": {}}' fail1.jsonl
+fail_grid some-fail >fail1.json
+"$BIN" bench fail1.json -j 1 --out fail1 -q 2>err.txt || fail "bench with a failing advisor: $(cat err.txt)"
+read -r f c <<<"$(failed_calls fail1 some-fail)"
+[ "$f" -ge 1 ] && [ "$f" -lt "$c" ] || fail "premise: expected some of the requests to fail, $f of $c"
+grep -q "llmbo bench: $f of $c advisor requests failed, in 1 runs" err.txt ||
+    fail "the bench's closing lines do not count the failed advisor requests ($f of $c): $(cat err.txt)"
+grep -q "run .*fail1/runs/branin/some-fail/seed-0: $f of [0-9]* advisor requests failed.*400" err.txt ||
+    fail "the failing run and its first reason are not named: $(cat err.txt)"
+read -r f0 c0 <<<"$(failed_calls fail1 some-fail 0)"
+grep -q "^llmbo: $f0 of $c0 advisor requests failed; the loop made those decisions itself" \
+    fail1/runs/branin/some-fail/seed-0/run.log ||
+    fail "the run's own closing line on its advisor: $(tail -3 fail1/runs/branin/some-fail/seed-0/run.log)"
+"$BIN" report fail1 -q --no-png || fail "report of the failing-advisor bench"
+grep -q "^## WARNING: advisor requests failed" fail1/report.md &&
+    grep -q "^- \*\*some-fail\*\* on \*\*branin\*\*: $f of $c requests failed" fail1/report.md ||
+    fail "report.md does not warn of the failed advisor requests: $(grep -A4 WARNING fail1/report.md)"
+stop_server
+fail_grid dead ', "on_unreachable": "fallback"' >fail2.json
+"$BIN" bench fail2.json -j 1 --out fail2 -q 2>err.txt || fail "bench with a dead advisor"
+read -r f c <<<"$(failed_calls fail2 dead)"
+[ "$f" = "$c" ] && [ "$c" -ge 2 ] || fail "premise: every request of a dead advisor fails, $f of $c"
+grep -q "llmbo bench: WARNING: every advisor request failed ($f of $c, in 2 runs)" err.txt ||
+    fail "no warning that every advisor request failed: $(cat err.txt)"
+"$BIN" report fail2 -q --no-png || fail "report of the dead-advisor bench"
+grep -q "^- \*\*dead\*\* on \*\*branin\*\*: $f of $c requests failed (100 %), in 2 of 2 runs (\*\*no advice at all\*\*)" \
+    fail2/report.md || fail "report.md does not say the dead advisor gave no advice"
+! grep -q "advisor requests failed" single/report.md || fail "a warning in a report without advisor failures"
+pass "advisor failures are loud: $f of $c dead-advisor requests and the partly failing run are counted on the bench's terminal and in report.md"
+
+# ---- 6. errors ---------------------------------------------------------------------------------
 set +e
 "$BIN" bench grid.json --shard 4/3 --out x 2>err.txt
 rc=$?

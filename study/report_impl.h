@@ -112,6 +112,9 @@ static inline group *grp(report *R, int o, int s)
 llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, run_data *r,
                                    llmbo_error *err);
 void llmbo_report_run_clear(run_data *r);
+/* The first failed advisor call's reason in rundir: the first line of its call log
+ * (advisor.jsonl) with an "error" string, into dst (left as it is if there is none). */
+void llmbo_report_first_advisor_error(const char *rundir, char *dst, size_t n);
 /* The grid of a directory without bench.json, from its runs/OBJ/STRATEGY/seed-N tree. */
 llmbo_status llmbo_report_scan_grid(const char *dir, llmbo_bench **out, llmbo_error *err);
 

@@ -98,9 +98,7 @@ static void read_price_source(const char *rundir, char *dst, size_t n)
     cJSON_Delete(j);
 }
 
-/* The first failed advisor call's reason: the first line of the call log (advisor.jsonl) with
- * an "error" string. Read only for a run whose cost counts failed calls. */
-static void read_advisor_error(const char *rundir, char *dst, size_t n)
+void llmbo_report_first_advisor_error(const char *rundir, char *dst, size_t n)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/advisor.jsonl", rundir);
@@ -232,7 +230,7 @@ llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, r
     }
     read_price_source(rundir, r->price_date, sizeof r->price_date);
     if (r->cost[C_FALLBACK] + r->cost[C_ERRORS] > 0)
-        read_advisor_error(rundir, r->adv_error, sizeof r->adv_error);
+        llmbo_report_first_advisor_error(rundir, r->adv_error, sizeof r->adv_error);
     /* The resolved run config names the advisor's backend and model. */
     snprintf(path, sizeof path, "%s/config.json", rundir);
     if (!llmbo_path_exists(path))

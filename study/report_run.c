@@ -226,12 +226,28 @@ llmbo_status llmbo_report_run_generate(const char *dir, const llmbo_report_optio
     if (v.regret_known)
         llmbo_strbuf_printf(&sb, "- simple regret after the last evaluation: %.6g\n",
                             v.final_regret);
-    if (v.cost.calls > 0)
+    long adv_failed = v.cost.fallback + v.cost.errors;
+    long adv_asked = v.cost.valid + v.cost.repaired + adv_failed;
+    if (v.cost.calls > 0 || adv_failed > 0)
         llmbo_strbuf_printf(&sb,
                             "- advisor: %ld calls, %ld prompt + %ld completion tokens (%ld "
                             "reasoning), $%.6g\n",
                             v.cost.calls, v.cost.prompt_tokens, v.cost.completion_tokens,
                             v.cost.reasoning_tokens, v.cost.dollars);
+    if (adv_failed > 0) {
+        /* said in the report, not only in the run's stderr: those decisions were the loop's */
+        llmbo_strbuf_printf(
+            &sb,
+            "- **%sadvisor requests failed: %ld of %ld**; the loop made those "
+            "decisions itself (its fallback)%s; the first reason: ",
+            adv_failed >= adv_asked ? "WARNING: every one of the " : "", adv_failed, adv_asked,
+            adv_failed >= adv_asked ? ", so no point of this run is the advisor's" : "");
+        char why[256] = "";
+        llmbo_report_first_advisor_error(dir, why, sizeof why);
+        for (const char *c = why[0] ? why : "(not recorded in advisor.jsonl)"; *c; c++)
+            llmbo_strbuf_printf(&sb, "%c", *c == '\n' ? ' ' : *c);
+        llmbo_strbuf_printf(&sb, "\n");
+    }
     llmbo_strbuf_printf(&sb, "\n## Best value so far\n\nEvery evaluation (marker shape and colour "
                              "by source) and the best value found up to it (line).\n\n"
                              "![best so far](best.svg)\n\n## Parameters\n\nEach parameter "

@@ -277,6 +277,16 @@ grep -q "llmbo bench: WARNING: every advisor request failed ($f of $c, in 2 runs
 "$BIN" report fail2 -q --no-png || fail "report of the dead-advisor bench"
 grep -q "^- \*\*dead\*\* on \*\*branin\*\*: $f of $c requests failed (100 %), in 2 of 2 runs (\*\*no advice at all\*\*)" \
     fail2/report.md || fail "report.md does not say the dead advisor gave no advice"
+grep -q "^llmbo: WARNING: every advisor request failed" fail2/runs/branin/dead/seed-1/run.log ||
+    fail "the dead-advisor run does not end with a warning: $(tail -2 fail2/runs/branin/dead/seed-1/run.log)"
+# the single-run report says it too
+"$BIN" report fail1/runs/branin/some-fail/seed-0 -q --no-png || fail "report of one failing-advisor run"
+grep -q "^- \*\*advisor requests failed: $f0 of $c0\*\*; .*the first reason: http: .*400" \
+    fail1/runs/branin/some-fail/seed-0/report.md || fail "the run report does not count its failed advisor requests"
+read -r f1 c1 <<<"$(failed_calls fail2 dead 1)"
+"$BIN" report fail2/runs/branin/dead/seed-1 -q --no-png || fail "report of one dead-advisor run"
+grep -q "^- \*\*WARNING: every one of the advisor requests failed: $f1 of $c1\*\*" \
+    fail2/runs/branin/dead/seed-1/report.md || fail "the run report does not warn that no advice came"
 ! grep -q "advisor requests failed" single/report.md || fail "a warning in a report without advisor failures"
 pass "advisor failures are loud: $f of $c dead-advisor requests and the partly failing run are counted on the bench's terminal and in report.md"
 

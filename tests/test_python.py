@@ -534,6 +534,51 @@ class TestAdvisor(unittest.TestCase):
         self.assertEqual(rep[2]["valid"], rep[2]["calls"])
         self.assertIn("llm", rep[1])
 
+    def test_advisor_failures_warn(self):
+        # The server refuses the first 3 requests (400, not retried): the loop falls back on
+        # them and says so once, where it happens; then a dead server fails every request.
+        import warnings
+        self.server.kill()
+        self.server.wait()
+        self.server.stdout.close()
+        script = os.path.join(self.dir, "script.json")
+        with open(script, "w") as fh:
+            fh.write('{"responses": [{"status": 400, "body": "no"}, {"status": 400, "body": "no"},'
+                     ' {"status": 400, "body": "no"}], "default": {}}')
+        src = os.environ.get("LLMBO_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
+        self.server = subprocess.Popen([sys.executable, os.path.join(src, "tests",
+                                                                     "llm_server.py"), script],
+                                       stdout=subprocess.PIPE, text=True)
+        self.port = int(self.server.stdout.readline().split()[1])
+        obj = llmbo.Objective("branin")
+        adv = dict(self.advisor("openai"), max_retries=0)
+        opt = llmbo.Optimizer(obj.space, seed=3, budget=12, init={"n": 4}, strategy="gp+llm",
+                              advisor=adv)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            for _ in range(12):
+                (t,) = opt.ask(1)
+                opt.tell(t, obj(t.x))
+        said = [str(x.message) for x in w if issubclass(x.category, RuntimeWarning)]
+        self.assertEqual(len(said), 1, said)  # once, not per ask
+        self.assertIn("gave no usable advice for 1 of 1 requests so far", said[0])
+        failed, asked = opt.advisor_failures
+        self.assertEqual(failed, 3)
+        self.assertEqual(asked, opt.stats["consulted"])
+        self.assertEqual(opt.advisor_cost["errors"], 3)
+        # minimize() with a server nobody listens on ("on_unreachable": "fallback")
+        self.server.kill()
+        self.server.wait()
+        dead = dict(adv, on_unreachable="fallback")
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            res = llmbo.minimize(lambda p: obj(p), obj.space, 10, seed=3, init={"n": 4},
+                                 strategy="gp+llm", advisor=dead)
+        said = [str(x.message) for x in w if "llmbo.minimize" in str(x.message)]
+        self.assertEqual(len(said), 1, [str(x.message) for x in w])
+        self.assertIn("all of 6 advisor requests gave no usable advice", said[0])
+        self.assertNotIn("llm", [h["source"] for h in res.history])
+
     def test_bad_advisor_objects(self):
         sp = llmbo.Objective("branin").space
         free = {"input": 0, "output": 0}

@@ -5,6 +5,7 @@ same meaning, defaults and error messages as in a config file ("options: init.de
 
 import json
 import math
+import warnings
 from ctypes import byref, c_double, c_int, c_int64, c_void_p
 
 from . import _lib
@@ -93,6 +94,8 @@ class Optimizer:
             adv = options["advisor"]
             self._advisor = adv if isinstance(adv, Advisor) else Advisor(adv)
             self._advisor.attach(opt)
+            self._adv0 = self._advisor_outcomes()  # an Advisor may have served earlier loops
+            self._adv_warned = False
         h = c_void_p()
         _lib.check(lib.llmbo_bo_create(self.space._h, byref(opt), byref(h), byref(err)), err)
         self._h = h.value
@@ -130,7 +133,33 @@ class Optimizer:
             x = X[k * d:(k + 1) * d]
             source = SOURCES[src[k]] if 0 <= src[k] < len(SOURCES) else "unknown"
             out.append(Trial(ids[k], self.space.point(x), x, source))
+        if self._advisor is not None and not self._adv_warned:
+            failed, asked = self.advisor_failures
+            if failed:
+                # said once, where it happens: the loop goes on with its own choices
+                self._adv_warned = True
+                warnings.warn("llmbo: the advisor (%s %s) gave no usable advice for %d of %d "
+                              "requests so far; the loop made those decisions itself (its "
+                              "fallback). Optimizer.advisor_failures counts them; the reasons are "
+                              "in the advisor's call log (log_dir/advisor.jsonl)"
+                              % (self._advisor.backend, self._advisor.model, failed, asked),
+                              RuntimeWarning, stacklevel=2)
         return out
+
+    def _advisor_outcomes(self):
+        c = self._advisor.cost()
+        failed = c["fallback"] + c["errors"]
+        return failed, c["valid"] + c["repaired"] + failed
+
+    @property
+    def advisor_failures(self):
+        """(failed, asked): the advisor's requests in this loop that gave no usable advice (a
+        fallback or a transport error: the loop chose instead), and all its requests; (0, 0)
+        without an advisor."""
+        if self._advisor is None:
+            return 0, 0
+        f, a = self._advisor_outcomes()
+        return f - self._adv0[0], a - self._adv0[1]
 
     def tell(self, id, value=None, failed=False):
         """Reports the result of a pending point (an id or a Trial): its value as the objective
@@ -265,4 +294,11 @@ def minimize(f, space, budget, maximize=False, catch=(), callback=None, problem=
                             "failed": failed, "source": t.source})
             if callback is not None:
                 callback(t, value, failed)
+    failed, asked = opt.advisor_failures
+    if failed:
+        warnings.warn("llmbo.minimize: %s of %d advisor requests gave no usable advice; the loop "
+                      "made those decisions itself (its fallback)%s"
+                      % ("all" if failed >= asked else str(failed), asked,
+                         ", so no point came from the advisor" if failed >= asked else ""),
+                      RuntimeWarning, stacklevel=2)
     return Result(opt.best, history, opt)

@@ -173,6 +173,30 @@ cJSON *llmbo_json_number_array(const double *v, int n)
     return a;
 }
 
+int llmbo_json_exact_numbers(cJSON *tree)
+{
+    if (!tree)
+        return 1;
+    for (cJSON *c = tree->child, *next; c; c = next) {
+        next = c->next;
+        if (!cJSON_IsNumber(c)) {
+            if (!llmbo_json_exact_numbers(c))
+                return 0;
+            continue;
+        }
+        cJSON *x = llmbo_json_number(c->valuedouble); /* parsed, so finite */
+        if (!x)
+            return 0;
+        /* The key moves to the replacement; cJSON_ReplaceItemViaPointer frees c. */
+        x->string = c->string;
+        x->type |= c->type & cJSON_StringIsConst;
+        c->string = NULL;
+        c->type &= ~cJSON_StringIsConst;
+        cJSON_ReplaceItemViaPointer(tree, c, x);
+    }
+    return 1;
+}
+
 cJSON *llmbo_json_add_number(cJSON *o, const char *key, double v)
 {
     cJSON *x = llmbo_json_number(v);

@@ -47,6 +47,11 @@ const char *llmbo_json_key_list(const char *const *allowed, char *buf, size_t n)
  * the last bits); a non-finite value becomes null. NULL on allocation failure. */
 cJSON *llmbo_json_number(double v);
 cJSON *llmbo_json_number_array(const double *v, int n);
+/* Replaces every number in tree (and its descendants) by its exact printing, in place: a value
+ * parsed from a file (a number there, which cJSON would print back with 15 digits) then prints
+ * as the same double it was read as. 1 on success, 0 on allocation failure (some numbers may
+ * then be replaced, none is lost). */
+int llmbo_json_exact_numbers(cJSON *tree);
 /* Adds key: llmbo_json_number(v) to o; returns the item or NULL on allocation failure. */
 cJSON *llmbo_json_add_number(cJSON *o, const char *key, double v);
 /* Adds key: v to o and takes v: 1 on success; 0 when v is NULL (a failed constructor) or the add

@@ -1373,7 +1373,10 @@ static int lock_dir(const char *dir, double wait_s, llmbo_error *err)
 }
 
 /* Opens the run's files for appending, replacing asked.jsonl by rewrite (n_rewrite lines)
- * first when it is not NULL. */
+ * first when it is not NULL. The lines were parsed back from the run's files: their numbers are
+ * printed exactly again, or the proposals kept would change in their last bits (cJSON prints 15
+ * digits when that is close), and the next resume would refuse the journal's points as
+ * differing from them. */
 static llmbo_status open_files(run *r, cJSON **rewrite, int n_rewrite, llmbo_error *err)
 {
     char path[4300];
@@ -1382,7 +1385,8 @@ static llmbo_status open_files(run *r, cJSON **rewrite, int n_rewrite, llmbo_err
     if (rewrite) {
         llmbo_strbuf b = LLMBO_STRBUF_INIT;
         for (int i = 0; i < n_rewrite; i++) {
-            char *t = cJSON_PrintUnformatted(rewrite[i]);
+            char *t =
+                llmbo_json_exact_numbers(rewrite[i]) ? cJSON_PrintUnformatted(rewrite[i]) : NULL;
             if (t) {
                 llmbo_strbuf_puts(&b, t);
                 llmbo_strbuf_puts(&b, "\n");

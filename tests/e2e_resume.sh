@@ -2,12 +2,15 @@
 # e2e_resume.sh: `llmbo run` killed with SIGKILL at random moments, several times, then resumed
 # with --resume until it finishes. The journal must hold every evaluation exactly once and equal
 # an uninterrupted run's journal field by field, timing fields aside (t_eval, t_wall and the
-# advisor's seconds). Also: a torn last line is cut off and the run continues; --resume of a
-# finished run changes nothing. Sequential (batch 1) and batched (batch 3) configs.
+# advisor's seconds), and asked.jsonl the same proposals. Also: a torn last line is cut off and
+# the run continues; a batch torn in asked.jsonl is asked again; --resume of a finished run
+# changes nothing. Sequential (batch 1) and batched (batch 3) configs.
 set -u
 . "$(dirname "$0")/lib.sh"
 
-# compare REF RUN BUDGET: same lines ignoring timings, ids 0..BUDGET-1 once each
+# compare REF RUN BUDGET: same lines ignoring timings, ids 0..BUDGET-1 once each; the same
+# proposals in asked.jsonl (what a later resume replays: a value off in its last bit there makes
+# that resume refuse the run or evaluate another point)
 compare() {
     "$PY" - "$1" "$2" "$3" <<'EOF'
 import json, sys
@@ -16,14 +19,21 @@ def load(p):
     out = []
     with open(p) as f:
         data = f.read()
-    assert data.endswith("\n"), "journal does not end with a newline"
+    assert data.endswith("\n"), "%s does not end with a newline" % p
     for line in data.splitlines():
         o = json.loads(line)
-        o.pop("t_eval"); o.pop("t_wall")
+        o.pop("t_eval", None); o.pop("t_wall", None)
         for k in ("seconds", "cpu_seconds", "cpu_dollars"):
             o["advisor"].pop(k)
         out.append(o)
     return out
+asked = lambda p: p.replace("journal.jsonl", "asked.jsonl")
+qa, qb = load(asked(ref)), load(asked(run))
+for i, (x, y) in enumerate(zip(qa, qb)):
+    if x != y:
+        print("asked.jsonl line %d differs:\n  %s\n  %s" % (i + 1, x, y)); sys.exit(1)
+if len(qa) != len(qb):
+    print("asked.jsonl lengths differ: %d vs %d" % (len(qa), len(qb))); sys.exit(1)
 a, b = load(ref), load(run)
 ids = [o["id"] for o in b]
 if sorted(ids) != list(range(budget)) or len(set(ids)) != len(ids):
@@ -97,12 +107,17 @@ run_case() {
     else
         fail "$name: $msg"
     fi
-    # Resuming a finished run evaluates nothing.
+    finished_unchanged "$name" "$dir"
+}
+
+# finished_unchanged NAME DIR: resuming a finished run evaluates nothing (and reads back what the
+# resumes before it rewrote).
+finished_unchanged() {
     local before
-    before=$(md5sum < "$dir/journal.jsonl")
-    "$BIN" run --resume "$dir" -q > /dev/null || fail "$name: resume of a finished run failed"
-    [ "$(md5sum < "$dir/journal.jsonl")" = "$before" ] && pass "$name: finished run unchanged" ||
-        fail "$name: resume of a finished run changed the journal"
+    before=$(md5sum < "$2/journal.jsonl")
+    "$BIN" run --resume "$2" -q > /dev/null || { fail "$1: resume of a finished run failed"; return; }
+    [ "$(md5sum < "$2/journal.jsonl")" = "$before" ] && pass "$1: finished run unchanged" ||
+        fail "$1: resume of a finished run changed the journal"
 }
 
 cat > "$WORK/seq.json" <<'EOF'
@@ -124,6 +139,26 @@ partial_case() {
     else
         fail "partial $keep: $msg"
     fi
+    finished_unchanged "partial $keep" "$dir"
+}
+# A batch torn in asked.jsonl, as a kill during its write leaves it (the kernel stops a write at
+# a page boundary on SIGKILL): the first LINES lines and BYTES bytes of the next, with the
+# journal's first JLINES lines. The batch is asked again and asked.jsonl rewritten: the lines
+# kept must read back as the same proposals, or every later resume refuses the run ("xv differs
+# from the proposal's in asked.jsonl").
+torn_case() {
+    local ref=$1 budget=$2 lines=$3 bytes=$4 jlines=$5 dir="$WORK/torn-$3"
+    mkdir -p "$dir"
+    cp "$ref/config.json" "$dir/"
+    { head -n "$lines" "$ref/asked.jsonl"; sed -n "$((lines + 1))p" "$ref/asked.jsonl" | head -c "$bytes"; } > "$dir/asked.jsonl"
+    head -n "$jlines" "$ref/journal.jsonl" > "$dir/journal.jsonl"
+    "$BIN" run --resume "$dir" -q > /dev/null || { fail "torn $lines: resume failed"; return; }
+    if msg=$(compare "$ref/journal.jsonl" "$dir/journal.jsonl" "$budget"); then
+        pass "$(basename "$ref") asked.jsonl torn after $lines lines: resumed run equals the uninterrupted one"
+    else
+        fail "torn $lines: $msg"
+    fi
+    finished_unchanged "torn $lines" "$dir"
 }
 
 # The warp centre chosen by likelihood ("select"): a loop resumed between two refits must make
@@ -147,5 +182,7 @@ run_case seq "$WORK/seq.json" 80 4
 run_case batch "$WORK/batch.json" 80 4
 partial_case "$WORK/batch-ref" 80 29
 partial_case "$WORK/batch-ref" 80 43
+# ids 30-32 are one batch (asked after 27-29 were told): its first line and 200 bytes of its second
+torn_case "$WORK/batch-ref" 80 31 200 30
 
 finish

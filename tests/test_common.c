@@ -246,6 +246,53 @@ static void test_numbers_and_cost(void)
     CHECK(r.calls == 0 && r.dollars == 0, "a missing record reads as zero cost");
 }
 
+/* A journal line parsed back and printed again (asked.jsonl rewritten on resume): cJSON's own
+ * printing gives 0.632478534244001 for 0.6324785342440009, another double. */
+static void test_exact_numbers(void)
+{
+    const char *text = "{\"id\":31,\"xv\":[0.6324785342440009,0.9523438438773155,2.385],"
+                       "\"x\":{\"x1\":0.6324785342440009,\"s\":\"0.1\"},\"told\":[],"
+                       "\"deep\":[[1e-300,{\"d\":-0.1324785342440009}]],\"t\":true,"
+                       "\"n\":null,\"last\":0.21863758843392134}";
+    cJSON *lossy = cJSON_Parse(text), *o = cJSON_Parse(text);
+    char *l = cJSON_PrintUnformatted(lossy);
+    CHECK(strstr(l, "0.632478534244001,") != NULL, "cJSON alone prints a parsed number lossily: %s",
+          l);
+    CHECK(llmbo_json_exact_numbers(o) == 1, "exact_numbers succeeds");
+    char *t = cJSON_PrintUnformatted(o);
+    cJSON *back = cJSON_Parse(t);
+    /* Every number of the printing reads back as the double the original text reads as (strtod),
+     * and everything else is unchanged. */
+    const char *want[] = {
+        "31",     "0.6324785342440009",  "0.9523438438773155", "2.385", "0.6324785342440009",
+        "1e-300", "-0.1324785342440009", "0.21863758843392134"};
+    const cJSON *got[] = {
+        cJSON_GetObjectItem(back, "id"),
+        cJSON_GetArrayItem(cJSON_GetObjectItem(back, "xv"), 0),
+        cJSON_GetArrayItem(cJSON_GetObjectItem(back, "xv"), 1),
+        cJSON_GetArrayItem(cJSON_GetObjectItem(back, "xv"), 2),
+        cJSON_GetObjectItem(cJSON_GetObjectItem(back, "x"), "x1"),
+        cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(back, "deep"), 0), 0),
+        cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(back, "deep"), 0), 1), "d"),
+        cJSON_GetObjectItem(back, "last")};
+    int exact = 1;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        exact &= cJSON_IsNumber(got[i]) && got[i]->valuedouble == strtod(want[i], NULL);
+    CHECK(exact, "every number reads back bit for bit, keys kept: %s", t);
+    const char *expect = "{\"id\":31,\"xv\":[0.6324785342440009,0.9523438438773155,2.385],"
+                         "\"x\":{\"x1\":0.6324785342440009,\"s\":\"0.1\"},\"told\":[],"
+                         "\"deep\":[[1e-300,{\"d\":-0.1324785342440009}]],\"t\":true,"
+                         "\"n\":null,\"last\":0.21863758843392134}";
+    CHECK(strcmp(t, expect) == 0, "the printing is the original text (exact printing wrote it)");
+    free(l);
+    free(t);
+    cJSON_Delete(lossy);
+    cJSON_Delete(o);
+    cJSON_Delete(back);
+    CHECK(llmbo_json_exact_numbers(NULL) == 1, "NULL tree: nothing to do");
+}
+
 int main(void)
 {
     test_strbuf();
@@ -253,5 +300,6 @@ int main(void)
     test_getters();
     test_names();
     test_numbers_and_cost();
+    test_exact_numbers();
     return check_summary();
 }

@@ -57,13 +57,20 @@ run_case() {
     # Each attempt waits until the journal reaches a random length (rising from attempt to
     # attempt, within the first 60% of the budget), then sleeps a random 0-9 ms and
     # sends SIGKILL, so kills land during evaluations, proposals and writes alike.
+    # A resume keeps every complete line it starts from byte for byte (timings included: a line
+    # evaluated again would differ there) and only appends; an attempt ends by the kill (137) or
+    # by finishing (0), never with an error.
+    local kept rc
     while [ $killed -lt "$kills" ] && [ $tries -lt 40 ]; do
         tries=$((tries + 1))
+        kept=0
         if [ ! -f "$dir/config.json" ]; then
             rm -rf "$dir" # killed before the run directory existed: start again
-            "$BIN" run "$cfg" --out "$dir" -q > /dev/null 2>&1 &
+            "$BIN" run "$cfg" --out "$dir" -q > /dev/null 2> "$WORK/$name-err" &
         else
-            "$BIN" run --resume "$dir" -q > /dev/null 2>&1 &
+            [ -f "$dir/journal.jsonl" ] && kept=$(wc -l < "$dir/journal.jsonl")
+            head -n "$kept" "$dir/journal.jsonl" > "$WORK/$name-kept" 2> /dev/null
+            "$BIN" run --resume "$dir" -q > /dev/null 2> "$WORK/$name-err" &
         fi
         local pid=$! n=0
         [ -f "$dir/journal.jsonl" ] && n=$(wc -l < "$dir/journal.jsonl")
@@ -79,11 +86,18 @@ run_case() {
         sleep "0.00$((RANDOM % 10))"
         kill -9 $pid 2> /dev/null
         wait $pid 2> /dev/null
+        rc=$?
         n=0
         [ -f "$dir/journal.jsonl" ] && n=$(wc -l < "$dir/journal.jsonl")
+        if [ $rc -ne 137 ] && [ $rc -ne 0 ]; then
+            fail "$name: attempt $tries (from $kept lines) exited with status $rc: $(cat "$WORK/$name-err")"
+        fi
+        if [ "$kept" -gt 0 ] && ! head -n "$kept" "$dir/journal.jsonl" | cmp -s - "$WORK/$name-kept"; then
+            fail "$name: attempt $tries changed the $kept complete journal lines it resumed from (an evaluation lost or repeated)"
+        fi
         if [ ! -f "$dir/summary.json" ]; then
             killed=$((killed + 1))
-            echo "  $name: killed with $n complete journal lines"
+            echo "  $name: attempt $tries (target $target lines) killed with $n complete journal lines"
         else
             # Under load the journal poll can lag so far behind a fast run that the kill comes
             # after its end (pass 7 of the issue-12 series: killed at 78 of 80 lines, then
@@ -97,8 +111,13 @@ run_case() {
     [ $killed -ge 3 ] || fail "$name: only $killed kills landed mid-run in $tries attempts"
     # A torn line, as a kill in the middle of a write leaves it.
     if [ -f "$dir/config.json" ]; then
+        kept=0
+        [ -f "$dir/journal.jsonl" ] && kept=$(wc -l < "$dir/journal.jsonl")
+        head -n "$kept" "$dir/journal.jsonl" > "$WORK/$name-kept" 2> /dev/null
         printf '{"iter":999,"id":' >> "$dir/journal.jsonl"
         "$BIN" run --resume "$dir" -q > /dev/null || fail "$name: final resume failed"
+        head -n "$kept" "$dir/journal.jsonl" | cmp -s - "$WORK/$name-kept" ||
+            fail "$name: the final resume changed the $kept complete journal lines it resumed from"
     else
         "$BIN" run "$cfg" --out "$dir" -q > /dev/null || fail "$name: run failed"
     fi

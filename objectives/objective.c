@@ -571,6 +571,42 @@ llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double 
     return LLMBO_OK;
 }
 
+llmbo_status llmbo_objective_eval_noise_free(const llmbo_objective *obj, const double *x, double *y,
+                                             llmbo_error *err)
+{
+    if (!obj || !x || !y)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "objective_eval_noise_free: NULL argument");
+    *y = NAN;
+    if (!obj->def)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                               "objective \"%s\": no noise-free value (an external objective)",
+                               obj->name);
+    llmbo_status st = llmbo_space_check(obj->space, x, err);
+    if (st != LLMBO_OK) {
+        llmbo_error_prefix(err, "objective \"%s\"", obj->name);
+        return st;
+    }
+    double v;
+    if (obj->shift) {
+        /* a buffer of its own: obj->xbuf belongs to llmbo_objective_eval */
+        double *xs = llmbo_malloc((size_t)obj->dim, sizeof(double));
+        if (!xs)
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "objective \"%s\": out of memory",
+                                   obj->name);
+        for (int j = 0; j < obj->dim; j++)
+            xs[j] = x[j] - obj->shift[j];
+        v = obj->def->f(xs, obj->dim);
+        llmbo_free(xs);
+    } else {
+        v = obj->def->f(x, obj->dim);
+    }
+    if (!isfinite(v))
+        return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
+                               "objective \"%s\": the function returned %g", obj->name, v);
+    *y = v;
+    return LLMBO_OK;
+}
+
 int llmbo_objective_count(void)
 {
     return llmbo_objective_def_count();

@@ -69,6 +69,12 @@ double llmbo_objective_noise(const llmbo_objective *obj);
  * it draws the same noise as an uninterrupted run. */
 void llmbo_objective_set_noise_index(llmbo_objective *obj, uint64_t k);
 uint64_t llmbo_objective_noise_index(const llmbo_objective *obj);
+/* The noise-free value of a built-in objective at x (original units), for the regret of a noisy
+ * run: no noise drawn, the noise index unchanged, no state of obj written (safe beside another
+ * thread's llmbo_objective_eval of the same obj). An external objective: LLMBO_ERR_INVALID (its
+ * noise-free value would need another run of its command). */
+llmbo_status llmbo_objective_eval_noise_free(const llmbo_objective *obj, const double *x, double *y,
+                                             llmbo_error *err);
 
 /* External objectives (external.c): runs command once, x in original units of space. */
 llmbo_status llmbo_external_eval(const char *command, const llmbo_space *space, double timeout_s,

@@ -29,6 +29,7 @@
 #include "journal.h"
 #include "loop_impl.h"
 #include "objective_json.h"
+#include "objective_impl.h"
 #include "run.h"
 #include "advisor.h"
 #include "import.h"
@@ -97,7 +98,9 @@ typedef struct run {
     int n_told_since;      /* entries of told_since */
     int have_best;         /* best so far over journalled successes, in journal order */
     double best;
-    double *best_x; /* (d) */
+    double *best_x;    /* (d) */
+    double best_clean; /* a noisy built-in objective: its noise-free value at best_x (the regret
+                          is measured on it), else best */
 
     /* Warm start ("init.from", "init.points"). */
     int n_data;               /* imported observations (source "data"), ids 0 .. n_data-1 */
@@ -148,6 +151,8 @@ static double *theta_of(const run *r, int64_t id)
     return r->has_th[id] ? r->theta + (size_t)id * ((size_t)r->d + 2) : NULL;
 }
 
+static double regret_of(const run *r);
+
 static cJSON *journal_line(run *r, int64_t id, int failed, double y, const char *reason,
                            double t_eval)
 {
@@ -160,7 +165,7 @@ static cJSON *journal_line(run *r, int64_t id, int failed, double y, const char 
                              .y = y,
                              .source = (int)r->src[id],
                              .best = r->have_best ? r->best : NAN,
-                             .regret = r->have_best && r->has_opt ? fabs(r->best - r->opt) : NAN,
+                             .regret = regret_of(r),
                              .t_eval = t_eval,
                              .t_wall = r->t_offset + llmbo_now() - r->t0,
                              .theta = theta_of(r, id)};
@@ -213,8 +218,7 @@ static cJSON *summary_json(run *r, int complete)
                                  : cJSON_CreateNull()) &&
         llmbo_json_add(o, "best_xv",
                        have_best ? llmbo_json_number_array(r->best_x, r->d) : cJSON_CreateNull()) &&
-        llmbo_json_add(o, "final_regret",
-                       num_or_null(have_best && r->has_opt, fabs(best - r->opt))) &&
+        llmbo_json_add(o, "final_regret", num_or_null(have_best && r->has_opt, regret_of(r))) &&
         llmbo_json_add(o, "wall_seconds", llmbo_json_number(r->t_offset + llmbo_now() - r->t0)) &&
         llmbo_json_add(o, "advisor", llmbo_cost_to_json(&c)) &&
         llmbo_json_add(o, "complete", cJSON_CreateBool(complete));
@@ -471,7 +475,7 @@ static void progress_line(run *r, int final)
     if (r->have_best) {
         snprintf(b, sizeof b, "%.6g", r->best);
         if (r->has_opt)
-            snprintf(g, sizeof g, "  regret %.3g", fabs(r->best - r->opt));
+            snprintf(g, sizeof g, "  regret %.3g", regret_of(r));
     }
     if (r->n_workers > 1 && !final)
         snprintf(wk, sizeof wk, "  %d running", r->n_running);
@@ -523,7 +527,20 @@ static void note_best(run *r, int64_t id, double y, int failed)
         r->have_best = 1;
         r->best = y;
         memcpy(r->best_x, r->X + (size_t)id * r->d, (size_t)r->d * sizeof(double));
+        /* With observation noise the best observed value is biased low (the luckiest draw of
+         * many); the regret of the incumbent is its noise-free value's. */
+        r->best_clean = y;
+        if (r->has_opt && llmbo_objective_noise(r->obj) > 0 &&
+            llmbo_objective_eval_noise_free(r->obj, r->best_x, &r->best_clean, NULL) != LLMBO_OK)
+            r->best_clean = NAN;
     }
+}
+
+/* The simple regret of the incumbent (the best observed point): |f(x_best) - optimum|, f
+ * noise-free for a noisy built-in objective. NaN without an optimum or a best. */
+static double regret_of(const run *r)
+{
+    return r->have_best && r->has_opt ? fabs(r->best_clean - r->opt) : NAN;
 }
 
 /* Result of proposal id arrived: journal it (durable before anything else happens), then it
@@ -1900,7 +1917,7 @@ llmbo_status llmbo_run_tell(const llmbo_tell_args *a, int *user_error, llmbo_err
         else
             fprintf(a->out, "null");
         if (r.have_best && r.has_opt)
-            fprintf(a->out, ",\"regret\":%.17g", fabs(r.best - r.opt));
+            fprintf(a->out, ",\"regret\":%.17g", regret_of(&r));
         fprintf(a->out, "}\n");
         fflush(a->out);
     }

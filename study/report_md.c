@@ -254,8 +254,10 @@ llmbo_status llmbo_report_write_md(report *R, llmbo_error *err)
     md_advisor_failures(R, &sb);
     llmbo_strbuf_printf(
         &sb,
-        "Regret is the simple regret |best - optimum| after each evaluation (for an objective "
-        "whose optimum is unknown: the gap to the best value any run of this bench found). "
+        "Regret is the simple regret |best - optimum| after each evaluation (with observation "
+        "noise on a built-in objective: |f(x_best) - optimum|, f noise-free at the best observed "
+        "point; for an objective whose optimum is unknown: the gap to the best value any run of "
+        "this bench found). "
         "Figures are the median over seeds with the interquartile range [25%%, 75%%] "
         "(linear-interpolation quantiles). nAUC is the normalised area under the log10 "
         "regret curve: 1 = no progress below the objective's reference regret (the worst "

@@ -153,4 +153,31 @@ EOF
 expect_rc 2 "--out over an existing run" "$BIN" run "$WORK/h.json" --out "$WORK/h1" -q
 grep -qF "already holds a run" "$WORK/err" && pass "existing run refused with a hint" || fail "message: $(cat "$WORK/err")"
 
+# ---- a noisy built-in objective: the regret is the incumbent's noise-free one ------------------
+# The best observed value of a noisy run is the luckiest draw; the journal's and the summary's
+# regret must be |f(x_best) - f*| with f noise-free, computed here by the independent numpy
+# reference (tests/ref_objectives.py) at each incumbent.
+printf '{"objective": {"name": "hartmann6", "noise_std": 0.3}, "budget": 20, "strategy": "random", "seed": 4}\n' >"$WORK/noisy.json"
+"$BIN" run "$WORK/noisy.json" --out "$WORK/noisy" -q >/dev/null || fail "noisy run"
+"$PY" - "$WORK/noisy" "$SRC/tests/ref_objectives.py" <<'EOF' && pass "noisy run: every journal regret is the incumbent's noise-free regret (numpy reference)" || fail "noisy regret"
+import json, subprocess, sys
+d, ref = sys.argv[1], sys.argv[2]
+lines = [json.loads(l) for l in open(d + "/journal.jsonl")]
+opt = -3.32236801141551  # hartmann6's minimum (BoTorch's constant)
+best, inc, incs = None, None, []
+for o in lines:  # the incumbent after each evaluation: the best observed value so far
+    if best is None or o["y"] < best:
+        best, inc = o["y"], o["xv"]
+    incs.append(inc)
+q = "".join("hartmann6 6 " + " ".join(repr(v) for v in x) + "\n" for x in incs)
+f = [float(v) for v in subprocess.run([sys.executable, ref], input=q, capture_output=True,
+                                      text=True, check=True).stdout.split()]
+worst = max(abs(o["regret"] - abs(v - opt)) for o, v in zip(lines, f))
+assert worst < 1e-9, "journal regret vs noise-free reference: off by %g" % worst
+s = json.load(open(d + "/summary.json"))
+assert abs(s["final_regret"] - abs(f[-1] - opt)) < 1e-9, (s["final_regret"], f[-1])
+# the premise: the observed best differs from the noise-free value, so the old |best - f*| differs
+assert abs(abs(s["best_y"] - opt) - s["final_regret"]) > 0.05, (s["best_y"], s["final_regret"])
+EOF
+
 finish

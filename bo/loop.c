@@ -22,7 +22,8 @@ enum {
     TAG_FANTASY = 5,
     TAG_ESCAPE = 6,
     TAG_LP = 7,
-    TAG_HYPER = 8
+    TAG_HYPER = 8,
+    TAG_DESIGN_MORE = 9
 };
 
 /* Best points handed to the acquisition optimiser as anchors for local perturbation. */
@@ -410,6 +411,8 @@ static llmbo_status copy_space(const llmbo_space *src, llmbo_space **out, llmbo_
     return LLMBO_OK;
 }
 
+static llmbo_status design_distinct(llmbo_bo *bo, uint64_t seed, llmbo_error *err);
+
 llmbo_status llmbo_bo_create(const llmbo_space *space, const llmbo_bo_options *opt, llmbo_bo **out,
                              llmbo_error *err)
 {
@@ -446,6 +449,8 @@ llmbo_status llmbo_bo_create(const llmbo_space *space, const llmbo_bo_options *o
         goto nomem;
     st = llmbo_design(opt->design, bo->n_init, bo->d, llmbo_bo_mix_seed(opt->seed, 0, TAG_DESIGN),
                       bo->design, err);
+    if (st == LLMBO_OK)
+        st = design_distinct(bo, llmbo_bo_mix_seed(opt->seed, 0, TAG_DESIGN_MORE), err);
     if (st != LLMBO_OK)
         goto fail;
     *out = bo;
@@ -454,6 +459,63 @@ nomem:
     llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_create: out of memory");
 fail:
     llmbo_bo_free(bo);
+    return st;
+}
+
+/* Row i of the design maps (through the space: integers and categoricals rounded) to the same
+ * point as an earlier row. */
+static int design_repeats(const llmbo_bo *bo, const double *pts, int i)
+{
+    size_t d = (size_t)bo->d;
+    for (int k = 0; k < i; k++)
+        if (memcmp(pts + (size_t)k * d, pts + (size_t)i * d, d * sizeof(double)) == 0)
+            return 1;
+    return 0;
+}
+
+/* In a space of integers and categoricals two design rows can round to the same point (branin-
+ * like designs of 5 points in a space of 6 evaluated one point twice). Each such row is replaced
+ * by the first row of a longer design of the same type (its own stream) that maps to a point not
+ * in the design yet; with no such row left (a space smaller than the design) it stays. A design
+ * without repeats, every continuous one among them, is left exactly as it was. */
+static llmbo_status design_distinct(llmbo_bo *bo, uint64_t seed, llmbo_error *err)
+{
+    int n = bo->n_init, d = bo->d;
+    double *pts = llmbo_malloc((size_t)n * (size_t)d, sizeof(double));
+    if (!pts)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_create: out of memory");
+    int any = 0;
+    for (int i = 0; i < n; i++)
+        llmbo_space_from_unit(bo->space, bo->design + (size_t)i * d, pts + (size_t)i * d);
+    for (int i = 1; i < n && !any; i++)
+        any = design_repeats(bo, pts, i);
+    llmbo_status st = LLMBO_OK;
+    double *more = NULL, *p = NULL;
+    int m = n < 8192 ? 8 * n : n + 65536;
+    if (any && (!(more = llmbo_malloc((size_t)m * (size_t)d, sizeof(double))) ||
+                !(p = llmbo_malloc((size_t)d, sizeof(double)))))
+        st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_create: out of memory");
+    if (any && st == LLMBO_OK)
+        st = llmbo_design(bo->opt.design, m, d, seed, more, err);
+    for (int i = 1, next = 0; any && st == LLMBO_OK && i < n; i++) {
+        if (!design_repeats(bo, pts, i))
+            continue;
+        for (; next < m; next++) {
+            llmbo_space_from_unit(bo->space, more + (size_t)next * d, p);
+            memcpy(pts + (size_t)i * d, p, (size_t)d * sizeof(double));
+            if (!design_repeats(bo, pts, i)) {
+                memcpy(bo->design + (size_t)i * d, more + (size_t)next * d,
+                       (size_t)d * sizeof(double));
+                next++;
+                break;
+            }
+        }
+        /* none left: the row (and its point) as it was */
+        llmbo_space_from_unit(bo->space, bo->design + (size_t)i * d, pts + (size_t)i * d);
+    }
+    llmbo_free(p);
+    llmbo_free(more);
+    llmbo_free(pts);
     return st;
 }
 

@@ -14,6 +14,7 @@
 #include "llmbo.h"
 #include "llmbo_common.h"
 #include "loop_impl.h"
+#include "acq.h"
 
 #define PI_ 3.14159265358979323846
 
@@ -2681,6 +2682,88 @@ static void test_final_commit(void)
     llmbo_space_free(s);
 }
 
+/* A space of integers and categoricals: no design row may repeat a point while the space has
+ * unseen ones (the truth is counting: min(n_init, |space|) distinct points), and in a space
+ * smaller than the design every point comes first. A continuous design is the plain design. */
+static void test_discrete_design(void)
+{
+    static const char *const cs[2] = {"a", "b"};
+    llmbo_param k = {"k", LLMBO_PARAM_INTEGER, 1, 3, 0, NULL, NULL, NULL};
+    llmbo_param c = {"c", LLMBO_PARAM_CATEGORICAL, 0, 0, 2, cs, NULL, NULL};
+    llmbo_param b = {"b", LLMBO_PARAM_INTEGER, 0, 1, 0, NULL, NULL, NULL};
+    int repeats_before = 0, seeds = 0;
+    for (int n_init = 3; n_init <= 8; n_init++)
+        for (uint64_t seed = 1; seed <= 20; seed++) {
+            for (int small = 0; small < 2; small++) {
+                llmbo_space *s = llmbo_space_create();
+                llmbo_space_add(s, small ? &b : &k, NULL);
+                llmbo_space_add(s, &c, NULL);
+                int card = small ? 4 : 6;
+                llmbo_bo_options o;
+                fast_options(&o);
+                o.seed = seed;
+                o.n_init = n_init;
+                llmbo_bo *bo = make_bo(s, &o);
+                int64_t ids[8];
+                double X[16];
+                llmbo_source src[8];
+                llmbo_error err;
+                int distinct = 0, first_distinct = 0;
+                if (bo && llmbo_bo_ask(bo, n_init, ids, X, src, &err) == LLMBO_OK) {
+                    for (int i = 0; i < n_init; i++) {
+                        int seen = 0;
+                        for (int j = 0; j < i; j++)
+                            seen |= X[2 * i] == X[2 * j] && X[2 * i + 1] == X[2 * j + 1];
+                        distinct += !seen;
+                        first_distinct += !seen && i < card;
+                    }
+                    /* the plain design's repeats, for the premise */
+                    double *u = malloc((size_t)n_init * 2 * sizeof *u), x[2], xs[16];
+                    if (u && llmbo_design(o.design, n_init, 2, llmbo_bo_mix_seed(o.seed, 0, 1), u,
+                                          &err) == LLMBO_OK) {
+                        int rep = 0;
+                        for (int i = 0; i < n_init; i++) {
+                            llmbo_space_from_unit(s, u + 2 * i, x);
+                            xs[2 * i] = x[0];
+                            xs[2 * i + 1] = x[1];
+                            for (int j = 0; j < i && i < card; j++)
+                                rep |= x[0] == xs[2 * j] && x[1] == xs[2 * j + 1];
+                        }
+                        repeats_before += rep;
+                    }
+                    free(u);
+                }
+                int want = n_init < card ? n_init : card;
+                CHECK(distinct == want && first_distinct == want,
+                      "space of %d points, %d design points, seed %d: %d distinct (want %d)", card,
+                      n_init, (int)seed, distinct, want);
+                seeds++;
+                llmbo_bo_free(bo);
+                llmbo_space_free(s);
+            }
+        }
+    CHECK(repeats_before > 0, "premise: the plain design repeated a point in %d of %d cases",
+          repeats_before, seeds);
+    /* continuous: exactly the plain design */
+    llmbo_space *s = branin_space();
+    llmbo_bo_options o;
+    fast_options(&o);
+    llmbo_bo *bo = make_bo(s, &o);
+    int64_t ids[6];
+    double X[12], u[12], x[2];
+    llmbo_source src[6];
+    llmbo_error err;
+    int same = bo && llmbo_bo_ask(bo, 6, ids, X, src, &err) == LLMBO_OK &&
+               llmbo_design(o.design, 6, 2, llmbo_bo_mix_seed(o.seed, 0, 1), u, &err) == LLMBO_OK;
+    for (int i = 0; same && i < 6; i++) {
+        llmbo_space_from_unit(s, u + 2 * i, x);
+        same &= x[0] == X[2 * i] && x[1] == X[2 * i + 1];
+    }
+    CHECK(same, "a continuous design is the plain design, bit for bit");
+    llmbo_bo_free(bo);
+    llmbo_space_free(s);
+}
+
 int main(void)
 {
     llmbo_init();
@@ -2715,5 +2798,6 @@ int main(void)
     test_ripple_noise();
     test_final_exploit();
     test_final_commit();
+    test_discrete_design();
     return check_summary();
 }

@@ -13,9 +13,10 @@
 # TEMPLATES=distill/templates-scale CHOICE_WEIGHT=4 STEPS=2400). ANSWER: unit (the search policy
 # of distill/policy.py, distill/templates-unit, the model shipped from round 6 to round 11 with
 # POLICY=round7 TEMPLATES=distill/templates-mean STEPS=900); absolute: the privileged teacher's
-# points, the model shipped before
-# round 6 (with RUNS=800 RANK_EVERY=2 STEPS=500); step: its propose answers after the first
-# evaluation as steps, distill/templates-step; all match the advisor's "answer" key),
+# points, the model shipped before round 6 (with RUNS=800 RANK_EVERY=2 STEPS=500); step: its
+# propose answers after the first evaluation as steps, distill/templates-step; all match the
+# advisor's "answer" key). The defaults remake the shipped file bit for bit on this machine
+# (sha256 ccbed473..., checked on 2026-12-06),
 # EXTRA_CASSETTES, POLICY (ANSWER=unit: round7, which steps from the mean of the shown points at
 # half the scale, or round6), TEMPLATES (with ANSWER=unit, distill/templates-mean prints that mean
 # as a step from Best; the round-6 model's were distill/templates-unit; TEMPLATES= with another

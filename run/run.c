@@ -103,8 +103,11 @@ typedef struct run {
                           is measured on it), else best */
 
     /* Warm start ("init.from", "init.points"). */
-    int n_data;               /* imported observations (source "data"), ids 0 .. n_data-1 */
-    llmbo_import imp;         /* a new run's imported observations */
+    int n_data;       /* imported observations (source "data"), ids 0 .. n_data-1 */
+    llmbo_import imp; /* a new run's imported observations */
+    int fresh_ok;     /* llmbo run --resume: a directory with nothing asked yet starts
+                         as the new run it was (fresh) */
+    int fresh;
     double *pts;              /* (n_pts, d) a new run's init.points */
     int n_pts;                /* entries of pts */
     unsigned char *need_line; /* (total) imported results asked.jsonl holds but the journal
@@ -338,18 +341,36 @@ static llmbo_status make_objective(run *r, llmbo_objective **out, llmbo_error *e
     return LLMBO_OK;
 }
 
+static llmbo_status read_init_points(run *r, llmbo_error *err);
+
 /* A new run's warm-start data: init.from's observations into r->imp, init.points into
  * r->pts; the budget's room checked. */
 static llmbo_status read_init(run *r, llmbo_error *err)
 {
     llmbo_status st;
-    char where[4400];
     llmbo_import_init(&r->imp, r->d);
     for (const cJSON *f = r->cfg.init_from ? r->cfg.init_from->child : NULL; f; f = f->next)
         if ((st = llmbo_import_path(f->valuestring, r->space, &r->imp, err)) != LLMBO_OK) {
             llmbo_error_prefix(err, "%s: init.from", r->where);
             return st == LLMBO_ERR_NOMEM ? st : LLMBO_ERR_CONFIG;
         }
+    if ((st = read_init_points(r, err)) != LLMBO_OK)
+        return st;
+    r->n_data = r->imp.n;
+    if (r->cfg.init_counted && r->n_data + r->n_pts > r->cfg.budget)
+        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
+                               "%s: init.from: %d imported observations and %d init.points exceed "
+                               "the budget %d (init.counted is true: imported observations count "
+                               "against it)",
+                               r->where, r->n_data, r->n_pts, r->cfg.budget);
+    return LLMBO_OK;
+}
+
+/* init.points into r->pts (r->n_pts). */
+static llmbo_status read_init_points(run *r, llmbo_error *err)
+{
+    llmbo_status st;
+    char where[4400];
     r->n_pts = r->cfg.init_points ? cJSON_GetArraySize(r->cfg.init_points) : 0;
     if (r->n_pts > 0 && !(r->pts = llmbo_malloc((size_t)r->n_pts * (size_t)r->d, sizeof(double))))
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
@@ -361,13 +382,6 @@ static llmbo_status read_init(run *r, llmbo_error *err)
             LLMBO_OK)
             return st == LLMBO_ERR_NOMEM ? st : LLMBO_ERR_CONFIG;
     }
-    r->n_data = r->imp.n;
-    if (r->cfg.init_counted && r->n_data + r->n_pts > r->cfg.budget)
-        return llmbo_error_set(err, LLMBO_ERR_CONFIG,
-                               "%s: init.from: %d imported observations and %d init.points exceed "
-                               "the budget %d (init.counted is true: imported observations count "
-                               "against it)",
-                               r->where, r->n_data, r->n_pts, r->cfg.budget);
     return LLMBO_OK;
 }
 
@@ -1465,6 +1479,8 @@ static llmbo_status open_run(run *r, const char *config_path, int with_loop, int
  * of source "data" (asked.jsonl lines carrying their values, one batch) with their journal
  * lines, told to the loop in id order; then init.points as one batch of proposals of source
  * "init", evaluated first. */
+static llmbo_status seed_points(run *r, llmbo_error *err);
+
 static llmbo_status seed_run(run *r, llmbo_error *err)
 {
     llmbo_status st = LLMBO_OK;
@@ -1502,7 +1518,19 @@ static llmbo_status seed_run(run *r, llmbo_error *err)
     }
     if (st == LLMBO_OK)
         st = tell_ready(r, err);
-    memset(lines, 0, (size_t)k * sizeof *lines);
+    llmbo_free(lines);
+    return st == LLMBO_OK ? seed_points(r, err) : st;
+}
+
+/* init.points as one batch of proposals of source "init" after the imported observations (ids
+ * n_data ...): a new run's, or a resumed one's whose warm start stopped between the two. */
+static llmbo_status seed_points(run *r, llmbo_error *err)
+{
+    llmbo_status st = LLMBO_OK;
+    int m = r->n_data, p = r->n_pts;
+    cJSON **lines = llmbo_calloc(p > 0 ? (size_t)p : 1, sizeof *lines);
+    if (!lines)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     for (int j = 0; j < p && st == LLMBO_OK; j++) {
         int id = m + j;
         memcpy(r->X + (size_t)id * r->d, r->pts + (size_t)j * r->d, (size_t)r->d * sizeof(double));
@@ -1521,8 +1549,8 @@ static llmbo_status seed_run(run *r, llmbo_error *err)
         r->n_asked = m + p;
         r->n_told_since = 0;
     }
-    for (int i = 0; i < k; i++)
-        cJSON_Delete(lines[i]);
+    for (int j = 0; j < p; j++)
+        cJSON_Delete(lines[j]);
     llmbo_free(lines);
     return st;
 }
@@ -1667,6 +1695,22 @@ static void run_end(run *r)
  * r->workers) and sets up, with the loop when with_loop; checks that config_path, if not NULL,
  * is that run's config; reads the run's files (asked.jsonl lines to rewrite: r->legacy). A
  * damaged file is LLMBO_ERR_FORMAT. */
+/* dir/name holds no complete line (absent or empty, or a torn first line); a file that exists
+ * but cannot be read counts as holding lines, so loading it reports why. */
+static int no_lines(const char *dir, const char *name)
+{
+    char path[4300];
+    cJSON **lines = NULL;
+    int n = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!llmbo_path_exists(path))
+        return 1;
+    if (llmbo_journal_read(path, 0, &lines, &n, NULL, NULL) != LLMBO_OK)
+        return 0;
+    llmbo_journal_lines_free(lines, n);
+    return n == 0;
+}
+
 static llmbo_status open_existing(run *r, double lock_wait, int with_loop, const char *config_path,
                                   llmbo_error *err)
 {
@@ -1675,7 +1719,11 @@ static llmbo_status open_existing(run *r, double lock_wait, int with_loop, const
     snprintf(path, sizeof path, "%s/config.json", r->dir);
     if ((r->lock = lock_dir(r->dir, lock_wait, err)) < 0)
         return err->status;
-    if ((st = open_run(r, path, with_loop, 0, 0, 0, err)) != LLMBO_OK)
+    /* Killed after config.json and before its first batch reached asked.jsonl: nothing was
+     * asked, so the run starts as the new run it was, warm start (init.from read again,
+     * init.points) included. */
+    r->fresh = r->fresh_ok && no_lines(r->dir, "asked.jsonl") && no_lines(r->dir, "journal.jsonl");
+    if ((st = open_run(r, path, with_loop, r->fresh, 0, 0, err)) != LLMBO_OK)
         return st;
     if (config_path && (st = check_same_config(r, config_path, r->dir, err)) != LLMBO_OK)
         return st;
@@ -1695,6 +1743,7 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
     r.progress = a->progress;
     r.workers = a->workers;
     if (a->resume_dir) {
+        r.fresh_ok = 1;
         if ((st = open_existing(&r, 0, 1, a->config_path, err)) != LLMBO_OK)
             goto out;
     } else {
@@ -1720,8 +1769,17 @@ llmbo_status llmbo_run_exec(const llmbo_run_args *a, int *user_error, llmbo_erro
     if (r.dir && (st = open_files(&r, r.legacy, r.n_legacy, err)) != LLMBO_OK)
         goto out;
     *user_error = 0;
-    if ((st = a->resume_dir ? write_missing(&r, err) : seed_run(&r, err)) != LLMBO_OK)
+    if ((st = a->resume_dir && !r.fresh ? write_missing(&r, err) : seed_run(&r, err)) != LLMBO_OK)
         goto out;
+    /* Killed between the warm start's two batches (the imported observations recorded, the
+     * init.points not yet asked): ask them now, as the uninterrupted run did next. */
+    if (a->resume_dir && !r.fresh && r.n_data > 0 && r.n_asked == r.n_data && r.cfg.init_points &&
+        cJSON_GetArraySize(r.cfg.init_points) > 0) {
+        /* the observations told first, so the points' asked line names them as the new run's */
+        if ((st = tell_ready(&r, err)) != LLMBO_OK ||
+            (st = read_init_points(&r, err)) != LLMBO_OK || (st = seed_points(&r, err)) != LLMBO_OK)
+            goto out;
+    }
     r.n_start = r.n_lines;
     r.max_consecutive = a->max_consecutive_failures;
     progress_line(&r, 0);

@@ -124,4 +124,34 @@ expect "bad.json: init.points[0]: x1: 11 outside bounds [-5, 10]" "init.points o
 expect "init.from: 12 imported observations and 0 init.points exceed the budget 5" \
     "counted over budget" '{"from": ["prev"], "counted": true}'
 
+# ---- a kill inside the warm start, then --resume ------------------------------------------------
+# The warm start is two batches: the imported observations (init.from), then init.points. A kill
+# after config.json and before the first batch reached asked.jsonl (A), or between the batches
+# (B: journal lines written; C: not yet), must resume into the uninterrupted run: the same
+# journal (timings aside) and the same asked.jsonl byte for byte, and resume again.
+printf 'x1,x2,y\n1.0,2.0,20.5\n3.0,4.0,5.1\n-2.0,10.0,9.9\n' >ws.csv
+printf '{"objective": "branin", "budget": 14, "strategy": "gp", "seed": 3, "init": {"from": ["%s"], "points": [{"x1": 0.5, "x2": 0.5}, {"x1": 9.0, "x2": 3.0}]}}\n' "$PWD/ws.csv" >ws.json
+"$BIN" run ws.json --out wsref -q >/dev/null || fail "warm-start reference run"
+for c in A B C; do
+    rm -rf ws$c && mkdir ws$c && cp wsref/config.json ws$c/
+    [ $c = A ] || head -3 wsref/asked.jsonl >ws$c/asked.jsonl
+    [ $c = B ] && head -3 wsref/journal.jsonl >ws$c/journal.jsonl
+    "$BIN" run --resume ws$c -q >/dev/null 2>err.txt || fail "resume of state $c: $(cat err.txt)"
+    "$PY" - wsref ws$c <<'EOF' || fail "state $c resumed into another run"
+import json, sys
+def lines(d):
+    out = []
+    for l in open(d + "/journal.jsonl"):
+        o = json.loads(l)
+        o.pop("t_eval"), o.pop("t_wall")
+        out.append(o)
+    return out
+a, b = sys.argv[1], sys.argv[2]
+assert lines(a) == lines(b), "journals differ"
+assert open(a + "/asked.jsonl").read() == open(b + "/asked.jsonl").read(), "asked.jsonl differs"
+EOF
+    "$BIN" run --resume ws$c -q >/dev/null 2>err.txt || fail "a second resume of state $c: $(cat err.txt)"
+done
+pass "a kill inside the warm start (before it, between its two batches with and without their journal lines) resumes into the uninterrupted run, asked.jsonl byte for byte"
+
 finish

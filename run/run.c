@@ -27,6 +27,7 @@
 #include "strbuf.h"
 #include "config.h"
 #include "journal.h"
+#include "fileio.h"
 #include "loop_impl.h"
 #include "objective_json.h"
 #include "objective_impl.h"
@@ -1711,6 +1712,75 @@ static int no_lines(const char *dir, const char *name)
     return n == 0;
 }
 
+/* A kill can tear a write (the kernel stops it at a page boundary): a warm-start batch whose
+ * asked.jsonl lines stop short of its "batch" count would be asked again from the loop, which
+ * gives its own points, not the imported observations or init.points. Cuts asked.jsonl back to
+ * the last whole warm-start batch (the data batch, or nothing), before anything else of the
+ * run was asked or journalled; then the warm start resumes from the config (open_existing's
+ * fresh start, or llmbo_run_exec's init.points). */
+static llmbo_status trim_torn_warm_start(const char *dir, llmbo_error *err)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/asked.jsonl", dir);
+    if (!llmbo_path_exists(path))
+        return LLMBO_OK;
+    size_t len = 0;
+    char *text = llmbo_read_file(path, &len, err);
+    if (!text)
+        return err ? err->status : LLMBO_ERR_IO;
+    /* the complete lines: source, batch, end offset */
+    size_t off = 0, keep = 0, end_data = 0;
+    int n = 0, n_data = 0, data_batch = 0, n_init = 0, init_batch = 0, other = 0;
+    while (off < len && !other) {
+        char *nl = memchr(text + off, '\n', len - off);
+        if (!nl)
+            break;
+        cJSON *o = cJSON_ParseWithLength(text + off, (size_t)(nl - (text + off)));
+        const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "batch");
+        int batch = cJSON_IsNumber(b) ? (int)b->valuedouble : 0;
+        if (cJSON_IsString(src) && strcmp(src->valuestring, "data") == 0 && n_init == 0) {
+            data_batch = n_data == 0 ? batch : data_batch;
+            n_data++;
+            if (n_data == data_batch)
+                end_data = (size_t)(nl + 1 - text);
+        } else if (cJSON_IsString(src) && strcmp(src->valuestring, "init") == 0 &&
+                   (n_data == 0 || n_data == data_batch) && n_init == 0) {
+            init_batch = batch;
+            n_init++;
+        } else if (cJSON_IsString(src) && strcmp(src->valuestring, "init") == 0 && n_init > 0 &&
+                   n_init < init_batch) {
+            n_init++;
+        } else {
+            other = 1;
+        }
+        cJSON_Delete(o);
+        n++;
+        off = (size_t)(nl + 1 - text);
+    }
+    llmbo_free(text);
+    /* torn: the data batch short, or the first batch after it short (init.points' batch or a
+     * design batch: either way the loop asks it again correctly only if it is not the points) */
+    if (other || n == 0)
+        return LLMBO_OK;
+    if (n_data > 0 && n_data < data_batch)
+        keep = 0;
+    else if (n_init > 0 && n_init < init_batch)
+        keep = end_data;
+    else
+        return LLMBO_OK;
+    /* the journal holds lines of the whole data batch at most (they follow its asked write) */
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)keep) != 0 || fsync(fd) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return llmbo_error_set(err, LLMBO_ERR_IO, "%s: cannot cut its torn warm start: %s", path,
+                               strerror(errno));
+    }
+    close(fd);
+    return LLMBO_OK;
+}
+
 static llmbo_status open_existing(run *r, double lock_wait, int with_loop, const char *config_path,
                                   llmbo_error *err)
 {
@@ -1722,6 +1792,8 @@ static llmbo_status open_existing(run *r, double lock_wait, int with_loop, const
     /* Killed after config.json and before its first batch reached asked.jsonl: nothing was
      * asked, so the run starts as the new run it was, warm start (init.from read again,
      * init.points) included. */
+    if (r->fresh_ok && (st = trim_torn_warm_start(r->dir, err)) != LLMBO_OK)
+        return st;
     r->fresh = r->fresh_ok && no_lines(r->dir, "asked.jsonl") && no_lines(r->dir, "journal.jsonl");
     if ((st = open_run(r, path, with_loop, r->fresh, 0, 0, err)) != LLMBO_OK)
         return st;

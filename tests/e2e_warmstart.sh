@@ -132,10 +132,16 @@ expect "init.from: 12 imported observations and 0 init.points exceed the budget 
 printf 'x1,x2,y\n1.0,2.0,20.5\n3.0,4.0,5.1\n-2.0,10.0,9.9\n' >ws.csv
 printf '{"objective": "branin", "budget": 14, "strategy": "gp", "seed": 3, "init": {"from": ["%s"], "points": [{"x1": 0.5, "x2": 0.5}, {"x1": 9.0, "x2": 3.0}]}}\n' "$PWD/ws.csv" >ws.json
 "$BIN" run ws.json --out wsref -q >/dev/null || fail "warm-start reference run"
-for c in A B C; do
+# A kill can also tear a batch's write: D keeps 1 of the 3 observations' asked lines, E the
+# observations and 1 of the 2 points' (and its journal lines).
+for c in A B C D E; do
     rm -rf ws$c && mkdir ws$c && cp wsref/config.json ws$c/
-    [ $c = A ] || head -3 wsref/asked.jsonl >ws$c/asked.jsonl
-    [ $c = B ] && head -3 wsref/journal.jsonl >ws$c/journal.jsonl
+    case $c in
+    B | C) head -3 wsref/asked.jsonl >ws$c/asked.jsonl ;;
+    D) head -1 wsref/asked.jsonl >ws$c/asked.jsonl ;;
+    E) head -4 wsref/asked.jsonl >ws$c/asked.jsonl ;;
+    esac
+    case $c in B | E) head -3 wsref/journal.jsonl >ws$c/journal.jsonl ;; esac
     "$BIN" run --resume ws$c -q >/dev/null 2>err.txt || fail "resume of state $c: $(cat err.txt)"
     "$PY" - wsref ws$c <<'EOF' || fail "state $c resumed into another run"
 import json, sys
@@ -152,6 +158,6 @@ assert open(a + "/asked.jsonl").read() == open(b + "/asked.jsonl").read(), "aske
 EOF
     "$BIN" run --resume ws$c -q >/dev/null 2>err.txt || fail "a second resume of state $c: $(cat err.txt)"
 done
-pass "a kill inside the warm start (before it, between its two batches with and without their journal lines) resumes into the uninterrupted run, asked.jsonl byte for byte"
+pass "a kill inside the warm start (before it, between its two batches with and without their journal lines, inside either batch's write) resumes into the uninterrupted run, asked.jsonl byte for byte"
 
 finish

@@ -1662,8 +1662,11 @@ static llmbo_status check_same_config(run *r, const char *config_path, const cha
 static llmbo_status write_config(run *r, llmbo_error *err)
 {
     cJSON *resolved = llmbo_run_config_to_json(&r->cfg, r->d);
-    if (!resolved)
+    /* exact numbers: a resume that starts afresh reads init.points back from this file */
+    if (!resolved || !llmbo_json_exact_numbers(resolved)) {
+        cJSON_Delete(resolved);
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
+    }
     llmbo_status st = write_json_file(r->dir, "config.json", resolved, err);
     cJSON_Delete(resolved);
     return st;

@@ -128,9 +128,10 @@ expect "init.from: 12 imported observations and 0 init.points exceed the budget 
 # The warm start is two batches: the imported observations (init.from), then init.points. A kill
 # after config.json and before the first batch reached asked.jsonl (A), or between the batches
 # (B: journal lines written; C: not yet), must resume into the uninterrupted run: the same
-# journal (timings aside) and the same asked.jsonl byte for byte, and resume again.
+# journal (timings aside) and the same asked.jsonl byte for byte, and resume again. A point with
+# 17 significant digits checks that config.json, which a fresh start reads back, keeps it exact.
 printf 'x1,x2,y\n1.0,2.0,20.5\n3.0,4.0,5.1\n-2.0,10.0,9.9\n' >ws.csv
-printf '{"objective": "branin", "budget": 14, "strategy": "gp", "seed": 3, "init": {"from": ["%s"], "points": [{"x1": 0.5, "x2": 0.5}, {"x1": 9.0, "x2": 3.0}]}}\n' "$PWD/ws.csv" >ws.json
+printf '{"objective": "branin", "budget": 14, "strategy": "gp", "seed": 3, "init": {"from": ["%s"], "points": [{"x1": 0.6324785342440009, "x2": 0.5}, {"x1": 9.0, "x2": 3.0}]}}\n' "$PWD/ws.csv" >ws.json
 "$BIN" run ws.json --out wsref -q >/dev/null || fail "warm-start reference run"
 # A kill can also tear a batch's write: D keeps 1 of the 3 observations' asked lines, E the
 # observations and 1 of the 2 points' (and its journal lines).

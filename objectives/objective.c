@@ -527,6 +527,23 @@ int llmbo_objective_optimizers(const llmbo_objective *obj, const double **xs)
     return obj ? obj->n_opt : 0;
 }
 
+/* The built-in function's value at x (original units), shifted through buf (dim) when the
+ * objective has a shift; a non-finite value is an error. */
+static llmbo_status builtin_value(const llmbo_objective *obj, const double *x, double *buf,
+                                  double *v, llmbo_error *err)
+{
+    if (obj->shift) {
+        for (int j = 0; j < obj->dim; j++)
+            buf[j] = x[j] - obj->shift[j];
+        x = buf;
+    }
+    *v = obj->def->f(x, obj->dim);
+    if (!isfinite(*v))
+        return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
+                               "objective \"%s\": the function returned %g", obj->name, *v);
+    return LLMBO_OK;
+}
+
 llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double *y,
                                   llmbo_error *err)
 {
@@ -543,23 +560,12 @@ llmbo_status llmbo_objective_eval(llmbo_objective *obj, const double *x, double 
         return st;
     }
     double v;
-    if (obj->def && obj->shift) {
-        for (int j = 0; j < obj->dim; j++)
-            obj->xbuf[j] = x[j] - obj->shift[j];
-        v = obj->def->f(obj->xbuf, obj->dim);
-        if (!isfinite(v))
-            return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
-                                   "objective \"%s\": the function returned %g", obj->name, v);
-    } else if (obj->def) {
-        v = obj->def->f(x, obj->dim);
-        if (!isfinite(v))
-            return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
-                                   "objective \"%s\": the function returned %g", obj->name, v);
-    } else {
+    if (obj->def)
+        st = builtin_value(obj, x, obj->xbuf, &v, err);
+    else
         st = llmbo_external_eval(obj->command, obj->space, obj->timeout_s, x, &v, err);
-        if (st != LLMBO_OK)
-            return st;
-    }
+    if (st != LLMBO_OK)
+        return st;
     if (obj->noise_sd > 0) {
         /* mt19937 uses 32 bits of its seed: fold the high half of the hash in. */
         uint64_t h = mix64(obj->noise_seed + 0x9e3779b97f4a7c15ULL * (obj->noise_index + 1));
@@ -586,23 +592,14 @@ llmbo_status llmbo_objective_eval_noise_free(const llmbo_objective *obj, const d
         llmbo_error_prefix(err, "objective \"%s\"", obj->name);
         return st;
     }
-    double v;
-    if (obj->shift) {
-        /* a buffer of its own: obj->xbuf belongs to llmbo_objective_eval */
-        double *xs = llmbo_malloc((size_t)obj->dim, sizeof(double));
-        if (!xs)
-            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "objective \"%s\": out of memory",
-                                   obj->name);
-        for (int j = 0; j < obj->dim; j++)
-            xs[j] = x[j] - obj->shift[j];
-        v = obj->def->f(xs, obj->dim);
-        llmbo_free(xs);
-    } else {
-        v = obj->def->f(x, obj->dim);
-    }
-    if (!isfinite(v))
-        return llmbo_error_set(err, LLMBO_ERR_OBJECTIVE,
-                               "objective \"%s\": the function returned %g", obj->name, v);
+    double v, *buf = NULL;
+    /* a buffer of its own: obj->xbuf belongs to llmbo_objective_eval */
+    if (obj->shift && !(buf = llmbo_malloc((size_t)obj->dim, sizeof(double))))
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "objective \"%s\": out of memory", obj->name);
+    st = builtin_value(obj, x, buf, &v, err);
+    llmbo_free(buf);
+    if (st != LLMBO_OK)
+        return st;
     *y = v;
     return LLMBO_OK;
 }

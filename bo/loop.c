@@ -481,28 +481,32 @@ static int design_repeats(const llmbo_bo *bo, const double *pts, int i)
 static llmbo_status design_distinct(llmbo_bo *bo, uint64_t seed, llmbo_error *err)
 {
     int n = bo->n_init, d = bo->d;
+    for (int j = 0; j < d; j++) {
+        llmbo_param_type t = llmbo_space_param(bo->space, j)->type;
+        if (t == LLMBO_PARAM_CONTINUOUS || t == LLMBO_PARAM_LOG)
+            return LLMBO_OK; /* a continuous coordinate: no two rows meet */
+    }
     double *pts = llmbo_malloc((size_t)n * (size_t)d, sizeof(double));
     if (!pts)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_create: out of memory");
     int any = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         llmbo_space_from_unit(bo->space, bo->design + (size_t)i * d, pts + (size_t)i * d);
-    for (int i = 1; i < n && !any; i++)
-        any = design_repeats(bo, pts, i);
+        any = any || design_repeats(bo, pts, i);
+    }
     llmbo_status st = LLMBO_OK;
-    double *more = NULL, *p = NULL;
     int m = n < 8192 ? 8 * n : n + 65536;
-    if (any && (!(more = llmbo_malloc((size_t)m * (size_t)d, sizeof(double))) ||
-                !(p = llmbo_malloc((size_t)d, sizeof(double)))))
+    double *more = any ? llmbo_malloc((size_t)m * (size_t)d, sizeof(double)) : NULL;
+    if (any && !more)
         st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "bo_create: out of memory");
-    if (any && st == LLMBO_OK)
+    else if (any)
         st = llmbo_design(bo->opt.design, m, d, seed, more, err);
     for (int i = 1, next = 0; any && st == LLMBO_OK && i < n; i++) {
         if (!design_repeats(bo, pts, i))
             continue;
+        /* the first unused row of the longer design whose point is new */
         for (; next < m; next++) {
-            llmbo_space_from_unit(bo->space, more + (size_t)next * d, p);
-            memcpy(pts + (size_t)i * d, p, (size_t)d * sizeof(double));
+            llmbo_space_from_unit(bo->space, more + (size_t)next * d, pts + (size_t)i * d);
             if (!design_repeats(bo, pts, i)) {
                 memcpy(bo->design + (size_t)i * d, more + (size_t)next * d,
                        (size_t)d * sizeof(double));
@@ -513,7 +517,6 @@ static llmbo_status design_distinct(llmbo_bo *bo, uint64_t seed, llmbo_error *er
         /* none left: the row (and its point) as it was */
         llmbo_space_from_unit(bo->space, bo->design + (size_t)i * d, pts + (size_t)i * d);
     }
-    llmbo_free(p);
     llmbo_free(more);
     llmbo_free(pts);
     return st;

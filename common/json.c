@@ -296,3 +296,11 @@ void llmbo_cost_from_json(const cJSON *o, llmbo_cost *c)
             *(double *)(void *)m = x;
     }
 }
+
+long llmbo_cost_failed(const llmbo_cost *c, long *asked)
+{
+    long failed = c->fallback + c->errors;
+    if (asked)
+        *asked = c->valid + c->repaired + failed;
+    return failed;
+}

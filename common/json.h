@@ -69,5 +69,9 @@ cJSON *llmbo_json_read_file(const char *path, llmbo_error *err);
 cJSON *llmbo_cost_to_json(const llmbo_cost *c);
 /* Fills c from a cost record; absent or non-numeric members (and a non-object o) read as 0. */
 void llmbo_cost_from_json(const cJSON *o, llmbo_cost *c);
+/* The advisor's requests that gave no usable advice (fallback + errors), and in *asked all its
+ * requests: each ends in one of the four outcomes (an advisor unreachable at start with
+ * "on_unreachable": "fallback" counts errors without calls, so calls is not the count). */
+long llmbo_cost_failed(const llmbo_cost *c, long *asked);
 
 #endif

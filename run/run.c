@@ -1485,8 +1485,8 @@ static llmbo_status seed_points(run *r, llmbo_error *err);
 static llmbo_status seed_run(run *r, llmbo_error *err)
 {
     llmbo_status st = LLMBO_OK;
-    int m = r->n_data, p = r->n_pts, k = m > p ? m : p;
-    cJSON **lines = llmbo_calloc(k > 0 ? (size_t)k : 1, sizeof *lines);
+    int m = r->n_data;
+    cJSON **lines = llmbo_calloc(m > 0 ? (size_t)m : 1, sizeof *lines);
     if (!lines)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     for (int i = 0; i < m && st == LLMBO_OK; i++) {
@@ -1506,7 +1506,7 @@ static llmbo_status seed_run(run *r, llmbo_error *err)
     }
     if (st == LLMBO_OK && r->asked)
         st = llmbo_journal_append_lines(r->asked, lines, m, err);
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < m; i++)
         cJSON_Delete(lines[i]);
     if (st == LLMBO_OK) {
         r->n_asked = m;
@@ -1578,9 +1578,7 @@ static void advisor_failures_line(const run *r)
         return;
     llmbo_cost c;
     cost_of(r, &c);
-    /* every advice ends in one outcome; a run whose advisor was unreachable at start counts its
-     * advice as errors without calls */
-    long failed = c.fallback + c.errors, asked = c.valid + c.repaired + failed;
+    long asked, failed = llmbo_cost_failed(&c, &asked);
     if (failed <= 0)
         return;
     if (failed >= asked)
@@ -1694,11 +1692,6 @@ static void run_end(run *r)
         close(lock);
 }
 
-/* Opens the run that exists in r->dir (run --resume, ask, tell): takes the directory's lock,
- * waiting up to lock_wait seconds for another process to finish; loads DIR/config.json (-j:
- * r->workers) and sets up, with the loop when with_loop; checks that config_path, if not NULL,
- * is that run's config; reads the run's files (asked.jsonl lines to rewrite: r->legacy). A
- * damaged file is LLMBO_ERR_FORMAT. */
 /* dir/name holds no complete line (absent or empty, or a torn first line); a file that exists
  * but cannot be read counts as holding lines, so loading it reports why. */
 static int no_lines(const char *dir, const char *name)
@@ -1731,9 +1724,10 @@ static llmbo_status trim_torn_warm_start(const char *dir, llmbo_error *err)
     char *text = llmbo_read_file(path, &len, err);
     if (!text)
         return err ? err->status : LLMBO_ERR_IO;
-    /* the complete lines: source, batch, end offset */
-    size_t off = 0, keep = 0, end_data = 0;
-    int n = 0, n_data = 0, data_batch = 0, n_init = 0, init_batch = 0, other = 0;
+    /* the complete lines at the start that belong to the warm start: the data batch (n_data
+     * of data_batch lines, ending at end_data), then the first batch of source init */
+    size_t off = 0, keep, end_data = 0;
+    int n_data = 0, data_batch = 0, n_init = 0, init_batch = 0, other = 0;
     while (off < len && !other) {
         char *nl = memchr(text + off, '\n', len - off);
         if (!nl)
@@ -1741,32 +1735,29 @@ static llmbo_status trim_torn_warm_start(const char *dir, llmbo_error *err)
         cJSON *o = cJSON_ParseWithLength(text + off, (size_t)(nl - (text + off)));
         const cJSON *src = cJSON_GetObjectItemCaseSensitive(o, "source");
         const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "batch");
+        const char *sv = cJSON_IsString(src) ? src->valuestring : "";
         int batch = cJSON_IsNumber(b) ? (int)b->valuedouble : 0;
-        if (cJSON_IsString(src) && strcmp(src->valuestring, "data") == 0 && n_init == 0) {
+        if (strcmp(sv, "data") == 0 && n_init == 0) {
             data_batch = n_data == 0 ? batch : data_batch;
-            n_data++;
-            if (n_data == data_batch)
+            if (++n_data == data_batch)
                 end_data = (size_t)(nl + 1 - text);
-        } else if (cJSON_IsString(src) && strcmp(src->valuestring, "init") == 0 &&
-                   (n_data == 0 || n_data == data_batch) && n_init == 0) {
+        } else if (strcmp(sv, "init") == 0 && n_init == 0 && n_data == data_batch) {
             init_batch = batch;
-            n_init++;
-        } else if (cJSON_IsString(src) && strcmp(src->valuestring, "init") == 0 && n_init > 0 &&
-                   n_init < init_batch) {
+            n_init = 1;
+        } else if (strcmp(sv, "init") == 0 && n_init > 0 && n_init < init_batch) {
             n_init++;
         } else {
             other = 1;
         }
         cJSON_Delete(o);
-        n++;
         off = (size_t)(nl + 1 - text);
     }
     llmbo_free(text);
-    /* torn: the data batch short, or the first batch after it short (init.points' batch or a
-     * design batch: either way the loop asks it again correctly only if it is not the points) */
-    if (other || n == 0)
+    /* torn: the data batch short (keep nothing), or the first batch after it short (keep the
+     * data: init.points' batch is asked again from the config, a design batch from the loop) */
+    if (other)
         return LLMBO_OK;
-    if (n_data > 0 && n_data < data_batch)
+    if (n_data < data_batch)
         keep = 0;
     else if (n_init > 0 && n_init < init_batch)
         keep = end_data;
@@ -1784,6 +1775,11 @@ static llmbo_status trim_torn_warm_start(const char *dir, llmbo_error *err)
     return LLMBO_OK;
 }
 
+/* Opens the run that exists in r->dir (run --resume, ask, tell): takes the directory's lock,
+ * waiting up to lock_wait seconds for another process to finish; loads DIR/config.json (-j:
+ * r->workers) and sets up, with the loop when with_loop; checks that config_path, if not NULL,
+ * is that run's config; reads the run's files (asked.jsonl lines to rewrite: r->legacy). A
+ * damaged file is LLMBO_ERR_FORMAT. */
 static llmbo_status open_existing(run *r, double lock_wait, int with_loop, const char *config_path,
                                   llmbo_error *err)
 {

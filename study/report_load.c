@@ -74,31 +74,10 @@ static void find_price_date(char *dst, size_t n, const cJSON *obj)
 /* The price source of a run's advisor, from the first line of its call log (advisor.jsonl,
  * "price_source"): "TABLE: MODEL (read DATE)" for a price table, which is kept; a price given in
  * the config names the run's own file, which would differ between directories, so it becomes a
- * fixed phrase. */
-static void read_price_source(const char *rundir, char *dst, size_t n)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/advisor.jsonl", rundir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len = getline(&line, &cap, f);
-    fclose(f);
-    cJSON *j = len > 0 ? cJSON_ParseWithLength(line, (size_t)len) : NULL;
-    free(line);
-    const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "price_source");
-    if (cJSON_IsString(src) && !dst[0]) {
-        if (strstr(src->valuestring, "(read "))
-            snprintf(dst, n, "%s", src->valuestring);
-        else
-            snprintf(dst, n, "prices given in the run config");
-    }
-    cJSON_Delete(j);
-}
-
-void llmbo_report_first_advisor_error(const char *rundir, char *dst, size_t n)
+ * fixed phrase. With why, the same pass goes on to the first failed call's reason (its "error"),
+ * for a run whose cost counts failed calls. */
+static void read_advisor_log(const char *rundir, char *price, size_t n_price, char *why,
+                             size_t n_why)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/advisor.jsonl", rundir);
@@ -108,15 +87,28 @@ void llmbo_report_first_advisor_error(const char *rundir, char *dst, size_t n)
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    while (!dst[0] && (len = getline(&line, &cap, f)) > 0) {
+    for (int first = 1; (first || (why && !why[0])) && (len = getline(&line, &cap, f)) > 0;
+         first = 0) {
         cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
+        const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "price_source");
+        if (first && price && cJSON_IsString(src) && !price[0]) {
+            if (strstr(src->valuestring, "(read "))
+                snprintf(price, n_price, "%s", src->valuestring);
+            else
+                snprintf(price, n_price, "prices given in the run config");
+        }
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-        if (cJSON_IsString(e) && e->valuestring[0])
-            snprintf(dst, n, "%s", e->valuestring);
+        if (why && !why[0] && cJSON_IsString(e) && e->valuestring[0])
+            snprintf(why, n_why, "%s", e->valuestring);
         cJSON_Delete(j);
     }
     free(line);
     fclose(f);
+}
+
+void llmbo_report_first_advisor_error(const char *rundir, char *dst, size_t n)
+{
+    read_advisor_log(rundir, NULL, 0, dst, n);
 }
 
 /* o printed unformatted with its numbers exact (llmbo_json_number: cJSON alone keeps 15
@@ -228,9 +220,9 @@ llmbo_status llmbo_report_load_run(const char *rundir, const cJSON *bench_cfg, r
         find_price_date(r->price_date, sizeof r->price_date, summary);
         find_price_date(r->price_date, sizeof r->price_date, adv);
     }
-    read_price_source(rundir, r->price_date, sizeof r->price_date);
-    if (r->cost[C_FALLBACK] + r->cost[C_ERRORS] > 0)
-        llmbo_report_first_advisor_error(rundir, r->adv_error, sizeof r->adv_error);
+    read_advisor_log(rundir, r->price_date, sizeof r->price_date,
+                     r->cost[C_FALLBACK] + r->cost[C_ERRORS] > 0 ? r->adv_error : NULL,
+                     sizeof r->adv_error);
     /* The resolved run config names the advisor's backend and model. */
     snprintf(path, sizeof path, "%s/config.json", rundir);
     if (!llmbo_path_exists(path))

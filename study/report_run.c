@@ -226,8 +226,7 @@ llmbo_status llmbo_report_run_generate(const char *dir, const llmbo_report_optio
     if (v.regret_known)
         llmbo_strbuf_printf(&sb, "- simple regret after the last evaluation: %.6g\n",
                             v.final_regret);
-    long adv_failed = v.cost.fallback + v.cost.errors;
-    long adv_asked = v.cost.valid + v.cost.repaired + adv_failed;
+    long adv_asked, adv_failed = llmbo_cost_failed(&v.cost, &adv_asked);
     if (v.cost.calls > 0 || adv_failed > 0)
         llmbo_strbuf_printf(&sb,
                             "- advisor: %ld calls, %ld prompt + %ld completion tokens (%ld "

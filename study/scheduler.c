@@ -89,8 +89,7 @@ static void cell_read_cost(cell *c)
     if (llmbo_journal_last_cost(c->dir, &cost) == LLMBO_OK) {
         c->tokens = (double)cost.prompt_tokens + (double)cost.completion_tokens;
         c->dollars = cost.dollars;
-        c->adv_failed = cost.fallback + cost.errors;
-        c->adv_asked = cost.valid + cost.repaired + c->adv_failed;
+        c->adv_failed = llmbo_cost_failed(&cost, &c->adv_asked);
     }
 }
 

@@ -333,6 +333,24 @@ class TestOptimizer(unittest.TestCase):
         self.assertLessEqual(res.x["x1"], 8)
         with self.assertRaisesRegex(ValueError, "budget"):
             llmbo.minimize(f, obj.space, 0)
+        # Nothing worked: said, with the first cause, not only a best of None.
+        import warnings
+        for g, cause in ((lambda p: float("nan"), "id 0 returned nan"),
+                         (lambda p: 1 / 0, "id 0 raised ZeroDivisionError")):
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                res = llmbo.minimize(g, obj.space, 6, seed=1, catch=(ZeroDivisionError,))
+            said = [str(x.message) for x in w if issubclass(x.category, RuntimeWarning)]
+            self.assertIsNone(res.best)
+            self.assertEqual(len(said), 1, said)
+            self.assertIn("no evaluation succeeded (6 of 6 failed; the first: " + cause, said[0])
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            llmbo.minimize(f, obj.space, 8, seed=0, catch=(ArithmeticError,))
+        self.assertEqual([x for x in w if issubclass(x.category, RuntimeWarning)], [])
+        # A string is not a number, even one float() would read.
+        with self.assertRaisesRegex(ValueError, "f returned '0.5' for id 0; expected a number"):
+            llmbo.minimize(lambda p: "0.5", obj.space, 3)
 
     def test_minimize_maximises_mixed_space(self):
         res = llmbo.minimize(lambda p: -mixed(llmbo.Space(MIXED_SPACE).vector(p)), MIXED_SPACE,

@@ -265,9 +265,10 @@ class Result:
 
 
 def minimize(f, space, budget, maximize=False, catch=(), callback=None, problem=None, **options):
-    """Runs the loop for budget evaluations of f(params) and returns a Result. f returns a number;
-    None or a non-finite value, or an exception of a type in catch, counts as a failed
-    evaluation (other exceptions propagate). Options as for Optimizer; with maximize=True the
+    """Runs the loop for budget evaluations of f(params) and returns a Result. f returns a number
+    (a string is refused); None or a non-finite value, or an exception of a type in catch, counts
+    as a failed evaluation (other exceptions propagate), and a RuntimeWarning says so when no
+    evaluation succeeded. Options as for Optimizer; with maximize=True the
     loop maximises f. callback(trial, value, failed) is called after each evaluation."""
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise InvalidError("budget: expected a positive integer, got %r" % (budget,))
@@ -275,25 +276,35 @@ def minimize(f, space, budget, maximize=False, catch=(), callback=None, problem=
         raise InvalidError("f: expected a callable, got %r" % (f,))
     opt = Optimizer(space, maximize=maximize, problem=problem, budget=budget, **options)
     history = []
+    first_failure = None
     while len(history) < budget:
         for t in opt.ask(min(opt.batch, budget - len(history))):
             failed, value = False, None
             try:
                 value = f(t.params)
-            except catch:
+            except catch as e:
                 failed = True
+                first_failure = first_failure or "id %d raised %s: %s" % (t.id, type(e).__name__, e)
             if not failed:
                 try:
+                    if isinstance(value, (str, bytes)):
+                        raise TypeError
                     value = None if value is None else float(value)
                 except (TypeError, ValueError):
                     raise InvalidError("f returned %r for id %d; expected a number" % (value, t.id)
                                        ) from None
                 failed = value is None or not math.isfinite(value)
+                if failed:
+                    first_failure = first_failure or "id %d returned %r" % (t.id, value)
             opt.tell(t.id, value, failed=failed)
             history.append({"id": t.id, "params": t.params, "value": None if failed else value,
                             "failed": failed, "source": t.source})
             if callback is not None:
                 callback(t, value, failed)
+    if opt.best is None:
+        warnings.warn("llmbo.minimize: no evaluation succeeded (%d of %d failed; the first: %s), so "
+                      "there is no best point" % (len(history), len(history), first_failure),
+                      RuntimeWarning, stacklevel=2)
     failed, asked = opt.advisor_failures
     if failed:
         warnings.warn("llmbo.minimize: %s of %d advisor requests gave no usable advice; the loop "

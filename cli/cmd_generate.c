@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arch.h"
 #include "cli.h"
 #include "engine.h"
 #include "generate.h"
@@ -13,11 +14,13 @@
 
 static void generate_usage(FILE *f)
 {
+    char archs[256], types[256];
     fprintf(f,
             "usage: llmbo generate MODEL.gguf -p PROMPT [options]\n"
             "       llmbo generate MODEL.gguf --info\n\n"
-            "Runs llmbo's local engine (architectures qwen2, qwen3, qwen3moe, olmoe; weights F32,\n"
-            "F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K) on PROMPT and prints the generated text.\n\n"
+            "Runs llmbo's local engine on PROMPT and prints the generated text.\n"
+            "architectures: %s\n"
+            "tensor types:  %s\n\n"
             "options:\n"
             "  -p, --prompt TEXT     prompt text (special tokens such as <|im_start|> are parsed)\n"
             "  --chat                wrap PROMPT as a user turn in the model's chat template\n"
@@ -36,7 +39,8 @@ static void generate_usage(FILE *f)
             "  --info                print the model's metadata and tensor table, then exit\n"
             "  -q, --quiet           print only the generated text\n"
             "  -h, --help            show this help\n\n"
-            "exit codes: 0 success, 1 the model could not be loaded or run, 2 usage error\n");
+            "exit codes: 0 success, 1 the model could not be loaded or run, 2 usage error\n",
+            llmbo_arch_list(archs, sizeof archs), llmbo_ttype_list(types, sizeof types));
 }
 
 static void print_kv(const llmbo_gguf *g, const llmbo_gguf_kv *kv)

@@ -30,6 +30,27 @@ else
     fail "--info output: $out"
 fi
 
+# --help names what the engine loads: every architecture and tensor type the test writer makes
+# (its --arch and --type choices; q4_k_m is a preset of Q4_K and Q6_K tensors, not a type)
+help=$("$BIN" generate --help 2>&1)
+archs=$(sed -n 's/^architectures: //p' <<< "$help")
+types=$(sed -n 's/^tensor types: *//p' <<< "$help")
+missing=""
+for a in $("$PY" "$SRC/tests/gguf_writer.py" --help | tr -d ' \n' | sed -n 's/.*--arch{\([^}]*\)}.*/\1/p' |
+    tr ',' ' '); do
+    [[ ", $archs," == *", $a,"* ]] || missing="$missing arch:$a"
+done
+for t in $("$PY" "$SRC/tests/gguf_writer.py" --help | tr -d ' \n' | sed -n 's/.*--type{\([^}]*\)}.*/\1/p' |
+    tr ',' ' '); do
+    [ "$t" = q4_k_m ] && continue
+    [[ ", $types," == *", ${t^^},"* ]] || missing="$missing type:$t"
+done
+if [ -n "$archs" ] && [ -n "$types" ] && [ -z "$missing" ]; then
+    pass "generate --help lists every architecture and tensor type the writer makes"
+else
+    fail "generate --help misses:$missing (architectures: '$archs'; types: '$types')"
+fi
+
 # --dump-logits vs the reference on the same text
 PROMPT='Hello world, the learning rate is 0.5 and café 日本語'
 if "$BIN" generate "$W/f32.gguf" -p "$PROMPT" -n 0 -t 1 --dump-logits "$W/logits.bin" -q > /dev/null; then

@@ -1,6 +1,7 @@
 /* arch.c: the architecture table (see arch.h). */
 #include <string.h>
 #include "arch.h"
+#include "names.h"
 
 static const llmbo_arch_def archs[] = {
     /* name, moe, rope_norm, qkv_bias, qk_norm, norm_topk, think_block, multipliers, mla,
@@ -30,7 +31,8 @@ const llmbo_arch_def *llmbo_arch_find(const char *name, size_t n)
     return NULL;
 }
 
-const char *llmbo_arch_names(void)
+const char *llmbo_arch_list(char *buf, size_t size)
 {
-    return "qwen2, qwen3, qwen3moe, olmoe, llama, granitemoe, deepseek2";
+    static const llmbo_names names = LLMBO_NAMES_OF(archs);
+    return llmbo_names_list(&names, buf, size);
 }

@@ -39,7 +39,8 @@ typedef struct llmbo_arch_def {
 
 /* The row named name[0..n), or NULL. */
 const llmbo_arch_def *llmbo_arch_find(const char *name, size_t n);
-/* "qwen2, qwen3, ..." for error messages. */
-const char *llmbo_arch_names(void);
+/* The table's names, "qwen2, qwen3, ...", into buf (cut at size bytes, always terminated), for
+ * messages and usage texts. Returns buf. */
+const char *llmbo_arch_list(char *buf, size_t size);
 
 #endif

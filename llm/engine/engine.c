@@ -682,10 +682,12 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
     if (st)
         return st;
     hp->arch = llmbo_arch_find(a.p, a.n);
-    if (!hp->arch)
-        return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                               "architecture '%.*s' not supported (%s are)",
-                               (int)(a.n > 64 ? 64 : a.n), a.p, llmbo_arch_names());
+    if (!hp->arch) {
+        char names[256];
+        return llmbo_error_set(
+            err, LLMBO_ERR_UNSUPPORTED, "architecture '%.*s' not supported (%s are)",
+            (int)(a.n > 64 ? 64 : a.n), a.p, llmbo_arch_list(names, sizeof names));
+    }
     snprintf(hp->arch_name, sizeof hp->arch_name, "%s", hp->arch->name);
     const char *n = hp->arch_name;
     int moe = hp->arch->moe == 1;

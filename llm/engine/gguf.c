@@ -4,6 +4,7 @@
  * numbers is done in forms that cannot overflow (compare n against size - off, never off + n). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE: llmbo_gguf_copy_data */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
@@ -47,6 +48,18 @@ static const struct {
     {LLMBO_T_IQ4_NL, "IQ4_NL", 32, 2 + 16},           /* fp16 d; 32 x 4-bit codebook indices */
     {LLMBO_T_IQ4_XS, "IQ4_XS", 256, 2 + 2 + 4 + 128}, /* d; 6-bit scales; codebook indices */
 };
+
+const char *llmbo_ttype_list(char *buf, size_t size)
+{
+    size_t at = 0;
+    if (size)
+        buf[0] = '\0';
+    for (size_t i = 0; i < sizeof ttypes / sizeof ttypes[0] && at < size; i++) {
+        int w = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", ttypes[i].name);
+        at = w < 0 ? size : at + (size_t)w;
+    }
+    return buf;
+}
 
 const char *llmbo_ttype_name(llmbo_ttype t)
 {

@@ -139,6 +139,9 @@ double llmbo_gguf_arr_float(const llmbo_gguf *g, const llmbo_gguf_kv *kv, uint64
 int llmbo_gguf_str_eq(llmbo_gguf_str a, const char *s);
 const char *llmbo_gguf_vtype_name(llmbo_gguf_vtype t);
 const char *llmbo_ttype_name(llmbo_ttype t);
+/* Every tensor type's name, "F32, F16, ...", into buf (cut at size bytes, always terminated).
+ * Returns buf. */
+const char *llmbo_ttype_list(char *buf, size_t size);
 /* Elements per block and bytes per block of a tensor type; 0 if unknown. */
 size_t llmbo_ttype_block(llmbo_ttype t);
 size_t llmbo_ttype_block_bytes(llmbo_ttype t);

@@ -115,6 +115,12 @@ static llmbo_status param_from_json(const cJSON *pj, const char *path, llmbo_spa
                                path);
     p.lo = cJSON_GetArrayItem(bounds, 0)->valuedouble;
     p.hi = cJSON_GetArrayItem(bounds, 1)->valuedouble;
+    if (isfinite(p.lo) && p.lo == p.hi)
+        return llmbo_error_set(
+            err, LLMBO_ERR_CONFIG,
+            "%s.bounds: lo = hi = %.17g leaves nothing to optimise; a value that "
+            "stays fixed is not a parameter: leave it out of parameters",
+            path, p.lo);
     if (!isfinite(p.lo) || !isfinite(p.hi) || !(p.lo < p.hi))
         return llmbo_error_set(err, LLMBO_ERR_CONFIG,
                                "%s.bounds: expected finite [lo, hi] with lo < hi (got [%g, %g])",

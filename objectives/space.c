@@ -51,6 +51,11 @@ llmbo_status llmbo_space_add(llmbo_space *space, const llmbo_param *param, llmbo
     case LLMBO_PARAM_CONTINUOUS:
     case LLMBO_PARAM_INTEGER:
     case LLMBO_PARAM_LOG:
+        if (isfinite(param->lo) && param->lo == param->hi)
+            return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                   "parameter \"%s\": bounds [%.17g, %.17g] leave nothing to "
+                                   "optimise; leave a fixed value out of the space",
+                                   param->name, param->lo, param->hi);
         if (!isfinite(param->lo) || !isfinite(param->hi) || !(param->lo < param->hi))
             return llmbo_error_set(err, LLMBO_ERR_INVALID,
                                    "parameter \"%s\": bounds [%g, %g] must be finite with lo < hi",

@@ -109,6 +109,10 @@ static void test_errors(void)
          "\"bounds\": [1, 0]}]}",
          WHERE ".parameters[0].bounds: expected finite [lo, hi] with lo < hi (got [1, 0])"},
         {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [{\"name\": \"a\", "
+         "\"bounds\": [0.1, 0.1]}]}",
+         WHERE ".parameters[0].bounds: lo = hi = 0.10000000000000001 leaves nothing to optimise; a "
+               "value that stays fixed is not a parameter: leave it out of parameters"},
+        {"{\"type\": \"external\", \"command\": \"f\", \"parameters\": [{\"name\": \"a\", "
          "\"bounds\": [-1.7e308, 1.7e308]}]}",
          WHERE ".parameters[0].bounds: the width hi - lo overflows a double (got [-1.7e+308, "
                "1.7e+308])"},

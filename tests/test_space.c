@@ -121,6 +121,9 @@ static void test_errors(void)
         {{.name = "", .lo = 0, .hi = 1}, "parameter 4: empty name"},
         {{.name = "q", .lo = 2, .hi = 1},
          "parameter \"q\": bounds [2, 1] must be finite with lo < hi"},
+        {{.name = "q", .lo = 3, .hi = 3},
+         "parameter \"q\": bounds [3, 3] leave nothing to optimise; leave a fixed value out of "
+         "the space"},
         {{.name = "q", .lo = 0, .hi = INFINITY},
          "parameter \"q\": bounds [0, inf] must be finite with lo < hi"},
         {{.name = "q", .lo = -1e308, .hi = 1e308},

@@ -65,8 +65,10 @@ static void md_inputs(report *R, llmbo_strbuf *sb)
     llmbo_strbuf_printf(sb,
                         "- llmbo version of this report: %s; of the runs: ", LLMBO_VERSION_STRING);
     md_distinct(R, sb, offsetof(run_data, version));
-    llmbo_strbuf_printf(sb, "\n- grid: %d objectives x %d strategies x %d seeds = %d runs (%s)\n",
-                        b->n_obj, b->n_strat, b->n_seed, R->n_cells,
+    llmbo_strbuf_printf(sb, "\n- grid: %d objective%s x %d strateg%s x %d seed%s = %d run%s (%s)\n",
+                        b->n_obj, b->n_obj == 1 ? "" : "s", b->n_strat,
+                        b->n_strat == 1 ? "y" : "ies", b->n_seed, b->n_seed == 1 ? "" : "s",
+                        R->n_cells, R->n_cells == 1 ? "" : "s",
                         R->has_manifest ? "from bench.json" : "scanned from runs/, no bench.json");
     llmbo_strbuf_printf(
         sb, "- runs complete: %d, interrupted (journal without summary): %d, missing: %d\n",

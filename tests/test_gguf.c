@@ -623,6 +623,10 @@ static void test_hostile_arch(void)
     }
     engine_refuses(eu_model("deepseek2", "f32", "--layers 2 --merges 20 --yarn 40"), LLMBO_OK, "",
                    "the unmodified deepseek2 file opens");
+    engine_refuses(
+        eu_model("qwen2", "f32", "--layers 2 --merges 20 --set qwen2.context_length=u32:0"),
+        LLMBO_ERR_FORMAT, "'qwen2.context_length' = 0: a model's context holds",
+        "a context of 0 tokens, named as such");
 }
 
 int main(void)

@@ -704,6 +704,11 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         (st = get_int(g, n, "feed_forward_length", moe, 0, &hp->n_ff, err)) ||
         (st = get_int(g, n, "context_length", 1, 4096, &hp->n_ctx_train, err)))
         return st;
+    if (hp->n_ctx_train < 1)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "metadata '%s.context_length' = 0: a model's context holds at least "
+                               "one token",
+                               n);
     if (hp->n_head < 1 || hp->n_head_kv < 1 || hp->n_head % hp->n_head_kv || hp->n_embd < 1 ||
         hp->n_layer < 1)
         return llmbo_error_set(err, LLMBO_ERR_FORMAT,

@@ -147,18 +147,25 @@ cat > "$WORK/batch.json" <<'EOF'
 EOF
 # A journal cut inside a batch (as a kill between two evaluations of a batch leaves it): the
 # batch is asked again, its evaluated points are recognised, and the rest are evaluated.
+# resumes_equal REF BUDGET DIR LABEL WHAT: resumes the cut run in DIR, which must then equal the
+# uninterrupted REF (passes "REF WHAT"), and stay unchanged once finished.
+resumes_equal() {
+    local ref=$1 budget=$2 dir=$3 label=$4 what=$5 msg
+    "$BIN" run --resume "$dir" -q > /dev/null || { fail "$label: resume failed"; return; }
+    if msg=$(compare "$ref/journal.jsonl" "$dir/journal.jsonl" "$budget"); then
+        pass "$(basename "$ref") $what"
+    else
+        fail "$label: $msg"
+    fi
+    finished_unchanged "$label" "$dir"
+}
 partial_case() {
     local ref=$1 budget=$2 keep=$3 dir="$WORK/partial-$3"
     mkdir -p "$dir"
     cp "$ref/config.json" "$dir/"
     head -n "$keep" "$ref/journal.jsonl" > "$dir/journal.jsonl"
-    "$BIN" run --resume "$dir" -q > /dev/null || { fail "partial $keep: resume failed"; return; }
-    if msg=$(compare "$ref/journal.jsonl" "$dir/journal.jsonl" "$budget"); then
-        pass "$(basename "$ref") journal cut after $keep lines: resumed journal equals the uninterrupted one"
-    else
-        fail "partial $keep: $msg"
-    fi
-    finished_unchanged "partial $keep" "$dir"
+    resumes_equal "$ref" "$budget" "$dir" "partial $keep" \
+        "journal cut after $keep lines: resumed journal equals the uninterrupted one"
 }
 # A batch torn in asked.jsonl, as a kill during its write leaves it (the kernel stops a write at
 # a page boundary on SIGKILL): the first LINES lines and BYTES bytes of the next, with the
@@ -171,13 +178,8 @@ torn_case() {
     cp "$ref/config.json" "$dir/"
     { head -n "$lines" "$ref/asked.jsonl"; sed -n "$((lines + 1))p" "$ref/asked.jsonl" | head -c "$bytes"; } > "$dir/asked.jsonl"
     head -n "$jlines" "$ref/journal.jsonl" > "$dir/journal.jsonl"
-    "$BIN" run --resume "$dir" -q > /dev/null || { fail "torn $lines: resume failed"; return; }
-    if msg=$(compare "$ref/journal.jsonl" "$dir/journal.jsonl" "$budget"); then
-        pass "$(basename "$ref") asked.jsonl torn after $lines lines: resumed run equals the uninterrupted one"
-    else
-        fail "torn $lines: $msg"
-    fi
-    finished_unchanged "torn $lines" "$dir"
+    resumes_equal "$ref" "$budget" "$dir" "torn $lines" \
+        "asked.jsonl torn after $lines lines: resumed run equals the uninterrupted one"
 }
 
 # The warp centre chosen by likelihood ("select"): a loop resumed between two refits must make

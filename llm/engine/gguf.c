@@ -4,7 +4,6 @@
  * numbers is done in forms that cannot overflow (compare n against size - off, never off + n). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE: llmbo_gguf_copy_data */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "gguf.h"
+#include "names.h"
 #include "llmbo_common.h"
 
 /* ----------------------------------------------------------------------------------------------
@@ -26,39 +26,34 @@ const char *llmbo_gguf_vtype_name(llmbo_gguf_vtype t)
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
-/* Name, elements per block and bytes per block of each tensor type (ggml's block layouts). */
+/* Name, elements per block and bytes per block of each tensor type (ggml's block layouts); the
+ * name first, so that names.h lists the column. */
 static const struct {
-    llmbo_ttype t;
     const char *name;
+    llmbo_ttype t;
     size_t block, bytes;
 } ttypes[] = {
-    {LLMBO_T_F32, "F32", 1, 4},
-    {LLMBO_T_F16, "F16", 1, 2},
-    {LLMBO_T_BF16, "BF16", 1, 2},
-    {LLMBO_T_Q4_0, "Q4_0", 32, 2 + 16},            /* fp16 d; 32 x 4-bit */
-    {LLMBO_T_Q4_1, "Q4_1", 32, 2 + 2 + 16},        /* fp16 d, m; 32 x 4-bit */
-    {LLMBO_T_Q5_0, "Q5_0", 32, 2 + 4 + 16},        /* fp16 d; 32 high bits; 32 x 4-bit */
-    {LLMBO_T_Q5_1, "Q5_1", 32, 2 + 2 + 4 + 16},    /* fp16 d, m; 32 high bits; 32 x 4-bit */
-    {LLMBO_T_Q8_0, "Q8_0", 32, 2 + 32},            /* fp16 d; 32 x int8 */
-    {LLMBO_T_Q2_K, "Q2_K", 256, 16 + 64 + 2 + 2},  /* 4-bit scales/mins; 256 x 2-bit; d, dmin */
-    {LLMBO_T_Q3_K, "Q3_K", 256, 32 + 64 + 12 + 2}, /* high bits; 2-bit; 6-bit scales; d */
-    {LLMBO_T_Q4_K, "Q4_K", 256, 2 + 2 + 12 + 128}, /* d, dmin; 6-bit scales/mins; 4-bit */
-    {LLMBO_T_Q5_K, "Q5_K", 256, 2 + 2 + 12 + 32 + 128}, /* as Q4_K plus 256 high bits */
-    {LLMBO_T_Q6_K, "Q6_K", 256, 128 + 64 + 16 + 2},   /* low 4 bits, high 2 bits, int8 scales, d */
-    {LLMBO_T_IQ4_NL, "IQ4_NL", 32, 2 + 16},           /* fp16 d; 32 x 4-bit codebook indices */
-    {LLMBO_T_IQ4_XS, "IQ4_XS", 256, 2 + 2 + 4 + 128}, /* d; 6-bit scales; codebook indices */
+    {"F32", LLMBO_T_F32, 1, 4},
+    {"F16", LLMBO_T_F16, 1, 2},
+    {"BF16", LLMBO_T_BF16, 1, 2},
+    {"Q4_0", LLMBO_T_Q4_0, 32, 2 + 16},            /* fp16 d; 32 x 4-bit */
+    {"Q4_1", LLMBO_T_Q4_1, 32, 2 + 2 + 16},        /* fp16 d, m; 32 x 4-bit */
+    {"Q5_0", LLMBO_T_Q5_0, 32, 2 + 4 + 16},        /* fp16 d; 32 high bits; 32 x 4-bit */
+    {"Q5_1", LLMBO_T_Q5_1, 32, 2 + 2 + 4 + 16},    /* fp16 d, m; 32 high bits; 32 x 4-bit */
+    {"Q8_0", LLMBO_T_Q8_0, 32, 2 + 32},            /* fp16 d; 32 x int8 */
+    {"Q2_K", LLMBO_T_Q2_K, 256, 16 + 64 + 2 + 2},  /* 4-bit scales/mins; 256 x 2-bit; d, dmin */
+    {"Q3_K", LLMBO_T_Q3_K, 256, 32 + 64 + 12 + 2}, /* high bits; 2-bit; 6-bit scales; d */
+    {"Q4_K", LLMBO_T_Q4_K, 256, 2 + 2 + 12 + 128}, /* d, dmin; 6-bit scales/mins; 4-bit */
+    {"Q5_K", LLMBO_T_Q5_K, 256, 2 + 2 + 12 + 32 + 128}, /* as Q4_K plus 256 high bits */
+    {"Q6_K", LLMBO_T_Q6_K, 256, 128 + 64 + 16 + 2},   /* low 4 bits, high 2 bits, int8 scales, d */
+    {"IQ4_NL", LLMBO_T_IQ4_NL, 32, 2 + 16},           /* fp16 d; 32 x 4-bit codebook indices */
+    {"IQ4_XS", LLMBO_T_IQ4_XS, 256, 2 + 2 + 4 + 128}, /* d; 6-bit scales; codebook indices */
 };
 
 const char *llmbo_ttype_list(char *buf, size_t size)
 {
-    size_t at = 0;
-    if (size)
-        buf[0] = '\0';
-    for (size_t i = 0; i < sizeof ttypes / sizeof ttypes[0] && at < size; i++) {
-        int w = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", ttypes[i].name);
-        at = w < 0 ? size : at + (size_t)w;
-    }
-    return buf;
+    static const llmbo_names names = LLMBO_NAMES_OF(ttypes);
+    return llmbo_names_list(&names, buf, size);
 }
 
 const char *llmbo_ttype_name(llmbo_ttype t)

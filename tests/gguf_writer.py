@@ -26,6 +26,13 @@ BLOCKS = {T_F32: (1, 4), T_F16: (1, 2), T_BF16: (1, 2), T_Q8_0: (32, 34), T_Q4_0
           T_Q4_K: (256, 144), T_Q6_K: (256, 210), T_Q4_1: (32, 20), T_Q5_0: (32, 22),
           T_Q5_1: (32, 24), T_Q2_K: (256, 84), T_Q3_K: (256, 110), T_Q5_K: (256, 176),
           T_IQ4_NL: (32, 18), T_IQ4_XS: (256, 136)}
+# The codebook types: random blocks scaled to the weights (random_iq)
+T_IQ2_XXS, T_IQ2_XS, T_IQ3_XXS, T_IQ1_S, T_IQ3_S, T_IQ2_S, T_IQ1_M = 16, 17, 18, 19, 21, 22, 29
+IQ_TYPES = {"iq2_xxs": (T_IQ2_XXS, 66), "iq2_xs": (T_IQ2_XS, 74), "iq2_s": (T_IQ2_S, 82),
+            "iq3_xxs": (T_IQ3_XXS, 98), "iq3_s": (T_IQ3_S, 110), "iq1_s": (T_IQ1_S, 50),
+            "iq1_m": (T_IQ1_M, 56)}
+for _t, _nb in IQ_TYPES.values():
+    BLOCKS[_t] = (256, _nb)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -312,7 +319,40 @@ def encode(x, t):
         return quant_q3_k(x)
     if t == T_IQ4_XS:
         return quant_iq4_xs(x)
+    if t in [v[0] for v in IQ_TYPES.values()]:
+        return random_iq(x, t)
     raise ValueError(t)
+
+
+def random_iq(x, t):
+    """Blocks of a codebook type (IQ1_S ... IQ3_S) for an engine smoke test: not a quantisation
+    of x (that needs a codebook search) but random codebook bytes, seeded by x, with each block's
+    fp16 scale d set so that the block's root mean square is x's over the same 256 elements. The
+    values are d times a function of the other bytes, so the scale is found by decoding each block
+    once at d = 1 (tests/ref_forward.py's float64 dequantisation)."""
+    import zlib
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import ref_forward
+    nb = BLOCKS[t][1]
+    xs = np.asarray(x, dtype=np.float64).reshape(-1, 256)
+    r = np.random.default_rng(zlib.crc32(np.asarray(x, dtype=np.float32).tobytes()))
+    b = r.integers(0, 256, size=(xs.shape[0], nb), dtype=np.uint8)
+
+    def set_d(h):
+        h = np.asarray(h, dtype=np.uint16)
+        if t == T_IQ1_M:  # d's nibbles: the top ones of the four scale words (bytes 49, 51, ...)
+            for j in range(4):
+                b[:, 49 + 2 * j] = (b[:, 49 + 2 * j] & 0x0F) | (((h >> (4 * j)) & 0xF) << 4)
+        else:
+            b[:, 0] = h & 0xFF
+            b[:, 1] = h >> 8
+    set_d(np.full(xs.shape[0], 0x3C00))
+    unit = ref_forward.dequant(b.tobytes(), t).reshape(-1, 256)
+    u = np.sqrt((unit ** 2).mean(axis=1))
+    want = np.sqrt((xs ** 2).mean(axis=1))
+    d = np.where(u > 0, want / np.where(u > 0, u, 1), 0).astype(np.float16)
+    set_d(d.view(np.uint16))
+    return b.tobytes()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -542,7 +582,8 @@ def main():
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
-                             "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs"])
+                             "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs"] +
+                    sorted(IQ_TYPES))
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--embd", type=int, default=64)
@@ -609,7 +650,7 @@ def main():
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
           "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
-          "iq4_xs": T_IQ4_XS}[a.type]
+          "iq4_xs": T_IQ4_XS, **{k: v[0] for k, v in IQ_TYPES.items()}}[a.type]
     big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
     arch = a.arch
     moe = arch in ("qwen3moe", "olmoe", "granitemoe", "deepseek2") or (arch == "llama" and a.moe)

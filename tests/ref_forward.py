@@ -30,7 +30,9 @@ SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B"
           11: "<q", 12: "<d"}
 BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 12: (256, 144), 14: (256, 210),
          3: (32, 20), 6: (32, 22), 7: (32, 24), 10: (256, 84), 11: (256, 110), 13: (256, 176),
-         20: (32, 18), 23: (256, 136)}
+         20: (32, 18), 23: (256, 136), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50),
+         21: (256, 110), 22: (256, 82), 29: (256, 56)}
+IQ_K_TYPES = (16, 17, 18, 19, 21, 22, 29)
 IQ4_LEVELS = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113],
                       dtype=np.float64)
 
@@ -167,7 +169,7 @@ def act_round(x, act, wtype):
     """
     if act is None or wtype in (0, 1, 30):
         return x
-    ktype = wtype in (10, 11, 12, 13, 14, 23)
+    ktype = wtype in (10, 11, 12, 13, 14, 23) + IQ_K_TYPES
     k256 = act == "ggml" and ktype
     blk = 256 if ktype else 32
     xs = np.asarray(x, dtype=np.float64).astype(np.float32).reshape(-1, blk)
@@ -284,7 +286,110 @@ def dequant_more(b, t):
             y[:, 32 * ib:32 * ib + 32] = (d * (ls - 32))[:, None] * \
                 IQ4_LEVELS[nibbles(qs[:, 16 * ib:16 * ib + 16])]
         return y.reshape(-1)
+    if t in IQ_K_TYPES:
+        return dequant_iq(b, t)
     raise ValueError("type %d" % t)
+
+
+_GRIDS = {}
+
+
+def iq_grid(name, width, values, bits):
+    """Codebook name of the IQ1/IQ2/IQ3 types as an (entries, width) array of values: the codes of
+    llm/engine/iq_grids.c (generated from ggml-common.h; test_quant checks them against
+    llama.cpp's own dequantisation), decoded here on their own."""
+    if name not in _GRIDS:
+        import os
+        import re
+        src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "llm", "engine",
+                                "iq_grids.c")).read()
+        body = re.search(name + r"\[\d+\] = \{(.*?)\};", src, re.S).group(1)
+        codes = np.array([int(v, 16) for v in re.findall(r"0x[0-9a-f]+", body)], dtype=np.int64)
+        idx = (codes[:, None] >> (bits * np.arange(width))[None, :]) & ((1 << bits) - 1)
+        _GRIDS[name] = np.asarray(values, dtype=np.float64)[idx]
+    return _GRIDS[name]
+
+
+def signs8(bits8):
+    """(...) integers -> (..., 8) of +1/-1, bit j set meaning element j negative."""
+    return np.where((np.asarray(bits8)[..., None] >> np.arange(8)) & 1, -1.0, 1.0)
+
+
+def signs7(s7):
+    """A 7-bit sign field: the eighth sign makes the number of minus signs even."""
+    s7 = np.asarray(s7, dtype=np.int64)
+    par = np.zeros_like(s7)
+    for j in range(7):
+        par ^= (s7 >> j) & 1
+    return s7 | (par << 7)
+
+
+def dequant_iq(b, t):
+    """IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, written from ggml's
+    dequantize_row_iq* loops (ggml-quants.c): (blocks, bytes) uint8 -> (blocks * 256,)."""
+    i64 = b.astype(np.int64)
+    n = b.shape[0]
+    y = np.zeros((n, 256))
+    g2 = None
+    if t in (16, 17, 22):
+        g2 = iq_grid({16: "llmbo_iq2xxs_codes", 17: "llmbo_iq2xs_codes", 22: "llmbo_iq2s_codes"}[t],
+                     8, [8, 25, 43], 2)
+    d = f16(b[:, 0:2].tobytes()) if t != 29 else None
+    for ib in range(8):
+        for l in range(4):
+            e = slice(32 * ib + 8 * l, 32 * ib + 8 * l + 8)
+            if t == 16:
+                q = i64[:, 2 + 8 * ib:10 + 8 * ib]
+                aux = q[:, 4] | (q[:, 5] << 8) | (q[:, 6] << 16) | (q[:, 7] << 24)
+                db = d * (0.5 + (aux >> 28)) * 0.25
+                y[:, e] = db[:, None] * g2[q[:, l]] * signs8(signs7((aux >> (7 * l)) & 127))
+            elif t == 17:
+                v = i64[:, 2 + 8 * ib + 2 * l] | (i64[:, 3 + 8 * ib + 2 * l] << 8)
+                sc = i64[:, 66 + ib]
+                db = d * (0.5 + ((sc >> (4 * (l // 2))) & 15)) * 0.25
+                y[:, e] = db[:, None] * g2[v & 511] * signs8(signs7(v >> 9))
+            elif t == 22:
+                qh = i64[:, 66 + ib]
+                idx = i64[:, 2 + 4 * ib + l] | ((qh << (8 - 2 * l)) & 0x300)
+                sc = i64[:, 74 + ib]
+                db = d * (0.5 + ((sc >> (4 * (l // 2))) & 15)) * 0.25
+                y[:, e] = db[:, None] * g2[idx] * signs8(i64[:, 34 + 4 * ib + l])
+            elif t == 18:
+                g3 = iq_grid("llmbo_iq3xxs_codes", 4, [4, 12, 20, 28, 36, 44, 52, 62], 3)
+                a = i64[:, 66 + 4 * ib:70 + 4 * ib]
+                aux = a[:, 0] | (a[:, 1] << 8) | (a[:, 2] << 16) | (a[:, 3] << 24)
+                db = d * (0.5 + (aux >> 28)) * 0.5
+                g = np.concatenate([g3[i64[:, 2 + 8 * ib + 2 * l]],
+                                    g3[i64[:, 3 + 8 * ib + 2 * l]]], axis=1)
+                y[:, e] = db[:, None] * g * signs8(signs7((aux >> (7 * l)) & 127))
+            elif t == 21:
+                g3 = iq_grid("llmbo_iq3s_codes", 4, [1, 3, 5, 7, 9, 11, 13, 15], 3)
+                qh = i64[:, 66 + ib]
+                i1 = i64[:, 2 + 8 * ib + 2 * l] | ((qh << (8 - 2 * l)) & 256)
+                i2 = i64[:, 3 + 8 * ib + 2 * l] | ((qh << (7 - 2 * l)) & 256)
+                db = d * (1 + 2 * ((i64[:, 106 + ib // 2] >> (4 * (ib % 2))) & 15))
+                g = np.concatenate([g3[i1], g3[i2]], axis=1)
+                y[:, e] = db[:, None] * g * signs8(i64[:, 74 + 4 * ib + l])
+            elif t == 19:
+                g1 = iq_grid("llmbo_iq1s_codes", 8, [-1, 0, 1], 2)
+                qh = i64[:, 34 + 2 * ib] | (i64[:, 35 + 2 * ib] << 8)
+                dl = d * (2 * ((qh >> 12) & 7) + 1)
+                delta = np.where(qh & 0x8000, -0.125, 0.125)
+                idx = i64[:, 2 + 4 * ib + l] | (((qh >> (3 * l)) & 7) << 8)
+                y[:, e] = dl[:, None] * (g1[idx] + delta[:, None])
+            elif t == 29:
+                g1 = iq_grid("llmbo_iq1s_codes", 8, [-1, 0, 1], 2)
+                sc = [i64[:, 48 + 2 * k] | (i64[:, 49 + 2 * k] << 8) for k in range(4)]
+                dh = (sc[0] >> 12) | ((sc[1] >> 8) & 0xf0) | ((sc[2] >> 4) & 0xf00) | \
+                    (sc[3] & 0xf000)
+                dd = f16(dh.astype(np.uint16).tobytes())
+                h = i64[:, 32 + 2 * ib + l // 2] >> (4 * (l % 2))
+                idx = i64[:, 4 * ib + l] | ((h & 7) << 8)
+                delta = np.where(h & 8, -0.125, 0.125)
+                s = (sc[ib // 2] >> (6 * (ib % 2) + 3 * (l // 2))) & 7
+                dl = dd * (2 * s + 1)
+                y[:, e] = dl[:, None] * (g1[idx] + delta[:, None])
+    return y.reshape(-1)
 
 
 # ------------------------------------------------------------------------------------------------

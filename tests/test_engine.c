@@ -392,6 +392,14 @@ int main(void)
     compare_model("qwen3moe", "q5_k", k1, 0.03);
     compare_model("olmoe", "iq4_xs", k1, 0.03);
     compare_model("qwen3", "q3_k", k1, 0.03);
+    /* The codebook types (random codebook bytes scaled to the weights: gguf_writer's random_iq). */
+    compare_model("qwen2", "iq2_xxs", k1, 0.03);
+    compare_model("qwen3moe", "iq2_xs", k1, 0.03);
+    compare_model("olmoe", "iq2_s", k1, 0.03);
+    compare_model("llama", "iq3_xxs", k1, 0.03);
+    compare_model("qwen3", "iq3_s", k1, 0.03);
+    compare_model("granitemoe", "iq1_s", k1, 0.03);
+    compare_model("qwen2", "iq1_m", k1, 0.03);
     /* llama: RoPE on adjacent pairs, Llama 3.1's frequency divisors, Mixtral-style experts. */
     compare_model("llama", "f32", "--rope-freqs", 1e-4);
     compare_model("llama", "f32", "--moe --experts 4 --used 2 --layers 1", 1e-4);

@@ -10,6 +10,8 @@
 #include "gguf.h"
 #include "quant.h"
 #include "llmbo_common.h"
+#include "iq_blocks.h"
+#include "iq_llamacpp.h"
 
 static uint64_t rng = 88172645463325252ull;
 
@@ -46,7 +48,8 @@ static int half_fields(llmbo_ttype t, int *off)
     case LLMBO_T_Q6_K:
         off[0] = 208;
         return 1;
-    default: /* Q4_0, Q5_0, Q8_0, IQ4_NL, IQ4_XS: d first */
+    default: /* Q4_0, Q5_0, Q8_0, IQ1_S, IQ2_*, IQ3_*, IQ4_NL, IQ4_XS: d first (IQ1_M: set_scales)
+              */
         off[0] = 0;
         return 1;
     }
@@ -61,6 +64,13 @@ static void set_scales(uint8_t *raw, llmbo_ttype t, size_t nb)
     for (size_t b = 0; b < nb; b++)
         for (int k = 0; k < nh; k++) {
             uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
+            if (t == LLMBO_T_IQ1_M) { /* d's four nibbles: the top ones of the scale words */
+                for (int j = 0; j < 4; j++) {
+                    uint8_t *hi = raw + b * bytes + 49 + 2 * j;
+                    *hi = (uint8_t)((*hi & 0x0f) | ((h >> (4 * j)) & 0xf) << 4);
+                }
+                continue;
+            }
             memcpy(raw + b * bytes + off[k], &h, 2);
         }
 }
@@ -445,13 +455,41 @@ static void check_gemv(llmbo_ttype t, size_t n)
     llmbo_free(out);
 }
 
+/* The IQ1/IQ2/IQ3 types against llama.cpp's own dequantisation (ggml's dequantize_row_*, digests
+ * in iq_llamacpp.h): 1024 blocks per type, enough to meet every codebook entry, compared bit for
+ * bit (both compute exact products of small integers and an fp16 scale). */
+static void check_iq_llamacpp(void)
+{
+    for (size_t k = 0; k < sizeof iq_llamacpp / sizeof iq_llamacpp[0]; k++) {
+        llmbo_ttype t = (llmbo_ttype)iq_llamacpp[k].type;
+        size_t bytes = llmbo_ttype_block_bytes(t);
+        uint8_t *raw = llmbo_malloc(bytes, IQB_BLOCKS);
+        float *y = llmbo_malloc((size_t)256 * IQB_BLOCKS, sizeof *y);
+        iqb_fill(iq_llamacpp[k].type, bytes, IQB_BLOCKS, raw);
+        llmbo_dequant_row(t, raw, y, (size_t)256 * IQB_BLOCKS);
+        int bad = -1;
+        for (int g = 0; g < IQB_BLOCKS / IQB_PER_DIGEST && bad < 0; g++)
+            if (iqb_fnv(y + (size_t)256 * IQB_PER_DIGEST * g, (size_t)256 * IQB_PER_DIGEST) !=
+                iq_llamacpp[k].digest[g])
+                bad = g;
+        CHECK(bytes > 0 && bad < 0 && strcmp(llmbo_ttype_name(t), iq_llamacpp[k].name) == 0,
+              "%s: %d blocks dequantised as llama.cpp does (first differing run of %d: %d)",
+              iq_llamacpp[k].name, IQB_BLOCKS, IQB_PER_DIGEST, bad);
+        llmbo_free(raw);
+        llmbo_free(y);
+    }
+}
+
 int main(void)
 {
-    const llmbo_ttype types[] = {LLMBO_T_F32,  LLMBO_T_F16,    LLMBO_T_BF16,  LLMBO_T_Q8_0,
-                                 LLMBO_T_Q4_0, LLMBO_T_Q4_1,   LLMBO_T_Q5_0,  LLMBO_T_Q5_1,
-                                 LLMBO_T_Q2_K, LLMBO_T_Q3_K,   LLMBO_T_Q4_K,  LLMBO_T_Q5_K,
-                                 LLMBO_T_Q6_K, LLMBO_T_IQ4_NL, LLMBO_T_IQ4_XS};
+    const llmbo_ttype types[] = {LLMBO_T_F32,     LLMBO_T_F16,     LLMBO_T_BF16,   LLMBO_T_Q8_0,
+                                 LLMBO_T_Q4_0,    LLMBO_T_Q4_1,    LLMBO_T_Q5_0,   LLMBO_T_Q5_1,
+                                 LLMBO_T_Q2_K,    LLMBO_T_Q3_K,    LLMBO_T_Q4_K,   LLMBO_T_Q5_K,
+                                 LLMBO_T_Q6_K,    LLMBO_T_IQ4_NL,  LLMBO_T_IQ4_XS, LLMBO_T_IQ1_S,
+                                 LLMBO_T_IQ1_M,   LLMBO_T_IQ2_XXS, LLMBO_T_IQ2_XS, LLMBO_T_IQ2_S,
+                                 LLMBO_T_IQ3_XXS, LLMBO_T_IQ3_S};
     check_q8k();
+    check_iq_llamacpp();
     check_wsum();
     check_quant_levels();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)

@@ -45,9 +45,16 @@ static const struct {
     {"Q3_K", LLMBO_T_Q3_K, 256, 32 + 64 + 12 + 2}, /* high bits; 2-bit; 6-bit scales; d */
     {"Q4_K", LLMBO_T_Q4_K, 256, 2 + 2 + 12 + 128}, /* d, dmin; 6-bit scales/mins; 4-bit */
     {"Q5_K", LLMBO_T_Q5_K, 256, 2 + 2 + 12 + 32 + 128}, /* as Q4_K plus 256 high bits */
-    {"Q6_K", LLMBO_T_Q6_K, 256, 128 + 64 + 16 + 2},   /* low 4 bits, high 2 bits, int8 scales, d */
-    {"IQ4_NL", LLMBO_T_IQ4_NL, 32, 2 + 16},           /* fp16 d; 32 x 4-bit codebook indices */
-    {"IQ4_XS", LLMBO_T_IQ4_XS, 256, 2 + 2 + 4 + 128}, /* d; 6-bit scales; codebook indices */
+    {"Q6_K", LLMBO_T_Q6_K, 256, 128 + 64 + 16 + 2}, /* low 4 bits, high 2 bits, int8 scales, d */
+    {"IQ1_S", LLMBO_T_IQ1_S, 256, 2 + 32 + 16},     /* d; indices; high bits, shifts, scales */
+    {"IQ1_M", LLMBO_T_IQ1_M, 256, 32 + 16 + 8},     /* indices; high bits, shifts; scales, d */
+    {"IQ2_XXS", LLMBO_T_IQ2_XXS, 256, 2 + 64},      /* d; indices, signs and 4-bit scales */
+    {"IQ2_XS", LLMBO_T_IQ2_XS, 256, 2 + 64 + 8},    /* d; 9-bit indices + 7 sign bits; scales */
+    {"IQ2_S", LLMBO_T_IQ2_S, 256, 2 + 64 + 8 + 8},  /* d; low index bits, signs; high; scales */
+    {"IQ3_XXS", LLMBO_T_IQ3_XXS, 256, 2 + 96},      /* d; indices; signs and 4-bit scales */
+    {"IQ3_S", LLMBO_T_IQ3_S, 256, 2 + 64 + 8 + 32 + 4}, /* d; low, high index bits; signs; scales */
+    {"IQ4_NL", LLMBO_T_IQ4_NL, 32, 2 + 16},             /* fp16 d; 32 x 4-bit codebook indices */
+    {"IQ4_XS", LLMBO_T_IQ4_XS, 256, 2 + 2 + 4 + 128},   /* d; 6-bit scales; codebook indices */
 };
 
 const char *llmbo_ttype_list(char *buf, size_t size)
@@ -397,13 +404,15 @@ static llmbo_status parse(llmbo_gguf *g, llmbo_error *err)
             return st;
         t->type = (llmbo_ttype)type;
         size_t blk = llmbo_ttype_block(t->type);
-        if (!blk)
+        if (!blk) {
+            char names[256];
             return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
                                    "tensor '%.*s' (info at byte %llu) has type %u, not supported "
-                                   "(F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, "
-                                   "Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS are)",
+                                   "(%s are)",
                                    (int)(t->name.n > 200 ? 200 : t->name.n), t->name.p,
-                                   (unsigned long long)at, type);
+                                   (unsigned long long)at, type,
+                                   llmbo_ttype_list(names, sizeof names));
+        }
         uint64_t nel = 1;
         for (int d = 0; d < LLMBO_GGUF_MAX_DIMS; d++) {
             if (t->ne[d] == 0 || t->ne[d] > ((uint64_t)1 << 40) || nel > UINT64_MAX / t->ne[d] ||

@@ -42,8 +42,15 @@ typedef enum llmbo_ttype {
     LLMBO_T_Q4_K = 12,
     LLMBO_T_Q5_K = 13,
     LLMBO_T_Q6_K = 14,
+    LLMBO_T_IQ2_XXS = 16,
+    LLMBO_T_IQ2_XS = 17,
+    LLMBO_T_IQ3_XXS = 18,
+    LLMBO_T_IQ1_S = 19,
     LLMBO_T_IQ4_NL = 20,
+    LLMBO_T_IQ3_S = 21,
+    LLMBO_T_IQ2_S = 22,
     LLMBO_T_IQ4_XS = 23,
+    LLMBO_T_IQ1_M = 29,
     LLMBO_T_BF16 = 30
 } llmbo_ttype;
 

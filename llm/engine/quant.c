@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "quant.h"
+#include "iq_grids.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LLMBO_X86_DISPATCH 1
@@ -154,6 +155,52 @@ typedef struct qgroups {
 static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                       1,    13,   25,  38,  53,  69,  89,  113};
 
+/* The IQ1/IQ2/IQ3 codebooks' level values (iq_grids.h). */
+static const int8_t iq2_levels[3] = {8, 25, 43};
+static const int8_t iq3xxs_levels[8] = {4, 12, 20, 28, 36, 44, 52, 62};
+static const int8_t iq3s_levels[8] = {1, 3, 5, 7, 9, 11, 13, 15};
+
+static uint32_t rd_u32le(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A 7-bit sign field names 8 signs: the eighth makes the count of minus signs even. */
+static unsigned iq_signs7(unsigned s7)
+{
+    unsigned par = s7 ^ (s7 >> 4);
+    par ^= par >> 2;
+    par ^= par >> 1;
+    return s7 | (par & 1) << 7;
+}
+
+/* Eight elements of an IQ2 codebook entry (2-bit level indices), negated where signs' bit j is
+ * set. */
+static void iq2_entry(uint16_t code, unsigned signs, int8_t *q)
+{
+    for (int j = 0; j < 8; j++) {
+        int v = iq2_levels[(code >> (2 * j)) & 3];
+        q[j] = (int8_t)((signs >> j) & 1 ? -v : v);
+    }
+}
+
+/* Four elements of an IQ3 codebook entry (3-bit level indices into lv). */
+static void iq3_entry(uint16_t code, const int8_t *lv, unsigned signs, int8_t *q)
+{
+    for (int j = 0; j < 4; j++) {
+        int v = lv[(code >> (3 * j)) & 7];
+        q[j] = (int8_t)((signs >> j) & 1 ? -v : v);
+    }
+}
+
+/* Eight elements of an IQ1 codebook entry, levels -1, 0, 1 shifted by +-1/8 (minus when neg),
+ * times 8 so that they stay integers: 8 g +- 1. */
+static void iq1_entry(uint16_t code, int neg, int8_t *q)
+{
+    for (int j = 0; j < 8; j++)
+        q[j] = (int8_t)(8 * ((int)((code >> (2 * j)) & 3) - 1) + (neg ? -1 : 1));
+}
+
 /* Decodes one block of type t at p into g (32 elements for the 32-blocks, else 256). */
 static void decode_block(llmbo_ttype t, const uint8_t *p, qgroups *g)
 {
@@ -282,6 +329,124 @@ static void decode_block(llmbo_ttype t, const uint8_t *p, qgroups *g)
             }
             g->a[2 * ib] = g->a[2 * ib + 1] = d * (float)(ls - 32);
             g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_IQ2_XXS: { /* d; per 32: 4 index bytes, then 4 x 7 sign bits and a 4-bit scale
+                             * s in one u32: y = d (s + 1/2) / 4 * level */
+        float d = rd_half(p);
+        for (int ib = 0; ib < 8; ib++) {
+            const uint8_t *b = p + 2 + 8 * ib;
+            uint32_t aux = rd_u32le(b + 4);
+            for (int l = 0; l < 4; l++)
+                iq2_entry(llmbo_iq2xxs_codes[b[l]], iq_signs7((aux >> (7 * l)) & 127),
+                          g->q + 32 * ib + 8 * l);
+            g->a[2 * ib] = g->a[2 * ib + 1] = d * (0.5f + (float)(aux >> 28)) * 0.25f;
+            g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_IQ2_XS: { /* d; qs[32] u16 (9-bit index, 7 sign bits); scales[8] (a nibble per
+                            * 16 elements) */
+        float d = rd_half(p);
+        for (int ib = 0; ib < 8; ib++) {
+            for (int l = 0; l < 4; l++) {
+                unsigned v = (unsigned)p[2 + 8 * ib + 2 * l] | (unsigned)p[3 + 8 * ib + 2 * l] << 8;
+                iq2_entry(llmbo_iq2xs_codes[v & 511], iq_signs7(v >> 9), g->q + 32 * ib + 8 * l);
+            }
+            int sc = p[66 + ib];
+            g->a[2 * ib] = d * (0.5f + (float)(sc & 0xf)) * 0.25f;
+            g->a[2 * ib + 1] = d * (0.5f + (float)(sc >> 4)) * 0.25f;
+            g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_IQ2_S: { /* d; qs[32] low index bits; signs[32]; qh[8] (2 high bits per entry);
+                           * scales[8] as IQ2_XS */
+        float d = rd_half(p);
+        const uint8_t *qs = p + 2, *sg = p + 34, *qh = p + 66, *sc = p + 74;
+        for (int ib = 0; ib < 8; ib++) {
+            for (int l = 0; l < 4; l++) {
+                unsigned idx = qs[4 * ib + l] | (((unsigned)qh[ib] << (8 - 2 * l)) & 0x300);
+                iq2_entry(llmbo_iq2s_codes[idx], sg[4 * ib + l], g->q + 32 * ib + 8 * l);
+            }
+            g->a[2 * ib] = d * (0.5f + (float)(sc[ib] & 0xf)) * 0.25f;
+            g->a[2 * ib + 1] = d * (0.5f + (float)(sc[ib] >> 4)) * 0.25f;
+            g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_IQ3_XXS: { /* d; qs[64] indices (2 entries of 4 per 8 elements); per 32 one u32
+                             * of 4 x 7 sign bits and a 4-bit scale s: y = d (s + 1/2) / 2 */
+        float d = rd_half(p);
+        const uint8_t *qs = p + 2;
+        for (int ib = 0; ib < 8; ib++) {
+            uint32_t aux = rd_u32le(p + 66 + 4 * ib);
+            for (int l = 0; l < 4; l++) {
+                unsigned sg = iq_signs7((aux >> (7 * l)) & 127);
+                int8_t *q = g->q + 32 * ib + 8 * l;
+                iq3_entry(llmbo_iq3xxs_codes[qs[8 * ib + 2 * l]], iq3xxs_levels, sg, q);
+                iq3_entry(llmbo_iq3xxs_codes[qs[8 * ib + 2 * l + 1]], iq3xxs_levels, sg >> 4,
+                          q + 4);
+            }
+            g->a[2 * ib] = g->a[2 * ib + 1] = d * (0.5f + (float)(aux >> 28)) * 0.5f;
+            g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_IQ3_S: { /* d; qs[64] low index bits; qh[8] (9th bits, one byte per 32);
+                           * signs[32]; scales[4] (a nibble per 32: y = d (1 + 2 s)) */
+        float d = rd_half(p);
+        const uint8_t *qs = p + 2, *qh = p + 66, *sg = p + 74, *sc = p + 106;
+        for (int ib = 0; ib < 8; ib++) {
+            for (int l = 0; l < 4; l++) {
+                unsigned i1 = qs[8 * ib + 2 * l] | (((unsigned)qh[ib] << (8 - 2 * l)) & 256);
+                unsigned i2 = qs[8 * ib + 2 * l + 1] | (((unsigned)qh[ib] << (7 - 2 * l)) & 256);
+                int8_t *q = g->q + 32 * ib + 8 * l;
+                iq3_entry(llmbo_iq3s_codes[i1], iq3s_levels, sg[4 * ib + l], q);
+                iq3_entry(llmbo_iq3s_codes[i2], iq3s_levels, (unsigned)sg[4 * ib + l] >> 4, q + 4);
+            }
+            int s = (sc[ib / 2] >> (4 * (ib % 2))) & 0xf;
+            g->a[2 * ib] = g->a[2 * ib + 1] = d * (float)(1 + 2 * s);
+            g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_IQ1_S: { /* d; qs[32] low index bits; qh[8] u16: 4 x 3 high bits, a 3-bit
+                           * scale s, the shift's sign: y = d (2 s + 1) (level +- 1/8) */
+        float d = rd_half(p);
+        for (int ib = 0; ib < 8; ib++) {
+            unsigned h = (unsigned)p[34 + 2 * ib] | (unsigned)p[35 + 2 * ib] << 8;
+            for (int l = 0; l < 4; l++) {
+                unsigned idx = p[2 + 4 * ib + l] | ((h >> (3 * l)) & 7) << 8;
+                iq1_entry(llmbo_iq1s_codes[idx], (h & 0x8000) != 0, g->q + 32 * ib + 8 * l);
+            }
+            float dl = d * (float)(2 * ((h >> 12) & 7) + 1);
+            g->a[2 * ib] = g->a[2 * ib + 1] = dl * 0.125f;
+            g->b[2 * ib] = g->b[2 * ib + 1] = 0.0f;
+        }
+        return;
+    }
+    case LLMBO_T_IQ1_M: { /* qs[32] low index bits; qh[16] (per 8 elements 3 high bits and the
+                           * shift's sign); scales[8]: 3-bit scales per 16 and, in the top
+                           * nibbles of its four u16, the fp16 d */
+        const uint8_t *qs = p, *qh = p + 32, *scb = p + 48;
+        unsigned sc[4];
+        for (int k = 0; k < 4; k++)
+            sc[k] = (unsigned)scb[2 * k] | (unsigned)scb[2 * k + 1] << 8;
+        float d = llmbo_fp16_to_f32((uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0xf0) |
+                                               ((sc[2] >> 4) & 0xf00) | (sc[3] & 0xf000)));
+        for (int ib = 0; ib < 8; ib++) {
+            for (int l = 0; l < 4; l++) {
+                unsigned h = qh[2 * ib + l / 2] >> (4 * (l % 2));
+                unsigned idx = qs[4 * ib + l] | (h & 7) << 8;
+                iq1_entry(llmbo_iq1s_codes[idx], (h & 8) != 0, g->q + 32 * ib + 8 * l);
+            }
+            for (int k = 0; k < 2; k++) {
+                unsigned s = (sc[ib / 2] >> (6 * (ib % 2) + 3 * k)) & 7;
+                g->a[2 * ib + k] = d * (float)(2 * s + 1) * 0.125f;
+                g->b[2 * ib + k] = 0.0f;
+            }
         }
         return;
     }

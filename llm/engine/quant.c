@@ -7,6 +7,7 @@
  * (non -march=native) build is fast too. Block layouts: ggml's ggml-common.h; the integer
  * identities used per block are written next to each kernel. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "quant.h"
@@ -1913,6 +1914,282 @@ AVX2_FN static void quant_act_k_avx2(const float *x, llmbo_q8k *y, size_t nb)
         y[b].d = d;
     }
 }
+
+/* ----------------------------------------------------------------------------------------------
+ * The codebook types (IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S) in AVX2: per 32
+ * elements, the codebook entries are fetched whole from tables with one byte per element (built
+ * once from iq_grids.c's codes), the signs are moved onto the activations (a negated where the
+ * weight's sign bit is set), and _mm256_maddubs_epi16 of the magnitudes (at most 62) with them
+ * gives exact pair sums (2 * 62 * 127 < 32767), weighted by the int16 block scales with
+ * _mm256_madd_epi16 into int32 lanes. IQ1's levels 8 g +- 1 are signed: |w| times a with w's
+ * sign (mul_s8s8_sc). A super-block's integer sum meets d, the type's constant factor and the
+ * activation scale once, as in the other 256-element kernels.
+ * -------------------------------------------------------------------------------------------- */
+
+static uint64_t iq2xxs_x[256], iq2xs_x[512], iq2s_x[1024], iq1s_x[2048];
+static uint32_t iq3xxs_x[256], iq3s_x[512];
+static uint8_t iq_signs8[128]; /* iq_signs7 as a table */
+static pthread_once_t iq_tables_once = PTHREAD_ONCE_INIT;
+
+static uint64_t iq_expand8(uint16_t code, const int8_t *lv)
+{
+    uint64_t v = 0;
+    for (int j = 0; j < 8; j++)
+        v |= (uint64_t)(uint8_t)lv[(code >> (2 * j)) & 3] << (8 * j);
+    return v;
+}
+
+static uint32_t iq_expand4(uint16_t code, const int8_t *lv)
+{
+    uint32_t v = 0;
+    for (int j = 0; j < 4; j++)
+        v |= (uint32_t)(uint8_t)lv[(code >> (3 * j)) & 7] << (8 * j);
+    return v;
+}
+
+static void iq_tables_build(void)
+{
+    static const int8_t iq1_x8[3] = {-8, 0, 8};
+    for (unsigned i = 0; i < 128; i++)
+        iq_signs8[i] = (uint8_t)iq_signs7(i);
+    for (int i = 0; i < 256; i++) {
+        iq2xxs_x[i] = iq_expand8(llmbo_iq2xxs_codes[i], iq2_levels);
+        iq3xxs_x[i] = iq_expand4(llmbo_iq3xxs_codes[i], iq3xxs_levels);
+    }
+    for (int i = 0; i < 512; i++) {
+        iq2xs_x[i] = iq_expand8(llmbo_iq2xs_codes[i], iq2_levels);
+        iq3s_x[i] = iq_expand4(llmbo_iq3s_codes[i], iq3s_levels);
+    }
+    for (int i = 0; i < 1024; i++)
+        iq2s_x[i] = iq_expand8(llmbo_iq2s_codes[i], iq2_levels);
+    for (int i = 0; i < 2048; i++)
+        iq1s_x[i] = iq_expand8(llmbo_iq1s_codes[i], iq1_x8);
+}
+
+/* The activations a with element 8k + j negated where bit j of byte k of s is set. */
+AVX2_INL __m256i iq_signed(__m256i a, uint32_t s)
+{
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+                                            2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    __m256i m = _mm256_shuffle_epi8(_mm256_set1_epi32((int)s), spread);
+    m = _mm256_cmpeq_epi8(_mm256_and_si256(m, bit), bit);
+    return _mm256_sub_epi8(_mm256_xor_si256(a, m), m);
+}
+
+/* Four 7-bit sign fields (bits 7l..7l+6 of aux) as four sign bytes. */
+AVX2_INL uint32_t iq_signs4(uint32_t aux)
+{
+    return (uint32_t)iq_signs8[aux & 127] | (uint32_t)iq_signs8[(aux >> 7) & 127] << 8 |
+           (uint32_t)iq_signs8[(aux >> 14) & 127] << 16 |
+           (uint32_t)iq_signs8[(aux >> 21) & 127] << 24;
+}
+
+/* int16 multipliers: lo for elements 0-15 of 32, hi for 16-31. */
+AVX2_INL __m256i iq_sc16(int lo, int hi)
+{
+    return _mm256_set_m128i(_mm_set1_epi16((short)hi), _mm_set1_epi16((short)lo));
+}
+
+AVX2_INL __m256i iq_mag8(const uint64_t *tab, unsigned i0, unsigned i1, unsigned i2, unsigned i3)
+{
+    return _mm256_set_epi64x((long long)tab[i3], (long long)tab[i2], (long long)tab[i1],
+                             (long long)tab[i0]);
+}
+
+/* Eight 4-byte codebook entries, in pairs of 64 bits. */
+AVX2_INL __m256i iq_mag4x8(const uint32_t *t, unsigned i0, unsigned i1, unsigned i2, unsigned i3,
+                           unsigned i4, unsigned i5, unsigned i6, unsigned i7)
+{
+    return _mm256_set_epi64x(
+        (long long)((uint64_t)t[i7] << 32 | t[i6]), (long long)((uint64_t)t[i5] << 32 | t[i4]),
+        (long long)((uint64_t)t[i3] << 32 | t[i2]), (long long)((uint64_t)t[i1] << 32 | t[i0]));
+}
+
+/* acc + the sc-weighted pair sums of magnitudes u with already signed activations a. */
+AVX2_INL __m256i iq_acc(__m256i acc, __m256i u, __m256i a, __m256i sc)
+{
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), sc));
+}
+
+AVX2_FN static float iq2xxs_1(const uint8_t *p, const void *x, size_t n)
+{
+    const llmbo_q8k *y = x;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 256; b++, p += 66) {
+        __m256i is = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            const uint8_t *q = p + 2 + 8 * ib;
+            uint32_t aux = rd_u32le(q + 4);
+            __m256i u = iq_mag8(iq2xxs_x, q[0], q[1], q[2], q[3]);
+            __m256i a = iq_signed(load32(y[b].q + 32 * ib), iq_signs4(aux));
+            is = iq_acc(is, u, a, _mm256_set1_epi16((short)(2 * (aux >> 28) + 1)));
+        }
+        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
+        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float iq2xs_1(const uint8_t *p, const void *x, size_t n)
+{
+    const llmbo_q8k *y = x;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 256; b++, p += 74) {
+        __m256i is = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            uint64_t w; /* four u16: a 9-bit index and 7 sign bits each */
+            memcpy(&w, p + 2 + 8 * ib, 8);
+            unsigned v0 = (unsigned)w & 0xffff, v1 = (unsigned)(w >> 16) & 0xffff,
+                     v2 = (unsigned)(w >> 32) & 0xffff, v3 = (unsigned)(w >> 48);
+            uint32_t s = (uint32_t)iq_signs8[v0 >> 9] | (uint32_t)iq_signs8[v1 >> 9] << 8 |
+                         (uint32_t)iq_signs8[v2 >> 9] << 16 | (uint32_t)iq_signs8[v3 >> 9] << 24;
+            __m256i u = iq_mag8(iq2xs_x, v0 & 511, v1 & 511, v2 & 511, v3 & 511);
+            __m256i a = iq_signed(load32(y[b].q + 32 * ib), s);
+            int sc = p[66 + ib];
+            is = iq_acc(is, u, a, iq_sc16(2 * (sc & 0xf) + 1, 2 * (sc >> 4) + 1));
+        }
+        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
+        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float iq2s_1(const uint8_t *p, const void *x, size_t n)
+{
+    const llmbo_q8k *y = x;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 256; b++, p += 82) {
+        const uint8_t *qs = p + 2, *sg = p + 34, *qh = p + 66, *scb = p + 74;
+        __m256i is = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            unsigned h = qh[ib];
+            __m256i u = iq_mag8(
+                iq2s_x, qs[4 * ib] | ((h << 8) & 0x300), qs[4 * ib + 1] | ((h << 6) & 0x300),
+                qs[4 * ib + 2] | ((h << 4) & 0x300), qs[4 * ib + 3] | ((h << 2) & 0x300));
+            __m256i a = iq_signed(load32(y[b].q + 32 * ib), rd_u32le(sg + 4 * ib));
+            int sc = scb[ib];
+            is = iq_acc(is, u, a, iq_sc16(2 * (sc & 0xf) + 1, 2 * (sc >> 4) + 1));
+        }
+        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
+        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float iq3xxs_1(const uint8_t *p, const void *x, size_t n)
+{
+    const llmbo_q8k *y = x;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 256; b++, p += 98) {
+        __m256i is = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            uint32_t aux = rd_u32le(p + 66 + 4 * ib);
+            const uint8_t *q = p + 2 + 8 * ib;
+            __m256i u = iq_mag4x8(iq3xxs_x, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
+            __m256i a = iq_signed(load32(y[b].q + 32 * ib), iq_signs4(aux));
+            is = iq_acc(is, u, a, _mm256_set1_epi16((short)(2 * (aux >> 28) + 1)));
+        }
+        __m256 s = _mm256_set1_ps(half_avx(p) * 0.25f * y[b].d);
+        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float iq3s_1(const uint8_t *p, const void *x, size_t n)
+{
+    const llmbo_q8k *y = x;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 256; b++, p += 110) {
+        const uint8_t *qs = p + 2, *qh = p + 66, *sg = p + 74, *scb = p + 106;
+        __m256i is = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            const uint8_t *q = qs + 8 * ib;
+            unsigned h = (unsigned)qh[ib] << 8; /* entry k's ninth index bit: bit k of qh[ib] */
+            __m256i u = iq_mag4x8(iq3s_x, q[0] | (h & 256), q[1] | ((h >> 1) & 256),
+                                  q[2] | ((h >> 2) & 256), q[3] | ((h >> 3) & 256),
+                                  q[4] | ((h >> 4) & 256), q[5] | ((h >> 5) & 256),
+                                  q[6] | ((h >> 6) & 256), q[7] | ((h >> 7) & 256));
+            __m256i a = iq_signed(load32(y[b].q + 32 * ib), rd_u32le(sg + 4 * ib));
+            int sc = (scb[ib / 2] >> (4 * (ib % 2))) & 0xf;
+            is = iq_acc(is, u, a, _mm256_set1_epi16((short)(2 * sc + 1)));
+        }
+        __m256 s = _mm256_set1_ps(half_avx(p) * y[b].d);
+        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float iq1s_1(const uint8_t *p, const void *x, size_t n)
+{
+    const llmbo_q8k *y = x;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 256; b++, p += 50) {
+        __m256i is = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            const uint8_t *qs = p + 2 + 4 * ib;
+            unsigned h = (unsigned)p[34 + 2 * ib] | (unsigned)p[35 + 2 * ib] << 8;
+            __m256i w = iq_mag8(iq1s_x, qs[0] | (h & 7) << 8, qs[1] | ((h >> 3) & 7) << 8,
+                                qs[2] | ((h >> 6) & 7) << 8, qs[3] | ((h >> 9) & 7) << 8);
+            w = _mm256_add_epi8(w, _mm256_set1_epi8(h & 0x8000 ? -1 : 1));
+            __m256i a = load32(y[b].q + 32 * ib);
+            __m256i sc = _mm256_set1_epi16((short)(2 * ((h >> 12) & 7) + 1));
+            is = _mm256_add_epi32(is, mul_s8s8_sc(_mm256_abs_epi8(w), w, a, sc));
+        }
+        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
+        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float iq1m_1(const uint8_t *p, const void *x, size_t n)
+{
+    const llmbo_q8k *y = x;
+    const long long up = 0x0101010101010101ll, down = -1ll;
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < n / 256; b++, p += 56) {
+        const uint8_t *qs = p, *qh = p + 32, *scb = p + 48;
+        unsigned sc[4];
+        for (int k = 0; k < 4; k++)
+            sc[k] = (unsigned)scb[2 * k] | (unsigned)scb[2 * k + 1] << 8;
+        uint16_t dh = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0xf0) | ((sc[2] >> 4) & 0xf00) |
+                                 (sc[3] & 0xf000));
+        __m256i is = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            unsigned h0 = qh[2 * ib], h1 = qh[2 * ib + 1];
+            __m256i w =
+                iq_mag8(iq1s_x, qs[4 * ib] | (h0 & 7) << 8, qs[4 * ib + 1] | (h0 & 0x70) << 4,
+                        qs[4 * ib + 2] | (h1 & 7) << 8, qs[4 * ib + 3] | (h1 & 0x70) << 4);
+            w = _mm256_add_epi8(w, _mm256_set_epi64x(h1 & 0x80 ? down : up, h1 & 8 ? down : up,
+                                                     h0 & 0x80 ? down : up, h0 & 8 ? down : up));
+            unsigned s = sc[ib / 2] >> (6 * (ib % 2));
+            __m256i a = load32(y[b].q + 32 * ib);
+            is = _mm256_add_epi32(
+                is, mul_s8s8_sc(_mm256_abs_epi8(w), w, a,
+                                iq_sc16(2 * (int)(s & 7) + 1, 2 * (int)((s >> 3) & 7) + 1)));
+        }
+        __m256 s = _mm256_set1_ps(_cvtsh_ss(dh) * 0.125f * y[b].d);
+        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
+    }
+    return hsum8(acc);
+}
+
+/* The AVX2 kernel of a codebook type, or NULL (the tables are built on the first call). */
+typedef float (*iq_dot_fn)(const uint8_t *p, const void *x, size_t n);
+static iq_dot_fn iq_kernel(llmbo_ttype t)
+{
+    iq_dot_fn f = t == LLMBO_T_IQ2_XXS   ? iq2xxs_1
+                  : t == LLMBO_T_IQ2_XS  ? iq2xs_1
+                  : t == LLMBO_T_IQ2_S   ? iq2s_1
+                  : t == LLMBO_T_IQ3_XXS ? iq3xxs_1
+                  : t == LLMBO_T_IQ3_S   ? iq3s_1
+                  : t == LLMBO_T_IQ1_S   ? iq1s_1
+                  : t == LLMBO_T_IQ1_M   ? iq1m_1
+                                         : NULL;
+    if (f)
+        pthread_once(&iq_tables_once, iq_tables_build);
+    return f;
+}
 #endif
 
 /* Eight dot products of one weight row with eight activation rows (as llmbo_vec_dot4), where a
@@ -2119,6 +2396,11 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
         default:
             break;
         }
+    if (simd_on > 0 && llmbo_ttype_act(t) == LLMBO_ACT_Q8K) {
+        iq_dot_fn f = iq_kernel(t);
+        if (f)
+            return f(p, xq, n);
+    }
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_F16:

@@ -33,6 +33,7 @@ IQ_TYPES = {"iq2_xxs": (T_IQ2_XXS, 66), "iq2_xs": (T_IQ2_XS, 74), "iq2_s": (T_IQ
             "iq1_m": (T_IQ1_M, 56)}
 for _t, _nb in IQ_TYPES.values():
     BLOCKS[_t] = (256, _nb)
+IQ_BLOCK_TYPES = tuple(v[0] for v in IQ_TYPES.values())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -319,9 +320,29 @@ def encode(x, t):
         return quant_q3_k(x)
     if t == T_IQ4_XS:
         return quant_iq4_xs(x)
-    if t in [v[0] for v in IQ_TYPES.values()]:
+    if t in IQ_BLOCK_TYPES:
         return random_iq(x, t)
     raise ValueError(t)
+
+
+def set_iq_d(b, t, h):
+    """Sets the fp16 scale d (bits h, one per block) of codebook-type blocks b (blocks, bytes)."""
+    h = np.asarray(h, dtype=np.uint16)
+    if t == T_IQ1_M:  # d's nibbles: the top ones of the four scale words (bytes 49, 51, ...)
+        for j in range(4):
+            b[:, 49 + 2 * j] = (b[:, 49 + 2 * j] & 0x0F) | (((h >> (4 * j)) & 0xF) << 4)
+    else:
+        b[:, 0] = h & 0xFF
+        b[:, 1] = h >> 8
+
+
+def random_iq_unit(b, t):
+    """The values of blocks b at d = 1 (tests/ref_forward.py's float64 dequantisation), as
+    (blocks, 256); b's scales are overwritten."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import ref_forward
+    set_iq_d(b, t, np.full(b.shape[0], 0x3C00))
+    return ref_forward.dequant(b.tobytes(), t).reshape(-1, 256)
 
 
 def random_iq(x, t):
@@ -329,29 +350,16 @@ def random_iq(x, t):
     of x (that needs a codebook search) but random codebook bytes, seeded by x, with each block's
     fp16 scale d set so that the block's root mean square is x's over the same 256 elements. The
     values are d times a function of the other bytes, so the scale is found by decoding each block
-    once at d = 1 (tests/ref_forward.py's float64 dequantisation)."""
+    once at d = 1."""
     import zlib
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import ref_forward
     nb = BLOCKS[t][1]
     xs = np.asarray(x, dtype=np.float64).reshape(-1, 256)
     r = np.random.default_rng(zlib.crc32(np.asarray(x, dtype=np.float32).tobytes()))
     b = r.integers(0, 256, size=(xs.shape[0], nb), dtype=np.uint8)
-
-    def set_d(h):
-        h = np.asarray(h, dtype=np.uint16)
-        if t == T_IQ1_M:  # d's nibbles: the top ones of the four scale words (bytes 49, 51, ...)
-            for j in range(4):
-                b[:, 49 + 2 * j] = (b[:, 49 + 2 * j] & 0x0F) | (((h >> (4 * j)) & 0xF) << 4)
-        else:
-            b[:, 0] = h & 0xFF
-            b[:, 1] = h >> 8
-    set_d(np.full(xs.shape[0], 0x3C00))
-    unit = ref_forward.dequant(b.tobytes(), t).reshape(-1, 256)
-    u = np.sqrt((unit ** 2).mean(axis=1))
+    u = np.sqrt((random_iq_unit(b, t) ** 2).mean(axis=1))
     want = np.sqrt((xs ** 2).mean(axis=1))
     d = np.where(u > 0, want / np.where(u > 0, u, 1), 0).astype(np.float16)
-    set_d(d.view(np.uint16))
+    set_iq_d(b, t, d.view(np.uint16))
     return b.tobytes()
 
 
@@ -522,6 +530,22 @@ class Writer:
             f.write(blk.tobytes())
         f.write(b"\0" * ((-nbytes) % self.alignment))
 
+    def _fast_iq(self, f, shape, ttype, nbytes):
+        """Benchmark fill for the codebook types: random blocks, every fp16 scale d set so that a
+        sample of 64 such blocks has weights of root mean square ~1/sqrt(cols)."""
+        nb = BLOCKS[ttype][1]
+        blk = self.fast_rng.integers(0, 256, size=(64, nb), dtype=np.uint8)
+        unit = random_iq_unit(blk, ttype)
+        d = (1.0 / np.sqrt(shape[0])) / np.sqrt((unit ** 2).mean())
+        step = 1 << 20
+        nblocks = nbytes // nb
+        for b0 in range(0, nblocks, step):
+            n = min(step, nblocks - b0)
+            blk = self.fast_rng.integers(0, 256, size=(n, nb), dtype=np.uint8)
+            set_iq_d(blk, ttype, np.full(n, np.float16(d)).view(np.uint16))
+            f.write(blk.tobytes())
+        f.write(b"\0" * ((-nbytes) % self.alignment))
+
     @staticmethod
     def _str(s):
         b = s.encode("utf-8")
@@ -559,6 +583,9 @@ class Writer:
             for name, shape, ttype, nbytes, make in self.tensors:
                 if self.fast_rng is not None and ttype == T_Q8_0 and len(shape) >= 2:
                     self._fast_q8_0(f, shape, nbytes)
+                    continue
+                if self.fast_rng is not None and ttype in IQ_BLOCK_TYPES and len(shape) >= 2:
+                    self._fast_iq(f, shape, ttype, nbytes)
                     continue
                 arr = np.asarray(make(), dtype=np.float32)
                 assert list(arr.shape) == list(shape[::-1]), name

@@ -1966,15 +1966,14 @@ static void iq_tables_build(void)
         iq1s_x[i] = iq_expand8(llmbo_iq1s_codes[i], iq1_x8);
 }
 
-/* The activations a with element 8k + j negated where bit j of byte k of s is set. */
-AVX2_INL __m256i iq_signed(__m256i a, uint32_t s)
+/* 0xFF in byte 8k + j where bit j of byte k of s is set (a negated activation there: a ^ m - m). */
+AVX2_INL __m256i iq_signmask(uint32_t s)
 {
     const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
                                             2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
     const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
     __m256i m = _mm256_shuffle_epi8(_mm256_set1_epi32((int)s), spread);
-    m = _mm256_cmpeq_epi8(_mm256_and_si256(m, bit), bit);
-    return _mm256_sub_epi8(_mm256_xor_si256(a, m), m);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(m, bit), bit);
 }
 
 /* Four 7-bit sign fields (bits 7l..7l+6 of aux) as four sign bytes. */
@@ -2012,183 +2011,181 @@ AVX2_INL __m256i iq_acc(__m256i acc, __m256i u, __m256i a, __m256i sc)
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), sc));
 }
 
-AVX2_FN static float iq2xxs_1(const uint8_t *p, const void *x, size_t n)
+/* Block ib (32 elements) of a super-block of each codebook type: magnitudes u and sign mask m
+ * (0xFF where negative) for IQ2/IQ3, or for IQ1 (SIGNED) |w| in u and w in m; the int16 scale
+ * multipliers in sc. The type's constant factor times d: iq_f. */
+AVX2_INL void iq2xxs_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const llmbo_q8k *y = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / 256; b++, p += 66) {
-        __m256i is = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            const uint8_t *q = p + 2 + 8 * ib;
-            uint32_t aux = rd_u32le(q + 4);
-            __m256i u = iq_mag8(iq2xxs_x, q[0], q[1], q[2], q[3]);
-            __m256i a = iq_signed(load32(y[b].q + 32 * ib), iq_signs4(aux));
-            is = iq_acc(is, u, a, _mm256_set1_epi16((short)(2 * (aux >> 28) + 1)));
-        }
-        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
-        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
-    }
-    return hsum8(acc);
+    const uint8_t *q = p + 2 + 8 * ib;
+    uint32_t aux = rd_u32le(q + 4);
+    *u = iq_mag8(iq2xxs_x, q[0], q[1], q[2], q[3]);
+    *m = iq_signmask(iq_signs4(aux));
+    *sc = _mm256_set1_epi16((short)(2 * (aux >> 28) + 1));
 }
 
-AVX2_FN static float iq2xs_1(const uint8_t *p, const void *x, size_t n)
+AVX2_INL void iq2xs_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const llmbo_q8k *y = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / 256; b++, p += 74) {
-        __m256i is = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            uint64_t w; /* four u16: a 9-bit index and 7 sign bits each */
-            memcpy(&w, p + 2 + 8 * ib, 8);
-            unsigned v0 = (unsigned)w & 0xffff, v1 = (unsigned)(w >> 16) & 0xffff,
-                     v2 = (unsigned)(w >> 32) & 0xffff, v3 = (unsigned)(w >> 48);
-            uint32_t s = (uint32_t)iq_signs8[v0 >> 9] | (uint32_t)iq_signs8[v1 >> 9] << 8 |
-                         (uint32_t)iq_signs8[v2 >> 9] << 16 | (uint32_t)iq_signs8[v3 >> 9] << 24;
-            __m256i u = iq_mag8(iq2xs_x, v0 & 511, v1 & 511, v2 & 511, v3 & 511);
-            __m256i a = iq_signed(load32(y[b].q + 32 * ib), s);
-            int sc = p[66 + ib];
-            is = iq_acc(is, u, a, iq_sc16(2 * (sc & 0xf) + 1, 2 * (sc >> 4) + 1));
-        }
-        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
-        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
-    }
-    return hsum8(acc);
+    uint64_t w; /* four u16: a 9-bit index and 7 sign bits each */
+    memcpy(&w, p + 2 + 8 * ib, 8);
+    unsigned v0 = (unsigned)w & 0xffff, v1 = (unsigned)(w >> 16) & 0xffff,
+             v2 = (unsigned)(w >> 32) & 0xffff, v3 = (unsigned)(w >> 48);
+    *u = iq_mag8(iq2xs_x, v0 & 511, v1 & 511, v2 & 511, v3 & 511);
+    *m = iq_signmask((uint32_t)iq_signs8[v0 >> 9] | (uint32_t)iq_signs8[v1 >> 9] << 8 |
+                     (uint32_t)iq_signs8[v2 >> 9] << 16 | (uint32_t)iq_signs8[v3 >> 9] << 24);
+    int s = p[66 + ib];
+    *sc = iq_sc16(2 * (s & 0xf) + 1, 2 * (s >> 4) + 1);
 }
 
-AVX2_FN static float iq2s_1(const uint8_t *p, const void *x, size_t n)
+AVX2_INL void iq2s_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const llmbo_q8k *y = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / 256; b++, p += 82) {
-        const uint8_t *qs = p + 2, *sg = p + 34, *qh = p + 66, *scb = p + 74;
-        __m256i is = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            unsigned h = qh[ib];
-            __m256i u = iq_mag8(
-                iq2s_x, qs[4 * ib] | ((h << 8) & 0x300), qs[4 * ib + 1] | ((h << 6) & 0x300),
-                qs[4 * ib + 2] | ((h << 4) & 0x300), qs[4 * ib + 3] | ((h << 2) & 0x300));
-            __m256i a = iq_signed(load32(y[b].q + 32 * ib), rd_u32le(sg + 4 * ib));
-            int sc = scb[ib];
-            is = iq_acc(is, u, a, iq_sc16(2 * (sc & 0xf) + 1, 2 * (sc >> 4) + 1));
-        }
-        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
-        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
-    }
-    return hsum8(acc);
+    const uint8_t *qs = p + 2 + 4 * ib;
+    unsigned h = p[66 + ib];
+    *u = iq_mag8(iq2s_x, qs[0] | ((h << 8) & 0x300), qs[1] | ((h << 6) & 0x300),
+                 qs[2] | ((h << 4) & 0x300), qs[3] | ((h << 2) & 0x300));
+    *m = iq_signmask(rd_u32le(p + 34 + 4 * ib));
+    int s = p[74 + ib];
+    *sc = iq_sc16(2 * (s & 0xf) + 1, 2 * (s >> 4) + 1);
 }
 
-AVX2_FN static float iq3xxs_1(const uint8_t *p, const void *x, size_t n)
+AVX2_INL void iq3xxs_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const llmbo_q8k *y = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / 256; b++, p += 98) {
-        __m256i is = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            uint32_t aux = rd_u32le(p + 66 + 4 * ib);
-            const uint8_t *q = p + 2 + 8 * ib;
-            __m256i u = iq_mag4x8(iq3xxs_x, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
-            __m256i a = iq_signed(load32(y[b].q + 32 * ib), iq_signs4(aux));
-            is = iq_acc(is, u, a, _mm256_set1_epi16((short)(2 * (aux >> 28) + 1)));
-        }
-        __m256 s = _mm256_set1_ps(half_avx(p) * 0.25f * y[b].d);
-        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
-    }
-    return hsum8(acc);
+    const uint8_t *q = p + 2 + 8 * ib;
+    uint32_t aux = rd_u32le(p + 66 + 4 * ib);
+    *u = iq_mag4x8(iq3xxs_x, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
+    *m = iq_signmask(iq_signs4(aux));
+    *sc = _mm256_set1_epi16((short)(2 * (aux >> 28) + 1));
 }
 
-AVX2_FN static float iq3s_1(const uint8_t *p, const void *x, size_t n)
+AVX2_INL void iq3s_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const llmbo_q8k *y = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / 256; b++, p += 110) {
-        const uint8_t *qs = p + 2, *qh = p + 66, *sg = p + 74, *scb = p + 106;
-        __m256i is = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            const uint8_t *q = qs + 8 * ib;
-            unsigned h = (unsigned)qh[ib] << 8; /* entry k's ninth index bit: bit k of qh[ib] */
-            __m256i u = iq_mag4x8(iq3s_x, q[0] | (h & 256), q[1] | ((h >> 1) & 256),
-                                  q[2] | ((h >> 2) & 256), q[3] | ((h >> 3) & 256),
-                                  q[4] | ((h >> 4) & 256), q[5] | ((h >> 5) & 256),
-                                  q[6] | ((h >> 6) & 256), q[7] | ((h >> 7) & 256));
-            __m256i a = iq_signed(load32(y[b].q + 32 * ib), rd_u32le(sg + 4 * ib));
-            int sc = (scb[ib / 2] >> (4 * (ib % 2))) & 0xf;
-            is = iq_acc(is, u, a, _mm256_set1_epi16((short)(2 * sc + 1)));
-        }
-        __m256 s = _mm256_set1_ps(half_avx(p) * y[b].d);
-        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
-    }
-    return hsum8(acc);
+    const uint8_t *q = p + 2 + 8 * ib;
+    unsigned h = (unsigned)p[66 + ib] << 8; /* entry k's ninth index bit: bit k of qh[ib] */
+    *u = iq_mag4x8(iq3s_x, q[0] | (h & 256), q[1] | ((h >> 1) & 256), q[2] | ((h >> 2) & 256),
+                   q[3] | ((h >> 3) & 256), q[4] | ((h >> 4) & 256), q[5] | ((h >> 5) & 256),
+                   q[6] | ((h >> 6) & 256), q[7] | ((h >> 7) & 256));
+    *m = iq_signmask(rd_u32le(p + 74 + 4 * ib));
+    *sc = _mm256_set1_epi16((short)(2 * ((p[106 + ib / 2] >> (4 * (ib % 2))) & 0xf) + 1));
 }
 
-AVX2_FN static float iq1s_1(const uint8_t *p, const void *x, size_t n)
+AVX2_INL void iq1s_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const llmbo_q8k *y = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / 256; b++, p += 50) {
-        __m256i is = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            const uint8_t *qs = p + 2 + 4 * ib;
-            unsigned h = (unsigned)p[34 + 2 * ib] | (unsigned)p[35 + 2 * ib] << 8;
-            __m256i w = iq_mag8(iq1s_x, qs[0] | (h & 7) << 8, qs[1] | ((h >> 3) & 7) << 8,
-                                qs[2] | ((h >> 6) & 7) << 8, qs[3] | ((h >> 9) & 7) << 8);
-            w = _mm256_add_epi8(w, _mm256_set1_epi8(h & 0x8000 ? -1 : 1));
-            __m256i a = load32(y[b].q + 32 * ib);
-            __m256i sc = _mm256_set1_epi16((short)(2 * ((h >> 12) & 7) + 1));
-            is = _mm256_add_epi32(is, mul_s8s8_sc(_mm256_abs_epi8(w), w, a, sc));
-        }
-        __m256 s = _mm256_set1_ps(half_avx(p) * 0.125f * y[b].d);
-        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
-    }
-    return hsum8(acc);
+    const uint8_t *qs = p + 2 + 4 * ib;
+    unsigned h = (unsigned)p[34 + 2 * ib] | (unsigned)p[35 + 2 * ib] << 8;
+    __m256i w = iq_mag8(iq1s_x, qs[0] | (h & 7) << 8, qs[1] | ((h >> 3) & 7) << 8,
+                        qs[2] | ((h >> 6) & 7) << 8, qs[3] | ((h >> 9) & 7) << 8);
+    *m = _mm256_add_epi8(w, _mm256_set1_epi8(h & 0x8000 ? -1 : 1));
+    *u = _mm256_abs_epi8(*m);
+    *sc = _mm256_set1_epi16((short)(2 * ((h >> 12) & 7) + 1));
 }
 
-AVX2_FN static float iq1m_1(const uint8_t *p, const void *x, size_t n)
+AVX2_INL void iq1m_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const llmbo_q8k *y = x;
     const long long up = 0x0101010101010101ll, down = -1ll;
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < n / 256; b++, p += 56) {
-        const uint8_t *qs = p, *qh = p + 32, *scb = p + 48;
-        unsigned sc[4];
-        for (int k = 0; k < 4; k++)
-            sc[k] = (unsigned)scb[2 * k] | (unsigned)scb[2 * k + 1] << 8;
-        uint16_t dh = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0xf0) | ((sc[2] >> 4) & 0xf00) |
-                                 (sc[3] & 0xf000));
-        __m256i is = _mm256_setzero_si256();
-        for (int ib = 0; ib < 8; ib++) {
-            unsigned h0 = qh[2 * ib], h1 = qh[2 * ib + 1];
-            __m256i w =
-                iq_mag8(iq1s_x, qs[4 * ib] | (h0 & 7) << 8, qs[4 * ib + 1] | (h0 & 0x70) << 4,
-                        qs[4 * ib + 2] | (h1 & 7) << 8, qs[4 * ib + 3] | (h1 & 0x70) << 4);
-            w = _mm256_add_epi8(w, _mm256_set_epi64x(h1 & 0x80 ? down : up, h1 & 8 ? down : up,
-                                                     h0 & 0x80 ? down : up, h0 & 8 ? down : up));
-            unsigned s = sc[ib / 2] >> (6 * (ib % 2));
-            __m256i a = load32(y[b].q + 32 * ib);
-            is = _mm256_add_epi32(
-                is, mul_s8s8_sc(_mm256_abs_epi8(w), w, a,
-                                iq_sc16(2 * (int)(s & 7) + 1, 2 * (int)((s >> 3) & 7) + 1)));
-        }
-        __m256 s = _mm256_set1_ps(_cvtsh_ss(dh) * 0.125f * y[b].d);
-        acc = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(is), acc);
-    }
-    return hsum8(acc);
+    const uint8_t *qs = p + 4 * ib;
+    unsigned h0 = p[32 + 2 * ib], h1 = p[33 + 2 * ib];
+    __m256i w = iq_mag8(iq1s_x, qs[0] | (h0 & 7) << 8, qs[1] | (h0 & 0x70) << 4,
+                        qs[2] | (h1 & 7) << 8, qs[3] | (h1 & 0x70) << 4);
+    *m = _mm256_add_epi8(w, _mm256_set_epi64x(h1 & 0x80 ? down : up, h1 & 8 ? down : up,
+                                              h0 & 0x80 ? down : up, h0 & 8 ? down : up));
+    *u = _mm256_abs_epi8(*m);
+    unsigned s =
+        ((unsigned)p[48 + 2 * (ib / 2)] | (unsigned)p[49 + 2 * (ib / 2)] << 8) >> (6 * (ib % 2));
+    *sc = iq_sc16(2 * (int)(s & 7) + 1, 2 * (int)((s >> 3) & 7) + 1);
 }
 
-/* The AVX2 kernel of a codebook type, or NULL (the tables are built on the first call). */
-typedef float (*iq_dot_fn)(const uint8_t *p, const void *x, size_t n);
-static iq_dot_fn iq_kernel(llmbo_ttype t)
+/* IQ1_M's d: the top nibbles of its four scale words. */
+static float iq1m_d(const uint8_t *p)
 {
-    iq_dot_fn f = t == LLMBO_T_IQ2_XXS   ? iq2xxs_1
-                  : t == LLMBO_T_IQ2_XS  ? iq2xs_1
-                  : t == LLMBO_T_IQ2_S   ? iq2s_1
-                  : t == LLMBO_T_IQ3_XXS ? iq3xxs_1
-                  : t == LLMBO_T_IQ3_S   ? iq3s_1
-                  : t == LLMBO_T_IQ1_S   ? iq1s_1
-                  : t == LLMBO_T_IQ1_M   ? iq1m_1
-                                         : NULL;
-    if (f)
-        pthread_once(&iq_tables_once, iq_tables_build);
-    return f;
+    return llmbo_fp16_to_f32(
+        (uint16_t)((p[49] >> 4) | (p[51] & 0xf0) | (p[53] >> 4) << 8 | (p[55] & 0xf0) << 8));
+}
+
+/* NT activation rows (stride super-blocks apart) against one row of a codebook type: each block's
+ * unpacking is shared by the NT rows, each row's sums in the same order whatever NT is. */
+#define IQ_BODY(NAME, BYTES, SIGNED, FACTOR)                                                       \
+    AVX2_INL void NAME##_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb,     \
+                              float *out, const int NT)                                            \
+    {                                                                                              \
+        __m256 facc[4];                                                                            \
+        for (int k = 0; k < NT; k++)                                                               \
+            facc[k] = _mm256_setzero_ps();                                                         \
+        for (size_t b = 0; b < nsb; b++, p += BYTES) {                                             \
+            __m256i acc[4];                                                                        \
+            for (int k = 0; k < NT; k++)                                                           \
+                acc[k] = _mm256_setzero_si256();                                                   \
+            for (int ib = 0; ib < 8; ib++) {                                                       \
+                __m256i u, m, sc;                                                                  \
+                NAME##_unpack(p, ib, &u, &m, &sc);                                                 \
+                for (int k = 0; k < NT; k++) {                                                     \
+                    __m256i a = load32(y[b + (size_t)k * stride].q + 32 * ib);                     \
+                    if (SIGNED)                                                                    \
+                        acc[k] = _mm256_add_epi32(acc[k], mul_s8s8_sc(u, m, a, sc));               \
+                    else                                                                           \
+                        acc[k] =                                                                   \
+                            iq_acc(acc[k], u, _mm256_sub_epi8(_mm256_xor_si256(a, m), m), sc);     \
+                }                                                                                  \
+            }                                                                                      \
+            float f = (FACTOR);                                                                    \
+            for (int k = 0; k < NT; k++)                                                           \
+                facc[k] = _mm256_fmadd_ps(_mm256_set1_ps(f * y[b + (size_t)k * stride].d),         \
+                                          _mm256_cvtepi32_ps(acc[k]), facc[k]);                    \
+        }                                                                                          \
+        for (int k = 0; k < NT; k++)                                                               \
+            out[k] = hsum8(facc[k]);                                                               \
+    }                                                                                              \
+    AVX2_FN static float NAME##_1(const uint8_t *p, const void *x, size_t n)                       \
+    {                                                                                              \
+        float o;                                                                                   \
+        NAME##_body(p, x, 0, n / 256, &o, 1);                                                      \
+        return o;                                                                                  \
+    }                                                                                              \
+    AVX2_FN static void NAME##_4(const uint8_t *p, const void *x, size_t stride, size_t n,         \
+                                 float *out)                                                       \
+    {                                                                                              \
+        NAME##_body(p, x, stride / 256, n / 256, out, 4);                                          \
+    }
+
+IQ_BODY(iq2xxs, 66, 0, half_avx(p) * 0.125f)
+IQ_BODY(iq2xs, 74, 0, half_avx(p) * 0.125f)
+IQ_BODY(iq2s, 82, 0, half_avx(p) * 0.125f)
+IQ_BODY(iq3xxs, 98, 0, half_avx(p) * 0.25f)
+IQ_BODY(iq3s, 110, 0, half_avx(p))
+IQ_BODY(iq1s, 50, 1, half_avx(p) * 0.125f)
+IQ_BODY(iq1m, 56, 1, iq1m_d(p) * 0.125f)
+
+/* The AVX2 kernels of a codebook type (one and four activation rows), or 0 (the tables are built
+ * on the first call). */
+typedef float (*iq_dot_fn)(const uint8_t *p, const void *x, size_t n);
+typedef void (*iq_dot4_fn)(const uint8_t *p, const void *x, size_t stride, size_t n, float *out);
+static int iq_kernels(llmbo_ttype t, iq_dot_fn *f1, iq_dot4_fn *f4)
+{
+    switch (t) {
+    case LLMBO_T_IQ2_XXS:
+        *f1 = iq2xxs_1, *f4 = iq2xxs_4;
+        break;
+    case LLMBO_T_IQ2_XS:
+        *f1 = iq2xs_1, *f4 = iq2xs_4;
+        break;
+    case LLMBO_T_IQ2_S:
+        *f1 = iq2s_1, *f4 = iq2s_4;
+        break;
+    case LLMBO_T_IQ3_XXS:
+        *f1 = iq3xxs_1, *f4 = iq3xxs_4;
+        break;
+    case LLMBO_T_IQ3_S:
+        *f1 = iq3s_1, *f4 = iq3s_4;
+        break;
+    case LLMBO_T_IQ1_S:
+        *f1 = iq1s_1, *f4 = iq1s_4;
+        break;
+    case LLMBO_T_IQ1_M:
+        *f1 = iq1m_1, *f4 = iq1m_4;
+        break;
+    default:
+        return 0;
+    }
+    pthread_once(&iq_tables_once, iq_tables_build);
+    return 1;
 }
 #endif
 
@@ -2222,6 +2219,12 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
                     float *out)
 {
 #ifdef LLMBO_X86_DISPATCH
+    iq_dot_fn f1;
+    iq_dot4_fn f4;
+    if (simd_on > 0 && iq_kernels(t, &f1, &f4)) {
+        f4(row, xq, stride, n, out);
+        return;
+    }
     if (simd_on > 2)
         switch (t) {
         case LLMBO_T_Q8_0:
@@ -2396,11 +2399,10 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
         default:
             break;
         }
-    if (simd_on > 0 && llmbo_ttype_act(t) == LLMBO_ACT_Q8K) {
-        iq_dot_fn f = iq_kernel(t);
-        if (f)
-            return f(p, xq, n);
-    }
+    iq_dot_fn f1;
+    iq_dot4_fn f4;
+    if (simd_on > 0 && iq_kernels(t, &f1, &f4))
+        return f1(p, xq, n);
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_F16:

@@ -4,7 +4,8 @@
  * checkout (never in CI):
  *   cc -O1 -I LLAMA/include -I LLAMA/ggml/include perf/peers/llama_logits.c -L LLAMA/build/bin \
  *      -lllama -lggml -lggml-base -Wl,-rpath,LLAMA/build/bin -o /tmp/llama_logits
- *   /tmp/llama_logits MODEL.gguf PROMPT OUT.f32      (writes n_vocab float32) */
+ *   /tmp/llama_logits MODEL.gguf PROMPT OUT.f32 [N]  (writes n_vocab float32; with N, then
+ *   generates up to N tokens greedily, stopping at an end-of-generation token, and prints them) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,8 @@ static void quiet(enum ggml_log_level level, const char *text, void *user)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: llama_logits MODEL.gguf PROMPT OUT.f32\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: llama_logits MODEL.gguf PROMPT OUT.f32 [N]\n");
         return 2;
     }
     llama_log_set(quiet, NULL);
@@ -52,7 +53,25 @@ int main(int argc, char **argv)
         return 1;
     }
     fclose(f);
-    printf("%d tokens, %d logits\n", n, nv);
+    int gen = argc == 5 ? atoi(argv[4]) : 0;
+    for (int i = 0; i < gen; i++) {
+        const float *lg = llama_get_logits_ith(ctx, -1);
+        llama_token best = 0;
+        for (int v = 1; v < nv; v++)
+            best = lg[v] > lg[best] ? v : best;
+        if (llama_vocab_is_eog(vocab, best))
+            break;
+        char piece[256];
+        int len = llama_token_to_piece(vocab, best, piece, sizeof piece, 0, 1);
+        if (len > 0)
+            fwrite(piece, 1, (size_t)len, stdout);
+        if (llama_decode(ctx, llama_batch_get_one(&best, 1))) {
+            fprintf(stderr, "llama_logits: decode failed after %d tokens\n", i);
+            return 1;
+        }
+    }
+    if (!gen)
+        printf("%d tokens, %d logits\n", n, nv);
     llama_free(ctx);
     llama_model_free(model);
     return 0;

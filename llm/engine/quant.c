@@ -1926,9 +1926,11 @@ AVX2_FN static void quant_act_k_avx2(const float *x, llmbo_q8k *y, size_t nb)
  * activation scale once, as in the other 256-element kernels.
  * -------------------------------------------------------------------------------------------- */
 
-static uint64_t iq2xxs_x[256], iq2xs_x[512], iq2s_x[1024], iq1s_x[2048];
+static uint64_t iq2xxs_x[256], iq2xs_x[512], iq2s_x[1024];
+/* IQ1's levels 8 g + 1 (entries 0-2047) and 8 g - 1 (2048-4095): the shift picks the half. */
+static uint64_t iq1_w[4096];
 static uint32_t iq3xxs_x[256], iq3s_x[512];
-static uint8_t iq_signs8[128]; /* iq_signs7 as a table */
+static uint64_t iq_mask7[128]; /* a 7-bit sign field -> 0xFF in the bytes of minus signs */
 static pthread_once_t iq_tables_once = PTHREAD_ONCE_INIT;
 
 static uint64_t iq_expand8(uint16_t code, const int8_t *lv)
@@ -1947,11 +1949,20 @@ static uint32_t iq_expand4(uint16_t code, const int8_t *lv)
     return v;
 }
 
+/* 0xFF in byte j where bit j of s is set. */
+static uint64_t iq_mask8_of(unsigned s)
+{
+    uint64_t m = 0;
+    for (int j = 0; j < 8; j++)
+        m |= (uint64_t)((s >> j) & 1 ? 0xff : 0) << (8 * j);
+    return m;
+}
+
 static void iq_tables_build(void)
 {
-    static const int8_t iq1_x8[3] = {-8, 0, 8};
+    static const int8_t iq1_p[3] = {-7, 1, 9}, iq1_m[3] = {-9, -1, 7};
     for (unsigned i = 0; i < 128; i++)
-        iq_signs8[i] = (uint8_t)iq_signs7(i);
+        iq_mask7[i] = iq_mask8_of(iq_signs7(i));
     for (int i = 0; i < 256; i++) {
         iq2xxs_x[i] = iq_expand8(llmbo_iq2xxs_codes[i], iq2_levels);
         iq3xxs_x[i] = iq_expand4(llmbo_iq3xxs_codes[i], iq3xxs_levels);
@@ -1962,26 +1973,10 @@ static void iq_tables_build(void)
     }
     for (int i = 0; i < 1024; i++)
         iq2s_x[i] = iq_expand8(llmbo_iq2s_codes[i], iq2_levels);
-    for (int i = 0; i < 2048; i++)
-        iq1s_x[i] = iq_expand8(llmbo_iq1s_codes[i], iq1_x8);
-}
-
-/* 0xFF in byte 8k + j where bit j of byte k of s is set (a negated activation there: a ^ m - m). */
-AVX2_INL __m256i iq_signmask(uint32_t s)
-{
-    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
-                                            2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
-    __m256i m = _mm256_shuffle_epi8(_mm256_set1_epi32((int)s), spread);
-    return _mm256_cmpeq_epi8(_mm256_and_si256(m, bit), bit);
-}
-
-/* Four 7-bit sign fields (bits 7l..7l+6 of aux) as four sign bytes. */
-AVX2_INL uint32_t iq_signs4(uint32_t aux)
-{
-    return (uint32_t)iq_signs8[aux & 127] | (uint32_t)iq_signs8[(aux >> 7) & 127] << 8 |
-           (uint32_t)iq_signs8[(aux >> 14) & 127] << 16 |
-           (uint32_t)iq_signs8[(aux >> 21) & 127] << 24;
+    for (int i = 0; i < 2048; i++) {
+        iq1_w[i] = iq_expand8(llmbo_iq1s_codes[i], iq1_p);
+        iq1_w[2048 + i] = iq_expand8(llmbo_iq1s_codes[i], iq1_m);
+    }
 }
 
 /* int16 multipliers: lo for elements 0-15 of 32, hi for 16-31. */
@@ -1994,6 +1989,23 @@ AVX2_INL __m256i iq_mag8(const uint64_t *tab, unsigned i0, unsigned i1, unsigned
 {
     return _mm256_set_epi64x((long long)tab[i3], (long long)tab[i2], (long long)tab[i1],
                              (long long)tab[i0]);
+}
+
+/* The sign masks of four 7-bit fields (bits 7l..7l+6 of aux; the eighth sign makes the count of
+ * minus signs even): 0xFF in byte 8l + j where element 8l + j is negative. */
+AVX2_INL __m256i iq_mask4x7(uint32_t aux)
+{
+    return iq_mag8(iq_mask7, aux & 127, (aux >> 7) & 127, (aux >> 14) & 127, (aux >> 21) & 127);
+}
+
+/* The same for four sign bytes (s, little-endian): each byte spread over its 8 lanes. */
+AVX2_INL __m256i iq_mask4x8(const uint8_t *s)
+{
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+                                            2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    __m256i m = _mm256_shuffle_epi8(_mm256_set1_epi32((int)rd_u32le(s)), spread);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(m, bit), bit);
 }
 
 /* Eight 4-byte codebook entries, in pairs of 64 bits. */
@@ -2019,7 +2031,7 @@ AVX2_INL void iq2xxs_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __
     const uint8_t *q = p + 2 + 8 * ib;
     uint32_t aux = rd_u32le(q + 4);
     *u = iq_mag8(iq2xxs_x, q[0], q[1], q[2], q[3]);
-    *m = iq_signmask(iq_signs4(aux));
+    *m = iq_mask4x7(aux);
     *sc = _mm256_set1_epi16((short)(2 * (aux >> 28) + 1));
 }
 
@@ -2030,8 +2042,7 @@ AVX2_INL void iq2xs_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m
     unsigned v0 = (unsigned)w & 0xffff, v1 = (unsigned)(w >> 16) & 0xffff,
              v2 = (unsigned)(w >> 32) & 0xffff, v3 = (unsigned)(w >> 48);
     *u = iq_mag8(iq2xs_x, v0 & 511, v1 & 511, v2 & 511, v3 & 511);
-    *m = iq_signmask((uint32_t)iq_signs8[v0 >> 9] | (uint32_t)iq_signs8[v1 >> 9] << 8 |
-                     (uint32_t)iq_signs8[v2 >> 9] << 16 | (uint32_t)iq_signs8[v3 >> 9] << 24);
+    *m = iq_mag8(iq_mask7, v0 >> 9, v1 >> 9, v2 >> 9, v3 >> 9);
     int s = p[66 + ib];
     *sc = iq_sc16(2 * (s & 0xf) + 1, 2 * (s >> 4) + 1);
 }
@@ -2042,7 +2053,7 @@ AVX2_INL void iq2s_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m2
     unsigned h = p[66 + ib];
     *u = iq_mag8(iq2s_x, qs[0] | ((h << 8) & 0x300), qs[1] | ((h << 6) & 0x300),
                  qs[2] | ((h << 4) & 0x300), qs[3] | ((h << 2) & 0x300));
-    *m = iq_signmask(rd_u32le(p + 34 + 4 * ib));
+    *m = iq_mask4x8(p + 34 + 4 * ib);
     int s = p[74 + ib];
     *sc = iq_sc16(2 * (s & 0xf) + 1, 2 * (s >> 4) + 1);
 }
@@ -2052,7 +2063,7 @@ AVX2_INL void iq3xxs_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __
     const uint8_t *q = p + 2 + 8 * ib;
     uint32_t aux = rd_u32le(p + 66 + 4 * ib);
     *u = iq_mag4x8(iq3xxs_x, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7]);
-    *m = iq_signmask(iq_signs4(aux));
+    *m = iq_mask4x7(aux);
     *sc = _mm256_set1_epi16((short)(2 * (aux >> 28) + 1));
 }
 
@@ -2063,30 +2074,27 @@ AVX2_INL void iq3s_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m2
     *u = iq_mag4x8(iq3s_x, q[0] | (h & 256), q[1] | ((h >> 1) & 256), q[2] | ((h >> 2) & 256),
                    q[3] | ((h >> 3) & 256), q[4] | ((h >> 4) & 256), q[5] | ((h >> 5) & 256),
                    q[6] | ((h >> 6) & 256), q[7] | ((h >> 7) & 256));
-    *m = iq_signmask(rd_u32le(p + 74 + 4 * ib));
+    *m = iq_mask4x8(p + 74 + 4 * ib);
     *sc = _mm256_set1_epi16((short)(2 * ((p[106 + ib / 2] >> (4 * (ib % 2))) & 0xf) + 1));
 }
 
 AVX2_INL void iq1s_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
     const uint8_t *qs = p + 2 + 4 * ib;
-    unsigned h = (unsigned)p[34 + 2 * ib] | (unsigned)p[35 + 2 * ib] << 8;
-    __m256i w = iq_mag8(iq1s_x, qs[0] | (h & 7) << 8, qs[1] | ((h >> 3) & 7) << 8,
-                        qs[2] | ((h >> 6) & 7) << 8, qs[3] | ((h >> 9) & 7) << 8);
-    *m = _mm256_add_epi8(w, _mm256_set1_epi8(h & 0x8000 ? -1 : 1));
+    unsigned h = (unsigned)p[34 + 2 * ib] | (unsigned)p[35 + 2 * ib] << 8, neg = (h >> 4) & 2048;
+    *m = iq_mag8(iq1_w, (qs[0] | (h & 7) << 8) + neg, (qs[1] | ((h >> 3) & 7) << 8) + neg,
+                 (qs[2] | ((h >> 6) & 7) << 8) + neg, (qs[3] | ((h >> 9) & 7) << 8) + neg);
     *u = _mm256_abs_epi8(*m);
     *sc = _mm256_set1_epi16((short)(2 * ((h >> 12) & 7) + 1));
 }
 
 AVX2_INL void iq1m_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
-    const long long up = 0x0101010101010101ll, down = -1ll;
     const uint8_t *qs = p + 4 * ib;
     unsigned h0 = p[32 + 2 * ib], h1 = p[33 + 2 * ib];
-    __m256i w = iq_mag8(iq1s_x, qs[0] | (h0 & 7) << 8, qs[1] | (h0 & 0x70) << 4,
-                        qs[2] | (h1 & 7) << 8, qs[3] | (h1 & 0x70) << 4);
-    *m = _mm256_add_epi8(w, _mm256_set_epi64x(h1 & 0x80 ? down : up, h1 & 8 ? down : up,
-                                              h0 & 0x80 ? down : up, h0 & 8 ? down : up));
+    /* per 8 elements: 3 high index bits, then the shift's sign (bit 3), which picks the half */
+    *m = iq_mag8(iq1_w, qs[0] | (h0 & 15) << 8, qs[1] | (h0 & 0xf0) << 4, qs[2] | (h1 & 15) << 8,
+                 qs[3] | (h1 & 0xf0) << 4);
     *u = _mm256_abs_epi8(*m);
     unsigned s =
         ((unsigned)p[48 + 2 * (ib / 2)] | (unsigned)p[49 + 2 * (ib / 2)] << 8) >> (6 * (ib % 2));

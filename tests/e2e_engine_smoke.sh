@@ -90,6 +90,18 @@ else
     fail "truncated model: rc $rc: $err"
 fi
 
+# an end-of-sequence id outside the vocabulary: treated as absent (as llama.cpp does), and said
+"$PY" "$SRC/tests/gguf_writer.py" --arch qwen3 --type f32 --merges 300 --out "$W/eos.gguf" \
+    --set tokenizer.ggml.eos_token_id=u32:999999 || fail "model writer (bad eos)"
+err=$("$BIN" generate "$W/eos.gguf" -p hello -n 3 -q 2>&1 >/dev/null); rc=$?
+if [ "$rc" -eq 0 ] && [[ "$err" == *"warning"*"eos_token_id (999999) is not a token id"* ]]; then
+    pass "an out-of-vocabulary eos id runs with a warning: $err"
+else
+    fail "out-of-vocabulary eos id: rc $rc: $err"
+fi
+err=$("$BIN" generate "$W/f32.gguf" -p hello -n 3 -q 2>&1 >/dev/null)
+[ -z "$err" ] && pass "a valid model prints no warning" || fail "valid model warned: $err"
+
 # the random-weight engine smoke test: a whole BO run with the local engine as advisor
 sed -e "s#quickstart-engine-smoke/random-weight-engine-smoke-test.gguf#$W/random-weight-engine-smoke-test.gguf#" \
     "$SRC/examples/quickstart_engine_smoke.json" > "$W/smoke.json"

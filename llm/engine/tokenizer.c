@@ -3,6 +3,7 @@
  * Unicode categories — each piece's bytes are mapped to the printable characters GPT-2 uses for
  * bytes, and adjacent symbols are merged by merge rank until no ranked pair is left. Special tokens
  * (control and user-defined types) are cut out of the text first and never merged. */
+#include <stdio.h>
 #include <string.h>
 #include "tokenizer.h"
 #include "unicode_tab.h"
@@ -732,13 +733,29 @@ static llmbo_status load_merges(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
     return LLMBO_OK;
 }
 
-static int get_id(const llmbo_gguf *g, const char *key, int n_vocab)
+/* The token id under key, or -1 when the key is absent; a value that is no token id (not an
+ * integer, or outside the vocabulary) is treated as absent, as llama.cpp does, and said on
+ * stderr: without it generation has no BOS, or stops only at its length limit or a stop text. */
+static int get_id(const llmbo_gguf *g, const char *key, int n_vocab, const char *what)
 {
     const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, key);
-    if (!kv || kv->type == LLMBO_GGUF_STRING || kv->type == LLMBO_GGUF_ARRAY ||
-        kv->type == LLMBO_GGUF_FLOAT32 || kv->type == LLMBO_GGUF_FLOAT64 || kv->i < 0 ||
-        kv->i >= n_vocab)
+    if (!kv)
         return -1;
+    if (kv->type == LLMBO_GGUF_STRING || kv->type == LLMBO_GGUF_ARRAY ||
+        kv->type == LLMBO_GGUF_FLOAT32 || kv->type == LLMBO_GGUF_FLOAT64 || kv->i < 0 ||
+        kv->i >= n_vocab) {
+        if (kv->type == LLMBO_GGUF_STRING || kv->type == LLMBO_GGUF_ARRAY ||
+            kv->type == LLMBO_GGUF_FLOAT32 || kv->type == LLMBO_GGUF_FLOAT64)
+            fprintf(stderr,
+                    "llmbo: warning: the model's %s is not an integer; the model has no %s\n", key,
+                    what);
+        else
+            fprintf(stderr,
+                    "llmbo: warning: the model's %s (%lld) is not a token id (the vocabulary has "
+                    "%d); the model has no %s\n",
+                    key, (long long)kv->i, n_vocab, what);
+        return -1;
+    }
     return (int)kv->i;
 }
 
@@ -796,8 +813,10 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     t->ignore_merges = t->pre == PRE_LLAMA3;
     if ((st = load_tokens(t, g, err)) || (st = load_merges(t, g, err)))
         goto fail;
-    t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab);
-    t->eos = get_id(g, "tokenizer.ggml.eos_token_id", t->n_vocab);
+    t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab, "beginning-of-sequence token");
+    t->eos = get_id(g, "tokenizer.ggml.eos_token_id", t->n_vocab,
+                    "end-of-sequence token (generation stops at its length limit, a stop text or "
+                    "another end token)");
     const llmbo_gguf_kv *ab = llmbo_gguf_find_kv(g, "tokenizer.ggml.add_bos_token");
     t->add_bos = ab && ab->type == LLMBO_GGUF_BOOL && ab->u && t->bos >= 0;
     if (t->eos >= 0)

@@ -23,6 +23,19 @@ static uint64_t iqb_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* Sets the fp16 scale d (bits h) of one block p of ggml type `type`: its first two bytes, or for
+ * IQ1_M (29) the top nibbles of its four scale words (bytes 49, 51, 53, 55). */
+static void iqb_set_d(int type, uint8_t *p, uint16_t h)
+{
+    if (type == 29) {
+        for (int j = 0; j < 4; j++)
+            p[49 + 2 * j] = (uint8_t)((p[49 + 2 * j] & 0x0f) | ((h >> (4 * j)) & 0xf) << 4);
+    } else {
+        p[0] = (uint8_t)(h & 0xff);
+        p[1] = (uint8_t)(h >> 8);
+    }
+}
+
 /* nblocks blocks of ggml type `type` (bytes each) into out. */
 static void iqb_fill(int type, size_t bytes, size_t nblocks, uint8_t *out)
 {
@@ -32,14 +45,7 @@ static void iqb_fill(int type, size_t bytes, size_t nblocks, uint8_t *out)
     for (size_t b = 0; b < nblocks; b++) {
         uint64_t r = iqb_next(&s);
         uint16_t h = (uint16_t)((r & 0x8000) | ((10 + (r >> 16) % 8) << 10) | ((r >> 24) & 0x3ff));
-        uint8_t *p = out + b * bytes;
-        if (type == 29) { /* IQ1_M */
-            for (int j = 0; j < 4; j++)
-                p[49 + 2 * j] = (uint8_t)((p[49 + 2 * j] & 0x0f) | ((h >> (4 * j)) & 0xf) << 4);
-        } else {
-            p[0] = (uint8_t)(h & 0xff);
-            p[1] = (uint8_t)(h >> 8);
-        }
+        iqb_set_d(type, out + b * bytes, h);
     }
 }
 

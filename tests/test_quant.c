@@ -48,7 +48,7 @@ static int half_fields(llmbo_ttype t, int *off)
     case LLMBO_T_Q6_K:
         off[0] = 208;
         return 1;
-    default: /* Q4_0, Q5_0, Q8_0, IQ1_S, IQ2_*, IQ3_*, IQ4_NL, IQ4_XS: d first (IQ1_M: set_scales)
+    default: /* Q4_0, Q5_0, Q8_0, IQ1_S, IQ2_*, IQ3_*, IQ4_NL, IQ4_XS: d first (IQ1_M: iqb_set_d)
               */
         off[0] = 0;
         return 1;
@@ -64,14 +64,10 @@ static void set_scales(uint8_t *raw, llmbo_ttype t, size_t nb)
     for (size_t b = 0; b < nb; b++)
         for (int k = 0; k < nh; k++) {
             uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
-            if (t == LLMBO_T_IQ1_M) { /* d's four nibbles: the top ones of the scale words */
-                for (int j = 0; j < 4; j++) {
-                    uint8_t *hi = raw + b * bytes + 49 + 2 * j;
-                    *hi = (uint8_t)((*hi & 0x0f) | ((h >> (4 * j)) & 0xf) << 4);
-                }
-                continue;
-            }
-            memcpy(raw + b * bytes + off[k], &h, 2);
+            if (t == LLMBO_T_IQ1_M)
+                iqb_set_d(t, raw + b * bytes, h);
+            else
+                memcpy(raw + b * bytes + off[k], &h, 2);
         }
 }
 

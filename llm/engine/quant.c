@@ -175,31 +175,50 @@ static unsigned iq_signs7(unsigned s7)
     return s7 | (par & 1) << 7;
 }
 
-/* Eight elements of an IQ2 codebook entry (2-bit level indices), negated where signs' bit j is
- * set. */
+/* IQ1's levels -1, 0, 1 shifted by +1/8 or -1/8, times 8 so that they stay integers: 8 g +- 1. */
+static const int8_t iq1_levels_up[3] = {-7, 1, 9}, iq1_levels_down[3] = {-9, -1, 7};
+
+/* A codebook entry as bytes, element j in byte j: 8 elements of 2-bit level indices into lv... */
+static uint64_t iq_expand8(uint16_t code, const int8_t *lv)
+{
+    uint64_t v = 0;
+    for (int j = 0; j < 8; j++)
+        v |= (uint64_t)(uint8_t)lv[(code >> (2 * j)) & 3] << (8 * j);
+    return v;
+}
+
+/* ...or 4 elements of 3-bit ones. */
+static uint32_t iq_expand4(uint16_t code, const int8_t *lv)
+{
+    uint32_t v = 0;
+    for (int j = 0; j < 4; j++)
+        v |= (uint32_t)(uint8_t)lv[(code >> (3 * j)) & 7] << (8 * j);
+    return v;
+}
+
+/* The n elements of an expanded entry v, negated where signs' bit j is set. */
+static void iq_signed_entry(uint64_t v, unsigned signs, int n, int8_t *q)
+{
+    for (int j = 0; j < n; j++) {
+        int x = (int8_t)(uint8_t)(v >> (8 * j));
+        q[j] = (int8_t)((signs >> j) & 1 ? -x : x);
+    }
+}
+
 static void iq2_entry(uint16_t code, unsigned signs, int8_t *q)
 {
-    for (int j = 0; j < 8; j++) {
-        int v = iq2_levels[(code >> (2 * j)) & 3];
-        q[j] = (int8_t)((signs >> j) & 1 ? -v : v);
-    }
+    iq_signed_entry(iq_expand8(code, iq2_levels), signs, 8, q);
 }
 
-/* Four elements of an IQ3 codebook entry (3-bit level indices into lv). */
 static void iq3_entry(uint16_t code, const int8_t *lv, unsigned signs, int8_t *q)
 {
-    for (int j = 0; j < 4; j++) {
-        int v = lv[(code >> (3 * j)) & 7];
-        q[j] = (int8_t)((signs >> j) & 1 ? -v : v);
-    }
+    iq_signed_entry(iq_expand4(code, lv), signs, 4, q);
 }
 
-/* Eight elements of an IQ1 codebook entry, levels -1, 0, 1 shifted by +-1/8 (minus when neg),
- * times 8 so that they stay integers: 8 g +- 1. */
+/* An IQ1 entry's levels shifted down by 1/8 when neg, else up. */
 static void iq1_entry(uint16_t code, int neg, int8_t *q)
 {
-    for (int j = 0; j < 8; j++)
-        q[j] = (int8_t)(8 * ((int)((code >> (2 * j)) & 3) - 1) + (neg ? -1 : 1));
+    iq_signed_entry(iq_expand8(code, neg ? iq1_levels_down : iq1_levels_up), 0, 8, q);
 }
 
 /* Decodes one block of type t at p into g (32 elements for the 32-blocks, else 256). */
@@ -1933,22 +1952,6 @@ static uint32_t iq3xxs_x[256], iq3s_x[512];
 static uint64_t iq_mask7[128]; /* a 7-bit sign field -> 0xFF in the bytes of minus signs */
 static pthread_once_t iq_tables_once = PTHREAD_ONCE_INIT;
 
-static uint64_t iq_expand8(uint16_t code, const int8_t *lv)
-{
-    uint64_t v = 0;
-    for (int j = 0; j < 8; j++)
-        v |= (uint64_t)(uint8_t)lv[(code >> (2 * j)) & 3] << (8 * j);
-    return v;
-}
-
-static uint32_t iq_expand4(uint16_t code, const int8_t *lv)
-{
-    uint32_t v = 0;
-    for (int j = 0; j < 4; j++)
-        v |= (uint32_t)(uint8_t)lv[(code >> (3 * j)) & 7] << (8 * j);
-    return v;
-}
-
 /* 0xFF in byte j where bit j of s is set. */
 static uint64_t iq_mask8_of(unsigned s)
 {
@@ -1960,7 +1963,6 @@ static uint64_t iq_mask8_of(unsigned s)
 
 static void iq_tables_build(void)
 {
-    static const int8_t iq1_p[3] = {-7, 1, 9}, iq1_m[3] = {-9, -1, 7};
     for (unsigned i = 0; i < 128; i++)
         iq_mask7[i] = iq_mask8_of(iq_signs7(i));
     for (int i = 0; i < 256; i++) {
@@ -1974,8 +1976,8 @@ static void iq_tables_build(void)
     for (int i = 0; i < 1024; i++)
         iq2s_x[i] = iq_expand8(llmbo_iq2s_codes[i], iq2_levels);
     for (int i = 0; i < 2048; i++) {
-        iq1_w[i] = iq_expand8(llmbo_iq1s_codes[i], iq1_p);
-        iq1_w[2048 + i] = iq_expand8(llmbo_iq1s_codes[i], iq1_m);
+        iq1_w[i] = iq_expand8(llmbo_iq1s_codes[i], iq1_levels_up);
+        iq1_w[2048 + i] = iq_expand8(llmbo_iq1s_codes[i], iq1_levels_down);
     }
 }
 
@@ -2025,7 +2027,7 @@ AVX2_INL __m256i iq_acc(__m256i acc, __m256i u, __m256i a, __m256i sc)
 
 /* Block ib (32 elements) of a super-block of each codebook type: magnitudes u and sign mask m
  * (0xFF where negative) for IQ2/IQ3, or for IQ1 (SIGNED) |w| in u and w in m; the int16 scale
- * multipliers in sc. The type's constant factor times d: iq_f. */
+ * multipliers in sc. (IQ_BODY's FACTOR: d times the type's constant factor.) */
 AVX2_INL void iq2xxs_unpack(const uint8_t *p, int ib, __m256i *u, __m256i *m, __m256i *sc)
 {
     const uint8_t *q = p + 2 + 8 * ib;

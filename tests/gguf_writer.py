@@ -12,7 +12,9 @@ byte-level BPE learnt from a small generated corpus with multi-byte UTF-8, plus 
 tokens. Usage: gguf_writer.py --arch qwen3moe --type q8_0 --out m.gguf [--seed 7] [sizes]
 """
 import argparse
+import json
 import os
+import re
 import struct
 import sys
 
@@ -460,12 +462,58 @@ def build_vocab(rng, n_merges, pad_to=0, chat="chatml"):
     return tokens, types, [a + " " + b for a, b in merges]
 
 
+def load_spm_model(path):
+    """A SentencePiece model file (tokenizer.model) read with the sentencepiece library: pieces,
+    scores and types as llama.cpp's converter writes them (unknown 2, control 3, user-defined 4,
+    unused 5, byte 6, else normal 1), and the unknown/BOS/EOS ids."""
+    import sentencepiece
+    sp = sentencepiece.SentencePieceProcessor(model_file=path)
+    tokens, scores, types = [], [], []
+    for i in range(sp.get_piece_size()):
+        tokens.append(sp.id_to_piece(i))
+        scores.append(sp.get_score(i))
+        types.append(2 if sp.is_unknown(i) else 3 if sp.is_control(i) else 5 if sp.is_unused(i)
+                     else 6 if sp.is_byte(i) else 1)
+    ids = lambda v: v if v >= 0 else None
+    # add_dummy_prefix is in the model's normaliser spec (protobuf); what it does is visible.
+    prefix = sp.encode("a", out_type=str)[0].startswith("\u2581")
+    return tokens, types, scores, ids(sp.unk_id()), ids(sp.bos_id()), ids(sp.eos_id()), prefix
+
+
+def spm_from_tokenizer_json(j, vocab):
+    """A Hugging Face tokenizer.json converted from a SentencePiece BPE model (Llama 2, Mistral:
+    byte fallback, spaces as U+2581) back into SentencePiece scores: the converter listed the merges
+    in the order of the merged piece's score, so a token made by merge r scores -r; tokens no merge
+    makes (single characters, bytes, specials) can never be a merged pair, and score below every
+    merge (characters) or 0 (bytes, specials)."""
+    merges = [m if isinstance(m, str) else m[0] + " " + m[1] for m in j["model"]["merges"]]
+    n = max(vocab.values()) + 1
+    scores = [None] * n
+    for r, m in enumerate(merges):
+        a, b = m.split(" ", 1)
+        t = vocab.get(a + b)
+        if t is not None and scores[t] is None:
+            scores[t] = -float(r)
+    inv = {i: t for t, i in vocab.items()}
+    for i in range(n):
+        if scores[i] is None:
+            t = inv.get(i, "")
+            special = re.fullmatch(r"<0x[0-9A-F]{2}>", t) or i in {a["id"] for a in j.get("added_tokens", [])}
+            scores[i] = 0.0 if special else -float(len(merges) + i)
+    return scores
+
+
+def is_spm_json(j):
+    text = json.dumps([j.get("normalizer"), j.get("pre_tokenizer")], ensure_ascii=False)
+    return bool(j["model"].get("byte_fallback")) and "\u2581" in text
+
+
 def load_tokenizer_json(path):
-    """A real vocabulary from a Hugging Face tokenizer.json (byte-level BPE): tokens by id (gaps
-    filled with unused placeholders, as llama.cpp's converter does), token types (added special
-    tokens CONTROL, other added tokens USER_DEFINED), merges as 'left right', and the BOS/EOS ids
-    named by the tokenizer_config.json beside it."""
-    import json
+    """A real vocabulary from a Hugging Face tokenizer.json: tokens by id (gaps filled with unused
+    placeholders, as llama.cpp's converter does), token types (added special tokens CONTROL, other
+    added tokens USER_DEFINED; for a SentencePiece-style file also <0xXX> BYTE and the unknown token
+    UNKNOWN), merges as 'left right' (None for a SentencePiece-style file, which gets scores
+    instead), and the BOS/EOS ids named by the tokenizer_config.json beside it."""
     j = json.load(open(path, encoding="utf-8"))
     vocab = dict(j["model"]["vocab"])
     kinds = {}
@@ -479,6 +527,15 @@ def load_tokenizer_json(path):
         tokens[i] = t
         types[i] = kinds.get(i, 1)
     merges = [m if isinstance(m, str) else m[0] + " " + m[1] for m in j["model"]["merges"]]
+    scores = None
+    if is_spm_json(j):
+        scores = spm_from_tokenizer_json(j, vocab)
+        merges = None
+        for i, t in enumerate(tokens):
+            if re.fullmatch(r"<0x[0-9A-F]{2}>", t):
+                types[i] = 6
+            elif t == j["model"].get("unk_token"):
+                types[i] = 2
     cfg_path = os.path.join(os.path.dirname(path), "tokenizer_config.json")
     cfg = json.load(open(cfg_path, encoding="utf-8")) if os.path.exists(cfg_path) else {}
 
@@ -488,7 +545,7 @@ def load_tokenizer_json(path):
             v = v.get("content")
         return vocab.get(v) if v is not None else None
     return tokens, types, merges, tok_id("bos_token"), tok_id("eos_token"), \
-        bool(cfg.get("add_bos_token", False)), cfg.get("chat_template")
+        bool(cfg.get("add_bos_token", False)), cfg.get("chat_template"), scores
 
 
 # ------------------------------------------------------------------------------------------------
@@ -641,6 +698,9 @@ def main():
     ap.add_argument("--tokenizer-json", default="",
                     help="use this real vocabulary (a Hugging Face tokenizer.json) instead of the "
                          "generated one")
+    ap.add_argument("--spm-model", default="",
+                    help="use this SentencePiece model file (tokenizer.model) as the vocabulary "
+                         "(tokenizer.ggml.model 'llama')")
     ap.add_argument("--pre", default="", help="tokenizer.ggml.pre (default: qwen2, olmoe: olmo)")
     ap.add_argument("--moe", action="store_true", help="llama: Mixtral-style experts")
     ap.add_argument("--chat-tokens", default="", choices=[""] + sorted(CHAT_SPECIALS),
@@ -689,9 +749,18 @@ def main():
 
     bos = None
     template = "chatml"
-    if a.tokenizer_json:
-        tokens, types, merges, bos, eos, add_bos, tmpl = load_tokenizer_json(a.tokenizer_json)
+    scores = None
+    unk = None
+    space_prefix = True
+    if a.spm_model:
+        tokens, types, scores, unk, bos, eos, space_prefix = load_spm_model(a.spm_model)
+        merges, add_bos = None, True
+        template = "[INST] {{ messages[0]['content'] }} [/INST]"
+    elif a.tokenizer_json:
+        tokens, types, merges, bos, eos, add_bos, tmpl, scores = load_tokenizer_json(a.tokenizer_json)
         template = tmpl if isinstance(tmpl, str) else template
+        if scores is not None:
+            unk = types.index(2) if 2 in types else None
     else:
         tokens, types, merges = build_vocab(rng, a.merges, a.vocab, a.chat_tokens)
         eos = tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>")
@@ -763,12 +832,21 @@ def main():
         w.add(arch + ".expert_used_count", "u32", a.used)
         if arch == "qwen3moe":
             w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
-    w.add("tokenizer.ggml.model", "str", "gpt2")
-    w.add("tokenizer.ggml.pre", "str",
-          a.pre or {"olmoe": "olmo", "granitemoe": "refact", "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
-    w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
-    w.add("tokenizer.ggml.token_type", "arr", types, "i32")
-    w.add("tokenizer.ggml.merges", "arr", merges, "str")
+    if scores is not None:  # SentencePiece, as llama.cpp's converter writes it
+        w.add("tokenizer.ggml.model", "str", "llama")
+        w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
+        w.add("tokenizer.ggml.scores", "arr", scores, "f32")
+        w.add("tokenizer.ggml.token_type", "arr", types, "i32")
+        if unk is not None:
+            w.add("tokenizer.ggml.unknown_token_id", "u32", unk)
+        w.add("tokenizer.ggml.add_space_prefix", "bool", int(space_prefix))
+    else:
+        w.add("tokenizer.ggml.model", "str", "gpt2")
+        w.add("tokenizer.ggml.pre", "str",
+              a.pre or {"olmoe": "olmo", "granitemoe": "refact", "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
+        w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
+        w.add("tokenizer.ggml.token_type", "arr", types, "i32")
+        w.add("tokenizer.ggml.merges", "arr", merges, "str")
     if bos is not None:
         w.add("tokenizer.ggml.bos_token_id", "u32", bos)
     if eos is not None:

@@ -208,6 +208,115 @@ static void corpus_vs_reference(const char *pre)
     llmbo_gguf_close(g);
 }
 
+/* The SentencePiece tokenizer (tokenizer.ggml.model "llama") against the sentencepiece library:
+ * tests/spm_reference.py trains a BPE model with the options of Llama's tokenizer.model (byte
+ * fallback for the 2 % rarest characters, whitespace-only pieces, digits split), gguf_writer.py
+ * writes its pieces, scores and types as llama.cpp's converter does, and every string of the corpus
+ * and of texts[] must give the library's ids (no BOS; special tokens not parsed, as the library
+ * never parses them). The pieces of the ids must spell the text back, after the prefixed space.
+ * noprefix: a model trained without the dummy prefix, written with add_space_prefix false. */
+static void check_spm(int noprefix)
+{
+    const char *tag = noprefix ? "sentencepiece (no space prefix)" : "sentencepiece";
+    char model[600], hex[600], ref[600], extra[800], cmd[2400];
+    snprintf(model, sizeof model, "%s/spm%d.model", eu_tmpdir(), noprefix);
+    snprintf(hex, sizeof hex, "%s/spm%d.hex", eu_tmpdir(), noprefix);
+    snprintf(ref, sizeof ref, "%s/spm%d.ref", eu_tmpdir(), noprefix);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/spm_reference.py' train '%s'%s", eu_python(),
+             eu_src(), model, noprefix ? " noprefix" : "");
+    CHECK(system(cmd) == 0, "%s: model trained by the sentencepiece library", tag);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tokenizer_corpus.py' hex > '%s'", eu_python(),
+             eu_src(), hex);
+    CHECK(system(cmd) == 0, "%s: corpus written", tag);
+    FILE *f = fopen(hex, "a");
+    for (int i = 0; f && i < N_TEXTS; i++) {
+        for (const unsigned char *c = (const unsigned char *)texts[i]; *c; c++)
+            fprintf(f, "%02x", *c);
+        if (texts[i][0])
+            fputc('\n', f);
+    }
+    if (f)
+        fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/spm_reference.py' encode '%s' '%s' > '%s'",
+             eu_python(), eu_src(), model, hex, ref);
+    CHECK(system(cmd) == 0, "%s: reference ids written", tag);
+    snprintf(extra, sizeof extra, "--spm-model '%s' --embd 32 --heads 2 --kv-heads 1 --ff 32",
+             model);
+    const char *path = eu_model("llama", "f32", extra);
+    llmbo_gguf *g = NULL;
+    llmbo_tokenizer *tok = NULL;
+    llmbo_error err = {0};
+    if (!path || llmbo_gguf_open(path, &g, &err) || llmbo_tokenizer_create(g, &tok, &err)) {
+        CHECK(0, "%s: tokenizer: %s", tag, err.msg);
+        llmbo_gguf_close(g);
+        return;
+    }
+    CHECK(strcmp(llmbo_tokenizer_pre(tok), "sentencepiece") == 0 && llmbo_tokenizer_add_bos(tok) &&
+              llmbo_tokenizer_bos(tok) == 1 && llmbo_tokenizer_eos(tok) == 2,
+          "%s: the vocabulary type, BOS 1 (added) and EOS 2 are read", tag);
+    FILE *fh = fopen(hex, "r"), *fr = fopen(ref, "r");
+    static char line[8192], want[65536], mine[65536], text[4096], back[8192], expect[4100];
+    int total = 0, same = 0, spelled = 0, first_bad = -1;
+    while (fh && fr && fgets(line, sizeof line, fh)) {
+        size_t L = strcspn(line, "\n") / 2;
+        for (size_t i = 0; i < L && i < sizeof text; i++) {
+            unsigned v = 0;
+            sscanf(line + 2 * i, "%2x", &v);
+            text[i] = (char)v;
+        }
+        L = L < sizeof text ? L : sizeof text;
+        if (!fgets(want, sizeof want, fr))
+            want[0] = 0;
+        want[strcspn(want, "\n")] = 0;
+        int32_t *ids = NULL;
+        int m = 0, cap = 0;
+        size_t o = 0, b = 0;
+        mine[0] = 0;
+        if (llmbo_tokenizer_encode(tok, text, L, 0, &ids, &m, &cap, &err) == LLMBO_OK)
+            for (int k = 0; k < m && o + 16 < sizeof mine; k++) {
+                o += (size_t)snprintf(mine + o, sizeof mine - o, "%s%d", k ? " " : "", (int)ids[k]);
+                size_t pl;
+                const char *pc = llmbo_tokenizer_piece(tok, ids[k], &pl);
+                if (b + pl < sizeof back) {
+                    memcpy(back + b, pc, pl);
+                    b += pl;
+                }
+            }
+        llmbo_free(ids);
+        total++;
+        if (strcmp(mine, want) == 0)
+            same++;
+        else if (first_bad < 0) {
+            first_bad = total - 1;
+            printf("  %s: string %d (%.*s): llmbo [%.200s] sentencepiece [%.200s]\n", tag,
+                   first_bad, (int)(L > 60 ? 60 : L), text, mine, want);
+        }
+        /* The text spelled back: a space first (the prefix), and a U+2581 in the text comes back
+         * as the space it stands for in the vocabulary (as in llama.cpp). */
+        size_t e = 0;
+        if (!noprefix)
+            expect[e++] = ' ';
+        for (size_t i = 0; i < L;)
+            if (i + 3 <= L && memcmp(text + i, "\xe2\x96\x81", 3) == 0) {
+                expect[e++] = ' ';
+                i += 3;
+            } else {
+                expect[e++] = text[i++];
+            }
+        spelled += b == e && memcmp(back, expect, e) == 0;
+    }
+    if (fh)
+        fclose(fh);
+    if (fr)
+        fclose(fr);
+    CHECK(total >= 480 + N_TEXTS - 1 && same == total,
+          "%s: %d of %d strings tokenized as the sentencepiece library (first difference: %d)", tag,
+          same, total, first_bad);
+    CHECK(spelled == total, "%s: the pieces spell %d of %d strings back", tag, spelled, total);
+    llmbo_tokenizer_free(tok);
+    llmbo_gguf_close(g);
+}
+
 static void fill(char *dst, size_t cap, const char *unit)
 {
     size_t u = strlen(unit), o = 0;
@@ -234,6 +343,8 @@ int main(void)
     check_model("qwen3", "--pre refact", "refact");
     corpus_vs_reference("deepseek-llm");
     corpus_vs_reference("refact");
+    check_spm(0);
+    check_spm(1);
     eu_cleanup();
     return check_summary();
 }

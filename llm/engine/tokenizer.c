@@ -1,8 +1,15 @@
-/* tokenizer.c: byte-level BPE (GPT-2 scheme). Text is cut into pieces by a pre-tokenizer — the
- * regular expression of each model family, implemented here as a hand-written scanner over
- * Unicode categories — each piece's bytes are mapped to the printable characters GPT-2 uses for
- * bytes, and adjacent symbols are merged by merge rank until no ranked pair is left. Special tokens
- * (control and user-defined types) are cut out of the text first and never merged. */
+/* tokenizer.c: the two vocabulary types of GGUF files.
+ * Byte-level BPE (GPT-2 scheme, tokenizer.ggml.model "gpt2"): text is cut into pieces by a
+ * pre-tokenizer — the regular expression of each model family, implemented here as a hand-written
+ * scanner over Unicode categories — each piece's bytes are mapped to the printable characters
+ * GPT-2 uses for bytes, and adjacent symbols are merged by merge rank until no ranked pair is left.
+ * SentencePiece BPE ("llama": Llama 2, Mistral, Mixtral, TinyLlama): spaces become U+2581 with one
+ * prefixed, the text is split into UTF-8 characters, and the adjacent pair whose concatenation is
+ * the token of highest score is merged until no pair is a token; characters that are no token are
+ * written as their bytes' <0xXX> tokens (byte fallback).
+ * Special tokens (control, user-defined and unknown types) are cut out of the text first and never
+ * merged. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "tokenizer.h"
@@ -27,6 +34,11 @@ typedef struct pair_map {
 struct llmbo_tokenizer {
     int n_vocab, bos, eos, add_bos, pre;
     int ignore_merges;          /* llama3: a piece that is itself a token is not merged */
+    int spm;                    /* SentencePiece vocabulary (tokenizer.ggml.model "llama") */
+    int add_space_prefix;       /* SentencePiece: a U+2581 before each run of text */
+    int unk;                    /* SentencePiece: the unknown token, -1 if none */
+    size_t max_len;             /* the longest token text in bytes */
+    float *score;               /* (n_vocab) SentencePiece merge scores, higher merges first */
     uint8_t special_first[256]; /* 1 if some special token starts with this byte */
     llmbo_gguf_str *text;       /* (n_vocab) token texts as stored (byte-level mapped) */
     uint8_t *type;              /* (n_vocab) */
@@ -585,11 +597,44 @@ void llmbo_tokenizer_free(llmbo_tokenizer *t)
     llmbo_free(t->piece_buf);
     llmbo_free(t->piece_off);
     llmbo_free(t->special);
+    llmbo_free(t->score);
     llmbo_free(t->vocab.slot);
     llmbo_free(t->merges.key);
     llmbo_free(t->merges.rank);
     llmbo_free(t->merges.merged);
     llmbo_free(t);
+}
+
+/* The byte a SentencePiece byte token "<0xXX>" stands for, -1 if the text has another form. */
+static int spm_byte_token(const unsigned char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (n != 6 || memcmp(s, "<0x", 3) != 0 || s[5] != '>')
+        return -1;
+    const char *h = s[3] ? strchr(hex, s[3]) : NULL, *l = s[4] ? strchr(hex, s[4]) : NULL;
+    return h && l ? (int)(h - hex) * 16 + (int)(l - hex) : -1;
+}
+
+/* SentencePiece merge scores: tokenizer.ggml.scores, one number per token (0 when absent, as in
+ * llama.cpp; a NaN is read as the lowest score, so the merge order stays a total order). */
+static llmbo_status load_scores(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_error *err)
+{
+    size_t V = (size_t)t->n_vocab;
+    t->score = llmbo_calloc(V, sizeof *t->score);
+    if (!t->score)
+        return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the token scores");
+    const llmbo_gguf_kv *ks = llmbo_gguf_find_kv(g, "tokenizer.ggml.scores");
+    if (!ks)
+        return LLMBO_OK;
+    if (ks->type != LLMBO_GGUF_ARRAY || ks->arr_n != V ||
+        (ks->arr_type != LLMBO_GGUF_FLOAT32 && ks->arr_type != LLMBO_GGUF_FLOAT64))
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "tokenizer.ggml.scores must be an array of %zu floats", V);
+    for (size_t i = 0; i < V; i++) {
+        double v = llmbo_gguf_arr_float(g, ks, i);
+        t->score[i] = isnan(v) ? -INFINITY : (float)v;
+    }
+    return LLMBO_OK;
 }
 
 static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_error *err)
@@ -657,6 +702,21 @@ static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
             o += n;
             continue;
         }
+        if (t->spm) {
+            int byte = t->type[i] == TT_BYTE ? spm_byte_token(s, n) : -1;
+            if (byte >= 0) {
+                t->piece_buf[o++] = (char)byte;
+                continue;
+            }
+            for (size_t j = 0; j < n;) /* U+2581 (3 bytes) is a space */
+                if (j + 3 <= n && memcmp(s + j, "\xe2\x96\x81", 3) == 0) {
+                    t->piece_buf[o++] = ' ';
+                    j += 3;
+                } else {
+                    t->piece_buf[o++] = (char)s[j++];
+                }
+            continue;
+        }
         for (size_t j = 0; j < n;) {
             uint32_t cp;
             int l = utf8_next(s, j, n, &cp);
@@ -671,6 +731,22 @@ static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
         }
     }
     t->piece_off[V] = o;
+    for (size_t i = 0; i < V; i++)
+        t->max_len = t->text[i].n > t->max_len ? t->text[i].n : t->max_len;
+    if (t->spm) {
+        /* Byte fallback: the token <0xXX>, else the byte itself as a token (llama.cpp's rule);
+         * a byte with neither is written as the unknown token. */
+        for (int b = 0; b < 256; b++) {
+            char hx[7];
+            snprintf(hx, sizeof hx, "<0x%02X>", b);
+            t->byte_tok[b] = vocab_lookup(t, hx, 6);
+            if (t->byte_tok[b] < 0) {
+                char c = (char)b;
+                t->byte_tok[b] = vocab_lookup(t, &c, 1);
+            }
+        }
+        return LLMBO_OK;
+    }
     /* Single-byte tokens: required by byte-level BPE (every input byte must have a symbol). */
     for (int b = 0; b < 256; b++) {
         char u[4];
@@ -733,14 +809,15 @@ static llmbo_status load_merges(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
     return LLMBO_OK;
 }
 
-/* The token id under key, or -1 when the key is absent; a value that is no token id (not an
- * integer, or outside the vocabulary) is treated as absent, as llama.cpp does, and said on
- * stderr: without it generation has no BOS, or stops only at its length limit or a stop text. */
-static int get_id(const llmbo_gguf *g, const char *key, int n_vocab, const char *what)
+/* The token id under key, or dflt (if a token id, else -1) when the key is absent; a value that
+ * is no token id (not an integer, or outside the vocabulary) is treated as absent, as llama.cpp
+ * does, and said on stderr: without it generation has no BOS, or stops only at its length limit or
+ * a stop text. */
+static int get_id(const llmbo_gguf *g, const char *key, int n_vocab, const char *what, int dflt)
 {
     const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, key);
     if (!kv)
-        return -1;
+        return dflt < n_vocab ? dflt : -1;
     int integer = kv->type != LLMBO_GGUF_STRING && kv->type != LLMBO_GGUF_ARRAY &&
                   kv->type != LLMBO_GGUF_FLOAT32 && kv->type != LLMBO_GGUF_FLOAT64;
     if (!integer || kv->i < 0 || kv->i >= n_vocab) {
@@ -765,16 +842,20 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     llmbo_status st = llmbo_gguf_get_str(g, "tokenizer.ggml.model", &model, err);
     if (st)
         return st;
-    if (!llmbo_gguf_str_eq(model, "gpt2"))
+    int spm = llmbo_gguf_str_eq(model, "llama");
+    if (!spm && !llmbo_gguf_str_eq(model, "gpt2"))
         return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
                                "tokenizer.ggml.model '%.*s' not supported (byte-level BPE 'gpt2' "
-                               "is)",
+                               "and SentencePiece 'llama' are)",
                                (int)(model.n > 64 ? 64 : model.n), model.p);
     llmbo_tokenizer *t = llmbo_calloc(1, sizeof *t);
     if (!t)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
     t->pre = PRE_GPT2;
-    const llmbo_gguf_kv *kp = llmbo_gguf_find_kv(g, "tokenizer.ggml.pre");
+    t->spm = spm;
+    t->unk = -1;
+    /* A SentencePiece vocabulary has no pre-tokenizer (llama.cpp ignores tokenizer.ggml.pre). */
+    const llmbo_gguf_kv *kp = spm ? NULL : llmbo_gguf_find_kv(g, "tokenizer.ggml.pre");
     if (kp && kp->type == LLMBO_GGUF_STRING) {
         static const struct {
             const char *name;
@@ -810,14 +891,26 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     /* llama.cpp's llama3 pre-tokenizer (ignore_merges in the Hugging Face tokenizer.json): a
      * piece that is a token as a whole is that token, even where merging would split it. */
     t->ignore_merges = t->pre == PRE_LLAMA3;
-    if ((st = load_tokens(t, g, err)) || (st = load_merges(t, g, err)))
+    if ((st = load_tokens(t, g, err)) ||
+        (st = spm ? load_scores(t, g, err) : load_merges(t, g, err)))
         goto fail;
-    t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab, "beginning-of-sequence token");
+    /* SentencePiece defaults when a key is absent (llama.cpp's): <unk> 0, BOS 1, EOS 2, a BOS
+     * added, a space prefixed. */
+    t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab, "beginning-of-sequence token",
+                    spm ? 1 : -1);
     t->eos = get_id(g, "tokenizer.ggml.eos_token_id", t->n_vocab,
                     "end-of-sequence token (generation stops at its length limit, a stop text or "
-                    "another end token)");
+                    "another end token)",
+                    spm ? 2 : -1);
+    if (spm)
+        t->unk = get_id(g, "tokenizer.ggml.unknown_token_id", t->n_vocab,
+                        "unknown token (a character with no token and no byte token cannot be "
+                        "encoded)",
+                        0);
     const llmbo_gguf_kv *ab = llmbo_gguf_find_kv(g, "tokenizer.ggml.add_bos_token");
-    t->add_bos = ab && ab->type == LLMBO_GGUF_BOOL && ab->u && t->bos >= 0;
+    t->add_bos = (ab ? ab->type == LLMBO_GGUF_BOOL && ab->u : spm) && t->bos >= 0;
+    const llmbo_gguf_kv *sp = llmbo_gguf_find_kv(g, "tokenizer.ggml.add_space_prefix");
+    t->add_space_prefix = spm && (sp ? sp->type == LLMBO_GGUF_BOOL && sp->u : 1);
     if (t->eos >= 0)
         t->eog[t->eos] = 1;
     static const char *const eog_texts[] = {"<|im_end|>", "<|endoftext|>", "<|eot_id|>",
@@ -834,7 +927,8 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
         goto fail;
     }
     for (int i = 0; i < t->n_vocab; i++)
-        if ((t->type[i] == TT_CONTROL || t->type[i] == TT_USER) && t->text[i].n > 0) {
+        if ((t->type[i] == TT_CONTROL || t->type[i] == TT_USER || t->type[i] == TT_UNKNOWN) &&
+            t->text[i].n > 0) {
             int j = t->n_special++;
             while (j > 0 && t->text[t->special[j - 1]].n < t->text[i].n) {
                 t->special[j] = t->special[j - 1];
@@ -903,7 +997,8 @@ int llmbo_tokenizer_find(const llmbo_tokenizer *t, const char *s)
 
 const char *llmbo_tokenizer_pre(const llmbo_tokenizer *t)
 {
-    return t->pre == PRE_QWEN2          ? "qwen2"
+    return t->spm                       ? "sentencepiece"
+           : t->pre == PRE_QWEN2        ? "qwen2"
            : t->pre == PRE_LLAMA3       ? "llama3"
            : t->pre == PRE_DEEPSEEK3    ? "deepseek-v3"
            : t->pre == PRE_REFACT       ? "refact"
@@ -932,17 +1027,24 @@ static llmbo_status push(int32_t **ids, int *n, int *cap, int32_t id, llmbo_erro
 /* BPE scratch, grown to the longest piece seen. Symbols are named by the byte index where they
  * start (a merge keeps the left one's index), linked through nxt/prv. */
 typedef struct bpe_cand {
-    int32_t rank, lid, rid; /* merge rank; the pair's token ids when it was queued */
-    uint32_t l, r;          /* start indices of the left and right symbols */
+    float key;     /* lower merges first: the merge rank (exact in a float below 2^24), or
+                      SentencePiece's negated score */
+    int32_t lid;   /* the left token id when queued (SentencePiece: the merged token) */
+    int32_t rid;   /* the right token id when queued (SentencePiece: the pair's byte length) */
+    uint32_t l, r; /* the left and right symbols */
 } bpe_cand;
 
 typedef struct bpe_scratch {
-    int32_t *sym;   /* (cap) token id of the symbol starting at i, -1 if merged away */
+    int32_t *sym;   /* (cap) token id of the symbol starting at i, -1 if merged away (SentencePiece:
+                       the symbol's byte length, 0 once merged away) */
     uint32_t *nxt;  /* (cap) start of the next symbol (len at the end) */
     uint32_t *prv;  /* (cap) start of the previous symbol (UINT32_MAX at the start) */
     bpe_cand *heap; /* (3 * cap) min-heap by (rank, l) */
     char *mapped;   /* (2 * cap) the piece in the byte-level alphabet (ignore_merges) */
     size_t cap;
+    char *esc;     /* (esc_cap) SentencePiece: the text with spaces as U+2581 */
+    uint32_t *off; /* (esc_cap) SentencePiece: where each symbol starts in esc */
+    size_t esc_cap;
 } bpe_scratch;
 
 static void bpe_scratch_free(bpe_scratch *b)
@@ -952,12 +1054,14 @@ static void bpe_scratch_free(bpe_scratch *b)
     llmbo_free(b->prv);
     llmbo_free(b->heap);
     llmbo_free(b->mapped);
+    llmbo_free(b->esc);
+    llmbo_free(b->off);
     memset(b, 0, sizeof *b);
 }
 
 static int cand_less(const bpe_cand *a, const bpe_cand *b)
 {
-    return a->rank < b->rank || (a->rank == b->rank && a->l < b->l);
+    return a->key < b->key || (a->key == b->key && a->l < b->l);
 }
 
 static void heap_push(bpe_cand *h, size_t *n, bpe_cand c)
@@ -998,7 +1102,7 @@ static void queue_pair(const llmbo_tokenizer *t, bpe_scratch *b, size_t *nh, uin
 {
     int mg, rank = pair_lookup(&t->merges, b->sym[l], b->sym[r], &mg);
     if (rank >= 0)
-        heap_push(b->heap, nh, (bpe_cand){rank, b->sym[l], b->sym[r], l, r});
+        heap_push(b->heap, nh, (bpe_cand){(float)rank, b->sym[l], b->sym[r], l, r});
 }
 
 /* BPE over one pre-tokenized piece: start from byte symbols and repeatedly merge the pair of best
@@ -1014,7 +1118,11 @@ static llmbo_status bpe_piece(const llmbo_tokenizer *t, const unsigned char *s, 
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "text piece of %zu bytes is too long", len);
     if (len > b->cap) {
         size_t nc = len < 64 ? 64 : len;
-        bpe_scratch_free(b);
+        llmbo_free(b->sym);
+        llmbo_free(b->nxt);
+        llmbo_free(b->prv);
+        llmbo_free(b->heap);
+        llmbo_free(b->mapped);
         b->sym = llmbo_malloc(nc, sizeof *b->sym);
         b->nxt = llmbo_malloc(nc, sizeof *b->nxt);
         b->prv = llmbo_malloc(nc, sizeof *b->prv);
@@ -1065,6 +1173,107 @@ static llmbo_status bpe_piece(const llmbo_tokenizer *t, const unsigned char *s, 
             return st;
     }
     return LLMBO_OK;
+}
+
+/* Queues the SentencePiece pair (l, r) if their concatenation is a token. */
+static void spm_queue(const llmbo_tokenizer *t, bpe_scratch *b, size_t *nh, uint32_t l, uint32_t r)
+{
+    size_t n = (size_t)b->sym[l] + (size_t)b->sym[r];
+    if (n > t->max_len)
+        return;
+    int id = vocab_lookup(t, b->esc + b->off[l], n);
+    if (id >= 0)
+        heap_push(b->heap, nh, (bpe_cand){-t->score[id], id, (int32_t)n, l, r});
+}
+
+/* SentencePiece BPE over one run of text (between special tokens), as llama.cpp and the
+ * sentencepiece library do it: spaces become U+2581 (one prefixed when add_space_prefix), the
+ * symbols are the UTF-8 characters (a lead byte's length, cut at the end; invalid bytes are not
+ * checked), and the adjacent pair whose concatenation is the token of highest score is merged,
+ * leftmost first among equal scores, until no pair is a token. Each remaining symbol is its token,
+ * or (a character with no token) its bytes' tokens, or the unknown token. Heap of candidate pairs
+ * as in bpe_piece; a popped pair is stale when either symbol has changed length. O(n log n). */
+static llmbo_status spm_segment(const llmbo_tokenizer *t, const unsigned char *s, size_t len,
+                                bpe_scratch *b, int32_t **ids, int *n, int *cap, llmbo_error *err)
+{
+    if (len >= UINT32_MAX / 8)
+        return llmbo_error_set(err, LLMBO_ERR_INVALID, "text piece of %zu bytes is too long", len);
+    size_t need = 3 * len + 3;
+    if (need > b->esc_cap || need > b->cap) {
+        bpe_scratch_free(b);
+        b->esc = llmbo_malloc(need, 1);
+        b->off = llmbo_malloc(need, sizeof *b->off);
+        b->sym = llmbo_malloc(need, sizeof *b->sym);
+        b->nxt = llmbo_malloc(need, sizeof *b->nxt);
+        b->prv = llmbo_malloc(need, sizeof *b->prv);
+        b->heap = llmbo_malloc(3 * need, sizeof *b->heap);
+        b->mapped = llmbo_malloc(2 * need, 1);
+        if (!b->esc || !b->off || !b->sym || !b->nxt || !b->prv || !b->heap || !b->mapped) {
+            bpe_scratch_free(b);
+            return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for tokenization");
+        }
+        b->esc_cap = b->cap = need;
+    }
+    size_t m = 0;
+    if (t->add_space_prefix) {
+        memcpy(b->esc, "\xe2\x96\x81", 3);
+        m = 3;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ' ') {
+            memcpy(b->esc + m, "\xe2\x96\x81", 3);
+            m += 3;
+        } else {
+            b->esc[m++] = (char)s[i];
+        }
+    static const uint8_t lead_len[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+    uint32_t ns = 0;
+    for (size_t i = 0; i < m; ns++) {
+        size_t l = lead_len[(unsigned char)b->esc[i] >> 4];
+        l = l < m - i ? l : m - i;
+        b->off[ns] = (uint32_t)i;
+        b->sym[ns] = (int32_t)l; /* the symbol's byte length, 0 once merged away */
+        b->prv[ns] = ns ? ns - 1 : UINT32_MAX;
+        b->nxt[ns] = ns + 1;
+        i += l;
+    }
+    size_t nh = 0;
+    for (uint32_t i = 0; i + 1 < ns; i++)
+        spm_queue(t, b, &nh, i, i + 1);
+    while (nh) {
+        bpe_cand c = heap_pop(b->heap, &nh);
+        if (!b->sym[c.l] || !b->sym[c.r] || b->nxt[c.l] != c.r ||
+            b->sym[c.l] + b->sym[c.r] != c.rid)
+            continue; /* stale */
+        b->sym[c.l] = c.rid;
+        b->sym[c.r] = 0;
+        b->nxt[c.l] = b->nxt[c.r];
+        if (b->nxt[c.l] < ns)
+            b->prv[b->nxt[c.l]] = c.l;
+        if (b->prv[c.l] != UINT32_MAX)
+            spm_queue(t, b, &nh, b->prv[c.l], c.l);
+        if (b->nxt[c.l] < ns)
+            spm_queue(t, b, &nh, c.l, b->nxt[c.l]);
+    }
+    llmbo_status st = LLMBO_OK;
+    for (uint32_t i = 0; i < ns && !st; i = b->nxt[i]) {
+        const char *p = b->esc + b->off[i];
+        int id = vocab_lookup(t, p, (size_t)b->sym[i]);
+        if (id >= 0) {
+            st = push(ids, n, cap, id, err);
+            continue;
+        }
+        for (int32_t k = 0; k < b->sym[i] && !st; k++) {
+            int bt = t->byte_tok[(unsigned char)p[k]];
+            if (bt < 0 && t->unk < 0)
+                return llmbo_error_set(err, LLMBO_ERR_INVALID,
+                                       "byte 0x%02x has no token, no byte token and the vocabulary "
+                                       "no unknown token",
+                                       (unsigned char)p[k]);
+            st = push(ids, n, cap, bt >= 0 ? bt : t->unk, err);
+        }
+    }
+    return st;
 }
 
 typedef struct split_ctx {
@@ -1153,7 +1362,9 @@ llmbo_status llmbo_tokenizer_encode(const llmbo_tokenizer *t, const char *text, 
             continue;
         }
         /* Text before the special token (or the end) goes through the pre-tokenizer and BPE. */
-        if (i > seg) {
+        if (i > seg && t->spm) {
+            st = spm_segment(t, (const unsigned char *)text + seg, i - seg, &bpe, ids, n, cap, err);
+        } else if (i > seg) {
             ctx.text = text + seg;
             if (split_text(t, text + seg, i - seg, on_piece, &ctx) != LLMBO_OK)
                 st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for tokenization");

@@ -301,7 +301,9 @@ static void engine_constrained(const char *arch, const char *type)
 
 /* The chat layout follows the vocabulary's special tokens: DeepSeek's <｜User｜>/<｜Assistant｜>
  * (with the empty think block of the R1 models), Llama 3's headers, ChatML, Granite 3.x's roles,
- * DeepSeek-V2's User: / Assistant: turns. */
+ * DeepSeek-V2's User: / Assistant: turns; a SentencePiece vocabulary (Llama 2, Mistral, Mixtral)
+ * gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2 family: a <<SYS>> block and
+ * a BOS inside the history when the file's template has them). */
 static void chat_layouts(void)
 {
     static const struct {
@@ -328,12 +330,29 @@ static void chat_layouts(void)
         {"deepseek2",
          "Be brief.\n\nUser: Hi\n\nAssistant: Hello<\uFF5Cend\u2581of\u2581sentence\uFF5C>"
          "User: Go\n\nAssistant:"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_LLAMA_2 (Mixtral-Instruct's template), _SYS, _SYS_BOS */
+        {"spm", "[INST] Be brief.\nHi [/INST]Hello</s>[INST] Go [/INST]"},
+        {"spm-sys", "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST]Hello</s>[INST] Go [/INST]"},
+        {"spm-bos",
+         "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST]Hello</s><s>[INST] Go [/INST]"},
     };
+    char spm[600], cmd[1400];
+    snprintf(spm, sizeof spm, "%s/chat_spm.model", eu_tmpdir());
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/spm_reference.py' train '%s'", eu_python(), eu_src(),
+             spm);
+    CHECK(system(cmd) == 0, "a SentencePiece model trained");
     const char *roles[4] = {"system", "user", "assistant", "user"};
     const char *msgs[4] = {"Be brief.", "Hi", "Hello", "Go"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char extra[128];
-        snprintf(extra, sizeof extra, "--chat-tokens %s --merges 50", cases[i].family);
+        char extra[1024];
+        static const char *const tmpl[] = {"{{ bos_token }}[INST] {{ content }} [/INST]",
+                                           "<<SYS>>\\n{{ system }}\\n<</SYS>>\\n\\n",
+                                           "<<SYS>>{{ bos_token + '\\''[INST] '\\'' }}"};
+        if (i >= 5)
+            snprintf(extra, sizeof extra, "--spm-model '%s' --set 'tokenizer.chat_template=str:%s'",
+                     spm, tmpl[i - 5]);
+        else
+            snprintf(extra, sizeof extra, "--chat-tokens %s --merges 50", cases[i].family);
         const char *path = eu_model(i == 1   ? "llama"
                                     : i == 3 ? "granitemoe"
                                              : "qwen2",
@@ -354,7 +373,7 @@ static void chat_layouts(void)
         CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
         for (int k = 0; k < n; k++)
             specials += llmbo_tokenizer_is_special(llmbo_engine_tokenizer(e), ids[k]);
-        int want = i == 0 ? 7 : i == 1 || i == 3 ? 14 : i == 4 ? 1 : 9;
+        int want = i == 0 ? 7 : i == 1 || i == 3 ? 14 : i == 4 ? 1 : i == 7 ? 3 : i >= 5 ? 2 : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);
         llmbo_free(ids);

@@ -193,10 +193,54 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * <|{role}|>\n{content}\n ... <|assistant|>\n (the Tulu layout OLMoE-Instruct uses) Granite 3.x
  * <|start_of_role|>{role}<|end_of_role|>{content}<|end_of_text|>\n ... DeepSeek-V2 (its
  * vocabulary has <｜end▁of▁sentence｜> but no <｜User｜>) {system}\n\nUser: {user}\n\nAssistant:
- * {assistant}<｜end▁of▁sentence｜>... Assistant: DeepSeek-R1
- * models and Qwen3 (the architecture row's think_block) reason in <think>...</think> first: with
- * thinking off the prompt carries an empty block, with it on an opened one. */
-enum { CHAT_FALLBACK, CHAT_CHATML, CHAT_LLAMA3, CHAT_DEEPSEEK, CHAT_GRANITE, CHAT_DEEPSEEK2 };
+ * {assistant}<｜end▁of▁sentence｜>... Assistant: [INST] (SentencePiece vocabularies: Llama 2,
+ * Mistral, Mixtral; chat_inst) [INST] {system}\n{user} [/INST]{assistant}</s>[INST] ... [/INST]
+ * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
+ * first: with thinking off the prompt carries an empty block, with it on an opened one. */
+enum {
+    CHAT_FALLBACK,
+    CHAT_CHATML,
+    CHAT_LLAMA3,
+    CHAT_DEEPSEEK,
+    CHAT_GRANITE,
+    CHAT_DEEPSEEK2,
+    CHAT_INST
+};
+
+/* The [INST] layout as llama.cpp renders Llama 2 and Mistral v0.1/v0.2 (Mixtral) templates
+ * (llama-chat.cpp, the llama2 family): [INST] {system}\n{user} [/INST]{assistant}</s>[INST] ...,
+ * the system text in a <<SYS>> block when the file's template has one (sys_block), later turns
+ * opened with <s>[INST] when it adds the BOS inside the history (bos_inside). */
+static void chat_inst(llmbo_strbuf *t, int sys_block, int bos_inside, const char *const *roles,
+                      const char *const *contents, int n)
+{
+    int inside = 1;
+    llmbo_strbuf_puts(t, "[INST] ");
+    for (int i = 0; i < n; i++) {
+        if (!inside)
+            llmbo_strbuf_puts(t, bos_inside ? "<s>[INST] " : "[INST] ");
+        inside = 1;
+        if (!strcmp(roles[i], "system")) {
+            llmbo_strbuf_printf(t, sys_block ? "<<SYS>>\n%s\n<</SYS>>\n\n" : "%s\n", contents[i]);
+        } else if (!strcmp(roles[i], "assistant")) {
+            llmbo_strbuf_printf(t, "%s</s>", contents[i]);
+            inside = 0;
+        } else {
+            llmbo_strbuf_printf(t, "%s [/INST]", contents[i]);
+        }
+    }
+}
+
+/* 1 if the file's chat template (tokenizer.chat_template) contains text. */
+static int template_has(const llmbo_engine *eng, const char *text)
+{
+    const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(llmbo_engine_gguf(eng), "tokenizer.chat_template");
+    size_t n = strlen(text);
+    for (size_t i = 0; kv && kv->type == LLMBO_GGUF_STRING && i + n <= kv->s.n; i++)
+        if (memcmp(kv->s.p + i, text, n) == 0)
+            return 1;
+    return 0;
+}
 
 static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *content)
 {
@@ -247,17 +291,24 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0
                    ? CHAT_DEEPSEEK2
                : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 ? CHAT_CHATML
-                                                                : CHAT_FALLBACK;
+               : !strcmp(llmbo_tokenizer_pre(tok), "sentencepiece") ||
+                       llmbo_tokenizer_find(tok, "[INST]") >= 0
+                   ? CHAT_INST
+                   : CHAT_FALLBACK;
     int think_block = hp->arch->think_block || kind == CHAT_DEEPSEEK;
     llmbo_strbuf t = LLMBO_STRBUF_INIT;
-    for (int i = 0; i < n; i++)
+    if (kind == CHAT_INST)
+        chat_inst(&t, template_has(eng, "<<SYS>>"), template_has(eng, "bos_token + '[INST]"), roles,
+                  contents, n);
+    for (int i = 0; i < n && kind != CHAT_INST; i++)
         chat_turn(&t, kind, roles[i], contents[i]);
     static const char *const open[] = {"<|assistant|>\n",
                                        "<|im_start|>assistant\n",
                                        "<|start_header_id|>assistant<|end_header_id|>\n\n",
                                        "<\uFF5CAssistant\uFF5C>",
                                        "<|start_of_role|>assistant<|end_of_role|>",
-                                       "Assistant:"};
+                                       "Assistant:",
+                                       ""};
     llmbo_strbuf_puts(&t, open[kind]);
     if (think_block || think)
         llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");

@@ -651,7 +651,10 @@ WS = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\
 
 
 PRE_ALIASES = {"deepseek-r1-qwen": "qwen2", "llama-bpe": "llama3", "llama-v3": "llama3",
-               "smaug-bpe": "llama3", "starcoder": "refact"}
+               "falcon3": "llama3", "smaug-bpe": "llama3", "dbrx": "llama3", "starcoder": "refact",
+               "smollm": "refact", "gpt-2": "gpt2", "mpt": "gpt2", "olmo": "gpt2"}
+# llama.cpp's ignore_merges: only these names (smaug-bpe and dbrx use llama3's pattern without it)
+IGNORE_MERGES = ("llama3", "llama-bpe", "llama-v3", "falcon3")
 
 # deepseek-llm's cased-letter class, from the pattern in the model's tokenizer.json (as llama.cpp's
 # llama-vocab.cpp quotes it), written as code point ranges.
@@ -696,6 +699,17 @@ def pre_patterns(pre):
                 re.compile("%s+\\Z" % ws),
                 re.compile("[\\u4e00-\\u9fa5\\u0800-\\u4e00\\uac00-\\ud7ff]+"),
                 re.compile("[%s]+" % uclass(lambda c: c[0] == "N"))]
+    if pre == "deepseek-coder":
+        return [re.compile("[\\r\\n]"),
+                re.compile("[%s]?[%s]+" % (WS, uclass(lambda c: c[0] == "L"))),
+                re.compile("[%s]?[%s]+" % (WS, uclass(lambda c: c[0] == "P"))),
+                re.compile("[\\u4e00-\\u9fa5\\u0800-\\u4e00\\uac00-\\ud7ff]+"),
+                re.compile("[%s]" % uclass(lambda c: c[0] == "N"))]
+    if pre == "default":
+        return [re.compile("[%s\\$\\+<=>\\^~\\|]+" % uclass(lambda c: c[0] == "P")),
+                pre_pattern("gpt2"),
+                re.compile("[%s]+" % uclass(lambda c: c[0] == "N")),
+                re.compile("[0-9][0-9][0-9]")]
     if pre != "deepseek-v3":
         return [pre_pattern(pre)]
     L, N = uclass(lambda c: c[0] == "L"), uclass(lambda c: c[0] == "N")
@@ -739,14 +753,14 @@ class Bpe:
                 cs.append(256 + n)
                 n += 1
         self.b2u = {b: chr(c) for b, c in zip(bs, cs)}
-        pre = kv.get("tokenizer.ggml.pre", "gpt2")
+        pre = kv.get("tokenizer.ggml.pre", "default")
         self.pats = pre_patterns(pre)
         # llama.cpp's llama3 pre-tokenizer (ignore_merges in tokenizer.json): a piece that is a
         # token as a whole is that token.
-        self.ignore_merges = PRE_ALIASES.get(pre, pre) == "llama3"
+        self.ignore_merges = pre in IGNORE_MERGES
         self.special_ids = {}
         for i, (t, ty) in enumerate(zip(self.tokens, self.types)):
-            if ty in (3, 4) and t:
+            if ty in (2, 3, 4) and t:
                 self.special_ids.setdefault(t, i)
         self.special = sorted(self.special_ids, key=len, reverse=True)
 

@@ -1,10 +1,12 @@
 /* test_tokenizer.c: the byte-level BPE tokenizer against the Python reference in
  * tests/ref_forward.py (pre-tokenizer as a `re` pattern with Unicode classes from unicodedata,
  * plain rank-ordered BPE) on a generated vocabulary, for the qwen2 (also as deepseek-r1-qwen),
- * llama3 (whole-piece tokens not merged), deepseek-v3 (three staged patterns), deepseek-llm (six
- * staged patterns), refact (digits apart, then gpt2) and gpt2 (olmo) pre-tokenizers:
- * identical ids on texts with contractions, digits, multi-byte UTF-8 (accents, CJK, Cyrillic,
- * emoji), whitespace runs, newlines and special tokens; decode(encode(s)) == s. */
+ * llama3 (whole-piece tokens not merged; also as falcon3, and as smaug-bpe with merges),
+ * deepseek-v3 (three staged patterns), deepseek-llm (six staged patterns), deepseek-coder (five),
+ * refact (digits apart, then gpt2; also as smollm), default (llama.cpp's four patterns for a file
+ * that names no pre-tokenizer) and gpt2 (olmo) pre-tokenizers: identical ids on texts with
+ * contractions, digits, multi-byte UTF-8 (accents, CJK, Cyrillic, emoji), whitespace runs, newlines
+ * and special tokens; decode(encode(s)) == s. */
 #include "check.h"
 #include "engine_util.h"
 #include "gguf.h"
@@ -341,8 +343,16 @@ int main(void)
     check_model("qwen3", "--pre deepseek-v3", "deepseek-v3");
     check_model("qwen3", "--pre deepseek-llm", "deepseek-llm");
     check_model("qwen3", "--pre refact", "refact");
+    check_model("qwen3", "--pre smollm", "refact");
+    check_model("qwen3", "--pre deepseek-coder", "deepseek-coder");
+    check_model("qwen3", "--pre default", "default");
+    check_model("qwen3", "--unset tokenizer.ggml.pre", "default");
+    check_model("qwen3", "--pre falcon3", "llama3");
+    check_model("qwen3", "--pre smaug-bpe", "llama3"); /* llama3's pattern, merges not ignored */
     corpus_vs_reference("deepseek-llm");
     corpus_vs_reference("refact");
+    corpus_vs_reference("deepseek-coder");
+    corpus_vs_reference("default");
     check_spm(0);
     check_spm(1);
     eu_cleanup();

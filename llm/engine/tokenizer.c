@@ -16,7 +16,16 @@
 #include "unicode_tab.h"
 #include "llmbo_common.h"
 
-enum { PRE_QWEN2, PRE_LLAMA3, PRE_GPT2, PRE_DEEPSEEK3, PRE_REFACT, PRE_DEEPSEEK_LLM };
+enum {
+    PRE_QWEN2,
+    PRE_LLAMA3,
+    PRE_GPT2,
+    PRE_DEEPSEEK3,
+    PRE_REFACT,
+    PRE_DEEPSEEK_LLM,
+    PRE_DEEPSEEK_CODER,
+    PRE_DEFAULT
+};
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 
 /* Open-addressing hash from token text to id. */
@@ -460,7 +469,62 @@ static size_t dl_numbers(const cps *c, size_t p, size_t b, size_t *skip)
     return run_to(c, p, b, is_N) - p;
 }
 
+/* ----------------------------------------------------------------------------------------------
+ * deepseek-coder (DeepSeek-Coder 1.3B/6.7B/33B): five patterns in sequence,
+ *   1. [\r\n]   2. \s?\p{L}+   3. \s?\p{P}+   4. [一-龥ࠀ-一가-퟿]+   5. \p{N} (each digit
+ * alone) default (llama.cpp's pre-tokenizer for a byte-level BPE file that names none, or
+ * "default"):
+ *   1. [\p{P}\$\+<=>\^~\|]+   2. GPT-2's pattern   3. \p{N}+   4. [0-9][0-9][0-9]
+ * The classes as in deepseek-v3 (White_Space code points only whitespace).
+ * -------------------------------------------------------------------------------------------- */
+
+static size_t dc_letters(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return space_opt_run(c, p, b, ds_L);
+}
+
+static size_t dc_punct(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return space_opt_run(c, p, b, ds_P);
+}
+
+static int df_punct_cls(uint32_t cp)
+{
+    return ds_P(cp) || (cp < 0x80 && cp != 0 && strchr("$+<=>^~|", (int)cp) != NULL);
+}
+
+static size_t df_punct(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return run_to(c, p, b, df_punct_cls) - p;
+}
+
+static size_t df_numbers(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return run_to(c, p, b, ds_N) - p;
+}
+
+static int ascii_digit(uint32_t cp)
+{
+    return cp >= '0' && cp <= '9';
+}
+
+static size_t df_three(const cps *c, size_t p, size_t b, size_t *skip)
+{
+    (void)skip;
+    return p + 3 <= b && ascii_digit(c->cp[p]) && ascii_digit(c->cp[p + 1]) &&
+                   ascii_digit(c->cp[p + 2])
+               ? 3
+               : 0;
+}
+
 static const stage_fn stages_deepseek3[] = {ds_num3, ds_cjk_run, ds_main, NULL};
+static const stage_fn stages_deepseek_coder[] = {dl_newline, dc_letters, dc_punct,
+                                                 dl_cjk_run, st_digit,   NULL};
+static const stage_fn stages_default[] = {df_punct, st_gpt2, df_numbers, df_three, NULL};
 static const stage_fn stages_refact[] = {st_digit, st_gpt2, NULL};
 static const stage_fn stages_deepseek_llm[] = {dl_newline, dl_letters, dl_punct, dl_space_end,
                                                dl_cjk_run, dl_numbers, NULL};
@@ -857,40 +921,52 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     /* A SentencePiece vocabulary has no pre-tokenizer (llama.cpp ignores tokenizer.ggml.pre). */
     const llmbo_gguf_kv *kp = spm ? NULL : llmbo_gguf_find_kv(g, "tokenizer.ggml.pre");
     if (kp && kp->type == LLMBO_GGUF_STRING) {
+        /* The names llama.cpp gives these patterns. im: llama.cpp's ignore_merges (the Hugging
+         * Face tokenizer.json's): a piece that is a token as a whole is that token, even where
+         * merging would split it (llama3 and falcon3, not smaug-bpe or dbrx). */
         static const struct {
             const char *name;
-            int pre;
-        } pres[] = {{"qwen2", PRE_QWEN2},
-                    {"deepseek-r1-qwen", PRE_QWEN2},
-                    {"llama3", PRE_LLAMA3},
-                    {"llama-bpe", PRE_LLAMA3},
-                    {"llama-v3", PRE_LLAMA3},
-                    {"smaug-bpe", PRE_LLAMA3},
-                    {"deepseek-v3", PRE_DEEPSEEK3},
-                    {"deepseek-llm", PRE_DEEPSEEK_LLM},
-                    {"refact", PRE_REFACT},
-                    {"starcoder", PRE_REFACT},
-                    {"gpt2", PRE_GPT2},
-                    {"olmo", PRE_GPT2},
-                    {"default", PRE_GPT2}};
+            int pre, im;
+        } pres[] = {{"qwen2", PRE_QWEN2, 0},
+                    {"deepseek-r1-qwen", PRE_QWEN2, 0},
+                    {"llama3", PRE_LLAMA3, 1},
+                    {"llama-bpe", PRE_LLAMA3, 1},
+                    {"llama-v3", PRE_LLAMA3, 1},
+                    {"falcon3", PRE_LLAMA3, 1},
+                    {"smaug-bpe", PRE_LLAMA3, 0},
+                    {"dbrx", PRE_LLAMA3, 0},
+                    {"deepseek-v3", PRE_DEEPSEEK3, 0},
+                    {"deepseek-llm", PRE_DEEPSEEK_LLM, 0},
+                    {"deepseek-coder", PRE_DEEPSEEK_CODER, 0},
+                    {"refact", PRE_REFACT, 0},
+                    {"starcoder", PRE_REFACT, 0},
+                    {"smollm", PRE_REFACT, 0},
+                    {"gpt2", PRE_GPT2, 0},
+                    {"gpt-2", PRE_GPT2, 0},
+                    {"mpt", PRE_GPT2, 0},
+                    {"olmo", PRE_GPT2, 0},
+                    {"default", PRE_DEFAULT, 0}};
         int found = 0;
         for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++)
             if (llmbo_gguf_str_eq(kp->s, pres[i].name)) {
                 t->pre = pres[i].pre;
+                t->ignore_merges = pres[i].im;
                 found = 1;
             }
         if (!found) {
             st = llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
                                  "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
-                                 "llama3, deepseek-v3, deepseek-llm, refact, starcoder, gpt2, "
-                                 "olmo are)",
+                                 "llama3, llama-bpe, falcon3, smaug-bpe, dbrx, deepseek-v3, "
+                                 "deepseek-llm, deepseek-coder, refact, starcoder, smollm, gpt2, "
+                                 "mpt, olmo, default are)",
                                  (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
             goto fail;
         }
+    } else if (!spm) {
+        /* No pre-tokenizer named: llama.cpp's default patterns (it warns that generation quality
+         * may suffer: the file was converted before the pre-tokenizer was recorded). */
+        t->pre = PRE_DEFAULT;
     }
-    /* llama.cpp's llama3 pre-tokenizer (ignore_merges in the Hugging Face tokenizer.json): a
-     * piece that is a token as a whole is that token, even where merging would split it. */
-    t->ignore_merges = t->pre == PRE_LLAMA3;
     if ((st = load_tokens(t, g, err)) ||
         (st = spm ? load_scores(t, g, err) : load_merges(t, g, err)))
         goto fail;
@@ -997,13 +1073,15 @@ int llmbo_tokenizer_find(const llmbo_tokenizer *t, const char *s)
 
 const char *llmbo_tokenizer_pre(const llmbo_tokenizer *t)
 {
-    return t->spm                       ? "sentencepiece"
-           : t->pre == PRE_QWEN2        ? "qwen2"
-           : t->pre == PRE_LLAMA3       ? "llama3"
-           : t->pre == PRE_DEEPSEEK3    ? "deepseek-v3"
-           : t->pre == PRE_REFACT       ? "refact"
-           : t->pre == PRE_DEEPSEEK_LLM ? "deepseek-llm"
-                                        : "gpt2";
+    return t->spm                         ? "sentencepiece"
+           : t->pre == PRE_QWEN2          ? "qwen2"
+           : t->pre == PRE_LLAMA3         ? "llama3"
+           : t->pre == PRE_DEEPSEEK3      ? "deepseek-v3"
+           : t->pre == PRE_REFACT         ? "refact"
+           : t->pre == PRE_DEEPSEEK_LLM   ? "deepseek-llm"
+           : t->pre == PRE_DEEPSEEK_CODER ? "deepseek-coder"
+           : t->pre == PRE_DEFAULT        ? "default"
+                                          : "gpt2";
 }
 
 /* ----------------------------------------------------------------------------------------------
@@ -1313,10 +1391,12 @@ static llmbo_status split_text(const llmbo_tokenizer *t, const char *text, size_
         c.n++;
     }
     c.off[c.n] = len;
-    const stage_fn *stages = t->pre == PRE_DEEPSEEK3      ? stages_deepseek3
-                             : t->pre == PRE_REFACT       ? stages_refact
-                             : t->pre == PRE_DEEPSEEK_LLM ? stages_deepseek_llm
-                                                          : NULL;
+    const stage_fn *stages = t->pre == PRE_DEEPSEEK3        ? stages_deepseek3
+                             : t->pre == PRE_REFACT         ? stages_refact
+                             : t->pre == PRE_DEEPSEEK_LLM   ? stages_deepseek_llm
+                             : t->pre == PRE_DEEPSEEK_CODER ? stages_deepseek_coder
+                             : t->pre == PRE_DEFAULT        ? stages_default
+                                                            : NULL;
     if (stages) {
         seq_split(&c, 0, c.n, stages, fn, ctx);
         c.n = 0;

@@ -2,7 +2,8 @@
 """gguf_writer.py: writes small random-weight GGUF v3 models for the engine's tests and benchmark.
 
 Architectures qwen2 (dense, q/k/v biases, tied embeddings), qwen3 (per-head QK-norm, head size from
-attention.key_length), qwen3moe (experts, renormalised top-k), olmoe (QK-norm over the whole
+attention.key_length), qwen3moe (experts, renormalised top-k), qwen2moe (qwen2's attention, experts,
+top-k not renormalised, --shared-ff: a gated shared expert), olmoe (QK-norm over the whole
 projection, no renormalisation), llama (dense or Mixtral-style), granitemoe (llama attention,
 experts, Granite's embedding/residual/attention/logit multipliers). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
 (Q4_K with Q6_K for attn_v, ffn_down and output, as Q4_K_M files mix them). The quantisers are
@@ -662,7 +663,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "olmoe", "llama", "granitemoe",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
@@ -740,7 +741,8 @@ def main():
           "iq4_xs": T_IQ4_XS, **{k: v[0] for k, v in IQ_TYPES.items()}}[a.type]
     big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
     arch = a.arch
-    moe = arch in ("qwen3moe", "olmoe", "granitemoe", "deepseek2") or (arch == "llama" and a.moe)
+    moe = arch in ("qwen3moe", "qwen2moe", "olmoe", "granitemoe", "deepseek2") or \
+        (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe") else 32)
     if arch in ("qwen2", "olmoe", "llama", "granitemoe") and a.head_dim == 0:
@@ -830,8 +832,10 @@ def main():
     if moe:
         w.add(arch + ".expert_count", "u32", a.experts)
         w.add(arch + ".expert_used_count", "u32", a.used)
-        if arch == "qwen3moe":
+        if arch in ("qwen3moe", "qwen2moe"):
             w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
+        if arch == "qwen2moe" and a.shared_ff:
+            w.add(arch + ".expert_shared_feed_forward_length", "u32", a.shared_ff)
     if scores is not None:  # SentencePiece, as llama.cpp's converter writes it
         w.add("tokenizer.ggml.model", "str", "llama")
         w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
@@ -873,7 +877,7 @@ def main():
               lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
     if arch != "qwen2" and not a.tied:
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
-    ff_exp = a.ff_exp if arch in ("qwen3moe", "deepseek2") else a.ff
+    ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2") else a.ff
     for il in range(a.layers):
         p = "blk.%d." % il
         add_t(p + "attn_norm.weight", T_F32, (E,), lambda: norm(E))
@@ -912,7 +916,7 @@ def main():
         add_t(p + "attn_k.weight", wt, (kvd, E), lambda: mat(kvd, E))
         add_t(p + "attn_v.weight", big, (kvd, E), lambda: mat(kvd, E))
         add_t(p + "attn_output.weight", wt, (E, qd), lambda: mat(E, qd))
-        if arch == "qwen2":
+        if arch in ("qwen2", "qwen2moe"):
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))

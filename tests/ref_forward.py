@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ref_forward.py: an independent numpy reference for the engine's tests. Reads a GGUF file with
 its own parser, dequantises every tensor from the block layouts, and runs the forward pass in
-float64 for qwen2 / qwen3 / qwen3moe / olmoe. Also a reference byte-level BPE tokenizer whose
+float64 for qwen2 / qwen3 / qwen3moe / qwen2moe / olmoe / llama / granitemoe / deepseek2. Also a reference byte-level BPE tokenizer whose
 pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
 
   ref_forward.py logits MODEL TOKENS OUT [ACT] TOKENS "1,2,3"; OUT gets float32: per-layer

@@ -380,6 +380,8 @@ int main(void)
     compare_model("qwen3moe", "f32", "--shared-ff 64", 1e-4);
     compare_model("qwen3moe", "q8_0", NULL, 0.03);
     compare_model("qwen3moe", "q4_k_m", k, 0.03);
+    compare_model("qwen2moe", "f32", "--shared-ff 96", 1e-4);
+    compare_model("qwen2moe", "q8_0", "--shared-ff 96", 0.03);
     compare_model("olmoe", "f32", NULL, 1e-4);
     compare_model("olmoe", "q8_0", NULL, 0.03);
     compare_model("olmoe", "q4_k", k, 0.03);

@@ -10,6 +10,10 @@ static const llmbo_arch_def archs[] = {
     {"qwen3", 0, 0, 0, LLMBO_QK_NORM_HEAD, 0, 1, 0, 0, 10000.0, 1e-6},
     {"qwen3moe", 1, 0, 0, LLMBO_QK_NORM_HEAD, 1, 1, 0, 0, 10000.0, 1e-6},
     {"olmoe", 1, 0, 0, LLMBO_QK_NORM_FULL, 0, 0, 0, 0, 10000.0, 1e-6},
+    /* Qwen1.5-MoE-A2.7B, Qwen2-57B-A14B: qwen2's attention (q/k/v biases, NEOX RoPE), softmax
+     * router with the top-k weights not renormalised, and a shared expert of its own width behind
+     * a sigmoid gate (ffn_gate_inp_shexp). */
+    {"qwen2moe", 1, 0, 1, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 10000.0, 1e-6},
     /* Llama 1-3 and DeepSeek-R1-Distill-Llama; Mixtral is stored as llama with experts (softmax
      * router, top-k renormalised). Llama 3.1's rope_freqs.weight divides the frequencies. */
     {"llama", 2, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 0, 0, 10000.0, 1e-5},

@@ -435,6 +435,8 @@ CHAT_SPECIALS = {
                 ("<|tool_call|>", 3), ("<|im_end|>", 3)],
     "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
                   ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<|im_end|>", 3)],
+    "phi3": [("<|endoftext|>", 3), ("<|assistant|>", 3), ("<|end|>", 3), ("<|system|>", 3),
+             ("<|user|>", 3), ("<|im_end|>", 3)],
     "deepseek": [("<|endoftext|>", 3), ("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
                  ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<\uff5cUser\uff5c>", 4),
                  ("<\uff5cAssistant\uff5c>", 4), ("<think>", 4), ("</think>", 4),
@@ -663,7 +665,8 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "granitemoe",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3",
+                             "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
@@ -730,9 +733,13 @@ def main():
                     help="no output.weight: the logits reuse token_embd (qwen2 always)")
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
+    ap.add_argument("--longrope", type=int, default=0,
+                    help="phi3: LongRoPE's rope_factors_long/short tensors, attn_factor and this "
+                         "rope.scaling.original_context_length")
     a = ap.parse_args()
 
     rng = np.random.default_rng(a.seed)
+    chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
         a.chat_tokens = {"granitemoe": "granite", "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
@@ -745,7 +752,7 @@ def main():
         (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe") else 32)
-    if arch in ("qwen2", "olmoe", "llama", "granitemoe") and a.head_dim == 0:
+    if arch in ("qwen2", "olmoe", "llama", "granitemoe", "phi3") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
 
@@ -763,6 +770,13 @@ def main():
         template = tmpl if isinstance(tmpl, str) else template
         if scores is not None:
             unk = types.index(2) if 2 in types else None
+        if chat_given:  # the family's special tokens appended, as Phi-3's come after Llama 2's
+            for t, ty in CHAT_SPECIALS[a.chat_tokens]:
+                if t not in tokens and t != "<|im_end|>":
+                    tokens.append(t)
+                    types.append(ty)
+                    if scores is not None:
+                        scores.append(0.0)
     else:
         tokens, types, merges = build_vocab(rng, a.merges, a.vocab, a.chat_tokens)
         eos = tokens.index("<|im_end|>" if arch != "olmoe" else "<|endoftext|>")
@@ -770,6 +784,8 @@ def main():
             eos = tokens.index("<|end_of_text|>")
         if a.chat_tokens == "deepseek2":
             eos = tokens.index("<\uff5cend\u2581of\u2581sentence\uff5c>")
+        if a.chat_tokens == "phi3":
+            eos = tokens.index("<|endoftext|>")
         add_bos = False
     V = len(tokens)
 
@@ -812,7 +828,13 @@ def main():
     elif hd != E // H:
         w.add(arch + ".attention.key_length", "u32", hd)
         w.add(arch + ".attention.value_length", "u32", hd)
-    w.add(arch + ".rope.freq_base", "f32", 10000.0 if arch in ("olmoe", "deepseek2") else 1000000.0)
+    w.add(arch + ".rope.freq_base", "f32",
+          10000.0 if arch in ("olmoe", "deepseek2", "phi3") else 1000000.0)
+    if arch == "phi3":
+        w.add(arch + ".rope.dimension_count", "u32", hd)
+    if a.longrope:  # Phi-3.5-mini's keys: the factor sqrt(1 + ln(s) / ln(original context))
+        w.add(arch + ".rope.scaling.attn_factor", "f32", 1.19)
+        w.add(arch + ".rope.scaling.original_context_length", "u32", a.longrope)
     if a.yarn:
         w.add(arch + ".rope.scaling.type", "str", "yarn")
         w.add(arch + ".rope.scaling.factor", "f32", a.yarn)
@@ -872,6 +894,11 @@ def main():
     X = a.experts
     add_t("token_embd.weight", wt, (V, E), lambda: rng.standard_normal((V, E)).astype(np.float32))
     add_t("output_norm.weight", T_F32, (E,), lambda: norm(E))
+    if a.longrope:
+        add_t("rope_factors_long.weight", T_F32, (hd // 2,),
+              lambda: np.linspace(1.0, 30.0, hd // 2).astype(np.float32))
+        add_t("rope_factors_short.weight", T_F32, (hd // 2,),
+              lambda: np.linspace(1.0, 1.5, hd // 2).astype(np.float32))
     if a.rope_freqs:
         add_t("rope_freqs.weight", T_F32, (hd // 2,),
               lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
@@ -912,15 +939,18 @@ def main():
                 add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
             continue
-        add_t(p + "attn_q.weight", wt, (qd, E), lambda: mat(qd, E))
-        add_t(p + "attn_k.weight", wt, (kvd, E), lambda: mat(kvd, E))
-        add_t(p + "attn_v.weight", big, (kvd, E), lambda: mat(kvd, E))
+        if arch == "phi3":  # q, k, v fused
+            add_t(p + "attn_qkv.weight", wt, (qd + 2 * kvd, E), lambda: mat(qd + 2 * kvd, E))
+        else:
+            add_t(p + "attn_q.weight", wt, (qd, E), lambda: mat(qd, E))
+            add_t(p + "attn_k.weight", wt, (kvd, E), lambda: mat(kvd, E))
+            add_t(p + "attn_v.weight", big, (kvd, E), lambda: mat(kvd, E))
         add_t(p + "attn_output.weight", wt, (E, qd), lambda: mat(E, qd))
         if arch in ("qwen2", "qwen2moe"):
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
-        elif arch in ("llama", "granitemoe"):
+        elif arch in ("llama", "granitemoe", "phi3"):
             pass
         elif arch == "olmoe":
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
@@ -929,7 +959,10 @@ def main():
             add_t(p + "attn_q_norm.weight", T_F32, (hd,), lambda: norm(hd))
             add_t(p + "attn_k_norm.weight", T_F32, (hd,), lambda: norm(hd))
         add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
-        if not moe:
+        if arch == "phi3":  # gate and up fused, gate first
+            add_t(p + "ffn_up.weight", wt, (2 * a.ff, E), lambda: mat(2 * a.ff, E))
+            add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
+        elif not moe:
             add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))

@@ -14,6 +14,7 @@ pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
   ref_forward.py tokenize MODEL FILE          prints the ids of FILE's UTF-8 text (one line per
                                               NUL-separated text; specials parsed)
 """
+import os
 import re
 import struct
 import sys
@@ -455,6 +456,14 @@ class Model:
         self.att_scale = kv.get(a + ".attention.scale", 0.0) if gr else 0.0
         self.logit_scale = kv[a + ".logit_scale"] if gr else 1.0
         self.freqs = g.get("rope_freqs.weight") if g.has("rope_freqs.weight") else None
+        # Phi-3's LongRoPE: the long factors when the run's context exceeds the original one (as
+        # llama.cpp); the run's context is the engine tests' 64 unless LLMBO_REF_N_CTX says
+        n_ctx = int(os.environ.get("LLMBO_REF_N_CTX", "64"))
+        if self.freqs is None:
+            which = "long" if n_ctx > self.orig_ctx else "short"
+            name = "rope_factors_%s.weight" % which
+            self.freqs = g.get(name) if g.has(name) else None
+        self.rope_mag *= kv.get(a + ".rope.scaling.attn_factor", 1.0)
         self.emb = g.get("token_embd.weight")
         self.out = g.get("output.weight") if g.has("output.weight") else self.emb
         self.onorm = g.get("output_norm.weight")
@@ -522,9 +531,14 @@ class Model:
                     x = x + self.moe(h, lw, il)
                 hidden.append(x[-1].copy())
                 continue
-            q = self.mm(h, lw, il, "attn_q.weight")
-            k = self.mm(h, lw, il, "attn_k.weight")
-            v = self.mm(h, lw, il, "attn_v.weight")
+            if "attn_qkv.weight" in lw:  # Phi-3: one product, then q, k, v
+                qkv = self.mm(h, lw, il, "attn_qkv.weight")
+                nq, nk = self.H * self.hd, self.KV * self.hd
+                q, k, v = qkv[:, :nq], qkv[:, nq:nq + nk], qkv[:, nq + nk:]
+            else:
+                q = self.mm(h, lw, il, "attn_q.weight")
+                k = self.mm(h, lw, il, "attn_k.weight")
+                v = self.mm(h, lw, il, "attn_v.weight")
             if "attn_q.bias" in lw:
                 q, k, v = q + lw["attn_q.bias"], k + lw["attn_k.bias"], v + lw["attn_v.bias"]
             if self.arch == "olmoe":
@@ -548,7 +562,12 @@ class Model:
             o = np.einsum("hts,shd->thd", s, v).reshape(T, self.H * self.hd)
             x = x + self.resid_scale * self.mm(o, lw, il, "attn_output.weight")
             h = self.rms(x, lw["ffn_norm.weight"])
-            if self.X == 0:
+            if self.X == 0 and "ffn_gate.weight" not in lw:  # Phi-3: gate and up in ffn_up
+                gu = self.mm(h, lw, il, "ffn_up.weight")
+                n = gu.shape[-1] // 2
+                f = silu(gu[:, :n]) * gu[:, n:]
+                x = x + self.resid_scale * self.mm(f, lw, il, "ffn_down.weight")
+            elif self.X == 0:
                 f = silu(self.mm(h, lw, il, "ffn_gate.weight")) * self.mm(h, lw, il, "ffn_up.weight")
                 x = x + self.resid_scale * self.mm(f, lw, il, "ffn_down.weight")
             else:

@@ -380,6 +380,10 @@ int main(void)
     compare_model("qwen3moe", "f32", "--shared-ff 64", 1e-4);
     compare_model("qwen3moe", "q8_0", NULL, 0.03);
     compare_model("qwen3moe", "q4_k_m", k, 0.03);
+    compare_model("phi3", "f32", NULL, 1e-4);
+    compare_model("phi3", "q8_0", NULL, 0.03);
+    compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */
+    compare_model("phi3", "f32", "--longrope 32", 1e-4);   /* n_ctx 64 > 32: the long ones */
     compare_model("qwen2moe", "f32", "--shared-ff 96", 1e-4);
     compare_model("qwen2moe", "q8_0", "--shared-ff 96", 0.03);
     compare_model("olmoe", "f32", NULL, 1e-4);

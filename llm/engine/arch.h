@@ -33,6 +33,7 @@ typedef struct llmbo_arch_def {
                          attn_k_b / attn_v_b expand the latent per head. Leading dense layers,
                          shared experts, sigmoid gating, grouped top-k and YaRN come from the
                          file's keys, which any MoE row reads */
+    int fused_up;     /* Phi-3: ffn_up holds gate and up (2 n_ff rows, gate first), no ffn_gate */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

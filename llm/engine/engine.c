@@ -311,7 +311,8 @@ struct llmbo_engine {
     int q_dim, kv_dim, o_dim, n_ctx, n_batch, max_in; /* o_dim: attn_output's input width */
     wmat tok_embd, output;
     const float *output_norm;
-    const float *rope_freqs; /* (n_rot / 2) frequency divisors (Llama 3.1) or NULL */
+    const float *rope_freqs; /* (n_rot / 2) frequency divisors (Llama 3.1, Phi-3's LongRoPE) or
+                                NULL */
     layer *layers;
     pool pool;
     int fine; /* llmbo_engine_options.fine_chunks */
@@ -397,6 +398,17 @@ static llmbo_status load_mat(const llmbo_gguf *g, const char *name, int optional
     w->row_bytes = llmbo_row_bytes(t->type, (size_t)cols);
     w->mat_bytes = w->row_bytes * (size_t)w->rows;
     return LLMBO_OK;
+}
+
+/* Rows [r0, r0 + n) of a one-matrix weight, as a weight of its own (fused tensors: Phi-3's
+ * attn_qkv and ffn_up). */
+static wmat mat_rows(const wmat *w, int r0, int n)
+{
+    wmat v = *w;
+    v.data = w->data + (size_t)r0 * w->row_bytes;
+    v.rows = n;
+    v.mat_bytes = w->row_bytes * (size_t)n;
+    return v;
 }
 
 static llmbo_status load_vec(const llmbo_gguf *g, const char *name, int optional, int n,
@@ -824,10 +836,21 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
             (st = load_mat(g, NAME("attn_v_b.weight"), 0, hp->kv_lora, hp->v_dim, hp->n_head,
                            &L->wv_b, err)))
             return st;
-    } else if ((st = load_mat(g, NAME("attn_q.weight"), 0, E, e->q_dim, 1, &L->wq, err)) ||
-               (st = load_mat(g, NAME("attn_k.weight"), 0, E, e->kv_dim, 1, &L->wk, err)) ||
-               (st = load_mat(g, NAME("attn_v.weight"), 0, E, e->kv_dim, 1, &L->wv, err))) {
-        return st;
+    } else {
+        /* q, k and v fused in one tensor (Phi-3), else three */
+        wmat qkv;
+        if ((st = load_mat(g, NAME("attn_qkv.weight"), 1, E, e->q_dim + 2 * e->kv_dim, 1, &qkv,
+                           err)))
+            return st;
+        if (qkv.data) {
+            L->wq = mat_rows(&qkv, 0, e->q_dim);
+            L->wk = mat_rows(&qkv, e->q_dim, e->kv_dim);
+            L->wv = mat_rows(&qkv, e->q_dim + e->kv_dim, e->kv_dim);
+        } else if ((st = load_mat(g, NAME("attn_q.weight"), 0, E, e->q_dim, 1, &L->wq, err)) ||
+                   (st = load_mat(g, NAME("attn_k.weight"), 0, E, e->kv_dim, 1, &L->wk, err)) ||
+                   (st = load_mat(g, NAME("attn_v.weight"), 0, E, e->kv_dim, 1, &L->wv, err))) {
+            return st;
+        }
     }
     if (hp->arch->qkv_bias && ((st = load_vec(g, NAME("attn_q.bias"), 0, e->q_dim, &L->bq, err)) ||
                                (st = load_vec(g, NAME("attn_k.bias"), 0, e->kv_dim, &L->bk, err)) ||
@@ -842,7 +865,14 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
             return st;
     }
     L->dense = hp->n_expert == 0 || il < hp->n_dense_lead;
-    if (L->dense) {
+    if (L->dense && hp->arch->fused_up) {
+        wmat gu;
+        if ((st = load_mat(g, NAME("ffn_up.weight"), 0, E, 2 * hp->n_ff, 1, &gu, err)) ||
+            (st = load_mat(g, NAME("ffn_down.weight"), 0, hp->n_ff, E, 1, &L->down, err)))
+            return st;
+        L->gate = mat_rows(&gu, 0, hp->n_ff);
+        L->up = mat_rows(&gu, hp->n_ff, hp->n_ff);
+    } else if (L->dense) {
         if ((st = load_mat(g, NAME("ffn_gate.weight"), 0, E, hp->n_ff, 1, &L->gate, err)) ||
             (st = load_mat(g, NAME("ffn_up.weight"), 0, E, hp->n_ff, 1, &L->up, err)) ||
             (st = load_mat(g, NAME("ffn_down.weight"), 0, hp->n_ff, E, 1, &L->down, err)))
@@ -1049,15 +1079,22 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
         goto fail;
     if (!e->output.data)
         e->output = e->tok_embd; /* tied embeddings */
-    if ((st = load_vec(g, "rope_freqs.weight", 1, hp->n_rot / 2, &e->rope_freqs, err)))
-        goto fail;
-    for (int i = 0; e->rope_freqs && i < hp->n_rot / 2; i++)
-        if (!(e->rope_freqs[i] > 0) || !isfinite(e->rope_freqs[i])) {
-            st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
-                                 "rope_freqs.weight[%d] = %g is not a positive number", i,
-                                 (double)e->rope_freqs[i]);
+    /* Frequency divisors: Llama 3.1's rope_freqs, else LongRoPE's (Phi-3) long or short factors,
+     * chosen once n_ctx is known. */
+    static const char *const rope_div[3] = {"rope_freqs.weight", "rope_factors_long.weight",
+                                            "rope_factors_short.weight"};
+    const float *div[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < 3; k++) {
+        if ((st = load_vec(g, rope_div[k], 1, hp->n_rot / 2, &div[k], err)))
             goto fail;
-        }
+        for (int i = 0; div[k] && i < hp->n_rot / 2; i++)
+            if (!(div[k][i] > 0) || !isfinite(div[k][i])) {
+                st = llmbo_error_set(err, LLMBO_ERR_FORMAT, "%s[%d] = %g is not a positive number",
+                                     rope_div[k], i, (double)div[k][i]);
+                goto fail;
+            }
+    }
+    e->rope_freqs = div[0];
     /* block_count comes from the header: a layer has several tensors, so a count above the
      * file's tensor count (or a last layer without tensors) is refused before the layer table is
      * allocated (a huge count once allocated 22 GB first). */
@@ -1094,6 +1131,8 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     e->n_ctx = opt.n_ctx > 0 ? opt.n_ctx : (hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096);
     if (e->n_ctx < 1)
         e->n_ctx = 4096;
+    if (!e->rope_freqs) /* llama.cpp: the long factors when the context exceeds the original */
+        e->rope_freqs = e->n_ctx > hp->yarn_orig_ctx ? div[1] : div[2];
     e->n_batch = opt.n_batch > 0 ? opt.n_batch : 64;
     e->fine = opt.fine_chunks != 0;
     if (e->n_ctx > LLMBO_MAX_CTX || e->n_batch > LLMBO_MAX_BATCH || opt.n_threads > 1024) {

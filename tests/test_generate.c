@@ -301,9 +301,9 @@ static void engine_constrained(const char *arch, const char *type)
 
 /* The chat layout follows the vocabulary's special tokens: DeepSeek's <｜User｜>/<｜Assistant｜>
  * (with the empty think block of the R1 models), Llama 3's headers, ChatML, Granite 3.x's roles,
- * DeepSeek-V2's User: / Assistant: turns; a SentencePiece vocabulary (Llama 2, Mistral, Mixtral)
- * gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2 family: a <<SYS>> block and
- * a BOS inside the history when the file's template has them). */
+ * DeepSeek-V2's User: / Assistant: turns, Phi-3's <|role|> ... <|end|>; a SentencePiece vocabulary
+ * (Llama 2, Mistral, Mixtral) gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2
+ * family: a <<SYS>> block and a BOS inside the history when the file's template has them). */
 static void chat_layouts(void)
 {
     static const struct {
@@ -335,6 +335,9 @@ static void chat_layouts(void)
         {"spm-sys", "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST]Hello</s>[INST] Go [/INST]"},
         {"spm-bos",
          "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST]Hello</s><s>[INST] Go [/INST]"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_PHI_3 */
+        {"phi3", "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello<|end|>\n"
+                 "<|user|>\nGo<|end|>\n<|assistant|>\n"},
     };
     char spm[600], cmd[1400];
     snprintf(spm, sizeof spm, "%s/chat_spm.model", eu_tmpdir());
@@ -348,7 +351,7 @@ static void chat_layouts(void)
         static const char *const tmpl[] = {"{{ bos_token }}[INST] {{ content }} [/INST]",
                                            "<<SYS>>\\n{{ system }}\\n<</SYS>>\\n\\n",
                                            "<<SYS>>{{ bos_token + '\\''[INST] '\\'' }}"};
-        if (i >= 5)
+        if (i >= 5 && i <= 7)
             snprintf(extra, sizeof extra, "--spm-model '%s' --set 'tokenizer.chat_template=str:%s'",
                      spm, tmpl[i - 5]);
         else
@@ -373,7 +376,12 @@ static void chat_layouts(void)
         CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
         for (int k = 0; k < n; k++)
             specials += llmbo_tokenizer_is_special(llmbo_engine_tokenizer(e), ids[k]);
-        int want = i == 0 ? 7 : i == 1 || i == 3 ? 14 : i == 4 ? 1 : i == 7 ? 3 : i >= 5 ? 2 : 9;
+        int want = i == 0             ? 7
+                   : i == 1 || i == 3 ? 14
+                   : i == 4           ? 1
+                   : i == 7           ? 3
+                   : i == 5 || i == 6 ? 2
+                                      : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);
         llmbo_free(ids);

@@ -319,6 +319,45 @@ static void check_spm(int noprefix)
     llmbo_gguf_close(g);
 }
 
+/* Files named for Phi-3 get llama.cpp's right-strip of whitespace after special tokens (the
+ * models' tokenizer.json says rstrip), except after <|endoftext|>; other files keep it. */
+static void check_rstrip(void)
+{
+    static const char *const names[2] = {"'general.name=str:Phi 3 mini (Phi3)'",
+                                         "'general.name=str:Qwen 3'"};
+    for (int k = 0; k < 2; k++) {
+        char extra[200];
+        snprintf(extra, sizeof extra, "--merges 300 --chat-tokens phi3 --set %s", names[k]);
+        const char *path = eu_model("qwen3", "f32", extra);
+        llmbo_gguf *g = NULL;
+        llmbo_tokenizer *tok = NULL;
+        llmbo_error err = {0};
+        if (!path || llmbo_gguf_open(path, &g, &err) || llmbo_tokenizer_create(g, &tok, &err)) {
+            CHECK(0, "rstrip model %d: %s", k, err.msg);
+            llmbo_gguf_close(g);
+            continue;
+        }
+        static const char *const txt[3] = {"<|user|>\n \tHi<|end|>\n<|assistant|>\n",
+                                           "<|user|>Hi<|end|><|assistant|>", "<|endoftext|> x"};
+        char got[3][256];
+        for (int i = 0; i < 3; i++) {
+            int32_t *ids = NULL;
+            int n = 0, cap = 0;
+            CHECK_OK(llmbo_tokenizer_encode(tok, txt[i], strlen(txt[i]), 1, &ids, &n, &cap, &err));
+            eu_join(ids, n, got[i], sizeof got[i]);
+            if (i == 2)
+                CHECK(n >= 2 && ids[1] != llmbo_tokenizer_find(tok, "x"),
+                      "the space after <|endoftext|> is kept (%s)", got[i]);
+            llmbo_free(ids);
+        }
+        CHECK((strcmp(got[0], got[1]) == 0) == (k == 0),
+              "%s: whitespace after special tokens %s ([%s] vs [%s])", names[k],
+              k == 0 ? "dropped" : "kept", got[0], got[1]);
+        llmbo_tokenizer_free(tok);
+        llmbo_gguf_close(g);
+    }
+}
+
 static void fill(char *dst, size_t cap, const char *unit)
 {
     size_t u = strlen(unit), o = 0;
@@ -353,6 +392,7 @@ int main(void)
     corpus_vs_reference("refact");
     corpus_vs_reference("deepseek-coder");
     corpus_vs_reference("default");
+    check_rstrip();
     check_spm(0);
     check_spm(1);
     eu_cleanup();

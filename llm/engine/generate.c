@@ -195,6 +195,7 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * vocabulary has <｜end▁of▁sentence｜> but no <｜User｜>) {system}\n\nUser: {user}\n\nAssistant:
  * {assistant}<｜end▁of▁sentence｜>... Assistant: [INST] (SentencePiece vocabularies: Llama 2,
  * Mistral, Mixtral; chat_inst) [INST] {system}\n{user} [/INST]{assistant}</s>[INST] ... [/INST]
+ * Phi-3 <|{role}|>\n{content}<|end|>\n ... <|assistant|>\n
  * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
  * first: with thinking off the prompt carries an empty block, with it on an opened one. */
 enum {
@@ -204,7 +205,8 @@ enum {
     CHAT_DEEPSEEK,
     CHAT_GRANITE,
     CHAT_DEEPSEEK2,
-    CHAT_INST
+    CHAT_INST,
+    CHAT_PHI3
 };
 
 /* The [INST] layout as llama.cpp renders Llama 2 and Mistral v0.1/v0.2 (Mixtral) templates
@@ -273,6 +275,9 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
         llmbo_strbuf_printf(t, "<|start_of_role|>%s<|end_of_role|>%s<|end_of_text|>\n", role,
                             content);
         return;
+    case CHAT_PHI3:
+        llmbo_strbuf_printf(t, "<|%s|>\n%s<|end|>\n", role, content);
+        return;
     default:
         llmbo_strbuf_printf(t, "<|%s|>\n%s\n", role, content);
         return;
@@ -291,6 +296,9 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0
                    ? CHAT_DEEPSEEK2
                : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 ? CHAT_CHATML
+               : llmbo_tokenizer_find(tok, "<|end|>") >= 0 &&
+                       llmbo_tokenizer_find(tok, "<|assistant|>") >= 0
+                   ? CHAT_PHI3
                : !strcmp(llmbo_tokenizer_pre(tok), "sentencepiece") ||
                        llmbo_tokenizer_find(tok, "[INST]") >= 0
                    ? CHAT_INST
@@ -308,7 +316,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                                        "<\uFF5CAssistant\uFF5C>",
                                        "<|start_of_role|>assistant<|end_of_role|>",
                                        "Assistant:",
-                                       ""};
+                                       "",
+                                       "<|assistant|>\n"};
     llmbo_strbuf_puts(&t, open[kind]);
     if (think_block || think)
         llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");

@@ -52,6 +52,7 @@ struct llmbo_tokenizer {
     llmbo_gguf_str *text;       /* (n_vocab) token texts as stored (byte-level mapped) */
     uint8_t *type;              /* (n_vocab) */
     uint8_t *eog;               /* (n_vocab) */
+    uint8_t *rstrip;            /* (n_vocab) 1: whitespace after this special token is dropped */
     char *piece_buf;            /* decoded bytes of all tokens */
     size_t *piece_off;          /* (n_vocab + 1) */
     int byte_tok[256];          /* token of each single byte */
@@ -658,6 +659,7 @@ void llmbo_tokenizer_free(llmbo_tokenizer *t)
     llmbo_free(t->text);
     llmbo_free(t->type);
     llmbo_free(t->eog);
+    llmbo_free(t->rstrip);
     llmbo_free(t->piece_buf);
     llmbo_free(t->piece_off);
     llmbo_free(t->special);
@@ -716,11 +718,12 @@ static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
     t->text = llmbo_malloc(V, sizeof *t->text);
     t->type = llmbo_malloc(V, 1);
     t->eog = llmbo_calloc(V, 1);
+    t->rstrip = llmbo_calloc(V, 1);
     t->piece_off = llmbo_malloc(V + 1, sizeof *t->piece_off);
     for (t->vocab.cap = 1; t->vocab.cap < 2 * V; t->vocab.cap <<= 1)
         ;
     t->vocab.slot = llmbo_malloc(t->vocab.cap, sizeof(int32_t));
-    if (!t->text || !t->type || !t->eog || !t->piece_off || !t->vocab.slot)
+    if (!t->text || !t->type || !t->eog || !t->rstrip || !t->piece_off || !t->vocab.slot)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for the vocabulary");
     memset(t->vocab.slot, 0xff, t->vocab.cap * sizeof(int32_t));
     uint64_t cur = kt->arr_off;
@@ -873,6 +876,36 @@ static llmbo_status load_merges(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
     return LLMBO_OK;
 }
 
+/* llama.cpp gives the special tokens of files whose general.name names Phi-3 ("phi-3" or "phi3",
+ * any case) the right-strip attribute of the models' tokenizer.json (whitespace after the token is
+ * dropped: "<|user|>\nHi" reads as "<|user|>Hi"), </s> too, and not <unk>, <s>, <|endoftext|>. */
+static void set_rstrip(llmbo_tokenizer *t, const llmbo_gguf *g)
+{
+    const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, "general.name");
+    int phi3 = 0;
+    for (size_t i = 0; kv && kv->type == LLMBO_GGUF_STRING && !phi3 && i + 4 <= kv->s.n; i++) {
+        char w[5];
+        for (size_t k = 0; k < 5 && i + k < kv->s.n; k++)
+            w[k] = (char)((kv->s.p[i + k] >= 'A' && kv->s.p[i + k] <= 'Z') ? kv->s.p[i + k] + 32
+                                                                           : kv->s.p[i + k]);
+        phi3 = memcmp(w, "phi3", 4) == 0 || (i + 5 <= kv->s.n && memcmp(w, "phi-3", 5) == 0);
+    }
+    if (!phi3)
+        return;
+    for (int i = 0; i < t->n_vocab; i++)
+        t->rstrip[i] =
+            t->type[i] == TT_CONTROL || t->type[i] == TT_USER || t->type[i] == TT_UNKNOWN;
+    static const char *const keep[] = {"<unk>", "<s>", "<|endoftext|>"};
+    for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++) {
+        int id = vocab_lookup(t, keep[k], strlen(keep[k]));
+        if (id >= 0)
+            t->rstrip[id] = 0;
+    }
+    int eos = vocab_lookup(t, "</s>", 4);
+    if (eos >= 0)
+        t->rstrip[eos] = 1;
+}
+
 /* The token id under key, or dflt (if a token id, else -1) when the key is absent; a value that
  * is no token id (not an integer, or outside the vocabulary) is treated as absent, as llama.cpp
  * does, and said on stderr: without it generation has no BOS, or stops only at its length limit or
@@ -990,12 +1023,13 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     if (t->eos >= 0)
         t->eog[t->eos] = 1;
     static const char *const eog_texts[] = {"<|im_end|>", "<|endoftext|>", "<|eot_id|>",
-                                            "<|end_of_text|>"};
+                                            "<|end_of_text|>", "<|end|>"};
     for (size_t i = 0; i < sizeof eog_texts / sizeof eog_texts[0]; i++) {
         int id = llmbo_tokenizer_find(t, eog_texts[i]);
         if (id >= 0 && (t->type[id] == TT_CONTROL || t->type[id] == TT_USER))
             t->eog[id] = 1;
     }
+    set_rstrip(t, g);
     /* Special tokens, longest text first, so the longest match wins at a position. */
     t->special = llmbo_malloc((size_t)t->n_vocab, sizeof(int));
     if (!t->special) {
@@ -1455,6 +1489,9 @@ llmbo_status llmbo_tokenizer_encode(const llmbo_tokenizer *t, const char *text, 
             break;
         st = push(ids, n, cap, hit, err);
         i += t->text[hit].n;
+        while (t->rstrip[hit] && i < len &&
+               (text[i] == ' ' || (text[i] >= '\t' && text[i] <= '\r')))
+            i++;
         seg = i;
     }
     bpe_scratch_free(&bpe);

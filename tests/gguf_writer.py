@@ -666,7 +666,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
                     choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3",
-                             "granitemoe",
+                             "granite", "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
@@ -697,6 +697,9 @@ def main():
                     help="hostile files: leave this metadata key out")
     ap.add_argument("--extra-tensors", type=int, default=0,
                     help="hostile files: append this many one-element F32 tensors")
+    ap.add_argument("--bias-tensor", action="append", default=[],
+                    help="hostile files: add this F32 tensor of n_embd zeros (e.g. "
+                         "blk.0.attn_output.bias)")
     ap.add_argument("--duplicate-last", action="store_true",
                     help="hostile files: the last extra tensor repeats the first one's name")
     ap.add_argument("--tokenizer-json", default="",
@@ -741,7 +744,8 @@ def main():
     rng = np.random.default_rng(a.seed)
     chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
-        a.chat_tokens = {"granitemoe": "granite", "deepseek2": "deepseek2"}.get(a.arch, "chatml")
+        a.chat_tokens = {"granitemoe": "granite", "granite": "granite",
+                         "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
           "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
@@ -752,7 +756,7 @@ def main():
         (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe") else 32)
-    if arch in ("qwen2", "olmoe", "llama", "granitemoe", "phi3") and a.head_dim == 0:
+    if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
 
@@ -844,7 +848,7 @@ def main():
         if arch == "deepseek2":
             w.add(arch + ".rope.scaling.yarn_log_multiplier", "f32", 0.1 * 0.707)
     w.add(arch + ".attention.layer_norm_rms_epsilon", "f32", 1e-6 if arch != "olmoe" else 1e-5)
-    if arch == "granitemoe":
+    if arch in ("granite", "granitemoe"):
         # granite-3.0-1b-a400m's multipliers (config.json: embedding_multiplier,
         # residual_multiplier, attention_multiplier, logits_scaling)
         w.add(arch + ".embedding_scale", "f32", 12.0)
@@ -869,7 +873,8 @@ def main():
     else:
         w.add("tokenizer.ggml.model", "str", "gpt2")
         w.add("tokenizer.ggml.pre", "str",
-              a.pre or {"olmoe": "olmo", "granitemoe": "refact", "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
+              a.pre or {"olmoe": "olmo", "granite": "refact", "granitemoe": "refact",
+                        "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
         w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
         w.add("tokenizer.ggml.token_type", "arr", types, "i32")
         w.add("tokenizer.ggml.merges", "arr", merges, "str")
@@ -950,7 +955,7 @@ def main():
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
-        elif arch in ("llama", "granitemoe", "phi3"):
+        elif arch in ("llama", "granite", "granitemoe", "phi3"):
             pass
         elif arch == "olmoe":
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
@@ -977,6 +982,8 @@ def main():
                 add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
                 add_t(p + "ffn_gate_inp_shexp.weight", T_F32, (1, E), lambda: mat(1, E))
+    for name in a.bias_tensor:
+        add_t(name, T_F32, (E,), lambda: np.zeros(E, dtype=np.float32))
     for i in range(a.extra_tensors):
         name = "extra.%d" % (0 if a.duplicate_last and i == a.extra_tensors - 1 else i)
         add_t(name, T_F32, (1,), lambda: np.ones(1, dtype=np.float32))

@@ -414,7 +414,7 @@ class Model:
         self.K = kv.get(a + ".expert_used_count", 0)
         self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama", "granitemoe"))
         # adjacent pairs (2i, 2i+1); the others: NEOX
-        self.rope_norm = a in ("llama", "granitemoe", "deepseek2")
+        self.rope_norm = a in ("llama", "granite", "granitemoe", "deepseek2")
         # DeepSeek's MoE keys (defaults: the other architectures' routing)
         self.dense_lead = kv.get(a + ".leading_dense_block_count", 0)
         self.gating = kv.get(a + ".expert_gating_func", 1) or 1
@@ -450,7 +450,7 @@ class Model:
             m = (1.0 if self.yarn else 1.0 + 0.1 * lnf) * (1.0 + 0.1 * mall * lnf)
             self.kq_scale = m * m / np.sqrt(self.hd)
         # Granite's multipliers (llama.cpp applies them only for the granite architectures)
-        gr = a == "granitemoe"
+        gr = a in ("granite", "granitemoe")
         self.embd_scale = kv.get(a + ".embedding_scale", 1.0) if gr else 1.0
         self.resid_scale = kv.get(a + ".residual_scale", 1.0) if gr else 1.0
         self.att_scale = kv.get(a + ".attention.scale", 0.0) if gr else 0.0

@@ -380,6 +380,8 @@ int main(void)
     compare_model("qwen3moe", "f32", "--shared-ff 64", 1e-4);
     compare_model("qwen3moe", "q8_0", NULL, 0.03);
     compare_model("qwen3moe", "q4_k_m", k, 0.03);
+    compare_model("granite", "f32", NULL, 1e-4);
+    compare_model("granite", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", NULL, 1e-4);
     compare_model("phi3", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */

@@ -623,6 +623,17 @@ static void test_hostile_arch(void)
     }
     engine_refuses(eu_model("deepseek2", "f32", "--layers 2 --merges 20 --yarn 40"), LLMBO_OK, "",
                    "the unmodified deepseek2 file opens");
+    /* A bias no architecture applies is refused, not ignored (Granite files could carry one). */
+    engine_refuses(eu_model("granite", "f32", "--layers 2 --merges 20"), LLMBO_OK, "",
+                   "the unmodified granite file opens");
+    engine_refuses(
+        eu_model("granite", "f32", "--layers 2 --merges 20 --bias-tensor blk.1.attn_output.bias"),
+        LLMBO_ERR_UNSUPPORTED, "'blk.1.attn_output.bias': granite files with this bias",
+        "an attention output bias");
+    engine_refuses(
+        eu_model("llama", "f32", "--layers 2 --merges 20 --bias-tensor blk.0.ffn_down.bias"),
+        LLMBO_ERR_UNSUPPORTED, "'blk.0.ffn_down.bias': llama files with this bias",
+        "an FFN down bias");
     engine_refuses(
         eu_model("qwen2", "f32", "--layers 2 --merges 20 --set qwen2.context_length=u32:0"),
         LLMBO_ERR_FORMAT, "'qwen2.context_length' = 0: a model's context holds",

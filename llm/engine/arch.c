@@ -21,6 +21,9 @@ static const llmbo_arch_def archs[] = {
      * router with the top-k renormalised, optional shared expert, and Granite's four scalar
      * multipliers. */
     {"granitemoe", 1, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 1, 0, 0, 10000.0, 1e-6},
+    /* IBM Granite 3.x dense (granite-3.x-2b/8b): granitemoe's attention and multipliers with a
+     * dense SwiGLU (biases, which no Granite 3.x file has, are refused at load). */
+    {"granite", 0, 1, 0, LLMBO_QK_NORM_NONE, 0, 0, 1, 0, 0, 10000.0, 1e-6},
     /* DeepSeek-V2 / V2-Lite / V3 layout (llama.cpp's deepseek2, MLA with attn_k_b / attn_v_b):
      * RoPE on adjacent pairs of the rotary part only, top-k not renormalised unless the file says
      * expert_weights_norm. */

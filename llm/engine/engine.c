@@ -813,6 +813,19 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
     llmbo_status st;
     int E = hp->n_embd, hd = hp->head_dim;
 #define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s, il), nm)
+    /* Biases no architecture row applies: refused rather than ignored. */
+    static const char *const no_bias[] = {"attn_output.bias", "ffn_gate.bias", "ffn_up.bias",
+                                          "ffn_down.bias"};
+    for (size_t k = 0; k < sizeof no_bias / sizeof no_bias[0]; k++) {
+        const llmbo_gguf_tensor *tb;
+        snprintf(nm, sizeof nm, "blk.%d.%s", il, no_bias[k]);
+        if ((st = find_tensor(g, nm, 1, &tb, err)))
+            return st;
+        if (tb)
+            return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                   "tensor '%s': %s files with this bias are not supported", nm,
+                                   hp->arch->name);
+    }
     if ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
         (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)) ||
         (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))

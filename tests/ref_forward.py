@@ -464,6 +464,15 @@ class Model:
             name = "rope_factors_%s.weight" % which
             self.freqs = g.get(name) if g.has(name) else None
         self.rope_mag *= kv.get(a + ".rope.scaling.attn_factor", 1.0)
+        # Gemma 3: embeddings times sqrt(E), GELU (tanh form), post norms, sliding-window layers
+        # with their own RoPE base (llama.cpp's gemma3 graph)
+        self.gemma = a == "gemma3"
+        if self.gemma:
+            self.embd_scale = np.sqrt(self.E)
+            self.n_swa = kv.get(a + ".attention.sliding_window", 0)
+            self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 6)
+            self.base_swa = kv.get(a + ".rope.freq_base_swa", 10000.0)
+            self.softcap = kv.get(a + ".final_logit_softcapping", 0.0)
         self.emb = g.get("token_embd.weight")
         self.out = g.get("output.weight") if g.has("output.weight") else self.emb
         self.onorm = g.get("output_norm.weight")
@@ -488,9 +497,22 @@ class Model:
     def rms(self, x, w):
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
 
-    def rope(self, x, pos):
+    def is_swa(self, il):
+        if not self.gemma or self.n_swa <= 0:
+            return False
+        p = self.swa_period
+        return p == 0 or il % p < p - 1
+
+    def rope(self, x, pos, swa=False):
         # NEOX layout: dimension i pairs with i + hd/2; llama's: 2i with 2i+1. x: (T, heads, hd)
         hd = self.rot
+        if swa:  # Gemma 3's sliding layers: their own base, no scaling
+            inv = self.base_swa ** (-np.arange(0, hd // 2) * 2.0 / hd)
+            ang = np.asarray(pos, dtype=np.float64)[:, None] * inv[None, :]
+            c = np.cos(ang)[:, None, :] * self.rope_mag
+            s = np.sin(ang)[:, None, :] * self.rope_mag
+            a, b = x[..., :hd // 2], x[..., hd // 2:]
+            return np.concatenate([a * c - b * s, a * s + b * c], axis=-1)
         inv = self.base ** (-np.arange(0, hd // 2) * 2.0 / hd)
         if self.freqs is not None:
             inv = inv / self.freqs
@@ -547,20 +569,26 @@ class Model:
             q = q.reshape(T, self.H, self.hd)
             k = k.reshape(T, self.KV, self.hd)
             v = v.reshape(T, self.KV, self.hd)
-            if self.arch in ("qwen3", "qwen3moe"):
+            if self.arch in ("qwen3", "qwen3moe", "gemma3"):
                 q = self.rms(q, lw["attn_q_norm.weight"])
                 k = self.rms(k, lw["attn_k_norm.weight"])
             pos = np.arange(T)
-            q, k = self.rope(q, pos), self.rope(k, pos)
+            swa = self.is_swa(il)
+            q, k = self.rope(q, pos, swa), self.rope(k, pos, swa)
             g = self.H // self.KV
             k = np.repeat(k, g, axis=1)
             v = np.repeat(v, g, axis=1)
             s = np.einsum("thd,shd->hts", q, k) * (self.att_scale or 1.0 / np.sqrt(self.hd))
             s = s + np.triu(np.full((T, T), -np.inf), 1)[None]
+            if swa:  # query t sees keys p > t - n_swa
+                s = s + np.tril(np.full((T, T), -np.inf), -self.n_swa)[None]
             s = np.exp(s - s.max(axis=-1, keepdims=True))
             s /= s.sum(axis=-1, keepdims=True)
             o = np.einsum("hts,shd->thd", s, v).reshape(T, self.H * self.hd)
-            x = x + self.resid_scale * self.mm(o, lw, il, "attn_output.weight")
+            ao = self.mm(o, lw, il, "attn_output.weight")
+            if "post_attention_norm.weight" in lw:
+                ao = self.rms(ao, lw["post_attention_norm.weight"])
+            x = x + self.resid_scale * ao
             h = self.rms(x, lw["ffn_norm.weight"])
             if self.X == 0 and "ffn_gate.weight" not in lw:  # Phi-3: gate and up in ffn_up
                 gu = self.mm(h, lw, il, "ffn_up.weight")
@@ -568,13 +596,19 @@ class Model:
                 f = silu(gu[:, :n]) * gu[:, n:]
                 x = x + self.resid_scale * self.mm(f, lw, il, "ffn_down.weight")
             elif self.X == 0:
-                f = silu(self.mm(h, lw, il, "ffn_gate.weight")) * self.mm(h, lw, il, "ffn_up.weight")
-                x = x + self.resid_scale * self.mm(f, lw, il, "ffn_down.weight")
+                act = gelu if self.gemma else silu
+                f = act(self.mm(h, lw, il, "ffn_gate.weight")) * self.mm(h, lw, il, "ffn_up.weight")
+                fo = self.mm(f, lw, il, "ffn_down.weight")
+                if "post_ffw_norm.weight" in lw:
+                    fo = self.rms(fo, lw["post_ffw_norm.weight"])
+                x = x + self.resid_scale * fo
             else:
                 x = x + self.resid_scale * self.moe(h, lw, il)
             hidden.append(x[-1].copy())
         oname = "output.weight" if self.g.has("output.weight") else "token_embd.weight"
         logits = self.r(self.rms(x[-1], self.onorm), -1, oname) @ self.out.T / self.logit_scale
+        if self.gemma and self.softcap > 0:
+            logits = self.softcap * np.tanh(logits / self.softcap)
         return np.array(hidden), logits
 
     def mla_attention(self, h, lw):
@@ -643,6 +677,10 @@ class Model:
                 sh = sh * (1.0 / (1.0 + np.exp(-self.mm(h, lw, il, "ffn_gate_inp_shexp.weight"))))
             out += sh
         return out
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * x * (1.0 + 0.044715 * x * x)))
 
 
 def silu(x):

@@ -382,6 +382,9 @@ int main(void)
     compare_model("qwen3moe", "q4_k_m", k, 0.03);
     compare_model("granite", "f32", NULL, 1e-4);
     compare_model("granite", "q8_0", NULL, 0.03);
+    /* Gemma 3: layers 0, 1 slide over 4 positions of the 11-token prompt, layer 2 is global */
+    compare_model("gemma3", "f32", "--layers 3 --swa 4 --swa-period 3", 1e-4);
+    compare_model("gemma3", "q8_0", "--layers 3 --swa 4 --swa-period 3 --softcap 30", 0.03);
     compare_model("phi3", "f32", NULL, 1e-4);
     compare_model("phi3", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */

@@ -34,6 +34,10 @@ typedef struct llmbo_arch_def {
                          shared experts, sigmoid gating, grouped top-k and YaRN come from the
                          file's keys, which any MoE row reads */
     int fused_up;     /* Phi-3: ffn_up holds gate and up (2 n_ff rows, gate first), no ffn_gate */
+    int gemma;        /* Gemma 3: embeddings times sqrt(n_embd), GELU (tanh form) instead of SiLU,
+                         attn_post_norm / ffn_post_norm on each block's output, sliding-window
+                         attention on all layers but every sliding_window_pattern-th (with
+                         rope.freq_base_swa and no RoPE scaling there), final_logit_softcapping */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

@@ -249,6 +249,8 @@ typedef struct layer {
     int attn_forms, ffn_forms; /* activation forms the attention and FFN inputs are read in */
     int dense;                 /* dense FFN (a dense model, or a MoE model's leading layers) */
     const float *exp_bias;     /* (n_expert) expert-selection bias (DeepSeek-V3) or NULL */
+    int swa;                   /* Gemma 3: a sliding-window layer */
+    const float *attn_post_norm, *ffn_post_norm; /* Gemma 3: norms of each block's output */
     /* MLA (deepseek2); wq is the plain q projection when q_lora_rank is 0 */
     wmat wq_a, wq_b;        /* (q_lora, n_embd), (q_dim, q_lora) */
     const float *q_a_norm;  /* (q_lora) */
@@ -320,8 +322,9 @@ struct llmbo_engine {
     /* KV cache: (n_layer, n_ctx, kv_dim) each. MLA caches the normed latent c_kv and the rotated
      * key part, (kv_lora + n_rot) per position, in k_cache and has no v_cache. */
     float *k_cache, *v_cache;
-    float *rope_cos, *rope_sin; /* (n_ctx, n_rot/2) */
-    int32_t *cache_tok;         /* (n_ctx) token ids held in the cache */
+    float *rope_cos, *rope_sin;         /* (n_ctx, n_rot/2) */
+    float *rope_cos_swa, *rope_sin_swa; /* the sliding layers' tables (Gemma 3) or NULL */
+    int32_t *cache_tok;                 /* (n_ctx) token ids held in the cache */
     int n_cached, last_processed;
 
     /* Activations for a batch of up to n_batch tokens (B = n_batch). */
@@ -801,6 +804,21 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
             (st = get_scale(g, n, "logit_scale", 0, 1.0, &hp->logit_scale, err)))
             return st;
     }
+    hp->rope_base_swa = 10000.0;
+    if (hp->arch->gemma) {
+        /* Gemma 3 (llama.cpp's gemma3 graph): embeddings times sqrt(n_embd); q scaled by
+         * 1/sqrt(head size), or 1/sqrt(n_embd/n_head) for the 62-layer 27B */
+        hp->embd_scale = sqrt((double)hp->n_embd);
+        if (hp->n_layer == 62)
+            hp->att_scale = 1.0 / sqrt((double)hp->n_embd / hp->n_head);
+        if ((st = get_int(g, n, "attention.sliding_window", 1, 0, &hp->n_swa, err)) ||
+            (st = get_int(g, n, "attention.sliding_window_pattern", 1, 6, &hp->swa_period, err)) ||
+            (st = get_float(g, n, "rope.freq_base_swa", 10000.0, 1e-3, 1e12, &hp->rope_base_swa,
+                            err)) ||
+            (st = get_float(g, n, "final_logit_softcapping", 0.0, 0.0, 1e6, &hp->logit_softcap,
+                            err)))
+            return st;
+    }
     return check_dims(hp, err);
 }
 
@@ -875,6 +893,13 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
                            err)) ||
             (st = load_vec(g, NAME("attn_k_norm.weight"), 0, full ? e->kv_dim : hd, &L->k_norm,
                            err)))
+            return st;
+    }
+    if (hp->arch->gemma) {
+        /* every swa_period-th layer is global (llama.cpp's set_swa_pattern; 0: all slide) */
+        L->swa = hp->n_swa > 0 && (hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1);
+        if ((st = load_vec(g, NAME("post_attention_norm.weight"), 0, E, &L->attn_post_norm, err)) ||
+            (st = load_vec(g, NAME("post_ffw_norm.weight"), 0, E, &L->ffn_post_norm, err)))
             return st;
     }
     L->dense = hp->n_expert == 0 || il < hp->n_dense_lead;
@@ -967,6 +992,10 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->v_cache = mla ? NULL : llmbo_malloc(kv, sizeof(float));
     e->rope_cos = llmbo_malloc(C * hd2, sizeof(float));
     e->rope_sin = llmbo_malloc(C * hd2, sizeof(float));
+    if (hp->n_swa > 0) {
+        e->rope_cos_swa = llmbo_malloc(C * hd2, sizeof(float));
+        e->rope_sin_swa = llmbo_malloc(C * hd2, sizeof(float));
+    }
     e->cache_tok = llmbo_malloc(C, sizeof(int32_t));
     e->x = llmbo_malloc(B * (size_t)hp->n_embd, sizeof(float));
     e->xb = llmbo_malloc(B * (size_t)e->max_in, sizeof(float));
@@ -1009,10 +1038,11 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
         mla_ok = e->mla_qn && e->mla_qabs && e->mla_olat && e->mla_qa && e->mla_q8.a;
     }
     if (!e->k_cache || (!mla && !e->v_cache) || !e->rope_cos || !e->rope_sin || !e->cache_tok ||
-        !e->x || !e->xb || !e->xq.a || !e->q || !e->k || !e->v || !e->att_out || !e->att ||
-        !e->hb || !e->hb2 || !e->ffn_out || !e->router || !e->router_sel || !e->sel || !e->sel_w ||
-        !e->ex_tok || !e->ex_w || !e->ex_slot || !e->ex_first || !e->ex_next || !e->ex_x ||
-        !e->ex_xq.a || !e->items || !e->mm_first || !e->mm_rows_per || !e->logits || !mla_ok)
+        (hp->n_swa > 0 && (!e->rope_cos_swa || !e->rope_sin_swa)) || !e->x || !e->xb || !e->xq.a ||
+        !e->q || !e->k || !e->v || !e->att_out || !e->att || !e->hb || !e->hb2 || !e->ffn_out ||
+        !e->router || !e->router_sel || !e->sel || !e->sel_w || !e->ex_tok || !e->ex_w ||
+        !e->ex_slot || !e->ex_first || !e->ex_next || !e->ex_x || !e->ex_xq.a || !e->items ||
+        !e->mm_first || !e->mm_rows_per || !e->logits || !mla_ok)
         return llmbo_error_set(err, LLMBO_ERR_NOMEM,
                                "out of memory for the KV cache and activations (n_ctx %d)",
                                e->n_ctx);
@@ -1050,6 +1080,14 @@ static void rope_tables(llmbo_engine *e)
             double ext = (double)p * inv, th = hp->rope_fs * ext * (1.0 - mix) + ext * mix;
             e->rope_cos[p * hd2 + i] = (float)(cos(th) * hp->rope_mscale);
             e->rope_sin[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
+        }
+    }
+    /* Gemma 3's sliding layers: their own base, no scaling (llama.cpp's freq_scale_swa 1). */
+    for (size_t i = 0; e->rope_cos_swa && i < hd2; i++) {
+        double inv = pow(hp->rope_base_swa, -2.0 * (double)i / nd);
+        for (size_t p = 0; p < C; p++) {
+            e->rope_cos_swa[p * hd2 + i] = (float)(cos((double)p * inv) * hp->rope_mscale);
+            e->rope_sin_swa[p * hd2 + i] = (float)(sin((double)p * inv) * hp->rope_mscale);
         }
     }
 }
@@ -1180,14 +1218,17 @@ void llmbo_engine_free(llmbo_engine *e)
     pool_stop(&e->pool);
     llmbo_tokenizer_free(e->tok);
     llmbo_gguf_close(e->gguf);
-    void *bufs[] = {e->layers,     e->k_cache,  e->v_cache,  e->rope_cos, e->rope_sin,
-                    e->cache_tok,  e->x,        e->xb,       e->xq.a,     e->q,
-                    e->k,          e->v,        e->att_out,  e->att,      e->hb,
-                    e->hb2,        e->ffn_out,  e->router,   e->sel,      e->sel_w,
-                    e->ex_tok,     e->ex_w,     e->ex_x,     e->ex_xq.a,  e->logits,
-                    e->router_sel, e->mla_qn,   e->mla_qabs, e->mla_olat, e->mla_qa,
-                    e->mla_q8.a,   e->items,    e->xq.k,     e->ex_xq.k,  e->mla_q8.k,
-                    e->ex_slot,    e->ex_first, e->ex_next,  e->mm_first, e->mm_rows_per};
+    void *bufs[] = {e->layers,       e->k_cache,     e->v_cache,  e->rope_cos,
+                    e->rope_sin,     e->cache_tok,   e->x,        e->xb,
+                    e->xq.a,         e->q,           e->k,        e->v,
+                    e->att_out,      e->att,         e->hb,       e->hb2,
+                    e->ffn_out,      e->router,      e->sel,      e->sel_w,
+                    e->ex_tok,       e->ex_w,        e->ex_x,     e->ex_xq.a,
+                    e->logits,       e->router_sel,  e->mla_qn,   e->mla_qabs,
+                    e->mla_olat,     e->mla_qa,      e->mla_q8.a, e->items,
+                    e->xq.k,         e->ex_xq.k,     e->mla_q8.k, e->ex_slot,
+                    e->ex_first,     e->ex_next,     e->mm_first, e->mm_rows_per,
+                    e->rope_cos_swa, e->rope_sin_swa};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         llmbo_free(bufs[i]);
     llmbo_free(e);
@@ -1266,6 +1307,12 @@ static void residual_add(float *x, const float *y, size_t n, float s)
     }
     for (size_t i = 0; i < n; i++)
         x[i] += s * y[i];
+}
+
+/* GELU in its tanh form (ggml's and Gemma's; llama.cpp reads it from an F16 table). */
+static float gelu(float x)
+{
+    return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * x * (1.0f + 0.044715f * x * x)));
 }
 
 static float silu(float x)
@@ -1394,6 +1441,7 @@ typedef struct rows_job {
     qrows xq;         /* T rows of cols */
     int T, cols, forms, per;
     double eps;
+    int gelu; /* with up: GELU (tanh form, Gemma) instead of SiLU */
 } rows_job;
 
 static void rows_worker(void *arg, long c, int ith)
@@ -1407,8 +1455,12 @@ static void rows_worker(void *arg, long c, int ith)
             rmsnorm(x, j->src + (size_t)t * j->cols, j->w, j->cols, j->eps);
         if (j->up) {
             const float *u = j->up + (size_t)t * j->cols;
-            for (int i = 0; i < j->cols; i++)
-                x[i] = silu(x[i]) * u[i];
+            if (j->gelu)
+                for (int i = 0; i < j->cols; i++)
+                    x[i] = gelu(x[i]) * u[i];
+            else
+                for (int i = 0; i < j->cols; i++)
+                    x[i] = silu(x[i]) * u[i];
         }
         quantise_row(x, j->xq, (size_t)t, j->cols, j->forms);
     }
@@ -1429,7 +1481,7 @@ static void quantise_rows(llmbo_engine *e, float *x, qrows xq, int T, int cols, 
 {
     if (!forms)
         return;
-    rows_job j = {x, NULL, NULL, NULL, xq, T, cols, forms, 0, 0.0};
+    rows_job j = {x, NULL, NULL, NULL, xq, T, cols, forms, 0, 0.0, 0};
     run_rows(e, &j);
 }
 
@@ -1461,34 +1513,40 @@ static void att_worker(void *arg, long c, int ith)
     const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = (float)hp->att_scale;
+    int swa = e->layers[j->layer].swa;
     long W = (long)j->T * hp->n_head, w1 = W - c * j->per, w0 = w1 - j->per;
     for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
         int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head), kvh = h / group;
         int n_pos = j->pos0 + t + 1;
+        /* a sliding layer sees the last n_swa positions (llama.cpp: p0 > p1 - n_swa) */
+        int first = swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
         const float *q = e->q + (size_t)t * e->q_dim + (size_t)h * hd;
         float mx = -INFINITY;
-        for (int p = 0; p < n_pos; p++) {
+        for (int p = first; p < n_pos; p++) {
             const float *k = kc + (size_t)p * e->kv_dim + (size_t)kvh * hd;
             att[p] = llmbo_vec_dot(LLMBO_T_F32, k, q, NULL, (size_t)hd) * scale;
             mx = att[p] > mx ? att[p] : mx;
         }
         float sum = 0.0f;
-        for (int p = 0; p < n_pos; p++) {
+        for (int p = first; p < n_pos; p++) {
             att[p] = expf(att[p] - mx);
             sum += att[p];
         }
-        for (int p = 0; p < n_pos; p++)
+        for (int p = first; p < n_pos; p++)
             att[p] /= sum;
-        llmbo_f32_wsum(e->att_out + (size_t)t * e->q_dim + (size_t)h * hd, att,
-                       vc + (size_t)kvh * hd, (size_t)e->kv_dim, (size_t)n_pos, (size_t)hd);
+        llmbo_f32_wsum(e->att_out + (size_t)t * e->q_dim + (size_t)h * hd, att + first,
+                       vc + (size_t)first * e->kv_dim + (size_t)kvh * hd, (size_t)e->kv_dim,
+                       (size_t)(n_pos - first), (size_t)hd);
     }
 }
 
-/* Rotates the first n_rot dimensions of n_heads vectors spaced `stride` floats apart. */
-static void rope(const llmbo_engine *e, float *v, int n_heads, int stride, int pos)
+/* Rotates the first n_rot dimensions of n_heads vectors spaced `stride` floats apart (swa: with
+ * the sliding layers' tables). */
+static void rope(const llmbo_engine *e, float *v, int n_heads, int stride, int pos, int swa)
 {
     int h2 = e->hp.n_rot / 2;
-    const float *c = e->rope_cos + (size_t)pos * h2, *s = e->rope_sin + (size_t)pos * h2;
+    const float *c = (swa ? e->rope_cos_swa : e->rope_cos) + (size_t)pos * h2,
+                *s = (swa ? e->rope_sin_swa : e->rope_sin) + (size_t)pos * h2;
     if (e->hp.arch->rope_norm) { /* adjacent pairs (2i, 2i + 1) */
         for (int h = 0; h < n_heads; h++) {
             float *x = v + (size_t)h * stride;
@@ -1585,8 +1643,8 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
         mm_item a[2] = {item(&L->wq_a, 0, T, e->xb, e->xq, e->mla_qa),
                         item(&L->wkv_a, 0, T, e->xb, e->xq, e->k)};
         matmul(e, a, 2);
-        rows_job nq = {e->mla_qa, e->mla_qa,  L->q_a_norm,         NULL, e->xq,
-                       T,         hp->q_lora, act_forms(&L->wq_b), 0,    hp->norm_eps};
+        rows_job nq = {e->mla_qa,  e->mla_qa,           L->q_a_norm, NULL,         e->xq, T,
+                       hp->q_lora, act_forms(&L->wq_b), 0,           hp->norm_eps, 0};
         run_rows(e, &nq);
         mm_item b = item(&L->wq_b, 0, T, e->mla_qa, e->xq, e->q);
         matmul(e, &b, 1);
@@ -1598,8 +1656,8 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
     for (int t = 0; t < T; t++) {
         float *q = e->q + (size_t)t * e->q_dim, *kv = e->k + (size_t)t * e->kv_dim;
         rmsnorm(kv, kv, L->kv_a_norm, R, hp->norm_eps);
-        rope(e, kv + R, 1, nr, pos0 + t);
-        rope(e, q + nope, H, hd, pos0 + t);
+        rope(e, kv + R, 1, nr, pos0 + t, 0);
+        rope(e, q + nope, H, hd, pos0 + t, 0);
         memcpy(e->k_cache + ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim, kv,
                (size_t)e->kv_dim * sizeof(float));
         for (int h = 0; h < H; h++)
@@ -1624,7 +1682,8 @@ static void ffn_dense(llmbo_engine *e, const wmat *gate, const wmat *up, const w
     int F = gate->rows;
     mm_item gu[2] = {item(gate, 0, T, e->xb, e->xq, e->hb), item(up, 0, T, e->xb, e->xq, e->hb2)};
     matmul(e, gu, 2);
-    rows_job sw = {e->hb, NULL, NULL, e->hb2, e->xq, T, F, act_forms(down), 0, 0.0};
+    rows_job sw = {e->hb,           NULL, NULL, e->hb2,           e->xq, T, F,
+                   act_forms(down), 0,    0.0,  e->hp.arch->gemma};
     run_rows(e, &sw);
     mm_item d = item(down, 0, T, e->hb, e->xq, out);
     matmul(e, &d, 1);
@@ -1790,7 +1849,8 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
         e->items[n++] = item(&L->up_exps, x, m, xf, xq, e->hb2 + (size_t)s0 * F);
     }
     matmul(e, e->items, n);
-    rows_job sw = {e->hb, NULL, NULL, e->hb2, e->ex_xq, T * K, F, act_forms(&L->down_exps), 0, 0.0};
+    rows_job sw = {e->hb, NULL, NULL, e->hb2, e->ex_xq, T * K, F, act_forms(&L->down_exps),
+                   0,     0.0,  0};
     run_rows(e, &sw);
     /* the down outputs go to ex_x: its inputs were consumed by gate and up */
     ra = (size_t)(F / LLMBO_QK), rk = (size_t)(F / LLMBO_QK_K);
@@ -1840,8 +1900,8 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
             for (int h = 0; h < hp->n_head_kv; h++)
                 rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
         }
-        rope(e, q, hp->n_head, hd, pos0 + t);
-        rope(e, k, hp->n_head_kv, hd, pos0 + t);
+        rope(e, q, hp->n_head, hd, pos0 + t, L->swa);
+        rope(e, k, hp->n_head_kv, hd, pos0 + t, L->swa);
         size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
         memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
         memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
@@ -1869,8 +1929,8 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
     for (int il = 0; il < hp->n_layer; il++) {
         const layer *L = &e->layers[il];
         /* Attention: xb = norm(x); q, k, v projections. */
-        rows_job an = {e->xb, e->x, L->attn_norm,  NULL, e->xq,
-                       T,     E,    L->attn_forms, 0,    hp->norm_eps};
+        rows_job an = {e->xb,         e->x, L->attn_norm, NULL, e->xq, T, E,
+                       L->attn_forms, 0,    hp->norm_eps, 0};
         run_rows(e, &an);
         if (hp->arch->mla)
             attention_mla(e, L, il, T, pos0);
@@ -1879,10 +1939,14 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
+        for (int t = 0; L->attn_post_norm && t < T; t++) /* Gemma 3: the block's output normed */
+            rmsnorm(e->ffn_out + (size_t)t * E, e->ffn_out + (size_t)t * E, L->attn_post_norm, E,
+                    hp->norm_eps);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
 
         /* Feed-forward: xb = norm(x); dense FFN or experts (+ shared expert). */
-        rows_job fn = {e->xb, e->x, L->ffn_norm, NULL, e->xq, T, E, L->ffn_forms, 0, hp->norm_eps};
+        rows_job fn = {e->xb, e->x,         L->ffn_norm, NULL,         e->xq, T,
+                       E,     L->ffn_forms, 0,           hp->norm_eps, 0};
         run_rows(e, &fn);
         if (L->dense) {
             ffn_dense(e, &L->gate, &L->up, &L->down, T, e->ffn_out);
@@ -1911,6 +1975,9 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
                 }
             }
         }
+        for (int t = 0; L->ffn_post_norm && t < T; t++)
+            rmsnorm(e->ffn_out + (size_t)t * E, e->ffn_out + (size_t)t * E, L->ffn_post_norm, E,
+                    hp->norm_eps);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
         if (e->trace)
             memcpy(e->trace + (size_t)il * E, e->x + (size_t)(T - 1) * E,
@@ -1927,6 +1994,10 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
     if (hp->logit_scale != 1.0)
         for (int i = 0; i < hp->n_vocab; i++)
             e->logits[i] /= (float)hp->logit_scale;
+    if (hp->logit_softcap > 0)
+        for (int i = 0; i < hp->n_vocab; i++)
+            e->logits[i] =
+                (float)(hp->logit_softcap * tanh((double)e->logits[i] / hp->logit_softcap));
 }
 
 llmbo_status llmbo_engine_eval(llmbo_engine *e, const int32_t *tokens, int n, const float **logits,

@@ -51,6 +51,10 @@ typedef struct llmbo_hparams {
     int rope_yarn;             /* YaRN: interpolation ramped between the correction dimensions */
     int yarn_orig_ctx;         /* rope.scaling.original_context_length */
     double rope_mscale;        /* multiplies RoPE's cos and sin (YaRN's magnitude correction) */
+    int n_swa;                 /* Gemma 3: sliding window (attention.sliding_window), 0: none */
+    int swa_period;            /* every swa_period-th layer attends globally, the others slide */
+    double rope_base_swa;      /* RoPE base of the sliding layers (rope.freq_base_swa) */
+    double logit_softcap;      /* logits = c tanh(logits / c) (final_logit_softcapping), 0: off */
 } llmbo_hparams;
 
 /* Opens path: validates the file, the architecture, every tensor's presence, type and shape, and

@@ -338,6 +338,9 @@ static void chat_layouts(void)
         /* llama.cpp's LLM_CHAT_TEMPLATE_PHI_3 */
         {"phi3", "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello<|end|>\n"
                  "<|user|>\nGo<|end|>\n<|assistant|>\n"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_GEMMA */
+        {"gemma", "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello"
+                  "<end_of_turn>\n<start_of_turn>user\nGo<end_of_turn>\n<start_of_turn>model\n"},
     };
     char spm[600], cmd[1400];
     snprintf(spm, sizeof spm, "%s/chat_spm.model", eu_tmpdir());
@@ -381,6 +384,7 @@ static void chat_layouts(void)
                    : i == 4           ? 1
                    : i == 7           ? 3
                    : i == 5 || i == 6 ? 2
+                   : i == 9           ? 7
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);

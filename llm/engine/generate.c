@@ -195,7 +195,8 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * vocabulary has <｜end▁of▁sentence｜> but no <｜User｜>) {system}\n\nUser: {user}\n\nAssistant:
  * {assistant}<｜end▁of▁sentence｜>... Assistant: [INST] (SentencePiece vocabularies: Llama 2,
  * Mistral, Mixtral; chat_inst) [INST] {system}\n{user} [/INST]{assistant}</s>[INST] ... [/INST]
- * Phi-3 <|{role}|>\n{content}<|end|>\n ... <|assistant|>\n
+ * Phi-3 <|{role}|>\n{content}<|end|>\n ... <|assistant|>\n Gemma (chat_gemma)
+ * <start_of_turn>user\n{system}\n\n{user}<end_of_turn>\n ... <start_of_turn>model\n
  * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
  * first: with thinking off the prompt carries an empty block, with it on an opened one. */
 enum {
@@ -206,8 +207,37 @@ enum {
     CHAT_GRANITE,
     CHAT_DEEPSEEK2,
     CHAT_INST,
-    CHAT_PHI3
+    CHAT_PHI3,
+    CHAT_GEMMA
 };
+
+/* Gemma's turns as llama.cpp renders them (LLM_CHAT_TEMPLATE_GEMMA): no system role (its text
+ * opens the next user turn, then a blank line), the assistant is "model", contents trimmed. */
+static void chat_gemma(llmbo_strbuf *t, const char *const *roles, const char *const *contents,
+                       int n)
+{
+    llmbo_strbuf sys = LLMBO_STRBUF_INIT;
+    for (int i = 0; i < n; i++) {
+        const char *c = contents[i], *end = c + strlen(c);
+        while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
+            c++;
+        while (end > c && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
+            end--;
+        int len = (int)(end - c);
+        if (!strcmp(roles[i], "system")) {
+            llmbo_strbuf_printf(&sys, "%.*s", len, c);
+            continue;
+        }
+        int model = !strcmp(roles[i], "assistant");
+        llmbo_strbuf_printf(t, "<start_of_turn>%s\n", model ? "model" : roles[i]);
+        if (sys.s && sys.s[0] && !model) {
+            llmbo_strbuf_printf(t, "%s\n\n", sys.s);
+            sys.s[0] = 0;
+        }
+        llmbo_strbuf_printf(t, "%.*s<end_of_turn>\n", len, c);
+    }
+    llmbo_strbuf_free(&sys);
+}
 
 /* The [INST] layout as llama.cpp renders Llama 2 and Mistral v0.1/v0.2 (Mixtral) templates
  * (llama-chat.cpp, the llama2 family): [INST] {system}\n{user} [/INST]{assistant}</s>[INST] ...,
@@ -295,7 +325,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                : llmbo_tokenizer_find(tok, "<|start_of_role|>") >= 0   ? CHAT_GRANITE
                : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0
                    ? CHAT_DEEPSEEK2
-               : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 ? CHAT_CHATML
+               : llmbo_tokenizer_find(tok, "<start_of_turn>") >= 0 ? CHAT_GEMMA
+               : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0    ? CHAT_CHATML
                : llmbo_tokenizer_find(tok, "<|end|>") >= 0 &&
                        llmbo_tokenizer_find(tok, "<|assistant|>") >= 0
                    ? CHAT_PHI3
@@ -308,7 +339,9 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
     if (kind == CHAT_INST)
         chat_inst(&t, template_has(eng, "<<SYS>>"), template_has(eng, "bos_token + '[INST]"), roles,
                   contents, n);
-    for (int i = 0; i < n && kind != CHAT_INST; i++)
+    if (kind == CHAT_GEMMA)
+        chat_gemma(&t, roles, contents, n);
+    for (int i = 0; i < n && kind != CHAT_INST && kind != CHAT_GEMMA; i++)
         chat_turn(&t, kind, roles[i], contents[i]);
     static const char *const open[] = {"<|assistant|>\n",
                                        "<|im_start|>assistant\n",
@@ -317,7 +350,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                                        "<|start_of_role|>assistant<|end_of_role|>",
                                        "Assistant:",
                                        "",
-                                       "<|assistant|>\n"};
+                                       "<|assistant|>\n",
+                                       "<start_of_turn>model\n"};
     llmbo_strbuf_puts(&t, open[kind]);
     if (think_block || think)
         llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");

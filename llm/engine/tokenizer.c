@@ -1022,8 +1022,8 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     t->add_space_prefix = spm && (sp ? sp->type == LLMBO_GGUF_BOOL && sp->u : 1);
     if (t->eos >= 0)
         t->eog[t->eos] = 1;
-    static const char *const eog_texts[] = {"<|im_end|>", "<|endoftext|>", "<|eot_id|>",
-                                            "<|end_of_text|>", "<|end|>"};
+    static const char *const eog_texts[] = {"<|im_end|>",      "<|endoftext|>", "<|eot_id|>",
+                                            "<|end_of_text|>", "<|end|>",       "<end_of_turn>"};
     for (size_t i = 0; i < sizeof eog_texts / sizeof eog_texts[0]; i++) {
         int id = llmbo_tokenizer_find(t, eog_texts[i]);
         if (id >= 0 && (t->type[id] == TT_CONTROL || t->type[id] == TT_USER))

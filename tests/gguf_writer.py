@@ -666,7 +666,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma3",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma2", "gemma3",
                              "granite", "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
@@ -742,7 +742,9 @@ def main():
     ap.add_argument("--swa-period", type=int, default=0,
                     help="gemma3: attention.sliding_window_pattern (0: key absent, 6)")
     ap.add_argument("--softcap", type=float, default=0.0,
-                    help="gemma3: final_logit_softcapping (0: key absent)")
+                    help="gemma2/3: final_logit_softcapping (0: key absent)")
+    ap.add_argument("--att-softcap", type=float, default=0.0,
+                    help="gemma2: attn_logit_softcapping (0: key absent)")
     ap.add_argument("--longrope", type=int, default=0,
                     help="phi3: LongRoPE's rope_factors_long/short tensors, attn_factor and this "
                          "rope.scaling.original_context_length")
@@ -751,7 +753,7 @@ def main():
     rng = np.random.default_rng(a.seed)
     chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
-        a.chat_tokens = {"granitemoe": "granite", "granite": "granite", "gemma3": "gemma",
+        a.chat_tokens = {"granitemoe": "granite", "granite": "granite", "gemma2": "gemma", "gemma3": "gemma",
                          "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
@@ -762,7 +764,7 @@ def main():
     moe = arch in ("qwen3moe", "qwen2moe", "olmoe", "granitemoe", "deepseek2") or \
         (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
-    hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma3") else 32)
+    hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma2", "gemma3") else 32)
     if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
@@ -850,8 +852,11 @@ def main():
           10000.0 if arch in ("olmoe", "deepseek2", "phi3") else 1000000.0)
     if arch == "phi3":
         w.add(arch + ".rope.dimension_count", "u32", hd)
-    if arch == "gemma3":
-        w.add(arch + ".rope.freq_base_swa", "f32", 10000.0)
+    if arch == "gemma2" and a.att_softcap:
+        w.add(arch + ".attn_logit_softcapping", "f32", a.att_softcap)
+    if arch in ("gemma2", "gemma3"):
+        if arch == "gemma3":
+            w.add(arch + ".rope.freq_base_swa", "f32", 10000.0)
         if a.swa:
             w.add(arch + ".attention.sliding_window", "u32", a.swa)
         if a.swa_period:
@@ -929,7 +934,7 @@ def main():
     if a.rope_freqs:
         add_t("rope_freqs.weight", T_F32, (hd // 2,),
               lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
-    if arch not in ("qwen2", "gemma3") and not a.tied:
+    if arch not in ("qwen2", "gemma2", "gemma3") and not a.tied:
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
     ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2") else a.ff
     for il in range(a.layers):
@@ -977,7 +982,7 @@ def main():
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
-        elif arch in ("llama", "granite", "granitemoe", "phi3"):
+        elif arch in ("llama", "granite", "granitemoe", "phi3", "gemma2"):
             pass
         elif arch == "olmoe":
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
@@ -986,7 +991,7 @@ def main():
             add_t(p + "attn_q_norm.weight", T_F32, (hd,), lambda: norm(hd))
             add_t(p + "attn_k_norm.weight", T_F32, (hd,), lambda: norm(hd))
         add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
-        if arch == "gemma3":  # Gemma 3's norms of the attention block's output
+        if arch in ("gemma2", "gemma3"):  # Gemma's norms of the attention block's output
             add_t(p + "post_attention_norm.weight", T_F32, (E,), lambda: norm(E))
         if arch == "phi3":  # gate and up fused, gate first
             add_t(p + "ffn_up.weight", wt, (2 * a.ff, E), lambda: mat(2 * a.ff, E))
@@ -995,7 +1000,7 @@ def main():
             add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
-            if arch == "gemma3":
+            if arch in ("gemma2", "gemma3"):
                 add_t(p + "post_ffw_norm.weight", T_F32, (E,), lambda: norm(E))
         else:
             add_t(p + "ffn_gate_inp.weight", T_F32, (X, E), lambda: 3.0 * mat(X, E))

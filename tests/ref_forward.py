@@ -466,13 +466,19 @@ class Model:
         self.rope_mag *= kv.get(a + ".rope.scaling.attn_factor", 1.0)
         # Gemma 3: embeddings times sqrt(E), GELU (tanh form), post norms, sliding-window layers
         # with their own RoPE base (llama.cpp's gemma3 graph)
-        self.gemma = a == "gemma3"
+        # (Gemma 2: llama.cpp's defaults window 4096 every second layer, the global RoPE there,
+        # attention scores capped at 50 and logits at 30)
+        self.gemma = a in ("gemma2", "gemma3")
+        g2 = a == "gemma2"
+        self.att_softcap = 0.0
         if self.gemma:
             self.embd_scale = np.sqrt(self.E)
-            self.n_swa = kv.get(a + ".attention.sliding_window", 0)
-            self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 6)
-            self.base_swa = kv.get(a + ".rope.freq_base_swa", 10000.0)
-            self.softcap = kv.get(a + ".final_logit_softcapping", 0.0)
+            self.n_swa = kv.get(a + ".attention.sliding_window", 4096 if g2 else 0)
+            self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 2 if g2 else 6)
+            self.base_swa = kv.get(a + ".rope.freq_base_swa", self.base if g2 else 10000.0)
+            self.softcap = kv.get(a + ".final_logit_softcapping", 30.0 if g2 else 0.0)
+            if g2:
+                self.att_softcap = kv.get(a + ".attn_logit_softcapping", 50.0)
         self.emb = g.get("token_embd.weight")
         self.out = g.get("output.weight") if g.has("output.weight") else self.emb
         self.onorm = g.get("output_norm.weight")
@@ -506,9 +512,11 @@ class Model:
     def rope(self, x, pos, swa=False):
         # NEOX layout: dimension i pairs with i + hd/2; llama's: 2i with 2i+1. x: (T, heads, hd)
         hd = self.rot
-        if swa:  # Gemma 3's sliding layers: their own base, no scaling
+        if swa:  # Gemma's sliding layers: their own base; Gemma 3 without scaling
             inv = self.base_swa ** (-np.arange(0, hd // 2) * 2.0 / hd)
             ang = np.asarray(pos, dtype=np.float64)[:, None] * inv[None, :]
+            if self.arch == "gemma2":
+                ang = ang / self.factor
             c = np.cos(ang)[:, None, :] * self.rope_mag
             s = np.sin(ang)[:, None, :] * self.rope_mag
             a, b = x[..., :hd // 2], x[..., hd // 2:]
@@ -579,6 +587,8 @@ class Model:
             k = np.repeat(k, g, axis=1)
             v = np.repeat(v, g, axis=1)
             s = np.einsum("thd,shd->hts", q, k) * (self.att_scale or 1.0 / np.sqrt(self.hd))
+            if self.att_softcap:  # Gemma 2
+                s = self.att_softcap * np.tanh(s / self.att_softcap)
             s = s + np.triu(np.full((T, T), -np.inf), 1)[None]
             if swa:  # query t sees keys p > t - n_swa
                 s = s + np.tril(np.full((T, T), -np.inf), -self.n_swa)[None]

@@ -385,6 +385,10 @@ int main(void)
     /* Gemma 3: layers 0, 1 slide over 4 positions of the 11-token prompt, layer 2 is global */
     compare_model("gemma3", "f32", "--layers 3 --swa 4 --swa-period 3", 1e-4);
     compare_model("gemma3", "q8_0", "--layers 3 --swa 4 --swa-period 3 --softcap 30", 0.03);
+    /* Gemma 2: every second layer slides (layers 0, 2), scores capped at 5 here, logits at the
+     * default 30 */
+    compare_model("gemma2", "f32", "--layers 3 --swa 4 --att-softcap 5", 1e-4);
+    compare_model("gemma2", "q8_0", "--layers 3 --swa 4 --att-softcap 5", 0.03);
     compare_model("phi3", "f32", NULL, 1e-4);
     compare_model("phi3", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */

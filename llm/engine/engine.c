@@ -805,18 +805,27 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
             return st;
     }
     hp->rope_base_swa = 10000.0;
+    hp->rope_fs_swa = 1.0;
     if (hp->arch->gemma) {
-        /* Gemma 3 (llama.cpp's gemma3 graph): embeddings times sqrt(n_embd); q scaled by
-         * 1/sqrt(head size), or 1/sqrt(n_embd/n_head) for the 62-layer 27B */
+        /* llama.cpp's gemma2 and gemma3 graphs: embeddings times sqrt(n_embd); q scaled by
+         * 1/sqrt(head size), or 1/sqrt(n_embd/n_head) for the 27B models (46 and 62 layers);
+         * Gemma 2's defaults: window 4096 on every second layer at the global RoPE, attention
+         * scores capped at 50, logits at 30 */
+        int g2 = hp->arch->gemma == 2;
         hp->embd_scale = sqrt((double)hp->n_embd);
-        if (hp->n_layer == 62)
+        if (hp->n_layer == (g2 ? 46 : 62))
             hp->att_scale = 1.0 / sqrt((double)hp->n_embd / hp->n_head);
-        if ((st = get_int(g, n, "attention.sliding_window", 1, 0, &hp->n_swa, err)) ||
-            (st = get_int(g, n, "attention.sliding_window_pattern", 1, 6, &hp->swa_period, err)) ||
-            (st = get_float(g, n, "rope.freq_base_swa", 10000.0, 1e-3, 1e12, &hp->rope_base_swa,
-                            err)) ||
-            (st = get_float(g, n, "final_logit_softcapping", 0.0, 0.0, 1e6, &hp->logit_softcap,
-                            err)))
+        if (g2)
+            hp->rope_fs_swa = hp->rope_fs;
+        if ((st = get_int(g, n, "attention.sliding_window", 1, g2 ? 4096 : 0, &hp->n_swa, err)) ||
+            (st = get_int(g, n, "attention.sliding_window_pattern", 1, g2 ? 2 : 6, &hp->swa_period,
+                          err)) ||
+            (st = get_float(g, n, "rope.freq_base_swa", g2 ? hp->rope_base : 10000.0, 1e-3, 1e12,
+                            &hp->rope_base_swa, err)) ||
+            (st = get_float(g, n, "final_logit_softcapping", g2 ? 30.0 : 0.0, 0.0, 1e6,
+                            &hp->logit_softcap, err)) ||
+            (g2 && (st = get_float(g, n, "attn_logit_softcapping", 50.0, 1e-3, 1e6,
+                                   &hp->att_softcap, err))))
             return st;
     }
     return check_dims(hp, err);
@@ -1082,12 +1091,14 @@ static void rope_tables(llmbo_engine *e)
             e->rope_sin[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
         }
     }
-    /* Gemma 3's sliding layers: their own base, no scaling (llama.cpp's freq_scale_swa 1). */
+    /* Gemma's sliding layers: their own base and scale (llama.cpp's freq_base_swa and
+     * freq_scale_swa: 1 for Gemma 3, the global one for Gemma 2). */
     for (size_t i = 0; e->rope_cos_swa && i < hd2; i++) {
         double inv = pow(hp->rope_base_swa, -2.0 * (double)i / nd);
         for (size_t p = 0; p < C; p++) {
-            e->rope_cos_swa[p * hd2 + i] = (float)(cos((double)p * inv) * hp->rope_mscale);
-            e->rope_sin_swa[p * hd2 + i] = (float)(sin((double)p * inv) * hp->rope_mscale);
+            double th = (double)p * inv * hp->rope_fs_swa;
+            e->rope_cos_swa[p * hd2 + i] = (float)(cos(th) * hp->rope_mscale);
+            e->rope_sin_swa[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
         }
     }
 }
@@ -1514,6 +1525,7 @@ static void att_worker(void *arg, long c, int ith)
     const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = (float)hp->att_scale;
     int swa = e->layers[j->layer].swa;
+    float cap = (float)hp->att_softcap;
     long W = (long)j->T * hp->n_head, w1 = W - c * j->per, w0 = w1 - j->per;
     for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
         int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head), kvh = h / group;
@@ -1525,6 +1537,8 @@ static void att_worker(void *arg, long c, int ith)
         for (int p = first; p < n_pos; p++) {
             const float *k = kc + (size_t)p * e->kv_dim + (size_t)kvh * hd;
             att[p] = llmbo_vec_dot(LLMBO_T_F32, k, q, NULL, (size_t)hd) * scale;
+            if (cap > 0) /* Gemma 2: the score soft-capped before the softmax */
+                att[p] = cap * tanhf(att[p] / cap);
             mx = att[p] > mx ? att[p] : mx;
         }
         float sum = 0.0f;

@@ -54,7 +54,9 @@ typedef struct llmbo_hparams {
     int n_swa;                 /* Gemma 3: sliding window (attention.sliding_window), 0: none */
     int swa_period;            /* every swa_period-th layer attends globally, the others slide */
     double rope_base_swa;      /* RoPE base of the sliding layers (rope.freq_base_swa) */
+    double rope_fs_swa;        /* their frequency scale (Gemma 3: 1; Gemma 2: rope_fs) */
     double logit_softcap;      /* logits = c tanh(logits / c) (final_logit_softcapping), 0: off */
+    double att_softcap;        /* scores = c tanh(scores / c) (Gemma 2's attn_logit_softcapping) */
 } llmbo_hparams;
 
 /* Opens path: validates the file, the architecture, every tensor's presence, type and shape, and

@@ -666,7 +666,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma2", "gemma3",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3",
                              "granite", "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
@@ -753,7 +753,7 @@ def main():
     rng = np.random.default_rng(a.seed)
     chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
-        a.chat_tokens = {"granitemoe": "granite", "granite": "granite", "gemma2": "gemma", "gemma3": "gemma",
+        a.chat_tokens = {"granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
                          "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
@@ -764,7 +764,8 @@ def main():
     moe = arch in ("qwen3moe", "qwen2moe", "olmoe", "granitemoe", "deepseek2") or \
         (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
-    hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma2", "gemma3") else 32)
+    hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma", "gemma2", "gemma3")
+                        else 32)
     if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
@@ -934,7 +935,7 @@ def main():
     if a.rope_freqs:
         add_t("rope_freqs.weight", T_F32, (hd // 2,),
               lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
-    if arch not in ("qwen2", "gemma2", "gemma3") and not a.tied:
+    if arch not in ("qwen2", "gemma", "gemma2", "gemma3") and not a.tied:
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
     ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2") else a.ff
     for il in range(a.layers):
@@ -982,7 +983,7 @@ def main():
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
-        elif arch in ("llama", "granite", "granitemoe", "phi3", "gemma2"):
+        elif arch in ("llama", "granite", "granitemoe", "phi3", "gemma", "gemma2"):
             pass
         elif arch == "olmoe":
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))

@@ -468,7 +468,7 @@ class Model:
         # with their own RoPE base (llama.cpp's gemma3 graph)
         # (Gemma 2: llama.cpp's defaults window 4096 every second layer, the global RoPE there,
         # attention scores capped at 50 and logits at 30)
-        self.gemma = a in ("gemma2", "gemma3")
+        self.gemma = a in ("gemma", "gemma2", "gemma3")
         g2 = a == "gemma2"
         self.att_softcap = 0.0
         if self.gemma:

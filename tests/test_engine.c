@@ -387,6 +387,8 @@ int main(void)
     compare_model("gemma3", "q8_0", "--layers 3 --swa 4 --swa-period 3 --softcap 30", 0.03);
     /* Gemma 2: every second layer slides (layers 0, 2), scores capped at 5 here, logits at the
      * default 30 */
+    compare_model("gemma", "f32", NULL, 1e-4);
+    compare_model("gemma", "q8_0", NULL, 0.03);
     compare_model("gemma2", "f32", "--layers 3 --swa 4 --att-softcap 5", 1e-4);
     compare_model("gemma2", "q8_0", "--layers 3 --swa 4 --att-softcap 5", 0.03);
     compare_model("phi3", "f32", NULL, 1e-4);

@@ -36,6 +36,8 @@ static const llmbo_arch_def archs[] = {
     /* Gemma 3 (270M-27B text; the norm weights carry Gemma's +1 in the file): NEOX RoPE, per-head
      * QK-norm, tied embeddings, and the behaviours of the gemma field. */
     {"gemma3", 0, 0, 0, LLMBO_QK_NORM_HEAD, 0, 0, 0, 0, 0, 3, 10000.0, 1e-6},
+    /* Gemma 1 (2B, 7B): the Gemma embedding scale and GELU, no post norms, no sliding window. */
+    {"gemma", 0, 0, 0, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 1, 10000.0, 1e-6},
     /* Gemma 2 (2B, 9B, 27B): Gemma 3 without QK-norm, with soft-capped attention scores. */
     {"gemma2", 0, 0, 0, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 2, 10000.0, 1e-6},
 };

@@ -813,7 +813,7 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
          * scores capped at 50, logits at 30 */
         int g2 = hp->arch->gemma == 2;
         hp->embd_scale = sqrt((double)hp->n_embd);
-        if (hp->n_layer == (g2 ? 46 : 62))
+        if (hp->arch->gemma >= 2 && hp->n_layer == (g2 ? 46 : 62))
             hp->att_scale = 1.0 / sqrt((double)hp->n_embd / hp->n_head);
         if (g2)
             hp->rope_fs_swa = hp->rope_fs;
@@ -904,7 +904,7 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
                            err)))
             return st;
     }
-    if (hp->arch->gemma) {
+    if (hp->arch->gemma >= 2) {
         /* every swa_period-th layer is global (llama.cpp's set_swa_pattern; 0: all slide) */
         L->swa = hp->n_swa > 0 && (hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1);
         if ((st = load_vec(g, NAME("post_attention_norm.weight"), 0, E, &L->attn_post_norm, err)) ||

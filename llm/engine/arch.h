@@ -34,13 +34,13 @@ typedef struct llmbo_arch_def {
                          shared experts, sigmoid gating, grouped top-k and YaRN come from the
                          file's keys, which any MoE row reads */
     int fused_up;     /* Phi-3: ffn_up holds gate and up (2 n_ff rows, gate first), no ffn_gate */
-    int gemma;        /* Gemma 1, 2 or 3 (the version): embeddings times sqrt(n_embd), GELU (tanh
-                         form) instead of SiLU; from Gemma 2 on also post_attention_norm /
-                         post_ffw_norm on each block's output, sliding-window attention on all layers but
-                         every        sliding_window_pattern-th (with rope.freq_base_swa there; Gemma 3 without
-                         RoPE scaling), final_logit_softcapping; Gemma 2 also soft-caps the
-                         attention scores (attn_logit_softcapping) and has llama.cpp's defaults:
-                         window 4096, pattern 2, caps 50 and 30 */
+    int gemma;        /* Gemma 1, 2 or 3 (the version): embeddings times sqrt(n_embd), GELU
+                         (tanh form) instead of SiLU; from Gemma 2 on also post_attention_norm
+                         and post_ffw_norm on each block's output, sliding-window attention on
+                         all layers but every sliding_window_pattern-th (with rope.freq_base_swa
+                         there; Gemma 3 without RoPE scaling), final_logit_softcapping; Gemma 2
+                         also soft-caps the attention scores (attn_logit_softcapping) and has
+                         llama.cpp's defaults: window 4096, pattern 2, caps 50 and 30 */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

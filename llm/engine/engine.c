@@ -249,8 +249,8 @@ typedef struct layer {
     int attn_forms, ffn_forms; /* activation forms the attention and FFN inputs are read in */
     int dense;                 /* dense FFN (a dense model, or a MoE model's leading layers) */
     const float *exp_bias;     /* (n_expert) expert-selection bias (DeepSeek-V3) or NULL */
-    int swa;                   /* Gemma 3: a sliding-window layer */
-    const float *attn_post_norm, *ffn_post_norm; /* Gemma 3: norms of each block's output */
+    int swa;                   /* Gemma 2/3: a sliding-window layer */
+    const float *attn_post_norm, *ffn_post_norm; /* Gemma 2/3: norms of each block's output */
     /* MLA (deepseek2); wq is the plain q projection when q_lora_rank is 0 */
     wmat wq_a, wq_b;        /* (q_lora, n_embd), (q_dim, q_lora) */
     const float *q_a_norm;  /* (q_lora) */
@@ -323,7 +323,7 @@ struct llmbo_engine {
      * key part, (kv_lora + n_rot) per position, in k_cache and has no v_cache. */
     float *k_cache, *v_cache;
     float *rope_cos, *rope_sin;         /* (n_ctx, n_rot/2) */
-    float *rope_cos_swa, *rope_sin_swa; /* the sliding layers' tables (Gemma 3) or NULL */
+    float *rope_cos_swa, *rope_sin_swa; /* the sliding layers' tables (Gemma 2/3) or NULL */
     int32_t *cache_tok;                 /* (n_ctx) token ids held in the cache */
     int n_cached, last_processed;
 
@@ -817,11 +817,12 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
             hp->att_scale = 1.0 / sqrt((double)hp->n_embd / hp->n_head);
         if (g2)
             hp->rope_fs_swa = hp->rope_fs;
-        if ((st = get_int(g, n, "attention.sliding_window", 1, g2 ? 4096 : 0, &hp->n_swa, err)) ||
-            (st = get_int(g, n, "attention.sliding_window_pattern", 1, g2 ? 2 : 6, &hp->swa_period,
-                          err)) ||
-            (st = get_float(g, n, "rope.freq_base_swa", g2 ? hp->rope_base : 10000.0, 1e-3, 1e12,
-                            &hp->rope_base_swa, err)) ||
+        if ((hp->arch->gemma >= 2 &&
+             ((st = get_int(g, n, "attention.sliding_window", 1, g2 ? 4096 : 0, &hp->n_swa, err)) ||
+              (st = get_int(g, n, "attention.sliding_window_pattern", 1, g2 ? 2 : 6,
+                            &hp->swa_period, err)) ||
+              (st = get_float(g, n, "rope.freq_base_swa", g2 ? hp->rope_base : 10000.0, 1e-3, 1e12,
+                              &hp->rope_base_swa, err)))) ||
             (st = get_float(g, n, "final_logit_softcapping", g2 ? 30.0 : 0.0, 0.0, 1e6,
                             &hp->logit_softcap, err)) ||
             (g2 && (st = get_float(g, n, "attn_logit_softcapping", 50.0, 1e-3, 1e6,
@@ -1059,48 +1060,51 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     return LLMBO_OK;
 }
 
-/* RoPE tables (n_ctx, n_rot/2): pair i turns by pos * base^(-2i/n_rot) (over Llama 3.1's
- * rope_freqs divisor), scaled by rope_fs; with YaRN the high-frequency pairs (below the
- * correction dimension of beta_fast = 32 rotations over the original context) keep their
- * unscaled angle and a linear ramp joins them to the interpolated ones (beta_slow = 1);
- * cos and sin carry rope_mscale. */
-static void rope_tables(llmbo_engine *e)
+/* A RoPE table pair (n_ctx, n_rot/2): pair i turns by pos * base^(-2i/n_rot) (over a divisor
+ * from freqs: Llama 3.1's rope_freqs, Phi-3's LongRoPE factors), scaled by fs; with YaRN the
+ * high-frequency pairs (below the correction dimension of beta_fast = 32 rotations over the
+ * original context) keep their unscaled angle and a linear ramp joins them to the interpolated
+ * ones (beta_slow = 1); cos and sin carry rope_mscale. */
+static void rope_table(const llmbo_engine *e, float *cs, float *sn, double base, double fs,
+                       const float *freqs, int yarn)
 {
     const llmbo_hparams *hp = &e->hp;
     size_t C = (size_t)e->n_ctx, hd2 = (size_t)hp->n_rot / 2;
     double nd = (double)hp->n_rot, lo = 0, hi = 0;
-    if (hp->rope_yarn) {
+    if (yarn) {
         /* the dimension pair that turns `rot` times over the original context */
-        double lb = 2.0 * log(hp->rope_base), oc = (double)hp->yarn_orig_ctx;
+        double lb = 2.0 * log(base), oc = (double)hp->yarn_orig_ctx;
         lo = floor(nd * log(oc / (32.0 * 2.0 * LLMBO_PI)) / lb);
         hi = ceil(nd * log(oc / (1.0 * 2.0 * LLMBO_PI)) / lb);
         lo = lo > 0 ? lo : 0;
         hi = hi < nd - 1 ? hi : nd - 1;
     }
     for (size_t i = 0; i < hd2; i++) {
-        double inv = pow(hp->rope_base, -2.0 * (double)i / nd), mix = 0.0;
-        if (e->rope_freqs)
-            inv /= (double)e->rope_freqs[i];
-        if (hp->rope_yarn) {
+        double inv = pow(base, -2.0 * (double)i / nd), mix = 0.0;
+        if (freqs)
+            inv /= (double)freqs[i];
+        if (yarn) {
             double y = ((double)i - lo) / (hi - lo > 0.001 ? hi - lo : 0.001);
             mix = 1.0 - (y < 0 ? 0 : y > 1 ? 1 : y);
         }
         for (size_t p = 0; p < C; p++) {
-            double ext = (double)p * inv, th = hp->rope_fs * ext * (1.0 - mix) + ext * mix;
-            e->rope_cos[p * hd2 + i] = (float)(cos(th) * hp->rope_mscale);
-            e->rope_sin[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
+            double ext = (double)p * inv, th = fs * ext * (1.0 - mix) + ext * mix;
+            cs[p * hd2 + i] = (float)(cos(th) * hp->rope_mscale);
+            sn[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
         }
     }
-    /* Gemma's sliding layers: their own base and scale (llama.cpp's freq_base_swa and
-     * freq_scale_swa: 1 for Gemma 3, the global one for Gemma 2). */
-    for (size_t i = 0; e->rope_cos_swa && i < hd2; i++) {
-        double inv = pow(hp->rope_base_swa, -2.0 * (double)i / nd);
-        for (size_t p = 0; p < C; p++) {
-            double th = (double)p * inv * hp->rope_fs_swa;
-            e->rope_cos_swa[p * hd2 + i] = (float)(cos(th) * hp->rope_mscale);
-            e->rope_sin_swa[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
-        }
-    }
+}
+
+/* The RoPE tables; Gemma's sliding layers have their own, with their own base and scale
+ * (llama.cpp's freq_base_swa and freq_scale_swa: 1 for Gemma 3, the global one for Gemma 2). */
+static void rope_tables(llmbo_engine *e)
+{
+    const llmbo_hparams *hp = &e->hp;
+    rope_table(e, e->rope_cos, e->rope_sin, hp->rope_base, hp->rope_fs, e->rope_freqs,
+               hp->rope_yarn);
+    if (e->rope_cos_swa)
+        rope_table(e, e->rope_cos_swa, e->rope_sin_swa, hp->rope_base_swa, hp->rope_fs_swa, NULL,
+                   0);
 }
 
 llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt_in,
@@ -1953,7 +1957,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
-        for (int t = 0; L->attn_post_norm && t < T; t++) /* Gemma 3: the block's output normed */
+        for (int t = 0; L->attn_post_norm && t < T; t++) /* Gemma 2/3: the block's output normed */
             rmsnorm(e->ffn_out + (size_t)t * E, e->ffn_out + (size_t)t * E, L->attn_post_norm, E,
                     hp->norm_eps);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);

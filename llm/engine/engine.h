@@ -51,7 +51,7 @@ typedef struct llmbo_hparams {
     int rope_yarn;             /* YaRN: interpolation ramped between the correction dimensions */
     int yarn_orig_ctx;         /* rope.scaling.original_context_length */
     double rope_mscale;        /* multiplies RoPE's cos and sin (YaRN's magnitude correction) */
-    int n_swa;                 /* Gemma 3: sliding window (attention.sliding_window), 0: none */
+    int n_swa;                 /* Gemma 2/3: sliding window (attention.sliding_window), 0: none */
     int swa_period;            /* every swa_period-th layer attends globally, the others slide */
     double rope_base_swa;      /* RoPE base of the sliding layers (rope.freq_base_swa) */
     double rope_fs_swa;        /* their frequency scale (Gemma 3: 1; Gemma 2: rope_fs) */

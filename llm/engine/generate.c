@@ -267,11 +267,7 @@ static void chat_inst(llmbo_strbuf *t, int sys_block, int bos_inside, const char
 static int template_has(const llmbo_engine *eng, const char *text)
 {
     const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(llmbo_engine_gguf(eng), "tokenizer.chat_template");
-    size_t n = strlen(text);
-    for (size_t i = 0; kv && kv->type == LLMBO_GGUF_STRING && i + n <= kv->s.n; i++)
-        if (memcmp(kv->s.p + i, text, n) == 0)
-            return 1;
-    return 0;
+    return kv && kv->type == LLMBO_GGUF_STRING && llmbo_gguf_str_has(kv->s, text, 0);
 }
 
 static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *content)

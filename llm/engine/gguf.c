@@ -3,6 +3,7 @@
  * infos, then checks each tensor's data range against the file. All arithmetic on file-supplied
  * numbers is done in forms that cannot overflow (compare n against size - off, never off + n). */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE: llmbo_gguf_copy_data */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -579,6 +580,20 @@ int llmbo_gguf_str_eq(llmbo_gguf_str a, const char *s)
 {
     size_t n = strlen(s);
     return a.n == n && memcmp(a.p, s, n) == 0;
+}
+
+int llmbo_gguf_str_has(llmbo_gguf_str a, const char *s, int icase)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i + n <= a.n; i++) {
+        size_t k = 0;
+        while (k < n && (icase ? tolower((unsigned char)a.p[i + k]) == tolower((unsigned char)s[k])
+                               : a.p[i + k] == s[k]))
+            k++;
+        if (k == n)
+            return 1;
+    }
+    return 0;
 }
 
 const llmbo_gguf_kv *llmbo_gguf_find_kv(const llmbo_gguf *g, const char *key)

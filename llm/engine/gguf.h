@@ -144,6 +144,8 @@ double llmbo_gguf_arr_float(const llmbo_gguf *g, const llmbo_gguf_kv *kv, uint64
 
 /* 1 if the string equals the NUL-terminated s. */
 int llmbo_gguf_str_eq(llmbo_gguf_str a, const char *s);
+/* 1 if the string contains the NUL-terminated s (icase: ASCII letters in any case). */
+int llmbo_gguf_str_has(llmbo_gguf_str a, const char *s, int icase);
 const char *llmbo_gguf_vtype_name(llmbo_gguf_vtype t);
 const char *llmbo_ttype_name(llmbo_ttype t);
 /* Every tensor type's name, "F32, F16, ...", into buf (cut at size bytes, always terminated).

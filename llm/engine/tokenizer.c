@@ -28,6 +28,9 @@ enum {
 };
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 
+/* SentencePiece's space, U+2581, in UTF-8 */
+static const char spm_space[3] = {'\xe2', '\x96', '\x81'};
+
 /* Open-addressing hash from token text to id. */
 typedef struct str_map {
     int32_t *slot; /* (cap) token ids, -1 empty */
@@ -731,6 +734,7 @@ static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
     for (size_t i = 0; i < V; i++) {
         t->text[i] = llmbo_gguf_arr_str(g, &cur);
         total += t->text[i].n;
+        t->max_len = t->text[i].n > t->max_len ? t->text[i].n : t->max_len;
     }
     const llmbo_gguf_kv *ty = llmbo_gguf_find_kv(g, "tokenizer.ggml.token_type");
     if (ty && (ty->type != LLMBO_GGUF_ARRAY || ty->arr_n != V || ty->arr_type == LLMBO_GGUF_STRING))
@@ -775,8 +779,8 @@ static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
                 t->piece_buf[o++] = (char)byte;
                 continue;
             }
-            for (size_t j = 0; j < n;) /* U+2581 (3 bytes) is a space */
-                if (j + 3 <= n && memcmp(s + j, "\xe2\x96\x81", 3) == 0) {
+            for (size_t j = 0; j < n;)
+                if (j + 3 <= n && memcmp(s + j, spm_space, 3) == 0) {
                     t->piece_buf[o++] = ' ';
                     j += 3;
                 } else {
@@ -798,8 +802,6 @@ static llmbo_status load_tokens(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
         }
     }
     t->piece_off[V] = o;
-    for (size_t i = 0; i < V; i++)
-        t->max_len = t->text[i].n > t->max_len ? t->text[i].n : t->max_len;
     if (t->spm) {
         /* Byte fallback: the token <0xXX>, else the byte itself as a token (llama.cpp's rule);
          * a byte with neither is written as the unknown token. */
@@ -882,15 +884,8 @@ static llmbo_status load_merges(llmbo_tokenizer *t, const llmbo_gguf *g, llmbo_e
 static void set_rstrip(llmbo_tokenizer *t, const llmbo_gguf *g)
 {
     const llmbo_gguf_kv *kv = llmbo_gguf_find_kv(g, "general.name");
-    int phi3 = 0;
-    for (size_t i = 0; kv && kv->type == LLMBO_GGUF_STRING && !phi3 && i + 4 <= kv->s.n; i++) {
-        char w[5];
-        for (size_t k = 0; k < 5 && i + k < kv->s.n; k++)
-            w[k] = (char)((kv->s.p[i + k] >= 'A' && kv->s.p[i + k] <= 'Z') ? kv->s.p[i + k] + 32
-                                                                           : kv->s.p[i + k]);
-        phi3 = memcmp(w, "phi3", 4) == 0 || (i + 5 <= kv->s.n && memcmp(w, "phi-3", 5) == 0);
-    }
-    if (!phi3)
+    if (!kv || kv->type != LLMBO_GGUF_STRING ||
+        !(llmbo_gguf_str_has(kv->s, "phi3", 1) || llmbo_gguf_str_has(kv->s, "phi-3", 1)))
         return;
     for (int i = 0; i < t->n_vocab; i++)
         t->rstrip[i] =
@@ -1311,7 +1306,7 @@ static llmbo_status spm_segment(const llmbo_tokenizer *t, const unsigned char *s
     if (len >= UINT32_MAX / 8)
         return llmbo_error_set(err, LLMBO_ERR_INVALID, "text piece of %zu bytes is too long", len);
     size_t need = 3 * len + 3;
-    if (need > b->esc_cap || need > b->cap) {
+    if (need > b->esc_cap) { /* a SentencePiece tokenizer uses no byte-level (cap) scratch */
         bpe_scratch_free(b);
         b->esc = llmbo_malloc(need, 1);
         b->off = llmbo_malloc(need, sizeof *b->off);
@@ -1319,21 +1314,20 @@ static llmbo_status spm_segment(const llmbo_tokenizer *t, const unsigned char *s
         b->nxt = llmbo_malloc(need, sizeof *b->nxt);
         b->prv = llmbo_malloc(need, sizeof *b->prv);
         b->heap = llmbo_malloc(3 * need, sizeof *b->heap);
-        b->mapped = llmbo_malloc(2 * need, 1);
-        if (!b->esc || !b->off || !b->sym || !b->nxt || !b->prv || !b->heap || !b->mapped) {
+        if (!b->esc || !b->off || !b->sym || !b->nxt || !b->prv || !b->heap) {
             bpe_scratch_free(b);
             return llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory for tokenization");
         }
-        b->esc_cap = b->cap = need;
+        b->esc_cap = need;
     }
     size_t m = 0;
     if (t->add_space_prefix) {
-        memcpy(b->esc, "\xe2\x96\x81", 3);
+        memcpy(b->esc, spm_space, 3);
         m = 3;
     }
     for (size_t i = 0; i < len; i++)
         if (s[i] == ' ') {
-            memcpy(b->esc + m, "\xe2\x96\x81", 3);
+            memcpy(b->esc + m, spm_space, 3);
             m += 3;
         } else {
             b->esc[m++] = (char)s[i];

@@ -5,7 +5,9 @@ Architectures qwen2 (dense, q/k/v biases, tied embeddings), qwen3 (per-head QK-n
 attention.key_length), qwen3moe (experts, renormalised top-k), qwen2moe (qwen2's attention, experts,
 top-k not renormalised, --shared-ff: a gated shared expert), olmoe (QK-norm over the whole
 projection, no renormalisation), llama (dense or Mixtral-style), granitemoe (llama attention,
-experts, Granite's embedding/residual/attention/logit multipliers). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
+experts, Granite's embedding/residual/attention/logit multipliers), olmo2 (post-norms only, QK-norm
+over the whole projection, --swa: Olmo 3's sliding layers), smollm3 (llama without RoPE on every
+fourth layer). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
 (Q4_K with Q6_K for attn_v, ffn_down and output, as Q4_K_M files mix them). The quantisers are
 written here from the block layouts of ggml's ggml-common.h (not ggml's search heuristics: any
 valid encoding serves, since the reference dequantises the same blocks). The vocabulary is a
@@ -431,6 +433,10 @@ CHAT_SPECIALS = {
                ("</think>", 4)],
     "llama3": [("<|endoftext|>", 3), ("<|begin_of_text|>", 3), ("<|start_header_id|>", 3),
                ("<|end_header_id|>", 3), ("<|eot_id|>", 3), ("<|im_end|>", 3)],
+    # SmolLM3: Llama 3's vocabulary with ChatML's markers and think tags in reserved slots
+    "smollm3": [("<|endoftext|>", 3), ("<|begin_of_text|>", 3), ("<|start_header_id|>", 3),
+                ("<|end_header_id|>", 3), ("<|eot_id|>", 3), ("<|im_start|>", 3),
+                ("<|im_end|>", 3), ("<think>", 4), ("</think>", 4)],
     "granite": [("<|end_of_text|>", 3), ("<|start_of_role|>", 3), ("<|end_of_role|>", 3),
                 ("<|tool_call|>", 3), ("<|im_end|>", 3)],
     "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
@@ -666,7 +672,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3",
                              "granite", "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
@@ -738,9 +744,9 @@ def main():
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
     ap.add_argument("--swa", type=int, default=0,
-                    help="gemma3: attention.sliding_window (0: key absent, no sliding layers)")
+                    help="gemma2/3, olmo2: attention.sliding_window (0: key absent)")
     ap.add_argument("--swa-period", type=int, default=0,
-                    help="gemma3: attention.sliding_window_pattern (0: key absent, 6)")
+                    help="gemma2/3, olmo2: attention.sliding_window_pattern (0: key absent)")
     ap.add_argument("--softcap", type=float, default=0.0,
                     help="gemma2/3: final_logit_softcapping (0: key absent)")
     ap.add_argument("--att-softcap", type=float, default=0.0,
@@ -766,7 +772,8 @@ def main():
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma", "gemma2", "gemma3")
                         else 32)
-    if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3") and a.head_dim == 0:
+    if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3", "olmo2",
+                "smollm3") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
 
@@ -855,7 +862,7 @@ def main():
         w.add(arch + ".rope.dimension_count", "u32", hd)
     if arch == "gemma2" and a.att_softcap:
         w.add(arch + ".attn_logit_softcapping", "f32", a.att_softcap)
-    if arch in ("gemma2", "gemma3"):
+    if arch in ("gemma2", "gemma3", "olmo2"):
         if arch == "gemma3":
             w.add(arch + ".rope.freq_base_swa", "f32", 10000.0)
         if a.swa:
@@ -940,7 +947,8 @@ def main():
     ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2") else a.ff
     for il in range(a.layers):
         p = "blk.%d." % il
-        add_t(p + "attn_norm.weight", T_F32, (E,), lambda: norm(E))
+        if arch != "olmo2":  # OLMo 2 has no pre-norms
+            add_t(p + "attn_norm.weight", T_F32, (E,), lambda: norm(E))
         if arch == "deepseek2":
             nope, vd, qk = a.nope_dim, a.v_dim, a.nope_dim + NR
             if a.q_lora:
@@ -983,16 +991,17 @@ def main():
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
-        elif arch in ("llama", "granite", "granitemoe", "phi3", "gemma", "gemma2"):
+        elif arch in ("llama", "granite", "granitemoe", "phi3", "gemma", "gemma2", "smollm3"):
             pass
-        elif arch == "olmoe":
+        elif arch in ("olmoe", "olmo2"):
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
             add_t(p + "attn_k_norm.weight", T_F32, (kvd,), lambda: norm(kvd))
         else:
             add_t(p + "attn_q_norm.weight", T_F32, (hd,), lambda: norm(hd))
             add_t(p + "attn_k_norm.weight", T_F32, (hd,), lambda: norm(hd))
-        add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
-        if arch in ("gemma2", "gemma3"):  # Gemma's norms of the attention block's output
+        if arch != "olmo2":
+            add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
+        if arch in ("gemma2", "gemma3", "olmo2"):  # norms of the attention block's output
             add_t(p + "post_attention_norm.weight", T_F32, (E,), lambda: norm(E))
         if arch == "phi3":  # gate and up fused, gate first
             add_t(p + "ffn_up.weight", wt, (2 * a.ff, E), lambda: mat(2 * a.ff, E))
@@ -1001,7 +1010,7 @@ def main():
             add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
-            if arch in ("gemma2", "gemma3"):
+            if arch in ("gemma2", "gemma3", "olmo2"):
                 add_t(p + "post_ffw_norm.weight", T_F32, (E,), lambda: norm(E))
         else:
             add_t(p + "ffn_gate_inp.weight", T_F32, (X, E), lambda: 3.0 * mat(X, E))

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """ref_forward.py: an independent numpy reference for the engine's tests. Reads a GGUF file with
 its own parser, dequantises every tensor from the block layouts, and runs the forward pass in
-float64 for qwen2 / qwen3 / qwen3moe / qwen2moe / olmoe / llama / granitemoe / deepseek2. Also a reference byte-level BPE tokenizer whose
+float64 for qwen2 / qwen3 / qwen3moe / qwen2moe / olmoe / llama / granite / granitemoe / deepseek2 /
+phi3 / gemma / gemma2 / gemma3 / olmo2 / smollm3. Also a reference byte-level BPE tokenizer whose
 pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
 
   ref_forward.py logits MODEL TOKENS OUT [ACT] TOKENS "1,2,3"; OUT gets float32: per-layer
@@ -414,7 +415,7 @@ class Model:
         self.K = kv.get(a + ".expert_used_count", 0)
         self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama", "granitemoe"))
         # adjacent pairs (2i, 2i+1); the others: NEOX
-        self.rope_norm = a in ("llama", "granite", "granitemoe", "deepseek2")
+        self.rope_norm = a in ("llama", "granite", "granitemoe", "deepseek2", "smollm3")
         # DeepSeek's MoE keys (defaults: the other architectures' routing)
         self.dense_lead = kv.get(a + ".leading_dense_block_count", 0)
         self.gating = kv.get(a + ".expert_gating_func", 1) or 1
@@ -479,6 +480,16 @@ class Model:
             self.softcap = kv.get(a + ".final_logit_softcapping", 30.0 if g2 else 0.0)
             if g2:
                 self.att_softcap = kv.get(a + ".attn_logit_softcapping", 50.0)
+        # OLMo 2 / Olmo 3 (llama.cpp's olmo2 graph): a window when the file names one, every
+        # sliding_window_pattern-th layer (4 by default) global, the others at the global base
+        # without RoPE scaling or magnitude
+        self.olmo2 = a == "olmo2"
+        if self.olmo2:
+            self.n_swa = kv.get(a + ".attention.sliding_window", 0)
+            self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 4)
+            self.base_swa = self.base
+        # SmolLM3: layers il with (il + 1) % 4 == 0 have no RoPE
+        self.nope_step = 4 if a == "smollm3" else 0
         self.emb = g.get("token_embd.weight")
         self.out = g.get("output.weight") if g.has("output.weight") else self.emb
         self.onorm = g.get("output_norm.weight")
@@ -504,7 +515,7 @@ class Model:
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
 
     def is_swa(self, il):
-        if not self.gemma or self.n_swa <= 0:
+        if not (self.gemma or self.olmo2) or self.n_swa <= 0:
             return False
         p = self.swa_period
         return p == 0 or il % p < p - 1
@@ -517,8 +528,9 @@ class Model:
             ang = np.asarray(pos, dtype=np.float64)[:, None] * inv[None, :]
             if self.arch == "gemma2":
                 ang = ang / self.factor
-            c = np.cos(ang)[:, None, :] * self.rope_mag
-            s = np.sin(ang)[:, None, :] * self.rope_mag
+            mag = 1.0 if self.olmo2 else self.rope_mag
+            c = np.cos(ang)[:, None, :] * mag
+            s = np.sin(ang)[:, None, :] * mag
             a, b = x[..., :hd // 2], x[..., hd // 2:]
             return np.concatenate([a * c - b * s, a * s + b * c], axis=-1)
         inv = self.base ** (-np.arange(0, hd // 2) * 2.0 / hd)
@@ -549,7 +561,7 @@ class Model:
         x = self.emb[np.asarray(toks)] * self.embd_scale
         hidden = []
         for il, lw in enumerate(self.layers):
-            h = self.rms(x, lw["attn_norm.weight"])
+            h = self.rms(x, lw["attn_norm.weight"]) if "attn_norm.weight" in lw else x
             if self.mla:
                 o = self.mla_attention(h, lw)
                 x = x + o @ lw["attn_output.weight"].T
@@ -571,7 +583,7 @@ class Model:
                 v = self.mm(h, lw, il, "attn_v.weight")
             if "attn_q.bias" in lw:
                 q, k, v = q + lw["attn_q.bias"], k + lw["attn_k.bias"], v + lw["attn_v.bias"]
-            if self.arch == "olmoe":
+            if self.arch in ("olmoe", "olmo2"):
                 q = self.rms(q, lw["attn_q_norm.weight"])
                 k = self.rms(k, lw["attn_k_norm.weight"])
             q = q.reshape(T, self.H, self.hd)
@@ -582,7 +594,8 @@ class Model:
                 k = self.rms(k, lw["attn_k_norm.weight"])
             pos = np.arange(T)
             swa = self.is_swa(il)
-            q, k = self.rope(q, pos, swa), self.rope(k, pos, swa)
+            if not (self.nope_step and (il + 1) % self.nope_step == 0):
+                q, k = self.rope(q, pos, swa), self.rope(k, pos, swa)
             g = self.H // self.KV
             k = np.repeat(k, g, axis=1)
             v = np.repeat(v, g, axis=1)
@@ -599,7 +612,7 @@ class Model:
             if "post_attention_norm.weight" in lw:
                 ao = self.rms(ao, lw["post_attention_norm.weight"])
             x = x + self.resid_scale * ao
-            h = self.rms(x, lw["ffn_norm.weight"])
+            h = self.rms(x, lw["ffn_norm.weight"]) if "ffn_norm.weight" in lw else x
             if self.X == 0 and "ffn_gate.weight" not in lw:  # Phi-3: gate and up in ffn_up
                 gu = self.mm(h, lw, il, "ffn_up.weight")
                 n = gu.shape[-1] // 2

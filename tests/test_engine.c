@@ -391,6 +391,14 @@ int main(void)
     compare_model("gemma", "q8_0", NULL, 0.03);
     compare_model("gemma2", "f32", "--layers 3 --swa 4 --att-softcap 5", 1e-4);
     compare_model("gemma2", "q8_0", "--layers 3 --swa 4 --att-softcap 5", 0.03);
+    /* OLMo 2: no pre-norms, post-norms, QK-norm over the whole projection; Olmo 3's window:
+     * layers 0-2 slide over 4 positions, layer 3 is global */
+    compare_model("olmo2", "f32", NULL, 1e-4);
+    compare_model("olmo2", "q8_0", NULL, 0.03);
+    compare_model("olmo2", "f32", "--layers 4 --swa 4 --yarn 4", 1e-4);
+    /* SmolLM3: layer 3 (the fourth) without RoPE */
+    compare_model("smollm3", "f32", "--layers 4", 1e-4);
+    compare_model("smollm3", "q8_0", "--layers 4", 0.03);
     compare_model("phi3", "f32", NULL, 1e-4);
     compare_model("phi3", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */

@@ -507,7 +507,7 @@ static void test_hostile_headers(void)
                    "qwen3.block_count = 50000000 exceeds the file's", "block_count 5e7");
     snprintf(extra, sizeof extra, "%s --set qwen3.block_count=u32:3 --extra-tensors 40", tiny);
     engine_refuses(eu_model("qwen3", "f32", extra), LLMBO_ERR_FORMAT,
-                   "block_count = 3 but tensor 'blk.2.attn_norm.weight' is missing",
+                   "block_count = 3 but tensor 'blk.2.attn_output.weight' is missing",
                    "block_count beyond the layers present");
     /* F4: 20,000 one-element tensors open (the pairwise duplicate check took 12 s; sorted, it
      * is O(n log n)); every one is found by name, and a duplicate at the end is still caught. */

@@ -41,6 +41,13 @@ typedef struct llmbo_arch_def {
                          there; Gemma 3 without RoPE scaling), final_logit_softcapping; Gemma 2
                          also soft-caps the attention scores (attn_logit_softcapping) and has
                          llama.cpp's defaults: window 4096, pattern 2, caps 50 and 30 */
+    int post_norms;   /* OLMo 2 / Olmo 3: no norms before attention and FFN; each block's output
+                         is RMS-normed (post_attention_norm, post_ffw_norm) before it joins the
+                         residual. Olmo 3's sliding window when the file has
+                         attention.sliding_window: every sliding_window_pattern-th layer (4 unless
+                         the file says) is global, the others slide at the global RoPE base
+                         without RoPE scaling */
+    int nope_step;    /* SmolLM3: every nope_step-th layer (il + 1 a multiple) has no RoPE */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

@@ -235,11 +235,11 @@ typedef struct wmat {
 } wmat;
 
 typedef struct layer {
-    const float *attn_norm;       /* (n_embd) */
+    const float *attn_norm;       /* (n_embd), NULL without pre-norms (OLMo 2) */
     wmat wq, wk, wv, wo;          /* (n_head*hd, n_embd), (kv_dim, n_embd) x2, (n_embd, q_dim) */
     const float *bq, *bk, *bv;    /* qwen2 biases or NULL */
     const float *q_norm, *k_norm; /* qwen3: (hd); olmoe: (q_dim), (kv_dim); else NULL */
-    const float *ffn_norm;        /* (n_embd) */
+    const float *ffn_norm;        /* (n_embd), NULL without pre-norms */
     wmat gate, up, down;          /* dense FFN: (n_ff, n_embd) x2, (n_embd, n_ff) */
     wmat router;                  /* (n_expert, n_embd) */
     wmat gate_exps, up_exps, down_exps; /* (n_expert) x (n_ff_exp, n_embd) / (n_embd, n_ff_exp) */
@@ -249,8 +249,9 @@ typedef struct layer {
     int attn_forms, ffn_forms; /* activation forms the attention and FFN inputs are read in */
     int dense;                 /* dense FFN (a dense model, or a MoE model's leading layers) */
     const float *exp_bias;     /* (n_expert) expert-selection bias (DeepSeek-V3) or NULL */
-    int swa;                   /* Gemma 2/3: a sliding-window layer */
-    const float *attn_post_norm, *ffn_post_norm; /* Gemma 2/3: norms of each block's output */
+    int swa;                   /* Gemma 2/3, Olmo 3: a sliding-window layer */
+    int nope;                  /* SmolLM3: a layer without RoPE */
+    const float *attn_post_norm, *ffn_post_norm; /* Gemma 2/3, OLMo 2: block output norms */
     /* MLA (deepseek2); wq is the plain q projection when q_lora_rank is 0 */
     wmat wq_a, wq_b;        /* (q_lora, n_embd), (q_dim, q_lora) */
     const float *q_a_norm;  /* (q_lora) */
@@ -806,6 +807,17 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
     }
     hp->rope_base_swa = 10000.0;
     hp->rope_fs_swa = 1.0;
+    hp->rope_mscale_swa = hp->rope_mscale;
+    if (hp->arch->post_norms) {
+        /* Olmo 3 (llama.cpp's olmo2 graph with a window, and Hugging Face's Olmo3): sliding
+         * layers at the global base (a rope.freq_base_swa key is not read, as llama.cpp d32676d
+         * does not), with neither RoPE scaling nor YaRN's magnitude */
+        hp->rope_mscale_swa = 1.0;
+        hp->rope_base_swa = hp->rope_base;
+        if ((st = get_int(g, n, "attention.sliding_window", 1, 0, &hp->n_swa, err)) ||
+            (st = get_int(g, n, "attention.sliding_window_pattern", 1, 4, &hp->swa_period, err)))
+            return st;
+    }
     if (hp->arch->gemma) {
         /* llama.cpp's gemma2 and gemma3 graphs: embeddings times sqrt(n_embd); q scaled by
          * 1/sqrt(head size), or 1/sqrt(n_embd/n_head) for the 27B models (46 and 62 layers);
@@ -854,10 +866,12 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
                                    "tensor '%s': %s files with this bias are not supported", nm,
                                    hp->arch->name);
     }
-    if ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
-        (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)) ||
-        (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))
+    if ((!hp->arch->post_norms &&
+         ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
+          (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))) ||
+        (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)))
         return st;
+    L->nope = hp->arch->nope_step > 0 && (il + 1) % hp->arch->nope_step == 0;
     if (hp->arch->mla) {
         int n_nope = hp->head_dim - hp->n_rot;
         if (hp->q_lora > 0) {
@@ -905,7 +919,7 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
                            err)))
             return st;
     }
-    if (hp->arch->gemma >= 2) {
+    if (hp->arch->gemma >= 2 || hp->arch->post_norms) {
         /* every swa_period-th layer is global (llama.cpp's set_swa_pattern; 0: all slide) */
         L->swa = hp->n_swa > 0 && (hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1);
         if ((st = load_vec(g, NAME("post_attention_norm.weight"), 0, E, &L->attn_post_norm, err)) ||
@@ -1064,9 +1078,9 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
  * from freqs: Llama 3.1's rope_freqs, Phi-3's LongRoPE factors), scaled by fs; with YaRN the
  * high-frequency pairs (below the correction dimension of beta_fast = 32 rotations over the
  * original context) keep their unscaled angle and a linear ramp joins them to the interpolated
- * ones (beta_slow = 1); cos and sin carry rope_mscale. */
+ * ones (beta_slow = 1); cos and sin carry mscale. */
 static void rope_table(const llmbo_engine *e, float *cs, float *sn, double base, double fs,
-                       const float *freqs, int yarn)
+                       double mscale, const float *freqs, int yarn)
 {
     const llmbo_hparams *hp = &e->hp;
     size_t C = (size_t)e->n_ctx, hd2 = (size_t)hp->n_rot / 2;
@@ -1089,8 +1103,8 @@ static void rope_table(const llmbo_engine *e, float *cs, float *sn, double base,
         }
         for (size_t p = 0; p < C; p++) {
             double ext = (double)p * inv, th = fs * ext * (1.0 - mix) + ext * mix;
-            cs[p * hd2 + i] = (float)(cos(th) * hp->rope_mscale);
-            sn[p * hd2 + i] = (float)(sin(th) * hp->rope_mscale);
+            cs[p * hd2 + i] = (float)(cos(th) * mscale);
+            sn[p * hd2 + i] = (float)(sin(th) * mscale);
         }
     }
 }
@@ -1100,11 +1114,11 @@ static void rope_table(const llmbo_engine *e, float *cs, float *sn, double base,
 static void rope_tables(llmbo_engine *e)
 {
     const llmbo_hparams *hp = &e->hp;
-    rope_table(e, e->rope_cos, e->rope_sin, hp->rope_base, hp->rope_fs, e->rope_freqs,
-               hp->rope_yarn);
+    rope_table(e, e->rope_cos, e->rope_sin, hp->rope_base, hp->rope_fs, hp->rope_mscale,
+               e->rope_freqs, hp->rope_yarn);
     if (e->rope_cos_swa)
-        rope_table(e, e->rope_cos_swa, e->rope_sin_swa, hp->rope_base_swa, hp->rope_fs_swa, NULL,
-                   0);
+        rope_table(e, e->rope_cos_swa, e->rope_sin_swa, hp->rope_base_swa, hp->rope_fs_swa,
+                   hp->rope_mscale_swa, NULL, 0);
 }
 
 llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt_in,
@@ -1165,7 +1179,7 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
      * file's tensor count (or a last layer without tensors) is refused before the layer table is
      * allocated (a huge count once allocated 22 GB first). */
     char last[64];
-    snprintf(last, sizeof last, "blk.%d.attn_norm.weight", hp->n_layer - 1);
+    snprintf(last, sizeof last, "blk.%d.attn_output.weight", hp->n_layer - 1);
     if ((uint64_t)hp->n_layer > g->n_tensors) {
         st = llmbo_error_set(err, LLMBO_ERR_FORMAT,
                              "metadata %s.block_count = %d exceeds the file's %llu tensors",
@@ -1918,8 +1932,10 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
             for (int h = 0; h < hp->n_head_kv; h++)
                 rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
         }
-        rope(e, q, hp->n_head, hd, pos0 + t, L->swa);
-        rope(e, k, hp->n_head_kv, hd, pos0 + t, L->swa);
+        if (!L->nope) {
+            rope(e, q, hp->n_head, hd, pos0 + t, L->swa);
+            rope(e, k, hp->n_head_kv, hd, pos0 + t, L->swa);
+        }
         size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
         memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
         memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
@@ -1931,6 +1947,16 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
 /* ----------------------------------------------------------------------------------------------
  * Forward pass over one batch
  * -------------------------------------------------------------------------------------------- */
+
+/* The rmsnorm source of a block's input rows: the residual stream x, or, for a block without a
+ * pre-norm (w NULL: OLMo 2), NULL after x is copied into xb as it is. */
+static const float *pre_norm(llmbo_engine *e, const float *w, int T)
+{
+    if (w)
+        return e->x;
+    memcpy(e->xb, e->x, (size_t)T * e->hp.n_embd * sizeof(float));
+    return NULL;
+}
 
 static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos0, int want_logits)
 {
@@ -1946,10 +1972,9 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
 
     for (int il = 0; il < hp->n_layer; il++) {
         const layer *L = &e->layers[il];
-        /* Attention: xb = norm(x); q, k, v projections. */
-        rows_job an = {e->xb,         e->x, L->attn_norm, NULL, e->xq, T, E,
-                       L->attn_forms, 0,    hp->norm_eps, 0};
-        run_rows(e, &an);
+        /* Attention: xb = norm(x) (x without a pre-norm); q, k, v projections. */
+        run_rows(e, &(rows_job){e->xb, pre_norm(e, L->attn_norm, T), L->attn_norm, NULL, e->xq, T,
+                                E, L->attn_forms, 0, hp->norm_eps, 0});
         if (hp->arch->mla)
             attention_mla(e, L, il, T, pos0);
         else
@@ -1957,15 +1982,14 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
-        for (int t = 0; L->attn_post_norm && t < T; t++) /* Gemma 2/3: the block's output normed */
+        for (int t = 0; L->attn_post_norm && t < T; t++) /* Gemma 2/3, OLMo 2: output normed */
             rmsnorm(e->ffn_out + (size_t)t * E, e->ffn_out + (size_t)t * E, L->attn_post_norm, E,
                     hp->norm_eps);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
 
         /* Feed-forward: xb = norm(x); dense FFN or experts (+ shared expert). */
-        rows_job fn = {e->xb, e->x,         L->ffn_norm, NULL,         e->xq, T,
-                       E,     L->ffn_forms, 0,           hp->norm_eps, 0};
-        run_rows(e, &fn);
+        run_rows(e, &(rows_job){e->xb, pre_norm(e, L->ffn_norm, T), L->ffn_norm, NULL, e->xq, T, E,
+                                L->ffn_forms, 0, hp->norm_eps, 0});
         if (L->dense) {
             ffn_dense(e, &L->gate, &L->up, &L->down, T, e->ffn_out);
         } else {

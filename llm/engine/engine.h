@@ -51,10 +51,11 @@ typedef struct llmbo_hparams {
     int rope_yarn;             /* YaRN: interpolation ramped between the correction dimensions */
     int yarn_orig_ctx;         /* rope.scaling.original_context_length */
     double rope_mscale;        /* multiplies RoPE's cos and sin (YaRN's magnitude correction) */
-    int n_swa;                 /* Gemma 2/3: sliding window (attention.sliding_window), 0: none */
+    int n_swa;                 /* Gemma 2/3, Olmo 3: sliding window (attention.sliding_window) */
     int swa_period;            /* every swa_period-th layer attends globally, the others slide */
     double rope_base_swa;      /* RoPE base of the sliding layers (rope.freq_base_swa) */
     double rope_fs_swa;        /* their frequency scale (Gemma 3: 1; Gemma 2: rope_fs) */
+    double rope_mscale_swa;    /* their cos/sin magnitude (Olmo 3: 1; Gemma: rope_mscale) */
     double logit_softcap;      /* logits = c tanh(logits / c) (final_logit_softcapping), 0: off */
     double att_softcap;        /* scores = c tanh(scores / c) (Gemma 2's attn_logit_softcapping) */
 } llmbo_hparams;

@@ -299,7 +299,8 @@ static void engine_constrained(const char *arch, const char *type)
     llmbo_engine_free(e);
 }
 
-/* The chat layout follows the vocabulary's special tokens: DeepSeek's <｜User｜>/<｜Assistant｜>
+/* The chat layout is ChatML when the vocabulary and the file's template both have <|im_start|>
+ * (SmolLM3), else it follows the vocabulary's special tokens: DeepSeek's <｜User｜>/<｜Assistant｜>
  * (with the empty think block of the R1 models), Llama 3's headers, ChatML, Granite 3.x's roles,
  * DeepSeek-V2's User: / Assistant: turns, Phi-3's <|role|> ... <|end|>; a SentencePiece vocabulary
  * (Llama 2, Mistral, Mixtral) gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2
@@ -338,6 +339,10 @@ static void chat_layouts(void)
         /* llama.cpp's LLM_CHAT_TEMPLATE_PHI_3 */
         {"phi3", "<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello<|end|>\n"
                  "<|user|>\nGo<|end|>\n<|assistant|>\n"},
+        /* Llama 3's header tokens and ChatML's, a ChatML template (SmolLM3): ChatML */
+        {"smollm3", "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                    "<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nGo<|im_end|>\n"
+                    "<|im_start|>assistant\n"},
         /* llama.cpp's LLM_CHAT_TEMPLATE_GEMMA */
         {"gemma", "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello"
                   "<end_of_turn>\n<start_of_turn>user\nGo<end_of_turn>\n<start_of_turn>model\n"},
@@ -357,6 +362,10 @@ static void chat_layouts(void)
         if (i >= 5 && i <= 7)
             snprintf(extra, sizeof extra, "--spm-model '%s' --set 'tokenizer.chat_template=str:%s'",
                      spm, tmpl[i - 5]);
+        else if (!strcmp(cases[i].family, "smollm3"))
+            snprintf(extra, sizeof extra,
+                     "--chat-tokens smollm3 --merges 50 --set 'tokenizer.chat_template=str:"
+                     "{%%- for m in messages %%}<|im_start|>{{ m.role }}{%%- endfor %%}'");
         else
             snprintf(extra, sizeof extra, "--chat-tokens %s --merges 50", cases[i].family);
         const char *path = eu_model(i == 1   ? "llama"
@@ -384,7 +393,7 @@ static void chat_layouts(void)
                    : i == 4           ? 1
                    : i == 7           ? 3
                    : i == 5 || i == 6 ? 2
-                   : i == 9           ? 7
+                   : i == 10          ? 7
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);

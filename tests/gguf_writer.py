@@ -437,6 +437,9 @@ CHAT_SPECIALS = {
     "smollm3": [("<|endoftext|>", 3), ("<|begin_of_text|>", 3), ("<|start_header_id|>", 3),
                 ("<|end_header_id|>", 3), ("<|eot_id|>", 3), ("<|im_start|>", 3),
                 ("<|im_end|>", 3), ("<think>", 4), ("</think>", 4)],
+    # Mistral's Tekken vocabularies: [INST] markers and </s> (v7's system markers too)
+    "mistral": [("<s>", 3), ("</s>", 3), ("[INST]", 3), ("[/INST]", 3), ("[AVAILABLE_TOOLS]", 3),
+                ("[SYSTEM_PROMPT]", 3), ("[/SYSTEM_PROMPT]", 3), ("<|im_end|>", 3)],
     "granite": [("<|end_of_text|>", 3), ("<|start_of_role|>", 3), ("<|end_of_role|>", 3),
                 ("<|tool_call|>", 3), ("<|im_end|>", 3)],
     "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
@@ -743,6 +746,8 @@ def main():
                     help="no output.weight: the logits reuse token_embd (qwen2 always)")
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
+    ap.add_argument("--rot", type=int, default=0,
+                    help="rope.dimension_count below the head size (partial rotary; 0: the head)")
     ap.add_argument("--swa", type=int, default=0,
                     help="gemma2/3, olmo2: attention.sliding_window (0: key absent)")
     ap.add_argument("--swa-period", type=int, default=0,
@@ -776,6 +781,7 @@ def main():
                 "smollm3") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
+    rot = a.rot or hd
 
     bos = None
     template = "chatml"
@@ -858,8 +864,8 @@ def main():
         w.add(arch + ".attention.value_length", "u32", hd)
     w.add(arch + ".rope.freq_base", "f32",
           10000.0 if arch in ("olmoe", "deepseek2", "phi3") else 1000000.0)
-    if arch == "phi3":
-        w.add(arch + ".rope.dimension_count", "u32", hd)
+    if arch == "phi3" or a.rot:
+        w.add(arch + ".rope.dimension_count", "u32", a.rot or hd)
     if arch == "gemma2" and a.att_softcap:
         w.add(arch + ".attn_logit_softcapping", "f32", a.att_softcap)
     if arch in ("gemma2", "gemma3", "olmo2"):
@@ -935,13 +941,13 @@ def main():
     add_t("token_embd.weight", wt, (V, E), lambda: rng.standard_normal((V, E)).astype(np.float32))
     add_t("output_norm.weight", T_F32, (E,), lambda: norm(E))
     if a.longrope:
-        add_t("rope_factors_long.weight", T_F32, (hd // 2,),
-              lambda: np.linspace(1.0, 30.0, hd // 2).astype(np.float32))
-        add_t("rope_factors_short.weight", T_F32, (hd // 2,),
-              lambda: np.linspace(1.0, 1.5, hd // 2).astype(np.float32))
+        add_t("rope_factors_long.weight", T_F32, (rot // 2,),
+              lambda: np.linspace(1.0, 30.0, rot // 2).astype(np.float32))
+        add_t("rope_factors_short.weight", T_F32, (rot // 2,),
+              lambda: np.linspace(1.0, 1.5, rot // 2).astype(np.float32))
     if a.rope_freqs:
-        add_t("rope_freqs.weight", T_F32, (hd // 2,),
-              lambda: np.linspace(1.0, 8.0, hd // 2).astype(np.float32))
+        add_t("rope_freqs.weight", T_F32, (rot // 2,),
+              lambda: np.linspace(1.0, 8.0, rot // 2).astype(np.float32))
     if arch not in ("qwen2", "gemma", "gemma2", "gemma3") and not a.tied:
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
     ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2") else a.ff

@@ -523,6 +523,8 @@ class Model:
     def rope(self, x, pos, swa=False):
         # NEOX layout: dimension i pairs with i + hd/2; llama's: 2i with 2i+1. x: (T, heads, hd)
         hd = self.rot
+        if x.shape[-1] > hd:  # partial rotary embeddings: the rest of each head passes through
+            return np.concatenate([self.rope(x[..., :hd], pos, swa), x[..., hd:]], axis=-1)
         if swa:  # Gemma's sliding layers: their own base; Gemma 3 without scaling
             inv = self.base_swa ** (-np.arange(0, hd // 2) * 2.0 / hd)
             ang = np.asarray(pos, dtype=np.float64)[:, None] * inv[None, :]

@@ -743,17 +743,19 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         int rope_dims;
         if ((st = get_int(g, n, "rope.dimension_count", 1, hp->head_dim, &rope_dims, err)))
             return st;
-        if (rope_dims != hp->head_dim)
-            return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                                   "rope.dimension_count %d differs from the head size %d (partial "
-                                   "rotary embeddings are not supported)",
-                                   rope_dims, hp->head_dim);
         if (vlen != hp->head_dim || hp->head_dim < 2 || hp->head_dim % 2)
             return llmbo_error_set(
                 err, LLMBO_ERR_UNSUPPORTED,
                 "head sizes key %d / value %d not supported (must be equal, even)", hp->head_dim,
                 vlen);
-        hp->n_rot = hp->v_dim = hp->head_dim;
+        /* partial rotary embeddings (Phi-4-mini: 96 of 128): the first rope_dims of each head */
+        if (rope_dims < 2 || rope_dims % 2 || rope_dims > hp->head_dim)
+            return llmbo_error_set(
+                err, LLMBO_ERR_FORMAT,
+                "%s.rope.dimension_count %d invalid (even, 2 to the head size %d)", n, rope_dims,
+                hp->head_dim);
+        hp->v_dim = hp->head_dim;
+        hp->n_rot = rope_dims;
     }
     if (moe) {
         if ((st = get_int(g, n, "expert_count", 0, 0, &hp->n_expert, err)) ||

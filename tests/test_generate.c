@@ -304,7 +304,8 @@ static void engine_constrained(const char *arch, const char *type)
  * (with the empty think block of the R1 models), Llama 3's headers, ChatML, Granite 3.x's roles,
  * DeepSeek-V2's User: / Assistant: turns, Phi-3's <|role|> ... <|end|>; a SentencePiece vocabulary
  * (Llama 2, Mistral, Mixtral) gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2
- * family: a <<SYS>> block and a BOS inside the history when the file's template has them). */
+ * family: a <<SYS>> block and a BOS inside the history when the file's template has them), and a
+ * template in Mistral's newer formats its layout (v7 with [SYSTEM_PROMPT], v3-Tekken). */
 static void chat_layouts(void)
 {
     static const struct {
@@ -343,6 +344,11 @@ static void chat_layouts(void)
         {"smollm3", "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
                     "<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nGo<|im_end|>\n"
                     "<|im_start|>assistant\n"},
+        /* Mistral v7 with a Tekken vocabulary (Mistral Small 3): no spaces after the markers */
+        {"mistral-v7", "[SYSTEM_PROMPT]Be brief.[/SYSTEM_PROMPT][INST]Hi[/INST]Hello</s>"
+                       "[INST]Go[/INST]"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_MISTRAL_V3_TEKKEN (Mistral Nemo) */
+        {"mistral-v3t", "[INST]Be brief.\n\nHi[/INST]Hello</s>[INST]Go[/INST]"},
         /* llama.cpp's LLM_CHAT_TEMPLATE_GEMMA */
         {"gemma", "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello"
                   "<end_of_turn>\n<start_of_turn>user\nGo<end_of_turn>\n<start_of_turn>model\n"},
@@ -362,6 +368,12 @@ static void chat_layouts(void)
         if (i >= 5 && i <= 7)
             snprintf(extra, sizeof extra, "--spm-model '%s' --set 'tokenizer.chat_template=str:%s'",
                      spm, tmpl[i - 5]);
+        else if (!strncmp(cases[i].family, "mistral", 7))
+            snprintf(extra, sizeof extra,
+                     "--chat-tokens mistral --merges 50 --set 'tokenizer.chat_template=str:%s'",
+                     strcmp(cases[i].family, "mistral-v7")
+                         ? "[AVAILABLE_TOOLS]{{- \"[INST]\" + m.content + \"[/INST]\" }}"
+                         : "[SYSTEM_PROMPT]{{- \"[INST]\" + m.content + \"[/INST]\" }}");
         else if (!strcmp(cases[i].family, "smollm3"))
             snprintf(extra, sizeof extra,
                      "--chat-tokens smollm3 --merges 50 --set 'tokenizer.chat_template=str:"
@@ -394,6 +406,8 @@ static void chat_layouts(void)
                    : i == 7           ? 3
                    : i == 5 || i == 6 ? 2
                    : i == 10          ? 7
+                   : i == 11          ? 5
+                   : i == 12          ? 7
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);

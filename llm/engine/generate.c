@@ -263,6 +263,54 @@ static void chat_inst(llmbo_strbuf *t, int sys_block, int bos_inside, const char
     }
 }
 
+/* Mistral's [INST] layouts as the models' templates render them (llama.cpp names them in
+ * llama-chat.cpp): v7 [SYSTEM_PROMPT]{system}[/SYSTEM_PROMPT][INST]{user}[/INST]{assistant}</s>
+ * (Mistral Small 3, Magistral, Devstral; a space after each marker with a SentencePiece vocabulary,
+ * none with Tekken), v1 / v3 / v3-Tekken [INST]{system}\n\n{user}[/INST]{assistant}</s>[INST]...
+ * (v1: a space before [INST] and [/INST]; v1 and v3: a space after [INST] and before the
+ * assistant, whose text v3 trims; v3-Tekken: Mistral Nemo, no spaces). */
+enum { MISTRAL_V7 = 1, MISTRAL_V1, MISTRAL_V3, MISTRAL_V3_TEKKEN };
+
+static void chat_mistral(llmbo_strbuf *t, int variant, int spm, const char *const *roles,
+                         const char *const *contents, int n)
+{
+    if (variant == MISTRAL_V7) {
+        const char *sp = spm ? " " : "";
+        for (int i = 0; i < n; i++) {
+            if (!strcmp(roles[i], "system"))
+                llmbo_strbuf_printf(t, "[SYSTEM_PROMPT]%s%s[/SYSTEM_PROMPT]", sp, contents[i]);
+            else if (!strcmp(roles[i], "assistant"))
+                llmbo_strbuf_printf(t, "%s%s</s>", sp, contents[i]);
+            else
+                llmbo_strbuf_printf(t, "[INST]%s%s[/INST]", sp, contents[i]);
+        }
+        return;
+    }
+    const char *lead = variant == MISTRAL_V1 ? " " : "",
+               *trail = variant == MISTRAL_V3_TEKKEN ? "" : " ";
+    int inside = 0;
+    for (int i = 0; i < n; i++) {
+        if (!inside)
+            llmbo_strbuf_printf(t, "%s[INST]%s", lead, trail);
+        inside = 1;
+        const char *c = contents[i], *end = c + strlen(c);
+        if (!strcmp(roles[i], "system")) {
+            llmbo_strbuf_printf(t, "%s\n\n", c);
+        } else if (!strcmp(roles[i], "assistant")) {
+            if (variant == MISTRAL_V3) {
+                while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
+                    c++;
+                while (end > c && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
+                    end--;
+            }
+            llmbo_strbuf_printf(t, "%s%.*s</s>", trail, (int)(end - c), c);
+            inside = 0;
+        } else {
+            llmbo_strbuf_printf(t, "%s%s[/INST]", c, lead);
+        }
+    }
+}
+
 /* 1 if the file's chat template (tokenizer.chat_template) contains text. */
 static int template_has(const llmbo_engine *eng, const char *text)
 {
@@ -336,7 +384,19 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                    : CHAT_FALLBACK;
     int think_block = hp->arch->think_block || kind == CHAT_DEEPSEEK;
     llmbo_strbuf t = LLMBO_STRBUF_INIT;
-    if (kind == CHAT_INST)
+    /* llama.cpp's detection of Mistral's templates (llm_chat_detect_template) */
+    int mistral = !template_has(eng, "[INST]")           ? 0
+                  : template_has(eng, "[SYSTEM_PROMPT]") ? MISTRAL_V7
+                  : !template_has(eng, "' [INST] ' + system_message") &&
+                          !template_has(eng, "[AVAILABLE_TOOLS]")
+                      ? 0
+                  : template_has(eng, " [INST]")    ? MISTRAL_V1
+                  : template_has(eng, "\"[INST]\"") ? MISTRAL_V3_TEKKEN
+                                                    : MISTRAL_V3;
+    if (kind == CHAT_INST && mistral)
+        chat_mistral(&t, mistral, !strcmp(llmbo_tokenizer_pre(tok), "sentencepiece"), roles,
+                     contents, n);
+    else if (kind == CHAT_INST)
         chat_inst(&t, template_has(eng, "<<SYS>>"), template_has(eng, "bos_token + '[INST]"), roles,
                   contents, n);
     if (kind == CHAT_GEMMA)

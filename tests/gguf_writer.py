@@ -440,6 +440,8 @@ CHAT_SPECIALS = {
     # Mistral's Tekken vocabularies: [INST] markers and </s> (v7's system markers too)
     "mistral": [("<s>", 3), ("</s>", 3), ("[INST]", 3), ("[/INST]", 3), ("[AVAILABLE_TOOLS]", 3),
                 ("[SYSTEM_PROMPT]", 3), ("[/SYSTEM_PROMPT]", 3), ("<|im_end|>", 3)],
+    "exaone": [("<|endoftext|>", 3), ("[|system|]", 3), ("[|user|]", 3), ("[|assistant|]", 3),
+               ("[|endofturn|]", 3), ("<think>", 4), ("</think>", 4), ("<|im_end|>", 3)],
     "granite": [("<|end_of_text|>", 3), ("<|start_of_role|>", 3), ("<|end_of_role|>", 3),
                 ("<|tool_call|>", 3), ("<|im_end|>", 3)],
     "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
@@ -675,7 +677,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4",
                              "granite", "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
@@ -746,6 +748,8 @@ def main():
                     help="no output.weight: the logits reuse token_embd (qwen2 always)")
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
+    ap.add_argument("--nextn", type=int, default=0,
+                    help="nextn_predict_layers: this many more layers after --layers, not run")
     ap.add_argument("--rot", type=int, default=0,
                     help="rope.dimension_count below the head size (partial rotary; 0: the head)")
     ap.add_argument("--swa", type=int, default=0,
@@ -764,7 +768,7 @@ def main():
     rng = np.random.default_rng(a.seed)
     chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
-        a.chat_tokens = {"granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
+        a.chat_tokens = {"exaone4": "exaone", "granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
                          "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
@@ -778,7 +782,7 @@ def main():
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma", "gemma2", "gemma3")
                         else 32)
     if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3", "olmo2",
-                "smollm3") and a.head_dim == 0:
+                "smollm3", "exaone4") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
     rot = a.rot or hd
@@ -832,7 +836,9 @@ def main():
         w.add("general.alignment", "u32", a.alignment)
     w.add(arch + ".context_length", "u32", a.ctx)
     w.add(arch + ".embedding_length", "u32", E)
-    w.add(arch + ".block_count", "u32", a.layers)
+    w.add(arch + ".block_count", "u32", a.layers + a.nextn)
+    if a.nextn:
+        w.add(arch + ".nextn_predict_layers", "u32", a.nextn)
     w.add(arch + ".feed_forward_length", "u32", a.ff)
     w.add(arch + ".attention.head_count", "u32", H)
     if arch == "deepseek2":
@@ -868,7 +874,7 @@ def main():
         w.add(arch + ".rope.dimension_count", "u32", a.rot or hd)
     if arch == "gemma2" and a.att_softcap:
         w.add(arch + ".attn_logit_softcapping", "f32", a.att_softcap)
-    if arch in ("gemma2", "gemma3", "olmo2"):
+    if arch in ("gemma2", "gemma3", "olmo2", "exaone4"):
         if arch == "gemma3":
             w.add(arch + ".rope.freq_base_swa", "f32", 10000.0)
         if a.swa:
@@ -914,7 +920,7 @@ def main():
     else:
         w.add("tokenizer.ggml.model", "str", "gpt2")
         w.add("tokenizer.ggml.pre", "str",
-              a.pre or {"olmoe": "olmo", "granite": "refact", "granitemoe": "refact",
+              a.pre or {"olmoe": "olmo", "exaone4": "exaone4", "granite": "refact", "granitemoe": "refact",
                         "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
         w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
         w.add("tokenizer.ggml.token_type", "arr", types, "i32")
@@ -951,9 +957,9 @@ def main():
     if arch not in ("qwen2", "gemma", "gemma2", "gemma3") and not a.tied:
         add_t("output.weight", big, (V, E), lambda: mat(V, E))
     ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2") else a.ff
-    for il in range(a.layers):
+    for il in range(a.layers + a.nextn):
         p = "blk.%d." % il
-        if arch != "olmo2":  # OLMo 2 has no pre-norms
+        if arch not in ("olmo2", "exaone4"):  # OLMo 2 and EXAONE 4 have no pre-norms
             add_t(p + "attn_norm.weight", T_F32, (E,), lambda: norm(E))
         if arch == "deepseek2":
             nope, vd, qk = a.nope_dim, a.v_dim, a.nope_dim + NR
@@ -1005,9 +1011,9 @@ def main():
         else:
             add_t(p + "attn_q_norm.weight", T_F32, (hd,), lambda: norm(hd))
             add_t(p + "attn_k_norm.weight", T_F32, (hd,), lambda: norm(hd))
-        if arch != "olmo2":
+        if arch not in ("olmo2", "exaone4"):
             add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
-        if arch in ("gemma2", "gemma3", "olmo2"):  # norms of the attention block's output
+        if arch in ("gemma2", "gemma3", "olmo2", "exaone4"):  # norms of the attention output
             add_t(p + "post_attention_norm.weight", T_F32, (E,), lambda: norm(E))
         if arch == "phi3":  # gate and up fused, gate first
             add_t(p + "ffn_up.weight", wt, (2 * a.ff, E), lambda: mat(2 * a.ff, E))
@@ -1016,7 +1022,7 @@ def main():
             add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
-            if arch in ("gemma2", "gemma3", "olmo2"):
+            if arch in ("gemma2", "gemma3", "olmo2", "exaone4"):
                 add_t(p + "post_ffw_norm.weight", T_F32, (E,), lambda: norm(E))
         else:
             add_t(p + "ffn_gate_inp.weight", T_F32, (X, E), lambda: 3.0 * mat(X, E))
@@ -1029,6 +1035,11 @@ def main():
                 add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
                 add_t(p + "ffn_gate_inp_shexp.weight", T_F32, (1, E), lambda: mat(1, E))
+    for il in range(a.layers, a.layers + a.nextn):  # the MTP head's own tensors (llama.cpp loads them)
+        p = "blk.%d.nextn." % il
+        add_t(p + "eh_proj.weight", wt, (E, 2 * E), lambda: mat(E, 2 * E))
+        add_t(p + "enorm.weight", T_F32, (E,), lambda: norm(E))
+        add_t(p + "hnorm.weight", T_F32, (E,), lambda: norm(E))
     for name in a.bias_tensor:
         add_t(name, T_F32, (E,), lambda: np.zeros(E, dtype=np.float32))
     for i in range(a.extra_tensors):

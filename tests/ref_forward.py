@@ -405,7 +405,8 @@ class Model:
         a = self.arch = g.kv["general.architecture"]
         kv = g.kv
         self.E = kv[a + ".embedding_length"]
-        self.L = kv[a + ".block_count"]
+        # multi-token-prediction layers come last and are not run (as llama.cpp)
+        self.L = kv[a + ".block_count"] - kv.get(a + ".nextn_predict_layers", 0)
         self.H = kv[a + ".attention.head_count"]
         self.KV = kv.get(a + ".attention.head_count_kv", self.H)
         self.hd = kv.get(a + ".attention.key_length", self.E // self.H)
@@ -488,6 +489,14 @@ class Model:
             self.n_swa = kv.get(a + ".attention.sliding_window", 0)
             self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 4)
             self.base_swa = self.base
+        # EXAONE 4 (llama.cpp's exaone4 graph): a window only with 64 layers (4096 unless the file
+        # says, every 4th layer global), the sliding layers with the global RoPE, the global
+        # layers without RoPE
+        self.exaone4 = a == "exaone4"
+        if self.exaone4:
+            big = kv[a + ".block_count"] == 64
+            self.n_swa = kv.get(a + ".attention.sliding_window", 4096) if big else 0
+            self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 4)
         # SmolLM3: layers il with (il + 1) % 4 == 0 have no RoPE
         self.nope_step = 4 if a == "smollm3" else 0
         self.emb = g.get("token_embd.weight")
@@ -515,7 +524,7 @@ class Model:
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
 
     def is_swa(self, il):
-        if not (self.gemma or self.olmo2) or self.n_swa <= 0:
+        if not (self.gemma or self.olmo2 or self.exaone4) or self.n_swa <= 0:
             return False
         p = self.swa_period
         return p == 0 or il % p < p - 1
@@ -591,12 +600,15 @@ class Model:
             q = q.reshape(T, self.H, self.hd)
             k = k.reshape(T, self.KV, self.hd)
             v = v.reshape(T, self.KV, self.hd)
-            if self.arch in ("qwen3", "qwen3moe", "gemma3"):
+            if self.arch in ("qwen3", "qwen3moe", "gemma3", "exaone4"):
                 q = self.rms(q, lw["attn_q_norm.weight"])
                 k = self.rms(k, lw["attn_k_norm.weight"])
             pos = np.arange(T)
             swa = self.is_swa(il)
-            if not (self.nope_step and (il + 1) % self.nope_step == 0):
+            if self.exaone4:  # RoPE (the global one) on the sliding layers only, if any
+                if swa or self.n_swa <= 0:
+                    q, k = self.rope(q, pos), self.rope(k, pos)
+            elif not (self.nope_step and (il + 1) % self.nope_step == 0):
                 q, k = self.rope(q, pos, swa), self.rope(k, pos, swa)
             g = self.H // self.KV
             k = np.repeat(k, g, axis=1)
@@ -734,7 +746,7 @@ WS = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\
 
 PRE_ALIASES = {"deepseek-r1-qwen": "qwen2", "llama-bpe": "llama3", "llama-v3": "llama3",
                "falcon3": "llama3", "smaug-bpe": "llama3", "dbrx": "llama3", "starcoder": "refact",
-               "smollm": "refact", "gpt-2": "gpt2", "mpt": "gpt2", "olmo": "gpt2"}
+               "smollm": "refact", "gpt-2": "gpt2", "mpt": "gpt2", "olmo": "gpt2", "exaone4": "gpt2"}
 # llama.cpp's ignore_merges: only these names (smaug-bpe and dbrx use llama3's pattern without it)
 IGNORE_MERGES = ("llama3", "llama-bpe", "llama-v3", "falcon3", "tekken")
 

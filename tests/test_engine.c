@@ -396,6 +396,12 @@ int main(void)
     compare_model("olmo2", "f32", NULL, 1e-4);
     compare_model("olmo2", "q8_0", NULL, 0.03);
     compare_model("olmo2", "f32", "--layers 4 --swa 4 --yarn 4", 1e-4);
+    /* EXAONE 4: the 1.2B's layout; the 32B's 64 layers, window 4 on 3 of every 4, the global
+     * ones without RoPE; a multi-token-prediction layer after the last, not run */
+    compare_model("exaone4", "f32", NULL, 1e-4);
+    compare_model("exaone4", "q8_0", NULL, 0.03);
+    compare_model("exaone4", "f32", "--layers 64 --embd 32 --swa 4", 1e-4);
+    compare_model("qwen3", "f32", "--nextn 1", 1e-4);
     /* SmolLM3: layer 3 (the fourth) without RoPE */
     compare_model("smollm3", "f32", "--layers 4", 1e-4);
     compare_model("smollm3", "q8_0", "--layers 4", 0.03);

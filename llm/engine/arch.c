@@ -43,6 +43,8 @@ static const llmbo_arch_def archs[] = {
     /* OLMo 2 (1B-32B) and Olmo 3 (7B, 32B, with a sliding window): post-norms only, QK-norm over
      * the whole q and k projections, NEOX RoPE, dense SwiGLU. */
     {"olmo2", 0, 0, 0, LLMBO_QK_NORM_FULL, 0, 0, 0, 0, 0, 0, 1, 0, 10000.0, 1e-6},
+    /* EXAONE 4.0 (1.2B, 32B): OLMo 2's post-norms with per-head QK-norm, NEOX RoPE. */
+    {"exaone4", 0, 0, 0, LLMBO_QK_NORM_HEAD, 0, 0, 0, 0, 0, 0, 2, 0, 10000.0, 1e-5},
     /* SmolLM3 (3B): llama's layout and RoPE, with no RoPE on every fourth layer. */
     {"smollm3", 0, 1, 0, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 0, 0, 4, 10000.0, 1e-6},
 };

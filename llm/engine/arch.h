@@ -41,12 +41,14 @@ typedef struct llmbo_arch_def {
                          there; Gemma 3 without RoPE scaling), final_logit_softcapping; Gemma 2
                          also soft-caps the attention scores (attn_logit_softcapping) and has
                          llama.cpp's defaults: window 4096, pattern 2, caps 50 and 30 */
-    int post_norms;   /* OLMo 2 / Olmo 3: no norms before attention and FFN; each block's output
-                         is RMS-normed (post_attention_norm, post_ffw_norm) before it joins the
-                         residual. Olmo 3's sliding window when the file has
-                         attention.sliding_window: every sliding_window_pattern-th layer (4 unless
-                         the file says) is global, the others slide at the global RoPE base
-                         without RoPE scaling */
+    int post_norms;   /* 1 OLMo 2 / Olmo 3, 2 EXAONE 4: no norms before attention and FFN; each
+                         block's output is RMS-normed (post_attention_norm, post_ffw_norm) before
+                         it joins the residual. The sliding window: every
+                         sliding_window_pattern-th layer (4 unless the file says) is global, the
+                         others slide. Olmo 3 (when the file has attention.sliding_window): the
+                         sliding layers at the global RoPE base without RoPE scaling. EXAONE 4
+                         (as llama.cpp, only the 64-layer 32B: window 4096 unless the file says):
+                         the sliding layers with the global RoPE, the global layers without RoPE */
     int nope_step;    /* SmolLM3: every nope_step-th layer (il + 1 a multiple) has no RoPE */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */

@@ -718,8 +718,16 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         (st = get_int(g, n, "attention.head_count", 0, 0, &hp->n_head, err)) ||
         (st = get_int(g, n, "attention.head_count_kv", 1, hp->n_head, &hp->n_head_kv, err)) ||
         (st = get_int(g, n, "feed_forward_length", moe, 0, &hp->n_ff, err)) ||
-        (st = get_int(g, n, "context_length", 1, 4096, &hp->n_ctx_train, err)))
+        (st = get_int(g, n, "context_length", 1, 4096, &hp->n_ctx_train, err)) ||
+        (st = get_int(g, n, "nextn_predict_layers", 1, 0, &hp->n_nextn, err)))
         return st;
+    /* multi-token-prediction layers come last in block_count and are not run (as llama.cpp) */
+    if (hp->n_nextn < 0 || hp->n_nextn >= hp->n_layer)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "%s.nextn_predict_layers %d invalid (0 to "
+                               "block_count - 1 = %d)",
+                               n, hp->n_nextn, hp->n_layer - 1);
+    hp->n_layer -= hp->n_nextn;
     if (hp->n_ctx_train < 1)
         return llmbo_error_set(err, LLMBO_ERR_FORMAT,
                                "metadata '%s.context_length' = 0: a model's context holds at least "
@@ -810,13 +818,19 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
     hp->rope_base_swa = 10000.0;
     hp->rope_fs_swa = 1.0;
     hp->rope_mscale_swa = hp->rope_mscale;
-    if (hp->arch->post_norms) {
+    if (hp->arch->post_norms == 1) {
         /* Olmo 3 (llama.cpp's olmo2 graph with a window, and Hugging Face's Olmo3): sliding
          * layers at the global base (a rope.freq_base_swa key is not read, as llama.cpp d32676d
          * does not), with neither RoPE scaling nor YaRN's magnitude */
         hp->rope_mscale_swa = 1.0;
         hp->rope_base_swa = hp->rope_base;
         if ((st = get_int(g, n, "attention.sliding_window", 1, 0, &hp->n_swa, err)) ||
+            (st = get_int(g, n, "attention.sliding_window_pattern", 1, 4, &hp->swa_period, err)))
+            return st;
+    } else if (hp->arch->post_norms == 2 && hp->n_layer + hp->n_nextn == 64) {
+        /* EXAONE 4.0 32B (llama.cpp's exaone4: a window only for 64 layers; its sliding layers
+         * use the global RoPE tables, its global layers none) */
+        if ((st = get_int(g, n, "attention.sliding_window", 1, 4096, &hp->n_swa, err)) ||
             (st = get_int(g, n, "attention.sliding_window_pattern", 1, 4, &hp->swa_period, err)))
             return st;
     }
@@ -874,6 +888,8 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
         (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)))
         return st;
     L->nope = hp->arch->nope_step > 0 && (il + 1) % hp->arch->nope_step == 0;
+    if (hp->arch->post_norms == 2 && hp->n_swa > 0) /* EXAONE 4 32B: global layers, no RoPE */
+        L->nope = hp->swa_period > 0 && il % hp->swa_period == hp->swa_period - 1;
     if (hp->arch->mla) {
         int n_nope = hp->head_dim - hp->n_rot;
         if (hp->q_lora > 0) {
@@ -1018,7 +1034,8 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->v_cache = mla ? NULL : llmbo_malloc(kv, sizeof(float));
     e->rope_cos = llmbo_malloc(C * hd2, sizeof(float));
     e->rope_sin = llmbo_malloc(C * hd2, sizeof(float));
-    if (hp->n_swa > 0) {
+    int swa_tab = hp->n_swa > 0 && hp->arch->post_norms != 2; /* EXAONE: the global tables */
+    if (swa_tab) {
         e->rope_cos_swa = llmbo_malloc(C * hd2, sizeof(float));
         e->rope_sin_swa = llmbo_malloc(C * hd2, sizeof(float));
     }
@@ -1064,7 +1081,7 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
         mla_ok = e->mla_qn && e->mla_qabs && e->mla_olat && e->mla_qa && e->mla_q8.a;
     }
     if (!e->k_cache || (!mla && !e->v_cache) || !e->rope_cos || !e->rope_sin || !e->cache_tok ||
-        (hp->n_swa > 0 && (!e->rope_cos_swa || !e->rope_sin_swa)) || !e->x || !e->xb || !e->xq.a ||
+        (swa_tab && (!e->rope_cos_swa || !e->rope_sin_swa)) || !e->x || !e->xb || !e->xq.a ||
         !e->q || !e->k || !e->v || !e->att_out || !e->att || !e->hb || !e->hb2 || !e->ffn_out ||
         !e->router || !e->router_sel || !e->sel || !e->sel_w || !e->ex_tok || !e->ex_w ||
         !e->ex_slot || !e->ex_first || !e->ex_next || !e->ex_x || !e->ex_xq.a || !e->items ||
@@ -1935,8 +1952,8 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
                 rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
         }
         if (!L->nope) {
-            rope(e, q, hp->n_head, hd, pos0 + t, L->swa);
-            rope(e, k, hp->n_head_kv, hd, pos0 + t, L->swa);
+            rope(e, q, hp->n_head, hd, pos0 + t, L->swa && e->rope_cos_swa);
+            rope(e, k, hp->n_head_kv, hd, pos0 + t, L->swa && e->rope_cos_swa);
         }
         size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
         memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));

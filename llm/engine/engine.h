@@ -58,6 +58,7 @@ typedef struct llmbo_hparams {
     double rope_mscale_swa;    /* their cos/sin magnitude (Olmo 3: 1; Gemma: rope_mscale) */
     double logit_softcap;      /* logits = c tanh(logits / c) (final_logit_softcapping), 0: off */
     double att_softcap;        /* scores = c tanh(scores / c) (Gemma 2's attn_logit_softcapping) */
+    int n_nextn; /* multi-token-prediction layers after n_layer (nextn_predict_layers), not run */
 } llmbo_hparams;
 
 /* Opens path: validates the file, the architecture, every tensor's presence, type and shape, and

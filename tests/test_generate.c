@@ -305,7 +305,8 @@ static void engine_constrained(const char *arch, const char *type)
  * DeepSeek-V2's User: / Assistant: turns, Phi-3's <|role|> ... <|end|>; a SentencePiece vocabulary
  * (Llama 2, Mistral, Mixtral) gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2
  * family: a <<SYS>> block and a BOS inside the history when the file's template has them), and a
- * template in Mistral's newer formats its layout (v7 with [SYSTEM_PROMPT], v3-Tekken). */
+ * template in Mistral's newer formats its layout (v7 with [SYSTEM_PROMPT], v3-Tekken); EXAONE 4's
+ * [|role|] turns. */
 static void chat_layouts(void)
 {
     static const struct {
@@ -349,6 +350,9 @@ static void chat_layouts(void)
                        "[INST]Go[/INST]"},
         /* llama.cpp's LLM_CHAT_TEMPLATE_MISTRAL_V3_TEKKEN (Mistral Nemo) */
         {"mistral-v3t", "[INST]Be brief.\n\nHi[/INST]Hello</s>[INST]Go[/INST]"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_EXAONE_4 */
+        {"exaone", "[|system|]Be brief.[|endofturn|]\n[|user|]Hi\n[|assistant|]Hello[|endofturn|]\n"
+                   "[|user|]Go\n[|assistant|]"},
         /* llama.cpp's LLM_CHAT_TEMPLATE_GEMMA */
         {"gemma", "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello"
                   "<end_of_turn>\n<start_of_turn>user\nGo<end_of_turn>\n<start_of_turn>model\n"},
@@ -408,6 +412,7 @@ static void chat_layouts(void)
                    : i == 10          ? 7
                    : i == 11          ? 5
                    : i == 12          ? 7
+                   : i == 13          ? 7
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);

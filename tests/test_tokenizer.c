@@ -412,6 +412,7 @@ int main(void)
     check_model("qwen3", "--unset tokenizer.ggml.pre", "default");
     check_model("qwen3", "--pre falcon3", "llama3");
     check_model("qwen3", "--pre smaug-bpe", "llama3"); /* llama3's pattern, merges not ignored */
+    check_model("qwen3", "--pre exaone4", "gpt2");
     check_model("qwen3", "--pre gpt-4o", "gpt-4o");
     check_model("qwen3", "--pre tekken", "tekken");
     corpus_vs_reference("deepseek-llm");

@@ -197,6 +197,8 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * Mistral, Mixtral; chat_inst) [INST] {system}\n{user} [/INST]{assistant}</s>[INST] ... [/INST]
  * Phi-3 <|{role}|>\n{content}<|end|>\n ... <|assistant|>\n Gemma (chat_gemma)
  * <start_of_turn>user\n{system}\n\n{user}<end_of_turn>\n ... <start_of_turn>model\n
+ * EXAONE 4 [|system|]{system}[|endofturn|]\n[|user|]{user}\n[|assistant|]{assistant}[|endofturn|]\n
+ * ... [|assistant|] (contents trimmed, as llama.cpp's LLM_CHAT_TEMPLATE_EXAONE_4)
  * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
  * first: with thinking off the prompt carries an empty block, with it on an opened one. */
 enum {
@@ -208,7 +210,8 @@ enum {
     CHAT_DEEPSEEK2,
     CHAT_INST,
     CHAT_PHI3,
-    CHAT_GEMMA
+    CHAT_GEMMA,
+    CHAT_EXAONE4
 };
 
 /* Gemma's turns as llama.cpp renders them (LLM_CHAT_TEMPLATE_GEMMA): no system role (its text
@@ -352,6 +355,16 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
     case CHAT_PHI3:
         llmbo_strbuf_printf(t, "<|%s|>\n%s<|end|>\n", role, content);
         return;
+    case CHAT_EXAONE4: {
+        const char *end = content + strlen(content);
+        while (*content == ' ' || (*content >= '\t' && *content <= '\r'))
+            content++;
+        while (end > content && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
+            end--;
+        llmbo_strbuf_printf(t, "[|%s|]%.*s%s", role, (int)(end - content), content,
+                            strcmp(role, "user") ? "[|endofturn|]\n" : "\n");
+        return;
+    }
     default:
         llmbo_strbuf_printf(t, "<|%s|>\n%s\n", role, content);
         return;
@@ -374,6 +387,7 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0
                    ? CHAT_DEEPSEEK2
                : llmbo_tokenizer_find(tok, "<start_of_turn>") >= 0 ? CHAT_GEMMA
+               : llmbo_tokenizer_find(tok, "[|endofturn|]") >= 0   ? CHAT_EXAONE4
                : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0    ? CHAT_CHATML
                : llmbo_tokenizer_find(tok, "<|end|>") >= 0 &&
                        llmbo_tokenizer_find(tok, "<|assistant|>") >= 0
@@ -411,7 +425,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                                        "Assistant:",
                                        "",
                                        "<|assistant|>\n",
-                                       "<start_of_turn>model\n"};
+                                       "<start_of_turn>model\n",
+                                       "[|assistant|]"};
     llmbo_strbuf_puts(&t, open[kind]);
     if (think_block || think)
         llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");

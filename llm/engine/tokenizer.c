@@ -1060,6 +1060,7 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                     {"gpt-2", PRE_GPT2, 0},
                     {"mpt", PRE_GPT2, 0},
                     {"olmo", PRE_GPT2, 0},
+                    {"exaone4", PRE_GPT2, 0},
                     {"default", PRE_DEFAULT, 0},
                     {"gpt-4o", PRE_GPT4O, 0},
                     {"llama4", PRE_GPT4O, 0},
@@ -1076,7 +1077,7 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                                  "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
                                  "llama3, llama-bpe, falcon3, smaug-bpe, dbrx, deepseek-v3, "
                                  "deepseek-llm, deepseek-coder, refact, starcoder, smollm, gpt2, "
-                                 "mpt, olmo, default, gpt-4o, llama4, tekken are)",
+                                 "mpt, olmo, exaone4, default, gpt-4o, llama4, tekken are)",
                                  (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
             goto fail;
         }
@@ -1110,7 +1111,8 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     if (t->eos >= 0)
         t->eog[t->eos] = 1;
     static const char *const eog_texts[] = {"<|im_end|>",      "<|endoftext|>", "<|eot_id|>",
-                                            "<|end_of_text|>", "<|end|>",       "<end_of_turn>"};
+                                            "<|end_of_text|>", "<|end|>",       "<end_of_turn>",
+                                            "[|endofturn|]"};
     for (size_t i = 0; i < sizeof eog_texts / sizeof eog_texts[0]; i++) {
         int id = llmbo_tokenizer_find(t, eog_texts[i]);
         if (id >= 0 && (t->type[id] == TT_CONTROL || t->type[id] == TT_USER))

@@ -748,6 +748,8 @@ def main():
                     help="no output.weight: the logits reuse token_embd (qwen2 always)")
     ap.add_argument("--rope-freqs", action="store_true",
                     help="llama: a rope_freqs.weight tensor (Llama 3.1's frequency divisors)")
+    ap.add_argument("--qkv-bias", action="store_true",
+                    help="q, k, v biases for any architecture (phi3: of the fused attn_qkv)")
     ap.add_argument("--nextn", type=int, default=0,
                     help="nextn_predict_layers: this many more layers after --layers, not run")
     ap.add_argument("--rot", type=int, default=0,
@@ -999,11 +1001,15 @@ def main():
             add_t(p + "attn_k.weight", wt, (kvd, E), lambda: mat(kvd, E))
             add_t(p + "attn_v.weight", big, (kvd, E), lambda: mat(kvd, E))
         add_t(p + "attn_output.weight", wt, (E, qd), lambda: mat(E, qd))
-        if arch in ("qwen2", "qwen2moe"):
+        if arch == "phi3" and a.qkv_bias:  # a bias of the fused projection
+            add_t(p + "attn_qkv.bias", T_F32, (qd + 2 * kvd,),
+                  lambda: 0.1 * rng.standard_normal(qd + 2 * kvd))
+        if arch in ("qwen2", "qwen2moe") or (a.qkv_bias and arch != "phi3"):
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
-        elif arch in ("llama", "granite", "granitemoe", "phi3", "gemma", "gemma2", "smollm3"):
+        if arch in ("qwen2", "qwen2moe", "llama", "granite", "granitemoe", "phi3", "gemma",
+                    "gemma2", "smollm3"):
             pass
         elif arch in ("olmoe", "olmo2"):
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))

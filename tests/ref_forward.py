@@ -592,8 +592,18 @@ class Model:
                 q = self.mm(h, lw, il, "attn_q.weight")
                 k = self.mm(h, lw, il, "attn_k.weight")
                 v = self.mm(h, lw, il, "attn_v.weight")
-            if "attn_q.bias" in lw:
-                q, k, v = q + lw["attn_q.bias"], k + lw["attn_k.bias"], v + lw["attn_v.bias"]
+            if "attn_qkv.bias" in lw:  # biases of the fused projection
+                nq, nk = self.H * self.hd, self.KV * self.hd
+                bb = lw["attn_qkv.bias"]
+                q, k, v = q + bb[:nq], k + bb[nq:nq + nk], v + bb[nq + nk:]
+            for name, t in (("attn_q.bias", 0), ("attn_k.bias", 1), ("attn_v.bias", 2)):
+                if name in lw:  # any architecture's file may have them (llama.cpp applies them)
+                    if t == 0:
+                        q = q + lw[name]
+                    elif t == 1:
+                        k = k + lw[name]
+                    else:
+                        v = v + lw[name]
             if self.arch in ("olmoe", "olmo2"):
                 q = self.rms(q, lw["attn_q_norm.weight"])
                 k = self.rms(k, lw["attn_k_norm.weight"])

@@ -409,6 +409,10 @@ int main(void)
     compare_model("phi3", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */
     compare_model("phi3", "f32", "--longrope 32", 1e-4);   /* n_ctx 64 > 32: the long ones */
+    /* q, k, v biases in a file whose row has none (applied, as llama.cpp does), fused too */
+    compare_model("llama", "f32", "--qkv-bias", 1e-4);
+    compare_model("qwen3", "q8_0", "--qkv-bias", 0.03);
+    compare_model("phi3", "f32", "--qkv-bias", 1e-4);
     /* partial rotary embeddings (Phi-4-mini: 96 of 128), both layouts */
     compare_model("phi3", "f32", "--rot 12 --longrope 32", 1e-4);
     compare_model("llama", "f32", "--rot 8", 1e-4);

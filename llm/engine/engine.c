@@ -237,7 +237,7 @@ typedef struct wmat {
 typedef struct layer {
     const float *attn_norm;       /* (n_embd), NULL without pre-norms (OLMo 2) */
     wmat wq, wk, wv, wo;          /* (n_head*hd, n_embd), (kv_dim, n_embd) x2, (n_embd, q_dim) */
-    const float *bq, *bk, *bv;    /* qwen2 biases or NULL */
+    const float *bq, *bk, *bv;    /* q, k, v biases (qwen2; any row's file may have them) or NULL */
     const float *q_norm, *k_norm; /* qwen3: (hd); olmoe: (q_dim), (kv_dim); else NULL */
     const float *ffn_norm;        /* (n_embd), NULL without pre-norms */
     wmat gate, up, down;          /* dense FFN: (n_ff, n_embd) x2, (n_embd, n_ff) */
@@ -915,20 +915,30 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
         if ((st = load_mat(g, NAME("attn_qkv.weight"), 1, E, e->q_dim + 2 * e->kv_dim, 1, &qkv,
                            err)))
             return st;
+        /* q, k and v biases: required where the row says so, else applied when the file has
+         * them (llama.cpp reads them for any architecture with this attention) */
+        int opt = !hp->arch->qkv_bias;
         if (qkv.data) {
+            const float *b;
             L->wq = mat_rows(&qkv, 0, e->q_dim);
             L->wk = mat_rows(&qkv, e->q_dim, e->kv_dim);
             L->wv = mat_rows(&qkv, e->q_dim + e->kv_dim, e->kv_dim);
+            if ((st = load_vec(g, NAME("attn_qkv.bias"), 1, e->q_dim + 2 * e->kv_dim, &b, err)))
+                return st;
+            if (b) {
+                L->bq = b;
+                L->bk = b + e->q_dim;
+                L->bv = b + e->q_dim + e->kv_dim;
+            }
         } else if ((st = load_mat(g, NAME("attn_q.weight"), 0, E, e->q_dim, 1, &L->wq, err)) ||
                    (st = load_mat(g, NAME("attn_k.weight"), 0, E, e->kv_dim, 1, &L->wk, err)) ||
-                   (st = load_mat(g, NAME("attn_v.weight"), 0, E, e->kv_dim, 1, &L->wv, err))) {
+                   (st = load_mat(g, NAME("attn_v.weight"), 0, E, e->kv_dim, 1, &L->wv, err)) ||
+                   (st = load_vec(g, NAME("attn_q.bias"), opt, e->q_dim, &L->bq, err)) ||
+                   (st = load_vec(g, NAME("attn_k.bias"), opt, e->kv_dim, &L->bk, err)) ||
+                   (st = load_vec(g, NAME("attn_v.bias"), opt, e->kv_dim, &L->bv, err))) {
             return st;
         }
     }
-    if (hp->arch->qkv_bias && ((st = load_vec(g, NAME("attn_q.bias"), 0, e->q_dim, &L->bq, err)) ||
-                               (st = load_vec(g, NAME("attn_k.bias"), 0, e->kv_dim, &L->bk, err)) ||
-                               (st = load_vec(g, NAME("attn_v.bias"), 0, e->kv_dim, &L->bv, err))))
-        return st;
     if (hp->arch->qk_norm != LLMBO_QK_NORM_NONE) {
         int full = hp->arch->qk_norm == LLMBO_QK_NORM_FULL;
         if ((st = load_vec(g, NAME("attn_q_norm.weight"), 0, full ? e->q_dim : hd, &L->q_norm,
@@ -1934,14 +1944,12 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
     for (int t = 0; t < T; t++) {
         float *q = e->q + (size_t)t * e->q_dim, *k = e->k + (size_t)t * e->kv_dim;
         float *v = e->v + (size_t)t * e->kv_dim;
-        if (L->bq) {
-            for (int i = 0; i < e->q_dim; i++)
-                q[i] += L->bq[i];
-            for (int i = 0; i < e->kv_dim; i++) {
-                k[i] += L->bk[i];
-                v[i] += L->bv[i];
-            }
-        }
+        for (int i = 0; L->bq && i < e->q_dim; i++)
+            q[i] += L->bq[i];
+        for (int i = 0; L->bk && i < e->kv_dim; i++)
+            k[i] += L->bk[i];
+        for (int i = 0; L->bv && i < e->kv_dim; i++)
+            v[i] += L->bv[i];
         if (hp->arch->qk_norm == LLMBO_QK_NORM_FULL) { /* over the whole projection */
             rmsnorm(q, q, L->q_norm, e->q_dim, hp->norm_eps);
             rmsnorm(k, k, L->k_norm, e->kv_dim, hp->norm_eps);

@@ -442,6 +442,8 @@ CHAT_SPECIALS = {
                 ("[SYSTEM_PROMPT]", 3), ("[/SYSTEM_PROMPT]", 3), ("<|im_end|>", 3)],
     "exaone": [("<|endoftext|>", 3), ("[|system|]", 3), ("[|user|]", 3), ("[|assistant|]", 3),
                ("[|endofturn|]", 3), ("<think>", 4), ("</think>", 4), ("<|im_end|>", 3)],
+    "glm4": [("<|endoftext|>", 3), ("[gMASK]", 3), ("<sop>", 3), ("<|system|>", 3),
+             ("<|user|>", 3), ("<|assistant|>", 3), ("<|observation|>", 3), ("<|im_end|>", 3)],
     "granite": [("<|end_of_text|>", 3), ("<|start_of_role|>", 3), ("<|end_of_role|>", 3),
                 ("<|tool_call|>", 3), ("<|im_end|>", 3)],
     "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
@@ -677,7 +679,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4", "glm4",
                              "granite", "granitemoe",
                              "deepseek2"])
     ap.add_argument("--type", default="f32",
@@ -770,7 +772,7 @@ def main():
     rng = np.random.default_rng(a.seed)
     chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
-        a.chat_tokens = {"exaone4": "exaone", "granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
+        a.chat_tokens = {"exaone4": "exaone", "glm4": "glm4", "granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
                          "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
@@ -784,7 +786,7 @@ def main():
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma", "gemma2", "gemma3")
                         else 32)
     if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3", "olmo2",
-                "smollm3", "exaone4") and a.head_dim == 0:
+                "smollm3", "exaone4", "glm4") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
     rot = a.rot or hd
@@ -922,7 +924,7 @@ def main():
     else:
         w.add("tokenizer.ggml.model", "str", "gpt2")
         w.add("tokenizer.ggml.pre", "str",
-              a.pre or {"olmoe": "olmo", "exaone4": "exaone4", "granite": "refact", "granitemoe": "refact",
+              a.pre or {"olmoe": "olmo", "exaone4": "exaone4", "glm4": "glm4", "granite": "refact", "granitemoe": "refact",
                         "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
         w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
         w.add("tokenizer.ggml.token_type", "arr", types, "i32")
@@ -1004,12 +1006,12 @@ def main():
         if arch == "phi3" and a.qkv_bias:  # a bias of the fused projection
             add_t(p + "attn_qkv.bias", T_F32, (qd + 2 * kvd,),
                   lambda: 0.1 * rng.standard_normal(qd + 2 * kvd))
-        if arch in ("qwen2", "qwen2moe") or (a.qkv_bias and arch != "phi3"):
+        if arch in ("qwen2", "qwen2moe", "glm4") or (a.qkv_bias and arch != "phi3"):
             add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
         if arch in ("qwen2", "qwen2moe", "llama", "granite", "granitemoe", "phi3", "gemma",
-                    "gemma2", "smollm3"):
+                    "gemma2", "smollm3", "glm4"):
             pass
         elif arch in ("olmoe", "olmo2"):
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
@@ -1019,11 +1021,13 @@ def main():
             add_t(p + "attn_k_norm.weight", T_F32, (hd,), lambda: norm(hd))
         if arch not in ("olmo2", "exaone4"):
             add_t(p + "ffn_norm.weight", T_F32, (E,), lambda: norm(E))
-        if arch in ("gemma2", "gemma3", "olmo2", "exaone4"):  # norms of the attention output
+        if arch in ("gemma2", "gemma3", "olmo2", "exaone4", "glm4"):  # norms of the attention output
             add_t(p + "post_attention_norm.weight", T_F32, (E,), lambda: norm(E))
-        if arch == "phi3":  # gate and up fused, gate first
+        if arch in ("phi3", "glm4"):  # gate and up fused, gate first
             add_t(p + "ffn_up.weight", wt, (2 * a.ff, E), lambda: mat(2 * a.ff, E))
             add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
+            if arch == "glm4":
+                add_t(p + "post_ffw_norm.weight", T_F32, (E,), lambda: norm(E))
         elif not moe:
             add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))

@@ -416,7 +416,7 @@ class Model:
         self.K = kv.get(a + ".expert_used_count", 0)
         self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama", "granitemoe"))
         # adjacent pairs (2i, 2i+1); the others: NEOX
-        self.rope_norm = a in ("llama", "granite", "granitemoe", "deepseek2", "smollm3")
+        self.rope_norm = a in ("llama", "granite", "granitemoe", "deepseek2", "smollm3", "glm4")
         # DeepSeek's MoE keys (defaults: the other architectures' routing)
         self.dense_lead = kv.get(a + ".leading_dense_block_count", 0)
         self.gating = kv.get(a + ".expert_gating_func", 1) or 1
@@ -641,7 +641,10 @@ class Model:
                 gu = self.mm(h, lw, il, "ffn_up.weight")
                 n = gu.shape[-1] // 2
                 f = silu(gu[:, :n]) * gu[:, n:]
-                x = x + self.resid_scale * self.mm(f, lw, il, "ffn_down.weight")
+                fo = self.mm(f, lw, il, "ffn_down.weight")
+                if "post_ffw_norm.weight" in lw:  # GLM-4
+                    fo = self.rms(fo, lw["post_ffw_norm.weight"])
+                x = x + self.resid_scale * fo
             elif self.X == 0:
                 act = gelu if self.gemma else silu
                 f = act(self.mm(h, lw, il, "ffn_gate.weight")) * self.mm(h, lw, il, "ffn_up.weight")
@@ -756,7 +759,8 @@ WS = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\
 
 PRE_ALIASES = {"deepseek-r1-qwen": "qwen2", "llama-bpe": "llama3", "llama-v3": "llama3",
                "falcon3": "llama3", "smaug-bpe": "llama3", "dbrx": "llama3", "starcoder": "refact",
-               "smollm": "refact", "gpt-2": "gpt2", "mpt": "gpt2", "olmo": "gpt2", "exaone4": "gpt2"}
+               "smollm": "refact", "gpt-2": "gpt2", "mpt": "gpt2", "olmo": "gpt2", "exaone4": "gpt2",
+               "glm4": "llama3", "chatglm-bpe": "llama3"}
 # llama.cpp's ignore_merges: only these names (smaug-bpe and dbrx use llama3's pattern without it)
 IGNORE_MERGES = ("llama3", "llama-bpe", "llama-v3", "falcon3", "tekken")
 

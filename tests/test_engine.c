@@ -402,6 +402,9 @@ int main(void)
     compare_model("exaone4", "q8_0", NULL, 0.03);
     compare_model("exaone4", "f32", "--layers 64 --embd 32 --swa 4", 1e-4);
     compare_model("qwen3", "f32", "--nextn 1", 1e-4);
+    /* GLM-4: pre- and post-norms, fused gate/up, q/k/v biases, RoPE on half of each head */
+    compare_model("glm4", "f32", "--rot 8", 1e-4);
+    compare_model("glm4", "q8_0", "--rot 8", 0.03);
     /* SmolLM3: layer 3 (the fourth) without RoPE */
     compare_model("smollm3", "f32", "--layers 4", 1e-4);
     compare_model("smollm3", "q8_0", "--layers 4", 0.03);

@@ -306,7 +306,7 @@ static void engine_constrained(const char *arch, const char *type)
  * (Llama 2, Mistral, Mixtral) gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2
  * family: a <<SYS>> block and a BOS inside the history when the file's template has them), and a
  * template in Mistral's newer formats its layout (v7 with [SYSTEM_PROMPT], v3-Tekken); EXAONE 4's
- * [|role|] turns. */
+ * [|role|] turns, GLM-4's [gMASK]<sop><|role|>\n turns. */
 static void chat_layouts(void)
 {
     static const struct {
@@ -353,6 +353,9 @@ static void chat_layouts(void)
         /* llama.cpp's LLM_CHAT_TEMPLATE_EXAONE_4 */
         {"exaone", "[|system|]Be brief.[|endofturn|]\n[|user|]Hi\n[|assistant|]Hello[|endofturn|]\n"
                    "[|user|]Go\n[|assistant|]"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_CHATGLM_4 */
+        {"glm4", "[gMASK]<sop><|system|>\nBe brief.<|user|>\nHi<|assistant|>\nHello<|user|>\nGo"
+                 "<|assistant|>\n"},
         /* llama.cpp's LLM_CHAT_TEMPLATE_GEMMA */
         {"gemma", "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello"
                   "<end_of_turn>\n<start_of_turn>user\nGo<end_of_turn>\n<start_of_turn>model\n"},
@@ -378,6 +381,10 @@ static void chat_layouts(void)
                      strcmp(cases[i].family, "mistral-v7")
                          ? "[AVAILABLE_TOOLS]{{- \"[INST]\" + m.content + \"[/INST]\" }}"
                          : "[SYSTEM_PROMPT]{{- \"[INST]\" + m.content + \"[/INST]\" }}");
+        else if (!strcmp(cases[i].family, "glm4"))
+            snprintf(extra, sizeof extra,
+                     "--chat-tokens glm4 --merges 50 --set 'tokenizer.chat_template=str:"
+                     "[gMASK]<sop>{%%- for m in messages %%}<|{{ m.role }}|>{%%- endfor %%}'");
         else if (!strcmp(cases[i].family, "smollm3"))
             snprintf(extra, sizeof extra,
                      "--chat-tokens smollm3 --merges 50 --set 'tokenizer.chat_template=str:"
@@ -413,6 +420,7 @@ static void chat_layouts(void)
                    : i == 11          ? 5
                    : i == 12          ? 7
                    : i == 13          ? 7
+                   : i == 14          ? 7
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);

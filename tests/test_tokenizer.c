@@ -388,6 +388,30 @@ static void check_add_bos_default(const char *pre, int want)
     if (tok)
         CHECK(llmbo_tokenizer_add_bos(tok) == want, "%s: BOS added %d (want %d)", pre,
               llmbo_tokenizer_add_bos(tok), want);
+    /* GLM-4 has none at all (its template opens with [gMASK]<sop>), as in llama.cpp */
+    if (tok && !strcmp(pre, "glm4"))
+        CHECK(llmbo_tokenizer_bos(tok) == -1, "glm4: no BOS token (%d)", llmbo_tokenizer_bos(tok));
+    llmbo_tokenizer_free(tok);
+    llmbo_gguf_close(g);
+}
+
+/* The tokens a file names as end of turn / end of message end generation (GLM-4: <|user|>,
+ * <|observation|>); an ordinary token is no end. */
+static void check_eot_keys(void)
+{
+    const char *path = eu_model("qwen3", "f32",
+                                "--merges 50 --set tokenizer.ggml.eot_token_id=u32:70 "
+                                "--set tokenizer.ggml.eom_token_id=u32:71");
+    llmbo_gguf *g = NULL;
+    llmbo_tokenizer *tok = NULL;
+    llmbo_error err = {0};
+    CHECK(path && llmbo_gguf_open(path, &g, &err) == LLMBO_OK &&
+              llmbo_tokenizer_create(g, &tok, &err) == LLMBO_OK,
+          "vocabulary with eot/eom ids: %s", err.msg);
+    if (tok)
+        CHECK(llmbo_tokenizer_is_eog(tok, 70) && llmbo_tokenizer_is_eog(tok, 71) &&
+                  !llmbo_tokenizer_is_eog(tok, 72),
+              "eot_token_id and eom_token_id end generation, token 72 does not");
     llmbo_tokenizer_free(tok);
     llmbo_gguf_close(g);
 }
@@ -413,6 +437,7 @@ int main(void)
     check_model("qwen3", "--pre falcon3", "llama3");
     check_model("qwen3", "--pre smaug-bpe", "llama3"); /* llama3's pattern, merges not ignored */
     check_model("qwen3", "--pre exaone4", "gpt2");
+    check_model("qwen3", "--pre glm4", "llama3"); /* llama3's pattern, merges not ignored */
     check_model("qwen3", "--pre gpt-4o", "gpt-4o");
     check_model("qwen3", "--pre tekken", "tekken");
     corpus_vs_reference("deepseek-llm");
@@ -423,6 +448,8 @@ int main(void)
     corpus_vs_reference("tekken");
     check_add_bos_default("tekken", 1);
     check_add_bos_default("gpt-4o", 0);
+    check_add_bos_default("glm4", 0);
+    check_eot_keys();
     check_rstrip();
     check_spm(0);
     check_spm(1);

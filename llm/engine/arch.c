@@ -45,6 +45,9 @@ static const llmbo_arch_def archs[] = {
     {"olmo2", 0, 0, 0, LLMBO_QK_NORM_FULL, 0, 0, 0, 0, 0, 0, 1, 0, 10000.0, 1e-6},
     /* EXAONE 4.0 (1.2B, 32B): OLMo 2's post-norms with per-head QK-norm, NEOX RoPE. */
     {"exaone4", 0, 0, 0, LLMBO_QK_NORM_HEAD, 0, 0, 0, 0, 0, 0, 2, 0, 10000.0, 1e-5},
+    /* GLM-4-0414 and GLM-Z1 (9B, 32B): pre- and post-norms around attention and FFN, RoPE on
+     * adjacent pairs of the first half of each head, gate and up fused in ffn_up, q/k/v biases. */
+    {"glm4", 0, 1, 1, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 1, 0, 3, 0, 10000.0, 1e-5},
     /* SmolLM3 (3B): llama's layout and RoPE, with no RoPE on every fourth layer. */
     {"smollm3", 0, 1, 0, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 0, 0, 4, 10000.0, 1e-6},
 };

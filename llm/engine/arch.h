@@ -43,7 +43,8 @@ typedef struct llmbo_arch_def {
                          llama.cpp's defaults: window 4096, pattern 2, caps 50 and 30 */
     int post_norms;   /* 1 OLMo 2 / Olmo 3, 2 EXAONE 4: no norms before attention and FFN; each
                          block's output is RMS-normed (post_attention_norm, post_ffw_norm) before
-                         it joins the residual. The sliding window: every
+                         it joins the residual. 3 GLM-4: the same post-norms after the usual
+                         pre-norms. The sliding window: every
                          sliding_window_pattern-th layer (4 unless the file says) is global, the
                          others slide. Olmo 3 (when the file has attention.sliding_window): the
                          sliding layers at the global RoPE base without RoPE scaling. EXAONE 4

@@ -751,6 +751,21 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         int rope_dims;
         if ((st = get_int(g, n, "rope.dimension_count", 1, hp->head_dim, &rope_dims, err)))
             return st;
+        /* M-RoPE (the vision-language GLM-4.1V / Qwen2-VL layouts): position sections */
+        char key[128];
+        snprintf(key, sizeof key, "%s.rope.dimension_sections", n);
+        const llmbo_gguf_kv *ks = llmbo_gguf_find_kv(g, key);
+        if (ks && ks->type == LLMBO_GGUF_ARRAY && ks->arr_type != LLMBO_GGUF_STRING &&
+            ks->arr_type != LLMBO_GGUF_ARRAY) {
+            int nonzero = 0;
+            for (uint64_t i = 0; i < ks->arr_n && i < 4; i++)
+                nonzero |= llmbo_gguf_arr_int(g, ks, i) != 0;
+            if (nonzero)
+                return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                       "%s: multi-section RoPE (M-RoPE, vision-language models) "
+                                       "is not supported",
+                                       key);
+        }
         if (vlen != hp->head_dim || hp->head_dim < 2 || hp->head_dim % 2)
             return llmbo_error_set(
                 err, LLMBO_ERR_UNSUPPORTED,
@@ -882,9 +897,9 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
                                    "tensor '%s': %s files with this bias are not supported", nm,
                                    hp->arch->name);
     }
-    if ((!hp->arch->post_norms &&
-         ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
-          (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))) ||
+    int pre = hp->arch->post_norms == 0 || hp->arch->post_norms == 3;
+    if ((pre && ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
+                 (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))) ||
         (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)))
         return st;
     L->nope = hp->arch->nope_step > 0 && (il + 1) % hp->arch->nope_step == 0;

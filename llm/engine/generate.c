@@ -197,6 +197,8 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * Mistral, Mixtral; chat_inst) [INST] {system}\n{user} [/INST]{assistant}</s>[INST] ... [/INST]
  * Phi-3 <|{role}|>\n{content}<|end|>\n ... <|assistant|>\n Gemma (chat_gemma)
  * <start_of_turn>user\n{system}\n\n{user}<end_of_turn>\n ... <start_of_turn>model\n
+ * GLM-4 [gMASK]<sop><|system|>\n{system}<|user|>\n{user}<|assistant|>\n{assistant} ...
+ * <|assistant|>\n (as llama.cpp's LLM_CHAT_TEMPLATE_CHATGLM_4)
  * EXAONE 4 [|system|]{system}[|endofturn|]\n[|user|]{user}\n[|assistant|]{assistant}[|endofturn|]\n
  * ... [|assistant|] (contents trimmed, as llama.cpp's LLM_CHAT_TEMPLATE_EXAONE_4)
  * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
@@ -211,7 +213,8 @@ enum {
     CHAT_INST,
     CHAT_PHI3,
     CHAT_GEMMA,
-    CHAT_EXAONE4
+    CHAT_EXAONE4,
+    CHAT_GLM4
 };
 
 /* Gemma's turns as llama.cpp renders them (LLM_CHAT_TEMPLATE_GEMMA): no system role (its text
@@ -355,6 +358,9 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
     case CHAT_PHI3:
         llmbo_strbuf_printf(t, "<|%s|>\n%s<|end|>\n", role, content);
         return;
+    case CHAT_GLM4:
+        llmbo_strbuf_printf(t, "<|%s|>\n%s", role, content);
+        return;
     case CHAT_EXAONE4: {
         const char *end = content + strlen(content);
         while (*content == ' ' || (*content >= '\t' && *content <= '\r'))
@@ -379,25 +385,28 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
     const llmbo_hparams *hp = llmbo_engine_hparams(eng);
     /* A template written in ChatML wins over the vocabulary (llama.cpp tests <|im_start|> first):
      * SmolLM3 keeps Llama 3's header tokens but chats in ChatML. */
-    int kind = llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 && template_has(eng, "<|im_start|>")
-                   ? CHAT_CHATML
-               : llmbo_tokenizer_find(tok, "<\uFF5CUser\uFF5C>") >= 0  ? CHAT_DEEPSEEK
-               : llmbo_tokenizer_find(tok, "<|start_header_id|>") >= 0 ? CHAT_LLAMA3
-               : llmbo_tokenizer_find(tok, "<|start_of_role|>") >= 0   ? CHAT_GRANITE
-               : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0
-                   ? CHAT_DEEPSEEK2
-               : llmbo_tokenizer_find(tok, "<start_of_turn>") >= 0 ? CHAT_GEMMA
-               : llmbo_tokenizer_find(tok, "[|endofturn|]") >= 0   ? CHAT_EXAONE4
-               : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0    ? CHAT_CHATML
-               : llmbo_tokenizer_find(tok, "<|end|>") >= 0 &&
-                       llmbo_tokenizer_find(tok, "<|assistant|>") >= 0
-                   ? CHAT_PHI3
-               : !strcmp(llmbo_tokenizer_pre(tok), "sentencepiece") ||
-                       llmbo_tokenizer_find(tok, "[INST]") >= 0
-                   ? CHAT_INST
-                   : CHAT_FALLBACK;
+    int kind =
+        llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 && template_has(eng, "<|im_start|>")
+            ? CHAT_CHATML
+        : llmbo_tokenizer_find(tok, "<\uFF5CUser\uFF5C>") >= 0                      ? CHAT_DEEPSEEK
+        : llmbo_tokenizer_find(tok, "<|start_header_id|>") >= 0                     ? CHAT_LLAMA3
+        : llmbo_tokenizer_find(tok, "<|start_of_role|>") >= 0                       ? CHAT_GRANITE
+        : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0 ? CHAT_DEEPSEEK2
+        : llmbo_tokenizer_find(tok, "<start_of_turn>") >= 0                         ? CHAT_GEMMA
+        : llmbo_tokenizer_find(tok, "[|endofturn|]") >= 0                           ? CHAT_EXAONE4
+        : llmbo_tokenizer_find(tok, "[gMASK]") >= 0 && template_has(eng, "[gMASK]<sop>") ? CHAT_GLM4
+        : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 ? CHAT_CHATML
+        : llmbo_tokenizer_find(tok, "<|end|>") >= 0 &&
+                llmbo_tokenizer_find(tok, "<|assistant|>") >= 0
+            ? CHAT_PHI3
+        : !strcmp(llmbo_tokenizer_pre(tok), "sentencepiece") ||
+                llmbo_tokenizer_find(tok, "[INST]") >= 0
+            ? CHAT_INST
+            : CHAT_FALLBACK;
     int think_block = hp->arch->think_block || kind == CHAT_DEEPSEEK;
     llmbo_strbuf t = LLMBO_STRBUF_INIT;
+    if (kind == CHAT_GLM4)
+        llmbo_strbuf_puts(&t, "[gMASK]<sop>");
     /* llama.cpp's detection of Mistral's templates (llm_chat_detect_template) */
     int mistral = !template_has(eng, "[INST]")           ? 0
                   : template_has(eng, "[SYSTEM_PROMPT]") ? MISTRAL_V7
@@ -426,7 +435,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                                        "",
                                        "<|assistant|>\n",
                                        "<start_of_turn>model\n",
-                                       "[|assistant|]"};
+                                       "[|assistant|]",
+                                       "<|assistant|>\n"};
     llmbo_strbuf_puts(&t, open[kind]);
     if (think_block || think)
         llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");

@@ -1035,6 +1035,7 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     t->unk = -1;
     /* A SentencePiece vocabulary has no pre-tokenizer (llama.cpp ignores tokenizer.ggml.pre). */
     const llmbo_gguf_kv *kp = spm ? NULL : llmbo_gguf_find_kv(g, "tokenizer.ggml.pre");
+    int no_bos = 0;
     if (kp && kp->type == LLMBO_GGUF_STRING) {
         /* The names llama.cpp gives these patterns. im: llama.cpp's ignore_merges (the Hugging
          * Face tokenizer.json's): a piece that is a token as a whole is that token, even where
@@ -1061,11 +1062,15 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                     {"mpt", PRE_GPT2, 0},
                     {"olmo", PRE_GPT2, 0},
                     {"exaone4", PRE_GPT2, 0},
+                    {"glm4", PRE_LLAMA3, 0},
+                    {"chatglm-bpe", PRE_LLAMA3, 0},
                     {"default", PRE_DEFAULT, 0},
                     {"gpt-4o", PRE_GPT4O, 0},
                     {"llama4", PRE_GPT4O, 0},
                     {"tekken", PRE_TEKKEN, 1}};
         int found = 0;
+        /* GLM-4's prompts open with [gMASK]<sop> from the template: no BOS (llama.cpp) */
+        no_bos = llmbo_gguf_str_eq(kp->s, "glm4") || llmbo_gguf_str_eq(kp->s, "chatglm-bpe");
         for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++)
             if (llmbo_gguf_str_eq(kp->s, pres[i].name)) {
                 t->pre = pres[i].pre;
@@ -1073,12 +1078,14 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
                 found = 1;
             }
         if (!found) {
-            st = llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                                 "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
-                                 "llama3, llama-bpe, falcon3, smaug-bpe, dbrx, deepseek-v3, "
-                                 "deepseek-llm, deepseek-coder, refact, starcoder, smollm, gpt2, "
-                                 "mpt, olmo, exaone4, default, gpt-4o, llama4, tekken are)",
-                                 (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
+            st = llmbo_error_set(
+                err, LLMBO_ERR_UNSUPPORTED,
+                "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
+                "llama3, llama-bpe, falcon3, smaug-bpe, dbrx, deepseek-v3, "
+                "deepseek-llm, deepseek-coder, refact, starcoder, smollm, gpt2, "
+                "mpt, olmo, exaone4, glm4, chatglm-bpe, default, gpt-4o, llama4, tekken "
+                "are)",
+                (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
             goto fail;
         }
     } else if (!spm) {
@@ -1091,8 +1098,9 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
         goto fail;
     /* SentencePiece defaults when a key is absent (llama.cpp's): <unk> 0, BOS 1, EOS 2, a BOS
      * added, a space prefixed. */
-    t->bos = get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab, "beginning-of-sequence token",
-                    spm ? 1 : -1);
+    t->bos = no_bos ? -1
+                    : get_id(g, "tokenizer.ggml.bos_token_id", t->n_vocab,
+                             "beginning-of-sequence token", spm ? 1 : -1);
     t->eos = get_id(g, "tokenizer.ggml.eos_token_id", t->n_vocab,
                     "end-of-sequence token (generation stops at its length limit, a stop text or "
                     "another end token)",
@@ -1116,6 +1124,15 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     for (size_t i = 0; i < sizeof eog_texts / sizeof eog_texts[0]; i++) {
         int id = llmbo_tokenizer_find(t, eog_texts[i]);
         if (id >= 0 && (t->type[id] == TT_CONTROL || t->type[id] == TT_USER))
+            t->eog[id] = 1;
+    }
+    /* the end-of-turn and end-of-message tokens the file names end generation too (llama.cpp;
+     * GLM-4's <|user|> and <|observation|>) */
+    static const char *const eog_keys[] = {"tokenizer.ggml.eot_token_id",
+                                           "tokenizer.ggml.eom_token_id"};
+    for (size_t i = 0; i < sizeof eog_keys / sizeof eog_keys[0]; i++) {
+        int id = get_id(g, eog_keys[i], t->n_vocab, "end-of-turn token", -1);
+        if (id >= 0)
             t->eog[id] = 1;
     }
     set_rstrip(t, g);

@@ -1,14 +1,16 @@
 /* fuzz_tokenizer.c: text given to the local engine's tokenizers (prompts carry user-written
  * parameter names and descriptions, and an LLM's own answers): encoded with and without special
  * tokens against the vocabularies of fuzz/data/tokenizer.gguf (a generated qwen3 byte-level BPE
- * tokenizer) and fuzz/data/tokenizer_spm.gguf (a SentencePiece BPE model trained by
- * tests/spm_reference.py). LLMBO_FUZZ_TOKENIZER names another file to use instead of both. */
+ * tokenizer), fuzz/data/tokenizer_spm.gguf (a SentencePiece BPE model trained by
+ * tests/spm_reference.py), fuzz/data/tokenizer_gpt4o.gguf and tokenizer_tekken.gguf (generated
+ * vocabularies naming the gpt-4o and tekken pre-tokenizers: cased words with backtracking).
+ * LLMBO_FUZZ_TOKENIZER names another file to use instead of all four. */
 #include "fuzz.h"
 #include "gguf.h"
 #include "tokenizer.h"
 
-static llmbo_gguf *g[2];
-static llmbo_tokenizer *tok[2];
+static llmbo_gguf *g[4];
+static llmbo_tokenizer *tok[4];
 static int n_tok;
 
 static void open_tokenizer(const char *path)
@@ -32,6 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             open_tokenizer(LLMBO_FUZZ_DATA_DIR "/tokenizer.gguf");
             open_tokenizer(LLMBO_FUZZ_DATA_DIR "/tokenizer_spm.gguf");
+            open_tokenizer(LLMBO_FUZZ_DATA_DIR "/tokenizer_gpt4o.gguf");
+            open_tokenizer(LLMBO_FUZZ_DATA_DIR "/tokenizer_tekken.gguf");
         }
     }
     for (int k = 0; k < n_tok; k++) {

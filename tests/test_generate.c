@@ -405,6 +405,15 @@ static void chat_layouts(void)
         CHECK_OK(llmbo_chat_format(e, roles, msgs, 4, 0, &prompt, &err));
         CHECK(prompt && strcmp(prompt, cases[i].want) == 0, "%s layout: [%s]", cases[i].family,
               prompt ? prompt : "");
+        if (!strcmp(cases[i].family, "exaone") || !strcmp(cases[i].family, "gemma")) {
+            /* these layouts trim each content (llama.cpp's trim) */
+            const char *padded[4] = {"  Be brief.\n", "\tHi ", "Hello\r\n", " Go"};
+            char *p2 = NULL;
+            CHECK_OK(llmbo_chat_format(e, roles, padded, 4, 0, &p2, &err));
+            CHECK(p2 && strcmp(p2, cases[i].want) == 0, "%s trims the contents: [%s]",
+                  cases[i].family, p2 ? p2 : "");
+            llmbo_free(p2);
+        }
         /* Every marker is one special token. */
         int32_t *ids = NULL;
         int n = 0, specials = 0;

@@ -217,6 +217,19 @@ enum {
     CHAT_GLM4
 };
 
+/* Length of s without its leading and trailing ASCII whitespace (llama.cpp's trim), the start in
+ * *start. */
+static int trimmed(const char *s, const char **start)
+{
+    const char *end = s + strlen(s);
+    while (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        s++;
+    while (end > s && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
+        end--;
+    *start = s;
+    return (int)(end - s);
+}
+
 /* Gemma's turns as llama.cpp renders them (LLM_CHAT_TEMPLATE_GEMMA): no system role (its text
  * opens the next user turn, then a blank line), the assistant is "model", contents trimmed. */
 static void chat_gemma(llmbo_strbuf *t, const char *const *roles, const char *const *contents,
@@ -224,12 +237,8 @@ static void chat_gemma(llmbo_strbuf *t, const char *const *roles, const char *co
 {
     llmbo_strbuf sys = LLMBO_STRBUF_INIT;
     for (int i = 0; i < n; i++) {
-        const char *c = contents[i], *end = c + strlen(c);
-        while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
-            c++;
-        while (end > c && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
-            end--;
-        int len = (int)(end - c);
+        const char *c;
+        int len = trimmed(contents[i], &c);
         if (!strcmp(roles[i], "system")) {
             llmbo_strbuf_printf(&sys, "%.*s", len, c);
             continue;
@@ -299,17 +308,12 @@ static void chat_mistral(llmbo_strbuf *t, int variant, int spm, const char *cons
         if (!inside)
             llmbo_strbuf_printf(t, "%s[INST]%s", lead, trail);
         inside = 1;
-        const char *c = contents[i], *end = c + strlen(c);
+        const char *c = contents[i];
         if (!strcmp(roles[i], "system")) {
             llmbo_strbuf_printf(t, "%s\n\n", c);
         } else if (!strcmp(roles[i], "assistant")) {
-            if (variant == MISTRAL_V3) {
-                while (*c == ' ' || (*c >= '\t' && *c <= '\r'))
-                    c++;
-                while (end > c && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
-                    end--;
-            }
-            llmbo_strbuf_printf(t, "%s%.*s</s>", trail, (int)(end - c), c);
+            int len = variant == MISTRAL_V3 ? trimmed(contents[i], &c) : (int)strlen(c);
+            llmbo_strbuf_printf(t, "%s%.*s</s>", trail, len, c);
             inside = 0;
         } else {
             llmbo_strbuf_printf(t, "%s%s[/INST]", c, lead);
@@ -362,12 +366,9 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
         llmbo_strbuf_printf(t, "<|%s|>\n%s", role, content);
         return;
     case CHAT_EXAONE4: {
-        const char *end = content + strlen(content);
-        while (*content == ' ' || (*content >= '\t' && *content <= '\r'))
-            content++;
-        while (end > content && (end[-1] == ' ' || (end[-1] >= '\t' && end[-1] <= '\r')))
-            end--;
-        llmbo_strbuf_printf(t, "[|%s|]%.*s%s", role, (int)(end - content), content,
+        const char *c;
+        int len = trimmed(content, &c);
+        llmbo_strbuf_printf(t, "[|%s|]%.*s%s", role, len, c,
                             strcmp(role, "user") ? "[|endofturn|]\n" : "\n");
         return;
     }

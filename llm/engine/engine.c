@@ -722,7 +722,7 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         (st = get_int(g, n, "nextn_predict_layers", 1, 0, &hp->n_nextn, err)))
         return st;
     /* multi-token-prediction layers come last in block_count and are not run (as llama.cpp) */
-    if (hp->n_nextn < 0 || hp->n_nextn >= hp->n_layer)
+    if (hp->n_nextn >= hp->n_layer)
         return llmbo_error_set(err, LLMBO_ERR_FORMAT,
                                "%s.nextn_predict_layers %d invalid (0 to "
                                "block_count - 1 = %d)",
@@ -830,42 +830,40 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
             (st = get_scale(g, n, "logit_scale", 0, 1.0, &hp->logit_scale, err)))
             return st;
     }
-    hp->rope_base_swa = 10000.0;
+    /* The sliding window (every swa_period-th layer global), read by the rows that have one,
+     * with llama.cpp's defaults: Gemma 2 window 4096 every second layer, Gemma 3 pattern 6,
+     * Olmo 3 pattern 4 (no window unless the file says), EXAONE 4 only for the 64-layer 32B,
+     * window 4096 and pattern 4 */
+    int g2 = hp->arch->gemma == 2, pn = hp->arch->post_norms;
+    if ((hp->arch->gemma >= 2 || pn == 1 || (pn == 2 && hp->n_layer + hp->n_nextn == 64)) &&
+        ((st = get_int(g, n, "attention.sliding_window", 1, g2 || pn == 2 ? 4096 : 0, &hp->n_swa,
+                       err)) ||
+         (st = get_int(g, n, "attention.sliding_window_pattern", 1,
+                       g2                     ? 2
+                       : hp->arch->gemma == 3 ? 6
+                                              : 4,
+                       &hp->swa_period, err))))
+        return st;
+    /* The sliding layers' RoPE. Olmo 3 (llama.cpp's olmo2 graph, and Hugging Face's Olmo3): the
+     * global base (a rope.freq_base_swa key is not read, as llama.cpp d32676d does not) with
+     * neither RoPE scaling nor YaRN's magnitude. EXAONE 4: the global tables (its global layers
+     * have no RoPE). Gemma below. */
+    hp->rope_base_swa = pn == 1 ? hp->rope_base : 10000.0;
     hp->rope_fs_swa = 1.0;
-    hp->rope_mscale_swa = hp->rope_mscale;
-    if (hp->arch->post_norms == 1) {
-        /* Olmo 3 (llama.cpp's olmo2 graph with a window, and Hugging Face's Olmo3): sliding
-         * layers at the global base (a rope.freq_base_swa key is not read, as llama.cpp d32676d
-         * does not), with neither RoPE scaling nor YaRN's magnitude */
-        hp->rope_mscale_swa = 1.0;
-        hp->rope_base_swa = hp->rope_base;
-        if ((st = get_int(g, n, "attention.sliding_window", 1, 0, &hp->n_swa, err)) ||
-            (st = get_int(g, n, "attention.sliding_window_pattern", 1, 4, &hp->swa_period, err)))
-            return st;
-    } else if (hp->arch->post_norms == 2 && hp->n_layer + hp->n_nextn == 64) {
-        /* EXAONE 4.0 32B (llama.cpp's exaone4: a window only for 64 layers; its sliding layers
-         * use the global RoPE tables, its global layers none) */
-        if ((st = get_int(g, n, "attention.sliding_window", 1, 4096, &hp->n_swa, err)) ||
-            (st = get_int(g, n, "attention.sliding_window_pattern", 1, 4, &hp->swa_period, err)))
-            return st;
-    }
+    hp->rope_mscale_swa = pn == 1 ? 1.0 : hp->rope_mscale;
     if (hp->arch->gemma) {
         /* llama.cpp's gemma2 and gemma3 graphs: embeddings times sqrt(n_embd); q scaled by
          * 1/sqrt(head size), or 1/sqrt(n_embd/n_head) for the 27B models (46 and 62 layers);
-         * Gemma 2's defaults: window 4096 on every second layer at the global RoPE, attention
-         * scores capped at 50, logits at 30 */
-        int g2 = hp->arch->gemma == 2;
+         * Gemma 2's sliding layers at the global RoPE, attention scores capped at 50, logits at
+         * 30 */
         hp->embd_scale = sqrt((double)hp->n_embd);
         if (hp->arch->gemma >= 2 && hp->n_layer == (g2 ? 46 : 62))
             hp->att_scale = 1.0 / sqrt((double)hp->n_embd / hp->n_head);
         if (g2)
             hp->rope_fs_swa = hp->rope_fs;
         if ((hp->arch->gemma >= 2 &&
-             ((st = get_int(g, n, "attention.sliding_window", 1, g2 ? 4096 : 0, &hp->n_swa, err)) ||
-              (st = get_int(g, n, "attention.sliding_window_pattern", 1, g2 ? 2 : 6,
-                            &hp->swa_period, err)) ||
-              (st = get_float(g, n, "rope.freq_base_swa", g2 ? hp->rope_base : 10000.0, 1e-3, 1e12,
-                              &hp->rope_base_swa, err)))) ||
+             (st = get_float(g, n, "rope.freq_base_swa", g2 ? hp->rope_base : 10000.0, 1e-3, 1e12,
+                             &hp->rope_base_swa, err))) ||
             (st = get_float(g, n, "final_logit_softcapping", g2 ? 30.0 : 0.0, 0.0, 1e6,
                             &hp->logit_softcap, err)) ||
             (g2 && (st = get_float(g, n, "attn_logit_softcapping", 50.0, 1e-3, 1e6,
@@ -902,9 +900,6 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
                  (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))) ||
         (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)))
         return st;
-    L->nope = hp->arch->nope_step > 0 && (il + 1) % hp->arch->nope_step == 0;
-    if (hp->arch->post_norms == 2 && hp->n_swa > 0) /* EXAONE 4 32B: global layers, no RoPE */
-        L->nope = hp->swa_period > 0 && il % hp->swa_period == hp->swa_period - 1;
     if (hp->arch->mla) {
         int n_nope = hp->head_dim - hp->n_rot;
         if (hp->q_lora > 0) {
@@ -969,6 +964,10 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
             (st = load_vec(g, NAME("post_ffw_norm.weight"), 0, E, &L->ffn_post_norm, err)))
             return st;
     }
+    /* no RoPE: SmolLM3's every nope_step-th layer, EXAONE 4 32B's global layers */
+    L->nope = hp->arch->post_norms == 2
+                  ? hp->n_swa > 0 && !L->swa
+                  : hp->arch->nope_step > 0 && (il + 1) % hp->arch->nope_step == 0;
     L->dense = hp->n_expert == 0 || il < hp->n_dense_lead;
     if (L->dense && hp->arch->fused_up) {
         wmat gu;
@@ -1990,6 +1989,15 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
  * Forward pass over one batch
  * -------------------------------------------------------------------------------------------- */
 
+/* A block's output rows (T of ffn_out) RMS-normed in place by its post-norm w (Gemma 2/3,
+ * OLMo 2, EXAONE 4, GLM-4); nothing when the block has none. */
+static void post_norm(llmbo_engine *e, const float *w, int T)
+{
+    size_t E = (size_t)e->hp.n_embd;
+    for (int t = 0; w && t < T; t++)
+        rmsnorm(e->ffn_out + (size_t)t * E, e->ffn_out + (size_t)t * E, w, (int)E, e->hp.norm_eps);
+}
+
 /* The rmsnorm source of a block's input rows: the residual stream x, or, for a block without a
  * pre-norm (w NULL: OLMo 2), NULL after x is copied into xb as it is. */
 static const float *pre_norm(llmbo_engine *e, const float *w, int T)
@@ -2024,9 +2032,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
-        for (int t = 0; L->attn_post_norm && t < T; t++) /* Gemma 2/3, OLMo 2: output normed */
-            rmsnorm(e->ffn_out + (size_t)t * E, e->ffn_out + (size_t)t * E, L->attn_post_norm, E,
-                    hp->norm_eps);
+        post_norm(e, L->attn_post_norm, T);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
 
         /* Feed-forward: xb = norm(x); dense FFN or experts (+ shared expert). */
@@ -2059,9 +2065,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
                 }
             }
         }
-        for (int t = 0; L->ffn_post_norm && t < T; t++)
-            rmsnorm(e->ffn_out + (size_t)t * E, e->ffn_out + (size_t)t * E, L->ffn_post_norm, E,
-                    hp->norm_eps);
+        post_norm(e, L->ffn_post_norm, T);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
         if (e->trace)
             memcpy(e->trace + (size_t)il * E, e->x + (size_t)(T - 1) * E,

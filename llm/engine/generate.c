@@ -328,6 +328,22 @@ static int template_has(const llmbo_engine *eng, const char *text)
     return kv && kv->type == LLMBO_GGUF_STRING && llmbo_gguf_str_has(kv->s, text, 0);
 }
 
+/* The Mistral layout of the file's template as llama.cpp detects it (llm_chat_detect_template),
+ * or 0 for the Llama 2 family. */
+static int mistral_variant(const llmbo_engine *eng)
+{
+    if (!template_has(eng, "[INST]"))
+        return 0;
+    if (template_has(eng, "[SYSTEM_PROMPT]"))
+        return MISTRAL_V7;
+    if (!template_has(eng, "' [INST] ' + system_message") &&
+        !template_has(eng, "[AVAILABLE_TOOLS]"))
+        return 0;
+    return template_has(eng, " [INST]")      ? MISTRAL_V1
+           : template_has(eng, "\"[INST]\"") ? MISTRAL_V3_TEKKEN
+                                             : MISTRAL_V3;
+}
+
 static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *content)
 {
     switch (kind) {
@@ -408,16 +424,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
     llmbo_strbuf t = LLMBO_STRBUF_INIT;
     if (kind == CHAT_GLM4)
         llmbo_strbuf_puts(&t, "[gMASK]<sop>");
-    /* llama.cpp's detection of Mistral's templates (llm_chat_detect_template) */
-    int mistral = !template_has(eng, "[INST]")           ? 0
-                  : template_has(eng, "[SYSTEM_PROMPT]") ? MISTRAL_V7
-                  : !template_has(eng, "' [INST] ' + system_message") &&
-                          !template_has(eng, "[AVAILABLE_TOOLS]")
-                      ? 0
-                  : template_has(eng, " [INST]")    ? MISTRAL_V1
-                  : template_has(eng, "\"[INST]\"") ? MISTRAL_V3_TEKKEN
-                                                    : MISTRAL_V3;
-    if (kind == CHAT_INST && mistral)
+    int mistral = kind == CHAT_INST ? mistral_variant(eng) : 0;
+    if (mistral)
         chat_mistral(&t, mistral, !strcmp(llmbo_tokenizer_pre(tok), "sentencepiece"), roles,
                      contents, n);
     else if (kind == CHAT_INST)

@@ -15,6 +15,7 @@
 #include "tokenizer.h"
 #include "unicode_tab.h"
 #include "llmbo_common.h"
+#include "names.h"
 
 enum {
     PRE_QWEN2,
@@ -1039,55 +1040,52 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
     if (kp && kp->type == LLMBO_GGUF_STRING) {
         /* The names llama.cpp gives these patterns. im: llama.cpp's ignore_merges (the Hugging
          * Face tokenizer.json's): a piece that is a token as a whole is that token, even where
-         * merging would split it (llama3 and falcon3, not smaug-bpe or dbrx). */
+         * merging would split it (llama3 and falcon3, not smaug-bpe or dbrx). no_bos: no BOS
+         * token at all (GLM-4's prompts open with [gMASK]<sop> from the template, as llama.cpp) */
         static const struct {
             const char *name;
-            int pre, im;
-        } pres[] = {{"qwen2", PRE_QWEN2, 0},
-                    {"deepseek-r1-qwen", PRE_QWEN2, 0},
-                    {"llama3", PRE_LLAMA3, 1},
-                    {"llama-bpe", PRE_LLAMA3, 1},
-                    {"llama-v3", PRE_LLAMA3, 1},
-                    {"falcon3", PRE_LLAMA3, 1},
-                    {"smaug-bpe", PRE_LLAMA3, 0},
-                    {"dbrx", PRE_LLAMA3, 0},
-                    {"deepseek-v3", PRE_DEEPSEEK3, 0},
-                    {"deepseek-llm", PRE_DEEPSEEK_LLM, 0},
-                    {"deepseek-coder", PRE_DEEPSEEK_CODER, 0},
-                    {"refact", PRE_REFACT, 0},
-                    {"starcoder", PRE_REFACT, 0},
-                    {"smollm", PRE_REFACT, 0},
-                    {"gpt2", PRE_GPT2, 0},
-                    {"gpt-2", PRE_GPT2, 0},
-                    {"mpt", PRE_GPT2, 0},
-                    {"olmo", PRE_GPT2, 0},
-                    {"exaone4", PRE_GPT2, 0},
-                    {"glm4", PRE_LLAMA3, 0},
-                    {"chatglm-bpe", PRE_LLAMA3, 0},
-                    {"default", PRE_DEFAULT, 0},
-                    {"gpt-4o", PRE_GPT4O, 0},
-                    {"llama4", PRE_GPT4O, 0},
-                    {"tekken", PRE_TEKKEN, 1}};
-        int found = 0;
-        /* GLM-4's prompts open with [gMASK]<sop> from the template: no BOS (llama.cpp) */
-        no_bos = llmbo_gguf_str_eq(kp->s, "glm4") || llmbo_gguf_str_eq(kp->s, "chatglm-bpe");
-        for (size_t i = 0; i < sizeof pres / sizeof pres[0]; i++)
-            if (llmbo_gguf_str_eq(kp->s, pres[i].name)) {
-                t->pre = pres[i].pre;
-                t->ignore_merges = pres[i].im;
-                found = 1;
-            }
-        if (!found) {
-            st = llmbo_error_set(
-                err, LLMBO_ERR_UNSUPPORTED,
-                "pre-tokenizer '%.*s' not supported (qwen2, deepseek-r1-qwen, "
-                "llama3, llama-bpe, falcon3, smaug-bpe, dbrx, deepseek-v3, "
-                "deepseek-llm, deepseek-coder, refact, starcoder, smollm, gpt2, "
-                "mpt, olmo, exaone4, glm4, chatglm-bpe, default, gpt-4o, llama4, tekken "
-                "are)",
-                (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p);
+            int pre, im, no_bos;
+        } pres[] = {{"qwen2", PRE_QWEN2, 0, 0},
+                    {"deepseek-r1-qwen", PRE_QWEN2, 0, 0},
+                    {"llama3", PRE_LLAMA3, 1, 0},
+                    {"llama-bpe", PRE_LLAMA3, 1, 0},
+                    {"llama-v3", PRE_LLAMA3, 1, 0},
+                    {"falcon3", PRE_LLAMA3, 1, 0},
+                    {"smaug-bpe", PRE_LLAMA3, 0, 0},
+                    {"dbrx", PRE_LLAMA3, 0, 0},
+                    {"deepseek-v3", PRE_DEEPSEEK3, 0, 0},
+                    {"deepseek-llm", PRE_DEEPSEEK_LLM, 0, 0},
+                    {"deepseek-coder", PRE_DEEPSEEK_CODER, 0, 0},
+                    {"refact", PRE_REFACT, 0, 0},
+                    {"starcoder", PRE_REFACT, 0, 0},
+                    {"smollm", PRE_REFACT, 0, 0},
+                    {"gpt2", PRE_GPT2, 0, 0},
+                    {"gpt-2", PRE_GPT2, 0, 0},
+                    {"mpt", PRE_GPT2, 0, 0},
+                    {"olmo", PRE_GPT2, 0, 0},
+                    {"exaone4", PRE_GPT2, 0, 0},
+                    {"glm4", PRE_LLAMA3, 0, 1},
+                    {"chatglm-bpe", PRE_LLAMA3, 0, 1},
+                    {"default", PRE_DEFAULT, 0, 0},
+                    {"gpt-4o", PRE_GPT4O, 0, 0},
+                    {"llama4", PRE_GPT4O, 0, 0},
+                    {"tekken", PRE_TEKKEN, 1, 0}};
+        static const llmbo_names pre_names = LLMBO_NAMES_OF(pres);
+        int k = -1;
+        for (int i = 0; i < pre_names.n && k < 0; i++)
+            if (llmbo_gguf_str_eq(kp->s, pres[i].name))
+                k = i;
+        if (k < 0) {
+            char names[512];
+            st = llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
+                                 "pre-tokenizer '%.*s' not supported (%s are)",
+                                 (int)(kp->s.n > 64 ? 64 : kp->s.n), kp->s.p,
+                                 llmbo_names_list(&pre_names, names, sizeof names));
             goto fail;
         }
+        t->pre = pres[k].pre;
+        t->ignore_merges = pres[k].im;
+        no_bos = pres[k].no_bos;
     } else if (!spm) {
         /* No pre-tokenizer named: llama.cpp's default patterns (it warns that generation quality
          * may suffer: the file was converted before the pre-tokenizer was recorded). */

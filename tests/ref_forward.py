@@ -33,7 +33,7 @@ SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B"
 BLOCK = {0: (1, 4), 1: (1, 2), 30: (1, 2), 8: (32, 34), 2: (32, 18), 12: (256, 144), 14: (256, 210),
          3: (32, 20), 6: (32, 22), 7: (32, 24), 10: (256, 84), 11: (256, 110), 13: (256, 176),
          20: (32, 18), 23: (256, 136), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50),
-         21: (256, 110), 22: (256, 82), 29: (256, 56)}
+         21: (256, 110), 22: (256, 82), 29: (256, 56), 39: (32, 17)}
 IQ_K_TYPES = (16, 17, 18, 19, 21, 22, 29)
 IQ4_LEVELS = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113],
                       dtype=np.float64)
@@ -110,6 +110,14 @@ def dequant(raw, t):
     if t == 30:
         u = np.frombuffer(raw, dtype=np.uint16).astype(np.uint32) << 16
         return u.view(np.float32).astype(np.float64)
+    if t == 39:  # MXFP4 from the OCP Microscaling spec v1.0: E2M1 codes times 2^(e - 127)
+        b = b.reshape(-1, 17)
+        codes = nibbles(b[:, 1:].astype(np.int64))
+        sign = np.where(codes & 8, -1.0, 1.0)
+        ex, man = (codes >> 1) & 3, (codes & 1).astype(np.float64)
+        mag = np.where(ex == 0, 0.5 * man, np.exp2(ex - 1.0) * (1.0 + 0.5 * man))
+        scale = np.exp2(b[:, 0].astype(np.float64) - 127.0)
+        return (scale[:, None] * sign * mag).reshape(-1)
     if t == 8:
         b = b.reshape(-1, 34)
         d = f16(b[:, :2].tobytes())
@@ -497,6 +505,15 @@ class Model:
             big = kv[a + ".block_count"] == 64
             self.n_swa = kv.get(a + ".attention.sliding_window", 4096) if big else 0
             self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 4)
+        # gpt-oss (llama.cpp's openai-moe graph): every second layer (il even) slides over
+        # attention.sliding_window positions with the same RoPE as the others; per-head attention
+        # sinks; biases on attn_output, the router and the experts; softmax over the selected
+        # router logits; clamped SwiGLU (alpha 1.702, limit 7); the FFN's norm is stored as
+        # post_attention_norm
+        self.oai = a == "gpt-oss"
+        if self.oai:
+            self.n_swa = kv[a + ".attention.sliding_window"]
+            self.swa_period = kv.get(a + ".attention.sliding_window_pattern", 2)
         # SmolLM3: layers il with (il + 1) % 4 == 0 have no RoPE
         self.nope_step = 4 if a == "smollm3" else 0
         self.emb = g.get("token_embd.weight")
@@ -524,7 +541,7 @@ class Model:
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
 
     def is_swa(self, il):
-        if not (self.gemma or self.olmo2 or self.exaone4) or self.n_swa <= 0:
+        if not (self.gemma or self.olmo2 or self.exaone4 or self.oai) or self.n_swa <= 0:
             return False
         p = self.swa_period
         return p == 0 or il % p < p - 1
@@ -618,6 +635,8 @@ class Model:
             if self.exaone4:  # RoPE (the global one) on the sliding layers only, if any
                 if swa or self.n_swa <= 0:
                     q, k = self.rope(q, pos), self.rope(k, pos)
+            elif self.oai:  # the sliding layers at the global RoPE
+                q, k = self.rope(q, pos), self.rope(k, pos)
             elif not (self.nope_step and (il + 1) % self.nope_step == 0):
                 q, k = self.rope(q, pos, swa), self.rope(k, pos, swa)
             g = self.H // self.KV
@@ -629,10 +648,21 @@ class Model:
             s = s + np.triu(np.full((T, T), -np.inf), 1)[None]
             if swa:  # query t sees keys p > t - n_swa
                 s = s + np.tril(np.full((T, T), -np.inf), -self.n_swa)[None]
+            if "attn_sinks.weight" in lw:  # a key-less logit per head, in the denominator only
+                sink = np.broadcast_to(lw["attn_sinks.weight"][:, None, None], (self.H, T, 1))
+                s = np.concatenate([s, sink], axis=-1)
             s = np.exp(s - s.max(axis=-1, keepdims=True))
             s /= s.sum(axis=-1, keepdims=True)
+            s = s[..., :T]
             o = np.einsum("hts,shd->thd", s, v).reshape(T, self.H * self.hd)
             ao = self.mm(o, lw, il, "attn_output.weight")
+            if "attn_output.bias" in lw:
+                ao = ao + lw["attn_output.bias"]
+            if self.oai:  # post_attention_norm is the FFN's pre-norm
+                x = x + ao
+                x = x + self.moe(self.rms(x, lw["post_attention_norm.weight"]), lw, il)
+                hidden.append(x[-1].copy())
+                continue
             if "post_attention_norm.weight" in lw:
                 ao = self.rms(ao, lw["post_attention_norm.weight"])
             x = x + self.resid_scale * ao
@@ -691,6 +721,8 @@ class Model:
 
     def moe(self, h, lw, il):
         logits = self.mm(h, lw, il, "ffn_gate_inp.weight")
+        if self.oai:
+            return self.moe_oai(h, lw, il, logits + lw["ffn_gate_inp.bias"])
         if self.gating == 2:
             p = 1.0 / (1.0 + np.exp(-logits))
         else:
@@ -726,6 +758,28 @@ class Model:
             if "ffn_gate_inp_shexp.weight" in lw:
                 sh = sh * (1.0 / (1.0 + np.exp(-self.mm(h, lw, il, "ffn_gate_inp_shexp.weight"))))
             out += sh
+        return out
+
+
+    def moe_oai(self, h, lw, il, logits):
+        """gpt-oss: the top-k router logits softmaxed among themselves; each expert's gate and up
+        with their biases, gate clamped above at 7, up to [-7, 7], out = gate sigmoid(1.702 gate)
+        (up + 1); down with its bias."""
+        out = np.zeros_like(h)
+        for t in range(h.shape[0]):
+            sel = np.argsort(-logits[t], kind="stable")[:self.K]
+            w = np.exp(logits[t, sel] - logits[t, sel].max())
+            w /= w.sum()
+            for e, we in zip(sel, w):
+                hg = self.r(h[t], il, "ffn_gate_exps.weight")
+                hu = self.r(h[t], il, "ffn_up_exps.weight")
+                gt = lw["ffn_gate_exps.weight"][e] @ hg + lw["ffn_gate_exps.bias"][e]
+                up = lw["ffn_up_exps.weight"][e] @ hu + lw["ffn_up_exps.bias"][e]
+                gt = np.minimum(gt, 7.0)
+                up = np.clip(up, -7.0, 7.0)
+                f = gt / (1.0 + np.exp(-1.702 * gt)) * (up + 1.0)
+                d = lw["ffn_down_exps.weight"][e] @ self.r(f, il, "ffn_down_exps.weight")
+                out[t] += we * (d + lw["ffn_down_exps.bias"][e])
         return out
 
 

@@ -61,6 +61,11 @@ static void set_scales(uint8_t *raw, llmbo_ttype t, size_t nb)
 {
     int off[2], nh = half_fields(t, off);
     size_t bytes = llmbo_ttype_block_bytes(t);
+    if (t == LLMBO_T_MXFP4) { /* the E8M0 byte: scales 2^-12 .. 2^-1, as trained weights have */
+        for (size_t b = 0; b < nb; b++)
+            raw[b * bytes] = (uint8_t)(115 + rnd() % 12);
+        return;
+    }
     for (size_t b = 0; b < nb; b++)
         for (int k = 0; k < nh; k++) {
             uint16_t h = llmbo_f32_to_fp16((float)(unif() * 0.05));
@@ -483,7 +488,7 @@ int main(void)
                                  LLMBO_T_Q2_K,    LLMBO_T_Q3_K,    LLMBO_T_Q4_K,   LLMBO_T_Q5_K,
                                  LLMBO_T_Q6_K,    LLMBO_T_IQ4_NL,  LLMBO_T_IQ4_XS, LLMBO_T_IQ1_S,
                                  LLMBO_T_IQ1_M,   LLMBO_T_IQ2_XXS, LLMBO_T_IQ2_XS, LLMBO_T_IQ2_S,
-                                 LLMBO_T_IQ3_XXS, LLMBO_T_IQ3_S};
+                                 LLMBO_T_IQ3_XXS, LLMBO_T_IQ3_S,   LLMBO_T_MXFP4};
     check_q8k();
     check_iq_llamacpp();
     check_wsum();

@@ -56,6 +56,7 @@ static const struct {
     {"IQ3_S", LLMBO_T_IQ3_S, 256, 2 + 64 + 8 + 32 + 4}, /* d; low, high index bits; signs; scales */
     {"IQ4_NL", LLMBO_T_IQ4_NL, 32, 2 + 16},             /* fp16 d; 32 x 4-bit codebook indices */
     {"IQ4_XS", LLMBO_T_IQ4_XS, 256, 2 + 2 + 4 + 128},   /* d; 6-bit scales; codebook indices */
+    {"MXFP4", LLMBO_T_MXFP4, 32, 1 + 16},               /* E8M0 scale; 32 x 4-bit E2M1 codes */
 };
 
 const char *llmbo_ttype_list(char *buf, size_t size)

@@ -51,7 +51,8 @@ typedef enum llmbo_ttype {
     LLMBO_T_IQ2_S = 22,
     LLMBO_T_IQ4_XS = 23,
     LLMBO_T_IQ1_M = 29,
-    LLMBO_T_BF16 = 30
+    LLMBO_T_BF16 = 30,
+    LLMBO_T_MXFP4 = 39
 } llmbo_ttype;
 
 typedef struct llmbo_gguf_str {

@@ -157,6 +157,17 @@ static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                       1,    13,   25,  38,  53,  69,  89,  113};
 
 /* The IQ1/IQ2/IQ3 codebooks' level values (iq_grids.h). */
+/* MXFP4's E2M1 codes (OCP Microscaling spec v1.0: sign bit 3, then 0, 0.5, 1, 1.5, 2, 3, 4, 6)
+ * doubled, as ggml stores them, so the block scale 2^(e - 127) is halved: 2^(e - 128). */
+static const int8_t fp4_levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/* An E8M0 byte e as 2^(e - 128) (the halved scale; e 0 and 1 give the subnormals 2^-128 and
+ * 2^-127; 255, the spec's NaN, is read as 2^127 like ggml). */
+static float e8m0_half(uint8_t e)
+{
+    return ldexpf(1.0f, (int)e - 128);
+}
+
 static const int8_t iq2_levels[3] = {8, 25, 43};
 static const int8_t iq3xxs_levels[8] = {4, 12, 20, 28, 36, 44, 52, 62};
 static const int8_t iq3s_levels[8] = {1, 3, 5, 7, 9, 11, 13, 15};
@@ -256,6 +267,16 @@ static void decode_block(llmbo_ttype t, const uint8_t *p, qgroups *g)
         for (int i = 0; i < 16; i++) {
             g->q[i] = iq4_levels[p[2 + i] & 0xf];
             g->q[i + 16] = iq4_levels[p[2 + i] >> 4];
+        }
+        g->a[0] = g->a[1] = d;
+        g->b[0] = g->b[1] = 0.0f;
+        return;
+    }
+    case LLMBO_T_MXFP4: { /* e, then 16 bytes: element i in the low nibble, i + 16 in the high */
+        float d = e8m0_half(p[0]);
+        for (int i = 0; i < 16; i++) {
+            g->q[i] = fp4_levels[p[1 + i] & 0xf];
+            g->q[i + 16] = fp4_levels[p[1 + i] >> 4];
         }
         g->a[0] = g->a[1] = d;
         g->b[0] = g->b[1] = 0.0f;
@@ -1040,14 +1061,19 @@ AVX2_FN static void q8_0_4(const uint8_t *p, const void *x, size_t stride, size_
 
 /* IQ4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high one, each
  * a 4-bit index into the codebook (a byte shuffle). Returns the signed levels. */
-AVX2_INL __m256i iq4_levels32(const uint8_t *qs)
+AVX2_INL __m256i levels32(const uint8_t *qs, const int8_t *levels)
 {
     const __m128i m4 = _mm_set1_epi8(0xf);
     const __m256i tab =
-        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)iq4_levels));
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)levels));
     __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)qs);
     __m128i lo = _mm_and_si128(raw, m4), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m4);
     return _mm256_shuffle_epi8(tab, _mm256_set_m128i(hi, lo));
+}
+
+AVX2_INL __m256i iq4_levels32(const uint8_t *qs)
+{
+    return levels32(qs, iq4_levels);
 }
 
 /* IQ4_XS super-block scales: the eight 6-bit ls (4-bit part nibble ib of scales_l at bit 4 ib,
@@ -1131,6 +1157,29 @@ AVX2_INL void iq4nl_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, si
         out[k] = hsum8(acc[k]);
 }
 
+/* MXFP4: blocks of 32 with an E8M0 scale byte before the 16 bytes of codes (IQ4_NL's layout with
+ * the doubled E2M1 levels and the halved power-of-two scale). */
+AVX2_INL void mxfp4_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                         const int NT)
+{
+    const __m256i one = _mm256_set1_epi16(1);
+    __m256 acc[4];
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; b++, p += 17) {
+        float d = e8m0_half(p[0]);
+        __m256i w = levels32(p + 1, fp4_levels);
+        __m256i wabs = _mm256_sign_epi8(w, w);
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xb = x + (size_t)k * stride + b;
+            __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), one);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]);
+}
+
 /* One and four rows of each (activation blocks ATYPE of blk elements; stride in elements): NT is
  * a constant in every instantiation. */
 #define KQ_INSTANCES(name, ATYPE, blk)                                                             \
@@ -1147,6 +1196,7 @@ AVX2_INL void iq4nl_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, si
     }
 KQ_INSTANCES(iq4xs, llmbo_q8k, 256)
 KQ_INSTANCES(iq4nl, llmbo_q8a, 32)
+KQ_INSTANCES(mxfp4, llmbo_q8a, 32)
 
 /* Q4_K, Q5_K, Q6_K at AVX2: one row and one token (llmbo_vec_dot), one row and four tokens
  * (llmbo_vec_dot4). */
@@ -2289,6 +2339,9 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
         case LLMBO_T_IQ4_NL:
             iq4nl_4(row, xq, stride, n, out);
             return;
+        case LLMBO_T_MXFP4:
+            mxfp4_4(row, xq, stride, n, out);
+            return;
         default:
             break;
         }
@@ -2427,6 +2480,8 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
             return iq4xs_1(p, xq, n);
         case LLMBO_T_IQ4_NL:
             return iq4nl_1(p, xq, n);
+        case LLMBO_T_MXFP4:
+            return mxfp4_1(p, xq, n);
         default:
             break;
         }

@@ -27,10 +27,11 @@ GGUF_TYPES = {"u8": 0, "i8": 1, "u16": 2, "i16": 3, "u32": 4, "i32": 5, "f32": 6
               "str": 8, "arr": 9, "u64": 10, "i64": 11, "f64": 12}
 T_F32, T_F16, T_Q4_0, T_Q8_0, T_Q4_K, T_Q6_K, T_BF16 = 0, 1, 2, 8, 12, 14, 30
 T_Q4_1, T_Q5_0, T_Q5_1, T_Q2_K, T_Q3_K, T_Q5_K, T_IQ4_NL, T_IQ4_XS = 3, 6, 7, 10, 11, 13, 20, 23
+T_MXFP4 = 39
 BLOCKS = {T_F32: (1, 4), T_F16: (1, 2), T_BF16: (1, 2), T_Q8_0: (32, 34), T_Q4_0: (32, 18),
           T_Q4_K: (256, 144), T_Q6_K: (256, 210), T_Q4_1: (32, 20), T_Q5_0: (32, 22),
           T_Q5_1: (32, 24), T_Q2_K: (256, 84), T_Q3_K: (256, 110), T_Q5_K: (256, 176),
-          T_IQ4_NL: (32, 18), T_IQ4_XS: (256, 136)}
+          T_IQ4_NL: (32, 18), T_IQ4_XS: (256, 136), T_MXFP4: (32, 17)}
 # The codebook types: random blocks scaled to the weights (random_iq)
 T_IQ2_XXS, T_IQ2_XS, T_IQ3_XXS, T_IQ1_S, T_IQ3_S, T_IQ2_S, T_IQ1_M = 16, 17, 18, 19, 21, 22, 29
 IQ_TYPES = {"iq2_xxs": (T_IQ2_XXS, 66), "iq2_xs": (T_IQ2_XS, 74), "iq2_s": (T_IQ2_S, 82),
@@ -186,6 +187,26 @@ def quant_iq4_nl(x):
                           axis=1).tobytes()
 
 
+def quant_mxfp4(x):
+    """Blocks of 32: an E8M0 exponent e = floor(log2 max|x|) - 2 + 127 (so the largest element
+    lands near the top code, 6 = 1.5 * 2^2) and the nearest of the doubled E2M1 levels to
+    x / 2^(e - 128), the layout of ggml's block_mxfp4 (element i low nibble, i + 16 high)."""
+    lv = np.array([0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12], dtype=np.float32)
+    x = x.reshape(-1, 32)
+    out = []
+    for i in range(0, x.shape[0], 1 << 16):  # in chunks: the level search is 16 floats a value
+        b = x[i:i + (1 << 16)].astype(np.float32)
+        amax = np.abs(b).max(axis=1)
+        with np.errstate(divide="ignore"):
+            e = np.where(amax > 0, np.floor(np.log2(np.where(amax > 0, amax, 1.0))) - 2 + 127, 0)
+        e = np.clip(e, 0, 255).astype(np.int64)
+        d = np.exp2(e.astype(np.float64) - 128.0)
+        q = np.abs((b / d[:, None])[:, :, None] - lv[None, None, :]).argmin(axis=2)
+        out.append(np.concatenate([e.astype(np.uint8)[:, None],
+                                   (q[:, :16] | (q[:, 16:] << 4)).astype(np.uint8)], axis=1))
+    return np.concatenate(out).tobytes()
+
+
 def quant_q5_k(x):
     """As Q4_K with 5-bit levels: the fifth bit of sub-block j's element l is bit j of qh[l]."""
     sb = x.reshape(-1, 8, 32).astype(np.float32)
@@ -325,6 +346,8 @@ def encode(x, t):
         return quant_q3_k(x)
     if t == T_IQ4_XS:
         return quant_iq4_xs(x)
+    if t == T_MXFP4:
+        return quant_mxfp4(x)
     if t in IQ_BLOCK_TYPES:
         return random_iq(x, t)
     raise ValueError(t)
@@ -449,6 +472,10 @@ CHAT_SPECIALS = {
     "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
                   ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<|im_end|>", 3)],
     "gemma": [("<eos>", 3), ("<start_of_turn>", 3), ("<end_of_turn>", 3), ("<|im_end|>", 3)],
+    # gpt-oss's harmony format (o200k_harmony): <|return|> ends a reply, <|end|> a message
+    "harmony": [("<|endoftext|>", 3), ("<|start|>", 3), ("<|message|>", 3), ("<|channel|>", 3),
+                ("<|constrain|>", 3), ("<|end|>", 3), ("<|return|>", 3), ("<|call|>", 3),
+                ("<|im_end|>", 3)],
     "phi3": [("<|endoftext|>", 3), ("<|assistant|>", 3), ("<|end|>", 3), ("<|system|>", 3),
              ("<|user|>", 3), ("<|im_end|>", 3)],
     "deepseek": [("<|endoftext|>", 3), ("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
@@ -681,10 +708,11 @@ def main():
     ap.add_argument("--arch", required=True,
                     choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4", "glm4",
                              "granite", "granitemoe",
-                             "deepseek2"])
+                             "deepseek2", "gpt-oss"])
     ap.add_argument("--type", default="f32",
                     choices=["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q6_k", "q4_k_m",
-                             "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs"] +
+                             "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q5_k", "iq4_nl", "iq4_xs",
+                             "mxfp4"] +
                     sorted(IQ_TYPES))
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
@@ -772,21 +800,23 @@ def main():
     rng = np.random.default_rng(a.seed)
     chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
-        a.chat_tokens = {"exaone4": "exaone", "glm4": "glm4", "granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
+        a.chat_tokens = {"gpt-oss": "harmony", "exaone4": "exaone", "glm4": "glm4", "granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
                          "deepseek2": "deepseek2"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
           "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
-          "iq4_xs": T_IQ4_XS, **{k: v[0] for k, v in IQ_TYPES.items()}}[a.type]
+          "iq4_xs": T_IQ4_XS, "mxfp4": T_MXFP4, **{k: v[0] for k, v in IQ_TYPES.items()}}[a.type]
     big = T_Q6_K if a.type == "q4_k_m" else wt  # attn_v, ffn_down, output in Q4_K_M files
+    # gpt-oss's released files: experts in MXFP4, the rest Q8_0 (--type mxfp4)
+    dense_t, big_dense = (T_Q8_0, T_Q8_0) if a.type == "mxfp4" else (wt, big)
     arch = a.arch
-    moe = arch in ("qwen3moe", "qwen2moe", "olmoe", "granitemoe", "deepseek2") or \
+    moe = arch in ("qwen3moe", "qwen2moe", "olmoe", "granitemoe", "deepseek2", "gpt-oss") or \
         (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma", "gemma2", "gemma3")
                         else 32)
     if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3", "olmo2",
-                "smollm3", "exaone4", "glm4") and a.head_dim == 0:
+                "smollm3", "exaone4", "glm4", "gpt-oss") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
     rot = a.rot or hd
@@ -828,6 +858,10 @@ def main():
             eos = tokens.index("<|endoftext|>")
         if a.chat_tokens == "gemma":
             eos = tokens.index("<eos>")
+        if a.chat_tokens == "harmony":
+            eos = tokens.index("<|return|>")
+            template = ("{%- for m in messages -%}<|start|>{{ m.role }}<|channel|>final<|message|>"
+                        "{{ m.content }}<|end|>{%- endfor -%}<|start|>assistant")
         add_bos = False
     V = len(tokens)
 
@@ -873,12 +907,13 @@ def main():
         w.add(arch + ".attention.key_length", "u32", hd)
         w.add(arch + ".attention.value_length", "u32", hd)
     w.add(arch + ".rope.freq_base", "f32",
-          10000.0 if arch in ("olmoe", "deepseek2", "phi3") else 1000000.0)
+          10000.0 if arch in ("olmoe", "deepseek2", "phi3") else
+          150000.0 if arch == "gpt-oss" else 1000000.0)
     if arch == "phi3" or a.rot:
         w.add(arch + ".rope.dimension_count", "u32", a.rot or hd)
     if arch == "gemma2" and a.att_softcap:
         w.add(arch + ".attn_logit_softcapping", "f32", a.att_softcap)
-    if arch in ("gemma2", "gemma3", "olmo2", "exaone4"):
+    if arch in ("gemma2", "gemma3", "olmo2", "exaone4", "gpt-oss"):
         if arch == "gemma3":
             w.add(arch + ".rope.freq_base_swa", "f32", 10000.0)
         if a.swa:
@@ -898,7 +933,8 @@ def main():
         w.add(arch + ".rope.scaling.yarn_beta_slow", "f32", 1.0)
         if arch == "deepseek2":
             w.add(arch + ".rope.scaling.yarn_log_multiplier", "f32", 0.1 * 0.707)
-    w.add(arch + ".attention.layer_norm_rms_epsilon", "f32", 1e-6 if arch != "olmoe" else 1e-5)
+    w.add(arch + ".attention.layer_norm_rms_epsilon", "f32",
+          1e-5 if arch in ("olmoe", "gpt-oss") else 1e-6)
     if arch in ("granite", "granitemoe"):
         # granite-3.0-1b-a400m's multipliers (config.json: embedding_multiplier,
         # residual_multiplier, attention_multiplier, logits_scaling)
@@ -909,7 +945,7 @@ def main():
     if moe:
         w.add(arch + ".expert_count", "u32", a.experts)
         w.add(arch + ".expert_used_count", "u32", a.used)
-        if arch in ("qwen3moe", "qwen2moe"):
+        if arch in ("qwen3moe", "qwen2moe", "gpt-oss"):
             w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
         if arch == "qwen2moe" and a.shared_ff:
             w.add(arch + ".expert_shared_feed_forward_length", "u32", a.shared_ff)
@@ -924,7 +960,7 @@ def main():
     else:
         w.add("tokenizer.ggml.model", "str", "gpt2")
         w.add("tokenizer.ggml.pre", "str",
-              a.pre or {"olmoe": "olmo", "exaone4": "exaone4", "glm4": "glm4", "granite": "refact", "granitemoe": "refact",
+              a.pre or {"gpt-oss": "gpt-4o", "olmoe": "olmo", "exaone4": "exaone4", "glm4": "glm4", "granite": "refact", "granitemoe": "refact",
                         "deepseek2": "deepseek-llm"}.get(arch, "qwen2"))
         w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
         w.add("tokenizer.ggml.token_type", "arr", types, "i32")
@@ -948,7 +984,8 @@ def main():
         w.tensor(name, shape, ttype, make)
 
     X = a.experts
-    add_t("token_embd.weight", wt, (V, E), lambda: rng.standard_normal((V, E)).astype(np.float32))
+    add_t("token_embd.weight", dense_t, (V, E),
+          lambda: rng.standard_normal((V, E)).astype(np.float32))
     add_t("output_norm.weight", T_F32, (E,), lambda: norm(E))
     if a.longrope:
         add_t("rope_factors_long.weight", T_F32, (rot // 2,),
@@ -959,8 +996,8 @@ def main():
         add_t("rope_freqs.weight", T_F32, (rot // 2,),
               lambda: np.linspace(1.0, 8.0, rot // 2).astype(np.float32))
     if arch not in ("qwen2", "gemma", "gemma2", "gemma3") and not a.tied:
-        add_t("output.weight", big, (V, E), lambda: mat(V, E))
-    ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2") else a.ff
+        add_t("output.weight", big_dense, (V, E), lambda: mat(V, E))
+    ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2", "gpt-oss") else a.ff
     for il in range(a.layers + a.nextn):
         p = "blk.%d." % il
         if arch not in ("olmo2", "exaone4"):  # OLMo 2 and EXAONE 4 have no pre-norms
@@ -995,6 +1032,31 @@ def main():
                 add_t(p + "ffn_gate_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
+            continue
+        if arch == "gpt-oss":  # llama.cpp's openai-moe layout (as the converter writes it)
+            add_t(p + "attn_q.weight", dense_t, (qd, E), lambda: mat(qd, E))
+            add_t(p + "attn_k.weight", dense_t, (kvd, E), lambda: mat(kvd, E))
+            add_t(p + "attn_v.weight", big_dense, (kvd, E), lambda: mat(kvd, E))
+            add_t(p + "attn_q.bias", T_F32, (qd,), lambda: 0.1 * rng.standard_normal(qd))
+            add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
+            add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
+            add_t(p + "attn_output.weight", dense_t, (E, qd), lambda: mat(E, qd))
+            add_t(p + "attn_output.bias", T_F32, (E,), lambda: 0.1 * rng.standard_normal(E))
+            # sinks of the size trained ones have (a few units), so they take real weight
+            add_t(p + "attn_sinks.weight", T_F32, (H,), lambda: 2.0 * rng.standard_normal(H))
+            add_t(p + "post_attention_norm.weight", T_F32, (E,), lambda: norm(E))
+            add_t(p + "ffn_gate_inp.weight", T_F32, (X, E), lambda: 3.0 * mat(X, E))
+            add_t(p + "ffn_gate_inp.bias", T_F32, (X,), lambda: 0.5 * rng.standard_normal(X))
+            # expert weights large enough that SwiGLU's clamp at 7 is met
+            add_t(p + "ffn_gate_exps.weight", wt, (X, ff_exp, E), lambda: 4.0 * mat(ff_exp, E, X))
+            add_t(p + "ffn_gate_exps.bias", T_F32, (X, ff_exp),
+                  lambda: 0.5 * rng.standard_normal((X, ff_exp)))
+            add_t(p + "ffn_up_exps.weight", wt, (X, ff_exp, E), lambda: 4.0 * mat(ff_exp, E, X))
+            add_t(p + "ffn_up_exps.bias", T_F32, (X, ff_exp),
+                  lambda: 0.5 * rng.standard_normal((X, ff_exp)))
+            add_t(p + "ffn_down_exps.weight", wt, (X, E, ff_exp), lambda: mat(E, ff_exp, X))
+            add_t(p + "ffn_down_exps.bias", T_F32, (X, E),
+                  lambda: 0.1 * rng.standard_normal((X, E)))
             continue
         if arch == "phi3":  # q, k, v fused
             add_t(p + "attn_qkv.weight", wt, (qd + 2 * kvd, E), lambda: mat(qd + 2 * kvd, E))

@@ -2,7 +2,7 @@
 """ref_forward.py: an independent numpy reference for the engine's tests. Reads a GGUF file with
 its own parser, dequantises every tensor from the block layouts, and runs the forward pass in
 float64 for qwen2 / qwen3 / qwen3moe / qwen2moe / olmoe / llama / granite / granitemoe / deepseek2 /
-phi3 / gemma / gemma2 / gemma3 / olmo2 / smollm3. Also a reference byte-level BPE tokenizer whose
+phi3 / gemma / gemma2 / gemma3 / olmo2 / exaone4 / glm4 / smollm3 / gpt-oss. Also a reference byte-level BPE tokenizer whose
 pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
 
   ref_forward.py logits MODEL TOKENS OUT [ACT] TOKENS "1,2,3"; OUT gets float32: per-layer

@@ -405,6 +405,12 @@ int main(void)
     /* GLM-4: pre- and post-norms, fused gate/up, q/k/v biases, RoPE on half of each head */
     compare_model("glm4", "f32", "--rot 8", 1e-4);
     compare_model("glm4", "q8_0", "--rot 8", 0.03);
+    /* gpt-oss: q wider than n_embd, sinks, biases everywhere, clamped SwiGLU, the top-k logits'
+     * softmax; layers 0 and 2 slide over 4 positions at the global (YaRN) RoPE; MXFP4 experts
+     * with the other weights in Q8_0, as the released files */
+    const char *go = "--layers 3 --swa 4 --head-dim 32 --yarn 8";
+    compare_model("gpt-oss", "f32", go, 1e-4);
+    compare_model("gpt-oss", "mxfp4", go, 0.03);
     /* SmolLM3: layer 3 (the fourth) without RoPE */
     compare_model("smollm3", "f32", "--layers 4", 1e-4);
     compare_model("smollm3", "q8_0", "--layers 4", 0.03);

@@ -306,7 +306,7 @@ static void engine_constrained(const char *arch, const char *type)
  * (Llama 2, Mistral, Mixtral) gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2
  * family: a <<SYS>> block and a BOS inside the history when the file's template has them), and a
  * template in Mistral's newer formats its layout (v7 with [SYSTEM_PROMPT], v3-Tekken); EXAONE 4's
- * [|role|] turns, GLM-4's [gMASK]<sop><|role|>\n turns. */
+ * [|role|] turns, GLM-4's [gMASK]<sop><|role|>\n turns, gpt-oss's harmony messages. */
 static void chat_layouts(void)
 {
     static const struct {
@@ -359,6 +359,11 @@ static void chat_layouts(void)
         /* llama.cpp's LLM_CHAT_TEMPLATE_GEMMA */
         {"gemma", "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello"
                   "<end_of_turn>\n<start_of_turn>user\nGo<end_of_turn>\n<start_of_turn>model\n"},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_OPENAI_MOE (gpt-oss), opening the final channel (no
+         * reasoning) */
+        {"harmony", "<|start|>system<|message|>Be brief.<|end|><|start|>user<|message|>Hi<|end|>"
+                    "<|start|>assistant<|message|>Hello<|return|><|start|>user<|message|>Go<|end|>"
+                    "<|start|>assistant<|channel|>final<|message|>"},
     };
     char spm[600], cmd[1400];
     snprintf(spm, sizeof spm, "%s/chat_spm.model", eu_tmpdir());
@@ -430,6 +435,7 @@ static void chat_layouts(void)
                    : i == 12          ? 7
                    : i == 13          ? 7
                    : i == 14          ? 7
+                   : i == 15          ? 15
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);
@@ -565,9 +571,85 @@ static void trained_model_scale(void)
     llmbo_engine_free(e);
 }
 
+/* gpt-oss reasons in its analysis channel: with thinking on the prompt opens it, the reasoning
+ * ends at the model's <|end|> or, when the budget is spent, at a forced one, and the answer follows
+ * in the final channel (forced header). The answer never holds <|end|> or <|return|>, the
+ * reasoning never its closing <|end|>; a natural close forces only the final channel's header, a
+ * spent budget also the <|end|>, one token more. */
+static void harmony_reasoning(void)
+{
+    const char *path = eu_model("gpt-oss", "f32", "--layers 2 --swa 8 --merges 40");
+    llmbo_engine *e = NULL;
+    llmbo_error err = {0};
+    llmbo_engine_options eo;
+    llmbo_engine_options_default(&eo);
+    eo.n_threads = 1;
+    eo.n_ctx = 256;
+    CHECK(path && llmbo_engine_open(path, &eo, &e, &err) == LLMBO_OK, "gpt-oss model: %s", err.msg);
+    if (!e)
+        return;
+    llmbo_tokenizer *tok = llmbo_engine_tokenizer(e);
+    int end = llmbo_tokenizer_find(tok, "<|end|>"), ret = llmbo_tokenizer_find(tok, "<|return|>");
+    CHECK(end >= 0 && !llmbo_tokenizer_is_eog(tok, end) && llmbo_tokenizer_is_eog(tok, ret),
+          "harmony: <|return|> ends generation, <|end|> (a message's end) does not");
+    const char *roles[2] = {"system", "user"};
+    const char *msgs[2] = {"Be brief.", "Go"};
+    char *prompt = NULL;
+    CHECK_OK(llmbo_chat_format(e, roles, msgs, 2, 1, &prompt, &err));
+    CHECK(prompt && strstr(prompt, "<|start|>assistant<|channel|>analysis<|message|>") &&
+              strcmp(strstr(prompt, "<|start|>assistant"),
+                     "<|start|>assistant<|channel|>analysis<|message|>") == 0,
+          "thinking on: the prompt opens the analysis channel");
+    int32_t *ids = NULL;
+    int n = 0;
+    CHECK_OK(llmbo_engine_tokenize(e, prompt, &ids, &n, &err));
+    int32_t *hdr = NULL;
+    int n_hdr = 0;
+    const char *final = "<|start|>assistant<|channel|>final<|message|>";
+    CHECK_OK(llmbo_engine_tokenize(e, final, &hdr, &n_hdr, &err));
+    int natural = 0, spent = 0, clean = 1;
+    for (int seed = 1; seed <= 200 && (!natural || !spent); seed++) {
+        llmbo_gen_options go;
+        llmbo_gen_options_default(&go);
+        go.temperature = 1.5;
+        go.top_k = 0;
+        go.top_p = 1.0;
+        go.seed = (uint64_t)seed;
+        go.max_tokens = 48;
+        go.think_budget = 40;
+        llmbo_gen_result r;
+        if (llmbo_generate(e, ids, n, &go, &r, &err) != LLMBO_OK) {
+            CHECK(0, "harmony generation (seed %d): %s", seed, err.msg);
+            break;
+        }
+        /* the first <|end|> closes the reasoning, <|end|> or <|return|> the answer; a random model
+         * may sample the other markers anywhere */
+        if (strstr(r.text, "<|end|>") || strstr(r.text, "<|return|>") ||
+            (r.reasoning && strstr(r.reasoning, "<|end|>")))
+            clean = 0;
+        if (r.n_forced == n_hdr && r.n_reasoning < 40)
+            natural++;
+        else if (r.n_forced == n_hdr + 1 && r.n_reasoning == 40)
+            spent++;
+        else if (r.n_forced != 0) /* 0: <|return|> ended it while reasoning */
+            clean = 0;
+
+        llmbo_gen_result_clear(&r);
+    }
+    CHECK(natural > 0 && spent > 0 && clean,
+          "harmony reasoning: closed by the model (%d runs, the final header forced: %d tokens) "
+          "and by the budget (%d runs, <|end|> forced too); no <|end|> in a reasoning or an answer",
+          natural, n_hdr, spent);
+    llmbo_free(hdr);
+    llmbo_free(ids);
+    llmbo_free(prompt);
+    llmbo_engine_free(e);
+}
+
 int main(void)
 {
     chat_layouts();
+    harmony_reasoning();
     automaton_tests();
     engine_constrained("qwen3moe", "q8_0");
     engine_constrained("qwen2", "f32");

@@ -628,12 +628,29 @@ static void test_hostile_arch(void)
                    "the unmodified granite file opens");
     engine_refuses(
         eu_model("granite", "f32", "--layers 2 --merges 20 --bias-tensor blk.1.attn_output.bias"),
-        LLMBO_ERR_UNSUPPORTED, "'blk.1.attn_output.bias': granite files with this bias",
+        LLMBO_ERR_UNSUPPORTED, "'blk.1.attn_output.bias': granite files with this tensor",
         "an attention output bias");
     engine_refuses(
         eu_model("llama", "f32", "--layers 2 --merges 20 --bias-tensor blk.0.ffn_down.bias"),
-        LLMBO_ERR_UNSUPPORTED, "'blk.0.ffn_down.bias': llama files with this bias",
+        LLMBO_ERR_UNSUPPORTED, "'blk.0.ffn_down.bias': llama files with this tensor",
         "an FFN down bias");
+    /* gpt-oss's sinks and router bias in a file of a row that has neither: refused */
+    engine_refuses(
+        eu_model("qwen3moe", "f32", "--layers 2 --merges 20 --bias-tensor blk.1.ffn_gate_inp.bias"),
+        LLMBO_ERR_UNSUPPORTED, "'blk.1.ffn_gate_inp.bias': qwen3moe files with this tensor",
+        "a router bias outside gpt-oss");
+    engine_refuses(
+        eu_model("llama", "f32", "--layers 2 --merges 20 --bias-tensor blk.0.attn_sinks.weight"),
+        LLMBO_ERR_UNSUPPORTED, "'blk.0.attn_sinks.weight': llama files with this tensor",
+        "attention sinks outside gpt-oss");
+    /* gpt-oss: the sliding window is required (as llama.cpp), named when missing */
+    engine_refuses(eu_model("gpt-oss", "f32", "--layers 2 --merges 20 --swa 4"), LLMBO_OK, "",
+                   "the unmodified gpt-oss file opens");
+    engine_refuses(eu_model("gpt-oss", "f32", "--layers 2 --merges 20"), LLMBO_ERR_NOT_FOUND,
+                   "key 'gpt-oss.attention.sliding_window' missing", "gpt-oss without its window");
+    engine_refuses(eu_model("gpt-oss", "f32",
+                            "--layers 2 --merges 20 --swa 4 --set gpt-oss.expert_used_count=u32:9"),
+                   LLMBO_ERR_FORMAT, "9 used", "gpt-oss with more experts used than there are");
     engine_refuses(
         eu_model("qwen2", "f32", "--layers 2 --merges 20 --set qwen2.context_length=u32:0"),
         LLMBO_ERR_FORMAT, "'qwen2.context_length' = 0: a model's context holds",

@@ -51,6 +51,13 @@ typedef struct llmbo_arch_def {
                          (as llama.cpp, only the 64-layer 32B: window 4096 unless the file says):
                          the sliding layers with the global RoPE, the global layers without RoPE */
     int nope_step;    /* SmolLM3: every nope_step-th layer (il + 1 a multiple) has no RoPE */
+    int oai;          /* gpt-oss (llama.cpp's openai-moe): per-head attention sinks (a logit with no
+                         value in each softmax's denominator), biases on attn_output, the router
+                         and every expert's gate, up and down, the router's top-k logits softmaxed
+                         among themselves, SwiGLU clamped (gate at most 7, up within [-7, 7],
+                         gate sigmoid(1.702 gate) (up + 1)), the FFN's pre-norm stored as
+                         post_attention_norm, and a sliding window (attention.sliding_window,
+                         required) on every second layer from the first, at the global RoPE */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

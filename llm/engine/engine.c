@@ -252,6 +252,9 @@ typedef struct layer {
     int swa;                   /* Gemma 2/3, Olmo 3: a sliding-window layer */
     int nope;                  /* SmolLM3: a layer without RoPE */
     const float *attn_post_norm, *ffn_post_norm; /* Gemma 2/3, OLMo 2: block output norms */
+    /* gpt-oss: attn_output's bias (n_embd), the sinks (n_head), the router's bias (n_expert), the
+     * experts' biases (n_expert x n_ff_exp for gate and up, n_expert x n_embd for down) */
+    const float *bo, *sinks, *router_b, *gate_exps_b, *up_exps_b, *down_exps_b;
     /* MLA (deepseek2); wq is the plain q projection when q_lora_rank is 0 */
     wmat wq_a, wq_b;        /* (q_lora, n_embd), (q_dim, q_lora) */
     const float *q_a_norm;  /* (q_lora) */
@@ -415,7 +418,8 @@ static wmat mat_rows(const wmat *w, int r0, int n)
     return v;
 }
 
-static llmbo_status load_vec(const llmbo_gguf *g, const char *name, int optional, int n,
+/* An F32 tensor of m rows of n elements (m 1: a vector). */
+static llmbo_status load_f32(const llmbo_gguf *g, const char *name, int optional, int n, int m,
                              const float **v, llmbo_error *err)
 {
     const llmbo_gguf_tensor *t;
@@ -423,15 +427,20 @@ static llmbo_status load_vec(const llmbo_gguf *g, const char *name, int optional
     *v = NULL;
     if (st || !t)
         return st;
-    if (t->type != LLMBO_T_F32 || t->ne[0] != (uint64_t)n || t->ne[1] != 1 || t->ne[2] != 1 ||
-        t->ne[3] != 1)
+    if (t->type != LLMBO_T_F32 || t->ne[0] != (uint64_t)n || t->ne[1] != (uint64_t)m ||
+        t->ne[2] != 1 || t->ne[3] != 1)
         return llmbo_error_set(err, LLMBO_ERR_FORMAT,
-                               "tensor '%s' must be an F32 vector of %d elements (is %s [%llu, "
-                               "%llu])",
-                               name, n, llmbo_ttype_name(t->type), (unsigned long long)t->ne[0],
-                               (unsigned long long)t->ne[1]);
+                               "tensor '%s' must be F32 [%d, %d] (is %s [%llu, %llu, %llu])", name,
+                               n, m, llmbo_ttype_name(t->type), (unsigned long long)t->ne[0],
+                               (unsigned long long)t->ne[1], (unsigned long long)t->ne[2]);
     *v = t->data;
     return LLMBO_OK;
+}
+
+static llmbo_status load_vec(const llmbo_gguf *g, const char *name, int optional, int n,
+                             const float **v, llmbo_error *err)
+{
+    return load_f32(g, name, optional, n, 1, v, err);
 }
 
 static llmbo_status get_int(const llmbo_gguf *g, const char *arch, const char *key, int optional,
@@ -588,7 +597,9 @@ static llmbo_status read_moe_extras(const llmbo_gguf *g, llmbo_hparams *hp, llmb
         hp->expert_scale = 1.0;
     if (hp->gating == 0) /* "none": the files written before the key existed (softmax) */
         hp->gating = 1;
-    if (hp->gating != 1 && hp->gating != 2)
+    if (hp->arch->oai) /* llama.cpp's openai-moe graph: the row's, whatever the file says */
+        hp->gating = 3;
+    else if (hp->gating != 1 && hp->gating != 2)
         return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
                                "%s.expert_gating_func %d not supported (1 softmax, 2 sigmoid are)",
                                n, hp->gating);
@@ -835,6 +846,11 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
      * Olmo 3 pattern 4 (no window unless the file says), EXAONE 4 only for the 64-layer 32B,
      * window 4096 and pattern 4 */
     int g2 = hp->arch->gemma == 2, pn = hp->arch->post_norms;
+    /* gpt-oss: the window is required (as llama.cpp), every second layer global */
+    if (hp->arch->oai &&
+        ((st = get_int(g, n, "attention.sliding_window", 0, 0, &hp->n_swa, err)) ||
+         (st = get_int(g, n, "attention.sliding_window_pattern", 1, 2, &hp->swa_period, err))))
+        return st;
     if ((hp->arch->gemma >= 2 || pn == 1 || (pn == 2 && hp->n_layer + hp->n_nextn == 64)) &&
         ((st = get_int(g, n, "attention.sliding_window", 1, g2 || pn == 2 ? 4096 : 0, &hp->n_swa,
                        err)) ||
@@ -882,22 +898,28 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
     llmbo_status st;
     int E = hp->n_embd, hd = hp->head_dim;
 #define NAME(s) (snprintf(nm, sizeof nm, "blk.%d." s, il), nm)
-    /* Biases no architecture row applies: refused rather than ignored. */
-    static const char *const no_bias[] = {"attn_output.bias", "ffn_gate.bias", "ffn_up.bias",
-                                          "ffn_down.bias"};
-    for (size_t k = 0; k < sizeof no_bias / sizeof no_bias[0]; k++) {
+    /* Biases (and sinks) the row does not apply: refused rather than ignored. gpt-oss applies
+     * the first five; no row applies the dense FFN's. */
+    static const char *const no_bias[] = {
+        "attn_output.bias",   "attn_sinks.weight", "ffn_gate_inp.bias",
+        "ffn_gate_exps.bias", "ffn_up_exps.bias",  "ffn_down_exps.bias",
+        "ffn_gate.bias",      "ffn_up.bias",       "ffn_down.bias"};
+    for (size_t k = hp->arch->oai ? 6 : 0; k < sizeof no_bias / sizeof no_bias[0]; k++) {
         const llmbo_gguf_tensor *tb;
         snprintf(nm, sizeof nm, "blk.%d.%s", il, no_bias[k]);
         if ((st = find_tensor(g, nm, 1, &tb, err)))
             return st;
         if (tb)
             return llmbo_error_set(err, LLMBO_ERR_UNSUPPORTED,
-                                   "tensor '%s': %s files with this bias are not supported", nm,
+                                   "tensor '%s': %s files with this tensor are not supported", nm,
                                    hp->arch->name);
     }
     int pre = hp->arch->post_norms == 0 || hp->arch->post_norms == 3;
+    char fnm[96]; /* gpt-oss stores the FFN's pre-norm as post_attention_norm */
+    snprintf(fnm, sizeof fnm, "blk.%d.%s", il,
+             hp->arch->oai ? "post_attention_norm.weight" : "ffn_norm.weight");
     if ((pre && ((st = load_vec(g, NAME("attn_norm.weight"), 0, E, &L->attn_norm, err)) ||
-                 (st = load_vec(g, NAME("ffn_norm.weight"), 0, E, &L->ffn_norm, err)))) ||
+                 (st = load_vec(g, fnm, 0, E, &L->ffn_norm, err)))) ||
         (st = load_mat(g, NAME("attn_output.weight"), 0, e->o_dim, E, 1, &L->wo, err)))
         return st;
     if (hp->arch->mla) {
@@ -962,6 +984,17 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
         L->swa = hp->n_swa > 0 && (hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1);
         if ((st = load_vec(g, NAME("post_attention_norm.weight"), 0, E, &L->attn_post_norm, err)) ||
             (st = load_vec(g, NAME("post_ffw_norm.weight"), 0, E, &L->ffn_post_norm, err)))
+            return st;
+    }
+    if (hp->arch->oai) {
+        int X = hp->n_expert, F = hp->n_ff_exp;
+        L->swa = hp->swa_period == 0 || il % hp->swa_period < hp->swa_period - 1;
+        if ((st = load_vec(g, NAME("attn_output.bias"), 0, E, &L->bo, err)) ||
+            (st = load_vec(g, NAME("attn_sinks.weight"), 0, hp->n_head, &L->sinks, err)) ||
+            (st = load_vec(g, NAME("ffn_gate_inp.bias"), 0, X, &L->router_b, err)) ||
+            (st = load_f32(g, NAME("ffn_gate_exps.bias"), 0, F, X, &L->gate_exps_b, err)) ||
+            (st = load_f32(g, NAME("ffn_up_exps.bias"), 0, F, X, &L->up_exps_b, err)) ||
+            (st = load_f32(g, NAME("ffn_down_exps.bias"), 0, E, X, &L->down_exps_b, err)))
             return st;
     }
     /* no RoPE: SmolLM3's every nope_step-th layer, EXAONE 4 32B's global layers */
@@ -1058,7 +1091,8 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->v_cache = mla ? NULL : llmbo_malloc(kv, sizeof(float));
     e->rope_cos = llmbo_malloc(C * hd2, sizeof(float));
     e->rope_sin = llmbo_malloc(C * hd2, sizeof(float));
-    int swa_tab = hp->n_swa > 0 && hp->arch->post_norms != 2; /* EXAONE: the global tables */
+    /* EXAONE 4 and gpt-oss: the sliding layers with the global tables */
+    int swa_tab = hp->n_swa > 0 && hp->arch->post_norms != 2 && !hp->arch->oai;
     if (swa_tab) {
         e->rope_cos_swa = llmbo_malloc(C * hd2, sizeof(float));
         e->rope_sin_swa = llmbo_malloc(C * hd2, sizeof(float));
@@ -1513,8 +1547,20 @@ typedef struct rows_job {
     qrows xq;         /* T rows of cols */
     int T, cols, forms, per;
     double eps;
-    int gelu; /* with up: GELU (tanh form, Gemma) instead of SiLU */
+    int act; /* with up: ACT_SILU, ACT_GELU (tanh form, Gemma) or ACT_OAI (gpt-oss's clamped form)
+              */
 } rows_job;
+
+enum { ACT_SILU, ACT_GELU, ACT_OAI };
+
+/* gpt-oss's SwiGLU (llama.cpp's swiglu_oai with alpha 1.702, limit 7): gate x clamped above at 7,
+ * up y to [-7, 7], x sigmoid(1.702 x) (y + 1). */
+static float swiglu_oai(float x, float y)
+{
+    x = x < 7.0f ? x : 7.0f;
+    y = y < -7.0f ? -7.0f : y > 7.0f ? 7.0f : y;
+    return x / (1.0f + expf(-1.702f * x)) * (y + 1.0f);
+}
 
 static void rows_worker(void *arg, long c, int ith)
 {
@@ -1527,9 +1573,12 @@ static void rows_worker(void *arg, long c, int ith)
             rmsnorm(x, j->src + (size_t)t * j->cols, j->w, j->cols, j->eps);
         if (j->up) {
             const float *u = j->up + (size_t)t * j->cols;
-            if (j->gelu)
+            if (j->act == ACT_GELU)
                 for (int i = 0; i < j->cols; i++)
                     x[i] = gelu(x[i]) * u[i];
+            else if (j->act == ACT_OAI)
+                for (int i = 0; i < j->cols; i++)
+                    x[i] = swiglu_oai(x[i], u[i]);
             else
                 for (int i = 0; i < j->cols; i++)
                     x[i] = silu(x[i]) * u[i];
@@ -1587,6 +1636,7 @@ static void att_worker(void *arg, long c, int ith)
     float scale = (float)hp->att_scale;
     int swa = e->layers[j->layer].swa;
     float cap = (float)hp->att_softcap;
+    const float *sinks = e->layers[j->layer].sinks;
     long W = (long)j->T * hp->n_head, w1 = W - c * j->per, w0 = w1 - j->per;
     for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
         int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head), kvh = h / group;
@@ -1602,7 +1652,10 @@ static void att_worker(void *arg, long c, int ith)
                 att[p] = cap * tanhf(att[p] / cap);
             mx = att[p] > mx ? att[p] : mx;
         }
-        float sum = 0.0f;
+        /* gpt-oss: the head's sink, a logit without a value, joins the softmax's denominator */
+        if (sinks && sinks[h] > mx)
+            mx = sinks[h];
+        float sum = sinks ? expf(sinks[h] - mx) : 0.0f;
         for (int p = first; p < n_pos; p++) {
             att[p] = expf(att[p] - mx);
             sum += att[p];
@@ -1757,8 +1810,17 @@ static void ffn_dense(llmbo_engine *e, const wmat *gate, const wmat *up, const w
     int F = gate->rows;
     mm_item gu[2] = {item(gate, 0, T, e->xb, e->xq, e->hb), item(up, 0, T, e->xb, e->xq, e->hb2)};
     matmul(e, gu, 2);
-    rows_job sw = {e->hb,           NULL, NULL, e->hb2,           e->xq, T, F,
-                   act_forms(down), 0,    0.0,  e->hp.arch->gemma};
+    rows_job sw = {e->hb,
+                   NULL,
+                   NULL,
+                   e->hb2,
+                   e->xq,
+                   T,
+                   F,
+                   act_forms(down),
+                   0,
+                   0.0,
+                   e->hp.arch->gemma ? ACT_GELU : ACT_SILU};
     run_rows(e, &sw);
     mm_item d = item(down, 0, T, e->hb, e->xq, out);
     matmul(e, &d, 1);
@@ -1774,9 +1836,14 @@ static void route(llmbo_engine *e, const layer *L, int t)
     const llmbo_hparams *hp = &e->hp;
     int X = hp->n_expert, K = hp->n_expert_used;
     float *p = e->router + (size_t)t * X, *sel_s = e->router_sel;
+    if (L->router_b)
+        for (int x = 0; x < X; x++)
+            p[x] += L->router_b[x];
     if (hp->gating == 2) {
         for (int x = 0; x < X; x++)
             p[x] = 1.0f / (1.0f + expf(-p[x]));
+    } else if (hp->gating == 3) {
+        /* the logits select; the weights are their softmax over the selected (below) */
     } else {
         float mx = -INFINITY, sum = 0.0f;
         for (int x = 0; x < X; x++)
@@ -1830,6 +1897,14 @@ static void route(llmbo_engine *e, const layer *L, int t)
         sel[k] = best;
         w[k] = p[best];
         wsum += w[k];
+    }
+    if (hp->gating == 3) {
+        float mx = w[0]; /* the top logit */
+        wsum = 0.0f;
+        for (int k = 0; k < K; k++)
+            wsum += (w[k] = expf(w[k] - mx));
+        for (int k = 0; k < K; k++)
+            w[k] /= wsum;
     }
     if (hp->norm_topk)
         for (int k = 0; k < K; k++)
@@ -1924,8 +1999,23 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
         e->items[n++] = item(&L->up_exps, x, m, xf, xq, e->hb2 + (size_t)s0 * F);
     }
     matmul(e, e->items, n);
-    rows_job sw = {e->hb, NULL, NULL, e->hb2, e->ex_xq, T * K, F, act_forms(&L->down_exps),
-                   0,     0.0,  0};
+    for (int x = 0; L->gate_exps_b && x < X; x++)
+        for (int s = first[x]; s < first[x + 1]; s++)
+            for (int i = 0; i < F; i++) {
+                e->hb[(size_t)s * F + i] += L->gate_exps_b[(size_t)x * F + i];
+                e->hb2[(size_t)s * F + i] += L->up_exps_b[(size_t)x * F + i];
+            }
+    rows_job sw = {e->hb,
+                   NULL,
+                   NULL,
+                   e->hb2,
+                   e->ex_xq,
+                   T * K,
+                   F,
+                   act_forms(&L->down_exps),
+                   0,
+                   0.0,
+                   hp->arch->oai ? ACT_OAI : ACT_SILU};
     run_rows(e, &sw);
     /* the down outputs go to ex_x: its inputs were consumed by gate and up */
     ra = (size_t)(F / LLMBO_QK), rk = (size_t)(F / LLMBO_QK_K);
@@ -1939,6 +2029,10 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
             item(&L->down_exps, x, m, e->hb + (size_t)s0 * F, xq, e->ex_x + (size_t)s0 * E);
     }
     matmul(e, e->items, n);
+    for (int x = 0; L->down_exps_b && x < X; x++)
+        for (int s = first[x]; s < first[x + 1]; s++)
+            for (int i = 0; i < E; i++)
+                e->ex_x[(size_t)s * E + i] += L->down_exps_b[(size_t)x * E + i];
     combine_job cj = {e, 0, T};
     long per = (T + 4L * e->pool.n - 1) / (4L * e->pool.n), least = 16384 / ((long)K * E) + 1;
     cj.per = e->fine ? 1 : (int)(per > least ? per : least);
@@ -2032,6 +2126,9 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
+        for (int t = 0; L->bo && t < T; t++)
+            for (int i = 0; i < E; i++)
+                e->ffn_out[(size_t)t * E + i] += L->bo[i];
         post_norm(e, L->attn_post_norm, T);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
 

@@ -43,7 +43,8 @@ typedef struct llmbo_hparams {
     int kv_lora, q_lora; /* MLA: width of the cached latent c_kv; of q's bottleneck (0: none) */
     int n_dense_lead;    /* MoE: leading layers with a dense FFN (leading_dense_block_count) */
     int n_expert_shared; /* MoE: shared experts (one FFN of n_ff_exp x this width) */
-    int gating;          /* MoE router: 1 softmax, 2 sigmoid (expert_gating_func) */
+    int gating; /* MoE router: 1 softmax, 2 sigmoid (expert_gating_func), 3 softmax of the top-k
+                   logits (gpt-oss) */
     double expert_scale; /* multiplies the routed weights (expert_weights_scale; 1 if absent) */
     int n_group, n_group_used; /* grouped top-k: experts in n_group groups, the best n_group_used
                                   groups (by the sum of their two best scores) are eligible */

@@ -201,8 +201,12 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * <|assistant|>\n (as llama.cpp's LLM_CHAT_TEMPLATE_CHATGLM_4)
  * EXAONE 4 [|system|]{system}[|endofturn|]\n[|user|]{user}\n[|assistant|]{assistant}[|endofturn|]\n
  * ... [|assistant|] (contents trimmed, as llama.cpp's LLM_CHAT_TEMPLATE_EXAONE_4)
+ * gpt-oss (harmony) <|start|>{role}<|message|>{content}<|end|> ... <|start|>assistant (an
+ * assistant turn ends <|return|>; as llama.cpp's LLM_CHAT_TEMPLATE_OPENAI_MOE)
  * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
- * first: with thinking off the prompt carries an empty block, with it on an opened one. */
+ * first: with thinking off the prompt carries an empty block, with it on an opened one. gpt-oss
+ * reasons in its analysis channel: with thinking off the prompt opens the final channel
+ * (<|channel|>final<|message|>), with it on the analysis one, which <|end|> closes. */
 enum {
     CHAT_FALLBACK,
     CHAT_CHATML,
@@ -214,8 +218,18 @@ enum {
     CHAT_PHI3,
     CHAT_GEMMA,
     CHAT_EXAONE4,
-    CHAT_GLM4
+    CHAT_GLM4,
+    CHAT_HARMONY
 };
+
+/* gpt-oss's harmony vocabulary: channels, and replies ended by <|return|>. */
+static int is_harmony(llmbo_tokenizer *tok)
+{
+    return llmbo_tokenizer_find(tok, "<|channel|>") >= 0 &&
+           llmbo_tokenizer_find(tok, "<|return|>") >= 0 &&
+           llmbo_tokenizer_find(tok, "<|start|>") >= 0 &&
+           llmbo_tokenizer_find(tok, "<|message|>") >= 0;
+}
 
 /* Length of s without its leading and trailing ASCII whitespace (llama.cpp's trim), the start in
  * *start. */
@@ -381,6 +395,10 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
     case CHAT_GLM4:
         llmbo_strbuf_printf(t, "<|%s|>\n%s", role, content);
         return;
+    case CHAT_HARMONY:
+        llmbo_strbuf_printf(t, "<|start|>%s<|message|>%s%s", role, content,
+                            strcmp(role, "assistant") ? "<|end|>" : "<|return|>");
+        return;
     case CHAT_EXAONE4: {
         const char *c;
         int len = trimmed(content, &c);
@@ -405,6 +423,7 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
     int kind =
         llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 && template_has(eng, "<|im_start|>")
             ? CHAT_CHATML
+        : is_harmony(tok)                                                           ? CHAT_HARMONY
         : llmbo_tokenizer_find(tok, "<\uFF5CUser\uFF5C>") >= 0                      ? CHAT_DEEPSEEK
         : llmbo_tokenizer_find(tok, "<|start_header_id|>") >= 0                     ? CHAT_LLAMA3
         : llmbo_tokenizer_find(tok, "<|start_of_role|>") >= 0                       ? CHAT_GRANITE
@@ -445,9 +464,13 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                                        "<|assistant|>\n",
                                        "<start_of_turn>model\n",
                                        "[|assistant|]",
-                                       "<|assistant|>\n"};
+                                       "<|assistant|>\n",
+                                       "<|start|>assistant"};
     llmbo_strbuf_puts(&t, open[kind]);
-    if (think_block || think)
+    if (kind == CHAT_HARMONY)
+        llmbo_strbuf_puts(&t,
+                          think ? "<|channel|>analysis<|message|>" : "<|channel|>final<|message|>");
+    else if (think_block || think)
         llmbo_strbuf_puts(&t, think ? "<think>\n" : "<think>\n\n</think>\n\n");
     if (t.oom || !t.s) {
         llmbo_strbuf_free(&t);
@@ -565,6 +588,14 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
 
     uint64_t rng = opt.seed;
     int thinking = opt.think_budget >= 0, sampled = 0;
+    /* How reasoning ends: </think> (forced as "\n</think>\n\n"), or for gpt-oss <|end|> after the
+     * analysis channel, followed (forced, either way) by the final channel's header. */
+    int harmony = is_harmony(g.tok);
+    const char *close = harmony ? "<|end|>" : "</think>";
+    const char *forced_close =
+        harmony ? "<|end|><|start|>assistant<|channel|>final<|message|>" : "\n</think>\n\n";
+    const char *after_close = harmony ? "<|start|>assistant<|channel|>final<|message|>" : "";
+    int end_msg = harmony ? llmbo_tokenizer_find(g.tok, "<|end|>") : -1;
     llmbo_cons_state cs;
     if (opt.format)
         llmbo_cons_start(opt.format, &cs);
@@ -611,7 +642,7 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
         if (thinking && (sampled >= opt.max_tokens || r->n_reasoning >= opt.think_budget)) {
             /* Reasoning budget spent: close the think block ourselves. */
             thinking = 0;
-            if ((st = append_forced(&g, "\n</think>\n\n", 11, &tmp, &tmp_cap)))
+            if ((st = append_forced(&g, forced_close, strlen(forced_close), &tmp, &tmp_cap)))
                 goto done;
             continue;
         }
@@ -621,6 +652,8 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
             goto done;
         }
         if (llmbo_tokenizer_is_eog(g.tok, id) && !(opt.format && !thinking))
+            break;
+        if (id == end_msg && !thinking) /* gpt-oss: the final message's end */
             break;
         size_t len;
         const char *piece = llmbo_tokenizer_piece(g.tok, id, &len);
@@ -633,10 +666,15 @@ llmbo_status llmbo_generate(llmbo_engine *eng, const int32_t *prompt, int n_prom
                 st = llmbo_error_set(err, LLMBO_ERR_NOMEM, "out of memory");
                 goto done;
             }
-            if (ends_with(&reasoning, "</think>")) {
-                reasoning.len -= 8;
+            if (ends_with(&reasoning, close)) {
+                reasoning.len -= strlen(close);
                 reasoning.s[reasoning.len] = 0;
                 thinking = 0;
+                if (*after_close) { /* evaluated with <|end|> in one pass */
+                    if ((st = append_forced(&g, after_close, strlen(after_close), &tmp, &tmp_cap)))
+                        goto done;
+                    continue;
+                }
             }
         } else {
             if (text_add(&answer, piece, len)) {

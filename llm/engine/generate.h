@@ -18,8 +18,10 @@ typedef struct llmbo_gen_options {
     uint64_t seed;
     const char *const *stop; /* stop strings (free text), may be NULL */
     int n_stop;
-    int think_budget;         /* >= 0: generation starts inside <think>; at most this many tokens
-                                 of reasoning before "</think>" is forced; < 0: no reasoning */
+    int think_budget;         /* >= 0: generation starts inside <think> (gpt-oss: the analysis
+                                 channel); at most this many tokens of reasoning before "</think>"
+                                 (gpt-oss: <|end|> and the final channel's header) is forced;
+                                 < 0: no reasoning */
     const llmbo_cons *format; /* NULL: free text */
     float *first_logits;      /* if non-NULL, (n_vocab) logits of the last prompt position */
 } llmbo_gen_options;

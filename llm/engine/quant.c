@@ -2,8 +2,8 @@
  * paths) the other quantised types. The 32-element types meet activations quantised per 32
  * (llmbo_q8a), the 256-element super-block types (Q2_K..Q6_K, IQ4_XS) activations quantised per
  * 256 (llmbo_q8k). Every kernel has a portable scalar form; on x86-64 with GCC/Clang, AVX2 forms
- * of the hot ones (F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS) are compiled with a
- * target attribute and chosen at run time when the CPU has AVX2, FMA and F16C, so the default
+ * of the hot ones (F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4) are compiled with
+ * a target attribute and chosen at run time when the CPU has AVX2, FMA and F16C, so the default
  * (non -march=native) build is fast too. Block layouts: ggml's ggml-common.h; the integer
  * identities used per block are written next to each kernel. */
 #include <math.h>
@@ -142,8 +142,8 @@ static void q6k_unpack(const uint8_t *blk, int8_t *q)
  * The other quantised types share two scalar paths: a block decodes to integer levels q and, per
  * group of 16 elements, a scale a and an offset b, so that y = a * q + b. A dot product with
  * activation blocks is then, per group, a_d * (a * sum(q qa) + b * sum(qa)) with integer sums:
- * dot_generic for Q4_1, Q5_0, Q5_1, IQ4_NL (blocks of 32), dot_k_generic for Q2_K, Q3_K, Q4_K,
- * Q5_K, Q6_K, IQ4_XS (super-blocks of 256; the reference of their SIMD forms). Layouts:
+ * dot_generic for Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 (blocks of 32), dot_k_generic for Q2_K, Q3_K,
+ * Q4_K, Q5_K, Q6_K, IQ4_XS (super-blocks of 256; the reference of their SIMD forms). Layouts:
  * ggml-common.h.
  * -------------------------------------------------------------------------------------------- */
 

@@ -36,7 +36,7 @@ typedef struct llmbo_q8k {
 /* The activation form a weight type multiplies with. */
 typedef enum llmbo_act {
     LLMBO_ACT_F32, /* float rows (F32, F16, BF16) */
-    LLMBO_ACT_Q8,  /* llmbo_q8a blocks of 32 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL) */
+    LLMBO_ACT_Q8,  /* llmbo_q8a blocks of 32 (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4) */
     LLMBO_ACT_Q8K  /* llmbo_q8k blocks of 256 (Q2_K..Q6_K, IQ4_XS) */
 } llmbo_act;
 

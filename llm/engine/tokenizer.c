@@ -1118,7 +1118,7 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
         t->eog[t->eos] = 1;
     static const char *const eog_texts[] = {"<|im_end|>",      "<|endoftext|>", "<|eot_id|>",
                                             "<|end_of_text|>", "<|end|>",       "<end_of_turn>",
-                                            "[|endofturn|]"};
+                                            "[|endofturn|]",   "<|return|>",    "<|call|>"};
     for (size_t i = 0; i < sizeof eog_texts / sizeof eog_texts[0]; i++) {
         int id = llmbo_tokenizer_find(t, eog_texts[i]);
         if (id >= 0 && (t->type[id] == TT_CONTROL || t->type[id] == TT_USER))
@@ -1133,6 +1133,12 @@ llmbo_status llmbo_tokenizer_create(const llmbo_gguf *g, llmbo_tokenizer **out, 
         if (id >= 0)
             t->eog[id] = 1;
     }
+    /* gpt-oss's harmony vocabulary: <|end|> ends a message (the reasoning before the answer), not
+     * the reply, which <|return|> or <|call|> ends (llama.cpp drops <|end|> the same way) */
+    int ret = llmbo_tokenizer_find(t, "<|return|>"), call = llmbo_tokenizer_find(t, "<|call|>"),
+        end = llmbo_tokenizer_find(t, "<|end|>");
+    if (ret >= 0 && call >= 0 && t->eog[ret] && t->eog[call] && end >= 0)
+        t->eog[end] = 0;
     set_rstrip(t, g);
     /* Special tokens, longest text first, so the longest match wins at a position. */
     t->special = llmbo_malloc((size_t)t->n_vocab, sizeof(int));

@@ -135,6 +135,36 @@ static void check_q8k(void)
     CHECK(ok, "Q8_K activation blocks: scale, levels within d/2, group sums");
 }
 
+/* MXFP4's E8M0 scale over all 256 exponents, subnormal and largest ones included, and all 16
+ * codes: every element exactly the OCP spec's value (E2M1 from its sign, exponent and mantissa
+ * fields, times 2^(e - 127)) rounded to float, infinite where that overflows. */
+static void check_e8m0(void)
+{
+    enum { NB = 256 * 16 };
+    uint8_t raw[NB * 17];
+    float *y = llmbo_malloc((size_t)NB * 32, sizeof *y);
+    for (int b = 0; b < NB; b++) {
+        raw[b * 17] = (uint8_t)(b / 16);
+        memset(raw + b * 17 + 1, (b % 16) * 0x11, 16);
+    }
+    int bad = 0;
+    for (int simd = llmbo_quant_simd_max(); simd >= 0; simd--) {
+        llmbo_quant_set_simd(simd);
+        llmbo_dequant_row(LLMBO_T_MXFP4, raw, y, (size_t)NB * 32);
+        for (int b = 0; b < NB; b++) {
+            int e = b / 16, code = b % 16, ex = (code >> 1) & 3, man = code & 1;
+            double mag = ex == 0 ? 0.5 * man : ldexp(1.0 + 0.5 * man, ex - 1);
+            float want = (float)((code & 8 ? -mag : mag) * ldexp(1.0, e - 127));
+            for (int i = 0; i < 32; i++)
+                bad += !(y[b * 32 + i] == want);
+        }
+    }
+    llmbo_quant_set_simd(99);
+    CHECK(bad == 0,
+          "MXFP4: all 256 E8M0 scales x 16 codes dequantised as the spec says (%d differ)", bad);
+    llmbo_free(y);
+}
+
 static void check_type(llmbo_ttype t, size_t n)
 {
     size_t blk = llmbo_ttype_block(t), bytes = llmbo_ttype_block_bytes(t), nb = n / blk;
@@ -490,6 +520,7 @@ int main(void)
                                  LLMBO_T_IQ1_M,   LLMBO_T_IQ2_XXS, LLMBO_T_IQ2_XS, LLMBO_T_IQ2_S,
                                  LLMBO_T_IQ3_XXS, LLMBO_T_IQ3_S,   LLMBO_T_MXFP4};
     check_q8k();
+    check_e8m0();
     check_iq_llamacpp();
     check_wsum();
     check_quant_levels();
@@ -501,8 +532,10 @@ int main(void)
             check_simd_scalar(types[i], 1536);
             check_simd_scalar(types[i], 8960);
             check_gemm(types[i], 256);
-            if (llmbo_ttype_block(types[i]) == 32)
+            if (llmbo_ttype_block(types[i]) == 32) {
                 check_gemm(types[i], 800);
+                check_simd_scalar(types[i], 800); /* an odd count of blocks of 32 */
+            }
             check_gemv(types[i], 256);
             check_gemv(types[i], 1536);
         }

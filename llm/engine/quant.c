@@ -161,11 +161,15 @@ static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
  * doubled, as ggml stores them, so the block scale 2^(e - 127) is halved: 2^(e - 128). */
 static const int8_t fp4_levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-/* An E8M0 byte e as 2^(e - 128) (the halved scale; e 0 and 1 give the subnormals 2^-128 and
- * 2^-127; 255, the spec's NaN, is read as 2^127 like ggml). */
+/* An E8M0 byte e as 2^(e - 128) (the halved scale; 255, the spec's NaN, is read as 2^127 like
+ * ggml), built from its IEEE bits rather than by ldexpf, a libm call per block: biased exponent
+ * e - 1 for e >= 2, the subnormals 2^-127 and 2^-128 (mantissa bit 22 or 21) for e 1 and 0. */
 static float e8m0_half(uint8_t e)
 {
-    return ldexpf(1.0f, (int)e - 128);
+    uint32_t bits = e >= 2 ? (uint32_t)(e - 1) << 23 : 0x00200000u << e;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
 }
 
 static const int8_t iq2_levels[3] = {8, 25, 43};
@@ -1839,6 +1843,155 @@ AVX512_FN static void q6k512_vnni_8(const uint8_t *p, const void *x, size_t stri
     q6k_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 8, 1);
 }
 
+/* MXFP4 at levels 2 and 3: two blocks (64 elements) per 512-bit step, each 128-bit quarter one
+ * half of a block (the low nibbles of its 16 bytes, then the high ones); the E2M1 magnitudes from
+ * one shuffle, the code's sign bit (3) moved onto the activation, int8 products summed per four
+ * (VNNI: vpdpwssd of the pair sums), and the block's two scales (E8M0 times the activation's d) on
+ * the low and high eight int32 lanes. An odd last block takes zeros in the high half. One body for
+ * one and four tokens (llmbo_vec_dot and llmbo_vec_dot4 agree exactly); the many-rows form runs it
+ * row by row with the rows ahead prefetched. */
+AVX512_INL void mxfp4_body512(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb,
+                              float *out, const int NT, const int VNNI, const int PF, size_t rb)
+{
+    static const int8_t abs_levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, 1, 2, 3, 4, 6, 8, 12};
+    const __m512i m4 = _mm512_set1_epi8(0xf), bit3 = _mm512_set1_epi8(8);
+    const __m512i ones = _mm512_set1_epi16(1);
+    const __m512i shift = _mm512_setr_epi64(0, 0, 0x0004000400040004LL, 0x0004000400040004LL, 0, 0,
+                                            0x0004000400040004LL, 0x0004000400040004LL);
+    const __m512i tab =
+        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)abs_levels));
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; b += 2, p += 34) {
+        int two = b + 1 < nb;
+        if (PF)
+            prefetch_next(p, rb, 34, 1);
+        __m128i q0 = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+        __m128i q1 =
+            two ? _mm_loadu_si128((const __m128i *)(const void *)(p + 18)) : _mm_setzero_si128();
+        __m512i raw = _mm512_inserti32x4(
+            _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(q0), q0, 1), q1, 2), q1,
+            3);
+        __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(raw, shift), m4);
+        __m512i wabs = _mm512_shuffle_epi8(tab, nib);
+        __mmask64 neg = _mm512_test_epi8_mask(nib, bit3);
+        float e0 = e8m0_half(p[0]), e1 = two ? e8m0_half(p[17]) : 0.0f;
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xb = x + (size_t)k * stride + b;
+            __m512i a = cat256(load_q(xb), two ? load_q(xb + 1) : _mm256_setzero_si256());
+            __m512i as = _mm512_mask_sub_epi8(a, neg, _mm512_setzero_si512(), a);
+            __m512i sumi = madd_acc512(_mm512_setzero_si512(), wabs, as, ones, VNNI);
+            __m512 sc = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(e0 * xb[0].d),
+                                             _mm512_set1_ps(two ? e1 * xb[1].d : 0.0f));
+            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), sc, acc[k]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        out[k] = _mm512_reduce_add_ps(acc[k]);
+}
+
+/* The same at level 3 on CPUs with AVX512-VBMI: one masked 34-byte load per block pair (the
+ * bytes past the row never read), one byte permute for the four code quarters and one for the two
+ * scale bytes onto their int32 lanes, the scale applied as d * 2^(e - 128) by vscalefps (the same
+ * exact product as e8m0_half(e) * d). */
+#define AVX512V_INL                                                                                \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma,f16c"),                   \
+                   always_inline)) static inline
+#define AVX512V_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma,f16c")))
+AVX512V_INL void mxfp4_body_vbmi(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb,
+                                 float *out, const int NT, const int PF, size_t rb)
+{
+    static const int8_t abs_levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, 1, 2, 3, 4, 6, 8, 12};
+    int8_t iw[64], ie[64];
+    for (int j = 0; j < 64; j++) {
+        iw[j] = (int8_t)((j < 32 ? 1 : 18) + j % 16); /* block 0's codes twice, block 1's twice */
+        ie[j] = (int8_t)(j < 32 ? 0 : 17);            /* int32 lanes 0-7: e0, 8-15: e1 */
+    }
+    const __m512i idx_w = load64(iw), idx_e = load64(ie);
+    const __m512i m4 = _mm512_set1_epi8(0xf), bit3 = _mm512_set1_epi8(8);
+    const __m512i ones = _mm512_set1_epi16(1), bias = _mm512_set1_epi32(128);
+    const __m512i shift = _mm512_setr_epi64(0, 0, 0x0004000400040004LL, 0x0004000400040004LL, 0, 0,
+                                            0x0004000400040004LL, 0x0004000400040004LL);
+    const __m512i tab =
+        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)abs_levels));
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; b += 2, p += 34) {
+        int two = b + 1 < nb;
+        if (PF)
+            prefetch_next(p, rb, 34, 1);
+        __m512i v = _mm512_maskz_loadu_epi8(two ? 0x3FFFFFFFFULL : 0x1FFFFULL, p);
+        __m512i raw = _mm512_permutexvar_epi8(idx_w, v);
+        __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(raw, shift), m4);
+        __m512i wabs = _mm512_shuffle_epi8(tab, nib);
+        __mmask64 neg = _mm512_test_epi8_mask(nib, bit3);
+        __m512i ev = _mm512_maskz_permutexvar_epi8(0x1111111111111111ULL, idx_e, v);
+        __m512 ef = _mm512_cvtepi32_ps(_mm512_sub_epi32(ev, bias));
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xb = x + (size_t)k * stride + b;
+            __m512i a = cat256(load_q(xb), two ? load_q(xb + 1) : _mm256_setzero_si256());
+            __m512i as = _mm512_mask_sub_epi8(a, neg, _mm512_setzero_si512(), a);
+            __m512i sumi = madd_acc512(_mm512_setzero_si512(), wabs, as, ones, 1);
+            __m512 dv = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(xb[0].d),
+                                             _mm512_set1_ps(two ? xb[1].d : 0.0f));
+            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_scalef_ps(dv, ef), acc[k]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        out[k] = _mm512_reduce_add_ps(acc[k]);
+}
+
+AVX512V_FN static float mxfp4_vbmi_1(const uint8_t *p, const void *x, size_t n)
+{
+    float o;
+    mxfp4_body_vbmi(p, (const llmbo_q8a *)x, 0, n / 32, &o, 1, 0, 0);
+    return o;
+}
+
+AVX512V_FN static void mxfp4_vbmi_4(const uint8_t *p, const void *x, size_t stride, size_t n,
+                                    float *out)
+{
+    mxfp4_body_vbmi(p, (const llmbo_q8a *)x, stride / 32, n / 32, out, 4, 0, 0);
+}
+
+AVX512V_FN static void mxfp4_vbmi_rows(const uint8_t *p, size_t rb, size_t rows, const void *x,
+                                       size_t n, float *out)
+{
+    for (size_t r = 0; r < rows; r++)
+        mxfp4_body_vbmi(p + r * rb, (const llmbo_q8a *)x, 0, n / 32, out + r, 1, 1, rb);
+}
+
+static int has_vbmi; /* the CPU has AVX512-VBMI (set with simd_max) */
+
+#define MXFP4_512(name, V)                                                                         \
+    AVX512_FN static float name##_1(const uint8_t *p, const void *x, size_t n)                     \
+    {                                                                                              \
+        float o;                                                                                   \
+        mxfp4_body512(p, (const llmbo_q8a *)x, 0, n / 32, &o, 1, V, 0, 0);                         \
+        return o;                                                                                  \
+    }                                                                                              \
+    AVX512_FN static void name##_4(const uint8_t *p, const void *x, size_t stride, size_t n,       \
+                                   float *out)                                                     \
+    {                                                                                              \
+        mxfp4_body512(p, (const llmbo_q8a *)x, stride / 32, n / 32, out, 4, V, 0, 0);              \
+    }                                                                                              \
+    AVX512_FN static void name##_rows(const uint8_t *p, size_t rb, size_t rows, const void *x,     \
+                                      size_t n, float *out)                                        \
+    {                                                                                              \
+        for (size_t r = 0; r < rows; r++)                                                          \
+            mxfp4_body512(p + r * rb, (const llmbo_q8a *)x, 0, n / 32, out + r, 1, V, 1, rb);      \
+    }
+MXFP4_512(mxfp4_512, 0)
+MXFP4_512(mxfp4_512_vnni, 1)
+
 /* F16 weights, float activations: eight halves converted per instruction (F16C). */
 AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
 {
@@ -2299,11 +2452,20 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
         case LLMBO_T_Q6_K:
             q6k512_vnni_4(row, xq, stride, n, out);
             return;
+        case LLMBO_T_MXFP4:
+            if (has_vbmi)
+                mxfp4_vbmi_4(row, xq, stride, n, out);
+            else
+                mxfp4_512_vnni_4(row, xq, stride, n, out);
+            return;
         default:
             break;
         }
     if (simd_on > 1)
         switch (t) {
+        case LLMBO_T_MXFP4:
+            mxfp4_512_4(row, xq, stride, n, out);
+            return;
         case LLMBO_T_Q4_K:
             q4k512_4(row, xq, stride, n, out);
             return;
@@ -2398,6 +2560,16 @@ static int cpu_has_avx512vnni(void)
     __cpuid_count(7, 0, a, b, c, d);
     return (c >> 11) & 1;
 }
+
+/* AVX512-VBMI (leaf 7 ECX bit 1): byte permutes, for the MXFP4 kernel at level 3. */
+static int cpu_has_avx512vbmi(void)
+{
+    unsigned a, b, c, d;
+    if (!cpu_has_avx512bw())
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (c >> 1) & 1;
+}
 #endif
 
 static int simd_max = -1; /* what the CPU has (and LLMBO_SIMD allows) */
@@ -2407,6 +2579,7 @@ int llmbo_quant_simd_max(void)
     if (simd_max < 0) {
 #ifdef LLMBO_X86_DISPATCH
         simd_max = cpu_has_avx512vnni() ? 3 : cpu_has_avx512bw() ? 2 : cpu_has_avx2_fma_f16c();
+        has_vbmi = cpu_has_avx512vbmi();
 #else
         simd_max = 0;
 #endif
@@ -2446,11 +2619,15 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
             return q6k512_vnni_1(p, xq, n);
         case LLMBO_T_IQ4_XS:
             return iq4xs512_vnni_1(p, xq, n);
+        case LLMBO_T_MXFP4:
+            return has_vbmi ? mxfp4_vbmi_1(p, xq, n) : mxfp4_512_vnni_1(p, xq, n);
         default:
             break;
         }
     if (simd_on > 1)
         switch (t) {
+        case LLMBO_T_MXFP4:
+            return mxfp4_512_1(p, xq, n);
         case LLMBO_T_Q4_K:
             return q4k512_1(p, xq, n);
         case LLMBO_T_Q5_K:
@@ -2590,11 +2767,15 @@ static rows_fn gemv_kernel(llmbo_ttype t)
             return q6k512_vnni_rows;
         case LLMBO_T_IQ4_XS:
             return iq4xs512_vnni_rows;
+        case LLMBO_T_MXFP4:
+            return has_vbmi ? mxfp4_vbmi_rows : mxfp4_512_vnni_rows;
         default:
             break;
         }
     if (simd_on > 1)
         switch (t) {
+        case LLMBO_T_MXFP4:
+            return mxfp4_512_rows;
         case LLMBO_T_Q4_K:
             return q4k512_rows;
         case LLMBO_T_Q5_K:

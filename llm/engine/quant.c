@@ -1139,17 +1139,18 @@ AVX2_INL void iq4xs_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, si
         out[k] = hsum8(acc[k]);
 }
 
-/* IQ4_NL: blocks of 32 with one fp16 scale. */
-AVX2_INL void iq4nl_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
-                         const int NT)
+/* IQ4_NL (MX 0: blocks of 32 with an fp16 scale, then 16 bytes of codebook indices) and MXFP4
+ * (MX 1: IQ4_NL's layout with an E8M0 scale byte and the doubled E2M1 levels, the scale halved). */
+AVX2_INL void nl4_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                       const int NT, const int MX)
 {
     const __m256i one = _mm256_set1_epi16(1);
     __m256 acc[4];
     for (int k = 0; k < NT; k++)
         acc[k] = _mm256_setzero_ps();
-    for (size_t b = 0; b < nb; b++, p += 18) {
-        float d = half_avx(p);
-        __m256i w = iq4_levels32(p + 2);
+    for (size_t b = 0; b < nb; b++, p += MX ? 17 : 18) {
+        float d = MX ? e8m0_half(p[0]) : half_avx(p);
+        __m256i w = levels32(p + (MX ? 1 : 2), MX ? fp4_levels : iq4_levels);
         __m256i wabs = _mm256_sign_epi8(w, w);
         for (int k = 0; k < NT; k++) {
             const llmbo_q8a *xb = x + (size_t)k * stride + b;
@@ -1161,27 +1162,16 @@ AVX2_INL void iq4nl_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, si
         out[k] = hsum8(acc[k]);
 }
 
-/* MXFP4: blocks of 32 with an E8M0 scale byte before the 16 bytes of codes (IQ4_NL's layout with
- * the doubled E2M1 levels and the halved power-of-two scale). */
+AVX2_INL void iq4nl_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                         const int NT)
+{
+    nl4_body(p, x, stride, nb, out, NT, 0);
+}
+
 AVX2_INL void mxfp4_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
                          const int NT)
 {
-    const __m256i one = _mm256_set1_epi16(1);
-    __m256 acc[4];
-    for (int k = 0; k < NT; k++)
-        acc[k] = _mm256_setzero_ps();
-    for (size_t b = 0; b < nb; b++, p += 17) {
-        float d = e8m0_half(p[0]);
-        __m256i w = levels32(p + 1, fp4_levels);
-        __m256i wabs = _mm256_sign_epi8(w, w);
-        for (int k = 0; k < NT; k++) {
-            const llmbo_q8a *xb = x + (size_t)k * stride + b;
-            __m256i i = mul_s8s8_sc(wabs, w, load_q(xb), one);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
-        }
-    }
-    for (int k = 0; k < NT; k++)
-        out[k] = hsum8(acc[k]);
+    nl4_body(p, x, stride, nb, out, NT, 1);
 }
 
 /* One and four rows of each (activation blocks ATYPE of blk elements; stride in elements): NT is
@@ -1846,20 +1836,55 @@ AVX512_FN static void q6k512_vnni_8(const uint8_t *p, const void *x, size_t stri
 /* MXFP4 at levels 2 and 3: two blocks (64 elements) per 512-bit step, each 128-bit quarter one
  * half of a block (the low nibbles of its 16 bytes, then the high ones); the E2M1 magnitudes from
  * one shuffle, the code's sign bit (3) moved onto the activation, int8 products summed per four
- * (VNNI: vpdpwssd of the pair sums), and the block's two scales (E8M0 times the activation's d) on
- * the low and high eight int32 lanes. An odd last block takes zeros in the high half. One body for
- * one and four tokens (llmbo_vec_dot and llmbo_vec_dot4 agree exactly); the many-rows form runs it
- * row by row with the rows ahead prefetched. */
+ * (VNNI: vpdpwssd of the pair sums), and the two blocks' scales d * 2^(e - 128) (vscalefps: the
+ * same exact product as e8m0_half(e) * d) on the low and high eight int32 lanes. An odd last block
+ * takes zeros in the high half. One body for one and four tokens (llmbo_vec_dot and
+ * llmbo_vec_dot4 agree exactly); the many-rows form runs it row by row with the rows ahead
+ * prefetched. On CPUs with AVX512-VBMI, level 3 loads a block pair with one masked 34-byte load
+ * (the bytes past the row never read) and places codes and scale bytes with two byte permutes. */
+typedef struct mxfp4_consts {
+    __m512i m4, bit3, ones, shift, tab;
+} mxfp4_consts;
+
+AVX512_INL mxfp4_consts mxfp4_setup(void)
+{
+    static const int8_t abs_levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, 1, 2, 3, 4, 6, 8, 12};
+    mxfp4_consts c;
+    c.m4 = _mm512_set1_epi8(0xf);
+    c.bit3 = _mm512_set1_epi8(8);
+    c.ones = _mm512_set1_epi16(1);
+    c.shift = _mm512_setr_epi64(0, 0, 0x0004000400040004LL, 0x0004000400040004LL, 0, 0,
+                                0x0004000400040004LL, 0x0004000400040004LL);
+    c.tab = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)abs_levels));
+    return c;
+}
+
+/* The pair's codes (raw: each block's 16 bytes in two quarters) into magnitudes and a sign mask,
+ * then its products with NT tokens' activations accumulated into acc (ef: the two exponents
+ * e - 128 on the low and high lanes). */
+AVX512_INL void mxfp4_pair(const mxfp4_consts *c, __m512i raw, __m512 ef, const llmbo_q8a *x,
+                           size_t stride, size_t b, int two, __m512 *acc, const int NT,
+                           const int VNNI)
+{
+    __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(raw, c->shift), c->m4);
+    __m512i wabs = _mm512_shuffle_epi8(c->tab, nib);
+    __mmask64 neg = _mm512_test_epi8_mask(nib, c->bit3);
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++) {
+        const llmbo_q8a *xb = x + (size_t)k * stride + b;
+        __m512i a = cat256(load_q(xb), two ? load_q(xb + 1) : _mm256_setzero_si256());
+        __m512i as = _mm512_mask_sub_epi8(a, neg, _mm512_setzero_si512(), a);
+        __m512i sumi = madd_acc512(_mm512_setzero_si512(), wabs, as, c->ones, VNNI);
+        __m512 dv = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(xb[0].d),
+                                         _mm512_set1_ps(two ? xb[1].d : 0.0f));
+        acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_scalef_ps(dv, ef), acc[k]);
+    }
+}
+
 AVX512_INL void mxfp4_body512(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb,
                               float *out, const int NT, const int VNNI, const int PF, size_t rb)
 {
-    static const int8_t abs_levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, 1, 2, 3, 4, 6, 8, 12};
-    const __m512i m4 = _mm512_set1_epi8(0xf), bit3 = _mm512_set1_epi8(8);
-    const __m512i ones = _mm512_set1_epi16(1);
-    const __m512i shift = _mm512_setr_epi64(0, 0, 0x0004000400040004LL, 0x0004000400040004LL, 0, 0,
-                                            0x0004000400040004LL, 0x0004000400040004LL);
-    const __m512i tab =
-        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)abs_levels));
+    const mxfp4_consts c = mxfp4_setup();
     __m512 acc[4];
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
@@ -1874,30 +1899,15 @@ AVX512_INL void mxfp4_body512(const uint8_t *p, const llmbo_q8a *x, size_t strid
         __m512i raw = _mm512_inserti32x4(
             _mm512_inserti32x4(_mm512_inserti32x4(_mm512_castsi128_si512(q0), q0, 1), q1, 2), q1,
             3);
-        __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(raw, shift), m4);
-        __m512i wabs = _mm512_shuffle_epi8(tab, nib);
-        __mmask64 neg = _mm512_test_epi8_mask(nib, bit3);
-        float e0 = e8m0_half(p[0]), e1 = two ? e8m0_half(p[17]) : 0.0f;
-#pragma GCC unroll 4
-        for (int k = 0; k < NT; k++) {
-            const llmbo_q8a *xb = x + (size_t)k * stride + b;
-            __m512i a = cat256(load_q(xb), two ? load_q(xb + 1) : _mm256_setzero_si256());
-            __m512i as = _mm512_mask_sub_epi8(a, neg, _mm512_setzero_si512(), a);
-            __m512i sumi = madd_acc512(_mm512_setzero_si512(), wabs, as, ones, VNNI);
-            __m512 sc = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(e0 * xb[0].d),
-                                             _mm512_set1_ps(two ? e1 * xb[1].d : 0.0f));
-            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), sc, acc[k]);
-        }
+        __m512 ef = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps((float)p[0] - 128.0f),
+                                         _mm512_set1_ps(two ? (float)p[17] - 128.0f : -128.0f));
+        mxfp4_pair(&c, raw, ef, x, stride, b, two, acc, NT, VNNI);
     }
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
         out[k] = _mm512_reduce_add_ps(acc[k]);
 }
 
-/* The same at level 3 on CPUs with AVX512-VBMI: one masked 34-byte load per block pair (the
- * bytes past the row never read), one byte permute for the four code quarters and one for the two
- * scale bytes onto their int32 lanes, the scale applied as d * 2^(e - 128) by vscalefps (the same
- * exact product as e8m0_half(e) * d). */
 #define AVX512V_INL                                                                                \
     __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,avx2,fma,f16c"),                   \
                    always_inline)) static inline
@@ -1905,19 +1915,13 @@ AVX512_INL void mxfp4_body512(const uint8_t *p, const llmbo_q8a *x, size_t strid
 AVX512V_INL void mxfp4_body_vbmi(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb,
                                  float *out, const int NT, const int PF, size_t rb)
 {
-    static const int8_t abs_levels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, 1, 2, 3, 4, 6, 8, 12};
     int8_t iw[64], ie[64];
     for (int j = 0; j < 64; j++) {
         iw[j] = (int8_t)((j < 32 ? 1 : 18) + j % 16); /* block 0's codes twice, block 1's twice */
         ie[j] = (int8_t)(j < 32 ? 0 : 17);            /* int32 lanes 0-7: e0, 8-15: e1 */
     }
-    const __m512i idx_w = load64(iw), idx_e = load64(ie);
-    const __m512i m4 = _mm512_set1_epi8(0xf), bit3 = _mm512_set1_epi8(8);
-    const __m512i ones = _mm512_set1_epi16(1), bias = _mm512_set1_epi32(128);
-    const __m512i shift = _mm512_setr_epi64(0, 0, 0x0004000400040004LL, 0x0004000400040004LL, 0, 0,
-                                            0x0004000400040004LL, 0x0004000400040004LL);
-    const __m512i tab =
-        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)abs_levels));
+    const __m512i idx_w = load64(iw), idx_e = load64(ie), bias = _mm512_set1_epi32(128);
+    const mxfp4_consts c = mxfp4_setup();
     __m512 acc[4];
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
@@ -1927,22 +1931,9 @@ AVX512V_INL void mxfp4_body_vbmi(const uint8_t *p, const llmbo_q8a *x, size_t st
         if (PF)
             prefetch_next(p, rb, 34, 1);
         __m512i v = _mm512_maskz_loadu_epi8(two ? 0x3FFFFFFFFULL : 0x1FFFFULL, p);
-        __m512i raw = _mm512_permutexvar_epi8(idx_w, v);
-        __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(raw, shift), m4);
-        __m512i wabs = _mm512_shuffle_epi8(tab, nib);
-        __mmask64 neg = _mm512_test_epi8_mask(nib, bit3);
         __m512i ev = _mm512_maskz_permutexvar_epi8(0x1111111111111111ULL, idx_e, v);
-        __m512 ef = _mm512_cvtepi32_ps(_mm512_sub_epi32(ev, bias));
-#pragma GCC unroll 4
-        for (int k = 0; k < NT; k++) {
-            const llmbo_q8a *xb = x + (size_t)k * stride + b;
-            __m512i a = cat256(load_q(xb), two ? load_q(xb + 1) : _mm256_setzero_si256());
-            __m512i as = _mm512_mask_sub_epi8(a, neg, _mm512_setzero_si512(), a);
-            __m512i sumi = madd_acc512(_mm512_setzero_si512(), wabs, as, ones, 1);
-            __m512 dv = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(xb[0].d),
-                                             _mm512_set1_ps(two ? xb[1].d : 0.0f));
-            acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_scalef_ps(dv, ef), acc[k]);
-        }
+        mxfp4_pair(&c, _mm512_permutexvar_epi8(idx_w, v),
+                   _mm512_cvtepi32_ps(_mm512_sub_epi32(ev, bias)), x, stride, b, two, acc, NT, 1);
     }
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)

@@ -82,9 +82,10 @@ void llmbo_gemv(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
                 size_t n, float *out);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
-/* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels and
- * the Q8_0 tile; the others stay AVX2), 3 AVX-512 VNNI (Q4_K, Q5_K, Q6_K: one vpdpwssd for a
- * multiply-add-accumulate, the same integer sums). The level is chosen once, automatically, as the
+/* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels,
+ * MXFP4 and the Q8_0 tile; the others stay AVX2), 3 AVX-512 VNNI (Q4_K, Q5_K, Q6_K, MXFP4: one
+ * vpdpwssd for a multiply-add-accumulate, the same integer sums; MXFP4's block loads by byte
+ * permutes where the CPU also has AVX512-VBMI). The level is chosen once, automatically, as the
  * highest the CPU supports, capped by the environment variable LLMBO_SIMD (a digit) when set;
  * llmbo_quant_set_simd (for tests and benchmarks) selects any level up to that, a larger value
  * giving the highest. */

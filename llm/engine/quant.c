@@ -1063,8 +1063,8 @@ AVX2_FN static void q8_0_4(const uint8_t *p, const void *x, size_t stride, size_
     q8_0_body(p, (const llmbo_q8a *)x, stride / 32, n / 32, out, 4, 0);
 }
 
-/* IQ4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high one, each
- * a 4-bit index into the codebook (a byte shuffle). Returns the signed levels. */
+/* IQ4_NL / MXFP4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high
+ * one, each a 4-bit index into the codebook (a byte shuffle). Returns the signed levels. */
 AVX2_INL __m256i levels32(const uint8_t *qs, const int8_t *levels)
 {
     const __m128i m4 = _mm_set1_epi8(0xf);
@@ -1073,11 +1073,6 @@ AVX2_INL __m256i levels32(const uint8_t *qs, const int8_t *levels)
     __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)qs);
     __m128i lo = _mm_and_si128(raw, m4), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), m4);
     return _mm256_shuffle_epi8(tab, _mm256_set_m128i(hi, lo));
-}
-
-AVX2_INL __m256i iq4_levels32(const uint8_t *qs)
-{
-    return levels32(qs, iq4_levels);
 }
 
 /* IQ4_XS super-block scales: the eight 6-bit ls (4-bit part nibble ib of scales_l at bit 4 ib,

@@ -1063,6 +1063,72 @@ AVX2_FN static void q8_0_4(const uint8_t *p, const void *x, size_t stride, size_
     q8_0_body(p, (const llmbo_q8a *)x, stride / 32, n / 32, out, 4, 0);
 }
 
+/* Q4_1, Q5_0, Q5_1 (the types llama.cpp's K presets fall back to for rows whose length is not a
+ * multiple of 256: gpt-oss's 2880, SmolLM2's 960): 32 nibbles (element i low nibble of byte i,
+ * i + 16 the high one), for the 5-bit types a fifth bit from the 32-bit qh (bit i, element i:
+ * byte i / 8 broadcast to eight lanes, tested against its bit), levels 0..31 (Q5_0: minus 16,
+ * signed) times the int8 activations; the types with a minimum m add m * s, s the activation
+ * block's d * sum(q). */
+AVX2_INL void q01_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                       const int NT, const int FIVE, const int MIN)
+{
+    const __m128i m4 = _mm_set1_epi8(0xf);
+    const __m256i one = _mm256_set1_epi16(1), sixteen = _mm256_set1_epi8(16);
+    const __m256i bytesel = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
+                                             2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+    const size_t bytes = 2 + 2 * (size_t)MIN + 4 * (size_t)FIVE + 16;
+    __m256 acc[4];
+    float macc[4];
+    for (int k = 0; k < NT; k++) {
+        acc[k] = _mm256_setzero_ps();
+        macc[k] = 0.0f;
+    }
+    for (size_t b = 0; b < nb; b++, p += bytes) {
+        float d = half_avx(p), m = MIN ? half_avx(p + 2) : 0.0f;
+        const uint8_t *qs = p + bytes - 16;
+        __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)qs);
+        __m256i q =
+            _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
+        if (FIVE) {
+            uint32_t h;
+            memcpy(&h, p + 2 + 2 * MIN, 4);
+            __m256i hb = _mm256_shuffle_epi8(_mm256_set1_epi32((int)h), bytesel);
+            hb = _mm256_cmpeq_epi8(_mm256_and_si256(hb, bit), bit);
+            q = _mm256_or_si256(q, _mm256_and_si256(hb, sixteen));
+        }
+        __m256i w = FIVE && !MIN ? _mm256_sub_epi8(q, sixteen) : q;
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8a *xb = x + (size_t)k * stride + b;
+            __m256i i = MIN ? _mm256_madd_epi16(_mm256_maddubs_epi16(q, load_q(xb)), one)
+                            : mul_s8s8_sc(_mm256_sign_epi8(w, w), w, load_q(xb), one);
+            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb->d), _mm256_cvtepi32_ps(i), acc[k]);
+            if (MIN)
+                macc[k] += m * xb->s;
+        }
+    }
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]) + macc[k];
+}
+
+AVX2_INL void q4_1_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                        const int NT)
+{
+    q01_body(p, x, stride, nb, out, NT, 0, 1);
+}
+
+AVX2_INL void q5_0_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                        const int NT)
+{
+    q01_body(p, x, stride, nb, out, NT, 1, 0);
+}
+
+AVX2_INL void q5_1_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, size_t nb, float *out,
+                        const int NT)
+{
+    q01_body(p, x, stride, nb, out, NT, 1, 1);
+}
+
 /* IQ4_NL / MXFP4 blocks of 32: 16 bytes, element i in the low nibble of byte i, i + 16 in the high
  * one, each a 4-bit index into the codebook (a byte shuffle). Returns the signed levels. */
 AVX2_INL __m256i levels32(const uint8_t *qs, const int8_t *levels)
@@ -1186,6 +1252,9 @@ AVX2_INL void mxfp4_body(const uint8_t *p, const llmbo_q8a *x, size_t stride, si
 KQ_INSTANCES(iq4xs, llmbo_q8k, 256)
 KQ_INSTANCES(iq4nl, llmbo_q8a, 32)
 KQ_INSTANCES(mxfp4, llmbo_q8a, 32)
+KQ_INSTANCES(q4_1, llmbo_q8a, 32)
+KQ_INSTANCES(q5_0, llmbo_q8a, 32)
+KQ_INSTANCES(q5_1, llmbo_q8a, 32)
 
 /* Q4_K, Q5_K, Q6_K at AVX2: one row and one token (llmbo_vec_dot), one row and four tokens
  * (llmbo_vec_dot4). */
@@ -2490,6 +2559,15 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
         case LLMBO_T_MXFP4:
             mxfp4_4(row, xq, stride, n, out);
             return;
+        case LLMBO_T_Q4_1:
+            q4_1_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q5_0:
+            q5_0_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q5_1:
+            q5_1_4(row, xq, stride, n, out);
+            return;
         default:
             break;
         }
@@ -2645,6 +2723,12 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
             return iq4nl_1(p, xq, n);
         case LLMBO_T_MXFP4:
             return mxfp4_1(p, xq, n);
+        case LLMBO_T_Q4_1:
+            return q4_1_1(p, xq, n);
+        case LLMBO_T_Q5_0:
+            return q5_0_1(p, xq, n);
+        case LLMBO_T_Q5_1:
+            return q5_1_1(p, xq, n);
         default:
             break;
         }

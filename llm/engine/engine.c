@@ -1403,6 +1403,14 @@ static void rmsnorm(float *o, const float *x, const float *w, int n, double eps)
         o[i] = x[i] * s * w[i];
 }
 
+/* Each of `rows` rows of n floats at x plus the bias b (n); nothing when b is NULL. */
+static void add_bias(float *x, const float *b, size_t rows, size_t n)
+{
+    for (size_t r = 0; b && r < rows; r++)
+        for (size_t i = 0; i < n; i++)
+            x[r * n + i] += b[i];
+}
+
 /* x += s * y: a block's output joins the residual stream (s is Granite's residual_scale). */
 static void residual_add(float *x, const float *y, size_t n, float s)
 {
@@ -1839,12 +1847,12 @@ static void route(llmbo_engine *e, const layer *L, int t)
     if (L->router_b)
         for (int x = 0; x < X; x++)
             p[x] += L->router_b[x];
+    /* gating 3 (gpt-oss): the logits select; the weights are their softmax over the selected
+     * (below) */
     if (hp->gating == 2) {
         for (int x = 0; x < X; x++)
             p[x] = 1.0f / (1.0f + expf(-p[x]));
-    } else if (hp->gating == 3) {
-        /* the logits select; the weights are their softmax over the selected (below) */
-    } else {
+    } else if (hp->gating != 3) {
         float mx = -INFINITY, sum = 0.0f;
         for (int x = 0; x < X; x++)
             mx = p[x] > mx ? p[x] : mx;
@@ -1999,12 +2007,11 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
         e->items[n++] = item(&L->up_exps, x, m, xf, xq, e->hb2 + (size_t)s0 * F);
     }
     matmul(e, e->items, n);
-    for (int x = 0; L->gate_exps_b && x < X; x++)
-        for (int s = first[x]; s < first[x + 1]; s++)
-            for (int i = 0; i < F; i++) {
-                e->hb[(size_t)s * F + i] += L->gate_exps_b[(size_t)x * F + i];
-                e->hb2[(size_t)s * F + i] += L->up_exps_b[(size_t)x * F + i];
-            }
+    for (int x = 0; L->gate_exps_b && x < X; x++) { /* gpt-oss: each expert's own biases */
+        size_t s0 = (size_t)first[x], m = (size_t)(first[x + 1] - first[x]);
+        add_bias(e->hb + s0 * F, L->gate_exps_b + (size_t)x * F, m, (size_t)F);
+        add_bias(e->hb2 + s0 * F, L->up_exps_b + (size_t)x * F, m, (size_t)F);
+    }
     rows_job sw = {e->hb,
                    NULL,
                    NULL,
@@ -2030,9 +2037,8 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
     }
     matmul(e, e->items, n);
     for (int x = 0; L->down_exps_b && x < X; x++)
-        for (int s = first[x]; s < first[x + 1]; s++)
-            for (int i = 0; i < E; i++)
-                e->ex_x[(size_t)s * E + i] += L->down_exps_b[(size_t)x * E + i];
+        add_bias(e->ex_x + (size_t)first[x] * E, L->down_exps_b + (size_t)x * E,
+                 (size_t)(first[x + 1] - first[x]), (size_t)E);
     combine_job cj = {e, 0, T};
     long per = (T + 4L * e->pool.n - 1) / (4L * e->pool.n), least = 16384 / ((long)K * E) + 1;
     cj.per = e->fine ? 1 : (int)(per > least ? per : least);
@@ -2052,12 +2058,9 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
     for (int t = 0; t < T; t++) {
         float *q = e->q + (size_t)t * e->q_dim, *k = e->k + (size_t)t * e->kv_dim;
         float *v = e->v + (size_t)t * e->kv_dim;
-        for (int i = 0; L->bq && i < e->q_dim; i++)
-            q[i] += L->bq[i];
-        for (int i = 0; L->bk && i < e->kv_dim; i++)
-            k[i] += L->bk[i];
-        for (int i = 0; L->bv && i < e->kv_dim; i++)
-            v[i] += L->bv[i];
+        add_bias(q, L->bq, 1, (size_t)e->q_dim);
+        add_bias(k, L->bk, 1, (size_t)e->kv_dim);
+        add_bias(v, L->bv, 1, (size_t)e->kv_dim);
         if (hp->arch->qk_norm == LLMBO_QK_NORM_FULL) { /* over the whole projection */
             rmsnorm(q, q, L->q_norm, e->q_dim, hp->norm_eps);
             rmsnorm(k, k, L->k_norm, e->kv_dim, hp->norm_eps);
@@ -2126,9 +2129,7 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
         matmul(e, &o, 1);
-        for (int t = 0; L->bo && t < T; t++)
-            for (int i = 0; i < E; i++)
-                e->ffn_out[(size_t)t * E + i] += L->bo[i];
+        add_bias(e->ffn_out, L->bo, (size_t)T, (size_t)E);
         post_norm(e, L->attn_post_norm, T);
         residual_add(e->x, e->ffn_out, (size_t)T * E, (float)hp->resid_scale);
 

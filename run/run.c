@@ -878,7 +878,7 @@ static llmbo_status drive(run *r, llmbo_error *err)
         for (long i = 0; i < r->n_asked && r->n_running < r->n_workers; i++)
             if (r->state[i] == S_QUEUED && (st = start(r, i, err)) != LLMBO_OK)
                 goto drain;
-        int told;
+        int told = 0;
         if ((st = r->ordered ? tell_next(r, &told, err) : tell_ready(r, err)) != LLMBO_OK)
             goto drain;
         if (r->ordered && told)

@@ -1380,7 +1380,8 @@ static llmbo_status bpe_piece(const llmbo_tokenizer *t, const unsigned char *s, 
         if (b->sym[c.l] != c.lid || b->nxt[c.l] != c.r || c.r >= L || b->sym[c.r] != c.rid)
             continue; /* stale */
         int mg;
-        pair_lookup(&t->merges, c.lid, c.rid, &mg);
+        if (pair_lookup(&t->merges, c.lid, c.rid, &mg) < 0)
+            continue; /* cannot happen: only ranked pairs are queued */
         b->sym[c.l] = mg;
         b->sym[c.r] = -1;
         b->nxt[c.l] = b->nxt[c.r];

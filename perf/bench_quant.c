@@ -52,12 +52,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_quant [ROWS [COLS (a multiple of 256) [REPS]]]\n");
         return 2;
     }
-    /* Q3_K only has the scalar path. */
-    const llmbo_ttype types[] = {LLMBO_T_Q8_0,    LLMBO_T_Q4_K,   LLMBO_T_Q5_K,  LLMBO_T_Q6_K,
-                                 LLMBO_T_IQ4_XS,  LLMBO_T_Q3_K,   LLMBO_T_IQ1_S, LLMBO_T_IQ1_M,
-                                 LLMBO_T_IQ2_XXS, LLMBO_T_IQ2_XS, LLMBO_T_IQ2_S, LLMBO_T_IQ3_XXS,
-                                 LLMBO_T_IQ3_S,   LLMBO_T_MXFP4,  LLMBO_T_Q4_0,  LLMBO_T_Q5_0,
-                                 LLMBO_T_Q5_1};
+    const llmbo_ttype types[] = {LLMBO_T_Q8_0,    LLMBO_T_Q4_K,    LLMBO_T_Q5_K,   LLMBO_T_Q6_K,
+                                 LLMBO_T_IQ4_XS,  LLMBO_T_Q3_K,    LLMBO_T_Q2_K,   LLMBO_T_IQ1_S,
+                                 LLMBO_T_IQ1_M,   LLMBO_T_IQ2_XXS, LLMBO_T_IQ2_XS, LLMBO_T_IQ2_S,
+                                 LLMBO_T_IQ3_XXS, LLMBO_T_IQ3_S,   LLMBO_T_MXFP4,  LLMBO_T_Q4_0,
+                                 LLMBO_T_Q5_0,    LLMBO_T_Q5_1};
     float *x = llmbo_malloc(NTOK * cols, sizeof *x),
           *out = llmbo_malloc((NTOK + 6) * rows, sizeof *out);
     llmbo_q8a *xa = llmbo_malloc(NTOK * cols / 32, sizeof *xa);

@@ -282,8 +282,9 @@ static void check_simd_scalar(llmbo_ttype t, size_t n)
     float sc[4], sv[4], s4[4], s1[4], s2[4];
     for (int k = 0; k < 4; k++)
         sc[k] = llmbo_vec_dot(t, raw, NULL, xq + (size_t)k * ab, n);
-    /* Q8_0, Q4_K, Q5_K and Q6_K give the AVX2 kernels' numbers at every SIMD level above 1 */
-    int same = t == LLMBO_T_Q8_0 || t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K || t == LLMBO_T_Q6_K;
+    /* Q8_0, Q2_K..Q6_K give the AVX2 kernels' numbers at every SIMD level above 1 */
+    int same = t == LLMBO_T_Q8_0 || t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K || t == LLMBO_T_Q6_K ||
+               t == LLMBO_T_Q2_K || t == LLMBO_T_Q3_K;
     for (int level = 1; level <= llmbo_quant_simd_max(); level++) {
         llmbo_quant_set_simd(level);
         for (int k = 0; k < 4; k++)
@@ -365,6 +366,59 @@ static void check_gemm(llmbo_ttype t, size_t n)
     llmbo_free(xq);
     llmbo_free(x);
     llmbo_free(out);
+}
+
+/* F16 and BF16 rows with float activations: llmbo_gemm against llmbo_vec_dot for every (row,
+ * token) pair exactly at every SIMD level (1101 rows: groups of four and a tail of one; T = 15:
+ * three groups of four tokens and three single ones; n = 1544: a tail of 8 after the steps of
+ * 16), and llmbo_vec_dot the same at every level above 0 (one order of the sums in every form). */
+static void check_gemm_half(llmbo_ttype t, size_t n)
+{
+    size_t rows = 1101, T = 15, rb = 2 * n, os = rows + 2;
+    uint8_t *w = llmbo_malloc(rows, rb);
+    float *x = llmbo_malloc(T * n, sizeof *x), *out = llmbo_malloc(T * os, sizeof *out);
+    float *lv1 = llmbo_malloc(rows, sizeof *lv1);
+    for (size_t i = 0; i < rows * n; i++) {
+        float v = (float)unif() * 3.0f;
+        uint32_t b;
+        memcpy(&b, &v, 4);
+        uint16_t h = t == LLMBO_T_F16 ? llmbo_f32_to_fp16(v) : (uint16_t)(b >> 16);
+        memcpy(w + 2 * i, &h, 2);
+    }
+    for (size_t i = 0; i < T * n; i++)
+        x[i] = (float)unif() * 2.385f;
+    int same = 1;
+    for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+        llmbo_quant_set_simd(level);
+        for (size_t i = 0; i < T * os; i++)
+            out[i] = -1234.5f;
+        llmbo_gemm(t, w, rb, rows, x, T, n, out, os);
+        size_t bad = 0;
+        for (size_t k = 0; k < T; k++) {
+            for (size_t r = 0; r < rows; r++)
+                bad += out[k * os + r] != llmbo_vec_dot(t, w + r * rb, x + k * n, NULL, n);
+            for (size_t r = rows; r < os; r++)
+                bad += out[k * os + r] != -1234.5f;
+        }
+        CHECK(bad == 0,
+              "%s n=%zu (simd %d): llmbo_gemm of %zu rows x %zu tokens equals llmbo_vec_dot "
+              "(%zu differ), padding untouched",
+              llmbo_ttype_name(t), n, level, rows, T, bad);
+        for (size_t r = 0; level > 0 && r < rows; r++) {
+            float v = llmbo_vec_dot(t, w + r * rb, x, NULL, n);
+            if (level == 1)
+                lv1[r] = v;
+            else
+                same &= v == lv1[r];
+        }
+    }
+    llmbo_quant_set_simd(99);
+    CHECK(same, "%s n=%zu: llmbo_vec_dot the same at every SIMD level above 0", llmbo_ttype_name(t),
+          n);
+    llmbo_free(w);
+    llmbo_free(x);
+    llmbo_free(out);
+    llmbo_free(lv1);
 }
 
 /* Activation quantisation at every SIMD level gives the scalar bytes exactly (both forms), on
@@ -526,6 +580,11 @@ int main(void)
     check_quant_levels();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         check_type(types[i], 2048);
+    check_type(LLMBO_T_F16, 1003); /* a tail after the steps of 16 */
+    check_type(LLMBO_T_BF16, 1003);
+    check_gemm_half(LLMBO_T_F16, 1544);
+    check_gemm_half(LLMBO_T_BF16, 1544);
+    check_gemm_half(LLMBO_T_BF16, 1536);
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (llmbo_ttype_quantised(types[i])) {
             check_simd_scalar(types[i], 256);

@@ -1453,6 +1453,10 @@ static void mm_rows(const mm_item *it, long r0, long r1)
         llmbo_gemm(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
                    (size_t)(r1 > r0 ? r1 - r0 : 0), xq, (size_t)it->T, cols, it->out + r0,
                    (size_t)it->out_stride);
+    else if (w->type == LLMBO_T_F16 || w->type == LLMBO_T_BF16) /* the same, float activations */
+        llmbo_gemm(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
+                   (size_t)(r1 > r0 ? r1 - r0 : 0), it->xf, (size_t)it->T, cols, it->out + r0,
+                   (size_t)it->out_stride);
     else
         for (long r = r0; r < r1; r++)
             for (int t = 0; t < it->T; t++)

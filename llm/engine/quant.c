@@ -2,7 +2,7 @@
  * paths) the other quantised types. The 32-element types meet activations quantised per 32
  * (llmbo_q8a), the 256-element super-block types (Q2_K..Q6_K, IQ4_XS) activations quantised per
  * 256 (llmbo_q8k). Every kernel has a portable scalar form; on x86-64 with GCC/Clang, AVX2 forms
- * of the hot ones (F32, F16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4) are compiled with
+ * of all of them (F32, F16, BF16, the 32-element types, Q2_K..Q6_K, the IQ types) are compiled with
  * a target attribute and chosen at run time when the CPU has AVX2, FMA and F16C, so the default
  * (non -march=native) build is fast too. Block layouts: ggml's ggml-common.h; the integer
  * identities used per block are written next to each kernel. */
@@ -1256,7 +1256,7 @@ KQ_INSTANCES(q4_1, llmbo_q8a, 32)
 KQ_INSTANCES(q5_0, llmbo_q8a, 32)
 KQ_INSTANCES(q5_1, llmbo_q8a, 32)
 
-/* Q4_K, Q5_K, Q6_K at AVX2: one row and one token (llmbo_vec_dot), one row and four tokens
+/* Q2_K..Q6_K at AVX2: one row and one token (llmbo_vec_dot), one row and four tokens
  * (llmbo_vec_dot4). */
 #define KQ_AVX2(name)                                                                              \
     AVX2_FN static float name##_1(const uint8_t *p, const void *x, size_t n)                       \
@@ -1270,9 +1270,121 @@ KQ_INSTANCES(q5_1, llmbo_q8a, 32)
     {                                                                                              \
         name##_body(p, (const llmbo_q8k *)x, stride / 256, n / 256, out, 4, 0);                    \
     }
+
+/* Q3_K's sixteen 6-bit scales minus 32 as int8 (12 bytes, on 32-bit words w0, w1, w2: scale i's
+ * low four bits are nibble i / 8 of byte i % 8, its top two bits bits 2 (i / 4) of byte 8 + i % 4;
+ * the form of the scalar decode_block on four scales per word). */
+AVX2_INL __m128i q3k_scales16(const uint8_t *s)
+{
+    uint32_t w[3];
+    memcpy(w, s, 12);
+    const uint32_t m4 = 0x0f0f0f0fu, m2 = 0x03030303u;
+    __m128i v = _mm_setr_epi32((int)((w[0] & m4) | (w[2] & m2) << 4),
+                               (int)((w[1] & m4) | ((w[2] >> 2) & m2) << 4),
+                               (int)(((w[0] >> 4) & m4) | ((w[2] >> 4) & m2) << 4),
+                               (int)(((w[1] >> 4) & m4) | ((w[2] >> 6) & m2) << 4));
+    return _mm_sub_epi8(v, _mm_set1_epi8(32));
+}
+
+/* Q2_K and (THREE) Q3_K: 2-bit levels in qs, the 32 bytes of half h holding, at shift 2j, the 32
+ * consecutive elements 128h + 32j.. (groups 8h + 2j and 8h + 2j + 1), so one shift and mask give
+ * the unsigned levels of a whole group pair, met with the activations as in q6k_body (int16 scale
+ * per group of 16, lanes 0-3 and 4-7 of the int32 pair sums). Q2_K: scale = low nibble, minimum =
+ * high nibble of scales[g], y = d sc q - dmin m: the minimums come back as one _mm256_madd_epi16
+ * with the 16 group sums. Q3_K: the level's third bit is bit 4h + j of hmask[l] (l the byte in the
+ * 32), the signed level u - 4 with u = q | bit << 2 (0..7), so the offset is
+ * -4 sum_g sc_g bsum_g, set as the starting integer sum. */
+AVX2_INL void q23k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
+                        const int NT, const int THREE, const int VNNI)
+{
+    const __m256i m3 = _mm256_set1_epi8(3), m4b = _mm256_set1_epi8(4), mf = _mm256_set1_epi8(0xf);
+    const size_t bytes = THREE ? 110 : 84;
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += bytes) {
+        float d = half_avx(p + (THREE ? 108 : 80)), dmin = THREE ? 0.0f : half_avx(p + 82);
+        __m128i sc8, mn8 = _mm_setzero_si128();
+        if (THREE) {
+            sc8 = q3k_scales16(p + 96);
+        } else {
+            __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)p);
+            sc8 = _mm_and_si128(raw, _mm256_castsi256_si128(mf));
+            mn8 = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm256_castsi256_si128(mf));
+        }
+        __m256i scd[2] = {dup16(_mm256_cvtepi8_epi32(sc8)),
+                          dup16(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8)))};
+        __m256i sc16 = _mm256_cvtepi8_epi16(sc8), mins = _mm256_cvtepu8_epi16(mn8);
+        const uint8_t *qs = p + (THREE ? 32 : 16);
+        __m256i hm =
+            THREE ? _mm256_loadu_si256((const __m256i *)(const void *)p) : _mm256_setzero_si256();
+        __m256i sumi[8];
+#pragma GCC unroll 8
+        for (int k = 0; k < NT; k++) {
+            sumi[k] = _mm256_setzero_si256();
+            if (THREE) {
+                __m256i bs = _mm256_loadu_si256(
+                    (const __m256i *)(const void *)y[(size_t)k * stride + b].bsum);
+                sumi[k] =
+                    _mm256_sub_epi32(sumi[k], _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 2));
+            }
+        }
+#pragma GCC unroll 8
+        for (int h = 0; h < 2; h++) {
+            __m256i raw = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * h));
+#pragma GCC unroll 8
+            for (int j = 0; j < 4; j++) {
+                __m256i u = _mm256_and_si256(_mm256_srli_epi16(raw, 2 * j), m3);
+                if (THREE) { /* bit 4h + j of each hmask byte to bit 2 (16-bit shifts: the bits
+                              * crossing between the two bytes of a lane are masked off) */
+                    int bit = 4 * h + j;
+                    __m256i hb =
+                        bit >= 2 ? _mm256_srli_epi16(hm, bit - 2) : _mm256_slli_epi16(hm, 2 - bit);
+                    u = _mm256_or_si256(u, _mm256_and_si256(hb, m4b));
+                }
+                __m256i scv = pick2(scd[h], 2 * j, 2 * j + 1);
+#pragma GCC unroll 8
+                for (int k = 0; k < NT; k++) {
+                    const int8_t *qa = y[(size_t)k * stride + b].q + 128 * h + 32 * j;
+                    sumi[k] = madd_acc(sumi[k], u, load32(qa), scv, VNNI);
+                }
+            }
+        }
+#pragma GCC unroll 8
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8k *yb = &y[(size_t)k * stride + b];
+            acc[k] =
+                _mm256_fmadd_ps(_mm256_set1_ps(d * yb->d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
+            if (!THREE) {
+                __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum);
+                __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
+                acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * yb->d), mi, acc[k]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int k = 0; k < NT; k++)
+        out[k] = hsum8(acc[k]);
+}
+
+AVX2_INL void q2k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
+                       const int NT, const int VNNI)
+{
+    q23k_body(p, y, stride, nsb, out, NT, 0, VNNI);
+}
+
+AVX2_INL void q3k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
+                       const int NT, const int VNNI)
+{
+    q23k_body(p, y, stride, nsb, out, NT, 1, VNNI);
+}
+
 KQ_AVX2(q4k)
 KQ_AVX2(q5k)
 KQ_AVX2(q6k)
+KQ_AVX2(q2k)
+KQ_AVX2(q3k)
 
 /* AVX-512BW forms of the 256-element kernels: the AVX2 bodies' arithmetic on 64 elements (two
  * sub-blocks) per instruction, chosen at run time when the CPU and OS support AVX-512F/BW (level 2
@@ -1524,6 +1636,103 @@ AVX512_INL float q6k_dot512(const uint8_t *p, const llmbo_q8k *y, size_t nsb, co
     return o;
 }
 
+/* Q2_K and (THREE) Q3_K, R rows (rb bytes apart; R = 1: llmbo_vec_dot) and one token: the 32 qs
+ * bytes of half h broadcast to both 256-bit halves and shifted per half by 2j and 2j + 2 give the
+ * levels of sub-blocks 4h + j and 4h + j + 1 (64 consecutive activation bytes); Q3_K's third bit
+ * (hmask bits 4h + j, 4h + j + 1, per half) adds 4 under a byte mask. The int32 lanes folded to
+ * 256 bits are q23k_body's, then its float steps: the same numbers as the AVX2 kernels. */
+AVX512_INL void q23k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb,
+                             float *out, const int R, const int THREE, const int VNNI)
+{
+    const __m512i m3 = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4);
+    const size_t bytes = THREE ? 110 : 84;
+    __m256 acc[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        acc[r] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, p += bytes) {
+        if (R > 1)
+            prefetch_next(p, rb, bytes, R);
+        __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)y[b].bsum);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const uint8_t *pr = p + (size_t)r * rb;
+            float d = half_avx(pr + (THREE ? 108 : 80)), dmin = THREE ? 0.0f : half_avx(pr + 82);
+            __m128i sc8, mn8 = _mm_setzero_si128();
+            if (THREE) {
+                sc8 = q3k_scales16(pr + 96);
+            } else {
+                __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)pr);
+                sc8 = _mm_and_si128(raw, _mm_set1_epi8(0xf));
+                mn8 = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0xf));
+            }
+            __m512i scd = dup16_512(_mm512_cvtepi8_epi32(sc8));
+            __m512i sumi = _mm512_setzero_si512();
+            if (THREE) {
+                __m256i off = _mm256_sub_epi32(
+                    _mm256_setzero_si256(),
+                    _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8), bs), 2));
+                sumi = cat256(off, _mm256_setzero_si256());
+            }
+            __m512i hm =
+                THREE
+                    ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)pr))
+                    : _mm512_setzero_si512();
+            const uint8_t *qs = pr + (THREE ? 32 : 16);
+#pragma GCC unroll 8
+            for (int h = 0; h < 2; h++) {
+                __m512i raw = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * h)));
+#pragma GCC unroll 8
+                for (int i = 0; i < 2; i++) {
+                    int j = 2 * i; /* sub-blocks 4h + j and 4h + j + 1 */
+                    __m512i sh = _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * j)),
+                                                    _mm256_set1_epi16((short)(2 * j + 2)), 1);
+                    __m512i u = _mm512_and_si512(_mm512_srlv_epi16(raw, sh), m3);
+                    if (THREE) {
+                        __m512i bm =
+                            _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (4 * h + j))),
+                                               _mm256_set1_epi8((char)(1 << (4 * h + j + 1))), 1);
+                        u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(hm, bm), u, four);
+                    }
+                    int g = 8 * h + 2 * j;
+                    __m512i sc = pick4(scd, g, g + 1, g + 2, g + 3);
+                    sumi = madd_acc512(sumi, u, load64(y[b].q + 128 * h + 32 * j), sc, VNNI);
+                }
+            }
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[b].d), _mm256_cvtepi32_ps(fold256(sumi)),
+                                     acc[r]);
+            if (!THREE) {
+                __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_cvtepu8_epi16(mn8), bs));
+                acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * y[b].d), mi, acc[r]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        out[r] = hsum8(acc[r]);
+}
+
+AVX512_INL float q23k_dot512(const uint8_t *p, const llmbo_q8k *y, size_t nsb, const int THREE,
+                             const int VNNI)
+{
+    float o;
+    q23k_rows512(p, 0, y, nsb, &o, 1, THREE, VNNI);
+    return o;
+}
+
+AVX512_INL void q2k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb, float *out,
+                            const int R, const int VNNI)
+{
+    q23k_rows512(p, rb, y, nsb, out, R, 0, VNNI);
+}
+
+AVX512_INL void q3k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb, float *out,
+                            const int R, const int VNNI)
+{
+    q23k_rows512(p, rb, y, nsb, out, R, 1, VNNI);
+}
+
 /* IQ4_XS: 32 qs bytes are blocks ib, ib+1; their low and high nibbles looked up in the codebook
  * (in-lane byte shuffles), then the 128-bit quarters reordered to (ib low, ib high, ib+1 low,
  * ib+1 high). Signed levels: |w| times the activations negated where w < 0. */
@@ -1657,6 +1866,10 @@ KQ512(q6k512, q6k, q6k_dot512(p, x, n / 256, 0), 0)
 KQ512(q4k512_vnni, q4k, q45k_dot512(p, x, n / 256, 0, 1), 1)
 KQ512(q5k512_vnni, q5k, q45k_dot512(p, x, n / 256, 1, 1), 1)
 KQ512(q6k512_vnni, q6k, q6k_dot512(p, x, n / 256, 1), 1)
+KQ512(q2k512, q2k, q23k_dot512(p, x, n / 256, 0, 0), 0)
+KQ512(q3k512, q3k, q23k_dot512(p, x, n / 256, 1, 0), 0)
+KQ512(q2k512_vnni, q2k, q23k_dot512(p, x, n / 256, 0, 1), 1)
+KQ512(q3k512_vnni, q3k, q23k_dot512(p, x, n / 256, 1, 1), 1)
 
 AVX512_INL void q4k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, size_t nsb, float *out,
                             const int R, const int VNNI)
@@ -1690,6 +1903,10 @@ KQ512_ROWS(q6k512, q6k_rows512, 0, 1)
 KQ512_ROWS(q4k512_vnni, q4k_rows512, 1, 4)
 KQ512_ROWS(q5k512_vnni, q5k_rows512, 1, 4)
 KQ512_ROWS(q6k512_vnni, q6k_rows512, 1, 1)
+KQ512_ROWS(q2k512, q2k_rows512, 0, 4)
+KQ512_ROWS(q3k512, q3k_rows512, 0, 4)
+KQ512_ROWS(q2k512_vnni, q2k_rows512, 1, 4)
+KQ512_ROWS(q3k512_vnni, q3k_rows512, 1, 4)
 
 /* IQ4_XS, many rows and one token: the activations' quarters reordered once per call into a
  * buffer (iq4xs_rows512's order), not once per row and super-block; rows longer than the buffer
@@ -2047,22 +2264,167 @@ static int has_vbmi; /* the CPU has AVX512-VBMI (set with simd_max) */
 MXFP4_512(mxfp4_512, 0)
 MXFP4_512(mxfp4_512_vnni, 1)
 
-/* F16 weights, float activations: eight halves converted per instruction (F16C). */
-AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
+/* F16 and (BF) BF16 weights against float activations. A bfloat16 is the top half of a float:
+ * widening each 16-bit word to 32 bits and shifting it left by 16 gives the float exactly; F16
+ * converts with F16C. Every (row, token) product has one order in every form and at every SIMD
+ * level above 0: sixteen lane sums over steps of 16 elements (AVX2: two FMA chains of eight, the
+ * first on elements i..i+7, the second on i+8..i+15; AVX-512: one chain of sixteen, the same
+ * lanes), then the upper eight lanes added to the lower eight, hsum8, then the last n % 16
+ * elements one by one. So llmbo_vec_dot (one row, one token), llmbo_gemv and llmbo_gemm (R rows
+ * and T tokens per pass: each converted weight vector meets T tokens, each activation vector R
+ * rows) give the same numbers. out[t * os + r]; rows rb bytes apart, tokens xs floats apart. */
+AVX2_INL float half_scalar(const uint8_t *w, const int BF)
 {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    uint16_t h;
+    memcpy(&h, w, 2);
+    return BF ? llmbo_bf16_to_f32(h) : _cvtsh_ss(h);
+}
+
+AVX2_INL __m256 half8(const uint8_t *w, const int BF)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)w);
+    if (!BF)
+        return _mm256_cvtph_ps(v);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(v), 16));
+}
+
+AVX2_INL void half_tail(const uint8_t *w, const float *x, size_t i, size_t n, float s, float *out,
+                        const int BF)
+{
+    for (; i < n; i++)
+        s += half_scalar(w + 2 * i, BF) * x[i];
+    *out = s;
+}
+
+AVX2_INL void half_tile(const uint8_t *w, size_t rb, const float *x, size_t xs, size_t n,
+                        float *out, size_t os, const int R, const int T, const int BF)
+{
+    __m256 a0[8], a1[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < R * T; k++)
+        a0[k] = a1[k] = _mm256_setzero_ps();
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + 2 * i)));
-        __m256 w1 =
-            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(w + 2 * i + 16)));
-        a0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), a0);
-        a1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), a1);
+        __m256 w0[2], w1[2];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            w0[r] = half8(w + (size_t)r * rb + 2 * i, BF);
+            w1[r] = half8(w + (size_t)r * rb + 2 * i + 16, BF);
+        }
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++) {
+            __m256 x0 = _mm256_loadu_ps(x + (size_t)t * xs + i);
+            __m256 x1 = _mm256_loadu_ps(x + (size_t)t * xs + i + 8);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; r++) {
+                a0[r * T + t] = _mm256_fmadd_ps(w0[r], x0, a0[r * T + t]);
+                a1[r * T + t] = _mm256_fmadd_ps(w1[r], x1, a1[r * T + t]);
+            }
+        }
     }
-    float s = hsum8(_mm256_add_ps(a0, a1));
-    for (; i < n; i++)
-        s += half_avx(w + 2 * i) * x[i];
-    return s;
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+        for (int t = 0; t < T; t++)
+            half_tail(w + (size_t)r * rb, x + (size_t)t * xs, i, n,
+                      hsum8(_mm256_add_ps(a0[r * T + t], a1[r * T + t])), out + (size_t)t * os + r,
+                      BF);
+}
+
+AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
+{
+    float o;
+    half_tile(w, 0, x, 0, n, &o, 0, 1, 1, 0);
+    return o;
+}
+
+AVX2_FN static float dot_bf16_avx2(const uint8_t *w, const float *x, size_t n)
+{
+    float o;
+    half_tile(w, 0, x, 0, n, &o, 0, 1, 1, 1);
+    return o;
+}
+
+/* One row, four tokens (llmbo_gemm at level 1). */
+AVX2_FN static void half_avx2_1x4(const uint8_t *w, size_t rb, const float *x, size_t xs, size_t n,
+                                  float *out, size_t os, int bf)
+{
+    if (bf)
+        half_tile(w, rb, x, xs, n, out, os, 1, 4, 1);
+    else
+        half_tile(w, rb, x, xs, n, out, os, 1, 4, 0);
+}
+
+AVX512_INL __m512 half16(const uint8_t *w, const int BF)
+{
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    if (!BF)
+        return _mm512_cvtph_ps(v);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
+}
+
+/* half_tile with 512-bit vectors: R x T chains of sixteen lanes (up to 4 x 4 of the 32 registers).
+ */
+AVX512_INL void half_tile512(const uint8_t *w, size_t rb, const float *x, size_t xs, size_t n,
+                             float *out, size_t os, const int R, const int T, const int BF)
+{
+    __m512 a[16];
+#pragma GCC unroll 16
+    for (int k = 0; k < R * T; k++)
+        a[k] = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 wv[4];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++)
+            wv[r] = half16(w + (size_t)r * rb + 2 * i, BF);
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            __m512 xv = _mm512_loadu_ps(x + (size_t)t * xs + i);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++)
+                a[r * T + t] = _mm512_fmadd_ps(wv[r], xv, a[r * T + t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            __m512 v = a[r * T + t];
+            __m256 lo = _mm512_castps512_ps256(v);
+            __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+            half_tail(w + (size_t)r * rb, x + (size_t)t * xs, i, n, hsum8(_mm256_add_ps(lo, hi)),
+                      out + (size_t)t * os + r, BF);
+        }
+}
+
+AVX512_FN static float dot_half512(const uint8_t *w, const float *x, size_t n, int bf)
+{
+    float o;
+    if (bf)
+        half_tile512(w, 0, x, 0, n, &o, 0, 1, 1, 1);
+    else
+        half_tile512(w, 0, x, 0, n, &o, 0, 1, 1, 0);
+    return o;
+}
+
+/* Four rows and four tokens, or one row and four tokens (levels 2 and 3). */
+AVX512_FN static void half512_4x4(const uint8_t *w, size_t rb, const float *x, size_t xs, size_t n,
+                                  float *out, size_t os, int bf)
+{
+    if (bf)
+        half_tile512(w, rb, x, xs, n, out, os, 4, 4, 1);
+    else
+        half_tile512(w, rb, x, xs, n, out, os, 4, 4, 0);
+}
+
+AVX512_FN static void half512_1x4(const uint8_t *w, size_t rb, const float *x, size_t xs, size_t n,
+                                  float *out, size_t os, int bf)
+{
+    if (bf)
+        half_tile512(w, rb, x, xs, n, out, os, 1, 4, 1);
+    else
+        half_tile512(w, rb, x, xs, n, out, os, 1, 4, 0);
 }
 
 /* llmbo_f32_wsum's lanes: eight (AVX2) or sixteen (AVX-512) output elements kept in registers
@@ -2507,6 +2869,12 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
         case LLMBO_T_Q6_K:
             q6k512_vnni_4(row, xq, stride, n, out);
             return;
+        case LLMBO_T_Q2_K:
+            q2k512_vnni_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q3_K:
+            q3k512_vnni_4(row, xq, stride, n, out);
+            return;
         case LLMBO_T_MXFP4:
             if (has_vbmi)
                 mxfp4_vbmi_4(row, xq, stride, n, out);
@@ -2530,6 +2898,12 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
         case LLMBO_T_Q6_K:
             q6k512_4(row, xq, stride, n, out);
             return;
+        case LLMBO_T_Q2_K:
+            q2k512_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q3_K:
+            q3k512_4(row, xq, stride, n, out);
+            return;
         case LLMBO_T_IQ4_XS:
             iq4xs512_4(row, xq, stride, n, out);
             return;
@@ -2549,6 +2923,12 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
             return;
         case LLMBO_T_Q6_K:
             q6k_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q2_K:
+            q2k_4(row, xq, stride, n, out);
+            return;
+        case LLMBO_T_Q3_K:
+            q3k_4(row, xq, stride, n, out);
             return;
         case LLMBO_T_IQ4_XS:
             iq4xs_4(row, xq, stride, n, out);
@@ -2681,6 +3061,10 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
             return q5k512_vnni_1(p, xq, n);
         case LLMBO_T_Q6_K:
             return q6k512_vnni_1(p, xq, n);
+        case LLMBO_T_Q2_K:
+            return q2k512_vnni_1(p, xq, n);
+        case LLMBO_T_Q3_K:
+            return q3k512_vnni_1(p, xq, n);
         case LLMBO_T_IQ4_XS:
             return iq4xs512_vnni_1(p, xq, n);
         case LLMBO_T_MXFP4:
@@ -2698,6 +3082,10 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
             return q5k512_1(p, xq, n);
         case LLMBO_T_Q6_K:
             return q6k512_1(p, xq, n);
+        case LLMBO_T_Q2_K:
+            return q2k512_1(p, xq, n);
+        case LLMBO_T_Q3_K:
+            return q3k512_1(p, xq, n);
         case LLMBO_T_IQ4_XS:
             return iq4xs512_1(p, xq, n);
         default:
@@ -2710,7 +3098,13 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_F16:
-            return dot_f16_avx2(p, xf, n);
+            return simd_on > 1 ? dot_half512(p, xf, n, 0) : dot_f16_avx2(p, xf, n);
+        case LLMBO_T_BF16:
+            return simd_on > 1 ? dot_half512(p, xf, n, 1) : dot_bf16_avx2(p, xf, n);
+        case LLMBO_T_Q2_K:
+            return q2k_1(p, xq, n);
+        case LLMBO_T_Q3_K:
+            return q3k_1(p, xq, n);
         case LLMBO_T_Q4_K:
             return q4k_1(p, xq, n);
         case LLMBO_T_Q5_K:
@@ -2835,6 +3229,10 @@ static rows_fn gemv_kernel(llmbo_ttype t)
             return q5k512_vnni_rows;
         case LLMBO_T_Q6_K:
             return q6k512_vnni_rows;
+        case LLMBO_T_Q2_K:
+            return q2k512_vnni_rows;
+        case LLMBO_T_Q3_K:
+            return q3k512_vnni_rows;
         case LLMBO_T_IQ4_XS:
             return iq4xs512_vnni_rows;
         case LLMBO_T_MXFP4:
@@ -2852,6 +3250,10 @@ static rows_fn gemv_kernel(llmbo_ttype t)
             return q5k512_rows;
         case LLMBO_T_Q6_K:
             return q6k512_rows;
+        case LLMBO_T_Q2_K:
+            return q2k512_rows;
+        case LLMBO_T_Q3_K:
+            return q3k512_rows;
         case LLMBO_T_IQ4_XS:
             return iq4xs512_rows;
         default:
@@ -2885,9 +3287,43 @@ void llmbo_gemv(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
  * activations once per block rather than once per row. */
 #define GEMM_BLOCK_BYTES (128 * 1024)
 
+/* llmbo_gemm for F16 and BF16 (float activations x, tokens n floats apart): row blocks as below,
+ * four tokens per pass over a block (levels 2-3 four rows at a time as well; one token: row by
+ * row), each (row, token) product in the order of llmbo_vec_dot at the same level. */
+static void gemm_half(llmbo_ttype t, const uint8_t *w, size_t rb, size_t rows, const float *x,
+                      size_t T, size_t n, float *out, size_t os)
+{
+    size_t block = GEMM_BLOCK_BYTES / (rb ? rb : 1);
+    block = block < 4 ? 4 : block & ~(size_t)3; /* whole tiles of four rows */
+    for (size_t r0 = 0; r0 < rows; r0 += block) {
+        size_t r1 = r0 + block < rows ? r0 + block : rows, tk = 0;
+#ifdef LLMBO_X86_DISPATCH
+        int bf = t == LLMBO_T_BF16;
+        for (; simd_on > 0 && tk + 4 <= T; tk += 4) {
+            const float *xt = x + tk * n;
+            size_t r = r0;
+            for (; simd_on > 1 && r + 4 <= r1; r += 4)
+                half512_4x4(w + r * rb, rb, xt, n, n, out + tk * os + r, os, bf);
+            for (; r < r1; r++)
+                if (simd_on > 1)
+                    half512_1x4(w + r * rb, rb, xt, n, n, out + tk * os + r, os, bf);
+                else
+                    half_avx2_1x4(w + r * rb, rb, xt, n, n, out + tk * os + r, os, bf);
+        }
+#endif
+        for (; tk < T; tk++)
+            for (size_t r = r0; r < r1; r++)
+                out[tk * os + r] = llmbo_vec_dot(t, w + r * rb, x + tk * n, NULL, n);
+    }
+}
+
 void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                 size_t T, size_t n, float *out, size_t out_stride)
 {
+    if (t == LLMBO_T_F16 || t == LLMBO_T_BF16) {
+        gemm_half(t, w, row_bytes, rows, xq, T, n, out, out_stride);
+        return;
+    }
     const uint8_t *wb = w, *x = xq;
     size_t qrow = llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? n / LLMBO_QK_K * sizeof(llmbo_q8k)
                                                       : n / LLMBO_QK * sizeof(llmbo_q8a);

@@ -68,7 +68,7 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
  * xq, in the form llmbo_ttype_act(t) names), for r < rows and k < T: the same numbers as
  * llmbo_vec_dot for each pair. Rows are taken in blocks that stay in the cache while every group
  * of eight tokens (at SIMD level 3 for Q8_0, Q4_K, Q5_K, Q6_K) or four (llmbo_vec_dot4) passes
- * over them. */
+ * over them. For F16 and BF16 xq is float activations (n floats apart). */
 void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                 size_t T, size_t n, float *out, size_t out_stride);
 /* o[i] = sum over p = 0..np-1, in that order from 0, of a[p] * v[p * stride + i], for i < n

@@ -7,7 +7,7 @@ top-k not renormalised, --shared-ff: a gated shared expert), olmoe (QK-norm over
 projection, no renormalisation), llama (dense or Mixtral-style), granitemoe (llama attention,
 experts, Granite's embedding/residual/attention/logit multipliers), olmo2 (post-norms only, QK-norm
 over the whole projection, --swa: Olmo 3's sliding layers), smollm3 (llama without RoPE on every
-fourth layer). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
+fourth layer), ernie4_5 (llama's dense layout), ernie4_5-moe (--moe-step, --shared-ff ungated). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
 (Q4_K with Q6_K for attn_v, ffn_down and output, as Q4_K_M files mix them). The quantisers are
 written here from the block layouts of ggml's ggml-common.h (not ggml's search heuristics: any
 valid encoding serves, since the reference dequantises the same blocks). The vocabulary is a
@@ -472,6 +472,10 @@ CHAT_SPECIALS = {
     "deepseek2": [("<\uff5cbegin\u2581of\u2581sentence\uff5c>", 3),
                   ("<\uff5cend\u2581of\u2581sentence\uff5c>", 3), ("<|im_end|>", 3)],
     "gemma": [("<eos>", 3), ("<start_of_turn>", 3), ("<end_of_turn>", 3), ("<|im_end|>", 3)],
+    # ERNIE 4.5: a turn opens the conversation with <|begin_of_sentence|> and ends an assistant
+    # turn with <|end_of_sentence|>; replies end with </s>
+    "ernie": [("</s>", 3), ("<|begin_of_sentence|>", 3), ("<|end_of_sentence|>", 3),
+              ("<|im_end|>", 3)],
     # gpt-oss's harmony format (o200k_harmony): <|return|> ends a reply, <|end|> a message
     "harmony": [("<|endoftext|>", 3), ("<|start|>", 3), ("<|message|>", 3), ("<|channel|>", 3),
                 ("<|constrain|>", 3), ("<|end|>", 3), ("<|return|>", 3), ("<|call|>", 3),
@@ -706,7 +710,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4", "glm4",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4", "glm4", "ernie4_5", "ernie4_5-moe",
                              "granite", "granitemoe",
                              "deepseek2", "gpt-oss"])
     ap.add_argument("--type", default="f32",
@@ -771,6 +775,8 @@ def main():
     g2.add_argument("--expert-scale", type=float, default=1.0, help="expert_weights_scale")
     g2.add_argument("--norm-w", action="store_true", help="expert_weights_norm = true")
     g2.add_argument("--exp-bias", action="store_true", help="exp_probs_b.bias (DeepSeek-V3)")
+    ap.add_argument("--moe-step", type=int, default=1,
+                    help="ernie4_5-moe: interleave_moe_layer_step (experts on every N-th layer)")
     ap.add_argument("--yarn", type=float, default=0.0,
                     help="rope.scaling.type yarn with this factor (original context 4096; deepseek2: "
                          "DeepSeek-V2-Lite's mscale_all_dim 0.707)")
@@ -801,7 +807,8 @@ def main():
     chat_given = bool(a.chat_tokens)
     if not a.chat_tokens:
         a.chat_tokens = {"gpt-oss": "harmony", "exaone4": "exaone", "glm4": "glm4", "granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
-                         "deepseek2": "deepseek2"}.get(a.arch, "chatml")
+                         "deepseek2": "deepseek2", "ernie4_5": "ernie",
+                         "ernie4_5-moe": "ernie"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
           "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
@@ -810,13 +817,14 @@ def main():
     # gpt-oss's released files: experts in MXFP4, the rest Q8_0 (--type mxfp4)
     dense_t, big_dense = (T_Q8_0, T_Q8_0) if a.type == "mxfp4" else (wt, big)
     arch = a.arch
-    moe = arch in ("qwen3moe", "qwen2moe", "olmoe", "granitemoe", "deepseek2", "gpt-oss") or \
+    moe = arch in ("qwen3moe", "qwen2moe", "olmoe", "granitemoe", "deepseek2", "gpt-oss",
+                   "ernie4_5-moe") or \
         (arch == "llama" and a.moe)
     E, H, KV = a.embd, a.heads, a.kv_heads
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma", "gemma2", "gemma3")
                         else 32)
     if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3", "olmo2",
-                "smollm3", "exaone4", "glm4", "gpt-oss") and a.head_dim == 0:
+                "smollm3", "exaone4", "glm4", "gpt-oss", "ernie4_5", "ernie4_5-moe") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
     rot = a.rot or hd
@@ -858,6 +866,8 @@ def main():
             eos = tokens.index("<|endoftext|>")
         if a.chat_tokens == "gemma":
             eos = tokens.index("<eos>")
+        if a.chat_tokens == "ernie":
+            eos = tokens.index("</s>")
         if a.chat_tokens == "harmony":
             eos = tokens.index("<|return|>")
             template = ("{%- for m in messages -%}<|start|>{{ m.role }}<|channel|>final<|message|>"
@@ -945,10 +955,13 @@ def main():
     if moe:
         w.add(arch + ".expert_count", "u32", a.experts)
         w.add(arch + ".expert_used_count", "u32", a.used)
-        if arch in ("qwen3moe", "qwen2moe", "gpt-oss"):
+        if arch in ("qwen3moe", "qwen2moe", "gpt-oss", "ernie4_5-moe"):
             w.add(arch + ".expert_feed_forward_length", "u32", a.ff_exp)
-        if arch == "qwen2moe" and a.shared_ff:
+        if arch in ("qwen2moe", "ernie4_5-moe") and a.shared_ff:
             w.add(arch + ".expert_shared_feed_forward_length", "u32", a.shared_ff)
+        if arch == "ernie4_5-moe":
+            w.add(arch + ".leading_dense_block_count", "u32", a.dense_lead)
+            w.add(arch + ".interleave_moe_layer_step", "u32", a.moe_step)
     if scores is not None:  # SentencePiece, as llama.cpp's converter writes it
         w.add("tokenizer.ggml.model", "str", "llama")
         w.add("tokenizer.ggml.tokens", "arr", tokens, "str")
@@ -997,7 +1010,7 @@ def main():
               lambda: np.linspace(1.0, 8.0, rot // 2).astype(np.float32))
     if arch not in ("qwen2", "gemma", "gemma2", "gemma3") and not a.tied:
         add_t("output.weight", big_dense, (V, E), lambda: mat(V, E))
-    ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2", "gpt-oss") else a.ff
+    ff_exp = a.ff_exp if arch in ("qwen3moe", "qwen2moe", "deepseek2", "gpt-oss", "ernie4_5-moe") else a.ff
     for il in range(a.layers + a.nextn):
         p = "blk.%d." % il
         if arch not in ("olmo2", "exaone4"):  # OLMo 2 and EXAONE 4 have no pre-norms
@@ -1073,7 +1086,7 @@ def main():
             add_t(p + "attn_k.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
             add_t(p + "attn_v.bias", T_F32, (kvd,), lambda: 0.1 * rng.standard_normal(kvd))
         if arch in ("qwen2", "qwen2moe", "llama", "granite", "granitemoe", "phi3", "gemma",
-                    "gemma2", "smollm3", "glm4"):
+                    "gemma2", "smollm3", "glm4", "ernie4_5", "ernie4_5-moe"):
             pass
         elif arch in ("olmoe", "olmo2"):
             add_t(p + "attn_q_norm.weight", T_F32, (qd,), lambda: norm(qd))
@@ -1090,7 +1103,8 @@ def main():
             add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
             if arch == "glm4":
                 add_t(p + "post_ffw_norm.weight", T_F32, (E,), lambda: norm(E))
-        elif not moe:
+        elif not moe or (arch == "ernie4_5-moe" and
+                         (il < a.dense_lead or (il + 1) % a.moe_step != 0)):
             add_t(p + "ffn_gate.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_up.weight", wt, (a.ff, E), lambda: mat(a.ff, E))
             add_t(p + "ffn_down.weight", big, (E, a.ff), lambda: mat(E, a.ff))
@@ -1098,6 +1112,8 @@ def main():
                 add_t(p + "post_ffw_norm.weight", T_F32, (E,), lambda: norm(E))
         else:
             add_t(p + "ffn_gate_inp.weight", T_F32, (X, E), lambda: 3.0 * mat(X, E))
+            if a.exp_bias:
+                add_t(p + "exp_probs_b.bias", T_F32, (X,), lambda: 0.05 * rng.standard_normal(X))
             add_t(p + "ffn_gate_exps.weight", wt, (X, ff_exp, E), lambda: mat(ff_exp, E, X))
             add_t(p + "ffn_up_exps.weight", wt, (X, ff_exp, E), lambda: mat(ff_exp, E, X))
             add_t(p + "ffn_down_exps.weight", big, (X, E, ff_exp), lambda: mat(E, ff_exp, X))
@@ -1106,7 +1122,8 @@ def main():
                 add_t(p + "ffn_gate_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_up_shexp.weight", wt, (sf, E), lambda: mat(sf, E))
                 add_t(p + "ffn_down_shexp.weight", big, (E, sf), lambda: mat(E, sf))
-                add_t(p + "ffn_gate_inp_shexp.weight", T_F32, (1, E), lambda: mat(1, E))
+                if arch != "ernie4_5-moe":  # ERNIE's shared expert has no gate
+                    add_t(p + "ffn_gate_inp_shexp.weight", T_F32, (1, E), lambda: mat(1, E))
     for il in range(a.layers, a.layers + a.nextn):  # the MTP head's own tensors (llama.cpp loads them)
         p = "blk.%d.nextn." % il
         add_t(p + "eh_proj.weight", wt, (E, 2 * E), lambda: mat(E, 2 * E))

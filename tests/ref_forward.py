@@ -2,7 +2,7 @@
 """ref_forward.py: an independent numpy reference for the engine's tests. Reads a GGUF file with
 its own parser, dequantises every tensor from the block layouts, and runs the forward pass in
 float64 for qwen2 / qwen3 / qwen3moe / qwen2moe / olmoe / llama / granite / granitemoe / deepseek2 /
-phi3 / gemma / gemma2 / gemma3 / olmo2 / exaone4 / glm4 / smollm3 / gpt-oss. Also a reference byte-level BPE tokenizer whose
+phi3 / gemma / gemma2 / gemma3 / olmo2 / exaone4 / glm4 / smollm3 / ernie4_5 / ernie4_5-moe / gpt-oss. Also a reference byte-level BPE tokenizer whose
 pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
 
   ref_forward.py logits MODEL TOKENS OUT [ACT] TOKENS "1,2,3"; OUT gets float32: per-layer
@@ -422,11 +422,15 @@ class Model:
         self.eps = kv.get(a + ".attention.layer_norm_rms_epsilon", 1e-6)
         self.X = kv.get(a + ".expert_count", 0)
         self.K = kv.get(a + ".expert_used_count", 0)
-        self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama", "granitemoe"))
+        self.renorm = kv.get(a + ".expert_weights_norm", a in ("qwen3moe", "llama", "granitemoe",
+                                                                 "ernie4_5-moe"))
         # adjacent pairs (2i, 2i+1); the others: NEOX
-        self.rope_norm = a in ("llama", "granite", "granitemoe", "deepseek2", "smollm3", "glm4")
+        self.rope_norm = a in ("llama", "granite", "granitemoe", "deepseek2", "smollm3", "glm4",
+                              "ernie4_5", "ernie4_5-moe")
         # DeepSeek's MoE keys (defaults: the other architectures' routing)
         self.dense_lead = kv.get(a + ".leading_dense_block_count", 0)
+        # ERNIE 4.5 MoE: experts on every moe_step-th layer after the leading dense ones
+        self.moe_step = kv.get(a + ".interleave_moe_layer_step", 1)
         self.gating = kv.get(a + ".expert_gating_func", 1) or 1
         self.w_scale = kv.get(a + ".expert_weights_scale", 0.0) or 1.0
         self.groups = kv.get(a + ".expert_group_count", 0)
@@ -675,7 +679,7 @@ class Model:
                 if "post_ffw_norm.weight" in lw:  # GLM-4
                     fo = self.rms(fo, lw["post_ffw_norm.weight"])
                 x = x + self.resid_scale * fo
-            elif self.X == 0:
+            elif self.X == 0 or il < self.dense_lead or (il + 1) % self.moe_step != 0:
                 act = gelu if self.gemma else silu
                 f = act(self.mm(h, lw, il, "ffn_gate.weight")) * self.mm(h, lw, il, "ffn_up.weight")
                 fo = self.mm(f, lw, il, "ffn_down.weight")

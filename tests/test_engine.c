@@ -414,6 +414,15 @@ int main(void)
     /* SmolLM3: layer 3 (the fourth) without RoPE */
     compare_model("smollm3", "f32", "--layers 4", 1e-4);
     compare_model("smollm3", "q8_0", "--layers 4", 0.03);
+    compare_model("ernie4_5", "f32", "--layers 3", 1e-4);
+    compare_model("ernie4_5", "q8_0", "--layers 3 --tied", 0.03);
+    /* layer 0 dense (leading), then experts on every second layer, a selection bias and an
+     * ungated shared expert */
+    compare_model("ernie4_5-moe", "f32",
+                  "--layers 4 --experts 6 --used 2 --ff-exp 32 --shared-ff 48 --moe-step 2 "
+                  "--exp-bias",
+                  1e-4);
+    compare_model("ernie4_5-moe", "q8_0", "--layers 3 --experts 4 --used 2 --ff-exp 64", 0.03);
     compare_model("phi3", "f32", NULL, 1e-4);
     compare_model("phi3", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */

@@ -306,7 +306,8 @@ static void engine_constrained(const char *arch, const char *type)
  * (Llama 2, Mistral, Mixtral) gets [INST] turns as llama.cpp renders them (llama-chat.cpp's llama2
  * family: a <<SYS>> block and a BOS inside the history when the file's template has them), and a
  * template in Mistral's newer formats its layout (v7 with [SYSTEM_PROMPT], v3-Tekken); EXAONE 4's
- * [|role|] turns, GLM-4's [gMASK]<sop><|role|>\n turns, gpt-oss's harmony messages. */
+ * [|role|] turns, GLM-4's [gMASK]<sop><|role|>\n turns, gpt-oss's harmony messages, ERNIE 4.5's
+ * User: / Assistant: turns after <|begin_of_sentence|>. */
 static void chat_layouts(void)
 {
     static const struct {
@@ -364,6 +365,9 @@ static void chat_layouts(void)
         {"harmony", "<|start|>system<|message|>Be brief.<|end|><|start|>user<|message|>Hi<|end|>"
                     "<|start|>assistant<|message|>Hello<|return|><|start|>user<|message|>Go<|end|>"
                     "<|start|>assistant<|channel|>final<|message|>"},
+        /* ERNIE 4.5's own template (ERNIE-4.5-0.3B-PT's tokenizer_config.json) */
+        {"ernie", "<|begin_of_sentence|>Be brief.\nUser: Hi\nAssistant: Hello<|end_of_sentence|>"
+                  "User: Go\nAssistant: "},
     };
     char spm[600], cmd[1400];
     snprintf(spm, sizeof spm, "%s/chat_spm.model", eu_tmpdir());
@@ -436,6 +440,7 @@ static void chat_layouts(void)
                    : i == 13          ? 7
                    : i == 14          ? 7
                    : i == 15          ? 15
+                   : i == 16          ? 2
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);

@@ -651,6 +651,19 @@ static void test_hostile_arch(void)
     engine_refuses(eu_model("gpt-oss", "f32",
                             "--layers 2 --merges 20 --swa 4 --set gpt-oss.expert_used_count=u32:9"),
                    LLMBO_ERR_FORMAT, "9 used", "gpt-oss with more experts used than there are");
+    /* ERNIE 4.5 MoE: the MoE layer step within 1..block_count, dense layers need their width */
+    engine_refuses(eu_model("ernie4_5-moe", "f32", "--layers 3 --merges 20 --moe-step 2"), LLMBO_OK,
+                   "", "the unmodified ernie4_5-moe file opens");
+    engine_refuses(
+        eu_model("ernie4_5-moe", "f32",
+                 "--layers 3 --merges 20 --set ernie4_5-moe.interleave_moe_layer_step=u32:0"),
+        LLMBO_ERR_FORMAT, "interleave_moe_layer_step 0 is outside 1..block_count (3)",
+        "an MoE layer step of 0");
+    engine_refuses(eu_model("ernie4_5-moe", "f32",
+                            "--layers 3 --merges 20 --moe-step 2 --dense-lead 0 --set "
+                            "ernie4_5-moe.feed_forward_length=u32:0"),
+                   LLMBO_ERR_FORMAT, "dense layers between its MoE layers",
+                   "interleaved dense layers of width 0");
     engine_refuses(
         eu_model("qwen2", "f32", "--layers 2 --merges 20 --set qwen2.context_length=u32:0"),
         LLMBO_ERR_FORMAT, "'qwen2.context_length' = 0: a model's context holds",

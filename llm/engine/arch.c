@@ -50,6 +50,15 @@ static const llmbo_arch_def archs[] = {
     {"glm4", 0, 1, 1, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 1, 0, 3, 0, 0, 10000.0, 1e-5},
     /* SmolLM3 (3B): llama's layout and RoPE, with no RoPE on every fourth layer. */
     {"smollm3", 0, 1, 0, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 0, 0, 4, 0, 10000.0, 1e-6},
+    /* ERNIE 4.5 dense (Baidu's ERNIE-4.5-0.3B): llama's layout, RoPE on adjacent pairs, dense
+     * SwiGLU, RMS norm (the optional attn_output bias, which the 0.3B files do not have, is
+     * refused at load). */
+    {"ernie4_5", 0, 1, 0, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10000.0, 1e-5},
+    /* ERNIE 4.5 MoE (ERNIE-4.5-21B-A3B, 300B-A47B): ernie4_5's attention; experts on every
+     * interleave_moe_layer_step-th layer after the leading dense ones, a softmax router with an
+     * optional selection bias (exp_probs_b) and the top-k renormalised, an ungated shared
+     * expert. */
+    {"ernie4_5-moe", 1, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 0, 0, 0, 0, 0, 0, 0, 10000.0, 1e-5},
     /* gpt-oss (20B, 120B): NEOX RoPE (YaRN from the file), q/k/v biases, and the behaviours of the
      * oai field. */
     {"gpt-oss", 1, 0, 1, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 1, 10000.0, 1e-5},

@@ -587,6 +587,7 @@ static llmbo_status read_moe_extras(const llmbo_gguf *g, llmbo_hparams *hp, llmb
     const char *n = hp->arch_name;
     llmbo_status st;
     if ((st = get_int(g, n, "leading_dense_block_count", 1, 0, &hp->n_dense_lead, err)) ||
+        (st = get_int(g, n, "interleave_moe_layer_step", 1, 1, &hp->moe_step, err)) ||
         (st = get_int(g, n, "expert_shared_count", 1, 0, &hp->n_expert_shared, err)) ||
         (st = get_int(g, n, "expert_gating_func", 1, 1, &hp->gating, err)) ||
         (st = get_int(g, n, "expert_group_count", 1, 0, &hp->n_group, err)) ||
@@ -611,6 +612,15 @@ static llmbo_status read_moe_extras(const llmbo_gguf *g, llmbo_hparams *hp, llmb
         return llmbo_error_set(err, LLMBO_ERR_FORMAT,
                                "%s has %d leading dense layers but no feed_forward_length", n,
                                hp->n_dense_lead);
+    if (hp->moe_step < 1 || hp->moe_step > hp->n_layer)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "%s.interleave_moe_layer_step %d is outside 1..block_count (%d)", n,
+                               hp->moe_step, hp->n_layer);
+    if (hp->moe_step > 1 && hp->n_ff < 1)
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT,
+                               "%s has dense layers between its MoE layers "
+                               "(interleave_moe_layer_step %d) but no feed_forward_length",
+                               n, hp->moe_step);
     if ((int64_t)hp->n_ff_exp * hp->n_expert_shared > LLMBO_MAX_DIM)
         return llmbo_error_set(err, LLMBO_ERR_FORMAT,
                                "%s: %d shared experts of width %d exceed the supported maximum", n,
@@ -1001,7 +1011,8 @@ static llmbo_status load_layer(llmbo_engine *e, int il, llmbo_error *err)
     L->nope = hp->arch->post_norms == 2
                   ? hp->n_swa > 0 && !L->swa
                   : hp->arch->nope_step > 0 && (il + 1) % hp->arch->nope_step == 0;
-    L->dense = hp->n_expert == 0 || il < hp->n_dense_lead;
+    L->dense = hp->n_expert == 0 || il < hp->n_dense_lead ||
+               (hp->moe_step > 1 && (il + 1) % hp->moe_step != 0);
     if (L->dense && hp->arch->fused_up) {
         wmat gu;
         if ((st = load_mat(g, NAME("ffn_up.weight"), 0, E, 2 * hp->n_ff, 1, &gu, err)) ||

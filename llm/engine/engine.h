@@ -42,6 +42,8 @@ typedef struct llmbo_hparams {
     int v_dim;           /* value head size (head_dim except in MLA) */
     int kv_lora, q_lora; /* MLA: width of the cached latent c_kv; of q's bottleneck (0: none) */
     int n_dense_lead;    /* MoE: leading layers with a dense FFN (leading_dense_block_count) */
+    int moe_step;        /* MoE: every moe_step-th layer has experts, the others a dense FFN
+                          * (interleave_moe_layer_step, default 1) */
     int n_expert_shared; /* MoE: shared experts (one FFN of n_ff_exp x this width) */
     int gating; /* MoE router: 1 softmax, 2 sigmoid (expert_gating_func), 3 softmax of the top-k
                    logits (gpt-oss) */

@@ -203,6 +203,8 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * ... [|assistant|] (contents trimmed, as llama.cpp's LLM_CHAT_TEMPLATE_EXAONE_4)
  * gpt-oss (harmony) <|start|>{role}<|message|>{content}<|end|> ... <|start|>assistant (an
  * assistant turn ends <|return|>; as llama.cpp's LLM_CHAT_TEMPLATE_OPENAI_MOE)
+ * ERNIE 4.5 <|begin_of_sentence|>{system}\nUser: {user}\nAssistant: {assistant}<|end_of_sentence|>
+ * ... Assistant: (the models' own template; llama.cpp renders it from the file)
  * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
  * first: with thinking off the prompt carries an empty block, with it on an opened one. gpt-oss
  * reasons in its analysis channel: with thinking off the prompt opens the final channel
@@ -219,7 +221,8 @@ enum {
     CHAT_GEMMA,
     CHAT_EXAONE4,
     CHAT_GLM4,
-    CHAT_HARMONY
+    CHAT_HARMONY,
+    CHAT_ERNIE
 };
 
 /* gpt-oss's harmony vocabulary: channels, and replies ended by <|return|>. */
@@ -399,6 +402,14 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
         llmbo_strbuf_printf(t, "<|start|>%s<|message|>%s%s", role, content,
                             strcmp(role, "assistant") ? "<|end|>" : "<|return|>");
         return;
+    case CHAT_ERNIE:
+        if (!strcmp(role, "system"))
+            llmbo_strbuf_printf(t, "%s\n", content);
+        else if (!strcmp(role, "assistant"))
+            llmbo_strbuf_printf(t, "Assistant: %s<|end_of_sentence|>", content);
+        else
+            llmbo_strbuf_printf(t, "User: %s\n", content);
+        return;
     case CHAT_EXAONE4: {
         const char *c;
         int len = trimmed(content, &c);
@@ -430,6 +441,9 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
         : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0 ? CHAT_DEEPSEEK2
         : llmbo_tokenizer_find(tok, "<start_of_turn>") >= 0                         ? CHAT_GEMMA
         : llmbo_tokenizer_find(tok, "[|endofturn|]") >= 0                           ? CHAT_EXAONE4
+        : llmbo_tokenizer_find(tok, "<|begin_of_sentence|>") >= 0 &&
+                llmbo_tokenizer_find(tok, "<|end_of_sentence|>") >= 0
+            ? CHAT_ERNIE
         : llmbo_tokenizer_find(tok, "[gMASK]") >= 0 && template_has(eng, "[gMASK]<sop>") ? CHAT_GLM4
         : llmbo_tokenizer_find(tok, "<|im_start|>") >= 0 ? CHAT_CHATML
         : llmbo_tokenizer_find(tok, "<|end|>") >= 0 &&
@@ -443,6 +457,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
     llmbo_strbuf t = LLMBO_STRBUF_INIT;
     if (kind == CHAT_GLM4)
         llmbo_strbuf_puts(&t, "[gMASK]<sop>");
+    if (kind == CHAT_ERNIE)
+        llmbo_strbuf_puts(&t, "<|begin_of_sentence|>");
     int mistral = kind == CHAT_INST ? mistral_variant(eng) : 0;
     if (mistral)
         chat_mistral(&t, mistral, !strcmp(llmbo_tokenizer_pre(tok), "sentencepiece"), roles,
@@ -465,7 +481,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                                        "<start_of_turn>model\n",
                                        "[|assistant|]",
                                        "<|assistant|>\n",
-                                       "<|start|>assistant"};
+                                       "<|start|>assistant",
+                                       "Assistant: "};
     llmbo_strbuf_puts(&t, open[kind]);
     if (kind == CHAT_HARMONY)
         llmbo_strbuf_puts(&t,

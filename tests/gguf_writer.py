@@ -7,7 +7,8 @@ top-k not renormalised, --shared-ff: a gated shared expert), olmoe (QK-norm over
 projection, no renormalisation), llama (dense or Mixtral-style), granitemoe (llama attention,
 experts, Granite's embedding/residual/attention/logit multipliers), olmo2 (post-norms only, QK-norm
 over the whole projection, --swa: Olmo 3's sliding layers), smollm3 (llama without RoPE on every
-fourth layer), ernie4_5 (llama's dense layout), ernie4_5-moe (--moe-step, --shared-ff ungated). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
+fourth layer), ernie4_5 (llama's dense layout), ernie4_5-moe (--moe-step, --shared-ff ungated),
+hunyuan-dense (per-head QK-norm after RoPE; --set ...rope.scaling.alpha=f32:A). Weight types F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, and q4_k_m
 (Q4_K with Q6_K for attn_v, ffn_down and output, as Q4_K_M files mix them). The quantisers are
 written here from the block layouts of ggml's ggml-common.h (not ggml's search heuristics: any
 valid encoding serves, since the reference dequantises the same blocks). The vocabulary is a
@@ -474,6 +475,10 @@ CHAT_SPECIALS = {
     "gemma": [("<eos>", 3), ("<start_of_turn>", 3), ("<end_of_turn>", 3), ("<|im_end|>", 3)],
     # ERNIE 4.5: a turn opens the conversation with <|begin_of_sentence|> and ends an assistant
     # turn with <|end_of_sentence|>; replies end with </s>
+    # Hunyuan dense: fullwidth-bar markers; an assistant turn ends <｜hy_place▁holder▁no▁2｜>
+    "hunyuan": [("<\uff5chy_place\u2581holder\u2581no\u25812\uff5c>", 3),
+                ("<\uff5chy_User\uff5c>", 3), ("<\uff5chy_Assistant\uff5c>", 3),
+                ("<\uff5chy_place\u2581holder\u2581no\u25813\uff5c>", 3), ("<|im_end|>", 3)],
     "ernie": [("</s>", 3), ("<|begin_of_sentence|>", 3), ("<|end_of_sentence|>", 3),
               ("<|im_end|>", 3)],
     # gpt-oss's harmony format (o200k_harmony): <|return|> ends a reply, <|end|> a message
@@ -710,7 +715,7 @@ class Writer:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", required=True,
-                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4", "glm4", "ernie4_5", "ernie4_5-moe",
+                    choices=["qwen2", "qwen3", "qwen3moe", "qwen2moe", "olmoe", "llama", "phi3", "gemma", "gemma2", "gemma3", "olmo2", "smollm3", "exaone4", "glm4", "ernie4_5", "ernie4_5-moe", "hunyuan-dense",
                              "granite", "granitemoe",
                              "deepseek2", "gpt-oss"])
     ap.add_argument("--type", default="f32",
@@ -808,7 +813,7 @@ def main():
     if not a.chat_tokens:
         a.chat_tokens = {"gpt-oss": "harmony", "exaone4": "exaone", "glm4": "glm4", "granitemoe": "granite", "granite": "granite", "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
                          "deepseek2": "deepseek2", "ernie4_5": "ernie",
-                         "ernie4_5-moe": "ernie"}.get(a.arch, "chatml")
+                         "ernie4_5-moe": "ernie", "hunyuan-dense": "hunyuan"}.get(a.arch, "chatml")
     wt = {"f32": T_F32, "f16": T_F16, "bf16": T_BF16, "q8_0": T_Q8_0, "q4_0": T_Q4_0,
           "q4_k": T_Q4_K, "q6_k": T_Q6_K, "q4_k_m": T_Q4_K, "q4_1": T_Q4_1, "q5_0": T_Q5_0,
           "q5_1": T_Q5_1, "q2_k": T_Q2_K, "q3_k": T_Q3_K, "q5_k": T_Q5_K, "iq4_nl": T_IQ4_NL,
@@ -824,7 +829,8 @@ def main():
     hd = a.head_dim or (E // H if arch not in ("qwen3", "qwen3moe", "gemma", "gemma2", "gemma3")
                         else 32)
     if arch in ("qwen2", "olmoe", "llama", "granite", "granitemoe", "phi3", "olmo2",
-                "smollm3", "exaone4", "glm4", "gpt-oss", "ernie4_5", "ernie4_5-moe") and a.head_dim == 0:
+                "smollm3", "exaone4", "glm4", "gpt-oss", "ernie4_5", "ernie4_5-moe",
+                "hunyuan-dense") and a.head_dim == 0:
         hd = E // H
     qd, kvd = H * hd, KV * hd
     rot = a.rot or hd
@@ -868,6 +874,8 @@ def main():
             eos = tokens.index("<eos>")
         if a.chat_tokens == "ernie":
             eos = tokens.index("</s>")
+        if a.chat_tokens == "hunyuan":
+            eos = tokens.index("<\uff5chy_place\u2581holder\u2581no\u25812\uff5c>")
         if a.chat_tokens == "harmony":
             eos = tokens.index("<|return|>")
             template = ("{%- for m in messages -%}<|start|>{{ m.role }}<|channel|>final<|message|>"

@@ -2,7 +2,7 @@
 """ref_forward.py: an independent numpy reference for the engine's tests. Reads a GGUF file with
 its own parser, dequantises every tensor from the block layouts, and runs the forward pass in
 float64 for qwen2 / qwen3 / qwen3moe / qwen2moe / olmoe / llama / granite / granitemoe / deepseek2 /
-phi3 / gemma / gemma2 / gemma3 / olmo2 / exaone4 / glm4 / smollm3 / ernie4_5 / ernie4_5-moe / gpt-oss. Also a reference byte-level BPE tokenizer whose
+phi3 / gemma / gemma2 / gemma3 / olmo2 / exaone4 / glm4 / smollm3 / ernie4_5 / ernie4_5-moe / hunyuan-dense / gpt-oss. Also a reference byte-level BPE tokenizer whose
 pre-tokenizer is Python's `re` with Unicode classes built from unicodedata.
 
   ref_forward.py logits MODEL TOKENS OUT [ACT] TOKENS "1,2,3"; OUT gets float32: per-layer
@@ -419,6 +419,9 @@ class Model:
         self.KV = kv.get(a + ".attention.head_count_kv", self.H)
         self.hd = kv.get(a + ".attention.key_length", self.E // self.H)
         self.base = kv.get(a + ".rope.freq_base", 10000.0)
+        alpha = kv.get(a + ".rope.scaling.alpha", 0.0) if a == "hunyuan-dense" else 0.0
+        if alpha > 0:  # Hunyuan's NTK-aware base
+            self.base = self.base * alpha ** (self.hd / (self.hd - 2.0))
         self.eps = kv.get(a + ".attention.layer_norm_rms_epsilon", 1e-6)
         self.X = kv.get(a + ".expert_count", 0)
         self.K = kv.get(a + ".expert_used_count", 0)
@@ -643,6 +646,9 @@ class Model:
                 q, k = self.rope(q, pos), self.rope(k, pos)
             elif not (self.nope_step and (il + 1) % self.nope_step == 0):
                 q, k = self.rope(q, pos, swa), self.rope(k, pos, swa)
+            if self.arch == "hunyuan-dense":  # QK-norm per head, after RoPE
+                q = self.rms(q, lw["attn_q_norm.weight"])
+                k = self.rms(k, lw["attn_k_norm.weight"])
             g = self.H // self.KV
             k = np.repeat(k, g, axis=1)
             v = np.repeat(v, g, axis=1)

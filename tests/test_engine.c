@@ -423,6 +423,10 @@ int main(void)
                   "--exp-bias",
                   1e-4);
     compare_model("ernie4_5-moe", "q8_0", "--layers 3 --experts 4 --used 2 --ff-exp 64", 0.03);
+    /* Hunyuan: QK-norm after RoPE, the base raised by rope.scaling.alpha */
+    compare_model("hunyuan-dense", "f32",
+                  "--layers 3 --set hunyuan-dense.rope.scaling.alpha=f32:1000", 1e-4);
+    compare_model("hunyuan-dense", "q8_0", "--layers 2 --tied", 0.03);
     compare_model("phi3", "f32", NULL, 1e-4);
     compare_model("phi3", "q8_0", NULL, 0.03);
     compare_model("phi3", "f32", "--longrope 4096", 1e-4); /* n_ctx 64: the short factors */

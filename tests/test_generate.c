@@ -307,7 +307,8 @@ static void engine_constrained(const char *arch, const char *type)
  * family: a <<SYS>> block and a BOS inside the history when the file's template has them), and a
  * template in Mistral's newer formats its layout (v7 with [SYSTEM_PROMPT], v3-Tekken); EXAONE 4's
  * [|role|] turns, GLM-4's [gMASK]<sop><|role|>\n turns, gpt-oss's harmony messages, ERNIE 4.5's
- * User: / Assistant: turns after <|begin_of_sentence|>. */
+ * User: / Assistant: turns after <|begin_of_sentence|>, Hunyuan's <｜hy_User｜>/<｜hy_Assistant｜>
+ * turns. */
 static void chat_layouts(void)
 {
     static const struct {
@@ -368,6 +369,11 @@ static void chat_layouts(void)
         /* ERNIE 4.5's own template (ERNIE-4.5-0.3B-PT's tokenizer_config.json) */
         {"ernie", "<|begin_of_sentence|>Be brief.\nUser: Hi\nAssistant: Hello<|end_of_sentence|>"
                   "User: Go\nAssistant: "},
+        /* llama.cpp's LLM_CHAT_TEMPLATE_HUNYUAN_DENSE (its doubled <｜hy_Assistant｜> included) */
+        {"hunyuan", "Be brief.<\uFF5Chy_place\u2581holder\u2581no\u25813\uFF5C>"
+                    "<\uFF5Chy_User\uFF5C>Hi<\uFF5Chy_Assistant\uFF5C><\uFF5Chy_Assistant\uFF5C>"
+                    "Hello<\uFF5Chy_place\u2581holder\u2581no\u25812\uFF5C><\uFF5Chy_User\uFF5C>Go"
+                    "<\uFF5Chy_Assistant\uFF5C>"},
     };
     char spm[600], cmd[1400];
     snprintf(spm, sizeof spm, "%s/chat_spm.model", eu_tmpdir());
@@ -441,6 +447,7 @@ static void chat_layouts(void)
                    : i == 14          ? 7
                    : i == 15          ? 15
                    : i == 16          ? 2
+                   : i == 17          ? 7
                                       : 9;
         CHECK(specials == want, "%s: %d special tokens in the prompt (want %d)", cases[i].family,
               specials, want);

@@ -59,6 +59,10 @@ static const llmbo_arch_def archs[] = {
      * optional selection bias (exp_probs_b) and the top-k renormalised, an ungated shared
      * expert. */
     {"ernie4_5-moe", 1, 1, 0, LLMBO_QK_NORM_NONE, 1, 0, 0, 0, 0, 0, 0, 0, 0, 10000.0, 1e-5},
+    /* Tencent Hunyuan dense (0.5B, 1.8B, 4B, 7B): NEOX RoPE with the base raised by
+     * rope.scaling.alpha (NTK-aware: base alpha^(d / (d - 2))), per-head QK-norm after RoPE, dense
+     * SwiGLU. */
+    {"hunyuan-dense", 0, 0, 0, LLMBO_QK_NORM_HEAD_ROPED, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10000.0, 1e-5},
     /* gpt-oss (20B, 120B): NEOX RoPE (YaRN from the file), q/k/v biases, and the behaviours of the
      * oai field. */
     {"gpt-oss", 1, 0, 1, LLMBO_QK_NORM_NONE, 0, 0, 0, 0, 0, 0, 0, 0, 1, 10000.0, 1e-5},

@@ -10,7 +10,9 @@
 typedef enum llmbo_qk_norm {
     LLMBO_QK_NORM_NONE = 0,
     LLMBO_QK_NORM_HEAD = 1, /* RMS norm of each head of q and k, weights (head_dim) */
-    LLMBO_QK_NORM_FULL = 2 /* RMS norm over the whole q / k projection, weights (q_dim), (kv_dim) */
+    LLMBO_QK_NORM_FULL =
+        2, /* RMS norm over the whole q / k projection, weights (q_dim), (kv_dim) */
+    LLMBO_QK_NORM_HEAD_ROPED = 3 /* as HEAD, after RoPE rather than before (Hunyuan) */
 } llmbo_qk_norm;
 
 typedef struct llmbo_arch_def {

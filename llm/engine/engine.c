@@ -832,6 +832,14 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         return st;
     if (!(hp->rope_base > 0) || !(hp->norm_eps >= 0))
         return llmbo_error_set(err, LLMBO_ERR_FORMAT, "invalid rope.freq_base or norm epsilon");
+    if (!strcmp(hp->arch->name, "hunyuan-dense") && hp->head_dim > 2) {
+        /* llama.cpp's Hunyuan graphs (only they read it): NTK-aware scaling of the base */
+        double alpha;
+        if ((st = get_float(g, n, "rope.scaling.alpha", 0.0, 0.0, 1e6, &alpha, err)))
+            return st;
+        if (alpha > 0.0)
+            hp->rope_base *= pow(alpha, (double)hp->head_dim / (double)(hp->head_dim - 2));
+    }
     hp->embd_scale = hp->resid_scale = hp->logit_scale = 1.0;
     hp->att_scale = 1.0 / sqrt((double)hp->head_dim);
     if ((st = read_rope_scaling(g, hp, err)))
@@ -2062,6 +2070,17 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
 
 /* Multi-head / grouped-query attention of layer il for T tokens at pos0..: xb / xq hold the
  * normed input; writes att_out (T, q_dim). */
+/* RMS norm of each head of one token's q and k by the layer's per-head weights. */
+static void qk_head_norm(const llmbo_engine *e, const layer *L, float *q, float *k)
+{
+    const llmbo_hparams *hp = &e->hp;
+    int hd = hp->head_dim;
+    for (int h = 0; h < hp->n_head; h++)
+        rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, L->q_norm, hd, hp->norm_eps);
+    for (int h = 0; h < hp->n_head_kv; h++)
+        rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
+}
+
 static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int pos0)
 {
     const llmbo_hparams *hp = &e->hp;
@@ -2080,15 +2099,14 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
             rmsnorm(q, q, L->q_norm, e->q_dim, hp->norm_eps);
             rmsnorm(k, k, L->k_norm, e->kv_dim, hp->norm_eps);
         } else if (hp->arch->qk_norm == LLMBO_QK_NORM_HEAD) { /* per head */
-            for (int h = 0; h < hp->n_head; h++)
-                rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, L->q_norm, hd, hp->norm_eps);
-            for (int h = 0; h < hp->n_head_kv; h++)
-                rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
+            qk_head_norm(e, L, q, k);
         }
         if (!L->nope) {
             rope(e, q, hp->n_head, hd, pos0 + t, L->swa && e->rope_cos_swa);
             rope(e, k, hp->n_head_kv, hd, pos0 + t, L->swa && e->rope_cos_swa);
         }
+        if (hp->arch->qk_norm == LLMBO_QK_NORM_HEAD_ROPED)
+            qk_head_norm(e, L, q, k);
         size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
         memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
         memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));

@@ -205,6 +205,9 @@ llmbo_status llmbo_engine_tokenize(llmbo_engine *eng, const char *s, int32_t **i
  * assistant turn ends <|return|>; as llama.cpp's LLM_CHAT_TEMPLATE_OPENAI_MOE)
  * ERNIE 4.5 <|begin_of_sentence|>{system}\nUser: {user}\nAssistant: {assistant}<|end_of_sentence|>
  * ... Assistant: (the models' own template; llama.cpp renders it from the file)
+ * Hunyuan dense {system}<｜hy_place▁holder▁no▁3｜><｜hy_User｜>{user}<｜hy_Assistant｜>
+ * <｜hy_Assistant｜>{assistant}<｜hy_place▁holder▁no▁2｜>... (as llama.cpp's
+ * LLM_CHAT_TEMPLATE_HUNYUAN_DENSE: a system text only as the first message)
  * DeepSeek-R1 models and Qwen3 (the architecture row's think_block) reason in <think>...</think>
  * first: with thinking off the prompt carries an empty block, with it on an opened one. gpt-oss
  * reasons in its analysis channel: with thinking off the prompt opens the final channel
@@ -222,7 +225,8 @@ enum {
     CHAT_EXAONE4,
     CHAT_GLM4,
     CHAT_HARMONY,
-    CHAT_ERNIE
+    CHAT_ERNIE,
+    CHAT_HUNYUAN
 };
 
 /* gpt-oss's harmony vocabulary: channels, and replies ended by <|return|>. */
@@ -269,6 +273,24 @@ static void chat_gemma(llmbo_strbuf *t, const char *const *roles, const char *co
         llmbo_strbuf_printf(t, "%.*s<end_of_turn>\n", len, c);
     }
     llmbo_strbuf_free(&sys);
+}
+
+/* Hunyuan dense's turns as llama.cpp renders them (LLM_CHAT_TEMPLATE_HUNYUAN_DENSE). */
+static void chat_hunyuan(llmbo_strbuf *t, const char *const *roles, const char *const *contents,
+                         int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i == 0 && !strcmp(roles[i], "system"))
+            llmbo_strbuf_printf(t, "%s%s", contents[i],
+                                "<\uFF5Chy_place\u2581holder\u2581no\u25813\uFF5C>");
+        else if (!strcmp(roles[i], "assistant"))
+            llmbo_strbuf_printf(
+                t, "<\uFF5Chy_Assistant\uFF5C>%s<\uFF5Chy_place\u2581holder\u2581no\u25812\uFF5C>",
+                contents[i]);
+        else if (!strcmp(roles[i], "user"))
+            llmbo_strbuf_printf(t, "<\uFF5Chy_User\uFF5C>%s<\uFF5Chy_Assistant\uFF5C>",
+                                contents[i]);
+    }
 }
 
 /* The [INST] layout as llama.cpp renders Llama 2 and Mistral v0.1/v0.2 (Mixtral) templates
@@ -441,6 +463,9 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
         : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0 ? CHAT_DEEPSEEK2
         : llmbo_tokenizer_find(tok, "<start_of_turn>") >= 0                         ? CHAT_GEMMA
         : llmbo_tokenizer_find(tok, "[|endofturn|]") >= 0                           ? CHAT_EXAONE4
+        : llmbo_tokenizer_find(tok, "<\uFF5Chy_Assistant\uFF5C>") >= 0 &&
+                llmbo_tokenizer_find(tok, "<\uFF5Chy_place\u2581holder\u2581no\u25813\uFF5C>") >= 0
+            ? CHAT_HUNYUAN
         : llmbo_tokenizer_find(tok, "<|begin_of_sentence|>") >= 0 &&
                 llmbo_tokenizer_find(tok, "<|end_of_sentence|>") >= 0
             ? CHAT_ERNIE
@@ -468,7 +493,9 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                   contents, n);
     if (kind == CHAT_GEMMA)
         chat_gemma(&t, roles, contents, n);
-    for (int i = 0; i < n && kind != CHAT_INST && kind != CHAT_GEMMA; i++)
+    if (kind == CHAT_HUNYUAN)
+        chat_hunyuan(&t, roles, contents, n);
+    for (int i = 0; i < n && kind != CHAT_INST && kind != CHAT_GEMMA && kind != CHAT_HUNYUAN; i++)
         chat_turn(&t, kind, roles[i], contents[i]);
     static const char *const open[] = {"<|assistant|>\n",
                                        "<|im_start|>assistant\n",
@@ -482,7 +509,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
                                        "[|assistant|]",
                                        "<|assistant|>\n",
                                        "<|start|>assistant",
-                                       "Assistant: "};
+                                       "Assistant: ",
+                                       ""};
     llmbo_strbuf_puts(&t, open[kind]);
     if (kind == CHAT_HARMONY)
         llmbo_strbuf_puts(&t,

@@ -862,6 +862,20 @@ AVX2_INL __m256i madd_acc(__m256i acc, __m256i u, __m256i a, __m256i sc, const i
     return acc;
 }
 
+/* The float step of a super-block: acc + d yd (its exact int32 sums) and, for the types with
+ * minimums (MIN: Q2_K, Q4_K, Q5_K), - dmin yd (the minimums times the 16 group sums, one
+ * _mm256_madd_epi16). */
+AVX2_INL __m256 ksb_step(__m256 acc, float d, float dmin, const llmbo_q8k *yb, __m256i sumi,
+                         __m256i mins, const int MIN)
+{
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d * yb->d), _mm256_cvtepi32_ps(sumi), acc);
+    if (!MIN)
+        return acc;
+    __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum);
+    __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
+    return _mm256_fnmadd_ps(_mm256_set1_ps(dmin * yb->d), mi, acc);
+}
+
 /* Q4_K and (FIVE) Q5_K: sub-block j (32 elements) meets activation elements 32j..32j+31:
  * d yd sum_j sc_j isum_j - dmin yd sum_j m_j (bsum_2j + bsum_2j+1), the second as one
  * _mm256_madd_epi16 of the minimums (each twice) with the 16 group sums. Q5_K's fifth bit is bit j
@@ -910,14 +924,8 @@ AVX2_INL void q45k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, siz
             }
         }
 #pragma GCC unroll 8
-        for (int k = 0; k < NT; k++) {
-            const llmbo_q8k *yb = &y[(size_t)k * stride + b];
-            __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum);
-            __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
-            acc[k] =
-                _mm256_fmadd_ps(_mm256_set1_ps(d * yb->d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
-            acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * yb->d), mi, acc[k]);
-        }
+        for (int k = 0; k < NT; k++)
+            acc[k] = ksb_step(acc[k], d, dmin, &y[(size_t)k * stride + b], sumi[k], mins, 1);
     }
 #pragma GCC unroll 8
     for (int k = 0; k < NT; k++)
@@ -1352,16 +1360,8 @@ AVX2_INL void q23k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, siz
             }
         }
 #pragma GCC unroll 8
-        for (int k = 0; k < NT; k++) {
-            const llmbo_q8k *yb = &y[(size_t)k * stride + b];
-            acc[k] =
-                _mm256_fmadd_ps(_mm256_set1_ps(d * yb->d), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
-            if (!THREE) {
-                __m256i bs = _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum);
-                __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins, bs));
-                acc[k] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * yb->d), mi, acc[k]);
-            }
-        }
+        for (int k = 0; k < NT; k++)
+            acc[k] = ksb_step(acc[k], d, dmin, &y[(size_t)k * stride + b], sumi[k], mins, !THREE);
     }
 #pragma GCC unroll 8
     for (int k = 0; k < NT; k++)
@@ -1700,12 +1700,8 @@ AVX512_INL void q23k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, si
                     sumi = madd_acc512(sumi, u, load64(y[b].q + 128 * h + 32 * j), sc, VNNI);
                 }
             }
-            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[b].d), _mm256_cvtepi32_ps(fold256(sumi)),
-                                     acc[r]);
-            if (!THREE) {
-                __m256 mi = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_cvtepu8_epi16(mn8), bs));
-                acc[r] = _mm256_fnmadd_ps(_mm256_set1_ps(dmin * y[b].d), mi, acc[r]);
-            }
+            acc[r] =
+                ksb_step(acc[r], d, dmin, &y[b], fold256(sumi), _mm256_cvtepu8_epi16(mn8), !THREE);
         }
     }
 #pragma GCC unroll 4

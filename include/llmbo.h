@@ -602,17 +602,19 @@ typedef struct llmbo_bo_options {
                                    points. In [0, 100]; default 0. perf/results/suite.md, round
                                    9, has its measured effect */
     double face_mean;           /* pessimistic mean on a bare face (default 2): when > 0 and
-                                   the acquisition's best point of a sequential loop (not one an
-                                   advisor chooses; in pool mode the advisor's points are judged
-                                   with the GP's) lies on a face of the box (a continuous coordinate
-                                   within LLMBO_BO_FACE_EPS of a bound) that the incumbent is
-                                   farther than LLMBO_BO_FACE_SUPPORT from, the acquisition is
-                                   maximised again under the base model's hyperparameters and
-                                   data with the constant prior mean face_mean standard
-                                   deviations above the sample mean, and that point is taken
-                                   (not with hyper_samples' averaged models, nor under
-                                   stall_mean's). In [0, 100]; 0 turns it off; default 2.
-                                   perf/results/suite.md, round 9 */
+                                   the acquisition's best point (not one an advisor chooses; in
+                                   pool mode the advisor's points are judged with the GP's; not
+                                   a later slot of batch_step) lies on a face of the box (a
+                                   continuous coordinate within LLMBO_BO_FACE_EPS of a bound)
+                                   that the incumbent is farther than LLMBO_BO_FACE_SUPPORT
+                                   from, the acquisition is maximised again under the base
+                                   model's hyperparameters and data with the constant prior
+                                   mean face_mean standard deviations above the sample mean
+                                   (then the failed and pending points fantasised as in the
+                                   loop's model), and that point is taken (not with
+                                   hyper_samples' averaged models, nor under stall_mean's). In
+                                   [0, 100]; 0 turns it off; default 2. perf/results/suite.md,
+                                   round 9 and "face_mean after failures" */
     llmbo_advisor_hook advisor; /* advise == NULL (default): no advisor */
     llmbo_advice_schedule schedule; /* default: rank, no warm start, every 1, phase [0, 1), not
                                        adaptive, 5 candidates, 1 proposal */

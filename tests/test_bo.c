@@ -1736,6 +1736,18 @@ static llmbo_gp *rebuilt_gp(const llmbo_gp_options *go, int d, const double *the
     return g;
 }
 
+/* What the last ask made, from the loop's counters against the previous ask's (*prev, then
+ * updated): a proposal under a pessimistic mean, in a trust region, replaced by an escape. */
+static void ask_kind(llmbo_bo *bo, llmbo_bo_stats *prev, int *remade, int *in_trust, int *escaped)
+{
+    llmbo_bo_stats st;
+    llmbo_bo_get_stats(bo, &st);
+    *remade = st.pessimism > prev->pessimism;
+    *in_trust = st.trust > prev->trust;
+    *escaped = st.escapes > prev->escapes;
+    *prev = st;
+}
+
 /* Whether the closed-form expected improvement (incumbent best) at x (dimension d) is at least
  * that of each of 64 uniform random points of the unit cube, up to a relative 1e-6: a point the
  * acquisition optimiser returned as its maximum under g. */
@@ -1873,18 +1885,13 @@ static void test_pessimistic_means(void)
             bo = make_bo(s, &o);
             double xs[D * N], ys[N];
             int n_init = llmbo_bo_n_init(bo), n = 0;
-            long before = 0, trust_before = 0, esc_before = 0;
+            llmbo_bo_stats prev = {0};
             for (; bo && n < N; n++) {
                 int64_t id;
-                llmbo_bo_stats st;
+                int now, in_trust, escaped;
                 if (llmbo_bo_ask(bo, 1, &id, xs + D * n, NULL, &err) != LLMBO_OK)
                     break;
-                llmbo_bo_get_stats(bo, &st);
-                int now = st.pessimism > before, in_trust = st.trust > trust_before;
-                int escaped = st.escapes > esc_before;
-                before = st.pessimism;
-                trust_before = st.trust;
-                esc_before = st.escapes;
+                ask_kind(bo, &prev, &now, &in_trust, &escaped);
                 if (now)
                     stagnant &= pass != 1 || (n - o.tr_window >= n_init &&
                                               tr_count(ys, n, n_init) >= o.tr_window);
@@ -1910,7 +1917,7 @@ static void test_pessimistic_means(void)
             }
             CHECK(n == N, "hartmann3 seed %llu, pass %d: %d evaluations", (unsigned long long)seed,
                   pass, n);
-            remade[pass] += before;
+            remade[pass] += prev.pessimism;
             llmbo_bo_free(bo);
         }
     }
@@ -1951,19 +1958,14 @@ static void test_face_mean_failures(void)
         llmbo_bo *bo = make_bo(s, &o);
         double xs[D * N], ys[N], xf[D * N];
         int n = 0, nf = 0;
-        long before = 0, trust_before = 0, esc_before = 0;
+        llmbo_bo_stats prev = {0};
         for (int k = 0; bo && k < N; k++) {
             int64_t id;
-            llmbo_bo_stats st;
+            int now, in_trust, escaped;
             double x[D];
             if (llmbo_bo_ask(bo, 1, &id, x, NULL, &err) != LLMBO_OK)
                 break;
-            llmbo_bo_get_stats(bo, &st);
-            int now = st.pessimism > before, in_trust = st.trust > trust_before;
-            int escaped = st.escapes > esc_before;
-            before = st.pessimism;
-            trust_before = st.trust;
-            esc_before = st.escapes;
+            ask_kind(bo, &prev, &now, &in_trust, &escaped);
             if (now && nf > 0) {
                 remade_after++;
                 double theta[D + 2], best, range;

@@ -60,6 +60,9 @@ typedef struct llmbo_arch_def {
                          gate sigmoid(1.702 gate) (up + 1)), the FFN's pre-norm stored as
                          post_attention_norm, and a sliding window (attention.sliding_window,
                          required) on every second layer from the first, at the global RoPE */
+    int rope_alpha;   /* Hunyuan: the RoPE base times alpha^(d / (d - 2)) for the file's
+                         rope.scaling.alpha (NTK-aware scaling; 0 or absent: none), as llama.cpp's
+                         Hunyuan graphs, the only ones that read the key */
     double rope_base; /* rope.freq_base when the file does not say */
     double norm_eps;  /* attention.layer_norm_rms_epsilon when the file does not say */
 } llmbo_arch_def;

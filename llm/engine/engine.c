@@ -832,8 +832,7 @@ static llmbo_status read_hparams(const llmbo_gguf *g, llmbo_hparams *hp, llmbo_e
         return st;
     if (!(hp->rope_base > 0) || !(hp->norm_eps >= 0))
         return llmbo_error_set(err, LLMBO_ERR_FORMAT, "invalid rope.freq_base or norm epsilon");
-    if (!strcmp(hp->arch->name, "hunyuan-dense") && hp->head_dim > 2) {
-        /* llama.cpp's Hunyuan graphs (only they read it): NTK-aware scaling of the base */
+    if (hp->arch->rope_alpha && hp->head_dim > 2) {
         double alpha;
         if ((st = get_float(g, n, "rope.scaling.alpha", 0.0, 0.0, 1e6, &alpha, err)))
             return st;

@@ -275,6 +275,19 @@ static void chat_gemma(llmbo_strbuf *t, const char *const *roles, const char *co
     llmbo_strbuf_free(&sys);
 }
 
+/* The plain-text turns of DeepSeek-V2 and ERNIE 4.5: a system text, then "User: {user}" each
+ * followed by sep, and "Assistant: {assistant}" followed by the end-of-sentence marker eos. */
+static void user_assistant_turn(llmbo_strbuf *t, const char *role, const char *content,
+                                const char *sep, const char *eos)
+{
+    if (!strcmp(role, "system"))
+        llmbo_strbuf_printf(t, "%s%s", content, sep);
+    else if (!strcmp(role, "assistant"))
+        llmbo_strbuf_printf(t, "Assistant: %s%s", content, eos);
+    else
+        llmbo_strbuf_printf(t, "User: %s%s", content, sep);
+}
+
 /* Hunyuan dense's markers, and its turns as llama.cpp renders them
  * (LLM_CHAT_TEMPLATE_HUNYUAN_DENSE). */
 #define HY_USER       "<\uFF5Chy_User\uFF5C>"
@@ -405,12 +418,7 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
         llmbo_strbuf_printf(t, "<|im_start|>%s\n%s<|im_end|>\n", role, content);
         return;
     case CHAT_DEEPSEEK2:
-        if (!strcmp(role, "system"))
-            llmbo_strbuf_printf(t, "%s\n\n", content);
-        else if (!strcmp(role, "assistant"))
-            llmbo_strbuf_printf(t, "Assistant: %s<\uFF5Cend\u2581of\u2581sentence\uFF5C>", content);
-        else
-            llmbo_strbuf_printf(t, "User: %s\n\n", content);
+        user_assistant_turn(t, role, content, "\n\n", "<\uFF5Cend\u2581of\u2581sentence\uFF5C>");
         return;
     case CHAT_GRANITE:
         llmbo_strbuf_printf(t, "<|start_of_role|>%s<|end_of_role|>%s<|end_of_text|>\n", role,
@@ -427,12 +435,7 @@ static void chat_turn(llmbo_strbuf *t, int kind, const char *role, const char *c
                             strcmp(role, "assistant") ? "<|end|>" : "<|return|>");
         return;
     case CHAT_ERNIE:
-        if (!strcmp(role, "system"))
-            llmbo_strbuf_printf(t, "%s\n", content);
-        else if (!strcmp(role, "assistant"))
-            llmbo_strbuf_printf(t, "Assistant: %s<|end_of_sentence|>", content);
-        else
-            llmbo_strbuf_printf(t, "User: %s\n", content);
+        user_assistant_turn(t, role, content, "\n", "<|end_of_sentence|>");
         return;
     case CHAT_EXAONE4: {
         const char *c;

@@ -408,8 +408,9 @@ int main(int argc, char **argv)
         la[strcspn(la, "\n")] = 0;
         fclose(lf);
     }
-    printf("\nthreads %d, batch %d; load %.2f s (mmap); /proc/loadavg at the end: %s\n", nt,
-           eo.n_batch, t_load, la);
+    printf("\nthreads %d, batch %d; load %.2f s (%s); /proc/loadavg at the end: %s\n", nt,
+           eo.n_batch, t_load,
+           llmbo_engine_gguf(e)->copy ? "weights copied into 2 MiB pages" : "weights mmapped", la);
     printf("llmbo CPU time: %.5f CPU-s per prompt token, %.5f CPU-s per generated token\n",
            pp_cpu / pp, tg_cpu / tg);
     /* Thread pool: hand-offs (jobs given to the workers) and the share of their chunks the

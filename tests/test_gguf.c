@@ -338,6 +338,83 @@ static void engine_logits(const char *path, const char *env, float *out, int n)
     unsetenv("LLMBO_HUGEPAGES");
 }
 
+/* Whether this kernel offers transparent huge pages (read here independently of gguf.c). */
+static int thp_on(void)
+{
+    char t[128] = {0};
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f)
+        return 0;
+    t[fread(t, 1, sizeof t - 1, f)] = 0;
+    fclose(f);
+    return strstr(t, "[always]") != NULL || strstr(t, "[madvise]") != NULL;
+}
+
+/* The engine's default (mode 1) on a file whose data section is 64 MiB + 4 KiB (one F32 tensor of
+ * a known pattern): copied exactly when the kernel offers huge pages, with the file's bytes;
+ * LLMBO_HUGEPAGES=0 keeps it in the mapping. */
+static void test_copy_default(void)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/big_f32.gguf", eu_tmpdir());
+    const uint64_t ne = ((uint64_t)64 << 18) + 1024; /* floats */
+    buf *b = llmbo_malloc(1, sizeof *b);
+    b->n = 0;
+    put(b, "GGUF", 4);
+    put_u32(b, 3);
+    put_u64(b, 1); /* tensors */
+    put_u64(b, 1); /* key-value pairs */
+    put_str(b, "general.architecture");
+    put_u32(b, 8);
+    put_str(b, "qwen2");
+    put_str(b, "big");
+    put_u32(b, 1);
+    put_u64(b, ne);
+    put_u32(b, 0); /* F32 */
+    put_u64(b, 0);
+    while (b->n % 32)
+        b->d[b->n++] = 0;
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(b->d, 1, b->n, f) == b->n;
+    uint32_t chunk[4096];
+    for (uint64_t i = 0; ok && i < ne; i += 4096) {
+        for (int k = 0; k < 4096; k++)
+            chunk[k] = (uint32_t)((i + (uint64_t)k) * 2654435761u);
+        ok = fwrite(chunk, 4, 4096, f) == 4096;
+    }
+    ok = f && fclose(f) == 0 && ok;
+    llmbo_free(b);
+    CHECK(ok, "64 MiB file written to %s", path);
+    if (!ok)
+        return;
+    llmbo_gguf *g = NULL;
+    llmbo_error err = {0};
+    unsetenv("LLMBO_HUGEPAGES");
+    CHECK_OK(llmbo_gguf_open(path, &g, &err));
+    if (!g)
+        return;
+    const int want = thp_on();
+    const uint8_t *in_map = g->base + g->data_off + g->tensor[0].offset;
+    int got = llmbo_gguf_copy_data(g, 1), same = 1;
+    const uint32_t *w = g->tensor[0].data;
+    for (uint64_t i = 0; i < ne; i += 9973)
+        same &= w[i] == (uint32_t)(i * 2654435761u);
+    CHECK(got == want && (g->copy != NULL) == want && same &&
+              ((const uint8_t *)g->tensor[0].data != in_map) == want,
+          "mode 1 on a 64 MiB section: copied %d (this kernel's huge pages: %s), bytes %s", got,
+          want ? "on" : "off", same ? "the file's" : "differ");
+    llmbo_gguf_close(g);
+    setenv("LLMBO_HUGEPAGES", "0", 1);
+    CHECK_OK(llmbo_gguf_open(path, &g, &err));
+    if (g) {
+        CHECK(llmbo_gguf_copy_data(g, 1) == 0 && g->copy == NULL,
+              "LLMBO_HUGEPAGES=0 keeps a 64 MiB section in the mapping");
+        llmbo_gguf_close(g);
+    }
+    unsetenv("LLMBO_HUGEPAGES");
+    remove(path);
+}
+
 static void test_copy_data(void)
 {
     const char *path = eu_model(
@@ -352,10 +429,7 @@ static void test_copy_data(void)
         return;
     CHECK(llmbo_gguf_copy_data(g, 0) == 0 && g->copy == NULL, "mode 0 copies nothing");
     CHECK(llmbo_gguf_copy_data(g, 1) == 0 && g->copy == NULL,
-          "mode 1 copies nothing unless LLMBO_HUGEPAGES asks");
-    setenv("LLMBO_HUGEPAGES", "1", 1);
-    CHECK(llmbo_gguf_copy_data(g, 1) == 0 && g->copy == NULL,
-          "LLMBO_HUGEPAGES=1 leaves a data section under 64 MiB in the mapping");
+          "mode 1 leaves a data section under 64 MiB in the mapping");
     setenv("LLMBO_HUGEPAGES", "0", 1);
     CHECK(llmbo_gguf_copy_data(g, 2) == 0 && g->copy == NULL, "LLMBO_HUGEPAGES=0 turns it off");
     unsetenv("LLMBO_HUGEPAGES");
@@ -684,6 +758,7 @@ int main(void)
     test_half();
     test_simd_scalar();
     test_copy_data();
+    test_copy_default();
     eu_cleanup();
     return check_summary();
 }

@@ -1235,7 +1235,7 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     llmbo_hparams *hp = &e->hp;
     if ((st = read_hparams(g, hp, err)))
         goto fail;
-    /* opt-in (LLMBO_HUGEPAGES); before any tensor pointer is taken: they move into the copy */
+    /* 2 MiB pages unless LLMBO_HUGEPAGES=0; before any tensor pointer is taken: they move */
     llmbo_gguf_copy_data(e->gguf, 1);
     e->q_dim = hp->n_head * hp->head_dim;
     e->kv_dim = hp->arch->mla ? hp->kv_lora + hp->n_rot : hp->n_head_kv * hp->head_dim;

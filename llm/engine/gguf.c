@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE: llmbo_gguf_copy_data */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
@@ -529,18 +530,52 @@ void llmbo_gguf_close(llmbo_gguf *g)
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* 1 unless the kernel's transparent huge pages are off ("[never]" selected, or no such file: not
+ * Linux, or a kernel without them), where a copy would sit in 4 KiB anonymous pages, no faster
+ * than the page cache's. */
+static int thp_available(void)
+{
+    char buf[128] = {0};
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return strstr(buf, "[always]") != NULL || strstr(buf, "[madvise]") != NULL;
+}
+
+/* Memory the kernel can give without swapping: MemAvailable (free pages and the page cache it can
+ * drop, this file's own pages among them), or the free pages where /proc/meminfo does not say. */
+static size_t available_bytes(void)
+{
+    char line[256];
+    unsigned long long kb = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    if (kb > 0 && kb < (unsigned long long)(SIZE_MAX / 1024))
+        return (size_t)kb * 1024;
+    long pages = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    return pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : 0;
+}
+
 int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
 {
     const char *env = getenv("LLMBO_HUGEPAGES");
-    if (mode == 1) /* opt-in: the engine measured no clear gain (round 9) */
-        mode = env && (env[0] == '1' || env[0] == '2') ? env[0] - '0' : 0;
+    if (mode == 1 && env && env[0] == '2')
+        mode = 2;
     if (mode == 0 || g->fd < 0 || g->copy || g->data_off >= g->size || (env && env[0] == '0'))
         return 0;
     size_t len = g->size - (size_t)g->data_off;
     if (mode == 1) {
-        long pages = sysconf(_SC_AVPHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-        if (len < ((size_t)64 << 20) || pages <= 0 || psz <= 0 ||
-            len > (size_t)pages / 2 * (size_t)psz)
+        if (!thp_available())
+            return 0;
+        size_t avail = available_bytes();
+        if (len < ((size_t)64 << 20) || len > avail / 2)
             return 0;
     }
     /* 2 MiB-aligned start: every huge page then holds whole 2 MiB of the section */

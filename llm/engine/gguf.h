@@ -112,18 +112,18 @@ llmbo_status llmbo_gguf_open_buffer(const void *buf, size_t size, llmbo_gguf **o
                                     llmbo_error *err);
 void llmbo_gguf_close(llmbo_gguf *g);
 /* Reads the tensor data section of the file that g was opened from (llmbo_gguf_open) into
- * anonymous memory in transparent 2 MiB pages and points every tensor's data there, instead of
- * 4 KiB page-cache pages, each a TLB walk and a prefetcher restart when decode streams the
- * weights. The mapping's tensor pages are never touched, so resident memory holds one copy of the
- * weights (but all of them: a MoE model's unused experts too). llmbo_gemv read real Q4_K rows
- * 1.1-1.45x and Q8_0 1.1-1.2x faster from the copy, yet engine decode gained on a dense model
- * and not on granite's MoE, and loading costs seconds per GB on a VM
- * (perf/results/engine_speed_quiet.md, round 9), so the engine's use (mode 1) is opt-in: it copies
- * only when the environment variable LLMBO_HUGEPAGES is 1 (a data section of 64 MiB up to half
- * of the free physical memory) or 2 (any size; tests). mode 2 always copies, mode 0 never, and
- * LLMBO_HUGEPAGES=0 turns every mode off. Returns 1 if the tensors now point into the copy, 0 if
- * they still point into the mapping (nothing copied, or a failure: the copy is only a speed-up
- * and the mapping stays valid). */
+ * anonymous memory advised for transparent 2 MiB pages and points every tensor's data there,
+ * instead of 4 KiB page-cache pages. The mapping's tensor pages are never touched, so resident
+ * memory holds one copy of the weights (but all of them: a MoE model's unused experts too). On a
+ * quiet machine, paired against the mapping in the same invocation, decode ran 1.06-1.51x faster
+ * from the copy on Q4_K_M files and 0.96-1.26x on Q8_0 and IQ4_XS, for 0.5-2 s of
+ * loading per GB (perf/results/engine_speed_quiet.md, "Paired decode"). The engine's use
+ * (mode 1) copies a data section of 64 MiB up to half of the memory available (MemAvailable)
+ * when the kernel offers transparent huge pages; the environment variable LLMBO_HUGEPAGES=0
+ * turns every mode off and =2 makes mode 1 copy any size (tests). mode 2 always copies, mode 0
+ * never. Returns 1 if the tensors now point into the copy, 0 if they still point into the
+ * mapping (nothing copied, or a failure: the copy is only a speed-up and the mapping stays
+ * valid). */
 int llmbo_gguf_copy_data(llmbo_gguf *g, int mode);
 
 /* Lookups by name; NULL if absent. */

@@ -33,6 +33,12 @@ def geo_ci(lr, rng):
     return math.exp(sum(lr) / len(lr)), math.exp(boots[249]), math.exp(boots[9749])
 
 
+def mapped(r):
+    """llmbo_tg_mapped of a pair as a positive float, or None (no AB column, or a failed run)."""
+    v = r.get("llmbo_tg_mapped") or "-"
+    return float(v) if v != "-" and float(v) > 0 else None
+
+
 def main():
     path = sys.argv[1]
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
@@ -42,7 +48,7 @@ def main():
             if float(r["llmbo_tg"]) <= 0 or float(r["llama_tg"]) <= 0:
                 continue  # a failed llama-bench leaves 0: not a pair
             rows.setdefault(r["row"], []).append(r)
-    ab = any(r.get("llmbo_tg_mapped", "-") not in ("-", "", None) for rs in rows.values() for r in rs)
+    ab = any(mapped(r) is not None for rs in rows.values() for r in rs)
     head = ("| row | pairs | load | llmbo tg median [IQR] | llama tg median [IQR] | **ratio** (geo. mean, 95% CI) |"
             " pairs >= 1.0 | best GB/s | **llmbo % roofline** median / best pair | llama % roofline median / best pair |")
     if ab:
@@ -63,8 +69,7 @@ def main():
                 f" {sum(1 for x in lr if x >= 0)}/{len(lr)} | {bw:.1f} | **{roof(st.median(a)):.0f}% / {roof(max(a)):.0f}%** |"
                 f" {roof(st.median(b)):.0f}% / {roof(max(b)):.0f}% |")
         if ab:
-            pm = [(x, float(r["llmbo_tg_mapped"])) for x, r in zip(a, rs)
-                  if r.get("llmbo_tg_mapped", "-") not in ("-", "") and float(r["llmbo_tg_mapped"]) > 0]
+            pm = [(x, mapped(r)) for x, r in zip(a, rs) if mapped(r) is not None]
             if pm:
                 g2, l2, h2 = geo_ci([math.log(x / m) for x, m in pm], rng)
                 line += f" {st.median([m for _, m in pm]):.2f} | {g2:.2f} [{l2:.2f}, {h2:.2f}] |"

@@ -21,7 +21,7 @@
 # PRESETS [Q4_K_M], BW_REPS [3]. Files missing from MODEL_DIR are reported and skipped.
 set -u
 if [ $# -lt 3 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
     exit 2
 fi
 LB=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")

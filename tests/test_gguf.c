@@ -407,7 +407,9 @@ static void test_copy_default(void)
     CHECK_OK(llmbo_gguf_open(path, &g, &err));
     if (!g)
         return;
-    const int want = thp_on() && mem_available() / 2 >= ne * 4; /* gguf.h's rule */
+    const int thp = thp_on();
+    const unsigned long long avail = mem_available();
+    const int want = thp && avail / 2 >= ne * 4; /* gguf.h's rule */
     const uint8_t *in_map = g->base + g->data_off + g->tensor[0].offset;
     int got = llmbo_gguf_copy_data(g, 1), same = 1;
     const uint32_t *w = g->tensor[0].data;
@@ -417,8 +419,7 @@ static void test_copy_default(void)
               ((const uint8_t *)g->tensor[0].data != in_map) == want,
           "mode 1 on a 64 MiB section: copied %d, expected %d (huge pages %s, %llu MiB "
           "available), bytes %s",
-          got, want, thp_on() ? "on" : "off", mem_available() >> 20,
-          same ? "the file's" : "differ");
+          got, want, thp ? "on" : "off", avail >> 20, same ? "the file's" : "differ");
     llmbo_gguf_close(g);
     setenv("LLMBO_HUGEPAGES", "0", 1);
     CHECK_OK(llmbo_gguf_open(path, &g, &err));

@@ -571,13 +571,9 @@ int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
     if (mode == 0 || g->fd < 0 || g->copy || g->data_off >= g->size || (env && env[0] == '0'))
         return 0;
     size_t len = g->size - (size_t)g->data_off;
-    if (mode == 1) {
-        if (!thp_available())
-            return 0;
-        size_t avail = available_bytes();
-        if (len < ((size_t)64 << 20) || len > avail / 2)
-            return 0;
-    }
+    /* the size first: most files opened (tests, fuzzing) are small, and need no file read */
+    if (mode == 1 && (len < ((size_t)64 << 20) || !thp_available() || len > available_bytes() / 2))
+        return 0;
     /* 2 MiB-aligned start: every huge page then holds whole 2 MiB of the section */
     size_t map_len = (len + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE + HUGE_PAGE;
     uint8_t *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include "engine.h"
 #include "gguf.h"
+#include "quant.h"
 #include "llmbo_common.h"
 
 /* ----------------------------------------------------------------------------------------------
@@ -408,9 +409,11 @@ int main(int argc, char **argv)
         la[strcspn(la, "\n")] = 0;
         fclose(lf);
     }
-    printf("\nthreads %d, batch %d; load %.2f s (%s); /proc/loadavg at the end: %s\n", nt,
-           eo.n_batch, t_load,
-           llmbo_engine_gguf(e)->copy ? "weights copied into 2 MiB pages" : "weights mmapped", la);
+    printf("\nthreads %d, batch %d; load %.2f s (%s, %d matrices packed in groups of %d rows); "
+           "/proc/loadavg at the end: %s\n",
+           nt, eo.n_batch, t_load,
+           llmbo_engine_gguf(e)->copy ? "weights copied into 2 MiB pages" : "weights mmapped",
+           llmbo_engine_n_packed(e), LLMBO_PACK_ROWS, la);
     printf("llmbo CPU time: %.5f CPU-s per prompt token, %.5f CPU-s per generated token\n",
            pp_cpu / pp, tg_cpu / tg);
     /* Thread pool: hand-offs (jobs given to the workers) and the share of their chunks the

@@ -80,8 +80,10 @@ int main(int argc, char **argv)
            rows, cols, reps, la[0], la[1], la[2]);
     printf("| type | SIMD level | 1 row: ns/element | GB/s of weights | 1 row, llmbo_gemv: "
            "ns/element | GB/s of weights | 4 rows: ns/element/row | %d rows (llmbo_gemm): "
-           "ns/element/row | checksum |\n|---|---|---|---|---|---|---|---|---|\n",
-           NTOK);
+           "ns/element/row | packed (rows of 16), llmbo_gemm_packed, 1 row: ns/element | GB/s of "
+           "weights | %d rows: ns/element/row | checksum |\n"
+           "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+           NTOK, NTOK);
     int max = llmbo_quant_simd_max();
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         llmbo_ttype t = types[ti];
@@ -90,10 +92,22 @@ int main(int argc, char **argv)
         if (!w)
             return 1;
         fill(w, rows * rb);
+        /* the same rows packed in groups of 16 where the type and row count allow it */
+        uint8_t *wp = NULL, *scratch = NULL;
+        if (llmbo_pack_ok(t, rows, cols)) {
+            wp = llmbo_malloc(rows, rb);
+            scratch = llmbo_malloc(LLMBO_PACK_ROWS, rb);
+            if (!wp || !scratch)
+                return 1;
+            memcpy(wp, w, rows * rb);
+            for (size_t g = 0; g < rows; g += LLMBO_PACK_ROWS)
+                llmbo_pack_group(t, wp + g * rb, rb, cols, scratch);
+        }
         const void *xq = llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? (const void *)xk : (const void *)xa;
         for (int level = max; level >= 0; level--) {
             llmbo_quant_set_simd(level);
             double best1 = 1e30, bestv = 1e30, best4 = 1e30, bestg = 1e30, sum = 0;
+            double bestp = 1e30, bestpg = 1e30;
             for (int r = 0; r < reps; r++) {
                 double t0 = cpu_now();
                 for (size_t i = 0; i < rows; i++)
@@ -106,6 +120,14 @@ int main(int argc, char **argv)
                 double t3 = cpu_now();
                 llmbo_gemv(t, w, rb, rows, xq, cols, out + (NTOK + 5) * rows);
                 double t4 = cpu_now();
+                if (wp) {
+                    llmbo_gemm_packed(t, wp, rb, rows, xq, 1, cols, out + 5 * rows, 0);
+                    double t5 = cpu_now();
+                    llmbo_gemm_packed(t, wp, rb, rows, xq, NTOK, cols, out + 5 * rows, rows);
+                    double t6 = cpu_now();
+                    bestp = t5 - t4 < bestp ? t5 - t4 : bestp;
+                    bestpg = t6 - t5 < bestpg ? t6 - t5 : bestpg;
+                }
                 bestv = t4 - t3 < bestv ? t4 - t3 : bestv;
                 best1 = t1 - t0 < best1 ? t1 - t0 : best1;
                 best4 = t2 - t1 < best4 ? t2 - t1 : best4;
@@ -113,13 +135,20 @@ int main(int argc, char **argv)
             }
             for (size_t i = 0; i < rows; i++)
                 sum += out[i];
-            printf("| %s | %d | %.4f | %.1f | %.4f | %.1f | %.4f | %.4f | %.6g |\n",
-                   llmbo_ttype_name(t), level, 1e9 * best1 / ((double)rows * cols),
-                   (double)(rows * rb) / best1 / 1e9, 1e9 * bestv / ((double)rows * cols),
-                   (double)(rows * rb) / bestv / 1e9, 1e9 * best4 / (4.0 * rows * cols),
-                   1e9 * bestg / ((double)NTOK * rows * cols), sum);
+            printf("| %s | %d | %.4f | %.1f | %.4f | %.1f | %.4f | %.4f | ", llmbo_ttype_name(t),
+                   level, 1e9 * best1 / ((double)rows * cols), (double)(rows * rb) / best1 / 1e9,
+                   1e9 * bestv / ((double)rows * cols), (double)(rows * rb) / bestv / 1e9,
+                   1e9 * best4 / (4.0 * rows * cols), 1e9 * bestg / ((double)NTOK * rows * cols));
+            if (wp)
+                printf("%.4f | %.1f | %.4f | %.6g |\n", 1e9 * bestp / ((double)rows * cols),
+                       (double)(rows * rb) / bestp / 1e9,
+                       1e9 * bestpg / ((double)NTOK * rows * cols), sum);
+            else
+                printf("- | - | - | %.6g |\n", sum);
         }
         llmbo_free(w);
+        llmbo_free(wp);
+        llmbo_free(scratch);
     }
     llmbo_quant_set_simd(99);
     llmbo_free(x);

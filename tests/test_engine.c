@@ -364,6 +364,36 @@ static void open_errors(void)
     }
 }
 
+/* Q4_K matrices packed in groups of rows at load (the engine's pack_weights; quant.h): only in
+ * the copy of the weights, which LLMBO_HUGEPAGES=2 makes for a file of any size; none with
+ * LLMBO_PACK=0 or from the file's mapping (the copy's default floor is 64 MiB). Returns the
+ * count with the copy. */
+static int packed_count(const char *arch, const char *type, const char *extra)
+{
+    const char *path = eu_model(arch, type, extra);
+    int n[3] = {-1, -1, -1};
+    const char *env[3][2] = {{"2", "1"}, {"2", "0"}, {"0", "1"}}; /* HUGEPAGES, PACK */
+    for (int c = 0; c < 3 && path; c++) {
+        setenv("LLMBO_HUGEPAGES", env[c][0], 1);
+        setenv("LLMBO_PACK", env[c][1], 1);
+        llmbo_engine_options opt;
+        llmbo_engine_options_default(&opt);
+        opt.n_threads = 1;
+        opt.n_ctx = 64;
+        llmbo_engine *e = NULL;
+        llmbo_error err = {0};
+        if (llmbo_engine_open(path, &opt, &e, &err) == LLMBO_OK)
+            n[c] = llmbo_engine_n_packed(e);
+        llmbo_engine_free(e);
+    }
+    unsetenv("LLMBO_HUGEPAGES");
+    unsetenv("LLMBO_PACK");
+    CHECK(n[0] > 0 && n[1] == 0 && n[2] == 0,
+          "%s %s: %d matrices packed in the copy of the weights, %d with LLMBO_PACK=0, %d mapped",
+          arch, type, n[0], n[1], n[2]);
+    return n[0];
+}
+
 int main(void)
 {
     if (getenv("LLMBO_TEST_SCALAR")) /* every comparison on the scalar kernels */
@@ -499,6 +529,17 @@ int main(void)
     threads_identical("qwen2", "q8_0", NULL);
     threads_identical("deepseek2", "q8_0", "--layers 3 --q-lora 64 --used 3");
     threads_identical("granitemoe", "f32", "--shared-ff 48");
+    /* The same models with their Q4_K matrices packed: against both references (the scalar
+     * kernels' fallback too), and bit-identical across threads, batch splits and the finest
+     * chunks (a packed matrix is cut into whole groups) */
+    const char *l1 = "--embd 256 --heads 4 --kv-heads 2 --ff 256 --layers 1";
+    if (packed_count("qwen3moe", "q4_k_m", k) > 0 && packed_count("llama", "q4_k_m", l1) > 0) {
+        setenv("LLMBO_HUGEPAGES", "2", 1);
+        compare_model("qwen3moe", "q4_k_m", k, 0.03);
+        compare_model("llama", "q4_k_m", l1, 0.03);
+        threads_identical("qwen3moe", "q4_k_m", k);
+        unsetenv("LLMBO_HUGEPAGES");
+    }
     open_errors();
     eu_cleanup();
     return check_summary();

@@ -471,11 +471,25 @@ static void test_copy_data(void)
     }
     llmbo_free(d);
     enum { NV = 64 };
-    float a[NV], b[NV];
+    float a[NV], b[NV], c[NV];
     engine_logits(path, "0", a, NV);
+    setenv("LLMBO_PACK", "0", 1);
     engine_logits(path, "2", b, NV);
+    unsetenv("LLMBO_PACK");
     CHECK(memcmp(a, b, sizeof a) == 0 && a[0] != 0.0f,
-          "engine logits bit-identical with and without the copy (first %d)", NV);
+          "engine logits bit-identical with and without the copy, not packed (first %d)", NV);
+    /* packed Q4_K matrices (the default in the copy): the same integer sums, the float steps in
+     * another order (test_quant and test_engine check them against references) */
+    engine_logits(path, "2", c, NV);
+    double diff = 0, scale = 0;
+    for (int i = 0; i < NV; i++) {
+        diff = fmax(diff, fabs((double)c[i] - a[i]));
+        scale = fmax(scale, fabs((double)a[i]));
+    }
+    CHECK(scale > 0 && diff <= 1e-5 * scale && memcmp(a, c, sizeof a) != 0,
+          "engine logits with the copy's packed matrices within %.3g of the unpacked ones (scale "
+          "%.3g), not bit-identical (packing ran)",
+          diff, scale);
 }
 
 /* Half-precision conversions against exactly representable values. */

@@ -540,6 +540,102 @@ static void check_gemv(llmbo_ttype t, size_t n)
     llmbo_free(out);
 }
 
+/* Rows packed in groups of 16 (Q4_K): packing then unpacking gives every row's bytes back; at
+ * every SIMD level llmbo_gemm_packed is within the float bound of check_simd_scalar of the float64
+ * dot product of the scalar dequantisation (checked against numpy by check_type) with the
+ * activations, equals llmbo_vec_dot on the unpacked rows exactly below level 3 (rows of at most
+ * 64 super-blocks), and gives a (row, token) pair the same number whether it runs with 7 tokens,
+ * alone, or in a range of rows starting at group 1. */
+static void check_packed(llmbo_ttype t, size_t n)
+{
+    size_t rows = 96, T = 7, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
+    uint8_t *w = llmbo_malloc(rows, rb), *wp = llmbo_malloc(rows, rb), *xq = llmbo_malloc(T, ab);
+    uint8_t *scratch = llmbo_malloc(LLMBO_PACK_ROWS, rb), *row = llmbo_malloc(1, rb);
+    float *x = llmbo_malloc(n, sizeof *x), *y = llmbo_malloc(n, sizeof *y);
+    float *out = llmbo_malloc(T * rows, sizeof *out), *o1 = llmbo_malloc(rows, sizeof *o1);
+    double *ref = llmbo_malloc(T * rows, sizeof *ref), *mag = llmbo_malloc(T * rows, sizeof *mag);
+    CHECK(llmbo_pack_ok(t, rows, n) && !llmbo_pack_ok(t, rows + 8, n) &&
+              !llmbo_pack_ok(t, rows, n + 32) && !llmbo_pack_ok(LLMBO_T_Q8_0, rows, n),
+          "%s: packs 96 rows of %zu, not 104 rows, rows of %zu, or Q8_0", llmbo_ttype_name(t), n,
+          n + 32);
+    for (size_t i = 0; i < rows * rb; i++)
+        w[i] = (uint8_t)rnd();
+    set_scales(w, t, rows * rb / llmbo_ttype_block_bytes(t));
+    memcpy(wp, w, rows * rb);
+    for (size_t g = 0; g < rows; g += LLMBO_PACK_ROWS)
+        llmbo_pack_group(t, wp + g * rb, rb, n, scratch);
+    size_t bad = 0;
+    for (size_t r = 0; r < rows; r++) {
+        llmbo_unpack_row(t, wp + r / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS * rb, n,
+                         (int)(r % LLMBO_PACK_ROWS), row);
+        bad += memcmp(row, w + r * rb, rb) != 0;
+    }
+    CHECK(bad == 0 && memcmp(w, wp, rows * rb) != 0,
+          "%s n=%zu: %zu rows packed and unpacked to the same bytes (%zu differ), the packed bytes "
+          "not the file's",
+          llmbo_ttype_name(t), n, rows, bad);
+    for (size_t k = 0; k < T; k++) {
+        for (size_t i = 0; i < n; i++)
+            x[i] = (float)unif() * (i % 7 == 0 ? 2.385f : 0.75f);
+        if (k == 1) /* the int8 extremes */
+            for (size_t i = 0; i < n; i++)
+                x[i] = i % 3 ? 1.0f : -1.0f;
+        quant_act(t, x, xq + k * ab, n);
+    }
+    llmbo_quant_set_simd(0);
+    for (size_t r = 0; r < rows; r++) {
+        llmbo_dequant_row(t, w + r * rb, y, n);
+        for (size_t k = 0; k < T; k++) {
+            double s = 0, m = 0;
+            for (size_t i = 0; i < n; i++) {
+                double p = (double)y[i] * act_value(t, xq + k * ab, i);
+                s += p;
+                m += fabs(p);
+            }
+            ref[k * rows + r] = s;
+            mag[k * rows + r] = m;
+        }
+    }
+    for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+        llmbo_quant_set_simd(level);
+        llmbo_gemm_packed(t, wp, rb, rows, xq, T, n, out, rows);
+        size_t far = 0, exact = 0, same = 0;
+        double worst = 0;
+        for (size_t k = 0; k < T; k++) {
+            double bound = ((double)n / 32 + 16) * FLT_EPSILON;
+            for (size_t r = 0; r < rows; r++) {
+                double e = fabs(out[k * rows + r] - ref[k * rows + r]) / mag[k * rows + r];
+                far += !(e <= bound);
+                worst = e > worst ? e : worst;
+                exact += out[k * rows + r] == llmbo_vec_dot(t, w + r * rb, NULL, xq + k * ab, n);
+            }
+            llmbo_gemm_packed(t, wp + LLMBO_PACK_ROWS * rb, rb, rows - LLMBO_PACK_ROWS, xq + k * ab,
+                              1, n, o1, 0);
+            for (size_t r = LLMBO_PACK_ROWS; r < rows; r++)
+                same += o1[r - LLMBO_PACK_ROWS] == out[k * rows + r];
+        }
+        CHECK(
+            far == 0 && (level > 2 || exact == T * rows) && same == T * (rows - LLMBO_PACK_ROWS),
+            "%s n=%zu (simd %d): packed product of %zu rows x %zu tokens within the float bound "
+            "of float64 (%zu outside; worst %.3g of the terms), %zu of %zu equal to llmbo_vec_dot "
+            "unpacked (all below level 3), %zu of %zu the same one token at a time from group 1",
+            llmbo_ttype_name(t), n, level, rows, T, far, worst, exact, T * rows, same,
+            T * (rows - LLMBO_PACK_ROWS));
+    }
+    llmbo_quant_set_simd(99);
+    llmbo_free(w);
+    llmbo_free(wp);
+    llmbo_free(xq);
+    llmbo_free(scratch);
+    llmbo_free(row);
+    llmbo_free(x);
+    llmbo_free(y);
+    llmbo_free(out);
+    llmbo_free(o1);
+    llmbo_free(ref);
+    llmbo_free(mag);
+}
+
 /* The IQ1/IQ2/IQ3 types against llama.cpp's own dequantisation (ggml's dequantize_row_*, digests
  * in iq_llamacpp.h): 1024 blocks per type, enough to meet every codebook entry, compared bit for
  * bit (both compute exact products of small integers and an fp16 scale). */
@@ -600,6 +696,9 @@ int main(void)
         }
     /* Rows longer than IQ4_XS's activation buffer (32768 columns): the per-super-block reorder. */
     check_gemv(LLMBO_T_IQ4_XS, 33024);
+    check_packed(LLMBO_T_Q4_K, 256);
+    check_packed(LLMBO_T_Q4_K, 1536);
+    check_packed(LLMBO_T_Q4_K, 8960);
     eu_cleanup();
     return check_summary();
 }

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "engine.h"
@@ -232,6 +233,8 @@ typedef struct wmat {
     llmbo_ttype type;
     int rows, cols, n_mat;
     size_t row_bytes, mat_bytes;
+    const llmbo_gguf_tensor *src; /* the whole tensor it is (load_mat), NULL for a part of one */
+    int packed; /* rows rewritten in groups of LLMBO_PACK_ROWS (pack_weights; quant.h) */
 } wmat;
 
 typedef struct layer {
@@ -346,6 +349,7 @@ struct llmbo_engine {
     mm_item *items;    /* (max_items) matmul items: one per head (MLA), two per expert (MoE) */
     long *mm_first;    /* (max_items + 1) a matmul's first chunk of each item */
     int *mm_rows_per;  /* (max_items) its rows per chunk of each item */
+    int n_packed;      /* weight matrices packed in groups of rows (pack_weights) */
     float *att;        /* (n_threads, n_ctx) attention scores */
     float *hb, *hb2;   /* (B, max_ff) or (S, n_ff_exp) FFN hidden */
     float *ffn_out;    /* (B, n_embd) */
@@ -404,6 +408,7 @@ static llmbo_status load_mat(const llmbo_gguf *g, const char *name, int optional
     w->n_mat = n_mat;
     w->row_bytes = llmbo_row_bytes(t->type, (size_t)cols);
     w->mat_bytes = w->row_bytes * (size_t)w->rows;
+    w->src = t;
     return LLMBO_OK;
 }
 
@@ -413,6 +418,7 @@ static wmat mat_rows(const wmat *w, int r0, int n)
 {
     wmat v = *w;
     v.data = w->data + (size_t)r0 * w->row_bytes;
+    v.src = NULL;
     v.rows = n;
     v.mat_bytes = w->row_bytes * (size_t)n;
     return v;
@@ -1216,6 +1222,65 @@ static void rope_tables(llmbo_engine *e)
                    hp->rope_mscale_swa, NULL, 0);
 }
 
+/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K with a row
+ * count that is a multiple of LLMBO_PACK_ROWS) into it, in the copy of the weights
+ * (llmbo_gguf_copy_data; the file's mapping is never written), unless LLMBO_PACK=0. Only whole
+ * tensors that products alone read: not token_embd (rows are looked up; with tied embeddings
+ * the output matrix too), not the parts of fused tensors, not MLA's per-head stacks. A packed
+ * matrix is read by llmbo_gemm_packed (matmul keeps its row chunks in whole groups). Returns the
+ * number of matrices packed. */
+static int pack_weights(llmbo_engine *e)
+{
+    const char *env = getenv("LLMBO_PACK");
+    if (!e->gguf->copy || (env && env[0] == '0'))
+        return 0;
+    enum { PER_LAYER = 16 };
+    size_t n_cand = (size_t)e->hp.n_layer * PER_LAYER + 1, n = 0, scratch_bytes = 0;
+    wmat **cand = llmbo_calloc(n_cand, sizeof *cand);
+    if (!cand)
+        return 0;
+    if (e->output.src != e->tok_embd.src)
+        cand[n++] = &e->output;
+    for (int il = 0; il < e->hp.n_layer; il++) {
+        layer *L = &e->layers[il];
+        wmat *ws[PER_LAYER] = {&L->wq,      &L->wk,        &L->wv,      &L->wo,
+                               &L->gate,    &L->up,        &L->down,    &L->gate_exps,
+                               &L->up_exps, &L->down_exps, &L->gate_sh, &L->up_sh,
+                               &L->down_sh, &L->wq_a,      &L->wq_b,    &L->wkv_a};
+        for (int k = 0; k < PER_LAYER; k++)
+            cand[n++] = ws[k];
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < n; i++) {
+        wmat *w = cand[i];
+        if (w->data && w->src && w->src != e->tok_embd.src &&
+            llmbo_pack_ok(w->type, (size_t)w->rows, (size_t)w->cols)) {
+            cand[keep++] = w;
+            if (w->row_bytes > scratch_bytes)
+                scratch_bytes = w->row_bytes;
+        }
+    }
+    uint8_t *scratch = keep ? llmbo_malloc(LLMBO_PACK_ROWS, scratch_bytes) : NULL;
+    int packed = 0;
+    if (scratch && llmbo_gguf_copy_writable(e->gguf, 1) == 0) {
+        for (size_t i = 0; i < keep; i++) {
+            wmat *w = cand[i];
+            uint8_t *d = (uint8_t *)(uintptr_t)w->data; /* the copy: writable now */
+            for (int m = 0; m < w->n_mat; m++)
+                for (int r = 0; r < w->rows; r += LLMBO_PACK_ROWS)
+                    llmbo_pack_group(w->type,
+                                     d + (size_t)m * w->mat_bytes + (size_t)r * w->row_bytes,
+                                     w->row_bytes, (size_t)w->cols, scratch);
+            w->packed = 1;
+            packed++;
+        }
+        llmbo_gguf_copy_writable(e->gguf, 0);
+    }
+    llmbo_free(scratch);
+    llmbo_free(cand);
+    return packed;
+}
+
 llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt_in,
                                llmbo_engine **out, llmbo_error *err)
 {
@@ -1295,6 +1360,7 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     for (int il = 0; il < hp->n_layer; il++)
         if ((st = load_layer(e, il, err)))
             goto fail;
+    e->n_packed = pack_weights(e);
     if ((st = llmbo_tokenizer_create(g, &e->tok, err)))
         goto fail;
     if (llmbo_tokenizer_n_vocab(e->tok) > hp->n_vocab) {
@@ -1361,6 +1427,11 @@ void llmbo_engine_free(llmbo_engine *e)
 const llmbo_hparams *llmbo_engine_hparams(const llmbo_engine *e)
 {
     return &e->hp;
+}
+
+int llmbo_engine_n_packed(const llmbo_engine *e)
+{
+    return e->n_packed;
 }
 
 const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *e)
@@ -1464,7 +1535,11 @@ static void mm_rows(const mm_item *it, long r0, long r1)
     if (it->xq.a)
         xq = llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K ? (const void *)it->xq.k
                                                        : (const void *)it->xq.a;
-    if (xq && it->T == 1) /* one token (decode): several rows per pass */
+    if (xq && w->packed) /* groups of rows (r0 and r1 multiples of LLMBO_PACK_ROWS: matmul) */
+        llmbo_gemm_packed(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
+                          (size_t)(r1 > r0 ? r1 - r0 : 0), xq, (size_t)it->T, cols, it->out + r0,
+                          (size_t)it->out_stride);
+    else if (xq && it->T == 1) /* one token (decode): several rows per pass */
         llmbo_gemv(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
                    (size_t)(r1 > r0 ? r1 - r0 : 0), xq, cols, it->out + r0);
     else if (xq) /* quantised: row blocks that stay in the cache, four tokens per pass */
@@ -1535,6 +1610,9 @@ static void matmul(llmbo_engine *e, const mm_item *items, int n_items)
         nc = nc > rows ? rows : nc;
         nc = nc < 1 ? 1 : nc;
         e->mm_rows_per[k] = rows > nc ? (int)((rows + nc - 1) / nc) : 1;
+        if (items[k].w->packed) /* whole groups (rows is a multiple of LLMBO_PACK_ROWS) */
+            e->mm_rows_per[k] =
+                (e->mm_rows_per[k] + LLMBO_PACK_ROWS - 1) / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
         e->mm_first[k] = n;
         n += (rows + e->mm_rows_per[k] - 1) / e->mm_rows_per[k];
     }

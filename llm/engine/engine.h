@@ -72,6 +72,10 @@ void llmbo_engine_free(llmbo_engine *eng);
 
 const llmbo_hparams *llmbo_engine_hparams(const llmbo_engine *eng);
 const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *eng);
+/* How many weight matrices the engine rewrote in groups of LLMBO_PACK_ROWS rows at load (Q4_K
+ * matrices of the 2 MiB-page copy, unless LLMBO_PACK=0; quant.h): 0 when the weights are mapped
+ * from the file. */
+int llmbo_engine_n_packed(const llmbo_engine *eng);
 llmbo_tokenizer *llmbo_engine_tokenizer(llmbo_engine *eng);
 int llmbo_engine_n_ctx(const llmbo_engine *eng);
 /* Bytes of the KV cache: n_layer x n_ctx x (2 n_head_kv head_dim), or for multi-head latent

@@ -604,6 +604,14 @@ int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
     return 1;
 }
 
+int llmbo_gguf_copy_writable(llmbo_gguf *g, int on)
+{
+    if (!g->copy)
+        return -1;
+    uint8_t *dst = (uint8_t *)(((uintptr_t)g->copy + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    return mprotect(dst, g->size - (size_t)g->data_off, on ? PROT_READ | PROT_WRITE : PROT_READ);
+}
+
 /* ----------------------------------------------------------------------------------------------
  * Lookups
  * -------------------------------------------------------------------------------------------- */

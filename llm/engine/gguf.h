@@ -125,6 +125,9 @@ void llmbo_gguf_close(llmbo_gguf *g);
  * mapping (nothing copied, or a failure: the copy is only a speed-up and the mapping stays
  * valid). */
 int llmbo_gguf_copy_data(llmbo_gguf *g, int mode);
+/* Makes the copy's tensor data writable (on 1; the engine rewrites some matrices in place) or
+ * read-only again (on 0). Returns 0 on success, -1 when there is no copy or mprotect fails. */
+int llmbo_gguf_copy_writable(llmbo_gguf *g, int on);
 
 /* Lookups by name; NULL if absent. */
 const llmbo_gguf_kv *llmbo_gguf_find_kv(const llmbo_gguf *g, const char *key);

@@ -3348,3 +3348,287 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
                     llmbo_vec_dot(t, wb + r * row_bytes, NULL, x + tk * qrow, n);
     }
 }
+
+/* ----------------------------------------------------------------------------------------------
+ * Rows packed in groups of 16 (Q4_K)
+ *
+ * A Q4_K matrix whose row count is a multiple of 16 can be rewritten, group by group of 16 rows
+ * and in the same bytes, so that one-token decode reads it as a single stream and one vector
+ * instruction serves all 16 rows: int32 lane r of every vector belongs to row r of the group.
+ * Super-block b of a group (16 x 144 = 2304 bytes, at b * 2304) holds
+ *   0    d of rows 0..15 (fp16), then at 32 dmin of rows 0..15;
+ *   64   128 bytes L, then at 192 64 bytes H: the 6-bit scales S and minimums M. Byte k of L is
+ *        S(k) & 15 | (M(k) & 15) << 4; bits 4 (k / 64) + 0..1 of H[k % 64] are S(k) >> 4 and bits
+ *        4 (k / 64) + 2..3 are M(k) >> 4. S(k) is the scale of sub-block k / 16 of row k % 16;
+ *        M(k) the minimum of sub-block 2 (k / 32) + (k & 1) of row (k % 32) / 2, the order in
+ *        which widening 32 bytes to int16 puts a row's minimums of sub-blocks 2p and 2p + 1 in one
+ *        int32 lane;
+ *   256  the 4-bit levels, 64 bytes per (jj, c) at 256 + 64 (8 jj + c), 4 bytes per row: row r's
+ *        qs[32 jj + 4 c .. + 3], whose low nibbles are elements 4c..4c+3 of sub-block 2 jj and
+ *        high nibbles those of sub-block 2 jj + 1.
+ * -------------------------------------------------------------------------------------------- */
+
+#define PACK_Q4K (LLMBO_PACK_ROWS * 144) /* bytes of one packed super-block */
+/* One-token decode prefetches the super-block 8 ahead (18 KB): from a 518 MB matrix it read 30-32
+ * GB/s at distances 1-8 on the machine of perf/results (where a read-only sum reads 31-32 GB/s). */
+#define PACK_PF (8 * PACK_Q4K)
+
+int llmbo_pack_ok(llmbo_ttype t, size_t rows, size_t n)
+{
+    return t == LLMBO_T_Q4_K && rows > 0 && rows % LLMBO_PACK_ROWS == 0 && n > 0 &&
+           n % LLMBO_QK_K == 0;
+}
+
+/* Positions of sub-block j of row r in the S and M orders. */
+static int pack_s_at(int j, int r)
+{
+    return 16 * j + r;
+}
+
+static int pack_m_at(int j, int r)
+{
+    return 32 * (j / 2) + 2 * r + (j & 1);
+}
+
+/* Q4_K's 12 scale bytes from the scales and minimums of its eight sub-blocks (the inverse of
+ * q4k_scale_min). */
+static void q4k_scales_pack(const int *sc, const int *m, uint8_t *s)
+{
+    for (int j = 0; j < 4; j++) {
+        s[j] = (uint8_t)((sc[j] & 63) | (sc[j + 4] >> 4) << 6);
+        s[j + 4] = (uint8_t)((m[j] & 63) | (m[j + 4] >> 4) << 6);
+        s[j + 8] = (uint8_t)((sc[j + 4] & 15) | (m[j + 4] & 15) << 4);
+    }
+}
+
+/* Packed super-block b of the 16 rows at src (row_bytes apart, the file's layout) into dst. */
+static void q4k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
+{
+    uint8_t sv[128], mv[128];
+    for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
+        const uint8_t *s = src + (size_t)r * row_bytes + b * 144;
+        memcpy(dst + 2 * r, s, 2);
+        memcpy(dst + 32 + 2 * r, s + 2, 2);
+        for (int j = 0; j < 8; j++) {
+            int sc, m;
+            q4k_scale_min(j, s + 4, &sc, &m);
+            sv[pack_s_at(j, r)] = (uint8_t)sc;
+            mv[pack_m_at(j, r)] = (uint8_t)m;
+        }
+        for (int jj = 0; jj < 4; jj++)
+            for (int c = 0; c < 8; c++)
+                memcpy(dst + 256 + 64 * (8 * jj + c) + 4 * r, s + 16 + 32 * jj + 4 * c, 4);
+    }
+    memset(dst + 192, 0, 64);
+    for (int k = 0; k < 128; k++) {
+        dst[64 + k] = (uint8_t)((sv[k] & 15) | (mv[k] & 15) << 4);
+        dst[192 + k % 64] |= (uint8_t)(((sv[k] >> 4) | (mv[k] >> 4) << 2) << (4 * (k / 64)));
+    }
+}
+
+/* Row r's super-block (144 bytes, the file's layout) from packed super-block g. */
+static void q4k_unpack_block(const uint8_t *g, int r, uint8_t *o)
+{
+    int sc[8], m[8];
+    memcpy(o, g + 2 * r, 2);
+    memcpy(o + 2, g + 32 + 2 * r, 2);
+    for (int j = 0; j < 8; j++) {
+        int k = pack_s_at(j, r), km = pack_m_at(j, r);
+        sc[j] = (g[64 + k] & 15) | ((g[192 + k % 64] >> (4 * (k / 64))) & 3) << 4;
+        m[j] = (g[64 + km] >> 4) | ((g[192 + km % 64] >> (4 * (km / 64) + 2)) & 3) << 4;
+    }
+    q4k_scales_pack(sc, m, o + 4);
+    for (int jj = 0; jj < 4; jj++)
+        for (int c = 0; c < 8; c++)
+            memcpy(o + 16 + 32 * jj + 4 * c, g + 256 + 64 * (8 * jj + c) + 4 * r, 4);
+}
+
+void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uint8_t *scratch)
+{
+    size_t nsb = n / LLMBO_QK_K;
+    if (t != LLMBO_T_Q4_K || row_bytes != nsb * 144)
+        return;
+    memcpy(scratch, w, LLMBO_PACK_ROWS * row_bytes);
+    for (size_t b = 0; b < nsb; b++)
+        q4k_pack_block(scratch, row_bytes, b, w + b * PACK_Q4K);
+}
+
+void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_t *row)
+{
+    if (t != LLMBO_T_Q4_K)
+        return;
+    for (size_t b = 0; b < n / LLMBO_QK_K; b++)
+        q4k_unpack_block(grp + b * PACK_Q4K, r, row + b * 144);
+}
+
+#ifdef LLMBO_X86_DISPATCH
+/* 128-bit quarter i of v (i a constant once inlined: clang wants the immediate in the source). */
+AVX512_INL __m128i quarter512(__m512i v, int i)
+{
+    switch (i) {
+    case 0:
+        return _mm512_castsi512_si128(v);
+    case 1:
+        return _mm512_extracti32x4_epi32(v, 1);
+    case 2:
+        return _mm512_extracti32x4_epi32(v, 2);
+    default:
+        return _mm512_extracti32x4_epi32(v, 3);
+    }
+}
+
+/* 16 packed rows (g: their first super-block, nsb of them) against NT tokens (token k's blocks
+ * at y + k * ys), into out + k * os (16 floats per token). A super-block's integer sums are
+ * exact: per sub-block, vpdpbusd of the low nibbles (and of the high nibbles as they stand, 16
+ * times the levels, shifted back) with the token's 4-byte groups broadcast, times the row's scale
+ * (vpmulld); the minimums' sum by vpdpwssd of the M pairs with the token's sub-block sums (pairs
+ * of bsum, at most 32 x 127 each). The float steps are then (isum d - imin dmin) yd added to
+ * lane r, so a token's numbers are the same for every NT. */
+AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
+                             float *out, size_t os, const int NT)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0f), mf0 = _mm512_set1_epi8((char)0xf0);
+    const __m512i m3 = _mm512_set1_epi8(3), mc = _mm512_set1_epi8(0x0c);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, g += PACK_Q4K) {
+        if (NT == 1)
+            for (int o = 0; o < PACK_Q4K; o += 64)
+                _mm_prefetch((const char *)(g + PACK_PF + o), _MM_HINT_T0);
+        __m512i l0 = _mm512_loadu_si512((const void *)(g + 64));
+        __m512i l1 = _mm512_loadu_si512((const void *)(g + 128));
+        __m512i h0 = _mm512_loadu_si512((const void *)(g + 192)), h1 = _mm512_srli_epi16(h0, 4);
+        __m512i sv[2] = {_mm512_or_si512(_mm512_and_si512(l0, m4),
+                                         _mm512_slli_epi16(_mm512_and_si512(h0, m3), 4)),
+                         _mm512_or_si512(_mm512_and_si512(l1, m4),
+                                         _mm512_slli_epi16(_mm512_and_si512(h1, m3), 4))};
+        __m512i mv[2] = {_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4),
+                                         _mm512_slli_epi16(_mm512_and_si512(h0, mc), 2)),
+                         _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4),
+                                         _mm512_slli_epi16(_mm512_and_si512(h1, mc), 2))};
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
+        __m512 dm = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + 32)));
+        __m512i isum[4], imin[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8k *yb = y + (size_t)k * ys + b;
+            int32_t bp[4]; /* (bs[2p], bs[2p + 1]) as int16 pairs, bs[j]: sub-block j's sum */
+            _mm_storeu_si128(
+                (__m128i *)(void *)bp,
+                _mm256_cvtepi32_epi16(_mm256_madd_epi16(
+                    _mm256_loadu_si256((const __m256i *)(const void *)yb->bsum), ones)));
+            imin[k] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int p = 0; p < 4; p++) {
+                __m512i mp = _mm512_cvtepu8_epi16(p % 2 ? _mm512_extracti64x4_epi64(mv[p / 2], 1)
+                                                        : _mm512_castsi512_si256(mv[p / 2]));
+                __m512i bb = _mm512_set1_epi32(bp[p]);
+                __asm__("vpdpwssd %2, %1, %0" : "+v"(imin[k]) : "v"(mp), "v"(bb));
+            }
+            isum[k] = _mm512_setzero_si512();
+        }
+#pragma GCC unroll 4
+        for (int jj = 0; jj < 4; jj++) {
+            __m512i sl = _mm512_cvtepu8_epi32(quarter512(sv[jj / 2], 2 * (jj % 2)));
+            __m512i sh = _mm512_cvtepu8_epi32(quarter512(sv[jj / 2], 2 * (jj % 2) + 1));
+            const uint8_t *q = g + 256 + 512 * jj;
+            /* one token: two sums per chain (even and odd c), for twice the independent
+             * vpdpbusd chains; the integer sums are the same */
+            __m512i A[8], B[8];
+#pragma GCC unroll 8
+            for (int k = 0; k < 2 * NT; k++)
+                A[k] = B[k] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++) {
+                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * c));
+                __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(v, mf0);
+#pragma GCC unroll 4
+                for (int k = 0; k < NT; k++) {
+                    const int8_t *a = y[(size_t)k * ys + b].q + 64 * jj + 4 * c;
+                    int32_t a0, a1;
+                    memcpy(&a0, a, 4);
+                    memcpy(&a1, a + 32, 4);
+                    __m512i b0 = _mm512_set1_epi32(a0), b1 = _mm512_set1_epi32(a1);
+                    int i = NT == 1 ? c & 1 : 2 * k;
+                    __asm__("vpdpbusd %2, %1, %0" : "+v"(A[i]) : "v"(lo), "v"(b0));
+                    __asm__("vpdpbusd %2, %1, %0" : "+v"(B[i]) : "v"(hi), "v"(b1));
+                }
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < NT; k++) {
+                A[k] = NT == 1 ? _mm512_add_epi32(A[0], A[1]) : A[2 * k];
+                B[k] = NT == 1 ? _mm512_add_epi32(B[0], B[1]) : B[2 * k];
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < NT; k++) {
+                isum[k] = _mm512_add_epi32(isum[k], _mm512_mullo_epi32(A[k], sl));
+                isum[k] =
+                    _mm512_add_epi32(isum[k], _mm512_mullo_epi32(_mm512_srai_epi32(B[k], 4), sh));
+            }
+        }
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++) {
+            __m512 f = _mm512_fmsub_ps(_mm512_cvtepi32_ps(isum[k]), d,
+                                       _mm512_mul_ps(_mm512_cvtepi32_ps(imin[k]), dm));
+            acc[k] = _mm512_fmadd_ps(f, _mm512_set1_ps(y[(size_t)k * ys + b].d), acc[k]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+}
+
+/* Level 3: row blocks of GEMM_BLOCK_BYTES that stay in the cache while the tokens pass over them
+ * four at a time (then one at a time), each group of 16 rows by q4k_p16_body. */
+AVX512_FN static void q4k_p16_gemm(const uint8_t *w, size_t rb, size_t rows, const llmbo_q8k *x,
+                                   size_t T, size_t n, float *out, size_t os)
+{
+    size_t nsb = n / LLMBO_QK_K, gb = LLMBO_PACK_ROWS * rb;
+    size_t block = GEMM_BLOCK_BYTES / gb;
+    block = (block < 1 ? 1 : block) * LLMBO_PACK_ROWS;
+    for (size_t r0 = 0; r0 < rows; r0 += block) {
+        size_t r1 = r0 + block < rows ? r0 + block : rows, k = 0;
+        for (; k + 4 <= T; k += 4)
+            for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
+                q4k_p16_body(w + r * rb, nsb, x + k * nsb, nsb, out + k * os + r, os, 4);
+        for (; k < T; k++)
+            for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
+                q4k_p16_body(w + r * rb, nsb, x + k * nsb, nsb, out + k * os + r, os, 1);
+    }
+}
+#endif
+
+void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
+                       size_t T, size_t n, float *out, size_t out_stride)
+{
+    const uint8_t *wb = w;
+    const llmbo_q8k *x = xq;
+    size_t nsb = n / LLMBO_QK_K;
+    if (t != LLMBO_T_Q4_K)
+        return;
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 2) {
+        q4k_p16_gemm(wb, row_bytes, rows, x, T, n, out, out_stride);
+        return;
+    }
+#endif
+    /* other levels: each row back in the file's layout, 64 super-blocks at a time, and
+     * llmbo_vec_dot (a row of at most 64 super-blocks: the unpacked matrix's numbers) */
+    uint8_t buf[64 * 144];
+    for (size_t g0 = 0; g0 < rows; g0 += LLMBO_PACK_ROWS)
+        for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
+            for (size_t k = 0; k < T; k++)
+                out[k * out_stride + g0 + (size_t)r] = 0.0f;
+            for (size_t b0 = 0; b0 < nsb; b0 += 64) {
+                size_t nb = nsb - b0 < 64 ? nsb - b0 : 64;
+                for (size_t b = 0; b < nb; b++)
+                    q4k_unpack_block(wb + g0 * row_bytes + (b0 + b) * PACK_Q4K, r, buf + b * 144);
+                for (size_t k = 0; k < T; k++)
+                    out[k * out_stride + g0 + (size_t)r] +=
+                        llmbo_vec_dot(t, buf, NULL, x + k * nsb + b0, nb * LLMBO_QK_K);
+            }
+        }
+}

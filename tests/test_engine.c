@@ -529,15 +529,25 @@ int main(void)
     threads_identical("qwen2", "q8_0", NULL);
     threads_identical("deepseek2", "q8_0", "--layers 3 --q-lora 64 --used 3");
     threads_identical("granitemoe", "f32", "--shared-ff 48");
-    /* The same models with their Q4_K matrices packed: against both references (the scalar
-     * kernels' fallback too), and bit-identical across threads, batch splits and the finest
-     * chunks (a packed matrix is cut into whole groups) */
+    /* The same models with their Q4_K, Q6_K, IQ4_XS and Q8_0 matrices packed: against both
+     * references (the scalar kernels' fallback too), and bit-identical across threads, batch
+     * splits and the finest chunks (a packed matrix is cut into whole groups) */
     const char *l1 = "--embd 256 --heads 4 --kv-heads 2 --ff 256 --layers 1";
-    if (packed_count("qwen3moe", "q4_k_m", k) > 0 && packed_count("llama", "q4_k_m", l1) > 0) {
+    /* tied embeddings: token_embd (Q4_K) packed, its rows looked up through the packed layout,
+     * and 1000 rows: 62 groups and 8 rows after them */
+    const char *l1t = "--embd 256 --heads 4 --kv-heads 2 --ff 256 --layers 1 --tied --vocab 1000";
+    if (packed_count("qwen3moe", "q4_k_m", k) > 0 && packed_count("llama", "q4_k_m", l1) > 0 &&
+        packed_count("llama", "q4_k_m", l1t) > 0 && packed_count("olmoe", "iq4_xs", k1) > 0 &&
+        packed_count("qwen2", "q8_0", NULL) > 0) {
         setenv("LLMBO_HUGEPAGES", "2", 1);
         compare_model("qwen3moe", "q4_k_m", k, 0.03);
         compare_model("llama", "q4_k_m", l1, 0.03);
+        compare_model("llama", "q4_k_m", l1t, 0.03);
+        compare_model("olmoe", "iq4_xs", k1, 0.03);
+        compare_model("qwen2", "q8_0", NULL, 0.03);
         threads_identical("qwen3moe", "q4_k_m", k);
+        threads_identical("llama", "q4_k_m", l1t);
+        threads_identical("qwen2", "q8_0", NULL);
         unsetenv("LLMBO_HUGEPAGES");
     }
     open_errors();

@@ -350,6 +350,7 @@ struct llmbo_engine {
     long *mm_first;    /* (max_items + 1) a matmul's first chunk of each item */
     int *mm_rows_per;  /* (max_items) its rows per chunk of each item */
     int n_packed;      /* weight matrices packed in groups of rows (pack_weights) */
+    uint8_t *embd_row; /* (tok_embd.row_bytes) a packed token_embd row in the file's layout */
     float *att;        /* (n_threads, n_ctx) attention scores */
     float *hb, *hb2;   /* (B, max_ff) or (S, n_ff_exp) FFN hidden */
     float *ffn_out;    /* (B, n_embd) */
@@ -1222,23 +1223,26 @@ static void rope_tables(llmbo_engine *e)
                    hp->rope_mscale_swa, NULL, 0);
 }
 
-/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K with a row
- * count that is a multiple of LLMBO_PACK_ROWS) into it, in the copy of the weights
- * (llmbo_gguf_copy_data; the file's mapping is never written), unless LLMBO_PACK=0. Only whole
- * tensors that products alone read: not token_embd (rows are looked up; with tied embeddings
- * the output matrix too), not the parts of fused tensors, not MLA's per-head stacks. A packed
- * matrix is read by llmbo_gemm_packed (matmul keeps its row chunks in whole groups). Returns the
- * number of matrices packed. */
+/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K, Q6_K) into it,
+ * in the copy of the weights (llmbo_gguf_copy_data; the file's mapping is never written), unless
+ * LLMBO_PACK=0. Whole tensors only: not the parts of fused tensors, not MLA's per-head stacks.
+ * A packed matrix is read by llmbo_gemm_packed (matmul keeps its row chunks in whole groups);
+ * token_embd's rows are looked up through embd_row (with tied embeddings it is the output matrix
+ * too). Returns the number of matrices packed. */
 static int pack_weights(llmbo_engine *e)
 {
     const char *env = getenv("LLMBO_PACK");
     if (!e->gguf->copy || (env && env[0] == '0'))
         return 0;
     enum { PER_LAYER = 16 };
-    size_t n_cand = (size_t)e->hp.n_layer * PER_LAYER + 1, n = 0, scratch_bytes = 0;
+    size_t n_cand = (size_t)e->hp.n_layer * PER_LAYER + 2, n = 0, scratch_bytes = 0;
     wmat **cand = llmbo_calloc(n_cand, sizeof *cand);
-    if (!cand)
+    e->embd_row = llmbo_malloc(1, e->tok_embd.row_bytes);
+    if (!cand || !e->embd_row) {
+        llmbo_free(cand);
         return 0;
+    }
+    cand[n++] = &e->tok_embd;
     if (e->output.src != e->tok_embd.src)
         cand[n++] = &e->output;
     for (int il = 0; il < e->hp.n_layer; il++) {
@@ -1253,8 +1257,7 @@ static int pack_weights(llmbo_engine *e)
     size_t keep = 0;
     for (size_t i = 0; i < n; i++) {
         wmat *w = cand[i];
-        if (w->data && w->src && w->src != e->tok_embd.src &&
-            llmbo_pack_ok(w->type, (size_t)w->rows, (size_t)w->cols)) {
+        if (w->data && w->src && llmbo_pack_ok(w->type, (size_t)w->rows, (size_t)w->cols)) {
             cand[keep++] = w;
             if (w->row_bytes > scratch_bytes)
                 scratch_bytes = w->row_bytes;
@@ -1267,7 +1270,7 @@ static int pack_weights(llmbo_engine *e)
             wmat *w = cand[i];
             uint8_t *d = (uint8_t *)(uintptr_t)w->data; /* the copy: writable now */
             for (int m = 0; m < w->n_mat; m++)
-                for (int r = 0; r < w->rows; r += LLMBO_PACK_ROWS)
+                for (int r = 0; r + LLMBO_PACK_ROWS <= w->rows; r += LLMBO_PACK_ROWS)
                     llmbo_pack_group(w->type,
                                      d + (size_t)m * w->mat_bytes + (size_t)r * w->row_bytes,
                                      w->row_bytes, (size_t)w->cols, scratch);
@@ -1275,6 +1278,8 @@ static int pack_weights(llmbo_engine *e)
             packed++;
         }
         llmbo_gguf_copy_writable(e->gguf, 0);
+        if (e->output.src == e->tok_embd.src) /* tied */
+            e->output.packed = e->tok_embd.packed;
     }
     llmbo_free(scratch);
     llmbo_free(cand);
@@ -1408,17 +1413,49 @@ void llmbo_engine_free(llmbo_engine *e)
     pool_stop(&e->pool);
     llmbo_tokenizer_free(e->tok);
     llmbo_gguf_close(e->gguf);
-    void *bufs[] = {e->layers,       e->k_cache,     e->v_cache,  e->rope_cos,
-                    e->rope_sin,     e->cache_tok,   e->x,        e->xb,
-                    e->xq.a,         e->q,           e->k,        e->v,
-                    e->att_out,      e->att,         e->hb,       e->hb2,
-                    e->ffn_out,      e->router,      e->sel,      e->sel_w,
-                    e->ex_tok,       e->ex_w,        e->ex_x,     e->ex_xq.a,
-                    e->logits,       e->router_sel,  e->mla_qn,   e->mla_qabs,
-                    e->mla_olat,     e->mla_qa,      e->mla_q8.a, e->items,
-                    e->xq.k,         e->ex_xq.k,     e->mla_q8.k, e->ex_slot,
-                    e->ex_first,     e->ex_next,     e->mm_first, e->mm_rows_per,
-                    e->rope_cos_swa, e->rope_sin_swa};
+    void *bufs[] = {e->layers,
+                    e->k_cache,
+                    e->v_cache,
+                    e->rope_cos,
+                    e->rope_sin,
+                    e->cache_tok,
+                    e->x,
+                    e->xb,
+                    e->xq.a,
+                    e->q,
+                    e->k,
+                    e->v,
+                    e->att_out,
+                    e->att,
+                    e->hb,
+                    e->hb2,
+                    e->ffn_out,
+                    e->router,
+                    e->sel,
+                    e->sel_w,
+                    e->ex_tok,
+                    e->ex_w,
+                    e->ex_x,
+                    e->ex_xq.a,
+                    e->logits,
+                    e->router_sel,
+                    e->mla_qn,
+                    e->mla_qabs,
+                    e->mla_olat,
+                    e->mla_qa,
+                    e->mla_q8.a,
+                    e->items,
+                    e->xq.k,
+                    e->ex_xq.k,
+                    e->mla_q8.k,
+                    e->ex_slot,
+                    e->ex_first,
+                    e->ex_next,
+                    e->mm_first,
+                    e->mm_rows_per,
+                    e->rope_cos_swa,
+                    e->rope_sin_swa,
+                    e->embd_row};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         llmbo_free(bufs[i]);
     llmbo_free(e);
@@ -2215,14 +2252,25 @@ static const float *pre_norm(llmbo_engine *e, const float *w, int T)
     return NULL;
 }
 
+/* Row `tok` of token_embd in the file's layout (unpacked into e->embd_row when it is packed). */
+static const uint8_t *embd_row(llmbo_engine *e, int tok)
+{
+    const wmat *w = &e->tok_embd;
+    int g = tok / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
+    if (!w->packed || g + LLMBO_PACK_ROWS > w->rows)
+        return w->data + (size_t)tok * w->row_bytes;
+    llmbo_unpack_row(w->type, w->data + (size_t)g * w->row_bytes, (size_t)w->cols, tok - g,
+                     e->embd_row);
+    return e->embd_row;
+}
+
 static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos0, int want_logits)
 {
     const llmbo_hparams *hp = &e->hp;
     int E = hp->n_embd;
     for (int t = 0; t < T; t++)
-        llmbo_dequant_row(e->tok_embd.type,
-                          e->tok_embd.data + (size_t)tokens[t] * e->tok_embd.row_bytes,
-                          e->x + (size_t)t * E, (size_t)E);
+        llmbo_dequant_row(e->tok_embd.type, embd_row(e, tokens[t]), e->x + (size_t)t * E,
+                          (size_t)E);
     if (hp->embd_scale != 1.0)
         for (size_t i = 0; i < (size_t)T * E; i++)
             e->x[i] *= (float)hp->embd_scale;

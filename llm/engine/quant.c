@@ -12,6 +12,7 @@
 #include <string.h>
 #include "quant.h"
 #include "iq_grids.h"
+#include "llmbo_common.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LLMBO_X86_DISPATCH 1
@@ -3369,14 +3370,53 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
  * -------------------------------------------------------------------------------------------- */
 
 #define PACK_Q4K (LLMBO_PACK_ROWS * 144) /* bytes of one packed super-block */
+
+/* Q6_K. Super-block b of a group (16 x 210 = 3360 bytes, at b * 3360) holds
+ *   0    d of rows 0..15 (fp16);
+ *   32   the int8 scales, 16 bytes per sub-block s (0..15): byte 16 s + r is row r's;
+ *   288  the 6-bit levels, 192 bytes per (h, c) (h the half of 128 elements, c 0..7) at
+ *        288 + 192 (8 h + c): 64 bytes of ql[64 h + 4 c .. + 3], 64 of ql[64 h + 32 + 4 c .. + 3]
+ *        and 64 of qh[32 h + 4 c .. + 3], 4 bytes per row each. They give elements
+ *        128 h + 4 c + (0..3) + 32 i for i = 0..3 (sub-blocks 8 h + 2 i + c / 4). */
+#define PACK_Q6K (LLMBO_PACK_ROWS * 210)
+
+/* IQ4_XS. Super-block b of a group (16 x 136 = 2176 bytes, at b * 2176) holds
+ *   0    d of rows 0..15 (fp16);
+ *   32   64 bytes L, then at 96 32 bytes H: the 6-bit scales S(k) (ls, 0..63, the level scale
+ *        ls - 32) of sub-block k / 16 of row k % 16: byte k of L is S(k) & 15 | (S(k + 64) & 15)
+ *        << 4 (k < 64), and bits 2i..2i+1 of H[k] are S(k + 32 i) >> 4 (k < 32);
+ *   128  the 4-bit codebook indices, 64 bytes per (ib, c) at 128 + 64 (4 ib + c), 4 bytes per
+ *        row: row r's qs[16 ib + 4 c .. + 3], whose low nibbles are elements 32 ib + 4 c + (0..3)
+ *        and high nibbles elements 32 ib + 16 + 4 c + (0..3). */
+#define PACK_IQ4XS (LLMBO_PACK_ROWS * 136)
+
+/* Q8_0. Block b of 32 elements of a group (16 x 34 = 544 bytes, at b * 544) holds d of rows 0..15
+ * (fp16), then at 32 the levels plus 128 (as unsigned bytes), 64 bytes per c (0..7) at 32 + 64 c,
+ * 4 bytes per row: row r's qs[4 c .. + 3] ^ 0x80. */
+#define PACK_Q80 (LLMBO_PACK_ROWS * 34)
 /* One-token decode prefetches the super-block 8 ahead (18 KB): from a 518 MB matrix it read 30-32
  * GB/s at distances 1-8 on the machine of perf/results (where a read-only sum reads 31-32 GB/s). */
 #define PACK_PF (8 * PACK_Q4K)
 
+/* Bytes of one row's block (super-block) of a type with a packed layout, 0 for the others. */
+static size_t pack_bytes(llmbo_ttype t)
+{
+    return t == LLMBO_T_Q4_K     ? 144
+           : t == LLMBO_T_Q6_K   ? 210
+           : t == LLMBO_T_IQ4_XS ? 136
+           : t == LLMBO_T_Q8_0   ? 34
+                                 : 0;
+}
+
+/* Elements of one such block. */
+static size_t pack_elems(llmbo_ttype t)
+{
+    return t == LLMBO_T_Q8_0 ? LLMBO_QK : LLMBO_QK_K;
+}
+
 int llmbo_pack_ok(llmbo_ttype t, size_t rows, size_t n)
 {
-    return t == LLMBO_T_Q4_K && rows > 0 && rows % LLMBO_PACK_ROWS == 0 && n > 0 &&
-           n % LLMBO_QK_K == 0;
+    return pack_bytes(t) > 0 && rows >= LLMBO_PACK_ROWS && n > 0 && n % pack_elems(t) == 0;
 }
 
 /* Positions of sub-block j of row r in the S and M orders. */
@@ -3443,22 +3483,137 @@ static void q4k_unpack_block(const uint8_t *g, int r, uint8_t *o)
             memcpy(o + 16 + 32 * jj + 4 * c, g + 256 + 64 * (8 * jj + c) + 4 * r, 4);
 }
 
+/* Packed Q6_K super-block b of the 16 rows at src (row_bytes apart) into dst, and back. */
+static void q6k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
+{
+    for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
+        const uint8_t *s = src + (size_t)r * row_bytes + b * 210;
+        memcpy(dst + 2 * r, s + 208, 2);
+        for (int sb = 0; sb < 16; sb++)
+            dst[32 + 16 * sb + r] = s[192 + sb];
+        for (int h = 0; h < 2; h++)
+            for (int c = 0; c < 8; c++) {
+                uint8_t *o = dst + 288 + 192 * (8 * h + c) + 4 * r;
+                memcpy(o, s + 64 * h + 4 * c, 4);
+                memcpy(o + 64, s + 64 * h + 32 + 4 * c, 4);
+                memcpy(o + 128, s + 128 + 32 * h + 4 * c, 4);
+            }
+    }
+}
+
+static void q6k_unpack_block(const uint8_t *g, int r, uint8_t *o)
+{
+    memcpy(o + 208, g + 2 * r, 2);
+    for (int sb = 0; sb < 16; sb++)
+        o[192 + sb] = g[32 + 16 * sb + r];
+    for (int h = 0; h < 2; h++)
+        for (int c = 0; c < 8; c++) {
+            const uint8_t *i = g + 288 + 192 * (8 * h + c) + 4 * r;
+            memcpy(o + 64 * h + 4 * c, i, 4);
+            memcpy(o + 64 * h + 32 + 4 * c, i + 64, 4);
+            memcpy(o + 128 + 32 * h + 4 * c, i + 128, 4);
+        }
+}
+
+/* Packed IQ4_XS super-block b of the 16 rows at src (row_bytes apart) into dst, and back. */
+static void iq4xs_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
+{
+    uint8_t sv[128];
+    for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
+        const uint8_t *s = src + (size_t)r * row_bytes + b * 136;
+        int sh = s[2] | s[3] << 8;
+        memcpy(dst + 2 * r, s, 2);
+        for (int ib = 0; ib < 8; ib++) {
+            sv[16 * ib + r] =
+                (uint8_t)(((s[4 + ib / 2] >> (4 * (ib % 2))) & 15) | ((sh >> (2 * ib)) & 3) << 4);
+            for (int c = 0; c < 4; c++)
+                memcpy(dst + 128 + 64 * (4 * ib + c) + 4 * r, s + 8 + 16 * ib + 4 * c, 4);
+        }
+    }
+    memset(dst + 96, 0, 32);
+    for (int k = 0; k < 64; k++)
+        dst[32 + k] = (uint8_t)((sv[k] & 15) | (sv[k + 64] & 15) << 4);
+    for (int k = 0; k < 128; k++)
+        dst[96 + k % 32] |= (uint8_t)((sv[k] >> 4) << (2 * (k / 32)));
+}
+
+static void iq4xs_unpack_block(const uint8_t *g, int r, uint8_t *o)
+{
+    int sh = 0;
+    memcpy(o, g + 2 * r, 2);
+    memset(o + 4, 0, 4);
+    for (int ib = 0; ib < 8; ib++) {
+        int k = 16 * ib + r;
+        int ls = ((g[32 + k % 64] >> (4 * (k / 64))) & 15) |
+                 ((g[96 + k % 32] >> (2 * (k / 32))) & 3) << 4;
+        o[4 + ib / 2] |= (uint8_t)((ls & 15) << (4 * (ib % 2)));
+        sh |= (ls >> 4) << (2 * ib);
+        for (int c = 0; c < 4; c++)
+            memcpy(o + 8 + 16 * ib + 4 * c, g + 128 + 64 * (4 * ib + c) + 4 * r, 4);
+    }
+    o[2] = (uint8_t)(sh & 0xff);
+    o[3] = (uint8_t)(sh >> 8);
+}
+
+/* Packed Q8_0 block b of the 16 rows at src (row_bytes apart) into dst, and back. */
+static void q80_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
+{
+    for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
+        const uint8_t *s = src + (size_t)r * row_bytes + b * 34;
+        memcpy(dst + 2 * r, s, 2);
+        for (int c = 0; c < 8; c++)
+            for (int i = 0; i < 4; i++)
+                dst[32 + 64 * c + 4 * r + i] = s[2 + 4 * c + i] ^ 0x80;
+    }
+}
+
+static void q80_unpack_block(const uint8_t *g, int r, uint8_t *o)
+{
+    memcpy(o, g + 2 * r, 2);
+    for (int c = 0; c < 8; c++)
+        for (int i = 0; i < 4; i++)
+            o[2 + 4 * c + i] = g[32 + 64 * c + 4 * r + i] ^ 0x80;
+}
+
+static void pack_block(llmbo_ttype t, const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
+{
+    if (t == LLMBO_T_Q4_K)
+        q4k_pack_block(src, row_bytes, b, dst);
+    else if (t == LLMBO_T_Q6_K)
+        q6k_pack_block(src, row_bytes, b, dst);
+    else if (t == LLMBO_T_IQ4_XS)
+        iq4xs_pack_block(src, row_bytes, b, dst);
+    else
+        q80_pack_block(src, row_bytes, b, dst);
+}
+
+static void unpack_block(llmbo_ttype t, const uint8_t *g, int r, uint8_t *o)
+{
+    if (t == LLMBO_T_Q4_K)
+        q4k_unpack_block(g, r, o);
+    else if (t == LLMBO_T_Q6_K)
+        q6k_unpack_block(g, r, o);
+    else if (t == LLMBO_T_IQ4_XS)
+        iq4xs_unpack_block(g, r, o);
+    else
+        q80_unpack_block(g, r, o);
+}
+
 void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uint8_t *scratch)
 {
-    size_t nsb = n / LLMBO_QK_K;
-    if (t != LLMBO_T_Q4_K || row_bytes != nsb * 144)
+    size_t nsb = n / pack_elems(t), bb = pack_bytes(t);
+    if (!bb || row_bytes != nsb * bb)
         return;
     memcpy(scratch, w, LLMBO_PACK_ROWS * row_bytes);
     for (size_t b = 0; b < nsb; b++)
-        q4k_pack_block(scratch, row_bytes, b, w + b * PACK_Q4K);
+        pack_block(t, scratch, row_bytes, b, w + b * LLMBO_PACK_ROWS * bb);
 }
 
 void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_t *row)
 {
-    if (t != LLMBO_T_Q4_K)
-        return;
-    for (size_t b = 0; b < n / LLMBO_QK_K; b++)
-        q4k_unpack_block(grp + b * PACK_Q4K, r, row + b * 144);
+    size_t bb = pack_bytes(t);
+    for (size_t b = 0; bb && b < n / pack_elems(t); b++)
+        unpack_block(t, grp + b * LLMBO_PACK_ROWS * bb, r, row + b * bb);
 }
 
 #ifdef LLMBO_X86_DISPATCH
@@ -3581,22 +3736,265 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
         _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
 }
 
-/* Level 3: row blocks of GEMM_BLOCK_BYTES that stay in the cache while the tokens pass over them
- * four at a time (then one at a time), each group of 16 rows by q4k_p16_body. */
-AVX512_FN static void q4k_p16_gemm(const uint8_t *w, size_t rb, size_t rows, const llmbo_q8k *x,
-                                   size_t T, size_t n, float *out, size_t os)
+/* Q6_K: as q4k_p16_body. Per (h, c) the three loads give the levels of four sub-blocks (ql's
+ * nibbles with two bits of qh each, 0..63: the unsigned operand); a sub-block's sum of four
+ * vpdpbusd less 32 times its activations' sum (bsum) is its exact sum of (level - 32) x
+ * activation, times the row's int8 scale. */
+AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
+                             float *out, size_t os, const int NT)
 {
-    size_t nsb = n / LLMBO_QK_K, gb = LLMBO_PACK_ROWS * rb;
-    size_t block = GEMM_BLOCK_BYTES / gb;
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, g += PACK_Q6K) {
+        if (NT == 1)
+            for (int o = 0; o < PACK_Q6K; o += 64)
+                _mm_prefetch((const char *)(g + 8 * PACK_Q6K + o), _MM_HINT_T0);
+        _Alignas(64) int32_t bs[4][16]; /* 32 x bsum of each sub-block, per token */
+        __m512i isum[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8k *yb = y + (size_t)k * ys + b;
+            _mm512_store_si512((void *)bs[k],
+                               _mm512_slli_epi32(_mm512_cvtepi16_epi32(_mm256_loadu_si256(
+                                                     (const __m256i *)(const void *)yb->bsum)),
+                                                 5));
+            isum[k] = _mm512_setzero_si512();
+        }
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++)
+#pragma GCC unroll 2
+            for (int quad = 0; quad < 2; quad++) {
+                __m512i A[4][4];
+#pragma GCC unroll 4
+                for (int k = 0; k < NT; k++)
+                    A[k][0] = A[k][1] = A[k][2] = A[k][3] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+                for (int cc = 0; cc < 4; cc++) {
+                    int c = 4 * quad + cc;
+                    const uint8_t *p = g + 288 + 192 * (8 * h + c);
+                    __m512i qa = _mm512_loadu_si512((const void *)p);
+                    __m512i qb = _mm512_loadu_si512((const void *)(p + 64));
+                    __m512i hh = _mm512_loadu_si512((const void *)(p + 128));
+                    __m512i v[4] = {
+                        _mm512_or_si512(_mm512_and_si512(qa, m4),
+                                        _mm512_and_si512(_mm512_slli_epi16(hh, 4), m30)),
+                        _mm512_or_si512(_mm512_and_si512(qb, m4),
+                                        _mm512_and_si512(_mm512_slli_epi16(hh, 2), m30)),
+                        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(qa, 4), m4),
+                                        _mm512_and_si512(hh, m30)),
+                        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(qb, 4), m4),
+                                        _mm512_and_si512(_mm512_srli_epi16(hh, 2), m30))};
+#pragma GCC unroll 4
+                    for (int k = 0; k < NT; k++) {
+                        const int8_t *a = y[(size_t)k * ys + b].q + 128 * h + 4 * c;
+#pragma GCC unroll 4
+                        for (int i = 0; i < 4; i++) {
+                            int32_t ai;
+                            memcpy(&ai, a + 32 * i, 4);
+                            __m512i bi = _mm512_set1_epi32(ai);
+                            __asm__("vpdpbusd %2, %1, %0" : "+v"(A[k][i]) : "v"(v[i]), "v"(bi));
+                        }
+                    }
+                }
+#pragma GCC unroll 4
+                for (int i = 0; i < 4; i++) {
+                    int sb = 8 * h + 2 * i + quad;
+                    __m512i sc = _mm512_cvtepi8_epi32(
+                        _mm_loadu_si128((const __m128i *)(const void *)(g + 32 + 16 * sb)));
+#pragma GCC unroll 4
+                    for (int k = 0; k < NT; k++)
+                        isum[k] = _mm512_add_epi32(
+                            isum[k],
+                            _mm512_mullo_epi32(
+                                _mm512_sub_epi32(A[k][i], _mm512_set1_epi32(bs[k][sb])), sc));
+                }
+            }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++)
+            acc[k] =
+                _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[k]),
+                                _mm512_mul_ps(d, _mm512_set1_ps(y[(size_t)k * ys + b].d)), acc[k]);
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+}
+
+/* IQ4_XS: as q4k_p16_body. The codebook indices are looked up (in-lane byte shuffles) in the
+ * levels plus 128 (1..241: the unsigned operand), so a sub-block's two vpdpbusd chains less 128
+ * times its activations' sum (bsum pairs) are its exact sum of level x activation, times the
+ * row's ls - 32. */
+AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
+                               float *out, size_t os, const int NT)
+{
+    static const uint8_t levels_u[16] = {1,   24,  45,  63,  79,  93,  106, 118,
+                                         129, 141, 153, 166, 181, 197, 217, 241};
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m3 = _mm512_set1_epi8(3);
+    const __m512i m30 = _mm512_set1_epi8(0x30), b32 = _mm512_set1_epi8(32);
+    const __m512i tab =
+        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)levels_u));
+    const __m512i hshift = _mm512_setr_epi64(0, 0, 0, 0, 0x0002000200020002LL, 0x0002000200020002LL,
+                                             0x0002000200020002LL, 0x0002000200020002LL);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nsb; b++, g += PACK_IQ4XS) {
+        if (NT == 1)
+            for (int o = 0; o < PACK_IQ4XS; o += 64)
+                _mm_prefetch((const char *)(g + 8 * PACK_IQ4XS + o), _MM_HINT_T0);
+        __m512i l = _mm512_loadu_si512((const void *)(g + 32));
+        __m512i hs = _mm512_srlv_epi16(
+            _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(g + 96))),
+            hshift);
+        __m512i sv[2] = {
+            _mm512_sub_epi8(_mm512_or_si512(_mm512_and_si512(l, m4),
+                                            _mm512_slli_epi16(_mm512_and_si512(hs, m3), 4)),
+                            b32),
+            _mm512_sub_epi8(_mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
+                                            _mm512_and_si512(hs, m30)),
+                            b32)};
+        _Alignas(32) int32_t bs[4][8]; /* 128 x the sum of each sub-block's activations */
+        __m512i isum[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++) {
+            const llmbo_q8k *yb = y + (size_t)k * ys + b;
+            _mm256_store_si256(
+                (__m256i *)(void *)bs[k],
+                _mm256_slli_epi32(
+                    _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)yb->bsum),
+                                      ones),
+                    7));
+            isum[k] = _mm512_setzero_si512();
+        }
+#pragma GCC unroll 8
+        for (int ib = 0; ib < 8; ib++) {
+            __m512i sc = _mm512_cvtepi8_epi32(quarter512(sv[ib / 4], ib % 4));
+            const uint8_t *q = g + 128 + 256 * ib;
+            __m512i A[4], B[4];
+#pragma GCC unroll 4
+            for (int k = 0; k < NT; k++)
+                A[k] = B[k] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; c++) {
+                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * c));
+                __m512i lo = _mm512_shuffle_epi8(tab, _mm512_and_si512(v, m4));
+                __m512i hi =
+                    _mm512_shuffle_epi8(tab, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
+#pragma GCC unroll 4
+                for (int k = 0; k < NT; k++) {
+                    const int8_t *a = y[(size_t)k * ys + b].q + 32 * ib + 4 * c;
+                    int32_t a0, a1;
+                    memcpy(&a0, a, 4);
+                    memcpy(&a1, a + 16, 4);
+                    __m512i b0 = _mm512_set1_epi32(a0), b1 = _mm512_set1_epi32(a1);
+                    __asm__("vpdpbusd %2, %1, %0" : "+v"(A[k]) : "v"(lo), "v"(b0));
+                    __asm__("vpdpbusd %2, %1, %0" : "+v"(B[k]) : "v"(hi), "v"(b1));
+                }
+            }
+#pragma GCC unroll 4
+            for (int k = 0; k < NT; k++)
+                isum[k] = _mm512_add_epi32(
+                    isum[k], _mm512_mullo_epi32(_mm512_sub_epi32(_mm512_add_epi32(A[k], B[k]),
+                                                                 _mm512_set1_epi32(bs[k][ib])),
+                                                sc));
+        }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++)
+            acc[k] =
+                _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[k]),
+                                _mm512_mul_ps(d, _mm512_set1_ps(y[(size_t)k * ys + b].d)), acc[k]);
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+}
+
+/* Q8_0: the levels plus 128 are the unsigned operand, so a block's eight vpdpbusd less 128 times
+ * the sum of its activations (asum, per token and block) is its exact integer sum. */
+AVX512_INL void q80_p16_body(const uint8_t *g, size_t nb, const llmbo_q8a *y, size_t ys,
+                             const int32_t *asum, float *out, size_t os, const int NT)
+{
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; b++, g += PACK_Q80) {
+        if (NT == 1)
+            for (int o = 0; o < PACK_Q80; o += 64)
+                _mm_prefetch((const char *)(g + 32 * PACK_Q80 + o), _MM_HINT_T0);
+        __m512i A[8];
+#pragma GCC unroll 8
+        for (int k = 0; k < 2 * NT; k++)
+            A[k] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int c = 0; c < 8; c++) {
+            __m512i v = _mm512_loadu_si512((const void *)(g + 32 + 64 * c));
+#pragma GCC unroll 4
+            for (int k = 0; k < NT; k++) {
+                int32_t a0;
+                memcpy(&a0, y[(size_t)k * ys + b].q + 4 * c, 4);
+                __m512i b0 = _mm512_set1_epi32(a0);
+                int i = NT == 1 ? c & 1 : 2 * k;
+                __asm__("vpdpbusd %2, %1, %0" : "+v"(A[i]) : "v"(v), "v"(b0));
+            }
+        }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
+#pragma GCC unroll 4
+        for (int k = 0; k < NT; k++) {
+            __m512i s = NT == 1 ? _mm512_add_epi32(A[0], A[1]) : A[2 * k];
+            s = _mm512_sub_epi32(s, _mm512_set1_epi32(asum[(size_t)k * nb + b] * 128));
+            acc[k] =
+                _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+                                _mm512_mul_ps(d, _mm512_set1_ps(y[(size_t)k * ys + b].d)), acc[k]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+}
+
+/* Level 3: row blocks of GEMM_BLOCK_BYTES that stay in the cache while the tokens pass over them
+ * four at a time (then one at a time), each group of 16 rows by its type's body. */
+AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nsb, const void *x,
+                          const int32_t *asum, float *out, size_t os, const int NT)
+{
+    if (t == LLMBO_T_Q4_K)
+        q4k_p16_body(g, nsb, x, nsb, out, os, NT);
+    else if (t == LLMBO_T_Q6_K)
+        q6k_p16_body(g, nsb, x, nsb, out, os, NT);
+    else if (t == LLMBO_T_IQ4_XS)
+        iq4xs_p16_body(g, nsb, x, nsb, out, os, NT);
+    else
+        q80_p16_body(g, nsb, x, nsb, asum, out, os, NT);
+}
+
+/* x: T rows of nsb activation blocks (llmbo_q8k, or llmbo_q8a for Q8_0 with asum: T x nsb sums
+ * of their levels). */
+AVX512_FN static void p16_gemm(llmbo_ttype t, const uint8_t *w, size_t rb, size_t rows,
+                               const void *x, const int32_t *asum, size_t T, size_t nsb, float *out,
+                               size_t os)
+{
+    size_t xb = t == LLMBO_T_Q8_0 ? sizeof(llmbo_q8a) : sizeof(llmbo_q8k);
+    const uint8_t *xc = x;
+    size_t gb = LLMBO_PACK_ROWS * rb, block = GEMM_BLOCK_BYTES / gb;
     block = (block < 1 ? 1 : block) * LLMBO_PACK_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += block) {
         size_t r1 = r0 + block < rows ? r0 + block : rows, k = 0;
         for (; k + 4 <= T; k += 4)
             for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
-                q4k_p16_body(w + r * rb, nsb, x + k * nsb, nsb, out + k * os + r, os, 4);
+                p16_group(t, w + r * rb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
+                          out + k * os + r, os, 4);
         for (; k < T; k++)
             for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
-                q4k_p16_body(w + r * rb, nsb, x + k * nsb, nsb, out + k * os + r, os, 1);
+                p16_group(t, w + r * rb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
+                          out + k * os + r, os, 1);
     }
 }
 #endif
@@ -3604,31 +4002,53 @@ AVX512_FN static void q4k_p16_gemm(const uint8_t *w, size_t rb, size_t rows, con
 void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                        size_t T, size_t n, float *out, size_t out_stride)
 {
-    const uint8_t *wb = w;
-    const llmbo_q8k *x = xq;
-    size_t nsb = n / LLMBO_QK_K;
-    if (t != LLMBO_T_Q4_K)
+    const uint8_t *wb = w, *x = xq;
+    size_t bb = pack_bytes(t), nsb = bb ? n / pack_elems(t) : 0;
+    size_t xb = t == LLMBO_T_Q8_0 ? sizeof(llmbo_q8a) : sizeof(llmbo_q8k);
+    size_t full = rows / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
+    if (!bb)
         return;
+    if (rows > full) { /* the rows after the last group, in the file's layout */
+        if (T == 1)
+            llmbo_gemv(t, wb + full * row_bytes, row_bytes, rows - full, xq, n, out + full);
+        else
+            llmbo_gemm(t, wb + full * row_bytes, row_bytes, rows - full, xq, T, n, out + full,
+                       out_stride);
+    }
 #ifdef LLMBO_X86_DISPATCH
     if (simd_on > 2) {
-        q4k_p16_gemm(wb, row_bytes, rows, x, T, n, out, out_stride);
-        return;
+        int32_t *asum = NULL;
+        if (t == LLMBO_T_Q8_0 && (asum = llmbo_malloc(T * nsb, sizeof *asum)) != NULL)
+            for (size_t i = 0; i < T * nsb; i++) {
+                const llmbo_q8a *yb = (const llmbo_q8a *)(const void *)x + i;
+                int sum = 0;
+                for (int j = 0; j < LLMBO_QK; j++)
+                    sum += yb->q[j];
+                asum[i] = sum;
+            }
+        if (t != LLMBO_T_Q8_0 || asum) {
+            p16_gemm(t, wb, row_bytes, full, x, asum, T, nsb, out, out_stride);
+            llmbo_free(asum);
+            return;
+        }
     }
 #endif
-    /* other levels: each row back in the file's layout, 64 super-blocks at a time, and
-     * llmbo_vec_dot (a row of at most 64 super-blocks: the unpacked matrix's numbers) */
-    uint8_t buf[64 * 144];
-    for (size_t g0 = 0; g0 < rows; g0 += LLMBO_PACK_ROWS)
+    /* other levels (and Q8_0 without memory for its sums): each row back in the file's layout,
+     * 64 blocks at a time, and llmbo_vec_dot (a row of at most 64 blocks: the unpacked
+     * matrix's numbers) */
+    uint8_t buf[64 * 210];
+    for (size_t g0 = 0; g0 < full; g0 += LLMBO_PACK_ROWS)
         for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
             for (size_t k = 0; k < T; k++)
                 out[k * out_stride + g0 + (size_t)r] = 0.0f;
             for (size_t b0 = 0; b0 < nsb; b0 += 64) {
                 size_t nb = nsb - b0 < 64 ? nsb - b0 : 64;
                 for (size_t b = 0; b < nb; b++)
-                    q4k_unpack_block(wb + g0 * row_bytes + (b0 + b) * PACK_Q4K, r, buf + b * 144);
+                    unpack_block(t, wb + g0 * row_bytes + (b0 + b) * LLMBO_PACK_ROWS * bb, r,
+                                 buf + b * bb);
                 for (size_t k = 0; k < T; k++)
                     out[k * out_stride + g0 + (size_t)r] +=
-                        llmbo_vec_dot(t, buf, NULL, x + k * nsb + b0, nb * LLMBO_QK_K);
+                        llmbo_vec_dot(t, buf, NULL, x + (k * nsb + b0) * xb, nb * pack_elems(t));
             }
         }
 }

@@ -80,21 +80,23 @@ void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, siz
  * for each row (one-token decode: several rows per pass, the next rows prefetched). */
 void llmbo_gemv(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                 size_t n, float *out);
-/* Rows packed in groups of LLMBO_PACK_ROWS (Q4_K; quant.c describes the layout): one-token decode
- * reads a packed matrix as one stream and serves a group's rows with each vector instruction. */
+/* Rows packed in groups of LLMBO_PACK_ROWS (Q4_K, Q6_K, IQ4_XS, Q8_0; quant.c describes the
+ * layouts): one-token decode reads a packed matrix as one stream and serves a group's rows with
+ * each vector instruction. The rows after the last whole group stay in the file's layout. */
 #define LLMBO_PACK_ROWS 16
-/* 1 if a matrix of type t with `rows` rows of n elements can be packed. */
+/* 1 if a matrix of type t with `rows` rows of n elements can be packed (at least one group). */
 int llmbo_pack_ok(llmbo_ttype t, size_t rows, size_t n);
 /* Rewrites the LLMBO_PACK_ROWS rows at w (row_bytes apart, the file's layout) into the packed
  * layout in the same bytes; scratch holds LLMBO_PACK_ROWS * row_bytes bytes. */
 void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uint8_t *scratch);
 /* Row r of the packed group at grp (rows of n elements) back in the file's layout, into row. */
 void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_t *row);
-/* llmbo_gemm for a packed matrix (rows a multiple of LLMBO_PACK_ROWS, row_bytes the file's bytes
- * per row; T = 1 is one-token decode). A (row, token) pair gets the same number for every T and
- * row range; at SIMD level 3 these are not llmbo_vec_dot's numbers on the unpacked rows (the
- * float steps are taken per super-block in another order), at the other levels they are when a
- * row has at most 64 super-blocks. */
+/* llmbo_gemm for a matrix packed from its first row (row_bytes the file's bytes per row; its whole
+ * groups packed, any rows after them not; T = 1 is one-token decode). A (row, token) pair gets
+ * the same number for every T and every row range that starts at a group. At SIMD level 3 the
+ * packed rows' numbers are not llmbo_vec_dot's on the file's layout (the float steps are taken
+ * per super-block in another order); at the other levels they are, for rows of at most 64
+ * super-blocks. */
 void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                        size_t T, size_t n, float *out, size_t out_stride);
 /* Bytes of one row of n elements. */

@@ -1223,12 +1223,39 @@ static void rope_tables(llmbo_engine *e)
                    hp->rope_mscale_swa, NULL, 0);
 }
 
-/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K, Q6_K) into it,
- * in the copy of the weights (llmbo_gguf_copy_data; the file's mapping is never written), unless
- * LLMBO_PACK=0. Whole tensors only: not the parts of fused tensors, not MLA's per-head stacks.
- * A packed matrix is read by llmbo_gemm_packed (matmul keeps its row chunks in whole groups);
- * token_embd's rows are looked up through embd_row (with tied embeddings it is the output matrix
- * too). Returns the number of matrices packed. */
+/* One chunk of pack_weights per matrix of a stack (an expert), each thread with its own scratch. */
+typedef struct pack_job {
+    wmat *const *w;
+    int n;
+    const long *first; /* (n + 1) the first chunk of each matrix */
+    uint8_t *scratch;  /* (threads x scratch_bytes) */
+    size_t scratch_bytes;
+} pack_job;
+
+static void pack_worker(void *arg, long c, int ith)
+{
+    const pack_job *j = arg;
+    int lo = 0, hi = j->n - 1; /* the matrix whose chunks hold c */
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (j->first[mid] <= c)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const wmat *w = j->w[lo];
+    uint8_t *d = (uint8_t *)(uintptr_t)w->data + (size_t)(c - j->first[lo]) * w->mat_bytes;
+    for (int r = 0; r + LLMBO_PACK_ROWS <= w->rows; r += LLMBO_PACK_ROWS)
+        llmbo_pack_group(w->type, d + (size_t)r * w->row_bytes, w->row_bytes, (size_t)w->cols,
+                         j->scratch + (size_t)ith * j->scratch_bytes);
+}
+
+/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K, Q6_K, IQ4_XS,
+ * Q8_0) into it, in the copy of the weights (llmbo_gguf_copy_data; the file's mapping is never
+ * written), on the engine's threads, unless LLMBO_PACK=0. Whole tensors only: not the parts of
+ * fused tensors, not MLA's per-head stacks. A packed matrix is read by llmbo_gemm_packed (matmul
+ * keeps its row chunks in whole groups); token_embd's rows are looked up through embd_row (with
+ * tied embeddings it is the output matrix too). Returns the number of tensors packed. */
 static int pack_weights(llmbo_engine *e)
 {
     const char *env = getenv("LLMBO_PACK");
@@ -1237,9 +1264,11 @@ static int pack_weights(llmbo_engine *e)
     enum { PER_LAYER = 16 };
     size_t n_cand = (size_t)e->hp.n_layer * PER_LAYER + 2, n = 0, scratch_bytes = 0;
     wmat **cand = llmbo_calloc(n_cand, sizeof *cand);
+    long *first = llmbo_calloc(n_cand + 1, sizeof *first);
     e->embd_row = llmbo_malloc(1, e->tok_embd.row_bytes);
-    if (!cand || !e->embd_row) {
+    if (!cand || !first || !e->embd_row) {
         llmbo_free(cand);
+        llmbo_free(first);
         return 0;
     }
     cand[n++] = &e->tok_embd;
@@ -1254,34 +1283,31 @@ static int pack_weights(llmbo_engine *e)
         for (int k = 0; k < PER_LAYER; k++)
             cand[n++] = ws[k];
     }
-    size_t keep = 0;
+    int keep = 0;
     for (size_t i = 0; i < n; i++) {
         wmat *w = cand[i];
         if (w->data && w->src && llmbo_pack_ok(w->type, (size_t)w->rows, (size_t)w->cols)) {
+            first[keep + 1] = first[keep] + w->n_mat;
             cand[keep++] = w;
             if (w->row_bytes > scratch_bytes)
                 scratch_bytes = w->row_bytes;
         }
     }
-    uint8_t *scratch = keep ? llmbo_malloc(LLMBO_PACK_ROWS, scratch_bytes) : NULL;
+    scratch_bytes *= LLMBO_PACK_ROWS;
+    uint8_t *scratch = keep ? llmbo_malloc((size_t)e->pool.n, scratch_bytes) : NULL;
     int packed = 0;
     if (scratch && llmbo_gguf_copy_writable(e->gguf, 1) == 0) {
-        for (size_t i = 0; i < keep; i++) {
-            wmat *w = cand[i];
-            uint8_t *d = (uint8_t *)(uintptr_t)w->data; /* the copy: writable now */
-            for (int m = 0; m < w->n_mat; m++)
-                for (int r = 0; r + LLMBO_PACK_ROWS <= w->rows; r += LLMBO_PACK_ROWS)
-                    llmbo_pack_group(w->type,
-                                     d + (size_t)m * w->mat_bytes + (size_t)r * w->row_bytes,
-                                     w->row_bytes, (size_t)w->cols, scratch);
-            w->packed = 1;
-            packed++;
-        }
+        pack_job job = {cand, keep, first, scratch, scratch_bytes};
+        pool_run(&e->pool, pack_worker, &job, first[keep]);
+        for (int i = 0; i < keep; i++)
+            cand[i]->packed = 1;
+        packed = keep;
         llmbo_gguf_copy_writable(e->gguf, 0);
         if (e->output.src == e->tok_embd.src) /* tied */
             e->output.packed = e->tok_embd.packed;
     }
     llmbo_free(scratch);
+    llmbo_free(first);
     llmbo_free(cand);
     return packed;
 }
@@ -1365,7 +1391,6 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     for (int il = 0; il < hp->n_layer; il++)
         if ((st = load_layer(e, il, err)))
             goto fail;
-    e->n_packed = pack_weights(e);
     if ((st = llmbo_tokenizer_create(g, &e->tok, err)))
         goto fail;
     if (llmbo_tokenizer_n_vocab(e->tok) > hp->n_vocab) {
@@ -1397,6 +1422,7 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
         goto fail;
     if ((st = pool_start(&e->pool, nt, err)))
         goto fail;
+    e->n_packed = pack_weights(e);
     *out = e;
     return LLMBO_OK;
 fail:

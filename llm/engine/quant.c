@@ -3561,18 +3561,24 @@ static void q80_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8
     for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
         const uint8_t *s = src + (size_t)r * row_bytes + b * 34;
         memcpy(dst + 2 * r, s, 2);
-        for (int c = 0; c < 8; c++)
-            for (int i = 0; i < 4; i++)
-                dst[32 + 64 * c + 4 * r + i] = s[2 + 4 * c + i] ^ 0x80;
+        for (int c = 0; c < 8; c++) {
+            uint32_t v;
+            memcpy(&v, s + 2 + 4 * c, 4);
+            v ^= 0x80808080u;
+            memcpy(dst + 32 + 64 * c + 4 * r, &v, 4);
+        }
     }
 }
 
 static void q80_unpack_block(const uint8_t *g, int r, uint8_t *o)
 {
     memcpy(o, g + 2 * r, 2);
-    for (int c = 0; c < 8; c++)
-        for (int i = 0; i < 4; i++)
-            o[2 + 4 * c + i] = g[32 + 64 * c + 4 * r + i] ^ 0x80;
+    for (int c = 0; c < 8; c++) {
+        uint32_t v;
+        memcpy(&v, g + 32 + 64 * c + 4 * r, 4);
+        v ^= 0x80808080u;
+        memcpy(o + 2 + 4 * c, &v, 4);
+    }
 }
 
 static void pack_block(llmbo_ttype t, const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""decode_pairs_table.py OUT.tsv [SEED]: the table of perf/run_decode_pairs.sh's paired samples.
+"""decode_pairs_table.py OUT.tsv [SEED [AB_NAME]]: the table of perf/run_decode_pairs.sh's paired
+samples.
 
 Per row: the number of pairs and their load range; llmbo's and llama.cpp's decode tokens/s (median
 and interquartile range); the paired ratio llmbo/llama as a geometric mean with a 95 % bootstrap
@@ -8,7 +9,7 @@ weight bytes per token x tokens/s over the best read bandwidth any of the row's 
 from each engine's median and from its best pair. When the file has the column llmbo_tg_mapped
 (run_decode_pairs.sh with AB=1), two more: llmbo's weights left in the file's mapping
 (LLMBO_HUGEPAGES=0) as a median, and the default copy over the mapped run, paired, with its
-interval."""
+interval; AB_NAME names that column's run instead of "mapped" (e.g. "unpacked" for AB_ENV=LLMBO_PACK=0)."""
 import csv
 import math
 import random
@@ -42,6 +43,7 @@ def mapped(r):
 def main():
     path = sys.argv[1]
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    name_ab = sys.argv[3] if len(sys.argv) > 3 else "mapped"
     rows = {}
     with open(path) as f:
         for r in csv.DictReader(f, delimiter="\t"):
@@ -52,7 +54,7 @@ def main():
     head = ("| row | pairs | load | llmbo tg median [IQR] | llama tg median [IQR] | **ratio** (geo. mean, 95% CI) |"
             " pairs >= 1.0 | best GB/s | **llmbo % roofline** median / best pair | llama % roofline median / best pair |")
     if ab:
-        head += " llmbo mapped tg median | copy / mapped (geo. mean, 95% CI) |"
+        head += f" llmbo {name_ab} tg median | default / {name_ab} (geo. mean, 95% CI) |"
     print(head)
     print("|---" * (head.count("|") - 1) + "|")
     for name, rs in rows.items():

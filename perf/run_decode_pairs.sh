@@ -13,12 +13,14 @@
 # (medians, paired ratio with a bootstrap interval, roofline from medians and from bests).
 #
 # With AB=1 each pair also runs llmbo once more, alone and with LLMBO_HUGEPAGES=0 (its weights
-# left in the file's 4 KiB page-cache mapping instead of the default copy into 2 MiB pages), as
-# the column llmbo_tg_mapped: a paired A/B of the copy in the same invocation.
+# left in the file's 4 KiB page-cache mapping and layout instead of the default copy into 2 MiB
+# pages, packed), as the column llmbo_tg_mapped: a paired A/B in the same invocation. AB_ENV
+# replaces that setting (AB_ENV=LLMBO_PACK=0: the copy in the file's layout, not packed).
 #
 # Environment (defaults in brackets): BUILD [build], K [10], TG [32], THREADS ["1 2"], AB [0],
 # SHAPES ["r1-distill-qwen-1.5b-shape olmoe-1b-7b-shape granite-1b-a400m-shape"],
-# PRESETS [Q4_K_M], BW_REPS [3]. Files missing from MODEL_DIR are reported and skipped.
+# PRESETS [Q4_K_M], BW_REPS [3], AB_ENV [LLMBO_HUGEPAGES=0]. Files missing from MODEL_DIR are
+# reported and skipped.
 set -u
 if [ $# -lt 3 ] || [ ! -x "$1" ] || [ ! -d "$2" ]; then
     awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
@@ -37,6 +39,7 @@ SHAPES=${SHAPES:-"r1-distill-qwen-1.5b-shape olmoe-1b-7b-shape granite-1b-a400m-
 PRESETS=${PRESETS:-Q4_K_M}
 BW_REPS=${BW_REPS:-3}
 AB=${AB:-0}
+AB_ENV=${AB_ENV:-LLMBO_HUGEPAGES=0}
 [ -x "$BE" ] || { echo "run_decode_pairs.sh: $BE not built" >&2; exit 2; }
 printf 'row\tpair\tload\tllmbo_tg\tllama_tg\tactive_mib\tbw_best\tbw_median\tbw_worst\tllmbo_tg_mapped\n' \
     > "$OUT" || exit 2
@@ -59,7 +62,7 @@ for shape in $SHAPES; do
                 fi
                 mapped=-
                 if [ "$AB" = 1 ]; then
-                    mapped=$(LLMBO_HUGEPAGES=0 "$BE" "$f" --threads "$t" --pp 16 --tg "$TG" \
+                    mapped=$(env "$AB_ENV" "$BE" "$f" --threads "$t" --pp 16 --tg "$TG" \
                         --reps 1 --no-prefix --bw-reps 1 --row 2>/dev/null | grep '^ROW' | cut -f4)
                     mapped=${mapped:--}
                 fi

@@ -1223,6 +1223,20 @@ static void rope_tables(llmbo_engine *e)
                    hp->rope_mscale_swa, NULL, 0);
 }
 
+/* The item i < n whose chunks [first[i], first[i + 1]) hold chunk c (first ascending). */
+static int chunk_owner(const long *first, int n, long c)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (first[mid] <= c)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 /* One chunk of pack_weights per matrix of a stack (an expert), each thread with its own scratch. */
 typedef struct pack_job {
     wmat *const *w;
@@ -1235,14 +1249,7 @@ typedef struct pack_job {
 static void pack_worker(void *arg, long c, int ith)
 {
     const pack_job *j = arg;
-    int lo = 0, hi = j->n - 1; /* the matrix whose chunks hold c */
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (j->first[mid] <= c)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
+    int lo = chunk_owner(j->first, j->n, c);
     const wmat *w = j->w[lo];
     uint8_t *d = (uint8_t *)(uintptr_t)w->data + (size_t)(c - j->first[lo]) * w->mat_bytes;
     for (int r = 0; r + LLMBO_PACK_ROWS <= w->rows; r += LLMBO_PACK_ROWS)
@@ -1633,14 +1640,7 @@ static void mm_worker(void *arg, long c, int ith)
 {
     const mm_job *job = arg;
     (void)ith;
-    int lo = 0, hi = job->n_items - 1; /* the item whose chunks hold c */
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (job->first[mid] <= c)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
+    int lo = chunk_owner(job->first, job->n_items, c);
     const mm_item *it = &job->items[lo];
     long r0 = (c - job->first[lo]) * job->rows_per[lo], r1 = r0 + job->rows_per[lo];
     mm_rows(it, r0, r1 < it->w->rows ? r1 : it->w->rows);

@@ -3638,6 +3638,26 @@ AVX512_INL __m128i quarter512(__m512i v, int i)
     }
 }
 
+/* The float step of a packed super-block with one fp16 d per row (Q6_K, IQ4_XS): acc[k] +=
+ * isum[k] d yd, lane by lane, for NT tokens (token k's block at yb + k * ys). */
+AVX512_INL void p16_step(__m512 *acc, const __m512i *isum, const uint8_t *g, const llmbo_q8k *yb,
+                         size_t ys, const int NT)
+{
+    __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[k]),
+                                 _mm512_mul_ps(d, _mm512_set1_ps(yb[(size_t)k * ys].d)), acc[k]);
+}
+
+/* The 16 rows' sums of NT tokens into out + k * os. */
+AVX512_INL void p16_store(const __m512 *acc, float *out, size_t os, const int NT)
+{
+#pragma GCC unroll 4
+    for (int k = 0; k < NT; k++)
+        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+}
+
 /* 16 packed rows (g: their first super-block, nsb of them) against NT tokens (token k's blocks
  * at y + k * ys), into out + k * os (16 floats per token). A super-block's integer sums are
  * exact: per sub-block, vpdpbusd of the low nibbles (and of the high nibbles as they stand, 16
@@ -3737,9 +3757,7 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
             acc[k] = _mm512_fmadd_ps(f, _mm512_set1_ps(y[(size_t)k * ys + b].d), acc[k]);
         }
     }
-#pragma GCC unroll 4
-    for (int k = 0; k < NT; k++)
-        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+    p16_store(acc, out, os, NT);
 }
 
 /* Q6_K: as q4k_p16_body. Per (h, c) the three loads give the levels of four sub-blocks (ql's
@@ -3818,16 +3836,9 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                                 _mm512_sub_epi32(A[k][i], _mm512_set1_epi32(bs[k][sb])), sc));
                 }
             }
-        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
-#pragma GCC unroll 4
-        for (int k = 0; k < NT; k++)
-            acc[k] =
-                _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[k]),
-                                _mm512_mul_ps(d, _mm512_set1_ps(y[(size_t)k * ys + b].d)), acc[k]);
+        p16_step(acc, isum, g, y + b, ys, NT);
     }
-#pragma GCC unroll 4
-    for (int k = 0; k < NT; k++)
-        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+    p16_store(acc, out, os, NT);
 }
 
 /* IQ4_XS: as q4k_p16_body. The codebook indices are looked up (in-lane byte shuffles) in the
@@ -3910,16 +3921,9 @@ AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y,
                                                                  _mm512_set1_epi32(bs[k][ib])),
                                                 sc));
         }
-        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
-#pragma GCC unroll 4
-        for (int k = 0; k < NT; k++)
-            acc[k] =
-                _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[k]),
-                                _mm512_mul_ps(d, _mm512_set1_ps(y[(size_t)k * ys + b].d)), acc[k]);
+        p16_step(acc, isum, g, y + b, ys, NT);
     }
-#pragma GCC unroll 4
-    for (int k = 0; k < NT; k++)
-        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+    p16_store(acc, out, os, NT);
 }
 
 /* Q8_0: the levels plus 128 are the unsigned operand, so a block's eight vpdpbusd less 128 times
@@ -3961,9 +3965,7 @@ AVX512_INL void q80_p16_body(const uint8_t *g, size_t nb, const llmbo_q8a *y, si
                                 _mm512_mul_ps(d, _mm512_set1_ps(y[(size_t)k * ys + b].d)), acc[k]);
         }
     }
-#pragma GCC unroll 4
-    for (int k = 0; k < NT; k++)
-        _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
+    p16_store(acc, out, os, NT);
 }
 
 /* Level 3: row blocks of GEMM_BLOCK_BYTES that stay in the cache while the tokens pass over them

@@ -3394,9 +3394,11 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
  * (fp16), then at 32 the levels plus 128 (as unsigned bytes), 64 bytes per c (0..7) at 32 + 64 c,
  * 4 bytes per row: row r's qs[4 c .. + 3] ^ 0x80. */
 #define PACK_Q80 (LLMBO_PACK_ROWS * 34)
-/* One-token decode prefetches the super-block 8 ahead (18 KB): from a 518 MB matrix it read 30-32
- * GB/s at distances 1-8 on the machine of perf/results (where a read-only sum reads 31-32 GB/s). */
-#define PACK_PF (8 * PACK_Q4K)
+/* One-token decode prefetches the packed super-block 4 ahead (8.7-13 KB; Q8_0's block of 32: 16
+ * ahead). With two threads, 4 beat 8 in 9 of 9 interleaved pairs on the R1 Q4_K_M, R1 IQ4_XS and
+ * OLMoE Q4_K_M shapes (mean decode 51.7 / 47.7, 54.3 / 50.9, 61.9 / 58.8 tok/s), 2 was level with
+ * 4; one thread was level from 1 to 8 and 30 % slower with none. */
+#define PACK_PF 4
 
 /* Bytes of one row's block (super-block) of a type with a packed layout, 0 for the others. */
 static size_t pack_bytes(llmbo_ttype t)
@@ -3678,7 +3680,7 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     for (size_t b = 0; b < nsb; b++, g += PACK_Q4K) {
         if (NT == 1)
             for (int o = 0; o < PACK_Q4K; o += 64)
-                _mm_prefetch((const char *)(g + PACK_PF + o), _MM_HINT_T0);
+                _mm_prefetch((const char *)(g + PACK_PF * PACK_Q4K + o), _MM_HINT_T0);
         __m512i l0 = _mm512_loadu_si512((const void *)(g + 64));
         __m512i l1 = _mm512_loadu_si512((const void *)(g + 128));
         __m512i h0 = _mm512_loadu_si512((const void *)(g + 192)), h1 = _mm512_srli_epi16(h0, 4);
@@ -3775,7 +3777,7 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     for (size_t b = 0; b < nsb; b++, g += PACK_Q6K) {
         if (NT == 1)
             for (int o = 0; o < PACK_Q6K; o += 64)
-                _mm_prefetch((const char *)(g + 8 * PACK_Q6K + o), _MM_HINT_T0);
+                _mm_prefetch((const char *)(g + PACK_PF * PACK_Q6K + o), _MM_HINT_T0);
         _Alignas(64) int32_t bs[4][16]; /* 32 x bsum of each sub-block, per token */
         __m512i isum[4];
 #pragma GCC unroll 4
@@ -3864,7 +3866,7 @@ AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y,
     for (size_t b = 0; b < nsb; b++, g += PACK_IQ4XS) {
         if (NT == 1)
             for (int o = 0; o < PACK_IQ4XS; o += 64)
-                _mm_prefetch((const char *)(g + 8 * PACK_IQ4XS + o), _MM_HINT_T0);
+                _mm_prefetch((const char *)(g + PACK_PF * PACK_IQ4XS + o), _MM_HINT_T0);
         __m512i l = _mm512_loadu_si512((const void *)(g + 32));
         __m512i hs = _mm512_srlv_epi16(
             _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(g + 96))),
@@ -3938,7 +3940,7 @@ AVX512_INL void q80_p16_body(const uint8_t *g, size_t nb, const llmbo_q8a *y, si
     for (size_t b = 0; b < nb; b++, g += PACK_Q80) {
         if (NT == 1)
             for (int o = 0; o < PACK_Q80; o += 64)
-                _mm_prefetch((const char *)(g + 32 * PACK_Q80 + o), _MM_HINT_T0);
+                _mm_prefetch((const char *)(g + 4 * PACK_PF * PACK_Q80 + o), _MM_HINT_T0);
         __m512i A[8];
 #pragma GCC unroll 8
         for (int k = 0; k < 2 * NT; k++)

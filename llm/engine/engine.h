@@ -71,10 +71,13 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
 void llmbo_engine_free(llmbo_engine *eng);
 
 const llmbo_hparams *llmbo_engine_hparams(const llmbo_engine *eng);
+/* The open file: its metadata, and tensors whose data may be the engine's copy in the packed
+ * layout (llmbo_engine_n_packed), not the file's bytes: read sizes and metadata from it, not the
+ * weights. */
 const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *eng);
-/* How many weight matrices the engine rewrote in groups of LLMBO_PACK_ROWS rows at load (Q4_K
- * matrices of the 2 MiB-page copy, unless LLMBO_PACK=0; quant.h): 0 when the weights are mapped
- * from the file. */
+/* How many weight tensors the engine rewrote in groups of LLMBO_PACK_ROWS rows at load (the Q4_K,
+ * Q6_K, IQ4_XS and Q8_0 matrices of the 2 MiB-page copy, unless LLMBO_PACK=0; quant.h): 0 when
+ * the weights are mapped from the file. */
 int llmbo_engine_n_packed(const llmbo_engine *eng);
 llmbo_tokenizer *llmbo_engine_tokenizer(llmbo_engine *eng);
 int llmbo_engine_n_ctx(const llmbo_engine *eng);

@@ -530,6 +530,12 @@ void llmbo_gguf_close(llmbo_gguf *g)
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* The first 2 MiB boundary at or after p: where the copy's data starts in its mapping. */
+static uint8_t *huge_aligned(uint8_t *p)
+{
+    return (uint8_t *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+}
+
 /* 1 unless the kernel's transparent huge pages are off ("[never]" selected, or no such file: not
  * Linux, or a kernel without them), where a copy would sit in 4 KiB anonymous pages, no faster
  * than the page cache's. */
@@ -579,7 +585,7 @@ int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
     uint8_t *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return 0;
-    uint8_t *dst = (uint8_t *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    uint8_t *dst = huge_aligned(m);
 #ifdef MADV_HUGEPAGE
     madvise(dst, map_len - (size_t)(dst - m), MADV_HUGEPAGE); /* advice: no page size promised */
 #endif
@@ -608,8 +614,8 @@ int llmbo_gguf_copy_writable(llmbo_gguf *g, int on)
 {
     if (!g->copy)
         return -1;
-    uint8_t *dst = (uint8_t *)(((uintptr_t)g->copy + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-    return mprotect(dst, g->size - (size_t)g->data_off, on ? PROT_READ | PROT_WRITE : PROT_READ);
+    return mprotect(huge_aligned(g->copy), g->size - (size_t)g->data_off,
+                    on ? PROT_READ | PROT_WRITE : PROT_READ);
 }
 
 /* ----------------------------------------------------------------------------------------------

@@ -3351,12 +3351,14 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
 }
 
 /* ----------------------------------------------------------------------------------------------
- * Rows packed in groups of 16 (Q4_K)
+ * Rows packed in groups of 16 (Q4_K, Q6_K, IQ4_XS, Q8_0)
  *
- * A Q4_K matrix whose row count is a multiple of 16 can be rewritten, group by group of 16 rows
- * and in the same bytes, so that one-token decode reads it as a single stream and one vector
- * instruction serves all 16 rows: int32 lane r of every vector belongs to row r of the group.
- * Super-block b of a group (16 x 144 = 2304 bytes, at b * 2304) holds
+ * A matrix of these types can be rewritten, group by group of 16 rows and in the same bytes, so
+ * that one-token decode reads it as a single stream and one vector instruction serves all 16
+ * rows: int32 lane r of every vector belongs to row r of the group. Rows after the last whole
+ * group stay in the file's layout.
+ *
+ * Q4_K. Super-block b of a group (16 x 144 = 2304 bytes, at b * 2304) holds
  *   0    d of rows 0..15 (fp16), then at 32 dmin of rows 0..15;
  *   64   128 bytes L, then at 192 64 bytes H: the 6-bit scales S and minimums M. Byte k of L is
  *        S(k) & 15 | (M(k) & 15) << 4; bits 4 (k / 64) + 0..1 of H[k % 64] are S(k) >> 4 and bits
@@ -3640,6 +3642,13 @@ AVX512_INL __m128i quarter512(__m512i v, int i)
     }
 }
 
+/* One-token decode's prefetch of the packed block `ahead` blocks of `bytes` after g. */
+AVX512_INL void p16_prefetch(const uint8_t *g, int bytes, int ahead)
+{
+    for (int o = 0; o < bytes; o += 64)
+        _mm_prefetch((const char *)(g + (size_t)ahead * (size_t)bytes + o), _MM_HINT_T0);
+}
+
 /* The float step of a packed super-block with one fp16 d per row (Q6_K, IQ4_XS): acc[k] +=
  * isum[k] d yd, lane by lane, for NT tokens (token k's block at yb + k * ys). */
 AVX512_INL void p16_step(__m512 *acc, const __m512i *isum, const uint8_t *g, const llmbo_q8k *yb,
@@ -3679,8 +3688,7 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
         acc[k] = _mm512_setzero_ps();
     for (size_t b = 0; b < nsb; b++, g += PACK_Q4K) {
         if (NT == 1)
-            for (int o = 0; o < PACK_Q4K; o += 64)
-                _mm_prefetch((const char *)(g + PACK_PF * PACK_Q4K + o), _MM_HINT_T0);
+            p16_prefetch(g, PACK_Q4K, PACK_PF);
         __m512i l0 = _mm512_loadu_si512((const void *)(g + 64));
         __m512i l1 = _mm512_loadu_si512((const void *)(g + 128));
         __m512i h0 = _mm512_loadu_si512((const void *)(g + 192)), h1 = _mm512_srli_epi16(h0, 4);
@@ -3776,8 +3784,7 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
         acc[k] = _mm512_setzero_ps();
     for (size_t b = 0; b < nsb; b++, g += PACK_Q6K) {
         if (NT == 1)
-            for (int o = 0; o < PACK_Q6K; o += 64)
-                _mm_prefetch((const char *)(g + PACK_PF * PACK_Q6K + o), _MM_HINT_T0);
+            p16_prefetch(g, PACK_Q6K, PACK_PF);
         _Alignas(64) int32_t bs[4][16]; /* 32 x bsum of each sub-block, per token */
         __m512i isum[4];
 #pragma GCC unroll 4
@@ -3865,8 +3872,7 @@ AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y,
         acc[k] = _mm512_setzero_ps();
     for (size_t b = 0; b < nsb; b++, g += PACK_IQ4XS) {
         if (NT == 1)
-            for (int o = 0; o < PACK_IQ4XS; o += 64)
-                _mm_prefetch((const char *)(g + PACK_PF * PACK_IQ4XS + o), _MM_HINT_T0);
+            p16_prefetch(g, PACK_IQ4XS, PACK_PF);
         __m512i l = _mm512_loadu_si512((const void *)(g + 32));
         __m512i hs = _mm512_srlv_epi16(
             _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(g + 96))),
@@ -3939,8 +3945,7 @@ AVX512_INL void q80_p16_body(const uint8_t *g, size_t nb, const llmbo_q8a *y, si
         acc[k] = _mm512_setzero_ps();
     for (size_t b = 0; b < nb; b++, g += PACK_Q80) {
         if (NT == 1)
-            for (int o = 0; o < PACK_Q80; o += 64)
-                _mm_prefetch((const char *)(g + 4 * PACK_PF * PACK_Q80 + o), _MM_HINT_T0);
+            p16_prefetch(g, PACK_Q80, 4 * PACK_PF);
         __m512i A[8];
 #pragma GCC unroll 8
         for (int k = 0; k < 2 * NT; k++)
@@ -3985,13 +3990,12 @@ AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nsb, const voi
         q80_p16_body(g, nsb, x, nsb, asum, out, os, NT);
 }
 
-/* x: T rows of nsb activation blocks (llmbo_q8k, or llmbo_q8a for Q8_0 with asum: T x nsb sums
- * of their levels). */
+/* x: T rows of nsb activation blocks of xb bytes (llmbo_q8k, or llmbo_q8a for Q8_0 with asum:
+ * T x nsb sums of their levels). */
 AVX512_FN static void p16_gemm(llmbo_ttype t, const uint8_t *w, size_t rb, size_t rows,
-                               const void *x, const int32_t *asum, size_t T, size_t nsb, float *out,
-                               size_t os)
+                               const void *x, size_t xb, const int32_t *asum, size_t T, size_t nsb,
+                               float *out, size_t os)
 {
-    size_t xb = t == LLMBO_T_Q8_0 ? sizeof(llmbo_q8a) : sizeof(llmbo_q8k);
     const uint8_t *xc = x;
     size_t gb = LLMBO_PACK_ROWS * rb, block = GEMM_BLOCK_BYTES / gb;
     block = (block < 1 ? 1 : block) * LLMBO_PACK_ROWS;
@@ -4037,7 +4041,7 @@ void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t ro
                 asum[i] = sum;
             }
         if (t != LLMBO_T_Q8_0 || asum) {
-            p16_gemm(t, wb, row_bytes, full, x, asum, T, nsb, out, out_stride);
+            p16_gemm(t, wb, row_bytes, full, x, xb, asum, T, nsb, out, out_stride);
             llmbo_free(asum);
             return;
         }

@@ -95,8 +95,7 @@ void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_
  * groups packed, any rows after them not; T = 1 is one-token decode). A (row, token) pair gets
  * the same number for every T and every row range that starts at a group. At SIMD level 3 the
  * packed rows' numbers are not llmbo_vec_dot's on the file's layout (the float steps are taken
- * per super-block in another order); at the other levels they are, for rows of at most 64
- * super-blocks. */
+ * per block in another order); at the other levels they are, for rows of at most 64 blocks. */
 void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                        size_t T, size_t n, float *out, size_t out_stride);
 /* Bytes of one row of n elements. */

@@ -7,29 +7,35 @@
 #include "llmbo_common.h"
 
 #ifdef LLMBO_TESTING
-static long fail_countdown; /* 0: never fail; k > 0: the k-th call from now fails */
-static long alloc_count;
+#include <stdatomic.h>
+/* atomic: the engine's pool threads allocate too (a test's count must not race with them) */
+static atomic_long fail_countdown; /* 0: never fail; k > 0: the k-th call from now fails */
+static atomic_long alloc_count;
 
 void llmbo_test_fail_after(long k)
 {
-    fail_countdown = k;
-    alloc_count = 0;
+    atomic_store(&fail_countdown, k);
+    atomic_store(&alloc_count, 0);
 }
 
 long llmbo_test_alloc_count(void)
 {
-    return alloc_count;
+    return atomic_load(&alloc_count);
 }
 
 static int should_fail(void)
 {
-    alloc_count++;
-    if (fail_countdown <= 0)
-        return 0;
-    if (fail_countdown == 1)
-        return 1; /* stays at 1: every later call fails too, like a real OOM condition */
-    fail_countdown--;
-    return 0;
+    atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
+    long f = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+    for (;;) {
+        if (f <= 0)
+            return 0;
+        if (f == 1)
+            return 1; /* stays at 1: every later call fails too, like a real OOM condition */
+        if (atomic_compare_exchange_weak_explicit(&fail_countdown, &f, f - 1, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return 0;
+    }
 }
 #else
 static int should_fail(void)

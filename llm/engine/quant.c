@@ -4031,8 +4031,12 @@ void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t ro
     }
 #ifdef LLMBO_X86_DISPATCH
     if (simd_on > 2) {
-        int32_t *asum = NULL;
-        if (t == LLMBO_T_Q8_0 && (asum = llmbo_malloc(T * nsb, sizeof *asum)) != NULL)
+        /* Q8_0's activation sums: on the stack for a token's rows of up to 1024 blocks (every
+         * one-token product: no allocation per chunk), else allocated */
+        int32_t sums[1024], *asum = NULL;
+        if (t == LLMBO_T_Q8_0)
+            asum = T * nsb <= 1024 ? sums : llmbo_malloc(T * nsb, sizeof *asum);
+        if (asum)
             for (size_t i = 0; i < T * nsb; i++) {
                 const llmbo_q8a *yb = (const llmbo_q8a *)(const void *)x + i;
                 int sum = 0;
@@ -4042,7 +4046,8 @@ void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t ro
             }
         if (t != LLMBO_T_Q8_0 || asum) {
             p16_gemm(t, wb, row_bytes, full, x, xb, asum, T, nsb, out, out_stride);
-            llmbo_free(asum);
+            if (asum != sums)
+                llmbo_free(asum);
             return;
         }
     }

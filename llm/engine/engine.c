@@ -50,8 +50,6 @@ typedef void (*pool_fn)(void *arg, long chunk, int ith);
 #define POOL_CHUNK_BITS 24
 #define POOL_MAX_CHUNKS ((1L << POOL_CHUNK_BITS) - 1)
 #define POOL_SLOTS      4
-#define POOL_HINTS      8
-#define POOL_PIECE      4096
 
 typedef struct pool_slot {
     _Atomic(pool_fn) fn;
@@ -71,22 +69,12 @@ typedef struct pool {
     long jobs, handoffs, chunks; /* counters (llmbo_engine_pool_stats), the caller's only */
     atomic_long worker_chunks;   /* chunks run by the workers */
     pool_slot slot[POOL_SLOTS];
-    /* pool_hint's generation (the ranges are in args); the caller's byte budget per thread */
-    atomic_uint hint_gen;
-    size_t hint_budget;
     struct pool_arg {
         /* thread ith's range of the current job: (sequence << POOL_CHUNK_BITS) | next chunk */
         _Atomic uint64_t work;
         char pad[56]; /* the counters on separate cache lines */
         struct pool *p;
         int ith;
-        /* the bytes this thread is likely to read first in the next product (pool_hint), and
-         * how far it has prefetched them (the thread's own fields) */
-        _Atomic(const uint8_t *) hint_p;
-        atomic_size_t hint_len;
-        unsigned hint_seen;
-        size_t hint_pos;
-        char pad2[64]; /* the next thread's counter on another line than these fields */
     } * args;
 } pool;
 
@@ -95,44 +83,6 @@ static void cpu_relax(void)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     __builtin_ia32_pause();
 #endif
-}
-
-/* Prefetches the next piece of thread ith's hinted bytes into its cache; 0 when none is left.
- * Prefetch instructions never fault, so a range read while the caller replaces it costs nothing
- * but the lines. */
-static int pool_prefetch(pool *p, int ith)
-{
-    struct pool_arg *a = &p->args[ith];
-    unsigned g = atomic_load_explicit(&p->hint_gen, memory_order_acquire);
-    if (g != a->hint_seen) {
-        a->hint_seen = g;
-        a->hint_pos = 0;
-    }
-    size_t len = atomic_load_explicit(&a->hint_len, memory_order_relaxed);
-    if (a->hint_pos >= len)
-        return 0;
-    const uint8_t *b = atomic_load_explicit(&a->hint_p, memory_order_relaxed);
-    size_t n = len - a->hint_pos < POOL_PIECE ? len - a->hint_pos : POOL_PIECE;
-    for (size_t o = 0; b && o < n; o += 64)
-        __builtin_prefetch(b + a->hint_pos + o, 0, 2);
-    a->hint_pos += n;
-    return 1;
-}
-
-/* Names for each thread the bytes it is likely to read first in the product after the job about
- * to run (b[i], len[i] for thread i < n; b[i] NULL or i >= n for none), of which it prefetches up
- * to hint_budget bytes once it runs out of chunks to claim. */
-static void pool_hint(pool *p, const uint8_t *const *b, const size_t *len, int n)
-{
-    if (p->n == 1 || !p->hint_budget)
-        return;
-    for (int i = 0; i < p->n; i++) {
-        size_t l = i < n && b[i] ? len[i] : 0;
-        atomic_store_explicit(&p->args[i].hint_p, i < n ? b[i] : NULL, memory_order_relaxed);
-        atomic_store_explicit(&p->args[i].hint_len, l < p->hint_budget ? l : p->hint_budget,
-                              memory_order_relaxed);
-    }
-    atomic_fetch_add_explicit(&p->hint_gen, 1, memory_order_release);
 }
 
 /* The first chunk of thread j's range of a job of n chunks. */
@@ -182,8 +132,7 @@ static void *pool_worker(void *v)
         uint64_t seq;
         while ((seq = atomic_load(&a->work) >> POOL_CHUNK_BITS) == seen && !atomic_load(&p->stop) &&
                spins < 4000) {
-            if (!pool_prefetch(p, a->ith))
-                cpu_relax();
+            cpu_relax();
             spins++;
         }
         if (seq == seen && !atomic_load(&p->stop)) {
@@ -232,10 +181,9 @@ static void pool_run(pool *p, pool_fn fn, void *arg, long n_chunks)
     /* Only chunks other threads are running remain. Spin briefly, then yield: on an
      * oversubscribed machine a spinning waiter would steal the core the other thread needs. */
     for (int spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < n_chunks; spins++) {
-        if (spins < 2000) {
-            if (!pool_prefetch(p, 0))
-                cpu_relax();
-        } else
+        if (spins < 2000)
+            cpu_relax();
+        else
             sched_yield();
     }
 }
@@ -266,11 +214,6 @@ static llmbo_status pool_start(pool *p, int n, llmbo_error *err)
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
     atomic_init(&p->worker_chunks, 0);
-    atomic_init(&p->hint_gen, 0);
-    {
-        const char *ev = getenv("LLMBO_HINT_KB");
-        p->hint_budget = (size_t)(ev ? atol(ev) : 512) * 1024;
-    }
     for (int i = 0; i < POOL_SLOTS; i++) {
         atomic_init(&p->slot[i].fn, NULL);
         atomic_init(&p->slot[i].arg, NULL);
@@ -288,11 +231,8 @@ static llmbo_status pool_start(pool *p, int n, llmbo_error *err)
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         atomic_init(&p->args[i].work, 0);
-        atomic_init(&p->args[i].hint_p, NULL);
-        atomic_init(&p->args[i].hint_len, 0);
-    }
     for (int i = 1; i < n; i++) {
         p->args[i].ith = i;
         p->args[i].p = p;
@@ -1736,8 +1676,7 @@ static void mm_worker(void *arg, long c, int ith)
  * (tokens + 2) x cols: a row's read and its per-token products), about 8 per thread, so items
  * with few tokens (a MoE expert's) and items with many balance, and threads that run claim what
  * a late one has not; a single chunk runs on the caller with no hand-off at all. */
-static long mm_plan(const llmbo_engine *e, const mm_item *items, int n_items, long *first,
-                    int *rows_per)
+static void matmul(llmbo_engine *e, const mm_item *items, int n_items)
 {
     int nth = e->pool.n;
     double total = 0;
@@ -1755,19 +1694,14 @@ static long mm_plan(const llmbo_engine *e, const mm_item *items, int n_items, lo
         long nc = nth == 1 ? 1 : e->fine ? rows : (long)(cost / target + 0.5);
         nc = nc > rows ? rows : nc;
         nc = nc < 1 ? 1 : nc;
-        rows_per[k] = rows > nc ? (int)((rows + nc - 1) / nc) : 1;
+        e->mm_rows_per[k] = rows > nc ? (int)((rows + nc - 1) / nc) : 1;
         if (items[k].w->packed) /* whole groups (rows is a multiple of LLMBO_PACK_ROWS) */
-            rows_per[k] = (rows_per[k] + LLMBO_PACK_ROWS - 1) / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
-        first[k] = n;
-        n += (rows + rows_per[k] - 1) / rows_per[k];
+            e->mm_rows_per[k] =
+                (e->mm_rows_per[k] + LLMBO_PACK_ROWS - 1) / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
+        e->mm_first[k] = n;
+        n += (rows + e->mm_rows_per[k] - 1) / e->mm_rows_per[k];
     }
-    first[n_items] = n;
-    return n;
-}
-
-static void matmul(llmbo_engine *e, const mm_item *items, int n_items)
-{
-    long n = mm_plan(e, items, n_items, e->mm_first, e->mm_rows_per);
+    e->mm_first[n_items] = n;
     mm_job job = {items, n_items, e->mm_first, e->mm_rows_per};
     pool_run(&e->pool, mm_worker, &job, n);
 }
@@ -1782,81 +1716,6 @@ static mm_item item(const wmat *w, int mat, int T, const float *xf, qrows xq, fl
     else
         it.xf = xf;
     return it;
-}
-
-/* Decode (T = 1) leaves a thread idle while the other finishes a job's last chunk or runs the
- * work between two products (norms, rope, SwiGLU, routing). A hint, given before a job, names
- * the product that follows it: its items (one token each) are cut into chunks as matmul will cut
- * them, and each thread is pointed at the first chunk of its own range (pool_claim), to prefetch
- * while idle. Prompts' products are bound by arithmetic, not by the reads: no hints. */
-#define HINT_MAX 8
-
-static void hint_items(llmbo_engine *e, const mm_item *it, int n)
-{
-    long first[HINT_MAX + 1];
-    int rows_per[HINT_MAX];
-    const uint8_t *b[HINT_MAX];
-    size_t len[HINT_MAX];
-    int nt = e->pool.n < HINT_MAX ? e->pool.n : HINT_MAX;
-    if (e->pool.n == 1 || n < 1)
-        return;
-    long nc = mm_plan(e, it, n, first, rows_per);
-    for (int i = 0; i < nt; i++) {
-        b[i] = NULL;
-        len[i] = 0;
-        long c = pool_home(&e->pool, nc, i);
-        if (c >= pool_home(&e->pool, nc, i + 1))
-            continue;
-        int k = chunk_owner(first, n, c);
-        const wmat *w = it[k].w;
-        long r0 = (c - first[k]) * rows_per[k], r1 = r0 + rows_per[k];
-        r1 = r1 < w->rows ? r1 : w->rows;
-        b[i] = w->data + (size_t)it[k].mat * w->mat_bytes + (size_t)r0 * w->row_bytes;
-        len[i] = (size_t)(r1 - r0) * w->row_bytes;
-    }
-    pool_hint(&e->pool, b, len, nt);
-}
-
-/* Up to three matrices (NULL or absent ones skipped), one product. */
-static void hint(llmbo_engine *e, int T, const wmat *a, const wmat *b, const wmat *c)
-{
-    const wmat *w[3] = {a, b, c};
-    mm_item it[3];
-    int n = 0;
-    if (T != 1)
-        return;
-    for (int i = 0; i < 3; i++)
-        if (w[i] && w[i]->data)
-            it[n++] = (mm_item){w[i], 0, 1, NULL, {NULL, NULL}, NULL, w[i]->rows};
-    hint_items(e, it, n);
-}
-
-/* The selected experts' matrices of stack w (experts x with first[x + 1] > first[x]), in the
- * order matmul's items take them. */
-static void hint_experts(llmbo_engine *e, int T, const wmat *w, const int *first, int X)
-{
-    mm_item it[HINT_MAX];
-    int n = 0;
-    if (T != 1)
-        return;
-    for (int x = 0; x < X && n < HINT_MAX; x++)
-        if (first[x + 1] > first[x])
-            it[n++] = (mm_item){w, x, first[x + 1] - first[x], NULL, {NULL, NULL}, NULL, w->rows};
-    hint_items(e, it, n);
-}
-
-/* The first product of layer il (the output head after the last layer). */
-static void hint_layer(llmbo_engine *e, int T, int il)
-{
-    if (il >= e->hp.n_layer) {
-        hint(e, T, &e->output, NULL, NULL);
-        return;
-    }
-    const layer *N = &e->layers[il];
-    if (e->hp.arch->mla)
-        hint(e, T, N->wq_a.data ? &N->wq_a : &N->wq, &N->wkv_a, NULL);
-    else
-        hint(e, T, &N->wq, &N->wk, &N->wv);
 }
 
 /* Quantises one row of cols floats into the forms in `forms` (the 256 form only when cols is a
@@ -2139,11 +1998,10 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
 /* out (T, n_embd) = down(silu(gate x) * up x) for a dense FFN (or the shared expert); x is xb
  * with its quantised copy xq already filled. */
 static void ffn_dense(llmbo_engine *e, const wmat *gate, const wmat *up, const wmat *down, int T,
-                      float *out, int next)
+                      float *out)
 {
     int F = gate->rows;
     mm_item gu[2] = {item(gate, 0, T, e->xb, e->xq, e->hb), item(up, 0, T, e->xb, e->xq, e->hb2)};
-    hint(e, T, down, NULL, NULL);
     matmul(e, gu, 2);
     rows_job sw = {e->hb,
                    NULL,
@@ -2158,7 +2016,6 @@ static void ffn_dense(llmbo_engine *e, const wmat *gate, const wmat *up, const w
                    e->hp.arch->gemma ? ACT_GELU : ACT_SILU};
     run_rows(e, &sw);
     mm_item d = item(down, 0, T, e->hb, e->xq, out);
-    hint_layer(e, T, next);
     matmul(e, &d, 1);
 }
 
@@ -2287,7 +2144,7 @@ static void combine_worker(void *arg, long c, int ith)
  * quantisation of the down inputs, the down products, the weighted sums. A token's K
  * assignments are "slots", numbered by expert then token: slot rows hold the gathered inputs,
  * the hidden activations and the down outputs. */
-static void ffn_moe(llmbo_engine *e, const layer *L, int T, int next)
+static void ffn_moe(llmbo_engine *e, const layer *L, int T)
 {
     const llmbo_hparams *hp = &e->hp;
     int X = hp->n_expert, K = hp->n_expert_used, E = hp->n_embd, F = hp->n_ff_exp;
@@ -2334,7 +2191,6 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T, int next)
         e->items[n++] = item(&L->gate_exps, x, m, xf, xq, e->hb + (size_t)s0 * F);
         e->items[n++] = item(&L->up_exps, x, m, xf, xq, e->hb2 + (size_t)s0 * F);
     }
-    hint_experts(e, T, &L->down_exps, first, X);
     matmul(e, e->items, n);
     for (int x = 0; L->gate_exps_b && x < X; x++) { /* gpt-oss: each expert's own biases */
         size_t s0 = (size_t)first[x], m = (size_t)(first[x + 1] - first[x]);
@@ -2364,10 +2220,6 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T, int next)
         e->items[n++] =
             item(&L->down_exps, x, m, e->hb + (size_t)s0 * F, xq, e->ex_x + (size_t)s0 * E);
     }
-    if (L->gate_sh.data)
-        hint(e, T, &L->gate_sh, &L->up_sh, NULL);
-    else
-        hint_layer(e, T, next);
     matmul(e, e->items, n);
     for (int x = 0; L->down_exps_b && x < X; x++)
         add_bias(e->ex_x + (size_t)first[x] * E, L->down_exps_b + (size_t)x * E,
@@ -2398,7 +2250,6 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
     mm_item qkv[3] = {item(&L->wq, 0, T, e->xb, e->xq, e->q),
                       item(&L->wk, 0, T, e->xb, e->xq, e->k),
                       item(&L->wv, 0, T, e->xb, e->xq, e->v)};
-    hint(e, T, &L->wo, NULL, NULL);
     matmul(e, qkv, 3);
     for (int t = 0; t < T; t++) {
         float *q = e->q + (size_t)t * e->q_dim, *k = e->k + (size_t)t * e->kv_dim;
@@ -2483,10 +2334,6 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
             attention_mha(e, L, il, T, pos0);
         quantise_rows(e, e->att_out, e->xq, T, e->o_dim, act_forms(&L->wo));
         mm_item o = item(&L->wo, 0, T, e->att_out, e->xq, e->ffn_out);
-        if (L->dense)
-            hint(e, T, &L->gate, &L->up, NULL);
-        else
-            hint(e, T, &L->router, &L->gate_sh, &L->up_sh);
         matmul(e, &o, 1);
         add_bias(e->ffn_out, L->bo, (size_t)T, (size_t)E);
         post_norm(e, L->attn_post_norm, T);
@@ -2496,15 +2343,15 @@ static void forward_batch(llmbo_engine *e, const int32_t *tokens, int T, int pos
         run_rows(e, &(rows_job){e->xb, pre_norm(e, L->ffn_norm, T), L->ffn_norm, NULL, e->xq, T, E,
                                 L->ffn_forms, 0, hp->norm_eps, 0});
         if (L->dense) {
-            ffn_dense(e, &L->gate, &L->up, &L->down, T, e->ffn_out, il + 1);
+            ffn_dense(e, &L->gate, &L->up, &L->down, T, e->ffn_out);
         } else {
             memset(e->ffn_out, 0, (size_t)T * E * sizeof(float));
-            ffn_moe(e, L, T, il + 1);
+            ffn_moe(e, L, T);
             if (L->gate_sh.data) {
                 /* ffn_dense overwrites xq with its down-projection input: re-quantise after. */
                 float *sh = e->ex_x;
                 float gate_v[1];
-                ffn_dense(e, &L->gate_sh, &L->up_sh, &L->down_sh, T, sh, il + 1);
+                ffn_dense(e, &L->gate_sh, &L->up_sh, &L->down_sh, T, sh);
                 for (int t = 0; t < T; t++) {
                     float g = 1.0f;
                     if (L->gate_inp_sh.data) {

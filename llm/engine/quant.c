@@ -3405,22 +3405,14 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
 /* Bytes of one row's block (super-block) of a type with a packed layout, 0 for the others. */
 static size_t pack_bytes(llmbo_ttype t)
 {
-    return t == LLMBO_T_Q4_K     ? 144
-           : t == LLMBO_T_Q6_K   ? 210
-           : t == LLMBO_T_IQ4_XS ? 136
-           : t == LLMBO_T_Q8_0   ? 34
-                                 : 0;
-}
-
-/* Elements of one such block. */
-static size_t pack_elems(llmbo_ttype t)
-{
-    return t == LLMBO_T_Q8_0 ? LLMBO_QK : LLMBO_QK_K;
+    int packable =
+        t == LLMBO_T_Q4_K || t == LLMBO_T_Q6_K || t == LLMBO_T_IQ4_XS || t == LLMBO_T_Q8_0;
+    return packable ? llmbo_ttype_block_bytes(t) : 0;
 }
 
 int llmbo_pack_ok(llmbo_ttype t, size_t rows, size_t n)
 {
-    return pack_bytes(t) > 0 && rows >= LLMBO_PACK_ROWS && n > 0 && n % pack_elems(t) == 0;
+    return pack_bytes(t) > 0 && rows >= LLMBO_PACK_ROWS && n > 0 && n % llmbo_ttype_block(t) == 0;
 }
 
 /* Positions of sub-block j of row r in the S and M orders. */
@@ -3611,7 +3603,7 @@ static void unpack_block(llmbo_ttype t, const uint8_t *g, int r, uint8_t *o)
 
 void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uint8_t *scratch)
 {
-    size_t nsb = n / pack_elems(t), bb = pack_bytes(t);
+    size_t nsb = n / llmbo_ttype_block(t), bb = pack_bytes(t);
     if (!bb || row_bytes != nsb * bb)
         return;
     memcpy(scratch, w, LLMBO_PACK_ROWS * row_bytes);
@@ -3622,7 +3614,7 @@ void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uin
 void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_t *row)
 {
     size_t bb = pack_bytes(t);
-    for (size_t b = 0; bb && b < n / pack_elems(t); b++)
+    for (size_t b = 0; bb && b < n / llmbo_ttype_block(t); b++)
         unpack_block(t, grp + b * LLMBO_PACK_ROWS * bb, r, row + b * bb);
 }
 
@@ -4017,8 +4009,8 @@ void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t ro
                        size_t T, size_t n, float *out, size_t out_stride)
 {
     const uint8_t *wb = w, *x = xq;
-    size_t bb = pack_bytes(t), nsb = bb ? n / pack_elems(t) : 0;
-    size_t xb = t == LLMBO_T_Q8_0 ? sizeof(llmbo_q8a) : sizeof(llmbo_q8k);
+    size_t bb = pack_bytes(t), be = llmbo_ttype_block(t), nsb = bb ? n / be : 0;
+    size_t xb = llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? sizeof(llmbo_q8k) : sizeof(llmbo_q8a);
     size_t full = rows / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
     if (!bb)
         return;
@@ -4067,7 +4059,7 @@ void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t ro
                                  buf + b * bb);
                 for (size_t k = 0; k < T; k++)
                     out[k * out_stride + g0 + (size_t)r] +=
-                        llmbo_vec_dot(t, buf, NULL, x + (k * nsb + b0) * xb, nb * pack_elems(t));
+                        llmbo_vec_dot(t, buf, NULL, x + (k * nsb + b0) * xb, nb * be);
             }
         }
 }

@@ -507,6 +507,52 @@ static void check_wsum(void)
     llmbo_free(ref);
 }
 
+/* llmbo_f32_dots at every SIMD level: each score equals llmbo_vec_dot's times the scale exactly
+ * and is within the float bound of the float64 dot product, for widths that exercise the 16-element
+ * steps and the scalar tail, 37 keys (groups of four and a tail of one) strided wider than the
+ * width, the output's neighbours untouched. */
+static void check_dots(void)
+{
+    const size_t widths[] = {1, 7, 16, 64, 128, 200, 257};
+    size_t np = 37, stride = 300;
+    float scale = 0.0883883f;
+    float *k = llmbo_malloc(np * stride, sizeof *k), *q = llmbo_malloc(stride, sizeof *q);
+    float *s = llmbo_malloc(np + 2, sizeof *s);
+    for (size_t i = 0; i < np * stride; i++)
+        k[i] = (float)(unif() - 0.5) * 2.385f;
+    for (size_t i = 0; i < stride; i++)
+        q[i] = (float)(unif() - 0.5) * 3.0f;
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+        size_t n = widths[wi];
+        for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+            llmbo_quant_set_simd(level);
+            for (size_t p = 0; p < np + 2; p++)
+                s[p] = -1234.5f;
+            llmbo_f32_dots(s + 1, k, stride, np, q, n, scale);
+            size_t bad = 0, far = 0;
+            for (size_t p = 0; p < np; p++) {
+                const float *kp = k + p * stride;
+                double ref = 0, mag = 0;
+                for (size_t i = 0; i < n; i++) {
+                    ref += (double)kp[i] * q[i];
+                    mag += fabs((double)kp[i] * q[i]);
+                }
+                bad += s[p + 1] != llmbo_vec_dot(LLMBO_T_F32, kp, q, NULL, n) * scale;
+                far += !(fabs(s[p + 1] - ref * scale) <= (n + 2) * FLT_EPSILON * mag * scale);
+            }
+            CHECK(bad == 0 && far == 0 && s[0] == -1234.5f && s[np + 1] == -1234.5f,
+                  "f32_dots n=%zu (simd %d): %zu scores equal llmbo_vec_dot's times the scale "
+                  "(%zu differ), within the float bound of float64 (%zu outside), neighbours "
+                  "untouched",
+                  n, level, np, bad, far);
+        }
+    }
+    llmbo_quant_set_simd(99);
+    llmbo_free(k);
+    llmbo_free(q);
+    llmbo_free(s);
+}
+
 /* llmbo_gemv against llmbo_vec_dot for every row, exactly, at every SIMD level: 1103 rows (groups
  * of four and a tail of three) of n elements, the output's neighbours untouched. */
 static void check_gemv(llmbo_ttype t, size_t n)
@@ -682,6 +728,7 @@ int main(void)
     check_e8m0();
     check_iq_llamacpp();
     check_wsum();
+    check_dots();
     check_quant_levels();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         check_type(types[i], 2048);

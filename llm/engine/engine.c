@@ -1838,9 +1838,9 @@ static void att_worker(void *arg, long c, int ith)
         int first = swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
         const float *q = e->q + (size_t)t * e->q_dim + (size_t)h * hd;
         float mx = -INFINITY;
+        llmbo_f32_dots(att + first, kc + (size_t)first * e->kv_dim + (size_t)kvh * hd,
+                       (size_t)e->kv_dim, (size_t)(n_pos - first), q, (size_t)hd, scale);
         for (int p = first; p < n_pos; p++) {
-            const float *k = kc + (size_t)p * e->kv_dim + (size_t)kvh * hd;
-            att[p] = llmbo_vec_dot(LLMBO_T_F32, k, q, NULL, (size_t)hd) * scale;
             if (cap > 0) /* Gemma 2: the score soft-capped before the softmax */
                 att[p] = cap * tanhf(att[p] / cap);
             mx = att[p] > mx ? att[p] : mx;

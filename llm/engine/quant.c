@@ -794,6 +794,40 @@ AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
     return s;
 }
 
+/* llmbo_f32_dots with AVX2, four keys at a time: each key's sums are dot_f32_avx2's (two
+ * eight-lane chains over steps of 16 elements, hsum8 of their sum, then the scalar tail), so the
+ * scores are llmbo_vec_dot's exactly; the four keys' eight chains run side by side and share the
+ * query's loads, where one call per key waited on its own two chains. */
+AVX2_FN static void dots_avx2(float *s, const float *k, size_t stride, size_t np, const float *q,
+                              size_t n, float scale)
+{
+    size_t p = 0;
+    for (; p + 4 <= np; p += 4) {
+        __m256 a0[4], a1[4];
+        for (int j = 0; j < 4; j++)
+            a0[j] = a1[j] = _mm256_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                const float *kj = k + (p + (size_t)j) * stride + i;
+                a0[j] = _mm256_fmadd_ps(_mm256_loadu_ps(kj), q0, a0[j]);
+                a1[j] = _mm256_fmadd_ps(_mm256_loadu_ps(kj + 8), q1, a1[j]);
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            const float *kj = k + (p + (size_t)j) * stride;
+            float t = hsum8(_mm256_add_ps(a0[j], a1[j]));
+            for (size_t r = i; r < n; r++)
+                t += kj[r] * q[r];
+            s[p + (size_t)j] = t * scale;
+        }
+    }
+    for (; p < np; p++)
+        s[p] = dot_f32_avx2(k + p * stride, q, n) * scale;
+}
+
 /* The 256-element kernels below (Q4_K, Q5_K, Q6_K, IQ4_XS, with Q8_K activations) and IQ4_NL take
  * NT activation rows (1, 4 or 8, k * stride blocks apart) per pass over the weights: a block's
  * levels are unpacked into registers once and met with every row. Each is an always-inline body
@@ -3186,6 +3220,19 @@ void llmbo_quant_act_k(const float *x, llmbo_q8k *y, size_t n)
 #endif
     for (size_t b = 0; b < n / LLMBO_QK_K; b++)
         q8k_block(x + b * LLMBO_QK_K, &y[b]);
+}
+
+void llmbo_f32_dots(float *s, const float *k, size_t stride, size_t np, const float *q, size_t n,
+                    float scale)
+{
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 0) {
+        dots_avx2(s, k, stride, np, q, n, scale);
+        return;
+    }
+#endif
+    for (size_t p = 0; p < np; p++)
+        s[p] = dot_f32(k + p * stride, q, n) * scale;
 }
 
 void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, size_t np, size_t n)

@@ -71,6 +71,11 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
  * over them. For F16 and BF16 xq is float activations (n floats apart). */
 void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                 size_t T, size_t n, float *out, size_t out_stride);
+/* s[p] = llmbo_vec_dot(LLMBO_T_F32, k + p * stride, q, NULL, n) * scale for p < np (attention's
+ * scores of one query against np cached keys): the same numbers at every SIMD level, several keys
+ * per pass. */
+void llmbo_f32_dots(float *s, const float *k, size_t stride, size_t np, const float *q, size_t n,
+                    float scale);
 /* o[i] = sum over p = 0..np-1, in that order from 0, of a[p] * v[p * stride + i], for i < n
  * (attention's weighted sum of value rows): each product is rounded to float before it is added
  * (no fused multiply-add), so every SIMD level gives the scalar loop's numbers exactly. */

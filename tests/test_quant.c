@@ -510,47 +510,101 @@ static void check_wsum(void)
 /* llmbo_f32_dots at every SIMD level: each score equals llmbo_vec_dot's times the scale exactly
  * and is within the float bound of the float64 dot product, for widths that exercise the 16-element
  * steps and the scalar tail, 37 keys (groups of four and a tail of one) strided wider than the
- * width, the output's neighbours untouched. */
+ * width, 1 to 8 queries (AVX-512 takes six at a time), the output's neighbours untouched. */
 static void check_dots(void)
 {
-    const size_t widths[] = {1, 7, 16, 64, 128, 200, 257};
-    size_t np = 37, stride = 300;
+    const size_t widths[] = {1, 7, 16, 64, 128, 200, 257}, nqs[] = {1, 2, 6, 8};
+    size_t np = 37, stride = 300, ss = 41, nqmax = 8;
     float scale = 0.0883883f;
-    float *k = llmbo_malloc(np * stride, sizeof *k), *q = llmbo_malloc(stride, sizeof *q);
-    float *s = llmbo_malloc(np + 2, sizeof *s);
+    float *k = llmbo_malloc(np * stride, sizeof *k), *q = llmbo_malloc(nqmax * stride, sizeof *q);
+    float *s = llmbo_malloc(nqmax * ss + 2, sizeof *s);
     for (size_t i = 0; i < np * stride; i++)
         k[i] = (float)(unif() - 0.5) * 2.385f;
-    for (size_t i = 0; i < stride; i++)
+    for (size_t i = 0; i < nqmax * stride; i++)
         q[i] = (float)(unif() - 0.5) * 3.0f;
-    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
-        size_t n = widths[wi];
-        for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
-            llmbo_quant_set_simd(level);
-            for (size_t p = 0; p < np + 2; p++)
-                s[p] = -1234.5f;
-            llmbo_f32_dots(s + 1, k, stride, np, q, n, scale);
-            size_t bad = 0, far = 0;
-            for (size_t p = 0; p < np; p++) {
-                const float *kp = k + p * stride;
-                double ref = 0, mag = 0;
-                for (size_t i = 0; i < n; i++) {
-                    ref += (double)kp[i] * q[i];
-                    mag += fabs((double)kp[i] * q[i]);
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+        for (size_t qi = 0; qi < sizeof nqs / sizeof nqs[0]; qi++) {
+            size_t n = widths[wi], nq = nqs[qi];
+            for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+                llmbo_quant_set_simd(level);
+                for (size_t i = 0; i < nqmax * ss + 2; i++)
+                    s[i] = -1234.5f;
+                llmbo_f32_dots(s + 1, ss, k, stride, np, q, stride, nq, n, scale);
+                size_t bad = 0, far = 0, touched = 0;
+                for (size_t j = 0; j < nq; j++)
+                    for (size_t p = 0; p < np; p++) {
+                        const float *kp = k + p * stride, *qj = q + j * stride;
+                        double ref = 0, mag = 0;
+                        for (size_t i = 0; i < n; i++) {
+                            ref += (double)kp[i] * qj[i];
+                            mag += fabs((double)kp[i] * qj[i]);
+                        }
+                        float got = s[1 + j * ss + p];
+                        bad += got != llmbo_vec_dot(LLMBO_T_F32, kp, qj, NULL, n) * scale;
+                        far += !(fabs(got - ref * scale) <= (n + 2) * FLT_EPSILON * mag * scale);
+                    }
+                for (size_t i = 0; i < nqmax * ss + 2; i++) {
+                    int in = i >= 1 && (i - 1) / ss < nq && (i - 1) % ss < np;
+                    touched += !in && s[i] != -1234.5f;
                 }
-                bad += s[p + 1] != llmbo_vec_dot(LLMBO_T_F32, kp, q, NULL, n) * scale;
-                far += !(fabs(s[p + 1] - ref * scale) <= (n + 2) * FLT_EPSILON * mag * scale);
+                CHECK(
+                    bad == 0 && far == 0 && touched == 0,
+                    "f32_dots n=%zu, %zu queries (simd %d): %zu scores each equal llmbo_vec_dot's "
+                    "times the scale (%zu differ), within the float bound of float64 (%zu "
+                    "outside), %zu other floats touched",
+                    n, nq, level, np, bad, far, touched);
             }
-            CHECK(bad == 0 && far == 0 && s[0] == -1234.5f && s[np + 1] == -1234.5f,
-                  "f32_dots n=%zu (simd %d): %zu scores equal llmbo_vec_dot's times the scale "
-                  "(%zu differ), within the float bound of float64 (%zu outside), neighbours "
-                  "untouched",
-                  n, level, np, bad, far);
         }
-    }
     llmbo_quant_set_simd(99);
     llmbo_free(k);
     llmbo_free(q);
     llmbo_free(s);
+}
+
+/* llmbo_f32_wsum_n at every SIMD level against the plain loop llmbo_f32_wsum specifies, exactly,
+ * for 1 to 8 weight rows (AVX-512 takes six at a time over slices of 32 elements) and widths with
+ * and without a tail after the last slice, the output's neighbours untouched. */
+static void check_wsum_n(void)
+{
+    const size_t widths[] = {1, 7, 32, 64, 128, 200}, nqs[] = {1, 3, 6, 8};
+    size_t np = 37, stride = 300, os = 211, as = 40, nqmax = 8;
+    float *v = llmbo_malloc(np * stride, sizeof *v), *a = llmbo_malloc(nqmax * as, sizeof *a);
+    float *o = llmbo_malloc(nqmax * os, sizeof *o);
+    for (size_t i = 0; i < np * stride; i++)
+        v[i] = (float)(unif() - 0.5) * 2.385f;
+    for (size_t i = 0; i < nqmax * as; i++)
+        a[i] = (float)unif() / 3.0f;
+    for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+        for (size_t qi = 0; qi < sizeof nqs / sizeof nqs[0]; qi++) {
+            size_t n = widths[wi], nq = nqs[qi];
+            for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+                llmbo_quant_set_simd(level);
+                for (size_t i = 0; i < nqmax * os; i++)
+                    o[i] = -1234.5f;
+                llmbo_f32_wsum_n(o, os, a, as, v, stride, np, n, nq);
+                size_t bad = 0;
+                for (size_t j = 0; j < nqmax; j++)
+                    for (size_t i = 0; i < os; i++) {
+                        float ref = -1234.5f;
+                        if (j < nq && i < n) {
+                            ref = 0.0f;
+                            for (size_t p = 0; p < np; p++) {
+                                volatile float t = a[j * as + p] * v[p * stride + i];
+                                ref += t;
+                            }
+                        }
+                        bad += o[j * os + i] != ref;
+                    }
+                CHECK(bad == 0,
+                      "f32_wsum_n n=%zu, %zu rows of weights (simd %d): equals the rounded-product "
+                      "loop, neighbours untouched (%zu differ)",
+                      n, nq, level, bad);
+            }
+        }
+    llmbo_quant_set_simd(99);
+    llmbo_free(v);
+    llmbo_free(a);
+    llmbo_free(o);
 }
 
 /* llmbo_gemv against llmbo_vec_dot for every row, exactly, at every SIMD level: 1103 rows (groups
@@ -729,6 +783,7 @@ int main(void)
     check_iq_llamacpp();
     check_wsum();
     check_dots();
+    check_wsum_n();
     check_quant_levels();
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         check_type(types[i], 2048);

@@ -1152,7 +1152,9 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->k = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
     e->v = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
     e->att_out = llmbo_malloc(B * (size_t)e->o_dim, sizeof(float));
-    e->att = llmbo_malloc((size_t)n_threads * C, sizeof(float));
+    /* attention's scores: per thread, one row per query head of a grouped-query group */
+    e->att =
+        llmbo_malloc((size_t)n_threads * (size_t)(hp->n_head / hp->n_head_kv) * C, sizeof(float));
     size_t S = B * (size_t)K, hid = B * (size_t)max_ff;
     if (hp->n_expert && S * (size_t)hp->n_ff_exp > hid)
         hid = S * (size_t)hp->n_ff_exp;
@@ -1800,16 +1802,18 @@ static void quantise_rows(llmbo_engine *e, float *x, qrows xq, int T, int cols, 
 }
 
 /* Attention for T new tokens at positions pos0.. (keys/values already in the cache). A chunk is
- * `per` consecutive (token, head) pairs, taken latest token first: the causal triangle's long
- * rows are claimed early and the short ones fill in at the end. */
+ * `per` consecutive (token, KV head) pairs, taken latest token first: the causal triangle's long
+ * rows are claimed early and the short ones fill in at the end. A pair is the query heads that
+ * share the KV head (grouped-query attention), scored and summed together, so each cached key and
+ * value row is read once for the group (MLA: a (token, head) pair). */
 typedef struct att_job {
     llmbo_engine *e;
     int layer, T, pos0, per;
 } att_job;
 
-static long att_chunks(llmbo_engine *e, att_job *j, int row)
+static long att_chunks(llmbo_engine *e, att_job *j, int row, int heads)
 {
-    long W = (long)j->T * e->hp.n_head;
+    long W = (long)j->T * heads;
     /* about 16k multiply-adds per chunk at the longest position, at least one pair */
     long per = 16384L / ((long)(j->pos0 + j->T) * row + 1);
     per = per < 1 || e->fine ? 1 : per;
@@ -1822,42 +1826,48 @@ static void att_worker(void *arg, long c, int ith)
     const att_job *j = arg;
     llmbo_engine *e = j->e;
     const llmbo_hparams *hp = &e->hp;
-    int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
-    float *att = e->att + (size_t)ith * e->n_ctx;
+    int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv, nkv = hp->n_head_kv;
+    size_t C = (size_t)e->n_ctx;
+    float *att = e->att + (size_t)ith * (size_t)group * C; /* head g of the group at g * C */
     const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = (float)hp->att_scale;
     int swa = e->layers[j->layer].swa;
     float cap = (float)hp->att_softcap;
     const float *sinks = e->layers[j->layer].sinks;
-    long W = (long)j->T * hp->n_head, w1 = W - c * j->per, w0 = w1 - j->per;
+    long W = (long)j->T * nkv, w1 = W - c * j->per, w0 = w1 - j->per;
     for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
-        int t = (int)(w / hp->n_head), h = (int)(w % hp->n_head), kvh = h / group;
+        int t = (int)(w / nkv), kvh = (int)(w % nkv), h0 = kvh * group;
         int n_pos = j->pos0 + t + 1;
         /* a sliding layer sees the last n_swa positions (llama.cpp: p0 > p1 - n_swa) */
         int first = swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
-        const float *q = e->q + (size_t)t * e->q_dim + (size_t)h * hd;
-        float mx = -INFINITY;
-        llmbo_f32_dots(att + first, kc + (size_t)first * e->kv_dim + (size_t)kvh * hd,
-                       (size_t)e->kv_dim, (size_t)(n_pos - first), q, (size_t)hd, scale);
-        for (int p = first; p < n_pos; p++) {
-            if (cap > 0) /* Gemma 2: the score soft-capped before the softmax */
-                att[p] = cap * tanhf(att[p] / cap);
-            mx = att[p] > mx ? att[p] : mx;
+        size_t np = (size_t)(n_pos - first);
+        llmbo_f32_dots(att + first, C, kc + (size_t)first * e->kv_dim + (size_t)kvh * hd,
+                       (size_t)e->kv_dim, np, e->q + (size_t)t * e->q_dim + (size_t)h0 * hd,
+                       (size_t)hd, (size_t)group, (size_t)hd, scale);
+        for (int g = 0; g < group; g++) {
+            float *a = att + (size_t)g * C, mx = -INFINITY;
+            int h = h0 + g;
+            for (int p = first; p < n_pos; p++) {
+                if (cap > 0) /* Gemma 2: the score soft-capped before the softmax */
+                    a[p] = cap * tanhf(a[p] / cap);
+                mx = a[p] > mx ? a[p] : mx;
+            }
+            /* gpt-oss: the head's sink, a logit without a value, joins the softmax's
+             * denominator */
+            if (sinks && sinks[h] > mx)
+                mx = sinks[h];
+            float sum = sinks ? expf(sinks[h] - mx) : 0.0f;
+            for (int p = first; p < n_pos; p++) {
+                a[p] = expf(a[p] - mx);
+                sum += a[p];
+            }
+            for (int p = first; p < n_pos; p++)
+                a[p] /= sum;
         }
-        /* gpt-oss: the head's sink, a logit without a value, joins the softmax's denominator */
-        if (sinks && sinks[h] > mx)
-            mx = sinks[h];
-        float sum = sinks ? expf(sinks[h] - mx) : 0.0f;
-        for (int p = first; p < n_pos; p++) {
-            att[p] = expf(att[p] - mx);
-            sum += att[p];
-        }
-        for (int p = first; p < n_pos; p++)
-            att[p] /= sum;
-        llmbo_f32_wsum(e->att_out + (size_t)t * e->q_dim + (size_t)h * hd, att + first,
-                       vc + (size_t)first * e->kv_dim + (size_t)kvh * hd, (size_t)e->kv_dim,
-                       (size_t)(n_pos - first), (size_t)hd);
+        llmbo_f32_wsum_n(e->att_out + (size_t)t * e->q_dim + (size_t)h0 * hd, (size_t)hd,
+                         att + first, C, vc + (size_t)first * e->kv_dim + (size_t)kvh * hd,
+                         (size_t)e->kv_dim, np, (size_t)hd, (size_t)group);
     }
 }
 
@@ -1987,7 +1997,7 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
     }
     per_head(e, &L->wk_b, T, e->mla_qn, e->mla_qabs, (size_t)T * R, R);
     att_job j = {e, il, T, pos0, 0};
-    pool_run(&e->pool, mla_att_worker, &j, att_chunks(e, &j, R + nr));
+    pool_run(&e->pool, mla_att_worker, &j, att_chunks(e, &j, R + nr, hp->n_head));
     per_head(e, &L->wv_b, T, e->mla_olat, e->att_out, (size_t)hp->v_dim, e->o_dim);
 }
 
@@ -2274,7 +2284,8 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
         memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
     }
     att_job aj = {e, il, T, pos0, 0};
-    pool_run(&e->pool, att_worker, &aj, att_chunks(e, &aj, 2 * hd));
+    int group = hp->n_head / hp->n_head_kv;
+    pool_run(&e->pool, att_worker, &aj, att_chunks(e, &aj, 2 * hd * group, hp->n_head_kv));
 }
 
 /* ----------------------------------------------------------------------------------------------

@@ -794,40 +794,6 @@ AVX2_FN static float dot_f32_avx2(const float *w, const float *x, size_t n)
     return s;
 }
 
-/* llmbo_f32_dots with AVX2, four keys at a time: each key's sums are dot_f32_avx2's (two
- * eight-lane chains over steps of 16 elements, hsum8 of their sum, then the scalar tail), so the
- * scores are llmbo_vec_dot's exactly; the four keys' eight chains run side by side and share the
- * query's loads, where one call per key waited on its own two chains. */
-AVX2_FN static void dots_avx2(float *s, const float *k, size_t stride, size_t np, const float *q,
-                              size_t n, float scale)
-{
-    size_t p = 0;
-    for (; p + 4 <= np; p += 4) {
-        __m256 a0[4], a1[4];
-        for (int j = 0; j < 4; j++)
-            a0[j] = a1[j] = _mm256_setzero_ps();
-        size_t i = 0;
-        for (; i + 16 <= n; i += 16) {
-            __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
-#pragma GCC unroll 4
-            for (int j = 0; j < 4; j++) {
-                const float *kj = k + (p + (size_t)j) * stride + i;
-                a0[j] = _mm256_fmadd_ps(_mm256_loadu_ps(kj), q0, a0[j]);
-                a1[j] = _mm256_fmadd_ps(_mm256_loadu_ps(kj + 8), q1, a1[j]);
-            }
-        }
-        for (int j = 0; j < 4; j++) {
-            const float *kj = k + (p + (size_t)j) * stride;
-            float t = hsum8(_mm256_add_ps(a0[j], a1[j]));
-            for (size_t r = i; r < n; r++)
-                t += kj[r] * q[r];
-            s[p + (size_t)j] = t * scale;
-        }
-    }
-    for (; p < np; p++)
-        s[p] = dot_f32_avx2(k + p * stride, q, n) * scale;
-}
-
 /* The 256-element kernels below (Q4_K, Q5_K, Q6_K, IQ4_XS, with Q8_K activations) and IQ4_NL take
  * NT activation rows (1, 4 or 8, k * stride blocks apart) per pass over the weights: a block's
  * levels are unpacked into registers once and met with every row. Each is an always-inline body
@@ -2505,6 +2471,179 @@ AVX512_FN static size_t wsum_avx512(float *o, const float *a, const float *v, si
     return i + wsum_avx2(o + i, a, v + i, stride, np, n - i);
 }
 
+/* llmbo_f32_dots with AVX2, four keys at a time for one query: each key's sums are
+ * dot_f32_avx2's (two eight-lane chains over steps of 16 elements, hsum8 of their sum, then the
+ * scalar tail), so the scores are llmbo_vec_dot's exactly; the four keys' eight chains run side by
+ * side and share the query's loads, where one call per key waited on its own two chains. */
+AVX2_FN static void dots_avx2(float *s, const float *k, size_t stride, size_t np, const float *q,
+                              size_t n, float scale)
+{
+    size_t p = 0;
+    for (; p + 4 <= np; p += 4) {
+        __m256 a0[4], a1[4];
+        for (int j = 0; j < 4; j++)
+            a0[j] = a1[j] = _mm256_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                const float *kj = k + (p + (size_t)j) * stride + i;
+                a0[j] = _mm256_fmadd_ps(_mm256_loadu_ps(kj), q0, a0[j]);
+                a1[j] = _mm256_fmadd_ps(_mm256_loadu_ps(kj + 8), q1, a1[j]);
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            const float *kj = k + (p + (size_t)j) * stride;
+            float t = hsum8(_mm256_add_ps(a0[j], a1[j]));
+            for (size_t r = i; r < n; r++)
+                t += kj[r] * q[r];
+            s[p + (size_t)j] = t * scale;
+        }
+    }
+    for (; p < np; p++)
+        s[p] = dot_f32_avx2(k + p * stride, q, n) * scale;
+}
+
+/* llmbo_f32_dots with AVX-512: KB keys against QB queries (a grouped-query attention group), each
+ * key read once for all of them. Lanes 0-7 and 8-15 of a pair's one 16-lane chain are
+ * dot_f32_avx2's two eight-lane chains, so the scores are still llmbo_vec_dot's exactly. */
+AVX512_INL void dots_tile512(float *s, size_t ss, const float *k, size_t stride, const float *q,
+                             size_t qs, size_t n, float scale, const int KB, const int QB)
+{
+    __m512 acc[4][6];
+#pragma GCC unroll 4
+    for (int a = 0; a < KB; a++)
+#pragma GCC unroll 6
+        for (int b = 0; b < QB; b++)
+            acc[a][b] = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 kv[4];
+#pragma GCC unroll 4
+        for (int a = 0; a < KB; a++)
+            kv[a] = _mm512_loadu_ps(k + (size_t)a * stride + i);
+#pragma GCC unroll 6
+        for (int b = 0; b < QB; b++) {
+            __m512 qv = _mm512_loadu_ps(q + (size_t)b * qs + i);
+#pragma GCC unroll 4
+            for (int a = 0; a < KB; a++)
+                acc[a][b] = _mm512_fmadd_ps(kv[a], qv, acc[a][b]);
+        }
+    }
+    for (int a = 0; a < KB; a++)
+        for (int b = 0; b < QB; b++) {
+            __m512 v = acc[a][b];
+            __m256 lo = _mm512_castps512_ps256(v);
+            __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+            const float *ka = k + (size_t)a * stride, *qb = q + (size_t)b * qs;
+            float t = hsum8(_mm256_add_ps(lo, hi));
+            for (size_t r = i; r < n; r++)
+                t += ka[r] * qb[r];
+            s[(size_t)b * ss + (size_t)a] = t * scale;
+        }
+}
+
+/* Keys four at a time (then one), against QB queries. */
+AVX512_INL void dots_rows512(float *s, size_t ss, const float *k, size_t stride, size_t np,
+                             const float *q, size_t qs, size_t n, float scale, const int QB)
+{
+    size_t p = 0;
+    for (; p + 4 <= np; p += 4)
+        dots_tile512(s + p, ss, k + p * stride, stride, q, qs, n, scale, 4, QB);
+    for (; p < np; p++)
+        dots_tile512(s + p, ss, k + p * stride, stride, q, qs, n, scale, 1, QB);
+}
+
+/* Queries six at a time (then the rest). */
+AVX512_FN static void dots_avx512(float *s, size_t ss, const float *k, size_t stride, size_t np,
+                                  const float *q, size_t qs, size_t nq, size_t n, float scale)
+{
+    for (size_t j = 0; j < nq; j += 6) {
+        float *sj = s + j * ss;
+        const float *qj = q + j * qs;
+        switch (nq - j < 6 ? nq - j : 6) {
+        case 1:
+            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 1);
+            break;
+        case 2:
+            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 2);
+            break;
+        case 3:
+            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 3);
+            break;
+        case 4:
+            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 4);
+            break;
+        case 5:
+            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 5);
+            break;
+        default:
+            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 6);
+            break;
+        }
+    }
+}
+
+/* llmbo_f32_wsum_n with AVX-512: 32 output elements of QB queries over all np value rows, each
+ * row's two vectors loaded once for all of them; products rounded before their adds, in row order,
+ * as in the scalar loop. */
+AVX512_INL void wsum_tile512(float *o, size_t os, const float *a, size_t as, const float *v,
+                             size_t stride, size_t np, const int QB)
+{
+    __m512 acc[6][2];
+#pragma GCC unroll 6
+    for (int b = 0; b < QB; b++)
+        acc[b][0] = acc[b][1] = _mm512_setzero_ps();
+    for (size_t p = 0; p < np; p++) {
+        __m512 v0 = _mm512_loadu_ps(v + p * stride), v1 = _mm512_loadu_ps(v + p * stride + 16);
+#pragma GCC unroll 6
+        for (int b = 0; b < QB; b++) {
+            __m512 ap = _mm512_set1_ps(a[(size_t)b * as + p]);
+            acc[b][0] = _mm512_add_ps(acc[b][0], _mm512_mul_ps(ap, v0));
+            acc[b][1] = _mm512_add_ps(acc[b][1], _mm512_mul_ps(ap, v1));
+        }
+    }
+#pragma GCC unroll 6
+    for (int b = 0; b < QB; b++) {
+        _mm512_storeu_ps(o + (size_t)b * os, acc[b][0]);
+        _mm512_storeu_ps(o + (size_t)b * os + 16, acc[b][1]);
+    }
+}
+
+/* Slices of 32 elements, queries six at a time; returns the elements done (a multiple of 32). */
+AVX512_FN static size_t wsum_n_avx512(float *o, size_t os, const float *a, size_t as,
+                                      const float *v, size_t stride, size_t np, size_t n, size_t nq)
+{
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (size_t j = 0; j < nq; j += 6) {
+            float *oj = o + j * os + i;
+            const float *aj = a + j * as, *vi = v + i;
+            switch (nq - j < 6 ? nq - j : 6) {
+            case 1:
+                wsum_tile512(oj, os, aj, as, vi, stride, np, 1);
+                break;
+            case 2:
+                wsum_tile512(oj, os, aj, as, vi, stride, np, 2);
+                break;
+            case 3:
+                wsum_tile512(oj, os, aj, as, vi, stride, np, 3);
+                break;
+            case 4:
+                wsum_tile512(oj, os, aj, as, vi, stride, np, 4);
+                break;
+            case 5:
+                wsum_tile512(oj, os, aj, as, vi, stride, np, 5);
+                break;
+            default:
+                wsum_tile512(oj, os, aj, as, vi, stride, np, 6);
+                break;
+            }
+        }
+    return i;
+}
+
 /* Activation quantisation with AVX2, the scalar blocks' numbers exactly: the maximum of |x| is
  * the same in any order, x * id and its rounding to nearest even (vcvtps2dq in the default MXCSR
  * mode, as lrintf) are per element, and the integer sums are exact. A block holding a NaN, or
@@ -3222,17 +3361,35 @@ void llmbo_quant_act_k(const float *x, llmbo_q8k *y, size_t n)
         q8k_block(x + b * LLMBO_QK_K, &y[b]);
 }
 
-void llmbo_f32_dots(float *s, const float *k, size_t stride, size_t np, const float *q, size_t n,
-                    float scale)
+void llmbo_f32_dots(float *s, size_t ss, const float *k, size_t stride, size_t np, const float *q,
+                    size_t qs, size_t nq, size_t n, float scale)
 {
 #ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 1) {
+        dots_avx512(s, ss, k, stride, np, q, qs, nq, n, scale);
+        return;
+    }
     if (simd_on > 0) {
-        dots_avx2(s, k, stride, np, q, n, scale);
+        for (size_t j = 0; j < nq; j++)
+            dots_avx2(s + j * ss, k, stride, np, q + j * qs, n, scale);
         return;
     }
 #endif
-    for (size_t p = 0; p < np; p++)
-        s[p] = dot_f32(k + p * stride, q, n) * scale;
+    for (size_t j = 0; j < nq; j++)
+        for (size_t p = 0; p < np; p++)
+            s[j * ss + p] = dot_f32(k + p * stride, q + j * qs, n) * scale;
+}
+
+void llmbo_f32_wsum_n(float *o, size_t os, const float *a, size_t as, const float *v, size_t stride,
+                      size_t np, size_t n, size_t nq)
+{
+    size_t i = 0;
+#ifdef LLMBO_X86_DISPATCH
+    if (simd_on > 1)
+        i = wsum_n_avx512(o, os, a, as, v, stride, np, n, nq);
+#endif
+    for (size_t j = 0; i < n && j < nq; j++)
+        llmbo_f32_wsum(o + j * os + i, a + j * as, v + i, stride, np, n - i);
 }
 
 void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, size_t np, size_t n)

@@ -71,15 +71,20 @@ void llmbo_vec_dot4(llmbo_ttype t, const void *row, const void *xq, size_t strid
  * over them. For F16 and BF16 xq is float activations (n floats apart). */
 void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                 size_t T, size_t n, float *out, size_t out_stride);
-/* s[p] = llmbo_vec_dot(LLMBO_T_F32, k + p * stride, q, NULL, n) * scale for p < np (attention's
- * scores of one query against np cached keys): the same numbers at every SIMD level, several keys
- * per pass. */
-void llmbo_f32_dots(float *s, const float *k, size_t stride, size_t np, const float *q, size_t n,
-                    float scale);
+/* s[j * ss + p] = llmbo_vec_dot(LLMBO_T_F32, k + p * stride, q + j * qs, NULL, n) * scale for
+ * p < np and j < nq (attention's scores of nq queries, a grouped-query attention group, against np
+ * cached keys): the same numbers at every SIMD level; with AVX-512 each key is read once for all
+ * the queries. */
+void llmbo_f32_dots(float *s, size_t ss, const float *k, size_t stride, size_t np, const float *q,
+                    size_t qs, size_t nq, size_t n, float scale);
 /* o[i] = sum over p = 0..np-1, in that order from 0, of a[p] * v[p * stride + i], for i < n
  * (attention's weighted sum of value rows): each product is rounded to float before it is added
  * (no fused multiply-add), so every SIMD level gives the scalar loop's numbers exactly. */
 void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, size_t np, size_t n);
+/* llmbo_f32_wsum for nq weight rows at once: o + j * os from a + j * as, for j < nq, the same
+ * numbers; with AVX-512 each value row is read once for all of them. */
+void llmbo_f32_wsum_n(float *o, size_t os, const float *a, size_t as, const float *v, size_t stride,
+                      size_t np, size_t n, size_t nq);
 /* out[r] = the dot product of weight row r (rows rows, row_bytes apart from w; n elements of the
  * quantised type t) with one activation row xq, for r < rows: the same numbers as llmbo_vec_dot
  * for each row (one-token decode: several rows per pass, the next rows prefetched). */

@@ -566,7 +566,7 @@ static void check_dots(void)
  * and without a tail after the last slice, the output's neighbours untouched. */
 static void check_wsum_n(void)
 {
-    const size_t widths[] = {1, 7, 32, 64, 128, 200}, nqs[] = {1, 3, 6, 8};
+    const size_t widths[] = {1, 7, 32, 64, 128, 200}, nqs[] = {1, 2, 3, 6, 8};
     size_t np = 37, stride = 300, os = 211, as = 40, nqmax = 8;
     float *v = llmbo_malloc(np * stride, sizeof *v), *a = llmbo_malloc(nqmax * as, sizeof *a);
     float *o = llmbo_malloc(nqmax * os, sizeof *o);

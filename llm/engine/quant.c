@@ -2585,61 +2585,70 @@ AVX512_FN static void dots_avx512(float *s, size_t ss, const float *k, size_t st
     }
 }
 
-/* llmbo_f32_wsum_n with AVX-512: 32 output elements of QB queries over all np value rows, each
- * row's two vectors loaded once for all of them; products rounded before their adds, in row order,
- * as in the scalar loop. */
+/* llmbo_f32_wsum_n with AVX-512: 16 NV output elements of QB weight rows over all np value rows,
+ * each value row's NV vectors loaded once for all of them; products rounded before their adds, in
+ * row order, as in the scalar loop. */
 AVX512_INL void wsum_tile512(float *o, size_t os, const float *a, size_t as, const float *v,
-                             size_t stride, size_t np, const int QB)
+                             size_t stride, size_t np, const int QB, const int NV)
 {
-    __m512 acc[6][2];
+    __m512 acc[6][8];
 #pragma GCC unroll 6
     for (int b = 0; b < QB; b++)
-        acc[b][0] = acc[b][1] = _mm512_setzero_ps();
+#pragma GCC unroll 8
+        for (int c = 0; c < NV; c++)
+            acc[b][c] = _mm512_setzero_ps();
     for (size_t p = 0; p < np; p++) {
-        __m512 v0 = _mm512_loadu_ps(v + p * stride), v1 = _mm512_loadu_ps(v + p * stride + 16);
+        __m512 vv[8];
+#pragma GCC unroll 8
+        for (int c = 0; c < NV; c++)
+            vv[c] = _mm512_loadu_ps(v + p * stride + 16 * (size_t)c);
 #pragma GCC unroll 6
         for (int b = 0; b < QB; b++) {
             __m512 ap = _mm512_set1_ps(a[(size_t)b * as + p]);
-            acc[b][0] = _mm512_add_ps(acc[b][0], _mm512_mul_ps(ap, v0));
-            acc[b][1] = _mm512_add_ps(acc[b][1], _mm512_mul_ps(ap, v1));
+#pragma GCC unroll 8
+            for (int c = 0; c < NV; c++)
+                acc[b][c] = _mm512_add_ps(acc[b][c], _mm512_mul_ps(ap, vv[c]));
         }
     }
 #pragma GCC unroll 6
-    for (int b = 0; b < QB; b++) {
-        _mm512_storeu_ps(o + (size_t)b * os, acc[b][0]);
-        _mm512_storeu_ps(o + (size_t)b * os + 16, acc[b][1]);
-    }
+    for (int b = 0; b < QB; b++)
+#pragma GCC unroll 8
+        for (int c = 0; c < NV; c++)
+            _mm512_storeu_ps(o + (size_t)b * os + 16 * (size_t)c, acc[b][c]);
 }
 
-/* Slices of 32 elements, queries six at a time; returns the elements done (a multiple of 32). */
+/* Slices of 128 elements for one or two weight rows (each value row read in one stretch, as
+ * llmbo_f32_wsum does), else of 64 (or 32 for narrower heads), weight rows six at a time; returns
+ * the elements done. */
 AVX512_FN static size_t wsum_n_avx512(float *o, size_t os, const float *a, size_t as,
                                       const float *v, size_t stride, size_t np, size_t n, size_t nq)
 {
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32)
+    int nv = n >= 128 && nq <= 2 ? 8 : n >= 64 ? 4 : 2;
+    size_t w = 16 * (size_t)nv, i = 0;
+    for (; i + w <= n; i += w)
         for (size_t j = 0; j < nq; j += 6) {
             float *oj = o + j * os + i;
             const float *aj = a + j * as, *vi = v + i;
-            switch (nq - j < 6 ? nq - j : 6) {
-            case 1:
-                wsum_tile512(oj, os, aj, as, vi, stride, np, 1);
-                break;
-            case 2:
-                wsum_tile512(oj, os, aj, as, vi, stride, np, 2);
-                break;
-            case 3:
-                wsum_tile512(oj, os, aj, as, vi, stride, np, 3);
-                break;
-            case 4:
-                wsum_tile512(oj, os, aj, as, vi, stride, np, 4);
-                break;
-            case 5:
-                wsum_tile512(oj, os, aj, as, vi, stride, np, 5);
-                break;
+            int qb = nq - j < 6 ? (int)(nq - j) : 6;
+#define WSUM_TILE(QB)                                                                              \
+    case QB:                                                                                       \
+        if (nv == 8)                                                                               \
+            wsum_tile512(oj, os, aj, as, vi, stride, np, QB, 8);                                   \
+        else if (nv == 4)                                                                          \
+            wsum_tile512(oj, os, aj, as, vi, stride, np, QB, 4);                                   \
+        else                                                                                       \
+            wsum_tile512(oj, os, aj, as, vi, stride, np, QB, 2);                                   \
+        break;
+            switch (qb) {
+                WSUM_TILE(1)
+                WSUM_TILE(2)
+                WSUM_TILE(3)
+                WSUM_TILE(4)
+                WSUM_TILE(5)
             default:
-                wsum_tile512(oj, os, aj, as, vi, stride, np, 6);
-                break;
+                WSUM_TILE(6)
             }
+#undef WSUM_TILE
         }
     return i;
 }

@@ -2562,26 +2562,20 @@ AVX512_FN static void dots_avx512(float *s, size_t ss, const float *k, size_t st
     for (size_t j = 0; j < nq; j += 6) {
         float *sj = s + j * ss;
         const float *qj = q + j * qs;
+#define DOTS_ROWS(QB)                                                                              \
+    case QB:                                                                                       \
+        dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, QB);                                 \
+        break;
         switch (nq - j < 6 ? nq - j : 6) {
-        case 1:
-            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 1);
-            break;
-        case 2:
-            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 2);
-            break;
-        case 3:
-            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 3);
-            break;
-        case 4:
-            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 4);
-            break;
-        case 5:
-            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 5);
-            break;
+            DOTS_ROWS(1)
+            DOTS_ROWS(2)
+            DOTS_ROWS(3)
+            DOTS_ROWS(4)
+            DOTS_ROWS(5)
         default:
-            dots_rows512(sj, ss, k, stride, np, qj, qs, n, scale, 6);
-            break;
+            DOTS_ROWS(6)
         }
+#undef DOTS_ROWS
     }
 }
 

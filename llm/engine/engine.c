@@ -373,7 +373,7 @@ struct llmbo_engine {
     int *mm_rows_per;  /* (max_items) its rows per chunk of each item */
     int n_packed;      /* weight matrices packed in groups of rows (pack_weights) */
     uint8_t *embd_row; /* (tok_embd.row_bytes) a packed token_embd row in the file's layout */
-    float *att;        /* (n_threads, n_ctx) attention scores */
+    float *att;        /* (n_threads, att_stride) attention scores and a tile's queries, outputs */
     float *hb, *hb2;   /* (B, max_ff) or (S, n_ff_exp) FFN hidden */
     float *ffn_out;    /* (B, n_embd) */
     float *router;     /* (B, n_expert) */
@@ -1105,6 +1105,24 @@ void llmbo_engine_options_default(llmbo_engine_options *opt)
 
 static void rope_tables(llmbo_engine *e);
 
+/* Attention's tile: the query rows (token x head of one KV head's group) scored and summed
+ * together, ATT_QUERIES or one group if larger (att_worker). */
+#define ATT_QUERIES 6
+
+static int att_tile_rows(const llmbo_hparams *hp)
+{
+    int group = hp->n_head / hp->n_head_kv;
+    return group > ATT_QUERIES ? group : group * (ATT_QUERIES / group);
+}
+
+/* Floats of one thread's attention scratch: a score row of n_ctx per query row of a tile, then the
+ * tile's queries and outputs (head_dim each). */
+static size_t att_stride(const llmbo_hparams *hp, size_t n_ctx)
+{
+    size_t rows = (size_t)att_tile_rows(hp);
+    return rows * n_ctx + 2 * rows * (size_t)hp->head_dim;
+}
+
 static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *err)
 {
     const llmbo_hparams *hp = &e->hp;
@@ -1152,9 +1170,7 @@ static llmbo_status alloc_buffers(llmbo_engine *e, int n_threads, llmbo_error *e
     e->k = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
     e->v = llmbo_malloc(B * (size_t)e->kv_dim, sizeof(float));
     e->att_out = llmbo_malloc(B * (size_t)e->o_dim, sizeof(float));
-    /* attention's scores: per thread, one row per query head of a grouped-query group */
-    e->att =
-        llmbo_malloc((size_t)n_threads * (size_t)(hp->n_head / hp->n_head_kv) * C, sizeof(float));
+    e->att = llmbo_malloc((size_t)n_threads, att_stride(hp, C) * sizeof(float));
     size_t S = B * (size_t)K, hid = B * (size_t)max_ff;
     if (hp->n_expert && S * (size_t)hp->n_ff_exp > hid)
         hid = S * (size_t)hp->n_ff_exp;
@@ -1802,53 +1818,64 @@ static void quantise_rows(llmbo_engine *e, float *x, qrows xq, int T, int cols, 
 }
 
 /* Attention for T new tokens at positions pos0.. (keys/values already in the cache). A chunk is
- * `per` consecutive (token, KV head) pairs, taken latest token first: the causal triangle's long
+ * `per` consecutive (tile, KV head) pairs, taken latest tokens first: the causal triangle's long
  * rows are claimed early and the short ones fill in at the end. A pair is the query heads that
- * share the KV head (grouped-query attention), scored and summed together, so each cached key and
- * value row is read once for the group (MLA: a (token, head) pair). */
+ * share the KV head (grouped-query attention) for a tile of consecutive tokens, up to ATT_QUERIES
+ * query rows (one token in decode), scored and summed together, so each cached key and value row
+ * is read once for all of them (MLA: a (token, head) pair). */
 typedef struct att_job {
     llmbo_engine *e;
-    int layer, T, pos0, per;
+    int layer, T, pos0, per, tile; /* tile: tokens per tile (MHA) */
 } att_job;
 
-static long att_chunks(llmbo_engine *e, att_job *j, int row, int heads)
+static long att_chunks(llmbo_engine *e, att_job *j, int row, long items)
 {
-    long W = (long)j->T * heads;
-    /* about 16k multiply-adds per chunk at the longest position, at least one pair */
+    /* about 16k multiply-adds per chunk at the longest position, at least one item */
     long per = 16384L / ((long)(j->pos0 + j->T) * row + 1);
     per = per < 1 || e->fine ? 1 : per;
     j->per = (int)per;
-    return (W + per - 1) / per;
+    return (items + per - 1) / per;
 }
 
+/* A tile's rows span the key range of its longest one; a row's weights outside its own range (a
+ * later token's positions; before a sliding window's start) are zero, which leaves its sums the
+ * numbers of its own range: llmbo_f32_dots scores each (key, query) pair alone, and adding a zero
+ * product changes no nonzero sum. */
 static void att_worker(void *arg, long c, int ith)
 {
     const att_job *j = arg;
     llmbo_engine *e = j->e;
     const llmbo_hparams *hp = &e->hp;
     int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv, nkv = hp->n_head_kv;
-    size_t C = (size_t)e->n_ctx;
-    float *att = e->att + (size_t)ith * (size_t)group * C; /* head g of the group at g * C */
+    size_t C = (size_t)e->n_ctx, R = (size_t)att_tile_rows(hp);
+    float *att = e->att + (size_t)ith * att_stride(hp, C); /* query row r's scores at r * C */
+    float *qt = att + R * C, *ot = qt + R * (size_t)hd;    /* the tile's queries and outputs */
     const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = (float)hp->att_scale;
     int swa = e->layers[j->layer].swa;
     float cap = (float)hp->att_softcap;
     const float *sinks = e->layers[j->layer].sinks;
-    long W = (long)j->T * nkv, w1 = W - c * j->per, w0 = w1 - j->per;
+    long n_tiles = (j->T + j->tile - 1) / j->tile;
+    long W = n_tiles * nkv, w1 = W - c * j->per, w0 = w1 - j->per;
     for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
-        int t = (int)(w / nkv), kvh = (int)(w % nkv), h0 = kvh * group;
-        int n_pos = j->pos0 + t + 1;
+        int t0 = (int)(w / nkv) * j->tile, kvh = (int)(w % nkv), h0 = kvh * group;
+        int nt = j->T - t0 < j->tile ? j->T - t0 : j->tile, rows = nt * group;
         /* a sliding layer sees the last n_swa positions (llama.cpp: p0 > p1 - n_swa) */
-        int first = swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
-        size_t np = (size_t)(n_pos - first);
+        int lo = j->pos0 + t0 + 1, hi = j->pos0 + t0 + nt; /* the first and last token's n_pos */
+        int first = swa && lo > hp->n_swa ? lo - hp->n_swa : 0;
+        size_t np = (size_t)(hi - first);
+        for (int t = 0; t < nt; t++)
+            memcpy(qt + (size_t)t * group * hd,
+                   e->q + (size_t)(t0 + t) * e->q_dim + (size_t)h0 * hd,
+                   (size_t)group * hd * sizeof(float));
         llmbo_f32_dots(att + first, C, kc + (size_t)first * e->kv_dim + (size_t)kvh * hd,
-                       (size_t)e->kv_dim, np, e->q + (size_t)t * e->q_dim + (size_t)h0 * hd,
-                       (size_t)hd, (size_t)group, (size_t)hd, scale);
-        for (int g = 0; g < group; g++) {
-            float *a = att + (size_t)g * C, mx = -INFINITY;
-            int h = h0 + g;
-            for (int p = first; p < n_pos; p++) {
+                       (size_t)e->kv_dim, np, qt, (size_t)hd, (size_t)rows, (size_t)hd, scale);
+        for (int r = 0; r < rows; r++) {
+            float *a = att + (size_t)r * C, mx = -INFINITY;
+            int h = h0 + r % group, n_pos = lo + r / group;
+            int f = swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
+            for (int p = f; p < n_pos; p++) {
                 if (cap > 0) /* Gemma 2: the score soft-capped before the softmax */
                     a[p] = cap * tanhf(a[p] / cap);
                 mx = a[p] > mx ? a[p] : mx;
@@ -1858,16 +1885,23 @@ static void att_worker(void *arg, long c, int ith)
             if (sinks && sinks[h] > mx)
                 mx = sinks[h];
             float sum = sinks ? expf(sinks[h] - mx) : 0.0f;
-            for (int p = first; p < n_pos; p++) {
+            for (int p = f; p < n_pos; p++) {
                 a[p] = expf(a[p] - mx);
                 sum += a[p];
             }
-            for (int p = first; p < n_pos; p++)
+            for (int p = f; p < n_pos; p++)
                 a[p] /= sum;
+            for (int p = first; p < f; p++)
+                a[p] = 0.0f;
+            for (int p = n_pos; p < hi; p++)
+                a[p] = 0.0f;
         }
-        llmbo_f32_wsum_n(e->att_out + (size_t)t * e->q_dim + (size_t)h0 * hd, (size_t)hd,
-                         att + first, C, vc + (size_t)first * e->kv_dim + (size_t)kvh * hd,
-                         (size_t)e->kv_dim, np, (size_t)hd, (size_t)group);
+        llmbo_f32_wsum_n(ot, (size_t)hd, att + first, C,
+                         vc + (size_t)first * e->kv_dim + (size_t)kvh * hd, (size_t)e->kv_dim, np,
+                         (size_t)hd, (size_t)rows);
+        for (int t = 0; t < nt; t++)
+            memcpy(e->att_out + (size_t)(t0 + t) * e->q_dim + (size_t)h0 * hd,
+                   ot + (size_t)t * group * hd, (size_t)group * hd * sizeof(float));
     }
 }
 
@@ -1996,8 +2030,8 @@ static void attention_mla(llmbo_engine *e, const layer *L, int il, int T, int po
                    (size_t)nope * sizeof(float));
     }
     per_head(e, &L->wk_b, T, e->mla_qn, e->mla_qabs, (size_t)T * R, R);
-    att_job j = {e, il, T, pos0, 0};
-    pool_run(&e->pool, mla_att_worker, &j, att_chunks(e, &j, R + nr, hp->n_head));
+    att_job j = {e, il, T, pos0, 0, 1};
+    pool_run(&e->pool, mla_att_worker, &j, att_chunks(e, &j, R + nr, (long)T * hp->n_head));
     per_head(e, &L->wv_b, T, e->mla_olat, e->att_out, (size_t)hp->v_dim, e->o_dim);
 }
 
@@ -2283,9 +2317,11 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
         memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
         memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
     }
-    att_job aj = {e, il, T, pos0, 0};
-    int group = hp->n_head / hp->n_head_kv;
-    pool_run(&e->pool, att_worker, &aj, att_chunks(e, &aj, 2 * hd * group, hp->n_head_kv));
+    int group = hp->n_head / hp->n_head_kv, tile = att_tile_rows(hp) / group;
+    att_job aj = {e, il, T, pos0, 0, tile < T ? tile : T};
+    long n_tiles = (T + aj.tile - 1) / aj.tile;
+    pool_run(&e->pool, att_worker, &aj,
+             att_chunks(e, &aj, 2 * hd * group * aj.tile, n_tiles * hp->n_head_kv));
 }
 
 /* ----------------------------------------------------------------------------------------------

@@ -1837,6 +1837,13 @@ static long att_chunks(llmbo_engine *e, att_job *j, int row, long items)
     return (items + per - 1) / per;
 }
 
+/* The first position a query at n_pos (its position + 1) sees: a sliding layer sees the last n_swa
+ * (llama.cpp: p0 > p1 - n_swa). */
+static int att_first(const llmbo_hparams *hp, int swa, int n_pos)
+{
+    return swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
+}
+
 /* A tile's rows span the key range of its longest one; a row's weights outside its own range (a
  * later token's positions; before a sliding window's start) are zero, which leaves its sums the
  * numbers of its own range: llmbo_f32_dots scores each (key, query) pair alone, and adding a zero
@@ -1861,9 +1868,8 @@ static void att_worker(void *arg, long c, int ith)
     for (long w = w0 > 0 ? w0 : 0; w < w1; w++) {
         int t0 = (int)(w / nkv) * j->tile, kvh = (int)(w % nkv), h0 = kvh * group;
         int nt = j->T - t0 < j->tile ? j->T - t0 : j->tile, rows = nt * group;
-        /* a sliding layer sees the last n_swa positions (llama.cpp: p0 > p1 - n_swa) */
         int lo = j->pos0 + t0 + 1, hi = j->pos0 + t0 + nt; /* the first and last token's n_pos */
-        int first = swa && lo > hp->n_swa ? lo - hp->n_swa : 0;
+        int first = att_first(hp, swa, lo);
         size_t np = (size_t)(hi - first);
         for (int t = 0; t < nt; t++)
             memcpy(qt + (size_t)t * group * hd,
@@ -1874,7 +1880,7 @@ static void att_worker(void *arg, long c, int ith)
         for (int r = 0; r < rows; r++) {
             float *a = att + (size_t)r * C, mx = -INFINITY;
             int h = h0 + r % group, n_pos = lo + r / group;
-            int f = swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
+            int f = att_first(hp, swa, n_pos);
             for (int p = f; p < n_pos; p++) {
                 if (cap > 0) /* Gemma 2: the score soft-capped before the softmax */
                     a[p] = cap * tanhf(a[p] / cap);

@@ -1403,6 +1403,15 @@ KQ_AVX2(q3k)
     __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"), always_inline)) static inline
 
 /* x as a 512-bit vector whose high 256 bits are y. */
+/* hsum8 of the sum of v's two 256-bit halves: two eight-lane chains kept side by side in one
+ * 16-lane vector, summed as the AVX2 kernels sum theirs. */
+AVX512_INL float hsum_halves(__m512 v)
+{
+    __m256 lo = _mm512_castps512_ps256(v);
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return hsum8(_mm256_add_ps(lo, hi));
+}
+
 AVX512_INL __m512i cat256(__m256i x, __m256i y)
 {
     return _mm512_inserti64x4(_mm512_castsi256_si512(x), y, 1);
@@ -2381,13 +2390,9 @@ AVX512_INL void half_tile512(const uint8_t *w, size_t rb, const float *x, size_t
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-        for (int t = 0; t < T; t++) {
-            __m512 v = a[r * T + t];
-            __m256 lo = _mm512_castps512_ps256(v);
-            __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-            half_tail(w + (size_t)r * rb, x + (size_t)t * xs, i, n, hsum8(_mm256_add_ps(lo, hi)),
+        for (int t = 0; t < T; t++)
+            half_tail(w + (size_t)r * rb, x + (size_t)t * xs, i, n, hsum_halves(a[r * T + t]),
                       out + (size_t)t * os + r, BF);
-        }
 }
 
 AVX512_FN static float dot_half512(const uint8_t *w, const float *x, size_t n, int bf)
@@ -2533,11 +2538,8 @@ AVX512_INL void dots_tile512(float *s, size_t ss, const float *k, size_t stride,
     }
     for (int a = 0; a < KB; a++)
         for (int b = 0; b < QB; b++) {
-            __m512 v = acc[a][b];
-            __m256 lo = _mm512_castps512_ps256(v);
-            __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
             const float *ka = k + (size_t)a * stride, *qb = q + (size_t)b * qs;
-            float t = hsum8(_mm256_add_ps(lo, hi));
+            float t = hsum_halves(acc[a][b]);
             for (size_t r = i; r < n; r++)
                 t += ka[r] * qb[r];
             s[(size_t)b * ss + (size_t)a] = t * scale;
@@ -2624,11 +2626,16 @@ AVX512_FN static size_t wsum_n_avx512(float *o, size_t os, const float *a, size_
             float *oj = o + j * os + i;
             const float *aj = a + j * as, *vi = v + i;
             int qb = nq - j < 6 ? (int)(nq - j) : 6;
+            if (nv == 8) { /* one or two weight rows */
+                if (qb == 1)
+                    wsum_tile512(oj, os, aj, as, vi, stride, np, 1, 8);
+                else
+                    wsum_tile512(oj, os, aj, as, vi, stride, np, 2, 8);
+                continue;
+            }
 #define WSUM_TILE(QB)                                                                              \
     case QB:                                                                                       \
-        if (nv == 8)                                                                               \
-            wsum_tile512(oj, os, aj, as, vi, stride, np, QB, 8);                                   \
-        else if (nv == 4)                                                                          \
+        if (nv == 4)                                                                               \
             wsum_tile512(oj, os, aj, as, vi, stride, np, QB, 4);                                   \
         else                                                                                       \
             wsum_tile512(oj, os, aj, as, vi, stride, np, QB, 2);                                   \

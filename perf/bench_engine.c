@@ -475,6 +475,18 @@ int main(int argc, char **argv)
            nt, eo.n_batch, depth, t_load,
            llmbo_engine_gguf(e)->copy ? "weights copied into 2 MiB pages" : "weights mmapped",
            llmbo_engine_n_packed(e), LLMBO_PACK_ROWS, la);
+    int pf_how;
+    double pf_sec[2];
+    size_t pf_bytes;
+    int pf = llmbo_engine_prefetch(e, &pf_how, pf_sec, &pf_bytes);
+    if (pf_how == 1)
+        printf("packed decode's software prefetch: %s (chosen at load: best one-thread pass over "
+               "%.0f MiB of the packed weights %.2f GB/s without, %.2f GB/s with)\n",
+               pf ? "on" : "off", (double)pf_bytes / 1048576.0, (double)pf_bytes / pf_sec[0] / 1e9,
+               (double)pf_bytes / pf_sec[1] / 1e9);
+    else
+        printf("packed decode's software prefetch: %s (%s)\n", pf ? "on" : "off",
+               pf_how == 2 ? "set by LLMBO_PREFETCH" : "not measured: too little packed");
     printf("llmbo CPU time: %.5f CPU-s per prompt token, %.5f CPU-s per generated token\n",
            pp_cpu / pp, tg_cpu / tg);
     /* Thread pool: hand-offs (jobs given to the workers) and the share of their chunks the

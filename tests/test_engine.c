@@ -366,31 +366,44 @@ static void open_errors(void)
 
 /* Q4_K matrices packed in groups of rows at load (the engine's pack_weights; quant.h): only in
  * the copy of the weights, which LLMBO_HUGEPAGES=2 makes for a file of any size; none with
- * LLMBO_PACK=0 or from the file's mapping (the copy's default floor is 64 MiB). Returns the
- * count with the copy. */
+ * LLMBO_PACK=0 or from the file's mapping (the copy's default floor is 64 MiB). Packed decode's
+ * software prefetch is left as it was for these small files (too little packed to time the
+ * memory rather than the caches) and set by LLMBO_PREFETCH=0. Returns the count with the copy. */
 static int packed_count(const char *arch, const char *type, const char *extra)
 {
     const char *path = eu_model(arch, type, extra);
-    int n[3] = {-1, -1, -1};
-    const char *env[3][2] = {{"2", "1"}, {"2", "0"}, {"0", "1"}}; /* HUGEPAGES, PACK */
-    for (int c = 0; c < 3 && path; c++) {
+    int n[4] = {-1, -1, -1, -1}, how[4] = {-1, -1, -1, -1}, pf[4] = {-1, -1, -1, -1};
+    const char *env[4][3] = {{"2", "1", NULL}, {"2", "0", NULL}, {"0", "1", NULL}, {"2", "1", "0"}};
+    for (int c = 0; c < 4 && path; c++) { /* HUGEPAGES, PACK, PREFETCH */
         setenv("LLMBO_HUGEPAGES", env[c][0], 1);
         setenv("LLMBO_PACK", env[c][1], 1);
+        if (env[c][2])
+            setenv("LLMBO_PREFETCH", env[c][2], 1);
         llmbo_engine_options opt;
         llmbo_engine_options_default(&opt);
         opt.n_threads = 1;
         opt.n_ctx = 64;
         llmbo_engine *e = NULL;
         llmbo_error err = {0};
-        if (llmbo_engine_open(path, &opt, &e, &err) == LLMBO_OK)
+        if (llmbo_engine_open(path, &opt, &e, &err) == LLMBO_OK) {
+            double sec[2];
+            size_t bytes;
             n[c] = llmbo_engine_n_packed(e);
+            pf[c] = llmbo_engine_prefetch(e, &how[c], sec, &bytes);
+        }
         llmbo_engine_free(e);
+        unsetenv("LLMBO_PREFETCH");
     }
+    llmbo_quant_set_prefetch(1);
     unsetenv("LLMBO_HUGEPAGES");
     unsetenv("LLMBO_PACK");
     CHECK(n[0] > 0 && n[1] == 0 && n[2] == 0,
           "%s %s: %d matrices packed in the copy of the weights, %d with LLMBO_PACK=0, %d mapped",
           arch, type, n[0], n[1], n[2]);
+    CHECK(how[0] == 0 && pf[0] == 1 && n[3] == n[0] && how[3] == 2 && pf[3] == 0,
+          "%s %s: packed decode's prefetch left on for a small file (how %d, on %d), set off by "
+          "LLMBO_PREFETCH=0 (how %d, on %d)",
+          arch, type, how[0], pf[0], how[3], pf[3]);
     return n[0];
 }
 

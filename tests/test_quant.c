@@ -646,7 +646,7 @@ static void check_gemv(llmbo_ttype t, size_t n)
  * of the scalar dequantisation (checked against numpy by check_type) with the activations, equals
  * llmbo_vec_dot on the unpacked rows exactly below level 3 (rows of at most 64 blocks), and gives a
  * (row, token) pair the same number whether it runs with 7 tokens, alone, or in a range of rows
- * starting at group 1. */
+ * starting at group 1, with software prefetch off or on. */
 static void check_packed(llmbo_ttype t, size_t n)
 {
     size_t rows = 100, T = 7, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
@@ -715,21 +715,24 @@ static void check_packed(llmbo_ttype t, size_t n)
                 worst = e > worst ? e : worst;
                 exact += out[k * rows + r] == llmbo_vec_dot(t, w + r * rb, NULL, xq + k * ab, n);
             }
-            llmbo_gemm_packed(t, wp + LLMBO_PACK_ROWS * rb, rb, rows - LLMBO_PACK_ROWS, xq + k * ab,
-                              1, n, o1, 0);
-            for (size_t r = LLMBO_PACK_ROWS; r < rows; r++)
-                same += o1[r - LLMBO_PACK_ROWS] == out[k * rows + r];
+            for (int pf = 0; pf < 2; pf++) { /* software prefetch off, then on */
+                llmbo_quant_set_prefetch(pf);
+                llmbo_gemm_packed(t, wp + LLMBO_PACK_ROWS * rb, rb, rows - LLMBO_PACK_ROWS,
+                                  xq + k * ab, 1, n, o1, 0);
+                for (size_t r = LLMBO_PACK_ROWS; r < rows; r++)
+                    same += o1[r - LLMBO_PACK_ROWS] == out[k * rows + r];
+            }
         }
         int whole = n / llmbo_ttype_block(t) <= 64; /* the fallback's chunk: one llmbo_vec_dot */
         CHECK(
             far == 0 && (level > 2 || !whole || exact == T * rows) &&
-                same == T * (rows - LLMBO_PACK_ROWS),
+                same == 2 * T * (rows - LLMBO_PACK_ROWS),
             "%s n=%zu (simd %d): packed product of %zu rows x %zu tokens within the float bound "
             "of float64 (%zu outside; worst %.3g of the terms), %zu of %zu equal to llmbo_vec_dot "
             "unpacked (all below level 3 for rows of at most 64 blocks), %zu of %zu the same one "
-            "token at a time from group 1",
+            "token at a time from group 1 (software prefetch off and on)",
             llmbo_ttype_name(t), n, level, rows, T, far, worst, exact, T * rows, same,
-            T * (rows - LLMBO_PACK_ROWS));
+            2 * T * (rows - LLMBO_PACK_ROWS));
     }
     llmbo_quant_set_simd(99);
     llmbo_free(w);

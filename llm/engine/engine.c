@@ -372,6 +372,9 @@ struct llmbo_engine {
     long *mm_first;    /* (max_items + 1) a matmul's first chunk of each item */
     int *mm_rows_per;  /* (max_items) its rows per chunk of each item */
     int n_packed;      /* weight matrices packed in groups of rows (pack_weights) */
+    int pf_how;        /* packed decode's prefetch: 0 kept, 1 measured, 2 LLMBO_PREFETCH */
+    double pf_sec[2];  /* choose_prefetch: best pass with prefetch off, on (seconds) */
+    size_t pf_bytes;   /* the bytes each pass read */
     uint8_t *embd_row; /* (tok_embd.row_bytes) a packed token_embd row in the file's layout */
     float *att;        /* (n_threads, att_stride) attention scores and a tile's queries, outputs */
     float *hb, *hb2;   /* (B, max_ff) or (S, n_ff_exp) FFN hidden */
@@ -1303,24 +1306,19 @@ static void pack_worker(void *arg, long c, int ith)
  * fused tensors, not MLA's per-head stacks. A packed matrix is read by llmbo_gemm_packed (matmul
  * keeps its row chunks in whole groups); token_embd's rows are looked up through embd_row (with
  * tied embeddings it is the output matrix too). Returns the number of tensors packed. */
-static int pack_weights(llmbo_engine *e)
+/* The weight matrices a packed layout may hold, in the order a token reads them: each layer's,
+ * then the output matrix when it is not token_embd, then token_embd. cand holds
+ * weight_mats_max(e) pointers (some to matrices without data); returns how many it filled. */
+enum { PER_LAYER = 16 };
+
+static size_t weight_mats_max(const llmbo_engine *e)
 {
-    const char *env = getenv("LLMBO_PACK");
-    if (!e->gguf->copy || (env && env[0] == '0'))
-        return 0;
-    enum { PER_LAYER = 16 };
-    size_t n_cand = (size_t)e->hp.n_layer * PER_LAYER + 2, n = 0, scratch_bytes = 0;
-    wmat **cand = llmbo_calloc(n_cand, sizeof *cand);
-    long *first = llmbo_calloc(n_cand + 1, sizeof *first);
-    e->embd_row = llmbo_malloc(1, e->tok_embd.row_bytes);
-    if (!cand || !first || !e->embd_row) {
-        llmbo_free(cand);
-        llmbo_free(first);
-        return 0;
-    }
-    cand[n++] = &e->tok_embd;
-    if (e->output.src != e->tok_embd.src)
-        cand[n++] = &e->output;
+    return (size_t)e->hp.n_layer * PER_LAYER + 2;
+}
+
+static size_t weight_mats(llmbo_engine *e, wmat **cand)
+{
+    size_t n = 0;
     for (int il = 0; il < e->hp.n_layer; il++) {
         layer *L = &e->layers[il];
         wmat *ws[PER_LAYER] = {&L->wq,      &L->wk,        &L->wv,      &L->wo,
@@ -1330,6 +1328,27 @@ static int pack_weights(llmbo_engine *e)
         for (int k = 0; k < PER_LAYER; k++)
             cand[n++] = ws[k];
     }
+    if (e->output.src != e->tok_embd.src)
+        cand[n++] = &e->output;
+    cand[n++] = &e->tok_embd; /* the output matrix too when tied (a copy of this wmat) */
+    return n;
+}
+
+static int pack_weights(llmbo_engine *e)
+{
+    const char *env = getenv("LLMBO_PACK");
+    if (!e->gguf->copy || (env && env[0] == '0'))
+        return 0;
+    size_t n_cand = weight_mats_max(e), scratch_bytes = 0;
+    wmat **cand = llmbo_calloc(n_cand, sizeof *cand);
+    long *first = llmbo_calloc(n_cand + 1, sizeof *first);
+    e->embd_row = llmbo_malloc(1, e->tok_embd.row_bytes);
+    if (!cand || !first || !e->embd_row) {
+        llmbo_free(cand);
+        llmbo_free(first);
+        return 0;
+    }
+    size_t n = weight_mats(e, cand);
     int keep = 0;
     for (size_t i = 0; i < n; i++) {
         wmat *w = cand[i];
@@ -1357,6 +1376,85 @@ static int pack_weights(llmbo_engine *e)
     llmbo_free(first);
     llmbo_free(cand);
     return packed;
+}
+
+/* Packed one-token decode's software prefetch (llmbo_quant_set_prefetch), chosen at load by
+ * measuring: the packed matrices' first PF_WINDOW bytes, in the order a token reads them, are read
+ * as one-token products PF_ROUNDS times with prefetch off and PF_ROUNDS times on, by turns, on the
+ * calling thread, and the setting whose best pass was faster is kept. On one host prefetch made
+ * decode 30 % faster, on a later one of the same CPU family 1.1-1.6x slower (quant.c, PACK_PF).
+ * LLMBO_PREFETCH=0 or 1 sets it instead; with less than PF_MIN bytes packed (the weights mostly
+ * fit in the caches: the passes would time the caches, not the memory) the setting is left as it
+ * is. The activations are zero blocks: the kernels' work does not depend on the values, and no
+ * number the engine computes depends on the setting. */
+#define PF_WINDOW ((size_t)96 << 20)
+#define PF_MIN    ((size_t)48 << 20)
+#define PF_ROUNDS 3
+
+/* Seconds of one pass over the first PF_WINDOW bytes of the n packed matrices w. */
+static double prefetch_pass(wmat *const *w, int n, qrows xq, float *out)
+{
+    double t0 = llmbo_now();
+    size_t done = 0;
+    for (int i = 0; i < n && done < PF_WINDOW; i++) {
+        const void *x =
+            llmbo_ttype_act(w[i]->type) == LLMBO_ACT_Q8K ? (const void *)xq.k : (const void *)xq.a;
+        for (int m = 0; m < w[i]->n_mat && done < PF_WINDOW; m++, done += w[i]->mat_bytes)
+            llmbo_gemm_packed(w[i]->type, w[i]->data + (size_t)m * w[i]->mat_bytes, w[i]->row_bytes,
+                              (size_t)w[i]->rows, x, 1, (size_t)w[i]->cols, out, 0);
+    }
+    return llmbo_now() - t0;
+}
+
+static void choose_prefetch(llmbo_engine *e)
+{
+    const char *env = getenv("LLMBO_PREFETCH");
+    if (env && (env[0] == '0' || env[0] == '1') && env[1] == '\0') {
+        llmbo_quant_set_prefetch(env[0] == '1');
+        e->pf_how = 2;
+        return;
+    }
+    size_t n_cand = weight_mats_max(e), bytes = 0;
+    int n = 0, cols = 0, rows = 0;
+    wmat **w = llmbo_calloc(n_cand, sizeof *w);
+    if (!w)
+        return;
+    size_t nc = weight_mats(e, w);
+    for (size_t i = 0; i < nc; i++)
+        if (w[i]->packed && bytes < PF_WINDOW) {
+            w[n++] = w[i];
+            bytes += (size_t)w[i]->n_mat * w[i]->mat_bytes;
+            cols = w[i]->cols > cols ? w[i]->cols : cols;
+            rows = w[i]->rows > rows ? w[i]->rows : rows;
+        }
+    qrows xq = qrows_alloc(1, cols);
+    float *out = llmbo_malloc((size_t)rows, sizeof *out);
+    if (bytes >= PF_MIN && xq.a && out) {
+        memset(xq.a, 0, (size_t)(cols / LLMBO_QK + 1) * sizeof *xq.a);
+        memset(xq.k, 0, (size_t)(cols / LLMBO_QK_K + 1) * sizeof *xq.k);
+        e->pf_sec[0] = e->pf_sec[1] = HUGE_VAL;
+        for (int r = 0; r < 2 * PF_ROUNDS; r++) {
+            llmbo_quant_set_prefetch(r & 1);
+            double t = prefetch_pass(w, n, xq, out);
+            e->pf_sec[r & 1] = t < e->pf_sec[r & 1] ? t : e->pf_sec[r & 1];
+        }
+        llmbo_quant_set_prefetch(e->pf_sec[1] < e->pf_sec[0]);
+        e->pf_bytes = bytes < PF_WINDOW ? bytes : PF_WINDOW;
+        e->pf_how = 1;
+    }
+    llmbo_free(xq.a);
+    llmbo_free(xq.k);
+    llmbo_free(out);
+    llmbo_free(w);
+}
+
+int llmbo_engine_prefetch(const llmbo_engine *e, int *how, double sec[2], size_t *bytes)
+{
+    *how = e->pf_how;
+    sec[0] = e->pf_sec[0];
+    sec[1] = e->pf_sec[1];
+    *bytes = e->pf_bytes;
+    return llmbo_quant_prefetch();
 }
 
 llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt_in,
@@ -1470,6 +1568,8 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     if ((st = pool_start(&e->pool, nt, err)))
         goto fail;
     e->n_packed = pack_weights(e);
+    if (e->n_packed)
+        choose_prefetch(e);
     *out = e;
     return LLMBO_OK;
 fail:

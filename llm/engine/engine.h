@@ -79,6 +79,12 @@ const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *eng);
  * Q6_K, IQ4_XS and Q8_0 matrices of the 2 MiB-page copy, unless LLMBO_PACK=0; quant.h): 0 when
  * the weights are mapped from the file. */
 int llmbo_engine_n_packed(const llmbo_engine *eng);
+/* Software prefetch in packed one-token decode (quant.h llmbo_quant_set_prefetch) as the last
+ * engine opened left it: 1 on, 0 off. *how: 1 when this engine chose it by timing passes over
+ * *bytes of its packed weights with prefetch off and on (sec[0] and sec[1]: the best pass of
+ * each), 2 when LLMBO_PREFETCH (0 or 1) set it, 0 when it was left as it was (nothing or too
+ * little packed to measure). */
+int llmbo_engine_prefetch(const llmbo_engine *eng, int *how, double sec[2], size_t *bytes);
 llmbo_tokenizer *llmbo_engine_tokenizer(llmbo_engine *eng);
 int llmbo_engine_n_ctx(const llmbo_engine *eng);
 /* Bytes of the KV cache: n_layer x n_ctx x (2 n_head_kv head_dim), or for multi-head latent

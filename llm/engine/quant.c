@@ -8,6 +8,7 @@
  * identities used per block are written next to each kernel. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "quant.h"
@@ -728,7 +729,8 @@ static float dot_q4_0(const uint8_t *p, const llmbo_q8a *x, size_t nb)
  * AVX2 kernels (x86-64, chosen at run time)
  * -------------------------------------------------------------------------------------------- */
 
-static int simd_on = -1; /* -1: not decided yet */
+static int simd_on = -1;              /* -1: not decided yet */
+static _Atomic int pack_prefetch = 1; /* llmbo_quant_set_prefetch */
 
 #ifdef LLMBO_X86_DISPATCH
 #define AVX2_FN __attribute__((target("avx2,fma,f16c")))
@@ -3216,6 +3218,16 @@ int llmbo_quant_simd(void)
     return simd_on;
 }
 
+void llmbo_quant_set_prefetch(int on)
+{
+    atomic_store_explicit(&pack_prefetch, on != 0, memory_order_relaxed);
+}
+
+int llmbo_quant_prefetch(void)
+{
+    return atomic_load_explicit(&pack_prefetch, memory_order_relaxed);
+}
+
 void llmbo_quant_set_simd(int level)
 {
     int max = llmbo_quant_simd_max();
@@ -3611,9 +3623,12 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
  * 4 bytes per row: row r's qs[4 c .. + 3] ^ 0x80. */
 #define PACK_Q80 (LLMBO_PACK_ROWS * 34)
 /* One-token decode prefetches the packed super-block 4 ahead (8.7-13 KB; Q8_0's block of 32: 16
- * ahead). With two threads, 4 beat 8 in 9 of 9 interleaved pairs on the R1 Q4_K_M, R1 IQ4_XS and
- * OLMoE Q4_K_M shapes (mean decode 51.7 / 47.7, 54.3 / 50.9, 61.9 / 58.8 tok/s), 2 was level with
- * 4; one thread was level from 1 to 8 and 30 % slower with none. */
+ * ahead) when software prefetch is on (llmbo_quant_set_prefetch). On one host, with two threads,
+ * 4 beat 8 in 9 of 9 interleaved pairs on the R1 Q4_K_M, R1 IQ4_XS and OLMoE Q4_K_M shapes (mean
+ * decode 51.7 / 47.7, 54.3 / 50.9, 61.9 / 58.8 tok/s), 2 was level with 4; one thread was level
+ * from 1 to 8 and 30 % slower with none. On a later host of the same CPU family the same kernels
+ * decoded 1.1-1.6x faster with none (perf/results/engine_speed_quiet.md, "Stop 34"), so the
+ * engine measures both at load. */
 #define PACK_PF 4
 
 /* Bytes of one row's block (super-block) of a type with a packed layout, 0 for the others. */
@@ -3848,9 +3863,12 @@ AVX512_INL __m128i quarter512(__m512i v, int i)
     }
 }
 
-/* One-token decode's prefetch of the packed block `ahead` blocks of `bytes` after g. */
+/* One-token decode's prefetch of the packed block `ahead` blocks of `bytes` after g, when
+ * software prefetch is on. */
 AVX512_INL void p16_prefetch(const uint8_t *g, int bytes, int ahead)
 {
+    if (!atomic_load_explicit(&pack_prefetch, memory_order_relaxed))
+        return;
     for (int o = 0; o < bytes; o += 64)
         _mm_prefetch((const char *)(g + (size_t)ahead * (size_t)bytes + o), _MM_HINT_T0);
 }

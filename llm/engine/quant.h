@@ -108,6 +108,12 @@ void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_
  * per block in another order); at the other levels they are, for rows of at most 64 blocks. */
 void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                        size_t T, size_t n, float *out, size_t out_stride);
+/* Software prefetch in packed one-token decode (llmbo_gemm_packed with T = 1), on (1, the
+ * default) or off (0), for every matrix of the process. Whether it pays depends on the machine,
+ * not on the model: llmbo_engine_open measures both and sets the faster. The numbers are the same
+ * either way. */
+void llmbo_quant_set_prefetch(int on);
+int llmbo_quant_prefetch(void);
 /* Bytes of one row of n elements. */
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
 /* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels,

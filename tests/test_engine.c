@@ -364,7 +364,7 @@ static void open_errors(void)
     }
 }
 
-/* Q4_K matrices packed in groups of rows at load (the engine's pack_weights; quant.h): only in
+/* Matrices packed in groups of rows at load (the engine's pack_weights; quant.h): only in
  * the copy of the weights, which LLMBO_HUGEPAGES=2 makes for a file of any size; none with
  * LLMBO_PACK=0 or from the file's mapping (the copy's default floor is 64 MiB). Packed decode's
  * software prefetch is left as it was for these small files (too little packed to time the
@@ -542,7 +542,7 @@ int main(void)
     threads_identical("qwen2", "q8_0", NULL);
     threads_identical("deepseek2", "q8_0", "--layers 3 --q-lora 64 --used 3");
     threads_identical("granitemoe", "f32", "--shared-ff 48");
-    /* The same models with their Q4_K, Q6_K, IQ4_XS and Q8_0 matrices packed: against both
+    /* The same models with their Q4_K, Q5_K, Q6_K, IQ4_XS and Q8_0 matrices packed: against both
      * references (the scalar kernels' fallback too), and bit-identical across threads, batch
      * splits and the finest chunks (a packed matrix is cut into whole groups) */
     const char *l1 = "--embd 256 --heads 4 --kv-heads 2 --ff 256 --layers 1";
@@ -551,8 +551,10 @@ int main(void)
     const char *l1t = "--embd 256 --heads 4 --kv-heads 2 --ff 256 --layers 1 --tied --vocab 1000";
     if (packed_count("qwen3moe", "q4_k_m", k) > 0 && packed_count("llama", "q4_k_m", l1) > 0 &&
         packed_count("llama", "q4_k_m", l1t) > 0 && packed_count("olmoe", "iq4_xs", k1) > 0 &&
-        packed_count("qwen2", "q8_0", NULL) > 0) {
+        packed_count("qwen2", "q8_0", NULL) > 0 && packed_count("llama", "q5_k", l1) > 0) {
         setenv("LLMBO_HUGEPAGES", "2", 1);
+        compare_model("llama", "q5_k", l1, 0.03);
+        threads_identical("llama", "q5_k", l1);
         compare_model("qwen3moe", "q4_k_m", k, 0.03);
         compare_model("llama", "q4_k_m", l1, 0.03);
         compare_model("llama", "q4_k_m", l1t, 0.03);

@@ -640,13 +640,13 @@ static void check_gemv(llmbo_ttype t, size_t n)
     llmbo_free(out);
 }
 
-/* Rows packed in groups of 16 (Q4_K, Q6_K, IQ4_XS, Q8_0; 100 rows: six groups and four rows after
- * them in the file's layout): packing then unpacking gives every row's bytes back; at every SIMD
- * level llmbo_gemm_packed is within the float bound of check_simd_scalar of the float64 dot product
- * of the scalar dequantisation (checked against numpy by check_type) with the activations, equals
- * llmbo_vec_dot on the unpacked rows exactly below level 3 (rows of at most 64 blocks), and gives a
- * (row, token) pair the same number whether it runs with 7 tokens, alone, or in a range of rows
- * starting at group 1, with software prefetch off or on. */
+/* Rows packed in groups of 16 (Q4_K, Q5_K, Q6_K, IQ4_XS, Q8_0; 100 rows: six groups and four rows
+ * after them in the file's layout): packing then unpacking gives every row's bytes back; at every
+ * SIMD level llmbo_gemm_packed is within the float bound of check_simd_scalar of the float64 dot
+ * product of the scalar dequantisation (checked against numpy by check_type) with the activations,
+ * equals llmbo_vec_dot on the unpacked rows exactly below level 3 (rows of at most 64 blocks), and
+ * gives a (row, token) pair the same number whether it runs with 7 tokens, alone, or in a range of
+ * rows starting at group 1, with software prefetch off or on. */
 static void check_packed(llmbo_ttype t, size_t n)
 {
     size_t rows = 100, T = 7, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
@@ -658,8 +658,8 @@ static void check_packed(llmbo_ttype t, size_t n)
     double *ref = llmbo_malloc(T * rows, sizeof *ref), *mag = llmbo_malloc(T * rows, sizeof *mag);
     CHECK(llmbo_pack_ok(t, rows, n) && llmbo_pack_ok(t, LLMBO_PACK_ROWS, n) &&
               !llmbo_pack_ok(t, LLMBO_PACK_ROWS - 1, n) && !llmbo_pack_ok(t, rows, n + 16) &&
-              !llmbo_pack_ok(LLMBO_T_Q5_K, rows, n),
-          "%s: packs 100 and 16 rows of %zu, not 15 rows, rows of %zu, or Q5_K",
+              !llmbo_pack_ok(LLMBO_T_Q3_K, rows, n),
+          "%s: packs 100 and 16 rows of %zu, not 15 rows, rows of %zu, or Q3_K",
           llmbo_ttype_name(t), n, n + 16);
     for (size_t i = 0; i < rows * rb; i++)
         w[i] = (uint8_t)rnd();
@@ -813,6 +813,9 @@ int main(void)
     check_packed(LLMBO_T_Q4_K, 256);
     check_packed(LLMBO_T_Q4_K, 1536);
     check_packed(LLMBO_T_Q4_K, 8960);
+    check_packed(LLMBO_T_Q5_K, 256);
+    check_packed(LLMBO_T_Q5_K, 1536);
+    check_packed(LLMBO_T_Q5_K, 8960);
     check_packed(LLMBO_T_Q6_K, 256);
     check_packed(LLMBO_T_Q6_K, 1536);
     check_packed(LLMBO_T_Q6_K, 8960);

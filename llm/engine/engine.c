@@ -1300,10 +1300,10 @@ static void pack_worker(void *arg, long c, int ith)
                          j->scratch + (size_t)ith * j->scratch_bytes);
 }
 
-/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K, Q6_K, IQ4_XS,
- * Q8_0) into it, in the copy of the weights (llmbo_gguf_copy_data; the file's mapping is never
- * written), on the engine's threads, unless LLMBO_PACK=0. Whole tensors only: not the parts of
- * fused tensors, not MLA's per-head stacks. A packed matrix is read by llmbo_gemm_packed (matmul
+/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K, Q5_K, Q6_K,
+ * IQ4_XS, Q8_0) into it, in the copy of the weights (llmbo_gguf_copy_data; the file's mapping is
+ * never written), on the engine's threads, unless LLMBO_PACK=0. Whole tensors only: not the parts
+ * of fused tensors, not MLA's per-head stacks. A packed matrix is read by llmbo_gemm_packed (matmul
  * keeps its row chunks in whole groups); token_embd's rows are looked up through embd_row (with
  * tied embeddings it is the output matrix too). Returns the number of tensors packed. */
 /* The weight matrices a packed layout may hold, in the order a token reads them: each layer's,

@@ -76,8 +76,8 @@ const llmbo_hparams *llmbo_engine_hparams(const llmbo_engine *eng);
  * weights. */
 const llmbo_gguf *llmbo_engine_gguf(const llmbo_engine *eng);
 /* How many weight tensors the engine rewrote in groups of LLMBO_PACK_ROWS rows at load (the Q4_K,
- * Q6_K, IQ4_XS and Q8_0 matrices of the 2 MiB-page copy, unless LLMBO_PACK=0; quant.h): 0 when
- * the weights are mapped from the file. */
+ * Q5_K, Q6_K, IQ4_XS and Q8_0 matrices of the 2 MiB-page copy, unless LLMBO_PACK=0; quant.h): 0
+ * when the weights are mapped from the file. */
 int llmbo_engine_n_packed(const llmbo_engine *eng);
 /* Software prefetch in packed one-token decode (quant.h llmbo_quant_set_prefetch) as the last
  * engine opened left it: 1 on, 0 off. *how: 1 when this engine chose it by timing passes over

@@ -3577,7 +3577,7 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
 }
 
 /* ----------------------------------------------------------------------------------------------
- * Rows packed in groups of 16 (Q4_K, Q6_K, IQ4_XS, Q8_0)
+ * Rows packed in groups of 16 (Q4_K, Q5_K, Q6_K, IQ4_XS, Q8_0)
  *
  * A matrix of these types can be rewritten, group by group of 16 rows and in the same bytes, so
  * that one-token decode reads it as a single stream and one vector instruction serves all 16
@@ -3595,9 +3595,30 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
  *   256  the 4-bit levels, 64 bytes per (jj, c) at 256 + 64 (8 jj + c), 4 bytes per row: row r's
  *        qs[32 jj + 4 c .. + 3], whose low nibbles are elements 4c..4c+3 of sub-block 2 jj and
  *        high nibbles those of sub-block 2 jj + 1.
+ * Q5_K. As Q4_K (16 x 176 = 2816 bytes per super-block), with 512 bytes of fifth bits among the
+ *   levels: 64 bytes per c (0..7), 4 bytes per row: row r's qh[4 c .. + 3], whose bits 2 jj and
+ *   2 jj + 1 are the fifth bits of the elements the nibbles of (jj, c) hold. They are read with
+ *   the levels of jj = 0, so each follows those: (0, c) at 256 + 128 c, the fifth bits of c at
+ *   320 + 128 c, and (jj, c) for jj > 0 at 1280 + 64 (8 (jj - 1) + c). Decode then reads a
+ *   super-block from its first byte to its last (q45_lev, q45_qh).
  * -------------------------------------------------------------------------------------------- */
 
 #define PACK_Q4K (LLMBO_PACK_ROWS * 144) /* bytes of one packed super-block */
+#define PACK_Q5K (LLMBO_PACK_ROWS * 176)
+
+/* Offsets in a packed Q4_K (or, five, Q5_K) super-block of the levels of (jj, c) and of Q5_K's
+ * fifth bits of c. */
+static inline int q45_lev(int jj, int c, int five)
+{
+    return !five     ? 256 + 64 * (8 * jj + c)
+           : jj == 0 ? 256 + 128 * c
+                     : 1280 + 64 * (8 * (jj - 1) + c);
+}
+
+static inline int q45_qh(int c)
+{
+    return 320 + 128 * c;
+}
 
 /* Q6_K. Super-block b of a group (16 x 210 = 3360 bytes, at b * 3360) holds
  *   0    d of rows 0..15 (fp16);
@@ -3634,8 +3655,8 @@ void llmbo_gemm(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, con
 /* Bytes of one row's block (super-block) of a type with a packed layout, 0 for the others. */
 static size_t pack_bytes(llmbo_ttype t)
 {
-    int packable =
-        t == LLMBO_T_Q4_K || t == LLMBO_T_Q6_K || t == LLMBO_T_IQ4_XS || t == LLMBO_T_Q8_0;
+    int packable = t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K || t == LLMBO_T_Q6_K ||
+                   t == LLMBO_T_IQ4_XS || t == LLMBO_T_Q8_0;
     return packable ? llmbo_ttype_block_bytes(t) : 0;
 }
 
@@ -3666,12 +3687,14 @@ static void q4k_scales_pack(const int *sc, const int *m, uint8_t *s)
     }
 }
 
-/* Packed super-block b of the 16 rows at src (row_bytes apart, the file's layout) into dst. */
-static void q4k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
+/* Packed super-block b of the 16 rows at src (row_bytes apart, the file's layout) into dst: Q4_K,
+ * or Q5_K when five (its fifth bits after the levels). */
+static void q4k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst, int five)
 {
     uint8_t sv[128], mv[128];
+    int qs = five ? 48 : 16;
     for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
-        const uint8_t *s = src + (size_t)r * row_bytes + b * 144;
+        const uint8_t *s = src + (size_t)r * row_bytes + b * (five ? 176 : 144);
         memcpy(dst + 2 * r, s, 2);
         memcpy(dst + 32 + 2 * r, s + 2, 2);
         for (int j = 0; j < 8; j++) {
@@ -3682,7 +3705,9 @@ static void q4k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8
         }
         for (int jj = 0; jj < 4; jj++)
             for (int c = 0; c < 8; c++)
-                memcpy(dst + 256 + 64 * (8 * jj + c) + 4 * r, s + 16 + 32 * jj + 4 * c, 4);
+                memcpy(dst + q45_lev(jj, c, five) + 4 * r, s + qs + 32 * jj + 4 * c, 4);
+        for (int c = 0; five && c < 8; c++)
+            memcpy(dst + q45_qh(c) + 4 * r, s + 16 + 4 * c, 4);
     }
     memset(dst + 192, 0, 64);
     for (int k = 0; k < 128; k++) {
@@ -3691,9 +3716,11 @@ static void q4k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8
     }
 }
 
-/* Row r's super-block (144 bytes, the file's layout) from packed super-block g. */
-static void q4k_unpack_block(const uint8_t *g, int r, uint8_t *o)
+/* Row r's super-block (144 bytes, Q5_K's 176 when five; the file's layout) from packed
+ * super-block g. */
+static void q4k_unpack_block(const uint8_t *g, int r, uint8_t *o, int five)
 {
+    int qs = five ? 48 : 16;
     int sc[8], m[8];
     memcpy(o, g + 2 * r, 2);
     memcpy(o + 2, g + 32 + 2 * r, 2);
@@ -3705,7 +3732,9 @@ static void q4k_unpack_block(const uint8_t *g, int r, uint8_t *o)
     q4k_scales_pack(sc, m, o + 4);
     for (int jj = 0; jj < 4; jj++)
         for (int c = 0; c < 8; c++)
-            memcpy(o + 16 + 32 * jj + 4 * c, g + 256 + 64 * (8 * jj + c) + 4 * r, 4);
+            memcpy(o + qs + 32 * jj + 4 * c, g + q45_lev(jj, c, five) + 4 * r, 4);
+    for (int c = 0; five && c < 8; c++)
+        memcpy(o + 16 + 4 * c, g + q45_qh(c) + 4 * r, 4);
 }
 
 /* Packed Q6_K super-block b of the 16 rows at src (row_bytes apart) into dst, and back. */
@@ -3808,8 +3837,8 @@ static void q80_unpack_block(const uint8_t *g, int r, uint8_t *o)
 
 static void pack_block(llmbo_ttype t, const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
 {
-    if (t == LLMBO_T_Q4_K)
-        q4k_pack_block(src, row_bytes, b, dst);
+    if (t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K)
+        q4k_pack_block(src, row_bytes, b, dst, t == LLMBO_T_Q5_K);
     else if (t == LLMBO_T_Q6_K)
         q6k_pack_block(src, row_bytes, b, dst);
     else if (t == LLMBO_T_IQ4_XS)
@@ -3820,8 +3849,8 @@ static void pack_block(llmbo_ttype t, const uint8_t *src, size_t row_bytes, size
 
 static void unpack_block(llmbo_ttype t, const uint8_t *g, int r, uint8_t *o)
 {
-    if (t == LLMBO_T_Q4_K)
-        q4k_unpack_block(g, r, o);
+    if (t == LLMBO_T_Q4_K || t == LLMBO_T_Q5_K)
+        q4k_unpack_block(g, r, o, t == LLMBO_T_Q5_K);
     else if (t == LLMBO_T_Q6_K)
         q6k_unpack_block(g, r, o);
     else if (t == LLMBO_T_IQ4_XS)
@@ -3893,6 +3922,15 @@ AVX512_INL void p16_store(const __m512 *acc, float *out, size_t os, const int NT
         _mm512_storeu_ps(out + (size_t)k * os, acc[k]);
 }
 
+/* Bit p (0..7) of every byte of h moved to bit 4, the other bits zero. */
+AVX512_INL __m512i bit_at4(__m512i h, const int p, __m512i m10)
+{
+    __m512i t = p < 4   ? _mm512_slli_epi16(h, (unsigned)(4 - p))
+                : p > 4 ? _mm512_srli_epi16(h, (unsigned)(p - 4))
+                        : h;
+    return _mm512_and_si512(t, m10);
+}
+
 /* 16 packed rows (g: their first super-block, nsb of them) against NT tokens (token k's blocks
  * at y + k * ys), into out + k * os (16 floats per token). A super-block's integer sums are
  * exact: per sub-block, vpdpbusd of the low nibbles (and of the high nibbles as they stand, 16
@@ -3901,8 +3939,10 @@ AVX512_INL void p16_store(const __m512 *acc, float *out, size_t os, const int NT
  * of bsum, at most 32 x 127 each). The float steps are then (isum d - imin dmin) yd added to
  * lane r, so a token's numbers are the same for every NT. */
 AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
-                             float *out, size_t os, const int NT)
+                             float *out, size_t os, const int NT, const int FIVE)
 {
+    const int SB = FIVE ? PACK_Q5K : PACK_Q4K;
+    const __m512i m10 = _mm512_set1_epi8(0x10);
     const __m512i m4 = _mm512_set1_epi8(0x0f), mf0 = _mm512_set1_epi8((char)0xf0);
     const __m512i m3 = _mm512_set1_epi8(3), mc = _mm512_set1_epi8(0x0c);
     const __m256i ones = _mm256_set1_epi16(1);
@@ -3910,9 +3950,9 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
         acc[k] = _mm512_setzero_ps();
-    for (size_t b = 0; b < nsb; b++, g += PACK_Q4K) {
+    for (size_t b = 0; b < nsb; b++, g += SB) {
         if (NT == 1)
-            p16_prefetch(g, PACK_Q4K, PACK_PF);
+            p16_prefetch(g, SB, PACK_PF);
         __m512i l0 = _mm512_loadu_si512((const void *)(g + 64));
         __m512i l1 = _mm512_loadu_si512((const void *)(g + 128));
         __m512i h0 = _mm512_loadu_si512((const void *)(g + 192)), h1 = _mm512_srli_epi16(h0, 4);
@@ -3949,7 +3989,6 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
         for (int jj = 0; jj < 4; jj++) {
             __m512i sl = _mm512_cvtepu8_epi32(quarter512(sv[jj / 2], 2 * (jj % 2)));
             __m512i sh = _mm512_cvtepu8_epi32(quarter512(sv[jj / 2], 2 * (jj % 2) + 1));
-            const uint8_t *q = g + 256 + 512 * jj;
             /* one token: two sums per chain (even and odd c), for twice the independent
              * vpdpbusd chains; the integer sums are the same */
             __m512i A[8], B[8];
@@ -3958,8 +3997,14 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                 A[k] = B[k] = _mm512_setzero_si512();
 #pragma GCC unroll 8
             for (int c = 0; c < 8; c++) {
-                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * c));
+                __m512i v = _mm512_loadu_si512((const void *)(g + q45_lev(jj, c, FIVE)));
                 __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(v, mf0);
+                if (FIVE) { /* levels 0..31: (nibble & 15) | (fifth bit moved to bit 4) */
+                    __m512i h = _mm512_loadu_si512((const void *)(g + q45_qh(c)));
+                    lo = _mm512_ternarylogic_epi32(v, bit_at4(h, 2 * jj, m10), m4, 0xEC);
+                    hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(v, 4),
+                                                   bit_at4(h, 2 * jj + 1, m10), m4, 0xEC);
+                }
 #pragma GCC unroll 4
                 for (int k = 0; k < NT; k++) {
                     const int8_t *a = y[(size_t)k * ys + b].q + 64 * jj + 4 * c;
@@ -3980,8 +4025,8 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
 #pragma GCC unroll 4
             for (int k = 0; k < NT; k++) {
                 isum[k] = _mm512_add_epi32(isum[k], _mm512_mullo_epi32(A[k], sl));
-                isum[k] =
-                    _mm512_add_epi32(isum[k], _mm512_mullo_epi32(_mm512_srai_epi32(B[k], 4), sh));
+                isum[k] = _mm512_add_epi32(
+                    isum[k], _mm512_mullo_epi32(FIVE ? B[k] : _mm512_srai_epi32(B[k], 4), sh));
             }
         }
 #pragma GCC unroll 4
@@ -4205,7 +4250,9 @@ AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nsb, const voi
                           const int32_t *asum, float *out, size_t os, const int NT)
 {
     if (t == LLMBO_T_Q4_K)
-        q4k_p16_body(g, nsb, x, nsb, out, os, NT);
+        q4k_p16_body(g, nsb, x, nsb, out, os, NT, 0);
+    else if (t == LLMBO_T_Q5_K)
+        q4k_p16_body(g, nsb, x, nsb, out, os, NT, 1);
     else if (t == LLMBO_T_Q6_K)
         q6k_p16_body(g, nsb, x, nsb, out, os, NT);
     else if (t == LLMBO_T_IQ4_XS)

@@ -90,7 +90,7 @@ void llmbo_f32_wsum_n(float *o, size_t os, const float *a, size_t as, const floa
  * for each row (one-token decode: several rows per pass, the next rows prefetched). */
 void llmbo_gemv(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,
                 size_t n, float *out);
-/* Rows packed in groups of LLMBO_PACK_ROWS (Q4_K, Q6_K, IQ4_XS, Q8_0; quant.c describes the
+/* Rows packed in groups of LLMBO_PACK_ROWS (Q4_K, Q5_K, Q6_K, IQ4_XS, Q8_0; quant.c describes the
  * layouts): one-token decode reads a packed matrix as one stream and serves a group's rows with
  * each vector instruction. The rows after the last whole group stay in the file's layout. */
 #define LLMBO_PACK_ROWS 16

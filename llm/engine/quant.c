@@ -3688,7 +3688,7 @@ static void q4k_scales_pack(const int *sc, const int *m, uint8_t *s)
 }
 
 /* Packed super-block b of the 16 rows at src (row_bytes apart, the file's layout) into dst: Q4_K,
- * or Q5_K when five (its fifth bits after the levels). */
+ * or Q5_K when five (its fifth bits among the levels: q45_qh). */
 static void q4k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst, int five)
 {
     uint8_t sv[128], mv[128];
@@ -3937,7 +3937,8 @@ AVX512_INL __m512i bit_at4(__m512i h, const int p, __m512i m10)
  * times the levels, shifted back) with the token's 4-byte groups broadcast, times the row's scale
  * (vpmulld); the minimums' sum by vpdpwssd of the M pairs with the token's sub-block sums (pairs
  * of bsum, at most 32 x 127 each). The float steps are then (isum d - imin dmin) yd added to
- * lane r, so a token's numbers are the same for every NT. */
+ * lane r, so a token's numbers are the same for every NT. Q5_K (FIVE): both nibble halves are
+ * taken down to 0..15 and the fifth bit set above them (levels 0..31), so no shift back. */
 AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
                              float *out, size_t os, const int NT, const int FIVE)
 {

@@ -374,6 +374,7 @@ static int packed_count(const char *arch, const char *type, const char *extra)
     const char *path = eu_model(arch, type, extra);
     int n[4] = {-1, -1, -1, -1}, how[4] = {-1, -1, -1, -1}, pf[4] = {-1, -1, -1, -1};
     const char *env[4][3] = {{"2", "1", NULL}, {"2", "0", NULL}, {"0", "1", NULL}, {"2", "1", "0"}};
+    unsetenv("LLMBO_PREFETCH");           /* the caller's setting would decide the first case */
     for (int c = 0; c < 4 && path; c++) { /* HUGEPAGES, PACK, PREFETCH */
         setenv("LLMBO_HUGEPAGES", env[c][0], 1);
         setenv("LLMBO_PACK", env[c][1], 1);

@@ -1300,12 +1300,6 @@ static void pack_worker(void *arg, long c, int ith)
                          j->scratch + (size_t)ith * j->scratch_bytes);
 }
 
-/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K, Q5_K, Q6_K,
- * IQ4_XS, Q8_0) into it, in the copy of the weights (llmbo_gguf_copy_data; the file's mapping is
- * never written), on the engine's threads, unless LLMBO_PACK=0. Whole tensors only: not the parts
- * of fused tensors, not MLA's per-head stacks. A packed matrix is read by llmbo_gemm_packed (matmul
- * keeps its row chunks in whole groups); token_embd's rows are looked up through embd_row (with
- * tied embeddings it is the output matrix too). Returns the number of tensors packed. */
 /* The weight matrices a packed layout may hold, in the order a token reads them: each layer's,
  * then the output matrix when it is not token_embd, then token_embd. cand holds
  * weight_mats_max(e) pointers (some to matrices without data); returns how many it filled. */
@@ -1334,6 +1328,12 @@ static size_t weight_mats(llmbo_engine *e, wmat **cand)
     return n;
 }
 
+/* Rewrites the weight matrices whose type has a packed layout (llmbo_pack_ok: Q4_K, Q5_K, Q6_K,
+ * IQ4_XS, Q8_0) into it, in the copy of the weights (llmbo_gguf_copy_data; the file's mapping is
+ * never written), on the engine's threads, unless LLMBO_PACK=0. Whole tensors only: not the parts
+ * of fused tensors, not MLA's per-head stacks. A packed matrix is read by llmbo_gemm_packed (matmul
+ * keeps its row chunks in whole groups); token_embd's rows are looked up through embd_row (with
+ * tied embeddings it is the output matrix too). Returns the number of tensors packed. */
 static int pack_weights(llmbo_engine *e)
 {
     const char *env = getenv("LLMBO_PACK");
@@ -1427,9 +1427,13 @@ static void choose_prefetch(llmbo_engine *e)
             cols = w[i]->cols > cols ? w[i]->cols : cols;
             rows = w[i]->rows > rows ? w[i]->rows : rows;
         }
-    qrows xq = qrows_alloc(1, cols);
-    float *out = llmbo_malloc((size_t)rows, sizeof *out);
-    if (bytes >= PF_MIN && xq.a && out) {
+    qrows xq = {NULL, NULL};
+    float *out = NULL;
+    if (bytes >= PF_MIN) {
+        xq = qrows_alloc(1, cols);
+        out = llmbo_malloc((size_t)rows, sizeof *out);
+    }
+    if (xq.a && out) {
         memset(xq.a, 0, (size_t)(cols / LLMBO_QK + 1) * sizeof *xq.a);
         memset(xq.k, 0, (size_t)(cols / LLMBO_QK_K + 1) * sizeof *xq.k);
         e->pf_sec[0] = e->pf_sec[1] = HUGE_VAL;

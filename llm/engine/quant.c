@@ -1404,7 +1404,6 @@ KQ_AVX2(q3k)
 #define AVX512_INL                                                                                 \
     __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"), always_inline)) static inline
 
-/* x as a 512-bit vector whose high 256 bits are y. */
 /* hsum8 of the sum of v's two 256-bit halves: two eight-lane chains kept side by side in one
  * 16-lane vector, summed as the AVX2 kernels sum theirs. */
 AVX512_INL float hsum_halves(__m512 v)
@@ -1414,6 +1413,7 @@ AVX512_INL float hsum_halves(__m512 v)
     return hsum8(_mm256_add_ps(lo, hi));
 }
 
+/* x as a 512-bit vector whose high 256 bits are y. */
 AVX512_INL __m512i cat256(__m256i x, __m256i y)
 {
     return _mm512_inserti64x4(_mm512_castsi256_si512(x), y, 1);

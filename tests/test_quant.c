@@ -646,7 +646,8 @@ static void check_gemv(llmbo_ttype t, size_t n)
  * product of the scalar dequantisation (checked against numpy by check_type) with the activations,
  * equals llmbo_vec_dot on the unpacked rows exactly below level 3 (rows of at most 64 blocks), and
  * gives a (row, token) pair the same number whether it runs with 7 tokens, alone, or in a range of
- * rows starting at group 1, with software prefetch off or on. */
+ * rows starting at group 1, with software prefetch off or on, and with the AVX512-VBMI kernels
+ * off or on. */
 static void check_packed(llmbo_ttype t, size_t n)
 {
     size_t rows = 100, T = 7, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
@@ -655,6 +656,7 @@ static void check_packed(llmbo_ttype t, size_t n)
     uint8_t *scratch = llmbo_malloc(LLMBO_PACK_ROWS, rb), *row = llmbo_malloc(1, rb);
     float *x = llmbo_malloc(n, sizeof *x), *y = llmbo_malloc(n, sizeof *y);
     float *out = llmbo_malloc(T * rows, sizeof *out), *o1 = llmbo_malloc(rows, sizeof *o1);
+    float *o7 = llmbo_malloc(T * rows, sizeof *o7);
     double *ref = llmbo_malloc(T * rows, sizeof *ref), *mag = llmbo_malloc(T * rows, sizeof *mag);
     CHECK(llmbo_pack_ok(t, rows, n) && llmbo_pack_ok(t, LLMBO_PACK_ROWS, n) &&
               !llmbo_pack_ok(t, LLMBO_PACK_ROWS - 1, n) && !llmbo_pack_ok(t, rows, n + 16) &&
@@ -723,16 +725,27 @@ static void check_packed(llmbo_ttype t, size_t n)
                     same += o1[r - LLMBO_PACK_ROWS] == out[k * rows + r];
             }
         }
+        /* without the AVX512-VBMI kernels (where the CPU has them), the same numbers */
+        size_t vsame = 0;
+        if (llmbo_quant_set_vbmi(0) != llmbo_quant_set_vbmi(1)) {
+            llmbo_quant_set_vbmi(0);
+            llmbo_gemm_packed(t, wp, rb, rows, xq, T, n, o7, rows);
+            llmbo_quant_set_vbmi(1);
+            for (size_t i = 0; i < T * rows; i++)
+                vsame += o7[i] == out[i];
+        } else
+            vsame = T * rows;
         int whole = n / llmbo_ttype_block(t) <= 64; /* the fallback's chunk: one llmbo_vec_dot */
         CHECK(
             far == 0 && (level > 2 || !whole || exact == T * rows) &&
-                same == 2 * T * (rows - LLMBO_PACK_ROWS),
+                same == 2 * T * (rows - LLMBO_PACK_ROWS) && vsame == T * rows,
             "%s n=%zu (simd %d): packed product of %zu rows x %zu tokens within the float bound "
             "of float64 (%zu outside; worst %.3g of the terms), %zu of %zu equal to llmbo_vec_dot "
             "unpacked (all below level 3 for rows of at most 64 blocks), %zu of %zu the same one "
-            "token at a time from group 1 (software prefetch off and on)",
+            "token at a time from group 1 (software prefetch off and on), %zu of %zu the same "
+            "without AVX512-VBMI",
             llmbo_ttype_name(t), n, level, rows, T, far, worst, exact, T * rows, same,
-            2 * T * (rows - LLMBO_PACK_ROWS));
+            2 * T * (rows - LLMBO_PACK_ROWS), vsame, T * rows);
     }
     llmbo_quant_set_simd(99);
     llmbo_free(w);
@@ -744,6 +757,7 @@ static void check_packed(llmbo_ttype t, size_t n)
     llmbo_free(y);
     llmbo_free(out);
     llmbo_free(o1);
+    llmbo_free(o7);
     llmbo_free(ref);
     llmbo_free(mag);
 }

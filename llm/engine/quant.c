@@ -2248,7 +2248,8 @@ AVX512V_FN static void mxfp4_vbmi_rows(const uint8_t *p, size_t rb, size_t rows,
         mxfp4_body_vbmi(p + r * rb, (const llmbo_q8a *)x, 0, n / 32, out + r, 1, 1, rb);
 }
 
-static int has_vbmi; /* the CPU has AVX512-VBMI (set with simd_max) */
+static int has_vbmi; /* the CPU has AVX512-VBMI (set with simd_max), and it is used */
+static int cpu_vbmi; /* the CPU has it */
 
 #define MXFP4_512(name, V)                                                                         \
     AVX512_FN static float name##_1(const uint8_t *p, const void *x, size_t n)                     \
@@ -3200,7 +3201,7 @@ int llmbo_quant_simd_max(void)
     if (simd_max < 0) {
 #ifdef LLMBO_X86_DISPATCH
         simd_max = cpu_has_avx512vnni() ? 3 : cpu_has_avx512bw() ? 2 : cpu_has_avx2_fma_f16c();
-        has_vbmi = cpu_has_avx512vbmi();
+        has_vbmi = cpu_vbmi = cpu_has_avx512vbmi();
 #else
         simd_max = 0;
 #endif
@@ -3216,6 +3217,18 @@ int llmbo_quant_simd(void)
     if (simd_on < 0)
         simd_on = llmbo_quant_simd_max();
     return simd_on;
+}
+
+int llmbo_quant_set_vbmi(int on)
+{
+    llmbo_quant_simd_max();
+#ifdef LLMBO_X86_DISPATCH
+    has_vbmi = on && cpu_vbmi;
+    return has_vbmi;
+#else
+    (void)on;
+    return 0;
+#endif
 }
 
 void llmbo_quant_set_prefetch(int on)
@@ -3624,9 +3637,11 @@ static inline int q45_qh(int c)
  *   0    d of rows 0..15 (fp16);
  *   32   the int8 scales, 16 bytes per sub-block s (0..15): byte 16 s + r is row r's;
  *   288  the 6-bit levels, 192 bytes per (h, c) (h the half of 128 elements, c 0..7) at
- *        288 + 192 (8 h + c): 64 bytes of ql[64 h + 4 c .. + 3], 64 of ql[64 h + 32 + 4 c .. + 3]
- *        and 64 of qh[32 h + 4 c .. + 3], 4 bytes per row each. They give elements
- *        128 h + 4 c + (0..3) + 32 i for i = 0..3 (sub-blocks 8 h + 2 i + c / 4). */
+ *        288 + 192 (8 h + c): three runs P0, P1, P2 of 64 bytes, 4 bytes per row each. Byte j of
+ *        row r in run i (0..2) is e_i | ((e_3 >> 2 i) & 3) << 6, where e_i (0..63) is the level of
+ *        element 128 h + 4 c + j + 32 i (sub-block 8 h + 2 i + c / 4). So e_0..e_2 are a run's
+ *        low six bits, and e_3 is gathered from the three runs' top two bits: decode makes the four
+ *        levels from three loads with nine operations (the file's ql/qh split took seventeen). */
 #define PACK_Q6K (LLMBO_PACK_ROWS * 210)
 
 /* IQ4_XS. Super-block b of a group (16 x 136 = 2176 bytes, at b * 2176) holds
@@ -3737,6 +3752,14 @@ static void q4k_unpack_block(const uint8_t *g, int r, uint8_t *o, int five)
         memcpy(o + 16 + 4 * c, g + q45_qh(c) + 4 * r, 4);
 }
 
+/* Level of element l (0..127) of half h of a Q6_K super-block s (the file's layout), 0..63. */
+static int q6k_level(const uint8_t *s, int h, int l)
+{
+    const uint8_t *ql = s + 64 * h, *qh = s + 128 + 32 * h;
+    int lo = (l & 64 ? ql[l & 63] >> 4 : ql[l & 63]) & 15;
+    return lo | ((qh[l & 31] >> (2 * (l / 32))) & 3) << 4;
+}
+
 /* Packed Q6_K super-block b of the 16 rows at src (row_bytes apart) into dst, and back. */
 static void q6k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
 {
@@ -3746,12 +3769,14 @@ static void q6k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8
         for (int sb = 0; sb < 16; sb++)
             dst[32 + 16 * sb + r] = s[192 + sb];
         for (int h = 0; h < 2; h++)
-            for (int c = 0; c < 8; c++) {
-                uint8_t *o = dst + 288 + 192 * (8 * h + c) + 4 * r;
-                memcpy(o, s + 64 * h + 4 * c, 4);
-                memcpy(o + 64, s + 64 * h + 32 + 4 * c, 4);
-                memcpy(o + 128, s + 128 + 32 * h + 4 * c, 4);
-            }
+            for (int c = 0; c < 8; c++)
+                for (int j = 0; j < 4; j++) {
+                    uint8_t *o = dst + 288 + 192 * (8 * h + c) + 4 * r + j;
+                    int l = 4 * c + j, e3 = q6k_level(s, h, l + 96);
+                    for (int i = 0; i < 3; i++)
+                        o[64 * i] =
+                            (uint8_t)(q6k_level(s, h, l + 32 * i) | ((e3 >> 2 * i) & 3) << 6);
+                }
     }
 }
 
@@ -3761,12 +3786,18 @@ static void q6k_unpack_block(const uint8_t *g, int r, uint8_t *o)
     for (int sb = 0; sb < 16; sb++)
         o[192 + sb] = g[32 + 16 * sb + r];
     for (int h = 0; h < 2; h++)
-        for (int c = 0; c < 8; c++) {
-            const uint8_t *i = g + 288 + 192 * (8 * h + c) + 4 * r;
-            memcpy(o + 64 * h + 4 * c, i, 4);
-            memcpy(o + 64 * h + 32 + 4 * c, i + 64, 4);
-            memcpy(o + 128 + 32 * h + 4 * c, i + 128, 4);
-        }
+        for (int c = 0; c < 8; c++)
+            for (int j = 0; j < 4; j++) {
+                const uint8_t *p = g + 288 + 192 * (8 * h + c) + 4 * r + j;
+                int l = 4 * c + j, e[4];
+                for (int i = 0; i < 3; i++)
+                    e[i] = p[64 * i] & 63;
+                e[3] = p[0] >> 6 | (p[64] >> 6) << 2 | (p[128] >> 6) << 4;
+                o[64 * h + l] = (uint8_t)((e[0] & 15) | (e[2] & 15) << 4);
+                o[64 * h + 32 + l] = (uint8_t)((e[1] & 15) | (e[3] & 15) << 4);
+                o[128 + 32 * h + l] =
+                    (uint8_t)(e[0] >> 4 | (e[1] >> 4) << 2 | (e[2] >> 4) << 4 | (e[3] >> 4) << 6);
+            }
 }
 
 /* Packed IQ4_XS super-block b of the 16 rows at src (row_bytes apart) into dst, and back. */
@@ -4040,14 +4071,15 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     p16_store(acc, out, os, NT);
 }
 
-/* Q6_K: as q4k_p16_body. Per (h, c) the three loads give the levels of four sub-blocks (ql's
- * nibbles with two bits of qh each, 0..63: the unsigned operand); a sub-block's sum of four
+/* Q6_K: as q4k_p16_body. Per (h, c) the three loads give the levels of four sub-blocks (0..63,
+ * the unsigned operand: PACK_Q6K's runs); a sub-block's sum of four
  * vpdpbusd less 32 times its activations' sum (bsum) is its exact sum of (level - 32) x
  * activation, times the row's int8 scale. */
 AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
                              float *out, size_t os, const int NT)
 {
-    const __m512i m4 = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30);
+    const __m512i m03 = _mm512_set1_epi8(0x03), m0f = _mm512_set1_epi8(0x0f);
+    const __m512i m3f = _mm512_set1_epi8(0x3f);
     __m512 acc[4];
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
@@ -4078,18 +4110,16 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                 for (int cc = 0; cc < 4; cc++) {
                     int c = 4 * quad + cc;
                     const uint8_t *p = g + 288 + 192 * (8 * h + c);
-                    __m512i qa = _mm512_loadu_si512((const void *)p);
-                    __m512i qb = _mm512_loadu_si512((const void *)(p + 64));
-                    __m512i hh = _mm512_loadu_si512((const void *)(p + 128));
-                    __m512i v[4] = {
-                        _mm512_or_si512(_mm512_and_si512(qa, m4),
-                                        _mm512_and_si512(_mm512_slli_epi16(hh, 4), m30)),
-                        _mm512_or_si512(_mm512_and_si512(qb, m4),
-                                        _mm512_and_si512(_mm512_slli_epi16(hh, 2), m30)),
-                        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(qa, 4), m4),
-                                        _mm512_and_si512(hh, m30)),
-                        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(qb, 4), m4),
-                                        _mm512_and_si512(_mm512_srli_epi16(hh, 2), m30))};
+                    __m512i p0 = _mm512_loadu_si512((const void *)p);
+                    __m512i p1 = _mm512_loadu_si512((const void *)(p + 64));
+                    __m512i p2 = _mm512_loadu_si512((const void *)(p + 128));
+                    /* e_3: bits 0-1 from p0's top two, 2-3 from p1's, 4-5 from p2's (0xCA:
+                     * the first operand's bits choose the second's, the others the third's) */
+                    __m512i t = _mm512_ternarylogic_epi32(m03, _mm512_srli_epi16(p0, 6),
+                                                          _mm512_srli_epi16(p1, 4), 0xCA);
+                    t = _mm512_ternarylogic_epi32(m0f, t, _mm512_srli_epi16(p2, 2), 0xCA);
+                    __m512i v[4] = {_mm512_and_si512(p0, m3f), _mm512_and_si512(p1, m3f),
+                                    _mm512_and_si512(p2, m3f), _mm512_and_si512(t, m3f)};
 #pragma GCC unroll 4
                     for (int k = 0; k < NT; k++) {
                         const int8_t *a = y[(size_t)k * ys + b].q + 128 * h + 4 * c;
@@ -4125,7 +4155,7 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
  * times its activations' sum (bsum pairs) are its exact sum of level x activation, times the
  * row's ls - 32. */
 AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
-                               float *out, size_t os, const int NT)
+                               float *out, size_t os, const int NT, const int VBMI)
 {
     static const uint8_t levels_u[16] = {1,   24,  45,  63,  79,  93,  106, 118,
                                          129, 141, 153, 166, 181, 197, 217, 241};
@@ -4177,10 +4207,16 @@ AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y,
                 A[k] = B[k] = _mm512_setzero_si512();
 #pragma GCC unroll 4
             for (int c = 0; c < 4; c++) {
-                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * c));
-                __m512i lo = _mm512_shuffle_epi8(tab, _mm512_and_si512(v, m4));
-                __m512i hi =
-                    _mm512_shuffle_epi8(tab, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
+                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * c)), lo, hi;
+                if (VBMI) { /* vpermb reads six bits of each index: tab holds the levels 4 times */
+                    __asm__("vpermb %2, %1, %0" : "=v"(lo) : "v"(v), "v"(tab));
+                    __asm__("vpermb %2, %1, %0"
+                            : "=v"(hi)
+                            : "v"(_mm512_srli_epi16(v, 4)), "v"(tab));
+                } else {
+                    lo = _mm512_shuffle_epi8(tab, _mm512_and_si512(v, m4));
+                    hi = _mm512_shuffle_epi8(tab, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
+                }
 #pragma GCC unroll 4
                 for (int k = 0; k < NT; k++) {
                     const int8_t *a = y[(size_t)k * ys + b].q + 32 * ib + 4 * c;
@@ -4248,7 +4284,7 @@ AVX512_INL void q80_p16_body(const uint8_t *g, size_t nb, const llmbo_q8a *y, si
 /* Level 3: row blocks of GEMM_BLOCK_BYTES that stay in the cache while the tokens pass over them
  * four at a time (then one at a time), each group of 16 rows by its type's body. */
 AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nsb, const void *x,
-                          const int32_t *asum, float *out, size_t os, const int NT)
+                          const int32_t *asum, float *out, size_t os, const int NT, int vbmi)
 {
     if (t == LLMBO_T_Q4_K)
         q4k_p16_body(g, nsb, x, nsb, out, os, NT, 0);
@@ -4257,7 +4293,8 @@ AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nsb, const voi
     else if (t == LLMBO_T_Q6_K)
         q6k_p16_body(g, nsb, x, nsb, out, os, NT);
     else if (t == LLMBO_T_IQ4_XS)
-        iq4xs_p16_body(g, nsb, x, nsb, out, os, NT);
+        vbmi ? iq4xs_p16_body(g, nsb, x, nsb, out, os, NT, 1)
+             : iq4xs_p16_body(g, nsb, x, nsb, out, os, NT, 0);
     else
         q80_p16_body(g, nsb, x, nsb, asum, out, os, NT);
 }
@@ -4269,6 +4306,7 @@ AVX512_FN static void p16_gemm(llmbo_ttype t, const uint8_t *w, size_t rb, size_
                                float *out, size_t os)
 {
     const uint8_t *xc = x;
+    const int vbmi = has_vbmi;
     size_t gb = LLMBO_PACK_ROWS * rb, block = GEMM_BLOCK_BYTES / gb;
     block = (block < 1 ? 1 : block) * LLMBO_PACK_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += block) {
@@ -4276,11 +4314,11 @@ AVX512_FN static void p16_gemm(llmbo_ttype t, const uint8_t *w, size_t rb, size_
         for (; k + 4 <= T; k += 4)
             for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
                 p16_group(t, w + r * rb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
-                          out + k * os + r, os, 4);
+                          out + k * os + r, os, 4, vbmi);
         for (; k < T; k++)
             for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
                 p16_group(t, w + r * rb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
-                          out + k * os + r, os, 1);
+                          out + k * os + r, os, 1, vbmi);
     }
 }
 #endif

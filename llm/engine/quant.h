@@ -118,13 +118,17 @@ int llmbo_quant_prefetch(void);
 size_t llmbo_row_bytes(llmbo_ttype t, size_t n);
 /* SIMD levels: 0 scalar, 1 AVX2 (with FMA and F16C), 2 AVX-512BW (the 256-element kernels,
  * MXFP4 and the Q8_0 tile; the others stay AVX2), 3 AVX-512 VNNI (Q4_K, Q5_K, Q6_K, MXFP4: one
- * vpdpwssd for a multiply-add-accumulate, the same integer sums; MXFP4's block loads by byte
- * permutes where the CPU also has AVX512-VBMI). The level is chosen once, automatically, as the
- * highest the CPU supports, capped by the environment variable LLMBO_SIMD (a digit) when set;
- * llmbo_quant_set_simd (for tests and benchmarks) selects any level up to that, a larger value
- * giving the highest. */
+ * vpdpwssd for a multiply-add-accumulate, the same integer sums; MXFP4's block loads and packed
+ * IQ4_XS's codebook by byte permutes where the CPU also has AVX512-VBMI). The level is chosen once,
+ * automatically, as the highest the CPU supports, capped by the environment variable LLMBO_SIMD (a
+ * digit) when set; llmbo_quant_set_simd (for tests and benchmarks) selects any level up to that, a
+ * larger value giving the highest. */
 void llmbo_quant_set_simd(int level);
 int llmbo_quant_simd(void);
 int llmbo_quant_simd_max(void);
+/* The kernels that use AVX512-VBMI byte permutes at level 3 (MXFP4, packed IQ4_XS) off (0) or,
+ * where the CPU has it, on (1, the default); returns whether they are on. Both give the same
+ * numbers; tests compare them. */
+int llmbo_quant_set_vbmi(int on);
 
 #endif

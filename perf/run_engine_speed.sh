@@ -27,7 +27,12 @@
 # olmoe-1b-7b-shape"], PRESETS ["Q8_0 Q4_K_M IQ4_XS"], NICE [0] (niceness of both engines),
 # LLAMA_CPU [0]: 1 adds CPU-time ratios (llama.cpp's CPU seconds per token by difference of three
 # more llama-bench runs; less disturbed by a loaded machine than wall time; 1-thread rows only,
-# since llama.cpp's threads spin), BW_REPS [12] (repetitions per bandwidth probe).
+# since llama.cpp's threads spin), BW_REPS [12] (repetitions per bandwidth probe), BRACKET [3]:
+# llmbo's generation runs again BRACKET times, each run between two short probes (3 repetitions
+# with the row's thread count before it and after it), and the last two columns give the median
+# percentage of the bandwidth around each run and the median of those bandwidths. On a host whose
+# read bandwidth moves between states for seconds at a time, the best probe of a row may come from
+# a state its generation never met; the bracketed figure sets each run against its own (0: off).
 # With the defaults it runs 18 rows; on an idle 2-core machine that is estimated (from CPU
 # seconds per token measured under load, never timed idle) at 10-15 minutes, most of it the
 # OLMoE rows and llama-bench's warm-up pass (a second pp512); PP=256 or SHAPES without olmoe
@@ -54,6 +59,7 @@ PRESETS=${PRESETS:-"Q8_0 Q4_K_M IQ4_XS"}
 NICE=${NICE:-0}
 LLAMA_CPU=${LLAMA_CPU:-0}
 BW_REPS=${BW_REPS:-12}
+BRACKET=${BRACKET:-3}
 if [ ! -x "$BE" ]; then
     echo "run_engine_speed.sh: $BE not built (cmake --build $BUILD --target bench_engine)" >&2
     exit 2
@@ -71,20 +77,22 @@ t_start=$(date +%s)
         "$(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo)"
     echo "pp$PP and tg$TG, best of $REPS (llama-bench: mean of $REPS); load = 1-minute load" \
         "average just before the row; roofline = llmbo tg / (read GB/s / active weight MB per token);" \
-        "GB/s = best of 2 x $BW_REPS probe repetitions (median / worst in the last column)"
+        "GB/s = best of 2 x $BW_REPS probe repetitions (median / worst in the probe column);" \
+        "bracketed = llmbo tg in $BRACKET more runs, each against the best of the 6 probe" \
+        "repetitions around it (median of the runs)"
     echo
     echo "| shape | preset | thr | load | llmbo pp | llama pp | **pp ratio** | llmbo tg |" \
         "llama tg | **tg ratio** | **llmbo % roofline** | llama % roofline | active MiB/tok |" \
         "GB/s | RSS llmbo MiB | RSS llama MiB | s | CPU-time pp ratio | CPU-time tg ratio |" \
-        "probe GB/s median / worst |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "probe GB/s median / worst | **llmbo % of the bandwidth around its runs** | GB/s around them |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } | tee "$OUT"
 
 for shape in $SHAPES; do
     for preset in $PRESETS; do
         f=$DIR/$shape-$preset.gguf
         if [ ! -f "$f" ]; then
-            echo "| $shape | $preset | | | missing: $f | | | | | | | | | | | | | | | |" | tee -a "$OUT"
+            echo "| $shape | $preset | | | missing: $f | | | | | | | | | | | | | | | | | |" | tee -a "$OUT"
             continue
         fi
         cat "$f" > /dev/null # page cache: neither engine reads the disk in its timed runs
@@ -95,7 +103,8 @@ for shape in $SHAPES; do
             [ "$LLAMA_CPU" = 1 ] && [ "$t" = 1 ] && cpu=--llama-cpu
             echo "### $f, $t thread(s), load $(cut -d' ' -f1-3 /proc/loadavg)" >> "$LOG"
             nice -n "$NICE" "$BE" "$f" --threads "$t" --pp "$PP" --tg "$TG" --reps "$REPS" \
-                --no-prefix --row --llama-bench "$LB" --bw-reps "$BW_REPS" $cpu >> "$LOG" 2>&1
+                --no-prefix --row --llama-bench "$LB" --bw-reps "$BW_REPS" --bracket "$BRACKET" \
+                $cpu >> "$LOG" 2>&1
             rc=$?
             row=$(grep '^ROW' "$LOG" | tail -1)
             [ $rc -eq 0 ] || row=""
@@ -106,10 +115,12 @@ for shape in $SHAPES; do
                 function v0(a) { return a > 0 ? sprintf("%.0f", a) : "-" }
                 function pct(a, b) { return a > 0 ? sprintf("%.0f%%", 100 * a / b) : "-" }
                 function g(a) { return a > 0 ? sprintf("%.1f", a) : "-" }
-                NF < 15 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s | | | |\n", s, p, t, l, dt; next }
-                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s | %s | %s | %s / %s |\n",
+                function p0(a) { return a > 0 ? sprintf("%.0f%%", a) : "-" }
+                NF < 15 { printf "| %s | %s | %s | %s | bench_engine failed (see log) |||||||||||| %s | | | | | |\n", s, p, t, l, dt; next }
+                { printf "| %s | %s | %s | %s | %.2f | %s | **%s** | %.2f | %s | **%s** | **%.0f%%** | %s | %.0f | %.1f | %.0f | %s | %s | %s | %s | %s / %s | **%s** | %s |\n",
                   s, p, t, l, $3, v($6), r($3, $6), $4, v($7), r($4, $7), 100 * $4 / $11,
-                  pct($7, $11), $9, $10, $5, v0($8), dt, r($14, $12), r($15, $13), g($16), g($17) }' | tee -a "$OUT"
+                  pct($7, $11), $9, $10, $5, v0($8), dt, r($14, $12), r($15, $13), g($16), g($17),
+                  p0($18), g($19) }' | tee -a "$OUT"
             # The row is consumed: keep the log's ROW lines but do not read this one again.
             sed -i 's/^ROW\t/row\t/' "$LOG"
         done

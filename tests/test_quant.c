@@ -762,6 +762,51 @@ static void check_packed(llmbo_ttype t, size_t n)
     llmbo_free(mag);
 }
 
+/* llmbo_silu_mul against SiLU in float64 (exp from libm): inputs over [-100, 100] (denser near 0,
+ * where the polynomial's argument is largest relative to the result), 1027 of them so every SIMD
+ * width has a tail; each result within 2e-7 of the float64 value relative to it (about 1.7 float
+ * ulps) or 1e-36 |u| absolute (below -88, where SiLU is taken as zero), the same numbers at every
+ * SIMD level, and a NaN input giving NaN. */
+static void check_silu(void)
+{
+    enum { N = 1027 };
+    float x[N], u[N], y[N], y0[N];
+    for (int i = 0; i < N; i++) {
+        double t = (double)i / (N - 1) * 2.0 - 1.0;
+        x[i] = (float)(100.0 * t * t * t + 3.0 * unif() - 1.5);
+        u[i] = i % 5 ? (float)(unif() * 4.0 - 2.0) : 1.0f;
+    }
+    x[100] = NAN;
+    int same = 1;
+    double worst = 0;
+    size_t far = 0;
+    for (int level = 0; level <= llmbo_quant_simd_max(); level++) {
+        llmbo_quant_set_simd(level);
+        memcpy(y, x, sizeof y);
+        llmbo_silu_mul(y, u, N);
+        if (level == 0)
+            memcpy(y0, y, sizeof y);
+        for (int i = 0; i < N; i++) {
+            if (i == 100) {
+                same &= isnan(y[i]) != 0;
+                continue;
+            }
+            same &= memcmp(&y[i], &y0[i], sizeof y[i]) == 0;
+            double ref = (double)x[i] / (1.0 + exp(-(double)x[i])) * (double)u[i];
+            double e = fabs((double)y[i] - ref), rel = ref != 0 ? e / fabs(ref) : e;
+            double zero = 1e-36 * fabs((double)u[i]); /* SiLU taken as zero, times u */
+            if (!(rel <= 2e-7 || e <= zero))
+                far++;
+            worst = rel > worst && e > zero ? rel : worst;
+        }
+    }
+    llmbo_quant_set_simd(99);
+    CHECK(far == 0 && same,
+          "llmbo_silu_mul: %d inputs in [-100, 100] within 2e-7 relative of float64 at every SIMD "
+          "level (%zu outside; worst %.3g), the same numbers at every level and NaN for a NaN: %s",
+          N, far, worst, same ? "yes" : "no");
+}
+
 /* The IQ1/IQ2/IQ3 types against llama.cpp's own dequantisation (ggml's dequantize_row_*, digests
  * in iq_llamacpp.h): 1024 blocks per type, enough to meet every codebook entry, compared bit for
  * bit (both compute exact products of small integers and an fp16 scale). */
@@ -824,6 +869,7 @@ int main(void)
         }
     /* Rows longer than IQ4_XS's activation buffer (32768 columns): the per-super-block reorder. */
     check_gemv(LLMBO_T_IQ4_XS, 33024);
+    check_silu();
     check_packed(LLMBO_T_Q4_K, 256);
     check_packed(LLMBO_T_Q4_K, 1536);
     check_packed(LLMBO_T_Q4_K, 8960);

@@ -1732,11 +1732,6 @@ static float gelu(float x)
     return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * x * (1.0f + 0.044715f * x * x)));
 }
 
-static float silu(float x)
-{
-    return x / (1.0f + expf(-x));
-}
-
 /* Runs rows [r0, r1) of one item: each weight row is read once and met with every token (for
  * quantised inputs llmbo_gemm: four tokens at a time, the same numbers as one at a time). */
 static void mm_rows(const mm_item *it, long r0, long r1)
@@ -1895,8 +1890,7 @@ static void rows_worker(void *arg, long c, int ith)
                 for (int i = 0; i < j->cols; i++)
                     x[i] = swiglu_oai(x[i], u[i]);
             else
-                for (int i = 0; i < j->cols; i++)
-                    x[i] = silu(x[i]) * u[i];
+                llmbo_silu_mul(x, u, (size_t)j->cols);
         }
         quantise_row(x, j->xq, (size_t)t, j->cols, j->forms);
     }

@@ -85,6 +85,9 @@ void llmbo_f32_wsum(float *o, const float *a, const float *v, size_t stride, siz
  * numbers; with AVX-512 each value row is read once for all of them. */
 void llmbo_f32_wsum_n(float *o, size_t os, const float *a, size_t as, const float *v, size_t stride,
                       size_t np, size_t n, size_t nq);
+/* x[i] = SiLU(x[i]) u[i] (SiLU(x) = x / (1 + e^-x)) for i < n, with e^-x from a degree-7
+ * polynomial (within 2 float ulps of e^-x): the same numbers at every SIMD level. */
+void llmbo_silu_mul(float *x, const float *u, size_t n);
 /* out[r] = the dot product of weight row r (rows rows, row_bytes apart from w; n elements of the
  * quantised type t) with one activation row xq, for r < rows: the same numbers as llmbo_vec_dot
  * for each row (one-token decode: several rows per pass, the next rows prefetched). */

@@ -3432,15 +3432,16 @@ static const float silu_c[8] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
 static float silu_scalar(float x)
 {
     float a = -x;
-    int big = a > SILU_HI;
-    a = a < SILU_LO ? SILU_LO : a > SILU_HI ? SILU_HI : a;
+    if (!(a <= SILU_HI)) /* above 88, or NaN (which the division keeps) */
+        return x / (1.0f + INFINITY);
+    a = a < SILU_LO ? SILU_LO : a;
     float k = nearbyintf(a * SILU_LOG2E);
     float r = fmaf(-k, SILU_LN2H, a);
     r = fmaf(-k, SILU_LN2L, r);
     float p = silu_c[0];
     for (int i = 1; i < 8; i++)
         p = fmaf(p, r, silu_c[i]);
-    return x / (1.0f + (big ? INFINITY : ldexpf(p, (int)k)));
+    return x / (1.0f + ldexpf(p, (int)k));
 }
 
 #ifdef LLMBO_X86_DISPATCH

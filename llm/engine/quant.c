@@ -3445,27 +3445,6 @@ static float silu_scalar(float x)
 }
 
 #ifdef LLMBO_X86_DISPATCH
-AVX512_FN static size_t silu_mul_avx512(float *x, const float *u, size_t n)
-{
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 v = _mm512_loadu_ps(x + i), a = _mm512_sub_ps(_mm512_setzero_ps(), v);
-        __mmask16 big = _mm512_cmp_ps_mask(a, _mm512_set1_ps(SILU_HI), _CMP_GT_OQ);
-        a = _mm512_min_ps(_mm512_max_ps(a, _mm512_set1_ps(SILU_LO)), _mm512_set1_ps(SILU_HI));
-        __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(a, _mm512_set1_ps(SILU_LOG2E)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(SILU_LN2H), a);
-        r = _mm512_fnmadd_ps(k, _mm512_set1_ps(SILU_LN2L), r);
-        __m512 p = _mm512_set1_ps(silu_c[0]);
-        for (int j = 1; j < 8; j++)
-            p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(silu_c[j]));
-        __m512 e = _mm512_mask_blend_ps(big, _mm512_scalef_ps(p, k), _mm512_set1_ps(INFINITY));
-        __m512 s = _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
-        _mm512_storeu_ps(x + i, _mm512_mul_ps(s, _mm512_loadu_ps(u + i)));
-    }
-    return i;
-}
-
 AVX2_FN static size_t silu_mul_avx2(float *x, const float *u, size_t n)
 {
     size_t i = 0;
@@ -3496,10 +3475,9 @@ void llmbo_silu_mul(float *x, const float *u, size_t n)
 {
     size_t i = 0;
 #ifdef LLMBO_X86_DISPATCH
-    int level = llmbo_quant_simd();
-    if (level > 1)
-        i = silu_mul_avx512(x, u, n);
-    else if (level > 0)
+    /* AVX2 at every level: 0.51 ns per element here, 0.36 with 512 bits (0.1 % of an R1-shaped
+     * token), not worth a second copy */
+    if (llmbo_quant_simd() > 0)
         i = silu_mul_avx2(x, u, n);
 #endif
     for (; i < n; i++)

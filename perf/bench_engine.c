@@ -206,6 +206,13 @@ static int cmp_double(const void *x, const void *y)
     return (a > c) - (a < c);
 }
 
+/* The median of v[0..n) (n > 0), which it sorts. */
+static double median_sort(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 /* Best, median and worst of the repetitions so far (0 when there are none). */
 static void bw_stats(const bw_probe *b, double *best, double *median, double *worst)
 {
@@ -215,10 +222,9 @@ static void bw_stats(const bw_probe *b, double *best, double *median, double *wo
     if (n == 0)
         return;
     memcpy(v, b->gbs, (size_t)n * sizeof *v);
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    *median = median_sort(v, n);
     *worst = v[0];
     *best = v[n - 1];
-    *median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* Weight bytes read per generated token: every tensor once, except the embedding table (one row)
@@ -612,10 +618,8 @@ int main(int argc, char **argv)
         double v[BRACKET_MAX], w[BRACKET_MAX];
         memcpy(v, br_pct, (size_t)bracket * sizeof *v);
         memcpy(w, br_bw, (size_t)bracket * sizeof *w);
-        qsort(v, (size_t)bracket, sizeof *v, cmp_double);
-        qsort(w, (size_t)bracket, sizeof *w, cmp_double);
-        br_med = bracket % 2 ? v[bracket / 2] : 0.5 * (v[bracket / 2 - 1] + v[bracket / 2]);
-        br_bw_med = bracket % 2 ? w[bracket / 2] : 0.5 * (w[bracket / 2 - 1] + w[bracket / 2]);
+        br_med = median_sort(v, bracket);
+        br_bw_med = median_sort(w, bracket);
         printf("bracketed generation (%d more runs of tg%d, each between two probes of 3 "
                "repetitions with %d thread(s)): ",
                bracket, tg, nt);

@@ -9,10 +9,11 @@
 # (pp16, then tgTG from an 8-token prompt) and llama-bench on the same file (-p 16 -n TG -r 1),
 # llmbo first in odd pairs and llama-bench first in even ones (--llama-first: on a host whose
 # bandwidth moves between states, the engine that always ran first could meet another state more
-# often), and measures the read bandwidth after llmbo's runs and at the end. One line per pair goes to OUT.tsv: row,
-# pair, 1-minute load before it, llmbo tg tok/s, llama tg tok/s, active MiB per token, the pair's
-# best probe GB/s, its median and worst. perf/decode_pairs_table.py OUT.tsv prints the table
-# (medians, paired ratio with a bootstrap interval, roofline from medians and from bests).
+# often), and measures the read bandwidth after llmbo's runs and at the end. One line per pair
+# goes to OUT.tsv: row, pair, 1-minute load before it, llmbo tg tok/s, llama tg tok/s, active MiB
+# per token, the pair's best probe GB/s, its median and worst. perf/decode_pairs_table.py OUT.tsv
+# prints the table (medians, paired ratio with a bootstrap interval, roofline from medians and
+# from bests).
 #
 # With AB=1 each pair also runs llmbo once more, alone and with LLMBO_HUGEPAGES=0 (its weights
 # left in the file's 4 KiB page-cache mapping and layout instead of the default copy into 2 MiB
@@ -59,7 +60,8 @@ for shape in $SHAPES; do
                 first=""
                 [ $((k % 2)) -eq 0 ] && first=--llama-first
                 row=$("$BE" "$f" --threads "$t" --pp 16 --tg "$TG" --reps 1 --no-prefix \
-                    --bw-reps "$BW_REPS" --llama-bench "$LB" --row $first 2>/dev/null | grep '^ROW')
+                    --bw-reps "$BW_REPS" --llama-bench "$LB" --row $first 2>/dev/null |
+                    grep '^ROW')
                 if [ -z "$row" ]; then
                     echo "run_decode_pairs.sh: $shape $preset t$t pair $k failed" >&2
                     continue

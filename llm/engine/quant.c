@@ -3821,31 +3821,32 @@ static void q4k_unpack_block(const uint8_t *g, int r, uint8_t *o, int five)
         memcpy(o + 16 + 4 * c, g + q45_qh(c) + 4 * r, 4);
 }
 
-/* Level of element l (0..127) of half h of a Q6_K super-block s (the file's layout), 0..63. */
-static int q6k_level(const uint8_t *s, int h, int l)
-{
-    const uint8_t *ql = s + 64 * h, *qh = s + 128 + 32 * h;
-    int lo = (l & 64 ? ql[l & 63] >> 4 : ql[l & 63]) & 15;
-    return lo | ((qh[l & 31] >> (2 * (l / 32))) & 3) << 4;
-}
-
-/* Packed Q6_K super-block b of the 16 rows at src (row_bytes apart) into dst, and back. */
+/* Packed Q6_K super-block b of the 16 rows at src (row_bytes apart) into dst, and back. Four
+ * elements at a time, one byte each of a 32-bit word (bytes never carry into each other). */
 static void q6k_pack_block(const uint8_t *src, size_t row_bytes, size_t b, uint8_t *dst)
 {
+    const uint32_t m2 = 0x03030303u, m4 = 0x0f0f0f0fu;
     for (int r = 0; r < LLMBO_PACK_ROWS; r++) {
         const uint8_t *s = src + (size_t)r * row_bytes + b * 210;
         memcpy(dst + 2 * r, s + 208, 2);
         for (int sb = 0; sb < 16; sb++)
             dst[32 + 16 * sb + r] = s[192 + sb];
         for (int h = 0; h < 2; h++)
-            for (int c = 0; c < 8; c++)
-                for (int j = 0; j < 4; j++) {
-                    uint8_t *o = dst + 288 + 192 * (8 * h + c) + 4 * r + j;
-                    int l = 4 * c + j, e3 = q6k_level(s, h, l + 96);
-                    for (int i = 0; i < 3; i++)
-                        o[64 * i] =
-                            (uint8_t)(q6k_level(s, h, l + 32 * i) | ((e3 >> 2 * i) & 3) << 6);
+            for (int c = 0; c < 8; c++) {
+                uint32_t q0, q1, qh, e[4];
+                memcpy(&q0, s + 64 * h + 4 * c, 4);
+                memcpy(&q1, s + 64 * h + 32 + 4 * c, 4);
+                memcpy(&qh, s + 128 + 32 * h + 4 * c, 4);
+                e[0] = (q0 & m4) | (qh & m2) << 4; /* elements 4 c + j + 32 i of the half */
+                e[1] = (q1 & m4) | (qh >> 2 & m2) << 4;
+                e[2] = (q0 >> 4 & m4) | (qh >> 4 & m2) << 4;
+                e[3] = (q1 >> 4 & m4) | (qh >> 6 & m2) << 4;
+                uint8_t *o = dst + 288 + 192 * (8 * h + c) + 4 * r;
+                for (int i = 0; i < 3; i++) {
+                    uint32_t v = e[i] | (e[3] >> 2 * i & m2) << 6;
+                    memcpy(o + 64 * i, &v, 4);
                 }
+            }
     }
 }
 

@@ -492,6 +492,76 @@ static void test_copy_data(void)
           diff, scale);
 }
 
+/* llmbo_gguf_copy_grouped: a MoE layer's gate, up and down expert stacks interleaved in the copy,
+ * expert by expert, each matrix at a 64-byte boundary and holding the file's bytes; the other
+ * tensors as in a plain copy; groups that break gguf.h's conditions (a 2-D tensor, a tensor
+ * repeated or already in a group) copied plainly. */
+static void test_copy_grouped(void)
+{
+    const char *path = eu_model("qwen3moe", "q8_0",
+                                "--embd 256 --heads 4 --kv-heads 2 --head-dim 64 --ff 256 "
+                                "--ff-exp 256 --layers 2 --experts 6 --used 2 --merges 20");
+    CHECK(path != NULL, "small MoE model written");
+    llmbo_gguf *g = NULL;
+    llmbo_error err = {0};
+    if (!path || llmbo_gguf_open(path, &g, &err) != LLMBO_OK) {
+        CHECK(0, "MoE model opens: %s", err.msg);
+        return;
+    }
+    static const char *const kind[3] = {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"};
+    llmbo_gguf_group gr[4] = {{{NULL}, 3}, {{NULL}, 3}, {{NULL}, 2}, {{NULL}, 2}};
+    char name[64];
+    for (int il = 0; il < 2; il++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(name, sizeof name, "blk.%d.%s.weight", il, kind[k]);
+            gr[il].t[k] = llmbo_gguf_find_tensor(g, name);
+        }
+    const llmbo_gguf_tensor *q = llmbo_gguf_find_tensor(g, "blk.1.attn_q.weight");
+    gr[2].t[0] = gr[0].t[0]; /* already in group 0 */
+    gr[2].t[1] = q;
+    gr[3].t[0] = q; /* 2-D */
+    gr[3].t[1] = llmbo_gguf_find_tensor(g, "blk.1.attn_k.weight");
+    uint64_t file_mat[2][3];
+    for (int il = 0; il < 2; il++)
+        for (int k = 0; k < 3; k++)
+            file_mat[il][k] = gr[il].t[k] ? gr[il].t[k]->mat_stride : 0;
+    CHECK(gr[0].t[2] && gr[1].t[2] && q && gr[3].t[1] && gr[0].t[0]->ne[2] == 6,
+          "the model's expert stacks found (6 experts)");
+    if (!gr[1].t[2] || !q || !gr[3].t[1]) {
+        llmbo_gguf_close(g);
+        return;
+    }
+    CHECK(llmbo_gguf_copy_grouped(g, 2, gr, 4) == 1 && g->copy != NULL, "grouped copy made");
+    int same = 1, interleaved = 1;
+    for (uint64_t i = 0; i < g->n_tensors; i++) { /* every matrix holds the file's bytes */
+        const llmbo_gguf_tensor *t = &g->tensor[i];
+        const uint8_t *in_map = g->base + g->data_off + t->offset;
+        uint64_t per = t->nbytes / t->ne[2];
+        for (uint64_t m = 0; m < t->ne[2]; m++)
+            same &= memcmp((const uint8_t *)t->data + m * t->mat_stride, in_map + m * per,
+                           (size_t)per) == 0;
+    }
+    for (int il = 0; il < 2; il++) {
+        uint64_t rec = 0;
+        for (int k = 0; k < 3; k++)
+            rec += (file_mat[il][k] + 63) / 64 * 64;
+        const uint8_t *base = gr[il].t[0]->data;
+        for (int k = 0, off = 0; k < 3; k++) {
+            interleaved &= gr[il].t[k]->mat_stride == rec &&
+                           (const uint8_t *)gr[il].t[k]->data == base + off &&
+                           (uintptr_t)gr[il].t[k]->data % 64 == 0;
+            off += (int)((file_mat[il][k] + 63) / 64 * 64);
+        }
+    }
+    CHECK(same, "every matrix of every tensor holds the file's bytes");
+    CHECK(interleaved,
+          "each layer's experts interleaved: gate, up and down of one expert adjacent, at 64-byte "
+          "boundaries, with one expert's three matrices from one to the next");
+    CHECK(q->mat_stride == q->nbytes && gr[3].t[1]->mat_stride == gr[3].t[1]->nbytes,
+          "the groups with a 2-D tensor or a tensor already grouped left as they are");
+    llmbo_gguf_close(g);
+}
+
 /* Half-precision conversions against exactly representable values. */
 static void test_half(void)
 {
@@ -789,6 +859,7 @@ int main(void)
     test_half();
     test_simd_scalar();
     test_copy_data();
+    test_copy_grouped();
     test_copy_default();
     eu_cleanup();
     return check_summary();

@@ -255,6 +255,8 @@ typedef struct wmat {
     llmbo_ttype type;
     int rows, cols, n_mat;
     size_t row_bytes, mat_bytes;
+    size_t mat_stride; /* bytes from one matrix of the stack to the next (mat_bytes or more: the
+                        * copy interleaves a MoE layer's experts, llmbo_gguf_copy_grouped) */
     const llmbo_gguf_tensor *src; /* the whole tensor it is (load_mat), NULL for a part of one */
     int packed; /* rows rewritten in groups of LLMBO_PACK_ROWS (pack_weights; quant.h) */
 } wmat;
@@ -434,6 +436,10 @@ static llmbo_status load_mat(const llmbo_gguf *g, const char *name, int optional
     w->n_mat = n_mat;
     w->row_bytes = llmbo_row_bytes(t->type, (size_t)cols);
     w->mat_bytes = w->row_bytes * (size_t)w->rows;
+    w->mat_stride = n_mat > 1 ? (size_t)t->mat_stride : w->mat_bytes;
+    if (w->mat_stride < w->mat_bytes) /* gguf.c sets it; a check, not an expected failure */
+        return llmbo_error_set(err, LLMBO_ERR_FORMAT, "tensor '%s': matrix stride %zu < %zu", name,
+                               w->mat_stride, w->mat_bytes);
     w->src = t;
     return LLMBO_OK;
 }
@@ -447,6 +453,7 @@ static wmat mat_rows(const wmat *w, int r0, int n)
     v.src = NULL;
     v.rows = n;
     v.mat_bytes = w->row_bytes * (size_t)n;
+    v.mat_stride = v.mat_bytes;
     return v;
 }
 
@@ -1294,7 +1301,7 @@ static void pack_worker(void *arg, long c, int ith)
     const pack_job *j = arg;
     int lo = chunk_owner(j->first, j->n, c);
     const wmat *w = j->w[lo];
-    uint8_t *d = (uint8_t *)(uintptr_t)w->data + (size_t)(c - j->first[lo]) * w->mat_bytes;
+    uint8_t *d = (uint8_t *)(uintptr_t)w->data + (size_t)(c - j->first[lo]) * w->mat_stride;
     for (int r = 0; r + LLMBO_PACK_ROWS <= w->rows; r += LLMBO_PACK_ROWS)
         llmbo_pack_group(w->type, d + (size_t)r * w->row_bytes, w->row_bytes, (size_t)w->cols,
                          j->scratch + (size_t)ith * j->scratch_bytes);
@@ -1400,8 +1407,9 @@ static double prefetch_pass(wmat *const *w, int n, qrows xq, float *out)
         const void *x =
             llmbo_ttype_act(w[i]->type) == LLMBO_ACT_Q8K ? (const void *)xq.k : (const void *)xq.a;
         for (int m = 0; m < w[i]->n_mat && done < PF_WINDOW; m++, done += w[i]->mat_bytes)
-            llmbo_gemm_packed(w[i]->type, w[i]->data + (size_t)m * w[i]->mat_bytes, w[i]->row_bytes,
-                              (size_t)w[i]->rows, x, 1, (size_t)w[i]->cols, out, 0);
+            llmbo_gemm_packed(w[i]->type, w[i]->data + (size_t)m * w[i]->mat_stride,
+                              w[i]->row_bytes, (size_t)w[i]->rows, x, 1, (size_t)w[i]->cols, out,
+                              0);
     }
     return llmbo_now() - t0;
 }
@@ -1461,6 +1469,36 @@ int llmbo_engine_prefetch(const llmbo_engine *e, int *how, double sec[2], size_t
     return llmbo_quant_prefetch();
 }
 
+/* The copy of the weights in 2 MiB pages (llmbo_gguf_copy_grouped), each MoE layer's gate, up
+ * and down experts interleaved: one expert's three matrices are then one run of memory, which a
+ * token reads from start to end (ffn_moe), where three separate runs of 288-512 KiB (granite
+ * 1B-A400M's experts) read at 0.84 of a whole pass and one run of 864 KiB at 0.90 (the packed Q4_K
+ * kernel, one thread, random order; perf/results/engine_speed_quiet.md, "Stop 36"). Layers whose
+ * expert tensors are missing or of other counts are left to load_layer's messages. */
+static void copy_weights(llmbo_gguf *g, int n_layer)
+{
+    static const char *const kind[3] = {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"};
+    /* a layer has several tensors: a larger count is refused after the copy (llmbo_engine_open) */
+    int ok = n_layer > 0 && (uint64_t)n_layer <= g->n_tensors;
+    llmbo_gguf_group *gr = ok ? llmbo_calloc((size_t)n_layer, sizeof *gr) : NULL;
+    size_t n = 0;
+    for (int il = 0; gr && il < n_layer; il++) {
+        for (int k = 0; k < 3; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "blk.%d.%s.weight", il, kind[k]);
+            const llmbo_gguf_tensor *t = llmbo_gguf_find_tensor(g, name);
+            if (t)
+                gr[n].t[gr[n].n++] = t;
+        }
+        if (gr[n].n > 1)
+            n++;
+        else
+            gr[n].n = 0;
+    }
+    llmbo_gguf_copy_grouped(g, 1, gr, n);
+    llmbo_free(gr);
+}
+
 llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt_in,
                                llmbo_engine **out, llmbo_error *err)
 {
@@ -1481,7 +1519,7 @@ llmbo_status llmbo_engine_open(const char *path, const llmbo_engine_options *opt
     if ((st = read_hparams(g, hp, err)))
         goto fail;
     /* 2 MiB pages unless LLMBO_HUGEPAGES=0; before any tensor pointer is taken: they move */
-    llmbo_gguf_copy_data(e->gguf, 1);
+    copy_weights(e->gguf, hp->n_layer);
     e->q_dim = hp->n_head * hp->head_dim;
     e->kv_dim = hp->arch->mla ? hp->kv_lora + hp->n_rot : hp->n_head_kv * hp->head_dim;
     e->o_dim = hp->n_head * hp->v_dim;
@@ -1743,7 +1781,7 @@ static float gelu(float x)
 static void mm_rows(const mm_item *it, long r0, long r1)
 {
     const wmat *w = it->w;
-    const uint8_t *mat = w->data + (size_t)it->mat * w->mat_bytes;
+    const uint8_t *mat = w->data + (size_t)it->mat * w->mat_stride;
     size_t cols = (size_t)w->cols;
     /* the quantised input rows, in the weight type's activation form */
     const void *xq = NULL;
@@ -1878,6 +1916,19 @@ static float swiglu_oai(float x, float y)
     return x / (1.0f + expf(-1.702f * x)) * (y + 1.0f);
 }
 
+/* x = act(x) * u over one row of n (the gated activations: ACT_SILU, ACT_GELU, ACT_OAI). */
+static void act_row(float *x, const float *u, int n, int act)
+{
+    if (act == ACT_GELU)
+        for (int i = 0; i < n; i++)
+            x[i] = gelu(x[i]) * u[i];
+    else if (act == ACT_OAI)
+        for (int i = 0; i < n; i++)
+            x[i] = swiglu_oai(x[i], u[i]);
+    else
+        llmbo_silu_mul(x, u, (size_t)n);
+}
+
 static void rows_worker(void *arg, long c, int ith)
 {
     const rows_job *j = arg;
@@ -1887,17 +1938,8 @@ static void rows_worker(void *arg, long c, int ith)
         float *x = j->x + (size_t)t * j->cols;
         if (j->src)
             rmsnorm(x, j->src + (size_t)t * j->cols, j->w, j->cols, j->eps);
-        if (j->up) {
-            const float *u = j->up + (size_t)t * j->cols;
-            if (j->act == ACT_GELU)
-                for (int i = 0; i < j->cols; i++)
-                    x[i] = gelu(x[i]) * u[i];
-            else if (j->act == ACT_OAI)
-                for (int i = 0; i < j->cols; i++)
-                    x[i] = swiglu_oai(x[i], u[i]);
-            else
-                llmbo_silu_mul(x, u, (size_t)j->cols);
-        }
+        if (j->up)
+            act_row(x, j->up + (size_t)t * j->cols, j->cols, j->act);
         quantise_row(x, j->xq, (size_t)t, j->cols, j->forms);
     }
 }
@@ -2304,6 +2346,46 @@ static void combine_worker(void *arg, long c, int ith)
     }
 }
 
+/* One token's experts (decode), one chunk each: an expert's gate and up products, the gated
+ * activation and its quantised copy, and its down product, all on the thread that claims it, so
+ * its three matrices are read one after another (the copy lays them out as one run of memory:
+ * copy_weights) and a layer's experts take one hand-off instead of two and a step between them on
+ * the caller alone. The numbers are those of the batched path (the same row kernels, activation
+ * and quantisation, each slot in its own rows). */
+typedef struct expert_job {
+    llmbo_engine *e;
+    const layer *L;
+} expert_job;
+
+static void expert_worker(void *arg, long c, int ith)
+{
+    const expert_job *j = arg;
+    llmbo_engine *e = j->e;
+    const layer *L = j->L;
+    int K = e->hp.n_expert_used, E = e->hp.n_embd, F = e->hp.n_ff_exp, x = 0;
+    (void)ith;
+    for (int k = 0; k < K; k++) /* slot c's expert */
+        if (e->ex_slot[k] == c)
+            x = e->sel[k];
+    float *h = e->hb + (size_t)c * F, *h2 = e->hb2 + (size_t)c * F, *o = e->ex_x + (size_t)c * E;
+    mm_item gu[2] = {item(&L->gate_exps, x, 1, e->xb, e->xq, h),
+                     item(&L->up_exps, x, 1, e->xb, e->xq, h2)};
+    mm_rows(&gu[0], 0, F);
+    mm_rows(&gu[1], 0, F);
+    if (L->gate_exps_b) { /* gpt-oss: each expert's own biases */
+        add_bias(h, L->gate_exps_b + (size_t)x * F, 1, (size_t)F);
+        add_bias(h2, L->up_exps_b + (size_t)x * F, 1, (size_t)F);
+    }
+    act_row(h, h2, F, e->hp.arch->oai ? ACT_OAI : ACT_SILU);
+    qrows hq = {e->ex_xq.a + (size_t)c * (size_t)(F / LLMBO_QK),
+                e->ex_xq.k + (size_t)c * (size_t)(F / LLMBO_QK_K)};
+    quantise_row(h, hq, 0, F, act_forms(&L->down_exps));
+    mm_item d = item(&L->down_exps, x, 1, h, hq, o);
+    mm_rows(&d, 0, E);
+    if (L->down_exps_b)
+        add_bias(o, L->down_exps_b + (size_t)x * E, 1, (size_t)E);
+}
+
 /* All experts of a layer in four jobs whatever the number of experts used: the gate and up
  * products of every selected expert (each over the tokens routed to it), SwiGLU and the
  * quantisation of the down inputs, the down products, the weighted sums. A token's K
@@ -2333,6 +2415,14 @@ static void ffn_moe(llmbo_engine *e, const layer *L, int T)
             e->ex_w[s] = e->sel_w[(size_t)t * K + k];
             e->ex_slot[(size_t)t * K + k] = s;
         }
+    /* one token: an expert per chunk, while that leaves each thread two or more */
+    if (T == 1 && (e->pool.n == 1 || K >= 2 * e->pool.n)) {
+        expert_job ej = {e, L};
+        pool_run(&e->pool, expert_worker, &ej, K);
+        combine_job cj = {e, 1, 1};
+        combine_worker(&cj, 0, 0);
+        return;
+    }
     int in_forms = act_forms(&L->gate_exps) | act_forms(&L->up_exps);
     int in_float =
         !llmbo_ttype_quantised(L->gate_exps.type) || !llmbo_ttype_quantised(L->up_exps.type);

@@ -457,6 +457,7 @@ static llmbo_status parse(llmbo_gguf *g, llmbo_error *err)
                                    (unsigned long long)(g->data_off + t->offset + t->nbytes),
                                    g->size);
         t->data = g->base + g->data_off + t->offset;
+        t->mat_stride = t->nbytes / (t->ne[2] * t->ne[3]);
     }
     return LLMBO_OK;
 }
@@ -569,7 +570,68 @@ static size_t available_bytes(void)
     return pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : 0;
 }
 
+/* Reads n bytes of g's file at offset off into dst; 0 on success, -1 if the file ended or failed.
+ */
+static int read_at(const llmbo_gguf *g, uint8_t *dst, size_t n, uint64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(g->fd, dst + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+#define GROUP_ALIGN   ((uint64_t)64)
+#define GROUP_MIN_MAT ((uint64_t)4096)
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+/* Whether group k is laid out (gguf.h's conditions), marking its tensors in grp[] (k) if so. */
+static int group_take(const llmbo_gguf *g, const llmbo_gguf_group *gr, int k, int *grp)
+{
+    if (gr->n < 2 || gr->n > LLMBO_GGUF_GROUP_MAX)
+        return 0;
+    for (int j = 0; j < gr->n; j++) {
+        const llmbo_gguf_tensor *t = gr->t[j];
+        if (!t || t < g->tensor || t >= g->tensor + g->n_tensors || grp[t - g->tensor] >= 0 ||
+            t->ne[2] != gr->t[0]->ne[2] || t->ne[2] < 2 || t->ne[3] != 1 ||
+            t->mat_stride < GROUP_MIN_MAT)
+            return 0;
+        for (int i = 0; i < j; i++)
+            if (gr->t[i] == t)
+                return 0;
+    }
+    for (int j = 0; j < gr->n; j++)
+        grp[gr->t[j] - g->tensor] = k;
+    return 1;
+}
+
+/* A tensor's file offset and index, sorted by offset (then index). */
+typedef struct tensor_at {
+    uint64_t off, i;
+} tensor_at;
+
+static int by_offset(const void *a, const void *b)
+{
+    const tensor_at *x = a, *y = b;
+    return x->off != y->off ? (x->off > y->off) - (x->off < y->off) : (x->i > y->i) - (x->i < y->i);
+}
+
 int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
+{
+    return llmbo_gguf_copy_grouped(g, mode, NULL, 0);
+}
+
+int llmbo_gguf_copy_grouped(llmbo_gguf *g, int mode, const llmbo_gguf_group *groups,
+                            size_t n_groups)
 {
     const char *env = getenv("LLMBO_HUGEPAGES");
     if (mode == 1 && env && env[0] == '2')
@@ -580,41 +642,99 @@ int llmbo_gguf_copy_data(llmbo_gguf *g, int mode)
     /* the size first: most files opened (tests, fuzzing) are small, and need no file read */
     if (mode == 1 && (len < ((size_t)64 << 20) || !thp_available() || len > available_bytes() / 2))
         return 0;
+    uint64_t n = g->n_tensors;
+    int *grp = llmbo_malloc(n ? n : 1, sizeof *grp);
+    uint64_t *order = llmbo_malloc(n ? n : 1, sizeof *order);
+    uint64_t *at = llmbo_malloc(n ? n : 1, sizeof *at); /* each tensor's offset in the copy */
+    uint64_t *rec = llmbo_calloc(n_groups ? n_groups : 1, sizeof *rec); /* group record bytes */
+    tensor_at *ord = llmbo_malloc(n ? n : 1, sizeof *ord);
+    if (!grp || !order || !at || !rec || !ord) {
+        llmbo_free(ord);
+        llmbo_free(grp);
+        llmbo_free(order);
+        llmbo_free(at);
+        llmbo_free(rec);
+        return 0;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        grp[i] = -1;
+        order[i] = i;
+    }
+    for (size_t k = 0; k < n_groups && k < INT32_MAX; k++)
+        group_take(g, &groups[k], (int)k, grp); /* if not, its tensors are copied as the others */
+    for (uint64_t i = 0; i < n; i++)            /* file order */
+        ord[i] = (tensor_at){g->tensor[i].offset, i};
+    qsort(ord, (size_t)n, sizeof *ord, by_offset);
+    for (uint64_t i = 0; i < n; i++)
+        order[i] = ord[i].i;
+    /* the layout: each tensor at the file's alignment, in file order; a group where its first
+     * tensor comes, as ne[2] records of its matrices, each matrix at a GROUP_ALIGN boundary
+     * (sizes are bounded by the file's: at most 64 bytes more per matrix of 4 KiB or more) */
+    uint64_t pos = 0, a = g->alignment > GROUP_ALIGN ? g->alignment : GROUP_ALIGN;
+    for (uint64_t o = 0; o < n; o++) {
+        uint64_t i = order[o];
+        int k = grp[i];
+        if (k < 0) {
+            pos = align_up(pos, g->alignment);
+            at[i] = pos;
+            pos += g->tensor[i].nbytes;
+        } else if (!rec[k]) {
+            pos = align_up(pos, a);
+            const llmbo_gguf_group *gr = &groups[k];
+            for (int j = 0; j < gr->n; j++) {
+                at[gr->t[j] - g->tensor] = pos + rec[k];
+                rec[k] += align_up(gr->t[j]->mat_stride, GROUP_ALIGN);
+            }
+            pos += rec[k] * gr->t[0]->ne[2];
+        }
+    }
     /* 2 MiB-aligned start: every huge page then holds whole 2 MiB of the section */
-    size_t map_len = (len + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE + HUGE_PAGE;
+    size_t map_len = (size_t)align_up(pos, HUGE_PAGE) + HUGE_PAGE;
     uint8_t *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return 0;
-    uint8_t *dst = huge_aligned(m);
+    int ok = m != MAP_FAILED;
+    uint8_t *dst = ok ? huge_aligned(m) : NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(dst, map_len - (size_t)(dst - m), MADV_HUGEPAGE); /* advice: no page size promised */
+    if (ok)
+        madvise(dst, map_len - (size_t)(dst - m),
+                MADV_HUGEPAGE); /* advice: no page size promised */
 #endif
-    size_t done = 0;
-    while (done < len) {
-        ssize_t r = pread(g->fd, dst + done, len - done, (off_t)(g->data_off + done));
-        if (r < 0 && errno == EINTR)
+    for (uint64_t o = 0; ok && o < n; o++) {
+        const llmbo_gguf_tensor *t = &g->tensor[order[o]];
+        int k = grp[order[o]];
+        if (k < 0) {
+            ok = read_at(g, dst + at[order[o]], (size_t)t->nbytes, g->data_off + t->offset) == 0;
             continue;
-        if (r <= 0)
-            break;
-        done += (size_t)r;
+        }
+        for (uint64_t mi = 0; ok && mi < t->ne[2]; mi++) /* the file ending early fails the copy */
+            ok = read_at(g, dst + at[order[o]] + mi * rec[k], (size_t)t->mat_stride,
+                         g->data_off + t->offset + mi * t->mat_stride) == 0;
     }
-    if (done < len) { /* the file shrank since it was mapped: keep the mapping */
+    if (ok) {
+        mprotect(dst, map_len - (size_t)(dst - m), PROT_READ);
+        for (uint64_t i = 0; i < n; i++) {
+            g->tensor[i].data = dst + at[i];
+            if (grp[i] >= 0)
+                g->tensor[i].mat_stride = rec[grp[i]];
+        }
+        g->copy = m;
+        g->copy_len = map_len;
+    } else if (m != MAP_FAILED) { /* the file shrank since it was mapped: keep the mapping */
         munmap(m, map_len);
-        return 0;
     }
-    mprotect(dst, len, PROT_READ);
-    for (uint64_t i = 0; i < g->n_tensors; i++)
-        g->tensor[i].data = dst + g->tensor[i].offset;
-    g->copy = m;
-    g->copy_len = map_len;
-    return 1;
+    llmbo_free(ord);
+    llmbo_free(grp);
+    llmbo_free(order);
+    llmbo_free(at);
+    llmbo_free(rec);
+    return ok;
 }
 
 int llmbo_gguf_copy_writable(llmbo_gguf *g, int on)
 {
     if (!g->copy)
         return -1;
-    return mprotect(huge_aligned(g->copy), g->size - (size_t)g->data_off,
+    uint8_t *dst = huge_aligned(g->copy);
+    return mprotect(dst, g->copy_len - (size_t)(dst - g->copy),
                     on ? PROT_READ | PROT_WRITE : PROT_READ);
 }
 

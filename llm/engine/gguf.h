@@ -84,8 +84,10 @@ typedef struct llmbo_gguf_tensor {
     llmbo_ttype type;
     uint64_t offset; /* relative to the data section */
     uint64_t nbytes;
-    const void *data; /* into the mapping */
-    uint64_t info_at; /* byte offset of the tensor info (for messages) */
+    const void *data;    /* into the mapping, or the copy (llmbo_gguf_copy_grouped) */
+    uint64_t mat_stride; /* bytes from one matrix (ne[0] x ne[1]) of data to the next: the
+                          * matrix's own size, more where the copy interleaves a group */
+    uint64_t info_at;    /* byte offset of the tensor info (for messages) */
 } llmbo_gguf_tensor;
 
 typedef struct llmbo_gguf {
@@ -125,6 +127,21 @@ void llmbo_gguf_close(llmbo_gguf *g);
  * mapping (nothing copied, or a failure: the copy is only a speed-up and the mapping stays
  * valid). */
 int llmbo_gguf_copy_data(llmbo_gguf *g, int mode);
+/* Stacks of matrices (a MoE layer's gate, up and down experts) that a token reads matrix by
+ * matrix, the same index in each: the copy lays them out interleaved, matrix m of every member
+ * in turn, each at a 64-byte boundary, so one expert's weights are one run of memory. */
+#define LLMBO_GGUF_GROUP_MAX 4
+typedef struct llmbo_gguf_group {
+    const llmbo_gguf_tensor *t[LLMBO_GGUF_GROUP_MAX]; /* tensors of the file, n of them */
+    int n;
+} llmbo_gguf_group;
+/* llmbo_gguf_copy_data with groups: the other tensors keep the file's order. A group is laid out
+ * only if it has 2 to LLMBO_GGUF_GROUP_MAX distinct tensors of g in no earlier group, with the
+ * same matrix count ne[2] >= 2, ne[3] = 1 and matrices of at least 4 KiB; otherwise its tensors
+ * are copied as the others. A member's data is then its matrix 0, and mat_stride the bytes from
+ * one of its matrices to the next. */
+int llmbo_gguf_copy_grouped(llmbo_gguf *g, int mode, const llmbo_gguf_group *groups,
+                            size_t n_groups);
 /* Makes the copy's tensor data writable (on 1; the engine rewrites some matrices in place) or
  * read-only again (on 0). Returns 0 on success, -1 when there is no copy or mprotect fails. */
 int llmbo_gguf_copy_writable(llmbo_gguf *g, int on);

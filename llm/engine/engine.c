@@ -350,8 +350,9 @@ struct llmbo_engine {
     pool pool;
     int fine; /* llmbo_engine_options.fine_chunks */
 
-    /* KV cache: (n_layer, n_ctx, kv_dim) each. MLA caches the normed latent c_kv and the rotated
-     * key part, (kv_lora + n_rot) per position, in k_cache and has no v_cache. */
+    /* KV cache: (n_layer, n_head_kv, n_ctx, head_dim) each (kv_head_rows). MLA caches the normed
+     * latent c_kv and the rotated key part, (n_layer, n_ctx, kv_lora + n_rot), in k_cache and has
+     * no v_cache. */
     float *k_cache, *v_cache;
     float *rope_cos, *rope_sin;         /* (n_ctx, n_rot/2) */
     float *rope_cos_swa, *rope_sin_swa; /* the sliding layers' tables (Gemma 2/3) or NULL */
@@ -1994,6 +1995,17 @@ static int att_first(const llmbo_hparams *hp, int swa, int n_pos)
  * later token's positions; before a sliding window's start) are zero, which leaves its sums the
  * numbers of its own range: llmbo_f32_dots scores each (key, query) pair alone, and adding a zero
  * product changes no nonzero sum. */
+/* Where KV head h of layer il starts in k_cache and v_cache (multi-head attention): each layer
+ * holds its heads one after another, each head's rows n_ctx x head_dim, so one head's keys (and
+ * values) over the positions it reads are one run of memory, not one head_dim in every kv_dim.
+ * In decode the cache is read from memory: a token streams far more weights than the caches
+ * hold. */
+static size_t kv_head_rows(const llmbo_engine *e, int il, int h)
+{
+    return ((size_t)il * (size_t)e->hp.n_head_kv + (size_t)h) * (size_t)e->n_ctx *
+           (size_t)e->hp.head_dim;
+}
+
 static void att_worker(void *arg, long c, int ith)
 {
     const att_job *j = arg;
@@ -2003,8 +2015,6 @@ static void att_worker(void *arg, long c, int ith)
     size_t C = (size_t)e->n_ctx, R = (size_t)att_tile_rows(hp);
     float *att = e->att + (size_t)ith * att_stride(hp, C); /* query row r's scores at r * C */
     float *qt = att + R * C, *ot = qt + R * (size_t)hd;    /* the tile's queries and outputs */
-    const float *kc = e->k_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
-    const float *vc = e->v_cache + (size_t)j->layer * e->n_ctx * e->kv_dim;
     float scale = (float)hp->att_scale;
     int swa = e->layers[j->layer].swa;
     float cap = (float)hp->att_softcap;
@@ -2021,8 +2031,9 @@ static void att_worker(void *arg, long c, int ith)
             memcpy(qt + (size_t)t * group * hd,
                    e->q + (size_t)(t0 + t) * e->q_dim + (size_t)h0 * hd,
                    (size_t)group * hd * sizeof(float));
-        llmbo_f32_dots(att + first, C, kc + (size_t)first * e->kv_dim + (size_t)kvh * hd,
-                       (size_t)e->kv_dim, np, qt, (size_t)hd, (size_t)rows, (size_t)hd, scale);
+        size_t kv_at = kv_head_rows(e, j->layer, kvh) + (size_t)first * hd;
+        llmbo_f32_dots(att + first, C, e->k_cache + kv_at, (size_t)hd, np, qt, (size_t)hd,
+                       (size_t)rows, (size_t)hd, scale);
         for (int r = 0; r < rows; r++) {
             float *a = att + (size_t)r * C, mx = -INFINITY;
             int h = h0 + r % group, n_pos = lo + r / group;
@@ -2048,8 +2059,7 @@ static void att_worker(void *arg, long c, int ith)
             for (int p = n_pos; p < hi; p++)
                 a[p] = 0.0f;
         }
-        llmbo_f32_wsum_n(ot, (size_t)hd, att + first, C,
-                         vc + (size_t)first * e->kv_dim + (size_t)kvh * hd, (size_t)e->kv_dim, np,
+        llmbo_f32_wsum_n(ot, (size_t)hd, att + first, C, e->v_cache + kv_at, (size_t)hd, np,
                          (size_t)hd, (size_t)rows);
         for (int t = 0; t < nt; t++)
             memcpy(e->att_out + (size_t)(t0 + t) * e->q_dim + (size_t)h0 * hd,
@@ -2524,9 +2534,11 @@ static void attention_mha(llmbo_engine *e, const layer *L, int il, int T, int po
         }
         if (hp->arch->qk_norm == LLMBO_QK_NORM_HEAD_ROPED)
             qk_head_norm(e, L, q, k);
-        size_t at = ((size_t)il * e->n_ctx + (size_t)(pos0 + t)) * e->kv_dim;
-        memcpy(e->k_cache + at, k, (size_t)e->kv_dim * sizeof(float));
-        memcpy(e->v_cache + at, v, (size_t)e->kv_dim * sizeof(float));
+        for (int h = 0; h < hp->n_head_kv; h++) { /* head-major: kv_head_rows */
+            size_t at = kv_head_rows(e, il, h) + (size_t)(pos0 + t) * (size_t)hd;
+            memcpy(e->k_cache + at, k + (size_t)h * hd, (size_t)hd * sizeof(float));
+            memcpy(e->v_cache + at, v + (size_t)h * hd, (size_t)hd * sizeof(float));
+        }
     }
     int group = hp->n_head / hp->n_head_kv, tile = att_tile_rows(hp) / group;
     att_job aj = {e, il, T, pos0, 0, tile < T ? tile : T};

@@ -92,16 +92,15 @@ int main(int argc, char **argv)
         if (!w)
             return 1;
         fill(w, rows * rb);
-        /* the same rows packed in groups of 16 where the type and row count allow it */
+        /* the same rows packed (groups of 16, panels where wide) where the type and rows allow */
         uint8_t *wp = NULL, *scratch = NULL;
         if (llmbo_pack_ok(t, rows, cols)) {
             wp = llmbo_malloc(rows, rb);
-            scratch = llmbo_malloc(LLMBO_PACK_ROWS, rb);
+            scratch = llmbo_malloc(4 * LLMBO_PACK_ROWS, rb);
             if (!wp || !scratch)
                 return 1;
             memcpy(wp, w, rows * rb);
-            for (size_t g = 0; g < rows; g += LLMBO_PACK_ROWS)
-                llmbo_pack_group(t, wp + g * rb, rb, cols, scratch);
+            llmbo_pack_matrix(t, wp, rb, rows, cols, scratch);
         }
         const void *xq = llmbo_ttype_act(t) == LLMBO_ACT_Q8K ? (const void *)xk : (const void *)xa;
         for (int level = max; level >= 0; level--) {

@@ -563,6 +563,11 @@ int main(void)
         compare_model("qwen2", "q8_0", NULL, 0.03);
         threads_identical("qwen3moe", "q4_k_m", k);
         threads_identical("llama", "q4_k_m", l1t);
+        /* a wide FFN: ffn_down's groups (4608 columns) in panels of columns, read in row blocks
+         * of four groups (llmbo_pack_align), the finest chunks cut at those blocks */
+        const char *l1w = "--embd 256 --heads 4 --kv-heads 2 --ff 4608 --layers 1";
+        compare_model("llama", "q4_k_m", l1w, 0.03);
+        threads_identical("llama", "q4_k_m", l1w);
         threads_identical("qwen2", "q8_0", NULL);
         unsetenv("LLMBO_HUGEPAGES");
     }

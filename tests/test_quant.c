@@ -646,14 +646,15 @@ static void check_gemv(llmbo_ttype t, size_t n)
  * product of the scalar dequantisation (checked against numpy by check_type) with the activations,
  * equals llmbo_vec_dot on the unpacked rows exactly below level 3 (rows of at most 64 blocks), and
  * gives a (row, token) pair the same number whether it runs with 7 tokens, alone, or in a range of
- * rows starting at group 1, with software prefetch off or on, and with the AVX512-VBMI kernels
+ * rows starting at group 1 (at the second row block for a wide matrix, whose groups are in panels:
+ * llmbo_pack_align), with software prefetch off or on, and with the AVX512-VBMI kernels
  * off or on. */
 static void check_packed(llmbo_ttype t, size_t n)
 {
     size_t rows = 100, T = 7, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
     size_t full = rows / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
     uint8_t *w = llmbo_malloc(rows, rb), *wp = llmbo_malloc(rows, rb), *xq = llmbo_malloc(T, ab);
-    uint8_t *scratch = llmbo_malloc(LLMBO_PACK_ROWS, rb), *row = llmbo_malloc(1, rb);
+    uint8_t *scratch = llmbo_malloc(4 * LLMBO_PACK_ROWS, rb), *row = llmbo_malloc(1, rb);
     float *x = llmbo_malloc(n, sizeof *x), *y = llmbo_malloc(n, sizeof *y);
     float *out = llmbo_malloc(T * rows, sizeof *out), *o1 = llmbo_malloc(rows, sizeof *o1);
     float *o7 = llmbo_malloc(T * rows, sizeof *o7);
@@ -667,13 +668,11 @@ static void check_packed(llmbo_ttype t, size_t n)
         w[i] = (uint8_t)rnd();
     set_scales(w, t, rows * rb / llmbo_ttype_block_bytes(t));
     memcpy(wp, w, rows * rb);
-    for (size_t g = 0; g < full; g += LLMBO_PACK_ROWS)
-        llmbo_pack_group(t, wp + g * rb, rb, n, scratch);
-    size_t bad = 0;
+    llmbo_pack_matrix(t, wp, rb, rows, n, scratch);
+    size_t bad = 0, a = llmbo_pack_align(t, n);
     for (size_t r = 0; r < rows; r++) {
         if (r < full)
-            llmbo_unpack_row(t, wp + r / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS * rb, n,
-                             (int)(r % LLMBO_PACK_ROWS), row);
+            llmbo_unpack_row(t, wp, rows, n, r, row);
         else
             memcpy(row, wp + r * rb, rb);
         bad += memcmp(row, w + r * rb, rb) != 0;
@@ -719,10 +718,9 @@ static void check_packed(llmbo_ttype t, size_t n)
             }
             for (int pf = 0; pf < 2; pf++) { /* software prefetch off, then on */
                 llmbo_quant_set_prefetch(pf);
-                llmbo_gemm_packed(t, wp + LLMBO_PACK_ROWS * rb, rb, rows - LLMBO_PACK_ROWS,
-                                  xq + k * ab, 1, n, o1, 0);
-                for (size_t r = LLMBO_PACK_ROWS; r < rows; r++)
-                    same += o1[r - LLMBO_PACK_ROWS] == out[k * rows + r];
+                llmbo_gemm_packed(t, wp + a * rb, rb, rows - a, xq + k * ab, 1, n, o1, 0);
+                for (size_t r = a; r < rows; r++)
+                    same += o1[r - a] == out[k * rows + r];
             }
         }
         /* without the AVX512-VBMI kernels (where the CPU has them), the same numbers */
@@ -737,15 +735,15 @@ static void check_packed(llmbo_ttype t, size_t n)
             vsame = T * rows;
         int whole = n / llmbo_ttype_block(t) <= 64; /* the fallback's chunk: one llmbo_vec_dot */
         CHECK(
-            far == 0 && (level > 2 || !whole || exact == T * rows) &&
-                same == 2 * T * (rows - LLMBO_PACK_ROWS) && vsame == T * rows,
+            far == 0 && (level > 2 || !whole || exact == T * rows) && same == 2 * T * (rows - a) &&
+                vsame == T * rows,
             "%s n=%zu (simd %d): packed product of %zu rows x %zu tokens within the float bound "
             "of float64 (%zu outside; worst %.3g of the terms), %zu of %zu equal to llmbo_vec_dot "
             "unpacked (all below level 3 for rows of at most 64 blocks), %zu of %zu the same one "
-            "token at a time from group 1 (software prefetch off and on), %zu of %zu the same "
+            "token at a time from row %zu (software prefetch off and on), %zu of %zu the same "
             "without AVX512-VBMI",
             llmbo_ttype_name(t), n, level, rows, T, far, worst, exact, T * rows, same,
-            2 * T * (rows - LLMBO_PACK_ROWS), vsame, T * rows);
+            2 * T * (rows - a), a, vsame, T * rows);
     }
     llmbo_quant_set_simd(99);
     llmbo_free(w);

@@ -1303,9 +1303,8 @@ static void pack_worker(void *arg, long c, int ith)
     int lo = chunk_owner(j->first, j->n, c);
     const wmat *w = j->w[lo];
     uint8_t *d = (uint8_t *)(uintptr_t)w->data + (size_t)(c - j->first[lo]) * w->mat_stride;
-    for (int r = 0; r + LLMBO_PACK_ROWS <= w->rows; r += LLMBO_PACK_ROWS)
-        llmbo_pack_group(w->type, d + (size_t)r * w->row_bytes, w->row_bytes, (size_t)w->cols,
-                         j->scratch + (size_t)ith * j->scratch_bytes);
+    llmbo_pack_matrix(w->type, d, w->row_bytes, (size_t)w->rows, (size_t)w->cols,
+                      j->scratch + (size_t)ith * j->scratch_bytes);
 }
 
 /* The weight matrices a packed layout may hold, in the order a token reads them: each layer's,
@@ -1367,7 +1366,7 @@ static int pack_weights(llmbo_engine *e)
                 scratch_bytes = w->row_bytes;
         }
     }
-    scratch_bytes *= LLMBO_PACK_ROWS;
+    scratch_bytes *= 4 * LLMBO_PACK_ROWS; /* llmbo_pack_matrix */
     uint8_t *scratch = keep ? llmbo_malloc((size_t)e->pool.n, scratch_bytes) : NULL;
     int packed = 0;
     if (scratch && llmbo_gguf_copy_writable(e->gguf, 1) == 0) {
@@ -1789,7 +1788,7 @@ static void mm_rows(const mm_item *it, long r0, long r1)
     if (it->xq.a)
         xq = llmbo_ttype_act(w->type) == LLMBO_ACT_Q8K ? (const void *)it->xq.k
                                                        : (const void *)it->xq.a;
-    if (xq && w->packed) /* groups of rows (r0 and r1 multiples of LLMBO_PACK_ROWS: matmul) */
+    if (xq && w->packed) /* groups of rows (r0 and r1 as llmbo_pack_align says: matmul) */
         llmbo_gemm_packed(w->type, mat + (size_t)r0 * w->row_bytes, w->row_bytes,
                           (size_t)(r1 > r0 ? r1 - r0 : 0), xq, (size_t)it->T, cols, it->out + r0,
                           (size_t)it->out_stride);
@@ -1857,9 +1856,10 @@ static void matmul(llmbo_engine *e, const mm_item *items, int n_items)
         nc = nc > rows ? rows : nc;
         nc = nc < 1 ? 1 : nc;
         e->mm_rows_per[k] = rows > nc ? (int)((rows + nc - 1) / nc) : 1;
-        if (items[k].w->packed) /* whole groups (rows is a multiple of LLMBO_PACK_ROWS) */
-            e->mm_rows_per[k] =
-                (e->mm_rows_per[k] + LLMBO_PACK_ROWS - 1) / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
+        if (items[k].w->packed) { /* whole groups, or row blocks of a matrix in panels */
+            int a = (int)llmbo_pack_align(items[k].w->type, (size_t)items[k].w->cols);
+            e->mm_rows_per[k] = (e->mm_rows_per[k] + a - 1) / a * a;
+        }
         e->mm_first[k] = n;
         n += (rows + e->mm_rows_per[k] - 1) / e->mm_rows_per[k];
     }
@@ -2577,8 +2577,7 @@ static const uint8_t *embd_row(llmbo_engine *e, int tok)
     int g = tok / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
     if (!w->packed || g + LLMBO_PACK_ROWS > w->rows)
         return w->data + (size_t)tok * w->row_bytes;
-    llmbo_unpack_row(w->type, w->data + (size_t)g * w->row_bytes, (size_t)w->cols, tok - g,
-                     e->embd_row);
+    llmbo_unpack_row(w->type, w->data, (size_t)w->rows, (size_t)w->cols, (size_t)tok, e->embd_row);
     return e->embd_row;
 }
 

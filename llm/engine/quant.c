@@ -3744,6 +3744,47 @@ static size_t pack_bytes(llmbo_ttype t)
     return packable ? llmbo_ttype_block_bytes(t) : 0;
 }
 
+/* Wide matrices in panels. A group of 16 rows of a wide matrix (R1-Distill-Qwen-1.5B's ffn_down:
+ * 8960 columns, 76 KB of IQ4_XS per group) does not fit in the 32 KiB L1 with its activations,
+ * and one-token decode read such matrices from memory at 0.75-0.85 of a plain read where up to
+ * 2304 columns read 0.87-0.99 (Q4_K, Q6_K, IQ4_XS; Q8_0 did not lose: perf/results/
+ * engine_speed_quiet.md, "Stop 36"). So where a group holds more than PANEL_MAX bytes, each row
+ * block of PANEL_GROUPS groups is stored panel by panel: the blocks [b0, b0 + pw) of its groups one
+ * group after another, then the next panel's. Decode still reads the matrix from its first byte to
+ * its last, and a panel's activations stay in L1 while its groups stream past; each group's sums
+ * are carried from panel to panel through its output, so the numbers are those of one pass. */
+#define PANEL_GROUPS 4
+#define PANEL_MAX    ((size_t)24 << 10)
+#define PANEL_BYTES  ((size_t)20 << 10)
+
+/* Super-blocks per panel of a packed matrix of nsb per row (nsb: not in panels). */
+static size_t pack_panel(llmbo_ttype t, size_t nsb)
+{
+    size_t pb = LLMBO_PACK_ROWS * pack_bytes(t);
+    if (!pb || t == LLMBO_T_Q8_0 || nsb * pb <= PANEL_MAX)
+        return nsb;
+    return PANEL_BYTES / pb > 1 ? PANEL_BYTES / pb : 1;
+}
+
+/* Byte offset of super-block b of group g in `rows` packed rows (whole groups) of nsb blocks. */
+static size_t pack_at(llmbo_ttype t, size_t rows, size_t nsb, size_t g, size_t b)
+{
+    size_t pb = LLMBO_PACK_ROWS * pack_bytes(t), pw = pack_panel(t, nsb), groups = rows / 16;
+    if (pw >= nsb)
+        return (g * nsb + b) * pb;
+    size_t g0 = g / PANEL_GROUPS * PANEL_GROUPS, b0 = b / pw * pw;
+    size_t gn = groups - g0 < PANEL_GROUPS ? groups - g0 : PANEL_GROUPS;
+    size_t wp = nsb - b0 < pw ? nsb - b0 : pw;
+    return (g0 * nsb + gn * b0 + (g - g0) * wp + (b - b0)) * pb;
+}
+
+size_t llmbo_pack_align(llmbo_ttype t, size_t n)
+{
+    size_t be = llmbo_ttype_block(t);
+    return pack_bytes(t) && be && pack_panel(t, n / be) < n / be ? PANEL_GROUPS * LLMBO_PACK_ROWS
+                                                                 : LLMBO_PACK_ROWS;
+}
+
 int llmbo_pack_ok(llmbo_ttype t, size_t rows, size_t n)
 {
     return pack_bytes(t) > 0 && rows >= LLMBO_PACK_ROWS && n > 0 && n % llmbo_ttype_block(t) == 0;
@@ -3970,11 +4011,32 @@ void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uin
         pack_block(t, scratch, row_bytes, b, w + b * LLMBO_PACK_ROWS * bb);
 }
 
-void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_t *row)
+void llmbo_pack_matrix(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t rows, size_t n,
+                       uint8_t *scratch)
 {
-    size_t bb = pack_bytes(t);
-    for (size_t b = 0; bb && b < n / llmbo_ttype_block(t); b++)
-        unpack_block(t, grp + b * LLMBO_PACK_ROWS * bb, r, row + b * bb);
+    size_t nsb = n / llmbo_ttype_block(t), bb = pack_bytes(t), pb = LLMBO_PACK_ROWS * bb;
+    size_t groups = rows / LLMBO_PACK_ROWS, pw = pack_panel(t, nsb);
+    if (!bb || row_bytes != nsb * bb)
+        return;
+    for (size_t g = 0; g < groups; g++)
+        llmbo_pack_group(t, w + g * pb * nsb, row_bytes, n, scratch);
+    for (size_t g0 = 0; pw < nsb && g0 < groups; g0 += PANEL_GROUPS) {
+        size_t gn = groups - g0 < PANEL_GROUPS ? groups - g0 : PANEL_GROUPS;
+        uint8_t *blk = w + g0 * nsb * pb;
+        memcpy(scratch, blk, gn * nsb * pb);
+        for (size_t g = 0; g < gn; g++)
+            for (size_t b = 0; b < nsb; b++)
+                memcpy(w + pack_at(t, rows, nsb, g0 + g, b), scratch + (g * nsb + b) * pb, pb);
+    }
+}
+
+void llmbo_unpack_row(llmbo_ttype t, const uint8_t *w, size_t rows, size_t n, size_t r,
+                      uint8_t *row)
+{
+    size_t bb = pack_bytes(t), nsb = n / llmbo_ttype_block(t);
+    for (size_t b = 0; bb && b < nsb; b++)
+        unpack_block(t, w + pack_at(t, rows, nsb, r / LLMBO_PACK_ROWS, b),
+                     (int)(r % LLMBO_PACK_ROWS), row + b * bb);
 }
 
 #ifdef LLMBO_X86_DISPATCH
@@ -4041,7 +4103,7 @@ AVX512_INL __m512i bit_at4(__m512i h, const int p, __m512i m10)
  * lane r, so a token's numbers are the same for every NT. Q5_K (FIVE): both nibble halves are
  * taken down to 0..15 and the fifth bit set above them (levels 0..31), so no shift back. */
 AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
-                             float *out, size_t os, const int NT, const int FIVE)
+                             float *out, size_t os, const int NT, const int FIVE, int acc_in)
 {
     const int SB = FIVE ? PACK_Q5K : PACK_Q4K;
     const __m512i m10 = _mm512_set1_epi8(0x10);
@@ -4051,7 +4113,7 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     __m512 acc[4];
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
-        acc[k] = _mm512_setzero_ps();
+        acc[k] = acc_in ? _mm512_loadu_ps(out + (size_t)k * os) : _mm512_setzero_ps();
     for (size_t b = 0; b < nsb; b++, g += SB) {
         if (NT == 1)
             p16_prefetch(g, SB, PACK_PF);
@@ -4146,14 +4208,14 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
  * vpdpbusd less 32 times its activations' sum (bsum) is its exact sum of (level - 32) x
  * activation, times the row's int8 scale. */
 AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
-                             float *out, size_t os, const int NT)
+                             float *out, size_t os, const int NT, int acc_in)
 {
     const __m512i m03 = _mm512_set1_epi8(0x03), m0f = _mm512_set1_epi8(0x0f);
     const __m512i m3f = _mm512_set1_epi8(0x3f);
     __m512 acc[4];
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
-        acc[k] = _mm512_setzero_ps();
+        acc[k] = acc_in ? _mm512_loadu_ps(out + (size_t)k * os) : _mm512_setzero_ps();
     for (size_t b = 0; b < nsb; b++, g += PACK_Q6K) {
         if (NT == 1)
             p16_prefetch(g, PACK_Q6K, PACK_PF);
@@ -4225,7 +4287,7 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
  * times its activations' sum (bsum pairs) are its exact sum of level x activation, times the
  * row's ls - 32. */
 AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
-                               float *out, size_t os, const int NT, const int VBMI)
+                               float *out, size_t os, const int NT, const int VBMI, int acc_in)
 {
     static const uint8_t levels_u[16] = {1,   24,  45,  63,  79,  93,  106, 118,
                                          129, 141, 153, 166, 181, 197, 217, 241};
@@ -4239,7 +4301,7 @@ AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y,
     __m512 acc[4];
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
-        acc[k] = _mm512_setzero_ps();
+        acc[k] = acc_in ? _mm512_loadu_ps(out + (size_t)k * os) : _mm512_setzero_ps();
     for (size_t b = 0; b < nsb; b++, g += PACK_IQ4XS) {
         if (NT == 1)
             p16_prefetch(g, PACK_IQ4XS, PACK_PF);
@@ -4353,20 +4415,21 @@ AVX512_INL void q80_p16_body(const uint8_t *g, size_t nb, const llmbo_q8a *y, si
 
 /* Level 3: row blocks of GEMM_BLOCK_BYTES that stay in the cache while the tokens pass over them
  * four at a time (then one at a time), each group of 16 rows by its type's body. */
-AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nsb, const void *x,
-                          const int32_t *asum, float *out, size_t os, const int NT, int vbmi)
+AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nb, size_t ys, const void *x,
+                          const int32_t *asum, float *out, size_t os, const int NT, int vbmi,
+                          int acc_in)
 {
     if (t == LLMBO_T_Q4_K)
-        q4k_p16_body(g, nsb, x, nsb, out, os, NT, 0);
+        q4k_p16_body(g, nb, x, ys, out, os, NT, 0, acc_in);
     else if (t == LLMBO_T_Q5_K)
-        q4k_p16_body(g, nsb, x, nsb, out, os, NT, 1);
+        q4k_p16_body(g, nb, x, ys, out, os, NT, 1, acc_in);
     else if (t == LLMBO_T_Q6_K)
-        q6k_p16_body(g, nsb, x, nsb, out, os, NT);
+        q6k_p16_body(g, nb, x, ys, out, os, NT, acc_in);
     else if (t == LLMBO_T_IQ4_XS)
-        vbmi ? iq4xs_p16_body(g, nsb, x, nsb, out, os, NT, 1)
-             : iq4xs_p16_body(g, nsb, x, nsb, out, os, NT, 0);
-    else
-        q80_p16_body(g, nsb, x, nsb, asum, out, os, NT);
+        vbmi ? iq4xs_p16_body(g, nb, x, ys, out, os, NT, 1, acc_in)
+             : iq4xs_p16_body(g, nb, x, ys, out, os, NT, 0, acc_in);
+    else /* never in panels (pack_panel) */
+        q80_p16_body(g, nb, x, ys, asum, out, os, NT);
 }
 
 /* x: T rows of nsb activation blocks of xb bytes (llmbo_q8k, or llmbo_q8a for Q8_0 with asum:
@@ -4377,18 +4440,38 @@ AVX512_FN static void p16_gemm(llmbo_ttype t, const uint8_t *w, size_t rb, size_
 {
     const uint8_t *xc = x;
     const int vbmi = has_vbmi;
+    size_t groups = rows / LLMBO_PACK_ROWS, pw = pack_panel(t, nsb),
+           pb = LLMBO_PACK_ROWS * rb / nsb;
+    if (pw < nsb) { /* panels: each row block's panels in turn, its groups' sums carried in out */
+        for (size_t g0 = 0; g0 < groups; g0 += PANEL_GROUPS) {
+            size_t gn = groups - g0 < PANEL_GROUPS ? groups - g0 : PANEL_GROUPS;
+            for (size_t b0 = 0; b0 < nsb; b0 += pw) {
+                size_t wp = nsb - b0 < pw ? nsb - b0 : pw, k = 0;
+                const uint8_t *pan = w + (g0 * nsb + gn * b0) * pb;
+                for (; k + 4 <= T; k += 4)
+                    for (size_t g = 0; g < gn; g++)
+                        p16_group(t, pan + g * wp * pb, wp, nsb, xc + (k * nsb + b0) * xb, NULL,
+                                  out + k * os + (g0 + g) * LLMBO_PACK_ROWS, os, 4, vbmi, b0 > 0);
+                for (; k < T; k++)
+                    for (size_t g = 0; g < gn; g++)
+                        p16_group(t, pan + g * wp * pb, wp, nsb, xc + (k * nsb + b0) * xb, NULL,
+                                  out + k * os + (g0 + g) * LLMBO_PACK_ROWS, os, 1, vbmi, b0 > 0);
+            }
+        }
+        return;
+    }
     size_t gb = LLMBO_PACK_ROWS * rb, block = GEMM_BLOCK_BYTES / gb;
     block = (block < 1 ? 1 : block) * LLMBO_PACK_ROWS;
     for (size_t r0 = 0; r0 < rows; r0 += block) {
         size_t r1 = r0 + block < rows ? r0 + block : rows, k = 0;
         for (; k + 4 <= T; k += 4)
             for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
-                p16_group(t, w + r * rb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
-                          out + k * os + r, os, 4, vbmi);
+                p16_group(t, w + r * rb, nsb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
+                          out + k * os + r, os, 4, vbmi, 0);
         for (; k < T; k++)
             for (size_t r = r0; r < r1; r += LLMBO_PACK_ROWS)
-                p16_group(t, w + r * rb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
-                          out + k * os + r, os, 1, vbmi);
+                p16_group(t, w + r * rb, nsb, nsb, xc + k * nsb * xb, asum ? asum + k * nsb : NULL,
+                          out + k * os + r, os, 1, vbmi, 0);
     }
 }
 #endif
@@ -4443,7 +4526,7 @@ void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t ro
             for (size_t b0 = 0; b0 < nsb; b0 += 64) {
                 size_t nb = nsb - b0 < 64 ? nsb - b0 : 64;
                 for (size_t b = 0; b < nb; b++)
-                    unpack_block(t, wb + g0 * row_bytes + (b0 + b) * LLMBO_PACK_ROWS * bb, r,
+                    unpack_block(t, wb + pack_at(t, full, nsb, g0 / LLMBO_PACK_ROWS, b0 + b), r,
                                  buf + b * bb);
                 for (size_t k = 0; k < T; k++)
                     out[k * out_stride + g0 + (size_t)r] +=

@@ -102,11 +102,24 @@ int llmbo_pack_ok(llmbo_ttype t, size_t rows, size_t n);
 /* Rewrites the LLMBO_PACK_ROWS rows at w (row_bytes apart, the file's layout) into the packed
  * layout in the same bytes; scratch holds LLMBO_PACK_ROWS * row_bytes bytes. */
 void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uint8_t *scratch);
-/* Row r of the packed group at grp (rows of n elements) back in the file's layout, into row. */
-void llmbo_unpack_row(llmbo_ttype t, const uint8_t *grp, size_t n, int r, uint8_t *row);
+/* Packs the whole groups of a matrix of `rows` rows of n elements at w (row_bytes apart, the
+ * file's layout) in place: each group as llmbo_pack_group, and a wide matrix's groups (of Q4_K,
+ * Q5_K, Q6_K, IQ4_XS: more than 24 KiB per group) then in panels of columns, row block by row
+ * block of llmbo_pack_align(t, n) rows (quant.c). scratch holds 4 * LLMBO_PACK_ROWS * row_bytes
+ * bytes. */
+void llmbo_pack_matrix(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t rows, size_t n,
+                       uint8_t *scratch);
+/* The rows a range of a packed matrix must start at a multiple of (and end at one, or at the
+ * matrix's end) for llmbo_gemm_packed: LLMBO_PACK_ROWS, or 4 x that for a matrix in panels. */
+size_t llmbo_pack_align(llmbo_ttype t, size_t n);
+/* Row r (in its whole groups) of the matrix of `rows` rows of n elements packed at w by
+ * llmbo_pack_matrix, back in the file's layout, into row. */
+void llmbo_unpack_row(llmbo_ttype t, const uint8_t *w, size_t rows, size_t n, size_t r,
+                      uint8_t *row);
 /* llmbo_gemm for a matrix packed from its first row (row_bytes the file's bytes per row; its whole
- * groups packed, any rows after them not; T = 1 is one-token decode). A (row, token) pair gets
- * the same number for every T and every row range that starts at a group. At SIMD level 3 the
+ * groups packed by llmbo_pack_matrix, any rows after them not; T = 1 is one-token decode), or for
+ * a range of its rows that starts and ends as llmbo_pack_align says. A (row, token) pair gets
+ * the same number for every T and every such range. At SIMD level 3 the
  * packed rows' numbers are not llmbo_vec_dot's on the file's layout (the float steps are taken
  * per block in another order); at the other levels they are, for rows of at most 64 blocks. */
 void llmbo_gemm_packed(llmbo_ttype t, const void *w, size_t row_bytes, size_t rows, const void *xq,

@@ -96,7 +96,7 @@ int main(int argc, char **argv)
         uint8_t *wp = NULL, *scratch = NULL;
         if (llmbo_pack_ok(t, rows, cols)) {
             wp = llmbo_malloc(rows, rb);
-            scratch = llmbo_malloc(4 * LLMBO_PACK_ROWS, rb);
+            scratch = llmbo_malloc(LLMBO_PACK_SCRATCH_ROWS, rb);
             if (!wp || !scratch)
                 return 1;
             memcpy(wp, w, rows * rb);

@@ -654,7 +654,7 @@ static void check_packed(llmbo_ttype t, size_t n)
     size_t rows = 100, T = 7, rb = llmbo_row_bytes(t, n), ab = act_bytes(t, n);
     size_t full = rows / LLMBO_PACK_ROWS * LLMBO_PACK_ROWS;
     uint8_t *w = llmbo_malloc(rows, rb), *wp = llmbo_malloc(rows, rb), *xq = llmbo_malloc(T, ab);
-    uint8_t *scratch = llmbo_malloc(4 * LLMBO_PACK_ROWS, rb), *row = llmbo_malloc(1, rb);
+    uint8_t *scratch = llmbo_malloc(LLMBO_PACK_SCRATCH_ROWS, rb), *row = llmbo_malloc(1, rb);
     float *x = llmbo_malloc(n, sizeof *x), *y = llmbo_malloc(n, sizeof *y);
     float *out = llmbo_malloc(T * rows, sizeof *out), *o1 = llmbo_malloc(rows, sizeof *o1);
     float *o7 = llmbo_malloc(T * rows, sizeof *o7);

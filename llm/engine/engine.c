@@ -1366,7 +1366,7 @@ static int pack_weights(llmbo_engine *e)
                 scratch_bytes = w->row_bytes;
         }
     }
-    scratch_bytes *= 4 * LLMBO_PACK_ROWS; /* llmbo_pack_matrix */
+    scratch_bytes *= LLMBO_PACK_SCRATCH_ROWS;
     uint8_t *scratch = keep ? llmbo_malloc((size_t)e->pool.n, scratch_bytes) : NULL;
     int packed = 0;
     if (scratch && llmbo_gguf_copy_writable(e->gguf, 1) == 0) {
@@ -1991,10 +1991,6 @@ static int att_first(const llmbo_hparams *hp, int swa, int n_pos)
     return swa && n_pos > hp->n_swa ? n_pos - hp->n_swa : 0;
 }
 
-/* A tile's rows span the key range of its longest one; a row's weights outside its own range (a
- * later token's positions; before a sliding window's start) are zero, which leaves its sums the
- * numbers of its own range: llmbo_f32_dots scores each (key, query) pair alone, and adding a zero
- * product changes no nonzero sum. */
 /* Where KV head h of layer il starts in k_cache and v_cache (multi-head attention): each layer
  * holds its heads one after another, each head's rows n_ctx x head_dim, so one head's keys (and
  * values) over the positions it reads are one run of memory, not one head_dim in every kv_dim.
@@ -2006,6 +2002,10 @@ static size_t kv_head_rows(const llmbo_engine *e, int il, int h)
            (size_t)e->hp.head_dim;
 }
 
+/* A tile's rows span the key range of its longest one; a row's weights outside its own range (a
+ * later token's positions; before a sliding window's start) are zero, which leaves its sums the
+ * numbers of its own range: llmbo_f32_dots scores each (key, query) pair alone, and adding a zero
+ * product changes no nonzero sum. */
 static void att_worker(void *arg, long c, int ith)
 {
     const att_job *j = arg;

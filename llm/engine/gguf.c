@@ -570,8 +570,7 @@ static size_t available_bytes(void)
     return pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : 0;
 }
 
-/* Reads n bytes of g's file at offset off into dst; 0 on success, -1 if the file ended or failed.
- */
+/* Reads n bytes of g's file at offset off into dst: 0, or -1 if the file ended or failed. */
 static int read_at(const llmbo_gguf *g, uint8_t *dst, size_t n, uint64_t off)
 {
     size_t done = 0;
@@ -644,35 +643,29 @@ int llmbo_gguf_copy_grouped(llmbo_gguf *g, int mode, const llmbo_gguf_group *gro
         return 0;
     uint64_t n = g->n_tensors;
     int *grp = llmbo_malloc(n ? n : 1, sizeof *grp);
-    uint64_t *order = llmbo_malloc(n ? n : 1, sizeof *order);
     uint64_t *at = llmbo_malloc(n ? n : 1, sizeof *at); /* each tensor's offset in the copy */
     uint64_t *rec = llmbo_calloc(n_groups ? n_groups : 1, sizeof *rec); /* group record bytes */
     tensor_at *ord = llmbo_malloc(n ? n : 1, sizeof *ord);
-    if (!grp || !order || !at || !rec || !ord) {
+    if (!grp || !at || !rec || !ord) {
         llmbo_free(ord);
         llmbo_free(grp);
-        llmbo_free(order);
         llmbo_free(at);
         llmbo_free(rec);
         return 0;
     }
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t i = 0; i < n; i++)
         grp[i] = -1;
-        order[i] = i;
-    }
     for (size_t k = 0; k < n_groups && k < INT32_MAX; k++)
         group_take(g, &groups[k], (int)k, grp); /* if not, its tensors are copied as the others */
     for (uint64_t i = 0; i < n; i++)            /* file order */
         ord[i] = (tensor_at){g->tensor[i].offset, i};
     qsort(ord, (size_t)n, sizeof *ord, by_offset);
-    for (uint64_t i = 0; i < n; i++)
-        order[i] = ord[i].i;
     /* the layout: each tensor at the file's alignment, in file order; a group where its first
      * tensor comes, as ne[2] records of its matrices, each matrix at a GROUP_ALIGN boundary
      * (sizes are bounded by the file's: at most 64 bytes more per matrix of 4 KiB or more) */
     uint64_t pos = 0, a = g->alignment > GROUP_ALIGN ? g->alignment : GROUP_ALIGN;
     for (uint64_t o = 0; o < n; o++) {
-        uint64_t i = order[o];
+        uint64_t i = ord[o].i;
         int k = grp[i];
         if (k < 0) {
             pos = align_up(pos, g->alignment);
@@ -694,19 +687,19 @@ int llmbo_gguf_copy_grouped(llmbo_gguf *g, int mode, const llmbo_gguf_group *gro
     int ok = m != MAP_FAILED;
     uint8_t *dst = ok ? huge_aligned(m) : NULL;
 #ifdef MADV_HUGEPAGE
-    if (ok)
-        madvise(dst, map_len - (size_t)(dst - m),
-                MADV_HUGEPAGE); /* advice: no page size promised */
+    if (ok) /* advice: no page size promised */
+        madvise(dst, map_len - (size_t)(dst - m), MADV_HUGEPAGE);
 #endif
     for (uint64_t o = 0; ok && o < n; o++) {
-        const llmbo_gguf_tensor *t = &g->tensor[order[o]];
-        int k = grp[order[o]];
+        uint64_t i = ord[o].i;
+        const llmbo_gguf_tensor *t = &g->tensor[i];
+        int k = grp[i];
         if (k < 0) {
-            ok = read_at(g, dst + at[order[o]], (size_t)t->nbytes, g->data_off + t->offset) == 0;
+            ok = read_at(g, dst + at[i], (size_t)t->nbytes, g->data_off + t->offset) == 0;
             continue;
         }
         for (uint64_t mi = 0; ok && mi < t->ne[2]; mi++) /* the file ending early fails the copy */
-            ok = read_at(g, dst + at[order[o]] + mi * rec[k], (size_t)t->mat_stride,
+            ok = read_at(g, dst + at[i] + mi * rec[k], (size_t)t->mat_stride,
                          g->data_off + t->offset + mi * t->mat_stride) == 0;
     }
     if (ok) {
@@ -723,7 +716,6 @@ int llmbo_gguf_copy_grouped(llmbo_gguf *g, int mode, const llmbo_gguf_group *gro
     }
     llmbo_free(ord);
     llmbo_free(grp);
-    llmbo_free(order);
     llmbo_free(at);
     llmbo_free(rec);
     return ok;

@@ -3753,7 +3753,7 @@ static size_t pack_bytes(llmbo_ttype t)
  * group after another, then the next panel's. Decode still reads the matrix from its first byte to
  * its last, and a panel's activations stay in L1 while its groups stream past; each group's sums
  * are carried from panel to panel through its output, so the numbers are those of one pass. */
-#define PANEL_GROUPS 4
+#define PANEL_GROUPS (LLMBO_PACK_SCRATCH_ROWS / LLMBO_PACK_ROWS)
 #define PANEL_MAX    ((size_t)24 << 10)
 #define PANEL_BYTES  ((size_t)20 << 10)
 
@@ -3769,7 +3769,8 @@ static size_t pack_panel(llmbo_ttype t, size_t nsb)
 /* Byte offset of super-block b of group g in `rows` packed rows (whole groups) of nsb blocks. */
 static size_t pack_at(llmbo_ttype t, size_t rows, size_t nsb, size_t g, size_t b)
 {
-    size_t pb = LLMBO_PACK_ROWS * pack_bytes(t), pw = pack_panel(t, nsb), groups = rows / 16;
+    size_t pb = LLMBO_PACK_ROWS * pack_bytes(t), pw = pack_panel(t, nsb);
+    size_t groups = rows / LLMBO_PACK_ROWS;
     if (pw >= nsb)
         return (g * nsb + b) * pb;
     size_t g0 = g / PANEL_GROUPS * PANEL_GROUPS, b0 = b / pw * pw;

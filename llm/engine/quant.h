@@ -102,11 +102,13 @@ int llmbo_pack_ok(llmbo_ttype t, size_t rows, size_t n);
 /* Rewrites the LLMBO_PACK_ROWS rows at w (row_bytes apart, the file's layout) into the packed
  * layout in the same bytes; scratch holds LLMBO_PACK_ROWS * row_bytes bytes. */
 void llmbo_pack_group(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t n, uint8_t *scratch);
+/* Rows of scratch llmbo_pack_matrix needs: one row block of a matrix in panels. */
+#define LLMBO_PACK_SCRATCH_ROWS (4 * LLMBO_PACK_ROWS)
 /* Packs the whole groups of a matrix of `rows` rows of n elements at w (row_bytes apart, the
  * file's layout) in place: each group as llmbo_pack_group, and a wide matrix's groups (of Q4_K,
  * Q5_K, Q6_K, IQ4_XS: more than 24 KiB per group) then in panels of columns, row block by row
- * block of llmbo_pack_align(t, n) rows (quant.c). scratch holds 4 * LLMBO_PACK_ROWS * row_bytes
- * bytes. */
+ * block of llmbo_pack_align(t, n) rows (quant.c). scratch holds LLMBO_PACK_SCRATCH_ROWS *
+ * row_bytes bytes. */
 void llmbo_pack_matrix(llmbo_ttype t, uint8_t *w, size_t row_bytes, size_t rows, size_t n,
                        uint8_t *scratch);
 /* The rows a range of a packed matrix must start at a multiple of (and end at one, or at the

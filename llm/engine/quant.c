@@ -4056,6 +4056,32 @@ AVX512_INL __m128i quarter512(__m512i v, int i)
     }
 }
 
+/* Loads of packed weights that the compiler keeps as they are: one load per line, where it is
+ * written. Without the empty asm gcc folds a load into each instruction that uses it (two loads of
+ * a line) and loads a super-block's first lines again after its last, and its one-token Q4_K decode
+ * read memory at 0.86-0.89 of a plain read where the same source built by clang, reading each
+ * line once in address order, read 0.93-0.97 (perf/results/engine_speed_quiet.md, "Stop 37").
+ * In one-token decode (once) the Q4_K, Q5_K and Q6_K bodies read each super-block from its first
+ * line to its last with these (prompts, which run from the cache, as the compiler likes). IQ4_XS's
+ * levels do not: kept in a register they made its one-token kernel read 0.80 of a plain read
+ * instead of 0.94. Q8_0 measured the same either way and is left as it was. */
+AVX512_INL __m512i ld_once512(const uint8_t *p, const int once)
+{
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    if (once)
+        __asm__("" : "+v"(v));
+    return v;
+}
+
+/* The 16 fp16 values at p as floats, loaded as ld_once512 loads. */
+AVX512_INL __m512 ld_once_ph(const uint8_t *p, const int once)
+{
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    if (once)
+        __asm__("" : "+v"(v));
+    return _mm512_cvtph_ps(v);
+}
+
 /* One-token decode's prefetch of the packed block `ahead` blocks of `bytes` after g, when
  * software prefetch is on. */
 AVX512_INL void p16_prefetch(const uint8_t *g, int bytes, int ahead)
@@ -4068,10 +4094,9 @@ AVX512_INL void p16_prefetch(const uint8_t *g, int bytes, int ahead)
 
 /* The float step of a packed super-block with one fp16 d per row (Q6_K, IQ4_XS): acc[k] +=
  * isum[k] d yd, lane by lane, for NT tokens (token k's block at yb + k * ys). */
-AVX512_INL void p16_step(__m512 *acc, const __m512i *isum, const uint8_t *g, const llmbo_q8k *yb,
-                         size_t ys, const int NT)
+AVX512_INL void p16_step(__m512 *acc, const __m512i *isum, __m512 d, const llmbo_q8k *yb, size_t ys,
+                         const int NT)
 {
-    __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
         acc[k] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[k]),
@@ -4118,9 +4143,10 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     for (size_t b = 0; b < nsb; b++, g += SB) {
         if (NT == 1)
             p16_prefetch(g, SB, PACK_PF);
-        __m512i l0 = _mm512_loadu_si512((const void *)(g + 64));
-        __m512i l1 = _mm512_loadu_si512((const void *)(g + 128));
-        __m512i h0 = _mm512_loadu_si512((const void *)(g + 192)), h1 = _mm512_srli_epi16(h0, 4);
+        __m512 d = ld_once_ph(g, NT == 1), dm = ld_once_ph(g + 32, NT == 1);
+        __m512i l0 = ld_once512(g + 64, NT == 1), l1 = ld_once512(g + 128, NT == 1),
+                h0 = ld_once512(g + 192, NT == 1);
+        __m512i h1 = _mm512_srli_epi16(h0, 4);
         __m512i sv[2] = {_mm512_or_si512(_mm512_and_si512(l0, m4),
                                          _mm512_slli_epi16(_mm512_and_si512(h0, m3), 4)),
                          _mm512_or_si512(_mm512_and_si512(l1, m4),
@@ -4129,8 +4155,6 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                                          _mm512_slli_epi16(_mm512_and_si512(h0, mc), 2)),
                          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4),
                                          _mm512_slli_epi16(_mm512_and_si512(h1, mc), 2))};
-        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g));
-        __m512 dm = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + 32)));
         __m512i isum[4], imin[4];
 #pragma GCC unroll 4
         for (int k = 0; k < NT; k++) {
@@ -4162,10 +4186,10 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                 A[k] = B[k] = _mm512_setzero_si512();
 #pragma GCC unroll 8
             for (int c = 0; c < 8; c++) {
-                __m512i v = _mm512_loadu_si512((const void *)(g + q45_lev(jj, c, FIVE)));
+                __m512i v = ld_once512(g + q45_lev(jj, c, FIVE), NT == 1);
                 __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(v, mf0);
                 if (FIVE) { /* levels 0..31: (nibble & 15) | (fifth bit moved to bit 4) */
-                    __m512i h = _mm512_loadu_si512((const void *)(g + q45_qh(c)));
+                    __m512i h = ld_once512(g + q45_qh(c), NT == 1);
                     lo = _mm512_ternarylogic_epi32(v, bit_at4(h, 2 * jj, m10), m4, 0xEC);
                     hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(v, 4),
                                                    bit_at4(h, 2 * jj + 1, m10), m4, 0xEC);
@@ -4220,6 +4244,11 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     for (size_t b = 0; b < nsb; b++, g += PACK_Q6K) {
         if (NT == 1)
             p16_prefetch(g, PACK_Q6K, PACK_PF);
+        __m512 d = ld_once_ph(g, NT == 1);
+        __m512i scv[4]; /* the scales, sub-blocks 4i..4i+3 in scv[i] */
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++)
+            scv[i] = ld_once512(g + 32 + 64 * i, NT == 1);
         _Alignas(64) int32_t bs[4][16]; /* 32 x bsum of each sub-block, per token */
         __m512i isum[4];
 #pragma GCC unroll 4
@@ -4243,9 +4272,8 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                 for (int cc = 0; cc < 4; cc++) {
                     int c = 4 * quad + cc;
                     const uint8_t *p = g + 288 + 192 * (8 * h + c);
-                    __m512i p0 = _mm512_loadu_si512((const void *)p);
-                    __m512i p1 = _mm512_loadu_si512((const void *)(p + 64));
-                    __m512i p2 = _mm512_loadu_si512((const void *)(p + 128));
+                    __m512i p0 = ld_once512(p, NT == 1), p1 = ld_once512(p + 64, NT == 1),
+                            p2 = ld_once512(p + 128, NT == 1);
                     /* e_3: bits 0-1 from p0's top two, 2-3 from p1's, 4-5 from p2's (0xCA:
                      * the first operand's bits choose the second's, the others the third's) */
                     __m512i t = _mm512_ternarylogic_epi32(m03, _mm512_srli_epi16(p0, 6),
@@ -4268,8 +4296,7 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
 #pragma GCC unroll 4
                 for (int i = 0; i < 4; i++) {
                     int sb = 8 * h + 2 * i + quad;
-                    __m512i sc = _mm512_cvtepi8_epi32(
-                        _mm_loadu_si128((const __m128i *)(const void *)(g + 32 + 16 * sb)));
+                    __m512i sc = _mm512_cvtepi8_epi32(quarter512(scv[sb / 4], sb % 4));
 #pragma GCC unroll 4
                     for (int k = 0; k < NT; k++)
                         isum[k] = _mm512_add_epi32(
@@ -4278,7 +4305,7 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                                 _mm512_sub_epi32(A[k][i], _mm512_set1_epi32(bs[k][sb])), sc));
                 }
             }
-        p16_step(acc, isum, g, y + b, ys, NT);
+        p16_step(acc, isum, d, y + b, ys, NT);
     }
     p16_store(acc, out, os, NT);
 }
@@ -4368,7 +4395,8 @@ AVX512_INL void iq4xs_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y,
                                                                  _mm512_set1_epi32(bs[k][ib])),
                                                 sc));
         }
-        p16_step(acc, isum, g, y + b, ys, NT);
+        p16_step(acc, isum, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)g)),
+                 y + b, ys, NT);
     }
     p16_store(acc, out, os, NT);
 }
@@ -4414,12 +4442,45 @@ AVX512_INL void q80_p16_body(const uint8_t *g, size_t nb, const llmbo_q8a *y, si
     p16_store(acc, out, os, NT);
 }
 
+/* One token's group of 16 rows, one function per type (so the compiler lays out each type's
+ * loop on its own: inlined together into p16_gemm, a change to one body moved another's
+ * one-token speed from memory by 3 %, the same source). */
+#define P16_ONE(name, call)                                                                        \
+    AVX512_FN __attribute__((noinline)) static void name(const uint8_t *g, size_t nb, size_t ys,   \
+                                                         const void *x, const int32_t *asum,       \
+                                                         float *out, int acc_in)                   \
+    {                                                                                              \
+        (void)asum;                                                                                \
+        (void)acc_in;                                                                              \
+        call;                                                                                      \
+    }
+P16_ONE(p16_q4k_1, q4k_p16_body(g, nb, x, ys, out, 0, 1, 0, acc_in))
+P16_ONE(p16_q5k_1, q4k_p16_body(g, nb, x, ys, out, 0, 1, 1, acc_in))
+P16_ONE(p16_q6k_1, q6k_p16_body(g, nb, x, ys, out, 0, 1, acc_in))
+P16_ONE(p16_iq4xs_1, iq4xs_p16_body(g, nb, x, ys, out, 0, 1, 0, acc_in))
+P16_ONE(p16_iq4xs_vbmi_1, iq4xs_p16_body(g, nb, x, ys, out, 0, 1, 1, acc_in))
+P16_ONE(p16_q80_1, q80_p16_body(g, nb, x, ys, asum, out, 0, 1))
+
 /* Level 3: row blocks of GEMM_BLOCK_BYTES that stay in the cache while the tokens pass over them
  * four at a time (then one at a time), each group of 16 rows by its type's body. */
 AVX512_INL void p16_group(llmbo_ttype t, const uint8_t *g, size_t nb, size_t ys, const void *x,
                           const int32_t *asum, float *out, size_t os, const int NT, int vbmi,
                           int acc_in)
 {
+    if (NT == 1) {
+        if (t == LLMBO_T_Q4_K)
+            p16_q4k_1(g, nb, ys, x, asum, out, acc_in);
+        else if (t == LLMBO_T_Q5_K)
+            p16_q5k_1(g, nb, ys, x, asum, out, acc_in);
+        else if (t == LLMBO_T_Q6_K)
+            p16_q6k_1(g, nb, ys, x, asum, out, acc_in);
+        else if (t == LLMBO_T_IQ4_XS)
+            vbmi ? p16_iq4xs_vbmi_1(g, nb, ys, x, asum, out, acc_in)
+                 : p16_iq4xs_1(g, nb, ys, x, asum, out, acc_in);
+        else
+            p16_q80_1(g, nb, ys, x, asum, out, acc_in);
+        return;
+    }
     if (t == LLMBO_T_Q4_K)
         q4k_p16_body(g, nb, x, ys, out, os, NT, 0, acc_in);
     else if (t == LLMBO_T_Q5_K)

@@ -4131,7 +4131,7 @@ AVX512_INL __m512i bit_at4(__m512i h, const int p, __m512i m10)
 AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, size_t ys,
                              float *out, size_t os, const int NT, const int FIVE, int acc_in)
 {
-    const int SB = FIVE ? PACK_Q5K : PACK_Q4K;
+    const int SB = FIVE ? PACK_Q5K : PACK_Q4K, ONCE = NT == 1; /* one token: ld_once512 */
     const __m512i m10 = _mm512_set1_epi8(0x10);
     const __m512i m4 = _mm512_set1_epi8(0x0f), mf0 = _mm512_set1_epi8((char)0xf0);
     const __m512i m3 = _mm512_set1_epi8(3), mc = _mm512_set1_epi8(0x0c);
@@ -4143,9 +4143,9 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     for (size_t b = 0; b < nsb; b++, g += SB) {
         if (NT == 1)
             p16_prefetch(g, SB, PACK_PF);
-        __m512 d = ld_once_ph(g, NT == 1), dm = ld_once_ph(g + 32, NT == 1);
-        __m512i l0 = ld_once512(g + 64, NT == 1), l1 = ld_once512(g + 128, NT == 1),
-                h0 = ld_once512(g + 192, NT == 1);
+        __m512 d = ld_once_ph(g, ONCE), dm = ld_once_ph(g + 32, ONCE);
+        __m512i l0 = ld_once512(g + 64, ONCE), l1 = ld_once512(g + 128, ONCE),
+                h0 = ld_once512(g + 192, ONCE);
         __m512i h1 = _mm512_srli_epi16(h0, 4);
         __m512i sv[2] = {_mm512_or_si512(_mm512_and_si512(l0, m4),
                                          _mm512_slli_epi16(_mm512_and_si512(h0, m3), 4)),
@@ -4186,10 +4186,10 @@ AVX512_INL void q4k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                 A[k] = B[k] = _mm512_setzero_si512();
 #pragma GCC unroll 8
             for (int c = 0; c < 8; c++) {
-                __m512i v = ld_once512(g + q45_lev(jj, c, FIVE), NT == 1);
+                __m512i v = ld_once512(g + q45_lev(jj, c, FIVE), ONCE);
                 __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(v, mf0);
                 if (FIVE) { /* levels 0..31: (nibble & 15) | (fifth bit moved to bit 4) */
-                    __m512i h = ld_once512(g + q45_qh(c), NT == 1);
+                    __m512i h = ld_once512(g + q45_qh(c), ONCE);
                     lo = _mm512_ternarylogic_epi32(v, bit_at4(h, 2 * jj, m10), m4, 0xEC);
                     hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(v, 4),
                                                    bit_at4(h, 2 * jj + 1, m10), m4, 0xEC);
@@ -4237,6 +4237,7 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
 {
     const __m512i m03 = _mm512_set1_epi8(0x03), m0f = _mm512_set1_epi8(0x0f);
     const __m512i m3f = _mm512_set1_epi8(0x3f);
+    const int ONCE = NT == 1; /* one token: ld_once512 */
     __m512 acc[4];
 #pragma GCC unroll 4
     for (int k = 0; k < NT; k++)
@@ -4244,11 +4245,11 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
     for (size_t b = 0; b < nsb; b++, g += PACK_Q6K) {
         if (NT == 1)
             p16_prefetch(g, PACK_Q6K, PACK_PF);
-        __m512 d = ld_once_ph(g, NT == 1);
+        __m512 d = ld_once_ph(g, ONCE);
         __m512i scv[4]; /* the scales, sub-blocks 4i..4i+3 in scv[i] */
 #pragma GCC unroll 4
         for (int i = 0; i < 4; i++)
-            scv[i] = ld_once512(g + 32 + 64 * i, NT == 1);
+            scv[i] = ld_once512(g + 32 + 64 * i, ONCE);
         _Alignas(64) int32_t bs[4][16]; /* 32 x bsum of each sub-block, per token */
         __m512i isum[4];
 #pragma GCC unroll 4
@@ -4272,8 +4273,8 @@ AVX512_INL void q6k_p16_body(const uint8_t *g, size_t nsb, const llmbo_q8k *y, s
                 for (int cc = 0; cc < 4; cc++) {
                     int c = 4 * quad + cc;
                     const uint8_t *p = g + 288 + 192 * (8 * h + c);
-                    __m512i p0 = ld_once512(p, NT == 1), p1 = ld_once512(p + 64, NT == 1),
-                            p2 = ld_once512(p + 128, NT == 1);
+                    __m512i p0 = ld_once512(p, ONCE), p1 = ld_once512(p + 64, ONCE),
+                            p2 = ld_once512(p + 128, ONCE);
                     /* e_3: bits 0-1 from p0's top two, 2-3 from p1's, 4-5 from p2's (0xCA:
                      * the first operand's bits choose the second's, the others the third's) */
                     __m512i t = _mm512_ternarylogic_epi32(m03, _mm512_srli_epi16(p0, 6),
